@@ -1,0 +1,16 @@
+"""s2sad: source-to-source automatic differentiation for Python/NumPy.
+
+``s2sad`` reads a function's source, lowers it to three-address SSA form and
+writes new Python source for its derivative. See README.md for a tour.
+"""
+
+from .api import (Differentiable, GradientCheckError, check_grads, differentiate, grad, source, ssa,
+                  value_and_grad, vjp)
+from .errors import (NoDerivativeError, NonScalarOutputError, S2sadError, SourceError,
+                     UnsupportedSyntaxError, UsageError)
+
+__version__ = "0.1.0"
+
+__all__ = ["grad", "value_and_grad", "vjp", "source", "ssa", "check_grads", "differentiate",
+           "Differentiable", "S2sadError", "UnsupportedSyntaxError", "NoDerivativeError",
+           "NonScalarOutputError", "SourceError", "UsageError", "GradientCheckError"]

@@ -1,0 +1,156 @@
+"""The ``s2sad`` command line (also ``python -m s2sad``).
+
+::
+
+    s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR]   write DIR/<module>_<func>_grad.py
+    s2sad ssa  FILE.py:FUNC                        print the SSA listing
+    s2sad rules                                    list the primitives with derivative rules
+
+Errors print one paragraph on stderr (file:line:col, the line, a caret, what
+to do) and exit with status 1; nothing is written. Files are written
+atomically (a temporary file renamed into place), so a module on disk is
+always complete.
+"""
+
+import argparse
+import importlib.util
+import os
+import sys
+import tempfile
+
+from . import __version__
+from .api import normalize_wrt, ssa
+from .errors import S2sadError, SourceError, UsageError
+from .ir import Loc
+from .module import reverse_module
+from .parse import unwrap
+
+
+def load_target(spec):
+    """The function named by ``FILE.py:FUNC``, imported without running its ``__main__`` block."""
+    if ":" not in spec:
+        raise UsageError(f"expected FILE.py:FUNC, got {spec!r}",
+                         hint="Name the file and the function, e.g. examples/lecture.py:f")
+    path, func = spec.rsplit(":", 1)
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            compile(handle.read(), path, "exec")
+    except SyntaxError as exc:
+        loc = Loc(path, exc.lineno or 1, max((exc.offset or 1) - 1, 0), (exc.text or "").rstrip("\n"))
+        raise SourceError(f"syntax error: {exc.msg}", loc,
+                          "Fix the syntax error; s2sad reads files Python can run.") from None
+    unique = f"_s2sad_target_{module_name}"
+    spec_obj = importlib.util.spec_from_file_location(unique, path)
+    module = importlib.util.module_from_spec(spec_obj)
+    sys.modules[unique] = module
+    try:
+        spec_obj.loader.exec_module(module)
+    except Exception as exc:  # the user's module failed to import
+        raise SourceError(f"{path}: importing the file raised {type(exc).__name__}: {exc}",
+                          hint="s2sad imports the file to resolve its names; make it importable.") \
+            from None
+    fn = getattr(module, func, None)
+    if fn is None or not callable(fn):
+        funcs = sorted(n for n, v in vars(module).items()
+                       if callable(v) and getattr(unwrap(v), "__module__", None) == unique)
+        raise UsageError(f"{path} has no function {func!r}",
+                         hint=f"Functions defined there: {', '.join(funcs) or 'none'}.")
+    return unwrap(fn), module_name
+
+
+def write_atomically(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".s2sad-", suffix=".py")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _wrt(fn, text):
+    import inspect
+    params = inspect.signature(fn).parameters
+    if text is None:
+        names = [n for n, p in params.items() if p.default is inspect.Parameter.empty]
+        return normalize_wrt(fn, tuple(names or list(params)[:1]))[0]
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    items = tuple(int(n) if n.lstrip("-").isdigit() else n for n in names)
+    return normalize_wrt(fn, items)[0]
+
+
+def command_grad(args):
+    fn, module_name = load_target(args.target)
+    positions = _wrt(fn, args.wrt)
+    generated = reverse_module(fn, positions)
+    if generated.bindings:
+        names = ", ".join(sorted(generated.bindings))
+        raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
+                         f"cannot define", hint="Pass such values as arguments, or use the "
+                                                "Python API (s2sad.grad), which can bind them.")
+    path = os.path.join(args.output, f"{module_name}_{fn.__name__}_grad.py")
+    write_atomically(path, generated.source)
+    print(path)
+
+
+def command_ssa(args):
+    fn, _ = load_target(args.target)
+    sys.stdout.write(ssa(fn))
+
+
+def command_rules(args):
+    from .rules import all_primitives
+    for prim in sorted(all_primitives(), key=lambda p: p.name):
+        if prim.differentiable and not prim.vjp:
+            continue
+        kind = "differentiable" if prim.differentiable else "zero derivative"
+        print(f"{prim.name:<24} {kind}")
+
+
+def parser():
+    main = argparse.ArgumentParser(prog="s2sad", description="Source-to-source automatic "
+                                   "differentiation for Python/NumPy.")
+    main.add_argument("--version", action="version", version=f"s2sad {__version__}")
+    sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    grad = sub.add_parser("grad", help="write the reverse-mode module of a function",
+                          description="Write DIR/<module>_<func>_grad.py defining grad_<func>, "
+                                      "value_and_grad_<func> and vjp_<func>, and print its path.")
+    grad.add_argument("target", metavar="FILE.py:FUNC")
+    grad.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
+                                    "position, comma-separated (default: those without defaults)")
+    grad.add_argument("-o", "--output", default="generated", metavar="DIR",
+                      help="directory to write into (default: generated)")
+    grad.set_defaults(run=command_grad)
+    listing = sub.add_parser("ssa", help="print the SSA listing of a function",
+                             description="Print the function in three-address SSA form.")
+    listing.add_argument("target", metavar="FILE.py:FUNC")
+    listing.set_defaults(run=command_ssa)
+    rules = sub.add_parser("rules", help="list the primitives s2sad can differentiate",
+                           description="List every primitive with a derivative rule, and those "
+                                       "whose derivative is zero.")
+    rules.set_defaults(run=command_rules)
+    return main
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except S2sadError as exc:
+        print(f"s2sad: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

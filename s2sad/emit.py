@@ -1,0 +1,228 @@
+"""Emission: IR operands and statements to gast, and gast modules to Python text.
+
+:class:`Emitter` spells operands and primal statements (``v1 = np.log(x)``),
+collects the module-level constants the code reads (``EPS = 1e-08``) and the
+objects it cannot spell (bindings, which only the in-memory API can supply).
+:func:`render_module` turns a list of gast function definitions into the text
+of a self-contained module: a docstring, ``import numpy as np`` (and ``math``
+if used), the constants, the support helpers the code calls (copied from
+:mod:`s2sad.support`), then the functions, formatted by astor. Comments are
+carried through astor as placeholder statements (:func:`comment`).
+"""
+
+import inspect
+import math
+import numbers
+import re
+
+import astor
+import gast
+import numpy as np
+
+from . import support
+from .ir import Assign, Const, Index, Slice, Var
+from .rules.core import parse_expr
+
+_COMMENT_PREFIX = "__s2sad_comment_"
+_MAX_INLINE_ARRAY = 1000
+
+
+def name(identifier, store=False):
+    return gast.Name(id=identifier, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def assign(target, value):
+    targets = [target if isinstance(target, gast.AST) else name(target, store=True)]
+    return gast.Assign(targets=targets, value=value, type_comment=None)
+
+
+def call(func, args, keywords=None):
+    func = parse_expr(func) if isinstance(func, str) else func
+    keywords = [gast.keyword(arg=k, value=v) for k, v in (keywords or {}).items()]
+    return gast.Call(func=func, args=list(args), keywords=keywords)
+
+
+def comment(text, registry):
+    """A placeholder statement that :func:`render_module` turns into ``# text``."""
+    registry.append(text)
+    return gast.Expr(value=name(f"{_COMMENT_PREFIX}{len(registry) - 1}"))
+
+
+def literal(value):
+    """A gast expression for a Python literal value, or None if it has none."""
+    if value is None or value is Ellipsis or isinstance(value, (bool, str)):
+        return gast.Constant(value=value, kind=None)
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        value = value.item() if isinstance(value, np.generic) else value
+        if isinstance(value, float) and not math.isfinite(value):
+            text = "np.nan" if math.isnan(value) else ("np.inf" if value > 0 else "-np.inf")
+            return parse_expr(text)
+        if value < 0:
+            return gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=-value, kind=None))
+        return gast.Constant(value=value, kind=None)
+    if isinstance(value, (tuple, list)):
+        elts = [literal(v) for v in value]
+        if any(e is None for e in elts):
+            return None
+        cls = gast.Tuple if isinstance(value, tuple) else gast.List
+        return cls(elts=elts, ctx=gast.Load())
+    if isinstance(value, slice):
+        return call("slice", [literal(value.start), literal(value.stop), literal(value.step)])
+    if isinstance(value, np.ndarray) and value.size <= _MAX_INLINE_ARRAY \
+            and value.dtype.kind in "biuf":
+        return call("np.array", [literal(value.tolist())],
+                    {"dtype": parse_expr(f"np.{value.dtype.name}")}
+                    if value.dtype not in (np.float64, np.int64, np.bool_) else None)
+    return None
+
+
+class Emitter:
+    """Spells IR operands and primal statements as gast, per generated module."""
+
+    def __init__(self):
+        self.constants = {}  # module-level name -> value the module defines
+        self.bindings = {}  # name -> object the module cannot spell (API only)
+        self.comments = []  # texts of the comment placeholders, see comment()
+
+    def operand(self, op):
+        if isinstance(op, Var):
+            return name(op.name)
+        if isinstance(op, Index):
+            return self.index_value(op)
+        if op.name is not None:
+            if literal(op.value) is not None:
+                self.constants[op.name] = op.value
+            else:
+                self.bindings[op.name] = op.value
+            return name(op.name)
+        if op.text is not None:
+            return parse_expr(op.text)
+        expr = literal(op.value)
+        if expr is None:
+            key = f"const{len(self.bindings)}"
+            self.bindings[key] = op.value
+            return name(key)
+        return expr
+
+    def _slice(self, part):
+        if isinstance(part, Slice):
+            bounds = [None if b is None else self.operand(b)
+                      for b in (part.lower, part.upper, part.step)]
+            return gast.Slice(lower=bounds[0], upper=bounds[1], step=bounds[2])
+        return self.operand(part)
+
+    def index_subscript(self, index: Index):
+        parts = [self._slice(p) for p in index.parts]
+        if len(parts) == 1 and not index.is_tuple:
+            return parts[0]
+        return gast.Tuple(elts=parts, ctx=gast.Load())
+
+    def index_value(self, index: Index):
+        """The index as a value: ``i``, ``(0, i)``, or ``np.s_[1:3, 0]`` with slices."""
+        if any(isinstance(p, Slice) for p in index.parts):
+            return gast.Subscript(value=parse_expr("np.s_"), slice=self.index_subscript(index),
+                                  ctx=gast.Load())
+        return self.index_subscript(index)
+
+    def expression(self, stmt: Assign):
+        """The right-hand side of a primal statement."""
+        kind, *spec = stmt.prim.emit
+        args = [self.operand(a) for a in stmt.args]
+        kwargs = {k: self.operand(v) for k, v in stmt.kwargs.items()}
+        if kind == "binop":
+            return gast.BinOp(left=args[0], op=getattr(gast, spec[0])(), right=args[1])
+        if kind == "unary":
+            return gast.UnaryOp(op=getattr(gast, spec[0])(), operand=args[0])
+        if kind == "compare":
+            return gast.Compare(left=args[0], ops=[getattr(gast, spec[0])()], comparators=[args[1]])
+        if kind == "attr":
+            return gast.Attribute(value=args[0], attr=spec[0], ctx=gast.Load())
+        if kind == "method":
+            return call(gast.Attribute(value=args[0], attr=spec[0], ctx=gast.Load()), args[1:], kwargs)
+        if kind == "getitem":
+            return gast.Subscript(value=args[0], slice=self.index_subscript(stmt.args[1]),
+                                  ctx=gast.Load())
+        if kind == "copy":
+            return args[0]
+        if kind in ("tuple", "list"):
+            cls = gast.Tuple if kind == "tuple" else gast.List
+            return cls(elts=args, ctx=gast.Load())
+        if kind == "user":
+            return call(name(spec[0]), args, kwargs)
+        if kind == "call":
+            if "." not in spec[0] and not _is_builtin(spec[0]):
+                self.bindings[spec[0]] = stmt.prim.obj
+            elif "." in spec[0] and spec[0].split(".")[0] not in ("np", "math"):
+                head = spec[0].split(".")[0]
+                self.bindings[head] = _head_object(stmt.prim, head)
+            return call(spec[0], args, kwargs)
+        raise AssertionError(f"unknown emit kind {kind}")
+
+    def statement(self, stmt: Assign):
+        if len(stmt.targets) == 1:
+            target = name(stmt.target.name, store=True)
+        else:
+            target = gast.Tuple(elts=[name(t.name, store=True) for t in stmt.targets],
+                                ctx=gast.Store())
+        return assign(target, self.expression(stmt))
+
+
+def _is_builtin(spelling):
+    import builtins
+    return hasattr(builtins, spelling)
+
+
+def _head_object(prim, head):
+    module = inspect.getmodule(getattr(prim, "obj", None))
+    return module
+
+
+# ----------------------------------------------------------------------------
+# module text
+
+
+def _helpers_used(source_text):
+    """The support helpers the text calls, with the helpers they call, in definition order."""
+    wanted = set()
+    frontier = [h for h in support.HELPERS if re.search(rf"\b{h}\(", source_text)]
+    while frontier:
+        helper = frontier.pop()
+        if helper in wanted:
+            continue
+        wanted.add(helper)
+        body = inspect.getsource(getattr(support, helper))
+        frontier += [h for h in support.HELPERS if h != helper and re.search(rf"\b{h}\(", body)]
+    return [h for h in support.HELPERS if h in wanted]
+
+
+def render_module(docstring, functions, comments, constants):
+    """The formatted text of a module holding ``functions`` (gast FunctionDefs)."""
+    body_text = "\n\n".join(to_source(f, comments) for f in functions)
+    helpers = _helpers_used(body_text)
+    parts = [f'"""{docstring}"""\n', "import numpy as np"]
+    if re.search(r"\bmath\.", body_text):
+        parts[-1] = "import math\n\nimport numpy as np"
+    parts.append("")
+    if constants:
+        for key in sorted(constants):
+            parts.append(f"{key} = {astor.to_source(gast.gast_to_ast(literal(constants[key]))).strip()}")
+        parts.append("")
+    for helper in helpers:
+        parts.append("")
+        parts.append(inspect.getsource(getattr(support, helper)).rstrip())
+        parts.append("")
+    parts.append("")
+    parts.append(body_text.rstrip())
+    text = "\n".join(parts).rstrip() + "\n"
+    return re.sub(r"\n{4,}", "\n\n\n", text)
+
+
+def to_source(node, comments):
+    text = astor.to_source(gast.gast_to_ast(gast.fix_missing_locations(node)))
+
+    def replace(match):
+        return f"{match.group(1)}# {comments[int(match.group(2))]}"
+
+    text = re.sub(rf"^(\s*){_COMMENT_PREFIX}(\d+)$", replace, text, flags=re.MULTILINE)
+    return text

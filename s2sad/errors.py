@@ -1,0 +1,59 @@
+"""Errors raised by s2sad.
+
+Every error derives from :class:`S2sadError`. An error about the user's code
+carries its location and renders as one paragraph::
+
+    model.py:4:11: s2sad cannot differentiate a lambda expression
+        y = lambda t: t * x
+            ^
+    Rewrite it as a named helper function (def) in the same module.
+
+The first line says where and what, the caret marks the column, the last line
+says what to do. The CLI prints exactly this text on stderr.
+"""
+
+
+class S2sadError(Exception):
+    """Base class of every error s2sad raises."""
+
+    def __init__(self, message, loc=None, hint=None):
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self):
+        parts = []
+        if self.loc is not None:
+            parts.append(f"{self.loc.filename}:{self.loc.line}:{self.loc.col + 1}: {self.message}")
+            if self.loc.text:
+                stripped = self.loc.text.rstrip()
+                indent = len(stripped) - len(stripped.lstrip())
+                caret_col = max(self.loc.col - indent, 0)
+                parts.append("    " + stripped.lstrip())
+                parts.append("    " + " " * caret_col + "^")
+        else:
+            parts.append(self.message)
+        if self.hint:
+            parts.append(self.hint)
+        return "\n".join(parts)
+
+
+class UnsupportedSyntaxError(S2sadError):
+    """The function uses a construct the compiler cannot lower yet."""
+
+
+class NoDerivativeError(S2sadError):
+    """A primitive (or one of its arguments) has no derivative rule."""
+
+
+class NonScalarOutputError(S2sadError, ValueError):
+    """``grad`` was asked for a function whose output is not a scalar."""
+
+
+class SourceError(S2sadError):
+    """The function's source cannot be found, read or parsed."""
+
+
+class UsageError(S2sadError):
+    """The API or the CLI was called with arguments that make no sense."""

@@ -1,0 +1,257 @@
+"""The SSA intermediate representation and its printer.
+
+Grammar (one statement is one primitive on named operands, the textbook's
+``v_k = f_k(parents)``)::
+
+    function := 'def' name '(' params ')' ':' block
+    block    := stmt*
+    stmt     := Assign | If | For | While | Return
+    Assign   := targets '=' prim '(' operand* ',' name '=' operand* ')'
+    If       := 'if' operand ':' block 'else' ':' block  merges
+                merges: var '=' phi(value from then, value from else)
+    For      := 'for' var 'in' operand carried ':' block
+    While    := 'while' cond_block operand carried ':' block
+                carried: var_in '=' init, updated to var_out each trip
+    Return   := 'return' operand
+    operand  := Var | Const | Index
+
+Every variable is assigned exactly once. User names are kept and versioned on
+reassignment (``z``, ``z_1``, ...); temporaries are ``v1, v2, ...``. Each
+statement records the source location it came from (:class:`Loc`), so the
+printer, the generated code's comments and the errors can all point at the
+user's line. Control flow is structured (regions, not a CFG), in the spirit of
+MLIR's scf dialect and of jaxprs: an ``If`` names the values it merges and a
+loop names the values it carries, so transforms stay local.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A place in the user's source: file, 1-based line, 0-based column, line text."""
+
+    filename: str
+    line: int
+    col: int
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass(frozen=True)
+class Const:
+    """A value known when the function is transformed.
+
+    ``text`` is how generated code spells it (``np.pi``, ``float``); ``name``
+    is set for a module-level constant of the user's, which the generated
+    module defines under the same name.
+    """
+
+    value: Any
+    text: Optional[str] = None
+    name: Optional[str] = None
+
+    def __str__(self):
+        return self.name or self.text or repr(self.value)
+
+    def __eq__(self, other):
+        return isinstance(other, Const) and self.text == other.text and self.name == other.name \
+            and type(self.value) is type(other.value) and _same(self.value, other.value)
+
+    def __hash__(self):
+        return hash((self.text, self.name, type(self.value).__name__))
+
+
+def _same(a, b):
+    try:
+        return bool(a == b) if not hasattr(a, "shape") else a is b
+    except Exception:
+        return a is b
+
+
+@dataclass(frozen=True)
+class Slice:
+    """``lower:upper:step`` inside an :class:`Index`; each bound an operand or None."""
+
+    lower: Any = None
+    upper: Any = None
+    step: Any = None
+
+
+@dataclass(frozen=True)
+class Index:
+    """The subscript of an indexing operation: a tuple of parts.
+
+    A part is an operand (int, int array, ``None`` for newaxis, ``Ellipsis``)
+    or a :class:`Slice`. ``is_tuple`` tells ``x[i,]``/``x[i, j]`` from ``x[i]``.
+    """
+
+    parts: tuple
+    is_tuple: bool = False
+
+    def operands(self):
+        for p in self.parts:
+            if isinstance(p, Slice):
+                yield from (b for b in (p.lower, p.upper, p.step) if b is not None)
+            else:
+                yield p
+
+    def __str__(self):
+        def part(p):
+            if isinstance(p, Slice):
+                s = f"{_opt(p.lower)}:{_opt(p.upper)}"
+                return s + (f":{p.step}" if p.step is not None else "")
+            if isinstance(p, Const) and p.value is Ellipsis:
+                return "..."
+            return str(p)
+        inner = ", ".join(part(p) for p in self.parts)
+        return "[" + inner + ("," if self.is_tuple and len(self.parts) == 1 else "") + "]"
+
+
+def _opt(x):
+    return "" if x is None else str(x)
+
+
+@dataclass
+class Assign:
+    """``targets = prim(args, kwargs)``; one target, or several for unpacking."""
+
+    targets: tuple
+    prim: Any
+    args: tuple
+    kwargs: dict
+    loc: Loc
+
+    @property
+    def target(self):
+        (t,) = self.targets
+        return t
+
+    def operands(self):
+        for a in list(self.args) + list(self.kwargs.values()):
+            if isinstance(a, Index):
+                yield from a.operands()
+            else:
+                yield a
+
+
+@dataclass
+class If:
+    cond: Any
+    then_block: list
+    else_block: list
+    merges: list  # [(Var, then operand, else operand)]
+    loc: Loc
+
+
+@dataclass
+class For:
+    target: Var
+    iterable: Any
+    carried: list  # [(Var inside, init operand, Var updated at end of body)]
+    body: list
+    loc: Loc
+
+
+@dataclass
+class While:
+    cond_block: list
+    cond: Any
+    carried: list
+    body: list
+    loc: Loc
+
+
+@dataclass
+class Return:
+    value: Any
+    loc: Loc
+
+
+@dataclass
+class Param:
+    name: str
+    default: Any = None  # a Const, or None when the parameter has no default
+    has_default: bool = False
+
+
+@dataclass
+class Function:
+    """One lowered function: its parameters, body and where it came from."""
+
+    name: str
+    params: list
+    body: list
+    loc: Loc
+    output: Any = None  # the operand the function returns
+    callees: dict = field(default_factory=dict)  # helper name -> python function
+
+    @property
+    def param_names(self):
+        return [p.name for p in self.params]
+
+
+# ----------------------------------------------------------------------------
+# printer
+
+
+def format_function(fn: Function) -> str:
+    """Render a function in textbook SSA notation, one statement a line."""
+    params = ", ".join(p.name + (f"={p.default}" if p.has_default else "") for p in fn.params)
+    lines = [f"def {fn.name}({params}):    # {fn.loc.filename}:{fn.loc.line}"]
+    _format_block(fn.body, 1, lines, [None])
+    width = max(len(text) for text, _ in lines[1:]) if len(lines) > 1 else 0
+    out = [lines[0]]
+    for text, comment in lines[1:]:
+        out.append(f"{text:<{width}}  # {comment}" if comment else text)
+    return "\n".join(out) + "\n"
+
+
+def _format_block(block, depth, lines, last_line):
+    pad = "    " * depth
+    for stmt in block:
+        comment = _comment(stmt.loc, last_line)
+        if isinstance(stmt, Assign):
+            lines.append((pad + format_assign(stmt), comment))
+        elif isinstance(stmt, Return):
+            lines.append((pad + f"return {stmt.value}", comment))
+        elif isinstance(stmt, If):
+            lines.append((pad + f"if {stmt.cond}:", comment))
+            _format_block(stmt.then_block, depth + 1, lines, last_line)
+            lines.append((pad + "else:", None))
+            _format_block(stmt.else_block, depth + 1, lines, last_line)
+            for var, a, b in stmt.merges:
+                lines.append((pad + f"{var} = phi({a}, {b})", None))
+        elif isinstance(stmt, For):
+            carried = ", ".join(f"{v} = {init} -> {out}" for v, init, out in stmt.carried)
+            lines.append((pad + f"for {stmt.target} in {stmt.iterable}:  carry({carried})", comment))
+            _format_block(stmt.body, depth + 1, lines, last_line)
+        elif isinstance(stmt, While):
+            carried = ", ".join(f"{v} = {init} -> {out}" for v, init, out in stmt.carried)
+            lines.append((pad + f"while:  carry({carried})", comment))
+            _format_block(stmt.cond_block, depth + 1, lines, last_line)
+            lines.append((pad + f"    test {stmt.cond}", None))
+            lines.append((pad + "  do:", None))
+            _format_block(stmt.body, depth + 1, lines, last_line)
+
+
+def _comment(loc, last_line):
+    if loc.line == last_line[0]:
+        return f"line {loc.line}"
+    last_line[0] = loc.line
+    return f"line {loc.line}: {loc.text.strip()}"
+
+
+def format_assign(stmt: Assign) -> str:
+    targets = ", ".join(str(t) for t in stmt.targets)
+    args = [str(a) for a in stmt.args]
+    args += [f"{k}={v}" for k, v in stmt.kwargs.items()]
+    return f"{targets} = {stmt.prim.name}({', '.join(args)})"

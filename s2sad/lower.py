@@ -1,0 +1,536 @@
+"""Lowering: a gast ``FunctionDef`` becomes an SSA :class:`~s2sad.ir.Function`.
+
+Nested expressions are flattened into temporaries ``v1, v2, ...`` so every
+statement applies one primitive to named operands. The final primitive of
+``z = expr`` writes ``z`` itself; a reassigned name gets a new version
+(``z_1``, ``z_2``); ``x += e`` is ``x_1 = x + e``. Free names are resolved in
+the function's own module (:class:`~s2sad.parse.Scope`): ``np.exp`` becomes the
+``np.exp`` primitive whatever the module calls NumPy, ``np.pi`` and module
+constants become :class:`~s2sad.ir.Const`, calls to the user's own functions
+become calls of a :class:`UserFunction` primitive whose derivative is generated
+too. Anything that cannot be lowered is an
+:class:`~s2sad.errors.UnsupportedSyntaxError` pointing at the construct.
+"""
+
+import builtins
+import inspect
+import math
+import types
+
+import gast
+import numpy as np
+
+from . import rules
+from .errors import UnsupportedSyntaxError
+from .ir import Assign, Const, Function, Index, Param, Return, Slice, Var
+from .parse import Scope, parse_function, unwrap
+from .rules.core import Primitive
+
+_BINOPS = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truediv",
+           gast.Pow: "pow", gast.MatMult: "matmul", gast.Mod: "mod", gast.FloorDiv: "floordiv",
+           gast.BitAnd: "and_", gast.BitOr: "or_", gast.BitXor: "xor", gast.LShift: "lshift",
+           gast.RShift: "rshift"}
+_UNARY = {gast.USub: "neg", gast.UAdd: "pos", gast.Not: "not", gast.Invert: "invert"}
+_COMPARE = {gast.Lt: "lt", gast.LtE: "le", gast.Gt: "gt", gast.GtE: "ge", gast.Eq: "eq",
+            gast.NotEq: "ne", gast.Is: "is", gast.IsNot: "is_not", gast.In: "in",
+            gast.NotIn: "not_in"}
+# array methods and the NumPy function each one means
+_METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
+            "dot": np.dot, "reshape": np.reshape, "transpose": np.transpose, "ravel": np.ravel,
+            "flatten": np.ravel, "copy": np.copy, "squeeze": np.squeeze, "argmax": np.argmax,
+            "argmin": np.argmin, "any": np.any, "all": np.all, "clip": np.clip}
+_ATTRIBUTES = ("T", "mT", "shape", "ndim", "size", "dtype")
+# modules whose members generated code may spell directly
+_SPELLED_MODULES = {"numpy": "np", "math": "math"}
+
+
+class UserFunction(Primitive):
+    """A call of one of the user's own Python functions; its derivative is generated too."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        sig = inspect.signature(fn)
+        params = tuple(sig.parameters)
+        defaults = {k: p.default for k, p in sig.parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        super().__init__(fn.__name__, params, defaults, ("user", fn.__name__), elementwise=False)
+
+
+class ExternalFunction(Primitive):
+    """A call of a function s2sad has no rule for: fine on constants, an error on active values."""
+
+    def __init__(self, obj, spelling):
+        self.obj = obj
+        super().__init__(spelling, (), {}, ("call", spelling), varargs=True)
+
+
+def lower(fn) -> Function:
+    """Lower a Python function to SSA form."""
+    return _Lowerer(parse_function(fn)).lower()
+
+
+class _Lowerer:
+    def __init__(self, parsed):
+        self.p = parsed
+        self.scope: Scope = parsed.scope
+        self.env = {}  # user name -> current operand
+        self.used = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+        self.used |= {a.id for a in parsed.node.args.args}
+        self.defined = set()
+        self.temp_count = 0
+        self.block = []
+        self.callees = {}
+        self.returned = None
+
+    # -- names ------------------------------------------------------------------
+    def fresh_temp(self):
+        while True:
+            self.temp_count += 1
+            name = f"v{self.temp_count}"
+            if name not in self.used:
+                self.used.add(name)
+                return Var(name)
+
+    def new_version(self, name):
+        candidate, k = name, 0
+        while candidate in self.defined or (candidate != name and candidate in self.used):
+            k += 1
+            candidate = f"{name}_{k}"
+        self.defined.add(candidate)
+        self.used.add(candidate)
+        return Var(candidate)
+
+    def bind_name(self, name):
+        var = self.new_version(name)
+        self.env[name] = var
+        return var
+
+    def error(self, node, message, hint=None):
+        return UnsupportedSyntaxError(message, self.p.loc(node), hint)
+
+    # -- function ---------------------------------------------------------------
+    def lower(self):
+        node = self.p.node
+        args = node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            raise self.error(node, f"s2sad does not support *args, **kwargs or keyword-only "
+                                   f"parameters (in {node.name})",
+                             "Give the function plain positional parameters.")
+        params = []
+        n_defaults = len(args.defaults)
+        for i, arg in enumerate(args.args):
+            param = Param(arg.id)
+            if i >= len(args.args) - n_defaults:
+                default = self.p.fn.__defaults__[i - (len(args.args) - n_defaults)]
+                param = Param(arg.id, Const(default), True)
+            params.append(param)
+            self.defined.add(arg.id)
+            self.env[arg.id] = Var(arg.id)
+        body = list(node.body)
+        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]  # docstring
+        for i, stmt in enumerate(body):
+            if self.returned is not None:
+                raise self.error(stmt, "code after return is never run")
+            self.lower_stmt(stmt)
+        if self.returned is None:
+            raise self.error(node, f"{node.name} has no return statement",
+                             "s2sad differentiates the value a function returns; add a return.")
+        return Function(node.name, params, self.block, self.p.loc(node), output=self.returned,
+                        callees=self.callees)
+
+    # -- statements -------------------------------------------------------------
+    def lower_stmt(self, stmt):
+        method = getattr(self, "stmt_" + type(stmt).__name__, None)
+        if method is None:
+            raise self.error(stmt, f"s2sad does not support the {_describe(stmt)} statement "
+                                   f"in a differentiated function",
+                             "Rewrite the function without it.")
+        method(stmt)
+
+    def stmt_Pass(self, stmt):
+        pass
+
+    def stmt_Expr(self, stmt):
+        if isinstance(stmt.value, gast.Constant):
+            return  # a string used as a comment
+        self.lower_expr(stmt.value)
+
+    def stmt_Assign(self, stmt):
+        first, *others = stmt.targets
+        value = self.assign_to(first, stmt.value)
+        for target in others:
+            if value is None or not isinstance(target, gast.Name):
+                raise self.error(target, "s2sad does not support this chained assignment")
+            self.assign_to(target, None, source=value)
+
+    def stmt_AnnAssign(self, stmt):
+        if stmt.value is None:
+            return
+        self.assign_to(stmt.target, stmt.value)
+
+    def stmt_AugAssign(self, stmt):
+        if not isinstance(stmt.target, gast.Name):
+            raise self.error(stmt.target, "s2sad does not support writing into an array or an "
+                                          "attribute (x[i] += ..., obj.a += ...) yet",
+                             "Build a new array instead (e.g. with np.where or np.concatenate).")
+        op = _BINOPS.get(type(stmt.op))
+        if op is None:  # pragma: no cover - every AugAssign operator is a BinOp operator
+            raise self.error(stmt, "unsupported augmented assignment")
+        left = self.name_operand(stmt.target)
+        right = self.lower_expr(stmt.value)
+        target = self.new_version(stmt.target.id)
+        self.emit((target,), rules.OPERATORS[op], (left, right), {}, stmt)
+        self.env[stmt.target.id] = target
+
+    def stmt_Return(self, stmt):
+        if stmt.value is None:
+            raise self.error(stmt, "a differentiated function must return a value")
+        if isinstance(stmt.value, gast.Tuple):
+            raise self.error(stmt.value, "s2sad does not support returning several values yet",
+                             "Return one array (for vjp) or one scalar (for grad).")
+        out = self.lower_expr(stmt.value, name="out")
+        self.returned = out
+        self.block.append(Return(out, self.p.loc(stmt)))
+
+    def assign_to(self, target, value, source=None):
+        """Assign the expression ``value`` (or the operand ``source``) to ``target``."""
+        if isinstance(target, gast.Name):
+            if source is None:
+                operand = self.lower_expr(value, name=target.id)
+                if isinstance(operand, Var) and self.env.get(target.id) == operand:
+                    return operand
+            else:
+                operand = source
+            var = self.bind_name(target.id)
+            self.emit((var,), rules.OPERATORS["copy"], (operand,), {}, target)
+            return var
+        if isinstance(target, (gast.Tuple, gast.List)):
+            if not all(isinstance(t, gast.Name) for t in target.elts):
+                raise self.error(target, "s2sad supports unpacking into plain names only")
+            if source is None and isinstance(value, (gast.Tuple, gast.List)):
+                if len(value.elts) != len(target.elts):
+                    raise self.error(value, "cannot unpack: the two sides have different lengths")
+                operands = [self.lower_expr(v) for v in value.elts]  # all read before any write
+                for t, operand in zip(target.elts, operands):
+                    var = self.bind_name(t.id)
+                    self.emit((var,), rules.OPERATORS["copy"], (operand,), {}, t)
+                return None
+            if source is None:
+                self.lower_expr(value, names=[t.id for t in target.elts])
+                return None
+            raise self.error(target, "s2sad does not support this chained unpacking")
+        raise self.error(target, "s2sad does not support writing into an array or an attribute "
+                                 "(x[i] = ..., obj.a = ...) yet",
+                         "Build a new array instead (e.g. with np.where or np.concatenate).")
+
+    # -- expressions ------------------------------------------------------------
+    def emit(self, targets, prim, args, kwargs, node):
+        self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), self.p.loc(node)))
+
+    def targets_for(self, name, names):
+        if names is not None:
+            targets = [self.new_version(n) for n in names]
+            for n, t in zip(names, targets):
+                self.env[n] = t
+            return targets
+        if name is not None:
+            return [self.bind_name(name) if name != "out" else self.new_version(name)]
+        return [self.fresh_temp()]
+
+    def lower_expr(self, node, name=None, names=None):
+        """Lower ``node`` and return its operand.
+
+        With ``name`` the last primitive assigns that user name; with ``names``
+        it unpacks into several.
+        """
+        kind = type(node).__name__
+        if isinstance(node, gast.Constant):
+            return self.constant_result(Const(node.value), name, names, node)
+        if isinstance(node, gast.Name):
+            return self.constant_result(self.name_operand(node), name, names, node)
+        if isinstance(node, gast.Attribute):
+            resolved = self.try_resolve(node)
+            if resolved is not _UNRESOLVED:
+                return self.constant_result(self.global_operand(node, resolved), name, names, node)
+            if node.attr not in _ATTRIBUTES:
+                raise self.error(node, f"s2sad does not support the attribute .{node.attr} here",
+                                 f"Supported array attributes: {', '.join(_ATTRIBUTES)}.")
+            base = self.lower_expr(node.value)
+            return self.apply(rules.OPERATORS[node.attr], [base], {}, node, name, names)
+        if isinstance(node, gast.BinOp):
+            left, right = self.lower_expr(node.left), self.lower_expr(node.right)
+            folded = _fold(type(node.op), left, right)
+            if folded is not None:
+                return self.constant_result(folded, name, names, node)
+            return self.apply(rules.OPERATORS[_BINOPS[type(node.op)]], [left, right], {}, node,
+                              name, names)
+        if isinstance(node, gast.UnaryOp):
+            operand = self.lower_expr(node.operand)
+            if isinstance(operand, Const) and isinstance(node.op, (gast.USub, gast.UAdd)) \
+                    and isinstance(operand.value, (int, float)) and operand.name is None:
+                value = -operand.value if isinstance(node.op, gast.USub) else operand.value
+                return self.constant_result(Const(value), name, names, node)
+            return self.apply(rules.OPERATORS[_UNARY[type(node.op)]], [operand], {}, node,
+                              name, names)
+        if isinstance(node, gast.Compare):
+            if len(node.ops) != 1:
+                raise self.error(node, "s2sad does not support chained comparisons (a < b < c)",
+                                 "Write them as separate comparisons.")
+            left, right = self.lower_expr(node.left), self.lower_expr(node.comparators[0])
+            return self.apply(rules.OPERATORS[_COMPARE[type(node.ops[0])]], [left, right], {},
+                              node, name, names)
+        if isinstance(node, gast.Call):
+            return self.lower_call(node, name, names)
+        if isinstance(node, gast.Subscript):
+            base = self.lower_expr(node.value)
+            index = self.lower_index(node.slice)
+            return self.apply(rules.OPERATORS["getitem"], [base, index], {}, node, name, names)
+        if isinstance(node, (gast.Tuple, gast.List)):
+            elts = [self.lower_expr(e) for e in node.elts]
+            if all(isinstance(e, Const) for e in elts):
+                values = [e.value for e in elts]
+                value = tuple(values) if isinstance(node, gast.Tuple) else values
+                if all(e.name is None and e.text is None for e in elts):
+                    return self.constant_result(Const(value), name, names, node)
+            prim = rules.OPERATORS["tuple" if isinstance(node, gast.Tuple) else "list"]
+            return self.apply(prim, elts, {}, node, name, names)
+        raise self.error(node, f"s2sad does not support {_describe(node)} in a differentiated "
+                               f"function yet", _HINTS.get(kind, "Rewrite the expression without it."))
+
+    def constant_result(self, operand, name, names, node):
+        """An expression that needed no primitive; give it a statement only if it is named."""
+        if name is None and names is None:
+            return operand
+        if name == "out":
+            return operand
+        return self.apply(rules.OPERATORS["copy"], [operand], {}, node, name, names)
+
+    def apply(self, prim, args, kwargs, node, name, names):
+        targets = self.targets_for(name, names)
+        self.emit(targets, prim, args, kwargs, node)
+        return targets[0] if len(targets) == 1 else None
+
+    def name_operand(self, node):
+        if node.id in self.env:
+            return self.env[node.id]
+        if node.id in self.used and node.id in _assigned_names(self.p.node):
+            raise self.error(node, f"{node.id} is read before it is assigned")
+        value = self.scope.lookup(node.id)
+        if value is Scope._MISSING:
+            raise self.error(node, f"name {node.id!r} is not defined",
+                             "Define it in the function's module or pass it as an argument.")
+        return self.global_operand(node, value)
+
+    def global_operand(self, node, value):
+        """A module-level value read by the function, as a constant operand."""
+        if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                              np.ufunc)) or callable(value) and not isinstance(value, type):
+            raise self.error(node, f"{_spelling(node)} is a {type(value).__name__}, not a value",
+                             "Call it, or pass the value you need as an argument.")
+        text = self.spelling_of(node, value)
+        if isinstance(node, gast.Name) and text is None:
+            return Const(value, name=node.id)
+        return Const(value, text=text)
+
+    def spelling_of(self, node, value):
+        """How generated code spells a global: ``np.pi``, ``math.inf``, ``float``; or None."""
+        chain = _chain(node)
+        if chain is None:
+            return None
+        head = self.scope.lookup(chain[0])
+        if isinstance(head, types.ModuleType):
+            top = head.__name__.split(".")[0]
+            if top in _SPELLED_MODULES:
+                rest = head.__name__.split(".")[1:] + chain[1:]
+                return ".".join([_SPELLED_MODULES[top]] + rest)
+            return None
+        if len(chain) == 1 and getattr(builtins, chain[0], None) is value:
+            return chain[0]
+        return None
+
+    def try_resolve(self, node):
+        """The value a dotted global name refers to, or _UNRESOLVED if it is not global."""
+        chain = _chain(node)
+        if chain is None or chain[0] in self.env:
+            return _UNRESOLVED
+        value = self.scope.lookup(chain[0])
+        if value is Scope._MISSING:
+            raise self.error(node, f"name {chain[0]!r} is not defined")
+        for part in chain[1:]:
+            try:
+                value = getattr(value, part)
+            except AttributeError:
+                raise self.error(node, f"{'.'.join(chain)} does not exist") from None
+        return value
+
+    # -- calls -------------------------------------------------------------------
+    def lower_call(self, node, name, names):
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            raise self.error(node, "s2sad does not support *args or **kwargs in calls",
+                             "Pass the arguments one by one.")
+        func = node.func
+        if isinstance(func, gast.Attribute) and self.try_resolve(func) is _UNRESOLVED:
+            return self.lower_method(node, name, names)
+        target = self.try_resolve(func) if isinstance(func, gast.Attribute) else None
+        if isinstance(func, gast.Name):
+            if func.id in self.env:
+                raise self.error(func, f"{func.id} is a local value; s2sad cannot call it",
+                                 "Call module-level functions only.")
+            target = self.scope.lookup(func.id)
+            if target is Scope._MISSING:
+                raise self.error(func, f"name {func.id!r} is not defined")
+        elif not isinstance(func, gast.Attribute):
+            raise self.error(func, "s2sad supports calls of named functions only")
+        args = [self.lower_expr(a) for a in node.args]
+        kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
+        prim = rules.lookup(target)
+        if prim is None and hasattr(target, "__wrapped__"):
+            target = unwrap(target)  # a function under @differentiate or functools.wraps
+        if prim is None and _is_user_function(target):
+            prim = self.user_function(target)
+            args = self.bind_user_call(prim, args, kwargs, node)
+            kwargs = {}
+        elif prim is None:
+            spelling = self.spelling_of(func, target) or _spelling(func)
+            prim = ExternalFunction(target, spelling)
+        try:
+            prim.bind(args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"cannot read this call: {exc}") from None
+        return self.apply(prim, args, kwargs, node, name, names)
+
+    def user_function(self, fn):
+        prim = self.callees.get(fn.__name__)
+        if prim is None or prim.fn is not fn:
+            if fn.__name__ in self.callees:
+                raise self.error(self.p.node, f"two different functions named {fn.__name__} "
+                                              f"are called; s2sad needs distinct names")
+            prim = UserFunction(fn)
+            self.callees[fn.__name__] = prim
+        return prim
+
+    def bind_user_call(self, prim, args, kwargs, node):
+        try:
+            bound = inspect.signature(prim.fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"cannot call {prim.name} like this: {exc}") from None
+        bound.apply_defaults()
+        return [v if isinstance(v, (Var, Const)) else Const(v) for v in bound.args]
+
+    def lower_method(self, node, name, names):
+        method = node.func.attr
+        base = self.lower_expr(node.func.value)
+        args = [self.lower_expr(a) for a in node.args]
+        kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
+        if method == "astype":
+            return self.apply(rules.OPERATORS["astype"], [base] + args, kwargs, node, name, names)
+        if method not in _METHODS:
+            raise self.error(node.func, f"s2sad does not support the method .{method}()",
+                             f"Supported methods: {', '.join(sorted(_METHODS))}, astype; "
+                             f"or call the NumPy function instead.")
+        if method in ("reshape", "transpose") and (len(args) > 1 or (
+                len(args) == 1 and isinstance(args[0], Const) and isinstance(args[0].value, int)
+                and method == "reshape")):
+            args = [self.pack(args, node)]
+        prim = rules.lookup(_METHODS[method])
+        try:
+            prim.bind([base] + args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"cannot read this call: {exc}") from None
+        return self.apply(prim, [base] + args, kwargs, node, name, names)
+
+    def pack(self, operands, node):
+        if all(isinstance(o, Const) for o in operands):
+            return Const(tuple(o.value for o in operands))
+        return self.apply(rules.OPERATORS["tuple"], operands, {}, node, None, None)
+
+    def lower_index(self, node):
+        parts = node.elts if isinstance(node, gast.Tuple) else [node]
+        lowered = []
+        for part in parts:
+            if isinstance(part, gast.Slice):
+                bounds = [None if b is None else self.lower_expr(b)
+                          for b in (part.lower, part.upper, part.step)]
+                lowered.append(Slice(*bounds))
+            else:
+                lowered.append(self.lower_expr(part))
+        return Index(tuple(lowered), isinstance(node, gast.Tuple))
+
+
+_UNRESOLVED = object()
+
+_HINTS = {
+    "Lambda": "Write a named helper function with def instead.",
+    "IfExp": "Use np.where(condition, a, b) instead.",
+    "BoolOp": "Use np.logical_and / np.logical_or, or & and | on boolean arrays.",
+    "ListComp": "Write the loop out, or use vectorised NumPy operations.",
+    "Dict": "Pass the values as separate arguments.",
+}
+
+
+def _describe(node):
+    names = {"IfExp": "a conditional expression (a if c else b)", "BoolOp": "and/or",
+             "Lambda": "a lambda expression", "ListComp": "a list comprehension",
+             "GeneratorExp": "a generator expression", "DictComp": "a dict comprehension",
+             "Dict": "a dict literal", "Set": "a set literal", "JoinedStr": "an f-string",
+             "Starred": "a starred expression", "NamedExpr": "an assignment expression (:=)",
+             "Await": "await", "Yield": "yield", "YieldFrom": "yield from", "If": "if",
+             "For": "for", "While": "while", "Break": "break", "Continue": "continue",
+             "Try": "try", "With": "with", "Raise": "raise", "Assert": "assert",
+             "Import": "import", "ImportFrom": "import", "Global": "global",
+             "Nonlocal": "nonlocal", "Delete": "del", "FunctionDef": "nested def",
+             "ClassDef": "class", "AsyncFunctionDef": "async def"}
+    return names.get(type(node).__name__, type(node).__name__)
+
+
+def _chain(node):
+    """``['np', 'linalg', 'inv']`` for ``np.linalg.inv``; None if not a dotted name."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    return [node.id] + parts[::-1]
+
+
+def _spelling(node):
+    chain = _chain(node)
+    return ".".join(chain) if chain else "expression"
+
+
+def _assigned_names(fn_node):
+    out = set()
+    for n in gast.walk(fn_node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            out.add(n.id)
+    return out
+
+
+def _is_user_function(obj):
+    if not isinstance(obj, types.FunctionType):
+        return False
+    module = getattr(obj, "__module__", "") or ""
+    return module.split(".")[0] not in ("numpy", "math", "s2sad", "builtins")
+
+
+def _fold(op, left, right):
+    """Fold arithmetic on two plain numeric literals (``2 * 3``); None otherwise."""
+    if not (isinstance(left, Const) and isinstance(right, Const)):
+        return None
+    if left.name or right.name or left.text or right.text:
+        return None
+    a, b = left.value, right.value
+    if not (isinstance(a, (int, float)) and isinstance(b, (int, float))) or \
+            isinstance(a, bool) or isinstance(b, bool):
+        return None
+    ops = {gast.Add: lambda: a + b, gast.Sub: lambda: a - b, gast.Mult: lambda: a * b}
+    if op in ops:
+        return Const(ops[op]())
+    return None
+
+
+del math

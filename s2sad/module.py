@@ -1,0 +1,100 @@
+"""Module builder: the generated module for one function and one set of ``wrt``.
+
+A reverse-mode module holds ``grad_<f>``, ``value_and_grad_<f>`` and
+``vjp_<f>``, and for every user function ``h`` that ``f`` calls on a
+differentiated value, a copy of ``h`` (its SSA form) and ``vjp_h``. Each is
+generated once, however many call sites ask for it, and the module is
+self-contained: it imports NumPy (and ``math``) only.
+"""
+
+import os
+from dataclasses import dataclass
+
+from .emit import Emitter, comment, render_module
+from .ir import Assign, Return
+from .lower import lower
+from .reverse import function_def, reverse_function
+
+
+@dataclass
+class GeneratedModule:
+    source: str
+    entry_points: dict  # kind -> function name
+    bindings: dict  # names the module reads but cannot define (in-memory use only)
+    function_name: str
+
+
+class ModuleBuilder:
+    def __init__(self):
+        self.emitter = Emitter()
+        self.functions = []
+        self.vjps = {}  # (python function, positions) -> generated name
+        self.primals = set()
+        self.pending = []
+        self._lowered = {}
+
+    def lowered(self, fn):
+        if fn not in self._lowered:
+            self._lowered[fn] = lower(fn)
+        return self._lowered[fn]
+
+    def request(self, fn, positions):
+        """The name of ``vjp`` of user function ``fn`` w.r.t. ``positions``; generated once."""
+        key = (fn, positions)
+        if key not in self.vjps:
+            ir = self.lowered(fn)
+            name = f"vjp_{ir.name}"
+            if len(positions) != len(ir.params):
+                name += "_wrt_" + "_".join(ir.params[i].name for i in positions)
+            self.vjps[key] = name
+            self.pending.append((ir, positions, name))
+            self.request_primal(fn)
+        return self.vjps[key]
+
+    def request_primal(self, fn):
+        if fn not in self.primals:
+            self.primals.add(fn)
+            self.functions.append(primal_function(self.lowered(fn), self.emitter))
+
+    def drain(self):
+        while self.pending:
+            ir, positions, name = self.pending.pop(0)
+            self.functions.append(reverse_function(ir, positions, "vjp", self.emitter, self, name))
+
+    def render(self, docstring):
+        return render_module(docstring, self.functions, self.emitter.comments,
+                             self.emitter.constants)
+
+
+def primal_function(ir, emitter):
+    """A user helper function re-emitted from its SSA form (callable from derivative code)."""
+    body, last_line = [], None
+    for stmt in ir.body:
+        if stmt.loc.line != last_line:
+            body.append(comment(f"line {stmt.loc.line}: {stmt.loc.text.strip()}", emitter.comments))
+            last_line = stmt.loc.line
+        if isinstance(stmt, Assign):
+            body.append(emitter.statement(stmt))
+        elif isinstance(stmt, Return):
+            import gast
+            body.append(gast.Return(value=emitter.operand(stmt.value)))
+    defaults = [emitter.operand(p.default) for p in ir.params if p.has_default]
+    return function_def(ir.name, [p.name for p in ir.params], body, defaults)
+
+
+def reverse_module(fn, wrt) -> GeneratedModule:
+    """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``."""
+    builder = ModuleBuilder()
+    ir = builder.lowered(fn)
+    wrt = tuple(wrt)
+    names = {kind: f"{kind}_{ir.name}" for kind in ("grad", "value_and_grad", "vjp")}
+    builder.vjps[(fn, wrt)] = names["vjp"]
+    entry = [reverse_function(ir, wrt, kind, builder.emitter, builder, names[kind])
+             for kind in ("grad", "value_and_grad", "vjp")]
+    builder.drain()
+    builder.functions = entry + builder.functions
+    wrt_text = ", ".join(ir.params[i].name for i in wrt)
+    doc = (f"Reverse-mode derivatives of {ir.name} ({os.path.basename(ir.loc.filename)}:"
+           f"{ir.loc.line}) with respect to {wrt_text}.\n\nWritten by s2sad; do not edit. "
+           f"Needs NumPy only.\n")
+    return GeneratedModule(builder.render(doc), names, dict(builder.emitter.bindings), ir.name)

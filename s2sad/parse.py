@@ -1,0 +1,98 @@
+"""Front end: find a function's source, parse it with gast, resolve its names.
+
+:func:`parse_function` returns a :class:`ParsedFunction`: the ``FunctionDef``
+node, where it sits in its file (so locations are the file's own lines and
+columns), and a :class:`Scope` that resolves the names the body reads but does
+not assign (``np``, ``math``, module constants, helper functions, closure
+variables) in the function's own module, exactly as Python would at call time.
+"""
+
+import builtins
+import inspect
+import linecache
+import textwrap
+import types
+from dataclasses import dataclass
+
+import gast
+
+from .errors import SourceError, UnsupportedSyntaxError
+from .ir import Loc
+
+
+@dataclass
+class Scope:
+    """Where a function's free names come from: its closure, its module, builtins."""
+
+    closure: dict
+    globals: dict
+
+    _MISSING = object()
+
+    def lookup(self, name):
+        """The value of a free name, or ``Scope._MISSING``."""
+        if name in self.closure:
+            return self.closure[name]
+        if name in self.globals:
+            return self.globals[name]
+        return getattr(builtins, name, self._MISSING)
+
+
+@dataclass
+class ParsedFunction:
+    fn: types.FunctionType
+    node: gast.FunctionDef
+    filename: str
+    line_offset: int
+    col_offset: int
+    scope: Scope
+
+    def loc(self, node):
+        """The :class:`~s2sad.ir.Loc` of a gast node, in the file's coordinates."""
+        line = getattr(node, "lineno", None) or self.node.lineno
+        col = getattr(node, "col_offset", 0) or 0
+        line += self.line_offset
+        text = linecache.getline(self.filename, line)
+        return Loc(self.filename, line, col + self.col_offset, text.rstrip("\n"))
+
+
+def unwrap(fn):
+    """The plain Python function behind a decorator of ours (or functools.wraps)."""
+    while hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
+    return fn
+
+
+def parse_function(fn) -> ParsedFunction:
+    fn = unwrap(fn)
+    if not isinstance(fn, types.FunctionType):
+        raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
+                          hint="Pass a function defined with def in a .py file.")
+    try:
+        lines, first = inspect.getsourcelines(fn)
+        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    except (OSError, TypeError) as exc:
+        raise SourceError(f"cannot read the source of {fn.__qualname__}: {exc}",
+                          hint="s2sad reads source code: define the function in a .py file "
+                               "(not in an interactive prompt or with exec).") from None
+    source = "".join(lines)
+    dedented = textwrap.dedent(source)
+    indent = len(lines[0]) - len(lines[0].lstrip()) if source != dedented else 0
+    try:
+        module = gast.parse(dedented)
+    except SyntaxError as exc:  # pragma: no cover - python already parsed it
+        raise SourceError(f"cannot parse the source of {fn.__qualname__}: {exc}") from None
+    node = module.body[0]
+    pf_loc = Loc(filename, first, indent, lines[0].rstrip("\n"))
+    if not isinstance(node, gast.FunctionDef):
+        what = "a lambda" if fn.__name__ == "<lambda>" else type(node).__name__
+        raise UnsupportedSyntaxError(f"s2sad cannot differentiate {what}", pf_loc,
+                                     hint="Define the function with def.")
+    closure = {}
+    if fn.__closure__:
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+            try:
+                closure[name] = cell.cell_contents
+            except ValueError:
+                pass
+    return ParsedFunction(fn, node, filename, first - 1, indent, Scope(closure, fn.__globals__))

@@ -1,0 +1,19 @@
+"""Derivative rules, one table per primitive family.
+
+========================  =====================================================
+module                    primitives
+========================  =====================================================
+:mod:`.operators`         ``+ - * / ** @ %``, unary ``-``, comparisons, indexing, ``.T``
+:mod:`.elementwise`       NumPy ufuncs, ``math`` functions, ``abs``/``float``/``max``/``min``
+:mod:`.reductions`        ``np.sum mean prod max min``
+:mod:`.linear_algebra`    ``np.dot matmul outer transpose reshape trace``, ``np.linalg``
+========================  =====================================================
+
+:mod:`.core` defines the registry and the template language.
+"""
+
+from . import elementwise, linear_algebra, operators, reductions  # noqa: F401  (register)
+from .core import OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable, all_primitives, lookup
+
+__all__ = ["OPERATORS", "REGISTRY", "ZERO", "Primitive", "RuleNotApplicable", "all_primitives",
+           "lookup"]

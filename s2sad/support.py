@@ -1,0 +1,90 @@
+"""Run-time helpers that generated modules carry with them.
+
+Generated code imports NumPy only, so when an adjoint needs a helper (undoing
+broadcasting, scattering an indexed adjoint back), the emitter copies the
+helper's source from this module into the generated module, once, above the
+functions that use it. Each helper is plain NumPy, small, and has its own
+derivative rule, so generated code can be differentiated again.
+"""
+
+import numpy as np
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return g + np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+
+
+def unindex(g, x, index):
+    """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
+
+    Repeated integer indices accumulate, as they must.
+    """
+    x_bar = np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+    np.add.at(x_bar, index, g)
+    return x_bar
+
+
+def extremum_bar(g, x, ans, axis=None, keepdims=False):
+    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+        ans = np.expand_dims(ans, axis)
+    mask = x == ans
+    return g * mask / np.sum(mask, axis=axis, keepdims=True)
+
+
+def matmul_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
+    if np.ndim(b) == 1:
+        return unbroadcast(np.expand_dims(g, -1) * b, a)
+    if np.ndim(a) == 1:
+        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
+    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+
+
+def matmul_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def dot_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``np.dot(a, b)`` for operands of at most two dimensions."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    return matmul_bar_a(g, a, b)
+
+
+def dot_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``np.dot(a, b)`` for operands of at most two dimensions."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    return matmul_bar_b(g, a, b)
+
+
+HELPERS = ["unbroadcast", "unreduce", "unindex", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+           "dot_bar_a", "dot_bar_b"]
