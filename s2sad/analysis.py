@@ -20,17 +20,44 @@ def _vars(operands):
     return [o.name for o in operands if isinstance(o, Var)]
 
 
+def dataflow_edges(body):
+    """``(source, target)`` pairs along which derivatives can flow.
+
+    Operands flow into the results of differentiable primitives, branch values
+    into the value an ``if`` merges, and a loop's initial and updated values
+    into its carried variable. Conditions, indices and counts carry no
+    derivative.
+    """
+    from .ir import For, If, While, walk_blocks
+    edges = []
+    for stmt in walk_blocks(body):
+        if isinstance(stmt, Assign) and stmt.prim.differentiable:
+            edges += [(s, t.name) for s in _vars(stmt.operands()) for t in stmt.targets]
+        elif isinstance(stmt, If):
+            edges += [(s, m[0].name) for m in stmt.merges for s in _vars(m[1:])]
+        elif isinstance(stmt, (For, While)):
+            edges += [(s, c[0].name) for c in stmt.carried for s in _vars(c[1:])]
+    return edges
+
+
+def _reach(start, edges):
+    out, frontier = set(start), list(start)
+    successors = {}
+    for a, b in edges:
+        successors.setdefault(a, []).append(b)
+    while frontier:
+        for nxt in successors.get(frontier.pop(), ()):
+            if nxt not in out:
+                out.add(nxt)
+                frontier.append(nxt)
+    return out
+
+
 def activity(fn, wrt_names):
     """The names of the active variables of ``fn`` for inputs ``wrt_names``."""
-    varied = set(wrt_names)
-    assigns = [s for s in fn.body if isinstance(s, Assign)]
-    for stmt in assigns:
-        if stmt.prim.differentiable and any(n in varied for n in _vars(stmt.operands())):
-            varied.update(t.name for t in stmt.targets)
-    useful = set(_vars([fn.output]))
-    for stmt in reversed(assigns):
-        if stmt.prim.differentiable and any(t.name in useful for t in stmt.targets):
-            useful.update(_vars(stmt.operands()))
+    edges = dataflow_edges(fn.body)
+    varied = _reach(wrt_names, edges)
+    useful = _reach(_vars([fn.output]), [(b, a) for a, b in edges])
     return varied & useful
 
 
@@ -49,7 +76,8 @@ class ShapeClasses:
 
     def __init__(self, fn, output_is_scalar=False):
         self.parent = {}
-        assigns = [s for s in fn.body if isinstance(s, Assign) and len(s.targets) == 1]
+        from .ir import walk_blocks
+        assigns = [s for s in walk_blocks(fn.body) if isinstance(s, Assign) and len(s.targets) == 1]
         if output_is_scalar and isinstance(fn.output, Var):
             self.union(fn.output.name, _SCALAR)
         for _ in range(3):  # forward and backward facts feed each other
@@ -113,3 +141,158 @@ class ShapeClasses:
         """True if ``operand`` of ``stmt`` is known to have the shape of its result."""
         key = self.key(operand)
         return key is not None and key == self.key(stmt.target)
+
+
+# ----------------------------------------------------------------------------
+# structured regions: definitions, liveness for the forward sweep, pruning
+
+from dataclasses import replace  # noqa: E402
+
+from .ir import For, If, Raise, Return, While, walk_blocks  # noqa: E402
+
+walk = walk_blocks
+
+
+def defined_names(block):
+    """Every variable a block defines, nested regions included."""
+    out = set()
+    for stmt in walk_blocks(block):
+        if isinstance(stmt, Assign):
+            out.update(t.name for t in stmt.targets)
+        elif isinstance(stmt, If):
+            out.update(m[0].name for m in stmt.merges)
+        elif isinstance(stmt, (For, While)):
+            out.update(c[0].name for c in stmt.carried)
+            if isinstance(stmt, For):
+                out.add(stmt.target.name)
+    return out
+
+
+def block_defs(block, counters=None):
+    """Variables a block defines at its own level (not inside its nested regions).
+
+    A nested region's merged or carried values count (they are defined at this
+    level once the region ends), and so do the trip counters of nested loops.
+    """
+    out = []
+    for stmt in block:
+        if isinstance(stmt, Assign):
+            out += [t.name for t in stmt.targets]
+        elif isinstance(stmt, If):
+            out += [m[0].name for m in stmt.merges]
+        elif isinstance(stmt, (For, While)):
+            out += [c[0].name for c in stmt.carried]
+            if counters and id(stmt) in counters:
+                out.append(counters[id(stmt)])
+    return out
+
+
+def names_read(stmts):
+    """Names loaded anywhere in a list of gast statements."""
+    import gast
+    out = set()
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                out.add(node.id)
+    return out
+
+
+def _impure(stmt):
+    return isinstance(stmt, Raise) or (isinstance(stmt, Assign) and stmt.prim.name == "print")
+
+
+def needed_names(body, reads, counters=None):
+    """The variables the forward sweep must compute for ``reads`` (a fixed point).
+
+    A loop whose trip counter (``counters``: id(loop) -> name) is read must run
+    as it did, so everything deciding its trips is needed too.
+    """
+    needed = set(reads)
+    while True:
+        before = len(needed)
+        _need_block(body, needed, counters or {})
+        if len(needed) == before:
+            return needed
+
+
+def _need_block(block, needed, counters):
+    """Grow ``needed``; return True if anything in the block must be kept."""
+    kept_any = False
+    for stmt in reversed(block):
+        kept = False
+        if isinstance(stmt, Assign):
+            kept = _impure(stmt) or any(t.name in needed for t in stmt.targets)
+            if kept:
+                needed.update(_vars(stmt.operands()))
+        elif isinstance(stmt, Raise):
+            kept = True
+            needed.update(_vars([stmt.exc]))
+        elif isinstance(stmt, If):
+            for var, a, b in stmt.merges:
+                if var.name in needed:
+                    needed.update(_vars([a, b]))
+            inside = _need_block(stmt.then_block, needed, counters) | \
+                _need_block(stmt.else_block, needed, counters)
+            kept = inside or any(m[0].name in needed for m in stmt.merges)
+            if kept:
+                needed.update(_vars([stmt.cond]))
+        elif isinstance(stmt, (For, While)):
+            for var, init, out in stmt.carried:
+                if var.name in needed:
+                    needed.update(_vars([init, out]))
+            inside = _need_block(stmt.body, needed, counters)
+            kept = inside or any(c[0].name in needed for c in stmt.carried) or \
+                counters.get(id(stmt)) in needed
+            if kept:
+                needed.update(_vars(stmt.exits))
+                if isinstance(stmt, For):
+                    needed.update(_vars([stmt.iterable]))
+                else:
+                    needed.update(_vars([stmt.cond]))
+                    _need_block(stmt.cond_block, needed, counters)
+        kept_any |= kept
+    return kept_any
+
+
+def prune(block, needed, origin=None, counters=None):
+    """A copy of ``block`` without what ``needed`` does not need.
+
+    Returns ``(block, origin)``; ``origin`` maps ids of new blocks and regions
+    to ids of the originals, so facts keyed by the originals carry over.
+    """
+    origin = {} if origin is None else origin
+    out = []
+    for stmt in block:
+        if isinstance(stmt, Assign):
+            if _impure(stmt) or any(t.name in needed for t in stmt.targets):
+                out.append(stmt)
+        elif isinstance(stmt, (Raise, Return)):
+            out.append(stmt)
+        elif isinstance(stmt, If):
+            then_block, _ = prune(stmt.then_block, needed, origin, counters)
+            else_block, _ = prune(stmt.else_block, needed, origin, counters)
+            merges = [m for m in stmt.merges if m[0].name in needed]
+            if then_block or else_block or merges:
+                new = replace(stmt, then_block=then_block, else_block=else_block, merges=merges)
+                origin[id(then_block)], origin[id(else_block)] = id(stmt.then_block), id(stmt.else_block)
+                origin[id(new)] = id(stmt)
+                out.append(new)
+        elif isinstance(stmt, (For, While)):
+            body, _ = prune(stmt.body, needed, origin, counters)
+            carried = [c for c in stmt.carried if c[0].name in needed]
+            if body or carried or (counters or {}).get(id(stmt)) in needed:
+                fields = dict(body=body, carried=carried)
+                if isinstance(stmt, While):
+                    fields["cond_block"] = prune(stmt.cond_block, needed | _vars_set([stmt.cond]),
+                                                 origin, counters)[0]
+                new = replace(stmt, **fields)
+                origin[id(body)] = id(stmt.body)
+                origin[id(new)] = id(stmt)
+                out.append(new)
+    origin[id(out)] = id(block)
+    return out, origin
+
+
+def _vars_set(operands):
+    return set(_vars(operands))

@@ -111,7 +111,7 @@ def _reverse_entry(f, wrt, kind):
         try:
             result = entry(*_bind(fn, args, kwargs))
         except ValueError as exc:
-            if "must return a scalar, not shape" in str(exc):
+            if "must return a scalar, not shape" in str(exc) and fn.__name__ in str(exc):
                 raise _non_scalar(fn, str(exc)) from None
             raise
         if kind == "value_and_grad":

@@ -226,3 +226,100 @@ def to_source(node, comments):
 
     text = re.sub(rf"^(\s*){_COMMENT_PREFIX}(\d+)$", replace, text, flags=re.MULTILINE)
     return text
+
+
+# ----------------------------------------------------------------------------
+# blocks of primal code
+
+
+def emit_block(block, emitter, pushes=None, tape="tape", counters=None, _last=None):
+    """Python statements for an IR block, structured regions included.
+
+    ``pushes`` maps ``id(block)`` to the names the block appends to ``tape``
+    at its end (reverse mode's forward sweep inside loops); ``counters`` maps
+    ``id(loop)`` to the name of a trip counter to keep. Loop-carried values
+    are copied at entry (``y_1 = y``) and updated at the end of each trip
+    (``y_1 = y_2``); merged values are assigned at the end of each branch.
+    """
+    from .ir import For, If, Raise, Return, While
+    pushes, counters = pushes or {}, counters or {}
+    last = _last if _last is not None else [None]
+    out = []
+
+    def note(loc):
+        if loc.line != last[0]:
+            out.append(comment(f"line {loc.line}: {loc.text.strip()}", emitter.comments))
+            last[0] = loc.line
+
+    def sub(inner):
+        return emit_block(inner, emitter, pushes, tape, counters, last)
+
+    for stmt in block:
+        if isinstance(stmt, Assign):
+            note(stmt.loc)
+            out.append(emitter.statement(stmt))
+        elif isinstance(stmt, Raise):
+            note(stmt.loc)
+            out.append(gast.Raise(exc=emitter.operand(stmt.exc), cause=None))
+        elif isinstance(stmt, Return):
+            continue
+        elif isinstance(stmt, If):
+            note(stmt.loc)
+            then_code = sub(stmt.then_block) + [assign(v.name, emitter.operand(a))
+                                                 for v, a, _ in stmt.merges]
+            else_code = sub(stmt.else_block) + [assign(v.name, emitter.operand(b))
+                                                 for v, _, b in stmt.merges]
+            then_code += _push(pushes.get(id(stmt.then_block)), tape)
+            else_code += _push(pushes.get(id(stmt.else_block)), tape)
+            out.append(gast.If(test=emitter.operand(stmt.cond), body=then_code or [gast.Pass()],
+                               orelse=else_code))
+        elif isinstance(stmt, (For, While)):
+            note(stmt.loc)
+            out += [assign(v.name, emitter.operand(init)) for v, init, _ in stmt.carried
+                    if not (isinstance(init, Var) and init.name == v.name)]
+            counter = counters.get(id(stmt))
+            body = []
+            if counter:
+                out.append(assign(counter, gast.Constant(value=0, kind=None)))
+                body.append(gast.AugAssign(target=name(counter, store=True), op=gast.Add(),
+                                           value=gast.Constant(value=1, kind=None)))
+            body += sub(stmt.body) + _push(pushes.get(id(stmt.body)), tape)
+            updates = [(v, o) for v, _, o in stmt.carried if not (isinstance(o, Var) and o == v)]
+            if len(updates) == 1:
+                body.append(assign(updates[0][0].name, emitter.operand(updates[0][1])))
+            elif updates:
+                body.append(assign(gast.Tuple(elts=[name(v.name, store=True) for v, _ in updates],
+                                              ctx=gast.Store()),
+                                   gast.Tuple(elts=[emitter.operand(o) for _, o in updates],
+                                              ctx=gast.Load())))
+            for flag in stmt.exits:
+                body.append(gast.If(test=emitter.operand(flag), body=[gast.Break()], orelse=[]))
+            if isinstance(stmt, For):
+                out.append(gast.For(target=name(stmt.target.name, store=True),
+                                    iter=emitter.operand(stmt.iterable), body=body or [gast.Pass()],
+                                    orelse=[], type_comment=None))
+            else:
+                cond_code = sub(stmt.cond_block)
+                out += cond_code
+                body += [_copy(s) for s in cond_code if not _is_comment(s)]
+                out.append(gast.While(test=emitter.operand(stmt.cond), body=body, orelse=[]))
+    return out
+
+
+def _push(names, tape):
+    if not names:
+        return []
+    value = name(names[0]) if len(names) == 1 else \
+        gast.Tuple(elts=[name(n) for n in names], ctx=gast.Load())
+    append = gast.Attribute(value=name(tape), attr="append", ctx=gast.Load())
+    return [gast.Expr(value=call(append, [value]))]
+
+
+def _is_comment(stmt):
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Name) and \
+        stmt.value.id.startswith(_COMMENT_PREFIX)
+
+
+def _copy(node):
+    import copy
+    return copy.deepcopy(node)

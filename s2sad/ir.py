@@ -154,19 +154,35 @@ class If:
 
 @dataclass
 class For:
+    """``for target in iterable``; ``carried`` are ``(var, init, out)`` triples: ``var``
+    holds ``init`` on entry and ``out`` after each trip (and the last value after the
+    loop). ``exits`` are flags tested at the end of a trip (``if flag: break``)."""
+
     target: Var
     iterable: Any
-    carried: list  # [(Var inside, init operand, Var updated at end of body)]
+    carried: list
     body: list
     loc: Loc
+    exits: list = field(default_factory=list)
 
 
 @dataclass
 class While:
+    """``while cond``: ``cond_block`` computes ``cond`` from the carried values."""
+
     cond_block: list
     cond: Any
     carried: list
     body: list
+    loc: Loc
+    exits: list = field(default_factory=list)
+
+
+@dataclass
+class Raise:
+    """``raise exc``: a run-time check (e.g. ``if bad: raise ValueError(...)``)."""
+
+    exc: Any
     loc: Loc
 
 
@@ -223,17 +239,22 @@ def _format_block(block, depth, lines, last_line):
             lines.append((pad + format_assign(stmt), comment))
         elif isinstance(stmt, Return):
             lines.append((pad + f"return {stmt.value}", comment))
+        elif isinstance(stmt, Raise):
+            lines.append((pad + f"raise {stmt.exc}", comment))
         elif isinstance(stmt, If):
             lines.append((pad + f"if {stmt.cond}:", comment))
             _format_block(stmt.then_block, depth + 1, lines, last_line)
-            lines.append((pad + "else:", None))
-            _format_block(stmt.else_block, depth + 1, lines, last_line)
+            if stmt.else_block:
+                lines.append((pad + "else:", None))
+                _format_block(stmt.else_block, depth + 1, lines, last_line)
             for var, a, b in stmt.merges:
                 lines.append((pad + f"{var} = phi({a}, {b})", None))
         elif isinstance(stmt, For):
             carried = ", ".join(f"{v} = {init} -> {out}" for v, init, out in stmt.carried)
             lines.append((pad + f"for {stmt.target} in {stmt.iterable}:  carry({carried})", comment))
             _format_block(stmt.body, depth + 1, lines, last_line)
+            for flag in stmt.exits:
+                lines.append((pad + f"    exit if {flag}", None))
         elif isinstance(stmt, While):
             carried = ", ".join(f"{v} = {init} -> {out}" for v, init, out in stmt.carried)
             lines.append((pad + f"while:  carry({carried})", comment))
@@ -241,6 +262,8 @@ def _format_block(block, depth, lines, last_line):
             lines.append((pad + f"    test {stmt.cond}", None))
             lines.append((pad + "  do:", None))
             _format_block(stmt.body, depth + 1, lines, last_line)
+            for flag in stmt.exits:
+                lines.append((pad + f"    exit if {flag}", None))
 
 
 def _comment(loc, last_line):
@@ -255,3 +278,17 @@ def format_assign(stmt: Assign) -> str:
     args = [str(a) for a in stmt.args]
     args += [f"{k}={v}" for k, v in stmt.kwargs.items()]
     return f"{targets} = {stmt.prim.name}({', '.join(args)})"
+
+
+def walk_blocks(block):
+    """Every statement of a block and its nested regions, in program order."""
+    for stmt in block:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from walk_blocks(stmt.then_block)
+            yield from walk_blocks(stmt.else_block)
+        elif isinstance(stmt, For):
+            yield from walk_blocks(stmt.body)
+        elif isinstance(stmt, While):
+            yield from walk_blocks(stmt.cond_block)
+            yield from walk_blocks(stmt.body)

@@ -22,7 +22,8 @@ import numpy as np
 
 from . import rules
 from .errors import UnsupportedSyntaxError
-from .ir import Assign, Const, Function, Index, Param, Return, Slice, Var
+from .desugar import desugar
+from .ir import Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While
 from .parse import Scope, parse_function, unwrap
 from .rules.core import Primitive
 
@@ -76,6 +77,10 @@ class _Lowerer:
         self.env = {}  # user name -> current operand
         self.used = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
         self.used |= {a.id for a in parsed.node.args.args}
+        desugar(parsed.node, self.used)
+        self.used |= {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+        self.read = {n.id for n in gast.walk(parsed.node)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         self.defined = set()
         self.temp_count = 0
         self.block = []
@@ -152,6 +157,185 @@ class _Lowerer:
     def stmt_Pass(self, stmt):
         pass
 
+    # -- control flow ------------------------------------------------------------
+    def lower_block(self, stmts, env):
+        """Lower statements into a fresh block starting from ``env``; return (block, env)."""
+        saved_block, saved_env = self.block, self.env
+        self.block, self.env = [], dict(env)
+        try:
+            for stmt in stmts:
+                self.lower_stmt(stmt)
+            return self.block, self.env
+        finally:
+            self.block, self.env = saved_block, saved_env
+
+    def merge(self, node, cond, then_env, else_env, then_block, else_block):
+        """Emit an If whose merges join every name the branches left different."""
+        merges = []
+        for key in sorted(set(then_env) | set(else_env), key=_sort_key):
+            a, b = then_env.get(key), else_env.get(key)
+            if a == b or key not in self.read:
+                if a == b and a is not None:
+                    self.env[key] = a
+                continue
+            var = self.new_version(key)
+            merges.append((var, a if a is not None else Const(None),
+                           b if b is not None else Const(None)))
+            self.env[key] = var
+        self.block.append(If(cond, then_block, else_block, merges, self.p.loc(node)))
+
+    def stmt_If(self, stmt):
+        cond = self.lower_expr(stmt.test)
+        if isinstance(cond, Const) and not isinstance(cond.value, np.ndarray):
+            for inner in (stmt.body if cond.value else stmt.orelse):  # decided now
+                self.lower_stmt(inner)
+            return
+        then_block, then_env = self.lower_block(stmt.body, self.env)
+        else_block, else_env = self.lower_block(stmt.orelse, self.env)
+        self.merge(stmt, cond, then_env, else_env, then_block, else_block)
+
+    def stmt_Raise(self, stmt):
+        if stmt.exc is None or stmt.cause is not None:
+            raise self.error(stmt, "s2sad supports `raise Exception(...)` only")
+        exc = self.lower_expr(stmt.exc)
+        self.block.append(Raise(exc, self.p.loc(stmt)))
+
+    def loop_carried(self, loop):
+        """Names the loop body assigns and something reads: they need loop-carried values."""
+        assigned = [n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
+                    and isinstance(n.ctx, gast.Store)]
+        if isinstance(loop, gast.For):
+            targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+            assigned = [n for n in assigned if n not in targets or _stores(loop.body, n)]
+        seen, out = set(), []
+        for name in assigned:
+            if name not in seen and name in self.read:
+                seen.add(name)
+                out.append(name)
+        return out
+
+    def enter_loop(self, names):
+        carried = []
+        for name in names:
+            init = self.env.get(name, Const(None))
+            var = self.new_version(name)
+            self.env[name] = var
+            carried.append([var, init, None])
+        return carried
+
+    def finish_loop(self, carried, body_env):
+        for entry in carried:
+            entry[2] = body_env.get(_user_name(entry[0].name, body_env, self.env), entry[0])
+        return [tuple(entry) for entry in carried]
+
+    def split_exits(self, body):
+        """Strip the trailing ``if flag: break`` statements the desugaring wrote."""
+        exits = []
+        while body and isinstance(body[-1], gast.If) and not body[-1].orelse and \
+                len(body[-1].body) == 1 and isinstance(body[-1].body[0], gast.Break) and \
+                isinstance(body[-1].test, gast.Name):
+            exits.insert(0, body[-1].test)
+            body = body[:-1]
+        return body, exits
+
+    def stmt_For(self, stmt):
+        if stmt.orelse:
+            raise self.error(stmt, "s2sad does not support for ... else",
+                             "Use a flag variable set before break instead.")
+        body, exit_nodes = self.split_exits(stmt.body)
+        iterable, prologue = self.lower_iteration(stmt)
+        carried = self.enter_loop(self.loop_carried(stmt))
+        target = self.fresh_temp() if prologue else None
+        if target is None:
+            if not isinstance(stmt.target, gast.Name):
+                raise self.error(stmt.target, "s2sad supports a plain name as loop variable here")
+            target = self.bind_name(stmt.target.id)
+        saved_block, saved_env = self.block, self.env
+        self.block, self.env = [], dict(self.env)
+        try:
+            for make in prologue:
+                make(target)
+            for inner in body:
+                self.lower_stmt(inner)
+            exits = [self.name_operand(n) for n in exit_nodes]
+            block, body_env = self.block, self.env
+        finally:
+            self.block, self.env = saved_block, saved_env
+        self.block.append(For(target, iterable, self.finish_loop(carried, body_env), block,
+                              self.p.loc(stmt), exits))
+
+    def lower_iteration(self, stmt):
+        """The range object a loop runs over, and statements binding the user's target.
+
+        ``for i in range(...)`` loops over the range itself. Any other iterable
+        (an array's rows, a list, ``enumerate``, ``zip``) becomes a loop over
+        indices with ``target = seq[k]`` at the top of the body, so a
+        differentiated array read row by row gets its adjoint through indexing.
+        """
+        it = stmt.iter
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and \
+                self.scope.lookup(it.func.id) is range and it.func.id not in self.env:
+            return self.lower_expr(it), []
+        kind, seqs = "plain", [it]
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id not in \
+                self.env and self.scope.lookup(it.func.id) in (enumerate, zip) and not it.keywords:
+            kind = "enumerate" if self.scope.lookup(it.func.id) is enumerate else "zip"
+            seqs = list(it.args)
+            if kind == "enumerate" and len(seqs) != 1:
+                raise self.error(it, "s2sad supports enumerate(seq) without a start")
+        operands = [self.lower_expr(s) for s in seqs]
+        lengths = [self.apply(rules.lookup(len), [o], {}, it, None, None) for o in operands]
+        length = lengths[0]
+        for other in lengths[1:]:
+            length = self.apply(rules.lookup(min), [length, other], {}, it, None, None)
+        iterable = self.apply(rules.lookup(range), [length], {}, it, None, None)
+        target = stmt.target
+        names = []
+        if kind == "plain":
+            names = [(target, operands[0], False)]
+        elif kind == "zip":
+            if not isinstance(target, gast.Tuple) or len(target.elts) != len(operands):
+                raise self.error(target, "unpack zip(...) into as many names as it zips")
+            names = [(t, o, False) for t, o in zip(target.elts, operands)]
+        else:
+            if not isinstance(target, gast.Tuple) or len(target.elts) != 2:
+                raise self.error(target, "unpack enumerate(...) into two names")
+            names = [(target.elts[0], None, True), (target.elts[1], operands[0], False)]
+        prologue = []
+        for node, seq, is_index in names:
+            if not isinstance(node, gast.Name):
+                raise self.error(node, "s2sad supports plain names as loop variables")
+
+            def make(k, node=node, seq=seq, is_index=is_index):
+                var = self.bind_name(node.id)
+                if is_index:
+                    self.emit((var,), rules.OPERATORS["copy"], (k,), {}, node)
+                else:
+                    self.emit((var,), rules.OPERATORS["getitem"], (seq, Index((k,))), {}, node)
+            prologue.append(make)
+        return iterable, prologue
+
+    def stmt_While(self, stmt):
+        if stmt.orelse:
+            raise self.error(stmt, "s2sad does not support while ... else",
+                             "Use a flag variable set before break instead.")
+        body, exit_nodes = self.split_exits(stmt.body)
+        carried = self.enter_loop(self.loop_carried(stmt))
+        saved_block, saved_env = self.block, self.env
+        self.block, self.env = [], dict(self.env)
+        try:
+            cond = self.lower_expr(stmt.test)
+            cond_block = self.block
+            self.block = []
+            for inner in body:
+                self.lower_stmt(inner)
+            exits = [self.name_operand(n) for n in exit_nodes]
+            block, body_env = self.block, self.env
+        finally:
+            self.block, self.env = saved_block, saved_env
+        self.block.append(While(cond_block, cond, self.finish_loop(carried, body_env), block,
+                                self.p.loc(stmt), exits))
+
     def stmt_Expr(self, stmt):
         if isinstance(stmt.value, gast.Constant):
             return  # a string used as a comment
@@ -204,7 +388,7 @@ class _Lowerer:
             else:
                 operand = source
             var = self.bind_name(target.id)
-            self.emit((var,), rules.OPERATORS["copy"], (operand,), {}, target)
+            self.emit((var,), rules.OPERATORS["copy"], (operand,), {}, value or target)
             return var
         if isinstance(target, (gast.Tuple, gast.List)):
             if not all(isinstance(t, gast.Name) for t in target.elts):
@@ -283,6 +467,10 @@ class _Lowerer:
                               node, name, names)
         if isinstance(node, gast.Call):
             return self.lower_call(node, name, names)
+        if isinstance(node, gast.IfExp):
+            return self.lower_conditional(node, node.test, node.body, node.orelse, name, names)
+        if isinstance(node, gast.BoolOp):
+            return self.lower_boolean(node, name, names)
         if isinstance(node, gast.Subscript):
             base = self.lower_expr(node.value)
             index = self.lower_index(node.slice)
@@ -298,6 +486,45 @@ class _Lowerer:
             return self.apply(prim, elts, {}, node, name, names)
         raise self.error(node, f"s2sad does not support {_describe(node)} in a differentiated "
                                f"function yet", _HINTS.get(kind, "Rewrite the expression without it."))
+
+    def lower_boolean(self, node, name, names):
+        """``a and b`` is ``b if a else a``, ``a or b`` is ``a if a else b``: b runs only if needed."""
+        if names is not None:
+            raise self.error(node, "s2sad cannot unpack the value of and/or")
+        result = self.lower_expr(node.values[0])
+        for i, value in enumerate(node.values[1:]):
+            saved_block, self.block = self.block, []
+            other = self.lower_expr(value)
+            block, self.block = self.block, saved_block
+            last = i == len(node.values) - 2
+            (var,) = self.targets_for(name if last else None, None)
+            if isinstance(node.op, gast.And):
+                stmt = If(result, block, [], [(var, other, result)], self.p.loc(node))
+            else:
+                stmt = If(result, [], block, [(var, result, other)], self.p.loc(node))
+            self.block.append(stmt)
+            result = var
+        return result
+
+    def lower_conditional(self, node, test, body, orelse, name, names):
+        """``body if test else orelse`` as an If region with one merged value."""
+        cond = self.lower_expr(test)
+        if isinstance(cond, Const) and not isinstance(cond.value, np.ndarray):
+            return self.lower_expr(body if cond.value else orelse, name, names)
+        saved_block = self.block
+        results = []
+        blocks = []
+        for branch in (body, orelse):
+            self.block = []
+            results.append(self.lower_expr(branch))
+            blocks.append(self.block)
+        self.block = saved_block
+        (var,) = self.targets_for(name, names) if names is None else (None,)
+        if var is None:
+            raise self.error(node, "s2sad cannot unpack a conditional expression")
+        self.block.append(If(cond, blocks[0], blocks[1], [(var, results[0], results[1])],
+                             self.p.loc(node)))
+        return var
 
     def constant_result(self, operand, name, names, node):
         """An expression that needed no primitive; give it a statement only if it is named."""
@@ -500,6 +727,23 @@ def _chain(node):
 def _spelling(node):
     chain = _chain(node)
     return ".".join(chain) if chain else "expression"
+
+
+def _sort_key(name):
+    return name
+
+
+def _stores(stmts, name):
+    return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
+               for s in stmts for n in gast.walk(s))
+
+
+def _user_name(var_name, body_env, outer_env):
+    """The user name whose current value in ``outer_env`` is the loop variable ``var_name``."""
+    for key, value in outer_env.items():
+        if isinstance(value, Var) and value.name == var_name:
+            return key
+    return var_name
 
 
 def _assigned_names(fn_node):

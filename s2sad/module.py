@@ -10,8 +10,9 @@ self-contained: it imports NumPy (and ``math``) only.
 import os
 from dataclasses import dataclass
 
-from .emit import Emitter, comment, render_module
-from .ir import Assign, Return
+import gast
+
+from .emit import Emitter, emit_block, render_module
 from .lower import lower
 from .reverse import function_def, reverse_function
 
@@ -68,16 +69,7 @@ class ModuleBuilder:
 
 def primal_function(ir, emitter):
     """A user helper function re-emitted from its SSA form (callable from derivative code)."""
-    body, last_line = [], None
-    for stmt in ir.body:
-        if stmt.loc.line != last_line:
-            body.append(comment(f"line {stmt.loc.line}: {stmt.loc.text.strip()}", emitter.comments))
-            last_line = stmt.loc.line
-        if isinstance(stmt, Assign):
-            body.append(emitter.statement(stmt))
-        elif isinstance(stmt, Return):
-            import gast
-            body.append(gast.Return(value=emitter.operand(stmt.value)))
+    body = emit_block(ir.body, emitter) + [gast.Return(value=emitter.operand(ir.output))]
     defaults = [emitter.operand(p.default) for p in ir.params if p.has_default]
     return function_def(ir.name, [p.name for p in ir.params], body, defaults)
 

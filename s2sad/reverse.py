@@ -2,32 +2,39 @@
 
 The generated function has two parts:
 
-* the **forward sweep**: the primal statements, minus those neither the
-  output nor the backward sweep reads (dead-code elimination);
-* the **backward sweep**: the statements in reverse order; for each active
-  statement ``z = f(x, y)`` the rule table's templates give the contribution
-  of ``z_bar`` to ``x_bar`` and ``y_bar``.
+* the **forward sweep**: the primal statements, minus those neither the output
+  nor the backward sweep reads (:func:`s2sad.analysis.prune`). Inside loops,
+  each block ends by pushing onto ``tape`` the values it defines that the
+  backward sweep reads (and that the next trip would overwrite); values
+  computed before a loop are not stored per trip.
+* the **backward sweep**: the statements in reverse order. For ``z = f(x, y)``
+  the rule table's templates give the contributions of ``z_bar`` to ``x_bar``
+  and ``y_bar``. An ``if`` is replayed as an ``if`` on the same condition; a
+  loop is replayed in reverse (``for i in reversed(range(n))`` or, for ``while``
+  loops and loops left early, ``for _ in range(trips)``), each block first
+  popping what its forward block pushed.
 
 Adjoints follow the "symbolic zero, first write assigns" discipline of
 :class:`Adjoints`: an adjoint nobody has touched is not an array of zeros; its
 first contribution assigns it, later ones add to it (in place only when the
 adjoint is an array the sweep created itself, never an alias of another
-adjoint). The seed of ``grad`` is the constant 1, which the simplifier folds
+adjoint). Zeros are written only where structure forces a value: an adjoint
+set in one branch of an ``if`` but not the other, or accumulated across trips
+of a loop. The seed of ``grad`` is the constant 1, which the simplifier folds
 away, so ``x_bar = 1.0 * v1 / x`` is written ``x_bar = v1 / x``.
 
 ``kind`` is ``"grad"`` (seed 1, returns the adjoints), ``"value_and_grad"``
 (seed 1, returns the value too) or ``"vjp"`` (seed ``out_bar``). Calls of the
-user's own functions become calls of their generated ``vjp_<name>``;
-:func:`reverse_function` reports them in ``requests`` so the module builder
-generates each once.
+user's own functions become calls of their generated ``vjp_<name>``, requested
+from the module builder so each is generated once.
 """
 
 import gast
 
 from . import analysis
-from .emit import assign, call, comment, name
+from .emit import assign, call, comment, emit_block, name
 from .errors import NoDerivativeError
-from .ir import Assign, Const, Index, Return, Var
+from .ir import Assign, For, If, Raise, Return, Var, While
 from .lower import ExternalFunction, UserFunction
 from .rules import RuleNotApplicable
 from .simplify import number, simplify
@@ -37,7 +44,7 @@ class Adjoints:
     """The adjoint of each variable during the backward sweep.
 
     A variable's adjoint is absent (a symbolic zero), a pending number literal
-    (no statement written yet), or an expression (usually the name ``x_bar``).
+    or seed (no statement written yet), or its name ``x_bar``.
     """
 
     def __init__(self, adjoint_name):
@@ -45,11 +52,20 @@ class Adjoints:
         self.value = {}  # var name -> gast expr
         self.owned = set()  # var names whose adjoint array this sweep created and may update
 
+    def copy(self):
+        other = Adjoints(self.adjoint_name)
+        other.value, other.owned = dict(self.value), set(self.owned)
+        return other
+
     def read(self, var):
         return self.value.get(var)
 
     def seed(self, var, expr):
         self.value[var] = expr
+
+    def forget(self, var):
+        self.value.pop(var, None)
+        self.owned.discard(var)
 
     def add(self, var, contribution):
         """Statements that add ``contribution`` to the adjoint of ``var``."""
@@ -71,12 +87,25 @@ class Adjoints:
         return [assign(target, simplify(gast.BinOp(left=current, op=gast.Add(),
                                                    right=contribution)))]
 
+    def materialize(self, var, zero_like=None):
+        """Statements making the adjoint of ``var`` a variable named ``var_bar``.
+
+        An absent adjoint becomes zeros shaped like ``zero_like`` (default: var).
+        """
+        current = self.value.get(var)
+        target = self.adjoint_name(var)
+        if isinstance(current, gast.Name) and current.id == target:
+            return []
+        self.value[var] = name(target)
+        self.owned.discard(var)
+        if current is None:
+            self.owned.add(var)
+            return [assign(target, call("np.zeros_like", [name(zero_like or var)]))]
+        return [assign(target, current)]
+
 
 def adjoint_namer(fn):
-    taken = {p.name for p in fn.params}
-    for stmt in fn.body:
-        if isinstance(stmt, Assign):
-            taken.update(t.name for t in stmt.targets)
+    taken = {p.name for p in fn.params} | analysis.defined_names(fn.body)
 
     def adjoint_name(var):
         candidate = f"{var}_bar"
@@ -87,75 +116,378 @@ def adjoint_namer(fn):
     return adjoint_name
 
 
+class _Reverse:
+    """Builds the backward sweep of one function, then its forward sweep."""
+
+    def __init__(self, fn, wrt, kind, emitter, requests, func_name):
+        self.fn, self.kind, self.emitter, self.requests = fn, kind, emitter, requests
+        self.func_name = func_name
+        self.wrt_names = [fn.params[i].name for i in wrt]
+        self.active = analysis.activity(fn, self.wrt_names)
+        self.shapes = analysis.ShapeClasses(fn, output_is_scalar=kind != "vjp")
+        self.adjoints = Adjoints(adjoint_namer(fn))
+        self.comments = emitter.comments
+        self.loop_depth = 0
+        self.pops = []  # (block, list to fill with the pop statement) inside loops
+        self.counters = {}  # id(loop) -> trip counter name
+        taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
+        self.tape = _unique("tape", taken)
+        self._taken = taken
+
+    # -- the whole function ------------------------------------------------------
+    def build(self):
+        fn, out = self.fn, self.fn.output
+        if isinstance(out, Var) and out.name in self.active:
+            seed = gast.Constant(value=1.0, kind=None) if self.kind != "vjp" else name("out_bar")
+            self.adjoints.seed(out.name, seed)
+        backward = self.backward_block(fn.body)
+        results = []
+        for param in self.wrt_names:
+            value = self.adjoints.read(param) if param in self.active else None
+            results.append(value if value is not None else call("np.zeros_like", [name(param)]))
+        grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
+        out_expr = self.emitter.operand(out)
+        returned = grads if self.kind != "value_and_grad" else \
+            gast.Tuple(elts=[out_expr, grads], ctx=gast.Load())
+        guard = []
+        if self.kind != "vjp" and isinstance(out, Var):
+            guard = [_scalar_guard(out, fn.name)]
+        reads = analysis.names_read(backward + guard + [gast.Return(value=returned)])
+        pushes = self.fill_pops(reads)
+        needed = analysis.needed_names(fn.body, reads, self.counters)
+        forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
+        forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
+                             tape=self.tape, counters=_remap(self.counters, origin))
+        body = []
+        if pushes:
+            body.append(assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
+        if forward:
+            body += [comment("forward sweep", self.comments)] + forward
+        body += guard
+        if backward:
+            body += [comment("backward sweep", self.comments)] + backward
+        body.append(gast.Return(value=returned))
+        params = [p.name for p in fn.params] + (["out_bar"] if self.kind == "vjp" else [])
+        return function_def(self.func_name, params, body)
+
+    def fill_pops(self, reads):
+        """Decide what each block in a loop pushes; write the matching pops."""
+        pushes = {}
+        for block, extra, slot in self.pops:
+            defined = extra + analysis.block_defs(block, self.counters)
+            saved = [n for n in dict.fromkeys(defined) if n in reads]
+            if saved:
+                pushes[id(block)] = saved
+                slot.append(_pop(saved, self.tape))
+        return pushes
+
+    # -- blocks ----------------------------------------------------------------------
+    def backward_block(self, block, defined_extra=()):
+        """Adjoint statements of a block, in reverse order, led by its pop if in a loop."""
+        out, last_line = [], None
+        slot = []
+        if self.loop_depth:
+            self.pops.append((block, list(defined_extra), slot))
+        for stmt in reversed(block):
+            if isinstance(stmt, Assign):
+                if not any(t.name in self.active for t in stmt.targets):
+                    continue
+                statements = self.backward_assign(stmt)
+            elif isinstance(stmt, If):
+                statements = self.backward_if(stmt)
+            elif isinstance(stmt, (For, While)):
+                statements = self.backward_loop(stmt)
+            else:  # Return, Raise: nothing flows back
+                continue
+            if statements:
+                if stmt.loc.line != last_line:
+                    out.append(comment(f"line {stmt.loc.line}: {stmt.loc.text.strip()}",
+                                       self.comments))
+                    last_line = stmt.loc.line
+                out += statements
+        return [_Slot(slot)] + out if self.loop_depth else out
+
+    def backward_if(self, stmt):
+        active_merges = [m for m in stmt.merges if m[0].name in self.active
+                         and self.adjoints.read(m[0].name) is not None]
+        inner = self.touched_inside([stmt])
+        if not active_merges:
+            return []
+        prelude = []
+        for var in sorted(inner):
+            if self.adjoints.read(var) is not None:
+                prelude += self.adjoints.materialize(var)
+        before = self.adjoints
+        branches = []
+        for index, block in ((1, stmt.then_block), (2, stmt.else_block)):
+            self.adjoints = before.copy()
+            code = []
+            for merge in active_merges:
+                var, source = merge[0].name, merge[index]
+                if isinstance(source, Var) and source.name in self.active:
+                    code += self.adjoints.add(source.name, self.adjoints.read(var))
+            for merge in active_merges:
+                self.adjoints.forget(merge[0].name)
+            block_code = self.backward_block(block)
+            if block_code and isinstance(block_code[0], _Slot):
+                code = block_code[:1] + code + block_code[1:]
+            else:
+                code += block_code
+            branches.append((code, self.adjoints))
+        self.adjoints = before.copy()
+        for merge in active_merges:
+            self.adjoints.forget(merge[0].name)
+        # join: an adjoint either branch changed must be the same variable after the if
+        for var in sorted(inner):
+            states = [adj.read(var) for _, adj in branches]
+            if all(_same(s, states[0]) for s in states) and var not in _defined_in(stmt):
+                if states[0] is not None:
+                    self.adjoints.value[var] = states[0]
+                    if not all(var in adj.owned for _, adj in branches):
+                        self.adjoints.owned.discard(var)
+                continue
+            if var in _defined_in(stmt):
+                continue
+            for code, adj in branches:
+                code += adj.materialize(var)
+            self.adjoints.value[var] = name(self.adjoints.adjoint_name(var))
+            self.adjoints.owned.discard(var)
+        then_code, else_code = branches[0][0], branches[1][0]
+        test = self.emitter.operand(stmt.cond)
+        if not _has_code(then_code) and not _has_code(else_code):
+            return prelude
+        if not _has_code(then_code):
+            return prelude + [gast.If(test=gast.UnaryOp(op=gast.Not(), operand=test),
+                                      body=else_code, orelse=[])]
+        return prelude + [gast.If(test=test, body=then_code,
+                                  orelse=else_code if _has_code(else_code) else [])]
+
+    def backward_loop(self, stmt):
+        carried = [c for c in stmt.carried if c[0].name in self.active]
+        inner = self.touched_inside(stmt.body)
+        outer = sorted(v for v in inner if v not in _defined_in(stmt))
+        if not carried and not outer:
+            return []
+        prelude = []
+        for var in outer:
+            prelude += self.adjoints.materialize(var)
+        for phi, _, _ in carried:
+            prelude += self.adjoints.materialize(phi.name)
+        owned_before = {var for var in outer if var in self.adjoints.owned}
+        # one backward trip: the carry, then the body in reverse, then the carry's adjoint
+        body = []
+        self.loop_depth += 1
+        for phi, _, out in carried:
+            if isinstance(out, Var) and out.name in self.active and out.name != phi.name:
+                body += self.adjoints.materialize(phi.name)
+                body.append(assign(self.adjoints.adjoint_name(out.name),
+                                   name(self.adjoints.adjoint_name(phi.name))))
+                self.adjoints.value[out.name] = name(self.adjoints.adjoint_name(out.name))
+                self.adjoints.owned.discard(out.name)
+            self.adjoints.forget(phi.name)
+        extra = [phi.name for phi, _, _ in stmt.carried]
+        uses_counter = isinstance(stmt, While) or stmt.exits
+        if isinstance(stmt, For) and uses_counter:
+            extra.append(stmt.target.name)
+        if uses_counter:
+            self.counters[id(stmt)] = _unique("trips", self._taken)
+        body_code = self.backward_block(stmt.body, defined_extra=extra)
+        slot = body_code[0]
+        body_code = body_code[1:]
+        for phi, _, _ in carried:
+            body_code += self.adjoints.materialize(phi.name)
+            self.adjoints.owned.discard(phi.name)
+        self.loop_depth -= 1
+        if uses_counter:
+            header = call("range", [name(self.counters[id(stmt)])])
+            target = name("_", store=True)
+        else:
+            header = call("reversed", [self.emitter.operand(stmt.iterable)])
+            target = name(stmt.target.name, store=True)
+        loop = gast.For(target=target, iter=header, body=[slot] + body + body_code, orelse=[],
+                        type_comment=None)
+        after = []
+        for phi, init, _ in carried:
+            if isinstance(init, Var) and init.name in self.active:
+                after += self.adjoints.add(init.name, name(self.adjoints.adjoint_name(phi.name)))
+            self.adjoints.forget(phi.name)
+        for var in _defined_in(stmt):
+            self.adjoints.forget(var)
+        for var in outer:  # the loop may run zero times: ownership is what it was before
+            if var not in owned_before:
+                self.adjoints.owned.discard(var)
+        return prelude + [loop] + after
+
+    def touched_inside(self, block):
+        """Active variables that receive adjoint contributions from statements in ``block``."""
+        out = set()
+        for stmt in analysis.walk(block):
+            if isinstance(stmt, Assign) and any(t.name in self.active for t in stmt.targets):
+                out.update(v.name for v in stmt.operands()
+                           if isinstance(v, Var) and v.name in self.active)
+            elif isinstance(stmt, If):
+                for _, a, b in stmt.merges:
+                    out.update(v.name for v in (a, b) if isinstance(v, Var) and v.name in self.active)
+            elif isinstance(stmt, (For, While)):
+                for phi, init, o in stmt.carried:
+                    out.update(v.name for v in (phi, init, o)
+                               if isinstance(v, Var) and v.name in self.active)
+        return out
+
+    # -- one assignment -------------------------------------------------------------
+    def backward_assign(self, stmt):
+        """The adjoint statements of one primal assignment."""
+        if len(stmt.targets) != 1:
+            raise NoDerivativeError(f"s2sad cannot differentiate through unpacking the result of "
+                                    f"{stmt.prim.name} yet", stmt.loc,
+                                    "Unpack constants only, or restructure the code.")
+        z = stmt.target.name
+        g = self.adjoints.read(z)
+        if g is None:
+            return []
+        prim = stmt.prim
+        if isinstance(prim, UserFunction):
+            return self.backward_call(stmt, g)
+        if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.vjp):
+            what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else \
+                f"a {prim.name} literal"
+            raise NoDerivativeError(
+                f"s2sad has no derivative rule for {what}, and it is applied to a differentiated "
+                f"value", stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` "
+                                    "for the list), or make sure only constants reach it.")
+        bound = prim.bind(stmt.args, stmt.kwargs)
+        targets = [(param, op) for param, op in bound.items() if self.is_active(op)]
+        if not targets:
+            return []
+        env = {"g": g, "ans": name(z)}
+        for param, op in bound.items():
+            env[param] = self.emitter.operand(op)
+        out = []
+        for key, template in prim.shared.items():
+            temp = f"{z}_{key}"
+            out.append(assign(temp, simplify(template.instantiate(env))))
+            env[key] = name(temp)
+        for param, op in targets:
+            try:
+                template = prim.vjp_template(param, bound)
+            except KeyError:
+                raise NoDerivativeError(f"s2sad has no derivative rule for argument {param!r} of "
+                                        f"{prim.name}", stmt.loc,
+                                        "Pass a constant for that argument.") from None
+            except RuleNotApplicable as exc:
+                raise NoDerivativeError(str(exc), stmt.loc, "Rewrite the call.") from None
+            if template is None:
+                continue
+            contribution = simplify(template.instantiate(env))
+            contribution = self.drop_unbroadcast(contribution, stmt, op)
+            out += self.adjoints.add(op.name, contribution)
+        return out
+
+    def is_active(self, op):
+        return isinstance(op, Var) and op.name in self.active
+
+    def drop_unbroadcast(self, expr, stmt, operand):
+        if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) \
+                and expr.func.id == "unbroadcast":
+            if number(expr.args[0]) is not None or self.shapes.same_shape_as_result(stmt, operand):
+                return expr.args[0]
+        return expr
+
+    def backward_call(self, stmt, g):
+        prim = stmt.prim
+        positions = [i for i, op in enumerate(stmt.args) if self.is_active(op)]
+        if not positions:
+            return []
+        vjp_name = self.requests.request(prim.fn, tuple(positions))
+        args = [self.emitter.operand(a) for a in stmt.args] + [g]
+        value = call(name(vjp_name), args)
+        if len(positions) == 1:
+            return self.adjoints.add(stmt.args[positions[0]].name, value)
+        temps = [f"{stmt.target.name}_{prim.params[i]}_bar" for i in positions]
+        out = [assign(gast.Tuple(elts=[name(t, store=True) for t in temps], ctx=gast.Store()),
+                      value)]
+        for i, temp in zip(positions, temps):
+            out += self.adjoints.add(stmt.args[i].name, name(temp))
+        return out
+
+
+class _Slot(gast.stmt):
+    """A placeholder for a block's pop, filled once the pushes are known."""
+
+    _fields = ()
+
+    def __init__(self, statements):
+        super().__init__()
+        self.statements = statements
+
+
+def _remap(by_original_id, origin):
+    """Re-key a dict from ids of original IR objects to ids of their pruned copies."""
+    return {new: by_original_id[old] for new, old in origin.items() if old in by_original_id}
+
+
+def _pop(names, tape):
+    value = call(gast.Attribute(value=name(tape), attr="pop", ctx=gast.Load()), [])
+    if len(names) == 1:
+        return assign(names[0], value)
+    return assign(gast.Tuple(elts=[name(n, store=True) for n in names], ctx=gast.Store()), value)
+
+
+def _expand_slots(stmts):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, _Slot):
+            out += stmt.statements
+            continue
+        for field in ("body", "orelse"):
+            if hasattr(stmt, field) and isinstance(getattr(stmt, field), list):
+                setattr(stmt, field, _expand_slots(getattr(stmt, field)))
+        out.append(stmt)
+    return out
+
+
+def _has_code(stmts):
+    return any(not isinstance(s, _Slot) or s.statements for s in stmts) if stmts else False
+
+
+def _same(a, b):
+    if a is None or b is None:
+        return a is b
+    return gast.dump(a) == gast.dump(b)
+
+
+def _defined_in(stmt):
+    """Variables defined inside a compound statement's regions (including its merges)."""
+    out = set()
+    if isinstance(stmt, If):
+        blocks = [stmt.then_block, stmt.else_block]
+        out.update(m[0].name for m in stmt.merges)
+    elif isinstance(stmt, For):
+        blocks = [stmt.body]
+        out.add(stmt.target.name)
+        out.update(c[0].name for c in stmt.carried)
+    else:
+        blocks = [stmt.cond_block, stmt.body]
+        out.update(c[0].name for c in stmt.carried)
+    for block in blocks:
+        out |= analysis.defined_names(block)
+    return out
+
+
+def _unique(base, taken):
+    candidate, k = base, 0
+    while candidate in taken:
+        k += 1
+        candidate = f"{base}{k}"
+    taken.add(candidate)
+    return candidate
+
+
 def reverse_function(fn, wrt, kind, emitter, requests, func_name):
     """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``."""
-    wrt_names = [fn.params[i].name for i in wrt]
-    active = analysis.activity(fn, wrt_names)
-    scalars = analysis.ShapeClasses(fn, output_is_scalar=kind != "vjp")
-    adjoint_name = adjoint_namer(fn)
-    adjoints = Adjoints(adjoint_name)
-    comments = emitter.comments
-    out = fn.output
-
-    # --- backward sweep (built first: the forward sweep keeps what it reads) ----
-    if isinstance(out, Var) and out.name in active:
-        adjoints.seed(out.name, gast.Constant(value=1.0, kind=None) if kind != "vjp"
-                      else name("out_bar"))
-    backward, last_line = [], None
-    for stmt in reversed(fn.body):
-        if not isinstance(stmt, Assign) or not any(t.name in active for t in stmt.targets):
-            continue
-        statements = _backward_assign(stmt, active, scalars, adjoints, emitter, requests)
-        if statements:
-            if stmt.loc.line != last_line:
-                backward.append(comment(f"line {stmt.loc.line}: {stmt.loc.text.strip()}", comments))
-                last_line = stmt.loc.line
-            backward += statements
-    results = []
-    for param in wrt_names:
-        value = adjoints.read(param) if param in active else None
-        results.append(value if value is not None else call("np.zeros_like", [name(param)]))
-    grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
-    out_expr = emitter.operand(out)
-    if kind == "vjp":
-        returned = grads
-    elif kind == "grad":
-        returned = grads
-    else:
-        returned = gast.Tuple(elts=[out_expr, grads], ctx=gast.Load())
-
-    guard = []
-    if kind != "vjp" and isinstance(out, Var):
-        guard = [_scalar_guard(out, fn.name, func_name)]
-
-    # --- forward sweep: only what the output, the guard and the backward sweep read ----
-    needed = _names_read(backward + guard + [gast.Return(value=returned)])
-    forward = []
-    for stmt in reversed(fn.body):
-        if isinstance(stmt, Return):
-            continue
-        keep = any(t.name in needed for t in stmt.targets) or isinstance(stmt.prim, ExternalFunction) \
-            and stmt.prim.name == "print"
-        if keep:
-            forward.append(stmt)
-            needed.update(v.name for v in stmt.operands() if isinstance(v, Var))
-    forward.reverse()
-    forward_stmts, last_line = [], None
-    for stmt in forward:
-        if stmt.loc.line != last_line:
-            forward_stmts.append(comment(f"line {stmt.loc.line}: {stmt.loc.text.strip()}", comments))
-            last_line = stmt.loc.line
-        forward_stmts.append(emitter.statement(stmt))
-
-    body = []
-    if forward_stmts:
-        body += [comment("forward sweep", comments)] + forward_stmts
-    body += guard
-    if backward:
-        body += [comment("backward sweep", comments)] + backward
-    body.append(gast.Return(value=returned))
-    params = [p.name for p in fn.params] + (["out_bar"] if kind == "vjp" else [])
-    return function_def(func_name, params, body)
+    node = _Reverse(fn, wrt, kind, emitter, requests, func_name).build()
+    node.body = _expand_slots(node.body)
+    return node
 
 
 def function_def(func_name, params, body, defaults=()):
@@ -168,98 +500,9 @@ def function_def(func_name, params, body, defaults=()):
                             type_comment=None, type_params=[])
 
 
-def _scalar_guard(out, fn_name, func_name):
-    message = f"{fn_name} must return a scalar, not shape %s; use vjp_{fn_name}"
-    test = gast.Compare(left=call("np.ndim", [name(out.name)]), ops=[gast.NotEq()],
-                        comparators=[gast.Constant(value=0, kind=None)])
-    error = call("ValueError", [gast.BinOp(left=gast.Constant(value=message, kind=None),
-                                           op=gast.Mod(),
-                                           right=gast.Tuple(elts=[call("np.shape", [name(out.name)])],
-                                                            ctx=gast.Load()))])
-    return gast.If(test=test, body=[gast.Raise(exc=error, cause=None)], orelse=[])
+def _scalar_guard(out, fn_name):
+    return gast.Expr(value=call("check_scalar", [name(out.name), gast.Constant(value=fn_name,
+                                                                            kind=None)]))
 
 
-def _names_read(stmts):
-    out = set()
-    for stmt in stmts:
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-                out.add(node.id)
-    return out
-
-
-def _is_active(op, active):
-    return isinstance(op, Var) and op.name in active
-
-
-def _backward_assign(stmt, active, scalars, adjoints, emitter, requests):
-    """The adjoint statements of one primal assignment."""
-    if len(stmt.targets) != 1:
-        raise NoDerivativeError(f"s2sad cannot differentiate through unpacking the result of "
-                                f"{stmt.prim.name} yet", stmt.loc,
-                                "Unpack constants only, or restructure the code.")
-    z = stmt.target.name
-    g = adjoints.read(z)
-    if g is None:
-        return []
-    prim = stmt.prim
-    if isinstance(prim, UserFunction):
-        return _backward_call(stmt, g, active, adjoints, emitter, requests)
-    if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.vjp):
-        what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else f"a {prim.name} literal"
-        raise NoDerivativeError(
-            f"s2sad has no derivative rule for {what}, and it is applied to a differentiated value",
-            stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` for the "
-                      "list), or make sure only constants reach it.")
-    bound = prim.bind(stmt.args, stmt.kwargs)
-    env = {"g": g, "ans": name(z)}
-    for param, op in bound.items():
-        env[param] = emitter.operand(op)
-    out = []
-    targets = [(param, op) for param, op in bound.items() if _is_active(op, active)]
-    if not targets:
-        return []
-    for key, template in prim.shared.items():
-        temp = f"{z}_{key}"
-        out.append(assign(temp, simplify(template.instantiate(env))))
-        env[key] = name(temp)
-    for param, op in targets:
-        try:
-            template = prim.vjp_template(param, bound)
-        except KeyError:
-            raise NoDerivativeError(f"s2sad has no derivative rule for argument {param!r} of "
-                                    f"{prim.name}", stmt.loc,
-                                    "Pass a constant for that argument.") from None
-        except RuleNotApplicable as exc:
-            raise NoDerivativeError(str(exc), stmt.loc, "Rewrite the call.") from None
-        if template is None:
-            continue
-        contribution = simplify(template.instantiate(env))
-        contribution = _drop_unbroadcast(contribution, stmt, op, scalars)
-        out += adjoints.add(op.name, contribution)
-    return out
-
-
-def _drop_unbroadcast(expr, stmt, operand, scalars):
-    if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) \
-            and expr.func.id == "unbroadcast":
-        if number(expr.args[0]) is not None or scalars.same_shape_as_result(stmt, operand):
-            return expr.args[0]
-    return expr
-
-
-def _backward_call(stmt, g, active, adjoints, emitter, requests):
-    prim = stmt.prim
-    positions = [i for i, op in enumerate(stmt.args) if _is_active(op, active)]
-    if not positions:
-        return []
-    vjp_name = requests.request(prim.fn, tuple(positions))
-    args = [emitter.operand(a) for a in stmt.args] + [g]
-    value = call(name(vjp_name), args)
-    if len(positions) == 1:
-        return adjoints.add(stmt.args[positions[0]].name, value)
-    temps = [f"{stmt.target.name}_{prim.params[i]}_bar" for i in positions]
-    out = [assign(gast.Tuple(elts=[name(t, store=True) for t in temps], ctx=gast.Store()), value)]
-    for i, temp in zip(positions, temps):
-        out += adjoints.add(stmt.args[i].name, name(temp))
-    return out
+del Raise, Return

@@ -86,5 +86,11 @@ def dot_bar_b(g, a, b):
     return matmul_bar_b(g, a, b)
 
 
-HELPERS = ["unbroadcast", "unreduce", "unindex", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+HELPERS = ["check_scalar", "unbroadcast", "unreduce", "unindex", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "dot_bar_a", "dot_bar_b"]
