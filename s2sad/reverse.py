@@ -128,6 +128,7 @@ class _Reverse:
         self.adjoints = Adjoints(adjoint_namer(fn))
         self.comments = emitter.comments
         self.loop_depth = 0
+        self._carry_pairs = []  # (carried var, its update) of the loop whose body is next
         self.pops = []  # (block, list to fill with the pop statement) inside loops
         self.counters = {}  # id(loop) -> trip counter name
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
@@ -173,9 +174,15 @@ class _Reverse:
     def fill_pops(self, reads):
         """Decide what each block in a loop pushes; write the matching pops."""
         pushes = {}
-        for block, extra, slot in self.pops:
+        for block, extra, slot, carry_pairs in self.pops:
             defined = extra + analysis.block_defs(block, self.counters)
             saved = [n for n in dict.fromkeys(defined) if n in reads]
+            # a trip's updated value is the next trip's carried value: restore it from
+            # there instead of storing it twice
+            for phi, out in carry_pairs:
+                if phi in saved and out in saved:
+                    saved.remove(out)
+                    slot.append(assign(out, name(phi)))
             if saved:
                 pushes[id(block)] = saved
                 slot.append(_pop(saved, self.tape))
@@ -187,7 +194,8 @@ class _Reverse:
         out, last_line = [], None
         slot = []
         if self.loop_depth:
-            self.pops.append((block, list(defined_extra), slot))
+            self.pops.append((block, list(defined_extra), slot, self._carry_pairs))
+            self._carry_pairs = []
         for stmt in reversed(block):
             if isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):
@@ -291,6 +299,9 @@ class _Reverse:
             extra.append(stmt.target.name)
         if uses_counter:
             self.counters[id(stmt)] = _unique("trips", self._taken)
+        self._carry_pairs = [(phi.name, out.name) for phi, _, out in stmt.carried
+                             if isinstance(out, Var) and out.name in
+                             analysis.block_defs(stmt.body, self.counters)]
         body_code = self.backward_block(stmt.body, defined_extra=extra)
         slot = body_code[0]
         body_code = body_code[1:]

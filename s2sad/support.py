@@ -52,6 +52,8 @@ def extremum_bar(g, x, ans, axis=None, keepdims=False):
 
 def matmul_bar_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return g @ b.T
     if np.ndim(a) == 1 and np.ndim(b) == 1:
         return g * b
     if np.ndim(b) == 1:
@@ -63,6 +65,8 @@ def matmul_bar_a(g, a, b):
 
 def matmul_bar_b(g, a, b):
     """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 2 and np.ndim(b) <= 2:
+        return a.T @ g
     if np.ndim(a) == 1 and np.ndim(b) == 1:
         return g * a
     if np.ndim(a) == 1:
