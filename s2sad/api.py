@@ -136,6 +136,11 @@ def _non_scalar(fn, message):
                                 "reduce the output to a scalar (e.g. np.sum).")
 
 
+def stop_gradient(x):
+    """``x`` itself, through which s2sad lets no derivative flow."""
+    return x
+
+
 def grad(f, wrt=0):
     """A function of ``f``'s arguments returning the gradient of ``f`` w.r.t. ``wrt``.
 

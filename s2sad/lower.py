@@ -614,6 +614,9 @@ class _Lowerer:
         args = [self.lower_expr(a) for a in node.args]
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         prim = rules.lookup(target)
+        if prim is None and getattr(target, "__name__", None) == "stop_gradient" and \
+                getattr(target, "__module__", "").startswith("s2sad"):
+            prim = rules.OPERATORS["stop_gradient"]
         if prim is None and hasattr(target, "__wrapped__"):
             target = unwrap(target)  # a function under @differentiate or functools.wraps
         if prim is None and _is_user_function(target):

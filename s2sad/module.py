@@ -58,9 +58,17 @@ class ModuleBuilder:
             self.functions.append(primal_function(self.lowered(fn), self.emitter))
 
     def drain(self):
+        """Generate every requested derivative, and the primal of every helper called."""
         while self.pending:
             ir, positions, name = self.pending.pop(0)
             self.functions.append(reverse_function(ir, positions, "vjp", self.emitter, self, name))
+        while True:
+            missing = [callee.fn for ir in list(self._lowered.values())
+                       for callee in ir.callees.values() if callee.fn not in self.primals]
+            if not missing:
+                return
+            for fn in missing:
+                self.request_primal(fn)
 
     def render(self, docstring):
         return render_module(docstring, self.functions, self.emitter.comments,

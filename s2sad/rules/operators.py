@@ -5,7 +5,7 @@ broadcast, so each contribution is summed back to its operand's shape with
 ``unbroadcast`` (the reverse pass drops it where shapes are known to agree).
 """
 
-from .core import ZERO, define_operator, nondiff_operator
+from .core import OPERATORS, ZERO, Primitive, define_operator, nondiff_operator
 
 
 def _pow_base(b):
@@ -54,3 +54,6 @@ define_operator("list", "", ("list",), elementwise=False)
 for _name in ("tuple", "list"):
     from .core import OPERATORS as _OPS
     _OPS[_name].varargs = True
+
+# stop_gradient(x) is x with no derivative: generated code writes it as a plain copy
+OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), differentiable=False)
