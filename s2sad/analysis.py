@@ -76,9 +76,13 @@ class ShapeClasses:
 
     def __init__(self, fn, output_is_scalar=False):
         self.parent = {}
-        from .ir import walk_blocks
+        from .ir import For, While, walk_blocks
         assigns = [s for s in walk_blocks(fn.body) if isinstance(s, Assign) and len(s.targets) == 1]
-        if output_is_scalar and isinstance(fn.output, Var):
+        carried = {c[0].name for stmt in walk_blocks(fn.body) if isinstance(stmt, (For, While))
+                   for c in stmt.carried}
+        # the output is 0-d when the function returns; a loop-carried variable holds other
+        # values (of other shapes, maybe) on earlier trips, so the fact is not about it
+        if output_is_scalar and isinstance(fn.output, Var) and fn.output.name not in carried:
             self.union(fn.output.name, _SCALAR)
         for _ in range(3):  # forward and backward facts feed each other
             changed = False

@@ -13,12 +13,13 @@ them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
 import functools
 import inspect
 import linecache
+import types
 import weakref
 
 import numpy as np
 
-from .errors import NonScalarOutputError, S2sadError, UsageError
-from .ir import format_function
+from .errors import NonScalarOutputError, S2sadError, SourceError, UsageError
+from .ir import Loc, format_function
 from .lower import lower
 from .module import reverse_module
 from .parse import unwrap
@@ -30,29 +31,64 @@ def _parameters(fn):
     return list(inspect.signature(fn).parameters)
 
 
+def _def_loc(fn):
+    """The :class:`~s2sad.ir.Loc` of ``def fn`` (past any decorators), for errors about calls."""
+    try:
+        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    except TypeError:
+        return None
+    first = fn.__code__.co_firstlineno
+    for line in range(first, first + 50):
+        text = linecache.getline(filename, line)
+        if not text:
+            break
+        if text.lstrip().startswith(("def ", "async def ")):
+            return Loc(filename, line, len(text) - len(text.lstrip()), text.rstrip("\n"))
+    return None
+
+
+def _check_function(fn):
+    """Reject what s2sad cannot read (a ufunc, a builtin, a class) when the transform is made."""
+    if not isinstance(fn, types.FunctionType):
+        raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
+                          hint="Pass a function defined with def in a .py file (wrap a NumPy "
+                               "function in one: def f(x): return np.sin(x)).")
+
+
 def normalize_wrt(fn, wrt):
-    """``(positions, single)`` for a ``wrt`` given as int, str or a tuple of them."""
+    """``(positions, single)`` for a ``wrt`` given as int, str or a tuple of them.
+
+    A bad ``wrt`` is a :class:`~s2sad.errors.UsageError` pointing at ``def fn``.
+    """
+    _check_function(fn)
     params = _parameters(fn)
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
+    hint = (f"Pass wrt as a parameter of {fn.__name__} by position (0 to {len(params) - 1}, or "
+            f"negative from the end) or by name ({', '.join(map(repr, params))}), or a tuple of "
+            f"distinct ones." if params else f"{fn.__name__} has no parameters to differentiate.")
+
+    def bad(message):
+        return UsageError(message, _def_loc(fn), hint)
+
     if not items:
-        raise UsageError("wrt is empty; name at least one parameter to differentiate with respect to")
+        raise bad("wrt is empty; name at least one parameter to differentiate with respect to")
     positions = []
     for item in items:
         if isinstance(item, str):
             if item not in params:
-                raise UsageError(f"{fn.__name__} has no parameter {item!r} "
-                                 f"(its parameters: {', '.join(params)})")
+                raise bad(f"{fn.__name__} has no parameter {item!r} "
+                          f"(its parameters: {', '.join(params)})")
             positions.append(params.index(item))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
             if not -len(params) <= item < len(params):
-                raise UsageError(f"wrt={item} is out of range: {fn.__name__} has "
-                                 f"{len(params)} parameters ({', '.join(params)})")
+                raise bad(f"wrt={item} is out of range: {fn.__name__} has {len(params)} "
+                          f"parameter{'' if len(params) == 1 else 's'} ({', '.join(params)})")
             positions.append(int(item) % len(params))
         else:
-            raise UsageError(f"wrt must be an int, a str or a tuple of them, not {item!r}")
+            raise bad(f"wrt must be an int, a str or a tuple of them, not {item!r}")
     if len(set(positions)) != len(positions):
-        raise UsageError(f"wrt names a parameter twice: {wrt!r}")
+        raise bad(f"wrt names a parameter twice: {wrt!r}")
     return tuple(positions), single
 
 
