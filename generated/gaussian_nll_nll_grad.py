@@ -1,0 +1,156 @@
+"""Reverse-mode derivatives of nll (gaussian_nll.py:23) with respect to mu, sigma.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return g + np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+
+
+def grad_nll(mu, sigma, x):
+    # forward sweep
+    # line 24: t0 = x - mu
+    t0 = x - mu
+    # line 25: t1 = t0 / sigma
+    t1 = t0 / sigma
+    # line 26: t2 = t1 ** 2
+    t2 = t1 ** 2
+    # line 27: t3 = 0.5 * t2
+    t3 = 0.5 * t2
+    # line 28: t4 = np.log(sigma)
+    t4 = np.log(sigma)
+    # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
+    v1 = t3 + t4
+    v2 = 2 * np.pi
+    v3 = np.log(v2)
+    v4 = 0.5 * v3
+    t5 = v1 + v4
+    # line 30: return np.sum(t5)
+    out = np.sum(t5)
+    check_scalar(out, 'nll')
+    # backward sweep
+    # line 30: return np.sum(t5)
+    t5_bar = unreduce(1.0, t5)
+    # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
+    v1_bar = t5_bar
+    t3_bar = unbroadcast(v1_bar, t3)
+    t4_bar = unbroadcast(v1_bar, t4)
+    # line 28: t4 = np.log(sigma)
+    sigma_bar = t4_bar / sigma
+    # line 27: t3 = 0.5 * t2
+    t2_bar = t3_bar * 0.5
+    # line 26: t2 = t1 ** 2
+    t1_bar = t2_bar * 2 * t1
+    # line 25: t1 = t0 / sigma
+    t0_bar = unbroadcast(t1_bar / sigma, t0)
+    sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
+    # line 24: t0 = x - mu
+    mu_bar = unbroadcast(-t0_bar, mu)
+    return mu_bar, sigma_bar
+
+
+def value_and_grad_nll(mu, sigma, x):
+    # forward sweep
+    # line 24: t0 = x - mu
+    t0 = x - mu
+    # line 25: t1 = t0 / sigma
+    t1 = t0 / sigma
+    # line 26: t2 = t1 ** 2
+    t2 = t1 ** 2
+    # line 27: t3 = 0.5 * t2
+    t3 = 0.5 * t2
+    # line 28: t4 = np.log(sigma)
+    t4 = np.log(sigma)
+    # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
+    v1 = t3 + t4
+    v2 = 2 * np.pi
+    v3 = np.log(v2)
+    v4 = 0.5 * v3
+    t5 = v1 + v4
+    # line 30: return np.sum(t5)
+    out = np.sum(t5)
+    check_scalar(out, 'nll')
+    # backward sweep
+    # line 30: return np.sum(t5)
+    t5_bar = unreduce(1.0, t5)
+    # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
+    v1_bar = t5_bar
+    t3_bar = unbroadcast(v1_bar, t3)
+    t4_bar = unbroadcast(v1_bar, t4)
+    # line 28: t4 = np.log(sigma)
+    sigma_bar = t4_bar / sigma
+    # line 27: t3 = 0.5 * t2
+    t2_bar = t3_bar * 0.5
+    # line 26: t2 = t1 ** 2
+    t1_bar = t2_bar * 2 * t1
+    # line 25: t1 = t0 / sigma
+    t0_bar = unbroadcast(t1_bar / sigma, t0)
+    sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
+    # line 24: t0 = x - mu
+    mu_bar = unbroadcast(-t0_bar, mu)
+    return out, (mu_bar, sigma_bar)
+
+
+def vjp_nll(mu, sigma, x, out_bar):
+    # forward sweep
+    # line 24: t0 = x - mu
+    t0 = x - mu
+    # line 25: t1 = t0 / sigma
+    t1 = t0 / sigma
+    # line 26: t2 = t1 ** 2
+    t2 = t1 ** 2
+    # line 27: t3 = 0.5 * t2
+    t3 = 0.5 * t2
+    # line 28: t4 = np.log(sigma)
+    t4 = np.log(sigma)
+    # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
+    v1 = t3 + t4
+    v2 = 2 * np.pi
+    v3 = np.log(v2)
+    v4 = 0.5 * v3
+    t5 = v1 + v4
+    # backward sweep
+    # line 30: return np.sum(t5)
+    t5_bar = unreduce(out_bar, t5)
+    # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
+    v1_bar = t5_bar
+    t3_bar = unbroadcast(v1_bar, t3)
+    t4_bar = unbroadcast(v1_bar, t4)
+    # line 28: t4 = np.log(sigma)
+    sigma_bar = t4_bar / sigma
+    # line 27: t3 = 0.5 * t2
+    t2_bar = t3_bar * 0.5
+    # line 26: t2 = t1 ** 2
+    t1_bar = t2_bar * 2 * t1
+    # line 25: t1 = t0 / sigma
+    t0_bar = unbroadcast(t1_bar / sigma, t0)
+    sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
+    # line 24: t0 = x - mu
+    mu_bar = unbroadcast(-t0_bar, mu)
+    return mu_bar, sigma_bar

@@ -1,0 +1,83 @@
+"""Reverse-mode derivatives of f (lecture.py:23) with respect to x, y.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def grad_f(x, y):
+    # forward sweep
+    # line 24: a = y * np.log(x)
+    v1 = np.log(x)
+    a = y * v1
+    # line 25: return a + np.sqrt(a)
+    v2 = np.sqrt(a)
+    out = a + v2
+    check_scalar(out, 'f')
+    # backward sweep
+    # line 25: return a + np.sqrt(a)
+    a_bar = 1.0 + 0.5 / v2
+    # line 24: a = y * np.log(x)
+    y_bar = a_bar * v1
+    v1_bar = a_bar * y
+    x_bar = v1_bar / x
+    return x_bar, y_bar
+
+
+def value_and_grad_f(x, y):
+    # forward sweep
+    # line 24: a = y * np.log(x)
+    v1 = np.log(x)
+    a = y * v1
+    # line 25: return a + np.sqrt(a)
+    v2 = np.sqrt(a)
+    out = a + v2
+    check_scalar(out, 'f')
+    # backward sweep
+    # line 25: return a + np.sqrt(a)
+    a_bar = 1.0 + 0.5 / v2
+    # line 24: a = y * np.log(x)
+    y_bar = a_bar * v1
+    v1_bar = a_bar * y
+    x_bar = v1_bar / x
+    return out, (x_bar, y_bar)
+
+
+def vjp_f(x, y, out_bar):
+    # forward sweep
+    # line 24: a = y * np.log(x)
+    v1 = np.log(x)
+    a = y * v1
+    # line 25: return a + np.sqrt(a)
+    v2 = np.sqrt(a)
+    # backward sweep
+    # line 25: return a + np.sqrt(a)
+    a_bar = out_bar
+    v2_bar = out_bar
+    a_bar = a_bar + v2_bar * 0.5 / v2
+    # line 24: a = y * np.log(x)
+    y_bar = unbroadcast(a_bar * v1, y)
+    v1_bar = unbroadcast(a_bar * y, v1)
+    x_bar = v1_bar / x
+    return x_bar, y_bar

@@ -1,0 +1,118 @@
+"""Reverse-mode derivatives of neuron (neuron.py:24) with respect to w0, x0, w1, x1, w2.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def grad_neuron(w0, x0, w1, x1, w2):
+    # forward sweep
+    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    v1 = w0 * x0
+    v2 = w1 * x1
+    v3 = v1 + v2
+    v4 = v3 + w2
+    out = sigmoid(v4)
+    check_scalar(out, 'neuron')
+    # backward sweep
+    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    v4_bar = vjp_sigmoid(v4, 1.0)
+    v3_bar = unbroadcast(v4_bar, v3)
+    w2_bar = unbroadcast(v4_bar, w2)
+    v1_bar = unbroadcast(v3_bar, v1)
+    v2_bar = unbroadcast(v3_bar, v2)
+    w1_bar = unbroadcast(v2_bar * x1, w1)
+    x1_bar = unbroadcast(v2_bar * w1, x1)
+    w0_bar = unbroadcast(v1_bar * x0, w0)
+    x0_bar = unbroadcast(v1_bar * w0, x0)
+    return w0_bar, x0_bar, w1_bar, x1_bar, w2_bar
+
+
+def value_and_grad_neuron(w0, x0, w1, x1, w2):
+    # forward sweep
+    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    v1 = w0 * x0
+    v2 = w1 * x1
+    v3 = v1 + v2
+    v4 = v3 + w2
+    out = sigmoid(v4)
+    check_scalar(out, 'neuron')
+    # backward sweep
+    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    v4_bar = vjp_sigmoid(v4, 1.0)
+    v3_bar = unbroadcast(v4_bar, v3)
+    w2_bar = unbroadcast(v4_bar, w2)
+    v1_bar = unbroadcast(v3_bar, v1)
+    v2_bar = unbroadcast(v3_bar, v2)
+    w1_bar = unbroadcast(v2_bar * x1, w1)
+    x1_bar = unbroadcast(v2_bar * w1, x1)
+    w0_bar = unbroadcast(v1_bar * x0, w0)
+    x0_bar = unbroadcast(v1_bar * w0, x0)
+    return out, (w0_bar, x0_bar, w1_bar, x1_bar, w2_bar)
+
+
+def vjp_neuron(w0, x0, w1, x1, w2, out_bar):
+    # forward sweep
+    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    v1 = w0 * x0
+    v2 = w1 * x1
+    v3 = v1 + v2
+    v4 = v3 + w2
+    # backward sweep
+    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    v4_bar = vjp_sigmoid(v4, out_bar)
+    v3_bar = unbroadcast(v4_bar, v3)
+    w2_bar = unbroadcast(v4_bar, w2)
+    v1_bar = unbroadcast(v3_bar, v1)
+    v2_bar = unbroadcast(v3_bar, v2)
+    w1_bar = unbroadcast(v2_bar * x1, w1)
+    x1_bar = unbroadcast(v2_bar * w1, x1)
+    w0_bar = unbroadcast(v1_bar * x0, w0)
+    x0_bar = unbroadcast(v1_bar * w0, x0)
+    return w0_bar, x0_bar, w1_bar, x1_bar, w2_bar
+
+
+def sigmoid(z):
+    # line 21: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    out = 1.0 / v3
+    return out
+
+
+def vjp_sigmoid(z, out_bar):
+    # forward sweep
+    # line 21: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    out = 1.0 / v3
+    # backward sweep
+    # line 21: return 1.0 / (1.0 + np.exp(-z))
+    v3_bar = -out_bar * out / v3
+    v2_bar = v3_bar
+    v1_bar = v2_bar * v2
+    z_bar = -v1_bar
+    return z_bar

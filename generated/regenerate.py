@@ -1,0 +1,48 @@
+"""Regenerate the committed derivative modules in generated/: ``python generated/regenerate.py``.
+
+TARGETS is the single list of what is generated: (example file, function,
+parameters to differentiate with respect to). Each entry becomes one CLI run,
+
+    python -m s2sad grad examples/FILE.py:FUNC --wrt WRT -o generated
+
+writing ``generated/<file>_<func>_grad.py``. tests/test_generated.py reruns
+the same commands and fails when a committed file is out of date, so after a
+change to the code generator, run this script and commit the result.
+"""
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+TARGETS = [
+    ("examples/lecture.py", "f", ("x", "y")),
+    ("examples/sqrt_exp.py", "f", ("x",)),
+    ("examples/sum_product.py", "f", ("x", "y", "z")),
+    ("examples/neuron.py", "neuron", ("w0", "x0", "w1", "x1", "w2")),
+    ("examples/gaussian_nll.py", "nll", ("mu", "sigma")),
+    ("examples/two_layer.py", "loss", ("U", "V")),
+    ("examples/mlp.py", "loss", ("W1", "b1", "W2", "b2")),
+]
+
+
+def output_name(path, function):
+    """The file name the CLI writes for ``path:function``."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return f"{stem}_{function}_grad.py"
+
+
+def command(path, function, wrt, output="generated"):
+    """The CLI command (an argv list, run from the repository root) for one target."""
+    return [sys.executable, "-m", "s2sad", "grad", f"{path}:{function}",
+            "--wrt", ",".join(wrt), "-o", output]
+
+
+def main():
+    for path, function, wrt in TARGETS:
+        subprocess.run(command(path, function, wrt), cwd=ROOT, check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Reverse-mode derivatives of f (sqrt_exp.py:21) with respect to x.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def grad_f(x):
+    # forward sweep
+    # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
+    v1 = x ** 2
+    v2 = np.exp(v1)
+    v3 = x ** 2
+    v4 = v2 + v3
+    out = np.sqrt(v4)
+    check_scalar(out, 'f')
+    # backward sweep
+    # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
+    v4_bar = 0.5 / out
+    v2_bar = v4_bar
+    v3_bar = v4_bar
+    x_bar = v3_bar * 2 * x
+    v1_bar = v2_bar * v2
+    x_bar += v1_bar * 2 * x
+    return x_bar
+
+
+def value_and_grad_f(x):
+    # forward sweep
+    # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
+    v1 = x ** 2
+    v2 = np.exp(v1)
+    v3 = x ** 2
+    v4 = v2 + v3
+    out = np.sqrt(v4)
+    check_scalar(out, 'f')
+    # backward sweep
+    # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
+    v4_bar = 0.5 / out
+    v2_bar = v4_bar
+    v3_bar = v4_bar
+    x_bar = v3_bar * 2 * x
+    v1_bar = v2_bar * v2
+    x_bar += v1_bar * 2 * x
+    return out, x_bar
+
+
+def vjp_f(x, out_bar):
+    # forward sweep
+    # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
+    v1 = x ** 2
+    v2 = np.exp(v1)
+    v3 = x ** 2
+    v4 = v2 + v3
+    out = np.sqrt(v4)
+    # backward sweep
+    # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
+    v4_bar = out_bar * 0.5 / out
+    v2_bar = v4_bar
+    v3_bar = v4_bar
+    x_bar = v3_bar * 2 * x
+    v1_bar = v2_bar * v2
+    x_bar += v1_bar * 2 * x
+    return x_bar

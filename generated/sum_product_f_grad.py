@@ -1,0 +1,74 @@
+"""Reverse-mode derivatives of f (sum_product.py:16) with respect to x, y, z.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def grad_f(x, y, z):
+    # forward sweep
+    # line 17: q = x + y
+    q = x + y
+    # line 18: return q * z
+    out = q * z
+    check_scalar(out, 'f')
+    # backward sweep
+    # line 18: return q * z
+    q_bar = z
+    z_bar = q
+    # line 17: q = x + y
+    x_bar = q_bar
+    y_bar = q_bar
+    return x_bar, y_bar, z_bar
+
+
+def value_and_grad_f(x, y, z):
+    # forward sweep
+    # line 17: q = x + y
+    q = x + y
+    # line 18: return q * z
+    out = q * z
+    check_scalar(out, 'f')
+    # backward sweep
+    # line 18: return q * z
+    q_bar = z
+    z_bar = q
+    # line 17: q = x + y
+    x_bar = q_bar
+    y_bar = q_bar
+    return out, (x_bar, y_bar, z_bar)
+
+
+def vjp_f(x, y, z, out_bar):
+    # forward sweep
+    # line 17: q = x + y
+    q = x + y
+    # backward sweep
+    # line 18: return q * z
+    q_bar = unbroadcast(out_bar * z, q)
+    z_bar = unbroadcast(out_bar * q, z)
+    # line 17: q = x + y
+    x_bar = unbroadcast(q_bar, x)
+    y_bar = unbroadcast(q_bar, y)
+    return x_bar, y_bar, z_bar

@@ -1,0 +1,178 @@
+"""Reverse-mode derivatives of loss (two_layer.py:29) with respect to U, V.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return g + np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+
+
+def matmul_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return g @ b.T
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
+    if np.ndim(b) == 1:
+        return unbroadcast(np.expand_dims(g, -1) * b, a)
+    if np.ndim(a) == 1:
+        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
+    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+
+
+def matmul_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 2 and np.ndim(b) <= 2:
+        return a.T @ g
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def grad_loss(U, V, A, Y):
+    # forward sweep
+    # line 30: H = sigmoid(U @ A)
+    v1 = U @ A
+    H = sigmoid(v1)
+    # line 31: R = V @ H - Y
+    v2 = V @ H
+    R = v2 - Y
+    # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
+    v3 = R ** 2
+    v4 = np.sum(v3)
+    v5 = 0.5 * v4
+    v6 = A.shape
+    v7 = v6[1]
+    out = v5 / v7
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
+    v5_bar = 1.0 / v7
+    v4_bar = v5_bar * 0.5
+    v3_bar = unreduce(v4_bar, v3)
+    R_bar = v3_bar * 2 * R
+    # line 31: R = V @ H - Y
+    v2_bar = unbroadcast(R_bar, v2)
+    V_bar = matmul_bar_a(v2_bar, V, H)
+    H_bar = matmul_bar_b(v2_bar, V, H)
+    # line 30: H = sigmoid(U @ A)
+    v1_bar = vjp_sigmoid(v1, H_bar)
+    U_bar = matmul_bar_a(v1_bar, U, A)
+    return U_bar, V_bar
+
+
+def value_and_grad_loss(U, V, A, Y):
+    # forward sweep
+    # line 30: H = sigmoid(U @ A)
+    v1 = U @ A
+    H = sigmoid(v1)
+    # line 31: R = V @ H - Y
+    v2 = V @ H
+    R = v2 - Y
+    # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
+    v3 = R ** 2
+    v4 = np.sum(v3)
+    v5 = 0.5 * v4
+    v6 = A.shape
+    v7 = v6[1]
+    out = v5 / v7
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
+    v5_bar = 1.0 / v7
+    v4_bar = v5_bar * 0.5
+    v3_bar = unreduce(v4_bar, v3)
+    R_bar = v3_bar * 2 * R
+    # line 31: R = V @ H - Y
+    v2_bar = unbroadcast(R_bar, v2)
+    V_bar = matmul_bar_a(v2_bar, V, H)
+    H_bar = matmul_bar_b(v2_bar, V, H)
+    # line 30: H = sigmoid(U @ A)
+    v1_bar = vjp_sigmoid(v1, H_bar)
+    U_bar = matmul_bar_a(v1_bar, U, A)
+    return out, (U_bar, V_bar)
+
+
+def vjp_loss(U, V, A, Y, out_bar):
+    # forward sweep
+    # line 30: H = sigmoid(U @ A)
+    v1 = U @ A
+    H = sigmoid(v1)
+    # line 31: R = V @ H - Y
+    v2 = V @ H
+    R = v2 - Y
+    # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
+    v3 = R ** 2
+    v4 = np.sum(v3)
+    v5 = 0.5 * v4
+    v6 = A.shape
+    v7 = v6[1]
+    # backward sweep
+    # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
+    v5_bar = unbroadcast(out_bar / v7, v5)
+    v4_bar = v5_bar * 0.5
+    v3_bar = unreduce(v4_bar, v3)
+    R_bar = v3_bar * 2 * R
+    # line 31: R = V @ H - Y
+    v2_bar = unbroadcast(R_bar, v2)
+    V_bar = matmul_bar_a(v2_bar, V, H)
+    H_bar = matmul_bar_b(v2_bar, V, H)
+    # line 30: H = sigmoid(U @ A)
+    v1_bar = vjp_sigmoid(v1, H_bar)
+    U_bar = matmul_bar_a(v1_bar, U, A)
+    return U_bar, V_bar
+
+
+def sigmoid(z):
+    # line 26: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    out = 1.0 / v3
+    return out
+
+
+def vjp_sigmoid(z, out_bar):
+    # forward sweep
+    # line 26: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    out = 1.0 / v3
+    # backward sweep
+    # line 26: return 1.0 / (1.0 + np.exp(-z))
+    v3_bar = -out_bar * out / v3
+    v2_bar = v3_bar
+    v1_bar = v2_bar * v2
+    z_bar = -v1_bar
+    return z_bar
