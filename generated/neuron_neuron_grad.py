@@ -38,14 +38,14 @@ def grad_neuron(w0, x0, w1, x1, w2):
     # backward sweep
     # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v4_bar = vjp_sigmoid(v4, 1.0)
-    v3_bar = unbroadcast(v4_bar, v3)
-    w2_bar = unbroadcast(v4_bar, w2)
-    v1_bar = unbroadcast(v3_bar, v1)
-    v2_bar = unbroadcast(v3_bar, v2)
-    w1_bar = unbroadcast(v2_bar * x1, w1)
-    x1_bar = unbroadcast(v2_bar * w1, x1)
-    w0_bar = unbroadcast(v1_bar * x0, w0)
-    x0_bar = unbroadcast(v1_bar * w0, x0)
+    v3_bar = v4_bar
+    w2_bar = v4_bar
+    v1_bar = v3_bar
+    v2_bar = v3_bar
+    w1_bar = v2_bar * x1
+    x1_bar = v2_bar * w1
+    w0_bar = v1_bar * x0
+    x0_bar = v1_bar * w0
     return w0_bar, x0_bar, w1_bar, x1_bar, w2_bar
 
 
@@ -61,14 +61,14 @@ def value_and_grad_neuron(w0, x0, w1, x1, w2):
     # backward sweep
     # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v4_bar = vjp_sigmoid(v4, 1.0)
-    v3_bar = unbroadcast(v4_bar, v3)
-    w2_bar = unbroadcast(v4_bar, w2)
-    v1_bar = unbroadcast(v3_bar, v1)
-    v2_bar = unbroadcast(v3_bar, v2)
-    w1_bar = unbroadcast(v2_bar * x1, w1)
-    x1_bar = unbroadcast(v2_bar * w1, x1)
-    w0_bar = unbroadcast(v1_bar * x0, w0)
-    x0_bar = unbroadcast(v1_bar * w0, x0)
+    v3_bar = v4_bar
+    w2_bar = v4_bar
+    v1_bar = v3_bar
+    v2_bar = v3_bar
+    w1_bar = v2_bar * x1
+    x1_bar = v2_bar * w1
+    w0_bar = v1_bar * x0
+    x0_bar = v1_bar * w0
     return out, (w0_bar, x0_bar, w1_bar, x1_bar, w2_bar)
 
 

@@ -54,7 +54,48 @@ class UserFunction(Primitive):
         params = tuple(sig.parameters)
         defaults = {k: p.default for k, p in sig.parameters.items()
                     if p.default is not inspect.Parameter.empty}
-        super().__init__(fn.__name__, params, defaults, ("user", fn.__name__), elementwise=False)
+        super().__init__(fn.__name__, params, defaults, ("user", fn.__name__))
+        self._elementwise = None
+
+    _computing = set()
+
+    @property
+    def elementwise(self):
+        """True if the function is a composition of broadcasting element-wise operations.
+
+        Then, like a ufunc, its result has the broadcast shape of all its
+        parameters (each of which reaches the result), which the shape analysis
+        may use. Straight-line code on scalar constants only; anything else is False.
+        """
+        if self._elementwise is None:
+            if self.fn in UserFunction._computing:
+                return False
+            UserFunction._computing.add(self.fn)
+            try:
+                self._elementwise = _is_elementwise(lower(self.fn))
+            except Exception:
+                self._elementwise = False
+            finally:
+                UserFunction._computing.discard(self.fn)
+        return self._elementwise
+
+    @elementwise.setter
+    def elementwise(self, value):
+        pass
+
+
+def _is_elementwise(ir):
+    from .analysis import activity, is_scalar_const
+    assigns = [s for s in ir.body if not isinstance(s, Return)]
+    if not isinstance(ir.output, Var) or not all(isinstance(s, Assign) for s in assigns):
+        return False
+    for stmt in assigns:
+        if not (stmt.prim.elementwise or stmt.prim.name == "copy") or stmt.kwargs:
+            return False
+        if any(isinstance(o, Const) and not is_scalar_const(o) for o in stmt.operands()):
+            return False
+    reaching = activity(ir, [p.name for p in ir.params])
+    return all(p.name in reaching for p in ir.params)
 
 
 class ExternalFunction(Primitive):
