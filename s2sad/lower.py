@@ -54,7 +54,10 @@ class UserFunction(Primitive):
         params = tuple(sig.parameters)
         defaults = {k: p.default for k, p in sig.parameters.items()
                     if p.default is not inspect.Parameter.empty}
-        super().__init__(fn.__name__, params, defaults, ("user", fn.__name__))
+        from .support import HELPERS
+        # the generated module defines its run-time helpers; a user function must not shadow one
+        spelled = fn.__name__ + "_" if fn.__name__ in HELPERS else fn.__name__
+        super().__init__(fn.__name__, params, defaults, ("user", spelled))
         self._elementwise = None
 
     _computing = set()

@@ -44,7 +44,7 @@ class ModuleBuilder:
         key = (fn, positions)
         if key not in self.vjps:
             ir = self.lowered(fn)
-            name = f"vjp_{ir.name}"
+            name = f"vjp_{ir.name}"  # never a helper's name: helpers have no vjp_ prefix
             if len(positions) != len(ir.params):
                 name += "_wrt_" + "_".join(ir.params[i].name for i in positions)
             self.vjps[key] = name
@@ -77,9 +77,11 @@ class ModuleBuilder:
 
 def primal_function(ir, emitter):
     """A user helper function re-emitted from its SSA form (callable from derivative code)."""
+    from .support import HELPERS
     body = emit_block(ir.body, emitter) + [gast.Return(value=emitter.operand(ir.output))]
     defaults = [emitter.operand(p.default) for p in ir.params if p.has_default]
-    return function_def(ir.name, [p.name for p in ir.params], body, defaults)
+    spelled = ir.name + "_" if ir.name in HELPERS else ir.name
+    return function_def(spelled, [p.name for p in ir.params], body, defaults)
 
 
 def reverse_module(fn, wrt) -> GeneratedModule:

@@ -133,13 +133,15 @@ class _Reverse:
         self.counters = {}  # id(loop) -> trip counter name
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         self.tape = _unique("tape", taken)
+        self.seed_name = _unique("out_bar", taken)
         self._taken = taken
 
     # -- the whole function ------------------------------------------------------
     def build(self):
         fn, out = self.fn, self.fn.output
         if isinstance(out, Var) and out.name in self.active:
-            seed = gast.Constant(value=1.0, kind=None) if self.kind != "vjp" else name("out_bar")
+            seed = gast.Constant(value=1.0, kind=None) if self.kind != "vjp" else \
+                name(self.seed_name)
             self.adjoints.seed(out.name, seed)
         backward = self.backward_block(fn.body)
         results = []
@@ -168,8 +170,11 @@ class _Reverse:
         if backward:
             body += [comment("backward sweep", self.comments)] + backward
         body.append(gast.Return(value=returned))
-        params = [p.name for p in fn.params] + (["out_bar"] if self.kind == "vjp" else [])
-        return function_def(self.func_name, params, body)
+        params = [p.name for p in fn.params] + ([self.seed_name] if self.kind == "vjp" else [])
+        # defaults are kept where Python allows them: not before vjp's trailing out_bar
+        defaults = [] if self.kind == "vjp" else \
+            [self.emitter.operand(p.default) for p in fn.params if p.has_default]
+        return function_def(self.func_name, params, body, defaults)
 
     def fill_pops(self, reads):
         """Decide what each block in a loop pushes; write the matching pops."""
