@@ -418,7 +418,7 @@ class _Lowerer:
         if isinstance(stmt.value, gast.Tuple):
             raise self.error(stmt.value, "s2sad does not support returning several values yet",
                              "Return one array (for vjp) or one scalar (for grad).")
-        out = self.lower_expr(stmt.value, name="out")
+        out = self.lower_expr(stmt.value, name=_RETURNED)
         self.returned = out
         self.block.append(Return(out, self.p.loc(stmt)))
 
@@ -464,7 +464,9 @@ class _Lowerer:
                 self.env[n] = t
             return targets
         if name is not None:
-            return [self.bind_name(name) if name != "out" else self.new_version(name)]
+            if name is _RETURNED:  # the returned value is named `out`, a name nobody reads
+                return [self.new_version("out")]
+            return [self.bind_name(name)]
         return [self.fresh_temp()]
 
     def lower_expr(self, node, name=None, names=None):
@@ -574,7 +576,7 @@ class _Lowerer:
         """An expression that needed no primitive; give it a statement only if it is named."""
         if name is None and names is None:
             return operand
-        if name == "out":
+        if name is _RETURNED:
             return operand
         return self.apply(rules.OPERATORS["copy"], [operand], {}, node, name, names)
 
@@ -735,6 +737,7 @@ class _Lowerer:
 
 
 _UNRESOLVED = object()
+_RETURNED = object()  # the name hint of a return statement's value
 
 _HINTS = {
     "Lambda": "Write a named helper function with def instead.",

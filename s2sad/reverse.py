@@ -143,6 +143,7 @@ class _Reverse:
             seed = gast.Constant(value=1.0, kind=None) if self.kind != "vjp" else \
                 name(self.seed_name)
             self.adjoints.seed(out.name, seed)
+        self.check_rules()
         backward = self.backward_block(fn.body)
         results = []
         for param in self.wrt_names:
@@ -352,11 +353,7 @@ class _Reverse:
 
     # -- one assignment -------------------------------------------------------------
     def backward_assign(self, stmt):
-        """The adjoint statements of one primal assignment."""
-        if len(stmt.targets) != 1:
-            raise NoDerivativeError(f"s2sad cannot differentiate through unpacking the result of "
-                                    f"{stmt.prim.name} yet", stmt.loc,
-                                    "Unpack constants only, or restructure the code.")
+        """The adjoint statements of one primal assignment (rules checked by check_rules)."""
         z = stmt.target.name
         g = self.adjoints.read(z)
         if g is None:
@@ -364,13 +361,6 @@ class _Reverse:
         prim = stmt.prim
         if isinstance(prim, UserFunction):
             return self.backward_call(stmt, g)
-        if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.vjp):
-            what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else \
-                f"a {prim.name} literal"
-            raise NoDerivativeError(
-                f"s2sad has no derivative rule for {what}, and it is applied to a differentiated "
-                f"value", stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` "
-                                    "for the list), or make sure only constants reach it.")
         bound = prim.bind(stmt.args, stmt.kwargs)
         targets = [(param, op) for param, op in bound.items() if self.is_active(op)]
         if not targets:
@@ -384,20 +374,50 @@ class _Reverse:
             out.append(assign(temp, simplify(template.instantiate(env))))
             env[key] = name(temp)
         for param, op in targets:
-            try:
-                template = prim.vjp_template(param, bound)
-            except KeyError:
-                raise NoDerivativeError(f"s2sad has no derivative rule for argument {param!r} of "
-                                        f"{prim.name}", stmt.loc,
-                                        "Pass a constant for that argument.") from None
-            except RuleNotApplicable as exc:
-                raise NoDerivativeError(str(exc), stmt.loc, "Rewrite the call.") from None
+            template = self.template(stmt, param, bound)
             if template is None:
                 continue
             contribution = simplify(template.instantiate(env))
             contribution = self.drop_unbroadcast(contribution, stmt, op)
             out += self.adjoints.add(op.name, contribution)
         return out
+
+    def check_rules(self):
+        """Raise for the first active statement (in program order) that has no rule."""
+        for stmt in analysis.walk(self.fn.body):
+            if not isinstance(stmt, Assign) or isinstance(stmt.prim, UserFunction) or \
+                    not any(t.name in self.active for t in stmt.targets):
+                continue
+            if len(stmt.targets) != 1:
+                raise NoDerivativeError(f"s2sad cannot differentiate through unpacking the result "
+                                        f"of {stmt.prim.name} yet", stmt.loc,
+                                        "Unpack constants only, or restructure the code.")
+            prim = stmt.prim
+            bound = prim.bind(stmt.args, stmt.kwargs)
+            for param, op in bound.items():
+                if self.is_active(op):
+                    self.template(stmt, param, bound)
+
+    def template(self, stmt, param, bound):
+        """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error."""
+        prim = stmt.prim
+        if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.vjp):
+            what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else \
+                f"a {prim.name} literal"
+            raise NoDerivativeError(
+                f"s2sad has no derivative rule for {what}, and it is applied to a differentiated "
+                f"value", stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` "
+                                    "for the list), or make sure only constants reach it.")
+        try:
+            return prim.vjp_template(param, bound)
+        except KeyError:
+            raise NoDerivativeError(f"s2sad has no derivative rule for argument {param!r} of "
+                                    f"{prim.name}", stmt.loc,
+                                    "Pass a constant for that argument.") from None
+        except RuleNotApplicable as exc:
+            raise NoDerivativeError(str(exc), stmt.loc,
+                                    "Rewrite the call with the supported arguments, or compute "
+                                    "the value with other supported functions.") from None
 
     def is_active(self, op):
         return isinstance(op, Var) and op.name in self.active
