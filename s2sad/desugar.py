@@ -36,6 +36,7 @@ def _located(stmt, node):
     for child in gast.walk(stmt):
         if getattr(child, "lineno", None) is None and "lineno" in child._attributes:
             gast.copy_location(child, node)
+    stmt.end_lineno = stmt.lineno  # a generated statement is quoted by one line of its origin
     return stmt
 
 

@@ -247,9 +247,9 @@ def emit_block(block, emitter, pushes=None, tape="tape", counters=None, _last=No
     out = []
 
     def note(loc):
-        if loc.line != last[0]:
-            out.append(comment(f"line {loc.line}: {loc.text.strip()}", emitter.comments))
-            last[0] = loc.line
+        if loc.statement_line != last[0]:
+            out.append(comment(f"line {loc.statement_line}: {loc.summary}", emitter.comments))
+            last[0] = loc.statement_line
 
     def sub(inner):
         return emit_block(inner, emitter, pushes, tape, counters, last)

@@ -24,6 +24,7 @@ MLIR's scf dialect and of jaxprs: an ``If`` names the values it merges and a
 loop names the values it carries, so transforms stay local.
 """
 
+import linecache
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -36,6 +37,23 @@ class Loc:
     line: int
     col: int
     text: str = ""
+    first_line: int = 0  # the enclosing statement's lines, for statements written on
+    end_line: int = 0  # several lines (0: the statement is the one line ``line``)
+
+    @property
+    def statement_line(self):
+        """The line the enclosing statement starts on: what comments refer to."""
+        return self.first_line or self.line
+
+    @property
+    def summary(self):
+        """The whole enclosing statement on one line, as comments quote it."""
+        if not self.first_line or self.end_line <= self.first_line:
+            return self.text.strip() if not self.first_line or self.first_line == self.line \
+                else linecache.getline(self.filename, self.first_line).strip()
+        lines = [linecache.getline(self.filename, n).strip()
+                 for n in range(self.first_line, self.end_line + 1)]
+        return " ".join(line for line in lines if line)
 
 
 @dataclass(frozen=True)
@@ -267,10 +285,10 @@ def _format_block(block, depth, lines, last_line):
 
 
 def _comment(loc, last_line):
-    if loc.line == last_line[0]:
-        return f"line {loc.line}"
-    last_line[0] = loc.line
-    return f"line {loc.line}: {loc.text.strip()}"
+    if loc.statement_line == last_line[0]:
+        return f"line {loc.statement_line}"
+    last_line[0] = loc.statement_line
+    return f"line {loc.statement_line}: {loc.summary}"
 
 
 def format_assign(stmt: Assign) -> str:

@@ -191,6 +191,7 @@ class _Lowerer:
 
     # -- statements -------------------------------------------------------------
     def lower_stmt(self, stmt):
+        self.statement = stmt
         method = getattr(self, "stmt_" + type(stmt).__name__, None)
         if method is None:
             raise self.error(stmt, f"s2sad does not support the {_describe(stmt)} statement "
@@ -455,7 +456,8 @@ class _Lowerer:
 
     # -- expressions ------------------------------------------------------------
     def emit(self, targets, prim, args, kwargs, node):
-        self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), self.p.loc(node)))
+        loc = self.p.loc(node, getattr(self, "statement", None))
+        self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc))
 
     def targets_for(self, name, names):
         if names is not None:
@@ -663,7 +665,8 @@ class _Lowerer:
         if prim is None and getattr(target, "__name__", None) == "stop_gradient" and \
                 getattr(target, "__module__", "").startswith("s2sad"):
             prim = rules.OPERATORS["stop_gradient"]
-        if prim is None and hasattr(target, "__wrapped__"):
+        if prim is None and (hasattr(target, "__wrapped__") or hasattr(target, "_s2sad")):
+            # (a derivative made by s2sad.grad & co. stands for its generated function)
             target = unwrap(target)  # a function under @differentiate or functools.wraps
         if prim is None and _is_user_function(target):
             prim = self.user_function(target)

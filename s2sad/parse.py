@@ -47,20 +47,36 @@ class ParsedFunction:
     col_offset: int
     scope: Scope
 
-    def loc(self, node):
-        """The :class:`~s2sad.ir.Loc` of a gast node, in the file's coordinates."""
+    def loc(self, node, statement=None):
+        """The :class:`~s2sad.ir.Loc` of a gast node, in the file's coordinates.
+
+        ``statement`` (the enclosing statement) extends the location to its last line.
+        """
         line = getattr(node, "lineno", None) or self.node.lineno
         col = getattr(node, "col_offset", 0) or 0
-        line += self.line_offset
-        text = linecache.getline(self.filename, line)
-        return Loc(self.filename, line, col + self.col_offset, text.rstrip("\n"))
+        first = getattr(statement, "lineno", None) or line
+        end = getattr(statement, "end_lineno", None) or first
+        if isinstance(statement, (gast.If, gast.For, gast.While)):
+            end = first  # a compound statement is quoted by its header line
+        text = linecache.getline(self.filename, line + self.line_offset)
+        return Loc(self.filename, line + self.line_offset, col + self.col_offset,
+                   text.rstrip("\n"), first + self.line_offset, end + self.line_offset)
 
 
 def unwrap(fn):
-    """The plain Python function behind a decorator of ours (or functools.wraps)."""
-    while hasattr(fn, "__wrapped__"):
-        fn = fn.__wrapped__
-    return fn
+    """The plain Python function behind a decorator of ours (or functools.wraps).
+
+    A derivative made by the API (``s2sad.grad(f)``) stands for the function
+    s2sad generated for it, so ``grad(grad(f))`` differentiates that code.
+    """
+    while True:
+        if hasattr(fn, "__wrapped__"):
+            fn = fn.__wrapped__
+        elif hasattr(fn, "_s2sad"):
+            from .api import generated_function
+            fn = generated_function(fn)
+        else:
+            return fn
 
 
 def parse_function(fn) -> ParsedFunction:

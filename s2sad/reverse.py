@@ -214,10 +214,10 @@ class _Reverse:
             else:  # Return, Raise: nothing flows back
                 continue
             if statements:
-                if stmt.loc.line != last_line:
-                    out.append(comment(f"line {stmt.loc.line}: {stmt.loc.text.strip()}",
+                if stmt.loc.statement_line != last_line:
+                    out.append(comment(f"line {stmt.loc.statement_line}: {stmt.loc.summary}",
                                        self.comments))
-                    last_line = stmt.loc.line
+                    last_line = stmt.loc.statement_line
                 out += statements
         return [_Slot(slot)] + out if self.loop_depth else out
 

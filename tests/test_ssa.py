@@ -99,9 +99,9 @@ def calls_helper(x):    # {PATH}:54
 """,
     "multi_line": f"""\
 def multi_line(x, y):    # {PATH}:58
-    v1 = mul(x, y)       # line 60: total = (x * y
-    v2 = np.sin(x)       # line 61: + np.sin(x))
-    total = add(v1, v2)  # line 60: total = (x * y
+    v1 = mul(x, y)       # line 60: total = (x * y + np.sin(x))
+    v2 = np.sin(x)       # line 60
+    total = add(v1, v2)  # line 60
     out = np.sum(total)  # line 62: return np.sum(total)
     return out           # line 62
 """,
