@@ -24,6 +24,10 @@ TARGETS = [
     ("examples/gaussian_nll.py", "nll", ("mu", "sigma")),
     ("examples/two_layer.py", "loss", ("U", "V")),
     ("examples/mlp.py", "loss", ("W1", "b1", "W2", "b2")),
+    ("examples/rnn_training.py", "loss", ("W", "U", "v")),
+    ("examples/euler_ode.py", "euler", ("k", "y0")),
+    ("examples/newton_sqrt.py", "newton_sqrt", ("a",)),
+    ("examples/residual_net.py", "loss", ("U", "V")),
 ]
 
 

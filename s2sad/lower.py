@@ -288,6 +288,13 @@ class _Lowerer:
             raise self.error(stmt, "s2sad does not support for ... else",
                              "Use a flag variable set before break instead.")
         body, exit_nodes = self.split_exits(stmt.body)
+        if isinstance(stmt.iter, (gast.Tuple, gast.List)) and not exit_nodes:
+            # a loop over a literal tuple or list is unrolled: one copy of the body per item
+            for item in stmt.iter.elts:
+                self.assign_to(stmt.target, item)
+                for inner in body:
+                    self.lower_stmt(inner)
+            return
         iterable, prologue = self.lower_iteration(stmt)
         carried = self.enter_loop(self.loop_carried(stmt))
         target = self.fresh_temp() if prologue else None
@@ -322,21 +329,30 @@ class _Lowerer:
                 self.scope.lookup(it.func.id) is range and it.func.id not in self.env:
             return self.lower_expr(it), []
         kind, seqs = "plain", [it]
-        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id not in \
-                self.env and self.scope.lookup(it.func.id) in (enumerate, zip) and not it.keywords:
-            kind = "enumerate" if self.scope.lookup(it.func.id) is enumerate else "zip"
+        called = self.scope.lookup(it.func.id) if isinstance(it, gast.Call) and \
+            isinstance(it.func, gast.Name) and it.func.id not in self.env else None
+        if called in (enumerate, zip, reversed) and not it.keywords:
+            kind = {enumerate: "enumerate", zip: "zip", reversed: "reversed"}[called]
             seqs = list(it.args)
-            if kind == "enumerate" and len(seqs) != 1:
-                raise self.error(it, "s2sad supports enumerate(seq) without a start")
+            if kind != "zip" and len(seqs) != 1:
+                raise self.error(it, f"s2sad supports {kind}(seq) with one argument only")
+        elif called in (map, filter, iter) or inspect.isgeneratorfunction(called):
+            raise self.error(it, "s2sad loops over sequences it can index: range(...), arrays, "
+                                 "lists and tuples, and enumerate/zip/reversed of them",
+                             "Build a list or an array first, or loop over indices.")
         operands = [self.lower_expr(s) for s in seqs]
         lengths = [self.apply(rules.lookup(len), [o], {}, it, None, None) for o in operands]
         length = lengths[0]
         for other in lengths[1:]:
             length = self.apply(rules.lookup(min), [length, other], {}, it, None, None)
-        iterable = self.apply(rules.lookup(range), [length], {}, it, None, None)
+        bounds = [length]
+        if kind == "reversed":
+            last = self.apply(rules.OPERATORS["sub"], [length, Const(1)], {}, it, None, None)
+            bounds = [last, Const(-1), Const(-1)]
+        iterable = self.apply(rules.lookup(range), bounds, {}, it, None, None)
         target = stmt.target
         names = []
-        if kind == "plain":
+        if kind in ("plain", "reversed"):
             names = [(target, operands[0], False)]
         elif kind == "zip":
             if not isinstance(target, gast.Tuple) or len(target.elts) != len(operands):
@@ -384,7 +400,33 @@ class _Lowerer:
     def stmt_Expr(self, stmt):
         if isinstance(stmt.value, gast.Constant):
             return  # a string used as a comment
+        if self.lower_scatter_add(stmt.value):
+            return
         self.lower_expr(stmt.value)
+
+    def lower_scatter_add(self, node):
+        """``np.add.at(a, index, g)``, reverse mode's in-place scatter, as a new version of ``a``.
+
+        ``a_1 = a + unindex(g, a, index)`` has the same value. Generated adjoint code
+        scatters into arrays it owns; reading that as a new version of ``a`` keeps the IR
+        functional, so the code can be differentiated again.
+        """
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and
+                len(node.args) == 3 and not node.keywords and isinstance(node.args[0], gast.Name)
+                and node.args[0].id in self.env):
+            return False
+        try:
+            if self.try_resolve(node.func) != np.add.at:
+                return False
+        except UnsupportedSyntaxError:
+            return False
+        target = node.args[0].id
+        base, index, g = (self.lower_expr(a) for a in node.args)
+        from .support import unindex
+        scattered = self.apply(rules.lookup(unindex), [g, base, index], {}, node, None, None)
+        var = self.bind_name(target)
+        self.emit((var,), rules.OPERATORS["add"], (base, scattered), {}, node)
+        return True
 
     def stmt_Assign(self, stmt):
         first, *others = stmt.targets

@@ -80,6 +80,9 @@ class Adjoints:
                 self.owned.add(var)
             return [assign(target, contribution)]
         if var in self.owned:
+            if _is_call(contribution, "unindex"):  # scatter into the array in place
+                g, _, index = contribution.args
+                return [gast.Expr(value=call("np.add.at", [name(target), index, g]))]
             return [gast.AugAssign(target=name(target, store=True), op=gast.Add(),
                                    value=contribution)]
         self.value[var] = name(target)
@@ -100,8 +103,13 @@ class Adjoints:
         self.owned.discard(var)
         if current is None:
             self.owned.add(var)
-            return [assign(target, call("np.zeros_like", [name(zero_like or var)]))]
+            return [assign(target, call("zeros_bar", [name(zero_like or var)]))]
         return [assign(target, current)]
+
+
+def _is_call(expr, function):
+    return isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
+        expr.func.id == function
 
 
 def adjoint_namer(fn):
@@ -150,14 +158,21 @@ class _Reverse:
             value = self.adjoints.read(param) if param in self.active else None
             results.append(value if value is not None else call("np.zeros_like", [name(param)]))
         grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
+        pushes = self.fill_pops(analysis.names_read(backward))
         out_expr = self.emitter.operand(out)
+        saved_value = []
+        if self.kind == "value_and_grad" and isinstance(out, Var) and \
+                any(out.name in names for names in pushes.values()):
+            # the backward sweep restores earlier trips' values into this variable
+            value_name = _unique("value", self._taken)
+            saved_value = [assign(value_name, out_expr)]
+            out_expr = name(value_name)
         returned = grads if self.kind != "value_and_grad" else \
             gast.Tuple(elts=[out_expr, grads], ctx=gast.Load())
         guard = []
         if self.kind != "vjp" and isinstance(out, Var):
             guard = [_scalar_guard(out, fn.name)]
-        reads = analysis.names_read(backward + guard + [gast.Return(value=returned)])
-        pushes = self.fill_pops(reads)
+        reads = analysis.names_read(backward + guard + saved_value + [gast.Return(value=returned)])
         needed = analysis.needed_names(fn.body, reads, self.counters)
         forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
         forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
@@ -167,7 +182,7 @@ class _Reverse:
             body.append(assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
         if forward:
             body += [comment("forward sweep", self.comments)] + forward
-        body += guard
+        body += guard + saved_value
         if backward:
             body += [comment("backward sweep", self.comments)] + backward
         body.append(gast.Return(value=returned))

@@ -90,11 +90,24 @@ def dot_bar_b(g, a, b):
     return matmul_bar_b(g, a, b)
 
 
+def lift(t, x, ans):
+    """A batch of tangents of ``x`` (leading axes) given ``ans``'s rank, to broadcast against it."""
+    batch = np.ndim(t) - np.ndim(x)
+    return np.reshape(t, np.shape(t)[:batch] + (1,) * (np.ndim(ans) - np.ndim(x)) + np.shape(x))
+
+
+def zeros_bar(x):
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    if not isinstance(x, np.ndarray):
+        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+
+
 def check_scalar(value, name):
     """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
     if np.ndim(value) != 0:
         raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
-HELPERS = ["check_scalar", "unbroadcast", "unreduce", "unindex", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
-           "dot_bar_a", "dot_bar_b"]
+HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+           "dot_bar_a", "dot_bar_b", "lift"]

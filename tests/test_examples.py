@@ -57,6 +57,15 @@ SAMPLES = {
     ("mlp", "loss"): lambda rng: (rng.standard_normal((2, 5)), rng.standard_normal(5),
                                   rng.standard_normal((5, 1)), rng.standard_normal(1),
                                   rng.standard_normal((7, 2)), rng.standard_normal((7, 1))),
+    ("rnn_training", "loss"): lambda rng: (rng.standard_normal((4, 4)) * 0.5,
+                                           rng.standard_normal((4, 2)), rng.standard_normal(4),
+                                           rng.standard_normal((6, 2)), rng.standard_normal(6)),
+    ("euler_ode", "euler"): lambda rng: (0.8, 2.0, 3.0, 50),
+    ("newton_sqrt", "newton_sqrt"): lambda rng: (2.0,),
+    ("residual_net", "loss"): lambda rng: (rng.standard_normal((3, 2, 3)) * 0.5,
+                                           rng.standard_normal((3, 3, 2)),
+                                           rng.standard_normal((2, 5)),
+                                           rng.standard_normal((2, 5))),
 }
 
 TRAINING = {"two_layer", "mlp"}  # examples whose __main__ prints a loss that must go down

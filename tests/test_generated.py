@@ -65,7 +65,7 @@ RUNNER = textwrap.dedent("""
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     data = np.load(inputs)
-    args = [float(a) if a.ndim == 0 else a for a in (data[f"arg{i}"] for i in range(len(data)))]
+    args = [a.item() if a.ndim == 0 else a for a in (data[f"arg{i}"] for i in range(len(data)))]
 
     def tup(r):
         return r if isinstance(r, tuple) else (r,)

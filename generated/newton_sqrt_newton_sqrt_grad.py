@@ -1,0 +1,180 @@
+"""Reverse-mode derivatives of newton_sqrt (newton_sqrt.py:31) with respect to a.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def zeros_bar(x):
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    if not isinstance(x, np.ndarray):
+        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def grad_newton_sqrt(a):
+    tape = []
+    # forward sweep
+    # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
+    v1 = 1.0 + a
+    y = 0.5 * v1
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    y_1 = y
+    trips = 0
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    v2 = y_1 * y_1
+    v3 = v2 - a
+    v4 = abs(v3)
+    v5 = 1e-12 * a
+    v6 = v4 > v5
+    while v6:
+        trips += 1
+        # line 34: y = 0.5 * (y + a / y)
+        v7 = a / y_1
+        v8 = y_1 + v7
+        y_2 = 0.5 * v8
+        tape.append((y_1, v7))
+        y_1 = y_2
+        v2 = y_1 * y_1
+        v3 = v2 - a
+        v4 = abs(v3)
+        v5 = 1e-12 * a
+        v6 = v4 > v5
+    check_scalar(y_1, 'newton_sqrt')
+    # backward sweep
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    a_bar = zeros_bar(a)
+    y_1_bar = 1.0
+    for _ in range(trips):
+        y_1, v7 = tape.pop()
+        y_2_bar = y_1_bar
+        # line 34: y = 0.5 * (y + a / y)
+        v8_bar = y_2_bar * 0.5
+        y_1_bar = unbroadcast(v8_bar, y_1)
+        v7_bar = unbroadcast(v8_bar, v7)
+        a_bar += unbroadcast(v7_bar / y_1, a)
+        y_1_bar = y_1_bar + unbroadcast(-v7_bar * v7 / y_1, y_1)
+    y_bar = y_1_bar
+    # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
+    v1_bar = y_bar * 0.5
+    a_bar += v1_bar
+    return a_bar
+
+
+def value_and_grad_newton_sqrt(a):
+    tape = []
+    # forward sweep
+    # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
+    v1 = 1.0 + a
+    y = 0.5 * v1
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    y_1 = y
+    trips = 0
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    v2 = y_1 * y_1
+    v3 = v2 - a
+    v4 = abs(v3)
+    v5 = 1e-12 * a
+    v6 = v4 > v5
+    while v6:
+        trips += 1
+        # line 34: y = 0.5 * (y + a / y)
+        v7 = a / y_1
+        v8 = y_1 + v7
+        y_2 = 0.5 * v8
+        tape.append((y_1, v7))
+        y_1 = y_2
+        v2 = y_1 * y_1
+        v3 = v2 - a
+        v4 = abs(v3)
+        v5 = 1e-12 * a
+        v6 = v4 > v5
+    check_scalar(y_1, 'newton_sqrt')
+    value = y_1
+    # backward sweep
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    a_bar = zeros_bar(a)
+    y_1_bar = 1.0
+    for _ in range(trips):
+        y_1, v7 = tape.pop()
+        y_2_bar = y_1_bar
+        # line 34: y = 0.5 * (y + a / y)
+        v8_bar = y_2_bar * 0.5
+        y_1_bar = unbroadcast(v8_bar, y_1)
+        v7_bar = unbroadcast(v8_bar, v7)
+        a_bar += unbroadcast(v7_bar / y_1, a)
+        y_1_bar = y_1_bar + unbroadcast(-v7_bar * v7 / y_1, y_1)
+    y_bar = y_1_bar
+    # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
+    v1_bar = y_bar * 0.5
+    a_bar += v1_bar
+    return value, a_bar
+
+
+def vjp_newton_sqrt(a, out_bar):
+    tape = []
+    # forward sweep
+    # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
+    v1 = 1.0 + a
+    y = 0.5 * v1
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    y_1 = y
+    trips = 0
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    v2 = y_1 * y_1
+    v3 = v2 - a
+    v4 = abs(v3)
+    v5 = 1e-12 * a
+    v6 = v4 > v5
+    while v6:
+        trips += 1
+        # line 34: y = 0.5 * (y + a / y)
+        v7 = a / y_1
+        v8 = y_1 + v7
+        y_2 = 0.5 * v8
+        tape.append((y_1, v7))
+        y_1 = y_2
+        v2 = y_1 * y_1
+        v3 = v2 - a
+        v4 = abs(v3)
+        v5 = 1e-12 * a
+        v6 = v4 > v5
+    # backward sweep
+    # line 33: while abs(y * y - a) > 1e-12 * a:
+    a_bar = zeros_bar(a)
+    y_1_bar = out_bar
+    for _ in range(trips):
+        y_1, v7 = tape.pop()
+        y_2_bar = y_1_bar
+        # line 34: y = 0.5 * (y + a / y)
+        v8_bar = y_2_bar * 0.5
+        y_1_bar = unbroadcast(v8_bar, y_1)
+        v7_bar = unbroadcast(v8_bar, v7)
+        a_bar += unbroadcast(v7_bar / y_1, a)
+        y_1_bar = y_1_bar + unbroadcast(-v7_bar * v7 / y_1, y_1)
+    y_bar = y_1_bar
+    # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
+    v1_bar = y_bar * 0.5
+    a_bar += v1_bar
+    return a_bar

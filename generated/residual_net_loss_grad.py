@@ -1,0 +1,242 @@
+"""Reverse-mode derivatives of loss (residual_net.py:28) with respect to U, V.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def zeros_bar(x):
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    if not isinstance(x, np.ndarray):
+        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return g + np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+
+
+def matmul_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return g @ b.T
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
+    if np.ndim(b) == 1:
+        return unbroadcast(np.expand_dims(g, -1) * b, a)
+    if np.ndim(a) == 1:
+        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
+    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+
+
+def matmul_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 2 and np.ndim(b) <= 2:
+        return a.T @ g
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def grad_loss(U, V, X, Y):
+    tape = []
+    # forward sweep
+    # line 29: x = X
+    x = X
+    # line 30: for U_k, V_k in zip(U, V):
+    v1 = len(U)
+    v2 = len(V)
+    v3 = min(v1, v2)
+    v4 = range(v3)
+    x_1 = x
+    for v5 in v4:
+        U_k = U[v5]
+        V_k = V[v5]
+        # line 31: x = x + U_k @ sigmoid(V_k @ x)
+        v6 = V_k @ x_1
+        v7 = sigmoid(v6)
+        v8 = U_k @ v7
+        x_2 = x_1 + v8
+        tape.append((x_1, U_k, V_k, v6, v7, v8))
+        x_1 = x_2
+    # line 32: return np.mean((x - Y) ** 2)
+    v9 = x_1 - Y
+    v10 = v9 ** 2
+    out = np.mean(v10)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 32: return np.mean((x - Y) ** 2)
+    v10_bar = unreduce(1.0, v10) / np.size(v10)
+    v9_bar = v10_bar * 2 * v9
+    x_1_bar = unbroadcast(v9_bar, x_1)
+    # line 30: for U_k, V_k in zip(U, V):
+    U_bar = zeros_bar(U)
+    V_bar = zeros_bar(V)
+    for v5 in reversed(v4):
+        x_1, U_k, V_k, v6, v7, v8 = tape.pop()
+        x_2_bar = x_1_bar
+        # line 31: x = x + U_k @ sigmoid(V_k @ x)
+        x_1_bar = unbroadcast(x_2_bar, x_1)
+        v8_bar = unbroadcast(x_2_bar, v8)
+        U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
+        v7_bar = matmul_bar_b(v8_bar, U_k, v7)
+        v6_bar = vjp_sigmoid(v6, v7_bar)
+        V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
+        x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
+        # line 30: for U_k, V_k in zip(U, V):
+        np.add.at(V_bar, v5, V_k_bar)
+        np.add.at(U_bar, v5, U_k_bar)
+    return U_bar, V_bar
+
+
+def value_and_grad_loss(U, V, X, Y):
+    tape = []
+    # forward sweep
+    # line 29: x = X
+    x = X
+    # line 30: for U_k, V_k in zip(U, V):
+    v1 = len(U)
+    v2 = len(V)
+    v3 = min(v1, v2)
+    v4 = range(v3)
+    x_1 = x
+    for v5 in v4:
+        U_k = U[v5]
+        V_k = V[v5]
+        # line 31: x = x + U_k @ sigmoid(V_k @ x)
+        v6 = V_k @ x_1
+        v7 = sigmoid(v6)
+        v8 = U_k @ v7
+        x_2 = x_1 + v8
+        tape.append((x_1, U_k, V_k, v6, v7, v8))
+        x_1 = x_2
+    # line 32: return np.mean((x - Y) ** 2)
+    v9 = x_1 - Y
+    v10 = v9 ** 2
+    out = np.mean(v10)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 32: return np.mean((x - Y) ** 2)
+    v10_bar = unreduce(1.0, v10) / np.size(v10)
+    v9_bar = v10_bar * 2 * v9
+    x_1_bar = unbroadcast(v9_bar, x_1)
+    # line 30: for U_k, V_k in zip(U, V):
+    U_bar = zeros_bar(U)
+    V_bar = zeros_bar(V)
+    for v5 in reversed(v4):
+        x_1, U_k, V_k, v6, v7, v8 = tape.pop()
+        x_2_bar = x_1_bar
+        # line 31: x = x + U_k @ sigmoid(V_k @ x)
+        x_1_bar = unbroadcast(x_2_bar, x_1)
+        v8_bar = unbroadcast(x_2_bar, v8)
+        U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
+        v7_bar = matmul_bar_b(v8_bar, U_k, v7)
+        v6_bar = vjp_sigmoid(v6, v7_bar)
+        V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
+        x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
+        # line 30: for U_k, V_k in zip(U, V):
+        np.add.at(V_bar, v5, V_k_bar)
+        np.add.at(U_bar, v5, U_k_bar)
+    return out, (U_bar, V_bar)
+
+
+def vjp_loss(U, V, X, Y, out_bar):
+    tape = []
+    # forward sweep
+    # line 29: x = X
+    x = X
+    # line 30: for U_k, V_k in zip(U, V):
+    v1 = len(U)
+    v2 = len(V)
+    v3 = min(v1, v2)
+    v4 = range(v3)
+    x_1 = x
+    for v5 in v4:
+        U_k = U[v5]
+        V_k = V[v5]
+        # line 31: x = x + U_k @ sigmoid(V_k @ x)
+        v6 = V_k @ x_1
+        v7 = sigmoid(v6)
+        v8 = U_k @ v7
+        x_2 = x_1 + v8
+        tape.append((x_1, U_k, V_k, v6, v7, v8))
+        x_1 = x_2
+    # line 32: return np.mean((x - Y) ** 2)
+    v9 = x_1 - Y
+    v10 = v9 ** 2
+    # backward sweep
+    # line 32: return np.mean((x - Y) ** 2)
+    v10_bar = unreduce(out_bar, v10) / np.size(v10)
+    v9_bar = v10_bar * 2 * v9
+    x_1_bar = unbroadcast(v9_bar, x_1)
+    # line 30: for U_k, V_k in zip(U, V):
+    U_bar = zeros_bar(U)
+    V_bar = zeros_bar(V)
+    for v5 in reversed(v4):
+        x_1, U_k, V_k, v6, v7, v8 = tape.pop()
+        x_2_bar = x_1_bar
+        # line 31: x = x + U_k @ sigmoid(V_k @ x)
+        x_1_bar = unbroadcast(x_2_bar, x_1)
+        v8_bar = unbroadcast(x_2_bar, v8)
+        U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
+        v7_bar = matmul_bar_b(v8_bar, U_k, v7)
+        v6_bar = vjp_sigmoid(v6, v7_bar)
+        V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
+        x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
+        # line 30: for U_k, V_k in zip(U, V):
+        np.add.at(V_bar, v5, V_k_bar)
+        np.add.at(U_bar, v5, U_k_bar)
+    return U_bar, V_bar
+
+
+def sigmoid(z):
+    # line 25: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    out = 1.0 / v3
+    return out
+
+
+def vjp_sigmoid(z, out_bar):
+    # forward sweep
+    # line 25: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    out = 1.0 / v3
+    # backward sweep
+    # line 25: return 1.0 / (1.0 + np.exp(-z))
+    v3_bar = -out_bar * out / v3
+    v2_bar = v3_bar
+    v1_bar = v2_bar * v2
+    z_bar = -v1_bar
+    return z_bar
