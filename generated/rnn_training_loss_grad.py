@@ -59,6 +59,20 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
+def matmul_bar_a_sum(terms, a):
+    """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs, as one product."""
+    if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
+        gs, bs = zip(*terms)
+        return np.array(gs).T @ np.array(bs)
+    if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 2:
+        gs, bs = zip(*terms)
+        return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
+    total = zeros_bar(a)
+    for g, b in terms:
+        total = total + matmul_bar_a(g, a, b)
+    return total
+
+
 def grad_loss(W, U, v, xs, ys):
     tape = []
     # forward sweep
@@ -100,6 +114,9 @@ def grad_loss(W, U, v, xs, ys):
     W_bar = zeros_bar(W)
     v_bar = zeros_bar(v)
     h_1_bar = zeros_bar(h_1)
+    U_bar_terms = []
+    W_bar_terms = []
+    v_bar_terms = []
     for v5 in reversed(v4):
         h_2 = h_1
         h_1, total_1, x, v6, v7, v9, v10 = tape.pop()
@@ -110,15 +127,27 @@ def grad_loss(W, U, v, xs, ys):
         v11_bar = total_2_bar
         v10_bar = v11_bar * 2 * v10
         v9_bar = unbroadcast(v10_bar, v9)
-        v_bar += matmul_bar_a(v9_bar, v, h_2)
+        v_bar_terms.append((v9_bar, h_2))
+        if len(v_bar_terms) == 64:
+            v_bar += matmul_bar_a_sum(v_bar_terms, v)
+            v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
         v8_bar = h_2_bar * (1 - h_2 ** 2)
         v6_bar = unbroadcast(v8_bar, v6)
         v7_bar = unbroadcast(v8_bar, v7)
-        U_bar += matmul_bar_a(v7_bar, U, x)
-        W_bar += matmul_bar_a(v6_bar, W, h_1)
+        U_bar_terms.append((v7_bar, x))
+        if len(U_bar_terms) == 64:
+            U_bar += matmul_bar_a_sum(U_bar_terms, U)
+            U_bar_terms.clear()
+        W_bar_terms.append((v6_bar, h_1))
+        if len(W_bar_terms) == 64:
+            W_bar += matmul_bar_a_sum(W_bar_terms, W)
+            W_bar_terms.clear()
         h_1_bar = matmul_bar_b(v6_bar, W, h_1)
+    U_bar += matmul_bar_a_sum(U_bar_terms, U)
+    W_bar += matmul_bar_a_sum(W_bar_terms, W)
+    v_bar += matmul_bar_a_sum(v_bar_terms, v)
     return W_bar, U_bar, v_bar
 
 
@@ -163,6 +192,9 @@ def value_and_grad_loss(W, U, v, xs, ys):
     W_bar = zeros_bar(W)
     v_bar = zeros_bar(v)
     h_1_bar = zeros_bar(h_1)
+    U_bar_terms = []
+    W_bar_terms = []
+    v_bar_terms = []
     for v5 in reversed(v4):
         h_2 = h_1
         h_1, total_1, x, v6, v7, v9, v10 = tape.pop()
@@ -173,15 +205,27 @@ def value_and_grad_loss(W, U, v, xs, ys):
         v11_bar = total_2_bar
         v10_bar = v11_bar * 2 * v10
         v9_bar = unbroadcast(v10_bar, v9)
-        v_bar += matmul_bar_a(v9_bar, v, h_2)
+        v_bar_terms.append((v9_bar, h_2))
+        if len(v_bar_terms) == 64:
+            v_bar += matmul_bar_a_sum(v_bar_terms, v)
+            v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
         v8_bar = h_2_bar * (1 - h_2 ** 2)
         v6_bar = unbroadcast(v8_bar, v6)
         v7_bar = unbroadcast(v8_bar, v7)
-        U_bar += matmul_bar_a(v7_bar, U, x)
-        W_bar += matmul_bar_a(v6_bar, W, h_1)
+        U_bar_terms.append((v7_bar, x))
+        if len(U_bar_terms) == 64:
+            U_bar += matmul_bar_a_sum(U_bar_terms, U)
+            U_bar_terms.clear()
+        W_bar_terms.append((v6_bar, h_1))
+        if len(W_bar_terms) == 64:
+            W_bar += matmul_bar_a_sum(W_bar_terms, W)
+            W_bar_terms.clear()
         h_1_bar = matmul_bar_b(v6_bar, W, h_1)
+    U_bar += matmul_bar_a_sum(U_bar_terms, U)
+    W_bar += matmul_bar_a_sum(W_bar_terms, W)
+    v_bar += matmul_bar_a_sum(v_bar_terms, v)
     return out, (W_bar, U_bar, v_bar)
 
 
@@ -224,6 +268,9 @@ def vjp_loss(W, U, v, xs, ys, out_bar):
     W_bar = zeros_bar(W)
     v_bar = zeros_bar(v)
     h_1_bar = zeros_bar(h_1)
+    U_bar_terms = []
+    W_bar_terms = []
+    v_bar_terms = []
     for v5 in reversed(v4):
         h_2 = h_1
         h_1, total_1, x, v6, v7, v9, v10, v11 = tape.pop()
@@ -234,13 +281,25 @@ def vjp_loss(W, U, v, xs, ys, out_bar):
         v11_bar = unbroadcast(total_2_bar, v11)
         v10_bar = v11_bar * 2 * v10
         v9_bar = unbroadcast(v10_bar, v9)
-        v_bar += matmul_bar_a(v9_bar, v, h_2)
+        v_bar_terms.append((v9_bar, h_2))
+        if len(v_bar_terms) == 64:
+            v_bar += matmul_bar_a_sum(v_bar_terms, v)
+            v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
         v8_bar = h_2_bar * (1 - h_2 ** 2)
         v6_bar = unbroadcast(v8_bar, v6)
         v7_bar = unbroadcast(v8_bar, v7)
-        U_bar += matmul_bar_a(v7_bar, U, x)
-        W_bar += matmul_bar_a(v6_bar, W, h_1)
+        U_bar_terms.append((v7_bar, x))
+        if len(U_bar_terms) == 64:
+            U_bar += matmul_bar_a_sum(U_bar_terms, U)
+            U_bar_terms.clear()
+        W_bar_terms.append((v6_bar, h_1))
+        if len(W_bar_terms) == 64:
+            W_bar += matmul_bar_a_sum(W_bar_terms, W)
+            W_bar_terms.clear()
         h_1_bar = matmul_bar_b(v6_bar, W, h_1)
+    U_bar += matmul_bar_a_sum(U_bar_terms, U)
+    W_bar += matmul_bar_a_sum(W_bar_terms, W)
+    v_bar += matmul_bar_a_sum(v_bar_terms, v)
     return W_bar, U_bar, v_bar

@@ -137,6 +137,7 @@ class _Reverse:
         self.comments = emitter.comments
         self.loop_depth = 0
         self._carry_pairs = []  # (carried var, its update) of the loop whose body is next
+        self.deferred = []  # per enclosing loop: {var: (terms list name, "a" or "b")}
         self.pops = []  # (block, list to fill with the pop statement) inside loops
         self.counters = {}  # id(loop) -> trip counter name
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
@@ -303,6 +304,12 @@ class _Reverse:
         for phi, _, _ in carried:
             prelude += self.adjoints.materialize(phi.name)
         owned_before = {var for var in outer if var in self.adjoints.owned}
+        deferred = {}
+        for var, side in sorted(self.deferrable(stmt, outer).items()):
+            terms = _unique(f"{self.adjoints.adjoint_name(var)}_terms", self._taken)
+            deferred[var] = (terms, side)
+            prelude.append(assign(terms, gast.List(elts=[], ctx=gast.Load())))
+        self.deferred.append(deferred)
         # one backward trip: the carry, then the body in reverse, then the carry's adjoint
         body = []
         self.loop_depth += 1
@@ -330,6 +337,7 @@ class _Reverse:
             body_code += self.adjoints.materialize(phi.name)
             self.adjoints.owned.discard(phi.name)
         self.loop_depth -= 1
+        self.deferred.pop()
         if uses_counter:
             header = call("range", [name(self.counters[id(stmt)])])
             target = name("_", store=True)
@@ -339,6 +347,11 @@ class _Reverse:
         loop = gast.For(target=target, iter=header, body=[slot] + body + body_code, orelse=[],
                         type_comment=None)
         after = []
+        for var, (terms, side) in deferred.items():
+            owned = var in self.adjoints.owned
+            after += self.adjoints.add(var, call(f"matmul_bar_{side}_sum", [name(terms), name(var)]))
+            if not owned:
+                self.adjoints.owned.discard(var)
         for phi, init, _ in carried:
             if isinstance(init, Var) and init.name in self.active:
                 after += self.adjoints.add(init.name, name(self.adjoints.adjoint_name(phi.name)))
@@ -349,6 +362,35 @@ class _Reverse:
             if var not in owned_before:
                 self.adjoints.owned.discard(var)
         return prelude + [loop] + after
+
+    def deferrable(self, loop, outer):
+        """Loop-invariant factors of matrix products: ``{var: "a" or "b"}``.
+
+        When every contribution a loop makes to an outer variable ``W`` is the
+        adjoint of a factor of a product (``W @ h`` each trip), the per-trip
+        outer products ``g h^T`` are collected and summed as one matrix product
+        (every ``FLUSH_TERMS`` trips and after the loop) instead of one small
+        product and one full-size addition per trip.
+        """
+        sides, blocked = {}, set()
+        for stmt in _walk_outside_loops(loop.body):
+            if isinstance(stmt, Assign):
+                if not any(t.name in self.active for t in stmt.targets):
+                    continue
+                product = stmt.prim.name in ("matmul", "np.matmul") and not stmt.kwargs
+                for position, op in enumerate(stmt.args):
+                    if not (isinstance(op, Var) and op.name in outer):
+                        continue
+                    other = stmt.args[1 - position] if product else None
+                    side = "ab"[position]
+                    if not product or (isinstance(other, Var) and other.name == op.name) or \
+                            sides.get(op.name, side) != side:
+                        blocked.add(op.name)
+                    sides[op.name] = side
+                blocked.update(v.name for v in stmt.kwargs.values() if isinstance(v, Var))
+            else:
+                blocked.update(_vars_of(stmt))
+        return {var: side for var, side in sides.items() if var not in blocked}
 
     def touched_inside(self, block):
         """Active variables that receive adjoint contributions from statements in ``block``."""
@@ -394,8 +436,28 @@ class _Reverse:
                 continue
             contribution = simplify(template.instantiate(env))
             contribution = self.drop_unbroadcast(contribution, stmt, op)
-            out += self.adjoints.add(op.name, contribution)
+            if self.deferred and op.name in self.deferred[-1]:
+                out += self.defer(op.name, contribution)
+            else:
+                out += self.adjoints.add(op.name, contribution)
         return out
+
+    def defer(self, var, contribution):
+        """Collect ``g`` and the other factor; add their products in batches (see deferrable)."""
+        terms, side = self.deferred[-1][var]
+        g, a, b = contribution.args
+        pair = gast.Tuple(elts=[g, b if side == "a" else a], ctx=gast.Load())
+        append = gast.Attribute(value=name(terms), attr="append", ctx=gast.Load())
+        owned = var in self.adjoints.owned
+        flush = self.adjoints.add(var, call(f"matmul_bar_{side}_sum", [name(terms), name(var)]))
+        if not owned:
+            self.adjoints.owned.discard(var)
+        clear = gast.Expr(value=call(gast.Attribute(value=name(terms), attr="clear",
+                                                    ctx=gast.Load()), []))
+        full = gast.Compare(left=call("len", [name(terms)]), ops=[gast.Eq()],
+                            comparators=[gast.Constant(value=FLUSH_TERMS, kind=None)])
+        return [gast.Expr(value=call(append, [pair])),
+                gast.If(test=full, body=flush + [clear], orelse=[])]
 
     def check_rules(self):
         """Raise for the first active statement (in program order) that has no rule."""
@@ -460,6 +522,32 @@ class _Reverse:
         for i, temp in zip(positions, temps):
             out += self.adjoints.add(stmt.args[i].name, name(temp))
         return out
+
+
+FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product
+
+
+def _walk_outside_loops(block):
+    """The statements of a block and of its ifs, and the loops themselves, not their bodies."""
+    for stmt in block:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from _walk_outside_loops(stmt.then_block)
+            yield from _walk_outside_loops(stmt.else_block)
+
+
+def _vars_of(stmt):
+    """Every variable a compound statement touches (nested regions included)."""
+    from .ir import walk_blocks
+    out = set()
+    for inner in walk_blocks([stmt]):
+        if isinstance(inner, Assign):
+            out.update(v.name for v in inner.operands() if isinstance(v, Var))
+        elif isinstance(inner, If):
+            out.update(v.name for m in inner.merges for v in m if isinstance(v, Var))
+        elif isinstance(inner, (For, While)):
+            out.update(v.name for c in inner.carried for v in c if isinstance(v, Var))
+    return out
 
 
 class _Slot(gast.stmt):

@@ -76,6 +76,34 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
+def matmul_bar_a_sum(terms, a):
+    """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs, as one product."""
+    if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
+        gs, bs = zip(*terms)
+        return np.array(gs).T @ np.array(bs)
+    if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 2:
+        gs, bs = zip(*terms)
+        return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
+    total = zeros_bar(a)
+    for g, b in terms:
+        total = total + matmul_bar_a(g, a, b)
+    return total
+
+
+def matmul_bar_b_sum(terms, b):
+    """The sum of ``matmul_bar_b(g, a, b)`` over a loop's ``(g, a)`` pairs, as one product."""
+    if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
+        gs, as_ = zip(*terms)
+        return np.array(as_).T @ np.array(gs)
+    if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 2:
+        gs, as_ = zip(*terms)
+        return np.concatenate(as_, axis=0).T @ np.concatenate(gs, axis=0)
+    total = zeros_bar(b)
+    for g, a in terms:
+        total = total + matmul_bar_b(g, a, b)
+    return total
+
+
 def dot_bar_a(g, a, b):
     """The adjoint of ``a`` in ``np.dot(a, b)`` for operands of at most two dimensions."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
@@ -110,4 +138,5 @@ def check_scalar(value, name):
 
 
 HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+           "matmul_bar_a_sum", "matmul_bar_b_sum",
            "dot_bar_a", "dot_bar_b", "lift"]
