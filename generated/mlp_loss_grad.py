@@ -30,7 +30,7 @@ def unreduce(g, x, axis=None, keepdims=False):
     """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    return g + np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
 
 
 def matmul_bar_a(g, a, b):

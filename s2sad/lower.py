@@ -126,12 +126,25 @@ class _Lowerer:
         self.read = {n.id for n in gast.walk(parsed.node)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         self.defined = set()
+        self.shared = set()  # user names whose array another name may share (see stmt_AugAssign)
         self.temp_count = 0
         self.block = []
         self.callees = {}
         self.returned = None
 
     # -- names ------------------------------------------------------------------
+    def note_sharing(self, name):
+        """Remember whether ``name`` now shares its array with another name (alias or view)."""
+        self.shared.discard(name)
+        stmt = self.block[-1] if self.block else None
+        if isinstance(stmt, Assign) and stmt.prim.name in _VIEWS and stmt.args and \
+                isinstance(stmt.args[0], Var):
+            self.shared.add(name)
+            self.shared.update(self.names_of(stmt.args[0]))
+
+    def names_of(self, var):
+        return {key for key, value in self.env.items() if value == var}
+
     def fresh_temp(self):
         while True:
             self.temp_count += 1
@@ -449,6 +462,13 @@ class _Lowerer:
         op = _BINOPS.get(type(stmt.op))
         if op is None:  # pragma: no cover - every AugAssign operator is a BinOp operator
             raise self.error(stmt, "unsupported augmented assignment")
+        if stmt.target.id in self.shared:
+            raise self.error(stmt, f"{stmt.target.id} {_OPS_TEXT.get(op, 'op=')} ... may update an "
+                                   f"array that another name shares (NumPy works in place), and "
+                                   f"s2sad computes a new value",
+                             f"Write {stmt.target.id} = {stmt.target.id} "
+                             f"{_OPS_TEXT.get(op, 'op').rstrip('=')} ... instead, which makes "
+                             f"the new value explicit.")
         left = self.name_operand(stmt.target)
         right = self.lower_expr(stmt.value)
         target = self.new_version(stmt.target.id)
@@ -471,10 +491,15 @@ class _Lowerer:
             if source is None:
                 operand = self.lower_expr(value, name=target.id)
                 if isinstance(operand, Var) and self.env.get(target.id) == operand:
+                    self.note_sharing(target.id)
                     return operand
             else:
                 operand = source
             var = self.bind_name(target.id)
+            self.shared.discard(target.id)
+            if isinstance(operand, Var):
+                self.shared.add(target.id)
+                self.shared.update(self.names_of(operand))
             self.emit((var,), rules.OPERATORS["copy"], (operand,), {}, value or target)
             return var
         if isinstance(target, (gast.Tuple, gast.List)):
@@ -781,6 +806,11 @@ class _Lowerer:
         return Index(tuple(lowered), isinstance(node, gast.Tuple))
 
 
+# primitives whose result may share memory with their first operand
+_VIEWS = {"copy", "getitem", "T", "mT", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
+          "np.expand_dims", "np.asarray"}
+_OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
+             "matmul": "@=", "mod": "%=", "floordiv": "//="}
 _UNRESOLVED = object()
 _RETURNED = object()  # the name hint of a return statement's value
 
