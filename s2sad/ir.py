@@ -298,15 +298,18 @@ def format_assign(stmt: Assign) -> str:
     return f"{targets} = {stmt.prim.name}({', '.join(args)})"
 
 
-def walk_blocks(block):
-    """Every statement of a block and its nested regions, in program order."""
+def walk_blocks(block, into_loops=True):
+    """Every statement of a block and its nested regions, in program order.
+
+    With ``into_loops=False`` a loop is yielded but its body is not entered.
+    """
     for stmt in block:
         yield stmt
         if isinstance(stmt, If):
-            yield from walk_blocks(stmt.then_block)
-            yield from walk_blocks(stmt.else_block)
-        elif isinstance(stmt, For):
+            yield from walk_blocks(stmt.then_block, into_loops)
+            yield from walk_blocks(stmt.else_block, into_loops)
+        elif isinstance(stmt, For) and into_loops:
             yield from walk_blocks(stmt.body)
-        elif isinstance(stmt, While):
+        elif isinstance(stmt, While) and into_loops:
             yield from walk_blocks(stmt.cond_block)
             yield from walk_blocks(stmt.body)

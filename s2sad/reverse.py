@@ -34,7 +34,7 @@ import gast
 from . import analysis
 from .emit import assign, call, comment, emit_block, name
 from .errors import NoDerivativeError
-from .ir import Assign, For, If, Raise, Return, Var, While
+from .ir import Assign, For, If, Raise, Return, Var, While, walk_blocks
 from .lower import ExternalFunction, UserFunction
 from .rules import RuleNotApplicable
 from .simplify import number, simplify
@@ -373,7 +373,7 @@ class _Reverse:
         product and one full-size addition per trip.
         """
         sides, blocked = {}, set()
-        for stmt in _walk_outside_loops(loop.body):
+        for stmt in walk_blocks(loop.body, into_loops=False):
             if isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):
                     continue
@@ -527,18 +527,8 @@ class _Reverse:
 FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product
 
 
-def _walk_outside_loops(block):
-    """The statements of a block and of its ifs, and the loops themselves, not their bodies."""
-    for stmt in block:
-        yield stmt
-        if isinstance(stmt, If):
-            yield from _walk_outside_loops(stmt.then_block)
-            yield from _walk_outside_loops(stmt.else_block)
-
-
 def _vars_of(stmt):
     """Every variable a compound statement touches (nested regions included)."""
-    from .ir import walk_blocks
     out = set()
     for inner in walk_blocks([stmt]):
         if isinstance(inner, Assign):
