@@ -1,11 +1,12 @@
 """Regenerate the committed derivative modules in generated/: ``python generated/regenerate.py``.
 
-TARGETS is the single list of what is generated: (example file, function,
+TARGETS is the single list of reverse-mode modules: (example file, function,
 parameters to differentiate with respect to). Each entry becomes one CLI run,
 
     python -m s2sad grad examples/FILE.py:FUNC --wrt WRT -o generated
 
-writing ``generated/<file>_<func>_grad.py``. tests/test_generated.py reruns
+writing ``generated/<file>_<func>_grad.py``; JVP_TARGETS likewise, with
+``s2sad jvp``, write the forward-mode modules ``generated/<file>_<func>_jvp.py``. tests/test_generated.py reruns
 the same commands and fails when a committed file is out of date, so after a
 change to the code generator, run this script and commit the result.
 """
@@ -28,24 +29,31 @@ TARGETS = [
     ("examples/euler_ode.py", "euler", ("k", "y0")),
     ("examples/newton_sqrt.py", "newton_sqrt", ("a",)),
     ("examples/residual_net.py", "loss", ("U", "V")),
+    ("examples/newton_cg.py", "loss", ("w",)),
+]
+
+JVP_TARGETS = [
+    ("examples/lecture.py", "f", ("x", "y")),
+    ("examples/jacobian_modes.py", "polar", ("p",)),
 ]
 
 
-def output_name(path, function):
-    """The file name the CLI writes for ``path:function``."""
+def output_name(path, function, mode="grad"):
+    """The file name the CLI writes for ``path:function`` (mode ``grad`` or ``jvp``)."""
     stem = os.path.splitext(os.path.basename(path))[0]
-    return f"{stem}_{function}_grad.py"
+    return f"{stem}_{function}_{mode}.py"
 
 
-def command(path, function, wrt, output="generated"):
+def command(path, function, wrt, output="generated", mode="grad"):
     """The CLI command (an argv list, run from the repository root) for one target."""
-    return [sys.executable, "-m", "s2sad", "grad", f"{path}:{function}",
+    return [sys.executable, "-m", "s2sad", mode, f"{path}:{function}",
             "--wrt", ",".join(wrt), "-o", output]
 
 
 def main():
-    for path, function, wrt in TARGETS:
-        subprocess.run(command(path, function, wrt), cwd=ROOT, check=True)
+    for mode, targets in (("grad", TARGETS), ("jvp", JVP_TARGETS)):
+        for path, function, wrt in targets:
+            subprocess.run(command(path, function, wrt, mode=mode), cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

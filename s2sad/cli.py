@@ -3,6 +3,7 @@
 ::
 
     s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR]   write DIR/<module>_<func>_grad.py
+    s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                        print the SSA listing
     s2sad rules                                    list the primitives with derivative rules
 
@@ -10,9 +11,17 @@ Errors print one paragraph on stderr (file:line:col, the line, a caret, what
 to do) and exit with status 1; nothing is written. Files are written
 atomically (a temporary file renamed into place), so a module on disk is
 always complete.
+
+A file inside a package (a directory with ``__init__.py``) is imported as a
+member of its package, so its relative imports work. Shapes are not known
+before the function runs, so ``s2sad grad`` cannot tell that a function
+returns an array: it writes the module, and the written ``grad_<func>``
+raises ``ValueError`` (naming ``vjp_<func>``) when called on such inputs,
+as :func:`s2sad.grad` raises :class:`~s2sad.errors.NonScalarOutputError`.
 """
 
 import argparse
+import importlib
 import importlib.util
 import os
 import sys
@@ -22,6 +31,7 @@ from . import __version__
 from .api import normalize_wrt, ssa
 from .errors import S2sadError, SourceError, UsageError
 from .ir import Loc
+from .forward import forward_module
 from .module import reverse_module
 from .parse import unwrap
 
@@ -33,7 +43,9 @@ def load_target(spec):
                          hint="Name the file and the function, e.g. examples/lecture.py:f")
     path, func = spec.rsplit(":", 1)
     if not os.path.isfile(path):
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(f"{path}: no such file",
+                         hint=f"Check the path (relative to {os.getcwd()}); "
+                              f"name a .py file and a function in it, e.g. examples/lecture.py:f")
     module_name = os.path.splitext(os.path.basename(path))[0]
     directory = os.path.dirname(os.path.abspath(path))
     if directory not in sys.path:
@@ -45,23 +57,51 @@ def load_target(spec):
         loc = Loc(path, exc.lineno or 1, max((exc.offset or 1) - 1, 0), (exc.text or "").rstrip("\n"))
         raise SourceError(f"syntax error: {exc.msg}", loc,
                           "Fix the syntax error; s2sad reads files Python can run.") from None
-    unique = f"_s2sad_target_{module_name}"
-    spec_obj = importlib.util.spec_from_file_location(unique, path)
-    module = importlib.util.module_from_spec(spec_obj)
-    sys.modules[unique] = module
     try:
-        spec_obj.loader.exec_module(module)
+        module = _import_file(path, module_name)
     except Exception as exc:  # the user's module failed to import
         raise SourceError(f"{path}: importing the file raised {type(exc).__name__}: {exc}",
                           hint="s2sad imports the file to resolve its names; make it importable.") \
             from None
     fn = getattr(module, func, None)
     if fn is None or not callable(fn):
-        funcs = sorted(n for n, v in vars(module).items()
-                       if callable(v) and getattr(unwrap(v), "__module__", None) == unique)
+        funcs = sorted(n for n, v in vars(module).items() if callable(v)
+                       and getattr(unwrap(v), "__module__", None) == module.__name__)
         raise UsageError(f"{path} has no function {func!r}",
                          hint=f"Functions defined there: {', '.join(funcs) or 'none'}.")
     return unwrap(fn), module_name
+
+
+def _package_name(path):
+    """``pkg.sub.mod`` and the directory holding ``pkg`` if ``path`` lies in a package, else None."""
+    directory, parts = os.path.dirname(os.path.abspath(path)), []
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        if not package.isidentifier():
+            return None
+        parts.insert(0, package)
+    module = os.path.splitext(os.path.basename(path))[0]
+    if not parts or not module.isidentifier():
+        return None
+    return ".".join(parts + [module]), directory
+
+
+def _import_file(path, module_name):
+    """Import ``path``: as a member of its package if it has one (so relative imports work)."""
+    package = _package_name(path)
+    if package is not None:
+        dotted, root = package
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        module = importlib.import_module(dotted)
+        if os.path.samefile(getattr(module, "__file__", None) or path, path):
+            return module
+    unique = f"_s2sad_target_{module_name}"
+    spec_obj = importlib.util.spec_from_file_location(unique, path)
+    module = importlib.util.module_from_spec(spec_obj)
+    sys.modules[unique] = module
+    spec_obj.loader.exec_module(module)
+    return module
 
 
 def write_atomically(path, text):
@@ -103,6 +143,20 @@ def command_grad(args):
     print(path)
 
 
+def command_jvp(args):
+    fn, module_name = load_target(args.target)
+    positions = _wrt(fn, args.wrt)
+    generated = forward_module(fn, positions)
+    if generated.bindings:
+        names = ", ".join(sorted(generated.bindings))
+        raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
+                         f"cannot define", hint="Pass such values as arguments, or use the "
+                                                "Python API (s2sad.jvp), which can bind them.")
+    path = os.path.join(args.output, f"{module_name}_{fn.__name__}_jvp.py")
+    write_atomically(path, generated.source)
+    print(path)
+
+
 def command_ssa(args):
     fn, _ = load_target(args.target)
     sys.stdout.write(ssa(fn))
@@ -124,13 +178,26 @@ def parser():
     sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     grad = sub.add_parser("grad", help="write the reverse-mode module of a function",
                           description="Write DIR/<module>_<func>_grad.py defining grad_<func>, "
-                                      "value_and_grad_<func> and vjp_<func>, and print its path.")
+                                      "value_and_grad_<func> and vjp_<func>, and print its path. "
+                                      "Shapes are known only at run time: grad_<func> raises "
+                                      "ValueError if <func> returns an array (use vjp_<func>).")
     grad.add_argument("target", metavar="FILE.py:FUNC")
     grad.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
                                     "position, comma-separated (default: those without defaults)")
     grad.add_argument("-o", "--output", default="generated", metavar="DIR",
                       help="directory to write into (default: generated)")
     grad.set_defaults(run=command_grad)
+    tangent = sub.add_parser("jvp", help="write the forward-mode module of a function",
+                             description="Write DIR/<module>_<func>_jvp.py defining jvp_<func> "
+                                         "(tangent code: returns the value and its tangent), "
+                                         "and print its path.")
+    tangent.add_argument("target", metavar="FILE.py:FUNC")
+    tangent.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
+                                       "position, comma-separated (default: those without "
+                                       "defaults)")
+    tangent.add_argument("-o", "--output", default="generated", metavar="DIR",
+                         help="directory to write into (default: generated)")
+    tangent.set_defaults(run=command_jvp)
     listing = sub.add_parser("ssa", help="print the SSA listing of a function",
                              description="Print the function in three-address SSA form.")
     listing.add_argument("target", metavar="FILE.py:FUNC")

@@ -216,16 +216,30 @@ class _Lowerer:
         pass
 
     # -- control flow ------------------------------------------------------------
-    def lower_block(self, stmts, env):
-        """Lower statements into a fresh block starting from ``env``; return (block, env)."""
+    def lower_region(self, build):
+        """Run ``build()`` into a fresh block with a copy of the environment.
+
+        Returns ``(block, env, build's result)``; the enclosing block and
+        environment are restored.
+        """
         saved_block, saved_env = self.block, self.env
-        self.block, self.env = [], dict(env)
+        self.block, self.env = [], dict(self.env)
         try:
-            for stmt in stmts:
-                self.lower_stmt(stmt)
-            return self.block, self.env
+            result = build()
+            return self.block, self.env, result
         finally:
             self.block, self.env = saved_block, saved_env
+
+    def lower_block(self, stmts, env):
+        """Lower statements into a fresh block starting from ``env``; return (block, env)."""
+        block, env, _ = self.lower_region(lambda: [self.lower_stmt(s) for s in stmts])
+        return block, env
+
+    def lower_loop_body(self, body, exit_nodes):
+        """Lower a loop body; return the operands of its exit flags."""
+        for inner in body:
+            self.lower_stmt(inner)
+        return [self.name_operand(n) for n in exit_nodes]
 
     def merge(self, node, cond, then_env, else_env, then_block, else_block):
         """Emit an If whose merges join every name the branches left different."""
@@ -315,17 +329,12 @@ class _Lowerer:
             if not isinstance(stmt.target, gast.Name):
                 raise self.error(stmt.target, "s2sad supports a plain name as loop variable here")
             target = self.bind_name(stmt.target.id)
-        saved_block, saved_env = self.block, self.env
-        self.block, self.env = [], dict(self.env)
-        try:
+        def lower_body():
             for make in prologue:
                 make(target)
-            for inner in body:
-                self.lower_stmt(inner)
-            exits = [self.name_operand(n) for n in exit_nodes]
-            block, body_env = self.block, self.env
-        finally:
-            self.block, self.env = saved_block, saved_env
+            return self.lower_loop_body(body, exit_nodes)
+
+        block, body_env, exits = self.lower_region(lower_body)
         self.block.append(For(target, iterable, self.finish_loop(carried, body_env), block,
                               self.p.loc(stmt), exits))
 
@@ -395,18 +404,12 @@ class _Lowerer:
                              "Use a flag variable set before break instead.")
         body, exit_nodes = self.split_exits(stmt.body)
         carried = self.enter_loop(self.loop_carried(stmt))
-        saved_block, saved_env = self.block, self.env
-        self.block, self.env = [], dict(self.env)
-        try:
+        def lower_test_and_body():
             cond = self.lower_expr(stmt.test)
-            cond_block = self.block
-            self.block = []
-            for inner in body:
-                self.lower_stmt(inner)
-            exits = [self.name_operand(n) for n in exit_nodes]
-            block, body_env = self.block, self.env
-        finally:
-            self.block, self.env = saved_block, saved_env
+            cond_block, self.block = self.block, []
+            return cond, cond_block, self.lower_loop_body(body, exit_nodes)
+
+        block, body_env, (cond, cond_block, exits) = self.lower_region(lower_test_and_body)
         self.block.append(While(cond_block, cond, self.finish_loop(carried, body_env), block,
                                 self.p.loc(stmt), exits))
 

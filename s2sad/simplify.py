@@ -48,6 +48,14 @@ class _Simplify(gast.NodeTransformer):
             return node.operand
         return node
 
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if number(node.value) is not None:  # 1.0[0] compiles with a SyntaxWarning; same value
+            node.value = gast.Call(func=gast.Attribute(value=gast.Name(
+                id="np", ctx=gast.Load(), annotation=None, type_comment=None), attr="asarray",
+                ctx=gast.Load()), args=[node.value], keywords=[])
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         left, right, op = number(node.left), number(node.right), type(node.op)

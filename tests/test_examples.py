@@ -66,6 +66,8 @@ SAMPLES = {
                                            rng.standard_normal((3, 3, 2)),
                                            rng.standard_normal((2, 5)),
                                            rng.standard_normal((2, 5))),
+    ("newton_cg", "loss"): lambda rng: (rng.standard_normal(3) * 0.3, rng.standard_normal((20, 3)),
+                                        (rng.random(20) > 0.5).astype(float)),
 }
 
 TRAINING = {"two_layer", "mlp"}  # examples whose __main__ prints a loss that must go down
@@ -161,7 +163,8 @@ def example_scripts():
 
 
 def test_every_example_is_differentiated():
-    assert {stem(p) for p, _, _ in TARGETS} == {stem(name) for name in example_scripts()}
+    differentiated = TARGETS + REGENERATE.JVP_TARGETS
+    assert {stem(p) for p, _, _ in differentiated} == {stem(name) for name in example_scripts()}
 
 
 @pytest.mark.parametrize("script", example_scripts())

@@ -7,12 +7,14 @@ module                    primitives
 :mod:`.elementwise`       NumPy ufuncs, ``math`` functions, ``abs``/``float``/``max``/``min``
 :mod:`.reductions`        ``np.sum mean prod max min``
 :mod:`.linear_algebra`    ``np.dot matmul outer transpose reshape trace``, ``np.linalg``
+:mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)
 ========================  =====================================================
 
 :mod:`.core` defines the registry and the template language.
 """
 
-from . import elementwise, linear_algebra, operators, reductions  # noqa: F401  (register)
+from . import (elementwise, linear_algebra, operators, reductions,  # noqa: F401  (register)
+               support_rules)
 from .core import OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable, all_primitives, lookup
 
 __all__ = ["OPERATORS", "REGISTRY", "ZERO", "Primitive", "RuleNotApplicable", "all_primitives",

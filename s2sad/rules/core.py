@@ -153,6 +153,19 @@ class Primitive:
             return None if text is None else Template(text)
         return rule
 
+    def jvp_template(self, param, bound):
+        """The template for ``param``'s contribution to the output tangent; None means zero.
+
+        Raises KeyError if the parameter has no tangent rule at all.
+        """
+        rule = self.jvp[param]
+        if rule is ZERO:
+            return None
+        if callable(rule):
+            text = rule(bound)
+            return None if text is None else Template(text)
+        return rule
+
 
 def _signature(sig):
     """Parse ``"a, axis=None, keepdims=False"`` into names and defaults."""
@@ -210,11 +223,19 @@ def nondiff_operator(name, emit):
 
 
 def lookup(obj):
-    """The primitive registered for a Python object, or None."""
+    """The primitive registered for a Python object, or None.
+
+    A generated module's own copy of a run-time helper (``unbroadcast``, ...)
+    is that helper's primitive, so derivative code can be differentiated again.
+    """
     try:
-        return REGISTRY.get(obj)
+        prim = REGISTRY.get(obj)
     except TypeError:  # unhashable
         return None
+    if prim is None:
+        from .support_rules import helper_copy
+        prim = helper_copy(obj)
+    return prim
 
 
 def all_primitives():

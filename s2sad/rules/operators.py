@@ -3,6 +3,8 @@
 ``g`` is the adjoint of the result, ``ans`` the result. Binary operators
 broadcast, so each contribution is summed back to its operand's shape with
 ``unbroadcast`` (the reverse pass drops it where shapes are known to agree).
+``jvp=`` gives each operand's contribution to the result's tangent from its own
+tangent ``x_dot``; forward mode broadcasts a lone contribution to ``ans``'s shape.
 """
 
 from .core import OPERATORS, ZERO, Primitive, define_operator, nondiff_operator
@@ -15,24 +17,36 @@ def _pow_base(b):
     return "unbroadcast(g * y * x ** (y - 1), x)"
 
 
-define_operator("add", "x, y", ("binop", "Add"), x="unbroadcast(g, x)", y="unbroadcast(g, y)")
-define_operator("sub", "x, y", ("binop", "Sub"), x="unbroadcast(g, x)", y="unbroadcast(-g, y)")
-define_operator("mul", "x, y", ("binop", "Mult"), x="unbroadcast(g * y, x)", y="unbroadcast(g * x, y)")
+def _pow_base_dot(b):
+    return "x_dot * 2 * x" if b.const("y") == 2 else "x_dot * y * x ** (y - 1)"
+
+
+define_operator("add", "x, y", ("binop", "Add"), x="unbroadcast(g, x)", y="unbroadcast(g, y)",
+                jvp={"x": "x_dot", "y": "y_dot"})
+define_operator("sub", "x, y", ("binop", "Sub"), x="unbroadcast(g, x)", y="unbroadcast(-g, y)",
+                jvp={"x": "x_dot", "y": "-y_dot"})
+define_operator("mul", "x, y", ("binop", "Mult"), x="unbroadcast(g * y, x)",
+                y="unbroadcast(g * x, y)", jvp={"x": "x_dot * y", "y": "x * y_dot"})
 define_operator("truediv", "x, y", ("binop", "Div"), x="unbroadcast(g / y, x)",
-                y="unbroadcast(-g * ans / y, y)")
+                y="unbroadcast(-g * ans / y, y)", jvp={"x": "x_dot / y", "y": "-y_dot * ans / y"})
 define_operator("pow", "x, y", ("binop", "Pow"), x=_pow_base,
-                y="unbroadcast(g * ans * np.log(x), y)")
+                y="unbroadcast(g * ans * np.log(x), y)",
+                jvp={"x": _pow_base_dot, "y": "y_dot * ans * np.log(x)"})
 define_operator("mod", "x, y", ("binop", "Mod"), x="unbroadcast(g, x)",
-                y="unbroadcast(-g * np.floor_divide(x, y), y)")
+                y="unbroadcast(-g * np.floor_divide(x, y), y)",
+                jvp={"x": "x_dot", "y": "-y_dot * np.floor_divide(x, y)"})
 define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False,
-                x="matmul_bar_a(g, x, y)", y="matmul_bar_b(g, x, y)")
-define_operator("neg", "x", ("unary", "USub"), x="-g")
-define_operator("pos", "x", ("unary", "UAdd"), x="g")
-define_operator("copy", "x", ("copy",), x="g")
+                x="matmul_bar_a(g, x, y)", y="matmul_bar_b(g, x, y)",
+                jvp={"x": "x_dot @ y", "y": "x @ y_dot"})
+define_operator("neg", "x", ("unary", "USub"), x="-g", jvp={"x": "-x_dot"})
+define_operator("pos", "x", ("unary", "UAdd"), x="g", jvp={"x": "x_dot"})
+define_operator("copy", "x", ("copy",), x="g", jvp={"x": "x_dot"})
 define_operator("getitem", "a, index", ("getitem",), elementwise=False,
-                a="unindex(g, a, index)", index=ZERO)
-define_operator("T", "x", ("attr", "T"), elementwise=False, x="np.transpose(g)")
-define_operator("mT", "x", ("attr", "mT"), elementwise=False, x="np.swapaxes(g, -1, -2)")
+                a="unindex(g, a, index)", index=ZERO, jvp={"a": "a_dot[index]", "index": ZERO})
+define_operator("T", "x", ("attr", "T"), elementwise=False, x="np.transpose(g)",
+                jvp={"x": "np.transpose(x_dot)"})
+define_operator("mT", "x", ("attr", "mT"), elementwise=False, x="np.swapaxes(g, -1, -2)",
+                jvp={"x": "np.swapaxes(x_dot, -1, -2)"})
 
 nondiff_operator("floordiv", ("binop", "FloorDiv"))
 nondiff_operator("not", ("unary", "Not"))
@@ -47,10 +61,13 @@ for _name, _op in [("and_", "BitAnd"), ("or_", "BitOr"), ("xor", "BitXor"), ("ls
 for _attr in ("shape", "ndim", "size", "dtype"):
     nondiff_operator(_attr, ("attr", _attr))
 
-define_operator("astype", "x, dtype", ("method", "astype"), elementwise=False, x="g", dtype=ZERO)
-# building a tuple or list is fine on constants; differentiating through one is not supported yet
-define_operator("tuple", "", ("tuple",), elementwise=False)
-define_operator("list", "", ("list",), elementwise=False)
+define_operator("astype", "x, dtype", ("method", "astype"), elementwise=False, x="g", dtype=ZERO,
+                jvp={"x": "x_dot", "dtype": ZERO})
+# a tuple or list literal ([x, y] in np.array([x, y])): element i gets element i of the adjoint
+# (an array by then); forward mode builds the list of the elements' tangents itself
+_ELEMENTS = {f"arg{i}": f"g[{i}]" for i in range(256)}
+define_operator("tuple", "", ("tuple",), elementwise=False, **_ELEMENTS)
+define_operator("list", "", ("list",), elementwise=False, **_ELEMENTS)
 for _name in ("tuple", "list"):
     from .core import OPERATORS as _OPS
     _OPS[_name].varargs = True

@@ -1,0 +1,483 @@
+"""Forward mode: an SSA function becomes a gast function pushing tangents through it.
+
+``jvp_<f>(params..., x_dot, ...)`` returns ``(out, out_dot)``. Each primal
+statement is followed by its tangent statement: for ``z = f(x, y)`` the rule
+table's ``jvp=`` templates give the contributions of ``x_dot`` and ``y_dot``
+to ``z_dot``, which are summed. Only active values (those depending on a
+``wrt`` input and reaching the output, :func:`s2sad.analysis.activity`) get
+tangents, and a tangent nobody set is a *symbolic zero*: it is not written,
+contributes nothing, and becomes ``np.zeros_like(v)`` only where a value is
+needed (the result, a branch that leaves it unset, a loop that carries it).
+
+Element-wise operations broadcast. When the contributions cannot be shown to
+have the result's shape (``x + y`` with only a scalar ``x`` active: ``x_dot``
+alone is too small), the sum is broadcast with ``+ np.zeros_like(z)``; the
+shape analysis (:class:`s2sad.analysis.ShapeClasses`) drops that where an
+operand is known to share the result's shape.
+
+**Vector mode** (``vector=True``) carries K directions at once: every tangent
+has an extra leading axis, so one sweep gives K columns of the Jacobian. The
+same templates serve, adjusted: an element-wise operand's tangent is
+reshaped by ``lift`` so NumPy's trailing-axis broadcasting lines its axes up
+with the result's; an index gets a leading ``:``; ``np.sum``/``np.mean`` reduce
+one axis further on; and a rule not written for a batch (products, reshapes,
+the run-time helpers) is applied direction by direction,
+``np.stack([rule(t) for t in x_dot])``, as Tapenade's vector mode loops over
+the directions inside each statement.
+
+Calls of the user's own functions become calls of their generated
+``jvp_<name>``, requested from :class:`ForwardModuleBuilder`, generated once.
+Structured control flow is transformed in place: an ``if`` merges tangents as
+it merges values; a loop carries the tangents of its carried values.
+"""
+
+import os
+
+import gast
+import numpy as np
+
+from . import analysis
+from .emit import assign, call, comment, literal, name
+from .errors import NoDerivativeError
+from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While
+from .lower import ExternalFunction, UserFunction
+from .module import GeneratedModule, ModuleBuilder
+from .reverse import function_def
+from .rules import RuleNotApplicable
+from .rules.core import Template
+from .simplify import simplify
+
+# rules whose tangent templates already work on a batch of tangents (leading axis)
+_BATCH_SAFE = {"mT", "np.linalg.det", "np.linalg.inv"}
+_ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
+
+
+def tangent_namer(fn):
+    taken = {p.name for p in fn.params} | analysis.defined_names(fn.body)
+
+    def tangent_name(var):
+        candidate = f"{var}_dot"
+        while candidate in taken:
+            candidate += "_"
+        return candidate
+
+    return tangent_name, taken
+
+
+class _Forward:
+    """Builds the tangent function of one SSA function, block by block."""
+
+    def __init__(self, fn, wrt, emitter, requests, func_name, vector=False):
+        self.fn, self.emitter, self.requests = fn, emitter, requests
+        self.func_name, self.vector = func_name, vector
+        self.wrt_names = [fn.params[i].name for i in wrt]
+        self.active = analysis.activity(fn, self.wrt_names)
+        self.shapes = analysis.ShapeClasses(fn)
+        self.tangent_name, self._taken = tangent_namer(fn)
+        self.dot_params = [self.tangent_name(p) for p in self.wrt_names]
+        # var name -> name of its tangent variable; absent means a symbolic zero
+        self.tangents = {p: d for p, d in zip(self.wrt_names, self.dot_params) if p in self.active}
+        self.comments = emitter.comments
+        self._last_line = None
+
+    # -- the whole function ----------------------------------------------------------
+    def build(self):
+        fn = self.fn
+        body = self.block(fn.body)
+        out = self.emitter.operand(fn.output)
+        out_dot = self.tangent(fn.output)
+        if out_dot is None:
+            out_dot = self.zeros(out)
+        body.append(gast.Return(value=gast.Tuple(elts=[out, out_dot], ctx=gast.Load())))
+        params = [p.name for p in fn.params] + self.dot_params
+        return function_def(self.func_name, params, body)
+
+    def tangent(self, op):
+        """The tangent of an operand as an expression, or None for a symbolic zero."""
+        if isinstance(op, Var) and op.name in self.tangents:
+            return name(self.tangents[op.name])
+        return None
+
+    def zeros(self, value):
+        """A zero tangent for the value ``value`` (a gast expression)."""
+        if not self.vector:
+            return call("np.zeros_like", [value])
+        # a batch of zeros: as many directions as the first tangent argument has
+        return _ZEROS.instantiate({"v": value, "d": name(self.dot_params[0])})
+
+    # -- blocks ----------------------------------------------------------------------
+    def note(self, loc, out):
+        if loc.line != self._last_line:
+            out.append(comment(f"line {loc.line}: {loc.text.strip()}", self.comments))
+            self._last_line = loc.line
+
+    def block(self, stmts):
+        """Primal and tangent statements of an IR block, in program order."""
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, Assign):
+                self.note(stmt.loc, out)
+                out += self.forward_assign(stmt)
+            elif isinstance(stmt, Raise):
+                self.note(stmt.loc, out)
+                out.append(gast.Raise(exc=self.emitter.operand(stmt.exc), cause=None))
+            elif isinstance(stmt, If):
+                self.note(stmt.loc, out)
+                out += self.forward_if(stmt)
+            elif isinstance(stmt, (For, While)):
+                self.note(stmt.loc, out)
+                out += self.forward_loop(stmt)
+            elif not isinstance(stmt, Return):
+                raise AssertionError(f"unknown statement {stmt!r}")
+        return out
+
+    def forward_if(self, stmt):
+        """The ``if`` with each branch's tangents, merged like the values they belong to."""
+        before = dict(self.tangents)
+        branches = []
+        for index, block in ((1, stmt.then_block), (2, stmt.else_block)):
+            self.tangents = dict(before)
+            code = self.block(block)
+            code += [assign(merge[0].name, self.emitter.operand(merge[index]))
+                     for merge in stmt.merges]
+            branches.append((code, self.tangents))
+        self.tangents = before
+        merged = [(var, a, b) for var, a, b in stmt.merges if var.name in self.active and
+                  (isinstance(a, Var) and a.name in branches[0][1] or
+                   isinstance(b, Var) and b.name in branches[1][1])]
+        for var, a, b in merged:
+            target = self.tangent_name(var.name)
+            for (code, tangents), source in zip(branches, (a, b)):
+                value = name(tangents[source.name]) if isinstance(source, Var) and \
+                    source.name in tangents else self.zeros(name(var.name))
+                code.append(assign(target, value))
+            self.tangents[var.name] = target
+        then_code, else_code = branches[0][0], branches[1][0]
+        return [gast.If(test=self.emitter.operand(stmt.cond), body=then_code or [gast.Pass()],
+                        orelse=else_code)]
+
+    def forward_loop(self, stmt):
+        """The loop with the tangents of its carried values carried along."""
+        out = [assign(v.name, self.emitter.operand(init)) for v, init, _ in stmt.carried
+               if not (isinstance(init, Var) and init.name == v.name)]
+        carried = [(v, init, o) for v, init, o in stmt.carried if v.name in self.active]
+        for var, init, _ in carried:  # a carried tangent is a variable for the whole loop
+            target = self.tangent_name(var.name)
+            value = self.tangent(init)
+            out.append(assign(target, value if value is not None else self.zeros(name(var.name))))
+            self.tangents[var.name] = target
+        cond_code = self.block(stmt.cond_block) if isinstance(stmt, While) else []
+        body = self.block(stmt.body)
+        updates = [(v.name, self.emitter.operand(o)) for v, _, o in stmt.carried
+                   if not (isinstance(o, Var) and o == v)]
+        for var, _, o in carried:
+            if not (isinstance(o, Var) and o == var):
+                value = self.tangent(o)
+                updates.append((self.tangents[var.name],
+                                value if value is not None else self.zeros(name(var.name))))
+        if len(updates) == 1:
+            body.append(assign(*updates[0]))
+        elif updates:
+            body.append(assign(gast.Tuple(elts=[name(t, store=True) for t, _ in updates],
+                                          ctx=gast.Store()),
+                               gast.Tuple(elts=[v for _, v in updates], ctx=gast.Load())))
+        for flag in stmt.exits:
+            body.append(gast.If(test=self.emitter.operand(flag), body=[gast.Break()], orelse=[]))
+        if isinstance(stmt, For):
+            out.append(gast.For(target=name(stmt.target.name, store=True),
+                                iter=self.emitter.operand(stmt.iterable),
+                                body=body or [gast.Pass()], orelse=[], type_comment=None))
+        else:
+            out += cond_code
+            body += [_copy(s) for s in cond_code if not _is_comment(s)]
+            out.append(gast.While(test=self.emitter.operand(stmt.cond), body=body, orelse=[]))
+        return out
+
+    # -- one assignment --------------------------------------------------------------
+    def forward_assign(self, stmt):
+        """The primal statement, then its tangent statement (or one ``jvp_h`` call for both)."""
+        primal = [self.emitter.statement(stmt)]
+        if not any(t.name in self.active for t in stmt.targets):
+            return primal
+        prim = stmt.prim
+        flowing = [op for op in stmt.operands() if self.tangent(op) is not None]
+        if not flowing:
+            return primal  # the result's tangent is a symbolic zero
+        if isinstance(prim, UserFunction):
+            return self.forward_call(stmt)
+        if len(stmt.targets) != 1:
+            raise NoDerivativeError(f"s2sad cannot differentiate through unpacking the result of "
+                                    f"{prim.name} yet", stmt.loc,
+                                    "Unpack constants only, or restructure the code.")
+        if prim.emit[0] in ("tuple", "list"):
+            target = self.tangent_name(stmt.target.name)
+            self.tangents[stmt.target.name] = target
+            return primal + [assign(target, self.elements_tangent(stmt))]
+        if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.jvp):
+            what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else \
+                f"a {prim.name} literal"
+            raise NoDerivativeError(
+                f"s2sad has no derivative rule for {what}, and it is applied to a differentiated "
+                f"value", stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` "
+                                    "for the list), or make sure only constants reach it.")
+        value = self.tangent_expr(stmt)
+        if value is None:
+            return primal
+        target = self.tangent_name(stmt.target.name)
+        self.tangents[stmt.target.name] = target
+        return primal + [assign(target, value)]
+
+    def elements_tangent(self, stmt):
+        """The tangent of a tuple or list literal: its elements' tangents, zeros filled in.
+
+        In vector mode it is one array with the directions first, like every other tangent.
+        """
+        elts = [self.tangent(a) or self.zeros(self.emitter.operand(a)) for a in stmt.args]
+        if self.vector:
+            return call("np.stack", [gast.List(elts=elts, ctx=gast.Load())],
+                        {"axis": gast.Constant(value=1, kind=None)})
+        cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
+        return cls(elts=elts, ctx=gast.Load())
+
+    def tangent_expr(self, stmt):
+        """The sum of the operands' contributions to the result's tangent, or None."""
+        prim, z = stmt.prim, stmt.target.name
+        bound = prim.bind(stmt.args, stmt.kwargs)
+        env = {"ans": name(z)}
+        for param, op in bound.items():
+            env[param] = self.emitter.index_subscript(op) if isinstance(op, Index) \
+                else self.emitter.operand(op)
+        terms, used = [], set()
+        for param, op in bound.items():
+            dot = self.tangent(op)
+            if dot is None:
+                continue
+            try:
+                template = prim.jvp_template(param, bound)
+            except KeyError:
+                raise NoDerivativeError(f"s2sad has no tangent rule for argument {param!r} of "
+                                        f"{prim.name}", stmt.loc,
+                                        "Pass a constant for that argument.") from None
+            except RuleNotApplicable as exc:
+                raise NoDerivativeError(str(exc), stmt.loc, "Rewrite the call.") from None
+            if template is None:
+                continue
+            used |= template.names()
+            terms.append(self.contribution(stmt, prim, param, op, template, env, dot, bound))
+        if not terms:
+            return None
+        total = terms[0]
+        for term in terms[1:]:
+            total = _add(total, term)
+        if prim.elementwise and not self.has_result_shape(stmt, bound, used):
+            total = gast.BinOp(left=total, op=gast.Add(),
+                               right=call("np.zeros_like", [name(z)]))
+        return total
+
+    def contribution(self, stmt, prim, param, op, template, env, dot, bound):
+        """One operand's contribution, adapted to a batch of tangents in vector mode."""
+        dot_key = f"{param}_dot"
+        if not self.vector or prim.name in _BATCH_SAFE:
+            return simplify(template.instantiate({**env, dot_key: dot}))
+        if prim.elementwise:
+            if not self.same_rank(stmt, op):
+                dot = call("lift", [dot, self.emitter.operand(op), name(stmt.target.name)])
+            return simplify(template.instantiate({**env, dot_key: dot}))
+        if prim.name in ("np.sum", "np.mean") and _batched_reduction(prim, bound, dot):
+            return _batched_reduction(prim, bound, dot)
+        if prim.name == "getitem" and _batchable_index(bound["index"]):
+            return gast.Subscript(value=dot, slice=_batched_subscript(env["index"]),
+                                  ctx=gast.Load())
+        single = simplify(template.instantiate({**env, dot_key: name("__t__")}))
+        if _is_just(single, "__t__"):
+            return simplify(template.instantiate({**env, dot_key: dot}))
+        # one direction at a time: np.stack([rule(t) for t in x_dot])
+        k = _unique("t", self._taken)
+        elt = simplify(template.instantiate({**env, dot_key: name(k)}))
+        loop = gast.comprehension(target=name(k, store=True), iter=dot, ifs=[], is_async=0)
+        return call("np.stack", [gast.ListComp(elt=elt, generators=[loop])])
+
+    def same_rank(self, stmt, op):
+        if self.shapes.same_shape_as_result(stmt, op):
+            return True
+        return self.shapes.is_scalar(op) and self.shapes.is_scalar(stmt.target)
+
+    def has_result_shape(self, stmt, bound, used):
+        """True if the summed contributions of an element-wise operation have its shape."""
+        if "ans" in used:
+            return True
+        mentioned_all = True
+        for param, op in bound.items():
+            if isinstance(op, Const) and np.ndim(op.value) == 0 or not isinstance(op, (Var, Const)):
+                continue
+            if self.shapes.is_scalar(op):
+                continue
+            mentioned = param in used or f"{param}_dot" in used
+            if mentioned and self.shapes.same_shape_as_result(stmt, op):
+                return True
+            mentioned_all &= mentioned
+        return mentioned_all
+
+    def forward_call(self, stmt):
+        """``z, z_dot = jvp_h(args..., tangents...)``: a user function's value and tangent."""
+        prim = stmt.prim
+        positions = [i for i, op in enumerate(stmt.args) if self.tangent(op) is not None]
+        jvp_name = self.requests.request_jvp(prim.fn, tuple(positions))
+        args = [self.emitter.operand(a) for a in stmt.args] + \
+            [self.tangent(stmt.args[i]) for i in positions]
+        z = stmt.target.name
+        target = self.tangent_name(z)
+        self.tangents[z] = target
+        pair = gast.Tuple(elts=[name(z, store=True), name(target, store=True)], ctx=gast.Store())
+        return [assign(pair, call(name(jvp_name), args))]
+
+
+def _batched_reduction(prim, bound, dot):
+    """``np.sum``/``np.mean`` of a batch of tangents over the same axes, one axis further on."""
+    keepdims = bound.const("keepdims", None)
+    if keepdims not in (False, True) or not all(bound.is_none(k) for k in ("dtype", "out")):
+        return None
+    if bound.is_none("axis"):
+        if keepdims:
+            return None
+        return Template(f"{prim.name}(np.reshape(t, np.shape(t)[:1] + (-1,)), axis=-1)"
+                        ).instantiate({"t": dot})
+    axis = bound.const("axis")
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        return None
+    shifted = tuple(a + 1 if a >= 0 else a for a in axes)
+    keywords = {"axis": literal(shifted if isinstance(axis, tuple) else shifted[0])}
+    if keepdims:
+        keywords["keepdims"] = literal(True)
+    return call(prim.name, [dot], keywords)
+
+
+def _batchable_index(index):
+    """True if ``t[:, index]`` picks, from a batch ``t``, the batch of ``t[k][index]``.
+
+    NumPy moves the axes of advanced (array) indices to the front when they
+    are separated by a slice; with at most one part that may be an array,
+    the leading ``:`` stays in front.
+    """
+    if not isinstance(index, Index):
+        return False
+    loose = [p for p in index.parts if not isinstance(p, Slice) and
+             not (isinstance(p, Const) and (p.value is None or p.value is Ellipsis))]
+    return len(loose) <= 1
+
+
+def _batched_subscript(subscript):
+    everything = gast.Slice(lower=None, upper=None, step=None)
+    if isinstance(subscript, gast.Tuple):
+        return gast.Tuple(elts=[everything] + list(subscript.elts), ctx=gast.Load())
+    return gast.Tuple(elts=[everything, subscript], ctx=gast.Load())
+
+
+def _is_just(expr, identifier):
+    """True if ``expr`` is the name ``identifier`` or its negation."""
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        expr = expr.operand
+    return isinstance(expr, gast.Name) and expr.id == identifier
+
+
+def _add(left, right):
+    """``left + right``, written ``left - r`` when ``right`` is ``-r``."""
+    if isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
+        return gast.BinOp(left=left, op=gast.Sub(), right=right.operand)
+    return gast.BinOp(left=left, op=gast.Add(), right=right)
+
+
+def _unique(base, taken):
+    candidate, k = base, 0
+    while candidate in taken:
+        k += 1
+        candidate = f"{base}{k}"
+    taken.add(candidate)
+    return candidate
+
+
+def _is_comment(stmt):
+    from .emit import _COMMENT_PREFIX
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Name) and \
+        stmt.value.id.startswith(_COMMENT_PREFIX)
+
+
+def _copy(node):
+    import copy
+    return copy.deepcopy(node)
+
+
+def forward_function(fn, wrt, emitter, requests, func_name, vector=False):
+    """The gast FunctionDef of ``jvp`` of ``fn`` w.r.t. parameter positions ``wrt``."""
+    return _Forward(fn, wrt, emitter, requests, func_name, vector).build()
+
+
+def entry_params(node):
+    return [a.id for a in node.args.args]
+
+
+class ForwardModuleBuilder(ModuleBuilder):
+    """A :class:`~s2sad.module.ModuleBuilder` that also generates ``jvp_<helper>`` on request."""
+
+    def __init__(self, vector=False):
+        super().__init__()
+        self.vector = vector
+        self.jvps = {}  # (python function, positions) -> generated name
+        self.pending_jvps = []
+
+    def request_jvp(self, fn, positions):
+        """The name of ``jvp`` of user function ``fn`` w.r.t. ``positions``; generated once."""
+        key = (fn, positions)
+        if key not in self.jvps:
+            ir = self.lowered(fn)
+            name_ = f"jvp_{ir.name}"
+            if len(positions) != len(ir.params):
+                name_ += "_wrt_" + "_".join(ir.params[i].name for i in positions)
+            self.jvps[key] = name_
+            self.pending_jvps.append((ir, positions, name_))
+        return self.jvps[key]
+
+    def drain(self):
+        """Generate every requested ``jvp``, and the primal of every helper called as it is."""
+        while self.pending_jvps:
+            ir, positions, name_ = self.pending_jvps.pop(0)
+            self.functions.append(forward_function(ir, positions, self.emitter, self, name_,
+                                                   self.vector))
+        while True:  # a call no tangent flows into stays a call of the primal helper
+            called = {node.func.id for f in self.functions for node in gast.walk(f)
+                      if isinstance(node, gast.Call) and isinstance(node.func, gast.Name)}
+            missing = [callee.fn for ir in list(self._lowered.values())
+                       for callee in ir.callees.values()
+                       if callee.fn not in self.primals and callee.emit[1] in called]
+            if not missing:
+                return
+            for fn in missing:
+                self.request_primal(fn)
+
+
+def forward_module(fn, wrt, vector=False) -> GeneratedModule:
+    """The forward-mode module of ``fn`` with respect to parameter positions ``wrt``.
+
+    With ``vector`` every tangent carries a leading axis of directions.
+    """
+    builder = ForwardModuleBuilder(vector)
+    ir = builder.lowered(fn)
+    wrt = tuple(wrt)
+    entry_name = f"jvp_{ir.name}"
+    builder.jvps[(fn, wrt)] = entry_name
+    builder.functions.append(forward_function(ir, wrt, builder.emitter, builder, entry_name,
+                                              vector))
+    builder.drain()
+    wrt_text = ", ".join(ir.params[i].name for i in wrt)
+    dots = [name_ for name_ in entry_params(builder.functions[0])[len(ir.params):]]
+    doc = (f"Forward-mode derivative of {ir.name} ({os.path.basename(ir.loc.filename)}:"
+           f"{ir.loc.line}) with respect to {wrt_text}.\n\n"
+           f"jvp_{ir.name}({', '.join(ir.param_names + dots)}) returns the value of "
+           f"{ir.name} and its tangent.\n")
+    if vector:
+        doc += ("Vector mode: each tangent carries a leading axis of directions, and so does "
+                "the result's tangent.\n")
+    doc += "\nWritten by s2sad; do not edit. Needs NumPy only.\n"
+    return GeneratedModule(builder.render(doc), {"jvp": entry_name},
+                           dict(builder.emitter.bindings), ir.name)
