@@ -4,14 +4,16 @@
 writes new Python source for its derivative. See README.md for a tour.
 """
 
-from .api import (Differentiable, GradientCheckError, check_grads, differentiate, grad, hessian,
-                  hvp, jacobian, jvp, source, ssa, stop_gradient, value_and_grad, vjp)
+from .api import (Differentiable, differentiate, grad, source, ssa, stop_gradient, value_and_grad,
+                  vjp)
+from .checking import GradientCheckError, check_grads
+from .higher import hessian, hvp, jacobian, jvp
 from .errors import (NoDerivativeError, NonScalarOutputError, S2sadError, SourceError,
                      UnsupportedSyntaxError, UsageError)
 
 __version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "ssa",
-           "check_grads", "differentiate",
-           "Differentiable", "stop_gradient", "S2sadError", "UnsupportedSyntaxError", "NoDerivativeError",
-           "NonScalarOutputError", "SourceError", "UsageError", "GradientCheckError"]
+           "check_grads", "differentiate", "Differentiable", "stop_gradient", "S2sadError",
+           "UnsupportedSyntaxError", "NoDerivativeError", "NonScalarOutputError", "SourceError",
+           "UsageError", "GradientCheckError"]

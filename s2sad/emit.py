@@ -20,7 +20,7 @@ import gast
 import numpy as np
 
 from . import support
-from .ir import Assign, Const, Index, Slice, Var
+from .ir import Assign, Index, Slice, Var
 from .rules.core import parse_expr
 
 _COMMENT_PREFIX = "__s2sad_comment_"

@@ -73,7 +73,7 @@ def unwrap(fn):
         if hasattr(fn, "__wrapped__"):
             fn = fn.__wrapped__
         elif hasattr(fn, "_s2sad"):
-            from .api import generated_function
+            from .higher import generated_function
             fn = generated_function(fn)
         else:
             return fn
