@@ -133,20 +133,25 @@ def _bind(fn, args, kwargs):
     return list(bound.arguments.values())
 
 
-def _shape_results(result, single):
-    return (result,) if not single and not isinstance(result, tuple) else result
-
-
 def _reverse_entry(f, wrt, kind):
     fn = unwrap(f)
     positions, single = normalize_wrt(fn, wrt)
-    if not single and len(positions) == 1:
-        pass
+    n_params = len(_parameters(fn))
+    tuple_result = not single and len(positions) == 1
+    compiled = []  # the generated entry point, looked up once
+
+    def entry():
+        if not compiled:
+            namespace, generated = _compiled(fn, "reverse", positions)
+            compiled.append(namespace[generated.entry_points[kind]])
+        return compiled[0]
+
+    def values(args, kwargs):
+        # the fast path (all arguments by position) skips inspect's binding
+        return args if not kwargs and len(args) == n_params else _bind(fn, args, kwargs)
 
     @functools.wraps(fn)
     def derivative(*args, **kwargs):
-        namespace, generated = _compiled(fn, "reverse", positions)
-        entry = namespace[generated.entry_points[kind]]
         if kind == "vjp":
             if "out_bar" in kwargs and "out_bar" not in _parameters(fn):
                 out_bar = kwargs.pop("out_bar")  # else out_bar= is f's own parameter
@@ -154,16 +159,17 @@ def _reverse_entry(f, wrt, kind):
                 args, out_bar = args[:-1], args[-1]
             else:
                 raise TypeError(f"vjp of {fn.__name__} takes out_bar after the arguments")
-            return _shape_results(entry(*_bind(fn, args, kwargs), out_bar), single)
+            result = entry()(*values(args, kwargs), out_bar)
+            return (result,) if tuple_result else result
         try:
-            result = entry(*_bind(fn, args, kwargs))
+            result = entry()(*values(args, kwargs))
         except ValueError as exc:
             if "must return a scalar, not shape" in str(exc) and fn.__name__ in str(exc):
                 raise _non_scalar(fn, str(exc)) from None
             raise
         if kind == "value_and_grad":
-            return result[0], _shape_results(result[1], single)
-        return _shape_results(result, single)
+            return result[0], ((result[1],) if tuple_result else result[1])
+        return (result,) if tuple_result else result
 
     derivative.__name__ = f"{kind}_{fn.__name__}"
     derivative.__qualname__ = derivative.__name__
