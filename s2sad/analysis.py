@@ -9,11 +9,25 @@
   have its result's shape, its adjoint needs no ``unbroadcast``. With
   ``output_is_scalar`` (``grad`` checks it at run time) a 0-d result of an
   element-wise operation makes its operands 0-d as well.
+
+**Lists.** A list used as a stack (``t = []``, see
+:data:`s2sad.rules.operators.LIST_OPS`) carries derivatives as memory does: a
+value pushed and later popped is a copy of it. Which push a pop undoes is
+known at run time only, so the analysis follows *slots*: position ``k`` of
+an ``n``-tuple pushed (``t.append((a, b))`` fills slots ``(2, 0)`` and ``(2, 1)``
+of ``t``) reaches the targets at position ``k`` of every pop unpacking ``n``
+values (``a, b = t.pop()``). Generated code pops what it pushed, unpacked
+the same way, so this is exact for it; a pop into one name reads slot
+``(1, 0)``. A snapshot of the whole list (``tuple(t)``, what
+``matmul_bar_a_sum(t, W)`` is given) reads every slot. :func:`list_slot`
+names a slot as a node of the dataflow graph, so :func:`activity` tells which
+slots are active, and a transform stores derivatives for those only.
 """
 
 import numbers
 
 from .ir import Assign, Const, Var
+from .rules.operators import is_list_op
 
 
 def _vars(operands):
@@ -26,12 +40,26 @@ def dataflow_edges(body):
     Operands flow into the results of differentiable primitives, branch values
     into the value an ``if`` merges, and a loop's initial and updated values
     into its carried variable. Conditions, indices and counts carry no
-    derivative.
+    derivative. Pushed values flow into their list's slots, and slots into
+    the values popped from them and into snapshots (see the module docstring).
     """
     from .ir import For, If, While, walk_blocks
     edges = []
+    slots = list_slots(body)
     for stmt in walk_blocks(body):
-        if isinstance(stmt, Assign) and stmt.prim.differentiable:
+        if isinstance(stmt, Assign) and is_list_op(stmt.prim):
+            kind, t = stmt.prim.name, stmt.args[0] if stmt.args else None
+            if kind == "list_append":
+                n = len(stmt.args) - 1
+                edges += [(v.name, list_slot(t.name, n, k)) for k, v in enumerate(stmt.args[1:])
+                          if isinstance(v, Var)]
+            elif kind == "list_pop":
+                n = len(stmt.targets)
+                edges += [(list_slot(t.name, n, k), v.name) for k, v in enumerate(stmt.targets)]
+            elif kind == "list_snapshot":
+                edges += [(list_slot(t.name, n, k), stmt.target.name)
+                          for n, k in slots.get(t.name, ())]
+        elif isinstance(stmt, Assign) and stmt.prim.differentiable:
             edges += [(s, t.name) for s in _vars(stmt.operands()) for t in stmt.targets]
         elif isinstance(stmt, If):
             edges += [(s, m[0].name) for m in stmt.merges for s in _vars(m[1:])]
@@ -59,6 +87,36 @@ def activity(fn, wrt_names):
     varied = _reach(wrt_names, edges)
     useful = _reach(_vars([fn.output]), [(b, a) for a, b in edges])
     return varied & useful
+
+
+def list_slot(t, n, k):
+    """The dataflow node of position ``k`` of the ``n``-tuples on the list ``t`` (see above)."""
+    return f"{t}#{n}.{k}"
+
+
+def list_slots(body):
+    """``{list name: {(n, k), ...}}``: the slots each list's pushes and pops use."""
+    from .ir import walk_blocks
+    out = {}
+    for stmt in walk_blocks(body):
+        if isinstance(stmt, Assign) and is_list_op(stmt.prim):
+            if stmt.prim.name == "list_new":
+                out.setdefault(stmt.target.name, set())
+                continue
+            n = len(stmt.args) - 1 if stmt.prim.name == "list_append" else len(stmt.targets)
+            if stmt.prim.name in ("list_append", "list_pop"):
+                out.setdefault(stmt.args[0].name, set()).update((n, k) for k in range(n))
+    return out
+
+
+def active_slots(body, active):
+    """``{list name: {(n, k), ...}}``: the active slots of each list that has one."""
+    out = {}
+    for t, slots in list_slots(body).items():
+        live = {(n, k) for n, k in slots if list_slot(t, n, k) in active}
+        if live:
+            out[t] = live
+    return out
 
 
 def is_scalar_const(op):
@@ -203,7 +261,10 @@ def names_read(stmts):
 
 
 def _impure(stmt):
-    return isinstance(stmt, Raise) or (isinstance(stmt, Assign) and stmt.prim.name == "print")
+    """Statements kept whatever reads their results: run-time checks, output, effects on lists."""
+    return isinstance(stmt, Raise) or (isinstance(stmt, Assign) and (
+        stmt.prim.name == "print" or
+        is_list_op(stmt.prim) and stmt.prim.name in ("list_append", "list_pop", "list_clear")))
 
 
 def needed_names(body, reads, counters=None):

@@ -150,6 +150,17 @@ class Emitter:
             return cls(elts=args, ctx=gast.Load())
         if kind == "user":
             return call(name(spec[0]), args, kwargs)
+        if kind == "list_new":
+            return gast.List(elts=[], ctx=gast.Load())
+        if kind == "list_snapshot":
+            return call("tuple", args)
+        if kind == "list_method":  # t.append(v), t.append((a, b)), t.pop(), t.clear()
+            if spec[0] == "pop" and len(args) == 2:  # a pop with a default when t is empty
+                return call("pop_bar", args)
+            values = args[1:]
+            if len(values) > 1:
+                values = [gast.Tuple(elts=values, ctx=gast.Load())]
+            return call(gast.Attribute(value=args[0], attr=spec[0], ctx=gast.Load()), values)
         if kind == "call":
             if "." not in spec[0] and not _is_builtin(spec[0]):
                 self.bindings[spec[0]] = stmt.prim.obj
@@ -160,6 +171,8 @@ class Emitter:
         raise AssertionError(f"unknown emit kind {kind}")
 
     def statement(self, stmt: Assign):
+        if not stmt.targets:  # an effect only: t.append(v), t.clear()
+            return gast.Expr(value=self.expression(stmt))
         if len(stmt.targets) == 1:
             target = name(stmt.target.name, store=True)
         else:

@@ -29,6 +29,17 @@ Calls of the user's own functions become calls of their generated
 ``jvp_<name>``, requested from :class:`ForwardModuleBuilder`, generated once.
 Structured control flow is transformed in place: an ``if`` merges tangents as
 it merges values; a loop carries the tangents of its carried values.
+
+A list used as a stack (``t = []``; :data:`s2sad.rules.operators.LIST_OPS`),
+such as the ``tape`` of generated gradient code, gets a list of tangents
+beside it, ``t_dot``, if any of its slots is active
+(:func:`s2sad.analysis.active_slots`): each push of values is followed by a
+push of their tangents, each pop by a pop of the tangents, each ``clear`` by
+a ``clear``, so the tangent of a popped value is the tangent that was pushed
+with it. A pushed tuple's tangent is a tuple of the same length: a symbolic
+zero in an active slot becomes zeros, and an inactive slot holds ``None``
+(no pop needs it). A helper reading the whole list (``matmul_bar_a_sum``)
+reads a snapshot ``tuple(t)``, whose tangent is ``tuple(t_dot)``.
 """
 
 import os
@@ -45,10 +56,12 @@ from .module import GeneratedModule, ModuleBuilder
 from .reverse import function_def
 from .rules import RuleNotApplicable
 from .rules.core import Template
+from .rules.operators import is_list_op
 from .simplify import simplify
 
 # rules whose tangent templates already work on a batch of tangents (leading axis)
-_BATCH_SAFE = {"mT", "np.linalg.det", "np.linalg.inv"}
+_BATCH_SAFE = {"mT", "np.linalg.det", "np.linalg.inv",
+               "matmul_bar_a_sum", "matmul_bar_b_sum"}  # (their *_dot helpers see batches)
 _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
 
 
@@ -79,6 +92,7 @@ class _Forward:
         self.tangents = {p: d for p, d in zip(self.wrt_names, self.dot_params) if p in self.active}
         self.comments = emitter.comments
         self._last_line = None
+        self.slots = analysis.active_slots(fn.body, self.active)  # lists with a tangent list
 
     # -- the whole function ----------------------------------------------------------
     def build(self):
@@ -197,6 +211,8 @@ class _Forward:
     def forward_assign(self, stmt):
         """The primal statement, then its tangent statement (or one ``jvp_h`` call for both)."""
         primal = [self.emitter.statement(stmt)]
+        if is_list_op(stmt.prim):
+            return primal + self.forward_list_op(stmt)
         if not any(t.name in self.active for t in stmt.targets):
             return primal
         prim = stmt.prim
@@ -226,6 +242,61 @@ class _Forward:
         target = self.tangent_name(stmt.target.name)
         self.tangents[stmt.target.name] = target
         return primal + [assign(target, value)]
+
+    def forward_list_op(self, stmt):
+        """The same statement on the tangent list ``t_dot`` of a list with active slots."""
+        kind = stmt.prim.name
+        t = (stmt.target if kind == "list_new" else stmt.args[0]).name
+        slots = self.slots.get(t)
+        if not slots:
+            return []
+        t_dot = self.tangent_name(t)
+        if kind == "list_new":
+            self.tangents[t] = t_dot
+            return [assign(t_dot, gast.List(elts=[], ctx=gast.Load()))]
+
+        def method(attr, args=()):
+            return call(gast.Attribute(value=name(t_dot), attr=attr, ctx=gast.Load()), args)
+
+        if kind == "list_clear":
+            return [gast.Expr(value=method("clear"))]
+        if kind == "list_snapshot":
+            if stmt.target.name not in self.active:
+                return []
+            self.tangents[stmt.target.name] = self.tangent_name(stmt.target.name)
+            return [assign(self.tangent_name(stmt.target.name), call("tuple", [name(t_dot)]))]
+        if kind == "list_append":
+            values, dots = stmt.args[1:], []
+            for k, value in enumerate(values):
+                if (len(values), k) not in slots:
+                    dots.append(None)  # no pop reads this slot's tangent
+                else:
+                    dots.append(self.tangent(value) or self.zeros(self.emitter.operand(value)))
+            if all(d is None for d in dots):
+                pushed = _none()
+            elif len(dots) == 1:
+                pushed = dots[0]
+            else:
+                pushed = gast.Tuple(elts=[d or _none() for d in dots], ctx=gast.Load())
+            return [gast.Expr(value=method("append", [pushed]))]
+        # a pop: the popped tangents, for the targets that need them; pop_bar(t, like), a pop
+        # that gives zeros like ``like`` from an empty list, gives zero tangents too
+        popped = method("pop") if len(stmt.args) == 1 else \
+            call("pop_bar", [name(t_dot), self.emitter.operand(stmt.args[1])])
+        targets = stmt.targets
+        live = [k for k, v in enumerate(targets) if (len(targets), k) in slots and
+                v.name in self.active]
+        if not live:
+            return [gast.Expr(value=popped)]
+        names_ = []
+        for k, v in enumerate(targets):
+            if k in live:
+                self.tangents[v.name] = self.tangent_name(v.name)
+            names_.append(self.tangent_name(v.name) if k in live else "_")
+        if len(names_) == 1:
+            return [assign(names_[0], popped)]
+        return [assign(gast.Tuple(elts=[name(n, store=True) for n in names_], ctx=gast.Store()),
+                       popped)]
 
     def elements_tangent(self, stmt):
         """The tangent of a tuple or list literal: its elements' tangents, zeros filled in.
@@ -330,6 +401,10 @@ class _Forward:
         self.tangents[z] = target
         pair = gast.Tuple(elts=[name(z, store=True), name(target, store=True)], ctx=gast.Store())
         return [assign(pair, call(name(jvp_name), args))]
+
+
+def _none():
+    return gast.Constant(value=None, kind=None)
 
 
 def _batched_reduction(prim, bound, dot):

@@ -7,6 +7,8 @@ Grammar (one statement is one primitive on named operands, the textbook's
     block    := stmt*
     stmt     := Assign | If | For | While | Return
     Assign   := targets '=' prim '(' operand* ',' name '=' operand* ')'
+                (no targets for an effect on a list: list_append(t, v), list_clear(t);
+                 see s2sad.rules.operators.LIST_OPS)
     If       := 'if' operand ':' block 'else' ':' block  merges
                 merges: var '=' phi(value from then, value from else)
     For      := 'for' var 'in' operand carried ':' block
@@ -295,7 +297,8 @@ def format_assign(stmt: Assign) -> str:
     targets = ", ".join(str(t) for t in stmt.targets)
     args = [str(a) for a in stmt.args]
     args += [f"{k}={v}" for k, v in stmt.kwargs.items()]
-    return f"{targets} = {stmt.prim.name}({', '.join(args)})"
+    call = f"{stmt.prim.name}({', '.join(args)})"
+    return f"{targets} = {call}" if targets else call  # no targets: an effect (list_append)
 
 
 def walk_blocks(block, into_loops=True):

@@ -10,6 +10,20 @@ constants become :class:`~s2sad.ir.Const`, calls to the user's own functions
 become calls of a :class:`UserFunction` primitive whose derivative is generated
 too. Anything that cannot be lowered is an
 :class:`~s2sad.errors.UnsupportedSyntaxError` pointing at the construct.
+
+A name bound to a new empty list (``t = []``) is a *stack*, the idiom of
+generated reverse-mode code (its ``tape``) and of hand-written code alike:
+``t.append(v)`` / ``t.append((a, b))``, ``v = t.pop()`` / ``a, b = t.pop()``,
+``t.clear()``, ``len(t)`` and ``tuple(t)`` (and ``pop_bar(t, like)``, reverse
+mode's pop of a list of adjoints) become the list statements of
+:data:`s2sad.rules.operators.LIST_OPS`, effects kept in program order. Such a
+name may be bound by ``t = []`` only. A list is followed where it is made:
+it is not merged by an ``if`` or carried by a loop, so a list made inside a
+region cannot be read after it, nor before ``t = []`` in the loop that makes
+it. A run-time helper marked ``reads_lists`` (``matmul_bar_a_sum(t, W)``)
+is given a snapshot of the list, ``list_snapshot(t)``: its elements then, an
+ordinary value. Any other use of a list (an operand, ``return t``, ``s = t``,
+``t[0]``) is a located error.
 """
 
 import builtins
@@ -26,6 +40,7 @@ from .desugar import desugar
 from .ir import Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While
 from .parse import Scope, parse_function, unwrap
 from .rules.core import Primitive
+from .rules.operators import LIST_OPS, is_list_op
 
 _BINOPS = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truediv",
            gast.Pow: "pow", gast.MatMult: "matmul", gast.Mod: "mod", gast.FloorDiv: "floordiv",
@@ -39,7 +54,11 @@ _COMPARE = {gast.Lt: "lt", gast.LtE: "le", gast.Gt: "gt", gast.GtE: "ge", gast.E
 _METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
             "dot": np.dot, "reshape": np.reshape, "transpose": np.transpose, "ravel": np.ravel,
             "flatten": np.ravel, "copy": np.copy, "squeeze": np.squeeze, "argmax": np.argmax,
-            "argmin": np.argmin, "any": np.any, "all": np.all, "clip": np.clip}
+            "argmin": np.argmin, "any": np.any, "all": np.all, "clip": np.clip,
+            "var": np.var, "std": np.std, "cumsum": np.cumsum, "cumprod": np.cumprod,
+            "swapaxes": np.swapaxes, "repeat": np.repeat, "diagonal": np.diagonal,
+            "trace": np.trace, "take": np.take, "conj": np.conj, "conjugate": np.conjugate,
+            "argsort": np.argsort, "nonzero": np.nonzero, "round": np.round}
 _ATTRIBUTES = ("T", "mT", "shape", "ndim", "size", "dtype")
 # modules whose members generated code may spell directly
 _SPELLED_MODULES = {"numpy": "np", "math": "math"}
@@ -125,6 +144,9 @@ class _Lowerer:
         self.used |= {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
         self.read = {n.id for n in gast.walk(parsed.node)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        self.list_names = self.find_lists(parsed.node)
+        self.list_vars = {}  # Var made by t = [] -> the user name t
+        self.statement_call = None  # the call a stmt_Expr lowers (t.append(v) is one)
         self.defined = set()
         self.shared = set()  # user names whose array another name may share (see stmt_AugAssign)
         self.temp_count = 0
@@ -169,6 +191,95 @@ class _Lowerer:
 
     def error(self, node, message, hint=None):
         return UnsupportedSyntaxError(message, self.p.loc(node), hint)
+
+    # -- lists used as stacks ------------------------------------------------------
+    def find_lists(self, fn_node):
+        """The names bound to a new empty list (``t = []``) somewhere: s2sad's stacks.
+
+        Such a name must be bound by ``t = []`` only, so every read of it is a list.
+        """
+        made, creators = {}, set()
+        for node in gast.walk(fn_node):
+            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], gast.Name) and \
+                    isinstance(node.value, gast.List) and not node.value.elts:
+                made.setdefault(node.targets[0].id, node)
+                creators.add(id(node.targets[0]))
+        for node in gast.walk(fn_node):
+            if isinstance(node, gast.Name) and node.id in made and id(node) not in creators and \
+                    isinstance(node.ctx, (gast.Store, gast.Param)):
+                line = self.p.loc(made[node.id]).line
+                raise self.error(node, f"{node.id} is a list (made by {node.id} = [] on line "
+                                       f"{line}) and s2sad cannot follow it when something else "
+                                       f"is assigned to the same name",
+                                 "Use another name for the other value.")
+        return set(made)
+
+    def list_error(self, node, var, what):
+        name = self.list_vars[var]
+        return self.error(node, f"{name} is a list (made by {name} = []), which s2sad follows as "
+                                f"a stack only; it cannot {what}",
+                          f"Use {name}.append(v), {name}.pop(), {name}.clear() and len({name}) "
+                          f"only; s2sad cannot pass a list to a function or make an array of "
+                          f"it yet.")
+
+    def check_list_operands(self, prim, operands, node):
+        """Raise if a list is an operand of anything but a list statement or len."""
+        for position, op in enumerate(operands):
+            if not (isinstance(op, Var) and op in self.list_vars):
+                continue
+            if is_list_op(prim) and position == 0 or prim.name == "len":
+                continue
+            what = "be pushed onto a list" if is_list_op(prim) else \
+                f"be an operand of {prim.name}" if prim.name not in ("copy", "getitem") else \
+                "be indexed" if prim.name == "getitem" else "be copied or given another name"
+            raise self.list_error(node, op, what)
+
+    def lower_list_method(self, node, method, name, names):
+        """``t.append(v)``, ``t.append((a, b))``, ``v = t.pop()``, ``t.clear()`` on a list t."""
+        base = self.lower_expr(node.func.value)
+        statement = node is self.statement_call and name is None and names is None
+        if node.keywords:
+            raise self.error(node, f"s2sad does not support keyword arguments to .{method}()")
+        if method in ("append", "clear") and not statement:
+            raise self.error(node, f".{method}() returns None; s2sad supports it as a "
+                                   f"statement only", f"Write {_spelling(node.func)}(...) on a "
+                                                      f"line of its own.")
+        if method == "append":
+            if len(node.args) != 1:
+                raise self.error(node, ".append() takes one value")
+            value = node.args[0]
+            if isinstance(value, gast.Tuple):
+                if len(value.elts) < 2:
+                    raise self.error(value, "s2sad pushes a value or a tuple of two or more "
+                                            "values onto a list", "Push the value itself.")
+                values = [self.lower_expr(e) for e in value.elts]
+            else:
+                values = [self.lower_expr(value)]
+            self.emit((), LIST_OPS["list_append"], [base] + values, {}, node)
+            return None
+        if node.args:
+            raise self.error(node, f"s2sad supports .{method}() without arguments only (a list "
+                                   f"is a stack: pop() takes the last element)")
+        if method == "clear":
+            self.emit((), LIST_OPS["list_clear"], [base], {}, node)
+            return None
+        return self.apply(LIST_OPS["list_pop"], [base], {}, node, name, names)
+
+    def new_list(self, target, value):
+        var = self.bind_name(target.id)
+        self.list_vars[var] = target.id
+        self.emit((var,), LIST_OPS["list_new"], (), {}, value)
+        return var
+
+    def hide_lists(self, names, env, message):
+        """Make the list names ``names`` unreadable in ``env`` (see :class:`_Unreadable`)."""
+        for key in names:
+            env[key] = _Unreadable(message.format(name=key))
+
+    def lists_made_in(self, node):
+        return sorted({n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+                       isinstance(n.ctx, gast.Store) and n.id in self.list_names})
 
     # -- function ---------------------------------------------------------------
     def lower(self):
@@ -246,6 +357,9 @@ class _Lowerer:
         merges = []
         for key in sorted(set(then_env) | set(else_env), key=_sort_key):
             a, b = then_env.get(key), else_env.get(key)
+            if key in self.list_names and a != b:  # a list is followed where it is made
+                self.hide_lists([key], self.env, _MADE_IN_REGION)
+                continue
             if a == b or key not in self.read:
                 if a == b and a is not None:
                     self.env[key] = a
@@ -256,8 +370,15 @@ class _Lowerer:
             self.env[key] = var
         self.block.append(If(cond, then_block, else_block, merges, self.p.loc(node)))
 
+    def condition(self, node):
+        """The operand of a test (``if``, ``while``, ``a if c else b``): not a list."""
+        cond = self.lower_expr(node)
+        if cond in self.list_vars:
+            raise self.list_error(node, cond, "be tested as a condition (write len(t) > 0)")
+        return cond
+
     def stmt_If(self, stmt):
-        cond = self.lower_expr(stmt.test)
+        cond = self.condition(stmt.test)
         if isinstance(cond, Const) and not isinstance(cond.value, np.ndarray):
             for inner in (stmt.body if cond.value else stmt.orelse):  # decided now
                 self.lower_stmt(inner)
@@ -276,12 +397,14 @@ class _Lowerer:
         """Names the loop body assigns and something reads: they need loop-carried values."""
         assigned = [n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
                     and isinstance(n.ctx, gast.Store)]
+        assigned += [self.scatter_target(n.value) for n in gast.walk(loop)
+                     if isinstance(n, gast.Expr) and self.scatter_target(n.value)]
         if isinstance(loop, gast.For):
             targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
             assigned = [n for n in assigned if n not in targets or _stores(loop.body, n)]
         seen, out = set(), []
         for name in assigned:
-            if name not in seen and name in self.read:
+            if name not in seen and name in self.read and name not in self.list_names:
                 seen.add(name)
                 out.append(name)
         return out
@@ -324,17 +447,20 @@ class _Lowerer:
             return
         iterable, prologue = self.lower_iteration(stmt)
         carried = self.enter_loop(self.loop_carried(stmt))
+        lists = self.lists_made_in(stmt)
         target = self.fresh_temp() if prologue else None
         if target is None:
             if not isinstance(stmt.target, gast.Name):
                 raise self.error(stmt.target, "s2sad supports a plain name as loop variable here")
             target = self.bind_name(stmt.target.id)
         def lower_body():
+            self.hide_lists(lists, self.env, _MADE_LATER_IN_LOOP)
             for make in prologue:
                 make(target)
             return self.lower_loop_body(body, exit_nodes)
 
         block, body_env, exits = self.lower_region(lower_body)
+        self.hide_lists(lists, self.env, _MADE_IN_REGION)
         self.block.append(For(target, iterable, self.finish_loop(carried, body_env), block,
                               self.p.loc(stmt), exits))
 
@@ -404,12 +530,15 @@ class _Lowerer:
                              "Use a flag variable set before break instead.")
         body, exit_nodes = self.split_exits(stmt.body)
         carried = self.enter_loop(self.loop_carried(stmt))
+        lists = self.lists_made_in(stmt)
         def lower_test_and_body():
-            cond = self.lower_expr(stmt.test)
+            self.hide_lists(lists, self.env, _MADE_LATER_IN_LOOP)
+            cond = self.condition(stmt.test)
             cond_block, self.block = self.block, []
             return cond, cond_block, self.lower_loop_body(body, exit_nodes)
 
         block, body_env, (cond, cond_block, exits) = self.lower_region(lower_test_and_body)
+        self.hide_lists(lists, self.env, _MADE_IN_REGION)
         self.block.append(While(cond_block, cond, self.finish_loop(carried, body_env), block,
                                 self.p.loc(stmt), exits))
 
@@ -418,6 +547,7 @@ class _Lowerer:
             return  # a string used as a comment
         if self.lower_scatter_add(stmt.value):
             return
+        self.statement_call = stmt.value
         self.lower_expr(stmt.value)
 
     def lower_scatter_add(self, node):
@@ -427,14 +557,7 @@ class _Lowerer:
         scatters into arrays it owns; reading that as a new version of ``a`` keeps the IR
         functional, so the code can be differentiated again.
         """
-        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and
-                len(node.args) == 3 and not node.keywords and isinstance(node.args[0], gast.Name)
-                and node.args[0].id in self.env):
-            return False
-        try:
-            if self.try_resolve(node.func) != np.add.at:
-                return False
-        except UnsupportedSyntaxError:
+        if not (self.scatter_target(node) and node.args[0].id in self.env):
             return False
         target = node.args[0].id
         base, index, g = (self.lower_expr(a) for a in node.args)
@@ -443,6 +566,19 @@ class _Lowerer:
         var = self.bind_name(target)
         self.emit((var,), rules.OPERATORS["add"], (base, scattered), {}, node)
         return True
+
+    def scatter_target(self, node):
+        """The name ``a`` if ``node`` is ``np.add.at(a, index, g)``, else None.
+
+        (A loop whose body scatters into ``a`` carries ``a``: see :meth:`loop_carried`.)
+        """
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and
+                len(node.args) == 3 and not node.keywords and isinstance(node.args[0], gast.Name)):
+            return None
+        try:
+            return node.args[0].id if self.try_resolve(node.func) == np.add.at else None
+        except UnsupportedSyntaxError:
+            return None
 
     def stmt_Assign(self, stmt):
         first, *others = stmt.targets
@@ -485,12 +621,19 @@ class _Lowerer:
             raise self.error(stmt.value, "s2sad does not support returning several values yet",
                              "Return one array (for vjp) or one scalar (for grad).")
         out = self.lower_expr(stmt.value, name=_RETURNED)
+        if out in self.list_vars:
+            raise self.list_error(stmt.value, out, "be returned")
         self.returned = out
         self.block.append(Return(out, self.p.loc(stmt)))
 
     def assign_to(self, target, value, source=None):
         """Assign the expression ``value`` (or the operand ``source``) to ``target``."""
         if isinstance(target, gast.Name):
+            if target.id in self.list_names:
+                if source is not None:
+                    raise self.error(target, f"{target.id} is a list; bind it with "
+                                             f"{target.id} = [] on a line of its own")
+                return self.new_list(target, value)
             if source is None:
                 operand = self.lower_expr(value, name=target.id)
                 if isinstance(operand, Var) and self.env.get(target.id) == operand:
@@ -526,6 +669,10 @@ class _Lowerer:
 
     # -- expressions ------------------------------------------------------------
     def emit(self, targets, prim, args, kwargs, node):
+        if self.list_vars:
+            operands = [p for a in list(args) + list(kwargs.values())
+                        for p in (a.operands() if isinstance(a, Index) else [a])]
+            self.check_list_operands(prim, operands, node)
         loc = self.p.loc(node, getattr(self, "statement", None))
         self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc))
 
@@ -609,10 +756,10 @@ class _Lowerer:
         """``a and b`` is ``b if a else a``, ``a or b`` is ``a if a else b``: b runs only if needed."""
         if names is not None:
             raise self.error(node, "s2sad cannot unpack the value of and/or")
-        result = self.lower_expr(node.values[0])
+        result = self.condition(node.values[0])
         for i, value in enumerate(node.values[1:]):
             saved_block, self.block = self.block, []
-            other = self.lower_expr(value)
+            other = self.condition(value)
             block, self.block = self.block, saved_block
             last = i == len(node.values) - 2
             (var,) = self.targets_for(name if last else None, None)
@@ -626,7 +773,7 @@ class _Lowerer:
 
     def lower_conditional(self, node, test, body, orelse, name, names):
         """``body if test else orelse`` as an If region with one merged value."""
-        cond = self.lower_expr(test)
+        cond = self.condition(test)
         if isinstance(cond, Const) and not isinstance(cond.value, np.ndarray):
             return self.lower_expr(body if cond.value else orelse, name, names)
         saved_block = self.block
@@ -636,6 +783,8 @@ class _Lowerer:
             self.block = []
             results.append(self.lower_expr(branch))
             blocks.append(self.block)
+            if results[-1] in self.list_vars:
+                raise self.list_error(branch, results[-1], "be chosen by a conditional expression")
         self.block = saved_block
         (var,) = self.targets_for(name, names) if names is None else (None,)
         if var is None:
@@ -659,7 +808,10 @@ class _Lowerer:
 
     def name_operand(self, node):
         if node.id in self.env:
-            return self.env[node.id]
+            value = self.env[node.id]
+            if isinstance(value, _Unreadable):
+                raise self.error(node, value.message, value.hint)
+            return value
         if node.id in self.used and node.id in _assigned_names(self.p.node):
             raise self.error(node, f"{node.id} is read before it is assigned")
         value = self.scope.lookup(node.id)
@@ -732,6 +884,14 @@ class _Lowerer:
         args = [self.lower_expr(a) for a in node.args]
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         prim = rules.lookup(target)
+        if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
+                and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
+            return self.apply(LIST_OPS["list_pop"], args, {}, node, name, names)
+        if target is tuple and len(args) == 1 and args[0] in self.list_vars and not kwargs:
+            return self.apply(LIST_OPS["list_snapshot"], args, {}, node, name, names)
+        if getattr(prim, "reads_lists", False):  # it reads the elements the list holds now
+            args = [self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
+                    if a in self.list_vars else a for a in args]
         if prim is None and getattr(target, "__name__", None) == "stop_gradient" and \
                 getattr(target, "__module__", "").startswith("s2sad"):
             prim = rules.OPERATORS["stop_gradient"]
@@ -771,6 +931,16 @@ class _Lowerer:
 
     def lower_method(self, node, name, names):
         method = node.func.attr
+        if isinstance(node.func.value, gast.Name) and node.func.value.id in self.list_names:
+            if method in _LIST_METHODS:
+                return self.lower_list_method(node, method, name, names)
+            raise self.error(node.func, f"s2sad follows the list {node.func.value.id} as a stack "
+                                        f"and does not support .{method}() on it",
+                             "Use .append(v), .pop(), .clear() and len().")
+        if method in _LIST_METHODS:
+            raise self.error(node.func, f"s2sad supports .{method}() on a list made by "
+                                        f"name = [] in the function only",
+                             "Make the list with name = [] (an empty list), then push onto it.")
         base = self.lower_expr(node.func.value)
         args = [self.lower_expr(a) for a in node.args]
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
@@ -811,10 +981,30 @@ class _Lowerer:
 
 # primitives whose result may share memory with their first operand
 _VIEWS = {"copy", "getitem", "T", "mT", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
-          "np.expand_dims", "np.asarray"}
+          "np.expand_dims", "np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.real",
+          "np.swapaxes", "np.moveaxis", "np.broadcast_to", "np.flip", "np.fliplr", "np.flipud",
+          "np.rot90", "np.diagonal", "np.linalg.diagonal", "np.matrix_transpose",
+          "np.linalg.matrix_transpose", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d",
+          "np.split", "np.hsplit", "np.vsplit", "np.unstack", "np.real_if_close"}
 _OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
              "matmul": "@=", "mod": "%=", "floordiv": "//="}
 _UNRESOLVED = object()
+_LIST_METHODS = ("append", "pop", "clear")
+_MADE_IN_REGION = ("{name} is a list made inside a loop or in one branch of an if; s2sad follows "
+                   "a list where it is made and cannot read it after that region")
+_MADE_LATER_IN_LOOP = ("{name} is read here before {name} = [] makes a new list later in this "
+                       "loop; s2sad follows a list from where it is made")
+
+
+class _Unreadable:
+    """The value of a list name where it cannot be read (see ``_Lowerer.hide_lists``)."""
+
+    def __init__(self, message):
+        self.message = message
+        self.hint = "Make the list once, before the loop or the if (t = []), and empty it " \
+                    "with t.clear() where a new one is needed."
+
+
 _RETURNED = object()  # the name hint of a return statement's value
 
 _HINTS = {
@@ -880,6 +1070,18 @@ def _assigned_names(fn_node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             out.add(n.id)
     return out
+
+
+def _is_pop_bar(obj):
+    """True for :func:`s2sad.support.pop_bar` or a generated module's verbatim copy of it."""
+    from . import support
+    if getattr(obj, "__name__", None) != "pop_bar" or not inspect.isfunction(obj):
+        return False
+    try:
+        return obj is support.pop_bar or \
+            inspect.getsource(obj).strip() == inspect.getsource(support.pop_bar).strip()
+    except (OSError, TypeError):
+        return False
 
 
 def _is_user_function(obj):

@@ -23,6 +23,18 @@ set in one branch of an ``if`` but not the other, or accumulated across trips
 of a loop. The seed of ``grad`` is the constant 1, which the simplifier folds
 away, so ``x_bar = 1.0 * v1 / x`` is written ``x_bar = v1 / x``.
 
+A list used as a stack (``t = []``, :data:`s2sad.rules.operators.LIST_OPS`),
+such as the ``tape`` of generated gradient code differentiated again, is
+memory: a value pushed and later popped is a copy of it. If any of its slots
+is active (:func:`s2sad.analysis.active_slots`) it gets a list of adjoints
+``t_bar``, made where the backward sweep of the block making ``t`` starts,
+and each statement on ``t`` is mirrored on it in reverse order: the adjoint
+of ``v = t.pop()`` pushes ``v_bar`` (``t_bar.append(v_bar)``), the adjoint of
+``t.append(v)`` pops it into ``v_bar`` (``pop_bar``), ``t.clear()`` mirrors
+as ``t_bar.clear()``, and the adjoint of a snapshot ``tuple(t)`` adds its
+adjoint to every element's (``add_contents_bar``). ``t_bar`` holds the
+adjoints of the top ``len(t_bar)`` elements of ``t``; those below are zero.
+
 ``kind`` is ``"grad"`` (seed 1, returns the adjoints), ``"value_and_grad"``
 (seed 1, returns the value too) or ``"vjp"`` (seed ``out_bar``). Calls of the
 user's own functions become calls of their generated ``vjp_<name>``, requested
@@ -36,6 +48,7 @@ from .emit import assign, call, comment, emit_block, name
 from .errors import NoDerivativeError
 from .ir import Assign, For, If, Raise, Return, Var, While, walk_blocks
 from .lower import ExternalFunction, UserFunction
+from .rules.operators import is_list_op
 from .rules import RuleNotApplicable
 from .simplify import number, simplify
 
@@ -144,6 +157,7 @@ class _Reverse:
         self.tape = _unique("tape", taken)
         self.seed_name = _unique("out_bar", taken)
         self._taken = taken
+        self.slots = analysis.active_slots(fn.body, self.active)  # lists with a t_bar
 
     # -- the whole function ------------------------------------------------------
     def build(self):
@@ -218,8 +232,15 @@ class _Reverse:
         if self.loop_depth:
             self.pops.append((block, list(defined_extra), slot, self._carry_pairs))
             self._carry_pairs = []
+        for stmt in block:  # each list made here gets its list of adjoints, for the block
+            if isinstance(stmt, Assign) and stmt.prim.name == "list_new" and \
+                    is_list_op(stmt.prim) and stmt.target.name in self.slots:
+                out.append(assign(self.adjoints.adjoint_name(stmt.target.name),
+                                  gast.List(elts=[], ctx=gast.Load())))
         for stmt in reversed(block):
-            if isinstance(stmt, Assign):
+            if isinstance(stmt, Assign) and is_list_op(stmt.prim):
+                statements = self.backward_list_op(stmt)
+            elif isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):
                     continue
                 statements = self.backward_assign(stmt)
@@ -241,7 +262,7 @@ class _Reverse:
         active_merges = [m for m in stmt.merges if m[0].name in self.active
                          and self.adjoints.read(m[0].name) is not None]
         inner = self.touched_inside([stmt])
-        if not active_merges:
+        if not active_merges and not self.list_effects([stmt]):
             return []
         prelude = []
         for var in sorted(inner):
@@ -296,7 +317,11 @@ class _Reverse:
         carried = [c for c in stmt.carried if c[0].name in self.active]
         inner = self.touched_inside(stmt.body)
         outer = sorted(v for v in inner if v not in _defined_in(stmt))
-        if not carried and not outer:
+        if isinstance(stmt, While) and self.list_effects(stmt.cond_block):
+            raise NoDerivativeError("s2sad cannot differentiate through a list changed in the "
+                                    "condition of a while loop", stmt.loc,
+                                    "Pop or push in the loop's body instead.")
+        if not carried and not outer and not self.list_effects(stmt.body):
             return []
         prelude = []
         for var in outer:
@@ -374,7 +399,9 @@ class _Reverse:
         """
         sides, blocked = {}, set()
         for stmt in walk_blocks(loop.body, into_loops=False):
-            if isinstance(stmt, Assign):
+            if isinstance(stmt, Assign) and is_list_op(stmt.prim):  # adjoints come off a list
+                blocked.update(v.name for v in stmt.args if isinstance(v, Var))
+            elif isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):
                     continue
                 product = stmt.prim.name in ("matmul", "np.matmul") and not stmt.kwargs
@@ -396,7 +423,10 @@ class _Reverse:
         """Active variables that receive adjoint contributions from statements in ``block``."""
         out = set()
         for stmt in analysis.walk(block):
-            if isinstance(stmt, Assign) and any(t.name in self.active for t in stmt.targets):
+            if isinstance(stmt, Assign) and stmt.prim.name == "list_append" and \
+                    is_list_op(stmt.prim):
+                out.update(self.popped_back(stmt))
+            elif isinstance(stmt, Assign) and any(t.name in self.active for t in stmt.targets):
                 out.update(v.name for v in stmt.operands()
                            if isinstance(v, Var) and v.name in self.active)
             elif isinstance(stmt, If):
@@ -406,6 +436,71 @@ class _Reverse:
                 for phi, init, o in stmt.carried:
                     out.update(v.name for v in (phi, init, o)
                                if isinstance(v, Var) and v.name in self.active)
+        return out
+
+    # -- lists -----------------------------------------------------------------------
+    def list_effects(self, block):
+        """True if ``block`` (nested regions included) changes or reads a list with a t_bar."""
+        return any(isinstance(stmt, Assign) and is_list_op(stmt.prim) and stmt.args and
+                   stmt.args[0].name in self.slots for stmt in analysis.walk(block))
+
+    def popped_back(self, stmt):
+        """The active values of ``t.append(...)`` whose adjoints come back off ``t_bar``."""
+        values, slots = stmt.args[1:], self.slots.get(stmt.args[0].name, ())
+        return [v.name for k, v in enumerate(values)
+                if (len(values), k) in slots and self.is_active(v)]
+
+    def backward_list_op(self, stmt):
+        """The mirror of a statement on a list, on its list of adjoints ``t_bar``."""
+        kind = stmt.prim.name
+        if kind == "list_new" or stmt.args[0].name not in self.slots:
+            return []
+        t = stmt.args[0].name
+        slots, t_bar = self.slots[t], self.adjoints.adjoint_name(t)
+
+        def method(attr, args=()):
+            return call(gast.Attribute(value=name(t_bar), attr=attr, ctx=gast.Load()), args)
+
+        def nothing():
+            return gast.Constant(value=None, kind=None)
+
+        if kind == "list_clear":
+            return [gast.Expr(value=method("clear"))]
+        if kind == "list_snapshot":
+            g = self.adjoints.read(stmt.target.name)
+            return [] if g is None else \
+                [gast.Expr(value=call("add_contents_bar", [name(t_bar), _copy(g)]))]
+        if kind == "list_pop":  # push the popped values' adjoints (zeros in a slot a push reads)
+            targets, bars = stmt.targets, []
+            for k, v in enumerate(targets):
+                if (len(targets), k) not in slots:
+                    bars.append(None)
+                    continue
+                g = self.adjoints.read(v.name)
+                bars.append(_copy(g) if g is not None else call("zeros_bar", [name(v.name)]))
+            if all(b is None for b in bars):
+                pushed = nothing()
+            elif len(bars) == 1:
+                pushed = bars[0]
+            else:
+                pushed = gast.Tuple(elts=[b or nothing() for b in bars], ctx=gast.Load())
+            return [gast.Expr(value=method("append", [pushed]))]
+        # t.append(...): pop the values' adjoints back (zeros if the pushed value was never
+        # popped: see support.pop_bar)
+        values, live = stmt.args[1:], self.popped_back(stmt)
+        like = [name(v.name) if isinstance(v, Var) and v.name in live else nothing()
+                for v in values]
+        if not live:
+            return [gast.Expr(value=call("pop_bar", [name(t_bar), nothing()]))]
+        if len(values) == 1:
+            return self.adjoints.add(values[0].name, call("pop_bar", [name(t_bar), like[0]]))
+        temps = [_unique(f"{self.adjoints.adjoint_name(v.name)}_popped", self._taken)
+                 if isinstance(v, Var) and v.name in live else "_" for v in values]
+        out = [assign(gast.Tuple(elts=[name(n, store=True) for n in temps], ctx=gast.Store()),
+                      call("pop_bar", [name(t_bar), gast.Tuple(elts=like, ctx=gast.Load())]))]
+        for v, temp in zip(values, temps):
+            if temp != "_":
+                out += self.adjoints.add(v.name, name(temp))
         return out
 
     # -- one assignment -------------------------------------------------------------
@@ -462,7 +557,16 @@ class _Reverse:
     def check_rules(self):
         """Raise for the first active statement (in program order) that has no rule."""
         for stmt in analysis.walk(self.fn.body):
+            if isinstance(stmt, Assign) and stmt.prim.name == "list_pop" and \
+                    is_list_op(stmt.prim) and len(stmt.args) == 2 and \
+                    stmt.args[0].name in self.slots:
+                raise NoDerivativeError(
+                    "s2sad cannot differentiate pop_bar (reverse mode's pop of a list of "
+                    "adjoints) in reverse mode: whether it popped is known at run time only",
+                    stmt.loc, "Differentiate this derivative in forward mode (s2sad.jvp, hvp, "
+                              "hessian) instead.")
             if not isinstance(stmt, Assign) or isinstance(stmt.prim, UserFunction) or \
+                    is_list_op(stmt.prim) or \
                     not any(t.name in self.active for t in stmt.targets):
                 continue
             if len(stmt.targets) != 1:
@@ -573,6 +677,11 @@ def _expand_slots(stmts):
                 setattr(stmt, field, _expand_slots(getattr(stmt, field)))
         out.append(stmt)
     return out
+
+
+def _copy(node):
+    import copy
+    return copy.deepcopy(node)
 
 
 def _has_code(stmts):

@@ -104,6 +104,98 @@ def matmul_bar_b_sum(terms, b):
     return total
 
 
+def product_terms(terms, terms_dot):
+    """The pairs whose products sum to the tangent of the sum of products of ``terms``.
+
+    By the product rule, pair ``(g, b)`` with tangents ``(g_dot, b_dot)`` gives
+    ``(g_dot, b)`` and ``(g, b_dot)``. A tangent ``None`` is zero and gives no
+    pair (a pair's tangent may be ``None`` altogether). Returns ``(pairs, None)``,
+    or ``(one list of pairs per direction, K)`` when the tangents carry a leading
+    axis of K directions (forward mode's vector mode; there a literal list of pairs of
+    one shape has its tangents in one array, directions first).
+    """
+    if isinstance(terms_dot, np.ndarray):
+        terms_dot = [(terms_dot[:, i, 0], terms_dot[:, i, 1]) for i in range(len(terms))]
+    batch = None
+    for pair, dot in zip(terms, terms_dot):
+        known = [(x, x_dot) for x, x_dot in zip(pair, dot or ()) if x_dot is not None]
+        if known:
+            batch = len(known[0][1]) if np.ndim(known[0][1]) > np.ndim(known[0][0]) else None
+            break
+    directions = [[] for _ in range(batch or 1)]
+    for (g, b), dot in zip(terms, terms_dot):
+        g_dot, b_dot = dot if dot is not None else (None, None)
+        for k, pairs in enumerate(directions):
+            if g_dot is not None:
+                pairs.append((g_dot if batch is None else g_dot[k], b))
+            if b_dot is not None:
+                pairs.append((g, b_dot if batch is None else b_dot[k]))
+    return (directions[0], None) if batch is None else (directions, batch)
+
+
+def matmul_bar_a_sum_dot(terms, terms_dot, a):
+    """The tangent of ``matmul_bar_a_sum(terms, a)``; ``terms_dot`` holds the pairs' tangents."""
+    pairs, batch = product_terms(terms, terms_dot)
+    if batch is None:
+        return matmul_bar_a_sum(pairs, a)
+    return np.stack([matmul_bar_a_sum(p, a) for p in pairs])
+
+
+def matmul_bar_b_sum_dot(terms, terms_dot, b):
+    """The tangent of ``matmul_bar_b_sum(terms, b)``; ``terms_dot`` holds the pairs' tangents."""
+    pairs, batch = product_terms(terms, terms_dot)
+    if batch is None:
+        return matmul_bar_b_sum(pairs, b)
+    return np.stack([matmul_bar_b_sum(p, b) for p in pairs])
+
+
+def matmul_bar_a_sum_bar(g, terms, a):
+    """The adjoints of the pairs of ``matmul_bar_a_sum(terms, a)``: ``(g @ b_k, ...)`` per pair."""
+    if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
+        gs, bs = zip(*terms)
+        return list(zip(np.array(bs) @ g.T, np.array(gs) @ g))
+    return [(g @ b, matmul_bar_b(t, g, b)) for t, b in terms]
+
+
+def matmul_bar_b_sum_bar(g, terms, b):
+    """The adjoints of the pairs of ``matmul_bar_b_sum(terms, b)``: ``(a_k @ g, ...)`` per pair."""
+    if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
+        gs, as_ = zip(*terms)
+        return list(zip(np.array(as_) @ g, np.array(gs) @ g.T))
+    return [(a @ g, matmul_bar_a(t, a, g)) for t, a in terms]
+
+
+def pop_bar(t_bar, like):
+    """The adjoint of the element ``like`` that ``t.append(like)`` pushed, taken off ``t_bar``.
+
+    In reverse mode a list ``t`` used as a stack has a list of adjoints ``t_bar``
+    holding those of its top ``len(t_bar)`` elements; an element below them (never
+    popped, nor read by a snapshot) has adjoint zero: zeros like it, ``None`` where
+    ``like`` is ``None`` (a position nothing reads; so is a ``None`` in an adjoint).
+    """
+    if t_bar:
+        return t_bar.pop()
+    if isinstance(like, tuple):
+        return tuple(None if x is None else zeros_bar(x) for x in like)
+    return None if like is None else zeros_bar(like)
+
+
+def add_contents_bar(t_bar, contents_bar):
+    """Add the adjoints of ``tuple(t)``, all of ``t``'s elements, to ``t_bar`` (see pop_bar)."""
+    t_bar[:0] = [None] * (len(contents_bar) - len(t_bar))
+    for k, element_bar in enumerate(contents_bar):
+        t_bar[k] = add_bar(t_bar[k], element_bar)
+
+
+def add_bar(a, b):
+    """``a + b`` for adjoints that may be ``None`` (zero) or tuples of adjoints."""
+    if a is None or b is None:
+        return b if a is None else a
+    if isinstance(a, tuple):
+        return tuple(add_bar(x, y) for x, y in zip(a, b))
+    return a + b
+
+
 def dot_bar_a(g, a, b):
     """The adjoint of ``a`` in ``np.dot(a, b)`` for operands of at most two dimensions."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
@@ -131,6 +223,110 @@ def zeros_bar(x):
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))
 
 
+def unindex_axis(g, x, index, axis=None):
+    """The adjoint of ``np.take(x, index, axis)``: ``g`` scattered into zeros shaped like ``x``."""
+    if axis is None:
+        return np.reshape(unindex(g, np.ravel(x), index), np.shape(x))
+    return unindex(g, x, (slice(None),) * (axis % np.ndim(x)) + (index,))
+
+
+def unindex_along(g, x, indices, axis):
+    """The adjoint of ``np.take_along_axis(x, indices, axis)``: ``g`` scattered back like ``x``."""
+    if axis is None:
+        return np.reshape(unindex(g, np.ravel(x), indices), np.shape(x))
+    grid = np.indices(np.shape(g), sparse=True)
+    k = axis % np.ndim(g)
+    return unindex(g, x, grid[:k] + (indices,) + grid[k + 1:])
+
+
+def undiagonal(g, x, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``np.diagonal(x, offset, axis1, axis2)``: ``g`` on a diagonal of zeros."""
+    x_bar = np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+    n = np.shape(g)[-1]
+    rows, cols = np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)
+    np.moveaxis(x_bar, (axis1, axis2), (-2, -1))[..., rows, cols] = g
+    return x_bar
+
+
+def diag_bar(g, v, k=0):
+    """The adjoint of ``np.diag(v, k)``: the diagonal of ``g`` if ``v`` is 1-d, else ``g`` on one."""
+    return np.diagonal(g, k) if np.ndim(v) == 1 else undiagonal(g, v, k)
+
+
+def unconcatenate(g, arrays, axis=0, ndmin=1):
+    """The adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces like ``arrays``.
+
+    ``ndmin=2`` serves ``np.vstack``, which makes 1-d pieces rows first.
+    """
+    if axis is None:
+        sizes, axis = [np.size(a) for a in arrays], 0
+    else:
+        sizes = [((1,) * (ndmin - np.ndim(a)) + np.shape(a))[axis] for a in arrays]
+    pieces = [np.reshape(p, np.shape(a))
+              for p, a in zip(np.split(g, np.cumsum(sizes)[:-1], axis), arrays)]
+    # an array, not a list, so that two adjoints of the same list add up piece by piece
+    if len({np.shape(p) for p in pieces}) <= 1:
+        return np.array(pieces)
+    ragged = np.empty(len(pieces), dtype=object)
+    for i, p in enumerate(pieces):
+        ragged[i] = p
+    return ragged
+
+
+def unpad(g, pad_width):
+    """The adjoint of ``np.pad(x, pad_width)`` (constant mode): the middle of ``g``."""
+    widths = np.broadcast_to(pad_width, (np.ndim(g), 2))
+    return g[tuple(slice(lo, n - hi) for (lo, hi), n in zip(widths, np.shape(g)))]
+
+
+def tensordot_axes(axes, a, b):
+    """The summed axes of ``a`` and of ``b`` in ``np.tensordot(a, b, axes)``, as two lists."""
+    if isinstance(axes, (int, np.integer)):
+        return list(range(np.ndim(a) - axes, np.ndim(a))), list(range(axes))
+    axes_a, axes_b = ([ax] if np.ndim(ax) == 0 else list(ax) for ax in axes)
+    return [i % np.ndim(a) for i in axes_a], [i % np.ndim(b) for i in axes_b]
+
+
+def tensordot_bar_a(g, a, b, axes=2):
+    """The adjoint of ``a`` in ``np.tensordot(a, b, axes)``."""
+    axes_a, axes_b = tensordot_axes(axes, a, b)
+    free_b = [i for i in range(np.ndim(b)) if i not in axes_b]
+    t = np.tensordot(g, b, (list(range(np.ndim(g) - len(free_b), np.ndim(g))), free_b))
+    # t's axes: a's free axes, then a's summed axes in the order of their partners in b
+    order = [i for i in range(np.ndim(a)) if i not in axes_a] + \
+        [axes_a[j] for j in np.argsort(axes_b)]
+    return np.transpose(t, np.argsort(order))
+
+
+def tensordot_bar_b(g, a, b, axes=2):
+    """The adjoint of ``b`` in ``np.tensordot(a, b, axes)``."""
+    axes_a, axes_b = tensordot_axes(axes, a, b)
+    free_a = [i for i in range(np.ndim(a)) if i not in axes_a]
+    t = np.tensordot(a, g, (free_a, list(range(len(free_a)))))
+    # t's axes: b's summed axes in the order of their partners in a, then b's free axes
+    order = [axes_b[j] for j in np.argsort(axes_a)] + \
+        [i for i in range(np.ndim(b)) if i not in axes_b]
+    return np.transpose(t, np.argsort(order))
+
+
+def kron_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``np.kron(a, b)``: each block of ``g`` weighed by ``b``, summed."""
+    n = max(np.ndim(a), np.ndim(b))
+    sa, sb = (1,) * (n - np.ndim(a)) + np.shape(a), (1,) * (n - np.ndim(b)) + np.shape(b)
+    blocks = np.reshape(g, [d for pair in zip(sa, sb) for d in pair])  # axes a0, b0, a1, b1, ...
+    weights = np.reshape(b, [d for s in sb for d in (1, s)])
+    return np.reshape(np.sum(blocks * weights, axis=tuple(range(1, 2 * n, 2))), np.shape(a))
+
+
+def kron_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``np.kron(a, b)``: the blocks of ``g`` weighed by ``a``, summed."""
+    n = max(np.ndim(a), np.ndim(b))
+    sa, sb = (1,) * (n - np.ndim(a)) + np.shape(a), (1,) * (n - np.ndim(b)) + np.shape(b)
+    blocks = np.reshape(g, [d for pair in zip(sa, sb) for d in pair])  # axes a0, b0, a1, b1, ...
+    weights = np.reshape(a, [d for s in sa for d in (s, 1)])
+    return np.reshape(np.sum(blocks * weights, axis=tuple(range(0, 2 * n, 2))), np.shape(b))
+
+
 def check_scalar(value, name):
     """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
     if np.ndim(value) != 0:
@@ -138,5 +334,9 @@ def check_scalar(value, name):
 
 
 HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
-           "matmul_bar_a_sum", "matmul_bar_b_sum",
-           "dot_bar_a", "dot_bar_b", "lift"]
+           "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
+           "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
+           "pop_bar", "add_contents_bar", "add_bar",
+           "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
+           "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b"]

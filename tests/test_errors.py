@@ -188,8 +188,8 @@ CASES = [
         """, "def f", "def", UnsupportedSyntaxError, "no return", False),
     ("unknown_method", """\
         def f(x):
-            return np.sum(x.cumsum())
-        """, "return", "x.cumsum", UnsupportedSyntaxError, ".cumsum()", False),
+            return np.sum(x.tolist())
+        """, "return", "x.tolist", UnsupportedSyntaxError, ".tolist()", False),
     ("undefined_name", """\
         def f(x):
             return np.sum(x * nothere)
@@ -208,23 +208,23 @@ CASES = [
         def f(x):
             return np.sum(np.abs(np.fft.fft(x)))
         """, "return", "np.fft.fft", NoDerivativeError, "np.fft.fft", True),
-    ("sort_of_active_value", """\
+    ("median_of_active_value", """\
         def f(x):
-            s = np.sort(x)
+            s = np.median(x)
             return np.sum(s * s)
-        """, "s = ", "np.sort", NoDerivativeError, "np.sort", True),
+        """, "s = ", "np.median", NoDerivativeError, "np.median", True),
     ("norm_ord_1", """\
         def f(x):
             return np.linalg.norm(x, ord=1)
         """, "return", "np.linalg.norm", NoDerivativeError, "ord", True),
     ("no_rule_inside_a_helper", """\
         def helper(t):
-            return np.sort(t)
+            return np.median(t)
 
 
         def f(x):
             return np.sum(helper(x) * x)
-        """, "return np.sort", "np.sort", NoDerivativeError, "np.sort", True),
+        """, "return np.median", "np.median", NoDerivativeError, "np.median", True),
     ("unsupported_inside_a_helper", """\
         def helper(t):
             return [u for u in t]
@@ -285,7 +285,7 @@ def test_unsupported_construct_in_ssa(tmp_path):
 CONSTANT_ONLY = """\
 def f(x, data):
     spectrum = np.abs(np.fft.fft(data))
-    order = np.sort(data)
+    order = np.median(data)
     return np.sum(x * spectrum) + np.sum(x * order) + np.linalg.norm(data, ord=1) * np.sum(x)
 """
 
@@ -294,7 +294,7 @@ def test_unsupported_functions_of_constants_are_fine(tmp_path):
     path = write_module(tmp_path, "constants", CONSTANT_ONLY)
     f = import_path(path).f
     x, data = np.array([0.1, 0.2, 0.3]), np.array([3.0, 1.0, 2.0])
-    expected = np.abs(np.fft.fft(data)) + np.sort(data) + np.sum(np.abs(data))
+    expected = np.abs(np.fft.fft(data)) + np.median(data) + np.sum(np.abs(data))
     assert np.allclose(s2sad.grad(f)(x, data), expected)
     with pytest.raises(NoDerivativeError):
         s2sad.grad(f, wrt="data")(x, data)
@@ -474,10 +474,10 @@ def test_api_not_a_python_function(thing):
 def test_the_first_offending_call_is_reported(tmp_path):
     path = write_module(tmp_path, "two_errors", """\
         def f(x):
-            a = np.sort(x)
+            a = np.median(x, axis=0)
             b = np.fft.fft(a)
             return np.sum(np.abs(b))
         """)
     with pytest.raises(NoDerivativeError) as info:
         s2sad.source(import_path(path).f)
-    assert_located(str(info.value), path, "a = ", "np.sort", "np.sort")
+    assert_located(str(info.value), path, "a = ", "np.median", "np.median")

@@ -6,6 +6,8 @@ adjoint given ``g``, the adjoint of the result, and ``ans``, the result; then
 own tangent ``x_dot``.
 """
 
+import math
+
 from .core import ZERO, define, nondiff
 
 E = dict(elementwise=True)
@@ -37,10 +39,25 @@ define("np.arcsinh", "x", **E, x="g / np.sqrt(x ** 2 + 1)",
 define("np.arccosh", "x", **E, x="g / np.sqrt(x ** 2 - 1)",
        jvp={"x": "x_dot / np.sqrt(x ** 2 - 1)"})
 define("np.arctanh", "x", **E, x="g / (1 - x ** 2)", jvp={"x": "x_dot / (1 - x ** 2)"})
-define("np.abs", "x", aliases=("np.fabs",), **E, x="g * np.sign(x)",
-       jvp={"x": "x_dot * np.sign(x)"})
+define("np.abs", "x", **E, x="g * np.sign(x)", jvp={"x": "x_dot * np.sign(x)"})
+define("np.fabs", "x", **E, x="g * np.sign(x)", jvp={"x": "x_dot * np.sign(x)"})
 define("np.negative", "x", **E, x="-g", jvp={"x": "-x_dot"})
 define("np.positive", "x", **E, x="g", jvp={"x": "x_dot"})
+define("np.deg2rad", "x", **E, x="g * (np.pi / 180)", jvp={"x": "x_dot * (np.pi / 180)"})
+define("np.radians", "x", **E, x="g * (np.pi / 180)", jvp={"x": "x_dot * (np.pi / 180)"})
+define("np.rad2deg", "x", **E, x="g * (180 / np.pi)", jvp={"x": "x_dot * (180 / np.pi)"})
+define("np.degrees", "x", **E, x="g * (180 / np.pi)", jvp={"x": "x_dot * (180 / np.pi)"})
+# sinc(x) = sin(pi x) / (pi x) has slope (cos(pi x) - sinc(x)) / x, and -pi**2 x / 3 near x = 0:
+# that branch keeps the slope's own derivative right at 0 (a second derivative)
+_SINC_SLOPE = ("np.where(x == 0, -np.pi ** 2 / 3 * x, "
+               "(np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
+define("np.sinc", "x", **E, x=f"g * {_SINC_SLOPE}", jvp={"x": f"x_dot * {_SINC_SLOPE}"})
+# real numbers only: the real part and the conjugate are the identity on them
+define("np.real", "val", **E, val="g", jvp={"val": "val_dot"})
+define("np.conjugate", "x", **E, x="g", jvp={"x": "x_dot"})
+# the replaced entries (NaN, +-inf) are constants
+define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None", **E,
+       x="g * np.isfinite(x)", jvp={"x": "x_dot * np.isfinite(x)"})
 
 # --- NumPy, two arguments -------------------------------------------------------
 define("np.add", "x, y", **E, x="unbroadcast(g, x)", y="unbroadcast(g, y)",
@@ -54,10 +71,29 @@ define("np.divide", "x, y", **E, x="unbroadcast(g / y, x)", y="unbroadcast(-g * 
 define("np.power", "x, y", **E, x="unbroadcast(g * y * x ** (y - 1), x)",
        y="unbroadcast(g * ans * np.log(x), y)",
        jvp={"x": "x_dot * y * x ** (y - 1)", "y": "y_dot * ans * np.log(x)"})
-define("np.maximum", "x, y", aliases=("np.fmax",), **E, x="unbroadcast(g * (x >= y), x)",
+define("np.float_power", "x, y", **E, x="unbroadcast(g * y * np.float_power(x, y - 1), x)",
+       y="unbroadcast(g * ans * np.log(x), y)",
+       jvp={"x": "x_dot * y * np.float_power(x, y - 1)", "y": "y_dot * ans * np.log(x)"})
+define("np.maximum", "x, y", **E, x="unbroadcast(g * (x >= y), x)",
        y="unbroadcast(g * (x < y), y)", jvp={"x": "x_dot * (x >= y)", "y": "y_dot * (x < y)"})
-define("np.minimum", "x, y", aliases=("np.fmin",), **E, x="unbroadcast(g * (x <= y), x)",
+define("np.minimum", "x, y", **E, x="unbroadcast(g * (x <= y), x)",
        y="unbroadcast(g * (x > y), y)", jvp={"x": "x_dot * (x <= y)", "y": "y_dot * (x > y)"})
+# fmax/fmin ignore a NaN operand: the other one gets the whole adjoint
+define("np.fmax", "x, y", **E, x="unbroadcast(g * ((x >= y) | np.isnan(y)), x)",
+       y="unbroadcast(g * ~((x >= y) | np.isnan(y)), y)",
+       jvp={"x": "x_dot * ((x >= y) | np.isnan(y))", "y": "y_dot * ~((x >= y) | np.isnan(y))"})
+define("np.fmin", "x, y", **E, x="unbroadcast(g * ((x <= y) | np.isnan(y)), x)",
+       y="unbroadcast(g * ~((x <= y) | np.isnan(y)), y)",
+       jvp={"x": "x_dot * ((x <= y) | np.isnan(y))", "y": "y_dot * ~((x <= y) | np.isnan(y))"})
+define("np.remainder", "x, y", **E, x="unbroadcast(g, x)",  # np.mod is np.remainder
+       y="unbroadcast(-g * np.floor_divide(x, y), y)",
+       jvp={"x": "x_dot", "y": "-y_dot * np.floor_divide(x, y)"})
+define("np.fmod", "x, y", **E, x="unbroadcast(g, x)", y="unbroadcast(-g * np.trunc(x / y), y)",
+       jvp={"x": "x_dot", "y": "-y_dot * np.trunc(x / y)"})
+define("np.copysign", "x, y", **E, x="unbroadcast(g * np.sign(x) * np.copysign(1.0, y), x)",
+       y=ZERO, jvp={"x": "x_dot * np.sign(x) * np.copysign(1.0, y)", "y": ZERO})
+define("np.ldexp", "x, y", **E, x="unbroadcast(g * np.ldexp(1.0, y), x)", y=ZERO,
+       jvp={"x": "np.ldexp(x_dot, y)", "y": ZERO})
 define("np.arctan2", "y, x", **E, y="unbroadcast(g * x / (x ** 2 + y ** 2), y)",
        x="unbroadcast(-g * y / (x ** 2 + y ** 2), x)",
        jvp={"y": "y_dot * x / (x ** 2 + y ** 2)", "x": "-x_dot * y / (x ** 2 + y ** 2)"})
@@ -66,6 +102,9 @@ define("np.hypot", "x, y", **E, x="unbroadcast(g * x / ans, x)", y="unbroadcast(
 define("np.logaddexp", "x, y", **E, x="unbroadcast(g * np.exp(x - ans), x)",
        y="unbroadcast(g * np.exp(y - ans), y)",
        jvp={"x": "x_dot * np.exp(x - ans)", "y": "y_dot * np.exp(y - ans)"})
+define("np.logaddexp2", "x, y", **E, x="unbroadcast(g * np.exp2(x - ans), x)",
+       y="unbroadcast(g * np.exp2(y - ans), y)",
+       jvp={"x": "x_dot * np.exp2(x - ans)", "y": "y_dot * np.exp2(y - ans)"})
 define("np.where", "condition, x, y", **E, condition=ZERO,
        x="unbroadcast(np.where(condition, g, 0.0), x)",
        y="unbroadcast(np.where(condition, 0.0, g), y)",
@@ -120,6 +159,23 @@ define("math.cosh", "x", **E, x="g * math.sinh(x)", jvp={"x": "x_dot * math.sinh
 define("math.tanh", "x", **E, x="g * (1 - ans ** 2)", jvp={"x": "x_dot * (1 - ans ** 2)"})
 define("math.fabs", "x", **E, x="g * math.copysign(1.0, x)",
        jvp={"x": "x_dot * math.copysign(1.0, x)"})
+define("math.asinh", "x", **E, x="g / math.sqrt(x ** 2 + 1)",
+       jvp={"x": "x_dot / math.sqrt(x ** 2 + 1)"})
+define("math.acosh", "x", **E, x="g / math.sqrt(x ** 2 - 1)",
+       jvp={"x": "x_dot / math.sqrt(x ** 2 - 1)"})
+define("math.atanh", "x", **E, x="g / (1 - x ** 2)", jvp={"x": "x_dot / (1 - x ** 2)"})
+define("math.degrees", "x", **E, x="g * (180 / math.pi)", jvp={"x": "x_dot * (180 / math.pi)"})
+define("math.radians", "x", **E, x="g * (math.pi / 180)", jvp={"x": "x_dot * (math.pi / 180)"})
+define("math.hypot", "x, y", **E, x="g * x / ans", y="g * y / ans",  # two coordinates
+       jvp={"x": "x_dot * x / ans", "y": "y_dot * y / ans"})
+define("math.copysign", "x, y", **E, x="g * math.copysign(1.0, x) * math.copysign(1.0, y)",
+       y=ZERO, jvp={"x": "x_dot * math.copysign(1.0, x) * math.copysign(1.0, y)", "y": ZERO})
+define("math.fmod", "x, y", **E, x="g", y="-g * math.trunc(x / y)",
+       jvp={"x": "x_dot", "y": "-y_dot * math.trunc(x / y)"})
+if hasattr(math, "cbrt"):  # Python 3.11
+    define("math.exp2", "x", **E, x="g * ans * math.log(2.0)",
+           jvp={"x": "x_dot * ans * math.log(2.0)"})
+    define("math.cbrt", "x", **E, x="g / (3 * ans ** 2)", jvp={"x": "x_dot / (3 * ans ** 2)"})
 define("math.erf", "x", **E, x="g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)",
        jvp={"x": "x_dot * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)"})
 define("math.erfc", "x", **E, x="-g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)",
@@ -141,6 +197,9 @@ nondiff("np.sign", "np.floor", "np.ceil", "np.round", "np.around", "np.rint", "n
         "np.argmax", "np.argmin", "np.argsort", "np.nonzero", "np.count_nonzero", "np.any",
         "np.all", "np.shape", "np.size", "np.ndim", "np.zeros", "np.ones", "np.empty", "np.eye",
         "np.identity", "np.arange", "np.zeros_like", "np.ones_like", "np.empty_like",
-        "np.array_equal", "np.searchsorted", "np.digitize",
+        "np.array_equal", "np.searchsorted", "np.digitize", "np.imag", "np.signbit",
+        "np.isposinf", "np.isneginf", "np.isreal", "np.flatnonzero", "np.argwhere", "np.tri",
+        "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.indices", "np.lexsort",
+        "np.spacing", "np.argpartition", "np.angle",
         "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf", "math.isfinite",
         "len", "int", "round", "bool", "range", "isinstance", "print")

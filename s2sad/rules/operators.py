@@ -74,3 +74,39 @@ for _name in ("tuple", "list"):
 
 # stop_gradient(x) is x with no derivative: generated code writes it as a plain copy
 OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), differentiable=False)
+
+# --- lists used as stacks ---------------------------------------------------------------------
+# Generated reverse-mode code keeps values on a list (``tape = []``, ``tape.append((a, b))`` at
+# the end of a forward trip, ``a, b = tape.pop()`` at the start of a backward trip) and collects
+# deferred outer products on another (``terms.append((g, h))``, ``len(terms)``,
+# ``terms.clear()``). The lowering reads that idiom, generated or hand-written, as these
+# statements on a list variable ``t`` made by ``t = []``:
+#
+#     t = list_new()              a new empty list
+#     list_append(t, v1, ..., vn)  t.append(v1) (n = 1) or t.append((v1, ..., vn)): no result
+#     a1, ..., am = list_pop(t)    the last element, removed (m > 1 unpacks a pushed tuple)
+#     a1, ..., am = list_pop(t, z) pop_bar(t, z): the same, or zeros like z if t is empty
+#                                  (reverse mode's pop of a list of adjoints, support.pop_bar)
+#     list_clear(t)                t.clear(): no result
+#     s = list_snapshot(t)         tuple(t): the elements now, as a value (what a helper that
+#                                  reads a list, ``reads_lists``, is given: matmul_bar_a_sum)
+#
+# and ``len(t)`` (no derivative). append, pop and clear are effects on the list: they are kept
+# in program order and never pruned (``analysis._impure``); a list is never copied, merged by an
+# ``if`` or carried by a loop. A derivative goes through a list as through memory: a value
+# pushed and later popped is a copy of it (see ``analysis.list_slot`` for how activity follows
+# it). These are structural statements, not rules: they are not in OPERATORS, and each
+# transform treats them itself: forward mode repeats each on a list of tangents ``t_dot``
+# beside ``t``; reverse mode mirrors each on a list of adjoints ``t_bar`` (the adjoint of a
+# pop pushes the popped value's adjoint, the adjoint of a push pops it).
+LIST_OPS = {name: Primitive(name, ("t",), {}, emit, differentiable=False, varargs=True)
+            for name, emit in [("list_new", ("list_new",)),
+                               ("list_append", ("list_method", "append")),
+                               ("list_pop", ("list_method", "pop")),
+                               ("list_clear", ("list_method", "clear")),
+                               ("list_snapshot", ("list_snapshot",))]}
+
+
+def is_list_op(prim):
+    """True if ``prim`` is one of the list statements of :data:`LIST_OPS`."""
+    return LIST_OPS.get(getattr(prim, "name", None)) is prim

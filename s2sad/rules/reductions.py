@@ -1,12 +1,20 @@
-"""Rules for reductions (``np.sum``, ``np.mean``, ``np.prod``, ``np.max``, ...).
+"""Rules for reductions (``np.sum``, ``np.mean``, ``np.prod``, ``np.max``, ``np.var``, ...),
+scans (``np.cumsum``, ``np.cumprod``) and differences (``np.diff``).
 
 ``unreduce(g, a, axis, keepdims)`` spreads the adjoint of a reduced value back
 over the reduced axes; the optional arguments are written only when the call
 had them, so ``np.sum(x)`` gets the plain ``unreduce(g, x)``. Tangents are
 reduced like the values (``np.sum(a_dot, axis=axis)``).
+
+Conventions where the derivative is not classical: ties of ``max``/``min``
+(and ``ptp``, ``nanmax``) share the adjoint equally; ``prod`` and ``cumprod``
+divide by the operand, so it must have no zeros; ``std`` is NaN where it is 0;
+the ``nan``-functions give NaN entries no adjoint.
 """
 
-from .core import define
+import numpy as np
+
+from .core import RuleNotApplicable, define
 
 
 def axis_args(b):
@@ -21,6 +29,14 @@ def axis_keywords(b):
     """``, axis=axis`` / ``, axis=axis, keepdims=keepdims``: a reduction's own arguments."""
     return {"": "", ", axis": ", axis=axis",
             ", axis, keepdims": ", axis=axis, keepdims=keepdims"}[axis_args(b)]
+
+
+def guarded(check, rule):
+    """``rule``, applied once ``check`` (which raises RuleNotApplicable) has accepted the call."""
+    def checked(b):
+        check(b)
+        return rule(b) if callable(rule) else rule
+    return checked
 
 
 def _prod_dot(b):
@@ -52,3 +68,204 @@ define("np.max", "a, axis=None, out=None, keepdims=False", aliases=("np.amax",),
        a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
 define("np.min", "a, axis=None, out=None, keepdims=False", aliases=("np.amin",), **R,
        a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+define("np.amax", "a, axis=None, out=None, keepdims=False", **R,
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+define("np.amin", "a, axis=None, out=None, keepdims=False", **R,
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+# NaN entries are left out: the mask a == ans never holds at a NaN
+define("np.nanmax", "a, axis=None, out=None, keepdims=False", **R,
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+define("np.nanmin", "a, axis=None, out=None, keepdims=False", **R,
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+
+
+def _ptp(b):  # max - min: each extremum's share, with the tie rule of np.max
+    top, bottom = (f"extremum_bar({{}}, a, np.{m}(a{axis_keywords(b)}){axis_args(b)})"
+                   for m in ("max", "min"))
+    return top.format("g") + " - " + bottom.format("g")
+
+
+def _ptp_dot(b):
+    top, bottom = (f"extremum_bar(np.ones_like(ans), a, np.{m}(a{axis_keywords(b)}){axis_args(b)})"
+                   for m in ("max", "min"))
+    return f"np.sum(a_dot * ({top} - {bottom}){axis_keywords(b)})"
+
+
+define("np.ptp", "a, axis=None, out=None, keepdims=False", **R, a=_ptp, jvp={"a": _ptp_dot})
+
+
+def _nanmean(b):
+    count = f"np.sum(~np.isnan(a){axis_keywords(b)})"
+    return f"np.where(np.isnan(a), 0.0, unreduce(g / {count}, a{axis_args(b)}))"
+
+
+def _nanmean_dot(b):
+    kw = axis_keywords(b)
+    return f"np.sum(np.where(np.isnan(a), 0.0, a_dot){kw}) / np.sum(~np.isnan(a){kw})"
+
+
+define("np.nansum", "a, axis=None, dtype=None, out=None, keepdims=False", **R,
+       a=lambda b: f"np.where(np.isnan(a), 0.0, unreduce(g, a{axis_args(b)}))",
+       jvp={"a": lambda b: f"np.sum(np.where(np.isnan(a), 0.0, a_dot){axis_keywords(b)})"})
+define("np.nanmean", "a, axis=None, dtype=None, out=None, keepdims=False", **R, a=_nanmean,
+       jvp={"a": _nanmean_dot})
+
+
+# --- variance and standard deviation: d var = 2 (a - mean) da / (N - ddof) ------------------
+def _centred(b):
+    return "(a - np.mean(a))" if b.is_none("axis") else "(a - np.mean(a, axis=axis, keepdims=True))"
+
+
+def _dof(b):
+    """N - ddof, N the number of values reduced into each result."""
+    n = "np.size(a)" if b.is_none("axis") else "np.size(a) / np.size(ans)"
+    if b.const("ddof") == 0:
+        return n if b.is_none("axis") else f"({n})"
+    return f"({n} - ddof)"
+
+
+V = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
+define("np.var", V, **R,
+       a=lambda b: f"unreduce(g, a{axis_args(b)}) * {_centred(b)} * 2 / {_dof(b)}",
+       jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) * 2 / {_dof(b)}"})
+define("np.std", V, **R,  # d std = d var / (2 std): NaN where std is 0, as in JAX
+       a=lambda b: f"unreduce(g / ans, a{axis_args(b)}) * {_centred(b)} / {_dof(b)}",
+       jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) / {_dof(b)} / ans"})
+
+
+def _nan_centred(b):  # NaN entries count as the mean: they add nothing
+    mean = "np.nanmean(a, keepdims=True)" if b.is_none("axis") else \
+        "np.nanmean(a, axis=axis, keepdims=True)"
+    return f"np.where(np.isnan(a), 0.0, a - {mean})"
+
+
+def _nan_dof(b):
+    count = f"np.sum(~np.isnan(a){axis_keywords(b)})"
+    return f"({count} - ddof)" if b.const("ddof") != 0 else count
+
+
+define("np.nanvar", V, **R,
+       a=lambda b: f"unreduce(g * 2 / {_nan_dof(b)}, a{axis_args(b)}) * {_nan_centred(b)}",
+       jvp={"a": lambda b: f"np.sum(a_dot * {_nan_centred(b)}{axis_keywords(b)}) * 2 / "
+                           f"{_nan_dof(b)}"})
+define("np.nanstd", V, **R,
+       a=lambda b: f"unreduce(g / ans / {_nan_dof(b)}, a{axis_args(b)}) * {_nan_centred(b)}",
+       jvp={"a": lambda b: f"np.sum(a_dot * {_nan_centred(b)}{axis_keywords(b)}) / "
+                           f"{_nan_dof(b)} / ans"})
+
+
+def _average(param):
+    def rule(b):
+        if b.const("returned") is not False:
+            raise RuleNotApplicable("np.average has a derivative rule for returned=False only")
+        if b.is_none("weights"):
+            return _mean(b) if param == "a" else None
+        if not b.is_none("axis"):
+            raise RuleNotApplicable("np.average with weights has a derivative rule for axis=None "
+                                    "only; write np.sum(w * a, axis) / np.sum(w, axis)")
+        return {"a": "g * weights / np.sum(weights)",
+                "weights": "g * (a - ans) / np.sum(weights)"}[param]
+    return rule
+
+
+def _average_dot(param):
+    def rule(b):
+        _average(param)(b)  # the same conditions
+        if b.is_none("weights"):
+            return f"np.mean(a_dot{axis_keywords(b)})"
+        return {"a": f"np.sum(a_dot * weights{axis_keywords(b)}) / np.sum(weights)",
+                "weights": f"np.sum(weights_dot * (a - ans){axis_keywords(b)}) / np.sum(weights)"
+                }[param]
+    return rule
+
+
+define("np.average", "a, axis=None, weights=None, returned=False, keepdims=False", **R,
+       a=_average("a"), weights=_average("weights"),
+       jvp={"a": _average_dot("a"), "weights": _average_dot("weights")})
+
+
+# --- cumulative sums and products, differences --------------------------------------------
+def _reverse_cumsum(b, g, a="a"):
+    """The adjoint of a cumulative sum of ``a``: the sum of ``g`` from each place to the end."""
+    if b.is_none("axis"):  # np.cumsum flattens; np.cumulative_sum needs a 1-d operand
+        return f"np.reshape(np.flip(np.cumsum(np.flip({g}))), np.shape({a}))"
+    return f"np.flip(np.cumsum(np.flip({g}, axis), axis), axis)"
+
+
+def _axis(b):
+    return "" if b.is_none("axis") else ", axis"
+
+
+C = "a, axis=None, dtype=None, out=None"
+define("np.cumsum", C, a=lambda b: _reverse_cumsum(b, "g"),
+       jvp={"a": lambda b: f"np.cumsum(a_dot{_axis(b)})"})
+# divides by a, as the rule of np.prod does: the operand must have no zeros
+define("np.cumprod", C, a=lambda b: _reverse_cumsum(b, "g * ans") + " / a",
+       jvp={"a": lambda b: f"ans * np.cumsum(a_dot / a{_axis(b)})"})
+
+
+define("np.nancumsum", C,
+       a=lambda b: f"np.where(np.isnan(a), 0.0, {_reverse_cumsum(b, 'g')})",
+       jvp={"a": lambda b: f"np.cumsum(np.where(np.isnan(a), 0.0, a_dot){_axis(b)})"})
+
+
+def _no_initial(b):
+    """``, axis=axis`` for np.cumulative_sum/prod, whose result then matches np.cumsum/prod."""
+    if b.const("include_initial") is not False:
+        raise RuleNotApplicable("np.cumulative_sum/prod have derivative rules for "
+                                "include_initial=False only")
+    return "" if b.is_none("axis") else ", axis=axis"
+
+
+if hasattr(np, "cumulative_sum"):  # NumPy 2.1
+    C = "x, axis=None, dtype=None, out=None, include_initial=False"
+    define("np.cumulative_sum", C, x=guarded(_no_initial, lambda b: _reverse_cumsum(b, "g", "x")),
+           jvp={"x": lambda b: f"np.cumulative_sum(x_dot{_no_initial(b)})"})
+    define("np.cumulative_prod", C,
+           x=guarded(_no_initial, lambda b: _reverse_cumsum(b, "g * ans", "x") + " / x"),
+           jvp={"x": lambda b: f"ans * np.cumulative_sum(x_dot / x{_no_initial(b)})"})
+
+
+def _diff(b):
+    """The adjoint of n differences is n differences of the zero-padded adjoint, negated.
+
+    The last one pads only the ends that had no ``prepend``/``append`` value: those
+    values are constants and their places are cut off the adjoint.
+    """
+    n = b.const("n")
+    if not isinstance(n, int) or n < 0:
+        raise RuleNotApplicable("np.diff has a derivative rule for a constant n >= 0 only")
+    for end in ("prepend", "append"):
+        if not (b.is_none(end) or np.ndim(b.const(end, np.zeros(2))) == 0):
+            raise RuleNotApplicable(f"np.diff has a derivative rule for a constant number as "
+                                    f"{end} only; use np.concatenate for arrays")
+    if n == 0:
+        return "g"
+    axis = "" if b.const("axis") == -1 else ", axis=axis"
+    inner = "g"
+    for _ in range(n - 1):
+        inner = f"np.diff({inner}{axis}, prepend=0.0, append=0.0)"
+    pads = "".join(f", {end}=0.0" for end in ("prepend", "append") if b.is_none(end))
+    return ("-" if n % 2 else "") + f"np.diff({inner}{axis}{pads})"
+
+
+def _diff_dot(b):
+    _diff(b)
+    n = "" if b.const("n") == 1 else ", n"
+    axis = "" if b.const("axis") == -1 else ", axis=axis"
+    pads = "".join(f", {end}=0.0" for end in ("prepend", "append") if not b.is_none(end))
+    return f"np.diff(a_dot{n}{axis}{pads})"
+
+
+define("np.diff", "a, n=1, axis=-1, prepend=None, append=None", a=_diff, jvp={"a": _diff_dot})
+
+
+def _ediff1d(b):
+    if not (b.is_none("to_end") and b.is_none("to_begin")):
+        raise RuleNotApplicable("np.ediff1d has a derivative rule without to_end/to_begin only; "
+                                "use np.diff with prepend/append")
+    return "np.reshape(-np.diff(g, prepend=0.0, append=0.0), np.shape(ary))"
+
+
+define("np.ediff1d", "ary, to_end=None, to_begin=None", ary=_ediff1d,
+       jvp={"ary": guarded(_ediff1d, "np.ediff1d(ary_dot)")})

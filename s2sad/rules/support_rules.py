@@ -62,6 +62,50 @@ helper(support.dot_bar_b, "t, a, b",
        t="np.dot(a, g)", a="dot_bar_a(t, a, g)", b=ZERO)
 helper(support.lift, "t, x, m", jvp={"t": "lift(t_dot, x, m)", "x": ZERO, "m": ZERO},
        t="np.reshape(g, np.shape(t))", x=ZERO, m=ZERO)
+# scatters and cuts (the adjoints of take, take_along_axis, diagonal, diag, concatenate, pad)
+# are transposed by the gathers and joins they undo
+helper(support.unindex_axis, "t, x, index, axis=None", t="np.take(g, index, axis)", x=ZERO,
+       index=ZERO, axis=ZERO, jvp={"t": "unindex_axis(t_dot, x, index, axis)", "x": ZERO,
+                                   "index": ZERO, "axis": ZERO})
+helper(support.unindex_along, "t, x, indices, axis", t="np.take_along_axis(g, indices, axis)",
+       x=ZERO, indices=ZERO, axis=ZERO, jvp={"t": "unindex_along(t_dot, x, indices, axis)",
+                                             "x": ZERO, "indices": ZERO, "axis": ZERO})
+helper(support.undiagonal, "t, x, offset=0, axis1=0, axis2=1",
+       t="np.diagonal(g, offset, axis1, axis2)", x=ZERO, offset=ZERO, axis1=ZERO, axis2=ZERO,
+       jvp={"t": "undiagonal(t_dot, x, offset, axis1, axis2)", "x": ZERO, "offset": ZERO,
+            "axis1": ZERO, "axis2": ZERO})
+helper(support.diag_bar, "t, v, k=0", t="np.diag(g, k)", v=ZERO, k=ZERO,
+       jvp={"t": "diag_bar(t_dot, v, k)", "v": ZERO, "k": ZERO})
+helper(support.unconcatenate, "t, arrays, axis=0, ndmin=1",
+       t=lambda b: "np.vstack(g)" if b.const("ndmin") == 2 else "np.concatenate(g, axis)",
+       arrays=ZERO, axis=ZERO, ndmin=ZERO,
+       jvp={"t": "unconcatenate(t_dot, arrays, axis, ndmin)", "arrays": ZERO, "axis": ZERO,
+            "ndmin": ZERO})
+helper(support.unpad, "t, pad_width", t="np.pad(g, pad_width)", pad_width=ZERO,
+       jvp={"t": "unpad(t_dot, pad_width)", "pad_width": ZERO})
+# bilinear, like matmul_bar_a/b: linear in t and in the other factor
+helper(support.tensordot_bar_a, "t, a, b, axes=2", t="np.tensordot(g, b, axes)", a=ZERO,
+       b="tensordot_bar_b(t, g, b, axes)", axes=ZERO,
+       jvp={"t": "tensordot_bar_a(t_dot, a, b, axes)", "a": ZERO,
+            "b": "tensordot_bar_a(t, a, b_dot, axes)", "axes": ZERO})
+helper(support.tensordot_bar_b, "t, a, b, axes=2", t="np.tensordot(a, g, axes)",
+       a="tensordot_bar_a(t, a, g, axes)", b=ZERO, axes=ZERO,
+       jvp={"t": "tensordot_bar_b(t_dot, a, b, axes)", "a": "tensordot_bar_b(t, a_dot, b, axes)",
+            "b": ZERO, "axes": ZERO})
+helper(support.kron_bar_a, "t, a, b", t="np.kron(g, b)", a=ZERO, b="kron_bar_b(t, g, b)",
+       jvp={"t": "kron_bar_a(t_dot, a, b)", "a": ZERO, "b": "kron_bar_a(t, a, b_dot)"})
+helper(support.kron_bar_b, "t, a, b", t="np.kron(a, g)", a="kron_bar_a(t, a, g)", b=ZERO,
+       jvp={"t": "kron_bar_b(t_dot, a, b)", "a": "kron_bar_b(t, a_dot, b)", "b": ZERO})
+# the deferred outer products of a loop (reverse.py, ``deferrable``): sum_k of
+# matmul_bar_a(g_k, a, b_k) over a sequence of pairs, bilinear in each pair. Forward mode gives
+# a list of pairs a list of tangent pairs (forward.py), so the tangent is the product rule pair
+# by pair; the adjoint of the pairs is one pair of adjoints per pair. ``a`` gives a shape only.
+for _side in ("a", "b"):
+    _prim = helper(getattr(support, f"matmul_bar_{_side}_sum"), f"terms, {_side}",
+                   jvp={"terms": f"matmul_bar_{_side}_sum_dot(terms, terms_dot, {_side})",
+                        _side: ZERO},
+                   terms=f"matmul_bar_{_side}_sum_bar(g, terms, {_side})", **{_side: ZERO})
+    _prim.reads_lists = True  # given a list made by t = [], it reads a snapshot, tuple(t)
 # a run-time check, and zeros to accumulate into: no derivative
 for _name in ("check_scalar", "zeros_bar"):
     if hasattr(support, _name):

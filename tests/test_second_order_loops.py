@@ -1,0 +1,440 @@
+"""Second derivatives through loops: generated gradient code, with its tape, differentiated again.
+
+Reverse-mode code for a loop keeps values on a list (``tape.append(...)`` at the end of each
+forward trip, ``... = tape.pop()`` at the start of each backward trip) and, for a loop-invariant
+matrix factor, collects the per-trip outer products on another (``W_bar_terms.append((g, h))``,
+summed by ``matmul_bar_a_sum``). The lowering reads that idiom as list statements (see
+``s2sad.rules.operators.LIST_OPS``), so the gradient code can be differentiated again: forward
+over reverse (``hvp``, ``hessian``) pushes tangents on ``tape_dot`` beside ``tape``; reverse over
+reverse (``grad(grad(f))``) mirrors each push and pop on ``tape_bar``. Hand-written stacks
+(``stack = []``) are read the same way.
+
+The oracle is a central difference of the gradient, which s2sad computes exactly, so
+agreement to ~1e-6 relative is a real test.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.api import _compiled
+from s2sad.errors import NoDerivativeError, UnsupportedSyntaxError
+from s2sad.higher import _gradient_code
+
+RNG = np.random.default_rng(7)
+
+
+# --- the functions -----------------------------------------------------------------------------
+
+
+def sine_power(x, n):
+    y = x
+    for i in range(n):
+        y = np.sin(y) * x
+    return np.sum(y)
+
+
+def grow_until(x):
+    y = x
+    while np.sum(y * y) < 10.0:  # the trip count depends on x
+        y = y * 1.5 + np.sin(y)
+    return np.sum(y * x)
+
+
+def early_exit(x, n):
+    y = x
+    for i in range(n):
+        if np.sum(y) > 4.0:
+            break
+        if i == 1:
+            continue
+        y = y * np.cos(y) + x
+    return np.sum(y * y)
+
+
+def nested(x, n):
+    y = x
+    for i in range(n):
+        for j in range(i + 1):  # the inner trip count changes with the outer index
+            y = np.cos(y) * x + 0.1 * j
+        y = y * np.tanh(x)
+    return np.sum(y)
+
+
+def branchy(x, n):
+    y = x
+    for i in range(n):
+        if np.sum(y) > 0:
+            y = np.sin(y) * x
+        else:
+            y = y * y + x
+    return np.sum(y)
+
+
+def rows(X):
+    s = 0.0
+    for row in X:  # a loop over the differentiated array's rows
+        s = s + np.sum(np.sin(row) * row[0])
+    return s
+
+
+def rnn(W, h0, n):
+    h = h0
+    for i in range(n):
+        h = np.tanh(W @ h)
+    return np.sum(h ** 2)
+
+
+def deep_rnn(W, h0, n, m):
+    h = h0
+    for i in range(n):
+        for j in range(m):  # the gradient makes its list of outer products once per outer trip
+            h = np.tanh(W @ h)
+        h = h * 0.9
+    return np.sum(h ** 2)
+
+
+def rnn_inputs(W, U, xs):
+    h = np.zeros(W.shape[0])
+    for x_t in xs:  # U's outer products pair its adjoint with data: no tangent there
+        h = np.tanh(W @ h + U @ x_t)
+    return np.sum(h * h)
+
+
+def stack(x, n):
+    pushed = []  # a hand-written stack
+    y = x
+    for i in range(n):
+        pushed.append((y, i))
+        y = np.sin(y) * 1.5
+    z = np.zeros_like(x)
+    while len(pushed) > 0:
+        v, k = pushed.pop()
+        z = z + v * k + np.cos(v)
+    return np.sum(z * y)
+
+
+def unbalanced(x, n):
+    kept = []
+    for i in range(n):
+        kept.append(x * (i + 1.0))
+    total = np.sum(x * x)
+    if n > 1:
+        a = kept.pop()  # the others are never popped: their adjoints are zero
+        total = total + np.sum(a * np.sin(a))
+    kept.clear()
+    return total
+
+
+def pairs(x, n):
+    acc = []
+    out = 0.0
+    for i in range(n):
+        acc.append(x * (i + 1.0))
+        if len(acc) == 2:
+            a = acc.pop()
+            b = acc.pop()
+            out = out + np.sum(a * np.sin(b))
+            acc.clear()
+    return out
+
+
+X3 = RNG.uniform(0.2, 0.8, 3)
+W3 = RNG.standard_normal((3, 3)) * 0.5
+H3 = RNG.standard_normal(3)
+
+# (function, arguments; the first is differentiated)
+CASES = [
+    (sine_power, (X3, 0)), (sine_power, (X3, 1)), (sine_power, (X3, 4)),
+    (grow_until, (X3,)), (grow_until, (np.array([3.0, 2.0, 1.5]),)),  # 2 trips, then none
+    (early_exit, (X3, 6)), (nested, (X3, 3)), (branchy, (X3, 4)), (branchy, (-X3, 3)),
+    (rows, (RNG.uniform(-1, 1, (4, 3)),)),
+    (rnn, (W3, H3, 5)), (rnn, (W3, H3, 70)),  # 70 trips: the outer products are summed at 64
+    (deep_rnn, (W3, H3, 3, 2)),
+    (rnn_inputs, (W3, RNG.standard_normal((3, 2)), RNG.standard_normal((6, 2)))),
+    (stack, (X3, 4)), (stack, (X3, 0)), (unbalanced, (X3, 3)), (pairs, (X3, 5)),
+]
+IDS = [f"{f.__name__}-{i}" for i, (f, _) in enumerate(CASES)]
+
+
+def gradient_differences(f, args, v, h=1e-5):
+    """The central difference of s2sad's (exact) gradient along ``v``."""
+    grad = s2sad.grad(f)
+    plus, minus = list(args), list(args)
+    plus[0], minus[0] = args[0] + h * v, args[0] - h * v
+    return (grad(*plus) - grad(*minus)) / (2 * h)
+
+
+def assert_close(actual, expected, rtol=1e-6):
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale)
+
+
+# --- forward over reverse -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("f, args", CASES, ids=IDS)
+def test_hvp_matches_differences_of_the_gradient(f, args):
+    v = RNG.standard_normal(np.shape(args[0]))
+    assert_close(s2sad.hvp(f)(*args, v), gradient_differences(f, args, v))
+
+
+@pytest.mark.parametrize("f, args", CASES, ids=IDS)
+def test_hessian_matches_differences_and_hvp(f, args):
+    x = args[0]
+    hess = s2sad.hessian(f)(*args)
+    assert hess.shape == x.shape + x.shape
+    flat = hess.reshape(x.size, x.size)
+    columns = [gradient_differences(f, args, e.reshape(x.shape)).ravel() for e in np.eye(x.size)]
+    assert_close(flat, np.array(columns).T)
+    np.testing.assert_allclose(flat, flat.T, rtol=1e-9, atol=1e-9 * max(1, np.abs(flat).max()))
+    batch = RNG.standard_normal((2,) + x.shape)  # vector mode: two directions in one sweep
+    np.testing.assert_allclose(s2sad.hvp(f)(*args, batch).reshape(2, -1),
+                               batch.reshape(2, -1) @ flat.T, rtol=1e-9, atol=1e-9)
+
+
+def test_rnn_hessian_blocks_for_weights_and_initial_state():
+    blocks = s2sad.hessian(rnn, wrt=(0, 1))(W3, H3, 4)
+    grad = s2sad.grad(rnn, wrt=(0, 1))
+    point, h = np.concatenate([W3.ravel(), H3]), 1e-5
+
+    def flat_grad(p):
+        return np.concatenate([g.ravel() for g in grad(p[:9].reshape(3, 3), p[9:], 4)])
+
+    expected = np.array([(flat_grad(point + h * e) - flat_grad(point - h * e)) / (2 * h)
+                         for e in np.eye(12)]).T
+    sizes = (9, 3)
+    actual = np.block([[b.reshape(sizes[i], sizes[j]) for j, b in enumerate(row)]
+                       for i, row in enumerate(blocks)])
+    assert_close(actual, expected)
+
+
+def test_rnn_hessian_in_the_weights_of_the_inputs():
+    # U's outer products pair its adjoint with data, whose place in the tangent pairs is None
+    U, xs = RNG.standard_normal((3, 2)), RNG.standard_normal((70, 2))
+    hess = s2sad.hessian(rnn_inputs, wrt=1)(W3, U, xs).reshape(6, 6)
+    grad, h = s2sad.grad(rnn_inputs, wrt=1), 1e-5
+    columns = [((grad(W3, U + h * e, xs) - grad(W3, U - h * e, xs)) / (2 * h)).ravel()
+               for e in np.eye(6).reshape(6, 3, 2)]
+    assert_close(hess, np.array(columns).T)
+    v = RNG.standard_normal((3, 2))
+    assert_close(s2sad.hvp(rnn_inputs, wrt=1)(W3, U, xs, v).ravel(), hess @ v.ravel(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("f, args", [c for c in CASES if c[0] not in (stack, unbalanced, pairs)],
+                         ids=[i for i, c in zip(IDS, CASES) if c[0] not in (stack, unbalanced,
+                                                                               pairs)])
+def test_check_grads_to_second_order_in_both_modes(f, args):
+    s2sad.check_grads(f, args, order=2)
+
+
+@pytest.mark.parametrize("f, args", [c for c in CASES if c[0] in (stack, unbalanced, pairs)],
+                         ids=[i for i, c in zip(IDS, CASES) if c[0] in (stack, unbalanced, pairs)])
+def test_hand_written_stacks_to_second_order_in_forward_mode(f, args):
+    s2sad.check_grads(f, args, order=2, modes=("forward",))
+
+
+# --- reverse over reverse -----------------------------------------------------------------------
+
+
+def scalar_loop(x, n):
+    y = x
+    for i in range(n):
+        y = np.sin(y) * x
+    return y
+
+
+def test_grad_of_grad_through_a_loop_and_a_third_derivative():
+    first = s2sad.grad(scalar_loop)
+    second = s2sad.grad(first)
+    h = 1e-5
+    for x in (0.7, -1.2):
+        assert np.isclose(second(x, 3), (first(x + h, 3) - first(x - h, 3)) / (2 * h), rtol=1e-8)
+        assert np.isclose(s2sad.hvp(scalar_loop)(x, 3, 1.0), second(x, 3), rtol=1e-12)
+        _, third = s2sad.jvp(second)(x, 3, 1.0)  # forward over reverse over reverse
+        assert np.isclose(third, (second(x + h, 3) - second(x - h, 3)) / (2 * h), rtol=1e-6)
+    assert second(0.7, 0) == 0.0
+
+
+def test_a_hand_written_stack_differentiated_twice_in_reverse_mode_is_a_located_error():
+    with pytest.raises(NoDerivativeError, match="pop_bar") as info:
+        s2sad.check_grads(stack, (X3, 3), order=2, modes=("reverse",))
+    assert info.value.loc is not None and "s2sad reverse of stack" in info.value.loc.filename
+
+
+# --- first order through hand-written stacks ----------------------------------------------------
+
+
+@pytest.mark.parametrize("f, args", [(stack, (X3, 4)), (unbalanced, (X3, 3)), (unbalanced, (X3, 1)),
+                                     (pairs, (X3, 5))])
+def test_hand_written_stacks_to_first_order(f, args):
+    s2sad.check_grads(f, args)
+    h = 1e-6
+    numeric = [(f(args[0] + h * e, *args[1:]) - f(args[0] - h * e, *args[1:])) / (2 * h)
+               for e in np.eye(3)]
+    assert_close(s2sad.grad(f)(*args), np.array(numeric), rtol=1e-6)
+
+
+# --- the generated code ---------------------------------------------------------------------------
+
+
+def tangent_code(f, i=0):
+    """The tangent transform (w.r.t. parameter i) of f's generated gradient (w.r.t. i)."""
+    return s2sad.source(_gradient_code(f, i), wrt=i, mode="forward")
+
+
+def test_the_tape_gets_a_list_of_tangents():
+    text = tangent_code(sine_power)
+    assert "tape_dot = []" in text
+    assert re.search(r"tape\.append\(\((y_1_\d+), (v2_\d+)\)\)\n\s+tape_dot\.append\(\(\1_dot, "
+                     r"\2_dot\)\)", text), text
+    assert re.search(r"(y_1_\d+), (v2_\d+) = tape\.pop\(\)\n\s+\1_dot, \2_dot = tape_dot\.pop\(\)",
+                     text), text
+
+
+def test_values_no_tangent_reaches_are_pushed_as_none():
+    text = tangent_code(branchy)  # the branch flag is on the tape too: it has no tangent
+    assert re.search(r"tape_dot\.append\(\(y_1_\d+_dot, None\)\)", text), text
+    assert re.search(r"y_1_\d+_dot, _ = tape_dot\.pop\(\)", text), text
+
+
+def test_deferred_outer_products_get_tangents_pair_by_pair():
+    text = tangent_code(rnn)
+    assert "W_bar_terms_dot = []" in text and "W_bar_terms_dot.clear()" in text
+    assert re.search(r"(v\d+)_dot = tuple\(W_bar_terms_dot\)", text), text
+    assert "matmul_bar_a_sum_dot(" in text
+    text = tangent_code(rnn_inputs, 1)  # x_t is data: its place in U's pairs holds None
+    assert re.search(r"U_bar_terms_dot\.append\(\(v\d+_bar_\d+_dot, None\)\)", text), text
+
+
+def test_reverse_over_reverse_mirrors_the_tape_on_a_list_of_adjoints():
+    namespace, generated = _compiled(sine_power, "reverse", (0,))
+    text = s2sad.source(namespace[generated.entry_points["vjp"]])
+    assert "tape_bar = []" in text
+    assert re.search(r"tape_bar\.append\(\(y_1_\d+_bar, v2_\d+_bar\)\)", text), text
+    assert re.search(r"pop_bar\(tape_bar, \(y_1_\d+, v2_\d+\)\)", text), text
+    assert "tape1 = []" in text  # the outer sweep's own tape
+
+
+def test_the_ssa_listing_shows_the_list_statements():
+    listing = s2sad.ssa(_gradient_code(sine_power, 0))
+    assert re.search(r"^\s+tape = list_new\(\)", listing, re.M), listing
+    assert re.search(r"^\s+list_append\(tape, y_1_\d+, v2_\d+\)", listing, re.M), listing
+    assert re.search(r"^\s+y_1_\d+, v2_\d+ = list_pop\(tape\)", listing, re.M), listing
+
+
+# --- what the lowering refuses ---------------------------------------------------------------
+
+
+def e_return(x):
+    t = []
+    t.append(x)
+    return t
+
+
+def e_index(x):
+    t = []
+    t.append(x)
+    return np.sum(t[0])
+
+
+def e_alias(x):
+    t = []
+    s = t  # noqa: F841
+    return np.sum(x)
+
+
+def e_function(x):
+    t = []
+    t.append(x)
+    return np.sum(np.stack(t))
+
+
+def e_condition(x):
+    t = []
+    if t:
+        x = x * 2.0
+    return np.sum(x)
+
+
+def e_made_in_loop(x):
+    for i in range(3):
+        t = []
+        t.append(x)
+    return np.sum(t.pop())
+
+
+def e_made_later_in_loop(x):
+    t = []
+    for i in range(3):
+        t.append(x)
+        t = []
+    return np.sum(x)
+
+
+def e_made_in_branch(x):
+    if np.sum(x) > 0:
+        t = []
+        t.append(x)
+    else:
+        t = []
+    return np.sum(t.pop())
+
+
+def e_reassigned(x):
+    t = []
+    t = x
+    return np.sum(t)
+
+
+def e_append_value(x):
+    t = []
+    y = t.append(x)  # noqa: F841
+    return np.sum(x)
+
+
+def e_pop_index(x):
+    t = []
+    t.append(x)
+    return np.sum(t.pop(0))
+
+
+def e_other_method(x):
+    t = []
+    t.extend([x])
+    return np.sum(x)
+
+
+def e_not_a_list(x):
+    x.append(1.0)
+    return np.sum(x)
+
+
+ERRORS = [  # function, text at the caret, words of the message
+    (e_return, "t\n", "cannot be returned"),
+    (e_index, "t[0]", "cannot be indexed"),
+    (e_alias, "t\n", "cannot be copied"),
+    (e_function, "np.stack(t)", "operand of np.stack"),
+    (e_condition, "t:", "tested as a condition"),
+    (e_made_in_loop, "t.pop()", "made inside a loop"),
+    (e_made_later_in_loop, "t.append", "before t = [] makes a new list"),
+    (e_made_in_branch, "t.pop()", "one branch of an if"),
+    (e_reassigned, "t = x", "something else is assigned"),
+    (e_append_value, "t.append", "returns None"),
+    (e_pop_index, "t.pop(0)", "without arguments"),
+    (e_other_method, "t.extend", ".extend()"),
+    (e_not_a_list, "x.append", "list made by name = []"),
+]
+
+
+@pytest.mark.parametrize("f, at, words", ERRORS, ids=[e[0].__name__ for e in ERRORS])
+def test_lists_used_otherwise_are_located_errors(f, at, words):
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(f)(np.array([1.0, 2.0]))
+    message = str(info.value)
+    assert words in message, message
+    loc = info.value.loc
+    assert loc.filename == __file__
+    assert loc.text[loc.col:].startswith(at.rstrip("\n")), (loc.text, at)
