@@ -3,10 +3,13 @@
 ========================  =====================================================
 module                    primitives
 ========================  =====================================================
-:mod:`.operators`         ``+ - * / ** @ %``, unary ``-``, comparisons, indexing, ``.T``
+:mod:`.operators`         ``+ - * / ** @ %``, unary ``-``, comparisons, indexing, ``.T``,
+                          tuple/list literals, tape (list) operations
 :mod:`.elementwise`       NumPy ufuncs, ``math`` functions, ``abs``/``float``/``max``/``min``
-:mod:`.reductions`        ``np.sum mean prod max min``
-:mod:`.linear_algebra`    ``np.dot matmul outer transpose reshape trace``, ``np.linalg``
+:mod:`.reductions`        ``np.sum mean prod max min var std average ptp``, the ``nan*``
+                          reductions, scans (``cumsum cumprod``), ``diff``
+:mod:`.linear_algebra`    products (``dot matmul outer einsum tensordot kron ...``), shape,
+                          gather and join operations, ``np.linalg``
 :mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)
 ========================  =====================================================
 
