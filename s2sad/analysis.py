@@ -249,6 +249,20 @@ def block_defs(block, counters=None):
     return out
 
 
+def derived_namer(fn, suffix):
+    """``(name_of, taken)``: ``name_of(v)`` is ``v + suffix`` (``x_bar``, ``x_dot``),
+    lengthened with ``_`` where that would collide with a name ``fn`` uses."""
+    taken = {p.name for p in fn.params} | defined_names(fn.body)
+
+    def name_of(var):
+        candidate = f"{var}{suffix}"
+        while candidate in taken:
+            candidate += "_"
+        return candidate
+
+    return name_of, taken
+
+
 def names_read(stmts):
     """Names loaded anywhere in a list of gast statements."""
     import gast

@@ -129,32 +129,26 @@ def _wrt(fn, text):
     return normalize_wrt(fn, items)[0]
 
 
-def command_grad(args):
+def _write(args, build, kind, api_name):
+    """Generate ``kind`` code for the target and write DIR/<module>_<func>_<kind>.py."""
     fn, module_name = load_target(args.target)
-    positions = _wrt(fn, args.wrt)
-    generated = reverse_module(fn, positions)
+    generated = build(fn, _wrt(fn, args.wrt))
     if generated.bindings:
         names = ", ".join(sorted(generated.bindings))
         raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
-                         f"cannot define", hint="Pass such values as arguments, or use the "
-                                                "Python API (s2sad.grad), which can bind them.")
-    path = os.path.join(args.output, f"{module_name}_{fn.__name__}_grad.py")
+                         f"cannot define", hint=f"Pass such values as arguments, or use the "
+                                                f"Python API ({api_name}), which can bind them.")
+    path = os.path.join(args.output, f"{module_name}_{fn.__name__}_{kind}.py")
     write_atomically(path, generated.source)
     print(path)
+
+
+def command_grad(args):
+    _write(args, reverse_module, "grad", "s2sad.grad")
 
 
 def command_jvp(args):
-    fn, module_name = load_target(args.target)
-    positions = _wrt(fn, args.wrt)
-    generated = forward_module(fn, positions)
-    if generated.bindings:
-        names = ", ".join(sorted(generated.bindings))
-        raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
-                         f"cannot define", hint="Pass such values as arguments, or use the "
-                                                "Python API (s2sad.jvp), which can bind them.")
-    path = os.path.join(args.output, f"{module_name}_{fn.__name__}_jvp.py")
-    write_atomically(path, generated.source)
-    print(path)
+    _write(args, forward_module, "jvp", "s2sad.jvp")
 
 
 def command_ssa(args):

@@ -66,15 +66,7 @@ _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
 
 
 def tangent_namer(fn):
-    taken = {p.name for p in fn.params} | analysis.defined_names(fn.body)
-
-    def tangent_name(var):
-        candidate = f"{var}_dot"
-        while candidate in taken:
-            candidate += "_"
-        return candidate
-
-    return tangent_name, taken
+    return analysis.derived_namer(fn, "_dot")
 
 
 class _Forward:

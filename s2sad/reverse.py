@@ -126,15 +126,7 @@ def _is_call(expr, function):
 
 
 def adjoint_namer(fn):
-    taken = {p.name for p in fn.params} | analysis.defined_names(fn.body)
-
-    def adjoint_name(var):
-        candidate = f"{var}_bar"
-        while candidate in taken:
-            candidate += "_"
-        return candidate
-
-    return adjoint_name
+    return analysis.derived_namer(fn, "_bar")[0]
 
 
 class _Reverse:

@@ -145,26 +145,24 @@ class Primitive:
 
         Raises KeyError if the parameter has no rule at all.
         """
-        rule = self.vjp[param]
-        if rule is ZERO:
-            return None
-        if callable(rule):
-            text = rule(bound)
-            return None if text is None else Template(text)
-        return rule
+        return _template(self.vjp[param], bound)
 
     def jvp_template(self, param, bound):
         """The template for ``param``'s contribution to the output tangent; None means zero.
 
         Raises KeyError if the parameter has no tangent rule at all.
         """
-        rule = self.jvp[param]
-        if rule is ZERO:
-            return None
-        if callable(rule):
-            text = rule(bound)
-            return None if text is None else Template(text)
-        return rule
+        return _template(self.jvp[param], bound)
+
+
+def _template(rule, bound):
+    """A rule (template, ZERO, or function of the bound operands) as a Template or None."""
+    if rule is ZERO:
+        return None
+    if callable(rule):
+        text = rule(bound)
+        return None if text is None else Template(text)
+    return rule
 
 
 def _signature(sig):
