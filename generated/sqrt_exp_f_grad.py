@@ -8,7 +8,7 @@ import numpy as np
 
 def check_scalar(value, name):
     """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
-    if np.ndim(value) != 0:
+    if type(value) is not float and np.ndim(value) != 0:
         raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 

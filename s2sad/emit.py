@@ -195,6 +195,11 @@ def _head_object(prim, head):
 # module text
 
 
+# read once, when s2sad is imported: support.py changing on disk later (an upgrade, a
+# checkout) must not change what the running compiler copies into modules
+_HELPER_SOURCE = {helper: inspect.getsource(getattr(support, helper)) for helper in support.HELPERS}
+
+
 def _helpers_used(source_text):
     """The support helpers the text calls, with the helpers they call, in definition order."""
     wanted = set()
@@ -204,7 +209,7 @@ def _helpers_used(source_text):
         if helper in wanted:
             continue
         wanted.add(helper)
-        body = inspect.getsource(getattr(support, helper))
+        body = _HELPER_SOURCE[helper]
         frontier += [h for h in support.HELPERS if h != helper and re.search(rf"\b{h}\(", body)]
     return [h for h in support.HELPERS if h in wanted]
 
@@ -223,7 +228,7 @@ def render_module(docstring, functions, comments, constants):
         parts.append("")
     for helper in helpers:
         parts.append("")
-        parts.append(inspect.getsource(getattr(support, helper)).rstrip())
+        parts.append(_HELPER_SOURCE[helper].rstrip())
         parts.append("")
     parts.append("")
     parts.append(body_text.rstrip())

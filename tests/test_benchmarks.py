@@ -25,3 +25,33 @@ def test_rnn_benchmark_quick_prints_a_table():
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert len(cells) == 7, row
         assert re.fullmatch(r"[0-9.]+x", cells[3]), row
+
+
+def test_compare_quick():
+    """benchmarks/compare.py --quick runs every case and prints the comparison table.
+
+    The peers (autograd, JAX, PyTorch) take part only where they are installed
+    (the ``bench`` extra); without them their cells read n/a.
+    """
+    result = subprocess.run([sys.executable, os.path.join("benchmarks", "compare.py"), "--quick"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, \
+        f"python benchmarks/compare.py --quick failed:\n{result.stdout}\n{result.stderr}"
+    lines = result.stdout.splitlines()
+    header = [line for line in lines if line.startswith("| case |") and "| s2sad / f |" in line]
+    assert len(header) == 1, result.stdout
+    columns = [cell.strip() for cell in header[0].strip("|").split("|")]
+    assert "s2sad / f" in columns and "floor" in columns and "torch / f" in columns
+    start = lines.index(header[0])
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    names = [row[0] for row in rows]
+    assert len(rows) == 10, result.stdout
+    assert any("Newton" in name for name in names) and any("RNN" in name for name in names)
+    for row in rows:
+        assert len(row) == len(columns), row
+        assert re.fullmatch(r"[0-9.]+x", row[columns.index("s2sad / f")]), row
+        assert re.fullmatch(r"[0-9.]+ (µs|ms|s)", row[columns.index("s2sad transform")]), row
