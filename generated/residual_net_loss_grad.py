@@ -42,6 +42,15 @@ def unreduce(g, x, axis=None, keepdims=False):
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
 
 
+def scatter_add(x_bar, index, g):
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
+        x_bar[index] += g  # a basic index names each element once
+    else:
+        np.add.at(x_bar, index, g)
+
+
 def matmul_bar_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
     if np.ndim(a) == 2 and np.ndim(b) == 2:
@@ -114,8 +123,8 @@ def grad_loss(U, V, X, Y):
         V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 30: for U_k, V_k in zip(U, V):
-        np.add.at(V_bar, v5, V_k_bar)
-        np.add.at(U_bar, v5, U_k_bar)
+        scatter_add(V_bar, v5, V_k_bar)
+        scatter_add(U_bar, v5, U_k_bar)
     return U_bar, V_bar
 
 
@@ -165,8 +174,8 @@ def value_and_grad_loss(U, V, X, Y):
         V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 30: for U_k, V_k in zip(U, V):
-        np.add.at(V_bar, v5, V_k_bar)
-        np.add.at(U_bar, v5, U_k_bar)
+        scatter_add(V_bar, v5, V_k_bar)
+        scatter_add(U_bar, v5, U_k_bar)
     return out, (U_bar, V_bar)
 
 
@@ -214,8 +223,8 @@ def vjp_loss(U, V, X, Y, out_bar):
         V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 30: for U_k, V_k in zip(U, V):
-        np.add.at(V_bar, v5, V_k_bar)
-        np.add.at(U_bar, v5, U_k_bar)
+        scatter_add(V_bar, v5, V_k_bar)
+        scatter_add(U_bar, v5, U_k_bar)
     return U_bar, V_bar
 
 

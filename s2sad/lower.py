@@ -551,7 +551,8 @@ class _Lowerer:
         self.lower_expr(stmt.value)
 
     def lower_scatter_add(self, node):
-        """``np.add.at(a, index, g)``, reverse mode's in-place scatter, as a new version of ``a``.
+        """``np.add.at(a, index, g)`` or ``scatter_add(a, index, g)`` (reverse mode's in-place
+        scatter) as a new version of ``a``.
 
         ``a_1 = a + unindex(g, a, index)`` has the same value. Generated adjoint code
         scatters into arrays it owns; reading that as a new version of ``a`` keeps the IR
@@ -568,13 +569,19 @@ class _Lowerer:
         return True
 
     def scatter_target(self, node):
-        """The name ``a`` if ``node`` is ``np.add.at(a, index, g)``, else None.
+        """The name ``a`` if ``node`` is ``np.add.at(a, index, g)`` or generated code's
+        ``scatter_add(a, index, g)``, else None.
 
         (A loop whose body scatters into ``a`` carries ``a``: see :meth:`loop_carried`.)
         """
-        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and
-                len(node.args) == 3 and not node.keywords and isinstance(node.args[0], gast.Name)):
+        if not (isinstance(node, gast.Call) and isinstance(node.func, (gast.Attribute, gast.Name))
+                and len(node.args) == 3 and not node.keywords
+                and isinstance(node.args[0], gast.Name)):
             return None
+        if isinstance(node.func, gast.Name):
+            from .rules.support_rules import is_helper_copy
+            function = self.scope.lookup(node.func.id) if node.func.id not in self.env else None
+            return node.args[0].id if is_helper_copy(function, "scatter_add") else None
         try:
             return node.args[0].id if self.try_resolve(node.func) == np.add.at else None
         except UnsupportedSyntaxError:

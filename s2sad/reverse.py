@@ -95,7 +95,7 @@ class Adjoints:
         if var in self.owned:
             if _is_call(contribution, "unindex"):  # scatter into the array in place
                 g, _, index = contribution.args
-                return [gast.Expr(value=call("np.add.at", [name(target), index, g]))]
+                return [gast.Expr(value=call("scatter_add", [name(target), index, g]))]
             return [gast.AugAssign(target=name(target, store=True), op=gast.Add(),
                                    value=contribution)]
         self.value[var] = name(target)

@@ -43,6 +43,15 @@ def unindex(g, x, index):
     return x_bar
 
 
+def scatter_add(x_bar, index, g):
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
+        x_bar[index] += g  # a basic index names each element once
+    else:
+        np.add.at(x_bar, index, g)
+
+
 def extremum_bar(g, x, ans, axis=None, keepdims=False):
     """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
     if axis is not None and not keepdims:
@@ -335,7 +344,7 @@ def check_scalar(value, name):
         raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
-HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",

@@ -115,6 +115,19 @@ for _name in ("check_scalar", "zeros_bar"):
 _BY_NAME = {name: getattr(support, name) for name in support.HELPERS}
 
 
+def is_helper_copy(obj, helper):
+    """True if ``obj`` is s2sad.support's ``helper`` or a verbatim copy of it."""
+    original = getattr(support, helper)
+    if obj is original:
+        return True
+    if not inspect.isfunction(obj) or obj.__name__ != helper:
+        return False
+    try:
+        return inspect.getsource(obj).strip() == inspect.getsource(original).strip()
+    except (OSError, TypeError):
+        return False
+
+
 def helper_copy(obj):
     """The primitive of the helper ``obj`` is (or is a verbatim copy of), or None."""
     original = _BY_NAME.get(getattr(obj, "__name__", None))
