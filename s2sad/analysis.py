@@ -263,6 +263,16 @@ def derived_namer(fn, suffix):
     return name_of, taken
 
 
+def unique_name(base, taken):
+    """``base``, or ``base1``, ``base2``, ... : the first not in ``taken`` (which it joins)."""
+    candidate, k = base, 0
+    while candidate in taken:
+        k += 1
+        candidate = f"{base}{k}"
+    taken.add(candidate)
+    return candidate
+
+
 def names_read(stmts):
     """Names loaded anywhere in a list of gast statements."""
     import gast

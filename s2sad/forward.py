@@ -48,12 +48,12 @@ import gast
 import numpy as np
 
 from . import analysis
-from .emit import assign, call, comment, literal, name
+from .emit import _copy, _is_comment, assign, call, comment, literal, name
 from .errors import NoDerivativeError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While
 from .lower import ExternalFunction, UserFunction
 from .module import GeneratedModule, ModuleBuilder
-from .reverse import function_def
+from .reverse import function_def, no_rule_error, unpacking_error
 from .rules import RuleNotApplicable
 from .rules.core import Template
 from .rules.operators import is_list_op
@@ -214,20 +214,13 @@ class _Forward:
         if isinstance(prim, UserFunction):
             return self.forward_call(stmt)
         if len(stmt.targets) != 1:
-            raise NoDerivativeError(f"s2sad cannot differentiate through unpacking the result of "
-                                    f"{prim.name} yet", stmt.loc,
-                                    "Unpack constants only, or restructure the code.")
+            raise unpacking_error(stmt)
         if prim.emit[0] in ("tuple", "list"):
             target = self.tangent_name(stmt.target.name)
             self.tangents[stmt.target.name] = target
             return primal + [assign(target, self.elements_tangent(stmt))]
         if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.jvp):
-            what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else \
-                f"a {prim.name} literal"
-            raise NoDerivativeError(
-                f"s2sad has no derivative rule for {what}, and it is applied to a differentiated "
-                f"value", stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` "
-                                    "for the list), or make sure only constants reach it.")
+            raise no_rule_error(stmt)
         value = self.tangent_expr(stmt)
         if value is None:
             return primal
@@ -355,7 +348,7 @@ class _Forward:
         if _is_just(single, "__t__"):
             return simplify(template.instantiate({**env, dot_key: dot}))
         # one direction at a time: np.stack([rule(t) for t in x_dot])
-        k = _unique("t", self._taken)
+        k = analysis.unique_name("t", self._taken)
         elt = simplify(template.instantiate({**env, dot_key: name(k)}))
         loop = gast.comprehension(target=name(k, store=True), iter=dot, ifs=[], is_async=0)
         return call("np.stack", [gast.ListComp(elt=elt, generators=[loop])])
@@ -453,26 +446,6 @@ def _add(left, right):
     if isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
         return gast.BinOp(left=left, op=gast.Sub(), right=right.operand)
     return gast.BinOp(left=left, op=gast.Add(), right=right)
-
-
-def _unique(base, taken):
-    candidate, k = base, 0
-    while candidate in taken:
-        k += 1
-        candidate = f"{base}{k}"
-    taken.add(candidate)
-    return candidate
-
-
-def _is_comment(stmt):
-    from .emit import _COMMENT_PREFIX
-    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Name) and \
-        stmt.value.id.startswith(_COMMENT_PREFIX)
-
-
-def _copy(node):
-    import copy
-    return copy.deepcopy(node)
 
 
 def forward_function(fn, wrt, emitter, requests, func_name, vector=False):

@@ -46,7 +46,7 @@ import gast
 from . import analysis
 from .emit import assign, call, comment, emit_block, name
 from .errors import NoDerivativeError
-from .ir import Assign, For, If, Raise, Return, Var, While, walk_blocks
+from .ir import Assign, For, If, Var, While, walk_blocks
 from .lower import ExternalFunction, UserFunction
 from .rules.operators import is_list_op
 from .rules import RuleNotApplicable
@@ -146,8 +146,8 @@ class _Reverse:
         self.pops = []  # (block, list to fill with the pop statement) inside loops
         self.counters = {}  # id(loop) -> trip counter name
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
-        self.tape = _unique("tape", taken)
-        self.seed_name = _unique("out_bar", taken)
+        self.tape = analysis.unique_name("tape", taken)
+        self.seed_name = analysis.unique_name("out_bar", taken)
         self._taken = taken
         self.slots = analysis.active_slots(fn.body, self.active)  # lists with a t_bar
 
@@ -171,7 +171,7 @@ class _Reverse:
         if self.kind == "value_and_grad" and isinstance(out, Var) and \
                 any(out.name in names for names in pushes.values()):
             # the backward sweep restores earlier trips' values into this variable
-            value_name = _unique("value", self._taken)
+            value_name = analysis.unique_name("value", self._taken)
             saved_value = [assign(value_name, out_expr)]
             out_expr = name(value_name)
         returned = grads if self.kind != "value_and_grad" else \
@@ -323,7 +323,7 @@ class _Reverse:
         owned_before = {var for var in outer if var in self.adjoints.owned}
         deferred = {}
         for var, side in sorted(self.deferrable(stmt, outer).items()):
-            terms = _unique(f"{self.adjoints.adjoint_name(var)}_terms", self._taken)
+            terms = analysis.unique_name(f"{self.adjoints.adjoint_name(var)}_terms", self._taken)
             deferred[var] = (terms, side)
             prelude.append(assign(terms, gast.List(elts=[], ctx=gast.Load())))
         self.deferred.append(deferred)
@@ -343,7 +343,7 @@ class _Reverse:
         if isinstance(stmt, For) and uses_counter:
             extra.append(stmt.target.name)
         if uses_counter:
-            self.counters[id(stmt)] = _unique("trips", self._taken)
+            self.counters[id(stmt)] = analysis.unique_name("trips", self._taken)
         self._carry_pairs = [(phi.name, out.name) for phi, _, out in stmt.carried
                              if isinstance(out, Var) and out.name in
                              analysis.block_defs(stmt.body, self.counters)]
@@ -486,7 +486,7 @@ class _Reverse:
             return [gast.Expr(value=call("pop_bar", [name(t_bar), nothing()]))]
         if len(values) == 1:
             return self.adjoints.add(values[0].name, call("pop_bar", [name(t_bar), like[0]]))
-        temps = [_unique(f"{self.adjoints.adjoint_name(v.name)}_popped", self._taken)
+        temps = [analysis.unique_name(f"{self.adjoints.adjoint_name(v.name)}_popped", self._taken)
                  if isinstance(v, Var) and v.name in live else "_" for v in values]
         out = [assign(gast.Tuple(elts=[name(n, store=True) for n in temps], ctx=gast.Store()),
                       call("pop_bar", [name(t_bar), gast.Tuple(elts=like, ctx=gast.Load())]))]
@@ -562,9 +562,7 @@ class _Reverse:
                     not any(t.name in self.active for t in stmt.targets):
                 continue
             if len(stmt.targets) != 1:
-                raise NoDerivativeError(f"s2sad cannot differentiate through unpacking the result "
-                                        f"of {stmt.prim.name} yet", stmt.loc,
-                                        "Unpack constants only, or restructure the code.")
+                raise unpacking_error(stmt)
             prim = stmt.prim
             bound = prim.bind(stmt.args, stmt.kwargs)
             for param, op in bound.items():
@@ -575,12 +573,7 @@ class _Reverse:
         """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error."""
         prim = stmt.prim
         if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.vjp):
-            what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else \
-                f"a {prim.name} literal"
-            raise NoDerivativeError(
-                f"s2sad has no derivative rule for {what}, and it is applied to a differentiated "
-                f"value", stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` "
-                                    "for the list), or make sure only constants reach it.")
+            raise no_rule_error(stmt)
         try:
             return prim.vjp_template(param, bound)
         except KeyError:
@@ -704,20 +697,28 @@ def _defined_in(stmt):
     return out
 
 
-def _unique(base, taken):
-    candidate, k = base, 0
-    while candidate in taken:
-        k += 1
-        candidate = f"{base}{k}"
-    taken.add(candidate)
-    return candidate
-
-
 def reverse_function(fn, wrt, kind, emitter, requests, func_name):
     """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``."""
     node = _Reverse(fn, wrt, kind, emitter, requests, func_name).build()
     node.body = _expand_slots(node.body)
     return node
+
+
+def no_rule_error(stmt):
+    """The located error for a function with no rule applied to a differentiated value."""
+    prim = stmt.prim
+    what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else f"a {prim.name} literal"
+    return NoDerivativeError(
+        f"s2sad has no derivative rule for {what}, and it is applied to a differentiated value",
+        stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` for the list), "
+                  "or make sure only constants reach it.")
+
+
+def unpacking_error(stmt):
+    """The located error for unpacking a differentiated multi-valued result."""
+    return NoDerivativeError(f"s2sad cannot differentiate through unpacking the result of "
+                             f"{stmt.prim.name} yet", stmt.loc,
+                             "Unpack constants only, or restructure the code.")
 
 
 def function_def(func_name, params, body, defaults=()):
@@ -735,4 +736,3 @@ def _scalar_guard(out, fn_name):
                                                                             kind=None)]))
 
 
-del Raise, Return
