@@ -8,13 +8,30 @@ import numpy as np
 
 def check_scalar(value, name):
     """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
-    if type(value) is not float and np.ndim(value) != 0:
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
         raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
     if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
         return g
     shape = np.shape(x)
     if np.shape(g) == shape:
@@ -29,9 +46,19 @@ def unbroadcast(g, x):
 
 
 def unreduce(g, x, axis=None, keepdims=False):
-    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
+
+    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
+    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
+    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
+    """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
+    if type(x) is np.ndarray and x.ndim:
+        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
+            # a numpy scalar is a read-only buffer: the view is read-only too
+            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
+        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
 
 
@@ -68,7 +95,7 @@ def grad_nll(mu, sigma, x):
     # line 27: t3 = 0.5 * t2
     t2_bar = t3_bar * 0.5
     # line 26: t2 = t1 ** 2
-    t1_bar = t2_bar * 2 * t1
+    t1_bar = 2 * t1 * t2_bar
     # line 25: t1 = t0 / sigma
     t0_bar = unbroadcast(t1_bar / sigma, t0)
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
@@ -110,7 +137,7 @@ def value_and_grad_nll(mu, sigma, x):
     # line 27: t3 = 0.5 * t2
     t2_bar = t3_bar * 0.5
     # line 26: t2 = t1 ** 2
-    t1_bar = t2_bar * 2 * t1
+    t1_bar = 2 * t1 * t2_bar
     # line 25: t1 = t0 / sigma
     t0_bar = unbroadcast(t1_bar / sigma, t0)
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
@@ -149,7 +176,7 @@ def vjp_nll(mu, sigma, x, out_bar):
     # line 27: t3 = 0.5 * t2
     t2_bar = t3_bar * 0.5
     # line 26: t2 = t1 ** 2
-    t1_bar = t2_bar * 2 * t1
+    t1_bar = 2 * t1 * t2_bar
     # line 25: t1 = t0 / sigma
     t0_bar = unbroadcast(t1_bar / sigma, t0)
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)

@@ -10,13 +10,30 @@ LAMBDA = (0.001)
 
 def check_scalar(value, name):
     """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
-    if type(value) is not float and np.ndim(value) != 0:
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
         raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
     if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
         return g
     shape = np.shape(x)
     if np.shape(g) == shape:
@@ -31,14 +48,28 @@ def unbroadcast(g, x):
 
 
 def unreduce(g, x, axis=None, keepdims=False):
-    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
+
+    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
+    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
+    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
+    """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
+    if type(x) is np.ndarray and x.ndim:
+        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
+            # a numpy scalar is a read-only buffer: the view is read-only too
+            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
+        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
 
 
 def matmul_bar_b(g, a, b):
     """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim <= 2:
+        if a.shape[0] == 1 and b.ndim == 2 and type(g) is np.ndarray:
+            return a.T * g  # an outer product
+        return a.T @ g
     if np.ndim(a) == 2 and np.ndim(b) <= 2:
         return a.T @ g
     if np.ndim(a) == 1 and np.ndim(b) == 1:
@@ -69,8 +100,8 @@ def grad_loss(w, X, y):
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     v7_bar = v5
     v6_bar = unreduce(v7_bar, v6)
-    w_bar = v6_bar * 2 * w
-    v3_bar = unreduce(1.0, v3) / np.size(v3)
+    w_bar = 2 * w * v6_bar
+    v3_bar = unreduce(1.0 / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     v2_bar = unbroadcast(-v3_bar, v2)
     z_bar = unbroadcast(v2_bar * y, z)
@@ -99,8 +130,8 @@ def value_and_grad_loss(w, X, y):
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     v7_bar = v5
     v6_bar = unreduce(v7_bar, v6)
-    w_bar = v6_bar * 2 * w
-    v3_bar = unreduce(1.0, v3) / np.size(v3)
+    w_bar = 2 * w * v6_bar
+    v3_bar = unreduce(1.0 / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     v2_bar = unbroadcast(-v3_bar, v2)
     z_bar = unbroadcast(v2_bar * y, z)
@@ -126,8 +157,8 @@ def vjp_loss(w, X, y, out_bar):
     v8_bar = out_bar
     v7_bar = v8_bar * v5
     v6_bar = unreduce(v7_bar, v6)
-    w_bar = v6_bar * 2 * w
-    v3_bar = unreduce(v4_bar, v3) / np.size(v3)
+    w_bar = 2 * w * v6_bar
+    v3_bar = unreduce(v4_bar / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     v2_bar = unbroadcast(-v3_bar, v2)
     z_bar = unbroadcast(v2_bar * y, z)

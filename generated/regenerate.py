@@ -30,6 +30,7 @@ TARGETS = [
     ("examples/newton_sqrt.py", "newton_sqrt", ("a",)),
     ("examples/residual_net.py", "loss", ("U", "V")),
     ("examples/newton_cg.py", "loss", ("w",)),
+    ("examples/attention.py", "loss", ("Wc", "bc", "gain", "bias", "Wq", "Wk", "Wv", "w_out")),
 ]
 
 JVP_TARGETS = [

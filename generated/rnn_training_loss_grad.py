@@ -8,12 +8,19 @@ import numpy as np
 
 def check_scalar(value, name):
     """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
-    if type(value) is not float and np.ndim(value) != 0:
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
         raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))
@@ -22,6 +29,20 @@ def zeros_bar(x):
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
     if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
         return g
     shape = np.shape(x)
     if np.shape(g) == shape:
@@ -37,6 +58,10 @@ def unbroadcast(g, x):
 
 def matmul_bar_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        if b.shape[1] == 1 and type(g) is np.ndarray:
+            return g * b.T  # an outer product: one multiply each, as GEMM would, but faster
+        return g @ b.T
     if np.ndim(a) == 2 and np.ndim(b) == 2:
         return g @ b.T
     if np.ndim(a) == 1 and np.ndim(b) == 1:
@@ -50,6 +75,10 @@ def matmul_bar_a(g, a, b):
 
 def matmul_bar_b(g, a, b):
     """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim <= 2:
+        if a.shape[0] == 1 and b.ndim == 2 and type(g) is np.ndarray:
+            return a.T * g  # an outer product
+        return a.T @ g
     if np.ndim(a) == 2 and np.ndim(b) <= 2:
         return a.T @ g
     if np.ndim(a) == 1 and np.ndim(b) == 1:
@@ -127,7 +156,7 @@ def grad_loss(W, U, v, xs, ys):
         # line 28: total = total + (v @ h - y) ** 2
         total_1_bar = unbroadcast(total_2_bar, total_1)
         v11_bar = total_2_bar
-        v10_bar = v11_bar * 2 * v10
+        v10_bar = 2 * v10 * v11_bar
         v9_bar = unbroadcast(v10_bar, v9)
         v_bar_terms.append((v9_bar, h_2))
         if len(v_bar_terms) == 64:
@@ -135,7 +164,7 @@ def grad_loss(W, U, v, xs, ys):
             v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
-        v8_bar = h_2_bar * (1 - h_2 ** 2)
+        v8_bar = h_2_bar * (1 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
         v7_bar = unbroadcast(v8_bar, v7)
         U_bar_terms.append((v7_bar, x))
@@ -205,7 +234,7 @@ def value_and_grad_loss(W, U, v, xs, ys):
         # line 28: total = total + (v @ h - y) ** 2
         total_1_bar = unbroadcast(total_2_bar, total_1)
         v11_bar = total_2_bar
-        v10_bar = v11_bar * 2 * v10
+        v10_bar = 2 * v10 * v11_bar
         v9_bar = unbroadcast(v10_bar, v9)
         v_bar_terms.append((v9_bar, h_2))
         if len(v_bar_terms) == 64:
@@ -213,7 +242,7 @@ def value_and_grad_loss(W, U, v, xs, ys):
             v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
-        v8_bar = h_2_bar * (1 - h_2 ** 2)
+        v8_bar = h_2_bar * (1 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
         v7_bar = unbroadcast(v8_bar, v7)
         U_bar_terms.append((v7_bar, x))
@@ -281,7 +310,7 @@ def vjp_loss(W, U, v, xs, ys, out_bar):
         # line 28: total = total + (v @ h - y) ** 2
         total_1_bar = unbroadcast(total_2_bar, total_1)
         v11_bar = unbroadcast(total_2_bar, v11)
-        v10_bar = v11_bar * 2 * v10
+        v10_bar = 2 * v10 * v11_bar
         v9_bar = unbroadcast(v10_bar, v9)
         v_bar_terms.append((v9_bar, h_2))
         if len(v_bar_terms) == 64:
@@ -289,7 +318,7 @@ def vjp_loss(W, U, v, xs, ys, out_bar):
             v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
-        v8_bar = h_2_bar * (1 - h_2 ** 2)
+        v8_bar = h_2_bar * (1 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
         v7_bar = unbroadcast(v8_bar, v7)
         U_bar_terms.append((v7_bar, x))

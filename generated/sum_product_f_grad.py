@@ -8,13 +8,30 @@ import numpy as np
 
 def check_scalar(value, name):
     """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
-    if type(value) is not float and np.ndim(value) != 0:
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
         raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
     if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
         return g
     shape = np.shape(x)
     if np.shape(g) == shape:

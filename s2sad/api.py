@@ -25,6 +25,7 @@ from .ir import Loc, format_function
 from .lower import lower
 from .forward import forward_module
 from .module import reverse_module
+from .reverse import check_one_value
 from .parse import unwrap
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
@@ -143,6 +144,8 @@ def _reverse_entry(f, wrt, kind):
     def entry():
         if not compiled:
             namespace, generated = _compiled(fn, "reverse", positions)
+            if kind not in generated.entry_points:  # f returns several values: vjp only
+                check_one_value(lower(fn))
             compiled.append(namespace[generated.entry_points[kind]])
         return compiled[0]
 

@@ -100,6 +100,8 @@ def _import_file(path, module_name):
     spec_obj = importlib.util.spec_from_file_location(unique, path)
     module = importlib.util.module_from_spec(spec_obj)
     sys.modules[unique] = module
+    from .custom import IMPORT_NAMES  # a written module imports the user's rules by file name
+    IMPORT_NAMES[unique] = module_name
     spec_obj.loader.exec_module(module)
     return module
 

@@ -14,6 +14,7 @@ import inspect
 import math
 import numbers
 import re
+import sys
 
 import astor
 import gast
@@ -83,6 +84,7 @@ class Emitter:
     def __init__(self):
         self.constants = {}  # module-level name -> value the module defines
         self.bindings = {}  # name -> object the module cannot spell (API only)
+        self.imports = {}  # name -> (module, attribute or None, object) the module imports
         self.comments = []  # texts of the comment placeholders, see comment()
 
     def operand(self, op):
@@ -145,11 +147,17 @@ class Emitter:
                                   ctx=gast.Load())
         if kind == "copy":
             return args[0]
+        if kind == "overwritten":  # y_old = y[index].copy()
+            item = gast.Subscript(value=args[0], slice=self.index_subscript(stmt.args[1]),
+                                  ctx=gast.Load())
+            return call(gast.Attribute(value=item, attr="copy", ctx=gast.Load()), [])
         if kind in ("tuple", "list"):
             cls = gast.Tuple if kind == "tuple" else gast.List
             return cls(elts=args, ctx=gast.Load())
         if kind == "user":
             return call(name(spec[0]), args, kwargs)
+        if kind == "custom":  # a function with the user's own derivative rules (s2sad.custom)
+            return call(name(stmt.prim.declare(self)), args, kwargs)
         if kind == "list_new":
             return gast.List(elts=[], ctx=gast.Load())
         if kind == "list_snapshot":
@@ -165,10 +173,36 @@ class Emitter:
             if "." not in spec[0] and not _is_builtin(spec[0]):
                 self.bindings[spec[0]] = stmt.prim.obj
             elif "." in spec[0] and spec[0].split(".")[0] not in ("np", "math"):
-                head = spec[0].split(".")[0]
-                self.bindings[head] = _head_object(stmt.prim, head)
+                self.declare_head(spec[0], stmt.prim)
             return call(spec[0], args, kwargs)
         raise AssertionError(f"unknown emit kind {kind}")
+
+    def statements(self, stmt: Assign):
+        """The primal statement(s): ``y[index] = v; y_1 = y`` for a write, else one."""
+        if stmt.prim.emit[0] != "setitem":
+            return [self.statement(stmt)]
+        array, index, value = stmt.args
+        item = gast.Subscript(value=self.operand(array), slice=self.index_subscript(index),
+                              ctx=gast.Store())
+        return [assign(item, self.operand(value)), assign(stmt.target.name, self.operand(array))]
+
+    def declare_head(self, spelling, prim):
+        """Make the first name of ``scipy.special.erf`` readable: an import, or a binding."""
+        head = spelling.split(".")[0]
+        obj = _head_object(prim, head)
+        if _is_builtin(head) and obj is getattr(__import__("builtins"), head):
+            return  # float.__add__
+        if isinstance(obj, type(np)) and head.isidentifier():
+            module = obj.__name__
+            if module.split(".")[0] == head:  # import the deepest module spelled: scipy.special
+                for part in spelling.split(".")[1:-1]:
+                    inner = getattr(sys.modules.get(module), part, None)
+                    if not isinstance(inner, type(np)) or inner.__name__ != f"{module}.{part}":
+                        break
+                    module = inner.__name__
+            self.imports[head] = (module, None, obj)
+            return
+        self.bindings[head] = obj
 
     def statement(self, stmt: Assign):
         if not stmt.targets:  # an effect only: t.append(v), t.clear()
@@ -187,8 +221,9 @@ def _is_builtin(spelling):
 
 
 def _head_object(prim, head):
-    module = inspect.getmodule(getattr(prim, "obj", None))
-    return module
+    """What ``head`` names where the call was written (see ``ExternalFunction.head``)."""
+    obj = getattr(prim, "head", None)
+    return obj if obj is not None else inspect.getmodule(getattr(prim, "obj", None))
 
 
 # ----------------------------------------------------------------------------
@@ -214,13 +249,25 @@ def _helpers_used(source_text):
     return [h for h in support.HELPERS if h in wanted]
 
 
-def render_module(docstring, functions, comments, constants):
-    """The formatted text of a module holding ``functions`` (gast FunctionDefs)."""
+def render_module(docstring, functions, comments, constants, imports=None):
+    """The formatted text of a module holding ``functions`` (gast FunctionDefs).
+
+    ``imports`` (name -> (module, attribute or None, object), see
+    :class:`Emitter`) are written for the names the functions read and do not
+    define themselves: the user's derivative rules (:mod:`s2sad.custom`), the
+    modules of functions called on constants (``scipy``).
+    """
     body_text = "\n\n".join(to_source(f, comments) for f in functions)
     helpers = _helpers_used(body_text)
+    imported = _import_lines(imports or {}, body_text)
+    if imported:
+        modules = ", ".join(sorted({m for m, _ in imported}))
+        docstring = docstring.replace("Needs NumPy only.", f"Needs NumPy and {modules}.")
     parts = [f'"""{docstring}"""\n', "import numpy as np"]
     if re.search(r"\bmath\.", body_text):
         parts[-1] = "import math\n\nimport numpy as np"
+    if imported:
+        parts += [""] + [line for _, line in imported]
     parts.append("")
     if constants:
         for key in sorted(constants):
@@ -234,6 +281,23 @@ def render_module(docstring, functions, comments, constants):
     parts.append(body_text.rstrip())
     text = "\n".join(parts).rstrip() + "\n"
     return re.sub(r"\n{4,}", "\n\n\n", text)
+
+
+def _import_lines(imports, body_text):
+    """``[(module, "from module import a, b"), ...]`` for the imported names the text reads."""
+    code = re.sub(r"#.*", "", body_text)  # comments quote source lines: not reads
+    used = {key: entry for key, entry in imports.items()
+            if re.search(rf"(?<![\w.]){key}\b", code)
+            and not re.search(rf"^def {key}\(", code, flags=re.MULTILINE)}
+    plain, grouped = [], {}
+    for key, (module, attr, _) in sorted(used.items()):
+        if attr is None:
+            plain.append((module, f"import {module}" if module.split(".")[0] == key
+                          else f"import {module} as {key}"))
+        else:
+            grouped.setdefault(module, []).append(attr if attr == key else f"{attr} as {key}")
+    return sorted(set(plain)) + [(m, f"from {m} import {', '.join(names)}")
+                                 for m, names in sorted(grouped.items())]
 
 
 def to_source(node, comments):
@@ -275,7 +339,7 @@ def emit_block(block, emitter, pushes=None, tape="tape", counters=None, _last=No
     for stmt in block:
         if isinstance(stmt, Assign):
             note(stmt.loc)
-            out.append(emitter.statement(stmt))
+            out += emitter.statements(stmt)
         elif isinstance(stmt, Raise):
             note(stmt.loc)
             out.append(gast.Raise(exc=emitter.operand(stmt.exc), cause=None))

@@ -51,6 +51,8 @@ from . import analysis
 from .emit import _copy, _is_comment, assign, call, comment, literal, name
 from .errors import NoDerivativeError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While
+from . import custom
+from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .module import GeneratedModule, ModuleBuilder
 from .reverse import function_def, no_rule_error, unpacking_error
@@ -202,7 +204,9 @@ class _Forward:
     # -- one assignment --------------------------------------------------------------
     def forward_assign(self, stmt):
         """The primal statement, then its tangent statement (or one ``jvp_h`` call for both)."""
-        primal = [self.emitter.statement(stmt)]
+        if stmt.prim.name == "overwritten":
+            return []  # only reverse mode puts overwritten values back
+        primal = self.emitter.statements(stmt)
         if is_list_op(stmt.prim):
             return primal + self.forward_list_op(stmt)
         if not any(t.name in self.active for t in stmt.targets):
@@ -213,20 +217,39 @@ class _Forward:
             return primal  # the result's tangent is a symbolic zero
         if isinstance(prim, UserFunction):
             return self.forward_call(stmt)
-        if len(stmt.targets) != 1:
-            raise unpacking_error(stmt)
+        if prim.name == "setitem":
+            return primal + self.forward_setitem(stmt)
         if prim.emit[0] in ("tuple", "list"):
             target = self.tangent_name(stmt.target.name)
             self.tangents[stmt.target.name] = target
             return primal + [assign(target, self.elements_tangent(stmt))]
+        if isinstance(prim, CustomPrimitive):  # the user's own rule (s2sad.custom)
+            return primal + custom.forward(self, stmt)
         if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.jvp):
             raise no_rule_error(stmt)
         value = self.tangent_expr(stmt)
         if value is None:
             return primal
+        return primal + [assign(self.result_tangent(stmt), value)]
+
+    def result_tangent(self, stmt):
+        """The assignment target of a statement's tangent: one name, or a tuple of names."""
+        for t in stmt.targets:
+            self.tangents[t.name] = self.tangent_name(t.name)
+        if len(stmt.targets) == 1:
+            return name(self.tangents[stmt.target.name], store=True)
+        return gast.Tuple(elts=[name(self.tangents[t.name], store=True) for t in stmt.targets],
+                          ctx=gast.Store())
+
+    def forward_setitem(self, stmt):
+        """``y_1_dot = setitem_dot(y_dot, index, v_dot)``: the tangent of ``y[index] = v``."""
+        array, index, value = stmt.args
+        a_dot = self.tangent(array) or self.zeros(name(array.name))
+        v_dot = self.tangent(value) or gast.Constant(value=0.0, kind=None)
         target = self.tangent_name(stmt.target.name)
         self.tangents[stmt.target.name] = target
-        return primal + [assign(target, value)]
+        helper = "setitem_dots" if self.vector else "setitem_dot"
+        return [assign(target, call(helper, [a_dot, self.emitter.operand(index), v_dot]))]
 
     def forward_list_op(self, stmt):
         """The same statement on the tangent list ``t_dot`` of a list with active slots."""
@@ -289,7 +312,7 @@ class _Forward:
         In vector mode it is one array with the directions first, like every other tangent.
         """
         elts = [self.tangent(a) or self.zeros(self.emitter.operand(a)) for a in stmt.args]
-        if self.vector:
+        if self.vector and stmt.targets != (self.fn.output,):  # a returned tuple stays one
             return call("np.stack", [gast.List(elts=elts, ctx=gast.Load())],
                         {"axis": gast.Constant(value=1, kind=None)})
         cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
@@ -297,9 +320,10 @@ class _Forward:
 
     def tangent_expr(self, stmt):
         """The sum of the operands' contributions to the result's tangent, or None."""
-        prim, z = stmt.prim, stmt.target.name
+        prim = stmt.prim
         bound = prim.bind(stmt.args, stmt.kwargs)
-        env = {"ans": name(z)}
+        env = {"ans": name(stmt.target.name) if len(stmt.targets) == 1 else
+               gast.Tuple(elts=[name(t.name) for t in stmt.targets], ctx=gast.Load())}
         for param, op in bound.items():
             env[param] = self.emitter.index_subscript(op) if isinstance(op, Index) \
                 else self.emitter.operand(op)
@@ -322,12 +346,14 @@ class _Forward:
             terms.append(self.contribution(stmt, prim, param, op, template, env, dot, bound))
         if not terms:
             return None
+        if len(terms) > 1 and len(stmt.targets) > 1:  # tuples of tangents do not add with +
+            raise unpacking_error(stmt)
         total = terms[0]
         for term in terms[1:]:
             total = _add(total, term)
         if prim.elementwise and not self.has_result_shape(stmt, bound, used):
             total = gast.BinOp(left=total, op=gast.Add(),
-                               right=call("np.zeros_like", [name(z)]))
+                               right=call("np.zeros_like", [env["ans"]]))
         return total
 
     def contribution(self, stmt, prim, param, op, template, env, dot, bound):
@@ -351,7 +377,8 @@ class _Forward:
         k = analysis.unique_name("t", self._taken)
         elt = simplify(template.instantiate({**env, dot_key: name(k)}))
         loop = gast.comprehension(target=name(k, store=True), iter=dot, ifs=[], is_async=0)
-        return call("np.stack", [gast.ListComp(elt=elt, generators=[loop])])
+        stack = "np.stack" if len(stmt.targets) == 1 else "stack_each"  # a tuple per direction
+        return call(stack, [gast.ListComp(elt=elt, generators=[loop])])
 
     def same_rank(self, stmt, op):
         if self.shapes.same_shape_as_result(stmt, op):
@@ -381,10 +408,8 @@ class _Forward:
         jvp_name = self.requests.request_jvp(prim.fn, tuple(positions))
         args = [self.emitter.operand(a) for a in stmt.args] + \
             [self.tangent(stmt.args[i]) for i in positions]
-        z = stmt.target.name
-        target = self.tangent_name(z)
-        self.tangents[z] = target
-        pair = gast.Tuple(elts=[name(z, store=True), name(target, store=True)], ctx=gast.Store())
+        primal = self.emitter.statement(stmt).targets[0]
+        pair = gast.Tuple(elts=[primal, self.result_tangent(stmt)], ctx=gast.Store())
         return [assign(pair, call(name(jvp_name), args))]
 
 

@@ -34,11 +34,14 @@ import types
 import gast
 import numpy as np
 
-from . import rules
+from . import analysis, rules
 from .errors import UnsupportedSyntaxError
 from .desugar import desugar
-from .ir import Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While
+from .inline import inline
+from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
+                 walk_blocks)
 from .parse import Scope, parse_function, unwrap
+from .custom import CustomPrimitive
 from .rules.core import Primitive
 from .rules.operators import LIST_OPS, is_list_op
 
@@ -121,10 +124,15 @@ def _is_elementwise(ir):
 
 
 class ExternalFunction(Primitive):
-    """A call of a function s2sad has no rule for: fine on constants, an error on active values."""
+    """A call of a function s2sad has no rule for: fine on constants, an error on active values.
 
-    def __init__(self, obj, spelling):
+    ``head`` is what the first name of its spelling refers to (``scipy`` in
+    ``scipy.special.erf``), which generated code must be able to read.
+    """
+
+    def __init__(self, obj, spelling, head=None):
         self.obj = obj
+        self.head = head
         super().__init__(spelling, (), {}, ("call", spelling), varargs=True)
 
 
@@ -140,6 +148,7 @@ class _Lowerer:
         self.env = {}  # user name -> current operand
         self.used = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
         self.used |= {a.id for a in parsed.node.args.args}
+        inline(parsed, self.used)  # nested functions, lambdas, dicts (s2sad/inline.py)
         desugar(parsed.node, self.used)
         self.used |= {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
         self.read = {n.id for n in gast.walk(parsed.node)
@@ -149,6 +158,13 @@ class _Lowerer:
         self.statement_call = None  # the call a stmt_Expr lowers (t.append(v) is one)
         self.defined = set()
         self.shared = set()  # user names whose array another name may share (see stmt_AugAssign)
+        self.memory = {}  # Var -> a Var it may share memory with (union-find; see write_item)
+        self.fresh = set()  # Vars whose memory this function allocated (writable in place)
+        self.written = set()  # Vars written into by y[i] = v
+        # s2sad's own generated code writes into arrays from its tape and reads views after
+        # writes on purpose: its restores keep every value read equal to the IR's value
+        self.trusted = "Written by s2sad; do not edit." in (parsed.fn.__globals__.get(
+            "__doc__") or "")
         self.temp_count = 0
         self.block = []
         self.callees = {}
@@ -360,6 +376,9 @@ class _Lowerer:
             if key in self.list_names and a != b:  # a list is followed where it is made
                 self.hide_lists([key], self.env, _MADE_IN_REGION)
                 continue
+            if isinstance(a, _Unreadable) or isinstance(b, _Unreadable):
+                self.env[key] = a if isinstance(a, _Unreadable) else b
+                continue
             if a == b or key not in self.read:
                 if a == b and a is not None:
                     self.env[key] = a
@@ -368,6 +387,11 @@ class _Lowerer:
             merges.append((var, a if a is not None else Const(None),
                            b if b is not None else Const(None)))
             self.env[key] = var
+            for source in (a, b):
+                if isinstance(source, Var):
+                    self.share_memory(var, source)
+            if a in self.fresh and b in self.fresh:
+                self.fresh.add(var)
         self.block.append(If(cond, then_block, else_block, merges, self.p.loc(node)))
 
     def condition(self, node):
@@ -399,6 +423,8 @@ class _Lowerer:
                     and isinstance(n.ctx, gast.Store)]
         assigned += [self.scatter_target(n.value) for n in gast.walk(loop)
                      if isinstance(n, gast.Expr) and self.scatter_target(n.value)]
+        assigned += [n.value.id for n in gast.walk(loop) if isinstance(n, gast.Subscript) and
+                     isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name)]
         if isinstance(loop, gast.For):
             targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
             assigned = [n for n in assigned if n not in targets or _stores(loop.body, n)]
@@ -416,12 +442,60 @@ class _Lowerer:
             var = self.new_version(name)
             self.env[name] = var
             carried.append([var, init, None])
+            if isinstance(init, Var):
+                self.share_memory(var, init)
+                if init in self.fresh:
+                    self.fresh.add(var)  # provisional: finish_loop checks the trip's result
         return carried
 
-    def finish_loop(self, carried, body_env):
+    def finish_loop(self, carried, body_env, block, node):
         for entry in carried:
             entry[2] = body_env.get(_user_name(entry[0].name, body_env, self.env), entry[0])
+            phi, out = entry[0], entry[2]
+            if isinstance(out, _Unreadable):
+                raise self.error(node, out.message, out.hint)
+            if isinstance(out, Var):
+                self.share_memory(phi, out)
+            if phi in self.fresh and out not in self.fresh and \
+                    self.memory_root(phi) in self.written:
+                raise self.error(node, f"this loop writes into {_user_name(phi.name, body_env, self.env)} "
+                                       f"in place, but a trip leaves that name bound to an array "
+                                       f"that may be shared with another one",
+                                 "Write into a copy made before the loop.")
+        self.check_loop_writes(carried, block, node)
         return [tuple(entry) for entry in carried]
+
+    def check_loop_writes(self, carried, block, node):
+        """A loop writing into an array must not read a stale view of it made before the loop.
+
+        A later trip would see the earlier trips' writes through the view, while
+        the IR's value of the view is the one from before the loop; after the
+        loop, such names cannot be read either.
+        """
+        written = {self.memory_root(s.args[0]) for s in walk_blocks(block)
+                   if isinstance(s, Assign) and s.prim.name == "setitem"}
+        if not written or self.trusted:
+            return
+        inside = analysis.defined_names(block) | {entry[0].name for entry in carried}
+        for stmt in walk_blocks(block):
+            if not isinstance(stmt, Assign):
+                continue
+            for op in stmt.operands():
+                if isinstance(op, Var) and op.name not in inside and \
+                        self.memory_root(op) in written:
+                    raise UnsupportedSyntaxError(
+                        f"{op.name} shares memory with an array this loop writes into, and is "
+                        f"read in the loop: later trips would see the earlier trips' writes "
+                        f"through it", stmt.loc,
+                        "Read it through the array itself, or make it a copy before the loop.")
+        carried_vars = {entry[0] for entry in carried}
+        for key, var in list(self.env.items()):
+            if isinstance(var, Var) and var not in carried_vars and \
+                    self.memory_root(var) in written:
+                self.env[key] = _Unreadable(
+                    f"{key} shares memory with an array the loop on line {self.p.loc(node).line} "
+                    f"writes into, so s2sad cannot read it after the loop",
+                    f"Make {key} a copy, or read it before the loop.")
 
     def split_exits(self, body):
         """Strip the trailing ``if flag: break`` statements the desugaring wrote."""
@@ -461,8 +535,8 @@ class _Lowerer:
 
         block, body_env, exits = self.lower_region(lower_body)
         self.hide_lists(lists, self.env, _MADE_IN_REGION)
-        self.block.append(For(target, iterable, self.finish_loop(carried, body_env), block,
-                              self.p.loc(stmt), exits))
+        self.block.append(For(target, iterable, self.finish_loop(carried, body_env, block, stmt),
+                              block, self.p.loc(stmt), exits))
 
     def lower_iteration(self, stmt):
         """The range object a loop runs over, and statements binding the user's target.
@@ -539,8 +613,9 @@ class _Lowerer:
 
         block, body_env, (cond, cond_block, exits) = self.lower_region(lower_test_and_body)
         self.hide_lists(lists, self.env, _MADE_IN_REGION)
-        self.block.append(While(cond_block, cond, self.finish_loop(carried, body_env), block,
-                                self.p.loc(stmt), exits))
+        self.block.append(While(cond_block, cond,
+                                self.finish_loop(carried, body_env, cond_block + block, stmt),
+                                block, self.p.loc(stmt), exits))
 
     def stmt_Expr(self, stmt):
         if isinstance(stmt.value, gast.Constant):
@@ -601,11 +676,12 @@ class _Lowerer:
         self.assign_to(stmt.target, stmt.value)
 
     def stmt_AugAssign(self, stmt):
-        if not isinstance(stmt.target, gast.Name):
-            raise self.error(stmt.target, "s2sad does not support writing into an array or an "
-                                          "attribute (x[i] += ..., obj.a += ...) yet",
-                             "Build a new array instead (e.g. with np.where or np.concatenate).")
         op = _BINOPS.get(type(stmt.op))
+        if isinstance(stmt.target, gast.Subscript):
+            return self.write_item(stmt.target, stmt.value, op=op)
+        if not isinstance(stmt.target, gast.Name):
+            raise self.error(stmt.target, "s2sad does not support writing into an attribute "
+                                          "(obj.a += ...)", "Use a local variable instead.")
         if op is None:  # pragma: no cover - every AugAssign operator is a BinOp operator
             raise self.error(stmt, "unsupported augmented assignment")
         if stmt.target.id in self.shared:
@@ -624,9 +700,6 @@ class _Lowerer:
     def stmt_Return(self, stmt):
         if stmt.value is None:
             raise self.error(stmt, "a differentiated function must return a value")
-        if isinstance(stmt.value, gast.Tuple):
-            raise self.error(stmt.value, "s2sad does not support returning several values yet",
-                             "Return one array (for vjp) or one scalar (for grad).")
         out = self.lower_expr(stmt.value, name=_RETURNED)
         if out in self.list_vars:
             raise self.list_error(stmt.value, out, "be returned")
@@ -670,9 +743,10 @@ class _Lowerer:
                 self.lower_expr(value, names=[t.id for t in target.elts])
                 return None
             raise self.error(target, "s2sad does not support this chained unpacking")
-        raise self.error(target, "s2sad does not support writing into an array or an attribute "
-                                 "(x[i] = ..., obj.a = ...) yet",
-                         "Build a new array instead (e.g. with np.where or np.concatenate).")
+        if isinstance(target, gast.Subscript):
+            return self.write_item(target, value, source=source)
+        raise self.error(target, "s2sad does not support writing into an attribute (obj.a = ...)",
+                         "Use a local variable instead.")
 
     # -- expressions ------------------------------------------------------------
     def emit(self, targets, prim, args, kwargs, node):
@@ -682,6 +756,102 @@ class _Lowerer:
             self.check_list_operands(prim, operands, node)
         loc = self.p.loc(node, getattr(self, "statement", None))
         self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc))
+        self.note_memory(targets, prim, args)
+
+    # -- memory: which arrays may be written in place ------------------------------
+    def note_memory(self, targets, prim, args):
+        """Track which results may share memory with an operand, and which are fresh.
+
+        A view (``y[1:3]``, ``y.T``, ``np.reshape``, a plain alias) shares its
+        operand's memory and is fresh if the operand is; a user function's or an
+        unknown function's result may be anything it was given, so it is not
+        fresh; any other primitive makes a new array.
+        """
+        base = args[0] if args and isinstance(args[0], Var) else None
+        for target in targets:
+            if prim.name in _VIEWS or prim.name == "setitem":
+                if base is not None:
+                    self.share_memory(target, base)
+                    if base in self.fresh:
+                        self.fresh.add(target)
+            elif not isinstance(prim, (UserFunction, ExternalFunction)):
+                self.fresh.add(target)
+
+    def memory_root(self, var):
+        while var in self.memory:
+            var = self.memory[var]
+        return var
+
+    def share_memory(self, a, b):
+        ra, rb = self.memory_root(a), self.memory_root(b)
+        if ra != rb:
+            self.memory[ra] = rb
+
+    def same_memory(self, a, b):
+        return isinstance(a, Var) and isinstance(b, Var) and \
+            self.memory_root(a) == self.memory_root(b)
+
+    def write_item(self, target, value=None, op=None, source=None):
+        """``y[index] = value`` (``y[index] op= value``) as ``y_1 = setitem(y, index, v)``.
+
+        The generated code writes in place (``y[index] = v``); the IR reads the
+        write as a new version of ``y``, and ``y_old = overwritten(y, index)``
+        before it keeps the values the write destroys, so reverse mode can put
+        them back when its backward sweep passes the write. Only arrays this
+        function allocated are written (not arguments, globals or what a call
+        returned); other names sharing the array's memory (views, aliases)
+        cannot be read after the write, since their values changed under them.
+        """
+        base = target.value
+        if not isinstance(base, gast.Name):
+            raise self.error(target, "s2sad writes into a named array only (y[i] = v, "
+                                     "y[i, j] = v), not into an expression",
+                             "Write y[i, j] = v instead of y[i][j] = v.")
+        if base.id in self.list_names:
+            raise self.error(target, f"{base.id} is a list; s2sad follows lists as stacks only "
+                                     f"(append/pop), not item writes",
+                             "Build an array (np.zeros) and write into that instead.")
+        array = self.name_operand(base)
+        if not isinstance(array, Var) or array not in self.fresh and not self.trusted:
+            raise self.error(target, *self.unwritable(base.id, array))
+        index = self.lower_index(target.slice)
+        if op is not None:
+            current = self.apply(rules.OPERATORS["getitem"], [array, index], {}, target, None,
+                                 None)
+            value = self.apply(rules.OPERATORS[op], [current, self.lower_expr(value)], {},
+                               target, None, None)
+        elif source is None:
+            value = self.lower_expr(value)
+        else:
+            value = source
+        old = self.new_version(f"{base.id}_old")
+        self.emit((old,), rules.OPERATORS["overwritten"], (array, index), {}, target)
+        new = self.bind_name(base.id)
+        self.emit((new,), rules.OPERATORS["setitem"], (array, index, value), {}, target)
+        self.written.add(self.memory_root(array))
+        line = self.p.loc(target).line
+        for key, var in list(self.env.items()):
+            if key != base.id and self.same_memory(var, array) and not self.trusted:
+                self.env[key] = _Unreadable(
+                    f"{key} shares memory with {base.id} (a view or an alias), and line {line} "
+                    f"wrote into {base.id}; s2sad follows values, so it cannot read {key} after "
+                    f"that write", f"Read {key} before the write, or make it a copy "
+                                   f"({key} = {base.id}[...].copy()).")
+        self.shared.discard(base.id)
+
+    def unwritable(self, name, operand):
+        """Message and hint for a write into an array s2sad may not write in place."""
+        if isinstance(operand, Var) and operand.name == name and \
+                any(p.id == name for p in self.p.node.args.args):
+            what = f"{name} is an argument of {self.p.node.name}; writing into it would change " \
+                   f"the caller's array"
+        elif isinstance(operand, Var):
+            what = f"{name} may share memory with an array made outside this function " \
+                   f"(an argument, a global, or what a function call returned)"
+        else:
+            what = f"{name} is a value from outside the function"
+        return (f"{what}, so s2sad does not write into it in place",
+                f"Write into a copy: {name} = {name}.copy() (or np.array({name})) first.")
 
     def targets_for(self, name, names):
         if names is not None:
@@ -896,9 +1066,11 @@ class _Lowerer:
             return self.apply(LIST_OPS["list_pop"], args, {}, node, name, names)
         if target is tuple and len(args) == 1 and args[0] in self.list_vars and not kwargs:
             return self.apply(LIST_OPS["list_snapshot"], args, {}, node, name, names)
-        if getattr(prim, "reads_lists", False):  # it reads the elements the list holds now
+        if target is not len:  # a function given a list reads the elements it holds now
             args = [self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
                     if a in self.list_vars else a for a in args]
+            kwargs = {k: self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
+                      if a in self.list_vars else a for k, a in kwargs.items()}
         if prim is None and getattr(target, "__name__", None) == "stop_gradient" and \
                 getattr(target, "__module__", "").startswith("s2sad"):
             prim = rules.OPERATORS["stop_gradient"]
@@ -906,12 +1078,27 @@ class _Lowerer:
             # (a derivative made by s2sad.grad & co. stands for its generated function)
             target = unwrap(target)  # a function under @differentiate or functools.wraps
         if prim is None and _is_user_function(target):
+            if getattr(target, "__name__", None) == "add_contents_bar":
+                from .rules.support_rules import is_helper_copy
+                if is_helper_copy(target, "add_contents_bar"):
+                    from .errors import NoDerivativeError
+                    raise NoDerivativeError(
+                        "s2sad cannot differentiate add_contents_bar (reverse mode's adjoint of "
+                        "a list read as a whole, np.stack(t)) again", self.p.loc(node),
+                        "Take this derivative to first order only, or write the values into "
+                        "an array made before the loop (y = np.zeros(n); y[i] = v) instead of "
+                        "a list.")
             prim = self.user_function(target)
+            args = self.bind_user_call(prim, args, kwargs, node)
+            kwargs = {}
+        elif isinstance(prim, CustomPrimitive):  # rules get the arguments by position
             args = self.bind_user_call(prim, args, kwargs, node)
             kwargs = {}
         elif prim is None:
             spelling = self.spelling_of(func, target) or _spelling(func)
-            prim = ExternalFunction(target, spelling)
+            chain = _chain(func)
+            head = self.scope.lookup(chain[0]) if chain and chain[0] not in self.env else None
+            prim = ExternalFunction(target, spelling, None if head is Scope._MISSING else head)
         try:
             prim.bind(args, kwargs)
         except TypeError as exc:
@@ -987,12 +1174,7 @@ class _Lowerer:
 
 
 # primitives whose result may share memory with their first operand
-_VIEWS = {"copy", "getitem", "T", "mT", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
-          "np.expand_dims", "np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.real",
-          "np.swapaxes", "np.moveaxis", "np.broadcast_to", "np.flip", "np.fliplr", "np.flipud",
-          "np.rot90", "np.diagonal", "np.linalg.diagonal", "np.matrix_transpose",
-          "np.linalg.matrix_transpose", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d",
-          "np.split", "np.hsplit", "np.vsplit", "np.unstack", "np.real_if_close"}
+_VIEWS = analysis.VIEWS
 _OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
              "matmul": "@=", "mod": "%=", "floordiv": "//="}
 _UNRESOLVED = object()
@@ -1004,12 +1186,13 @@ _MADE_LATER_IN_LOOP = ("{name} is read here before {name} = [] makes a new list 
 
 
 class _Unreadable:
-    """The value of a list name where it cannot be read (see ``_Lowerer.hide_lists``)."""
+    """The value of a name where it cannot be read: a list outside the region that made it
+    (see ``_Lowerer.hide_lists``), or a view of an array written since (``write_item``)."""
 
-    def __init__(self, message):
+    def __init__(self, message, hint=None):
         self.message = message
-        self.hint = "Make the list once, before the loop or the if (t = []), and empty it " \
-                    "with t.clear() where a new one is needed."
+        self.hint = hint or "Make the list once, before the loop or the if (t = []), and " \
+                            "empty it with t.clear() where a new one is needed."
 
 
 _RETURNED = object()  # the name hint of a return statement's value

@@ -4,7 +4,8 @@ A reverse-mode module holds ``grad_<f>``, ``value_and_grad_<f>`` and
 ``vjp_<f>``, and for every user function ``h`` that ``f`` calls on a
 differentiated value, a copy of ``h`` (its SSA form) and ``vjp_h``. Each is
 generated once, however many call sites ask for it, and the module is
-self-contained: it imports NumPy (and ``math``) only.
+self-contained: it imports NumPy (and ``math``) only, plus the user's module
+where ``f`` calls a function with rules given by hand (:mod:`s2sad.custom`).
 """
 
 import os
@@ -14,7 +15,7 @@ import gast
 
 from .emit import Emitter, emit_block, render_module
 from .lower import lower
-from .reverse import function_def, reverse_function
+from .reverse import function_def, returned_tuple, reverse_function
 
 
 @dataclass
@@ -72,7 +73,7 @@ class ModuleBuilder:
 
     def render(self, docstring):
         return render_module(docstring, self.functions, self.emitter.comments,
-                             self.emitter.constants)
+                             self.emitter.constants, self.emitter.imports)
 
 
 def primal_function(ir, emitter):
@@ -89,10 +90,12 @@ def reverse_module(fn, wrt) -> GeneratedModule:
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
     wrt = tuple(wrt)
-    names = {kind: f"{kind}_{ir.name}" for kind in ("grad", "value_and_grad", "vjp")}
+    # a function returning several values has a vjp only (grad needs one scalar)
+    kinds = ("vjp",) if returned_tuple(ir) else ("grad", "value_and_grad", "vjp")
+    names = {kind: f"{kind}_{ir.name}" for kind in kinds}
     builder.vjps[(fn, wrt)] = names["vjp"]
     entry = [reverse_function(ir, wrt, kind, builder.emitter, builder, names[kind])
-             for kind in ("grad", "value_and_grad", "vjp")]
+             for kind in kinds]
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)

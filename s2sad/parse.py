@@ -67,9 +67,14 @@ def unwrap(fn):
     """The plain Python function behind a decorator of ours (or functools.wraps).
 
     A derivative made by the API (``s2sad.grad(f)``) stands for the function
-    s2sad generated for it, so ``grad(grad(f))`` differentiates that code.
+    s2sad generated for it, so ``grad(grad(f))`` differentiates that code. A
+    function with custom rules (``@s2sad.custom_vjp``) stands for a function
+    calling it, so its rules are used (see :mod:`s2sad.custom`).
     """
+    from .custom import CustomDerivative
     while True:
+        if isinstance(fn, CustomDerivative):
+            return fn.entry_function()
         if hasattr(fn, "__wrapped__"):
             fn = fn.__wrapped__
         elif hasattr(fn, "_s2sad"):

@@ -45,8 +45,10 @@ import gast
 
 from . import analysis
 from .emit import assign, call, comment, emit_block, name
-from .errors import NoDerivativeError
-from .ir import Assign, For, If, Var, While, walk_blocks
+from .errors import NoDerivativeError, UnsupportedSyntaxError
+from .ir import Assign, For, If, Return, Var, While, walk_blocks
+from . import custom
+from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .rules.operators import is_list_op
 from .rules import RuleNotApplicable
@@ -89,7 +91,8 @@ class Adjoints:
             return []
         if current is None:
             self.value[var] = name(target)
-            if isinstance(contribution, (gast.BinOp, gast.UnaryOp)):
+            if isinstance(contribution, (gast.BinOp, gast.UnaryOp)) or \
+                    _is_call(contribution, "setitem_bar"):  # a new array
                 self.owned.add(var)
             return [assign(target, contribution)]
         if var in self.owned:
@@ -150,16 +153,28 @@ class _Reverse:
         self.seed_name = analysis.unique_name("out_bar", taken)
         self._taken = taken
         self.slots = analysis.active_slots(fn.body, self.active)  # lists with a t_bar
+        self.groups = self.members = None  # memory groups, computed on the first write
+        # y_1 (written) -> y_old (what the write destroyed), for the restores
+        self.overwritten = {}
+        last_saved = None
+        for stmt in walk_blocks(fn.body):
+            if isinstance(stmt, Assign) and stmt.prim.name == "overwritten":
+                last_saved = stmt.target.name
+            elif isinstance(stmt, Assign) and stmt.prim.name == "setitem" and last_saved:
+                self.overwritten[stmt.target.name] = last_saved
+                last_saved = None
 
     # -- the whole function ------------------------------------------------------
     def build(self):
         fn, out = self.fn, self.fn.output
+        if self.kind != "vjp":
+            check_one_value(fn)
         if isinstance(out, Var) and out.name in self.active:
             seed = gast.Constant(value=1.0, kind=None) if self.kind != "vjp" else \
                 name(self.seed_name)
             self.adjoints.seed(out.name, seed)
         self.check_rules()
-        backward = self.backward_block(fn.body)
+        backward = _expand_slots(self.backward_block(fn.body), _Restore)
         results = []
         for param in self.wrt_names:
             value = self.adjoints.read(param) if param in self.active else None
@@ -232,6 +247,8 @@ class _Reverse:
         for stmt in reversed(block):
             if isinstance(stmt, Assign) and is_list_op(stmt.prim):
                 statements = self.backward_list_op(stmt)
+            elif isinstance(stmt, Assign) and stmt.prim.name == "setitem":
+                statements = self.backward_setitem(stmt)
             elif isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):
                     continue
@@ -254,7 +271,7 @@ class _Reverse:
         active_merges = [m for m in stmt.merges if m[0].name in self.active
                          and self.adjoints.read(m[0].name) is not None]
         inner = self.touched_inside([stmt])
-        if not active_merges and not self.list_effects([stmt]):
+        if not active_merges and not self.list_effects([stmt]) and not _writes([stmt]):
             return []
         prelude = []
         for var in sorted(inner):
@@ -313,13 +330,19 @@ class _Reverse:
             raise NoDerivativeError("s2sad cannot differentiate through a list changed in the "
                                     "condition of a while loop", stmt.loc,
                                     "Pop or push in the loop's body instead.")
-        if not carried and not outer and not self.list_effects(stmt.body):
+        if not carried and not outer and not self.list_effects(stmt.body) and \
+                not _writes(stmt.body):
             return []
         prelude = []
         for var in outer:
             prelude += self.adjoints.materialize(var)
+        # an array the loop writes into keeps its adjoint owned from trip to trip, so each
+        # trip zeroes what its write took in place (no copy of the whole adjoint per trip)
+        written = {phi.name for phi, _, _ in carried if _writes_into(stmt.body, phi.name)}
         for phi, _, _ in carried:
             prelude += self.adjoints.materialize(phi.name)
+            if phi.name in written:
+                prelude += self.own(phi.name)
         owned_before = {var for var in outer if var in self.adjoints.owned}
         deferred = {}
         for var, side in sorted(self.deferrable(stmt, outer).items()):
@@ -336,7 +359,10 @@ class _Reverse:
                 body.append(assign(self.adjoints.adjoint_name(out.name),
                                    name(self.adjoints.adjoint_name(phi.name))))
                 self.adjoints.value[out.name] = name(self.adjoints.adjoint_name(out.name))
-                self.adjoints.owned.discard(out.name)
+                if phi.name in written:  # handed over: the phi's name is bound anew below
+                    self.adjoints.owned.add(out.name)
+                else:
+                    self.adjoints.owned.discard(out.name)
             self.adjoints.forget(phi.name)
         extra = [phi.name for phi, _, _ in stmt.carried]
         uses_counter = isinstance(stmt, While) or stmt.exits
@@ -352,6 +378,8 @@ class _Reverse:
         body_code = body_code[1:]
         for phi, _, _ in carried:
             body_code += self.adjoints.materialize(phi.name)
+            if phi.name in written:
+                body_code += self.own(phi.name)
             self.adjoints.owned.discard(phi.name)
         self.loop_depth -= 1
         self.deferred.pop()
@@ -380,6 +408,14 @@ class _Reverse:
                 self.adjoints.owned.discard(var)
         return prelude + [loop] + after
 
+    def own(self, var):
+        """Make the adjoint of ``var`` (a name by now) an array the sweep owns: copy if needed."""
+        if var in self.adjoints.owned:
+            return []
+        self.adjoints.owned.add(var)
+        target = self.adjoints.adjoint_name(var)
+        return [assign(target, call("np.array", [name(target)]))]
+
     def deferrable(self, loop, outer):
         """Loop-invariant factors of matrix products: ``{var: "a" or "b"}``.
 
@@ -401,7 +437,7 @@ class _Reverse:
                     if not (isinstance(op, Var) and op.name in outer):
                         continue
                     other = stmt.args[1 - position] if product else None
-                    side = "ab"[position]
+                    side = "ab"[position] if position < 2 else None  # (a third operand: blocked)
                     if not product or (isinstance(other, Var) and other.name == op.name) or \
                             sides.get(op.name, side) != side:
                         blocked.add(op.name)
@@ -495,21 +531,89 @@ class _Reverse:
                 out += self.adjoints.add(v.name, name(temp))
         return out
 
+    # -- writes into arrays -----------------------------------------------------------
+    def backward_setitem(self, stmt):
+        """Undo ``y[index] = v``, then send ``y_1_bar`` on to ``v`` and ``y``.
+
+        The forward sweep wrote in place, so when the backward sweep passes the
+        write it first puts back what the write destroyed (``y[index] = y_old``),
+        leaving ``y`` and every view of it as they were before the write for the
+        statements the sweep meets next; see :meth:`restore`. ``v_bar`` gets what
+        ``y_1_bar`` holds at ``index``; ``y_bar`` is ``y_1_bar`` with zeros there,
+        made in place when the sweep owns ``y_1_bar``.
+        """
+        array, index, value = stmt.args
+        out = [_Restore(self.restore(stmt))]
+        z = stmt.target.name
+        g = self.adjoints.read(z)
+        if g is None or not (self.is_active(array) or self.is_active(value)):
+            return out
+        if not isinstance(g, gast.Name):  # a pending number: make it an array y_1_bar owns
+            out.append(assign(self.adjoints.adjoint_name(z), gast.BinOp(
+                left=call("zeros_bar", [name(z)]), op=gast.Add(), right=g)))
+            g = name(self.adjoints.adjoint_name(z))
+            self.adjoints.value[z] = g
+            self.adjoints.owned.add(z)
+        subscript = self.emitter.index_subscript(index)
+        zeroed = self.is_active(array) and self.adjoints.read(array.name) is None
+        if self.is_active(value):
+            taken = gast.Subscript(value=_copy(g), slice=_copy(subscript), ctx=gast.Load())
+            if zeroed:  # g is zeroed at index next: keep a copy
+                taken = call(gast.Attribute(value=taken, attr="copy", ctx=gast.Load()), [])
+            out += self.adjoints.add(value.name, call("unbroadcast", [taken, name(value.name)]))
+        if not self.is_active(array):
+            return out
+        if zeroed and z in self.adjoints.owned:
+            out.append(assign(gast.Subscript(value=_copy(g), slice=_copy(subscript),
+                                             ctx=gast.Store()), gast.Constant(value=0.0, kind=None)))
+            out.append(assign(self.adjoints.adjoint_name(array.name), _copy(g)))
+            self.adjoints.value[array.name] = name(self.adjoints.adjoint_name(array.name))
+            self.adjoints.owned.add(array.name)
+            return out
+        return out + self.adjoints.add(array.name, call("setitem_bar", [
+            _copy(g), self.emitter.operand(index)]))
+
+    def restore(self, stmt):
+        """``y[index] = y_old`` if the backward sweep reads ``y``'s memory, else nothing.
+
+        Decided when the whole sweep is written (:func:`_expand_slots` fills the
+        placeholder), from the names it reads: any variable that may share
+        memory with ``y`` (:func:`s2sad.analysis.memory_groups`) means the
+        values before the write are needed.
+        """
+        array, index, _ = stmt.args
+        old = self.overwritten.get(stmt.target.name)
+        if old is None:
+            return lambda reads: []
+        group = self.memory_group(array.name)
+        restore = assign(gast.Subscript(value=name(array.name), slice=self.emitter.index_subscript(
+            index), ctx=gast.Store()), name(old))
+        return lambda reads: [restore] if group & reads else []
+
+    def memory_group(self, var):
+        if self.groups is None:
+            self.groups = analysis.memory_groups(self.fn)
+            self.members = {}
+            for member, root in self.groups.items():
+                self.members.setdefault(root, set()).add(member)
+        return self.members.get(self.groups.get(var, var), {var})
+
     # -- one assignment -------------------------------------------------------------
     def backward_assign(self, stmt):
         """The adjoint statements of one primal assignment (rules checked by check_rules)."""
-        z = stmt.target.name
-        g = self.adjoints.read(z)
+        z, g, ans = self.result_adjoint(stmt)
         if g is None:
             return []
         prim = stmt.prim
         if isinstance(prim, UserFunction):
-            return self.backward_call(stmt, g)
+            return self.backward_call(stmt, z, g)
+        if isinstance(prim, CustomPrimitive):  # the user's own rule (s2sad.custom)
+            return custom.backward(self, stmt, z, g, ans)
         bound = prim.bind(stmt.args, stmt.kwargs)
         targets = [(param, op) for param, op in bound.items() if self.is_active(op)]
         if not targets:
             return []
-        env = {"g": g, "ans": name(z)}
+        env = {"g": g, "ans": ans}
         for param, op in bound.items():
             env[param] = self.emitter.operand(op)
         out = []
@@ -528,6 +632,24 @@ class _Reverse:
             else:
                 out += self.adjoints.add(op.name, contribution)
         return out
+
+    def result_adjoint(self, stmt):
+        """``(stem, g, ans)`` of an assignment: its result's adjoint (None: zero) and value.
+
+        A result unpacked into several names (``w, v = np.linalg.eigh(a)``,
+        ``a, b = helper(x)``) is one tuple: ``g`` is the tuple of the names'
+        adjoints, zeros where a name has none, ``ans`` the tuple of the names.
+        """
+        if len(stmt.targets) == 1:
+            z = stmt.target.name
+            return z, self.adjoints.read(z), name(z)
+        bars = [self.adjoints.read(t.name) for t in stmt.targets]
+        if all(b is None for b in bars):
+            return None, None, None
+        g = gast.Tuple(elts=[_copy(b) if b is not None else call("zeros_bar", [name(t.name)])
+                             for t, b in zip(stmt.targets, bars)], ctx=gast.Load())
+        ans = gast.Tuple(elts=[name(t.name) for t in stmt.targets], ctx=gast.Load())
+        return "_".join(t.name for t in stmt.targets), g, ans
 
     def defer(self, var, contribution):
         """Collect ``g`` and the other factor; add their products in batches (see deferrable)."""
@@ -561,8 +683,9 @@ class _Reverse:
                     is_list_op(stmt.prim) or \
                     not any(t.name in self.active for t in stmt.targets):
                 continue
-            if len(stmt.targets) != 1:
-                raise unpacking_error(stmt)
+            if isinstance(stmt.prim, CustomPrimitive):
+                stmt.prim.check("vjp", stmt)
+                continue
             prim = stmt.prim
             bound = prim.bind(stmt.args, stmt.kwargs)
             for param, op in bound.items():
@@ -595,7 +718,7 @@ class _Reverse:
                 return expr.args[0]
         return expr
 
-    def backward_call(self, stmt, g):
+    def backward_call(self, stmt, z, g):
         prim = stmt.prim
         positions = [i for i, op in enumerate(stmt.args) if self.is_active(op)]
         if not positions:
@@ -605,7 +728,7 @@ class _Reverse:
         value = call(name(vjp_name), args)
         if len(positions) == 1:
             return self.adjoints.add(stmt.args[positions[0]].name, value)
-        temps = [f"{stmt.target.name}_{prim.params[i]}_bar" for i in positions]
+        temps = [f"{z}_{prim.params[i]}_bar" for i in positions]
         out = [assign(gast.Tuple(elts=[name(t, store=True) for t in temps], ctx=gast.Store()),
                       value)]
         for i, temp in zip(positions, temps):
@@ -614,6 +737,34 @@ class _Reverse:
 
 
 FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product
+
+
+def returned_tuple(fn):
+    """The statement making the tuple ``fn`` returns (``return a, b``), or None."""
+    return next((stmt for stmt in walk_blocks(fn.body) if isinstance(stmt, Assign) and
+                 stmt.targets == (fn.output,) and stmt.prim.name == "tuple"), None)
+
+
+def check_one_value(fn):
+    """grad and value_and_grad need one scalar: refuse a function returning a tuple."""
+    stmt = returned_tuple(fn)
+    if stmt is not None:
+        ret = next((s for s in walk_blocks(fn.body) if isinstance(s, Return)), stmt)
+        raise UnsupportedSyntaxError(
+            f"{fn.name} returns {len(stmt.args)} values, and a gradient needs one scalar",
+            ret.loc, "Return one scalar, or use s2sad.vjp, which takes one cotangent per "
+                     "returned value.")
+
+
+def _writes_into(block, var):
+    """True if ``block`` writes into the array ``var`` (a carried value) or a later version."""
+    return any(isinstance(s, Assign) and s.prim.name == "setitem" and s.args[0].name == var
+               for s in walk_blocks(block))
+
+
+def _writes(block):
+    """True if ``block`` (nested regions included) writes into an array (a restore may follow)."""
+    return any(isinstance(s, Assign) and s.prim.name == "setitem" for s in walk_blocks(block))
 
 
 def _vars_of(stmt):
@@ -651,15 +802,52 @@ def _pop(names, tape):
     return assign(gast.Tuple(elts=[name(n, store=True) for n in names], ctx=gast.Store()), value)
 
 
-def _expand_slots(stmts):
+class _Restore(_Slot):
+    """A placeholder for a write's restore, decided once the whole sweep is known."""
+
+    def __init__(self, decide):
+        super().__init__([])
+        self.decide = decide
+
+
+def _expand_slots(stmts, kind=_Slot):
+    """Replace the placeholders of ``kind`` by their statements (a restore's decided now)."""
+    if kind is _Restore:
+        return _expand_restores(stmts, set())
+    return _expand(stmts, kind, lambda slot: slot.statements)
+
+
+def _expand_restores(stmts, after):
+    """Decide each restore from the names the sweep reads after it (``after``: once the
+    statements are done; a loop's body is also followed by the loop's next trip)."""
+    following, reads = [], set(after)
+    for stmt in reversed(stmts):  # placeholders are opaque: restores' own reads don't count
+        following.append(set(reads))
+        reads |= analysis.names_read([stmt])
+    following.reverse()
+    out = []
+    for stmt, later in zip(stmts, following):
+        if isinstance(stmt, _Restore):
+            out += stmt.decide(later)
+            continue
+        inner_after = later | (analysis.names_read([stmt]) if isinstance(
+            stmt, (gast.For, gast.While)) else set())
+        for field in ("body", "orelse"):
+            if hasattr(stmt, field) and isinstance(getattr(stmt, field), list):
+                setattr(stmt, field, _expand_restores(getattr(stmt, field), inner_after))
+        out.append(stmt)
+    return out
+
+
+def _expand(stmts, kind, statements_of):
     out = []
     for stmt in stmts:
-        if isinstance(stmt, _Slot):
-            out += stmt.statements
+        if isinstance(stmt, kind):
+            out += statements_of(stmt)
             continue
         for field in ("body", "orelse"):
             if hasattr(stmt, field) and isinstance(getattr(stmt, field), list):
-                setattr(stmt, field, _expand_slots(getattr(stmt, field)))
+                setattr(stmt, field, _expand(getattr(stmt, field), kind, statements_of))
         out.append(stmt)
     return out
 
@@ -708,10 +896,15 @@ def no_rule_error(stmt):
     """The located error for a function with no rule applied to a differentiated value."""
     prim = stmt.prim
     what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else f"a {prim.name} literal"
+    hint = "Rewrite this with functions s2sad supports (run `s2sad rules` for the list), " \
+           "or make sure only constants reach it."
+    if isinstance(prim, ExternalFunction):
+        hint = custom.registration_hint(prim.name, len(stmt.args) + len(stmt.kwargs)) + \
+            " Or use functions s2sad supports (`s2sad rules`), or make sure only constants " \
+            "reach it."
     return NoDerivativeError(
         f"s2sad has no derivative rule for {what}, and it is applied to a differentiated value",
-        stmt.loc, "Rewrite this with functions s2sad supports (run `s2sad rules` for the list), "
-                  "or make sure only constants reach it.")
+        stmt.loc, hint)
 
 
 def unpacking_error(stmt):

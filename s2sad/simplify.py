@@ -2,9 +2,16 @@
 
 Only rewrites that keep the value, shape and meaning of the expression:
 ``e * 1 -> e``, ``e / 1 -> e``, ``e + 0 -> e``, ``-(-e) -> e``,
-``-1 * e -> -e``, ``e ** 1 -> e``, and arithmetic on two number literals.
+``-1 * e -> -e``, ``e ** 1 -> e``, ``(a, b)[1] -> b``, and arithmetic on two number literals.
 This is what keeps ``x_bar = 1.0 * v1 / x`` out of generated code when the
 seed of ``grad`` is the constant 1.
+
+Rewrites that save an operation, each giving the same value bit for bit (IEEE
+negation is exact and rounding is symmetric in sign): ``x ** 2 -> x * x`` for a
+name ``x`` (NumPy's and Python's squares are that one product), and negations
+moved into a neighbouring sum or product: ``a + -b -> a - b``, ``-b + a -> a - b``,
+``a - -b -> a + b``, ``-a * -b -> a * b``, ``-(-a * b) -> a * b``, where ``-b`` is
+also a product or quotient with a negated factor (``a + -g * y / x -> a - g * y / x``).
 """
 
 import operator
@@ -41,15 +48,19 @@ class _Simplify(gast.NodeTransformer):
             value = number(node.operand)
             if value is not None:
                 return constant(-value)
-            inner = node.operand
-            if isinstance(inner, gast.UnaryOp) and isinstance(inner.op, gast.USub):
-                return inner.operand
+            inner = negated(node.operand)  # -(-e) -> e, -(-a * b) -> a * b
+            if inner is not None:
+                return inner
         if isinstance(node.op, gast.UAdd):
             return node.operand
         return node
 
     def visit_Subscript(self, node):
         self.generic_visit(node)
+        if isinstance(node.value, gast.Tuple) and isinstance(node.slice, gast.Constant) and \
+                type(node.slice.value) is int and -len(node.value.elts) <= node.slice.value < \
+                len(node.value.elts):  # (a, b)[1] -> b: the adjoint of one unpacked result
+            return node.value.elts[node.slice.value]
         if number(node.value) is not None:  # 1.0[0] compiles with a SyntaxWarning; same value
             node.value = gast.Call(func=gast.Attribute(value=gast.Name(
                 id="np", ctx=gast.Load(), annotation=None, type_comment=None), attr="asarray",
@@ -87,11 +98,48 @@ class _Simplify(gast.NodeTransformer):
                 return node.left
             if left == 0:
                 return self.visit(gast.UnaryOp(op=gast.USub(), operand=node.right))
-        if op in (gast.Mult, gast.Div) and isinstance(node.left, gast.UnaryOp) \
-                and isinstance(node.left.op, gast.USub) and number(node.left) is None:
-            # -a * b reads better as -(a * b) only when a is a name; leave others alone
-            return node
+        if op is gast.Pow and right == 2 and isinstance(node.left, gast.Name):
+            return gast.BinOp(left=node.left, op=gast.Mult(), right=_copy(node.left))  # x * x
+        if op is gast.Add:  # a + -b -> a - b, -b + a -> a - b
+            inner = negated(node.right)
+            if inner is not None:
+                return gast.BinOp(left=node.left, op=gast.Sub(), right=inner)
+            inner = negated(node.left)
+            if inner is not None:
+                return gast.BinOp(left=node.right, op=gast.Sub(), right=inner)
+        if op is gast.Sub:  # a - -b -> a + b
+            inner = negated(node.right)
+            if inner is not None:
+                return gast.BinOp(left=node.left, op=gast.Add(), right=inner)
+        if op in (gast.Mult, gast.Div):  # -a * -b -> a * b
+            a, b = negated(node.left), negated(node.right)
+            if a is not None and b is not None:
+                return gast.BinOp(left=a, op=node.op, right=b)
         return node
+
+
+def negated(node):
+    """``e`` if ``node`` is cheaply ``-e``, else None.
+
+    ``-e``, a negative literal, and a product or quotient with one such factor
+    (``-a * b`` is ``-(a * b)`` exactly in floating point) qualify.
+    """
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    value = number(node)
+    if value is not None:
+        return constant(-value) if value < 0 else None
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+        left, right = negated(node.left), negated(node.right)
+        if (left is None) != (right is None):
+            return gast.BinOp(left=node.left if left is None else left, op=node.op,
+                              right=node.right if right is None else right)
+    return None
+
+
+def _copy(node):
+    import copy
+    return copy.deepcopy(node)
 
 
 def simplify(expr):

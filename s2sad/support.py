@@ -14,6 +14,20 @@ def unbroadcast(g, x):
     """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
     if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
         return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
@@ -27,20 +41,76 @@ def unbroadcast(g, x):
 
 
 def unreduce(g, x, axis=None, keepdims=False):
-    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
+
+    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
+    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
+    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
+    """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
+    if type(x) is np.ndarray and x.ndim:
+        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
+            # a numpy scalar is a read-only buffer: the view is read-only too
+            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
+        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
 
 
 def unindex(g, x, index):
     """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
 
-    Repeated integer indices accumulate, as they must.
+    Repeated integer indices accumulate, as they must. For an element of a
+    tuple (``eigh(a)[1]``) it is the tuple of adjoints with zeros elsewhere.
     """
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(g if k == index % len(x) else zeros_bar(e) for k, e in enumerate(x))
     x_bar = np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
     np.add.at(x_bar, index, g)
     return x_bar
+
+
+class tuple_bar(list):
+    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
+    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+
+    def __add__(self, other):
+        if not isinstance(other, (tuple, list)):  # a zero
+            return self
+        return tuple_bar(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+def setitem_bar(g, index):
+    """The adjoint of ``y`` in ``y[index] = v``: ``g`` with zeros at ``index`` (a copy)."""
+    y_bar = np.array(g, dtype=np.result_type(g, 1.0))
+    y_bar[index] = 0.0
+    return y_bar
+
+
+def setitem_dot(y_dot, index, v_dot):
+    """The tangent of ``y[index] = v``: ``y_dot`` with ``v_dot`` written at ``index`` (a copy)."""
+    out = np.array(y_dot, dtype=np.result_type(y_dot, v_dot, 1.0))
+    out[index] = v_dot
+    return out
+
+
+def setitem_dots(y_dot, index, v_dot):
+    """:func:`setitem_dot` for a batch of tangents (the directions first)."""
+    out = np.array(y_dot, dtype=np.result_type(y_dot, v_dot, 1.0))
+    batch = (slice(None),) + (index if isinstance(index, tuple) else (index,))
+    v_dot = np.asarray(v_dot)
+    if v_dot.ndim:  # line the directions up with out's first axis
+        v_dot = np.reshape(v_dot, v_dot.shape[:1] + (1,) * (out[batch].ndim - v_dot.ndim) +
+                           v_dot.shape[1:])
+    out[batch] = v_dot
+    return out
+
+
+def stack_each(items):
+    """One tuple from a list of tuples: element k is ``np.stack`` of every tuple's element k."""
+    return tuple(np.stack(parts) for parts in zip(*items))
 
 
 def scatter_add(x_bar, index, g):
@@ -63,6 +133,10 @@ def extremum_bar(g, x, ans, axis=None, keepdims=False):
 
 def matmul_bar_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        if b.shape[1] == 1 and type(g) is np.ndarray:
+            return g * b.T  # an outer product: one multiply each, as GEMM would, but faster
+        return g @ b.T
     if np.ndim(a) == 2 and np.ndim(b) == 2:
         return g @ b.T
     if np.ndim(a) == 1 and np.ndim(b) == 1:
@@ -76,6 +150,10 @@ def matmul_bar_a(g, a, b):
 
 def matmul_bar_b(g, a, b):
     """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim <= 2:
+        if a.shape[0] == 1 and b.ndim == 2 and type(g) is np.ndarray:
+            return a.T * g  # an outer product
+        return a.T @ g
     if np.ndim(a) == 2 and np.ndim(b) <= 2:
         return a.T @ g
     if np.ndim(a) == 1 and np.ndim(b) == 1:
@@ -229,6 +307,10 @@ def lift(t, x, ans):
 
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))
@@ -262,6 +344,27 @@ def undiagonal(g, x, offset=0, axis1=0, axis2=1):
 def diag_bar(g, v, k=0):
     """The adjoint of ``np.diag(v, k)``: the diagonal of ``g`` if ``v`` is 1-d, else ``g`` on one."""
     return np.diagonal(g, k) if np.ndim(v) == 1 else undiagonal(g, v, k)
+
+
+def eigh_gaps(w):
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it: eigenvector sensitivities."""
+    n = np.shape(w)[-1]
+    off = 1.0 - np.eye(n)
+    return off / (w[..., None, :] - w[..., :, None] + np.eye(n))
+
+
+def eigh_bar(w, v, w_bar, v_bar):
+    """``V (diag(w_bar) + F o (V^T v_bar)) V^T``: the adjoint of ``eigh``'s (symmetric) input."""
+    inner = np.expand_dims(w_bar, -1) * np.eye(np.shape(w)[-1])
+    if np.any(v_bar):  # F o 0 is 0, even where F is infinite (repeated eigenvalues)
+        inner = inner + eigh_gaps(w) * (v.mT @ v_bar)
+    return v @ inner @ v.mT
+
+
+def eigh_dot(w, v, a_dot):
+    """The tangent ``(w_dot, v_dot)`` of ``w, v = np.linalg.eigh(a)`` along the symmetric ``a_dot``."""
+    m = v.mT @ a_dot @ v
+    return np.diagonal(m, axis1=-2, axis2=-1), v @ (eigh_gaps(w) * m)
 
 
 def unconcatenate(g, arrays, axis=0, ndmin=1):
@@ -340,7 +443,10 @@ def kron_bar_b(g, a, b):
 
 def check_scalar(value, name):
     """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
-    if type(value) is not float and np.ndim(value) != 0:
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
         raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
@@ -350,4 +456,6 @@ HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "s
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
-           "tensordot_bar_b", "kron_bar_a", "kron_bar_b"]
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot",
+           "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
+           "tuple_bar"]

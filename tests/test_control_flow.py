@@ -1178,8 +1178,8 @@ def with_list_comprehension(x):
 
 def with_lambda(x):
     if x > 0:
-        g = lambda t: t * x  # <- here  # noqa: E731
-        x = g(2.0)
+        gs = [lambda t: t * x]  # <- here (a lambda that is not called)
+        x = 2.0 * x
     return x
 
 

@@ -68,9 +68,16 @@ SAMPLES = {
                                            rng.standard_normal((2, 5))),
     ("newton_cg", "loss"): lambda rng: (rng.standard_normal(3) * 0.3, rng.standard_normal((20, 3)),
                                         (rng.random(20) > 0.5).astype(float)),
+    ("attention", "loss"): lambda rng: (
+        rng.standard_normal((3, 2, 4)) * 0.5,  # Wc: 3 taps, 2 channels in, width 4
+        rng.standard_normal(4) * 0.1, 1.0 + rng.standard_normal(4) * 0.1,  # bc, gain
+        rng.standard_normal(4) * 0.1,  # bias
+        *(rng.standard_normal((4, 4)) * 0.5 for _ in range(3)),  # Wq, Wk, Wv
+        rng.standard_normal(4), rng.standard_normal((3, 6, 2)), rng.standard_normal(3)),
 }
 
-TRAINING = {"two_layer", "mlp"}  # examples whose __main__ prints a loss that must go down
+# examples whose __main__ prints a loss that must go down
+TRAINING = {"two_layer", "mlp", "attention"}
 
 
 def sample(path, function):

@@ -278,7 +278,31 @@ def ix_mask_from_x(x): return np.sum(x[x > 0] ** 2)
 def ix_computed_int(x): return x[len(x) - 1] * x[0]
 
 
+def ix_write(x):  # y[i] = v writes in place; reverse mode restores what it overwrote
+    y = np.zeros((3, 4))
+    y[0] = x[1] * 2.0
+    y[1:, 1:3] = x[:2, :2] ** 2
+    y[2, 3] += x[0, 0] * y[1, 1]
+    return y * x
+
+
+def ix_write_broadcast(x):  # a scalar written into a slice of an active array
+    y = x * 1.0
+    y[1:3] = np.sum(y ** 2)
+    return y
+
+
+def ix_write_read_between(x):  # the array's old values are read after the write's adjoint
+    y = np.ones(4)
+    a = np.sum(y * x)
+    y[1] = x[2] * a
+    y[2:] *= x[:2]
+    return np.sin(y) * a
+
+
 INDEX_CASES = [
+    case(ix_write, real(3, 4)), case(ix_write_broadcast, real(4)),
+    case(ix_write_read_between, real(4)),
     case(ix_int, real(3, 4)), case(ix_negative_int, real(3, 4)), case(ix_two_ints, real(3, 4)),
     case(ix_column, real(3, 4)), case(ix_slices, real(3, 4)), case(ix_reversed, real(3, 4)),
     case(ix_repeated, real(3, 4)), case(ix_repeated_1d, real(4)), case(ix_list, real(3, 4)),
@@ -976,6 +1000,16 @@ def l_matrix_power(a): return np.linalg.matrix_power(a, 3)
 def l_matrix_power_1(a): return np.linalg.matrix_power(a, 1)
 def l_matrix_power_0(a): return np.linalg.matrix_power(a, 0) * 2.0 + a
 def l_eigvalsh(a): return np.linalg.eigvalsh(a)
+
+
+def l_eigh(a):  # v ** 2: independent of each eigenvector's sign
+    w, v = np.linalg.eigh(a)
+    return w + np.sum(v ** 2 * np.arange(3.0)[:, None], axis=0)
+
+
+def l_eigh_values(a):
+    w, _ = np.linalg.eigh(a)
+    return w ** 2
 def l_svdvals(a): return np.linalg.svdvals(a)
 def l_vector_norm(a): return np.linalg.vector_norm(a)
 def l_vector_norm_axis(a): return np.linalg.vector_norm(a, axis=1, keepdims=True)
@@ -996,7 +1030,8 @@ LINALG2_CASES = [
     case(l_pinv, matrix(3, 3), tag="square"), case(l_matrix_power, matrix(3, 3)),
     case(l_matrix_power, matrix(2, 3, 3), tag="batch"), case(l_matrix_power_1, real(3, 3)),
     case(l_matrix_power_0, real(3, 3)), case(l_eigvalsh, symmetric(3, 3)),
-    case(l_eigvalsh, real(3, 3), tag="lower triangle"),
+    case(l_eigvalsh, real(3, 3), tag="lower triangle"), case(l_eigh, symmetric(3, 3)),
+    case(l_eigh, symmetric(3, 3), tag="lower triangle"), case(l_eigh_values, symmetric(3, 3)),
     case(l_svdvals, real(3, 4)), case(l_svdvals, real(2, 4, 3), tag="batch"),
     case(l_vector_norm, real(3, 4)), case(l_vector_norm_axis, real(2, 3, 4)),
     case(l_matrix_norm, real(2, 3, 4)), case(l_matrix_norm_keepdims, real(3, 4)),
@@ -1180,7 +1215,7 @@ def test_every_differentiable_primitive_has_a_case():
 # --- second order: the derivative code of the newer rules, differentiated again ---------------
 
 def _second_order_cases():
-    needs_tuple_rule = {"l_eigvalsh": "np.linalg.eigh", "l_svdvals": "np.linalg.svd"}
+    needs_tuple_rule = {"l_svdvals": "np.linalg.svd"}
     for param in (ELEMENTWISE_CASES + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES
                   + RAGGED_CASES + BREADTH_HELPER_CASES):
         name = param.values[0].__name__

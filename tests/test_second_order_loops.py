@@ -346,12 +346,6 @@ def e_alias(x):
     return np.sum(x)
 
 
-def e_function(x):
-    t = []
-    t.append(x)
-    return np.sum(np.stack(t))
-
-
 def e_condition(x):
     t = []
     if t:
@@ -416,7 +410,6 @@ ERRORS = [  # function, text at the caret, words of the message
     (e_return, "t\n", "cannot be returned"),
     (e_index, "t[0]", "cannot be indexed"),
     (e_alias, "t\n", "cannot be copied"),
-    (e_function, "np.stack(t)", "operand of np.stack"),
     (e_condition, "t:", "tested as a condition"),
     (e_made_in_loop, "t.pop()", "made inside a loop"),
     (e_made_later_in_loop, "t.append", "before t = [] makes a new list"),

@@ -225,11 +225,16 @@ def lookup(obj):
 
     A generated module's own copy of a run-time helper (``unbroadcast``, ...)
     is that helper's primitive, so derivative code can be differentiated again.
+    A function decorated with ``@s2sad.custom_vjp`` has the primitive of its
+    user-given rules (:mod:`s2sad.custom`).
     """
     try:
         prim = REGISTRY.get(obj)
     except TypeError:  # unhashable
         return None
+    if prim is None:
+        from ..custom import primitive_of
+        prim = primitive_of(obj)
     if prim is None:
         from .support_rules import helper_copy
         prim = helper_copy(obj)

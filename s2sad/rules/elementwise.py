@@ -200,6 +200,6 @@ nondiff("np.sign", "np.floor", "np.ceil", "np.round", "np.around", "np.rint", "n
         "np.array_equal", "np.searchsorted", "np.digitize", "np.imag", "np.signbit",
         "np.isposinf", "np.isneginf", "np.isreal", "np.flatnonzero", "np.argwhere", "np.tri",
         "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.indices", "np.lexsort",
-        "np.spacing", "np.argpartition", "np.angle",
+        "np.spacing", "np.argpartition", "np.angle", "np.result_type",
         "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf", "math.isfinite",
         "len", "int", "round", "bool", "range", "isinstance", "print")

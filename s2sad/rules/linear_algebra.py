@@ -399,7 +399,7 @@ define("np.linalg.cholesky", "a, upper=False", a=_cholesky, jvp={"a": _cholesky_
 
 def _eigvalsh(b):
     if b.const("UPLO") != "L":
-        raise RuleNotApplicable("np.linalg.eigvalsh has a derivative rule for UPLO='L' only")
+        raise RuleNotApplicable("np.linalg.eigh and eigvalsh have derivative rules for UPLO='L' only")
     return _LOWER.format("s")
 
 
@@ -411,6 +411,20 @@ def _eigvalsh_dot(b):  # dw_i = v_i . dA v_i
 # distinct eigenvalues: at a repeated one the rule picks one of many one-sided derivatives
 define("np.linalg.eigvalsh", "a, UPLO='L'", a=_eigvalsh, jvp={"a": _eigvalsh_dot},
        shared={"v": "np.linalg.eigh(a)[1]", "s": "(v * np.expand_dims(g, -2)) @ v.mT"})
+def _eigh(b):
+    _eigvalsh(b)
+    return _LOWER.format("s")
+
+
+def _eigh_dot(b):  # M = V^T dA V: dw = diag(M), dV = V (F o M), F_ij = 1 / (w_j - w_i)
+    _eigvalsh(b)
+    return f"eigh_dot(ans[0], ans[1], {_SYMMETRIC_DOT})"
+
+
+# w, v = eigh(a): a_bar = V (diag(w_bar) + F o (V^T v_bar)) V^T, onto the lower triangle;
+# distinct eigenvalues only (F is infinite at a repeated one), as in JAX
+define("np.linalg.eigh", "a, UPLO='L'", a=_eigh, UPLO=ZERO, jvp={"a": _eigh_dot, "UPLO": ZERO},
+       shared={"s": "eigh_bar(ans[0], ans[1], g[0], g[1])"})
 # distinct, nonzero singular values: d s_i = u_i . dA v_i
 define("np.linalg.svdvals", "x", shared={"usv": "np.linalg.svd(x, full_matrices=False)"},
        x="(usv[0] * np.expand_dims(g, -2)) @ usv[2]",

@@ -12,8 +12,8 @@ from .core import OPERATORS, ZERO, Primitive, define_operator, nondiff_operator
 
 def _pow_base(b):
     exponent = b.const("y")
-    if exponent == 2:
-        return "unbroadcast(g * 2 * x, x)"
+    if exponent == 2:  # g last: (2 * x) * g is one pass when g is a repeated value (unreduce)
+        return "unbroadcast(2 * x * g, x)"
     return "unbroadcast(g * y * x ** (y - 1), x)"
 
 
@@ -43,6 +43,16 @@ define_operator("pos", "x", ("unary", "UAdd"), x="g", jvp={"x": "x_dot"})
 define_operator("copy", "x", ("copy",), x="g", jvp={"x": "x_dot"})
 define_operator("getitem", "a, index", ("getitem",), elementwise=False,
                 a="unindex(g, a, index)", index=ZERO, jvp={"a": "a_dot[index]", "index": ZERO})
+# y_1 = setitem(y, index, v) is ``y[index] = v`` (in place in generated code): the adjoint
+# of y is g with zeros where v went, v's is what g has there; reverse mode zeroes g in place
+# when it owns it (see s2sad.reverse._Reverse.backward_setitem)
+define_operator("setitem", "a, index, v", ("setitem",), elementwise=False,
+                a="setitem_bar(g, index)", index=ZERO, v="unbroadcast(g[index], v)",
+                jvp={"a": "setitem_dot(a_dot, index, 0.0)", "index": ZERO,
+                     "v": "setitem_dot(np.zeros_like(a), index, v_dot)"})
+# y_old = overwritten(y, index): a copy of what ``y[index] = v`` is about to destroy
+OPERATORS["overwritten"] = Primitive("overwritten", ("a", "index"), {}, ("overwritten",),
+                                     differentiable=False)
 define_operator("T", "x", ("attr", "T"), elementwise=False, x="np.transpose(g)",
                 jvp={"x": "np.transpose(x_dot)"})
 define_operator("mT", "x", ("attr", "mT"), elementwise=False, x="np.swapaxes(g, -1, -2)",

@@ -50,10 +50,10 @@ def _extremum_dot(b):  # the mean of the tangent over the ties
     return f"np.sum(a_dot * {share}{axis_keywords(b)})"
 
 
-def _mean(b):
+def _mean(b):  # g is divided before it is spread: one division per result, not per element
     if axis_args(b):
-        return f"unreduce(g, a{axis_args(b)}) * (np.size(ans) / np.size(a))"
-    return "unreduce(g, a) / np.size(a)"
+        return f"unreduce(g * (np.size(ans) / np.size(a)), a{axis_args(b)})"
+    return "unreduce(g / np.size(a), a)"
 
 
 R = dict(reduction=True)

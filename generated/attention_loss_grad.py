@@ -1,0 +1,475 @@
+"""Reverse-mode derivatives of loss (attention.py:76) with respect to Wc, bc, gain, bias, Wq, Wk, Wv, w_out.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def check_scalar(value, name):
+    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
+        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def zeros_bar(x):
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
+    if not isinstance(x, np.ndarray):
+        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
+        return g
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
+
+    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
+    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
+    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
+    """
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    if type(x) is np.ndarray and x.ndim:
+        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
+            # a numpy scalar is a read-only buffer: the view is read-only too
+            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
+        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
+    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+
+
+def scatter_add(x_bar, index, g):
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
+        x_bar[index] += g  # a basic index names each element once
+    else:
+        np.add.at(x_bar, index, g)
+
+
+def extremum_bar(g, x, ans, axis=None, keepdims=False):
+    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+        ans = np.expand_dims(ans, axis)
+    mask = x == ans
+    return g * mask / np.sum(mask, axis=axis, keepdims=True)
+
+
+def matmul_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        if b.shape[1] == 1 and type(g) is np.ndarray:
+            return g * b.T  # an outer product: one multiply each, as GEMM would, but faster
+        return g @ b.T
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return g @ b.T
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
+    if np.ndim(b) == 1:
+        return unbroadcast(np.expand_dims(g, -1) * b, a)
+    if np.ndim(a) == 1:
+        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
+    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+
+
+def matmul_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim <= 2:
+        if a.shape[0] == 1 and b.ndim == 2 and type(g) is np.ndarray:
+            return a.T * g  # an outer product
+        return a.T @ g
+    if np.ndim(a) == 2 and np.ndim(b) <= 2:
+        return a.T @ g
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
+    # forward sweep
+    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    v1 = conv1d(X, Wc)
+    v2 = v1 + bc
+    v3 = np.tanh(v2)
+    H = layer_norm(v3, gain, bias, 1e-05)
+    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    A = attention(H, Wq, Wk, Wv)
+    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    v4 = np.mean(A, axis=1)
+    prediction = v4 @ w_out
+    # line 80: return np.mean((prediction - y) ** 2)
+    v5 = prediction - y
+    v6 = v5 ** 2
+    out = np.mean(v6)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 80: return np.mean((prediction - y) ** 2)
+    v6_bar = unreduce(1.0 / np.size(v6), v6)
+    v5_bar = 2 * v5 * v6_bar
+    prediction_bar = unbroadcast(v5_bar, prediction)
+    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
+    w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
+    A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
+    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = vjp_attention(H, Wq, Wk, Wv, A_bar)
+    H_bar = A_H_bar
+    Wq_bar = A_Wq_bar
+    Wk_bar = A_Wk_bar
+    Wv_bar = A_Wv_bar
+    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    H_h_bar, H_gain_bar, H_bias_bar = vjp_layer_norm_wrt_h_gain_bias(v3,
+        gain, bias, 1e-05, H_bar)
+    v3_bar = H_h_bar
+    gain_bar = H_gain_bar
+    bias_bar = H_bias_bar
+    v2_bar = v3_bar * (1 - v3 * v3)
+    v1_bar = unbroadcast(v2_bar, v1)
+    bc_bar = unbroadcast(v2_bar, bc)
+    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
+    return (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
+        w_out_bar)
+
+
+def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
+    # forward sweep
+    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    v1 = conv1d(X, Wc)
+    v2 = v1 + bc
+    v3 = np.tanh(v2)
+    H = layer_norm(v3, gain, bias, 1e-05)
+    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    A = attention(H, Wq, Wk, Wv)
+    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    v4 = np.mean(A, axis=1)
+    prediction = v4 @ w_out
+    # line 80: return np.mean((prediction - y) ** 2)
+    v5 = prediction - y
+    v6 = v5 ** 2
+    out = np.mean(v6)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 80: return np.mean((prediction - y) ** 2)
+    v6_bar = unreduce(1.0 / np.size(v6), v6)
+    v5_bar = 2 * v5 * v6_bar
+    prediction_bar = unbroadcast(v5_bar, prediction)
+    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
+    w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
+    A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
+    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = vjp_attention(H, Wq, Wk, Wv, A_bar)
+    H_bar = A_H_bar
+    Wq_bar = A_Wq_bar
+    Wk_bar = A_Wk_bar
+    Wv_bar = A_Wv_bar
+    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    H_h_bar, H_gain_bar, H_bias_bar = vjp_layer_norm_wrt_h_gain_bias(v3,
+        gain, bias, 1e-05, H_bar)
+    v3_bar = H_h_bar
+    gain_bar = H_gain_bar
+    bias_bar = H_bias_bar
+    v2_bar = v3_bar * (1 - v3 * v3)
+    v1_bar = unbroadcast(v2_bar, v1)
+    bc_bar = unbroadcast(v2_bar, bc)
+    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
+    return out, (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
+        w_out_bar)
+
+
+def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
+    # forward sweep
+    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    v1 = conv1d(X, Wc)
+    v2 = v1 + bc
+    v3 = np.tanh(v2)
+    H = layer_norm(v3, gain, bias, 1e-05)
+    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    A = attention(H, Wq, Wk, Wv)
+    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    v4 = np.mean(A, axis=1)
+    prediction = v4 @ w_out
+    # line 80: return np.mean((prediction - y) ** 2)
+    v5 = prediction - y
+    v6 = v5 ** 2
+    # backward sweep
+    # line 80: return np.mean((prediction - y) ** 2)
+    v6_bar = unreduce(out_bar / np.size(v6), v6)
+    v5_bar = 2 * v5 * v6_bar
+    prediction_bar = unbroadcast(v5_bar, prediction)
+    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
+    w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
+    A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
+    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = vjp_attention(H, Wq, Wk, Wv, A_bar)
+    H_bar = A_H_bar
+    Wq_bar = A_Wq_bar
+    Wk_bar = A_Wk_bar
+    Wv_bar = A_Wv_bar
+    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    H_h_bar, H_gain_bar, H_bias_bar = vjp_layer_norm_wrt_h_gain_bias(v3,
+        gain, bias, 1e-05, H_bar)
+    v3_bar = H_h_bar
+    gain_bar = H_gain_bar
+    bias_bar = H_bias_bar
+    v2_bar = v3_bar * (1 - v3 * v3)
+    v1_bar = unbroadcast(v2_bar, v1)
+    bc_bar = unbroadcast(v2_bar, bc)
+    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
+    return (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
+        w_out_bar)
+
+
+def attention(H, Wq, Wk, Wv):
+    # line 68: Q = H @ Wq
+    Q = H @ Wq
+    # line 69: K = H @ Wk
+    K = H @ Wk
+    # line 70: V = H @ Wv
+    V = H @ Wv
+    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    v1 = np.einsum('btd,bsd->bts', Q, K)
+    v2 = Q.shape
+    v3 = v2[-1]
+    v4 = np.sqrt(v3)
+    scores = v1 / v4
+    # line 72: weights = softmax(scores, axis=-1)
+    weights = softmax(scores, -1)
+    # line 73: return np.einsum("bts,bsd->btd", weights, V)
+    out = np.einsum('bts,bsd->btd', weights, V)
+    return out
+
+
+def layer_norm(h, gain, bias, eps=1e-05):
+    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    v1 = np.mean(h, axis=-1, keepdims=True)
+    centred = h - v1
+    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    v2 = centred ** 2
+    variance = np.mean(v2, axis=-1, keepdims=True)
+    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    v3 = variance + eps
+    v4 = np.sqrt(v3)
+    v5 = centred / v4
+    v6 = v5 * gain
+    out = v6 + bias
+    return out
+
+
+def conv1d(x, w):
+    # line 58: taps = w.shape[0]
+    v1 = w.shape
+    taps = v1[0]
+    # line 59: steps = x.shape[1] - taps + 1
+    v2 = x.shape
+    v3 = v2[1]
+    v4 = v3 - taps
+    steps = v4 + 1
+    # line 60: out = x[:, 0:steps, :] @ w[0]
+    v5 = x[:, 0:steps, :]
+    v6 = w[0]
+    out = v5 @ v6
+    # line 61: for k in range(1, taps):
+    v7 = range(1, taps)
+    out_1 = out
+    for k in v7:
+        # line 62: out = out + x[:, k:k + steps, :] @ w[k]
+        v8 = k + steps
+        v9 = x[:, k:v8, :]
+        v10 = w[k]
+        v11 = v9 @ v10
+        out_2 = out_1 + v11
+        out_1 = out_2
+    return out_1
+
+
+def softmax(z, axis=-1):
+    # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    v1 = np.max(z, axis=axis, keepdims=True)
+    v2 = z - v1
+    e = np.exp(v2)
+    # line 46: return e / np.sum(e, axis=axis, keepdims=True)
+    v3 = np.sum(e, axis=axis, keepdims=True)
+    out = e / v3
+    return out
+
+
+def vjp_attention(H, Wq, Wk, Wv, out_bar):
+    # forward sweep
+    # line 68: Q = H @ Wq
+    Q = H @ Wq
+    # line 69: K = H @ Wk
+    K = H @ Wk
+    # line 70: V = H @ Wv
+    V = H @ Wv
+    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    v1 = np.einsum('btd,bsd->bts', Q, K)
+    v2 = Q.shape
+    v3 = v2[-1]
+    v4 = np.sqrt(v3)
+    scores = v1 / v4
+    # line 72: weights = softmax(scores, axis=-1)
+    weights = softmax(scores, -1)
+    # backward sweep
+    # line 73: return np.einsum("bts,bsd->btd", weights, V)
+    weights_bar = np.einsum('btd,bsd->bts', out_bar, V)
+    V_bar = np.einsum('btd,bts->bsd', out_bar, weights)
+    # line 72: weights = softmax(scores, axis=-1)
+    scores_bar = vjp_softmax_wrt_z(scores, -1, weights_bar)
+    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    v1_bar = unbroadcast(scores_bar / v4, v1)
+    Q_bar = np.einsum('bts,bsd->btd', v1_bar, K)
+    K_bar = np.einsum('bts,btd->bsd', v1_bar, Q)
+    # line 70: V = H @ Wv
+    H_bar = matmul_bar_a(V_bar, H, Wv)
+    Wv_bar = matmul_bar_b(V_bar, H, Wv)
+    # line 69: K = H @ Wk
+    H_bar = H_bar + matmul_bar_a(K_bar, H, Wk)
+    Wk_bar = matmul_bar_b(K_bar, H, Wk)
+    # line 68: Q = H @ Wq
+    H_bar += matmul_bar_a(Q_bar, H, Wq)
+    Wq_bar = matmul_bar_b(Q_bar, H, Wq)
+    return H_bar, Wq_bar, Wk_bar, Wv_bar
+
+
+def vjp_layer_norm_wrt_h_gain_bias(h, gain, bias, eps, out_bar):
+    # forward sweep
+    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    v1 = np.mean(h, axis=-1, keepdims=True)
+    centred = h - v1
+    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    v2 = centred ** 2
+    variance = np.mean(v2, axis=-1, keepdims=True)
+    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    v3 = variance + eps
+    v4 = np.sqrt(v3)
+    v5 = centred / v4
+    v6 = v5 * gain
+    # backward sweep
+    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    v6_bar = unbroadcast(out_bar, v6)
+    bias_bar = unbroadcast(out_bar, bias)
+    v5_bar = unbroadcast(v6_bar * gain, v5)
+    gain_bar = unbroadcast(v6_bar * v5, gain)
+    centred_bar = unbroadcast(v5_bar / v4, centred)
+    v4_bar = unbroadcast(-v5_bar * v5 / v4, v4)
+    v3_bar = v4_bar * 0.5 / v4
+    variance_bar = unbroadcast(v3_bar, variance)
+    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    v2_bar = unreduce(variance_bar * (np.size(variance) / np.size(v2)), v2,
+        -1, True)
+    centred_bar = centred_bar + 2 * centred * v2_bar
+    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    h_bar = unbroadcast(centred_bar, h)
+    v1_bar = unbroadcast(-centred_bar, v1)
+    h_bar = h_bar + unreduce(v1_bar * (np.size(v1) / np.size(h)), h, -1, True)
+    return h_bar, gain_bar, bias_bar
+
+
+def vjp_conv1d_wrt_w(x, w, out_bar):
+    tape = []
+    # forward sweep
+    # line 58: taps = w.shape[0]
+    v1 = w.shape
+    taps = v1[0]
+    # line 59: steps = x.shape[1] - taps + 1
+    v2 = x.shape
+    v3 = v2[1]
+    v4 = v3 - taps
+    steps = v4 + 1
+    # line 60: out = x[:, 0:steps, :] @ w[0]
+    v5 = x[:, 0:steps, :]
+    v6 = w[0]
+    out = v5 @ v6
+    # line 61: for k in range(1, taps):
+    v7 = range(1, taps)
+    out_1 = out
+    for k in v7:
+        # line 62: out = out + x[:, k:k + steps, :] @ w[k]
+        v8 = k + steps
+        v9 = x[:, k:v8, :]
+        v10 = w[k]
+        v11 = v9 @ v10
+        out_2 = out_1 + v11
+        tape.append((out_1, v9, v10, v11))
+        out_1 = out_2
+    # backward sweep
+    # line 61: for k in range(1, taps):
+    w_bar = zeros_bar(w)
+    out_1_bar = out_bar
+    for k in reversed(v7):
+        out_1, v9, v10, v11 = tape.pop()
+        out_2_bar = out_1_bar
+        # line 62: out = out + x[:, k:k + steps, :] @ w[k]
+        out_1_bar = unbroadcast(out_2_bar, out_1)
+        v11_bar = unbroadcast(out_2_bar, v11)
+        v10_bar = matmul_bar_b(v11_bar, v9, v10)
+        scatter_add(w_bar, k, v10_bar)
+    out_bar = out_1_bar
+    # line 60: out = x[:, 0:steps, :] @ w[0]
+    v6_bar = matmul_bar_b(out_bar, v5, v6)
+    scatter_add(w_bar, 0, v6_bar)
+    return w_bar
+
+
+def vjp_softmax_wrt_z(z, axis, out_bar):
+    # forward sweep
+    # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    v1 = np.max(z, axis=axis, keepdims=True)
+    v2 = z - v1
+    e = np.exp(v2)
+    # line 46: return e / np.sum(e, axis=axis, keepdims=True)
+    v3 = np.sum(e, axis=axis, keepdims=True)
+    out = e / v3
+    # backward sweep
+    # line 46: return e / np.sum(e, axis=axis, keepdims=True)
+    e_bar = unbroadcast(out_bar / v3, e)
+    v3_bar = unbroadcast(-out_bar * out / v3, v3)
+    e_bar = e_bar + unreduce(v3_bar, e, axis, True)
+    # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    v2_bar = e_bar * e
+    z_bar = unbroadcast(v2_bar, z)
+    v1_bar = unbroadcast(-v2_bar, v1)
+    z_bar = z_bar + extremum_bar(v1_bar, z, v1, axis, True)
+    return z_bar
