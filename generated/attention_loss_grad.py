@@ -16,9 +16,12 @@ def check_scalar(value, name):
 
 
 def zeros_bar(x):
-    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
+    one zero adjoint per element for a tuple)."""
     if isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(zeros_bar(e) for e in x)
     if type(x) is np.ndarray and x.dtype == np.float64:
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
@@ -75,6 +78,9 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 def scatter_add(x_bar, index, g):
     """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    if type(index) is int:  # a loop's counter: one element, named once
+        x_bar[index] += g
+        return
     parts = index if isinstance(index, tuple) else (index,)
     if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
         x_bar[index] += g  # a basic index names each element once
@@ -125,15 +131,27 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
+class tuple_bar(list):
+    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
+    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+
+    def __add__(self, other):
+        if not isinstance(other, (tuple, list)):  # a zero
+            return self
+        return tuple_bar(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
 def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     # forward sweep
     # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    v1 = conv1d(X, Wc)
+    v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
-    H = layer_norm(v3, gain, bias, 1e-05)
+    H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
     # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
-    A = attention(H, Wq, Wk, Wv)
+    A, A_res = fwd_attention(H, Wq, Wk, Wv)
     # line 79: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
@@ -152,21 +170,21 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
     # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
-    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = vjp_attention(H, Wq, Wk, Wv, A_bar)
+    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
     # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    H_h_bar, H_gain_bar, H_bias_bar = vjp_layer_norm_wrt_h_gain_bias(v3,
-        gain, bias, 1e-05, H_bar)
+    H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
+        H_bar)
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
     v2_bar = v3_bar * (1 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
-    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
+    Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
     return (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
         w_out_bar)
 
@@ -174,12 +192,12 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
 def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     # forward sweep
     # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    v1 = conv1d(X, Wc)
+    v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
-    H = layer_norm(v3, gain, bias, 1e-05)
+    H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
     # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
-    A = attention(H, Wq, Wk, Wv)
+    A, A_res = fwd_attention(H, Wq, Wk, Wv)
     # line 79: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
@@ -198,21 +216,21 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
     # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
-    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = vjp_attention(H, Wq, Wk, Wv, A_bar)
+    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
     # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    H_h_bar, H_gain_bar, H_bias_bar = vjp_layer_norm_wrt_h_gain_bias(v3,
-        gain, bias, 1e-05, H_bar)
+    H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
+        H_bar)
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
     v2_bar = v3_bar * (1 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
-    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
+    Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
     return out, (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
         w_out_bar)
 
@@ -220,18 +238,19 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
 def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     # forward sweep
     # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    v1 = conv1d(X, Wc)
+    v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
-    H = layer_norm(v3, gain, bias, 1e-05)
+    H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
     # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
-    A = attention(H, Wq, Wk, Wv)
+    A, A_res = fwd_attention(H, Wq, Wk, Wv)
     # line 79: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
     # line 80: return np.mean((prediction - y) ** 2)
     v5 = prediction - y
     v6 = v5 ** 2
+    out = np.mean(v6)
     # backward sweep
     # line 80: return np.mean((prediction - y) ** 2)
     v6_bar = unreduce(out_bar / np.size(v6), v6)
@@ -242,59 +261,23 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
     # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
-    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = vjp_attention(H, Wq, Wk, Wv, A_bar)
+    A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
     # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    H_h_bar, H_gain_bar, H_bias_bar = vjp_layer_norm_wrt_h_gain_bias(v3,
-        gain, bias, 1e-05, H_bar)
+    H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
+        H_bar)
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
     v2_bar = v3_bar * (1 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
-    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
+    Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
     return (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
         w_out_bar)
-
-
-def attention(H, Wq, Wk, Wv):
-    # line 68: Q = H @ Wq
-    Q = H @ Wq
-    # line 69: K = H @ Wk
-    K = H @ Wk
-    # line 70: V = H @ Wv
-    V = H @ Wv
-    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
-    v1 = np.einsum('btd,bsd->bts', Q, K)
-    v2 = Q.shape
-    v3 = v2[-1]
-    v4 = np.sqrt(v3)
-    scores = v1 / v4
-    # line 72: weights = softmax(scores, axis=-1)
-    weights = softmax(scores, -1)
-    # line 73: return np.einsum("bts,bsd->btd", weights, V)
-    out = np.einsum('bts,bsd->btd', weights, V)
-    return out
-
-
-def layer_norm(h, gain, bias, eps=1e-05):
-    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
-    v1 = np.mean(h, axis=-1, keepdims=True)
-    centred = h - v1
-    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
-    v2 = centred ** 2
-    variance = np.mean(v2, axis=-1, keepdims=True)
-    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
-    v3 = variance + eps
-    v4 = np.sqrt(v3)
-    v5 = centred / v4
-    v6 = v5 * gain
-    out = v6 + bias
-    return out
 
 
 def conv1d(x, w):
@@ -324,19 +307,23 @@ def conv1d(x, w):
     return out_1
 
 
-def softmax(z, axis=-1):
-    # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    v1 = np.max(z, axis=axis, keepdims=True)
-    v2 = z - v1
-    e = np.exp(v2)
-    # line 46: return e / np.sum(e, axis=axis, keepdims=True)
-    v3 = np.sum(e, axis=axis, keepdims=True)
-    out = e / v3
+def layer_norm(h, gain, bias, eps=1e-05):
+    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    v1 = np.mean(h, axis=-1, keepdims=True)
+    centred = h - v1
+    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    v2 = centred ** 2
+    variance = np.mean(v2, axis=-1, keepdims=True)
+    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    v3 = variance + eps
+    v4 = np.sqrt(v3)
+    v5 = centred / v4
+    v6 = v5 * gain
+    out = v6 + bias
     return out
 
 
-def vjp_attention(H, Wq, Wk, Wv, out_bar):
-    # forward sweep
+def attention(H, Wq, Wk, Wv):
     # line 68: Q = H @ Wq
     Q = H @ Wq
     # line 69: K = H @ Wk
@@ -351,63 +338,12 @@ def vjp_attention(H, Wq, Wk, Wv, out_bar):
     scores = v1 / v4
     # line 72: weights = softmax(scores, axis=-1)
     weights = softmax(scores, -1)
-    # backward sweep
     # line 73: return np.einsum("bts,bsd->btd", weights, V)
-    weights_bar = np.einsum('btd,bsd->bts', out_bar, V)
-    V_bar = np.einsum('btd,bts->bsd', out_bar, weights)
-    # line 72: weights = softmax(scores, axis=-1)
-    scores_bar = vjp_softmax_wrt_z(scores, -1, weights_bar)
-    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
-    v1_bar = unbroadcast(scores_bar / v4, v1)
-    Q_bar = np.einsum('bts,bsd->btd', v1_bar, K)
-    K_bar = np.einsum('bts,btd->bsd', v1_bar, Q)
-    # line 70: V = H @ Wv
-    H_bar = matmul_bar_a(V_bar, H, Wv)
-    Wv_bar = matmul_bar_b(V_bar, H, Wv)
-    # line 69: K = H @ Wk
-    H_bar = H_bar + matmul_bar_a(K_bar, H, Wk)
-    Wk_bar = matmul_bar_b(K_bar, H, Wk)
-    # line 68: Q = H @ Wq
-    H_bar += matmul_bar_a(Q_bar, H, Wq)
-    Wq_bar = matmul_bar_b(Q_bar, H, Wq)
-    return H_bar, Wq_bar, Wk_bar, Wv_bar
+    out = np.einsum('bts,bsd->btd', weights, V)
+    return out
 
 
-def vjp_layer_norm_wrt_h_gain_bias(h, gain, bias, eps, out_bar):
-    # forward sweep
-    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
-    v1 = np.mean(h, axis=-1, keepdims=True)
-    centred = h - v1
-    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
-    v2 = centred ** 2
-    variance = np.mean(v2, axis=-1, keepdims=True)
-    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
-    v3 = variance + eps
-    v4 = np.sqrt(v3)
-    v5 = centred / v4
-    v6 = v5 * gain
-    # backward sweep
-    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
-    v6_bar = unbroadcast(out_bar, v6)
-    bias_bar = unbroadcast(out_bar, bias)
-    v5_bar = unbroadcast(v6_bar * gain, v5)
-    gain_bar = unbroadcast(v6_bar * v5, gain)
-    centred_bar = unbroadcast(v5_bar / v4, centred)
-    v4_bar = unbroadcast(-v5_bar * v5 / v4, v4)
-    v3_bar = v4_bar * 0.5 / v4
-    variance_bar = unbroadcast(v3_bar, variance)
-    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
-    v2_bar = unreduce(variance_bar * (np.size(variance) / np.size(v2)), v2,
-        -1, True)
-    centred_bar = centred_bar + 2 * centred * v2_bar
-    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
-    h_bar = unbroadcast(centred_bar, h)
-    v1_bar = unbroadcast(-centred_bar, v1)
-    h_bar = h_bar + unreduce(v1_bar * (np.size(v1) / np.size(h)), h, -1, True)
-    return h_bar, gain_bar, bias_bar
-
-
-def vjp_conv1d_wrt_w(x, w, out_bar):
+def fwd_conv1d_wrt_w(x, w):
     tape = []
     # forward sweep
     # line 58: taps = w.shape[0]
@@ -434,10 +370,15 @@ def vjp_conv1d_wrt_w(x, w, out_bar):
         out_2 = out_1 + v11
         tape.append((out_1, v9, v10, v11))
         out_1 = out_2
+    return out_1, (w, v7, tape, v5, v6)
+
+
+def bwd_conv1d_wrt_w(residuals, out_bar1):
+    w, v7, tape, v5, v6 = residuals
     # backward sweep
     # line 61: for k in range(1, taps):
     w_bar = zeros_bar(w)
-    out_1_bar = out_bar
+    out_1_bar = out_bar1
     for k in reversed(v7):
         out_1, v9, v10, v11 = tape.pop()
         out_2_bar = out_1_bar
@@ -453,7 +394,103 @@ def vjp_conv1d_wrt_w(x, w, out_bar):
     return w_bar
 
 
-def vjp_softmax_wrt_z(z, axis, out_bar):
+def fwd_layer_norm_wrt_h_gain_bias(h, gain, bias, eps):
+    # forward sweep
+    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    v1 = np.mean(h, axis=-1, keepdims=True)
+    centred = h - v1
+    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    v2 = centred ** 2
+    variance = np.mean(v2, axis=-1, keepdims=True)
+    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    v3 = variance + eps
+    v4 = np.sqrt(v3)
+    v5 = centred / v4
+    v6 = v5 * gain
+    out = v6 + bias
+    return out, (v6, bias, v5, gain, centred, v4, variance, v2, h, v1)
+
+
+def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
+    v6, bias, v5, gain, centred, v4, variance, v2, h, v1 = residuals
+    # backward sweep
+    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    v6_bar = unbroadcast(out_bar, v6)
+    bias_bar = unbroadcast(out_bar, bias)
+    v5_bar = unbroadcast(v6_bar * gain, v5)
+    gain_bar = unbroadcast(v6_bar * v5, gain)
+    centred_bar = unbroadcast(v5_bar / v4, centred)
+    v4_bar = unbroadcast(-v5_bar * v5 / v4, v4)
+    v3_bar = v4_bar * 0.5 / v4
+    variance_bar = unbroadcast(v3_bar, variance)
+    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    v2_bar = unreduce(variance_bar * (np.size(variance) / np.size(v2)), v2,
+        -1, True)
+    centred_bar = centred_bar + 2 * centred * v2_bar
+    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    h_bar = unbroadcast(centred_bar, h)
+    v1_bar = unbroadcast(-centred_bar, v1)
+    h_bar = h_bar + unreduce(v1_bar * (np.size(v1) / np.size(h)), h, -1, True)
+    return h_bar, gain_bar, bias_bar
+
+
+def softmax(z, axis=-1):
+    # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    v1 = np.max(z, axis=axis, keepdims=True)
+    v2 = z - v1
+    e = np.exp(v2)
+    # line 46: return e / np.sum(e, axis=axis, keepdims=True)
+    v3 = np.sum(e, axis=axis, keepdims=True)
+    out = e / v3
+    return out
+
+
+def fwd_attention(H, Wq, Wk, Wv):
+    # forward sweep
+    # line 68: Q = H @ Wq
+    Q = H @ Wq
+    # line 69: K = H @ Wk
+    K = H @ Wk
+    # line 70: V = H @ Wv
+    V = H @ Wv
+    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    v1 = np.einsum('btd,bsd->bts', Q, K)
+    v2 = Q.shape
+    v3 = v2[-1]
+    v4 = np.sqrt(v3)
+    scores = v1 / v4
+    # line 72: weights = softmax(scores, axis=-1)
+    weights, weights_res = fwd_softmax_wrt_z(scores, -1)
+    # line 73: return np.einsum("bts,bsd->btd", weights, V)
+    out = np.einsum('bts,bsd->btd', weights, V)
+    return out, (V, weights, weights_res, v1, v4, K, Q, H, Wv, Wk, Wq)
+
+
+def bwd_attention(residuals, out_bar):
+    V, weights, weights_res, v1, v4, K, Q, H, Wv, Wk, Wq = residuals
+    # backward sweep
+    # line 73: return np.einsum("bts,bsd->btd", weights, V)
+    weights_bar = np.einsum('btd,bsd->bts', out_bar, V)
+    V_bar = np.einsum('btd,bts->bsd', out_bar, weights)
+    # line 72: weights = softmax(scores, axis=-1)
+    scores_bar = bwd_softmax_wrt_z(weights_res, weights_bar)
+    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    v1_bar = unbroadcast(scores_bar / v4, v1)
+    Q_bar = np.einsum('bts,bsd->btd', v1_bar, K)
+    K_bar = np.einsum('bts,btd->bsd', v1_bar, Q)
+    # line 70: V = H @ Wv
+    H_bar = matmul_bar_a(V_bar, H, Wv)
+    Wv_bar = matmul_bar_b(V_bar, H, Wv)
+    # line 69: K = H @ Wk
+    H_bar = H_bar + matmul_bar_a(K_bar, H, Wk)
+    Wk_bar = matmul_bar_b(K_bar, H, Wk)
+    # line 68: Q = H @ Wq
+    H_bar += matmul_bar_a(Q_bar, H, Wq)
+    Wq_bar = matmul_bar_b(Q_bar, H, Wq)
+    return H_bar, Wq_bar, Wk_bar, Wv_bar
+
+
+def fwd_softmax_wrt_z(z, axis):
     # forward sweep
     # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v1 = np.max(z, axis=axis, keepdims=True)
@@ -462,6 +499,11 @@ def vjp_softmax_wrt_z(z, axis, out_bar):
     # line 46: return e / np.sum(e, axis=axis, keepdims=True)
     v3 = np.sum(e, axis=axis, keepdims=True)
     out = e / v3
+    return out, (e, v3, out, axis, z, v1)
+
+
+def bwd_softmax_wrt_z(residuals, out_bar):
+    e, v3, out, axis, z, v1 = residuals
     # backward sweep
     # line 46: return e / np.sum(e, axis=axis, keepdims=True)
     e_bar = unbroadcast(out_bar / v3, e)

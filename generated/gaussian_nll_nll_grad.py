@@ -164,6 +164,8 @@ def vjp_nll(mu, sigma, x, out_bar):
     v3 = np.log(v2)
     v4 = 0.5 * v3
     t5 = v1 + v4
+    # line 30: return np.sum(t5)
+    out = np.sum(t5)
     # backward sweep
     # line 30: return np.sum(t5)
     t5_bar = unreduce(out_bar, t5)

@@ -90,6 +90,7 @@ def vjp_f(x, y, out_bar):
     a = y * v1
     # line 25: return a + np.sqrt(a)
     v2 = np.sqrt(a)
+    out = a + v2
     # backward sweep
     # line 25: return a + np.sqrt(a)
     a_bar = out_bar

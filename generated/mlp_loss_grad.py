@@ -172,6 +172,7 @@ def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
     # line 20: return np.mean((P - Y) ** 2)
     v4 = P - Y
     v5 = v4 ** 2
+    out = np.mean(v5)
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
     v5_bar = unreduce(out_bar / np.size(v5), v5)

@@ -52,11 +52,11 @@ def grad_neuron(w0, x0, w1, x1, w2):
     v2 = w1 * x1
     v3 = v1 + v2
     v4 = v3 + w2
-    out = sigmoid(v4)
+    out, out_res = fwd_sigmoid(v4)
     check_scalar(out, 'neuron')
     # backward sweep
     # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
-    v4_bar = vjp_sigmoid(v4, 1.0)
+    v4_bar = bwd_sigmoid(out_res, 1.0)
     v3_bar = v4_bar
     w2_bar = v4_bar
     v1_bar = v3_bar
@@ -75,11 +75,11 @@ def value_and_grad_neuron(w0, x0, w1, x1, w2):
     v2 = w1 * x1
     v3 = v1 + v2
     v4 = v3 + w2
-    out = sigmoid(v4)
+    out, out_res = fwd_sigmoid(v4)
     check_scalar(out, 'neuron')
     # backward sweep
     # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
-    v4_bar = vjp_sigmoid(v4, 1.0)
+    v4_bar = bwd_sigmoid(out_res, 1.0)
     v3_bar = v4_bar
     w2_bar = v4_bar
     v1_bar = v3_bar
@@ -98,9 +98,10 @@ def vjp_neuron(w0, x0, w1, x1, w2, out_bar):
     v2 = w1 * x1
     v3 = v1 + v2
     v4 = v3 + w2
+    out, out_res = fwd_sigmoid(v4)
     # backward sweep
     # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
-    v4_bar = vjp_sigmoid(v4, out_bar)
+    v4_bar = bwd_sigmoid(out_res, out_bar)
     v3_bar = unbroadcast(v4_bar, v3)
     w2_bar = unbroadcast(v4_bar, w2)
     v1_bar = unbroadcast(v3_bar, v1)
@@ -121,16 +122,21 @@ def sigmoid(z):
     return out
 
 
-def vjp_sigmoid(z, out_bar):
+def fwd_sigmoid(z):
     # forward sweep
     # line 21: return 1.0 / (1.0 + np.exp(-z))
     v1 = -z
     v2 = np.exp(v1)
     v3 = 1.0 + v2
     out = 1.0 / v3
+    return out, (out, v2)
+
+
+def bwd_sigmoid(residuals, out_bar):
+    out, v2 = residuals
     # backward sweep
     # line 21: return 1.0 / (1.0 + np.exp(-z))
-    v3_bar = -out_bar * out / v3
+    v3_bar = -out_bar * out * out
     v2_bar = v3_bar
     v1_bar = v2_bar * v2
     z_bar = -v1_bar

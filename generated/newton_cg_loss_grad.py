@@ -149,8 +149,12 @@ def vjp_loss(w, X, y, out_bar):
     v1 = np.logaddexp(0.0, z)
     v2 = y * z
     v3 = v1 - v2
+    v4 = np.mean(v3)
     v5 = 0.5 * LAMBDA
     v6 = w ** 2
+    v7 = np.sum(v6)
+    v8 = v5 * v7
+    out = v4 + v8
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     v4_bar = out_bar

@@ -16,9 +16,12 @@ def check_scalar(value, name):
 
 
 def zeros_bar(x):
-    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
+    one zero adjoint per element for a tuple)."""
     if isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(zeros_bar(e) for e in x)
     if type(x) is np.ndarray and x.dtype == np.float64:
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
@@ -54,6 +57,18 @@ def unbroadcast(g, x):
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
     return g
+
+
+class tuple_bar(list):
+    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
+    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+
+    def __add__(self, other):
+        if not isinstance(other, (tuple, list)):  # a zero
+            return self
+        return tuple_bar(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
 
 
 def grad_newton_sqrt(a):

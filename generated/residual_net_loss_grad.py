@@ -16,9 +16,12 @@ def check_scalar(value, name):
 
 
 def zeros_bar(x):
-    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
+    one zero adjoint per element for a tuple)."""
     if isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(zeros_bar(e) for e in x)
     if type(x) is np.ndarray and x.dtype == np.float64:
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
@@ -75,6 +78,9 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 def scatter_add(x_bar, index, g):
     """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    if type(index) is int:  # a loop's counter: one element, named once
+        x_bar[index] += g
+        return
     parts = index if isinstance(index, tuple) else (index,)
     if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
         x_bar[index] += g  # a basic index names each element once
@@ -116,6 +122,18 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
+class tuple_bar(list):
+    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
+    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+
+    def __add__(self, other):
+        if not isinstance(other, (tuple, list)):  # a zero
+            return self
+        return tuple_bar(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
 def grad_loss(U, V, X, Y):
     tape = []
     # forward sweep
@@ -132,10 +150,10 @@ def grad_loss(U, V, X, Y):
         V_k = V[v5]
         # line 31: x = x + U_k @ sigmoid(V_k @ x)
         v6 = V_k @ x_1
-        v7 = sigmoid(v6)
+        v7, v7_res = fwd_sigmoid(v6)
         v8 = U_k @ v7
         x_2 = x_1 + v8
-        tape.append((x_1, U_k, V_k, v6, v7, v8))
+        tape.append((x_1, U_k, V_k, v7, v7_res, v8))
         x_1 = x_2
     # line 32: return np.mean((x - Y) ** 2)
     v9 = x_1 - Y
@@ -151,14 +169,14 @@ def grad_loss(U, V, X, Y):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v6, v7, v8 = tape.pop()
+        x_1, U_k, V_k, v7, v7_res, v8 = tape.pop()
         x_2_bar = x_1_bar
         # line 31: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
         v8_bar = unbroadcast(x_2_bar, v8)
         U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
         v7_bar = matmul_bar_b(v8_bar, U_k, v7)
-        v6_bar = vjp_sigmoid(v6, v7_bar)
+        v6_bar = bwd_sigmoid(v7_res, v7_bar)
         V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 30: for U_k, V_k in zip(U, V):
@@ -183,10 +201,10 @@ def value_and_grad_loss(U, V, X, Y):
         V_k = V[v5]
         # line 31: x = x + U_k @ sigmoid(V_k @ x)
         v6 = V_k @ x_1
-        v7 = sigmoid(v6)
+        v7, v7_res = fwd_sigmoid(v6)
         v8 = U_k @ v7
         x_2 = x_1 + v8
-        tape.append((x_1, U_k, V_k, v6, v7, v8))
+        tape.append((x_1, U_k, V_k, v7, v7_res, v8))
         x_1 = x_2
     # line 32: return np.mean((x - Y) ** 2)
     v9 = x_1 - Y
@@ -202,14 +220,14 @@ def value_and_grad_loss(U, V, X, Y):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v6, v7, v8 = tape.pop()
+        x_1, U_k, V_k, v7, v7_res, v8 = tape.pop()
         x_2_bar = x_1_bar
         # line 31: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
         v8_bar = unbroadcast(x_2_bar, v8)
         U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
         v7_bar = matmul_bar_b(v8_bar, U_k, v7)
-        v6_bar = vjp_sigmoid(v6, v7_bar)
+        v6_bar = bwd_sigmoid(v7_res, v7_bar)
         V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 30: for U_k, V_k in zip(U, V):
@@ -234,14 +252,15 @@ def vjp_loss(U, V, X, Y, out_bar):
         V_k = V[v5]
         # line 31: x = x + U_k @ sigmoid(V_k @ x)
         v6 = V_k @ x_1
-        v7 = sigmoid(v6)
+        v7, v7_res = fwd_sigmoid(v6)
         v8 = U_k @ v7
         x_2 = x_1 + v8
-        tape.append((x_1, U_k, V_k, v6, v7, v8))
+        tape.append((x_1, U_k, V_k, v7, v7_res, v8))
         x_1 = x_2
     # line 32: return np.mean((x - Y) ** 2)
     v9 = x_1 - Y
     v10 = v9 ** 2
+    out = np.mean(v10)
     # backward sweep
     # line 32: return np.mean((x - Y) ** 2)
     v10_bar = unreduce(out_bar / np.size(v10), v10)
@@ -251,14 +270,14 @@ def vjp_loss(U, V, X, Y, out_bar):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v6, v7, v8 = tape.pop()
+        x_1, U_k, V_k, v7, v7_res, v8 = tape.pop()
         x_2_bar = x_1_bar
         # line 31: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
         v8_bar = unbroadcast(x_2_bar, v8)
         U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
         v7_bar = matmul_bar_b(v8_bar, U_k, v7)
-        v6_bar = vjp_sigmoid(v6, v7_bar)
+        v6_bar = bwd_sigmoid(v7_res, v7_bar)
         V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 30: for U_k, V_k in zip(U, V):
@@ -276,16 +295,21 @@ def sigmoid(z):
     return out
 
 
-def vjp_sigmoid(z, out_bar):
+def fwd_sigmoid(z):
     # forward sweep
     # line 25: return 1.0 / (1.0 + np.exp(-z))
     v1 = -z
     v2 = np.exp(v1)
     v3 = 1.0 + v2
     out = 1.0 / v3
+    return out, (out, v2)
+
+
+def bwd_sigmoid(residuals, out_bar):
+    out, v2 = residuals
     # backward sweep
     # line 25: return 1.0 / (1.0 + np.exp(-z))
-    v3_bar = -out_bar * out / v3
+    v3_bar = -out_bar * out * out
     v2_bar = v3_bar
     v1_bar = v2_bar * v2
     z_bar = -v1_bar

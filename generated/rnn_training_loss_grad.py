@@ -16,9 +16,12 @@ def check_scalar(value, name):
 
 
 def zeros_bar(x):
-    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
+    one zero adjoint per element for a tuple)."""
     if isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(zeros_bar(e) for e in x)
     if type(x) is np.ndarray and x.dtype == np.float64:
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
@@ -102,6 +105,18 @@ def matmul_bar_a_sum(terms, a):
     for g, b in terms:
         total = total + matmul_bar_a(g, a, b)
     return total
+
+
+class tuple_bar(list):
+    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
+    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+
+    def __add__(self, other):
+        if not isinstance(other, (tuple, list)):  # a zero
+            return self
+        return tuple_bar(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
 
 
 def grad_loss(W, U, v, xs, ys):
@@ -291,6 +306,7 @@ def vjp_loss(W, U, v, xs, ys, out_bar):
         h_1, total_1 = h_2, total_2
     # line 29: return total / len(ys)
     v12 = len(ys)
+    out = total_1 / v12
     # backward sweep
     # line 29: return total / len(ys)
     total_1_bar = out_bar / v12

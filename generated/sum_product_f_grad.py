@@ -83,6 +83,8 @@ def vjp_f(x, y, z, out_bar):
     # forward sweep
     # line 17: q = x + y
     q = x + y
+    # line 18: return q * z
+    out = q * z
     # backward sweep
     # line 18: return q * z
     q_bar = unbroadcast(out_bar * z, q)

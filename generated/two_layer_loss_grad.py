@@ -100,7 +100,7 @@ def grad_loss(U, V, A, Y):
     # forward sweep
     # line 30: H = sigmoid(U @ A)
     v1 = U @ A
-    H = sigmoid(v1)
+    H, H_res = fwd_sigmoid(v1)
     # line 31: R = V @ H - Y
     v2 = V @ H
     R = v2 - Y
@@ -123,7 +123,7 @@ def grad_loss(U, V, A, Y):
     V_bar = matmul_bar_a(v2_bar, V, H)
     H_bar = matmul_bar_b(v2_bar, V, H)
     # line 30: H = sigmoid(U @ A)
-    v1_bar = vjp_sigmoid(v1, H_bar)
+    v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
     return U_bar, V_bar
 
@@ -132,7 +132,7 @@ def value_and_grad_loss(U, V, A, Y):
     # forward sweep
     # line 30: H = sigmoid(U @ A)
     v1 = U @ A
-    H = sigmoid(v1)
+    H, H_res = fwd_sigmoid(v1)
     # line 31: R = V @ H - Y
     v2 = V @ H
     R = v2 - Y
@@ -155,7 +155,7 @@ def value_and_grad_loss(U, V, A, Y):
     V_bar = matmul_bar_a(v2_bar, V, H)
     H_bar = matmul_bar_b(v2_bar, V, H)
     # line 30: H = sigmoid(U @ A)
-    v1_bar = vjp_sigmoid(v1, H_bar)
+    v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
     return out, (U_bar, V_bar)
 
@@ -164,7 +164,7 @@ def vjp_loss(U, V, A, Y, out_bar):
     # forward sweep
     # line 30: H = sigmoid(U @ A)
     v1 = U @ A
-    H = sigmoid(v1)
+    H, H_res = fwd_sigmoid(v1)
     # line 31: R = V @ H - Y
     v2 = V @ H
     R = v2 - Y
@@ -174,6 +174,7 @@ def vjp_loss(U, V, A, Y, out_bar):
     v5 = 0.5 * v4
     v6 = A.shape
     v7 = v6[1]
+    out = v5 / v7
     # backward sweep
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
     v5_bar = unbroadcast(out_bar / v7, v5)
@@ -185,7 +186,7 @@ def vjp_loss(U, V, A, Y, out_bar):
     V_bar = matmul_bar_a(v2_bar, V, H)
     H_bar = matmul_bar_b(v2_bar, V, H)
     # line 30: H = sigmoid(U @ A)
-    v1_bar = vjp_sigmoid(v1, H_bar)
+    v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
     return U_bar, V_bar
 
@@ -199,16 +200,21 @@ def sigmoid(z):
     return out
 
 
-def vjp_sigmoid(z, out_bar):
+def fwd_sigmoid(z):
     # forward sweep
     # line 26: return 1.0 / (1.0 + np.exp(-z))
     v1 = -z
     v2 = np.exp(v1)
     v3 = 1.0 + v2
     out = 1.0 / v3
+    return out, (out, v2)
+
+
+def bwd_sigmoid(residuals, out_bar):
+    out, v2 = residuals
     # backward sweep
     # line 26: return 1.0 / (1.0 + np.exp(-z))
-    v3_bar = -out_bar * out / v3
+    v3_bar = -out_bar * out * out
     v2_bar = v3_bar
     v1_bar = v2_bar * v2
     z_bar = -v1_bar

@@ -201,6 +201,8 @@ class ShapeClasses:
 
     def same_shape_as_result(self, stmt, operand):
         """True if ``operand`` of ``stmt`` is known to have the shape of its result."""
+        if len(stmt.targets) != 1:
+            return False
         key = self.key(operand)
         return key is not None and key == self.key(stmt.target)
 
@@ -322,6 +324,57 @@ def unique_name(base, taken):
         candidate = f"{base}{k}"
     taken.add(candidate)
     return candidate
+
+
+def free_names(stmts):
+    """Names a list of gast statements reads before (or without) assigning them, in order.
+
+    A name assigned in one branch of an ``if`` only, or in a loop's body, counts
+    as assigned after it (generated code reads such names only where they are).
+    """
+    import gast
+    free, bound = [], set()
+
+    def reads(node):
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and \
+                    n.id not in bound and n.id not in free:
+                free.append(n.id)
+
+    def stores(node):
+        bound.update(n.id for n in gast.walk(node)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+
+    def block(body):
+        for stmt in body:
+            if isinstance(stmt, gast.Assign):
+                reads(stmt.value)
+                for t in stmt.targets:
+                    if not isinstance(t, gast.Name):
+                        reads(t)  # y[i] = v reads y (and i)
+                    stores(t)
+            elif isinstance(stmt, gast.AugAssign):
+                reads(stmt.value)
+                reads(gast.Expr(value=gast.Name(id=stmt.target.id, ctx=gast.Load(),
+                                                annotation=None, type_comment=None))
+                      if isinstance(stmt.target, gast.Name) else stmt.target)
+                stores(stmt.target)
+            elif isinstance(stmt, gast.For):
+                reads(stmt.iter)
+                stores(stmt.target)
+                block(stmt.body)
+            elif isinstance(stmt, gast.While):
+                reads(stmt.test)
+                block(stmt.body)
+            elif isinstance(stmt, gast.If):
+                reads(stmt.test)
+                block(stmt.body)
+                block(stmt.orelse)
+            else:
+                reads(stmt)
+
+    block(stmts)
+    return free
 
 
 def names_read(stmts):

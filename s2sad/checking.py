@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .api import _compiled, _parameters, normalize_wrt, vjp
+from .api import _bind, _compiled, _parameters, normalize_wrt, vjp
 from .errors import S2sadError, UsageError
 from .higher import _jvp_call
 from .parse import unwrap
@@ -25,7 +25,7 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     goes once more. Raises :class:`GradientCheckError` with a report.
     """
     fn = unwrap(f)
-    args = tuple(args)
+    args = tuple(_bind(fn, tuple(args), {}))  # defaults filled in: derivatives take every argument
     positions, _ = normalize_wrt(fn, wrt if isinstance(wrt, (tuple, list)) else (wrt,))
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     for mode in modes:
@@ -36,7 +36,7 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     rng = np.random.default_rng(seed)
     _check_once(fn, args, positions, modes, eps, rtol, atol, rng, fn.__name__)
     if order > 1:
-        v = rng.standard_normal(np.shape(fn(*args)))
+        v = _random_like(fn(*args), rng)
         for i in positions:  # the derivative code for one parameter, differentiated again
             namespace, generated = _compiled(fn, "reverse", (i,))
             vjp_i = namespace[generated.entry_points["vjp"]]
@@ -44,23 +44,37 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
                         seed + 1)
 
 
+def _random_like(out, rng):
+    """A random cotangent for ``out``: one array per value when ``out`` is a tuple."""
+    if isinstance(out, tuple):
+        return tuple(_random_like(o, rng) for o in out)
+    return rng.standard_normal(np.shape(out))
+
+
+def _inner(v, out):
+    """``<v, out>``, summed over the values of a tuple."""
+    if isinstance(out, tuple):
+        return sum(_inner(a, b) for a, b in zip(v, out))
+    return np.sum(v * out)
+
+
 def _check_once(fn, args, positions, modes, eps, rtol, atol, rng, label):
     out = fn(*args)
-    v = rng.standard_normal(np.shape(out))
+    v = _random_like(out, rng)
     us = [rng.standard_normal(np.shape(args[i])) for i in positions]
 
     def along(t):
         moved = list(args)
         for i, u in zip(positions, us):
             moved[i] = np.asarray(args[i], dtype=float) + t * u
-        return np.sum(v * fn(*moved))
+        return _inner(v, fn(*moved))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
     names = [_parameters(fn)[i] for i in positions]
     for mode in modes:
         if mode == "forward":
             _, out_dot = _jvp_call(fn, positions, list(args), us)
-            analytic, formula = float(np.sum(v * out_dot)), "<v, jvp(u)>"
+            analytic, formula = float(_inner(v, out_dot)), "<v, jvp(u)>"
         else:
             bars = vjp(fn, tuple(positions))(*args, v)
             analytic, formula = sum(float(np.sum(b * u)) for b, u in zip(bars, us)), "<vjp(v), u>"

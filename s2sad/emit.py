@@ -154,7 +154,7 @@ class Emitter:
         if kind in ("tuple", "list"):
             cls = gast.Tuple if kind == "tuple" else gast.List
             return cls(elts=args, ctx=gast.Load())
-        if kind == "user":
+        if kind in ("user", "split"):
             return call(name(spec[0]), args, kwargs)
         if kind == "custom":  # a function with the user's own derivative rules (s2sad.custom)
             return call(name(stmt.prim.declare(self)), args, kwargs)
@@ -207,7 +207,12 @@ class Emitter:
     def statement(self, stmt: Assign):
         if not stmt.targets:  # an effect only: t.append(v), t.clear()
             return gast.Expr(value=self.expression(stmt))
-        if len(stmt.targets) == 1:
+        if stmt.prim.emit[0] == "split":  # z, z_res = fwd_h(x); (a, b), a_b_res = fwd_h(x)
+            outs = [name(t.name, store=True) for t in stmt.targets[:-1]]
+            out = outs[0] if len(outs) == 1 else gast.Tuple(elts=outs, ctx=gast.Store())
+            target = gast.Tuple(elts=[out, name(stmt.targets[-1].name, store=True)],
+                                ctx=gast.Store())
+        elif len(stmt.targets) == 1:
             target = name(stmt.target.name, store=True)
         else:
             target = gast.Tuple(elts=[name(t.name, store=True) for t in stmt.targets],

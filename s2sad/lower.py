@@ -728,6 +728,24 @@ class _Lowerer:
                 self.shared.update(self.names_of(operand))
             self.emit((var,), rules.OPERATORS["copy"], (operand,), {}, value or target)
             return var
+        if isinstance(target, (gast.Tuple, gast.List)) and source is None and \
+                any(isinstance(t, (gast.Tuple, gast.List)) for t in target.elts):
+            # (a, b), c = v: unpack into a temporary, then unpack that
+            inner = {}
+            elts = []
+            for t in target.elts:
+                if isinstance(t, (gast.Tuple, gast.List)):
+                    temp = self.fresh_temp().name
+                    inner[temp] = t
+                    t = gast.copy_location(gast.Name(id=temp, ctx=gast.Store(), annotation=None,
+                                                     type_comment=None), t)
+                elts.append(t)
+            self.assign_to(gast.copy_location(gast.Tuple(elts=elts, ctx=gast.Store()), target),
+                           value)
+            for temp, t in inner.items():
+                self.assign_to(t, gast.copy_location(gast.Name(
+                    id=temp, ctx=gast.Load(), annotation=None, type_comment=None), t))
+            return None
         if isinstance(target, (gast.Tuple, gast.List)):
             if not all(isinstance(t, gast.Name) for t in target.elts):
                 raise self.error(target, "s2sad supports unpacking into plain names only")
@@ -768,6 +786,10 @@ class _Lowerer:
         fresh; any other primitive makes a new array.
         """
         base = args[0] if args and isinstance(args[0], Var) else None
+        if prim.name == "list_append" and base is not None:  # the list holds the array itself
+            for value in args[1:]:
+                if isinstance(value, Var):
+                    self.share_memory(value, base)
         for target in targets:
             if prim.name in _VIEWS or prim.name == "setitem":
                 if base is not None:

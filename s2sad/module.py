@@ -15,7 +15,7 @@ import gast
 
 from .emit import Emitter, emit_block, render_module
 from .lower import lower
-from .reverse import function_def, returned_tuple, reverse_function
+from .reverse import function_def, returned_tuple, reverse_function, split_functions
 
 
 @dataclass
@@ -30,7 +30,7 @@ class ModuleBuilder:
     def __init__(self):
         self.emitter = Emitter()
         self.functions = []
-        self.vjps = {}  # (python function, positions) -> generated name
+        self.vjps = {}  # (python function, positions) -> (fwd_<name>, bwd_<name>)
         self.primals = set()
         self.pending = []
         self._lowered = {}
@@ -40,16 +40,17 @@ class ModuleBuilder:
             self._lowered[fn] = lower(fn)
         return self._lowered[fn]
 
-    def request(self, fn, positions):
-        """The name of ``vjp`` of user function ``fn`` w.r.t. ``positions``; generated once."""
+    def request_split(self, fn, positions):
+        """The names ``(fwd_h, bwd_h)`` of user function ``fn`` w.r.t. ``positions``: its
+        forward sweep keeping residuals, and its backward sweep; generated once."""
         key = (fn, positions)
         if key not in self.vjps:
             ir = self.lowered(fn)
-            name = f"vjp_{ir.name}"  # never a helper's name: helpers have no vjp_ prefix
-            if len(positions) != len(ir.params):
-                name += "_wrt_" + "_".join(ir.params[i].name for i in positions)
-            self.vjps[key] = name
-            self.pending.append((ir, positions, name))
+            # never a helper's name: helpers have no fwd_/bwd_ prefix
+            suffix = ir.name if len(positions) == len(ir.params) else \
+                ir.name + "_wrt_" + "_".join(ir.params[i].name for i in positions)
+            self.vjps[key] = (f"fwd_{suffix}", f"bwd_{suffix}")
+            self.pending.append((ir, positions, self.vjps[key]))
             self.request_primal(fn)
         return self.vjps[key]
 
@@ -61,8 +62,8 @@ class ModuleBuilder:
     def drain(self):
         """Generate every requested derivative, and the primal of every helper called."""
         while self.pending:
-            ir, positions, name = self.pending.pop(0)
-            self.functions.append(reverse_function(ir, positions, "vjp", self.emitter, self, name))
+            ir, positions, (fwd, bwd) = self.pending.pop(0)
+            self.functions += split_functions(ir, positions, self.emitter, self, fwd, bwd)
         while True:
             missing = [callee.fn for ir in list(self._lowered.values())
                        for callee in ir.callees.values() if callee.fn not in self.primals]
@@ -93,7 +94,6 @@ def reverse_module(fn, wrt) -> GeneratedModule:
     # a function returning several values has a vjp only (grad needs one scalar)
     kinds = ("vjp",) if returned_tuple(ir) else ("grad", "value_and_grad", "vjp")
     names = {kind: f"{kind}_{ir.name}" for kind in kinds}
-    builder.vjps[(fn, wrt)] = names["vjp"]
     entry = [reverse_function(ir, wrt, kind, builder.emitter, builder, names[kind])
              for kind in kinds]
     builder.drain()

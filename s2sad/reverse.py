@@ -41,6 +41,8 @@ user's own functions become calls of their generated ``vjp_<name>``, requested
 from the module builder so each is generated once.
 """
 
+from dataclasses import replace
+
 import gast
 
 from . import analysis
@@ -140,7 +142,9 @@ class _Reverse:
         self.func_name = func_name
         self.wrt_names = [fn.params[i].name for i in wrt]
         self.active = analysis.activity(fn, self.wrt_names)
-        self.shapes = analysis.ShapeClasses(fn, output_is_scalar=kind != "vjp")
+        self.shapes = analysis.ShapeClasses(fn, output_is_scalar=kind not in ("vjp", "split"))
+        self._residual_names = analysis.defined_names(fn.body) | {p.name for p in fn.params}
+        fn = self.fn = replace(fn, body=self.split_calls(fn.body))
         self.adjoints = Adjoints(adjoint_namer(fn))
         self.comments = emitter.comments
         self.loop_depth = 0
@@ -150,7 +154,10 @@ class _Reverse:
         self.counters = {}  # id(loop) -> trip counter name
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         self.tape = analysis.unique_name("tape", taken)
-        self.seed_name = analysis.unique_name("out_bar", taken)
+        # the seed is the output's adjoint: it may share its name, no other variable's
+        output = fn.output.name if isinstance(fn.output, Var) else None
+        self.seed_name = analysis.unique_name("out_bar", taken | {
+            self.adjoints.adjoint_name(v) for v in taken if v != output})
         self._taken = taken
         self.slots = analysis.active_slots(fn.body, self.active)  # lists with a t_bar
         self.groups = self.members = None  # memory groups, computed on the first write
@@ -165,13 +172,85 @@ class _Reverse:
                 last_saved = None
 
     # -- the whole function ------------------------------------------------------
+    def split_calls(self, block):
+        """``z = h(x)`` on a differentiated ``x`` becomes ``z, z_res = fwd_h(x)``.
+
+        The forward sweep keeps what ``h``'s backward sweep needs (its residuals)
+        instead of recomputing ``h``: the backward sweep calls ``bwd_h(z_res, z_bar)``.
+        """
+        out = []
+        for stmt in block:
+            if isinstance(stmt, Assign) and isinstance(stmt.prim, UserFunction) and \
+                    not isinstance(stmt.prim, SplitCall) and \
+                    any(t.name in self.active for t in stmt.targets):
+                positions = tuple(i for i, op in enumerate(stmt.args) if self.is_active(op))
+                if positions:
+                    fwd, bwd = self.requests.request_split(stmt.prim.fn, positions)
+                    stem = "_".join(t.name for t in stmt.targets)
+                    res = Var(analysis.unique_name(f"{stem}_res", self._residual_names))
+                    stmt = replace(stmt, targets=stmt.targets + (res,),
+                                   prim=SplitCall(stmt.prim, fwd, bwd, len(stmt.targets),
+                                                  positions))
+            elif isinstance(stmt, If):
+                stmt = replace(stmt, then_block=self.split_calls(stmt.then_block),
+                               else_block=self.split_calls(stmt.else_block))
+            elif isinstance(stmt, For):
+                stmt = replace(stmt, body=self.split_calls(stmt.body))
+            elif isinstance(stmt, While):
+                stmt = replace(stmt, cond_block=self.split_calls(stmt.cond_block),
+                               body=self.split_calls(stmt.body))
+            out.append(stmt)
+        return out
+
     def build(self):
+        """The FunctionDef of a ``grad``, ``value_and_grad`` or ``vjp`` (joint) derivative."""
+        head, tail, grads, out_expr = self.sweeps()
+        returned = grads if self.kind != "value_and_grad" else \
+            gast.Tuple(elts=[out_expr, grads], ctx=gast.Load())
+        params = [p.name for p in self.fn.params] + \
+            ([self.seed_name] if self.kind == "vjp" else [])
+        # defaults are kept where Python allows them: not before vjp's trailing out_bar
+        defaults = [] if self.kind == "vjp" else \
+            [self.emitter.operand(p.default) for p in self.fn.params if p.has_default]
+        return function_def(self.func_name, params, head + tail + [gast.Return(value=returned)],
+                            defaults)
+
+    def build_split(self, fwd_name, bwd_name):
+        """``fwd_h(params) -> (out, residuals)`` and ``bwd_h(residuals, out_bar) -> bars``.
+
+        The residuals are what the backward sweep reads of the forward sweep's
+        values (its free names), the tape included.
+        """
+        head, tail, grads, out_expr = self.sweeps()
+        tail = _expand_slots(tail)
+        defined = self._residual_names | {self.tape}
+        residuals = [n for n in analysis.free_names(tail + [gast.Return(value=grads)])
+                     if n in defined]
+        packed = gast.Tuple(elts=[name(n) for n in residuals], ctx=gast.Load())
+        # a residual made inside an if or a loop may be unbound where it was not made (its
+        # backward code does not run then): it starts as None
+        top = {t.id for stmt in head if isinstance(stmt, gast.Assign) for t in
+               gast.walk(stmt.targets[0]) if isinstance(t, gast.Name)}
+        top |= {p.name for p in self.fn.params}
+        head = [assign(n, gast.Constant(value=None, kind=None)) for n in residuals
+                if n not in top] + head
+        fwd = function_def(fwd_name, [p.name for p in self.fn.params], head + [gast.Return(
+            value=gast.Tuple(elts=[out_expr, packed], ctx=gast.Load()))])
+        unpack = [assign(gast.Tuple(elts=[name(n, store=True) for n in residuals],
+                                    ctx=gast.Store()), name("residuals"))] if residuals else []
+        bwd = function_def(bwd_name, ["residuals", self.seed_name],
+                           unpack + tail + [gast.Return(value=grads)])
+        return fwd, bwd
+
+    def sweeps(self):
+        """``(head, tail, grads, out)``: the statements up to the end of the forward sweep,
+        the backward sweep, the adjoints returned, and the value."""
         fn, out = self.fn, self.fn.output
-        if self.kind != "vjp":
+        if self.kind not in ("vjp", "split"):
             check_one_value(fn)
         if isinstance(out, Var) and out.name in self.active:
-            seed = gast.Constant(value=1.0, kind=None) if self.kind != "vjp" else \
-                name(self.seed_name)
+            seed = gast.Constant(value=1.0, kind=None) if self.kind not in ("vjp", "split") \
+                else name(self.seed_name)
             self.adjoints.seed(out.name, seed)
         self.check_rules()
         backward = _expand_slots(self.backward_block(fn.body), _Restore)
@@ -189,30 +268,23 @@ class _Reverse:
             value_name = analysis.unique_name("value", self._taken)
             saved_value = [assign(value_name, out_expr)]
             out_expr = name(value_name)
-        returned = grads if self.kind != "value_and_grad" else \
-            gast.Tuple(elts=[out_expr, grads], ctx=gast.Load())
+        returned = gast.Tuple(elts=[out_expr, grads], ctx=gast.Load())
         guard = []
-        if self.kind != "vjp" and isinstance(out, Var):
+        if self.kind not in ("vjp", "split") and isinstance(out, Var):
             guard = [_scalar_guard(out, fn.name)]
         reads = analysis.names_read(backward + guard + saved_value + [gast.Return(value=returned)])
         needed = analysis.needed_names(fn.body, reads, self.counters)
         forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
         forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
                              tape=self.tape, counters=_remap(self.counters, origin))
-        body = []
+        head = []
         if pushes:
-            body.append(assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
+            head.append(assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
         if forward:
-            body += [comment("forward sweep", self.comments)] + forward
-        body += guard + saved_value
-        if backward:
-            body += [comment("backward sweep", self.comments)] + backward
-        body.append(gast.Return(value=returned))
-        params = [p.name for p in fn.params] + ([self.seed_name] if self.kind == "vjp" else [])
-        # defaults are kept where Python allows them: not before vjp's trailing out_bar
-        defaults = [] if self.kind == "vjp" else \
-            [self.emitter.operand(p.default) for p in fn.params if p.has_default]
-        return function_def(self.func_name, params, body, defaults)
+            head += [comment("forward sweep", self.comments)] + forward
+        head += guard + saved_value
+        tail = [comment("backward sweep", self.comments)] + backward if backward else []
+        return head, tail, grads, out_expr
 
     def fill_pops(self, reads):
         """Decide what each block in a loop pushes; write the matching pops."""
@@ -601,12 +673,12 @@ class _Reverse:
     # -- one assignment -------------------------------------------------------------
     def backward_assign(self, stmt):
         """The adjoint statements of one primal assignment (rules checked by check_rules)."""
+        if isinstance(stmt.prim, SplitCall):
+            return self.backward_call(stmt)
         z, g, ans = self.result_adjoint(stmt)
         if g is None:
             return []
         prim = stmt.prim
-        if isinstance(prim, UserFunction):
-            return self.backward_call(stmt, z, g)
         if isinstance(prim, CustomPrimitive):  # the user's own rule (s2sad.custom)
             return custom.backward(self, stmt, z, g, ans)
         bound = prim.bind(stmt.args, stmt.kwargs)
@@ -718,22 +790,36 @@ class _Reverse:
                 return expr.args[0]
         return expr
 
-    def backward_call(self, stmt, z, g):
+    def backward_call(self, stmt):
+        """``x_bar = bwd_h(z_res, z_bar)``: a user function's adjoints from its residuals."""
         prim = stmt.prim
-        positions = [i for i, op in enumerate(stmt.args) if self.is_active(op)]
-        if not positions:
+        outputs = replace(stmt, targets=stmt.targets[:prim.n_out])
+        z, g, _ = self.result_adjoint(outputs)
+        if g is None:
             return []
-        vjp_name = self.requests.request(prim.fn, tuple(positions))
-        args = [self.emitter.operand(a) for a in stmt.args] + [g]
-        value = call(name(vjp_name), args)
-        if len(positions) == 1:
-            return self.adjoints.add(stmt.args[positions[0]].name, value)
-        temps = [f"{z}_{prim.params[i]}_bar" for i in positions]
+        value = call(name(prim.bwd), [name(stmt.targets[-1].name), g])
+        if len(prim.positions) == 1:
+            return self.adjoints.add(stmt.args[prim.positions[0]].name, value)
+        temps = [f"{z}_{prim.params[i]}_bar" for i in prim.positions]
         out = [assign(gast.Tuple(elts=[name(t, store=True) for t in temps], ctx=gast.Store()),
                       value)]
-        for i, temp in zip(positions, temps):
+        for i, temp in zip(prim.positions, temps):
             out += self.adjoints.add(stmt.args[i].name, name(temp))
         return out
+
+
+class SplitCall(UserFunction):
+    """``z, z_res = fwd_h(args)``: a call of a user function whose adjoints come from
+    ``bwd_h(z_res, z_bar)`` (see :meth:`_Reverse.split_calls`)."""
+
+    def __init__(self, user, fwd, bwd, n_out, positions):
+        self.__dict__.update(user.__dict__)
+        self.fwd, self.bwd, self.n_out, self.positions = fwd, bwd, n_out, positions
+        self.emit = ("split", fwd, n_out)
+
+    @property
+    def elementwise(self):  # two results: not a ufunc-like call for the shape analysis
+        return False
 
 
 FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product
@@ -890,6 +976,14 @@ def reverse_function(fn, wrt, kind, emitter, requests, func_name):
     node = _Reverse(fn, wrt, kind, emitter, requests, func_name).build()
     node.body = _expand_slots(node.body)
     return node
+
+
+def split_functions(fn, wrt, emitter, requests, fwd_name, bwd_name):
+    """``fwd_<h>`` and ``bwd_<h>`` of the user function ``fn`` w.r.t. params ``wrt``."""
+    fwd, bwd = _Reverse(fn, wrt, "split", emitter, requests, fwd_name).build_split(fwd_name,
+                                                                                  bwd_name)
+    fwd.body = _expand_slots(fwd.body)
+    return fwd, bwd
 
 
 def no_rule_error(stmt):

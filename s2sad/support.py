@@ -115,6 +115,9 @@ def stack_each(items):
 
 def scatter_add(x_bar, index, g):
     """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    if type(index) is int:  # a loop's counter: one element, named once
+        x_bar[index] += g
+        return
     parts = index if isinstance(index, tuple) else (index,)
     if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
         x_bar[index] += g  # a basic index names each element once
@@ -306,9 +309,12 @@ def lift(t, x, ans):
 
 
 def zeros_bar(x):
-    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number)."""
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
+    one zero adjoint per element for a tuple)."""
     if isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(zeros_bar(e) for e in x)
     if type(x) is np.ndarray and x.dtype == np.float64:
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):

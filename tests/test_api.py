@@ -332,7 +332,7 @@ def test_helper_function_is_differentiated_too():
     expected = 2 * np.sin(x) * np.cos(x) + 1.0
     assert np.allclose(s2sad.grad(calls_helper)(x), expected)
     text = s2sad.source(calls_helper)
-    assert "def vjp_square(" in text
+    assert "def fwd_square(" in text and "def bwd_square(" in text
 
 
 def test_function_in_a_package_module(monkeypatch):
@@ -344,7 +344,7 @@ def test_function_in_a_package_module(monkeypatch):
     sig = 1 / (1 + np.exp(-x))
     assert np.allclose(gx, 2 * x * w * w + sig)
     assert np.allclose(gw, 2 * x * x * w)
-    assert "def vjp_softplus(" in s2sad.source(model.loss)
+    assert "def bwd_softplus(" in s2sad.source(model.loss)
 
 
 def test_function_defined_in_a_script_run_as_main(tmp_path):

@@ -5,7 +5,7 @@ against central finite differences element by element and with
 ``s2sad.check_grads`` in both modes; each helper (``softmax``, ``layer_norm``,
 ``conv1d``, ``attention``) is checked on its own too. The module written by
 ``python -m s2sad grad examples/attention.py:loss ...`` gives the same
-derivatives as the API and holds one ``vjp_<helper>`` per helper. Training for
+derivatives as the API and holds one ``fwd_<helper>``/``bwd_<helper>`` pair per helper. Training for
 100 steps lowers the loss at least 20-fold (it falls from 1.43 to 0.0074).
 The script itself runs in tests/test_examples.py (``attention`` is in its
 TRAINING set: the printed loss must go down every report and end 10 times lower).
@@ -133,7 +133,7 @@ def test_cli_module_matches_the_api(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == str(written)
     text = written.read_text(encoding="utf-8")
     for helper in ("softmax", "layer_norm", "conv1d", "attention"):
-        assert f"def vjp_{helper}" in text, helper
+        assert f"def fwd_{helper}" in text and f"def bwd_{helper}" in text, helper
     assert "import s2sad" not in text  # (tests/test_generated.py compares it with generated/)
     module = load(str(written), "s2sad_attention_cli_module")
     args = arguments()

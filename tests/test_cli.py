@@ -166,7 +166,7 @@ def test_helpers_and_module_constants_are_written_into_the_module(project):
     run(["grad", "model.py:calls_helper", "-o", "out"], project)
     run(["grad", "model.py:weighted", "--wrt", "x", "-o", "out"], project)
     helper = (project / "out" / "model_calls_helper_grad.py").read_text()
-    assert "def square(t):" in helper and "def vjp_square(" in helper
+    assert "def square(t):" in helper and "def bwd_square(" in helper
     code = """\
         import numpy as np
         sys.path.insert(0, 'out')

@@ -297,6 +297,15 @@ ERRORS = [
                 y[i] = s
             return s
         """, 8, "shares memory with an array this loop writes into"),
+    ("list_holds_written_array", """\
+        def f(x):
+            y = np.zeros(3)
+            outs = []
+            for i in range(3):
+                y[i] = x[i]
+                outs.append(y)
+            return np.sum(np.stack(outs))
+        """, 8, "outs shares memory with an array this loop writes into"),
     ("nested_subscript", """\
         def f(x):
             y = np.zeros((2, 2))
@@ -318,3 +327,8 @@ def test_bad_writes_and_tuples_are_located_errors(tmp_path, body, line, message)
     text = str(info.value)
     assert text.startswith(f"{path}:{line}:"), text
     assert message in text
+
+
+def test_check_grads_fills_defaults_and_takes_tuple_outputs():
+    s2sad.check_grads(sin_and_square, (X,), order=2)  # scale left at its default
+    s2sad.check_grads(moments, (X,))

@@ -164,7 +164,7 @@ def test_a_derivative_called_inside_a_function_is_differentiated_through():
     x = np.array([0.3, -0.8, 1.1])
     np.testing.assert_allclose(s2sad.grad(sum_of_gradient)(x),
                                s2sad.hessian(tanh_times_x)(x).sum(axis=0), rtol=1e-12)
-    assert "def vjp_grad_tanh_times_x(" in s2sad.source(sum_of_gradient)
+    assert "def bwd_grad_tanh_times_x(" in s2sad.source(sum_of_gradient)
 
 
 # --- check_grads to second order, in both modes -----------------------------------------------

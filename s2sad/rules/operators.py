@@ -21,6 +21,14 @@ def _pow_base_dot(b):
     return "x_dot * 2 * x" if b.const("y") == 2 else "x_dot * y * x ** (y - 1)"
 
 
+def _div_denominator(b):
+    # 1 / y (a reciprocal, a sigmoid's last step) has slope -ans * ans: a product, not a quotient
+    x = b.const("x")
+    if type(x) in (int, float) and x == 1:
+        return "unbroadcast(-g * ans * ans, y)"
+    return "unbroadcast(-g * ans / y, y)"
+
+
 define_operator("add", "x, y", ("binop", "Add"), x="unbroadcast(g, x)", y="unbroadcast(g, y)",
                 jvp={"x": "x_dot", "y": "y_dot"})
 define_operator("sub", "x, y", ("binop", "Sub"), x="unbroadcast(g, x)", y="unbroadcast(-g, y)",
@@ -28,7 +36,7 @@ define_operator("sub", "x, y", ("binop", "Sub"), x="unbroadcast(g, x)", y="unbro
 define_operator("mul", "x, y", ("binop", "Mult"), x="unbroadcast(g * y, x)",
                 y="unbroadcast(g * x, y)", jvp={"x": "x_dot * y", "y": "x * y_dot"})
 define_operator("truediv", "x, y", ("binop", "Div"), x="unbroadcast(g / y, x)",
-                y="unbroadcast(-g * ans / y, y)", jvp={"x": "x_dot / y", "y": "-y_dot * ans / y"})
+                y=_div_denominator, jvp={"x": "x_dot / y", "y": "-y_dot * ans / y"})
 define_operator("pow", "x, y", ("binop", "Pow"), x=_pow_base,
                 y="unbroadcast(g * ans * np.log(x), y)",
                 jvp={"x": _pow_base_dot, "y": "y_dot * ans * np.log(x)"})
