@@ -18,11 +18,12 @@ a matrix product of a shifted slice of the sequence with one tap's weights.
 
 Every piece is an ordinary helper function in this module, called with
 keyword arguments and defaults (``softmax(scores, axis=-1)``,
-``layer_norm(..., eps=1e-5)``). s2sad generates one ``vjp_<helper>`` per
-helper, differentiated only with respect to the arguments that carry a
-derivative (``vjp_attention``, ``vjp_layer_norm_wrt_h_gain_bias``,
-``vjp_softmax_wrt_z``, ``vjp_conv1d_wrt_w``: X is data), and the backward
-sweep of ``loss`` calls them in reverse order; the committed module is
+``layer_norm(..., eps=1e-5)``). s2sad generates one ``fwd_<helper>`` /
+``bwd_<helper>`` pair per helper, differentiated only with respect to the
+arguments that carry a derivative (``bwd_attention``,
+``bwd_layer_norm_wrt_h_gain_bias``, ``bwd_softmax_wrt_z``, ``bwd_conv1d_wrt_w``:
+X is data): the forward sweep of ``loss`` calls the ``fwd_`` functions, which
+return their residuals, and its backward sweep the ``bwd_`` ones in reverse order; the committed module is
 generated/attention_loss_grad.py.
 
 ``main()`` checks the gradient against finite differences, then trains all

@@ -1,7 +1,8 @@
 """A sigmoid neuron: f = σ(w0 x0 + w1 x1 + w2), σ(z) = 1 / (1 + exp(-z)).
 
 The activation is a helper function in this module; s2sad differentiates the
-call by generating ``vjp_sigmoid`` next to the neuron's own derivative, whose
+call by generating ``fwd_sigmoid`` (σ and the values its derivative reads, exp(-z)
+and σ itself) and ``bwd_sigmoid`` next to the neuron's own derivative, whose
 backward sweep is the textbook chain through 1/u, 1 + u, exp and negation.
 Collapsed, the sigmoid gate's derivative is σ'(z) = σ(z) (1 - σ(z)), so
 

@@ -1,4 +1,4 @@
-"""Reverse-mode derivatives of loss (attention.py:76) with respect to Wc, bc, gain, bias, Wq, Wk, Wv, w_out.
+"""Reverse-mode derivatives of loss (attention.py:77) with respect to Wc, bc, gain, bias, Wq, Wk, Wv, w_out.
 
 Written by s2sad; do not edit. Needs NumPy only.
 """
@@ -99,10 +99,11 @@ def extremum_bar(g, x, ans, axis=None, keepdims=False):
 
 def matmul_bar_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
-        if b.shape[1] == 1 and type(g) is np.ndarray:
+    if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
+            a.ndim == 2 and b.ndim == 2:  # matrices: no np.ndim, and dot (@ costs ~0.3 us more)
+        if b.shape[1] == 1:
             return g * b.T  # an outer product: one multiply each, as GEMM would, but faster
-        return g @ b.T
+        return g.dot(b.T)
     if np.ndim(a) == 2 and np.ndim(b) == 2:
         return g @ b.T
     if np.ndim(a) == 1 and np.ndim(b) == 1:
@@ -116,10 +117,11 @@ def matmul_bar_a(g, a, b):
 
 def matmul_bar_b(g, a, b):
     """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim <= 2:
-        if a.shape[0] == 1 and b.ndim == 2 and type(g) is np.ndarray:
+    if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
+            a.ndim == 2 and b.ndim <= 2:  # as in matmul_bar_a
+        if a.shape[0] == 1 and b.ndim == 2:
             return a.T * g  # an outer product
-        return a.T @ g
+        return a.T.dot(g)
     if np.ndim(a) == 2 and np.ndim(b) <= 2:
         return a.T @ g
     if np.ndim(a) == 1 and np.ndim(b) == 1:
@@ -145,37 +147,37 @@ class tuple_bar(list):
 
 def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     # forward sweep
-    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
     H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
-    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A, A_res = fwd_attention(H, Wq, Wk, Wv)
-    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    # line 80: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
-    # line 80: return np.mean((prediction - y) ** 2)
+    # line 81: return np.mean((prediction - y) ** 2)
     v5 = prediction - y
     v6 = v5 ** 2
     out = np.mean(v6)
     check_scalar(out, 'loss')
     # backward sweep
-    # line 80: return np.mean((prediction - y) ** 2)
+    # line 81: return np.mean((prediction - y) ** 2)
     v6_bar = unreduce(1.0 / np.size(v6), v6)
     v5_bar = 2 * v5 * v6_bar
     prediction_bar = unbroadcast(v5_bar, prediction)
-    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    # line 80: prediction = np.mean(A, axis=1) @ w_out
     v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
-    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
-    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
         H_bar)
     v3_bar = H_h_bar
@@ -191,37 +193,37 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
 
 def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     # forward sweep
-    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
     H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
-    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A, A_res = fwd_attention(H, Wq, Wk, Wv)
-    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    # line 80: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
-    # line 80: return np.mean((prediction - y) ** 2)
+    # line 81: return np.mean((prediction - y) ** 2)
     v5 = prediction - y
     v6 = v5 ** 2
     out = np.mean(v6)
     check_scalar(out, 'loss')
     # backward sweep
-    # line 80: return np.mean((prediction - y) ** 2)
+    # line 81: return np.mean((prediction - y) ** 2)
     v6_bar = unreduce(1.0 / np.size(v6), v6)
     v5_bar = 2 * v5 * v6_bar
     prediction_bar = unbroadcast(v5_bar, prediction)
-    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    # line 80: prediction = np.mean(A, axis=1) @ w_out
     v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
-    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
-    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
         H_bar)
     v3_bar = H_h_bar
@@ -237,36 +239,36 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
 
 def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     # forward sweep
-    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
     H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
-    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A, A_res = fwd_attention(H, Wq, Wk, Wv)
-    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    # line 80: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
-    # line 80: return np.mean((prediction - y) ** 2)
+    # line 81: return np.mean((prediction - y) ** 2)
     v5 = prediction - y
     v6 = v5 ** 2
     out = np.mean(v6)
     # backward sweep
-    # line 80: return np.mean((prediction - y) ** 2)
+    # line 81: return np.mean((prediction - y) ** 2)
     v6_bar = unreduce(out_bar / np.size(v6), v6)
     v5_bar = 2 * v5 * v6_bar
     prediction_bar = unbroadcast(v5_bar, prediction)
-    # line 79: prediction = np.mean(A, axis=1) @ w_out
+    # line 80: prediction = np.mean(A, axis=1) @ w_out
     v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
-    # line 78: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
-    # line 77: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
         H_bar)
     v3_bar = H_h_bar
@@ -281,23 +283,23 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
 
 
 def conv1d(x, w):
-    # line 58: taps = w.shape[0]
+    # line 59: taps = w.shape[0]
     v1 = w.shape
     taps = v1[0]
-    # line 59: steps = x.shape[1] - taps + 1
+    # line 60: steps = x.shape[1] - taps + 1
     v2 = x.shape
     v3 = v2[1]
     v4 = v3 - taps
     steps = v4 + 1
-    # line 60: out = x[:, 0:steps, :] @ w[0]
+    # line 61: out = x[:, 0:steps, :] @ w[0]
     v5 = x[:, 0:steps, :]
     v6 = w[0]
     out = v5 @ v6
-    # line 61: for k in range(1, taps):
+    # line 62: for k in range(1, taps):
     v7 = range(1, taps)
     out_1 = out
     for k in v7:
-        # line 62: out = out + x[:, k:k + steps, :] @ w[k]
+        # line 63: out = out + x[:, k:k + steps, :] @ w[k]
         v8 = k + steps
         v9 = x[:, k:v8, :]
         v10 = w[k]
@@ -308,13 +310,13 @@ def conv1d(x, w):
 
 
 def layer_norm(h, gain, bias, eps=1e-05):
-    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    # line 52: centred = h - np.mean(h, axis=-1, keepdims=True)
     v1 = np.mean(h, axis=-1, keepdims=True)
     centred = h - v1
-    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    # line 53: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
     v2 = centred ** 2
     variance = np.mean(v2, axis=-1, keepdims=True)
-    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    # line 54: return centred / np.sqrt(variance + eps) * gain + bias
     v3 = variance + eps
     v4 = np.sqrt(v3)
     v5 = centred / v4
@@ -324,21 +326,21 @@ def layer_norm(h, gain, bias, eps=1e-05):
 
 
 def attention(H, Wq, Wk, Wv):
-    # line 68: Q = H @ Wq
+    # line 69: Q = H @ Wq
     Q = H @ Wq
-    # line 69: K = H @ Wk
+    # line 70: K = H @ Wk
     K = H @ Wk
-    # line 70: V = H @ Wv
+    # line 71: V = H @ Wv
     V = H @ Wv
-    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    # line 72: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
     v1 = np.einsum('btd,bsd->bts', Q, K)
     v2 = Q.shape
     v3 = v2[-1]
     v4 = np.sqrt(v3)
     scores = v1 / v4
-    # line 72: weights = softmax(scores, axis=-1)
+    # line 73: weights = softmax(scores, axis=-1)
     weights = softmax(scores, -1)
-    # line 73: return np.einsum("bts,bsd->btd", weights, V)
+    # line 74: return np.einsum("bts,bsd->btd", weights, V)
     out = np.einsum('bts,bsd->btd', weights, V)
     return out
 
@@ -346,23 +348,23 @@ def attention(H, Wq, Wk, Wv):
 def fwd_conv1d_wrt_w(x, w):
     tape = []
     # forward sweep
-    # line 58: taps = w.shape[0]
+    # line 59: taps = w.shape[0]
     v1 = w.shape
     taps = v1[0]
-    # line 59: steps = x.shape[1] - taps + 1
+    # line 60: steps = x.shape[1] - taps + 1
     v2 = x.shape
     v3 = v2[1]
     v4 = v3 - taps
     steps = v4 + 1
-    # line 60: out = x[:, 0:steps, :] @ w[0]
+    # line 61: out = x[:, 0:steps, :] @ w[0]
     v5 = x[:, 0:steps, :]
     v6 = w[0]
     out = v5 @ v6
-    # line 61: for k in range(1, taps):
+    # line 62: for k in range(1, taps):
     v7 = range(1, taps)
     out_1 = out
     for k in v7:
-        # line 62: out = out + x[:, k:k + steps, :] @ w[k]
+        # line 63: out = out + x[:, k:k + steps, :] @ w[k]
         v8 = k + steps
         v9 = x[:, k:v8, :]
         v10 = w[k]
@@ -376,19 +378,19 @@ def fwd_conv1d_wrt_w(x, w):
 def bwd_conv1d_wrt_w(residuals, out_bar1):
     w, v7, tape, v5, v6 = residuals
     # backward sweep
-    # line 61: for k in range(1, taps):
+    # line 62: for k in range(1, taps):
     w_bar = zeros_bar(w)
     out_1_bar = out_bar1
     for k in reversed(v7):
         out_1, v9, v10, v11 = tape.pop()
         out_2_bar = out_1_bar
-        # line 62: out = out + x[:, k:k + steps, :] @ w[k]
+        # line 63: out = out + x[:, k:k + steps, :] @ w[k]
         out_1_bar = unbroadcast(out_2_bar, out_1)
         v11_bar = unbroadcast(out_2_bar, v11)
         v10_bar = matmul_bar_b(v11_bar, v9, v10)
         scatter_add(w_bar, k, v10_bar)
     out_bar = out_1_bar
-    # line 60: out = x[:, 0:steps, :] @ w[0]
+    # line 61: out = x[:, 0:steps, :] @ w[0]
     v6_bar = matmul_bar_b(out_bar, v5, v6)
     scatter_add(w_bar, 0, v6_bar)
     return w_bar
@@ -396,13 +398,13 @@ def bwd_conv1d_wrt_w(residuals, out_bar1):
 
 def fwd_layer_norm_wrt_h_gain_bias(h, gain, bias, eps):
     # forward sweep
-    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    # line 52: centred = h - np.mean(h, axis=-1, keepdims=True)
     v1 = np.mean(h, axis=-1, keepdims=True)
     centred = h - v1
-    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    # line 53: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
     v2 = centred ** 2
     variance = np.mean(v2, axis=-1, keepdims=True)
-    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    # line 54: return centred / np.sqrt(variance + eps) * gain + bias
     v3 = variance + eps
     v4 = np.sqrt(v3)
     v5 = centred / v4
@@ -414,7 +416,7 @@ def fwd_layer_norm_wrt_h_gain_bias(h, gain, bias, eps):
 def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     v6, bias, v5, gain, centred, v4, variance, v2, h, v1 = residuals
     # backward sweep
-    # line 53: return centred / np.sqrt(variance + eps) * gain + bias
+    # line 54: return centred / np.sqrt(variance + eps) * gain + bias
     v6_bar = unbroadcast(out_bar, v6)
     bias_bar = unbroadcast(out_bar, bias)
     v5_bar = unbroadcast(v6_bar * gain, v5)
@@ -423,11 +425,11 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     v4_bar = unbroadcast(-v5_bar * v5 / v4, v4)
     v3_bar = v4_bar * 0.5 / v4
     variance_bar = unbroadcast(v3_bar, variance)
-    # line 52: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    # line 53: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
     v2_bar = unreduce(variance_bar * (np.size(variance) / np.size(v2)), v2,
         -1, True)
     centred_bar = centred_bar + 2 * centred * v2_bar
-    # line 51: centred = h - np.mean(h, axis=-1, keepdims=True)
+    # line 52: centred = h - np.mean(h, axis=-1, keepdims=True)
     h_bar = unbroadcast(centred_bar, h)
     v1_bar = unbroadcast(-centred_bar, v1)
     h_bar = h_bar + unreduce(v1_bar * (np.size(v1) / np.size(h)), h, -1, True)
@@ -435,11 +437,11 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
 
 
 def softmax(z, axis=-1):
-    # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # line 46: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v1 = np.max(z, axis=axis, keepdims=True)
     v2 = z - v1
     e = np.exp(v2)
-    # line 46: return e / np.sum(e, axis=axis, keepdims=True)
+    # line 47: return e / np.sum(e, axis=axis, keepdims=True)
     v3 = np.sum(e, axis=axis, keepdims=True)
     out = e / v3
     return out
@@ -447,21 +449,21 @@ def softmax(z, axis=-1):
 
 def fwd_attention(H, Wq, Wk, Wv):
     # forward sweep
-    # line 68: Q = H @ Wq
+    # line 69: Q = H @ Wq
     Q = H @ Wq
-    # line 69: K = H @ Wk
+    # line 70: K = H @ Wk
     K = H @ Wk
-    # line 70: V = H @ Wv
+    # line 71: V = H @ Wv
     V = H @ Wv
-    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    # line 72: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
     v1 = np.einsum('btd,bsd->bts', Q, K)
     v2 = Q.shape
     v3 = v2[-1]
     v4 = np.sqrt(v3)
     scores = v1 / v4
-    # line 72: weights = softmax(scores, axis=-1)
+    # line 73: weights = softmax(scores, axis=-1)
     weights, weights_res = fwd_softmax_wrt_z(scores, -1)
-    # line 73: return np.einsum("bts,bsd->btd", weights, V)
+    # line 74: return np.einsum("bts,bsd->btd", weights, V)
     out = np.einsum('bts,bsd->btd', weights, V)
     return out, (V, weights, weights_res, v1, v4, K, Q, H, Wv, Wk, Wq)
 
@@ -469,22 +471,22 @@ def fwd_attention(H, Wq, Wk, Wv):
 def bwd_attention(residuals, out_bar):
     V, weights, weights_res, v1, v4, K, Q, H, Wv, Wk, Wq = residuals
     # backward sweep
-    # line 73: return np.einsum("bts,bsd->btd", weights, V)
+    # line 74: return np.einsum("bts,bsd->btd", weights, V)
     weights_bar = np.einsum('btd,bsd->bts', out_bar, V)
     V_bar = np.einsum('btd,bts->bsd', out_bar, weights)
-    # line 72: weights = softmax(scores, axis=-1)
+    # line 73: weights = softmax(scores, axis=-1)
     scores_bar = bwd_softmax_wrt_z(weights_res, weights_bar)
-    # line 71: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    # line 72: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
     v1_bar = unbroadcast(scores_bar / v4, v1)
     Q_bar = np.einsum('bts,bsd->btd', v1_bar, K)
     K_bar = np.einsum('bts,btd->bsd', v1_bar, Q)
-    # line 70: V = H @ Wv
+    # line 71: V = H @ Wv
     H_bar = matmul_bar_a(V_bar, H, Wv)
     Wv_bar = matmul_bar_b(V_bar, H, Wv)
-    # line 69: K = H @ Wk
+    # line 70: K = H @ Wk
     H_bar = H_bar + matmul_bar_a(K_bar, H, Wk)
     Wk_bar = matmul_bar_b(K_bar, H, Wk)
-    # line 68: Q = H @ Wq
+    # line 69: Q = H @ Wq
     H_bar += matmul_bar_a(Q_bar, H, Wq)
     Wq_bar = matmul_bar_b(Q_bar, H, Wq)
     return H_bar, Wq_bar, Wk_bar, Wv_bar
@@ -492,11 +494,11 @@ def bwd_attention(residuals, out_bar):
 
 def fwd_softmax_wrt_z(z, axis):
     # forward sweep
-    # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # line 46: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v1 = np.max(z, axis=axis, keepdims=True)
     v2 = z - v1
     e = np.exp(v2)
-    # line 46: return e / np.sum(e, axis=axis, keepdims=True)
+    # line 47: return e / np.sum(e, axis=axis, keepdims=True)
     v3 = np.sum(e, axis=axis, keepdims=True)
     out = e / v3
     return out, (e, v3, out, axis, z, v1)
@@ -505,11 +507,11 @@ def fwd_softmax_wrt_z(z, axis):
 def bwd_softmax_wrt_z(residuals, out_bar):
     e, v3, out, axis, z, v1 = residuals
     # backward sweep
-    # line 46: return e / np.sum(e, axis=axis, keepdims=True)
+    # line 47: return e / np.sum(e, axis=axis, keepdims=True)
     e_bar = unbroadcast(out_bar / v3, e)
     v3_bar = unbroadcast(-out_bar * out / v3, v3)
     e_bar = e_bar + unreduce(v3_bar, e, axis, True)
-    # line 45: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # line 46: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v2_bar = e_bar * e
     z_bar = unbroadcast(v2_bar, z)
     v1_bar = unbroadcast(-v2_bar, v1)

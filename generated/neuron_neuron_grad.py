@@ -1,4 +1,4 @@
-"""Reverse-mode derivatives of neuron (neuron.py:24) with respect to w0, x0, w1, x1, w2.
+"""Reverse-mode derivatives of neuron (neuron.py:25) with respect to w0, x0, w1, x1, w2.
 
 Written by s2sad; do not edit. Needs NumPy only.
 """
@@ -47,7 +47,7 @@ def unbroadcast(g, x):
 
 def grad_neuron(w0, x0, w1, x1, w2):
     # forward sweep
-    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v1 = w0 * x0
     v2 = w1 * x1
     v3 = v1 + v2
@@ -55,7 +55,7 @@ def grad_neuron(w0, x0, w1, x1, w2):
     out, out_res = fwd_sigmoid(v4)
     check_scalar(out, 'neuron')
     # backward sweep
-    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v4_bar = bwd_sigmoid(out_res, 1.0)
     v3_bar = v4_bar
     w2_bar = v4_bar
@@ -70,7 +70,7 @@ def grad_neuron(w0, x0, w1, x1, w2):
 
 def value_and_grad_neuron(w0, x0, w1, x1, w2):
     # forward sweep
-    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v1 = w0 * x0
     v2 = w1 * x1
     v3 = v1 + v2
@@ -78,7 +78,7 @@ def value_and_grad_neuron(w0, x0, w1, x1, w2):
     out, out_res = fwd_sigmoid(v4)
     check_scalar(out, 'neuron')
     # backward sweep
-    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v4_bar = bwd_sigmoid(out_res, 1.0)
     v3_bar = v4_bar
     w2_bar = v4_bar
@@ -93,14 +93,14 @@ def value_and_grad_neuron(w0, x0, w1, x1, w2):
 
 def vjp_neuron(w0, x0, w1, x1, w2, out_bar):
     # forward sweep
-    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v1 = w0 * x0
     v2 = w1 * x1
     v3 = v1 + v2
     v4 = v3 + w2
     out, out_res = fwd_sigmoid(v4)
     # backward sweep
-    # line 25: return sigmoid(w0 * x0 + w1 * x1 + w2)
+    # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v4_bar = bwd_sigmoid(out_res, out_bar)
     v3_bar = unbroadcast(v4_bar, v3)
     w2_bar = unbroadcast(v4_bar, w2)
@@ -114,7 +114,7 @@ def vjp_neuron(w0, x0, w1, x1, w2, out_bar):
 
 
 def sigmoid(z):
-    # line 21: return 1.0 / (1.0 + np.exp(-z))
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
     v1 = -z
     v2 = np.exp(v1)
     v3 = 1.0 + v2
@@ -124,7 +124,7 @@ def sigmoid(z):
 
 def fwd_sigmoid(z):
     # forward sweep
-    # line 21: return 1.0 / (1.0 + np.exp(-z))
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
     v1 = -z
     v2 = np.exp(v1)
     v3 = 1.0 + v2
@@ -135,7 +135,7 @@ def fwd_sigmoid(z):
 def bwd_sigmoid(residuals, out_bar):
     out, v2 = residuals
     # backward sweep
-    # line 21: return 1.0 / (1.0 + np.exp(-z))
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
     v3_bar = -out_bar * out * out
     v2_bar = v3_bar
     v1_bar = v2_bar * v2

@@ -1,8 +1,10 @@
 """Module builder: the generated module for one function and one set of ``wrt``.
 
 A reverse-mode module holds ``grad_<f>``, ``value_and_grad_<f>`` and
-``vjp_<f>``, and for every user function ``h`` that ``f`` calls on a
-differentiated value, a copy of ``h`` (its SSA form) and ``vjp_h``. Each is
+``vjp_<f>`` (``vjp_<f>`` only when ``f`` returns several values), and for every
+user function ``h`` that ``f`` calls on a differentiated value, a copy of ``h``
+(its SSA form), ``fwd_h`` (its forward sweep, returning its value and residuals)
+and ``bwd_h`` (its backward sweep, from the residuals). Each is
 generated once, however many call sites ask for it, and the module is
 self-contained: it imports NumPy (and ``math``) only, plus the user's module
 where ``f`` calls a function with rules given by hand (:mod:`s2sad.custom`).

@@ -36,9 +36,16 @@ adjoint to every element's (``add_contents_bar``). ``t_bar`` holds the
 adjoints of the top ``len(t_bar)`` elements of ``t``; those below are zero.
 
 ``kind`` is ``"grad"`` (seed 1, returns the adjoints), ``"value_and_grad"``
-(seed 1, returns the value too) or ``"vjp"`` (seed ``out_bar``). Calls of the
-user's own functions become calls of their generated ``vjp_<name>``, requested
-from the module builder so each is generated once.
+(seed 1, returns the value too), ``"vjp"`` (seed ``out_bar``) or ``"split"``
+(``fwd_<name>`` and ``bwd_<name>`` of a user function, :func:`split_functions`).
+A call of the user's own function ``z = h(x)`` becomes ``z, z_res = fwd_h(x)`` in
+the forward sweep and ``x_bar = bwd_h(z_res, z_bar)`` in the backward sweep, so
+``h`` runs once; the pair is requested from the module builder, generated once.
+
+Writes into arrays (``y_1 = setitem(y, index, v)``) run in place in the forward
+sweep; the backward sweep undoes each write (``y[index] = y_old``, the value
+``overwritten`` saved) where it still reads the array's memory, then zeroes the
+written part of the adjoint (in place when it owns it).
 """
 
 from dataclasses import replace

@@ -12,8 +12,11 @@ name ``x`` (NumPy's and Python's squares are that one product), and negations
 moved into a neighbouring sum or product: ``a + -b -> a - b``, ``-b + a -> a - b``,
 ``a - -b -> a + b``, ``-a * -b -> a * b``, ``-(-a * b) -> a * b``, where ``-b`` is
 also a product or quotient with a negated factor (``a + -g * y / x -> a - g * y / x``).
+Two number factors of a product are multiplied together, ``(2 * x) * 0.5 -> x`` (the
+templates' formulas fix no order of their factors).
 """
 
+import math
 import operator
 
 import gast
@@ -75,6 +78,16 @@ class _Simplify(gast.NodeTransformer):
                 return constant(_FOLD[op](left, right))
             except (ZeroDivisionError, OverflowError):
                 return node
+        if op is gast.Mult and right is not None and isinstance(node.left, gast.BinOp) and \
+                isinstance(node.left.op, gast.Mult):  # (2 * x) * 0.5 -> (2 * 0.5) * x -> x
+            inner = number(node.left.left), number(node.left.right)
+            if any(c is not None for c in inner):
+                c, other = (inner[0], node.left.right) if inner[0] is not None else \
+                    (inner[1], node.left.left)
+                product = c * right
+                if math.isfinite(product):
+                    return self.visit(gast.BinOp(left=constant(product), op=gast.Mult(),
+                                                 right=other))
         if op is gast.Mult:
             if left == 1:
                 return node.right

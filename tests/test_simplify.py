@@ -56,6 +56,10 @@ CASES = [
     ("x ** 2", "x * x"),
     ("g * (1 - ans ** 2)", "g * (1 - ans * ans)"),
     ("-x ** 2", "-(x * x)"),
+    # number factors of a product multiplied together (exact here: powers of two)
+    ("2 * x * 0.5", "x"),
+    ("x * 2.0 * 3.0", "6.0 * x"),
+    ("2 * x * -0.5", "-x"),
     # left alone
     ("-a * b", "-a * b"),
     ("-g * ans / y", "-g * ans / y"),
@@ -126,3 +130,12 @@ def test_negated_recognises_cheap_negations_only():
     assert neg("a - b") is None
     assert neg("x") is None
     assert neg("2.0") is None
+
+
+def test_number_factors_are_multiplied_even_when_that_rounds():
+    # (x * 3.0) * 0.1 and 0.30000000000000004 * x may differ in the last place: the
+    # templates' formulas fix no order of their factors, so either is the derivative
+    assert text("x * 3.0 * 0.1") == f"{3.0 * 0.1!r} * x"
+    x = np.random.default_rng(1).standard_normal(100)
+    assert np.allclose((x * 3.0) * 0.1, (3.0 * 0.1) * x, rtol=1e-15, atol=0)
+    assert text("x * 1e300 * 1e300") == "x * 1e+300 * 1e+300"  # the product would overflow
