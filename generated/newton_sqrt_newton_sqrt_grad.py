@@ -29,36 +29,6 @@ def zeros_bar(x):
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))
 
 
-def unbroadcast(g, x):
-    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
-    if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
-        return g
-    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
-    if type(g) is np.ndarray:
-        if type(x) is np.ndarray:
-            if g.shape == x.shape:
-                return g
-            extra = g.ndim - x.ndim
-            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
-                return np.add.reduce(g, axis=tuple(range(extra)))
-        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
-            if g.size and not any(g.strides) and g.dtype == np.float64:
-                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
-            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
-    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
-        return g
-    shape = np.shape(x)
-    if np.shape(g) == shape:
-        return g
-    extra = np.ndim(g) - len(shape)
-    if extra > 0:
-        g = np.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
-    if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    return g
-
-
 class tuple_bar(list):
     """The adjoint of a tuple: one adjoint per element, added element by element (a plain
     tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
@@ -109,10 +79,10 @@ def grad_newton_sqrt(a):
         y_2_bar = y_1_bar
         # line 34: y = 0.5 * (y + a / y)
         v8_bar = y_2_bar * 0.5
-        y_1_bar = unbroadcast(v8_bar, y_1)
-        v7_bar = unbroadcast(v8_bar, v7)
-        a_bar += unbroadcast(v7_bar / y_1, a)
-        y_1_bar = y_1_bar + unbroadcast(-v7_bar * v7 / y_1, y_1)
+        y_1_bar = v8_bar
+        v7_bar = v8_bar
+        a_bar += v7_bar / y_1
+        y_1_bar = y_1_bar - v7_bar * v7 / y_1
     y_bar = y_1_bar
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
     v1_bar = y_bar * 0.5
@@ -159,10 +129,10 @@ def value_and_grad_newton_sqrt(a):
         y_2_bar = y_1_bar
         # line 34: y = 0.5 * (y + a / y)
         v8_bar = y_2_bar * 0.5
-        y_1_bar = unbroadcast(v8_bar, y_1)
-        v7_bar = unbroadcast(v8_bar, v7)
-        a_bar += unbroadcast(v7_bar / y_1, a)
-        y_1_bar = y_1_bar + unbroadcast(-v7_bar * v7 / y_1, y_1)
+        y_1_bar = v8_bar
+        v7_bar = v8_bar
+        a_bar += v7_bar / y_1
+        y_1_bar = y_1_bar - v7_bar * v7 / y_1
     y_bar = y_1_bar
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
     v1_bar = y_bar * 0.5
@@ -207,10 +177,10 @@ def vjp_newton_sqrt(a, out_bar):
         y_2_bar = y_1_bar
         # line 34: y = 0.5 * (y + a / y)
         v8_bar = y_2_bar * 0.5
-        y_1_bar = unbroadcast(v8_bar, y_1)
-        v7_bar = unbroadcast(v8_bar, v7)
-        a_bar += unbroadcast(v7_bar / y_1, a)
-        y_1_bar = y_1_bar + unbroadcast(-v7_bar * v7 / y_1, y_1)
+        y_1_bar = v8_bar
+        v7_bar = v8_bar
+        a_bar += v7_bar / y_1
+        y_1_bar = y_1_bar - v7_bar * v7 / y_1
     y_bar = y_1_bar
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
     v1_bar = y_bar * 0.5

@@ -134,7 +134,7 @@ class ShapeClasses:
 
     def __init__(self, fn, output_is_scalar=False):
         self.parent = {}
-        from .ir import For, While, walk_blocks
+        from .ir import For, If, While, walk_blocks
         assigns = [s for s in walk_blocks(fn.body) if isinstance(s, Assign) and len(s.targets) == 1]
         carried = {c[0].name for stmt in walk_blocks(fn.body) if isinstance(stmt, (For, While))
                    for c in stmt.carried}
@@ -142,11 +142,30 @@ class ShapeClasses:
         # values (of other shapes, maybe) on earlier trips, so the fact is not about it
         if output_is_scalar and isinstance(fn.output, Var) and fn.output.name not in carried:
             self.union(fn.output.name, _SCALAR)
+        self._assigns = assigns
+        self._propagate()
+        # merged values share the shape their sources share; a loop-carried value keeps
+        # its initial value's shape if, assuming so, each trip's update is shown to have it
+        for stmt in walk_blocks(fn.body):
+            if isinstance(stmt, If):
+                for phi, a, b in stmt.merges:
+                    if self.key(a) is not None and self.key(a) == self.key(b):
+                        self.union(phi.name, self.key(a))
+            elif isinstance(stmt, (For, While)):
+                saved = dict(self.parent)
+                carried = [(phi, out) for phi, init, out in stmt.carried
+                           if self.key(init) is not None and self.union(phi.name, self.key(init))
+                           or self.key(phi) == self.key(init) is not None]
+                self._propagate()
+                if not all(self.key(out) == self.key(phi) for phi, out in carried):
+                    self.parent = saved
+
+    def _propagate(self):
         for _ in range(3):  # forward and backward facts feed each other
             changed = False
-            for stmt in assigns:
+            for stmt in self._assigns:
                 changed |= self._forward(stmt)
-            for stmt in reversed(assigns):
+            for stmt in reversed(self._assigns):
                 if stmt.prim.elementwise and self.is_scalar(stmt.target):
                     for name in _vars(self._operands(stmt)):
                         changed |= self.union(name, _SCALAR)
