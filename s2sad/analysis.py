@@ -173,9 +173,12 @@ class ShapeClasses:
                 break
 
     def find(self, key):
-        while self.parent.get(key, key) != key:
-            key = self.parent[key]
-        return key
+        root = key
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while key != root:  # path compression
+            self.parent[key], key = root, self.parent[key]
+        return root
 
     def union(self, a, b):
         ra, rb = self.find(a), self.find(b)
@@ -400,10 +403,24 @@ def names_read(stmts):
     """Names loaded anywhere in a list of gast statements."""
     import gast
     out = set()
-    for stmt in stmts:
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+    name, load = gast.Name, gast.Load
+
+    def visit(node):
+        if type(node) is name:
+            if type(node.ctx) is load:
                 out.add(node.id)
+            return
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, gast.AST):
+                        visit(item)
+            elif isinstance(value, gast.AST):
+                visit(value)
+
+    for stmt in stmts:
+        visit(stmt)
     return out
 
 

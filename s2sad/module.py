@@ -17,7 +17,8 @@ import gast
 
 from .emit import Emitter, emit_block, render_module
 from .lower import lower
-from .reverse import function_def, returned_tuple, reverse_function, split_functions
+from .reverse import (function_def, gradient_functions, returned_tuple, reverse_function,
+                      split_functions)
 
 
 @dataclass
@@ -96,8 +97,11 @@ def reverse_module(fn, wrt) -> GeneratedModule:
     # a function returning several values has a vjp only (grad needs one scalar)
     kinds = ("vjp",) if returned_tuple(ir) else ("grad", "value_and_grad", "vjp")
     names = {kind: f"{kind}_{ir.name}" for kind in kinds}
-    entry = [reverse_function(ir, wrt, kind, builder.emitter, builder, names[kind])
-             for kind in kinds]
+    entry = []
+    if "grad" in names:
+        entry += gradient_functions(ir, wrt, builder.emitter, builder, names["grad"],
+                                    names["value_and_grad"])
+    entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"]))
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)

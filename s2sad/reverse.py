@@ -35,8 +35,9 @@ as ``t_bar.clear()``, and the adjoint of a snapshot ``tuple(t)`` adds its
 adjoint to every element's (``add_contents_bar``). ``t_bar`` holds the
 adjoints of the top ``len(t_bar)`` elements of ``t``; those below are zero.
 
-``kind`` is ``"grad"`` (seed 1, returns the adjoints), ``"value_and_grad"``
-(seed 1, returns the value too), ``"vjp"`` (seed ``out_bar``) or ``"split"``
+``kind`` is ``"grad"`` (seed 1: ``grad_<f>`` returning the adjoints and
+``value_and_grad_<f>`` returning the value too, from one pair of sweeps),
+``"vjp"`` (seed ``out_bar``) or ``"split"``
 (``fwd_<name>`` and ``bwd_<name>`` of a user function, :func:`split_functions`).
 A call of the user's own function ``z = h(x)`` becomes ``z, z_res = fwd_h(x)`` in
 the forward sweep and ``x_bar = bwd_h(z_res, z_bar)`` in the backward sweep, so
@@ -210,17 +211,25 @@ class _Reverse:
         return out
 
     def build(self):
-        """The FunctionDef of a ``grad``, ``value_and_grad`` or ``vjp`` (joint) derivative."""
-        head, tail, grads, out_expr = self.sweeps()
-        returned = grads if self.kind != "value_and_grad" else \
-            gast.Tuple(elts=[out_expr, grads], ctx=gast.Load())
-        params = [p.name for p in self.fn.params] + \
-            ([self.seed_name] if self.kind == "vjp" else [])
-        # defaults are kept where Python allows them: not before vjp's trailing out_bar
-        defaults = [] if self.kind == "vjp" else \
-            [self.emitter.operand(p.default) for p in self.fn.params if p.has_default]
-        return function_def(self.func_name, params, head + tail + [gast.Return(value=returned)],
+        """The FunctionDef of the ``vjp`` derivative (seed ``out_bar``)."""
+        head, tail, grads, _, _ = self.sweeps()
+        params = [p.name for p in self.fn.params] + [self.seed_name]
+        # no defaults: Python allows none before vjp's trailing out_bar
+        return function_def(self.func_name, params, head + tail + [gast.Return(value=grads)])
+
+    def build_grad_pair(self, grad_name, value_and_grad_name):
+        """``grad_<f>`` and ``value_and_grad_<f>``: one pair of sweeps (seed 1), two returns."""
+        head, tail, grads, out_expr, saved_value = self.sweeps()
+        tail = _expand_slots(tail)
+        params = [p.name for p in self.fn.params]
+        defaults = [self.emitter.operand(p.default) for p in self.fn.params if p.has_default]
+        grad = function_def(grad_name, params, head + tail + [gast.Return(value=grads)],
                             defaults)
+        value = name(saved_value[0].targets[0].id) if saved_value else out_expr
+        returned = gast.Tuple(elts=[value, grads], ctx=gast.Load())
+        both = function_def(value_and_grad_name, params, _copy(
+            head + saved_value + tail + [gast.Return(value=returned)]), _copy(defaults))
+        return grad, both
 
     def build_split(self, fwd_name, bwd_name):
         """``fwd_h(params) -> (out, residuals)`` and ``bwd_h(residuals, out_bar) -> bars``.
@@ -228,7 +237,7 @@ class _Reverse:
         The residuals are what the backward sweep reads of the forward sweep's
         values (its free names), the tape included.
         """
-        head, tail, grads, out_expr = self.sweeps()
+        head, tail, grads, out_expr, _ = self.sweeps()
         tail = _expand_slots(tail)
         defined = self._residual_names | {self.tape}
         residuals = [n for n in analysis.free_names(tail + [gast.Return(value=grads)])
@@ -250,8 +259,10 @@ class _Reverse:
         return fwd, bwd
 
     def sweeps(self):
-        """``(head, tail, grads, out)``: the statements up to the end of the forward sweep,
-        the backward sweep, the adjoints returned, and the value."""
+        """``(head, tail, grads, out, saved)``: the statements up to the end of the forward
+        sweep, the backward sweep, the adjoints returned, the value, and (for
+        ``value_and_grad``) a statement keeping the value where the backward sweep
+        overwrites its variable."""
         fn, out = self.fn, self.fn.output
         if self.kind not in ("vjp", "split"):
             check_one_value(fn)
@@ -269,7 +280,7 @@ class _Reverse:
         pushes = self.fill_pops(analysis.names_read(backward))
         out_expr = self.emitter.operand(out)
         saved_value = []
-        if self.kind == "value_and_grad" and isinstance(out, Var) and \
+        if self.kind == "grad" and isinstance(out, Var) and \
                 any(out.name in names for names in pushes.values()):
             # the backward sweep restores earlier trips' values into this variable
             value_name = analysis.unique_name("value", self._taken)
@@ -289,9 +300,9 @@ class _Reverse:
             head.append(assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
         if forward:
             head += [comment("forward sweep", self.comments)] + forward
-        head += guard + saved_value
+        head += guard
         tail = [comment("backward sweep", self.comments)] + backward if backward else []
-        return head, tail, grads, out_expr
+        return head, tail, grads, out_expr, saved_value
 
     def fill_pops(self, reads):
         """Decide what each block in a loop pushes; write the matching pops."""
@@ -910,9 +921,17 @@ def _expand_slots(stmts, kind=_Slot):
     return _expand(stmts, kind, lambda slot: slot.statements)
 
 
+def _holds_restore(stmts):
+    return any(isinstance(s, _Restore) or any(
+        _holds_restore(getattr(s, f)) for f in ("body", "orelse")
+        if isinstance(getattr(s, f, None), list)) for s in stmts)
+
+
 def _expand_restores(stmts, after):
     """Decide each restore from the names the sweep reads after it (``after``: once the
     statements are done; a loop's body is also followed by the loop's next trip)."""
+    if not _holds_restore(stmts):
+        return stmts
     following, reads = [], set(after)
     for stmt in reversed(stmts):  # placeholders are opaque: restores' own reads don't count
         following.append(set(reads))
@@ -946,8 +965,8 @@ def _expand(stmts, kind, statements_of):
 
 
 def _copy(node):
-    import copy
-    return copy.deepcopy(node)
+    from .rules.core import clone
+    return clone(node)
 
 
 def _has_code(stmts):
@@ -983,6 +1002,14 @@ def reverse_function(fn, wrt, kind, emitter, requests, func_name):
     node = _Reverse(fn, wrt, kind, emitter, requests, func_name).build()
     node.body = _expand_slots(node.body)
     return node
+
+
+def gradient_functions(fn, wrt, emitter, requests, grad_name, value_and_grad_name):
+    """``grad_<f>`` and ``value_and_grad_<f>`` of ``fn`` w.r.t. params ``wrt``."""
+    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name).build_grad_pair(
+        grad_name, value_and_grad_name)
+    grad.body = _expand_slots(grad.body)
+    return grad, both
 
 
 def split_functions(fn, wrt, emitter, requests, fwd_name, bwd_name):

@@ -20,6 +20,7 @@ output carries no derivative at all (``np.sign``, ``np.argmax``, comparisons).
 """
 
 import builtins
+import functools
 import math
 
 import gast
@@ -44,25 +45,34 @@ class Template:
 
     def instantiate(self, env):
         """A fresh gast expression with each name in ``env`` replaced by env[name]."""
-        return _Substitute(env).visit(_copy(self.tree))
+        return clone(self.tree, env)
 
 
-def _copy(node):
-    import copy
-    return copy.deepcopy(node)
-
-
-class _Substitute(gast.NodeTransformer):
-    def __init__(self, env):
-        self.env = env
-
-    def visit_Name(self, node):
-        if node.id in self.env:
-            return _copy(self.env[node.id])
+def clone(node, env=None):
+    """A fresh copy of a gast tree; with ``env``, each ``Name`` it maps is replaced by a
+    copy of its value. (One pass, no memo: several times faster than copy.deepcopy.)"""
+    if isinstance(node, list):
+        return [clone(n, env) for n in node]
+    if not isinstance(node, gast.AST):
         return node
+    if env and type(node) is gast.Name and node.id in env:
+        return clone(env[node.id])
+    new = type(node).__new__(type(node))
+    for field in node._fields:
+        setattr(new, field, clone(getattr(node, field, None), env))
+    for attr in node._attributes:
+        if hasattr(node, attr):
+            setattr(new, attr, getattr(node, attr))
+    return new
 
 
 def parse_expr(text):
+    """The gast expression ``text`` (a fresh tree each call; parsed once per text)."""
+    return clone(_parsed(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text):
     return gast.parse(text).body[0].value
 
 

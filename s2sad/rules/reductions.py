@@ -112,6 +112,7 @@ define("np.nanmean", "a, axis=None, dtype=None, out=None, keepdims=False", **R, 
 
 
 # --- variance and standard deviation: d var = 2 (a - mean) da / (N - ddof) ------------------
+# (the factors of the reduced shape multiply g before unreduce spreads it: fewer full passes)
 def _centred(b):
     return "(a - np.mean(a))" if b.is_none("axis") else "(a - np.mean(a, axis=axis, keepdims=True))"
 
@@ -126,10 +127,10 @@ def _dof(b):
 
 V = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
 define("np.var", V, **R,
-       a=lambda b: f"unreduce(g, a{axis_args(b)}) * {_centred(b)} * 2 / {_dof(b)}",
+       a=lambda b: f"unreduce(g * 2 / {_dof(b)}, a{axis_args(b)}) * {_centred(b)}",
        jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) * 2 / {_dof(b)}"})
 define("np.std", V, **R,  # d std = d var / (2 std): NaN where std is 0, as in JAX
-       a=lambda b: f"unreduce(g / ans, a{axis_args(b)}) * {_centred(b)} / {_dof(b)}",
+       a=lambda b: f"unreduce(g / ans / {_dof(b)}, a{axis_args(b)}) * {_centred(b)}",
        jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) / {_dof(b)} / ans"})
 
 
