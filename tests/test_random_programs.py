@@ -4,8 +4,9 @@ Hypothesis draws a program of a few statements over the inputs ``x`` (3, 4),
 ``y`` (4,), ``z`` (3, 1) and the float ``s``. Statements combine ``+ - * /``, ``np.exp``,
 ``np.tanh``, ``np.sin``, ``np.log`` and ``np.sqrt`` of positive expressions,
 ``np.sum`` with and without ``axis``/``keepdims``, constants that broadcast,
-reassignments of names (inputs included) and augmented assignments
-(``+= -= *=``). The program is written as source text to a file, imported
+reassignments of names (inputs included), augmented assignments
+(``+= -= *=``), and writes into parts of arrays the program made
+(``a[1:, ::2] = ...``, ``a[0] += ...``, ``a[[0, 2]] *= ...``). The program is written as source text to a file, imported
 (s2sad reads source), and its derivatives with respect to all four inputs
 are checked twice: with ``s2sad.check_grads`` (finite differences along a
 random direction), and element by element against the complex-step
@@ -104,6 +105,22 @@ def expressions(draw, env, depth, compound=False):
     return _squash(f"({e} {kind} {e2})", new_shape, new_bound)
 
 
+# index forms for writes, by the shape of the array written: (text, shape of the item)
+INDICES = {
+    (3, 4): [("[0]", (4,)), ("[1:, ::2]", (2, 2)), ("[:, 1]", (3,)), ("[2, 3]", ()),
+             ("[-1, 1:3]", (2,)), ("[[0, 2]]", (2, 4))],
+    (4,): [("[1]", ()), ("[::2]", (2,)), ("[1:3]", (2,)), ("[[3, 0]]", (2,))],
+    (3, 1): [("[0]", (1,)), ("[1:, 0]", (2,)), ("[2, 0]", ())],
+}
+
+
+def _broadcasts_into(shape, target):
+    try:
+        return np.broadcast_shapes(target, shape) == target
+    except ValueError:
+        return False
+
+
 @st.composite
 def programs(draw):
     """The body of a random program (lines of source) and the names it assigned."""
@@ -112,6 +129,20 @@ def programs(draw):
     lines, assigned = [], []
     for _ in range(draw(st.integers(2, 5))):
         text, shape, bound = draw(expressions(env, 2, compound=True))
+        writable = sorted(t for t in fresh if env[t][0] in INDICES)
+        if writable and draw(st.booleans()):  # a write into part of an array
+            target = draw(st.sampled_from(writable))
+            index, item = draw(st.sampled_from(INDICES[env[target][0]]))
+            if not _broadcasts_into(shape, item):  # a value that fits: its total
+                text, shape, bound = _squash(f"np.sum({text})", (), bound * math.prod(shape))
+            op = draw(st.sampled_from(["=", "+=", "*="]))
+            old = env[target][1]
+            new_bound = max(old, bound) if op == "=" else old * bound if op == "*=" \
+                else old + bound
+            if _broadcasts_into(shape, item) and new_bound <= LIMIT:
+                lines.append(f"{target}{index} {op} {text}")
+                env[target] = (env[target][0], new_bound)
+                continue
         targets = sorted(t for t in fresh if np.broadcast_shapes(env[t][0], shape) == env[t][0])
         if targets and draw(st.booleans()):
             target = draw(st.sampled_from(targets))
