@@ -56,7 +56,7 @@ import gast
 from . import analysis
 from .emit import assign, call, comment, emit_block, name
 from .errors import NoDerivativeError, UnsupportedSyntaxError
-from .ir import Assign, For, If, Return, Var, While, walk_blocks
+from .ir import Assign, Const, For, If, Return, Var, While, walk_blocks
 from . import custom
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
@@ -277,7 +277,7 @@ class _Reverse:
             value = self.adjoints.read(param) if param in self.active else None
             results.append(value if value is not None else call("np.zeros_like", [name(param)]))
         grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
-        pushes = self.fill_pops(analysis.names_read(backward))
+        pushes, recompute_reads = self.fill_pops(analysis.names_read(backward))
         out_expr = self.emitter.operand(out)
         saved_value = []
         if self.kind == "grad" and isinstance(out, Var) and \
@@ -291,6 +291,7 @@ class _Reverse:
         if self.kind not in ("vjp", "split") and isinstance(out, Var):
             guard = [_scalar_guard(out, fn.name)]
         reads = analysis.names_read(backward + guard + saved_value + [gast.Return(value=returned)])
+        reads |= recompute_reads
         needed = analysis.needed_names(fn.body, reads, self.counters)
         forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
         forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
@@ -305,11 +306,19 @@ class _Reverse:
         return head, tail, grads, out_expr, saved_value
 
     def fill_pops(self, reads):
-        """Decide what each block in a loop pushes; write the matching pops."""
-        pushes = {}
+        """Decide what each block in a loop pushes; write the matching pops.
+
+        Index arithmetic (``i - 1``, ``k % n``, comparisons of such values) is
+        recomputed after the pop instead of stored. Returns the pushes, and the
+        names the recomputations read (the forward sweep must keep them).
+        """
+        pushes, recompute_reads = {}, set()
         for block, extra, slot, carry_pairs in self.pops:
             defined = extra + analysis.block_defs(block, self.counters)
             saved = [n for n in dict.fromkeys(defined) if n in reads]
+            recomputed = self.recomputable(block, extra, set(defined), set(saved), carry_pairs)
+            again = [recomputed[n] for n in defined if n in recomputed and n in saved]
+            saved = [n for n in saved if n not in recomputed]
             # a trip's updated value is the next trip's carried value: restore it from
             # there instead of storing it twice
             for phi, out in carry_pairs:
@@ -319,7 +328,28 @@ class _Reverse:
             if saved:
                 pushes[id(block)] = saved
                 slot.append(_pop(saved, self.tape))
-        return pushes
+            for stmt in again:
+                slot.append(self.emitter.statement(stmt))
+                recompute_reads |= {op.name for op in stmt.operands() if isinstance(op, Var)}
+        return pushes, recompute_reads
+
+    def recomputable(self, block, extra, defined, saved, carry_pairs):
+        """``{name: statement}`` of the block's cheap inactive values the backward sweep can
+        recompute from what it has after the pop: constants, values from outside the
+        block, the loop's own index, what the pop restores, and other such values."""
+        out = {}
+        carried_outs = {o for _, o in carry_pairs}
+        for stmt in block:
+            if not (isinstance(stmt, Assign) and len(stmt.targets) == 1 and
+                    stmt.prim.name in _CHEAP and not stmt.kwargs and
+                    stmt.target.name not in self.active and stmt.target.name not in extra and
+                    stmt.target.name not in carried_outs):
+                continue
+            if all(isinstance(op, Const) or isinstance(op, Var) and (
+                    op.name not in defined or op.name in out or op.name in saved)
+                    for op in stmt.operands()):
+                out[stmt.target.name] = stmt
+        return out
 
     # -- blocks ----------------------------------------------------------------------
     def backward_block(self, block, defined_extra=()):
@@ -839,6 +869,10 @@ class SplitCall(UserFunction):
     def elementwise(self):  # two results: not a ufunc-like call for the shape analysis
         return False
 
+
+# index arithmetic the backward sweep recomputes rather than stores (see fill_pops)
+_CHEAP = {"add", "sub", "mul", "floordiv", "mod", "neg", "lt", "le", "gt", "ge", "eq", "ne",
+          "not"}
 
 FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product
 

@@ -332,3 +332,11 @@ def test_bad_writes_and_tuples_are_located_errors(tmp_path, body, line, message)
 def test_check_grads_fills_defaults_and_takes_tuple_outputs():
     s2sad.check_grads(sin_and_square, (X,), order=2)  # scale left at its default
     s2sad.check_grads(moments, (X,))
+
+
+def test_index_arithmetic_is_recomputed_not_stored():
+    grad = s2sad.source(write_recurrence).split("def grad_write_recurrence")[1]
+    forward, backward = grad.split("def value_and_grad")[0].split("# backward sweep")
+    push = next(line for line in forward.splitlines() if "tape.append" in line)
+    assert "v2" not in push and "v5" not in push  # i - 1, twice: recomputed after the pop
+    assert "v2 = i - 1" in backward and "v5 = i - 1" in backward
