@@ -145,6 +145,13 @@ class tuple_bar(list):
     __radd__ = __add__
 
 
+def writable(g):
+    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
+    if type(g) is np.ndarray and not g.flags.writeable:
+        return g.copy()
+    return g
+
+
 def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     # forward sweep
     # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
@@ -187,8 +194,9 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
-    return (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
-        w_out_bar)
+    return writable(Wc_bar), writable(bc_bar), writable(gain_bar), writable(
+        bias_bar), writable(Wq_bar), writable(Wk_bar), writable(Wv_bar
+        ), writable(w_out_bar)
 
 
 def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
@@ -233,8 +241,9 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
-    return out, (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
-        w_out_bar)
+    return out, (writable(Wc_bar), writable(bc_bar), writable(gain_bar),
+        writable(bias_bar), writable(Wq_bar), writable(Wk_bar), writable(
+        Wv_bar), writable(w_out_bar))
 
 
 def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
@@ -278,8 +287,9 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
-    return (Wc_bar, bc_bar, gain_bar, bias_bar, Wq_bar, Wk_bar, Wv_bar,
-        w_out_bar)
+    return writable(Wc_bar), writable(bc_bar), writable(gain_bar), writable(
+        bias_bar), writable(Wq_bar), writable(Wk_bar), writable(Wv_bar
+        ), writable(w_out_bar)
 
 
 def conv1d(x, w):
@@ -433,7 +443,7 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     h_bar = unbroadcast(centred_bar, h)
     v1_bar = unbroadcast(-centred_bar, v1)
     h_bar = h_bar + unreduce(v1_bar * (np.size(v1) / np.size(h)), h, -1, True)
-    return h_bar, gain_bar, bias_bar
+    return h_bar, writable(gain_bar), writable(bias_bar)
 
 
 def softmax(z, axis=-1):

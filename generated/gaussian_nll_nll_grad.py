@@ -62,6 +62,13 @@ def unreduce(g, x, axis=None, keepdims=False):
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
 
 
+def writable(g):
+    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
+    if type(g) is np.ndarray and not g.flags.writeable:
+        return g.copy()
+    return g
+
+
 def grad_nll(mu, sigma, x):
     # forward sweep
     # line 24: t0 = x - mu
@@ -101,7 +108,7 @@ def grad_nll(mu, sigma, x):
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
     # line 24: t0 = x - mu
     mu_bar = unbroadcast(-t0_bar, mu)
-    return mu_bar, sigma_bar
+    return writable(mu_bar), sigma_bar
 
 
 def value_and_grad_nll(mu, sigma, x):
@@ -143,7 +150,7 @@ def value_and_grad_nll(mu, sigma, x):
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
     # line 24: t0 = x - mu
     mu_bar = unbroadcast(-t0_bar, mu)
-    return out, (mu_bar, sigma_bar)
+    return out, (writable(mu_bar), sigma_bar)
 
 
 def vjp_nll(mu, sigma, x, out_bar):
@@ -184,4 +191,4 @@ def vjp_nll(mu, sigma, x, out_bar):
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
     # line 24: t0 = x - mu
     mu_bar = unbroadcast(-t0_bar, mu)
-    return mu_bar, sigma_bar
+    return writable(mu_bar), sigma_bar

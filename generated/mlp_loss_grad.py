@@ -98,6 +98,13 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
+def writable(g):
+    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
+    if type(g) is np.ndarray and not g.flags.writeable:
+        return g.copy()
+    return g
+
+
 def grad_loss(W1, b1, W2, b2, X, Y):
     # forward sweep
     # line 18: H = np.tanh(X @ W1 + b1)
@@ -127,7 +134,8 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     v1_bar = unbroadcast(v2_bar, v1)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(v1_bar, X, W1)
-    return W1_bar, b1_bar, W2_bar, b2_bar
+    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
+        b2_bar)
 
 
 def value_and_grad_loss(W1, b1, W2, b2, X, Y):
@@ -159,7 +167,8 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     v1_bar = unbroadcast(v2_bar, v1)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(v1_bar, X, W1)
-    return out, (W1_bar, b1_bar, W2_bar, b2_bar)
+    return out, (writable(W1_bar), writable(b1_bar), writable(W2_bar),
+        writable(b2_bar))
 
 
 def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
@@ -190,4 +199,5 @@ def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
     v1_bar = unbroadcast(v2_bar, v1)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(v1_bar, X, W1)
-    return W1_bar, b1_bar, W2_bar, b2_bar
+    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
+        b2_bar)

@@ -98,6 +98,13 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
+def writable(g):
+    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
+    if type(g) is np.ndarray and not g.flags.writeable:
+        return g.copy()
+    return g
+
+
 def grad_loss(U, V, A, Y):
     # forward sweep
     # line 30: H = sigmoid(U @ A)
@@ -127,7 +134,7 @@ def grad_loss(U, V, A, Y):
     # line 30: H = sigmoid(U @ A)
     v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
-    return U_bar, V_bar
+    return writable(U_bar), writable(V_bar)
 
 
 def value_and_grad_loss(U, V, A, Y):
@@ -159,7 +166,7 @@ def value_and_grad_loss(U, V, A, Y):
     # line 30: H = sigmoid(U @ A)
     v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
-    return out, (U_bar, V_bar)
+    return out, (writable(U_bar), writable(V_bar))
 
 
 def vjp_loss(U, V, A, Y, out_bar):
@@ -190,7 +197,7 @@ def vjp_loss(U, V, A, Y, out_bar):
     # line 30: H = sigmoid(U @ A)
     v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
-    return U_bar, V_bar
+    return writable(U_bar), writable(V_bar)
 
 
 def sigmoid(z):

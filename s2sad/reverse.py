@@ -272,10 +272,16 @@ class _Reverse:
             self.adjoints.seed(out.name, seed)
         self.check_rules()
         backward = _expand_slots(self.backward_block(fn.body), _Restore)
+        spreads = "unreduce" in analysis.names_read(backward)  # may make read-only views
         results = []
         for param in self.wrt_names:
             value = self.adjoints.read(param) if param in self.active else None
-            results.append(value if value is not None else call("np.zeros_like", [name(param)]))
+            if value is None:
+                value = call("np.zeros_like", [name(param)])
+            elif spreads and not self.shapes.is_scalar(Var(param)) and (
+                    isinstance(value, gast.Call) or param not in self.adjoints.owned):
+                value = call("writable", [value])  # not a read-only view made by unreduce
+            results.append(value)
         grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
         pushes, recompute_reads = self.fill_pops(analysis.names_read(backward))
         out_expr = self.emitter.operand(out)

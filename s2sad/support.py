@@ -57,6 +57,13 @@ def unreduce(g, x, axis=None, keepdims=False):
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
 
 
+def writable(g):
+    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
+    if type(g) is np.ndarray and not g.flags.writeable:
+        return g.copy()
+    return g
+
+
 def unindex(g, x, index):
     """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
 
@@ -466,4 +473,4 @@ HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "s
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
-           "tuple_bar"]
+           "tuple_bar", "writable"]

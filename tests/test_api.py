@@ -524,3 +524,18 @@ def test_grad_of_grad():
 
     d2 = 2 * np.sin(2.0) + 4 * 2.0 * np.cos(2.0) - 2.0 ** 2 * np.sin(2.0)
     assert np.isclose(s2sad.grad(s2sad.grad(cube))(2.0), d2)
+
+
+def sums_both(x, y):
+    return np.sum(x + y)
+
+
+def test_returned_gradients_are_writable_arrays():
+    # unreduce spreads the seed as a read-only view; what grad returns is the caller's
+    gx, gy = s2sad.grad(sums_both, wrt=(0, 1))(np.ones(3), np.ones(3))
+    gx[0] = 2.0
+    gy *= 3.0
+    np.testing.assert_array_equal(gx, [2.0, 1.0, 1.0])
+    np.testing.assert_array_equal(gy, [3.0, 3.0, 3.0])
+    _, g = s2sad.value_and_grad(sums_both)(np.ones(3), np.ones(3))
+    g += 1.0

@@ -1105,6 +1105,14 @@ def h_matmul_bar_b_sum(g, a): return matmul_bar_b_sum([(g, a), (g[::-1], a * a)]
 HELPER_CASES += [case(h_matmul_bar_a_sum, real(3), real(3)),
                  case(h_matmul_bar_b_sum, real(3), real(3))]
 
+from s2sad.support import writable  # noqa: E402
+
+
+def h_writable(t): return writable(unreduce(t, W34)) * W34
+
+
+HELPER_CASES += [case(h_writable, real())]
+
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
          + REDUCTION_CASES + LINALG_CASES + MATH_CASES + CONTAINER_CASES + ELEMENTWISE_CASES
          + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + HELPER_CASES)

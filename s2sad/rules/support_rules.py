@@ -106,6 +106,8 @@ for _side in ("a", "b"):
                         _side: ZERO},
                    terms=f"matmul_bar_{_side}_sum_bar(g, terms, {_side})", **{_side: ZERO})
     _prim.reads_lists = True  # given a list made by t = [], it reads a snapshot, tuple(t)
+# a copy of a read-only view (a returned gradient): the identity
+helper(support.writable, "t", t="g", jvp={"t": "t_dot"})
 # a run-time check, and zeros to accumulate into: no derivative
 for _name in ("check_scalar", "zeros_bar"):
     if hasattr(support, _name):
