@@ -91,10 +91,8 @@ def grad_nll(mu, sigma, x):
     out = np.sum(t5)
     check_scalar(out, 'nll')
     # backward sweep
-    # line 30: return np.sum(t5)
-    t5_bar = unreduce(1.0, t5)
     # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
-    v1_bar = t5_bar
+    v1_bar = unreduce(1.0, t5)
     t3_bar = unbroadcast(v1_bar, t3)
     t4_bar = unbroadcast(v1_bar, t4)
     # line 28: t4 = np.log(sigma)
@@ -133,10 +131,8 @@ def value_and_grad_nll(mu, sigma, x):
     out = np.sum(t5)
     check_scalar(out, 'nll')
     # backward sweep
-    # line 30: return np.sum(t5)
-    t5_bar = unreduce(1.0, t5)
     # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
-    v1_bar = t5_bar
+    v1_bar = unreduce(1.0, t5)
     t3_bar = unbroadcast(v1_bar, t3)
     t4_bar = unbroadcast(v1_bar, t4)
     # line 28: t4 = np.log(sigma)

@@ -96,8 +96,8 @@ class Adjoints:
         """Statements that add ``contribution`` to the adjoint of ``var``."""
         current = self.value.get(var)
         target = self.adjoint_name(var)
-        if current is None and number(contribution) is not None:
-            self.value[var] = contribution
+        if current is None and (number(contribution) is not None or spread(contribution)):
+            self.value[var] = contribution  # pending: a number, or a number spread over x
             return []
         if current is None:
             self.value[var] = name(target)
@@ -131,6 +131,15 @@ class Adjoints:
             self.owned.add(var)
             return [assign(target, call("zeros_bar", [name(zero_like or var)]))]
         return [assign(target, current)]
+
+
+def spread(expr):
+    """``(c, x)`` if ``expr`` is ``unreduce(c, x)`` with a number ``c`` (``c`` spread over
+    ``x``'s shape, kept pending by :class:`Adjoints` until something needs the array)."""
+    if _is_call(expr, "unreduce") and len(expr.args) == 2 and not expr.keywords and \
+            number(expr.args[0]) is not None and isinstance(expr.args[1], gast.Name):
+        return expr.args[0], expr.args[1]
+    return None
 
 
 def _is_call(expr, function):
@@ -747,17 +756,53 @@ class _Reverse:
             temp = f"{z}_{key}"
             out.append(assign(temp, simplify(template.instantiate(env))))
             env[key] = name(temp)
+        spreads = {}
+        pending = spread(g) if prim.elementwise and not prim.shared else None
+        if pending:
+            for param, op in targets:
+                template = self.template(stmt, param, bound)
+                if template is not None:
+                    spreads[param] = self.spread_contribution(stmt, template, env, op, *pending)
+            if None in spreads.values() and len(stmt.targets) == 1:  # the array, made once
+                out += self.adjoints.materialize(z)
+                env["g"] = g = self.adjoints.read(z)
+                spreads = {k: v for k, v in spreads.items() if v is not None}
         for param, op in targets:
             template = self.template(stmt, param, bound)
             if template is None:
                 continue
-            contribution = simplify(template.instantiate(env))
-            contribution = self.drop_unbroadcast(contribution, stmt, op)
+            contribution = spreads.get(param)
+            if contribution is None:
+                contribution = simplify(template.instantiate(env))
+                contribution = self.drop_unbroadcast(contribution, stmt, op)
             if self.deferred and op.name in self.deferred[-1]:
                 out += self.defer(op.name, contribution)
             else:
                 out += self.adjoints.add(op.name, contribution)
         return out
+
+    def spread_contribution(self, stmt, template, env, op, c, like):
+        """An element-wise rule applied to ``g = unreduce(c, like)`` with ``g`` the number
+        ``c``: still a spread number (``unreduce(c', like)``, no array made) when it stays a
+        number for an operand of the result's shape, its total (``c' * np.size(like)``)
+        for a 0-d operand, the array expression itself when every operand has the result's
+        shape; None when none of these is known to hold."""
+        value = simplify(template.instantiate({**env, "g": _copy(c)}))
+        if _is_call(value, "unbroadcast") and value.args[1:] and \
+                isinstance(value.args[1], gast.Name) and value.args[1].id == op.name:
+            value = value.args[0]
+        same = self.shapes.same_shape_as_result(stmt, op)
+        if number(value) is not None:
+            if same:
+                return call("unreduce", [value, _copy(like)])
+            if self.shapes.is_scalar(op):
+                return simplify(gast.BinOp(left=value, op=gast.Mult(),
+                                           right=call("np.size", [_copy(like)])))
+            return None
+        if all(self.shapes.same_shape_as_result(stmt, a) for a in stmt.operands()
+               if isinstance(a, Var)) and same:
+            return value
+        return None
 
     def result_adjoint(self, stmt):
         """``(stem, g, ans)`` of an assignment: its result's adjoint (None: zero) and value.

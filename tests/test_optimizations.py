@@ -1,0 +1,33 @@
+"""Optimisations of generated code, checked on the code and on the derivative values."""
+
+import numpy as np
+
+import s2sad
+
+
+def affine_sum(x):
+    y = 2.0 * x + 1.0
+    return np.sum(y * 3.0) + np.mean(x)
+
+
+def broadcast_sum(x, s):
+    return np.sum(x * 2.0 + s)  # s may be smaller than x: its adjoint is a total
+
+
+def test_a_spread_number_stays_pending_through_element_wise_rules():
+    grad = s2sad.source(affine_sum).split("def grad_affine_sum")[1].split("def value_and")[0]
+    backward = grad.split("# backward sweep")[1]
+    assert "unreduce(6.0, v2)" in backward  # 1 * 3 * 2, spread once: no array per step
+    assert "y_bar" not in backward and "v1_bar" not in backward
+    x = np.array([0.5, -1.0, 2.0, 3.0])
+    np.testing.assert_allclose(s2sad.grad(affine_sum)(x), np.full(4, 6.0 + 0.25))
+    s2sad.check_grads(affine_sum, (x,), order=2)
+
+
+def test_a_spread_number_reaching_a_smaller_operand_is_summed():
+    x = np.ones((3, 4))
+    for s in (0.5, np.ones(4), np.ones((3, 1))):
+        gx, gs = s2sad.grad(broadcast_sum, wrt=(0, 1))(x, s)
+        np.testing.assert_allclose(gx, np.full((3, 4), 2.0))
+        np.testing.assert_allclose(gs, np.full(np.shape(s), 12.0 / np.size(s)))
+        s2sad.check_grads(broadcast_sum, (x, s), wrt=(0, 1))
