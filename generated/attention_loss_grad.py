@@ -171,13 +171,12 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 81: return np.mean((prediction - y) ** 2)
-    v6_bar = unreduce(1.0 / np.size(v6), v6)
-    v5_bar = 2 * v5 * v6_bar
-    prediction_bar = unbroadcast(v5_bar, prediction)
+    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / np.size(v6), v6),
+        prediction)
     # line 80: prediction = np.mean(A, axis=1) @ w_out
-    v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
+        np.size(A)), A, 1)
     # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -218,13 +217,12 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 81: return np.mean((prediction - y) ** 2)
-    v6_bar = unreduce(1.0 / np.size(v6), v6)
-    v5_bar = 2 * v5 * v6_bar
-    prediction_bar = unbroadcast(v5_bar, prediction)
+    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / np.size(v6), v6),
+        prediction)
     # line 80: prediction = np.mean(A, axis=1) @ w_out
-    v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
+        np.size(A)), A, 1)
     # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -264,13 +262,12 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     out = np.mean(v6)
     # backward sweep
     # line 81: return np.mean((prediction - y) ** 2)
-    v6_bar = unreduce(out_bar / np.size(v6), v6)
-    v5_bar = 2 * v5 * v6_bar
-    prediction_bar = unbroadcast(v5_bar, prediction)
+    prediction_bar = unbroadcast(2 * v5 * unreduce(out_bar / np.size(v6),
+        v6), prediction)
     # line 80: prediction = np.mean(A, axis=1) @ w_out
-    v4_bar = matmul_bar_a(prediction_bar, v4, w_out)
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(v4_bar * (np.size(v4) / np.size(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
+        np.size(A)), A, 1)
     # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -396,13 +393,11 @@ def bwd_conv1d_wrt_w(residuals, out_bar1):
         out_2_bar = out_1_bar
         # line 63: out = out + x[:, k:k + steps, :] @ w[k]
         out_1_bar = unbroadcast(out_2_bar, out_1)
-        v11_bar = unbroadcast(out_2_bar, v11)
-        v10_bar = matmul_bar_b(v11_bar, v9, v10)
-        scatter_add(w_bar, k, v10_bar)
+        scatter_add(w_bar, k, matmul_bar_b(unbroadcast(out_2_bar, v11), v9,
+            v10))
     out_bar = out_1_bar
     # line 61: out = x[:, 0:steps, :] @ w[0]
-    v6_bar = matmul_bar_b(out_bar, v5, v6)
-    scatter_add(w_bar, 0, v6_bar)
+    scatter_add(w_bar, 0, matmul_bar_b(out_bar, v5, v6))
     return w_bar
 
 
@@ -420,11 +415,11 @@ def fwd_layer_norm_wrt_h_gain_bias(h, gain, bias, eps):
     v5 = centred / v4
     v6 = v5 * gain
     out = v6 + bias
-    return out, (v6, bias, v5, gain, centred, v4, variance, v2, h, v1)
+    return out, (v6, bias, v5, gain, centred, v4, v2, variance, h, v1)
 
 
 def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
-    v6, bias, v5, gain, centred, v4, variance, v2, h, v1 = residuals
+    v6, bias, v5, gain, centred, v4, v2, variance, h, v1 = residuals
     # backward sweep
     # line 54: return centred / np.sqrt(variance + eps) * gain + bias
     v6_bar = unbroadcast(out_bar, v6)
@@ -432,17 +427,14 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     v5_bar = unbroadcast(v6_bar * gain, v5)
     gain_bar = unbroadcast(v6_bar * v5, gain)
     centred_bar = unbroadcast(v5_bar / v4, centred)
-    v4_bar = unbroadcast(-v5_bar * v5 / v4, v4)
-    v3_bar = v4_bar * 0.5 / v4
-    variance_bar = unbroadcast(v3_bar, variance)
     # line 53: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
-    v2_bar = unreduce(variance_bar * (np.size(variance) / np.size(v2)), v2,
-        -1, True)
-    centred_bar = centred_bar + 2 * centred * v2_bar
+    centred_bar = centred_bar + 2 * centred * unreduce(unbroadcast(
+        unbroadcast(-v5_bar * v5 / v4, v4) * 0.5 / v4, variance) * (np.size
+        (variance) / np.size(v2)), v2, -1, True)
     # line 52: centred = h - np.mean(h, axis=-1, keepdims=True)
     h_bar = unbroadcast(centred_bar, h)
-    v1_bar = unbroadcast(-centred_bar, v1)
-    h_bar = h_bar + unreduce(v1_bar * (np.size(v1) / np.size(h)), h, -1, True)
+    h_bar = h_bar + unreduce(unbroadcast(-centred_bar, v1) * (np.size(v1) /
+        np.size(h)), h, -1, True)
     return h_bar, writable(gain_bar), writable(bias_bar)
 
 
@@ -511,19 +503,18 @@ def fwd_softmax_wrt_z(z, axis):
     # line 47: return e / np.sum(e, axis=axis, keepdims=True)
     v3 = np.sum(e, axis=axis, keepdims=True)
     out = e / v3
-    return out, (e, v3, out, axis, z, v1)
+    return out, (e, v3, axis, out, z, v1)
 
 
 def bwd_softmax_wrt_z(residuals, out_bar):
-    e, v3, out, axis, z, v1 = residuals
+    e, v3, axis, out, z, v1 = residuals
     # backward sweep
     # line 47: return e / np.sum(e, axis=axis, keepdims=True)
     e_bar = unbroadcast(out_bar / v3, e)
-    v3_bar = unbroadcast(-out_bar * out / v3, v3)
-    e_bar = e_bar + unreduce(v3_bar, e, axis, True)
+    e_bar = e_bar + unreduce(unbroadcast(-out_bar * out / v3, v3), e, axis,
+        True)
     # line 46: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v2_bar = e_bar * e
     z_bar = unbroadcast(v2_bar, z)
-    v1_bar = unbroadcast(-v2_bar, v1)
-    z_bar = z_bar + extremum_bar(v1_bar, z, v1, axis, True)
+    z_bar = z_bar + extremum_bar(unbroadcast(-v2_bar, v1), z, v1, axis, True)
     return z_bar

@@ -94,18 +94,14 @@ def grad_nll(mu, sigma, x):
     # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
     v1_bar = unreduce(1.0, t5)
     t3_bar = unbroadcast(v1_bar, t3)
-    t4_bar = unbroadcast(v1_bar, t4)
     # line 28: t4 = np.log(sigma)
-    sigma_bar = t4_bar / sigma
-    # line 27: t3 = 0.5 * t2
-    t2_bar = t3_bar * 0.5
+    sigma_bar = unbroadcast(v1_bar, t4) / sigma
     # line 26: t2 = t1 ** 2
-    t1_bar = 2 * t1 * t2_bar
+    t1_bar = 2 * t1 * (t3_bar * 0.5)
     # line 25: t1 = t0 / sigma
-    t0_bar = unbroadcast(t1_bar / sigma, t0)
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
     # line 24: t0 = x - mu
-    mu_bar = unbroadcast(-t0_bar, mu)
+    mu_bar = unbroadcast(-unbroadcast(t1_bar / sigma, t0), mu)
     return writable(mu_bar), sigma_bar
 
 
@@ -134,18 +130,14 @@ def value_and_grad_nll(mu, sigma, x):
     # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
     v1_bar = unreduce(1.0, t5)
     t3_bar = unbroadcast(v1_bar, t3)
-    t4_bar = unbroadcast(v1_bar, t4)
     # line 28: t4 = np.log(sigma)
-    sigma_bar = t4_bar / sigma
-    # line 27: t3 = 0.5 * t2
-    t2_bar = t3_bar * 0.5
+    sigma_bar = unbroadcast(v1_bar, t4) / sigma
     # line 26: t2 = t1 ** 2
-    t1_bar = 2 * t1 * t2_bar
+    t1_bar = 2 * t1 * (t3_bar * 0.5)
     # line 25: t1 = t0 / sigma
-    t0_bar = unbroadcast(t1_bar / sigma, t0)
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
     # line 24: t0 = x - mu
-    mu_bar = unbroadcast(-t0_bar, mu)
+    mu_bar = unbroadcast(-unbroadcast(t1_bar / sigma, t0), mu)
     return out, (writable(mu_bar), sigma_bar)
 
 
@@ -170,21 +162,15 @@ def vjp_nll(mu, sigma, x, out_bar):
     # line 30: return np.sum(t5)
     out = np.sum(t5)
     # backward sweep
-    # line 30: return np.sum(t5)
-    t5_bar = unreduce(out_bar, t5)
     # line 29: t5 = t3 + t4 + 0.5 * np.log(2 * np.pi)
-    v1_bar = t5_bar
+    v1_bar = unreduce(out_bar, t5)
     t3_bar = unbroadcast(v1_bar, t3)
-    t4_bar = unbroadcast(v1_bar, t4)
     # line 28: t4 = np.log(sigma)
-    sigma_bar = t4_bar / sigma
-    # line 27: t3 = 0.5 * t2
-    t2_bar = t3_bar * 0.5
+    sigma_bar = unbroadcast(v1_bar, t4) / sigma
     # line 26: t2 = t1 ** 2
-    t1_bar = 2 * t1 * t2_bar
+    t1_bar = 2 * t1 * (t3_bar * 0.5)
     # line 25: t1 = t0 / sigma
-    t0_bar = unbroadcast(t1_bar / sigma, t0)
     sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
     # line 24: t0 = x - mu
-    mu_bar = unbroadcast(-t0_bar, mu)
+    mu_bar = unbroadcast(-unbroadcast(t1_bar / sigma, t0), mu)
     return writable(mu_bar), sigma_bar

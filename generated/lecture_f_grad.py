@@ -59,8 +59,7 @@ def grad_f(x, y):
     a_bar = 1.0 + 0.5 / v2
     # line 24: a = y * np.log(x)
     y_bar = a_bar * v1
-    v1_bar = a_bar * y
-    x_bar = v1_bar / x
+    x_bar = a_bar * y / x
     return x_bar, y_bar
 
 
@@ -78,8 +77,7 @@ def value_and_grad_f(x, y):
     a_bar = 1.0 + 0.5 / v2
     # line 24: a = y * np.log(x)
     y_bar = a_bar * v1
-    v1_bar = a_bar * y
-    x_bar = v1_bar / x
+    x_bar = a_bar * y / x
     return out, (x_bar, y_bar)
 
 
@@ -94,10 +92,8 @@ def vjp_f(x, y, out_bar):
     # backward sweep
     # line 25: return a + np.sqrt(a)
     a_bar = out_bar
-    v2_bar = out_bar
-    a_bar = a_bar + v2_bar * 0.5 / v2
+    a_bar = a_bar + out_bar * 0.5 / v2
     # line 24: a = y * np.log(x)
     y_bar = unbroadcast(a_bar * v1, y)
-    v1_bar = unbroadcast(a_bar * y, v1)
-    x_bar = v1_bar / x
+    x_bar = unbroadcast(a_bar * y, v1) / x
     return x_bar, y_bar

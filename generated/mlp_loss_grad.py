@@ -121,19 +121,15 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    v5_bar = unreduce(1.0 / np.size(v5), v5)
-    v4_bar = 2 * v4 * v5_bar
-    P_bar = unbroadcast(v4_bar, P)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
-    H_bar = matmul_bar_a(v3_bar, H, W2)
     W2_bar = matmul_bar_b(v3_bar, H, W2)
     # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = H_bar * (1 - H * H)
-    v1_bar = unbroadcast(v2_bar, v1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
-    W1_bar = matmul_bar_b(v1_bar, X, W1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
     return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
         b2_bar)
 
@@ -154,19 +150,15 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    v5_bar = unreduce(1.0 / np.size(v5), v5)
-    v4_bar = 2 * v4 * v5_bar
-    P_bar = unbroadcast(v4_bar, P)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
-    H_bar = matmul_bar_a(v3_bar, H, W2)
     W2_bar = matmul_bar_b(v3_bar, H, W2)
     # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = H_bar * (1 - H * H)
-    v1_bar = unbroadcast(v2_bar, v1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
-    W1_bar = matmul_bar_b(v1_bar, X, W1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
     return out, (writable(W1_bar), writable(b1_bar), writable(W2_bar),
         writable(b2_bar))
 
@@ -186,18 +178,14 @@ def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
     out = np.mean(v5)
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    v5_bar = unreduce(out_bar / np.size(v5), v5)
-    v4_bar = 2 * v4 * v5_bar
-    P_bar = unbroadcast(v4_bar, P)
+    P_bar = unbroadcast(2 * v4 * unreduce(out_bar / np.size(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
-    H_bar = matmul_bar_a(v3_bar, H, W2)
     W2_bar = matmul_bar_b(v3_bar, H, W2)
     # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = H_bar * (1 - H * H)
-    v1_bar = unbroadcast(v2_bar, v1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
-    W1_bar = matmul_bar_b(v1_bar, X, W1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
     return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
         b2_bar)

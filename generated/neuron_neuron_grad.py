@@ -129,15 +129,12 @@ def fwd_sigmoid(z):
     v2 = np.exp(v1)
     v3 = 1.0 + v2
     out = 1.0 / v3
-    return out, (out, v2)
+    return out, (v2, out)
 
 
 def bwd_sigmoid(residuals, out_bar):
-    out, v2 = residuals
+    v2, out = residuals
     # backward sweep
     # line 22: return 1.0 / (1.0 + np.exp(-z))
-    v3_bar = -out_bar * out * out
-    v2_bar = v3_bar
-    v1_bar = v2_bar * v2
-    z_bar = -v1_bar
+    z_bar = out_bar * out * out * v2
     return z_bar

@@ -99,13 +99,10 @@ def grad_loss(w, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
-    v7_bar = v5
-    v6_bar = unreduce(v7_bar, v6)
-    w_bar = 2 * w * v6_bar
+    w_bar = 2 * w * unreduce(v5, v6)
     v3_bar = unreduce(1.0 / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
-    v2_bar = unbroadcast(-v3_bar, v2)
-    z_bar = unbroadcast(v2_bar * y, z)
+    z_bar = unbroadcast(unbroadcast(-v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)
@@ -129,13 +126,10 @@ def value_and_grad_loss(w, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
-    v7_bar = v5
-    v6_bar = unreduce(v7_bar, v6)
-    w_bar = 2 * w * v6_bar
+    w_bar = 2 * w * unreduce(v5, v6)
     v3_bar = unreduce(1.0 / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
-    v2_bar = unbroadcast(-v3_bar, v2)
-    z_bar = unbroadcast(v2_bar * y, z)
+    z_bar = unbroadcast(unbroadcast(-v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)
@@ -159,14 +153,10 @@ def vjp_loss(w, X, y, out_bar):
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     v4_bar = out_bar
-    v8_bar = out_bar
-    v7_bar = v8_bar * v5
-    v6_bar = unreduce(v7_bar, v6)
-    w_bar = 2 * w * v6_bar
+    w_bar = 2 * w * unreduce(out_bar * v5, v6)
     v3_bar = unreduce(v4_bar / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
-    v2_bar = unbroadcast(-v3_bar, v2)
-    z_bar = unbroadcast(v2_bar * y, z)
+    z_bar = unbroadcast(unbroadcast(-v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)

@@ -85,8 +85,7 @@ def grad_newton_sqrt(a):
         y_1_bar = y_1_bar - v7_bar * v7 / y_1
     y_bar = y_1_bar
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
-    v1_bar = y_bar * 0.5
-    a_bar += v1_bar
+    a_bar += y_bar * 0.5
     return a_bar
 
 
@@ -135,8 +134,7 @@ def value_and_grad_newton_sqrt(a):
         y_1_bar = y_1_bar - v7_bar * v7 / y_1
     y_bar = y_1_bar
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
-    v1_bar = y_bar * 0.5
-    a_bar += v1_bar
+    a_bar += y_bar * 0.5
     return value, a_bar
 
 
@@ -183,6 +181,5 @@ def vjp_newton_sqrt(a, out_bar):
         y_1_bar = y_1_bar - v7_bar * v7 / y_1
     y_bar = y_1_bar
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
-    v1_bar = y_bar * 0.5
-    a_bar += v1_bar
+    a_bar += y_bar * 0.5
     return a_bar

@@ -164,9 +164,7 @@ def grad_loss(U, V, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    v10_bar = unreduce(1.0 / np.size(v10), v10)
-    v9_bar = 2 * v9 * v10_bar
-    x_1_bar = unbroadcast(v9_bar, x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / np.size(v10), v10), x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -179,10 +177,9 @@ def grad_loss(U, V, X, Y):
         U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
         v7_bar = matmul_bar_b(v8_bar, U_k, v7)
         v6_bar = bwd_sigmoid(v7_res, v7_bar)
-        V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, V_k_bar)
+        scatter_add(V_bar, v5, matmul_bar_a(v6_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return U_bar, V_bar
 
@@ -215,9 +212,7 @@ def value_and_grad_loss(U, V, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    v10_bar = unreduce(1.0 / np.size(v10), v10)
-    v9_bar = 2 * v9 * v10_bar
-    x_1_bar = unbroadcast(v9_bar, x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / np.size(v10), v10), x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -230,10 +225,9 @@ def value_and_grad_loss(U, V, X, Y):
         U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
         v7_bar = matmul_bar_b(v8_bar, U_k, v7)
         v6_bar = bwd_sigmoid(v7_res, v7_bar)
-        V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, V_k_bar)
+        scatter_add(V_bar, v5, matmul_bar_a(v6_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return out, (U_bar, V_bar)
 
@@ -265,9 +259,7 @@ def vjp_loss(U, V, X, Y, out_bar):
     out = np.mean(v10)
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    v10_bar = unreduce(out_bar / np.size(v10), v10)
-    v9_bar = 2 * v9 * v10_bar
-    x_1_bar = unbroadcast(v9_bar, x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(out_bar / np.size(v10), v10), x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -280,10 +272,9 @@ def vjp_loss(U, V, X, Y, out_bar):
         U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
         v7_bar = matmul_bar_b(v8_bar, U_k, v7)
         v6_bar = bwd_sigmoid(v7_res, v7_bar)
-        V_k_bar = matmul_bar_a(v6_bar, V_k, x_1)
         x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, V_k_bar)
+        scatter_add(V_bar, v5, matmul_bar_a(v6_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return U_bar, V_bar
 
@@ -304,15 +295,12 @@ def fwd_sigmoid(z):
     v2 = np.exp(v1)
     v3 = 1.0 + v2
     out = 1.0 / v3
-    return out, (out, v2)
+    return out, (v2, out)
 
 
 def bwd_sigmoid(residuals, out_bar):
-    out, v2 = residuals
+    v2, out = residuals
     # backward sweep
     # line 26: return 1.0 / (1.0 + np.exp(-z))
-    v3_bar = -out_bar * out * out
-    v2_bar = v3_bar
-    v1_bar = v2_bar * v2
-    z_bar = -v1_bar
+    z_bar = out_bar * out * out * v2
     return z_bar

@@ -172,9 +172,7 @@ def grad_loss(W, U, v, xs, ys):
         total_2_bar = total_1_bar
         # line 28: total = total + (v @ h - y) ** 2
         total_1_bar = unbroadcast(total_2_bar, total_1)
-        v11_bar = total_2_bar
-        v10_bar = 2 * v10 * v11_bar
-        v9_bar = unbroadcast(v10_bar, v9)
+        v9_bar = unbroadcast(2 * v10 * total_2_bar, v9)
         v_bar_terms.append((v9_bar, h_2))
         if len(v_bar_terms) == 64:
             v_bar += matmul_bar_a_sum(v_bar_terms, v)
@@ -183,8 +181,7 @@ def grad_loss(W, U, v, xs, ys):
         # line 27: h = np.tanh(W @ h + U @ x)
         v8_bar = h_2_bar * (1 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
-        v7_bar = unbroadcast(v8_bar, v7)
-        U_bar_terms.append((v7_bar, x))
+        U_bar_terms.append((unbroadcast(v8_bar, v7), x))
         if len(U_bar_terms) == 64:
             U_bar += matmul_bar_a_sum(U_bar_terms, U)
             U_bar_terms.clear()
@@ -250,9 +247,7 @@ def value_and_grad_loss(W, U, v, xs, ys):
         total_2_bar = total_1_bar
         # line 28: total = total + (v @ h - y) ** 2
         total_1_bar = unbroadcast(total_2_bar, total_1)
-        v11_bar = total_2_bar
-        v10_bar = 2 * v10 * v11_bar
-        v9_bar = unbroadcast(v10_bar, v9)
+        v9_bar = unbroadcast(2 * v10 * total_2_bar, v9)
         v_bar_terms.append((v9_bar, h_2))
         if len(v_bar_terms) == 64:
             v_bar += matmul_bar_a_sum(v_bar_terms, v)
@@ -261,8 +256,7 @@ def value_and_grad_loss(W, U, v, xs, ys):
         # line 27: h = np.tanh(W @ h + U @ x)
         v8_bar = h_2_bar * (1 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
-        v7_bar = unbroadcast(v8_bar, v7)
-        U_bar_terms.append((v7_bar, x))
+        U_bar_terms.append((unbroadcast(v8_bar, v7), x))
         if len(U_bar_terms) == 64:
             U_bar += matmul_bar_a_sum(U_bar_terms, U)
             U_bar_terms.clear()
@@ -327,9 +321,7 @@ def vjp_loss(W, U, v, xs, ys, out_bar):
         total_2_bar = total_1_bar
         # line 28: total = total + (v @ h - y) ** 2
         total_1_bar = unbroadcast(total_2_bar, total_1)
-        v11_bar = unbroadcast(total_2_bar, v11)
-        v10_bar = 2 * v10 * v11_bar
-        v9_bar = unbroadcast(v10_bar, v9)
+        v9_bar = unbroadcast(2 * v10 * unbroadcast(total_2_bar, v11), v9)
         v_bar_terms.append((v9_bar, h_2))
         if len(v_bar_terms) == 64:
             v_bar += matmul_bar_a_sum(v_bar_terms, v)
@@ -338,8 +330,7 @@ def vjp_loss(W, U, v, xs, ys, out_bar):
         # line 27: h = np.tanh(W @ h + U @ x)
         v8_bar = h_2_bar * (1 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
-        v7_bar = unbroadcast(v8_bar, v7)
-        U_bar_terms.append((v7_bar, x))
+        U_bar_terms.append((unbroadcast(v8_bar, v7), x))
         if len(U_bar_terms) == 64:
             U_bar += matmul_bar_a_sum(U_bar_terms, U)
             U_bar_terms.clear()

@@ -28,10 +28,8 @@ def grad_f(x):
     # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
     v4_bar = 0.5 / out
     v2_bar = v4_bar
-    v3_bar = v4_bar
-    x_bar = 2 * x * v3_bar
-    v1_bar = v2_bar * v2
-    x_bar += 2 * x * v1_bar
+    x_bar = 2 * x * v4_bar
+    x_bar += 2 * x * (v2_bar * v2)
     return x_bar
 
 
@@ -48,10 +46,8 @@ def value_and_grad_f(x):
     # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
     v4_bar = 0.5 / out
     v2_bar = v4_bar
-    v3_bar = v4_bar
-    x_bar = 2 * x * v3_bar
-    v1_bar = v2_bar * v2
-    x_bar += 2 * x * v1_bar
+    x_bar = 2 * x * v4_bar
+    x_bar += 2 * x * (v2_bar * v2)
     return out, x_bar
 
 
@@ -67,8 +63,6 @@ def vjp_f(x, out_bar):
     # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
     v4_bar = out_bar * 0.5 / out
     v2_bar = v4_bar
-    v3_bar = v4_bar
-    x_bar = 2 * x * v3_bar
-    v1_bar = v2_bar * v2
-    x_bar += 2 * x * v1_bar
+    x_bar = 2 * x * v4_bar
+    x_bar += 2 * x * (v2_bar * v2)
     return x_bar

@@ -124,11 +124,8 @@ def grad_loss(U, V, A, Y):
     # backward sweep
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
     v5_bar = 1.0 / v7
-    v4_bar = v5_bar * 0.5
-    v3_bar = unreduce(v4_bar, v3)
-    R_bar = 2 * R * v3_bar
     # line 31: R = V @ H - Y
-    v2_bar = unbroadcast(R_bar, v2)
+    v2_bar = unbroadcast(2 * R * unreduce(v5_bar * 0.5, v3), v2)
     V_bar = matmul_bar_a(v2_bar, V, H)
     H_bar = matmul_bar_b(v2_bar, V, H)
     # line 30: H = sigmoid(U @ A)
@@ -156,11 +153,8 @@ def value_and_grad_loss(U, V, A, Y):
     # backward sweep
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
     v5_bar = 1.0 / v7
-    v4_bar = v5_bar * 0.5
-    v3_bar = unreduce(v4_bar, v3)
-    R_bar = 2 * R * v3_bar
     # line 31: R = V @ H - Y
-    v2_bar = unbroadcast(R_bar, v2)
+    v2_bar = unbroadcast(2 * R * unreduce(v5_bar * 0.5, v3), v2)
     V_bar = matmul_bar_a(v2_bar, V, H)
     H_bar = matmul_bar_b(v2_bar, V, H)
     # line 30: H = sigmoid(U @ A)
@@ -187,11 +181,8 @@ def vjp_loss(U, V, A, Y, out_bar):
     # backward sweep
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
     v5_bar = unbroadcast(out_bar / v7, v5)
-    v4_bar = v5_bar * 0.5
-    v3_bar = unreduce(v4_bar, v3)
-    R_bar = 2 * R * v3_bar
     # line 31: R = V @ H - Y
-    v2_bar = unbroadcast(R_bar, v2)
+    v2_bar = unbroadcast(2 * R * unreduce(v5_bar * 0.5, v3), v2)
     V_bar = matmul_bar_a(v2_bar, V, H)
     H_bar = matmul_bar_b(v2_bar, V, H)
     # line 30: H = sigmoid(U @ A)
@@ -216,15 +207,12 @@ def fwd_sigmoid(z):
     v2 = np.exp(v1)
     v3 = 1.0 + v2
     out = 1.0 / v3
-    return out, (out, v2)
+    return out, (v2, out)
 
 
 def bwd_sigmoid(residuals, out_bar):
-    out, v2 = residuals
+    v2, out = residuals
     # backward sweep
     # line 26: return 1.0 / (1.0 + np.exp(-z))
-    v3_bar = -out_bar * out * out
-    v2_bar = v3_bar
-    v1_bar = v2_bar * v2
-    z_bar = -v1_bar
+    z_bar = out_bar * out * out * v2
     return z_bar

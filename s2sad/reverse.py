@@ -62,6 +62,7 @@ from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .rules.operators import is_list_op
 from .rules import RuleNotApplicable
+from .rules.core import Primitive
 from .simplify import number, simplify
 
 
@@ -133,6 +134,10 @@ class Adjoints:
         return [assign(target, current)]
 
 
+def _count_g(tree):
+    return sum(1 for n in gast.walk(tree) if isinstance(n, gast.Name) and n.id == "g")
+
+
 def spread(expr):
     """``(c, x)`` if ``expr`` is ``unreduce(c, x)`` with a number ``c`` (``c`` spread over
     ``x``'s shape, kept pending by :class:`Adjoints` until something needs the array)."""
@@ -169,6 +174,7 @@ class _Reverse:
         self.deferred = []  # per enclosing loop: {var: (terms list name, "a" or "b")}
         self.pops = []  # (block, list to fill with the pop statement) inside loops
         self.counters = {}  # id(loop) -> trip counter name
+        self.consumer = None  # the statement backward_block processes next (substitutable)
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         self.tape = analysis.unique_name("tape", taken)
         # the seed is the output's adjoint: it may share its name, no other variable's
@@ -379,7 +385,9 @@ class _Reverse:
                     is_list_op(stmt.prim) and stmt.target.name in self.slots:
                 out.append(assign(self.adjoints.adjoint_name(stmt.target.name),
                                   gast.List(elts=[], ctx=gast.Load())))
-        for stmt in reversed(block):
+        for index in reversed(range(len(block))):
+            stmt = block[index]
+            self.consumer = block[index - 1] if index else None  # the next one processed
             if isinstance(stmt, Assign) and is_list_op(stmt.prim):
                 statements = self.backward_list_op(stmt)
             elif isinstance(stmt, Assign) and stmt.prim.name == "setitem":
@@ -777,9 +785,31 @@ class _Reverse:
                 contribution = self.drop_unbroadcast(contribution, stmt, op)
             if self.deferred and op.name in self.deferred[-1]:
                 out += self.defer(op.name, contribution)
+            elif self.adjoints.read(op.name) is None and self.substitutable(op):
+                self.adjoints.value[op.name] = contribution  # used once, by the next rule
             else:
                 out += self.adjoints.add(op.name, contribution)
         return out
+
+    def substitutable(self, op):
+        """True if ``op``'s adjoint can stay an expression the next statement's rule reads
+        once (no ``op_bar = ...`` line): ``op`` is what that statement defines, and its
+        rules (a plain primitive's) mention ``g`` once in all."""
+        stmt = self.consumer
+        if not (isinstance(stmt, Assign) and len(stmt.targets) == 1 and
+                stmt.target.name == op.name and type(stmt.prim) is Primitive and
+                not is_list_op(stmt.prim) and stmt.prim.name not in ("setitem", "overwritten")):
+            return False
+        bound = stmt.prim.bind(stmt.args, stmt.kwargs)
+        uses = sum(_count_g(t.tree) for t in stmt.prim.shared.values())
+        for param, arg in bound.items():
+            if self.is_active(arg):
+                try:
+                    template = stmt.prim.vjp_template(param, bound)
+                except (KeyError, RuleNotApplicable):
+                    return False
+                uses += _count_g(template.tree) if template is not None else 0
+        return uses == 1
 
     def spread_contribution(self, stmt, template, env, op, c, like):
         """An element-wise rule applied to ``g = unreduce(c, like)`` with ``g`` the number
