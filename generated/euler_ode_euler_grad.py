@@ -101,7 +101,7 @@ def grad_euler(k, y0, t_end, n):
         y_1_bar = unbroadcast(y_2_bar, y_1)
         v3_bar = unbroadcast(unbroadcast(y_2_bar, v4) * h, v3)
         y_1_bar = y_1_bar + unbroadcast(v3_bar * v2, y_1)
-        k_bar += -unbroadcast(v3_bar * y_1, v2)
+        k_bar -= unbroadcast(v3_bar * y_1, v2)
     y_bar = y_1_bar
     # line 30: y = y0
     y0_bar = y_bar
@@ -139,7 +139,7 @@ def value_and_grad_euler(k, y0, t_end, n):
         y_1_bar = unbroadcast(y_2_bar, y_1)
         v3_bar = unbroadcast(unbroadcast(y_2_bar, v4) * h, v3)
         y_1_bar = y_1_bar + unbroadcast(v3_bar * v2, y_1)
-        k_bar += -unbroadcast(v3_bar * y_1, v2)
+        k_bar -= unbroadcast(v3_bar * y_1, v2)
     y_bar = y_1_bar
     # line 30: y = y0
     y0_bar = y_bar
@@ -175,7 +175,7 @@ def vjp_euler(k, y0, t_end, n, out_bar):
         y_1_bar = unbroadcast(y_2_bar, y_1)
         v3_bar = unbroadcast(unbroadcast(y_2_bar, v4) * h, v3)
         y_1_bar = y_1_bar + unbroadcast(v3_bar * v2, y_1)
-        k_bar += -unbroadcast(v3_bar * y_1, v2)
+        k_bar -= unbroadcast(v3_bar * y_1, v2)
     y_bar = y_1_bar
     # line 30: y = y0
     y0_bar = y_bar

@@ -62,13 +62,6 @@ def unreduce(g, x, axis=None, keepdims=False):
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
 
 
-def writable(g):
-    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
-    if type(g) is np.ndarray and not g.flags.writeable:
-        return g.copy()
-    return g
-
-
 def grad_nll(mu, sigma, x):
     # forward sweep
     # line 24: t0 = x - mu
@@ -99,10 +92,10 @@ def grad_nll(mu, sigma, x):
     # line 26: t2 = t1 ** 2
     t1_bar = 2 * t1 * (t3_bar * 0.5)
     # line 25: t1 = t0 / sigma
-    sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
+    sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu
-    mu_bar = unbroadcast(-unbroadcast(t1_bar / sigma, t0), mu)
-    return writable(mu_bar), sigma_bar
+    mu_bar = -unbroadcast(unbroadcast(t1_bar / sigma, t0), mu)
+    return mu_bar, sigma_bar
 
 
 def value_and_grad_nll(mu, sigma, x):
@@ -135,10 +128,10 @@ def value_and_grad_nll(mu, sigma, x):
     # line 26: t2 = t1 ** 2
     t1_bar = 2 * t1 * (t3_bar * 0.5)
     # line 25: t1 = t0 / sigma
-    sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
+    sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu
-    mu_bar = unbroadcast(-unbroadcast(t1_bar / sigma, t0), mu)
-    return out, (writable(mu_bar), sigma_bar)
+    mu_bar = -unbroadcast(unbroadcast(t1_bar / sigma, t0), mu)
+    return out, (mu_bar, sigma_bar)
 
 
 def vjp_nll(mu, sigma, x, out_bar):
@@ -170,7 +163,7 @@ def vjp_nll(mu, sigma, x, out_bar):
     # line 26: t2 = t1 ** 2
     t1_bar = 2 * t1 * (t3_bar * 0.5)
     # line 25: t1 = t0 / sigma
-    sigma_bar += unbroadcast(-t1_bar * t1 / sigma, sigma)
+    sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu
-    mu_bar = unbroadcast(-unbroadcast(t1_bar / sigma, t0), mu)
-    return writable(mu_bar), sigma_bar
+    mu_bar = -unbroadcast(unbroadcast(t1_bar / sigma, t0), mu)
+    return mu_bar, sigma_bar

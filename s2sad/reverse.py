@@ -63,7 +63,7 @@ from .lower import ExternalFunction, UserFunction
 from .rules.operators import is_list_op
 from .rules import RuleNotApplicable
 from .rules.core import Primitive
-from .simplify import number, simplify
+from .simplify import negated, number, simplify
 
 
 class Adjoints:
@@ -110,8 +110,10 @@ class Adjoints:
             if _is_call(contribution, "unindex"):  # scatter into the array in place
                 g, _, index = contribution.args
                 return [gast.Expr(value=call("scatter_add", [name(target), index, g]))]
-            return [gast.AugAssign(target=name(target, store=True), op=gast.Add(),
-                                   value=contribution)]
+            minus = negated(contribution)
+            return [gast.AugAssign(target=name(target, store=True),
+                                   op=gast.Add() if minus is None else gast.Sub(),
+                                   value=contribution if minus is None else minus)]
         self.value[var] = name(target)
         self.owned.add(var)
         return [assign(target, simplify(gast.BinOp(left=current, op=gast.Add(),
@@ -132,6 +134,18 @@ class Adjoints:
             self.owned.add(var)
             return [assign(target, call("zeros_bar", [name(zero_like or var)]))]
         return [assign(target, current)]
+
+
+def _strip_unbroadcast(expr, var):
+    """``expr`` without its ``unbroadcast(e, var)`` (also under a negation or a scaling)."""
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        expr.operand = _strip_unbroadcast(expr.operand, var)
+    elif isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
+        expr.left = _strip_unbroadcast(expr.left, var)
+    elif _is_call(expr, "unbroadcast") and expr.args[1:] and \
+            isinstance(expr.args[1], gast.Name) and expr.args[1].id == var:
+        return expr.args[0]
+    return expr
 
 
 def _count_g(tree):
@@ -817,10 +831,8 @@ class _Reverse:
         number for an operand of the result's shape, its total (``c' * np.size(like)``)
         for a 0-d operand, the array expression itself when every operand has the result's
         shape; None when none of these is known to hold."""
-        value = simplify(template.instantiate({**env, "g": _copy(c)}))
-        if _is_call(value, "unbroadcast") and value.args[1:] and \
-                isinstance(value.args[1], gast.Name) and value.args[1].id == op.name:
-            value = value.args[0]
+        value = simplify(_strip_unbroadcast(template.instantiate({**env, "g": _copy(c)}),
+                                            op.name))
         same = self.shapes.same_shape_as_result(stmt, op)
         if number(value) is not None:
             if same:
@@ -913,8 +925,18 @@ class _Reverse:
         return isinstance(op, Var) and op.name in self.active
 
     def drop_unbroadcast(self, expr, stmt, operand):
-        if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) \
-                and expr.func.id == "unbroadcast":
+        """``unbroadcast(e, x)`` as ``e`` where ``e`` is known to have ``x``'s shape, also
+        under a negation or a scaling (``-unbroadcast(e, y) / y``)."""
+        if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+            expr.operand = self.drop_unbroadcast(expr.operand, stmt, operand)
+            return expr
+        if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
+            expr.left = self.drop_unbroadcast(expr.left, stmt, operand)
+            return expr
+        if _is_call(expr, "unbroadcast") and len(expr.args) == 2 and \
+                isinstance(expr.args[1], gast.Name) and expr.args[1].id == operand.name:
+            # (only the rule's own unbroadcast to this operand: one inside a substituted
+            # adjoint belongs to another statement)
             if number(expr.args[0]) is not None or self.shapes.same_shape_as_result(stmt, operand):
                 return expr.args[0]
         return expr
