@@ -842,8 +842,8 @@ class _Reverse:
                                            right=call("np.size", [_copy(like)])))
             return None
         if all(self.shapes.same_shape_as_result(stmt, a) for a in stmt.operands()
-               if isinstance(a, Var)) and same:
-            return value
+               if isinstance(a, Var)) and same and not isinstance(value, gast.Name):
+            return value  # (a bare name would make a primal array an adjoint: not that)
         return None
 
     def result_adjoint(self, stmt):

@@ -46,3 +46,16 @@ def test_a_substituted_adjoint_keeps_its_own_unbroadcast():
     assert np.shape(gs) == ()
     assert gs == pytest.approx(np.sum(x) / 2.0)
     s2sad.check_grads(alias_then_broadcast, (x, 2.0), wrt=(0, 1), order=2)
+
+
+def dot_like(x, y):
+    return np.sum(x * y)
+
+
+def test_a_gradient_is_never_an_input_array_itself():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    gx, gy = s2sad.grad(dot_like, wrt=(0, 1))(x, y)
+    gx += 1.0
+    gy += 1.0
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+    np.testing.assert_array_equal(y, [3.0, 4.0])
