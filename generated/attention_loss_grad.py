@@ -395,9 +395,8 @@ def bwd_conv1d_wrt_w(residuals, out_bar1):
         out_1_bar = unbroadcast(out_2_bar, out_1)
         scatter_add(w_bar, k, matmul_bar_b(unbroadcast(out_2_bar, v11), v9,
             v10))
-    out_bar = out_1_bar
     # line 61: out = x[:, 0:steps, :] @ w[0]
-    scatter_add(w_bar, 0, matmul_bar_b(out_bar, v5, v6))
+    scatter_add(w_bar, 0, matmul_bar_b(out_1_bar, v5, v6))
     return w_bar
 
 

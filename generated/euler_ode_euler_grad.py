@@ -102,9 +102,8 @@ def grad_euler(k, y0, t_end, n):
         v3_bar = unbroadcast(unbroadcast(y_2_bar, v4) * h, v3)
         y_1_bar = y_1_bar + unbroadcast(v3_bar * v2, y_1)
         k_bar -= unbroadcast(v3_bar * y_1, v2)
-    y_bar = y_1_bar
     # line 30: y = y0
-    y0_bar = y_bar
+    y0_bar = y_1_bar
     return k_bar, y0_bar
 
 
@@ -140,9 +139,8 @@ def value_and_grad_euler(k, y0, t_end, n):
         v3_bar = unbroadcast(unbroadcast(y_2_bar, v4) * h, v3)
         y_1_bar = y_1_bar + unbroadcast(v3_bar * v2, y_1)
         k_bar -= unbroadcast(v3_bar * y_1, v2)
-    y_bar = y_1_bar
     # line 30: y = y0
-    y0_bar = y_bar
+    y0_bar = y_1_bar
     return value, (k_bar, y0_bar)
 
 
@@ -176,7 +174,6 @@ def vjp_euler(k, y0, t_end, n, out_bar):
         v3_bar = unbroadcast(unbroadcast(y_2_bar, v4) * h, v3)
         y_1_bar = y_1_bar + unbroadcast(v3_bar * v2, y_1)
         k_bar -= unbroadcast(v3_bar * y_1, v2)
-    y_bar = y_1_bar
     # line 30: y = y0
-    y0_bar = y_bar
+    y0_bar = y_1_bar
     return k_bar, y0_bar

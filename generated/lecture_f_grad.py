@@ -91,8 +91,7 @@ def vjp_f(x, y, out_bar):
     out = a + v2
     # backward sweep
     # line 25: return a + np.sqrt(a)
-    a_bar = out_bar
-    a_bar = a_bar + out_bar * 0.5 / v2
+    a_bar = out_bar + out_bar * 0.5 / v2
     # line 24: a = y * np.log(x)
     y_bar = unbroadcast(a_bar * v1, y)
     x_bar = unbroadcast(a_bar * y, v1) / x

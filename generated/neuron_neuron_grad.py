@@ -57,14 +57,11 @@ def grad_neuron(w0, x0, w1, x1, w2):
     # backward sweep
     # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v4_bar = bwd_sigmoid(out_res, 1.0)
-    v3_bar = v4_bar
     w2_bar = v4_bar
-    v1_bar = v3_bar
-    v2_bar = v3_bar
-    w1_bar = v2_bar * x1
-    x1_bar = v2_bar * w1
-    w0_bar = v1_bar * x0
-    x0_bar = v1_bar * w0
+    w1_bar = v4_bar * x1
+    x1_bar = v4_bar * w1
+    w0_bar = v4_bar * x0
+    x0_bar = v4_bar * w0
     return w0_bar, x0_bar, w1_bar, x1_bar, w2_bar
 
 
@@ -80,14 +77,11 @@ def value_and_grad_neuron(w0, x0, w1, x1, w2):
     # backward sweep
     # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
     v4_bar = bwd_sigmoid(out_res, 1.0)
-    v3_bar = v4_bar
     w2_bar = v4_bar
-    v1_bar = v3_bar
-    v2_bar = v3_bar
-    w1_bar = v2_bar * x1
-    x1_bar = v2_bar * w1
-    w0_bar = v1_bar * x0
-    x0_bar = v1_bar * w0
+    w1_bar = v4_bar * x1
+    x1_bar = v4_bar * w1
+    w0_bar = v4_bar * x0
+    x0_bar = v4_bar * w0
     return out, (w0_bar, x0_bar, w1_bar, x1_bar, w2_bar)
 
 

@@ -152,9 +152,8 @@ def vjp_loss(w, X, y, out_bar):
     out = v4 + v8
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
-    v4_bar = out_bar
     w_bar = 2 * w * unreduce(out_bar * v5, v6)
-    v3_bar = unreduce(v4_bar / np.size(v3), v3)
+    v3_bar = unreduce(out_bar / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)

@@ -79,13 +79,10 @@ def grad_newton_sqrt(a):
         y_2_bar = y_1_bar
         # line 34: y = 0.5 * (y + a / y)
         v8_bar = y_2_bar * 0.5
-        y_1_bar = v8_bar
-        v7_bar = v8_bar
-        a_bar += v7_bar / y_1
-        y_1_bar = y_1_bar - v7_bar * v7 / y_1
-    y_bar = y_1_bar
+        a_bar += v8_bar / y_1
+        y_1_bar = v8_bar - v8_bar * v7 / y_1
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
-    a_bar += y_bar * 0.5
+    a_bar += y_1_bar * 0.5
     return a_bar
 
 
@@ -128,13 +125,10 @@ def value_and_grad_newton_sqrt(a):
         y_2_bar = y_1_bar
         # line 34: y = 0.5 * (y + a / y)
         v8_bar = y_2_bar * 0.5
-        y_1_bar = v8_bar
-        v7_bar = v8_bar
-        a_bar += v7_bar / y_1
-        y_1_bar = y_1_bar - v7_bar * v7 / y_1
-    y_bar = y_1_bar
+        a_bar += v8_bar / y_1
+        y_1_bar = v8_bar - v8_bar * v7 / y_1
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
-    a_bar += y_bar * 0.5
+    a_bar += y_1_bar * 0.5
     return value, a_bar
 
 
@@ -175,11 +169,8 @@ def vjp_newton_sqrt(a, out_bar):
         y_2_bar = y_1_bar
         # line 34: y = 0.5 * (y + a / y)
         v8_bar = y_2_bar * 0.5
-        y_1_bar = v8_bar
-        v7_bar = v8_bar
-        a_bar += v7_bar / y_1
-        y_1_bar = y_1_bar - v7_bar * v7 / y_1
-    y_bar = y_1_bar
+        a_bar += v8_bar / y_1
+        y_1_bar = v8_bar - v8_bar * v7 / y_1
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
-    a_bar += y_bar * 0.5
+    a_bar += y_1_bar * 0.5
     return a_bar

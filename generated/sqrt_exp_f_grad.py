@@ -27,9 +27,8 @@ def grad_f(x):
     # backward sweep
     # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
     v4_bar = 0.5 / out
-    v2_bar = v4_bar
     x_bar = 2 * x * v4_bar
-    x_bar += 2 * x * (v2_bar * v2)
+    x_bar += 2 * x * (v4_bar * v2)
     return x_bar
 
 
@@ -45,9 +44,8 @@ def value_and_grad_f(x):
     # backward sweep
     # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
     v4_bar = 0.5 / out
-    v2_bar = v4_bar
     x_bar = 2 * x * v4_bar
-    x_bar += 2 * x * (v2_bar * v2)
+    x_bar += 2 * x * (v4_bar * v2)
     return out, x_bar
 
 
@@ -62,7 +60,6 @@ def vjp_f(x, out_bar):
     # backward sweep
     # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
     v4_bar = out_bar * 0.5 / out
-    v2_bar = v4_bar
     x_bar = 2 * x * v4_bar
-    x_bar += 2 * x * (v2_bar * v2)
+    x_bar += 2 * x * (v4_bar * v2)
     return x_bar

@@ -73,13 +73,20 @@ class Adjoints:
     or seed (no statement written yet), or its name ``x_bar``.
     """
 
-    def __init__(self, adjoint_name):
+    def __init__(self, adjoint_name, keep=()):
         self.adjoint_name = adjoint_name
         self.value = {}  # var name -> gast expr
         self.owned = set()  # var names whose adjoint array this sweep created and may update
+        self.keep = set(keep)  # var names whose adjoint gets its own name (the results)
+
+    def is_alias(self, expr):
+        """True if ``expr`` is the name of an adjoint this sweep wrote (a final one: a rule
+        reads only its result's adjoint, complete by then), which others may share."""
+        return isinstance(expr, gast.Name) and any(
+            isinstance(v, gast.Name) and v.id == expr.id for v in self.value.values())
 
     def copy(self):
-        other = Adjoints(self.adjoint_name)
+        other = Adjoints(self.adjoint_name, self.keep)
         other.value, other.owned = dict(self.value), set(self.owned)
         return other
 
@@ -97,8 +104,10 @@ class Adjoints:
         """Statements that add ``contribution`` to the adjoint of ``var``."""
         current = self.value.get(var)
         target = self.adjoint_name(var)
-        if current is None and (number(contribution) is not None or spread(contribution)):
-            self.value[var] = contribution  # pending: a number, or a number spread over x
+        if current is None and (number(contribution) is not None or spread(contribution) or
+                                self.is_alias(contribution) and var not in self.keep):
+            # pending: a number, a number spread over x, or another adjoint's name
+            self.value[var] = contribution
             return []
         if current is None:
             self.value[var] = name(target)
@@ -181,7 +190,7 @@ class _Reverse:
         self.shapes = analysis.ShapeClasses(fn, output_is_scalar=kind not in ("vjp", "split"))
         self._residual_names = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         fn = self.fn = replace(fn, body=self.split_calls(fn.body))
-        self.adjoints = Adjoints(adjoint_namer(fn))
+        self.adjoints = Adjoints(adjoint_namer(fn), keep=[fn.params[i].name for i in wrt])
         self.comments = emitter.comments
         self.loop_depth = 0
         self._carry_pairs = []  # (carried var, its update) of the loop whose body is next
