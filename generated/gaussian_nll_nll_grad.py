@@ -90,7 +90,7 @@ def grad_nll(mu, sigma, x):
     # line 28: t4 = np.log(sigma)
     sigma_bar = unbroadcast(v1_bar, t4) / sigma
     # line 26: t2 = t1 ** 2
-    t1_bar = 2 * t1 * (t3_bar * 0.5)
+    t1_bar = t1 * t3_bar
     # line 25: t1 = t0 / sigma
     sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu
@@ -126,7 +126,7 @@ def value_and_grad_nll(mu, sigma, x):
     # line 28: t4 = np.log(sigma)
     sigma_bar = unbroadcast(v1_bar, t4) / sigma
     # line 26: t2 = t1 ** 2
-    t1_bar = 2 * t1 * (t3_bar * 0.5)
+    t1_bar = t1 * t3_bar
     # line 25: t1 = t0 / sigma
     sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu
@@ -161,7 +161,7 @@ def vjp_nll(mu, sigma, x, out_bar):
     # line 28: t4 = np.log(sigma)
     sigma_bar = unbroadcast(v1_bar, t4) / sigma
     # line 26: t2 = t1 ** 2
-    t1_bar = 2 * t1 * (t3_bar * 0.5)
+    t1_bar = t1 * t3_bar
     # line 25: t1 = t0 / sigma
     sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu

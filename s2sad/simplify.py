@@ -88,7 +88,18 @@ class _Simplify(gast.NodeTransformer):
                 if math.isfinite(product):
                     return self.visit(gast.BinOp(left=constant(product), op=gast.Mult(),
                                                  right=other))
-        if op is gast.Mult:
+        if op is gast.Mult:  # 2 * t * (u * 0.5) -> t * u: the numbers of a product, folded
+            factors = _factors(node)
+            numbers = [number(f) for f in factors if number(f) is not None]
+            if len(numbers) >= 2 and math.isfinite(math.prod(numbers)):
+                rest = [f for f in factors if number(f) is None]
+                product = math.prod(numbers)
+                out = rest[0] if rest else constant(product)
+                for f in rest[1:]:
+                    out = gast.BinOp(left=out, op=gast.Mult(), right=f)
+                if rest and product != 1:
+                    out = gast.BinOp(left=constant(product), op=gast.Mult(), right=out)
+                return self.visit(out) if rest else out
             if left == 1:
                 return node.right
             if right == 1:
@@ -129,6 +140,13 @@ class _Simplify(gast.NodeTransformer):
             if a is not None and b is not None:
                 return gast.BinOp(left=a, op=node.op, right=b)
         return node
+
+
+def _factors(node):
+    """The factors of a product (``a * b * c``), left to right."""
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
 
 
 def negated(node):
