@@ -55,7 +55,7 @@ from . import custom
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .module import GeneratedModule, ModuleBuilder
-from .reverse import function_def, no_rule_error, unpacking_error
+from .reverse import _writes_into, function_def, no_rule_error, unpacking_error
 from .rules import RuleNotApplicable
 from .rules.core import Template
 from .rules.operators import is_list_op
@@ -87,6 +87,12 @@ class _Forward:
         self.comments = emitter.comments
         self._last_line = None
         self.slots = analysis.active_slots(fn.body, self.active)  # lists with a tangent list
+        # tangent arrays this function made for a write and nothing else refers to: the next
+        # write into the same array can update them in place. (Not in s2sad's own generated
+        # code: its restores write into arrays whose views it reads later, which only
+        # copy-on-write tangents follow exactly.)
+        self.owned = set()
+        self.in_place = not vector and not fn.generated
 
     # -- the whole function ----------------------------------------------------------
     def build(self):
@@ -169,11 +175,18 @@ class _Forward:
         out = [assign(v.name, self.emitter.operand(init)) for v, init, _ in stmt.carried
                if not (isinstance(init, Var) and init.name == v.name)]
         carried = [(v, init, o) for v, init, o in stmt.carried if v.name in self.active]
+        written = {v.name for v, _, _ in carried if _writes_into(stmt.body, v.name)}
         for var, init, _ in carried:  # a carried tangent is a variable for the whole loop
             target = self.tangent_name(var.name)
             value = self.tangent(init)
+            if self.in_place and value is not None and var.name in written and \
+                    value.id not in self.owned:
+                value = call("np.array", [value])  # a copy the loop's writes update in place
             out.append(assign(target, value if value is not None else self.zeros(name(var.name))))
             self.tangents[var.name] = target
+            self.owned.discard(value.id if isinstance(value, gast.Name) else None)
+            if var.name in written and self.in_place:
+                self.owned.add(target)
         cond_code = self.block(stmt.cond_block) if isinstance(stmt, While) else []
         body = self.block(stmt.body)
         updates = [(v.name, self.emitter.operand(o)) for v, _, o in stmt.carried
@@ -181,8 +194,11 @@ class _Forward:
         for var, _, o in carried:
             if not (isinstance(o, Var) and o == var):
                 value = self.tangent(o)
-                updates.append((self.tangents[var.name],
-                                value if value is not None else self.zeros(name(var.name))))
+                if value is None:
+                    value = self.zeros(name(var.name))
+                elif self.in_place and var.name in written and value.id not in self.owned:
+                    value = call("np.array", [value])  # the next trip writes into it again
+                updates.append((self.tangents[var.name], value))
         if len(updates) == 1:
             body.append(assign(*updates[0]))
         elif updates:
@@ -244,10 +260,19 @@ class _Forward:
     def forward_setitem(self, stmt):
         """``y_1_dot = setitem_dot(y_dot, index, v_dot)``: the tangent of ``y[index] = v``."""
         array, index, value = stmt.args
-        a_dot = self.tangent(array) or self.zeros(name(array.name))
+        a_dot = self.tangent(array)
         v_dot = self.tangent(value) or gast.Constant(value=0.0, kind=None)
         target = self.tangent_name(stmt.target.name)
         self.tangents[stmt.target.name] = target
+        if a_dot is not None and a_dot.id in self.owned:  # y_dot[index] = v_dot, in place
+            self.owned.discard(a_dot.id)
+            self.owned.add(target)
+            item = gast.Subscript(value=_copy(a_dot), slice=self.emitter.index_subscript(index),
+                                  ctx=gast.Store())
+            return [assign(item, v_dot), assign(target, a_dot)]
+        a_dot = a_dot or self.zeros(name(array.name))
+        if self.in_place:
+            self.owned.add(target)
         helper = "setitem_dots" if self.vector else "setitem_dot"
         return [assign(target, call(helper, [a_dot, self.emitter.operand(index), v_dot]))]
 

@@ -229,6 +229,7 @@ class Function:
     loc: Loc
     output: Any = None  # the operand the function returns
     callees: dict = field(default_factory=dict)  # helper name -> python function
+    generated: bool = False  # s2sad's own generated code (see lower.py's ``trusted``)
 
     @property
     def param_names(self):

@@ -327,7 +327,7 @@ class _Lowerer:
             raise self.error(node, f"{node.name} has no return statement",
                              "s2sad differentiates the value a function returns; add a return.")
         return Function(node.name, params, self.block, self.p.loc(node), output=self.returned,
-                        callees=self.callees)
+                        callees=self.callees, generated=self.trusted)
 
     # -- statements -------------------------------------------------------------
     def lower_stmt(self, stmt):

@@ -340,3 +340,11 @@ def test_index_arithmetic_is_recomputed_not_stored():
     push = next(line for line in forward.splitlines() if "tape.append" in line)
     assert "v2" not in push and "v5" not in push  # i - 1, twice: recomputed after the pop
     assert "v2 = i - 1" in backward and "v5 = i - 1" in backward
+
+
+def test_forward_mode_writes_tangents_in_place_in_a_loop():
+    code = s2sad.source(write_recurrence, mode="forward").split("def jvp_write_recurrence")[1]
+    loop = code.split("for i in v1:")[1].split("# line 39")[0]
+    assert "setitem_dot" not in loop and "y_2_dot[i] = v8_dot" in loop
+    _, dot = s2sad.jvp(write_recurrence)(0.4, 6, 1.0)
+    assert dot == pytest.approx(s2sad.grad(write_recurrence)(0.4, 6), rel=1e-13)
