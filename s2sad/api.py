@@ -101,8 +101,8 @@ def _compiled(fn, mode, positions):
     per_fn = _CACHE.setdefault(fn, {})
     key = (mode, positions)
     if key not in per_fn:
-        if mode == "reverse":
-            generated = reverse_module(fn, positions)
+        if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad and value_and_grad only
+            generated = reverse_module(fn, positions, with_vjp=mode == "reverse")
         else:  # "forward", or "forward_vector": tangents with a leading axis of directions
             generated = forward_module(fn, positions, vector=mode == "forward_vector")
         per_fn[key] = (load_module(generated.source, f"{mode} of {fn.__qualname__}",
@@ -143,7 +143,9 @@ def _reverse_entry(f, wrt, kind):
 
     def entry():
         if not compiled:
-            namespace, generated = _compiled(fn, "reverse", positions)
+            whole = _CACHE.get(fn, {}).get(("reverse", positions))  # made for vjp or source
+            mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
+            namespace, generated = _compiled(fn, mode, positions)
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
             compiled.append(namespace[generated.entry_points[kind]])

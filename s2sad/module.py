@@ -11,6 +11,7 @@ where ``f`` calls a function with rules given by hand (:mod:`s2sad.custom`).
 """
 
 import os
+import weakref
 from dataclasses import dataclass
 
 import gast
@@ -19,6 +20,11 @@ from .emit import Emitter, emit_block, render_module
 from .lower import lower
 from .reverse import (function_def, gradient_functions, returned_tuple, reverse_function,
                       split_functions)
+
+
+# python function -> its SSA form: the transforms read it and never change it, so every
+# module made for a function (grad, then vjp, then forward mode) lowers it once
+_LOWERED = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -40,7 +46,14 @@ class ModuleBuilder:
 
     def lowered(self, fn):
         if fn not in self._lowered:
-            self._lowered[fn] = lower(fn)
+            try:
+                self._lowered[fn] = _LOWERED[fn]
+            except (KeyError, TypeError):
+                self._lowered[fn] = lower(fn)
+                try:
+                    _LOWERED[fn] = self._lowered[fn]
+                except TypeError:  # not weakly referenceable
+                    pass
         return self._lowered[fn]
 
     def request_split(self, fn, positions):
@@ -89,19 +102,25 @@ def primal_function(ir, emitter):
     return function_def(spelled, [p.name for p in ir.params], body, defaults)
 
 
-def reverse_module(fn, wrt) -> GeneratedModule:
-    """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``."""
+def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
+    """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
+
+    ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
+    faster first call).
+    """
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
     wrt = tuple(wrt)
     # a function returning several values has a vjp only (grad needs one scalar)
-    kinds = ("vjp",) if returned_tuple(ir) else ("grad", "value_and_grad", "vjp")
+    kinds = ("vjp",) if returned_tuple(ir) else \
+        ("grad", "value_and_grad") + (("vjp",) if with_vjp else ())
     names = {kind: f"{kind}_{ir.name}" for kind in kinds}
     entry = []
     if "grad" in names:
         entry += gradient_functions(ir, wrt, builder.emitter, builder, names["grad"],
                                     names["value_and_grad"])
-    entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"]))
+    if "vjp" in names:
+        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"]))
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)
