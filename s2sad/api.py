@@ -21,34 +21,18 @@ import weakref
 import numpy as np
 
 from .errors import NonScalarOutputError, SourceError, UsageError
-from .ir import Loc, format_function
+from .ir import format_function
 from .lower import lower
 from .forward import forward_module
 from .module import reverse_module
 from .reverse import check_one_value
-from .parse import unwrap
+from .parse import def_loc, unwrap
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
 
 
 def _parameters(fn):
     return list(inspect.signature(fn).parameters)
-
-
-def _def_loc(fn):
-    """The :class:`~s2sad.ir.Loc` of ``def fn`` (past any decorators), for errors about calls."""
-    try:
-        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
-    except TypeError:
-        return None
-    first = fn.__code__.co_firstlineno
-    for line in range(first, first + 50):
-        text = linecache.getline(filename, line)
-        if not text:
-            break
-        if text.lstrip().startswith(("def ", "async def ")):
-            return Loc(filename, line, len(text) - len(text.lstrip()), text.rstrip("\n"))
-    return None
 
 
 def _check_function(fn):
@@ -73,7 +57,7 @@ def normalize_wrt(fn, wrt):
             f"distinct ones." if params else f"{fn.__name__} has no parameters to differentiate.")
 
     def bad(message):
-        return UsageError(message, _def_loc(fn), hint)
+        return UsageError(message, def_loc(fn), hint)
 
     if not items:
         raise bad("wrt is empty; name at least one parameter to differentiate with respect to")

@@ -64,7 +64,8 @@ import sys
 import gast
 
 from .errors import NoDerivativeError, UsageError
-from .ir import Const, Loc, Var
+from .ir import Const, Var
+from .parse import def_loc
 from .rules.core import Primitive
 
 # modules the CLI imports under another name: name in sys.modules -> name to import
@@ -134,7 +135,7 @@ class CustomDerivative:
         except TypeError as exc:
             raise UsageError(f"the {kind} rule {getattr(rule, '__qualname__', rule)} of {name} "
                              f"cannot be called with {len(expected)} arguments ({exc})",
-                             _def_loc(rule), f"Write it as {shape}.") from None
+                             def_loc(rule), f"Write it as {shape}.") from None
         except ValueError:  # no signature (a builtin): trust it
             pass
 
@@ -212,24 +213,7 @@ def _check_primal(fn):
     if kinds - {inspect.Parameter.POSITIONAL_OR_KEYWORD}:
         raise UsageError(f"{fn.__name__} has *args, **kwargs, keyword-only or positional-only "
                          f"parameters, which s2sad.custom_vjp does not support",
-                         _def_loc(fn), "Give the function plain parameters.")
-
-
-def _def_loc(fn):
-    """Where ``def fn`` is (past its decorators; a lambda's own line), or None."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return None
-    filename, first = code.co_filename, code.co_firstlineno
-    if getattr(fn, "__name__", None) != "<lambda>":
-        for line in range(first, first + 50):
-            text = linecache.getline(filename, line)
-            if not text:
-                break
-            if text.lstrip().startswith(("def ", "async def ")):
-                return Loc(filename, line, len(text) - len(text.lstrip()), text.rstrip("\n"))
-    text = linecache.getline(filename, first)
-    return Loc(filename, first, len(text) - len(text.lstrip()), text.rstrip("\n"))
+                         def_loc(fn), "Give the function plain parameters.")
 
 
 def primitive_of(obj):
@@ -263,7 +247,7 @@ class CustomPrimitive(Primitive):
     def note(self, kind):
         """The comment above a rule's statements: ``f: user rule f_vjp (mymodule.py:12)``."""
         rule = self.rule(kind)
-        loc = _def_loc(rule)
+        loc = def_loc(rule)
         where = f" ({os.path.basename(loc.filename)}:{loc.line})" if loc else ""
         return f"{self.name}: user rule {getattr(rule, '__name__', kind)}{where}"
 
@@ -280,7 +264,7 @@ class CustomPrimitive(Primitive):
         returns = "the adjoint of each argument" if kind == "vjp" else "the output's tangent"
         loc = stmt.loc
         if loc.filename in _ENTRY_FILES:
-            loc = _def_loc(self.fn) or loc
+            loc = def_loc(self.fn) or loc
         where = " (hvp and hessian differentiate the generated gradient code in forward mode)" \
             if kind == "jvp" and loc.filename.startswith("<s2sad") else ""
         raise NoDerivativeError(

@@ -63,7 +63,7 @@ import numpy as np
 
 from .desugar import _contains, desugar
 from .errors import UnsupportedSyntaxError
-from .parse import Scope, parse_function
+from .parse import Scope, dotted_chain, parse_function
 
 _NESTED_SCOPES = (gast.FunctionDef, gast.Lambda)
 
@@ -158,16 +158,6 @@ def _constant(node):
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
         node = node.operand
     return isinstance(node, gast.Constant)
-
-
-def _chain(node):
-    parts = []
-    while isinstance(node, gast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, gast.Name):
-        return None
-    return [node.id] + parts[::-1]
 
 
 def _is_function_object(value):
@@ -301,7 +291,7 @@ class _Inliner:
 
     def global_function(self, node):
         """The function a module-level name (``np.sin``, ``helper``) refers to, else None."""
-        chain = _chain(node)
+        chain = dotted_chain(node)
         if chain is None or chain[0] in self.f_locals or chain[0] in self.env:
             return None
         value = self.scope.lookup(chain[0])
@@ -556,7 +546,7 @@ class _Inliner:
                 continue
             what = "a lambda" if isinstance(arg, gast.Lambda) else \
                 f"the nested function {arg.id}"
-            callee = ".".join(_chain(node.func) or ["this function"])
+            callee = ".".join(dotted_chain(node.func) or ["this function"])
             raise self.error(arg, f"s2sad cannot pass {what} to {callee}: it inlines a function "
                                   f"argument into a helper defined in the same file only",
                              "Call the function yourself and pass the values, or write the "

@@ -40,7 +40,7 @@ from .desugar import desugar
 from .inline import inline
 from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
                  walk_blocks)
-from .parse import Scope, parse_function, unwrap
+from .parse import Scope, dotted_chain, parse_function, unwrap
 from .custom import CustomPrimitive
 from .rules.core import Primitive
 from .rules.operators import LIST_OPS, is_list_op
@@ -1032,7 +1032,7 @@ class _Lowerer:
 
     def spelling_of(self, node, value):
         """How generated code spells a global: ``np.pi``, ``math.inf``, ``float``; or None."""
-        chain = _chain(node)
+        chain = dotted_chain(node)
         if chain is None:
             return None
         head = self.scope.lookup(chain[0])
@@ -1048,7 +1048,7 @@ class _Lowerer:
 
     def try_resolve(self, node):
         """The value a dotted global name refers to, or _UNRESOLVED if it is not global."""
-        chain = _chain(node)
+        chain = dotted_chain(node)
         if chain is None or chain[0] in self.env:
             return _UNRESOLVED
         value = self.scope.lookup(chain[0])
@@ -1118,7 +1118,7 @@ class _Lowerer:
             kwargs = {}
         elif prim is None:
             spelling = self.spelling_of(func, target) or _spelling(func)
-            chain = _chain(func)
+            chain = dotted_chain(func)
             head = self.scope.lookup(chain[0]) if chain and chain[0] not in self.env else None
             prim = ExternalFunction(target, spelling, None if head is Scope._MISSING else head)
         try:
@@ -1243,19 +1243,8 @@ def _describe(node):
     return names.get(type(node).__name__, type(node).__name__)
 
 
-def _chain(node):
-    """``['np', 'linalg', 'inv']`` for ``np.linalg.inv``; None if not a dotted name."""
-    parts = []
-    while isinstance(node, gast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, gast.Name):
-        return None
-    return [node.id] + parts[::-1]
-
-
 def _spelling(node):
-    chain = _chain(node)
+    chain = dotted_chain(node)
     return ".".join(chain) if chain else "expression"
 
 

@@ -117,3 +117,36 @@ def parse_function(fn) -> ParsedFunction:
             except ValueError:
                 pass
     return ParsedFunction(fn, node, filename, first - 1, indent, Scope(closure, fn.__globals__))
+
+
+def def_loc(fn):
+    """Where ``def fn`` is (past its decorators; a lambda's own line), or None: the place
+    errors about a function as a whole point at."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    try:
+        filename = inspect.getsourcefile(fn) or code.co_filename
+    except TypeError:
+        filename = code.co_filename
+    first = code.co_firstlineno
+    if getattr(fn, "__name__", None) != "<lambda>":
+        for line in range(first, first + 50):
+            text = linecache.getline(filename, line)
+            if not text:
+                break
+            if text.lstrip().startswith(("def ", "async def ")):
+                return Loc(filename, line, len(text) - len(text.lstrip()), text.rstrip("\n"))
+    text = linecache.getline(filename, first)
+    return Loc(filename, first, len(text) - len(text.lstrip()), text.rstrip("\n"))
+
+
+def dotted_chain(node):
+    """``['np', 'linalg', 'inv']`` for ``np.linalg.inv``; None if not a dotted name."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    return [node.id] + parts[::-1]
