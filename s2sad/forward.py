@@ -55,7 +55,7 @@ from . import custom
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .module import GeneratedModule, ModuleBuilder
-from .reverse import _writes_into, function_def, no_rule_error, unpacking_error
+from .reverse import function_def, no_rule_error, unpacking_error, writes_into
 from .rules import RuleNotApplicable
 from .rules.core import Template
 from .rules.operators import is_list_op
@@ -175,7 +175,7 @@ class _Forward:
         out = [assign(v.name, self.emitter.operand(init)) for v, init, _ in stmt.carried
                if not (isinstance(init, Var) and init.name == v.name)]
         carried = [(v, init, o) for v, init, o in stmt.carried if v.name in self.active]
-        written = {v.name for v, _, _ in carried if _writes_into(stmt.body, v.name)}
+        written = {v.name for v, _, _ in carried if writes_into(stmt.body, v.name)}
         for var, init, _ in carried:  # a carried tangent is a variable for the whole loop
             target = self.tangent_name(var.name)
             value = self.tangent(init)

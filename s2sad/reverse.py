@@ -504,7 +504,7 @@ class _Reverse:
             prelude += self.adjoints.materialize(var)
         # an array the loop writes into keeps its adjoint owned from trip to trip, so each
         # trip zeroes what its write took in place (no copy of the whole adjoint per trip)
-        written = {phi.name for phi, _, _ in carried if _writes_into(stmt.body, phi.name)}
+        written = {phi.name for phi, _, _ in carried if writes_into(stmt.body, phi.name)}
         for phi, _, _ in carried:
             prelude += self.adjoints.materialize(phi.name)
             if phi.name in written:
@@ -1006,7 +1006,7 @@ def check_one_value(fn):
                      "returned value.")
 
 
-def _writes_into(block, var):
+def writes_into(block, var):
     """True if ``block`` writes into the array ``var`` (a carried value) or a later version."""
     return any(isinstance(s, Assign) and s.prim.name == "setitem" and s.args[0].name == var
                for s in walk_blocks(block))
