@@ -376,6 +376,41 @@ def eigh_bar(w, v, w_bar, v_bar):
     return v @ inner @ v.mT
 
 
+def svd_bar(u, s, vt, u_bar, s_bar, vt_bar):
+    """The adjoint of ``a`` in ``u, s, vt = np.linalg.svd(a, full_matrices=False)``
+    (distinct nonzero singular values; Townsend's formula, as PyTorch writes it)."""
+    k, m, n = np.shape(s)[-1], np.shape(u)[-2], np.shape(vt)[-1]
+    v, v_bar = vt.mT, vt_bar.mT
+    gaps = s[..., None, :] ** 2 - s[..., :, None] ** 2 + np.eye(k)  # s_j^2 - s_i^2, 1 on diag
+    ug, vg = u.mT @ u_bar, v.mT @ v_bar
+    inner = (ug - ug.mT) / gaps * s[..., None, :] + s[..., :, None] * ((vg - vg.mT) / gaps)
+    a_bar = u @ (inner + np.expand_dims(s_bar, -1) * np.eye(k)) @ vt
+    if m > k:
+        a_bar = a_bar + ((u_bar - u @ ug) / s[..., None, :]) @ vt
+    if n > k:
+        a_bar = a_bar + u @ ((v_bar - v @ vg) / s[..., None, :]).mT
+    return a_bar
+
+
+def svd_dot(u, s, vt, a_dot):
+    """The tangent ``(u_dot, s_dot, vt_dot)`` of ``np.linalg.svd(a, full_matrices=False)``."""
+    k, m, n = np.shape(s)[-1], np.shape(u)[-2], np.shape(vt)[-1]
+    v = vt.mT
+    d = u.mT @ a_dot @ v
+    row = s[..., None, :]
+    gaps = (row + row.mT) * (row - row.mT)
+    f = 1.0 / (gaps + np.eye(k)) - np.eye(k)
+    u_dot = u @ (f * (row * d + (row * d).mT))
+    v_dot = v @ (f * (row.mT * d + (row.mT * d).mT))
+    if m > k:
+        dav = a_dot @ v
+        u_dot = u_dot + (dav - u @ (u.mT @ dav)) / row
+    if n > k:
+        dau = a_dot.mT @ u
+        v_dot = v_dot + (dau - v @ (vt @ dau)) / row
+    return u_dot, np.diagonal(d, axis1=-2, axis2=-1), v_dot.mT
+
+
 def eigh_dot(w, v, a_dot):
     """The tangent ``(w_dot, v_dot)`` of ``w, v = np.linalg.eigh(a)`` along the symmetric ``a_dot``."""
     m = v.mT @ a_dot @ v
@@ -471,6 +506,6 @@ HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "s
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
-           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot",
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
            "tuple_bar", "writable"]

@@ -425,6 +425,24 @@ def _eigh_dot(b):  # M = V^T dA V: dw = diag(M), dV = V (F o M), F_ij = 1 / (w_j
 # distinct eigenvalues only (F is infinite at a repeated one), as in JAX
 define("np.linalg.eigh", "a, UPLO='L'", a=_eigh, UPLO=ZERO, jvp={"a": _eigh_dot, "UPLO": ZERO},
        shared={"s": "eigh_bar(ans[0], ans[1], g[0], g[1])"})
+def _svd(b):
+    if b.const("full_matrices") is not False or b.const("compute_uv") is not True or \
+            b.const("hermitian") is not False:
+        raise RuleNotApplicable("np.linalg.svd has derivative rules for full_matrices=False "
+                                "(and compute_uv=True, hermitian=False) only: the extra "
+                                "columns of a full U or V are not determined by a")
+    return "svd_bar(ans[0], ans[1], ans[2], g[0], g[1], g[2])"
+
+
+def _svd_dot(b):
+    _svd(b)
+    return "svd_dot(ans[0], ans[1], ans[2], a_dot)"
+
+
+# u, s, vt = svd(a, full_matrices=False), distinct nonzero singular values
+define("np.linalg.svd", "a, full_matrices=True, compute_uv=True, hermitian=False", a=_svd,
+       full_matrices=ZERO, compute_uv=ZERO, hermitian=ZERO,
+       jvp={"a": _svd_dot, "full_matrices": ZERO, "compute_uv": ZERO, "hermitian": ZERO})
 # distinct, nonzero singular values: d s_i = u_i . dA v_i
 define("np.linalg.svdvals", "x", shared={"usv": "np.linalg.svd(x, full_matrices=False)"},
        x="(usv[0] * np.expand_dims(g, -2)) @ usv[2]",
