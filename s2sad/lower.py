@@ -20,10 +20,18 @@ mode's pop of a list of adjoints) become the list statements of
 name may be bound by ``t = []`` only. A list is followed where it is made:
 it is not merged by an ``if`` or carried by a loop, so a list made inside a
 region cannot be read after it, nor before ``t = []`` in the loop that makes
-it. A run-time helper marked ``reads_lists`` (``matmul_bar_a_sum(t, W)``)
-is given a snapshot of the list, ``list_snapshot(t)``: its elements then, an
-ordinary value. Any other use of a list (an operand, ``return t``, ``s = t``,
-``t[0]``) is a located error.
+it. A function given a list (``np.stack(t)``, a helper, ``matmul_bar_a_sum(t, W)``)
+is given a snapshot of it, ``list_snapshot(t)``: its elements then, an ordinary
+value. Any other use of a list (``return t``, ``s = t``, ``t[0]``) is a located
+error.
+
+``a, b = f(x)`` is one statement with two targets (a tuple result unpacked);
+``return a, b`` returns a ``tuple`` value. A write into an array,
+``y[index] = v`` (or ``y[index] op= v``), is ``y_old = overwritten(y, index)``
+then ``y_1 = setitem(y, index, v)`` (:meth:`_Lowerer.write_item`): the generated
+code writes in place, so only arrays the function allocated may be written, and
+names sharing the written memory (views, aliases, a list holding the array)
+cannot be read after the write.
 """
 
 import builtins
