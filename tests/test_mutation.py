@@ -348,3 +348,14 @@ def test_forward_mode_writes_tangents_in_place_in_a_loop():
     assert "setitem_dot" not in loop and "y_2_dot[i] = v8_dot" in loop
     _, dot = s2sad.jvp(write_recurrence)(0.4, 6, 1.0)
     assert dot == pytest.approx(s2sad.grad(write_recurrence)(0.4, 6), rel=1e-13)
+
+
+def qr_loss(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(q * q * 2.0) + np.sum(r ** 2)
+
+
+def test_qr_of_a_wide_matrix_says_what_its_derivative_needs():
+    s2sad.check_grads(qr_loss, (np.random.default_rng(3).standard_normal((4, 3)),), order=2)
+    with pytest.raises(ValueError, match="at least as many rows as columns"):
+        s2sad.grad(qr_loss)(np.ones((2, 3)) + np.eye(2, 3))

@@ -1016,6 +1016,11 @@ def l_svd(a):  # u ** 2, vt ** 2: independent of each singular vector's sign
         np.sum(vt ** 2 * W55[:vt.shape[0], :vt.shape[1]], axis=-1)
 
 
+def l_qr(a):
+    q, r = np.linalg.qr(a)
+    return q * W55[:q.shape[0], :q.shape[1]] + np.sum(r * r, axis=0)
+
+
 def l_eigh_values(a):
     w, _ = np.linalg.eigh(a)
     return w ** 2
@@ -1042,7 +1047,8 @@ LINALG2_CASES = [
     case(l_eigvalsh, real(3, 3), tag="lower triangle"), case(l_eigh, symmetric(3, 3)),
     case(l_eigh, symmetric(3, 3), tag="lower triangle"), case(l_eigh_values, symmetric(3, 3)),
     case(l_svd, real(4, 3), tag="tall"), case(l_svd, real(3, 4), tag="wide"),
-    case(l_svd, real(3, 3), tag="square"),
+    case(l_svd, real(3, 3), tag="square"), case(l_qr, real(4, 3), tag="tall"),
+    case(l_qr, real(3, 3), tag="square"),
     case(l_svdvals, real(3, 4)), case(l_svdvals, real(2, 4, 3), tag="batch"),
     case(l_vector_norm, real(3, 4)), case(l_vector_norm_axis, real(2, 3, 4)),
     case(l_matrix_norm, real(2, 3, 4)), case(l_matrix_norm_keepdims, real(3, 4)),

@@ -443,6 +443,20 @@ def _svd_dot(b):
 define("np.linalg.svd", "a, full_matrices=True, compute_uv=True, hermitian=False", a=_svd,
        full_matrices=ZERO, compute_uv=ZERO, hermitian=ZERO,
        jvp={"a": _svd_dot, "full_matrices": ZERO, "compute_uv": ZERO, "hermitian": ZERO})
+def _qr(b):
+    if b.const("mode") != "reduced":
+        raise RuleNotApplicable("np.linalg.qr has derivative rules for mode='reduced' only")
+    return "qr_bar(ans[0], ans[1], g[0], g[1])"
+
+
+def _qr_dot(b):
+    _qr(b)
+    return "qr_dot(ans[0], ans[1], a_dot)"
+
+
+# q, r = qr(a), reduced, a with at least as many rows as columns and full rank
+define("np.linalg.qr", "a, mode='reduced'", a=_qr, mode=ZERO,
+       jvp={"a": _qr_dot, "mode": ZERO})
 # distinct, nonzero singular values: d s_i = u_i . dA v_i
 define("np.linalg.svdvals", "x", shared={"usv": "np.linalg.svd(x, full_matrices=False)"},
        x="(usv[0] * np.expand_dims(g, -2)) @ usv[2]",
