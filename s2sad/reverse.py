@@ -282,8 +282,8 @@ class _Reverse:
                     stmt.target.name not in carried_outs):
                 continue
             if all(isinstance(op, Const) or isinstance(op, Var) and (
-                    op.name not in defined or op.name in out or op.name in saved)
-                    for op in stmt.operands()):
+                    op.name not in defined or op.name in out or op.name in saved) and
+                    not self.in_written_memory(op.name) for op in stmt.operands()):
                 out[stmt.target.name] = stmt
         return out
 
@@ -647,6 +647,13 @@ class _Reverse:
         restore = assign(gast.Subscript(value=name(array.name), slice=self.emitter.index_subscript(
             index), ctx=gast.Store()), name(old))
         return lambda reads: [restore] if group & reads else []
+
+    def in_written_memory(self, var):
+        """True if ``var`` may share memory with an array written in place (its values at
+        the pop are those after the trip's writes, not those a recomputation needs)."""
+        written = [s.args[0].name for s in walk_blocks(self.fn.body)
+                   if isinstance(s, Assign) and s.prim.name == "setitem"]
+        return any(var in self.memory_group(w) for w in written)
 
     def memory_group(self, var):
         if self.groups is None:
