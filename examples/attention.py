@@ -21,9 +21,11 @@ keyword arguments and defaults (``softmax(scores, axis=-1)``,
 ``layer_norm(..., eps=1e-5)``). s2sad generates one ``fwd_<helper>`` /
 ``bwd_<helper>`` pair per helper, differentiated only with respect to the
 arguments that carry a derivative (``bwd_attention``,
-``bwd_layer_norm_wrt_h_gain_bias``, ``bwd_softmax_wrt_z``, ``bwd_conv1d_wrt_w``:
-X is data): the forward sweep of ``loss`` calls the ``fwd_`` functions, which
-return their residuals, and its backward sweep the ``bwd_`` ones in reverse order; the committed module is
+``bwd_layer_norm_wrt_h_gain_bias``, ``bwd_softmax_wrt_z``: X is data): the
+forward sweep of ``loss`` calls the ``fwd_`` functions, which return their
+residuals, and its backward sweep the ``bwd_`` ones in reverse order.
+``conv1d`` loops over its taps, so it gets one ``vjp_conv1d_wrt_w`` instead,
+which keeps its loop's tape to itself. The committed module is
 generated/attention_loss_grad.py.
 
 ``main()`` checks the gradient against finite differences, then trains all

@@ -1,4 +1,4 @@
-"""Reverse-mode derivatives of loss (attention.py:77) with respect to Wc, bc, gain, bias, Wq, Wk, Wv, w_out.
+"""Reverse-mode derivatives of loss (attention.py:79) with respect to Wc, bc, gain, bias, Wq, Wk, Wv, w_out.
 
 Written by s2sad; do not edit. Needs NumPy only.
 """
@@ -154,36 +154,36 @@ def writable(g):
 
 def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     # forward sweep
-    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
+    # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    v1 = conv1d(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
     H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
-    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A, A_res = fwd_attention(H, Wq, Wk, Wv)
-    # line 80: prediction = np.mean(A, axis=1) @ w_out
+    # line 82: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
-    # line 81: return np.mean((prediction - y) ** 2)
+    # line 83: return np.mean((prediction - y) ** 2)
     v5 = prediction - y
     v6 = v5 ** 2
     out = np.mean(v6)
     check_scalar(out, 'loss')
     # backward sweep
-    # line 81: return np.mean((prediction - y) ** 2)
+    # line 83: return np.mean((prediction - y) ** 2)
     prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / np.size(v6), v6),
         prediction)
-    # line 80: prediction = np.mean(A, axis=1) @ w_out
+    # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
         np.size(A)), A, 1)
-    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
-    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
         H_bar)
     v3_bar = H_h_bar
@@ -192,7 +192,7 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v2_bar = v3_bar * (1 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
-    Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
+    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
     return writable(Wc_bar), writable(bc_bar), writable(gain_bar), writable(
         bias_bar), writable(Wq_bar), writable(Wk_bar), writable(Wv_bar
         ), writable(w_out_bar)
@@ -200,36 +200,36 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
 
 def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     # forward sweep
-    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
+    # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    v1 = conv1d(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
     H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
-    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A, A_res = fwd_attention(H, Wq, Wk, Wv)
-    # line 80: prediction = np.mean(A, axis=1) @ w_out
+    # line 82: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
-    # line 81: return np.mean((prediction - y) ** 2)
+    # line 83: return np.mean((prediction - y) ** 2)
     v5 = prediction - y
     v6 = v5 ** 2
     out = np.mean(v6)
     check_scalar(out, 'loss')
     # backward sweep
-    # line 81: return np.mean((prediction - y) ** 2)
+    # line 83: return np.mean((prediction - y) ** 2)
     prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / np.size(v6), v6),
         prediction)
-    # line 80: prediction = np.mean(A, axis=1) @ w_out
+    # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
         np.size(A)), A, 1)
-    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
-    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
         H_bar)
     v3_bar = H_h_bar
@@ -238,7 +238,7 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v2_bar = v3_bar * (1 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
-    Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
+    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
     return out, (writable(Wc_bar), writable(bc_bar), writable(gain_bar),
         writable(bias_bar), writable(Wq_bar), writable(Wk_bar), writable(
         Wv_bar), writable(w_out_bar))
@@ -246,35 +246,35 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
 
 def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     # forward sweep
-    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
-    v1, v1_res = fwd_conv1d_wrt_w(X, Wc)
+    # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    v1 = conv1d(X, Wc)
     v2 = v1 + bc
     v3 = np.tanh(v2)
     H, H_res = fwd_layer_norm_wrt_h_gain_bias(v3, gain, bias, 1e-05)
-    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A, A_res = fwd_attention(H, Wq, Wk, Wv)
-    # line 80: prediction = np.mean(A, axis=1) @ w_out
+    # line 82: prediction = np.mean(A, axis=1) @ w_out
     v4 = np.mean(A, axis=1)
     prediction = v4 @ w_out
-    # line 81: return np.mean((prediction - y) ** 2)
+    # line 83: return np.mean((prediction - y) ** 2)
     v5 = prediction - y
     v6 = v5 ** 2
     out = np.mean(v6)
     # backward sweep
-    # line 81: return np.mean((prediction - y) ** 2)
+    # line 83: return np.mean((prediction - y) ** 2)
     prediction_bar = unbroadcast(2 * v5 * unreduce(out_bar / np.size(v6),
         v6), prediction)
-    # line 80: prediction = np.mean(A, axis=1) @ w_out
+    # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
     A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
         np.size(A)), A, 1)
-    # line 79: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
+    # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
     Wq_bar = A_Wq_bar
     Wk_bar = A_Wk_bar
     Wv_bar = A_Wv_bar
-    # line 78: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
+    # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
         H_bar)
     v3_bar = H_h_bar
@@ -283,47 +283,20 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     v2_bar = v3_bar * (1 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
-    Wc_bar = bwd_conv1d_wrt_w(v1_res, v1_bar)
+    Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
     return writable(Wc_bar), writable(bc_bar), writable(gain_bar), writable(
         bias_bar), writable(Wq_bar), writable(Wk_bar), writable(Wv_bar
         ), writable(w_out_bar)
 
 
-def conv1d(x, w):
-    # line 59: taps = w.shape[0]
-    v1 = w.shape
-    taps = v1[0]
-    # line 60: steps = x.shape[1] - taps + 1
-    v2 = x.shape
-    v3 = v2[1]
-    v4 = v3 - taps
-    steps = v4 + 1
-    # line 61: out = x[:, 0:steps, :] @ w[0]
-    v5 = x[:, 0:steps, :]
-    v6 = w[0]
-    out = v5 @ v6
-    # line 62: for k in range(1, taps):
-    v7 = range(1, taps)
-    out_1 = out
-    for k in v7:
-        # line 63: out = out + x[:, k:k + steps, :] @ w[k]
-        v8 = k + steps
-        v9 = x[:, k:v8, :]
-        v10 = w[k]
-        v11 = v9 @ v10
-        out_2 = out_1 + v11
-        out_1 = out_2
-    return out_1
-
-
 def layer_norm(h, gain, bias, eps=1e-05):
-    # line 52: centred = h - np.mean(h, axis=-1, keepdims=True)
+    # line 54: centred = h - np.mean(h, axis=-1, keepdims=True)
     v1 = np.mean(h, axis=-1, keepdims=True)
     centred = h - v1
-    # line 53: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    # line 55: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
     v2 = centred ** 2
     variance = np.mean(v2, axis=-1, keepdims=True)
-    # line 54: return centred / np.sqrt(variance + eps) * gain + bias
+    # line 56: return centred / np.sqrt(variance + eps) * gain + bias
     v3 = variance + eps
     v4 = np.sqrt(v3)
     v5 = centred / v4
@@ -333,82 +306,61 @@ def layer_norm(h, gain, bias, eps=1e-05):
 
 
 def attention(H, Wq, Wk, Wv):
-    # line 69: Q = H @ Wq
+    # line 71: Q = H @ Wq
     Q = H @ Wq
-    # line 70: K = H @ Wk
+    # line 72: K = H @ Wk
     K = H @ Wk
-    # line 71: V = H @ Wv
+    # line 73: V = H @ Wv
     V = H @ Wv
-    # line 72: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    # line 74: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
     v1 = np.einsum('btd,bsd->bts', Q, K)
     v2 = Q.shape
     v3 = v2[-1]
     v4 = np.sqrt(v3)
     scores = v1 / v4
-    # line 73: weights = softmax(scores, axis=-1)
+    # line 75: weights = softmax(scores, axis=-1)
     weights = softmax(scores, -1)
-    # line 74: return np.einsum("bts,bsd->btd", weights, V)
+    # line 76: return np.einsum("bts,bsd->btd", weights, V)
     out = np.einsum('bts,bsd->btd', weights, V)
     return out
 
 
-def fwd_conv1d_wrt_w(x, w):
-    tape = []
-    # forward sweep
-    # line 59: taps = w.shape[0]
+def conv1d(x, w):
+    # line 61: taps = w.shape[0]
     v1 = w.shape
     taps = v1[0]
-    # line 60: steps = x.shape[1] - taps + 1
+    # line 62: steps = x.shape[1] - taps + 1
     v2 = x.shape
     v3 = v2[1]
     v4 = v3 - taps
     steps = v4 + 1
-    # line 61: out = x[:, 0:steps, :] @ w[0]
+    # line 63: out = x[:, 0:steps, :] @ w[0]
     v5 = x[:, 0:steps, :]
     v6 = w[0]
     out = v5 @ v6
-    # line 62: for k in range(1, taps):
+    # line 64: for k in range(1, taps):
     v7 = range(1, taps)
     out_1 = out
     for k in v7:
-        # line 63: out = out + x[:, k:k + steps, :] @ w[k]
+        # line 65: out = out + x[:, k:k + steps, :] @ w[k]
         v8 = k + steps
         v9 = x[:, k:v8, :]
         v10 = w[k]
         v11 = v9 @ v10
         out_2 = out_1 + v11
-        tape.append((out_1, v9, v10, v11))
         out_1 = out_2
-    return out_1, (w, v7, tape, v5, v6)
-
-
-def bwd_conv1d_wrt_w(residuals, out_bar1):
-    w, v7, tape, v5, v6 = residuals
-    # backward sweep
-    # line 62: for k in range(1, taps):
-    w_bar = zeros_bar(w)
-    out_1_bar = out_bar1
-    for k in reversed(v7):
-        out_1, v9, v10, v11 = tape.pop()
-        out_2_bar = out_1_bar
-        # line 63: out = out + x[:, k:k + steps, :] @ w[k]
-        out_1_bar = unbroadcast(out_2_bar, out_1)
-        scatter_add(w_bar, k, matmul_bar_b(unbroadcast(out_2_bar, v11), v9,
-            v10))
-    # line 61: out = x[:, 0:steps, :] @ w[0]
-    scatter_add(w_bar, 0, matmul_bar_b(out_1_bar, v5, v6))
-    return w_bar
+    return out_1
 
 
 def fwd_layer_norm_wrt_h_gain_bias(h, gain, bias, eps):
     # forward sweep
-    # line 52: centred = h - np.mean(h, axis=-1, keepdims=True)
+    # line 54: centred = h - np.mean(h, axis=-1, keepdims=True)
     v1 = np.mean(h, axis=-1, keepdims=True)
     centred = h - v1
-    # line 53: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    # line 55: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
     v2 = centred ** 2
     variance = np.mean(v2, axis=-1, keepdims=True)
-    # line 54: return centred / np.sqrt(variance + eps) * gain + bias
+    # line 56: return centred / np.sqrt(variance + eps) * gain + bias
     v3 = variance + eps
     v4 = np.sqrt(v3)
     v5 = centred / v4
@@ -420,17 +372,17 @@ def fwd_layer_norm_wrt_h_gain_bias(h, gain, bias, eps):
 def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     v6, bias, v5, gain, centred, v4, v2, variance, h, v1 = residuals
     # backward sweep
-    # line 54: return centred / np.sqrt(variance + eps) * gain + bias
+    # line 56: return centred / np.sqrt(variance + eps) * gain + bias
     v6_bar = unbroadcast(out_bar, v6)
     bias_bar = unbroadcast(out_bar, bias)
     v5_bar = unbroadcast(v6_bar * gain, v5)
     gain_bar = unbroadcast(v6_bar * v5, gain)
     centred_bar = unbroadcast(v5_bar / v4, centred)
-    # line 53: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
+    # line 55: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
     centred_bar = centred_bar + 2 * centred * unreduce(unbroadcast(-
         unbroadcast(v5_bar * v5, v4) / v4 * 0.5 / v4, variance) * (np.size(
         variance) / np.size(v2)), v2, -1, True)
-    # line 52: centred = h - np.mean(h, axis=-1, keepdims=True)
+    # line 54: centred = h - np.mean(h, axis=-1, keepdims=True)
     h_bar = unbroadcast(centred_bar, h)
     h_bar = h_bar + unreduce(-unbroadcast(centred_bar, v1) * (np.size(v1) /
         np.size(h)), h, -1, True)
@@ -438,11 +390,11 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
 
 
 def softmax(z, axis=-1):
-    # line 46: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # line 48: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v1 = np.max(z, axis=axis, keepdims=True)
     v2 = z - v1
     e = np.exp(v2)
-    # line 47: return e / np.sum(e, axis=axis, keepdims=True)
+    # line 49: return e / np.sum(e, axis=axis, keepdims=True)
     v3 = np.sum(e, axis=axis, keepdims=True)
     out = e / v3
     return out
@@ -450,21 +402,21 @@ def softmax(z, axis=-1):
 
 def fwd_attention(H, Wq, Wk, Wv):
     # forward sweep
-    # line 69: Q = H @ Wq
+    # line 71: Q = H @ Wq
     Q = H @ Wq
-    # line 70: K = H @ Wk
+    # line 72: K = H @ Wk
     K = H @ Wk
-    # line 71: V = H @ Wv
+    # line 73: V = H @ Wv
     V = H @ Wv
-    # line 72: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    # line 74: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
     v1 = np.einsum('btd,bsd->bts', Q, K)
     v2 = Q.shape
     v3 = v2[-1]
     v4 = np.sqrt(v3)
     scores = v1 / v4
-    # line 73: weights = softmax(scores, axis=-1)
+    # line 75: weights = softmax(scores, axis=-1)
     weights, weights_res = fwd_softmax_wrt_z(scores, -1)
-    # line 74: return np.einsum("bts,bsd->btd", weights, V)
+    # line 76: return np.einsum("bts,bsd->btd", weights, V)
     out = np.einsum('bts,bsd->btd', weights, V)
     return out, (V, weights, weights_res, v1, v4, K, Q, H, Wv, Wk, Wq)
 
@@ -472,34 +424,77 @@ def fwd_attention(H, Wq, Wk, Wv):
 def bwd_attention(residuals, out_bar):
     V, weights, weights_res, v1, v4, K, Q, H, Wv, Wk, Wq = residuals
     # backward sweep
-    # line 74: return np.einsum("bts,bsd->btd", weights, V)
+    # line 76: return np.einsum("bts,bsd->btd", weights, V)
     weights_bar = np.einsum('btd,bsd->bts', out_bar, V)
     V_bar = np.einsum('btd,bts->bsd', out_bar, weights)
-    # line 73: weights = softmax(scores, axis=-1)
+    # line 75: weights = softmax(scores, axis=-1)
     scores_bar = bwd_softmax_wrt_z(weights_res, weights_bar)
-    # line 72: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
+    # line 74: scores = np.einsum("btd,bsd->bts", Q, K) / np.sqrt(Q.shape[-1])
     v1_bar = unbroadcast(scores_bar / v4, v1)
     Q_bar = np.einsum('bts,bsd->btd', v1_bar, K)
     K_bar = np.einsum('bts,btd->bsd', v1_bar, Q)
-    # line 71: V = H @ Wv
+    # line 73: V = H @ Wv
     H_bar = matmul_bar_a(V_bar, H, Wv)
     Wv_bar = matmul_bar_b(V_bar, H, Wv)
-    # line 70: K = H @ Wk
+    # line 72: K = H @ Wk
     H_bar = H_bar + matmul_bar_a(K_bar, H, Wk)
     Wk_bar = matmul_bar_b(K_bar, H, Wk)
-    # line 69: Q = H @ Wq
+    # line 71: Q = H @ Wq
     H_bar += matmul_bar_a(Q_bar, H, Wq)
     Wq_bar = matmul_bar_b(Q_bar, H, Wq)
     return H_bar, Wq_bar, Wk_bar, Wv_bar
 
 
+def vjp_conv1d_wrt_w(x, w, out_bar1):
+    tape = []
+    # forward sweep
+    # line 61: taps = w.shape[0]
+    v1 = w.shape
+    taps = v1[0]
+    # line 62: steps = x.shape[1] - taps + 1
+    v2 = x.shape
+    v3 = v2[1]
+    v4 = v3 - taps
+    steps = v4 + 1
+    # line 63: out = x[:, 0:steps, :] @ w[0]
+    v5 = x[:, 0:steps, :]
+    v6 = w[0]
+    out = v5 @ v6
+    # line 64: for k in range(1, taps):
+    v7 = range(1, taps)
+    out_1 = out
+    for k in v7:
+        # line 65: out = out + x[:, k:k + steps, :] @ w[k]
+        v8 = k + steps
+        v9 = x[:, k:v8, :]
+        v10 = w[k]
+        v11 = v9 @ v10
+        out_2 = out_1 + v11
+        tape.append((out_1, v9, v10, v11))
+        out_1 = out_2
+    # backward sweep
+    # line 64: for k in range(1, taps):
+    w_bar = zeros_bar(w)
+    out_1_bar = out_bar1
+    for k in reversed(v7):
+        out_1, v9, v10, v11 = tape.pop()
+        out_2_bar = out_1_bar
+        # line 65: out = out + x[:, k:k + steps, :] @ w[k]
+        out_1_bar = unbroadcast(out_2_bar, out_1)
+        scatter_add(w_bar, k, matmul_bar_b(unbroadcast(out_2_bar, v11), v9,
+            v10))
+    # line 63: out = x[:, 0:steps, :] @ w[0]
+    scatter_add(w_bar, 0, matmul_bar_b(out_1_bar, v5, v6))
+    return w_bar
+
+
 def fwd_softmax_wrt_z(z, axis):
     # forward sweep
-    # line 46: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # line 48: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v1 = np.max(z, axis=axis, keepdims=True)
     v2 = z - v1
     e = np.exp(v2)
-    # line 47: return e / np.sum(e, axis=axis, keepdims=True)
+    # line 49: return e / np.sum(e, axis=axis, keepdims=True)
     v3 = np.sum(e, axis=axis, keepdims=True)
     out = e / v3
     return out, (e, v3, axis, out, z, v1)
@@ -508,11 +503,11 @@ def fwd_softmax_wrt_z(z, axis):
 def bwd_softmax_wrt_z(residuals, out_bar):
     e, v3, axis, out, z, v1 = residuals
     # backward sweep
-    # line 47: return e / np.sum(e, axis=axis, keepdims=True)
+    # line 49: return e / np.sum(e, axis=axis, keepdims=True)
     e_bar = unbroadcast(out_bar / v3, e)
     e_bar = e_bar + unreduce(-unbroadcast(out_bar * out, v3) / v3, e, axis,
         True)
-    # line 46: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # line 48: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v2_bar = e_bar * e
     z_bar = unbroadcast(v2_bar, z)
     z_bar = z_bar + extremum_bar(-unbroadcast(v2_bar, v1), z, v1, axis, True)

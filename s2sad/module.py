@@ -4,7 +4,8 @@ A reverse-mode module holds ``grad_<f>``, ``value_and_grad_<f>`` and
 ``vjp_<f>`` (``vjp_<f>`` only when ``f`` returns several values), and for every
 user function ``h`` that ``f`` calls on a differentiated value, a copy of ``h``
 (its SSA form), ``fwd_h`` (its forward sweep, returning its value and residuals)
-and ``bwd_h`` (its backward sweep, from the residuals). Each is
+and ``bwd_h`` (its backward sweep, from the residuals), or for an ``h`` with a
+loop one ``vjp_h`` (both sweeps: the tape stays in one function). Each is
 generated once, however many call sites ask for it, and the module is
 self-contained: it imports NumPy (and ``math``) only, plus the user's module
 where ``f`` calls a function with rules given by hand (:mod:`s2sad.custom`).
@@ -39,7 +40,7 @@ class ModuleBuilder:
     def __init__(self):
         self.emitter = Emitter()
         self.functions = []
-        self.vjps = {}  # (python function, positions) -> (fwd_<name>, bwd_<name>)
+        self.vjps = {}  # (python function, positions) -> (fwd_<name>, bwd_<name>), or vjp_<name>
         self.primals = set()
         self.pending = []
         self._lowered = {}
@@ -70,6 +71,20 @@ class ModuleBuilder:
             self.request_primal(fn)
         return self.vjps[key]
 
+    def request_vjp(self, fn, positions):
+        """The name of ``vjp_h`` (forward and backward sweep in one function) of user function
+        ``fn`` w.r.t. ``positions``: for callees whose backward sweep reads a tape, which
+        cannot be handed from one function to another and differentiated again."""
+        key = (fn, positions, "vjp")
+        if key not in self.vjps:
+            ir = self.lowered(fn)
+            suffix = ir.name if len(positions) == len(ir.params) else \
+                ir.name + "_wrt_" + "_".join(ir.params[i].name for i in positions)
+            self.vjps[key] = f"vjp_{suffix}"
+            self.pending.append((ir, positions, self.vjps[key]))
+            self.request_primal(fn)
+        return self.vjps[key]
+
     def request_primal(self, fn):
         if fn not in self.primals:
             self.primals.add(fn)
@@ -78,8 +93,12 @@ class ModuleBuilder:
     def drain(self):
         """Generate every requested derivative, and the primal of every helper called."""
         while self.pending:
-            ir, positions, (fwd, bwd) = self.pending.pop(0)
-            self.functions += split_functions(ir, positions, self.emitter, self, fwd, bwd)
+            ir, positions, names = self.pending.pop(0)
+            if isinstance(names, str):  # vjp_h
+                self.functions.append(reverse_function(ir, positions, "vjp", self.emitter, self,
+                                                       names))
+            else:
+                self.functions += split_functions(ir, positions, self.emitter, self, *names)
         while True:
             missing = [callee.fn for ir in list(self._lowered.values())
                        for callee in ir.callees.values() if callee.fn not in self.primals]

@@ -42,6 +42,8 @@ adjoints of the top ``len(t_bar)`` elements of ``t``; those below are zero.
 A call of the user's own function ``z = h(x)`` becomes ``z, z_res = fwd_h(x)`` in
 the forward sweep and ``x_bar = bwd_h(z_res, z_bar)`` in the backward sweep, so
 ``h`` runs once; the pair is requested from the module builder, generated once.
+A callee with a loop is called through one ``vjp_h`` instead (its tape cannot
+be handed from ``fwd_h`` to ``bwd_h`` and still be differentiated again).
 
 Writes into arrays (``y_1 = setitem(y, index, v)``) run in place in the forward
 sweep; the backward sweep undoes each write (``y[index] = y_old``, the value
@@ -122,7 +124,7 @@ class _Reverse:
                     not isinstance(stmt.prim, SplitCall) and \
                     any(t.name in self.active for t in stmt.targets):
                 positions = tuple(i for i, op in enumerate(stmt.args) if self.is_active(op))
-                if positions:
+                if positions and not _has_loops(self.requests.lowered(stmt.prim.fn)):
                     fwd, bwd = self.requests.request_split(stmt.prim.fn, positions)
                     stem = "_".join(t.name for t in stmt.targets)
                     res = Var(analysis.unique_name(f"{stem}_res", self._residual_names))
@@ -672,6 +674,8 @@ class _Reverse:
         if g is None:
             return []
         prim = stmt.prim
+        if isinstance(prim, UserFunction):  # a callee with loops: its vjp_h, in one piece
+            return self.backward_joint_call(stmt, z, g)
         if isinstance(prim, CustomPrimitive):  # the user's own rule (s2sad.custom)
             return custom.backward(self, stmt, z, g, ans)
         bound = prim.bind(stmt.args, stmt.kwargs)
@@ -849,6 +853,27 @@ class _Reverse:
                 return expr.args[0]
         return expr
 
+    def backward_joint_call(self, stmt, z, g):
+        """``x_bar = vjp_h(args, z_bar)``: a callee's forward and backward sweeps in one call
+        (for a callee with loops, whose tape stays inside ``vjp_h``)."""
+        positions = tuple(i for i, op in enumerate(stmt.args) if self.is_active(op))
+        if not positions:
+            return []
+        vjp_name = self.requests.request_vjp(stmt.prim.fn, positions)
+        value = call(name(vjp_name), [self.emitter.operand(a) for a in stmt.args] + [g])
+        return self.add_call_adjoints(stmt, z, value, positions)
+
+    def add_call_adjoints(self, stmt, z, value, positions):
+        """Add what a call of a derivative function returns (one adjoint per position)."""
+        if len(positions) == 1:
+            return self.adjoints.add(stmt.args[positions[0]].name, value)
+        temps = [f"{z}_{stmt.prim.params[i]}_bar" for i in positions]
+        out = [assign(gast.Tuple(elts=[name(t, store=True) for t in temps], ctx=gast.Store()),
+                      value)]
+        for i, temp in zip(positions, temps):
+            out += self.adjoints.add(stmt.args[i].name, name(temp))
+        return out
+
     def backward_call(self, stmt):
         """``x_bar = bwd_h(z_res, z_bar)``: a user function's adjoints from its residuals."""
         prim = stmt.prim
@@ -857,14 +882,12 @@ class _Reverse:
         if g is None:
             return []
         value = call(name(prim.bwd), [name(stmt.targets[-1].name), g])
-        if len(prim.positions) == 1:
-            return self.adjoints.add(stmt.args[prim.positions[0]].name, value)
-        temps = [f"{z}_{prim.params[i]}_bar" for i in prim.positions]
-        out = [assign(gast.Tuple(elts=[name(t, store=True) for t in temps], ctx=gast.Store()),
-                      value)]
-        for i, temp in zip(prim.positions, temps):
-            out += self.adjoints.add(stmt.args[i].name, name(temp))
-        return out
+        return self.add_call_adjoints(stmt, z, value, prim.positions)
+
+
+def _has_loops(fn):
+    """True if ``fn`` (an SSA function) has a loop: its backward sweep would read a tape."""
+    return any(isinstance(s, (For, While)) for s in walk_blocks(fn.body))
 
 
 class SplitCall(UserFunction):

@@ -539,3 +539,26 @@ def test_returned_gradients_are_writable_arrays():
     np.testing.assert_array_equal(gy, [3.0, 3.0, 3.0])
     _, g = s2sad.value_and_grad(sums_both)(np.ones(3), np.ones(3))
     g += 1.0
+
+
+def loop_helper(x, n):
+    y = x
+    for _ in range(n):
+        y = np.sin(y) * x
+    return y
+
+
+def plain_helper(x):
+    return np.exp(x) * x
+
+
+def calls_both(x):
+    return np.sum(loop_helper(x, 3) * plain_helper(x))
+
+
+def test_callees_get_a_fwd_bwd_pair_or_with_loops_one_vjp():
+    text = s2sad.source(calls_both)
+    assert "def fwd_plain_helper(" in text and "def bwd_plain_helper(" in text
+    assert "def vjp_loop_helper_wrt_x(" in text  # its tape stays inside one function
+    x = np.array([0.3, -0.5, 0.8])
+    s2sad.check_grads(calls_both, (x,), order=2)

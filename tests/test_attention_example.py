@@ -5,7 +5,8 @@ against central finite differences element by element and with
 ``s2sad.check_grads`` in both modes; each helper (``softmax``, ``layer_norm``,
 ``conv1d``, ``attention``) is checked on its own too. The module written by
 ``python -m s2sad grad examples/attention.py:loss ...`` gives the same
-derivatives as the API and holds one ``fwd_<helper>``/``bwd_<helper>`` pair per helper. Training for
+derivatives as the API and holds one ``fwd_<helper>``/``bwd_<helper>`` pair per helper
+(``vjp_conv1d`` for the helper with a loop). Training for
 100 steps lowers the loss at least 20-fold (it falls from 1.43 to 0.0074).
 The script itself runs in tests/test_examples.py (``attention`` is in its
 TRAINING set: the printed loss must go down every report and end 10 times lower).
@@ -133,7 +134,9 @@ def test_cli_module_matches_the_api(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == str(written)
     text = written.read_text(encoding="utf-8")
     for helper in ("softmax", "layer_norm", "conv1d", "attention"):
-        assert f"def fwd_{helper}" in text and f"def bwd_{helper}" in text, helper
+        # conv1d loops over its taps: its tape stays inside one vjp_conv1d
+        pair = f"def fwd_{helper}" in text and f"def bwd_{helper}" in text
+        assert pair or helper == "conv1d" and "def vjp_conv1d" in text, helper
     assert "import s2sad" not in text  # (tests/test_generated.py compares it with generated/)
     module = load(str(written), "s2sad_attention_cli_module")
     args = arguments()
@@ -145,3 +148,20 @@ def test_cli_module_matches_the_api(tmp_path, monkeypatch, capsys):
         assert len(got) == len(WRT)
         for g, e in zip(got, expected):
             np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-14)
+
+
+def test_hessian_vector_products_through_the_helpers():
+    # forward over reverse through fwd_/bwd_ pairs and conv1d's vjp (a helper with a loop)
+    rng = np.random.default_rng(0)
+    X, y = attention.data(rng, sequences=8)
+    params = attention.initial_parameters(rng)
+    args = tuple(params) + (X, y)
+    for k in (0, 4):
+        v = rng.standard_normal(np.shape(params[k]))
+        hv = s2sad.hvp(attention.loss, wrt=k)(*args, v)
+        g = s2sad.grad(attention.loss, wrt=k)
+        eps = 1e-5
+        up, down = list(args), list(args)
+        up[k], down[k] = args[k] + eps * v, args[k] - eps * v
+        numeric = (g(*up) - g(*down)) / (2 * eps)
+        assert np.max(np.abs(hv - numeric)) <= 1e-6 * np.max(np.abs(numeric))

@@ -40,14 +40,16 @@ def _extremum_t(b):
 helper(support.unbroadcast, "t, x", jvp={"t": "unbroadcast(t_dot, x)", "x": ZERO},
        t="g + np.zeros_like(t)", x=ZERO)
 helper(support.unreduce, "t, x, axis=None, keepdims=False",
-       jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})", "x": ZERO},
-       t=lambda b: f"np.sum(g{axis_keywords(b)})", x=ZERO)
+       jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})", "x": ZERO, "axis": ZERO,
+            "keepdims": ZERO},
+       t=lambda b: f"np.sum(g{axis_keywords(b)})", x=ZERO, axis=ZERO, keepdims=ZERO)
 helper(support.unindex, "t, x, index", jvp={"t": "unindex(t_dot, x, index)", "x": ZERO,
                                             "index": ZERO},
        t="g[index]", x=ZERO, index=ZERO)
 helper(support.extremum_bar, "t, a, m, axis=None, keepdims=False",
-       jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})", "a": ZERO, "m": ZERO},
-       t=_extremum_t, a=ZERO, m=ZERO)
+       jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})", "a": ZERO, "m": ZERO,
+            "axis": ZERO, "keepdims": ZERO},
+       t=_extremum_t, a=ZERO, m=ZERO, axis=ZERO, keepdims=ZERO)  # (axes: ints, a residual)
 helper(support.matmul_bar_a, "t, a, b",
        jvp={"t": "matmul_bar_a(t_dot, a, b)", "a": ZERO, "b": "matmul_bar_a(t, a, b_dot)"},
        t="g @ b", a=ZERO, b="matmul_bar_b(t, g, b)")
