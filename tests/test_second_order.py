@@ -296,3 +296,18 @@ def test_helper_copies_in_generated_modules_are_recognised():
 
     unbroadcast_impostor.__name__ = "unbroadcast"
     assert rules.lookup(unbroadcast_impostor) is None
+
+
+def sine_times_x(x):
+    return np.sin(x) * x
+
+
+def test_jvp_of_jvp_gives_the_second_derivative():
+    # jvp_f returns (f, f' u): a pair, differentiated again in forward mode
+    x, u, w = 0.7, 1.0, 1.0
+    (value, first), (first_again, second) = s2sad.jvp(s2sad.jvp(sine_times_x))(x, u, w)
+    d1 = np.cos(x) * x + np.sin(x)
+    d2 = -np.sin(x) * x + 2 * np.cos(x)
+    assert value == pytest.approx(np.sin(x) * x) and first == pytest.approx(d1 * u)
+    assert first_again == pytest.approx(d1 * w) and second == pytest.approx(d2 * u * w)
+    s2sad.check_grads(s2sad.jvp(sine_times_x), (x, u), wrt=(0, 1), order=2)
