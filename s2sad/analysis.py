@@ -153,11 +153,13 @@ class ShapeClasses:
                         self.union(phi.name, self.key(a))
             elif isinstance(stmt, (For, While)):
                 saved = dict(self.parent)
-                carried = [(phi, out) for phi, init, out in stmt.carried
-                           if self.key(init) is not None and self.union(phi.name, self.key(init))
-                           or self.key(phi) == self.key(init) is not None]
+                assumed = [(phi, out) for phi, init, out in stmt.carried
+                           if self.key(init) is not None]
+                for phi, init, _ in stmt.carried:
+                    if self.key(init) is not None:
+                        self.union(phi.name, self.key(init))
                 self._propagate()
-                if not all(self.key(out) == self.key(phi) for phi, out in carried):
+                if not all(self.key(out) == self.key(phi) for phi, out in assumed):
                     self.parent = saved
 
     def _propagate(self):

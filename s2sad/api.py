@@ -140,14 +140,10 @@ def _reverse_entry(f, wrt, kind):
         return args if not kwargs and len(args) == n_params else _bind(fn, args, kwargs)
 
     def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
+        function = compiled[0] if compiled else entry()
         try:
-            return compiled[0](*args) if not kwargs and len(args) == n_params else \
+            return function(*args) if not kwargs and len(args) == n_params else \
                 derivative(*args, **kwargs)
-        except IndexError:  # not compiled yet
-            if compiled:
-                raise
-            entry()
-            return fast(*args, **kwargs)
         except ValueError as exc:
             if "must return a scalar, not shape" in str(exc) and fn.__name__ in str(exc):
                 raise _non_scalar(fn, str(exc)) from None

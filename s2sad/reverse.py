@@ -101,6 +101,7 @@ class _Reverse:
         self._taken = taken
         self.slots = analysis.active_slots(fn.body, self.active)  # lists with a t_bar
         self.groups = self.members = None  # memory groups, computed on the first write
+        self.written = None  # names that may share memory with an array written in place
         # y_1 (written) -> y_old (what the write destroyed), for the restores
         self.overwritten = {}
         last_saved = None
@@ -653,9 +654,12 @@ class _Reverse:
     def in_written_memory(self, var):
         """True if ``var`` may share memory with an array written in place (its values at
         the pop are those after the trip's writes, not those a recomputation needs)."""
-        written = [s.args[0].name for s in walk_blocks(self.fn.body)
-                   if isinstance(s, Assign) and s.prim.name == "setitem"]
-        return any(var in self.memory_group(w) for w in written)
+        if self.written is None:
+            self.written = set()
+            for s in walk_blocks(self.fn.body):
+                if isinstance(s, Assign) and s.prim.name == "setitem":
+                    self.written |= self.memory_group(s.args[0].name)
+        return var in self.written
 
     def memory_group(self, var):
         if self.groups is None:

@@ -411,13 +411,18 @@ def svd_dot(u, s, vt, a_dot):
     return u_dot, np.diagonal(d, axis1=-2, axis2=-1), v_dot.mT
 
 
+def check_tall(q, r):
+    """Raise unless ``q, r = np.linalg.qr(a)`` came from an ``a`` with no more columns than rows."""
+    if np.shape(q)[-2] < np.shape(r)[-1]:
+        raise ValueError("s2sad's derivative of np.linalg.qr needs a with at least as many "
+                         "rows as columns")
+
+
 def qr_bar(q, r, q_bar, r_bar):
     """The adjoint of ``a`` in ``q, r = np.linalg.qr(a)`` (reduced, m >= n, r invertible):
     ``(q_bar + q C^T) r^-T`` with ``C`` the lower triangle of ``r r_bar^T - q_bar^T q``
     copied to the upper (Seeger et al., via the LQ factorisation of ``a^T``)."""
-    if np.shape(q)[-2] < np.shape(r)[-1]:
-        raise ValueError("s2sad's derivative of np.linalg.qr needs a with at least as many "
-                         "rows as columns")
+    check_tall(q, r)
     m = r @ r_bar.mT - q_bar.mT @ q
     c = np.tril(m) + np.tril(m, -1).mT
     return np.linalg.solve(r, (q_bar + q @ c.mT).mT).mT
@@ -425,9 +430,7 @@ def qr_bar(q, r, q_bar, r_bar):
 
 def qr_dot(q, r, a_dot):
     """The tangent ``(q_dot, r_dot)`` of ``q, r = np.linalg.qr(a)`` (reduced, m >= n)."""
-    if np.shape(q)[-2] < np.shape(r)[-1]:
-        raise ValueError("s2sad's derivative of np.linalg.qr needs a with at least as many "
-                         "rows as columns")
+    check_tall(q, r)
     a_dot_rinv = np.linalg.solve(r.mT, a_dot.mT).mT
     qt = q.mT @ a_dot_rinv
     lower = np.tril(qt, -1)
@@ -530,6 +533,6 @@ HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "s
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
-           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "qr_bar", "qr_dot",
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
            "tuple_bar", "writable"]

@@ -110,8 +110,8 @@ for _side in ("a", "b"):
     _prim.reads_lists = True  # given a list made by t = [], it reads a snapshot, tuple(t)
 # a copy of a read-only view (a returned gradient): the identity
 helper(support.writable, "t", t="g", jvp={"t": "t_dot"})
-# a run-time check, and zeros to accumulate into: no derivative
-for _name in ("check_scalar", "zeros_bar"):
+# run-time checks, and zeros to accumulate into: no derivative
+for _name in ("check_scalar", "check_tall", "zeros_bar"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),
                                                           differentiable=False, varargs=True)
