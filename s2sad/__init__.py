@@ -9,8 +9,8 @@ from .api import (Differentiable, differentiate, grad, source, ssa, stop_gradien
 from .checking import GradientCheckError, check_grads
 from .custom import CustomDerivative, custom_jvp, custom_vjp
 from .higher import hessian, hvp, jacobian, jvp
-from .errors import (NoDerivativeError, NonScalarOutputError, S2sadError, SourceError,
-                     UnsupportedSyntaxError, UsageError)
+from .errors import (InternalError, NoDerivativeError, NonScalarOutputError, S2sadError,
+                     SourceError, UnsupportedSyntaxError, UsageError)
 
 __version__ = "0.1.0"
 
@@ -18,4 +18,4 @@ __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
            "check_grads", "differentiate", "Differentiable", "stop_gradient", "custom_vjp",
            "custom_jvp", "CustomDerivative", "S2sadError",
            "UnsupportedSyntaxError", "NoDerivativeError", "NonScalarOutputError", "SourceError",
-           "UsageError", "GradientCheckError"]
+           "UsageError", "InternalError", "GradientCheckError"]

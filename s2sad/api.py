@@ -15,12 +15,13 @@ them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
 import functools
 import inspect
 import linecache
+import os
 import types
 import weakref
 
 import numpy as np
 
-from .errors import NonScalarOutputError, SourceError, UsageError
+from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
 from .ir import format_function
 from .lower import lower
 from .forward import forward_module
@@ -85,10 +86,16 @@ def _compiled(fn, mode, positions):
     per_fn = _CACHE.setdefault(fn, {})
     key = (mode, positions)
     if key not in per_fn:
-        if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad and value_and_grad only
-            generated = reverse_module(fn, positions, with_vjp=mode == "reverse")
-        else:  # "forward", or "forward_vector": tangents with a leading axis of directions
-            generated = forward_module(fn, positions, vector=mode == "forward_vector")
+        try:
+            if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
+                generated = reverse_module(fn, positions, with_vjp=mode == "reverse")
+            else:  # "forward", or "forward_vector": tangents with a leading axis of directions
+                generated = forward_module(fn, positions, vector=mode == "forward_vector")
+        except S2sadError:
+            raise
+        except Exception as exc:  # not the user's doing: a transform that failed
+            raise InternalError(f"s2sad failed to transform {fn.__qualname__} ({mode} mode): "
+                                f"{type(exc).__name__}: {exc}", def_loc(fn)) from exc
         per_fn[key] = (load_module(generated.source, f"{mode} of {fn.__qualname__}",
                                    generated.bindings), generated)
     return per_fn[key]
@@ -141,13 +148,16 @@ def _reverse_entry(f, wrt, kind):
 
     def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
         function = compiled[0] if compiled else entry()
+        if kwargs or len(args) != n_params:
+            return derivative(*args, **kwargs)
         try:
-            return function(*args) if not kwargs and len(args) == n_params else \
-                derivative(*args, **kwargs)
+            return function(*args)
         except ValueError as exc:
             if "must return a scalar, not shape" in str(exc) and fn.__name__ in str(exc):
                 raise _non_scalar(fn, str(exc)) from None
-            raise
+            raise_failure(fn, exc, args)
+        except Exception as exc:
+            raise_failure(fn, exc, args)
 
     def derivative(*args, **kwargs):
         if kind == "vjp":
@@ -157,16 +167,22 @@ def _reverse_entry(f, wrt, kind):
                 args, out_bar = args[:-1], args[-1]
             else:
                 raise TypeError(f"vjp of {fn.__name__} takes out_bar after the arguments")
-            result = entry()(*values(args, kwargs), out_bar)
+            function, bound = entry(), values(args, kwargs)
+            try:
+                result = function(*bound, out_bar)
+            except Exception as exc:
+                raise_failure(fn, exc, bound)
             return (result,) if tuple_result else result
         function = compiled[0] if compiled else entry()
-        try:  # the fast path (all arguments by position) skips inspect's binding
-            result = function(*args) if not kwargs and len(args) == n_params else \
-                function(*_bind(fn, args, kwargs))
+        bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
+        try:
+            result = function(*bound)
         except ValueError as exc:
             if "must return a scalar, not shape" in str(exc) and fn.__name__ in str(exc):
                 raise _non_scalar(fn, str(exc)) from None
-            raise
+            raise_failure(fn, exc, bound)
+        except Exception as exc:
+            raise_failure(fn, exc, bound)
         if kind == "value_and_grad":
             return result[0], ((result[1],) if tuple_result else result[1])
         return (result,) if tuple_result else result
@@ -179,6 +195,39 @@ def _reverse_entry(f, wrt, kind):
     del public.__wrapped__  # the derivative is not f; do not let s2sad unwrap it to f
     public._s2sad = (fn, kind, positions)
     return public
+
+
+def raise_failure(fn, exc, args, kwargs=None):
+    """Raise what a user should see when code generated for ``fn`` raised ``exc`` on
+    ``fn``'s arguments ``args``: ``exc`` itself when it is s2sad's, was raised in the user's
+    own code (a custom rule), or ``fn`` raises on these arguments too (the user's error, as
+    ``fn`` reports it); otherwise an :class:`InternalError` (a bug in s2sad), chained to it.
+    Called only when generated code failed: running ``fn`` again costs nothing otherwise.
+    """
+    if isinstance(exc, S2sadError) or _raised_in_user_code(exc):
+        raise exc
+    try:
+        getattr(fn, "_s2sad_of", fn)(*args, **(kwargs or {}))
+    except Exception:
+        raise exc from None
+    raise InternalError(f"the code s2sad generated for {fn.__qualname__} raised "
+                        f"{type(exc).__name__}: {exc}; {fn.__name__} itself runs on these "
+                        f"arguments", def_loc(getattr(fn, "_s2sad_of", fn))) from exc
+
+
+_LIBRARY_DIRS = (os.path.dirname(np.__file__), os.path.dirname(__file__))
+
+
+def _raised_in_user_code(exc):
+    """True if the innermost frame of ``exc``'s traceback is the user's code (a custom rule),
+    not generated code, NumPy or s2sad."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    filename = tb.tb_frame.f_code.co_filename
+    return not (filename.startswith("<") or filename.startswith(_LIBRARY_DIRS))
 
 
 def _non_scalar(fn, message):

@@ -334,6 +334,8 @@ def _to_ast(node):
 
 
 def to_source(node, comments):
+    if isinstance(node, gast.FunctionDef):
+        node.body = tidy_block(node.body, comments)
     text = astor.to_source(_to_ast(node))
 
     def replace(match):
@@ -428,6 +430,58 @@ def _push(names, tape):
         gast.Tuple(elts=[name(n) for n in names], ctx=gast.Load())
     append = gast.Attribute(value=name(tape), attr="append", ctx=gast.Load())
     return [gast.Expr(value=call(append, [value]))]
+
+
+def _has_code(stmts):
+    return any(not _is_comment(s) for s in stmts)
+
+
+def tidy_block(stmts, comments):
+    """``stmts`` with no block left holding comments only (Python refuses an empty block).
+
+    A branch with nothing to do is dropped (generated tests have no side effects), and so
+    is a backward sweep's loop (``for i in reversed(...)``, ``for _ in range(trips)``)
+    with nothing to do; any other loop gets ``pass``. A ``# line N`` comment left with no
+    code after it (before the next such comment or the return) goes too.
+    """
+    out = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, gast.FunctionDef):
+                setattr(stmt, field, tidy_block(getattr(stmt, field), comments))
+        if isinstance(stmt, gast.If):
+            if not _has_code(stmt.orelse):
+                stmt.orelse = []
+            if not _has_code(stmt.body):
+                if not stmt.orelse:
+                    continue
+                stmt.test = gast.UnaryOp(op=gast.Not(), operand=stmt.test)
+                stmt.body, stmt.orelse = stmt.orelse, []
+        elif isinstance(stmt, (gast.For, gast.While)) and not _has_code(stmt.body):
+            if isinstance(stmt, gast.For) and _is_backward_loop(stmt):
+                continue
+            stmt.body = stmt.body + [gast.Pass()]
+        out.append(stmt)
+    kept = []
+    for k, stmt in enumerate(out):
+        if _is_line_comment(stmt, comments) and (
+                k + 1 == len(out) or isinstance(out[k + 1], gast.Return) or
+                _is_line_comment(out[k + 1], comments)):
+            continue
+        kept.append(stmt)
+    return kept
+
+
+def _is_backward_loop(loop):
+    header = loop.iter
+    return isinstance(header, gast.Call) and isinstance(header.func, gast.Name) and (
+        header.func.id == "reversed" or isinstance(loop.target, gast.Name) and
+        loop.target.id == "_" and header.func.id == "range")
+
+
+def _is_line_comment(stmt, comments):
+    return _is_comment(stmt) and comments[int(stmt.value.id[len(_COMMENT_PREFIX):])].startswith(
+        "line ")
 
 
 def _is_comment(stmt):

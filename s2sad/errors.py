@@ -57,3 +57,15 @@ class SourceError(S2sadError):
 
 class UsageError(S2sadError):
     """The API or the CLI was called with arguments that make no sense."""
+
+
+class InternalError(S2sadError):
+    """A bug in s2sad itself (generated code that cannot run, a transform that failed):
+    never the user's fault. The message names the function and asks for a bug report."""
+
+    def __init__(self, message, loc=None, hint=None):
+        super().__init__(message, loc, hint or REPORT)
+
+
+REPORT = ("This is a bug in s2sad, not in your code: please report it with the function's "
+          "source and the arguments' shapes.")

@@ -343,6 +343,18 @@ class _Forward:
         cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
         return cls(elts=elts, ctx=gast.Load())
 
+    @staticmethod
+    def rule(prim, param, bound, stmt):
+        """The JVP template of ``param`` (None: zero), or a located error."""
+        try:
+            return prim.jvp_template(param, bound)
+        except KeyError:
+            raise NoDerivativeError(f"s2sad has no tangent rule for argument {param!r} of "
+                                    f"{prim.name}", stmt.loc,
+                                    "Pass a constant for that argument.") from None
+        except RuleNotApplicable as exc:
+            raise NoDerivativeError(str(exc), stmt.loc, exc.hint or "Rewrite the call.") from None
+
     def tangent_expr(self, stmt):
         """The sum of the operands' contributions to the result's tangent, or None."""
         prim = stmt.prim
@@ -354,17 +366,13 @@ class _Forward:
                 else self.emitter.operand(op)
         terms, used = [], set()
         for param, op in bound.items():
+            if isinstance(op, Index) and any(self.tangent(part) is not None
+                                             for part in op.operands()):
+                self.rule(prim, param, bound, stmt)  # zero, or a located error
             dot = self.tangent(op)
             if dot is None:
                 continue
-            try:
-                template = prim.jvp_template(param, bound)
-            except KeyError:
-                raise NoDerivativeError(f"s2sad has no tangent rule for argument {param!r} of "
-                                        f"{prim.name}", stmt.loc,
-                                        "Pass a constant for that argument.") from None
-            except RuleNotApplicable as exc:
-                raise NoDerivativeError(str(exc), stmt.loc, "Rewrite the call.") from None
+            template = self.rule(prim, param, bound, stmt)
             if template is None:
                 continue
             used |= template.names()

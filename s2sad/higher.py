@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from .api import _bind, _compiled, _non_scalar, _parameters, normalize_wrt
+from .api import _bind, _compiled, _non_scalar, _parameters, normalize_wrt, raise_failure
 from .errors import UsageError
 from .parse import unwrap
 
@@ -38,7 +38,9 @@ def _jvp_call(fn, positions, values, tangents):
         original = getattr(fn, "_s2sad_of", None)
         if original is not None and "must return a scalar, not shape" in str(exc):
             raise _non_scalar(original, str(exc)) from None
-        raise
+        raise_failure(fn, exc, values)
+    except Exception as exc:
+        raise_failure(fn, exc, values)
 
 
 def jvp(f, wrt=0):
@@ -106,7 +108,10 @@ def _jacobian_of(fn, values, i, mode):
     namespace, generated = _compiled(fn, "reverse", (i,))
     vjp_i = namespace[generated.entry_points["vjp"]]
     out = fn(*values) if out is None else out
-    rows = [vjp_i(*values, np.reshape(e, np.shape(out))) for e in np.eye(np.size(out))]
+    try:
+        rows = [vjp_i(*values, np.reshape(e, np.shape(out))) for e in np.eye(np.size(out))]
+    except Exception as exc:
+        raise_failure(fn, exc, values)
     rows = [np.broadcast_to(r, np.shape(x)) for r in rows]
     return np.reshape(np.array(rows, dtype=float), np.shape(out) + np.shape(x))
 

@@ -765,6 +765,12 @@ class _Lowerer:
                     var = self.bind_name(t.id)
                     self.emit((var,), rules.OPERATORS["copy"], (operand,), {}, t)
                 return None
+            if source is None and len(target.elts) == 1:
+                # a, = t: the one element of t (one target would read as binding t itself)
+                whole = self.lower_expr(value)
+                self.apply(rules.OPERATORS["getitem"], [whole, Index((Const(0),))], {},
+                           target.elts[0], target.elts[0].id, None)
+                return None
             if source is None:
                 self.lower_expr(value, names=[t.id for t in target.elts])
                 return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import gast
 
 from .emit import Emitter, emit_block, render_module
+from .verify import check_module
 from .lower import lower
 from .reverse import (function_def, gradient_functions, returned_tuple, reverse_function,
                       split_functions)
@@ -30,10 +31,15 @@ _LOWERED = weakref.WeakKeyDictionary()
 
 @dataclass
 class GeneratedModule:
+    """A generated module's text, checked when made (:func:`s2sad.verify.check_module`)."""
+
     source: str
     entry_points: dict  # kind -> function name
     bindings: dict  # names the module reads but cannot define (in-memory use only)
     function_name: str
+
+    def __post_init__(self):
+        check_module(self.source, self.function_name, self.bindings)
 
 
 class ModuleBuilder:

@@ -59,7 +59,7 @@ from . import analysis
 from .adjoints import Adjoints, is_call, spread, strip_unbroadcast, uses_of_g
 from .emit import assign, call, comment, emit_block, name
 from .errors import NoDerivativeError, UnsupportedSyntaxError
-from .ir import Assign, Const, For, If, Return, Var, While, walk_blocks
+from .ir import Assign, Const, For, If, Index, Return, Var, While, walk_blocks
 from . import custom
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
@@ -616,10 +616,13 @@ class _Reverse:
             self.adjoints.value[z] = g
             self.adjoints.owned.add(z)
         subscript = self.emitter.index_subscript(index)
-        zeroed = self.is_active(array) and self.adjoints.read(array.name) is None
+        # y[index] = y: the value's contribution goes to the array's own adjoint, which
+        # therefore is no longer untouched when the array's part comes
+        same = isinstance(value, Var) and value.name == array.name
+        zeroed = self.is_active(array) and self.adjoints.read(array.name) is None and not same
         if self.is_active(value):
             taken = gast.Subscript(value=_copy(g), slice=_copy(subscript), ctx=gast.Load())
-            if zeroed:  # g is zeroed at index next: keep a copy
+            if zeroed or same:  # g is zeroed at index next: keep a copy
                 taken = call(gast.Attribute(value=taken, attr="copy", ctx=gast.Load()), [])
             out += self.adjoints.add(value.name, call("unbroadcast", [taken, name(value.name)]))
         if not self.is_active(array):
@@ -818,7 +821,8 @@ class _Reverse:
             prim = stmt.prim
             bound = prim.bind(stmt.args, stmt.kwargs)
             for param, op in bound.items():
-                if self.is_active(op):
+                if self.is_active(op) or isinstance(op, Index) and any(
+                        self.is_active(part) for part in op.operands()):
                     self.template(stmt, param, bound)
 
     def template(self, stmt, param, bound):
@@ -833,7 +837,7 @@ class _Reverse:
                                     f"{prim.name}", stmt.loc,
                                     "Pass a constant for that argument.") from None
         except RuleNotApplicable as exc:
-            raise NoDerivativeError(str(exc), stmt.loc,
+            raise NoDerivativeError(str(exc), stmt.loc, exc.hint or
                                     "Rewrite the call with the supported arguments, or compute "
                                     "the value with other supported functions.") from None
 

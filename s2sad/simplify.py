@@ -94,12 +94,21 @@ class _Simplify(gast.NodeTransformer):
             if len(numbers) >= 2 and math.isfinite(math.prod(numbers)):
                 rest = [f for f in factors if number(f) is None]
                 product = math.prod(numbers)
+                if rest and all(boolean(f) for f in rest) and product in (1, -1):
+                    product = float(product)
+                    out = rest[0]
+                    for f in rest[1:]:
+                        out = gast.BinOp(left=out, op=gast.Mult(), right=f)
+                    return gast.BinOp(left=constant(product), op=gast.Mult(), right=out)
                 out = rest[0] if rest else constant(product)
                 for f in rest[1:]:
                     out = gast.BinOp(left=out, op=gast.Mult(), right=f)
                 if rest and product != 1:
                     out = gast.BinOp(left=constant(product), op=gast.Mult(), right=out)
                 return self.visit(out) if rest else out
+            other = node.right if left is not None else node.left
+            if (left is not None or right is not None) and boolean(other):
+                return node  # 1.0 * mask is a float array; the mask alone is boolean
             if left == 1:
                 return node.right
             if right == 1:
@@ -140,6 +149,26 @@ class _Simplify(gast.NodeTransformer):
             if a is not None and b is not None:
                 return gast.BinOp(left=a, op=node.op, right=b)
         return node
+
+
+_BOOLEAN_CALLS = {"isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit",
+                  "logical_and", "logical_or", "logical_not", "logical_xor"}
+
+
+def boolean(node):
+    """True if ``node`` is a boolean mask (a comparison, ``&``/``|``/``^``/``~`` of masks,
+    ``np.isnan(...)``): a number factor that multiplies it gives it its float type, so the
+    factor stays even when it is 1 (``True * 1.0`` is 1.0, ``-True`` is an error)."""
+    if isinstance(node, gast.Compare):
+        return True
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.Invert, gast.Not)):
+        return boolean(node.operand)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.BitAnd, gast.BitOr,
+                                                             gast.BitXor)):
+        return boolean(node.left) and boolean(node.right)
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+        return node.func.attr in _BOOLEAN_CALLS
+    return False
 
 
 def _factors(node):

@@ -298,17 +298,29 @@ def add_bar(a, b):
 
 
 def dot_bar_a(g, a, b):
-    """The adjoint of ``a`` in ``np.dot(a, b)`` for operands of at most two dimensions."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    """The adjoint of ``a`` in ``np.dot(a, b)``: ``a``'s last axis meets ``b``'s second to
+    last (its only one if 1-d); ``g`` has ``a``'s other axes, then ``b``'s other axes."""
+    p, q = np.ndim(a), np.ndim(b)
+    if p == 0 or q == 0:
         return unbroadcast(g * b, a)
-    return matmul_bar_a(g, a, b)
+    if p <= 2 and q <= 2:
+        return matmul_bar_a(g, a, b)
+    if q == 1:
+        return np.multiply.outer(g, b)
+    g_axes = list(range(p - 1, p + q - 3)) + [p + q - 3]  # b's leading axes, then its last
+    return np.tensordot(g, b, axes=(g_axes, list(range(q - 2)) + [q - 1]))
 
 
 def dot_bar_b(g, a, b):
-    """The adjoint of ``b`` in ``np.dot(a, b)`` for operands of at most two dimensions."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    """The adjoint of ``b`` in ``np.dot(a, b)`` (see :func:`dot_bar_a`)."""
+    p, q = np.ndim(a), np.ndim(b)
+    if p == 0 or q == 0:
         return unbroadcast(g * a, b)
-    return matmul_bar_b(g, a, b)
+    if p <= 2 and q <= 2:
+        return matmul_bar_b(g, a, b)
+    leading = list(range(p - 1))  # a's axes other than the summed one lead g too
+    summed = np.tensordot(a, g, axes=(leading, leading))  # (n,) + b's other axes
+    return summed if q == 1 else np.moveaxis(summed, 0, -2)
 
 
 def lift(t, x, ans):

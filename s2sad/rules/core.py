@@ -262,4 +262,9 @@ def all_primitives():
 
 
 class RuleNotApplicable(Exception):
-    """Raised by a rule function when the call's constant arguments fall outside the rule."""
+    """Raised by a rule function when the call's constant arguments fall outside the rule;
+    ``hint`` says what to write instead."""
+
+    def __init__(self, message, hint=None):
+        super().__init__(message)
+        self.hint = hint

@@ -7,7 +7,10 @@ broadcast, so each contribution is summed back to its operand's shape with
 tangent ``x_dot``; forward mode broadcasts a lone contribution to ``ans``'s shape.
 """
 
-from .core import OPERATORS, ZERO, Primitive, define_operator, nondiff_operator
+import numpy as np
+
+from ..ir import Const
+from .core import OPERATORS, ZERO, Primitive, RuleNotApplicable, define_operator, nondiff_operator
 
 
 def _pow_base(b):
@@ -49,14 +52,34 @@ define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False,
 define_operator("neg", "x", ("unary", "USub"), x="-g", jvp={"x": "-x_dot"})
 define_operator("pos", "x", ("unary", "UAdd"), x="g", jvp={"x": "x_dot"})
 define_operator("copy", "x", ("copy",), x="g", jvp={"x": "x_dot"})
+
+
+def _index(b):
+    """An index is integer or boolean, so it has a zero derivative, when what it indexes is
+    an array, list or tuple; any other object (``np.r_[x, y]``, ``np.c_``, a user's class)
+    computes something else from it, which s2sad has no rule for."""
+    base = b["a"]
+    if isinstance(base, Const) and not isinstance(base.value, _INDEXABLE):
+        raise RuleNotApplicable(
+            f"s2sad has no derivative rule for {base}[...] (subscripting "
+            f"{type(base.value).__name__}), and it is applied to a differentiated value",
+            _INDEX_HINTS.get(str(base), "Compute the value with functions s2sad supports "
+                                        "(`s2sad rules`), or index constants only."))
+    return None
+
+
+_INDEX_HINTS = {"np.r_": "Write np.concatenate([...]) instead.",
+                "np.c_": "Write np.stack([...], axis=1) instead (for 1-d parts)."}
+_INDEXABLE = (np.ndarray, np.generic, list, tuple, str, bytes, range, int, float, complex)
+
 define_operator("getitem", "a, index", ("getitem",), elementwise=False,
-                a="unindex(g, a, index)", index=ZERO, jvp={"a": "a_dot[index]", "index": ZERO})
+                a="unindex(g, a, index)", index=_index, jvp={"a": "a_dot[index]", "index": _index})
 # y_1 = setitem(y, index, v) is ``y[index] = v`` (in place in generated code): the adjoint
 # of y is g with zeros where v went, v's is what g has there; reverse mode zeroes g in place
 # when it owns it (see s2sad.reverse._Reverse.backward_setitem)
 define_operator("setitem", "a, index, v", ("setitem",), elementwise=False,
-                a="setitem_bar(g, index)", index=ZERO, v="unbroadcast(g[index], v)",
-                jvp={"a": "setitem_dot(a_dot, index, 0.0)", "index": ZERO,
+                a="setitem_bar(g, index)", index=_index, v="unbroadcast(g[index], v)",
+                jvp={"a": "setitem_dot(a_dot, index, 0.0)", "index": _index,
                      "v": "setitem_dot(np.zeros_like(a), index, v_dot)"})
 # y_old = overwritten(y, index): a copy of what ``y[index] = v`` is about to destroy
 OPERATORS["overwritten"] = Primitive("overwritten", ("a", "index"), {}, ("overwritten",),

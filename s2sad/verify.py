@@ -1,0 +1,54 @@
+"""Checks on a generated module's text before anyone runs it.
+
+The module builders promise Python that compiles and reads no name it does not
+define. :func:`check_module` holds them to it: the text compiles (no empty block,
+no syntax error), and every name a function reads is one of its parameters, a
+name it assigns somewhere, a name the module defines (functions, imports,
+constants), a builtin, or one of the ``bindings`` the caller supplies. A broken
+promise is an :class:`~s2sad.errors.InternalError` naming the function, raised
+when the module is built, never a NameError or IndentationError in the user's
+face when it runs.
+"""
+
+import ast
+import builtins
+
+from .errors import InternalError
+
+_BUILTINS = set(dir(builtins))
+
+
+def check_module(source, label, bindings=()):
+    """Raise :class:`InternalError` unless ``source`` compiles and defines every name it reads."""
+    try:
+        tree = ast.parse(source)
+        compile(tree, f"<s2sad {label}>", "exec")
+    except SyntaxError as exc:  # IndentationError included
+        raise InternalError(f"s2sad wrote a module for {label} that does not compile: "
+                            f"{exc.msg} at line {exc.lineno}: "
+                            f"{(exc.text or '').strip()!r}") from None
+    module_names = _bound_names(tree.body) | _BUILTINS | set(bindings)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            local = _bound_names(node.body) | {a.arg for a in node.args.args}
+            unknown = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name) and
+                              isinstance(n.ctx, ast.Load)} - local - module_names)
+            if unknown:
+                raise InternalError(f"s2sad wrote a function {node.name} (for {label}) that "
+                                    f"reads names it never defines: {', '.join(unknown)}")
+
+
+def _bound_names(stmts):
+    """Names bound anywhere in ``stmts``: assignments, loop targets, defs, imports."""
+    out = set()
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                out.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                out.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                out.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.arg):
+                out.add(node.arg)
+    return out

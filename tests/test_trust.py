@@ -1,0 +1,228 @@
+"""Regression tests for issue 10's minimal programs: each once gave a silently wrong
+derivative or a raw Python error. Each is checked against finite differences in both
+modes and at order 2 (``check_grads``), against an exact formula where one is short,
+or asserted to be a located s2sad error."""
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.errors import InternalError, NoDerivativeError
+from s2sad.api import raise_failure
+from s2sad.verify import check_module
+
+X = np.array([0.5, -0.3, 0.7])
+
+
+def check(f, *args, order=2):
+    for wrt in range(len(args)):
+        s2sad.check_grads(f, args, wrt=wrt, modes=("forward", "reverse"), order=order)
+
+
+# 1. an inactive array written in a loop left an empty loop in the backward sweep
+def inactive_write_in_loop(x):
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = 1.0
+    return x * np.sum(y)
+
+
+def inactive_write_in_branch(x):
+    y = np.zeros(3)
+    if x > 0.0:
+        y[1] = 2.0
+    return x * np.sum(y)
+
+
+def test_an_inactive_write_in_a_loop_compiles_and_differentiates():
+    assert s2sad.grad(inactive_write_in_loop)(0.7) == 3.0
+    check(inactive_write_in_loop, 0.7)
+    assert "for i in reversed" not in s2sad.source(inactive_write_in_loop)
+
+
+def test_an_inactive_write_in_a_branch():
+    assert s2sad.grad(inactive_write_in_branch)(0.7) == 2.0
+    check(inactive_write_in_branch, 0.7)
+
+
+# 4. a, = t was lowered as a = t
+def one_value(x):
+    return (np.sin(x) * x,)
+
+
+def unpack_one_from_a_tuple(x):
+    t = (x * 2.0,)
+    a, = t
+    return a * x
+
+
+def unpack_one_from_a_helper(x):
+    a, = one_value(x)
+    return a * x
+
+
+def test_single_element_unpacking():
+    assert s2sad.grad(unpack_one_from_a_tuple)(0.7) == pytest.approx(4 * 0.7)
+    assert s2sad.hvp(unpack_one_from_a_tuple)(0.7, 1.0) == pytest.approx(4.0)
+    for f in (unpack_one_from_a_tuple, unpack_one_from_a_helper):
+        check(f, 0.7)
+
+
+def test_second_order_through_a_helper_with_one_residual():
+    x = 0.7
+    # d2/dx2 of x^2 sin x = 2 sin x + 4 x cos x - x^2 sin x
+    expected = 2 * np.sin(x) + 4 * x * np.cos(x) - x * x * np.sin(x)
+    assert s2sad.hvp(unpack_one_from_a_helper)(x, 1.0) == pytest.approx(expected)
+
+
+# 5. a write whose value is the array itself
+def write_itself_fancy(x):
+    v = x * 1.0
+    v[[0, 1, 2]] = v
+    return np.sum(v * v)
+
+
+def write_itself_slice(x):
+    v = x * 1.0
+    v[:] = v
+    return np.sum(v * v)
+
+
+def write_itself_scaled(x):
+    v = x * 1.0
+    v[1:] = v[1:] * 3.0
+    return np.sum(v * v)
+
+
+@pytest.mark.parametrize("f", [write_itself_fancy, write_itself_slice])
+def test_a_write_of_the_array_into_itself(f):
+    np.testing.assert_allclose(s2sad.grad(f)(X), 2 * X)
+    check(f, X)
+
+
+def test_a_write_of_part_of_the_array_into_itself():
+    np.testing.assert_allclose(s2sad.grad(write_itself_scaled)(X), 2 * X * [1, 9, 9])
+    check(write_itself_scaled, X)
+
+
+# 6. boolean masks as adjoints
+def two_clips(x):
+    return np.sum(np.clip(x, -.5, .8)) + np.sum(np.clip(x, -.4, .9))
+
+
+def negated_clip(x):
+    return -np.sum(np.clip(x, -.5, .8))
+
+
+def negated_minimum(x):
+    return -np.minimum(2.0, x)
+
+
+def maximum_sum(x):
+    return np.sum(np.maximum(x, 0.0))
+
+
+def test_adjoints_of_masks_are_float():
+    g = s2sad.grad(two_clips)(X)
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])
+    g = s2sad.grad(negated_clip)(X)
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g, [-1.0, -1.0, -1.0])
+    g = s2sad.grad(negated_minimum)(0.5)
+    assert g == -1.0 and isinstance(g, float)
+    g = s2sad.grad(maximum_sum)(X)
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g, [1.0, 0.0, 1.0])
+    for f in (two_clips, negated_clip, maximum_sum):
+        check(f, X)
+
+
+# 11. objects that are not arrays, subscripted with a differentiated value
+def concatenate_by_r(x):
+    return np.sum(np.r_[x, 2 * x] ** 2)
+
+
+def columns_by_c(x):
+    return np.sum(np.c_[x, x] ** 2)
+
+
+def r_of_constants(x):
+    return np.sum(x * np.r_[1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("f, what", [(concatenate_by_r, "np.r_"), (columns_by_c, "np.c_")])
+@pytest.mark.parametrize("transform", [s2sad.grad, s2sad.jvp])
+def test_np_r_and_c_of_a_differentiated_value_are_located_errors(f, what, transform):
+    args = (X, X) if transform is s2sad.jvp else (X,)
+    with pytest.raises(NoDerivativeError, match=rf"no derivative rule for {what}\[\.\.\.\]") as info:
+        transform(f)(*args)
+    assert info.value.loc.line == f.__code__.co_firstlineno + 1
+
+
+def test_np_r_of_constants_is_a_constant():
+    np.testing.assert_allclose(s2sad.grad(r_of_constants)(X), [1.0, 2.0, 3.0])
+
+
+def dot_nd(a, b):
+    return np.sum(np.dot(a, b) ** 2)
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (4, 3, 2)), ((5, 2, 3), (3,)), ((4,), (2, 4, 3)),
+                                    ((2, 2, 3), (2, 3, 4)), ((2, 3), (3, 4)), ((3,), (3,)),
+                                    ((), (2, 3))])
+def test_np_dot_of_n_d_arrays(shapes):
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(s) for s in shapes)
+    check(dot_nd, a, b)
+
+
+# the generated module is checked when it is built
+def test_a_module_that_does_not_compile_is_an_internal_error():
+    with pytest.raises(InternalError, match="(?s)does not compile.*bug in s2sad"):
+        check_module("def grad_f(x):\n    for i in x:\n# nothing\n    return x\n", "f")
+
+
+def test_a_module_reading_an_undefined_name_is_an_internal_error():
+    with pytest.raises(InternalError, match="grad_f .*reads names it never defines: v9"):
+        check_module("import numpy as np\n\ndef grad_f(x):\n    return np.sin(x) + v9\n", "f")
+    check_module("import numpy as np\n\ndef grad_f(x):\n    return np.sin(x) + v9\n", "f",
+                 bindings={"v9": 1.0})
+
+
+# run-time failures: the user's error stays the user's; s2sad's is labelled
+def shapes_mismatch(x, y):
+    return np.sum(x * y)
+
+
+def test_the_users_own_error_is_raised_as_f_raises_it():
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        s2sad.grad(shapes_mismatch)(np.ones(3), np.ones(4))
+
+
+def sines(x):
+    return np.sum(np.sin(x))
+
+
+def failure_of_generated_code():
+    """What a compiler bug looks like: generated code raising a TypeError."""
+    namespace = {}
+    exec(compile("def grad_f(x):\n    return x + None\n", "<s2sad reverse of f>", "exec"),
+         namespace)
+    try:
+        namespace["grad_f"](X)
+    except TypeError as exc:
+        return exc
+
+
+def test_a_failure_of_generated_code_on_arguments_f_accepts_is_an_internal_error():
+    with pytest.raises(InternalError, match="(?s)generated for sines raised TypeError.*report") \
+            as info:
+        raise_failure(sines, failure_of_generated_code(), (X,))
+    assert isinstance(info.value.__cause__, TypeError)
+    assert info.value.loc.line == sines.__code__.co_firstlineno
+
+
+def test_a_failure_where_f_fails_too_is_the_users_error():
+    with pytest.raises(TypeError):
+        raise_failure(shapes_mismatch, failure_of_generated_code(), (np.ones(3), np.ones(4)))
