@@ -6,13 +6,20 @@ Written by s2sad; do not edit. Needs NumPy only.
 import numpy as np
 
 
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    s2sad_check = True  # what s2sad's API looks for: the user's arguments, not a bug
+
+
 def check_scalar(value, name):
-    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
     # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
     if isinstance(value, (float, int, np.generic)):
         return
     if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
-        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
 def unbroadcast(g, x):

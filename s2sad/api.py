@@ -201,10 +201,13 @@ def raise_failure(fn, exc, args, kwargs=None):
     """Raise what a user should see when code generated for ``fn`` raised ``exc`` on
     ``fn``'s arguments ``args``: ``exc`` itself when it is s2sad's, was raised in the user's
     own code (a custom rule), or ``fn`` raises on these arguments too (the user's error, as
-    ``fn`` reports it); otherwise an :class:`InternalError` (a bug in s2sad), chained to it.
+    ``fn`` reports it) or a check of the generated code's own (``CheckFailed``: arguments
+    outside what the derivative is made for); otherwise an :class:`InternalError` (a bug in
+    s2sad), chained to it.
     Called only when generated code failed: running ``fn`` again costs nothing otherwise.
     """
-    if isinstance(exc, S2sadError) or _raised_in_user_code(exc):
+    if isinstance(exc, S2sadError) or getattr(exc, "s2sad_check", False) or \
+            _raised_in_user_code(exc):
         raise exc
     try:
         getattr(fn, "_s2sad_of", fn)(*args, **(kwargs or {}))

@@ -29,7 +29,7 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .errors import S2sadError, SourceError, UsageError
+from .errors import InternalError, S2sadError, SourceError, UsageError
 from .ir import Loc
 from .forward import forward_module
 from .module import reverse_module
@@ -212,6 +212,11 @@ def main(argv=None):
     except S2sadError as exc:
         print(f"s2sad: error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # not the user's doing (their module's import is handled above)
+        error = InternalError(f"s2sad failed on {getattr(args, 'target', args.command)}: "
+                              f"{type(exc).__name__}: {exc}")
+        print(f"s2sad: internal error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

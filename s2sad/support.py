@@ -426,8 +426,8 @@ def svd_dot(u, s, vt, a_dot):
 def check_tall(q, r):
     """Raise unless ``q, r = np.linalg.qr(a)`` came from an ``a`` with no more columns than rows."""
     if np.shape(q)[-2] < np.shape(r)[-1]:
-        raise ValueError("s2sad's derivative of np.linalg.qr needs a with at least as many "
-                         "rows as columns")
+        raise CheckFailed("s2sad's derivative of np.linalg.qr needs a with at least as many "
+                          "rows as columns")
 
 
 def qr_bar(q, r, q_bar, r_bar):
@@ -530,16 +530,23 @@ def kron_bar_b(g, a, b):
     return np.reshape(np.sum(blocks * weights, axis=tuple(range(0, 2 * n, 2))), np.shape(b))
 
 
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    s2sad_check = True  # what s2sad's API looks for: the user's arguments, not a bug
+
+
 def check_scalar(value, name):
-    """Raise ValueError unless ``value`` is 0-d: a gradient needs a scalar output."""
+    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
     # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
     if isinstance(value, (float, int, np.generic)):
         return
     if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
-        raise ValueError(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
 
 
-HELPERS = ["check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+HELPERS = ["CheckFailed", "check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",
