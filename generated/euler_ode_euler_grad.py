@@ -10,7 +10,7 @@ class CheckFailed(ValueError):
     """A run-time check of generated code failed: the arguments are outside what the derivative
     was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
 
-    s2sad_check = True  # what s2sad's API looks for: the user's arguments, not a bug
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
 
 
 def check_scalar(value, name):

@@ -206,7 +206,7 @@ def raise_failure(fn, exc, args, kwargs=None):
     s2sad), chained to it.
     Called only when generated code failed: running ``fn`` again costs nothing otherwise.
     """
-    if isinstance(exc, S2sadError) or getattr(exc, "s2sad_check", False) or \
+    if isinstance(exc, S2sadError) or getattr(exc, "arguments_at_fault", False) or \
             _raised_in_user_code(exc):
         raise exc
     try:
