@@ -282,8 +282,7 @@ class _Reverse:
                 return True  # computed outside every loop: one value, the last one
 
             saved = [n for n in defined if n in reads]
-            cheap = self.recomputable(block, extra, site.defined, set(saved),
-                                      site.carry_pairs, available)
+            cheap = self.recomputable(block, extra, site.defined, set(saved), available)
             # the closure: what the saved values need, recomputed too (in block order)
             wanted, frontier = set(), [n for n in saved if n in cheap]
             while frontier:
@@ -311,19 +310,17 @@ class _Reverse:
             site.restored = restored
         return pushes, recompute_reads
 
-    def recomputable(self, block, extra, defined, saved, carry_pairs, available):
+    def recomputable(self, block, extra, defined, saved, available):
         """``{name: statement}`` of the block's cheap inactive values the backward sweep can
         recompute after the pop: from constants, what the pop restores, other such
         values of the block, and values from outside the block that are ``available``
         unchanged there. Nothing that may share memory with an array written in
         place qualifies (its contents at the pop are not those the trip saw)."""
         out = {}
-        carried_outs = {o for _, o in carry_pairs}
         for stmt in block:
             if not (isinstance(stmt, Assign) and len(stmt.targets) == 1 and
                     stmt.prim.name in _CHEAP and not stmt.kwargs and
-                    stmt.target.name not in self.active and stmt.target.name not in extra and
-                    stmt.target.name not in carried_outs):
+                    stmt.target.name not in self.active and stmt.target.name not in extra):
                 continue
             if all(isinstance(op, Const) or isinstance(op, Var) and (
                     op.name in out or op.name in saved if op.name in defined
