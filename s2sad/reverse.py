@@ -218,7 +218,7 @@ class _Reverse:
                 value = call("writable", [value])  # not a read-only view made by unreduce
             results.append(value)
         grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
-        pushes, recompute_reads = self.fill_pops(analysis.names_read(backward))
+        pushes, recompute_reads = self.fill_pops(analysis.names_read(backward), backward)
         out_expr = self.emitter.operand(out)
         saved_value = []
         if self.kind == "grad" and isinstance(out, Var) and \
@@ -246,7 +246,7 @@ class _Reverse:
         tail = [comment("backward sweep", self.comments)] + backward if backward else []
         return head, tail, grads, out_expr, saved_value
 
-    def fill_pops(self, reads):
+    def fill_pops(self, reads, backward):
         """Decide what each block in a loop pushes; write the matching pops.
 
         A value the backward sweep reads is popped or recomputed at the start of
@@ -258,9 +258,16 @@ class _Reverse:
         Blocks are decided enclosing ones first, so an inner block knows what
         its enclosing blocks restored. Returns the pushes, and the names the
         recomputations read (the forward sweep must keep them).
+
+        The forward sweep pushes at the end of each block what its slot pops, so
+        every path pairs its pushes and pops as long as the backward sweep takes
+        the forward trip's path (its ``if`` conditions restored like any other
+        value read) and keeps every slot that pops (checked here).
         """
         pushes, recompute_reads = {}, set()
         inside_loops = self.names_inside_loops()
+        kept = {id(node.statements) for stmt in backward for node in gast.walk(stmt)
+                if isinstance(node, _Slot)}
         for site in self.pops:
             block, extra, slot = site.block, site.extra, site.slot
             defined = list(dict.fromkeys(extra + analysis.block_defs(block, self.counters)))
@@ -302,6 +309,9 @@ class _Reverse:
                     saved.remove(out)
                     slot.append(assign(out, name(phi)))
             if saved:
+                if id(slot) not in kept:  # its pushes would never be popped
+                    raise AssertionError(f"s2sad: the backward sweep dropped the block that "
+                                         f"pops {', '.join(saved)}")
                 pushes[id(block)] = saved
                 slot.append(_pop(saved, self.tape))
             for stmt in again:
@@ -339,7 +349,7 @@ class _Reverse:
             elif isinstance(stmt, While):
                 out |= analysis.defined_names(stmt.body) | \
                     analysis.defined_names(stmt.cond_block)
-        return out | set(self.counters.values())
+        return out
 
     # -- blocks ----------------------------------------------------------------------
     def backward_block(self, block, defined_extra=()):
