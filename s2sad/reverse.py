@@ -6,10 +6,15 @@ The generated function has two parts:
   nor the backward sweep reads (:func:`s2sad.analysis.prune`). Inside loops,
   each block ends by pushing onto ``tape`` the values it defines that the
   backward sweep reads (and that the next trip would overwrite); values
-  computed before a loop are not stored per trip.
+  computed before a loop are not stored per trip. Cheap inactive index
+  arithmetic (``j = i + 1``, ``k = j % 3``, comparisons) is recomputed after the
+  pop instead, with everything it depends on that is not available unchanged
+  there (a value an enclosing loop carries is not, unless popped); where that
+  closure is not cheap, the value is stored (:meth:`_Reverse.fill_pops`).
 * the **backward sweep**: the statements in reverse order. For ``z = f(x, y)``
   the rule table's templates give the contributions of ``z_bar`` to ``x_bar``
-  and ``y_bar``. An ``if`` is replayed as an ``if`` on the same condition; a
+  and ``y_bar``. An ``if`` is replayed as an ``if`` on the same condition (in a
+  loop, the trip's: popped or recomputed like any value the sweep reads); a
   loop is replayed in reverse (``for i in reversed(range(n))`` or, for ``while``
   loops and loops left early, ``for _ in range(trips)``), each block first
   popping what its forward block pushed.
@@ -272,18 +277,15 @@ class _Reverse:
             block, extra, slot = site.block, site.extra, site.slot
             defined = list(dict.fromkeys(extra + analysis.block_defs(block, self.counters)))
             site.defined = set(defined)
-            outer_defined, outer_restored = set(), set()
-            parent = site.parent
-            while parent is not None:
-                outer_defined |= parent.defined
-                outer_restored |= parent.restored
-                parent = parent.parent
 
-            def available(var):
+            def available(var, site=site):
                 """Is ``var`` (not the block's own) unchanged at the slot, as the forward
                 trip saw it?"""
-                if var in outer_defined:  # an enclosing block's in this loop nest
-                    return var in outer_restored
+                outer = site.parent
+                while outer is not None:  # the nearest enclosing block defining it decides
+                    if var in outer.defined:
+                        return var in outer.restored
+                    outer = outer.parent
                 if var in inside_loops:  # a loop's value: only a header binds it again
                     return var in site.headers
                 return True  # computed outside every loop: one value, the last one
