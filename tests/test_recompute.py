@@ -247,6 +247,31 @@ def while_index(x):
     return s
 
 
+def nested_with_break(x):  # the inner loop is left early: its index is popped, if anything
+    s = 0.5
+    for i in range(3):
+        for j in range(4):
+            if s > 3.0 + i:
+                break
+            k = (i + j) % 3
+            s = s + x[k] * np.cos(s) + x[(k + 1) % 3] ** 2
+    return s
+
+
+def while_in_for(x):
+    s = 0.5
+    for i in range(3):
+        j = 0
+        while j < i + 2:
+            k = (i * 2 + j) % 3
+            if k == 2:
+                s = s * x[k]
+            else:
+                s = s + np.sin(x[k] * s)
+            j = j + 1
+    return s
+
+
 def with_break(x):
     s = x
     for i in range(8):
@@ -280,7 +305,7 @@ PROGRAMS = [
     (nested_loops, X3), (nested_carried, X3), (nested_outer_condition, 0.8),
     (nested_outer_condition, 1.3), (outer_value_in_inner_loop, 0.8),
     (outer_value_in_inner_while, 0.8), (while_alternating, 0.7), (while_condition_on_carried, 0.7),
-    (while_index, X3), (with_break, 0.4), (with_continue, 0.9),
+    (while_index, X3), (nested_with_break, X3), (while_in_for, X3), (with_break, 0.4), (with_continue, 0.9),
 ]
 IDS = [f"{f.__name__}-{k}" for k, (f, _) in enumerate(PROGRAMS)]
 
