@@ -6,10 +6,15 @@ The generated function has two parts:
   nor the backward sweep reads (:func:`s2sad.analysis.prune`). Inside loops,
   each block ends by pushing onto ``tape`` the values it defines that the
   backward sweep reads (and that the next trip would overwrite); values
-  computed before a loop are not stored per trip.
+  computed before a loop are not stored per trip. Cheap inactive index
+  arithmetic (``j = i + 1``, ``k = j % 3``, comparisons) is recomputed after the
+  pop instead, with everything it depends on that is not available unchanged
+  there (a value an enclosing loop carries is not, unless popped); where that
+  closure is not cheap, the value is stored (:meth:`_Reverse.fill_pops`).
 * the **backward sweep**: the statements in reverse order. For ``z = f(x, y)``
   the rule table's templates give the contributions of ``z_bar`` to ``x_bar``
-  and ``y_bar``. An ``if`` is replayed as an ``if`` on the same condition; a
+  and ``y_bar``. An ``if`` is replayed as an ``if`` on the same condition (in a
+  loop, the trip's: popped or recomputed like any value the sweep reads); a
   loop is replayed in reverse (``for i in reversed(range(n))`` or, for ``while``
   loops and loops left early, ``for _ in range(trips)``), each block first
   popping what its forward block pushed.
@@ -89,7 +94,9 @@ class _Reverse:
         self.loop_depth = 0
         self._carry_pairs = []  # (carried var, its update) of the loop whose body is next
         self.deferred = []  # per enclosing loop: {var: (terms list name, "a" or "b")}
-        self.pops = []  # (block, list to fill with the pop statement) inside loops
+        self.pops = []  # a _PopSite per block inside loops, enclosing blocks first
+        self._sites = []  # the _PopSites of the blocks backward_block is in, innermost last
+        self._headers = []  # For targets the backward sweep's loop headers bind again
         self.counters = {}  # id(loop) -> trip counter name
         self.consumer = None  # the statement backward_block processes next (substitutable)
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
@@ -216,7 +223,7 @@ class _Reverse:
                 value = call("writable", [value])  # not a read-only view made by unreduce
             results.append(value)
         grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
-        pushes, recompute_reads = self.fill_pops(analysis.names_read(backward))
+        pushes, recompute_reads = self.fill_pops(analysis.names_read(backward), backward)
         out_expr = self.emitter.operand(out)
         saved_value = []
         if self.kind == "grad" and isinstance(out, Var) and \
@@ -244,50 +251,106 @@ class _Reverse:
         tail = [comment("backward sweep", self.comments)] + backward if backward else []
         return head, tail, grads, out_expr, saved_value
 
-    def fill_pops(self, reads):
+    def fill_pops(self, reads, backward):
         """Decide what each block in a loop pushes; write the matching pops.
 
-        Index arithmetic (``i - 1``, ``k % n``, comparisons of such values) is
-        recomputed after the pop instead of stored. Returns the pushes, and the
-        names the recomputations read (the forward sweep must keep them).
+        A value the backward sweep reads is popped or recomputed at the start of
+        its block's backward code (the slot). Recomputation is a dependency
+        closure: cheap inactive index arithmetic (``i - 1``, ``k % n``,
+        comparisons of such values) is recomputed after the pop together with
+        every value of the block it depends on, and only from values available
+        unchanged at that point (:meth:`recomputable`); otherwise it is stored.
+        Blocks are decided enclosing ones first, so an inner block knows what
+        its enclosing blocks restored. Returns the pushes, and the names the
+        recomputations read (the forward sweep must keep them).
+
+        The forward sweep pushes at the end of each block what its slot pops, so
+        every path pairs its pushes and pops as long as the backward sweep takes
+        the forward trip's path (its ``if`` conditions restored like any other
+        value read) and keeps every slot that pops (checked here).
         """
         pushes, recompute_reads = {}, set()
-        for block, extra, slot, carry_pairs in self.pops:
-            defined = extra + analysis.block_defs(block, self.counters)
-            saved = [n for n in dict.fromkeys(defined) if n in reads]
-            recomputed = self.recomputable(block, extra, set(defined), set(saved), carry_pairs)
-            again = [recomputed[n] for n in defined if n in recomputed and n in saved]
-            saved = [n for n in saved if n not in recomputed]
+        inside_loops = self.names_inside_loops()
+        kept = {id(node.statements) for stmt in backward for node in gast.walk(stmt)
+                if isinstance(node, _Slot)}
+        for site in self.pops:
+            block, extra, slot = site.block, site.extra, site.slot
+            defined = list(dict.fromkeys(extra + analysis.block_defs(block, self.counters)))
+            site.defined = set(defined)
+
+            def available(var, site=site):
+                """Is ``var`` (not the block's own) unchanged at the slot, as the forward
+                trip saw it?"""
+                outer = site.parent
+                while outer is not None:  # the nearest enclosing block defining it decides
+                    if var in outer.defined:
+                        return var in outer.restored
+                    outer = outer.parent
+                if var in inside_loops:  # a loop's value: only a header binds it again
+                    return var in site.headers
+                return True  # computed outside every loop: one value, the last one
+
+            saved = [n for n in defined if n in reads]
+            cheap = self.recomputable(block, extra, site.defined, set(saved), available)
+            # the closure: what the saved values need, recomputed too (in block order)
+            wanted, frontier = set(), [n for n in saved if n in cheap]
+            while frontier:
+                var = frontier.pop()
+                if var in wanted:
+                    continue
+                wanted.add(var)
+                frontier += [op.name for op in cheap[var].operands()
+                             if isinstance(op, Var) and op.name in cheap]
+            again = [stmt for stmt in block if any(stmt is cheap[n] for n in wanted)]
+            saved = [n for n in saved if n not in wanted]
+            restored = set(saved) | wanted
             # a trip's updated value is the next trip's carried value: restore it from
             # there instead of storing it twice
-            for phi, out in carry_pairs:
+            for phi, out in site.carry_pairs:
                 if phi in saved and out in saved:
                     saved.remove(out)
                     slot.append(assign(out, name(phi)))
             if saved:
+                if id(slot) not in kept:  # its pushes would never be popped
+                    raise AssertionError(f"s2sad: the backward sweep dropped the block that "
+                                         f"pops {', '.join(saved)}")
                 pushes[id(block)] = saved
                 slot.append(_pop(saved, self.tape))
             for stmt in again:
                 slot.append(self.emitter.statement(stmt))
                 recompute_reads |= {op.name for op in stmt.operands() if isinstance(op, Var)}
+            site.restored = restored
         return pushes, recompute_reads
 
-    def recomputable(self, block, extra, defined, saved, carry_pairs):
+    def recomputable(self, block, extra, defined, saved, available):
         """``{name: statement}`` of the block's cheap inactive values the backward sweep can
-        recompute from what it has after the pop: constants, values from outside the
-        block, the loop's own index, what the pop restores, and other such values."""
+        recompute after the pop: from constants, what the pop restores, other such
+        values of the block, and values from outside the block that are ``available``
+        unchanged there. Nothing that may share memory with an array written in
+        place qualifies (its contents at the pop are not those the trip saw)."""
         out = {}
-        carried_outs = {o for _, o in carry_pairs}
         for stmt in block:
             if not (isinstance(stmt, Assign) and len(stmt.targets) == 1 and
                     stmt.prim.name in _CHEAP and not stmt.kwargs and
-                    stmt.target.name not in self.active and stmt.target.name not in extra and
-                    stmt.target.name not in carried_outs):
+                    stmt.target.name not in self.active and stmt.target.name not in extra):
                 continue
             if all(isinstance(op, Const) or isinstance(op, Var) and (
-                    op.name not in defined or op.name in out or op.name in saved) and
+                    op.name in out or op.name in saved if op.name in defined
+                    else available(op.name)) and
                     not self.in_written_memory(op.name) for op in stmt.operands()):
                 out[stmt.target.name] = stmt
+        return out
+
+    def names_inside_loops(self):
+        """Names a loop (re)defines on each trip: its body's and condition's values and
+        its index (a loop's carried value after the loop is not one of them)."""
+        out = set()
+        for stmt in walk_blocks(self.fn.body):
+            if isinstance(stmt, For):
+                out |= analysis.defined_names(stmt.body) | {stmt.target.name}
+            elif isinstance(stmt, While):
+                out |= analysis.defined_names(stmt.body) | \
+                    analysis.defined_names(stmt.cond_block)
         return out
 
     # -- blocks ----------------------------------------------------------------------
@@ -296,7 +359,10 @@ class _Reverse:
         out, last_line = [], None
         slot = []
         if self.loop_depth:
-            self.pops.append((block, list(defined_extra), slot, self._carry_pairs))
+            site = _PopSite(block, list(defined_extra), slot, self._carry_pairs,
+                            self._sites[-1] if self._sites else None, set(self._headers))
+            self.pops.append(site)
+            self._sites.append(site)
             self._carry_pairs = []
         for stmt in block:  # each list made here gets its list of adjoints, for the block
             if isinstance(stmt, Assign) and stmt.prim.name == "list_new" and \
@@ -326,7 +392,10 @@ class _Reverse:
                                        self.comments))
                     last_line = stmt.loc.statement_line
                 out += statements
-        return [_Slot(slot)] + out if self.loop_depth else out
+        if self.loop_depth:
+            self._sites.pop()
+            return [_Slot(slot)] + out
+        return out
 
     def backward_if(self, stmt):
         active_merges = [m for m in stmt.merges if m[0].name in self.active
@@ -434,7 +503,10 @@ class _Reverse:
         self._carry_pairs = [(phi.name, out.name) for phi, _, out in stmt.carried
                              if isinstance(out, Var) and out.name in
                              analysis.block_defs(stmt.body, self.counters)]
+        headers = [] if uses_counter else [stmt.target.name]  # bound by reversed(...)
+        self._headers += headers
         body_code = self.backward_block(stmt.body, defined_extra=extra)
+        del self._headers[len(self._headers) - len(headers):]
         slot = body_code[0]
         body_code = body_code[1:]
         for phi, _, _ in carried:
@@ -958,6 +1030,18 @@ def _vars_of(stmt):
         elif isinstance(inner, (For, While)):
             out.update(v.name for c in inner.carried for v in c if isinstance(v, Var))
     return out
+
+
+class _PopSite:
+    """A block inside a loop whose backward code starts by restoring the values it reads
+    (:meth:`_Reverse.fill_pops`): its enclosing such block (``parent``), the For targets
+    the backward loops' headers bind again around it (``headers``), and, once decided,
+    the names its slot restores."""
+
+    def __init__(self, block, extra, slot, carry_pairs, parent, headers):
+        self.block, self.extra, self.slot, self.carry_pairs = block, extra, slot, carry_pairs
+        self.parent, self.headers = parent, headers
+        self.defined, self.restored = set(), set()
 
 
 class _Slot(gast.stmt):
