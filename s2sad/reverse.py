@@ -63,7 +63,7 @@ import gast
 from . import analysis
 from .adjoints import Adjoints, is_call, spread, strip_unbroadcast, uses_of_g
 from .emit import assign, call, comment, emit_block, name
-from .errors import NoDerivativeError, UnsupportedSyntaxError
+from .errors import InternalError, NoDerivativeError, UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Return, Var, While, walk_blocks
 from . import custom
 from .custom import CustomPrimitive
@@ -312,8 +312,8 @@ class _Reverse:
                     slot.append(assign(out, name(phi)))
             if saved:
                 if id(slot) not in kept:  # its pushes would never be popped
-                    raise AssertionError(f"s2sad: the backward sweep dropped the block that "
-                                         f"pops {', '.join(saved)}")
+                    raise InternalError(f"the backward sweep of {self.fn.name} dropped the "
+                                        f"block that pops {', '.join(saved)}", self.fn.loc)
                 pushes[id(block)] = saved
                 slot.append(_pop(saved, self.tape))
             for stmt in again:
