@@ -10,6 +10,14 @@ with :mod:`linecache` under a ``<s2sad ...>`` file name, so tracebacks and
 
 ``wrt`` selects parameters by position (int) or name (str), or a tuple of
 them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
+
+Generated code reads the user's globals and closure variables when it runs
+(see :mod:`s2sad.lower`), so the cache holds no value of the user's. What the
+transform specialised on (which function a name calls, which module it reads)
+is checked against each function's names before a cached module is used
+(:func:`s2sad.parse.guard_holds`; on every call of a derivative, by a checker
+the derivative holds), and a name rebound to another function re-transforms.
+The cache holds functions weakly and nothing in it refers back to them.
 """
 
 import functools
@@ -26,13 +34,13 @@ from .lower import lower
 from .forward import forward_module
 from .module import reverse_module
 from .reverse import check_one_value
-from .parse import def_loc, unwrap
+from .parse import def_loc, guard_checker, guard_holds, unwrap
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
 
 
 def _parameters(fn):
-    return list(inspect.signature(fn).parameters)
+    return list(inspect.signature(fn, follow_wrapped=False).parameters)
 
 
 def _check_function(fn):
@@ -84,17 +92,19 @@ def _compiled(fn, mode, positions):
     """The namespace of the generated module (transformed and compiled once)."""
     per_fn = _CACHE.setdefault(fn, {})
     key = (mode, positions)
+    if key in per_fn and not guard_holds(per_fn[key][1].guard):
+        per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
         if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad and value_and_grad only
             generated = reverse_module(fn, positions, with_vjp=mode == "reverse")
         else:  # "forward", or "forward_vector": tangents with a leading axis of directions
             generated = forward_module(fn, positions, vector=mode == "forward_vector")
         per_fn[key] = (load_module(generated.source, f"{mode} of {fn.__qualname__}",
-                                   generated.bindings), generated)
+                                   generated.bindings, generated.live), generated)
     return per_fn[key]
 
 
-def load_module(source, label, bindings=None):
+def load_module(source, label, bindings=None, live=None):
     """Compile generated source into a fresh namespace, visible to tracebacks."""
     filename, lines, k = f"<s2sad {label}>", source.splitlines(True), 1
     # another module under the same label (another f, other wrt) keeps its text: s2sad
@@ -106,12 +116,13 @@ def load_module(source, label, bindings=None):
     namespace = {"__name__": "s2sad_generated", "__file__": filename}
     namespace.update(bindings or {})
     exec(compile(source, filename, "exec"), namespace)
+    namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
     return namespace
 
 
 def _bind(fn, args, kwargs):
     try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
+        bound = inspect.signature(fn, follow_wrapped=False).bind(*args, **kwargs)
     except TypeError as exc:
         raise TypeError(f"{fn.__name__}: {exc}") from None
     bound.apply_defaults()
@@ -123,16 +134,19 @@ def _reverse_entry(f, wrt, kind):
     positions, single = normalize_wrt(fn, wrt)
     n_params = len(_parameters(fn))
     tuple_result = not single and len(positions) == 1
-    compiled = []  # the generated entry point, looked up once
+    compiled = []  # the generated entry point and its guard's checker, looked up once
 
     def entry():
+        if compiled and not compiled[1]():  # a name f reads means another function now
+            compiled.clear()
         if not compiled:
             whole = _CACHE.get(fn, {}).get(("reverse", positions))  # made for vjp or source
             mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
             namespace, generated = _compiled(fn, mode, positions)
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
-            compiled.append(namespace[generated.entry_points[kind]])
+            check = guard_checker(generated.guard) or (lambda: False)
+            compiled[:] = [namespace[generated.entry_points[kind]], check]
         return compiled[0]
 
     def values(args, kwargs):
@@ -140,7 +154,7 @@ def _reverse_entry(f, wrt, kind):
         return args if not kwargs and len(args) == n_params else _bind(fn, args, kwargs)
 
     def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
-        function = compiled[0] if compiled else entry()
+        function = compiled[0] if compiled and compiled[1]() else entry()
         try:
             return function(*args) if not kwargs and len(args) == n_params else \
                 derivative(*args, **kwargs)
@@ -159,7 +173,7 @@ def _reverse_entry(f, wrt, kind):
                 raise TypeError(f"vjp of {fn.__name__} takes out_bar after the arguments")
             result = entry()(*values(args, kwargs), out_bar)
             return (result,) if tuple_result else result
-        function = compiled[0] if compiled else entry()
+        function = compiled[0] if compiled and compiled[1]() else entry()
         try:  # the fast path (all arguments by position) skips inspect's binding
             result = function(*args) if not kwargs and len(args) == n_params else \
                 function(*_bind(fn, args, kwargs))
