@@ -151,10 +151,10 @@ class ExternalFunction(Primitive):
 
     effects = True  # it may change the world (CACHE.append(x)): kept even if unread
 
-    def __init__(self, obj, spelling, head=None):
+    def __init__(self, obj, spelling, head=None, name=None):
         self.obj = obj
         self.head = head
-        super().__init__(spelling, (), {}, ("call", spelling), varargs=True)
+        super().__init__(name or spelling, (), {}, ("call", spelling), varargs=True)
 
 
 class GlobalRead(Primitive):
@@ -1203,7 +1203,7 @@ class _Lowerer:
                 # CACHE.append(x), erf(c) with erf = scipy.special.erf: reached through the
                 # module (or closure) when the code runs, as the function reaches it
                 spelling, head = self.live_spelling(chain)
-            prim = ExternalFunction(target, spelling, head)
+            prim = ExternalFunction(target, spelling, head, _spelling(func))
         try:
             prim.bind(args, kwargs)
         except TypeError as exc:
