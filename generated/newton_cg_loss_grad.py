@@ -1,11 +1,14 @@
 """Reverse-mode derivatives of loss (newton_cg.py:19) with respect to w.
 
-Written by s2sad; do not edit. Needs NumPy only.
+Written by s2sad; do not edit. Needs NumPy and newton_cg.
+
+Reads when it runs, as the function does (never a copy made when this was written):
+newton_cg.LAMBDA.
 """
 
 import numpy as np
 
-LAMBDA = (0.001)
+import newton_cg
 
 
 class CheckFailed(ValueError):
@@ -91,6 +94,8 @@ def matmul_bar_b(g, a, b):
 
 def grad_loss(w, X, y):
     # forward sweep
+    # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
+    LAMBDA = newton_cg.LAMBDA
     # line 21: z = X @ w
     z = X @ w
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
@@ -118,6 +123,8 @@ def grad_loss(w, X, y):
 
 def value_and_grad_loss(w, X, y):
     # forward sweep
+    # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
+    LAMBDA = newton_cg.LAMBDA
     # line 21: z = X @ w
     z = X @ w
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
@@ -145,6 +152,8 @@ def value_and_grad_loss(w, X, y):
 
 def vjp_loss(w, X, y, out_bar):
     # forward sweep
+    # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
+    LAMBDA = newton_cg.LAMBDA
     # line 21: z = X @ w
     z = X @ w
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
@@ -159,8 +168,9 @@ def vjp_loss(w, X, y, out_bar):
     out = v4 + v8
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
-    w_bar = 2 * w * unreduce(out_bar * v5, v6)
-    v3_bar = unreduce(out_bar / np.size(v3), v3)
+    v4_bar = unbroadcast(out_bar, v4)
+    w_bar = 2 * w * unreduce(unbroadcast(out_bar * v5, v7), v6)
+    v3_bar = unreduce(v4_bar / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)

@@ -428,9 +428,10 @@ def names_read(stmts):
 
 def _impure(stmt):
     """Statements kept whatever reads their results: run-time checks, output, effects on
-    lists, and writes into arrays (a view of the array sees them)."""
+    lists, writes into arrays (a view of the array sees them), and calls of functions
+    without rules (``CACHE.append(x)``: the derivative does what the function does)."""
     return isinstance(stmt, Raise) or (isinstance(stmt, Assign) and (
-        stmt.prim.name in ("print", "setitem") or
+        stmt.prim.name in ("print", "setitem") or getattr(stmt.prim, "effects", False) or
         is_list_op(stmt.prim) and stmt.prim.name in ("list_append", "list_pop", "list_clear")))
 
 

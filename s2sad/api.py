@@ -10,6 +10,14 @@ with :mod:`linecache` under a ``<s2sad ...>`` file name, so tracebacks and
 
 ``wrt`` selects parameters by position (int) or name (str), or a tuple of
 them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
+
+Generated code reads the user's globals and closure variables when it runs
+(see :mod:`s2sad.lower`), so the cache holds no value of the user's. What the
+transform specialised on (which function a name calls, which module it reads)
+is checked against each function's names before a cached module is used
+(:func:`s2sad.parse.guard_holds`; on every call of a derivative, by a checker
+the derivative holds), and a name rebound to another function re-transforms.
+The cache holds functions weakly and nothing in it refers back to them.
 """
 
 import functools
@@ -27,13 +35,13 @@ from .lower import lower
 from .forward import forward_module
 from .module import reverse_module
 from .reverse import check_one_value
-from .parse import def_loc, unwrap
+from .parse import def_loc, guard_checker, guard_holds, unwrap
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
 
 
 def _parameters(fn):
-    return list(inspect.signature(fn).parameters)
+    return list(inspect.signature(fn, follow_wrapped=False).parameters)
 
 
 def _check_function(fn):
@@ -85,6 +93,8 @@ def _compiled(fn, mode, positions):
     """The namespace of the generated module (transformed and compiled once)."""
     per_fn = _CACHE.setdefault(fn, {})
     key = (mode, positions)
+    if key in per_fn and not guard_holds(per_fn[key][1].guard):
+        per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
         try:
             if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
@@ -97,11 +107,11 @@ def _compiled(fn, mode, positions):
             raise InternalError(f"s2sad failed to transform {fn.__qualname__} ({mode} mode): "
                                 f"{type(exc).__name__}: {exc}", def_loc(fn)) from exc
         per_fn[key] = (load_module(generated.source, f"{mode} of {fn.__qualname__}",
-                                   generated.bindings), generated)
+                                   generated.bindings, generated.live), generated)
     return per_fn[key]
 
 
-def load_module(source, label, bindings=None):
+def load_module(source, label, bindings=None, live=None):
     """Compile generated source into a fresh namespace, visible to tracebacks."""
     filename, lines, k = f"<s2sad {label}>", source.splitlines(True), 1
     # another module under the same label (another f, other wrt) keeps its text: s2sad
@@ -113,12 +123,13 @@ def load_module(source, label, bindings=None):
     namespace = {"__name__": "s2sad_generated", "__file__": filename}
     namespace.update(bindings or {})
     exec(compile(source, filename, "exec"), namespace)
+    namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
     return namespace
 
 
 def _bind(fn, args, kwargs):
     try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
+        bound = inspect.signature(fn, follow_wrapped=False).bind(*args, **kwargs)
     except TypeError as exc:
         raise TypeError(f"{fn.__name__}: {exc}") from None
     bound.apply_defaults()
@@ -130,16 +141,19 @@ def _reverse_entry(f, wrt, kind):
     positions, single = normalize_wrt(fn, wrt)
     n_params = len(_parameters(fn))
     tuple_result = not single and len(positions) == 1
-    compiled = []  # the generated entry point, looked up once
+    compiled = []  # the generated entry point and its guard's checker, looked up once
 
     def entry():
+        if compiled and not compiled[1]():  # a name f reads means another function now
+            compiled.clear()
         if not compiled:
             whole = _CACHE.get(fn, {}).get(("reverse", positions))  # made for vjp or source
             mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
             namespace, generated = _compiled(fn, mode, positions)
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
-            compiled.append(namespace[generated.entry_points[kind]])
+            check = guard_checker(generated.guard) or (lambda: False)
+            compiled[:] = [namespace[generated.entry_points[kind]], check]
         return compiled[0]
 
     def values(args, kwargs):
@@ -147,9 +161,9 @@ def _reverse_entry(f, wrt, kind):
         return args if not kwargs and len(args) == n_params else _bind(fn, args, kwargs)
 
     def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
-        function = compiled[0] if compiled else entry()
         if kwargs or len(args) != n_params:
             return derivative(*args, **kwargs)
+        function = compiled[0] if compiled and compiled[1]() else entry()
         try:
             return function(*args)
         except ValueError as exc:
@@ -173,7 +187,7 @@ def _reverse_entry(f, wrt, kind):
             except Exception as exc:
                 raise_failure(fn, exc, bound)
             return (result,) if tuple_result else result
-        function = compiled[0] if compiled else entry()
+        function = compiled[0] if compiled and compiled[1]() else entry()
         bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
         try:
             result = function(*bound)
@@ -209,13 +223,15 @@ def raise_failure(fn, exc, args, kwargs=None):
     if isinstance(exc, S2sadError) or getattr(exc, "arguments_at_fault", False) or \
             _raised_in_user_code(exc):
         raise exc
+    of = getattr(fn, "_s2sad_of", None)  # generated code differentiated again: its f
+    original = (of() if of is not None else None) or fn
     try:
-        getattr(fn, "_s2sad_of", fn)(*args, **(kwargs or {}))
+        original(*args, **(kwargs or {}))
     except Exception:
         raise exc from None
-    raise InternalError(f"the code s2sad generated for {fn.__qualname__} raised "
-                        f"{type(exc).__name__}: {exc}; {fn.__name__} itself runs on these "
-                        f"arguments", def_loc(getattr(fn, "_s2sad_of", fn))) from exc
+    raise InternalError(f"the code s2sad generated for {original.__qualname__} raised "
+                        f"{type(exc).__name__}: {exc}; {original.__name__} itself runs on these "
+                        f"arguments", def_loc(original)) from exc
 
 
 _LIBRARY_DIRS = (os.path.dirname(np.__file__), os.path.dirname(__file__))

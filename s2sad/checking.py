@@ -24,7 +24,7 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     over reverse), so second derivatives are checked in both modes; ``order=3``
     goes once more. Raises :class:`GradientCheckError` with a report.
     """
-    fn = unwrap(f)
+    fn = unwrap(f)  # its derivatives; values always come from f, the object passed
     args = tuple(_bind(fn, tuple(args), {}))  # defaults filled in: derivatives take every argument
     positions, _ = normalize_wrt(fn, wrt if isinstance(wrt, (tuple, list)) else (wrt,))
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
@@ -34,9 +34,9 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     if not isinstance(order, int) or order < 1:
         raise UsageError(f"check_grads: order must be a positive int, not {order!r}")
     rng = np.random.default_rng(seed)
-    _check_once(fn, args, positions, modes, eps, rtol, atol, rng, fn.__name__)
+    _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, fn.__name__)
     if order > 1:
-        v = _random_like(fn(*args), rng)
+        v = _random_like(f(*args), rng)
         for i in positions:  # the derivative code for one parameter, differentiated again
             namespace, generated = _compiled(fn, "reverse", (i,))
             vjp_i = namespace[generated.entry_points["vjp"]]
@@ -58,8 +58,10 @@ def _inner(v, out):
     return np.sum(v * out)
 
 
-def _check_once(fn, args, positions, modes, eps, rtol, atol, rng, label):
-    out = fn(*args)
+def _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, label):
+    """Derivatives of ``fn`` (what s2sad transforms for ``f``) against finite differences of
+    ``f`` itself: a transform of anything but what ``f`` computes fails."""
+    out = f(*args)
     v = _random_like(out, rng)
     us = [rng.standard_normal(np.shape(args[i])) for i in positions]
 
@@ -67,7 +69,7 @@ def _check_once(fn, args, positions, modes, eps, rtol, atol, rng, label):
         moved = list(args)
         for i, u in zip(positions, us):
             moved[i] = np.asarray(args[i], dtype=float) + t * u
-        return _inner(v, fn(*moved))
+        return _inner(v, f(*moved))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
     names = [_parameters(fn)[i] for i in positions]

@@ -22,6 +22,7 @@ import gast
 import numpy as np
 
 from . import support
+from .parse import LiveScope
 from .ir import Assign, Index, Slice, Var
 from .rules.core import parse_expr
 
@@ -86,6 +87,8 @@ class Emitter:
         self.constants = {}  # module-level name -> value the module defines
         self.bindings = {}  # name -> object the module cannot spell (API only)
         self.imports = {}  # name -> (module, attribute or None, object) the module imports
+        self.live = {}  # name -> LiveScope bound in memory in place of the imported module
+        self.reads = {}  # spelling -> what it reads, for the module's docstring
         self.comments = []  # texts of the comment placeholders, see comment()
 
     def operand(self, op):
@@ -170,11 +173,19 @@ class Emitter:
             if len(values) > 1:
                 values = [gast.Tuple(elts=values, ctx=gast.Load())]
             return call(gast.Attribute(value=args[0], attr=spec[0], ctx=gast.Load()), values)
+        if kind == "global":  # lam = model.lam: read when the code runs
+            self.declare_scope(spec[0].split(".")[0], stmt.prim.head)
+            self.reads.setdefault(spec[0], "value")
+            return parse_expr(spec[0])
         if kind == "call":
             if "." not in spec[0] and not _is_builtin(spec[0]):
                 self.bindings[spec[0]] = stmt.prim.obj
             elif "." in spec[0] and spec[0].split(".")[0] not in ("np", "math"):
-                self.declare_head(spec[0], stmt.prim)
+                if isinstance(getattr(stmt.prim, "head", None), LiveScope):
+                    self.declare_scope(spec[0].split(".")[0], stmt.prim.head)
+                    self.reads.setdefault(spec[0], "call")
+                else:
+                    self.declare_head(spec[0], stmt.prim)
             return call(spec[0], args, kwargs)
         raise AssertionError(f"unknown emit kind {kind}")
 
@@ -186,6 +197,27 @@ class Emitter:
         item = gast.Subscript(value=self.operand(array), slice=self.index_subscript(index),
                               ctx=gast.Store())
         return [assign(item, self.operand(value)), assign(stmt.target.name, self.operand(array))]
+
+    def declare_scope(self, alias, head):
+        """Make ``alias`` (the first name of ``model.lam``) readable: a module is imported;
+        a :class:`~s2sad.parse.LiveScope` of a module is imported too, and bound in memory
+        in its place (so a cached module never holds the user's module, which holds the
+        function); a closure's is bound (in memory only)."""
+        if alias in self.imports or alias in self.bindings:
+            return
+        if isinstance(head, LiveScope):
+            module = head._s2sad_module
+            if module is None:
+                self.bindings[alias] = head
+                return
+            self.live[alias] = head
+            self.imports[alias] = (module, None, head)
+            return
+        if isinstance(head, type(np)):
+            from .custom import IMPORT_NAMES
+            self.imports[alias] = (IMPORT_NAMES.get(head.__name__, head.__name__), None, head)
+            return
+        self.bindings[alias] = head
 
     def declare_head(self, spelling, prim):
         """Make the first name of ``scipy.special.erf`` readable: an import, or a binding."""

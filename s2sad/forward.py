@@ -577,5 +577,4 @@ def forward_module(fn, wrt, vector=False) -> GeneratedModule:
         doc += ("Vector mode: each tangent carries a leading axis of directions, and so does "
                 "the result's tangent.\n")
     doc += "\nWritten by s2sad; do not edit. Needs NumPy only.\n"
-    return GeneratedModule(builder.render(doc), {"jvp": entry_name},
-                           dict(builder.emitter.bindings), ir.name)
+    return builder.generated(doc, {"jvp": entry_name}, ir.name)

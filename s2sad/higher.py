@@ -7,6 +7,7 @@ reverse). Modules are compiled once and cached by :func:`s2sad.api._compiled`.
 """
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def _jvp_call(fn, positions, values, tangents):
     try:
         return namespace[generated.entry_points["jvp"]](*values, *tangents)
     except ValueError as exc:  # the gradient code differentiated here checks its scalar output
-        original = getattr(fn, "_s2sad_of", None)
+        original = getattr(fn, "_s2sad_of", lambda: None)()
         if original is not None and "must return a scalar, not shape" in str(exc):
             raise _non_scalar(original, str(exc)) from None
         raise_failure(fn, exc, values)
@@ -81,7 +82,7 @@ def generated_function(derivative):
     fn, kind, positions = derivative._s2sad
     namespace, generated = _compiled(fn, "forward" if kind == "jvp" else "reverse", positions)
     function = namespace[generated.entry_points[kind]]
-    function._s2sad_of = fn
+    function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function
 
 
@@ -89,7 +90,7 @@ def _gradient_code(fn, i):
     """The generated ``grad_f`` for parameter ``i``, as a function s2sad can read again."""
     namespace, generated = _compiled(fn, "reverse", (i,))
     function = namespace[generated.entry_points["grad"]]
-    function._s2sad_of = fn
+    function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function
 
 

@@ -230,6 +230,7 @@ class Function:
     output: Any = None  # the operand the function returns
     callees: dict = field(default_factory=dict)  # helper name -> python function
     generated: bool = False  # s2sad's own generated code (see lower.py's ``trusted``)
+    guard: tuple = ()  # what its free names meant when lowered (see parse.resolution_guard)
 
     @property
     def param_names(self):
@@ -299,6 +300,8 @@ def format_assign(stmt: Assign) -> str:
     args = [str(a) for a in stmt.args]
     args += [f"{k}={v}" for k, v in stmt.kwargs.items()]
     call = f"{stmt.prim.name}({', '.join(args)})"
+    if stmt.prim.emit[0] == "global":  # SCALE = model.SCALE: read when the code runs
+        call = stmt.prim.name
     return f"{targets} = {call}" if targets else call  # no targets: an effect (list_append)
 
 

@@ -5,10 +5,20 @@ statement applies one primitive to named operands. The final primitive of
 ``z = expr`` writes ``z`` itself; a reassigned name gets a new version
 (``z_1``, ``z_2``); ``x += e`` is ``x_1 = x + e``. Free names are resolved in
 the function's own module (:class:`~s2sad.parse.Scope`): ``np.exp`` becomes the
-``np.exp`` primitive whatever the module calls NumPy, ``np.pi`` and module
-constants become :class:`~s2sad.ir.Const`, calls to the user's own functions
+``np.exp`` primitive whatever the module calls NumPy, ``np.pi`` becomes a
+:class:`~s2sad.ir.Const` spelled ``np.pi``, calls to the user's own functions
 become calls of a :class:`UserFunction` primitive whose derivative is generated
-too. Anything that cannot be lowered is an
+too. A free name whose value is data (a number, an array, a list, a config
+object: anything but a function, module or class) is read when the generated
+code runs, as the function reads it: ``lam = model.lam`` (a global of module
+``model``) or ``w = f_closure.w`` (a closure variable of ``f``), a
+:class:`GlobalRead` statement at the top of the function, read once per call;
+the transform never sees its value. Literal numbers in the source stay
+literals. What the other free names are (which function, which module) is
+recorded in ``Function.guard`` so caches re-transform when one is rebound.
+Calls of functions s2sad has no rule for (``CACHE.append(x)``,
+``rng.normal()``) are kept as they are, in program order, whether or not
+their results are read (:class:`ExternalFunction` has ``effects``). Anything that cannot be lowered is an
 :class:`~s2sad.errors.UnsupportedSyntaxError` pointing at the construct.
 
 A name bound to a new empty list (``t = []``) is a *stack*, the idiom of
@@ -48,7 +58,8 @@ from .desugar import desugar
 from .inline import inline
 from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
                  walk_blocks)
-from .parse import Scope, dotted_chain, parse_function, unwrap
+from .parse import (LiveScope, Scope, dotted_chain, is_value, module_name_of, parse_function,
+                    resolution_guard, unwrap)
 from .custom import CustomPrimitive
 from .rules.core import Primitive
 from .rules.operators import LIST_OPS, is_list_op
@@ -80,7 +91,7 @@ class UserFunction(Primitive):
 
     def __init__(self, fn):
         self.fn = fn
-        sig = inspect.signature(fn)
+        sig = inspect.signature(fn, follow_wrapped=False)
         params = tuple(sig.parameters)
         defaults = {k: p.default for k, p in sig.parameters.items()
                     if p.default is not inspect.Parameter.empty}
@@ -138,10 +149,24 @@ class ExternalFunction(Primitive):
     ``scipy.special.erf``), which generated code must be able to read.
     """
 
-    def __init__(self, obj, spelling, head=None):
+    effects = True  # it may change the world (CACHE.append(x)): kept even if unread
+
+    def __init__(self, obj, spelling, head=None, name=None):
         self.obj = obj
         self.head = head
-        super().__init__(spelling, (), {}, ("call", spelling), varargs=True)
+        super().__init__(name or spelling, (), {}, ("call", spelling), varargs=True)
+
+
+class GlobalRead(Primitive):
+    """``lam = model.lam``: a value of the user's module (or closure) read when the
+    generated code runs. ``head`` is what the first name of ``spelling`` refers to:
+    a module, or a :class:`~s2sad.parse.LiveScope` (see :meth:`Emitter.declare_scope
+    <s2sad.emit.Emitter.declare_scope>`). Its value is constant: no derivative."""
+
+    def __init__(self, spelling, head):
+        self.head = head
+        self.spelling = spelling
+        super().__init__(spelling, (), {}, ("global", spelling), differentiable=False)
 
 
 def lower(fn) -> Function:
@@ -177,6 +202,8 @@ class _Lowerer:
         self.block = []
         self.callees = {}
         self.returned = None
+        self.live_reads = {}  # spelling -> the Var a GlobalRead at the top of the body assigns
+        self.hoisted = []  # those GlobalRead statements
 
     # -- names ------------------------------------------------------------------
     def note_sharing(self, name):
@@ -334,8 +361,9 @@ class _Lowerer:
         if self.returned is None:
             raise self.error(node, f"{node.name} has no return statement",
                              "s2sad differentiates the value a function returns; add a return.")
-        return Function(node.name, params, self.block, self.p.loc(node), output=self.returned,
-                        callees=self.callees, generated=self.trusted)
+        return Function(node.name, params, self.hoisted + self.block, self.p.loc(node),
+                        output=self.returned, callees=self.callees, generated=self.trusted,
+                        guard=resolution_guard(self.p.fn, self.scope.resolved))
 
     # -- statements -------------------------------------------------------------
     def lower_stmt(self, stmt):
@@ -1034,15 +1062,55 @@ class _Lowerer:
         return self.global_operand(node, value)
 
     def global_operand(self, node, value):
-        """A module-level value read by the function, as a constant operand."""
+        """A value the function reads from its module, closure or NumPy: ``np.pi`` (and
+        what builtins name) as a constant, anything else read live (:meth:`live_read`)."""
         if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
                               np.ufunc)) or callable(value) and not isinstance(value, type):
             raise self.error(node, f"{_spelling(node)} is a {type(value).__name__}, not a value",
                              "Call it, or pass the value you need as an argument.")
         text = self.spelling_of(node, value)
-        if isinstance(node, gast.Name) and text is None:
+        if text is not None:
+            return Const(value, text=text)
+        chain = dotted_chain(node)
+        if chain is not None and is_value(value):
+            return self.live_read(node, chain)
+        if isinstance(node, gast.Name):  # a class used as a value (dtype=MyType)
             return Const(value, name=node.id)
-        return Const(value, text=text)
+        return Const(value)
+
+    def live_spelling(self, chain):
+        """``(spelling, head)``: how generated code reads the free name ``chain`` when it
+        runs. A module's member is spelled as written (``config.lam``); a global of the
+        function's own module through that module (``model.lam``); a closure variable
+        through ``<f>_closure``."""
+        head = self.scope.lookup(chain[0])
+        if isinstance(head, (types.ModuleType, LiveScope)):
+            return ".".join(chain), head
+        fn = self.p.fn
+        if self.scope.where(chain[0]) == "closure":
+            return ".".join([f"{fn.__name__}_closure"] + chain), LiveScope(fn, closure=True)
+        module = module_name_of(fn)
+        if module is not None:
+            from .custom import IMPORT_NAMES  # the CLI's private import name -> the file's name
+            module = IMPORT_NAMES.get(module, module)
+        alias = module.split(".")[-1] if module else f"{fn.__name__}_globals"
+        if alias in self.used or alias in self.callees or not alias.isidentifier():
+            alias += "_module"
+        return ".".join([alias] + chain), LiveScope(fn, module=module)
+
+    def live_read(self, node, chain):
+        """The Var holding the free name ``chain`` (``lam``, ``cfg.rate``), read once, at the
+        top of the function, when the generated code runs (a :class:`GlobalRead`)."""
+        spelling, head = self.live_spelling(chain)
+        var = self.live_reads.get(spelling)
+        if var is None:
+            alias = spelling.split(".")[0]
+            base = chain[-1] if chain[-1].isidentifier() and chain[-1] != alias else "g"
+            var = self.new_version(base if base != alias else base + "_value")
+            self.live_reads[spelling] = var
+            loc = self.p.loc(node, getattr(self, "statement", None))
+            self.hoisted.append(Assign((var,), GlobalRead(spelling, head), (), {}, loc))
+        return var
 
     def spelling_of(self, node, value):
         """How generated code spells a global: ``np.pi``, ``math.inf``, ``float``; or None."""
@@ -1111,8 +1179,9 @@ class _Lowerer:
                 getattr(target, "__module__", "").startswith("s2sad"):
             prim = rules.OPERATORS["stop_gradient"]
         if prim is None and (hasattr(target, "__wrapped__") or hasattr(target, "_s2sad")):
-            # (a derivative made by s2sad.grad & co. stands for its generated function)
-            target = unwrap(target)  # a function under @differentiate or functools.wraps
+            # (a derivative made by s2sad.grad & co. stands for its generated function; a
+            # functools.wraps wrapper is differentiated as itself, see parse.unwrap)
+            target = unwrap(target)
         if prim is None and _is_user_function(target):
             if getattr(target, "__name__", None) == "add_contents_bar":
                 from .rules.support_rules import is_helper_copy
@@ -1134,11 +1203,21 @@ class _Lowerer:
             spelling = self.spelling_of(func, target) or _spelling(func)
             chain = dotted_chain(func)
             head = self.scope.lookup(chain[0]) if chain and chain[0] not in self.env else None
-            prim = ExternalFunction(target, spelling, None if head is Scope._MISSING else head)
+            head = None if head is Scope._MISSING else head
+            if chain and head is not None and self.scope.where(chain[0]) != "builtins" and \
+                    not isinstance(head, (types.ModuleType, LiveScope)):
+                # CACHE.append(x), erf(c) with erf = scipy.special.erf: reached through the
+                # module (or closure) when the code runs, as the function reaches it
+                spelling, head = self.live_spelling(chain)
+            prim = ExternalFunction(target, spelling, head, _spelling(func))
         try:
             prim.bind(args, kwargs)
         except TypeError as exc:
             raise self.error(node, f"cannot read this call: {exc}") from None
+        if isinstance(prim, ExternalFunction) and node is self.statement_call and \
+                name is None and names is None:  # CACHE.append(x) on a line of its own
+            self.emit((), prim, args, kwargs, node)
+            return None
         return self.apply(prim, args, kwargs, node, name, names)
 
     def user_function(self, fn):
@@ -1153,7 +1232,7 @@ class _Lowerer:
 
     def bind_user_call(self, prim, args, kwargs, node):
         try:
-            bound = inspect.signature(prim.fn).bind(*args, **kwargs)
+            bound = inspect.signature(prim.fn, follow_wrapped=False).bind(*args, **kwargs)
         except TypeError as exc:
             raise self.error(node, f"cannot call {prim.name} like this: {exc}") from None
         bound.apply_defaults()

@@ -12,6 +12,7 @@ where ``f`` calls a function with rules given by hand (:mod:`s2sad.custom`).
 """
 
 import os
+import textwrap
 import weakref
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ import gast
 from .emit import Emitter, emit_block, render_module
 from .verify import check_module
 from .lower import lower
+from .parse import LiveScope, guard_holds
 from .reverse import (function_def, gradient_functions, returned_tuple, reverse_function,
                       split_functions)
 
@@ -37,6 +39,8 @@ class GeneratedModule:
     entry_points: dict  # kind -> function name
     bindings: dict  # names the module reads but cannot define (in-memory use only)
     function_name: str
+    live: dict = None  # names bound in memory after the module's imports (LiveScope objects)
+    guard: tuple = ()  # what the free names of every function transformed meant (api's cache)
 
     def __post_init__(self):
         check_module(self.source, self.function_name, self.bindings)
@@ -55,6 +59,8 @@ class ModuleBuilder:
         if fn not in self._lowered:
             try:
                 self._lowered[fn] = _LOWERED[fn]
+                if not guard_holds(self._lowered[fn].guard):  # a name now means another thing
+                    raise KeyError(fn)
             except (KeyError, TypeError):
                 self._lowered[fn] = lower(fn)
                 try:
@@ -114,8 +120,30 @@ class ModuleBuilder:
                 self.request_primal(fn)
 
     def render(self, docstring):
+        docstring += reads_paragraph(self.emitter)
         return render_module(docstring, self.functions, self.emitter.comments,
                              self.emitter.constants, self.emitter.imports)
+
+    def generated(self, docstring, entry_points, name):
+        """The :class:`GeneratedModule` of what was built."""
+        guard = tuple(entry for ir in self._lowered.values() for entry in ir.guard)
+        return GeneratedModule(self.render(docstring), entry_points,
+                               dict(self.emitter.bindings), name, dict(self.emitter.live), guard)
+
+
+def reads_paragraph(emitter):
+    """The docstring's paragraph on what the module reads from the user's module (and
+    closures) when it runs; empty if nothing."""
+    if not emitter.reads:
+        return ""
+    text = "\n" + textwrap.fill("Reads when it runs, as the function does (never a copy made "
+                                "when this was written): " + ", ".join(sorted(emitter.reads))
+                                + ".", 88) + "\n"
+    unbound = sorted(name for name, obj in emitter.bindings.items() if isinstance(obj, LiveScope))
+    if unbound:
+        text += (f"{', '.join(unbound)}: the function's closure (or module) as s2sad binds it "
+                 f"in memory; this text alone cannot define it.\n")
+    return text
 
 
 def primal_function(ir, emitter):
@@ -152,4 +180,4 @@ def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
     doc = (f"Reverse-mode derivatives of {ir.name} ({os.path.basename(ir.loc.filename)}:"
            f"{ir.loc.line}) with respect to {wrt_text}.\n\nWritten by s2sad; do not edit. "
            f"Needs NumPy only.\n")
-    return GeneratedModule(builder.render(doc), names, dict(builder.emitter.bindings), ir.name)
+    return builder.generated(doc, names, ir.name)

@@ -10,9 +10,11 @@ variables) in the function's own module, exactly as Python would at call time.
 import builtins
 import inspect
 import linecache
+import sys
 import textwrap
 import types
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 
 import gast
 
@@ -22,20 +24,192 @@ from .ir import Loc
 
 @dataclass
 class Scope:
-    """Where a function's free names come from: its closure, its module, builtins."""
+    """Where a function's free names come from: its closure, its module, builtins.
+
+    Every lookup is remembered in ``resolved`` (name -> (where, value), where is
+    ``"closure"``, ``"globals"`` or ``"builtins"``): the transform specialises on
+    what a name *is* (a function, a module, a value), and the caches check that
+    it still is (:func:`resolution_guard`).
+    """
 
     closure: dict
     globals: dict
+    resolved: dict = field(default_factory=dict)
 
     _MISSING = object()
+
+    def where(self, name):
+        """``"closure"``, ``"globals"``, ``"builtins"`` or None: where ``name`` is found."""
+        if name in self.closure:
+            return "closure"
+        if name in self.globals:
+            return "globals"
+        return "builtins" if hasattr(builtins, name) else None
 
     def lookup(self, name):
         """The value of a free name, or ``Scope._MISSING``."""
         if name in self.closure:
-            return self.closure[name]
-        if name in self.globals:
-            return self.globals[name]
-        return getattr(builtins, name, self._MISSING)
+            value, where = self.closure[name], "closure"
+        elif name in self.globals:
+            value, where = self.globals[name], "globals"
+        else:
+            value, where = getattr(builtins, name, self._MISSING), "builtins"
+        if value is not self._MISSING:
+            self.resolved.setdefault(name, (where, value))
+        return value
+
+
+def is_value(obj):
+    """True for what generated code reads when it runs (a number, an array, a list, a
+    config object), False for what the transform specialises on (a function, a
+    module, a class, any callable)."""
+    return not (callable(obj) or isinstance(obj, types.ModuleType))
+
+
+class LiveNameError(AttributeError):
+    """A name generated code reads is not defined (where ``f`` would raise NameError)."""
+
+
+class LiveScope:
+    """Reads a function's free names when generated code runs, as the function does.
+
+    Generated code spells a global ``lam`` of module ``model`` as ``model.lam``
+    and a closure variable ``w`` of ``f`` as ``f_closure.w``. A module written
+    to disk imports ``model``; in memory s2sad binds the name to a LiveScope
+    instead, which reads ``f.__globals__`` (or ``f``'s closure cells) on each
+    access. It holds ``f`` weakly, so a cached module never keeps ``f`` alive.
+    ``_s2sad_module`` is the importable name of ``f``'s module (None if it has none).
+    A missing name raises :class:`LiveNameError` (an AttributeError, so ``hasattr`` works).
+    """
+
+    __slots__ = ("_s2sad_fn", "_s2sad_closure", "_s2sad_module", "__weakref__")
+
+    def __init__(self, fn, closure=False, module=None):
+        self._s2sad_fn = weakref.ref(fn)
+        self._s2sad_closure = closure
+        self._s2sad_module = module
+
+    def __getattr__(self, name):
+        fn = self._s2sad_fn()
+        if fn is None:
+            raise ReferenceError("the function whose names this generated code reads is gone")
+        if self._s2sad_closure:
+            try:
+                cell = fn.__closure__[fn.__code__.co_freevars.index(name)]
+                return cell.cell_contents
+            except (ValueError, TypeError):
+                raise LiveNameError(f"free variable {name!r} of {fn.__qualname__} has no value") \
+                    from None
+        try:
+            return fn.__globals__[name]
+        except KeyError:
+            try:
+                return getattr(builtins, name)
+            except AttributeError:
+                raise LiveNameError(f"name {name!r} is not defined (read by the derivative of "
+                                f"{fn.__qualname__})") from None
+
+    def __repr__(self):
+        fn = self._s2sad_fn()
+        what = "closure of" if self._s2sad_closure else "globals of"
+        return f"<s2sad live {what} {getattr(fn, '__qualname__', fn)}>"
+
+
+def module_name_of(fn):
+    """The name ``import`` finds ``fn``'s module under, or None (exec'd code, a notebook cell
+    of another kernel, ...). The CLI's import of a file under a private name maps back to
+    the file's own name (see :data:`s2sad.custom.IMPORT_NAMES`)."""
+    name = getattr(fn, "__module__", None)
+    module = sys.modules.get(name) if name else None
+    if module is None or getattr(module, "__dict__", None) is not getattr(fn, "__globals__", None):
+        return None
+    return name
+
+
+def _current(fn, where, name):
+    """What ``name`` means in ``fn`` now (``where`` as recorded), or ``Scope._MISSING``."""
+    if where == "closure":
+        try:
+            cell = fn.__closure__[fn.__code__.co_freevars.index(name)]
+            return cell.cell_contents
+        except (ValueError, TypeError):
+            return Scope._MISSING
+    value = fn.__globals__.get(name, Scope._MISSING)
+    if value is Scope._MISSING and where == "builtins":
+        return getattr(builtins, name, Scope._MISSING)
+    return value
+
+
+_VALUE = "value"  # a guard entry's expected kind for a name read live
+
+
+def _weak(obj):
+    try:
+        return weakref.ref(obj)
+    except TypeError:  # ufuncs, builtins of some kinds: library objects, held as they are
+        return lambda: obj
+
+
+def resolution_guard(fn, resolved):
+    """What a transform of ``fn`` assumed about its free names, checkable later without
+    holding ``fn`` or what it names: ``(weakref fn, where, name, weakref value or _VALUE)``
+    for each name it resolved. Values (numbers, arrays) are read live, so only their kind
+    is checked; functions, modules and classes by identity."""
+    own = weakref.ref(fn)
+    return tuple((own, where, name, _VALUE if is_value(value) else _weak(value))
+                 for name, (where, value) in resolved.items())
+
+
+def guard_holds(guard):
+    """True if every name in ``guard`` still means what the transform assumed."""
+    for owner, where, name, expected in guard:
+        fn = owner()
+        if fn is None:
+            return False
+        current = _current(fn, where, name)
+        if current is Scope._MISSING:
+            return False
+        if expected is _VALUE:
+            if not is_value(current):
+                return False
+        elif expected() is not current:
+            return False
+    return True
+
+
+def guard_checker(guard):
+    """A fast function of no arguments checking ``guard`` (for the call path of a
+    derivative): it holds the dicts, cells and objects strongly, so the caller (a
+    derivative object, which holds ``f`` anyway) owns it, never a cache."""
+    terms, env = [], {"is_value": is_value, "MISSING": Scope._MISSING}
+    for k, (owner, where, name, expected) in enumerate(guard):
+        fn = owner()
+        if fn is None:
+            return None
+        if where == "closure":
+            try:
+                env[f"c{k}"] = fn.__closure__[fn.__code__.co_freevars.index(name)]
+            except (ValueError, TypeError):
+                return None
+            read = f"c{k}.cell_contents"
+        else:
+            env[f"g{k}"] = fn.__globals__
+            default = f"b{k}" if where == "builtins" else "MISSING"
+            if where == "builtins":
+                env[f"b{k}"] = getattr(builtins, name, Scope._MISSING)
+            read = f"g{k}.get({name!r}, {default})"
+        if expected is _VALUE:
+            terms.append(f"is_value({read})")
+        else:
+            obj = expected()
+            if obj is None:
+                return None
+            env[f"o{k}"] = obj
+            terms.append(f"{read} is o{k}")
+    text = f"def check():\n    try:\n        return {' and '.join(terms) or 'True'}\n" \
+           f"    except ValueError:\n        return False\n"
+    exec(text, env)
+    return env["check"]
 
 
 @dataclass
@@ -64,18 +238,25 @@ class ParsedFunction:
 
 
 def unwrap(fn):
-    """The plain Python function behind a decorator of ours (or functools.wraps).
+    """The plain Python function behind a decorator of ours.
 
     A derivative made by the API (``s2sad.grad(f)``) stands for the function
     s2sad generated for it, so ``grad(grad(f))`` differentiates that code. A
     function with custom rules (``@s2sad.custom_vjp``) stands for a function
-    calling it, so its rules are used (see :mod:`s2sad.custom`).
+    calling it, so its rules are used (see :mod:`s2sad.custom`);
+    ``@s2sad.differentiate`` stands for the function it decorates.
+
+    Any other decorator is not seen through: a ``functools.wraps`` wrapper is
+    the function the user calls, so s2sad differentiates the wrapper's own code
+    (which calls the decorated function), or refuses it with a located error
+    naming the decorator (:func:`check_wrapper`). Never the wrapped function
+    silently: that is a different function.
     """
     from .custom import CustomDerivative
     while True:
         if isinstance(fn, CustomDerivative):
             return fn.entry_function()
-        if hasattr(fn, "__wrapped__"):
+        if _is_our_wrapper(fn):
             fn = fn.__wrapped__
         elif hasattr(fn, "_s2sad"):
             from .higher import generated_function
@@ -84,13 +265,46 @@ def unwrap(fn):
             return fn
 
 
+def _is_our_wrapper(fn):
+    from .api import Differentiable
+    return isinstance(fn, Differentiable)
+
+
+def check_wrapper(fn):
+    """Refuse a decorator's wrapper s2sad cannot read as a plain function (``*args``,
+    ``**kwargs``, keyword-only parameters), pointing at the decorator's line."""
+    wrapped = getattr(fn, "__wrapped__", None)
+    if wrapped is None or not isinstance(fn, types.FunctionType):
+        return
+    kinds = {p.kind for p in inspect.signature(fn, follow_wrapped=False).parameters.values()}
+    if kinds <= {inspect.Parameter.POSITIONAL_OR_KEYWORD}:
+        return
+    from .errors import UnsupportedSyntaxError as Error
+    inner = wrapped
+    while hasattr(inner, "__wrapped__"):
+        inner = inner.__wrapped__
+    loc, deco = None, getattr(fn, "__qualname__", repr(fn))
+    code = getattr(inner, "__code__", None)
+    if code is not None:  # a decorated def's first line is its first decorator
+        filename = inspect.getsourcefile(inner) or code.co_filename
+        text = linecache.getline(filename, code.co_firstlineno)
+        loc = Loc(filename, code.co_firstlineno, len(text) - len(text.lstrip()), text.rstrip("\n"))
+        if text.lstrip().startswith("@"):
+            deco = text.strip()
+    raise Error(f"{getattr(inner, '__qualname__', inner)} is decorated by {deco}, whose wrapper "
+                f"{fn.__qualname__} takes *args or **kwargs; s2sad cannot see what it does",
+                loc, "Differentiate the undecorated function, or write the wrapper with the "
+                     "function's own parameters (def wrapper(x): ...) so s2sad can read it.")
+
+
 def parse_function(fn) -> ParsedFunction:
     fn = unwrap(fn)
     if not isinstance(fn, types.FunctionType):
         raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
                           hint="Pass a function defined with def in a .py file.")
-    try:
-        lines, first = inspect.getsourcelines(fn)
+    check_wrapper(fn)
+    try:  # the code's own lines (inspect would follow a wrapper's __wrapped__)
+        lines, first = inspect.getsourcelines(fn.__code__)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
         raise SourceError(f"cannot read the source of {fn.__qualname__}: {exc}",

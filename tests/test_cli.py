@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 
 import numpy as np
 import pytest
@@ -123,13 +124,17 @@ def test_written_module_runs_with_numpy_alone_and_matches_finite_differences(pro
     (None, ("x", "w")), ("x", ("x",)), ("x,w", ("x", "w")), ("w, x", ("w", "x")),
     ("scale", ("scale",)), ("0,2", ("x", "scale")), ("-1", ("scale",)),
 ])
-def test_wrt_option(project, wrt, names):
+def test_wrt_option(project, wrt, names, monkeypatch):
     args = ["grad", "model.py:weighted", "-o", "out"] + (["--wrt", wrt] if wrt else [])
     done = run(args, project)
     assert done.returncode == 0, done.stderr
     text = (project / "out" / "model_weighted_grad.py").read_text()
     assert f"with respect to {', '.join(names)}." in text
-    namespace = {}  # NumPy-only imports are checked in other tests; exec it here to be quick
+    # the module reads SCALE from model when it runs; a stand-in module keeps this quick
+    # (NumPy-only imports and reading the real module are checked in other tests)
+    assert "import model\n" in text and "model.SCALE" in text
+    monkeypatch.setitem(sys.modules, "model", types.SimpleNamespace(SCALE=0.5))
+    namespace = {}
     exec(compile(text, "model_weighted_grad.py", "exec"), namespace)
     x, w = np.array([0.3, 1.2]), np.array([-0.5, 2.0])
     expected = {"x": 2.0 * np.cos(x) * w + x, "w": 2.0 * np.sin(x),
@@ -162,7 +167,7 @@ def test_file_in_another_directory(project, tmp_path_factory):
     assert (elsewhere / "out" / "model_calls_helper_grad.py").is_file()
 
 
-def test_helpers_and_module_constants_are_written_into_the_module(project):
+def test_helpers_are_written_into_the_module_and_globals_read_from_the_users(project):
     run(["grad", "model.py:calls_helper", "-o", "out"], project)
     run(["grad", "model.py:weighted", "--wrt", "x", "-o", "out"], project)
     helper = (project / "out" / "model_calls_helper_grad.py").read_text()
@@ -171,11 +176,14 @@ def test_helpers_and_module_constants_are_written_into_the_module(project):
         import numpy as np
         sys.path.insert(0, 'out')
         import model_calls_helper_grad as h, model_weighted_grad as w
+        import model
         x = np.array([0.3, -1.1])
         t = np.tanh(x)
         assert np.allclose(h.grad_calls_helper(x), 2 * t * (1 - t * t))
-        assert w.SCALE == 0.5
+        assert not hasattr(w, "SCALE")  # read from model when it runs, never a copy
         assert np.allclose(w.grad_weighted(x, 1.0, 2.0), 2 * np.cos(x) + x)
+        model.SCALE = 3.0
+        assert np.allclose(w.grad_weighted(x, 1.0, 2.0), 2 * np.cos(x) + 6 * x)
         print("ok")
         """
     checked = run_numpy_only(code, project)
@@ -224,6 +232,7 @@ def test_ssa_prints_the_listing(project):
     path = str(project / "model.py")
     assert done.stdout == textwrap.dedent(f"""\
         def weighted(x, w, scale=2.0):    # {path}:6
+            SCALE = model.SCALE  # line 9: return scale * np.sum(z) + SCALE * np.sum(x * x)
             v1 = np.sin(x)       # line 8: z = np.sin(x) * w
             z = mul(v1, w)       # line 8
             v2 = np.sum(z)       # line 9: return scale * np.sum(z) + SCALE * np.sum(x * x)
@@ -307,22 +316,24 @@ def test_console_script_and_python_m_behave_the_same(project):
         (project / "b" / "model_weighted_grad.py").read_text()
 
 
-def test_cli_module_matches_the_api_source(project):
+def test_cli_module_matches_the_api_source(project, monkeypatch):
     done = run(["grad", "model.py:weighted", "--wrt", "x,w", "-o", "out"], project)
     assert done.returncode == 0, done.stderr
-    spec = importlib.util.spec_from_file_location("cli_model_for_api", project / "model.py")
+    spec = importlib.util.spec_from_file_location("model", project / "model.py")
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "model", module)  # both read model.SCALE from "model"
     spec.loader.exec_module(module)
     assert s2sad.source(module.weighted, wrt=("x", "w")) == \
         (project / "out" / "model_weighted_grad.py").read_text()
 
 
-def test_written_entry_points_keep_parameter_defaults(project):
+def test_written_entry_points_keep_parameter_defaults(project, monkeypatch):
     done = run(["grad", "model.py:weighted", "-o", "out"], project)
     assert done.returncode == 0, done.stderr
     text = (project / "out" / "model_weighted_grad.py").read_text()
     assert "def grad_weighted(x, w, scale=2.0):" in text
     assert "def value_and_grad_weighted(x, w, scale=2.0):" in text
+    monkeypatch.setitem(sys.modules, "model", types.SimpleNamespace(SCALE=0.5))
     namespace = {}
     exec(compile(text, "model_weighted_grad.py", "exec"), namespace)
     x, w = np.array([0.3, 1.2]), np.array([-0.5, 2.0])

@@ -1,4 +1,5 @@
-"""The committed modules in generated/: up to date, and importable with NumPy alone.
+"""The committed modules in generated/: up to date, and importable with NumPy (and the example
+they were made from, when they read its globals).
 
 Each (file, function, wrt) in generated/regenerate.py's TARGETS is written
 again by ``python -m s2sad grad ...`` into a temporary directory and must be
@@ -66,14 +67,21 @@ def test_no_stale_modules():
                                  f"others or add them to TARGETS in generated/regenerate.py")
 
 
-# Runs in a fresh interpreter: s2sad cannot be imported, the module is loaded by path.
+# Runs in a fresh interpreter: s2sad cannot be imported, the module is loaded by path; the
+# example's own module is importable (a module reading its globals imports it, as written).
 RUNNER = textwrap.dedent("""
-    import sys
-    sys.modules["s2sad"] = None  # any `import s2sad` now raises ImportError
-    import importlib.util
+    import importlib, importlib.util, re, sys
     import numpy as np
 
-    module_path, function, inputs, outputs = sys.argv[1:]
+    module_path, function, inputs, outputs, user_directory = sys.argv[1:]
+    sys.path.insert(0, user_directory)
+    # the example the module reads globals from is imported first (it may use s2sad itself)
+    for name in re.findall(r"^import (\\w+)$", open(module_path).read(), re.MULTILINE):
+        if name not in ("numpy", "math"):
+            importlib.import_module(name)
+    for name in [n for n in sys.modules if n.split(".")[0] == "s2sad"]:
+        del sys.modules[name]
+    sys.modules["s2sad"] = None  # any `import s2sad` now raises ImportError
     spec = importlib.util.spec_from_file_location("generated_module", module_path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -100,7 +108,7 @@ def test_committed_module_runs_without_s2sad(path, function, wrt, tmp_path):
     inputs, outputs = tmp_path / "inputs.npz", tmp_path / "outputs.npz"
     np.savez(inputs, **{f"arg{i}": np.asarray(a) for i, a in enumerate(args)})
     argv = [sys.executable, "-c", RUNNER, committed(path, function), function, str(inputs),
-            str(outputs)]
+            str(outputs), os.path.dirname(os.path.abspath(os.path.join(ROOT, path)))]
     result = subprocess.run(argv, cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"generated/{os.path.basename(argv[3])}:\n{result.stderr}"
     assert result.stdout.split("\n")[0] == "ok ['s2sad']"  # only the blocked entry

@@ -22,6 +22,7 @@ import s2sad
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "ssa_cases.py")
 _spec = importlib.util.spec_from_file_location("ssa_cases", PATH)
 cases = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("ssa_cases", cases)  # importable by name: globals read as ssa_cases.SCALE
 _spec.loader.exec_module(cases)
 
 EXPECTED = {
@@ -35,11 +36,12 @@ def lecture(x, y):    # {PATH}:13
 """,
     "versions": f"""\
 def versions(x, y=2.0):    # {PATH}:18
-    z = mul(x, y)          # line 20: z = x * y
-    z_1 = add(z, 1.0)      # line 21: z = z + 1.0
-    z_2 = add(z_1, np.pi)  # line 22: z += np.pi
-    z_3 = mul(z_2, SCALE)  # line 23: z *= SCALE
-    return z_3             # line 24: return z
+    SCALE = ssa_cases.SCALE  # line 23: z *= SCALE
+    z = mul(x, y)            # line 20: z = x * y
+    z_1 = add(z, 1.0)        # line 21: z = z + 1.0
+    z_2 = add(z_1, np.pi)    # line 22: z += np.pi
+    z_3 = mul(z_2, SCALE)    # line 23: z *= SCALE
+    return z_3               # line 24: return z
 """,
     "unpacking": f"""\
 def unpacking(x, y):    # {PATH}:27
