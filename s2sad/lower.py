@@ -43,6 +43,7 @@ import builtins
 import inspect
 import math
 import types
+import weakref
 
 import gast
 import numpy as np
@@ -52,7 +53,7 @@ from .errors import UnsupportedSyntaxError
 from .desugar import desugar
 from .inline import inline
 from .ir import Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While
-from .memory import check_memory, in_place_text
+from .memory import check_memory, in_place_text, result_memory
 from .parse import Scope, dotted_chain, parse_function, unwrap
 from .custom import CustomPrimitive
 from .rules.core import Primitive
@@ -122,6 +123,35 @@ class UserFunction(Primitive):
     @elementwise.setter
     def elementwise(self, value):
         pass
+
+    @property
+    def result_memory(self):
+        """What each result may share memory with (:func:`s2sad.memory.result_memory`);
+        None, meaning anything it was given or a global, if s2sad cannot read the function
+        or is reading it already (recursion)."""
+        if self.fn in UserFunction._summarising:
+            return None
+        try:
+            return _RESULT_MEMORY[self.fn]
+        except (KeyError, TypeError):
+            pass
+        UserFunction._summarising.add(self.fn)
+        try:
+            summary = result_memory(lower(self.fn))
+        except Exception:
+            summary = None
+        finally:
+            UserFunction._summarising.discard(self.fn)
+        try:
+            _RESULT_MEMORY[self.fn] = summary
+        except TypeError:  # not weakly referenceable
+            pass
+        return summary
+
+    _summarising = set()
+
+
+_RESULT_MEMORY = weakref.WeakKeyDictionary()  # python function -> its result_memory
 
 
 def _is_elementwise(ir):

@@ -145,6 +145,16 @@ class Memory:
         elif getattr(prim, "opaque", False) or prim.emit and prim.emit[0] == "custom":
             site = f"result of {name} (line {stmt.loc.line})"
             self.outside.add(site)
+            results = getattr(prim, "result_memory", None)
+            if results is not None and len(results) == len(stmt.targets):
+                # a user function s2sad read: each result may be the arrays of the given
+                # parameters, and memory from outside it only if its summary says so
+                out = []
+                for target, (positions, outside) in zip(stmt.targets, results):
+                    sites = {target.name}.union(*(self.of(args[i]) for i in positions
+                                                  if i < len(args)))
+                    out.append((target.name, sites | ({site} if outside else set())))
+                return out
             sites = {site}.union(*(self.of(a) for a in stmt.operands()))
         else:
             sites = own
@@ -176,6 +186,24 @@ class Memory:
 
     def shares(self, a, b):
         return bool(self.sites.get(a, set()) & self.sites.get(b, set()))
+
+
+def result_memory(fn):
+    """What the values ``fn`` returns may be: for each result (one, or each element of a
+    returned tuple), the positions of the parameters whose arrays it may be, and whether
+    it may be memory from outside ``fn`` (a global, what a call it made returned)."""
+    memory = Memory(fn)
+    params = [memory.sites.get(p.name, set()) for p in fn.params]
+    own = set().union(*params)
+    output = fn.output
+    stmt = memory.defs.get(output.name) if isinstance(output, Var) else None
+    results = list(stmt.args) if stmt is not None and stmt.prim.name == "tuple" else [output]
+    out = []
+    for result in results:
+        sites = memory.of(result)
+        out.append((tuple(i for i, p in enumerate(params) if p & sites),
+                    bool(sites & (memory.outside - own))))
+    return tuple(out)
 
 
 # -- the verifier ---------------------------------------------------------------------------

@@ -111,7 +111,27 @@ def float_accumulator(x):
     return s * s
 
 
-ACCEPTED = [fancy_copy, mask_copy, index_array_copy, alias_not_read_again,
+def pair(a, b):
+    return np.sin(a) * b, a + np.tanh(b)
+
+
+def first_and_double(a, b):
+    return a, b * 2.0
+
+
+def update_after_helper_made_new_arrays(x):  # pair's results are new arrays, not a's
+    a = 0.5 + x
+    b, c = pair(1.0, a)
+    a += 1.0
+    d, e = first_and_double(x, a)
+    e += 1.0  # e is new; d is x, never updated
+    return np.sum(a * W[0]) + np.sum(b * c) + np.sum(d * e)
+
+
+W = np.array([[0.5, -1.0, 2.0, 0.25]])
+
+
+ACCEPTED = [update_after_helper_made_new_arrays, fancy_copy, mask_copy, index_array_copy, alias_not_read_again,
             alias_broken_on_every_path, alias_broken_by_rebinding, update_in_a_loop,
             update_in_nested_branches, view_read_before_update, write_then_square,
             float_accumulator]
@@ -239,6 +259,13 @@ def update_call_result(x):
     return np.sum(a)
 
 
+def update_what_a_helper_passed_through(x):
+    a = 0.5 + x
+    b, c = first_and_double(a, a)  # b is a itself
+    a += 1.0
+    return np.sum(a) + np.sum(b) + np.sum(c)
+
+
 def scatter_into_argument(x):
     np.add.at(x, np.array([0, 0]), 1.0)
     return np.sum(x * x)
@@ -278,6 +305,8 @@ REFUSED = [
     (list_holds_updated_array, "np.stack(outs)", "outs shares memory with a", None),
     (update_call_result, "a += 1.0",
      "a may share memory with an array made outside this function", None),
+    (update_what_a_helper_passed_through, "return np.sum(a) + np.sum(b)",
+     "b shares memory with a", "a += 1.0"),
     (scatter_into_argument, "np.add.at", "x is an argument of scatter_into_argument", None),
     (write_through_branch_alias, "y[0] = 2.0",
      "y may share memory with an array made outside this function", None),
