@@ -17,7 +17,10 @@ once, for every check:
   value the union of its initial and updated values' sites, iterated to a
   fixpoint. Arguments, mutable globals and the results of calls s2sad does not
   read (user functions, other libraries, custom rules: their result may be any
-  array they were given, too) are *outside* sites. Fancy indexing (an integer
+  array they were given, too) are *outside* sites; a user function s2sad can
+  read is summarised instead (:func:`result_memory`): each of its results may
+  be the arrays of the parameters the summary names, and is outside memory
+  only if it may be a global or another call's result. Fancy indexing (an integer
   list or array, a boolean mask) and arithmetic make new arrays. Immutable
   constants (numbers, strings) have no memory. Since every variable is
   assigned once, one set per variable is flow-sensitive: two values may share
@@ -183,9 +186,6 @@ class Memory:
     def from_outside(self, var):
         """True if ``var``'s memory may have been made outside the function."""
         return bool(self.sites.get(var, set()) & self.outside)
-
-    def shares(self, a, b):
-        return bool(self.sites.get(a, set()) & self.sites.get(b, set()))
 
 
 def result_memory(fn):
