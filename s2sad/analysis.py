@@ -241,57 +241,6 @@ from .ir import For, If, Raise, Return, While, walk_blocks  # noqa: E402
 walk = walk_blocks
 
 
-# primitives whose result may share memory with their first operand (NumPy views, aliases)
-VIEWS = {"copy", "getitem", "T", "mT", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
-         "np.expand_dims", "np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.real",
-         "np.swapaxes", "np.moveaxis", "np.broadcast_to", "np.flip", "np.fliplr", "np.flipud",
-         "np.rot90", "np.diagonal", "np.linalg.diagonal", "np.matrix_transpose",
-         "np.linalg.matrix_transpose", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d",
-         "np.split", "np.hsplit", "np.vsplit", "np.unstack", "np.real_if_close"}
-
-
-def memory_groups(fn):
-    """``{var name: root name}``: variables that may share memory get the same root.
-
-    Views and aliases (:data:`VIEWS`), writes (``y_1 = setitem(y, ...)`` is ``y``
-    written in place), merges and loop-carried values join their operands'
-    groups; a user function's result may be an array it was given, so it joins
-    its arguments' groups too.
-    """
-    parent = {}
-
-    def root(v):
-        while v in parent:
-            v = parent[v]
-        return v
-
-    def join(a, b):
-        if isinstance(a, Var) and isinstance(b, Var) and root(a.name) != root(b.name):
-            parent[root(a.name)] = root(b.name)
-
-    for stmt in walk_blocks(fn.body):
-        if isinstance(stmt, Assign):
-            sharing = stmt.prim.name in VIEWS or stmt.prim.name == "setitem"
-            user = stmt.prim.emit[0] == "user"
-            for t in stmt.targets:
-                if sharing and stmt.args:
-                    join(t, stmt.args[0])
-                elif user:
-                    for a in stmt.args:
-                        join(t, a)
-        elif isinstance(stmt, If):
-            for var, a, b in stmt.merges:
-                join(var, a)
-                join(var, b)
-        elif isinstance(stmt, (For, While)):
-            for var, init, out in stmt.carried:
-                join(var, init)
-                join(var, out)
-    names = {t.name for s in walk_blocks(fn.body) if isinstance(s, Assign) for t in s.targets}
-    names |= set(parent) | {p.name for p in fn.params}
-    return {n: root(n) for n in names}
-
-
 def defined_names(block):
     """Every variable a block defines, nested regions included."""
     out = set()

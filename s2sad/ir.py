@@ -142,13 +142,20 @@ def _opt(x):
 
 @dataclass
 class Assign:
-    """``targets = prim(args, kwargs)``; one target, or several for unpacking."""
+    """``targets = prim(args, kwargs)``; one target, or several for unpacking.
+
+    ``in_place`` is set (to ``"+="``, ``"np.add.at"``, ...) on the new version
+    ``x_1 = x + e`` of the user's ``x += e``: NumPy updates ``x``'s array in
+    place where s2sad computes a new value, the same program only where
+    :func:`s2sad.memory.check_memory` finds nothing sharing that array read after it.
+    """
 
     targets: tuple
     prim: Any
     args: tuple
     kwargs: dict
     loc: Loc
+    in_place: str = ""
 
     @property
     def target(self):

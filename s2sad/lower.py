@@ -39,25 +39,32 @@ error.
 ``return a, b`` returns a ``tuple`` value. A write into an array,
 ``y[index] = v`` (or ``y[index] op= v``), is ``y_old = overwritten(y, index)``
 then ``y_1 = setitem(y, index, v)`` (:meth:`_Lowerer.write_item`): the generated
-code writes in place, so only arrays the function allocated may be written, and
-names sharing the written memory (views, aliases, a list holding the array)
-cannot be read after the write.
+code writes in place. ``x += e`` is ``x_1 = x + e`` marked ``in_place="+="``:
+NumPy updates ``x``'s array where the IR has a new value. Whether these
+in-place effects keep NumPy's meaning is decided once the function is lowered,
+by one analysis of the IR (:func:`s2sad.memory.check_memory`): only arrays the
+function allocated may be written or updated, and names sharing the written
+memory (views, aliases, a list holding the array) cannot be read after the
+write. s2sad's own generated code (``trusted``) is not checked: its restores
+keep every value it reads equal to the IR's value.
 """
 
 import builtins
 import inspect
 import math
 import types
+import weakref
 
 import gast
 import numpy as np
 
-from . import analysis, rules
+from . import rules
 from .errors import UnsupportedSyntaxError
 from .desugar import desugar
 from .inline import inline
 from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
                  walk_blocks)
+from .memory import check_memory, in_place_text, result_memory
 from .parse import (LiveScope, Scope, dotted_chain, is_value, module_name_of, parse_function,
                     resolution_guard, unwrap)
 from .custom import CustomPrimitive
@@ -88,6 +95,8 @@ _SPELLED_MODULES = {"numpy": "np", "math": "math"}
 
 class UserFunction(Primitive):
     """A call of one of the user's own Python functions; its derivative is generated too."""
+
+    opaque = True  # its result may be any array it was given, or a global (s2sad.memory)
 
     def __init__(self, fn):
         self.fn = fn
@@ -127,6 +136,35 @@ class UserFunction(Primitive):
     def elementwise(self, value):
         pass
 
+    @property
+    def result_memory(self):
+        """What each result may share memory with (:func:`s2sad.memory.result_memory`);
+        None, meaning anything it was given or a global, if s2sad cannot read the function
+        or is reading it already (recursion)."""
+        if self.fn in UserFunction._summarising:
+            return None
+        try:
+            return _RESULT_MEMORY[self.fn]
+        except (KeyError, TypeError):
+            pass
+        UserFunction._summarising.add(self.fn)
+        try:
+            summary = result_memory(lower(self.fn))
+        except Exception:
+            summary = None
+        finally:
+            UserFunction._summarising.discard(self.fn)
+        try:
+            _RESULT_MEMORY[self.fn] = summary
+        except TypeError:  # not weakly referenceable
+            pass
+        return summary
+
+    _summarising = set()
+
+
+_RESULT_MEMORY = weakref.WeakKeyDictionary()  # python function -> its result_memory
+
 
 def _is_elementwise(ir):
     from .analysis import activity, is_scalar_const
@@ -150,6 +188,7 @@ class ExternalFunction(Primitive):
     """
 
     effects = True  # it may change the world (CACHE.append(x)): kept even if unread
+    opaque = True  # its result may be any array it was given, or a global (s2sad.memory)
 
     def __init__(self, obj, spelling, head=None, name=None):
         self.obj = obj
@@ -162,6 +201,8 @@ class GlobalRead(Primitive):
     generated code runs. ``head`` is what the first name of ``spelling`` refers to:
     a module, or a :class:`~s2sad.parse.LiveScope` (see :meth:`Emitter.declare_scope
     <s2sad.emit.Emitter.declare_scope>`). Its value is constant: no derivative."""
+
+    opaque = True  # the user's own array: memory from outside the function (s2sad.memory)
 
     def __init__(self, spelling, head):
         self.head = head
@@ -190,10 +231,7 @@ class _Lowerer:
         self.list_vars = {}  # Var made by t = [] -> the user name t
         self.statement_call = None  # the call a stmt_Expr lowers (t.append(v) is one)
         self.defined = set()
-        self.shared = set()  # user names whose array another name may share (see stmt_AugAssign)
-        self.memory = {}  # Var -> a Var it may share memory with (union-find; see write_item)
-        self.fresh = set()  # Vars whose memory this function allocated (writable in place)
-        self.written = set()  # Vars written into by y[i] = v
+        self.user_names = {}  # variable name -> the user's name it is a version of
         # s2sad's own generated code writes into arrays from its tape and reads views after
         # writes on purpose: its restores keep every value read equal to the IR's value
         self.trusted = "Written by s2sad; do not edit." in (parsed.fn.__globals__.get(
@@ -206,18 +244,6 @@ class _Lowerer:
         self.hoisted = []  # those GlobalRead statements
 
     # -- names ------------------------------------------------------------------
-    def note_sharing(self, name):
-        """Remember whether ``name`` now shares its array with another name (alias or view)."""
-        self.shared.discard(name)
-        stmt = self.block[-1] if self.block else None
-        if isinstance(stmt, Assign) and stmt.prim.name in _VIEWS and stmt.args and \
-                isinstance(stmt.args[0], Var):
-            self.shared.add(name)
-            self.shared.update(self.names_of(stmt.args[0]))
-
-    def names_of(self, var):
-        return {key for key, value in self.env.items() if value == var}
-
     def fresh_temp(self):
         while True:
             self.temp_count += 1
@@ -233,6 +259,7 @@ class _Lowerer:
             candidate = f"{name}_{k}"
         self.defined.add(candidate)
         self.used.add(candidate)
+        self.user_names[candidate] = name
         return Var(candidate)
 
     def bind_name(self, name):
@@ -361,9 +388,12 @@ class _Lowerer:
         if self.returned is None:
             raise self.error(node, f"{node.name} has no return statement",
                              "s2sad differentiates the value a function returns; add a return.")
-        return Function(node.name, params, self.hoisted + self.block, self.p.loc(node),
-                        output=self.returned, callees=self.callees, generated=self.trusted,
-                        guard=resolution_guard(self.p.fn, self.scope.resolved))
+        fn = Function(node.name, params, self.hoisted + self.block, self.p.loc(node),
+                      output=self.returned, callees=self.callees, generated=self.trusted,
+                      guard=resolution_guard(self.p.fn, self.scope.resolved))
+        if not self.trusted:
+            check_memory(fn, self.user_names)
+        return fn
 
     # -- statements -------------------------------------------------------------
     def lower_stmt(self, stmt):
@@ -423,11 +453,6 @@ class _Lowerer:
             merges.append((var, a if a is not None else Const(None),
                            b if b is not None else Const(None)))
             self.env[key] = var
-            for source in (a, b):
-                if isinstance(source, Var):
-                    self.share_memory(var, source)
-            if a in self.fresh and b in self.fresh:
-                self.fresh.add(var)
         self.block.append(If(cond, then_block, else_block, merges, self.p.loc(node)))
 
     def condition(self, node):
@@ -478,60 +503,14 @@ class _Lowerer:
             var = self.new_version(name)
             self.env[name] = var
             carried.append([var, init, None])
-            if isinstance(init, Var):
-                self.share_memory(var, init)
-                if init in self.fresh:
-                    self.fresh.add(var)  # provisional: finish_loop checks the trip's result
         return carried
 
     def finish_loop(self, carried, body_env, block, node):
         for entry in carried:
             entry[2] = body_env.get(_user_name(entry[0].name, body_env, self.env), entry[0])
-            phi, out = entry[0], entry[2]
-            if isinstance(out, _Unreadable):
-                raise self.error(node, out.message, out.hint)
-            if isinstance(out, Var):
-                self.share_memory(phi, out)
-            if phi in self.fresh and out not in self.fresh and \
-                    self.memory_root(phi) in self.written:
-                raise self.error(node, f"this loop writes into {_user_name(phi.name, body_env, self.env)} "
-                                       f"in place, but a trip leaves that name bound to an array "
-                                       f"that may be shared with another one",
-                                 "Write into a copy made before the loop.")
-        self.check_loop_writes(carried, block, node)
+            if isinstance(entry[2], _Unreadable):
+                raise self.error(node, entry[2].message, entry[2].hint)
         return [tuple(entry) for entry in carried]
-
-    def check_loop_writes(self, carried, block, node):
-        """A loop writing into an array must not read a stale view of it made before the loop.
-
-        A later trip would see the earlier trips' writes through the view, while
-        the IR's value of the view is the one from before the loop; after the
-        loop, such names cannot be read either.
-        """
-        written = {self.memory_root(s.args[0]) for s in walk_blocks(block)
-                   if isinstance(s, Assign) and s.prim.name == "setitem"}
-        if not written or self.trusted:
-            return
-        inside = analysis.defined_names(block) | {entry[0].name for entry in carried}
-        for stmt in walk_blocks(block):
-            if not isinstance(stmt, Assign):
-                continue
-            for op in stmt.operands():
-                if isinstance(op, Var) and op.name not in inside and \
-                        self.memory_root(op) in written:
-                    raise UnsupportedSyntaxError(
-                        f"{op.name} shares memory with an array this loop writes into, and is "
-                        f"read in the loop: later trips would see the earlier trips' writes "
-                        f"through it", stmt.loc,
-                        "Read it through the array itself, or make it a copy before the loop.")
-        carried_vars = {entry[0] for entry in carried}
-        for key, var in list(self.env.items()):
-            if isinstance(var, Var) and var not in carried_vars and \
-                    self.memory_root(var) in written:
-                self.env[key] = _Unreadable(
-                    f"{key} shares memory with an array the loop on line {self.p.loc(node).line} "
-                    f"writes into, so s2sad cannot read it after the loop",
-                    f"Make {key} a copy, or read it before the loop.")
 
     def split_exits(self, body):
         """Strip the trailing ``if flag: break`` statements the desugaring wrote."""
@@ -676,7 +655,8 @@ class _Lowerer:
         from .support import unindex
         scattered = self.apply(rules.lookup(unindex), [g, base, index], {}, node, None, None)
         var = self.bind_name(target)
-        self.emit((var,), rules.OPERATORS["add"], (base, scattered), {}, node)
+        self.emit((var,), rules.OPERATORS["add"], (base, scattered), {}, node,
+                  in_place="np.add.at")
         return True
 
     def scatter_target(self, node):
@@ -720,17 +700,12 @@ class _Lowerer:
                                           "(obj.a += ...)", "Use a local variable instead.")
         if op is None:  # pragma: no cover - every AugAssign operator is a BinOp operator
             raise self.error(stmt, "unsupported augmented assignment")
-        if stmt.target.id in self.shared:
-            raise self.error(stmt, f"{stmt.target.id} {_OPS_TEXT.get(op, 'op=')} ... may update an "
-                                   f"array that another name shares (NumPy works in place), and "
-                                   f"s2sad computes a new value",
-                             f"Write {stmt.target.id} = {stmt.target.id} "
-                             f"{_OPS_TEXT.get(op, 'op').rstrip('=')} ... instead, which makes "
-                             f"the new value explicit.")
         left = self.name_operand(stmt.target)
         right = self.lower_expr(stmt.value)
         target = self.new_version(stmt.target.id)
-        self.emit((target,), rules.OPERATORS[op], (left, right), {}, stmt)
+        # NumPy updates an array in place; check_memory decides whether a new value is the same
+        self.emit((target,), rules.OPERATORS[op], (left, right), {}, stmt,
+                  in_place=in_place_text(op))
         self.env[stmt.target.id] = target
 
     def stmt_Return(self, stmt):
@@ -753,15 +728,10 @@ class _Lowerer:
             if source is None:
                 operand = self.lower_expr(value, name=target.id)
                 if isinstance(operand, Var) and self.env.get(target.id) == operand:
-                    self.note_sharing(target.id)
                     return operand
             else:
                 operand = source
             var = self.bind_name(target.id)
-            self.shared.discard(target.id)
-            if isinstance(operand, Var):
-                self.shared.add(target.id)
-                self.shared.update(self.names_of(operand))
             self.emit((var,), rules.OPERATORS["copy"], (operand,), {}, value or target)
             return var
         if isinstance(target, (gast.Tuple, gast.List)) and source is None and \
@@ -809,51 +779,13 @@ class _Lowerer:
                          "Use a local variable instead.")
 
     # -- expressions ------------------------------------------------------------
-    def emit(self, targets, prim, args, kwargs, node):
+    def emit(self, targets, prim, args, kwargs, node, in_place=""):
         if self.list_vars:
             operands = [p for a in list(args) + list(kwargs.values())
                         for p in (a.operands() if isinstance(a, Index) else [a])]
             self.check_list_operands(prim, operands, node)
         loc = self.p.loc(node, getattr(self, "statement", None))
-        self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc))
-        self.note_memory(targets, prim, args)
-
-    # -- memory: which arrays may be written in place ------------------------------
-    def note_memory(self, targets, prim, args):
-        """Track which results may share memory with an operand, and which are fresh.
-
-        A view (``y[1:3]``, ``y.T``, ``np.reshape``, a plain alias) shares its
-        operand's memory and is fresh if the operand is; a user function's or an
-        unknown function's result may be anything it was given, so it is not
-        fresh; any other primitive makes a new array.
-        """
-        base = args[0] if args and isinstance(args[0], Var) else None
-        if prim.name == "list_append" and base is not None:  # the list holds the array itself
-            for value in args[1:]:
-                if isinstance(value, Var):
-                    self.share_memory(value, base)
-        for target in targets:
-            if prim.name in _VIEWS or prim.name == "setitem":
-                if base is not None:
-                    self.share_memory(target, base)
-                    if base in self.fresh:
-                        self.fresh.add(target)
-            elif not isinstance(prim, (UserFunction, ExternalFunction)):
-                self.fresh.add(target)
-
-    def memory_root(self, var):
-        while var in self.memory:
-            var = self.memory[var]
-        return var
-
-    def share_memory(self, a, b):
-        ra, rb = self.memory_root(a), self.memory_root(b)
-        if ra != rb:
-            self.memory[ra] = rb
-
-    def same_memory(self, a, b):
-        return isinstance(a, Var) and isinstance(b, Var) and \
-            self.memory_root(a) == self.memory_root(b)
+        self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
 
     def write_item(self, target, value=None, op=None, source=None):
         """``y[index] = value`` (``y[index] op= value``) as ``y_1 = setitem(y, index, v)``.
@@ -864,7 +796,8 @@ class _Lowerer:
         them back when its backward sweep passes the write. Only arrays this
         function allocated are written (not arguments, globals or what a call
         returned); other names sharing the array's memory (views, aliases)
-        cannot be read after the write, since their values changed under them.
+        cannot be read after the write, since their values changed under them
+        (both checked by :func:`s2sad.memory.check_memory`).
         """
         base = target.value
         if not isinstance(base, gast.Name):
@@ -876,8 +809,11 @@ class _Lowerer:
                                      f"(append/pop), not item writes",
                              "Build an array (np.zeros) and write into that instead.")
         array = self.name_operand(base)
-        if not isinstance(array, Var) or array not in self.fresh and not self.trusted:
-            raise self.error(target, *self.unwritable(base.id, array))
+        if not isinstance(array, Var):
+            raise self.error(target, f"{base.id} is a value from outside the function, so s2sad "
+                                     f"does not write into it in place",
+                             f"Write into a copy: {base.id} = {base.id}.copy() (or "
+                             f"np.array({base.id})) first.")
         index = self.lower_index(target.slice)
         if op is not None:
             current = self.apply(rules.OPERATORS["getitem"], [array, index], {}, target, None,
@@ -892,30 +828,6 @@ class _Lowerer:
         self.emit((old,), rules.OPERATORS["overwritten"], (array, index), {}, target)
         new = self.bind_name(base.id)
         self.emit((new,), rules.OPERATORS["setitem"], (array, index, value), {}, target)
-        self.written.add(self.memory_root(array))
-        line = self.p.loc(target).line
-        for key, var in list(self.env.items()):
-            if key != base.id and self.same_memory(var, array) and not self.trusted:
-                self.env[key] = _Unreadable(
-                    f"{key} shares memory with {base.id} (a view or an alias), and line {line} "
-                    f"wrote into {base.id}; s2sad follows values, so it cannot read {key} after "
-                    f"that write", f"Read {key} before the write, or make it a copy "
-                                   f"({key} = {base.id}[...].copy()).")
-        self.shared.discard(base.id)
-
-    def unwritable(self, name, operand):
-        """Message and hint for a write into an array s2sad may not write in place."""
-        if isinstance(operand, Var) and operand.name == name and \
-                any(p.id == name for p in self.p.node.args.args):
-            what = f"{name} is an argument of {self.p.node.name}; writing into it would change " \
-                   f"the caller's array"
-        elif isinstance(operand, Var):
-            what = f"{name} may share memory with an array made outside this function " \
-                   f"(an argument, a global, or what a function call returned)"
-        else:
-            what = f"{name} is a value from outside the function"
-        return (f"{what}, so s2sad does not write into it in place",
-                f"Write into a copy: {name} = {name}.copy() (or np.array({name})) first.")
 
     def targets_for(self, name, names):
         if names is not None:
@@ -1288,10 +1200,6 @@ class _Lowerer:
         return Index(tuple(lowered), isinstance(node, gast.Tuple))
 
 
-# primitives whose result may share memory with their first operand
-_VIEWS = analysis.VIEWS
-_OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
-             "matmul": "@=", "mod": "%=", "floordiv": "//="}
 _UNRESOLVED = object()
 _LIST_METHODS = ("append", "pop", "clear")
 _MADE_IN_REGION = ("{name} is a list made inside a loop or in one branch of an if; s2sad follows "
@@ -1302,7 +1210,7 @@ _MADE_LATER_IN_LOOP = ("{name} is read here before {name} = [] makes a new list 
 
 class _Unreadable:
     """The value of a name where it cannot be read: a list outside the region that made it
-    (see ``_Lowerer.hide_lists``), or a view of an array written since (``write_item``)."""
+    (see ``_Lowerer.hide_lists``)."""
 
     def __init__(self, message, hint=None):
         self.message = message

@@ -68,6 +68,7 @@ from .ir import Assign, Const, For, If, Index, Return, Var, While, walk_blocks
 from . import custom
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
+from .memory import Memory
 from .rules.operators import is_list_op
 from .rules import RuleNotApplicable
 from .rules.core import Primitive
@@ -107,7 +108,7 @@ class _Reverse:
             self.adjoints.adjoint_name(v) for v in taken if v != output})
         self._taken = taken
         self.slots = analysis.active_slots(fn.body, self.active)  # lists with a t_bar
-        self.groups = self.members = None  # memory groups, computed on the first write
+        self.memory = None  # which values may share memory (s2sad.memory), on the first write
         self.written = None  # names that may share memory with an array written in place
         # y_1 (written) -> y_old (what the write destroyed), for the restores
         self.overwritten = {}
@@ -714,7 +715,7 @@ class _Reverse:
 
         Decided when the whole sweep is written (:func:`_expand_slots` fills the
         placeholder), from the names it reads: any variable that may share
-        memory with ``y`` (:func:`s2sad.analysis.memory_groups`) means the
+        memory with ``y`` (:meth:`s2sad.memory.Memory.group`) means the
         values before the write are needed.
         """
         array, index, _ = stmt.args
@@ -737,12 +738,9 @@ class _Reverse:
         return var in self.written
 
     def memory_group(self, var):
-        if self.groups is None:
-            self.groups = analysis.memory_groups(self.fn)
-            self.members = {}
-            for member, root in self.groups.items():
-                self.members.setdefault(root, set()).add(member)
-        return self.members.get(self.groups.get(var, var), {var})
+        if self.memory is None:
+            self.memory = Memory(self.fn)
+        return self.memory.group(var)
 
     # -- one assignment -------------------------------------------------------------
     def backward_assign(self, stmt):

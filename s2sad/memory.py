@@ -1,0 +1,435 @@
+"""Which values may share memory, and the check that in-place effects keep NumPy's meaning.
+
+The IR is functional: ``y_1 = setitem(y, i, v)`` and ``x_1 = x + e`` (from
+``x += e``) are new versions. NumPy is not: the generated code writes
+``y[i] = v`` in place, and the user's ``x += e`` updates ``x``'s array when
+``x`` is an array. Both agree exactly when nothing that shares the updated
+memory is read afterwards, and when the memory is the function's own (not an
+argument's, a global's or what a call returned). This module decides that,
+once, for every check:
+
+* :class:`Memory` -- a may-alias (points-to) analysis over the SSA IR. Every
+  value gets the set of *allocation sites* its memory may belong to: a
+  primitive making a new array is a site of its own; a view or an alias
+  (:data:`VIEWS`, ``getitem`` with basic indices, ``b = a``, a write's new
+  version, ``x op= e``) has its operand's sites; a tuple or a list holds its
+  elements' sites; an ``If`` merge has both branches' sites and a loop-carried
+  value the union of its initial and updated values' sites, iterated to a
+  fixpoint. Arguments, mutable globals and the results of calls s2sad does not
+  read (user functions, other libraries, custom rules: their result may be any
+  array they were given, too) are *outside* sites; a user function s2sad can
+  read is summarised instead (:func:`result_memory`): each of its results may
+  be the arrays of the parameters the summary names, and is outside memory
+  only if it may be a global or another call's result. Fancy indexing (an integer
+  list or array, a boolean mask) and arithmetic make new arrays. Immutable
+  constants (numbers, strings) have no memory. Since every variable is
+  assigned once, one set per variable is flow-sensitive: two values may share
+  memory iff their sets meet.
+* :func:`check_memory` -- the verifier the lowering runs on the user's code.
+  An in-place statement (a write ``setitem``, or an ``Assign`` whose
+  ``in_place`` names a NumPy in-place operation) is refused, as a located
+  :class:`~s2sad.errors.UnsupportedSyntaxError`, if its memory may be outside
+  the function, or if a value sharing its memory that was made before it is
+  read after it (later in the block, after the enclosing regions, or in a
+  later trip of an enclosing loop): that value changed under the IR.
+
+Reverse mode asks :meth:`Memory.group` which names share a written array's
+memory, to decide where the backward sweep must undo a write.
+"""
+
+import numbers
+
+import numpy as np
+
+from .errors import UnsupportedSyntaxError
+from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
+
+# primitives whose result may share memory with their first operand (NumPy views, aliases)
+VIEWS = {"copy", "stop_gradient", "T", "mT", "np.reshape", "np.transpose", "np.ravel",
+         "np.squeeze", "np.expand_dims", "np.asarray", "np.asanyarray", "np.ascontiguousarray",
+         "np.real", "np.imag", "np.swapaxes", "np.moveaxis", "np.broadcast_to", "np.flip",
+         "np.fliplr", "np.flipud", "np.rot90", "np.diagonal", "np.linalg.diagonal",
+         "np.matrix_transpose", "np.linalg.matrix_transpose", "np.atleast_1d", "np.atleast_2d",
+         "np.atleast_3d", "np.split", "np.hsplit", "np.vsplit", "np.array_split", "np.unstack",
+         "np.real_if_close"}
+# primitives whose result, used as an index, makes indexing fancy (a copy, not a view)
+_FANCY_INDEX = {"lt", "le", "gt", "ge", "eq", "ne", "list", "np.array", "np.arange",
+                "np.argsort", "np.nonzero", "np.flatnonzero", "np.logical_and", "np.logical_or",
+                "np.logical_not", "np.logical_xor", "np.isnan", "np.isinf", "np.isfinite"}
+_OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
+             "matmul": "@=", "mod": "%=", "floordiv": "//=", "and_": "&=", "or_": "|=",
+             "xor": "^=", "lshift": "<<=", "rshift": ">>="}
+
+
+def in_place_text(op):
+    """How ``x op= e`` is spelled for the primitive name ``op`` (``"add"`` -> ``"+="``)."""
+    return _OPS_TEXT.get(op, "op=")
+
+
+def _immutable(value):
+    if value is None or isinstance(value, (numbers.Number, str, bytes, np.generic, range,
+                                           slice, type(Ellipsis), type)):
+        return True
+    if isinstance(value, (tuple, frozenset)):
+        return all(_immutable(v) for v in value)
+    return False
+
+
+class Memory:
+    """May-alias analysis of one lowered function (see the module docstring)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.sites = {}  # var name -> set of allocation sites
+        self.outside = set()  # the sites of memory made outside the function
+        self.defs = {t.name: s for s in walk_blocks(fn.body) if isinstance(s, Assign)
+                     for t in s.targets}
+        for p in fn.params:
+            site = f"argument {p.name}"
+            self.outside.add(site)
+            self.sites[p.name] = {site}
+        changed = True
+        while changed:  # loop-carried values and lists grow until nothing changes
+            changed = False
+            for stmt in walk_blocks(fn.body):
+                for var, sites in self._flows(stmt):
+                    have = self.sites.setdefault(var, set())
+                    if not sites <= have:
+                        have |= sites
+                        changed = True
+        self._members = {}
+        for var, sites in self.sites.items():
+            for site in sites:
+                self._members.setdefault(site, set()).add(var)
+
+    # -- the transfer functions -------------------------------------------------------
+    def of(self, operand):
+        """The sites an operand's memory may belong to."""
+        if isinstance(operand, Var):
+            return self.sites.get(operand.name, set())
+        if isinstance(operand, Const):
+            if _immutable(operand.value):
+                return set()
+            site = f"global {operand.name or operand.text or type(operand.value).__name__}"
+            self.outside.add(site)
+            return {site}
+        if isinstance(operand, Index):
+            return set().union(*(self.of(o) for o in operand.operands()))
+        return set()
+
+    def _flows(self, stmt):
+        """``(var name, sites)`` pairs: ``var`` may belong to each of ``sites``."""
+        if isinstance(stmt, If):
+            return [(v.name, self.of(a) | self.of(b)) for v, a, b in stmt.merges]
+        if isinstance(stmt, (For, While)):
+            return [(v.name, self.of(init) | self.of(out)) for v, init, out in stmt.carried]
+        if not isinstance(stmt, Assign):
+            return []
+        prim, args = stmt.prim, stmt.args
+        name = prim.name
+        first = self.of(args[0]) if args else set()
+        own = {stmt.targets[0].name} if stmt.targets else set()
+        if name == "list_append":  # the list holds the values themselves
+            return [(args[0].name, set().union(*(self.of(a) for a in args[1:])))]
+        if name in ("list_pop", "list_snapshot"):
+            sites = first | own
+        elif name in ("list_new", "overwritten"):
+            sites = own
+        elif name == "setitem":
+            sites = first
+        elif stmt.in_place:  # x op= e: x's own array when x is an array, else a new value
+            sites = first | own
+        elif name == "getitem":
+            sites = own if self.fancy(args[1]) else first
+        elif name in VIEWS:
+            sites = first
+        elif name in ("tuple", "list"):  # a container holds its elements
+            sites = own.union(*(self.of(a) for a in args))
+        elif getattr(prim, "opaque", False) or prim.emit and prim.emit[0] == "custom":
+            site = f"result of {name} (line {stmt.loc.line})"
+            self.outside.add(site)
+            results = getattr(prim, "result_memory", None)
+            if results is not None and len(results) == len(stmt.targets):
+                # a user function s2sad read: each result may be the arrays of the given
+                # parameters, and memory from outside it only if its summary says so
+                out = []
+                for target, (positions, outside) in zip(stmt.targets, results):
+                    sites = {target.name}.union(*(self.of(args[i]) for i in positions
+                                                  if i < len(args)))
+                    out.append((target.name, sites | ({site} if outside else set())))
+                return out
+            sites = {site}.union(*(self.of(a) for a in stmt.operands()))
+        else:
+            sites = own
+        return [(t.name, sites) for t in stmt.targets]
+
+    def fancy(self, index):
+        """True if indexing with ``index`` surely copies (an integer list or array, a mask)."""
+        parts = index.parts if isinstance(index, Index) else (index,)
+        for part in parts:
+            if isinstance(part, Const) and isinstance(part.value, (list, np.ndarray)):
+                return True
+            if isinstance(part, Var):
+                stmt = self.defs.get(part.name)
+                if stmt is not None and stmt.prim.name in _FANCY_INDEX:
+                    return True
+        return False
+
+    # -- questions ---------------------------------------------------------------------
+    def group(self, var):
+        """The names whose memory may be ``var``'s (``var`` included)."""
+        out = {var}
+        for site in self.sites.get(var, ()):
+            out |= self._members.get(site, set())
+        return out
+
+    def from_outside(self, var):
+        """True if ``var``'s memory may have been made outside the function."""
+        return bool(self.sites.get(var, set()) & self.outside)
+
+
+def result_memory(fn):
+    """What the values ``fn`` returns may be: for each result (one, or each element of a
+    returned tuple), the positions of the parameters whose arrays it may be, and whether
+    it may be memory from outside ``fn`` (a global, what a call it made returned)."""
+    memory = Memory(fn)
+    params = [memory.sites.get(p.name, set()) for p in fn.params]
+    own = set().union(*params)
+    output = fn.output
+    stmt = memory.defs.get(output.name) if isinstance(output, Var) else None
+    results = list(stmt.args) if stmt is not None and stmt.prim.name == "tuple" else [output]
+    out = []
+    for result in results:
+        sites = memory.of(result)
+        out.append((tuple(i for i, p in enumerate(params) if p & sites),
+                    bool(sites & (memory.outside - own))))
+    return tuple(out)
+
+
+# -- the verifier ---------------------------------------------------------------------------
+def check_memory(fn, names=None):
+    """Raise if an in-place statement of ``fn`` makes s2sad's program differ from NumPy's.
+
+    ``names`` maps variable names to the user's names, for the messages.
+    """
+    names = names or {}
+    memory = Memory(fn)
+    for path, stmt in _in_place_statements(fn.body, []):
+        base = stmt.args[0]
+        if not isinstance(base, Var):
+            continue
+        if memory.from_outside(base.name):
+            raise _outside_error(fn, stmt, base, names)
+        stale = memory.group(base.name) - {t.name for t in stmt.targets}
+        hit = _stale_read_after(path, stale)
+        if hit is not None:
+            raise _stale_error(stmt, base, names, *hit)
+
+
+def _in_place_statements(block, path):
+    """``(path, stmt)`` for each in-place statement. A path lists, from the function's
+    body down, ``("at", block, index)`` (a statement's position) and ``("in", owner,
+    role)`` (the region of ``owner`` it is in: ``"then"``, ``"else"``, ``"cond"``, ``"body"``)."""
+    for i, stmt in enumerate(block):
+        at = path + [("at", block, i)]
+        if isinstance(stmt, Assign) and (stmt.prim.name == "setitem" or stmt.in_place) and \
+                stmt.args:
+            yield at, stmt
+        regions = []
+        if isinstance(stmt, If):
+            regions = [(stmt.then_block, "then"), (stmt.else_block, "else")]
+        elif isinstance(stmt, For):
+            regions = [(stmt.body, "body")]
+        elif isinstance(stmt, While):
+            regions = [(stmt.cond_block, "cond"), (stmt.body, "body")]
+        for inner, role in regions:
+            yield from _in_place_statements(inner, at + [("in", stmt, role)])
+
+
+def _stale_read_after(path, stale):
+    """The first read, after the statement at the end of ``path``, of a name in ``stale``.
+
+    Returns ``(loc, var name, in_loop)`` or None; ``in_loop`` is the loop whose later
+    trip (or whose rest of the trip) reads a name made before the loop, if that is the
+    case. Definitions met on the way take their names out of ``stale``.
+    """
+    stale = set(stale)
+    levels = list(path)
+    innermost_loop = None
+    for kind, *rest in reversed(levels):
+        if kind == "in" and isinstance(rest[0], (For, While)):
+            innermost_loop = rest[0]
+            break
+    before_loop = set(stale)
+    if innermost_loop is not None:
+        before_loop -= _defined_in(innermost_loop)
+    while levels:
+        kind, a, b = levels.pop()
+        if kind == "at":  # the rest of the block after position b
+            hit = _scan(a[b + 1:], stale)
+            if hit:
+                return _tag(hit, innermost_loop, before_loop)
+            continue
+        owner, role = a, b
+        if isinstance(owner, If):
+            side = 1 if role == "then" else 2
+            for merge in owner.merges:
+                if isinstance(merge[side], Var) and merge[side].name in stale:
+                    return _tag((owner.loc, merge[side].name), innermost_loop, before_loop)
+            stale -= {m[0].name for m in owner.merges}
+            continue
+        if isinstance(owner, While) and role == "cond":  # the rest of this trip
+            hit = _reads((owner.cond,), stale, owner.loc) or _scan(owner.body, stale)
+            if hit:
+                return _tag(hit, innermost_loop, before_loop)
+        for var, _, out in owner.carried:  # read at the end of the trip
+            if isinstance(out, Var) and out.name in stale:
+                return _tag((owner.loc, out.name), innermost_loop, before_loop)
+        hit = _reads(owner.exits, stale, owner.loc)
+        if hit:
+            return _tag(hit, innermost_loop, before_loop)
+        # later trips: the carried values and the loop's index are new on each trip
+        stale -= {c[0].name for c in owner.carried}
+        if isinstance(owner, For):
+            stale.discard(owner.target.name)
+        later = set(stale)
+        hit = _scan(owner.cond_block, later) or _reads((owner.cond,), later, owner.loc) \
+            if isinstance(owner, While) else None
+        hit = hit or _scan(owner.body, later)
+        if hit:
+            return _tag(hit, innermost_loop, before_loop)
+        stale -= _defined_in(owner)
+        if owner is innermost_loop:
+            innermost_loop = None
+    return None
+
+
+def _tag(hit, loop, before_loop):
+    loc, var = hit
+    return loc, var, loop if loop is not None and var in before_loop else None
+
+
+def _defined_in(loop):
+    out = {c[0].name for c in loop.carried}
+    if isinstance(loop, For):
+        out.add(loop.target.name)
+    blocks = [loop.body] + ([loop.cond_block] if isinstance(loop, While) else [])
+    for block in blocks:
+        for stmt in walk_blocks(block):
+            if isinstance(stmt, Assign):
+                out.update(t.name for t in stmt.targets)
+            elif isinstance(stmt, If):
+                out.update(m[0].name for m in stmt.merges)
+            elif isinstance(stmt, (For, While)):
+                out.update(c[0].name for c in stmt.carried)
+                if isinstance(stmt, For):
+                    out.add(stmt.target.name)
+    return out
+
+
+def _reads(operands, stale, loc):
+    for op in operands:
+        if isinstance(op, Index):
+            hit = _reads(op.operands(), stale, loc)
+            if hit:
+                return hit
+        elif isinstance(op, Var) and op.name in stale:
+            return loc, op.name
+    return None
+
+
+def _scan(block, stale):
+    """The first read of a name in ``stale`` when ``block`` runs (its nested regions
+    included, each path through them); definitions take names out of ``stale``."""
+    for stmt in block:
+        if isinstance(stmt, Assign):
+            hit = _reads(stmt.operands(), stale, stmt.loc)
+            if hit:
+                return hit
+            stale -= {t.name for t in stmt.targets}
+        elif isinstance(stmt, (Return, Raise)):
+            hit = _reads((stmt.value if isinstance(stmt, Return) else stmt.exc,), stale,
+                         stmt.loc)
+            if hit:
+                return hit
+        elif isinstance(stmt, If):
+            hit = _reads((stmt.cond,), stale, stmt.loc)
+            if hit:
+                return hit
+            for block_, side in ((stmt.then_block, 1), (stmt.else_block, 2)):
+                branch = set(stale)
+                hit = _scan(block_, branch) or _reads([m[side] for m in stmt.merges], branch,
+                                                      stmt.loc)
+                if hit:
+                    return hit
+            stale -= {m[0].name for m in stmt.merges}
+        elif isinstance(stmt, (For, While)):
+            entry = ([stmt.iterable] if isinstance(stmt, For) else []) + \
+                [c[1] for c in stmt.carried]
+            hit = _reads(entry, stale, stmt.loc)
+            if hit:
+                return hit
+            stale -= {c[0].name for c in stmt.carried}
+            if isinstance(stmt, For):
+                stale.discard(stmt.target.name)
+            inner = set(stale)
+            hit = (_scan(stmt.cond_block, inner) or _reads((stmt.cond,), inner, stmt.loc)
+                   if isinstance(stmt, While) else None) or _scan(stmt.body, inner) or \
+                _reads([c[2] for c in stmt.carried] + list(stmt.exits), inner, stmt.loc)
+            if hit:
+                return hit
+            stale -= _defined_in(stmt)
+    return None
+
+
+def _user(names, var):
+    return names.get(var.name, var.name)
+
+
+def _what(stmt, name):
+    if stmt.prim.name == "setitem":
+        return f"wrote into {name}"
+    return f"updated {name} in place ({name} {stmt.in_place} ...)"
+
+
+def _outside_error(fn, stmt, base, names):
+    name = _user(names, base)
+    argument = base.name in fn.param_names
+    if stmt.prim.name == "setitem":
+        what = f"{name} is an argument of {fn.name}; writing into it would change the " \
+               f"caller's array" if argument else \
+            f"{name} may share memory with an array made outside this function (an " \
+            f"argument, a global, or what a function call returned)"
+        return UnsupportedSyntaxError(
+            f"{what}, so s2sad does not write into it in place", stmt.loc,
+            f"Write into a copy: {name} = {name}.copy() (or np.array({name})) first.")
+    op = stmt.in_place
+    what = f"{name} is an argument of {fn.name}, and {name} {op} ... would change the " \
+           f"caller's array in place when it is an array (NumPy works in place)" if argument \
+        else f"{name} may share memory with an array made outside this function (an argument, " \
+             f"a global, or what a function call returned), and {name} {op} ... would " \
+             f"change that array in place (NumPy works in place)"
+    spelled = f"{name} = {name} {op.rstrip('=')} ..." if op.endswith("=") else \
+        f"{name} = {name}.copy() before it"
+    return UnsupportedSyntaxError(
+        f"{what}; s2sad computes a new value instead, so it refuses this", stmt.loc,
+        f"Write {spelled}, which makes a new value, or copy first: {name} = {name}.copy().")
+
+
+def _stale_error(stmt, base, names, loc, var, loop):
+    name, other = _user(names, base), names.get(var, var)
+    line = stmt.loc.line
+    if loop is not None:
+        message = f"{other} shares memory with an array this loop writes into (line {line} " \
+                  f"{_what(stmt, name)}), and is read in the loop: later trips would see the " \
+                  f"earlier trips' writes through it"
+        hint = f"Read it through {name} itself, or make {other} a copy before the loop."
+    else:
+        message = f"{other} shares memory with {name} (a view or an alias), and line {line} " \
+                  f"{_what(stmt, name)}; s2sad follows values, so it cannot read {other} " \
+                  f"after that"
+        hint = f"Read {other} before line {line}, or make it a copy " \
+               f"({other} = {other}.copy())" + \
+            (f", or write {name} = {name} {stmt.in_place.rstrip('=')} ... (a new array)"
+             if stmt.prim.name != "setitem" and stmt.in_place.endswith("=") else "") + "."
+    return UnsupportedSyntaxError(message, loc, hint)
