@@ -54,6 +54,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -298,6 +299,12 @@ def classify_error(err, names):
 
 def check(source, seed, modes=MODES, timeout=30.0):
     """Classify program ``source`` (points drawn from ``seed``): a dict with cls, mode, reason, error, ..."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # programs and candidates of the shrinker may warn; results decide
+        return _check(source, seed, modes, timeout)
+
+
+def _check(source, seed, modes, timeout):
     use_alarm = timeout and hasattr(signal, "SIGALRM")
     if use_alarm:
         previous = signal.signal(signal.SIGALRM, _alarm)
@@ -429,8 +436,7 @@ def _candidates(tree):
                     lst.append(ast.Pass())
                 yield new
     # expression-level: replace an expression by one of its operands, or a constant
-    exprs = [n for n in ast.walk(tree) if isinstance(n, (ast.BinOp, ast.Call, ast.UnaryOp, ast.BoolOp,
-                                                           ast.Subscript)) and isinstance(getattr(n, "ctx", ast.Load()), ast.Load)]
+    exprs = _shrinkable(tree)
     for idx, e in enumerate(exprs):
         options = []
         if isinstance(e, ast.BinOp):
@@ -443,15 +449,24 @@ def _candidates(tree):
             options = ["value"]
         elif isinstance(e, ast.BoolOp):
             options = [("values", i) for i in range(len(e.values))]
+        if isinstance(e, (ast.BinOp, ast.Call)):
+            options.append("constant")
         for opt in options:
             new = copy.deepcopy(tree)
-            target = [n for n in ast.walk(new) if isinstance(n, (ast.BinOp, ast.Call, ast.UnaryOp, ast.BoolOp,
-                                                                  ast.Subscript)) and isinstance(getattr(n, "ctx", ast.Load()), ast.Load)][idx]
-            repl = getattr(target, opt) if isinstance(opt, str) else getattr(target, opt[0])[opt[1]]
+            target = _shrinkable(new)[idx]
+            repl = (ast.Constant(0.5) if opt == "constant" else
+                    getattr(target, opt) if isinstance(opt, str) else getattr(target, opt[0])[opt[1]])
             if isinstance(repl, ast.expr) and not isinstance(repl, ast.Starred):
                 _replace(new, target, repl)
                 yield new
     del funcs
+
+
+def _shrinkable(tree):
+    """Expressions inside the functions that could be replaced by an operand (walk order)."""
+    return [n for fn in tree.body if isinstance(fn, ast.FunctionDef) for n in ast.walk(fn)
+            if isinstance(n, (ast.BinOp, ast.Call, ast.UnaryOp, ast.BoolOp, ast.Subscript))
+            and isinstance(getattr(n, "ctx", ast.Load()), ast.Load)]
 
 
 def _replace(tree, old, new):
@@ -579,6 +594,32 @@ def report(results, shrunk, out=sys.stdout):
             print(f"--- error: {r['error'].strip()}", file=out)
 
 
+INPUT_SHAPES = ", ".join(f"{n} {s if s else 'float'}" for n, s in INPUTS.items()) + f", n = {N_VALUE} (int)"
+
+
+def markdown(results, shrunk):
+    """The failures, one section per kind, with the shrunk programs (text for FAILURES.md)."""
+    counts = collections.Counter(r["cls"] for r in results)
+    out = [f"# Failures of {len(results)} random programs (seeds {results[0]['seed']}..{results[-1]['seed']})", "",
+           ", ".join(f"{k} {counts[k]}" for k in ("ok", "wrong", "crash", "unlocated", "refused", "skipped",
+                                                    "invalid")), "",
+           f"Inputs of every program: {INPUT_SHAPES}; derivatives with respect to x, y, z, s.", ""]
+    groups = collections.defaultdict(list)
+    for r in results:
+        if r["cls"] in ("wrong", "crash", "unlocated", "invalid"):
+            groups[signature(r)].append(r)
+    for sig, rs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        out += [f"## {sig[0]} in {sig[1]}: {sig[2]}", "",
+                f"{len(rs)} programs; seeds {', '.join(str(r['seed']) for r in rs[:20])}"
+                f"{', ...' if len(rs) > 20 else ''}", ""]
+        for r in rs:
+            if r["seed"] in shrunk:
+                small, sres = shrunk[r["seed"]]
+                out += [f"Seed {r['seed']}, shrunk ({sres['cls']} in {sres['mode']}):", "", "```python",
+                        small.strip(), "```", "", "```", sres["error"].strip()[-1500:], "```", ""]
+    return "\n".join(out) + "\n"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m tests.programs.random_programs", description=__doc__.split("\n")[0])
     p.add_argument("--count", type=int, default=300)
@@ -591,6 +632,7 @@ def main(argv=None):
     p.add_argument("--shrink-per-kind", type=int, default=2)
     p.add_argument("--shrink-seconds", type=float, default=120.0)
     p.add_argument("--json", type=str, default="", help="write every result here")
+    p.add_argument("--markdown", type=str, default="", help="write the failures (shrunk) here as markdown")
     p.add_argument("--show", action="store_true", help="print the program of each seed (with --seeds)")
     args = p.parse_args(argv)
     modes = tuple(m for m in args.modes.split(",") if m)
@@ -632,6 +674,8 @@ def main(argv=None):
         with open(args.json, "w") as fh:
             json.dump({"results": results, "shrunk": {str(k): {"source": v[0], "result": v[1]}
                                                        for k, v in shrunk.items()}}, fh, indent=1, default=str)
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(results, shrunk))
     bad = sum(r["cls"] in ("wrong", "crash", "unlocated") for r in results)
     return 1 if bad else 0
 
