@@ -1,4 +1,18 @@
-"""Property-based tests: random straight-line NumPy programs, derivatives checked numerically.
+"""Random programs, derivatives checked numerically.
+
+Two generators:
+
+- ``test_generated_program``: program ``k`` of :mod:`tests.programs.generator` (loops,
+  branches, writes, helpers, lists, aliases, ``break``/``continue``/``return``, ...),
+  differentiated with ``s2sad.grad``/``value_and_grad``, ``s2sad.jvp`` and (every
+  fourth program) ``s2sad.hvp``, and checked against finite differences by
+  :func:`tests.programs.random_programs.check`. A program passes when it is ``ok``,
+  ``refused`` (a located ``S2sadError``) or ``skipped`` (no smooth point); ``wrong``,
+  ``crash`` and ``unlocated`` fail with the program's source. 300 programs by default;
+  ``S2SAD_RANDOM_PROGRAMS=10000`` runs that many, all with ``hvp`` (slow, opt-in). The
+  same checks at scale, with shrinking: ``python -m tests.programs.random_programs``.
+- ``test_random_program_derivatives`` (Hypothesis, below): straight-line programs,
+  checked exactly against the complex step.
 
 Hypothesis draws a program of a few statements over the inputs ``x`` (3, 4),
 ``y`` (4,), ``z`` (3, 1) and the float ``s``. Statements combine ``+ - * /``, ``np.exp``,
@@ -29,6 +43,7 @@ generator avoids (it only updates names it bound to fresh values).
 import importlib.util
 import itertools
 import math
+import os
 import sys
 
 import numpy as np
@@ -37,6 +52,21 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 import s2sad
+from tests.programs.generator import generate
+from tests.programs.random_programs import check
+
+COUNT = int(os.environ.get("S2SAD_RANDOM_PROGRAMS", "300"))
+ALL_HVP = "S2SAD_RANDOM_PROGRAMS" in os.environ
+
+
+@pytest.mark.parametrize("seed", range(COUNT))
+def test_generated_program(seed):
+    source = generate(seed)
+    modes = ("grad", "jvp", "hvp") if ALL_HVP or seed % 4 == 0 else ("grad", "jvp")
+    result = check(source, seed, modes)
+    assert result["cls"] in ("ok", "refused", "skipped"), (
+        f"program {seed} (python -m tests.programs.random_programs --seeds {seed} --shrink): "
+        f"{result['cls']} in {result['mode']}: {result['reason']}\n{source}\n{result['error']}")
 
 LIMIT = 100.0  # largest magnitude an expression may reach before it is squashed
 RTOL = 1e-8  # the oracle is exact to rounding, so this only allows for rounding
