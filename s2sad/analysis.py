@@ -26,6 +26,8 @@ slots are active, and a transform stores derivatives for those only.
 
 import numbers
 
+import numpy as np
+
 from .ir import Assign, Const, Var
 from .rules.operators import is_list_op
 
@@ -46,7 +48,12 @@ def dataflow_edges(body):
     from .ir import For, If, While, walk_blocks
     edges = []
     slots = list_slots(body)
+    integral = set()  # arrays known to hold booleans or integers
     for stmt in walk_blocks(body):
+        if isinstance(stmt, Assign) and len(stmt.targets) == 1 and (
+                _integral_result(stmt) or stmt.prim.name in _KEEPS_DTYPE and stmt.args and
+                _integral_base(stmt.args[0], integral)):
+            integral.add(stmt.target.name)
         if isinstance(stmt, Assign) and is_list_op(stmt.prim):
             kind, t = stmt.prim.name, stmt.args[0] if stmt.args else None
             if kind == "list_append":
@@ -59,6 +66,9 @@ def dataflow_edges(body):
             elif kind == "list_snapshot":
                 edges += [(list_slot(t.name, n, k), stmt.target.name)
                           for n, k in slots.get(t.name, ())]
+        elif isinstance(stmt, Assign) and stmt.prim.name == "setitem" and \
+                _integral_base(stmt.args[0], integral):
+            integral.add(stmt.target.name)  # the value written is cast: no derivative
         elif isinstance(stmt, Assign) and stmt.prim.differentiable:
             edges += [(s, t.name) for s in _vars(stmt.operands()) for t in stmt.targets]
         elif isinstance(stmt, If):
@@ -66,6 +76,47 @@ def dataflow_edges(body):
         elif isinstance(stmt, (For, While)):
             edges += [(s, c[0].name) for c in stmt.carried for s in _vars(c[1:])]
     return edges
+
+
+# primitives whose results are boolean (or integer) arrays: a value written into one is cast
+_BOOLEAN_RESULTS = {"lt", "le", "gt", "ge", "eq", "ne", "not", "np.isnan", "np.isinf",
+                    "np.isfinite", "np.isclose", "np.logical_and", "np.logical_or",
+                    "np.logical_not", "np.logical_xor", "np.greater", "np.greater_equal",
+                    "np.less", "np.less_equal", "np.equal", "np.not_equal", "np.signbit",
+                    "np.isposinf", "np.isneginf", "np.argsort", "np.argmax", "np.argmin",
+                    "np.nonzero", "np.flatnonzero", "np.argwhere", "np.searchsorted",
+                    "np.digitize", "np.argpartition", "np.lexsort", "np.indices"}
+_KEEPS_DTYPE = {"copy", "getitem", "T", "np.reshape", "np.ravel", "np.transpose", "reshape",
+                "ravel", "flatten", "np.copy"}
+_CONSTRUCTORS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
+                 "np.empty_like", "np.full_like", "np.array", "np.asarray", "np.eye", "np.arange"}
+
+
+def _integral_result(stmt):
+    """True if ``stmt`` surely makes an array of booleans or integers (a write into it casts
+    the value written, so no derivative flows through the write)."""
+    name = stmt.prim.name
+    if name in _BOOLEAN_RESULTS:
+        return True
+    if name in _CONSTRUCTORS:
+        dtype = stmt.kwargs.get("dtype")
+        if isinstance(dtype, Const):
+            try:
+                return not np.issubdtype(np.dtype(dtype.value), np.inexact)
+            except TypeError:
+                return False
+        if name == "np.arange" and not stmt.kwargs:
+            return all(isinstance(a, Const) and isinstance(a.value, (int, np.integer))
+                       and not isinstance(a.value, bool) for a in stmt.args)
+    return False
+
+
+def _integral_base(base, integral):
+    """True if ``base`` (what a write writes into) is known to hold booleans or integers."""
+    if isinstance(base, Const):
+        dtype = getattr(base.value, "dtype", None)
+        return dtype is not None and not np.issubdtype(dtype, np.inexact)
+    return isinstance(base, Var) and base.name in integral
 
 
 def _reach(start, edges):

@@ -58,15 +58,16 @@ class ModuleBuilder:
     def lowered(self, fn):
         if fn not in self._lowered:
             try:
-                self._lowered[fn] = _LOWERED[fn]
-                if not guard_holds(self._lowered[fn].guard):  # a name now means another thing
-                    raise KeyError(fn)
-            except (KeyError, TypeError):
-                self._lowered[fn] = lower(fn)
+                cached = _LOWERED.get(fn)
+            except TypeError:  # not weakly referenceable
+                cached = None
+            if cached is None or not guard_holds(cached.guard):  # a name means another thing
+                cached = lower(fn)
                 try:
-                    _LOWERED[fn] = self._lowered[fn]
-                except TypeError:  # not weakly referenceable
+                    _LOWERED[fn] = cached
+                except TypeError:
                     pass
+            self._lowered[fn] = cached
         return self._lowered[fn]
 
     def request_split(self, fn, positions):

@@ -226,3 +226,41 @@ def test_a_failure_of_generated_code_on_arguments_f_accepts_is_an_internal_error
 def test_a_failure_where_f_fails_too_is_the_users_error():
     with pytest.raises(TypeError):
         raise_failure(shapes_mismatch, failure_of_generated_code(), (np.ones(3), np.ones(4)))
+
+
+# writes into boolean and integer arrays cast the value written: no derivative flows
+def write_into_a_mask(y):
+    c = y > -0.29
+    c[3] *= np.sum(y)
+    return np.sum(c) + np.sum(y)
+
+
+def write_into_an_arange(y):
+    a = np.arange(4)
+    a[1] = y[0] * 5.0
+    return np.sum(a * y)
+
+
+def write_into_int_zeros(y):
+    a = np.zeros(4, dtype=int)
+    a[1:3] = y[:2] * 5.0
+    return np.sum(a * y)
+
+
+def write_into_float_zeros(y):
+    a = np.zeros(4)
+    a[1] = y[0] * 5.0
+    return np.sum(a * y)
+
+
+Y = np.array([0.3, -0.5, 0.8, 0.1])
+
+
+@pytest.mark.parametrize("f, expected", [
+    (write_into_a_mask, [1.0, 1.0, 1.0, 1.0]),
+    (write_into_an_arange, [0.0, 1.0, 2.0, 3.0]),
+    (write_into_int_zeros, [0.0, 1.0, -2.0, 0.0]),
+    (write_into_float_zeros, [5 * Y[1], 5 * Y[0], 0.0, 0.0])])
+def test_a_write_into_an_integral_array_carries_no_derivative(f, expected):
+    np.testing.assert_allclose(s2sad.grad(f)(Y), expected)
+    check(f, Y)
