@@ -11,8 +11,8 @@ needed (the result, a branch that leaves it unset, a loop that carries it).
 
 Element-wise operations broadcast. When the contributions cannot be shown to
 have the result's shape (``x + y`` with only a scalar ``x`` active: ``x_dot``
-alone is too small), the sum is broadcast with ``+ np.zeros_like(z)``; the
-shape analysis (:class:`s2sad.analysis.ShapeClasses`) drops that where an
+alone is too small), the sum is broadcast with ``+ zeros_bar(z)`` (float zeros
+of z's shape, a tuple of them for a tuple); the shape analysis (:class:`s2sad.analysis.ShapeClasses`) drops that where an
 operand is known to share the result's shape.
 
 **Vector mode** (``vector=True``) carries K directions at once: every tangent
@@ -55,7 +55,7 @@ from . import custom
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .module import GeneratedModule, ModuleBuilder
-from .reverse import function_def, no_rule_error, unpacking_error, writes_into
+from .reverse import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
 from .rules import RuleNotApplicable
 from .rules.core import Template
 from .rules.operators import is_list_op
@@ -101,7 +101,9 @@ class _Forward:
         out = self.emitter.operand(fn.output)
         out_dot = self.tangent(fn.output)
         if out_dot is None:
-            out_dot = self.zeros(out)
+            packed = returned_tuple(fn)  # a tuple's zero tangent is a tuple of zeros
+            out_dot = self.zeros(out) if packed is None else gast.Tuple(
+                elts=[self.zeros(self.emitter.operand(e)) for e in packed.args], ctx=gast.Load())
         body.append(gast.Return(value=gast.Tuple(elts=[out, out_dot], ctx=gast.Load())))
         params = [p.name for p in fn.params] + self.dot_params
         return function_def(self.func_name, params, body)
@@ -385,8 +387,8 @@ class _Forward:
         for term in terms[1:]:
             total = _add(total, term)
         if prim.elementwise and not self.has_result_shape(stmt, bound, used):
-            total = gast.BinOp(left=total, op=gast.Add(),
-                               right=call("np.zeros_like", [env["ans"]]))
+            total = gast.BinOp(left=total, op=gast.Add(),  # (zeros_bar: tuples too)
+                               right=call("zeros_bar", [env["ans"]]))
         return total
 
     def contribution(self, stmt, prim, param, op, template, env, dot, bound):

@@ -264,3 +264,43 @@ Y = np.array([0.3, -0.5, 0.8, 0.1])
 def test_a_write_into_an_integral_array_carries_no_derivative(f, expected):
     np.testing.assert_allclose(s2sad.grad(f)(Y), expected)
     check(f, Y)
+
+
+# second order through helpers returning tuples with constant parts (random programs 268, 557)
+W4 = np.array([-0.74, -0.0, 0.2, -0.94])
+
+
+def pair_with_a_constant(p, q):
+    return (q, W4)
+
+
+def passes_pairs(p, q):
+    d, b = pair_with_a_constant(1.0, q)
+    return (b, b)
+
+
+def first_of_two(p, q):
+    return p
+
+
+def through_constant_pairs(s):
+    c, w = passes_pairs(s, s)
+    return first_of_two(s, c) * s
+
+
+def element_and_constant(p):
+    return (p[0], W4)
+
+
+def indexes_a_returned_tuple(y):
+    t = element_and_constant(y)
+    return np.sum(t[1]) + np.sin(t[0])
+
+
+def test_hvp_through_helpers_returning_constant_tuple_parts():
+    assert s2sad.hvp(through_constant_pairs)(0.3, 1.0) == pytest.approx(2.0)
+    check(through_constant_pairs, 0.3)
+    y = np.array([0.1, 0.2, 0.3, 0.4])
+    np.testing.assert_allclose(s2sad.hvp(indexes_a_returned_tuple)(y, y),
+                               [-np.sin(0.1) * 0.1, 0, 0, 0])
+    check(indexes_a_returned_tuple, y)

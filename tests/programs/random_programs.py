@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 
 import s2sad
-from s2sad.errors import S2sadError
+from s2sad.errors import InternalError, S2sadError
 
 from tests.programs.generator import INPUTS, N_VALUE, WRT, draw_args, generate
 
@@ -289,6 +289,8 @@ def classify_error(err, names):
         return "wrong", err.kind
     if isinstance(err, ProgramTimeout):
         return "crash", "timeout"
+    if isinstance(err, InternalError):  # s2sad's own failure, labelled: still a crash
+        return "crash", f"InternalError: {normalise(err.message, names)}"
     if isinstance(err, S2sadError):
         reason = f"{type(err).__name__}: {normalise(err.message, names)}"
         if err.loc is None:
