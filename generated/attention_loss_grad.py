@@ -6,161 +6,6 @@ Written by s2sad; do not edit. Needs NumPy only.
 import numpy as np
 
 
-class CheckFailed(ValueError):
-    """A run-time check of generated code failed: the arguments are outside what the derivative
-    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
-
-    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
-
-
-def check_scalar(value, name):
-    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
-    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
-    if isinstance(value, (float, int, np.generic)):
-        return
-    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
-        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
-
-
-def zeros_bar(x):
-    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
-    one zero adjoint per element for a tuple)."""
-    if isinstance(x, (float, int)):
-        return 0.0
-    if isinstance(x, (tuple, list)):
-        return tuple_bar(zeros_bar(e) for e in x)
-    if type(x) is np.ndarray and x.dtype == np.float64:
-        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
-    if not isinstance(x, np.ndarray):
-        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
-
-
-def unbroadcast(g, x):
-    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
-    if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
-        return g
-    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
-    if type(g) is np.ndarray:
-        if type(x) is np.ndarray:
-            if g.shape == x.shape:
-                return g
-            extra = g.ndim - x.ndim
-            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
-                return np.add.reduce(g, axis=tuple(range(extra)))
-        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
-            if g.size and not any(g.strides) and g.dtype == np.float64:
-                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
-            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
-    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
-        return g
-    elif isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
-        return g
-    shape = np.shape(x)
-    if np.shape(g) == shape:
-        return g
-    extra = np.ndim(g) - len(shape)
-    if extra > 0:
-        g = np.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
-    if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    return g
-
-
-def unreduce(g, x, axis=None, keepdims=False):
-    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
-
-    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
-    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
-    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
-    """
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
-        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
-            # a numpy scalar is a read-only buffer: the view is read-only too
-            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
-        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
-
-
-def scatter_add(x_bar, index, g):
-    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
-    if type(index) is int:  # a loop's counter: one element, named once
-        x_bar[index] += g
-        return
-    parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
-        x_bar[index] += g  # a basic index names each element once
-    else:
-        np.add.at(x_bar, index, g)
-
-
-def extremum_bar(g, x, ans, axis=None, keepdims=False):
-    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-        ans = np.expand_dims(ans, axis)
-    mask = x == ans
-    return g * mask / np.sum(mask, axis=axis, keepdims=True)
-
-
-def matmul_bar_a(g, a, b):
-    """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
-    if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
-            a.ndim == 2 and b.ndim == 2:  # matrices: no np.ndim, and dot (@ costs ~0.3 us more)
-        if b.shape[1] == 1:
-            return g * b.T  # an outer product: one multiply each, as GEMM would, but faster
-        return g.dot(b.T)
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
-        return g @ b.T
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
-        return g * b
-    if np.ndim(b) == 1:
-        return unbroadcast(np.expand_dims(g, -1) * b, a)
-    if np.ndim(a) == 1:
-        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
-    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
-
-
-def matmul_bar_b(g, a, b):
-    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
-    if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
-            a.ndim == 2 and b.ndim <= 2:  # as in matmul_bar_a
-        if a.shape[0] == 1 and b.ndim == 2:
-            return a.T * g  # an outer product
-        return a.T.dot(g)
-    if np.ndim(a) == 2 and np.ndim(b) <= 2:
-        return a.T @ g
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
-        return g * a
-    if np.ndim(a) == 1:
-        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
-    if np.ndim(b) == 1:
-        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
-    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
-
-
-class tuple_bar(list):
-    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
-    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
-
-    def __add__(self, other):
-        if not isinstance(other, (tuple, list)):  # a zero
-            return self
-        return tuple_bar(a + b for a, b in zip(self, other))
-
-    __radd__ = __add__
-
-
-def writable(g):
-    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
-    if type(g) is np.ndarray and not g.flags.writeable:
-        return g.copy()
-    return g
-
-
 def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     # forward sweep
     # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
@@ -521,3 +366,160 @@ def bwd_softmax_wrt_z(residuals, out_bar):
     z_bar = unbroadcast(v2_bar, z)
     z_bar = z_bar + extremum_bar(-unbroadcast(v2_bar, v1), z, v1, axis, True)
     return z_bar
+
+
+# --- run-time helpers the functions above call (NumPy only) ---
+
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
+
+
+def check_scalar(value, name):
+    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
+        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def zeros_bar(x):
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
+    one zero adjoint per element for a tuple)."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(zeros_bar(e) for e in x)
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
+    if not isinstance(x, np.ndarray):
+        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
+        return g
+    elif isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
+        return g
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
+
+    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
+    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
+    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
+    """
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    if type(x) is np.ndarray and x.ndim:
+        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
+            # a numpy scalar is a read-only buffer: the view is read-only too
+            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
+        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
+    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+
+
+def scatter_add(x_bar, index, g):
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    if type(index) is int:  # a loop's counter: one element, named once
+        x_bar[index] += g
+        return
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
+        x_bar[index] += g  # a basic index names each element once
+    else:
+        np.add.at(x_bar, index, g)
+
+
+def extremum_bar(g, x, ans, axis=None, keepdims=False):
+    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+        ans = np.expand_dims(ans, axis)
+    mask = x == ans
+    return g * mask / np.sum(mask, axis=axis, keepdims=True)
+
+
+def matmul_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
+            a.ndim == 2 and b.ndim == 2:  # matrices: no np.ndim, and dot (@ costs ~0.3 us more)
+        if b.shape[1] == 1:
+            return g * b.T  # an outer product: one multiply each, as GEMM would, but faster
+        return g.dot(b.T)
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return g @ b.T
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
+    if np.ndim(b) == 1:
+        return unbroadcast(np.expand_dims(g, -1) * b, a)
+    if np.ndim(a) == 1:
+        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
+    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+
+
+def matmul_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
+            a.ndim == 2 and b.ndim <= 2:  # as in matmul_bar_a
+        if a.shape[0] == 1 and b.ndim == 2:
+            return a.T * g  # an outer product
+        return a.T.dot(g)
+    if np.ndim(a) == 2 and np.ndim(b) <= 2:
+        return a.T @ g
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+class tuple_bar(list):
+    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
+    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+
+    def __add__(self, other):
+        if not isinstance(other, (tuple, list)):  # a zero
+            return self
+        return tuple_bar(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+def writable(g):
+    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
+    if type(g) is np.ndarray and not g.flags.writeable:
+        return g.copy()
+    return g

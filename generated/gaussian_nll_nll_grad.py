@@ -6,71 +6,6 @@ Written by s2sad; do not edit. Needs NumPy only.
 import numpy as np
 
 
-class CheckFailed(ValueError):
-    """A run-time check of generated code failed: the arguments are outside what the derivative
-    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
-
-    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
-
-
-def check_scalar(value, name):
-    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
-    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
-    if isinstance(value, (float, int, np.generic)):
-        return
-    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
-        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
-
-
-def unbroadcast(g, x):
-    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
-    if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
-        return g
-    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
-    if type(g) is np.ndarray:
-        if type(x) is np.ndarray:
-            if g.shape == x.shape:
-                return g
-            extra = g.ndim - x.ndim
-            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
-                return np.add.reduce(g, axis=tuple(range(extra)))
-        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
-            if g.size and not any(g.strides) and g.dtype == np.float64:
-                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
-            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
-    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
-        return g
-    elif isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
-        return g
-    shape = np.shape(x)
-    if np.shape(g) == shape:
-        return g
-    extra = np.ndim(g) - len(shape)
-    if extra > 0:
-        g = np.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
-    if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    return g
-
-
-def unreduce(g, x, axis=None, keepdims=False):
-    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
-
-    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
-    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
-    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
-    """
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
-        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
-            # a numpy scalar is a read-only buffer: the view is read-only too
-            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
-        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
-
-
 def grad_nll(mu, sigma, x):
     # forward sweep
     # line 24: t0 = x - mu
@@ -176,3 +111,70 @@ def vjp_nll(mu, sigma, x, out_bar):
     # line 24: t0 = x - mu
     mu_bar = -unbroadcast(unbroadcast(t1_bar / sigma, t0), mu)
     return mu_bar, sigma_bar
+
+
+# --- run-time helpers the functions above call (NumPy only) ---
+
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
+
+
+def check_scalar(value, name):
+    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
+        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
+        return g
+    elif isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
+        return g
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
+
+    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
+    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
+    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
+    """
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    if type(x) is np.ndarray and x.ndim:
+        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
+            # a numpy scalar is a read-only buffer: the view is read-only too
+            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
+        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
+    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))

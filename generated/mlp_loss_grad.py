@@ -6,6 +6,94 @@ Written by s2sad; do not edit. Needs NumPy only.
 import numpy as np
 
 
+def grad_loss(W1, b1, W2, b2, X, Y):
+    # forward sweep
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v1 = X @ W1
+    v2 = v1 + b1
+    H = np.tanh(v2)
+    # line 19: P = H @ W2 + b2
+    v3 = H @ W2
+    P = v3 + b2
+    # line 20: return np.mean((P - Y) ** 2)
+    v4 = P - Y
+    v5 = v4 ** 2
+    out = np.mean(v5)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 20: return np.mean((P - Y) ** 2)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
+    # line 19: P = H @ W2 + b2
+    v3_bar = unbroadcast(P_bar, v3)
+    b2_bar = unbroadcast(P_bar, b2)
+    W2_bar = matmul_bar_b(v3_bar, H, W2)
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    b1_bar = unbroadcast(v2_bar, b1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
+    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
+        b2_bar)
+
+
+def value_and_grad_loss(W1, b1, W2, b2, X, Y):
+    # forward sweep
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v1 = X @ W1
+    v2 = v1 + b1
+    H = np.tanh(v2)
+    # line 19: P = H @ W2 + b2
+    v3 = H @ W2
+    P = v3 + b2
+    # line 20: return np.mean((P - Y) ** 2)
+    v4 = P - Y
+    v5 = v4 ** 2
+    out = np.mean(v5)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 20: return np.mean((P - Y) ** 2)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
+    # line 19: P = H @ W2 + b2
+    v3_bar = unbroadcast(P_bar, v3)
+    b2_bar = unbroadcast(P_bar, b2)
+    W2_bar = matmul_bar_b(v3_bar, H, W2)
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    b1_bar = unbroadcast(v2_bar, b1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
+    return out, (writable(W1_bar), writable(b1_bar), writable(W2_bar),
+        writable(b2_bar))
+
+
+def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
+    # forward sweep
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v1 = X @ W1
+    v2 = v1 + b1
+    H = np.tanh(v2)
+    # line 19: P = H @ W2 + b2
+    v3 = H @ W2
+    P = v3 + b2
+    # line 20: return np.mean((P - Y) ** 2)
+    v4 = P - Y
+    v5 = v4 ** 2
+    out = np.mean(v5)
+    # backward sweep
+    # line 20: return np.mean((P - Y) ** 2)
+    P_bar = unbroadcast(2 * v4 * unreduce(out_bar / np.size(v5), v5), P)
+    # line 19: P = H @ W2 + b2
+    v3_bar = unbroadcast(P_bar, v3)
+    b2_bar = unbroadcast(P_bar, b2)
+    W2_bar = matmul_bar_b(v3_bar, H, W2)
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    b1_bar = unbroadcast(v2_bar, b1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
+    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
+        b2_bar)
+
+
+# --- run-time helpers the functions above call (NumPy only) ---
+
 class CheckFailed(ValueError):
     """A run-time check of generated code failed: the arguments are outside what the derivative
     was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
@@ -112,89 +200,3 @@ def writable(g):
     if type(g) is np.ndarray and not g.flags.writeable:
         return g.copy()
     return g
-
-
-def grad_loss(W1, b1, W2, b2, X, Y):
-    # forward sweep
-    # line 18: H = np.tanh(X @ W1 + b1)
-    v1 = X @ W1
-    v2 = v1 + b1
-    H = np.tanh(v2)
-    # line 19: P = H @ W2 + b2
-    v3 = H @ W2
-    P = v3 + b2
-    # line 20: return np.mean((P - Y) ** 2)
-    v4 = P - Y
-    v5 = v4 ** 2
-    out = np.mean(v5)
-    check_scalar(out, 'loss')
-    # backward sweep
-    # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
-    # line 19: P = H @ W2 + b2
-    v3_bar = unbroadcast(P_bar, v3)
-    b2_bar = unbroadcast(P_bar, b2)
-    W2_bar = matmul_bar_b(v3_bar, H, W2)
-    # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
-    b1_bar = unbroadcast(v2_bar, b1)
-    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
-        b2_bar)
-
-
-def value_and_grad_loss(W1, b1, W2, b2, X, Y):
-    # forward sweep
-    # line 18: H = np.tanh(X @ W1 + b1)
-    v1 = X @ W1
-    v2 = v1 + b1
-    H = np.tanh(v2)
-    # line 19: P = H @ W2 + b2
-    v3 = H @ W2
-    P = v3 + b2
-    # line 20: return np.mean((P - Y) ** 2)
-    v4 = P - Y
-    v5 = v4 ** 2
-    out = np.mean(v5)
-    check_scalar(out, 'loss')
-    # backward sweep
-    # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
-    # line 19: P = H @ W2 + b2
-    v3_bar = unbroadcast(P_bar, v3)
-    b2_bar = unbroadcast(P_bar, b2)
-    W2_bar = matmul_bar_b(v3_bar, H, W2)
-    # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
-    b1_bar = unbroadcast(v2_bar, b1)
-    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return out, (writable(W1_bar), writable(b1_bar), writable(W2_bar),
-        writable(b2_bar))
-
-
-def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
-    # forward sweep
-    # line 18: H = np.tanh(X @ W1 + b1)
-    v1 = X @ W1
-    v2 = v1 + b1
-    H = np.tanh(v2)
-    # line 19: P = H @ W2 + b2
-    v3 = H @ W2
-    P = v3 + b2
-    # line 20: return np.mean((P - Y) ** 2)
-    v4 = P - Y
-    v5 = v4 ** 2
-    out = np.mean(v5)
-    # backward sweep
-    # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(out_bar / np.size(v5), v5), P)
-    # line 19: P = H @ W2 + b2
-    v3_bar = unbroadcast(P_bar, v3)
-    b2_bar = unbroadcast(P_bar, b2)
-    W2_bar = matmul_bar_b(v3_bar, H, W2)
-    # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
-    b1_bar = unbroadcast(v2_bar, b1)
-    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
-        b2_bar)

@@ -6,48 +6,6 @@ Written by s2sad; do not edit. Needs NumPy only.
 import numpy as np
 
 
-class CheckFailed(ValueError):
-    """A run-time check of generated code failed: the arguments are outside what the derivative
-    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
-
-    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
-
-
-def check_scalar(value, name):
-    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
-    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
-    if isinstance(value, (float, int, np.generic)):
-        return
-    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
-        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
-
-
-def zeros_bar(x):
-    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
-    one zero adjoint per element for a tuple)."""
-    if isinstance(x, (float, int)):
-        return 0.0
-    if isinstance(x, (tuple, list)):
-        return tuple_bar(zeros_bar(e) for e in x)
-    if type(x) is np.ndarray and x.dtype == np.float64:
-        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
-    if not isinstance(x, np.ndarray):
-        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
-
-
-class tuple_bar(list):
-    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
-    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
-
-    def __add__(self, other):
-        if not isinstance(other, (tuple, list)):  # a zero
-            return self
-        return tuple_bar(a + b for a, b in zip(self, other))
-
-    __radd__ = __add__
-
-
 def grad_newton_sqrt(a):
     tape = []
     # forward sweep
@@ -181,3 +139,47 @@ def vjp_newton_sqrt(a, out_bar):
     # line 32: y = 0.5 * (1.0 + a)  # one Newton step from 1
     a_bar += y_1_bar * 0.5
     return a_bar
+
+
+# --- run-time helpers the functions above call (NumPy only) ---
+
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
+
+
+def check_scalar(value, name):
+    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
+        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+
+
+def zeros_bar(x):
+    """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
+    one zero adjoint per element for a tuple)."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(zeros_bar(e) for e in x)
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
+    if not isinstance(x, np.ndarray):
+        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+
+
+class tuple_bar(list):
+    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
+    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+
+    def __add__(self, other):
+        if not isinstance(other, (tuple, list)):  # a zero
+            return self
+        return tuple_bar(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__

@@ -6,22 +6,6 @@ Written by s2sad; do not edit. Needs NumPy only.
 import numpy as np
 
 
-class CheckFailed(ValueError):
-    """A run-time check of generated code failed: the arguments are outside what the derivative
-    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
-
-    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
-
-
-def check_scalar(value, name):
-    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
-    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
-    if isinstance(value, (float, int, np.generic)):
-        return
-    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
-        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
-
-
 def grad_f(x):
     # forward sweep
     # line 22: return np.sqrt(np.exp(x ** 2) + x ** 2)
@@ -70,3 +54,21 @@ def vjp_f(x, out_bar):
     x_bar = 2 * x * v4_bar
     x_bar += 2 * x * (v4_bar * v2)
     return x_bar
+
+
+# --- run-time helpers the functions above call (NumPy only) ---
+
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
+
+
+def check_scalar(value, name):
+    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
+        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")

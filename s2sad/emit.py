@@ -5,9 +5,9 @@ collects the module-level constants the code reads (``EPS = 1e-08``) and the
 objects it cannot spell (bindings, which only the in-memory API can supply).
 :func:`render_module` turns a list of gast function definitions into the text
 of a self-contained module: a docstring, ``import numpy as np`` (and ``math``
-if used), the constants, the support helpers the code calls (copied from
-:mod:`s2sad.support`), then the functions, formatted by astor. Comments are
-carried through astor as placeholder statements (:func:`comment`).
+if used), the constants, the functions, then under one comment line the support
+helpers the code calls (copied from :mod:`s2sad.support`), formatted by astor.
+Comments are carried through astor as placeholder statements (:func:`comment`).
 """
 
 import ast
@@ -319,14 +319,19 @@ def render_module(docstring, functions, comments, constants, imports=None):
         for key in sorted(constants):
             parts.append(f"{key} = {astor.to_source(gast.gast_to_ast(literal(constants[key]))).strip()}")
         parts.append("")
+    parts.append("")
+    parts.append(body_text.rstrip())
+    if helpers:  # after the derivative: a reader meets it first
+        parts += ["", "", _HELPERS_HEADING]
     for helper in helpers:
         parts.append("")
         parts.append(_HELPER_SOURCE[helper].rstrip())
         parts.append("")
-    parts.append("")
-    parts.append(body_text.rstrip())
     text = "\n".join(parts).rstrip() + "\n"
     return re.sub(r"\n{4,}", "\n\n\n", text)
+
+
+_HELPERS_HEADING = "# --- run-time helpers the functions above call (NumPy only) ---"
 
 
 def _import_lines(imports, body_text):
