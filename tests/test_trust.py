@@ -304,3 +304,83 @@ def test_hvp_through_helpers_returning_constant_tuple_parts():
     np.testing.assert_allclose(s2sad.hvp(indexes_a_returned_tuple)(y, y),
                                [-np.sin(0.1) * 0.1, 0, 0, 0])
     check(indexes_a_returned_tuple, y)
+
+
+# random-program failure classes 7-10 (tests/programs, seeds 859, 155, 1241, 361, 792)
+def list_of_an_array_updated_in_place(y, z):
+    c = np.cos(y)
+    outs = []
+    for r in z:
+        outs.append(c)
+        c *= r  # NumPy: every entry of outs is this same array
+    return np.sum(np.stack(outs))
+
+
+def test_a_list_holding_an_array_updated_in_place_is_refused():
+    with pytest.raises(s2sad.S2sadError) as info:
+        s2sad.grad(list_of_an_array_updated_in_place)(Y, np.array([0.5, 0.6, 0.7]))
+    assert info.value.loc is not None
+
+
+def alias_written_then_rebound(x, s):
+    b = np.sin(x)
+    v = b
+    v[:] = 0.5
+    for k in range(2):
+        b = s
+    return s * 2.0 + np.sum(v) * s
+
+
+def while_with_a_nested_early_return(y):
+    t = 0
+    while t < 3:
+        t += 1
+        c = t
+        if t > 0:
+            if t % 2 == 0:
+                return c * c + np.sum(y * W4)
+    return np.sum(y)
+
+
+def ignores_its_second(p, q):
+    return p
+
+
+def unused_parameter_of_a_helper(z, s):
+    return ignores_its_second(s, z) * s
+
+
+def constant_helper(p, q):
+    return 1.5
+
+
+def constant_of_a_helper(y, s):
+    return constant_helper(s, y[[0, 3]]) * s
+
+
+def first_two(p, q):
+    return p[:2]
+
+
+def slice_of_a_helper(z, y):
+    return np.sum(np.sin(first_two(z, y)))
+
+
+def test_an_alias_written_then_rebound_by_a_loop_is_refused_where_it_is_carried():
+    # (it crashed inside s2sad; now a located refusal: the loop carries the stale alias b)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="b shares memory with v") as info:
+        s2sad.jvp(alias_written_then_rebound)(np.array([0.1, 0.2]), 0.4, np.ones(2))
+    assert info.value.loc.line == alias_written_then_rebound.__code__.co_firstlineno + 4
+
+
+@pytest.mark.parametrize("f, args", [
+    (while_with_a_nested_early_return, (Y,)),
+    (unused_parameter_of_a_helper, (np.array([0.1, 0.2, 0.3]), 0.4)),
+    (constant_of_a_helper, (Y, 0.4)),
+    (slice_of_a_helper, (np.array([0.1, 0.2, 0.3]), Y))])
+def test_random_program_failures_stay_fixed(f, args):
+    check(f, *args)
+    for wrt in range(len(args)):
+        v = tuple(np.ones_like(a) for a in args)[wrt]
+        h = s2sad.hvp(f, wrt=wrt)(*args, v)
+        assert np.shape(h) == np.shape(args[wrt])
