@@ -1,7 +1,7 @@
 """What the test modules share: where things live, and the fixtures.
 
 - ``tests/oracle.py``: the finite-difference oracle, the one independent check of every
-  derivative (``from oracle import derivative, gradient``).
+  derivative (``import oracle``; ``oracle.gradient(f, args, wrt)``).
 - ``tests/programs/``: programs the tests run: the example corpus
   (:mod:`tests.programs.examples`: generated/regenerate.py's targets, their sample
   arguments) and the random-program generator and checker.

@@ -15,7 +15,7 @@ arguments are copied, so ``f`` may write into them), differentiated at ``t = 0``
   how far apart the two were. ``derivative(..., agree=tol)`` uses it and raises
   :class:`NotSmooth` when they disagree: a kink, jump or branch lies within a step.
 
-Imported by the test modules as ``from oracle import ...`` (tests/ is on sys.path under
+Imported by the test modules as ``import oracle`` (tests/ is on sys.path under
 pytest) and by :mod:`tests.programs` as ``tests.oracle``.
 """
 

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from tests.oracle import gradient
+from tests import oracle
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -91,7 +91,7 @@ def assert_matches_finite_differences(fn, args, wrt, gradients, label):
     names = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
     assert len(gradients) == len(wrt), label
     for name, analytic in zip(wrt, gradients):
-        numeric = gradient(fn, args, names.index(name), h=1e-5, relative=True)
+        numeric = oracle.gradient(fn, args, names.index(name), h=1e-5, relative=True)
         assert np.shape(analytic) == np.shape(numeric), f"{label}: shape of d/d{name}"
         scale = np.max(np.abs(numeric))
         np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-6 * scale,
