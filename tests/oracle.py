@@ -124,3 +124,9 @@ def mixed(f, args, wrt, u, v, h=1e-3):
     values = [evaluate(f, moved(args, wrt, (a * h, u), (b * h, v)))
               for a, b in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
     return (values[0] - values[1] - values[2] + values[3]) / (4 * h * h)
+
+
+def random_directions(args, wrt, seed, batch=()):
+    """A standard-normal direction shaped like ``args[i]`` (after ``batch``) for each i in wrt."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(batch + np.shape(args[i])) for i in wrt]
