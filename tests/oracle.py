@@ -13,7 +13,10 @@ arguments are copied, so ``f`` may write into them), differentiated at ``t = 0``
 - :func:`mixed`: the second derivative ``u . (H v)`` of a scalar function;
 - :func:`two_steps`: a difference at steps h and h/2, Richardson-extrapolated, with
   how far apart the two were. ``derivative(..., agree=tol)`` uses it and raises
-  :class:`NotSmooth` when they disagree: a kink, jump or branch lies within a step.
+  :class:`NotSmooth` when they disagree: a kink, jump or branch lies within a step;
+- :func:`complex_step_gradient`: for analytic functions, the complex step, exact to
+  rounding (no subtraction, so no cancellation).
+- :func:`random_directions`: directions to differentiate along.
 
 Imported by the test modules as ``import oracle`` (tests/ is on sys.path under
 pytest) and by :mod:`tests.programs` as ``tests.oracle``.
@@ -130,3 +133,23 @@ def random_directions(args, wrt, seed, batch=()):
     """A standard-normal direction shaped like ``args[i]`` (after ``batch``) for each i in wrt."""
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(batch + np.shape(args[i])) for i in wrt]
+
+
+def complex_step_gradient(f, args, wrt=0, h=1e-30):
+    """Like :func:`gradient` for a scalar f, by the complex step: ``Im f(x + i h e_k) / h``.
+
+    Exact to rounding for an f made of analytic operations (no cancellation, so h can
+    be 1e-30). Every argument is made complex, so an in-place update never mixes
+    complex values into a real array.
+    """
+    if isinstance(wrt, tuple):
+        return tuple(complex_step_gradient(f, args, i, h) for i in wrt)
+    args = [complex(a) if isinstance(a, float) else np.asarray(a, dtype=complex) for a in args]
+    g = np.zeros(np.shape(args[wrt]))
+    for k in np.ndindex(g.shape):
+        e = np.zeros(g.shape)
+        e[k] = 1.0
+        moved_args = list(args)
+        moved_args[wrt] = args[wrt] + 1j * h * (e if g.ndim else 1.0)
+        g[k] = np.imag(f(*moved_args)) / h
+    return g
