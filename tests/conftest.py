@@ -2,6 +2,8 @@
 
 - ``tests/oracle.py``: the finite-difference oracle, the one independent check of every
   derivative (``import oracle``; ``oracle.gradient(f, args, wrt)``).
+- ``tests/tracing.py``: which generated functions run (a profile hook), for the few tests
+  that look at generated code as it runs, instead of reaching into s2sad's cache.
 - ``tests/programs/``: programs the tests run: the example corpus
   (:mod:`tests.programs.examples`: generated/regenerate.py's targets, their sample
   arguments) and the random-program generator and checker.
