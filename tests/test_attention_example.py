@@ -12,29 +12,21 @@ The script itself runs in tests/test_examples.py (``attention`` is in its
 TRAINING set: the printed loss must go down every report and end 10 times lower).
 """
 
-import importlib.util
 import os
-import sys
 
 import numpy as np
 import pytest
 
 import s2sad
 import s2sad.cli
+import oracle
+from tests.programs.examples import ROOT, load_path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = os.path.join(ROOT, "examples", "attention.py")
 WRT = ("Wc", "bc", "gain", "bias", "Wq", "Wk", "Wv", "w_out")
 
 
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-attention = load(PATH, "s2sad_attention_example")
+attention = load_path(PATH, "s2sad_attention_example")
 
 
 def arguments(seed=7, width=4):
@@ -45,23 +37,10 @@ def arguments(seed=7, width=4):
     return tuple(params) + (X, y)
 
 
-def central_differences(fn, args, position, h=1e-6):
-    x = np.array(args[position], dtype=float)
-    gradient = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        values = []
-        for sign in (1.0, -1.0):
-            point = x.copy()
-            point[i] += sign * h
-            values.append(fn(*args[:position], point, *args[position + 1:]))
-        gradient[i] = (values[0] - values[1]) / (2 * h)
-    return gradient
-
-
 def assert_gradients(fn, args, positions, gradients, rtol=1e-6):
     assert len(gradients) == len(positions)
     for position, gradient in zip(positions, gradients):
-        numeric = central_differences(fn, args, position)
+        numeric = oracle.gradient(fn, args, position, h=1e-6)
         assert np.shape(gradient) == np.shape(numeric)
         np.testing.assert_allclose(gradient, numeric, rtol=rtol,
                                    atol=rtol * max(1.0, np.max(np.abs(numeric))))
@@ -125,9 +104,8 @@ def test_training_lowers_the_loss_twentyfold():
     assert losses[2] < losses[0] / 20, losses
 
 
-def test_cli_module_matches_the_api(tmp_path, monkeypatch, capsys):
+def test_cli_module_matches_the_api(tmp_path, monkeypatch, capsys, restore_sys_path):
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(sys, "path", list(sys.path))  # the CLI puts examples/ on sys.path
     argv = ["grad", "examples/attention.py:loss", "--wrt", ",".join(WRT), "-o", str(tmp_path)]
     assert s2sad.cli.main(argv) == 0
     written = tmp_path / "attention_loss_grad.py"
@@ -138,7 +116,7 @@ def test_cli_module_matches_the_api(tmp_path, monkeypatch, capsys):
         pair = f"def fwd_{helper}" in text and f"def bwd_{helper}" in text
         assert pair or helper == "conv1d" and "def vjp_conv1d" in text, helper
     assert "import s2sad" not in text  # (tests/test_generated.py compares it with generated/)
-    module = load(str(written), "s2sad_attention_cli_module")
+    module = load_path(str(written), "s2sad_attention_cli_module")
     args = arguments()
     expected = s2sad.grad(attention.loss, wrt=WRT)(*args)
     value, from_value_and_grad = module.value_and_grad_loss(*args)
@@ -160,8 +138,5 @@ def test_hessian_vector_products_through_the_helpers():
         v = rng.standard_normal(np.shape(params[k]))
         hv = s2sad.hvp(attention.loss, wrt=k)(*args, v)
         g = s2sad.grad(attention.loss, wrt=k)
-        eps = 1e-5
-        up, down = list(args), list(args)
-        up[k], down[k] = args[k] + eps * v, args[k] - eps * v
-        numeric = (g(*up) - g(*down)) / (2 * eps)
+        numeric = oracle.derivative(g, args, k, v, h=1e-5)
         assert np.max(np.abs(hv - numeric)) <= 1e-6 * np.max(np.abs(numeric))

@@ -1,16 +1,14 @@
 """Forward mode: tangent code, vector mode, Jacobians, and the ``jvp`` command line.
 
-The per-primitive table of ``test_primitives.py`` (:data:`CASES`) is reused:
-every case's ``jvp`` is compared with a fourth-order central difference of
-``f`` along a random direction, differentiating all arguments at once and,
-for binary operations, each one alone (a scalar operand broadcast against an
-array is where a lone tangent has the wrong shape). Vector mode is checked
-against single directions on every case. A corpus of programs checks that
+Every primitive's ``jvp`` along a random direction, and vector mode against
+single directions, are checked with the per-primitive table in
+``test_primitives.py``. A corpus of programs checks that
 forward and reverse mode are transposes of each other, ⟨v, J u⟩ = ⟨Jᵀ v, u⟩,
 which needs no finite differences and so holds to rounding error.
 """
 
 import importlib.util
+import inspect
 import math
 import os
 import subprocess
@@ -19,31 +17,9 @@ import sys
 import numpy as np
 import pytest
 
+import oracle
 import s2sad
-from test_primitives import CASES
-
-H = 1e-3
-
-
-# --- every primitive against finite differences ---------------------------------------
-
-
-def directional_fd(f, args, wrt, us):
-    """d/dt f(args + t u) at t = 0, by a fourth-order central difference."""
-    def at(t):
-        moved = list(args)
-        for i, u in zip(wrt, us):
-            moved[i] = np.asarray(args[i], dtype=float) + t * u
-            if isinstance(args[i], float):
-                moved[i] = float(moved[i])
-        return np.asarray(f(*moved), dtype=float)
-    return (8 * (at(H) - at(-H)) - (at(2 * H) - at(-2 * H))) / (12 * H)
-
-
-def directions(args, wrt, seed, batch=()):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(batch + np.shape(args[i])) for i in wrt]
-
+from tracing import generated_calls
 
 def assert_close(analytic, expected, what, rtol=1e-6):
     assert np.shape(analytic) == np.shape(expected), \
@@ -52,36 +28,6 @@ def assert_close(analytic, expected, what, rtol=1e-6):
     scale = np.max(np.abs(expected), initial=0.0)
     assert error <= rtol * scale + 1e-9, f"{what}: max error {error:.3g}, scale {scale:.3g}\n" \
                                          f"s2sad:\n{analytic}\nexpected:\n{expected}"
-
-
-def _wrt_choices(case):
-    n = len(case.values[1])
-    choices = [tuple(range(n))] + ([(i,) for i in range(n)] if n > 1 else [])
-    return [pytest.param(*case.values, wrt, id=f"{case.id}-wrt{''.join(map(str, wrt))}")
-            for wrt in choices]
-
-
-FORWARD_CASES = [p for case in CASES for p in _wrt_choices(case)]
-
-
-@pytest.mark.parametrize("f, args, wrt", FORWARD_CASES)
-def test_jvp_matches_finite_differences(f, args, wrt):
-    us = directions(args, wrt, seed=len(f.__name__))
-    value, out_dot = s2sad.jvp(f, wrt)(*args, *us)
-    np.testing.assert_allclose(value, f(*args), rtol=1e-12)
-    assert_close(out_dot, directional_fd(f, args, wrt, us), f.__name__)
-
-
-@pytest.mark.parametrize("f, args", [pytest.param(*c.values, id=c.id) for c in CASES])
-def test_vector_mode_matches_single_directions(f, args):
-    wrt = tuple(range(len(args)))
-    batch = directions(args, wrt, seed=3, batch=(3,))
-    jvp = s2sad.jvp(f, wrt)
-    value, out_dots = jvp(*args, *batch)
-    assert np.shape(out_dots) == (3,) + np.shape(value)
-    for k in range(3):
-        _, single = jvp(*args, *[u[k] for u in batch])
-        assert_close(out_dots[k], single, f"{f.__name__}, direction {k}", rtol=1e-12)
 
 
 # --- a corpus of programs: forward and reverse mode are transposes -------------------------
@@ -183,20 +129,20 @@ def _program_id(p):
 
 @pytest.mark.parametrize("f, args, wrt", PROGRAMS, ids=[_program_id(p) for p in PROGRAMS])
 def test_forward_and_reverse_are_transposes(f, args, wrt):
-    us = directions(args, wrt, seed=1)
+    us = oracle.random_directions(args, wrt, seed=1)
     value, out_dot = s2sad.jvp(f, wrt)(*args, *us)
     v = np.random.default_rng(2).standard_normal(np.shape(value))
     bars = s2sad.vjp(f, wrt)(*args, v)
     forward = np.sum(v * out_dot)
     reverse = sum(np.sum(b * u) for b, u in zip(bars, us))
     assert np.isclose(forward, reverse, rtol=1e-10, atol=1e-12), (forward, reverse)
-    assert_close(out_dot, directional_fd(f, args, wrt, us), f.__name__, rtol=1e-5)
+    assert_close(out_dot, oracle.derivative(f, args, wrt, us, h=1e-3, order=4), f.__name__, rtol=1e-5)
     s2sad.check_grads(f, args, wrt=wrt)
 
 
 @pytest.mark.parametrize("f, args, wrt", PROGRAMS, ids=[_program_id(p) for p in PROGRAMS])
 def test_vector_mode_on_programs(f, args, wrt):
-    batch = directions(args, wrt, seed=4, batch=(2,))
+    batch = oracle.random_directions(args, wrt, seed=4, batch=(2,))
     jvp = s2sad.jvp(f, wrt)
     _, out_dots = jvp(*args, *batch)
     for k in range(2):
@@ -291,25 +237,20 @@ def wide_output(x):
 
 def test_jacobian_takes_one_vector_sweep():
     x = np.array([0.1, -0.3, 0.7])
-    namespace, generated = s2sad.api._compiled(wide_output, "forward_vector", (0,))
-    real = namespace["jvp_wide_output"]
-    calls = []
-    namespace["jvp_wide_output"] = lambda *a: calls.append(1) or real(*a)
-    try:
+    with generated_calls() as calls:
         jac = s2sad.jacobian(wide_output, mode="forward")(x)
-    finally:
-        namespace["jvp_wide_output"] = real
-    assert len(calls) == 1
+    assert [c.name for c in calls].count("jvp_wide_output") == 1
     assert jac.shape == (3, 7, 3)
-    assert_close(jac, fd_jacobian(wide_output, x), "jacobian", rtol=1e-6)
+    assert_close(jac, oracle.gradient(wide_output, (x,), 0, h=1e-5), "jacobian", rtol=1e-6)
 
 
 def test_vector_tangent_code_lines_up_batches_with_lift():
     text = s2sad.source(add, 0, mode="forward")
     assert "lift" not in text
-    namespace, generated = s2sad.api._compiled(add, "forward_vector", (0,))
-    assert "lift(x_dot, x, out)" in generated.source
-    value, out_dots = s2sad.jvp(add, 0)(2.0, np.arange(3.0), np.array([1.0, 2.0]))
+    with generated_calls() as calls:  # a batch of two tangents: the vector-mode code
+        value, out_dots = s2sad.jvp(add, 0)(2.0, np.arange(3.0), np.array([1.0, 2.0]))
+    (code,) = [c.code for c in calls if c.name == "jvp_add"]
+    assert "lift(x_dot, x, out)" in inspect.getsource(code)
     assert np.array_equal(out_dots, [[1, 1, 1], [2, 2, 2]])
 
 
@@ -321,17 +262,6 @@ def test_tangents_of_the_wrong_shape_are_refused():
 
 
 # --- Jacobians ----------------------------------------------------------------------------------
-
-
-def fd_jacobian(f, x, h=1e-5):
-    x = np.asarray(x, dtype=float)
-    columns = []
-    for k in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[k] = h
-        columns.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h))
-    out_shape = np.shape(f(x))
-    return np.moveaxis(np.array(columns), 0, -1).reshape(out_shape + x.shape)
 
 
 def polar(p):
@@ -352,7 +282,7 @@ def matrix_valued(a):
                                   (matrix_valued, np.arange(6.0).reshape(2, 3) / 5),
                                   (scaled, np.array(0.4))])
 def test_jacobian_in_all_three_modes(f, x):
-    expected = fd_jacobian(f, x)
+    expected = oracle.gradient(f, (x,), 0, h=1e-5)
     for mode in ("forward", "reverse", "auto"):
         jac = s2sad.jacobian(f, mode=mode)(x)
         assert_close(jac, expected, f"{f.__name__} ({mode})", rtol=1e-7)
@@ -370,7 +300,7 @@ def test_jacobian_with_several_arguments_gives_a_tuple():
     x, y = np.array([1.5, 2.5]), 3.0
     jx, jy = s2sad.jacobian(lecture, wrt=(0, 1))(x, y)
     assert jx.shape == (2, 2) and jy.shape == (2,)
-    assert_close(jy, fd_jacobian(lambda y: lecture(x, y), y), "d/dy")
+    assert_close(jy, oracle.gradient(lecture, (x, y), 1, h=1e-5), "d/dy")
     with pytest.raises(s2sad.UsageError, match="unknown mode"):
         s2sad.jacobian(lecture, mode="sideways")
 
@@ -378,19 +308,29 @@ def test_jacobian_with_several_arguments_gives_a_tuple():
 # --- check_grads in forward mode ------------------------------------------------------------
 
 
-def test_check_grads_checks_forward_mode_too():
-    def f(x):
-        return np.sin(x)
+@s2sad.custom_vjp
+def sine_with_a_wrong_jvp(x):
+    return np.sin(x)
 
-    namespace, generated = s2sad.api._compiled(f, "forward", (0,))
-    real = namespace["jvp_f"]
-    namespace["jvp_f"] = lambda x, x_dot: (real(x, x_dot)[0], real(x, x_dot)[1] * 1.01)
-    try:
-        s2sad.check_grads(f, (0.3,), modes="reverse")
-        with pytest.raises(s2sad.GradientCheckError, match="forward mode disagrees"):
-            s2sad.check_grads(f, (0.3,))
-    finally:
-        namespace["jvp_f"] = real
+
+@sine_with_a_wrong_jvp.defvjp
+def sine_with_a_wrong_jvp_vjp(g, ans, x):
+    return g * np.cos(x)
+
+
+@sine_with_a_wrong_jvp.defjvp
+def sine_with_a_wrong_jvp_jvp(x, x_dot):
+    return x_dot * np.cos(x) * 1.01  # wrong on purpose
+
+
+def right_in_reverse_wrong_in_forward(x):
+    return sine_with_a_wrong_jvp(x)
+
+
+def test_check_grads_checks_forward_mode_too():
+    s2sad.check_grads(right_in_reverse_wrong_in_forward, (0.3,), modes="reverse")
+    with pytest.raises(s2sad.GradientCheckError, match="forward mode disagrees"):
+        s2sad.check_grads(right_in_reverse_wrong_in_forward, (0.3,))
 
 
 # --- the command line -------------------------------------------------------------------------

@@ -18,9 +18,8 @@ import textwrap
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_examples import (IDS, REGENERATE, ROOT, TARGETS, as_tuple,  # noqa: E402
-                           assert_matches_finite_differences, example_function, sample)
+from tests.programs.examples import (IDS, REGENERATE, ROOT, TARGETS, as_tuple,
+                                     assert_matches_finite_differences, example_function, sample)
 
 GENERATED = os.path.join(ROOT, "generated")
 

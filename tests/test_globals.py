@@ -3,7 +3,6 @@
 side effects happen as in the function, or are located errors."""
 
 import gc
-import os
 import subprocess
 import sys
 import textwrap
@@ -15,8 +14,7 @@ import pytest
 import s2sad
 from s2sad.errors import S2sadError, UnsupportedSyntaxError
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "fixtures"))
-import globals_model as gm  # noqa: E402
+import globals_model as gm  # tests/fixtures/globals_model.py (on sys.path: see conftest.py)
 
 
 @pytest.fixture(autouse=True)

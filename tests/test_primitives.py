@@ -37,6 +37,7 @@ import zlib
 import numpy as np
 import pytest
 
+import oracle
 import s2sad
 from s2sad import rules
 from s2sad.lower import lower
@@ -1139,29 +1140,18 @@ CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASE
 
 
 def numeric_vjp(f, args, v):
-    """d<v, f(args)>/d args[i] for every argument, by a fourth-order central difference."""
-    grads = []
-    for i, arg in enumerate(args):
-        x = np.array(arg, dtype=float)
-        g = np.zeros_like(x)
-        for k in np.ndindex(x.shape):
-            def at(t):
-                moved = x.copy()
-                moved[k] += t
-                new_args = list(args)
-                new_args[i] = float(moved) if isinstance(arg, float) else moved
-                return np.sum(v * f(*new_args))
-            g[k] = (8 * (at(H) - at(-H)) - (at(2 * H) - at(-2 * H))) / (12 * H)
-        grads.append(g)
-    return grads
+    """d<v, f(args)>/d args[i] for every argument, by the oracle's fourth-order difference."""
+    def weighted(*a):
+        return np.sum(v * f(*a))
+    return [oracle.gradient(weighted, args, i, h=H, order=4) for i in range(len(args))]
 
 
-def assert_matches(analytic, numeric, what):
+def assert_matches(analytic, numeric, what, rtol=RTOL):
     assert np.shape(analytic) == np.shape(numeric), \
         f"{what}: derivative has shape {np.shape(analytic)}, the argument {np.shape(numeric)}"
     error = np.max(np.abs(np.asarray(analytic, dtype=float) - numeric), initial=0.0)
     scale = np.max(np.abs(numeric), initial=0.0)
-    assert error <= RTOL * scale + 1e-9, \
+    assert error <= rtol * scale + 1e-9, \
         f"{what}: max error {error:.3g} vs max |derivative| {scale:.3g}\n" \
         f"s2sad:\n{analytic}\nfinite differences:\n{numeric}"
 
@@ -1206,6 +1196,42 @@ def check_case(f, args):
 @pytest.mark.parametrize("f, args", CASES + RAGGED_CASES)
 def test_primitive_derivative(f, args):
     check_case(f, args)
+
+
+# --- forward mode along random directions, one argument or all at once ----------------------
+
+
+def _wrt_choices(case):
+    n = len(case.values[1])
+    choices = [tuple(range(n))] + ([(i,) for i in range(n)] if n > 1 else [])
+    return [pytest.param(*case.values, wrt, id=f"{case.id}-wrt{''.join(map(str, wrt))}")
+            for wrt in choices]
+
+
+FORWARD_CASES = [p for case in CASES for p in _wrt_choices(case)]
+
+
+@pytest.mark.parametrize("f, args, wrt", FORWARD_CASES)
+def test_jvp_matches_finite_differences(f, args, wrt):
+    """All arguments at once and, for binary operations, each alone (a scalar operand
+    broadcast against an array is where a lone tangent has the wrong shape)."""
+    us = oracle.random_directions(args, wrt, seed=len(f.__name__))
+    value, out_dot = s2sad.jvp(f, wrt)(*args, *us)
+    np.testing.assert_allclose(value, f(*args), rtol=1e-12)
+    numeric = oracle.derivative(f, args, wrt, us, h=H, order=4)
+    assert_matches(out_dot, numeric, f"{f.__name__}, jvp")
+
+
+@pytest.mark.parametrize("f, args", [pytest.param(*c.values, id=c.id) for c in CASES])
+def test_vector_mode_matches_single_directions(f, args):
+    wrt = tuple(range(len(args)))
+    batch = oracle.random_directions(args, wrt, seed=3, batch=(3,))
+    jvp = s2sad.jvp(f, wrt)
+    value, out_dots = jvp(*args, *batch)
+    assert np.shape(out_dots) == (3,) + np.shape(value)
+    for k in range(3):
+        _, single = jvp(*args, *[u[k] for u in batch])
+        assert_matches(out_dots[k], single, f"{f.__name__}, direction {k}", rtol=1e-12)
 
 
 # --- coverage: a new rule needs a case ---------------------------------------------------
@@ -1271,9 +1297,7 @@ def test_second_order(f, args):
         d, u = float(d), float(u)
     vjp_f = s2sad.vjp(f)
 
-    def first(t):
-        return np.asarray(vjp_f(x + t * d, *rest, v))
-    numeric = (8 * (first(H) - first(-H)) - (first(2 * H) - first(-2 * H))) / (12 * H)
+    numeric = oracle.derivative(vjp_f, (x, *rest, v), 0, d, h=H, order=4)
     assert_matches(s2sad.jvp(vjp_f)(x, *rest, v, d)[1], numeric, f"{f.__name__}, jvp of vjp")
     reverse = s2sad.vjp(vjp_f)(x, *rest, v, u)
     assert_matches(np.sum(reverse * d), np.sum(numeric * u), f"{f.__name__}, vjp of vjp")

@@ -51,6 +51,7 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+import oracle
 import s2sad
 from tests.programs.generator import generate
 from tests.programs.random_programs import check
@@ -234,24 +235,11 @@ def module_source(lines, assigned):
 
 
 def complex_step_vjp(f, args, v):
-    """d<v, f(args)>/d args[i] for every argument, by the complex step (exact to rounding).
-
-    Every operation the generator uses is analytic, so ``Im f(x + ih e_k) / h``
-    is the derivative along ``e_k`` with no cancellation, even for h = 1e-30.
-    """
-    # all inputs complex, so in-place updates never mix complex into a real array
-    args = [complex(a) if isinstance(a, float) else np.asarray(a, dtype=complex) for a in args]
-    grads = []
-    for i, arg in enumerate(args):
-        g = np.zeros(np.shape(arg))
-        for k in np.ndindex(g.shape):
-            moved = np.array(arg)
-            moved[k] += STEP * 1j
-            new_args = list(args)
-            new_args[i] = complex(moved) if isinstance(arg, complex) else moved
-            g[k] = np.sum(v * f(*new_args)).imag / STEP
-        grads.append(g)
-    return grads
+    """d<v, f(args)>/d args[i] for every argument, by the oracle's complex step (exact to
+    rounding: every operation the generator uses is analytic)."""
+    def weighted(*a):
+        return np.sum(v * f(*a))
+    return oracle.complex_step_gradient(weighted, args, tuple(range(len(args))), h=STEP)
 
 
 def assert_matches(analytic, numeric, what):

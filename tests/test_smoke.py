@@ -1,6 +1,7 @@
 """The lecture function end to end: SSA listing, generated gradient, finite differences."""
 
 import numpy as np
+import pytest
 
 import s2sad
 
@@ -26,17 +27,25 @@ def test_lecture_check_grads():
     s2sad.check_grads(lecture, (1.7, 2.5), wrt=("x", "y"))
 
 
+@s2sad.custom_vjp
+def sine_off_by_one_percent(x):
+    return np.sin(x)
+
+
+@sine_off_by_one_percent.defvjp
+def sine_off_by_one_percent_vjp(g, ans, x):
+    return g * np.cos(x) * 1.01  # wrong on purpose
+
+
+@sine_off_by_one_percent.defjvp
+def sine_off_by_one_percent_jvp(x, x_dot):
+    return x_dot * np.cos(x)  # right: reverse mode is the one to catch
+
+
+def calls_a_wrong_rule(x):
+    return sine_off_by_one_percent(x)
+
+
 def test_check_grads_catches_a_wrong_derivative():
-    import pytest
-
-    def f(x):
-        return np.sin(x)
-
-    namespace, generated = s2sad.api._compiled(f, "reverse", (0,))
-    real = namespace["vjp_f"]
-    namespace["vjp_f"] = lambda x, out_bar: real(x, out_bar) * 1.01
-    try:
-        with pytest.raises(s2sad.GradientCheckError, match="disagrees with finite differences"):
-            s2sad.check_grads(f, (0.3,))
-    finally:
-        namespace["vjp_f"] = real
+    with pytest.raises(s2sad.GradientCheckError, match="reverse mode disagrees with finite differences"):
+        s2sad.check_grads(calls_a_wrong_rule, (0.3,))

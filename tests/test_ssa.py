@@ -8,9 +8,7 @@ and each statement annotated with its source line (the text is shown the first
 time a line appears). The functions live in tests/fixtures/ssa_cases.py.
 """
 
-import importlib.util
 import inspect
-import os
 import re
 import subprocess
 import sys
@@ -19,11 +17,9 @@ import pytest
 
 import s2sad
 
-PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "ssa_cases.py")
-_spec = importlib.util.spec_from_file_location("ssa_cases", PATH)
-cases = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("ssa_cases", cases)  # importable by name: globals read as ssa_cases.SCALE
-_spec.loader.exec_module(cases)
+import ssa_cases as cases  # importable by name (see conftest.py): globals read as ssa_cases.SCALE
+
+PATH = cases.__file__
 
 EXPECTED = {
     "lecture": f"""\

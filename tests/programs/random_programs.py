@@ -8,7 +8,9 @@ compares with finite differences of ``f`` itself:
 - first order: ``grad . u``, ``grad . v`` and the jvp along ``v`` against central
   differences of ``t -> f(x + t v)`` at steps h and h/2, Richardson-extrapolated;
 - second order: ``u . (H v)`` against the mixed central difference of
-  ``f(x + a u + b v)`` at steps h and h/2.
+  ``f(x + a u + b v)`` at steps h and h/2
+
+(:func:`tests.oracle.derivative`, :func:`tests.oracle.mixed`, :func:`tests.oracle.two_steps`).
 
 The two step sizes must agree (up to what the truncation error explains); if they
 do not, a branch decision, a kink (abs, max, clip, sort, a mask) or a jump lies
@@ -62,6 +64,7 @@ import numpy as np
 import s2sad
 from s2sad.errors import InternalError, S2sadError
 
+from tests import oracle
 from tests.programs.generator import INPUTS, N_VALUE, WRT, draw_args, generate
 
 MODES = ("grad", "jvp", "hvp")
@@ -125,30 +128,6 @@ def copies(args):
     return [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
 
 
-def moved(args, *pairs):
-    """args + sum of t * direction over ``pairs`` (directions over the wrt arguments)."""
-    out = list(copies(args))
-    for t, d in pairs:
-        for i, di in zip(WRT, d):
-            out[i] = out[i] + t * di
-    return out
-
-
-def directional(f, args, v, h):
-    return (f(*moved(args, (h, v))) - f(*moved(args, (-h, v)))) / (2 * h)
-
-
-def mixed(f, args, u, v, h):
-    return (f(*moved(args, (h, u), (h, v))) - f(*moved(args, (h, u), (-h, v)))
-            - f(*moved(args, (-h, u), (h, v))) + f(*moved(args, (-h, u), (-h, v)))) / (4 * h * h)
-
-
-def richardson(f, g, *rest, h):
-    """(estimate, error allowance) from steps h and h/2 of a second-order-accurate difference."""
-    d1, d2 = g(f, *rest, h), g(f, *rest, h / 2)
-    return (4 * d2 - d1) / 3, abs(d1 - d2)
-
-
 def smooth(est, spread, scale):
     """Do the two step sizes agree? (a discontinuity or kink within a step makes them differ)"""
     return spread <= 1e-3 * max(1.0, abs(est), scale)
@@ -174,24 +153,27 @@ def find_point(f, rng, second_order=True):
                 raise ValueError(f"f returned {type(value).__name__} of shape {np.shape(value)}, not a scalar")
             if not np.isfinite(value):
                 continue
-            oracle = {}
+            estimates = {}
             ok = True
-            for key, (g, rest, h) in {"u": (directional, (args, u), H1), "v": (directional, (args, v), H1),
-                                      "uv": (mixed, (args, u, v), H2)}.items():
+            differences = {  # each a second-order-accurate difference at a step h
+                "u": (lambda h: oracle.derivative(f, args, WRT, u, h), H1),
+                "v": (lambda h: oracle.derivative(f, args, WRT, v, h), H1),
+                "uv": (lambda h: oracle.mixed(f, args, WRT, u, v, h), H2)}
+            for key, (difference, h) in differences.items():
                 if key == "uv" and not second_order:
                     continue
-                est, spread = richardson(f, g, *rest, h=h)
+                est, spread = oracle.two_steps(difference, h)  # steps h and h/2, extrapolated
                 if not np.isfinite(est) or not smooth(est, spread, abs(value)):
                     ok = False
                     break
-                oracle[key] = (est, spread)
+                estimates[key] = (est, spread)
         if ok:
-            return args, u, v, value, oracle
+            return args, u, v, value, estimates
     return None
 
 
-def agree(analytic, oracle, what, value):
-    est, spread = oracle
+def agree(analytic, estimate, what, value):
+    est, spread = estimate
     if not np.isfinite(analytic):
         raise Wrong(f"{what} not finite", f"{what}: s2sad gives {analytic}, finite differences {est:.10g}")
     tol = ATOL * (1 + abs(value)) + RTOL * abs(est) + 10 * spread
@@ -220,7 +202,7 @@ def unchanged(args, original, what):
             raise Wrong(f"{what} modified an argument", f"{what} modified its argument {name}")
 
 
-def run_mode(mode, f, args, u, v, value, oracle):
+def run_mode(mode, f, args, u, v, value, estimates):
     """Check one mode; raises Wrong, S2sadError or anything the generated code raised."""
     call_args = copies(args)
     if mode == "grad":
@@ -228,8 +210,8 @@ def run_mode(mode, f, args, u, v, value, oracle):
         unchanged(call_args, args, "value_and_grad")
         same_value(val, value, "value_and_grad's value")
         check_shapes(g, "value_and_grad")
-        agree(dot(g, v), oracle["v"], "grad . v", value)
-        agree(dot(g, u), oracle["u"], "grad . u", value)
+        agree(dot(g, v), estimates["v"], "grad . v", value)
+        agree(dot(g, u), estimates["u"], "grad . u", value)
         g2 = s2sad.grad(f, wrt=WRT)(*copies(args))
         check_shapes(g2, "grad")
         if not all(np.allclose(p, q, rtol=1e-9, atol=1e-12) for p, q in zip(g, g2)):
@@ -241,12 +223,12 @@ def run_mode(mode, f, args, u, v, value, oracle):
         same_value(val, value, "jvp's value")
         if np.shape(out_dot) != ():
             raise Wrong("jvp's out_dot of the wrong shape", f"jvp's out_dot has shape {np.shape(out_dot)}, expected ()")
-        agree(float(out_dot), oracle["v"], "jvp along v", value)
+        agree(float(out_dot), estimates["v"], "jvp along v", value)
     elif mode == "hvp":
         hv = s2sad.hvp(f, wrt=WRT)(*call_args, tuple(np.copy(t) if isinstance(t, np.ndarray) else t for t in v))
         unchanged(call_args, args, "hvp")
         check_shapes(hv, "hvp")
-        agree(dot(u, hv), oracle["uv"], "u . (H v)", value)
+        agree(dot(u, hv), estimates["uv"], "u . (H v)", value)
     else:
         raise ValueError(mode)
 
