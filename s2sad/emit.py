@@ -339,7 +339,13 @@ def _called(text):
     return set(re.findall(r"\b(\w+)\(", text))
 
 
-_HELPER_CALLS = {helper: {h for h in _called(source) if h in _HELPER_SOURCE}
+def _bases(text):
+    """The base classes a class helper's text names (``class NotScalar(CheckFailed):``)."""
+    found = re.match(r"class \w+\(([\w, ]*)\)", text)
+    return {name.strip() for name in found.group(1).split(",")} if found else set()
+
+
+_HELPER_CALLS = {helper: {h for h in _called(source) | _bases(source) if h in _HELPER_SOURCE}
                  for helper, source in _HELPER_SOURCE.items()}
 
 
