@@ -14,9 +14,9 @@ them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
 import functools
 
 from . import cache
-from .cache import (bind, load_module, non_scalar_error, normalize_wrt,  # noqa: F401
-                    parameters, raise_failure)
-from .errors import UsageError
+from .cache import (bind, is_not_scalar, load_module, non_scalar_error,  # noqa: F401
+                    normalize_wrt, parameters, raise_failure)
+from .errors import S2sadError, UsageError
 from .higher import jvp as _jvp
 from .ir import format_function
 from .lower import lower
@@ -28,7 +28,7 @@ def _reverse_entry(f, wrt, kind):
     positions, single = normalize_wrt(fn, wrt)
     n_params = len(parameters(fn))
     tuple_result = not single and len(positions) == 1
-    compiled = []  # the generated entry point and its guard's checker, looked up once
+    compiled = cache.slot()  # the generated entry point and its guard's checker, looked up once
 
     def entry():
         if compiled and not compiled[1]():  # a name f reads means another function now
@@ -54,8 +54,8 @@ def _reverse_entry(f, wrt, kind):
         try:
             return function(*args)
         except ValueError as exc:
-            if "must return a scalar, not shape" in str(exc) and fn.__name__ in str(exc):
-                raise non_scalar_error(fn, str(exc)) from None
+            if is_not_scalar(exc, fn.__name__):  # the generated check_scalar's own error
+                raise non_scalar_error(fn, exc) from None
             raise_failure(fn, exc, args)
         except Exception as exc:
             raise_failure(fn, exc, args)
@@ -79,8 +79,8 @@ def _reverse_entry(f, wrt, kind):
         try:
             result = function(*bound)
         except ValueError as exc:
-            if "must return a scalar, not shape" in str(exc) and fn.__name__ in str(exc):
-                raise non_scalar_error(fn, str(exc)) from None
+            if is_not_scalar(exc, fn.__name__):  # the generated check_scalar's own error
+                raise non_scalar_error(fn, exc) from None
             raise_failure(fn, exc, bound)
         except Exception as exc:
             raise_failure(fn, exc, bound)
@@ -134,7 +134,10 @@ def source(f, wrt=0, mode="reverse"):
 
 def ssa(f):
     """The SSA listing of ``f``: one primitive per line, with source lines."""
-    return format_function(lower(unwrap(f)))
+    try:
+        return format_function(lower(unwrap(f)))
+    except S2sadError as exc:  # the user's error, without s2sad's frames (as cache.compiled)
+        raise exc.with_traceback(None) from None
 
 
 class Differentiable:

@@ -24,6 +24,7 @@ share the rest: reading ``wrt`` (:func:`normalize_wrt`), binding arguments
 import inspect
 import linecache
 import os
+import threading
 import types
 import weakref
 
@@ -31,11 +32,13 @@ import numpy as np
 
 from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
 from .ir import mark_generated
-from .lower import lower
-from .module import forward_module, reverse_module
+from .lower import clear_summaries, lower
+from .module import clear_lowered, forward_module, reverse_module
 from .parse import def_loc, guard_holds
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
+_SLOTS = weakref.WeakSet()  # every derivative object's Slot
+_LOCK = threading.RLock()  # held while the cache is read or filled
 
 
 def parameters(fn):
@@ -88,7 +91,22 @@ def normalize_wrt(fn, wrt):
 
 
 def compiled(fn, mode, positions):
-    """The namespace of the generated module (transformed and compiled once)."""
+    """The namespace of the generated module (transformed and compiled once).
+
+    One thread fills the cache at a time (a lock, re-entrant: transforming ``f``
+    may compile a derivative ``f`` calls), so two threads asking for the same
+    transform at once transform it once. A :class:`~s2sad.errors.S2sadError`
+    reaches the caller without s2sad's frames below this one and without the
+    internal exception it may have been raised while handling.
+    """
+    with _LOCK:
+        try:
+            return _fill(fn, mode, positions)
+        except S2sadError as exc:
+            raise exc.with_traceback(None) from None
+
+
+def _fill(fn, mode, positions):
     per_fn = _CACHE.setdefault(fn, {})
     key = (mode, positions)
     if key in per_fn and not guard_holds(per_fn[key][1].guard):
@@ -107,6 +125,55 @@ def compiled(fn, mode, positions):
         per_fn[key] = (load_module(generated.source, f"{mode} of {fn.__qualname__}",
                                    generated.bindings, generated.live), generated)
     return per_fn[key]
+
+
+def cached(fn, mode, positions):
+    """What :func:`compiled` holds for ``fn`` now, or None (nothing is compiled)."""
+    with _LOCK:
+        return _CACHE.get(fn, {}).get((mode, positions))
+
+
+class Slot(list):
+    """What a derivative object keeps of the cache, ``[generated function, guard checker]``
+    (empty until its first call): its fast path reads no dict. :func:`clear_cache`
+    makes every slot's checker fail, so the derivative looks the cache up again."""
+
+    __hash__ = object.__hash__  # one slot per derivative, however alike (for _SLOTS)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+
+def slot():
+    """A new, empty :class:`Slot`, which :func:`clear_cache` reaches."""
+    new = Slot()
+    with _LOCK:
+        _SLOTS.add(new)
+    return new
+
+
+def _stale():
+    return False
+
+
+def clear_cache():
+    """Forget every generated module, and every function's SSA form: the next call of
+    any derivative, made before or after, transforms its function again.
+
+    s2sad checks by itself that each name a function reads still means what it
+    meant (a rebound helper is transformed again); clear it after a change it cannot
+    see, such as custom rules registered (``@f.defvjp``) after ``f`` was differentiated.
+    """
+    with _LOCK:
+        _CACHE.clear()
+        clear_lowered()
+        clear_summaries()
+        for kept in list(_SLOTS):
+            if len(kept) == 2:
+                kept[1] = _stale  # (its length stays: a fast path reading it never fails)
 
 
 def load_module(source, label, bindings=None, live=None):
@@ -176,19 +243,24 @@ def _raised_in_user_code(exc):
     return not (filename.startswith("<") or filename.startswith(_LIBRARY_DIRS))
 
 
-def non_scalar_error(fn, message):
+def is_not_scalar(exc, name=None):
+    """True if ``exc`` is what a generated module's ``check_scalar`` raises, ``NotScalar``
+    (:class:`s2sad.support.NotScalar`; each module defines its own copy of the class, so it is
+    known by its name), for the function named ``name`` if given."""
+    return type(exc).__name__ == "NotScalar" and isinstance(exc, ValueError) and \
+        getattr(exc, "arguments_at_fault", False) and (name is None or
+                                                       getattr(exc, "name", None) == name)
+
+
+def non_scalar_error(fn, exc):
+    """The :class:`~s2sad.errors.NonScalarOutputError` for ``exc`` (:func:`is_not_scalar`):
+    ``fn``'s gradient was asked for where ``fn`` returned an array."""
     ir = lower(fn)
     ret = ir.body[-1]
-    shape = message.split("not shape ")[1].split(";")[0]
     return NonScalarOutputError(f"grad needs {fn.__name__} to return a scalar, but it returned "
-                                f"an array of shape {shape}", getattr(ret, "loc", None),
+                                f"an array of shape {exc.shape}", getattr(ret, "loc", None),
                                 "Use s2sad.vjp for non-scalar outputs (or s2sad.jacobian), or "
                                 "reduce the output to a scalar (e.g. np.sum).")
-
-
-def cached(fn, mode, positions):
-    """What :func:`compiled` holds for ``fn`` now, or None (nothing is compiled)."""
-    return _CACHE.get(fn, {}).get((mode, positions))
 
 
 def generated_function(derivative):

@@ -13,8 +13,8 @@ import functools
 import numpy as np
 
 from . import cache
-from .cache import (bind, compiled, generated_function, gradient_code, non_scalar_error,  # noqa: F401
-                    normalize_wrt, parameters, raise_failure)
+from .cache import (bind, compiled, generated_function, gradient_code,  # noqa: F401
+                    is_not_scalar, non_scalar_error, normalize_wrt, parameters, raise_failure)
 from .errors import UsageError
 from .parse import unwrap
 
@@ -39,8 +39,8 @@ def jvp_call(fn, positions, values, tangents):
         return namespace[generated.entry_points["jvp"]](*values, *tangents)
     except ValueError as exc:  # the gradient code differentiated here checks its scalar output
         original = getattr(fn, "_s2sad_of", lambda: None)()
-        if original is not None and "must return a scalar, not shape" in str(exc):
-            raise non_scalar_error(original, str(exc)) from None
+        if original is not None and is_not_scalar(exc):
+            raise non_scalar_error(original, exc) from None
         raise_failure(fn, exc, values)
     except Exception as exc:
         raise_failure(fn, exc, values)
