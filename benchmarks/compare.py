@@ -24,7 +24,7 @@ timed in the same run, interleaved, with :mod:`timeit` (garbage collection off
 during a sample, no wrapper around the call): each sample runs a call enough
 times to last about 100 ms, and a cell is the median of 9 samples (5 for slow
 cases, so that the script takes a few minutes). Transform time: the median over 5 fresh transforms
-(``s2sad.api._CACHE`` cleared) of what the first ``s2sad.grad(f)(...)`` call
+(``s2sad.cache._CACHE`` cleared) of what the first ``s2sad.grad(f)(...)`` call
 does beyond a cached one: parse, lower, differentiate, emit and compile the
 module.
 
@@ -154,7 +154,7 @@ class S2sadRunner(Runner):
         self.gradients["s2sad"] = lambda: as_tuple(grad(*args))
         # the generated grad_<f> itself, without the wrapper that binds the arguments
         try:
-            namespace, generated = s2sad.api._compiled(fn, "reverse", tuple(wrt))
+            namespace, generated = s2sad.cache.compiled(fn, "reverse", tuple(wrt))
             entry = namespace[generated.entry_points["grad"]]
             self.calls["generated"] = (entry, args)
         except Exception as exc:  # an internal API: tolerate its changes
@@ -339,7 +339,7 @@ def transform_time(case, repeats):
     """Median seconds to generate and compile the gradient module, from a cleared cache."""
     samples = []
     for _ in range(repeats):
-        s2sad.api._CACHE.pop(case.fn, None)
+        s2sad.cache._CACHE.pop(case.fn, None)
         start = time.perf_counter()
         s2sad.source(case.fn, wrt=case.wrt)
         samples.append(time.perf_counter() - start)

@@ -22,9 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np  # noqa: E402
 
 import s2sad  # noqa: E402
-from s2sad.forward import forward_module  # noqa: E402
 from s2sad import module as s2sad_module  # noqa: E402
-from s2sad.module import reverse_module  # noqa: E402
+from s2sad.module import forward_module, reverse_module  # noqa: E402
 
 DENSITIES = {
     "~3 primitives/line": ["a = np.sin(x) * y", "b = a + x * 2.0", "c = np.exp(-b) / (1.0 + y)",

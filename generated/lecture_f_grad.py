@@ -68,13 +68,24 @@ class CheckFailed(ValueError):
     arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
 
 
+class NotScalar(CheckFailed):
+    """The function a gradient is made for returned an array, not a scalar: ``name`` is the
+    function's, ``shape`` the array's."""
+
+    def __init__(self, name, shape):
+        super().__init__(f"{name} must return a scalar, not shape {shape}; use vjp_{name}")
+        self.name = name
+        self.shape = shape
+
+
 def check_scalar(value, name):
-    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
+    """Raise NotScalar (a CheckFailed, a ValueError) unless ``value`` is 0-d: a gradient needs
+    a scalar."""
     # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
     if isinstance(value, (float, int, np.generic)):
         return
     if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
-        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+        raise NotScalar(name, np.shape(value))
 
 
 def unbroadcast(g, x):

@@ -6,6 +6,7 @@ writes new Python source for its derivative. See README.md for a tour.
 
 from .api import (Differentiable, differentiate, grad, source, ssa, stop_gradient, value_and_grad,
                   vjp)
+from .cache import clear_cache
 from .checking import GradientCheckError, check_grads
 from .custom import CustomDerivative, custom_jvp, custom_vjp
 from .higher import hessian, hvp, jacobian, jvp
@@ -15,7 +16,7 @@ from .errors import (InternalError, NoDerivativeError, NonScalarOutputError, S2s
 __version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "ssa",
-           "check_grads", "differentiate", "Differentiable", "stop_gradient", "custom_vjp",
-           "custom_jvp", "CustomDerivative", "S2sadError",
+           "check_grads", "clear_cache", "differentiate", "Differentiable", "stop_gradient",
+           "custom_vjp", "custom_jvp", "CustomDerivative", "S2sadError",
            "UnsupportedSyntaxError", "NoDerivativeError", "NonScalarOutputError", "SourceError",
            "UsageError", "InternalError", "GradientCheckError"]

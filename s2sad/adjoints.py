@@ -7,6 +7,8 @@ add to it, in place only when the sweep created the array itself (it *owns*
 it). Some adjoints stay expressions, with no ``x_bar = ...`` line: a number,
 a number spread over an array (``unreduce(c, x)``, see :func:`spread`), or
 the name of another, final adjoint (copy propagation).
+
+Layer 5, beside :mod:`s2sad.emit`: used by :mod:`s2sad.reverse`.
 """
 
 import gast

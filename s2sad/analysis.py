@@ -22,13 +22,19 @@ the same way, so this is exact for it; a pop into one name reads slot
 ``matmul_bar_a_sum(t, W)`` is given) reads every slot. :func:`list_slot`
 names a slot as a node of the dataflow graph, so :func:`activity` tells which
 slots are active, and a transform stores derivatives for those only.
+
+Layer 4: imports the IR, the rules and :mod:`s2sad.lower` (to read a called
+function, :func:`is_elementwise`), never a transform.
 """
 
 import numbers
+from dataclasses import replace
 
+import gast
 import numpy as np
 
-from .ir import Assign, Const, Var
+from .ir import Assign, Const, For, If, Raise, Return, Var, While, walk_blocks
+from .lower import UserFunction, lower
 from .rules.operators import is_list_op
 
 
@@ -45,7 +51,6 @@ def dataflow_edges(body):
     derivative. Pushed values flow into their list's slots, and slots into
     the values popped from them and into snapshots (see the module docstring).
     """
-    from .ir import For, If, While, walk_blocks
     edges = []
     slots = list_slots(body)
     integral = set()  # arrays known to hold booleans or integers
@@ -147,7 +152,6 @@ def list_slot(t, n, k):
 
 def list_slots(body):
     """``{list name: {(n, k), ...}}``: the slots each list's pushes and pops use."""
-    from .ir import walk_blocks
     out = {}
     for stmt in walk_blocks(body):
         if isinstance(stmt, Assign) and is_list_op(stmt.prim):
@@ -176,6 +180,45 @@ def is_scalar_const(op):
     return isinstance(op.value, numbers.Number) or getattr(op.value, "ndim", None) == 0
 
 
+def is_elementwise(prim):
+    """True if ``prim`` is a broadcasting element-wise operation (``prim.elementwise``), or a
+    call of a user function that is a composition of them.
+
+    Then, like a ufunc, the function's result has the broadcast shape of all its
+    parameters (each of which reaches the result), which the shape analysis
+    may use. Straight-line code on scalar constants only; anything else is False.
+    """
+    if type(prim) is not UserFunction:
+        return prim.elementwise
+    if prim._elementwise is None:
+        if prim.fn in _COMPUTING:
+            return False
+        _COMPUTING.add(prim.fn)
+        try:
+            prim._elementwise = _is_elementwise(lower(prim.fn))
+        except Exception:
+            prim._elementwise = False
+        finally:
+            _COMPUTING.discard(prim.fn)
+    return prim._elementwise
+
+
+_COMPUTING = set()  # user functions whose is_elementwise is being computed (recursion)
+
+
+def _is_elementwise(ir):
+    assigns = [s for s in ir.body if not isinstance(s, Return)]
+    if not isinstance(ir.output, Var) or not all(isinstance(s, Assign) for s in assigns):
+        return False
+    for stmt in assigns:
+        if not (is_elementwise(stmt.prim) or stmt.prim.name == "copy") or stmt.kwargs:
+            return False
+        if any(isinstance(o, Const) and not is_scalar_const(o) for o in stmt.operands()):
+            return False
+    reaching = activity(ir, [p.name for p in ir.params])
+    return all(p.name in reaching for p in ir.params)
+
+
 _SCALAR = "<0-d>"
 _SCALAR_RESULTS = ("float", "len", "ndim", "size")  # det and trace of stacks are arrays
 
@@ -185,7 +228,6 @@ class ShapeClasses:
 
     def __init__(self, fn, output_is_scalar=False):
         self.parent = {}
-        from .ir import For, If, While, walk_blocks
         assigns = [s for s in walk_blocks(fn.body) if isinstance(s, Assign) and len(s.targets) == 1]
         carried = {c[0].name for stmt in walk_blocks(fn.body) if isinstance(stmt, (For, While))
                    for c in stmt.carried}
@@ -219,7 +261,7 @@ class ShapeClasses:
             for stmt in self._assigns:
                 changed |= self._forward(stmt)
             for stmt in reversed(self._assigns):
-                if stmt.prim.elementwise and self.is_scalar(stmt.target):
+                if is_elementwise(stmt.prim) and self.is_scalar(stmt.target):
                     for name in _vars(self._operands(stmt)):
                         changed |= self.union(name, _SCALAR)
             if not changed:
@@ -258,7 +300,7 @@ class ShapeClasses:
 
     def _forward(self, stmt):
         prim, target = stmt.prim, stmt.target.name
-        if prim.elementwise or prim.name == "copy":
+        if is_elementwise(prim) or prim.name == "copy":
             keys = {self.key(o) for o in self._operands(stmt)}
             non_scalar = keys - {_SCALAR}
             if not non_scalar:
@@ -284,10 +326,6 @@ class ShapeClasses:
 
 # ----------------------------------------------------------------------------
 # structured regions: definitions, liveness for the forward sweep, pruning
-
-from dataclasses import replace  # noqa: E402
-
-from .ir import For, If, Raise, Return, While, walk_blocks  # noqa: E402
 
 walk = walk_blocks
 
@@ -356,7 +394,6 @@ def free_names(stmts):
     A name assigned in one branch of an ``if`` only, or in a loop's body, counts
     as assigned after it (generated code reads such names only where they are).
     """
-    import gast
     free, bound = [], set()
 
     def reads(node):
@@ -403,7 +440,6 @@ def free_names(stmts):
 
 def names_read(stmts):
     """Names loaded anywhere in a list of gast statements."""
-    import gast
     out = set()
     name, load = gast.Name, gast.Load
 

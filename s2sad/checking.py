@@ -1,10 +1,14 @@
-"""``check_grads``: derivatives checked against central finite differences."""
+"""``check_grads``: derivatives checked against central finite differences.
+
+Layer 9, above :mod:`s2sad.api` and :mod:`s2sad.higher`.
+"""
 
 import numpy as np
 
-from .api import _bind, _compiled, _parameters, normalize_wrt, vjp
+from .api import vjp
+from .cache import bind, compiled, normalize_wrt, parameters
 from .errors import S2sadError, UsageError
-from .higher import _jvp_call
+from .higher import jvp_call
 from .parse import unwrap
 
 
@@ -25,7 +29,7 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     goes once more. Raises :class:`GradientCheckError` with a report.
     """
     fn = unwrap(f)  # its derivatives; values always come from f, the object passed
-    args = tuple(_bind(fn, tuple(args), {}))  # defaults filled in: derivatives take every argument
+    args = tuple(bind(fn, tuple(args), {}))  # defaults filled in: derivatives take every argument
     positions, _ = normalize_wrt(fn, wrt if isinstance(wrt, (tuple, list)) else (wrt,))
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     for mode in modes:
@@ -38,7 +42,7 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     if order > 1:
         v = _random_like(f(*args), rng)
         for i in positions:  # the derivative code for one parameter, differentiated again
-            namespace, generated = _compiled(fn, "reverse", (i,))
+            namespace, generated = compiled(fn, "reverse", (i,))
             vjp_i = namespace[generated.entry_points["vjp"]]
             check_grads(vjp_i, args + (v,), tuple(positions), modes, order - 1, eps, rtol, atol,
                         seed + 1)
@@ -72,10 +76,10 @@ def _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, label):
         return _inner(v, f(*moved))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
-    names = [_parameters(fn)[i] for i in positions]
+    names = [parameters(fn)[i] for i in positions]
     for mode in modes:
         if mode == "forward":
-            _, out_dot = _jvp_call(fn, positions, list(args), us)
+            _, out_dot = jvp_call(fn, positions, list(args), us)
             analytic, formula = float(_inner(v, out_dot)), "<v, jvp(u)>"
         else:
             bars = vjp(fn, tuple(positions))(*args, v)

@@ -18,22 +18,26 @@ before the function runs, so ``s2sad grad`` cannot tell that a function
 returns an array: it writes the module, and the written ``grad_<func>``
 raises ``ValueError`` (naming ``vjp_<func>``) when called on such inputs,
 as :func:`s2sad.grad` raises :class:`~s2sad.errors.NonScalarOutputError`.
+
+Layer 10, the top: imports the API and the module builders.
 """
 
 import argparse
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
+from .custom import IMPORT_NAMES
 from .errors import InternalError, S2sadError, SourceError, UsageError
 from .ir import Loc
-from .forward import forward_module
-from .module import reverse_module
+from .module import forward_module, reverse_module
 from .parse import unwrap
+from .rules import all_primitives
 
 
 def load_target(spec):
@@ -100,8 +104,7 @@ def _import_file(path, module_name):
     spec_obj = importlib.util.spec_from_file_location(unique, path)
     module = importlib.util.module_from_spec(spec_obj)
     sys.modules[unique] = module
-    from .custom import IMPORT_NAMES  # a written module imports the user's rules by file name
-    IMPORT_NAMES[unique] = module_name
+    IMPORT_NAMES[unique] = module_name  # a written module imports the user's rules by file name
     spec_obj.loader.exec_module(module)
     return module
 
@@ -121,7 +124,6 @@ def write_atomically(path, text):
 
 
 def _wrt(fn, text):
-    import inspect
     params = inspect.signature(fn).parameters
     if text is None:
         names = [n for n, p in params.items() if p.default is inspect.Parameter.empty]
@@ -159,7 +161,6 @@ def command_ssa(args):
 
 
 def command_rules(args):
-    from .rules import all_primitives
     for prim in sorted(all_primitives(), key=lambda p: p.name):
         if prim.differentiable and not prim.vjp:
             continue

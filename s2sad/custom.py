@@ -52,6 +52,9 @@ s2sad differentiates from its source; it may itself be a custom function).
 
 ``s2sad.grad(f)`` of a custom function itself differentiates a one-line
 function ``return f(x)``, so ``check_grads(f, ...)`` checks the user's rules.
+
+Layer 2, beside the rule tables: this module holds the decorator, the rules it
+holds and their checks only; the code of a call is :mod:`s2sad.custom_code`.
 """
 
 import functools
@@ -59,13 +62,10 @@ import inspect
 import keyword
 import linecache
 import os
-import sys
-
-import gast
+import types
 
 from .errors import NoDerivativeError, UsageError
-from .ir import Const, Var
-from .parse import def_loc
+from .ir import def_loc, mark_generated
 from .rules.core import Primitive
 
 # modules the CLI imports under another name: name in sys.modules -> name to import
@@ -145,6 +145,10 @@ class CustomDerivative:
             self._primitive = CustomPrimitive(self)
         return self._primitive
 
+    def _s2sad_function(self):
+        """What s2sad reads for this object (:func:`s2sad.parse.unwrap`): the entry function."""
+        return self.entry_function()
+
     def entry_function(self):
         """A function ``def f(x): return f(x)`` s2sad can read, so ``s2sad.grad(f)`` works."""
         if self._entry is None:
@@ -169,6 +173,7 @@ class CustomDerivative:
             entry.__defaults__ = fn.__defaults__
             entry.__doc__ = fn.__doc__
             _ENTRY_FILES[filename] = self
+            mark_generated(entry)  # s2sad's own code: lowering trusts it (s2sad.ir.GENERATED)
             self._entry = entry
         return self._entry
 
@@ -204,7 +209,6 @@ def custom_jvp(fn):
 
 
 def _check_primal(fn):
-    import types
     if not isinstance(fn, types.FunctionType):
         raise UsageError(f"s2sad.custom_vjp wraps a Python function; got {type(fn).__name__} "
                          f"{fn!r}", hint="Wrap it in one: def erf(x): return scipy.special.erf(x)"
@@ -240,10 +244,6 @@ class CustomPrimitive(Primitive):
     def rule(self, kind):
         return self.custom.vjp_rule if kind == "vjp" else self.custom.jvp_rule
 
-    def declare(self, emitter):
-        """The name generated code calls the function by (imported or bound)."""
-        return declare(emitter, self.custom, self.name)
-
     def note(self, kind):
         """The comment above a rule's statements: ``f: user rule f_vjp (mymodule.py:12)``."""
         rule = self.rule(kind)
@@ -271,151 +271,6 @@ class CustomPrimitive(Primitive):
             f"{self.name} {has} no {mode}-mode rule, which {mode} mode ({uses}) needs here{where}",
             loc, f"Register one: @{self.name}.def{kind} on def {self.name}_{kind}({signature}) "
                  f"returning {returns} (see the README, 'Custom derivative rules').")
-
-
-def declare(emitter, obj, preferred):
-    """The name generated code calls ``obj`` by, recorded in ``emitter``.
-
-    An object its module exports under its own name is imported
-    (``emitter.imports``: name -> (module, attribute, object)); any other
-    object is a binding the in-memory API supplies (``emitter.bindings``).
-    """
-    from .support import HELPERS
-    base = preferred if preferred.isidentifier() and not keyword.iskeyword(preferred) else "rule"
-    if base in HELPERS:
-        base += "_"
-    source = _import_source(obj)
-    candidate, k = base, 1
-    while True:
-        entry = emitter.imports.get(candidate)
-        if entry is not None and entry[2] is obj:
-            return candidate
-        bound = emitter.bindings.get(candidate, _MISSING)
-        if bound is obj:
-            return candidate
-        if entry is None and bound is _MISSING and candidate not in emitter.constants:
-            break
-        k += 1
-        candidate = f"{base}_{k}"
-    if source is not None:
-        emitter.imports[candidate] = source + (obj,)
-    else:
-        emitter.bindings[candidate] = obj
-    return candidate
-
-
-_MISSING = object()
-
-
-def _import_source(obj):
-    """``(module, attribute)`` if ``from module import attribute`` gives ``obj``; else None."""
-    module_name, attr = getattr(obj, "__module__", None), getattr(obj, "__name__", None)
-    if not module_name or not attr or not attr.isidentifier():
-        return None
-    module = sys.modules.get(module_name)
-    if module is None or getattr(module, attr, None) is not obj:
-        return None
-    return IMPORT_NAMES.get(module_name, module_name), attr
-
-
-def _call(fn_name, args):
-    return gast.Call(func=gast.Name(id=fn_name, ctx=gast.Load(), annotation=None,
-                                    type_comment=None), args=list(args), keywords=[])
-
-
-def backward(rev, stmt, z, g, ans):
-    """Reverse mode: ``x_bar = f_vjp(g, ans, x)`` (or unpacking, with several parameters).
-
-    ``rev`` is the :class:`s2sad.reverse._Reverse` building the backward sweep;
-    ``z`` names the result (a stem for temporaries), ``g`` is its adjoint and
-    ``ans`` its value (tuples of them for an unpacked result).
-    """
-    from .analysis import unique_name
-    from .emit import _copy, assign, comment, name
-    prim = stmt.prim
-    prim.check("vjp", stmt)
-    active = [i for i, op in enumerate(stmt.args) if rev.is_active(op)]
-    if not active:
-        return []
-    rule = declare(rev.emitter, prim.rule("vjp"), prim.rule("vjp").__name__
-                   if _named(prim.rule("vjp")) else f"{prim.name}_vjp")
-    value = _call(rule, [_copy(g), _copy(ans)] + [rev.emitter.operand(a) for a in stmt.args])
-    out = [comment(prim.note("vjp"), rev.comments)]
-    if len(stmt.args) == 1:
-        return out + rev.adjoints.add(stmt.args[0].name, value)
-    targets, later, seen = [], [], set()
-    for i, op in enumerate(stmt.args):
-        if i not in active:
-            targets.append("_")
-            continue
-        if rev.adjoints.read(op.name) is None and op.name not in seen:
-            target = rev.adjoints.adjoint_name(op.name)  # the first contribution: assign
-            rev.adjoints.value[op.name] = name(target)
-            rev.adjoints.owned.discard(op.name)  # the rule's result may alias its inputs
-        else:
-            target = unique_name(f"{z}_{prim.params[i]}_bar", rev._taken)
-            later.append((op.name, target))
-        seen.add(op.name)
-        targets.append(target)
-    out.append(assign(gast.Tuple(elts=[name(t, store=True) for t in targets], ctx=gast.Store()),
-                      value))
-    for var, temp in later:
-        out += rev.adjoints.add(var, name(temp))
-    return out
-
-
-def forward(fwd, stmt):
-    """Forward mode: ``z_dot = f_jvp(x, y, x_dot, y_dot)``, zeros for a constant's tangent.
-
-    ``fwd`` is the :class:`s2sad.forward._Forward` building the tangent code.
-    """
-    from .analysis import unique_name
-    from .emit import assign, call, comment, literal, name
-    from .reverse import unpacking_error
-    prim = stmt.prim
-    prim.check("jvp", stmt)
-    if len(stmt.targets) != 1 and fwd.vector:
-        raise unpacking_error(stmt)
-    rule = declare(fwd.emitter, prim.rule("jvp"), prim.rule("jvp").__name__
-                   if _named(prim.rule("jvp")) else f"{prim.name}_jvp")
-    args = [fwd.emitter.operand(a) for a in stmt.args]
-    dots = [fwd.tangent(op) for op in stmt.args]
-    zeros = [_zero_tangent(op, fwd.emitter.operand(op), call, literal) for op in stmt.args]
-    if not fwd.vector:
-        value = _call(rule, args + [d if d is not None else z for d, z in zip(dots, zeros)])
-    else:  # one direction at a time: np.stack([f_jvp(x, t) for t in x_dot])
-        live = [i for i, d in enumerate(dots) if d is not None]
-        names = {i: unique_name("t", fwd._taken) for i in live}
-        value_one = _call(rule, args + [name(names[i]) if i in names else z
-                                        for i, z in enumerate(zeros)])
-        if len(live) == 1:
-            target, source = name(names[live[0]], store=True), dots[live[0]]
-        else:
-            target = gast.Tuple(elts=[name(names[i], store=True) for i in live], ctx=gast.Store())
-            source = call("zip", [dots[i] for i in live])
-        loop = gast.comprehension(target=target, iter=source, ifs=[], is_async=0)
-        value = call("np.stack", [gast.ListComp(elt=value_one, generators=[loop])])
-    return [comment(prim.note("jvp"), fwd.comments), assign(fwd.result_tangent(stmt), value)]
-
-
-def _named(rule):
-    name_ = getattr(rule, "__name__", "")
-    return name_.isidentifier() and not keyword.iskeyword(name_)
-
-
-def _zero_tangent(op, expr, call, literal):
-    """The tangent a rule gets for an argument no derivative flows into."""
-    if isinstance(op, Var):
-        return call("np.zeros_like", [expr])
-    value = op.value if isinstance(op, Const) else None
-    import numbers
-
-    import numpy as np
-    if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return literal(0.0)
-    if isinstance(value, np.ndarray):
-        return call("np.zeros_like", [expr])
-    return literal(None)
 
 
 def registration_hint(spelling, n_args):

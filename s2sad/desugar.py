@@ -20,6 +20,8 @@ knows). ``continue`` sets a flag reset at the top of each trip; ``return v``
 inside a region sets ``result = v; returned = True`` and the function ends
 with ``return result``. A function with a single ``return`` as its last
 statement is left alone.
+
+Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.lower`.
 """
 
 import gast

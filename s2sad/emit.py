@@ -8,10 +8,14 @@ of a self-contained module: a docstring, ``import numpy as np`` (and ``math``
 if used), the constants, the functions, then under one comment line the support
 helpers the code calls (copied from :mod:`s2sad.support`), formatted by astor.
 Comments are carried through astor as placeholder statements (:func:`comment`).
+
+Layer 5: below both transforms, which build their code with it.
 """
 
 import ast
+import builtins
 import inspect
+import keyword
 import math
 import numbers
 import re
@@ -22,9 +26,10 @@ import gast
 import numpy as np
 
 from . import support
+from .astutil import clone, parse_expr
+from .custom import IMPORT_NAMES
+from .ir import Assign, For, If, Index, Raise, Return, Slice, Var, While
 from .parse import LiveScope
-from .ir import Assign, Index, Slice, Var
-from .rules.core import parse_expr
 
 _COMMENT_PREFIX = "__s2sad_comment_"
 _MAX_INLINE_ARRAY = 1000
@@ -161,7 +166,7 @@ class Emitter:
         if kind in ("user", "split"):
             return call(name(spec[0]), args, kwargs)
         if kind == "custom":  # a function with the user's own derivative rules (s2sad.custom)
-            return call(name(stmt.prim.declare(self)), args, kwargs)
+            return call(name(declare(self, stmt.prim.custom, stmt.prim.name)), args, kwargs)
         if kind == "list_new":
             return gast.List(elts=[], ctx=gast.Load())
         if kind == "list_snapshot":
@@ -214,7 +219,6 @@ class Emitter:
             self.imports[alias] = (module, None, head)
             return
         if isinstance(head, type(np)):
-            from .custom import IMPORT_NAMES
             self.imports[alias] = (IMPORT_NAMES.get(head.__name__, head.__name__), None, head)
             return
         self.bindings[alias] = head
@@ -254,8 +258,52 @@ class Emitter:
 
 
 def _is_builtin(spelling):
-    import builtins
     return hasattr(builtins, spelling)
+
+
+def declare(emitter, obj, preferred):
+    """The name generated code calls ``obj`` by, recorded in ``emitter``.
+
+    An object its module exports under its own name is imported
+    (``emitter.imports``: name -> (module, attribute, object)); any other
+    object is a binding the in-memory API supplies (``emitter.bindings``). (The name
+    a function with rules given by hand, :mod:`s2sad.custom`, and its rules are called by.)
+    """
+    base = preferred if preferred.isidentifier() and not keyword.iskeyword(preferred) else "rule"
+    if base in support.HELPERS:
+        base += "_"
+    source = _import_source(obj)
+    candidate, k = base, 1
+    while True:
+        entry = emitter.imports.get(candidate)
+        if entry is not None and entry[2] is obj:
+            return candidate
+        bound = emitter.bindings.get(candidate, _MISSING)
+        if bound is obj:
+            return candidate
+        if entry is None and bound is _MISSING and candidate not in emitter.constants:
+            break
+        k += 1
+        candidate = f"{base}_{k}"
+    if source is not None:
+        emitter.imports[candidate] = source + (obj,)
+    else:
+        emitter.bindings[candidate] = obj
+    return candidate
+
+
+_MISSING = object()
+
+
+def _import_source(obj):
+    """``(module, attribute)`` if ``from module import attribute`` gives ``obj``; else None."""
+    module_name, attr = getattr(obj, "__module__", None), getattr(obj, "__name__", None)
+    if not module_name or not attr or not attr.isidentifier():
+        return None
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, attr, None) is not obj:
+        return None
+    return IMPORT_NAMES.get(module_name, module_name), attr
 
 
 def _head_object(prim, head):
@@ -291,7 +339,13 @@ def _called(text):
     return set(re.findall(r"\b(\w+)\(", text))
 
 
-_HELPER_CALLS = {helper: {h for h in _called(source) if h in _HELPER_SOURCE}
+def _bases(text):
+    """The base classes a class helper's text names (``class NotScalar(CheckFailed):``)."""
+    found = re.match(r"class \w+\(([\w, ]*)\)", text)
+    return {name.strip() for name in found.group(1).split(",")} if found else set()
+
+
+_HELPER_CALLS = {helper: {h for h in _called(source) | _bases(source) if h in _HELPER_SOURCE}
                  for helper, source in _HELPER_SOURCE.items()}
 
 
@@ -395,7 +449,6 @@ def emit_block(block, emitter, pushes=None, tape="tape", counters=None, _last=No
     are copied at entry (``y_1 = y``) and updated at the end of each trip
     (``y_1 = y_2``); merged values are assigned at the end of each branch.
     """
-    from .ir import For, If, Raise, Return, While
     pushes, counters = pushes or {}, counters or {}
     last = _last if _last is not None else [None]
     out = []
@@ -527,5 +580,4 @@ def _is_comment(stmt):
 
 
 def _copy(node):
-    from .rules.core import clone
     return clone(node)

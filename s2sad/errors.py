@@ -10,6 +10,8 @@ carries its location and renders as one paragraph::
 
 The first line says where and what, the caret marks the column, the last line
 says what to do. The CLI prints exactly this text on stderr.
+
+Layer 1 of the package (README, "The pipeline"): imports no s2sad module.
 """
 
 

@@ -26,7 +26,7 @@ the run-time helpers) is applied direction by direction,
 the directions inside each statement.
 
 Calls of the user's own functions become calls of their generated
-``jvp_<name>``, requested from :class:`ForwardModuleBuilder`, generated once.
+``jvp_<name>``, requested from :class:`s2sad.module.ForwardModuleBuilder`, generated once.
 Structured control flow is transformed in place: an ``if`` merges tangents as
 it merges values; a loop carries the tangents of its carried values.
 
@@ -42,20 +42,17 @@ zero in an active slot becomes zeros, and an inactive slot holds ``None``
 reads a snapshot ``tuple(t)``, whose tangent is ``tuple(t_dot)``.
 """
 
-import os
-
 import gast
 import numpy as np
 
 from . import analysis
+from .common import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
 from .emit import _copy, _is_comment, assign, call, comment, literal, name
 from .errors import NoDerivativeError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While
-from . import custom
+from . import custom_code
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
-from .module import GeneratedModule, ModuleBuilder
-from .reverse import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
 from .rules import RuleNotApplicable
 from .rules.core import Template
 from .rules.operators import is_list_op
@@ -242,7 +239,7 @@ class _Forward:
             self.tangents[stmt.target.name] = target
             return primal + [assign(target, self.elements_tangent(stmt))]
         if isinstance(prim, CustomPrimitive):  # the user's own rule (s2sad.custom)
-            return primal + custom.forward(self, stmt)
+            return primal + custom_code.forward(self, stmt)
         if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.jvp):
             raise no_rule_error(stmt)
         value = self.tangent_expr(stmt)
@@ -515,68 +512,3 @@ def forward_function(fn, wrt, emitter, requests, func_name, vector=False):
 
 def entry_params(node):
     return [a.id for a in node.args.args]
-
-
-class ForwardModuleBuilder(ModuleBuilder):
-    """A :class:`~s2sad.module.ModuleBuilder` that also generates ``jvp_<helper>`` on request."""
-
-    def __init__(self, vector=False):
-        super().__init__()
-        self.vector = vector
-        self.jvps = {}  # (python function, positions) -> generated name
-        self.pending_jvps = []
-
-    def request_jvp(self, fn, positions):
-        """The name of ``jvp`` of user function ``fn`` w.r.t. ``positions``; generated once."""
-        key = (fn, positions)
-        if key not in self.jvps:
-            ir = self.lowered(fn)
-            name_ = f"jvp_{ir.name}"
-            if len(positions) != len(ir.params):
-                name_ += "_wrt_" + "_".join(ir.params[i].name for i in positions)
-            self.jvps[key] = name_
-            self.pending_jvps.append((ir, positions, name_))
-        return self.jvps[key]
-
-    def drain(self):
-        """Generate every requested ``jvp``, and the primal of every helper called as it is."""
-        while self.pending_jvps:
-            ir, positions, name_ = self.pending_jvps.pop(0)
-            self.functions.append(forward_function(ir, positions, self.emitter, self, name_,
-                                                   self.vector))
-        while True:  # a call no tangent flows into stays a call of the primal helper
-            called = {node.func.id for f in self.functions for node in gast.walk(f)
-                      if isinstance(node, gast.Call) and isinstance(node.func, gast.Name)}
-            missing = [callee.fn for ir in list(self._lowered.values())
-                       for callee in ir.callees.values()
-                       if callee.fn not in self.primals and callee.emit[1] in called]
-            if not missing:
-                return
-            for fn in missing:
-                self.request_primal(fn)
-
-
-def forward_module(fn, wrt, vector=False) -> GeneratedModule:
-    """The forward-mode module of ``fn`` with respect to parameter positions ``wrt``.
-
-    With ``vector`` every tangent carries a leading axis of directions.
-    """
-    builder = ForwardModuleBuilder(vector)
-    ir = builder.lowered(fn)
-    wrt = tuple(wrt)
-    entry_name = f"jvp_{ir.name}"
-    builder.jvps[(fn, wrt)] = entry_name
-    builder.functions.append(forward_function(ir, wrt, builder.emitter, builder, entry_name,
-                                              vector))
-    builder.drain()
-    wrt_text = ", ".join(ir.params[i].name for i in wrt)
-    dots = [name_ for name_ in entry_params(builder.functions[0])[len(ir.params):]]
-    doc = (f"Forward-mode derivative of {ir.name} ({os.path.basename(ir.loc.filename)}:"
-           f"{ir.loc.line}) with respect to {wrt_text}.\n\n"
-           f"jvp_{ir.name}({', '.join(ir.param_names + dots)}) returns the value of "
-           f"{ir.name} and its tangent.\n")
-    if vector:
-        doc += ("Vector mode: each tangent carries a leading axis of directions, and so does "
-                "the result's tangent.\n")
-    doc += "\nWritten by s2sad; do not edit. Needs NumPy only.\n"
-    return builder.generated(doc, {"jvp": entry_name}, ir.name)

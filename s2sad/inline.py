@@ -52,6 +52,8 @@ decorated nested ``def``, ``*args``, and a dict that escapes (passed to a
 function, returned, iterated, tested with ``in``, read with a non-constant
 key, made twice). The pass changes nothing in a function that has no nested
 function, lambda or dict and passes no function to a helper.
+
+Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.lower`.
 """
 
 import copy

@@ -24,9 +24,13 @@ printer, the generated code's comments and the errors can all point at the
 user's line. Control flow is structured (regions, not a CFG), in the spirit of
 MLIR's scf dialect and of jaxprs: an ``If`` names the values it merges and a
 loop names the values it carries, so transforms stay local.
+
+Layer 1 of the package (README, "The pipeline"): imports no s2sad module.
 """
 
+import inspect
 import linecache
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -56,6 +60,47 @@ class Loc:
         lines = [linecache.getline(self.filename, n).strip()
                  for n in range(self.first_line, self.end_line + 1)]
         return " ".join(line for line in lines if line)
+
+
+def def_loc(fn):
+    """Where ``def fn`` is (past its decorators; a lambda's own line), or None: the place
+    errors about a function as a whole point at."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    try:
+        filename = inspect.getsourcefile(fn) or code.co_filename
+    except TypeError:
+        filename = code.co_filename
+    first = code.co_firstlineno
+    if getattr(fn, "__name__", None) != "<lambda>":
+        for line in range(first, first + 50):
+            text = linecache.getline(filename, line)
+            if not text:
+                break
+            if text.lstrip().startswith(("def ", "async def ")):
+                return Loc(filename, line, len(text) - len(text.lstrip()), text.rstrip("\n"))
+    text = linecache.getline(filename, first)
+    return Loc(filename, first, len(text) - len(text.lstrip()), text.rstrip("\n"))
+
+
+# Python functions s2sad compiled from code it generated itself (held weakly): lowering
+# trusts these (``Function.generated``; see s2sad.lower). Filled by whoever compiles such
+# code (s2sad.cache, s2sad.custom's entry functions), never inferred from a function's text.
+GENERATED = weakref.WeakSet()
+
+
+def mark_generated(fn):
+    """Record that s2sad generated ``fn``'s code (see :data:`GENERATED`)."""
+    GENERATED.add(fn)
+
+
+def is_generated(fn):
+    """True if ``fn`` was compiled from code s2sad generated (:func:`mark_generated`)."""
+    try:
+        return fn in GENERATED
+    except TypeError:  # not weakly referenceable: not ours
+        return False
 
 
 @dataclass(frozen=True)

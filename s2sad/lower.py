@@ -45,8 +45,12 @@ in-place effects keep NumPy's meaning is decided once the function is lowered,
 by one analysis of the IR (:func:`s2sad.memory.check_memory`): only arrays the
 function allocated may be written or updated, and names sharing the written
 memory (views, aliases, a list holding the array) cannot be read after the
-write. s2sad's own generated code (``trusted``) is not checked: its restores
+write. s2sad's own generated code (``trusted``: functions the cache compiled from
+code s2sad generated, :func:`s2sad.ir.is_generated`) is not checked: its restores
 keep every value it reads equal to the IR's value.
+
+Layer 3, the top of the front end: it imports the rules (layer 2) and the
+front end below it, never an analysis (layer 4) or a transform.
 """
 
 import builtins
@@ -58,18 +62,20 @@ import weakref
 import gast
 import numpy as np
 
-from . import rules
-from .errors import UnsupportedSyntaxError
+from . import rules, support
+from .custom import IMPORT_NAMES, CustomPrimitive, primitive_of
 from .desugar import desugar
+from .errors import NoDerivativeError, UnsupportedSyntaxError
 from .inline import inline
 from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
-                 walk_blocks)
+                 is_generated, walk_blocks)
 from .memory import check_memory, in_place_text, result_memory
 from .parse import (LiveScope, Scope, dotted_chain, is_value, module_name_of, parse_function,
                     resolution_guard, unwrap)
-from .custom import CustomPrimitive
 from .rules.core import Primitive
 from .rules.operators import LIST_OPS, is_list_op
+from .rules.support_rules import is_helper_copy
+from .support import HELPERS, unindex
 
 _BINOPS = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truediv",
            gast.Pow: "pow", gast.MatMult: "matmul", gast.Mod: "mod", gast.FloorDiv: "floordiv",
@@ -104,37 +110,10 @@ class UserFunction(Primitive):
         params = tuple(sig.parameters)
         defaults = {k: p.default for k, p in sig.parameters.items()
                     if p.default is not inspect.Parameter.empty}
-        from .support import HELPERS
         # the generated module defines its run-time helpers; a user function must not shadow one
         spelled = fn.__name__ + "_" if fn.__name__ in HELPERS else fn.__name__
         super().__init__(fn.__name__, params, defaults, ("user", spelled))
         self._elementwise = None
-
-    _computing = set()
-
-    @property
-    def elementwise(self):
-        """True if the function is a composition of broadcasting element-wise operations.
-
-        Then, like a ufunc, its result has the broadcast shape of all its
-        parameters (each of which reaches the result), which the shape analysis
-        may use. Straight-line code on scalar constants only; anything else is False.
-        """
-        if self._elementwise is None:
-            if self.fn in UserFunction._computing:
-                return False
-            UserFunction._computing.add(self.fn)
-            try:
-                self._elementwise = _is_elementwise(lower(self.fn))
-            except Exception:
-                self._elementwise = False
-            finally:
-                UserFunction._computing.discard(self.fn)
-        return self._elementwise
-
-    @elementwise.setter
-    def elementwise(self, value):
-        pass
 
     @property
     def result_memory(self):
@@ -166,18 +145,9 @@ class UserFunction(Primitive):
 _RESULT_MEMORY = weakref.WeakKeyDictionary()  # python function -> its result_memory
 
 
-def _is_elementwise(ir):
-    from .analysis import activity, is_scalar_const
-    assigns = [s for s in ir.body if not isinstance(s, Return)]
-    if not isinstance(ir.output, Var) or not all(isinstance(s, Assign) for s in assigns):
-        return False
-    for stmt in assigns:
-        if not (stmt.prim.elementwise or stmt.prim.name == "copy") or stmt.kwargs:
-            return False
-        if any(isinstance(o, Const) and not is_scalar_const(o) for o in stmt.operands()):
-            return False
-    reaching = activity(ir, [p.name for p in ir.params])
-    return all(p.name in reaching for p in ir.params)
+def clear_summaries():
+    """Forget what each user function's results may share memory with (s2sad.clear_cache)."""
+    _RESULT_MEMORY.clear()
 
 
 class ExternalFunction(Primitive):
@@ -210,13 +180,22 @@ class GlobalRead(Primitive):
         super().__init__(spelling, (), {}, ("global", spelling), differentiable=False)
 
 
-def lower(fn) -> Function:
-    """Lower a Python function to SSA form."""
-    return _Lowerer(parse_function(fn)).lower()
+def lower(fn, trusted=None) -> Function:
+    """Lower a Python function to SSA form.
+
+    ``trusted``: the function is s2sad's own generated code, whose writes and restores
+    are not checked (:func:`s2sad.memory.check_memory`). By default, what s2sad recorded
+    when it compiled the function (:func:`s2sad.ir.is_generated`), never what the
+    function's text says.
+    """
+    parsed = parse_function(fn)
+    if trusted is None:
+        trusted = is_generated(parsed.fn)
+    return _Lowerer(parsed, trusted).lower()
 
 
 class _Lowerer:
-    def __init__(self, parsed):
+    def __init__(self, parsed, trusted=False):
         self.p = parsed
         self.scope: Scope = parsed.scope
         self.env = {}  # user name -> current operand
@@ -234,8 +213,7 @@ class _Lowerer:
         self.user_names = {}  # variable name -> the user's name it is a version of
         # s2sad's own generated code writes into arrays from its tape and reads views after
         # writes on purpose: its restores keep every value read equal to the IR's value
-        self.trusted = "Written by s2sad; do not edit." in (parsed.fn.__globals__.get(
-            "__doc__") or "")
+        self.trusted = trusted
         self.temp_count = 0
         self.block = []
         self.callees = {}
@@ -652,7 +630,6 @@ class _Lowerer:
             return False
         target = node.args[0].id
         base, index, g = (self.lower_expr(a) for a in node.args)
-        from .support import unindex
         scattered = self.apply(rules.lookup(unindex), [g, base, index], {}, node, None, None)
         var = self.bind_name(target)
         self.emit((var,), rules.OPERATORS["add"], (base, scattered), {}, node,
@@ -670,7 +647,6 @@ class _Lowerer:
                 and isinstance(node.args[0], gast.Name)):
             return None
         if isinstance(node.func, gast.Name):
-            from .rules.support_rules import is_helper_copy
             function = self.scope.lookup(node.func.id) if node.func.id not in self.env else None
             return node.args[0].id if is_helper_copy(function, "scatter_add") else None
         try:
@@ -1002,8 +978,7 @@ class _Lowerer:
         if self.scope.where(chain[0]) == "closure":
             return ".".join([f"{fn.__name__}_closure"] + chain), LiveScope(fn, closure=True)
         module = module_name_of(fn)
-        if module is not None:
-            from .custom import IMPORT_NAMES  # the CLI's private import name -> the file's name
+        if module is not None:  # the CLI's private import name -> the file's name
             module = IMPORT_NAMES.get(module, module)
         alias = module.split(".")[-1] if module else f"{fn.__name__}_globals"
         if alias in self.used or alias in self.callees or not alias.isidentifier():
@@ -1076,7 +1051,9 @@ class _Lowerer:
             raise self.error(func, "s2sad supports calls of named functions only")
         args = [self.lower_expr(a) for a in node.args]
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
-        prim = rules.lookup(target)
+        prim = primitive_of(target)  # a function with rules given by hand (s2sad.custom)
+        if prim is None:
+            prim = rules.lookup(target)
         if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
                 and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
             return self.apply(LIST_OPS["list_pop"], args, {}, node, name, names)
@@ -1096,9 +1073,7 @@ class _Lowerer:
             target = unwrap(target)
         if prim is None and _is_user_function(target):
             if getattr(target, "__name__", None) == "add_contents_bar":
-                from .rules.support_rules import is_helper_copy
                 if is_helper_copy(target, "add_contents_bar"):
-                    from .errors import NoDerivativeError
                     raise NoDerivativeError(
                         "s2sad cannot differentiate add_contents_bar (reverse mode's adjoint of "
                         "a list read as a whole, np.stack(t)) again", self.p.loc(node),
@@ -1276,7 +1251,6 @@ def _assigned_names(fn_node):
 
 def _is_pop_bar(obj):
     """True for :func:`s2sad.support.pop_bar` or a generated module's verbatim copy of it."""
-    from . import support
     if getattr(obj, "__name__", None) != "pop_bar" or not inspect.isfunction(obj):
         return False
     try:

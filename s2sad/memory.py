@@ -35,6 +35,8 @@ once, for every check:
 
 Reverse mode asks :meth:`Memory.group` which names share a written array's
 memory, to decide where the backward sweep must undo a write.
+
+Layer 3 (front end): :mod:`s2sad.lower` runs it on every function it lowers.
 """
 
 import numbers

@@ -1,4 +1,10 @@
-"""Module builder: the generated module for one function and one set of ``wrt``.
+"""Module builders: the generated module for one function and one set of ``wrt``.
+
+Layer 7, above both transforms (:mod:`s2sad.reverse`, :mod:`s2sad.forward`), which
+build functions; a builder asks them for every function a module needs.
+:func:`reverse_module` (:class:`ModuleBuilder`) and :func:`forward_module`
+(:class:`ForwardModuleBuilder`) are what the cache (:mod:`s2sad.cache`) and the
+CLI call.
 
 A reverse-mode module holds ``grad_<f>``, ``value_and_grad_<f>`` and
 ``vjp_<f>`` (``vjp_<f>`` only when ``f`` returns several values), and for every
@@ -9,6 +15,8 @@ loop one ``vjp_h`` (both sweeps: the tape stays in one function). Each is
 generated once, however many call sites ask for it, and the module is
 self-contained: it imports NumPy (and ``math``) only, plus the user's module
 where ``f`` calls a function with rules given by hand (:mod:`s2sad.custom`).
+A forward-mode module holds ``jvp_<f>`` and a ``jvp_<h>`` for each user function
+``h`` a tangent flows into.
 """
 
 import os
@@ -18,17 +26,24 @@ from dataclasses import dataclass
 
 import gast
 
+from .common import function_def, returned_tuple
 from .emit import Emitter, emit_block, render_module
-from .verify import check_module
+from .forward import entry_params, forward_function
 from .lower import lower
 from .parse import LiveScope, guard_holds
-from .reverse import (function_def, gradient_functions, returned_tuple, reverse_function,
-                      split_functions)
+from .reverse import gradient_functions, reverse_function, split_functions
+from .support import HELPERS
+from .verify import check_module
 
 
 # python function -> its SSA form: the transforms read it and never change it, so every
 # module made for a function (grad, then vjp, then forward mode) lowers it once
 _LOWERED = weakref.WeakKeyDictionary()
+
+
+def clear_lowered():
+    """Forget every function's SSA form (:func:`s2sad.clear_cache`)."""
+    _LOWERED.clear()
 
 
 @dataclass
@@ -149,7 +164,6 @@ def reads_paragraph(emitter):
 
 def primal_function(ir, emitter):
     """A user helper function re-emitted from its SSA form (callable from derivative code)."""
-    from .support import HELPERS
     body = emit_block(ir.body, emitter) + [gast.Return(value=emitter.operand(ir.output))]
     defaults = [emitter.operand(p.default) for p in ir.params if p.has_default]
     spelled = ir.name + "_" if ir.name in HELPERS else ir.name
@@ -182,3 +196,68 @@ def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
            f"{ir.loc.line}) with respect to {wrt_text}.\n\nWritten by s2sad; do not edit. "
            f"Needs NumPy only.\n")
     return builder.generated(doc, names, ir.name)
+
+
+class ForwardModuleBuilder(ModuleBuilder):
+    """A :class:`~s2sad.module.ModuleBuilder` that also generates ``jvp_<helper>`` on request."""
+
+    def __init__(self, vector=False):
+        super().__init__()
+        self.vector = vector
+        self.jvps = {}  # (python function, positions) -> generated name
+        self.pending_jvps = []
+
+    def request_jvp(self, fn, positions):
+        """The name of ``jvp`` of user function ``fn`` w.r.t. ``positions``; generated once."""
+        key = (fn, positions)
+        if key not in self.jvps:
+            ir = self.lowered(fn)
+            name_ = f"jvp_{ir.name}"
+            if len(positions) != len(ir.params):
+                name_ += "_wrt_" + "_".join(ir.params[i].name for i in positions)
+            self.jvps[key] = name_
+            self.pending_jvps.append((ir, positions, name_))
+        return self.jvps[key]
+
+    def drain(self):
+        """Generate every requested ``jvp``, and the primal of every helper called as it is."""
+        while self.pending_jvps:
+            ir, positions, name_ = self.pending_jvps.pop(0)
+            self.functions.append(forward_function(ir, positions, self.emitter, self, name_,
+                                                   self.vector))
+        while True:  # a call no tangent flows into stays a call of the primal helper
+            called = {node.func.id for f in self.functions for node in gast.walk(f)
+                      if isinstance(node, gast.Call) and isinstance(node.func, gast.Name)}
+            missing = [callee.fn for ir in list(self._lowered.values())
+                       for callee in ir.callees.values()
+                       if callee.fn not in self.primals and callee.emit[1] in called]
+            if not missing:
+                return
+            for fn in missing:
+                self.request_primal(fn)
+
+
+def forward_module(fn, wrt, vector=False) -> GeneratedModule:
+    """The forward-mode module of ``fn`` with respect to parameter positions ``wrt``.
+
+    With ``vector`` every tangent carries a leading axis of directions.
+    """
+    builder = ForwardModuleBuilder(vector)
+    ir = builder.lowered(fn)
+    wrt = tuple(wrt)
+    entry_name = f"jvp_{ir.name}"
+    builder.jvps[(fn, wrt)] = entry_name
+    builder.functions.append(forward_function(ir, wrt, builder.emitter, builder, entry_name,
+                                              vector))
+    builder.drain()
+    wrt_text = ", ".join(ir.params[i].name for i in wrt)
+    dots = [name_ for name_ in entry_params(builder.functions[0])[len(ir.params):]]
+    doc = (f"Forward-mode derivative of {ir.name} ({os.path.basename(ir.loc.filename)}:"
+           f"{ir.loc.line}) with respect to {wrt_text}.\n\n"
+           f"jvp_{ir.name}({', '.join(ir.param_names + dots)}) returns the value of "
+           f"{ir.name} and its tangent.\n")
+    if vector:
+        doc += ("Vector mode: each tangent carries a leading axis of directions, and so does "
+                "the result's tangent.\n")
+    doc += "\nWritten by s2sad; do not edit. Needs NumPy only.\n"
+    return builder.generated(doc, {"jvp": entry_name}, ir.name)

@@ -5,6 +5,9 @@ node, where it sits in its file (so locations are the file's own lines and
 columns), and a :class:`Scope` that resolves the names the body reads but does
 not assign (``np``, ``math``, module constants, helper functions, closure
 variables) in the function's own module, exactly as Python would at call time.
+
+Layer 3 (front end): imports only :mod:`s2sad.errors` and :mod:`s2sad.ir`; the
+API's objects say what they stand for themselves (:func:`unwrap`).
 """
 
 import builtins
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .errors import SourceError, UnsupportedSyntaxError
-from .ir import Loc
+from .ir import Loc, def_loc  # noqa: F401  (def_loc: re-exported, as it was defined here)
 
 
 @dataclass
@@ -251,23 +254,21 @@ def unwrap(fn):
     (which calls the decorated function), or refuses it with a located error
     naming the decorator (:func:`check_wrapper`). Never the wrapped function
     silently: that is a different function.
+
+    The objects say what they stand for themselves, so this layer imports none of
+    the layers that make them: a class of ours (``CustomDerivative``,
+    ``Differentiable``) defines ``_s2sad_function(self)``, and a derivative made
+    by the API carries ``_s2sad_generated()``, which compiles (once) and returns
+    its generated function.
     """
-    from .custom import CustomDerivative
     while True:
-        if isinstance(fn, CustomDerivative):
-            return fn.entry_function()
-        if _is_our_wrapper(fn):
-            fn = fn.__wrapped__
-        elif hasattr(fn, "_s2sad"):
-            from .higher import generated_function
-            fn = generated_function(fn)
+        stands_for = getattr(type(fn), "_s2sad_function", None)
+        if stands_for is not None:
+            fn = stands_for(fn)
+        elif isinstance(fn, types.FunctionType) and hasattr(fn, "_s2sad_generated"):
+            fn = fn._s2sad_generated()
         else:
             return fn
-
-
-def _is_our_wrapper(fn):
-    from .api import Differentiable
-    return isinstance(fn, Differentiable)
 
 
 def check_wrapper(fn):
@@ -279,7 +280,6 @@ def check_wrapper(fn):
     kinds = {p.kind for p in inspect.signature(fn, follow_wrapped=False).parameters.values()}
     if kinds <= {inspect.Parameter.POSITIONAL_OR_KEYWORD}:
         return
-    from .errors import UnsupportedSyntaxError as Error
     inner = wrapped
     while hasattr(inner, "__wrapped__"):
         inner = inner.__wrapped__
@@ -291,10 +291,11 @@ def check_wrapper(fn):
         loc = Loc(filename, code.co_firstlineno, len(text) - len(text.lstrip()), text.rstrip("\n"))
         if text.lstrip().startswith("@"):
             deco = text.strip()
-    raise Error(f"{getattr(inner, '__qualname__', inner)} is decorated by {deco}, whose wrapper "
-                f"{fn.__qualname__} takes *args or **kwargs; s2sad cannot see what it does",
-                loc, "Differentiate the undecorated function, or write the wrapper with the "
-                     "function's own parameters (def wrapper(x): ...) so s2sad can read it.")
+    raise UnsupportedSyntaxError(
+        f"{getattr(inner, '__qualname__', inner)} is decorated by {deco}, whose wrapper "
+        f"{fn.__qualname__} takes *args or **kwargs; s2sad cannot see what it does",
+        loc, "Differentiate the undecorated function, or write the wrapper with the "
+             "function's own parameters (def wrapper(x): ...) so s2sad can read it.")
 
 
 def parse_function(fn) -> ParsedFunction:
@@ -331,28 +332,6 @@ def parse_function(fn) -> ParsedFunction:
             except ValueError:
                 pass
     return ParsedFunction(fn, node, filename, first - 1, indent, Scope(closure, fn.__globals__))
-
-
-def def_loc(fn):
-    """Where ``def fn`` is (past its decorators; a lambda's own line), or None: the place
-    errors about a function as a whole point at."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return None
-    try:
-        filename = inspect.getsourcefile(fn) or code.co_filename
-    except TypeError:
-        filename = code.co_filename
-    first = code.co_firstlineno
-    if getattr(fn, "__name__", None) != "<lambda>":
-        for line in range(first, first + 50):
-            text = linecache.getline(filename, line)
-            if not text:
-                break
-            if text.lstrip().startswith(("def ", "async def ")):
-                return Loc(filename, line, len(text) - len(text.lstrip()), text.rstrip("\n"))
-    text = linecache.getline(filename, first)
-    return Loc(filename, first, len(text) - len(text.lstrip()), text.rstrip("\n"))
 
 
 def dotted_chain(node):

@@ -62,10 +62,12 @@ import gast
 
 from . import analysis
 from .adjoints import Adjoints, is_call, spread, strip_unbroadcast, uses_of_g
+from .astutil import clone
+from .common import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
 from .emit import assign, call, comment, emit_block, name
 from .errors import InternalError, NoDerivativeError, UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Return, Var, While, walk_blocks
-from . import custom
+from . import custom_code
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .memory import Memory
@@ -754,7 +756,7 @@ class _Reverse:
         if isinstance(prim, UserFunction):  # a callee with loops: its vjp_h, in one piece
             return self.backward_joint_call(stmt, z, g)
         if isinstance(prim, CustomPrimitive):  # the user's own rule (s2sad.custom)
-            return custom.backward(self, stmt, z, g, ans)
+            return custom_code.backward(self, stmt, z, g, ans)
         bound = prim.bind(stmt.args, stmt.kwargs)
         targets = [(param, op) for param, op in bound.items() if self.is_active(op)]
         if not targets:
@@ -989,12 +991,6 @@ _CHEAP = {"add", "sub", "mul", "floordiv", "mod", "neg", "lt", "le", "gt", "ge",
 FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product
 
 
-def returned_tuple(fn):
-    """The statement making the tuple ``fn`` returns (``return a, b``), or None."""
-    return next((stmt for stmt in walk_blocks(fn.body) if isinstance(stmt, Assign) and
-                 stmt.targets == (fn.output,) and stmt.prim.name == "tuple"), None)
-
-
 def check_one_value(fn):
     """grad and value_and_grad need one scalar: refuse a function returning a tuple."""
     stmt = returned_tuple(fn)
@@ -1004,12 +1000,6 @@ def check_one_value(fn):
             f"{fn.name} returns {len(stmt.args)} values, and a gradient needs one scalar",
             ret.loc, "Return one scalar, or use s2sad.vjp, which takes one cotangent per "
                      "returned value.")
-
-
-def writes_into(block, var):
-    """True if ``block`` writes into the array ``var`` (a carried value) or a later version."""
-    return any(isinstance(s, Assign) and s.prim.name == "setitem" and s.args[0].name == var
-               for s in walk_blocks(block))
 
 
 def _writes(block):
@@ -1123,7 +1113,6 @@ def _expand(stmts, kind, statements_of):
 
 
 def _copy(node):
-    from .rules.core import clone
     return clone(node)
 
 
@@ -1176,38 +1165,6 @@ def split_functions(fn, wrt, emitter, requests, fwd_name, bwd_name):
                                                                                   bwd_name)
     fwd.body = _expand_slots(fwd.body)
     return fwd, bwd
-
-
-def no_rule_error(stmt):
-    """The located error for a function with no rule applied to a differentiated value."""
-    prim = stmt.prim
-    what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else f"a {prim.name} literal"
-    hint = "Rewrite this with functions s2sad supports (run `s2sad rules` for the list), " \
-           "or make sure only constants reach it."
-    if isinstance(prim, ExternalFunction):
-        hint = custom.registration_hint(prim.name, len(stmt.args) + len(stmt.kwargs)) + \
-            " Or use functions s2sad supports (`s2sad rules`), or make sure only constants " \
-            "reach it."
-    return NoDerivativeError(
-        f"s2sad has no derivative rule for {what}, and it is applied to a differentiated value",
-        stmt.loc, hint)
-
-
-def unpacking_error(stmt):
-    """The located error for unpacking a differentiated multi-valued result."""
-    return NoDerivativeError(f"s2sad cannot differentiate through unpacking the result of "
-                             f"{stmt.prim.name} yet", stmt.loc,
-                             "Unpack constants only, or restructure the code.")
-
-
-def function_def(func_name, params, body, defaults=()):
-    args = gast.arguments(args=[name(p, store=False) for p in params], posonlyargs=[],
-                          vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-                          defaults=list(defaults))
-    for a in args.args:
-        a.ctx = gast.Param()
-    return gast.FunctionDef(name=func_name, args=args, body=body, decorator_list=[], returns=None,
-                            type_comment=None, type_params=[])
 
 
 def _scalar_guard(out, fn_name):

@@ -14,6 +14,8 @@ moved into a neighbouring sum or product: ``a + -b -> a - b``, ``-b + a -> a - b
 also a product or quotient with a negated factor (``a + -g * y / x -> a - g * y / x``).
 Two number factors of a product are multiplied together, ``(2 * x) * 0.5 -> x`` (the
 templates' formulas fix no order of their factors).
+
+Layer 5, beside :mod:`s2sad.emit`.
 """
 
 import math

@@ -539,16 +539,27 @@ class CheckFailed(ValueError):
     arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
 
 
+class NotScalar(CheckFailed):
+    """The function a gradient is made for returned an array, not a scalar: ``name`` is the
+    function's, ``shape`` the array's."""
+
+    def __init__(self, name, shape):
+        super().__init__(f"{name} must return a scalar, not shape {shape}; use vjp_{name}")
+        self.name = name
+        self.shape = shape
+
+
 def check_scalar(value, name):
-    """Raise CheckFailed (a ValueError) unless ``value`` is 0-d: a gradient needs a scalar."""
+    """Raise NotScalar (a CheckFailed, a ValueError) unless ``value`` is 0-d: a gradient needs
+    a scalar."""
     # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
     if isinstance(value, (float, int, np.generic)):
         return
     if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
-        raise CheckFailed(f"{name} must return a scalar, not shape {np.shape(value)}; use vjp_{name}")
+        raise NotScalar(name, np.shape(value))
 
 
-HELPERS = ["CheckFailed", "check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",

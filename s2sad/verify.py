@@ -8,6 +8,8 @@ constants), a builtin, or one of the ``bindings`` the caller supplies. A broken
 promise is an :class:`~s2sad.errors.InternalError` naming the function, raised
 when the module is built, never a NameError or IndentationError in the user's
 face when it runs.
+
+Layer 5, beside :mod:`s2sad.emit`: :mod:`s2sad.module` checks every module it makes.
 """
 
 import ast

@@ -13,12 +13,36 @@ module                    primitives
 :mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)
 ========================  =====================================================
 
-:mod:`.core` defines the registry and the template language.
+:mod:`.core` defines the registry and the template language; this package, importing
+every table, is where a Python object's primitive is looked up (:func:`lookup`).
+
+Layer 2 of the package (see README, "The pipeline"): the rules import only
+:mod:`s2sad.ir`, :mod:`s2sad.support` and :mod:`s2sad.astutil`. The user's own
+rules (:mod:`s2sad.custom`) sit beside them; lowering asks for those itself.
 """
 
 from . import (elementwise, linear_algebra, operators, reductions,  # noqa: F401  (register)
                support_rules)
-from .core import OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable, all_primitives, lookup
+from .core import OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable, all_primitives
+from .support_rules import helper_copy
+
+
+def lookup(obj):
+    """The primitive registered for a Python object, or None.
+
+    A generated module's own copy of a run-time helper (``unbroadcast``, ...)
+    is that helper's primitive, so derivative code can be differentiated again.
+    (A function decorated with ``@s2sad.custom_vjp`` has the primitive of its
+    user-given rules: :func:`s2sad.custom.primitive_of`, which lowering asks too.)
+    """
+    try:
+        prim = REGISTRY.get(obj)
+    except TypeError:  # unhashable
+        return None
+    if prim is None:
+        prim = helper_copy(obj)
+    return prim
+
 
 __all__ = ["OPERATORS", "REGISTRY", "ZERO", "Primitive", "RuleNotApplicable", "all_primitives",
            "lookup"]

@@ -20,11 +20,13 @@ output carries no derivative at all (``np.sign``, ``np.argmax``, comparisons).
 """
 
 import builtins
-import functools
 import math
 
 import gast
 import numpy as np
+
+from ..astutil import clone, parse_expr
+from ..ir import Const
 
 ZERO = "0"  # marks a parameter whose derivative is identically zero
 
@@ -48,34 +50,6 @@ class Template:
         return clone(self.tree, env)
 
 
-def clone(node, env=None):
-    """A fresh copy of a gast tree; with ``env``, each ``Name`` it maps is replaced by a
-    copy of its value. (One pass, no memo: several times faster than copy.deepcopy.)"""
-    if isinstance(node, list):
-        return [clone(n, env) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
-    if env and type(node) is gast.Name and node.id in env:
-        return clone(env[node.id])
-    new = type(node).__new__(type(node))
-    for field in node._fields:
-        setattr(new, field, clone(getattr(node, field, None), env))
-    for attr in node._attributes:
-        if hasattr(node, attr):
-            setattr(new, attr, getattr(node, attr))
-    return new
-
-
-def parse_expr(text):
-    """The gast expression ``text`` (a fresh tree each call; parsed once per text)."""
-    return clone(_parsed(text))
-
-
-@functools.lru_cache(maxsize=4096)
-def _parsed(text):
-    return gast.parse(text).body[0].value
-
-
 class Bound(dict):
     """A call's operands bound to the primitive's parameter names."""
 
@@ -87,12 +61,10 @@ class Bound(dict):
 
     def const(self, name, default=None):
         """The constant value bound to ``name``, or ``default`` if it is not constant."""
-        from ..ir import Const
         op = self.get(name)
         return op.value if isinstance(op, Const) else default
 
     def is_none(self, name):
-        from ..ir import Const
         op = self.get(name)
         return op is None or (isinstance(op, Const) and op.value is None)
 
@@ -129,7 +101,6 @@ class Primitive:
 
         Raises TypeError with a readable message when the call does not fit.
         """
-        from ..ir import Const
         if self.varargs:
             return Bound({f"arg{i}": a for i, a in enumerate(args)}, **kwargs)
         if len(args) > len(self.params):
@@ -228,27 +199,6 @@ def nondiff(*spellings, operator_emit=None):
 
 def nondiff_operator(name, emit):
     OPERATORS[name] = Primitive(name, ("x", "y"), {}, emit, differentiable=False, varargs=True)
-
-
-def lookup(obj):
-    """The primitive registered for a Python object, or None.
-
-    A generated module's own copy of a run-time helper (``unbroadcast``, ...)
-    is that helper's primitive, so derivative code can be differentiated again.
-    A function decorated with ``@s2sad.custom_vjp`` has the primitive of its
-    user-given rules (:mod:`s2sad.custom`).
-    """
-    try:
-        prim = REGISTRY.get(obj)
-    except TypeError:  # unhashable
-        return None
-    if prim is None:
-        from ..custom import primitive_of
-        prim = primitive_of(obj)
-    if prim is None:
-        from .support_rules import helper_copy
-        prim = helper_copy(obj)
-    return prim
 
 
 def all_primitives():

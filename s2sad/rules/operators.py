@@ -110,8 +110,7 @@ _ELEMENTS = {f"arg{i}": f"g[{i}]" for i in range(256)}
 define_operator("tuple", "", ("tuple",), elementwise=False, **_ELEMENTS)
 define_operator("list", "", ("list",), elementwise=False, **_ELEMENTS)
 for _name in ("tuple", "list"):
-    from .core import OPERATORS as _OPS
-    _OPS[_name].varargs = True
+    OPERATORS[_name].varargs = True
 
 # stop_gradient(x) is x with no derivative: generated code writes it as a plain copy
 OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), differentiable=False)

@@ -1,0 +1,289 @@
+"""The compiled-function cache (layer 8), and what every entry point of the API shares.
+
+:func:`compiled` generates a module (:mod:`s2sad.module`), compiles it once and
+caches it per function, transform and ``wrt``, so ``s2sad.grad(f)`` called in a
+loop parses nothing after the first call; :func:`clear_cache` (``s2sad.clear_cache``)
+forgets everything. Generated code is registered with :mod:`linecache` under a
+``<s2sad ...>`` file name, so tracebacks and ``inspect.getsource`` show the
+generated lines, and each function compiled from it is recorded as s2sad's own
+(:func:`s2sad.ir.mark_generated`), which lowering trusts when it reads it again.
+
+Generated code reads the user's globals and closure variables when it runs
+(see :mod:`s2sad.lower`), so the cache holds no value of the user's. What the
+transform specialised on (which function a name calls, which module it reads)
+is checked against each function's names before a cached module is used
+(:func:`s2sad.parse.guard_holds`; on every call of a derivative, by a checker
+the derivative holds), and a name rebound to another function re-transforms.
+The cache holds functions weakly and nothing in it refers back to them.
+
+The API modules (:mod:`s2sad.api`, :mod:`s2sad.higher`, :mod:`s2sad.checking`)
+share the rest: reading ``wrt`` (:func:`normalize_wrt`), binding arguments
+(:func:`bind`), and what a user sees when generated code fails (:func:`raise_failure`).
+"""
+
+import inspect
+import linecache
+import os
+import threading
+import types
+import weakref
+
+import numpy as np
+
+from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
+from .ir import mark_generated
+from .lower import clear_summaries, lower
+from .module import clear_lowered, forward_module, reverse_module
+from .parse import def_loc, guard_holds
+
+_CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
+_SLOTS = weakref.WeakSet()  # every derivative object's Slot
+_LOCK = threading.RLock()  # held while the cache is read or filled
+
+
+def parameters(fn):
+    return list(inspect.signature(fn, follow_wrapped=False).parameters)
+
+
+def check_function(fn):
+    """Reject what s2sad cannot read (a ufunc, a builtin, a class) when the transform is made."""
+    if not isinstance(fn, types.FunctionType):
+        raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
+                          hint="Pass a function defined with def in a .py file (wrap a NumPy "
+                               "function in one: def f(x): return np.sin(x)).")
+
+
+def normalize_wrt(fn, wrt):
+    """``(positions, single)`` for a ``wrt`` given as int, str or a tuple of them.
+
+    A bad ``wrt`` is a :class:`~s2sad.errors.UsageError` pointing at ``def fn``.
+    """
+    check_function(fn)
+    params = parameters(fn)
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    hint = (f"Pass wrt as a parameter of {fn.__name__} by position (0 to {len(params) - 1}, or "
+            f"negative from the end) or by name ({', '.join(map(repr, params))}), or a tuple of "
+            f"distinct ones." if params else f"{fn.__name__} has no parameters to differentiate.")
+
+    def bad(message):
+        return UsageError(message, def_loc(fn), hint)
+
+    if not items:
+        raise bad("wrt is empty; name at least one parameter to differentiate with respect to")
+    positions = []
+    for item in items:
+        if isinstance(item, str):
+            if item not in params:
+                raise bad(f"{fn.__name__} has no parameter {item!r} "
+                          f"(its parameters: {', '.join(params)})")
+            positions.append(params.index(item))
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            if not -len(params) <= item < len(params):
+                raise bad(f"wrt={item} is out of range: {fn.__name__} has {len(params)} "
+                          f"parameter{'' if len(params) == 1 else 's'} ({', '.join(params)})")
+            positions.append(int(item) % len(params))
+        else:
+            raise bad(f"wrt must be an int, a str or a tuple of them, not {item!r}")
+    if len(set(positions)) != len(positions):
+        raise bad(f"wrt names a parameter twice: {wrt!r}")
+    return tuple(positions), single
+
+
+def compiled(fn, mode, positions):
+    """The namespace of the generated module (transformed and compiled once).
+
+    One thread fills the cache at a time (a lock, re-entrant: transforming ``f``
+    may compile a derivative ``f`` calls), so two threads asking for the same
+    transform at once transform it once. A :class:`~s2sad.errors.S2sadError`
+    reaches the caller without s2sad's frames below this one and without the
+    internal exception it may have been raised while handling.
+    """
+    with _LOCK:
+        try:
+            return _fill(fn, mode, positions)
+        except S2sadError as exc:
+            raise exc.with_traceback(None) from None
+
+
+def _fill(fn, mode, positions):
+    per_fn = _CACHE.setdefault(fn, {})
+    key = (mode, positions)
+    if key in per_fn and not guard_holds(per_fn[key][1].guard):
+        per_fn.clear()  # a name f (or a helper) reads means another function now
+    if key not in per_fn:
+        try:
+            if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
+                generated = reverse_module(fn, positions, with_vjp=mode == "reverse")
+            else:  # "forward", or "forward_vector": tangents with a leading axis of directions
+                generated = forward_module(fn, positions, vector=mode == "forward_vector")
+        except S2sadError:
+            raise
+        except Exception as exc:  # not the user's doing: a transform that failed
+            raise InternalError(f"s2sad failed to transform {fn.__qualname__} ({mode} mode): "
+                                f"{type(exc).__name__}: {exc}", def_loc(fn)) from exc
+        per_fn[key] = (load_module(generated.source, f"{mode} of {fn.__qualname__}",
+                                   generated.bindings, generated.live), generated)
+    return per_fn[key]
+
+
+def cached(fn, mode, positions):
+    """What :func:`compiled` holds for ``fn`` now, or None (nothing is compiled)."""
+    with _LOCK:
+        return _CACHE.get(fn, {}).get((mode, positions))
+
+
+class Slot(list):
+    """What a derivative object keeps of the cache, ``[generated function, guard checker]``
+    (empty until its first call): its fast path reads no dict. :func:`clear_cache`
+    makes every slot's checker fail, so the derivative looks the cache up again."""
+
+    __hash__ = object.__hash__  # one slot per derivative, however alike (for _SLOTS)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+
+def slot():
+    """A new, empty :class:`Slot`, which :func:`clear_cache` reaches."""
+    new = Slot()
+    with _LOCK:
+        _SLOTS.add(new)
+    return new
+
+
+def _stale():
+    return False
+
+
+def clear_cache():
+    """Forget every generated module, and every function's SSA form: the next call of
+    any derivative, made before or after, transforms its function again.
+
+    s2sad checks by itself that each name a function reads still means what it
+    meant (a rebound helper is transformed again); clear it after a change it cannot
+    see, such as custom rules registered (``@f.defvjp``) after ``f`` was differentiated.
+    """
+    with _LOCK:
+        _CACHE.clear()
+        clear_lowered()
+        clear_summaries()
+        for kept in list(_SLOTS):
+            if len(kept) == 2:
+                kept[1] = _stale  # (its length stays: a fast path reading it never fails)
+
+
+def load_module(source, label, bindings=None, live=None):
+    """Compile generated source into a fresh namespace, visible to tracebacks; every function
+    the source defines is recorded as s2sad's own (:func:`s2sad.ir.mark_generated`)."""
+    filename, lines, k = f"<s2sad {label}>", source.splitlines(True), 1
+    # another module under the same label (another f, other wrt) keeps its text: s2sad
+    # reads generated functions back through linecache to differentiate them again
+    while filename in linecache.cache and linecache.cache[filename][2] != lines:
+        k += 1
+        filename = f"<s2sad {label} ({k})>"
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    namespace = {"__name__": "s2sad_generated", "__file__": filename}
+    namespace.update(bindings or {})
+    exec(compile(source, filename, "exec"), namespace)
+    for value in list(namespace.values()):  # s2sad's own code: lowering trusts it (ir.GENERATED)
+        if isinstance(value, types.FunctionType) and value.__code__.co_filename == filename:
+            mark_generated(value)
+    namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
+    return namespace
+
+
+def bind(fn, args, kwargs):
+    try:
+        bound = inspect.signature(fn, follow_wrapped=False).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{fn.__name__}: {exc}") from None
+    bound.apply_defaults()
+    return list(bound.arguments.values())
+
+
+def raise_failure(fn, exc, args, kwargs=None):
+    """Raise what a user should see when code generated for ``fn`` raised ``exc`` on
+    ``fn``'s arguments ``args``: ``exc`` itself when it is s2sad's, was raised in the user's
+    own code (a custom rule), or ``fn`` raises on these arguments too (the user's error, as
+    ``fn`` reports it) or a check of the generated code's own (``CheckFailed``: arguments
+    outside what the derivative is made for); otherwise an :class:`InternalError` (a bug in
+    s2sad), chained to it.
+    Called only when generated code failed: running ``fn`` again costs nothing otherwise.
+    """
+    if isinstance(exc, S2sadError) or getattr(exc, "arguments_at_fault", False) or \
+            _raised_in_user_code(exc):
+        raise exc
+    of = getattr(fn, "_s2sad_of", None)  # generated code differentiated again: its f
+    original = (of() if of is not None else None) or fn
+    try:
+        original(*args, **(kwargs or {}))
+    except Exception:
+        raise exc from None
+    raise InternalError(f"the code s2sad generated for {original.__qualname__} raised "
+                        f"{type(exc).__name__}: {exc}; {original.__name__} itself runs on these "
+                        f"arguments", def_loc(original)) from exc
+
+
+_LIBRARY_DIRS = (os.path.dirname(np.__file__), os.path.dirname(__file__))
+
+
+def _raised_in_user_code(exc):
+    """True if the innermost frame of ``exc``'s traceback is the user's code (a custom rule),
+    not generated code, NumPy or s2sad."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    filename = tb.tb_frame.f_code.co_filename
+    return not (filename.startswith("<") or filename.startswith(_LIBRARY_DIRS))
+
+
+def is_not_scalar(exc, name=None):
+    """True if ``exc`` is what a generated module's ``check_scalar`` raises, ``NotScalar``
+    (:class:`s2sad.support.NotScalar`; each module defines its own copy of the class, so it is
+    known by its name), for the function named ``name`` if given."""
+    return type(exc).__name__ == "NotScalar" and isinstance(exc, ValueError) and \
+        getattr(exc, "arguments_at_fault", False) and (name is None or
+                                                       getattr(exc, "name", None) == name)
+
+
+def non_scalar_error(fn, exc):
+    """The :class:`~s2sad.errors.NonScalarOutputError` for ``exc`` (:func:`is_not_scalar`):
+    ``fn``'s gradient was asked for where ``fn`` returned an array."""
+    ir = lower(fn)
+    ret = ir.body[-1]
+    return NonScalarOutputError(f"grad needs {fn.__name__} to return a scalar, but it returned "
+                                f"an array of shape {exc.shape}", getattr(ret, "loc", None),
+                                "Use s2sad.vjp for non-scalar outputs (or s2sad.jacobian), or "
+                                "reduce the output to a scalar (e.g. np.sum).")
+
+
+def generated_function(derivative):
+    """The generated function behind a derivative made by ``grad``, ``jvp``, ...
+
+    s2sad differentiates that function's source (kept in :mod:`linecache`), so
+    ``grad(grad(f))`` is reverse mode applied to the code of ``grad_f``.
+    """
+    return generated_function_of(*derivative._s2sad)
+
+
+def generated_function_of(fn, kind, positions):
+    """The generated function of transform ``kind`` (``grad``, ``jvp``, ...) of ``fn``: what
+    a derivative object stands for when s2sad reads it (its ``_s2sad_generated``)."""
+    namespace, generated = compiled(fn, "forward" if kind == "jvp" else "reverse", positions)
+    function = namespace[generated.entry_points[kind]]
+    function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
+    return function
+
+
+def gradient_code(fn, i):
+    """The generated ``grad_f`` for parameter ``i``, as a function s2sad can read again."""
+    namespace, generated = compiled(fn, "reverse", (i,))
+    function = namespace[generated.entry_points["grad"]]
+    function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
+    return function

@@ -1,0 +1,59 @@
+"""What both transforms share (layer 5, beside :mod:`s2sad.emit`): a generated function's
+``def``, the located errors for what neither mode differentiates, and two questions
+about an SSA function (the tuple it returns; whether a block writes into an array).
+
+:mod:`s2sad.reverse` and :mod:`s2sad.forward` are siblings that never import each
+other; what they both need lives here or below.
+"""
+
+import gast
+
+from .custom import registration_hint
+from .emit import name
+from .errors import NoDerivativeError
+from .ir import Assign, walk_blocks
+from .lower import ExternalFunction
+
+
+def returned_tuple(fn):
+    """The statement making the tuple ``fn`` returns (``return a, b``), or None."""
+    return next((stmt for stmt in walk_blocks(fn.body) if isinstance(stmt, Assign) and
+                 stmt.targets == (fn.output,) and stmt.prim.name == "tuple"), None)
+
+
+def writes_into(block, var):
+    """True if ``block`` writes into the array ``var`` (a carried value) or a later version."""
+    return any(isinstance(s, Assign) and s.prim.name == "setitem" and s.args[0].name == var
+               for s in walk_blocks(block))
+
+
+def no_rule_error(stmt):
+    """The located error for a function with no rule applied to a differentiated value."""
+    prim = stmt.prim
+    what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else f"a {prim.name} literal"
+    hint = "Rewrite this with functions s2sad supports (run `s2sad rules` for the list), " \
+           "or make sure only constants reach it."
+    if isinstance(prim, ExternalFunction):
+        hint = registration_hint(prim.name, len(stmt.args) + len(stmt.kwargs)) + \
+            " Or use functions s2sad supports (`s2sad rules`), or make sure only constants " \
+            "reach it."
+    return NoDerivativeError(
+        f"s2sad has no derivative rule for {what}, and it is applied to a differentiated value",
+        stmt.loc, hint)
+
+
+def unpacking_error(stmt):
+    """The located error for unpacking a differentiated multi-valued result."""
+    return NoDerivativeError(f"s2sad cannot differentiate through unpacking the result of "
+                             f"{stmt.prim.name} yet", stmt.loc,
+                             "Unpack constants only, or restructure the code.")
+
+
+def function_def(func_name, params, body, defaults=()):
+    args = gast.arguments(args=[name(p, store=False) for p in params], posonlyargs=[],
+                          vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                          defaults=list(defaults))
+    for a in args.args:
+        a.ctx = gast.Param()
+    return gast.FunctionDef(name=func_name, args=args, body=body, decorator_list=[], returns=None,
+                            type_comment=None, type_params=[])
