@@ -335,8 +335,9 @@ def _helpers_used(source_text):
 
 
 def _called(text):
-    """The names ``name(`` is written after in ``text`` (one pass over the text)."""
-    return set(re.findall(r"\b(\w+)\(", text))
+    """The names ``name(`` is written after in ``text`` (one pass over the text); astor may
+    break a long line between a name and its parenthesis."""
+    return set(re.findall(r"\b(\w+)\s*\(", text))
 
 
 def _bases(text):

@@ -49,10 +49,10 @@ from . import analysis
 from .common import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
 from .emit import _copy, _is_comment, assign, call, comment, literal, name
 from .errors import NoDerivativeError
-from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While
+from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While, walk_blocks
 from . import custom_code
 from .custom import CustomPrimitive
-from .lower import ExternalFunction, UserFunction
+from .lower import ExternalFunction, GlobalRead, UserFunction
 from .rules import RuleNotApplicable
 from .rules.core import Template
 from .rules.operators import is_list_op
@@ -82,6 +82,8 @@ class _Forward:
         # var name -> name of its tangent variable; absent means a symbolic zero
         self.tangents = {p: d for p, d in zip(self.wrt_names, self.dot_params) if p in self.active}
         self.comments = emitter.comments
+        self.definitions = {t.name: stmt for stmt in walk_blocks(fn.body)
+                            if isinstance(stmt, Assign) for t in stmt.targets}
         self._last_line = None
         self.slots = analysis.active_slots(fn.body, self.active)  # lists with a tangent list
         # tangent arrays this function made for a write and nothing else refers to: the next
@@ -99,8 +101,8 @@ class _Forward:
         out_dot = self.tangent(fn.output)
         if out_dot is None:
             packed = returned_tuple(fn)  # a tuple's zero tangent is a tuple of zeros
-            out_dot = self.zeros(out) if packed is None else gast.Tuple(
-                elts=[self.zeros(self.emitter.operand(e)) for e in packed.args], ctx=gast.Load())
+            out_dot = self.zeros_of(fn.output) if packed is None else gast.Tuple(
+                elts=[self.zeros_of(e) for e in packed.args], ctx=gast.Load())
         body.append(gast.Return(value=gast.Tuple(elts=[out, out_dot], ctx=gast.Load())))
         params = [p.name for p in fn.params] + self.dot_params
         return function_def(self.func_name, params, body)
@@ -111,8 +113,29 @@ class _Forward:
             return name(self.tangents[op.name])
         return None
 
+    def zeros_of(self, op):
+        """A zero tangent for the IR operand ``op``, with its structure: a tuple of zeros for a
+        tuple made here, ``zeros_bar`` (tuples too) for a value that may be one (what a
+        function returned, an element of a tuple, a global, a parameter), else
+        ``np.zeros_like``."""
+        value = self.emitter.operand(op)
+        if self.vector or not isinstance(op, Var):
+            return self.zeros(value)
+        stmt = self.definitions.get(op.name)
+        if isinstance(stmt, Assign) and stmt.targets == (op,) and \
+                stmt.prim.emit[0] in ("tuple", "list"):
+            cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
+            return cls(elts=[self.zeros_of(a) for a in stmt.args], ctx=gast.Load())
+        if stmt is None or isinstance(stmt, Assign) and (
+                len(stmt.targets) > 1 or stmt.prim.name == "getitem" or
+                isinstance(stmt.prim, (UserFunction, CustomPrimitive, ExternalFunction,
+                                       GlobalRead))):
+            return call("zeros_bar", [value])
+        return self.zeros(value)
+
     def zeros(self, value):
-        """A zero tangent for the value ``value`` (a gast expression)."""
+        """A zero tangent for the value ``value`` (a gast expression) known not to be a
+        tuple (see :meth:`zeros_of`)."""
         if not self.vector:
             return call("np.zeros_like", [value])
         # a batch of zeros: as many directions as the first tangent argument has
@@ -162,7 +185,7 @@ class _Forward:
             target = self.tangent_name(var.name)
             for (code, tangents), source in zip(branches, (a, b)):
                 value = name(tangents[source.name]) if isinstance(source, Var) and \
-                    source.name in tangents else self.zeros(name(var.name))
+                    source.name in tangents else self.zeros_of(var)
                 code.append(assign(target, value))
             self.tangents[var.name] = target
         then_code, else_code = branches[0][0], branches[1][0]
@@ -181,7 +204,7 @@ class _Forward:
             if self.in_place and value is not None and var.name in written and \
                     value.id not in self.owned:
                 value = call("np.array", [value])  # a copy the loop's writes update in place
-            out.append(assign(target, value if value is not None else self.zeros(name(var.name))))
+            out.append(assign(target, value if value is not None else self.zeros_of(var)))
             self.tangents[var.name] = target
             self.owned.discard(value.id if isinstance(value, gast.Name) else None)
             if var.name in written and self.in_place:
@@ -194,7 +217,7 @@ class _Forward:
             if not (isinstance(o, Var) and o == var):
                 value = self.tangent(o)
                 if value is None:
-                    value = self.zeros(name(var.name))
+                    value = self.zeros_of(var)
                 elif self.in_place and var.name in written and value.id not in self.owned:
                     value = call("np.array", [value])  # the next trip writes into it again
                 updates.append((self.tangents[var.name], value))
@@ -303,7 +326,7 @@ class _Forward:
                 if (len(values), k) not in slots:
                     dots.append(None)  # no pop reads this slot's tangent
                 else:
-                    dots.append(self.tangent(value) or self.zeros(self.emitter.operand(value)))
+                    dots.append(self.tangent(value) or self.zeros_of(value))
             if all(d is None for d in dots):
                 pushed = _none()
             elif len(dots) == 1:
@@ -335,7 +358,7 @@ class _Forward:
 
         In vector mode it is one array with the directions first, like every other tangent.
         """
-        elts = [self.tangent(a) or self.zeros(self.emitter.operand(a)) for a in stmt.args]
+        elts = [self.tangent(a) or self.zeros_of(a) for a in stmt.args]
         if self.vector and stmt.targets != (self.fn.output,):  # a returned tuple stays one
             return call("np.stack", [gast.List(elts=elts, ctx=gast.Load())],
                         {"axis": gast.Constant(value=1, kind=None)})

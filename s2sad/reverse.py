@@ -220,7 +220,7 @@ class _Reverse:
         for param in self.wrt_names:
             value = self.adjoints.read(param) if param in self.active else None
             if value is None:
-                value = call("np.zeros_like", [name(param)])
+                value = call("zeros_bar", [name(param)])  # (a tuple too)
             elif spreads and not self.shapes.is_scalar(Var(param)) and (
                     isinstance(value, gast.Call) or param not in self.adjoints.owned):
                 value = call("writable", [value])  # not a read-only view made by unreduce

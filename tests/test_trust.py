@@ -384,3 +384,42 @@ def test_random_program_failures_stay_fixed(f, args):
         v = tuple(np.ones_like(a) for a in args)[wrt]
         h = s2sad.hvp(f, wrt=wrt)(*args, v)
         assert np.shape(h) == np.shape(args[wrt])
+
+
+# the last crashes of the 10,000-program run, all in hvp: a helper returning a tuple of
+# constants (its zero tangent was np.zeros_like of a ragged tuple), and a module whose long
+# line astor broke between a helper's name and its parenthesis (the helper was not copied)
+W3 = np.array([0.91, -0.58, 0.66])
+
+
+def constant_pair(p, q):
+    return (0.7, W3)
+
+
+def through_a_constant_pair(x, s):
+    g, w = constant_pair(0.5, x)
+    return np.sum(w) * s + np.sum(x ** 2) * g
+
+
+def min_of_a_where(x, s):
+    d = np.min(np.where(np.mean(x[0] + x) > 0.59, s, x[:2]), axis=0)
+    return np.sum(d)
+
+
+@pytest.mark.parametrize("f", [through_a_constant_pair, min_of_a_where])
+def test_second_order_of_the_last_random_program_crashes(f):
+    args = (np.array([[0.5, -0.3, 0.7, 0.2], [0.1, 0.4, -0.6, 0.9], [0.3, 0.8, -0.2, 0.6]]), 0.4)
+    check(f, *args)
+    for wrt in range(2):
+        h = s2sad.hvp(f, wrt=wrt)(*args, np.ones_like(args[wrt]))
+        assert np.shape(h) == np.shape(args[wrt])
+
+
+def test_a_zero_tangent_of_a_nested_tuple_mirrors_it():
+    def nested(x):
+        return (0.7, (W3, 2.0)), x * 2.0
+    # jvp's tangent of the constant part is zeros of the same structure
+    _, (zero, x_dot) = s2sad.jvp(nested)(X, np.ones(3))
+    assert isinstance(zero, tuple) and isinstance(zero[1], tuple)
+    assert zero[0] == 0.0 and np.array_equal(zero[1][0], np.zeros(3)) and zero[1][1] == 0.0
+    assert np.array_equal(x_dot, 2.0 * np.ones(3))
