@@ -71,6 +71,49 @@ def newton_sqrt(a):
     return y
 
 
+def piecewise_loss(p, y):
+    r = p - y
+    a = np.abs(r)
+    huber = np.where(a < 1.0, 0.5 * r * r, a - 0.5)
+    hinge = np.maximum(0.0, 1.0 - y * p)
+    return np.mean(huber + hinge)
+
+
+def layer_norm(X, gamma, beta):
+    mu = np.mean(X, axis=1, keepdims=True)
+    xc = X - mu
+    var = np.mean(xc * xc, axis=1, keepdims=True)
+    xhat = xc / np.sqrt(var + 1e-5)
+    return np.sum(np.tanh(gamma * xhat + beta))
+
+
+def softmax_cross_entropy(W, X, Y):
+    Z = X @ W
+    Z = Z - np.max(Z, axis=1, keepdims=True)
+    logp = Z - np.log(np.sum(np.exp(Z), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * logp, axis=1))
+
+
+def gated_loss(Wz, Uz, Wh, Uh, xs, h0):
+    h = h0
+    for x in xs:
+        z = sigmoid(Wz @ x + Uz @ h)
+        c = np.tanh(Wh @ x + Uh @ h)
+        h = (1.0 - z) * h + z * c
+    return np.sum(h * h)
+
+
+def neuron_reads(w, x):
+    return 1.0 / (1.0 + np.exp(-(w[0] * x[0] + w[1] * x[1] + w[2])))
+
+
+def rnn_dot_loss(W, h0, T):
+    h = h0
+    for t in range(T):
+        h = np.tanh(np.dot(W, h))
+    return np.sum(h)
+
+
 # ---- the cases ---------------------------------------------------------------------------
 
 @dataclass
@@ -132,6 +175,36 @@ def _newton(rng, quick):
     return (1000.0,)
 
 
+def _piecewise(n):
+    def make(rng, quick):
+        m = 10 if quick else n
+        return (rng.standard_normal(m) * 2.0, np.sign(rng.standard_normal(m)))
+    return make
+
+
+def _layer_norm(rng, quick):
+    N, d = (4, 5) if quick else (256, 512)
+    return (rng.standard_normal((N, d)), 1.0 + 0.1 * rng.standard_normal(d),
+            0.1 * rng.standard_normal(d))
+
+
+def _softmax(rng, quick):
+    N, i, k = (5, 4, 3) if quick else (512, 256, 10)
+    X = rng.standard_normal((N, i))
+    Y = np.eye(k)[rng.integers(0, k, size=N)]
+    return (rng.standard_normal((i, k)) / np.sqrt(i), X, Y)
+
+
+def _gated(rng, quick):
+    d, T = (3, 4) if quick else (32, 50)
+    Wz, Uz, Wh, Uh = (rng.standard_normal((d, d)) / np.sqrt(d) for _ in range(4))
+    return (Wz, Uz, Wh, Uh, rng.standard_normal((T, d)), rng.standard_normal(d))
+
+
+def _reads(rng, quick):
+    return (np.array([2.0, -3.0, -3.0]), np.array([-1.0, -2.0]))
+
+
 def _gemm_floor(i, h, o):
     """(forward X@W1, H@W2; backward X.T@Z_bar, H.T@P_bar, P_bar@W2.T) / forward."""
     return (2 * i * h + 3 * h * o) / (i * h + h * o)
@@ -179,6 +252,30 @@ CASES = [
          "per trip f is 8 scalar operations (test: y·y, −, abs, 1e-12·a, >; step: a/y, +, "
          "·0.5); the backward sweep adds about 5 per trip (ȳ·0.5, a/y², 1−·, ·, ā +=) plus "
          "a tape push and pop: ~(8+5)/8 ≈ 1.7.", 5.0),
+    Case("neuron reading w[0..2], x[0..1]", neuron_reads, (0, 1), _reads, 18 / 13,
+         "f is 13 operations (5 element reads, 2 ·, 2 +, neg, exp, +1, 1/u); the backward "
+         "sweep adds the neuron's 6 and 5 element writes into w̄ and x̄ (two fresh arrays): "
+         "about (13+6+5+2)/13 = 2.0 by calls; 18/13 counting the writes as free.", 4.0),
+    Case("masked Huber + hinge n=1e5", piecewise_loss, (0,), _piecewise(10 ** 5), 1.5,
+         "f makes 12 passes over n (−, abs, <, 2 · for 0.5r², −0.5, where, ·, 1−, maximum, +, "
+         "mean); the backward sweep needs 6 (the Huber slope where(m, r, sign r): 2; the "
+         "hinge mask reused, ·y, −: 2; +, ·1/n: 2): 18/12.", 3.0),
+    Case("masked Huber + hinge n=1e6", piecewise_loss, (0,), _piecewise(10 ** 6), 1.5,
+         "as for n = 1e5: 12 passes in f, 6 more in the backward sweep: 18/12.", 3.0),
+    Case("layer norm 256×512 + tanh", layer_norm, (0, 1, 2), _layer_norm, 2.0,
+         "f makes 10 passes over N·d (mean, −, ·, mean, +ε and √ on N only, /, ·γ, +β, tanh, "
+         "sum); the backward sweep about 10 (t̄ = 1−tanh²: 2, γ̄ and β̄: 2 reductions, x̂̄: 1, "
+         "x̄ through the normalisation: 2 reductions and 3 passes): 20/10.", 2.5),
+    Case("softmax cross-entropy 512×256→10", softmax_cross_entropy, (0,), _softmax, 2.0,
+         "GEMM-bound: f is X@W (N·256·10) and 9 passes over N·10; the backward sweep is "
+         "X.T@Z̄ (one more GEMM) and 3 passes (softmax − Y, /N): about 2 by flops.", 2.5),
+    Case("gated recurrent cell, 50 steps, width 32", gated_loss, (0, 1, 2, 3), _gated, 3.0,
+         "per step f is 4 mat-vecs and 8 small element-wise calls; the backward sweep needs "
+         "2 mat-vecs (Uz.T, Uh.T) and 4 outer products (batchable into 4 GEMMs over the "
+         "steps) and about 12 small calls: about 3 by calls.", 3.0),
+    Case("tanh RNN with np.dot, 100 steps, width 32", rnn_dot_loss, (0, 1), _rnn, 3.0,
+         "the RNN above with W @ h spelled np.dot(W, h): the same product, the same floor.",
+         3.0),
 ]
 
 

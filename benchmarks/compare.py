@@ -106,6 +106,51 @@ def ports(xp):
             h = xp.tanh(W @ h)
         return xp.sum(h)
 
+    torch_like = xp.__name__ == "torch"
+
+    def reduce(name, a, axis, keepdims=False):  # torch spells axis dim and returns (max, argmax)
+        if not torch_like:
+            return getattr(xp, name)(a, axis=axis, keepdims=keepdims)
+        out = getattr(xp, name)(a, dim=axis, keepdim=keepdims)
+        return out.values if name == "max" else out
+
+    def piecewise_loss(p, y):
+        r = p - y
+        a = xp.abs(r)
+        huber = xp.where(a < 1.0, 0.5 * r * r, a - 0.5)
+        hinge = xp.maximum(xp.zeros_like(p) if torch_like else 0.0, 1.0 - y * p)
+        return xp.mean(huber + hinge)
+
+    def layer_norm(X, gamma, beta):
+        mu = reduce("mean", X, 1, True)
+        xc = X - mu
+        var = reduce("mean", xc * xc, 1, True)
+        xhat = xc / xp.sqrt(var + 1e-5)
+        return xp.sum(xp.tanh(gamma * xhat + beta))
+
+    def softmax_cross_entropy(W, X, Y):
+        Z = X @ W
+        Z = Z - reduce("max", Z, 1, True)
+        logp = Z - xp.log(reduce("sum", xp.exp(Z), 1, True))
+        return -xp.mean(reduce("sum", Y * logp, 1))
+
+    def gated_loss(Wz, Uz, Wh, Uh, xs, h0):
+        h = h0
+        for x in xs:
+            z = sigmoid(Wz @ x + Uz @ h)
+            c = xp.tanh(Wh @ x + Uh @ h)
+            h = (1.0 - z) * h + z * c
+        return xp.sum(h * h)
+
+    def neuron_reads(w, x):
+        return 1.0 / (1.0 + xp.exp(-(w[0] * x[0] + w[1] * x[1] + w[2])))
+
+    def rnn_dot_loss(W, h0, T):
+        h = h0
+        for t in range(T):
+            h = xp.tanh(xp.matmul(W, h) if torch_like else xp.dot(W, h))
+        return xp.sum(h)
+
     def newton_sqrt(a):
         y = 0.5 * (1.0 + a)
         while abs(y * y - a) > 1e-12 * a:
@@ -113,7 +158,9 @@ def ports(xp):
         return y
 
     return {fn.__name__: fn for fn in (lecture, neuron, gaussian_nll, mlp_loss, resnet_loss,
-                                       rnn_loss, newton_sqrt)}
+                                       rnn_loss, newton_sqrt, piecewise_loss, layer_norm,
+                                       softmax_cross_entropy, gated_loss, neuron_reads,
+                                       rnn_dot_loss)}
 
 
 def split(args, wrt):
@@ -558,7 +605,8 @@ def main(argv=None):
     parser.add_argument("--only", default=",".join(LIBRARIES),
                         help="comma-separated libraries to run (default: all installed)")
     parser.add_argument("--cases", default="",
-                        help="run only the cases whose name contains this text")
+                        help="run only the cases whose name contains one of these texts "
+                             "(comma-separated)")
     parser.add_argument("--steady-malloc", action="store_true",
                         help="keep freed memory in the process (glibc mallopt): no page faults "
                              "for fresh temporaries, steadier times")
@@ -571,7 +619,8 @@ def main(argv=None):
     libraries = {"s2sad": np} if "s2sad" in wanted else {}
     for name in LIBRARIES[1:]:
         libraries[name] = load_library(name) if name in wanted else None
-    selected = [case for case in cases.CASES if args.cases.lower() in case.name.lower()]
+    wanted = [text.strip().lower() for text in args.cases.split(",")]
+    selected = [case for case in cases.CASES if any(t in case.name.lower() for t in wanted)]
     if not selected:
         parser.error(f"no case name contains {args.cases!r}")
 
