@@ -66,6 +66,7 @@ from . import rules, support
 from .custom import IMPORT_NAMES, CustomPrimitive, primitive_of
 from .desugar import desugar
 from .errors import NoDerivativeError, UnsupportedSyntaxError
+from .expand import expand
 from .inline import inline
 from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
                  is_generated, walk_blocks)
@@ -201,6 +202,7 @@ class _Lowerer:
         self.env = {}  # user name -> current operand
         self.used = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
         self.used |= {a.id for a in parsed.node.args.args}
+        expand(parsed, self.used)  # comprehensions, sum of a generator, assert (s2sad/expand.py)
         inline(parsed, self.used)  # nested functions, lambdas, dicts (s2sad/inline.py)
         desugar(parsed.node, self.used)
         self.used |= {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
@@ -465,14 +467,37 @@ class _Lowerer:
         assigned += [n.value.id for n in gast.walk(loop) if isinstance(n, gast.Subscript) and
                      isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name)]
         if isinstance(loop, gast.For):
+            # the loop's own variable is carried only where something outside the loop reads
+            # it: after a loop of no trips it keeps the value it had before the loop
             targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
-            assigned = [n for n in assigned if n not in targets or _stores(loop.body, n)]
+            private = self.private_loop_variables(loop, own=True)
+            assigned = [n for n in assigned if n not in targets or n not in private
+                        or _stores(loop.body, n)]
+        private = self.private_loop_variables(loop)
+        assigned = [n for n in assigned if n not in private]
         seen, out = set(), []
         for name in assigned:
             if name not in seen and name in self.read and name not in self.list_names:
                 seen.add(name)
                 out.append(name)
         return out
+
+    def private_loop_variables(self, loop, own=False):
+        """Targets of loops nested in ``loop`` (``own``: of ``loop`` itself) that only those
+        loops assign and read (a comprehension's variable is one): nothing outside sees them,
+        so nothing carries them (carrying one would read it after a loop of no trips, where
+        it was never set)."""
+        private = set()
+        for inner in ([loop] if own else gast.walk(loop)):
+            if (inner is loop) != own or not isinstance(inner, gast.For):
+                continue
+            inside = {id(n) for n in gast.walk(inner)}
+            for name in {n.id for n in gast.walk(inner.target) if isinstance(n, gast.Name)}:
+                uses = [n for n in gast.walk(self.p.node) if isinstance(n, gast.Name) and
+                        n.id == name]
+                if all(id(n) in inside for n in uses) and not _stores(inner.body, name):
+                    private.add(name)
+        return private
 
     def enter_loop(self, names):
         carried = []
@@ -519,8 +544,11 @@ class _Lowerer:
         if target is None:
             if not isinstance(stmt.target, gast.Name):
                 raise self.error(stmt.target, "s2sad supports a plain name as loop variable here")
-            target = self.bind_name(stmt.target.id)
+            target = self.new_version(stmt.target.id)
+
         def lower_body():
+            if not prologue:  # bound in the body: after the loop the name is what it carries
+                self.env[stmt.target.id] = target
             self.hide_lists(lists, self.env, _MADE_LATER_IN_LOOP)
             for make in prologue:
                 make(target)
@@ -1058,6 +1086,9 @@ class _Lowerer:
                 and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
             return self.apply(LIST_OPS["list_pop"], args, {}, node, name, names)
         if target is tuple and len(args) == 1 and args[0] in self.list_vars and not kwargs:
+            if names is not None:  # a, b = tuple(t): the snapshot, then unpacked like any tuple
+                whole = self.apply(LIST_OPS["list_snapshot"], args, {}, node, None, None)
+                return self.apply(rules.OPERATORS["copy"], [whole], {}, node, None, names)
             return self.apply(LIST_OPS["list_snapshot"], args, {}, node, name, names)
         if target is not len:  # a function given a list reads the elements it holds now
             args = [self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
@@ -1208,6 +1239,7 @@ def _describe(node):
     names = {"IfExp": "a conditional expression (a if c else b)", "BoolOp": "and/or",
              "Lambda": "a lambda expression", "ListComp": "a list comprehension",
              "GeneratorExp": "a generator expression", "DictComp": "a dict comprehension",
+             "SetComp": "a set comprehension",
              "Dict": "a dict literal", "Set": "a set literal", "JoinedStr": "an f-string",
              "Starred": "a starred expression", "NamedExpr": "an assignment expression (:=)",
              "Await": "await", "Yield": "yield", "YieldFrom": "yield from", "If": "if",

@@ -120,11 +120,11 @@ CASES = [
         def f(x):
             return np.sum(np.apply_along_axis(lambda t: t * x, 0, x))
         """, "return", "lambda", UnsupportedSyntaxError, "lambda to np.apply_along_axis", True),
-    ("list_comprehension", """\
+    ("comprehension_in_a_branch", """\
         def f(x):
-            ys = [t * 2.0 for t in x]
-            return np.sum(ys)
-        """, "ys =", "[t", UnsupportedSyntaxError, "list comprehension", True),
+            ys = np.sum(x) if x[0] > 0 else sum([t * 2.0 for t in x])
+            return ys
+        """, "ys =", "[t", UnsupportedSyntaxError, "cannot be inside a branch", True),
     ("setitem", """\
         def f(x):
             x[0] = 1.0
@@ -163,8 +163,8 @@ CASES = [
         """, "return h", "h", UnsupportedSyntaxError, "nested function", True),
     ("generator_expression", """\
         def f(x):
-            return sum(np.sin(t) for t in x)
-        """, "return sum", "(np", UnsupportedSyntaxError, "generator expression", False),
+            return np.sum(np.array(np.sin(t) for t in x))
+        """, "return np.sum", "(np.sin", UnsupportedSyntaxError, "generator expression", False),
     ("dict_escapes", """\
         def f(x):
             d = {"a": x}
@@ -223,12 +223,12 @@ CASES = [
         """, "return np.median", "np.median", NoDerivativeError, "np.median", True),
     ("unsupported_inside_a_helper", """\
         def helper(t):
-            return [u for u in t]
+            return np.sum(np.array(list({u for u in t})))
 
 
         def f(x):
             return np.sum(helper(x))
-        """, "return [u", "[u", UnsupportedSyntaxError, "list comprehension", False),
+        """, "return np.sum", "{u", UnsupportedSyntaxError, "set comprehension", False),
 ]
 
 

@@ -6,6 +6,7 @@ or asserted to be a located s2sad error."""
 import numpy as np
 import pytest
 
+import oracle
 import s2sad
 from s2sad.errors import InternalError, NoDerivativeError
 from s2sad.api import raise_failure
@@ -423,3 +424,45 @@ def test_a_zero_tangent_of_a_nested_tuple_mirrors_it():
     assert isinstance(zero, tuple) and isinstance(zero[1], tuple)
     assert zero[0] == 0.0 and np.array_equal(zero[1][0], np.zeros(3)) and zero[1][1] == 0.0
     assert np.array_equal(x_dot, 2.0 * np.ones(3))
+
+
+# a loop variable read after a nested loop of no trips keeps the value it had before that
+# loop (it was taken from the last trip of an earlier run of the loop: a silently wrong
+# gradient), and a loop variable only its loop reads is not carried by the enclosing loop
+# (reading it after a loop of no trips raised UnboundLocalError in the generated code)
+def loop_variable_after_no_trips(x):
+    s = 0.0
+    j = 7
+    for i in range(3):
+        for j in range(2 - i):
+            s = s + x
+        s = s + x * j
+    return s
+
+
+def loop_variable_reset_before_no_trips(x):
+    s = 0.0
+    for i in range(3):
+        j = 5
+        for j in range(i):
+            s = s + x * x
+        s = s + x * j
+    return s
+
+
+def loop_variable_of_an_inner_loop_only(x):
+    s = 0.0
+    for i in range(3):
+        for j in range(i):
+            s = s + x * j
+    return s
+
+
+@pytest.mark.parametrize("f, slope", [(loop_variable_after_no_trips, 4.0),
+                                      (loop_variable_reset_before_no_trips, None),
+                                      (loop_variable_of_an_inner_loop_only, 1.0)])
+def test_a_loop_variable_after_a_loop_of_no_trips(f, slope):
+    check(f, 0.7)
+    if slope is not None:
+        assert s2sad.grad(f)(0.7) == pytest.approx(slope)
+    assert s2sad.jvp(f)(0.7, 1.0)[1] == pytest.approx(oracle.gradient(f, (0.7,)))

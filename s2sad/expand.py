@@ -1,0 +1,291 @@
+"""Expansion: comprehensions, ``sum`` of a generator and ``assert`` become plain statements.
+
+Runs on the gast ``FunctionDef`` of the function being differentiated (and on
+every nested ``def`` in it), before :mod:`s2sad.inline`, and rewrites it in place
+into the loops, list appends and guards the lowering knows::
+
+    ys = np.stack([r * w[i] for i, r in enumerate(X) if i > 0])
+
+    ys_items = []                        # (the list, built by appends)
+    for i, r in enumerate(X):
+        if i > 0:
+            ys_items.append(r * w[i])
+    ys = np.stack(ys_items)
+
+    total = sum(x[i] ** 2 for i in range(3))   -->   total = 0
+                                                     for i in range(3):
+                                                         total = total + x[i] ** 2
+
+    assert x.ndim == 1, "x is a vector"      -->   if not x.ndim == 1:
+                                                       raise AssertionError("x is a vector")
+
+* A **list comprehension** becomes a list made by ``t = []`` and ``t.append``
+  (a list s2sad follows as a stack, so what is done with it afterwards is what
+  the lowering allows for such a list: ``np.stack(t)``, ``np.array(t)``,
+  ``tuple(t)``, a NumPy call, ``len(t)``). Several ``for`` clauses are nested
+  loops; ``if`` clauses guard the append. ``np.array([[... for j] for i])``
+  makes each row an array (``np.array`` of the inner list), which gives the
+  same array as NumPy makes of the nested lists. When the comprehension is the whole
+  value of ``name = [...]`` and does not read ``name``, the list is built in
+  ``name`` itself; otherwise in a fresh ``<name>_items``/``items``.
+* ``sum(generator or list comprehension[, start])`` is the accumulation Python
+  performs, ``((start + e1) + e2) + ...`` with ``start`` 0 by default: no list.
+  ``list(generator)`` and ``tuple(generator)`` are the list comprehension.
+  A generator expression anywhere else is an error (``np.array`` of a generator
+  is a 0-d object array in NumPy, ``np.stack`` of one a TypeError).
+* A comprehension's variables are its own in Python: the loop takes the
+  user's name where nothing outside the comprehension uses it, else a fresh one.
+* The loop runs before the statement it was in, as Python evaluates it there;
+  so a comprehension inside ``a if c else b``, a later operand of ``and``/``or``,
+  a ``lambda`` or a ``while`` condition (evaluated conditionally, later or many
+  times) is an :class:`~s2sad.errors.UnsupportedSyntaxError` that says to compute
+  it into a variable first. Set and dict comprehensions are left for the lowering
+  to refuse.
+* ``assert test[, message]`` is the ``if`` and ``raise`` it means: the derivative
+  functions check it in their forward sweep, as ``f`` does.
+
+Every statement written here is located at the comprehension (or assert) it
+comes from, so generated code quotes the user's line and errors point at it.
+The pass changes nothing in a function without comprehensions or asserts.
+
+Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.inline`.
+"""
+
+import gast
+import numpy as np
+
+from .desugar import _located, _name
+from .errors import UnsupportedSyntaxError
+from .parse import Scope, dotted_chain
+
+_COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp)
+_LATER = "s2sad writes a comprehension as a loop that runs before its statement"
+
+
+def expand(parsed, used):
+    """Rewrite ``parsed.node`` in place (see the module docstring).
+
+    ``used`` is the set of names already taken, to which every new name is added.
+    """
+    node = parsed.node
+    if not any(isinstance(n, _COMPREHENSIONS + (gast.Assert,)) for n in gast.walk(node)):
+        return
+    _Expander(parsed, used).function(node)
+
+
+def _call_of(node, name):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+        node.func.id == name and not node.keywords
+
+
+def _reads(nodes, name):
+    return any(isinstance(n, gast.Name) and n.id == name
+               for node in nodes for n in gast.walk(node))
+
+
+class _Expander:
+    def __init__(self, parsed, used):
+        self.p = parsed
+        self.used = used
+        self.outside = self.names_outside_comprehensions(parsed.node)
+        self.targets = []  # the (renamed) variables of the comprehensions being expanded
+
+    def error(self, node, message, hint=None):
+        return UnsupportedSyntaxError(message, self.p.loc(node), hint)
+
+    @staticmethod
+    def names_outside_comprehensions(fn):
+        names, stack = {a.id for a in fn.args.args}, list(fn.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _COMPREHENSIONS + (gast.SetComp, gast.DictComp)):
+                stack.extend(g.iter for g in node.generators[:1])
+                continue
+            if isinstance(node, gast.Name):
+                names.add(node.id)
+            stack.extend(gast.iter_child_nodes(node))
+        return names
+
+    def fresh(self, base):
+        candidate, k = base, 1
+        while candidate in self.used or candidate in self.outside:
+            k += 1
+            candidate = f"{base}{k}"
+        self.used.add(candidate)
+        return candidate
+
+    # -- statements ------------------------------------------------------------------------------
+    def function(self, fn):
+        fn.body = self.block(fn.body)
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt):
+        if isinstance(stmt, gast.FunctionDef):
+            self.function(stmt)
+            return [stmt]
+        if isinstance(stmt, gast.Assert):
+            return self.assertion(stmt)
+        for field in ("body", "orelse", "finalbody"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, self.block(getattr(stmt, field)))
+        if isinstance(stmt, gast.Try):
+            for handler in stmt.handlers:
+                handler.body = self.block(handler.body)
+        pre = []
+        if isinstance(stmt, gast.While):
+            self.refuse_inside(stmt.test, "a while condition (evaluated before every trip)")
+        elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], gast.Name) and self.is_expandable(stmt.value):
+            name = stmt.targets[0].id
+            into = name if name not in self.targets and not _reads(
+                [stmt.value], name) else None
+            stmt.value = self.expression(stmt.value, pre, into=into)
+            if isinstance(stmt.value, gast.Name) and stmt.value.id == name:
+                return pre  # built in name itself: `name = name` would say nothing
+        else:
+            self.children(stmt, pre)
+        return pre + [stmt]
+
+    def assertion(self, stmt):
+        """``assert test, msg`` -> ``if not test: raise AssertionError(msg)``."""
+        pre = []
+        test = self.expression(stmt.test, pre)
+        message = [self.expression(stmt.msg, pre)] if stmt.msg is not None else []
+        error = gast.Call(func=_name("AssertionError"), args=message, keywords=[])
+        guard = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=test),
+                        body=[_located(gast.Raise(exc=error, cause=None), stmt)], orelse=[])
+        return pre + [_located(guard, stmt)]
+
+    # -- expressions -----------------------------------------------------------------------------
+    @staticmethod
+    def is_expandable(node):
+        return isinstance(node, gast.ListComp) or (
+            (_call_of(node, "sum") or _call_of(node, "list") or _call_of(node, "tuple"))
+            and node.args and isinstance(node.args[0], _COMPREHENSIONS))
+
+    def children(self, node, pre):
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, gast.AST):
+                setattr(node, field, self.expression(value, pre))
+            elif isinstance(value, list):
+                setattr(node, field, [self.expression(v, pre) if isinstance(v, gast.AST) and
+                                      not isinstance(v, gast.stmt) else v for v in value])
+
+    def expression(self, node, pre, into=None):
+        """``node`` with its comprehensions replaced by names of values ``pre`` computes."""
+        if isinstance(node, gast.IfExp):
+            node.test = self.expression(node.test, pre)
+            self.refuse_inside(node.body, "a branch of `a if c else b`")
+            self.refuse_inside(node.orelse, "a branch of `a if c else b`")
+            return node
+        if isinstance(node, gast.BoolOp):
+            node.values[0] = self.expression(node.values[0], pre)
+            for value in node.values[1:]:
+                self.refuse_inside(value, "a later operand of and/or")
+            return node
+        if isinstance(node, gast.Lambda):
+            self.refuse_inside(node.body, "a lambda")
+            return node
+        if _call_of(node, "sum") and 1 <= len(node.args) <= 2 and \
+                isinstance(node.args[0], _COMPREHENSIONS):
+            start = self.expression(node.args[1], pre) if len(node.args) == 2 else \
+                gast.copy_location(gast.Constant(value=0, kind=None), node)
+            return self.accumulate(node.args[0], start, pre, into)
+        if (_call_of(node, "list") or _call_of(node, "tuple")) and len(node.args) == 1 and \
+                isinstance(node.args[0], gast.GeneratorExp):
+            items = self.collect(node.args[0], pre, into if _call_of(node, "list") else None)
+            return items if _call_of(node, "list") else \
+                gast.copy_location(gast.Call(func=node.func, args=[items], keywords=[]), node)
+        if self.makes_an_array(node) and node.args and isinstance(node.args[0], gast.ListComp):
+            inner = node.args[0]
+            if isinstance(inner.elt, gast.ListComp):  # np.array([[... for j] for i]): rows
+                inner.elt = gast.copy_location(
+                    gast.Call(func=node.func, args=[inner.elt], keywords=[]), inner.elt)
+        if isinstance(node, gast.ListComp):
+            return self.collect(node, pre, into)
+        if isinstance(node, gast.GeneratorExp):
+            raise self.error(node, "s2sad supports a generator expression as the argument of "
+                                   "sum(), list() or tuple() only",
+                             "Use a list comprehension [...] (np.array and np.stack take a "
+                             "list, not a generator).")
+        self.children(node, pre)
+        return node
+
+    def makes_an_array(self, node):
+        """True for a call of ``np.array``/``np.asarray`` (as the function's module names it)."""
+        chain = dotted_chain(node.func) if isinstance(node, gast.Call) else None
+        if not chain:
+            return False
+        value = self.p.scope.lookup(chain[0])
+        for part in chain[1:]:
+            value = getattr(value, part, Scope._MISSING)
+        return value is np.array or value is np.asarray
+
+    def refuse_inside(self, node, where):
+        for inner in gast.walk(node):
+            if isinstance(inner, _COMPREHENSIONS):
+                raise self.error(inner, f"{_LATER}, so it cannot be inside {where}",
+                                 "Compute it into a variable in a statement of its own.")
+
+    # -- comprehensions --------------------------------------------------------------------------
+    def collect(self, comp, pre, into):
+        """The list ``[elt for ...]`` built in ``pre``; returns a Name of it."""
+        items = into or self.fresh("items")
+        pre.append(_located(gast.Assign(targets=[_name(items, store=True)],
+                                        value=gast.List(elts=[], ctx=gast.Load()),
+                                        type_comment=None), comp))
+
+        def innermost(elt):
+            append = gast.Call(func=gast.Attribute(value=_name(items), attr="append",
+                                                   ctx=gast.Load()), args=[elt], keywords=[])
+            return _located(gast.Expr(value=append), comp)
+
+        self.loops(comp, innermost, pre)
+        return gast.copy_location(_name(items), comp)
+
+    def accumulate(self, comp, start, pre, into):
+        """``sum(elt for ...)`` accumulated in ``pre``; returns a Name of the total."""
+        total = into or self.fresh("total")
+        pre.append(_located(gast.Assign(targets=[_name(total, store=True)], value=start,
+                                        type_comment=None), comp))
+
+        def innermost(elt):
+            step = gast.BinOp(left=_name(total), op=gast.Add(), right=elt)
+            return _located(gast.Assign(targets=[_name(total, store=True)], value=step,
+                                        type_comment=None), comp)
+
+        self.loops(comp, innermost, pre)
+        return gast.copy_location(_name(total), comp)
+
+    def loops(self, comp, innermost, pre):
+        """Append to ``pre`` the nested loops of ``comp`` with ``innermost(elt)`` inside."""
+        renames = {}
+        for generator in comp.generators:
+            if generator.is_async:
+                raise self.error(comp, "s2sad does not support async comprehensions")
+            for name in (n for n in gast.walk(generator.target) if isinstance(n, gast.Name)):
+                keep = name.id not in self.outside and name.id not in self.targets and \
+                    name.id not in renames.values()
+                renames[name.id] = name.id if keep else self.fresh(f"{name.id}_")
+        self.targets.extend(renames.values())
+        body = [comp.elt] + [g.target for g in comp.generators] + \
+            [g.iter for g in comp.generators[1:]] + [c for g in comp.generators for c in g.ifs]
+        for node in body:
+            for name in gast.walk(node):
+                if isinstance(name, gast.Name) and name.id in renames:
+                    name.id = renames[name.id]
+        statements = [innermost(comp.elt)]
+        for generator in reversed(comp.generators):
+            for condition in reversed(generator.ifs):
+                statements = [_located(gast.If(test=condition, body=statements, orelse=[]),
+                                       comp)]
+            loop = gast.For(target=generator.target, iter=generator.iter, body=statements,
+                            orelse=[], type_comment=None)
+            statements = [_located(loop, comp)]
+        pre.extend(self.block(statements))  # the comprehensions inside, and the first iterable
+        del self.targets[len(self.targets) - len(renames):]
