@@ -14,10 +14,11 @@ import pathlib
 import sys
 
 import astor
+import gast
 
 from s2sad import rules
 from s2sad.ir import Const, Var
-from s2sad.rules.core import ZERO, Bound
+from s2sad.rules.core import ZERO, Bound, _template
 from s2sad.rules.operators import LIST_OPS
 from s2sad.rules.support_rules import HELPER_RULES
 
@@ -44,15 +45,10 @@ def _bounds(prim):
 
 def _render(rule, bound):
     try:
-        if rule is ZERO:
-            return "ZERO"
-        if callable(rule):
-            text = rule(bound)
-            if text is None:
-                return "None"
-            from s2sad.rules.core import Template
-            rule = Template(text)
-        return astor.to_source(__import__("gast").gast_to_ast(rule.tree)).strip()
+        template = _template(rule, bound)
+        if template is None:
+            return "ZERO" if rule is ZERO else "None"
+        return astor.to_source(gast.gast_to_ast(template.tree)).strip()
     except Exception as exc:  # a refusal is part of the rule
         return f"raises {type(exc).__name__}: {exc}"
 

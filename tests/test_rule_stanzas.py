@@ -32,4 +32,6 @@ def test_every_template_renders_as_recorded(current, recorded):
               if recorded[name].get(key) != value]
     differ += [f"{name}: {key} is gone" for name in recorded for key in recorded[name]
                if key not in current[name]]
+    differ += [f"{name}: {key} is new" for name in recorded for key in current[name]
+               if key not in recorded[name]]
     assert not differ, "\n".join(differ[:20])
