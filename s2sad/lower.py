@@ -85,15 +85,6 @@ _UNARY = {gast.USub: "neg", gast.UAdd: "pos", gast.Not: "not", gast.Invert: "inv
 _COMPARE = {gast.Lt: "lt", gast.LtE: "le", gast.Gt: "gt", gast.GtE: "ge", gast.Eq: "eq",
             gast.NotEq: "ne", gast.Is: "is", gast.IsNot: "is_not", gast.In: "in",
             gast.NotIn: "not_in"}
-# array methods and the NumPy function each one means
-_METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
-            "dot": np.dot, "reshape": np.reshape, "transpose": np.transpose, "ravel": np.ravel,
-            "flatten": np.ravel, "copy": np.copy, "squeeze": np.squeeze, "argmax": np.argmax,
-            "argmin": np.argmin, "any": np.any, "all": np.all, "clip": np.clip,
-            "var": np.var, "std": np.std, "cumsum": np.cumsum, "cumprod": np.cumprod,
-            "swapaxes": np.swapaxes, "repeat": np.repeat, "diagonal": np.diagonal,
-            "trace": np.trace, "take": np.take, "conj": np.conj, "conjugate": np.conjugate,
-            "argsort": np.argsort, "nonzero": np.nonzero, "round": np.round}
 _ATTRIBUTES = ("T", "mT", "shape", "ndim", "size", "dtype")
 # modules whose members generated code may spell directly
 _SPELLED_MODULES = {"numpy": "np", "math": "math"}
@@ -1142,15 +1133,15 @@ class _Lowerer:
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         if method == "astype":
             return self.apply(rules.OPERATORS["astype"], [base] + args, kwargs, node, name, names)
-        if method not in _METHODS:
+        if method not in rules.METHODS:  # (each primitive's stanza names its methods)
             raise self.error(node.func, f"s2sad does not support the method .{method}()",
-                             f"Supported methods: {', '.join(sorted(_METHODS))}, astype; "
+                             f"Supported methods: {', '.join(sorted(rules.METHODS))}, astype; "
                              f"or call the NumPy function instead.")
         if method in ("reshape", "transpose") and (len(args) > 1 or (
                 len(args) == 1 and isinstance(args[0], Const) and isinstance(args[0].value, int)
                 and method == "reshape")):
             args = [self.pack(args, node)]
-        prim = rules.lookup(_METHODS[method])
+        prim = rules.METHODS[method]
         try:
             prim.bind([base] + args, kwargs)
         except TypeError as exc:

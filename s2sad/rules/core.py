@@ -77,10 +77,10 @@ Templates never form a Jacobian, and call only functions that have rules
 themselves, so derivative code differentiates again.
 """
 
+import ast
 import builtins
 import math
 
-import astor
 import gast
 import numpy as np
 
@@ -104,7 +104,7 @@ class Template:
 
     @classmethod
     def of_tree(cls, tree):
-        return cls(astor.to_source(gast.gast_to_ast(tree)).strip(), tree)
+        return cls(ast.unparse(gast.gast_to_ast(tree)), tree)
 
     def names(self):
         return {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}

@@ -52,8 +52,8 @@ _SINC_SLOPE = ("np.where(x == 0, -np.pi ** 2 / 3 * x, "
                "(np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
 define("np.sinc", "x", **E, x=f"g * {_SINC_SLOPE}")
 # real numbers only: the real part and the conjugate are the identity on them
-define("np.real", "val", **E, val="g")
-define("np.conjugate", "x", **E, x="g")
+define("np.real", "val", view=True, **E, val="g")
+define("np.conjugate", "x", methods=("conj", "conjugate"), **E, x="g")
 # the replaced entries (NaN, +-inf) are constants
 define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None", **E,
        x="g * np.isfinite(x)")
@@ -99,7 +99,7 @@ def _clip_a(b):
     return "unbroadcast(g * (" + " & ".join(inside) + "), a)" if inside else "g"
 
 
-define("np.clip", "a, a_min=None, a_max=None", **E, a=_clip_a,
+define("np.clip", "a, a_min=None, a_max=None", methods=("clip",), **E, a=_clip_a,
        a_min="unbroadcast(g * (a < a_min), a_min)", a_max="unbroadcast(g * (a > a_max), a_max)")
 
 # --- math, on Python floats ---------------------------------------------------------
@@ -140,21 +140,25 @@ define("math.erfc", "x", **E, x="-g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)
 
 # --- builtins -----------------------------------------------------------------------
 define("abs", "x", **E, x="g * np.sign(x)")
-define("float", "x", **E, x="g")
+define("float", "x", scalar_result=True, **E, x="g")
 define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)")
 define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
 
 # --- zero derivative wherever it exists (integer- or boolean-valued, piecewise constant) --
-nondiff("np.sign", "np.floor", "np.ceil", "np.round", "np.around", "np.rint", "np.trunc", "np.fix",
+nondiff("np.sign", "np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
         "np.heaviside", "np.floor_divide", "np.isnan", "np.isinf", "np.isfinite", "np.isclose",
         "np.allclose", "np.logical_and", "np.logical_or", "np.logical_not", "np.logical_xor",
         "np.greater", "np.greater_equal", "np.less", "np.less_equal", "np.equal", "np.not_equal",
-        "np.argmax", "np.argmin", "np.argsort", "np.nonzero", "np.count_nonzero", "np.any",
-        "np.all", "np.shape", "np.size", "np.ndim", "np.zeros", "np.ones", "np.empty", "np.eye",
-        "np.identity", "np.arange", "np.zeros_like", "np.ones_like", "np.empty_like",
-        "np.array_equal", "np.searchsorted", "np.digitize", "np.imag", "np.signbit",
-        "np.isposinf", "np.isneginf", "np.isreal", "np.flatnonzero", "np.argwhere", "np.tri",
-        "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.indices", "np.lexsort",
-        "np.spacing", "np.argpartition", "np.angle", "np.result_type",
-        "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf", "math.isfinite",
-        "len", "int", "round", "bool", "range", "isinstance", "print")
+        "np.count_nonzero", "np.shape", "np.size", "np.ndim", "np.zeros", "np.ones", "np.empty",
+        "np.eye", "np.identity", "np.arange", "np.zeros_like", "np.ones_like", "np.empty_like",
+        "np.array_equal", "np.searchsorted", "np.digitize", "np.signbit", "np.isposinf",
+        "np.isneginf", "np.isreal", "np.flatnonzero", "np.argwhere", "np.tri", "np.tril_indices",
+        "np.triu_indices", "np.diag_indices", "np.indices", "np.lexsort", "np.spacing",
+        "np.argpartition", "np.angle", "np.result_type", "math.floor", "math.ceil", "math.trunc",
+        "math.isnan", "math.isinf", "math.isfinite", "int", "round", "bool", "range", "isinstance",
+        "print")
+# ... also array methods (x.argmax(), x.round())
+nondiff("np.argmax", "np.argmin", "np.argsort", "np.nonzero", "np.any", "np.all", "np.round",
+        methods=True)
+nondiff("np.imag", view=True)  # x.imag: a view of a complex array
+nondiff("len", scalar_result=True)

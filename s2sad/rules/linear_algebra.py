@@ -23,26 +23,26 @@ import numpy as np
 from .core import ZERO, RuleNotApplicable, define
 from .reductions import axis_args, axis_keywords, guarded
 
-define("np.dot", "a, b", linear="a b", a="dot_bar_a(g, a, b)", b="dot_bar_b(g, a, b)")
+define("np.dot", "a, b", methods=("dot",), linear="a b", a="dot_bar_a(g, a, b)", b="dot_bar_b(g, a, b)")
 define("np.matmul", "x1, x2", linear="x1 x2", x1="matmul_bar_a(g, x1, x2)",
        x2="matmul_bar_b(g, x1, x2)")
 define("np.outer", "a, b", linear="a b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
        b="np.reshape(np.ravel(a) @ g, np.shape(b))")
-define("np.transpose", "a, axes=None", linear="a",
+define("np.transpose", "a, axes=None", methods=("transpose",), view=True, linear="a",
        a=lambda b: "np.transpose(g)" if b.is_none("axes") else "np.transpose(g, np.argsort(axes))")
-define("np.reshape", "a, shape=None, order='C', newshape=None", linear="a",
+define("np.reshape", "a, shape=None, order='C', newshape=None", methods=("reshape",), view=True, linear="a",
        a="np.reshape(g, np.shape(a))", jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
-define("np.ravel", "a, order='C'", linear="a", a="np.reshape(g, np.shape(a))",
+define("np.ravel", "a, order='C'", methods=("ravel", "flatten"), view=True, linear="a", a="np.reshape(g, np.shape(a))",
        jvp={"a": "np.ravel(a_dot)"})
-define("np.squeeze", "a, axis=None", linear="a", a="np.reshape(g, np.shape(a))",
+define("np.squeeze", "a, axis=None", methods=("squeeze",), view=True, linear="a", a="np.reshape(g, np.shape(a))",
        jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
-define("np.expand_dims", "a, axis", linear="a", a="np.reshape(g, np.shape(a))")
-define("np.copy", "a, order='K'", linear="a", a="g", jvp={"a": "a_dot"})
+define("np.expand_dims", "a, axis", view=True, linear="a", a="np.reshape(g, np.shape(a))")
+define("np.copy", "a, order='K'", methods=("copy",), linear="a", a="g", jvp={"a": "a_dot"})
 for _name in ("np.asanyarray", "np.ascontiguousarray"):
-    define(_name, "a, dtype=None", linear="a", a="g", jvp={"a": f"{_name}(a_dot)"})
-define("np.real_if_close", "a, tol=100", linear="a", a="g",  # reals
+    define(_name, "a, dtype=None", linear="a", view=True, a="g", jvp={"a": f"{_name}(a_dot)"})
+define("np.real_if_close", "a, tol=100", view=True, linear="a", a="g",  # reals
        jvp={"a": "np.real_if_close(a_dot)"})
-define("np.asarray", "a, dtype=None", linear="a", a="g", jvp={"a": "np.asarray(a_dot)"})
+define("np.asarray", "a, dtype=None", view=True, linear="a", a="g", jvp={"a": "np.asarray(a_dot)"})
 define("np.array", "object, dtype=None", linear="object", object="g",
        jvp={"object": "np.array(object_dot)"})
 
@@ -61,17 +61,17 @@ def _trace_dot(b):
     return "np.trace(a_dot)" if b.const("offset") == 0 else "np.trace(a_dot, offset)"
 
 
-define("np.trace", "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", linear="a", a=_trace,
+define("np.trace", "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", methods=("trace",), linear="a", a=_trace,
        jvp={"a": _trace_dot})
 define("np.full", "shape, fill_value, dtype=None", linear="fill_value",
        fill_value="unbroadcast(g, fill_value)",
        jvp={"fill_value": "fill_value_dot + np.zeros_like(ans)"})
 
-define("np.linalg.inv", "a", a="-ans.mT @ g @ ans.mT", jvp={"a": "-ans @ a_dot @ ans"})
+define("np.linalg.inv", "a", batch_safe=True, a="-ans.mT @ g @ ans.mT", jvp={"a": "-ans @ a_dot @ ans"})
 define("np.linalg.solve", "a, b", shared={"w": "np.linalg.solve(a.mT, g)"},
        a="-matmul_bar_a(w, a, ans)", b="w",
        jvp={"a": "-np.linalg.solve(a, a_dot @ ans)", "b": "np.linalg.solve(a, b_dot)"})
-define("np.linalg.det", "a", a="np.expand_dims(g * ans, (-1, -2)) * np.linalg.inv(a).mT",
+define("np.linalg.det", "a", batch_safe=True, a="np.expand_dims(g * ans, (-1, -2)) * np.linalg.inv(a).mT",
        jvp={"a": "ans * np.sum(np.linalg.inv(a).mT * a_dot, axis=(-2, -1))"})
 
 
@@ -99,13 +99,13 @@ def _opt(b, name, default, text=None):
     return f", {text or name}"
 
 
-define("np.swapaxes", "a, axis1, axis2", linear="a", a="np.swapaxes(g, axis1, axis2)")
-define("np.moveaxis", "a, source, destination", linear="a", a="np.moveaxis(g, destination, source)")
-define("np.broadcast_to", "array, shape, subok=False", linear="array",
+define("np.swapaxes", "a, axis1, axis2", methods=("swapaxes",), view=True, linear="a", a="np.swapaxes(g, axis1, axis2)")
+define("np.moveaxis", "a, source, destination", view=True, linear="a", a="np.moveaxis(g, destination, source)")
+define("np.broadcast_to", "array, shape, subok=False", view=True, linear="array",
        array="unbroadcast(g, array)", jvp={"array": "np.broadcast_to(array_dot, shape)"})
-define("np.flip", "m, axis=None", linear="m", m=lambda b: f"np.flip(g{_opt(b, 'axis', None)})")
-define("np.fliplr", "m", linear="m", m="np.fliplr(g)")
-define("np.flipud", "m", linear="m", m="np.flipud(g)")
+define("np.flip", "m, axis=None", view=True, linear="m", m=lambda b: f"np.flip(g{_opt(b, 'axis', None)})")
+define("np.fliplr", "m", view=True, linear="m", m="np.fliplr(g)")
+define("np.flipud", "m", view=True, linear="m", m="np.flipud(g)")
 
 
 def _roll(b):
@@ -114,11 +114,11 @@ def _roll(b):
 
 
 define("np.roll", "a, shift, axis=None", linear="a", a=_roll)
-define("np.rot90", "m, k=1, axes=None", linear="m",  # axes=(0, 1) when not given
+define("np.rot90", "m, k=1, axes=None", view=True, linear="m",  # axes=(0, 1) when not given
        m=lambda b: f"np.rot90(g, -k{_opt(b, 'axes', None)})",
        jvp={"m": lambda b: f"np.rot90(m_dot{_opt(b, 'k', 1)}{_opt(b, 'axes', None)})"})
 for _n in (1, 2, 3):
-    define(f"np.atleast_{_n}d", "a", linear="a", a="np.reshape(g, np.shape(a))")
+    define(f"np.atleast_{_n}d", "a", linear="a", view=True, a="np.reshape(g, np.shape(a))")
 # np.tile(A, reps) is np.kron(np.ones(reps), A): each tile's adjoint adds up
 define("np.tile", "A, reps", linear="A", A="kron_bar_b(g, np.ones(reps), A)")
 define("np.triu", "m, k=0", linear="m", m=lambda b: f"unbroadcast(np.triu(g{_opt(b, 'k', 0)}), m)",
@@ -133,7 +133,7 @@ def _diagonal_args(b):
     return ", offset, axis1, axis2"
 
 
-define("np.diagonal", "a, offset=0, axis1=0, axis2=1", linear="a",
+define("np.diagonal", "a, offset=0, axis1=0, axis2=1", methods=("diagonal",), view=True, linear="a",
        a=lambda b: f"undiagonal(g, a{_diagonal_args(b)})",
        jvp={"a": lambda b: f"np.diagonal(a_dot{_diagonal_args(b)})"})
 define("np.diag", "v, k=0", linear="v", v=lambda b: f"diag_bar(g, v{_opt(b, 'k', 0)})",
@@ -155,7 +155,7 @@ def _take_dot(b):
     return f"np.take(a_dot, indices{_opt(b, 'axis', None)})"
 
 
-define("np.take", "a, indices, axis=None, out=None, mode='raise'", linear="a", a=_take,
+define("np.take", "a, indices, axis=None, out=None, mode='raise'", methods=("take",), linear="a", a=_take,
        indices=ZERO, jvp={"a": _take_dot})
 define("np.compress", "condition, a, axis=None, out=None", linear="a", condition=ZERO,
        a=lambda b: f"unindex_axis(g, a, np.flatnonzero(condition){_opt(b, 'axis', None)})")
@@ -167,7 +167,7 @@ def _repeat(b):  # np.repeat(a, r, axis) is np.take(a, np.repeat(np.arange(n), r
     return "unindex_axis(g, a, np.repeat(np.arange(np.shape(a)[axis]), repeats), axis)"
 
 
-define("np.repeat", "a, repeats, axis=None", linear="a", a=_repeat, repeats=ZERO)
+define("np.repeat", "a, repeats, axis=None", methods=("repeat",), linear="a", a=_repeat, repeats=ZERO)
 define("np.take_along_axis", "arr, indices, axis=-1", linear="arr", indices=ZERO,
        arr="unindex_along(g, arr, indices, axis)",
        jvp={"arr": "np.take_along_axis(arr_dot, indices, axis)"})
@@ -218,14 +218,14 @@ def _split_dot(b):
     return f"np.split(ary_dot, indices_or_sections{_opt(b, 'axis', 0)})"
 
 
-define("np.split", "ary, indices_or_sections, axis=0", linear="ary", ary=_split,
+define("np.split", "ary, indices_or_sections, axis=0", view=True, linear="ary", ary=_split,
        indices_or_sections=ZERO, jvp={"ary": _split_dot})
 for _name, _join in (("hsplit", "hstack"), ("vsplit", "vstack")):
-    define(f"np.{_name}", "ary, indices_or_sections", linear="ary",
+    define(f"np.{_name}", "ary, indices_or_sections", linear="ary", view=True,
            ary=guarded(_split, f"np.{_join}(g)"), indices_or_sections=ZERO,
            jvp={"ary": guarded(_split, f"np.{_name}(ary_dot, indices_or_sections)")})
 if hasattr(np, "unstack"):  # NumPy 2.1
-    define("np.unstack", "x, axis=0", linear="x",
+    define("np.unstack", "x, axis=0", view=True, linear="x",
            x=lambda b: f"np.stack(g{_opt(b, 'axis', 0, 'axis=axis')})",
            jvp={"x": lambda b: f"np.unstack(x_dot{_opt(b, 'axis', 0, 'axis=axis')})"})
 
@@ -351,8 +351,8 @@ if hasattr(np, "matvec"):  # NumPy 2.2: a matrix times a vector, and a vector ti
            x1="unbroadcast(np.einsum('...ij,...j->...i', x2, g), x1)",
            x2="unbroadcast(np.einsum('...i,...j->...ij', x1, g), x2)")
 for _name in ("np.matrix_transpose", "np.linalg.matrix_transpose"):
-    define(_name, "x", linear="x", x="g.mT", jvp={"x": "x_dot.mT"})
-define("np.linalg.diagonal", "x, offset=0", linear="x",
+    define(_name, "x", linear="x", view=True, x="g.mT", jvp={"x": "x_dot.mT"})
+define("np.linalg.diagonal", "x, offset=0", view=True, linear="x",
        x="undiagonal(g, x, offset, -2, -1)",
        jvp={"x": lambda b: f"np.linalg.diagonal(x_dot{_opt(b, 'offset', 0, 'offset=offset')})"})
 define("np.linalg.trace", "x, offset=0, dtype=None", linear="x",

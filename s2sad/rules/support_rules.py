@@ -86,7 +86,7 @@ helper(support.kron_bar_b, "t, a, b", linear="t a", t="np.kron(a, g)", a="kron_b
 # a list of pairs a list of tangent pairs (forward.py), so the tangent is the product rule pair
 # by pair; the adjoint of the pairs is one pair of adjoints per pair. ``a`` gives a shape only.
 for _side in ("a", "b"):
-    _prim = helper(getattr(support, f"matmul_bar_{_side}_sum"), f"terms, {_side}",
+    _prim = helper(getattr(support, f"matmul_bar_{_side}_sum"), f"terms, {_side}", batch_safe=True,
                    jvp={"terms": f"matmul_bar_{_side}_sum_dot(terms, terms_dot, {_side})",
                         _side: ZERO},
                    terms=f"matmul_bar_{_side}_sum_bar(g, terms, {_side})", **{_side: ZERO})
