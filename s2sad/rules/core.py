@@ -56,6 +56,11 @@ The stanza's fields, and who asks for them:
 ``scalar_result=True``
     the result is a Python scalar whatever the operands (``len``, ``float``, and
     every ``math.`` function): the shape analysis asks.
+``domain="positive"``
+    where the function is smooth, for its test case (``real`` when not given;
+    ``positive``, ``unit`` (-1, 1), ``nonzero``, or an interval ``(lo, hi)``):
+    ``tests/test_primitives.py`` makes a case for each one-argument element-wise
+    NumPy function from its stanza.
 
 The template language. A template is one Python expression, parsed once
 (:class:`Template`) and instantiated by replacing names:
@@ -149,10 +154,12 @@ class Primitive:
     cheap = False
     batch_safe = False
     scalar_result = False
+    domain = "real"
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
                  elementwise=False, reduction=False, differentiable=True, varargs=False,
-                 linear=(), view=False, cheap=False, batch_safe=False, scalar_result=None):
+                 linear=(), view=False, cheap=False, batch_safe=False, scalar_result=None,
+                 domain="real"):
         self.name = name
         self.params = params
         self.defaults = defaults
@@ -167,6 +174,7 @@ class Primitive:
         self.view = view
         self.cheap = cheap
         self.batch_safe = batch_safe
+        self.domain = domain
         self.scalar_result = name.startswith("math.") if scalar_result is None else scalar_result
         self.jvp = {k: _rule(v) for k, v in (jvp or {}).items()}
         for param, rule in self.vjp.items():
@@ -319,7 +327,7 @@ def resolve_spelling(spelling):
 
 
 _FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view", "cheap", "batch_safe",
-           "scalar_result"}  # a stanza's keywords that are not parameters' VJPs
+           "scalar_result", "domain"}  # a stanza's keywords that are not parameters' VJPs
 
 
 def split_fields(keywords):
