@@ -32,7 +32,7 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .custom import IMPORT_NAMES
+from .custom import IMPORT_NAME
 from .errors import InternalError, S2sadError, SourceError, UsageError
 from .ir import Loc
 from .module import forward_module, reverse_module
@@ -104,7 +104,7 @@ def _import_file(path, module_name):
     spec_obj = importlib.util.spec_from_file_location(unique, path)
     module = importlib.util.module_from_spec(spec_obj)
     sys.modules[unique] = module
-    IMPORT_NAMES[unique] = module_name  # a written module imports the user's rules by file name
+    setattr(module, IMPORT_NAME, module_name)  # a written module imports the file by its name
     spec_obj.loader.exec_module(module)
     return module
 

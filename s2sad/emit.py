@@ -27,7 +27,7 @@ import numpy as np
 
 from . import support
 from .astutil import clone, parse_expr
-from .custom import IMPORT_NAMES
+from .custom import import_name
 from .ir import Assign, For, If, Index, Raise, Return, Slice, Var, While
 from .parse import LiveScope
 
@@ -219,7 +219,7 @@ class Emitter:
             self.imports[alias] = (module, None, head)
             return
         if isinstance(head, type(np)):
-            self.imports[alias] = (IMPORT_NAMES.get(head.__name__, head.__name__), None, head)
+            self.imports[alias] = (import_name(head.__name__), None, head)
             return
         self.bindings[alias] = head
 
@@ -303,7 +303,7 @@ def _import_source(obj):
     module = sys.modules.get(module_name)
     if module is None or getattr(module, attr, None) is not obj:
         return None
-    return IMPORT_NAMES.get(module_name, module_name), attr
+    return import_name(module_name), attr
 
 
 def _head_object(prim, head):

@@ -63,7 +63,7 @@ import gast
 import numpy as np
 
 from . import rules, support
-from .custom import IMPORT_NAMES, CustomPrimitive, primitive_of
+from .custom import CustomPrimitive, import_name, primitive_of
 from .desugar import desugar
 from .errors import NoDerivativeError, UnsupportedSyntaxError
 from .inline import inline
@@ -970,7 +970,7 @@ class _Lowerer:
             return ".".join([f"{fn.__name__}_closure"] + chain), LiveScope(fn, closure=True)
         module = module_name_of(fn)
         if module is not None:  # the CLI's private import name -> the file's name
-            module = IMPORT_NAMES.get(module, module)
+            module = import_name(module)
         alias = module.split(".")[-1] if module else f"{fn.__name__}_globals"
         if alias in self.used or alias in self.callees or not alias.isidentifier():
             alias += "_module"
