@@ -136,13 +136,17 @@ def vjp(f, wrt=0):
 
 
 @api_boundary
-def source(f, wrt=0, mode="reverse"):
-    """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``."""
+def source(f, wrt=0, mode="reverse", plain=False):
+    """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``.
+
+    ``plain=True``: with short reference versions of the run-time helpers, without
+    their fast paths (:mod:`s2sad.support_plain`), for teaching.
+    """
     fn = unwrap(f)
     positions, _ = normalize_wrt(fn, wrt)
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
-    return cache.compiled(fn, mode, positions)[1].source
+    return cache.compiled(fn, mode + ("_plain" if plain else ""), positions)[1].source
 
 
 @api_boundary

@@ -114,10 +114,14 @@ def _fill(fn, mode, positions):
         per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
         try:
-            if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
-                generated = reverse_module(fn, positions, with_vjp=mode == "reverse")
+            # "reverse_plain", "forward_plain": with the short reference helpers (for reading)
+            plain = mode.endswith("_plain")
+            base = mode[:-len("_plain")] if plain else mode
+            if base in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
+                generated = reverse_module(fn, positions, with_vjp=base == "reverse", plain=plain)
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
-                generated = forward_module(fn, positions, vector=mode == "forward_vector")
+                generated = forward_module(fn, positions, vector=base == "forward_vector",
+                                           plain=plain)
         except S2sadError:
             raise
         except Exception as exc:  # not the user's doing: a transform that failed

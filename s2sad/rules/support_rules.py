@@ -10,13 +10,14 @@ and ``np.sum`` undo each other's broadcasting, ``matmul_bar_a(t, a, b)`` is
 ``t @ b.T`` so ``t`` gets ``g @ b`` back. Parameters are renamed here (``t``,
 ``m``) because ``g`` and ``ans`` mean the adjoint and the result in a template.
 
-A generated module carries copies of the helpers, so :func:`helper_copy`
-recognises a copy by its name and source text and maps it to the primitive.
+A generated module carries copies of the helpers (or of their plain versions,
+:mod:`s2sad.support_plain`), so :func:`helper_copy` recognises a copy by its name
+and source text and maps it to the primitive.
 """
 
 import inspect
 
-from .. import support
+from .. import support, support_plain
 from .core import ZERO, Primitive, _signature, split_fields
 from .reductions import axis_args, axis_keywords
 
@@ -102,28 +103,35 @@ for _name in ("check_scalar", "check_tall", "zeros_bar"):
 _BY_NAME = {name: getattr(support, name) for name in support.HELPERS}
 
 
-def is_helper_copy(obj, helper):
-    """True if ``obj`` is s2sad.support's ``helper`` or a verbatim copy of it."""
-    original = getattr(support, helper)
-    if obj is original:
-        return True
-    if not inspect.isfunction(obj) or obj.__name__ != helper:
+def _sources(name):
+    """The texts a copy of helper ``name`` may have: s2sad.support's, and its plain version's."""
+    texts = {inspect.getsource(getattr(support, name)).strip()}
+    if name in support_plain.PLAIN:
+        texts.add(inspect.getsource(getattr(support_plain, name)).strip())
+    return texts
+
+
+_SOURCES = {name: _sources(name) for name in support.HELPERS}  # read once, as emit's copies
+
+
+def _is_copy(obj, name):
+    if not inspect.isfunction(obj) or obj.__name__ != name:
         return False
     try:
-        return inspect.getsource(obj).strip() == inspect.getsource(original).strip()
+        return inspect.getsource(obj).strip() in _SOURCES.get(name, ())
     except (OSError, TypeError):
         return False
+
+
+def is_helper_copy(obj, helper):
+    """True if ``obj`` is s2sad.support's ``helper`` or a verbatim copy of it (or of its
+    plain version, :mod:`s2sad.support_plain`)."""
+    return obj is getattr(support, helper) or _is_copy(obj, helper)
 
 
 def helper_copy(obj):
     """The primitive of the helper ``obj`` is (or is a verbatim copy of), or None."""
     original = _BY_NAME.get(getattr(obj, "__name__", None))
-    if original is None or original not in HELPER_RULES or not inspect.isfunction(obj):
+    if original is None or original not in HELPER_RULES:
         return None
-    if obj is original:
-        return HELPER_RULES[original]
-    try:
-        same = inspect.getsource(obj).strip() == inspect.getsource(original).strip()
-    except (OSError, TypeError):
-        return None
-    return HELPER_RULES[original] if same else None
+    return HELPER_RULES[original] if obj is original or _is_copy(obj, obj.__name__) else None
