@@ -65,7 +65,7 @@ The stanza's fields, and who asks for them:
 The template language. A template is one Python expression, parsed once
 (:class:`Template`) and instantiated by replacing names:
 
-- ``g``: the adjoint of the output (in a JVP, the tangent ``<param>_dot`` instead);
+- ``g``: in a VJP, the adjoint of the output;
 - ``ans``: the output;
 - each parameter name: the operand bound to it (a variable or a constant);
 - ``<param>_dot``: in a JVP, the tangent of that operand;
@@ -171,6 +171,8 @@ class Primitive:
         self.differentiable = differentiable
         self.varargs = varargs
         self.linear = tuple(linear.split()) if isinstance(linear, str) else tuple(linear)
+        if self.linear and emit[0] not in ("call", "user"):  # linear_tangent spells a call
+            raise ValueError(f"{name}: linear= needs a primitive spelled as a call")
         self.view = view
         self.cheap = cheap
         self.batch_safe = batch_safe
