@@ -111,7 +111,8 @@ class GeneratedSource:
     other than a file: s2sad to differentiate generated code again
     (:func:`source_of`), and :mod:`linecache` for tracebacks and ``inspect.getsource``
     (the module's file name is registered lazily, so linecache calls ``get_source``
-    when a line is first wanted). The text lives as long as the module.
+    when a line is first wanted, through a weak reference: :class:`_WeakSource`). The
+    text lives as long as the module.
     """
 
     def __init__(self, source, filename):
@@ -123,6 +124,18 @@ class GeneratedSource:
 
     def is_package(self, fullname):
         return False
+
+
+class _WeakSource:
+    """What linecache is given for a generated module: its loader, held weakly, so
+    linecache's table does not keep the source of a module nobody uses any more."""
+
+    def __init__(self, loader):
+        self.loader = weakref.ref(loader)
+
+    def get_source(self, fullname):
+        loader = self.loader()
+        return None if loader is None else loader.source
 
 
 def load_generated(source, label, name="s2sad_generated", bindings=None):
@@ -142,7 +155,8 @@ def load_generated(source, label, name="s2sad_generated", bindings=None):
     module.__loader__ = GeneratedSource(source, filename)
     module.__file__ = filename
     namespace = module.__dict__
-    linecache.lazycache(filename, namespace)
+    linecache.lazycache(filename, {"__name__": name,
+                                   "__loader__": _WeakSource(module.__loader__)})
     namespace.update(bindings or {})
     exec(compile(source, filename, "exec"), namespace)
     for value in list(namespace.values()):

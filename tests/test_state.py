@@ -365,3 +365,13 @@ def test_hvp_and_hessian_do_not_keep_the_function_alive(tmp_path):
     del f, hvp, hessian, module
     gc.collect()
     assert ref() is None
+
+
+def test_the_source_of_a_generated_module_lives_as_long_as_the_module():
+    namespace = load_generated("def grad_g(x):\n    return 2.0 * x\n", "test of lifetimes")
+    function = namespace["grad_g"]
+    assert inspect.getsource(function) == "def grad_g(x):\n    return 2.0 * x\n"
+    loader = weakref.ref(namespace["__loader__"])
+    del namespace, function
+    gc.collect()
+    assert loader() is None  # linecache's entry did not keep it
