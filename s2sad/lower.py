@@ -56,6 +56,7 @@ front end below it, never an analysis (layer 4) or a transform.
 import builtins
 import inspect
 import math
+import threading
 import types
 import weakref
 
@@ -111,29 +112,30 @@ class UserFunction(Primitive):
         """What each result may share memory with (:func:`s2sad.memory.result_memory`);
         None, meaning anything it was given or a global, if s2sad cannot read the function
         or is reading it already (recursion)."""
-        if self.fn in UserFunction._summarising:
+        summarising = _SUMMARISING.__dict__.setdefault("functions", set())  # this thread's
+        if self.fn in summarising:
             return None
         try:
             return _RESULT_MEMORY[self.fn]
         except (KeyError, TypeError):
             pass
-        UserFunction._summarising.add(self.fn)
+        summarising.add(self.fn)
         try:
             summary = result_memory(lower(self.fn))
         except Exception:
             summary = None
         finally:
-            UserFunction._summarising.discard(self.fn)
+            summarising.discard(self.fn)
         try:
             _RESULT_MEMORY[self.fn] = summary
         except TypeError:  # not weakly referenceable
             pass
         return summary
 
-    _summarising = set()
 
 
 _RESULT_MEMORY = weakref.WeakKeyDictionary()  # python function -> its result_memory
+_SUMMARISING = threading.local()  # the functions this thread is summarising (recursion)
 
 
 def clear_summaries():
