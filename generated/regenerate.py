@@ -6,7 +6,9 @@ parameters to differentiate with respect to). Each entry becomes one CLI run,
     python -m s2sad grad examples/FILE.py:FUNC --wrt WRT -o generated
 
 writing ``generated/<file>_<func>_grad.py``; JVP_TARGETS likewise, with
-``s2sad jvp``, write the forward-mode modules ``generated/<file>_<func>_jvp.py``. tests/test_generated.py reruns
+``s2sad jvp``, write the forward-mode modules ``generated/<file>_<func>_jvp.py``;
+PLAIN_TARGETS, with ``--plain``, the teaching copies in ``generated/plain/`` (short
+reference run-time helpers, without fast paths). tests/test_generated.py reruns
 the same commands and fails when a committed file is out of date, so after a
 change to the code generator, run this script and commit the result.
 """
@@ -38,6 +40,12 @@ JVP_TARGETS = [
     ("examples/jacobian_modes.py", "polar", ("p",)),
 ]
 
+PLAIN_TARGETS = [  # written with --plain into generated/plain/, for reading
+    ("examples/lecture.py", "f", ("x", "y")),
+    ("examples/mlp.py", "loss", ("W1", "b1", "W2", "b2")),
+    ("examples/rnn_training.py", "loss", ("W", "U", "v")),
+]
+
 
 def output_name(path, function, mode="grad"):
     """The file name the CLI writes for ``path:function`` (mode ``grad`` or ``jvp``)."""
@@ -45,16 +53,19 @@ def output_name(path, function, mode="grad"):
     return f"{stem}_{function}_{mode}.py"
 
 
-def command(path, function, wrt, output="generated", mode="grad"):
+def command(path, function, wrt, output="generated", mode="grad", plain=False):
     """The CLI command (an argv list, run from the repository root) for one target."""
     return [sys.executable, "-m", "s2sad", mode, f"{path}:{function}",
-            "--wrt", ",".join(wrt), "-o", output]
+            "--wrt", ",".join(wrt), "-o", output] + (["--plain"] if plain else [])
 
 
 def main():
     for mode, targets in (("grad", TARGETS), ("jvp", JVP_TARGETS)):
         for path, function, wrt in targets:
             subprocess.run(command(path, function, wrt, mode=mode), cwd=ROOT, check=True)
+    for path, function, wrt in PLAIN_TARGETS:
+        subprocess.run(command(path, function, wrt, output=os.path.join("generated", "plain"),
+                               plain=True), cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

@@ -220,7 +220,6 @@ def _is_elementwise(ir):
 
 
 _SCALAR = "<0-d>"
-_SCALAR_RESULTS = ("float", "len", "ndim", "size")  # det and trace of stacks are arrays
 
 
 class ShapeClasses:
@@ -312,7 +311,7 @@ class ShapeClasses:
             bound = prim.bind(stmt.args, stmt.kwargs)
             if bound.is_none("axis") and not bound.const("keepdims", True):
                 return self.union(target, _SCALAR)
-        if prim.name.startswith("math.") or prim.name in _SCALAR_RESULTS:
+        if prim.scalar_result:  # (det and trace of stacks are arrays)
             return self.union(target, _SCALAR)
         return False
 

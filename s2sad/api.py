@@ -16,7 +16,7 @@ import functools
 from . import cache
 from .cache import (bind, is_not_scalar, load_module, non_scalar_error,  # noqa: F401
                     normalize_wrt, parameters, raise_failure)
-from .errors import S2sadError, UsageError
+from .errors import S2sadError, UsageError, api_boundary, hide_own_frames
 from .higher import jvp as _jvp
 from .ir import format_function
 from .lower import lower
@@ -50,17 +50,26 @@ def _reverse_entry(f, wrt, kind):
     def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
         if kwargs or len(args) != n_params:
             return derivative(*args, **kwargs)
-        function = compiled[0] if compiled and compiled[1]() else entry()
         try:
-            return function(*args)
-        except ValueError as exc:
-            if is_not_scalar(exc, fn.__name__):  # the generated check_scalar's own error
-                raise non_scalar_error(fn, exc) from None
-            raise_failure(fn, exc, args)
-        except Exception as exc:
-            raise_failure(fn, exc, args)
+            function = compiled[0] if compiled and compiled[1]() else entry()
+            try:
+                return function(*args)
+            except ValueError as exc:
+                if is_not_scalar(exc, fn.__name__):  # the generated check_scalar's own error
+                    raise non_scalar_error(fn, exc) from None
+                raise_failure(fn, exc, args)
+            except Exception as exc:
+                raise_failure(fn, exc, args)
+        except Exception as exc:  # the API's boundary: the user sees no frame of s2sad's below
+            raise hide_own_frames(exc)
 
     def derivative(*args, **kwargs):
+        try:
+            return values_of_derivative(args, kwargs)
+        except Exception as exc:  # the API's boundary, as in fast
+            raise hide_own_frames(exc)
+
+    def values_of_derivative(args, kwargs):
         if kind == "vjp":
             if "out_bar" in kwargs and "out_bar" not in parameters(fn):
                 out_bar = kwargs.pop("out_bar")  # else out_bar= is f's own parameter
@@ -104,6 +113,7 @@ def stop_gradient(x):
     return x
 
 
+@api_boundary
 def grad(f, wrt=0):
     """A function of ``f``'s arguments returning the gradient of ``f`` w.r.t. ``wrt``.
 
@@ -113,31 +123,39 @@ def grad(f, wrt=0):
     return _reverse_entry(f, wrt, "grad")
 
 
+@api_boundary
 def value_and_grad(f, wrt=0):
     """Like :func:`grad`, returning ``(f(*args), gradient)``."""
     return _reverse_entry(f, wrt, "value_and_grad")
 
 
+@api_boundary
 def vjp(f, wrt=0):
     """A function ``(*args, out_bar)`` returning the vector-Jacobian product(s) ``out_bar . J``."""
     return _reverse_entry(f, wrt, "vjp")
 
 
-def source(f, wrt=0, mode="reverse"):
-    """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``."""
+@api_boundary
+def source(f, wrt=0, mode="reverse", plain=False):
+    """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``.
+
+    ``plain=True``: with short reference versions of the run-time helpers, without
+    their fast paths (:mod:`s2sad.support_plain`), for teaching.
+    """
     fn = unwrap(f)
     positions, _ = normalize_wrt(fn, wrt)
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
-    return cache.compiled(fn, mode, positions)[1].source
+    return cache.compiled(fn, mode + ("_plain" if plain else ""), positions)[1].source
 
 
+@api_boundary
 def ssa(f):
     """The SSA listing of ``f``: one primitive per line, with source lines."""
     try:
         return format_function(lower(unwrap(f)))
     except S2sadError as exc:  # the user's error, without s2sad's frames (as cache.compiled)
-        raise exc.with_traceback(None) from None
+        raise hide_own_frames(exc) from None
 
 
 class Differentiable:
@@ -191,6 +209,7 @@ class Differentiable:
         return ssa(self.__wrapped__)
 
 
+@api_boundary
 def differentiate(f=None, *, wrt=0, mode="reverse"):
     """Decorator: ``@differentiate`` or ``@differentiate(wrt=..., mode=...)``."""
     if f is None:

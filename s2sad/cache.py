@@ -3,8 +3,9 @@
 :func:`compiled` generates a module (:mod:`s2sad.module`), compiles it once and
 caches it per function, transform and ``wrt``, so ``s2sad.grad(f)`` called in a
 loop parses nothing after the first call; :func:`clear_cache` (``s2sad.clear_cache``)
-forgets everything. Generated code is registered with :mod:`linecache` under a
-``<s2sad ...>`` file name, so tracebacks and ``inspect.getsource`` show the
+forgets everything. Generated code is compiled into a module of its own whose
+``__loader__`` holds its source (:func:`s2sad.ir.load_generated`), under a
+``<s2sad ...>.py`` file name, so tracebacks and ``inspect.getsource`` show the
 generated lines, and each function compiled from it is recorded as s2sad's own
 (:func:`s2sad.ir.mark_generated`), which lowering trusts when it reads it again.
 
@@ -22,7 +23,6 @@ share the rest: reading ``wrt`` (:func:`normalize_wrt`), binding arguments
 """
 
 import inspect
-import linecache
 import os
 import threading
 import types
@@ -30,8 +30,9 @@ import weakref
 
 import numpy as np
 
-from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
-from .ir import mark_generated
+from .errors import (InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError,
+                     hide_own_frames)
+from .ir import load_generated
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
 from .parse import def_loc, guard_holds
@@ -103,7 +104,7 @@ def compiled(fn, mode, positions):
         try:
             return _fill(fn, mode, positions)
         except S2sadError as exc:
-            raise exc.with_traceback(None) from None
+            raise hide_own_frames(exc) from None
 
 
 def _fill(fn, mode, positions):
@@ -113,10 +114,14 @@ def _fill(fn, mode, positions):
         per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
         try:
-            if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
-                generated = reverse_module(fn, positions, with_vjp=mode == "reverse")
+            # "reverse_plain", "forward_plain": with the short reference helpers (for reading)
+            plain = mode.endswith("_plain")
+            base = mode[:-len("_plain")] if plain else mode
+            if base in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
+                generated = reverse_module(fn, positions, with_vjp=base == "reverse", plain=plain)
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
-                generated = forward_module(fn, positions, vector=mode == "forward_vector")
+                generated = forward_module(fn, positions, vector=base == "forward_vector",
+                                           plain=plain)
         except S2sadError:
             raise
         except Exception as exc:  # not the user's doing: a transform that failed
@@ -177,21 +182,9 @@ def clear_cache():
 
 
 def load_module(source, label, bindings=None, live=None):
-    """Compile generated source into a fresh namespace, visible to tracebacks; every function
-    the source defines is recorded as s2sad's own (:func:`s2sad.ir.mark_generated`)."""
-    filename, lines, k = f"<s2sad {label}>", source.splitlines(True), 1
-    # another module under the same label (another f, other wrt) keeps its text: s2sad
-    # reads generated functions back through linecache to differentiate them again
-    while filename in linecache.cache and linecache.cache[filename][2] != lines:
-        k += 1
-        filename = f"<s2sad {label} ({k})>"
-    linecache.cache[filename] = (len(source), None, lines, filename)
-    namespace = {"__name__": "s2sad_generated", "__file__": filename}
-    namespace.update(bindings or {})
-    exec(compile(source, filename, "exec"), namespace)
-    for value in list(namespace.values()):  # s2sad's own code: lowering trusts it (ir.GENERATED)
-        if isinstance(value, types.FunctionType) and value.__code__.co_filename == filename:
-            mark_generated(value)
+    """Compile generated source into a fresh module (:func:`s2sad.ir.load_generated`: its
+    source on its ``__loader__``, its functions recorded as s2sad's own); its namespace."""
+    namespace = load_generated(source, label, bindings=bindings)
     namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
     return namespace
 
@@ -266,7 +259,7 @@ def non_scalar_error(fn, exc):
 def generated_function(derivative):
     """The generated function behind a derivative made by ``grad``, ``jvp``, ...
 
-    s2sad differentiates that function's source (kept in :mod:`linecache`), so
+    s2sad differentiates that function's source (on its module's ``__loader__``), so
     ``grad(grad(f))`` is reverse mode applied to the code of ``grad_f``.
     """
     return generated_function_of(*derivative._s2sad)

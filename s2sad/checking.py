@@ -7,7 +7,7 @@ import numpy as np
 
 from .api import vjp
 from .cache import bind, compiled, normalize_wrt, parameters
-from .errors import S2sadError, UsageError
+from .errors import S2sadError, UsageError, api_boundary
 from .higher import jvp_call
 from .parse import unwrap
 
@@ -16,6 +16,7 @@ class GradientCheckError(S2sadError, AssertionError):
     """``check_grads`` found derivatives that disagree with finite differences."""
 
 
+@api_boundary
 def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6, rtol=1e-5,
                 atol=1e-7, seed=0):
     """Check derivatives of ``f`` at ``args`` against central finite differences.

@@ -2,10 +2,10 @@
 
 ::
 
-    s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR]   write DIR/<module>_<func>_grad.py
-    s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR]   write DIR/<module>_<func>_jvp.py
-    s2sad ssa  FILE.py:FUNC                        print the SSA listing
-    s2sad rules                                    list the primitives with derivative rules
+    s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_grad.py
+    s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_jvp.py
+    s2sad ssa  FILE.py:FUNC                                  print the SSA listing
+    s2sad rules                                              list the primitives with rules
 
 Errors print one paragraph on stderr (file:line:col, the line, a caret, what
 to do) and exit with status 1; nothing is written. Files are written
@@ -32,7 +32,7 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .custom import IMPORT_NAMES
+from .custom import IMPORT_NAME
 from .errors import InternalError, S2sadError, SourceError, UsageError
 from .ir import Loc
 from .module import forward_module, reverse_module
@@ -104,7 +104,7 @@ def _import_file(path, module_name):
     spec_obj = importlib.util.spec_from_file_location(unique, path)
     module = importlib.util.module_from_spec(spec_obj)
     sys.modules[unique] = module
-    IMPORT_NAMES[unique] = module_name  # a written module imports the user's rules by file name
+    setattr(module, IMPORT_NAME, module_name)  # a written module imports the file by its name
     spec_obj.loader.exec_module(module)
     return module
 
@@ -136,7 +136,7 @@ def _wrt(fn, text):
 def _write(args, build, kind, api_name):
     """Generate ``kind`` code for the target and write DIR/<module>_<func>_<kind>.py."""
     fn, module_name = load_target(args.target)
-    generated = build(fn, _wrt(fn, args.wrt))
+    generated = build(fn, _wrt(fn, args.wrt), plain=args.plain)
     if generated.bindings:
         names = ", ".join(sorted(generated.bindings))
         raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
@@ -183,6 +183,9 @@ def parser():
                                     "position, comma-separated (default: those without defaults)")
     grad.add_argument("-o", "--output", default="generated", metavar="DIR",
                       help="directory to write into (default: generated)")
+    grad.add_argument("--plain", action="store_true",
+                      help="write short reference versions of the run-time helpers, without "
+                           "their fast paths (for reading and teaching)")
     grad.set_defaults(run=command_grad)
     tangent = sub.add_parser("jvp", help="write the forward-mode module of a function",
                              description="Write DIR/<module>_<func>_jvp.py defining jvp_<func> "
@@ -194,6 +197,8 @@ def parser():
                                        "defaults)")
     tangent.add_argument("-o", "--output", default="generated", metavar="DIR",
                          help="directory to write into (default: generated)")
+    tangent.add_argument("--plain", action="store_true",
+                         help="write short reference versions of the run-time helpers")
     tangent.set_defaults(run=command_jvp)
     listing = sub.add_parser("ssa", help="print the SSA listing of a function",
                              description="Print the function in three-address SSA form.")

@@ -60,16 +60,22 @@ holds and their checks only; the code of a call is :mod:`s2sad.custom_code`.
 import functools
 import inspect
 import keyword
-import linecache
 import os
+import sys
 import types
 
 from .errors import NoDerivativeError, UsageError
-from .ir import def_loc, mark_generated
+from .ir import def_loc, load_generated
 from .rules.core import Primitive
 
-# modules the CLI imports under another name: name in sys.modules -> name to import
-IMPORT_NAMES = {}
+IMPORT_NAME = "__s2sad_import_name__"  # set by the CLI on a file it imports under a private name
+
+
+def import_name(module_name):
+    """The name generated code imports the module ``module_name`` by: its own, or the file's
+    own name for a file the CLI imported under a private name (which it records on the module
+    object itself, as :data:`IMPORT_NAME`: no table of s2sad's holds it)."""
+    return getattr(sys.modules.get(module_name), IMPORT_NAME, None) or module_name
 _MODES = {"vjp": ("reverse", "grad, value_and_grad, vjp, jacobian(mode='reverse')"),
           "jvp": ("forward", "jvp, jacobian(mode='forward'), hvp, hessian")}
 
@@ -160,25 +166,14 @@ class CustomDerivative:
                     for i, p in enumerate(params)]
             text = f"def {fn.__name__}({', '.join(head)}):\n" \
                    f"    return {callee}({', '.join(params)})\n"
-            lines, k = text.splitlines(True), 1
-            filename = f"<s2sad custom {fn.__qualname__}>"
-            while filename in linecache.cache and linecache.cache[filename][2] != lines:
-                k += 1  # another function of that name: keep its text
-                filename = f"<s2sad custom {fn.__qualname__} ({k})>"
-            linecache.cache[filename] = (len(text), None, lines, filename)
-            namespace = {"__name__": fn.__module__}
-            exec(compile(text, filename, "exec"), namespace)
+            # s2sad's own code: lowering trusts it (s2sad.ir.load_generated)
+            namespace = load_generated(text, f"custom {fn.__qualname__}", fn.__module__)
             entry = namespace[fn.__name__]
             namespace[callee] = self
             entry.__defaults__ = fn.__defaults__
             entry.__doc__ = fn.__doc__
-            _ENTRY_FILES[filename] = self
-            mark_generated(entry)  # s2sad's own code: lowering trusts it (s2sad.ir.GENERATED)
             self._entry = entry
         return self._entry
-
-
-_ENTRY_FILES = {}  # file name of an entry function -> its CustomDerivative
 
 
 def custom_vjp(fn):
@@ -263,7 +258,7 @@ class CustomPrimitive(Primitive):
             ("" if kind == "vjp" else ", " + ", ".join(f"{p}_dot" for p in self.params))
         returns = "the adjoint of each argument" if kind == "vjp" else "the output's tangent"
         loc = stmt.loc
-        if loc.filename in _ENTRY_FILES:
+        if loc.filename.startswith("<s2sad custom "):  # an entry function: point at the user's
             loc = def_loc(self.fn) or loc
         where = " (hvp and hessian differentiate the generated gradient code in forward mode)" \
             if kind == "jvp" and loc.filename.startswith("<s2sad") else ""

@@ -25,9 +25,9 @@ import astor
 import gast
 import numpy as np
 
-from . import support
+from . import support, support_plain
 from .astutil import clone, parse_expr
-from .custom import IMPORT_NAMES
+from .custom import import_name
 from .ir import Assign, For, If, Index, Raise, Return, Slice, Var, While
 from .parse import LiveScope
 
@@ -219,7 +219,7 @@ class Emitter:
             self.imports[alias] = (module, None, head)
             return
         if isinstance(head, type(np)):
-            self.imports[alias] = (IMPORT_NAMES.get(head.__name__, head.__name__), None, head)
+            self.imports[alias] = (import_name(head.__name__), None, head)
             return
         self.bindings[alias] = head
 
@@ -303,7 +303,7 @@ def _import_source(obj):
     module = sys.modules.get(module_name)
     if module is None or getattr(module, attr, None) is not obj:
         return None
-    return IMPORT_NAMES.get(module_name, module_name), attr
+    return import_name(module_name), attr
 
 
 def _head_object(prim, head):
@@ -319,18 +319,22 @@ def _head_object(prim, head):
 # read once, when s2sad is imported: support.py changing on disk later (an upgrade, a
 # checkout) must not change what the running compiler copies into modules
 _HELPER_SOURCE = {helper: inspect.getsource(getattr(support, helper)) for helper in support.HELPERS}
+# plain=True: the short reference versions where there are (s2sad.support_plain)
+_PLAIN_SOURCE = {**_HELPER_SOURCE, **{helper: inspect.getsource(getattr(support_plain, helper))
+                                      for helper in support_plain.PLAIN}}
 
 
-def _helpers_used(source_text):
+def _helpers_used(source_text, plain=False):
     """The support helpers the text calls, with the helpers they call, in definition order."""
+    calls = _HELPER_CALLS[plain]
     wanted = set()
-    frontier = [h for h in _called(source_text) if h in _HELPER_SOURCE]
+    frontier = [h for h in _called(source_text) if h in calls]
     while frontier:
         helper = frontier.pop()
         if helper in wanted:
             continue
         wanted.add(helper)
-        frontier += [h for h in _HELPER_CALLS[helper] if h != helper]
+        frontier += [h for h in calls[helper] if h != helper]
     return [h for h in support.HELPERS if h in wanted]
 
 
@@ -346,12 +350,17 @@ def _bases(text):
     return {name.strip() for name in found.group(1).split(",")} if found else set()
 
 
-_HELPER_CALLS = {helper: {h for h in _called(source) | _bases(source) if h in _HELPER_SOURCE}
-                 for helper, source in _HELPER_SOURCE.items()}
+_HELPER_CALLS = {plain: {helper: {h for h in _called(source) | _bases(source) if h in sources}
+                         for helper, source in sources.items()}
+                 for plain, sources in ((False, _HELPER_SOURCE), (True, _PLAIN_SOURCE))}
 
 
-def render_module(docstring, functions, comments, constants, imports=None):
+def render_module(docstring, functions, comments, constants, imports=None, plain=False):
     """The formatted text of a module holding ``functions`` (gast FunctionDefs).
+
+    The run-time helpers they call follow them, under one comment line: copies of
+    :mod:`s2sad.support`'s, or with ``plain`` its short reference versions
+    (:mod:`s2sad.support_plain`), for reading.
 
     ``imports`` (name -> (module, attribute or None, object), see
     :class:`Emitter`) are written for the names the functions read and do not
@@ -359,7 +368,7 @@ def render_module(docstring, functions, comments, constants, imports=None):
     modules of functions called on constants (``scipy``).
     """
     body_text = "\n\n".join(to_source(f, comments) for f in functions)
-    helpers = _helpers_used(body_text)
+    helpers = _helpers_used(body_text, plain)
     imported = _import_lines(imports or {}, body_text)
     if imported:
         modules = ", ".join(sorted({m for m, _ in imported}))
@@ -377,16 +386,17 @@ def render_module(docstring, functions, comments, constants, imports=None):
     parts.append("")
     parts.append(body_text.rstrip())
     if helpers:  # after the derivative: a reader meets it first
-        parts += ["", "", _HELPERS_HEADING]
+        parts += ["", "", _PLAIN_HEADING if plain else _HELPERS_HEADING]
     for helper in helpers:
         parts.append("")
-        parts.append(_HELPER_SOURCE[helper].rstrip())
+        parts.append((_PLAIN_SOURCE if plain else _HELPER_SOURCE)[helper].rstrip())
         parts.append("")
     text = "\n".join(parts).rstrip() + "\n"
     return re.sub(r"\n{4,}", "\n\n\n", text)
 
 
 _HELPERS_HEADING = "# --- run-time helpers the functions above call (NumPy only) ---"
+_PLAIN_HEADING = "# --- run-time helpers the functions above call (NumPy only; reference versions) ---"
 
 
 def _import_lines(imports, body_text):

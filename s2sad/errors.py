@@ -11,8 +11,49 @@ carries its location and renders as one paragraph::
 The first line says where and what, the caret marks the column, the last line
 says what to do. The CLI prints exactly this text on stderr.
 
+Errors reach the user through the API without s2sad's own frames, as JAX filters
+its own (:func:`hide_own_frames`, applied by :func:`api_boundary` and the
+derivative functions): the traceback keeps the user's frames and the generated
+code's, and one frame of the API where it was re-raised. Set the environment
+variable ``S2SAD_FULL_TRACEBACK=1`` to keep every frame (to report a bug).
+
 Layer 1 of the package (README, "The pipeline"): imports no s2sad module.
 """
+
+import functools
+import os
+import types
+
+FULL_TRACEBACK = "S2SAD_FULL_TRACEBACK"  # set to 1: tracebacks keep s2sad's own frames
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def hide_own_frames(exc):
+    """``exc`` with the frames of s2sad's own modules taken out of its traceback, unless
+    ``S2SAD_FULL_TRACEBACK=1``. Chained exceptions (an :class:`InternalError`'s cause) keep
+    theirs: they are what a bug report needs."""
+    if os.environ.get(FULL_TRACEBACK, "0") not in ("", "0"):
+        return exc
+    kept, tb = [], exc.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_OWN_DIR):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt = None
+    for tb in reversed(kept):
+        rebuilt = types.TracebackType(rebuilt, tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
+    return exc.with_traceback(rebuilt)
+
+
+def api_boundary(fn):
+    """``fn``, raising what it raises without s2sad's frames (:func:`hide_own_frames`)."""
+    @functools.wraps(fn)
+    def boundary(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise hide_own_frames(exc)  # (the same exception: no context is chained)
+    return boundary
 
 
 class S2sadError(Exception):

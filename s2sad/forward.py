@@ -58,9 +58,6 @@ from .rules.core import Template
 from .rules.operators import is_list_op
 from .simplify import simplify
 
-# rules whose tangent templates already work on a batch of tangents (leading axis)
-_BATCH_SAFE = {"mT", "np.linalg.det", "np.linalg.inv",
-               "matmul_bar_a_sum", "matmul_bar_b_sum"}  # (their *_dot helpers see batches)
 _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
 
 
@@ -414,7 +411,7 @@ class _Forward:
     def contribution(self, stmt, prim, param, op, template, env, dot, bound):
         """One operand's contribution, adapted to a batch of tangents in vector mode."""
         dot_key = f"{param}_dot"
-        if not self.vector or prim.name in _BATCH_SAFE:
+        if not self.vector or prim.batch_safe:
             return simplify(template.instantiate({**env, dot_key: dot}))
         if prim.elementwise:
             if not self.same_rank(stmt, op):

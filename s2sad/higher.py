@@ -15,7 +15,7 @@ import numpy as np
 from . import cache
 from .cache import (bind, compiled, generated_function, gradient_code,  # noqa: F401
                     is_not_scalar, non_scalar_error, normalize_wrt, parameters, raise_failure)
-from .errors import UsageError
+from .errors import UsageError, api_boundary
 from .parse import unwrap
 
 
@@ -46,6 +46,7 @@ def jvp_call(fn, positions, values, tangents):
         raise_failure(fn, exc, values)
 
 
+@api_boundary
 def jvp(f, wrt=0):
     """A function ``(*args, *tangents)`` returning ``(f(*args), out_dot)``: J·u without forming J.
 
@@ -59,6 +60,7 @@ def jvp(f, wrt=0):
     positions, _ = normalize_wrt(fn, wrt)
 
     @functools.wraps(fn)
+    @api_boundary
     def derivative(*args, **kwargs):
         n = len(positions)
         if len(args) < n:
@@ -100,6 +102,7 @@ def _jacobian_of(fn, values, i, mode):
     return np.reshape(np.array(rows, dtype=float), np.shape(out) + np.shape(x))
 
 
+@api_boundary
 def jacobian(f, wrt=0, mode="auto"):
     """A function of ``f``'s arguments returning J, shaped ``out.shape + arg.shape``.
 
@@ -120,6 +123,7 @@ def jacobian(f, wrt=0, mode="auto"):
     fn = unwrap(f)
     positions, single = normalize_wrt(fn, wrt)
 
+    @api_boundary
     def jacobian_of_f(*args, **kwargs):
         values = bind(fn, args, kwargs)
         result = tuple(_jacobian_of(fn, values, i, mode) for i in positions)
@@ -129,6 +133,7 @@ def jacobian(f, wrt=0, mode="auto"):
     return jacobian_of_f
 
 
+@api_boundary
 def hessian(f, wrt=0):
     """A function of ``f``'s arguments returning H, shaped ``arg.shape + arg.shape``.
 
@@ -140,6 +145,7 @@ def hessian(f, wrt=0):
     fn = unwrap(f)
     positions, single = normalize_wrt(fn, wrt)
 
+    @api_boundary
     def hessian_of_f(*args, **kwargs):
         values = bind(fn, args, kwargs)
         blocks = tuple(tuple(_jacobian_of(gradient_code(fn, i), values, j, "forward")
@@ -150,6 +156,7 @@ def hessian(f, wrt=0):
     return hessian_of_f
 
 
+@api_boundary
 def hvp(f, wrt=0):
     """A function ``(*args, v)`` returning H·v, the Hessian of scalar ``f`` times ``v``.
 
@@ -162,6 +169,7 @@ def hvp(f, wrt=0):
     fn = unwrap(f)
     positions, single = normalize_wrt(fn, wrt)
 
+    @api_boundary
     def hvp_of_f(*args, **kwargs):
         if not args:
             raise TypeError(f"hvp of {fn.__name__} takes v after the arguments")

@@ -56,6 +56,7 @@ front end below it, never an analysis (layer 4) or a transform.
 import builtins
 import inspect
 import math
+import threading
 import types
 import weakref
 
@@ -63,7 +64,7 @@ import gast
 import numpy as np
 
 from . import rules, support
-from .custom import IMPORT_NAMES, CustomPrimitive, primitive_of
+from .custom import CustomPrimitive, import_name, primitive_of
 from .desugar import desugar
 from .errors import NoDerivativeError, UnsupportedSyntaxError
 from .expand import expand
@@ -86,15 +87,6 @@ _UNARY = {gast.USub: "neg", gast.UAdd: "pos", gast.Not: "not", gast.Invert: "inv
 _COMPARE = {gast.Lt: "lt", gast.LtE: "le", gast.Gt: "gt", gast.GtE: "ge", gast.Eq: "eq",
             gast.NotEq: "ne", gast.Is: "is", gast.IsNot: "is_not", gast.In: "in",
             gast.NotIn: "not_in"}
-# array methods and the NumPy function each one means
-_METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
-            "dot": np.dot, "reshape": np.reshape, "transpose": np.transpose, "ravel": np.ravel,
-            "flatten": np.ravel, "copy": np.copy, "squeeze": np.squeeze, "argmax": np.argmax,
-            "argmin": np.argmin, "any": np.any, "all": np.all, "clip": np.clip,
-            "var": np.var, "std": np.std, "cumsum": np.cumsum, "cumprod": np.cumprod,
-            "swapaxes": np.swapaxes, "repeat": np.repeat, "diagonal": np.diagonal,
-            "trace": np.trace, "take": np.take, "conj": np.conj, "conjugate": np.conjugate,
-            "argsort": np.argsort, "nonzero": np.nonzero, "round": np.round}
 _ATTRIBUTES = ("T", "mT", "shape", "ndim", "size", "dtype")
 # modules whose members generated code may spell directly
 _SPELLED_MODULES = {"numpy": "np", "math": "math"}
@@ -121,29 +113,30 @@ class UserFunction(Primitive):
         """What each result may share memory with (:func:`s2sad.memory.result_memory`);
         None, meaning anything it was given or a global, if s2sad cannot read the function
         or is reading it already (recursion)."""
-        if self.fn in UserFunction._summarising:
+        summarising = _SUMMARISING.__dict__.setdefault("functions", set())  # this thread's
+        if self.fn in summarising:
             return None
         try:
             return _RESULT_MEMORY[self.fn]
         except (KeyError, TypeError):
             pass
-        UserFunction._summarising.add(self.fn)
+        summarising.add(self.fn)
         try:
             summary = result_memory(lower(self.fn))
         except Exception:
             summary = None
         finally:
-            UserFunction._summarising.discard(self.fn)
+            summarising.discard(self.fn)
         try:
             _RESULT_MEMORY[self.fn] = summary
         except TypeError:  # not weakly referenceable
             pass
         return summary
 
-    _summarising = set()
 
 
 _RESULT_MEMORY = weakref.WeakKeyDictionary()  # python function -> its result_memory
+_SUMMARISING = threading.local()  # the functions this thread is summarising (recursion)
 
 
 def clear_summaries():
@@ -1007,7 +1000,7 @@ class _Lowerer:
             return ".".join([f"{fn.__name__}_closure"] + chain), LiveScope(fn, closure=True)
         module = module_name_of(fn)
         if module is not None:  # the CLI's private import name -> the file's name
-            module = IMPORT_NAMES.get(module, module)
+            module = import_name(module)
         alias = module.split(".")[-1] if module else f"{fn.__name__}_globals"
         if alias in self.used or alias in self.callees or not alias.isidentifier():
             alias += "_module"
@@ -1173,15 +1166,15 @@ class _Lowerer:
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         if method == "astype":
             return self.apply(rules.OPERATORS["astype"], [base] + args, kwargs, node, name, names)
-        if method not in _METHODS:
+        if method not in rules.METHODS:  # (each primitive's stanza names its methods)
             raise self.error(node.func, f"s2sad does not support the method .{method}()",
-                             f"Supported methods: {', '.join(sorted(_METHODS))}, astype; "
+                             f"Supported methods: {', '.join(sorted(rules.METHODS))}, astype; "
                              f"or call the NumPy function instead.")
         if method in ("reshape", "transpose") and (len(args) > 1 or (
                 len(args) == 1 and isinstance(args[0], Const) and isinstance(args[0].value, int)
                 and method == "reshape")):
             args = [self.pack(args, node)]
-        prim = rules.lookup(_METHODS[method])
+        prim = rules.METHODS[method]
         try:
             prim.bind([base] + args, kwargs)
         except TypeError as exc:

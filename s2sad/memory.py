@@ -11,7 +11,7 @@ once, for every check:
 * :class:`Memory` -- a may-alias (points-to) analysis over the SSA IR. Every
   value gets the set of *allocation sites* its memory may belong to: a
   primitive making a new array is a site of its own; a view or an alias
-  (:data:`VIEWS`, ``getitem`` with basic indices, ``b = a``, a write's new
+  (a primitive whose stanza says ``view=True``, ``getitem`` with basic indices, ``b = a``, a write's new
   version, ``x op= e``) has its operand's sites; a tuple or a list holds its
   elements' sites; an ``If`` merge has both branches' sites and a loop-carried
   value the union of its initial and updated values' sites, iterated to a
@@ -46,14 +46,6 @@ import numpy as np
 from .errors import UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
 
-# primitives whose result may share memory with their first operand (NumPy views, aliases)
-VIEWS = {"copy", "stop_gradient", "T", "mT", "np.reshape", "np.transpose", "np.ravel",
-         "np.squeeze", "np.expand_dims", "np.asarray", "np.asanyarray", "np.ascontiguousarray",
-         "np.real", "np.imag", "np.swapaxes", "np.moveaxis", "np.broadcast_to", "np.flip",
-         "np.fliplr", "np.flipud", "np.rot90", "np.diagonal", "np.linalg.diagonal",
-         "np.matrix_transpose", "np.linalg.matrix_transpose", "np.atleast_1d", "np.atleast_2d",
-         "np.atleast_3d", "np.split", "np.hsplit", "np.vsplit", "np.array_split", "np.unstack",
-         "np.real_if_close"}
 # primitives whose result, used as an index, makes indexing fancy (a copy, not a view)
 _FANCY_INDEX = {"lt", "le", "gt", "ge", "eq", "ne", "list", "np.array", "np.arange",
                 "np.argsort", "np.nonzero", "np.flatnonzero", "np.logical_and", "np.logical_or",
@@ -143,7 +135,7 @@ class Memory:
             sites = first | own
         elif name == "getitem":
             sites = own if self.fancy(args[1]) else first
-        elif name in VIEWS:
+        elif prim.view:
             sites = first
         elif name in ("tuple", "list"):  # a container holds its elements
             sites = own.union(*(self.of(a) for a in args))

@@ -135,15 +135,16 @@ class ModuleBuilder:
             for fn in missing:
                 self.request_primal(fn)
 
-    def render(self, docstring):
+    def render(self, docstring, plain=False):
         docstring += reads_paragraph(self.emitter)
         return render_module(docstring, self.functions, self.emitter.comments,
-                             self.emitter.constants, self.emitter.imports)
+                             self.emitter.constants, self.emitter.imports, plain)
 
-    def generated(self, docstring, entry_points, name):
-        """The :class:`GeneratedModule` of what was built."""
+    def generated(self, docstring, entry_points, name, plain=False):
+        """The :class:`GeneratedModule` of what was built (``plain``: with the short
+        reference helpers of :mod:`s2sad.support_plain`)."""
         guard = tuple(entry for ir in self._lowered.values() for entry in ir.guard)
-        return GeneratedModule(self.render(docstring), entry_points,
+        return GeneratedModule(self.render(docstring, plain), entry_points,
                                dict(self.emitter.bindings), name, dict(self.emitter.live), guard)
 
 
@@ -170,11 +171,11 @@ def primal_function(ir, emitter):
     return function_def(spelled, [p.name for p in ir.params], body, defaults)
 
 
-def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
+def reverse_module(fn, wrt, with_vjp=True, plain=False) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
-    faster first call).
+    faster first call); ``plain`` writes the short reference helpers, for reading.
     """
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
@@ -195,7 +196,7 @@ def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
     doc = (f"Reverse-mode derivatives of {ir.name} ({os.path.basename(ir.loc.filename)}:"
            f"{ir.loc.line}) with respect to {wrt_text}.\n\nWritten by s2sad; do not edit. "
            f"Needs NumPy only.\n")
-    return builder.generated(doc, names, ir.name)
+    return builder.generated(doc, names, ir.name, plain)
 
 
 class ForwardModuleBuilder(ModuleBuilder):
@@ -237,10 +238,11 @@ class ForwardModuleBuilder(ModuleBuilder):
                 self.request_primal(fn)
 
 
-def forward_module(fn, wrt, vector=False) -> GeneratedModule:
+def forward_module(fn, wrt, vector=False, plain=False) -> GeneratedModule:
     """The forward-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
-    With ``vector`` every tangent carries a leading axis of directions.
+    With ``vector`` every tangent carries a leading axis of directions; ``plain`` writes
+    the short reference helpers, for reading.
     """
     builder = ForwardModuleBuilder(vector)
     ir = builder.lowered(fn)
@@ -260,4 +262,4 @@ def forward_module(fn, wrt, vector=False) -> GeneratedModule:
         doc += ("Vector mode: each tangent carries a leading axis of directions, and so does "
                 "the result's tangent.\n")
     doc += "\nWritten by s2sad; do not edit. Needs NumPy only.\n"
-    return builder.generated(doc, {"jvp": entry_name}, ir.name)
+    return builder.generated(doc, {"jvp": entry_name}, ir.name, plain)

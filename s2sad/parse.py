@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 import gast
 
 from .errors import SourceError, UnsupportedSyntaxError
-from .ir import Loc, def_loc  # noqa: F401  (def_loc: re-exported, as it was defined here)
+from .ir import Loc, def_loc, source_of  # noqa: F401  (def_loc: re-exported, as it was
+#                                                 defined here)
 
 
 @dataclass
@@ -121,7 +122,7 @@ class LiveScope:
 def module_name_of(fn):
     """The name ``import`` finds ``fn``'s module under, or None (exec'd code, a notebook cell
     of another kernel, ...). The CLI's import of a file under a private name maps back to
-    the file's own name (see :data:`s2sad.custom.IMPORT_NAMES`)."""
+    the file's own name (see :func:`s2sad.custom.import_name`)."""
     name = getattr(fn, "__module__", None)
     module = sys.modules.get(name) if name else None
     if module is None or getattr(module, "__dict__", None) is not getattr(fn, "__globals__", None):
@@ -304,8 +305,9 @@ def parse_function(fn) -> ParsedFunction:
         raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
                           hint="Pass a function defined with def in a .py file.")
     check_wrapper(fn)
-    try:  # the code's own lines (inspect would follow a wrapper's __wrapped__)
-        lines, first = inspect.getsourcelines(fn.__code__)
+    try:  # generated code's from its module's loader; a file's code's own lines (inspect
+        # would follow a wrapper's __wrapped__)
+        lines, first = source_of(fn) or inspect.getsourcelines(fn.__code__)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
         raise SourceError(f"cannot read the source of {fn.__qualname__}: {exc}",

@@ -334,7 +334,7 @@ class _Reverse:
         out = {}
         for stmt in block:
             if not (isinstance(stmt, Assign) and len(stmt.targets) == 1 and
-                    stmt.prim.name in _CHEAP and not stmt.kwargs and
+                    stmt.prim.cheap and not stmt.kwargs and
                     stmt.target.name not in self.active and stmt.target.name not in extra):
                 continue
             if all(isinstance(op, Const) or isinstance(op, Var) and (
@@ -983,10 +983,6 @@ class SplitCall(UserFunction):
     def elementwise(self):  # two results: not a ufunc-like call for the shape analysis
         return False
 
-
-# index arithmetic the backward sweep recomputes rather than stores (see fill_pops)
-_CHEAP = {"add", "sub", "mul", "floordiv", "mod", "neg", "lt", "le", "gt", "ge", "eq", "ne",
-          "not"}
 
 FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product
 

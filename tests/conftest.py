@@ -7,6 +7,8 @@
 - ``tests/programs/``: programs the tests run: the example corpus
   (:mod:`tests.programs.examples`: generated/regenerate.py's targets, their sample
   arguments) and the random-program generator and checker.
+- ``tests/rule_snapshot.py``: every rule's templates rendered for many bindings, and the
+  snapshot of them (``fixtures/rule_templates.json``) that pins derived templates.
 - ``tests/fixtures/``: user modules s2sad reads (``globals_model``, ``ssa_cases``,
   the ``apifix`` package). Generated code imports them by their own names, so the
   directory is put on ``sys.path`` here, once.

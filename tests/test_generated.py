@@ -58,10 +58,24 @@ def test_committed_forward_module_is_up_to_date(path, function, wrt, tmp_path):
             f"generated/{name} is out of date; run `python generated/regenerate.py` and commit")
 
 
+@pytest.mark.parametrize("path, function, wrt", REGENERATE.PLAIN_TARGETS,
+                         ids=[f"{os.path.basename(p)}:{f}" for p, f, _ in REGENERATE.PLAIN_TARGETS])
+def test_committed_plain_module_is_up_to_date(path, function, wrt, tmp_path):
+    argv = REGENERATE.command(path, function, wrt, output=str(tmp_path), plain=True)
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"{shell(argv)} failed:\n{result.stderr}"
+    name = REGENERATE.output_name(path, function)
+    with open(os.path.join(GENERATED, "plain", name), encoding="utf-8") as handle:
+        assert handle.read() == (tmp_path / name).read_text(encoding="utf-8"), (
+            f"generated/plain/{name} is out of date; run `python generated/regenerate.py`")
+
+
 def test_no_stale_modules():
     expected = {REGENERATE.output_name(p, f) for p, f, _ in TARGETS} | {"regenerate.py"}
     expected |= {REGENERATE.output_name(p, f, "jvp") for p, f, _ in REGENERATE.JVP_TARGETS}
     present = {name for name in os.listdir(GENERATED) if name.endswith(".py")}
+    plain = {REGENERATE.output_name(p, f) for p, f, _ in REGENERATE.PLAIN_TARGETS}
+    assert set(os.listdir(os.path.join(GENERATED, "plain"))) == plain
     assert present == expected, (f"generated/ should hold exactly {sorted(expected)}; remove the "
                                  f"others or add them to TARGETS in generated/regenerate.py")
 

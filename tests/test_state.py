@@ -9,13 +9,21 @@
 * A non-scalar output is recognised by the class the generated ``check_scalar``
   raises (``NotScalar``), not by the text of its message.
 * Two threads asking for the same transform at once transform it once.
+* Tracebacks through the API hide s2sad's own frames (``S2SAD_FULL_TRACEBACK=1`` keeps them).
+* Generated source lives on its module's ``__loader__``; second order reads it there.
+* A transform keeps no user function alive (``hvp``, ``hessian``).
 """
 
+import gc
 import importlib.util
+import inspect
+import linecache
+import os
 import textwrap
 import threading
 import time
 import traceback
+import weakref
 
 import numpy as np
 import pytest
@@ -23,7 +31,7 @@ import pytest
 import s2sad
 from s2sad import cache, support
 from s2sad.errors import NonScalarOutputError, UnsupportedSyntaxError
-from s2sad.ir import is_generated
+from s2sad.ir import is_generated, load_generated
 from s2sad.lower import lower
 
 
@@ -241,3 +249,129 @@ def test_two_threads_compiling_one_function_transform_it_once(monkeypatch):
     for result in results:
         np.testing.assert_allclose(result, expected)
     assert made == [for_threads]
+
+
+# --- tracebacks: the user's frames and the generated code's, not s2sad's -----------------------
+
+def _frames(exc):
+    return [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
+
+
+def _own(filename):
+    return os.path.dirname(os.path.abspath(filename)) == os.path.dirname(s2sad.__file__)
+
+
+def test_an_error_through_the_api_shows_no_frame_of_s2sad_below_its_boundary(monkeypatch):
+    monkeypatch.delenv("S2SAD_FULL_TRACEBACK", raising=False)
+    for call in (lambda: s2sad.grad(uses_with)(1.0), lambda: s2sad.jvp(uses_with)(1.0, 1.0),
+                 lambda: s2sad.hvp(uses_with)(1.0, 1.0), lambda: s2sad.source(uses_with),
+                 lambda: s2sad.check_grads(uses_with, (1.0,))):
+        with pytest.raises(UnsupportedSyntaxError) as info:
+            call()
+        frames = _frames(info.value)
+        assert frames[0] == __file__
+        assert sum(map(_own, frames)) == 1, frames  # where the API re-raised it
+    with pytest.raises(s2sad.errors.UsageError) as info:
+        s2sad.grad(uses_with, wrt=5)
+    assert sum(map(_own, _frames(info.value))) == 1
+
+
+def test_s2sad_full_traceback_keeps_every_frame(monkeypatch):
+    monkeypatch.setenv("S2SAD_FULL_TRACEBACK", "1")
+    s2sad.clear_cache()
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(uses_with)(1.0)
+    frames = _frames(info.value)
+    assert any(name.endswith(os.path.join("s2sad", "lower.py")) for name in frames), frames
+
+
+def test_a_users_error_in_a_custom_rule_keeps_the_users_frame(tmp_path, monkeypatch):
+    monkeypatch.delenv("S2SAD_FULL_TRACEBACK", raising=False)
+    module = _load(tmp_path, "badrule", '''
+        import numpy as np
+        import s2sad
+
+        @s2sad.custom_vjp
+        def cube(x):
+            return x ** 3
+
+        @cube.defvjp
+        def cube_vjp(g, ans, x):
+            raise KeyError("the rule's own bug")
+
+        def f(x):
+            return cube(x) * 2.0
+        ''')
+    with pytest.raises(KeyError) as info:
+        s2sad.grad(module.f)(1.5)
+    frames = _frames(info.value)
+    assert frames[-1] == str(tmp_path / "badrule.py")  # the rule's line, innermost
+    assert any(name.startswith("<s2sad") for name in frames)  # the generated grad_f calling it
+    assert sum(map(_own, frames)) == 1, frames
+
+
+# --- generated source lives on its module's loader ---------------------------------------------
+
+def polynomial(x):
+    y = x * x
+    return np.sum(y * x + 2.0 * y)
+
+
+def test_generated_source_is_served_by_the_modules_loader():
+    generated = cache.generated_function(s2sad.grad(polynomial))
+    loader = generated.__globals__["__loader__"]
+    assert loader.get_source(generated.__module__) == s2sad.source(polynomial)
+    assert inspect.getsource(generated).startswith("def grad_polynomial(")
+    assert generated.__code__.co_filename == loader.filename
+
+
+def test_second_order_reads_generated_code_from_its_loader_not_linecache():
+    s2sad.clear_cache()
+    x = np.array([0.5, -1.0, 2.0])
+    s2sad.grad(polynomial)(x)  # compiled: its source registered with linecache
+    linecache.clearcache()  # forget every text linecache holds
+    hessian = s2sad.hessian(polynomial)(x)
+    np.testing.assert_allclose(hessian, np.diag(6 * x + 4), rtol=1e-12)
+
+
+def test_a_traceback_through_generated_code_shows_its_lines():
+    def fails(x):
+        return np.sum(np.log(x))
+    source = "def grad_f(x):\n    return 1.0 / undefined_name\n"
+    namespace = load_generated(source, "test of tracebacks")
+    linecache.clearcache()
+    with pytest.raises(NameError) as info:
+        namespace["grad_f"](1.0)
+    last = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert last.line == "return 1.0 / undefined_name"
+    assert is_generated(namespace["grad_f"]) and not is_generated(fails)
+
+
+# --- nothing is kept alive by a transform ------------------------------------------------------
+
+def test_hvp_and_hessian_do_not_keep_the_function_alive(tmp_path):
+    module = _load(tmp_path, "transient", '''
+        import numpy as np
+
+        def f(x):
+            return np.sum(np.sin(x) * x)
+        ''')
+    f = module.f
+    ref = weakref.ref(f)
+    x = np.array([0.3, 1.2])
+    hvp, hessian = s2sad.hvp(f), s2sad.hessian(f)
+    np.testing.assert_allclose(hvp(x, np.ones(2)), hessian(x) @ np.ones(2), rtol=1e-12)
+    s2sad.jvp(s2sad.grad(f))(x, np.ones(2))
+    del f, hvp, hessian, module
+    gc.collect()
+    assert ref() is None
+
+
+def test_the_source_of_a_generated_module_lives_as_long_as_the_module():
+    namespace = load_generated("def grad_g(x):\n    return 2.0 * x\n", "test of lifetimes")
+    function = namespace["grad_g"]
+    assert inspect.getsource(function) == "def grad_g(x):\n    return 2.0 * x\n"
+    loader = weakref.ref(namespace["__loader__"])
+    del namespace, function
+    gc.collect()
+    assert loader() is None  # linecache's entry did not keep it

@@ -23,7 +23,8 @@ rules (:mod:`s2sad.custom`) sit beside them; lowering asks for those itself.
 
 from . import (elementwise, linear_algebra, operators, reductions,  # noqa: F401  (register)
                support_rules)
-from .core import OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable, all_primitives
+from .core import (METHODS, OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable,
+                   all_primitives)
 from .support_rules import helper_copy
 
 
@@ -44,5 +45,5 @@ def lookup(obj):
     return prim
 
 
-__all__ = ["OPERATORS", "REGISTRY", "ZERO", "Primitive", "RuleNotApplicable", "all_primitives",
+__all__ = ["METHODS", "OPERATORS", "REGISTRY", "ZERO", "Primitive", "RuleNotApplicable", "all_primitives",
            "lookup"]

@@ -1,24 +1,88 @@
-"""The rule registry: what a primitive is and how its derivative is written.
+"""The rule registry: everything s2sad knows about a primitive, in one stanza.
 
 A :class:`Primitive` is one operation of the SSA IR: an operator (``mul``), a
 NumPy or ``math`` function (``np.exp``), an attribute (``.T``) or indexing.
-It knows its parameter list (to bind a call's arguments by name), how to spell
-itself in generated code, and, per parameter, a VJP template in adjoint
-notation::
+Each is registered by one ``define(...)`` stanza (``define_operator`` for
+operators, ``nondiff`` for functions with a zero derivative) that says all
+there is to know about it::
 
     define("np.exp", "x", elementwise=True, x="g * ans")
+    define("np.swapaxes", "a, axis1, axis2", linear="a", view=True, methods=("swapaxes",),
+           a="np.swapaxes(g, axis1, axis2)")
 
-In a template ``g`` is the adjoint of the output, ``ans`` the output, and every
-parameter name stands for the operand bound to it. A template may also be a
-function of the bound operands (``lambda b: ...``) returning a template, so a
-rule can specialise on a constant argument (``axis=None``). Templates never
-form a Jacobian. A parameter with no template and an active operand is an
-error (:class:`~s2sad.errors.NoDerivativeError`), never a silent zero;
-:data:`ZERO` marks a parameter whose derivative is zero (integer or
-piecewise-constant arguments). :func:`nondiff` registers functions whose
-output carries no derivative at all (``np.sign``, ``np.argmax``, comparisons).
+The stanza's fields, and who asks for them:
+
+``signature``
+    the parameters, with defaults: a call's operands are bound to these names
+    (:meth:`Primitive.bind`), which is what the templates speak of.
+``<param>="template"``
+    the VJP: the contribution to that operand's adjoint. A parameter with no
+    template and an active operand is an error (:class:`~s2sad.errors.NoDerivativeError`),
+    never a silent zero; :data:`ZERO` marks a parameter whose derivative is zero
+    (integer or piecewise-constant arguments).
+``jvp={param: "template"}``
+    the JVP: the operand's contribution to the output tangent. Written only where it
+    cannot be derived; otherwise it comes from the VJP or from the primitive itself:
+
+    - ``elementwise=True``: the Jacobian is diagonal, so the VJP and the JVP multiply
+      by the same slope. The rule is written once, as the VJP (``g * np.cos(x)``), and
+      the JVP is that template with ``g`` replaced by the operand's tangent
+      (``x_dot * np.cos(x)``) and any ``unbroadcast(..., x)`` dropped (a tangent has
+      the operand's shape already): :func:`tangent_of_slope`. As autograd's
+      ``def_linear`` and JAX's ``defjvp`` for element-wise functions.
+    - ``linear="a"`` (or ``"x1 x2"`` for a bilinear primitive): the primitive is linear
+      in those operands, so the JVP is the primitive applied to the tangent, the other
+      operands as they were (``np.swapaxes(a_dot, axis1, axis2)``; ``np.dot(a_dot, b)``
+      and ``np.dot(a, b_dot)``), as JAX's ``deflinear`` / ``defbilinear``:
+      :func:`linear_tangent`.
+    - a parameter whose VJP is :data:`ZERO` has a zero JVP.
+``elementwise=True``
+    a broadcasting element-wise operation (a 0-d result means 0-d operands); also
+    what the shape analysis and forward mode's batching ask.
+``reduction=True``
+    the result is 0-d when ``axis`` is None and ``keepdims`` is false.
+``view=True``
+    the result may share memory with the first operand (a NumPy view, or an alias):
+    :mod:`s2sad.memory` follows writes through it.
+``cheap=True``
+    cheap index arithmetic that reverse mode recomputes in the backward sweep
+    rather than storing on the tape (``reverse.fill_pops``).
+``batch_safe=True``
+    its JVP templates already work on a batch of tangents stacked on a leading
+    axis (forward mode's vector mode applies them as they are).
+``methods=("sum",)``
+    the array methods that mean this function (``x.sum()`` is ``np.sum(x)``);
+    the lowering asks :data:`METHODS`.
+``scalar_result=True``
+    the result is a Python scalar whatever the operands (``len``, ``float``, and
+    every ``math.`` function): the shape analysis asks.
+``domain="positive"``
+    where the function is smooth, for its test case (``real`` when not given;
+    ``positive``, ``unit`` (-1, 1), ``nonzero``, or an interval ``(lo, hi)``):
+    ``tests/test_primitives.py`` makes a case for each one-argument element-wise
+    NumPy function from its stanza.
+
+The template language. A template is one Python expression, parsed once
+(:class:`Template`) and instantiated by replacing names:
+
+- ``g``: in a VJP, the adjoint of the output;
+- ``ans``: the output;
+- each parameter name: the operand bound to it (a variable or a constant);
+- ``<param>_dot``: in a JVP, the tangent of that operand;
+- a name given in ``shared={"w": "template"}``: a value computed once and shared
+  by the parameters' VJPs (``np.linalg.solve``'s ``w``);
+- ``np``, ``math`` and the run-time helpers of :mod:`s2sad.support` (``unbroadcast``,
+  ``unreduce``, ``matmul_bar_a``, ...), which generated modules carry with them.
+
+A template may also be a function of the bound operands (``lambda b: ...``, given a
+:class:`Bound`) returning a template text, or None for zero, so a rule can
+specialise on a constant argument (``axis=None``); it raises
+:class:`RuleNotApplicable` with the reason when the constants fall outside the rule.
+Templates never form a Jacobian, and call only functions that have rules
+themselves, so derivative code differentiates again.
 """
 
+import ast
 import builtins
 import math
 
@@ -32,15 +96,20 @@ ZERO = "0"  # marks a parameter whose derivative is identically zero
 
 REGISTRY = {}  # python object (np.exp, math.sin, abs, ...) -> Primitive
 OPERATORS = {}  # 'add', 'neg', 'lt', 'getitem', ... -> Primitive
+METHODS = {}  # array method name ('sum', 'flatten', ...) -> the Primitive it means
 _NAMESPACES = {"np": np, "math": math}
 
 
 class Template:
     """A derivative formula, parsed once and instantiated by name substitution."""
 
-    def __init__(self, text):
+    def __init__(self, text, tree=None):
         self.text = text
-        self.tree = parse_expr(text)
+        self.tree = parse_expr(text) if tree is None else tree
+
+    @classmethod
+    def of_tree(cls, tree):
+        return cls(ast.unparse(gast.gast_to_ast(tree)), tree)
 
     def names(self):
         return {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
@@ -70,28 +139,63 @@ class Bound(dict):
 
 
 class Primitive:
-    """One operation of the IR with its spelling and derivative rules.
+    """One operation of the IR with its spelling, derivative rules and properties.
 
     ``emit`` is how the primal is written: ('call', 'np.exp'), ('binop', 'Mult'),
     ('unary', 'USub'), ('compare', 'Lt'), ('attr', 'T'), ('getitem',), ('copy',).
-    ``elementwise`` marks broadcasting element-wise operations (a 0-d result
-    means 0-d operands). ``reduction`` marks operations whose result is 0-d
-    when ``axis`` is None and ``keepdims`` is false.
+    The other fields are those of a stanza (see the module docstring); the class
+    attributes are their defaults, which the IR's other primitives (a user's
+    function, a global read) keep.
     """
 
+    elementwise = False
+    reduction = False
+    view = False
+    cheap = False
+    batch_safe = False
+    scalar_result = False
+    domain = "real"
+
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
-                 elementwise=False, reduction=False, differentiable=True, varargs=False):
+                 elementwise=False, reduction=False, differentiable=True, varargs=False,
+                 linear=(), view=False, cheap=False, batch_safe=False, scalar_result=None,
+                 domain="real"):
         self.name = name
         self.params = params
         self.defaults = defaults
         self.emit = emit
-        self.vjp = {k: (v if callable(v) or v is ZERO else Template(v)) for k, v in (vjp or {}).items()}
-        self.jvp = {k: (v if callable(v) or v is ZERO else Template(v)) for k, v in (jvp or {}).items()}
+        self.vjp = {k: _rule(v) for k, v in (vjp or {}).items()}
         self.shared = {k: Template(v) for k, v in (shared or {}).items()}
         self.elementwise = elementwise
         self.reduction = reduction
         self.differentiable = differentiable
         self.varargs = varargs
+        self.linear = tuple(linear.split()) if isinstance(linear, str) else tuple(linear)
+        if self.linear and emit[0] not in ("call", "user"):  # linear_tangent spells a call
+            raise ValueError(f"{name}: linear= needs a primitive spelled as a call")
+        self.view = view
+        self.cheap = cheap
+        self.batch_safe = batch_safe
+        self.domain = domain
+        self.scalar_result = name.startswith("math.") if scalar_result is None else scalar_result
+        self.jvp = {k: _rule(v) for k, v in (jvp or {}).items()}
+        for param, rule in self.vjp.items():
+            if param not in self.jvp:
+                derived = self._derived_jvp(param, rule)
+                if derived is not None:
+                    self.jvp[param] = derived
+
+    def _derived_jvp(self, param, rule):
+        """The JVP of ``param`` that follows from the stanza, or None (see the module doc)."""
+        if rule is ZERO:
+            return ZERO
+        if param in self.linear:
+            return lambda b: linear_tangent(self, param, b)
+        if self.elementwise:
+            if callable(rule):
+                return lambda b: tangent_of_slope(_template(rule, b), param)
+            return tangent_of_slope(rule, param)
+        return None
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -136,14 +240,70 @@ class Primitive:
         return _template(self.jvp[param], bound)
 
 
+def _rule(rule):
+    return rule if callable(rule) or rule is ZERO or isinstance(rule, Template) else Template(rule)
+
+
 def _template(rule, bound):
     """A rule (template, ZERO, or function of the bound operands) as a Template or None."""
     if rule is ZERO:
         return None
     if callable(rule):
         text = rule(bound)
-        return None if text is None else Template(text)
+        return text if text is None or isinstance(text, Template) else Template(text)
     return rule
+
+
+def tangent_of_slope(template, param):
+    """An element-wise VJP, ``g`` times the slope, as the JVP: ``g`` becomes the tangent
+    ``<param>_dot`` and ``unbroadcast(e, <param>)`` becomes ``e``. None stays None."""
+    if template is None:
+        return None
+    tangent = gast.Name(id=f"{param}_dot", ctx=gast.Load(), annotation=None, type_comment=None)
+    tree = clone(template.tree, {"g": tangent})
+    return Template.of_tree(_drop_unbroadcast(tree, param))
+
+
+def _drop_unbroadcast(node, param):
+    if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+            and node.func.id == "unbroadcast" and len(node.args) == 2
+            and isinstance(node.args[1], gast.Name) and node.args[1].id == param):
+        return _drop_unbroadcast(node.args[0], param)
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            setattr(node, field, [_drop_unbroadcast(v, param) if isinstance(v, gast.AST) else v
+                                  for v in value])
+        elif isinstance(value, gast.AST):
+            setattr(node, field, _drop_unbroadcast(value, param))
+    return node
+
+
+def linear_tangent(prim, param, bound):
+    """The JVP of a primitive linear in ``param``: the call with ``<param>_dot`` in its place.
+
+    Parameters without a default are passed by position; one with a default is left out
+    when the call has the default, and passed by position while nothing before it was
+    left out, by keyword after that. ``out=`` is never passed on (the tangent is a new
+    array). A stanza whose JVP is spelled otherwise writes it out (``jvp=``).
+    """
+    args, skipped = [], False
+    for name in prim.params:
+        text = f"{name}_dot" if name == param else name
+        if name == "out" or name in prim.defaults and _is_default(bound, name, prim.defaults[name]):
+            skipped = True
+            continue
+        args.append(f"{name}={text}" if skipped else text)
+    return Template(f"{prim.emit[1]}({', '.join(args)})")
+
+
+def _is_default(bound, name, default):
+    op = bound.get(name)
+    if op is None:
+        return True
+    if not isinstance(op, Const):
+        return False
+    return op.value is default or (type(op.value) is type(default) and op.value == default)
 
 
 def _signature(sig):
@@ -168,37 +328,66 @@ def resolve_spelling(spelling):
     return obj
 
 
-def define(spelling, signature, *, aliases=(), elementwise=False, reduction=False, shared=None,
-           jvp=None, **vjp):
-    """Register a NumPy/math/builtin function with its VJP templates, one per parameter."""
+_FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view", "cheap", "batch_safe",
+           "scalar_result", "domain"}  # a stanza's keywords that are not parameters' VJPs
+
+
+def split_fields(keywords):
+    """A stanza's keywords as (the parameters' VJP templates, the Primitive fields)."""
+    return ({k: v for k, v in keywords.items() if k not in _FIELDS},
+            {k: v for k, v in keywords.items() if k in _FIELDS})
+
+
+def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None, **fields):
+    """Register a NumPy/math/builtin function: its stanza (see the module docstring).
+
+    Keyword arguments named after a parameter are its VJP templates; the others are
+    the fields of :class:`Primitive` (``elementwise``, ``linear``, ``view``, ...).
+    """
     params, defaults = _signature(signature)
-    prim = Primitive(spelling, params, defaults, ("call", spelling), vjp=vjp, jvp=jvp, shared=shared,
-                     elementwise=elementwise, reduction=reduction)
+    vjp, fields = split_fields(fields)
+    prim = Primitive(spelling, params, defaults, ("call", spelling), vjp=vjp, jvp=jvp,
+                     shared=shared, **fields)
     for name in (spelling,) + tuple(aliases):
         REGISTRY[resolve_spelling(name)] = prim
+    _methods(prim, methods)
     return prim
 
 
-def define_operator(name, signature, emit, *, elementwise=True, jvp=None, **vjp):
-    """Register a Python operator (``mul``) or syntax form (``getitem``)."""
+def define_operator(name, signature, emit, *, elementwise=True, jvp=None, **fields):
+    """Register a Python operator (``mul``) or syntax form (``getitem``): its stanza."""
     params, defaults = _signature(signature)
-    prim = Primitive(name, params, defaults, emit, vjp=vjp, jvp=jvp, elementwise=elementwise)
+    vjp, fields = split_fields(fields)
+    prim = Primitive(name, params, defaults, emit, vjp=vjp, jvp=jvp, elementwise=elementwise,
+                     **fields)
     OPERATORS[name] = prim
     return prim
 
 
-def nondiff(*spellings, operator_emit=None):
-    """Register functions whose derivative is zero wherever it exists."""
+def nondiff(*spellings, methods=False, **fields):
+    """Register functions whose derivative is zero wherever it exists; ``methods=True``:
+    each is also an array method of its own last name (``x.argmax()``)."""
     for spelling in spellings:
-        prim = Primitive(spelling, (), {}, ("call", spelling), differentiable=False, varargs=True)
+        prim = Primitive(spelling, (), {}, ("call", spelling), differentiable=False, varargs=True,
+                         **fields)
         try:
             REGISTRY[resolve_spelling(spelling)] = prim
         except AttributeError:  # not in this NumPy version
-            pass
+            continue
+        if methods:
+            _methods(prim, (spelling.rsplit(".", 1)[-1],))
 
 
-def nondiff_operator(name, emit):
-    OPERATORS[name] = Primitive(name, ("x", "y"), {}, emit, differentiable=False, varargs=True)
+def nondiff_operator(name, emit, **fields):
+    OPERATORS[name] = Primitive(name, ("x", "y"), {}, emit, differentiable=False, varargs=True,
+                                **fields)
+
+
+def _methods(prim, names):
+    for method in names:
+        if method in METHODS:
+            raise ValueError(f"the method .{method}() already means {METHODS[method].name}")
+        METHODS[method] = prim
 
 
 def all_primitives():

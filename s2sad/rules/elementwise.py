@@ -1,9 +1,11 @@
 """Rules for element-wise functions: NumPy ufuncs, ``math`` and builtins.
 
 One line per function, in adjoint notation: the contribution to the operand's
-adjoint given ``g``, the adjoint of the result, and ``ans``, the result; then
-``jvp=``, the operand's contribution to the result's tangent, in terms of its
-own tangent ``x_dot``.
+adjoint given ``g``, the adjoint of the result, and ``ans``, the result. That is
+``g`` times the slope, so it is written once: the tangent rule is derived from it
+(``g`` becomes the operand's tangent ``x_dot``, ``unbroadcast`` is dropped; see
+:func:`~s2sad.rules.core.tangent_of_slope`). ``jvp=`` is written only where the
+tangent is better spelled otherwise (``np.ldexp(x_dot, y)``).
 """
 
 import math
@@ -13,103 +15,82 @@ from .core import ZERO, define, nondiff
 E = dict(elementwise=True)
 
 # --- NumPy, one argument --------------------------------------------------------
-define("np.exp", "x", **E, x="g * ans", jvp={"x": "x_dot * ans"})
-define("np.exp2", "x", **E, x="g * ans * np.log(2.0)", jvp={"x": "x_dot * ans * np.log(2.0)"})
-define("np.log", "x", **E, x="g / x", jvp={"x": "x_dot / x"})
-define("np.log2", "x", **E, x="g / (x * np.log(2.0))", jvp={"x": "x_dot / (x * np.log(2.0))"})
-define("np.log10", "x", **E, x="g / (x * np.log(10.0))", jvp={"x": "x_dot / (x * np.log(10.0))"})
-define("np.log1p", "x", **E, x="g / (1 + x)", jvp={"x": "x_dot / (1 + x)"})
-define("np.expm1", "x", **E, x="g * (ans + 1)", jvp={"x": "x_dot * (ans + 1)"})
-define("np.sqrt", "x", **E, x="g * 0.5 / ans", jvp={"x": "x_dot * 0.5 / ans"})
-define("np.cbrt", "x", **E, x="g / (3 * ans ** 2)", jvp={"x": "x_dot / (3 * ans ** 2)"})
-define("np.square", "x", **E, x="g * 2 * x", jvp={"x": "x_dot * 2 * x"})
-define("np.reciprocal", "x", **E, x="-g * ans ** 2", jvp={"x": "-x_dot * ans ** 2"})
-define("np.sin", "x", **E, x="g * np.cos(x)", jvp={"x": "x_dot * np.cos(x)"})
-define("np.cos", "x", **E, x="-g * np.sin(x)", jvp={"x": "-x_dot * np.sin(x)"})
-define("np.tan", "x", **E, x="g * (1 + ans ** 2)", jvp={"x": "x_dot * (1 + ans ** 2)"})
-define("np.arcsin", "x", **E, x="g / np.sqrt(1 - x ** 2)", jvp={"x": "x_dot / np.sqrt(1 - x ** 2)"})
-define("np.arccos", "x", **E, x="-g / np.sqrt(1 - x ** 2)",
-       jvp={"x": "-x_dot / np.sqrt(1 - x ** 2)"})
-define("np.arctan", "x", **E, x="g / (1 + x ** 2)", jvp={"x": "x_dot / (1 + x ** 2)"})
-define("np.sinh", "x", **E, x="g * np.cosh(x)", jvp={"x": "x_dot * np.cosh(x)"})
-define("np.cosh", "x", **E, x="g * np.sinh(x)", jvp={"x": "x_dot * np.sinh(x)"})
-define("np.tanh", "x", **E, x="g * (1 - ans ** 2)", jvp={"x": "x_dot * (1 - ans ** 2)"})
-define("np.arcsinh", "x", **E, x="g / np.sqrt(x ** 2 + 1)",
-       jvp={"x": "x_dot / np.sqrt(x ** 2 + 1)"})
-define("np.arccosh", "x", **E, x="g / np.sqrt(x ** 2 - 1)",
-       jvp={"x": "x_dot / np.sqrt(x ** 2 - 1)"})
-define("np.arctanh", "x", **E, x="g / (1 - x ** 2)", jvp={"x": "x_dot / (1 - x ** 2)"})
-define("np.abs", "x", **E, x="g * np.sign(x)", jvp={"x": "x_dot * np.sign(x)"})
-define("np.fabs", "x", **E, x="g * np.sign(x)", jvp={"x": "x_dot * np.sign(x)"})
-define("np.negative", "x", **E, x="-g", jvp={"x": "-x_dot"})
-define("np.positive", "x", **E, x="g", jvp={"x": "x_dot"})
-define("np.deg2rad", "x", **E, x="g * (np.pi / 180)", jvp={"x": "x_dot * (np.pi / 180)"})
-define("np.radians", "x", **E, x="g * (np.pi / 180)", jvp={"x": "x_dot * (np.pi / 180)"})
-define("np.rad2deg", "x", **E, x="g * (180 / np.pi)", jvp={"x": "x_dot * (180 / np.pi)"})
-define("np.degrees", "x", **E, x="g * (180 / np.pi)", jvp={"x": "x_dot * (180 / np.pi)"})
+define("np.exp", "x", **E, x="g * ans")
+define("np.exp2", "x", **E, x="g * ans * np.log(2.0)")
+define("np.log", "x", **E, domain="positive", x="g / x")
+define("np.log2", "x", **E, domain="positive", x="g / (x * np.log(2.0))")
+define("np.log10", "x", **E, domain="positive", x="g / (x * np.log(10.0))")
+define("np.log1p", "x", **E, domain=(-0.5, 2), x="g / (1 + x)")
+define("np.expm1", "x", **E, x="g * (ans + 1)")
+define("np.sqrt", "x", **E, domain="positive", x="g * 0.5 / ans")
+define("np.cbrt", "x", **E, domain="nonzero", x="g / (3 * ans ** 2)")
+define("np.square", "x", **E, x="g * 2 * x")
+define("np.reciprocal", "x", **E, domain="nonzero", x="-g * ans ** 2")
+define("np.sin", "x", **E, x="g * np.cos(x)")
+define("np.cos", "x", **E, x="-g * np.sin(x)")
+define("np.tan", "x", **E, domain=(-1.2, 1.2), x="g * (1 + ans ** 2)")
+define("np.arcsin", "x", **E, domain="unit", x="g / np.sqrt(1 - x ** 2)")
+define("np.arccos", "x", **E, domain="unit", x="-g / np.sqrt(1 - x ** 2)")
+define("np.arctan", "x", **E, x="g / (1 + x ** 2)")
+define("np.sinh", "x", **E, x="g * np.cosh(x)")
+define("np.cosh", "x", **E, x="g * np.sinh(x)")
+define("np.tanh", "x", **E, x="g * (1 - ans ** 2)")
+define("np.arcsinh", "x", **E, x="g / np.sqrt(x ** 2 + 1)")
+define("np.arccosh", "x", **E, domain=(1.2, 3), x="g / np.sqrt(x ** 2 - 1)")
+define("np.arctanh", "x", **E, domain="unit", x="g / (1 - x ** 2)")
+define("np.abs", "x", **E, domain="nonzero", x="g * np.sign(x)")
+define("np.fabs", "x", **E, domain="nonzero", x="g * np.sign(x)")
+define("np.negative", "x", **E, x="-g")
+define("np.positive", "x", **E, x="g")
+define("np.deg2rad", "x", **E, x="g * (np.pi / 180)")
+define("np.radians", "x", **E, x="g * (np.pi / 180)")
+define("np.rad2deg", "x", **E, x="g * (180 / np.pi)")
+define("np.degrees", "x", **E, x="g * (180 / np.pi)")
 # sinc(x) = sin(pi x) / (pi x) has slope (cos(pi x) - sinc(x)) / x, and -pi**2 x / 3 near x = 0:
 # that branch keeps the slope's own derivative right at 0 (a second derivative)
 _SINC_SLOPE = ("np.where(x == 0, -np.pi ** 2 / 3 * x, "
                "(np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
-define("np.sinc", "x", **E, x=f"g * {_SINC_SLOPE}", jvp={"x": f"x_dot * {_SINC_SLOPE}"})
+define("np.sinc", "x", **E, domain="nonzero", x=f"g * {_SINC_SLOPE}")
 # real numbers only: the real part and the conjugate are the identity on them
-define("np.real", "val", **E, val="g", jvp={"val": "val_dot"})
-define("np.conjugate", "x", **E, x="g", jvp={"x": "x_dot"})
+define("np.real", "val", view=True, **E, val="g")
+define("np.conjugate", "x", methods=("conj", "conjugate"), **E, x="g")
 # the replaced entries (NaN, +-inf) are constants
 define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None", **E,
-       x="g * np.isfinite(x)", jvp={"x": "x_dot * np.isfinite(x)"})
+       x="g * np.isfinite(x)")
 
 # --- NumPy, two arguments -------------------------------------------------------
-define("np.add", "x, y", **E, x="unbroadcast(g, x)", y="unbroadcast(g, y)",
-       jvp={"x": "x_dot", "y": "y_dot"})
-define("np.subtract", "x, y", **E, x="unbroadcast(g, x)", y="unbroadcast(-g, y)",
-       jvp={"x": "x_dot", "y": "-y_dot"})
+define("np.add", "x, y", **E, x="unbroadcast(g, x)", y="unbroadcast(g, y)")
+define("np.subtract", "x, y", **E, x="unbroadcast(g, x)", y="unbroadcast(-g, y)")
 define("np.multiply", "x, y", **E, x="unbroadcast(g * y, x)", y="unbroadcast(g * x, y)",
-       jvp={"x": "x_dot * y", "y": "x * y_dot"})
-define("np.divide", "x, y", **E, x="unbroadcast(g / y, x)", y="unbroadcast(-g * ans / y, y)",
-       jvp={"x": "x_dot / y", "y": "-y_dot * ans / y"})
+       jvp={"y": "x * y_dot"})
+define("np.divide", "x, y", **E, x="unbroadcast(g / y, x)", y="unbroadcast(-g * ans / y, y)")
 define("np.power", "x, y", **E, x="unbroadcast(g * y * x ** (y - 1), x)",
-       y="unbroadcast(g * ans * np.log(x), y)",
-       jvp={"x": "x_dot * y * x ** (y - 1)", "y": "y_dot * ans * np.log(x)"})
+       y="unbroadcast(g * ans * np.log(x), y)")
 define("np.float_power", "x, y", **E, x="unbroadcast(g * y * np.float_power(x, y - 1), x)",
-       y="unbroadcast(g * ans * np.log(x), y)",
-       jvp={"x": "x_dot * y * np.float_power(x, y - 1)", "y": "y_dot * ans * np.log(x)"})
-define("np.maximum", "x, y", **E, x="unbroadcast(g * (x >= y), x)",
-       y="unbroadcast(g * (x < y), y)", jvp={"x": "x_dot * (x >= y)", "y": "y_dot * (x < y)"})
-define("np.minimum", "x, y", **E, x="unbroadcast(g * (x <= y), x)",
-       y="unbroadcast(g * (x > y), y)", jvp={"x": "x_dot * (x <= y)", "y": "y_dot * (x > y)"})
+       y="unbroadcast(g * ans * np.log(x), y)")
+define("np.maximum", "x, y", **E, x="unbroadcast(g * (x >= y), x)", y="unbroadcast(g * (x < y), y)")
+define("np.minimum", "x, y", **E, x="unbroadcast(g * (x <= y), x)", y="unbroadcast(g * (x > y), y)")
 # fmax/fmin ignore a NaN operand: the other one gets the whole adjoint
 define("np.fmax", "x, y", **E, x="unbroadcast(g * ((x >= y) | np.isnan(y)), x)",
-       y="unbroadcast(g * ~((x >= y) | np.isnan(y)), y)",
-       jvp={"x": "x_dot * ((x >= y) | np.isnan(y))", "y": "y_dot * ~((x >= y) | np.isnan(y))"})
+       y="unbroadcast(g * ~((x >= y) | np.isnan(y)), y)")
 define("np.fmin", "x, y", **E, x="unbroadcast(g * ((x <= y) | np.isnan(y)), x)",
-       y="unbroadcast(g * ~((x <= y) | np.isnan(y)), y)",
-       jvp={"x": "x_dot * ((x <= y) | np.isnan(y))", "y": "y_dot * ~((x <= y) | np.isnan(y))"})
+       y="unbroadcast(g * ~((x <= y) | np.isnan(y)), y)")
 define("np.remainder", "x, y", **E, x="unbroadcast(g, x)",  # np.mod is np.remainder
-       y="unbroadcast(-g * np.floor_divide(x, y), y)",
-       jvp={"x": "x_dot", "y": "-y_dot * np.floor_divide(x, y)"})
-define("np.fmod", "x, y", **E, x="unbroadcast(g, x)", y="unbroadcast(-g * np.trunc(x / y), y)",
-       jvp={"x": "x_dot", "y": "-y_dot * np.trunc(x / y)"})
-define("np.copysign", "x, y", **E, x="unbroadcast(g * np.sign(x) * np.copysign(1.0, y), x)",
-       y=ZERO, jvp={"x": "x_dot * np.sign(x) * np.copysign(1.0, y)", "y": ZERO})
+       y="unbroadcast(-g * np.floor_divide(x, y), y)")
+define("np.fmod", "x, y", **E, x="unbroadcast(g, x)", y="unbroadcast(-g * np.trunc(x / y), y)")
+define("np.copysign", "x, y", **E, x="unbroadcast(g * np.sign(x) * np.copysign(1.0, y), x)", y=ZERO)
 define("np.ldexp", "x, y", **E, x="unbroadcast(g * np.ldexp(1.0, y), x)", y=ZERO,
-       jvp={"x": "np.ldexp(x_dot, y)", "y": ZERO})
+       jvp={"x": "np.ldexp(x_dot, y)"})
 define("np.arctan2", "y, x", **E, y="unbroadcast(g * x / (x ** 2 + y ** 2), y)",
-       x="unbroadcast(-g * y / (x ** 2 + y ** 2), x)",
-       jvp={"y": "y_dot * x / (x ** 2 + y ** 2)", "x": "-x_dot * y / (x ** 2 + y ** 2)"})
-define("np.hypot", "x, y", **E, x="unbroadcast(g * x / ans, x)", y="unbroadcast(g * y / ans, y)",
-       jvp={"x": "x_dot * x / ans", "y": "y_dot * y / ans"})
+       x="unbroadcast(-g * y / (x ** 2 + y ** 2), x)")
+define("np.hypot", "x, y", **E, x="unbroadcast(g * x / ans, x)", y="unbroadcast(g * y / ans, y)")
 define("np.logaddexp", "x, y", **E, x="unbroadcast(g * np.exp(x - ans), x)",
-       y="unbroadcast(g * np.exp(y - ans), y)",
-       jvp={"x": "x_dot * np.exp(x - ans)", "y": "y_dot * np.exp(y - ans)"})
+       y="unbroadcast(g * np.exp(y - ans), y)")
 define("np.logaddexp2", "x, y", **E, x="unbroadcast(g * np.exp2(x - ans), x)",
-       y="unbroadcast(g * np.exp2(y - ans), y)",
-       jvp={"x": "x_dot * np.exp2(x - ans)", "y": "y_dot * np.exp2(y - ans)"})
+       y="unbroadcast(g * np.exp2(y - ans), y)")
 define("np.where", "condition, x, y", **E, condition=ZERO,
        x="unbroadcast(np.where(condition, g, 0.0), x)",
-       y="unbroadcast(np.where(condition, 0.0, g), y)",
-       jvp={"condition": ZERO, "x": "np.where(condition, x_dot, 0.0)",
-            "y": "np.where(condition, 0.0, y_dot)"})
+       y="unbroadcast(np.where(condition, 0.0, g), y)")
 
 
 def _clip_a(b):
@@ -118,88 +99,66 @@ def _clip_a(b):
     return "unbroadcast(g * (" + " & ".join(inside) + "), a)" if inside else "g"
 
 
-def _clip_a_dot(b):
-    inside = [test for bound, test in (("a_min", "(a >= a_min)"), ("a_max", "(a <= a_max)"))
-              if not b.is_none(bound)]
-    return "a_dot * (" + " & ".join(inside) + ")" if inside else "a_dot"
-
-
-define("np.clip", "a, a_min=None, a_max=None", **E, a=_clip_a,
-       a_min="unbroadcast(g * (a < a_min), a_min)", a_max="unbroadcast(g * (a > a_max), a_max)",
-       jvp={"a": _clip_a_dot, "a_min": "a_min_dot * (a < a_min)",
-            "a_max": "a_max_dot * (a > a_max)"})
+define("np.clip", "a, a_min=None, a_max=None", methods=("clip",), **E, a=_clip_a,
+       a_min="unbroadcast(g * (a < a_min), a_min)", a_max="unbroadcast(g * (a > a_max), a_max)")
 
 # --- math, on Python floats ---------------------------------------------------------
-define("math.exp", "x", **E, x="g * ans", jvp={"x": "x_dot * ans"})
-define("math.expm1", "x", **E, x="g * (ans + 1)", jvp={"x": "x_dot * (ans + 1)"})
+define("math.exp", "x", **E, x="g * ans")
+define("math.expm1", "x", **E, x="g * (ans + 1)")
 define("math.log", "x, base=None", **E,
        x=lambda b: "g / x" if b.is_none("base") else "g / (x * math.log(base))",
-       base="-g * ans / (base * math.log(base))",
-       jvp={"x": lambda b: "x_dot / x" if b.is_none("base") else "x_dot / (x * math.log(base))",
-            "base": "-base_dot * ans / (base * math.log(base))"})
-define("math.log2", "x", **E, x="g / (x * math.log(2.0))", jvp={"x": "x_dot / (x * math.log(2.0))"})
-define("math.log10", "x", **E, x="g / (x * math.log(10.0))",
-       jvp={"x": "x_dot / (x * math.log(10.0))"})
-define("math.log1p", "x", **E, x="g / (1 + x)", jvp={"x": "x_dot / (1 + x)"})
-define("math.sqrt", "x", **E, x="g * 0.5 / ans", jvp={"x": "x_dot * 0.5 / ans"})
-define("math.pow", "x, y", **E, x="g * y * x ** (y - 1)", y="g * ans * math.log(x)",
-       jvp={"x": "x_dot * y * x ** (y - 1)", "y": "y_dot * ans * math.log(x)"})
-define("math.sin", "x", **E, x="g * math.cos(x)", jvp={"x": "x_dot * math.cos(x)"})
-define("math.cos", "x", **E, x="-g * math.sin(x)", jvp={"x": "-x_dot * math.sin(x)"})
-define("math.tan", "x", **E, x="g * (1 + ans ** 2)", jvp={"x": "x_dot * (1 + ans ** 2)"})
-define("math.asin", "x", **E, x="g / math.sqrt(1 - x ** 2)",
-       jvp={"x": "x_dot / math.sqrt(1 - x ** 2)"})
-define("math.acos", "x", **E, x="-g / math.sqrt(1 - x ** 2)",
-       jvp={"x": "-x_dot / math.sqrt(1 - x ** 2)"})
-define("math.atan", "x", **E, x="g / (1 + x ** 2)", jvp={"x": "x_dot / (1 + x ** 2)"})
-define("math.atan2", "y, x", **E, y="g * x / (x ** 2 + y ** 2)", x="-g * y / (x ** 2 + y ** 2)",
-       jvp={"y": "y_dot * x / (x ** 2 + y ** 2)", "x": "-x_dot * y / (x ** 2 + y ** 2)"})
-define("math.sinh", "x", **E, x="g * math.cosh(x)", jvp={"x": "x_dot * math.cosh(x)"})
-define("math.cosh", "x", **E, x="g * math.sinh(x)", jvp={"x": "x_dot * math.sinh(x)"})
-define("math.tanh", "x", **E, x="g * (1 - ans ** 2)", jvp={"x": "x_dot * (1 - ans ** 2)"})
-define("math.fabs", "x", **E, x="g * math.copysign(1.0, x)",
-       jvp={"x": "x_dot * math.copysign(1.0, x)"})
-define("math.asinh", "x", **E, x="g / math.sqrt(x ** 2 + 1)",
-       jvp={"x": "x_dot / math.sqrt(x ** 2 + 1)"})
-define("math.acosh", "x", **E, x="g / math.sqrt(x ** 2 - 1)",
-       jvp={"x": "x_dot / math.sqrt(x ** 2 - 1)"})
-define("math.atanh", "x", **E, x="g / (1 - x ** 2)", jvp={"x": "x_dot / (1 - x ** 2)"})
-define("math.degrees", "x", **E, x="g * (180 / math.pi)", jvp={"x": "x_dot * (180 / math.pi)"})
-define("math.radians", "x", **E, x="g * (math.pi / 180)", jvp={"x": "x_dot * (math.pi / 180)"})
-define("math.hypot", "x, y", **E, x="g * x / ans", y="g * y / ans",  # two coordinates
-       jvp={"x": "x_dot * x / ans", "y": "y_dot * y / ans"})
-define("math.copysign", "x, y", **E, x="g * math.copysign(1.0, x) * math.copysign(1.0, y)",
-       y=ZERO, jvp={"x": "x_dot * math.copysign(1.0, x) * math.copysign(1.0, y)", "y": ZERO})
-define("math.fmod", "x, y", **E, x="g", y="-g * math.trunc(x / y)",
-       jvp={"x": "x_dot", "y": "-y_dot * math.trunc(x / y)"})
+       base="-g * ans / (base * math.log(base))")
+define("math.log2", "x", **E, x="g / (x * math.log(2.0))")
+define("math.log10", "x", **E, x="g / (x * math.log(10.0))")
+define("math.log1p", "x", **E, x="g / (1 + x)")
+define("math.sqrt", "x", **E, x="g * 0.5 / ans")
+define("math.pow", "x, y", **E, x="g * y * x ** (y - 1)", y="g * ans * math.log(x)")
+define("math.sin", "x", **E, x="g * math.cos(x)")
+define("math.cos", "x", **E, x="-g * math.sin(x)")
+define("math.tan", "x", **E, x="g * (1 + ans ** 2)")
+define("math.asin", "x", **E, x="g / math.sqrt(1 - x ** 2)")
+define("math.acos", "x", **E, x="-g / math.sqrt(1 - x ** 2)")
+define("math.atan", "x", **E, x="g / (1 + x ** 2)")
+define("math.atan2", "y, x", **E, y="g * x / (x ** 2 + y ** 2)", x="-g * y / (x ** 2 + y ** 2)")
+define("math.sinh", "x", **E, x="g * math.cosh(x)")
+define("math.cosh", "x", **E, x="g * math.sinh(x)")
+define("math.tanh", "x", **E, x="g * (1 - ans ** 2)")
+define("math.fabs", "x", **E, x="g * math.copysign(1.0, x)")
+define("math.asinh", "x", **E, x="g / math.sqrt(x ** 2 + 1)")
+define("math.acosh", "x", **E, x="g / math.sqrt(x ** 2 - 1)")
+define("math.atanh", "x", **E, x="g / (1 - x ** 2)")
+define("math.degrees", "x", **E, x="g * (180 / math.pi)")
+define("math.radians", "x", **E, x="g * (math.pi / 180)")
+define("math.hypot", "x, y", **E, x="g * x / ans", y="g * y / ans")
+define("math.copysign", "x, y", **E, x="g * math.copysign(1.0, x) * math.copysign(1.0, y)", y=ZERO)
+define("math.fmod", "x, y", **E, x="g", y="-g * math.trunc(x / y)")
 if hasattr(math, "cbrt"):  # Python 3.11
-    define("math.exp2", "x", **E, x="g * ans * math.log(2.0)",
-           jvp={"x": "x_dot * ans * math.log(2.0)"})
-    define("math.cbrt", "x", **E, x="g / (3 * ans ** 2)", jvp={"x": "x_dot / (3 * ans ** 2)"})
-define("math.erf", "x", **E, x="g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)",
-       jvp={"x": "x_dot * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)"})
-define("math.erfc", "x", **E, x="-g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)",
-       jvp={"x": "-x_dot * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)"})
+    define("math.exp2", "x", **E, x="g * ans * math.log(2.0)")
+    define("math.cbrt", "x", **E, x="g / (3 * ans ** 2)")
+define("math.erf", "x", **E, x="g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)")
+define("math.erfc", "x", **E, x="-g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)")
 
 # --- builtins -----------------------------------------------------------------------
-define("abs", "x", **E, x="g * np.sign(x)", jvp={"x": "x_dot * np.sign(x)"})
-define("float", "x", **E, x="g", jvp={"x": "x_dot"})
-define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)",
-       jvp={"x": "x_dot * (x >= y)", "y": "y_dot * (x < y)"})
-define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)",
-       jvp={"x": "x_dot * (x <= y)", "y": "y_dot * (x > y)"})
+define("abs", "x", **E, x="g * np.sign(x)")
+define("float", "x", scalar_result=True, **E, x="g")
+define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)")
+define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
 
 # --- zero derivative wherever it exists (integer- or boolean-valued, piecewise constant) --
-nondiff("np.sign", "np.floor", "np.ceil", "np.round", "np.around", "np.rint", "np.trunc", "np.fix",
+nondiff("np.sign", "np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
         "np.heaviside", "np.floor_divide", "np.isnan", "np.isinf", "np.isfinite", "np.isclose",
         "np.allclose", "np.logical_and", "np.logical_or", "np.logical_not", "np.logical_xor",
         "np.greater", "np.greater_equal", "np.less", "np.less_equal", "np.equal", "np.not_equal",
-        "np.argmax", "np.argmin", "np.argsort", "np.nonzero", "np.count_nonzero", "np.any",
-        "np.all", "np.shape", "np.size", "np.ndim", "np.zeros", "np.ones", "np.empty", "np.eye",
-        "np.identity", "np.arange", "np.zeros_like", "np.ones_like", "np.empty_like",
-        "np.array_equal", "np.searchsorted", "np.digitize", "np.imag", "np.signbit",
-        "np.isposinf", "np.isneginf", "np.isreal", "np.flatnonzero", "np.argwhere", "np.tri",
-        "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.indices", "np.lexsort",
-        "np.spacing", "np.argpartition", "np.angle", "np.result_type",
-        "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf", "math.isfinite",
-        "len", "int", "round", "bool", "range", "isinstance", "print")
+        "np.count_nonzero", "np.shape", "np.size", "np.ndim", "np.zeros", "np.ones", "np.empty",
+        "np.eye", "np.identity", "np.arange", "np.zeros_like", "np.ones_like", "np.empty_like",
+        "np.array_equal", "np.searchsorted", "np.digitize", "np.signbit", "np.isposinf",
+        "np.isneginf", "np.isreal", "np.flatnonzero", "np.argwhere", "np.tri", "np.tril_indices",
+        "np.triu_indices", "np.diag_indices", "np.indices", "np.lexsort", "np.spacing",
+        "np.argpartition", "np.angle", "np.result_type", "math.floor", "math.ceil", "math.trunc",
+        "math.isnan", "math.isinf", "math.isfinite", "int", "round", "bool", "range", "isinstance",
+        "print")
+# ... also array methods (x.argmax(), x.round())
+nondiff("np.argmax", "np.argmin", "np.argsort", "np.nonzero", "np.any", "np.all", "np.round",
+        methods=True)
+nondiff("np.imag", view=True)  # x.imag: a view of a complex array
+nondiff("len", scalar_result=True)

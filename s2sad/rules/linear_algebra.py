@@ -1,8 +1,10 @@
 """Rules for products, shape operations and ``np.linalg``.
 
 Matrix adjoints are written with ``.mT`` (the transpose of the last two axes),
-so the same rule serves a matrix and a stack of matrices. Tangents (``jvp=``)
-apply the linear operation to the tangent, or differentiate the product.
+so the same rule serves a matrix and a stack of matrices. Most of these are linear
+(``linear="a"``) or bilinear (``linear="a b"``) in their array operands: their tangent
+is the operation applied to the tangent, derived from the stanza; ``jvp=`` is written
+for the others (the product rule of ``np.linalg``) and where the derived spelling differs.
 
 The adjoint of a rearrangement (``swapaxes``, ``flip``, ``roll``, ...) undoes it;
 that of a gather (``take``, ``repeat``, ``sort``, ``diagonal``) scatters ``g``
@@ -21,29 +23,28 @@ import numpy as np
 from .core import ZERO, RuleNotApplicable, define
 from .reductions import axis_args, axis_keywords, guarded
 
-define("np.dot", "a, b", a="dot_bar_a(g, a, b)", b="dot_bar_b(g, a, b)",
-       jvp={"a": "np.dot(a_dot, b)", "b": "np.dot(a, b_dot)"})
-define("np.matmul", "x1, x2", x1="matmul_bar_a(g, x1, x2)", x2="matmul_bar_b(g, x1, x2)",
-       jvp={"x1": "np.matmul(x1_dot, x2)", "x2": "np.matmul(x1, x2_dot)"})
-define("np.outer", "a, b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
-       b="np.reshape(np.ravel(a) @ g, np.shape(b))",
-       jvp={"a": "np.outer(a_dot, b)", "b": "np.outer(a, b_dot)"})
-define("np.transpose", "a, axes=None",
-       a=lambda b: "np.transpose(g)" if b.is_none("axes") else "np.transpose(g, np.argsort(axes))",
-       jvp={"a": lambda b: "np.transpose(a_dot" + ("" if b.is_none("axes") else ", axes") + ")"})
-define("np.reshape", "a, shape=None, order='C', newshape=None", a="np.reshape(g, np.shape(a))",
+define("np.dot", "a, b", methods=("dot",), linear="a b", a="dot_bar_a(g, a, b)", b="dot_bar_b(g, a, b)")
+define("np.matmul", "x1, x2", linear="x1 x2", x1="matmul_bar_a(g, x1, x2)",
+       x2="matmul_bar_b(g, x1, x2)")
+define("np.outer", "a, b", linear="a b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
+       b="np.reshape(np.ravel(a) @ g, np.shape(b))")
+define("np.transpose", "a, axes=None", methods=("transpose",), view=True, linear="a",
+       a=lambda b: "np.transpose(g)" if b.is_none("axes") else "np.transpose(g, np.argsort(axes))")
+define("np.reshape", "a, shape=None, order='C', newshape=None", methods=("reshape",), view=True, linear="a",
+       a="np.reshape(g, np.shape(a))", jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
+define("np.ravel", "a, order='C'", methods=("ravel", "flatten"), view=True, linear="a", a="np.reshape(g, np.shape(a))",
+       jvp={"a": "np.ravel(a_dot)"})
+define("np.squeeze", "a, axis=None", methods=("squeeze",), view=True, linear="a", a="np.reshape(g, np.shape(a))",
        jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
-define("np.ravel", "a, order='C'", a="np.reshape(g, np.shape(a))", jvp={"a": "np.ravel(a_dot)"})
-define("np.squeeze", "a, axis=None", a="np.reshape(g, np.shape(a))",
-       jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
-define("np.expand_dims", "a, axis", a="np.reshape(g, np.shape(a))",
-       jvp={"a": "np.expand_dims(a_dot, axis)"})
-define("np.copy", "a, order='K'", a="g", jvp={"a": "a_dot"})
+define("np.expand_dims", "a, axis", view=True, linear="a", a="np.reshape(g, np.shape(a))")
+define("np.copy", "a, order='K'", methods=("copy",), linear="a", a="g", jvp={"a": "a_dot"})
 for _name in ("np.asanyarray", "np.ascontiguousarray"):
-    define(_name, "a, dtype=None", a="g", jvp={"a": f"{_name}(a_dot)"})
-define("np.real_if_close", "a, tol=100", a="g", jvp={"a": "np.real_if_close(a_dot)"})  # reals
-define("np.asarray", "a, dtype=None", a="g", jvp={"a": "np.asarray(a_dot)"})
-define("np.array", "object, dtype=None", object="g", jvp={"object": "np.array(object_dot)"})
+    define(_name, "a, dtype=None", linear="a", view=True, a="g", jvp={"a": f"{_name}(a_dot)"})
+define("np.real_if_close", "a, tol=100", view=True, linear="a", a="g",  # reals
+       jvp={"a": "np.real_if_close(a_dot)"})
+define("np.asarray", "a, dtype=None", view=True, linear="a", a="g", jvp={"a": "np.asarray(a_dot)"})
+define("np.array", "object, dtype=None", linear="object", object="g",
+       jvp={"object": "np.array(object_dot)"})
 
 
 def _trace(b):
@@ -60,16 +61,17 @@ def _trace_dot(b):
     return "np.trace(a_dot)" if b.const("offset") == 0 else "np.trace(a_dot, offset)"
 
 
-define("np.trace", "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", a=_trace,
+define("np.trace", "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", methods=("trace",), linear="a", a=_trace,
        jvp={"a": _trace_dot})
-define("np.full", "shape, fill_value, dtype=None", fill_value="unbroadcast(g, fill_value)",
+define("np.full", "shape, fill_value, dtype=None", linear="fill_value",
+       fill_value="unbroadcast(g, fill_value)",
        jvp={"fill_value": "fill_value_dot + np.zeros_like(ans)"})
 
-define("np.linalg.inv", "a", a="-ans.mT @ g @ ans.mT", jvp={"a": "-ans @ a_dot @ ans"})
+define("np.linalg.inv", "a", batch_safe=True, a="-ans.mT @ g @ ans.mT", jvp={"a": "-ans @ a_dot @ ans"})
 define("np.linalg.solve", "a, b", shared={"w": "np.linalg.solve(a.mT, g)"},
        a="-matmul_bar_a(w, a, ans)", b="w",
        jvp={"a": "-np.linalg.solve(a, a_dot @ ans)", "b": "np.linalg.solve(a, b_dot)"})
-define("np.linalg.det", "a", a="np.expand_dims(g * ans, (-1, -2)) * np.linalg.inv(a).mT",
+define("np.linalg.det", "a", batch_safe=True, a="np.expand_dims(g * ans, (-1, -2)) * np.linalg.inv(a).mT",
        jvp={"a": "ans * np.sum(np.linalg.inv(a).mT * a_dot, axis=(-2, -1))"})
 
 
@@ -97,16 +99,13 @@ def _opt(b, name, default, text=None):
     return f", {text or name}"
 
 
-define("np.swapaxes", "a, axis1, axis2", a="np.swapaxes(g, axis1, axis2)",
-       jvp={"a": "np.swapaxes(a_dot, axis1, axis2)"})
-define("np.moveaxis", "a, source, destination", a="np.moveaxis(g, destination, source)",
-       jvp={"a": "np.moveaxis(a_dot, source, destination)"})
-define("np.broadcast_to", "array, shape, subok=False", array="unbroadcast(g, array)",
-       jvp={"array": "np.broadcast_to(array_dot, shape)"})
-define("np.flip", "m, axis=None", m=lambda b: f"np.flip(g{_opt(b, 'axis', None)})",
-       jvp={"m": lambda b: f"np.flip(m_dot{_opt(b, 'axis', None)})"})
-define("np.fliplr", "m", m="np.fliplr(g)", jvp={"m": "np.fliplr(m_dot)"})
-define("np.flipud", "m", m="np.flipud(g)", jvp={"m": "np.flipud(m_dot)"})
+define("np.swapaxes", "a, axis1, axis2", methods=("swapaxes",), view=True, linear="a", a="np.swapaxes(g, axis1, axis2)")
+define("np.moveaxis", "a, source, destination", view=True, linear="a", a="np.moveaxis(g, destination, source)")
+define("np.broadcast_to", "array, shape, subok=False", view=True, linear="array",
+       array="unbroadcast(g, array)", jvp={"array": "np.broadcast_to(array_dot, shape)"})
+define("np.flip", "m, axis=None", view=True, linear="m", m=lambda b: f"np.flip(g{_opt(b, 'axis', None)})")
+define("np.fliplr", "m", view=True, linear="m", m="np.fliplr(g)")
+define("np.flipud", "m", view=True, linear="m", m="np.flipud(g)")
 
 
 def _roll(b):
@@ -114,19 +113,17 @@ def _roll(b):
     return f"np.roll(g, {back}{_opt(b, 'axis', None)})"
 
 
-define("np.roll", "a, shift, axis=None", a=_roll,
-       jvp={"a": lambda b: f"np.roll(a_dot, shift{_opt(b, 'axis', None)})"})
-define("np.rot90", "m, k=1, axes=None",  # axes=(0, 1) when not given
+define("np.roll", "a, shift, axis=None", linear="a", a=_roll)
+define("np.rot90", "m, k=1, axes=None", view=True, linear="m",  # axes=(0, 1) when not given
        m=lambda b: f"np.rot90(g, -k{_opt(b, 'axes', None)})",
        jvp={"m": lambda b: f"np.rot90(m_dot{_opt(b, 'k', 1)}{_opt(b, 'axes', None)})"})
 for _n in (1, 2, 3):
-    define(f"np.atleast_{_n}d", "a", a="np.reshape(g, np.shape(a))",
-           jvp={"a": f"np.atleast_{_n}d(a_dot)"})
+    define(f"np.atleast_{_n}d", "a", linear="a", view=True, a="np.reshape(g, np.shape(a))")
 # np.tile(A, reps) is np.kron(np.ones(reps), A): each tile's adjoint adds up
-define("np.tile", "A, reps", A="kron_bar_b(g, np.ones(reps), A)", jvp={"A": "np.tile(A_dot, reps)"})
-define("np.triu", "m, k=0", m=lambda b: f"unbroadcast(np.triu(g{_opt(b, 'k', 0)}), m)",
+define("np.tile", "A, reps", linear="A", A="kron_bar_b(g, np.ones(reps), A)")
+define("np.triu", "m, k=0", linear="m", m=lambda b: f"unbroadcast(np.triu(g{_opt(b, 'k', 0)}), m)",
        jvp={"m": lambda b: f"np.triu(m_dot{_opt(b, 'k', 0)})"})
-define("np.tril", "m, k=0", m=lambda b: f"unbroadcast(np.tril(g{_opt(b, 'k', 0)}), m)",
+define("np.tril", "m, k=0", linear="m", m=lambda b: f"unbroadcast(np.tril(g{_opt(b, 'k', 0)}), m)",
        jvp={"m": lambda b: f"np.tril(m_dot{_opt(b, 'k', 0)})"})
 
 
@@ -136,12 +133,12 @@ def _diagonal_args(b):
     return ", offset, axis1, axis2"
 
 
-define("np.diagonal", "a, offset=0, axis1=0, axis2=1",
+define("np.diagonal", "a, offset=0, axis1=0, axis2=1", methods=("diagonal",), view=True, linear="a",
        a=lambda b: f"undiagonal(g, a{_diagonal_args(b)})",
        jvp={"a": lambda b: f"np.diagonal(a_dot{_diagonal_args(b)})"})
-define("np.diag", "v, k=0", v=lambda b: f"diag_bar(g, v{_opt(b, 'k', 0)})",
+define("np.diag", "v, k=0", linear="v", v=lambda b: f"diag_bar(g, v{_opt(b, 'k', 0)})",
        jvp={"v": lambda b: f"np.diag(v_dot{_opt(b, 'k', 0)})"})
-define("np.diagflat", "v, k=0",  # np.diag(np.ravel(v), k)
+define("np.diagflat", "v, k=0", linear="v",  # np.diag(np.ravel(v), k)
        v=lambda b: f"np.reshape(np.diagonal(g{_opt(b, 'k', 0)}), np.shape(v))",
        jvp={"v": lambda b: f"np.diagflat(v_dot{_opt(b, 'k', 0)})"})
 
@@ -158,12 +155,10 @@ def _take_dot(b):
     return f"np.take(a_dot, indices{_opt(b, 'axis', None)})"
 
 
-define("np.take", "a, indices, axis=None, out=None, mode='raise'", a=_take, indices=ZERO,
-       jvp={"a": _take_dot, "indices": ZERO})
-define("np.compress", "condition, a, axis=None, out=None", condition=ZERO,
-       a=lambda b: f"unindex_axis(g, a, np.flatnonzero(condition){_opt(b, 'axis', None)})",
-       jvp={"condition": ZERO,
-            "a": lambda b: f"np.compress(condition, a_dot{_opt(b, 'axis', None)})"})
+define("np.take", "a, indices, axis=None, out=None, mode='raise'", methods=("take",), linear="a", a=_take,
+       indices=ZERO, jvp={"a": _take_dot})
+define("np.compress", "condition, a, axis=None, out=None", linear="a", condition=ZERO,
+       a=lambda b: f"unindex_axis(g, a, np.flatnonzero(condition){_opt(b, 'axis', None)})")
 
 
 def _repeat(b):  # np.repeat(a, r, axis) is np.take(a, np.repeat(np.arange(n), r), axis)
@@ -172,11 +167,10 @@ def _repeat(b):  # np.repeat(a, r, axis) is np.take(a, np.repeat(np.arange(n), r
     return "unindex_axis(g, a, np.repeat(np.arange(np.shape(a)[axis]), repeats), axis)"
 
 
-define("np.repeat", "a, repeats, axis=None", a=_repeat, repeats=ZERO,
-       jvp={"a": lambda b: f"np.repeat(a_dot, repeats{_opt(b, 'axis', None)})", "repeats": ZERO})
-define("np.take_along_axis", "arr, indices, axis=-1", indices=ZERO,
+define("np.repeat", "a, repeats, axis=None", methods=("repeat",), linear="a", a=_repeat, repeats=ZERO)
+define("np.take_along_axis", "arr, indices, axis=-1", linear="arr", indices=ZERO,
        arr="unindex_along(g, arr, indices, axis)",
-       jvp={"arr": "np.take_along_axis(arr_dot, indices, axis)", "indices": ZERO})
+       jvp={"arr": "np.take_along_axis(arr_dot, indices, axis)"})
 
 
 def _sort(b):
@@ -195,21 +189,21 @@ define("np.sort", "a, axis=-1, kind=None, order=None", a=_sort, jvp={"a": _sort_
 # np.argpartition moves the entries as np.partition does
 define("np.partition", "a, kth, axis=-1, kind='introselect', order=None", kth=ZERO,
        a=guarded(_sort, "unindex_along(g, a, np.argpartition(a, kth, axis), axis)"),
-       jvp={"a": guarded(_sort, "np.take_along_axis(a_dot, np.argpartition(a, kth, axis), axis)"),
-            "kth": ZERO})
+       jvp={"a": guarded(_sort, "np.take_along_axis(a_dot, np.argpartition(a, kth, axis), axis)")})
 
 
 # --- joins and cuts: the adjoint of a join cuts g into its pieces, and the other way round ---
 define("np.concatenate", "arrays, axis=0, out=None, dtype=None, casting='same_kind'",
-       arrays=lambda b: f"unconcatenate(g, arrays{_opt(b, 'axis', 0)})",
+       linear="arrays", arrays=lambda b: f"unconcatenate(g, arrays{_opt(b, 'axis', 0)})",
        jvp={"arrays": lambda b: f"np.concatenate(arrays_dot{_opt(b, 'axis', 0)})"})
-define("np.stack", "arrays, axis=0, out=None, dtype=None, casting='same_kind'",
+define("np.stack", "arrays, axis=0, out=None, dtype=None, casting='same_kind'", linear="arrays",
        arrays=lambda b: "g" if b.const("axis") == 0 else "np.moveaxis(g, axis, 0)",
        jvp={"arrays": lambda b: f"np.stack(arrays_dot{_opt(b, 'axis', 0)})"})
-define("np.vstack", "tup, dtype=None, casting='same_kind'", tup="unconcatenate(g, tup, 0, 2)",
-       jvp={"tup": "np.vstack(tup_dot)"})
+define("np.vstack", "tup, dtype=None, casting='same_kind'", linear="tup",
+       tup="unconcatenate(g, tup, 0, 2)", jvp={"tup": "np.vstack(tup_dot)"})
 define("np.hstack", "tup, dtype=None, casting='same_kind'",  # 1-d pieces join on axis 0
-       tup="unconcatenate(g, tup, min(1, np.ndim(g) - 1))", jvp={"tup": "np.hstack(tup_dot)"})
+       linear="tup", tup="unconcatenate(g, tup, min(1, np.ndim(g) - 1))",
+       jvp={"tup": "np.hstack(tup_dot)"})
 
 
 def _split(b):
@@ -224,15 +218,15 @@ def _split_dot(b):
     return f"np.split(ary_dot, indices_or_sections{_opt(b, 'axis', 0)})"
 
 
-define("np.split", "ary, indices_or_sections, axis=0", ary=_split, indices_or_sections=ZERO,
-       jvp={"ary": _split_dot, "indices_or_sections": ZERO})
+define("np.split", "ary, indices_or_sections, axis=0", view=True, linear="ary", ary=_split,
+       indices_or_sections=ZERO, jvp={"ary": _split_dot})
 for _name, _join in (("hsplit", "hstack"), ("vsplit", "vstack")):
-    define(f"np.{_name}", "ary, indices_or_sections", ary=guarded(_split, f"np.{_join}(g)"),
-           indices_or_sections=ZERO,
-           jvp={"ary": guarded(_split, f"np.{_name}(ary_dot, indices_or_sections)"),
-                "indices_or_sections": ZERO})
+    define(f"np.{_name}", "ary, indices_or_sections", linear="ary", view=True,
+           ary=guarded(_split, f"np.{_join}(g)"), indices_or_sections=ZERO,
+           jvp={"ary": guarded(_split, f"np.{_name}(ary_dot, indices_or_sections)")})
 if hasattr(np, "unstack"):  # NumPy 2.1
-    define("np.unstack", "x, axis=0", x=lambda b: f"np.stack(g{_opt(b, 'axis', 0, 'axis=axis')})",
+    define("np.unstack", "x, axis=0", view=True, linear="x",
+           x=lambda b: f"np.stack(g{_opt(b, 'axis', 0, 'axis=axis')})",
            jvp={"x": lambda b: f"np.unstack(x_dot{_opt(b, 'axis', 0, 'axis=axis')})"})
 
 
@@ -267,10 +261,10 @@ def _pad_dot(b):
 
 
 define("np.pad", "array, pad_width, mode='constant', constant_values=0", array=_pad,
-       pad_width=ZERO, jvp={"array": _pad_dot, "pad_width": ZERO})
+       pad_width=ZERO, jvp={"array": _pad_dot})
 define("np.full_like", "a, fill_value, dtype=None, order='K', subok=True, shape=None", a=ZERO,
        fill_value="unbroadcast(g, fill_value)",
-       jvp={"a": ZERO, "fill_value": "fill_value_dot + np.zeros_like(ans)"})
+       jvp={"fill_value": "fill_value_dot + np.zeros_like(ans)"})
 
 
 def _linspace(end):
@@ -293,30 +287,27 @@ def _linspace_dot(end):
 
 define("np.linspace", "start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0",
        start=_linspace("start"), stop=_linspace("stop"), num=ZERO,
-       jvp={"start": _linspace_dot("start"), "stop": _linspace_dot("stop"), "num": ZERO})
+       jvp={"start": _linspace_dot("start"), "stop": _linspace_dot("stop")})
 define("np.polyval", "p, x", p="np.vander(np.ravel(x), len(p)).T @ np.ravel(g)",
        x="g * np.polyval(np.polyder(p), x)",
        jvp={"p": "np.polyval(p_dot, x)", "x": "x_dot * np.polyval(np.polyder(p), x)"})
 
 
 # --- products ------------------------------------------------------------------------------
-define("np.tensordot", "a, b, axes=2", a=lambda b: f"tensordot_bar_a(g, a, b{_opt(b, 'axes', 2)})",
-       b=lambda b: f"tensordot_bar_b(g, a, b{_opt(b, 'axes', 2)})",
-       jvp={"a": lambda b: f"np.tensordot(a_dot, b{_opt(b, 'axes', 2)})",
-            "b": lambda b: f"np.tensordot(a, b_dot{_opt(b, 'axes', 2)})"})
-define("np.linalg.tensordot", "x1, x2, axes=2",
+define("np.tensordot", "a, b, axes=2", linear="a b",
+       a=lambda b: f"tensordot_bar_a(g, a, b{_opt(b, 'axes', 2)})",
+       b=lambda b: f"tensordot_bar_b(g, a, b{_opt(b, 'axes', 2)})")
+define("np.linalg.tensordot", "x1, x2, axes=2", linear="x1 x2",
        x1=lambda b: f"tensordot_bar_a(g, x1, x2{_opt(b, 'axes', 2)})",
        x2=lambda b: f"tensordot_bar_b(g, x1, x2{_opt(b, 'axes', 2)})",
        jvp={"x1": lambda b: f"np.linalg.tensordot(x1_dot, x2{_opt(b, 'axes', 2, 'axes=axes')})",
             "x2": lambda b: f"np.linalg.tensordot(x1, x2_dot{_opt(b, 'axes', 2, 'axes=axes')})"})
 # np.inner sums over the last axis of both operands
-define("np.inner", "a, b", a="tensordot_bar_a(g, a, b, (-1, -1))",
-       b="tensordot_bar_b(g, a, b, (-1, -1))",
-       jvp={"a": "np.inner(a_dot, b)", "b": "np.inner(a, b_dot)"})
-define("np.vdot", "a, b", a="g * np.reshape(b, np.shape(a))", b="g * np.reshape(a, np.shape(b))",
-       jvp={"a": "np.vdot(a_dot, b)", "b": "np.vdot(a, b_dot)"})
-define("np.kron", "a, b", a="kron_bar_a(g, a, b)", b="kron_bar_b(g, a, b)",
-       jvp={"a": "np.kron(a_dot, b)", "b": "np.kron(a, b_dot)"})
+define("np.inner", "a, b", linear="a b", a="tensordot_bar_a(g, a, b, (-1, -1))",
+       b="tensordot_bar_b(g, a, b, (-1, -1))")
+define("np.vdot", "a, b", linear="a b", a="g * np.reshape(b, np.shape(a))",
+       b="g * np.reshape(a, np.shape(b))")
+define("np.kron", "a, b", linear="a b", a="kron_bar_a(g, a, b)", b="kron_bar_b(g, a, b)")
 
 
 def _vecdot_bar(other, mine):
@@ -325,7 +316,8 @@ def _vecdot_bar(other, mine):
 
 
 for _name in ("np.vecdot", "np.linalg.vecdot"):  # sum(x1 * x2, axis), broadcasting
-    define(_name, "x1, x2, axis=-1", x1=_vecdot_bar("x2", "x1"), x2=_vecdot_bar("x1", "x2"),
+    define(_name, "x1, x2, axis=-1", linear="x1 x2", x1=_vecdot_bar("x2", "x1"),
+           x2=_vecdot_bar("x1", "x2"),
            jvp={"x1": lambda b, n=_name: f"{n}(x1_dot, x2{_opt(b, 'axis', -1, 'axis=axis')})",
                 "x2": lambda b, n=_name: f"{n}(x1, x2_dot{_opt(b, 'axis', -1, 'axis=axis')})"})
 
@@ -338,35 +330,32 @@ def _cross(b):
 
 
 # <g, a x b> = <a, b x g> = <b, g x a>: three-vectors only
-define("np.cross", "a, b, axisa=-1, axisb=-1, axisc=-1, axis=None",
+define("np.cross", "a, b, axisa=-1, axisb=-1, axisc=-1, axis=None", linear="a b",
        a=lambda b: f"unbroadcast(np.cross(b, g{_cross(b)}), a)",
        b=lambda b: f"unbroadcast(np.cross(g, a{_cross(b)}), b)",
        jvp={"a": lambda b: f"np.cross(a_dot, b{_cross(b)})",
             "b": lambda b: f"np.cross(a, b_dot{_cross(b)})"})
-define("np.linalg.cross", "x1, x2, axis=-1",
+define("np.linalg.cross", "x1, x2, axis=-1", linear="x1 x2",
        x1=lambda b: f"unbroadcast(np.linalg.cross(x2, g{_opt(b, 'axis', -1, 'axis=axis')}), x1)",
        x2=lambda b: f"unbroadcast(np.linalg.cross(g, x1{_opt(b, 'axis', -1, 'axis=axis')}), x2)",
        jvp={"x1": lambda b: f"np.linalg.cross(x1_dot, x2{_opt(b, 'axis', -1, 'axis=axis')})",
             "x2": lambda b: f"np.linalg.cross(x1, x2_dot{_opt(b, 'axis', -1, 'axis=axis')})"})
-define("np.linalg.matmul", "x1, x2", x1="matmul_bar_a(g, x1, x2)", x2="matmul_bar_b(g, x1, x2)",
-       jvp={"x1": "np.linalg.matmul(x1_dot, x2)", "x2": "np.linalg.matmul(x1, x2_dot)"})
-define("np.linalg.outer", "x1, x2", x1="g @ x2", x2="x1 @ g",
-       jvp={"x1": "np.linalg.outer(x1_dot, x2)", "x2": "np.linalg.outer(x1, x2_dot)"})
+define("np.linalg.matmul", "x1, x2", linear="x1 x2", x1="matmul_bar_a(g, x1, x2)",
+       x2="matmul_bar_b(g, x1, x2)")
+define("np.linalg.outer", "x1, x2", linear="x1 x2", x1="g @ x2", x2="x1 @ g")
 if hasattr(np, "matvec"):  # NumPy 2.2: a matrix times a vector, and a vector times a matrix
-    define("np.matvec", "x1, x2",
+    define("np.matvec", "x1, x2", linear="x1 x2",
            x1="unbroadcast(np.einsum('...i,...j->...ij', g, x2), x1)",
-           x2="unbroadcast(np.einsum('...ij,...i->...j', x1, g), x2)",
-           jvp={"x1": "np.matvec(x1_dot, x2)", "x2": "np.matvec(x1, x2_dot)"})
-    define("np.vecmat", "x1, x2",
+           x2="unbroadcast(np.einsum('...ij,...i->...j', x1, g), x2)")
+    define("np.vecmat", "x1, x2", linear="x1 x2",
            x1="unbroadcast(np.einsum('...ij,...j->...i', x2, g), x1)",
-           x2="unbroadcast(np.einsum('...i,...j->...ij', x1, g), x2)",
-           jvp={"x1": "np.vecmat(x1_dot, x2)", "x2": "np.vecmat(x1, x2_dot)"})
+           x2="unbroadcast(np.einsum('...i,...j->...ij', x1, g), x2)")
 for _name in ("np.matrix_transpose", "np.linalg.matrix_transpose"):
-    define(_name, "x", x="g.mT", jvp={"x": "x_dot.mT"})
-define("np.linalg.diagonal", "x, offset=0",
+    define(_name, "x", linear="x", view=True, x="g.mT", jvp={"x": "x_dot.mT"})
+define("np.linalg.diagonal", "x, offset=0", view=True, linear="x",
        x="undiagonal(g, x, offset, -2, -1)",
        jvp={"x": lambda b: f"np.linalg.diagonal(x_dot{_opt(b, 'offset', 0, 'offset=offset')})"})
-define("np.linalg.trace", "x, offset=0, dtype=None",
+define("np.linalg.trace", "x, offset=0, dtype=None", linear="x",
        x=lambda b: "np.expand_dims(g, (-2, -1)) * "
                    f"np.eye(np.shape(x)[-2], np.shape(x)[-1]{_opt(b, 'offset', 0)})",
        jvp={"x": lambda b: f"np.linalg.trace(x_dot{_opt(b, 'offset', 0, 'offset=offset')})"})
@@ -423,7 +412,7 @@ def _eigh_dot(b):  # M = V^T dA V: dw = diag(M), dV = V (F o M), F_ij = 1 / (w_j
 
 # w, v = eigh(a): a_bar = V (diag(w_bar) + F o (V^T v_bar)) V^T, onto the lower triangle;
 # distinct eigenvalues only (F is infinite at a repeated one), as in JAX
-define("np.linalg.eigh", "a, UPLO='L'", a=_eigh, UPLO=ZERO, jvp={"a": _eigh_dot, "UPLO": ZERO},
+define("np.linalg.eigh", "a, UPLO='L'", a=_eigh, UPLO=ZERO, jvp={"a": _eigh_dot},
        shared={"s": "eigh_bar(ans[0], ans[1], g[0], g[1])"})
 def _svd(b):
     if b.const("full_matrices") is not False or b.const("compute_uv") is not True or \
@@ -442,7 +431,7 @@ def _svd_dot(b):
 # u, s, vt = svd(a, full_matrices=False), distinct nonzero singular values
 define("np.linalg.svd", "a, full_matrices=True, compute_uv=True, hermitian=False", a=_svd,
        full_matrices=ZERO, compute_uv=ZERO, hermitian=ZERO,
-       jvp={"a": _svd_dot, "full_matrices": ZERO, "compute_uv": ZERO, "hermitian": ZERO})
+       jvp={"a": _svd_dot})
 def _qr(b):
     if b.const("mode") != "reduced":
         raise RuleNotApplicable("np.linalg.qr has derivative rules for mode='reduced' only")
@@ -455,8 +444,7 @@ def _qr_dot(b):
 
 
 # q, r = qr(a), reduced, a with at least as many rows as columns and full rank
-define("np.linalg.qr", "a, mode='reduced'", a=_qr, mode=ZERO,
-       jvp={"a": _qr_dot, "mode": ZERO})
+define("np.linalg.qr", "a, mode='reduced'", a=_qr, mode=ZERO, jvp={"a": _qr_dot})
 # distinct, nonzero singular values: d s_i = u_i . dA v_i
 define("np.linalg.svdvals", "x", shared={"usv": "np.linalg.svd(x, full_matrices=False)"},
        x="(usv[0] * np.expand_dims(g, -2)) @ usv[2]",
@@ -500,7 +488,7 @@ def _power_sum(b, m, middle):
 
 
 define("np.linalg.matrix_power", "a, n", a=lambda b: _power_sum(b, "a.mT", "g"), n=ZERO,
-       jvp={"a": lambda b: _power_sum(b, "a", "a_dot"), "n": ZERO})
+       jvp={"a": lambda b: _power_sum(b, "a", "a_dot")})
 
 
 # --- np.linalg: norms ---------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 ``g`` is the adjoint of the result, ``ans`` the result. Binary operators
 broadcast, so each contribution is summed back to its operand's shape with
 ``unbroadcast`` (the reverse pass drops it where shapes are known to agree).
-``jvp=`` gives each operand's contribution to the result's tangent from its own
-tangent ``x_dot``; forward mode broadcasts a lone contribution to ``ans``'s shape.
+The element-wise operators' tangent rules are derived from these (``g`` becomes the
+operand's tangent ``x_dot``, see :mod:`.core`); ``jvp=`` is written where the tangent
+is spelled otherwise. Forward mode broadcasts a lone contribution to ``ans``'s shape.
 """
 
 import numpy as np
@@ -32,26 +33,23 @@ def _div_denominator(b):
     return "-unbroadcast(g * ans, y) / y"  # summed before it is scaled: fewer passes
 
 
-define_operator("add", "x, y", ("binop", "Add"), x="unbroadcast(g, x)", y="unbroadcast(g, y)",
-                jvp={"x": "x_dot", "y": "y_dot"})
-define_operator("sub", "x, y", ("binop", "Sub"), x="unbroadcast(g, x)", y="-unbroadcast(g, y)",
-                jvp={"x": "x_dot", "y": "-y_dot"})
-define_operator("mul", "x, y", ("binop", "Mult"), x="unbroadcast(g * y, x)",
-                y="unbroadcast(g * x, y)", jvp={"x": "x_dot * y", "y": "x * y_dot"})
+define_operator("add", "x, y", ("binop", "Add"), cheap=True, x="unbroadcast(g, x)", y="unbroadcast(g, y)")
+define_operator("sub", "x, y", ("binop", "Sub"), cheap=True, x="unbroadcast(g, x)", y="-unbroadcast(g, y)")
+define_operator("mul", "x, y", ("binop", "Mult"), cheap=True, x="unbroadcast(g * y, x)",
+                y="unbroadcast(g * x, y)", jvp={"y": "x * y_dot"})
 define_operator("truediv", "x, y", ("binop", "Div"), x="unbroadcast(g / y, x)",
-                y=_div_denominator, jvp={"x": "x_dot / y", "y": "-y_dot * ans / y"})
+                y=_div_denominator, jvp={"y": "-y_dot * ans / y"})
 define_operator("pow", "x, y", ("binop", "Pow"), x=_pow_base,
                 y="unbroadcast(g * ans * np.log(x), y)",
-                jvp={"x": _pow_base_dot, "y": "y_dot * ans * np.log(x)"})
-define_operator("mod", "x, y", ("binop", "Mod"), x="unbroadcast(g, x)",
-                y="unbroadcast(-g * np.floor_divide(x, y), y)",
-                jvp={"x": "x_dot", "y": "-y_dot * np.floor_divide(x, y)"})
+                jvp={"x": _pow_base_dot})
+define_operator("mod", "x, y", ("binop", "Mod"), cheap=True, x="unbroadcast(g, x)",
+                y="unbroadcast(-g * np.floor_divide(x, y), y)")
 define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False,
                 x="matmul_bar_a(g, x, y)", y="matmul_bar_b(g, x, y)",
                 jvp={"x": "x_dot @ y", "y": "x @ y_dot"})
-define_operator("neg", "x", ("unary", "USub"), x="-g", jvp={"x": "-x_dot"})
-define_operator("pos", "x", ("unary", "UAdd"), x="g", jvp={"x": "x_dot"})
-define_operator("copy", "x", ("copy",), x="g", jvp={"x": "x_dot"})
+define_operator("neg", "x", ("unary", "USub"), cheap=True, x="-g")
+define_operator("pos", "x", ("unary", "UAdd"), x="g")
+define_operator("copy", "x", ("copy",), view=True, x="g")
 
 
 def _index(b):
@@ -84,26 +82,27 @@ define_operator("setitem", "a, index, v", ("setitem",), elementwise=False,
 # y_old = overwritten(y, index): a copy of what ``y[index] = v`` is about to destroy
 OPERATORS["overwritten"] = Primitive("overwritten", ("a", "index"), {}, ("overwritten",),
                                      differentiable=False)
-define_operator("T", "x", ("attr", "T"), elementwise=False, x="np.transpose(g)",
+define_operator("T", "x", ("attr", "T"), elementwise=False, view=True, x="np.transpose(g)",
                 jvp={"x": "np.transpose(x_dot)"})
-define_operator("mT", "x", ("attr", "mT"), elementwise=False, x="np.swapaxes(g, -1, -2)",
+define_operator("mT", "x", ("attr", "mT"), elementwise=False, view=True,
+                batch_safe=True, x="np.swapaxes(g, -1, -2)",
                 jvp={"x": "np.swapaxes(x_dot, -1, -2)"})
 
-nondiff_operator("floordiv", ("binop", "FloorDiv"))
-nondiff_operator("not", ("unary", "Not"))
+nondiff_operator("floordiv", ("binop", "FloorDiv"), cheap=True)
+nondiff_operator("not", ("unary", "Not"), cheap=True)
 nondiff_operator("invert", ("unary", "Invert"))
 for _name, _op in [("lt", "Lt"), ("le", "LtE"), ("gt", "Gt"), ("ge", "GtE"), ("eq", "Eq"),
                    ("ne", "NotEq"), ("is", "Is"), ("is_not", "IsNot"), ("in", "In"),
-                   ("not_in", "NotIn")]:
-    nondiff_operator(_name, ("compare", _op))
+                   ("not_in", "NotIn")]:  # (the arithmetic comparisons are cheap index work)
+    nondiff_operator(_name, ("compare", _op), cheap=_op in ("Lt", "LtE", "Gt", "GtE", "Eq", "NotEq"))
 for _name, _op in [("and_", "BitAnd"), ("or_", "BitOr"), ("xor", "BitXor"), ("lshift", "LShift"),
                    ("rshift", "RShift")]:
     nondiff_operator(_name, ("binop", _op))
 for _attr in ("shape", "ndim", "size", "dtype"):
-    nondiff_operator(_attr, ("attr", _attr))
+    nondiff_operator(_attr, ("attr", _attr), scalar_result=_attr in ("ndim", "size"))
 
 define_operator("astype", "x, dtype", ("method", "astype"), elementwise=False, x="g", dtype=ZERO,
-                jvp={"x": "x_dot", "dtype": ZERO})
+                jvp={"x": "x_dot"})
 # a tuple or list literal ([x, y] in np.array([x, y])): element i gets element i of the adjoint
 # (an array by then); forward mode builds the list of the elements' tangents itself
 _ELEMENTS = {f"arg{i}": f"g[{i}]" for i in range(256)}
@@ -113,7 +112,8 @@ for _name in ("tuple", "list"):
     OPERATORS[_name].varargs = True
 
 # stop_gradient(x) is x with no derivative: generated code writes it as a plain copy
-OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), differentiable=False)
+OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), differentiable=False,
+                                       view=True)
 
 # --- lists used as stacks ---------------------------------------------------------------------
 # Generated reverse-mode code keeps values on a list (``tape = []``, ``tape.append((a, b))`` at

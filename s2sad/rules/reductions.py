@@ -57,16 +57,16 @@ def _mean(b):  # g is divided before it is spread: one division per result, not 
 
 
 R = dict(reduction=True)
-define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False", **R,
+define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("sum",), linear="a", **R,
        a=lambda b: f"unreduce(g, a{axis_args(b)})",
        jvp={"a": lambda b: f"np.sum(a_dot{axis_keywords(b)})"})
-define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False", **R, a=_mean,
+define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("mean",), linear="a", **R, a=_mean,
        jvp={"a": lambda b: f"np.mean(a_dot{axis_keywords(b)})"})
-define("np.prod", "a, axis=None, dtype=None, out=None, keepdims=False", **R,
+define("np.prod", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("prod",), **R,
        a=lambda b: f"unreduce(g * ans, a{axis_args(b)}) / a", jvp={"a": _prod_dot})
-define("np.max", "a, axis=None, out=None, keepdims=False", aliases=("np.amax",), **R,
+define("np.max", "a, axis=None, out=None, keepdims=False", methods=("max",), aliases=("np.amax",), **R,
        a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
-define("np.min", "a, axis=None, out=None, keepdims=False", aliases=("np.amin",), **R,
+define("np.min", "a, axis=None, out=None, keepdims=False", methods=("min",), aliases=("np.amin",), **R,
        a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
 define("np.amax", "a, axis=None, out=None, keepdims=False", **R,
        a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
@@ -126,10 +126,10 @@ def _dof(b):
 
 
 V = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
-define("np.var", V, **R,
+define("np.var", V, methods=("var",), **R,
        a=lambda b: f"unreduce(g * 2 / {_dof(b)}, a{axis_args(b)}) * {_centred(b)}",
        jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) * 2 / {_dof(b)}"})
-define("np.std", V, **R,  # d std = d var / (2 std): NaN where std is 0, as in JAX
+define("np.std", V, methods=("std",), **R,  # d std = d var / (2 std): NaN where std is 0, as in JAX
        a=lambda b: f"unreduce(g / ans / {_dof(b)}, a{axis_args(b)}) * {_centred(b)}",
        jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) / {_dof(b)} / ans"})
 
@@ -198,10 +198,10 @@ def _axis(b):
 
 
 C = "a, axis=None, dtype=None, out=None"
-define("np.cumsum", C, a=lambda b: _reverse_cumsum(b, "g"),
+define("np.cumsum", C, methods=("cumsum",), linear="a", a=lambda b: _reverse_cumsum(b, "g"),
        jvp={"a": lambda b: f"np.cumsum(a_dot{_axis(b)})"})
 # divides by a, as the rule of np.prod does: the operand must have no zeros
-define("np.cumprod", C, a=lambda b: _reverse_cumsum(b, "g * ans") + " / a",
+define("np.cumprod", C, methods=("cumprod",), a=lambda b: _reverse_cumsum(b, "g * ans") + " / a",
        jvp={"a": lambda b: f"ans * np.cumsum(a_dot / a{_axis(b)})"})
 
 

@@ -10,24 +10,28 @@ and ``np.sum`` undo each other's broadcasting, ``matmul_bar_a(t, a, b)`` is
 ``t @ b.T`` so ``t`` gets ``g @ b`` back. Parameters are renamed here (``t``,
 ``m``) because ``g`` and ``ans`` mean the adjoint and the result in a template.
 
-A generated module carries copies of the helpers, so :func:`helper_copy`
-recognises a copy by its name and source text and maps it to the primitive.
+A generated module carries copies of the helpers (or of their plain versions,
+:mod:`s2sad.support_plain`), so :func:`helper_copy` recognises a copy by its name
+and source text and maps it to the primitive.
 """
 
 import inspect
 
-from .. import support
-from .core import ZERO, Primitive, _signature
+from .. import support, support_plain
+from .core import ZERO, Primitive, _signature, split_fields
 from .reductions import axis_args, axis_keywords
 
 
 HELPER_RULES = {}  # support function -> Primitive; not user-facing, so not in the REGISTRY
 
 
-def helper(fn, signature, *, jvp=None, **vjp):
-    """Register the helper ``fn`` of :mod:`s2sad.support`; generated code calls it by name."""
+def helper(fn, signature, *, jvp=None, **fields):
+    """Register the helper ``fn`` of :mod:`s2sad.support`, generated code calls it by name:
+    its stanza, as :func:`~s2sad.rules.core.define`'s."""
     params, defaults = _signature(signature)
-    prim = Primitive(fn.__name__, params, defaults, ("user", fn.__name__), vjp=vjp, jvp=jvp)
+    vjp, fields = split_fields(fields)
+    prim = Primitive(fn.__name__, params, defaults, ("user", fn.__name__), vjp=vjp, jvp=jvp,
+                     **fields)
     HELPER_RULES[fn] = prim
     return prim
 
@@ -37,79 +41,59 @@ def _extremum_t(b):
     return f"np.sum(g * {mask}{axis_keywords(b)})"
 
 
-helper(support.unbroadcast, "t, x", jvp={"t": "unbroadcast(t_dot, x)", "x": ZERO},
-       t="g + np.zeros_like(t)", x=ZERO)
-helper(support.unreduce, "t, x, axis=None, keepdims=False",
-       jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})", "x": ZERO, "axis": ZERO,
-            "keepdims": ZERO},
+helper(support.unbroadcast, "t, x", linear="t", t="g + np.zeros_like(t)", x=ZERO)
+helper(support.unreduce, "t, x, axis=None, keepdims=False", linear="t",
+       jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})"},
        t=lambda b: f"np.sum(g{axis_keywords(b)})", x=ZERO, axis=ZERO, keepdims=ZERO)
-helper(support.unindex, "t, x, index", jvp={"t": "unindex(t_dot, x, index)", "x": ZERO,
-                                            "index": ZERO},
-       t="g[index]", x=ZERO, index=ZERO)
-helper(support.extremum_bar, "t, a, m, axis=None, keepdims=False",
-       jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})", "a": ZERO, "m": ZERO,
-            "axis": ZERO, "keepdims": ZERO},
+helper(support.unindex, "t, x, index", linear="t", t="g[index]", x=ZERO, index=ZERO)
+helper(support.extremum_bar, "t, a, m, axis=None, keepdims=False", linear="t",
+       jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})"},
        t=_extremum_t, a=ZERO, m=ZERO, axis=ZERO, keepdims=ZERO)  # (axes: ints, a residual)
-helper(support.matmul_bar_a, "t, a, b",
-       jvp={"t": "matmul_bar_a(t_dot, a, b)", "a": ZERO, "b": "matmul_bar_a(t, a, b_dot)"},
-       t="g @ b", a=ZERO, b="matmul_bar_b(t, g, b)")
-helper(support.matmul_bar_b, "t, a, b",
-       jvp={"t": "matmul_bar_b(t_dot, a, b)", "a": "matmul_bar_b(t, a_dot, b)", "b": ZERO},
-       t="a @ g", a="matmul_bar_a(t, a, g)", b=ZERO)
-helper(support.dot_bar_a, "t, a, b",
-       jvp={"t": "dot_bar_a(t_dot, a, b)", "a": ZERO, "b": "dot_bar_a(t, a, b_dot)"},
-       t="np.dot(g, b)", a=ZERO, b="dot_bar_b(t, g, b)")
-helper(support.dot_bar_b, "t, a, b",
-       jvp={"t": "dot_bar_b(t_dot, a, b)", "a": "dot_bar_b(t, a_dot, b)", "b": ZERO},
-       t="np.dot(a, g)", a="dot_bar_a(t, a, g)", b=ZERO)
-helper(support.lift, "t, x, m", jvp={"t": "lift(t_dot, x, m)", "x": ZERO, "m": ZERO},
-       t="np.reshape(g, np.shape(t))", x=ZERO, m=ZERO)
+helper(support.matmul_bar_a, "t, a, b", linear="t b", t="g @ b", a=ZERO, b="matmul_bar_b(t, g, b)")
+helper(support.matmul_bar_b, "t, a, b", linear="t a", t="a @ g", a="matmul_bar_a(t, a, g)", b=ZERO)
+helper(support.dot_bar_a, "t, a, b", linear="t b", t="np.dot(g, b)", a=ZERO, b="dot_bar_b(t, g, b)")
+helper(support.dot_bar_b, "t, a, b", linear="t a", t="np.dot(a, g)", a="dot_bar_a(t, a, g)", b=ZERO)
+helper(support.lift, "t, x, m", linear="t", t="np.reshape(g, np.shape(t))", x=ZERO, m=ZERO)
 # scatters and cuts (the adjoints of take, take_along_axis, diagonal, diag, concatenate, pad)
 # are transposed by the gathers and joins they undo
-helper(support.unindex_axis, "t, x, index, axis=None", t="np.take(g, index, axis)", x=ZERO,
-       index=ZERO, axis=ZERO, jvp={"t": "unindex_axis(t_dot, x, index, axis)", "x": ZERO,
-                                   "index": ZERO, "axis": ZERO})
-helper(support.unindex_along, "t, x, indices, axis", t="np.take_along_axis(g, indices, axis)",
-       x=ZERO, indices=ZERO, axis=ZERO, jvp={"t": "unindex_along(t_dot, x, indices, axis)",
-                                             "x": ZERO, "indices": ZERO, "axis": ZERO})
-helper(support.undiagonal, "t, x, offset=0, axis1=0, axis2=1",
+helper(support.unindex_axis, "t, x, index, axis=None", linear="t", t="np.take(g, index, axis)",
+       x=ZERO, index=ZERO, axis=ZERO, jvp={"t": "unindex_axis(t_dot, x, index, axis)"})
+helper(support.unindex_along, "t, x, indices, axis", linear="t",
+       t="np.take_along_axis(g, indices, axis)", x=ZERO, indices=ZERO, axis=ZERO)
+helper(support.undiagonal, "t, x, offset=0, axis1=0, axis2=1", linear="t",
        t="np.diagonal(g, offset, axis1, axis2)", x=ZERO, offset=ZERO, axis1=ZERO, axis2=ZERO,
-       jvp={"t": "undiagonal(t_dot, x, offset, axis1, axis2)", "x": ZERO, "offset": ZERO,
-            "axis1": ZERO, "axis2": ZERO})
-helper(support.diag_bar, "t, v, k=0", t="np.diag(g, k)", v=ZERO, k=ZERO,
-       jvp={"t": "diag_bar(t_dot, v, k)", "v": ZERO, "k": ZERO})
-helper(support.unconcatenate, "t, arrays, axis=0, ndmin=1",
+       jvp={"t": "undiagonal(t_dot, x, offset, axis1, axis2)"})
+helper(support.diag_bar, "t, v, k=0", linear="t", t="np.diag(g, k)", v=ZERO, k=ZERO,
+       jvp={"t": "diag_bar(t_dot, v, k)"})
+helper(support.unconcatenate, "t, arrays, axis=0, ndmin=1", linear="t",
        t=lambda b: "np.vstack(g)" if b.const("ndmin") == 2 else "np.concatenate(g, axis)",
        arrays=ZERO, axis=ZERO, ndmin=ZERO,
-       jvp={"t": "unconcatenate(t_dot, arrays, axis, ndmin)", "arrays": ZERO, "axis": ZERO,
-            "ndmin": ZERO})
-helper(support.unpad, "t, pad_width", t="np.pad(g, pad_width)", pad_width=ZERO,
-       jvp={"t": "unpad(t_dot, pad_width)", "pad_width": ZERO})
+       jvp={"t": "unconcatenate(t_dot, arrays, axis, ndmin)"})
+helper(support.unpad, "t, pad_width", linear="t", t="np.pad(g, pad_width)", pad_width=ZERO)
 # bilinear, like matmul_bar_a/b: linear in t and in the other factor
-helper(support.tensordot_bar_a, "t, a, b, axes=2", t="np.tensordot(g, b, axes)", a=ZERO,
-       b="tensordot_bar_b(t, g, b, axes)", axes=ZERO,
-       jvp={"t": "tensordot_bar_a(t_dot, a, b, axes)", "a": ZERO,
-            "b": "tensordot_bar_a(t, a, b_dot, axes)", "axes": ZERO})
-helper(support.tensordot_bar_b, "t, a, b, axes=2", t="np.tensordot(a, g, axes)",
+helper(support.tensordot_bar_a, "t, a, b, axes=2", linear="t b", t="np.tensordot(g, b, axes)",
+       a=ZERO, b="tensordot_bar_b(t, g, b, axes)", axes=ZERO,
+       jvp={"t": "tensordot_bar_a(t_dot, a, b, axes)", "b": "tensordot_bar_a(t, a, b_dot, axes)"})
+helper(support.tensordot_bar_b, "t, a, b, axes=2", linear="t a", t="np.tensordot(a, g, axes)",
        a="tensordot_bar_a(t, a, g, axes)", b=ZERO, axes=ZERO,
        jvp={"t": "tensordot_bar_b(t_dot, a, b, axes)", "a": "tensordot_bar_b(t, a_dot, b, axes)",
-            "b": ZERO, "axes": ZERO})
-helper(support.kron_bar_a, "t, a, b", t="np.kron(g, b)", a=ZERO, b="kron_bar_b(t, g, b)",
-       jvp={"t": "kron_bar_a(t_dot, a, b)", "a": ZERO, "b": "kron_bar_a(t, a, b_dot)"})
-helper(support.kron_bar_b, "t, a, b", t="np.kron(a, g)", a="kron_bar_a(t, a, g)", b=ZERO,
-       jvp={"t": "kron_bar_b(t_dot, a, b)", "a": "kron_bar_b(t, a_dot, b)", "b": ZERO})
+            })
+helper(support.kron_bar_a, "t, a, b", linear="t b", t="np.kron(g, b)", a=ZERO,
+       b="kron_bar_b(t, g, b)")
+helper(support.kron_bar_b, "t, a, b", linear="t a", t="np.kron(a, g)", a="kron_bar_a(t, a, g)",
+       b=ZERO)
 # the deferred outer products of a loop (reverse.py, ``deferrable``): sum_k of
 # matmul_bar_a(g_k, a, b_k) over a sequence of pairs, bilinear in each pair. Forward mode gives
 # a list of pairs a list of tangent pairs (forward.py), so the tangent is the product rule pair
 # by pair; the adjoint of the pairs is one pair of adjoints per pair. ``a`` gives a shape only.
 for _side in ("a", "b"):
-    _prim = helper(getattr(support, f"matmul_bar_{_side}_sum"), f"terms, {_side}",
+    _prim = helper(getattr(support, f"matmul_bar_{_side}_sum"), f"terms, {_side}", batch_safe=True,
                    jvp={"terms": f"matmul_bar_{_side}_sum_dot(terms, terms_dot, {_side})",
                         _side: ZERO},
                    terms=f"matmul_bar_{_side}_sum_bar(g, terms, {_side})", **{_side: ZERO})
     _prim.reads_lists = True  # given a list made by t = [], it reads a snapshot, tuple(t)
 # a copy of a read-only view (a returned gradient): the identity
-helper(support.writable, "t", t="g", jvp={"t": "t_dot"})
+helper(support.writable, "t", linear="t", t="g", jvp={"t": "t_dot"})
 # run-time checks, and zeros to accumulate into: no derivative
 for _name in ("check_scalar", "check_tall", "zeros_bar"):
     if hasattr(support, _name):
@@ -119,28 +103,35 @@ for _name in ("check_scalar", "check_tall", "zeros_bar"):
 _BY_NAME = {name: getattr(support, name) for name in support.HELPERS}
 
 
-def is_helper_copy(obj, helper):
-    """True if ``obj`` is s2sad.support's ``helper`` or a verbatim copy of it."""
-    original = getattr(support, helper)
-    if obj is original:
-        return True
-    if not inspect.isfunction(obj) or obj.__name__ != helper:
+def _sources(name):
+    """The texts a copy of helper ``name`` may have: s2sad.support's, and its plain version's."""
+    texts = {inspect.getsource(getattr(support, name)).strip()}
+    if name in support_plain.PLAIN:
+        texts.add(inspect.getsource(getattr(support_plain, name)).strip())
+    return texts
+
+
+_SOURCES = {name: _sources(name) for name in support.HELPERS}  # read once, as emit's copies
+
+
+def _is_copy(obj, name):
+    if not inspect.isfunction(obj) or obj.__name__ != name:
         return False
     try:
-        return inspect.getsource(obj).strip() == inspect.getsource(original).strip()
+        return inspect.getsource(obj).strip() in _SOURCES.get(name, ())
     except (OSError, TypeError):
         return False
+
+
+def is_helper_copy(obj, helper):
+    """True if ``obj`` is s2sad.support's ``helper`` or a verbatim copy of it (or of its
+    plain version, :mod:`s2sad.support_plain`)."""
+    return obj is getattr(support, helper) or _is_copy(obj, helper)
 
 
 def helper_copy(obj):
     """The primitive of the helper ``obj`` is (or is a verbatim copy of), or None."""
     original = _BY_NAME.get(getattr(obj, "__name__", None))
-    if original is None or original not in HELPER_RULES or not inspect.isfunction(obj):
+    if original is None or original not in HELPER_RULES:
         return None
-    if obj is original:
-        return HELPER_RULES[original]
-    try:
-        same = inspect.getsource(obj).strip() == inspect.getsource(original).strip()
-    except (OSError, TypeError):
-        return None
-    return HELPER_RULES[original] if same else None
+    return HELPER_RULES[original] if obj is original or _is_copy(obj, obj.__name__) else None

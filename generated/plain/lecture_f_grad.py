@@ -1,0 +1,99 @@
+"""Reverse-mode derivatives of f (lecture.py:23) with respect to x, y.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def grad_f(x, y):
+    # forward sweep
+    # line 24: a = y * np.log(x)
+    v1 = np.log(x)
+    a = y * v1
+    # line 25: return a + np.sqrt(a)
+    v2 = np.sqrt(a)
+    out = a + v2
+    check_scalar(out, 'f')
+    # backward sweep
+    # line 25: return a + np.sqrt(a)
+    a_bar = 1.0 + 0.5 / v2
+    # line 24: a = y * np.log(x)
+    y_bar = a_bar * v1
+    x_bar = a_bar * y / x
+    return x_bar, y_bar
+
+
+def value_and_grad_f(x, y):
+    # forward sweep
+    # line 24: a = y * np.log(x)
+    v1 = np.log(x)
+    a = y * v1
+    # line 25: return a + np.sqrt(a)
+    v2 = np.sqrt(a)
+    out = a + v2
+    check_scalar(out, 'f')
+    # backward sweep
+    # line 25: return a + np.sqrt(a)
+    a_bar = 1.0 + 0.5 / v2
+    # line 24: a = y * np.log(x)
+    y_bar = a_bar * v1
+    x_bar = a_bar * y / x
+    return out, (x_bar, y_bar)
+
+
+def vjp_f(x, y, out_bar):
+    # forward sweep
+    # line 24: a = y * np.log(x)
+    v1 = np.log(x)
+    a = y * v1
+    # line 25: return a + np.sqrt(a)
+    v2 = np.sqrt(a)
+    out = a + v2
+    # backward sweep
+    # line 25: return a + np.sqrt(a)
+    a_bar = out_bar + out_bar * 0.5 / v2
+    # line 24: a = y * np.log(x)
+    y_bar = unbroadcast(a_bar * v1, y)
+    x_bar = unbroadcast(a_bar * y, v1) / x
+    return x_bar, y_bar
+
+
+# --- run-time helpers the functions above call (NumPy only; reference versions) ---
+
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
+
+
+class NotScalar(CheckFailed):
+    """The function a gradient is made for returned an array, not a scalar: ``name`` is the
+    function's, ``shape`` the array's."""
+
+    def __init__(self, name, shape):
+        super().__init__(f"{name} must return a scalar, not shape {shape}; use vjp_{name}")
+        self.name = name
+        self.shape = shape
+
+
+def check_scalar(value, name):
+    """Raise NotScalar (a CheckFailed, a ValueError) unless ``value`` is 0-d: a gradient needs
+    a scalar."""
+    if np.ndim(value) != 0:
+        raise NotScalar(name, np.shape(value))
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    if isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
+        return g
+    shape = np.shape(x)
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:  # axes broadcasting put in front
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:  # axes of length 1 broadcasting stretched
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g

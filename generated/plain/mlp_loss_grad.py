@@ -1,0 +1,168 @@
+"""Reverse-mode derivatives of loss (mlp.py:17) with respect to W1, b1, W2, b2.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def grad_loss(W1, b1, W2, b2, X, Y):
+    # forward sweep
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v1 = X @ W1
+    v2 = v1 + b1
+    H = np.tanh(v2)
+    # line 19: P = H @ W2 + b2
+    v3 = H @ W2
+    P = v3 + b2
+    # line 20: return np.mean((P - Y) ** 2)
+    v4 = P - Y
+    v5 = v4 ** 2
+    out = np.mean(v5)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 20: return np.mean((P - Y) ** 2)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
+    # line 19: P = H @ W2 + b2
+    v3_bar = unbroadcast(P_bar, v3)
+    b2_bar = unbroadcast(P_bar, b2)
+    W2_bar = matmul_bar_b(v3_bar, H, W2)
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    b1_bar = unbroadcast(v2_bar, b1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
+    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
+        b2_bar)
+
+
+def value_and_grad_loss(W1, b1, W2, b2, X, Y):
+    # forward sweep
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v1 = X @ W1
+    v2 = v1 + b1
+    H = np.tanh(v2)
+    # line 19: P = H @ W2 + b2
+    v3 = H @ W2
+    P = v3 + b2
+    # line 20: return np.mean((P - Y) ** 2)
+    v4 = P - Y
+    v5 = v4 ** 2
+    out = np.mean(v5)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 20: return np.mean((P - Y) ** 2)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
+    # line 19: P = H @ W2 + b2
+    v3_bar = unbroadcast(P_bar, v3)
+    b2_bar = unbroadcast(P_bar, b2)
+    W2_bar = matmul_bar_b(v3_bar, H, W2)
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    b1_bar = unbroadcast(v2_bar, b1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
+    return out, (writable(W1_bar), writable(b1_bar), writable(W2_bar),
+        writable(b2_bar))
+
+
+def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
+    # forward sweep
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v1 = X @ W1
+    v2 = v1 + b1
+    H = np.tanh(v2)
+    # line 19: P = H @ W2 + b2
+    v3 = H @ W2
+    P = v3 + b2
+    # line 20: return np.mean((P - Y) ** 2)
+    v4 = P - Y
+    v5 = v4 ** 2
+    out = np.mean(v5)
+    # backward sweep
+    # line 20: return np.mean((P - Y) ** 2)
+    P_bar = unbroadcast(2 * v4 * unreduce(out_bar / np.size(v5), v5), P)
+    # line 19: P = H @ W2 + b2
+    v3_bar = unbroadcast(P_bar, v3)
+    b2_bar = unbroadcast(P_bar, b2)
+    W2_bar = matmul_bar_b(v3_bar, H, W2)
+    # line 18: H = np.tanh(X @ W1 + b1)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    b1_bar = unbroadcast(v2_bar, b1)
+    W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
+    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
+        b2_bar)
+
+
+# --- run-time helpers the functions above call (NumPy only; reference versions) ---
+
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
+
+
+class NotScalar(CheckFailed):
+    """The function a gradient is made for returned an array, not a scalar: ``name`` is the
+    function's, ``shape`` the array's."""
+
+    def __init__(self, name, shape):
+        super().__init__(f"{name} must return a scalar, not shape {shape}; use vjp_{name}")
+        self.name = name
+        self.shape = shape
+
+
+def check_scalar(value, name):
+    """Raise NotScalar (a CheckFailed, a ValueError) unless ``value`` is 0-d: a gradient needs
+    a scalar."""
+    if np.ndim(value) != 0:
+        raise NotScalar(name, np.shape(value))
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    if isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
+        return g
+    shape = np.shape(x)
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:  # axes broadcasting put in front
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:  # axes of length 1 broadcasting stretched
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+
+
+def matmul_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
+    if np.ndim(b) == 1:
+        return unbroadcast(np.expand_dims(g, -1) * b, a)
+    if np.ndim(a) == 1:
+        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
+    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+
+
+def matmul_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def writable(g):
+    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
+    if type(g) is np.ndarray and not g.flags.writeable:
+        return g.copy()
+    return g

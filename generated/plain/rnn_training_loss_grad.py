@@ -1,0 +1,321 @@
+"""Reverse-mode derivatives of loss (rnn_training.py:23) with respect to W, U, v.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def grad_loss(W, U, v, xs, ys):
+    tape = []
+    # forward sweep
+    # line 24: h = np.zeros_like(v)
+    h = np.zeros_like(v)
+    # line 25: total = 0.0
+    total = 0.0
+    # line 26: for x, y in zip(xs, ys):
+    v1 = len(xs)
+    v2 = len(ys)
+    v3 = min(v1, v2)
+    v4 = range(v3)
+    h_1 = h
+    total_1 = total
+    for v5 in v4:
+        x = xs[v5]
+        y = ys[v5]
+        # line 27: h = np.tanh(W @ h + U @ x)
+        v6 = W @ h_1
+        v7 = U @ x
+        v8 = v6 + v7
+        h_2 = np.tanh(v8)
+        # line 28: total = total + (v @ h - y) ** 2
+        v9 = v @ h_2
+        v10 = v9 - y
+        v11 = v10 ** 2
+        total_2 = total_1 + v11
+        tape.append((h_1, total_1, x, v6, v7, v9, v10))
+        h_1, total_1 = h_2, total_2
+    # line 29: return total / len(ys)
+    v12 = len(ys)
+    out = total_1 / v12
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 29: return total / len(ys)
+    total_1_bar = 1.0 / v12
+    # line 26: for x, y in zip(xs, ys):
+    U_bar = zeros_bar(U)
+    W_bar = zeros_bar(W)
+    v_bar = zeros_bar(v)
+    h_1_bar = zeros_bar(h_1)
+    U_bar_terms = []
+    W_bar_terms = []
+    v_bar_terms = []
+    for v5 in reversed(v4):
+        h_2 = h_1
+        h_1, total_1, x, v6, v7, v9, v10 = tape.pop()
+        h_2_bar = h_1_bar
+        total_2_bar = total_1_bar
+        # line 28: total = total + (v @ h - y) ** 2
+        total_1_bar = unbroadcast(total_2_bar, total_1)
+        v9_bar = unbroadcast(2 * v10 * total_2_bar, v9)
+        v_bar_terms.append((v9_bar, h_2))
+        if len(v_bar_terms) == 64:
+            v_bar += matmul_bar_a_sum(v_bar_terms, v)
+            v_bar_terms.clear()
+        h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
+        # line 27: h = np.tanh(W @ h + U @ x)
+        v8_bar = h_2_bar * (1 - h_2 * h_2)
+        v6_bar = unbroadcast(v8_bar, v6)
+        U_bar_terms.append((unbroadcast(v8_bar, v7), x))
+        if len(U_bar_terms) == 64:
+            U_bar += matmul_bar_a_sum(U_bar_terms, U)
+            U_bar_terms.clear()
+        W_bar_terms.append((v6_bar, h_1))
+        if len(W_bar_terms) == 64:
+            W_bar += matmul_bar_a_sum(W_bar_terms, W)
+            W_bar_terms.clear()
+        h_1_bar = matmul_bar_b(v6_bar, W, h_1)
+    U_bar += matmul_bar_a_sum(U_bar_terms, U)
+    W_bar += matmul_bar_a_sum(W_bar_terms, W)
+    v_bar += matmul_bar_a_sum(v_bar_terms, v)
+    return W_bar, U_bar, v_bar
+
+
+def value_and_grad_loss(W, U, v, xs, ys):
+    tape = []
+    # forward sweep
+    # line 24: h = np.zeros_like(v)
+    h = np.zeros_like(v)
+    # line 25: total = 0.0
+    total = 0.0
+    # line 26: for x, y in zip(xs, ys):
+    v1 = len(xs)
+    v2 = len(ys)
+    v3 = min(v1, v2)
+    v4 = range(v3)
+    h_1 = h
+    total_1 = total
+    for v5 in v4:
+        x = xs[v5]
+        y = ys[v5]
+        # line 27: h = np.tanh(W @ h + U @ x)
+        v6 = W @ h_1
+        v7 = U @ x
+        v8 = v6 + v7
+        h_2 = np.tanh(v8)
+        # line 28: total = total + (v @ h - y) ** 2
+        v9 = v @ h_2
+        v10 = v9 - y
+        v11 = v10 ** 2
+        total_2 = total_1 + v11
+        tape.append((h_1, total_1, x, v6, v7, v9, v10))
+        h_1, total_1 = h_2, total_2
+    # line 29: return total / len(ys)
+    v12 = len(ys)
+    out = total_1 / v12
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 29: return total / len(ys)
+    total_1_bar = 1.0 / v12
+    # line 26: for x, y in zip(xs, ys):
+    U_bar = zeros_bar(U)
+    W_bar = zeros_bar(W)
+    v_bar = zeros_bar(v)
+    h_1_bar = zeros_bar(h_1)
+    U_bar_terms = []
+    W_bar_terms = []
+    v_bar_terms = []
+    for v5 in reversed(v4):
+        h_2 = h_1
+        h_1, total_1, x, v6, v7, v9, v10 = tape.pop()
+        h_2_bar = h_1_bar
+        total_2_bar = total_1_bar
+        # line 28: total = total + (v @ h - y) ** 2
+        total_1_bar = unbroadcast(total_2_bar, total_1)
+        v9_bar = unbroadcast(2 * v10 * total_2_bar, v9)
+        v_bar_terms.append((v9_bar, h_2))
+        if len(v_bar_terms) == 64:
+            v_bar += matmul_bar_a_sum(v_bar_terms, v)
+            v_bar_terms.clear()
+        h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
+        # line 27: h = np.tanh(W @ h + U @ x)
+        v8_bar = h_2_bar * (1 - h_2 * h_2)
+        v6_bar = unbroadcast(v8_bar, v6)
+        U_bar_terms.append((unbroadcast(v8_bar, v7), x))
+        if len(U_bar_terms) == 64:
+            U_bar += matmul_bar_a_sum(U_bar_terms, U)
+            U_bar_terms.clear()
+        W_bar_terms.append((v6_bar, h_1))
+        if len(W_bar_terms) == 64:
+            W_bar += matmul_bar_a_sum(W_bar_terms, W)
+            W_bar_terms.clear()
+        h_1_bar = matmul_bar_b(v6_bar, W, h_1)
+    U_bar += matmul_bar_a_sum(U_bar_terms, U)
+    W_bar += matmul_bar_a_sum(W_bar_terms, W)
+    v_bar += matmul_bar_a_sum(v_bar_terms, v)
+    return out, (W_bar, U_bar, v_bar)
+
+
+def vjp_loss(W, U, v, xs, ys, out_bar):
+    tape = []
+    # forward sweep
+    # line 24: h = np.zeros_like(v)
+    h = np.zeros_like(v)
+    # line 25: total = 0.0
+    total = 0.0
+    # line 26: for x, y in zip(xs, ys):
+    v1 = len(xs)
+    v2 = len(ys)
+    v3 = min(v1, v2)
+    v4 = range(v3)
+    h_1 = h
+    total_1 = total
+    for v5 in v4:
+        x = xs[v5]
+        y = ys[v5]
+        # line 27: h = np.tanh(W @ h + U @ x)
+        v6 = W @ h_1
+        v7 = U @ x
+        v8 = v6 + v7
+        h_2 = np.tanh(v8)
+        # line 28: total = total + (v @ h - y) ** 2
+        v9 = v @ h_2
+        v10 = v9 - y
+        v11 = v10 ** 2
+        total_2 = total_1 + v11
+        tape.append((h_1, total_1, x, v6, v7, v9, v10, v11))
+        h_1, total_1 = h_2, total_2
+    # line 29: return total / len(ys)
+    v12 = len(ys)
+    out = total_1 / v12
+    # backward sweep
+    # line 29: return total / len(ys)
+    total_1_bar = out_bar / v12
+    # line 26: for x, y in zip(xs, ys):
+    U_bar = zeros_bar(U)
+    W_bar = zeros_bar(W)
+    v_bar = zeros_bar(v)
+    h_1_bar = zeros_bar(h_1)
+    U_bar_terms = []
+    W_bar_terms = []
+    v_bar_terms = []
+    for v5 in reversed(v4):
+        h_2 = h_1
+        h_1, total_1, x, v6, v7, v9, v10, v11 = tape.pop()
+        h_2_bar = h_1_bar
+        total_2_bar = total_1_bar
+        # line 28: total = total + (v @ h - y) ** 2
+        total_1_bar = unbroadcast(total_2_bar, total_1)
+        v9_bar = unbroadcast(2 * v10 * unbroadcast(total_2_bar, v11), v9)
+        v_bar_terms.append((v9_bar, h_2))
+        if len(v_bar_terms) == 64:
+            v_bar += matmul_bar_a_sum(v_bar_terms, v)
+            v_bar_terms.clear()
+        h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
+        # line 27: h = np.tanh(W @ h + U @ x)
+        v8_bar = h_2_bar * (1 - h_2 * h_2)
+        v6_bar = unbroadcast(v8_bar, v6)
+        U_bar_terms.append((unbroadcast(v8_bar, v7), x))
+        if len(U_bar_terms) == 64:
+            U_bar += matmul_bar_a_sum(U_bar_terms, U)
+            U_bar_terms.clear()
+        W_bar_terms.append((v6_bar, h_1))
+        if len(W_bar_terms) == 64:
+            W_bar += matmul_bar_a_sum(W_bar_terms, W)
+            W_bar_terms.clear()
+        h_1_bar = matmul_bar_b(v6_bar, W, h_1)
+    U_bar += matmul_bar_a_sum(U_bar_terms, U)
+    W_bar += matmul_bar_a_sum(W_bar_terms, W)
+    v_bar += matmul_bar_a_sum(v_bar_terms, v)
+    return W_bar, U_bar, v_bar
+
+
+# --- run-time helpers the functions above call (NumPy only; reference versions) ---
+
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
+
+
+class NotScalar(CheckFailed):
+    """The function a gradient is made for returned an array, not a scalar: ``name`` is the
+    function's, ``shape`` the array's."""
+
+    def __init__(self, name, shape):
+        super().__init__(f"{name} must return a scalar, not shape {shape}; use vjp_{name}")
+        self.name = name
+        self.shape = shape
+
+
+def check_scalar(value, name):
+    """Raise NotScalar (a CheckFailed, a ValueError) unless ``value`` is 0-d: a gradient needs
+    a scalar."""
+    if np.ndim(value) != 0:
+        raise NotScalar(name, np.shape(value))
+
+
+def zeros_bar(x):
+    """A zero adjoint for ``x`` to accumulate into (one per element for a tuple)."""
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(zeros_bar(e) for e in x)
+    if not isinstance(x, np.ndarray):
+        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    if isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
+        return g
+    shape = np.shape(x)
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:  # axes broadcasting put in front
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:  # axes of length 1 broadcasting stretched
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def matmul_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
+    if np.ndim(b) == 1:
+        return unbroadcast(np.expand_dims(g, -1) * b, a)
+    if np.ndim(a) == 1:
+        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
+    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+
+
+def matmul_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def matmul_bar_a_sum(terms, a):
+    """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs."""
+    total = zeros_bar(a)
+    for g, b in terms:
+        total = total + matmul_bar_a(g, a, b)
+    return total
+
+
+class tuple_bar(list):
+    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
+    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+
+    def __add__(self, other):
+        if not isinstance(other, (tuple, list)):  # a zero
+            return self
+        return tuple_bar(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__

@@ -1,0 +1,79 @@
+"""Every rule's templates, instantiated, as text: a snapshot that pins the emitted code.
+
+For each primitive (the registry, the operators, the run-time helpers' rules) and each
+parameter, the VJP and JVP templates are rendered for a set of bound operands: the
+defaults, and each parameter in turn bound to a variable or to the constants of
+:data:`VALUES`. A callable rule is called for each; a rule that refuses a binding is
+recorded with its exception. ``tests/test_rule_stanzas.py`` compares the current rules
+with ``tests/fixtures/rule_templates.json``; after a deliberate change to a rule, write
+the file again with ``python tests/rule_snapshot.py --write``.
+"""
+
+import json
+import pathlib
+import sys
+
+import astor
+import gast
+
+from s2sad import rules
+from s2sad.ir import Const, Var
+from s2sad.rules.core import ZERO, Bound, _template
+from s2sad.rules.operators import LIST_OPS
+from s2sad.rules.support_rules import HELPER_RULES
+
+SNAPSHOT = pathlib.Path(__file__).parent / "fixtures" / "rule_templates.json"
+VALUES = (None, 0, 1, 2, -1, True, False, "fro", (0, 1))
+
+
+def _primitives():
+    seen = {}
+    for prim in (rules.all_primitives() + list(HELPER_RULES.values()) + list(LIST_OPS.values())):
+        seen.setdefault(prim.name, prim)
+    return seen
+
+
+def _bounds(prim):
+    params = list(prim.params) or ["arg0", "arg1"]
+    base = {p: Const(prim.defaults[p]) if p in prim.defaults else Var(p) for p in params}
+    yield "base", Bound(base)
+    for p in params:
+        yield f"{p}=var", Bound(base, **{p: Var(p)})
+        for value in VALUES:
+            yield f"{p}={value!r}", Bound(base, **{p: Const(value)})
+
+
+def _render(rule, bound):
+    try:
+        template = _template(rule, bound)
+        if template is None:
+            return "ZERO" if rule is ZERO else "None"
+        return astor.to_source(gast.gast_to_ast(template.tree)).strip()
+    except Exception as exc:  # a refusal is part of the rule
+        return f"raises {type(exc).__name__}: {exc}"
+
+
+def snapshot():
+    out = {}
+    for name, prim in sorted(_primitives().items()):
+        entry = {}
+        for kind in ("vjp", "jvp"):
+            table = getattr(prim, kind)
+            for param in sorted(table):
+                rendered = {}
+                for label, bound in _bounds(prim):
+                    rendered.setdefault(_render(table[param], bound), []).append(label)
+                # one rendering for most bindings: keep it and the exceptions
+                entry[f"{kind} {param}"] = {text: labels if len(rendered) > 1 else ["*"]
+                                            for text, labels in sorted(rendered.items())}
+        out[name] = entry
+    return out
+
+
+if __name__ == "__main__":
+    current = snapshot()
+    if "--write" in sys.argv:
+        SNAPSHOT.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {SNAPSHOT}: {len(current)} primitives")
+    else:
+        print(json.dumps(current, indent=1, sort_keys=True)[:2000])
