@@ -6,6 +6,8 @@
     s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                        print the SSA listing
     s2sad rules                                    list the primitives with derivative rules
+    s2sad trace FILE.py:FUNC --at x=2,y=3 [--mode reverse|forward] [--format text|md|html]
+                                                   print the evaluation trace at a point
 
 Errors print one paragraph on stderr (file:line:col, the line, a caret, what
 to do) and exit with status 1; nothing is written. Files are written
@@ -23,21 +25,27 @@ Layer 10, the top: imports the API and the module builders.
 """
 
 import argparse
+import ast
 import importlib
 import importlib.util
 import inspect
 import os
 import sys
+import re
 import tempfile
+
+import numpy as np
 
 from . import __version__
 from .api import normalize_wrt, ssa
 from .custom import IMPORT_NAMES
 from .errors import InternalError, S2sadError, SourceError, UsageError
-from .ir import Loc
+from .ir import Assign, Loc, Var, walk_blocks
+from .lower import lower
 from .module import forward_module, reverse_module
 from .parse import unwrap
 from .rules import all_primitives
+from .trace import trace
 
 
 def load_target(spec):
@@ -160,6 +168,68 @@ def command_ssa(args):
     sys.stdout.write(ssa(fn))
 
 
+def parse_at(fn, text):
+    """The arguments of ``fn`` written ``x=2,y=3``, ``W=@weights.npy`` or ``v=[1,2,3]``, in
+    ``fn``'s parameter order (defaults filled in). A number is a float, except where ``fn``
+    passes the parameter to ``range`` (a trip count), which keeps it an int."""
+    params = inspect.signature(fn).parameters
+    counts = {a.name for s in walk_blocks(lower(fn).body) if isinstance(s, Assign)
+              and s.prim.name == "range" for a in s.args if isinstance(a, Var)}
+    given = {}
+    for item in re.split(r",\s*(?=[A-Za-z_]\w*\s*=)", (text or "").strip()):
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if name not in params:
+            raise UsageError(f"--at names {name!r}, which is not a parameter of {fn.__name__}",
+                             hint=f"Its parameters: {', '.join(params)}.")
+        given[name] = _value(name, value, name in counts)
+    missing = [n for n, p in params.items() if n not in given and p.default is p.empty]
+    if missing:
+        raise UsageError(f"--at gives no value for {', '.join(missing)}",
+                         hint="Give every parameter without a default, e.g. --at x=2,y=3 "
+                              "(arrays: W=@weights.npy or v=[1,2,3]).")
+    return [given[n] if n in given else p.default for n, p in params.items()]
+
+
+def _value(name, text, count):
+    if text.startswith("@"):
+        try:
+            return np.load(text[1:])
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--at {name}: cannot load {text[1:]}: {exc}",
+                             hint="Name a file written by numpy.save (.npy).") from None
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise UsageError(f"--at {name}={text} is not a number, a list of numbers or @FILE.npy",
+                         hint="Write e.g. x=2, v=[1,2,3] or W=@weights.npy.") from None
+    if isinstance(value, bool) or count and isinstance(value, int):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value, dtype=float)
+    raise UsageError(f"--at {name}={text} is not a number, a list of numbers or @FILE.npy",
+                     hint="Write e.g. x=2, v=[1,2,3] or W=@weights.npy.")
+
+
+def _wrt_names(text):
+    if text is None:
+        return None
+    names = tuple(int(n) if n.lstrip("-").isdigit() else n
+                  for n in (n.strip() for n in text.split(",")) if n)
+    return names
+
+
+def command_trace(args):
+    fn, _ = load_target(args.target)
+    values = parse_at(fn, args.at)
+    result = trace(fn, *values, wrt=_wrt_names(args.wrt), mode=args.mode)
+    sys.stdout.write(result.render(args.format, None if args.trips <= 0 else args.trips))
+
+
 def command_rules(args):
     for prim in sorted(all_primitives(), key=lambda p: p.name):
         if prim.differentiable and not prim.vjp:
@@ -203,7 +273,26 @@ def parser():
                            description="List every primitive with a derivative rule, and those "
                                        "whose derivative is zero.")
     rules.set_defaults(run=command_rules)
+    tracing = sub.add_parser("trace", help="print the evaluation trace of a function at a point",
+                             description="Run the function's derivative code at the point --at "
+                                         "and print one row per SSA statement executed: its "
+                                         "value and its adjoint (reverse mode, backward sweep "
+                                         "order) or tangent (forward mode).")
+    tracing.add_argument("target", metavar="FILE.py:FUNC")
+    _point_arguments(tracing)
+    tracing.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+    tracing.add_argument("--format", choices=("text", "md", "html"), default="text")
+    tracing.add_argument("--trips", type=int, default=3, metavar="N",
+                         help="show N trips of each loop, collapse the rest (0: show all)")
+    tracing.set_defaults(run=command_trace)
     return main
+
+
+def _point_arguments(sub):
+    sub.add_argument("--at", required=True, metavar="x=2,y=3",
+                     help="the point: numbers, lists such as v=[1,2,3], or W=@weights.npy")
+    sub.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
+                                   "position, comma-separated (default: every float argument)")
 
 
 def main(argv=None):
