@@ -8,6 +8,8 @@
     s2sad rules                                    list the primitives with derivative rules
     s2sad trace FILE.py:FUNC --at x=2,y=3 [--mode reverse|forward] [--format text|md|html]
                                                    print the evaluation trace at a point
+    s2sad graph FILE.py:FUNC [-o out.svg|png|dot] [--at x=2] [--adjoints]
+                                                   draw the computational graph (DOT on stdout)
 
 Errors print one paragraph on stderr (file:line:col, the line, a caret, what
 to do) and exit with status 1; nothing is written. Files are written
@@ -44,6 +46,7 @@ from .ir import Assign, Loc, Var, walk_blocks
 from .lower import lower
 from .module import forward_module, reverse_module
 from .parse import unwrap
+from .graph import graph
 from .rules import all_primitives
 from .trace import trace
 
@@ -230,6 +233,16 @@ def command_trace(args):
     sys.stdout.write(result.render(args.format, None if args.trips <= 0 else args.trips))
 
 
+def command_graph(args):
+    fn, _ = load_target(args.target)
+    values = parse_at(fn, args.at) if args.at else []
+    drawn = graph(fn, *values, wrt=_wrt_names(args.wrt), adjoints=args.adjoints)
+    if args.output is None:
+        sys.stdout.write(drawn.dot)
+    else:
+        print(drawn.save(args.output))
+
+
 def command_rules(args):
     for prim in sorted(all_primitives(), key=lambda p: p.name):
         if prim.differentiable and not prim.vjp:
@@ -285,12 +298,25 @@ def parser():
     tracing.add_argument("--trips", type=int, default=3, metavar="N",
                          help="show N trips of each loop, collapse the rest (0: show all)")
     tracing.set_defaults(run=command_trace)
+    drawing = sub.add_parser("graph", help="draw the computational graph of a function",
+                             description="Draw the SSA form as a DAG: inputs, primitives, the "
+                                         "output; loops and branches as clusters. DOT text needs "
+                                         "nothing; SVG and PNG need the Graphviz program dot "
+                                         "(Debian package graphviz).")
+    drawing.add_argument("target", metavar="FILE.py:FUNC")
+    drawing.add_argument("-o", "--output", metavar="FILE",
+                         help="write FILE.svg, FILE.png or FILE.dot (default: DOT on stdout)")
+    _point_arguments(drawing, required=False)
+    drawing.add_argument("--adjoints", action="store_true",
+                         help="draw the adjoint flow as a second, reversed set of edges")
+    drawing.set_defaults(run=command_graph)
     return main
 
 
-def _point_arguments(sub):
-    sub.add_argument("--at", required=True, metavar="x=2,y=3",
-                     help="the point: numbers, lists such as v=[1,2,3], or W=@weights.npy")
+def _point_arguments(sub, required=True):
+    sub.add_argument("--at", required=required, metavar="x=2,y=3",
+                     help="the point: numbers, lists such as v=[1,2,3], or W=@weights.npy"
+                          + ("" if required else " (edges then show values and adjoints)"))
     sub.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
                                    "position, comma-separated (default: every float argument)")
 
