@@ -10,6 +10,8 @@
                                                    print the evaluation trace at a point
     s2sad graph FILE.py:FUNC [-o out.svg|png|dot] [--at x=2] [--adjoints]
                                                    draw the computational graph (DOT on stdout)
+    s2sad cost FILE.py:FUNC (--at x=2 | --shapes x=100,W=100x10) [--format text|md|html]
+                                                   print the predicted cost of f and its derivatives
 
 Errors print one paragraph on stderr (file:line:col, the line, a caret, what
 to do) and exit with status 1; nothing is written. Files are written
@@ -46,6 +48,7 @@ from .ir import Assign, Loc, Var, walk_blocks
 from .lower import lower
 from .module import forward_module, reverse_module
 from .parse import unwrap
+from .cost import cost
 from .graph import graph
 from .rules import all_primitives
 from .trace import trace
@@ -171,14 +174,22 @@ def command_ssa(args):
     sys.stdout.write(ssa(fn))
 
 
-def parse_at(fn, text):
+def _range_parameters(fn):
+    return {a.name for s in walk_blocks(lower(fn).body) if isinstance(s, Assign)
+            and s.prim.name == "range" for a in s.args if isinstance(a, Var)}
+
+
+def parse_at(fn, text, given=None, option="--at"):
     """The arguments of ``fn`` written ``x=2,y=3``, ``W=@weights.npy`` or ``v=[1,2,3]``, in
     ``fn``'s parameter order (defaults filled in). A number is a float, except where ``fn``
     passes the parameter to ``range`` (a trip count), which keeps it an int."""
     params = inspect.signature(fn).parameters
-    counts = {a.name for s in walk_blocks(lower(fn).body) if isinstance(s, Assign)
-              and s.prim.name == "range" for a in s.args if isinstance(a, Var)}
-    given = {}
+    counts = _range_parameters(fn)
+    given = dict(given or {})
+    for name in given:
+        if name not in params:
+            raise UsageError(f"{option} names {name!r}, which is not a parameter of "
+                             f"{fn.__name__}", hint=f"Its parameters: {', '.join(params)}.")
     for item in re.split(r",\s*(?=[A-Za-z_]\w*\s*=)", (text or "").strip()):
         if not item:
             continue
@@ -190,9 +201,10 @@ def parse_at(fn, text):
         given[name] = _value(name, value, name in counts)
     missing = [n for n, p in params.items() if n not in given and p.default is p.empty]
     if missing:
-        raise UsageError(f"--at gives no value for {', '.join(missing)}",
+        raise UsageError(f"{option} gives no value for {', '.join(missing)}",
                          hint="Give every parameter without a default, e.g. --at x=2,y=3 "
-                              "(arrays: W=@weights.npy or v=[1,2,3]).")
+                              "(arrays: W=@weights.npy or v=[1,2,3]), or --shapes "
+                              "x=100,W=100x10.")
     return [given[n] if n in given else p.default for n, p in params.items()]
 
 
@@ -241,6 +253,38 @@ def command_graph(args):
         sys.stdout.write(drawn.dot)
     else:
         print(drawn.save(args.output))
+
+
+def parse_shapes(fn, text):
+    """Arguments of ``fn`` made from shapes, ``x=100,W=100x10,s=()``: arrays of those shapes
+    holding values in [0.5, 1.5) (seeded, so runs agree); a parameter passed to ``range``
+    gets the int itself."""
+    counts = _range_parameters(fn)
+    rng = np.random.default_rng(0)
+    given = {}
+    for item in re.split(r",\s*(?=[A-Za-z_]\w*\s*=)", (text or "").strip()):
+        name, _, value = item.partition("=")
+        name, value = name.strip(), value.strip().replace(" ", "")
+        try:
+            shape = () if value in ("()", "scalar") else tuple(int(d) for d in value.split("x"))
+        except ValueError:
+            raise UsageError(f"--shapes {name}={value} is not a shape",
+                             hint="Write sizes joined by x (W=100x10), or () for a number.") \
+                from None
+        if name in counts:
+            given[name] = shape[0] if len(shape) == 1 else 1
+        else:
+            given[name] = 0.5 + rng.random(shape) if shape else 0.5 + float(rng.random())
+    return parse_at(fn, "", given, option="--shapes")
+
+
+def command_cost(args):
+    fn, _ = load_target(args.target)
+    if (args.at is None) == (args.shapes is None):
+        raise UsageError("cost needs the point (--at x=2,y=3) or the shapes "
+                         "(--shapes x=100,W=100x10), one of them")
+    values = parse_at(fn, args.at) if args.at is not None else parse_shapes(fn, args.shapes)
+    sys.stdout.write(cost(fn, *values, wrt=_wrt_names(args.wrt)).render(args.format))
 
 
 def command_rules(args):
@@ -310,6 +354,20 @@ def parser():
     drawing.add_argument("--adjoints", action="store_true",
                          help="draw the adjoint flow as a second, reversed set of edges")
     drawing.set_defaults(run=command_graph)
+    costing = sub.add_parser("cost", help="print the predicted cost of a function and its "
+                                          "derivatives",
+                             description="Count operations and bytes per SSA statement: of the "
+                                         "function, of reverse mode's forward and backward "
+                                         "sweeps (and the tape), of forward mode; the full "
+                                         "Jacobian's cost in each mode and the mode "
+                                         "jacobian(mode='auto') picks.")
+    costing.add_argument("target", metavar="FILE.py:FUNC")
+    _point_arguments(costing, required=False)
+    costing.add_argument("--shapes", metavar="x=100,W=100x10",
+                         help="shapes instead of a point (x=() for a number); a parameter "
+                              "passed to range takes its count")
+    costing.add_argument("--format", choices=("text", "md", "html"), default="text")
+    costing.set_defaults(run=command_cost)
     return main
 
 

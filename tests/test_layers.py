@@ -49,7 +49,7 @@ LAYERS = [
     # 9. the API, and the tools that show a derivative (they read the SSA form and the
     # compiled derivative)
     ["s2sad.higher", "s2sad.trace"],
-    ["s2sad.graph"],
+    ["s2sad.graph", "s2sad.cost"],
     ["s2sad.api"],
     ["s2sad.checking"],
     ["s2sad"],
