@@ -12,6 +12,8 @@
                                                    draw the computational graph (DOT on stdout)
     s2sad cost FILE.py:FUNC (--at x=2 | --shapes x=100,W=100x10) [--format text|md|html]
                                                    print the predicted cost of f and its derivatives
+    s2sad explain FILE.py:FUNC --at x=2,y=3 -o page.html
+                                                   write one HTML page explaining the derivative
 
 Errors print one paragraph on stderr (file:line:col, the line, a caret, what
 to do) and exit with status 1; nothing is written. Files are written
@@ -49,6 +51,7 @@ from .lower import lower
 from .module import forward_module, reverse_module
 from .parse import unwrap
 from .cost import cost
+from .explain import explain
 from .graph import graph
 from .rules import all_primitives
 from .trace import trace
@@ -287,6 +290,12 @@ def command_cost(args):
     sys.stdout.write(cost(fn, *values, wrt=_wrt_names(args.wrt)).render(args.format))
 
 
+def command_explain(args):
+    fn, _ = load_target(args.target)
+    page = explain(fn, *parse_at(fn, args.at), wrt=_wrt_names(args.wrt))
+    print(page.save(args.output))
+
+
 def command_rules(args):
     for prim in sorted(all_primitives(), key=lambda p: p.name):
         if prim.differentiable and not prim.vjp:
@@ -368,6 +377,17 @@ def parser():
                               "passed to range takes its count")
     costing.add_argument("--format", choices=("text", "md", "html"), default="text")
     costing.set_defaults(run=command_cost)
+    page = sub.add_parser("explain", help="write one HTML page explaining a function's "
+                                          "derivative",
+                          description="Write one self-contained HTML page: the source, the SSA "
+                                      "form, the graph, the forward and reverse traces, the "
+                                      "generated gradient code and the cost report; hovering "
+                                      "a line highlights what it became.")
+    page.add_argument("target", metavar="FILE.py:FUNC")
+    _point_arguments(page)
+    page.add_argument("-o", "--output", default="explain.html", metavar="PAGE.html",
+                      help="the page to write (default: explain.html)")
+    page.set_defaults(run=command_explain)
     return main
 
 

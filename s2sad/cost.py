@@ -157,8 +157,9 @@ class CostReport:
             f"operations; the cheaper is {better}.",
             f"jacobian(mode=\"auto\") picks {self.auto_mode}: {self.auto_reason}.",
         ]
+        lines = [line.stmt.loc.statement_line for line in self.lines] + [None]
         return Table(f"Cost of {self.name} (operations and bytes, predicted)", headers, rows,
-                     notes)
+                     notes, lines)
 
     def render(self, fmt="text"):
         return self.table().render(fmt)

@@ -112,8 +112,8 @@ class _Builder:
             elif isinstance(stmt, If):
                 self.count += 1
                 self.lines.append(f"{indent}subgraph cluster_{self.count} {{")
-                self.lines.append(f"{indent}  label={_quote(f'if {stmt.cond}  (line {stmt.loc.line})')};"
-                                  f" style=rounded;")
+                title = _quote(f"if {stmt.cond}  (line {stmt.loc.line})")
+                self.lines.append(f"{indent}  label={title}; style=rounded;")
                 for name, branch in (("then", stmt.then_block), ("else", stmt.else_block)):
                     self.count += 1
                     self.lines.append(f"{indent}  subgraph cluster_{self.count} {{ "

@@ -47,13 +47,16 @@ def summary(value, entries=3):
 
 
 class Table:
-    """Rows of text cells under headers; rows may be ``(SECTION, text)`` lines."""
+    """Rows of text cells under headers; rows may be ``(SECTION, text)`` lines.
+    ``lines``, if given, holds each row's source line (or None): the HTML rows carry it
+    as ``data-line``, which the explain page highlights (:mod:`s2sad.explain`)."""
 
-    def __init__(self, title, headers, rows, notes=()):
+    def __init__(self, title, headers, rows, notes=(), lines=None):
         self.title = title
         self.headers = list(headers)
         self.rows = [row if row[0] is SECTION else [str(c) for c in row] for row in rows]
         self.notes = list(notes)
+        self.lines = list(lines) if lines is not None else [None] * len(self.rows)
 
     def _cells(self):
         return [r for r in self.rows if r[0] is not SECTION]
@@ -88,12 +91,14 @@ class Table:
         out = [f"<table class=\"s2sad\"><caption>{e(self.title)}</caption>",
                "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in self.headers) + "</tr></thead>",
                "<tbody>"]
-        for row in self.rows:
+        for row, line in zip(self.rows, self.lines):
             if row[0] is SECTION:
                 out.append(f"<tr><th colspan=\"{len(self.headers)}\" style=\"text-align:left\">"
                            f"{e(row[1])}</th></tr>")
             else:
-                out.append("<tr>" + "".join(f"<td><code>{e(c)}</code></td>" for c in row) + "</tr>")
+                attr = f" data-line=\"{line}\"" if line else ""
+                out.append(f"<tr{attr}>" + "".join(f"<td><code>{e(c)}</code></td>" for c in row)
+                           + "</tr>")
         out.append("</tbody></table>")
         out += [f"<p>{e(n)}</p>" for n in self.notes]
         return "\n".join(out) + "\n"

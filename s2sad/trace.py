@@ -280,31 +280,35 @@ class Trace:
         reverse = self.mode == "reverse"
         headers = ["line", "SSA statement", "value v", "adjoint v_bar" if reverse else
                    "tangent v_dot"] + (["generated code"] if reverse else [])
-        body, sweep, hidden = [], None, 0
+        body, lines, sweep, hidden = [], [], None, 0
+
+        def add(row, line=None):
+            body.append(row)
+            lines.append(line)
 
         def flush():
             nonlocal hidden
             if hidden:
-                body.append((SECTION, f"... {hidden} rows of later trips "
-                                      f"(trace.table(max_trips=None) shows them)"))
+                add((SECTION, f"... {hidden} rows of later trips "
+                              f"(trace.table(max_trips=None) shows them)"))
                 hidden = 0
 
         for row in self.rows:
             if reverse and row.sweep != sweep:
                 flush()
                 sweep = row.sweep
-                body.append((SECTION, f"{sweep} sweep"))
+                add((SECTION, f"{sweep} sweep"))
             if max_trips is not None and any(t > max_trips for t in row.trips):
                 hidden += 1
                 continue
             flush()
             if row.kind == "trip":
                 value = ", ".join(f"{n} = {summary(v)}" for n, v in zip(row.name, row.value))
-                body.append((SECTION, f"{row.statement}: trip {row.trips[-1]}"
-                                      + (f" ({value})" if value else "")))
+                add((SECTION, f"{row.statement}: trip {row.trips[-1]}"
+                              + (f" ({value})" if value else "")))
                 continue
-            body.append([row.line or "", row.statement, summary(row.value),
-                         _derivative_text(row)] + ([row.code] if reverse else []))
+            add([row.line or "", row.statement, summary(row.value), _derivative_text(row)]
+                + ([row.code] if reverse else []), row.line)
         flush()
         label = ", ".join(self.wrt)
         title = (f"{'Reverse' if reverse else 'Forward'}-mode trace of {self.name} "
@@ -312,7 +316,7 @@ class Trace:
         notes = [f"{self.name} = {summary(self.value)}; "
                  + (f"gradient = {summary(self.derivative)}" if reverse
                     else f"tangent of the output = {summary(self.derivative)}")]
-        return Table(title, headers, body, notes)
+        return Table(title, headers, body, notes, lines)
 
     def render(self, fmt="text", max_trips=3):
         return self.table(max_trips).render(fmt)

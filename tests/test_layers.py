@@ -50,6 +50,7 @@ LAYERS = [
     # compiled derivative)
     ["s2sad.higher", "s2sad.trace"],
     ["s2sad.graph", "s2sad.cost"],
+    ["s2sad.explain"],
     ["s2sad.api"],
     ["s2sad.checking"],
     ["s2sad"],

@@ -32,7 +32,8 @@ def test_the_section_shows_a_trace_a_graph_and_a_cost_report():
 def test_each_command_prints_what_the_readme_shows(tmp_path):
     for argv, text in shown():
         if "-o" in argv:  # the graph: written to a file, shown as that file
-            argv[argv.index("-o") + 1] = str(tmp_path / os.path.basename(argv[argv.index("-o") + 1]))
+            k = argv.index("-o") + 1
+            argv[k] = str(tmp_path / os.path.basename(argv[k]))
         done = subprocess.run([sys.executable, "-m", "s2sad", *argv[1:]], cwd=ROOT,
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
