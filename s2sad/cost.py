@@ -54,7 +54,12 @@ FREE_CALLS = {"reshape", "shape", "size", "ndim", "transpose", "ravel", "expand_
 
 
 def _size(value):
-    return int(np.size(value)) if value is not None else 1
+    """Entries of a value: an array's size, 1 for a number, the sum over a tuple or list."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, (tuple, list)):
+        return sum(_size(v) for v in value)
+    return 1
 
 
 def _bytes(value):

@@ -23,7 +23,8 @@ value, and the adjoint the helper's ``bwd_`` function returns). Tracing the
 generated code, not a second interpreter of the rules, means a trace shows
 exactly what ``grad`` computes: its last adjoints are ``grad``'s result. An
 adjoint the compiler keeps symbolic (the seed ``1.0``, or a copy of another
-adjoint) has no assignment, so it has no row of its own.
+adjoint) has no assignment, so it has no row of its own; a parameter whose
+gradient no row shows (``return x`` returns the seed) gets a last row with it.
 
 Layer 9, beside the API: reads the SSA form (:mod:`s2sad.lower`) and the
 compiled derivative (:mod:`s2sad.cache`).
@@ -398,7 +399,28 @@ def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwa
     if mode == "reverse" and not single and len(positions) == 1 and \
             not isinstance(derivative, tuple):
         derivative = (derivative,)
+    if mode == "reverse":
+        results = (derivative,) if single else derivative
+        _returned(rows, [params[i] for i in positions], values, positions, results, known)
     return Trace(fn.__name__, mode, rows, value, derivative, [params[i] for i in positions])
+
+
+def _returned(rows, names, values, positions, results, known):
+    """A last row for each parameter whose gradient no assignment showed: an adjoint the
+    compiler kept symbolic (the seed 1 of ``return x``, zeros of an unused parameter)."""
+    for name, i, result in zip(names, positions, results):
+        shown = [r.derivative for r in rows if r.name == name and r.sweep == "backward"]
+        if shown and _identical(shown[-1], result):
+            continue
+        rows.append(Row("backward", name, known[name][0], None, values[i], (),
+                        derivative=result, code=f"return ... {name}_bar ..."))
+
+
+def _identical(a, b):
+    try:
+        return np.shape(a) == np.shape(b) and bool(np.all(np.asarray(a) == np.asarray(b)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _rows(events, sites, known, values, params, mode):

@@ -174,3 +174,11 @@ def test_cli_trace_arrays_and_trip_counts(tmp_path, restore_sys_path):
     assert "trip 3" in done.stdout and "rows of later trips" not in done.stdout
     done = run_cli("trace", f"{fixtures}:vector_norm", "--at", "w=@nowhere.npy,v=1")
     assert done.returncode == 1 and "cannot load nowhere.npy" in done.stderr
+
+
+def test_adjoints_kept_symbolic_get_a_last_row():
+    # grad_passthrough returns the seed 1.0 for x and zeros for y, assigning neither
+    t = trace(sp.passthrough, 2.0, 3.0)
+    last = [r for r in t.rows if r.sweep == "backward"]
+    assert [(r.name, r.derivative) for r in last] == [("x", 1.0), ("y", 0.0)]
+    assert t.adjoint("x") == 1.0 and t.derivative == s2sad.grad(sp.passthrough, (0, 1))(2.0, 3.0)
