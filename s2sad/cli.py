@@ -10,7 +10,7 @@
                                                    print the evaluation trace at a point
     s2sad graph FILE.py:FUNC [-o out.svg|png|dot] [--at x=2] [--adjoints]
                                                    draw the computational graph (DOT on stdout)
-    s2sad cost FILE.py:FUNC (--at x=2 | --shapes x=100,W=100x10) [--format text|md|html]
+    s2sad cost FILE.py:FUNC (--at x=2 | --shapes x=100,W=100x10) [--measure] [--format ...]
                                                    print the predicted cost of f and its derivatives
     s2sad explain FILE.py:FUNC --at x=2,y=3 -o page.html
                                                    write one HTML page explaining the derivative
@@ -287,7 +287,8 @@ def command_cost(args):
         raise UsageError("cost needs the point (--at x=2,y=3) or the shapes "
                          "(--shapes x=100,W=100x10), one of them")
     values = parse_at(fn, args.at) if args.at is not None else parse_shapes(fn, args.shapes)
-    sys.stdout.write(cost(fn, *values, wrt=_wrt_names(args.wrt)).render(args.format))
+    report = cost(fn, *values, wrt=_wrt_names(args.wrt), measure=args.measure)
+    sys.stdout.write(report.render(args.format))
 
 
 def command_explain(args):
@@ -376,6 +377,8 @@ def parser():
                          help="shapes instead of a point (x=() for a number); a parameter "
                               "passed to range takes its count")
     costing.add_argument("--format", choices=("text", "md", "html"), default="text")
+    costing.add_argument("--measure", action="store_true",
+                         help="also time f and its gradient on this machine")
     costing.set_defaults(run=command_cost)
     page = sub.add_parser("explain", help="write one HTML page explaining a function's "
                                           "derivative",

@@ -25,6 +25,10 @@ per trip), and counts, per SSA statement and in total:
   bound of the textbook (Griewank and Walther, *Evaluating Derivatives*: a gradient
   costs at most about 4 evaluations of f, however many inputs).
 
+With ``measure=True`` the report also times ``f`` and its gradient (the generated
+code, ``timeit``) on this machine, beside the prediction, so one sees where the
+model and the machine differ (NumPy's per-call overhead dominates small arrays).
+
 These are predictions from a model, not measurements; the counts of the
 lecture function and of a matrix chain are checked against hand counts in
 tests/test_cost.py. A helper the function calls is costed by the same rules,
@@ -32,6 +36,8 @@ inside its body.
 
 Layer 9, beside the API: reads the SSA form, the rule tables and traces.
 """
+
+import timeit
 
 import gast
 import numpy as np
@@ -138,6 +144,7 @@ class CostReport:
         self.auto_reason = (f"n = {n} input entries < m = {m} output entries" if
                             self.auto_mode == "forward" else
                             f"n = {n} input entries >= m = {m} output entries")
+        self.f_seconds = self.gradient_seconds = None  # set by cost(..., measure=True)
 
     def table(self):
         headers = ["line", "SSA statement", "trips", "f ops", "f bytes", "backward ops",
@@ -163,6 +170,11 @@ class CostReport:
             f"jacobian(mode=\"auto\") picks {self.auto_mode}: {self.auto_reason}.",
         ]
         lines = [line.stmt.loc.statement_line for line in self.lines] + [None]
+        if self.f_seconds is not None:
+            notes.append(f"measured on this machine: f {_time(self.f_seconds)}, gradient "
+                         f"{_time(self.gradient_seconds)}: gradient / f = "
+                         f"{self.gradient_seconds / self.f_seconds:.3g} (predicted "
+                         f"{self.ratio:.3g}).")
         return Table(f"Cost of {self.name} (operations and bytes, predicted)", headers, rows,
                      notes, lines)
 
@@ -179,6 +191,17 @@ class CostReport:
         return self.render("md")
 
 
+def _time(seconds):
+    return f"{seconds * 1e6:.3g} us" if seconds < 1e-3 else f"{seconds * 1e3:.3g} ms"
+
+
+def _seconds(call):
+    """The best time of ``call`` over a few repetitions of an automatically sized loop."""
+    timer = timeit.Timer(call)
+    number, _ = timer.autorange()
+    return min(timer.repeat(3, number)) / number
+
+
 def _sweeps(k):
     return f"{k} sweep" + ("" if k == 1 else "s")
 
@@ -189,10 +212,10 @@ def _text(stmt):
     return f"{targets} = {stmt.prim.name}({args})" if targets else f"{stmt.prim.name}({args})"
 
 
-def cost(f, *args, wrt=None, **kwargs):
+def cost(f, *args, wrt=None, measure=False, **kwargs):
     """The :class:`CostReport` of ``f`` at ``args`` (only their shapes, and the branches and
     trip counts they lead to, matter), differentiated with respect to ``wrt`` (default: every
-    floating-point argument)."""
+    floating-point argument); ``measure=True`` adds the times of f and its gradient."""
     fn = unwrap(f)
     values = cache.bind(fn, args, kwargs)
     out = fn(*values)
@@ -201,7 +224,18 @@ def cost(f, *args, wrt=None, **kwargs):
     params = cache.parameters(fn)
     lines = _costs(fn, t, dict(zip(params, values)))
     n = int(sum(_size(v) for v, name in zip(values, params) if name in t.wrt))
-    return CostReport(fn.__name__, lines, n, _size(t.value), t.wrt)
+    report = CostReport(fn.__name__, lines, n, _size(t.value), t.wrt)
+    if measure:
+        positions = tuple(params.index(name) for name in t.wrt)
+        namespace, generated = cache.compiled(fn, "reverse", positions)
+        if seed is None:
+            gradient = namespace[generated.entry_points["grad"]]
+            report.gradient_seconds = _seconds(lambda: gradient(*values))
+        else:
+            product = namespace[generated.entry_points["vjp"]]
+            report.gradient_seconds = _seconds(lambda: product(*values, seed))
+        report.f_seconds = _seconds(lambda: fn(*values))
+    return report
 
 
 def _costs(fn, t, arguments):

@@ -159,3 +159,17 @@ def test_cli_cost():
     assert done.returncode == 1 and "--at x=2,y=3" in done.stderr
     done = run_cli("cost", chain, "--shapes", "x=ten")
     assert done.returncode == 1 and "not a shape" in done.stderr
+
+
+def test_measured_times_beside_the_prediction():
+    steps = example_function("examples/sqrt_exp.py", "steps")
+    report = cost(steps, 0.8, measure=True)
+    assert report.f_seconds > 0 and report.gradient_seconds > 0
+    assert cost(steps, 0.8).f_seconds is None  # only when asked
+    note = report.render().splitlines()[-1]
+    assert note.startswith("measured on this machine: f ") and "(predicted 2.25)" in note
+    chain = cost(sp.matrix_chain, np.ones(3), np.ones((2, 3)), np.ones((2, 2)), np.ones((2, 2)),
+                 wrt="x", measure=True)  # an array output: the gradient is a vjp
+    assert chain.gradient_seconds > 0
+    done = run_cli("cost", "examples/sqrt_exp.py:steps", "--at", "x=0.8", "--measure")
+    assert done.returncode == 0 and "measured on this machine" in done.stdout

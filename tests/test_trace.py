@@ -11,6 +11,7 @@ import pytest
 import s2sad
 import seeing_programs as sp
 from s2sad.trace import trace
+from tests.programs import generator, random_programs
 from tests.programs.examples import IDS, ROOT, TARGETS, as_tuple, example_function, sample
 
 LOOPS = [(sp.loop_branch_helper, (0.9, 4), ("x",)), (sp.loop_branch_helper, (1.7, 3), ("x",)),
@@ -182,3 +183,25 @@ def test_adjoints_kept_symbolic_get_a_last_row():
     last = [r for r in t.rows if r.sweep == "backward"]
     assert [(r.name, r.derivative) for r in last] == [("x", 1.0), ("y", 0.0)]
     assert t.adjoint("x") == 1.0 and t.derivative == s2sad.grad(sp.passthrough, (0, 1))(2.0, 3.0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_programs(seed):
+    """Random programs (tests/programs/generator.py: branches, loops, helpers, indexing):
+    the trace's gradient and last adjoints are grad's; the graph and the cost report run."""
+    module = random_programs.load(generator.generate(seed))
+    try:
+        args = generator.draw_args(np.random.default_rng(seed))
+        wrt = tuple(p.strip() for p in generator.PARAMS.split(",") if p.strip() != "n")
+        try:
+            expected = s2sad.grad(module.f, wrt=wrt)(*args)
+        except s2sad.S2sadError:
+            pytest.skip("s2sad refuses this program")
+        t = trace(module.f, *args, wrt=wrt)
+        for name, got, want in zip(wrt, t.derivative, expected):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+            np.testing.assert_allclose(t.adjoint(name), want, rtol=1e-12, atol=1e-300)
+        assert s2sad.graph(module.f, *args, wrt=wrt).dot.startswith("digraph")
+        assert s2sad.cost(module.f, *args, wrt=wrt).f_flops >= 0
+    finally:
+        random_programs.unload(module)
