@@ -238,13 +238,14 @@ def _wrt_names(text):
         return None
     names = tuple(int(n) if n.lstrip("-").isdigit() else n
                   for n in (n.strip() for n in text.split(",")) if n)
-    return names
+    return names[0] if len(names) == 1 else names  # one name: one result, as in the API
 
 
 def command_trace(args):
     fn, _ = load_target(args.target)
     values = parse_at(fn, args.at)
-    result = trace(fn, *values, wrt=_wrt_names(args.wrt), mode=args.mode)
+    out_bar = None if args.out_bar is None else _value("--out-bar", args.out_bar, False)
+    result = trace(fn, *values, wrt=_wrt_names(args.wrt), mode=args.mode, out_bar=out_bar)
     sys.stdout.write(result.render(args.format, None if args.trips <= 0 else args.trips))
 
 
@@ -348,6 +349,9 @@ def parser():
     tracing.add_argument("target", metavar="FILE.py:FUNC")
     _point_arguments(tracing)
     tracing.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+    tracing.add_argument("--out-bar", metavar="VALUE",
+                         help="the output's adjoint, for a function returning an array "
+                              "(a list such as [1,0,0], or @FILE.npy)")
     tracing.add_argument("--format", choices=("text", "md", "html"), default="text")
     tracing.add_argument("--trips", type=int, default=3, metavar="N",
                          help="show N trips of each loop, collapse the rest (0: show all)")

@@ -51,7 +51,7 @@ from .parse import unwrap
 from .rules.core import Primitive
 from .simplify import constant, simplify
 from .table import Table
-from .trace import trace
+from .trace import ones_seed, trace
 
 CHEAP_GRADIENT_BOUND = 4.0
 PRODUCTS = {"matmul", "np.dot", "np.matmul", "np.inner", "np.vdot"}  # sum of products
@@ -218,8 +218,7 @@ def cost(f, *args, wrt=None, measure=False, **kwargs):
     floating-point argument); ``measure=True`` adds the times of f and its gradient."""
     fn = unwrap(f)
     values = cache.bind(fn, args, kwargs)
-    out = fn(*values)
-    seed = None if np.ndim(out) == 0 else np.ones_like(out, dtype=float)  # a VJP's sweep
+    seed = ones_seed(fn, values)  # an array output: the sweep of a VJP
     t = trace(fn, *values, wrt=wrt, out_bar=seed)
     params = cache.parameters(fn)
     lines = _costs(fn, t, dict(zip(params, values)))

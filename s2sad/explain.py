@@ -30,8 +30,9 @@ from .cost import cost
 from .graph import graph
 from .ir import format_function
 from .lower import lower
+from .table import summary
 from .parse import unwrap
-from .trace import trace
+from .trace import ones_seed, trace
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em; max-width: 80em; }
@@ -165,7 +166,8 @@ def explain(f, *args, wrt=None):
     source, first = inspect.getsourcelines(fn)
     source_text = "".join(source)
     ssa_text = format_function(lower(fn))
-    backward = trace(fn, *args, wrt=wrt)
+    values = cache.bind(fn, args, {})
+    backward = trace(fn, *values, wrt=wrt, out_bar=ones_seed(fn, values))
     forward = trace(fn, *args, wrt=wrt, mode="forward")
     positions = tuple(cache.parameters(fn).index(name) for name in backward.wrt)
     namespace, built = cache.compiled(fn, "reverse", positions)
@@ -173,8 +175,8 @@ def explain(f, *args, wrt=None):
     report = cost(fn, *args, wrt=wrt)
     drawn = graph(fn, *args, wrt=wrt, adjoints=True)
     title = f"{fn.__name__}: how s2sad differentiates it"
-    point = ", ".join(f"{name} = {value}" for name, value in
-                      zip(cache.parameters(fn), cache.bind(fn, args, {})))
+    point = ", ".join(f"{name} = {summary(value)}" for name, value in
+                      zip(cache.parameters(fn), values))
     sections = [
         ("source", "Source", _code(highlight(source_text),
                                    range(first, first + len(source)), first)),

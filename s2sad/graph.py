@@ -29,7 +29,8 @@ from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While
 from .lower import lower
 from .parse import unwrap
 from .table import summary
-from .trace import trace
+from . import cache
+from .trace import ones_seed, trace
 
 FORMATS = ("dot", "svg", "png")
 
@@ -210,13 +211,16 @@ class Graph:
 
 def graph(f, *args, wrt=None, adjoints=False, **kwargs):
     """The :class:`Graph` of ``f``'s SSA form. Given arguments, edges carry each value and its
-    adjoint there (with respect to ``wrt``; see :func:`s2sad.trace`); ``adjoints=True`` draws
-    the adjoint flow as a second, reversed set of edges."""
+    adjoint there (with respect to ``wrt``, seeded with 1, or ones for an array output; see
+    :func:`s2sad.trace`); ``adjoints=True`` draws the adjoint flow as a second, reversed set
+    of edges."""
     fn = unwrap(f)
     ir = lower(fn)
     values, bars = {}, {}
     if args or kwargs:
-        t = trace(fn, *args, wrt=wrt, **kwargs)
+        point = cache.bind(fn, args, kwargs)
+        t = trace(fn, *point, wrt=wrt, out_bar=ones_seed(fn, point))
+        values.update(zip(cache.parameters(fn), point))
         for row in t.rows:
             if row.kind == "value" and row.sweep == "forward":
                 values[row.name] = row.value

@@ -66,6 +66,13 @@ def statements(ir):
     return out
 
 
+def ones_seed(fn, values):
+    """The seed a picture of the backward sweep uses: None (the gradient's 1) when ``fn``
+    returns a number at ``values``, else ones shaped like the output (the VJP summing it)."""
+    out = fn(*values)
+    return None if np.ndim(out) == 0 else np.ones_like(out, dtype=float)
+
+
 def default_wrt(fn, values):
     """The positions of the arguments that hold floating-point numbers or arrays."""
     positions = tuple(i for i, v in enumerate(values) if _inexact(v))
@@ -457,4 +464,4 @@ def _rows(events, sites, known, values, params, mode):
     return rows
 
 
-__all__ = ["trace", "Trace", "Row", "statements"]
+__all__ = ["trace", "Trace", "Row", "statements", "ones_seed"]

@@ -205,3 +205,15 @@ def test_random_programs(seed):
         assert s2sad.cost(module.f, *args, wrt=wrt).f_flops >= 0
     finally:
         random_programs.unload(module)
+
+
+def test_cli_trace_of_an_array_output(restore_sys_path):
+    fixtures = f"{ROOT}/tests/fixtures/seeing_programs.py"
+    at = ["--at", "x=[1,2],A=[[1,0],[0,2]],B=[[1,1],[0,1]],C=[[2,0],[0,1]]", "--wrt", "x"]
+    done = run_cli("trace", f"{fixtures}:matrix_chain", *at)
+    assert done.returncode == 1 and "out_bar" in done.stderr
+    done = run_cli("trace", f"{fixtures}:matrix_chain", *at, "--out-bar", "[1,0]")
+    assert done.returncode == 0, done.stderr
+    C, B, A = np.array([[2, 0], [0, 1]]), np.array([[1, 1], [0, 1]]), np.array([[1, 0], [0, 2]])
+    x_bar = np.array([1.0, 0.0]) @ C @ B @ A  # [2, 4]
+    assert f"gradient = [{x_bar[0]:.6g}, {x_bar[1]:.6g}]" in done.stdout
