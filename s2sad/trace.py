@@ -389,13 +389,13 @@ def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwa
     function, sites, recorder = _instrumented(namespace, generated.source, entry)
     try:
         result = function(*[_snapshot(a) for a in call_args])
-    except ValueError as exc:
+    except Exception as exc:  # reported as the API reports it (s2sad.cache.raise_failure)
         if cache.is_not_scalar(exc, fn.__name__):
             error = cache.non_scalar_error(fn, exc)
             raise NonScalarOutputError(error.message, error.loc,
                                        "Trace a vector-Jacobian product instead: pass out_bar=, "
                                        "an array shaped like the output.") from None
-        raise
+        cache.raise_failure(fn, exc, values)
     rows = _rows(recorder.events, sites, known, values, params, mode)
     if mode == "reverse" and kind == "value_and_grad":
         value, derivative = result

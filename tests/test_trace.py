@@ -217,3 +217,8 @@ def test_cli_trace_of_an_array_output(restore_sys_path):
     C, B, A = np.array([[2, 0], [0, 1]]), np.array([[1, 1], [0, 1]]), np.array([[1, 0], [0, 2]])
     x_bar = np.array([1.0, 0.0]) @ C @ B @ A  # [2, 4]
     assert f"gradient = [{x_bar[0]:.6g}, {x_bar[1]:.6g}]" in done.stdout
+
+
+def test_an_error_of_f_is_reported_as_f_reports_it():
+    with pytest.raises(ValueError, match="shapes"):
+        trace(sp.vector_norm, np.ones(3), np.ones(4))
