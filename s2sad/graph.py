@@ -15,8 +15,9 @@ subprocess; the Debian and conda package is ``graphviz``).
   nodes fed by the initial value and, dashed, by the value of each trip; an
   ``if`` is a cluster of its two branches, its merges (``phi``) nodes after it;
 * ``adjoints=True`` adds the adjoint flow: a second set of edges, red and
-  reversed, from each user of a value back to its definition (the adjoint's
-  contributions flow along them; its total is on the forward edges).
+  reversed, from each user of an active value (one that depends on ``wrt``,
+  default every parameter, and reaches the output) back to its definition (the
+  adjoint's contributions flow along them; its total is on the forward edges).
 
 Layer 9, beside the API: reads the SSA form (:mod:`s2sad.lower`) and traces.
 """
@@ -24,6 +25,7 @@ Layer 9, beside the API: reads the SSA form (:mod:`s2sad.lower`) and traces.
 import shutil
 import subprocess
 
+from .analysis import activity
 from .errors import UsageError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While
 from .lower import lower
@@ -60,11 +62,12 @@ def _quote(text):
 
 
 class _Builder:
-    def __init__(self, values, adjoints, draw_adjoints):
+    def __init__(self, values, adjoints, active):
         self.lines, self.edges, self.back = [], [], []
         self.producer = {}  # var name -> node id
         self.count = 0
-        self.values, self.adjoints, self.draw_adjoints = values, adjoints, draw_adjoints
+        self.values, self.adjoints = values, adjoints
+        self.active = active  # the variables whose adjoint edges are drawn
 
     def node(self, label, indent, **attrs):
         self.count += 1
@@ -81,16 +84,16 @@ class _Builder:
             parts.append(f"bar = {summary(self.adjoints[name])}")
         return "\n".join(parts)
 
-    def use(self, operand, node, style=None):
-        """Edges from what defines each variable of ``operand`` to ``node``."""
+    def use(self, operand, node, style=None, adjoint=True):
+        """Edges from what defines each variable of ``operand`` to ``node`` (and back, for
+        an active variable, unless ``adjoint`` is false: a branch's condition)."""
         for var in _vars(operand):
             source = self.producer.get(var.name)
             if source is None:
                 continue
             extra = f", style={style}" if style else ""
             self.edges.append(f"{source} -> {node} [label={_quote(self.label(var.name))}{extra}];")
-            traced = bool(self.values)
-            if self.draw_adjoints and (not traced or var.name in self.adjoints):
+            if adjoint and var.name in self.active:
                 label = var.name + "_bar"  # (its total is on the forward edge)
                 self.back.append(f"{node} -> {source} [color=red, fontcolor=red, style=dashed, "
                                  f"constraint=false, label={_quote(label)}];")
@@ -126,7 +129,7 @@ class _Builder:
                     node = self.node(f"{var} = phi({a}, {b})", indent, shape="diamond")
                     self.use(a, node)
                     self.use(b, node)
-                    self.use(stmt.cond, node, style="dotted")
+                    self.use(stmt.cond, node, style="dotted", adjoint=False)
                     self.producer[var.name] = node
             elif isinstance(stmt, (For, While)):
                 self.count += 1
@@ -216,18 +219,21 @@ def graph(f, *args, wrt=None, adjoints=False, **kwargs):
     of edges."""
     fn = unwrap(f)
     ir = lower(fn)
-    values, bars = {}, {}
+    values, bars, names = {}, {}, cache.parameters(fn)
+    if wrt is not None:
+        names = [names[i] for i in cache.normalize_wrt(fn, wrt)[0]]
     if args or kwargs:
         point = cache.bind(fn, args, kwargs)
         t = trace(fn, *point, wrt=wrt, out_bar=ones_seed(fn, point))
         values.update(zip(cache.parameters(fn), point))
+        names = t.wrt
         for row in t.rows:
             if row.kind == "value" and row.sweep == "forward":
                 values[row.name] = row.value
             elif row.kind == "value" and row.sweep == "backward":
                 bars[row.name] = row.derivative
                 values.setdefault(row.name, row.value)
-    builder = _Builder(values, bars, adjoints)
+    builder = _Builder(values, bars, activity(ir, set(names)) if adjoints else set())
     lines = [f"digraph {_quote(fn.__name__)} {{", "  rankdir=TB;",
              "  node [fontname=\"Helvetica\", fontsize=11];",
              "  edge [fontname=\"Helvetica\", fontsize=9];",
