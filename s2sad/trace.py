@@ -39,6 +39,7 @@ import numpy as np
 
 from . import cache
 from .errors import NonScalarOutputError, UsageError
+from .analysis import derived_namer
 from .ir import Assign, For, If, While, format_assign, walk_blocks
 from .lower import lower
 from .parse import def_loc, unwrap
@@ -214,10 +215,13 @@ class _Instrument:
         return out
 
 
+IN_PLACE = {"scatter_add", "add_contents_bar", "pop_bar"}  # helpers updating their 1st argument
+
+
 def _updates_adjoint(stmt):
-    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
-        stmt.value.args and isinstance(stmt.value.args[0], ast.Name) and \
-        stmt.value.args[0].id.endswith("_bar")
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
+        call.func.id in IN_PLACE and call.args and isinstance(call.args[0], ast.Name)
 
 
 def _instrumented(namespace, source, entry):
@@ -396,7 +400,10 @@ def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwa
                                        "Trace a vector-Jacobian product instead: pass out_bar=, "
                                        "an array shaped like the output.") from None
         cache.raise_failure(fn, exc, values)
-    rows = _rows(recorder.events, sites, known, values, params, mode)
+    suffix = "_bar" if mode == "reverse" else "_dot"
+    name_of = derived_namer(ir, suffix)[0]  # the names the transforms give (x_bar, or x_bar_)
+    derived = {name_of(var): var for var in known}
+    rows = _rows(recorder.events, sites, known, derived, values, params, mode)
     if mode == "reverse" and kind == "value_and_grad":
         value, derivative = result
     elif mode == "reverse":
@@ -430,7 +437,7 @@ def _identical(a, b):
         return False
 
 
-def _rows(events, sites, known, values, params, mode):
+def _rows(events, sites, known, derived, values, params, mode):
     current = dict(zip(params, values))
     rows = []
     for kind, k, trips, recorded, terms in events:
@@ -440,8 +447,9 @@ def _rows(events, sites, known, values, params, mode):
                             trips, kind="trip"))
             continue
         for name, value in zip(site["names"], recorded):
-            base, suffix = (name[:-4], "bar") if name.endswith("_bar") else \
-                (name[:-4], "dot") if name.endswith("_dot") else (name, None)
+            # a name of f's own first (f may be generated code, with names such as x_bar)
+            base, suffix = (name, None) if name in known or name not in derived else \
+                (derived[name], "bar" if mode == "reverse" else "dot")
             if base not in known:
                 continue
             statement, line = known[base]

@@ -222,3 +222,18 @@ def test_cli_trace_of_an_array_output(restore_sys_path):
 def test_an_error_of_f_is_reported_as_f_reports_it():
     with pytest.raises(ValueError, match="shapes"):
         trace(sp.vector_norm, np.ones(3), np.ones(4))
+
+
+def test_trace_of_generated_code_second_order():
+    # the trace of grad_steps (names such as a_bar are its own; their adjoints a_bar_bar,
+    # and x's adjoint is x_bar_ since x_bar is taken) ends with the second derivative
+    steps = example_function("examples/sqrt_exp.py", "steps")
+    g = s2sad.grad(steps)
+    t = trace(g, 0.8)
+    second = s2sad.grad(g)(0.8)
+    np.testing.assert_allclose(t.derivative, second, rtol=1e-12)
+    np.testing.assert_allclose(t.adjoint("x"), second, rtol=1e-12)
+    assert [r.name for r in t.rows if r.sweep == "forward"][-2:] == ["v3", "x_bar"]
+    assert "a_bar_bar = v3" in [r.code for r in t.rows if r.name == "a_bar"]
+    forward = trace(g, 0.8, mode="forward")
+    np.testing.assert_allclose(forward.derivative, second, rtol=1e-12)
