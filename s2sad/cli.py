@@ -31,25 +31,21 @@ Layer 10, the top: imports the API and the module builders.
 """
 
 import argparse
-import ast
 import importlib
 import importlib.util
 import inspect
 import os
 import sys
-import re
 import tempfile
-
-import numpy as np
 
 from . import __version__
 from .api import normalize_wrt, ssa
 from .custom import IMPORT_NAMES
 from .errors import InternalError, S2sadError, SourceError, UsageError
-from .ir import Assign, Loc, Var, walk_blocks
-from .lower import lower
+from .ir import Loc
 from .module import forward_module, reverse_module
 from .parse import unwrap
+from .points import parse_at, parse_shapes, parse_value
 from .cost import cost
 from .explain import explain
 from .graph import graph
@@ -177,62 +173,6 @@ def command_ssa(args):
     sys.stdout.write(ssa(fn))
 
 
-def _range_parameters(fn):
-    return {a.name for s in walk_blocks(lower(fn).body) if isinstance(s, Assign)
-            and s.prim.name == "range" for a in s.args if isinstance(a, Var)}
-
-
-def parse_at(fn, text, given=None, option="--at"):
-    """The arguments of ``fn`` written ``x=2,y=3``, ``W=@weights.npy`` or ``v=[1,2,3]``, in
-    ``fn``'s parameter order (defaults filled in). A number is a float, except where ``fn``
-    passes the parameter to ``range`` (a trip count), which keeps it an int."""
-    params = inspect.signature(fn).parameters
-    counts = _range_parameters(fn)
-    given = dict(given or {})
-    for name in given:
-        if name not in params:
-            raise UsageError(f"{option} names {name!r}, which is not a parameter of "
-                             f"{fn.__name__}", hint=f"Its parameters: {', '.join(params)}.")
-    for item in re.split(r",\s*(?=[A-Za-z_]\w*\s*=)", (text or "").strip()):
-        if not item:
-            continue
-        name, _, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if name not in params:
-            raise UsageError(f"--at names {name!r}, which is not a parameter of {fn.__name__}",
-                             hint=f"Its parameters: {', '.join(params)}.")
-        given[name] = _value(name, value, name in counts)
-    missing = [n for n, p in params.items() if n not in given and p.default is p.empty]
-    if missing:
-        raise UsageError(f"{option} gives no value for {', '.join(missing)}",
-                         hint="Give every parameter without a default, e.g. --at x=2,y=3 "
-                              "(arrays: W=@weights.npy or v=[1,2,3]), or --shapes "
-                              "x=100,W=100x10.")
-    return [given[n] if n in given else p.default for n, p in params.items()]
-
-
-def _value(name, text, count):
-    if text.startswith("@"):
-        try:
-            return np.load(text[1:])
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--at {name}: cannot load {text[1:]}: {exc}",
-                             hint="Name a file written by numpy.save (.npy).") from None
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise UsageError(f"--at {name}={text} is not a number, a list of numbers or @FILE.npy",
-                         hint="Write e.g. x=2, v=[1,2,3] or W=@weights.npy.") from None
-    if isinstance(value, bool) or count and isinstance(value, int):
-        return value
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return np.asarray(value, dtype=float)
-    raise UsageError(f"--at {name}={text} is not a number, a list of numbers or @FILE.npy",
-                     hint="Write e.g. x=2, v=[1,2,3] or W=@weights.npy.")
-
-
 def _wrt_names(text):
     if text is None:
         return None
@@ -244,7 +184,7 @@ def _wrt_names(text):
 def command_trace(args):
     fn, _ = load_target(args.target)
     values = parse_at(fn, args.at)
-    out_bar = None if args.out_bar is None else _value("--out-bar", args.out_bar, False)
+    out_bar = None if args.out_bar is None else parse_value("--out-bar", args.out_bar)
     result = trace(fn, *values, wrt=_wrt_names(args.wrt), mode=args.mode, out_bar=out_bar)
     sys.stdout.write(result.render(args.format, None if args.trips <= 0 else args.trips))
 
@@ -257,29 +197,6 @@ def command_graph(args):
         sys.stdout.write(drawn.dot)
     else:
         print(drawn.save(args.output))
-
-
-def parse_shapes(fn, text):
-    """Arguments of ``fn`` made from shapes, ``x=100,W=100x10,s=()``: arrays of those shapes
-    holding values in [0.5, 1.5) (seeded, so runs agree); a parameter passed to ``range``
-    gets the int itself."""
-    counts = _range_parameters(fn)
-    rng = np.random.default_rng(0)
-    given = {}
-    for item in re.split(r",\s*(?=[A-Za-z_]\w*\s*=)", (text or "").strip()):
-        name, _, value = item.partition("=")
-        name, value = name.strip(), value.strip().replace(" ", "")
-        try:
-            shape = () if value in ("()", "scalar") else tuple(int(d) for d in value.split("x"))
-        except ValueError:
-            raise UsageError(f"--shapes {name}={value} is not a shape",
-                             hint="Write sizes joined by x (W=100x10), or () for a number.") \
-                from None
-        if name in counts:
-            given[name] = shape[0] if len(shape) == 1 else 1
-        else:
-            given[name] = 0.5 + rng.random(shape) if shape else 0.5 + float(rng.random())
-    return parse_at(fn, "", given, option="--shapes")
 
 
 def command_cost(args):

@@ -50,7 +50,7 @@ LAYERS = [
     # compiled derivative)
     ["s2sad.higher", "s2sad.trace"],
     ["s2sad.graph", "s2sad.cost"],
-    ["s2sad.explain"],
+    ["s2sad.explain", "s2sad.points"],
     ["s2sad.api"],
     ["s2sad.checking"],
     ["s2sad"],
