@@ -45,6 +45,7 @@ span.ln { color: #999; display: inline-block; width: 3em; user-select: none; }
 table.s2sad { border-collapse: collapse; font-size: 0.9em; }
 table.s2sad td, table.s2sad th { border: 1px solid #ddd; padding: 0.2em 0.5em; text-align: left; }
 .hl, .hl td { background: #ffec99 !important; }
+svg { max-width: 100%; height: auto; }
 """
 
 # hovering an element with data-line highlights every element of the same line

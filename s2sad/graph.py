@@ -109,8 +109,9 @@ class _Builder:
                 call = f"{stmt.prim.name}({', '.join(args)})"
                 node = self.node(f"{targets} = {call}" if targets else call, indent, shape="box",
                                  tooltip=f"line {stmt.loc.statement_line}: {stmt.loc.summary}")
+                differentiable = getattr(stmt.prim, "differentiable", True)
                 for operand in list(stmt.args) + list(stmt.kwargs.values()):
-                    self.use(operand, node)
+                    self.use(operand, node, adjoint=differentiable)  # none into z > 1
                 for target in stmt.targets:
                     self.producer[target.name] = node
             elif isinstance(stmt, If):

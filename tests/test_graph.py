@@ -152,3 +152,11 @@ def test_cli_graph(tmp_path):
     assert done.returncode == 1 and "graphviz" in done.stderr and not (tmp_path / "g.png").exists()
     done = run_cli("graph", "examples/lecture.py:f", "-o", str(tmp_path / "g.dot"), env=env)
     assert done.returncode == 0 and (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_no_adjoint_edge_into_a_comparison():
+    g = graph(sp.loop_branch_helper, adjoints=True)
+    nodes, _, _ = parse_dot(g.dot)
+    compare = next(n for n, label in nodes.items() if label.startswith("v2 = gt("))
+    assert not re.search(rf"{compare} -> n\d+ \[color=red", g.dot)
+    assert re.search(rf"n\d+ -> n\d+ \[color=red.*label=\"z_1_bar\"", g.dot)
