@@ -22,6 +22,14 @@ def f(x):
     return np.sqrt(np.exp(x ** 2) + x ** 2)
 
 
+def steps(x):
+    """f in the lecture's steps, each intermediate named once: a = x^2 is used twice."""
+    a = x ** 2
+    b = np.exp(a)
+    c = a + b
+    return np.sqrt(c)
+
+
 def exact_derivative(x):
     return x * (np.exp(x ** 2) + 1.0) / np.sqrt(np.exp(x ** 2) + x ** 2)
 

@@ -10,12 +10,17 @@ from .cache import clear_cache
 from .checking import GradientCheckError, check_grads
 from .custom import CustomDerivative, custom_jvp, custom_vjp
 from .higher import hessian, hvp, jacobian, jvp
+from .cost import CostReport, cost
+from .explain import explain
+from .graph import Graph, graph
+from .trace import Trace, trace
 from .errors import (InternalError, NoDerivativeError, NonScalarOutputError, S2sadError,
                      SourceError, UnsupportedSyntaxError, UsageError)
 
 __version__ = "0.1.0"
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "ssa",
+           "trace", "Trace", "graph", "Graph", "cost", "CostReport", "explain",
            "check_grads", "clear_cache", "differentiate", "Differentiable", "stop_gradient",
            "custom_vjp", "custom_jvp", "CustomDerivative", "S2sadError",
            "UnsupportedSyntaxError", "NoDerivativeError", "NonScalarOutputError", "SourceError",

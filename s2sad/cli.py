@@ -6,6 +6,14 @@
     s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                                  print the SSA listing
     s2sad rules                                              list the primitives with rules
+    s2sad trace FILE.py:FUNC --at x=2,y=3 [--mode reverse|forward] [--format text|md|html]
+                                                             print the evaluation trace at a point
+    s2sad graph FILE.py:FUNC [-o out.svg|png|dot] [--at x=2] [--adjoints]
+                                                             draw the computational graph
+    s2sad cost FILE.py:FUNC (--at x=2 | --shapes x=100,W=100x10) [--measure] [--format ...]
+                                                             print the predicted cost
+    s2sad explain FILE.py:FUNC --at x=2,y=3 -o page.html
+                                                             write one HTML page explaining it
 
 Errors print one paragraph on stderr (file:line:col, the line, a caret, what
 to do) and exit with status 1; nothing is written. Files are written
@@ -37,7 +45,12 @@ from .errors import InternalError, S2sadError, SourceError, UsageError
 from .ir import Loc
 from .module import forward_module, reverse_module
 from .parse import unwrap
+from .points import parse_at, parse_shapes, parse_value
+from .cost import cost
+from .explain import explain
+from .graph import graph
 from .rules import all_primitives
+from .trace import trace
 
 
 def load_target(spec):
@@ -160,6 +173,48 @@ def command_ssa(args):
     sys.stdout.write(ssa(fn))
 
 
+def _wrt_names(text):
+    if text is None:
+        return None
+    names = tuple(int(n) if n.lstrip("-").isdigit() else n
+                  for n in (n.strip() for n in text.split(",")) if n)
+    return names[0] if len(names) == 1 else names  # one name: one result, as in the API
+
+
+def command_trace(args):
+    fn, _ = load_target(args.target)
+    values = parse_at(fn, args.at)
+    out_bar = None if args.out_bar is None else parse_value("--out-bar", args.out_bar)
+    result = trace(fn, *values, wrt=_wrt_names(args.wrt), mode=args.mode, out_bar=out_bar)
+    sys.stdout.write(result.render(args.format, None if args.trips <= 0 else args.trips))
+
+
+def command_graph(args):
+    fn, _ = load_target(args.target)
+    values = parse_at(fn, args.at) if args.at else []
+    drawn = graph(fn, *values, wrt=_wrt_names(args.wrt), adjoints=args.adjoints)
+    if args.output is None:
+        sys.stdout.write(drawn.dot)
+    else:
+        print(drawn.save(args.output))
+
+
+def command_cost(args):
+    fn, _ = load_target(args.target)
+    if (args.at is None) == (args.shapes is None):
+        raise UsageError("cost needs the point (--at x=2,y=3) or the shapes "
+                         "(--shapes x=100,W=100x10), one of them")
+    values = parse_at(fn, args.at) if args.at is not None else parse_shapes(fn, args.shapes)
+    report = cost(fn, *values, wrt=_wrt_names(args.wrt), measure=args.measure)
+    sys.stdout.write(report.render(args.format))
+
+
+def command_explain(args):
+    fn, _ = load_target(args.target)
+    page = explain(fn, *parse_at(fn, args.at), wrt=_wrt_names(args.wrt))
+    print(page.save(args.output))
+
+
 def command_rules(args):
     for prim in sorted(all_primitives(), key=lambda p: p.name):
         if prim.differentiable and not prim.vjp:
@@ -208,7 +263,69 @@ def parser():
                            description="List every primitive with a derivative rule, and those "
                                        "whose derivative is zero.")
     rules.set_defaults(run=command_rules)
+    tracing = sub.add_parser("trace", help="print the evaluation trace of a function at a point",
+                             description="Run the function's derivative code at the point --at "
+                                         "and print one row per SSA statement executed: its "
+                                         "value and its adjoint (reverse mode, backward sweep "
+                                         "order) or tangent (forward mode).")
+    tracing.add_argument("target", metavar="FILE.py:FUNC")
+    _point_arguments(tracing)
+    tracing.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+    tracing.add_argument("--out-bar", metavar="VALUE",
+                         help="the output's adjoint, for a function returning an array "
+                              "(a list such as [1,0,0], or @FILE.npy)")
+    tracing.add_argument("--format", choices=("text", "md", "html"), default="text")
+    tracing.add_argument("--trips", type=int, default=3, metavar="N",
+                         help="show N trips of each loop, collapse the rest (0: show all)")
+    tracing.set_defaults(run=command_trace)
+    drawing = sub.add_parser("graph", help="draw the computational graph of a function",
+                             description="Draw the SSA form as a DAG: inputs, primitives, the "
+                                         "output; loops and branches as clusters. DOT text needs "
+                                         "nothing; SVG and PNG need the Graphviz program dot "
+                                         "(Debian package graphviz).")
+    drawing.add_argument("target", metavar="FILE.py:FUNC")
+    drawing.add_argument("-o", "--output", metavar="FILE",
+                         help="write FILE.svg, FILE.png or FILE.dot (default: DOT on stdout)")
+    _point_arguments(drawing, required=False)
+    drawing.add_argument("--adjoints", action="store_true",
+                         help="draw the adjoint flow as a second, reversed set of edges")
+    drawing.set_defaults(run=command_graph)
+    costing = sub.add_parser("cost", help="print the predicted cost of a function and its "
+                                          "derivatives",
+                             description="Count operations and bytes per SSA statement: of the "
+                                         "function, of reverse mode's forward and backward "
+                                         "sweeps (and the tape), of forward mode; the full "
+                                         "Jacobian's cost in each mode and the mode "
+                                         "jacobian(mode='auto') picks.")
+    costing.add_argument("target", metavar="FILE.py:FUNC")
+    _point_arguments(costing, required=False)
+    costing.add_argument("--shapes", metavar="x=100,W=100x10",
+                         help="shapes instead of a point (x=() for a number); a parameter "
+                              "passed to range takes its count")
+    costing.add_argument("--format", choices=("text", "md", "html"), default="text")
+    costing.add_argument("--measure", action="store_true",
+                         help="also time f and its gradient on this machine")
+    costing.set_defaults(run=command_cost)
+    page = sub.add_parser("explain", help="write one HTML page explaining a function's "
+                                          "derivative",
+                          description="Write one self-contained HTML page: the source, the SSA "
+                                      "form, the graph, the forward and reverse traces, the "
+                                      "generated gradient code and the cost report; hovering "
+                                      "a line highlights what it became.")
+    page.add_argument("target", metavar="FILE.py:FUNC")
+    _point_arguments(page)
+    page.add_argument("-o", "--output", default="explain.html", metavar="PAGE.html",
+                      help="the page to write (default: explain.html)")
+    page.set_defaults(run=command_explain)
     return main
+
+
+def _point_arguments(sub, required=True):
+    sub.add_argument("--at", required=required, metavar="x=2,y=3",
+                     help="the point: numbers, lists such as v=[1,2,3], or W=@weights.npy"
+                          + ("" if required else " (edges then show values and adjoints)"))
+    sub.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
+                                   "position, comma-separated (default: every float argument)")
 
 
 def main(argv=None):

@@ -79,13 +79,19 @@ def jvp(f, wrt=0):
     return derivative
 
 
+def auto_mode(n, m):
+    """The mode ``jacobian(mode="auto")`` uses for ``n`` input and ``m`` output entries:
+    forward (n sweeps) when the input is smaller than the output, else reverse (m sweeps)."""
+    return "forward" if n < m else "reverse"
+
+
 def _jacobian_of(fn, values, i, mode):
     """d fn / d values[i], shaped ``out.shape + values[i].shape``, in the mode asked for."""
     x = values[i]
     n, out = np.size(x), None
     if mode == "auto":
         out = fn(*values)
-        mode = "forward" if n < np.size(out) else "reverse"
+        mode = auto_mode(n, np.size(out))
     if mode == "forward":
         directions = np.reshape(np.eye(n), (n,) + np.shape(x))
         out, out_dot = jvp_call(fn, (i,), values, [directions])

@@ -1,0 +1,204 @@
+"""One page that explains a function's derivative: ``s2sad explain``.
+
+``s2sad.explain(f, *args, wrt=None)`` returns a :class:`Page`, one self-contained
+HTML file (no network needed to view it) with, in order: the function's source,
+its SSA listing, the computational graph (inline SVG drawn by Graphviz, or its
+DOT text when the ``dot`` program is missing), the forward-mode and reverse-mode
+traces at ``args``, the generated gradient code, and the cost report. Every
+line of source, SSA, trace and generated code carries the user's source line it
+comes from (``data-line``); hovering any of them highlights the others of that
+line, on the whole page (a few lines of script, inline).
+
+The page is well-formed XML (XHTML served as HTML), which the tests parse.
+Python is highlighted with the standard library's tokenizer.
+
+Layer 9, above the tools it puts together (:mod:`s2sad.trace`, :mod:`s2sad.graph`,
+:mod:`s2sad.cost`).
+"""
+
+import ast
+import html
+import inspect
+import io
+import keyword
+import re
+import shutil
+import tokenize
+
+from . import cache
+from .cost import cost
+from .graph import graph
+from .ir import format_function
+from .lower import lower
+from .table import summary
+from .parse import unwrap
+from .trace import ones_seed, trace
+
+STYLE = """
+body { font-family: sans-serif; margin: 2em; max-width: 80em; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
+pre.code { background: #f8f8f8; padding: 0.5em; line-height: 1.35; overflow-x: auto; }
+pre.code span.row { display: block; }
+span.ln { color: #999; display: inline-block; width: 3em; user-select: none; }
+.kw { color: #007020; font-weight: bold; } .num { color: #208050; } .str { color: #4070a0; }
+.com { color: #60a0b0; font-style: italic; }
+table.s2sad { border-collapse: collapse; font-size: 0.9em; }
+table.s2sad td, table.s2sad th { border: 1px solid #ddd; padding: 0.2em 0.5em; text-align: left; }
+.hl, .hl td { background: #ffec99 !important; }
+svg { max-width: 100%; height: auto; }
+"""
+
+# hovering an element with data-line highlights every element of the same line
+SCRIPT = """
+function s2sadMark(line, on) {
+  document.querySelectorAll('[data-line="' + line + '"]').forEach(function (el) {
+    el.classList.toggle('hl', on);
+  });
+}
+document.querySelectorAll('[data-line]').forEach(function (el) {
+  var line = el.getAttribute('data-line');
+  el.addEventListener('mouseenter', function () { s2sadMark(line, true); });
+  el.addEventListener('mouseleave', function () { s2sadMark(line, false); });
+});
+"""
+
+
+def highlight(text):
+    """``text`` (Python) as a list of HTML lines, with keywords, numbers, strings and
+    comments in spans (lines that do not tokenize stay plain)."""
+    lines = text.splitlines()
+    classes = [[None] * len(line) for line in lines]
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = ("kw" if tok.type == tokenize.NAME and keyword.iskeyword(tok.string) else
+                    "num" if tok.type == tokenize.NUMBER else
+                    "str" if tok.type == tokenize.STRING else
+                    "com" if tok.type == tokenize.COMMENT else None)
+            if kind is None:
+                continue
+            (r0, c0), (r1, c1) = tok.start, tok.end
+            for r in range(r0, r1 + 1):
+                start = c0 if r == r0 else 0
+                end = c1 if r == r1 else len(lines[r - 1])
+                for c in range(start, min(end, len(lines[r - 1]))):
+                    classes[r - 1][c] = kind
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    out = []
+    for line, marks in zip(lines, classes):
+        parts, c = [], 0
+        while c < len(line):
+            d = c
+            while d < len(line) and marks[d] == marks[c]:
+                d += 1
+            chunk = html.escape(line[c:d])
+            parts.append(f'<span class="{marks[c]}">{chunk}</span>' if marks[c] else chunk)
+            c = d
+        out.append("".join(parts))
+    return out
+
+
+def _code(lines, line_of, first_number=1):
+    """A ``<pre>`` of highlighted ``lines``, each row with its number and ``data-line``."""
+    rows = []
+    for k, (text, line) in enumerate(zip(lines, line_of)):
+        attr = f' data-line="{line}"' if line else ""
+        rows.append(f'<span class="row"{attr}><span class="ln">{first_number + k}</span>'
+                    f'{text or " "}</span>')
+    return '<pre class="code">' + "".join(rows) + "</pre>"
+
+
+def _lines_by_comment(text):
+    """The source line of each line of generated code or SSA listing: the last ``line N``
+    comment at or before it."""
+    out, current = [], None
+    for line in text.splitlines():
+        match = re.search(r"#\s*line (\d+)", line)
+        if match:
+            current = int(match.group(1))
+        out.append(current)
+    return out
+
+
+def _svg(drawn):
+    """The graph as inline SVG (no XML declaration or doctype), or its DOT text."""
+    if shutil.which("dot") is None:
+        return ("<p>The Graphviz program <code>dot</code> is not installed (Debian: "
+                "<code>apt-get install graphviz</code>), so here is the graph's DOT text:</p>"
+                f'<pre class="code">{html.escape(drawn.dot)}</pre>')
+    svg = drawn.svg()
+    return svg[svg.index("<svg"):]
+
+
+def _gradient_code(module, entry_points):
+    """The generated module's gradient function and what it calls (helpers' ``fwd_``/``bwd_``),
+    without its docstring, its other entry points or the run-time helpers."""
+    body = module.split("\n# --- run-time helpers", 1)[0]
+    lines = body.splitlines()
+    skip = {entry_points.get("value_and_grad"), entry_points.get("vjp")}
+    keep = []
+    for node in ast.parse(body).body:
+        if isinstance(node, ast.FunctionDef) and node.name not in skip:
+            keep.append("\n".join(lines[node.lineno - 1:node.end_lineno]))
+    return "\n\n\n".join(keep) + "\n"
+
+
+class Page:
+    """The explain page: ``html`` is its text; :meth:`save` writes it."""
+
+    def __init__(self, name, text):
+        self.name, self.html = name, text
+
+    def save(self, path):
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(self.html)
+        return path
+
+    def _repr_html_(self):
+        return self.html
+
+    def __str__(self):
+        return self.html
+
+
+def explain(f, *args, wrt=None):
+    """The :class:`Page` explaining ``f``'s derivative at ``args`` (see the module)."""
+    fn = unwrap(f)
+    source, first = inspect.getsourcelines(fn)
+    source_text = "".join(source)
+    ssa_text = format_function(lower(fn))
+    values = cache.bind(fn, args, {})
+    backward = trace(fn, *values, wrt=wrt, out_bar=ones_seed(fn, values))
+    forward = trace(fn, *args, wrt=wrt, mode="forward")
+    positions = tuple(cache.parameters(fn).index(name) for name in backward.wrt)
+    namespace, built = cache.compiled(fn, "reverse", positions)
+    generated = _gradient_code(built.source, built.entry_points)
+    report = cost(fn, *args, wrt=wrt)
+    drawn = graph(fn, *args, wrt=wrt, adjoints=True)
+    title = f"{fn.__name__}: how s2sad differentiates it"
+    point = ", ".join(f"{name} = {summary(value)}" for name, value in
+                      zip(cache.parameters(fn), values))
+    sections = [
+        ("source", "Source", _code(highlight(source_text),
+                                   range(first, first + len(source)), first)),
+        ("ssa", "SSA form", _code(highlight(ssa_text), _lines_by_comment(ssa_text))),
+        ("graph", "Computational graph (red: the adjoint flow)", _svg(drawn)),
+        ("forward", "Forward mode: values and tangents", forward.render("html")),
+        ("reverse", "Reverse mode: values and adjoints", backward.render("html")),
+        ("code", "Generated gradient code", _code(highlight(generated),
+                                                  _lines_by_comment(generated))),
+        ("cost", "Cost", report.render("html")),
+    ]
+    body = [f"<h1>{html.escape(title)}</h1>",
+            f"<p>At {html.escape(point)}; derivatives with respect to "
+            f"{html.escape(', '.join(backward.wrt))}. Hover a line to see where it goes.</p>"]
+    body += [f'<section id="{key}"><h2>{html.escape(heading)}</h2>\n{content}</section>'
+             for key, heading, content in sections]
+    page = ("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">"
+            f"<head><meta charset=\"utf-8\" /><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(body) +
+            f"\n<script>{SCRIPT}</script>\n</body></html>\n")
+    return Page(fn.__name__, page)
+
+
+__all__ = ["explain", "Page", "highlight"]

@@ -1,0 +1,475 @@
+"""Evaluation traces: what each SSA statement computes at a point, and its derivative.
+
+``s2sad.trace(f, *args, wrt=None, mode="reverse")`` runs the derivative code
+s2sad generates for ``f`` (``value_and_grad_f``, ``vjp_f`` or ``jvp_f``, from
+the cache of :mod:`s2sad.cache`), instrumented: after every assignment of its
+entry function, at any depth of loops and branches, a call records the value
+assigned. Each recorded name is then matched to the SSA statement defining it
+(``v3`` to ``v3 = mul(z_1, 0.5)``, ``v3_bar`` and ``v3_dot`` to the same
+statement), so a row of the trace is one SSA statement executed, with
+
+* its text as the SSA listing prints it and its source line,
+* the value ``v_k`` (numbers in full, arrays by shape, first entries and norm),
+* in reverse mode, the adjoint ``v_k_bar`` after the update, in backward-sweep
+  order: a value used twice gets a second row (``+=``) adding the second
+  contribution, and an update written as a sum shows its terms
+  (``a_bar = 1 + 0.204 = 1.204``); the line is the one whose rule made the update,
+  and the last column the generated statement that made it;
+* in forward mode, the tangent ``v_k_dot``.
+
+A loop gives a row per trip (the trip row shows the loop variable), a branch
+the rows of the branch taken. A call of the user's own helper is one row (its
+value, and the adjoint the helper's ``bwd_`` function returns). Tracing the
+generated code, not a second interpreter of the rules, means a trace shows
+exactly what ``grad`` computes: its last adjoints are ``grad``'s result. An
+adjoint the compiler keeps symbolic (the seed ``1.0``, or a copy of another
+adjoint) has no assignment, so it has no row of its own; a parameter whose
+gradient no row shows (``return x`` returns the seed) gets a last row with it.
+
+Layer 9, beside the API: reads the SSA form (:mod:`s2sad.lower`) and the
+compiled derivative (:mod:`s2sad.cache`).
+"""
+
+import ast
+import functools
+import operator
+import re
+
+import numpy as np
+
+from . import cache
+from .errors import NonScalarOutputError, UsageError
+from .analysis import derived_namer
+from .ir import Assign, For, If, While, format_assign, walk_blocks
+from .lower import lower
+from .parse import def_loc, unwrap
+from .table import SECTION, Table, summary
+
+PREFIX = "_s2sad_trace_"  # the instrumentation's names in the traced function
+
+
+def statements(ir):
+    """``{var name: (SSA text, source line)}`` for every variable the SSA form defines."""
+    out = {p.name: (f"{p.name} (parameter)", ir.loc.line) for p in ir.params}
+    for stmt in walk_blocks(ir.body):
+        line = stmt.loc.statement_line
+        if isinstance(stmt, Assign):
+            for target in stmt.targets:
+                out[target.name] = (format_assign(stmt), line)
+        elif isinstance(stmt, If):
+            for var, a, b in stmt.merges:
+                out[var.name] = (f"{var} = phi({a}, {b})", line)
+        if isinstance(stmt, (For, While)):
+            for var, init, last in stmt.carried:
+                out[var.name] = (f"{var} = carry({init} -> {last})", line)
+        if isinstance(stmt, For):
+            out[str(stmt.target)] = (f"for {stmt.target} in {stmt.iterable}", line)
+    return out
+
+
+def ones_seed(fn, values):
+    """The seed a picture of the backward sweep uses: None (the gradient's 1) when ``fn``
+    returns a number at ``values``, else ones shaped like the output (the VJP summing it)."""
+    out = fn(*values)
+    return None if np.ndim(out) == 0 else np.ones_like(out, dtype=float)
+
+
+def default_wrt(fn, values):
+    """The positions of the arguments that hold floating-point numbers or arrays."""
+    positions = tuple(i for i, v in enumerate(values) if _inexact(v))
+    if not positions:
+        raise UsageError(f"no argument of {fn.__name__} is a floating-point number or array, "
+                         f"so there is nothing to differentiate", def_loc(fn),
+                         "Pass floats (2.0, not 2), or name the parameters with wrt=.")
+    return positions
+
+
+def _inexact(value):
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (float, complex, np.inexact)):
+        return True
+    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.inexact)
+
+
+def _snapshot(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_snapshot(v) for v in value)
+    return value
+
+
+class _Recorder:
+    """What the instrumented function calls: records assignments, terms and loop trips."""
+
+    def __init__(self):
+        self.events = []  # (kind, site, trips, values, terms)
+        self.loops = []  # [site, trip] of the loops running now, outermost first
+        self.terms = {}
+
+    def enter(self, site):
+        self.loops.append([site, 0])
+
+    def leave(self, site):
+        while self.loops and self.loops.pop()[0] != site:
+            pass
+
+    def trip(self, site, *target):
+        self.loops[-1][1] += 1
+        self.events.append(("trip", site, self._trips(), _snapshot(target), None))
+
+    def record(self, site, *values):
+        self.events.append(("set", site, self._trips(), _snapshot(values),
+                            self.terms.pop(site, None)))
+
+    def sum(self, site, *terms):
+        self.terms[site] = _snapshot(terms)
+        return functools.reduce(operator.add, terms)
+
+    def term(self, site, value):
+        self.terms[site] = (_snapshot(value),)
+        return value
+
+    def _trips(self):
+        return tuple(trip for _, trip in self.loops)
+
+
+def _names(target):
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for t in target.elts for n in _names(t)]
+    if isinstance(target, ast.Subscript):  # y[i] = v: y's array changed
+        return _names(target.value)
+    return []
+
+
+def _call(function, *args):
+    return ast.Expr(ast.Call(ast.Name(PREFIX + function, ast.Load()),
+                             [ast.Constant(a) if isinstance(a, int) else a for a in args], []))
+
+
+def _load(name):
+    return ast.Name(name, ast.Load())
+
+
+def _addends(expr):
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return _addends(expr.left) + [expr.right]
+    return [expr]
+
+
+class _Instrument:
+    """Inserts the recorder's calls into a function's body; ``sites`` describes each call."""
+
+    def __init__(self, backward_line, source_lines):
+        self.sites = []
+        self.backward_line = backward_line
+        self.source_lines = source_lines  # generated line number -> user's source line
+
+    def site(self, node, **info):
+        sweep = "backward" if self.backward_line and node.lineno > self.backward_line \
+            else "forward"
+        self.sites.append(dict(info, sweep=sweep, line=self.source_lines.get(node.lineno)))
+        return len(self.sites) - 1
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, (ast.For, ast.While)):
+                target = [_load(n) for n in _names(stmt.target)] if isinstance(stmt, ast.For) \
+                    else []
+                head = ast.unparse(stmt).splitlines()[0].rstrip(":")
+                k = self.site(stmt, kind="loop", names=_names(getattr(stmt, "target", None)),
+                              code=head)
+                stmt.body = [_call("trip", k, *target)] + self.block(stmt.body)
+                stmt.orelse = self.block(stmt.orelse)
+                out += [_call("enter", k), stmt, _call("leave", k)]
+            elif isinstance(stmt, ast.If):
+                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+                out.append(stmt)
+            elif isinstance(stmt, ast.Assign):
+                names = [n for t in stmt.targets for n in _names(t)]
+                k = self.site(stmt, kind="set", names=names, code=ast.unparse(stmt), op="=")
+                terms = _addends(stmt.value)
+                if len(names) == 1 and names[0].endswith("_bar") and len(terms) > 1:
+                    stmt.value = ast.Call(_load(PREFIX + "sum"), [ast.Constant(k)] + terms, [])
+                    if any(isinstance(n, ast.Name) and n.id == names[0]
+                           for n in ast.walk(terms[0])):
+                        self.sites[k]["op"] = "+="
+                out += [stmt, _call("record", k, *map(_load, names))]
+            elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                name = stmt.target.id
+                op = "+=" if isinstance(stmt.op, ast.Add) else "-=" if \
+                    isinstance(stmt.op, ast.Sub) else "update"
+                k = self.site(stmt, kind="set", names=[name], code=ast.unparse(stmt), op=op)
+                stmt.value = ast.Call(_load(PREFIX + "term"), [ast.Constant(k), stmt.value], [])
+                out += [stmt, _call("record", k, _load(name))]
+            elif _updates_adjoint(stmt):  # scatter_add(U_bar, i, g): U_bar changes in place
+                name = stmt.value.args[0].id
+                k = self.site(stmt, kind="set", names=[name], code=ast.unparse(stmt), op="update")
+                out += [stmt, _call("record", k, _load(name))]
+            else:
+                out.append(stmt)
+        return out
+
+
+IN_PLACE = {"scatter_add", "add_contents_bar", "pop_bar"}  # helpers updating their 1st argument
+
+
+def _updates_adjoint(stmt):
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
+        call.func.id in IN_PLACE and call.args and isinstance(call.args[0], ast.Name)
+
+
+def _instrumented(namespace, source, entry):
+    """The generated function ``entry`` of ``source``, instrumented, and its sites."""
+    tree = ast.parse(source)
+    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == entry)
+    lines = source.splitlines()
+    backward_line, source_lines, current = None, {}, None
+    for number in range(func.lineno, func.end_lineno + 1):
+        text = lines[number - 1].strip()
+        if text == "# backward sweep":
+            backward_line = number
+        match = re.match(r"# line (\d+)", text)
+        if match:
+            current = int(match.group(1))
+        source_lines[number] = current
+    instrument = _Instrument(backward_line, source_lines)
+    func.body = instrument.block(func.body)
+    module = ast.fix_missing_locations(ast.Module([func], []))
+    scope = dict(namespace)
+    recorder = _Recorder()
+    for name in ("enter", "leave", "trip", "record", "sum", "term"):
+        scope[PREFIX + name] = getattr(recorder, name)
+    exec(compile(module, f"<s2sad trace of {entry}>", "exec"), scope)
+    return scope[entry], instrument.sites, recorder
+
+
+class Row:
+    """One row of a trace: an SSA statement executed (or a loop trip)."""
+
+    def __init__(self, sweep, name, statement, line, value, trips, derivative=None, op="=",
+                 terms=None, code="", kind="value"):
+        self.sweep, self.name, self.statement, self.line = sweep, name, statement, line
+        self.value, self.trips, self.derivative, self.op = value, trips, derivative, op
+        self.terms, self.code, self.kind = terms, code, kind
+
+    def __repr__(self):
+        return f"<Row {self.sweep} {self.statement!r} value={summary(self.value)} " \
+               f"derivative={summary(self.derivative)}>"
+
+
+class Trace:
+    """The evaluation trace of ``f`` at a point (see the module's docstring).
+
+    ``rows`` are :class:`Row` objects in execution order; ``value`` is ``f``'s
+    value and ``derivative`` the gradient (reverse mode, shaped as ``grad``'s
+    result for ``wrt``) or the output tangent (forward mode).
+    """
+
+    def __init__(self, name, mode, rows, value, derivative, wrt):
+        self.name, self.mode, self.rows = name, mode, rows
+        self.value, self.derivative, self.wrt = value, derivative, wrt
+
+    def adjoint(self, name):
+        """The last adjoint the trace recorded for variable ``name`` (reverse mode)."""
+        found = [r.derivative for r in self.rows if r.name == name and r.sweep == "backward"]
+        if not found:
+            raise KeyError(f"the trace has no adjoint of {name!r}")
+        return found[-1]
+
+    def values(self, name):
+        """Every value the trace recorded for variable ``name``, in order (one per trip)."""
+        return [r.value for r in self.rows if r.name == name and r.kind == "value"]
+
+    def table(self, max_trips=3):
+        """The trace as a :class:`~s2sad.table.Table`; trips past ``max_trips`` of any loop
+        are collapsed into one line (``None``: show every trip)."""
+        reverse = self.mode == "reverse"
+        headers = ["line", "SSA statement", "value v", "adjoint v_bar" if reverse else
+                   "tangent v_dot"] + (["generated code"] if reverse else [])
+        body, lines, sweep, hidden = [], [], None, 0
+
+        def add(row, line=None):
+            body.append(row)
+            lines.append(line)
+
+        def flush():
+            nonlocal hidden
+            if hidden:
+                add((SECTION, f"... {hidden} rows of later trips "
+                              f"(trace.table(max_trips=None) shows them)"))
+                hidden = 0
+
+        for row in self.rows:
+            if reverse and row.sweep != sweep:
+                flush()
+                sweep = row.sweep
+                add((SECTION, f"{sweep} sweep"))
+            if max_trips is not None and any(t > max_trips for t in row.trips):
+                hidden += 1
+                continue
+            flush()
+            if row.kind == "trip":
+                value = ", ".join(f"{n} = {summary(v)}" for n, v in zip(row.name, row.value))
+                add((SECTION, f"{row.statement}: trip {row.trips[-1]}"
+                              + (f" ({value})" if value else "")))
+                continue
+            add([row.line or "", row.statement, summary(row.value), _derivative_text(row)]
+                + ([row.code] if reverse else []), row.line)
+        flush()
+        label = ", ".join(self.wrt)
+        title = (f"{'Reverse' if reverse else 'Forward'}-mode trace of {self.name} "
+                 f"(derivatives with respect to {label})")
+        notes = [f"{self.name} = {summary(self.value)}; "
+                 + (f"gradient = {summary(self.derivative)}" if reverse
+                    else f"tangent of the output = {summary(self.derivative)}")]
+        return Table(title, headers, body, notes, lines)
+
+    def render(self, fmt="text", max_trips=3):
+        return self.table(max_trips).render(fmt)
+
+    def __str__(self):
+        return self.render()
+
+    def _repr_html_(self):
+        return self.render("html")
+
+    def _repr_markdown_(self):
+        return self.render("md")
+
+
+def _derivative_text(row):
+    if row.derivative is None and row.kind == "value" and row.sweep == "forward":
+        return ""
+    total = summary(row.derivative)
+    if row.terms is not None and row.op in ("+=", "-=") and len(row.terms) == 1:
+        return f"{row.op} {summary(row.terms[0])} -> {total}"
+    if row.terms is not None and len(row.terms) > 1:
+        return " + ".join(summary(t) for t in row.terms) + f" = {total}"
+    return total
+
+
+def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwargs):
+    """The :class:`Trace` of ``f`` at ``args``: values, and adjoints (``mode="reverse"``) or
+    tangents (``mode="forward"``) with respect to ``wrt`` (default: every argument that is a
+    floating-point number or array). Reverse mode seeds the output's adjoint with ``out_bar``
+    (default 1: ``f`` must return a scalar); forward mode seeds each ``wrt`` argument's
+    tangent with ``tangents`` (default: ones shaped like the argument)."""
+    fn = unwrap(f)
+    if mode not in ("reverse", "forward"):
+        raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
+    cache.check_function(fn)
+    values = cache.bind(fn, args, kwargs)
+    if wrt is None:
+        positions = default_wrt(fn, values)
+        single = len(positions) == 1
+    else:
+        positions, single = cache.normalize_wrt(fn, wrt)
+    params = cache.parameters(fn)
+    ir = lower(fn)
+    known = statements(ir)
+    if mode == "reverse":
+        namespace, generated = cache.compiled(fn, "reverse", positions)
+        kind = "value_and_grad" if out_bar is None else "vjp"
+        call_args = list(values) + ([] if out_bar is None else [out_bar])
+    else:
+        namespace, generated = cache.compiled(fn, "forward", positions)
+        kind = "jvp"
+        if tangents is None:
+            tangents = [np.ones_like(values[i]) if isinstance(values[i], np.ndarray) else
+                        type(values[i])(1) for i in positions]
+        elif single:
+            tangents = [tangents]
+        call_args = list(values) + list(tangents)
+    entry = generated.entry_points.get(kind)
+    if entry is None:
+        raise UsageError(f"{fn.__name__} returns several values; trace it with out_bar= "
+                         f"(one adjoint per value)", def_loc(fn))
+    function, sites, recorder = _instrumented(namespace, generated.source, entry)
+    try:
+        result = function(*[_snapshot(a) for a in call_args])
+    except Exception as exc:  # reported as the API reports it (s2sad.cache.raise_failure)
+        if cache.is_not_scalar(exc, fn.__name__):
+            error = cache.non_scalar_error(fn, exc)
+            raise NonScalarOutputError(error.message, error.loc,
+                                       "Trace a vector-Jacobian product instead: pass out_bar=, "
+                                       "an array shaped like the output.") from None
+        cache.raise_failure(fn, exc, values)
+    suffix = "_bar" if mode == "reverse" else "_dot"
+    name_of = derived_namer(ir, suffix)[0]  # the names the transforms give (x_bar, or x_bar_)
+    derived = {name_of(var): var for var in known}
+    rows = _rows(recorder.events, sites, known, derived, values, params, mode)
+    if mode == "reverse" and kind == "value_and_grad":
+        value, derivative = result
+    elif mode == "reverse":
+        value, derivative = fn(*values), result
+    else:
+        value, derivative = result
+    if mode == "reverse" and not single and len(positions) == 1 and \
+            not isinstance(derivative, tuple):
+        derivative = (derivative,)
+    if mode == "reverse":
+        results = (derivative,) if single else derivative
+        _returned(rows, [params[i] for i in positions], values, positions, results, known)
+    return Trace(fn.__name__, mode, rows, value, derivative, [params[i] for i in positions])
+
+
+def _returned(rows, names, values, positions, results, known):
+    """A last row for each parameter whose gradient no assignment showed: an adjoint the
+    compiler kept symbolic (the seed 1 of ``return x``, zeros of an unused parameter)."""
+    for name, i, result in zip(names, positions, results):
+        shown = [r.derivative for r in rows if r.name == name and r.sweep == "backward"]
+        if shown and _identical(shown[-1], result):
+            continue
+        rows.append(Row("backward", name, known[name][0], None, values[i], (),
+                        derivative=result, code=f"return ... {name}_bar ..."))
+
+
+def _identical(a, b):
+    try:
+        return np.shape(a) == np.shape(b) and bool(np.all(np.asarray(a) == np.asarray(b)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _rows(events, sites, known, derived, values, params, mode):
+    current = dict(zip(params, values))
+    rows = []
+    for kind, k, trips, recorded, terms in events:
+        site = sites[k]
+        if kind == "trip":
+            rows.append(Row(site["sweep"], site["names"], site["code"], site["line"], recorded,
+                            trips, kind="trip"))
+            continue
+        for name, value in zip(site["names"], recorded):
+            # a name of f's own first (f may be generated code, with names such as x_bar)
+            base, suffix = (name, None) if name in known or name not in derived else \
+                (derived[name], "bar" if mode == "reverse" else "dot")
+            if base not in known:
+                continue
+            statement, line = known[base]
+            if suffix is None:
+                current[name] = value
+                if site["sweep"] == "forward":
+                    rows.append(Row("forward", name, statement, line, value, trips,
+                                    code=site["code"]))
+            elif suffix == "dot" and mode == "forward":
+                last = next((r for r in reversed(rows) if r.name == base), None)
+                if last is not None and last.derivative is None and last.trips == trips:
+                    last.derivative = value
+                else:
+                    rows.append(Row("forward", base, statement, line, current.get(base), trips,
+                                    derivative=value, code=site["code"]))
+            elif suffix == "bar":
+                rows.append(Row("backward", base, statement, site["line"] or line,
+                                current.get(base), trips, derivative=value, op=site["op"],
+                                terms=terms, code=site["code"]))
+    return rows
+
+
+__all__ = ["trace", "Trace", "Row", "statements", "ones_seed"]
