@@ -50,7 +50,7 @@ from .lower import UserFunction, lower
 from .parse import unwrap
 from .rules.core import Primitive
 from .simplify import constant, simplify
-from .table import Table
+from .table import Rendered, Table
 from .trace import ones_seed, trace
 
 CHEAP_GRADIENT_BOUND = 4.0
@@ -120,7 +120,7 @@ class Line:
         self.tape_bytes = 0
 
 
-class CostReport:
+class CostReport(Rendered):
     """Predicted costs of ``f``, its sweeps and its Jacobian (see the module's docstring).
 
     Totals are attributes (``f_flops``, ``forward_flops``, ``backward_flops``,
@@ -181,14 +181,6 @@ class CostReport:
     def render(self, fmt="text"):
         return self.table().render(fmt)
 
-    def __str__(self):
-        return self.render()
-
-    def _repr_html_(self):
-        return self.render("html")
-
-    def _repr_markdown_(self):
-        return self.render("md")
 
 
 def _time(seconds):

@@ -46,6 +46,20 @@ def summary(value, entries=3):
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+class Rendered:
+    """A report shown as a table: ``str()`` is its text, Jupyter shows its HTML or Markdown.
+    A subclass defines ``render(fmt)``."""
+
+    def __str__(self):
+        return self.render()
+
+    def _repr_html_(self):
+        return self.render("html")
+
+    def _repr_markdown_(self):
+        return self.render("md")
+
+
 class Table:
     """Rows of text cells under headers; rows may be ``(SECTION, text)`` lines.
     ``lines``, if given, holds each row's source line (or None): the HTML rows carry it

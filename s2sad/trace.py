@@ -43,7 +43,7 @@ from .analysis import derived_namer
 from .ir import Assign, For, If, While, format_assign, walk_blocks
 from .lower import lower
 from .parse import def_loc, unwrap
-from .table import SECTION, Table, summary
+from .table import SECTION, Rendered, Table, summary
 
 PREFIX = "_s2sad_trace_"  # the instrumentation's names in the traced function
 
@@ -263,7 +263,7 @@ class Row:
                f"derivative={summary(self.derivative)}>"
 
 
-class Trace:
+class Trace(Rendered):
     """The evaluation trace of ``f`` at a point (see the module's docstring).
 
     ``rows`` are :class:`Row` objects in execution order; ``value`` is ``f``'s
@@ -333,14 +333,6 @@ class Trace:
     def render(self, fmt="text", max_trips=3):
         return self.table(max_trips).render(fmt)
 
-    def __str__(self):
-        return self.render()
-
-    def _repr_html_(self):
-        return self.render("html")
-
-    def _repr_markdown_(self):
-        return self.render("md")
 
 
 def _derivative_text(row):
