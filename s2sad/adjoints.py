@@ -60,6 +60,15 @@ class Adjoints:
             # pending: a number, a number spread over x, or another adjoint's name
             self.value[var] = contribution
             return []
+        if current is None and is_call(contribution, "unindex") and \
+                isinstance(contribution.args[1], gast.Name) and contribution.args[1].id == var:
+            # x[index] read: zeros to scatter into (not unindex's zeros_like and np.add.at,
+            # then a fresh sum at the next read), owned: the later reads scatter in place
+            g, _, index = contribution.args
+            self.value[var] = name(target)
+            self.owned.add(var)
+            return [assign(target, call("zeros_bar", [name(var)])),
+                    gast.Expr(value=call("scatter_add", [name(target), index, g]))]
         if current is None:
             self.value[var] = name(target)
             if isinstance(contribution, (gast.BinOp, gast.UnaryOp)) or \
@@ -124,3 +133,4 @@ def spread(expr):
 def is_call(expr, function):
     return isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
         expr.func.id == function
+

@@ -59,3 +59,27 @@ def test_a_gradient_is_never_an_input_array_itself():
     gy += 1.0
     np.testing.assert_array_equal(x, [1.0, 2.0])
     np.testing.assert_array_equal(y, [3.0, 4.0])
+
+
+def neuron_reads(w, x):
+    return 1.0 / (1.0 + np.exp(-(w[0] * x[0] + w[1] * x[1] + w[2])))
+
+
+def repeated_reads(w, idx):
+    return w[0] * w[0] + np.sum(w[idx] ** 2) + w[1:3][0] * w[-1]
+
+
+def test_element_reads_scatter_into_one_adjoint_array():
+    grad = s2sad.source(neuron_reads, wrt=(0, 1)).split("def grad_")[1].split("def value_and")[0]
+    backward = grad.split("# backward sweep")[1]
+    assert "unindex" not in backward and "w_bar + " not in backward  # no fresh array per read
+    assert backward.count("w_bar = zeros_bar(w)") == 1
+    assert backward.count("scatter_add(w_bar,") == 3
+    w, x = np.array([2.0, -3.0, -3.0]), np.array([-1.0, -2.0])
+    s2sad.check_grads(neuron_reads, (w, x), wrt=(0, 1), order=2)
+    # the same element read several times, by an array of indices (repeated), by a slice
+    w = np.array([0.5, -1.5, 2.0, 0.25])
+    idx = np.array([2, 2, 0])
+    gw = s2sad.grad(repeated_reads)(w, idx)
+    np.testing.assert_allclose(gw, [2 * 0.5 + 2 * 0.5, 0.25, 2 * 2 * 2.0, -1.5])
+    s2sad.check_grads(repeated_reads, (w, idx), order=2)
