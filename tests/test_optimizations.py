@@ -83,3 +83,58 @@ def test_element_reads_scatter_into_one_adjoint_array():
     gw = s2sad.grad(repeated_reads)(w, idx)
     np.testing.assert_allclose(gw, [2 * 0.5 + 2 * 0.5, 0.25, 2 * 2 * 2.0, -1.5])
     s2sad.check_grads(repeated_reads, (w, idx), order=2)
+
+
+def rnn_matmul(W, h, T):
+    for t in range(T):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def rnn_dot(W, h, T):
+    for t in range(T):
+        h = np.tanh(np.dot(W, h))
+    return np.sum(h)
+
+
+def rnn_np_matmul(W, h, T):
+    for t in range(T):
+        h = np.tanh(np.matmul(W, h))
+    return np.sum(h)
+
+
+def rnn_dot_method(W, h, T):
+    for t in range(T):
+        h = np.tanh(h.dot(W))  # W on the right: its pairs are (h, g)
+    return np.sum(h)
+
+
+def dot_of_any_rank(A, xs):
+    s = 0.0
+    for x in xs:
+        s = s + np.sum(np.sin(np.dot(A, x)))  # A 3-d or 0-d: np.dot is not matmul there
+    return s
+
+
+@pytest.mark.parametrize("f", [rnn_matmul, rnn_dot, rnn_np_matmul, rnn_dot_method])
+def test_a_loops_products_are_batched_however_spelled(f):
+    """The per-trip outer products of W's adjoint are one product after the loop, for @,
+    np.dot, np.matmul and .dot() alike: what the code computes, not how it is spelled."""
+    backward = s2sad.source(f, wrt=(0, 1)).split("def value_and")[0].split("# backward")[1]
+    side = "b" if f is rnn_dot_method else "a"
+    assert f"W_bar += matmul_bar_{side}_sum(W_bar_terms, W" in backward
+    assert f"bar_{side}(" not in backward.replace(f"matmul_bar_{side}_sum", "")
+    rng = np.random.default_rng(3)
+    W, h = rng.standard_normal((4, 4)) / 2, rng.standard_normal(4)
+    s2sad.check_grads(f, (W, h, 3), wrt=(0, 1), order=2)
+
+
+def test_batched_np_dot_keeps_np_dot_meaning_for_other_ranks():
+    rng = np.random.default_rng(4)
+    xs = rng.standard_normal((3, 4))
+    assert "matmul_bar_a_sum(A_bar_terms, A, 'dot')" in s2sad.source(dot_of_any_rank)
+    for A in (rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 4)), 0.7):
+        s2sad.check_grads(dot_of_any_rank, (A, xs), order=2)
+    # b of rank 3: np.dot(A, x) is (3, 2, 5) where A @ x would be (2, 3, 5)
+    s2sad.check_grads(dot_of_any_rank, (rng.standard_normal((3, 4)),
+                                        rng.standard_normal((2, 2, 4, 5))), order=2)
