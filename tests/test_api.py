@@ -14,8 +14,6 @@ import subprocess
 import sys
 import textwrap
 
-import inspect
-
 import numpy as np
 import pytest
 
