@@ -71,8 +71,7 @@ class Adjoints:
                     gast.Expr(value=call("scatter_add", [name(target), index, g]))]
         if current is None:
             self.value[var] = name(target)
-            if isinstance(contribution, (gast.BinOp, gast.UnaryOp)) or \
-                    is_call(contribution, "setitem_bar"):  # a new array
+            if is_new_array(contribution):
                 self.owned.add(var)
             return [assign(target, contribution)]
         if var in self.owned:
@@ -134,3 +133,10 @@ def is_call(expr, function):
     return isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
         expr.func.id == function
 
+
+def is_new_array(expr):
+    """True if ``expr`` makes a new array (or a number) no one else holds: an operator's
+    result, ``setitem_bar``'s, or ``unbroadcast`` of one (``g`` itself or a new sum of it)."""
+    if is_call(expr, "unbroadcast") and expr.args:
+        expr = expr.args[0]
+    return isinstance(expr, (gast.BinOp, gast.UnaryOp)) or is_call(expr, "setitem_bar")

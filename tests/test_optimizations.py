@@ -138,3 +138,23 @@ def test_batched_np_dot_keeps_np_dot_meaning_for_other_ranks():
     # b of rank 3: np.dot(A, x) is (3, 2, 5) where A @ x would be (2, 3, 5)
     s2sad.check_grads(dot_of_any_rank, (rng.standard_normal((3, 4)),
                                         rng.standard_normal((2, 2, 4, 5))), order=2)
+
+
+def hinge_and_square(p, y):
+    hinge = np.maximum(0.0, 1.0 - y * p)
+    return np.mean(hinge + (p - y) ** 2)
+
+
+def test_a_new_array_unbroadcast_is_the_adjoint_the_sweep_adds_into():
+    """p_bar's first contribution, unbroadcast(<an operator's new array>, p), is owned: the
+    second is added in place (no fresh array of the data's size), whatever p's shape."""
+    backward = s2sad.source(hinge_and_square).split("def value_and")[0].split("# backward")[1]
+    assert "p_bar += " in backward and "p_bar = p_bar +" not in backward
+    rng = np.random.default_rng(5)
+    y = np.sign(rng.standard_normal((3, 4)))
+    for p in (rng.standard_normal((3, 4)), rng.standard_normal(4), 0.3):
+        s2sad.check_grads(hinge_and_square, (p, y), order=2)
+    p = rng.standard_normal((3, 4))
+    gradient = s2sad.grad(hinge_and_square)(p, y)
+    expected = (np.where(1.0 - y * p > 0, -y, 0.0) + 2 * (p - y)) / p.size
+    np.testing.assert_allclose(gradient, expected)
