@@ -10,6 +10,9 @@ divided by the same NumPy f time, so the ratios compare gradient times
 directly. The last column is s2sad's transform time. A second table gives
 the absolute times, each library's own f time, and the time of s2sad's
 generated ``grad_<f>`` called directly (without the ``s2sad.grad`` wrapper).
+Two more columns come from separate, untimed calls: the peak memory of s2sad's
+gradient (:mod:`tracemalloc`) and how many arrays f and the gradient make per call
+(:class:`AllocationCounter`, a counting NumPy data allocator).
 
 The peers are ported here (autograd.numpy, jax.numpy, torch; one port per
 case, written against a NumPy-like namespace) and imported lazily: a library
