@@ -682,7 +682,8 @@ def print_tables(results, notes, repeats_note, quick):
           f"Peak memory: tracemalloc's peak during one untimed call of s2sad's gradient, above "
           f"what was held before it (the returned gradient included). Arrays made: NumPy's "
           f"data allocations in one untimed call (temporaries, results, 0-d results of "
-          f"reductions, numbers made arrays for a ufunc; views are none), counted by a NumPy allocator (NEP 49). "
+          f"reductions, numbers made arrays for a ufunc; views are none), counted by a "
+          f"NumPy allocator (NEP 49). "
           f"Floors (operation counts, estimates):")
     for k, text in enumerate(floor_notes, 1):
         print(f"- [f{k}] {text}")

@@ -574,8 +574,7 @@ class _Reverse:
                     if not (isinstance(op, Var) and op.name in outer):
                         continue
                     other = stmt.args[1 - position] if product else None
-                    side = ("ab"[position] if position < 2 else None,  # (a third operand:
-                            product)                                  # blocked)
+                    side = ("ab"[position] if position < 2 else None, product)  # (3rd: blocked)
                     if not product or (isinstance(other, Var) and other.name == op.name) or \
                             sides.get(op.name, side) != side:
                         blocked.add(op.name)
