@@ -991,7 +991,8 @@ def product_kind(stmt):
     spelling (``@``, ``np.matmul``, ``np.dot``, ``.dot()``); else None. (np.dot is matmul
     where the operands have rank 1 or 2: ``matmul_bar_a_sum`` checks that when it runs.)"""
     prim, rules = stmt.prim, getattr(stmt.prim, "vjp", None)
-    if type(prim) is not Primitive or stmt.kwargs or len(stmt.args) != 2 or not rules:
+    if type(prim) is not Primitive or stmt.kwargs or len(stmt.args) != 2 or not rules or \
+            len(prim.params) < 2:
         return None
     a, b = prim.params[:2]
     for product in ("matmul", "dot"):
