@@ -10,6 +10,9 @@ divided by the same NumPy f time, so the ratios compare gradient times
 directly. The last column is s2sad's transform time. A second table gives
 the absolute times, each library's own f time, and the time of s2sad's
 generated ``grad_<f>`` called directly (without the ``s2sad.grad`` wrapper).
+Two more columns come from separate, untimed calls: the peak memory of s2sad's
+gradient (:mod:`tracemalloc`) and how many arrays f and the gradient make per call
+(:class:`AllocationCounter`, a counting NumPy data allocator).
 
 The peers are ported here (autograd.numpy, jax.numpy, torch; one port per
 case, written against a NumPy-like namespace) and imported lazily: a library
@@ -42,6 +45,7 @@ virtual machine can double the time of medium-sized array code; the
 """
 
 import argparse
+import ctypes
 import importlib
 import math
 import os
@@ -50,6 +54,7 @@ import statistics
 import sys
 import time
 import timeit
+import tracemalloc
 
 import numpy as np
 
@@ -393,6 +398,120 @@ def transform_time(case, repeats):
     return statistics.median(samples)
 
 
+# ---- memory: peak and allocations of one call, untimed ----------------------------------------
+
+class _Allocator(ctypes.Structure):  # NumPy's PyDataMemAllocator (numpy/ndarraytypes.h)
+    _fields_ = [("ctx", ctypes.c_void_p),
+                ("malloc", ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)),
+                ("calloc", ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                            ctypes.c_size_t)),
+                ("realloc", ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                             ctypes.c_size_t)),
+                ("free", ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p,
+                                          ctypes.c_size_t))]
+
+
+class _Handler(ctypes.Structure):  # NumPy's PyDataMem_Handler, version 1
+    _fields_ = [("name", ctypes.c_char * 127), ("version", ctypes.c_uint8),
+                ("allocator", _Allocator)]
+
+
+class AllocationCounter:
+    """Counts NumPy's data allocations during a call (``counter(fn, args)``).
+
+    NumPy (>= 1.22) lets a program set the allocator of array data
+    (``PyDataMem_SetHandler``, NEP 49); this one counts each ``malloc``/``calloc``
+    and forwards it to libc's. Every array NumPy makes with data of its own (a
+    temporary, a result, a 0-d result of a reduction, a Python number made an array
+    for a ufunc: ``x + 1.0`` makes two) is one; views are none. The
+    handler is set for the call only (it is per context, and arrays made before keep
+    theirs), so it costs the timed calls nothing.
+    """
+
+    _SET_HANDLER = 304  # PyDataMem_SetHandler's slot in NumPy's C-API table
+
+    def __init__(self):
+        libc = ctypes.CDLL(None)
+        for fn, args in ((libc.malloc, [ctypes.c_size_t]),
+                         (libc.calloc, [ctypes.c_size_t, ctypes.c_size_t]),
+                         (libc.realloc, [ctypes.c_void_p, ctypes.c_size_t])):
+            fn.restype, fn.argtypes = ctypes.c_void_p, args
+        libc.free.argtypes = [ctypes.c_void_p]
+        self.count = 0
+
+        def malloc(ctx, size):
+            self.count += 1
+            return libc.malloc(size or 1)
+
+        def calloc(ctx, n, size):
+            self.count += 1
+            return libc.calloc(n or 1, size or 1)
+
+        fields = dict(_Allocator._fields_)
+        self.handler = _Handler(b"benchmark_counting", 1, _Allocator(
+            None, fields["malloc"](malloc), fields["calloc"](calloc),
+            fields["realloc"](lambda ctx, ptr, size: libc.realloc(ptr, size or 1)),
+            fields["free"](lambda ctx, ptr, size: libc.free(ptr))))
+        api = ctypes.pythonapi
+        api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+        api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        api.PyCapsule_New.restype = ctypes.py_object
+        api.PyCapsule_New.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+        table = ctypes.cast(api.PyCapsule_GetPointer(umath._ARRAY_API, None),
+                            ctypes.POINTER(ctypes.c_void_p))
+        # (PYFUNCTYPE: called with the GIL held, as NumPy's C API must be)
+        self.set_handler = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.py_object)(
+            table[self._SET_HANDLER])
+        self.capsule = api.PyCapsule_New(ctypes.addressof(self.handler), b"mem_handler", None)
+
+    def __call__(self, fn, args):
+        old = self.set_handler(self.capsule)
+        self.count = 0
+        try:
+            fn(*args)
+        finally:
+            self.set_handler(old)
+        return self.count
+
+
+def allocation_counter():
+    """An :class:`AllocationCounter`, or None where NumPy's allocator cannot be set."""
+    try:
+        counter = AllocationCounter()
+        if counter(np.zeros, (5,)) == 1:  # it counts what it should
+            return counter
+    except Exception:
+        pass
+    return None
+
+
+def memory(call, counter):
+    """``(peak bytes, NumPy allocations)`` of one untimed call ``(fn, args)``: the peak of
+    memory traced by :mod:`tracemalloc` above what was held before the call, and the
+    allocations :class:`AllocationCounter` counts in another call (None without one)."""
+    fn, args = call
+    fn(*args)  # warm: caches and lazy imports are not the call's
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        fn(*args)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    return peak, (counter(fn, args) if counter is not None else None)
+
+
+def size(value):
+    if value is None:
+        return "n/a"
+    for unit, scale in (("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if value >= scale:
+            return f"{value / scale:.1f} {unit}"
+    return f"{value} B"
+
+
 def seconds(value):
     if value is None:
         return "n/a"
@@ -405,7 +524,7 @@ def seconds(value):
 
 # ---- one case ----------------------------------------------------------------------------------
 
-def run_case(case, libraries, quick, rng, notes):
+def run_case(case, libraries, quick, rng, notes, counter=None):
     """Times and problems of one case: a dict with the cells' numbers."""
     args = case.make(rng, quick)
     result = {"case": case, "times": {}, "cells": {}, "first_call": {}}
@@ -433,6 +552,8 @@ def run_case(case, libraries, quick, rng, notes):
             result["s2sad_failed"] = True
         if reference is not None:
             result["transform"] = transform_time(case, 1 if quick else 5)
+            result["memory"] = {label: memory(call, counter) for label, call in
+                                (("f", (case.fn, args)), ("s2sad", runner.calls["s2sad"]))}
     for name in ("autograd", "jax", "torch"):
         xp = libraries.get(name)
         if xp is None:
@@ -500,6 +621,16 @@ def ratio_cell(result, label, digits=1):
     return f"{t / result['times']['f']:.{digits}f}x"
 
 
+def memory_cells(result):
+    """The gradient's peak memory, and the arrays f and the gradient make per call."""
+    measured = result.get("memory")
+    if not measured:
+        return "n/a | n/a"
+    counts = [measured[label][1] for label in ("f", "s2sad")]
+    arrays = "n/a" if None in counts else f"{counts[0]} / {counts[1]}"
+    return f"{size(measured['s2sad'][0])} | {arrays}"
+
+
 def target_cell(result, quick):
     target = result["case"].target
     if target is None:
@@ -512,8 +643,9 @@ def target_cell(result, quick):
 
 def print_tables(results, notes, repeats_note, quick):
     print("| case | f (NumPy) | s2sad grad | s2sad / f | floor | target | autograd / f | "
-          "jax.grad / f | jit(grad) / f | jit(grad) compile | torch / f | s2sad transform |")
-    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+          "jax.grad / f | jit(grad) / f | jit(grad) compile | torch / f | s2sad transform | "
+          "s2sad peak memory | arrays made, f / grad |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     floor_notes = []
     for result in results:
         case = result["case"]
@@ -525,7 +657,8 @@ def print_tables(results, notes, repeats_note, quick):
               f"{target_cell(result, quick)} | {ratio_cell(result, 'autograd')} | "
               f"{ratio_cell(result, 'jax.grad')} | {ratio_cell(result, 'jit(grad)')} | "
               f"{seconds(compile_time) if compile_time is not None else 'n/a'} | "
-              f"{ratio_cell(result, 'torch')} | {seconds(result.get('transform'))} |")
+              f"{ratio_cell(result, 'torch')} | {seconds(result.get('transform'))} | "
+              f"{memory_cells(result)} |")
     print()
     print("Absolute times (each library's gradient, its own f, and s2sad's generated "
           "`grad_<f>` called directly, without the `s2sad.grad` wrapper):")
@@ -546,6 +679,11 @@ def print_tables(results, notes, repeats_note, quick):
         print(f"| {result['case'].name} | " + " | ".join(cells) + " |")
     print()
     print(f"Ratios divide each library's gradient time by the NumPy f time. {repeats_note} "
+          f"Peak memory: tracemalloc's peak during one untimed call of s2sad's gradient, above "
+          f"what was held before it (the returned gradient included). Arrays made: NumPy's "
+          f"data allocations in one untimed call (temporaries, results, 0-d results of "
+          f"reductions, numbers made arrays for a ufunc; views are none), counted by a "
+          f"NumPy allocator (NEP 49). "
           f"Floors (operation counts, estimates):")
     for k, text in enumerate(floor_notes, 1):
         print(f"- [f{k}] {text}")
@@ -626,8 +764,9 @@ def main(argv=None):
 
     rng = np.random.default_rng(0)
     notes, results = [], []
+    counter = allocation_counter()
     for case in selected:
-        results.append(run_case(case, libraries, args.quick, rng, notes))
+        results.append(run_case(case, libraries, args.quick, rng, notes, counter))
 
     blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
     environment = ", ".join(f"{name}={os.environ.get(name, '(unset)')}" for name in

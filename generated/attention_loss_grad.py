@@ -233,14 +233,14 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     gain_bar = unbroadcast(v6_bar * v5, gain)
     centred_bar = unbroadcast(v5_bar / v4, centred)
     # line 55: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
-    centred_bar = centred_bar + 2 * centred * unreduce(unbroadcast(-
-        unbroadcast(v5_bar * v5, v4) / v4 * 0.5 / v4, variance) * (np.size(
-        variance) / np.size(v2)), v2, -1, True)
+    centred_bar += 2 * centred * unreduce(unbroadcast(-unbroadcast(v5_bar *
+        v5, v4) / v4 * 0.5 / v4, variance) * (np.size(variance) / np.size(
+        v2)), v2, -1, True)
     # line 54: centred = h - np.mean(h, axis=-1, keepdims=True)
     h_bar = unbroadcast(centred_bar, h)
     h_bar = h_bar + unreduce(-unbroadcast(centred_bar, v1) * (np.size(v1) /
         np.size(h)), h, -1, True)
-    return h_bar, writable(gain_bar), writable(bias_bar)
+    return h_bar, gain_bar, writable(bias_bar)
 
 
 def softmax(z, axis=-1):
@@ -359,8 +359,7 @@ def bwd_softmax_wrt_z(residuals, out_bar):
     # backward sweep
     # line 49: return e / np.sum(e, axis=axis, keepdims=True)
     e_bar = unbroadcast(out_bar / v3, e)
-    e_bar = e_bar + unreduce(-unbroadcast(out_bar * out, v3) / v3, e, axis,
-        True)
+    e_bar += unreduce(-unbroadcast(out_bar * out, v3) / v3, e, axis, True)
     # line 48: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v2_bar = e_bar * e
     z_bar = unbroadcast(v2_bar, z)
@@ -400,14 +399,20 @@ def check_scalar(value, name):
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
     one zero adjoint per element for a tuple)."""
+    # float64 arrays first, by the dtype's letter (comparing dtypes costs more than np.zeros)
+    if type(x) is np.ndarray and x.dtype.char == "d":
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if isinstance(x, (float, int)):
         return 0.0
     if isinstance(x, (tuple, list)):
         return tuple_bar(zeros_bar(e) for e in x)
-    if type(x) is np.ndarray and x.dtype == np.float64:
-        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
+        ragged = np.empty(len(x), dtype=object)
+        for i, e in enumerate(x):
+            ragged[i] = zeros_bar(e)
+        return ragged
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))
 
 

@@ -146,14 +146,20 @@ def check_scalar(value, name):
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
     one zero adjoint per element for a tuple)."""
+    # float64 arrays first, by the dtype's letter (comparing dtypes costs more than np.zeros)
+    if type(x) is np.ndarray and x.dtype.char == "d":
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if isinstance(x, (float, int)):
         return 0.0
     if isinstance(x, (tuple, list)):
         return tuple_bar(zeros_bar(e) for e in x)
-    if type(x) is np.ndarray and x.dtype == np.float64:
-        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
+        ragged = np.empty(len(x), dtype=object)
+        for i, e in enumerate(x):
+            ragged[i] = zeros_bar(e)
+        return ragged
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))
 
 

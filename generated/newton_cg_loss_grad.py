@@ -34,7 +34,7 @@ def grad_loss(w, X, y):
     v3_bar = unreduce(1.0 / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
-    z_bar = z_bar + v1_bar * np.exp(z - v1)
+    z_bar += v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)
     return w_bar
@@ -63,7 +63,7 @@ def value_and_grad_loss(w, X, y):
     v3_bar = unreduce(1.0 / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
-    z_bar = z_bar + v1_bar * np.exp(z - v1)
+    z_bar += v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)
     return out, w_bar
@@ -92,7 +92,7 @@ def vjp_loss(w, X, y, out_bar):
     v3_bar = unreduce(v4_bar / np.size(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
-    z_bar = z_bar + v1_bar * np.exp(z - v1)
+    z_bar += v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)
     return w_bar

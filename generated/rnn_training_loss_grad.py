@@ -262,14 +262,20 @@ def check_scalar(value, name):
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
     one zero adjoint per element for a tuple)."""
+    # float64 arrays first, by the dtype's letter (comparing dtypes costs more than np.zeros)
+    if type(x) is np.ndarray and x.dtype.char == "d":
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if isinstance(x, (float, int)):
         return 0.0
     if isinstance(x, (tuple, list)):
         return tuple_bar(zeros_bar(e) for e in x)
-    if type(x) is np.ndarray and x.dtype == np.float64:
-        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
+        ragged = np.empty(len(x), dtype=object)
+        for i, e in enumerate(x):
+            ragged[i] = zeros_bar(e)
+        return ragged
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))
 
 
@@ -341,8 +347,12 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
-def matmul_bar_a_sum(terms, a):
-    """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs, as one product."""
+def matmul_bar_a_sum(terms, a, product="matmul"):
+    """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs, as one product.
+
+    ``product="dot"`` sums ``dot_bar_a`` instead: the same where the operands have rank 1
+    or 2 (np.dot is then a @ b), as in the one-product paths here.
+    """
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, bs = zip(*terms)
         return np.array(gs).T @ np.array(bs)
@@ -351,8 +361,24 @@ def matmul_bar_a_sum(terms, a):
         return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
     total = zeros_bar(a)
     for g, b in terms:
-        total = total + matmul_bar_a(g, a, b)
+        total = total + (dot_bar_a(g, a, b) if product == "dot" else matmul_bar_a(g, a, b))
     return total
+
+
+def dot_bar_a(g, a, b):
+    """The adjoint of ``a`` in ``np.dot(a, b)``: ``a``'s last axis meets ``b``'s second to
+    last (its only one if 1-d); ``g`` has ``a``'s other axes, then ``b``'s other axes."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and 0 < a.ndim <= 2 and 0 < b.ndim <= 2:
+        return matmul_bar_a(g, a, b)  # np.dot is a @ b here (no np.ndim's cost)
+    p, q = np.ndim(a), np.ndim(b)
+    if p == 0 or q == 0:
+        return unbroadcast(g * b, a)
+    if p <= 2 and q <= 2:
+        return matmul_bar_a(g, a, b)
+    if q == 1:
+        return np.multiply.outer(g, b)
+    g_axes = list(range(p - 1, p + q - 3)) + [p + q - 3]  # b's leading axes, then its last
+    return np.tensordot(g, b, axes=(g_axes, list(range(q - 2)) + [q - 1]))
 
 
 class tuple_bar(list):

@@ -60,10 +60,18 @@ class Adjoints:
             # pending: a number, a number spread over x, or another adjoint's name
             self.value[var] = contribution
             return []
+        if current is None and is_call(contribution, "unindex") and \
+                isinstance(contribution.args[1], gast.Name) and contribution.args[1].id == var:
+            # x[index] read: zeros to scatter into (not unindex's zeros_like and np.add.at,
+            # then a fresh sum at the next read), owned: the later reads scatter in place
+            g, _, index = contribution.args
+            self.value[var] = name(target)
+            self.owned.add(var)
+            return [assign(target, call("zeros_bar", [name(var)])),
+                    gast.Expr(value=call("scatter_add", [name(target), index, g]))]
         if current is None:
             self.value[var] = name(target)
-            if isinstance(contribution, (gast.BinOp, gast.UnaryOp)) or \
-                    is_call(contribution, "setitem_bar"):  # a new array
+            if is_new_array(contribution):
                 self.owned.add(var)
             return [assign(target, contribution)]
         if var in self.owned:
@@ -124,3 +132,11 @@ def spread(expr):
 def is_call(expr, function):
     return isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
         expr.func.id == function
+
+
+def is_new_array(expr):
+    """True if ``expr`` makes a new array (or a number) no one else holds: an operator's
+    result, ``setitem_bar``'s, or ``unbroadcast`` of one (``g`` itself or a new sum of it)."""
+    if is_call(expr, "unbroadcast") and expr.args:
+        expr = expr.args[0]
+    return isinstance(expr, (gast.BinOp, gast.UnaryOp)) or is_call(expr, "setitem_bar")

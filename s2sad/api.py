@@ -12,6 +12,7 @@ them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
 """
 
 import functools
+import inspect
 
 from . import cache
 from .cache import (bind, is_not_scalar, load_module, non_scalar_error,  # noqa: F401
@@ -31,9 +32,7 @@ def _reverse_entry(f, wrt, kind):
     compiled = cache.slot()  # the generated entry point and its guard's checker, looked up once
 
     def entry():
-        if compiled and not compiled[1]():  # a name f reads means another function now
-            compiled.clear()
-        if not compiled:
+        if not (compiled and compiled[1]()):  # first call, or a name f reads means another
             whole = cache.cached(fn, "reverse", positions)  # made for vjp or source
             mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
             namespace, generated = cache.compiled(fn, mode, positions)
@@ -47,21 +46,23 @@ def _reverse_entry(f, wrt, kind):
         # the fast path (all arguments by position) skips inspect's binding
         return args if not kwargs and len(args) == n_params else bind(fn, args, kwargs)
 
+    def failed(exc, args):
+        """Raise what the user sees when the generated function (or making it) raised ``exc``,
+        without s2sad's frames: this is the API's boundary."""
+        try:
+            if isinstance(exc, ValueError) and is_not_scalar(exc, fn.__name__):  # check_scalar's
+                raise non_scalar_error(fn, exc) from None
+            raise_failure(fn, exc, args)
+        except Exception as error:
+            raise hide_own_frames(error)  # (the same exception: no context is chained)
+
     def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
         if kwargs or len(args) != n_params:
             return derivative(*args, **kwargs)
         try:
-            function = compiled[0] if compiled and compiled[1]() else entry()
-            try:
-                return function(*args)
-            except ValueError as exc:
-                if is_not_scalar(exc, fn.__name__):  # the generated check_scalar's own error
-                    raise non_scalar_error(fn, exc) from None
-                raise_failure(fn, exc, args)
-            except Exception as exc:
-                raise_failure(fn, exc, args)
-        except Exception as exc:  # the API's boundary: the user sees no frame of s2sad's below
-            raise hide_own_frames(exc)
+            return (compiled[0] if compiled and compiled[1]() else entry())(*args)
+        except Exception as exc:
+            failed(exc, args)
 
     def derivative(*args, **kwargs):
         try:
@@ -87,17 +88,15 @@ def _reverse_entry(f, wrt, kind):
         bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
         try:
             result = function(*bound)
-        except ValueError as exc:
-            if is_not_scalar(exc, fn.__name__):  # the generated check_scalar's own error
-                raise non_scalar_error(fn, exc) from None
-            raise_failure(fn, exc, bound)
         except Exception as exc:
-            raise_failure(fn, exc, bound)
+            failed(exc, bound)
         if kind == "value_and_grad":
             return result[0], ((result[1],) if tuple_result else result[1])
         return (result,) if tuple_result else result
 
     public = fast if kind == "grad" and not tuple_result else derivative
+    if public is fast:
+        public = _with_parameters(fn, f"{kind}_{fn.__name__}", compiled, entry, failed) or fast
     functools.update_wrapper(public, fn)
     public.__name__ = f"{kind}_{fn.__name__}"
     public.__qualname__ = public.__name__
@@ -106,6 +105,34 @@ def _reverse_entry(f, wrt, kind):
     public._s2sad = (fn, kind, positions)
     public._s2sad_generated = functools.partial(cache.generated_function_of, fn, kind, positions)
     return public
+
+
+_NAMED_FAST = """
+def {name}({params}):
+    try:
+        return (_s2sad_slot[0] if _s2sad_slot[1]() else _s2sad_entry())({params})
+    except Exception as exc:
+        _s2sad_failed(exc, ({params},))
+"""
+
+
+def _with_parameters(fn, name, compiled, entry, failed):
+    """The fast path of a gradient with ``fn``'s own parameters (and defaults), or None.
+
+    Python binds the arguments (keywords, defaults, a wrong call's TypeError naming the
+    gradient), so no ``*args`` tuple nor ``**kwargs`` dict is made per call; the guard
+    is checked and failures are reported as by the generic path. Only for parameters
+    that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
+    """
+    params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
+    if not params or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.name.startswith("_s2sad")
+                         for p in params):
+        return None
+    namespace = {"_s2sad_slot": compiled, "_s2sad_entry": entry, "_s2sad_failed": failed}
+    exec(_NAMED_FAST.format(name=name, params=", ".join(p.name for p in params)), namespace)
+    function = namespace[name]
+    function.__defaults__ = fn.__defaults__
+    return function
 
 
 def stop_gradient(x):

@@ -138,10 +138,15 @@ def cached(fn, mode, positions):
         return _CACHE.get(fn, {}).get((mode, positions))
 
 
+def _stale():
+    return False
+
+
 class Slot(list):
     """What a derivative object keeps of the cache, ``[generated function, guard checker]``
-    (empty until its first call): its fast path reads no dict. :func:`clear_cache`
-    makes every slot's checker fail, so the derivative looks the cache up again."""
+    (``[None, a checker that fails]`` until its first call): its fast path reads no dict.
+    :func:`clear_cache` makes every slot's checker fail, so the derivative looks the cache
+    up again."""
 
     __hash__ = object.__hash__  # one slot per derivative, however alike (for _SLOTS)
 
@@ -153,15 +158,12 @@ class Slot(list):
 
 
 def slot():
-    """A new, empty :class:`Slot`, which :func:`clear_cache` reaches."""
-    new = Slot()
+    """A new :class:`Slot` (its checker fails: nothing looked up yet), which
+    :func:`clear_cache` reaches."""
+    new = Slot([None, _stale])
     with _LOCK:
         _SLOTS.add(new)
     return new
-
-
-def _stale():
-    return False
 
 
 def clear_cache():

@@ -73,7 +73,7 @@ from .lower import ExternalFunction, UserFunction
 from .memory import Memory
 from .rules.operators import is_list_op
 from .rules import RuleNotApplicable
-from .rules.core import Primitive
+from .rules.core import Primitive, Template
 from .simplify import number, simplify
 
 
@@ -478,9 +478,9 @@ class _Reverse:
                 prelude += self.own(phi.name)
         owned_before = {var for var in outer if var in self.adjoints.owned}
         deferred = {}
-        for var, side in sorted(self.deferrable(stmt, outer).items()):
+        for var, (side, product) in sorted(self.deferrable(stmt, outer).items()):
             terms = analysis.unique_name(f"{self.adjoints.adjoint_name(var)}_terms", self._taken)
-            deferred[var] = (terms, side)
+            deferred[var] = (terms, side, product)
             prelude.append(assign(terms, gast.List(elts=[], ctx=gast.Load())))
         self.deferred.append(deferred)
         # one backward trip: the carry, then the body in reverse, then the carry's adjoint
@@ -528,9 +528,9 @@ class _Reverse:
         loop = gast.For(target=target, iter=header, body=[slot] + body + body_code, orelse=[],
                         type_comment=None)
         after = []
-        for var, (terms, side) in deferred.items():
+        for var, (terms, side, product) in deferred.items():
             owned = var in self.adjoints.owned
-            after += self.adjoints.add(var, call(f"matmul_bar_{side}_sum", [name(terms), name(var)]))
+            after += self.adjoints.add(var, _terms_sum(terms, var, side, product))
             if not owned:
                 self.adjoints.owned.discard(var)
         for phi, init, _ in carried:
@@ -553,11 +553,12 @@ class _Reverse:
         return [assign(target, call("np.array", [name(target)]))]
 
     def deferrable(self, loop, outer):
-        """Loop-invariant factors of matrix products: ``{var: "a" or "b"}``.
+        """Loop-invariant factors of matrix products: ``{var: (side, product)}``, side
+        ``"a"`` or ``"b"``, product ``"matmul"`` or ``"dot"`` (see :func:`product_kind`).
 
         When every contribution a loop makes to an outer variable ``W`` is the
-        adjoint of a factor of a product (``W @ h`` each trip), the per-trip
-        outer products ``g h^T`` are collected and summed as one matrix product
+        adjoint of a factor of a product (``W @ h`` or ``np.dot(W, h)`` each trip), the
+        per-trip outer products ``g h^T`` are collected and summed as one matrix product
         (every ``FLUSH_TERMS`` trips and after the loop) instead of one small
         product and one full-size addition per trip.
         """
@@ -568,12 +569,12 @@ class _Reverse:
             elif isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):
                     continue
-                product = stmt.prim.name in ("matmul", "np.matmul") and not stmt.kwargs
+                product = product_kind(stmt)
                 for position, op in enumerate(stmt.args):
                     if not (isinstance(op, Var) and op.name in outer):
                         continue
                     other = stmt.args[1 - position] if product else None
-                    side = "ab"[position] if position < 2 else None  # (a third operand: blocked)
+                    side = ("ab"[position] if position < 2 else None, product)  # (3rd: blocked)
                     if not product or (isinstance(other, Var) and other.name == op.name) or \
                             sides.get(op.name, side) != side:
                         blocked.add(op.name)
@@ -857,12 +858,12 @@ class _Reverse:
 
     def defer(self, var, contribution):
         """Collect ``g`` and the other factor; add their products in batches (see deferrable)."""
-        terms, side = self.deferred[-1][var]
+        terms, side, product = self.deferred[-1][var]
         g, a, b = contribution.args
         pair = gast.Tuple(elts=[g, b if side == "a" else a], ctx=gast.Load())
         append = gast.Attribute(value=name(terms), attr="append", ctx=gast.Load())
         owned = var in self.adjoints.owned
-        flush = self.adjoints.add(var, call(f"matmul_bar_{side}_sum", [name(terms), name(var)]))
+        flush = self.adjoints.add(var, _terms_sum(terms, var, side, product))
         if not owned:
             self.adjoints.owned.discard(var)
         clear = gast.Expr(value=call(gast.Attribute(value=name(terms), attr="clear",
@@ -982,6 +983,30 @@ class SplitCall(UserFunction):
     @property
     def elementwise(self):  # two results: not a ufunc-like call for the shape analysis
         return False
+
+
+def product_kind(stmt):
+    """``"matmul"`` or ``"dot"`` if ``stmt`` is a product of its two operands whose rule
+    gives them the adjoints ``matmul_bar_a/b(g, a, b)`` (or ``dot_bar_a/b``), whatever its
+    spelling (``@``, ``np.matmul``, ``np.dot``, ``.dot()``); else None. (np.dot is matmul
+    where the operands have rank 1 or 2: ``matmul_bar_a_sum`` checks that when it runs.)"""
+    prim, rules = stmt.prim, getattr(stmt.prim, "vjp", None)
+    if type(prim) is not Primitive or stmt.kwargs or len(stmt.args) != 2 or not rules or \
+            len(prim.params) < 2:
+        return None
+    a, b = prim.params[:2]
+    for product in ("matmul", "dot"):
+        if all(isinstance(rules.get(p), Template) and is_call(rules[p].tree, f"{product}_bar_{s}")
+               and [getattr(n, "id", None) for n in rules[p].tree.args] == ["g", a, b]
+               for p, s in ((a, "a"), (b, "b"))):
+            return product
+    return None
+
+
+def _terms_sum(terms, var, side, product):
+    """``matmul_bar_a_sum(W_bar_terms, W)``: the deferred pairs' sum (see deferrable)."""
+    extra = [gast.Constant(value="dot", kind=None)] if product == "dot" else []
+    return call(f"matmul_bar_{side}_sum", [name(terms), name(var)] + extra)
 
 
 FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product

@@ -179,8 +179,12 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
-def matmul_bar_a_sum(terms, a):
-    """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs, as one product."""
+def matmul_bar_a_sum(terms, a, product="matmul"):
+    """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs, as one product.
+
+    ``product="dot"`` sums ``dot_bar_a`` instead: the same where the operands have rank 1
+    or 2 (np.dot is then a @ b), as in the one-product paths here.
+    """
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, bs = zip(*terms)
         return np.array(gs).T @ np.array(bs)
@@ -189,12 +193,13 @@ def matmul_bar_a_sum(terms, a):
         return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
     total = zeros_bar(a)
     for g, b in terms:
-        total = total + matmul_bar_a(g, a, b)
+        total = total + (dot_bar_a(g, a, b) if product == "dot" else matmul_bar_a(g, a, b))
     return total
 
 
-def matmul_bar_b_sum(terms, b):
-    """The sum of ``matmul_bar_b(g, a, b)`` over a loop's ``(g, a)`` pairs, as one product."""
+def matmul_bar_b_sum(terms, b, product="matmul"):
+    """The sum of ``matmul_bar_b(g, a, b)`` (``dot_bar_b`` for ``product="dot"``, see
+    :func:`matmul_bar_a_sum`) over a loop's ``(g, a)`` pairs, as one product."""
     if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, as_ = zip(*terms)
         return np.array(as_).T @ np.array(gs)
@@ -203,7 +208,7 @@ def matmul_bar_b_sum(terms, b):
         return np.concatenate(as_, axis=0).T @ np.concatenate(gs, axis=0)
     total = zeros_bar(b)
     for g, a in terms:
-        total = total + matmul_bar_b(g, a, b)
+        total = total + (dot_bar_b(g, a, b) if product == "dot" else matmul_bar_b(g, a, b))
     return total
 
 
@@ -236,35 +241,43 @@ def product_terms(terms, terms_dot):
     return (directions[0], None) if batch is None else (directions, batch)
 
 
-def matmul_bar_a_sum_dot(terms, terms_dot, a):
-    """The tangent of ``matmul_bar_a_sum(terms, a)``; ``terms_dot`` holds the pairs' tangents."""
+def matmul_bar_a_sum_dot(terms, terms_dot, a, product="matmul"):
+    """The tangent of ``matmul_bar_a_sum(terms, a, product)``; ``terms_dot`` holds the pairs'
+    tangents."""
     pairs, batch = product_terms(terms, terms_dot)
     if batch is None:
-        return matmul_bar_a_sum(pairs, a)
-    return np.stack([matmul_bar_a_sum(p, a) for p in pairs])
+        return matmul_bar_a_sum(pairs, a, product)
+    return np.stack([matmul_bar_a_sum(p, a, product) for p in pairs])
 
 
-def matmul_bar_b_sum_dot(terms, terms_dot, b):
-    """The tangent of ``matmul_bar_b_sum(terms, b)``; ``terms_dot`` holds the pairs' tangents."""
+def matmul_bar_b_sum_dot(terms, terms_dot, b, product="matmul"):
+    """The tangent of ``matmul_bar_b_sum(terms, b, product)``; ``terms_dot`` holds the pairs'
+    tangents."""
     pairs, batch = product_terms(terms, terms_dot)
     if batch is None:
-        return matmul_bar_b_sum(pairs, b)
-    return np.stack([matmul_bar_b_sum(p, b) for p in pairs])
+        return matmul_bar_b_sum(pairs, b, product)
+    return np.stack([matmul_bar_b_sum(p, b, product) for p in pairs])
 
 
-def matmul_bar_a_sum_bar(g, terms, a):
-    """The adjoints of the pairs of ``matmul_bar_a_sum(terms, a)``: ``(g @ b_k, ...)`` per pair."""
+def matmul_bar_a_sum_bar(g, terms, a, product="matmul"):
+    """The adjoints of the pairs of ``matmul_bar_a_sum(terms, a, product)``: ``(g @ b_k, ...)``
+    per pair."""
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, bs = zip(*terms)
         return list(zip(np.array(bs) @ g.T, np.array(gs) @ g))
+    if product == "dot":
+        return [(np.dot(g, b), dot_bar_b(t, g, b)) for t, b in terms]
     return [(g @ b, matmul_bar_b(t, g, b)) for t, b in terms]
 
 
-def matmul_bar_b_sum_bar(g, terms, b):
-    """The adjoints of the pairs of ``matmul_bar_b_sum(terms, b)``: ``(a_k @ g, ...)`` per pair."""
+def matmul_bar_b_sum_bar(g, terms, b, product="matmul"):
+    """The adjoints of the pairs of ``matmul_bar_b_sum(terms, b, product)``: ``(a_k @ g, ...)``
+    per pair."""
     if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, as_ = zip(*terms)
         return list(zip(np.array(as_) @ g, np.array(gs) @ g.T))
+    if product == "dot":
+        return [(np.dot(a, g), dot_bar_a(t, a, g)) for t, a in terms]
     return [(a @ g, matmul_bar_a(t, a, g)) for t, a in terms]
 
 
@@ -302,6 +315,8 @@ def add_bar(a, b):
 def dot_bar_a(g, a, b):
     """The adjoint of ``a`` in ``np.dot(a, b)``: ``a``'s last axis meets ``b``'s second to
     last (its only one if 1-d); ``g`` has ``a``'s other axes, then ``b``'s other axes."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and 0 < a.ndim <= 2 and 0 < b.ndim <= 2:
+        return matmul_bar_a(g, a, b)  # np.dot is a @ b here (no np.ndim's cost)
     p, q = np.ndim(a), np.ndim(b)
     if p == 0 or q == 0:
         return unbroadcast(g * b, a)
@@ -315,6 +330,8 @@ def dot_bar_a(g, a, b):
 
 def dot_bar_b(g, a, b):
     """The adjoint of ``b`` in ``np.dot(a, b)`` (see :func:`dot_bar_a`)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and 0 < a.ndim <= 2 and 0 < b.ndim <= 2:
+        return matmul_bar_b(g, a, b)  # np.dot is a @ b here (no np.ndim's cost)
     p, q = np.ndim(a), np.ndim(b)
     if p == 0 or q == 0:
         return unbroadcast(g * a, b)
@@ -334,14 +351,20 @@ def lift(t, x, ans):
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
     one zero adjoint per element for a tuple)."""
+    # float64 arrays first, by the dtype's letter (comparing dtypes costs more than np.zeros)
+    if type(x) is np.ndarray and x.dtype.char == "d":
+        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if isinstance(x, (float, int)):
         return 0.0
     if isinstance(x, (tuple, list)):
         return tuple_bar(zeros_bar(e) for e in x)
-    if type(x) is np.ndarray and x.dtype == np.float64:
-        return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+    if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
+        ragged = np.empty(len(x), dtype=object)
+        for i, e in enumerate(x):
+            ragged[i] = zeros_bar(e)
+        return ragged
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))
 
 

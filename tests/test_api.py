@@ -8,6 +8,7 @@ are checked directly.
 
 import ast
 import importlib
+import inspect
 import os
 import subprocess
 import sys
@@ -536,3 +537,13 @@ def test_callees_get_a_fwd_bwd_pair_or_with_loops_one_vjp():
     assert "def vjp_loop_helper_wrt_x(" in text  # its tape stays inside one function
     x = np.array([0.3, -0.5, 0.8])
     s2sad.check_grads(calls_both, (x,), order=2)
+
+
+def test_a_gradient_takes_its_functions_parameters():
+    """grad(f) has f's own parameters and defaults (no *args/**kwargs binding per call)."""
+    g = s2sad.grad(weighted)
+    assert list(inspect.signature(g).parameters) == list(inspect.signature(weighted).parameters)
+    expected = 2.0 * np.cos(XS) * WS
+    assert np.allclose(g(x=XS, w=WS), expected) and np.allclose(g(XS, WS, 2.0), expected)
+    with pytest.raises(TypeError, match="weighted"):
+        g(XS, WS, 2.0, 3.0)

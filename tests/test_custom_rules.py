@@ -382,7 +382,7 @@ def test_generated_code_calls_the_rule_by_name_under_a_comment():
     assert f"from {module} import safe_log, safe_log_vjp\n" in reverse
     assert f"Needs NumPy and {module}." in reverse
     comment = f"# safe_log: user rule safe_log_vjp ({HERE}:{def_line(safe_log_vjp)})"
-    assert f"    {comment}\n    x_bar = x_bar + safe_log_vjp(v1_bar, v1, x)\n" in reverse
+    assert f"    {comment}\n    x_bar += safe_log_vjp(v1_bar, v1, x)\n" in reverse
     assert "    v1 = safe_log(x)\n" in reverse
     forward = s2sad.source(log_loss, mode="forward")
     assert f"from {module} import safe_log, safe_log_jvp\n" in forward

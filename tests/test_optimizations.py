@@ -59,3 +59,102 @@ def test_a_gradient_is_never_an_input_array_itself():
     gy += 1.0
     np.testing.assert_array_equal(x, [1.0, 2.0])
     np.testing.assert_array_equal(y, [3.0, 4.0])
+
+
+def neuron_reads(w, x):
+    return 1.0 / (1.0 + np.exp(-(w[0] * x[0] + w[1] * x[1] + w[2])))
+
+
+def repeated_reads(w, idx):
+    return w[0] * w[0] + np.sum(w[idx] ** 2) + w[1:3][0] * w[-1]
+
+
+def test_element_reads_scatter_into_one_adjoint_array():
+    grad = s2sad.source(neuron_reads, wrt=(0, 1)).split("def grad_")[1].split("def value_and")[0]
+    backward = grad.split("# backward sweep")[1]
+    assert "unindex" not in backward and "w_bar + " not in backward  # no fresh array per read
+    assert backward.count("w_bar = zeros_bar(w)") == 1
+    assert backward.count("scatter_add(w_bar,") == 3
+    w, x = np.array([2.0, -3.0, -3.0]), np.array([-1.0, -2.0])
+    s2sad.check_grads(neuron_reads, (w, x), wrt=(0, 1), order=2)
+    # the same element read several times, by an array of indices (repeated), by a slice
+    w = np.array([0.5, -1.5, 2.0, 0.25])
+    idx = np.array([2, 2, 0])
+    gw = s2sad.grad(repeated_reads)(w, idx)
+    np.testing.assert_allclose(gw, [2 * 0.5 + 2 * 0.5, 0.25, 2 * 2 * 2.0, -1.5])
+    s2sad.check_grads(repeated_reads, (w, idx), order=2)
+
+
+def rnn_matmul(W, h, T):
+    for t in range(T):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def rnn_dot(W, h, T):
+    for t in range(T):
+        h = np.tanh(np.dot(W, h))
+    return np.sum(h)
+
+
+def rnn_np_matmul(W, h, T):
+    for t in range(T):
+        h = np.tanh(np.matmul(W, h))
+    return np.sum(h)
+
+
+def rnn_dot_method(W, h, T):
+    for t in range(T):
+        h = np.tanh(h.dot(W))  # W on the right: its pairs are (h, g)
+    return np.sum(h)
+
+
+def dot_of_any_rank(A, xs):
+    s = 0.0
+    for x in xs:
+        s = s + np.sum(np.sin(np.dot(A, x)))  # A 3-d or 0-d: np.dot is not matmul there
+    return s
+
+
+@pytest.mark.parametrize("f", [rnn_matmul, rnn_dot, rnn_np_matmul, rnn_dot_method])
+def test_a_loops_products_are_batched_however_spelled(f):
+    """The per-trip outer products of W's adjoint are one product after the loop, for @,
+    np.dot, np.matmul and .dot() alike: what the code computes, not how it is spelled."""
+    backward = s2sad.source(f, wrt=(0, 1)).split("def value_and")[0].split("# backward")[1]
+    side = "b" if f is rnn_dot_method else "a"
+    assert f"W_bar += matmul_bar_{side}_sum(W_bar_terms, W" in backward
+    assert f"bar_{side}(" not in backward.replace(f"matmul_bar_{side}_sum", "")
+    rng = np.random.default_rng(3)
+    W, h = rng.standard_normal((4, 4)) / 2, rng.standard_normal(4)
+    s2sad.check_grads(f, (W, h, 3), wrt=(0, 1), order=2)
+
+
+def test_batched_np_dot_keeps_np_dot_meaning_for_other_ranks():
+    rng = np.random.default_rng(4)
+    xs = rng.standard_normal((3, 4))
+    assert "matmul_bar_a_sum(A_bar_terms, A, 'dot')" in s2sad.source(dot_of_any_rank)
+    for A in (rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 4)), 0.7):
+        s2sad.check_grads(dot_of_any_rank, (A, xs), order=2)
+    # b of rank 3: np.dot(A, x) is (3, 2, 5) where A @ x would be (2, 3, 5)
+    s2sad.check_grads(dot_of_any_rank, (rng.standard_normal((3, 4)),
+                                        rng.standard_normal((2, 2, 4, 5))), order=2)
+
+
+def hinge_and_square(p, y):
+    hinge = np.maximum(0.0, 1.0 - y * p)
+    return np.mean(hinge + (p - y) ** 2)
+
+
+def test_a_new_array_unbroadcast_is_the_adjoint_the_sweep_adds_into():
+    """p_bar's first contribution, unbroadcast(<an operator's new array>, p), is owned: the
+    second is added in place (no fresh array of the data's size), whatever p's shape."""
+    backward = s2sad.source(hinge_and_square).split("def value_and")[0].split("# backward")[1]
+    assert "p_bar += " in backward and "p_bar = p_bar +" not in backward
+    rng = np.random.default_rng(5)
+    y = np.sign(rng.standard_normal((3, 4)))
+    for p in (rng.standard_normal((3, 4)), rng.standard_normal(4), 0.3):
+        s2sad.check_grads(hinge_and_square, (p, y), order=2)
+    p = rng.standard_normal((3, 4))
+    gradient = s2sad.grad(hinge_and_square)(p, y)
+    expected = (np.where(1.0 - y * p > 0, -y, 0.0) + 2 * (p - y)) / p.size
+    np.testing.assert_allclose(gradient, expected)

@@ -86,11 +86,19 @@ helper(support.kron_bar_b, "t, a, b", linear="t a", t="np.kron(a, g)", a="kron_b
 # matmul_bar_a(g_k, a, b_k) over a sequence of pairs, bilinear in each pair. Forward mode gives
 # a list of pairs a list of tangent pairs (forward.py), so the tangent is the product rule pair
 # by pair; the adjoint of the pairs is one pair of adjoints per pair. ``a`` gives a shape only.
-for _side in ("a", "b"):
-    _prim = helper(getattr(support, f"matmul_bar_{_side}_sum"), f"terms, {_side}", batch_safe=True,
-                   jvp={"terms": f"matmul_bar_{_side}_sum_dot(terms, terms_dot, {_side})",
-                        _side: ZERO},
-                   terms=f"matmul_bar_{_side}_sum_bar(g, terms, {_side})", **{_side: ZERO})
+def _product(b):
+    """``, product`` for the pairs of np.dot (``product="dot"``), nothing for matmul's."""
+    return "" if b.const("product", None) == "matmul" else ", product"
+
+
+for _side in ("a", "b"):  # (product="dot": the pairs of np.dot, see matmul_bar_a_sum)
+    _prim = helper(getattr(support, f"matmul_bar_{_side}_sum"),
+                   f"terms, {_side}, product='matmul'", batch_safe=True,
+                   jvp={"terms": lambda b, s=_side: f"matmul_bar_{s}_sum_dot(terms, terms_dot, "
+                                                    f"{s}{_product(b)})",
+                        _side: ZERO, "product": ZERO},
+                   terms=lambda b, s=_side: f"matmul_bar_{s}_sum_bar(g, terms, {s}{_product(b)})",
+                   product=ZERO, **{_side: ZERO})
     _prim.reads_lists = True  # given a list made by t = [], it reads a snapshot, tuple(t)
 # a copy of a read-only view (a returned gradient): the identity
 helper(support.writable, "t", linear="t", t="g", jvp={"t": "t_dot"})
