@@ -579,10 +579,18 @@ class _Lowerer:
             names = [(target.elts[0], None, True), (target.elts[1], operands[0], False)]
         prologue = []
         for node, seq, is_index in names:
-            if not isinstance(node, gast.Name):
+            if not isinstance(node, gast.Name) and (
+                    is_index or not isinstance(node, (gast.Tuple, gast.List))):
                 raise self.error(node, "s2sad supports plain names as loop variables")
 
             def make(k, node=node, seq=seq, is_index=is_index):
+                if not isinstance(node, gast.Name):  # for W, b in layers: the item, unpacked
+                    item = self.fresh_temp().name
+                    self.emit((self.bind_name(item),), rules.OPERATORS["getitem"],
+                              (seq, Index((k,))), {}, node)
+                    self.assign_to(node, gast.copy_location(gast.Name(
+                        id=item, ctx=gast.Load(), annotation=None, type_comment=None), node))
+                    return
                 var = self.bind_name(node.id)
                 if is_index:
                     self.emit((var,), rules.OPERATORS["copy"], (k,), {}, node)

@@ -188,7 +188,8 @@ def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
         entry += gradient_functions(ir, wrt, builder.emitter, builder, names["grad"],
                                     names["value_and_grad"])
     if "vjp" in names:
-        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"]))
+        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"],
+                                      entry=True))
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)

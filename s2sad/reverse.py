@@ -84,8 +84,9 @@ def adjoint_namer(fn):
 class _Reverse:
     """Builds the backward sweep of one function, then its forward sweep."""
 
-    def __init__(self, fn, wrt, kind, emitter, requests, func_name):
+    def __init__(self, fn, wrt, kind, emitter, requests, func_name, entry=False):
         self.fn, self.kind, self.emitter, self.requests = fn, kind, emitter, requests
+        self.entry = entry  # an entry point: its adjoints go to the caller (as_gradient)
         self.func_name = func_name
         self.wrt_names = [fn.params[i].name for i in wrt]
         self.active = analysis.activity(fn, self.wrt_names)
@@ -221,8 +222,12 @@ class _Reverse:
             value = self.adjoints.read(param) if param in self.active else None
             if value is None:
                 value = call("zeros_bar", [name(param)])  # (a tuple too)
-            elif spreads and not self.shapes.is_scalar(Var(param)) and (
-                    isinstance(value, gast.Call) or param not in self.adjoints.owned):
+            if self.shapes.is_scalar(Var(param)):
+                pass
+            elif self.entry:
+                # in the argument's structure and dtype, and not a read-only view (unreduce's)
+                value = call("as_gradient", [value, name(param)])
+            elif spreads and (isinstance(value, gast.Call) or param not in self.adjoints.owned):
                 value = call("writable", [value])  # not a read-only view made by unreduce
             results.append(value)
         grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
@@ -1144,16 +1149,17 @@ def _defined_in(stmt):
     return out
 
 
-def reverse_function(fn, wrt, kind, emitter, requests, func_name):
-    """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``."""
-    node = _Reverse(fn, wrt, kind, emitter, requests, func_name).build()
+def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False):
+    """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``
+    (``entry``: a module's entry point, returning gradients as the caller's arguments are)."""
+    node = _Reverse(fn, wrt, kind, emitter, requests, func_name, entry).build()
     node.body = _expand_slots(node.body)
     return node
 
 
 def gradient_functions(fn, wrt, emitter, requests, grad_name, value_and_grad_name):
     """``grad_<f>`` and ``value_and_grad_<f>`` of ``fn`` w.r.t. params ``wrt``."""
-    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name).build_grad_pair(
+    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name, True).build_grad_pair(
         grad_name, value_and_grad_name)
     grad.body = _expand_slots(grad.body)
     return grad, both

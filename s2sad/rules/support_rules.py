@@ -110,6 +110,9 @@ for _side in ("a", "b"):
     _prim.reads_lists = True  # given a list made by t = [], it reads a snapshot, tuple(t)
 # a copy of a read-only view (a returned gradient): the identity
 helper(support.writable, "t", t="g", jvp={"t": "t_dot"})
+# a returned gradient in its argument's structure and dtype; a tuple of adjoints: identities
+helper(support.as_gradient, "t, x", t="g", x=ZERO, jvp={"t": "as_gradient(t_dot, x)", "x": ZERO})
+helper(support.bars, "t", t="g", jvp={"t": "bars(t_dot)"})
 # run-time checks, and zeros to accumulate into: no derivative
 for _name in ("check_scalar", "check_tall", "zeros_bar"):
     if hasattr(support, _name):
