@@ -9,13 +9,14 @@ from .api import (Differentiable, differentiate, grad, source, ssa, stop_gradien
 from .cache import clear_cache
 from .checking import GradientCheckError, check_grads
 from .custom import CustomDerivative, custom_jvp, custom_vjp
-from .higher import hessian, hvp, jacobian, jvp
+from .higher import hessian, hvp, jacfwd, jacobian, jacrev, jvp
 from .errors import (InternalError, NoDerivativeError, NonScalarOutputError, S2sadError,
                      SourceError, UnsupportedSyntaxError, UsageError)
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "ssa",
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
+           "source", "ssa",
            "check_grads", "clear_cache", "differentiate", "Differentiable", "stop_gradient",
            "custom_vjp", "custom_jvp", "CustomDerivative", "S2sadError",
            "UnsupportedSyntaxError", "NoDerivativeError", "NonScalarOutputError", "SourceError",

@@ -15,7 +15,7 @@ import functools
 
 from . import cache
 from .cache import (bind, is_not_scalar, load_module, non_scalar_error,  # noqa: F401
-                    normalize_wrt, parameters, raise_failure)
+                    normalize_wrt, parameters, raise_failure, wrt_or_argnums)
 from .errors import S2sadError, UsageError
 from .higher import jvp as _jvp
 from .ir import format_function
@@ -23,7 +23,7 @@ from .lower import lower
 from .parse import guard_checker, unwrap
 from .reverse import check_one_value
 
-def _reverse_entry(f, wrt, kind):
+def _reverse_entry(f, wrt, kind, has_aux=False):
     fn = unwrap(f)
     positions, single = normalize_wrt(fn, wrt)
     n_params = len(parameters(fn))
@@ -36,6 +36,8 @@ def _reverse_entry(f, wrt, kind):
         if not compiled:
             whole = cache.cached(fn, "reverse", positions)  # made for vjp or source
             mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
+            if has_aux:
+                mode = "reverse_aux"
             namespace, generated = cache.compiled(fn, mode, positions)
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
@@ -86,6 +88,8 @@ def _reverse_entry(f, wrt, kind):
             raise_failure(fn, exc, bound)
         if kind == "value_and_grad":
             return result[0], ((result[1],) if tuple_result else result[1])
+        if has_aux:
+            return ((result[0],) if tuple_result else result[0]), result[1]
         return (result,) if tuple_result else result
 
     public = fast if kind == "grad" and not tuple_result else derivative
@@ -104,29 +108,32 @@ def stop_gradient(x):
     return x
 
 
-def grad(f, wrt=0):
+def grad(f, wrt=0, *, argnums=None, has_aux=False):
     """A function of ``f``'s arguments returning the gradient of ``f`` w.r.t. ``wrt``.
 
     ``f`` must return a scalar; otherwise calling the gradient raises
-    :class:`~s2sad.errors.NonScalarOutputError` (use :func:`vjp`).
+    :class:`~s2sad.errors.NonScalarOutputError` (use :func:`vjp`). ``argnums`` is
+    JAX's name for ``wrt``. With ``has_aux=True``, ``f`` returns ``loss, aux`` and the
+    gradient function returns ``(gradient of loss, aux)``; aux is not differentiated.
     """
-    return _reverse_entry(f, wrt, "grad")
+    return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "grad", has_aux)
 
 
-def value_and_grad(f, wrt=0):
-    """Like :func:`grad`, returning ``(f(*args), gradient)``."""
-    return _reverse_entry(f, wrt, "value_and_grad")
+def value_and_grad(f, wrt=0, *, argnums=None, has_aux=False):
+    """Like :func:`grad`, returning ``(f(*args), gradient)``; with ``has_aux=True``,
+    ``((loss, aux), gradient)`` (JAX's convention)."""
+    return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "value_and_grad", has_aux)
 
 
-def vjp(f, wrt=0):
+def vjp(f, wrt=0, *, argnums=None):
     """A function ``(*args, out_bar)`` returning the vector-Jacobian product(s) ``out_bar . J``."""
-    return _reverse_entry(f, wrt, "vjp")
+    return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "vjp")
 
 
-def source(f, wrt=0, mode="reverse"):
+def source(f, wrt=0, mode="reverse", *, argnums=None):
     """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``."""
     fn = unwrap(f)
-    positions, _ = normalize_wrt(fn, wrt)
+    positions, _ = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
     return cache.compiled(fn, mode, positions)[1].source

@@ -90,6 +90,16 @@ def normalize_wrt(fn, wrt):
     return tuple(positions), single
 
 
+def wrt_or_argnums(wrt, argnums):
+    """``wrt``, or ``argnums`` (JAX's name for it) when given; both is a UsageError."""
+    if argnums is None:
+        return wrt
+    if wrt != 0:
+        raise UsageError(f"give wrt= or argnums= (the same thing), not both: wrt={wrt!r}, "
+                         f"argnums={argnums!r}")
+    return argnums
+
+
 def compiled(fn, mode, positions):
     """The namespace of the generated module (transformed and compiled once).
 
@@ -113,8 +123,9 @@ def _fill(fn, mode, positions):
         per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
         try:
-            if mode in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
-                generated = reverse_module(fn, positions, with_vjp=mode == "reverse")
+            if mode in ("reverse", "reverse_grad", "reverse_aux"):  # reverse_grad: no vjp
+                generated = reverse_module(fn, positions, with_vjp=mode == "reverse",
+                                           has_aux=mode == "reverse_aux")
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
                 generated = forward_module(fn, positions, vector=mode == "forward_vector")
         except S2sadError:

@@ -14,7 +14,8 @@ import numpy as np
 
 from . import cache
 from .cache import (bind, compiled, generated_function, gradient_code,  # noqa: F401
-                    is_not_scalar, non_scalar_error, normalize_wrt, parameters, raise_failure)
+                    is_not_scalar, non_scalar_error, normalize_wrt, parameters, raise_failure,
+                    wrt_or_argnums)
 from .errors import UsageError
 from .parse import unwrap
 from .trees import describe, flatten, is_leaf, unflatten
@@ -73,7 +74,7 @@ def _one_direction_at_a_time(fn, positions, values, tangents):
     return out, unflatten(out_tree, [np.stack(parts) for parts in zip(*dots)])
 
 
-def jvp(f, wrt=0):
+def jvp(f, wrt=0, *, argnums=None):
     """A function ``(*args, *tangents)`` returning ``(f(*args), out_dot)``: J·u without forming J.
 
     One tangent per ``wrt`` parameter, each of its parameter's shape, passed
@@ -83,7 +84,7 @@ def jvp(f, wrt=0):
     ``(K,) + out.shape``, from one sweep of the generated code.
     """
     fn = unwrap(f)
-    positions, _ = normalize_wrt(fn, wrt)
+    positions, _ = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
 
     @functools.wraps(fn)
     def derivative(*args, **kwargs):
@@ -159,7 +160,7 @@ def _split(rows, sizes, leaves):
     return blocks
 
 
-def jacobian(f, wrt=0, mode="auto"):
+def jacobian(f, wrt=0, mode="auto", *, argnums=None):
     """A function of ``f``'s arguments returning J, shaped ``out.shape + arg.shape``.
 
     For ``f: R^n -> R^m``, forward mode gets J a column at a time: a tangent
@@ -177,7 +178,7 @@ def jacobian(f, wrt=0, mode="auto"):
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"jacobian: unknown mode {mode!r}; use 'auto', 'forward' or 'reverse'")
     fn = unwrap(f)
-    positions, single = normalize_wrt(fn, wrt)
+    positions, single = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
 
     def jacobian_of_f(*args, **kwargs):
         values = bind(fn, args, kwargs)
@@ -188,7 +189,7 @@ def jacobian(f, wrt=0, mode="auto"):
     return jacobian_of_f
 
 
-def hessian(f, wrt=0):
+def hessian(f, wrt=0, *, argnums=None):
     """A function of ``f``'s arguments returning H, shaped ``arg.shape + arg.shape``.
 
     ``f`` must return a scalar. H is the Jacobian of the gradient, by forward
@@ -197,7 +198,7 @@ def hessian(f, wrt=0):
     gives the blocks ``H[i][j]`` (a tuple of tuples).
     """
     fn = unwrap(f)
-    positions, single = normalize_wrt(fn, wrt)
+    positions, single = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
 
     def hessian_of_f(*args, **kwargs):
         values = bind(fn, args, kwargs)
@@ -209,7 +210,7 @@ def hessian(f, wrt=0):
     return hessian_of_f
 
 
-def hvp(f, wrt=0):
+def hvp(f, wrt=0, *, argnums=None):
     """A function ``(*args, v)`` returning H·v, the Hessian of scalar ``f`` times ``v``.
 
     H is never formed: the tangent transform is applied to the generated
@@ -219,7 +220,7 @@ def hvp(f, wrt=0):
     with an extra leading axis is a batch of directions.
     """
     fn = unwrap(f)
-    positions, single = normalize_wrt(fn, wrt)
+    positions, single = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
 
     def hvp_of_f(*args, **kwargs):
         if not args:
@@ -238,3 +239,13 @@ def hvp(f, wrt=0):
 
 _gradient_code = gradient_code  # (the names these had here before s2sad.cache)
 _jvp_call = jvp_call
+
+
+def jacfwd(f, wrt=0, *, argnums=None):
+    """JAX's name: :func:`jacobian` in forward mode (a column per input element)."""
+    return jacobian(f, wrt, "forward", argnums=argnums)
+
+
+def jacrev(f, wrt=0, *, argnums=None):
+    """JAX's name: :func:`jacobian` in reverse mode (a row per output element)."""
+    return jacobian(f, wrt, "reverse", argnums=argnums)

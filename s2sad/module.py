@@ -31,7 +31,7 @@ from .emit import Emitter, emit_block, render_module
 from .forward import entry_params, forward_function
 from .lower import lower
 from .parse import LiveScope, guard_holds
-from .reverse import gradient_functions, reverse_function, split_functions
+from .reverse import gradient_functions, reverse_function, split_functions, with_aux
 from .support import HELPERS
 from .verify import check_module
 
@@ -170,15 +170,21 @@ def primal_function(ir, emitter):
     return function_def(spelled, [p.name for p in ir.params], body, defaults)
 
 
-def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
+def reverse_module(fn, wrt, with_vjp=True, has_aux=False) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
-    faster first call).
+    faster first call). ``has_aux``: ``fn`` returns ``loss, aux``; the module has
+    ``grad_<f>`` returning ``(grads, aux)`` and ``value_and_grad_<f>`` returning
+    ``((loss, aux), grads)`` (JAX's convention), and no vjp.
     """
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
     wrt = tuple(wrt)
+    aux = None
+    if has_aux:
+        ir, aux = with_aux(ir)
+        with_vjp = False
     # a function returning several values has a vjp only (grad needs one scalar)
     kinds = ("vjp",) if returned_tuple(ir) else \
         ("grad", "value_and_grad") + (("vjp",) if with_vjp else ())
@@ -186,7 +192,7 @@ def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
     entry = []
     if "grad" in names:
         entry += gradient_functions(ir, wrt, builder.emitter, builder, names["grad"],
-                                    names["value_and_grad"])
+                                    names["value_and_grad"], aux)
     if "vjp" in names:
         entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"],
                                       entry=True))

@@ -115,6 +115,14 @@ class dict_bar(dict):
     __radd__ = __iadd__ = __add__
 
 
+def kept(t):
+    """``t`` with its arrays copied (in tuples and lists too): what the backward sweep's
+    restores, which write old values back into arrays, cannot change (has_aux's aux)."""
+    if isinstance(t, (tuple, list)):
+        return type(t)(kept(e) for e in t)
+    return t.copy() if type(t) is np.ndarray else t
+
+
 def bars(t):
     """A tuple of adjoints (the adjoint of ``a, b = p`` is ``bars((a_bar, b_bar))``), which
     adds to another element by element."""
@@ -620,4 +628,4 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
-           "tuple_bar", "dict_bar", "add_bars", "bars", "as_gradient", "writable"]
+           "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

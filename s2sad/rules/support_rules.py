@@ -113,6 +113,7 @@ helper(support.writable, "t", t="g", jvp={"t": "t_dot"})
 # a returned gradient in its argument's structure and dtype; a tuple of adjoints: identities
 helper(support.as_gradient, "t, x", t="g", x=ZERO, jvp={"t": "as_gradient(t_dot, x)", "x": ZERO})
 helper(support.bars, "t", t="g", jvp={"t": "bars(t_dot)"})
+helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
 # run-time checks, and zeros to accumulate into: no derivative
 for _name in ("check_scalar", "check_tall", "zeros_bar"):
     if hasattr(support, _name):

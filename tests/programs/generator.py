@@ -11,7 +11,7 @@ reductions with axes, reads with index arithmetic (``x[(i + 1) % 3]``), writes
 loops and branches, ``if``/``elif``/``else`` on data, ``for`` (``range``, rows,
 ``enumerate``, ``zip``), nested loops, ``while``, ``break``/``continue``/early
 ``return``, helpers (one value, two values, a one-element tuple; with loops; calling
-other helpers), lists with ``append`` and ``np.stack``, augmented assignment on
+other helpers; taking their two arrays as one tuple, unpacked or indexed), lists with ``append`` and ``np.stack``, augmented assignment on
 locals and on views, aliases (``b = a``), tuple unpacking (also ``a, = t``), and
 ``np.where``/``np.clip``/``np.maximum``/``np.abs``/``np.sort``.
 
@@ -707,8 +707,12 @@ class Generator:
         if one_tuple:
             value = f"({value},)"
         lines.append(f"return {value}")
+        packed = len(params) == 2 and self.chance(0.3)  # one tuple parameter, like params
+        if packed:
+            lines[:0] = ["p, q = pq"] if self.chance(0.5) else ["p = pq[0]", "q = pq[1]"]
+            params = ["pq"]
         src = [f"def {name}({', '.join(params)}):"] + ["    " + line for line in lines]
-        spec = (out_shapes, [o.bound for o in outs], aliases, one_tuple)
+        spec = (out_shapes, [o.bound for o in outs], aliases, one_tuple, packed)
         self.helpers.append((name, tuple(arg_shapes), spec, src))
         return name, spec
 
@@ -722,9 +726,11 @@ class Generator:
             args = [self.squash(Expr(a.text, a.shape, a.bound)) if a.bound <= LIMIT else
                     Expr(f"np.tanh({a.text})", a.shape, 1.0) for a in args]
             name, spec = self.make_helper([a.shape for a in args], ctx)
-        out_shapes, bounds, aliases, one_tuple = spec
+        out_shapes, bounds, aliases, one_tuple, packed = spec
         scale = max([1.0] + [a.bound for a in args])
         call = f"{name}({', '.join(a.text for a in args)})"
+        if packed:
+            call = f"{name}(({', '.join(a.text for a in args)}))"
         new = [n for n in LOCALS if n not in env and n not in ctx.protected]
         if len(new) < len(out_shapes):
             return None
