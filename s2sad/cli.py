@@ -142,7 +142,7 @@ def _write(args, build, kind, api_name):
         raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
                          f"cannot define", hint=f"Pass such values as arguments, or use the "
                                                 f"Python API ({api_name}), which can bind them.")
-    path = os.path.join(args.output, f"{module_name}_{fn.__name__}_{kind}.py")
+    path = os.path.join(args.output, f"{module_name}_{generated.function_name}_{kind}.py")
     write_atomically(path, generated.source)
     print(path)
 

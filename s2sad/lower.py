@@ -70,8 +70,8 @@ from .inline import inline
 from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
                  is_generated, walk_blocks)
 from .memory import check_memory, in_place_text, result_memory
-from .parse import (LiveScope, Scope, dotted_chain, is_value, module_name_of, parse_function,
-                    resolution_guard, unwrap)
+from .parse import (LiveScope, Scope, def_name, dotted_chain, is_value, module_name_of,
+                    parse_function, resolution_guard, unwrap)
 from .rules.core import Primitive
 from .rules.operators import LIST_OPS, is_list_op
 from .rules.support_rules import is_helper_copy
@@ -111,8 +111,9 @@ class UserFunction(Primitive):
         defaults = {k: p.default for k, p in sig.parameters.items()
                     if p.default is not inspect.Parameter.empty}
         # the generated module defines its run-time helpers; a user function must not shadow one
-        spelled = fn.__name__ + "_" if fn.__name__ in HELPERS else fn.__name__
-        super().__init__(fn.__name__, params, defaults, ("user", spelled))
+        own = def_name(fn)  # (a lambda's: the name it is assigned to)
+        spelled = own + "_" if own in HELPERS else own
+        super().__init__(own, params, defaults, ("user", spelled))
         self._elementwise = None
 
     @property
@@ -984,11 +985,11 @@ class _Lowerer:
             return ".".join(chain), head
         fn = self.p.fn
         if self.scope.where(chain[0]) == "closure":
-            return ".".join([f"{fn.__name__}_closure"] + chain), LiveScope(fn, closure=True)
+            return ".".join([f"{self.p.node.name}_closure"] + chain), LiveScope(fn, closure=True)
         module = module_name_of(fn)
         if module is not None:  # the CLI's private import name -> the file's name
             module = IMPORT_NAMES.get(module, module)
-        alias = module.split(".")[-1] if module else f"{fn.__name__}_globals"
+        alias = module.split(".")[-1] if module else f"{self.p.node.name}_globals"
         if alias in self.used or alias in self.callees or not alias.isidentifier():
             alias += "_module"
         return ".".join([alias] + chain), LiveScope(fn, module=module)
@@ -1116,13 +1117,14 @@ class _Lowerer:
         return self.apply(prim, args, kwargs, node, name, names)
 
     def user_function(self, fn):
-        prim = self.callees.get(fn.__name__)
+        own = def_name(fn)
+        prim = self.callees.get(own)
         if prim is None or prim.fn is not fn:
-            if fn.__name__ in self.callees:
-                raise self.error(self.p.node, f"two different functions named {fn.__name__} "
+            if own in self.callees:
+                raise self.error(self.p.node, f"two different functions named {own} "
                                               f"are called; s2sad needs distinct names")
             prim = UserFunction(fn)
-            self.callees[fn.__name__] = prim
+            self.callees[own] = prim
         return prim
 
     def bind_user_call(self, prim, args, kwargs, node):

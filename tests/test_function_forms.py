@@ -4,6 +4,8 @@
 Derivatives are compared with the finite-difference oracle; results' structure exactly.
 """
 
+import os
+
 import numpy as np
 import pytest
 
@@ -128,3 +130,104 @@ def test_jacfwd_and_jacrev(jac, mode):
     np.testing.assert_array_equal(J, s2sad.jacobian(vector, 1, mode=mode)(a, b))
     Ja, Jb = jac(vector, (0, 1))(a, b)
     np.testing.assert_allclose(Ja, oracle.gradient(vector, (a, b), 0), rtol=1e-6, atol=1e-8)
+
+
+# -- lambdas -------------------------------------------------------------------------------------
+
+loss = lambda w, x: np.sum(np.tanh(x @ w) ** 2)  # noqa: E731 (the form under test)
+PAIR = (lambda v: np.sum(v ** 2), lambda v: np.sum(v ** 3))
+TWINS = (lambda v: np.sum(np.sin(v)), lambda v: np.sum(np.sin(v)))
+with_default = lambda v, scale=3.0: scale * np.sum(np.exp(v))  # noqa: E731
+
+
+def test_grad_of_an_inline_lambda():
+    x = RNG.normal(size=3)
+    g = s2sad.grad(lambda v: np.sum(v ** 2 * np.sin(v)))(x)
+    np.testing.assert_allclose(g, oracle.gradient(lambda v: np.sum(v ** 2 * np.sin(v)), (x,), 0),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_a_module_level_lambda_is_named_after_its_name():
+    g = s2sad.grad(loss)(W, X)
+    np.testing.assert_allclose(g, oracle.gradient(loss, (W, X), 0), rtol=1e-6, atol=1e-8)
+    text = s2sad.source(loss)
+    assert "def grad_loss(w, x):" in text and "# line" in text and "lambda w, x:" in text
+    assert s2sad.ssa(loss).startswith("def loss(w, x):")
+
+
+def test_lambdas_on_one_line_are_told_apart_by_column():
+    x = RNG.normal(size=3)
+    np.testing.assert_allclose(s2sad.grad(PAIR[0])(x), 2 * x)
+    np.testing.assert_allclose(s2sad.grad(PAIR[1])(x), 3 * x ** 2)
+    for twin in TWINS:  # the same text twice: each column is its own lambda
+        np.testing.assert_allclose(s2sad.grad(twin)(x), np.cos(x))
+    code = [line for line in s2sad.source(PAIR[1]).splitlines() if "#" not in line]
+    assert any("v ** 3" in line for line in code) and not any("v ** 2" in line for line in code)
+
+
+def test_lambdas_to_hvp_jvp_hessian_and_check_grads():
+    x = RNG.normal(size=3)
+    f = lambda v: np.sum(np.sin(v) * v ** 2)  # noqa: E731
+    H = s2sad.hessian(f)(x)
+    np.testing.assert_allclose(H, oracle.gradient(s2sad.grad(f), (x,), 0), rtol=1e-5, atol=1e-6)
+    u = RNG.normal(size=3)
+    np.testing.assert_allclose(s2sad.hvp(f)(x, u), H @ u, rtol=1e-8, atol=1e-10)
+    assert np.isclose(s2sad.jvp(f)(x, u)[1], s2sad.grad(f)(x) @ u)
+    s2sad.check_grads(lambda a, b: np.sum(np.tanh(a) * b), (x, u), wrt=(0, 1), order=2)
+
+
+def test_a_lambda_reads_what_it_captures_when_it_runs():
+    x = RNG.normal(size=3)
+    scale = 2.0
+    f = lambda v: scale * np.sum(v ** 2)  # noqa: E731
+    g = s2sad.grad(f)
+    np.testing.assert_allclose(g(x), 4.0 * x)
+    scale = 5.0  # noqa: F841 (read by f through its closure)
+    np.testing.assert_allclose(g(x), 10.0 * x)
+
+
+def test_a_lambda_with_a_default_and_called_by_a_function():
+    x = RNG.normal(size=3)
+    np.testing.assert_allclose(s2sad.grad(with_default)(x), 3.0 * np.exp(x))
+    np.testing.assert_allclose(s2sad.grad(calls_a_lambda)(x),
+                               oracle.gradient(calls_a_lambda, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+def calls_a_lambda(v):
+    return with_default(np.sin(v), 2.0) + loss(v, X[:, :3])
+
+
+def test_a_lambda_without_source_is_a_source_error():
+    namespace = {"np": np}
+    exec("f = lambda v: np.sum(v)", namespace)
+    with pytest.raises(s2sad.SourceError, match="cannot read the source of the lambda"):
+        s2sad.grad(namespace["f"])(W)
+
+
+LAMBDA_MODEL = """\
+import os
+
+import numpy as np
+
+loss = lambda w, x: np.sum(np.tanh(x @ w) ** 2)
+"""
+
+
+def test_cli_differentiates_a_lambda(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "model.py").write_text(LAMBDA_MODEL)
+    result = subprocess.run([sys.executable, "-m", "s2sad", "grad", "model.py:loss", "--wrt", "w",
+                             "-o", "out"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == os.path.join("out", "model_loss_grad.py")
+    check = ("import sys\nsys.modules['s2sad'] = None\nsys.path.insert(0, 'out')\n"
+             "import numpy as np\nfrom model_loss_grad import grad_loss\n"
+             f"w = np.array({W.tolist()!r})\nx = np.array({X.tolist()!r})\n"
+             "print(repr(grad_loss(w, x).tolist()))\n")
+    run = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    np.testing.assert_allclose(eval(run.stdout), oracle.gradient(loss, (W, X), 0), rtol=1e-6,
+                               atol=1e-8)
