@@ -396,9 +396,9 @@ def as_gradient(g, x):
     (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
     write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
     if type(g) is np.ndarray:
-        if type(x) is np.ndarray and g.dtype != x.dtype and x.dtype.kind in "fc":
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
             return g.astype(x.dtype)
-        return g if g.flags.writeable else g.copy()
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
     if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
         items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
         if hasattr(x, "_fields"):  # a named tuple

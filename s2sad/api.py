@@ -13,9 +13,12 @@ them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
 
 import functools
 
+import numpy as np
+
 from . import cache
-from .cache import (bind, is_not_scalar, load_module, non_scalar_error,  # noqa: F401
-                    normalize_wrt, parameters, raise_failure, wrt_or_argnums)
+from .cache import (bind, check_differentiable, is_not_scalar, load_module,  # noqa: F401
+                    non_scalar_error, normalize_wrt, parameters, raise_failure, through_bound,
+                    wrt_or_argnums)
 from .errors import S2sadError, UsageError
 from .higher import jvp as _jvp
 from .ir import format_function
@@ -28,6 +31,7 @@ def _reverse_entry(f, wrt, kind, has_aux=False):
     positions, single = normalize_wrt(fn, wrt)
     n_params = len(parameters(fn))
     tuple_result = not single and len(positions) == 1
+    first, several = positions[0], len(positions) > 1
     compiled = cache.slot()  # the generated entry point and its guard's checker, looked up once
 
     def entry():
@@ -52,6 +56,10 @@ def _reverse_entry(f, wrt, kind, has_aux=False):
     def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
         if kwargs or len(args) != n_params:
             return derivative(*args, **kwargs)
+        a = args[first]  # one float or float array: the common case, checked inline
+        if several or type(a) is not float and not (type(a) is np.ndarray and
+                                                    a.dtype.kind in "fc"):
+            check_differentiable(fn, positions, args)
         function = compiled[0] if compiled and compiled[1]() else entry()
         try:
             return function(*args)
@@ -71,6 +79,7 @@ def _reverse_entry(f, wrt, kind, has_aux=False):
             else:
                 raise TypeError(f"vjp of {fn.__name__} takes out_bar after the arguments")
             function, bound = entry(), values(args, kwargs)
+            check_differentiable(fn, positions, bound)
             try:
                 result = function(*bound, out_bar)
             except Exception as exc:
@@ -78,6 +87,7 @@ def _reverse_entry(f, wrt, kind, has_aux=False):
             return (result,) if tuple_result else result
         function = compiled[0] if compiled and compiled[1]() else entry()
         bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
+        check_differentiable(fn, positions, bound)
         try:
             result = function(*bound)
         except ValueError as exc:
@@ -108,6 +118,7 @@ def stop_gradient(x):
     return x
 
 
+@through_bound
 def grad(f, wrt=0, *, argnums=None, has_aux=False):
     """A function of ``f``'s arguments returning the gradient of ``f`` w.r.t. ``wrt``.
 
@@ -119,17 +130,20 @@ def grad(f, wrt=0, *, argnums=None, has_aux=False):
     return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "grad", has_aux)
 
 
+@through_bound
 def value_and_grad(f, wrt=0, *, argnums=None, has_aux=False):
     """Like :func:`grad`, returning ``(f(*args), gradient)``; with ``has_aux=True``,
     ``((loss, aux), gradient)`` (JAX's convention)."""
     return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "value_and_grad", has_aux)
 
 
+@through_bound
 def vjp(f, wrt=0, *, argnums=None):
     """A function ``(*args, out_bar)`` returning the vector-Jacobian product(s) ``out_bar . J``."""
     return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "vjp")
 
 
+@through_bound
 def source(f, wrt=0, mode="reverse", *, argnums=None):
     """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``."""
     fn = unwrap(f)

@@ -14,8 +14,8 @@ import numpy as np
 
 from . import cache
 from .cache import (bind, compiled, generated_function, gradient_code,  # noqa: F401
-                    is_not_scalar, non_scalar_error, normalize_wrt, parameters, raise_failure,
-                    wrt_or_argnums)
+                    check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt,
+                    parameters, raise_failure, through_bound, wrt_or_argnums)
 from .errors import UsageError
 from .parse import unwrap
 from .trees import describe, flatten, is_leaf, unflatten
@@ -27,6 +27,7 @@ def jvp_call(fn, positions, values, tangents):
     A tangent has its argument's structure (a dict of tangents for a dict of parameters,
     :mod:`s2sad.trees`), each leaf its leaf's shape, or all with one more, leading, axis.
     """
+    check_differentiable(fn, positions, values)
     vector = None
     for i, t in zip(positions, tangents):
         (leaves, tree), (tangent_leaves, tangent_tree) = flatten(values[i]), flatten(t)
@@ -74,6 +75,7 @@ def _one_direction_at_a_time(fn, positions, values, tangents):
     return out, unflatten(out_tree, [np.stack(parts) for parts in zip(*dots)])
 
 
+@through_bound
 def jvp(f, wrt=0, *, argnums=None):
     """A function ``(*args, *tangents)`` returning ``(f(*args), out_dot)``: J·u without forming J.
 
@@ -160,6 +162,7 @@ def _split(rows, sizes, leaves):
     return blocks
 
 
+@through_bound
 def jacobian(f, wrt=0, mode="auto", *, argnums=None):
     """A function of ``f``'s arguments returning J, shaped ``out.shape + arg.shape``.
 
@@ -182,6 +185,7 @@ def jacobian(f, wrt=0, mode="auto", *, argnums=None):
 
     def jacobian_of_f(*args, **kwargs):
         values = bind(fn, args, kwargs)
+        check_differentiable(fn, positions, values)
         result = tuple(_jacobian_of(fn, values, i, mode) for i in positions)
         return result[0] if single else result
 
@@ -189,6 +193,7 @@ def jacobian(f, wrt=0, mode="auto", *, argnums=None):
     return jacobian_of_f
 
 
+@through_bound
 def hessian(f, wrt=0, *, argnums=None):
     """A function of ``f``'s arguments returning H, shaped ``arg.shape + arg.shape``.
 
@@ -210,6 +215,7 @@ def hessian(f, wrt=0, *, argnums=None):
     return hessian_of_f
 
 
+@through_bound
 def hvp(f, wrt=0, *, argnums=None):
     """A function ``(*args, v)`` returning H·v, the Hessian of scalar ``f`` times ``v``.
 

@@ -167,6 +167,17 @@ class ExternalFunction(Primitive):
         super().__init__(name or spelling, (), {}, ("call", spelling), varargs=True)
 
 
+class AttributeRead(Primitive):
+    """``obj.name`` for an attribute other than an array's (``self.W``, ``cfg.lam``): read
+    when the generated code runs, a constant; on a differentiated value, a located error
+    (:func:`s2sad.common.no_rule_error`)."""
+
+    opaque = True  # the object's own array: memory from outside the function (s2sad.memory)
+
+    def __init__(self, attr):
+        super().__init__(f".{attr}", ("x",), {}, ("attr", attr), varargs=True)
+
+
 class GlobalRead(Primitive):
     """``lam = model.lam``: a value of the user's module (or closure) read when the
     generated code runs. ``head`` is what the first name of ``spelling`` refers to:
@@ -841,11 +852,10 @@ class _Lowerer:
             resolved = self.try_resolve(node)
             if resolved is not _UNRESOLVED:
                 return self.constant_result(self.global_operand(node, resolved), name, names, node)
-            if node.attr not in _ATTRIBUTES:
-                raise self.error(node, f"s2sad does not support the attribute .{node.attr} here",
-                                 f"Supported array attributes: {', '.join(_ATTRIBUTES)}.")
             base = self.lower_expr(node.value)
-            return self.apply(rules.OPERATORS[node.attr], [base], {}, node, name, names)
+            prim = rules.OPERATORS[node.attr] if node.attr in _ATTRIBUTES else \
+                AttributeRead(node.attr)  # self.W, cfg.lam: a value, never differentiated
+            return self.apply(prim, [base], {}, node, name, names)
         if isinstance(node, gast.BinOp):
             left, right = self.lower_expr(node.left), self.lower_expr(node.right)
             folded = _fold(type(node.op), left, right)

@@ -529,7 +529,7 @@ def test_helper_lines_are_the_helpers_own():
 def test_code_without_closures_is_left_alone():
     from s2sad.inline import inline
     from s2sad.parse import parse_function
-    for fn in (square, apply, s2sad.api.source):
+    for fn in (square, apply, s2sad.api.ssa):
         parsed = parse_function(fn)
         before = gast.dump(parsed.node)
         inline(parsed, set())

@@ -4,6 +4,7 @@
 Derivatives are compared with the finite-difference oracle; results' structure exactly.
 """
 
+import functools
 import os
 
 import numpy as np
@@ -205,6 +206,7 @@ def test_a_lambda_without_source_is_a_source_error():
 
 
 LAMBDA_MODEL = """\
+import functools
 import os
 
 import numpy as np
@@ -230,4 +232,157 @@ def test_cli_differentiates_a_lambda(tmp_path):
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     np.testing.assert_allclose(eval(run.stdout), oracle.gradient(loss, (W, X), 0), rtol=1e-6,
+                               atol=1e-8)
+
+
+# -- methods, objects, functools.partial ---------------------------------------------------------
+
+class Config:
+    lam = 0.1
+
+
+CFG = Config()
+
+
+class Model:
+    def __init__(self, W):
+        self.W = W
+        self.scale = 2.0
+
+    def loss(self, x, y):
+        return self.scale * np.sum(np.tanh(self.W @ x - y) ** 2) + CFG.lam * np.sum(x ** 2)
+
+
+def model_loss(W, x, y, scale=2.0):
+    """Model.loss with the object's values as arguments: the oracle's function."""
+    return scale * np.sum(np.tanh(W @ x - y) ** 2) + CFG.lam * np.sum(x ** 2)
+
+
+def real_part(x):
+    return np.sum(x.real ** 2)
+
+
+def scaled(x, a, b=1.0):
+    return np.sum(np.sin(x * a) * b)
+
+
+M = Model(RNG.normal(size=(2, 3)))
+XM, YM = RNG.normal(size=3), RNG.normal(size=2)
+
+
+def test_grad_of_a_bound_method():
+    g = s2sad.grad(M.loss)(XM, YM)
+    np.testing.assert_allclose(g, oracle.gradient(model_loss, (M.W, XM, YM), 1), rtol=1e-6,
+                               atol=1e-8)
+    gx, gy = s2sad.grad(M.loss, (0, 1))(XM, YM)
+    np.testing.assert_allclose(gy, oracle.gradient(model_loss, (M.W, XM, YM), 2), rtol=1e-6,
+                               atol=1e-8)
+    value, g2 = s2sad.value_and_grad(M.loss, "x")(XM, YM)
+    assert np.isclose(value, M.loss(XM, YM)) and np.allclose(g2, g)
+
+
+def test_the_method_of_the_class_with_self_passed():
+    g = s2sad.grad(Model.loss, wrt=1)(M, XM, YM)
+    np.testing.assert_allclose(g, s2sad.grad(M.loss)(XM, YM))
+    g = s2sad.grad(Model.loss, argnums=2)(M, XM, YM)
+    np.testing.assert_allclose(g, oracle.gradient(model_loss, (M.W, XM, YM), 2), rtol=1e-6,
+                               atol=1e-8)
+
+
+def test_differentiating_with_respect_to_self_is_a_usage_error():
+    with pytest.raises(s2sad.UsageError, match="cannot differentiate loss with respect to self: "
+                                               "it is a Model object"):
+        s2sad.grad(Model.loss)(M, XM, YM)
+
+
+def test_attributes_are_read_when_the_derivative_runs():
+    model = Model(RNG.normal(size=(2, 3)))
+    g = s2sad.grad(model.loss)
+    before = g(XM, YM)
+    model.W = model.W * 2.0
+    model.scale = 3.0
+    CFG.lam = 0.5
+    try:
+        after = g(XM, YM)
+        np.testing.assert_allclose(after, oracle.gradient(model_loss, (model.W, XM, YM, 3.0), 1),
+                                   rtol=1e-6, atol=1e-8)
+    finally:
+        CFG.lam = 0.1
+    assert not np.allclose(before, after)
+
+
+def test_second_order_and_forward_mode_of_a_bound_method():
+    H = s2sad.hessian(M.loss)(XM, YM)
+    np.testing.assert_allclose(H, oracle.gradient(s2sad.grad(M.loss), (XM, YM), 0), rtol=1e-5,
+                               atol=1e-6)
+    u = RNG.normal(size=3)
+    np.testing.assert_allclose(s2sad.hvp(M.loss)(XM, YM, u), H @ u, rtol=1e-8, atol=1e-10)
+    assert np.isclose(s2sad.jvp(M.loss)(XM, YM, u)[1], s2sad.grad(M.loss)(XM, YM) @ u)
+    s2sad.check_grads(M.loss, (XM, YM), wrt=(0, 1), order=2)
+
+
+def test_attribute_of_a_differentiated_value_is_located():
+    with pytest.raises(s2sad.NoDerivativeError, match=r"does not differentiate through the "
+                                                      r"attribute \.real") as info:
+        s2sad.grad(real_part)(XM)
+    assert "x.real" in str(info.value)
+
+
+@pytest.mark.parametrize("make, args, position", [
+    (lambda: functools.partial(scaled, a=2.0), (XM,), 0),
+    (lambda: functools.partial(scaled, XM), (2.0,), 1),
+    (lambda: functools.partial(functools.partial(scaled, b=3.0), XM), (0.7,), 1),
+])
+def test_functools_partial(make, args, position):
+    f = make()
+    g = s2sad.grad(f)(*args)
+    np.testing.assert_allclose(g, oracle.gradient(lambda *a: f(*a), args, 0), rtol=1e-6,
+                               atol=1e-8)
+    s2sad.check_grads(f, args, order=2)
+    assert np.isclose(s2sad.value_and_grad(f)(*args)[0], f(*args))
+
+
+def test_grad_of_grad_of_a_partial():
+    f = functools.partial(scaled, b=3.0)
+    gg = s2sad.grad(s2sad.grad(f, 1))(XM, 0.7)  # d/dx of df/da
+    expected = oracle.gradient(lambda x: s2sad.grad(f, 1)(x, 0.7), (XM,), 0)
+    np.testing.assert_allclose(gg, expected, rtol=1e-5, atol=1e-7)
+
+
+METHOD_MODEL = """\
+import numpy as np
+
+
+class Model:
+    def __init__(self, W):
+        self.W = W
+        self.lam = 0.1
+
+    def loss(self, x, y):
+        return np.sum((self.W @ x - y) ** 2) + self.lam * np.sum(x ** 2)
+"""
+
+
+def test_cli_differentiates_a_method(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "model.py").write_text(METHOD_MODEL)
+    result = subprocess.run([sys.executable, "-m", "s2sad", "grad", "model.py:Model.loss", "-o",
+                             "out"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "out" / "model_loss_grad.py").read_text()
+    assert "def grad_loss(self, x, y):" in text and "with respect to x, y." in text
+    check = ("import sys\nsys.modules['s2sad'] = None\nsys.path.insert(0, 'out')\n"
+             "sys.path.insert(0, '.')\nimport numpy as np\nfrom model import Model\n"
+             "from model_loss_grad import grad_loss\n"
+             f"m = Model(np.array({M.W.tolist()!r}))\n"
+             f"gx, gy = grad_loss(m, np.array({XM.tolist()!r}), np.array({YM.tolist()!r}))\n"
+             "print(repr(gx.tolist()))\n")
+    run = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+    def plain(x):
+        return np.sum((M.W @ x - YM) ** 2) + 0.1 * np.sum(x ** 2)
+    np.testing.assert_allclose(eval(run.stdout), oracle.gradient(plain, (XM,), 0), rtol=1e-6,
                                atol=1e-8)
