@@ -17,6 +17,7 @@ from .cache import (bind, compiled, generated_function, gradient_code,  # noqa: 
                     check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt,
                     parameters, raise_failure, through_bound, wrt_or_argnums)
 from .errors import UsageError
+from .module import keyed_containers
 from .parse import unwrap
 from .trees import describe, flatten, is_leaf, unflatten
 
@@ -47,7 +48,7 @@ def jvp_call(fn, positions, values, tangents):
                 raise ValueError(f"jvp of {fn.__name__}: pass all tangents as single directions"
                                  f" or all as batches with a leading axis, not a mix")
             vector = batched
-    if vector and not all(is_leaf(v) for v in values):
+    if vector and (not all(is_leaf(v) for v in values) or keyed_containers(fn)):
         return _one_direction_at_a_time(fn, positions, values, tangents)
     namespace, generated = compiled(fn, "forward_vector" if vector else "forward", positions)
     try:

@@ -73,7 +73,7 @@ from .memory import check_memory, in_place_text, result_memory
 from .parse import (LiveScope, Scope, def_name, dotted_chain, is_value, module_name_of,
                     parse_function, resolution_guard, unwrap)
 from .rules.core import Primitive
-from .rules.operators import LIST_OPS, is_list_op
+from .rules.operators import LIST_OPS, dict_literal, is_list_op
 from .rules.support_rules import is_helper_copy
 from .support import HELPERS, unindex
 
@@ -232,6 +232,7 @@ class _Lowerer:
         self.returned = None
         self.live_reads = {}  # spelling -> the Var a GlobalRead at the top of the body assigns
         self.hoisted = []  # those GlobalRead statements
+        self.dict_vars = {}  # the Vars holding a dict made here (check_dict_operands)
 
     # -- names ------------------------------------------------------------------
     def fresh_temp(self):
@@ -780,8 +781,31 @@ class _Lowerer:
             operands = [p for a in list(args) + list(kwargs.values())
                         for p in (a.operands() if isinstance(a, Index) else [a])]
             self.check_list_operands(prim, operands, node)
+        self.check_dict_operands(targets, prim, list(args) + list(kwargs.values()), node)
         loc = self.p.loc(node, getattr(self, "statement", None))
         self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
+
+    def check_dict_operands(self, targets, prim, operands, node):
+        """A dict value (``{"W": w}``, a name bound to one) is read by key, copied, held by a
+        container or passed to a function of the user's; any other operation on it is a
+        located error (NumPy would read it as an object)."""
+        dicts = self.dict_vars  # Var -> where the dict was made
+        if prim.emit[0] == "dict" or prim.name == "copy" and operands[0] in dicts:
+            dicts.update((t, dicts.get(operands[0], node) if operands else node) for t in targets)
+            return
+        if isinstance(prim, UserFunction) or prim.name in ("getitem", "tuple", "list") or \
+                self.trusted:  # (s2sad's own code gives dicts to its helpers: unindex, ...)
+            return
+        for op in operands:
+            if op in dicts:
+                named = op.name in self.user_names
+                what = self.user_names[op.name] if named else "this dict literal"
+                at = next((n for n in gast.walk(node) if isinstance(n, gast.Name) and
+                           n.id == what), node) if named else dicts[op]
+                raise self.error(at,
+                                 f"{what} is a dict: s2sad reads it by key, or passes it whole "
+                                 f"to a function of yours, not to {prim.name}",
+                                 "Read the values you need by key and use those.")
 
     def write_item(self, target, value=None, op=None, source=None):
         """``y[index] = value`` (``y[index] op= value``) as ``y_1 = setitem(y, index, v)``.
@@ -848,6 +872,10 @@ class _Lowerer:
             return self.constant_result(Const(node.value), name, names, node)
         if isinstance(node, gast.Name):
             return self.constant_result(self.name_operand(node), name, names, node)
+        if isinstance(node, gast.Dict):  # {"W": W, "b": b}: a value (inline checked its keys)
+            operands = [self.lower_expr(v) for v in node.values]
+            keys = tuple(k.value for k in node.keys)
+            return self.apply(dict_literal(keys), operands, {}, node, name, names)
         if isinstance(node, gast.Attribute):
             resolved = self.try_resolve(node)
             if resolved is not _UNRESOLVED:

@@ -145,7 +145,7 @@ class Memory:
             sites = own if self.fancy(args[1]) else first
         elif name in VIEWS:
             sites = first
-        elif name in ("tuple", "list"):  # a container holds its elements
+        elif name in ("tuple", "list", "dict"):  # a container holds its elements
             sites = own.union(*(self.of(a) for a in args))
         elif getattr(prim, "opaque", False) or prim.emit and prim.emit[0] == "custom":
             site = f"result of {name} (line {stmt.loc.line})"

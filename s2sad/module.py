@@ -28,6 +28,7 @@ import gast
 
 from .common import function_def, returned_tuple
 from .emit import Emitter, emit_block, render_module
+from .ir import Assign, Const, Index, walk_blocks
 from .forward import entry_params, forward_function
 from .lower import lower
 from .parse import LiveScope, guard_holds
@@ -44,6 +45,20 @@ _LOWERED = weakref.WeakKeyDictionary()
 def clear_lowered():
     """Forget every function's SSA form (:func:`s2sad.clear_cache`)."""
     _LOWERED.clear()
+
+
+def keyed_containers(fn):
+    """True if ``fn`` builds a dict or reads an entry by a string key (a dict of parameters,
+    or the adjoint code of a function that has one): vector mode, which puts a batch of
+    directions on arrays, does not batch those, so :func:`s2sad.higher.jvp_call` sweeps
+    one direction at a time."""
+    for stmt in walk_blocks(ModuleBuilder().lowered(fn).body):
+        if isinstance(stmt, Assign) and (stmt.prim.emit[0] == "dict" or any(
+                isinstance(part, Const) and isinstance(part.value, str)
+                for arg in stmt.args for part in (arg.parts if isinstance(arg, Index) else (arg,)))
+                and stmt.prim.name in ("getitem", "unindex")):
+            return True
+    return False
 
 
 @dataclass

@@ -685,10 +685,12 @@ ERRORS = [
         def f(x):
             d = {"a": x}
             return np.sum(np.asarray(d))
-        """, "return", "d))", "not passed to a function"),
+        """, "return", "d))", "d is a dict: s2sad reads it by key, or passes it whole to "
+                              "a function of yours, not to np.asarray"),
     ("dict_returned", """\
         def f(x):
             d = {"a": x}
+            d["b"] = 2.0 * x
             return d
         """, "return d", "d", "not returned"),
     ("dict_iterated", """\
@@ -733,7 +735,8 @@ ERRORS = [
     ("dict_literal_as_argument", """\
         def f(x):
             return np.sum(np.asarray({"a": x}))
-        """, "return", "{", "dict literal only assigned to a name"),
+        """, "return", "{", "this dict literal is a dict: s2sad reads it by key, or passes it "
+                            "whole to a function of yours, not to np.asarray"),
     ("dict_variable_literal_key", """\
         def f(x):
             k = "a"

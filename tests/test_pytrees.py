@@ -391,3 +391,61 @@ def test_cli_writes_a_module_for_a_parameter_dict(tmp_path):
     g = pickle.loads((tmp_path / "g.pkl").read_bytes())
     same_structure(g, args[0])
     close(g, oracle.tree_gradient(mlp_loop, args, 0))
+
+
+# -- dicts made inside the function ---------------------------------------------------------------
+
+def layer(p, x):
+    return np.sum(np.tanh(x @ p["W"] + p["b"]) ** 2)
+
+
+def builds_dicts(W, b, x):
+    return layer({"W": W, "b": b}, x) + layer({"W": 2.0 * W, "b": np.sin(b)}, x)
+
+
+def names_a_dict(W, b, x):
+    params = {"W": W, "b": b}
+    return layer(params, x) + np.sum(params["b"] ** 2)
+
+
+def writes_then_passes(W, b, x):
+    params = {"W": W}
+    params["b"] = b
+    return layer(params, x)
+
+
+def step_with_metrics(params, x):
+    pred = np.tanh(x @ params["W"] + params["b"])
+    loss = np.sum(pred ** 2)
+    return loss, {"pred": pred, "mean": np.mean(pred)}
+
+
+@pytest.mark.parametrize("f", [builds_dicts, names_a_dict])
+def test_a_dict_made_in_the_function_and_passed_to_a_helper(f):
+    W, b = RNG.normal(size=(3, 2)), RNG.normal(size=2)
+    g_W, g_b = s2sad.grad(f, (0, 1))(W, b, X)
+    np.testing.assert_allclose(g_W, oracle.gradient(f, (W, b, X), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g_b, oracle.gradient(f, (W, b, X), 1), rtol=1e-6, atol=1e-8)
+    s2sad.check_grads(f, (W, b, X), wrt=(0, 1), order=2)
+    H = s2sad.hessian(f, 1)(W, b, X)  # forward over reverse, one direction at a time
+    np.testing.assert_allclose(H, oracle.gradient(s2sad.grad(f, 1), (W, b, X), 1), rtol=1e-5,
+                               atol=1e-6)
+    _, out_dot = s2sad.jvp(f, 1)(W, b, X, np.ones(2))
+    assert np.isclose(out_dot, np.sum(g_b))
+
+
+def test_a_dict_written_key_by_key_cannot_be_passed_whole():
+    W, b = RNG.normal(size=(3, 2)), RNG.normal(size=2)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"params is a dict written with "
+                                                           r"params\[key\] = \.\.\.") as info:
+        s2sad.grad(writes_then_passes)(W, b, X)
+    assert "layer(params, x)" in str(info.value)
+
+
+def test_has_aux_with_a_dict_of_metrics():
+    params = {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}
+    (loss, metrics), g = s2sad.value_and_grad(step_with_metrics, has_aux=True)(params, X)
+    assert type(metrics) is dict and list(metrics) == ["pred", "mean"]
+    np.testing.assert_array_equal(metrics["pred"], step_with_metrics(params, X)[1]["pred"])
+    same_structure(g, params)
+    close(g, oracle.tree_gradient(lambda p, x: step_with_metrics(p, x)[0], (params, X), 0))

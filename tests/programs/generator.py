@@ -11,7 +11,8 @@ reductions with axes, reads with index arithmetic (``x[(i + 1) % 3]``), writes
 loops and branches, ``if``/``elif``/``else`` on data, ``for`` (``range``, rows,
 ``enumerate``, ``zip``), nested loops, ``while``, ``break``/``continue``/early
 ``return``, helpers (one value, two values, a one-element tuple; with loops; calling
-other helpers; taking their two arrays as one tuple, unpacked or indexed; a module-level
+other helpers; taking their two arrays as one tuple (unpacked or indexed) or one dict
+(``h({"p": a, "q": b})``); a module-level
 ``h = lambda p, q: ...``), lists with ``append`` and ``np.stack``, augmented assignment on
 locals and on views, aliases (``b = a``), tuple unpacking (also ``a, = t``), and
 ``np.where``/``np.clip``/``np.maximum``/``np.abs``/``np.sort``.
@@ -711,7 +712,9 @@ class Generator:
         lines.append(f"return {value}")
         packed = len(params) == 2 and not as_lambda and self.chance(0.3)  # one tuple parameter
         if packed:
-            lines[:0] = ["p, q = pq"] if self.chance(0.5) else ["p = pq[0]", "q = pq[1]"]
+            packed = self.pick(["unpacked", "indexed", "dict"])  # (a, b) or {"p": a, "q": b}
+            lines[:0] = {"unpacked": ["p, q = pq"], "indexed": ["p = pq[0]", "q = pq[1]"],
+                         "dict": ['p = pq["p"]', 'q = pq["q"]']}[packed]
             params = ["pq"]
         src = [f"def {name}({', '.join(params)}):"] + ["    " + line for line in lines]
         if as_lambda:
@@ -733,7 +736,9 @@ class Generator:
         out_shapes, bounds, aliases, one_tuple, packed = spec
         scale = max([1.0] + [a.bound for a in args])
         call = f"{name}({', '.join(a.text for a in args)})"
-        if packed:
+        if packed == "dict":
+            call = f'{name}({{"p": {args[0].text}, "q": {args[1].text}}})'
+        elif packed:
             call = f"{name}(({', '.join(a.text for a in args)}))"
         new = [n for n in LOCALS if n not in env and n not in ctx.protected]
         if len(new) < len(out_shapes):
