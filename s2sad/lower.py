@@ -169,13 +169,19 @@ class ExternalFunction(Primitive):
 
 class AttributeRead(Primitive):
     """``obj.name`` for an attribute other than an array's (``self.W``, ``cfg.lam``): read
-    when the generated code runs, a constant; on a differentiated value, a located error
+    when the generated code runs, a constant. On a differentiated value it is a field of a
+    named tuple (``p.w``; the adjoint ``unattr(g, p, 'w')`` checks that it is one when it
+    runs); an attribute NumPy arrays have (``x.real``) is a located error there
     (:func:`s2sad.common.no_rule_error`)."""
 
     opaque = True  # the object's own array: memory from outside the function (s2sad.memory)
 
     def __init__(self, attr):
-        super().__init__(f".{attr}", ("x",), {}, ("attr", attr), varargs=True)
+        if hasattr(np.ndarray, attr):  # no rule: a located error on a differentiated value
+            super().__init__(f".{attr}", ("x",), {}, ("attr", attr), varargs=True)
+        else:
+            super().__init__(f".{attr}", ("x",), {}, ("attr", attr),
+                             vjp={"x": f"unattr(g, x, {attr!r})"}, jvp={"x": f"x_dot.{attr}"})
 
 
 class GlobalRead(Primitive):

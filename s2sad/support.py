@@ -82,6 +82,14 @@ def unindex(g, x, index):
     return x_bar
 
 
+def unattr(g, x, name):
+    """The adjoint of ``x.name`` for a named tuple ``x``: ``g`` at that field, zeros elsewhere."""
+    if not hasattr(x, "_fields"):
+        raise CheckFailed(f"s2sad differentiates the attribute .{name} of named tuples only, "
+                          f"not of a {type(x).__name__}")
+    return unindex(g, x, x._fields.index(name))
+
+
 def add_bars(a, b):
     """``a + b`` for two adjoints, element by element when both are containers of adjoints
     (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate)."""
@@ -628,4 +636,4 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
-           "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]
+           "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

@@ -449,3 +449,36 @@ def test_has_aux_with_a_dict_of_metrics():
     np.testing.assert_array_equal(metrics["pred"], step_with_metrics(params, X)[1]["pred"])
     same_structure(g, params)
     close(g, oracle.tree_gradient(lambda p, x: step_with_metrics(p, x)[0], (params, X), 0))
+
+
+# -- named tuples read by field -------------------------------------------------------------------
+
+def named_fields(p, x):
+    return np.sum(np.tanh(x @ p.w + p.b) ** 2)
+
+
+def test_a_named_tuple_read_by_field():
+    p = Pair(RNG.normal(size=(3, 2)), RNG.normal(size=2))
+    g = s2sad.grad(named_fields)(p, X)
+    same_structure(g, p)
+    close(g, oracle.tree_gradient(named_fields, (p, X), 0))
+    t = Pair(RNG.normal(size=(3, 2)), RNG.normal(size=2))
+    _, out_dot = s2sad.jvp(named_fields)(p, X, t)
+    assert np.isclose(out_dot, np.sum(g.w * t.w) + np.sum(g.b * t.b))
+    s2sad.check_grads(named_fields, (p, X), modes=("forward", "reverse"))
+    H = s2sad.hessian(named_fields)(p, X)
+    assert type(H) is Pair and type(H.b) is Pair and H.b.b.shape == (2, 2)
+    grad = s2sad.grad(named_fields)
+    expected = oracle.gradient(lambda b: grad(Pair(p.w, b), X).b, [p.b], 0)
+    np.testing.assert_allclose(H.b.b, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_field_of_an_object_that_is_not_a_named_tuple_is_refused_when_it_runs():
+    class Box:
+        def __init__(self, w):
+            self.w = w
+            self.b = 0.0
+
+    with pytest.raises(s2sad.UsageError, match="cannot differentiate named_fields with respect "
+                                               "to p: it is a Box object"):
+        s2sad.grad(named_fields)(Box(np.ones((3, 2))), X)

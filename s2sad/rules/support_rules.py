@@ -113,6 +113,9 @@ helper(support.writable, "t", t="g", jvp={"t": "t_dot"})
 # a returned gradient in its argument's structure and dtype; a tuple of adjoints: identities
 helper(support.as_gradient, "t, x", t="g", x=ZERO, jvp={"t": "as_gradient(t_dot, x)", "x": ZERO})
 helper(support.bars, "t", t="g", jvp={"t": "bars(t_dot)"})
+# x.w of a named tuple x (lower.AttributeRead): g at that field, and back
+helper(support.unattr, "t, x, name", t="g[x._fields.index(name)]", x=ZERO, name=ZERO,
+       jvp={"t": "unattr(t_dot, x, name)", "x": ZERO, "name": ZERO})
 helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
 # run-time checks, and zeros to accumulate into: no derivative
 for _name in ("check_scalar", "check_tall", "zeros_bar"):
