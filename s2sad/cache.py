@@ -115,6 +115,14 @@ def bound_parts(f):
             return (f, args, kwargs) if found else None
 
 
+def shifted_wrt(wrt, count):
+    """``wrt`` counted after ``count`` bound arguments: positions from the start move, names and
+    positions from the end stay; a single stays single."""
+    items = tuple(i + count if isinstance(i, int) and i >= 0 else i
+                  for i in (wrt if isinstance(wrt, (tuple, list)) else (wrt,)))
+    return items if isinstance(wrt, (tuple, list)) else items[0]
+
+
 def through_bound(transform):
     """``transform(f, wrt, ...)`` accepting a bound method or a partial as ``f``: the transform
     of the plain function, ``wrt`` counted after the bound arguments, given them first (a
@@ -125,11 +133,7 @@ def through_bound(transform):
         if parts is None:
             return transform(f, wrt, *rest, argnums=argnums, **options)
         fn, args, kwargs = parts
-        wrt = wrt_or_argnums(wrt, argnums)
-        shift = len(args)
-        moved = tuple(i + shift if isinstance(i, int) and i >= 0 else i
-                      for i in (wrt if isinstance(wrt, (tuple, list)) else (wrt,)))
-        derivative = transform(fn, moved if isinstance(wrt, (tuple, list)) else moved[0],
+        derivative = transform(fn, shifted_wrt(wrt_or_argnums(wrt, argnums), len(args)),
                                *rest, **options)
         return functools.partial(derivative, *args, **kwargs) if callable(derivative) \
             else derivative

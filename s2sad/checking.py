@@ -6,7 +6,7 @@ Layer 9, above :mod:`s2sad.api` and :mod:`s2sad.higher`.
 import numpy as np
 
 from .api import vjp
-from .cache import bind, bound_parts, compiled, normalize_wrt, parameters
+from .cache import bind, bound_parts, compiled, normalize_wrt, parameters, shifted_wrt
 from .errors import S2sadError, UsageError
 from .higher import jvp_call
 from .parse import unwrap
@@ -32,10 +32,9 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     parts = bound_parts(f)
     if parts is not None:  # a bound method or a partial: f's function, given what is bound
         plain, bound_args, bound_kwargs = parts
-        wrt = tuple(i + len(bound_args) if isinstance(i, int) and i >= 0 else i
-                    for i in (wrt if isinstance(wrt, (tuple, list)) else (wrt,)))
         args = bind(unwrap(plain), bound_args + tuple(args), bound_kwargs)
-        return check_grads(plain, args, wrt, modes, order, eps, rtol, atol, seed)
+        return check_grads(plain, args, shifted_wrt(wrt, len(bound_args)), modes, order, eps,
+                           rtol, atol, seed)
     fn = unwrap(f)  # its derivatives; values always come from f, the object passed
     args = tuple(bind(fn, tuple(args), {}))  # defaults filled in: derivatives take every argument
     positions, _ = normalize_wrt(fn, wrt if isinstance(wrt, (tuple, list)) else (wrt,))
