@@ -47,9 +47,10 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
-    return writable(Wc_bar), writable(bc_bar), writable(gain_bar), writable(
-        bias_bar), writable(Wq_bar), writable(Wk_bar), writable(Wv_bar
-        ), writable(w_out_bar)
+    return as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc), as_gradient(
+        gain_bar, gain), as_gradient(bias_bar, bias), as_gradient(Wq_bar, Wq
+        ), as_gradient(Wk_bar, Wk), as_gradient(Wv_bar, Wv), as_gradient(
+        w_out_bar, w_out)
 
 
 def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
@@ -93,9 +94,10 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
-    return out, (writable(Wc_bar), writable(bc_bar), writable(gain_bar),
-        writable(bias_bar), writable(Wq_bar), writable(Wk_bar), writable(
-        Wv_bar), writable(w_out_bar))
+    return out, (as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc),
+        as_gradient(gain_bar, gain), as_gradient(bias_bar, bias),
+        as_gradient(Wq_bar, Wq), as_gradient(Wk_bar, Wk), as_gradient(
+        Wv_bar, Wv), as_gradient(w_out_bar, w_out))
 
 
 def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
@@ -138,9 +140,10 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
-    return writable(Wc_bar), writable(bc_bar), writable(gain_bar), writable(
-        bias_bar), writable(Wq_bar), writable(Wk_bar), writable(Wv_bar
-        ), writable(w_out_bar)
+    return as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc), as_gradient(
+        gain_bar, gain), as_gradient(bias_bar, bias), as_gradient(Wq_bar, Wq
+        ), as_gradient(Wk_bar, Wk), as_gradient(Wv_bar, Wv), as_gradient(
+        w_out_bar, w_out)
 
 
 def layer_norm(h, gain, bias, eps=1e-05):
@@ -398,7 +401,7 @@ def check_scalar(value, name):
 
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
-    one zero adjoint per element for a tuple)."""
+    one zero adjoint per element for a tuple, per entry for a dict)."""
     # float64 arrays first, by the dtype's letter (comparing dtypes costs more than np.zeros)
     if type(x) is np.ndarray and x.dtype.char == "d":
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
@@ -406,6 +409,8 @@ def zeros_bar(x):
         return 0.0
     if isinstance(x, (tuple, list)):
         return tuple_bar(zeros_bar(e) for e in x)
+    if isinstance(x, dict):
+        return dict_bar((k, zeros_bar(e)) for k, e in x.items())
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
     if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
@@ -467,7 +472,7 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 def scatter_add(x_bar, index, g):
     """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
-    if type(index) is int:  # a loop's counter: one element, named once
+    if type(index) is int or isinstance(x_bar, (dict, list)):  # a loop's counter, a key
         x_bar[index] += g
         return
     parts = index if isinstance(index, tuple) else (index,)
@@ -523,15 +528,57 @@ def matmul_bar_b(g, a, b):
 
 
 class tuple_bar(list):
-    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
-    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+    """The adjoint of a tuple or list: one adjoint per element, added element by element (a
+    plain tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
 
     def __add__(self, other):
         if not isinstance(other, (tuple, list)):  # a zero
             return self
-        return tuple_bar(a + b for a, b in zip(self, other))
+        return add_bars(self, other)
 
-    __radd__ = __add__
+    __radd__ = __iadd__ = __add__
+
+
+class dict_bar(dict):
+    """The adjoint of a dict: one adjoint per entry, added entry by entry."""
+
+    def __add__(self, other):
+        if not isinstance(other, dict):  # a zero
+            return self
+        return add_bars(self, other)
+
+    __radd__ = __iadd__ = __add__
+
+
+def add_bars(a, b):
+    """``a + b`` for two adjoints, element by element when both are containers of adjoints
+    (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return tuple_bar(add_bars(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return dict_bar((k, add_bars(v, b[k])) for k, v in a.items())
+    return a + b
+
+
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
+    return g
 
 
 def writable(g):

@@ -39,7 +39,7 @@ def grad_euler(k, y0, t_end, n):
         k_bar -= unbroadcast(v3_bar * y_1, v2)
     # line 30: y = y0
     y0_bar = y_1_bar
-    return k_bar, y0_bar
+    return as_gradient(k_bar, k), as_gradient(y0_bar, y0)
 
 
 def value_and_grad_euler(k, y0, t_end, n):
@@ -76,7 +76,7 @@ def value_and_grad_euler(k, y0, t_end, n):
         k_bar -= unbroadcast(v3_bar * y_1, v2)
     # line 30: y = y0
     y0_bar = y_1_bar
-    return value, (k_bar, y0_bar)
+    return value, (as_gradient(k_bar, k), as_gradient(y0_bar, y0))
 
 
 def vjp_euler(k, y0, t_end, n, out_bar):
@@ -111,7 +111,7 @@ def vjp_euler(k, y0, t_end, n, out_bar):
         k_bar -= unbroadcast(v3_bar * y_1, v2)
     # line 30: y = y0
     y0_bar = y_1_bar
-    return k_bar, y0_bar
+    return as_gradient(k_bar, k), as_gradient(y0_bar, y0)
 
 
 # --- run-time helpers the functions above call (NumPy only) ---
@@ -145,7 +145,7 @@ def check_scalar(value, name):
 
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
-    one zero adjoint per element for a tuple)."""
+    one zero adjoint per element for a tuple, per entry for a dict)."""
     # float64 arrays first, by the dtype's letter (comparing dtypes costs more than np.zeros)
     if type(x) is np.ndarray and x.dtype.char == "d":
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
@@ -153,6 +153,8 @@ def zeros_bar(x):
         return 0.0
     if isinstance(x, (tuple, list)):
         return tuple_bar(zeros_bar(e) for e in x)
+    if isinstance(x, dict):
+        return dict_bar((k, zeros_bar(e)) for k, e in x.items())
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
     if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
@@ -196,12 +198,54 @@ def unbroadcast(g, x):
 
 
 class tuple_bar(list):
-    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
-    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+    """The adjoint of a tuple or list: one adjoint per element, added element by element (a
+    plain tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
 
     def __add__(self, other):
         if not isinstance(other, (tuple, list)):  # a zero
             return self
-        return tuple_bar(a + b for a, b in zip(self, other))
+        return add_bars(self, other)
 
-    __radd__ = __add__
+    __radd__ = __iadd__ = __add__
+
+
+class dict_bar(dict):
+    """The adjoint of a dict: one adjoint per entry, added entry by entry."""
+
+    def __add__(self, other):
+        if not isinstance(other, dict):  # a zero
+            return self
+        return add_bars(self, other)
+
+    __radd__ = __iadd__ = __add__
+
+
+def add_bars(a, b):
+    """``a + b`` for two adjoints, element by element when both are containers of adjoints
+    (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return tuple_bar(add_bars(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return dict_bar((k, add_bars(v, b[k])) for k, v in a.items())
+    return a + b
+
+
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
+    return g

@@ -39,7 +39,7 @@ def grad_nll(mu, sigma, x):
     sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu
     mu_bar = -unbroadcast(unbroadcast(t1_bar / sigma, t0), mu)
-    return mu_bar, sigma_bar
+    return as_gradient(mu_bar, mu), as_gradient(sigma_bar, sigma)
 
 
 def value_and_grad_nll(mu, sigma, x):
@@ -75,7 +75,7 @@ def value_and_grad_nll(mu, sigma, x):
     sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu
     mu_bar = -unbroadcast(unbroadcast(t1_bar / sigma, t0), mu)
-    return out, (mu_bar, sigma_bar)
+    return out, (as_gradient(mu_bar, mu), as_gradient(sigma_bar, sigma))
 
 
 def vjp_nll(mu, sigma, x, out_bar):
@@ -110,7 +110,7 @@ def vjp_nll(mu, sigma, x, out_bar):
     sigma_bar -= unbroadcast(t1_bar * t1, sigma) / sigma
     # line 24: t0 = x - mu
     mu_bar = -unbroadcast(unbroadcast(t1_bar / sigma, t0), mu)
-    return mu_bar, sigma_bar
+    return as_gradient(mu_bar, mu), as_gradient(sigma_bar, sigma)
 
 
 # --- run-time helpers the functions above call (NumPy only) ---
@@ -189,3 +189,24 @@ def unreduce(g, x, axis=None, keepdims=False):
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+
+
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
+    return g

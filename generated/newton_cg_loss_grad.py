@@ -37,7 +37,7 @@ def grad_loss(w, X, y):
     z_bar += v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)
-    return w_bar
+    return as_gradient(w_bar, w)
 
 
 def value_and_grad_loss(w, X, y):
@@ -66,7 +66,7 @@ def value_and_grad_loss(w, X, y):
     z_bar += v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)
-    return out, w_bar
+    return out, as_gradient(w_bar, w)
 
 
 def vjp_loss(w, X, y, out_bar):
@@ -95,7 +95,7 @@ def vjp_loss(w, X, y, out_bar):
     z_bar += v1_bar * np.exp(z - v1)
     # line 21: z = X @ w
     w_bar += matmul_bar_b(z_bar, X, w)
-    return w_bar
+    return as_gradient(w_bar, w)
 
 
 # --- run-time helpers the functions above call (NumPy only) ---
@@ -192,3 +192,24 @@ def matmul_bar_b(g, a, b):
     if np.ndim(b) == 1:
         return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
+    return g

@@ -53,7 +53,7 @@ def vjp_f(x, out_bar):
     v4_bar = out_bar * 0.5 / out
     x_bar = 2 * x * v4_bar
     x_bar += 2 * x * (v4_bar * v2)
-    return x_bar
+    return as_gradient(x_bar, x)
 
 
 # --- run-time helpers the functions above call (NumPy only) ---
@@ -83,3 +83,24 @@ def check_scalar(value, name):
         return
     if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
         raise NotScalar(name, np.shape(value))
+
+
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
+    return g

@@ -53,7 +53,7 @@ def vjp_f(x, y, z, out_bar):
     # line 17: q = x + y
     x_bar = unbroadcast(q_bar, x)
     y_bar = unbroadcast(q_bar, y)
-    return x_bar, y_bar, z_bar
+    return as_gradient(x_bar, x), as_gradient(y_bar, y), as_gradient(z_bar, z)
 
 
 # --- run-time helpers the functions above call (NumPy only) ---
@@ -114,4 +114,25 @@ def unbroadcast(g, x):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
     return g

@@ -32,7 +32,7 @@ def grad_loss(U, V, A, Y):
     # line 30: H = sigmoid(U @ A)
     v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
-    return writable(U_bar), writable(V_bar)
+    return as_gradient(U_bar, U), as_gradient(V_bar, V)
 
 
 def value_and_grad_loss(U, V, A, Y):
@@ -61,7 +61,7 @@ def value_and_grad_loss(U, V, A, Y):
     # line 30: H = sigmoid(U @ A)
     v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
-    return out, (writable(U_bar), writable(V_bar))
+    return out, (as_gradient(U_bar, U), as_gradient(V_bar, V))
 
 
 def vjp_loss(U, V, A, Y, out_bar):
@@ -89,7 +89,7 @@ def vjp_loss(U, V, A, Y, out_bar):
     # line 30: H = sigmoid(U @ A)
     v1_bar = bwd_sigmoid(H_res, H_bar)
     U_bar = matmul_bar_a(v1_bar, U, A)
-    return writable(U_bar), writable(V_bar)
+    return as_gradient(U_bar, U), as_gradient(V_bar, V)
 
 
 def sigmoid(z):
@@ -233,8 +233,22 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
-def writable(g):
-    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
-    if type(g) is np.ndarray and not g.flags.writeable:
-        return g.copy()
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
     return g

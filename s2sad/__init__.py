@@ -9,7 +9,7 @@ from .api import (Differentiable, differentiate, grad, source, ssa, stop_gradien
 from .cache import clear_cache
 from .checking import GradientCheckError, check_grads
 from .custom import CustomDerivative, custom_jvp, custom_vjp
-from .higher import hessian, hvp, jacobian, jvp
+from .higher import hessian, hvp, jacfwd, jacobian, jacrev, jvp
 from .cost import CostReport, cost
 from .explain import explain
 from .graph import Graph, graph
@@ -19,8 +19,8 @@ from .errors import (InternalError, NoDerivativeError, NonScalarOutputError, S2s
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "ssa",
-           "trace", "Trace", "graph", "Graph", "cost", "CostReport", "explain",
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
+           "source", "ssa", "trace", "Trace", "graph", "Graph", "cost", "CostReport", "explain",
            "check_grads", "clear_cache", "differentiate", "Differentiable", "stop_gradient",
            "custom_vjp", "custom_jvp", "CustomDerivative", "S2sadError",
            "UnsupportedSyntaxError", "NoDerivativeError", "NonScalarOutputError", "SourceError",

@@ -55,6 +55,8 @@ class Adjoints:
         """Statements that add ``contribution`` to the adjoint of ``var``."""
         current = self.value.get(var)
         target = self.adjoint_name(var)
+        if isinstance(contribution, gast.Tuple):  # adjoints of unpacked names: added elementwise
+            contribution = call("bars", [contribution])
         if current is None and (number(contribution) is not None or spread(contribution) or
                                 self.is_alias(contribution) and var not in self.keep):
             # pending: a number, a number spread over x, or another adjoint's name

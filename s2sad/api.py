@@ -14,9 +14,12 @@ them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
 import functools
 import inspect
 
+import numpy as np
+
 from . import cache
-from .cache import (bind, is_not_scalar, load_module, non_scalar_error,  # noqa: F401
-                    normalize_wrt, parameters, raise_failure)
+from .cache import (bind, check_differentiable, is_not_scalar, load_module,  # noqa: F401
+                    non_scalar_error, normalize_wrt, parameters, raise_failure, through_bound,
+                    wrt_or_argnums)
 from .errors import S2sadError, UsageError, api_boundary, hide_own_frames
 from .higher import jvp as _jvp
 from .ir import format_function
@@ -24,17 +27,20 @@ from .lower import lower
 from .parse import guard_checker, unwrap
 from .reverse import check_one_value
 
-def _reverse_entry(f, wrt, kind):
+def _reverse_entry(f, wrt, kind, has_aux=False):
     fn = unwrap(f)
     positions, single = normalize_wrt(fn, wrt)
     n_params = len(parameters(fn))
     tuple_result = not single and len(positions) == 1
+    first, several = positions[0], len(positions) > 1
     compiled = cache.slot()  # the generated entry point and its guard's checker, looked up once
 
     def entry():
         if not (compiled and compiled[1]()):  # first call, or a name f reads means another
             whole = cache.cached(fn, "reverse", positions)  # made for vjp or source
             mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
+            if has_aux:
+                mode = "reverse_aux"
             namespace, generated = cache.compiled(fn, mode, positions)
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
@@ -60,9 +66,16 @@ def _reverse_entry(f, wrt, kind):
         if kwargs or len(args) != n_params:
             return derivative(*args, **kwargs)
         try:
+            a = args[first]  # one float or float array: the common case, checked inline
+            if several or type(a) is not float and not (type(a) is np.ndarray and
+                                                        a.dtype.kind in "fc"):
+                check_differentiable(fn, positions, args)
             return (compiled[0] if compiled and compiled[1]() else entry())(*args)
         except Exception as exc:
             failed(exc, args)
+
+    def check(args):
+        check_differentiable(fn, positions, args)
 
     def derivative(*args, **kwargs):
         try:
@@ -79,6 +92,7 @@ def _reverse_entry(f, wrt, kind):
             else:
                 raise TypeError(f"vjp of {fn.__name__} takes out_bar after the arguments")
             function, bound = entry(), values(args, kwargs)
+            check_differentiable(fn, positions, bound)
             try:
                 result = function(*bound, out_bar)
             except Exception as exc:
@@ -86,17 +100,20 @@ def _reverse_entry(f, wrt, kind):
             return (result,) if tuple_result else result
         function = compiled[0] if compiled and compiled[1]() else entry()
         bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
+        check_differentiable(fn, positions, bound)
         try:
             result = function(*bound)
         except Exception as exc:
             failed(exc, bound)
         if kind == "value_and_grad":
             return result[0], ((result[1],) if tuple_result else result[1])
+        if has_aux:
+            return ((result[0],) if tuple_result else result[0]), result[1]
         return (result,) if tuple_result else result
 
     public = fast if kind == "grad" and not tuple_result else derivative
     if public is fast:
-        public = _with_parameters(fn, f"{kind}_{fn.__name__}", compiled, entry, failed) or fast
+        public = _with_parameters(fn, compiled, entry, failed, check, positions) or fast
     functools.update_wrapper(public, fn)
     public.__name__ = f"{kind}_{fn.__name__}"
     public.__qualname__ = public.__name__
@@ -108,29 +125,40 @@ def _reverse_entry(f, wrt, kind):
 
 
 _NAMED_FAST = """
-def {name}({params}):
+def gradient({params}):
     try:
+        if {unusual}:  # not one float or float array: what is differentiated is checked
+            _s2sad_check(({params},))
         return (_s2sad_slot[0] if _s2sad_slot[1]() else _s2sad_entry())({params})
     except Exception as exc:
         _s2sad_failed(exc, ({params},))
 """
 
 
-def _with_parameters(fn, name, compiled, entry, failed):
+def _with_parameters(fn, compiled, entry, failed, check, positions):
     """The fast path of a gradient with ``fn``'s own parameters (and defaults), or None.
 
     Python binds the arguments (keywords, defaults, a wrong call's TypeError naming the
     gradient), so no ``*args`` tuple nor ``**kwargs`` dict is made per call; the guard
-    is checked and failures are reported as by the generic path. Only for parameters
+    is checked, what is differentiated is checked by ``check`` unless it is one float or
+    float array, and failures are reported as by the generic path. Only for parameters
     that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
     """
     params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
     if not params or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.name.startswith("_s2sad")
                          for p in params):
         return None
-    namespace = {"_s2sad_slot": compiled, "_s2sad_entry": entry, "_s2sad_failed": failed}
-    exec(_NAMED_FAST.format(name=name, params=", ".join(p.name for p in params)), namespace)
-    function = namespace[name]
+    if len(positions) > 1:
+        unusual = "True"
+    else:
+        a = params[positions[0]].name
+        unusual = (f"type({a}) is not float and not (type({a}) is _s2sad_ndarray and "
+                   f"{a}.dtype.kind in 'fc')")
+    namespace = {"_s2sad_slot": compiled, "_s2sad_entry": entry, "_s2sad_failed": failed,
+                 "_s2sad_check": check, "_s2sad_ndarray": np.ndarray}
+    exec(_NAMED_FAST.format(params=", ".join(p.name for p in params), unusual=unusual),
+         namespace)
+    function = namespace["gradient"]  # (named by the caller: a lambda's name is no identifier)
     function.__defaults__ = fn.__defaults__
     return function
 
@@ -141,36 +169,43 @@ def stop_gradient(x):
 
 
 @api_boundary
-def grad(f, wrt=0):
+@through_bound
+def grad(f, wrt=0, *, argnums=None, has_aux=False):
     """A function of ``f``'s arguments returning the gradient of ``f`` w.r.t. ``wrt``.
 
     ``f`` must return a scalar; otherwise calling the gradient raises
-    :class:`~s2sad.errors.NonScalarOutputError` (use :func:`vjp`).
+    :class:`~s2sad.errors.NonScalarOutputError` (use :func:`vjp`). ``argnums`` is
+    JAX's name for ``wrt``. With ``has_aux=True``, ``f`` returns ``loss, aux`` and the
+    gradient function returns ``(gradient of loss, aux)``; aux is not differentiated.
     """
-    return _reverse_entry(f, wrt, "grad")
+    return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "grad", has_aux)
 
 
 @api_boundary
-def value_and_grad(f, wrt=0):
-    """Like :func:`grad`, returning ``(f(*args), gradient)``."""
-    return _reverse_entry(f, wrt, "value_and_grad")
+@through_bound
+def value_and_grad(f, wrt=0, *, argnums=None, has_aux=False):
+    """Like :func:`grad`, returning ``(f(*args), gradient)``; with ``has_aux=True``,
+    ``((loss, aux), gradient)`` (JAX's convention)."""
+    return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "value_and_grad", has_aux)
 
 
 @api_boundary
-def vjp(f, wrt=0):
+@through_bound
+def vjp(f, wrt=0, *, argnums=None):
     """A function ``(*args, out_bar)`` returning the vector-Jacobian product(s) ``out_bar . J``."""
-    return _reverse_entry(f, wrt, "vjp")
+    return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "vjp")
 
 
 @api_boundary
-def source(f, wrt=0, mode="reverse", plain=False):
+@through_bound
+def source(f, wrt=0, mode="reverse", plain=False, *, argnums=None):
     """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``.
 
     ``plain=True``: with short reference versions of the run-time helpers, without
     their fast paths (:mod:`s2sad.support_plain`), for teaching.
     """
     fn = unwrap(f)
-    positions, _ = normalize_wrt(fn, wrt)
+    positions, _ = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
     return cache.compiled(fn, mode + ("_plain" if plain else ""), positions)[1].source

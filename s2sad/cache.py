@@ -22,6 +22,7 @@ share the rest: reading ``wrt`` (:func:`normalize_wrt`), binding arguments
 (:func:`bind`), and what a user sees when generated code fails (:func:`raise_failure`).
 """
 
+import functools
 import inspect
 import os
 import threading
@@ -36,6 +37,7 @@ from .ir import load_generated
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
 from .parse import def_loc, guard_holds
+from .trees import flatten
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
 _SLOTS = weakref.WeakSet()  # every derivative object's Slot
@@ -91,6 +93,80 @@ def normalize_wrt(fn, wrt):
     return tuple(positions), single
 
 
+def wrt_or_argnums(wrt, argnums):
+    """``wrt``, or ``argnums`` (JAX's name for it) when given; both is a UsageError."""
+    if argnums is None:
+        return wrt
+    if wrt != 0:
+        raise UsageError(f"give wrt= or argnums= (the same thing), not both: wrt={wrt!r}, "
+                         f"argnums={argnums!r}")
+    return argnums
+
+
+def bound_parts(f):
+    """``(function, bound arguments, bound keywords)`` for a bound method (``model.loss``:
+    ``self`` bound) or a ``functools.partial`` (nested too), else None."""
+    args, kwargs, found = (), {}, False
+    while True:
+        if isinstance(f, types.MethodType):
+            f, args, found = f.__func__, (f.__self__,) + args, True
+        elif isinstance(f, functools.partial):
+            f, args, kwargs, found = f.func, tuple(f.args) + args, {**f.keywords, **kwargs}, True
+        else:
+            return (f, args, kwargs) if found else None
+
+
+def shifted_wrt(wrt, count):
+    """``wrt`` counted after ``count`` bound arguments: positions from the start move, names and
+    positions from the end stay; a single stays single."""
+    items = tuple(i + count if isinstance(i, int) and i >= 0 else i
+                  for i in (wrt if isinstance(wrt, (tuple, list)) else (wrt,)))
+    return items if isinstance(wrt, (tuple, list)) else items[0]
+
+
+def through_bound(transform):
+    """``transform(f, wrt, ...)`` accepting a bound method or a partial as ``f``: the transform
+    of the plain function, ``wrt`` counted after the bound arguments, given them first (a
+    partial of the derivative, which s2sad can differentiate again)."""
+    @functools.wraps(transform)
+    def accepting(f, wrt=0, *rest, argnums=None, **options):
+        parts = bound_parts(f)
+        if parts is None:
+            return transform(f, wrt, *rest, argnums=argnums, **options)
+        fn, args, kwargs = parts
+        derivative = transform(fn, shifted_wrt(wrt_or_argnums(wrt, argnums), len(args)),
+                               *rest, **options)
+        return functools.partial(derivative, *args, **kwargs) if callable(derivative) \
+            else derivative
+    return accepting
+
+
+def check_differentiable(fn, positions, values):
+    """Raise a :class:`UsageError` unless each ``values[i]`` (i in positions) is something
+    to differentiate: floats, complex numbers, arrays of them, containers of them."""
+    for i in positions:
+        value = values[i]
+        if type(value) is float or type(value) is np.ndarray and value.dtype.kind in "fc":
+            continue  # the common cases, first and fast
+        for leaf in flatten(value)[0]:
+            kind = np.asarray(leaf).dtype.kind if isinstance(
+                leaf, (int, float, complex, np.ndarray, np.generic)) else None
+            if kind not in ("f", "c"):
+                name = parameters(fn)[i]
+                what = f"a {type(leaf).__name__} object" if kind is None else \
+                    f"an array of dtype {leaf.dtype}" if isinstance(leaf, np.ndarray) else \
+                    f"{type(leaf).__name__} {leaf!r}"
+                inside = "" if leaf is value else f" (an element of {name})"
+                choose = f"choose what to differentiate with wrt= (parameters: " \
+                         f"{', '.join(parameters(fn))})"
+                raise UsageError(
+                    f"cannot differentiate {fn.__name__} with respect to {name}: it is "
+                    f"{what}{inside}, not a float or an array of floats", def_loc(fn),
+                    f"{choose[0].upper()}{choose[1:]}." if kind is None else
+                    f"Pass floats (np.asarray({name}, dtype=float) or {name} = 2.0), or "
+                    f"{choose}.")
+
+
 def compiled(fn, mode, positions):
     """The namespace of the generated module (transformed and compiled once).
 
@@ -114,11 +190,13 @@ def _fill(fn, mode, positions):
         per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
         try:
-            # "reverse_plain", "forward_plain": with the short reference helpers (for reading)
+            # "reverse_plain", "forward_plain": with the short reference helpers (for reading);
+            # "reverse_grad": grad and value_and_grad only; "reverse_aux": f returns loss, aux
             plain = mode.endswith("_plain")
             base = mode[:-len("_plain")] if plain else mode
-            if base in ("reverse", "reverse_grad"):  # reverse_grad: grad, value_and_grad only
-                generated = reverse_module(fn, positions, with_vjp=base == "reverse", plain=plain)
+            if base in ("reverse", "reverse_grad", "reverse_aux"):
+                generated = reverse_module(fn, positions, with_vjp=base == "reverse",
+                                           has_aux=base == "reverse_aux", plain=plain)
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
                 generated = forward_module(fn, positions, vector=base == "forward_vector",
                                            plain=plain)

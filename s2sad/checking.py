@@ -6,10 +6,11 @@ Layer 9, above :mod:`s2sad.api` and :mod:`s2sad.higher`.
 import numpy as np
 
 from .api import vjp
-from .cache import bind, compiled, normalize_wrt, parameters
+from .cache import bind, bound_parts, compiled, normalize_wrt, parameters, shifted_wrt
 from .errors import S2sadError, UsageError, api_boundary
 from .higher import jvp_call
 from .parse import unwrap
+from .trees import flatten, unflatten
 
 
 class GradientCheckError(S2sadError, AssertionError):
@@ -29,6 +30,12 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     over reverse), so second derivatives are checked in both modes; ``order=3``
     goes once more. Raises :class:`GradientCheckError` with a report.
     """
+    parts = bound_parts(f)
+    if parts is not None:  # a bound method or a partial: f's function, given what is bound
+        plain, bound_args, bound_kwargs = parts
+        args = bind(unwrap(plain), bound_args + tuple(args), bound_kwargs)
+        return check_grads(plain, args, shifted_wrt(wrt, len(bound_args)), modes, order, eps,
+                           rtol, atol, seed)
     fn = unwrap(f)  # its derivatives; values always come from f, the object passed
     args = tuple(bind(fn, tuple(args), {}))  # defaults filled in: derivatives take every argument
     positions, _ = normalize_wrt(fn, wrt if isinstance(wrt, (tuple, list)) else (wrt,))
@@ -50,17 +57,22 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
 
 
 def _random_like(out, rng):
-    """A random cotangent for ``out``: one array per value when ``out`` is a tuple."""
-    if isinstance(out, tuple):
-        return tuple(_random_like(o, rng) for o in out)
-    return rng.standard_normal(np.shape(out))
+    """A random direction shaped like ``out``: one array per leaf of a container
+    (:mod:`s2sad.trees`), in its structure."""
+    leaves, tree = flatten(out)
+    return unflatten(tree, [rng.standard_normal(np.shape(leaf)) for leaf in leaves])
 
 
 def _inner(v, out):
-    """``<v, out>``, summed over the values of a tuple."""
-    if isinstance(out, tuple):
-        return sum(_inner(a, b) for a, b in zip(v, out))
-    return np.sum(v * out)
+    """``<v, out>``, summed over the leaves of a container."""
+    return sum(float(np.sum(a * b)) for a, b in zip(flatten(v)[0], flatten(out)[0]))
+
+
+def _moved(x, t, u):
+    """``x + t * u``, leaf by leaf for a container."""
+    leaves, tree = flatten(x)
+    return unflatten(tree, [np.asarray(a, dtype=float) + t * d
+                            for a, d in zip(leaves, flatten(u)[0])])
 
 
 def _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, label):
@@ -68,12 +80,12 @@ def _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, label):
     ``f`` itself: a transform of anything but what ``f`` computes fails."""
     out = f(*args)
     v = _random_like(out, rng)
-    us = [rng.standard_normal(np.shape(args[i])) for i in positions]
+    us = [_random_like(args[i], rng) for i in positions]
 
     def along(t):
         moved = list(args)
         for i, u in zip(positions, us):
-            moved[i] = np.asarray(args[i], dtype=float) + t * u
+            moved[i] = _moved(args[i], t, u)
         return _inner(v, f(*moved))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
@@ -84,7 +96,7 @@ def _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, label):
             analytic, formula = float(_inner(v, out_dot)), "<v, jvp(u)>"
         else:
             bars = vjp(fn, tuple(positions))(*args, v)
-            analytic, formula = sum(float(np.sum(b * u)) for b, u in zip(bars, us)), "<vjp(v), u>"
+            analytic, formula = sum(_inner(b, u) for b, u in zip(bars, us)), "<vjp(v), u>"
         if not np.isclose(analytic, numeric, rtol=rtol, atol=atol):
             raise GradientCheckError(
                 f"check_grads({label}, wrt={', '.join(names)}): {mode} mode disagrees with "

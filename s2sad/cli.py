@@ -40,6 +40,7 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
+from .cache import bound_parts
 from .custom import IMPORT_NAME
 from .errors import InternalError, S2sadError, SourceError, UsageError
 from .ir import Loc
@@ -80,7 +81,12 @@ def load_target(spec):
         raise SourceError(f"{path}: importing the file raised {type(exc).__name__}: {exc}",
                           hint="s2sad imports the file to resolve its names; make it importable.") \
             from None
-    fn = getattr(module, func, None)
+    fn = module
+    for part in func.split("."):  # FUNC, or Class.method, or obj.method
+        fn = getattr(fn, part, None)
+    parts = bound_parts(fn)
+    if parts is not None:  # a bound method or a partial: the module takes every parameter
+        fn = parts[0]
     if fn is None or not callable(fn):
         funcs = sorted(n for n, v in vars(module).items() if callable(v)
                        and getattr(unwrap(v), "__module__", None) == module.__name__)
@@ -140,6 +146,8 @@ def _wrt(fn, text):
     params = inspect.signature(fn).parameters
     if text is None:
         names = [n for n, p in params.items() if p.default is inspect.Parameter.empty]
+        if names[:1] == ["self"] and len(names) > 1:  # Class.method: not the object itself
+            names = names[1:]
         return normalize_wrt(fn, tuple(names or list(params)[:1]))[0]
     names = [n.strip() for n in text.split(",") if n.strip()]
     items = tuple(int(n) if n.lstrip("-").isdigit() else n for n in names)
@@ -155,7 +163,7 @@ def _write(args, build, kind, api_name):
         raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
                          f"cannot define", hint=f"Pass such values as arguments, or use the "
                                                 f"Python API ({api_name}), which can bind them.")
-    path = os.path.join(args.output, f"{module_name}_{fn.__name__}_{kind}.py")
+    path = os.path.join(args.output, f"{module_name}_{generated.function_name}_{kind}.py")
     write_atomically(path, generated.source)
     print(path)
 
@@ -233,9 +241,11 @@ def parser():
                                       "value_and_grad_<func> and vjp_<func>, and print its path. "
                                       "Shapes are known only at run time: grad_<func> raises "
                                       "ValueError if <func> returns an array (use vjp_<func>).")
-    grad.add_argument("target", metavar="FILE.py:FUNC")
+    grad.add_argument("target", metavar="FILE.py:FUNC", help="FUNC may be Class.method or a "
+                      "lambda's name; a method's module takes self first")
     grad.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
-                                    "position, comma-separated (default: those without defaults)")
+                                    "position, comma-separated (default: those without defaults, "
+                                    "but not a method's self)")
     grad.add_argument("-o", "--output", default="generated", metavar="DIR",
                       help="directory to write into (default: generated)")
     grad.add_argument("--plain", action="store_true",
@@ -249,7 +259,7 @@ def parser():
     tangent.add_argument("target", metavar="FILE.py:FUNC")
     tangent.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
                                        "position, comma-separated (default: those without "
-                                       "defaults)")
+                                       "defaults, but not a method's self)")
     tangent.add_argument("-o", "--output", default="generated", metavar="DIR",
                          help="directory to write into (default: generated)")
     tangent.add_argument("--plain", action="store_true",

@@ -30,6 +30,12 @@ def writes_into(block, var):
 def no_rule_error(stmt):
     """The located error for a function with no rule applied to a differentiated value."""
     prim = stmt.prim
+    if prim.emit[0] == "attr":  # obj.name (lower.AttributeRead) of a differentiated obj
+        return NoDerivativeError(
+            f"s2sad does not differentiate through the attribute {prim.name} of a "
+            f"differentiated value", stmt.loc,
+            "Attributes of objects (self.W, cfg.lam) are constants: differentiate with respect "
+            "to an array argument instead (pass W as a parameter, or a dict of parameters).")
     what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else f"a {prim.name} literal"
     hint = "Rewrite this with functions s2sad supports (run `s2sad rules` for the list), " \
            "or make sure only constants reach it."

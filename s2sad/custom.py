@@ -76,6 +76,8 @@ def import_name(module_name):
     own name for a file the CLI imported under a private name (which it records on the module
     object itself, as :data:`IMPORT_NAME`: no table of s2sad's holds it)."""
     return getattr(sys.modules.get(module_name), IMPORT_NAME, None) or module_name
+
+
 _MODES = {"vjp": ("reverse", "grad, value_and_grad, vjp, jacobian(mode='reverse')"),
           "jvp": ("forward", "jvp, jacobian(mode='forward'), hvp, hessian")}
 

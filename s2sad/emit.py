@@ -163,6 +163,9 @@ class Emitter:
         if kind in ("tuple", "list"):
             cls = gast.Tuple if kind == "tuple" else gast.List
             return cls(elts=args, ctx=gast.Load())
+        if kind == "dict":
+            return gast.Dict(keys=[gast.Constant(value=k, kind=None) for k in spec[0]],
+                             values=args)
         if kind in ("user", "split"):
             return call(name(spec[0]), args, kwargs)
         if kind == "custom":  # a function with the user's own derivative rules (s2sad.custom)

@@ -123,7 +123,7 @@ class _Forward:
                 stmt.prim.emit[0] in ("tuple", "list"):
             cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
             return cls(elts=[self.zeros_of(a) for a in stmt.args], ctx=gast.Load())
-        if stmt is None or isinstance(stmt, Assign) and (
+        if stmt is None or isinstance(stmt, Assign) and (stmt.prim.emit[0] == "dict" or
                 len(stmt.targets) > 1 or stmt.prim.name == "getitem" or
                 isinstance(stmt.prim, (UserFunction, CustomPrimitive, ExternalFunction,
                                        GlobalRead))):
@@ -254,7 +254,7 @@ class _Forward:
             return self.forward_call(stmt)
         if prim.name == "setitem":
             return primal + self.forward_setitem(stmt)
-        if prim.emit[0] in ("tuple", "list"):
+        if prim.emit[0] in ("tuple", "list", "dict"):
             target = self.tangent_name(stmt.target.name)
             self.tangents[stmt.target.name] = target
             return primal + [assign(target, self.elements_tangent(stmt))]
@@ -356,6 +356,9 @@ class _Forward:
         In vector mode it is one array with the directions first, like every other tangent.
         """
         elts = [self.tangent(a) or self.zeros_of(a) for a in stmt.args]
+        if stmt.prim.emit[0] == "dict":  # a dict of tangents (in vector mode, of batches)
+            return gast.Dict(keys=[gast.Constant(value=k, kind=None)
+                                   for k in stmt.prim.emit[1]], values=elts)
         if self.vector and stmt.targets != (self.fn.output,):  # a returned tuple stays one
             return call("np.stack", [gast.List(elts=elts, ctx=gast.Load())],
                         {"axis": gast.Constant(value=1, kind=None)})
@@ -419,6 +422,8 @@ class _Forward:
             return simplify(template.instantiate({**env, dot_key: dot}))
         if prim.name in ("np.sum", "np.mean") and _batched_reduction(prim, bound, dot):
             return _batched_reduction(prim, bound, dot)
+        if prim.name == "getitem" and _is_key(bound["index"]):  # d["W"]: d_dot is a dict
+            return simplify(template.instantiate({**env, dot_key: dot}))
         if prim.name == "getitem" and _batchable_index(bound["index"]):
             return gast.Subscript(value=dot, slice=_batched_subscript(env["index"]),
                                   ctx=gast.Load())
@@ -502,6 +507,12 @@ def _batchable_index(index):
     loose = [p for p in index.parts if not isinstance(p, Slice) and
              not (isinstance(p, Const) and (p.value is None or p.value is Ellipsis))]
     return len(loose) <= 1
+
+
+def _is_key(index):
+    """True for a constant string index: a dict's entry (no array takes one)."""
+    return isinstance(index, Index) and len(index.parts) == 1 and \
+        isinstance(index.parts[0], Const) and isinstance(index.parts[0].value, str)
 
 
 def _batched_subscript(subscript):

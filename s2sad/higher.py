@@ -14,26 +14,42 @@ import numpy as np
 
 from . import cache
 from .cache import (bind, compiled, generated_function, gradient_code,  # noqa: F401
-                    is_not_scalar, non_scalar_error, normalize_wrt, parameters, raise_failure)
+                    check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt,
+                    parameters, raise_failure, through_bound, wrt_or_argnums)
 from .errors import UsageError, api_boundary
+from .module import keyed_containers
 from .parse import unwrap
+from .trees import describe, flatten, is_leaf, unflatten
 
 
 def jvp_call(fn, positions, values, tangents):
-    """``(value, out_dot)`` from the generated ``jvp`` of ``fn`` (vector mode for batches)."""
+    """``(value, out_dot)`` from the generated ``jvp`` of ``fn`` (vector mode for batches).
+
+    A tangent has its argument's structure (a dict of tangents for a dict of parameters,
+    :mod:`s2sad.trees`), each leaf its leaf's shape, or all with one more, leading, axis.
+    """
+    check_differentiable(fn, positions, values)
     vector = None
     for i, t in zip(positions, tangents):
-        shape, tangent_shape = np.shape(values[i]), np.shape(t)
-        batched = len(tangent_shape) == len(shape) + 1 and tangent_shape[1:] == shape
-        if tangent_shape != shape and not batched:
-            name = parameters(fn)[i]
-            raise ValueError(f"jvp of {fn.__name__}: the tangent of {name} has shape "
-                             f"{tangent_shape}; it needs {name}'s shape {shape}, or (K,) + {shape} "
-                             f"for K directions at once")
-        if vector is not None and vector != batched:
-            raise ValueError(f"jvp of {fn.__name__}: pass all tangents as single directions or "
-                             f"all as batches with a leading axis, not a mix")
-        vector = batched
+        (leaves, tree), (tangent_leaves, tangent_tree) = flatten(values[i]), flatten(t)
+        name = parameters(fn)[i]
+        if tree != tangent_tree:
+            raise ValueError(f"jvp of {fn.__name__}: the tangent of {name} has the structure "
+                             f"{describe(tangent_tree)}; it needs {name}'s, {describe(tree)}")
+        for leaf, tangent in zip(leaves, tangent_leaves):
+            shape, tangent_shape = np.shape(leaf), np.shape(tangent)
+            batched = len(tangent_shape) == len(shape) + 1 and tangent_shape[1:] == shape
+            if tangent_shape != shape and not batched:
+                of = name if tree is None else f"an element of {name}"
+                raise ValueError(f"jvp of {fn.__name__}: the tangent of {of} has shape "
+                                 f"{tangent_shape}; it needs {of}'s shape {shape}, or (K,) + "
+                                 f"{shape} for K directions at once")
+            if vector is not None and vector != batched:
+                raise ValueError(f"jvp of {fn.__name__}: pass all tangents as single directions"
+                                 f" or all as batches with a leading axis, not a mix")
+            vector = batched
+    if vector and (not all(is_leaf(v) for v in values) or keyed_containers(fn)):
+        return _one_direction_at_a_time(fn, positions, values, tangents)
     namespace, generated = compiled(fn, "forward_vector" if vector else "forward", positions)
     try:
         return namespace[generated.entry_points["jvp"]](*values, *tangents)
@@ -46,8 +62,23 @@ def jvp_call(fn, positions, values, tangents):
         raise_failure(fn, exc, values)
 
 
+def _one_direction_at_a_time(fn, positions, values, tangents):
+    """:func:`jvp_call` for batches of directions when an argument is a container: one sweep
+    per direction (vector mode puts the directions' axis on arrays, not on containers)."""
+    flat = [flatten(t) for t in tangents]
+    count = len(next(leaf for leaves, _ in flat for leaf in leaves))
+    out, dots = None, []
+    for k in range(count):
+        single = [unflatten(tree, [leaf[k] for leaf in leaves]) for leaves, tree in flat]
+        out, out_dot = jvp_call(fn, positions, values, single)
+        dots.append(flatten(out_dot)[0])
+    out_tree = flatten(out)[1]
+    return out, unflatten(out_tree, [np.stack(parts) for parts in zip(*dots)])
+
+
 @api_boundary
-def jvp(f, wrt=0):
+@through_bound
+def jvp(f, wrt=0, *, argnums=None):
     """A function ``(*args, *tangents)`` returning ``(f(*args), out_dot)``: J·u without forming J.
 
     One tangent per ``wrt`` parameter, each of its parameter's shape, passed
@@ -57,7 +88,7 @@ def jvp(f, wrt=0):
     ``(K,) + out.shape``, from one sweep of the generated code.
     """
     fn = unwrap(f)
-    positions, _ = normalize_wrt(fn, wrt)
+    positions, _ = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
 
     @functools.wraps(fn)
     @api_boundary
@@ -86,30 +117,63 @@ def auto_mode(n, m):
 
 
 def _jacobian_of(fn, values, i, mode):
-    """d fn / d values[i], shaped ``out.shape + values[i].shape``, in the mode asked for."""
-    x = values[i]
-    n, out = np.size(x), None
+    """d fn / d values[i], shaped ``out.shape + values[i].shape``, in the mode asked for.
+
+    For a structured argument or output (:mod:`s2sad.trees`) it is JAX's nesting: the
+    output's structure, each of its leaves replaced by the argument's structure of blocks
+    ``out_leaf.shape + arg_leaf.shape``. Blocks have the argument leaf's floating dtype.
+    """
+    leaves, tree = flatten(values[i])
+    sizes = [int(np.size(leaf)) for leaf in leaves]
+    n, out = sum(sizes), None
     if mode == "auto":
         out = fn(*values)
-        mode = auto_mode(n, np.size(out))
+        mode = auto_mode(n, sum(np.size(o) for o in flatten(out)[0]))
     if mode == "forward":
-        directions = np.reshape(np.eye(n), (n,) + np.shape(x))
-        out, out_dot = jvp_call(fn, (i,), values, [directions])
-        return np.reshape(np.moveaxis(np.reshape(out_dot, (n,) + np.shape(out)), 0, -1),
-                          np.shape(out) + np.shape(x))
+        columns = _split(np.eye(n), sizes, leaves)  # leaf k's directions, (n,) + its shape
+        out, out_dot = jvp_call(fn, (i,), values, [unflatten(tree, columns)])
+        outs, out_tree = flatten(out)
+        blocks = []
+        for o, dot in zip(outs, flatten(out_dot)[0]):
+            rows = np.moveaxis(np.reshape(dot, (n,) + np.shape(o)), 0, -1)  # out shape + (n,)
+            blocks.append(unflatten(tree, _split(rows, sizes, leaves)))
+        return unflatten(out_tree, blocks)
     namespace, generated = compiled(fn, "reverse", (i,))
     vjp_i = namespace[generated.entry_points["vjp"]]
     out = fn(*values) if out is None else out
-    try:
-        rows = [vjp_i(*values, np.reshape(e, np.shape(out))) for e in np.eye(np.size(out))]
-    except Exception as exc:
-        raise_failure(fn, exc, values)
-    rows = [np.broadcast_to(r, np.shape(x)) for r in rows]
-    return np.reshape(np.array(rows, dtype=float), np.shape(out) + np.shape(x))
+    outs, out_tree = flatten(out)
+    blocks = []
+    for k, o in enumerate(outs):
+        rows = []
+        for e in np.eye(np.size(o)):
+            seed = [np.zeros(np.shape(p)) for p in outs]
+            seed[k] = np.reshape(e, np.shape(o))
+            try:
+                row = vjp_i(*values, unflatten(out_tree, seed))
+            except Exception as exc:
+                raise_failure(fn, exc, values)
+            rows.append(np.concatenate([np.ravel(np.broadcast_to(r, np.shape(x)))
+                                        for r, x in zip(flatten(row)[0], leaves)] or [[]]))
+        rows = np.reshape(np.array(rows, dtype=float), np.shape(o) + (n,))
+        blocks.append(unflatten(tree, _split(rows, sizes, leaves)))
+    return unflatten(out_tree, blocks)
+
+
+def _split(rows, sizes, leaves):
+    """The last axis of ``rows`` (one entry per element of every leaf) cut into the leaves'
+    blocks, each shaped ``rows.shape[:-1] + leaf.shape``, of the leaf's floating dtype."""
+    blocks, start = [], 0
+    for size, leaf in zip(sizes, leaves):
+        part = rows[..., start:start + size]
+        start += size
+        dtype = np.result_type(leaf, 1.0) if hasattr(leaf, "dtype") else float
+        blocks.append(np.reshape(part, rows.shape[:-1] + np.shape(leaf)).astype(dtype, copy=False))
+    return blocks
 
 
 @api_boundary
-def jacobian(f, wrt=0, mode="auto"):
+@through_bound
+def jacobian(f, wrt=0, mode="auto", *, argnums=None):
     """A function of ``f``'s arguments returning J, shaped ``out.shape + arg.shape``.
 
     For ``f: R^n -> R^m``, forward mode gets J a column at a time: a tangent
@@ -127,11 +191,12 @@ def jacobian(f, wrt=0, mode="auto"):
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"jacobian: unknown mode {mode!r}; use 'auto', 'forward' or 'reverse'")
     fn = unwrap(f)
-    positions, single = normalize_wrt(fn, wrt)
+    positions, single = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
 
     @api_boundary
     def jacobian_of_f(*args, **kwargs):
         values = bind(fn, args, kwargs)
+        check_differentiable(fn, positions, values)
         result = tuple(_jacobian_of(fn, values, i, mode) for i in positions)
         return result[0] if single else result
 
@@ -140,7 +205,8 @@ def jacobian(f, wrt=0, mode="auto"):
 
 
 @api_boundary
-def hessian(f, wrt=0):
+@through_bound
+def hessian(f, wrt=0, *, argnums=None):
     """A function of ``f``'s arguments returning H, shaped ``arg.shape + arg.shape``.
 
     ``f`` must return a scalar. H is the Jacobian of the gradient, by forward
@@ -149,7 +215,7 @@ def hessian(f, wrt=0):
     gives the blocks ``H[i][j]`` (a tuple of tuples).
     """
     fn = unwrap(f)
-    positions, single = normalize_wrt(fn, wrt)
+    positions, single = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
 
     @api_boundary
     def hessian_of_f(*args, **kwargs):
@@ -163,7 +229,8 @@ def hessian(f, wrt=0):
 
 
 @api_boundary
-def hvp(f, wrt=0):
+@through_bound
+def hvp(f, wrt=0, *, argnums=None):
     """A function ``(*args, v)`` returning H·v, the Hessian of scalar ``f`` times ``v``.
 
     H is never formed: the tangent transform is applied to the generated
@@ -173,7 +240,7 @@ def hvp(f, wrt=0):
     with an extra leading axis is a batch of directions.
     """
     fn = unwrap(f)
-    positions, single = normalize_wrt(fn, wrt)
+    positions, single = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
 
     @api_boundary
     def hvp_of_f(*args, **kwargs):
@@ -193,3 +260,13 @@ def hvp(f, wrt=0):
 
 _gradient_code = gradient_code  # (the names these had here before s2sad.cache)
 _jvp_call = jvp_call
+
+
+def jacfwd(f, wrt=0, *, argnums=None):
+    """JAX's name: :func:`jacobian` in forward mode (a column per input element)."""
+    return jacobian(f, wrt, "forward", argnums=argnums)
+
+
+def jacrev(f, wrt=0, *, argnums=None):
+    """JAX's name: :func:`jacobian` in reverse mode (a row per output element)."""
+    return jacobian(f, wrt, "reverse", argnums=argnums)

@@ -827,11 +827,13 @@ class _DictReplacer:
                                      f"value.")
                 bindings[name] = node
         literals = {id(b.value) for b in bindings.values()}
-        for node in gast.walk(fn):
-            if isinstance(node, gast.Dict) and id(node) not in literals:
-                raise self.error(node, "s2sad supports a dict literal only assigned to a name "
+        for node in gast.walk(fn):  # any other dict literal is a value (a dict of parameters)
+            if isinstance(node, gast.Dict) and id(node) not in literals and not all(
+                    k is not None and isinstance(self.key_of(k), str) for k in node.keys):
+                raise self.error(node, "s2sad supports a dict literal with constant string keys "
+                                       "(a dict of parameters, metrics), or assigned to a name "
                                        "(d = {...}) and then used as d[key] with constant keys",
-                                 "Assign the dict to a name first, or pass the values as "
+                                 "Write the keys out as strings, or pass the values as "
                                  "separate arguments.")
         if not bindings:
             return
@@ -842,6 +844,7 @@ class _DictReplacer:
             for child in gast.iter_child_nodes(node):
                 parents[id(child)] = node
         written = {name: set() for name in bindings}
+        stored, escaping = set(), {}  # d[k] = v somewhere; d used as a whole (first such use)
         reads = []
         for name, binding in bindings.items():
             for key_node, value in zip(binding.value.keys, binding.value.values):
@@ -872,16 +875,35 @@ class _DictReplacer:
                                                                "array or separate variables.")
                 if isinstance(parent.ctx, gast.Store):
                     written[name].add(key)
+                    stored.add(name)
                 elif isinstance(parent.ctx, gast.Del):
                     raise self.error(parent, f"s2sad does not support del on the dict {name}",
                                      "Leave the key in the dict.")
                 else:
                     reads.append((name, key, parent))
                 continue
+            if isinstance(parent, (gast.Call, gast.keyword, gast.Return, gast.Tuple, gast.List,
+                                   gast.Dict)) and getattr(parent, "func", None) is not node:
+                escaping.setdefault(name, (node, parent))  # passed, returned or held whole
+                continue
             raise self.error(node, f"{name} is a dict, which s2sad replaces by one variable "
                                    f"per key; it can only be read and written as {name}[key], "
                                    f"not {self.describe(node, parent)}",
                              f"Read the values you need with {name}[key] and use those.")
+        for name, (node, parent) in escaping.items():
+            # a dict used as a whole (passed to a function, returned) stays one value, if it
+            # is never written into; else one variable per key, which cannot be passed
+            if name in stored:
+                raise self.error(node, f"{name} is a dict written with {name}[key] = ..., which "
+                                       f"s2sad replaces by one variable per key; it can only be "
+                                       f"read and written as {name}[key], not "
+                                       f"{self.describe(node, parent)}",
+                                 f"Build the dict in one literal ({name} = {{...}}) to pass it "
+                                 f"whole, or read the values you need with {name}[key].")
+            del bindings[name]
+        reads = [r for r in reads if r[0] in bindings]
+        if not bindings:
+            return
         for name, key, node in reads:
             if key not in written[name]:
                 raise self.error(node, f"the dict {name} has no key {key!r}: no {name}[{key!r}] "

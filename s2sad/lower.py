@@ -72,10 +72,10 @@ from .inline import inline
 from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
                  is_generated, walk_blocks)
 from .memory import check_memory, in_place_text, result_memory
-from .parse import (LiveScope, Scope, dotted_chain, is_value, module_name_of, parse_function,
-                    resolution_guard, unwrap)
+from .parse import (LiveScope, Scope, def_name, dotted_chain, is_value, module_name_of,
+                    parse_function, resolution_guard, unwrap)
 from .rules.core import Primitive
-from .rules.operators import LIST_OPS, is_list_op
+from .rules.operators import LIST_OPS, dict_literal, is_list_op
 from .rules.support_rules import is_helper_copy
 from .support import HELPERS, unindex
 
@@ -104,8 +104,9 @@ class UserFunction(Primitive):
         defaults = {k: p.default for k, p in sig.parameters.items()
                     if p.default is not inspect.Parameter.empty}
         # the generated module defines its run-time helpers; a user function must not shadow one
-        spelled = fn.__name__ + "_" if fn.__name__ in HELPERS else fn.__name__
-        super().__init__(fn.__name__, params, defaults, ("user", spelled))
+        own = def_name(fn)  # (a lambda's: the name it is assigned to)
+        spelled = own + "_" if own in HELPERS else own
+        super().__init__(own, params, defaults, ("user", spelled))
         self._elementwise = None
 
     @property
@@ -158,6 +159,23 @@ class ExternalFunction(Primitive):
         self.obj = obj
         self.head = head
         super().__init__(name or spelling, (), {}, ("call", spelling), varargs=True)
+
+
+class AttributeRead(Primitive):
+    """``obj.name`` for an attribute other than an array's (``self.W``, ``cfg.lam``): read
+    when the generated code runs, a constant. On a differentiated value it is a field of a
+    named tuple (``p.w``; the adjoint ``unattr(g, p, 'w')`` checks that it is one when it
+    runs); an attribute NumPy arrays have (``x.real``) is a located error there
+    (:func:`s2sad.common.no_rule_error`)."""
+
+    opaque = True  # the object's own array: memory from outside the function (s2sad.memory)
+
+    def __init__(self, attr):
+        if hasattr(np.ndarray, attr):  # no rule: a located error on a differentiated value
+            super().__init__(f".{attr}", ("x",), {}, ("attr", attr), varargs=True)
+        else:
+            super().__init__(f".{attr}", ("x",), {}, ("attr", attr),
+                             vjp={"x": f"unattr(g, x, {attr!r})"}, jvp={"x": f"x_dot.{attr}"})
 
 
 class GlobalRead(Primitive):
@@ -215,6 +233,7 @@ class _Lowerer:
         self.returned = None
         self.live_reads = {}  # spelling -> the Var a GlobalRead at the top of the body assigns
         self.hoisted = []  # those GlobalRead statements
+        self.dict_vars = {}  # the Vars holding a dict made here (check_dict_operands)
 
     # -- names ------------------------------------------------------------------
     def fresh_temp(self):
@@ -600,10 +619,18 @@ class _Lowerer:
             names = [(target.elts[0], None, True), (target.elts[1], operands[0], False)]
         prologue = []
         for node, seq, is_index in names:
-            if not isinstance(node, gast.Name):
+            if not isinstance(node, gast.Name) and (
+                    is_index or not isinstance(node, (gast.Tuple, gast.List))):
                 raise self.error(node, "s2sad supports plain names as loop variables")
 
             def make(k, node=node, seq=seq, is_index=is_index):
+                if not isinstance(node, gast.Name):  # for W, b in layers: the item, unpacked
+                    item = self.fresh_temp().name
+                    self.emit((self.bind_name(item),), rules.OPERATORS["getitem"],
+                              (seq, Index((k,))), {}, node)
+                    self.assign_to(node, gast.copy_location(gast.Name(
+                        id=item, ctx=gast.Load(), annotation=None, type_comment=None), node))
+                    return
                 var = self.bind_name(node.id)
                 if is_index:
                     self.emit((var,), rules.OPERATORS["copy"], (k,), {}, node)
@@ -781,8 +808,31 @@ class _Lowerer:
             operands = [p for a in list(args) + list(kwargs.values())
                         for p in (a.operands() if isinstance(a, Index) else [a])]
             self.check_list_operands(prim, operands, node)
+        self.check_dict_operands(targets, prim, list(args) + list(kwargs.values()), node)
         loc = self.p.loc(node, getattr(self, "statement", None))
         self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
+
+    def check_dict_operands(self, targets, prim, operands, node):
+        """A dict value (``{"W": w}``, a name bound to one) is read by key, copied, held by a
+        container or passed to a function of the user's; any other operation on it is a
+        located error (NumPy would read it as an object)."""
+        dicts = self.dict_vars  # Var -> where the dict was made
+        if prim.emit[0] == "dict" or prim.name == "copy" and operands[0] in dicts:
+            dicts.update((t, dicts.get(operands[0], node) if operands else node) for t in targets)
+            return
+        if isinstance(prim, UserFunction) or prim.name in ("getitem", "tuple", "list") or \
+                self.trusted:  # (s2sad's own code gives dicts to its helpers: unindex, ...)
+            return
+        for op in operands:
+            if op in dicts:
+                named = op.name in self.user_names
+                what = self.user_names[op.name] if named else "this dict literal"
+                at = next((n for n in gast.walk(node) if isinstance(n, gast.Name) and
+                           n.id == what), node) if named else dicts[op]
+                raise self.error(at,
+                                 f"{what} is a dict: s2sad reads it by key, or passes it whole "
+                                 f"to a function of yours, not to {prim.name}",
+                                 "Read the values you need by key and use those.")
 
     def write_item(self, target, value=None, op=None, source=None):
         """``y[index] = value`` (``y[index] op= value``) as ``y_1 = setitem(y, index, v)``.
@@ -849,15 +899,18 @@ class _Lowerer:
             return self.constant_result(Const(node.value), name, names, node)
         if isinstance(node, gast.Name):
             return self.constant_result(self.name_operand(node), name, names, node)
+        if isinstance(node, gast.Dict):  # {"W": W, "b": b}: a value (inline checked its keys)
+            operands = [self.lower_expr(v) for v in node.values]
+            keys = tuple(k.value for k in node.keys)
+            return self.apply(dict_literal(keys), operands, {}, node, name, names)
         if isinstance(node, gast.Attribute):
             resolved = self.try_resolve(node)
             if resolved is not _UNRESOLVED:
                 return self.constant_result(self.global_operand(node, resolved), name, names, node)
-            if node.attr not in _ATTRIBUTES:
-                raise self.error(node, f"s2sad does not support the attribute .{node.attr} here",
-                                 f"Supported array attributes: {', '.join(_ATTRIBUTES)}.")
             base = self.lower_expr(node.value)
-            return self.apply(rules.OPERATORS[node.attr], [base], {}, node, name, names)
+            prim = rules.OPERATORS[node.attr] if node.attr in _ATTRIBUTES else \
+                AttributeRead(node.attr)  # self.W, cfg.lam: a value, never differentiated
+            return self.apply(prim, [base], {}, node, name, names)
         if isinstance(node, gast.BinOp):
             left, right = self.lower_expr(node.left), self.lower_expr(node.right)
             folded = _fold(type(node.op), left, right)
@@ -997,11 +1050,11 @@ class _Lowerer:
             return ".".join(chain), head
         fn = self.p.fn
         if self.scope.where(chain[0]) == "closure":
-            return ".".join([f"{fn.__name__}_closure"] + chain), LiveScope(fn, closure=True)
+            return ".".join([f"{self.p.node.name}_closure"] + chain), LiveScope(fn, closure=True)
         module = module_name_of(fn)
         if module is not None:  # the CLI's private import name -> the file's name
             module = import_name(module)
-        alias = module.split(".")[-1] if module else f"{fn.__name__}_globals"
+        alias = module.split(".")[-1] if module else f"{self.p.node.name}_globals"
         if alias in self.used or alias in self.callees or not alias.isidentifier():
             alias += "_module"
         return ".".join([alias] + chain), LiveScope(fn, module=module)
@@ -1132,13 +1185,14 @@ class _Lowerer:
         return self.apply(prim, args, kwargs, node, name, names)
 
     def user_function(self, fn):
-        prim = self.callees.get(fn.__name__)
+        own = def_name(fn)
+        prim = self.callees.get(own)
         if prim is None or prim.fn is not fn:
-            if fn.__name__ in self.callees:
-                raise self.error(self.p.node, f"two different functions named {fn.__name__} "
+            if own in self.callees:
+                raise self.error(self.p.node, f"two different functions named {own} "
                                               f"are called; s2sad needs distinct names")
             prim = UserFunction(fn)
-            self.callees[fn.__name__] = prim
+            self.callees[own] = prim
         return prim
 
     def bind_user_call(self, prim, args, kwargs, node):

@@ -137,7 +137,7 @@ class Memory:
             sites = own if self.fancy(args[1]) else first
         elif prim.view:
             sites = first
-        elif name in ("tuple", "list"):  # a container holds its elements
+        elif name in ("tuple", "list", "dict"):  # a container holds its elements
             sites = own.union(*(self.of(a) for a in args))
         elif getattr(prim, "opaque", False) or prim.emit and prim.emit[0] == "custom":
             site = f"result of {name} (line {stmt.loc.line})"

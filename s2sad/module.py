@@ -28,10 +28,11 @@ import gast
 
 from .common import function_def, returned_tuple
 from .emit import Emitter, emit_block, render_module
+from .ir import Assign, Const, Index, walk_blocks
 from .forward import entry_params, forward_function
 from .lower import lower
 from .parse import LiveScope, guard_holds
-from .reverse import gradient_functions, reverse_function, split_functions
+from .reverse import gradient_functions, reverse_function, split_functions, with_aux
 from .support import HELPERS
 from .verify import check_module
 
@@ -44,6 +45,20 @@ _LOWERED = weakref.WeakKeyDictionary()
 def clear_lowered():
     """Forget every function's SSA form (:func:`s2sad.clear_cache`)."""
     _LOWERED.clear()
+
+
+def keyed_containers(fn):
+    """True if ``fn`` builds a dict or reads an entry by a string key (a dict of parameters,
+    or the adjoint code of a function that has one): vector mode, which puts a batch of
+    directions on arrays, does not batch those, so :func:`s2sad.higher.jvp_call` sweeps
+    one direction at a time."""
+    for stmt in walk_blocks(ModuleBuilder().lowered(fn).body):
+        if isinstance(stmt, Assign) and (stmt.prim.emit[0] == "dict" or any(
+                isinstance(part, Const) and isinstance(part.value, str)
+                for arg in stmt.args for part in (arg.parts if isinstance(arg, Index) else (arg,)))
+                and stmt.prim.name in ("getitem", "unindex")):
+            return True
+    return False
 
 
 @dataclass
@@ -171,15 +186,22 @@ def primal_function(ir, emitter):
     return function_def(spelled, [p.name for p in ir.params], body, defaults)
 
 
-def reverse_module(fn, wrt, with_vjp=True, plain=False) -> GeneratedModule:
+def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
-    faster first call); ``plain`` writes the short reference helpers, for reading.
+    faster first call). ``has_aux``: ``fn`` returns ``loss, aux``; the module has
+    ``grad_<f>`` returning ``(grads, aux)`` and ``value_and_grad_<f>`` returning
+    ``((loss, aux), grads)`` (JAX's convention), and no vjp. ``plain`` writes the short
+    reference helpers, for reading.
     """
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
     wrt = tuple(wrt)
+    aux = None
+    if has_aux:
+        ir, aux = with_aux(ir)
+        with_vjp = False
     # a function returning several values has a vjp only (grad needs one scalar)
     kinds = ("vjp",) if returned_tuple(ir) else \
         ("grad", "value_and_grad") + (("vjp",) if with_vjp else ())
@@ -187,9 +209,10 @@ def reverse_module(fn, wrt, with_vjp=True, plain=False) -> GeneratedModule:
     entry = []
     if "grad" in names:
         entry += gradient_functions(ir, wrt, builder.emitter, builder, names["grad"],
-                                    names["value_and_grad"])
+                                    names["value_and_grad"], aux)
     if "vjp" in names:
-        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"]))
+        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"],
+                                      entry=True))
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)

@@ -305,6 +305,8 @@ def parse_function(fn) -> ParsedFunction:
         raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
                           hint="Pass a function defined with def in a .py file.")
     check_wrapper(fn)
+    if fn.__code__.co_name == "<lambda>":
+        return _parse_lambda(fn)
     try:  # generated code's from its module's loader; a file's code's own lines (inspect
         # would follow a wrapper's __wrapped__)
         lines, first = source_of(fn) or inspect.getsourcelines(fn.__code__)
@@ -326,6 +328,10 @@ def parse_function(fn) -> ParsedFunction:
         what = "a lambda" if fn.__name__ == "<lambda>" else type(node).__name__
         raise UnsupportedSyntaxError(f"s2sad cannot differentiate {what}", pf_loc,
                                      hint="Define the function with def.")
+    return ParsedFunction(fn, node, filename, first - 1, indent, _closure_scope(fn))
+
+
+def _closure_scope(fn):
     closure = {}
     if fn.__closure__:
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
@@ -333,7 +339,74 @@ def parse_function(fn) -> ParsedFunction:
                 closure[name] = cell.cell_contents
             except ValueError:
                 pass
-    return ParsedFunction(fn, node, filename, first - 1, indent, Scope(closure, fn.__globals__))
+    return Scope(closure, fn.__globals__)
+
+
+def _parse_lambda(fn):
+    """A lambda read as the ``def`` it stands for: ``def loss(w): return <body>``, named after
+    the name it is assigned to (``loss = lambda w: ...``), else ``lambda_<line>``.
+
+    Its node is found in its file's tree: the lambdas on its first line, told apart by
+    parameters and by the column where its code starts (``co_positions``); lambdas alike
+    in both are a located error.
+    """
+    code = fn.__code__
+    filename = inspect.getsourcefile(fn) or code.co_filename
+    lines = linecache.getlines(filename, fn.__globals__)
+    line_loc = Loc(filename, code.co_firstlineno, 0,
+                   (lines[code.co_firstlineno - 1] if len(lines) >= code.co_firstlineno
+                    else "").rstrip("\n"))
+    if not lines:
+        raise SourceError(f"cannot read the source of the lambda defined at {filename}:"
+                          f"{code.co_firstlineno}", line_loc,
+                          "s2sad reads source code: define the lambda in a .py file (not in "
+                          "an interactive prompt or with exec).")
+    try:
+        tree = gast.parse("".join(lines))
+    except SyntaxError:  # pragma: no cover - python already parsed it
+        raise SourceError(f"cannot parse {filename}", line_loc) from None
+    params = list(code.co_varnames[:code.co_argcount])
+    candidates = []
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
+            node.value._s2sad_name = next((t.id for t in node.targets
+                                           if isinstance(t, gast.Name)), None)
+        if isinstance(node, gast.Lambda) and node.lineno == code.co_firstlineno and \
+                [a.id for a in node.args.args] == params:
+            candidates.append(node)
+    if len(candidates) > 1:
+        starts = [(line, col) for line, end_line, col, end_col in code.co_positions()
+                  if line is not None and col is not None and (end_line, end_col) > (line, col)]
+        start = min(starts) if starts else None
+        candidates = [n for n in candidates if start is not None and
+                      (n.body.lineno, n.body.col_offset) <= start <=
+                      (n.body.end_lineno, n.body.end_col_offset)]
+    if len(candidates) != 1:
+        raise UnsupportedSyntaxError(
+            f"s2sad cannot tell which lambda on this line is {fn.__qualname__}"
+            if candidates or not params else
+            f"s2sad cannot find the lambda {fn.__qualname__} in {filename}", line_loc,
+            "Put the lambda on a line of its own, or define the function with def.")
+    node = candidates[0]
+    name = getattr(node, "_s2sad_name", None) or f"lambda_{node.lineno}"
+    body = [gast.copy_location(gast.Return(value=node.body), node.body)]
+    fdef = gast.FunctionDef(name=name, args=node.args, body=body, decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    gast.copy_location(fdef, node)
+    fdef.end_lineno, fdef.end_col_offset = node.end_lineno, node.end_col_offset
+    return ParsedFunction(fn, fdef, filename, 0, 0, _closure_scope(fn))
+
+
+def def_name(fn):
+    """The name of the ``def`` ``fn`` stands for: its own, or a lambda's (:func:`_parse_lambda`:
+    the name it is assigned to, else ``lambda_<line>``), which generated code calls it by."""
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_name != "<lambda>":
+        return fn.__name__
+    try:
+        return _parse_lambda(fn).node.name
+    except (SourceError, UnsupportedSyntaxError):
+        return f"lambda_{code.co_firstlineno}"
 
 
 def dotted_chain(node):

@@ -84,8 +84,10 @@ def adjoint_namer(fn):
 class _Reverse:
     """Builds the backward sweep of one function, then its forward sweep."""
 
-    def __init__(self, fn, wrt, kind, emitter, requests, func_name):
+    def __init__(self, fn, wrt, kind, emitter, requests, func_name, entry=False, aux=None):
         self.fn, self.kind, self.emitter, self.requests = fn, kind, emitter, requests
+        self.entry = entry  # an entry point: its adjoints go to the caller (as_gradient)
+        self.aux = aux  # has_aux: the operand returned beside the loss, or None
         self.func_name = func_name
         self.wrt_names = [fn.params[i].name for i in wrt]
         self.active = analysis.activity(fn, self.wrt_names)
@@ -166,12 +168,22 @@ class _Reverse:
         tail = _expand_slots(tail)
         params = [p.name for p in self.fn.params]
         defaults = [self.emitter.operand(p.default) for p in self.fn.params if p.has_default]
-        grad = function_def(grad_name, params, head + tail + [gast.Return(value=grads)],
-                            defaults)
         value = name(saved_value[0].targets[0].id) if saved_value else out_expr
-        returned = gast.Tuple(elts=[value, grads], ctx=gast.Load())
+        saved_aux = []
+        if self.aux is not None:  # has_aux: (grads, aux) and ((value, aux), grads)
+            aux_name = analysis.unique_name("aux", self._taken)
+            aux = self.emitter.operand(self.aux)  # kept before the backward sweep restores
+            saved_aux = [assign(aux_name, call("kept", [aux]) if _writes(self.fn.body) else aux)]
+            grads = gast.Tuple(elts=[grads, name(aux_name)], ctx=gast.Load())
+            value = gast.Tuple(elts=[value, name(aux_name)], ctx=gast.Load())
+            returned = gast.Tuple(elts=[value, grads.elts[0]], ctx=gast.Load())
+        else:
+            returned = gast.Tuple(elts=[value, grads], ctx=gast.Load())
+        grad = function_def(grad_name, params, head + _copy(saved_aux) + tail +
+                            [gast.Return(value=grads)], defaults)
         both = function_def(value_and_grad_name, params, _copy(
-            head + saved_value + tail + [gast.Return(value=returned)]), _copy(defaults))
+            head + saved_value + saved_aux + tail + [gast.Return(value=returned)]),
+            _copy(defaults))
         return grad, both
 
     def build_split(self, fwd_name, bwd_name):
@@ -221,8 +233,12 @@ class _Reverse:
             value = self.adjoints.read(param) if param in self.active else None
             if value is None:
                 value = call("zeros_bar", [name(param)])  # (a tuple too)
-            elif spreads and not self.shapes.is_scalar(Var(param)) and (
-                    isinstance(value, gast.Call) or param not in self.adjoints.owned):
+            if self.shapes.is_scalar(Var(param)):
+                pass
+            elif self.entry:
+                # in the argument's structure and dtype, and not a read-only view (unreduce's)
+                value = call("as_gradient", [value, name(param)])
+            elif spreads and (isinstance(value, gast.Call) or param not in self.adjoints.owned):
                 value = call("writable", [value])  # not a read-only view made by unreduce
             results.append(value)
         grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
@@ -239,6 +255,8 @@ class _Reverse:
         guard = []
         if self.kind not in ("vjp", "split") and isinstance(out, Var):
             guard = [_scalar_guard(out, fn.name)]
+        if self.aux is not None:
+            returned = gast.Tuple(elts=[returned, self.emitter.operand(self.aux)], ctx=gast.Load())
         reads = analysis.names_read(backward + guard + saved_value + [gast.Return(value=returned)])
         reads |= recompute_reads
         needed = analysis.needed_names(fn.body, reads, self.counters)
@@ -1012,6 +1030,22 @@ def _terms_sum(terms, var, side, product):
 FLUSH_TERMS = 64  # trips whose deferred outer products are summed by one matrix product
 
 
+def with_aux(fn):
+    """``(fn returning its loss only, aux)`` for ``fn`` ending in ``return loss, aux``
+    (``has_aux=True``): the pair is still made, and pruned; aux is computed, never
+    differentiated. Anything else returned is a located error."""
+    stmt = returned_tuple(fn)
+    if stmt is None or len(stmt.args) != 2:
+        ret = next((s for s in walk_blocks(fn.body) if isinstance(s, Return)), None)
+        what = "one value" if stmt is None else f"{len(stmt.args)} values"
+        raise UnsupportedSyntaxError(
+            f"has_aux=True needs {fn.name} to return a pair (loss, aux), but it returns {what}",
+            getattr(ret, "loc", None) or fn.loc,
+            "Return the scalar to differentiate and what to carry along: return loss, aux "
+            "(aux may be a tuple: return loss, (acc, logits)).")
+    return replace(fn, output=stmt.args[0]), stmt.args[1]
+
+
 def check_one_value(fn):
     """grad and value_and_grad need one scalar: refuse a function returning a tuple."""
     stmt = returned_tuple(fn)
@@ -1165,17 +1199,20 @@ def _defined_in(stmt):
     return out
 
 
-def reverse_function(fn, wrt, kind, emitter, requests, func_name):
-    """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``."""
-    node = _Reverse(fn, wrt, kind, emitter, requests, func_name).build()
+def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False):
+    """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``
+    (``entry``: a module's entry point, returning gradients as the caller's arguments are)."""
+    node = _Reverse(fn, wrt, kind, emitter, requests, func_name, entry).build()
     node.body = _expand_slots(node.body)
     return node
 
 
-def gradient_functions(fn, wrt, emitter, requests, grad_name, value_and_grad_name):
-    """``grad_<f>`` and ``value_and_grad_<f>`` of ``fn`` w.r.t. params ``wrt``."""
-    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name).build_grad_pair(
-        grad_name, value_and_grad_name)
+def gradient_functions(fn, wrt, emitter, requests, grad_name, value_and_grad_name, aux=None):
+    """``grad_<f>`` and ``value_and_grad_<f>`` of ``fn`` w.r.t. params ``wrt``; with ``aux``
+    (the operand ``fn`` returns beside its loss, see :func:`with_aux`), ``(grads, aux)`` and
+    ``((value, aux), grads)``."""
+    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name, True,
+                          aux).build_grad_pair(grad_name, value_and_grad_name)
     grad.body = _expand_slots(grad.body)
     return grad, both
 

@@ -70,25 +70,92 @@ def unindex(g, x, index):
     """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
 
     Repeated integer indices accumulate, as they must. For an element of a
-    tuple (``eigh(a)[1]``) it is the tuple of adjoints with zeros elsewhere.
+    tuple or list (``eigh(a)[1]``, ``params[0]``) it is the tuple of adjoints with
+    zeros elsewhere; for an entry of a dict (``params["W"]``), the dict of adjoints.
     """
     if isinstance(x, (tuple, list)):
         return tuple_bar(g if k == index % len(x) else zeros_bar(e) for k, e in enumerate(x))
+    if isinstance(x, dict):
+        return dict_bar((k, g if k == index else zeros_bar(e)) for k, e in x.items())
     x_bar = np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
     np.add.at(x_bar, index, g)
     return x_bar
 
 
+def unattr(g, x, name):
+    """The adjoint of ``x.name`` for a named tuple ``x``: ``g`` at that field, zeros elsewhere."""
+    if not hasattr(x, "_fields"):
+        raise CheckFailed(f"s2sad differentiates the attribute .{name} of named tuples only, "
+                          f"not of a {type(x).__name__}")
+    return unindex(g, x, x._fields.index(name))
+
+
+def add_bars(a, b):
+    """``a + b`` for two adjoints, element by element when both are containers of adjoints
+    (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return tuple_bar(add_bars(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return dict_bar((k, add_bars(v, b[k])) for k, v in a.items())
+    return a + b
+
+
 class tuple_bar(list):
-    """The adjoint of a tuple: one adjoint per element, added element by element (a plain
-    tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+    """The adjoint of a tuple or list: one adjoint per element, added element by element (a
+    plain tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
 
     def __add__(self, other):
         if not isinstance(other, (tuple, list)):  # a zero
             return self
-        return tuple_bar(a + b for a, b in zip(self, other))
+        return add_bars(self, other)
 
-    __radd__ = __add__
+    __radd__ = __iadd__ = __add__
+
+
+class dict_bar(dict):
+    """The adjoint of a dict: one adjoint per entry, added entry by entry."""
+
+    def __add__(self, other):
+        if not isinstance(other, dict):  # a zero
+            return self
+        return add_bars(self, other)
+
+    __radd__ = __iadd__ = __add__
+
+
+def kept(t):
+    """``t`` with its arrays copied (in tuples and lists too): what the backward sweep's
+    restores, which write old values back into arrays, cannot change (has_aux's aux)."""
+    if isinstance(t, (tuple, list)):
+        return type(t)(kept(e) for e in t)
+    return t.copy() if type(t) is np.ndarray else t
+
+
+def bars(t):
+    """A tuple of adjoints (the adjoint of ``a, b = p`` is ``bars((a_bar, b_bar))``), which
+    adds to another element by element."""
+    return tuple_bar(t)
+
+
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
+    return g
 
 
 def setitem_bar(g, index):
@@ -124,7 +191,7 @@ def stack_each(items):
 
 def scatter_add(x_bar, index, g):
     """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
-    if type(index) is int:  # a loop's counter: one element, named once
+    if type(index) is int or isinstance(x_bar, (dict, list)):  # a loop's counter, a key
         x_bar[index] += g
         return
     parts = index if isinstance(index, tuple) else (index,)
@@ -350,7 +417,7 @@ def lift(t, x, ans):
 
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
-    one zero adjoint per element for a tuple)."""
+    one zero adjoint per element for a tuple, per entry for a dict)."""
     # float64 arrays first, by the dtype's letter (comparing dtypes costs more than np.zeros)
     if type(x) is np.ndarray and x.dtype.char == "d":
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
@@ -358,6 +425,8 @@ def zeros_bar(x):
         return 0.0
     if isinstance(x, (tuple, list)):
         return tuple_bar(zeros_bar(e) for e in x)
+    if isinstance(x, dict):
+        return dict_bar((k, zeros_bar(e)) for k, e in x.items())
     if not isinstance(x, np.ndarray):
         return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
     if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
@@ -590,4 +659,4 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
-           "tuple_bar", "writable"]
+           "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

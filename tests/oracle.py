@@ -153,3 +153,41 @@ def complex_step_gradient(f, args, wrt=0, h=1e-30):
         moved_args[wrt] = args[wrt] + 1j * h * (e if g.ndim else 1.0)
         g[k] = np.imag(f(*moved_args)) / h
     return g
+
+
+def leaves_of(x):
+    """The arrays and numbers in a container (tuples, lists, dicts, nested), in order."""
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in leaves_of(v)]
+    if isinstance(x, (tuple, list)):
+        return [leaf for v in x for leaf in leaves_of(v)]
+    return [x]
+
+
+def rebuilt(x, leaves):
+    """``x``'s containers (same types) holding ``leaves`` in order (see :func:`leaves_of`)."""
+    items = iter(leaves)
+
+    def build(v):
+        if isinstance(v, dict):
+            return type(v)((k, build(e)) for k, e in v.items())
+        if isinstance(v, (tuple, list)):
+            built = [build(e) for e in v]
+            return type(v)(*built) if hasattr(v, "_fields") else type(v)(built)
+        return next(items)
+
+    return build(x)
+
+
+def tree_gradient(f, args, wrt=0, **options):
+    """:func:`gradient` with respect to a container argument: the same containers, each leaf
+    replaced by the derivative with respect to it (JAX's convention)."""
+    x = args[wrt]
+    leaves = leaves_of(x)
+
+    def of_leaves(*values):
+        moved_args = list(args)
+        moved_args[wrt] = rebuilt(x, values)
+        return f(*moved_args)
+
+    return rebuilt(x, [gradient(of_leaves, leaves, k, **options) for k in range(len(leaves))])

@@ -11,6 +11,7 @@ alone, and the located errors for what stays unsupported.
 """
 
 import importlib.util
+import inspect
 import os
 import textwrap
 
@@ -529,7 +530,7 @@ def test_helper_lines_are_the_helpers_own():
 def test_code_without_closures_is_left_alone():
     from s2sad.inline import inline
     from s2sad.parse import parse_function
-    for fn in (square, apply, s2sad.api.source.__wrapped__):
+    for fn in (square, apply, inspect.unwrap(s2sad.api.source)):
         parsed = parse_function(fn)
         before = gast.dump(parsed.node)
         inline(parsed, set())
@@ -685,10 +686,12 @@ ERRORS = [
         def f(x):
             d = {"a": x}
             return np.sum(np.asarray(d))
-        """, "return", "d))", "not passed to a function"),
+        """, "return", "d))", "d is a dict: s2sad reads it by key, or passes it whole to "
+                              "a function of yours, not to np.asarray"),
     ("dict_returned", """\
         def f(x):
             d = {"a": x}
+            d["b"] = 2.0 * x
             return d
         """, "return d", "d", "not returned"),
     ("dict_iterated", """\
@@ -733,7 +736,8 @@ ERRORS = [
     ("dict_literal_as_argument", """\
         def f(x):
             return np.sum(np.asarray({"a": x}))
-        """, "return", "{", "dict literal only assigned to a name"),
+        """, "return", "{", "this dict literal is a dict: s2sad reads it by key, or passes it "
+                            "whole to a function of yours, not to np.asarray"),
     ("dict_variable_literal_key", """\
         def f(x):
             k = "a"

@@ -897,6 +897,11 @@ def sum_of_squared_rows(m):
 @pytest.mark.parametrize("fn, args", [(power_of, (2, 3)),
                                       (sum_of_squared_rows, (np.arange(6).reshape(3, 2),))])
 def test_loop_gradient_at_integer_inputs(fn, args):
+    """At integer-valued points given as floats; given as ints, a UsageError (issue 11:
+    what is differentiated must be floating, as in JAX)."""
+    with pytest.raises(s2sad.UsageError, match="not a float or an array of floats"):
+        s2sad.grad(fn)(*args)
+    args = (np.asarray(args[0], dtype=float) if np.ndim(args[0]) else float(args[0]),) + args[1:]
     gradient = s2sad.grad(fn)(*args)
     np.testing.assert_allclose(gradient, oracle.gradient(fn, args, 0, h=1e-6), rtol=1e-6)
 

@@ -1120,6 +1120,24 @@ def h_writable(t): return writable(unreduce(t, W34)) * W34
 
 HELPER_CASES += [case(h_writable, real())]
 
+import collections  # noqa: E402
+
+from s2sad.support import as_gradient, bars, kept, unattr  # noqa: E402
+
+NAMED = collections.namedtuple("Named", "w b")(np.ones(3), np.ones(3))
+
+
+def h_as_gradient(t): return as_gradient(unreduce(t, W34), W34) * W34
+def h_bars(t): return bars((np.sin(t), t * W34))[1] + bars((t, t))[0]
+def h_kept(t): return kept(np.sin(t)) * kept((t, t))[1]
+
+
+def h_unattr(t): return unattr(t, NAMED, "b")[1] * unattr(t, NAMED, "w")[0] ** 2
+
+
+HELPER_CASES += [case(h_as_gradient, real()), case(h_bars, real(3, 4)), case(h_kept, real(3)),
+                 case(h_unattr, real(3))]
+
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
          + REDUCTION_CASES + LINALG_CASES + MATH_CASES + CONTAINER_CASES + ELEMENTWISE_CASES
          + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + HELPER_CASES)

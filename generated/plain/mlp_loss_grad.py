@@ -31,8 +31,8 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
-        b2_bar)
+    return as_gradient(W1_bar, W1), as_gradient(b1_bar, b1), as_gradient(W2_bar
+        , W2), as_gradient(b2_bar, b2)
 
 
 def value_and_grad_loss(W1, b1, W2, b2, X, Y):
@@ -60,8 +60,8 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return out, (writable(W1_bar), writable(b1_bar), writable(W2_bar),
-        writable(b2_bar))
+    return out, (as_gradient(W1_bar, W1), as_gradient(b1_bar, b1),
+        as_gradient(W2_bar, W2), as_gradient(b2_bar, b2))
 
 
 def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
@@ -88,8 +88,8 @@ def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
     v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return writable(W1_bar), writable(b1_bar), writable(W2_bar), writable(
-        b2_bar)
+    return as_gradient(W1_bar, W1), as_gradient(b1_bar, b1), as_gradient(W2_bar
+        , W2), as_gradient(b2_bar, b2)
 
 
 # --- run-time helpers the functions above call (NumPy only; reference versions) ---
@@ -161,8 +161,22 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
-def writable(g):
-    """A returned gradient the caller may change: a copy if ``g`` is a read-only view."""
-    if type(g) is np.ndarray and not g.flags.writeable:
-        return g.copy()
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
     return g

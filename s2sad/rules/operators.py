@@ -111,6 +111,15 @@ define_operator("list", "", ("list",), elementwise=False, **_ELEMENTS)
 for _name in ("tuple", "list"):
     OPERATORS[_name].varargs = True
 
+
+def dict_literal(keys):
+    """``{"W": w, "b": b}`` (constant string keys): value k gets entry ``keys[k]`` of the
+    adjoint (a dict of adjoints); forward mode builds the dict of the values' tangents."""
+    prim = Primitive("dict", (), {}, ("dict", keys), elementwise=False,
+                     vjp={f"arg{i}": f"g[{key!r}]" for i, key in enumerate(keys)})
+    prim.varargs = True
+    return prim
+
 # stop_gradient(x) is x with no derivative: generated code writes it as a plain copy
 OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), differentiable=False,
                                        view=True)

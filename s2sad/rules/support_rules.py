@@ -102,6 +102,13 @@ for _side in ("a", "b"):  # (product="dot": the pairs of np.dot, see matmul_bar_
     _prim.reads_lists = True  # given a list made by t = [], it reads a snapshot, tuple(t)
 # a copy of a read-only view (a returned gradient): the identity
 helper(support.writable, "t", linear="t", t="g", jvp={"t": "t_dot"})
+# a returned gradient in its argument's structure and dtype; a tuple of adjoints: identities
+helper(support.as_gradient, "t, x", t="g", x=ZERO, jvp={"t": "as_gradient(t_dot, x)", "x": ZERO})
+helper(support.bars, "t", t="g", jvp={"t": "bars(t_dot)"})
+# x.w of a named tuple x (lower.AttributeRead): g at that field, and back
+helper(support.unattr, "t, x, name", t="g[x._fields.index(name)]", x=ZERO, name=ZERO,
+       jvp={"t": "unattr(t_dot, x, name)", "x": ZERO, "name": ZERO})
+helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
 # run-time checks, and zeros to accumulate into: no derivative
 for _name in ("check_scalar", "check_tall", "zeros_bar"):
     if hasattr(support, _name):

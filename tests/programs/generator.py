@@ -11,7 +11,9 @@ reductions with axes, reads with index arithmetic (``x[(i + 1) % 3]``), writes
 loops and branches, ``if``/``elif``/``else`` on data, ``for`` (``range``, rows,
 ``enumerate``, ``zip``), nested loops, ``while``, ``break``/``continue``/early
 ``return``, helpers (one value, two values, a one-element tuple; with loops; calling
-other helpers), lists with ``append`` and ``np.stack``, augmented assignment on
+other helpers; taking their two arrays as one tuple (unpacked or indexed) or one dict
+(``h({"p": a, "q": b})``); a module-level
+``h = lambda p, q: ...``), lists with ``append`` and ``np.stack``, augmented assignment on
 locals and on views, aliases (``b = a``), tuple unpacking (also ``a, = t``), and
 ``np.where``/``np.clip``/``np.maximum``/``np.abs``/``np.sort``.
 
@@ -691,14 +693,15 @@ class Generator:
         self.helper_count += 1
         params = ["p", "q", "r"][:len(arg_shapes)]
         env = {p: Var(s, 1.0, [f"{EXTERNAL}_{p}"] if s else []) for p, s in zip(params, arg_shapes)}
-        nout = self.rng.choices([1, 2], [3, 2])[0]
-        one_tuple = nout == 1 and self.chance(0.3)
+        as_lambda = self.chance(0.15)  # name = lambda p, q: expr, at module level
+        nout = 1 if as_lambda else self.rng.choices([1, 2], [3, 2])[0]
+        one_tuple = nout == 1 and not as_lambda and self.chance(0.3)
         choices = list(arg_shapes) + [(), (3,), (4,)]
         out_shapes = [tuple(self.pick(choices)) for _ in range(nout)]
         hctx = Context("helper", (), 1, out_shapes, ctx.level + 1, params, one_tuple)
         saved = self.size
         self.size = self.rng.randint(1, 4)
-        lines = self.block(env, hctx, self.size)
+        lines = [] if as_lambda else self.block(env, hctx, self.size)
         self.size = saved - 2
         outs = [self.expr_of_shape(env, hctx, s) for s in out_shapes]
         # a result that is an argument (or a view of one) is not the caller's to write into
@@ -707,8 +710,16 @@ class Generator:
         if one_tuple:
             value = f"({value},)"
         lines.append(f"return {value}")
+        packed = len(params) == 2 and not as_lambda and self.chance(0.3)  # one tuple parameter
+        if packed:
+            packed = self.pick(["unpacked", "indexed", "dict"])  # (a, b) or {"p": a, "q": b}
+            lines[:0] = {"unpacked": ["p, q = pq"], "indexed": ["p = pq[0]", "q = pq[1]"],
+                         "dict": ['p = pq["p"]', 'q = pq["q"]']}[packed]
+            params = ["pq"]
         src = [f"def {name}({', '.join(params)}):"] + ["    " + line for line in lines]
-        spec = (out_shapes, [o.bound for o in outs], aliases, one_tuple)
+        if as_lambda:
+            src = [f"{name} = lambda {', '.join(params)}: {value}"]
+        spec = (out_shapes, [o.bound for o in outs], aliases, one_tuple, packed)
         self.helpers.append((name, tuple(arg_shapes), spec, src))
         return name, spec
 
@@ -722,9 +733,13 @@ class Generator:
             args = [self.squash(Expr(a.text, a.shape, a.bound)) if a.bound <= LIMIT else
                     Expr(f"np.tanh({a.text})", a.shape, 1.0) for a in args]
             name, spec = self.make_helper([a.shape for a in args], ctx)
-        out_shapes, bounds, aliases, one_tuple = spec
+        out_shapes, bounds, aliases, one_tuple, packed = spec
         scale = max([1.0] + [a.bound for a in args])
         call = f"{name}({', '.join(a.text for a in args)})"
+        if packed == "dict":
+            call = f'{name}({{"p": {args[0].text}, "q": {args[1].text}}})'
+        elif packed:
+            call = f"{name}(({', '.join(a.text for a in args)}))"
         new = [n for n in LOCALS if n not in env and n not in ctx.protected]
         if len(new) < len(out_shapes):
             return None
