@@ -5,7 +5,7 @@
     s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_grad.py
     s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                                  print the SSA listing
-    s2sad rules                                              list the primitives with rules
+    s2sad rules [--coverage]                                 list the primitives with rules
     s2sad trace FILE.py:FUNC --at x=2,y=3 [--mode reverse|forward] [--format text|md|html]
                                                              print the evaluation trace at a point
     s2sad graph FILE.py:FUNC [-o out.svg|png|dot] [--at x=2] [--adjoints]
@@ -48,6 +48,7 @@ from .module import forward_module, reverse_module
 from .parse import unwrap
 from .points import parse_at, parse_shapes, parse_value
 from .cost import cost
+from .coverage import coverage, render as render_coverage
 from .explain import explain
 from .graph import graph
 from .rules import all_primitives
@@ -224,6 +225,9 @@ def command_explain(args):
 
 
 def command_rules(args):
+    if args.coverage:
+        sys.stdout.write(render_coverage(coverage()))
+        return
     for prim in sorted(all_primitives(), key=lambda p: p.name):
         if prim.differentiable and not prim.vjp:
             continue
@@ -272,6 +276,10 @@ def parser():
     rules = sub.add_parser("rules", help="list the primitives s2sad can differentiate",
                            description="List every primitive with a derivative rule, and those "
                                        "whose derivative is zero.")
+    rules.add_argument("--coverage", action="store_true",
+                       help="per NumPy namespace (np, np.linalg, np.fft): how many public "
+                            "callables have rules, which have a zero derivative, and which are "
+                            "missing (named)")
     rules.set_defaults(run=command_rules)
     tracing = sub.add_parser("trace", help="print the evaluation trace of a function at a point",
                              description="Run the function's derivative code at the point --at "

@@ -30,6 +30,7 @@ LAYERS = [
     ["s2sad.rules.elementwise", "s2sad.rules.reductions", "s2sad.rules.operators"],
     ["s2sad.rules.linear_algebra", "s2sad.rules.support_rules"],
     ["s2sad.rules"],
+    ["s2sad.coverage"],
     ["s2sad.custom"],
     # 3. front end: parse -> inline -> desugar -> lower (with memory.py, the alias analysis)
     ["s2sad.parse", "s2sad.desugar", "s2sad.memory"],
