@@ -406,9 +406,9 @@ def zeros_bar(x):
         return tuple_bar(zeros_bar(e) for e in x)
     if type(x) is np.ndarray and x.dtype == np.float64:
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
-    if not isinstance(x, np.ndarray):
-        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+    if isinstance(x, np.generic):
+        return 0.0
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))  # any array type
 
 
 def unbroadcast(g, x):
@@ -452,22 +452,40 @@ def unreduce(g, x, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
         if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
             # a numpy scalar is a read-only buffer: the view is read-only too
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def is_number(x):
+    """Is ``x`` a Python or NumPy number (not an array of any type)?"""
+    return isinstance(x, (float, int, np.generic))
+
+
+def adjoint_dtype(x, *more):
+    """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
+    if isinstance(x, (tuple, list)):  # a literal list of numbers
+        x = np.asarray(x)
+    return np.result_type(x, *more, 1.0)
 
 
 def scatter_add(x_bar, index, g):
-    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``).
+
+    A basic index or a boolean mask names each element once: ``+=`` does, on any array
+    type. Integer arrays may repeat an index: ``np.add.at``, which reaches a foreign
+    array through its ``__array_ufunc__`` (an array type without ``ufunc.at`` raises).
+    """
     if type(index) is int:  # a loop's counter: one element, named once
         x_bar[index] += g
         return
     parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
-        x_bar[index] += g  # a basic index names each element once
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis or
+           getattr(p, "dtype", None) == np.bool_ for p in parts):
+        x_bar[index] += g  # each element named once
     else:
         np.add.at(x_bar, index, g)
 

@@ -179,9 +179,9 @@ def zeros_bar(x):
         return tuple_bar(zeros_bar(e) for e in x)
     if type(x) is np.ndarray and x.dtype == np.float64:
         return np.zeros(x.shape)  # what zeros_like gives here, without its Python-level cost
-    if not isinstance(x, np.ndarray):
-        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+    if isinstance(x, np.generic):
+        return 0.0
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))  # any array type
 
 
 class tuple_bar(list):

@@ -550,7 +550,7 @@ class _Reverse:
             return []
         self.adjoints.owned.add(var)
         target = self.adjoints.adjoint_name(var)
-        return [assign(target, call("np.array", [name(target)]))]
+        return [assign(target, call("np.copy", [name(target)]))]
 
     def deferrable(self, loop, outer):
         """Loop-invariant factors of matrix products: ``{var: "a" or "b"}``.

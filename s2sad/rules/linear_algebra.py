@@ -50,7 +50,7 @@ def _trace(b):
     if b.const("axis1") != 0 or b.const("axis2") != 1:
         raise RuleNotApplicable("np.trace has a derivative rule for axis1=0, axis2=1 only")
     k = "" if b.const("offset") == 0 else ", k=offset"
-    eye = f"np.eye(np.shape(a)[0], np.shape(a)[1]{k})"
+    eye = f"np.eye(np.shape(a)[0], np.shape(a)[1]{k}, like=a)"  # a's array type
     # a[i, j, ...] receives g[...] on the diagonal: g's axes go last, under the eye matrix
     return f"np.transpose(np.expand_dims(np.transpose(g), (-2, -1)) * {eye}.T)"
 
@@ -368,7 +368,7 @@ define("np.linalg.diagonal", "x, offset=0",
        jvp={"x": lambda b: f"np.linalg.diagonal(x_dot{_opt(b, 'offset', 0, 'offset=offset')})"})
 define("np.linalg.trace", "x, offset=0, dtype=None",
        x=lambda b: "np.expand_dims(g, (-2, -1)) * "
-                   f"np.eye(np.shape(x)[-2], np.shape(x)[-1]{_opt(b, 'offset', 0)})",
+                   f"np.eye(np.shape(x)[-2], np.shape(x)[-1]{_opt(b, 'offset', 0)}, like=x)",
        jvp={"x": lambda b: f"np.linalg.trace(x_dot{_opt(b, 'offset', 0, 'offset=offset')})"})
 
 
@@ -573,7 +573,7 @@ def _einsum_bar(k):
             if c in letters[:pos]:
                 fresh = next(unused)
                 specs.append(c + fresh)
-                operands.append(f"np.eye(np.shape(arg{k})[{pos - len(letters)}])")
+                operands.append(f"np.eye(np.shape(arg{k})[{pos - len(letters)}], like=arg{k})")
                 target += fresh
             else:
                 target += c
