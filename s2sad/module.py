@@ -170,11 +170,12 @@ def primal_function(ir, emitter):
     return function_def(spelled, [p.name for p in ir.params], body, defaults)
 
 
-def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
+def reverse_module(fn, wrt, with_vjp=True, checkpoint=None) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
-    faster first call).
+    faster first call). ``checkpoint``: ``fn``'s loops are checkpointed
+    (:mod:`s2sad.checkpoint`; None, ``"sqrt"`` or a number of snapshots).
     """
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
@@ -186,9 +187,10 @@ def reverse_module(fn, wrt, with_vjp=True) -> GeneratedModule:
     entry = []
     if "grad" in names:
         entry += gradient_functions(ir, wrt, builder.emitter, builder, names["grad"],
-                                    names["value_and_grad"])
+                                    names["value_and_grad"], checkpoint)
     if "vjp" in names:
-        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"]))
+        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"],
+                                      checkpoint))
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)

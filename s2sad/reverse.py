@@ -68,6 +68,7 @@ from .emit import assign, call, comment, emit_block, name
 from .errors import InternalError, NoDerivativeError, UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Return, Var, While, walk_blocks
 from . import custom_code
+from .checkpoint import checkpoint_loops
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .memory import Memory
@@ -84,8 +85,9 @@ def adjoint_namer(fn):
 class _Reverse:
     """Builds the backward sweep of one function, then its forward sweep."""
 
-    def __init__(self, fn, wrt, kind, emitter, requests, func_name):
+    def __init__(self, fn, wrt, kind, emitter, requests, func_name, checkpoint=None):
         self.fn, self.kind, self.emitter, self.requests = fn, kind, emitter, requests
+        self.checkpoint = checkpoint  # None, "sqrt" or a number of snapshots (s2sad.checkpoint)
         self.func_name = func_name
         self.wrt_names = [fn.params[i].name for i in wrt]
         self.active = analysis.activity(fn, self.wrt_names)
@@ -245,6 +247,9 @@ class _Reverse:
         forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
         forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
                              tape=self.tape, counters=_remap(self.counters, origin))
+        if self.checkpoint:
+            checkpoint_loops(self.fn, forward, backward, self.checkpoint, self.emitter,
+                             self.tape, self._taken)
         head = []
         if pushes:
             head.append(assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
@@ -1144,16 +1149,18 @@ def _defined_in(stmt):
     return out
 
 
-def reverse_function(fn, wrt, kind, emitter, requests, func_name):
+def reverse_function(fn, wrt, kind, emitter, requests, func_name, checkpoint=None):
     """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``."""
-    node = _Reverse(fn, wrt, kind, emitter, requests, func_name).build()
+    node = _Reverse(fn, wrt, kind, emitter, requests, func_name, checkpoint).build()
     node.body = _expand_slots(node.body)
     return node
 
 
-def gradient_functions(fn, wrt, emitter, requests, grad_name, value_and_grad_name):
+def gradient_functions(fn, wrt, emitter, requests, grad_name, value_and_grad_name,
+                       checkpoint=None):
     """``grad_<f>`` and ``value_and_grad_<f>`` of ``fn`` w.r.t. params ``wrt``."""
-    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name).build_grad_pair(
+    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name,
+                          checkpoint).build_grad_pair(
         grad_name, value_and_grad_name)
     grad.body = _expand_slots(grad.body)
     return grad, both
