@@ -68,17 +68,17 @@ def check_how(how):
 def checkpoint_loops(fn, forward, backward, how, emitter, tape, taken):
     """Rewrite the top-level loops of ``forward`` and ``backward`` (gast statement lists of
     ``fn``'s sweeps, changed in place) to checkpoint them; ``taken``: names in use."""
-    for loop in fn.body:
-        if not isinstance(loop, For) or loop.exits:
-            continue
+    loops = [loop for loop in fn.body if isinstance(loop, For) and not loop.exits]
+    # the forward sweep has the loops in program order, the backward sweep in reverse
+    sweeps = dict(zip(map(id, loops), _match(loops, forward, emitter, False)))
+    sweeps_back = dict(zip(map(id, loops[::-1]), _match(loops[::-1], backward, emitter, True)))
+    for loop in loops:
         iterable = emitter.operand(loop.iterable)
-        key = gast.dump(iterable)
-        fwd = _find(forward, lambda s: s.target.id == loop.target.name and
-                    gast.dump(s.iter) == key)
-        bwd = _find(backward, lambda s: s.target.id == loop.target.name and
-                    gast.dump(s.iter) == gast.dump(call("reversed", [iterable])))
-        if fwd is None or bwd is None or not _pushes(forward[fwd].body, tape):
+        found, found_back = sweeps[id(loop)], sweeps_back[id(loop)]
+        if found is None or found_back is None or not _pushes(found.body, tape):
             continue  # nothing stored per trip: nothing to save
+        fwd = next(k for k, stmt in enumerate(forward) if stmt is found)
+        bwd = next(k for k, stmt in enumerate(backward) if stmt is found_back)
         _check(loop)
         carried = [phi.name for phi, _, _ in loop.carried
                    if phi.name in _names(forward[fwd].body)]
@@ -125,9 +125,13 @@ def checkpoint_loops(fn, forward, backward, how, emitter, tape, taken):
 
 
 def _check(loop):
+    made = {stmt.target.name for stmt in walk_blocks(loop.body) if isinstance(stmt, Assign)
+            and is_list_op(stmt.prim) and stmt.prim.name == "list_new"}  # a trip's own lists
     for stmt in walk_blocks(loop.body):
-        if isinstance(stmt, Assign) and (stmt.prim.name == "setitem" or
-                                         is_list_op(stmt.prim) and stmt.prim.name != "list_new"):
+        changes_a_list = is_list_op(stmt.prim) and stmt.prim.name in (
+            "list_append", "list_pop", "list_clear") and stmt.args[0].name not in made \
+            if isinstance(stmt, Assign) else False
+        if isinstance(stmt, Assign) and (stmt.prim.name == "setitem" or changes_a_list):
             what = "writes into an array" if stmt.prim.name == "setitem" else "changes a list"
             raise UnsupportedSyntaxError(
                 f"s2sad cannot checkpoint this loop: it {what} in place, which a snapshot of "
@@ -148,11 +152,22 @@ def _segment_length(how, iterable):
     return call("max", [gast.Constant(value=1, kind=None), length])
 
 
-def _find(stmts, matches):
-    for k, stmt in enumerate(stmts):
-        if isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name) and matches(stmt):
-            return k
-    return None
+def _match(loops, stmts, emitter, backward):
+    """The gast loop of ``stmts`` (in order, each after the previous one) for each IR loop;
+    None where there is none. The backward sweep's header is ``reversed(iterable)``."""
+    out, start = [], 0
+    for loop in loops:
+        iterable = emitter.operand(loop.iterable)
+        key = gast.dump(call("reversed", [iterable]) if backward else iterable)
+        found = None
+        for k in range(start, len(stmts)):
+            stmt = stmts[k]
+            if isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name) and \
+                    stmt.target.id == loop.target.name and gast.dump(stmt.iter) == key:
+                found, start = stmt, k + 1
+                break
+        out.append(found)
+    return out
 
 
 def _is_push(stmt, tape):

@@ -7,7 +7,9 @@ gradients must equal the unchecked ones and central finite differences. Second o
 hvp and finite differences of the gradient. Forward mode ignores the option. The peak
 memory of a checkpointed gradient (tracemalloc) is a fraction of the unchecked one's for
 a long loop. Loops checkpointing cannot snapshot (in-place writes) are refused at the
-write, and bad options are usage errors. The CLI writes a checkpointed module.
+write, and bad options are usage errors. The CLI writes a checkpointed module. Random
+programs (:mod:`tests.programs.generator`) checkpointed: ``grad`` and ``hvp`` against finite
+differences (``python -m tests.programs.random_programs --checkpoint sqrt`` runs more).
 """
 
 import importlib.util
@@ -21,6 +23,8 @@ import pytest
 
 import oracle
 import s2sad
+from tests.programs.generator import generate
+from tests.programs.random_programs import check
 
 HOW = ["sqrt", 1, 3, 1000]
 TRIPS = [0, 1, 9, 10, 13]
@@ -186,3 +190,48 @@ def test_the_cli_writes_a_checkpointed_module(tmp_path):
                           "binomial", "-o", str(tmp_path / "bad")], capture_output=True, text=True)
     assert bad.returncode == 1 and "not implemented" in bad.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def two_loops_over_the_same_rows(W, xs, T):
+    h = xs[0] * 0.0
+    for x in xs:
+        h = np.tanh(W @ h + x)
+    g = h
+    for x in xs:
+        g = np.sin(W.T @ g) * x
+    return np.sum(g * h)
+
+
+@pytest.mark.parametrize("how", ["sqrt", 2])
+def test_two_loops_with_the_same_header_are_each_checkpointed(how):
+    rng = np.random.default_rng(4)
+    args = (rng.standard_normal((5, 5)) / 2.5, rng.standard_normal((11, 5)), 0)
+    text = s2sad.source(two_loops_over_the_same_rows, wrt=(0, 1), checkpoint=how)
+    assert "snapshots1.append(g_1)" in text and "snapshots.append(h_1)" in text
+    plain = s2sad.grad(two_loops_over_the_same_rows, wrt=(0, 1))(*args)
+    checkpointed = s2sad.grad(two_loops_over_the_same_rows, wrt=(0, 1), checkpoint=how)(*args)
+    for a, b, i in zip(plain, checkpointed, (0, 1)):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+        np.testing.assert_allclose(b, oracle.gradient(two_loops_over_the_same_rows, args, i),
+                                   rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(140))
+def test_random_programs_checkpointed(seed):
+    how = "sqrt" if seed < 100 else 2
+    modes = ("grad", "hvp") if seed % 4 == 0 else ("grad",)
+    source = generate(seed)
+    result = check(source, seed, modes, checkpoint=how)
+    assert result["cls"] in ("ok", "refused", "skipped"), (
+        f"program {seed} (python -m tests.programs.random_programs --checkpoint {how} --seeds "
+        f"{seed}): {result['cls']} in {result['mode']}: {result['reason']}\n{source}\n"
+        f"{result['error']}")
+
+
+def test_the_benchmark_runs_and_checks_its_gradients():
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks", "checkpoint.py")
+    done = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 1")]
+    assert [row.split(" | ")[1] for row in rows] == ["none", "sqrt", "10 snapshots"] * 2
