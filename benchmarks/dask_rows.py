@@ -52,7 +52,7 @@ def main(argv=None):
     import dask
     from dask.distributed import Client, LocalCluster
 
-    warnings.simplefilter("ignore", FutureWarning)  # Dask: np.size falls back (reads .size)
+    warnings.simplefilter("error", FutureWarning)  # a function Dask lacks would compute
     sizes = (10 ** 4, 10 ** 5) if args.quick else (10 ** 5, 10 ** 6, 10 ** 7)
     value_and_grad = s2sad.value_and_grad(example.loss)
     w = np.linspace(-0.3, 0.3, example.FEATURES)

@@ -25,6 +25,7 @@ gradient.
 """
 
 import argparse
+import logging
 import time
 
 import numpy as np
@@ -84,7 +85,8 @@ def main(argv=None):
 
     rows, chunk = args.rows, min(args.chunk, args.rows)
     with LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=args.memory_limit,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+            Client(cluster) as client:
         X, y = data(rows, chunk, args.seed)
         print(f"{rows:,} rows x {FEATURES} features ({X.nbytes / 2 ** 30:.1f} GiB of features, "
               f"generated chunk by chunk, {X.numblocks[0]} chunks); 2 workers, "

@@ -1,4 +1,4 @@
-"""Reverse-mode derivatives of loss (dask_logistic.py:37) with respect to w.
+"""Reverse-mode derivatives of loss (dask_logistic.py:38) with respect to w.
 
 Written by s2sad; do not edit. Needs NumPy only.
 """
@@ -8,62 +8,62 @@ import numpy as np
 
 def grad_loss(w, X, y):
     # forward sweep
-    # line 39: z = X @ w
+    # line 40: z = X @ w
     z = X @ w
-    # line 40: return np.mean(np.logaddexp(0.0, z) - y * z)
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
     v1 = np.logaddexp(0.0, z)
     v2 = y * z
     v3 = v1 - v2
     out = np.mean(v3)
     check_scalar(out, 'loss')
     # backward sweep
-    # line 40: return np.mean(np.logaddexp(0.0, z) - y * z)
-    v3_bar = unreduce(1.0 / np.size(v3), v3)
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v3_bar = unreduce(1.0 / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
-    # line 39: z = X @ w
+    # line 40: z = X @ w
     w_bar = matmul_bar_b(z_bar, X, w)
     return writable(w_bar)
 
 
 def value_and_grad_loss(w, X, y):
     # forward sweep
-    # line 39: z = X @ w
+    # line 40: z = X @ w
     z = X @ w
-    # line 40: return np.mean(np.logaddexp(0.0, z) - y * z)
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
     v1 = np.logaddexp(0.0, z)
     v2 = y * z
     v3 = v1 - v2
     out = np.mean(v3)
     check_scalar(out, 'loss')
     # backward sweep
-    # line 40: return np.mean(np.logaddexp(0.0, z) - y * z)
-    v3_bar = unreduce(1.0 / np.size(v3), v3)
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v3_bar = unreduce(1.0 / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
-    # line 39: z = X @ w
+    # line 40: z = X @ w
     w_bar = matmul_bar_b(z_bar, X, w)
     return out, writable(w_bar)
 
 
 def vjp_loss(w, X, y, out_bar):
     # forward sweep
-    # line 39: z = X @ w
+    # line 40: z = X @ w
     z = X @ w
-    # line 40: return np.mean(np.logaddexp(0.0, z) - y * z)
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
     v1 = np.logaddexp(0.0, z)
     v2 = y * z
     v3 = v1 - v2
     out = np.mean(v3)
     # backward sweep
-    # line 40: return np.mean(np.logaddexp(0.0, z) - y * z)
-    v3_bar = unreduce(out_bar / np.size(v3), v3)
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v3_bar = unreduce(out_bar / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
-    # line 39: z = X @ w
+    # line 40: z = X @ w
     w_bar = matmul_bar_b(z_bar, X, w)
     return writable(w_bar)
 
@@ -156,6 +156,17 @@ def adjoint_dtype(x, *more):
     if isinstance(x, (tuple, list)):  # a literal list of numbers
         x = np.asarray(x)
     return np.result_type(x, *more, 1.0)
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
 
 
 def matmul_bar_b(g, a, b):

@@ -31,7 +31,7 @@ def grad_loss(w, X, y):
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     w_bar = 2 * w * unreduce(v5, v6)
-    v3_bar = unreduce(1.0 / np.size(v3), v3)
+    v3_bar = unreduce(1.0 / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
@@ -60,7 +60,7 @@ def value_and_grad_loss(w, X, y):
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     w_bar = 2 * w * unreduce(v5, v6)
-    v3_bar = unreduce(1.0 / np.size(v3), v3)
+    v3_bar = unreduce(1.0 / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
@@ -89,7 +89,7 @@ def vjp_loss(w, X, y, out_bar):
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     v4_bar = unbroadcast(out_bar, v4)
     w_bar = 2 * w * unreduce(unbroadcast(out_bar * v5, v7), v6)
-    v3_bar = unreduce(v4_bar / np.size(v3), v3)
+    v3_bar = unreduce(v4_bar / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar = z_bar + v1_bar * np.exp(z - v1)
@@ -186,6 +186,17 @@ def adjoint_dtype(x, *more):
     if isinstance(x, (tuple, list)):  # a literal list of numbers
         x = np.asarray(x)
     return np.result_type(x, *more, 1.0)
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
 
 
 def matmul_bar_b(g, a, b):

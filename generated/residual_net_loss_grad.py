@@ -34,7 +34,8 @@ def grad_loss(U, V, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / np.size(v10), v10), x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / element_count(v10), v10), x_1
+        )
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -82,7 +83,8 @@ def value_and_grad_loss(U, V, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / np.size(v10), v10), x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / element_count(v10), v10), x_1
+        )
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -129,7 +131,8 @@ def vjp_loss(U, V, X, Y, out_bar):
     out = np.mean(v10)
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(out_bar / np.size(v10), v10), x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(out_bar / element_count(v10),
+        v10), x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -278,6 +281,17 @@ def adjoint_dtype(x, *more):
     if isinstance(x, (tuple, list)):  # a literal list of numbers
         x = np.asarray(x)
     return np.result_type(x, *more, 1.0)
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
 
 
 def scatter_add(x_bar, index, g):

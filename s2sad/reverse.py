@@ -824,7 +824,7 @@ class _Reverse:
     def spread_contribution(self, stmt, template, env, op, c, like):
         """An element-wise rule applied to ``g = unreduce(c, like)`` with ``g`` the number
         ``c``: still a spread number (``unreduce(c', like)``, no array made) when it stays a
-        number for an operand of the result's shape, its total (``c' * np.size(like)``)
+        number for an operand of the result's shape, its total (``c' * element_count(like)``)
         for a 0-d operand, the array expression itself when every operand has the result's
         shape; None when none of these is known to hold."""
         value = simplify(strip_unbroadcast(template.instantiate({**env, "g": _copy(c)}),
@@ -835,7 +835,7 @@ class _Reverse:
                 return call("unreduce", [value, _copy(like)])
             if self.shapes.is_scalar(op):
                 return simplify(gast.BinOp(left=value, op=gast.Mult(),
-                                           right=call("np.size", [_copy(like)])))
+                                           right=call("element_count", [_copy(like)])))
             return None
         if all(self.shapes.same_shape_as_result(stmt, a) for a in stmt.operands()
                if isinstance(a, Var)) and same and not isinstance(value, gast.Name):

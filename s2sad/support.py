@@ -359,6 +359,17 @@ def dot_bar_b(g, a, b):
     return summed if q == 1 else np.moveaxis(summed, 0, -2)
 
 
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
+
+
 def lift(t, x, ans):
     """A batch of tangents of ``x`` (leading axes) given ``ans``'s rank, to broadcast against it."""
     batch = np.ndim(t) - np.ndim(x)
@@ -599,7 +610,7 @@ def check_scalar(value, name):
 
 
 HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "unreduce",
-           "is_number", "adjoint_dtype", "stack", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+           "is_number", "adjoint_dtype", "stack", "element_count", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",

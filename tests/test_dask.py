@@ -5,7 +5,9 @@ fixture starts a ``dask.distributed`` LocalCluster with 2 worker processes and c
 The data is made chunk by chunk from a seed (``examples/dask_logistic.py``'s ``data``) and
 never materialised whole by the gradient; the tests compare with NumPy on the same data,
 which fits in memory here. Per-shard gradients go to the workers with ``client.map`` as
-the pickled generated function and as the generated module's source text.
+the pickled generated function and as the generated module's source text. A NumPy
+function Dask does not implement would compute its argument whole, with a FutureWarning:
+the tests make that warning an error.
 """
 
 import os
@@ -45,7 +47,7 @@ def dataset():
     return X, y, X.compute(), y.compute()
 
 
-@pytest.mark.filterwarnings("ignore::FutureWarning")  # Dask's note that np.size falls back
+@pytest.mark.filterwarnings("error::FutureWarning")  # a function Dask lacks: it would compute
 def test_the_gradient_of_dask_arrays_is_lazy_and_equals_numpys(client, dataset):
     X, y, Xn, yn = dataset
     w = np.linspace(-0.5, 0.5, logistic.FEATURES)
@@ -62,7 +64,7 @@ def test_the_gradient_of_dask_arrays_is_lazy_and_equals_numpys(client, dataset):
     np.testing.assert_allclose(expected, numeric, rtol=1e-5, atol=1e-9)
 
 
-@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.filterwarnings("error::FutureWarning")
 def test_per_shard_gradients_with_client_map(client, dataset):
     X, y, Xn, yn = dataset
     w = np.full(logistic.FEATURES, 0.1)

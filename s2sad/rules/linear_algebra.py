@@ -168,7 +168,7 @@ define("np.compress", "condition, a, axis=None, out=None", condition=ZERO,
 
 def _repeat(b):  # np.repeat(a, r, axis) is np.take(a, np.repeat(np.arange(n), r), axis)
     if b.is_none("axis"):
-        return "unindex_axis(g, a, np.repeat(np.arange(np.size(a)), repeats))"
+        return "unindex_axis(g, a, np.repeat(np.arange(element_count(a)), repeats))"
     return "unindex_axis(g, a, np.repeat(np.arange(np.shape(a)[axis]), repeats), axis)"
 
 
@@ -240,8 +240,8 @@ def _append(part):
     """Cut g where arr ends: np.append(arr, values) is a concatenation (flattened if axis=None)."""
     def rule(b):
         if b.is_none("axis"):
-            cut = "np.arange(np.size(arr))" if part == "arr" else \
-                "np.arange(np.size(arr), np.size(g))"
+            cut = "np.arange(element_count(arr))" if part == "arr" else \
+                "np.arange(element_count(arr), element_count(g))"
             return f"np.reshape(np.take(g, {cut}), np.shape({part}))"
         cut = "np.arange(np.shape(arr)[axis])" if part == "arr" else \
             "np.arange(np.shape(arr)[axis], np.shape(g)[axis])"

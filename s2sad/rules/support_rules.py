@@ -111,7 +111,7 @@ for _side in ("a", "b"):
 # a copy of a read-only view (a returned gradient): the identity
 helper(support.writable, "t", t="g", jvp={"t": "t_dot"})
 # run-time checks, and zeros to accumulate into: no derivative
-for _name in ("check_scalar", "check_tall", "zeros_bar"):
+for _name in ("check_scalar", "check_tall", "zeros_bar", "element_count"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),
                                                           differentiable=False, varargs=True)
