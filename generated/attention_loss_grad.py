@@ -25,12 +25,12 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / np.size(v6), v6),
-        prediction)
+    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / element_count(v6),
+        v6), prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
-        np.size(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (
+        element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -72,12 +72,12 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / np.size(v6), v6),
-        prediction)
+    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / element_count(v6),
+        v6), prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
-        np.size(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (
+        element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -118,12 +118,12 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     out = np.mean(v6)
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5 * unreduce(out_bar / np.size(v6),
-        v6), prediction)
+    prediction_bar = unbroadcast(2 * v5 * unreduce(out_bar / element_count(
+        v6), v6), prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (np.size(v4) /
-        np.size(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (
+        element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -237,12 +237,12 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     centred_bar = unbroadcast(v5_bar / v4, centred)
     # line 55: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
     centred_bar += 2 * centred * unreduce(unbroadcast(-unbroadcast(v5_bar *
-        v5, v4) / v4 * 0.5 / v4, variance) * (np.size(variance) / np.size(
-        v2)), v2, -1, True)
+        v5, v4) / v4 * 0.5 / v4, variance) * (element_count(variance) /
+        element_count(v2)), v2, -1, True)
     # line 54: centred = h - np.mean(h, axis=-1, keepdims=True)
     h_bar = unbroadcast(centred_bar, h)
-    h_bar = h_bar + unreduce(-unbroadcast(centred_bar, v1) * (np.size(v1) /
-        np.size(h)), h, -1, True)
+    h_bar = h_bar + unreduce(-unbroadcast(centred_bar, v1) * (element_count
+        (v1) / element_count(h)), h, -1, True)
     return h_bar, gain_bar, writable(bias_bar)
 
 
@@ -411,14 +411,14 @@ def zeros_bar(x):
         return tuple_bar(zeros_bar(e) for e in x)
     if isinstance(x, dict):
         return dict_bar((k, zeros_bar(e)) for k, e in x.items())
-    if not isinstance(x, np.ndarray):
-        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-    if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
-        ragged = np.empty(len(x), dtype=object)
+    if isinstance(x, np.generic):
+        return 0.0
+    if type(x) is np.ndarray and x.dtype == object and x.ndim == 1:  # ragged pieces
+        ragged = np.empty(len(x), dtype=object)  # (unconcatenate's): one zero each
         for i, e in enumerate(x):
             ragged[i] = zeros_bar(e)
         return ragged
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))  # any array type
 
 
 def unbroadcast(g, x):
@@ -462,22 +462,51 @@ def unreduce(g, x, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
         if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
             # a numpy scalar is a read-only buffer: the view is read-only too
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def is_number(x):
+    """Is ``x`` a Python or NumPy number (not an array of any type)?"""
+    return isinstance(x, (float, int, np.generic))
+
+
+def adjoint_dtype(x, *more):
+    """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
+    if isinstance(x, (tuple, list)):  # a literal list of numbers
+        x = np.asarray(x)
+    return np.result_type(x, *more, 1.0)
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
 
 
 def scatter_add(x_bar, index, g):
-    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``).
+
+    A basic index or a boolean mask names each element once: ``+=`` does, on any array
+    type. Integer arrays may repeat an index: ``np.add.at``, which reaches a foreign
+    array through its ``__array_ufunc__`` (an array type without ``ufunc.at`` raises).
+    """
     if type(index) is int or isinstance(x_bar, (dict, list)):  # a loop's counter, a key
         x_bar[index] += g
         return
     parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
-        x_bar[index] += g  # a basic index names each element once
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis or
+           getattr(p, "dtype", None) == np.bool_ for p in parts):
+        x_bar[index] += g  # each element named once
     else:
         np.add.at(x_bar, index, g)
 

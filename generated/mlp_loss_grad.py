@@ -22,7 +22,7 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / element_count(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
@@ -51,7 +51,7 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / element_count(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
@@ -79,7 +79,7 @@ def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
     out = np.mean(v5)
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(out_bar / np.size(v5), v5), P)
+    P_bar = unbroadcast(2 * v4 * unreduce(out_bar / element_count(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
@@ -162,12 +162,35 @@ def unreduce(g, x, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
         if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
             # a numpy scalar is a read-only buffer: the view is read-only too
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def is_number(x):
+    """Is ``x`` a Python or NumPy number (not an array of any type)?"""
+    return isinstance(x, (float, int, np.generic))
+
+
+def adjoint_dtype(x, *more):
+    """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
+    if isinstance(x, (tuple, list)):  # a literal list of numbers
+        x = np.asarray(x)
+    return np.result_type(x, *more, 1.0)
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
 
 
 def matmul_bar_a(g, a, b):

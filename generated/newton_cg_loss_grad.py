@@ -31,7 +31,7 @@ def grad_loss(w, X, y):
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     w_bar = 2 * w * unreduce(v5, v6)
-    v3_bar = unreduce(1.0 / np.size(v3), v3)
+    v3_bar = unreduce(1.0 / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar += v1_bar * np.exp(z - v1)
@@ -60,7 +60,7 @@ def value_and_grad_loss(w, X, y):
     # backward sweep
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     w_bar = 2 * w * unreduce(v5, v6)
-    v3_bar = unreduce(1.0 / np.size(v3), v3)
+    v3_bar = unreduce(1.0 / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar += v1_bar * np.exp(z - v1)
@@ -89,7 +89,7 @@ def vjp_loss(w, X, y, out_bar):
     # line 22: return np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * LAMBDA * np.sum(w ** 2)
     v4_bar = unbroadcast(out_bar, v4)
     w_bar = 2 * w * unreduce(unbroadcast(out_bar * v5, v7), v6)
-    v3_bar = unreduce(v4_bar / np.size(v3), v3)
+    v3_bar = unreduce(v4_bar / element_count(v3), v3)
     v1_bar = unbroadcast(v3_bar, v1)
     z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
     z_bar += v1_bar * np.exp(z - v1)
@@ -168,12 +168,35 @@ def unreduce(g, x, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
         if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
             # a numpy scalar is a read-only buffer: the view is read-only too
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def is_number(x):
+    """Is ``x`` a Python or NumPy number (not an array of any type)?"""
+    return isinstance(x, (float, int, np.generic))
+
+
+def adjoint_dtype(x, *more):
+    """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
+    if isinstance(x, (tuple, list)):  # a literal list of numbers
+        x = np.asarray(x)
+    return np.result_type(x, *more, 1.0)
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
 
 
 def matmul_bar_b(g, a, b):

@@ -182,14 +182,14 @@ def zeros_bar(x):
         return tuple_bar(zeros_bar(e) for e in x)
     if isinstance(x, dict):
         return dict_bar((k, zeros_bar(e)) for k, e in x.items())
-    if not isinstance(x, np.ndarray):
-        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-    if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
-        ragged = np.empty(len(x), dtype=object)
+    if isinstance(x, np.generic):
+        return 0.0
+    if type(x) is np.ndarray and x.dtype == object and x.ndim == 1:  # ragged pieces
+        ragged = np.empty(len(x), dtype=object)  # (unconcatenate's): one zero each
         for i, e in enumerate(x):
             ragged[i] = zeros_bar(e)
         return ragged
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))  # any array type
 
 
 class tuple_bar(list):

@@ -33,6 +33,7 @@ TARGETS = [
     ("examples/residual_net.py", "loss", ("U", "V")),
     ("examples/newton_cg.py", "loss", ("w",)),
     ("examples/attention.py", "loss", ("Wc", "bc", "gain", "bias", "Wq", "Wk", "Wv", "w_out")),
+    ("examples/dask_logistic.py", "loss", ("w",)),
 ]
 
 JVP_TARGETS = [

@@ -34,7 +34,8 @@ def grad_loss(U, V, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / np.size(v10), v10), x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / element_count(v10), v10), x_1
+        )
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -82,7 +83,8 @@ def value_and_grad_loss(U, V, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / np.size(v10), v10), x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / element_count(v10), v10), x_1
+        )
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -129,7 +131,8 @@ def vjp_loss(U, V, X, Y, out_bar):
     out = np.mean(v10)
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(out_bar / np.size(v10), v10), x_1)
+    x_1_bar = unbroadcast(2 * v9 * unreduce(out_bar / element_count(v10),
+        v10), x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -217,14 +220,14 @@ def zeros_bar(x):
         return tuple_bar(zeros_bar(e) for e in x)
     if isinstance(x, dict):
         return dict_bar((k, zeros_bar(e)) for k, e in x.items())
-    if not isinstance(x, np.ndarray):
-        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-    if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
-        ragged = np.empty(len(x), dtype=object)
+    if isinstance(x, np.generic):
+        return 0.0
+    if type(x) is np.ndarray and x.dtype == object and x.ndim == 1:  # ragged pieces
+        ragged = np.empty(len(x), dtype=object)  # (unconcatenate's): one zero each
         for i, e in enumerate(x):
             ragged[i] = zeros_bar(e)
         return ragged
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))  # any array type
 
 
 def unbroadcast(g, x):
@@ -268,22 +271,51 @@ def unreduce(g, x, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
         if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
             # a numpy scalar is a read-only buffer: the view is read-only too
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def is_number(x):
+    """Is ``x`` a Python or NumPy number (not an array of any type)?"""
+    return isinstance(x, (float, int, np.generic))
+
+
+def adjoint_dtype(x, *more):
+    """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
+    if isinstance(x, (tuple, list)):  # a literal list of numbers
+        x = np.asarray(x)
+    return np.result_type(x, *more, 1.0)
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
 
 
 def scatter_add(x_bar, index, g):
-    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``).
+
+    A basic index or a boolean mask names each element once: ``+=`` does, on any array
+    type. Integer arrays may repeat an index: ``np.add.at``, which reaches a foreign
+    array through its ``__array_ufunc__`` (an array type without ``ufunc.at`` raises).
+    """
     if type(index) is int or isinstance(x_bar, (dict, list)):  # a loop's counter, a key
         x_bar[index] += g
         return
     parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
-        x_bar[index] += g  # a basic index names each element once
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis or
+           getattr(p, "dtype", None) == np.bool_ for p in parts):
+        x_bar[index] += g  # each element named once
     else:
         np.add.at(x_bar, index, g)
 

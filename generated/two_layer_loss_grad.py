@@ -189,12 +189,24 @@ def unreduce(g, x, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
         if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
             # a numpy scalar is a read-only buffer: the view is read-only too
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def is_number(x):
+    """Is ``x`` a Python or NumPy number (not an array of any type)?"""
+    return isinstance(x, (float, int, np.generic))
+
+
+def adjoint_dtype(x, *more):
+    """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
+    if isinstance(x, (tuple, list)):  # a literal list of numbers
+        x = np.asarray(x)
+    return np.result_type(x, *more, 1.0)
 
 
 def matmul_bar_a(g, a, b):

@@ -150,7 +150,8 @@ def check_differentiable(fn, positions, values):
             continue  # the common cases, first and fast
         for leaf in flatten(value)[0]:
             kind = np.asarray(leaf).dtype.kind if isinstance(
-                leaf, (int, float, complex, np.ndarray, np.generic)) else None
+                leaf, (int, float, complex, np.ndarray, np.generic)) else \
+                getattr(getattr(leaf, "dtype", None), "kind", None)  # any array type's dtype
             if kind not in ("f", "c"):
                 name = parameters(fn)[i]
                 what = f"a {type(leaf).__name__} object" if kind is None else \
@@ -167,7 +168,7 @@ def check_differentiable(fn, positions, values):
                     f"{choose}.")
 
 
-def compiled(fn, mode, positions):
+def compiled(fn, mode, positions, checkpoint=None):
     """The namespace of the generated module (transformed and compiled once).
 
     One thread fills the cache at a time (a lock, re-entrant: transforming ``f``
@@ -178,14 +179,14 @@ def compiled(fn, mode, positions):
     """
     with _LOCK:
         try:
-            return _fill(fn, mode, positions)
+            return _fill(fn, mode, positions, checkpoint)
         except S2sadError as exc:
             raise hide_own_frames(exc) from None
 
 
-def _fill(fn, mode, positions):
+def _fill(fn, mode, positions, checkpoint=None):
     per_fn = _CACHE.setdefault(fn, {})
-    key = (mode, positions)
+    key = (mode, positions) if checkpoint is None else (mode, positions, checkpoint)
     if key in per_fn and not guard_holds(per_fn[key][1].guard):
         per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
@@ -196,7 +197,8 @@ def _fill(fn, mode, positions):
             base = mode[:-len("_plain")] if plain else mode
             if base in ("reverse", "reverse_grad", "reverse_aux"):
                 generated = reverse_module(fn, positions, with_vjp=base == "reverse",
-                                           has_aux=base == "reverse_aux", plain=plain)
+                                           has_aux=base == "reverse_aux", plain=plain,
+                                           checkpoint=checkpoint)
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
                 generated = forward_module(fn, positions, vector=base == "forward_vector",
                                            plain=plain)
@@ -345,18 +347,19 @@ def generated_function(derivative):
     return generated_function_of(*derivative._s2sad)
 
 
-def generated_function_of(fn, kind, positions):
+def generated_function_of(fn, kind, positions, checkpoint=None):
     """The generated function of transform ``kind`` (``grad``, ``jvp``, ...) of ``fn``: what
     a derivative object stands for when s2sad reads it (its ``_s2sad_generated``)."""
-    namespace, generated = compiled(fn, "forward" if kind == "jvp" else "reverse", positions)
+    namespace, generated = compiled(fn, "forward" if kind == "jvp" else "reverse", positions,
+                                    checkpoint)
     function = namespace[generated.entry_points[kind]]
     function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function
 
 
-def gradient_code(fn, i):
+def gradient_code(fn, i, checkpoint=None):
     """The generated ``grad_f`` for parameter ``i``, as a function s2sad can read again."""
-    namespace, generated = compiled(fn, "reverse", (i,))
+    namespace, generated = compiled(fn, "reverse", (i,), checkpoint)
     function = namespace[generated.entry_points["grad"]]
     function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function

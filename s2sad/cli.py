@@ -3,6 +3,7 @@
 ::
 
     s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_grad.py
+               [--checkpoint sqrt|N]                     (the function's loops checkpointed)
     s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                                  print the SSA listing
     s2sad rules [--coverage]                                 list the primitives with rules
@@ -31,6 +32,7 @@ Layer 10, the top: imports the API and the module builders.
 """
 
 import argparse
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -44,6 +46,7 @@ from .cache import bound_parts
 from .custom import IMPORT_NAME
 from .errors import InternalError, S2sadError, SourceError, UsageError
 from .ir import Loc
+from .checkpoint import check_how
 from .module import forward_module, reverse_module
 from .parse import unwrap
 from .points import parse_at, parse_shapes, parse_value
@@ -170,7 +173,10 @@ def _write(args, build, kind, api_name):
 
 
 def command_grad(args):
-    _write(args, reverse_module, "grad", "s2sad.grad")
+    how = args.checkpoint
+    how = int(how) if how and how.isdigit() else how
+    build = functools.partial(reverse_module, checkpoint=check_how(how))
+    _write(args, build, "grad", "s2sad.grad")
 
 
 def command_jvp(args):
@@ -255,6 +261,10 @@ def parser():
     grad.add_argument("--plain", action="store_true",
                       help="write short reference versions of the run-time helpers, without "
                            "their fast paths (for reading and teaching)")
+    grad.add_argument("--checkpoint", metavar="sqrt|N",
+                      help="checkpoint the function's for loops: store sqrt(T) snapshots of "
+                           "the carried values (or N) instead of a tape of T trips, and "
+                           "recompute each segment in the backward sweep")
     grad.set_defaults(run=command_grad)
     tangent = sub.add_parser("jvp", help="write the forward-mode module of a function",
                              description="Write DIR/<module>_<func>_jvp.py defining jvp_<func> "

@@ -230,14 +230,15 @@ def hessian(f, wrt=0, *, argnums=None):
 
 @api_boundary
 @through_bound
-def hvp(f, wrt=0, *, argnums=None):
+def hvp(f, wrt=0, checkpoint=None, *, argnums=None):
     """A function ``(*args, v)`` returning H·v, the Hessian of scalar ``f`` times ``v``.
 
     H is never formed: the tangent transform is applied to the generated
     gradient code (forward over reverse), and one sweep of it along ``v``
     costs a small multiple of one gradient. With a tuple ``wrt``, ``v`` is a
     tuple of one direction per parameter and the result a tuple too. A ``v``
-    with an extra leading axis is a batch of directions.
+    with an extra leading axis is a batch of directions. ``checkpoint``: the
+    gradient code's loops are checkpointed (see :func:`s2sad.grad`).
     """
     fn = unwrap(f)
     positions, single = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
@@ -250,7 +251,7 @@ def hvp(f, wrt=0, *, argnums=None):
         vs = (args[-1],) if single else tuple(args[-1])
         if len(vs) != len(positions):
             raise TypeError(f"hvp of {fn.__name__} needs one direction per parameter in wrt")
-        result = tuple(jvp_call(gradient_code(fn, i), positions, values, vs)[1]
+        result = tuple(jvp_call(gradient_code(fn, i, checkpoint), positions, values, vs)[1]
                        for i in positions)
         return result[0] if single else result
 

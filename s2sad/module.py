@@ -186,14 +186,16 @@ def primal_function(ir, emitter):
     return function_def(spelled, [p.name for p in ir.params], body, defaults)
 
 
-def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False) -> GeneratedModule:
+def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
+                   checkpoint=None) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
     faster first call). ``has_aux``: ``fn`` returns ``loss, aux``; the module has
     ``grad_<f>`` returning ``(grads, aux)`` and ``value_and_grad_<f>`` returning
     ``((loss, aux), grads)`` (JAX's convention), and no vjp. ``plain`` writes the short
-    reference helpers, for reading.
+    reference helpers, for reading. ``checkpoint``: ``fn``'s loops are checkpointed
+    (:mod:`s2sad.checkpoint`; None, ``"sqrt"`` or a number of snapshots).
     """
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
@@ -209,10 +211,10 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False) -> Genera
     entry = []
     if "grad" in names:
         entry += gradient_functions(ir, wrt, builder.emitter, builder, names["grad"],
-                                    names["value_and_grad"], aux)
+                                    names["value_and_grad"], aux, checkpoint)
     if "vjp" in names:
         entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"],
-                                      entry=True))
+                                      entry=True, checkpoint=checkpoint))
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)

@@ -68,6 +68,7 @@ from .emit import assign, call, comment, emit_block, name
 from .errors import InternalError, NoDerivativeError, UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Return, Var, While, walk_blocks
 from . import custom_code
+from .checkpoint import checkpoint_loops
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, UserFunction
 from .memory import Memory
@@ -84,10 +85,12 @@ def adjoint_namer(fn):
 class _Reverse:
     """Builds the backward sweep of one function, then its forward sweep."""
 
-    def __init__(self, fn, wrt, kind, emitter, requests, func_name, entry=False, aux=None):
+    def __init__(self, fn, wrt, kind, emitter, requests, func_name, entry=False, aux=None,
+                 checkpoint=None):
         self.fn, self.kind, self.emitter, self.requests = fn, kind, emitter, requests
         self.entry = entry  # an entry point: its adjoints go to the caller (as_gradient)
         self.aux = aux  # has_aux: the operand returned beside the loss, or None
+        self.checkpoint = checkpoint  # None, "sqrt" or a number of snapshots (s2sad.checkpoint)
         self.func_name = func_name
         self.wrt_names = [fn.params[i].name for i in wrt]
         self.active = analysis.activity(fn, self.wrt_names)
@@ -263,6 +266,9 @@ class _Reverse:
         forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
         forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
                              tape=self.tape, counters=_remap(self.counters, origin))
+        if self.checkpoint:
+            checkpoint_loops(self.fn, forward, backward, self.checkpoint, self.emitter,
+                             self.tape, self._taken)
         head = []
         if pushes:
             head.append(assign(self.tape, gast.List(elts=[], ctx=gast.Load())))
@@ -568,7 +574,7 @@ class _Reverse:
             return []
         self.adjoints.owned.add(var)
         target = self.adjoints.adjoint_name(var)
-        return [assign(target, call("np.array", [name(target)]))]
+        return [assign(target, call("np.copy", [name(target)]))]
 
     def deferrable(self, loop, outer):
         """Loop-invariant factors of matrix products: ``{var: (side, product)}``, side
@@ -838,7 +844,7 @@ class _Reverse:
     def spread_contribution(self, stmt, template, env, op, c, like):
         """An element-wise rule applied to ``g = unreduce(c, like)`` with ``g`` the number
         ``c``: still a spread number (``unreduce(c', like)``, no array made) when it stays a
-        number for an operand of the result's shape, its total (``c' * np.size(like)``)
+        number for an operand of the result's shape, its total (``c' * element_count(like)``)
         for a 0-d operand, the array expression itself when every operand has the result's
         shape; None when none of these is known to hold."""
         value = simplify(strip_unbroadcast(template.instantiate({**env, "g": _copy(c)}),
@@ -849,7 +855,7 @@ class _Reverse:
                 return call("unreduce", [value, _copy(like)])
             if self.shapes.is_scalar(op):
                 return simplify(gast.BinOp(left=value, op=gast.Mult(),
-                                           right=call("np.size", [_copy(like)])))
+                                           right=call("element_count", [_copy(like)])))
             return None
         if all(self.shapes.same_shape_as_result(stmt, a) for a in stmt.operands()
                if isinstance(a, Var)) and same and not isinstance(value, gast.Name):
@@ -1199,20 +1205,24 @@ def _defined_in(stmt):
     return out
 
 
-def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False):
+def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False,
+                     checkpoint=None):
     """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``
-    (``entry``: a module's entry point, returning gradients as the caller's arguments are)."""
-    node = _Reverse(fn, wrt, kind, emitter, requests, func_name, entry).build()
+    (``entry``: a module's entry point, returning gradients as the caller's arguments are;
+    ``checkpoint``: its loops checkpointed, see :mod:`s2sad.checkpoint`)."""
+    node = _Reverse(fn, wrt, kind, emitter, requests, func_name, entry,
+                    checkpoint=checkpoint).build()
     node.body = _expand_slots(node.body)
     return node
 
 
-def gradient_functions(fn, wrt, emitter, requests, grad_name, value_and_grad_name, aux=None):
+def gradient_functions(fn, wrt, emitter, requests, grad_name, value_and_grad_name, aux=None,
+                       checkpoint=None):
     """``grad_<f>`` and ``value_and_grad_<f>`` of ``fn`` w.r.t. params ``wrt``; with ``aux``
     (the operand ``fn`` returns beside its loss, see :func:`with_aux`), ``(grads, aux)`` and
-    ``((value, aux), grads)``."""
-    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name, True,
-                          aux).build_grad_pair(grad_name, value_and_grad_name)
+    ``((value, aux), grads)``; ``checkpoint``: their loops checkpointed."""
+    grad, both = _Reverse(fn, wrt, "grad", emitter, requests, grad_name, True, aux,
+                          checkpoint).build_grad_pair(grad_name, value_and_grad_name)
     grad.body = _expand_slots(grad.body)
     return grad, both
 

@@ -5,6 +5,14 @@ broadcasting, scattering an indexed adjoint back), the emitter copies the
 helper's source from this module into the generated module, once, above the
 functions that use it. Each helper is plain NumPy, small, and has its own
 derivative rule, so generated code can be differentiated again.
+
+The helpers work on any array type that implements NumPy's dispatch protocols
+(``__array_function__``, ``__array_ufunc__``: CuPy, Dask, ...): they make new arrays
+with the ``*_like`` constructors or from their operands, never with ``np.array`` or
+``np.asarray`` of an operand. Their fast paths (a stride-0 view made with
+``np.ndarray``, ``np.add.at``, ``type(g) is np.ndarray`` short cuts) are taken for real
+ndarrays only, each with a generic path beside it; ``tests/duck.py`` holds the strict
+duck array the tests run them on.
 """
 
 import numpy as np
@@ -51,12 +59,24 @@ def unreduce(g, x, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    if type(x) is np.ndarray and x.ndim:
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
         if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
             # a numpy scalar is a read-only buffer: the view is read-only too
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def is_number(x):
+    """Is ``x`` a Python or NumPy number (not an array of any type)?"""
+    return isinstance(x, (float, int, np.generic))
+
+
+def adjoint_dtype(x, *more):
+    """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
+    if isinstance(x, (tuple, list)):  # a literal list of numbers
+        x = np.asarray(x)
+    return np.result_type(x, *more, 1.0)
 
 
 def writable(g):
@@ -77,8 +97,8 @@ def unindex(g, x, index):
         return tuple_bar(g if k == index % len(x) else zeros_bar(e) for k, e in enumerate(x))
     if isinstance(x, dict):
         return dict_bar((k, g if k == index else zeros_bar(e)) for k, e in x.items())
-    x_bar = np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
-    np.add.at(x_bar, index, g)
+    x_bar = np.zeros_like(x, dtype=adjoint_dtype(x, g))
+    scatter_add(x_bar, index, g)
     return x_bar
 
 
@@ -160,26 +180,26 @@ def as_gradient(g, x):
 
 def setitem_bar(g, index):
     """The adjoint of ``y`` in ``y[index] = v``: ``g`` with zeros at ``index`` (a copy)."""
-    y_bar = np.array(g, dtype=np.result_type(g, 1.0))
+    y_bar = g.astype(np.result_type(g, 1.0))  # a copy, of g's array type
     y_bar[index] = 0.0
     return y_bar
 
 
 def setitem_dot(y_dot, index, v_dot):
     """The tangent of ``y[index] = v``: ``y_dot`` with ``v_dot`` written at ``index`` (a copy)."""
-    out = np.array(y_dot, dtype=np.result_type(y_dot, v_dot, 1.0))
+    out = y_dot.astype(np.result_type(y_dot, v_dot, 1.0))  # a copy
     out[index] = v_dot
     return out
 
 
 def setitem_dots(y_dot, index, v_dot):
     """:func:`setitem_dot` for a batch of tangents (the directions first)."""
-    out = np.array(y_dot, dtype=np.result_type(y_dot, v_dot, 1.0))
+    out = y_dot.astype(np.result_type(y_dot, v_dot, 1.0))  # a copy
     batch = (slice(None),) + (index if isinstance(index, tuple) else (index,))
-    v_dot = np.asarray(v_dot)
-    if v_dot.ndim:  # line the directions up with out's first axis
-        v_dot = np.reshape(v_dot, v_dot.shape[:1] + (1,) * (out[batch].ndim - v_dot.ndim) +
-                           v_dot.shape[1:])
+    if np.ndim(v_dot):  # line the directions up with out's first axis
+        shape = np.shape(v_dot)
+        v_dot = np.reshape(v_dot, shape[:1] + (1,) * (np.ndim(out[batch]) - len(shape)) +
+                           shape[1:])
     out[batch] = v_dot
     return out
 
@@ -190,13 +210,19 @@ def stack_each(items):
 
 
 def scatter_add(x_bar, index, g):
-    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``)."""
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``).
+
+    A basic index or a boolean mask names each element once: ``+=`` does, on any array
+    type. Integer arrays may repeat an index: ``np.add.at``, which reaches a foreign
+    array through its ``__array_ufunc__`` (an array type without ``ufunc.at`` raises).
+    """
     if type(index) is int or isinstance(x_bar, (dict, list)):  # a loop's counter, a key
         x_bar[index] += g
         return
     parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
-        x_bar[index] += g  # a basic index names each element once
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis or
+           getattr(p, "dtype", None) == np.bool_ for p in parts):
+        x_bar[index] += g  # each element named once
     else:
         np.add.at(x_bar, index, g)
 
@@ -246,6 +272,13 @@ def matmul_bar_b(g, a, b):
     return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
 
 
+def stack(arrays):
+    """``np.stack(arrays)``; for ndarrays ``np.array(arrays)``, the same and faster."""
+    if set(map(type, arrays)) == {np.ndarray}:
+        return np.array(arrays)
+    return np.stack(arrays)  # any array type (np.array would convert)
+
+
 def matmul_bar_a_sum(terms, a, product="matmul"):
     """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs, as one product.
 
@@ -254,7 +287,7 @@ def matmul_bar_a_sum(terms, a, product="matmul"):
     """
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, bs = zip(*terms)
-        return np.array(gs).T @ np.array(bs)
+        return stack(gs).T @ stack(bs)
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 2:
         gs, bs = zip(*terms)
         return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
@@ -269,7 +302,7 @@ def matmul_bar_b_sum(terms, b, product="matmul"):
     :func:`matmul_bar_a_sum`) over a loop's ``(g, a)`` pairs, as one product."""
     if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, as_ = zip(*terms)
-        return np.array(as_).T @ np.array(gs)
+        return stack(as_).T @ stack(gs)
     if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 2:
         gs, as_ = zip(*terms)
         return np.concatenate(as_, axis=0).T @ np.concatenate(gs, axis=0)
@@ -289,11 +322,12 @@ def product_terms(terms, terms_dot):
     axis of K directions (forward mode's vector mode; there a literal list of pairs of
     one shape has its tangents in one array, directions first).
     """
-    if isinstance(terms_dot, np.ndarray):
+    if not isinstance(terms_dot, (list, tuple)):  # one array (of any type)
         terms_dot = [(terms_dot[:, i, 0], terms_dot[:, i, 1]) for i in range(len(terms))]
     batch = None
     for pair, dot in zip(terms, terms_dot):
-        known = [(x, x_dot) for x, x_dot in zip(pair, dot or ()) if x_dot is not None]
+        known = [(x, x_dot) for x, x_dot in zip(pair, () if dot is None else dot)
+                 if x_dot is not None]
         if known:
             batch = len(known[0][1]) if np.ndim(known[0][1]) > np.ndim(known[0][0]) else None
             break
@@ -331,7 +365,7 @@ def matmul_bar_a_sum_bar(g, terms, a, product="matmul"):
     per pair."""
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, bs = zip(*terms)
-        return list(zip(np.array(bs) @ g.T, np.array(gs) @ g))
+        return list(zip(stack(bs) @ g.T, stack(gs) @ g))
     if product == "dot":
         return [(np.dot(g, b), dot_bar_b(t, g, b)) for t, b in terms]
     return [(g @ b, matmul_bar_b(t, g, b)) for t, b in terms]
@@ -342,7 +376,7 @@ def matmul_bar_b_sum_bar(g, terms, b, product="matmul"):
     per pair."""
     if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
         gs, as_ = zip(*terms)
-        return list(zip(np.array(as_) @ g, np.array(gs) @ g.T))
+        return list(zip(stack(as_) @ g, stack(gs) @ g.T))
     if product == "dot":
         return [(np.dot(a, g), dot_bar_a(t, a, g)) for t, a in terms]
     return [(a @ g, matmul_bar_a(t, a, g)) for t, a in terms]
@@ -409,6 +443,17 @@ def dot_bar_b(g, a, b):
     return summed if q == 1 else np.moveaxis(summed, 0, -2)
 
 
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
+
+
 def lift(t, x, ans):
     """A batch of tangents of ``x`` (leading axes) given ``ans``'s rank, to broadcast against it."""
     batch = np.ndim(t) - np.ndim(x)
@@ -427,14 +472,14 @@ def zeros_bar(x):
         return tuple_bar(zeros_bar(e) for e in x)
     if isinstance(x, dict):
         return dict_bar((k, zeros_bar(e)) for k, e in x.items())
-    if not isinstance(x, np.ndarray):
-        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
-    if x.dtype == object and x.ndim == 1:  # ragged pieces (unconcatenate's): one zero each
-        ragged = np.empty(len(x), dtype=object)
+    if isinstance(x, np.generic):
+        return 0.0
+    if type(x) is np.ndarray and x.dtype == object and x.ndim == 1:  # ragged pieces
+        ragged = np.empty(len(x), dtype=object)  # (unconcatenate's): one zero each
         for i, e in enumerate(x):
             ragged[i] = zeros_bar(e)
         return ragged
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0))
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0))  # any array type
 
 
 def unindex_axis(g, x, index, axis=None):
@@ -455,9 +500,14 @@ def unindex_along(g, x, indices, axis):
 
 def undiagonal(g, x, offset=0, axis1=0, axis2=1):
     """The adjoint of ``np.diagonal(x, offset, axis1, axis2)``: ``g`` on a diagonal of zeros."""
-    x_bar = np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
     n = np.shape(g)[-1]
     rows, cols = np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)
+    if type(x) is not np.ndarray or type(g) is not np.ndarray:  # no writes through a view
+        m, p = np.shape(x)[axis1], np.shape(x)[axis2]
+        place = (np.arange(m)[:, None] == rows) * 1.0, (np.arange(p)[:, None] == cols) * 1.0
+        inner = (np.expand_dims(g, -2) * place[0]) @ place[1].T  # (..., m, p)
+        return np.moveaxis(inner, (-2, -1), (axis1, axis2))
+    x_bar = np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
     np.moveaxis(x_bar, (axis1, axis2), (-2, -1))[..., rows, cols] = g
     return x_bar
 
@@ -563,7 +613,7 @@ def unconcatenate(g, arrays, axis=0, ndmin=1):
               for p, a in zip(np.split(g, np.cumsum(sizes)[:-1], axis), arrays)]
     # an array, not a list, so that two adjoints of the same list add up piece by piece
     if len({np.shape(p) for p in pieces}) <= 1:
-        return np.array(pieces)
+        return np.stack(pieces)
     ragged = np.empty(len(pieces), dtype=object)
     for i, p in enumerate(pieces):
         ragged[i] = p
@@ -651,7 +701,8 @@ def check_scalar(value, name):
         raise NotScalar(name, np.shape(value))
 
 
-HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "unreduce", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "unreduce",
+           "is_number", "adjoint_dtype", "stack", "element_count", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",

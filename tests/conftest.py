@@ -13,7 +13,10 @@
   the ``apifix`` package). Generated code imports them by their own names, so the
   directory is put on ``sys.path`` here, once.
 
-No test module imports another; shared things live in the modules above.
+- ``tests/duck.py``: a strict duck array (NumPy's dispatch protocols only).
+
+No test module imports another (but ``test_duck_arrays``, which reruns the primitive
+table of ``test_primitives`` on Duck arrays); shared things live in the modules above.
 """
 
 import os

@@ -19,7 +19,8 @@ import pytest
 
 import s2sad
 import s2sad.cli
-from tests.programs.examples import (EXAMPLES, IDS, REGENERATE, ROOT, SAMPLES, TARGETS, TRAINING,
+from tests.programs.examples import (EXAMPLES, IDS, REGENERATE, ROOT, SAMPLES, SCRIPT_ARGS,
+                                     TARGETS, TRAINING,
                                      as_tuple, assert_matches_finite_differences,
                                      example_function, load_path, sample, stem)
 
@@ -74,7 +75,8 @@ def test_every_example_is_differentiated():
 
 @pytest.mark.parametrize("script", example_scripts())
 def test_example_runs(script):
-    result = subprocess.run([sys.executable, os.path.join("examples", script)], cwd=ROOT,
+    result = subprocess.run([sys.executable, os.path.join("examples", script),
+                             *SCRIPT_ARGS.get(script, [])], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"python examples/{script} failed:\n{result.stderr}"
     assert result.stdout.strip(), f"python examples/{script} printed nothing"

@@ -42,7 +42,7 @@ LAYERS = [
     # 5. simplify, emit, verify; adjoints; what both transforms share; custom rules' code
     ["s2sad.simplify", "s2sad.emit", "s2sad.verify"],
     ["s2sad.adjoints", "s2sad.common"],
-    ["s2sad.custom_code"],
+    ["s2sad.custom_code", "s2sad.checkpoint"],
     # 6. the transforms: siblings that never import each other
     ["s2sad.reverse", "s2sad.forward"],
     # 7. module builders

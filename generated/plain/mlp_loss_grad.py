@@ -22,7 +22,7 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / element_count(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
@@ -51,7 +51,7 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / np.size(v5), v5), P)
+    P_bar = unbroadcast(2 * v4 * unreduce(1.0 / element_count(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
@@ -79,7 +79,7 @@ def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
     out = np.mean(v5)
     # backward sweep
     # line 20: return np.mean((P - Y) ** 2)
-    P_bar = unbroadcast(2 * v4 * unreduce(out_bar / np.size(v5), v5), P)
+    P_bar = unbroadcast(2 * v4 * unreduce(out_bar / element_count(v5), v5), P)
     # line 19: P = H @ W2 + b2
     v3_bar = unbroadcast(P_bar, v3)
     b2_bar = unbroadcast(P_bar, b2)
@@ -137,6 +137,17 @@ def unreduce(g, x, axis=None, keepdims=False):
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return g + np.zeros_like(x, dtype=np.result_type(np.asarray(x), g, 1.0))
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
 
 
 def matmul_bar_a(g, a, b):

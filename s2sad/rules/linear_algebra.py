@@ -51,7 +51,7 @@ def _trace(b):
     if b.const("axis1") != 0 or b.const("axis2") != 1:
         raise RuleNotApplicable("np.trace has a derivative rule for axis1=0, axis2=1 only")
     k = "" if b.const("offset") == 0 else ", k=offset"
-    eye = f"np.eye(np.shape(a)[0], np.shape(a)[1]{k})"
+    eye = f"np.eye(np.shape(a)[0], np.shape(a)[1]{k}, like=a)"  # a's array type
     # a[i, j, ...] receives g[...] on the diagonal: g's axes go last, under the eye matrix
     return f"np.transpose(np.expand_dims(np.transpose(g), (-2, -1)) * {eye}.T)"
 
@@ -163,7 +163,7 @@ define("np.compress", "condition, a, axis=None, out=None", linear="a", condition
 
 def _repeat(b):  # np.repeat(a, r, axis) is np.take(a, np.repeat(np.arange(n), r), axis)
     if b.is_none("axis"):
-        return "unindex_axis(g, a, np.repeat(np.arange(np.size(a)), repeats))"
+        return "unindex_axis(g, a, np.repeat(np.arange(element_count(a)), repeats))"
     return "unindex_axis(g, a, np.repeat(np.arange(np.shape(a)[axis]), repeats), axis)"
 
 
@@ -234,8 +234,8 @@ def _append(part):
     """Cut g where arr ends: np.append(arr, values) is a concatenation (flattened if axis=None)."""
     def rule(b):
         if b.is_none("axis"):
-            cut = "np.arange(np.size(arr))" if part == "arr" else \
-                "np.arange(np.size(arr), np.size(g))"
+            cut = "np.arange(element_count(arr))" if part == "arr" else \
+                "np.arange(element_count(arr), element_count(g))"
             return f"np.reshape(np.take(g, {cut}), np.shape({part}))"
         cut = "np.arange(np.shape(arr)[axis])" if part == "arr" else \
             "np.arange(np.shape(arr)[axis], np.shape(g)[axis])"
@@ -357,7 +357,7 @@ define("np.linalg.diagonal", "x, offset=0", view=True, linear="x",
        jvp={"x": lambda b: f"np.linalg.diagonal(x_dot{_opt(b, 'offset', 0, 'offset=offset')})"})
 define("np.linalg.trace", "x, offset=0, dtype=None", linear="x",
        x=lambda b: "np.expand_dims(g, (-2, -1)) * "
-                   f"np.eye(np.shape(x)[-2], np.shape(x)[-1]{_opt(b, 'offset', 0)})",
+                   f"np.eye(np.shape(x)[-2], np.shape(x)[-1]{_opt(b, 'offset', 0)}, like=x)",
        jvp={"x": lambda b: f"np.linalg.trace(x_dot{_opt(b, 'offset', 0, 'offset=offset')})"})
 
 
@@ -561,7 +561,7 @@ def _einsum_bar(k):
             if c in letters[:pos]:
                 fresh = next(unused)
                 specs.append(c + fresh)
-                operands.append(f"np.eye(np.shape(arg{k})[{pos - len(letters)}])")
+                operands.append(f"np.eye(np.shape(arg{k})[{pos - len(letters)}], like=arg{k})")
                 target += fresh
             else:
                 target += c

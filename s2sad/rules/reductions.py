@@ -52,8 +52,8 @@ def _extremum_dot(b):  # the mean of the tangent over the ties
 
 def _mean(b):  # g is divided before it is spread: one division per result, not per element
     if axis_args(b):
-        return f"unreduce(g * (np.size(ans) / np.size(a)), a{axis_args(b)})"
-    return "unreduce(g / np.size(a), a)"
+        return f"unreduce(g * (element_count(ans) / element_count(a)), a{axis_args(b)})"
+    return "unreduce(g / element_count(a), a)"
 
 
 R = dict(reduction=True)
@@ -119,7 +119,7 @@ def _centred(b):
 
 def _dof(b):
     """N - ddof, N the number of values reduced into each result."""
-    n = "np.size(a)" if b.is_none("axis") else "np.size(a) / np.size(ans)"
+    n = "element_count(a)" if b.is_none("axis") else "element_count(a) / element_count(ans)"
     if b.const("ddof") == 0:
         return n if b.is_none("axis") else f"({n})"
     return f"({n} - ddof)"

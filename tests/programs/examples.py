@@ -68,6 +68,11 @@ SAMPLES = {
         rng.standard_normal(4), rng.standard_normal((3, 6, 2)), rng.standard_normal(3)),
 }
 
+SAMPLES[("dask_logistic", "loss")] = lambda rng: (rng.standard_normal(10) * 0.3,
+                                                  rng.standard_normal((20, 10)),
+                                                  (rng.random(20) > 0.5).astype(float))
+# arguments a script's run takes in the tests (its defaults are sized for a long run)
+SCRIPT_ARGS = {"dask_logistic.py": ["--rows", "200000", "--chunk", "50000", "--epochs", "2"]}
 # examples whose __main__ prints a loss that must go down
 TRAINING = {"two_layer", "mlp", "attention"}
 

@@ -36,6 +36,13 @@ refused > ok). :func:`shrink` reduces a failing program (deleting statements and
 helpers, replacing compound statements by their bodies, loops by fewer trips,
 expressions by their operands) while it still fails the same way.
 
+With ``duck=True`` (``--duck``) the derivative functions get their array arguments
+and tangents wrapped in the strict duck array of :mod:`tests.duck` (the oracle still
+runs on ndarrays): their array results must be Duck arrays, equal to the oracle's as
+above. A program whose ``f`` itself converts a Duck array to NumPy is ``skipped``.
+With ``checkpoint="sqrt"`` (or a number; ``--checkpoint``) the reverse-mode and hvp
+derivatives checkpoint the program's loops (``s2sad.grad(f, checkpoint=...)``).
+
 Command line::
 
     python -m tests.programs.random_programs --count 2000 --start 0 --jobs 2 --shrink --json out.json
@@ -64,6 +71,7 @@ import numpy as np
 import s2sad
 from s2sad.errors import InternalError, S2sadError
 
+from tests import duck as ducks
 from tests import oracle
 from tests.programs.generator import INPUTS, N_VALUE, WRT, draw_args, generate
 
@@ -202,31 +210,51 @@ def unchanged(args, original, what):
             raise Wrong(f"{what} modified an argument", f"{what} modified its argument {name}")
 
 
-def run_mode(mode, f, args, u, v, value, estimates):
-    """Check one mode; raises Wrong, S2sadError or anything the generated code raised."""
+def native(results, what, duck):
+    """``results`` as NumPy values: with ``duck``, each array result must be a Duck array."""
+    if not duck:
+        return results
+    for name, r in zip(INPUTS, results if isinstance(results, tuple) else ()):
+        if INPUTS[name] and not isinstance(r, ducks.Duck):
+            raise Wrong(f"{what}: not a Duck array", f"{what}: d/d{name} is a {type(r).__name__} "
+                        f"for Duck array arguments")
+    return ducks.unwrap(results)
+
+
+def run_mode(mode, f, args, u, v, value, estimates, duck=False, checkpoint=None):
+    """Check one mode; raises Wrong, S2sadError or anything the generated code raised.
+
+    With ``duck``, the arguments and tangents are Duck arrays (see :func:`native`)."""
     call_args = copies(args)
+    wrap = ducks.duck if duck else (lambda a: a)
+    if duck:
+        call_args, v = [wrap(a) for a in call_args], tuple(ducks.unwrap(t) for t in v)
     if mode == "grad":
-        val, g = s2sad.value_and_grad(f, wrt=WRT)(*call_args)
-        unchanged(call_args, args, "value_and_grad")
+        val, g = s2sad.value_and_grad(f, wrt=WRT, checkpoint=checkpoint)(*call_args)
+        val, g = ducks.unwrap(val), native(g, "value_and_grad", duck)
+        unchanged(ducks.unwrap(call_args), args, "value_and_grad")
         same_value(val, value, "value_and_grad's value")
         check_shapes(g, "value_and_grad")
         agree(dot(g, v), estimates["v"], "grad . v", value)
         agree(dot(g, u), estimates["u"], "grad . u", value)
-        g2 = s2sad.grad(f, wrt=WRT)(*copies(args))
+        g2 = native(s2sad.grad(f, wrt=WRT, checkpoint=checkpoint)(*[wrap(a) for a in copies(args)]),
+                    "grad", duck)
         check_shapes(g2, "grad")
         if not all(np.allclose(p, q, rtol=1e-9, atol=1e-12) for p, q in zip(g, g2)):
             raise Wrong("grad differs from value_and_grad", "grad differs from value_and_grad's gradient")
     elif mode == "jvp":
-        tangents = [np.copy(t) if isinstance(t, np.ndarray) else t for t in v]
-        val, out_dot = s2sad.jvp(f, wrt=WRT)(*call_args, *tangents)
-        unchanged(call_args, args, "jvp")
+        tangents = [wrap(np.copy(t)) if isinstance(t, np.ndarray) else t for t in v]
+        val, out_dot = ducks.unwrap(s2sad.jvp(f, wrt=WRT)(*call_args, *tangents))
+        unchanged(ducks.unwrap(call_args), args, "jvp")
         same_value(val, value, "jvp's value")
         if np.shape(out_dot) != ():
             raise Wrong("jvp's out_dot of the wrong shape", f"jvp's out_dot has shape {np.shape(out_dot)}, expected ()")
         agree(float(out_dot), estimates["v"], "jvp along v", value)
     elif mode == "hvp":
-        hv = s2sad.hvp(f, wrt=WRT)(*call_args, tuple(np.copy(t) if isinstance(t, np.ndarray) else t for t in v))
-        unchanged(call_args, args, "hvp")
+        hv = s2sad.hvp(f, wrt=WRT, checkpoint=checkpoint)(*call_args, tuple(wrap(np.copy(t)) if isinstance(t, np.ndarray)
+                                                      else t for t in v))
+        hv = native(hv, "hvp", duck)
+        unchanged(ducks.unwrap(call_args), args, "hvp")
         check_shapes(hv, "hvp")
         agree(dot(u, hv), estimates["uv"], "u . (H v)", value)
     else:
@@ -281,14 +309,17 @@ def classify_error(err, names):
     return "crash", f"{type(err).__name__}: {normalise(err, names)}"
 
 
-def check(source, seed, modes=MODES, timeout=30.0):
-    """Classify program ``source`` (points drawn from ``seed``): a dict with cls, mode, reason, error, ..."""
+def check(source, seed, modes=MODES, timeout=30.0, duck=False, checkpoint=None):
+    """Classify program ``source`` (points drawn from ``seed``): a dict with cls, mode, reason, error, ...
+
+    ``duck``: run the derivatives on Duck arrays; ``checkpoint``: checkpoint the loops
+    (:func:`run_mode`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # programs and candidates of the shrinker may warn; results decide
-        return _check(source, seed, modes, timeout)
+        return _check(source, seed, modes, timeout, duck, checkpoint)
 
 
-def _check(source, seed, modes, timeout):
+def _check(source, seed, modes, timeout, duck=False, checkpoint=None):
     use_alarm = timeout and hasattr(signal, "SIGALRM")
     if use_alarm:
         previous = signal.signal(signal.SIGALRM, _alarm)
@@ -305,11 +336,18 @@ def _check(source, seed, modes, timeout):
             return {"cls": "invalid", "mode": None, "reason": f"{type(err).__name__}: {err}", "error": ""}
         if point is None:
             return {"cls": "skipped", "mode": None, "reason": "no smooth point", "error": ""}
+        if duck:
+            try:
+                with np.errstate(all="ignore"):
+                    module.f(*[ducks.duck(a) for a in copies(point[0])])
+            except ducks.Converted:
+                return {"cls": "skipped", "mode": None, "reason": "f converts a Duck array",
+                        "error": ""}
         outcomes = []
         for mode in modes:
             try:
                 with np.errstate(all="ignore"):
-                    run_mode(mode, module.f, *point)
+                    run_mode(mode, module.f, *point, duck=duck, checkpoint=checkpoint)
                 outcomes.append(("ok", mode, "", ""))
             except ProgramTimeout as err:
                 cls, reason = classify_error(err, names)
@@ -512,14 +550,14 @@ def shrink(source, seed, target=None, modes=MODES, budget_seconds=120.0, max_che
 
 
 def run_one(job):
-    seed, modes, timeout = job
+    seed, modes, timeout, duck, checkpoint = job
     t = time.time()
     try:
         source = generate(seed)
     except Exception as err:  # noqa: BLE001
         return {"seed": seed, "cls": "invalid", "mode": None, "reason": f"generator: {err}", "error": "",
                 "source": "", "time": 0.0}
-    result = check(source, seed, modes, timeout)
+    result = check(source, seed, modes, timeout, duck, checkpoint)
     result.update(seed=seed, source=source, time=time.time() - t)
     return result
 
@@ -530,8 +568,9 @@ def shrink_one(job):
     return seed, small, result
 
 
-def run_many(seeds, modes=MODES, timeout=30.0, jobs=1, progress=None):
-    work = [(s, modes, timeout) for s in seeds]
+def run_many(seeds, modes=MODES, timeout=30.0, jobs=1, progress=None, duck=False,
+             checkpoint=None):
+    work = [(s, modes, timeout, duck, checkpoint) for s in seeds]
     if jobs > 1:
         with multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=100) as pool:
             for r in pool.imap(run_one, work, chunksize=4):
@@ -617,6 +656,8 @@ def main(argv=None):
     p.add_argument("--shrink-seconds", type=float, default=120.0)
     p.add_argument("--json", type=str, default="", help="write every result here")
     p.add_argument("--markdown", type=str, default="", help="write the failures (shrunk) here as markdown")
+    p.add_argument("--duck", action="store_true", help="derivatives on Duck arrays (tests/duck.py)")
+    p.add_argument("--checkpoint", default=None, help="checkpoint the loops: sqrt or a number")
     p.add_argument("--show", action="store_true", help="print the program of each seed (with --seeds)")
     args = p.parse_args(argv)
     modes = tuple(m for m in args.modes.split(",") if m)
@@ -633,7 +674,9 @@ def main(argv=None):
         if done[0] % 100 == 0:
             print(f"[{done[0]}/{len(seeds)} in {time.time() - t0:.0f}s]", file=sys.stderr, flush=True)
 
-    results = sorted(run_many(seeds, modes, args.timeout, args.jobs, progress), key=lambda r: r["seed"])
+    results = sorted(run_many(seeds, modes, args.timeout, args.jobs, progress, args.duck,
+                                     int(args.checkpoint) if (args.checkpoint or "").isdigit()
+                                     else args.checkpoint), key=lambda r: r["seed"])
     shrunk = {}
     if args.shrink:
         chosen, per = [], collections.Counter()

@@ -1,0 +1,208 @@
+"""Reverse-mode derivatives of loss (dask_logistic.py:38) with respect to w.
+
+Written by s2sad; do not edit. Needs NumPy only.
+"""
+
+import numpy as np
+
+
+def grad_loss(w, X, y):
+    # forward sweep
+    # line 40: z = X @ w
+    z = X @ w
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v1 = np.logaddexp(0.0, z)
+    v2 = y * z
+    v3 = v1 - v2
+    out = np.mean(v3)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v3_bar = unreduce(1.0 / element_count(v3), v3)
+    v1_bar = unbroadcast(v3_bar, v1)
+    z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
+    z_bar += v1_bar * np.exp(z - v1)
+    # line 40: z = X @ w
+    w_bar = matmul_bar_b(z_bar, X, w)
+    return as_gradient(w_bar, w)
+
+
+def value_and_grad_loss(w, X, y):
+    # forward sweep
+    # line 40: z = X @ w
+    z = X @ w
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v1 = np.logaddexp(0.0, z)
+    v2 = y * z
+    v3 = v1 - v2
+    out = np.mean(v3)
+    check_scalar(out, 'loss')
+    # backward sweep
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v3_bar = unreduce(1.0 / element_count(v3), v3)
+    v1_bar = unbroadcast(v3_bar, v1)
+    z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
+    z_bar += v1_bar * np.exp(z - v1)
+    # line 40: z = X @ w
+    w_bar = matmul_bar_b(z_bar, X, w)
+    return out, as_gradient(w_bar, w)
+
+
+def vjp_loss(w, X, y, out_bar):
+    # forward sweep
+    # line 40: z = X @ w
+    z = X @ w
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v1 = np.logaddexp(0.0, z)
+    v2 = y * z
+    v3 = v1 - v2
+    out = np.mean(v3)
+    # backward sweep
+    # line 41: return np.mean(np.logaddexp(0.0, z) - y * z)
+    v3_bar = unreduce(out_bar / element_count(v3), v3)
+    v1_bar = unbroadcast(v3_bar, v1)
+    z_bar = unbroadcast(-unbroadcast(v3_bar, v2) * y, z)
+    z_bar += v1_bar * np.exp(z - v1)
+    # line 40: z = X @ w
+    w_bar = matmul_bar_b(z_bar, X, w)
+    return as_gradient(w_bar, w)
+
+
+# --- run-time helpers the functions above call (NumPy only) ---
+
+class CheckFailed(ValueError):
+    """A run-time check of generated code failed: the arguments are outside what the derivative
+    was made for (a non-scalar output for a gradient, a wide matrix for qr's rule)."""
+
+    arguments_at_fault = True  # the arguments are outside the rule; the code is not at fault
+
+
+class NotScalar(CheckFailed):
+    """The function a gradient is made for returned an array, not a scalar: ``name`` is the
+    function's, ``shape`` the array's."""
+
+    def __init__(self, name, shape):
+        super().__init__(f"{name} must return a scalar, not shape {shape}; use vjp_{name}")
+        self.name = name
+        self.shape = shape
+
+
+def check_scalar(value, name):
+    """Raise NotScalar (a CheckFailed, a ValueError) unless ``value`` is 0-d: a gradient needs
+    a scalar."""
+    # numbers first (np.float64 is a float): np.ndim costs more than the whole of a scalar f
+    if isinstance(value, (float, int, np.generic)):
+        return
+    if (value.ndim if type(value) is np.ndarray else np.ndim(value)) != 0:
+        raise NotScalar(name, np.shape(value))
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
+        return g
+    elif isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
+        return g
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
+
+    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
+    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
+    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
+    """
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
+        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
+            # a numpy scalar is a read-only buffer: the view is read-only too
+            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
+        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def is_number(x):
+    """Is ``x`` a Python or NumPy number (not an array of any type)?"""
+    return isinstance(x, (float, int, np.generic))
+
+
+def adjoint_dtype(x, *more):
+    """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
+    if isinstance(x, (tuple, list)):  # a literal list of numbers
+        x = np.asarray(x)
+    return np.result_type(x, *more, 1.0)
+
+
+def element_count(x):
+    """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
+    fallback would compute the whole array to count it."""
+    if type(x) is np.ndarray:
+        return x.size
+    n = 1
+    for d in np.shape(x):
+        n *= d
+    return n
+
+
+def matmul_bar_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` (1-d operands and batches included)."""
+    if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
+            a.ndim == 2 and b.ndim <= 2:  # as in matmul_bar_a
+        if a.shape[0] == 1 and b.ndim == 2:
+            return a.T * g  # an outer product
+        return a.T.dot(g)
+    if np.ndim(a) == 2 and np.ndim(b) <= 2:
+        return a.T @ g
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def as_gradient(g, x):
+    """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
+    (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
+    write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
+            return g.astype(x.dtype)
+        return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
+        if hasattr(x, "_fields"):  # a named tuple
+            return type(x)(*items)
+        return type(x)(items) if type(x) in (tuple, list) else tuple(items)
+    if isinstance(x, dict) and isinstance(g, dict):
+        items = [(k, as_gradient(g[k], e)) for k, e in x.items()]
+        return dict(items) if type(x) is dict else type(x)(items)
+    if isinstance(x, np.generic) and x.dtype.kind in "fc" and np.ndim(g) == 0:
+        return x.dtype.type(g)
+    return g

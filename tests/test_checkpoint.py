@@ -1,0 +1,237 @@
+"""Loop checkpointing (``checkpoint="sqrt"`` or N snapshots): the same derivatives, less memory.
+
+Each loop function below is differentiated with and without checkpointing, for trip
+counts around the segment boundaries (0, 1, a perfect square, one more, a prime): the
+gradients must equal the unchecked ones and central finite differences. Second order:
+``s2sad.hvp(f, checkpoint=...)`` and ``jvp`` of a checkpointed gradient against the plain
+hvp and finite differences of the gradient. Forward mode ignores the option. The peak
+memory of a checkpointed gradient (tracemalloc) is a fraction of the unchecked one's for
+a long loop. Loops checkpointing cannot snapshot (in-place writes) are refused at the
+write, and bad options are usage errors. The CLI writes a checkpointed module. Random
+programs (:mod:`tests.programs.generator`) checkpointed: ``grad`` and ``hvp`` against finite
+differences (``python -m tests.programs.random_programs --checkpoint sqrt`` runs more).
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import oracle
+import s2sad
+from tests.programs.generator import generate
+from tests.programs.random_programs import check
+
+HOW = ["sqrt", 1, 3, 1000]
+TRIPS = [0, 1, 9, 10, 13]
+
+
+def rnn(W, h0, T):
+    h = h0
+    for t in range(T):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def two_carried(W, h0, T):
+    h, c = h0, h0 * 0.5
+    acc = 0.0
+    for t in range(T):
+        c = 0.9 * c + np.sin(W @ h)
+        h = np.tanh(c) * (1.0 + 0.1 * t)
+        acc = acc + np.sum(h * h)
+    return acc + np.sum(c)
+
+
+def step(W, h):
+    return np.tanh(W @ h)
+
+
+def with_helper_and_branch(W, h0, T):
+    h = h0
+    for t in range(T):
+        if t % 3 == 0:
+            h = step(W, h) * 0.5
+        else:
+            h = h + 0.1 * np.cos(W.T @ h)
+        for k in range(2):  # a nested loop
+            h = h * 0.9 + 0.01 * k
+    return np.sum(h ** 2)
+
+
+def over_rows(W, xs, T):
+    h = xs[0] * 0.0
+    for x in xs[:T]:
+        h = np.tanh(W @ h + x)
+    return np.sum(h)
+
+
+def writes_in_place(W, h0, T):
+    y = h0 * 1.0
+    for t in range(T):
+        y[0] = np.sum(W @ y)
+    return np.sum(y)
+
+
+def inputs(fn, T, seed=0):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((5, 5)) / 2.5
+    second = rng.standard_normal((max(T, 1), 5)) if fn is over_rows else rng.standard_normal(5)
+    return W, second, T
+
+
+@pytest.mark.parametrize("how", HOW)
+@pytest.mark.parametrize("T", TRIPS)
+@pytest.mark.parametrize("fn", [rnn, two_carried, with_helper_and_branch, over_rows])
+def test_checkpointed_gradients_equal_the_plain_ones_and_finite_differences(fn, T, how):
+    args = inputs(fn, T)
+    plain = s2sad.grad(fn, wrt=(0, 1))(*args)
+    value, checkpointed = s2sad.value_and_grad(fn, wrt=(0, 1), checkpoint=how)(*args)
+    assert value == pytest.approx(fn(*args), rel=1e-12)
+    for a, b, i in zip(plain, checkpointed, (0, 1)):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(b, oracle.gradient(fn, args, i), rtol=1e-6, atol=1e-8)
+    vjp = s2sad.vjp(fn, wrt=(0, 1), checkpoint=how)(*args, 2.0)
+    for a, b in zip(plain, vjp):
+        np.testing.assert_allclose(b, 2.0 * a, rtol=1e-12, atol=1e-14)
+
+
+def test_the_generated_code_shows_snapshots_a_recompute_and_the_segments_sweep():
+    text = s2sad.source(rnn, wrt=(0, 1), checkpoint="sqrt")
+    grad = text[text.index("def grad_rnn"):text.index("def value_and_grad_rnn")]
+    assert "segment = max(1, int(len(v1) ** 0.5))" in grad
+    assert grad.count("snapshots.append(h_1)") == 1 and grad.count("h_1 = snapshots.pop()") == 1
+    assert "# recompute the segment's tape from its snapshot" in grad
+    forward = grad[:grad.index("# backward sweep")]
+    assert "tape.append" not in forward  # the forward sweep stores snapshots only
+    assert "-(-len(v1) // 7)" in s2sad.source(rnn, wrt=(0, 1), checkpoint=7)
+
+
+@pytest.mark.parametrize("fn", [rnn, two_carried, with_helper_and_branch])
+def test_second_order_through_a_checkpointed_loop(fn):
+    args = inputs(fn, 10, seed=1)
+    v = np.random.default_rng(2).standard_normal(args[0].shape)
+    plain = s2sad.hvp(fn)(*args, v)
+    np.testing.assert_allclose(s2sad.hvp(fn, checkpoint="sqrt")(*args, v), plain, rtol=1e-10)
+    grad = s2sad.grad(fn, checkpoint=3)
+    np.testing.assert_allclose(s2sad.jvp(grad)(*args, v)[1], plain, rtol=1e-10)
+    numeric = oracle.derivative(lambda W, h, T: grad(W, h, T), args, 0, v, h=1e-4, order=4)
+    np.testing.assert_allclose(plain, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_forward_mode_ignores_checkpointing():
+    decorated = s2sad.differentiate(rnn, wrt=(0, 1), mode="forward", checkpoint="sqrt")
+    assert decorated.source == s2sad.source(rnn, wrt=(0, 1), mode="forward")
+    assert "snapshots" not in decorated.source
+    args = inputs(rnn, 9)
+    dW, dh = np.ones((5, 5)), np.zeros(5)
+    assert decorated.jvp(*args, dW, dh)[1] == pytest.approx(
+        np.sum(decorated.grad(*args)[0] * dW), rel=1e-10)
+
+
+def peak_bytes(function, *args):
+    function(*args)  # compiled before measuring
+    tracemalloc.start()
+    try:
+        function(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_long_loop_keeps_about_two_sqrt_t_states_instead_of_t():
+    W, h0, T = np.eye(64) * 0.5, np.ones(64), 2500
+    state = h0.nbytes
+    plain = peak_bytes(s2sad.grad(rnn, wrt=(0, 1)), W, h0, T)
+    checkpointed = peak_bytes(s2sad.grad(rnn, wrt=(0, 1), checkpoint="sqrt"), W, h0, T)
+    assert plain > T * state  # the tape: one state per trip
+    assert checkpointed < plain / 3
+    # snapshots and one segment's tape, then what does not depend on T: W_bar and the 64
+    # deferred outer-product pairs, stacked once (2 x 2 x 64 states), and a few W-sized arrays
+    assert checkpointed < 2 * np.sqrt(T) * state + 4 * 64 * state + 4 * W.nbytes
+
+
+def test_a_loop_writing_in_place_is_refused_at_the_write():
+    args = inputs(writes_in_place, 4)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="cannot checkpoint this loop") as info:
+        s2sad.grad(writes_in_place, checkpoint="sqrt")(*args)
+    assert info.value.loc.line == writes_in_place.__code__.co_firstlineno + 3
+    s2sad.grad(writes_in_place)(*args)  # without checkpointing it differentiates
+
+
+@pytest.mark.parametrize("how, words", [("binomial", "not implemented"), (0, "int >= 1"),
+                                        ("half", "unknown checkpoint option")])
+def test_bad_checkpoint_options_are_usage_errors(how, words):
+    with pytest.raises(s2sad.UsageError, match=words):
+        s2sad.grad(rnn, checkpoint=how)
+    with pytest.raises(s2sad.UsageError, match=words):
+        s2sad.differentiate(rnn, checkpoint=how)
+
+
+def test_the_cli_writes_a_checkpointed_module(tmp_path):
+    here = os.path.abspath(__file__)
+    done = subprocess.run([sys.executable, "-m", "s2sad", "grad", f"{here}:rnn", "--wrt", "W,h0",
+                           "--checkpoint", "sqrt", "-o", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    path = done.stdout.strip()
+    assert "snapshots.append" in open(path).read()
+    spec = importlib.util.spec_from_file_location("rnn_checkpointed", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = inputs(rnn, 13)
+    for a, b in zip(module.grad_rnn(*args), s2sad.grad(rnn, wrt=(0, 1))(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    bad = subprocess.run([sys.executable, "-m", "s2sad", "grad", f"{here}:rnn", "--checkpoint",
+                          "binomial", "-o", str(tmp_path / "bad")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "not implemented" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+def two_loops_over_the_same_rows(W, xs, T):
+    h = xs[0] * 0.0
+    for x in xs:
+        h = np.tanh(W @ h + x)
+    g = h
+    for x in xs:
+        g = np.sin(W.T @ g) * x
+    return np.sum(g * h)
+
+
+@pytest.mark.parametrize("how", ["sqrt", 2])
+def test_two_loops_with_the_same_header_are_each_checkpointed(how):
+    rng = np.random.default_rng(4)
+    args = (rng.standard_normal((5, 5)) / 2.5, rng.standard_normal((11, 5)), 0)
+    text = s2sad.source(two_loops_over_the_same_rows, wrt=(0, 1), checkpoint=how)
+    assert "snapshots1.append(g_1)" in text and "snapshots.append(h_1)" in text
+    plain = s2sad.grad(two_loops_over_the_same_rows, wrt=(0, 1))(*args)
+    checkpointed = s2sad.grad(two_loops_over_the_same_rows, wrt=(0, 1), checkpoint=how)(*args)
+    for a, b, i in zip(plain, checkpointed, (0, 1)):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+        np.testing.assert_allclose(b, oracle.gradient(two_loops_over_the_same_rows, args, i),
+                                   rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(140))
+def test_random_programs_checkpointed(seed):
+    how = "sqrt" if seed < 100 else 2
+    modes = ("grad", "hvp") if seed % 4 == 0 else ("grad",)
+    source = generate(seed)
+    result = check(source, seed, modes, checkpoint=how)
+    assert result["cls"] in ("ok", "refused", "skipped"), (
+        f"program {seed} (python -m tests.programs.random_programs --checkpoint {how} --seeds "
+        f"{seed}): {result['cls']} in {result['mode']}: {result['reason']}\n{source}\n"
+        f"{result['error']}")
+
+
+def test_the_benchmark_runs_and_checks_its_gradients():
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks", "checkpoint.py")
+    done = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 1")]
+    assert [row.split(" | ")[1] for row in rows] == ["none", "sqrt", "10 snapshots"] * 2
