@@ -363,6 +363,9 @@ def main(argv=None):
     except S2sadError as exc:
         print(f"s2sad: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `s2sad rules | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (the exit's flush)
+        return 0
     except Exception as exc:  # not the user's doing (their module's import is handled above)
         error = InternalError(f"s2sad failed on {getattr(args, 'target', args.command)}: "
                               f"{type(exc).__name__}: {exc}")
