@@ -14,8 +14,10 @@ loops and branches, ``if``/``elif``/``else`` on data, ``for`` (``range``, rows,
 other helpers; taking their two arrays as one tuple (unpacked or indexed) or one dict
 (``h({"p": a, "q": b})``); a module-level
 ``h = lambda p, q: ...``), lists with ``append`` and ``np.stack``, augmented assignment on
-locals and on views, aliases (``b = a``), tuple unpacking (also ``a, = t``), and
-``np.where``/``np.clip``/``np.maximum``/``np.abs``/``np.sort``.
+locals and on views, aliases (``b = a``), tuple unpacking (also ``a, = t``),
+``np.where``/``np.clip``/``np.maximum``/``np.abs``/``np.sort``, and comprehensions
+(``sum(e * (q + 1.0) for q in range(3))``, a filtered list summed, ``np.stack``/``np.array``
+of a list comprehension).
 
 A program is valid when it runs under plain NumPy without error or warning and
 its value is finite and moderate at random points (:func:`is_valid`);
@@ -110,6 +112,7 @@ class Generator:
         self.consts = {}  # shape -> name of a module constant of that shape
         self.counter = 0
         self.helper_count = 0
+        self.in_condition = False  # (a comprehension in a while condition is refused: none there)
 
     # --- small utilities ------------------------------------------------------------
 
@@ -210,9 +213,20 @@ class Generator:
         if depth <= 0 or (not compound and self.chance(0.3)):
             return self.leaf(env, ctx)
         kind = self.rng.choices(
-            ["binop", "unary", "reduce", "where", "clip", "maxmin", "sort", "matmul", "transpose", "maskread"],
-            [10, 6, 4, 1.5, 1.2, 1.2, 0.8, 0.8, 0.4, 0.5])[0]
+            ["binop", "unary", "reduce", "where", "clip", "maxmin", "sort", "matmul", "transpose", "maskread",
+             "comprehension"],
+            [10, 6, 4, 1.5, 1.2, 1.2, 0.8, 0.8, 0.4, 0.5, 0 if self.in_condition else 0.6])[0]
         e = self.expr(env, ctx, depth - 1)
+        if kind == "comprehension":  # the loop variable q scales e; sum() of a generator or a stack
+            form = self.pick(["sum", "sum", "filtered", "stack", "array"])
+            if form == "sum":
+                return self.squash(Expr(f"sum({e.text} * (q + 1.0) for q in range(3))", e.shape, 6 * e.bound))
+            if form == "filtered":
+                return self.squash(Expr(f"sum([{e.text} * q for q in range(4) if q != 2])", e.shape,
+                                        4 * e.bound))
+            fn = "np.stack" if form == "stack" else "np.array"
+            return self.squash(Expr(f"np.sum({fn}([{e.text} / (q + 1.0) for q in range(2)]), axis=0)",
+                                    e.shape, 2 * e.bound))
         if kind == "unary":
             fn = self.pick(["exp", "tanh", "sin", "cos", "log", "sqrt", "neg", "abs", "square"])
             t, b = e.text, e.bound
@@ -315,6 +329,13 @@ class Generator:
         return e
 
     def condition(self, env, ctx):
+        self.in_condition = True
+        try:
+            return self.condition_text(env, ctx)
+        finally:
+            self.in_condition = False
+
+    def condition_text(self, env, ctx):
         ints = sorted(n for n, v in env.items() if v.kind == "int")
         if ints and self.chance(0.2):
             i = self.pick(ints)
