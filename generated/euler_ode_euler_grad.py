@@ -157,6 +157,8 @@ def zeros_bar(x):
         return dict_bar((k, zeros_bar(e)) for k, e in x.items())
     if isinstance(x, np.generic):
         return 0.0
+    if not hasattr(x, "__array_function__"):  # a range, a sequence NumPy reads as an array
+        return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
     if type(x) is np.ndarray and x.dtype == object and x.ndim == 1:  # ragged pieces
         ragged = np.empty(len(x), dtype=object)  # (unconcatenate's): one zero each
         for i, e in enumerate(x):

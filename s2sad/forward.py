@@ -56,8 +56,12 @@ from .lower import ExternalFunction, GlobalRead, UserFunction
 from .rules import RuleNotApplicable
 from .rules.core import Template
 from .rules.operators import is_list_op
+from .rules.support_rules import HELPER_RULES
 from .simplify import simplify
 
+# the run-time helpers of generated code (zeros_bar, unindex, as_gradient, ...): what they
+# return may be a tuple or a dict of adjoints, whose zero tangent keeps that structure
+_HELPER_PRIMITIVES = {id(p) for p in HELPER_RULES.values()}
 _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
 
 
@@ -112,8 +116,9 @@ class _Forward:
 
     def zeros_of(self, op):
         """A zero tangent for the IR operand ``op``, with its structure: a tuple of zeros for a
-        tuple made here, ``zeros_bar`` (tuples too) for a value that may be one (what a
-        function returned, an element of a tuple, a global, a parameter), else
+        tuple made here, ``zeros_bar`` (tuples and dicts too) for a value that may be one (what
+        a function or a run-time helper returned, an element of a tuple, a global, a
+        parameter), else
         ``np.zeros_like``."""
         value = self.emitter.operand(op)
         if self.vector or not isinstance(op, Var):
@@ -123,12 +128,26 @@ class _Forward:
                 stmt.prim.emit[0] in ("tuple", "list"):
             cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
             return cls(elts=[self.zeros_of(a) for a in stmt.args], ctx=gast.Load())
-        if stmt is None or isinstance(stmt, Assign) and (stmt.prim.emit[0] == "dict" or
-                len(stmt.targets) > 1 or stmt.prim.name == "getitem" or
-                isinstance(stmt.prim, (UserFunction, CustomPrimitive, ExternalFunction,
-                                       GlobalRead))):
+        if self.may_be_structured(op):
             return call("zeros_bar", [value])
         return self.zeros(value)
+
+    def may_be_structured(self, op, depth=8):
+        """True if the IR operand ``op`` may hold a tuple or a dict (see :meth:`zeros_of`):
+        what a function or a run-time helper returned, an element of a tuple, a global, a
+        parameter, or a sum of such values (tuple adjoints add element by element)."""
+        if not isinstance(op, Var):
+            return False
+        stmt = self.definitions.get(op.name)
+        if stmt is None or not isinstance(stmt, Assign):
+            return True
+        if stmt.prim.emit[0] == "dict" or len(stmt.targets) > 1 or \
+                stmt.prim.name == "getitem" or id(stmt.prim) in _HELPER_PRIMITIVES or \
+                isinstance(stmt.prim, (UserFunction, CustomPrimitive, ExternalFunction,
+                                       GlobalRead)):
+            return True
+        return stmt.prim.name in ("add", "sub", "copy") and depth > 0 and \
+            any(self.may_be_structured(a, depth - 1) for a in stmt.args)
 
     def zeros(self, value):
         """A zero tangent for the value ``value`` (a gast expression) known not to be a

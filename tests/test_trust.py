@@ -466,3 +466,38 @@ def test_a_loop_variable_after_a_loop_of_no_trips(f, slope):
     if slope is not None:
         assert s2sad.grad(f)(0.7) == pytest.approx(slope)
     assert s2sad.jvp(f)(0.7, 1.0)[1] == pytest.approx(oracle.gradient(f, (0.7,)))
+
+
+# hvp crashes of the 1,000 random programs run on the merged tree: the zero tangent of what a
+# run-time helper returned (zeros_bar of a dict or a tuple parameter) and of a sum of tuple
+# adjoints was np.zeros_like of a dict or a ragged tuple
+def constant_of_a_dict(pq):
+    return 0.5
+
+
+def constant_of_a_pair(pq):
+    return 0.5
+
+
+def first_and_pair(pq):
+    p = pq[0]
+    q = pq
+    return (p, q)
+
+
+def through_a_dict_helper(x, s):
+    return constant_of_a_dict({"p": x, "q": x}) + s * x[0]
+
+
+def through_a_pair_helper(x, s):
+    return constant_of_a_pair((0.25, x)) + s * np.sum(x)
+
+
+def through_a_tuple_sum(x, s):
+    d, e = first_and_pair((x * s, x))
+    return np.sum(d * e[1])
+
+
+@pytest.mark.parametrize("f", [through_a_dict_helper, through_a_pair_helper, through_a_tuple_sum])
+def test_second_order_through_helpers_of_containers(f):
+    check(f, X, 0.4)
