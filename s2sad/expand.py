@@ -25,9 +25,11 @@ into the loops, list appends and guards the lowering knows::
   ``tuple(t)``, a NumPy call, ``len(t)``). Several ``for`` clauses are nested
   loops; ``if`` clauses guard the append. ``np.array([[... for j] for i])``
   makes each row an array (``np.array`` of the inner list), which gives the
-  same array as NumPy makes of the nested lists. When the comprehension is the whole
-  value of ``name = [...]`` and does not read ``name``, the list is built in
-  ``name`` itself; otherwise in a fresh ``<name>_items``/``items``.
+  same array as NumPy makes of the nested lists. The list is built in a fresh
+  ``items``, and ``name = [...]`` binds ``name`` to ``tuple(items)``: read as
+  the list is read (``np.stack(name)``, ``name[0]``, ``len(name)``) and free to
+  be bound again (``name = np.stack(name)``); only where the function grows
+  ``name`` (``name.append``) is the list built in ``name`` itself.
 * ``sum(generator or list comprehension[, start])`` is the accumulation Python
   performs, ``((start + e1) + e2) + ...`` with ``start`` 0 by default: no list.
   ``list(generator)`` and ``tuple(generator)`` are the list comprehension.
@@ -142,14 +144,24 @@ class _Expander:
         elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.targets[0], gast.Name) and self.is_expandable(stmt.value):
             name = stmt.targets[0].id
-            into = name if name not in self.targets and not _reads(
-                [stmt.value], name) else None
+            a_list = isinstance(stmt.value, gast.ListComp) or _call_of(stmt.value, "list")
+            into = name if name not in self.targets and not _reads([stmt.value], name) and (
+                not a_list or self.used_as_stack(name)) else None
             stmt.value = self.expression(stmt.value, pre, into=into)
             if isinstance(stmt.value, gast.Name) and stmt.value.id == name:
                 return pre  # built in name itself: `name = name` would say nothing
+            if a_list:  # name = tuple(items): read like a list, and free to be bound again
+                stmt.value = gast.copy_location(
+                    gast.Call(func=_name("tuple"), args=[stmt.value], keywords=[]), stmt.value)
         else:
             self.children(stmt, pre)
         return pre + [stmt]
+
+    def used_as_stack(self, name):
+        """True if the function calls ``name.append``/``.pop``/``.clear``: a list it grows."""
+        return any(isinstance(n, gast.Attribute) and isinstance(n.value, gast.Name) and
+                   n.value.id == name and n.attr in ("append", "pop", "clear")
+                   for n in gast.walk(self.p.node))
 
     def assertion(self, stmt):
         """``assert test, msg`` -> ``if not test: raise AssertionError(msg)``."""

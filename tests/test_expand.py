@@ -91,6 +91,23 @@ def growing_lists_in_a_loop(x):
     return s
 
 
+def stacked_again(x):
+    ys = [x[i] * 2.0 for i in range(3)]
+    ys = np.stack(ys)  # the name bound again, to an array
+    return np.sum(ys ** 2)
+
+
+def read_by_index(x):
+    ys = [x[i] * 2.0 for i in range(3)]
+    return ys[0] * ys[2] + len(ys)
+
+
+def grown_after(x):
+    ys = [x[i] * 2.0 for i in range(2)]
+    ys.append(x[2])
+    return np.sum(np.stack(ys) ** 2)
+
+
 def checked(x):
     assert x.ndim == 1, "x must be a vector"
     assert np.all(np.isfinite(x))
@@ -113,6 +130,9 @@ PROGRAMS = [
     (in_a_helper, (np.array([0.3, -0.7, 1.1]),), 0, 2),
     (generator_in_a_loop, (0.7,), 0, 2),
     (growing_lists_in_a_loop, (0.7,), 0, 1),
+    (stacked_again, (np.array([0.3, -0.7, 1.1]),), 0, 1),
+    (read_by_index, (np.array([0.3, -0.7, 1.1]),), 0, 1),
+    (grown_after, (np.array([0.3, -0.7, 1.1]),), 0, 1),
     (checked, (np.array([0.3, -0.7, 1.1]),), 0, 2),
 ]
 
