@@ -35,7 +35,8 @@ import numpy as np
 
 from .ir import Assign, Const, For, If, Raise, Return, Var, While, walk_blocks
 from .lower import UserFunction, lower
-from .rules.operators import is_list_op
+from .structural import (LIST_APPEND, LIST_EFFECTS, LIST_NEW, LIST_POP, LIST_SNAPSHOT, is_list_statement,
+                         is_write, list_kind)
 
 
 def _vars(operands):
@@ -59,20 +60,19 @@ def dataflow_edges(body):
                 _integral_result(stmt) or stmt.prim.name in _KEEPS_DTYPE and stmt.args and
                 _integral_base(stmt.args[0], integral)):
             integral.add(stmt.target.name)
-        if isinstance(stmt, Assign) and is_list_op(stmt.prim):
-            kind, t = stmt.prim.name, stmt.args[0] if stmt.args else None
-            if kind == "list_append":
+        if is_list_statement(stmt):
+            kind, t = list_kind(stmt.prim), stmt.args[0] if stmt.args else None
+            if kind == LIST_APPEND:
                 n = len(stmt.args) - 1
                 edges += [(v.name, list_slot(t.name, n, k)) for k, v in enumerate(stmt.args[1:])
                           if isinstance(v, Var)]
-            elif kind == "list_pop":
+            elif kind == LIST_POP:
                 n = len(stmt.targets)
                 edges += [(list_slot(t.name, n, k), v.name) for k, v in enumerate(stmt.targets)]
-            elif kind == "list_snapshot":
+            elif kind == LIST_SNAPSHOT:
                 edges += [(list_slot(t.name, n, k), stmt.target.name)
                           for n, k in slots.get(t.name, ())]
-        elif isinstance(stmt, Assign) and stmt.prim.name == "setitem" and \
-                _integral_base(stmt.args[0], integral):
+        elif is_write(stmt) and _integral_base(stmt.args[0], integral):
             integral.add(stmt.target.name)  # the value written is cast: no derivative
         elif isinstance(stmt, Assign) and stmt.prim.differentiable:
             edges += [(s, t.name) for s in _vars(stmt.operands()) for t in stmt.targets]
@@ -154,13 +154,11 @@ def list_slots(body):
     """``{list name: {(n, k), ...}}``: the slots each list's pushes and pops use."""
     out = {}
     for stmt in walk_blocks(body):
-        if isinstance(stmt, Assign) and is_list_op(stmt.prim):
-            if stmt.prim.name == "list_new":
-                out.setdefault(stmt.target.name, set())
-                continue
-            n = len(stmt.args) - 1 if stmt.prim.name == "list_append" else len(stmt.targets)
-            if stmt.prim.name in ("list_append", "list_pop"):
-                out.setdefault(stmt.args[0].name, set()).update((n, k) for k in range(n))
+        if is_list_statement(stmt, LIST_NEW):
+            out.setdefault(stmt.target.name, set())
+        elif is_list_statement(stmt, LIST_APPEND, LIST_POP):
+            n = len(stmt.args) - 1 if is_list_statement(stmt, LIST_APPEND) else len(stmt.targets)
+            out.setdefault(stmt.args[0].name, set()).update((n, k) for k in range(n))
     return out
 
 
@@ -465,9 +463,9 @@ def _impure(stmt):
     """Statements kept whatever reads their results: run-time checks, output, effects on
     lists, writes into arrays (a view of the array sees them), and calls of functions
     without rules (``CACHE.append(x)``: the derivative does what the function does)."""
-    return isinstance(stmt, Raise) or (isinstance(stmt, Assign) and (
-        stmt.prim.name in ("print", "setitem") or getattr(stmt.prim, "effects", False) or
-        is_list_op(stmt.prim) and stmt.prim.name in ("list_append", "list_pop", "list_clear")))
+    return isinstance(stmt, Raise) or is_write(stmt) or is_list_statement(stmt, *LIST_EFFECTS) or (
+        isinstance(stmt, Assign) and (stmt.prim.name == "print" or
+                                      getattr(stmt.prim, "effects", False)))
 
 
 def needed_names(body, reads, counters=None):

@@ -48,8 +48,8 @@ import gast
 from . import analysis
 from .emit import assign, call, comment, name
 from .errors import UnsupportedSyntaxError, UsageError
-from .ir import Assign, For, walk_blocks
-from .rules.operators import is_list_op
+from .ir import For, walk_blocks
+from .structural import LIST_EFFECTS, LIST_NEW, is_list_statement, is_write
 
 
 def check_how(how):
@@ -125,14 +125,13 @@ def checkpoint_loops(fn, forward, backward, how, emitter, tape, taken):
 
 
 def _check(loop):
-    made = {stmt.target.name for stmt in walk_blocks(loop.body) if isinstance(stmt, Assign)
-            and is_list_op(stmt.prim) and stmt.prim.name == "list_new"}  # a trip's own lists
+    made = {stmt.target.name for stmt in walk_blocks(loop.body)
+            if is_list_statement(stmt, LIST_NEW)}  # a trip's own lists
     for stmt in walk_blocks(loop.body):
-        changes_a_list = is_list_op(stmt.prim) and stmt.prim.name in (
-            "list_append", "list_pop", "list_clear") and stmt.args[0].name not in made \
-            if isinstance(stmt, Assign) else False
-        if isinstance(stmt, Assign) and (stmt.prim.name == "setitem" or changes_a_list):
-            what = "writes into an array" if stmt.prim.name == "setitem" else "changes a list"
+        changes_a_list = is_list_statement(stmt, *LIST_EFFECTS) and \
+            stmt.args[0].name not in made
+        if is_write(stmt) or changes_a_list:
+            what = "writes into an array" if is_write(stmt) else "changes a list"
             raise UnsupportedSyntaxError(
                 f"s2sad cannot checkpoint this loop: it {what} in place, which a snapshot of "
                 f"the loop's carried values does not capture", stmt.loc,

@@ -13,6 +13,7 @@ from .emit import name
 from .errors import NoDerivativeError
 from .ir import Assign, walk_blocks
 from .lower import ExternalFunction
+from .structural import is_write
 
 
 def returned_tuple(fn):
@@ -23,8 +24,7 @@ def returned_tuple(fn):
 
 def writes_into(block, var):
     """True if ``block`` writes into the array ``var`` (a carried value) or a later version."""
-    return any(isinstance(s, Assign) and s.prim.name == "setitem" and s.args[0].name == var
-               for s in walk_blocks(block))
+    return any(is_write(s) and s.args[0].name == var for s in walk_blocks(block))
 
 
 def no_rule_error(stmt):

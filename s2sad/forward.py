@@ -55,8 +55,9 @@ from .custom import CustomPrimitive
 from .lower import ExternalFunction, GlobalRead, UserFunction
 from .rules import RuleNotApplicable
 from .rules.core import Template
-from .rules.operators import is_list_op
 from .rules.support_rules import HELPER_RULES
+from .structural import (LIST_APPEND, LIST_CLEAR, LIST_NEW, LIST_SNAPSHOT, is_list_statement, is_save,
+                         is_write, list_kind)
 from .simplify import simplify
 
 # the run-time helpers of generated code (zeros_bar, unindex, as_gradient, ...): what they
@@ -258,10 +259,10 @@ class _Forward:
     # -- one assignment --------------------------------------------------------------
     def forward_assign(self, stmt):
         """The primal statement, then its tangent statement (or one ``jvp_h`` call for both)."""
-        if stmt.prim.name == "overwritten":
+        if is_save(stmt):
             return []  # only reverse mode puts overwritten values back
         primal = self.emitter.statements(stmt)
-        if is_list_op(stmt.prim):
+        if is_list_statement(stmt):
             return primal + self.forward_list_op(stmt)
         if not any(t.name in self.active for t in stmt.targets):
             return primal
@@ -271,7 +272,7 @@ class _Forward:
             return primal  # the result's tangent is a symbolic zero
         if isinstance(prim, UserFunction):
             return self.forward_call(stmt)
-        if prim.name == "setitem":
+        if is_write(stmt):
             return primal + self.forward_setitem(stmt)
         if prim.emit[0] in ("tuple", "list", "dict"):
             target = self.tangent_name(stmt.target.name)
@@ -316,27 +317,27 @@ class _Forward:
 
     def forward_list_op(self, stmt):
         """The same statement on the tangent list ``t_dot`` of a list with active slots."""
-        kind = stmt.prim.name
-        t = (stmt.target if kind == "list_new" else stmt.args[0]).name
+        kind = list_kind(stmt.prim)
+        t = (stmt.target if kind == LIST_NEW else stmt.args[0]).name
         slots = self.slots.get(t)
         if not slots:
             return []
         t_dot = self.tangent_name(t)
-        if kind == "list_new":
+        if kind == LIST_NEW:
             self.tangents[t] = t_dot
             return [assign(t_dot, gast.List(elts=[], ctx=gast.Load()))]
 
         def method(attr, args=()):
             return call(gast.Attribute(value=name(t_dot), attr=attr, ctx=gast.Load()), args)
 
-        if kind == "list_clear":
+        if kind == LIST_CLEAR:
             return [gast.Expr(value=method("clear"))]
-        if kind == "list_snapshot":
+        if kind == LIST_SNAPSHOT:
             if stmt.target.name not in self.active:
                 return []
             self.tangents[stmt.target.name] = self.tangent_name(stmt.target.name)
             return [assign(self.tangent_name(stmt.target.name), call("tuple", [name(t_dot)]))]
-        if kind == "list_append":
+        if kind == LIST_APPEND:
             values, dots = stmt.args[1:], []
             for k, value in enumerate(values):
                 if (len(values), k) not in slots:

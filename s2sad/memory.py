@@ -45,6 +45,8 @@ import numpy as np
 
 from .errors import UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
+from .structural import (LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT, SAVE, WRITE, is_write,
+                         structure_of)
 
 # primitives whose result, used as an index, makes indexing fancy (a copy, not a view)
 _FANCY_INDEX = {"lt", "le", "gt", "ge", "eq", "ne", "list", "np.array", "np.arange",
@@ -120,16 +122,16 @@ class Memory:
         if not isinstance(stmt, Assign):
             return []
         prim, args = stmt.prim, stmt.args
-        name = prim.name
+        name, kind = prim.name, structure_of(prim)
         first = self.of(args[0]) if args else set()
         own = {stmt.targets[0].name} if stmt.targets else set()
-        if name == "list_append":  # the list holds the values themselves
+        if kind == LIST_APPEND:  # the list holds the values themselves
             return [(args[0].name, set().union(*(self.of(a) for a in args[1:])))]
-        if name in ("list_pop", "list_snapshot"):
+        if kind in (LIST_POP, LIST_SNAPSHOT):
             sites = first | own
-        elif name in ("list_new", "overwritten"):
+        elif kind in (LIST_NEW, SAVE):
             sites = own
-        elif name == "setitem":
+        elif kind == WRITE:
             sites = first
         elif stmt.in_place:  # x op= e: x's own array when x is an array, else a new value
             sites = first | own
@@ -226,8 +228,7 @@ def _in_place_statements(block, path):
     role)`` (the region of ``owner`` it is in: ``"then"``, ``"else"``, ``"cond"``, ``"body"``)."""
     for i, stmt in enumerate(block):
         at = path + [("at", block, i)]
-        if isinstance(stmt, Assign) and (stmt.prim.name == "setitem" or stmt.in_place) and \
-                stmt.args:
+        if (is_write(stmt) or isinstance(stmt, Assign) and stmt.in_place) and stmt.args:
             yield at, stmt
         regions = []
         if isinstance(stmt, If):
@@ -381,7 +382,7 @@ def _user(names, var):
 
 
 def _what(stmt, name):
-    if stmt.prim.name == "setitem":
+    if is_write(stmt):
         return f"wrote into {name}"
     return f"updated {name} in place ({name} {stmt.in_place} ...)"
 
@@ -389,7 +390,7 @@ def _what(stmt, name):
 def _outside_error(fn, stmt, base, names):
     name = _user(names, base)
     argument = base.name in fn.param_names
-    if stmt.prim.name == "setitem":
+    if is_write(stmt):
         what = f"{name} is an argument of {fn.name}; writing into it would change the " \
                f"caller's array" if argument else \
             f"{name} may share memory with an array made outside this function (an " \

@@ -24,7 +24,7 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 LAYERS = [
     # 1. errors, the IR, gast utilities, the run-time helpers of generated code
     ["s2sad.errors", "s2sad.ir", "s2sad.astutil", "s2sad.support", "s2sad.table", "s2sad.trees"],
-    ["s2sad.support_plain"],
+    ["s2sad.support_plain", "s2sad.structural"],
     # 2. rule tables, and the user's own rules (the decorator and its data)
     ["s2sad.rules.core"],
     ["s2sad.rules.elementwise", "s2sad.rules.reductions", "s2sad.rules.operators"],

@@ -13,7 +13,8 @@ Layer 3 (front end), inside :mod:`s2sad.lower`.
 import gast
 
 from ..ir import Var
-from ..rules.operators import LIST_OPS, is_list_op
+from ..rules.operators import LIST_OPS
+from ..structural import list_kind
 from .shared import _Unreadable, _spelling
 
 
@@ -56,9 +57,9 @@ class _Lists:
         for position, op in enumerate(operands):
             if not (isinstance(op, Var) and op in self.list_vars):
                 continue
-            if is_list_op(prim) and position == 0 or prim.name == "len":
+            if list_kind(prim) and position == 0 or prim.name == "len":
                 continue
-            what = "be pushed onto a list" if is_list_op(prim) else \
+            what = "be pushed onto a list" if list_kind(prim) else \
                 f"be an operand of {prim.name}" if prim.name not in ("copy", "getitem") else \
                 "be indexed" if prim.name == "getitem" else "be copied or given another name"
             raise self.list_error(node, op, what)

@@ -22,10 +22,10 @@ from ..ir import Assign, Index, Var
 from .. import custom_code
 from ..custom import CustomPrimitive
 from ..lower import ExternalFunction, UserFunction
-from ..rules.operators import is_list_op
 from ..rules import RuleNotApplicable
 from ..rules.core import Primitive
 from ..simplify import number, simplify
+from ..structural import LIST_POP, is_list_statement, structure_of
 from .calls import SplitCall
 from .shared import _copy
 
@@ -92,7 +92,7 @@ class _Assignments:
         stmt = self.consumer
         if not (isinstance(stmt, Assign) and len(stmt.targets) == 1 and
                 stmt.target.name == op.name and type(stmt.prim) is Primitive and
-                not is_list_op(stmt.prim) and stmt.prim.name not in ("setitem", "overwritten")):
+                structure_of(stmt.prim) is None):
             return False
         bound = stmt.prim.bind(stmt.args, stmt.kwargs)
         uses = sum(uses_of_g(t.tree) for t in stmt.prim.shared.values())
@@ -147,8 +147,7 @@ class _Assignments:
     def check_rules(self):
         """Raise for the first active statement (in program order) that has no rule."""
         for stmt in analysis.walk(self.fn.body):
-            if isinstance(stmt, Assign) and stmt.prim.name == "list_pop" and \
-                    is_list_op(stmt.prim) and len(stmt.args) == 2 and \
+            if is_list_statement(stmt, LIST_POP) and len(stmt.args) == 2 and \
                     stmt.args[0].name in self.slots:
                 raise NoDerivativeError(
                     "s2sad cannot differentiate pop_bar (reverse mode's pop of a list of "
@@ -156,7 +155,7 @@ class _Assignments:
                     stmt.loc, "Differentiate this derivative in forward mode (s2sad.jvp, hvp, "
                               "hessian) instead.")
             if not isinstance(stmt, Assign) or isinstance(stmt.prim, UserFunction) or \
-                    is_list_op(stmt.prim) or \
+                    is_list_statement(stmt) or \
                     not any(t.name in self.active for t in stmt.targets):
                 continue
             if isinstance(stmt.prim, CustomPrimitive):

@@ -17,7 +17,7 @@ from ..common import writes_into
 from ..emit import assign, call, comment, name
 from ..errors import NoDerivativeError
 from ..ir import Assign, For, If, Var, While
-from ..rules.operators import is_list_op
+from ..structural import LIST_APPEND, LIST_NEW, is_list_statement, is_write
 from .deferral import _terms_sum
 from .shared import _defined_in, _has_code, _same, _writes
 from .slots import _PopSite, _Slot
@@ -38,16 +38,15 @@ class _Control:
             self._sites.append(site)
             self._carry_pairs = []
         for stmt in block:  # each list made here gets its list of adjoints, for the block
-            if isinstance(stmt, Assign) and stmt.prim.name == "list_new" and \
-                    is_list_op(stmt.prim) and stmt.target.name in self.slots:
+            if is_list_statement(stmt, LIST_NEW) and stmt.target.name in self.slots:
                 out.append(assign(self.adjoints.adjoint_name(stmt.target.name),
                                   gast.List(elts=[], ctx=gast.Load())))
         for index in reversed(range(len(block))):
             stmt = block[index]
             self.consumer = block[index - 1] if index else None  # the next one processed
-            if isinstance(stmt, Assign) and is_list_op(stmt.prim):
+            if is_list_statement(stmt):
                 statements = self.backward_list_op(stmt)
-            elif isinstance(stmt, Assign) and stmt.prim.name == "setitem":
+            elif is_write(stmt):
                 statements = self.backward_setitem(stmt)
             elif isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):
@@ -226,8 +225,7 @@ class _Control:
         """Active variables that receive adjoint contributions from statements in ``block``."""
         out = set()
         for stmt in analysis.walk(block):
-            if isinstance(stmt, Assign) and stmt.prim.name == "list_append" and \
-                    is_list_op(stmt.prim):
+            if is_list_statement(stmt, LIST_APPEND):
                 out.update(self.popped_back(stmt))
             elif isinstance(stmt, Assign) and any(t.name in self.active for t in stmt.targets):
                 out.update(v.name for v in stmt.operands()

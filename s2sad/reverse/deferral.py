@@ -15,8 +15,8 @@ import gast
 from ..adjoints import is_call
 from ..emit import call, name
 from ..ir import Assign, Var, walk_blocks
-from ..rules.operators import is_list_op
 from ..rules.core import Primitive, Template
+from ..structural import is_list_statement
 from .shared import _vars_of
 
 
@@ -62,7 +62,7 @@ class _Deferral:
         """
         sides, blocked = {}, set()
         for stmt in walk_blocks(loop.body, into_loops=False):
-            if isinstance(stmt, Assign) and is_list_op(stmt.prim):  # adjoints come off a list
+            if is_list_statement(stmt):  # adjoints come off a list
                 blocked.update(v.name for v in stmt.args if isinstance(v, Var))
             elif isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):

@@ -12,8 +12,8 @@ import gast
 
 from .. import analysis
 from ..emit import assign, call, name
-from ..ir import Assign, Var
-from ..rules.operators import is_list_op
+from ..ir import Var
+from ..structural import LIST_CLEAR, LIST_NEW, LIST_POP, LIST_SNAPSHOT, is_list_statement, list_kind
 from .shared import _copy
 
 
@@ -23,7 +23,7 @@ class _Lists:
     # -- lists -----------------------------------------------------------------------
     def list_effects(self, block):
         """True if ``block`` (nested regions included) changes or reads a list with a t_bar."""
-        return any(isinstance(stmt, Assign) and is_list_op(stmt.prim) and stmt.args and
+        return any(is_list_statement(stmt) and stmt.args and
                    stmt.args[0].name in self.slots for stmt in analysis.walk(block))
 
     def popped_back(self, stmt):
@@ -34,8 +34,8 @@ class _Lists:
 
     def backward_list_op(self, stmt):
         """The mirror of a statement on a list, on its list of adjoints ``t_bar``."""
-        kind = stmt.prim.name
-        if kind == "list_new" or stmt.args[0].name not in self.slots:
+        kind = list_kind(stmt.prim)
+        if kind == LIST_NEW or stmt.args[0].name not in self.slots:
             return []
         t = stmt.args[0].name
         slots, t_bar = self.slots[t], self.adjoints.adjoint_name(t)
@@ -46,13 +46,13 @@ class _Lists:
         def nothing():
             return gast.Constant(value=None, kind=None)
 
-        if kind == "list_clear":
+        if kind == LIST_CLEAR:
             return [gast.Expr(value=method("clear"))]
-        if kind == "list_snapshot":
+        if kind == LIST_SNAPSHOT:
             g = self.adjoints.read(stmt.target.name)
             return [] if g is None else \
                 [gast.Expr(value=call("add_contents_bar", [name(t_bar), _copy(g)]))]
-        if kind == "list_pop":  # push the popped values' adjoints (zeros in a slot a push reads)
+        if kind == LIST_POP:  # push the popped values' adjoints (zeros in a slot a push reads)
             targets, bars = stmt.targets, []
             for k, v in enumerate(targets):
                 if (len(targets), k) not in slots:

@@ -19,6 +19,7 @@ from ..common import returned_tuple
 from ..emit import call, name
 from ..errors import UnsupportedSyntaxError
 from ..ir import Assign, For, If, Return, Var, While, walk_blocks
+from ..structural import has_writes
 from .slots import _Slot
 
 
@@ -60,7 +61,7 @@ def check_one_value(fn):
 
 def _writes(block):
     """True if ``block`` (nested regions included) writes into an array (a restore may follow)."""
-    return any(isinstance(s, Assign) and s.prim.name == "setitem" for s in walk_blocks(block))
+    return has_writes(block)
 
 
 def _vars_of(stmt):

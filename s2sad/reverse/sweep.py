@@ -19,9 +19,10 @@ from .. import analysis
 from ..adjoints import Adjoints
 from ..common import function_def
 from ..emit import assign, call, comment, emit_block, name
-from ..ir import Assign, For, If, Var, While, walk_blocks
+from ..ir import Assign, For, If, Var, While
 from ..checkpoint import checkpoint_loops
 from ..lower import UserFunction
+from ..structural import saved_values
 from .assignments import _Assignments
 from .calls import SplitCall, _Calls
 from .control import _Control
@@ -70,13 +71,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self.written = None  # names that may share memory with an array written in place
         # y_1 (written) -> y_old (what the write destroyed), for the restores
         self.overwritten = {}
-        last_saved = None
-        for stmt in walk_blocks(fn.body):
-            if isinstance(stmt, Assign) and stmt.prim.name == "overwritten":
-                last_saved = stmt.target.name
-            elif isinstance(stmt, Assign) and stmt.prim.name == "setitem" and last_saved:
-                self.overwritten[stmt.target.name] = last_saved
-                last_saved = None
+        self.overwritten.update(saved_values(fn.body))
 
     # -- the whole function ------------------------------------------------------
     def split_calls(self, block):

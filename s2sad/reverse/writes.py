@@ -11,8 +11,9 @@ Layer 6 (the transforms), inside :mod:`s2sad.reverse`; never imports :mod:`s2sad
 import gast
 
 from ..emit import assign, call, name
-from ..ir import Assign, Var, walk_blocks
+from ..ir import Var, walk_blocks
 from ..memory import Memory
+from ..structural import is_write
 from .shared import _copy
 from .slots import _Restore
 
@@ -88,7 +89,7 @@ class _Writes:
         if self.written is None:
             self.written = set()
             for s in walk_blocks(self.fn.body):
-                if isinstance(s, Assign) and s.prim.name == "setitem":
+                if is_write(s):
                     self.written |= self.memory_group(s.args[0].name)
         return var in self.written
 

@@ -155,6 +155,7 @@ class Primitive:
     batch_safe = False
     scalar_result = False
     domain = "real"
+    structure = None  # a structural statement's kind (s2sad.structural); never a rule's
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
                  elementwise=False, reduction=False, differentiable=True, varargs=False,

@@ -11,6 +11,7 @@ is spelled otherwise. Forward mode broadcasts a lone contribution to ``ans``'s s
 import numpy as np
 
 from ..ir import Const
+from ..structural import SAVE, WRITE
 from .core import OPERATORS, ZERO, Primitive, RuleNotApplicable, define_operator, nondiff_operator
 
 
@@ -82,6 +83,8 @@ define_operator("setitem", "a, index, v", ("setitem",), elementwise=False,
 # y_old = overwritten(y, index): a copy of what ``y[index] = v`` is about to destroy
 OPERATORS["overwritten"] = Primitive("overwritten", ("a", "index"), {}, ("overwritten",),
                                      differentiable=False)
+OPERATORS["setitem"].structure = WRITE  # the two statements of a write (s2sad.structural)
+OPERATORS["overwritten"].structure = SAVE
 define_operator("T", "x", ("attr", "T"), elementwise=False, view=True, x="np.transpose(g)",
                 jvp={"x": "np.transpose(x_dot)"})
 define_operator("mT", "x", ("attr", "mT"), elementwise=False, view=True,
@@ -144,9 +147,10 @@ OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), d
 # in program order and never pruned (``analysis._impure``); a list is never copied, merged by an
 # ``if`` or carried by a loop. A derivative goes through a list as through memory: a value
 # pushed and later popped is a copy of it (see ``analysis.list_slot`` for how activity follows
-# it). These are structural statements, not rules: they are not in OPERATORS, and each
-# transform treats them itself: forward mode repeats each on a list of tangents ``t_dot``
-# beside ``t``; reverse mode mirrors each on a list of adjoints ``t_bar`` (the adjoint of a
+# it). These are structural statements (s2sad.structural: each carries its kind as
+# ``structure``), not rules: they are not in OPERATORS, and each transform treats them
+# itself: forward mode repeats each on a list of tangents ``t_dot`` beside ``t``; reverse
+# mode mirrors each on a list of adjoints ``t_bar`` (the adjoint of a
 # pop pushes the popped value's adjoint, the adjoint of a push pops it).
 LIST_OPS = {name: Primitive(name, ("t",), {}, emit, differentiable=False, varargs=True)
             for name, emit in [("list_new", ("list_new",)),
@@ -154,8 +158,6 @@ LIST_OPS = {name: Primitive(name, ("t",), {}, emit, differentiable=False, vararg
                                ("list_pop", ("list_method", "pop")),
                                ("list_clear", ("list_method", "clear")),
                                ("list_snapshot", ("list_snapshot",))]}
-
-
-def is_list_op(prim):
-    """True if ``prim`` is one of the list statements of :data:`LIST_OPS`."""
-    return LIST_OPS.get(getattr(prim, "name", None)) is prim
+for _name, _prim in LIST_OPS.items():
+    _prim.structure = _name  # s2sad.structural.LIST_STATEMENTS
+del _name, _prim

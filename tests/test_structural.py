@@ -1,0 +1,93 @@
+"""The IR's structural statements are known by their kind, never by a primitive's name.
+
+:mod:`s2sad.structural` says which statements are list statements and array writes;
+the analyses and both transforms ask it. A user's function that happens to be named
+like one of those primitives (``setitem``, ``overwritten``, ``list_pop``) is an ordinary
+call: its derivative is checked against finite differences in both modes and at second
+order (on the code before the vocabulary, a function named ``setitem`` was read as a
+write into its first argument and refused).
+"""
+
+import numpy as np
+import pytest
+
+import oracle
+import s2sad
+from s2sad.lower import lower
+from s2sad.structural import (LIST_APPEND, LIST_NEW, LIST_POP, has_writes, is_list_statement,
+                              is_save, is_write, list_kind, saved_values)
+from s2sad.ir import Assign, walk_blocks
+
+
+def setitem(a, b):
+    return a * b
+
+
+def overwritten(a, b):
+    return a + np.sin(b)
+
+
+def list_pop(a):
+    return np.cos(a)
+
+
+def list_new(a):
+    return a ** 2
+
+
+def named_like_structure(x):
+    return np.sum(setitem(x, x) + overwritten(x, x) * list_pop(x) + list_new(x))
+
+
+def writes_and_lists(x):
+    y = np.zeros(3)
+    y[0] = x[0] * 2.0
+    y[1:] = x[1:] ** 2
+    t = []
+    t.append(y[0])
+    v = t.pop()
+    return np.sum(y) * v
+
+
+X = np.array([0.5, -1.0, 2.0])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_user_function_named_like_a_structural_primitive_is_an_ordinary_call(mode):
+    expected = oracle.gradient(named_like_structure, [X])
+    if mode == "reverse":
+        got = s2sad.grad(named_like_structure)(X)
+    else:
+        got = np.array([s2sad.jvp(named_like_structure)(X, e)[1] for e in np.eye(3)])
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_second_order_of_a_user_function_named_like_a_structural_primitive():
+    v = np.array([1.0, 0.5, -2.0])
+    hv = s2sad.hvp(named_like_structure)(X, v)
+    expected = oracle.gradient(lambda x: s2sad.grad(named_like_structure)(x) @ v, [X])
+    np.testing.assert_allclose(hv, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_no_statement_of_a_user_function_named_like_one_is_structural():
+    fn = lower(named_like_structure)
+    statements = [s for s in walk_blocks(fn.body) if isinstance(s, Assign)]
+    names = {s.prim.name for s in statements}
+    assert {"setitem", "overwritten", "list_pop", "list_new"} <= names
+    assert not any(is_write(s) or is_save(s) or is_list_statement(s) for s in statements)
+    assert not has_writes(fn.body) and saved_values(fn.body) == {}
+
+
+def test_the_vocabulary_finds_the_writes_and_list_statements():
+    fn = lower(writes_and_lists)
+    statements = [s for s in walk_blocks(fn.body) if isinstance(s, Assign)]
+    writes = [s for s in statements if is_write(s)]
+    saves = [s for s in statements if is_save(s)]
+    assert len(writes) == 2 and len(saves) == 2 and has_writes(fn.body)
+    # each write is paired with the save just before it
+    assert saved_values(fn.body) == {w.target.name: s.target.name for s, w in zip(saves, writes)}
+    kinds = [list_kind(s.prim) for s in statements if is_list_statement(s)]
+    assert kinds == [LIST_NEW, LIST_APPEND, LIST_POP]
+    assert [is_list_statement(s, LIST_POP) for s in statements].count(True) == 1
+    np.testing.assert_allclose(s2sad.grad(writes_and_lists)(X),
+                               oracle.gradient(writes_and_lists, [X]), rtol=1e-6, atol=1e-8)
