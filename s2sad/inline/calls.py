@@ -247,13 +247,7 @@ class _Calls:
                              "Write it as a loop, or as a module-level function of plain "
                              "values (which may be recursive).")
         bound = self.bind(fn, call, args, keywords)
-        if not fn.desugared:
-            holder = gast.FunctionDef(name=label, args=gast.arguments(
-                args=[], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-                defaults=[]), body=fn.body, decorator_list=[], returns=None, type_comment=None,
-                type_params=[])
-            fn.body = desugar(holder, self.used | _names_in(holder)).body if fn.body else []
-            fn.desugared = True
+        self.desugar_once(fn, label)
         body = copy.deepcopy(fn.body)
         local_names = _locals(fn.params, body)
         stored = _stored(body)
@@ -264,25 +258,7 @@ class _Calls:
         result = chosen.pop(suffix)  # the name of the call's value, taken if it is needed
         self.used.discard(result)
         self.f_locals.discard(result)
-        mapping = {}
-        for param in fn.params:
-            arg = bound[param]
-            kind = self.function_arg(arg)
-            if kind == "local":
-                if param in stored:
-                    raise self.error(call, f"{param} is given a function and {label} assigns "
-                                           f"it; s2sad cannot inline that",
-                                     f"Use another name for the value {label} assigns.")
-                key = chosen[param]  # a name for the function given, in calls only
-                self.env[key] = self.lambda_fn(arg, param, pre) \
-                    if isinstance(arg, gast.Lambda) else self.env[arg.id]
-                mapping[param] = key
-            elif (kind == "global" or _trivial(arg)) and param not in stored and \
-                    not (_names_in(arg) & inner):
-                mapping[param] = arg
-            else:
-                mapping[param] = chosen[param]
-                pre.append(_located(_assign(chosen[param], arg), arg))
+        mapping = self.parameter_mapping(fn, bound, chosen, (stored, inner), label, call, pre)
         for name in local_names:
             if name not in fn.params:
                 mapping[name] = chosen[name]
@@ -304,3 +280,41 @@ class _Calls:
         if ret is None:  # no return: the call's value is None
             ret = _located(gast.Return(value=None), call)
         return value, ret, result
+
+    def desugar_once(self, fn, label):
+        """Desugar ``fn``'s body (early returns, break, continue) the first time it is
+        inlined, so it ends with its one ``return``."""
+        if not fn.desugared:
+            holder = gast.FunctionDef(name=label, args=gast.arguments(
+                args=[], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                defaults=[]), body=fn.body, decorator_list=[], returns=None, type_comment=None,
+                type_params=[])
+            fn.body = desugar(holder, self.used | _names_in(holder)).body if fn.body else []
+            fn.desugared = True
+
+    def parameter_mapping(self, fn, bound, chosen, names, label, call, pre):
+        """``{param: what stands for it in the inlined body}``: the name of the function it
+        is given, the argument itself (a function, a plain name or a constant the body
+        never assigns), or its fresh name, assigned the argument in ``pre``. ``names`` is
+        ``(the names the body assigns, the names its nested scopes use)``."""
+        stored, inner = names
+        mapping = {}
+        for param in fn.params:
+            arg = bound[param]
+            kind = self.function_arg(arg)
+            if kind == "local":
+                if param in stored:
+                    raise self.error(call, f"{param} is given a function and {label} assigns "
+                                           f"it; s2sad cannot inline that",
+                                     f"Use another name for the value {label} assigns.")
+                key = chosen[param]  # a name for the function given, in calls only
+                self.env[key] = self.lambda_fn(arg, param, pre) \
+                    if isinstance(arg, gast.Lambda) else self.env[arg.id]
+                mapping[param] = key
+            elif (kind == "global" or _trivial(arg)) and param not in stored and \
+                    not (_names_in(arg) & inner):
+                mapping[param] = arg
+            else:
+                mapping[param] = chosen[param]
+                pre.append(_located(_assign(chosen[param], arg), arg))
+        return mapping

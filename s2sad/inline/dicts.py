@@ -34,6 +34,27 @@ class _DictReplacer:
         return None
 
     def run(self, fn):
+        bindings = self.find_bindings(fn)
+        if not bindings:
+            return
+        self.bindings = bindings
+        self.vars = {}  # (dict name, key) -> variable name
+        written = self.literal_keys(bindings)
+        stored, escaping, reads = self.classify_uses(fn, bindings, written)
+        self.keep_whole(bindings, stored, escaping)
+        reads = [r for r in reads if r[0] in bindings]
+        if not bindings:
+            return
+        for name, key, node in reads:
+            if key not in written[name]:
+                raise self.error(node, f"the dict {name} has no key {key!r}: no {name}[{key!r}] "
+                                       f"is set in the function",
+                                 f"Set {name}[{key!r}] = ... before reading it.")
+        _DictRewriter(self).visit(fn)
+
+    def find_bindings(self, fn):
+        """``{name: its d = {...} statement}``, each dict made once; any other dict literal
+        must have constant string keys (a value: a dict of parameters)."""
         bindings = {}
         for node in gast.walk(fn):
             if isinstance(node, gast.Assign) and isinstance(node.value, gast.Dict) and \
@@ -56,17 +77,11 @@ class _DictReplacer:
                                        "(d = {...}) and then used as d[key] with constant keys",
                                  "Write the keys out as strings, or pass the values as "
                                  "separate arguments.")
-        if not bindings:
-            return
-        self.bindings = bindings
-        self.vars = {}  # (dict name, key) -> variable name
-        parents = {}
-        for node in gast.walk(fn):
-            for child in gast.iter_child_nodes(node):
-                parents[id(child)] = node
+        return bindings
+
+    def literal_keys(self, bindings):
+        """``{name: keys}``: the constant keys of each dict's literal (``**`` is refused)."""
         written = {name: set() for name in bindings}
-        stored, escaping = set(), {}  # d[k] = v somewhere; d used as a whole (first such use)
-        reads = []
         for name, binding in bindings.items():
             for key_node, value in zip(binding.value.keys, binding.value.values):
                 if key_node is None:
@@ -78,6 +93,19 @@ class _DictReplacer:
                                                f"strings or ints: s2sad replaces it by one "
                                                f"variable per key", "Use constant keys.")
                 written[name].add(key)
+        return written
+
+    def classify_uses(self, fn, bindings, written):
+        """Every use of a dict name: ``d[k] = v`` (adds ``k`` to ``written``), ``d[k]`` read,
+        or ``d`` used whole; anything else is refused. Returns ``(stored, escaping, reads)``:
+        the dicts written by key, ``{name: (node, parent)}`` of each first whole use, and
+        ``[(name, key, node)]`` of the reads."""
+        parents = {}
+        for node in gast.walk(fn):
+            for child in gast.iter_child_nodes(node):
+                parents[id(child)] = node
+        stored, escaping = set(), {}  # d[k] = v somewhere; d used as a whole (first such use)
+        reads = []
         for node in gast.walk(fn):
             if not (isinstance(node, gast.Name) and node.id in bindings):
                 continue
@@ -111,6 +139,11 @@ class _DictReplacer:
                                    f"per key; it can only be read and written as {name}[key], "
                                    f"not {self.describe(node, parent)}",
                              f"Read the values you need with {name}[key] and use those.")
+        return stored, escaping, reads
+
+    def keep_whole(self, bindings, stored, escaping):
+        """Take out of ``bindings`` each dict used as a whole, which stays one value; refuse
+        one that is also written by key."""
         for name, (node, parent) in escaping.items():
             # a dict used as a whole (passed to a function, returned) stays one value, if it
             # is never written into; else one variable per key, which cannot be passed
@@ -122,15 +155,6 @@ class _DictReplacer:
                                  f"Build the dict in one literal ({name} = {{...}}) to pass it "
                                  f"whole, or read the values you need with {name}[key].")
             del bindings[name]
-        reads = [r for r in reads if r[0] in bindings]
-        if not bindings:
-            return
-        for name, key, node in reads:
-            if key not in written[name]:
-                raise self.error(node, f"the dict {name} has no key {key!r}: no {name}[{key!r}] "
-                                       f"is set in the function",
-                                 f"Set {name}[{key!r}] = ... before reading it.")
-        _DictRewriter(self).visit(fn)
 
     @staticmethod
     def describe(node, parent):

@@ -137,16 +137,7 @@ class _Calls:
         func = node.func
         if isinstance(func, gast.Attribute) and self.try_resolve(func) is _UNRESOLVED:
             return self.lower_method(node, name, names)
-        target = self.try_resolve(func) if isinstance(func, gast.Attribute) else None
-        if isinstance(func, gast.Name):
-            if func.id in self.env:
-                raise self.error(func, f"{func.id} is a local value; s2sad cannot call it",
-                                 "Call module-level functions only.")
-            target = self.scope.lookup(func.id)
-            if target is Scope._MISSING:
-                raise self.error(func, f"name {func.id!r} is not defined")
-        elif not isinstance(func, gast.Attribute):
-            raise self.error(func, "s2sad supports calls of named functions only")
+        target = self.call_target(func)
         args = [self.lower_expr(a) for a in node.args]
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         prim = primitive_of(target)  # a function with rules given by hand (s2sad.custom)
@@ -161,10 +152,44 @@ class _Calls:
                 return self.apply(rules.OPERATORS["copy"], [whole], {}, node, None, names)
             return self.apply(LIST_OPS["list_snapshot"], args, {}, node, name, names)
         if target is not len:  # a function given a list reads the elements it holds now
-            args = [self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
-                    if a in self.list_vars else a for a in args]
-            kwargs = {k: self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
-                      if a in self.list_vars else a for k, a in kwargs.items()}
+            args, kwargs = self.snapshot_lists(args, kwargs, node)
+        prim, args, kwargs = self.call_primitive(prim, target, func, args, kwargs, node)
+        try:
+            prim.bind(args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"cannot read this call: {exc}") from None
+        if isinstance(prim, ExternalFunction) and node is self.statement_call and \
+                name is None and names is None:  # CACHE.append(x) on a line of its own
+            self.emit((), prim, args, kwargs, node)
+            return None
+        return self.apply(prim, args, kwargs, node, name, names)
+
+    def call_target(self, func):
+        """The object a call's function (a name or a dotted chain) refers to."""
+        target = self.try_resolve(func) if isinstance(func, gast.Attribute) else None
+        if isinstance(func, gast.Name):
+            if func.id in self.env:
+                raise self.error(func, f"{func.id} is a local value; s2sad cannot call it",
+                                 "Call module-level functions only.")
+            target = self.scope.lookup(func.id)
+            if target is Scope._MISSING:
+                raise self.error(func, f"name {func.id!r} is not defined")
+        elif not isinstance(func, gast.Attribute):
+            raise self.error(func, "s2sad supports calls of named functions only")
+        return target
+
+    def snapshot_lists(self, args, kwargs, node):
+        """A call's operands, each list among them replaced by a snapshot of it."""
+        args = [self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
+                if a in self.list_vars else a for a in args]
+        kwargs = {k: self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
+                  if a in self.list_vars else a for k, a in kwargs.items()}
+        return args, kwargs
+
+    def call_primitive(self, prim, target, func, args, kwargs, node):
+        """``(primitive, args, kwargs)`` of a call of ``target``: its rule's or custom rule's
+        primitive, a user function's (the arguments bound by position) or, for a function
+        s2sad has no rule for, an :class:`ExternalFunction` spelled as the code reaches it."""
         if prim is None and getattr(target, "__name__", None) == "stop_gradient" and \
                 getattr(target, "__module__", "").startswith("s2sad"):
             prim = rules.OPERATORS["stop_gradient"]
@@ -198,15 +223,7 @@ class _Calls:
                 # module (or closure) when the code runs, as the function reaches it
                 spelling, head = self.live_spelling(chain)
             prim = ExternalFunction(target, spelling, head, _spelling(func))
-        try:
-            prim.bind(args, kwargs)
-        except TypeError as exc:
-            raise self.error(node, f"cannot read this call: {exc}") from None
-        if isinstance(prim, ExternalFunction) and node is self.statement_call and \
-                name is None and names is None:  # CACHE.append(x) on a line of its own
-            self.emit((), prim, args, kwargs, node)
-            return None
-        return self.apply(prim, args, kwargs, node, name, names)
+        return prim, args, kwargs
 
     def lower_method(self, node, name, names):
         method = node.func.attr

@@ -221,18 +221,7 @@ class _Control:
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and \
                 self.scope.lookup(it.func.id) is range and it.func.id not in self.env:
             return self.lower_expr(it), []
-        kind, seqs = "plain", [it]
-        called = self.scope.lookup(it.func.id) if isinstance(it, gast.Call) and \
-            isinstance(it.func, gast.Name) and it.func.id not in self.env else None
-        if called in (enumerate, zip, reversed) and not it.keywords:
-            kind = {enumerate: "enumerate", zip: "zip", reversed: "reversed"}[called]
-            seqs = list(it.args)
-            if kind != "zip" and len(seqs) != 1:
-                raise self.error(it, f"s2sad supports {kind}(seq) with one argument only")
-        elif called in (map, filter, iter) or inspect.isgeneratorfunction(called):
-            raise self.error(it, "s2sad loops over sequences it can index: range(...), arrays, "
-                                 "lists and tuples, and enumerate/zip/reversed of them",
-                             "Build a list or an array first, or loop over indices.")
+        kind, seqs = self.iteration_kind(it)
         operands = [self.lower_expr(s) for s in seqs]
         lengths = [self.apply(rules.lookup(len), [o], {}, it, None, None) for o in operands]
         length = lengths[0]
@@ -243,18 +232,7 @@ class _Control:
             last = self.apply(rules.OPERATORS["sub"], [length, Const(1)], {}, it, None, None)
             bounds = [last, Const(-1), Const(-1)]
         iterable = self.apply(rules.lookup(range), bounds, {}, it, None, None)
-        target = stmt.target
-        names = []
-        if kind in ("plain", "reversed"):
-            names = [(target, operands[0], False)]
-        elif kind == "zip":
-            if not isinstance(target, gast.Tuple) or len(target.elts) != len(operands):
-                raise self.error(target, "unpack zip(...) into as many names as it zips")
-            names = [(t, o, False) for t, o in zip(target.elts, operands)]
-        else:
-            if not isinstance(target, gast.Tuple) or len(target.elts) != 2:
-                raise self.error(target, "unpack enumerate(...) into two names")
-            names = [(target.elts[0], None, True), (target.elts[1], operands[0], False)]
+        names = self.loop_targets(kind, stmt.target, operands)
         prologue = []
         for node, seq, is_index in names:
             if not isinstance(node, gast.Name) and (
@@ -276,6 +254,36 @@ class _Control:
                     self.emit((var,), rules.OPERATORS["getitem"], (seq, Index((k,))), {}, node)
             prologue.append(make)
         return iterable, prologue
+
+    def iteration_kind(self, it):
+        """``(kind, sequences)`` of a loop's iterable other than a range: ``"plain"`` (the
+        iterable itself), ``"enumerate"``, ``"zip"`` or ``"reversed"`` (their arguments)."""
+        kind, seqs = "plain", [it]
+        called = self.scope.lookup(it.func.id) if isinstance(it, gast.Call) and \
+            isinstance(it.func, gast.Name) and it.func.id not in self.env else None
+        if called in (enumerate, zip, reversed) and not it.keywords:
+            kind = {enumerate: "enumerate", zip: "zip", reversed: "reversed"}[called]
+            seqs = list(it.args)
+            if kind != "zip" and len(seqs) != 1:
+                raise self.error(it, f"s2sad supports {kind}(seq) with one argument only")
+        elif called in (map, filter, iter) or inspect.isgeneratorfunction(called):
+            raise self.error(it, "s2sad loops over sequences it can index: range(...), arrays, "
+                                 "lists and tuples, and enumerate/zip/reversed of them",
+                             "Build a list or an array first, or loop over indices.")
+        return kind, seqs
+
+    def loop_targets(self, kind, target, operands):
+        """``[(target node, the sequence it reads an item of or None, is it the index)]``
+        for the loop variables of an iteration of ``kind``."""
+        if kind in ("plain", "reversed"):
+            return [(target, operands[0], False)]
+        if kind == "zip":
+            if not isinstance(target, gast.Tuple) or len(target.elts) != len(operands):
+                raise self.error(target, "unpack zip(...) into as many names as it zips")
+            return [(t, o, False) for t, o in zip(target.elts, operands)]
+        if not isinstance(target, gast.Tuple) or len(target.elts) != 2:
+            raise self.error(target, "unpack enumerate(...) into two names")
+        return [(target.elts[0], None, True), (target.elts[1], operands[0], False)]
 
     def stmt_While(self, stmt):
         if stmt.orelse:

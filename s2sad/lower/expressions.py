@@ -40,28 +40,11 @@ class _Expressions:
             keys = tuple(k.value for k in node.keys)
             return self.apply(dict_literal(keys), operands, {}, node, name, names)
         if isinstance(node, gast.Attribute):
-            resolved = self.try_resolve(node)
-            if resolved is not _UNRESOLVED:
-                return self.constant_result(self.global_operand(node, resolved), name, names, node)
-            base = self.lower_expr(node.value)
-            prim = rules.OPERATORS[node.attr] if node.attr in _ATTRIBUTES else \
-                AttributeRead(node.attr)  # self.W, cfg.lam: a value, never differentiated
-            return self.apply(prim, [base], {}, node, name, names)
+            return self.lower_attribute(node, name, names)
         if isinstance(node, gast.BinOp):
-            left, right = self.lower_expr(node.left), self.lower_expr(node.right)
-            folded = _fold(type(node.op), left, right)
-            if folded is not None:
-                return self.constant_result(folded, name, names, node)
-            return self.apply(rules.OPERATORS[_BINOPS[type(node.op)]], [left, right], {}, node,
-                              name, names)
+            return self.lower_binop(node, name, names)
         if isinstance(node, gast.UnaryOp):
-            operand = self.lower_expr(node.operand)
-            if isinstance(operand, Const) and isinstance(node.op, (gast.USub, gast.UAdd)) \
-                    and isinstance(operand.value, (int, float)) and operand.name is None:
-                value = -operand.value if isinstance(node.op, gast.USub) else operand.value
-                return self.constant_result(Const(value), name, names, node)
-            return self.apply(rules.OPERATORS[_UNARY[type(node.op)]], [operand], {}, node,
-                              name, names)
+            return self.lower_unary(node, name, names)
         if isinstance(node, gast.Compare):
             if len(node.ops) != 1:
                 raise self.error(node, "s2sad does not support chained comparisons (a < b < c)",
@@ -80,16 +63,50 @@ class _Expressions:
             index = self.lower_index(node.slice)
             return self.apply(rules.OPERATORS["getitem"], [base, index], {}, node, name, names)
         if isinstance(node, (gast.Tuple, gast.List)):
-            elts = [self.lower_expr(e) for e in node.elts]
-            if all(isinstance(e, Const) for e in elts):
-                values = [e.value for e in elts]
-                value = tuple(values) if isinstance(node, gast.Tuple) else values
-                if all(e.name is None and e.text is None for e in elts):
-                    return self.constant_result(Const(value), name, names, node)
-            prim = rules.OPERATORS["tuple" if isinstance(node, gast.Tuple) else "list"]
-            return self.apply(prim, elts, {}, node, name, names)
+            return self.lower_sequence(node, name, names)
         raise self.error(node, f"s2sad does not support {_describe(node)} in a differentiated "
                                f"function yet", _HINTS.get(kind, "Rewrite the expression without it."))
+
+    def lower_attribute(self, node, name, names):
+        """``np.pi``, ``model.lam`` (a constant or a global read), ``x.T`` (an array's
+        attribute) or ``self.W`` (an :class:`AttributeRead`)."""
+        resolved = self.try_resolve(node)
+        if resolved is not _UNRESOLVED:
+            return self.constant_result(self.global_operand(node, resolved), name, names, node)
+        base = self.lower_expr(node.value)
+        prim = rules.OPERATORS[node.attr] if node.attr in _ATTRIBUTES else \
+            AttributeRead(node.attr)  # self.W, cfg.lam: a value, never differentiated
+        return self.apply(prim, [base], {}, node, name, names)
+
+    def lower_binop(self, node, name, names):
+        """``a op b``, folded when both are plain numeric literals."""
+        left, right = self.lower_expr(node.left), self.lower_expr(node.right)
+        folded = _fold(type(node.op), left, right)
+        if folded is not None:
+            return self.constant_result(folded, name, names, node)
+        return self.apply(rules.OPERATORS[_BINOPS[type(node.op)]], [left, right], {}, node,
+                          name, names)
+
+    def lower_unary(self, node, name, names):
+        """``-a``, ``+a``, ``not a``, ``~a`` (a negated literal is a literal)."""
+        operand = self.lower_expr(node.operand)
+        if isinstance(operand, Const) and isinstance(node.op, (gast.USub, gast.UAdd)) \
+                and isinstance(operand.value, (int, float)) and operand.name is None:
+            value = -operand.value if isinstance(node.op, gast.USub) else operand.value
+            return self.constant_result(Const(value), name, names, node)
+        return self.apply(rules.OPERATORS[_UNARY[type(node.op)]], [operand], {}, node,
+                          name, names)
+
+    def lower_sequence(self, node, name, names):
+        """A tuple or list display: a constant if all its items are literals."""
+        elts = [self.lower_expr(e) for e in node.elts]
+        if all(isinstance(e, Const) for e in elts):
+            values = [e.value for e in elts]
+            value = tuple(values) if isinstance(node, gast.Tuple) else values
+            if all(e.name is None and e.text is None for e in elts):
+                return self.constant_result(Const(value), name, names, node)
+        prim = rules.OPERATORS["tuple" if isinstance(node, gast.Tuple) else "list"]
+        return self.apply(prim, elts, {}, node, name, names)
 
     def lower_boolean(self, node, name, names):
         """``a and b`` is ``b if a else a``, ``a or b`` is ``a if a else b``: b runs only if needed."""

@@ -135,26 +135,56 @@ class _Control:
         if not carried and not outer and not self.list_effects(stmt.body) and \
                 not _writes(stmt.body):
             return []
-        prelude = []
-        for var in outer:
-            prelude += self.adjoints.materialize(var)
         # an array the loop writes into keeps its adjoint owned from trip to trip, so each
         # trip zeroes what its write took in place (no copy of the whole adjoint per trip)
         written = {phi.name for phi, _, _ in carried if writes_into(stmt.body, phi.name)}
+        prelude = self.loop_prelude(carried, outer, written)
+        owned_before = {var for var in outer if var in self.adjoints.owned}
+        deferred, terms_lists = self.deferred_terms(stmt, outer)
+        prelude += terms_lists
+        self.deferred.append(deferred)
+        # one backward trip: the carry, then the body in reverse, then the carry's adjoint
+        self.loop_depth += 1
+        body = self.hand_over_carry(carried, written)
+        slot, body_code, uses_counter = self.backward_trip(stmt, carried, written)
+        self.loop_depth -= 1
+        self.deferred.pop()
+        if uses_counter:
+            header = call("range", [name(self.counters[id(stmt)])])
+            target = name("_", store=True)
+        else:
+            header = call("reversed", [self.emitter.operand(stmt.iterable)])
+            target = name(stmt.target.name, store=True)
+        loop = gast.For(target=target, iter=header, body=[slot] + body + body_code, orelse=[],
+                        type_comment=None)
+        return prelude + [loop] + self.after_loop(stmt, carried, outer, owned_before, deferred)
+
+    def loop_prelude(self, carried, outer, written):
+        """Before a loop's backward sweep: the adjoints it adds to (those of the values it
+        reads from outside and of its carried values) made, the written ones owned."""
+        prelude = []
+        for var in outer:
+            prelude += self.adjoints.materialize(var)
         for phi, _, _ in carried:
             prelude += self.adjoints.materialize(phi.name)
             if phi.name in written:
                 prelude += self.own(phi.name)
-        owned_before = {var for var in outer if var in self.adjoints.owned}
-        deferred = {}
+        return prelude
+
+    def deferred_terms(self, stmt, outer):
+        """``({var: (terms list, side, product)}, statements making the lists)`` for the
+        outer products of the loop that are deferred (see :meth:`deferrable`)."""
+        deferred, statements = {}, []
         for var, (side, product) in sorted(self.deferrable(stmt, outer).items()):
             terms = analysis.unique_name(f"{self.adjoints.adjoint_name(var)}_terms", self._taken)
             deferred[var] = (terms, side, product)
-            prelude.append(assign(terms, gast.List(elts=[], ctx=gast.Load())))
-        self.deferred.append(deferred)
-        # one backward trip: the carry, then the body in reverse, then the carry's adjoint
+            statements.append(assign(terms, gast.List(elts=[], ctx=gast.Load())))
+        return deferred, statements
+
+    def hand_over_carry(self, carried, written):
+        """The start of one backward trip: each carried value's adjoint becomes that of the
+        value the forward trip updated it to."""
         body = []
-        self.loop_depth += 1
         for phi, _, out in carried:
             if isinstance(out, Var) and out.name in self.active and out.name != phi.name:
                 body += self.adjoints.materialize(phi.name)
@@ -166,6 +196,11 @@ class _Control:
                 else:
                     self.adjoints.owned.discard(out.name)
             self.adjoints.forget(phi.name)
+        return body
+
+    def backward_trip(self, stmt, carried, written):
+        """One backward trip of the loop's body: ``(its pop slot, its statements, whether
+        the loop counts its trips)``, ending with the carried values' adjoints made."""
         extra = [phi.name for phi, _, _ in stmt.carried]
         uses_counter = isinstance(stmt, While) or stmt.exits
         if isinstance(stmt, For) and uses_counter:
@@ -186,16 +221,11 @@ class _Control:
             if phi.name in written:
                 body_code += self.own(phi.name)
             self.adjoints.owned.discard(phi.name)
-        self.loop_depth -= 1
-        self.deferred.pop()
-        if uses_counter:
-            header = call("range", [name(self.counters[id(stmt)])])
-            target = name("_", store=True)
-        else:
-            header = call("reversed", [self.emitter.operand(stmt.iterable)])
-            target = name(stmt.target.name, store=True)
-        loop = gast.For(target=target, iter=header, body=[slot] + body + body_code, orelse=[],
-                        type_comment=None)
+        return slot, body_code, uses_counter
+
+    def after_loop(self, stmt, carried, outer, owned_before, deferred):
+        """After a loop's backward sweep: the deferred products summed, the carried values'
+        adjoints handed to their initial values, ownership as it was before the loop."""
         after = []
         for var, (terms, side, product) in deferred.items():
             owned = var in self.adjoints.owned
@@ -211,7 +241,7 @@ class _Control:
         for var in outer:  # the loop may run zero times: ownership is what it was before
             if var not in owned_before:
                 self.adjoints.owned.discard(var)
-        return prelude + [loop] + after
+        return after
 
     def own(self, var):
         """Make the adjoint of ``var`` (a name by now) an array the sweep owns: copy if needed."""

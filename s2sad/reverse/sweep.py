@@ -176,21 +176,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
             self.adjoints.seed(out.name, seed)
         self.check_rules()
         backward = _expand_slots(self.backward_block(fn.body), _Restore)
-        spreads = "unreduce" in analysis.names_read(backward)  # may make read-only views
-        results = []
-        for param in self.wrt_names:
-            value = self.adjoints.read(param) if param in self.active else None
-            if value is None:
-                value = call("zeros_bar", [name(param)])  # (a tuple too)
-            if self.shapes.is_scalar(Var(param)):
-                pass
-            elif self.entry:
-                # in the argument's structure and dtype, and not a read-only view (unreduce's)
-                value = call("as_gradient", [value, name(param)])
-            elif spreads and (isinstance(value, gast.Call) or param not in self.adjoints.owned):
-                value = call("writable", [value])  # not a read-only view made by unreduce
-            results.append(value)
-        grads = results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
+        grads = self.returned_adjoints(backward)
         pushes, recompute_reads = self.fill_pops(analysis.names_read(backward), backward)
         out_expr = self.emitter.operand(out)
         saved_value = []
@@ -224,6 +210,25 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         tail = [comment("backward sweep", self.comments)] + backward if backward else []
         return head, tail, grads, out_expr, saved_value
 
+
+    def returned_adjoints(self, backward):
+        """The adjoints of the parameters ``wrt`` (a tuple of them if more than one), as the
+        function returns them (zeros for an inactive one)."""
+        spreads = "unreduce" in analysis.names_read(backward)  # may make read-only views
+        results = []
+        for param in self.wrt_names:
+            value = self.adjoints.read(param) if param in self.active else None
+            if value is None:
+                value = call("zeros_bar", [name(param)])  # (a tuple too)
+            if self.shapes.is_scalar(Var(param)):
+                pass
+            elif self.entry:
+                # in the argument's structure and dtype, and not a read-only view (unreduce's)
+                value = call("as_gradient", [value, name(param)])
+            elif spreads and (isinstance(value, gast.Call) or param not in self.adjoints.owned):
+                value = call("writable", [value])  # not a read-only view made by unreduce
+            results.append(value)
+        return results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
 
 def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False,
                      checkpoint=None):

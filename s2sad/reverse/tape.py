@@ -44,53 +44,53 @@ class _Tape:
         kept = {id(node.statements) for stmt in backward for node in gast.walk(stmt)
                 if isinstance(node, _Slot)}
         for site in self.pops:
-            block, extra, slot = site.block, site.extra, site.slot
-            defined = list(dict.fromkeys(extra + analysis.block_defs(block, self.counters)))
-            site.defined = set(defined)
-
-            def available(var, site=site):
-                """Is ``var`` (not the block's own) unchanged at the slot, as the forward
-                trip saw it?"""
-                outer = site.parent
-                while outer is not None:  # the nearest enclosing block defining it decides
-                    if var in outer.defined:
-                        return var in outer.restored
-                    outer = outer.parent
-                if var in inside_loops:  # a loop's value: only a header binds it again
-                    return var in site.headers
-                return True  # computed outside every loop: one value, the last one
-
-            saved = [n for n in defined if n in reads]
-            cheap = self.recomputable(block, extra, site.defined, set(saved), available)
-            # the closure: what the saved values need, recomputed too (in block order)
-            wanted, frontier = set(), [n for n in saved if n in cheap]
-            while frontier:
-                var = frontier.pop()
-                if var in wanted:
-                    continue
-                wanted.add(var)
-                frontier += [op.name for op in cheap[var].operands()
-                             if isinstance(op, Var) and op.name in cheap]
-            again = [stmt for stmt in block if any(stmt is cheap[n] for n in wanted)]
-            saved = [n for n in saved if n not in wanted]
-            restored = set(saved) | wanted
-            # a trip's updated value is the next trip's carried value: restore it from
-            # there instead of storing it twice
-            for phi, out in site.carry_pairs:
-                if phi in saved and out in saved:
-                    saved.remove(out)
-                    slot.append(assign(out, name(phi)))
-            if saved:
-                if id(slot) not in kept:  # its pushes would never be popped
-                    raise InternalError(f"the backward sweep of {self.fn.name} dropped the "
-                                        f"block that pops {', '.join(saved)}", self.fn.loc)
-                pushes[id(block)] = saved
-                slot.append(_pop(saved, self.tape))
-            for stmt in again:
-                slot.append(self.emitter.statement(stmt))
-                recompute_reads |= {op.name for op in stmt.operands() if isinstance(op, Var)}
-            site.restored = restored
+            recompute_reads |= self.fill_site(site, reads, inside_loops, kept, pushes)
         return pushes, recompute_reads
+
+    def fill_site(self, site, reads, inside_loops, kept, pushes):
+        """Fill one block's slot (see :meth:`fill_pops`): its pops (recorded in ``pushes``),
+        the carried values restored from the next trip's, and the recomputations; returns
+        the names the recomputations read."""
+        block, extra, slot = site.block, site.extra, site.slot
+        defined = list(dict.fromkeys(extra + analysis.block_defs(block, self.counters)))
+        site.defined = set(defined)
+
+        def available(var, site=site):
+            """Is ``var`` (not the block's own) unchanged at the slot, as the forward
+            trip saw it?"""
+            outer = site.parent
+            while outer is not None:  # the nearest enclosing block defining it decides
+                if var in outer.defined:
+                    return var in outer.restored
+                outer = outer.parent
+            if var in inside_loops:  # a loop's value: only a header binds it again
+                return var in site.headers
+            return True  # computed outside every loop: one value, the last one
+
+        saved = [n for n in defined if n in reads]
+        cheap = self.recomputable(block, extra, site.defined, set(saved), available)
+        wanted = _closure([n for n in saved if n in cheap], cheap)
+        again = [stmt for stmt in block if any(stmt is cheap[n] for n in wanted)]
+        saved = [n for n in saved if n not in wanted]
+        restored = set(saved) | wanted
+        # a trip's updated value is the next trip's carried value: restore it from
+        # there instead of storing it twice
+        for phi, out in site.carry_pairs:
+            if phi in saved and out in saved:
+                saved.remove(out)
+                slot.append(assign(out, name(phi)))
+        if saved:
+            if id(slot) not in kept:  # its pushes would never be popped
+                raise InternalError(f"the backward sweep of {self.fn.name} dropped the "
+                                    f"block that pops {', '.join(saved)}", self.fn.loc)
+            pushes[id(block)] = saved
+            slot.append(_pop(saved, self.tape))
+        recompute_reads = set()
+        for stmt in again:
+            slot.append(self.emitter.statement(stmt))
+            recompute_reads |= {op.name for op in stmt.operands() if isinstance(op, Var)}
+        site.restored = restored
+        return recompute_reads
 
     def recomputable(self, block, extra, defined, saved, available):
         """``{name: statement}`` of the block's cheap inactive values the backward sweep can
@@ -122,3 +122,17 @@ class _Tape:
                 out |= analysis.defined_names(stmt.body) | \
                     analysis.defined_names(stmt.cond_block)
         return out
+
+
+def _closure(names, cheap):
+    """``names`` and every value of ``cheap`` (``{name: its statement}``) they need: what a
+    recomputation after the pop computes again."""
+    wanted, frontier = set(), list(names)
+    while frontier:
+        var = frontier.pop()
+        if var in wanted:
+            continue
+        wanted.add(var)
+        frontier += [op.name for op in cheap[var].operands()
+                     if isinstance(op, Var) and op.name in cheap]
+    return wanted
