@@ -15,8 +15,9 @@
 
 - ``tests/duck.py``: a strict duck array (NumPy's dispatch protocols only).
 
-No test module imports another (but ``test_duck_arrays``, which reruns the primitive
-table of ``test_primitives`` on Duck arrays); shared things live in the modules above.
+No test module imports another; shared things live in the modules above and in
+``tests/programs/`` (the primitive table's cases, ``tests.programs.primitive_cases``, run by
+``test_primitives`` and, on Duck arrays, by ``test_duck_arrays``).
 """
 
 import os

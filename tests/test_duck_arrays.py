@@ -1,6 +1,7 @@
 """Generated derivatives on a foreign array type: the strict duck array of ``tests/duck.py``.
 
-Every case of the primitive table (``tests/test_primitives.py``) runs again with its
+Every case of the primitive table (``tests/programs/primitive_cases.py``, checked by
+``tests/test_primitives.py``) runs again with its
 array arguments wrapped in :class:`duck.Duck`, which NumPy reaches only through
 ``__array_function__``/``__array_ufunc__`` and which refuses conversion to an ndarray.
 The derivatives must equal those on the plain ndarrays (which the table checks against
@@ -18,8 +19,9 @@ The random programs of :mod:`tests.programs.generator` run on Duck arrays in
 import numpy as np
 import pytest
 
+import oracle
 import s2sad
-import test_primitives as table
+from tests.programs import primitive_cases as table
 from tests.duck import Converted, Duck, duck, unwrap
 from s2sad import support
 from tests.programs.generator import generate
@@ -86,7 +88,7 @@ def test_forward_mode_on_duck_arrays(f, args, request):
     for batch in ((),) if ragged else ((), (3,)):
         if batch and request.node.callspec.id in TUPLE_VALUED:
             continue  # see test_vector_mode_of_tuple_valued_primitives_on_duck_arrays
-        us = table.oracle.random_directions(args, wrt, seed=5, batch=batch)
+        us = oracle.random_directions(args, wrt, seed=5, batch=batch)
         value, out_dot = jvp(*args, *us)
         dus = [duck(u) if isinstance(a, np.ndarray) else u for a, u in zip(args, us)]
         dvalue, dout_dot = jvp(*dargs, *dus)
@@ -98,12 +100,12 @@ def test_forward_mode_on_duck_arrays(f, args, request):
                    "a tuple-valued primitive stacks tuples of arrays with np.stack")
 def test_vector_mode_of_tuple_valued_primitives_on_duck_arrays():
     f, args = next(c.values for c in table.CASES if c.id == "s_split")
-    us = table.oracle.random_directions(args, (0,), seed=5, batch=(3,))
+    us = oracle.random_directions(args, (0,), seed=5, batch=(3,))
     s2sad.jvp(f)(*map(duck, args), *map(duck, us))
 
 
 @pytest.mark.parametrize("f, args", [pytest.param(*c.values, id=c.id)
-                                     for c in table._second_order_cases() if not c.marks])
+                                     for c in table.second_order_cases() if not c.marks])
 def test_forward_over_reverse_on_duck_arrays(f, args):
     dargs = [duck(a) for a in args]
     out = runs_on_duck(f, dargs)

@@ -59,7 +59,7 @@ The stanza's fields, and who asks for them:
 ``domain="positive"``
     where the function is smooth, for its test case (``real`` when not given;
     ``positive``, ``unit`` (-1, 1), ``nonzero``, or an interval ``(lo, hi)``):
-    ``tests/test_primitives.py`` makes a case for each one-argument element-wise
+    ``tests/programs/primitive_cases.py`` makes a case for each one-argument element-wise
     NumPy function from its stanza.
 
 The template language. A template is one Python expression, parsed once
