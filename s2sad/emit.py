@@ -8,6 +8,10 @@ of a self-contained module: a docstring, ``import numpy as np`` (and ``math``
 if used), the constants, the functions, then under one comment line the support
 helpers the code calls (copied from :mod:`s2sad.support`), formatted by astor.
 Comments are carried through astor as placeholder statements (:func:`comment`).
+A loop is written by one emitter, :func:`loop_statement` (with :func:`carried_entry`
+and :func:`carried_updates`), for the primal loops of :func:`emit_block` (reverse mode's
+forward sweep) and for forward mode's loops, which add their tangents to the entry
+and to the updates.
 
 Layer 5: below both transforms, which build their code with it.
 """
@@ -496,8 +500,7 @@ def emit_block(block, emitter, pushes=None, tape="tape", counters=None, _last=No
                                orelse=else_code))
         elif isinstance(stmt, (For, While)):
             note(stmt.loc)
-            out += [assign(v.name, emitter.operand(init)) for v, init, _ in stmt.carried
-                    if not (isinstance(init, Var) and init.name == v.name)]
+            out += carried_entry(stmt, emitter)
             counter = counters.get(id(stmt))
             body = []
             if counter:
@@ -505,26 +508,46 @@ def emit_block(block, emitter, pushes=None, tape="tape", counters=None, _last=No
                 body.append(gast.AugAssign(target=name(counter, store=True), op=gast.Add(),
                                            value=gast.Constant(value=1, kind=None)))
             body += sub(stmt.body) + _push(pushes.get(id(stmt.body)), tape)
-            updates = [(v, o) for v, _, o in stmt.carried if not (isinstance(o, Var) and o == v)]
-            if len(updates) == 1:
-                body.append(assign(updates[0][0].name, emitter.operand(updates[0][1])))
-            elif updates:
-                body.append(assign(gast.Tuple(elts=[name(v.name, store=True) for v, _ in updates],
-                                              ctx=gast.Store()),
-                                   gast.Tuple(elts=[emitter.operand(o) for _, o in updates],
-                                              ctx=gast.Load())))
-            for flag in stmt.exits:
-                body.append(gast.If(test=emitter.operand(flag), body=[gast.Break()], orelse=[]))
-            if isinstance(stmt, For):
-                out.append(gast.For(target=name(stmt.target.name, store=True),
-                                    iter=emitter.operand(stmt.iterable), body=body or [gast.Pass()],
-                                    orelse=[], type_comment=None))
-            else:
-                cond_code = sub(stmt.cond_block)
-                out += cond_code
-                body += [_copy(s) for s in cond_code if not _is_comment(s)]
-                out.append(gast.While(test=emitter.operand(stmt.cond), body=body, orelse=[]))
+            cond_code = sub(stmt.cond_block) if isinstance(stmt, While) else []
+            out += loop_statement(stmt, emitter, body, carried_updates(stmt, emitter), cond_code)
     return out
+
+
+# -- loops: one emitter for the primal loop (reverse mode's forward sweep, emit_block) and
+# the tangent loop (s2sad.forward), which adds its tangents to the entry and the updates
+
+def carried_entry(stmt, emitter):
+    """``y_1 = y``: a loop's carried values bound at entry (where the names differ)."""
+    return [assign(v.name, emitter.operand(init)) for v, init, _ in stmt.carried
+            if not (isinstance(init, Var) and init.name == v.name)]
+
+
+def carried_updates(stmt, emitter):
+    """``[(name, value)]``: the carried values a trip updates (``y_1 = y_2`` at its end)."""
+    return [(v.name, emitter.operand(o)) for v, _, o in stmt.carried
+            if not (isinstance(o, Var) and o == v)]
+
+
+def loop_statement(stmt, emitter, body, updates, cond_code=()):
+    """The statements of the loop ``stmt`` (a :class:`For` or :class:`While`) whose trip is
+    ``body``: at the end of the trip the ``updates`` (``[(name, value)]``, one parallel
+    assignment), then a ``break`` for each exit flag; a while loop's condition code
+    ``cond_code`` runs before the loop and again at the end of each trip."""
+    body = list(body)
+    if len(updates) == 1:
+        body.append(assign(*updates[0]))
+    elif updates:
+        body.append(assign(gast.Tuple(elts=[name(t, store=True) for t, _ in updates],
+                                      ctx=gast.Store()),
+                           gast.Tuple(elts=[v for _, v in updates], ctx=gast.Load())))
+    for flag in stmt.exits:
+        body.append(gast.If(test=emitter.operand(flag), body=[gast.Break()], orelse=[]))
+    if isinstance(stmt, For):
+        return [gast.For(target=name(stmt.target.name, store=True),
+                         iter=emitter.operand(stmt.iterable), body=body or [gast.Pass()],
+                         orelse=[], type_comment=None)]
+    body += [_copy(s) for s in cond_code if not _is_comment(s)]
+    return list(cond_code) + [gast.While(test=emitter.operand(stmt.cond), body=body, orelse=[])]
 
 
 def _push(names, tape):

@@ -47,7 +47,8 @@ import numpy as np
 
 from . import analysis
 from .common import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
-from .emit import _copy, _is_comment, assign, call, comment, literal, name
+from .emit import (_copy, assign, call, carried_entry, carried_updates, comment, literal,
+                   loop_statement, name)
 from .errors import NoDerivativeError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While, walk_blocks
 from . import custom_code
@@ -211,8 +212,7 @@ class _Forward:
 
     def forward_loop(self, stmt):
         """The loop with the tangents of its carried values carried along."""
-        out = [assign(v.name, self.emitter.operand(init)) for v, init, _ in stmt.carried
-               if not (isinstance(init, Var) and init.name == v.name)]
+        out = carried_entry(stmt, self.emitter)
         carried = [(v, init, o) for v, init, o in stmt.carried if v.name in self.active]
         written = {v.name for v, _, _ in carried if writes_into(stmt.body, v.name)}
         for var, init, _ in carried:  # a carried tangent is a variable for the whole loop
@@ -228,8 +228,7 @@ class _Forward:
                 self.owned.add(target)
         cond_code = self.block(stmt.cond_block) if isinstance(stmt, While) else []
         body = self.block(stmt.body)
-        updates = [(v.name, self.emitter.operand(o)) for v, _, o in stmt.carried
-                   if not (isinstance(o, Var) and o == v)]
+        updates = carried_updates(stmt, self.emitter)
         for var, _, o in carried:
             if not (isinstance(o, Var) and o == var):
                 value = self.tangent(o)
@@ -238,23 +237,7 @@ class _Forward:
                 elif self.in_place and var.name in written and value.id not in self.owned:
                     value = call("np.copy", [value])  # the next trip writes into it again
                 updates.append((self.tangents[var.name], value))
-        if len(updates) == 1:
-            body.append(assign(*updates[0]))
-        elif updates:
-            body.append(assign(gast.Tuple(elts=[name(t, store=True) for t, _ in updates],
-                                          ctx=gast.Store()),
-                               gast.Tuple(elts=[v for _, v in updates], ctx=gast.Load())))
-        for flag in stmt.exits:
-            body.append(gast.If(test=self.emitter.operand(flag), body=[gast.Break()], orelse=[]))
-        if isinstance(stmt, For):
-            out.append(gast.For(target=name(stmt.target.name, store=True),
-                                iter=self.emitter.operand(stmt.iterable),
-                                body=body or [gast.Pass()], orelse=[], type_comment=None))
-        else:
-            out += cond_code
-            body += [_copy(s) for s in cond_code if not _is_comment(s)]
-            out.append(gast.While(test=self.emitter.operand(stmt.cond), body=body, orelse=[]))
-        return out
+        return out + loop_statement(stmt, self.emitter, body, updates, cond_code)
 
     # -- one assignment --------------------------------------------------------------
     def forward_assign(self, stmt):
