@@ -35,6 +35,7 @@ import numpy as np
 
 from .ir import Assign, Const, For, If, Raise, Return, Var, While, walk_blocks
 from .lower import UserFunction, lower
+from .rules.core import rule_name
 from .structural import (LIST_APPEND, LIST_EFFECTS, LIST_NEW, LIST_POP, LIST_SNAPSHOT, is_list_statement,
                          is_write, list_kind)
 
@@ -57,7 +58,7 @@ def dataflow_edges(body):
     integral = set()  # arrays known to hold booleans or integers
     for stmt in walk_blocks(body):
         if isinstance(stmt, Assign) and len(stmt.targets) == 1 and (
-                _integral_result(stmt) or stmt.prim.name in _KEEPS_DTYPE and stmt.args and
+                _integral_result(stmt) or rule_name(stmt.prim) in _KEEPS_DTYPE and stmt.args and
                 _integral_base(stmt.args[0], integral)):
             integral.add(stmt.target.name)
         if is_list_statement(stmt):
@@ -209,7 +210,7 @@ def _is_elementwise(ir):
     if not isinstance(ir.output, Var) or not all(isinstance(s, Assign) for s in assigns):
         return False
     for stmt in assigns:
-        if not (is_elementwise(stmt.prim) or stmt.prim.name == "copy") or stmt.kwargs:
+        if not (is_elementwise(stmt.prim) or rule_name(stmt.prim) == "copy") or stmt.kwargs:
             return False
         if any(isinstance(o, Const) and not is_scalar_const(o) for o in stmt.operands()):
             return False
@@ -297,7 +298,7 @@ class ShapeClasses:
 
     def _forward(self, stmt):
         prim, target = stmt.prim, stmt.target.name
-        if is_elementwise(prim) or prim.name == "copy":
+        if is_elementwise(prim) or rule_name(prim) == "copy":
             keys = {self.key(o) for o in self._operands(stmt)}
             non_scalar = keys - {_SCALAR}
             if not non_scalar:
@@ -464,7 +465,7 @@ def _impure(stmt):
     lists, writes into arrays (a view of the array sees them), and calls of functions
     without rules (``CACHE.append(x)``: the derivative does what the function does)."""
     return isinstance(stmt, Raise) or is_write(stmt) or is_list_statement(stmt, *LIST_EFFECTS) or (
-        isinstance(stmt, Assign) and (stmt.prim.name == "print" or
+        isinstance(stmt, Assign) and (rule_name(stmt.prim) == "print" or
                                       getattr(stmt.prim, "effects", False)))
 
 

@@ -13,13 +13,14 @@ from .emit import name
 from .errors import NoDerivativeError
 from .ir import Assign, walk_blocks
 from .lower import ExternalFunction
+from .rules.core import rule_name
 from .structural import is_write
 
 
 def returned_tuple(fn):
     """The statement making the tuple ``fn`` returns (``return a, b``), or None."""
     return next((stmt for stmt in walk_blocks(fn.body) if isinstance(stmt, Assign) and
-                 stmt.targets == (fn.output,) and stmt.prim.name == "tuple"), None)
+                 stmt.targets == (fn.output,) and rule_name(stmt.prim) == "tuple"), None)
 
 
 def writes_into(block, var):

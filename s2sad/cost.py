@@ -48,7 +48,7 @@ from .higher import auto_mode
 from .ir import Assign, Const, Var, walk_blocks
 from .lower import UserFunction, lower
 from .parse import unwrap
-from .rules.core import Primitive
+from .rules.core import Primitive, rule_name
 from .simplify import constant, simplify
 from .table import Rendered, Table
 from .trace import ones_seed, trace
@@ -279,7 +279,7 @@ def _primal(stmt, values, result):
         _bytes(result)  # constants are part of the code, not memory read
     if isinstance(prim, UserFunction):
         return _helper(prim, values, "f_flops"), moved
-    if prim.name in PRODUCTS:
+    if rule_name(prim) in PRODUCTS:
         return _product_flops(values, result), moved
     if prim.reduction:
         return _size(values[0] if values else result), moved
@@ -341,7 +341,7 @@ def _tangent(stmt, values, result, active):
     if isinstance(stmt.prim, UserFunction):
         return _helper(stmt.prim, values, "tangent_flops")
     rules = [r for r in _rules(stmt, "jvp", active) if r[2] is not None]
-    if stmt.prim.name in PRODUCTS:
+    if rule_name(stmt.prim) in PRODUCTS:
         return len(rules) * _product_flops(values, result) + \
             max(len(rules) - 1, 0) * _size(result)
     ops = sum(_template_ops(_instantiate(tpl, bound, stmt, False)) for _, _, tpl, bound in rules)
@@ -366,7 +366,7 @@ def _backward(stmt, values, result, active, touched, ones):
         if template is None:
             continue
         one = False
-        if stmt.prim.name in PRODUCTS:
+        if rule_name(stmt.prim) in PRODUCTS:
             flops += _product_flops(values, result)
             names = {a.name for a in stmt.args if isinstance(a, Var) and a.name != op.name}
         else:

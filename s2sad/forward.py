@@ -55,7 +55,7 @@ from . import custom_code
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, GlobalRead, UserFunction
 from .rules import RuleNotApplicable
-from .rules.core import Template
+from .rules.core import Template, rule_name
 from .rules.support_rules import HELPER_RULES
 from .structural import (LIST_APPEND, LIST_CLEAR, LIST_NEW, LIST_SNAPSHOT, is_list_statement, is_save,
                          is_write, list_kind)
@@ -144,11 +144,11 @@ class _Forward:
         if stmt is None or not isinstance(stmt, Assign):
             return True
         if stmt.prim.emit[0] == "dict" or len(stmt.targets) > 1 or \
-                stmt.prim.name == "getitem" or id(stmt.prim) in _HELPER_PRIMITIVES or \
+                rule_name(stmt.prim) == "getitem" or id(stmt.prim) in _HELPER_PRIMITIVES or \
                 isinstance(stmt.prim, (UserFunction, CustomPrimitive, ExternalFunction,
                                        GlobalRead)):
             return True
-        return stmt.prim.name in ("add", "sub", "copy") and depth > 0 and \
+        return rule_name(stmt.prim) in ("add", "sub", "copy") and depth > 0 and \
             any(self.may_be_structured(a, depth - 1) for a in stmt.args)
 
     def zeros(self, value):
@@ -423,11 +423,11 @@ class _Forward:
             if not self.same_rank(stmt, op):
                 dot = call("lift", [dot, self.emitter.operand(op), name(stmt.target.name)])
             return simplify(template.instantiate({**env, dot_key: dot}))
-        if prim.name in ("np.sum", "np.mean") and _batched_reduction(prim, bound, dot):
+        if rule_name(prim) in ("np.sum", "np.mean") and _batched_reduction(prim, bound, dot):
             return _batched_reduction(prim, bound, dot)
-        if prim.name == "getitem" and _is_key(bound["index"]):  # d["W"]: d_dot is a dict
+        if rule_name(prim) == "getitem" and _is_key(bound["index"]):  # d["W"]: d_dot is a dict
             return simplify(template.instantiate({**env, dot_key: dot}))
-        if prim.name == "getitem" and _batchable_index(bound["index"]):
+        if rule_name(prim) == "getitem" and _batchable_index(bound["index"]):
             return gast.Subscript(value=dot, slice=_batched_subscript(env["index"]),
                                   ctx=gast.Load())
         single = simplify(template.instantiate({**env, dot_key: name("__t__")}))

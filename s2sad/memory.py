@@ -45,6 +45,7 @@ import numpy as np
 
 from .errors import UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
+from .rules.core import rule_name
 from .structural import (LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT, SAVE, WRITE, is_write,
                          structure_of)
 
@@ -122,7 +123,7 @@ class Memory:
         if not isinstance(stmt, Assign):
             return []
         prim, args = stmt.prim, stmt.args
-        name, kind = prim.name, structure_of(prim)
+        name, kind = rule_name(prim), structure_of(prim)
         first = self.of(args[0]) if args else set()
         own = {stmt.targets[0].name} if stmt.targets else set()
         if kind == LIST_APPEND:  # the list holds the values themselves
@@ -142,7 +143,7 @@ class Memory:
         elif name in ("tuple", "list", "dict"):  # a container holds its elements
             sites = own.union(*(self.of(a) for a in args))
         elif getattr(prim, "opaque", False) or prim.emit and prim.emit[0] == "custom":
-            site = f"result of {name} (line {stmt.loc.line})"
+            site = f"result of {prim.name} (line {stmt.loc.line})"
             self.outside.add(site)
             results = getattr(prim, "result_memory", None)
             if results is not None and len(results) == len(stmt.targets):
@@ -167,7 +168,7 @@ class Memory:
                 return True
             if isinstance(part, Var):
                 stmt = self.defs.get(part.name)
-                if stmt is not None and stmt.prim.name in _FANCY_INDEX:
+                if stmt is not None and rule_name(stmt.prim) in _FANCY_INDEX:
                     return True
         return False
 
@@ -193,7 +194,7 @@ def result_memory(fn):
     own = set().union(*params)
     output = fn.output
     stmt = memory.defs.get(output.name) if isinstance(output, Var) else None
-    results = list(stmt.args) if stmt is not None and stmt.prim.name == "tuple" else [output]
+    results = list(stmt.args) if stmt is not None and rule_name(stmt.prim) == "tuple" else [output]
     out = []
     for result in results:
         sites = memory.of(result)

@@ -33,6 +33,7 @@ from .forward import entry_params, forward_function
 from .lower import lower
 from .parse import LiveScope, guard_holds
 from .reverse import gradient_functions, reverse_function, split_functions, with_aux
+from .rules.core import rule_name
 from .support import HELPERS
 from .verify import check_module
 
@@ -56,7 +57,7 @@ def keyed_containers(fn):
         if isinstance(stmt, Assign) and (stmt.prim.emit[0] == "dict" or any(
                 isinstance(part, Const) and isinstance(part.value, str)
                 for arg in stmt.args for part in (arg.parts if isinstance(arg, Index) else (arg,)))
-                and stmt.prim.name in ("getitem", "unindex")):
+                and rule_name(stmt.prim) in ("getitem", "unindex")):
             return True
     return False
 

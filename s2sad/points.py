@@ -18,6 +18,7 @@ import numpy as np
 from .errors import UsageError
 from .ir import Assign, Var, walk_blocks
 from .lower import lower
+from .rules.core import rule_name
 
 _ITEMS = re.compile(r",\s*(?=[A-Za-z_]\w*\s*=)")  # split at commas before "name="
 
@@ -25,7 +26,7 @@ _ITEMS = re.compile(r",\s*(?=[A-Za-z_]\w*\s*=)")  # split at commas before "name
 def range_parameters(fn):
     """The parameters ``fn`` passes to ``range``: trip counts, kept ints."""
     return {a.name for s in walk_blocks(lower(fn).body) if isinstance(s, Assign)
-            and s.prim.name == "range" for a in s.args if isinstance(a, Var)}
+            and rule_name(s.prim) == "range" for a in s.args if isinstance(a, Var)}
 
 
 def parse_at(fn, text, given=None, option="--at"):

@@ -1,11 +1,14 @@
-"""The IR's structural statements are known by their kind, never by a primitive's name.
+"""The IR's structural statements are known by their kind, never by a primitive's name;
+the rule tables' primitives by :func:`s2sad.rules.core.rule_name`, which no user function has.
 
 :mod:`s2sad.structural` says which statements are list statements and array writes;
 the analyses and both transforms ask it. A user's function that happens to be named
 like one of those primitives (``setitem``, ``overwritten``, ``list_pop``) is an ordinary
 call: its derivative is checked against finite differences in both modes and at second
 order (on the code before the vocabulary, a function named ``setitem`` was read as a
-write into its first argument and refused).
+write into its first argument and refused, and one named ``copy`` as the copy operator,
+whose result has its operand's shape: reverse mode dropped the sum of its adjoint and
+gave a wrong gradient).
 """
 
 import numpy as np
@@ -35,6 +38,19 @@ def list_new(a):
     return a ** 2
 
 
+def copy(x):
+    return np.sum(x) * 2.0
+
+
+def getitem(a, b):
+    return a * b
+
+
+def named_like_rules(x):
+    y = copy(x) + x
+    return np.sum(y * y) + np.sum(getitem(x, x))
+
+
 def named_like_structure(x):
     return np.sum(setitem(x, x) + overwritten(x, x) * list_pop(x) + list_new(x))
 
@@ -52,20 +68,22 @@ def writes_and_lists(x):
 X = np.array([0.5, -1.0, 2.0])
 
 
+@pytest.mark.parametrize("f", [named_like_structure, named_like_rules])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
-def test_a_user_function_named_like_a_structural_primitive_is_an_ordinary_call(mode):
-    expected = oracle.gradient(named_like_structure, [X])
+def test_a_user_function_named_like_an_ir_primitive_is_an_ordinary_call(f, mode):
+    expected = oracle.gradient(f, [X])
     if mode == "reverse":
-        got = s2sad.grad(named_like_structure)(X)
+        got = s2sad.grad(f)(X)
     else:
-        got = np.array([s2sad.jvp(named_like_structure)(X, e)[1] for e in np.eye(3)])
+        got = np.array([s2sad.jvp(f)(X, e)[1] for e in np.eye(3)])
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
 
 
-def test_second_order_of_a_user_function_named_like_a_structural_primitive():
+@pytest.mark.parametrize("f", [named_like_structure, named_like_rules])
+def test_second_order_of_a_user_function_named_like_an_ir_primitive(f):
     v = np.array([1.0, 0.5, -2.0])
-    hv = s2sad.hvp(named_like_structure)(X, v)
-    expected = oracle.gradient(lambda x: s2sad.grad(named_like_structure)(x) @ v, [X])
+    hv = s2sad.hvp(f)(X, v)
+    expected = oracle.gradient(lambda x: s2sad.grad(f)(x) @ v, [X])
     np.testing.assert_allclose(hv, expected, rtol=1e-5, atol=1e-7)
 
 

@@ -13,6 +13,7 @@ Layer 3 (front end), inside :mod:`s2sad.lower`.
 import gast
 
 from ..ir import Var
+from ..rules.core import rule_name
 from ..rules.operators import LIST_OPS
 from ..structural import list_kind
 from .shared import _Unreadable, _spelling
@@ -57,11 +58,11 @@ class _Lists:
         for position, op in enumerate(operands):
             if not (isinstance(op, Var) and op in self.list_vars):
                 continue
-            if list_kind(prim) and position == 0 or prim.name == "len":
+            if list_kind(prim) and position == 0 or rule_name(prim) == "len":
                 continue
             what = "be pushed onto a list" if list_kind(prim) else \
-                f"be an operand of {prim.name}" if prim.name not in ("copy", "getitem") else \
-                "be indexed" if prim.name == "getitem" else "be copied or given another name"
+                f"be an operand of {prim.name}" if rule_name(prim) not in ("copy", "getitem") else \
+                "be indexed" if rule_name(prim) == "getitem" else "be copied or given another name"
             raise self.list_error(node, op, what)
 
     def lower_list_method(self, node, method, name, names):

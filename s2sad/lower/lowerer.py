@@ -26,7 +26,7 @@ from ..inline import inline
 from ..ir import Const, Function, Param, Var, is_generated
 from ..memory import check_memory, result_memory
 from ..parse import Scope, def_name, parse_function, resolution_guard
-from ..rules.core import Primitive
+from ..rules.core import Primitive, rule_name
 from ..support import HELPERS
 from .calls import _Calls
 from .control import _Control
@@ -201,10 +201,10 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         container or passed to a function of the user's; any other operation on it is a
         located error (NumPy would read it as an object)."""
         dicts = self.dict_vars  # Var -> where the dict was made
-        if prim.emit[0] == "dict" or prim.name == "copy" and operands[0] in dicts:
+        if prim.emit[0] == "dict" or rule_name(prim) == "copy" and operands[0] in dicts:
             dicts.update((t, dicts.get(operands[0], node) if operands else node) for t in targets)
             return
-        if isinstance(prim, UserFunction) or prim.name in ("getitem", "tuple", "list") or \
+        if isinstance(prim, UserFunction) or rule_name(prim) in ("getitem", "tuple", "list") or \
                 self.trusted:  # (s2sad's own code gives dicts to its helpers: unindex, ...)
             return
         for op in operands:

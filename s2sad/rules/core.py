@@ -241,6 +241,14 @@ class Primitive:
         return _template(self.jvp[param], bound)
 
 
+def rule_name(prim):
+    """The name of ``prim`` if it is a primitive of the rule tables, else None: a call of
+    the user's own function, of a custom rule or of a function without rules, and a read,
+    are never taken for a rule, whatever their names (a user's ``def copy(x)`` is not
+    the ``copy`` operator)."""
+    return prim.name if type(prim) is Primitive else None
+
+
 def _rule(rule):
     return rule if callable(rule) or rule is ZERO or isinstance(rule, Template) else Template(rule)
 
