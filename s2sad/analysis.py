@@ -101,7 +101,7 @@ _CONSTRUCTORS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", 
 def _integral_result(stmt):
     """True if ``stmt`` surely makes an array of booleans or integers (a write into it casts
     the value written, so no derivative flows through the write)."""
-    name = stmt.prim.name
+    name = rule_name(stmt.prim)
     if name in _BOOLEAN_RESULTS:
         return True
     if name in _CONSTRUCTORS:

@@ -427,5 +427,5 @@ def _stale_error(stmt, base, names, loc, var, loop):
         hint = f"Read {other} before line {line}, or make it a copy " \
                f"({other} = {other}.copy())" + \
             (f", or write {name} = {name} {stmt.in_place.rstrip('=')} ... (a new array)"
-             if stmt.prim.name != "setitem" and stmt.in_place.endswith("=") else "") + "."
+             if not is_write(stmt) and stmt.in_place.endswith("=") else "") + "."
     return UnsupportedSyntaxError(message, loc, hint)

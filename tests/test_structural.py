@@ -8,7 +8,8 @@ call: its derivative is checked against finite differences in both modes and at 
 order (on the code before the vocabulary, a function named ``setitem`` was read as a
 write into its first argument and refused, and one named ``copy`` as the copy operator,
 whose result has its operand's shape: reverse mode dropped the sum of its adjoint and
-gave a wrong gradient).
+gave a wrong gradient; one named ``lt`` as a comparison, whose boolean result casts
+what is written into it, so both modes gave a zero derivative).
 """
 
 import numpy as np
@@ -51,6 +52,17 @@ def named_like_rules(x):
     return np.sum(y * y) + np.sum(getitem(x, x))
 
 
+def lt(a, b):
+    return a * b
+
+
+def named_like_a_comparison(x):
+    y = lt(x, x)  # not a boolean array: a write into a copy of it carries a derivative
+    z = y.copy()
+    z[0] = x[1] * 3.0
+    return np.sum(z)
+
+
 def named_like_structure(x):
     return np.sum(setitem(x, x) + overwritten(x, x) * list_pop(x) + list_new(x))
 
@@ -68,7 +80,7 @@ def writes_and_lists(x):
 X = np.array([0.5, -1.0, 2.0])
 
 
-@pytest.mark.parametrize("f", [named_like_structure, named_like_rules])
+@pytest.mark.parametrize("f", [named_like_structure, named_like_rules, named_like_a_comparison])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_a_user_function_named_like_an_ir_primitive_is_an_ordinary_call(f, mode):
     expected = oracle.gradient(f, [X])
