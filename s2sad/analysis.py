@@ -36,8 +36,8 @@ import numpy as np
 from .ir import Assign, Const, For, If, Raise, Return, Var, While, walk_blocks
 from .lower import UserFunction, lower
 from .rules.core import rule_name
-from .structural import (LIST_APPEND, LIST_EFFECTS, LIST_NEW, LIST_POP, LIST_SNAPSHOT, is_list_statement,
-                         is_write, list_kind)
+from .structural import (LIST_APPEND, LIST_EFFECTS, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
+                         defined_names, is_list_statement, is_write, list_kind)
 
 
 def _vars(operands):
@@ -326,21 +326,6 @@ class ShapeClasses:
 # structured regions: definitions, liveness for the forward sweep, pruning
 
 walk = walk_blocks
-
-
-def defined_names(block):
-    """Every variable a block defines, nested regions included."""
-    out = set()
-    for stmt in walk_blocks(block):
-        if isinstance(stmt, Assign):
-            out.update(t.name for t in stmt.targets)
-        elif isinstance(stmt, If):
-            out.update(m[0].name for m in stmt.merges)
-        elif isinstance(stmt, (For, While)):
-            out.update(c[0].name for c in stmt.carried)
-            if isinstance(stmt, For):
-                out.add(stmt.target.name)
-    return out
 
 
 def block_defs(block, counters=None):

@@ -46,8 +46,8 @@ import numpy as np
 from .errors import UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
 from .rules.core import rule_name
-from .structural import (LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT, SAVE, WRITE, is_write,
-                         structure_of)
+from .structural import (LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT, SAVE, WRITE, defined_in,
+                         is_write, structure_of)
 
 # primitives whose result, used as an index, makes indexing fancy (a copy, not a view)
 _FANCY_INDEX = {"lt", "le", "gt", "ge", "eq", "ne", "list", "np.array", "np.arange",
@@ -258,7 +258,7 @@ def _stale_read_after(path, stale):
             break
     before_loop = set(stale)
     if innermost_loop is not None:
-        before_loop -= _defined_in(innermost_loop)
+        before_loop -= defined_in(innermost_loop)
     while levels:
         kind, a, b = levels.pop()
         if kind == "at":  # the rest of the block after position b
@@ -294,7 +294,7 @@ def _stale_read_after(path, stale):
         hit = hit or _scan(owner.body, later)
         if hit:
             return _tag(hit, innermost_loop, before_loop)
-        stale -= _defined_in(owner)
+        stale -= defined_in(owner)
         if owner is innermost_loop:
             innermost_loop = None
     return None
@@ -303,24 +303,6 @@ def _stale_read_after(path, stale):
 def _tag(hit, loop, before_loop):
     loc, var = hit
     return loc, var, loop if loop is not None and var in before_loop else None
-
-
-def _defined_in(loop):
-    out = {c[0].name for c in loop.carried}
-    if isinstance(loop, For):
-        out.add(loop.target.name)
-    blocks = [loop.body] + ([loop.cond_block] if isinstance(loop, While) else [])
-    for block in blocks:
-        for stmt in walk_blocks(block):
-            if isinstance(stmt, Assign):
-                out.update(t.name for t in stmt.targets)
-            elif isinstance(stmt, If):
-                out.update(m[0].name for m in stmt.merges)
-            elif isinstance(stmt, (For, While)):
-                out.update(c[0].name for c in stmt.carried)
-                if isinstance(stmt, For):
-                    out.add(stmt.target.name)
-    return out
 
 
 def _reads(operands, stale, loc):
@@ -374,7 +356,7 @@ def _scan(block, stale):
                 _reads([c[2] for c in stmt.carried] + list(stmt.exits), inner, stmt.loc)
             if hit:
                 return hit
-            stale -= _defined_in(stmt)
+            stale -= defined_in(stmt)
     return None
 
 

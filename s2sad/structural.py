@@ -15,12 +15,14 @@ each transform and analysis treats them itself.
 Their primitives (:data:`s2sad.rules.operators.LIST_OPS`, ``OPERATORS["setitem"]``,
 ``OPERATORS["overwritten"]``) carry their kind as ``structure``; every other primitive
 (a rule, a user's function, a custom rule) has ``structure = None``, whatever its name.
-Analyses and transforms ask the questions below, never a primitive's name.
+Analyses and transforms ask the questions below, never a primitive's name. The names a
+block or a compound statement defines (:func:`defined_names`, :func:`defined_in`) are
+here too, for the front end's memory analysis and the transforms alike.
 
 Layer 1, beside :mod:`s2sad.ir`: imports the IR only.
 """
 
-from .ir import Assign, walk_blocks
+from .ir import Assign, For, If, While, walk_blocks
 
 LIST_NEW, LIST_APPEND, LIST_POP, LIST_CLEAR, LIST_SNAPSHOT = (
     "list_new", "list_append", "list_pop", "list_clear", "list_snapshot")
@@ -74,4 +76,35 @@ def saved_values(block):
         elif is_write(stmt) and last_saved:
             out[stmt.target.name] = last_saved
             last_saved = None
+    return out
+
+
+# -- what statements define -------------------------------------------------------------
+
+def defined_names(block):
+    """Every variable a block defines, nested regions included."""
+    out = set()
+    for stmt in walk_blocks(block):
+        if isinstance(stmt, Assign):
+            out.update(t.name for t in stmt.targets)
+        elif isinstance(stmt, If):
+            out.update(m[0].name for m in stmt.merges)
+        elif isinstance(stmt, (For, While)):
+            out.update(c[0].name for c in stmt.carried)
+            if isinstance(stmt, For):
+                out.add(stmt.target.name)
+    return out
+
+
+def defined_in(stmt):
+    """Every variable a compound statement defines: in its regions, its merges or carried
+    values, and a for loop's target."""
+    if isinstance(stmt, If):
+        blocks, out = [stmt.then_block, stmt.else_block], {m[0].name for m in stmt.merges}
+    else:
+        blocks = [stmt.body] + ([stmt.cond_block] if isinstance(stmt, While) else [])
+        out = {c[0].name for c in stmt.carried} | (
+            {stmt.target.name} if isinstance(stmt, For) else set())
+    for block in blocks:
+        out |= defined_names(block)
     return out

@@ -17,9 +17,9 @@ from ..common import writes_into
 from ..emit import assign, call, comment, name
 from ..errors import NoDerivativeError
 from ..ir import Assign, For, If, Var, While
-from ..structural import LIST_APPEND, LIST_NEW, is_list_statement, is_write
+from ..structural import LIST_APPEND, LIST_NEW, defined_in, is_list_statement, is_write
 from .deferral import _terms_sum
-from .shared import _defined_in, _has_code, _same, _writes
+from .shared import _has_code, _same, _writes
 from .slots import _PopSite, _Slot
 
 
@@ -102,13 +102,13 @@ class _Control:
         # join: an adjoint either branch changed must be the same variable after the if
         for var in sorted(inner):
             states = [adj.read(var) for _, adj in branches]
-            if all(_same(s, states[0]) for s in states) and var not in _defined_in(stmt):
+            if all(_same(s, states[0]) for s in states) and var not in defined_in(stmt):
                 if states[0] is not None:
                     self.adjoints.value[var] = states[0]
                     if not all(var in adj.owned for _, adj in branches):
                         self.adjoints.owned.discard(var)
                 continue
-            if var in _defined_in(stmt):
+            if var in defined_in(stmt):
                 continue
             for code, adj in branches:
                 code += adj.materialize(var)
@@ -127,7 +127,7 @@ class _Control:
     def backward_loop(self, stmt):
         carried = [c for c in stmt.carried if c[0].name in self.active]
         inner = self.touched_inside(stmt.body)
-        outer = sorted(v for v in inner if v not in _defined_in(stmt))
+        outer = sorted(v for v in inner if v not in defined_in(stmt))
         if isinstance(stmt, While) and self.list_effects(stmt.cond_block):
             raise NoDerivativeError("s2sad cannot differentiate through a list changed in the "
                                     "condition of a while loop", stmt.loc,
@@ -236,7 +236,7 @@ class _Control:
             if isinstance(init, Var) and init.name in self.active:
                 after += self.adjoints.add(init.name, name(self.adjoints.adjoint_name(phi.name)))
             self.adjoints.forget(phi.name)
-        for var in _defined_in(stmt):
+        for var in defined_in(stmt):
             self.adjoints.forget(var)
         for var in outer:  # the loop may run zero times: ownership is what it was before
             if var not in owned_before:

@@ -3,7 +3,7 @@
 :func:`adjoint_namer` (``x`` -> ``x_bar``), :func:`with_aux` (a function returning
 ``(loss, aux)`` as one returning its loss, and aux), :func:`check_one_value` (a
 gradient needs one scalar), and pure questions about SSA statements and gast nodes
-(``_has_loops``, ``_writes``, ``_vars_of``, ``_defined_in``, ``_copy``, ``_same``,
+(``_has_loops``, ``_writes``, ``_vars_of``, ``_copy``, ``_same``,
 ``_has_code``, ``_scalar_guard``). No state.
 
 Layer 6 (the transforms), inside :mod:`s2sad.reverse`; never imports :mod:`s2sad.forward`.
@@ -89,24 +89,6 @@ def _same(a, b):
     if a is None or b is None:
         return a is b
     return gast.dump(a) == gast.dump(b)
-
-
-def _defined_in(stmt):
-    """Variables defined inside a compound statement's regions (including its merges)."""
-    out = set()
-    if isinstance(stmt, If):
-        blocks = [stmt.then_block, stmt.else_block]
-        out.update(m[0].name for m in stmt.merges)
-    elif isinstance(stmt, For):
-        blocks = [stmt.body]
-        out.add(stmt.target.name)
-        out.update(c[0].name for c in stmt.carried)
-    else:
-        blocks = [stmt.cond_block, stmt.body]
-        out.update(c[0].name for c in stmt.carried)
-    for block in blocks:
-        out |= analysis.defined_names(block)
-    return out
 
 
 def _scalar_guard(out, fn_name):
