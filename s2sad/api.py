@@ -19,7 +19,7 @@ import inspect
 import numpy as np
 
 from . import cache
-from .cache import (bind, check_differentiable, is_not_scalar, load_module,  # noqa: F401
+from .cache import (DEFAULT_WRT, bind, check_differentiable, is_not_scalar, load_module,  # noqa: F401
                     non_scalar_error, normalize_wrt, parameters, raise_failure, through_bound,
                     wrt_or_argnums)
 from .checkpoint import check_how
@@ -175,7 +175,7 @@ def stop_gradient(x):
 
 @api_boundary
 @through_bound
-def grad(f, wrt=0, checkpoint=None, *, argnums=None, has_aux=False):
+def grad(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None, has_aux=False):
     """A function of ``f``'s arguments returning the gradient of ``f`` w.r.t. ``wrt``.
 
     ``f`` must return a scalar; otherwise calling the gradient raises
@@ -188,7 +188,7 @@ def grad(f, wrt=0, checkpoint=None, *, argnums=None, has_aux=False):
 
 @api_boundary
 @through_bound
-def value_and_grad(f, wrt=0, checkpoint=None, *, argnums=None, has_aux=False):
+def value_and_grad(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None, has_aux=False):
     """Like :func:`grad`, returning ``(f(*args), gradient)``; with ``has_aux=True``,
     ``((loss, aux), gradient)`` (JAX's convention)."""
     return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "value_and_grad", has_aux,
@@ -197,14 +197,14 @@ def value_and_grad(f, wrt=0, checkpoint=None, *, argnums=None, has_aux=False):
 
 @api_boundary
 @through_bound
-def vjp(f, wrt=0, checkpoint=None, *, argnums=None):
+def vjp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
     """A function ``(*args, out_bar)`` returning the vector-Jacobian product(s) ``out_bar . J``."""
     return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "vjp", checkpoint=checkpoint)
 
 
 @api_boundary
 @through_bound
-def source(f, wrt=0, mode="reverse", checkpoint=None, plain=False, *, argnums=None):
+def source(f, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None, plain=False, *, argnums=None):
     """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``.
 
     ``plain=True``: with short reference versions of the run-time helpers, without
@@ -236,7 +236,7 @@ class Differentiable:
     decorator's ``mode``) and ``ssa`` are their texts.
     """
 
-    def __init__(self, fn, wrt=0, mode="reverse", checkpoint=None):
+    def __init__(self, fn, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None):
         functools.update_wrapper(self, fn)
         if mode not in ("reverse", "forward"):
             raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
@@ -281,7 +281,7 @@ class Differentiable:
 
 
 @api_boundary
-def differentiate(f=None, *, wrt=0, mode="reverse", checkpoint=None):
+def differentiate(f=None, *, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None):
     """Decorator: ``@differentiate`` or ``@differentiate(wrt=..., mode=..., checkpoint=...)``."""
     if f is None:
         return lambda fn: Differentiable(fn, wrt, mode, checkpoint)

@@ -93,11 +93,24 @@ def normalize_wrt(fn, wrt):
     return tuple(positions), single
 
 
+DEFAULT_WRT = 0
+"""What is differentiated when ``wrt`` is not given, in the API and the CLI alike: the
+first parameter (JAX's ``argnums=0``), counted after the values bound to the function
+(a bound method's object, a partial's arguments; see :func:`default_wrt`)."""
+
+
+def default_wrt(fn, bound=0):
+    """The positions :data:`DEFAULT_WRT` selects in ``fn`` when its first ``bound``
+    parameters are bound to values (``model.loss``: ``self``; the CLI's ``Class.method``
+    names a method of an object, so ``self`` counts as bound there too)."""
+    return normalize_wrt(fn, shifted_wrt(DEFAULT_WRT, bound))[0]
+
+
 def wrt_or_argnums(wrt, argnums):
     """``wrt``, or ``argnums`` (JAX's name for it) when given; both is a UsageError."""
     if argnums is None:
         return wrt
-    if wrt != 0:
+    if wrt != DEFAULT_WRT:
         raise UsageError(f"give wrt= or argnums= (the same thing), not both: wrt={wrt!r}, "
                          f"argnums={argnums!r}")
     return argnums
@@ -129,7 +142,7 @@ def through_bound(transform):
     of the plain function, ``wrt`` counted after the bound arguments, given them first (a
     partial of the derivative, which s2sad can differentiate again)."""
     @functools.wraps(transform)
-    def accepting(f, wrt=0, *rest, argnums=None, **options):
+    def accepting(f, wrt=DEFAULT_WRT, *rest, argnums=None, **options):
         parts = bound_parts(f)
         if parts is None:
             return transform(f, wrt, *rest, argnums=argnums, **options)

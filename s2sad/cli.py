@@ -42,7 +42,7 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .cache import bound_parts
+from .cache import bound_parts, default_wrt
 from .custom import IMPORT_NAME
 from .errors import InternalError, S2sadError, SourceError, UsageError
 from .ir import Loc
@@ -58,8 +58,10 @@ from .rules import all_primitives
 from .trace import trace
 
 
-def load_target(spec):
-    """The function named by ``FILE.py:FUNC``, imported without running its ``__main__`` block."""
+def load_target(spec, with_bound=False):
+    """The function named by ``FILE.py:FUNC``, imported without running its ``__main__`` block
+    (with ``with_bound``: and how many of its first parameters hold values bound to it, the
+    object of ``obj.method`` or of ``Class.method``, a partial's arguments)."""
     if ":" not in spec:
         raise UsageError(f"expected FILE.py:FUNC, got {spec!r}",
                          hint="Name the file and the function, e.g. examples/lecture.py:f")
@@ -85,18 +87,20 @@ def load_target(spec):
         raise SourceError(f"{path}: importing the file raised {type(exc).__name__}: {exc}",
                           hint="s2sad imports the file to resolve its names; make it importable.") \
             from None
-    fn = module
+    fn, owner = module, None
     for part in func.split("."):  # FUNC, or Class.method, or obj.method
-        fn = getattr(fn, part, None)
+        owner, fn = fn, getattr(fn, part, None)
     parts = bound_parts(fn)
+    bound = 1 if isinstance(owner, type) and not isinstance(
+        inspect.getattr_static(owner, func.rsplit(".", 1)[-1], None), staticmethod) else 0
     if parts is not None:  # a bound method or a partial: the module takes every parameter
-        fn = parts[0]
+        fn, bound = parts[0], len(parts[1])
     if fn is None or not callable(fn):
         funcs = sorted(n for n, v in vars(module).items() if callable(v)
                        and getattr(unwrap(v), "__module__", None) == module.__name__)
         raise UsageError(f"{path} has no function {func!r}",
                          hint=f"Functions defined there: {', '.join(funcs) or 'none'}.")
-    return unwrap(fn), module_name
+    return (unwrap(fn), module_name, bound) if with_bound else (unwrap(fn), module_name)
 
 
 def _package_name(path):
@@ -146,13 +150,10 @@ def write_atomically(path, text):
         raise
 
 
-def _wrt(fn, text):
-    params = inspect.signature(fn).parameters
+def _wrt(fn, bound, text):
+    """The positions ``--wrt`` names, or the API's default (:func:`s2sad.cache.default_wrt`)."""
     if text is None:
-        names = [n for n, p in params.items() if p.default is inspect.Parameter.empty]
-        if names[:1] == ["self"] and len(names) > 1:  # Class.method: not the object itself
-            names = names[1:]
-        return normalize_wrt(fn, tuple(names or list(params)[:1]))[0]
+        return default_wrt(fn, bound)
     names = [n.strip() for n in text.split(",") if n.strip()]
     items = tuple(int(n) if n.lstrip("-").isdigit() else n for n in names)
     return normalize_wrt(fn, items)[0]
@@ -160,8 +161,8 @@ def _wrt(fn, text):
 
 def _write(args, build, kind, api_name):
     """Generate ``kind`` code for the target and write DIR/<module>_<func>_<kind>.py."""
-    fn, module_name = load_target(args.target)
-    generated = build(fn, _wrt(fn, args.wrt), plain=args.plain)
+    fn, module_name, bound = load_target(args.target, with_bound=True)
+    generated = build(fn, _wrt(fn, bound, args.wrt), plain=args.plain)
     if generated.bindings:
         names = ", ".join(sorted(generated.bindings))
         raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
@@ -241,6 +242,11 @@ def command_rules(args):
         print(f"{prim.name:<24} {kind}")
 
 
+_WRT_HELP = ("parameters to differentiate with respect to, by name or position, "
+             "comma-separated (default: the first parameter, after a method's self, as "
+             "s2sad.grad's wrt=0; --wrt x,W for several)")
+
+
 def parser():
     main = argparse.ArgumentParser(prog="s2sad", description="Source-to-source automatic "
                                    "differentiation for Python/NumPy.")
@@ -253,9 +259,7 @@ def parser():
                                       "ValueError if <func> returns an array (use vjp_<func>).")
     grad.add_argument("target", metavar="FILE.py:FUNC", help="FUNC may be Class.method or a "
                       "lambda's name; a method's module takes self first")
-    grad.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
-                                    "position, comma-separated (default: those without defaults, "
-                                    "but not a method's self)")
+    grad.add_argument("--wrt", help=_WRT_HELP)
     grad.add_argument("-o", "--output", default="generated", metavar="DIR",
                       help="directory to write into (default: generated)")
     grad.add_argument("--plain", action="store_true",
@@ -271,9 +275,7 @@ def parser():
                                          "(tangent code: returns the value and its tangent), "
                                          "and print its path.")
     tangent.add_argument("target", metavar="FILE.py:FUNC")
-    tangent.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
-                                       "position, comma-separated (default: those without "
-                                       "defaults, but not a method's self)")
+    tangent.add_argument("--wrt", help=_WRT_HELP)
     tangent.add_argument("-o", "--output", default="generated", metavar="DIR",
                          help="directory to write into (default: generated)")
     tangent.add_argument("--plain", action="store_true",

@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from . import cache
-from .cache import (bind, compiled, generated_function, gradient_code,  # noqa: F401
+from .cache import (DEFAULT_WRT, bind, compiled, generated_function, gradient_code,  # noqa: F401
                     check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt,
                     parameters, raise_failure, through_bound, wrt_or_argnums)
 from .errors import UsageError, api_boundary
@@ -78,7 +78,7 @@ def _one_direction_at_a_time(fn, positions, values, tangents):
 
 @api_boundary
 @through_bound
-def jvp(f, wrt=0, *, argnums=None):
+def jvp(f, wrt=DEFAULT_WRT, *, argnums=None):
     """A function ``(*args, *tangents)`` returning ``(f(*args), out_dot)``: J·u without forming J.
 
     One tangent per ``wrt`` parameter, each of its parameter's shape, passed
@@ -173,7 +173,7 @@ def _split(rows, sizes, leaves):
 
 @api_boundary
 @through_bound
-def jacobian(f, wrt=0, mode="auto", *, argnums=None):
+def jacobian(f, wrt=DEFAULT_WRT, mode="auto", *, argnums=None):
     """A function of ``f``'s arguments returning J, shaped ``out.shape + arg.shape``.
 
     For ``f: R^n -> R^m``, forward mode gets J a column at a time: a tangent
@@ -206,7 +206,7 @@ def jacobian(f, wrt=0, mode="auto", *, argnums=None):
 
 @api_boundary
 @through_bound
-def hessian(f, wrt=0, *, argnums=None):
+def hessian(f, wrt=DEFAULT_WRT, *, argnums=None):
     """A function of ``f``'s arguments returning H, shaped ``arg.shape + arg.shape``.
 
     ``f`` must return a scalar. H is the Jacobian of the gradient, by forward
@@ -230,7 +230,7 @@ def hessian(f, wrt=0, *, argnums=None):
 
 @api_boundary
 @through_bound
-def hvp(f, wrt=0, checkpoint=None, *, argnums=None):
+def hvp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
     """A function ``(*args, v)`` returning H·v, the Hessian of scalar ``f`` times ``v``.
 
     H is never formed: the tangent transform is applied to the generated
@@ -263,11 +263,11 @@ _gradient_code = gradient_code  # (the names these had here before s2sad.cache)
 _jvp_call = jvp_call
 
 
-def jacfwd(f, wrt=0, *, argnums=None):
+def jacfwd(f, wrt=DEFAULT_WRT, *, argnums=None):
     """JAX's name: :func:`jacobian` in forward mode (a column per input element)."""
     return jacobian(f, wrt, "forward", argnums=argnums)
 
 
-def jacrev(f, wrt=0, *, argnums=None):
+def jacrev(f, wrt=DEFAULT_WRT, *, argnums=None):
     """JAX's name: :func:`jacobian` in reverse mode (a row per output element)."""
     return jacobian(f, wrt, "reverse", argnums=argnums)
