@@ -4,6 +4,7 @@
 
     s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_grad.py
                [--checkpoint sqrt|N]                     (the function's loops checkpointed)
+    s2sad vjp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_vjp.py
     s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                                  print the SSA listing
     s2sad rules [--coverage]                                 list the primitives with rules
@@ -22,11 +23,13 @@ atomically (a temporary file renamed into place), so a module on disk is
 always complete.
 
 A file inside a package (a directory with ``__init__.py``) is imported as a
-member of its package, so its relative imports work. Shapes are not known
-before the function runs, so ``s2sad grad`` cannot tell that a function
-returns an array: it writes the module, and the written ``grad_<func>``
-raises ``ValueError`` (naming ``vjp_<func>``) when called on such inputs,
-as :func:`s2sad.grad` raises :class:`~s2sad.errors.NonScalarOutputError`.
+member of its package, so its relative imports work. ``s2sad grad`` of a
+function that returns an array whatever its arguments (known from ranks alone,
+:mod:`s2sad.ranks`) is an error pointing to ``s2sad vjp``; where the output's rank
+depends on the arguments, shapes are known only when the function runs: the module
+is written, and its ``grad_<func>`` raises ``ValueError`` (naming ``vjp_<func>``)
+when called on such inputs, as :func:`s2sad.grad` raises
+:class:`~s2sad.errors.NonScalarOutputError`.
 
 Layer 10, the top: imports the API and the module builders.
 """
@@ -44,8 +47,10 @@ from . import __version__
 from .api import normalize_wrt, ssa
 from .cache import bound_parts, default_wrt
 from .custom import IMPORT_NAME
-from .errors import InternalError, S2sadError, SourceError, UsageError
+from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
 from .ir import Loc
+from .lower import lower
+from .ranks import output_is_array
 from .checkpoint import check_how
 from .module import forward_module, reverse_module
 from .parse import unwrap
@@ -159,9 +164,12 @@ def _wrt(fn, bound, text):
     return normalize_wrt(fn, items)[0]
 
 
-def _write(args, build, kind, api_name):
-    """Generate ``kind`` code for the target and write DIR/<module>_<func>_<kind>.py."""
+def _write(args, build, kind, api_name, check=None):
+    """Generate ``kind`` code for the target and write DIR/<module>_<func>_<kind>.py
+    (``check(fn, target)`` first, if given: it raises to refuse)."""
     fn, module_name, bound = load_target(args.target, with_bound=True)
+    if check is not None:
+        check(fn, args.target)
     generated = build(fn, _wrt(fn, bound, args.wrt), plain=args.plain)
     if generated.bindings:
         names = ", ".join(sorted(generated.bindings))
@@ -174,10 +182,31 @@ def _write(args, build, kind, api_name):
 
 
 def command_grad(args):
+    build = functools.partial(reverse_module, checkpoint=_checkpoint(args))
+    _write(args, build, "grad", "s2sad.grad", check=_scalar_output)
+
+
+def command_vjp(args):
+    build = functools.partial(reverse_module, checkpoint=_checkpoint(args), with_grad=False)
+    _write(args, build, "vjp", "s2sad.vjp")
+
+
+def _checkpoint(args):
     how = args.checkpoint
-    how = int(how) if how and how.isdigit() else how
-    build = functools.partial(reverse_module, checkpoint=check_how(how))
-    _write(args, build, "grad", "s2sad.grad")
+    return check_how(int(how) if how and how.isdigit() else how)
+
+
+def _scalar_output(fn, target):
+    """Refuse ``grad`` of a function that returns an array whatever its arguments."""
+    ir = lower(fn)
+    if output_is_array(ir):
+        file, func = target.rsplit(":", 1)
+        raise NonScalarOutputError(
+            f"grad needs {fn.__name__} to return a scalar, but it returns an array whatever "
+            f"its arguments", getattr(ir.body[-1], "loc", None),
+            f"Write its vector-Jacobian product instead: s2sad vjp {file}:{func} (vjp_"
+            f"{fn.__name__} takes out_bar after the arguments), or its Jacobian in Python "
+            f"(s2sad.jacobian); or reduce the output to a scalar (e.g. np.sum).")
 
 
 def command_jvp(args):
@@ -255,21 +284,18 @@ def parser():
     grad = sub.add_parser("grad", help="write the reverse-mode module of a function",
                           description="Write DIR/<module>_<func>_grad.py defining grad_<func>, "
                                       "value_and_grad_<func> and vjp_<func>, and print its path. "
-                                      "Shapes are known only at run time: grad_<func> raises "
-                                      "ValueError if <func> returns an array (use vjp_<func>).")
-    grad.add_argument("target", metavar="FILE.py:FUNC", help="FUNC may be Class.method or a "
-                      "lambda's name; a method's module takes self first")
-    grad.add_argument("--wrt", help=_WRT_HELP)
-    grad.add_argument("-o", "--output", default="generated", metavar="DIR",
-                      help="directory to write into (default: generated)")
-    grad.add_argument("--plain", action="store_true",
-                      help="write short reference versions of the run-time helpers, without "
-                           "their fast paths (for reading and teaching)")
-    grad.add_argument("--checkpoint", metavar="sqrt|N",
-                      help="checkpoint the function's for loops: store sqrt(T) snapshots of "
-                           "the carried values (or N) instead of a tape of T trips, and "
-                           "recompute each segment in the backward sweep")
+                                      "A function that returns an array whatever its arguments "
+                                      "(np.stack([x, 2 * x])) is refused: use s2sad vjp. Where "
+                                      "the output's rank depends on the arguments, grad_<func> "
+                                      "raises ValueError if <func> returns an array.")
+    _reverse_arguments(grad)
     grad.set_defaults(run=command_grad)
+    pullback = sub.add_parser("vjp", help="write the vector-Jacobian product of a function",
+                              description="Write DIR/<module>_<func>_vjp.py defining "
+                                          "vjp_<func>(*args, out_bar), for any output, and "
+                                          "print its path.")
+    _reverse_arguments(pullback)
+    pullback.set_defaults(run=command_vjp)
     tangent = sub.add_parser("jvp", help="write the forward-mode module of a function",
                              description="Write DIR/<module>_<func>_jvp.py defining jvp_<func> "
                                          "(tangent code: returns the value and its tangent), "
@@ -348,6 +374,21 @@ def parser():
                       help="the page to write (default: explain.html)")
     page.set_defaults(run=command_explain)
     return main
+
+
+def _reverse_arguments(sub):
+    sub.add_argument("target", metavar="FILE.py:FUNC", help="FUNC may be Class.method or a "
+                     "lambda's name; a method's module takes self first")
+    sub.add_argument("--wrt", help=_WRT_HELP)
+    sub.add_argument("-o", "--output", default="generated", metavar="DIR",
+                     help="directory to write into (default: generated)")
+    sub.add_argument("--plain", action="store_true",
+                     help="write short reference versions of the run-time helpers, without "
+                          "their fast paths (for reading and teaching)")
+    sub.add_argument("--checkpoint", metavar="sqrt|N",
+                     help="checkpoint the function's for loops: store sqrt(T) snapshots of "
+                          "the carried values (or N) instead of a tape of T trips, and "
+                          "recompute each segment in the backward sweep")
 
 
 def _point_arguments(sub, required=True):

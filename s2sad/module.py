@@ -187,7 +187,7 @@ def primal_function(ir, emitter):
 
 
 def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
-                   checkpoint=None) -> GeneratedModule:
+                   checkpoint=None, with_grad=True) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
@@ -196,6 +196,7 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     ``((loss, aux), grads)`` (JAX's convention), and no vjp. ``plain`` writes the short
     reference helpers, for reading. ``checkpoint``: ``fn``'s loops are checkpointed
     (:mod:`s2sad.checkpoint`; None, ``"sqrt"`` or a number of snapshots).
+    ``with_grad=False``: ``vjp_<f>`` only (``s2sad vjp``).
     """
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
@@ -205,7 +206,7 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
         ir, aux = with_aux(ir)
         with_vjp = False
     # a function returning several values has a vjp only (grad needs one scalar)
-    kinds = ("vjp",) if returned_tuple(ir) else \
+    kinds = ("vjp",) if returned_tuple(ir) or not with_grad else \
         ("grad", "value_and_grad") + (("vjp",) if with_vjp else ())
     names = {kind: f"{kind}_{ir.name}" for kind in kinds}
     entry = []

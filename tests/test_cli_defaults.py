@@ -126,3 +126,80 @@ def test_help_states_the_default():
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
     assert "default: the first parameter, after a method's self, as s2sad.grad's wrt=0" in text
+
+
+# -- s2sad grad of a function that returns an array ------------------------------------------
+
+ARRAYS = '''\
+import numpy as np
+
+
+def stacked(x):
+    return np.stack([x, 2 * x])
+
+
+def broadcast(x):
+    y = np.zeros(3) + x
+    if np.sum(y) > 0:
+        z = y * 2
+    else:
+        z = np.array([x, x ** 2, 1.0])
+    return np.sin(z)
+
+
+def depends(x):
+    return np.tanh(x) * 2.0
+'''
+
+
+@pytest.fixture
+def arrays(tmp_path):
+    (tmp_path / "arrays.py").write_text(ARRAYS)
+    return tmp_path
+
+
+@pytest.mark.parametrize("func, line, text", [
+    ("stacked", 5, "return np.stack([x, 2 * x])"), ("broadcast", 14, "return np.sin(z)")])
+def test_grad_of_an_array_valued_function_is_refused_and_writes_nothing(arrays, func, line, text):
+    done = run(["grad", f"arrays.py:{func}", "-o", "out"], arrays)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert not (arrays / "out").exists()
+    lines = done.stderr.splitlines()
+    assert lines[0] == (f"s2sad: error: {arrays / 'arrays.py'}:{line}:5: grad needs {func} to "
+                        f"return a scalar, but it returns an array whatever its arguments")
+    assert lines[1].strip() == text
+    assert f"s2sad vjp arrays.py:{func}" in lines[3] and "s2sad.jacobian" in lines[3]
+
+
+def test_a_rank_that_depends_on_the_arguments_is_checked_when_grad_runs(arrays):
+    done = run(["grad", "arrays.py:depends", "-o", "out"], arrays)
+    assert done.returncode == 0, done.stderr
+    written = load(arrays / "out" / "arrays_depends_grad.py", "arrays_depends_grad")
+    assert np.isclose(written.grad_depends(0.3), 2.0 / np.cosh(0.3) ** 2)
+    with pytest.raises(ValueError, match="vjp_depends"):
+        written.grad_depends(np.array([0.3, 0.4]))
+
+
+@pytest.mark.parametrize("func", ["stacked", "broadcast"])
+def test_s2sad_vjp_writes_the_vector_jacobian_product(arrays, func):
+    done = run(["vjp", f"arrays.py:{func}", "-o", "out"], arrays)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == os.path.join("out", f"arrays_{func}_vjp.py") + "\n"
+    written = load(arrays / "out" / f"arrays_{func}_vjp.py", f"arrays_{func}_vjp")
+    assert not hasattr(written, f"grad_{func}")
+    sys.path.insert(0, str(arrays))
+    try:
+        import arrays as module
+    finally:
+        sys.path.remove(str(arrays))
+        sys.modules.pop("arrays", None)
+    f, vjp = getattr(module, func), getattr(written, f"vjp_{func}")
+    for x in (0.7, -0.4):  # both branches of broadcast
+        out_bar = RNG.normal(size=np.shape(f(x)))
+        expected = np.sum(out_bar * oracle.gradient(f, (x,), 0))
+        assert np.isclose(vjp(x, out_bar), expected, rtol=1e-6)
+        # second order: the written vjp differentiated again, in both modes
+        second = oracle.gradient(lambda t: vjp(t, out_bar), (x,), 0)
+        for mode in ("forward", "reverse"):
+            assert np.isclose(s2sad.jacobian(vjp, mode=mode)(x, out_bar), second, rtol=1e-5)

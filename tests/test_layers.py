@@ -39,6 +39,7 @@ LAYERS = [
     ["s2sad.lower"],
     # 4. analyses of the IR
     ["s2sad.analysis"],
+    ["s2sad.ranks"],
     # 5. simplify, emit, verify; adjoints; what both transforms share; custom rules' code
     ["s2sad.simplify", "s2sad.emit", "s2sad.verify"],
     ["s2sad.adjoints", "s2sad.common"],
