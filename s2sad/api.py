@@ -1,4 +1,5 @@
-"""The Python API of reverse mode: ``grad``, ``value_and_grad``, ``vjp``, ``source``,
+"""The Python API of reverse mode: ``grad``, ``value_and_grad``, ``vjp``,
+``value_and_vjp``, ``source``,
 ``ssa`` and ``@differentiate``. Forward mode, Jacobians and second order are in
 :mod:`s2sad.higher`; ``check_grads`` in :mod:`s2sad.checking` (layer 9, with this
 module: ``higher`` < ``api`` < ``checking``).
@@ -45,6 +46,8 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
             mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
             if has_aux:
                 mode = "reverse_aux"
+            elif kind == "value_and_vjp":
+                mode = "reverse_value"
             namespace, generated = cache.compiled(fn, mode, positions, checkpoint)
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
@@ -88,19 +91,21 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
             raise hide_own_frames(exc)
 
     def values_of_derivative(args, kwargs):
-        if kind == "vjp":
+        if kind in ("vjp", "value_and_vjp"):
             if "out_bar" in kwargs and "out_bar" not in parameters(fn):
                 out_bar = kwargs.pop("out_bar")  # else out_bar= is f's own parameter
             elif args:
                 args, out_bar = args[:-1], args[-1]
             else:
-                raise TypeError(f"vjp of {fn.__name__} takes out_bar after the arguments")
+                raise TypeError(f"{kind} of {fn.__name__} takes out_bar after the arguments")
             function, bound = entry(), values(args, kwargs)
             check_differentiable(fn, positions, bound)
             try:
                 result = function(*bound, out_bar)
             except Exception as exc:
                 raise_failure(fn, exc, bound)
+            if kind == "value_and_vjp":
+                return result[0], ((result[1],) if tuple_result else result[1])
             return (result,) if tuple_result else result
         function = compiled[0] if compiled and compiled[1]() else entry()
         bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
@@ -200,6 +205,15 @@ def value_and_grad(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None, has_aux
 def vjp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
     """A function ``(*args, out_bar)`` returning the vector-Jacobian product(s) ``out_bar . J``."""
     return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "vjp", checkpoint=checkpoint)
+
+
+@api_boundary
+@through_bound
+def value_and_vjp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
+    """Like :func:`vjp`, returning ``(f(*args), vector-Jacobian product(s))`` from one forward
+    sweep: JAX's ``primal, f_vjp = jax.vjp(f, x)`` is ``value_and_vjp(f)(x, out_bar)``."""
+    return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "value_and_vjp",
+                          checkpoint=checkpoint)
 
 
 @api_boundary

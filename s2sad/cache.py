@@ -205,13 +205,15 @@ def _fill(fn, mode, positions, checkpoint=None):
     if key not in per_fn:
         try:
             # "reverse_plain", "forward_plain": with the short reference helpers (for reading);
-            # "reverse_grad": grad and value_and_grad only; "reverse_aux": f returns loss, aux
+            # "reverse_grad": grad and value_and_grad only; "reverse_aux": f returns loss, aux;
+            # "reverse_value": value_and_vjp too
             plain = mode.endswith("_plain")
             base = mode[:-len("_plain")] if plain else mode
-            if base in ("reverse", "reverse_grad", "reverse_aux"):
+            if base in ("reverse", "reverse_grad", "reverse_aux", "reverse_value"):
                 generated = reverse_module(fn, positions, with_vjp=base == "reverse",
                                            has_aux=base == "reverse_aux", plain=plain,
-                                           checkpoint=checkpoint)
+                                           checkpoint=checkpoint,
+                                           with_value=base == "reverse_value")
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
                 generated = forward_module(fn, positions, vector=base == "forward_vector",
                                            plain=plain)
@@ -363,8 +365,8 @@ def generated_function(derivative):
 def generated_function_of(fn, kind, positions, checkpoint=None):
     """The generated function of transform ``kind`` (``grad``, ``jvp``, ...) of ``fn``: what
     a derivative object stands for when s2sad reads it (its ``_s2sad_generated``)."""
-    namespace, generated = compiled(fn, "forward" if kind == "jvp" else "reverse", positions,
-                                    checkpoint)
+    mode = {"jvp": "forward", "value_and_vjp": "reverse_value"}.get(kind, "reverse")
+    namespace, generated = compiled(fn, mode, positions, checkpoint)
     function = namespace[generated.entry_points[kind]]
     function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function

@@ -187,7 +187,7 @@ def primal_function(ir, emitter):
 
 
 def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
-                   checkpoint=None, with_grad=True) -> GeneratedModule:
+                   checkpoint=None, with_grad=True, with_value=False) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
@@ -196,7 +196,8 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     ``((loss, aux), grads)`` (JAX's convention), and no vjp. ``plain`` writes the short
     reference helpers, for reading. ``checkpoint``: ``fn``'s loops are checkpointed
     (:mod:`s2sad.checkpoint`; None, ``"sqrt"`` or a number of snapshots).
-    ``with_grad=False``: ``vjp_<f>`` only (``s2sad vjp``).
+    ``with_grad=False``: ``vjp_<f>`` only (``s2sad vjp``). ``with_value``: also
+    ``value_and_vjp_<f>``, returning ``(value, vjps)``.
     """
     builder = ModuleBuilder()
     ir = builder.lowered(fn)
@@ -208,6 +209,7 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     # a function returning several values has a vjp only (grad needs one scalar)
     kinds = ("vjp",) if returned_tuple(ir) or not with_grad else \
         ("grad", "value_and_grad") + (("vjp",) if with_vjp else ())
+    kinds += ("value_and_vjp",) if with_value and not has_aux else ()
     names = {kind: f"{kind}_{ir.name}" for kind in kinds}
     entry = []
     if "grad" in names:
@@ -216,6 +218,10 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     if "vjp" in names:
         entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"],
                                       entry=True, checkpoint=checkpoint))
+    if "value_and_vjp" in names:
+        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder,
+                                      names["value_and_vjp"], entry=True, checkpoint=checkpoint,
+                                      with_value=True))
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)
