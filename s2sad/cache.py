@@ -25,6 +25,7 @@ share the rest: reading ``wrt`` (:func:`normalize_wrt`), binding arguments
 import functools
 import inspect
 import os
+import sys
 import threading
 import types
 import weakref
@@ -36,7 +37,8 @@ from .errors import (InternalError, NonScalarOutputError, S2sadError, SourceErro
 from .ir import load_generated
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
-from .parse import def_loc, guard_holds
+from .custom import registration_hint
+from .parse import def_loc, guard_holds, is_library_code
 from .trees import flatten
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
@@ -49,11 +51,28 @@ def parameters(fn):
 
 
 def check_function(fn):
-    """Reject what s2sad cannot read (a ufunc, a builtin, a class) when the transform is made."""
+    """Reject what s2sad cannot read (a ufunc, a builtin, a class, another library's code)
+    when the transform is made."""
+    if isinstance(fn, types.FunctionType) and is_library_code(fn):
+        spelling = public_spelling(fn)
+        raise SourceError(f"s2sad differentiates your own Python functions; {spelling} is "
+                          f"another library's code ({fn.__code__.co_filename}), which s2sad "
+                          f"does not read", hint=registration_hint(spelling, 1))
     if not isinstance(fn, types.FunctionType):
         raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
                           hint="Pass a function defined with def in a .py file (wrap a NumPy "
                                "function in one: def f(x): return np.sin(x)).")
+
+
+def public_spelling(fn):
+    """``scipy.special.logsumexp`` for the function defined in ``scipy.special._logsumexp``:
+    the shortest module path, past private modules, that holds ``fn`` under its name."""
+    parts = (fn.__module__ or "").split(".")
+    for end in range(1, len(parts) + 1):
+        module = sys.modules.get(".".join(parts[:end]))
+        if module is not None and getattr(module, fn.__name__, None) is fn:
+            return f"{module.__name__}.{fn.__name__}"
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 def normalize_wrt(fn, wrt):

@@ -13,6 +13,7 @@ from .emit import name
 from .errors import NoDerivativeError
 from .ir import Assign, walk_blocks
 from .lower import ExternalFunction
+from .parse import is_library_code
 
 
 def returned_tuple(fn):
@@ -37,6 +38,9 @@ def no_rule_error(stmt):
             "Attributes of objects (self.W, cfg.lam) are constants: differentiate with respect "
             "to an array argument instead (pass W as a parameter, or a dict of parameters).")
     what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else f"a {prim.name} literal"
+    if isinstance(prim, ExternalFunction) and is_library_code(prim.obj):
+        module = getattr(prim.obj, "__module__", None) or "another library"
+        what += f" (Python code of {module.split('.')[0]}, which s2sad does not read)"
     hint = "Rewrite this with functions s2sad supports (run `s2sad rules` for the list), " \
            "or make sure only constants reach it."
     if isinstance(prim, ExternalFunction):

@@ -65,7 +65,7 @@ import numpy as np
 
 from .desugar import _contains, desugar
 from .errors import UnsupportedSyntaxError
-from .parse import Scope, dotted_chain, parse_function
+from .parse import Scope, dotted_chain, is_user_function, parse_function
 
 _NESTED_SCOPES = (gast.FunctionDef, gast.Lambda)
 
@@ -169,11 +169,7 @@ def _is_function_object(value):
         callable(value)
 
 
-def _is_user_function(obj):
-    if not isinstance(obj, types.FunctionType):
-        return False
-    module = getattr(obj, "__module__", "") or ""
-    return module.split(".")[0] not in ("numpy", "math", "s2sad", "builtins")
+_is_user_function = is_user_function  # (s2sad.parse: one definition)
 
 
 def _has_function_defaults(fn):

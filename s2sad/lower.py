@@ -72,7 +72,7 @@ from .inline import inline
 from .ir import (Assign, Const, For, Function, If, Index, Param, Raise, Return, Slice, Var, While,
                  is_generated, walk_blocks)
 from .memory import check_memory, in_place_text, result_memory
-from .parse import (LiveScope, Scope, def_name, dotted_chain, is_value, module_name_of,
+from .parse import (LiveScope, Scope, is_user_function, def_name, dotted_chain, is_value, module_name_of,
                     parse_function, resolution_guard, unwrap)
 from .rules.core import Primitive
 from .rules.operators import LIST_OPS, dict_literal, is_list_op
@@ -1028,8 +1028,18 @@ class _Lowerer:
         what builtins name) as a constant, anything else read live (:meth:`live_read`)."""
         if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
                               np.ufunc)) or callable(value) and not isinstance(value, type):
-            raise self.error(node, f"{_spelling(node)} is a {type(value).__name__}, not a value",
-                             "Call it, or pass the value you need as an argument.")
+            if isinstance(value, types.ModuleType):
+                raise self.error(node, f"{_spelling(node)} is a module, not a value",
+                                 "Call one of its functions, or pass the value you need as an "
+                                 "argument.")
+            raise self.error(
+                node, f"{_spelling(node)} is a function ({type(value).__name__}) used here as a "
+                      f"value, which s2sad follows only into a function of your own",
+                f"Call it here ({_spelling(node)}(x)), or pass it to a function you wrote "
+                f"(apply({_spelling(node)}, x)). Another library calling it (map, "
+                f"functools.reduce, np.apply_along_axis) is code s2sad does not read: wrap "
+                f"that call in a function with a rule, @s2sad.custom_vjp on def h(x): ... then "
+                f"@h.defvjp on its derivative (README: 'Custom derivative rules').")
         text = self.spelling_of(node, value)
         if text is not None:
             return Const(value, text=text)
@@ -1339,11 +1349,7 @@ def _is_pop_bar(obj):
         return False
 
 
-def _is_user_function(obj):
-    if not isinstance(obj, types.FunctionType):
-        return False
-    module = getattr(obj, "__module__", "") or ""
-    return module.split(".")[0] not in ("numpy", "math", "s2sad", "builtins")
+_is_user_function = is_user_function  # (s2sad.parse: one definition)
 
 
 def _fold(op, left, right):
