@@ -1,4 +1,5 @@
-"""Expansion: comprehensions, ``sum`` of a generator and ``assert`` become plain statements.
+"""Expansion: comprehensions, ``sum`` of a generator and ``assert`` become plain statements
+(and star arguments of a known length are spliced first, :mod:`s2sad.starred`).
 
 Runs on the gast ``FunctionDef`` of the function being differentiated (and on
 every nested ``def`` in it), before :mod:`s2sad.inline`, and rewrites it in place
@@ -59,6 +60,7 @@ import numpy as np
 from .desugar import _located, _name
 from .errors import UnsupportedSyntaxError
 from .parse import Scope, dotted_chain
+from .starred import splice_starred
 
 _COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp)
 _LATER = "s2sad writes a comprehension as a loop that runs before its statement"
@@ -70,6 +72,7 @@ def expand(parsed, used):
     ``used`` is the set of names already taken, to which every new name is added.
     """
     node = parsed.node
+    splice_starred(node)  # f(*args) of a known length is f(args[0], args[1]) (s2sad/starred.py)
     if not any(isinstance(n, _COMPREHENSIONS + (gast.Assert,)) for n in gast.walk(node)):
         return
     _Expander(parsed, used).function(node)

@@ -155,9 +155,10 @@ class ExternalFunction(Primitive):
     effects = True  # it may change the world (CACHE.append(x)): kept even if unread
     opaque = True  # its result may be any array it was given, or a global (s2sad.memory)
 
-    def __init__(self, obj, spelling, head=None, name=None):
+    def __init__(self, obj, spelling, head=None, name=None, stars=()):
         self.obj = obj
         self.head = head
+        self.stars = stars  # the positions of the arguments passed with * (f(*x.shape))
         super().__init__(name or spelling, (), {}, ("call", spelling), varargs=True)
 
 
@@ -1116,10 +1117,12 @@ class _Lowerer:
 
     # -- calls -------------------------------------------------------------------
     def lower_call(self, node, name, names):
-        if any(isinstance(a, gast.Starred) for a in node.args) or \
-                any(k.arg is None for k in node.keywords):
-            raise self.error(node, "s2sad does not support *args or **kwargs in calls",
-                             "Pass the arguments one by one.")
+        if any(k.arg is None for k in node.keywords):
+            raise self.error(node, "s2sad does not support **kwargs in calls",
+                             "Pass the arguments by name one by one.")
+        # a star of a length known only when the code runs (*x.shape; known ones are
+        # spliced, s2sad/starred.py): kept in a call s2sad runs as it is
+        stars = tuple(i for i, a in enumerate(node.args) if isinstance(a, gast.Starred))
         func = node.func
         if isinstance(func, gast.Attribute) and self.try_resolve(func) is _UNRESOLVED:
             return self.lower_method(node, name, names)
@@ -1133,10 +1136,16 @@ class _Lowerer:
                 raise self.error(func, f"name {func.id!r} is not defined")
         elif not isinstance(func, gast.Attribute):
             raise self.error(func, "s2sad supports calls of named functions only")
-        args = [self.lower_expr(a) for a in node.args]
+        args = [self.lower_expr(a.value if isinstance(a, gast.Starred) else a) for a in node.args]
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         prim = primitive_of(target)  # a function with rules given by hand (s2sad.custom)
-        if prim is None:
+        if stars and (prim is not None or _is_user_function(target)):
+            star = node.args[stars[0]]
+            raise self.error(star, f"s2sad must know how many arguments *{_spelling(star.value)} "
+                                   f"passes to {_spelling(func)}, which it reads",
+                             "Bind the arguments to a tuple written out in the function "
+                             "(args = (a, b); f(*args)), or pass them one by one.")
+        if prim is None and not stars:
             prim = rules.lookup(target)
         if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
                 and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
@@ -1183,7 +1192,7 @@ class _Lowerer:
                 # CACHE.append(x), erf(c) with erf = scipy.special.erf: reached through the
                 # module (or closure) when the code runs, as the function reaches it
                 spelling, head = self.live_spelling(chain)
-            prim = ExternalFunction(target, spelling, head, _spelling(func))
+            prim = ExternalFunction(target, spelling, head, _spelling(func), stars)
         try:
             prim.bind(args, kwargs)
         except TypeError as exc:

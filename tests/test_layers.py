@@ -34,6 +34,7 @@ LAYERS = [
     ["s2sad.custom"],
     # 3. front end: parse -> inline -> desugar -> lower (with memory.py, the alias analysis)
     ["s2sad.parse", "s2sad.desugar", "s2sad.memory"],
+    ["s2sad.starred"],
     ["s2sad.expand"],
     ["s2sad.inline"],
     ["s2sad.lower"],
