@@ -24,12 +24,16 @@ from .cache import (DEFAULT_WRT, bind, check_differentiable, is_not_scalar, load
                     non_scalar_error, normalize_wrt, parameters, raise_failure, through_bound,
                     wrt_or_argnums)
 from .checkpoint import check_how
-from .errors import S2sadError, UsageError, api_boundary, hide_own_frames
+from .errors import S2sadError, UnsupportedSyntaxError, UsageError, api_boundary, hide_own_frames
 from .higher import jvp as _jvp
 from .ir import format_function
 from .lower import lower
 from .parse import guard_checker, unwrap
 from .reverse import check_one_value
+
+def _valid():
+    return True
+
 
 def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
     fn = unwrap(f)
@@ -48,7 +52,13 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
                 mode = "reverse_aux"
             elif kind == "value_and_vjp":
                 mode = "reverse_value"
-            namespace, generated = cache.compiled(fn, mode, positions, checkpoint)
+            try:
+                namespace, generated = cache.compiled(fn, mode, positions, checkpoint)
+            except UnsupportedSyntaxError as exc:  # x += e on an argument: fine for numbers
+                if not getattr(exc, "arguments", None):
+                    raise
+                compiled[:] = [cache.by_kind(fn, mode, positions, checkpoint, kind), _valid]
+                return compiled[0]
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
             check = guard_checker(generated.guard) or (lambda: False)

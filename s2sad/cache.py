@@ -43,6 +43,9 @@ from .trees import flatten
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
 _SLOTS = weakref.WeakSet()  # every derivative object's Slot
+# python function -> {(mode, wrt, checkpoint): (parameters, error)}: transforms refused
+# because f updates those parameters in place, which is rebinding for numbers
+_REFUSED = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()  # held while the cache is read or filled
 
 
@@ -200,7 +203,7 @@ def check_differentiable(fn, positions, values):
                     f"{choose}.")
 
 
-def compiled(fn, mode, positions, checkpoint=None):
+def compiled(fn, mode, positions, checkpoint=None, values=None):
     """The namespace of the generated module (transformed and compiled once).
 
     One thread fills the cache at a time (a lock, re-entrant: transforming ``f``
@@ -208,17 +211,61 @@ def compiled(fn, mode, positions, checkpoint=None):
     transform at once transform it once. A :class:`~s2sad.errors.S2sadError`
     reaches the caller without s2sad's frames below this one and without the
     internal exception it may have been raised while handling.
+
+    ``values``, the arguments of the call the module is for: where ``f`` updates an
+    argument in place (``x += e``), refused for arrays, the module specialised for the
+    parameters that hold Python numbers in this call (for which it is rebinding) is
+    compiled and cached by that kind (:func:`numbers_in`).
     """
     with _LOCK:
         try:
+            refusal = _REFUSED.get(fn, {}).get((mode, positions, checkpoint))
+            if refusal is not None:  # refused for arrays: specialised by argument kind
+                return _specialised(fn, mode, positions, checkpoint, values, refusal)
             return _fill(fn, mode, positions, checkpoint)
         except S2sadError as exc:
-            raise hide_own_frames(exc) from None
+            arguments = getattr(exc, "arguments", None)
+            if not arguments or values is None:
+                raise hide_own_frames(exc) from None
+            _REFUSED.setdefault(fn, {})[(mode, positions, checkpoint)] = (arguments, exc)
+            try:
+                return _specialised(fn, mode, positions, checkpoint, values, (arguments, exc))
+            except S2sadError as exc:
+                raise hide_own_frames(exc) from None
 
 
-def _fill(fn, mode, positions, checkpoint=None):
+def by_kind(fn, mode, positions, checkpoint, kind):
+    """The generated ``kind`` entry point of ``fn`` as a function that compiles (once per
+    kind of arguments) the module for the kinds of the arguments it is called with: for
+    a function refused for arrays only because it updates an argument in place
+    (:func:`compiled`'s ``values``)."""
+    def specialised(*args):
+        namespace, generated = compiled(fn, mode, positions, checkpoint, values=args)
+        return namespace[generated.entry_points[kind]](*args)
+    return specialised
+
+
+def numbers_in(fn, values):
+    """The parameters of ``fn`` that hold Python (or NumPy) numbers in ``values``."""
+    return frozenset(name for name, value in zip(parameters(fn), values)
+                     if isinstance(value, (int, float, complex, np.generic)))
+
+
+def _specialised(fn, mode, positions, checkpoint, values, refusal):
+    """The module for ``values``' kinds of a function refused for arrays (``refusal``: the
+    parameters it updates in place, and the error): the refusal itself unless those hold
+    numbers."""
+    arguments, exc = refusal
+    numbers = numbers_in(fn, values or ())
+    if not arguments <= numbers:
+        raise exc
+    return _fill(fn, mode, positions, checkpoint, numbers)
+
+
+def _fill(fn, mode, positions, checkpoint=None, numbers=frozenset()):
     per_fn = _CACHE.setdefault(fn, {})
     key = (mode, positions) if checkpoint is None else (mode, positions, checkpoint)
+    key += (numbers,) if numbers else ()
     if key in per_fn and not guard_holds(per_fn[key][1].guard):
         per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
@@ -232,10 +279,10 @@ def _fill(fn, mode, positions, checkpoint=None):
                 generated = reverse_module(fn, positions, with_vjp=base == "reverse",
                                            has_aux=base == "reverse_aux", plain=plain,
                                            checkpoint=checkpoint,
-                                           with_value=base == "reverse_value")
+                                           with_value=base == "reverse_value", numbers=numbers)
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
                 generated = forward_module(fn, positions, vector=base == "forward_vector",
-                                           plain=plain)
+                                           plain=plain, numbers=numbers)
         except S2sadError:
             raise
         except Exception as exc:  # not the user's doing: a transform that failed
@@ -290,6 +337,7 @@ def clear_cache():
     """
     with _LOCK:
         _CACHE.clear()
+        _REFUSED.clear()
         clear_lowered()
         clear_summaries()
         for kept in list(_SLOTS):
@@ -364,10 +412,12 @@ def is_not_scalar(exc, name=None):
 def non_scalar_error(fn, exc):
     """The :class:`~s2sad.errors.NonScalarOutputError` for ``exc`` (:func:`is_not_scalar`):
     ``fn``'s gradient was asked for where ``fn`` returned an array."""
-    ir = lower(fn)
-    ret = ir.body[-1]
+    try:
+        loc = getattr(lower(fn).body[-1], "loc", None)
+    except S2sadError:  # f's form for arrays is refused (x += e): it ran for numbers
+        loc = def_loc(fn)
     return NonScalarOutputError(f"grad needs {fn.__name__} to return a scalar, but it returned "
-                                f"an array of shape {exc.shape}", getattr(ret, "loc", None),
+                                f"an array of shape {exc.shape}", loc,
                                 "Use s2sad.vjp for non-scalar outputs (or s2sad.jacobian), or "
                                 "reduce the output to a scalar (e.g. np.sum).")
 
@@ -391,9 +441,10 @@ def generated_function_of(fn, kind, positions, checkpoint=None):
     return function
 
 
-def gradient_code(fn, i, checkpoint=None):
-    """The generated ``grad_f`` for parameter ``i``, as a function s2sad can read again."""
-    namespace, generated = compiled(fn, "reverse", (i,), checkpoint)
+def gradient_code(fn, i, checkpoint=None, values=None):
+    """The generated ``grad_f`` for parameter ``i``, as a function s2sad can read again
+    (``values``: the arguments it is for, see :func:`compiled`)."""
+    namespace, generated = compiled(fn, "reverse", (i,), checkpoint, values)
     function = namespace[generated.entry_points["grad"]]
     function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function

@@ -50,7 +50,7 @@ def check_grads(f, args, wrt=DEFAULT_WRT, modes=("forward", "reverse"), order=1,
     if order > 1:
         v = _random_like(f(*args), rng)
         for i in positions:  # the derivative code for one parameter, differentiated again
-            namespace, generated = compiled(fn, "reverse", (i,))
+            namespace, generated = compiled(fn, "reverse", (i,), values=args)
             vjp_i = namespace[generated.entry_points["vjp"]]
             check_grads(vjp_i, args + (v,), tuple(positions), modes, order - 1, eps, rtol, atol,
                         seed + 1)

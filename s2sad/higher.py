@@ -14,9 +14,9 @@ import numpy as np
 
 from . import cache
 from .cache import (DEFAULT_WRT, bind, compiled, generated_function, gradient_code,  # noqa: F401
-                    check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt,
+                    check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt, numbers_in,
                     parameters, raise_failure, through_bound, wrt_or_argnums)
-from .errors import UsageError, api_boundary
+from .errors import UnsupportedSyntaxError, UsageError, api_boundary
 from .module import keyed_containers
 from .parse import unwrap
 from .trees import describe, flatten, is_leaf, unflatten
@@ -48,9 +48,10 @@ def jvp_call(fn, positions, values, tangents):
                 raise ValueError(f"jvp of {fn.__name__}: pass all tangents as single directions"
                                  f" or all as batches with a leading axis, not a mix")
             vector = batched
-    if vector and (not all(is_leaf(v) for v in values) or keyed_containers(fn)):
+    if vector and (not all(is_leaf(v) for v in values) or _keyed(fn, values)):
         return _one_direction_at_a_time(fn, positions, values, tangents)
-    namespace, generated = compiled(fn, "forward_vector" if vector else "forward", positions)
+    namespace, generated = compiled(fn, "forward_vector" if vector else "forward", positions,
+                                    values=values)
     try:
         return namespace[generated.entry_points["jvp"]](*values, *tangents)
     except ValueError as exc:  # the gradient code differentiated here checks its scalar output
@@ -60,6 +61,17 @@ def jvp_call(fn, positions, values, tangents):
         raise_failure(fn, exc, values)
     except Exception as exc:
         raise_failure(fn, exc, values)
+
+
+def _keyed(fn, values):
+    """:func:`keyed_containers` of ``fn``, of its form for ``values``' kinds where ``fn`` is
+    refused for arrays (it updates an argument in place; see :func:`s2sad.cache.compiled`)."""
+    try:
+        return keyed_containers(fn)
+    except UnsupportedSyntaxError as exc:
+        if not getattr(exc, "arguments", None):
+            raise
+        return keyed_containers(fn, numbers_in(fn, values))
 
 
 def _one_direction_at_a_time(fn, positions, values, tangents):
@@ -138,7 +150,7 @@ def _jacobian_of(fn, values, i, mode):
             rows = np.moveaxis(np.reshape(dot, (n,) + np.shape(o)), 0, -1)  # out shape + (n,)
             blocks.append(unflatten(tree, _split(rows, sizes, leaves)))
         return unflatten(out_tree, blocks)
-    namespace, generated = compiled(fn, "reverse", (i,))
+    namespace, generated = compiled(fn, "reverse", (i,), values=values)
     vjp_i = namespace[generated.entry_points["vjp"]]
     out = fn(*values) if out is None else out
     outs, out_tree = flatten(out)
@@ -220,7 +232,8 @@ def hessian(f, wrt=DEFAULT_WRT, *, argnums=None):
     @api_boundary
     def hessian_of_f(*args, **kwargs):
         values = bind(fn, args, kwargs)
-        blocks = tuple(tuple(_jacobian_of(gradient_code(fn, i), values, j, "forward")
+        blocks = tuple(tuple(_jacobian_of(gradient_code(fn, i, None, values), values, j,
+                                          "forward")
                              for j in positions) for i in positions)
         return blocks[0][0] if single else blocks
 
@@ -251,7 +264,8 @@ def hvp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
         vs = (args[-1],) if single else tuple(args[-1])
         if len(vs) != len(positions):
             raise TypeError(f"hvp of {fn.__name__} needs one direction per parameter in wrt")
-        result = tuple(jvp_call(gradient_code(fn, i, checkpoint), positions, values, vs)[1]
+        result = tuple(jvp_call(gradient_code(fn, i, checkpoint, values), positions, values,
+                                vs)[1]
                        for i in positions)
         return result[0] if single else result
 
