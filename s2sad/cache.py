@@ -38,6 +38,7 @@ from .ir import load_generated
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
 from .custom import registration_hint
+from .methods import overridden
 from .parse import def_loc, guard_holds, is_library_code
 from .trees import flatten
 
@@ -374,6 +375,11 @@ def raise_failure(fn, exc, args, kwargs=None):
     if isinstance(exc, S2sadError) or getattr(exc, "arguments_at_fault", False) or \
             _raised_in_user_code(exc):
         raise exc
+    if overridden(exc):
+        raise UsageError(str(exc), def_loc(fn), f"s2sad reads self.method(...) as a method of "
+                         f"the class {fn.__name__} is defined in: define {fn.__name__} in the "
+                         f"subclass too, or call the subclass's method by its class "
+                         f"(Sub.method(self, x)).") from None
     of = getattr(fn, "_s2sad_of", None)  # generated code differentiated again: its f
     original = (of() if of is not None else None) or fn
     try:
