@@ -13,11 +13,10 @@ import sys
 import numpy as np
 import pytest
 
+import oracle
 import s2sad
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, TESTS)
-import oracle  # noqa: E402
 
 MODEL = '''\
 import functools

@@ -3,7 +3,6 @@ function (s2sad/methods.py), checked against finite differences in both modes an
 order 2, for bound methods, ``Class.method`` with ``self`` passed, and the CLI; an object
 whose class overrides the method is a ``UsageError``, never the wrong derivative."""
 
-import os
 import subprocess
 import sys
 
