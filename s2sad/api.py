@@ -255,7 +255,7 @@ def ssa(f):
 class Differentiable:
     """What ``@s2sad.differentiate`` returns: ``f`` itself, plus its derivatives.
 
-    Attributes ``grad``, ``value_and_grad``, ``vjp`` and ``jvp`` are the
+    Attributes ``grad``, ``value_and_grad``, ``vjp``, ``value_and_vjp`` and ``jvp`` are the
     transforms of ``f`` for the decorator's ``wrt``; ``source`` (of the
     decorator's ``mode``) and ``ssa`` are their texts.
     """
@@ -290,6 +290,10 @@ class Differentiable:
     @functools.cached_property
     def vjp(self):
         return vjp(self.__wrapped__, self._wrt, self._checkpoint)
+
+    @functools.cached_property
+    def value_and_vjp(self):
+        return value_and_vjp(self.__wrapped__, self._wrt, self._checkpoint)
 
     @functools.cached_property
     def jvp(self):

@@ -187,7 +187,8 @@ def command_grad(args):
 
 
 def command_vjp(args):
-    build = functools.partial(reverse_module, checkpoint=_checkpoint(args), with_grad=False)
+    build = functools.partial(reverse_module, checkpoint=_checkpoint(args), with_grad=False,
+                              with_value=True)
     _write(args, build, "vjp", "s2sad.vjp")
 
 
@@ -293,7 +294,8 @@ def parser():
     pullback = sub.add_parser("vjp", help="write the vector-Jacobian product of a function",
                               description="Write DIR/<module>_<func>_vjp.py defining "
                                           "vjp_<func>(*args, out_bar), for any output, and "
-                                          "print its path.")
+                                          "value_and_vjp_<func> (the value too), and print "
+                                          "its path.")
     _reverse_arguments(pullback)
     pullback.set_defaults(run=command_vjp)
     tangent = sub.add_parser("jvp", help="write the forward-mode module of a function",

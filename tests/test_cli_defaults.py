@@ -198,6 +198,9 @@ def test_s2sad_vjp_writes_the_vector_jacobian_product(arrays, func):
         out_bar = RNG.normal(size=np.shape(f(x)))
         expected = np.sum(out_bar * oracle.gradient(f, (x,), 0))
         assert np.isclose(vjp(x, out_bar), expected, rtol=1e-6)
+        value, g = getattr(written, f"value_and_vjp_{func}")(x, out_bar)
+        np.testing.assert_allclose(value, f(x), rtol=1e-14)
+        assert np.isclose(g, expected, rtol=1e-6)
         # second order: the written vjp differentiated again, in both modes
         second = oracle.gradient(lambda t: vjp(t, out_bar), (x,), 0)
         for mode in ("forward", "reverse"):

@@ -80,3 +80,10 @@ def test_value_and_vjp_of_a_bound_method_and_errors():
         s2sad.value_and_vjp(looped)()
     with pytest.raises(s2sad.UsageError, match="cannot differentiate looped with respect to x"):
         s2sad.value_and_vjp(looped)(np.arange(3), W, OUT_BAR)
+
+
+def test_the_decorator_has_value_and_vjp():
+    decorated = s2sad.differentiate(looped, wrt="W")
+    value, g = decorated.value_and_vjp(X, W, OUT_BAR)
+    np.testing.assert_allclose(value, looped(X, W), rtol=1e-14)
+    np.testing.assert_allclose(g, vjp_by_differences(looped, (X, W), 1, OUT_BAR), rtol=1e-6)
