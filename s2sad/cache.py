@@ -177,6 +177,24 @@ def through_bound(transform):
     return accepting
 
 
+def at_bound_values(tool):
+    """``tool(f, *args, wrt=None, ...)`` (a trace, graph, cost report at a point) accepting a
+    bound method or a partial as ``f``: the tool of the plain function at the bound values
+    followed by ``args``, ``wrt`` counted after the bound values (as :func:`through_bound`);
+    without ``args`` (a graph with no point), of the plain function alone."""
+    @functools.wraps(tool)
+    def accepting(f, *args, wrt=None, **options):
+        parts = bound_parts(f)
+        if parts is None:
+            return tool(f, *args, wrt=wrt, **options)
+        fn, bound, keywords = parts
+        if not args:
+            return tool(fn, wrt=wrt, **options)
+        return tool(fn, *bound, *args, wrt=None if wrt is None else shifted_wrt(wrt, len(bound)),
+                    **keywords, **options)
+    return accepting
+
+
 def check_differentiable(fn, positions, values):
     """Raise a :class:`UsageError` unless each ``values[i]`` (i in positions) is something
     to differentiate: floats, complex numbers, arrays of them, containers of them."""

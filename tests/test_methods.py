@@ -118,3 +118,17 @@ def test_the_cli_writes_a_module_calling_the_method(tmp_path):
     def f(x):
         return np.sum((np.tanh(W @ x) - Y) ** 2)
     np.testing.assert_allclose(eval(run.stdout), oracle.gradient(f, (X,), 0), rtol=1e-6)
+
+
+def test_the_tools_at_a_point_take_a_bound_method():
+    model = Model(W)
+    expected = s2sad.grad(model.loss, wrt=(0, 1))(X, Y)
+    t = s2sad.trace(model.loss, X, Y)
+    assert t.wrt == ["x", "y"]  # self is bound, and holds no floats
+    for got, want in zip(t.derivative, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(s2sad.trace(model.loss, X, Y, wrt=0).derivative, expected[0],
+                               rtol=1e-12)
+    assert s2sad.graph(model.loss).dot == s2sad.graph(Model.loss).dot
+    assert s2sad.graph(model.loss, X, Y).dot.startswith("digraph")
+    assert s2sad.cost(model.loss, X, Y).f_flops > 0
