@@ -5,7 +5,7 @@ writes new Python source for its derivative. See README.md for a tour.
 """
 
 from .api import (Differentiable, differentiate, grad, source, ssa, stop_gradient, value_and_grad,
-                  vjp)
+                  value_and_vjp, vjp)
 from .cache import clear_cache
 from .checking import GradientCheckError, check_grads
 from .custom import CustomDerivative, custom_jvp, custom_vjp
@@ -19,7 +19,7 @@ from .errors import (InternalError, NoDerivativeError, NonScalarOutputError, S2s
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
+__all__ = ["grad", "value_and_grad", "vjp", "value_and_vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
            "source", "ssa", "trace", "Trace", "graph", "Graph", "cost", "CostReport", "explain",
            "check_grads", "clear_cache", "differentiate", "Differentiable", "stop_gradient",
            "custom_vjp", "custom_jvp", "CustomDerivative", "S2sadError",

@@ -1,4 +1,5 @@
-"""The Python API of reverse mode: ``grad``, ``value_and_grad``, ``vjp``, ``source``,
+"""The Python API of reverse mode: ``grad``, ``value_and_grad``, ``vjp``,
+``value_and_vjp``, ``source``,
 ``ssa`` and ``@differentiate``. Forward mode, Jacobians and second order are in
 :mod:`s2sad.higher`; ``check_grads`` in :mod:`s2sad.checking` (layer 9, with this
 module: ``higher`` < ``api`` < ``checking``).
@@ -19,16 +20,20 @@ import inspect
 import numpy as np
 
 from . import cache
-from .cache import (bind, check_differentiable, is_not_scalar, load_module,  # noqa: F401
+from .cache import (DEFAULT_WRT, bind, check_differentiable, is_not_scalar, load_module,  # noqa: F401
                     non_scalar_error, normalize_wrt, parameters, raise_failure, through_bound,
                     wrt_or_argnums)
 from .checkpoint import check_how
-from .errors import S2sadError, UsageError, api_boundary, hide_own_frames
+from .errors import S2sadError, UnsupportedSyntaxError, UsageError, api_boundary, hide_own_frames
 from .higher import jvp as _jvp
 from .ir import format_function
 from .lower import lower
 from .parse import guard_checker, unwrap
 from .reverse import check_one_value
+
+def _valid():
+    return True
+
 
 def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
     fn = unwrap(f)
@@ -45,7 +50,15 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
             mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
             if has_aux:
                 mode = "reverse_aux"
-            namespace, generated = cache.compiled(fn, mode, positions, checkpoint)
+            elif kind == "value_and_vjp":
+                mode = "reverse_value"
+            try:
+                namespace, generated = cache.compiled(fn, mode, positions, checkpoint)
+            except UnsupportedSyntaxError as exc:  # x += e on an argument: fine for numbers
+                if not getattr(exc, "arguments", None):
+                    raise
+                compiled[:] = [cache.by_kind(fn, mode, positions, checkpoint, kind), _valid]
+                return compiled[0]
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
             check = guard_checker(generated.guard) or (lambda: False)
@@ -88,19 +101,21 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
             raise hide_own_frames(exc)
 
     def values_of_derivative(args, kwargs):
-        if kind == "vjp":
+        if kind in ("vjp", "value_and_vjp"):
             if "out_bar" in kwargs and "out_bar" not in parameters(fn):
                 out_bar = kwargs.pop("out_bar")  # else out_bar= is f's own parameter
             elif args:
                 args, out_bar = args[:-1], args[-1]
             else:
-                raise TypeError(f"vjp of {fn.__name__} takes out_bar after the arguments")
+                raise TypeError(f"{kind} of {fn.__name__} takes out_bar after the arguments")
             function, bound = entry(), values(args, kwargs)
             check_differentiable(fn, positions, bound)
             try:
                 result = function(*bound, out_bar)
             except Exception as exc:
                 raise_failure(fn, exc, bound)
+            if kind == "value_and_vjp":
+                return result[0], ((result[1],) if tuple_result else result[1])
             return (result,) if tuple_result else result
         function = compiled[0] if compiled and compiled[1]() else entry()
         bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
@@ -175,7 +190,7 @@ def stop_gradient(x):
 
 @api_boundary
 @through_bound
-def grad(f, wrt=0, checkpoint=None, *, argnums=None, has_aux=False):
+def grad(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None, has_aux=False):
     """A function of ``f``'s arguments returning the gradient of ``f`` w.r.t. ``wrt``.
 
     ``f`` must return a scalar; otherwise calling the gradient raises
@@ -188,7 +203,7 @@ def grad(f, wrt=0, checkpoint=None, *, argnums=None, has_aux=False):
 
 @api_boundary
 @through_bound
-def value_and_grad(f, wrt=0, checkpoint=None, *, argnums=None, has_aux=False):
+def value_and_grad(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None, has_aux=False):
     """Like :func:`grad`, returning ``(f(*args), gradient)``; with ``has_aux=True``,
     ``((loss, aux), gradient)`` (JAX's convention)."""
     return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "value_and_grad", has_aux,
@@ -197,14 +212,23 @@ def value_and_grad(f, wrt=0, checkpoint=None, *, argnums=None, has_aux=False):
 
 @api_boundary
 @through_bound
-def vjp(f, wrt=0, checkpoint=None, *, argnums=None):
+def vjp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
     """A function ``(*args, out_bar)`` returning the vector-Jacobian product(s) ``out_bar . J``."""
     return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "vjp", checkpoint=checkpoint)
 
 
 @api_boundary
 @through_bound
-def source(f, wrt=0, mode="reverse", checkpoint=None, plain=False, *, argnums=None):
+def value_and_vjp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
+    """Like :func:`vjp`, returning ``(f(*args), vector-Jacobian product(s))`` from one forward
+    sweep: JAX's ``primal, f_vjp = jax.vjp(f, x)`` is ``value_and_vjp(f)(x, out_bar)``."""
+    return _reverse_entry(f, wrt_or_argnums(wrt, argnums), "value_and_vjp",
+                          checkpoint=checkpoint)
+
+
+@api_boundary
+@through_bound
+def source(f, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None, plain=False, *, argnums=None):
     """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``.
 
     ``plain=True``: with short reference versions of the run-time helpers, without
@@ -231,12 +255,12 @@ def ssa(f):
 class Differentiable:
     """What ``@s2sad.differentiate`` returns: ``f`` itself, plus its derivatives.
 
-    Attributes ``grad``, ``value_and_grad``, ``vjp`` and ``jvp`` are the
+    Attributes ``grad``, ``value_and_grad``, ``vjp``, ``value_and_vjp`` and ``jvp`` are the
     transforms of ``f`` for the decorator's ``wrt``; ``source`` (of the
     decorator's ``mode``) and ``ssa`` are their texts.
     """
 
-    def __init__(self, fn, wrt=0, mode="reverse", checkpoint=None):
+    def __init__(self, fn, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None):
         functools.update_wrapper(self, fn)
         if mode not in ("reverse", "forward"):
             raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
@@ -268,6 +292,10 @@ class Differentiable:
         return vjp(self.__wrapped__, self._wrt, self._checkpoint)
 
     @functools.cached_property
+    def value_and_vjp(self):
+        return value_and_vjp(self.__wrapped__, self._wrt, self._checkpoint)
+
+    @functools.cached_property
     def jvp(self):
         return _jvp(self.__wrapped__, self._wrt)
 
@@ -281,7 +309,7 @@ class Differentiable:
 
 
 @api_boundary
-def differentiate(f=None, *, wrt=0, mode="reverse", checkpoint=None):
+def differentiate(f=None, *, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None):
     """Decorator: ``@differentiate`` or ``@differentiate(wrt=..., mode=..., checkpoint=...)``."""
     if f is None:
         return lambda fn: Differentiable(fn, wrt, mode, checkpoint)

@@ -25,6 +25,7 @@ share the rest: reading ``wrt`` (:func:`normalize_wrt`), binding arguments
 import functools
 import inspect
 import os
+import sys
 import threading
 import types
 import weakref
@@ -36,11 +37,16 @@ from .errors import (InternalError, NonScalarOutputError, S2sadError, SourceErro
 from .ir import load_generated
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
-from .parse import def_loc, guard_holds
+from .custom import registration_hint
+from .methods import overridden
+from .parse import def_loc, guard_holds, is_library_code
 from .trees import flatten
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
 _SLOTS = weakref.WeakSet()  # every derivative object's Slot
+# python function -> {(mode, wrt, checkpoint): (parameters, error)}: transforms refused
+# because f updates those parameters in place, which is rebinding for numbers
+_REFUSED = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()  # held while the cache is read or filled
 
 
@@ -49,11 +55,28 @@ def parameters(fn):
 
 
 def check_function(fn):
-    """Reject what s2sad cannot read (a ufunc, a builtin, a class) when the transform is made."""
+    """Reject what s2sad cannot read (a ufunc, a builtin, a class, another library's code)
+    when the transform is made."""
+    if isinstance(fn, types.FunctionType) and is_library_code(fn):
+        spelling = public_spelling(fn)
+        raise SourceError(f"s2sad differentiates your own Python functions; {spelling} is "
+                          f"another library's code ({fn.__code__.co_filename}), which s2sad "
+                          f"does not read", hint=registration_hint(spelling, 1))
     if not isinstance(fn, types.FunctionType):
         raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
                           hint="Pass a function defined with def in a .py file (wrap a NumPy "
                                "function in one: def f(x): return np.sin(x)).")
+
+
+def public_spelling(fn):
+    """``scipy.special.logsumexp`` for the function defined in ``scipy.special._logsumexp``:
+    the shortest module path, past private modules, that holds ``fn`` under its name."""
+    parts = (fn.__module__ or "").split(".")
+    for end in range(1, len(parts) + 1):
+        module = sys.modules.get(".".join(parts[:end]))
+        if module is not None and getattr(module, fn.__name__, None) is fn:
+            return f"{module.__name__}.{fn.__name__}"
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 def normalize_wrt(fn, wrt):
@@ -93,11 +116,24 @@ def normalize_wrt(fn, wrt):
     return tuple(positions), single
 
 
+DEFAULT_WRT = 0
+"""What is differentiated when ``wrt`` is not given, in the API and the CLI alike: the
+first parameter (JAX's ``argnums=0``), counted after the values bound to the function
+(a bound method's object, a partial's arguments; see :func:`default_wrt`)."""
+
+
+def default_wrt(fn, bound=0):
+    """The positions :data:`DEFAULT_WRT` selects in ``fn`` when its first ``bound``
+    parameters are bound to values (``model.loss``: ``self``; the CLI's ``Class.method``
+    names a method of an object, so ``self`` counts as bound there too)."""
+    return normalize_wrt(fn, shifted_wrt(DEFAULT_WRT, bound))[0]
+
+
 def wrt_or_argnums(wrt, argnums):
     """``wrt``, or ``argnums`` (JAX's name for it) when given; both is a UsageError."""
     if argnums is None:
         return wrt
-    if wrt != 0:
+    if wrt != DEFAULT_WRT:
         raise UsageError(f"give wrt= or argnums= (the same thing), not both: wrt={wrt!r}, "
                          f"argnums={argnums!r}")
     return argnums
@@ -129,7 +165,7 @@ def through_bound(transform):
     of the plain function, ``wrt`` counted after the bound arguments, given them first (a
     partial of the derivative, which s2sad can differentiate again)."""
     @functools.wraps(transform)
-    def accepting(f, wrt=0, *rest, argnums=None, **options):
+    def accepting(f, wrt=DEFAULT_WRT, *rest, argnums=None, **options):
         parts = bound_parts(f)
         if parts is None:
             return transform(f, wrt, *rest, argnums=argnums, **options)
@@ -138,6 +174,24 @@ def through_bound(transform):
                                *rest, **options)
         return functools.partial(derivative, *args, **kwargs) if callable(derivative) \
             else derivative
+    return accepting
+
+
+def at_bound_values(tool):
+    """``tool(f, *args, wrt=None, ...)`` (a trace, graph, cost report at a point) accepting a
+    bound method or a partial as ``f``: the tool of the plain function at the bound values
+    followed by ``args``, ``wrt`` counted after the bound values (as :func:`through_bound`);
+    without ``args`` (a graph with no point), of the plain function alone."""
+    @functools.wraps(tool)
+    def accepting(f, *args, wrt=None, **options):
+        parts = bound_parts(f)
+        if parts is None:
+            return tool(f, *args, wrt=wrt, **options)
+        fn, bound, keywords = parts
+        if not args:
+            return tool(fn, wrt=wrt, **options)
+        return tool(fn, *bound, *args, wrt=None if wrt is None else shifted_wrt(wrt, len(bound)),
+                    **keywords, **options)
     return accepting
 
 
@@ -168,7 +222,7 @@ def check_differentiable(fn, positions, values):
                     f"{choose}.")
 
 
-def compiled(fn, mode, positions, checkpoint=None):
+def compiled(fn, mode, positions, checkpoint=None, values=None):
     """The namespace of the generated module (transformed and compiled once).
 
     One thread fills the cache at a time (a lock, re-entrant: transforming ``f``
@@ -176,32 +230,78 @@ def compiled(fn, mode, positions, checkpoint=None):
     transform at once transform it once. A :class:`~s2sad.errors.S2sadError`
     reaches the caller without s2sad's frames below this one and without the
     internal exception it may have been raised while handling.
+
+    ``values``, the arguments of the call the module is for: where ``f`` updates an
+    argument in place (``x += e``), refused for arrays, the module specialised for the
+    parameters that hold Python numbers in this call (for which it is rebinding) is
+    compiled and cached by that kind (:func:`numbers_in`).
     """
     with _LOCK:
         try:
+            refusal = _REFUSED.get(fn, {}).get((mode, positions, checkpoint))
+            if refusal is not None:  # refused for arrays: specialised by argument kind
+                return _specialised(fn, mode, positions, checkpoint, values, refusal)
             return _fill(fn, mode, positions, checkpoint)
         except S2sadError as exc:
-            raise hide_own_frames(exc) from None
+            arguments = getattr(exc, "arguments", None)
+            if not arguments or values is None:
+                raise hide_own_frames(exc) from None
+            _REFUSED.setdefault(fn, {})[(mode, positions, checkpoint)] = (arguments, exc)
+            try:
+                return _specialised(fn, mode, positions, checkpoint, values, (arguments, exc))
+            except S2sadError as exc:
+                raise hide_own_frames(exc) from None
 
 
-def _fill(fn, mode, positions, checkpoint=None):
+def by_kind(fn, mode, positions, checkpoint, kind):
+    """The generated ``kind`` entry point of ``fn`` as a function that compiles (once per
+    kind of arguments) the module for the kinds of the arguments it is called with: for
+    a function refused for arrays only because it updates an argument in place
+    (:func:`compiled`'s ``values``)."""
+    def specialised(*args):
+        namespace, generated = compiled(fn, mode, positions, checkpoint, values=args)
+        return namespace[generated.entry_points[kind]](*args)
+    return specialised
+
+
+def numbers_in(fn, values):
+    """The parameters of ``fn`` that hold Python (or NumPy) numbers in ``values``."""
+    return frozenset(name for name, value in zip(parameters(fn), values)
+                     if isinstance(value, (int, float, complex, np.generic)))
+
+
+def _specialised(fn, mode, positions, checkpoint, values, refusal):
+    """The module for ``values``' kinds of a function refused for arrays (``refusal``: the
+    parameters it updates in place, and the error): the refusal itself unless those hold
+    numbers."""
+    arguments, exc = refusal
+    numbers = numbers_in(fn, values or ())
+    if not arguments <= numbers:
+        raise exc
+    return _fill(fn, mode, positions, checkpoint, numbers)
+
+
+def _fill(fn, mode, positions, checkpoint=None, numbers=frozenset()):
     per_fn = _CACHE.setdefault(fn, {})
     key = (mode, positions) if checkpoint is None else (mode, positions, checkpoint)
+    key += (numbers,) if numbers else ()
     if key in per_fn and not guard_holds(per_fn[key][1].guard):
         per_fn.clear()  # a name f (or a helper) reads means another function now
     if key not in per_fn:
         try:
             # "reverse_plain", "forward_plain": with the short reference helpers (for reading);
-            # "reverse_grad": grad and value_and_grad only; "reverse_aux": f returns loss, aux
+            # "reverse_grad": grad and value_and_grad only; "reverse_aux": f returns loss, aux;
+            # "reverse_value": value_and_vjp too
             plain = mode.endswith("_plain")
             base = mode[:-len("_plain")] if plain else mode
-            if base in ("reverse", "reverse_grad", "reverse_aux"):
+            if base in ("reverse", "reverse_grad", "reverse_aux", "reverse_value"):
                 generated = reverse_module(fn, positions, with_vjp=base == "reverse",
                                            has_aux=base == "reverse_aux", plain=plain,
-                                           checkpoint=checkpoint)
+                                           checkpoint=checkpoint,
+                                           with_value=base == "reverse_value", numbers=numbers)
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
                 generated = forward_module(fn, positions, vector=base == "forward_vector",
-                                           plain=plain)
+                                           plain=plain, numbers=numbers)
         except S2sadError:
             raise
         except Exception as exc:  # not the user's doing: a transform that failed
@@ -256,6 +356,7 @@ def clear_cache():
     """
     with _LOCK:
         _CACHE.clear()
+        _REFUSED.clear()
         clear_lowered()
         clear_summaries()
         for kept in list(_SLOTS):
@@ -292,6 +393,11 @@ def raise_failure(fn, exc, args, kwargs=None):
     if isinstance(exc, S2sadError) or getattr(exc, "arguments_at_fault", False) or \
             _raised_in_user_code(exc):
         raise exc
+    if overridden(exc):
+        raise UsageError(str(exc), def_loc(fn), f"s2sad reads self.method(...) as a method of "
+                         f"the class {fn.__name__} is defined in: define {fn.__name__} in the "
+                         f"subclass too, or call the subclass's method by its class "
+                         f"(Sub.method(self, x)).") from None
     of = getattr(fn, "_s2sad_of", None)  # generated code differentiated again: its f
     original = (of() if of is not None else None) or fn
     try:
@@ -330,10 +436,12 @@ def is_not_scalar(exc, name=None):
 def non_scalar_error(fn, exc):
     """The :class:`~s2sad.errors.NonScalarOutputError` for ``exc`` (:func:`is_not_scalar`):
     ``fn``'s gradient was asked for where ``fn`` returned an array."""
-    ir = lower(fn)
-    ret = ir.body[-1]
+    try:
+        loc = getattr(lower(fn).body[-1], "loc", None)
+    except S2sadError:  # f's form for arrays is refused (x += e): it ran for numbers
+        loc = def_loc(fn)
     return NonScalarOutputError(f"grad needs {fn.__name__} to return a scalar, but it returned "
-                                f"an array of shape {exc.shape}", getattr(ret, "loc", None),
+                                f"an array of shape {exc.shape}", loc,
                                 "Use s2sad.vjp for non-scalar outputs (or s2sad.jacobian), or "
                                 "reduce the output to a scalar (e.g. np.sum).")
 
@@ -350,16 +458,17 @@ def generated_function(derivative):
 def generated_function_of(fn, kind, positions, checkpoint=None):
     """The generated function of transform ``kind`` (``grad``, ``jvp``, ...) of ``fn``: what
     a derivative object stands for when s2sad reads it (its ``_s2sad_generated``)."""
-    namespace, generated = compiled(fn, "forward" if kind == "jvp" else "reverse", positions,
-                                    checkpoint)
+    mode = {"jvp": "forward", "value_and_vjp": "reverse_value"}.get(kind, "reverse")
+    namespace, generated = compiled(fn, mode, positions, checkpoint)
     function = namespace[generated.entry_points[kind]]
     function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function
 
 
-def gradient_code(fn, i, checkpoint=None):
-    """The generated ``grad_f`` for parameter ``i``, as a function s2sad can read again."""
-    namespace, generated = compiled(fn, "reverse", (i,), checkpoint)
+def gradient_code(fn, i, checkpoint=None, values=None):
+    """The generated ``grad_f`` for parameter ``i``, as a function s2sad can read again
+    (``values``: the arguments it is for, see :func:`compiled`)."""
+    namespace, generated = compiled(fn, "reverse", (i,), checkpoint, values)
     function = namespace[generated.entry_points["grad"]]
     function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function

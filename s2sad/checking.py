@@ -6,7 +6,7 @@ Layer 9, above :mod:`s2sad.api` and :mod:`s2sad.higher`.
 import numpy as np
 
 from .api import vjp
-from .cache import bind, bound_parts, compiled, normalize_wrt, parameters, shifted_wrt
+from .cache import DEFAULT_WRT, bind, bound_parts, compiled, normalize_wrt, parameters, shifted_wrt
 from .errors import S2sadError, UsageError, api_boundary
 from .higher import jvp_call
 from .parse import unwrap
@@ -18,7 +18,7 @@ class GradientCheckError(S2sadError, AssertionError):
 
 
 @api_boundary
-def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6, rtol=1e-5,
+def check_grads(f, args, wrt=DEFAULT_WRT, modes=("forward", "reverse"), order=1, eps=1e-6, rtol=1e-5,
                 atol=1e-7, seed=0):
     """Check derivatives of ``f`` at ``args`` against central finite differences.
 
@@ -50,7 +50,7 @@ def check_grads(f, args, wrt=0, modes=("forward", "reverse"), order=1, eps=1e-6,
     if order > 1:
         v = _random_like(f(*args), rng)
         for i in positions:  # the derivative code for one parameter, differentiated again
-            namespace, generated = compiled(fn, "reverse", (i,))
+            namespace, generated = compiled(fn, "reverse", (i,), values=args)
             vjp_i = namespace[generated.entry_points["vjp"]]
             check_grads(vjp_i, args + (v,), tuple(positions), modes, order - 1, eps, rtol, atol,
                         seed + 1)

@@ -4,6 +4,7 @@
 
     s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_grad.py
                [--checkpoint sqrt|N]                     (the function's loops checkpointed)
+    s2sad vjp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_vjp.py
     s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                                  print the SSA listing
     s2sad rules [--coverage]                                 list the primitives with rules
@@ -22,11 +23,13 @@ atomically (a temporary file renamed into place), so a module on disk is
 always complete.
 
 A file inside a package (a directory with ``__init__.py``) is imported as a
-member of its package, so its relative imports work. Shapes are not known
-before the function runs, so ``s2sad grad`` cannot tell that a function
-returns an array: it writes the module, and the written ``grad_<func>``
-raises ``ValueError`` (naming ``vjp_<func>``) when called on such inputs,
-as :func:`s2sad.grad` raises :class:`~s2sad.errors.NonScalarOutputError`.
+member of its package, so its relative imports work. ``s2sad grad`` of a
+function that returns an array whatever its arguments (known from ranks alone,
+:mod:`s2sad.ranks`) is an error pointing to ``s2sad vjp``; where the output's rank
+depends on the arguments, shapes are known only when the function runs: the module
+is written, and its ``grad_<func>`` raises ``ValueError`` (naming ``vjp_<func>``)
+when called on such inputs, as :func:`s2sad.grad` raises
+:class:`~s2sad.errors.NonScalarOutputError`.
 
 Layer 10, the top: imports the API and the module builders.
 """
@@ -42,10 +45,12 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .cache import bound_parts
+from .cache import bound_parts, default_wrt
 from .custom import IMPORT_NAME
-from .errors import InternalError, S2sadError, SourceError, UsageError
+from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
 from .ir import Loc
+from .lower import lower
+from .ranks import output_is_array
 from .checkpoint import check_how
 from .module import forward_module, reverse_module
 from .parse import unwrap
@@ -58,8 +63,10 @@ from .rules import all_primitives
 from .trace import trace
 
 
-def load_target(spec):
-    """The function named by ``FILE.py:FUNC``, imported without running its ``__main__`` block."""
+def load_target(spec, with_bound=False):
+    """The function named by ``FILE.py:FUNC``, imported without running its ``__main__`` block
+    (with ``with_bound``: and how many of its first parameters hold values bound to it, the
+    object of ``obj.method`` or of ``Class.method``, a partial's arguments)."""
     if ":" not in spec:
         raise UsageError(f"expected FILE.py:FUNC, got {spec!r}",
                          hint="Name the file and the function, e.g. examples/lecture.py:f")
@@ -85,18 +92,20 @@ def load_target(spec):
         raise SourceError(f"{path}: importing the file raised {type(exc).__name__}: {exc}",
                           hint="s2sad imports the file to resolve its names; make it importable.") \
             from None
-    fn = module
+    fn, owner = module, None
     for part in func.split("."):  # FUNC, or Class.method, or obj.method
-        fn = getattr(fn, part, None)
+        owner, fn = fn, getattr(fn, part, None)
     parts = bound_parts(fn)
+    bound = 1 if isinstance(owner, type) and not isinstance(
+        inspect.getattr_static(owner, func.rsplit(".", 1)[-1], None), staticmethod) else 0
     if parts is not None:  # a bound method or a partial: the module takes every parameter
-        fn = parts[0]
+        fn, bound = parts[0], len(parts[1])
     if fn is None or not callable(fn):
         funcs = sorted(n for n, v in vars(module).items() if callable(v)
                        and getattr(unwrap(v), "__module__", None) == module.__name__)
         raise UsageError(f"{path} has no function {func!r}",
                          hint=f"Functions defined there: {', '.join(funcs) or 'none'}.")
-    return unwrap(fn), module_name
+    return (unwrap(fn), module_name, bound) if with_bound else (unwrap(fn), module_name)
 
 
 def _package_name(path):
@@ -146,22 +155,22 @@ def write_atomically(path, text):
         raise
 
 
-def _wrt(fn, text):
-    params = inspect.signature(fn).parameters
+def _wrt(fn, bound, text):
+    """The positions ``--wrt`` names, or the API's default (:func:`s2sad.cache.default_wrt`)."""
     if text is None:
-        names = [n for n, p in params.items() if p.default is inspect.Parameter.empty]
-        if names[:1] == ["self"] and len(names) > 1:  # Class.method: not the object itself
-            names = names[1:]
-        return normalize_wrt(fn, tuple(names or list(params)[:1]))[0]
+        return default_wrt(fn, bound)
     names = [n.strip() for n in text.split(",") if n.strip()]
     items = tuple(int(n) if n.lstrip("-").isdigit() else n for n in names)
     return normalize_wrt(fn, items)[0]
 
 
-def _write(args, build, kind, api_name):
-    """Generate ``kind`` code for the target and write DIR/<module>_<func>_<kind>.py."""
-    fn, module_name = load_target(args.target)
-    generated = build(fn, _wrt(fn, args.wrt), plain=args.plain)
+def _write(args, build, kind, api_name, check=None):
+    """Generate ``kind`` code for the target and write DIR/<module>_<func>_<kind>.py
+    (``check(fn, target)`` first, if given: it raises to refuse)."""
+    fn, module_name, bound = load_target(args.target, with_bound=True)
+    if check is not None:
+        check(fn, args.target)
+    generated = build(fn, _wrt(fn, bound, args.wrt), plain=args.plain)
     if generated.bindings:
         names = ", ".join(sorted(generated.bindings))
         raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
@@ -173,10 +182,32 @@ def _write(args, build, kind, api_name):
 
 
 def command_grad(args):
+    build = functools.partial(reverse_module, checkpoint=_checkpoint(args))
+    _write(args, build, "grad", "s2sad.grad", check=_scalar_output)
+
+
+def command_vjp(args):
+    build = functools.partial(reverse_module, checkpoint=_checkpoint(args), with_grad=False,
+                              with_value=True)
+    _write(args, build, "vjp", "s2sad.vjp")
+
+
+def _checkpoint(args):
     how = args.checkpoint
-    how = int(how) if how and how.isdigit() else how
-    build = functools.partial(reverse_module, checkpoint=check_how(how))
-    _write(args, build, "grad", "s2sad.grad")
+    return check_how(int(how) if how and how.isdigit() else how)
+
+
+def _scalar_output(fn, target):
+    """Refuse ``grad`` of a function that returns an array whatever its arguments."""
+    ir = lower(fn)
+    if output_is_array(ir):
+        file, func = target.rsplit(":", 1)
+        raise NonScalarOutputError(
+            f"grad needs {fn.__name__} to return a scalar, but it returns an array whatever "
+            f"its arguments", getattr(ir.body[-1], "loc", None),
+            f"Write its vector-Jacobian product instead: s2sad vjp {file}:{func} (vjp_"
+            f"{fn.__name__} takes out_bar after the arguments), or its Jacobian in Python "
+            f"(s2sad.jacobian); or reduce the output to a scalar (e.g. np.sum).")
 
 
 def command_jvp(args):
@@ -241,6 +272,11 @@ def command_rules(args):
         print(f"{prim.name:<24} {kind}")
 
 
+_WRT_HELP = ("parameters to differentiate with respect to, by name or position, "
+             "comma-separated (default: the first parameter, after a method's self, as "
+             "s2sad.grad's wrt=0; --wrt x,W for several)")
+
+
 def parser():
     main = argparse.ArgumentParser(prog="s2sad", description="Source-to-source automatic "
                                    "differentiation for Python/NumPy.")
@@ -249,31 +285,25 @@ def parser():
     grad = sub.add_parser("grad", help="write the reverse-mode module of a function",
                           description="Write DIR/<module>_<func>_grad.py defining grad_<func>, "
                                       "value_and_grad_<func> and vjp_<func>, and print its path. "
-                                      "Shapes are known only at run time: grad_<func> raises "
-                                      "ValueError if <func> returns an array (use vjp_<func>).")
-    grad.add_argument("target", metavar="FILE.py:FUNC", help="FUNC may be Class.method or a "
-                      "lambda's name; a method's module takes self first")
-    grad.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
-                                    "position, comma-separated (default: those without defaults, "
-                                    "but not a method's self)")
-    grad.add_argument("-o", "--output", default="generated", metavar="DIR",
-                      help="directory to write into (default: generated)")
-    grad.add_argument("--plain", action="store_true",
-                      help="write short reference versions of the run-time helpers, without "
-                           "their fast paths (for reading and teaching)")
-    grad.add_argument("--checkpoint", metavar="sqrt|N",
-                      help="checkpoint the function's for loops: store sqrt(T) snapshots of "
-                           "the carried values (or N) instead of a tape of T trips, and "
-                           "recompute each segment in the backward sweep")
+                                      "A function that returns an array whatever its arguments "
+                                      "(np.stack([x, 2 * x])) is refused: use s2sad vjp. Where "
+                                      "the output's rank depends on the arguments, grad_<func> "
+                                      "raises ValueError if <func> returns an array.")
+    _reverse_arguments(grad)
     grad.set_defaults(run=command_grad)
+    pullback = sub.add_parser("vjp", help="write the vector-Jacobian product of a function",
+                              description="Write DIR/<module>_<func>_vjp.py defining "
+                                          "vjp_<func>(*args, out_bar), for any output, and "
+                                          "value_and_vjp_<func> (the value too), and print "
+                                          "its path.")
+    _reverse_arguments(pullback)
+    pullback.set_defaults(run=command_vjp)
     tangent = sub.add_parser("jvp", help="write the forward-mode module of a function",
                              description="Write DIR/<module>_<func>_jvp.py defining jvp_<func> "
                                          "(tangent code: returns the value and its tangent), "
                                          "and print its path.")
     tangent.add_argument("target", metavar="FILE.py:FUNC")
-    tangent.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
-                                       "position, comma-separated (default: those without "
-                                       "defaults, but not a method's self)")
+    tangent.add_argument("--wrt", help=_WRT_HELP)
     tangent.add_argument("-o", "--output", default="generated", metavar="DIR",
                          help="directory to write into (default: generated)")
     tangent.add_argument("--plain", action="store_true",
@@ -346,6 +376,21 @@ def parser():
                       help="the page to write (default: explain.html)")
     page.set_defaults(run=command_explain)
     return main
+
+
+def _reverse_arguments(sub):
+    sub.add_argument("target", metavar="FILE.py:FUNC", help="FUNC may be Class.method or a "
+                     "lambda's name; a method's module takes self first")
+    sub.add_argument("--wrt", help=_WRT_HELP)
+    sub.add_argument("-o", "--output", default="generated", metavar="DIR",
+                     help="directory to write into (default: generated)")
+    sub.add_argument("--plain", action="store_true",
+                     help="write short reference versions of the run-time helpers, without "
+                          "their fast paths (for reading and teaching)")
+    sub.add_argument("--checkpoint", metavar="sqrt|N",
+                     help="checkpoint the function's for loops: store sqrt(T) snapshots of "
+                          "the carried values (or N) instead of a tape of T trips, and "
+                          "recompute each segment in the backward sweep")
 
 
 def _point_arguments(sub, required=True):

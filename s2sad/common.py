@@ -13,6 +13,7 @@ from .emit import name
 from .errors import NoDerivativeError
 from .ir import Assign, walk_blocks
 from .lower import ExternalFunction
+from .parse import is_library_code
 from .rules.core import rule_name
 from .structural import is_write
 
@@ -38,6 +39,15 @@ def no_rule_error(stmt):
             "Attributes of objects (self.W, cfg.lam) are constants: differentiate with respect "
             "to an array argument instead (pass W as a parameter, or a dict of parameters).")
     what = f"{prim.name}()" if isinstance(prim, ExternalFunction) else f"a {prim.name} literal"
+    if isinstance(prim, ExternalFunction) and prim.stars:
+        return NoDerivativeError(
+            f"s2sad differentiates {prim.name}() only with its arguments known one by one, "
+            f"and here a differentiated value reaches it through *", stmt.loc,
+            "Bind the arguments to a tuple written out in the function (args = (a, b); "
+            "f(*args)), or pass them one by one.")
+    if isinstance(prim, ExternalFunction) and is_library_code(prim.obj):
+        module = getattr(prim.obj, "__module__", None) or "another library"
+        what += f" (Python code of {module.split('.')[0]}, which s2sad does not read)"
     hint = "Rewrite this with functions s2sad supports (run `s2sad rules` for the list), " \
            "or make sure only constants reach it."
     if isinstance(prim, ExternalFunction):

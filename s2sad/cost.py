@@ -204,6 +204,7 @@ def _text(stmt):
     return f"{targets} = {stmt.prim.name}({args})" if targets else f"{stmt.prim.name}({args})"
 
 
+@cache.at_bound_values
 def cost(f, *args, wrt=None, measure=False, **kwargs):
     """The :class:`CostReport` of ``f`` at ``args`` (only their shapes, and the branches and
     trip counts they lead to, matter), differentiated with respect to ``wrt`` (default: every

@@ -198,6 +198,8 @@ class Emitter:
                     self.reads.setdefault(spec[0], "call")
                 else:
                     self.declare_head(spec[0], stmt.prim)
+            args = [gast.Starred(value=a, ctx=gast.Load()) if i in stmt.prim.stars else a
+                    for i, a in enumerate(args)] if getattr(stmt.prim, "stars", ()) else args
             return call(spec[0], args, kwargs)
         raise AssertionError(f"unknown emit kind {kind}")
 

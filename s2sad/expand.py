@@ -1,4 +1,7 @@
-"""Expansion: comprehensions, ``sum`` of a generator and ``assert`` become plain statements.
+"""Expansion: comprehensions, ``sum`` of a generator and ``assert`` become plain statements
+(and first, the object's own methods become calls of its class's functions,
+:mod:`s2sad.methods`, and star arguments of a known length are spliced,
+:mod:`s2sad.starred`).
 
 Runs on the gast ``FunctionDef`` of the function being differentiated (and on
 every nested ``def`` in it), before :mod:`s2sad.inline`, and rewrites it in place
@@ -59,6 +62,8 @@ import numpy as np
 from .desugar import _located, _name
 from .errors import UnsupportedSyntaxError
 from .parse import Scope, dotted_chain
+from .methods import own_methods
+from .starred import splice_starred
 
 _COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp)
 _LATER = "s2sad writes a comprehension as a loop that runs before its statement"
@@ -70,6 +75,8 @@ def expand(parsed, used):
     ``used`` is the set of names already taken, to which every new name is added.
     """
     node = parsed.node
+    own_methods(parsed.fn, node)  # self.predict(x) is Model.predict(self, x) (s2sad/methods.py)
+    splice_starred(node)  # f(*args) of a known length is f(args[0], args[1]) (s2sad/starred.py)
     if not any(isinstance(n, _COMPREHENSIONS + (gast.Assert,)) for n in gast.walk(node)):
         return
     _Expander(parsed, used).function(node)

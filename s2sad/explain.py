@@ -161,6 +161,7 @@ class Page:
         return self.html
 
 
+@cache.at_bound_values
 def explain(f, *args, wrt=None):
     """The :class:`Page` explaining ``f``'s derivative at ``args`` (see the module)."""
     fn = unwrap(f)

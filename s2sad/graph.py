@@ -213,6 +213,7 @@ class Graph:
         return self.svg() if shutil.which("dot") else None
 
 
+@cache.at_bound_values
 def graph(f, *args, wrt=None, adjoints=False, **kwargs):
     """The :class:`Graph` of ``f``'s SSA form. Given arguments, edges carry each value and its
     adjoint there (with respect to ``wrt``, seeded with 1, or ones for an array output; see

@@ -13,10 +13,10 @@ import functools
 import numpy as np
 
 from . import cache
-from .cache import (bind, compiled, generated_function, gradient_code,  # noqa: F401
-                    check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt,
+from .cache import (DEFAULT_WRT, bind, compiled, generated_function, gradient_code,  # noqa: F401
+                    check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt, numbers_in,
                     parameters, raise_failure, through_bound, wrt_or_argnums)
-from .errors import UsageError, api_boundary
+from .errors import UnsupportedSyntaxError, UsageError, api_boundary
 from .module import keyed_containers
 from .parse import unwrap
 from .trees import describe, flatten, is_leaf, unflatten
@@ -48,9 +48,10 @@ def jvp_call(fn, positions, values, tangents):
                 raise ValueError(f"jvp of {fn.__name__}: pass all tangents as single directions"
                                  f" or all as batches with a leading axis, not a mix")
             vector = batched
-    if vector and (not all(is_leaf(v) for v in values) or keyed_containers(fn)):
+    if vector and (not all(is_leaf(v) for v in values) or _keyed(fn, values)):
         return _one_direction_at_a_time(fn, positions, values, tangents)
-    namespace, generated = compiled(fn, "forward_vector" if vector else "forward", positions)
+    namespace, generated = compiled(fn, "forward_vector" if vector else "forward", positions,
+                                    values=values)
     try:
         return namespace[generated.entry_points["jvp"]](*values, *tangents)
     except ValueError as exc:  # the gradient code differentiated here checks its scalar output
@@ -60,6 +61,17 @@ def jvp_call(fn, positions, values, tangents):
         raise_failure(fn, exc, values)
     except Exception as exc:
         raise_failure(fn, exc, values)
+
+
+def _keyed(fn, values):
+    """:func:`keyed_containers` of ``fn``, of its form for ``values``' kinds where ``fn`` is
+    refused for arrays (it updates an argument in place; see :func:`s2sad.cache.compiled`)."""
+    try:
+        return keyed_containers(fn)
+    except UnsupportedSyntaxError as exc:
+        if not getattr(exc, "arguments", None):
+            raise
+        return keyed_containers(fn, numbers_in(fn, values))
 
 
 def _one_direction_at_a_time(fn, positions, values, tangents):
@@ -78,7 +90,7 @@ def _one_direction_at_a_time(fn, positions, values, tangents):
 
 @api_boundary
 @through_bound
-def jvp(f, wrt=0, *, argnums=None):
+def jvp(f, wrt=DEFAULT_WRT, *, argnums=None):
     """A function ``(*args, *tangents)`` returning ``(f(*args), out_dot)``: J·u without forming J.
 
     One tangent per ``wrt`` parameter, each of its parameter's shape, passed
@@ -138,7 +150,7 @@ def _jacobian_of(fn, values, i, mode):
             rows = np.moveaxis(np.reshape(dot, (n,) + np.shape(o)), 0, -1)  # out shape + (n,)
             blocks.append(unflatten(tree, _split(rows, sizes, leaves)))
         return unflatten(out_tree, blocks)
-    namespace, generated = compiled(fn, "reverse", (i,))
+    namespace, generated = compiled(fn, "reverse", (i,), values=values)
     vjp_i = namespace[generated.entry_points["vjp"]]
     out = fn(*values) if out is None else out
     outs, out_tree = flatten(out)
@@ -173,7 +185,7 @@ def _split(rows, sizes, leaves):
 
 @api_boundary
 @through_bound
-def jacobian(f, wrt=0, mode="auto", *, argnums=None):
+def jacobian(f, wrt=DEFAULT_WRT, mode="auto", *, argnums=None):
     """A function of ``f``'s arguments returning J, shaped ``out.shape + arg.shape``.
 
     For ``f: R^n -> R^m``, forward mode gets J a column at a time: a tangent
@@ -206,7 +218,7 @@ def jacobian(f, wrt=0, mode="auto", *, argnums=None):
 
 @api_boundary
 @through_bound
-def hessian(f, wrt=0, *, argnums=None):
+def hessian(f, wrt=DEFAULT_WRT, *, argnums=None):
     """A function of ``f``'s arguments returning H, shaped ``arg.shape + arg.shape``.
 
     ``f`` must return a scalar. H is the Jacobian of the gradient, by forward
@@ -220,7 +232,8 @@ def hessian(f, wrt=0, *, argnums=None):
     @api_boundary
     def hessian_of_f(*args, **kwargs):
         values = bind(fn, args, kwargs)
-        blocks = tuple(tuple(_jacobian_of(gradient_code(fn, i), values, j, "forward")
+        blocks = tuple(tuple(_jacobian_of(gradient_code(fn, i, None, values), values, j,
+                                          "forward")
                              for j in positions) for i in positions)
         return blocks[0][0] if single else blocks
 
@@ -230,7 +243,7 @@ def hessian(f, wrt=0, *, argnums=None):
 
 @api_boundary
 @through_bound
-def hvp(f, wrt=0, checkpoint=None, *, argnums=None):
+def hvp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
     """A function ``(*args, v)`` returning H·v, the Hessian of scalar ``f`` times ``v``.
 
     H is never formed: the tangent transform is applied to the generated
@@ -251,7 +264,8 @@ def hvp(f, wrt=0, checkpoint=None, *, argnums=None):
         vs = (args[-1],) if single else tuple(args[-1])
         if len(vs) != len(positions):
             raise TypeError(f"hvp of {fn.__name__} needs one direction per parameter in wrt")
-        result = tuple(jvp_call(gradient_code(fn, i, checkpoint), positions, values, vs)[1]
+        result = tuple(jvp_call(gradient_code(fn, i, checkpoint, values), positions, values,
+                                vs)[1]
                        for i in positions)
         return result[0] if single else result
 
@@ -263,11 +277,11 @@ _gradient_code = gradient_code  # (the names these had here before s2sad.cache)
 _jvp_call = jvp_call
 
 
-def jacfwd(f, wrt=0, *, argnums=None):
+def jacfwd(f, wrt=DEFAULT_WRT, *, argnums=None):
     """JAX's name: :func:`jacobian` in forward mode (a column per input element)."""
     return jacobian(f, wrt, "forward", argnums=argnums)
 
 
-def jacrev(f, wrt=0, *, argnums=None):
+def jacrev(f, wrt=DEFAULT_WRT, *, argnums=None):
     """JAX's name: :func:`jacobian` in reverse mode (a row per output element)."""
     return jacobian(f, wrt, "reverse", argnums=argnums)

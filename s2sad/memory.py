@@ -75,13 +75,16 @@ def _immutable(value):
 class Memory:
     """May-alias analysis of one lowered function (see the module docstring)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, numbers=frozenset()):
         self.fn = fn
         self.sites = {}  # var name -> set of allocation sites
         self.outside = set()  # the sites of memory made outside the function
         self.defs = {t.name: s for s in walk_blocks(fn.body) if isinstance(s, Assign)
                      for t in s.targets}
         for p in fn.params:
+            if p.name in numbers:  # a Python number when called: immutable, no memory
+                self.sites[p.name] = set()
+                continue
             site = f"argument {p.name}"
             self.outside.add(site)
             self.sites[p.name] = {site}
@@ -184,6 +187,14 @@ class Memory:
         """True if ``var``'s memory may have been made outside the function."""
         return bool(self.sites.get(var, set()) & self.outside)
 
+    def arguments_of(self, var):
+        """The parameters whose memory ``var`` may be, if that is all the memory from outside
+        it may be (else None: a global, what a call returned)."""
+        sites = self.sites.get(var, set()) & self.outside
+        if not all(site.startswith("argument ") for site in sites):
+            return None
+        return frozenset(site[len("argument "):] for site in sites)
+
 
 def result_memory(fn):
     """What the values ``fn`` returns may be: for each result (one, or each element of a
@@ -204,19 +215,26 @@ def result_memory(fn):
 
 
 # -- the verifier ---------------------------------------------------------------------------
-def check_memory(fn, names=None):
+def check_memory(fn, names=None, numbers=frozenset()):
     """Raise if an in-place statement of ``fn`` makes s2sad's program differ from NumPy's.
 
-    ``names`` maps variable names to the user's names, for the messages.
+    ``names`` maps variable names to the user's names, for the messages. ``numbers``: the
+    parameters that hold Python numbers in this call (immutable: ``x += e`` rebinds ``x``).
+    An update in place of what may be an argument only (``x += e``, ``t = x; t *= 2``,
+    but not ``x[0] = v``, which is an error on a number too) is refused with the error's
+    ``arguments`` naming those parameters, for which numbers would do.
     """
     names = names or {}
-    memory = Memory(fn)
+    memory = Memory(fn, numbers)
     for path, stmt in _in_place_statements(fn.body, []):
         base = stmt.args[0]
         if not isinstance(base, Var):
             continue
         if memory.from_outside(base.name):
-            raise _outside_error(fn, stmt, base, names)
+            error = _outside_error(fn, stmt, base, names)
+            error.arguments = None if stmt.prim.name == "setitem" else \
+                memory.arguments_of(base.name)
+            raise error
         stale = memory.group(base.name) - {t.name for t in stmt.targets}
         hit = _stale_read_after(path, stale)
         if hit is not None:

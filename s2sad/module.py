@@ -48,12 +48,12 @@ def clear_lowered():
     _LOWERED.clear()
 
 
-def keyed_containers(fn):
+def keyed_containers(fn, numbers=frozenset()):
     """True if ``fn`` builds a dict or reads an entry by a string key (a dict of parameters,
     or the adjoint code of a function that has one): vector mode, which puts a batch of
     directions on arrays, does not batch those, so :func:`s2sad.higher.jvp_call` sweeps
-    one direction at a time."""
-    for stmt in walk_blocks(ModuleBuilder().lowered(fn).body):
+    one direction at a time. ``numbers``: as for :func:`reverse_module`."""
+    for stmt in walk_blocks(ModuleBuilder().lowered(fn, numbers).body):
         if isinstance(stmt, Assign) and (stmt.prim.emit[0] == "dict" or any(
                 isinstance(part, Const) and isinstance(part.value, str)
                 for arg in stmt.args for part in (arg.parts if isinstance(arg, Index) else (arg,)))
@@ -86,7 +86,11 @@ class ModuleBuilder:
         self.pending = []
         self._lowered = {}
 
-    def lowered(self, fn):
+    def lowered(self, fn, numbers=frozenset()):
+        """``fn``'s SSA form (cached), or with ``numbers``, the form for calls in which those
+        parameters hold Python numbers (:func:`s2sad.lower.lower`; not cached)."""
+        if numbers:
+            self._lowered[fn] = lower(fn, numbers=numbers)
         if fn not in self._lowered:
             try:
                 cached = _LOWERED.get(fn)
@@ -188,7 +192,8 @@ def primal_function(ir, emitter):
 
 
 def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
-                   checkpoint=None) -> GeneratedModule:
+                   checkpoint=None, with_grad=True, with_value=False,
+                   numbers=frozenset()) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
@@ -197,17 +202,21 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     ``((loss, aux), grads)`` (JAX's convention), and no vjp. ``plain`` writes the short
     reference helpers, for reading. ``checkpoint``: ``fn``'s loops are checkpointed
     (:mod:`s2sad.checkpoint`; None, ``"sqrt"`` or a number of snapshots).
+    ``with_grad=False``: ``vjp_<f>`` only (``s2sad vjp``). ``with_value``: also
+    ``value_and_vjp_<f>``, returning ``(value, vjps)``. ``numbers``: the parameters
+    that hold Python numbers in the calls the module is for (see :func:`s2sad.lower.lower`).
     """
     builder = ModuleBuilder()
-    ir = builder.lowered(fn)
+    ir = builder.lowered(fn, numbers)
     wrt = tuple(wrt)
     aux = None
     if has_aux:
         ir, aux = with_aux(ir)
         with_vjp = False
     # a function returning several values has a vjp only (grad needs one scalar)
-    kinds = ("vjp",) if returned_tuple(ir) else \
+    kinds = ("vjp",) if returned_tuple(ir) or not with_grad else \
         ("grad", "value_and_grad") + (("vjp",) if with_vjp else ())
+    kinds += ("value_and_vjp",) if with_value and not has_aux else ()
     names = {kind: f"{kind}_{ir.name}" for kind in kinds}
     entry = []
     if "grad" in names:
@@ -216,6 +225,10 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     if "vjp" in names:
         entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"],
                                       entry=True, checkpoint=checkpoint))
+    if "value_and_vjp" in names:
+        entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder,
+                                      names["value_and_vjp"], entry=True, checkpoint=checkpoint,
+                                      with_value=True))
     builder.drain()
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)
@@ -264,14 +277,14 @@ class ForwardModuleBuilder(ModuleBuilder):
                 self.request_primal(fn)
 
 
-def forward_module(fn, wrt, vector=False, plain=False) -> GeneratedModule:
+def forward_module(fn, wrt, vector=False, plain=False, numbers=frozenset()) -> GeneratedModule:
     """The forward-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
     With ``vector`` every tangent carries a leading axis of directions; ``plain`` writes
-    the short reference helpers, for reading.
+    the short reference helpers, for reading; ``numbers`` as for :func:`reverse_module`.
     """
     builder = ForwardModuleBuilder(vector)
-    ir = builder.lowered(fn)
+    ir = builder.lowered(fn, numbers)
     wrt = tuple(wrt)
     entry_name = f"jvp_{ir.name}"
     builder.jvps[(fn, wrt)] = entry_name

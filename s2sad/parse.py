@@ -13,7 +13,9 @@ API's objects say what they stand for themselves (:func:`unwrap`).
 import builtins
 import inspect
 import linecache
+import os
 import sys
+import sysconfig
 import textwrap
 import types
 import weakref
@@ -68,6 +70,31 @@ def is_value(obj):
     config object), False for what the transform specialises on (a function, a
     module, a class, any callable)."""
     return not (callable(obj) or isinstance(obj, types.ModuleType))
+
+
+_LIBRARY_DIRS = tuple(sorted({os.path.join(os.path.realpath(sysconfig.get_paths()[key]), "")
+                              for key in ("purelib", "platlib", "stdlib", "platstdlib")}))
+
+
+def is_library_code(fn):
+    """True if ``fn`` is another library's Python code (its file is installed in
+    site-packages or the standard library: ``scipy.special.logsumexp``), which s2sad
+    treats as a function without a rule (a user's custom rule gives it one), never as
+    code of the user's to read and differentiate."""
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_filename.startswith("<"):
+        return False
+    return os.path.realpath(code.co_filename).startswith(_LIBRARY_DIRS)
+
+
+def is_user_function(obj):
+    """True for a Python function s2sad reads and differentiates (inlined or called):
+    the user's own, not NumPy's, ``math``'s, s2sad's or another library's."""
+    if not isinstance(obj, types.FunctionType):
+        return False
+    module = getattr(obj, "__module__", "") or ""
+    return module.split(".")[0] not in ("numpy", "math", "s2sad", "builtins") and \
+        not is_library_code(obj)
 
 
 class LiveNameError(AttributeError):

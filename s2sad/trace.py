@@ -346,6 +346,7 @@ def _derivative_text(row):
     return total
 
 
+@cache.at_bound_values
 def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwargs):
     """The :class:`Trace` of ``f`` at ``args``: values, and adjoints (``mode="reverse"``) or
     tangents (``mode="forward"``) with respect to ``wrt`` (default: every argument that is a

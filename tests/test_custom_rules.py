@@ -430,7 +430,8 @@ def run(args, cwd):
 def test_a_module_written_by_the_cli_imports_the_rules_and_runs(tmp_path):
     (tmp_path / "usermod.py").write_text(USER_MODULE)
     for command in ("grad", "jvp"):
-        done = run(["-m", "s2sad", command, "usermod.py:loss", "-o", "out"], tmp_path)
+        done = run(["-m", "s2sad", command, "usermod.py:loss", "--wrt", "x,w", "-o", "out"],
+                   tmp_path)
         assert done.returncode == 0, done.stderr
     text = (tmp_path / "out" / "usermod_loss_grad.py").read_text()
     assert "from usermod import safe_log, safe_log_vjp\n" in text

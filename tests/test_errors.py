@@ -199,7 +199,7 @@ CASES = [
         def f(x):
             h = np.sin
             return np.sum(h(x))
-        """, "h = ", "np.sin", UnsupportedSyntaxError, "not a value", False),
+        """, "h = ", "np.sin", UnsupportedSyntaxError, "np.sin is a function (ufunc) used here as a value", False),
     ("fft_of_active_value", """\
         def f(x):
             return np.sum(np.abs(np.fft.fft(x)))

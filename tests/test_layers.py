@@ -34,6 +34,7 @@ LAYERS = [
     ["s2sad.custom"],
     # 3. front end: parse -> inline -> desugar -> lower (with memory.py, the alias analysis)
     ["s2sad.parse", "s2sad.desugar", "s2sad.memory"],
+    ["s2sad.starred", "s2sad.methods"],
     ["s2sad.expand"],
     # the inliner: helpers, the dict pass, one mixin per concern, the inliner itself
     ["s2sad.inline.scopes"],
@@ -48,6 +49,7 @@ LAYERS = [
     ["s2sad.lower"],
     # 4. analyses of the IR
     ["s2sad.analysis"],
+    ["s2sad.ranks"],
     # 5. simplify, emit, verify; adjoints; what both transforms share; custom rules' code
     ["s2sad.simplify", "s2sad.emit", "s2sad.verify"],
     ["s2sad.adjoints", "s2sad.common"],

@@ -16,7 +16,7 @@ import types
 import gast
 import numpy as np
 
-from ..parse import Scope
+from ..parse import Scope, is_user_function
 
 
 _NESTED_SCOPES = (gast.FunctionDef, gast.Lambda)
@@ -108,11 +108,7 @@ def _is_function_object(value):
         callable(value)
 
 
-def _is_user_function(obj):
-    if not isinstance(obj, types.FunctionType):
-        return False
-    module = getattr(obj, "__module__", "") or ""
-    return module.split(".")[0] not in ("numpy", "math", "s2sad", "builtins")
+_is_user_function = is_user_function  # (s2sad.parse: one definition)
 
 
 def _has_function_defaults(fn):

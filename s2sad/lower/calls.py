@@ -52,8 +52,18 @@ class _Calls:
         what builtins name) as a constant, anything else read live (:meth:`live_read`)."""
         if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
                               np.ufunc)) or callable(value) and not isinstance(value, type):
-            raise self.error(node, f"{_spelling(node)} is a {type(value).__name__}, not a value",
-                             "Call it, or pass the value you need as an argument.")
+            if isinstance(value, types.ModuleType):
+                raise self.error(node, f"{_spelling(node)} is a module, not a value",
+                                 "Call one of its functions, or pass the value you need as an "
+                                 "argument.")
+            raise self.error(
+                node, f"{_spelling(node)} is a function ({type(value).__name__}) used here as a "
+                      f"value, which s2sad follows only into a function of your own",
+                f"Call it here ({_spelling(node)}(x)), or pass it to a function you wrote "
+                f"(apply({_spelling(node)}, x)). Another library calling it (map, "
+                f"functools.reduce, np.apply_along_axis) is code s2sad does not read: wrap "
+                f"that call in a function with a rule, @s2sad.custom_vjp on def h(x): ... then "
+                f"@h.defvjp on its derivative (README: 'Custom derivative rules').")
         text = self.spelling_of(node, value)
         if text is not None:
             return Const(value, text=text)
@@ -130,18 +140,26 @@ class _Calls:
 
     # -- calls -------------------------------------------------------------------
     def lower_call(self, node, name, names):
-        if any(isinstance(a, gast.Starred) for a in node.args) or \
-                any(k.arg is None for k in node.keywords):
-            raise self.error(node, "s2sad does not support *args or **kwargs in calls",
-                             "Pass the arguments one by one.")
+        if any(k.arg is None for k in node.keywords):
+            raise self.error(node, "s2sad does not support **kwargs in calls",
+                             "Pass the arguments by name one by one.")
+        # a star of a length known only when the code runs (*x.shape; known ones are
+        # spliced, s2sad/starred.py): kept in a call s2sad runs as it is
+        stars = tuple(i for i, a in enumerate(node.args) if isinstance(a, gast.Starred))
         func = node.func
         if isinstance(func, gast.Attribute) and self.try_resolve(func) is _UNRESOLVED:
             return self.lower_method(node, name, names)
         target = self.call_target(func)
-        args = [self.lower_expr(a) for a in node.args]
+        args = [self.lower_expr(a.value if isinstance(a, gast.Starred) else a) for a in node.args]
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         prim = primitive_of(target)  # a function with rules given by hand (s2sad.custom)
-        if prim is None:
+        if stars and (prim is not None or _is_user_function(target)):
+            star = node.args[stars[0]]
+            raise self.error(star, f"s2sad must know how many arguments *{_spelling(star.value)} "
+                                   f"passes to {_spelling(func)}, which it reads",
+                             "Bind the arguments to a tuple written out in the function "
+                             "(args = (a, b); f(*args)), or pass them one by one.")
+        if prim is None and not stars:
             prim = rules.lookup(target)
         if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
                 and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
@@ -153,7 +171,7 @@ class _Calls:
             return self.apply(LIST_OPS["list_snapshot"], args, {}, node, name, names)
         if target is not len:  # a function given a list reads the elements it holds now
             args, kwargs = self.snapshot_lists(args, kwargs, node)
-        prim, args, kwargs = self.call_primitive(prim, target, func, args, kwargs, node)
+        prim, args, kwargs = self.call_primitive(prim, target, func, args, kwargs, node, stars)
         try:
             prim.bind(args, kwargs)
         except TypeError as exc:
@@ -186,7 +204,7 @@ class _Calls:
                   if a in self.list_vars else a for k, a in kwargs.items()}
         return args, kwargs
 
-    def call_primitive(self, prim, target, func, args, kwargs, node):
+    def call_primitive(self, prim, target, func, args, kwargs, node, stars=()):
         """``(primitive, args, kwargs)`` of a call of ``target``: its rule's or custom rule's
         primitive, a user function's (the arguments bound by position) or, for a function
         s2sad has no rule for, an :class:`ExternalFunction` spelled as the code reaches it."""
@@ -222,7 +240,7 @@ class _Calls:
                 # CACHE.append(x), erf(c) with erf = scipy.special.erf: reached through the
                 # module (or closure) when the code runs, as the function reaches it
                 spelling, head = self.live_spelling(chain)
-            prim = ExternalFunction(target, spelling, head, _spelling(func))
+            prim = ExternalFunction(target, spelling, head, _spelling(func), stars)
         return prim, args, kwargs
 
     def lower_method(self, node, name, names):

@@ -87,22 +87,27 @@ def clear_summaries():
     _RESULT_MEMORY.clear()
 
 
-def lower(fn, trusted=None) -> Function:
+def lower(fn, trusted=None, numbers=frozenset()) -> Function:
     """Lower a Python function to SSA form.
 
     ``trusted``: the function is s2sad's own generated code, whose writes and restores
     are not checked (:func:`s2sad.memory.check_memory`). By default, what s2sad recorded
     when it compiled the function (:func:`s2sad.ir.is_generated`), never what the
-    function's text says.
+    function's text says. ``numbers``: the parameters that hold Python numbers in the
+    calls this form is for (their ``x += e`` rebinds ``x``; see :func:`check_memory`).
     """
     parsed = parse_function(fn)
     if trusted is None:
         trusted = is_generated(parsed.fn)
-    return _Lowerer(parsed, trusted).lower()
+    lowerer = _Lowerer(parsed, trusted)
+    lowerer.numbers = frozenset(numbers)
+    return lowerer.lower()
 
 
 class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
     """Lowers one parsed function (see :func:`lower`); one instance per function."""
+
+    numbers = frozenset()  # the parameters that hold Python numbers (lower's numbers)
 
 
     def __init__(self, parsed, trusted=False):
@@ -193,7 +198,7 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
                       output=self.returned, callees=self.callees, generated=self.trusted,
                       guard=resolution_guard(self.p.fn, self.scope.resolved))
         if not self.trusted:
-            check_memory(fn, self.user_names)
+            check_memory(fn, self.user_names, self.numbers)
         return fn
 
     def check_dict_operands(self, targets, prim, operands, node):

@@ -24,9 +24,10 @@ class ExternalFunction(Primitive):
     effects = True  # it may change the world (CACHE.append(x)): kept even if unread
     opaque = True  # its result may be any array it was given, or a global (s2sad.memory)
 
-    def __init__(self, obj, spelling, head=None, name=None):
+    def __init__(self, obj, spelling, head=None, name=None, stars=()):
         self.obj = obj
         self.head = head
+        self.stars = stars  # the positions of the arguments passed with * (f(*x.shape))
         super().__init__(name or spelling, (), {}, ("call", spelling), varargs=True)
 
 

@@ -11,13 +11,12 @@ Layer 3 (front end), the bottom of the :mod:`s2sad.lower` package.
 """
 
 import inspect
-import types
 
 import gast
 
 from .. import support
 from ..ir import Const, Var
-from ..parse import dotted_chain
+from ..parse import dotted_chain, is_user_function
 
 
 _BINOPS = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truediv",
@@ -116,11 +115,7 @@ def _is_pop_bar(obj):
         return False
 
 
-def _is_user_function(obj):
-    if not isinstance(obj, types.FunctionType):
-        return False
-    module = getattr(obj, "__module__", "") or ""
-    return module.split(".")[0] not in ("numpy", "math", "s2sad", "builtins")
+_is_user_function = is_user_function  # (s2sad.parse: one definition)
 
 
 def _fold(op, left, right):

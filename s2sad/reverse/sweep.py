@@ -104,12 +104,20 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
             out.append(stmt)
         return out
 
+    with_value = False  # build: vjp returns (value, vjps)
+
     def build(self):
-        """The FunctionDef of the ``vjp`` derivative (seed ``out_bar``)."""
-        head, tail, grads, _, _ = self.sweeps()
+        """The FunctionDef of the ``vjp`` derivative (seed ``out_bar``), returning the
+        vector-Jacobian products, or ``(value, vjps)`` if ``with_value``."""
+        head, tail, grads, out_expr, saved_value = self.sweeps()
         params = [p.name for p in self.fn.params] + [self.seed_name]
+        returned = grads
+        if self.with_value:
+            value = name(saved_value[0].targets[0].id) if saved_value else out_expr
+            returned = gast.Tuple(elts=[value, grads], ctx=gast.Load())
+            head = head + saved_value
         # no defaults: Python allows none before vjp's trailing out_bar
-        return function_def(self.func_name, params, head + tail + [gast.Return(value=grads)])
+        return function_def(self.func_name, params, head + tail + [gast.Return(value=returned)])
 
     def build_grad_pair(self, grad_name, value_and_grad_name):
         """``grad_<f>`` and ``value_and_grad_<f>``: one pair of sweeps (seed 1), two returns."""
@@ -180,7 +188,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         pushes, recompute_reads = self.fill_pops(analysis.names_read(backward), backward)
         out_expr = self.emitter.operand(out)
         saved_value = []
-        if self.kind == "grad" and isinstance(out, Var) and \
+        if (self.kind == "grad" or self.with_value) and isinstance(out, Var) and \
                 any(out.name in names for names in pushes.values()):
             # the backward sweep restores earlier trips' values into this variable
             value_name = analysis.unique_name("value", self._taken)
@@ -231,12 +239,15 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         return results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
 
 def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False,
-                     checkpoint=None):
+                     checkpoint=None, with_value=False):
     """The gast FunctionDef of the ``kind`` derivative of ``fn`` w.r.t. params ``wrt``
     (``entry``: a module's entry point, returning gradients as the caller's arguments are;
-    ``checkpoint``: its loops checkpointed, see :mod:`s2sad.checkpoint`)."""
-    node = _Reverse(fn, wrt, kind, emitter, requests, func_name, entry,
-                    checkpoint=checkpoint).build()
+    ``checkpoint``: its loops checkpointed, see :mod:`s2sad.checkpoint`; ``with_value``:
+    returning ``(value, vjps)``)."""
+    builder = _Reverse(fn, wrt, kind, emitter, requests, func_name, entry,
+                       checkpoint=checkpoint)
+    builder.with_value = with_value
+    node = builder.build()
     node.body = _expand_slots(node.body)
     return node
 

@@ -17,7 +17,9 @@ other helpers; taking their two arrays as one tuple (unpacked or indexed) or one
 locals and on views, aliases (``b = a``), tuple unpacking (also ``a, = t``),
 ``np.where``/``np.clip``/``np.maximum``/``np.abs``/``np.sort``, and comprehensions
 (``sum(e * (q + 1.0) for q in range(3))``, a filtered list summed, ``np.stack``/``np.array``
-of a list comprehension).
+of a list comprehension). A quarter of the programs (:data:`METHODS`) are written as
+methods of a class (:func:`as_methods`): ``f = Model().f``, helpers called as
+``self.h(...)``.
 
 A program is valid when it runs under plain NumPy without error or warning and
 its value is finite and moderate at random points (:func:`is_valid`);
@@ -32,6 +34,7 @@ the program made (never into an argument) and knows what an update through an
 alias or a view changes.
 """
 
+import ast
 import math
 import random
 import signal
@@ -854,5 +857,42 @@ def generate(seed, size=None):
         except (IndexError, ValueError, KeyError):  # the generator painted itself into a corner
             continue
         if is_valid(source, seed):
+            # a quarter of the programs as methods (drawn apart: the other programs stay)
+            if random.Random(f"{seed}/methods").random() < METHODS:
+                methods = as_methods(source)
+                if is_valid(methods, seed):
+                    return methods
             return source
     raise RuntimeError(f"no valid program for seed {seed}")
+
+
+METHODS = 0.25  # the share of programs written as methods of a class (as_methods)
+
+
+def as_methods(source):
+    """``source`` with ``f`` and its ``def`` helpers made methods of a class ``Model``,
+    calling each other as ``self.h(...)``, and ``f = Model().f`` (a bound method, which s2sad
+    differentiates with ``self`` bound). Module-level lambdas and constants stay."""
+    tree = ast.parse(source)
+    names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+    class Calls(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id in names:
+                node.func = ast.Attribute(value=ast.Name("self", ast.Load()), attr=node.func.id,
+                                          ctx=ast.Load())
+            return node
+
+    body, methods = [], []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            node = Calls().visit(node)
+            node.args.args.insert(0, ast.arg("self"))
+            methods.append(node)
+        else:
+            body.append(node)
+    body.append(ast.ClassDef(name="Model", bases=[], keywords=[], body=methods,
+                             decorator_list=[], type_params=[]))
+    body += ast.parse("f = Model().f").body
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))) + "\n"

@@ -1,0 +1,103 @@
+"""``x += e`` on an argument: rebinding when the caller passes a Python number (the
+compiled function is specialised per call-time kind of argument, s2sad/cache.py), a
+located refusal when it passes an array (NumPy would change the caller's array), in
+every transform; writing into an argument (``x[0] = v``) is refused alike. Derivatives
+against finite differences in both modes and at order 2."""
+
+import os
+
+import numpy as np
+import pytest
+
+import oracle
+import s2sad
+
+HERE = os.path.abspath(__file__)
+
+
+def alias(x):
+    t = x
+    t += 2.0 * x
+    return t * x
+
+
+def both(x, y):
+    x += y
+    x *= 3.0
+    return np.sin(x) * y
+
+
+def counted(x, n):
+    n += 1
+    return x ** n
+
+
+def writes(x, y):
+    x[0] = 0.0
+    return np.sum(x * y)
+
+
+def line_of(text):
+    with open(HERE) as handle:
+        return next(i for i, line in enumerate(handle, 1) if text in line)
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (alias, (1.5,), 0), (alias, (np.float64(-0.7),), 0), (both, (1.5, 0.4), 0),
+    (both, (1.5, 0.4), 1), (counted, (1.3, 2), 0)])
+def test_numbers_rebind_in_every_transform(f, args, wrt):
+    expected = float(oracle.gradient(f, args, wrt))
+    assert np.isclose(s2sad.grad(f, wrt)(*args), expected, rtol=1e-6)
+    value, g = s2sad.value_and_grad(f, wrt)(*args)
+    assert np.isclose(value, f(*args)) and np.isclose(g, expected, rtol=1e-6)
+    assert np.isclose(s2sad.vjp(f, wrt)(*args, 2.0), 2.0 * expected, rtol=1e-6)
+    value, tangent = s2sad.jvp(f, wrt)(*args, 1.0)
+    assert np.isclose(value, f(*args)) and np.isclose(tangent, expected, rtol=1e-6)
+    for mode in ("forward", "reverse"):
+        assert np.isclose(s2sad.jacobian(f, wrt, mode=mode)(*args), expected, rtol=1e-6)
+    second = float(oracle.gradient(s2sad.grad(f, wrt), args, wrt))
+    assert np.isclose(s2sad.hessian(f, wrt)(*args), second, rtol=1e-5)
+    assert np.isclose(s2sad.hvp(f, wrt)(*args, 1.0), second, rtol=1e-5)
+    s2sad.check_grads(f, args, wrt=wrt, order=2)
+
+
+def test_a_number_and_an_array_mixed():
+    x, y = 1.5, np.array([0.4, -1.1])
+    out_bar = np.array([1.0, 2.0])
+    expected = out_bar @ oracle.gradient(both, (x, y), 0)
+    assert np.isclose(s2sad.vjp(both)(x, y, out_bar), expected, rtol=1e-6)
+    np.testing.assert_allclose(s2sad.vjp(both, wrt=1)(x, y, out_bar),
+                               out_bar @ oracle.gradient(both, (x, y), 1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("first", ["number", "array"])
+def test_an_array_argument_is_refused_whatever_came_before(first):
+    g = s2sad.grad(alias)
+    if first == "number":
+        assert np.isclose(g(1.5), 9.0)
+    a = np.array([1.5, 2.0])
+    for call in (lambda: g(a), lambda: s2sad.jvp(alias)(a, a), lambda: s2sad.hvp(alias)(a, a),
+                 lambda: s2sad.value_and_grad(alias)(a)):
+        with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+            call()
+        assert info.value.loc.filename == HERE and info.value.loc.line == line_of("t += 2.0")
+        assert "t += ... would change that array in place" in info.value.message
+    np.testing.assert_array_equal(a, [1.5, 2.0])
+    assert np.isclose(g(1.5), 9.0)  # and numbers again
+
+
+def test_writing_into_an_array_argument_is_refused_as_updating_it_is():
+    a = np.array([1.0, 2.0])
+    expected = {writes: ("x[0] = 0.0", "x is an argument of writes; writing into it would "
+                                       "change the caller's array"),
+                both: ("x += y", "x is an argument of both, and x += ... would change the "
+                                 "caller's array in place when it is an array")}
+    for f, (line, message) in expected.items():
+        for call in (lambda: s2sad.grad(f, wrt=1)(a, a), lambda: s2sad.value_and_grad(f)(a, a),
+                     lambda: s2sad.jvp(f)(a, a, a)):
+            with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+                call()
+            assert info.value.loc.line == line_of(line) and info.value.message.startswith(message)
+        np.testing.assert_array_equal(a, [1.0, 2.0])  # nothing was written into the caller's
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="writing into it"):
+        s2sad.grad(writes, wrt=1)(1.0, 2.0)  # a number cannot be written into either
