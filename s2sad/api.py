@@ -29,6 +29,7 @@ from .ir import format_function
 from .lower import lower
 from .parse import guard_checker, unwrap
 from .reverse import check_one_value
+from .specialise import on_first_call, specialised_source
 
 def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
     fn = unwrap(f)
@@ -49,7 +50,11 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
             check = guard_checker(generated.guard) or (lambda: False)
-            compiled[:] = [namespace[generated.entry_points[kind]], check]
+            function = namespace[generated.entry_points[kind]]
+            if kind in ("grad", "value_and_grad"):  # specialised at the first call's kinds
+                function = on_first_call(namespace, generated, kind, compiled,
+                                         f"{mode} of {fn.__qualname__}")
+            compiled[:] = [function, check]
         return compiled[0]
 
     def values(args, kwargs):
@@ -145,7 +150,7 @@ def _with_parameters(fn, compiled, entry, failed, check, positions):
 
     Python binds the arguments (keywords, defaults, a wrong call's TypeError naming the
     gradient), so no ``*args`` tuple nor ``**kwargs`` dict is made per call; the guard
-    is checked, what is differentiated is checked by ``check`` unless it is one float or
+    is checked, what is differentiated is checked by ``check`` unless each is a float or a
     float array, and failures are reported as by the generic path. Only for parameters
     that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
     """
@@ -153,12 +158,8 @@ def _with_parameters(fn, compiled, entry, failed, check, positions):
     if not params or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.name.startswith("_s2sad")
                          for p in params):
         return None
-    if len(positions) > 1:
-        unusual = "True"
-    else:
-        a = params[positions[0]].name
-        unusual = (f"type({a}) is not float and not (type({a}) is _s2sad_ndarray and "
-                   f"{a}.dtype.kind in 'fc')")
+    unusual = " or ".join(f"type({a}) is not float and not (type({a}) is _s2sad_ndarray and "
+                          f"{a}.dtype.kind in 'fc')" for a in (params[i].name for i in positions))
     namespace = {"_s2sad_slot": compiled, "_s2sad_entry": entry, "_s2sad_failed": failed,
                  "_s2sad_check": check, "_s2sad_ndarray": np.ndarray}
     exec(_NAMED_FAST.format(params=", ".join(p.name for p in params), unusual=unusual),
@@ -204,19 +205,25 @@ def vjp(f, wrt=0, checkpoint=None, *, argnums=None):
 
 @api_boundary
 @through_bound
-def source(f, wrt=0, mode="reverse", checkpoint=None, plain=False, *, argnums=None):
+def source(f, wrt=0, mode="reverse", checkpoint=None, plain=False, *, argnums=None,
+           specialise_for=None):
     """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``.
 
     ``plain=True``: with short reference versions of the run-time helpers, without
-    their fast paths (:mod:`s2sad.support_plain`), for teaching.
+    their fast paths (:mod:`s2sad.support_plain`), for teaching. ``specialise_for``: a
+    tuple of ``f``'s arguments; the module as specialised for their kinds at a call
+    (:mod:`s2sad.specialise`), its entry points guarded.
     """
     fn = unwrap(f)
     positions, _ = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
     checkpoint = check_how(checkpoint) if mode == "reverse" else None  # forward: no tape
-    return cache.compiled(fn, mode + ("_plain" if plain else ""), positions,
-                          checkpoint)[1].source
+    generated = cache.compiled(fn, mode + ("_plain" if plain else ""), positions,
+                               checkpoint)[1]
+    if specialise_for is None:
+        return generated.source
+    return specialised_source(generated, tuple(specialise_for))
 
 
 @api_boundary
