@@ -160,6 +160,8 @@ class Specialiser:
         self.edits = []
         self.env = dict(kinds)
         self.alone = False
+        self.zeros = {}  # see follow_zeros
+        self.depth = 0  # loops and branches the statement is in
 
     # ---- kinds of expressions --------------------------------------------------------
 
@@ -236,6 +238,8 @@ class Specialiser:
             self.statement(stmt, rewrite)
 
     def statement(self, stmt, rewrite):
+        if rewrite:
+            self.follow_zeros(stmt)
         if isinstance(stmt, ast.Assign):
             if rewrite:
                 self.rewrite_expr(stmt.value)
@@ -254,13 +258,17 @@ class Specialiser:
             if rewrite and stmt.value is not None:
                 self.rewrite_expr(stmt.value)
         elif isinstance(stmt, (ast.For, ast.While)):
+            self.depth += 1
             self.loop(stmt, rewrite)
+            self.depth -= 1
         elif isinstance(stmt, ast.If):
+            self.depth += 1
             before = dict(self.env)
             self.block(stmt.body, rewrite)
             after_body, self.env = self.env, before
             self.block(stmt.orelse, rewrite)
             self.env = self.joined(after_body, self.env)
+            self.depth -= 1
         else:  # not followed: what it binds has no kind, and nothing in it is rewritten
             for name in _stored(stmt):
                 self.env[name] = None
@@ -318,6 +326,29 @@ class Specialiser:
         self.block(stmt.body, rewrite)
 
     # ---- rewrites --------------------------------------------------------------------
+
+    def follow_zeros(self, stmt):
+        """Keep :attr:`zeros` (arrays of zeros made in the function's straight-line code, and
+        the constant indices written into them since) true before ``stmt``: an element not
+        yet written is 0, so its first ``scatter_add`` assigns (``w_bar[2] = g``)."""
+        if not self.zeros:
+            pass
+        elif not isinstance(stmt, (ast.Assign, ast.Expr)) or self.depth:
+            self.zeros.clear()  # (a loop or a branch: not followed)
+        else:
+            call = stmt.value
+            spared = call.args[0] if isinstance(call, ast.Call) and \
+                isinstance(call.func, ast.Name) and call.func.id == "scatter_add" and \
+                len(call.args) == 3 and isinstance(call.args[1], ast.Constant) and \
+                type(call.args[1].value) is int and call.args[1].value >= 0 else None
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and node is not spared:
+                    self.zeros.pop(node.id, None)
+        if isinstance(stmt, ast.Assign) and not self.depth and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) and \
+                getattr(stmt.value.func, "id", None) == "zeros_bar" and \
+                self.direct(stmt.value) is not None:
+            self.zeros[stmt.targets[0].id] = set()
 
     def text(self, node):
         return ast.unparse(node)
@@ -382,8 +413,14 @@ class Specialiser:
                                b""))
         elif call.func.id == "scatter_add" and len(call.args) == 3 and not call.keywords and \
                 isinstance(args[0], Kind) and args[0].array and _int_index(call.args[1]):
-            self.replace_node(stmt, f"{self.text(call.args[0])}[{self.text(call.args[1])}] "
-                                    f"+= {self.text(call.args[2])}")
+            written = self.zeros.get(getattr(call.args[0], "id", None))
+            index = call.args[1]
+            first = written is not None and isinstance(index, ast.Constant) and \
+                index.value not in written  # (a constant >= 0: -1 may be 2 too)
+            if first:
+                written.add(index.value)
+            self.replace_node(stmt, f"{self.text(call.args[0])}[{self.text(index)}] "
+                                    f"{'=' if first else '+='} {self.text(call.args[2])}")
         else:
             self.rewrite_expr(call)
 

@@ -28,15 +28,27 @@ LIMIT = 8  # signatures specialised per derivative; others use the generic funct
 OTHER = "_other_kinds"
 
 
+# the names the guards read (bound once, read as globals: cheaper than np.ndarray)
+GUARD_NAMES = {"_ndarray": np.ndarray, "_float64": np.dtype(np.float64),
+               "_int64": np.dtype(np.int64)}
+GUARD_LINE = ("_ndarray, _float64, _int64 = np.ndarray, np.dtype(np.float64), "
+              "np.dtype(np.int64)  # what the guards compare with\n")
+_DTYPES = {GUARD_NAMES["_float64"]: "d", GUARD_NAMES["_int64"]: "l"}
+
+
 def kind_of(value):
-    """The :class:`~s2sad.kinds.Kind` of an argument, or None (not specialised on)."""
+    """The :class:`~s2sad.kinds.Kind` of an argument, or None (not specialised on); exactly
+    what the guard's test (:func:`_test`) accepts."""
     t = type(value)
     if t is float:
         return Kind(0, "d", python=True)
     if t is int:
         return Kind(0, "l", python=True)
-    if t is np.ndarray and value.ndim and value.dtype.char in "dl":
-        return Kind(value.ndim, value.dtype.char)  # (the caller's: never fresh)
+    if t is np.ndarray and value.ndim and value.dtype in _DTYPES:
+        char = _DTYPES[value.dtype]
+        # (the identical dtype object only: a byte-swapped float64 is another kind)
+        return Kind(value.ndim, char) if value.dtype is GUARD_NAMES[
+            "_float64" if char == "d" else "_int64"] else None
     if t is np.float64:
         return Kind(0, "d")
     return None
@@ -45,8 +57,9 @@ def kind_of(value):
 def _test(name, kind):
     """The guard's test that ``name`` has ``kind`` (what :func:`kind_of` gave)."""
     if kind.array:
-        return (f"type({name}) is np.ndarray and {name}.ndim == {kind.ndim} and "
-                f"{name}.dtype.char == {kind.char!r}")
+        dtype = "_float64" if kind.char == "d" else "_int64"
+        return f"type({name}) is _ndarray and {name}.ndim == {kind.ndim} and " \
+               f"{name}.dtype is {dtype}"
     if kind.python:
         return f"type({name}) is {'float' if kind.char == 'd' else 'int'}"
     return f"type({name}) is np.float64"
@@ -88,7 +101,10 @@ def specialised_source(generated, args):
         if special is not None:
             start, end = function_span(source, name)
             source = source[:start] + special + source[end:]
-    return source
+    if source is generated.source:
+        return source
+    start = function_span(source, next(iter(generated.entry_points.values())))[0]
+    return f"{source[:start]}{GUARD_LINE}\n\n{source[start:]}"
 
 
 def on_first_call(namespace, generated, kind, slot, label):
@@ -114,12 +130,13 @@ def on_first_call(namespace, generated, kind, slot, label):
 def _specialised(generated, namespace, name, kinds, other_kinds, label):
     """The specialised function, compiled alone into a module that reads what the generic
     module defines (its helpers, the user's names), or None."""
-    if OTHER in namespace:  # (a user's function of that name: no specialisation)
+    if OTHER in namespace or set(GUARD_NAMES) & set(namespace):  # (a user's names: no
         return None
     text = specialise_text(generated.source, name, kinds)
     if text is None:
         return None
-    special = load_module(f"import numpy as np\n\n\n{text}", f"{label}, specialised")
+    special = load_module(f"import numpy as np\n\n{GUARD_LINE}\n\n{text}",
+                          f"{label}, specialised")
     for key, value in namespace.items():
         special.setdefault(key, value)
     special[OTHER] = other_kinds

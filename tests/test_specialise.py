@@ -12,6 +12,7 @@ import pytest
 import oracle
 import s2sad
 from s2sad.kinds import Kind, specialise_function
+from s2sad.specialise import GUARD_NAMES, _test, kind_of
 
 
 def rnn_dot(W, h, T):
@@ -57,7 +58,7 @@ def test_source_shows_the_specialised_module_and_keeps_the_generic_one():
     special = s2sad.source(rnn_dot, wrt=(0, 1), specialise_for=(W, h, 3))
     assert "dot_bar_b(v" in generic and "check_scalar(out" in generic
     assert "W.T.dot(" in special and "dot_bar_b(v" not in special.split("def vjp_")[0]
-    assert "type(W) is np.ndarray and W.ndim == 2 and W.dtype.char == 'd'" in special
+    assert "type(W) is _ndarray and W.ndim == 2 and W.dtype is _float64" in special
     assert "return _other_kinds(W, h, T)" in special
     assert "check_scalar(out" not in special.split("def vjp_")[0]  # np.sum gives a number
     assert s2sad.source(rnn_dot, wrt=(0, 1)) == generic
@@ -79,7 +80,7 @@ def test_each_signature_gets_its_own_correct_gradient(W_shape, h_shape):
 def test_element_reads_write_into_fresh_arrays():
     w, x = np.array([2.0, -3.0, -3.0]), np.array([-1.0, -2.0])
     special = s2sad.source(reads, wrt=(0, 1), specialise_for=(w, x))
-    assert "w_bar[2] += " in special and "scatter_add(w_bar" not in special.split("def value")[0]
+    assert "w_bar[2] = " in special and "scatter_add(w_bar" not in special.split("def value")[0]
     assert "return w_bar, x_bar" in special
     g = s2sad.grad(reads, wrt=(0, 1))
     for _ in range(2):
@@ -148,3 +149,45 @@ def test_a_check_alone_in_its_block_stays():
               "    check_scalar(x, 'f')\n    return x\n")
     out = specialise_function(source, [Kind(0, "d", python=True)])
     assert out == "def f(x):\n    if x:\n        check_scalar(x, 'f')\n    return x\n"
+
+
+@pytest.mark.parametrize("value", [
+    1.5, 3, True, np.float64(2.0), np.float32(2.0), np.ones(3), np.ones((2, 3)),
+    np.arange(4), np.ones(3, dtype=np.float32), np.ones(3).astype(">f8"), np.array(2.0),
+    np.ones(3).view(np.recarray), [1.0, 2.0], None])
+def test_the_guard_accepts_exactly_the_kind_it_was_made_for(value):
+    """Else a call would go from the guard to _other_kinds and back, without end."""
+    kind = kind_of(value)
+    if kind is None:
+        return  # not specialised on: no test in the guard
+    assert eval(_test("v", kind), {"np": np, **GUARD_NAMES}, {"v": value})
+    for other in (1.5, 3, np.float64(2.0), np.ones(3), np.ones((2, 3)), np.arange(4)):
+        if kind_of(other) != kind:
+            assert not eval(_test("v", kind), {"np": np, **GUARD_NAMES}, {"v": other})
+
+
+def reads_twice(w):
+    a = w[0] * w[1]
+    b = np.sin(w[0]) * w[2]
+    return a + b * w[1]
+
+
+def reads_in_a_loop(w):
+    s = 0.0
+    for i in range(3):
+        s = s + w[0] * w[1]
+    return s * w[0]
+
+
+@pytest.mark.parametrize("f", [reads_twice, reads_in_a_loop])
+def test_a_first_write_into_zeros_assigns_and_later_ones_add(f):
+    w = np.array([0.7, -1.3, 2.1])
+    head = s2sad.source(f, specialise_for=(w,)).split("def value_and_grad")[0]
+    assert "w_bar = np.zeros(w.shape)" in head
+    writes = [line.strip() for line in head.splitlines() if line.strip().startswith("w_bar[")]
+    assert writes and all("+=" in line for line in writes if " = " not in line)
+    firsts = [line.split(" =")[0] for line in writes if " = " in line]
+    assert len(firsts) == len(set(firsts))  # each element assigned at most once
+    g = s2sad.grad(f)
+    for _ in range(2):
+        close(g(w), oracle.gradient(f, (w,), 0))
