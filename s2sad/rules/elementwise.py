@@ -89,8 +89,7 @@ define("np.logaddexp", "x, y", **E, x="unbroadcast(g * np.exp(x - ans), x)",
 define("np.logaddexp2", "x, y", **E, x="unbroadcast(g * np.exp2(x - ans), x)",
        y="unbroadcast(g * np.exp2(y - ans), y)")
 define("np.where", "condition, x, y", **E, condition=ZERO,
-       x="unbroadcast(np.where(condition, g, 0.0), x)",
-       y="unbroadcast(np.where(condition, 0.0, g), y)")
+       x="unbroadcast(masked(g, condition), x)", y="unbroadcast(masked(g, condition, False), y)")
 
 
 def _clip_a(b):
