@@ -26,7 +26,7 @@ def _call(fn_name, args):
 def backward(rev, stmt, z, g, ans):
     """Reverse mode: ``x_bar = f_vjp(g, ans, x)`` (or unpacking, with several parameters).
 
-    ``rev`` is the :class:`s2sad.reverse._Reverse` building the backward sweep;
+    ``rev`` is the :class:`s2sad.reverse.sweep._Reverse` building the backward sweep;
     ``z`` names the result (a stem for temporaries), ``g`` is its adjoint and
     ``ans`` its value (tuples of them for an unpacked result).
     """

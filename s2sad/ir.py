@@ -353,7 +353,7 @@ class Function:
     loc: Loc
     output: Any = None  # the operand the function returns
     callees: dict = field(default_factory=dict)  # helper name -> python function
-    generated: bool = False  # s2sad's own generated code (see lower.py's ``trusted``)
+    generated: bool = False  # s2sad's own generated code (see s2sad.lower's ``trusted``)
     guard: tuple = ()  # what its free names meant when lowered (see parse.resolution_guard)
 
     @property

@@ -359,7 +359,7 @@ def test_function_defined_inside_a_function_with_a_closure():
 
 
 def test_transforms_are_compiled_once(monkeypatch):
-    lower_module = importlib.import_module("s2sad.lower")
+    lower_module = importlib.import_module("s2sad.lower.lowerer")
     module_module = importlib.import_module("s2sad.module")
     calls = {"parse": 0, "lower": 0}
     real_parse, real_lower = lower_module.parse_function, module_module.lower

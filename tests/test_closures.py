@@ -1,6 +1,6 @@
 """Closures and containers: nested functions, lambdas, function arguments, dicts as records.
 
-``s2sad/inline.py`` inlines nested functions and lambdas at their calls,
+``s2sad/inline/`` inlines nested functions and lambdas at their calls,
 inlines a same-file helper given a function argument, and replaces a dict
 with constant keys by one variable per key, before the lowering. Every
 program of the corpus below is checked with ``s2sad.check_grads`` in both

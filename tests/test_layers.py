@@ -36,7 +36,16 @@ LAYERS = [
     # 3. front end: parse -> inline -> desugar -> lower (with memory.py, the alias analysis)
     ["s2sad.parse", "s2sad.desugar", "s2sad.memory"],
     ["s2sad.expand"],
+    # the inliner: helpers, the dict pass, one mixin per concern, the inliner itself
+    ["s2sad.inline.scopes"],
+    ["s2sad.inline.dicts", "s2sad.inline.definitions", "s2sad.inline.calls"],
+    ["s2sad.inline.inliner"],
     ["s2sad.inline"],
+    # the lowerer: tables and primitives, one mixin per concern, the lowerer itself
+    ["s2sad.lower.shared", "s2sad.lower.primitives"],
+    ["s2sad.lower.lists", "s2sad.lower.control", "s2sad.lower.statements",
+     "s2sad.lower.expressions", "s2sad.lower.calls"],
+    ["s2sad.lower.lowerer"],
     ["s2sad.lower"],
     # 4. analyses of the IR
     ["s2sad.analysis"],
@@ -45,6 +54,14 @@ LAYERS = [
     ["s2sad.adjoints", "s2sad.common"],
     ["s2sad.custom_code", "s2sad.checkpoint"],
     # 6. the transforms: siblings that never import each other
+    # reverse mode's package: the forward sweep's placeholders, helpers, one mixin per
+    # concern, the transform itself
+    ["s2sad.reverse.slots"],
+    ["s2sad.reverse.shared"],
+    ["s2sad.reverse.deferral", "s2sad.reverse.calls"],
+    ["s2sad.reverse.tape", "s2sad.reverse.control", "s2sad.reverse.lists",
+     "s2sad.reverse.writes", "s2sad.reverse.assignments"],
+    ["s2sad.reverse.sweep"],
     ["s2sad.reverse", "s2sad.forward"],
     # 7. module builders
     ["s2sad.module"],

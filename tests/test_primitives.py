@@ -1101,7 +1101,7 @@ BREADTH_HELPER_CASES = [  # the helpers of the rules above
 ]
 HELPER_CASES += BREADTH_HELPER_CASES
 
-# the sums of a loop's deferred outer products (reverse.py), here over literal lists of pairs
+# the sums of a loop's deferred outer products (s2sad/reverse/deferral.py), here over literal lists of pairs
 from s2sad.support import matmul_bar_a_sum, matmul_bar_b_sum  # noqa: E402
 
 

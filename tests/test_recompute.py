@@ -2,7 +2,7 @@
 
 Inside a loop, the forward sweep pushes at the end of each block what the backward
 sweep reads, and cheap inactive index arithmetic (``i + 1``, ``k % 3``, comparisons)
-is recomputed after the pop instead (:meth:`s2sad.reverse._Reverse.fill_pops`).
+is recomputed after the pop instead (:meth:`s2sad.reverse.tape._Tape.fill_pops`).
 Recomputation is a dependency closure: a recomputed value is recomputed with every
 value of its block it depends on, and only from values available unchanged at that
 point of the backward sweep (constants, what the pop restored, the loop's index,

@@ -160,7 +160,8 @@ def test_an_error_through_grad_has_no_chained_internal_exception():
     assert exc.__suppress_context__ or exc.__context__ is None
     frames = [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
     # the test's call, the API's fast path and its compile, the cache: none of the front end's
-    assert not any(name.endswith(("lower.py", "parse.py", "module.py", "reverse.py"))
+    front_end = (os.path.join("s2sad", "lower", ""), os.path.join("s2sad", "reverse", ""))
+    assert not any(name.endswith(("parse.py", "module.py")) or any(p in name for p in front_end)
                    for name in frames), frames
     assert len(frames) <= 5, frames
     with pytest.raises(UnsupportedSyntaxError) as info:
@@ -258,7 +259,7 @@ def _frames(exc):
 
 
 def _own(filename):
-    return os.path.dirname(os.path.abspath(filename)) == os.path.dirname(s2sad.__file__)
+    return os.path.abspath(filename).startswith(os.path.dirname(s2sad.__file__) + os.sep)
 
 
 def test_an_error_through_the_api_shows_no_frame_of_s2sad_below_its_boundary(monkeypatch):
@@ -282,7 +283,7 @@ def test_s2sad_full_traceback_keeps_every_frame(monkeypatch):
     with pytest.raises(UnsupportedSyntaxError) as info:
         s2sad.grad(uses_with)(1.0)
     frames = _frames(info.value)
-    assert any(name.endswith(os.path.join("s2sad", "lower.py")) for name in frames), frames
+    assert any(os.path.join("s2sad", "lower", "") in name for name in frames), frames
 
 
 def test_a_users_error_in_a_custom_rule_keeps_the_users_frame(tmp_path, monkeypatch):

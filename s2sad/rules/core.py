@@ -46,7 +46,7 @@ The stanza's fields, and who asks for them:
     :mod:`s2sad.memory` follows writes through it.
 ``cheap=True``
     cheap index arithmetic that reverse mode recomputes in the backward sweep
-    rather than storing on the tape (``reverse.fill_pops``).
+    rather than storing on the tape (``s2sad.reverse.tape``, ``fill_pops``).
 ``batch_safe=True``
     its JVP templates already work on a batch of tangents stacked on a leading
     axis (forward mode's vector mode applies them as they are).

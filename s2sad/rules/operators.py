@@ -74,7 +74,7 @@ define_operator("getitem", "a, index", ("getitem",), elementwise=False,
                 a="unindex(g, a, index)", index=_index, jvp={"a": "a_dot[index]", "index": _index})
 # y_1 = setitem(y, index, v) is ``y[index] = v`` (in place in generated code): the adjoint
 # of y is g with zeros where v went, v's is what g has there; reverse mode zeroes g in place
-# when it owns it (see s2sad.reverse._Reverse.backward_setitem)
+# when it owns it (see s2sad.reverse.writes._Writes.backward_setitem)
 define_operator("setitem", "a, index, v", ("setitem",), elementwise=False,
                 a="setitem_bar(g, index)", index=_index, v="unbroadcast(g[index], v)",
                 jvp={"a": "setitem_dot(a_dot, index, 0.0)", "index": _index,

@@ -1,0 +1,241 @@
+"""Lowering of names, calls and methods: what a free name or a callee is.
+
+:class:`_Calls` resolves a name in the function's own environment, or in its
+module or closure (:class:`~s2sad.parse.Scope`): data becomes a
+:class:`~s2sad.lower.primitives.GlobalRead` hoisted to the top of the function,
+NumPy's and math's members become their primitives, a function s2sad has no rule
+for an :class:`~s2sad.lower.primitives.ExternalFunction`; a call becomes its rule's
+primitive, a custom rule's, a user function's (``user_function``, on the
+lowerer) or an external call; ``x.method(...)`` becomes its rule's primitive or a
+list statement. A mixin of :class:`s2sad.lower.lowerer._Lowerer`.
+
+Layer 3 (front end), inside :mod:`s2sad.lower`.
+"""
+
+import builtins
+import types
+
+import gast
+import numpy as np
+
+from .. import rules
+from ..custom import CustomPrimitive, import_name, primitive_of
+from ..errors import NoDerivativeError
+from ..ir import Assign, Const
+from ..parse import LiveScope, Scope, dotted_chain, is_value, module_name_of, unwrap
+from ..rules.operators import LIST_OPS
+from ..rules.support_rules import is_helper_copy
+from .primitives import ExternalFunction, GlobalRead
+from .shared import (_LIST_METHODS, _SPELLED_MODULES, _UNRESOLVED, _Unreadable, _assigned_names,
+                     _is_pop_bar, _is_user_function, _spelling)
+
+
+class _Calls:
+    """Names, calls and methods (see the module's docstring)."""
+
+    def name_operand(self, node):
+        if node.id in self.env:
+            value = self.env[node.id]
+            if isinstance(value, _Unreadable):
+                raise self.error(node, value.message, value.hint)
+            return value
+        if node.id in self.used and node.id in _assigned_names(self.p.node):
+            raise self.error(node, f"{node.id} is read before it is assigned")
+        value = self.scope.lookup(node.id)
+        if value is Scope._MISSING:
+            raise self.error(node, f"name {node.id!r} is not defined",
+                             "Define it in the function's module or pass it as an argument.")
+        return self.global_operand(node, value)
+
+    def global_operand(self, node, value):
+        """A value the function reads from its module, closure or NumPy: ``np.pi`` (and
+        what builtins name) as a constant, anything else read live (:meth:`live_read`)."""
+        if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                              np.ufunc)) or callable(value) and not isinstance(value, type):
+            raise self.error(node, f"{_spelling(node)} is a {type(value).__name__}, not a value",
+                             "Call it, or pass the value you need as an argument.")
+        text = self.spelling_of(node, value)
+        if text is not None:
+            return Const(value, text=text)
+        chain = dotted_chain(node)
+        if chain is not None and is_value(value):
+            return self.live_read(node, chain)
+        if isinstance(node, gast.Name):  # a class used as a value (dtype=MyType)
+            return Const(value, name=node.id)
+        return Const(value)
+
+    def live_spelling(self, chain):
+        """``(spelling, head)``: how generated code reads the free name ``chain`` when it
+        runs. A module's member is spelled as written (``config.lam``); a global of the
+        function's own module through that module (``model.lam``); a closure variable
+        through ``<f>_closure``."""
+        head = self.scope.lookup(chain[0])
+        if isinstance(head, (types.ModuleType, LiveScope)):
+            return ".".join(chain), head
+        fn = self.p.fn
+        if self.scope.where(chain[0]) == "closure":
+            return ".".join([f"{self.p.node.name}_closure"] + chain), LiveScope(fn, closure=True)
+        module = module_name_of(fn)
+        if module is not None:  # the CLI's private import name -> the file's name
+            module = import_name(module)
+        alias = module.split(".")[-1] if module else f"{self.p.node.name}_globals"
+        if alias in self.used or alias in self.callees or not alias.isidentifier():
+            alias += "_module"
+        return ".".join([alias] + chain), LiveScope(fn, module=module)
+
+    def live_read(self, node, chain):
+        """The Var holding the free name ``chain`` (``lam``, ``cfg.rate``), read once, at the
+        top of the function, when the generated code runs (a :class:`GlobalRead`)."""
+        spelling, head = self.live_spelling(chain)
+        var = self.live_reads.get(spelling)
+        if var is None:
+            alias = spelling.split(".")[0]
+            base = chain[-1] if chain[-1].isidentifier() and chain[-1] != alias else "g"
+            var = self.new_version(base if base != alias else base + "_value")
+            self.live_reads[spelling] = var
+            loc = self.p.loc(node, getattr(self, "statement", None))
+            self.hoisted.append(Assign((var,), GlobalRead(spelling, head), (), {}, loc))
+        return var
+
+    def spelling_of(self, node, value):
+        """How generated code spells a global: ``np.pi``, ``math.inf``, ``float``; or None."""
+        chain = dotted_chain(node)
+        if chain is None:
+            return None
+        head = self.scope.lookup(chain[0])
+        if isinstance(head, types.ModuleType):
+            top = head.__name__.split(".")[0]
+            if top in _SPELLED_MODULES:
+                rest = head.__name__.split(".")[1:] + chain[1:]
+                return ".".join([_SPELLED_MODULES[top]] + rest)
+            return None
+        if len(chain) == 1 and getattr(builtins, chain[0], None) is value:
+            return chain[0]
+        return None
+
+    def try_resolve(self, node):
+        """The value a dotted global name refers to, or _UNRESOLVED if it is not global."""
+        chain = dotted_chain(node)
+        if chain is None or chain[0] in self.env:
+            return _UNRESOLVED
+        value = self.scope.lookup(chain[0])
+        if value is Scope._MISSING:
+            raise self.error(node, f"name {chain[0]!r} is not defined")
+        for part in chain[1:]:
+            try:
+                value = getattr(value, part)
+            except AttributeError:
+                raise self.error(node, f"{'.'.join(chain)} does not exist") from None
+        return value
+
+    # -- calls -------------------------------------------------------------------
+    def lower_call(self, node, name, names):
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            raise self.error(node, "s2sad does not support *args or **kwargs in calls",
+                             "Pass the arguments one by one.")
+        func = node.func
+        if isinstance(func, gast.Attribute) and self.try_resolve(func) is _UNRESOLVED:
+            return self.lower_method(node, name, names)
+        target = self.try_resolve(func) if isinstance(func, gast.Attribute) else None
+        if isinstance(func, gast.Name):
+            if func.id in self.env:
+                raise self.error(func, f"{func.id} is a local value; s2sad cannot call it",
+                                 "Call module-level functions only.")
+            target = self.scope.lookup(func.id)
+            if target is Scope._MISSING:
+                raise self.error(func, f"name {func.id!r} is not defined")
+        elif not isinstance(func, gast.Attribute):
+            raise self.error(func, "s2sad supports calls of named functions only")
+        args = [self.lower_expr(a) for a in node.args]
+        kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
+        prim = primitive_of(target)  # a function with rules given by hand (s2sad.custom)
+        if prim is None:
+            prim = rules.lookup(target)
+        if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
+                and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
+            return self.apply(LIST_OPS["list_pop"], args, {}, node, name, names)
+        if target is tuple and len(args) == 1 and args[0] in self.list_vars and not kwargs:
+            if names is not None:  # a, b = tuple(t): the snapshot, then unpacked like any tuple
+                whole = self.apply(LIST_OPS["list_snapshot"], args, {}, node, None, None)
+                return self.apply(rules.OPERATORS["copy"], [whole], {}, node, None, names)
+            return self.apply(LIST_OPS["list_snapshot"], args, {}, node, name, names)
+        if target is not len:  # a function given a list reads the elements it holds now
+            args = [self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
+                    if a in self.list_vars else a for a in args]
+            kwargs = {k: self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
+                      if a in self.list_vars else a for k, a in kwargs.items()}
+        if prim is None and getattr(target, "__name__", None) == "stop_gradient" and \
+                getattr(target, "__module__", "").startswith("s2sad"):
+            prim = rules.OPERATORS["stop_gradient"]
+        if prim is None and (hasattr(target, "__wrapped__") or hasattr(target, "_s2sad")):
+            # (a derivative made by s2sad.grad & co. stands for its generated function; a
+            # functools.wraps wrapper is differentiated as itself, see parse.unwrap)
+            target = unwrap(target)
+        if prim is None and _is_user_function(target):
+            if getattr(target, "__name__", None) == "add_contents_bar":
+                if is_helper_copy(target, "add_contents_bar"):
+                    raise NoDerivativeError(
+                        "s2sad cannot differentiate add_contents_bar (reverse mode's adjoint of "
+                        "a list read as a whole, np.stack(t)) again", self.p.loc(node),
+                        "Take this derivative to first order only, or write the values into "
+                        "an array made before the loop (y = np.zeros(n); y[i] = v) instead of "
+                        "a list.")
+            prim = self.user_function(target)
+            args = self.bind_user_call(prim, args, kwargs, node)
+            kwargs = {}
+        elif isinstance(prim, CustomPrimitive):  # rules get the arguments by position
+            args = self.bind_user_call(prim, args, kwargs, node)
+            kwargs = {}
+        elif prim is None:
+            spelling = self.spelling_of(func, target) or _spelling(func)
+            chain = dotted_chain(func)
+            head = self.scope.lookup(chain[0]) if chain and chain[0] not in self.env else None
+            head = None if head is Scope._MISSING else head
+            if chain and head is not None and self.scope.where(chain[0]) != "builtins" and \
+                    not isinstance(head, (types.ModuleType, LiveScope)):
+                # CACHE.append(x), erf(c) with erf = scipy.special.erf: reached through the
+                # module (or closure) when the code runs, as the function reaches it
+                spelling, head = self.live_spelling(chain)
+            prim = ExternalFunction(target, spelling, head, _spelling(func))
+        try:
+            prim.bind(args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"cannot read this call: {exc}") from None
+        if isinstance(prim, ExternalFunction) and node is self.statement_call and \
+                name is None and names is None:  # CACHE.append(x) on a line of its own
+            self.emit((), prim, args, kwargs, node)
+            return None
+        return self.apply(prim, args, kwargs, node, name, names)
+
+    def lower_method(self, node, name, names):
+        method = node.func.attr
+        if isinstance(node.func.value, gast.Name) and node.func.value.id in self.list_names:
+            if method in _LIST_METHODS:
+                return self.lower_list_method(node, method, name, names)
+            raise self.error(node.func, f"s2sad follows the list {node.func.value.id} as a stack "
+                                        f"and does not support .{method}() on it",
+                             "Use .append(v), .pop(), .clear() and len().")
+        if method in _LIST_METHODS:
+            raise self.error(node.func, f"s2sad supports .{method}() on a list made by "
+                                        f"name = [] in the function only",
+                             "Make the list with name = [] (an empty list), then push onto it.")
+        base = self.lower_expr(node.func.value)
+        args = [self.lower_expr(a) for a in node.args]
+        kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
+        if method == "astype":
+            return self.apply(rules.OPERATORS["astype"], [base] + args, kwargs, node, name, names)
+        if method not in rules.METHODS:  # (each primitive's stanza names its methods)
+            raise self.error(node.func, f"s2sad does not support the method .{method}()",
+                             f"Supported methods: {', '.join(sorted(rules.METHODS))}, astype; "
+                             f"or call the NumPy function instead.")
+        if method in ("reshape", "transpose") and (len(args) > 1 or (
+                len(args) == 1 and isinstance(args[0], Const) and isinstance(args[0].value, int)
+                and method == "reshape")):
+            args = [self.pack(args, node)]
+        prim = rules.METHODS[method]
+        try:
+            prim.bind([base] + args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"cannot read this call: {exc}") from None
+        return self.apply(prim, [base] + args, kwargs, node, name, names)

@@ -1,0 +1,163 @@
+"""Lowering of expressions into three-address statements.
+
+:class:`_Expressions` flattens a nested expression into temporaries ``v1, v2,
+...`` (:meth:`lower_expr <_Expressions.lower_expr>`), one primitive per statement,
+the last one writing the user's name when there is one; ``and``/``or`` and ``a if
+c else b`` become :class:`~s2sad.ir.If` regions; literal arithmetic on numbers is
+folded; subscripts become :class:`~s2sad.ir.Index` operands. Calls and names are
+:mod:`s2sad.lower.calls`'s. A mixin of :class:`s2sad.lower.lowerer._Lowerer`.
+
+Layer 3 (front end), inside :mod:`s2sad.lower`.
+"""
+
+import gast
+import numpy as np
+
+from .. import rules
+from ..ir import Const, If, Index, Slice
+from ..rules.operators import dict_literal
+from .primitives import AttributeRead
+from .shared import (_ATTRIBUTES, _BINOPS, _COMPARE, _HINTS, _RETURNED, _UNARY, _UNRESOLVED,
+                     _describe, _fold)
+
+
+class _Expressions:
+    """Expressions as three-address statements (see the module's docstring)."""
+
+    def lower_expr(self, node, name=None, names=None):
+        """Lower ``node`` and return its operand.
+
+        With ``name`` the last primitive assigns that user name; with ``names``
+        it unpacks into several.
+        """
+        kind = type(node).__name__
+        if isinstance(node, gast.Constant):
+            return self.constant_result(Const(node.value), name, names, node)
+        if isinstance(node, gast.Name):
+            return self.constant_result(self.name_operand(node), name, names, node)
+        if isinstance(node, gast.Dict):  # {"W": W, "b": b}: a value (inline checked its keys)
+            operands = [self.lower_expr(v) for v in node.values]
+            keys = tuple(k.value for k in node.keys)
+            return self.apply(dict_literal(keys), operands, {}, node, name, names)
+        if isinstance(node, gast.Attribute):
+            resolved = self.try_resolve(node)
+            if resolved is not _UNRESOLVED:
+                return self.constant_result(self.global_operand(node, resolved), name, names, node)
+            base = self.lower_expr(node.value)
+            prim = rules.OPERATORS[node.attr] if node.attr in _ATTRIBUTES else \
+                AttributeRead(node.attr)  # self.W, cfg.lam: a value, never differentiated
+            return self.apply(prim, [base], {}, node, name, names)
+        if isinstance(node, gast.BinOp):
+            left, right = self.lower_expr(node.left), self.lower_expr(node.right)
+            folded = _fold(type(node.op), left, right)
+            if folded is not None:
+                return self.constant_result(folded, name, names, node)
+            return self.apply(rules.OPERATORS[_BINOPS[type(node.op)]], [left, right], {}, node,
+                              name, names)
+        if isinstance(node, gast.UnaryOp):
+            operand = self.lower_expr(node.operand)
+            if isinstance(operand, Const) and isinstance(node.op, (gast.USub, gast.UAdd)) \
+                    and isinstance(operand.value, (int, float)) and operand.name is None:
+                value = -operand.value if isinstance(node.op, gast.USub) else operand.value
+                return self.constant_result(Const(value), name, names, node)
+            return self.apply(rules.OPERATORS[_UNARY[type(node.op)]], [operand], {}, node,
+                              name, names)
+        if isinstance(node, gast.Compare):
+            if len(node.ops) != 1:
+                raise self.error(node, "s2sad does not support chained comparisons (a < b < c)",
+                                 "Write them as separate comparisons.")
+            left, right = self.lower_expr(node.left), self.lower_expr(node.comparators[0])
+            return self.apply(rules.OPERATORS[_COMPARE[type(node.ops[0])]], [left, right], {},
+                              node, name, names)
+        if isinstance(node, gast.Call):
+            return self.lower_call(node, name, names)
+        if isinstance(node, gast.IfExp):
+            return self.lower_conditional(node, node.test, node.body, node.orelse, name, names)
+        if isinstance(node, gast.BoolOp):
+            return self.lower_boolean(node, name, names)
+        if isinstance(node, gast.Subscript):
+            base = self.lower_expr(node.value)
+            index = self.lower_index(node.slice)
+            return self.apply(rules.OPERATORS["getitem"], [base, index], {}, node, name, names)
+        if isinstance(node, (gast.Tuple, gast.List)):
+            elts = [self.lower_expr(e) for e in node.elts]
+            if all(isinstance(e, Const) for e in elts):
+                values = [e.value for e in elts]
+                value = tuple(values) if isinstance(node, gast.Tuple) else values
+                if all(e.name is None and e.text is None for e in elts):
+                    return self.constant_result(Const(value), name, names, node)
+            prim = rules.OPERATORS["tuple" if isinstance(node, gast.Tuple) else "list"]
+            return self.apply(prim, elts, {}, node, name, names)
+        raise self.error(node, f"s2sad does not support {_describe(node)} in a differentiated "
+                               f"function yet", _HINTS.get(kind, "Rewrite the expression without it."))
+
+    def lower_boolean(self, node, name, names):
+        """``a and b`` is ``b if a else a``, ``a or b`` is ``a if a else b``: b runs only if needed."""
+        if names is not None:
+            raise self.error(node, "s2sad cannot unpack the value of and/or")
+        result = self.condition(node.values[0])
+        for i, value in enumerate(node.values[1:]):
+            saved_block, self.block = self.block, []
+            other = self.condition(value)
+            block, self.block = self.block, saved_block
+            last = i == len(node.values) - 2
+            (var,) = self.targets_for(name if last else None, None)
+            if isinstance(node.op, gast.And):
+                stmt = If(result, block, [], [(var, other, result)], self.p.loc(node))
+            else:
+                stmt = If(result, [], block, [(var, result, other)], self.p.loc(node))
+            self.block.append(stmt)
+            result = var
+        return result
+
+    def lower_conditional(self, node, test, body, orelse, name, names):
+        """``body if test else orelse`` as an If region with one merged value."""
+        cond = self.condition(test)
+        if isinstance(cond, Const) and not isinstance(cond.value, np.ndarray):
+            return self.lower_expr(body if cond.value else orelse, name, names)
+        saved_block = self.block
+        results = []
+        blocks = []
+        for branch in (body, orelse):
+            self.block = []
+            results.append(self.lower_expr(branch))
+            blocks.append(self.block)
+            if results[-1] in self.list_vars:
+                raise self.list_error(branch, results[-1], "be chosen by a conditional expression")
+        self.block = saved_block
+        (var,) = self.targets_for(name, names) if names is None else (None,)
+        if var is None:
+            raise self.error(node, "s2sad cannot unpack a conditional expression")
+        self.block.append(If(cond, blocks[0], blocks[1], [(var, results[0], results[1])],
+                             self.p.loc(node)))
+        return var
+
+    def constant_result(self, operand, name, names, node):
+        """An expression that needed no primitive; give it a statement only if it is named."""
+        if name is None and names is None:
+            return operand
+        if name is _RETURNED:
+            return operand
+        return self.apply(rules.OPERATORS["copy"], [operand], {}, node, name, names)
+
+    def apply(self, prim, args, kwargs, node, name, names):
+        targets = self.targets_for(name, names)
+        self.emit(targets, prim, args, kwargs, node)
+        return targets[0] if len(targets) == 1 else None
+
+    def pack(self, operands, node):
+        if all(isinstance(o, Const) for o in operands):
+            return Const(tuple(o.value for o in operands))
+        return self.apply(rules.OPERATORS["tuple"], operands, {}, node, None, None)
+
+    def lower_index(self, node):
+        parts = node.elts if isinstance(node, gast.Tuple) else [node]
+        lowered = []
+        for part in parts:
+            if isinstance(part, gast.Slice):
+                bounds = [None if b is None else self.lower_expr(b)
+                          for b in (part.lower, part.upper, part.step)]
+                lowered.append(Slice(*bounds))
+            else:
+                lowered.append(self.lower_expr(part))
+        return Index(tuple(lowered), isinstance(node, gast.Tuple))

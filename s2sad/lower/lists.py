@@ -1,0 +1,110 @@
+"""Lowering of lists used as stacks (``t = []``, ``t.append(v)``, ``v = t.pop()``).
+
+:class:`_Lists` finds the names bound to a new empty list, lowers their methods to
+the list statements of :data:`s2sad.rules.operators.LIST_OPS` and refuses, with a
+located error, every other use of a list (an operand of anything but a list
+statement or ``len``); a list made inside a region is made unreadable after it
+(``hide_lists``). A mixin of :class:`s2sad.lower.lowerer._Lowerer`: it reads and
+writes the lowerer's state (``list_names``, ``list_vars``, ``env``, ``block``).
+
+Layer 3 (front end), inside :mod:`s2sad.lower`.
+"""
+
+import gast
+
+from ..ir import Var
+from ..rules.operators import LIST_OPS, is_list_op
+from .shared import _Unreadable, _spelling
+
+
+class _Lists:
+    """Lists used as stacks (see the module's docstring)."""
+
+    # -- lists used as stacks ------------------------------------------------------
+    def find_lists(self, fn_node):
+        """The names bound to a new empty list (``t = []``) somewhere: s2sad's stacks.
+
+        Such a name must be bound by ``t = []`` only, so every read of it is a list.
+        """
+        made, creators = {}, set()
+        for node in gast.walk(fn_node):
+            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], gast.Name) and \
+                    isinstance(node.value, gast.List) and not node.value.elts:
+                made.setdefault(node.targets[0].id, node)
+                creators.add(id(node.targets[0]))
+        for node in gast.walk(fn_node):
+            if isinstance(node, gast.Name) and node.id in made and id(node) not in creators and \
+                    isinstance(node.ctx, (gast.Store, gast.Param)):
+                line = self.p.loc(made[node.id]).line
+                raise self.error(node, f"{node.id} is a list (made by {node.id} = [] on line "
+                                       f"{line}) and s2sad cannot follow it when something else "
+                                       f"is assigned to the same name",
+                                 "Use another name for the other value.")
+        return set(made)
+
+    def list_error(self, node, var, what):
+        name = self.list_vars[var]
+        return self.error(node, f"{name} is a list (made by {name} = []), which s2sad follows as "
+                                f"a stack only; it cannot {what}",
+                          f"Use {name}.append(v), {name}.pop(), {name}.clear() and len({name}) "
+                          f"only; s2sad cannot pass a list to a function or make an array of "
+                          f"it yet.")
+
+    def check_list_operands(self, prim, operands, node):
+        """Raise if a list is an operand of anything but a list statement or len."""
+        for position, op in enumerate(operands):
+            if not (isinstance(op, Var) and op in self.list_vars):
+                continue
+            if is_list_op(prim) and position == 0 or prim.name == "len":
+                continue
+            what = "be pushed onto a list" if is_list_op(prim) else \
+                f"be an operand of {prim.name}" if prim.name not in ("copy", "getitem") else \
+                "be indexed" if prim.name == "getitem" else "be copied or given another name"
+            raise self.list_error(node, op, what)
+
+    def lower_list_method(self, node, method, name, names):
+        """``t.append(v)``, ``t.append((a, b))``, ``v = t.pop()``, ``t.clear()`` on a list t."""
+        base = self.lower_expr(node.func.value)
+        statement = node is self.statement_call and name is None and names is None
+        if node.keywords:
+            raise self.error(node, f"s2sad does not support keyword arguments to .{method}()")
+        if method in ("append", "clear") and not statement:
+            raise self.error(node, f".{method}() returns None; s2sad supports it as a "
+                                   f"statement only", f"Write {_spelling(node.func)}(...) on a "
+                                                      f"line of its own.")
+        if method == "append":
+            if len(node.args) != 1:
+                raise self.error(node, ".append() takes one value")
+            value = node.args[0]
+            if isinstance(value, gast.Tuple):
+                if len(value.elts) < 2:
+                    raise self.error(value, "s2sad pushes a value or a tuple of two or more "
+                                            "values onto a list", "Push the value itself.")
+                values = [self.lower_expr(e) for e in value.elts]
+            else:
+                values = [self.lower_expr(value)]
+            self.emit((), LIST_OPS["list_append"], [base] + values, {}, node)
+            return None
+        if node.args:
+            raise self.error(node, f"s2sad supports .{method}() without arguments only (a list "
+                                   f"is a stack: pop() takes the last element)")
+        if method == "clear":
+            self.emit((), LIST_OPS["list_clear"], [base], {}, node)
+            return None
+        return self.apply(LIST_OPS["list_pop"], [base], {}, node, name, names)
+
+    def new_list(self, target, value):
+        var = self.bind_name(target.id)
+        self.list_vars[var] = target.id
+        self.emit((var,), LIST_OPS["list_new"], (), {}, value)
+        return var
+
+    def hide_lists(self, names, env, message):
+        """Make the list names ``names`` unreadable in ``env`` (see :class:`_Unreadable`)."""
+        for key in names:
+            env[key] = _Unreadable(message.format(name=key))
+
+    def lists_made_in(self, node):
+        return sorted({n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+                       isinstance(n.ctx, gast.Store) and n.id in self.list_names})

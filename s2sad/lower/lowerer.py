@@ -1,0 +1,238 @@
+"""The lowerer: set-up, naming, the function, and the user's own callees.
+
+:func:`lower` parses a function (:func:`s2sad.parse.parse_function`), runs the
+front end's rewrites (:mod:`s2sad.expand`, :mod:`s2sad.inline`,
+:mod:`s2sad.desugar`) and lowers it with a :class:`_Lowerer`, whose methods come
+from the mixins of the package (lists, control flow, statements, expressions,
+calls); here are its state, its naming of versions and temporaries, the
+function's parameters and return, and :class:`UserFunction`, a call of one of the
+user's own functions (whose memory summary lowers that function in turn). Unless
+the function is s2sad's own generated code (``trusted``), the lowered function's
+in-place effects are checked by :func:`s2sad.memory.check_memory`.
+
+Layer 3 (front end), the top of the :mod:`s2sad.lower` package.
+"""
+
+import inspect
+import threading
+import weakref
+
+import gast
+
+from ..desugar import desugar
+from ..errors import UnsupportedSyntaxError
+from ..expand import expand
+from ..inline import inline
+from ..ir import Const, Function, Param, Var, is_generated
+from ..memory import check_memory, result_memory
+from ..parse import Scope, def_name, parse_function, resolution_guard
+from ..rules.core import Primitive
+from ..support import HELPERS
+from .calls import _Calls
+from .control import _Control
+from .expressions import _Expressions
+from .lists import _Lists
+from .statements import _Statements
+
+
+class UserFunction(Primitive):
+    """A call of one of the user's own Python functions; its derivative is generated too."""
+
+    opaque = True  # its result may be any array it was given, or a global (s2sad.memory)
+
+    def __init__(self, fn):
+        self.fn = fn
+        sig = inspect.signature(fn, follow_wrapped=False)
+        params = tuple(sig.parameters)
+        defaults = {k: p.default for k, p in sig.parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        # the generated module defines its run-time helpers; a user function must not shadow one
+        own = def_name(fn)  # (a lambda's: the name it is assigned to)
+        spelled = own + "_" if own in HELPERS else own
+        super().__init__(own, params, defaults, ("user", spelled))
+        self._elementwise = None
+
+    @property
+    def result_memory(self):
+        """What each result may share memory with (:func:`s2sad.memory.result_memory`);
+        None, meaning anything it was given or a global, if s2sad cannot read the function
+        or is reading it already (recursion)."""
+        summarising = _SUMMARISING.__dict__.setdefault("functions", set())  # this thread's
+        if self.fn in summarising:
+            return None
+        try:
+            return _RESULT_MEMORY[self.fn]
+        except (KeyError, TypeError):
+            pass
+        summarising.add(self.fn)
+        try:
+            summary = result_memory(lower(self.fn))
+        except Exception:
+            summary = None
+        finally:
+            summarising.discard(self.fn)
+        try:
+            _RESULT_MEMORY[self.fn] = summary
+        except TypeError:  # not weakly referenceable
+            pass
+        return summary
+
+
+_RESULT_MEMORY = weakref.WeakKeyDictionary()  # python function -> its result_memory
+_SUMMARISING = threading.local()  # the functions this thread is summarising (recursion)
+
+
+def clear_summaries():
+    """Forget what each user function's results may share memory with (s2sad.clear_cache)."""
+    _RESULT_MEMORY.clear()
+
+
+def lower(fn, trusted=None) -> Function:
+    """Lower a Python function to SSA form.
+
+    ``trusted``: the function is s2sad's own generated code, whose writes and restores
+    are not checked (:func:`s2sad.memory.check_memory`). By default, what s2sad recorded
+    when it compiled the function (:func:`s2sad.ir.is_generated`), never what the
+    function's text says.
+    """
+    parsed = parse_function(fn)
+    if trusted is None:
+        trusted = is_generated(parsed.fn)
+    return _Lowerer(parsed, trusted).lower()
+
+
+class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
+    """Lowers one parsed function (see :func:`lower`); one instance per function."""
+
+
+    def __init__(self, parsed, trusted=False):
+        self.p = parsed
+        self.scope: Scope = parsed.scope
+        self.env = {}  # user name -> current operand
+        self.used = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+        self.used |= {a.id for a in parsed.node.args.args}
+        expand(parsed, self.used)  # comprehensions, sum of a generator, assert (s2sad/expand.py)
+        inline(parsed, self.used)  # nested functions, lambdas, dicts (s2sad/inline.py)
+        desugar(parsed.node, self.used)
+        self.used |= {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+        self.read = {n.id for n in gast.walk(parsed.node)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        self.list_names = self.find_lists(parsed.node)
+        self.list_vars = {}  # Var made by t = [] -> the user name t
+        self.statement_call = None  # the call a stmt_Expr lowers (t.append(v) is one)
+        self.defined = set()
+        self.user_names = {}  # variable name -> the user's name it is a version of
+        # s2sad's own generated code writes into arrays from its tape and reads views after
+        # writes on purpose: its restores keep every value read equal to the IR's value
+        self.trusted = trusted
+        self.temp_count = 0
+        self.block = []
+        self.callees = {}
+        self.returned = None
+        self.live_reads = {}  # spelling -> the Var a GlobalRead at the top of the body assigns
+        self.hoisted = []  # those GlobalRead statements
+        self.dict_vars = {}  # the Vars holding a dict made here (check_dict_operands)
+
+    # -- names ------------------------------------------------------------------
+    def fresh_temp(self):
+        while True:
+            self.temp_count += 1
+            name = f"v{self.temp_count}"
+            if name not in self.used:
+                self.used.add(name)
+                return Var(name)
+
+    def new_version(self, name):
+        candidate, k = name, 0
+        while candidate in self.defined or (candidate != name and candidate in self.used):
+            k += 1
+            candidate = f"{name}_{k}"
+        self.defined.add(candidate)
+        self.used.add(candidate)
+        self.user_names[candidate] = name
+        return Var(candidate)
+
+    def bind_name(self, name):
+        var = self.new_version(name)
+        self.env[name] = var
+        return var
+
+    def error(self, node, message, hint=None):
+        return UnsupportedSyntaxError(message, self.p.loc(node), hint)
+
+    # -- function ---------------------------------------------------------------
+    def lower(self):
+        node = self.p.node
+        args = node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            raise self.error(node, f"s2sad does not support *args, **kwargs or keyword-only "
+                                   f"parameters (in {node.name})",
+                             "Give the function plain positional parameters.")
+        params = []
+        n_defaults = len(args.defaults)
+        for i, arg in enumerate(args.args):
+            param = Param(arg.id)
+            if i >= len(args.args) - n_defaults:
+                default = self.p.fn.__defaults__[i - (len(args.args) - n_defaults)]
+                param = Param(arg.id, Const(default), True)
+            params.append(param)
+            self.defined.add(arg.id)
+            self.env[arg.id] = Var(arg.id)
+        body = list(node.body)
+        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]  # docstring
+        for i, stmt in enumerate(body):
+            if self.returned is not None:
+                raise self.error(stmt, "code after return is never run")
+            self.lower_stmt(stmt)
+        if self.returned is None:
+            raise self.error(node, f"{node.name} has no return statement",
+                             "s2sad differentiates the value a function returns; add a return.")
+        fn = Function(node.name, params, self.hoisted + self.block, self.p.loc(node),
+                      output=self.returned, callees=self.callees, generated=self.trusted,
+                      guard=resolution_guard(self.p.fn, self.scope.resolved))
+        if not self.trusted:
+            check_memory(fn, self.user_names)
+        return fn
+
+    def check_dict_operands(self, targets, prim, operands, node):
+        """A dict value (``{"W": w}``, a name bound to one) is read by key, copied, held by a
+        container or passed to a function of the user's; any other operation on it is a
+        located error (NumPy would read it as an object)."""
+        dicts = self.dict_vars  # Var -> where the dict was made
+        if prim.emit[0] == "dict" or prim.name == "copy" and operands[0] in dicts:
+            dicts.update((t, dicts.get(operands[0], node) if operands else node) for t in targets)
+            return
+        if isinstance(prim, UserFunction) or prim.name in ("getitem", "tuple", "list") or \
+                self.trusted:  # (s2sad's own code gives dicts to its helpers: unindex, ...)
+            return
+        for op in operands:
+            if op in dicts:
+                named = op.name in self.user_names
+                what = self.user_names[op.name] if named else "this dict literal"
+                at = next((n for n in gast.walk(node) if isinstance(n, gast.Name) and
+                           n.id == what), node) if named else dicts[op]
+                raise self.error(at,
+                                 f"{what} is a dict: s2sad reads it by key, or passes it whole "
+                                 f"to a function of yours, not to {prim.name}",
+                                 "Read the values you need by key and use those.")
+
+    def user_function(self, fn):
+        own = def_name(fn)
+        prim = self.callees.get(own)
+        if prim is None or prim.fn is not fn:
+            if own in self.callees:
+                raise self.error(self.p.node, f"two different functions named {own} "
+                                              f"are called; s2sad needs distinct names")
+            prim = UserFunction(fn)
+            self.callees[own] = prim
+        return prim
+
+    def bind_user_call(self, prim, args, kwargs, node):
+        try:
+            bound = inspect.signature(prim.fn, follow_wrapped=False).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"cannot call {prim.name} like this: {exc}") from None
+        bound.apply_defaults()
+        return [v if isinstance(v, (Var, Const)) else Const(v) for v in bound.args]

@@ -1,0 +1,242 @@
+"""The backward sweep of blocks, ``if`` and loops.
+
+:meth:`_Control.backward_block` walks a block's statements in reverse and
+dispatches each to its rule (assignments, list statements, writes, calls);
+an ``if`` is replayed on the same condition with the adjoints merged
+(:meth:`_Control.backward_if`); a loop is replayed in reverse, each trip first
+popping what its forward block pushed, its carried values' adjoints accumulated
+across trips (:meth:`_Control.backward_loop`). A mixin of :class:`s2sad.reverse.sweep._Reverse`: it reads and writes the transform's state.
+
+Layer 6 (the transforms), inside :mod:`s2sad.reverse`; never imports :mod:`s2sad.forward`.
+"""
+
+import gast
+
+from .. import analysis
+from ..common import writes_into
+from ..emit import assign, call, comment, name
+from ..errors import NoDerivativeError
+from ..ir import Assign, For, If, Var, While
+from ..rules.operators import is_list_op
+from .deferral import _terms_sum
+from .shared import _defined_in, _has_code, _same, _writes
+from .slots import _PopSite, _Slot
+
+
+class _Control:
+    """Blocks, ifs and loops (see the module's docstring)."""
+
+    # -- blocks ----------------------------------------------------------------------
+    def backward_block(self, block, defined_extra=()):
+        """Adjoint statements of a block, in reverse order, led by its pop if in a loop."""
+        out, last_line = [], None
+        slot = []
+        if self.loop_depth:
+            site = _PopSite(block, list(defined_extra), slot, self._carry_pairs,
+                            self._sites[-1] if self._sites else None, set(self._headers))
+            self.pops.append(site)
+            self._sites.append(site)
+            self._carry_pairs = []
+        for stmt in block:  # each list made here gets its list of adjoints, for the block
+            if isinstance(stmt, Assign) and stmt.prim.name == "list_new" and \
+                    is_list_op(stmt.prim) and stmt.target.name in self.slots:
+                out.append(assign(self.adjoints.adjoint_name(stmt.target.name),
+                                  gast.List(elts=[], ctx=gast.Load())))
+        for index in reversed(range(len(block))):
+            stmt = block[index]
+            self.consumer = block[index - 1] if index else None  # the next one processed
+            if isinstance(stmt, Assign) and is_list_op(stmt.prim):
+                statements = self.backward_list_op(stmt)
+            elif isinstance(stmt, Assign) and stmt.prim.name == "setitem":
+                statements = self.backward_setitem(stmt)
+            elif isinstance(stmt, Assign):
+                if not any(t.name in self.active for t in stmt.targets):
+                    continue
+                statements = self.backward_assign(stmt)
+            elif isinstance(stmt, If):
+                statements = self.backward_if(stmt)
+            elif isinstance(stmt, (For, While)):
+                statements = self.backward_loop(stmt)
+            else:  # Return, Raise: nothing flows back
+                continue
+            if statements:
+                if stmt.loc.statement_line != last_line:
+                    out.append(comment(f"line {stmt.loc.statement_line}: {stmt.loc.summary}",
+                                       self.comments))
+                    last_line = stmt.loc.statement_line
+                out += statements
+        if self.loop_depth:
+            self._sites.pop()
+            return [_Slot(slot)] + out
+        return out
+
+    def backward_if(self, stmt):
+        active_merges = [m for m in stmt.merges if m[0].name in self.active
+                         and self.adjoints.read(m[0].name) is not None]
+        inner = self.touched_inside([stmt])
+        if not active_merges and not self.list_effects([stmt]) and not _writes([stmt]):
+            return []
+        prelude = []
+        for var in sorted(inner):
+            if self.adjoints.read(var) is not None:
+                prelude += self.adjoints.materialize(var)
+        before = self.adjoints
+        branches = []
+        for index, block in ((1, stmt.then_block), (2, stmt.else_block)):
+            self.adjoints = before.copy()
+            code = []
+            for merge in active_merges:
+                var, source = merge[0].name, merge[index]
+                if isinstance(source, Var) and source.name in self.active:
+                    code += self.adjoints.add(source.name, self.adjoints.read(var))
+            for merge in active_merges:
+                self.adjoints.forget(merge[0].name)
+            block_code = self.backward_block(block)
+            if block_code and isinstance(block_code[0], _Slot):
+                code = block_code[:1] + code + block_code[1:]
+            else:
+                code += block_code
+            branches.append((code, self.adjoints))
+        self.adjoints = before.copy()
+        for merge in active_merges:
+            self.adjoints.forget(merge[0].name)
+        # join: an adjoint either branch changed must be the same variable after the if
+        for var in sorted(inner):
+            states = [adj.read(var) for _, adj in branches]
+            if all(_same(s, states[0]) for s in states) and var not in _defined_in(stmt):
+                if states[0] is not None:
+                    self.adjoints.value[var] = states[0]
+                    if not all(var in adj.owned for _, adj in branches):
+                        self.adjoints.owned.discard(var)
+                continue
+            if var in _defined_in(stmt):
+                continue
+            for code, adj in branches:
+                code += adj.materialize(var)
+            self.adjoints.value[var] = name(self.adjoints.adjoint_name(var))
+            self.adjoints.owned.discard(var)
+        then_code, else_code = branches[0][0], branches[1][0]
+        test = self.emitter.operand(stmt.cond)
+        if not _has_code(then_code) and not _has_code(else_code):
+            return prelude
+        if not _has_code(then_code):
+            return prelude + [gast.If(test=gast.UnaryOp(op=gast.Not(), operand=test),
+                                      body=else_code, orelse=[])]
+        return prelude + [gast.If(test=test, body=then_code,
+                                  orelse=else_code if _has_code(else_code) else [])]
+
+    def backward_loop(self, stmt):
+        carried = [c for c in stmt.carried if c[0].name in self.active]
+        inner = self.touched_inside(stmt.body)
+        outer = sorted(v for v in inner if v not in _defined_in(stmt))
+        if isinstance(stmt, While) and self.list_effects(stmt.cond_block):
+            raise NoDerivativeError("s2sad cannot differentiate through a list changed in the "
+                                    "condition of a while loop", stmt.loc,
+                                    "Pop or push in the loop's body instead.")
+        if not carried and not outer and not self.list_effects(stmt.body) and \
+                not _writes(stmt.body):
+            return []
+        prelude = []
+        for var in outer:
+            prelude += self.adjoints.materialize(var)
+        # an array the loop writes into keeps its adjoint owned from trip to trip, so each
+        # trip zeroes what its write took in place (no copy of the whole adjoint per trip)
+        written = {phi.name for phi, _, _ in carried if writes_into(stmt.body, phi.name)}
+        for phi, _, _ in carried:
+            prelude += self.adjoints.materialize(phi.name)
+            if phi.name in written:
+                prelude += self.own(phi.name)
+        owned_before = {var for var in outer if var in self.adjoints.owned}
+        deferred = {}
+        for var, (side, product) in sorted(self.deferrable(stmt, outer).items()):
+            terms = analysis.unique_name(f"{self.adjoints.adjoint_name(var)}_terms", self._taken)
+            deferred[var] = (terms, side, product)
+            prelude.append(assign(terms, gast.List(elts=[], ctx=gast.Load())))
+        self.deferred.append(deferred)
+        # one backward trip: the carry, then the body in reverse, then the carry's adjoint
+        body = []
+        self.loop_depth += 1
+        for phi, _, out in carried:
+            if isinstance(out, Var) and out.name in self.active and out.name != phi.name:
+                body += self.adjoints.materialize(phi.name)
+                body.append(assign(self.adjoints.adjoint_name(out.name),
+                                   name(self.adjoints.adjoint_name(phi.name))))
+                self.adjoints.value[out.name] = name(self.adjoints.adjoint_name(out.name))
+                if phi.name in written:  # handed over: the phi's name is bound anew below
+                    self.adjoints.owned.add(out.name)
+                else:
+                    self.adjoints.owned.discard(out.name)
+            self.adjoints.forget(phi.name)
+        extra = [phi.name for phi, _, _ in stmt.carried]
+        uses_counter = isinstance(stmt, While) or stmt.exits
+        if isinstance(stmt, For) and uses_counter:
+            extra.append(stmt.target.name)
+        if uses_counter:
+            self.counters[id(stmt)] = analysis.unique_name("trips", self._taken)
+        self._carry_pairs = [(phi.name, out.name) for phi, _, out in stmt.carried
+                             if isinstance(out, Var) and out.name in
+                             analysis.block_defs(stmt.body, self.counters)]
+        headers = [] if uses_counter else [stmt.target.name]  # bound by reversed(...)
+        self._headers += headers
+        body_code = self.backward_block(stmt.body, defined_extra=extra)
+        del self._headers[len(self._headers) - len(headers):]
+        slot = body_code[0]
+        body_code = body_code[1:]
+        for phi, _, _ in carried:
+            body_code += self.adjoints.materialize(phi.name)
+            if phi.name in written:
+                body_code += self.own(phi.name)
+            self.adjoints.owned.discard(phi.name)
+        self.loop_depth -= 1
+        self.deferred.pop()
+        if uses_counter:
+            header = call("range", [name(self.counters[id(stmt)])])
+            target = name("_", store=True)
+        else:
+            header = call("reversed", [self.emitter.operand(stmt.iterable)])
+            target = name(stmt.target.name, store=True)
+        loop = gast.For(target=target, iter=header, body=[slot] + body + body_code, orelse=[],
+                        type_comment=None)
+        after = []
+        for var, (terms, side, product) in deferred.items():
+            owned = var in self.adjoints.owned
+            after += self.adjoints.add(var, _terms_sum(terms, var, side, product))
+            if not owned:
+                self.adjoints.owned.discard(var)
+        for phi, init, _ in carried:
+            if isinstance(init, Var) and init.name in self.active:
+                after += self.adjoints.add(init.name, name(self.adjoints.adjoint_name(phi.name)))
+            self.adjoints.forget(phi.name)
+        for var in _defined_in(stmt):
+            self.adjoints.forget(var)
+        for var in outer:  # the loop may run zero times: ownership is what it was before
+            if var not in owned_before:
+                self.adjoints.owned.discard(var)
+        return prelude + [loop] + after
+
+    def own(self, var):
+        """Make the adjoint of ``var`` (a name by now) an array the sweep owns: copy if needed."""
+        if var in self.adjoints.owned:
+            return []
+        self.adjoints.owned.add(var)
+        target = self.adjoints.adjoint_name(var)
+        return [assign(target, call("np.copy", [name(target)]))]
+
+    def touched_inside(self, block):
+        """Active variables that receive adjoint contributions from statements in ``block``."""
+        out = set()
+        for stmt in analysis.walk(block):
+            if isinstance(stmt, Assign) and stmt.prim.name == "list_append" and \
+                    is_list_op(stmt.prim):
+                out.update(self.popped_back(stmt))
+            elif isinstance(stmt, Assign) and any(t.name in self.active for t in stmt.targets):
+                out.update(v.name for v in stmt.operands()
+                           if isinstance(v, Var) and v.name in self.active)
+            elif isinstance(stmt, If):
+                for _, a, b in stmt.merges:
+                    out.update(v.name for v in (a, b) if isinstance(v, Var) and v.name in self.active)
+            elif isinstance(stmt, (For, While)):
+                for phi, init, o in stmt.carried:
+                    out.update(v.name for v in (phi, init, o)
+                               if isinstance(v, Var) and v.name in self.active)
+        return out
