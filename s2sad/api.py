@@ -49,12 +49,13 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
             namespace, generated = cache.compiled(fn, mode, positions, checkpoint)
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
-            check = guard_checker(generated.guard) or (lambda: False)
+            holds = guard_checker(generated.guard) or (lambda: False)
             function = namespace[generated.entry_points[kind]]
             if kind in ("grad", "value_and_grad"):  # specialised at the first call's kinds
                 function = on_first_call(namespace, generated, kind, compiled,
-                                         f"{mode} of {fn.__qualname__}")
-            compiled[:] = [function, check]
+                                         f"{mode} of {fn.__qualname__}",
+                                         check if kind == "grad" else None, positions)
+            compiled[:] = [function, holds]
         return compiled[0]
 
     def values(args, kwargs):
@@ -122,7 +123,7 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
 
     public = fast if kind == "grad" and not tuple_result else derivative
     if public is fast:
-        public = _with_parameters(fn, compiled, entry, failed, check, positions) or fast
+        public = _with_parameters(fn, compiled, entry, failed) or fast
     functools.update_wrapper(public, fn)
     public.__name__ = f"{kind}_{fn.__name__}"
     public.__qualname__ = public.__name__
@@ -135,36 +136,34 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
 
 
 _NAMED_FAST = """
-def gradient({params}):
-    try:
-        if {unusual}:  # not one float or float array: what is differentiated is checked
-            _s2sad_check(({params},))
-        return (_s2sad_slot[0] if _s2sad_slot[1]() else _s2sad_entry())({params})
-    except Exception as exc:
-        _s2sad_failed(exc, ({params},))
+def make(_s2sad_slot, _s2sad_entry, _s2sad_failed):  # (closure cells: read faster than globals)
+    def gradient({params}):
+        try:  # (what the slot holds checks what is differentiated: specialise.on_first_call)
+            return (_s2sad_slot[0] if _s2sad_slot[1]() else _s2sad_entry())({params})
+        except Exception as exc:
+            _s2sad_failed(exc, ({params},))
+    return gradient
 """
 
 
-def _with_parameters(fn, compiled, entry, failed, check, positions):
+def _with_parameters(fn, compiled, entry, failed):
     """The fast path of a gradient with ``fn``'s own parameters (and defaults), or None.
 
     Python binds the arguments (keywords, defaults, a wrong call's TypeError naming the
     gradient), so no ``*args`` tuple nor ``**kwargs`` dict is made per call; the guard
-    is checked, what is differentiated is checked by ``check`` unless each is a float or a
-    float array, and failures are reported as by the generic path. Only for parameters
-    that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
+    is checked, and failures are reported as by the generic path. What is differentiated
+    is checked by what the slot holds (:func:`s2sad.specialise.on_first_call`, given
+    ``check``: a specialised function's own guard where it implies the check). Only for
+    parameters that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
     """
     params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
     if not params or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.name.startswith("_s2sad")
                          for p in params):
         return None
-    unusual = " or ".join(f"type({a}) is not float and not (type({a}) is _s2sad_ndarray and "
-                          f"{a}.dtype.kind in 'fc')" for a in (params[i].name for i in positions))
-    namespace = {"_s2sad_slot": compiled, "_s2sad_entry": entry, "_s2sad_failed": failed,
-                 "_s2sad_check": check, "_s2sad_ndarray": np.ndarray}
-    exec(_NAMED_FAST.format(params=", ".join(p.name for p in params), unusual=unusual),
-         namespace)
-    function = namespace["gradient"]  # (named by the caller: a lambda's name is no identifier)
+    namespace = {}
+    exec(_NAMED_FAST.format(params=", ".join(p.name for p in params)), namespace)
+    # (named by the caller: a lambda's name is no identifier)
+    function = namespace["make"](compiled, entry, failed)
     function.__defaults__ = fn.__defaults__
     return function
 

@@ -4,10 +4,10 @@ A generated function is shape-generic: ``unbroadcast(g, x)``, ``dot_bar_b(g, W, 
 ``check_scalar(out, 'f')``, ``zeros_bar(w)`` and ``as_gradient(g, x)`` look at their
 operands when they run. Once the *kinds* of the arguments are known (a Python number, or
 a float64 array of a given rank), most of those questions have one answer in the whole
-function: :func:`specialise_function` infers the kind of each name of one function of a
-generated module from its arguments' kinds, and rewrites each helper call whose answer is
-known into the direct expression (``W.T.dot(v2_bar)``, ``w_bar[2] += g``, ``g``), or
-deletes it (a ``check_scalar`` of a number).
+function: :class:`Kinds` infers the kind of each name of one function of a generated
+module from its arguments' kinds, and :mod:`s2sad.rewrites` rewrites each helper call whose
+answer is known into the direct expression (``W.T.dot(v2_bar)``, ``w_bar[2] += g``,
+``g``), or deletes it (a ``check_scalar`` of a number).
 
 A :class:`Kind` is a number (``ndim == 0``: a Python ``float``/``int`` or a NumPy scalar;
 never a 0-d array) or an ``ndarray`` of rank ``ndim >= 1``, with its dtype's letter
@@ -19,13 +19,10 @@ function, a comparison, anything of a dtype other than float64 and int64) has no
 
 Loops are followed to a fixed point (the kinds at the top of a body join those before the
 loop and after a trip); a list made by ``name = []`` and only pushed to and popped from
-gives its pops the join of the kinds pushed. The edits are textual (the function's other
-lines, comments included, stay as they are), so the specialised module reads as the
-generic one does. Layer 1: the standard library only.
+gives its pops the join of the kinds pushed. Layer 1: the standard library only.
 """
 
 import ast
-import re
 from dataclasses import dataclass, replace
 
 
@@ -62,7 +59,7 @@ def join(a, b):
     return None
 
 
-def _arith(op, a, b):
+def arith(op, a, b):
     if not (isinstance(a, Kind) and isinstance(b, Kind)) or {a.char, b.char} - {"d", "l"}:
         return None
     char = "d" if "d" in (a.char, b.char) or isinstance(op, ast.Div) else "l"
@@ -76,7 +73,11 @@ def _arith(op, a, b):
     return Kind(0, char, python=a.python and b.python)
 
 
-def _product(a, b):
+# the adjoints of a product, by the operand they are for
+PRODUCT_HELPERS = {"matmul_bar_a": "a", "dot_bar_a": "a", "matmul_bar_b": "b", "dot_bar_b": "b"}
+
+
+def product(a, b):
     """The kind of ``a @ b`` (``np.dot(a, b)``) for float64 operands of rank 1 or 2."""
     if not (isinstance(a, Kind) and isinstance(b, Kind) and a.char == b.char == "d" and
             1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):
@@ -86,16 +87,7 @@ def _product(a, b):
 
 
 # helper -> (a, b) ranks -> the direct expression, of g, a and b (float64 operands)
-PRODUCT_BARS = {
-    "a": {(2, 2): "{g}.dot({b}.T)", (2, 1): "np.multiply.outer({g}, {b})",
-          (1, 2): "{b}.dot({g})", (1, 1): "{g} * {b}"},
-    "b": {(2, 2): "{a}.T.dot({g})", (2, 1): "{a}.T.dot({g})",
-          (1, 2): "np.multiply.outer({a}, {g})", (1, 1): "{g} * {a}"},
-}
-_PRODUCT_HELPERS = {"matmul_bar_a": "a", "dot_bar_a": "a", "matmul_bar_b": "b", "dot_bar_b": "b"}
-
-
-def _np_name(func):
+def np_name(func):
     """``"exp"`` for ``np.exp``, else None."""
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
             func.value.id == "np":
@@ -103,7 +95,7 @@ def _np_name(func):
     return None
 
 
-def _int_index(node):
+def int_index(node):
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         node = node.operand
     return isinstance(node, ast.Constant) and type(node.value) is int
@@ -147,9 +139,10 @@ def _loops_stored(function):
     return {id(n): _stored(n) for n in ast.walk(function) if isinstance(n, (ast.For, ast.While))}
 
 
-class Specialiser:
-    """The kinds of one function's names, and the edits they allow (see the module
-    docstring). ``edits`` are ``(start, end, text)`` spans of the module's text."""
+class Kinds:
+    """The kinds of one function's names, followed statement by statement (see the module
+    docstring); with ``rewrite``, each statement is offered to the rewrites of a subclass
+    (:class:`s2sad.rewrites.Specialiser`) with the kinds that hold before it."""
 
     def __init__(self, function, kinds, offsets):
         self.function = function
@@ -177,12 +170,12 @@ class Specialiser:
         if isinstance(node, ast.BinOp):
             a, b = self.kind(node.left), self.kind(node.right)
             if isinstance(node.op, ast.MatMult):
-                return _product(a, b)
-            return _arith(node.op, a, b)
+                return product(a, b)
+            return arith(node.op, a, b)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             a = self.kind(node.operand)
             return replace(a, fresh=a.array) if isinstance(a, Kind) else None
-        if isinstance(node, ast.Subscript) and _int_index(node.slice):
+        if isinstance(node, ast.Subscript) and int_index(node.slice):
             a = self.kind(node.value)
             if isinstance(a, Kind) and a.array and a.char == "d":
                 return Kind(a.ndim - 1, "d")  # a view of a row, or a NumPy scalar
@@ -193,18 +186,18 @@ class Specialiser:
 
     def call_kind(self, node):
         args = [self.kind(a) for a in node.args]
-        np_name = _np_name(node.func)
+        numpy = np_name(node.func)
         if node.keywords:
             return None
-        if np_name in ELEMENTWISE and len(args) == 1 and isinstance(args[0], Kind) and \
+        if numpy in ELEMENTWISE and len(args) == 1 and isinstance(args[0], Kind) and \
                 args[0].char in "dl":
-            char = args[0].char if np_name in _KEEPS_INT else "d"
+            char = args[0].char if numpy in _KEEPS_INT else "d"
             return Kind(args[0].ndim, char, fresh=args[0].array)
-        if np_name == "sum" and len(args) == 1 and isinstance(args[0], Kind) and \
+        if numpy == "sum" and len(args) == 1 and isinstance(args[0], Kind) and \
                 args[0].char == "d":
             return FLOAT
-        if np_name == "dot" and len(args) == 2:
-            return _product(*args)
+        if numpy == "dot" and len(args) == 2:
+            return product(*args)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "pop" and \
                 isinstance(node.func.value, ast.Name) and node.func.value.id in self.lists \
                 and not node.args:
@@ -220,15 +213,15 @@ class Specialiser:
         if helper == "unbroadcast" and len(args) == 2 and isinstance(args[0], Kind) and \
                 isinstance(args[1], Kind) and not args[0].array and not args[1].array:
             return args[0]
-        if helper in _PRODUCT_HELPERS and len(args) == 3:
+        if helper in PRODUCT_HELPERS and len(args) == 3:
             return self.product_bar(helper, args)
         return None
 
     def product_bar(self, helper, args):
         g, a, b = args
-        if _product(a, b) is None:
+        if product(a, b) is None:
             return None
-        return replace(a if _PRODUCT_HELPERS[helper] == "a" else b, fresh=True)
+        return replace(a if PRODUCT_HELPERS[helper] == "a" else b, fresh=True)
 
     # ---- statements ------------------------------------------------------------------
 
@@ -251,7 +244,7 @@ class Specialiser:
                 self.rewrite_expr(stmt.value)
             old = self.env.get(stmt.target.id)
             if not (isinstance(old, Kind) and old.array):  # an array's stays: in place
-                self.env[stmt.target.id] = _arith(stmt.op, old, self.kind(stmt.value))
+                self.env[stmt.target.id] = arith(stmt.op, old, self.kind(stmt.value))
         elif isinstance(stmt, ast.Expr):
             self.expression_statement(stmt, rewrite)
         elif isinstance(stmt, ast.Return):
@@ -324,148 +317,3 @@ class Specialiser:
         elif rewrite:
             self.rewrite_expr(stmt.test)
         self.block(stmt.body, rewrite)
-
-    # ---- rewrites --------------------------------------------------------------------
-
-    def follow_zeros(self, stmt):
-        """Keep :attr:`zeros` (arrays of zeros made in the function's straight-line code, and
-        the constant indices written into them since) true before ``stmt``: an element not
-        yet written is 0, so its first ``scatter_add`` assigns (``w_bar[2] = g``)."""
-        if not self.zeros:
-            pass
-        elif not isinstance(stmt, (ast.Assign, ast.Expr)) or self.depth:
-            self.zeros.clear()  # (a loop or a branch: not followed)
-        else:
-            call = stmt.value
-            spared = call.args[0] if isinstance(call, ast.Call) and \
-                isinstance(call.func, ast.Name) and call.func.id == "scatter_add" and \
-                len(call.args) == 3 and isinstance(call.args[1], ast.Constant) and \
-                type(call.args[1].value) is int and call.args[1].value >= 0 else None
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and node is not spared:
-                    self.zeros.pop(node.id, None)
-        if isinstance(stmt, ast.Assign) and not self.depth and len(stmt.targets) == 1 and \
-                isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) and \
-                getattr(stmt.value.func, "id", None) == "zeros_bar" and \
-                self.direct(stmt.value) is not None:
-            self.zeros[stmt.targets[0].id] = set()
-
-    def text(self, node):
-        return ast.unparse(node)
-
-    def span(self, node):
-        return (self.offsets[node.lineno] + node.col_offset,
-                self.offsets[node.end_lineno] + node.end_col_offset)
-
-    def replace_node(self, node, text):
-        self.edits.append((*self.span(node), text.encode()))
-
-    def rewrite_expr(self, node):
-        """Rewrite the helper calls inside ``node`` whose answer the kinds decide (the
-        outermost first: a rewritten call's arguments are kept as they are)."""
-        text = self.direct(node) if isinstance(node, ast.Call) else None
-        if text is not None:
-            self.replace_node(node, text)
-            return
-        for child in ast.iter_child_nodes(node):
-            self.rewrite_expr(child)
-
-    def direct(self, call):
-        """The direct expression for a helper call, or None to keep it."""
-        helper = call.func.id if isinstance(call.func, ast.Name) else None
-        if helper is None or call.keywords:
-            return None
-        args = [self.kind(a) for a in call.args]
-        texts = [self.text(a) for a in call.args]
-        if helper in _PRODUCT_HELPERS and len(args) == 3:
-            a, b = args[1], args[2]
-            if _product(a, b) is not None:
-                template = PRODUCT_BARS[_PRODUCT_HELPERS[helper]][(a.ndim, b.ndim)]
-                return template.format(g=_paren(call.args[0]), a=_paren(call.args[1]),
-                                       b=_paren(call.args[2]))
-        if helper == "unbroadcast" and len(args) == 2 and all(
-                isinstance(k, Kind) and not k.array for k in args):
-            return texts[0]
-        if helper == "zeros_bar" and len(args) == 1 and isinstance(args[0], Kind) and \
-                args[0].array and args[0].char == "d":
-            return f"np.zeros({_paren(call.args[0])}.shape)"
-        if helper == "as_gradient" and len(args) == 2 and self.as_is(*args):
-            return texts[0]
-        return None
-
-    def as_is(self, g, x):
-        """True if ``as_gradient(g, x)`` is ``g``: an array of ours for an array of the same
-        dtype, or a number for a Python number."""
-        if not (isinstance(g, Kind) and isinstance(x, Kind)):
-            return False
-        if x.array:
-            return g.fresh and g.array and g.char == x.char == "d"
-        return x.python and not g.array
-
-    def rewrite_statement(self, stmt):
-        call = stmt.value
-        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
-            return self.rewrite_expr(call)
-        args = [self.kind(a) for a in call.args]
-        if call.func.id == "check_scalar" and args and isinstance(args[0], Kind) and \
-                not args[0].array and not self.alone:  # a number is a scalar: the lines go
-            self.edits.append((self.offsets[stmt.lineno], self.offsets[stmt.end_lineno + 1],
-                               b""))
-        elif call.func.id == "scatter_add" and len(call.args) == 3 and not call.keywords and \
-                isinstance(args[0], Kind) and args[0].array and _int_index(call.args[1]):
-            written = self.zeros.get(getattr(call.args[0], "id", None))
-            index = call.args[1]
-            first = written is not None and isinstance(index, ast.Constant) and \
-                index.value not in written  # (a constant >= 0: -1 may be 2 too)
-            if first:
-                written.add(index.value)
-            self.replace_node(stmt, f"{self.text(call.args[0])}[{self.text(index)}] "
-                                    f"{'=' if first else '+='} {self.text(call.args[2])}")
-        else:
-            self.rewrite_expr(call)
-
-
-def _paren(node):
-    text = ast.unparse(node)
-    return text if isinstance(node, (ast.Name, ast.Constant, ast.Attribute, ast.Call,
-                                     ast.Subscript)) else f"({text})"
-
-
-def function_span(source, name):
-    """``(start, end)`` of the text of top-level function ``name`` in a generated module
-    (from its ``def`` to the next line at column 0), or None."""
-    match = re.search(rf"^def {re.escape(name)}\(", source, re.M)
-    if match is None:
-        return None
-    body = source.find("\n", match.end()) + 1
-    end = re.compile(r"^\S", re.M).search(source, body)
-    return match.start(), len(source) if end is None else end.start()
-
-
-def specialise_function(text, kinds):
-    """The text of one generated function (``def ...``) specialised for its parameters'
-    ``kinds`` (a list, None where unknown), or None if nothing changes."""
-    function = ast.parse(text).body[0]
-    data = text.encode()  # (ast's columns count bytes)
-    offsets, total = {}, 0
-    for number, line in enumerate(data.splitlines(keepends=True), 1):
-        offsets[number] = total
-        total += len(line)
-    offsets[len(offsets) + 1] = total
-    params = [a.arg for a in function.args.args]
-    specialiser = Specialiser(function, dict(zip(params, kinds)), offsets)
-    for _ in range(3):  # until what the lists are given is known
-        lists = dict(specialiser.lists)
-        specialiser.env = dict(zip(params, kinds))
-        specialiser.block(function.body, rewrite=False)
-        if specialiser.lists == lists:
-            break
-    else:
-        return None
-    specialiser.env = dict(zip(params, kinds))
-    specialiser.block(function.body, rewrite=True)
-    if not specialiser.edits:
-        return None
-    for start, end, new in sorted(specialiser.edits, reverse=True):
-        data = data[:start] + new + data[end:]
-    return data.decode()

@@ -22,7 +22,8 @@ import ast
 import numpy as np
 
 from .cache import load_module
-from .kinds import Kind, function_span, specialise_function
+from .kinds import Kind
+from .rewrites import function_span, specialise_function
 
 LIMIT = 8  # signatures specialised per derivative; others use the generic function
 OTHER = "_other_kinds"
@@ -107,32 +108,49 @@ def specialised_source(generated, args):
     return f"{source[:start]}{GUARD_LINE}\n\n{source[start:]}"
 
 
-def on_first_call(namespace, generated, kind, slot, label):
+def on_first_call(namespace, generated, kind, slot, label, check=None, positions=()):
     """The function a derivative's ``slot`` holds before its first call: it specialises the
     entry point ``kind`` (``grad``, ``value_and_grad``) for the arguments it meets, puts
-    the result in ``slot[0]``, and serves every later call of another signature."""
+    the result in ``slot[0]``, and serves every later call of another signature.
+
+    With ``check`` (``check(args)`` raises unless the arguments at ``positions`` are
+    something to differentiate), every call it serves is checked, and the slot gets a
+    guarded function only where the guard implies the check (each argument at
+    ``positions`` a float or a float64 array; the guard alone where the kinds change
+    nothing else), so the caller need not check again.
+    """
     name = generated.entry_points[kind]
     generic = namespace[name]
     table = {}
 
     def other_kinds(*args):
+        if check is not None:
+            check(args)
         key = tuple(kind_of(a) for a in args)
         function = table.get(key)
         if function is None:
-            function = table[key] = generic if len(table) >= LIMIT else \
-                _specialised(generated, namespace, name, key, other_kinds, label) or generic
-            if slot and slot[0] is other_kinds:
+            checked = check is None or all(
+                key[i] is not None and key[i].char == "d" for i in positions)
+            special = None if len(table) >= LIMIT else _specialised(
+                generated, namespace, name, key, other_kinds, label,
+                guard_only=check is not None and checked)
+            function = table[key] = special or generic
+            if checked and slot and slot[0] is other_kinds:
                 slot[0] = function
         return function(*args)
     return other_kinds
 
 
-def _specialised(generated, namespace, name, kinds, other_kinds, label):
+def _specialised(generated, namespace, name, kinds, other_kinds, label, guard_only=False):
     """The specialised function, compiled alone into a module that reads what the generic
-    module defines (its helpers, the user's names), or None."""
+    module defines (its helpers, the user's names), or None; ``guard_only``: the generic
+    function behind the guard where the kinds change nothing else."""
     if OTHER in namespace or set(GUARD_NAMES) & set(namespace):  # (a user's names: no
         return None
     text = specialise_text(generated.source, name, kinds)
+    if text is None and guard_only:
+        span = function_span(generated.source, name)
+        text = _with_guard(generated.source[span[0]:span[1]], kinds)
     if text is None:
         return None
     special = load_module(f"import numpy as np\n\n{GUARD_LINE}\n\n{text}",

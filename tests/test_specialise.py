@@ -11,7 +11,8 @@ import pytest
 
 import oracle
 import s2sad
-from s2sad.kinds import Kind, specialise_function
+from s2sad.kinds import Kind
+from s2sad.rewrites import specialise_function
 from s2sad.specialise import GUARD_NAMES, _test, kind_of
 
 
