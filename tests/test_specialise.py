@@ -192,3 +192,16 @@ def test_a_first_write_into_zeros_assigns_and_later_ones_add(f):
     g = s2sad.grad(f)
     for _ in range(2):
         close(g(w), oracle.gradient(f, (w,), 0))
+
+
+def test_what_is_differentiated_is_still_checked_after_a_specialised_call():
+    """The gradient's fast path leaves the check to what its slot holds: a guard of float
+    kinds, or _other_kinds, which checks every call it serves."""
+    g = s2sad.grad(total)
+    close(g(np.ones(3)), 2 * np.ones(3))  # specialised for a float64 vector
+    for bad, what in ((np.arange(3), "an array of dtype int64"), ("a", "a str object"),
+                      ([1, 2], "int 1")):
+        with pytest.raises(s2sad.UsageError, match=f"with respect to x: it is {what}"):
+            g(bad)
+    close(g(np.ones(3)), 2 * np.ones(3))
+    close(g(np.ones((2, 2))), 2 * np.ones((2, 2)))  # another rank: specialised again
