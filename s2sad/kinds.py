@@ -167,6 +167,8 @@ class Kinds:
             return Kind(0, "l", python=True) if type(node.value) is int else None
         if isinstance(node, ast.Tuple):
             return tuple(self.kind(e) for e in node.elts)
+        if isinstance(node, ast.Attribute) and np_name(node) in ("pi", "e"):
+            return Kind(0, "d", python=True)  # (the generated module's np is NumPy)
         if isinstance(node, ast.BinOp):
             a, b = self.kind(node.left), self.kind(node.right)
             if isinstance(node.op, ast.MatMult):

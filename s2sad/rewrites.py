@@ -12,6 +12,7 @@ function reads as the generic one does. Layer 1, beside :mod:`s2sad.kinds`.
 
 import ast
 import re
+from collections import Counter
 
 from .kinds import PRODUCT_HELPERS, Kind, Kinds, int_index, product
 
@@ -25,7 +26,18 @@ PRODUCT_BARS = {
 
 class Specialiser(Kinds):
     """The kinds of one function's names (:class:`~s2sad.kinds.Kinds`) and the edits they
-    allow; ``edits`` are ``(start, end, bytes)`` spans of the function's text."""
+    allow; ``edits`` are ``(start, end, bytes)`` spans of the function's text; ``arrays``
+    the names its straight-line code binds to arrays."""
+
+    arrays = frozenset()
+
+    def statement(self, stmt, rewrite):
+        super().statement(stmt, rewrite)
+        if rewrite and not self.depth and isinstance(stmt, ast.Assign) and \
+                len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            kind = self.env.get(stmt.targets[0].id)
+            if isinstance(kind, Kind) and kind.array:
+                self.arrays = self.arrays | {stmt.targets[0].id}
 
     # ---- rewrites --------------------------------------------------------------------
 
@@ -145,6 +157,26 @@ def function_span(source, name):
     return match.start(), len(source) if end is None else end.start()
 
 
+def _frees(function, arrays, offsets):
+    """Edits that free each array bound once, in the function's straight-line code, after
+    the statement of its last use (``del v1, v2``): the generated function, like f, would
+    otherwise hold every value of its forward sweep until it returns."""
+    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and
+                     not isinstance(n.ctx, ast.Load))
+    last = {}
+    for i, stmt in enumerate(function.body):
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Name) and n.id in arrays and stores[n.id] == 1:
+                last[n.id] = i
+    edits = []
+    for i, stmt in enumerate(function.body):
+        names = sorted(n for n, k in last.items() if k == i)
+        if names and not isinstance(stmt, ast.Return):
+            at = offsets[stmt.end_lineno + 1]
+            edits.append((at, at, f"{' ' * stmt.col_offset}del {', '.join(names)}\n".encode()))
+    return edits
+
+
 def specialise_function(text, kinds):
     """The text of one generated function (``def ...``) specialised for its parameters'
     ``kinds`` (a list, None where unknown), or None if nothing changes."""
@@ -169,6 +201,7 @@ def specialise_function(text, kinds):
     specialiser.block(function.body, rewrite=True)
     if not specialiser.edits:
         return None
+    specialiser.edits += _frees(function, specialiser.arrays - set(params), offsets)
     for start, end, new in sorted(specialiser.edits, reverse=True):
         data = data[:start] + new + data[end:]
     return data.decode()

@@ -205,3 +205,24 @@ def test_what_is_differentiated_is_still_checked_after_a_specialised_call():
             g(bad)
     close(g(np.ones(3)), 2 * np.ones(3))
     close(g(np.ones((2, 2))), 2 * np.ones((2, 2)))  # another rank: specialised again
+
+
+def chain(x, s):
+    t0 = x - s
+    t1 = t0 / s
+    t2 = t1 * t1
+    t3 = 0.5 * t2
+    return np.sum(t3 + np.log(s))
+
+
+def test_arrays_are_freed_after_their_last_use():
+    x = rng().standard_normal(50)
+    head = s2sad.source(chain, wrt=(0, 1), specialise_for=(x, 1.5)).split(
+        "def value_and_grad")[0]
+    assert "    del t2\n" in head  # t3 = 0.5 * t2 was its last use
+    assert "del x" not in head and "del s" not in head  # arguments stay the caller's
+    g = s2sad.grad(chain, wrt=(0, 1))
+    for _ in range(2):
+        x_bar, s_bar = g(x, 1.5)
+        close(x_bar, oracle.gradient(chain, (x, 1.5), 0))
+        close(s_bar, oracle.gradient(chain, (x, 1.5), 1))
