@@ -503,6 +503,21 @@ def memory(call, counter):
     return peak, (counter(fn, args) if counter is not None else None)
 
 
+MEMORY_RULE = 1.5  # no gradient may hold more than this times what its backward sweep reads
+RULE_FROM = 2 ** 16  # bytes read from which the rule is checked (below, Python's own objects
+# (frames, tuples, floats: a few KiB) outweigh the arrays)
+
+
+def backward_reads(case, args, gradient):
+    """The bytes the backward sweep reads: the tape (the values the forward sweep keeps for
+    it, as :func:`s2sad.cost` predicts them) and the gradient it writes, or None."""
+    try:
+        tape = s2sad.cost(case.fn, *args, wrt=case.wrt).tape_bytes
+    except Exception:  # (a case the cost model cannot follow: no rule to check)
+        return None
+    return tape + sum(np.asarray(g).nbytes for g in as_tuple(gradient))
+
+
 def size(value):
     if value is None:
         return "n/a"
@@ -554,6 +569,7 @@ def run_case(case, libraries, quick, rng, notes, counter=None):
             result["transform"] = transform_time(case, 1 if quick else 5)
             result["memory"] = {label: memory(call, counter) for label, call in
                                 (("f", (case.fn, args)), ("s2sad", runner.calls["s2sad"]))}
+            result["reads"] = backward_reads(case, args, reference)
     for name in ("autograd", "jax", "torch"):
         xp = libraries.get(name)
         if xp is None:
@@ -625,10 +641,14 @@ def memory_cells(result):
     """The gradient's peak memory, and the arrays f and the gradient make per call."""
     measured = result.get("memory")
     if not measured:
-        return "n/a | n/a"
+        return "n/a | n/a | n/a"
     counts = [measured[label][1] for label in ("f", "s2sad")]
     arrays = "n/a" if None in counts else f"{counts[0]} / {counts[1]}"
-    return f"{size(measured['s2sad'][0])} | {arrays}"
+    reads, peak = result.get("reads"), measured["s2sad"][0]
+    mark = "—" if not reads or reads < RULE_FROM else \
+        "✓" if peak <= MEMORY_RULE * reads else "✗"
+    rule = "n/a" if not reads else f"{size(reads)}, {peak / reads:.2f}x {mark}"
+    return f"{size(peak)} | {rule} | {arrays}"
 
 
 def target_cell(result, quick):
@@ -644,8 +664,8 @@ def target_cell(result, quick):
 def print_tables(results, notes, repeats_note, quick):
     print("| case | f (NumPy) | s2sad grad | s2sad / f | floor | target | autograd / f | "
           "jax.grad / f | jit(grad) / f | jit(grad) compile | torch / f | s2sad transform | "
-          "s2sad peak memory | arrays made, f / grad |")
-    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "s2sad peak memory | backward reads, peak / reads | arrays made, f / grad |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     floor_notes = []
     for result in results:
         case = result["case"]
@@ -680,7 +700,11 @@ def print_tables(results, notes, repeats_note, quick):
     print()
     print(f"Ratios divide each library's gradient time by the NumPy f time. {repeats_note} "
           f"Peak memory: tracemalloc's peak during one untimed call of s2sad's gradient, above "
-          f"what was held before it (the returned gradient included). Arrays made: NumPy's "
+          f"what was held before it (the returned gradient included). Backward reads: the "
+          f"bytes of the tape (the values the forward sweep keeps for the backward sweep, as "
+          f"s2sad.cost predicts them) and of the gradient the sweep writes; the memory rule "
+          f"is peak ≤ {MEMORY_RULE}x reads (✓/✗), checked from {RULE_FROM // 1024} KiB read "
+          f"(— below: the interpreter's own objects outweigh the arrays). Arrays made: NumPy's "
           f"data allocations in one untimed call (temporaries, results, 0-d results of "
           f"reductions, numbers made arrays for a ufunc; views are none), counted by a "
           f"NumPy allocator (NEP 49). "

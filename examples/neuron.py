@@ -1,9 +1,9 @@
 """A sigmoid neuron: f = σ(w0 x0 + w1 x1 + w2), σ(z) = 1 / (1 + exp(-z)).
 
-The activation is a helper function in this module; s2sad differentiates the
-call by generating ``fwd_sigmoid`` (σ and the values its derivative reads, exp(-z)
-and σ itself) and ``bwd_sigmoid`` next to the neuron's own derivative, whose
-backward sweep is the textbook chain through 1/u, 1 + u, exp and negation.
+The activation is a helper function in this module, small enough (one return of
+4 operations) for s2sad to inline it into the neuron's derivative, whose backward
+sweep is the textbook chain through 1/u, 1 + u, exp and negation (a larger helper
+would get a ``fwd_sigmoid``/``bwd_sigmoid`` pair instead; see the README).
 Collapsed, the sigmoid gate's derivative is σ'(z) = σ(z) (1 - σ(z)), so
 
     z_bar = σ(z) (1 - σ(z)),   w0_bar = z_bar x0,   x0_bar = z_bar w0,

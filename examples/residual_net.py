@@ -5,9 +5,9 @@
 The L layers' weights are the rows of two stacked arrays, U of shape
 (L, d, m) and V of shape (L, m, d); ``loss`` loops over them with
 ``zip(U, V)`` and applies each layer to a batch of column vectors X (d, N).
-``sigmoid`` is a helper in this module: s2sad generates ``fwd_sigmoid`` (called
-by the forward sweep, keeping its residuals) and ``bwd_sigmoid`` (called by the
-backward sweep). The gradient with respect to U and V is
+``sigmoid`` is a small helper in this module (one return of 4 operations): s2sad
+inlines it into each layer's statements (a larger helper would get a
+``fwd_sigmoid``/``bwd_sigmoid`` pair). The gradient with respect to U and V is
 the one of backpropagation through the layers: the backward sweep visits the
 layers from the last to the first, and each layer's adjoint lands in its own
 slice of U_bar and V_bar.

@@ -43,7 +43,7 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
-    v2_bar = v3_bar * (1 - v3 * v3)
+    v2_bar = v3_bar * (1.0 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
@@ -90,7 +90,7 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
-    v2_bar = v3_bar * (1 - v3 * v3)
+    v2_bar = v3_bar * (1.0 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
@@ -136,7 +136,7 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
-    v2_bar = v3_bar * (1 - v3 * v3)
+    v2_bar = v3_bar * (1.0 - v3 * v3)
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)

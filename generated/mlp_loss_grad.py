@@ -28,7 +28,7 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     b2_bar = unbroadcast(P_bar, b2)
     W2_bar = matmul_bar_b(v3_bar, H, W2)
     # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1.0 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
     return as_gradient(W1_bar, W1), as_gradient(b1_bar, b1), as_gradient(W2_bar
@@ -57,7 +57,7 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     b2_bar = unbroadcast(P_bar, b2)
     W2_bar = matmul_bar_b(v3_bar, H, W2)
     # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1.0 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
     return out, (as_gradient(W1_bar, W1), as_gradient(b1_bar, b1),
@@ -85,7 +85,7 @@ def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
     b2_bar = unbroadcast(P_bar, b2)
     W2_bar = matmul_bar_b(v3_bar, H, W2)
     # line 18: H = np.tanh(X @ W1 + b1)
-    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1 - H * H)
+    v2_bar = matmul_bar_a(v3_bar, H, W2) * (1.0 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
     return as_gradient(W1_bar, W1), as_gradient(b1_bar, b1), as_gradient(W2_bar

@@ -12,17 +12,22 @@ def grad_neuron(w0, x0, w1, x1, w2):
     v1 = w0 * x0
     v2 = w1 * x1
     v3 = v1 + v2
-    v4 = v3 + w2
-    out, out_res = fwd_sigmoid(v4)
+    sigmoid_z = v3 + w2
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
+    v4 = -sigmoid_z
+    v5 = np.exp(v4)
+    v6 = 1.0 + v5
+    out = 1.0 / v6
     check_scalar(out, 'neuron')
     # backward sweep
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
+    sigmoid_z_bar = out * out * v5
     # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
-    v4_bar = bwd_sigmoid(out_res, 1.0)
-    w2_bar = v4_bar
-    w1_bar = v4_bar * x1
-    x1_bar = v4_bar * w1
-    w0_bar = v4_bar * x0
-    x0_bar = v4_bar * w0
+    w2_bar = sigmoid_z_bar
+    w1_bar = sigmoid_z_bar * x1
+    x1_bar = sigmoid_z_bar * w1
+    w0_bar = sigmoid_z_bar * x0
+    x0_bar = sigmoid_z_bar * w0
     return w0_bar, x0_bar, w1_bar, x1_bar, w2_bar
 
 
@@ -32,17 +37,22 @@ def value_and_grad_neuron(w0, x0, w1, x1, w2):
     v1 = w0 * x0
     v2 = w1 * x1
     v3 = v1 + v2
-    v4 = v3 + w2
-    out, out_res = fwd_sigmoid(v4)
+    sigmoid_z = v3 + w2
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
+    v4 = -sigmoid_z
+    v5 = np.exp(v4)
+    v6 = 1.0 + v5
+    out = 1.0 / v6
     check_scalar(out, 'neuron')
     # backward sweep
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
+    sigmoid_z_bar = out * out * v5
     # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
-    v4_bar = bwd_sigmoid(out_res, 1.0)
-    w2_bar = v4_bar
-    w1_bar = v4_bar * x1
-    x1_bar = v4_bar * w1
-    w0_bar = v4_bar * x0
-    x0_bar = v4_bar * w0
+    w2_bar = sigmoid_z_bar
+    w1_bar = sigmoid_z_bar * x1
+    x1_bar = sigmoid_z_bar * w1
+    w0_bar = sigmoid_z_bar * x0
+    x0_bar = sigmoid_z_bar * w0
     return out, (w0_bar, x0_bar, w1_bar, x1_bar, w2_bar)
 
 
@@ -52,13 +62,18 @@ def vjp_neuron(w0, x0, w1, x1, w2, out_bar):
     v1 = w0 * x0
     v2 = w1 * x1
     v3 = v1 + v2
-    v4 = v3 + w2
-    out, out_res = fwd_sigmoid(v4)
+    sigmoid_z = v3 + w2
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
+    v4 = -sigmoid_z
+    v5 = np.exp(v4)
+    v6 = 1.0 + v5
+    out = 1.0 / v6
     # backward sweep
+    # line 22: return 1.0 / (1.0 + np.exp(-z))
+    sigmoid_z_bar = out_bar * out * out * v5
     # line 26: return sigmoid(w0 * x0 + w1 * x1 + w2)
-    v4_bar = bwd_sigmoid(out_res, out_bar)
-    v3_bar = unbroadcast(v4_bar, v3)
-    w2_bar = unbroadcast(v4_bar, w2)
+    v3_bar = unbroadcast(sigmoid_z_bar, v3)
+    w2_bar = unbroadcast(sigmoid_z_bar, w2)
     v1_bar = unbroadcast(v3_bar, v1)
     v2_bar = unbroadcast(v3_bar, v2)
     w1_bar = unbroadcast(v2_bar * x1, w1)
@@ -67,33 +82,6 @@ def vjp_neuron(w0, x0, w1, x1, w2, out_bar):
     x0_bar = unbroadcast(v1_bar * w0, x0)
     return as_gradient(w0_bar, w0), as_gradient(x0_bar, x0), as_gradient(w1_bar
         , w1), as_gradient(x1_bar, x1), as_gradient(w2_bar, w2)
-
-
-def sigmoid(z):
-    # line 22: return 1.0 / (1.0 + np.exp(-z))
-    v1 = -z
-    v2 = np.exp(v1)
-    v3 = 1.0 + v2
-    out = 1.0 / v3
-    return out
-
-
-def fwd_sigmoid(z):
-    # forward sweep
-    # line 22: return 1.0 / (1.0 + np.exp(-z))
-    v1 = -z
-    v2 = np.exp(v1)
-    v3 = 1.0 + v2
-    out = 1.0 / v3
-    return out, (v2, out)
-
-
-def bwd_sigmoid(residuals, out_bar):
-    v2, out = residuals
-    # backward sweep
-    # line 22: return 1.0 / (1.0 + np.exp(-z))
-    z_bar = out_bar * out * out * v2
-    return z_bar
 
 
 # --- run-time helpers the functions above call (NumPy only) ---

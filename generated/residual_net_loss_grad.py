@@ -21,36 +21,43 @@ def grad_loss(U, V, X, Y):
         U_k = U[v5]
         V_k = V[v5]
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        v6 = V_k @ x_1
-        v7, v7_res = fwd_sigmoid(v6)
-        v8 = U_k @ v7
-        x_2 = x_1 + v8
-        tape.append((x_1, U_k, V_k, v7, v7_res, v8))
+        sigmoid_z_1 = V_k @ x_1
+        # line 26: return 1.0 / (1.0 + np.exp(-z))
+        v6 = -sigmoid_z_1
+        v7 = np.exp(v6)
+        v8 = 1.0 + v7
+        sigmoid_out_1 = 1.0 / v8
+        # line 32: x = x + U_k @ sigmoid(V_k @ x)
+        v9 = U_k @ sigmoid_out_1
+        x_2 = x_1 + v9
+        tape.append((x_1, U_k, V_k, v7, sigmoid_out_1, v9))
         x_1 = x_2
     # line 33: return np.mean((x - Y) ** 2)
-    v9 = x_1 - Y
-    v10 = v9 ** 2
-    out = np.mean(v10)
+    v10 = x_1 - Y
+    v11 = v10 ** 2
+    out = np.mean(v11)
     check_scalar(out, 'loss')
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / element_count(v10), v10), x_1
-        )
+    x_1_bar = unbroadcast(2 * v10 * unreduce(1.0 / element_count(v11), v11),
+        x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v7, v7_res, v8 = tape.pop()
+        x_1, U_k, V_k, v7, sigmoid_out_1, v9 = tape.pop()
         x_2_bar = x_1_bar
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
-        v8_bar = unbroadcast(x_2_bar, v8)
-        U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
-        v7_bar = matmul_bar_b(v8_bar, U_k, v7)
-        v6_bar = bwd_sigmoid(v7_res, v7_bar)
-        x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
+        v9_bar = unbroadcast(x_2_bar, v9)
+        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out_1)
+        # line 26: return 1.0 / (1.0 + np.exp(-z))
+        sigmoid_z_1_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out_1
+            ) * sigmoid_out_1 * sigmoid_out_1 * v7
+        # line 32: x = x + U_k @ sigmoid(V_k @ x)
+        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_1_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, matmul_bar_a(v6_bar, V_k, x_1))
+        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_1_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return as_gradient(U_bar, U), as_gradient(V_bar, V)
 
@@ -70,36 +77,43 @@ def value_and_grad_loss(U, V, X, Y):
         U_k = U[v5]
         V_k = V[v5]
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        v6 = V_k @ x_1
-        v7, v7_res = fwd_sigmoid(v6)
-        v8 = U_k @ v7
-        x_2 = x_1 + v8
-        tape.append((x_1, U_k, V_k, v7, v7_res, v8))
+        sigmoid_z_1 = V_k @ x_1
+        # line 26: return 1.0 / (1.0 + np.exp(-z))
+        v6 = -sigmoid_z_1
+        v7 = np.exp(v6)
+        v8 = 1.0 + v7
+        sigmoid_out_1 = 1.0 / v8
+        # line 32: x = x + U_k @ sigmoid(V_k @ x)
+        v9 = U_k @ sigmoid_out_1
+        x_2 = x_1 + v9
+        tape.append((x_1, U_k, V_k, v7, sigmoid_out_1, v9))
         x_1 = x_2
     # line 33: return np.mean((x - Y) ** 2)
-    v9 = x_1 - Y
-    v10 = v9 ** 2
-    out = np.mean(v10)
+    v10 = x_1 - Y
+    v11 = v10 ** 2
+    out = np.mean(v11)
     check_scalar(out, 'loss')
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(1.0 / element_count(v10), v10), x_1
-        )
+    x_1_bar = unbroadcast(2 * v10 * unreduce(1.0 / element_count(v11), v11),
+        x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v7, v7_res, v8 = tape.pop()
+        x_1, U_k, V_k, v7, sigmoid_out_1, v9 = tape.pop()
         x_2_bar = x_1_bar
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
-        v8_bar = unbroadcast(x_2_bar, v8)
-        U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
-        v7_bar = matmul_bar_b(v8_bar, U_k, v7)
-        v6_bar = bwd_sigmoid(v7_res, v7_bar)
-        x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
+        v9_bar = unbroadcast(x_2_bar, v9)
+        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out_1)
+        # line 26: return 1.0 / (1.0 + np.exp(-z))
+        sigmoid_z_1_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out_1
+            ) * sigmoid_out_1 * sigmoid_out_1 * v7
+        # line 32: x = x + U_k @ sigmoid(V_k @ x)
+        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_1_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, matmul_bar_a(v6_bar, V_k, x_1))
+        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_1_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return out, (as_gradient(U_bar, U), as_gradient(V_bar, V))
 
@@ -119,64 +133,44 @@ def vjp_loss(U, V, X, Y, out_bar):
         U_k = U[v5]
         V_k = V[v5]
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        v6 = V_k @ x_1
-        v7, v7_res = fwd_sigmoid(v6)
-        v8 = U_k @ v7
-        x_2 = x_1 + v8
-        tape.append((x_1, U_k, V_k, v7, v7_res, v8))
+        sigmoid_z_1 = V_k @ x_1
+        # line 26: return 1.0 / (1.0 + np.exp(-z))
+        v6 = -sigmoid_z_1
+        v7 = np.exp(v6)
+        v8 = 1.0 + v7
+        sigmoid_out_1 = 1.0 / v8
+        # line 32: x = x + U_k @ sigmoid(V_k @ x)
+        v9 = U_k @ sigmoid_out_1
+        x_2 = x_1 + v9
+        tape.append((x_1, U_k, V_k, v7, sigmoid_out_1, v9))
         x_1 = x_2
     # line 33: return np.mean((x - Y) ** 2)
-    v9 = x_1 - Y
-    v10 = v9 ** 2
-    out = np.mean(v10)
+    v10 = x_1 - Y
+    v11 = v10 ** 2
+    out = np.mean(v11)
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v9 * unreduce(out_bar / element_count(v10),
-        v10), x_1)
+    x_1_bar = unbroadcast(2 * v10 * unreduce(out_bar / element_count(v11),
+        v11), x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v7, v7_res, v8 = tape.pop()
+        x_1, U_k, V_k, v7, sigmoid_out_1, v9 = tape.pop()
         x_2_bar = x_1_bar
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
-        v8_bar = unbroadcast(x_2_bar, v8)
-        U_k_bar = matmul_bar_a(v8_bar, U_k, v7)
-        v7_bar = matmul_bar_b(v8_bar, U_k, v7)
-        v6_bar = bwd_sigmoid(v7_res, v7_bar)
-        x_1_bar = x_1_bar + matmul_bar_b(v6_bar, V_k, x_1)
+        v9_bar = unbroadcast(x_2_bar, v9)
+        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out_1)
+        # line 26: return 1.0 / (1.0 + np.exp(-z))
+        sigmoid_z_1_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out_1
+            ) * sigmoid_out_1 * sigmoid_out_1 * v7
+        # line 32: x = x + U_k @ sigmoid(V_k @ x)
+        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_1_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, matmul_bar_a(v6_bar, V_k, x_1))
+        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_1_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return as_gradient(U_bar, U), as_gradient(V_bar, V)
-
-
-def sigmoid(z):
-    # line 26: return 1.0 / (1.0 + np.exp(-z))
-    v1 = -z
-    v2 = np.exp(v1)
-    v3 = 1.0 + v2
-    out = 1.0 / v3
-    return out
-
-
-def fwd_sigmoid(z):
-    # forward sweep
-    # line 26: return 1.0 / (1.0 + np.exp(-z))
-    v1 = -z
-    v2 = np.exp(v1)
-    v3 = 1.0 + v2
-    out = 1.0 / v3
-    return out, (v2, out)
-
-
-def bwd_sigmoid(residuals, out_bar):
-    v2, out = residuals
-    # backward sweep
-    # line 26: return 1.0 / (1.0 + np.exp(-z))
-    z_bar = out_bar * out * out * v2
-    return z_bar
 
 
 # --- run-time helpers the functions above call (NumPy only) ---

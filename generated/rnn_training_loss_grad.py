@@ -64,7 +64,7 @@ def grad_loss(W, U, v, xs, ys):
             v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
-        v8_bar = h_2_bar * (1 - h_2 * h_2)
+        v8_bar = h_2_bar * (1.0 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
         U_bar_terms.append((unbroadcast(v8_bar, v7), x))
         if len(U_bar_terms) == 64:
@@ -139,7 +139,7 @@ def value_and_grad_loss(W, U, v, xs, ys):
             v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
-        v8_bar = h_2_bar * (1 - h_2 * h_2)
+        v8_bar = h_2_bar * (1.0 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
         U_bar_terms.append((unbroadcast(v8_bar, v7), x))
         if len(U_bar_terms) == 64:
@@ -214,7 +214,7 @@ def vjp_loss(W, U, v, xs, ys, out_bar):
             v_bar_terms.clear()
         h_2_bar = h_2_bar + matmul_bar_b(v9_bar, v, h_2)
         # line 27: h = np.tanh(W @ h + U @ x)
-        v8_bar = h_2_bar * (1 - h_2 * h_2)
+        v8_bar = h_2_bar * (1.0 - h_2 * h_2)
         v6_bar = unbroadcast(v8_bar, v6)
         U_bar_terms.append((unbroadcast(v8_bar, v7), x))
         if len(U_bar_terms) == 64:

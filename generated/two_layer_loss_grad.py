@@ -9,114 +9,93 @@ import numpy as np
 def grad_loss(U, V, A, Y):
     # forward sweep
     # line 30: H = sigmoid(U @ A)
-    v1 = U @ A
-    H, H_res = fwd_sigmoid(v1)
+    sigmoid_z = U @ A
+    # line 26: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -sigmoid_z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    H = 1.0 / v3
     # line 31: R = V @ H - Y
-    v2 = V @ H
-    R = v2 - Y
+    v4 = V @ H
+    R = v4 - Y
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
-    v3 = R ** 2
-    v4 = np.sum(v3)
-    v5 = 0.5 * v4
-    v6 = A.shape
-    v7 = v6[1]
-    out = v5 / v7
+    v5 = R ** 2
+    v6 = np.sum(v5)
+    v7 = 0.5 * v6
+    v8 = A.shape
+    v9 = v8[1]
+    out = v7 / v9
     check_scalar(out, 'loss')
     # backward sweep
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
-    v5_bar = 1.0 / v7
+    v7_bar = 1.0 / v9
     # line 31: R = V @ H - Y
-    v2_bar = unbroadcast(2 * R * unreduce(v5_bar * 0.5, v3), v2)
-    V_bar = matmul_bar_a(v2_bar, V, H)
-    H_bar = matmul_bar_b(v2_bar, V, H)
+    v4_bar = unbroadcast(2 * R * unreduce(v7_bar * 0.5, v5), v4)
+    V_bar = matmul_bar_a(v4_bar, V, H)
     # line 30: H = sigmoid(U @ A)
-    v1_bar = bwd_sigmoid(H_res, H_bar)
-    U_bar = matmul_bar_a(v1_bar, U, A)
+    U_bar = matmul_bar_a(matmul_bar_b(v4_bar, V, H) * H * H * v2, U, A)
     return as_gradient(U_bar, U), as_gradient(V_bar, V)
 
 
 def value_and_grad_loss(U, V, A, Y):
     # forward sweep
     # line 30: H = sigmoid(U @ A)
-    v1 = U @ A
-    H, H_res = fwd_sigmoid(v1)
+    sigmoid_z = U @ A
+    # line 26: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -sigmoid_z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    H = 1.0 / v3
     # line 31: R = V @ H - Y
-    v2 = V @ H
-    R = v2 - Y
+    v4 = V @ H
+    R = v4 - Y
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
-    v3 = R ** 2
-    v4 = np.sum(v3)
-    v5 = 0.5 * v4
-    v6 = A.shape
-    v7 = v6[1]
-    out = v5 / v7
+    v5 = R ** 2
+    v6 = np.sum(v5)
+    v7 = 0.5 * v6
+    v8 = A.shape
+    v9 = v8[1]
+    out = v7 / v9
     check_scalar(out, 'loss')
     # backward sweep
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
-    v5_bar = 1.0 / v7
+    v7_bar = 1.0 / v9
     # line 31: R = V @ H - Y
-    v2_bar = unbroadcast(2 * R * unreduce(v5_bar * 0.5, v3), v2)
-    V_bar = matmul_bar_a(v2_bar, V, H)
-    H_bar = matmul_bar_b(v2_bar, V, H)
+    v4_bar = unbroadcast(2 * R * unreduce(v7_bar * 0.5, v5), v4)
+    V_bar = matmul_bar_a(v4_bar, V, H)
     # line 30: H = sigmoid(U @ A)
-    v1_bar = bwd_sigmoid(H_res, H_bar)
-    U_bar = matmul_bar_a(v1_bar, U, A)
+    U_bar = matmul_bar_a(matmul_bar_b(v4_bar, V, H) * H * H * v2, U, A)
     return out, (as_gradient(U_bar, U), as_gradient(V_bar, V))
 
 
 def vjp_loss(U, V, A, Y, out_bar):
     # forward sweep
     # line 30: H = sigmoid(U @ A)
-    v1 = U @ A
-    H, H_res = fwd_sigmoid(v1)
+    sigmoid_z = U @ A
+    # line 26: return 1.0 / (1.0 + np.exp(-z))
+    v1 = -sigmoid_z
+    v2 = np.exp(v1)
+    v3 = 1.0 + v2
+    H = 1.0 / v3
     # line 31: R = V @ H - Y
-    v2 = V @ H
-    R = v2 - Y
+    v4 = V @ H
+    R = v4 - Y
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
-    v3 = R ** 2
-    v4 = np.sum(v3)
-    v5 = 0.5 * v4
-    v6 = A.shape
-    v7 = v6[1]
-    out = v5 / v7
+    v5 = R ** 2
+    v6 = np.sum(v5)
+    v7 = 0.5 * v6
+    v8 = A.shape
+    v9 = v8[1]
+    out = v7 / v9
     # backward sweep
     # line 32: return 0.5 * np.sum(R ** 2) / A.shape[1]
-    v5_bar = unbroadcast(out_bar / v7, v5)
+    v7_bar = unbroadcast(out_bar / v9, v7)
     # line 31: R = V @ H - Y
-    v2_bar = unbroadcast(2 * R * unreduce(v5_bar * 0.5, v3), v2)
-    V_bar = matmul_bar_a(v2_bar, V, H)
-    H_bar = matmul_bar_b(v2_bar, V, H)
+    v4_bar = unbroadcast(2 * R * unreduce(v7_bar * 0.5, v5), v4)
+    V_bar = matmul_bar_a(v4_bar, V, H)
     # line 30: H = sigmoid(U @ A)
-    v1_bar = bwd_sigmoid(H_res, H_bar)
-    U_bar = matmul_bar_a(v1_bar, U, A)
+    U_bar = matmul_bar_a(matmul_bar_b(v4_bar, V, H) * H * H * v2, U, A)
     return as_gradient(U_bar, U), as_gradient(V_bar, V)
-
-
-def sigmoid(z):
-    # line 26: return 1.0 / (1.0 + np.exp(-z))
-    v1 = -z
-    v2 = np.exp(v1)
-    v3 = 1.0 + v2
-    out = 1.0 / v3
-    return out
-
-
-def fwd_sigmoid(z):
-    # forward sweep
-    # line 26: return 1.0 / (1.0 + np.exp(-z))
-    v1 = -z
-    v2 = np.exp(v1)
-    v3 = 1.0 + v2
-    out = 1.0 / v3
-    return out, (v2, out)
-
-
-def bwd_sigmoid(residuals, out_bar):
-    v2, out = residuals
-    # backward sweep
-    # line 26: return 1.0 / (1.0 + np.exp(-z))
-    z_bar = out_bar * out * out * v2
-    return z_bar
 
 
 # --- run-time helpers the functions above call (NumPy only) ---

@@ -30,6 +30,7 @@ from .ir import format_function
 from .lower import lower
 from .parse import guard_checker, unwrap
 from .reverse import check_one_value
+from .specialise import on_first_call, specialised_source
 
 def _valid():
     return True
@@ -61,8 +62,13 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
                 return compiled[0]
             if kind not in generated.entry_points:  # f returns several values: vjp only
                 check_one_value(lower(fn))
-            check = guard_checker(generated.guard) or (lambda: False)
-            compiled[:] = [namespace[generated.entry_points[kind]], check]
+            holds = guard_checker(generated.guard) or (lambda: False)
+            function = namespace[generated.entry_points[kind]]
+            if kind in ("grad", "value_and_grad"):  # specialised at the first call's kinds
+                function = on_first_call(namespace, generated, kind, compiled,
+                                         f"{mode} of {fn.__qualname__}",
+                                         check if kind == "grad" else None, positions)
+            compiled[:] = [function, holds]
         return compiled[0]
 
     def values(args, kwargs):
@@ -132,7 +138,7 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
 
     public = fast if kind == "grad" and not tuple_result else derivative
     if public is fast:
-        public = _with_parameters(fn, compiled, entry, failed, check, positions) or fast
+        public = _with_parameters(fn, compiled, entry, failed) or fast
     functools.update_wrapper(public, fn)
     public.__name__ = f"{kind}_{fn.__name__}"
     public.__qualname__ = public.__name__
@@ -145,40 +151,34 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
 
 
 _NAMED_FAST = """
-def gradient({params}):
-    try:
-        if {unusual}:  # not one float or float array: what is differentiated is checked
-            _s2sad_check(({params},))
-        return (_s2sad_slot[0] if _s2sad_slot[1]() else _s2sad_entry())({params})
-    except Exception as exc:
-        _s2sad_failed(exc, ({params},))
+def make(_s2sad_slot, _s2sad_entry, _s2sad_failed):  # (closure cells: read faster than globals)
+    def gradient({params}):
+        try:  # (what the slot holds checks what is differentiated: specialise.on_first_call)
+            return (_s2sad_slot[0] if _s2sad_slot[1]() else _s2sad_entry())({params})
+        except Exception as exc:
+            _s2sad_failed(exc, ({params},))
+    return gradient
 """
 
 
-def _with_parameters(fn, compiled, entry, failed, check, positions):
+def _with_parameters(fn, compiled, entry, failed):
     """The fast path of a gradient with ``fn``'s own parameters (and defaults), or None.
 
     Python binds the arguments (keywords, defaults, a wrong call's TypeError naming the
     gradient), so no ``*args`` tuple nor ``**kwargs`` dict is made per call; the guard
-    is checked, what is differentiated is checked by ``check`` unless it is one float or
-    float array, and failures are reported as by the generic path. Only for parameters
-    that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
+    is checked, and failures are reported as by the generic path. What is differentiated
+    is checked by what the slot holds (:func:`s2sad.specialise.on_first_call`, given
+    ``check``: a specialised function's own guard where it implies the check). Only for
+    parameters that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
     """
     params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
     if not params or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.name.startswith("_s2sad")
                          for p in params):
         return None
-    if len(positions) > 1:
-        unusual = "True"
-    else:
-        a = params[positions[0]].name
-        unusual = (f"type({a}) is not float and not (type({a}) is _s2sad_ndarray and "
-                   f"{a}.dtype.kind in 'fc')")
-    namespace = {"_s2sad_slot": compiled, "_s2sad_entry": entry, "_s2sad_failed": failed,
-                 "_s2sad_check": check, "_s2sad_ndarray": np.ndarray}
-    exec(_NAMED_FAST.format(params=", ".join(p.name for p in params), unusual=unusual),
-         namespace)
-    function = namespace["gradient"]  # (named by the caller: a lambda's name is no identifier)
+    namespace = {}
+    exec(_NAMED_FAST.format(params=", ".join(p.name for p in params)), namespace)
+    # (named by the caller: a lambda's name is no identifier)
+    function = namespace["make"](compiled, entry, failed)
     function.__defaults__ = fn.__defaults__
     return function
 
@@ -228,19 +228,25 @@ def value_and_vjp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
 
 @api_boundary
 @through_bound
-def source(f, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None, plain=False, *, argnums=None):
+def source(f, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None, plain=False, *, argnums=None,
+           specialise_for=None):
     """The text of the generated module for ``f``: mode ``"reverse"`` or ``"forward"``.
 
     ``plain=True``: with short reference versions of the run-time helpers, without
-    their fast paths (:mod:`s2sad.support_plain`), for teaching.
+    their fast paths (:mod:`s2sad.support_plain`), for teaching. ``specialise_for``: a
+    tuple of ``f``'s arguments; the module as specialised for their kinds at a call
+    (:mod:`s2sad.specialise`), its entry points guarded.
     """
     fn = unwrap(f)
     positions, _ = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
     checkpoint = check_how(checkpoint) if mode == "reverse" else None  # forward: no tape
-    return cache.compiled(fn, mode + ("_plain" if plain else ""), positions,
-                          checkpoint)[1].source
+    generated = cache.compiled(fn, mode + ("_plain" if plain else ""), positions,
+                               checkpoint)[1]
+    if specialise_for is None:
+        return generated.source
+    return specialised_source(generated, tuple(specialise_for))
 
 
 @api_boundary

@@ -227,6 +227,18 @@ def scatter_add(x_bar, index, g):
         np.add.at(x_bar, index, g)
 
 
+def masked(g, condition, keep=True):
+    """``np.where(condition, g, 0.0)`` (``keep=False``: ``np.where(condition, 0.0, g)``): the
+    adjoint of one branch of a ``where``. Where ``condition`` is a boolean array of ``g``'s
+    shape and ``g`` a finite float array, a multiplication by the mask: no branch per element,
+    several times faster than ``where`` on a data-dependent mask (a zero may be -0.0)."""
+    if type(g) is np.ndarray and type(condition) is np.ndarray and \
+            condition.dtype == np.bool_ and g.shape == condition.shape and \
+            g.dtype.kind == "f" and np.isfinite(g).all():  # (inf * 0 would be nan)
+        return g * condition if keep else g * ~condition
+    return np.where(condition, g, 0.0) if keep else np.where(condition, 0.0, g)
+
+
 def extremum_bar(g, x, ans, axis=None, keepdims=False):
     """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
     if axis is not None and not keepdims:
@@ -704,7 +716,7 @@ def check_scalar(value, name):
 
 
 HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "unreduce",
-           "is_number", "adjoint_dtype", "stack", "element_count", "unindex", "scatter_add", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+           "is_number", "adjoint_dtype", "stack", "element_count", "unindex", "scatter_add", "masked", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",

@@ -58,6 +58,8 @@ def test_compare_quick():
         assert re.fullmatch(r"[0-9.]+ (µs|ms|s)", row[columns.index("s2sad transform")]), row
         assert re.fullmatch(r"[0-9.]+ (B|KiB|MiB)", row[columns.index("s2sad peak memory")]), row
         assert re.fullmatch(r"[0-9]+ / [0-9]+|n/a", row[columns.index("arrays made, f / grad")])
+        assert re.fullmatch(r"[0-9.]+ (B|KiB|MiB), [0-9.]+x (✓|✗|—)|n/a",
+                            row[columns.index("backward reads, peak / reads")]), row
     counts = {row[0]: row[columns.index("arrays made, f / grad")] for row in rows}
     if "n/a" not in counts.values():  # NumPy's allocator could be set (NEP 49): counted
         made, grad = map(int, counts["MLP small 10-16-1, N=32"].split(" / "))

@@ -23,7 +23,9 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 # modules of one row never import each other). The comments are the design's layers.
 LAYERS = [
     # 1. errors, the IR, gast utilities, the run-time helpers of generated code
-    ["s2sad.errors", "s2sad.ir", "s2sad.astutil", "s2sad.support", "s2sad.table", "s2sad.trees"],
+    ["s2sad.errors", "s2sad.ir", "s2sad.astutil", "s2sad.support", "s2sad.table", "s2sad.trees",
+     "s2sad.kinds"],
+    ["s2sad.rewrites"],
     ["s2sad.support_plain", "s2sad.structural"],
     # 2. rule tables, and the user's own rules (the decorator and its data)
     ["s2sad.rules.core"],
@@ -38,7 +40,7 @@ LAYERS = [
     ["s2sad.expand"],
     # the inliner: helpers, the dict pass, one mixin per concern, the inliner itself
     ["s2sad.inline.scopes"],
-    ["s2sad.inline.dicts", "s2sad.inline.definitions", "s2sad.inline.calls"],
+    ["s2sad.inline.dicts", "s2sad.inline.definitions", "s2sad.inline.calls", "s2sad.inline.small"],
     ["s2sad.inline.inliner"],
     ["s2sad.inline"],
     # the lowerer: tables and primitives, one mixin per concern, the lowerer itself
@@ -68,6 +70,7 @@ LAYERS = [
     ["s2sad.module"],
     # 8. the compiled-function cache
     ["s2sad.cache"],
+    ["s2sad.specialise"],
     # 9. the API, and the tools that show a derivative (they read the SSA form and the
     # compiled derivative)
     ["s2sad.higher", "s2sad.trace"],

@@ -41,7 +41,7 @@ class _Definitions:
             if isinstance(node, gast.Call):
                 target = self.global_function(node.func)
                 if target is not None and _is_user_function(target) and (
-                        _has_function_defaults(target) or
+                        _has_function_defaults(target) or self.small(target) or
                         any(self.global_function(a) is not None
                             for a in node.args + [k.value for k in node.keywords])):
                     return True
@@ -151,11 +151,12 @@ class _Definitions:
 
     def helper_of(self, node):
         """The module-level function a call passes a function to (or which has one as a
-        default value, ``act=np.tanh``), or None."""
+        default value, ``act=np.tanh``, or which is small: :mod:`s2sad.inline.small`), or
+        None."""
         target = self.global_function(node.func)
         if target is None or not _is_user_function(target):
             return None
-        if _has_function_defaults(target) or \
+        if _has_function_defaults(target) or self.small(target) or \
                 any(self.function_arg(a) for a in node.args + [k.value for k in node.keywords]):
             return target
         return None

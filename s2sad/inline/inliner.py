@@ -19,6 +19,7 @@ from .calls import _Calls
 from .definitions import _Definitions
 from .dicts import _DictReplacer
 from .scopes import _located, _params, _trivial
+from .small import _Small
 
 
 def inline(parsed, used):
@@ -32,7 +33,7 @@ def inline(parsed, used):
         inliner.run()
 
 
-class _Inliner(_Definitions, _Calls):
+class _Inliner(_Definitions, _Calls, _Small):
     """Inlines the nested functions and helpers of one function (see :func:`inline`)."""
 
 
@@ -44,6 +45,7 @@ class _Inliner(_Definitions, _Calls):
         self.pending = {}  # name -> node: nested functions of a scope not defined yet
         self.stack = []  # the functions being inlined (their keys), to refuse recursion
         self.helpers = {}  # Python function -> _Fn
+        self.small_helpers = {}  # Python function -> whether it is small (inline.small)
         node = parsed.node
         self.f_locals = set(_params(node.args)) | {
             n.id for n in gast.walk(node) if isinstance(n, gast.Name) and

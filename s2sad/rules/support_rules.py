@@ -46,6 +46,9 @@ helper(support.unreduce, "t, x, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})"},
        t=lambda b: f"np.sum(g{axis_keywords(b)})", x=ZERO, axis=ZERO, keepdims=ZERO)
 helper(support.unindex, "t, x, index", linear="t", t="g[index]", x=ZERO, index=ZERO)
+helper(support.masked, "t, condition, keep=True", linear="t",
+       jvp={"t": "masked(t_dot, condition, keep)"}, t="masked(g, condition, keep)",
+       condition=ZERO, keep=ZERO)
 helper(support.extremum_bar, "t, a, m, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})"},
        t=_extremum_t, a=ZERO, m=ZERO, axis=ZERO, keepdims=ZERO)  # (axes: ints, a residual)

@@ -1,0 +1,207 @@
+"""The rewrites call-time specialisation makes, given the kinds of a function's names.
+
+:class:`Specialiser` follows one generated function with :class:`s2sad.kinds.Kinds` and
+records, before each statement, the textual edits the kinds allow: each helper call whose
+answer the kinds decide becomes its direct expression (``W.T.dot(g)`` for
+``dot_bar_b(g, W, h)`` with ``W`` a matrix and ``h`` a vector, ``np.zeros(w.shape)``,
+``w_bar[2] = g``, ``g``), a ``check_scalar`` of a number is deleted.
+:func:`specialise_function` applies them to the function's text; the edits are textual
+(the function's other lines, comments included, stay as they are), so the specialised
+function reads as the generic one does. Layer 1, beside :mod:`s2sad.kinds`.
+"""
+
+import ast
+import re
+from collections import Counter
+
+from .kinds import PRODUCT_HELPERS, Kind, Kinds, int_index, product
+
+PRODUCT_BARS = {
+    "a": {(2, 2): "{g}.dot({b}.T)", (2, 1): "np.multiply.outer({g}, {b})",
+          (1, 2): "{b}.dot({g})", (1, 1): "{g} * {b}"},
+    "b": {(2, 2): "{a}.T.dot({g})", (2, 1): "{a}.T.dot({g})",
+          (1, 2): "np.multiply.outer({a}, {g})", (1, 1): "{g} * {a}"},
+}
+
+
+class Specialiser(Kinds):
+    """The kinds of one function's names (:class:`~s2sad.kinds.Kinds`) and the edits they
+    allow; ``edits`` are ``(start, end, bytes)`` spans of the function's text; ``arrays``
+    the names its straight-line code binds to arrays."""
+
+    arrays = frozenset()
+
+    def statement(self, stmt, rewrite):
+        super().statement(stmt, rewrite)
+        if rewrite and not self.depth and isinstance(stmt, ast.Assign) and \
+                len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            kind = self.env.get(stmt.targets[0].id)
+            if isinstance(kind, Kind) and kind.array:
+                self.arrays = self.arrays | {stmt.targets[0].id}
+
+    # ---- rewrites --------------------------------------------------------------------
+
+    def follow_zeros(self, stmt):
+        """Keep :attr:`zeros` (arrays of zeros made in the function's straight-line code, and
+        the constant indices written into them since) true before ``stmt``: an element not
+        yet written is 0, so its first ``scatter_add`` assigns (``w_bar[2] = g``)."""
+        if not self.zeros:
+            pass
+        elif not isinstance(stmt, (ast.Assign, ast.Expr)) or self.depth:
+            self.zeros.clear()  # (a loop or a branch: not followed)
+        else:
+            call = stmt.value
+            spared = call.args[0] if isinstance(call, ast.Call) and \
+                isinstance(call.func, ast.Name) and call.func.id == "scatter_add" and \
+                len(call.args) == 3 and isinstance(call.args[1], ast.Constant) and \
+                type(call.args[1].value) is int and call.args[1].value >= 0 else None
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and node is not spared:
+                    self.zeros.pop(node.id, None)
+        if isinstance(stmt, ast.Assign) and not self.depth and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) and \
+                getattr(stmt.value.func, "id", None) == "zeros_bar" and \
+                self.direct(stmt.value) is not None:
+            self.zeros[stmt.targets[0].id] = set()
+
+    def text(self, node):
+        return ast.unparse(node)
+
+    def span(self, node):
+        return (self.offsets[node.lineno] + node.col_offset,
+                self.offsets[node.end_lineno] + node.end_col_offset)
+
+    def replace_node(self, node, text):
+        self.edits.append((*self.span(node), text.encode()))
+
+    def rewrite_expr(self, node):
+        """Rewrite the helper calls inside ``node`` whose answer the kinds decide (the
+        outermost first: a rewritten call's arguments are kept as they are)."""
+        text = self.direct(node) if isinstance(node, ast.Call) else None
+        if text is not None:
+            self.replace_node(node, text)
+            return
+        for child in ast.iter_child_nodes(node):
+            self.rewrite_expr(child)
+
+    def direct(self, call):
+        """The direct expression for a helper call, or None to keep it."""
+        helper = call.func.id if isinstance(call.func, ast.Name) else None
+        if helper is None or call.keywords:
+            return None
+        args = [self.kind(a) for a in call.args]
+        texts = [self.text(a) for a in call.args]
+        if helper in PRODUCT_HELPERS and len(args) == 3:
+            a, b = args[1], args[2]
+            if product(a, b) is not None:
+                template = PRODUCT_BARS[PRODUCT_HELPERS[helper]][(a.ndim, b.ndim)]
+                return template.format(g=_paren(call.args[0]), a=_paren(call.args[1]),
+                                       b=_paren(call.args[2]))
+        if helper == "unbroadcast" and len(args) == 2 and all(
+                isinstance(k, Kind) and not k.array for k in args):
+            return texts[0]
+        if helper == "zeros_bar" and len(args) == 1 and isinstance(args[0], Kind) and \
+                args[0].array and args[0].char == "d":
+            return f"np.zeros({_paren(call.args[0])}.shape)"
+        if helper == "as_gradient" and len(args) == 2 and self.as_is(*args):
+            return texts[0]
+        return None
+
+    def as_is(self, g, x):
+        """True if ``as_gradient(g, x)`` is ``g``: an array of ours for an array of the same
+        dtype, or a number for a Python number."""
+        if not (isinstance(g, Kind) and isinstance(x, Kind)):
+            return False
+        if x.array:
+            return g.fresh and g.array and g.char == x.char == "d"
+        return x.python and not g.array
+
+    def rewrite_statement(self, stmt):
+        call = stmt.value
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            return self.rewrite_expr(call)
+        args = [self.kind(a) for a in call.args]
+        if call.func.id == "check_scalar" and args and isinstance(args[0], Kind) and \
+                not args[0].array and not self.alone:  # a number is a scalar: the lines go
+            self.edits.append((self.offsets[stmt.lineno], self.offsets[stmt.end_lineno + 1],
+                               b""))
+        elif call.func.id == "scatter_add" and len(call.args) == 3 and not call.keywords and \
+                isinstance(args[0], Kind) and args[0].array and int_index(call.args[1]):
+            written = self.zeros.get(getattr(call.args[0], "id", None))
+            index = call.args[1]
+            first = written is not None and isinstance(index, ast.Constant) and \
+                index.value not in written  # (a constant >= 0: -1 may be 2 too)
+            if first:
+                written.add(index.value)
+            self.replace_node(stmt, f"{self.text(call.args[0])}[{self.text(index)}] "
+                                    f"{'=' if first else '+='} {self.text(call.args[2])}")
+        else:
+            self.rewrite_expr(call)
+
+
+
+def _paren(node):
+    text = ast.unparse(node)
+    return text if isinstance(node, (ast.Name, ast.Constant, ast.Attribute, ast.Call,
+                                     ast.Subscript)) else f"({text})"
+
+
+def function_span(source, name):
+    """``(start, end)`` of the text of top-level function ``name`` in a generated module
+    (from its ``def`` to the next line at column 0), or None."""
+    match = re.search(rf"^def {re.escape(name)}\(", source, re.M)
+    if match is None:
+        return None
+    body = source.find("\n", match.end()) + 1
+    end = re.compile(r"^\S", re.M).search(source, body)
+    return match.start(), len(source) if end is None else end.start()
+
+
+def _frees(function, arrays, offsets):
+    """Edits that free each array bound once, in the function's straight-line code, after
+    the statement of its last use (``del v1, v2``): the generated function, like f, would
+    otherwise hold every value of its forward sweep until it returns."""
+    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and
+                     not isinstance(n.ctx, ast.Load))
+    last = {}
+    for i, stmt in enumerate(function.body):
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Name) and n.id in arrays and stores[n.id] == 1:
+                last[n.id] = i
+    edits = []
+    for i, stmt in enumerate(function.body):
+        names = sorted(n for n, k in last.items() if k == i)
+        if names and not isinstance(stmt, ast.Return):
+            at = offsets[stmt.end_lineno + 1]
+            edits.append((at, at, f"{' ' * stmt.col_offset}del {', '.join(names)}\n".encode()))
+    return edits
+
+
+def specialise_function(text, kinds):
+    """The text of one generated function (``def ...``) specialised for its parameters'
+    ``kinds`` (a list, None where unknown), or None if nothing changes."""
+    function = ast.parse(text).body[0]
+    data = text.encode()  # (ast's columns count bytes)
+    offsets, total = {}, 0
+    for number, line in enumerate(data.splitlines(keepends=True), 1):
+        offsets[number] = total
+        total += len(line)
+    offsets[len(offsets) + 1] = total
+    params = [a.arg for a in function.args.args]
+    specialiser = Specialiser(function, dict(zip(params, kinds)), offsets)
+    for _ in range(3):  # until what the lists are given is known
+        lists = dict(specialiser.lists)
+        specialiser.env = dict(zip(params, kinds))
+        specialiser.block(function.body, rewrite=False)
+        if specialiser.lists == lists:
+            break
+    else:
+        return None
+    specialiser.env = dict(zip(params, kinds))
+    specialiser.block(function.body, rewrite=True)
+    if not specialiser.edits:
+        return None
+    specialiser.edits += _frees(function, specialiser.arrays - set(params), offsets)
+    for start, end, new in sorted(specialiser.edits, reverse=True):
+        data = data[:start] + new + data[end:]
+    return data.decode()

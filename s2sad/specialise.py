@@ -1,0 +1,161 @@
+"""Call-time specialisation: a generated function specialised on the kinds of its arguments.
+
+The generated module is shape-generic, and stays what :func:`s2sad.source` and the CLI
+show. On the first call of a gradient, :func:`on_first_call` reads the kinds of the
+arguments it meets (a Python number, or a float64/int64 array of some rank:
+:func:`kind_of`), has :func:`s2sad.kinds.specialise_function` rewrite the entry point
+for them (``dot_bar_b(g, W, h)`` becomes ``W.T.dot(g)`` where ``W`` is a matrix and
+``h`` a vector), and compiles the result into a module of its own. The specialised
+function opens with a guard: arguments of other kinds go to ``_other_kinds``, which
+specialises once per signature met (up to :data:`LIMIT` of them, then the generic
+function serves). Where the kinds change nothing, the generic function itself is used,
+without a guard. ``s2sad.source(f, specialise_for=args)`` shows the specialised module
+(:func:`specialised_source`).
+
+What is specialised is only what the kinds decide for every call of that signature, so
+a specialised function computes what the generic one does; the generic function stays
+the one s2sad reads to differentiate again. Layer 8, above the cache.
+"""
+
+import ast
+
+import numpy as np
+
+from .cache import load_module
+from .kinds import Kind
+from .rewrites import function_span, specialise_function
+
+LIMIT = 8  # signatures specialised per derivative; others use the generic function
+OTHER = "_other_kinds"
+
+
+# the names the guards read (bound once, read as globals: cheaper than np.ndarray)
+GUARD_NAMES = {"_ndarray": np.ndarray, "_float64": np.dtype(np.float64),
+               "_int64": np.dtype(np.int64)}
+GUARD_LINE = ("_ndarray, _float64, _int64 = np.ndarray, np.dtype(np.float64), "
+              "np.dtype(np.int64)  # what the guards compare with\n")
+_DTYPES = {GUARD_NAMES["_float64"]: "d", GUARD_NAMES["_int64"]: "l"}
+
+
+def kind_of(value):
+    """The :class:`~s2sad.kinds.Kind` of an argument, or None (not specialised on); exactly
+    what the guard's test (:func:`_test`) accepts."""
+    t = type(value)
+    if t is float:
+        return Kind(0, "d", python=True)
+    if t is int:
+        return Kind(0, "l", python=True)
+    if t is np.ndarray and value.ndim and value.dtype in _DTYPES:
+        char = _DTYPES[value.dtype]
+        # (the identical dtype object only: a byte-swapped float64 is another kind)
+        return Kind(value.ndim, char) if value.dtype is GUARD_NAMES[
+            "_float64" if char == "d" else "_int64"] else None
+    if t is np.float64:
+        return Kind(0, "d")
+    return None
+
+
+def _test(name, kind):
+    """The guard's test that ``name`` has ``kind`` (what :func:`kind_of` gave)."""
+    if kind.array:
+        dtype = "_float64" if kind.char == "d" else "_int64"
+        return f"type({name}) is _ndarray and {name}.ndim == {kind.ndim} and " \
+               f"{name}.dtype is {dtype}"
+    if kind.python:
+        return f"type({name}) is {'float' if kind.char == 'd' else 'int'}"
+    return f"type({name}) is np.float64"
+
+
+def _with_guard(text, kinds):
+    """The text of a function with a guard opening it: other kinds go to ``_other_kinds``."""
+    function = ast.parse(text).body[0]
+    params = [a.arg for a in function.args.args]
+    known = [(p, k) for p, k in zip(params, kinds) if k is not None]
+    if not known:
+        return text
+    last = function.args.args[-1].end_lineno if params else function.lineno
+    indent = " " * function.body[0].col_offset
+    tests = f" and\n{indent}        ".join(_test(p, k) for p, k in known)
+    guard = (f"{indent}# specialised for these kinds of {', '.join(p for p, _ in known)}; "
+             f"others: the generic function\n"
+             f"{indent}if not ({tests}):\n"
+             f"{indent}    return {OTHER}({', '.join(params)})\n")
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:last] + [guard] + lines[last:])
+
+
+def specialise_text(source, name, kinds):
+    """The text of function ``name`` of a generated module ``source`` specialised for
+    ``kinds`` and guarded, or None where the kinds change nothing."""
+    span = function_span(source, name)
+    special = span and specialise_function(source[span[0]:span[1]], kinds)
+    return special and _with_guard(special, kinds)
+
+
+def specialised_source(generated, args):
+    """The text of ``generated``'s module with its entry points specialised for the
+    arguments ``args`` (its generic text where their kinds change nothing)."""
+    kinds = [kind_of(a) for a in args]
+    source = generated.source
+    for name in generated.entry_points.values():
+        special = specialise_text(source, name, kinds)
+        if special is not None:
+            start, end = function_span(source, name)
+            source = source[:start] + special + source[end:]
+    if source is generated.source:
+        return source
+    start = function_span(source, next(iter(generated.entry_points.values())))[0]
+    return f"{source[:start]}{GUARD_LINE}\n\n{source[start:]}"
+
+
+def on_first_call(namespace, generated, kind, slot, label, check=None, positions=()):
+    """The function a derivative's ``slot`` holds before its first call: it specialises the
+    entry point ``kind`` (``grad``, ``value_and_grad``) for the arguments it meets, puts
+    the result in ``slot[0]``, and serves every later call of another signature.
+
+    With ``check`` (``check(args)`` raises unless the arguments at ``positions`` are
+    something to differentiate), every call it serves is checked, and the slot gets a
+    guarded function only where the guard implies the check (each argument at
+    ``positions`` a float or a float64 array; the guard alone where the kinds change
+    nothing else), so the caller need not check again.
+    """
+    name = generated.entry_points[kind]
+    generic = namespace[name]
+    table = {}
+
+    def other_kinds(*args):
+        if check is not None:
+            check(args)
+        key = tuple(kind_of(a) for a in args)
+        function = table.get(key)
+        if function is None:
+            checked = check is None or all(
+                key[i] is not None and key[i].char == "d" for i in positions)
+            special = None if len(table) >= LIMIT else _specialised(
+                generated, namespace, name, key, other_kinds, label,
+                guard_only=check is not None and checked)
+            function = table[key] = special or generic
+            if checked and slot and slot[0] is other_kinds:
+                slot[0] = function
+        return function(*args)
+    return other_kinds
+
+
+def _specialised(generated, namespace, name, kinds, other_kinds, label, guard_only=False):
+    """The specialised function, compiled alone into a module that reads what the generic
+    module defines (its helpers, the user's names), or None; ``guard_only``: the generic
+    function behind the guard where the kinds change nothing else."""
+    if OTHER in namespace or set(GUARD_NAMES) & set(namespace):  # (a user's names: no
+        return None
+    text = specialise_text(generated.source, name, kinds)
+    if text is None and guard_only:
+        span = function_span(generated.source, name)
+        text = _with_guard(generated.source[span[0]:span[1]], kinds)
+    if text is None:
+        return None
+    special = load_module(f"import numpy as np\n\n{GUARD_LINE}\n\n{text}",
+                          f"{label}, specialised")
+    for key, value in namespace.items():
+        special.setdefault(key, value)
+    special[OTHER] = other_kinds
+    return special[name]
