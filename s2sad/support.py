@@ -611,15 +611,48 @@ def unconcatenate(g, arrays, axis=0, ndmin=1):
         sizes, axis = [np.size(a) for a in arrays], 0
     else:
         sizes = [((1,) * (ndmin - np.ndim(a)) + np.shape(a))[axis] for a in arrays]
-    pieces = [np.reshape(p, np.shape(a))
-              for p, a in zip(np.split(g, np.cumsum(sizes)[:-1], axis), arrays)]
-    # an array, not a list, so that two adjoints of the same list add up piece by piece
+    return cut_like(g, sizes, axis, arrays)
+
+
+def unjoin(g, arrays, axis):
+    """The adjoint of ``np.column_stack(arrays)`` (``axis=1``) or ``np.dstack(arrays)``
+    (``axis=2``): ``g`` cut into pieces like ``arrays``, one wide where a piece had no such axis."""
+    sizes = [np.shape(a)[axis] if np.ndim(a) > axis else 1 for a in arrays]
+    return cut_like(g, sizes, axis, arrays)
+
+
+def cut_like(g, sizes, axis, arrays):
+    """``g`` cut along ``axis`` into pieces of ``sizes``, each shaped like its array."""
+    return pieces_array([np.reshape(p, np.shape(a))
+                         for p, a in zip(np.split(g, np.cumsum(sizes)[:-1], axis), arrays)])
+
+
+def pieces_array(pieces):
+    """The adjoint of a list: an array, not a list, so that two adjoints of the same list add
+    up piece by piece (``np.stack`` of the pieces, or a 1-d object array of ragged ones)."""
     if len({np.shape(p) for p in pieces}) <= 1:
         return np.stack(pieces)
     ragged = np.empty(len(pieces), dtype=object)
     for i, p in enumerate(pieces):
         ragged[i] = p
     return ragged
+
+
+def select_none(condlist):
+    """Where none of ``np.select``'s conditions holds (where it takes its default)."""
+    return ~np.any(np.broadcast_arrays(*condlist), axis=0)
+
+
+def select_bar(g, condlist, choicelist):
+    """The adjoints of ``np.select(condlist, choicelist, default)``'s choices, as
+    :func:`pieces_array`: ``g`` where each is the one selected (its condition the first)."""
+    taken = np.zeros(np.shape(g), dtype=bool)
+    bars = []
+    for cond, choice in zip(condlist, choicelist):
+        first = np.logical_and(cond, ~taken)
+        bars.append(unbroadcast(np.where(first, g, 0.0), choice))
+        taken = np.logical_or(taken, first)
+    return pieces_array(bars)
 
 
 def unpad(g, pad_width):
@@ -632,6 +665,8 @@ def tensordot_axes(axes, a, b):
     """The summed axes of ``a`` and of ``b`` in ``np.tensordot(a, b, axes)``, as two lists."""
     if isinstance(axes, (int, np.integer)):
         return list(range(np.ndim(a) - axes, np.ndim(a))), list(range(axes))
+    if np.ndim(a) == 0 or np.ndim(b) == 0:  # np.inner of a number: a product, no axis summed
+        return [], []
     axes_a, axes_b = ([ax] if np.ndim(ax) == 0 else list(ax) for ax in axes)
     return [i % np.ndim(a) for i in axes_a], [i % np.ndim(b) for i in axes_b]
 
@@ -709,7 +744,7 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
-           "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
+           "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
            "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

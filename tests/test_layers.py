@@ -29,6 +29,7 @@ LAYERS = [
     ["s2sad.rules.core"],
     ["s2sad.rules.elementwise", "s2sad.rules.reductions", "s2sad.rules.operators"],
     ["s2sad.rules.linear_algebra", "s2sad.rules.support_rules"],
+    ["s2sad.rules.arrays"],
     ["s2sad.rules"],
     ["s2sad.coverage"],
     ["s2sad.custom"],

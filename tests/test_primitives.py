@@ -613,7 +613,7 @@ def spd(*shape):
 def symmetric(*shape):
     """Symmetric matrices with well separated eigenvalues."""
     n = shape[-1]
-    return lambda rng: (lambda q: q @ np.diag(np.arange(1.0, n + 1)) @ q.T)(
+    return lambda rng: (lambda q: q @ np.diag(np.arange(1.0, n + 1)) @ q.mT)(
         np.linalg.qr(rng.standard_normal(shape))[0])
 
 
@@ -1045,6 +1045,88 @@ LINALG2_CASES = [
 ]
 
 
+
+# NumPy's full semantics: every argument kind a rule's function takes (issue 11).
+def d_dot_2d_3d(a, b): return np.dot(a, b)
+def d_dot_3d_3d(a, b): return np.dot(a, b)
+def d_dot_1d_3d(a, b): return np.dot(a, b)
+def d_matmul_stacks(a, b): return np.matmul(a, b)
+def d_inner_number(a, b): return np.inner(a, b)
+def d_inner_3d(a, b): return np.inner(a, b)
+def d_outer_2d(a, b): return np.outer(a, b)
+def d_vdot_2d(a, b): return np.vdot(a, b)
+def d_tensordot_int_pair(a, b): return np.tensordot(a, b, axes=(1, 0))
+def d_tensordot_negative(a, b): return np.tensordot(a, b, axes=([-1, 0], [0, -1]))
+def d_einsum_inner_ellipsis(a, b): return np.einsum("i...,i->...", a, b)
+def d_einsum_middle_ellipsis(a): return np.einsum("i...j->j...i", a)
+def d_einsum_end_ellipsis(a, b): return np.einsum("ij...,jk->ik...", a, b)
+def d_einsum_batch_trace(a): return np.einsum("...ii->...", a)
+def d_einsum_diagonal_3(a): return np.einsum("iii->i", a)
+def d_einsum_implicit_ellipsis(a, b): return np.einsum("...ij,jk", a, b)
+def d_einsum_implicit_middle(a): return np.einsum("i...", a)
+def d_einsum_product(a, b): return np.einsum("ij,ij->ij", a, b)
+def d_eigvalsh_stack(a): return np.linalg.eigvalsh(a)
+
+
+def d_eigh_stack(a):
+    w, v = np.linalg.eigh(a)
+    return w + np.sum(v ** 2 * np.arange(3.0)[:, None], axis=-2)
+
+
+def d_column_stack(a, b): return np.column_stack([a, b])
+def d_dstack(a, b): return np.dstack((a, b))
+def d_split_indices(a): return np.split(a, [1, 3])[0] * 2.0 + np.split(a, [1, 3])[2][:1]
+def d_array_split(a): return np.array_split(a, 3)[0] * np.array_split(a, 3)[2][0]
+def d_array_split_indices(a): return np.array_split(a, [1, 3], axis=1)[1]
+def d_hsplit_indices(a): return np.hsplit(a, [1, 3])[1]
+def d_hsplit_halves(a): return np.hsplit(a, [3])[1] * np.hsplit(a, [3])[0]
+def d_vsplit_indices(a): return np.vsplit(a, [1])[1]
+def d_dsplit(a): return np.dsplit(a, 2)[1] - np.dsplit(a, 2)[0]
+def d_dsplit_indices(a): return np.dsplit(a, [1])[1]
+def d_rollaxis(a): return np.rollaxis(a, 2)
+def d_rollaxis_start(a): return np.rollaxis(a, 2, 1)
+def d_rollaxis_back(a): return np.rollaxis(a, 0, 3)
+def d_select(a, b): return np.select([a > 0, b > 0], [a, b * 2.0], default=a * b)
+def d_select_broadcast(a, b): return np.select([COND, COND[0] < 1], [a, b], 0.5)
+
+
+NUMPY_CASES = [
+    case(d_dot_2d_3d, real(3, 4), real(2, 4, 2)), case(d_dot_3d_3d, real(2, 3, 4), real(2, 4, 3)),
+    case(d_dot_1d_3d, real(4), real(2, 4, 3)), case(d_matmul_stacks, real(2, 1, 3, 4), real(3, 4, 2)),
+    case(d_inner_number, real(), real(3, 4)), case(d_inner_number, real(3, 4), real(), tag="r"),
+    case(d_inner_3d, real(2, 3, 4), real(2, 4)), case(d_outer_2d, real(2, 3), real(2, 2)),
+    case(d_vdot_2d, real(2, 3), real(3, 2)), case(d_tensordot_int_pair, real(2, 3), real(3, 4)),
+    case(d_tensordot_negative, real(2, 3, 4), real(4, 3, 2)),
+    case(d_einsum_inner_ellipsis, real(3, 2, 4), real(3)),
+    case(d_einsum_middle_ellipsis, real(2, 3, 4)),
+    case(d_einsum_end_ellipsis, real(2, 3, 2), real(3, 4)),
+    case(d_einsum_end_ellipsis, real(2, 3, 2, 1), real(3, 4), tag="two"),
+    case(d_einsum_batch_trace, real(2, 3, 3)), case(d_einsum_diagonal_3, real(3, 3, 3)),
+    case(d_einsum_implicit_ellipsis, real(2, 3, 4), real(4, 2)),
+    case(d_einsum_implicit_middle, real(2, 3, 4)), case(d_einsum_product, real(2, 3), real(2, 3)),
+    case(d_eigvalsh_stack, symmetric(2, 3, 3)), case(d_eigh_stack, symmetric(2, 3, 3)),
+    case(la_inv, matrix(2, 2, 3, 3), tag="4-d"), case(la_det, matrix(2, 2, 3, 3), tag="4-d"),
+    case(l_slogdet, matrix(2, 2, 3, 3), tag="4-d"), case(l_cholesky, spd(2, 2, 3, 3), tag="4-d"),
+    case(d_column_stack, real(3, 2), real(3, 2)), case(d_column_stack, real(3), real(3), tag="1-d"),
+    case(d_dstack, real(2, 3), real(2, 3)), case(d_dstack, real(3), real(3), tag="1-d"),
+    case(d_array_split, real(6)), case(d_hsplit_halves, real(2, 6)),
+    case(d_dsplit, real(2, 2, 4)), case(d_rollaxis, real(2, 3, 4)),
+    case(d_rollaxis_start, real(2, 3, 4)), case(d_rollaxis_back, real(2, 3, 4)),
+    case(d_select, away(3, 4), away(3, 4)), case(d_select_broadcast, real(3, 4), real(3, 4)),
+]
+# pieces of different shapes, in a join's operand or a cut's result (no vector mode)
+RAGGED_CASES += [
+    case(d_column_stack, real(3), real(3, 2), tag="ragged"), case(d_array_split, real(7), tag="ragged"),
+    case(d_array_split_indices, real(2, 5)), case(d_hsplit_indices, real(2, 5)),
+    case(d_vsplit_indices, real(3, 2)), case(d_split_indices, real(5)),
+    case(d_dsplit_indices, real(2, 2, 4)),
+    case(d_select_broadcast, real(3, 4), real(4), tag="ragged"),
+]
+if hasattr(np, "row_stack"):
+    def d_row_stack(a, b): return np.row_stack([a, b])
+    NUMPY_CASES += [case(d_row_stack, real(3), real(3))]
+    RAGGED_CASES += [case(d_row_stack, real(3), real(2, 3), tag="ragged")]
+
 # The run-time helpers of generated code have rules too (for derivatives of derivatives);
 # called here on their differentiated operands, the others fixed.
 D34 = np.random.default_rng(5).permutation(12).reshape(3, 4) * 1.0  # no ties
@@ -1120,6 +1202,18 @@ def h_writable(t): return writable(unreduce(t, W34)) * W34
 
 HELPER_CASES += [case(h_writable, real())]
 
+from s2sad.support import select_bar, unjoin  # noqa: E402
+
+
+def h_unjoin(t): return unjoin(t, [W3, W3], 1) * 2.0
+def h_unjoin_depth(t): return unjoin(t, (W34, W34), 2)
+def h_select_bar(t): return select_bar(t, [COND, ~COND], [W34, W34])[0] * W34
+
+
+BREADTH_HELPER_CASES += [case(h_unjoin, real(3, 2)), case(h_unjoin_depth, real(3, 4, 2)),
+                         case(h_select_bar, real(3, 4))]
+HELPER_CASES += BREADTH_HELPER_CASES[-3:]
+
 import collections  # noqa: E402
 
 from s2sad.support import as_gradient, bars, kept, unattr  # noqa: E402
@@ -1140,7 +1234,8 @@ HELPER_CASES += [case(h_as_gradient, real()), case(h_bars, real(3, 4)), case(h_k
 
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
          + REDUCTION_CASES + LINALG_CASES + MATH_CASES + CONTAINER_CASES + ELEMENTWISE_CASES
-         + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + HELPER_CASES)
+         + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + NUMPY_CASES
+         + HELPER_CASES)
 
 
 # --- the oracle -----------------------------------------------------------------------------
@@ -1275,7 +1370,7 @@ def test_every_differentiable_primitive_has_a_case():
 def _second_order_cases():
     needs_tuple_rule = {}
     for param in (ELEMENTWISE_CASES + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES
-                  + RAGGED_CASES + BREADTH_HELPER_CASES):
+                  + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES):
         name = param.values[0].__name__
         if name in needs_tuple_rule:
             yield xfail(param, f"the first-order rule calls {needs_tuple_rule[name]}, whose "
@@ -1307,9 +1402,9 @@ def test_second_order(f, args):
 
 
 # --- rules that hold for some constant arguments only say so ---------------------------------
-def n_einsum_inner_ellipsis(a, b): return np.einsum("i...,i->...", a, b)
 def n_einsum_interleaved(a, b): return np.einsum(a, [0, 1], b, [1, 2])
-def n_split_indices(a): return np.split(a, [1, 3])[0]
+def n_split_indices(a): return np.split(a, W3)[0]
+def n_rollaxis_negative(a): return np.rollaxis(a, -1, 2)
 def n_matrix_power_large(a): return np.linalg.matrix_power(a, 20)
 def n_cholesky_upper(a): return np.linalg.cholesky(a, upper=True)
 def n_average_weights_axis(a): return np.average(a, axis=0, weights=W3)
@@ -1319,9 +1414,9 @@ def n_cumulative_initial(a): return np.cumulative_sum(a, include_initial=True)
 def n_take_wrap(a): return np.take(a, IDX1, mode="wrap")
 
 
-NOT_APPLICABLE = [(n_einsum_inner_ellipsis, "'...' at the start"),
-                  (n_einsum_interleaved, "constant subscripts string"),
-                  (n_split_indices, "equal sections"), (n_matrix_power_large, "0 <= n <= 8"),
+NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
+                  (n_split_indices, "constant indices"), (n_rollaxis_negative, "np.moveaxis"),
+                  (n_matrix_power_large, "0 <= n <= 8"),
                   (n_cholesky_upper, "upper=False"), (n_average_weights_axis, "axis=None"),
                   (n_pad_edge, "mode='constant'"), (n_diff_array_prepend, "constant number"),
                   (n_take_wrap, "mode='raise'")]

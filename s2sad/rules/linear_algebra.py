@@ -206,10 +206,12 @@ define("np.hstack", "tup, dtype=None, casting='same_kind'",  # 1-d pieces join o
        jvp={"tup": "np.hstack(tup_dot)"})
 
 
-def _split(b):
-    if not isinstance(b.const("indices_or_sections"), int):
-        raise RuleNotApplicable("np.split has a derivative rule for a constant number of equal "
-                                "sections only (its adjoint is then one array)")
+def _split(b):  # equal sections, or pieces cut at constant indices: g's pieces joined again
+    cut = b.const("indices_or_sections")
+    if not (isinstance(cut, int) or isinstance(cut, (tuple, list))
+            and all(isinstance(i, int) for i in cut)):
+        raise RuleNotApplicable("np.split has a derivative rule for a constant number of "
+                                "sections or constant indices only")
     return f"np.concatenate(g{_opt(b, 'axis', 0)})"
 
 
@@ -537,21 +539,32 @@ def _einsum_subscripts(b):
         letters = "".join(inputs).replace("...", "")
         output = ("..." if "..." in spec else "") + \
             "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if any("..." in s and not s.startswith("...") for s in inputs + [output]) or \
-            any("..." in s for s in inputs) and not output.startswith("..."):
-        raise RuleNotApplicable("np.einsum has derivative rules for '...' at the start of the "
-                                "subscripts, kept in the output, only")
     return inputs, output
+
+
+def _canonical(mine, arg):
+    """Operand ``arg`` with subscripts ``mine`` ('A...B') as '...AB': its axes moved so the
+    '...' axes lead (unbroadcast then sums them), and the moves that undo it."""
+    if "..." not in mine or mine.startswith("..."):
+        return arg, lambda text: text
+    p, q = len(mine.split("...")[0]), len(mine.split("...")[1])
+    front, back = tuple(range(p)), tuple(range(-p - q, -q) if q else range(-p, 0))
+    return (f"np.moveaxis({arg}, {front}, {back})",
+            lambda text: f"np.moveaxis({text}, {back}, {front})")
 
 
 def _einsum_bar(k):
     """Operand k gets einsum('out,others->k', g, others): a letter only operand k has (summed
     within it) comes from ones shaped like it; a repeated letter (a diagonal) is renamed, tied to
-    the first by an identity matrix. Broadcast '...' axes are summed back by unbroadcast."""
+    the first by an identity matrix. Broadcast '...' axes are summed back by unbroadcast, with
+    operand k's '...' axes moved to the front first."""
     def rule(b):
         inputs, output = _einsum_subscripts(b)
         mine = inputs[k - 1]
         letters = mine.replace("...", "")
+        if "..." in mine:
+            letters = mine.split("...")[0] + mine.split("...")[1]
+        arg, undo = _canonical(mine, f"arg{k}")
         specs = [output] + [s for i, s in enumerate(inputs) if i != k - 1]
         operands = ["g"] + [f"arg{i + 1}" for i in range(len(inputs)) if i != k - 1]
         unused = (c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -561,16 +574,16 @@ def _einsum_bar(k):
             if c in letters[:pos]:
                 fresh = next(unused)
                 specs.append(c + fresh)
-                operands.append(f"np.eye(np.shape(arg{k})[{pos - len(letters)}], like=arg{k})")
+                operands.append(f"np.eye(np.shape({arg})[{pos - len(letters)}], like=arg{k})")
                 target += fresh
             else:
                 target += c
         if not set(target) <= set("".join(specs)):  # a letter summed within operand k alone
-            specs.append(mine[:-len(letters)] + target if letters else mine)
-            operands.append(f"np.ones_like(arg{k})")
-        ellipsis = "..." if output.startswith("...") else ""  # then sum the batch axes back
+            specs.append(("..." if "..." in mine else "") + target)
+            operands.append(f"np.ones_like({arg})")
+        ellipsis = "..." if "..." in output else ""  # then sum the batch axes back
         expr = f"np.einsum('{','.join(specs)}->{ellipsis + target}', {', '.join(operands)})"
-        return f"unbroadcast({expr}, arg{k})" if ellipsis else expr
+        return undo(f"unbroadcast({expr}, {arg})" if ellipsis else expr)
     return rule
 
 

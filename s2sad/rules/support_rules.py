@@ -69,6 +69,10 @@ helper(support.unconcatenate, "t, arrays, axis=0, ndmin=1", linear="t",
        t=lambda b: "np.vstack(g)" if b.const("ndmin") == 2 else "np.concatenate(g, axis)",
        arrays=ZERO, axis=ZERO, ndmin=ZERO,
        jvp={"t": "unconcatenate(t_dot, arrays, axis, ndmin)"})
+helper(support.unjoin, "t, arrays, axis", linear="t", arrays=ZERO, axis=ZERO,
+       t=lambda b: "np.dstack(g)" if b.const("axis") == 2 else "np.column_stack(g)")
+helper(support.select_bar, "t, condlist, choicelist", linear="t", condlist=ZERO,
+       choicelist=ZERO, t="np.select(condlist, g)")
 helper(support.unpad, "t, pad_width", linear="t", t="np.pad(g, pad_width)", pad_width=ZERO)
 # bilinear, like matmul_bar_a/b: linear in t and in the other factor
 helper(support.tensordot_bar_a, "t, a, b, axes=2", linear="t b", t="np.tensordot(g, b, axes)",
@@ -110,7 +114,8 @@ helper(support.unattr, "t, x, name", t="g[x._fields.index(name)]", x=ZERO, name=
        jvp={"t": "unattr(t_dot, x, name)", "x": ZERO, "name": ZERO})
 helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
 # run-time checks, and zeros to accumulate into: no derivative
-for _name in ("check_scalar", "check_tall", "zeros_bar", "element_count"):
+for _name in ("check_scalar", "check_tall", "zeros_bar", "element_count",
+              "select_none"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),
                                                           differentiable=False, varargs=True)
