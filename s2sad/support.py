@@ -536,8 +536,16 @@ def eigh_bar(w, v, w_bar, v_bar):
 
 def svd_bar(u, s, vt, u_bar, s_bar, vt_bar):
     """The adjoint of ``a`` in ``u, s, vt = np.linalg.svd(a, full_matrices=False)``
-    (distinct nonzero singular values; Townsend's formula, as PyTorch writes it)."""
+    (distinct nonzero singular values; Townsend's formula, as PyTorch writes it). With
+    ``full_matrices=True`` the columns of ``u`` (rows of ``vt``) past ``k`` are not determined
+    by ``a``: they must have no adjoint."""
     k, m, n = np.shape(s)[-1], np.shape(u)[-2], np.shape(vt)[-1]
+    if np.shape(u)[-1] > k or np.shape(vt)[-2] > k:
+        if np.any(u_bar[..., k:]) or np.any(vt_bar[..., k:, :]):
+            raise CheckFailed("the columns of a full U (rows of V^T) of np.linalg.svd past "
+                              "min(m, n) are not determined by a, so they have no derivative; "
+                              "use full_matrices=False")
+        u, u_bar, vt, vt_bar = u[..., :k], u_bar[..., :k], vt[..., :k, :], vt_bar[..., :k, :]
     v, v_bar = vt.mT, vt_bar.mT
     gaps = s[..., None, :] ** 2 - s[..., :, None] ** 2 + np.eye(k)  # s_j^2 - s_i^2, 1 on diag
     ug, vg = u.mT @ u_bar, v.mT @ v_bar
@@ -551,8 +559,13 @@ def svd_bar(u, s, vt, u_bar, s_bar, vt_bar):
 
 
 def svd_dot(u, s, vt, a_dot):
-    """The tangent ``(u_dot, s_dot, vt_dot)`` of ``np.linalg.svd(a, full_matrices=False)``."""
+    """The tangent ``(u_dot, s_dot, vt_dot)`` of ``np.linalg.svd(a)``; with
+    ``full_matrices=True``, NaN for the columns of ``u`` (rows of ``vt``) ``a`` does not determine."""
     k, m, n = np.shape(s)[-1], np.shape(u)[-2], np.shape(vt)[-1]
+    if np.shape(u)[-1] > k or np.shape(vt)[-2] > k:
+        u_dot, s_dot, vt_dot = svd_dot(u[..., :k], s, vt[..., :k, :], a_dot)
+        return (np.concatenate([u_dot, u[..., k:] * np.nan], -1), s_dot,
+                np.concatenate([vt_dot, vt[..., k:, :] * np.nan], -2))
     v = vt.mT
     d = u.mT @ a_dot @ v
     row = s[..., None, :]
@@ -600,6 +613,70 @@ def eigh_dot(w, v, a_dot):
     """The tangent ``(w_dot, v_dot)`` of ``w, v = np.linalg.eigh(a)`` along the symmetric ``a_dot``."""
     m = v.mT @ a_dot @ v
     return np.diagonal(m, axis1=-2, axis2=-1), v @ (eigh_gaps(w) * m)
+
+
+def check_real(w, name):
+    """Raise unless the eigenvalues ``w`` are real: s2sad differentiates real ones only."""
+    if np.iscomplexobj(w):
+        raise CheckFailed(f"{name} gave complex eigenvalues; s2sad differentiates it where "
+                          f"they are real (and distinct) only")
+
+
+def eig_bar(w, v, w_bar, v_bar):
+    """The adjoint of ``a`` in ``w, v = np.linalg.eig(a)`` (real distinct eigenvalues):
+    ``V^-T (diag(w_bar) + F o (V^T v_bar')) V^T``, ``v_bar'`` without the part along each
+    unit-norm column, which the normalisation does not let move (JAX's rule, transposed)."""
+    check_real(w, "np.linalg.eig")
+    v_bar = v_bar - v * np.sum(v * v_bar, axis=-2, keepdims=True)
+    inner = np.expand_dims(w_bar, -1) * np.eye(np.shape(w)[-1]) + eigh_gaps(w) * (v.mT @ v_bar)
+    return np.linalg.solve(v.mT, inner @ v.mT)
+
+
+def eig_dot(w, v, a_dot):
+    """The tangent ``(w_dot, v_dot)`` of ``w, v = np.linalg.eig(a)``: ``M = V^-1 dA V``,
+    ``dw = diag(M)``, ``dV = V (F o M)`` less its part along each (unit-norm) column."""
+    check_real(w, "np.linalg.eig")
+    m = np.linalg.solve(v, a_dot @ v)
+    v_dot = v @ (eigh_gaps(w) * m)
+    return np.diagonal(m, axis1=-2, axis2=-1), v_dot - v * np.sum(v * v_dot, axis=-2, keepdims=True)
+
+
+def check_full_rank(a, rank):
+    """Raise unless ``a`` (of ``np.linalg.lstsq``) has full column rank."""
+    if rank < np.shape(a)[-1]:
+        raise CheckFailed("s2sad differentiates np.linalg.lstsq for a of full column rank only "
+                          f"(rank {rank} < {np.shape(a)[-1]} columns)")
+
+
+def lstsq_bar(a, b, ans, g):
+    """The adjoints ``(a_bar, b_bar)`` of ``x, residuals, rank, sv = np.linalg.lstsq(a, b)``,
+    ``a`` of full column rank: ``z = (A^T A)^-1 x_bar``, ``r = b - A x``,
+    ``a_bar = r z^T - A z x^T``, ``b_bar = A z``; then the residuals' (``2 r r_bar``) and the
+    singular values' (``U diag(sv_bar) V^T``)."""
+    x, residuals, rank, sv = ans
+    check_full_rank(a, rank)
+    r = b - a @ x
+    z = np.linalg.solve(a.mT @ a, g[0])
+    a_bar = matmul_bar_a(r, a, z) - matmul_bar_a(a @ z, a, x)
+    b_bar = a @ z
+    if np.size(residuals):  # a tall: sums of squares of r, each column's
+        rg = 2 * r * g[1]
+        a_bar, b_bar = a_bar - matmul_bar_a(rg, a, x), b_bar + rg
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    return a_bar + (u * g[3]) @ vt, b_bar
+
+
+def lstsq_dot(a, b, ans, a_dot, b_dot):
+    """The tangent of ``np.linalg.lstsq(a, b)``'s four results (as :func:`bars`, so the
+    contributions of ``a`` and ``b`` add element by element)."""
+    x, residuals, rank, sv = ans
+    check_full_rank(a, rank)
+    r, moved = b - a @ x, b_dot - a_dot @ x
+    x_dot = np.linalg.solve(a.mT @ a, a_dot.mT @ r + a.mT @ moved)
+    res_dot = 2 * np.sum(r * moved, axis=0) if np.size(residuals) else np.zeros_like(residuals)
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    sv_dot = np.sum((u.mT @ a_dot) * vt, axis=-1)
+    return bars((x_dot, np.reshape(res_dot, np.shape(residuals)), 0, sv_dot))
 
 
 def unconcatenate(g, arrays, axis=0, ndmin=1):
@@ -745,6 +822,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
-           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
            "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

@@ -1122,6 +1122,95 @@ RAGGED_CASES += [
     case(d_dsplit_indices, real(2, 2, 4)),
     case(d_select_broadcast, real(3, 4), real(4), tag="ragged"),
 ]
+
+
+def real_eigenvalues(*shape):
+    """Matrices with real eigenvalues 1, 2, 4, well apart (not symmetric)."""
+    return lambda rng: np.diag([1.0, 2.0, 4.0]) + 0.2 * rng.standard_normal(shape)
+
+
+def d_eig(a):  # v ** 2: independent of each eigenvector's sign
+    w, v = np.linalg.eig(a)
+    return w * 2.0 + np.sum(v ** 2 * np.arange(3.0)[:, None], axis=0)
+
+
+def d_eigvals(a): return np.linalg.eigvals(a)
+def d_svd_values(a): return np.linalg.svd(a, compute_uv=False)
+
+
+def d_svd_full(a):  # the determined columns of a full u and vt only
+    u, s, vt = np.linalg.svd(a)
+    k = s.shape[0]
+    return s + np.sum(u[:, :k] ** 2 * W55[:u.shape[0], :k], axis=0) + \
+        np.sum(vt[:k] ** 2 * W55[:k, :vt.shape[1]], axis=1)
+
+
+def d_eigh_upper(a):
+    w, v = np.linalg.eigh(a, UPLO="U")
+    return w + np.sum(v ** 2 * np.arange(3.0)[:, None], axis=0)
+
+
+def d_eigvalsh_upper(a): return np.linalg.eigvalsh(a, UPLO="U")
+def d_matrix_power_negative(a): return np.linalg.matrix_power(a, -2)
+def d_matrix_power_inverse(a): return np.linalg.matrix_power(a, -1)
+def d_lstsq(a, b): return np.linalg.lstsq(a, b)[0]
+def d_lstsq_columns(a, b): return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def d_lstsq_all(a):  # the residuals' and singular values' adjoints too
+    x, res, rank, sv = np.linalg.lstsq(a, W6[:5])
+    return np.sum(x * 2.0) + res[0] + np.sum(sv ** 2)
+
+
+def _ord_cases():
+    """A norm call for each ord, each in its own function of a generated module (the ord is
+    a constant of the source, which the rules read)."""
+    calls = {  # name: (call, domain, ords)
+        "norm_vector": ("np.linalg.norm(a, {})", away(5), VECTOR_ORDS),
+        "norm_axis": ("np.linalg.norm(a, {}, axis=1)", away(3, 4), VECTOR_ORDS),
+        "vector_norm": ("np.linalg.vector_norm(a, ord={}, axis=-1)", away(2, 4), VECTOR_ORDS),
+        "norm_matrix": ("np.linalg.norm(a, {})", distinct(3, 4), MATRIX_ORDS),
+        "norm_axes": ("np.linalg.norm(a, {}, axis=(2, 0))", distinct(3, 2, 4), MATRIX_ORDS),
+        "norm_axes_keepdims": ("np.linalg.norm(a, {}, axis=(0, 2), keepdims=True)",
+                               distinct(3, 2, 4), MATRIX_ORDS),
+        "matrix_norm": ("np.linalg.matrix_norm(a, ord={})", distinct(2, 3, 4), MATRIX_ORDS),
+        "matrix_norm_keepdims": ("np.linalg.matrix_norm(a, ord={}, keepdims=True)",
+                                 distinct(2, 4, 3), MATRIX_ORDS)}
+    spelled = {np.inf: "np.inf", -np.inf: "-np.inf"}
+    functions = {f"d_{name}_{i}": (call.format(spelled.get(o, repr(o))), domain, o)
+                 for name, (call, domain, ords) in calls.items() for i, o in enumerate(ords)}
+    source = "import numpy as np\n" + "".join(f"\n\ndef {fn}(a):\n    return {call}\n"
+                                              for fn, (call, _, _) in functions.items())
+    path = pathlib.Path(tempfile.mkdtemp(prefix="s2sad_norms_")) / "norm_cases.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("norm_cases", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [case(getattr(module, fn), domain, tag=f"ord={o}")
+            for fn, (_, domain, o) in functions.items()]
+
+
+VECTOR_ORDS = (1, 2, 3, 0.5, -1, -2, np.inf, -np.inf)
+MATRIX_ORDS = (1, -1, 2, -2, np.inf, -np.inf, "fro", "nuc")
+NORM_CASES = _ord_cases()
+NUMPY_CASES += NORM_CASES + [
+    case(d_svd_values, real(3, 4)), case(d_svd_values, real(2, 4, 3), tag="stack"),
+    case(d_svd_full, real(3, 3), tag="square"), case(d_eigh_upper, symmetric(3, 3)),
+    case(d_eigh_upper, real(3, 3), tag="upper triangle"), case(d_eigvalsh_upper, real(3, 3)),
+    case(d_matrix_power_negative, matrix(3, 3)), case(d_matrix_power_inverse, matrix(2, 3, 3)),
+]
+# rules whose helpers (eig_bar, lstsq_bar, svd_bar of a full u) have no rules of their own:
+# first order only
+FIRST_ORDER_CASES = [
+    case(d_eig, real_eigenvalues(3, 3)), case(d_eigvals, real_eigenvalues(3, 3)),
+    case(d_svd_full, real(3, 4), tag="wide"), case(d_svd_full, real(4, 3), tag="tall"),
+    case(d_lstsq_all, real(5, 3)),
+]
+# np.linalg.lstsq(a, b)[0]: vector mode cannot stack a tuple of tangents of different shapes
+RAGGED_CASES += [
+    case(d_lstsq, real(5, 3), real(5)), case(d_lstsq_columns, real(5, 3), real(5, 2)),
+    case(d_lstsq, real(3, 3), real(3), tag="square"),
+]
 if hasattr(np, "row_stack"):
     def d_row_stack(a, b): return np.row_stack([a, b])
     NUMPY_CASES += [case(d_row_stack, real(3), real(3))]
@@ -1235,7 +1324,7 @@ HELPER_CASES += [case(h_as_gradient, real()), case(h_bars, real(3, 4)), case(h_k
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
          + REDUCTION_CASES + LINALG_CASES + MATH_CASES + CONTAINER_CASES + ELEMENTWISE_CASES
          + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + NUMPY_CASES
-         + HELPER_CASES)
+         + FIRST_ORDER_CASES + HELPER_CASES)
 
 
 # --- the oracle -----------------------------------------------------------------------------
@@ -1416,7 +1505,7 @@ def n_take_wrap(a): return np.take(a, IDX1, mode="wrap")
 
 NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
                   (n_split_indices, "constant indices"), (n_rollaxis_negative, "np.moveaxis"),
-                  (n_matrix_power_large, "0 <= n <= 8"),
+                  (n_matrix_power_large, "-8 <= n <= 8"),
                   (n_cholesky_upper, "upper=False"), (n_average_weights_axis, "axis=None"),
                   (n_pad_edge, "mode='constant'"), (n_diff_array_prepend, "constant number"),
                   (n_take_wrap, "mode='raise'")]
@@ -1429,6 +1518,37 @@ def test_rules_name_the_arguments_they_do_not_cover(f, words):
     for mode in ("reverse", "forward"):
         with pytest.raises(s2sad.NoDerivativeError, match=re.escape(words)):
             s2sad.source(f, mode=mode)
+
+
+def r_eig_rotation(a): return np.linalg.eigvals(a)
+def r_svd_full_columns(a): return np.linalg.svd(a)[0]
+def r_lstsq_rank(a): return np.linalg.lstsq(a, W3)[0]
+
+
+RUNTIME_REFUSALS = [  # inputs outside a rule: an error when the derivative runs, never a zero
+    (r_eig_rotation, np.array([[0.0, -1.0], [1.0, 0.0]]), ("reverse", "forward"),
+     "complex eigenvalues"),
+    (r_svd_full_columns, W34.T.copy(), ("reverse",), "not determined by a"),
+    (r_lstsq_rank, np.outer(W3, W2), ("reverse", "forward"), "full column rank"),
+]
+
+
+@pytest.mark.parametrize("f, x, modes, words", RUNTIME_REFUSALS,
+                         ids=[r[0].__name__ for r in RUNTIME_REFUSALS])
+def test_rules_refuse_inputs_outside_them_when_they_run(f, x, modes, words):
+    out = f(x)
+    if "reverse" in modes:
+        with pytest.raises(ValueError, match=words):
+            s2sad.vjp(f)(x, np.ones(np.shape(out)))
+    if "forward" in modes:
+        with pytest.raises(ValueError, match=words):
+            s2sad.jvp(f)(x, np.ones_like(x))
+
+
+def test_a_full_svd_gives_nan_tangents_to_the_undetermined_columns_only():
+    a = W34.T.copy()  # tall: u is 4 x 4, a determines its first 3 columns
+    _, u_dot = s2sad.jvp(r_svd_full_columns)(a, W34.T * 0.5)
+    assert np.all(np.isnan(u_dot[:, 3:])) and np.all(np.isfinite(u_dot[:, :3]))
 
 
 def test_oracle_catches_a_wrong_derivative():

@@ -114,7 +114,8 @@ helper(support.unattr, "t, x, name", t="g[x._fields.index(name)]", x=ZERO, name=
        jvp={"t": "unattr(t_dot, x, name)", "x": ZERO, "name": ZERO})
 helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
 # run-time checks, and zeros to accumulate into: no derivative
-for _name in ("check_scalar", "check_tall", "zeros_bar", "element_count",
+for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
+              "element_count",
               "select_none"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),
