@@ -679,6 +679,58 @@ def lstsq_dot(a, b, ans, a_dot, b_dot):
     return bars((x_dot, np.reshape(res_dot, np.shape(residuals)), 0, sv_dot))
 
 
+def convolve_pads(a, v, mode, flipped=False):
+    """The zeros ``np.convolve(a, v, mode)`` (``np.correlate``: ``flipped``) cut off the ends of
+    the full result: pad ``g`` with them and the adjoint is a 'valid' correlation."""
+    n, m = np.shape(a)[0], np.shape(v)[0]
+    mode = {0: "valid", 1: "same", 2: "full"}.get(mode, mode)
+    if mode.startswith("f"):
+        return (0, 0)
+    length = max(n, m) if mode.startswith("s") else max(n, m) - min(n, m) + 1
+    if mode.startswith("v"):
+        start = min(n, m) - 1
+    else:  # np.correlate centres 'same' on the other side when v is the longer
+        start = n // 2 if flipped and n < m else (min(n, m) - 1) // 2
+    return (start, n + m - 1 - start - length)
+
+
+def interp_slope(x, xp, fp):
+    """The slope of ``np.interp(x, xp, fp)`` at ``x``: that of the segment ``x`` is in (the one
+    to its right at a knot), 0 outside ``[xp[0], xp[-1]]`` where the value is constant."""
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    slopes = np.diff(fp) / np.diff(xp)
+    slopes = np.zeros_like(x, shape=np.shape(slopes)) + slopes  # an array of x's type
+    return np.where(np.logical_or(x < xp[0], x > xp[-1]), 0.0, slopes[j])
+
+
+def gradient_bar(g, f, h=1.0, axis=None, edge_order=1):
+    """The adjoint of ``np.gradient(f, h, axis=axis, edge_order=edge_order)`` (a constant
+    spacing ``h``): each axis' difference stencil, transposed (one adjoint per axis)."""
+    if np.ndim(h) != 0:
+        raise CheckFailed("s2sad differentiates np.gradient with one constant spacing only")
+    axes = range(np.ndim(f)) if axis is None else [axis] if np.ndim(axis) == 0 else axis
+    axes = list(axes)
+    out = np.zeros_like(f, dtype=np.result_type(f, 1.0))
+    for ax, t in zip(axes, [g] if len(axes) == 1 else g):
+        t = np.moveaxis(t + np.zeros_like(out), ax, 0) / h  # (a number: broadcast)
+        r = np.moveaxis(out, ax, 0)  # a view of out
+        r[2:] += t[1:-1] / 2
+        r[:-2] -= t[1:-1] / 2
+        if edge_order == 1:
+            r[1] += t[0]
+            r[0] -= t[0]
+            r[-1] += t[-1]
+            r[-2] -= t[-1]
+        else:
+            r[0] -= 1.5 * t[0]
+            r[1] += 2 * t[0]
+            r[2] -= 0.5 * t[0]
+            r[-1] += 1.5 * t[-1]
+            r[-2] -= 2 * t[-1]
+            r[-3] += 0.5 * t[-1]
+    return out
+
+
 def unconcatenate(g, arrays, axis=0, ndmin=1):
     """The adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces like ``arrays``.
 
@@ -717,13 +769,16 @@ def pieces_array(pieces):
 
 def select_none(condlist):
     """Where none of ``np.select``'s conditions holds (where it takes its default)."""
-    return ~np.any(np.broadcast_arrays(*condlist), axis=0)
+    held = condlist[0]
+    for cond in condlist[1:]:
+        held = np.logical_or(held, cond)
+    return np.logical_not(held)
 
 
 def select_bar(g, condlist, choicelist):
     """The adjoints of ``np.select(condlist, choicelist, default)``'s choices, as
     :func:`pieces_array`: ``g`` where each is the one selected (its condition the first)."""
-    taken = np.zeros(np.shape(g), dtype=bool)
+    taken = np.zeros_like(g, dtype=bool)
     bars = []
     for cond, choice in zip(condlist, choicelist):
         first = np.logical_and(cond, ~taken)
@@ -822,6 +877,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
-           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "check_tall", "qr_bar", "qr_dot",
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "convolve_pads", "interp_slope", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
            "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

@@ -1117,9 +1117,9 @@ NUMPY_CASES = [
 # pieces of different shapes, in a join's operand or a cut's result (no vector mode)
 RAGGED_CASES += [
     case(d_column_stack, real(3), real(3, 2), tag="ragged"), case(d_array_split, real(7), tag="ragged"),
-    case(d_array_split_indices, real(2, 5)), case(d_hsplit_indices, real(2, 5)),
-    case(d_vsplit_indices, real(3, 2)), case(d_split_indices, real(5)),
-    case(d_dsplit_indices, real(2, 2, 4)),
+    *(case(fn, real(*shape), tag="ragged") for fn, shape in (
+        (d_array_split_indices, (2, 5)), (d_hsplit_indices, (2, 5)), (d_vsplit_indices, (3, 2)),
+        (d_split_indices, (5,)), (d_dsplit_indices, (2, 2, 4)))),
     case(d_select_broadcast, real(3, 4), real(4), tag="ragged"),
 ]
 
@@ -1155,6 +1155,7 @@ def d_matrix_power_negative(a): return np.linalg.matrix_power(a, -2)
 def d_matrix_power_inverse(a): return np.linalg.matrix_power(a, -1)
 def d_lstsq(a, b): return np.linalg.lstsq(a, b)[0]
 def d_lstsq_columns(a, b): return np.linalg.lstsq(a, b, rcond=None)[0]
+def d_lstsq_square(a, b): return np.linalg.lstsq(a, b)[0]
 
 
 def d_lstsq_all(a):  # the residuals' and singular values' adjoints too
@@ -1208,8 +1209,43 @@ FIRST_ORDER_CASES = [
 ]
 # np.linalg.lstsq(a, b)[0]: vector mode cannot stack a tuple of tangents of different shapes
 RAGGED_CASES += [
-    case(d_lstsq, real(5, 3), real(5)), case(d_lstsq_columns, real(5, 3), real(5, 2)),
-    case(d_lstsq, real(3, 3), real(3), tag="square"),
+    case(d_lstsq, real(5, 3), real(5), tag="ragged"),
+    case(d_lstsq_columns, real(5, 3), real(5, 2), tag="ragged"),
+    case(d_lstsq_square, real(3, 3), real(3), tag="ragged"),
+]
+def d_convolve(a, v): return np.convolve(a, v)
+def d_convolve_same(a, v): return np.convolve(a, v, "same")
+def d_convolve_valid(a, v): return np.convolve(a, v, mode="valid")
+def d_correlate(a, v): return np.correlate(a, v)
+def d_correlate_full(a, v): return np.correlate(a, v, "full")
+def d_correlate_same(a, v): return np.correlate(a, v, mode="same")
+
+
+XP, FP = np.linspace(-3.0, 3.0, 7), np.sin(np.linspace(-3.0, 3.0, 7))
+OFF_KNOTS = np.array([-3.6, -2.3, 0.4, 1.1, 2.7, 3.4])  # outside the range at both ends
+
+
+def d_interp(x): return np.interp(x, XP, FP)
+def d_interp_bounds(x): return np.interp(x, XP, FP, left=-3.0, right=2.0)
+def d_interp_scalar(x): return np.interp(x, XP, FP) * 2.0
+def d_gradient(f): return np.gradient(f)
+def d_gradient_spacing(f): return np.gradient(f, 0.5, axis=0, edge_order=2)
+
+
+def d_gradient_2d(f):
+    gy, gx = np.gradient(f)
+    return gy * 2.0 + gx
+
+
+NUMPY_CASES += [case(d_convolve, real(5), real(3)), case(d_convolve, real(2), real(4), tag="v longer")]
+NUMPY_CASES += [case(fn, real(n), real(m), tag=f"{n},{m}")
+                for fn in (d_convolve_same, d_convolve_valid, d_correlate, d_correlate_full,
+                           d_correlate_same) for n, m in ((5, 3), (2, 6), (4, 4))]
+NUMPY_CASES += [
+    case(d_interp, lambda rng: OFF_KNOTS), case(d_interp_bounds, lambda rng: OFF_KNOTS),
+    case(d_interp_scalar, uniform(-2.9, 2.9)), case(d_gradient, real(5)),
+    case(d_gradient_spacing, real(4, 3)),
+    case(d_gradient_2d, real(3, 4)),
 ]
 if hasattr(np, "row_stack"):
     def d_row_stack(a, b): return np.row_stack([a, b])
@@ -1291,17 +1327,20 @@ def h_writable(t): return writable(unreduce(t, W34)) * W34
 
 HELPER_CASES += [case(h_writable, real())]
 
-from s2sad.support import select_bar, unjoin  # noqa: E402
+from s2sad.support import gradient_bar, select_bar, unjoin  # noqa: E402
 
 
 def h_unjoin(t): return unjoin(t, [W3, W3], 1) * 2.0
 def h_unjoin_depth(t): return unjoin(t, (W34, W34), 2)
 def h_select_bar(t): return select_bar(t, [COND, ~COND], [W34, W34])[0] * W34
+def h_gradient_bar(t): return gradient_bar(t, W6, 0.5, None, 2)
+def h_gradient_bar_axes(t, u): return gradient_bar((t, u), W34)
 
 
 BREADTH_HELPER_CASES += [case(h_unjoin, real(3, 2)), case(h_unjoin_depth, real(3, 4, 2)),
-                         case(h_select_bar, real(3, 4))]
-HELPER_CASES += BREADTH_HELPER_CASES[-3:]
+                         case(h_select_bar, real(3, 4)), case(h_gradient_bar, real(6)),
+                         case(h_gradient_bar_axes, real(3, 4), real(3, 4))]
+HELPER_CASES += BREADTH_HELPER_CASES[-5:]
 
 import collections  # noqa: E402
 

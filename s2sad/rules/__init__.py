@@ -12,6 +12,7 @@ module                    primitives
                           gather and join operations
 :mod:`.linalg`            ``np.linalg``: ``inv solve det``, decompositions, ``lstsq``
 :mod:`.norms`             ``np.linalg.norm vector_norm matrix_norm``, every ``ord``
+:mod:`.signal`            ``np.convolve correlate interp gradient``
 :mod:`.arrays`             ``column_stack dstack row_stack array_split dsplit rollaxis select``
 :mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)
 ========================  =====================================================
@@ -25,7 +26,7 @@ rules (:mod:`s2sad.custom`) sit beside them; lowering asks for those itself.
 """
 
 from . import (arrays, elementwise, linalg, linear_algebra, norms, operators,  # noqa: F401
-               reductions, support_rules)  # (each registers its table)
+               reductions, signal, support_rules)  # (each registers its table)
 from .core import (METHODS, OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable,
                    all_primitives)
 from .support_rules import helper_copy

@@ -1,4 +1,4 @@
-"""Rules for products, shape operations and ``np.linalg``.
+"""Rules for products, shape, gather and join operations (``np.linalg``: :mod:`.linalg`).
 
 Matrix adjoints are written with ``.mT`` (the transpose of the last two axes),
 so the same rule serves a matrix and a stack of matrices. Most of these are linear
@@ -13,8 +13,7 @@ back, adding where an element was read twice; that of a join
 needs the operands' ranks, which are known only at run time, a small helper of
 :mod:`s2sad.support` does it (``unindex_axis``, ``tensordot_bar_a``, ...).
 Templates call only functions that have rules themselves, so derivative code
-differentiates again (except through ``eigvalsh``/``svdvals``, whose rules
-call ``np.linalg.eigh``/``svd``). A rule that holds only for some constant
+differentiates again. A rule that holds only for some constant
 arguments raises :class:`RuleNotApplicable` with the reason.
 """
 
