@@ -13,11 +13,13 @@ The norms are in :mod:`.norms`.
 
 from .core import ZERO, RuleNotApplicable, define
 
-define("np.linalg.inv", "a", batch_safe=True, a="-ans.mT @ g @ ans.mT", jvp={"a": "-ans @ a_dot @ ans"})
+define("np.linalg.inv", "a", batch_safe=True, a="-ans.mT @ g @ ans.mT",
+       jvp={"a": "-ans @ a_dot @ ans"})
 define("np.linalg.solve", "a, b", shared={"w": "np.linalg.solve(a.mT, g)"},
        a="-matmul_bar_a(w, a, ans)", b="w",
        jvp={"a": "-np.linalg.solve(a, a_dot @ ans)", "b": "np.linalg.solve(a, b_dot)"})
-define("np.linalg.det", "a", batch_safe=True, a="np.expand_dims(g * ans, (-1, -2)) * np.linalg.inv(a).mT",
+define("np.linalg.det", "a", batch_safe=True,
+       a="np.expand_dims(g * ans, (-1, -2)) * np.linalg.inv(a).mT",
        jvp={"a": "ans * np.sum(np.linalg.inv(a).mT * a_dot, axis=(-2, -1))"})
 
 
@@ -106,6 +108,8 @@ def _svd_dot(b):
 define("np.linalg.svd", "a, full_matrices=True, compute_uv=True, hermitian=False", a=_svd,
        full_matrices=ZERO, compute_uv=ZERO, hermitian=ZERO,
        jvp={"a": _svd_dot})
+
+
 def _qr(b):
     if b.const("mode") != "reduced":
         raise RuleNotApplicable("np.linalg.qr has derivative rules for mode='reduced' only")

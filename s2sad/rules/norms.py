@@ -38,31 +38,41 @@ def _vector(b, order):
 def _matrix(order, axes, keepdims):
     """(VJP, JVP) of a matrix norm over the constant axes (r, c); ``keepdims`` constant."""
     r, c = axes
+    if keepdims not in (True, False):
+        raise RuleNotApplicable("the matrix norms have derivative rules for keepdims True or "
+                                "False only")
 
     def full(t):  # a value of ans's shape, with the two reduced axes back (size 1)
         return t if keepdims else f"np.expand_dims({t}, {(r, c)})"
     if order in (None, "fro"):
-        return f"{full('g / ans')} * x", f"np.sum(x * x_dot, axis={(r, c)}{', keepdims=True' * keepdims}) / ans"
+        keep = ", keepdims=True" if keepdims else ""
+        return f"{full('g / ans')} * x", f"np.sum(x * x_dot, axis={(r, c)}{keep}) / ans"
     if order in (1, -1, math.inf, -math.inf):  # summed over one axis, extremum over the other
         summed, extremum = (r, c) if order in (1, -1) else (c, r)
         share = f"extremum_bar({{}}, np.sum(np.abs(x), axis={summed}, keepdims=True), " \
                 f"{full('ans')}, {extremum}, True)"
+        slope = f"np.sign(x) * {share.format(full('np.ones_like(ans)'))}"
         return (f"np.sign(x) * {share.format(full('g'))}",
-                f"np.reshape(np.sum(x_dot * np.sign(x) * {share.format(full('np.ones_like(ans)'))}, "
-                f"axis={(r, c)}), np.shape(ans))")
+                f"np.reshape(np.sum(x_dot * {slope}, axis={(r, c)}), np.shape(ans))")
     if order not in (2, -2, "nuc"):
         raise RuleNotApplicable(f"np.linalg.norm of a matrix has no ord={order!r} "
                                 "(NumPy's: None, 'fro', 'nuc', 1, -1, 2, -2, inf, -inf)")
+    return _singular(order, axes)
+
+
+def _singular(order, axes):
+    """(VJP, JVP) of the norms made of singular values: 2, -2 (one of them), 'nuc' (all)."""
     def moved(t):  # the two axes last, where np.linalg.svd reads them
-        return t if (r, c) == (-2, -1) else f"np.moveaxis({t}, {(r, c)}, (-2, -1))"
+        return t if axes == (-2, -1) else f"np.moveaxis({t}, {axes}, (-2, -1))"
 
     def back(t):
-        return t if (r, c) == (-2, -1) else f"np.moveaxis({t}, (-2, -1), {(r, c)})"
+        return t if axes == (-2, -1) else f"np.moveaxis({t}, (-2, -1), {axes})"
     usv = f"np.linalg.svd({moved('x')}, full_matrices=False)"
     g = f"np.expand_dims(np.reshape(g, np.shape({moved('x')})[:-2]), (-2, -1))"
-    dots = f"np.sum(({usv}[0].mT @ {moved('x_dot')}) * {usv}[2], axis=-1)"
+    dots = f"np.sum(({usv}[0].mT @ {moved('x_dot')}) * {usv}[2], axis=-1)"  # u_k . dX v_k
     if order == "nuc":
-        return back(f"{g} * ({usv}[0] @ {usv}[2])"), f"np.reshape(np.sum({dots}, axis=-1), np.shape(ans))"
+        return (back(f"{g} * ({usv}[0] @ {usv}[2])"),
+                f"np.reshape(np.sum({dots}, axis=-1), np.shape(ans))")
     k = "0:1" if order == 2 else "-1:"
     return (back(f"{g} * ({usv}[0][..., :, {k}] @ {usv}[2][..., {k}, :])"),
             f"np.reshape({dots}[..., {k}], np.shape(ans))")
