@@ -1529,6 +1529,18 @@ def test_second_order(f, args):
     assert_matches(np.sum(reverse * d), np.sum(numeric * u), f"{f.__name__}, vjp of vjp")
 
 
+@pytest.mark.parametrize("f, args", [pytest.param(*c.values, id=c.id) for c in NUMPY_CASES])
+def test_the_gradient_has_the_argument_dtype(f, args):
+    """float32 in, float32 out, whatever dtype the rule's helpers compute in."""
+    args32 = tuple(np.float32(a) if isinstance(a, float) else a.astype(np.float32)
+                   for a in args)
+    wrt = tuple(range(len(args)))
+    out = f(*args32)
+    grads = s2sad.vjp(f, wrt=wrt)(*args32, np.ones_like(out)) if np.ndim(out) else \
+        s2sad.grad(f, wrt=wrt)(*args32)
+    assert [np.asarray(g).dtype for g in grads] == [np.dtype(np.float32)] * len(args)
+
+
 # --- rules that hold for some constant arguments only say so ---------------------------------
 def n_einsum_interleaved(a, b): return np.einsum(a, [0, 1], b, [1, 2])
 def n_split_indices(a): return np.split(a, W3)[0]
