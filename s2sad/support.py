@@ -703,6 +703,21 @@ def interp_slope(x, xp, fp):
     return np.where(np.logical_or(x < xp[0], x > xp[-1]), 0.0, slopes[j])
 
 
+def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
+    """The weights of ``np.trapezoid(y, x, dx, axis)`` (a weighted sum of ``y`` along
+    ``axis``), shaped to broadcast along that axis: half of each neighbouring step."""
+    n = np.shape(y)[axis]
+    if x is not None and np.ndim(x) != 1:
+        raise CheckFailed("s2sad differentiates np.trapezoid with 1-d sample points x only")
+    steps = np.diff(x) if x is not None else dx * np.ones_like(y, shape=(n - 1,))
+    w = np.zeros_like(y, shape=(n,), dtype=np.result_type(y, steps, 1.0))
+    w[:-1] += steps / 2
+    w[1:] += steps / 2
+    shape = [1] * np.ndim(y)
+    shape[axis] = n
+    return np.reshape(w, shape)
+
+
 def gradient_bar(g, f, h=1.0, axis=None, edge_order=1):
     """The adjoint of ``np.gradient(f, h, axis=axis, edge_order=edge_order)`` (a constant
     spacing ``h``): each axis' difference stencil, transposed (one adjoint per axis)."""
@@ -877,6 +892,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
-           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "convolve_pads", "interp_slope", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "convolve_pads", "interp_slope", "trapezoid_weights", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
            "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

@@ -1232,6 +1232,11 @@ def d_gradient(f): return np.gradient(f)
 def d_gradient_spacing(f): return np.gradient(f, 0.5, axis=0, edge_order=2)
 
 
+def d_trapezoid(y): return np.trapezoid(y)
+def d_trapezoid_x(y): return np.trapezoid(y, XP[:4] ** 2, axis=0)
+def d_trapezoid_dx(y): return np.trapezoid(y, dx=0.5, axis=1) * 2.0
+
+
 def d_gradient_2d(f):
     gy, gx = np.gradient(f)
     return gy * 2.0 + gx
@@ -1245,7 +1250,8 @@ NUMPY_CASES += [
     case(d_interp, lambda rng: OFF_KNOTS), case(d_interp_bounds, lambda rng: OFF_KNOTS),
     case(d_interp_scalar, uniform(-2.9, 2.9)), case(d_gradient, real(5)),
     case(d_gradient_spacing, real(4, 3)),
-    case(d_gradient_2d, real(3, 4)),
+    case(d_gradient_2d, real(3, 4)), case(d_trapezoid, real(5)), case(d_trapezoid_x, real(4, 3)),
+    case(d_trapezoid_dx, real(2, 4, 3)),
 ]
 if hasattr(np, "row_stack"):
     def d_row_stack(a, b): return np.row_stack([a, b])

@@ -12,7 +12,7 @@ module                    primitives
                           gather and join operations
 :mod:`.linalg`            ``np.linalg``: ``inv solve det``, decompositions, ``lstsq``
 :mod:`.norms`             ``np.linalg.norm vector_norm matrix_norm``, every ``ord``
-:mod:`.signal`            ``np.convolve correlate interp gradient``
+:mod:`.signal`            ``np.convolve correlate interp gradient trapezoid``
 :mod:`.arrays`             ``column_stack dstack row_stack array_split dsplit rollaxis select``
 :mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)
 ========================  =====================================================

@@ -1,4 +1,5 @@
-"""Rules for ``np.convolve``, ``np.correlate``, ``np.interp`` and ``np.gradient``.
+"""Rules for ``np.convolve``, ``np.correlate``, ``np.interp``, ``np.gradient`` and
+``np.trapezoid``.
 
 A convolution is bilinear: the adjoint of each operand is a 'valid' correlation of
 ``g``, padded back to the full result's length (:func:`s2sad.support.convolve_pads`),
@@ -7,7 +8,8 @@ with the other operand; ``np.correlate(a, v)`` is a convolution with ``v`` rever
 right one at a knot), 0 outside ``xp``'s range where the value is constant; ``xp`` and
 ``fp`` have no rule (an error if differentiated). ``np.gradient`` is linear in ``f``
 for one constant spacing; its adjoint transposes each axis' stencil
-(:func:`s2sad.support.gradient_bar`).
+(:func:`s2sad.support.gradient_bar`). ``np.trapezoid`` is a weighted sum of ``y`` along
+``axis``; its sample points ``x`` (or ``dx``) have no rule.
 """
 
 from .core import ZERO, RuleNotApplicable, define
@@ -43,3 +45,5 @@ def _gradient(b):
 define("np.gradient", "f, spacing=1.0, axis=None, edge_order=1", linear="f", f=_gradient,
        jvp={"f": lambda b: _gradient(b) and "np.gradient(f_dot, spacing, axis=axis, "
                                             "edge_order=edge_order)"})
+define("np.trapezoid", "y, x=None, dx=1.0, axis=-1", linear="y",
+       y="np.expand_dims(g, axis) * trapezoid_weights(y, x, dx, axis)")

@@ -119,7 +119,7 @@ helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
 # run-time checks, and zeros to accumulate into: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
               "element_count",
-              "select_none", "convolve_pads", "interp_slope"):
+              "select_none", "convolve_pads", "interp_slope", "trapezoid_weights"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),
                                                           differentiable=False, varargs=True)
