@@ -98,11 +98,11 @@ def _norm(which):
             return _matrix(order, axis, keepdims)[which]
         if axis is not None:
             raise RuleNotApplicable("np.linalg.norm takes an int or a pair of axes")
-        if order in ("fro", "nuc"):
-            return _matrix(order, (0, 1), keepdims)[which]
+        if order in ("fro", "nuc"):  # (a 2-d x: its axes are (-2, -1))
+            return _matrix(order, (-2, -1), keepdims)[which]
         if order not in (1, -1, 2, -2, math.inf, -math.inf):  # a vector's only (1-d x)
             return _vector(b, order)[which]
-        vector, matrix = _vector(b, order)[which], _matrix(order, (0, 1), keepdims)[which]
+        vector, matrix = _vector(b, order)[which], _matrix(order, (-2, -1), keepdims)[which]
         return f"({vector or '0.0'}) if np.ndim(x) == 1 else ({matrix})"
     return rule
 
