@@ -1153,6 +1153,9 @@ def d_eigh_upper(a):
 def d_eigvalsh_upper(a): return np.linalg.eigvalsh(a, UPLO="U")
 def d_matrix_power_negative(a): return np.linalg.matrix_power(a, -2)
 def d_matrix_power_inverse(a): return np.linalg.matrix_power(a, -1)
+def d_cond(a): return np.linalg.cond(a)
+def d_cond_2(a): return np.linalg.cond(a, 2) * np.linalg.matrix_rank(a)
+def d_cond_minus_2(a): return np.linalg.cond(a, p=-2)
 def d_lstsq(a, b): return np.linalg.lstsq(a, b)[0]
 def d_lstsq_columns(a, b): return np.linalg.lstsq(a, b, rcond=None)[0]
 def d_lstsq_square(a, b): return np.linalg.lstsq(a, b)[0]
@@ -1199,6 +1202,8 @@ NUMPY_CASES += NORM_CASES + [
     case(d_svd_full, real(3, 3), tag="square"), case(d_eigh_upper, symmetric(3, 3)),
     case(d_eigh_upper, real(3, 3), tag="upper triangle"), case(d_eigvalsh_upper, real(3, 3)),
     case(d_matrix_power_negative, matrix(3, 3)), case(d_matrix_power_inverse, matrix(2, 3, 3)),
+    case(d_cond, matrix(3, 3)), case(d_cond, real(2, 3, 4), tag="stack"), case(d_cond_2, real(4, 3)),
+    case(d_cond_minus_2, matrix(3, 3)),
 ]
 # rules whose helpers (eig_bar, lstsq_bar, svd_bar of a full u) have no rules of their own:
 # first order only

@@ -8,10 +8,11 @@ divide by their gaps), full rank. A decomposition's columns that ``a`` does not
 determine (a full ``U`` of a tall ``a``) get no adjoint: reverse mode raises if the
 function reads them, forward mode gives them NaN tangents. ``np.linalg.eig`` is
 differentiated where its eigenvalues are real; complex ones raise at run time.
-The norms are in :mod:`.norms`.
+``np.linalg.cond`` (p = None, 2, -2) is a ratio of singular values; ``matrix_rank`` an
+integer (zero derivative). The norms are in :mod:`.norms`.
 """
 
-from .core import ZERO, RuleNotApplicable, define
+from .core import ZERO, RuleNotApplicable, define, nondiff
 
 define("np.linalg.inv", "a", batch_safe=True, a="-ans.mT @ g @ ans.mT",
        jvp={"a": "-ans @ a_dot @ ans"})
@@ -197,3 +198,28 @@ define("np.linalg.lstsq", "a, b, rcond=None", shared={"ab": "lstsq_bar(a, b, ans
        a="ab[0]", b="ab[1]", rcond=ZERO,
        jvp={"a": "lstsq_dot(a, b, ans, a_dot, np.zeros_like(b))",
             "b": "lstsq_dot(a, b, ans, np.zeros_like(a), b_dot)"})
+
+
+def _cond(which):
+    """cond(x) = s_1 / s_n (p=None or 2; p=-2: s_n / s_1): d cond = cond (ds_1/s_1 - ds_n/s_n),
+    ds_k = u_k . dX v_k (distinct extreme singular values, as svdvals' rule)."""
+    def rule(b):
+        p = b.const("p", b)
+        if p not in (None, 2, -2):
+            raise RuleNotApplicable("np.linalg.cond has derivative rules for p=None, 2 and -2 "
+                                    "only; write np.linalg.norm(x, p) * "
+                                    "np.linalg.norm(np.linalg.inv(x), p)")
+        top, bottom = ("0:1", "-1:") if p != -2 else ("-1:", "0:1")
+        if which == "vjp":
+            term = "usv[0][..., :, {0}] @ usv[2][..., {0}, :] / usv[1][..., None, {0}]"
+            return f"np.expand_dims(g * ans, (-2, -1)) * ({term.format(top)} - " \
+                   f"{term.format(bottom)})"
+        usv = "np.linalg.svd(x, full_matrices=False)"
+        ds = f"(np.sum(({usv}[0].mT @ x_dot) * {usv}[2], axis=-1) / {usv}[1])"
+        return f"ans * (np.sum({ds}[..., {top}], axis=-1) - np.sum({ds}[..., {bottom}], axis=-1))"
+    return rule
+
+
+define("np.linalg.cond", "x, p=None", shared={"usv": "np.linalg.svd(x, full_matrices=False)"},
+       x=_cond("vjp"), p=ZERO, jvp={"x": _cond("jvp")})
+nondiff("np.linalg.matrix_rank")  # an integer
