@@ -746,6 +746,49 @@ def gradient_bar(g, f, h=1.0, axis=None, edge_order=1):
     return out
 
 
+def chain_matrices(arrays):
+    """``np.linalg.multi_dot``'s operands as matrices: a 1-d first one a row, a 1-d last one
+    a column."""
+    mats = list(arrays)
+    if np.ndim(mats[0]) == 1:
+        mats[0] = mats[0][None, :]
+    if np.ndim(mats[-1]) == 1:
+        mats[-1] = mats[-1][:, None]
+    return mats
+
+
+def chain_product(mats, n, like):
+    """``mats[0] @ mats[1] @ ...``; the n x n identity if there are none."""
+    if not mats:
+        return np.eye(n, like=like)
+    out = mats[0]
+    for m in mats[1:]:
+        out = out @ m
+    return out
+
+
+def multi_dot_bar(g, arrays):
+    """The adjoints of ``np.linalg.multi_dot(arrays)``'s operands (:func:`pieces_array`):
+    ``(A_0 ... A_i-1)^T G (A_i+1 ... A_n)^T`` for each, ``G`` the adjoint as a matrix."""
+    mats = chain_matrices(arrays)
+    rows, cols = np.shape(mats[0])[0], np.shape(mats[-1])[1]
+    g = np.reshape(g, (rows, cols))
+    bars = []
+    for i, a in enumerate(arrays):
+        left, right = chain_product(mats[:i], rows, g), chain_product(mats[i + 1:], cols, g)
+        bars.append(np.reshape(left.T @ g @ right.T, np.shape(a)))
+    return pieces_array(bars)
+
+
+def multi_dot_dot(arrays, arrays_dot):
+    """The tangent of ``np.linalg.multi_dot(arrays)``: the product rule, one term per operand."""
+    total = 0.0
+    for i in range(len(arrays)):
+        total = total + np.linalg.multi_dot(list(arrays[:i]) + [arrays_dot[i]] +
+                                            list(arrays[i + 1:]))
+    return total
+
+
 def unconcatenate(g, arrays, axis=0, ndmin=1):
     """The adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces like ``arrays``.
 
@@ -892,6 +935,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
-           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "convolve_pads", "interp_slope", "trapezoid_weights", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product", "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
            "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

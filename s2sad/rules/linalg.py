@@ -2,7 +2,9 @@
 
 Matrix adjoints are written with ``.mT``, so a rule serves a matrix and a stack of
 matrices alike. The decompositions' adjoints (``eigh``, ``eig``, ``svd``, ``qr``,
-``lstsq``) are run-time helpers of :mod:`s2sad.support` (``eigh_bar``, ``svd_dot``, ...);
+``lstsq``) are run-time helpers of :mod:`s2sad.support` (``eigh_bar``, ``svd_dot``, ...),
+which derivative code differentiates as the NumPy functions they are (``multi_dot_bar``
+is registered without a rule: second order through ``multi_dot`` is an error);
 their conventions, as JAX's: distinct eigenvalues and singular values (the sensitivities
 divide by their gaps), full rank. A decomposition's columns that ``a`` does not
 determine (a full ``U`` of a tall ``a``) get no adjoint: reverse mode raises if the
@@ -223,3 +225,6 @@ def _cond(which):
 define("np.linalg.cond", "x, p=None", shared={"usv": "np.linalg.svd(x, full_matrices=False)"},
        x=_cond("vjp"), p=ZERO, jvp={"x": _cond("jvp")})
 nondiff("np.linalg.matrix_rank")  # an integer
+# multilinear: each operand's tangent or adjoint has the others on either side
+define("np.linalg.multi_dot", "arrays, out=None", arrays="multi_dot_bar(g, arrays)",
+       jvp={"arrays": "multi_dot_dot(arrays, arrays_dot)"})

@@ -76,6 +76,8 @@ helper(support.select_bar, "t, condlist, choicelist", linear="t", condlist=ZERO,
 # np.gradient is linear in f: the transpose of its adjoint is np.gradient again
 helper(support.gradient_bar, "t, f, h=1.0, axis=None, edge_order=1", linear="t", f=ZERO, h=ZERO,
        axis=ZERO, edge_order=ZERO, t="np.gradient(g, h, axis=axis, edge_order=edge_order)")
+# no rule: second order through np.linalg.multi_dot is a located error, not an inlined loop
+helper(support.multi_dot_bar, "t, arrays")
 helper(support.unpad, "t, pad_width", linear="t", t="np.pad(g, pad_width)", pad_width=ZERO)
 # bilinear, like matmul_bar_a/b: linear in t and in the other factor
 helper(support.tensordot_bar_a, "t, a, b, axes=2", linear="t b", t="np.tensordot(g, b, axes)",
