@@ -548,8 +548,16 @@ def eigh_bar(w, v, w_bar, v_bar):
 
 def svd_bar(u, s, vt, u_bar, s_bar, vt_bar):
     """The adjoint of ``a`` in ``u, s, vt = np.linalg.svd(a, full_matrices=False)``
-    (distinct nonzero singular values; Townsend's formula, as PyTorch writes it)."""
+    (distinct nonzero singular values; Townsend's formula, as PyTorch writes it). With
+    ``full_matrices=True`` the columns of ``u`` (rows of ``vt``) past ``k`` are not determined
+    by ``a``: they must have no adjoint."""
     k, m, n = np.shape(s)[-1], np.shape(u)[-2], np.shape(vt)[-1]
+    if np.shape(u)[-1] > k or np.shape(vt)[-2] > k:
+        if np.any(u_bar[..., k:]) or np.any(vt_bar[..., k:, :]):
+            raise CheckFailed("the columns of a full U (rows of V^T) of np.linalg.svd past "
+                              "min(m, n) are not determined by a, so they have no derivative; "
+                              "use full_matrices=False")
+        u, u_bar, vt, vt_bar = u[..., :k], u_bar[..., :k], vt[..., :k, :], vt_bar[..., :k, :]
     v, v_bar = vt.mT, vt_bar.mT
     gaps = s[..., None, :] ** 2 - s[..., :, None] ** 2 + np.eye(k)  # s_j^2 - s_i^2, 1 on diag
     ug, vg = u.mT @ u_bar, v.mT @ v_bar
@@ -563,8 +571,13 @@ def svd_bar(u, s, vt, u_bar, s_bar, vt_bar):
 
 
 def svd_dot(u, s, vt, a_dot):
-    """The tangent ``(u_dot, s_dot, vt_dot)`` of ``np.linalg.svd(a, full_matrices=False)``."""
+    """The tangent ``(u_dot, s_dot, vt_dot)`` of ``np.linalg.svd(a)``; with
+    ``full_matrices=True``, NaN for the columns of ``u`` (rows of ``vt``) ``a`` does not determine."""
     k, m, n = np.shape(s)[-1], np.shape(u)[-2], np.shape(vt)[-1]
+    if np.shape(u)[-1] > k or np.shape(vt)[-2] > k:
+        u_dot, s_dot, vt_dot = svd_dot(u[..., :k], s, vt[..., :k, :], a_dot)
+        return (np.concatenate([u_dot, u[..., k:] * np.nan], -1), s_dot,
+                np.concatenate([vt_dot, vt[..., k:, :] * np.nan], -2))
     v = vt.mT
     d = u.mT @ a_dot @ v
     row = s[..., None, :]
@@ -614,6 +627,180 @@ def eigh_dot(w, v, a_dot):
     return np.diagonal(m, axis1=-2, axis2=-1), v @ (eigh_gaps(w) * m)
 
 
+def check_real(w, name):
+    """Raise unless the eigenvalues ``w`` are real: s2sad differentiates real ones only."""
+    if np.iscomplexobj(w):
+        raise CheckFailed(f"{name} gave complex eigenvalues; s2sad differentiates it where "
+                          f"they are real (and distinct) only")
+
+
+def eig_bar(w, v, w_bar, v_bar):
+    """The adjoint of ``a`` in ``w, v = np.linalg.eig(a)`` (real distinct eigenvalues):
+    ``V^-T (diag(w_bar) + F o (V^T v_bar')) V^T``, ``v_bar'`` without the part along each
+    unit-norm column, which the normalisation does not let move (JAX's rule, transposed)."""
+    check_real(w, "np.linalg.eig")
+    v_bar = v_bar - v * np.sum(v * v_bar, axis=-2, keepdims=True)
+    inner = np.expand_dims(w_bar, -1) * np.eye(np.shape(w)[-1]) + eigh_gaps(w) * (v.mT @ v_bar)
+    return np.linalg.solve(v.mT, inner @ v.mT)
+
+
+def eig_dot(w, v, a_dot):
+    """The tangent ``(w_dot, v_dot)`` of ``w, v = np.linalg.eig(a)``: ``M = V^-1 dA V``,
+    ``dw = diag(M)``, ``dV = V (F o M)`` less its part along each (unit-norm) column."""
+    check_real(w, "np.linalg.eig")
+    m = np.linalg.solve(v, a_dot @ v)
+    v_dot = v @ (eigh_gaps(w) * m)
+    return np.diagonal(m, axis1=-2, axis2=-1), v_dot - v * np.sum(v * v_dot, axis=-2, keepdims=True)
+
+
+def check_full_rank(a, rank):
+    """Raise unless ``a`` (of ``np.linalg.lstsq``) has full column rank."""
+    if rank < np.shape(a)[-1]:
+        raise CheckFailed("s2sad differentiates np.linalg.lstsq for a of full column rank only "
+                          f"(rank {rank} < {np.shape(a)[-1]} columns)")
+
+
+def lstsq_bar(a, b, ans, g):
+    """The adjoints ``(a_bar, b_bar)`` of ``x, residuals, rank, sv = np.linalg.lstsq(a, b)``,
+    ``a`` of full column rank: ``z = (A^T A)^-1 x_bar``, ``r = b - A x``,
+    ``a_bar = r z^T - A z x^T``, ``b_bar = A z``; then the residuals' (``2 r r_bar``) and the
+    singular values' (``U diag(sv_bar) V^T``)."""
+    x, residuals, rank, sv = ans
+    check_full_rank(a, rank)
+    r = b - a @ x
+    z = np.linalg.solve(a.mT @ a, g[0])
+    a_bar = matmul_bar_a(r, a, z) - matmul_bar_a(a @ z, a, x)
+    b_bar = a @ z
+    if np.size(residuals):  # a tall: sums of squares of r, each column's
+        rg = 2 * r * g[1]
+        a_bar, b_bar = a_bar - matmul_bar_a(rg, a, x), b_bar + rg
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    return a_bar + (u * g[3]) @ vt, b_bar
+
+
+def lstsq_dot(a, b, ans, a_dot, b_dot):
+    """The tangent of ``np.linalg.lstsq(a, b)``'s four results (as :func:`bars`, so the
+    contributions of ``a`` and ``b`` add element by element)."""
+    x, residuals, rank, sv = ans
+    check_full_rank(a, rank)
+    r, moved = b - a @ x, b_dot - a_dot @ x
+    x_dot = np.linalg.solve(a.mT @ a, a_dot.mT @ r + a.mT @ moved)
+    res_dot = 2 * np.sum(r * moved, axis=0) if np.size(residuals) else np.zeros_like(residuals)
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    sv_dot = np.sum((u.mT @ a_dot) * vt, axis=-1)
+    return bars((x_dot, np.reshape(res_dot, np.shape(residuals)), 0, sv_dot))
+
+
+def convolve_pads(a, v, mode, flipped=False):
+    """The zeros ``np.convolve(a, v, mode)`` (``np.correlate``: ``flipped``) cut off the ends of
+    the full result: pad ``g`` with them and the adjoint is a 'valid' correlation."""
+    n, m = np.shape(a)[0], np.shape(v)[0]
+    mode = {0: "valid", 1: "same", 2: "full"}.get(mode, mode)
+    if mode.startswith("f"):
+        return (0, 0)
+    length = max(n, m) if mode.startswith("s") else max(n, m) - min(n, m) + 1
+    if mode.startswith("v"):
+        start = min(n, m) - 1
+    else:  # np.correlate centres 'same' on the other side when v is the longer
+        start = n // 2 if flipped and n < m else (min(n, m) - 1) // 2
+    return (start, n + m - 1 - start - length)
+
+
+def interp_slope(x, xp, fp):
+    """The slope of ``np.interp(x, xp, fp)`` at ``x``: that of the segment ``x`` is in (the one
+    to its right at a knot), 0 outside ``[xp[0], xp[-1]]`` where the value is constant."""
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    slopes = np.diff(fp) / np.diff(xp)
+    slopes = np.zeros_like(x, shape=np.shape(slopes)) + slopes  # an array of x's type
+    return np.where(np.logical_or(x < xp[0], x > xp[-1]), 0.0, slopes[j])
+
+
+def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
+    """The weights of ``np.trapezoid(y, x, dx, axis)`` (a weighted sum of ``y`` along
+    ``axis``), shaped to broadcast along that axis: half of each neighbouring step."""
+    n = np.shape(y)[axis]
+    if x is not None and np.ndim(x) != 1:
+        raise CheckFailed("s2sad differentiates np.trapezoid with 1-d sample points x only")
+    steps = np.diff(x) if x is not None else dx * np.ones_like(y, shape=(n - 1,))
+    w = np.zeros_like(y, shape=(n,), dtype=np.result_type(y, steps, 1.0))
+    w[:-1] += steps / 2
+    w[1:] += steps / 2
+    shape = [1] * np.ndim(y)
+    shape[axis] = n
+    return np.reshape(w, shape)
+
+
+def gradient_bar(g, f, h=1.0, axis=None, edge_order=1):
+    """The adjoint of ``np.gradient(f, h, axis=axis, edge_order=edge_order)`` (a constant
+    spacing ``h``): each axis' difference stencil, transposed (one adjoint per axis)."""
+    if np.ndim(h) != 0:
+        raise CheckFailed("s2sad differentiates np.gradient with one constant spacing only")
+    axes = range(np.ndim(f)) if axis is None else [axis] if np.ndim(axis) == 0 else axis
+    axes = list(axes)
+    out = np.zeros_like(f, dtype=np.result_type(f, 1.0))
+    for ax, t in zip(axes, [g] if len(axes) == 1 else g):
+        t = np.moveaxis(t + np.zeros_like(out), ax, 0) / h  # (a number: broadcast)
+        r = np.moveaxis(out, ax, 0)  # a view of out
+        r[2:] += t[1:-1] / 2
+        r[:-2] -= t[1:-1] / 2
+        if edge_order == 1:
+            r[1] += t[0]
+            r[0] -= t[0]
+            r[-1] += t[-1]
+            r[-2] -= t[-1]
+        else:
+            r[0] -= 1.5 * t[0]
+            r[1] += 2 * t[0]
+            r[2] -= 0.5 * t[0]
+            r[-1] += 1.5 * t[-1]
+            r[-2] -= 2 * t[-1]
+            r[-3] += 0.5 * t[-1]
+    return out
+
+
+def chain_matrices(arrays):
+    """``np.linalg.multi_dot``'s operands as matrices: a 1-d first one a row, a 1-d last one
+    a column."""
+    mats = list(arrays)
+    if np.ndim(mats[0]) == 1:
+        mats[0] = mats[0][None, :]
+    if np.ndim(mats[-1]) == 1:
+        mats[-1] = mats[-1][:, None]
+    return mats
+
+
+def chain_product(mats, n, like):
+    """``mats[0] @ mats[1] @ ...``; the n x n identity if there are none."""
+    if not mats:
+        return np.eye(n, like=like)
+    out = mats[0]
+    for m in mats[1:]:
+        out = out @ m
+    return out
+
+
+def multi_dot_bar(g, arrays):
+    """The adjoints of ``np.linalg.multi_dot(arrays)``'s operands (:func:`pieces_array`):
+    ``(A_0 ... A_i-1)^T G (A_i+1 ... A_n)^T`` for each, ``G`` the adjoint as a matrix."""
+    mats = chain_matrices(arrays)
+    rows, cols = np.shape(mats[0])[0], np.shape(mats[-1])[1]
+    g = np.reshape(g, (rows, cols))
+    bars = []
+    for i, a in enumerate(arrays):
+        left, right = chain_product(mats[:i], rows, g), chain_product(mats[i + 1:], cols, g)
+        bars.append(np.reshape(left.T @ g @ right.T, np.shape(a)))
+    return pieces_array(bars)
+
+
+def multi_dot_dot(arrays, arrays_dot):
+    """The tangent of ``np.linalg.multi_dot(arrays)``: the product rule, one term per operand."""
+    total = 0.0
+    for i in range(len(arrays)):
+        total = total + np.linalg.multi_dot(list(arrays[:i]) + [arrays_dot[i]] +
+                                            list(arrays[i + 1:]))
+    return total
+
+
 def unconcatenate(g, arrays, axis=0, ndmin=1):
     """The adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces like ``arrays``.
 
@@ -623,15 +810,51 @@ def unconcatenate(g, arrays, axis=0, ndmin=1):
         sizes, axis = [np.size(a) for a in arrays], 0
     else:
         sizes = [((1,) * (ndmin - np.ndim(a)) + np.shape(a))[axis] for a in arrays]
-    pieces = [np.reshape(p, np.shape(a))
-              for p, a in zip(np.split(g, np.cumsum(sizes)[:-1], axis), arrays)]
-    # an array, not a list, so that two adjoints of the same list add up piece by piece
+    return cut_like(g, sizes, axis, arrays)
+
+
+def unjoin(g, arrays, axis):
+    """The adjoint of ``np.column_stack(arrays)`` (``axis=1``) or ``np.dstack(arrays)``
+    (``axis=2``): ``g`` cut into pieces like ``arrays``, one wide where a piece had no such axis."""
+    sizes = [np.shape(a)[axis] if np.ndim(a) > axis else 1 for a in arrays]
+    return cut_like(g, sizes, axis, arrays)
+
+
+def cut_like(g, sizes, axis, arrays):
+    """``g`` cut along ``axis`` into pieces of ``sizes``, each shaped like its array."""
+    return pieces_array([np.reshape(p, np.shape(a))
+                         for p, a in zip(np.split(g, np.cumsum(sizes)[:-1], axis), arrays)])
+
+
+def pieces_array(pieces):
+    """The adjoint of a list: an array, not a list, so that two adjoints of the same list add
+    up piece by piece (``np.stack`` of the pieces, or a 1-d object array of ragged ones)."""
     if len({np.shape(p) for p in pieces}) <= 1:
         return np.stack(pieces)
     ragged = np.empty(len(pieces), dtype=object)
     for i, p in enumerate(pieces):
         ragged[i] = p
     return ragged
+
+
+def select_none(condlist):
+    """Where none of ``np.select``'s conditions holds (where it takes its default)."""
+    held = condlist[0]
+    for cond in condlist[1:]:
+        held = np.logical_or(held, cond)
+    return np.logical_not(held)
+
+
+def select_bar(g, condlist, choicelist):
+    """The adjoints of ``np.select(condlist, choicelist, default)``'s choices, as
+    :func:`pieces_array`: ``g`` where each is the one selected (its condition the first)."""
+    taken = np.zeros_like(g, dtype=bool)
+    bars = []
+    for cond, choice in zip(condlist, choicelist):
+        first = np.logical_and(cond, ~taken)
+        bars.append(unbroadcast(np.where(first, g, 0.0), choice))
+        taken = np.logical_or(taken, first)
+    return pieces_array(bars)
 
 
 def unpad(g, pad_width):
@@ -644,6 +867,8 @@ def tensordot_axes(axes, a, b):
     """The summed axes of ``a`` and of ``b`` in ``np.tensordot(a, b, axes)``, as two lists."""
     if isinstance(axes, (int, np.integer)):
         return list(range(np.ndim(a) - axes, np.ndim(a))), list(range(axes))
+    if np.ndim(a) == 0 or np.ndim(b) == 0:  # np.inner of a number: a product, no axis summed
+        return [], []
     axes_a, axes_b = ([ax] if np.ndim(ax) == 0 else list(ax) for ax in axes)
     return [i % np.ndim(a) for i in axes_a], [i % np.ndim(b) for i in axes_b]
 
@@ -721,7 +946,7 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
-           "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
-           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
+           "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
+           "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product", "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
            "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]

@@ -50,7 +50,8 @@ MIXES = {"ix_write_read_between": "f updates an ndarray it made (np.ones) in pla
 # tuples of arrays with np.stack, which makes an ndarray of each tuple first
 TUPLE_VALUED = {"s_split", "s_split_rows", "s_hsplit", "s_hsplit_1d", "s_vsplit", "s_unstack",
                 "l_slogdet", "l_slogdet[negative]", "l_slogdet[batch]", "l_slogdet_sign",
-                "h_bars", "h_unattr"}  # (bars, unattr: tuples of adjoints, see test_pytrees)
+                "h_bars", "h_unattr",  # (bars, unattr: tuples of adjoints, see test_pytrees)
+                "l_slogdet[4-d]", "d_array_split", "d_hsplit_halves", "d_dsplit", "d_lstsq_all"}
 
 
 def assert_same(got, expected, like, what, rtol=1e-10):

@@ -29,8 +29,11 @@ LAYERS = [
     ["s2sad.support_plain", "s2sad.structural"],
     # 2. rule tables, and the user's own rules (the decorator and its data)
     ["s2sad.rules.core"],
-    ["s2sad.rules.elementwise", "s2sad.rules.reductions", "s2sad.rules.operators"],
+    ["s2sad.rules.elementwise", "s2sad.rules.reductions", "s2sad.rules.operators",
+     "s2sad.rules.linalg", "s2sad.rules.signal"],
+    ["s2sad.rules.norms"],
     ["s2sad.rules.linear_algebra", "s2sad.rules.support_rules"],
+    ["s2sad.rules.arrays"],
     ["s2sad.rules"],
     ["s2sad.coverage"],
     ["s2sad.custom"],

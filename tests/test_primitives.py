@@ -44,8 +44,9 @@ import s2sad
 from s2sad import rules
 from s2sad.lower import lower
 from s2sad.rules.support_rules import HELPER_RULES
-from tests.programs.primitive_cases import (CASES, H, IDX1, RAGGED_CASES, RTOL, W3,
-                                            second_order_cases)
+from tests.programs.primitive_cases import (CASES, H, IDX1, NUMPY_CASES, RAGGED_CASES, RTOL,
+                                            W2, W3, W34, case, d_multi_dot, d_multi_dot_rows,
+                                            real, second_order_cases)
 
 
 # --- the oracle -----------------------------------------------------------------------------
@@ -165,7 +166,8 @@ def _primitives_used(fn):
 
 def test_every_differentiable_primitive_has_a_case():
     primitives = rules.all_primitives() + list(HELPER_RULES.values())
-    differentiable = {p.name for p in primitives if p.differentiable}
+    # (a helper registered with no rule at all, multi_dot_bar, is a located error, no case)
+    differentiable = {p.name for p in primitives if p.differentiable and (p.vjp or p.jvp)}
     covered = set()
     for param in CASES:
         if not param.marks:
@@ -199,10 +201,29 @@ def test_second_order(f, args):
     assert_matches(np.sum(reverse * d), np.sum(numeric * u), f"{f.__name__}, vjp of vjp")
 
 
+@pytest.mark.parametrize("f, args", [
+    case(d_multi_dot, real(4), real(4, 4)), case(d_multi_dot_rows, real(2, 3), real(3, 4))])
+def test_multi_dot_of_operands_of_different_shapes(f, args):
+    """First order (multi_dot_bar has no rule of its own); no vector mode (ragged operands)."""
+    check_case(f, args)
+
+
+@pytest.mark.parametrize("f, args", [pytest.param(*c.values, id=c.id) for c in NUMPY_CASES])
+def test_the_gradient_has_the_argument_dtype(f, args):
+    """float32 in, float32 out, whatever dtype the rule's helpers compute in."""
+    args32 = tuple(np.float32(a) if isinstance(a, float) else a.astype(np.float32)
+                   for a in args)
+    wrt = tuple(range(len(args)))
+    out = f(*args32)
+    grads = s2sad.vjp(f, wrt=wrt)(*args32, np.ones_like(out)) if np.ndim(out) else \
+        s2sad.grad(f, wrt=wrt)(*args32)
+    assert [np.asarray(g).dtype for g in grads] == [np.dtype(np.float32)] * len(args)
+
+
 # --- rules that hold for some constant arguments only say so ---------------------------------
-def n_einsum_inner_ellipsis(a, b): return np.einsum("i...,i->...", a, b)
 def n_einsum_interleaved(a, b): return np.einsum(a, [0, 1], b, [1, 2])
-def n_split_indices(a): return np.split(a, [1, 3])[0]
+def n_split_indices(a): return np.split(a, W3)[0]
+def n_rollaxis_negative(a): return np.rollaxis(a, -1, 2)
 def n_matrix_power_large(a): return np.linalg.matrix_power(a, 20)
 def n_cholesky_upper(a): return np.linalg.cholesky(a, upper=True)
 def n_average_weights_axis(a): return np.average(a, axis=0, weights=W3)
@@ -212,9 +233,9 @@ def n_cumulative_initial(a): return np.cumulative_sum(a, include_initial=True)
 def n_take_wrap(a): return np.take(a, IDX1, mode="wrap")
 
 
-NOT_APPLICABLE = [(n_einsum_inner_ellipsis, "'...' at the start"),
-                  (n_einsum_interleaved, "constant subscripts string"),
-                  (n_split_indices, "equal sections"), (n_matrix_power_large, "0 <= n <= 8"),
+NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
+                  (n_split_indices, "constant indices"), (n_rollaxis_negative, "np.moveaxis"),
+                  (n_matrix_power_large, "-8 <= n <= 8"),
                   (n_cholesky_upper, "upper=False"), (n_average_weights_axis, "axis=None"),
                   (n_pad_edge, "mode='constant'"), (n_diff_array_prepend, "constant number"),
                   (n_take_wrap, "mode='raise'")]
@@ -227,6 +248,37 @@ def test_rules_name_the_arguments_they_do_not_cover(f, words):
     for mode in ("reverse", "forward"):
         with pytest.raises(s2sad.NoDerivativeError, match=re.escape(words)):
             s2sad.source(f, mode=mode)
+
+
+def r_eig_rotation(a): return np.linalg.eigvals(a)
+def r_svd_full_columns(a): return np.linalg.svd(a)[0]
+def r_lstsq_rank(a): return np.linalg.lstsq(a, W3)[0]
+
+
+RUNTIME_REFUSALS = [  # inputs outside a rule: an error when the derivative runs, never a zero
+    (r_eig_rotation, np.array([[0.0, -1.0], [1.0, 0.0]]), ("reverse", "forward"),
+     "complex eigenvalues"),
+    (r_svd_full_columns, W34.T.copy(), ("reverse",), "not determined by a"),
+    (r_lstsq_rank, np.outer(W3, W2), ("reverse", "forward"), "full column rank"),
+]
+
+
+@pytest.mark.parametrize("f, x, modes, words", RUNTIME_REFUSALS,
+                         ids=[r[0].__name__ for r in RUNTIME_REFUSALS])
+def test_rules_refuse_inputs_outside_them_when_they_run(f, x, modes, words):
+    out = f(x)
+    if "reverse" in modes:
+        with pytest.raises(ValueError, match=words):
+            s2sad.vjp(f)(x, np.ones(np.shape(out)))
+    if "forward" in modes:
+        with pytest.raises(ValueError, match=words):
+            s2sad.jvp(f)(x, np.ones_like(x))
+
+
+def test_a_full_svd_gives_nan_tangents_to_the_undetermined_columns_only():
+    a = W34.T.copy()  # tall: u is 4 x 4, a determines its first 3 columns
+    _, u_dot = s2sad.jvp(r_svd_full_columns)(a, W34.T * 0.5)
+    assert np.all(np.isnan(u_dot[:, 3:])) and np.all(np.isfinite(u_dot[:, :3]))
 
 
 def test_oracle_catches_a_wrong_derivative():

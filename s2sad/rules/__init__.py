@@ -9,7 +9,11 @@ module                    primitives
 :mod:`.reductions`        ``np.sum mean prod max min var std average ptp``, the ``nan*``
                           reductions, scans (``cumsum cumprod``), ``diff``
 :mod:`.linear_algebra`    products (``dot matmul outer einsum tensordot kron ...``), shape,
-                          gather and join operations, ``np.linalg``
+                          gather and join operations
+:mod:`.linalg`            ``np.linalg``: ``inv solve det``, decompositions, ``lstsq``
+:mod:`.norms`             ``np.linalg.norm vector_norm matrix_norm``, every ``ord``
+:mod:`.signal`            ``np.convolve correlate interp gradient trapezoid``
+:mod:`.arrays`             ``column_stack dstack row_stack array_split dsplit rollaxis select``
 :mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)
 ========================  =====================================================
 
@@ -21,8 +25,8 @@ Layer 2 of the package (see README, "The pipeline"): the rules import only
 rules (:mod:`s2sad.custom`) sit beside them; lowering asks for those itself.
 """
 
-from . import (elementwise, linear_algebra, operators, reductions,  # noqa: F401  (register)
-               support_rules)
+from . import (arrays, elementwise, linalg, linear_algebra, norms, operators,  # noqa: F401
+               reductions, signal, support_rules)  # (each registers its table)
 from .core import (METHODS, OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable,
                    all_primitives)
 from .support_rules import helper_copy

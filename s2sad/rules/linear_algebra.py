@@ -1,4 +1,4 @@
-"""Rules for products, shape operations and ``np.linalg``.
+"""Rules for products, shape, gather and join operations (``np.linalg``: :mod:`.linalg`).
 
 Matrix adjoints are written with ``.mT`` (the transpose of the last two axes),
 so the same rule serves a matrix and a stack of matrices. Most of these are linear
@@ -13,15 +13,14 @@ back, adding where an element was read twice; that of a join
 needs the operands' ranks, which are known only at run time, a small helper of
 :mod:`s2sad.support` does it (``unindex_axis``, ``tensordot_bar_a``, ...).
 Templates call only functions that have rules themselves, so derivative code
-differentiates again (except through ``eigvalsh``/``svdvals``, whose rules
-call ``np.linalg.eigh``/``svd``). A rule that holds only for some constant
+differentiates again. A rule that holds only for some constant
 arguments raises :class:`RuleNotApplicable` with the reason.
 """
 
 import numpy as np
 
 from .core import ZERO, RuleNotApplicable, define
-from .reductions import axis_args, axis_keywords, guarded
+from .reductions import guarded
 
 define("np.dot", "a, b", methods=("dot",), linear="a b", a="dot_bar_a(g, a, b)", b="dot_bar_b(g, a, b)")
 define("np.matmul", "x1, x2", linear="x1 x2", x1="matmul_bar_a(g, x1, x2)",
@@ -66,29 +65,6 @@ define("np.trace", "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", method
 define("np.full", "shape, fill_value, dtype=None", linear="fill_value",
        fill_value="unbroadcast(g, fill_value)",
        jvp={"fill_value": "fill_value_dot + np.zeros_like(ans)"})
-
-define("np.linalg.inv", "a", batch_safe=True, a="-ans.mT @ g @ ans.mT", jvp={"a": "-ans @ a_dot @ ans"})
-define("np.linalg.solve", "a, b", shared={"w": "np.linalg.solve(a.mT, g)"},
-       a="-matmul_bar_a(w, a, ans)", b="w",
-       jvp={"a": "-np.linalg.solve(a, a_dot @ ans)", "b": "np.linalg.solve(a, b_dot)"})
-define("np.linalg.det", "a", batch_safe=True, a="np.expand_dims(g * ans, (-1, -2)) * np.linalg.inv(a).mT",
-       jvp={"a": "ans * np.sum(np.linalg.inv(a).mT * a_dot, axis=(-2, -1))"})
-
-
-def _norm(b):
-    if not b.is_none("ord") and b.const("ord") != "fro":
-        raise RuleNotApplicable("np.linalg.norm has a derivative rule for ord=None "
-                                "(the 2-norm of a vector, Frobenius of a matrix) only")
-    return f"unreduce(g / ans, x{axis_args(b)}) * x"
-
-
-def _norm_dot(b):
-    _norm(b)
-    return f"np.sum(x * x_dot{axis_keywords(b)}) / ans"
-
-
-define("np.linalg.norm", "x, ord=None, axis=None, keepdims=False", reduction=True, x=_norm,
-       jvp={"x": _norm_dot})
 
 
 # --- shape operations: each adjoint undoes the rearrangement --------------------------------
@@ -206,10 +182,12 @@ define("np.hstack", "tup, dtype=None, casting='same_kind'",  # 1-d pieces join o
        jvp={"tup": "np.hstack(tup_dot)"})
 
 
-def _split(b):
-    if not isinstance(b.const("indices_or_sections"), int):
-        raise RuleNotApplicable("np.split has a derivative rule for a constant number of equal "
-                                "sections only (its adjoint is then one array)")
+def _split(b):  # equal sections, or pieces cut at constant indices: g's pieces joined again
+    cut = b.const("indices_or_sections")
+    if not (isinstance(cut, int) or isinstance(cut, (tuple, list))
+            and all(isinstance(i, int) for i in cut)):
+        raise RuleNotApplicable("np.split has a derivative rule for a constant number of "
+                                "sections or constant indices only")
     return f"np.concatenate(g{_opt(b, 'axis', 0)})"
 
 
@@ -361,169 +339,6 @@ define("np.linalg.trace", "x, offset=0, dtype=None", linear="x",
        jvp={"x": lambda b: f"np.linalg.trace(x_dot{_opt(b, 'offset', 0, 'offset=offset')})"})
 
 
-# --- np.linalg: decompositions ---------------------------------------------------------------
-# NumPy's cholesky and eigvalsh read the lower triangle of a only, so that is where the adjoint
-# goes: entry (i, j), i > j, stands for both (i, j) and (j, i) of the symmetric matrix. For an
-# input built symmetric (b + b.T, x @ x.T) the chain rule gives what JAX's symmetrised rule does.
-_LOWER = "np.tril({0} + {0}.mT) / (1 + np.eye(np.shape(a)[-1]))"  # from a symmetric adjoint
-_SYMMETRIC_DOT = "(np.tril(a_dot) + np.tril(a_dot, -1).mT)"  # the matrix NumPy reads from a_dot
-
-
-def _cholesky(b):
-    if b.const("upper") is not False:
-        raise RuleNotApplicable("np.linalg.cholesky has a derivative rule for upper=False only")
-    return _LOWER.format("s")
-
-
-def _cholesky_dot(b):  # dL = L phi(L^-1 dA L^-T), phi: the lower triangle, diagonal halved
-    _cholesky(b)
-    inner = f"np.linalg.solve(ans, np.linalg.solve(ans, {_SYMMETRIC_DOT}).mT)"
-    return f"ans @ (np.tril({inner}) / (1 + np.eye(np.shape(a)[-1])))"
-
-
-define("np.linalg.cholesky", "a, upper=False", a=_cholesky, jvp={"a": _cholesky_dot},
-       shared={"phi": "np.tril(ans.mT @ g) / (1 + np.eye(np.shape(a)[-1]))",
-               "s": "np.linalg.solve(ans.mT, np.linalg.solve(ans.mT, phi).mT).mT"})
-
-
-def _eigvalsh(b):
-    if b.const("UPLO") != "L":
-        raise RuleNotApplicable("np.linalg.eigh and eigvalsh have derivative rules for UPLO='L' only")
-    return _LOWER.format("s")
-
-
-def _eigvalsh_dot(b):  # dw_i = v_i . dA v_i
-    _eigvalsh(b)
-    return f"np.sum(np.linalg.eigh(a)[1] * ({_SYMMETRIC_DOT} @ np.linalg.eigh(a)[1]), axis=-2)"
-
-
-# distinct eigenvalues: at a repeated one the rule picks one of many one-sided derivatives
-define("np.linalg.eigvalsh", "a, UPLO='L'", a=_eigvalsh, jvp={"a": _eigvalsh_dot},
-       shared={"v": "np.linalg.eigh(a)[1]", "s": "(v * np.expand_dims(g, -2)) @ v.mT"})
-def _eigh(b):
-    _eigvalsh(b)
-    return _LOWER.format("s")
-
-
-def _eigh_dot(b):  # M = V^T dA V: dw = diag(M), dV = V (F o M), F_ij = 1 / (w_j - w_i)
-    _eigvalsh(b)
-    return f"eigh_dot(ans[0], ans[1], {_SYMMETRIC_DOT})"
-
-
-# w, v = eigh(a): a_bar = V (diag(w_bar) + F o (V^T v_bar)) V^T, onto the lower triangle;
-# distinct eigenvalues only (F is infinite at a repeated one), as in JAX
-define("np.linalg.eigh", "a, UPLO='L'", a=_eigh, UPLO=ZERO, jvp={"a": _eigh_dot},
-       shared={"s": "eigh_bar(ans[0], ans[1], g[0], g[1])"})
-def _svd(b):
-    if b.const("full_matrices") is not False or b.const("compute_uv") is not True or \
-            b.const("hermitian") is not False:
-        raise RuleNotApplicable("np.linalg.svd has derivative rules for full_matrices=False "
-                                "(and compute_uv=True, hermitian=False) only: the extra "
-                                "columns of a full U or V are not determined by a")
-    return "svd_bar(ans[0], ans[1], ans[2], g[0], g[1], g[2])"
-
-
-def _svd_dot(b):
-    _svd(b)
-    return "svd_dot(ans[0], ans[1], ans[2], a_dot)"
-
-
-# u, s, vt = svd(a, full_matrices=False), distinct nonzero singular values
-define("np.linalg.svd", "a, full_matrices=True, compute_uv=True, hermitian=False", a=_svd,
-       full_matrices=ZERO, compute_uv=ZERO, hermitian=ZERO,
-       jvp={"a": _svd_dot})
-def _qr(b):
-    if b.const("mode") != "reduced":
-        raise RuleNotApplicable("np.linalg.qr has derivative rules for mode='reduced' only")
-    return "qr_bar(ans[0], ans[1], g[0], g[1])"
-
-
-def _qr_dot(b):
-    _qr(b)
-    return "qr_dot(ans[0], ans[1], a_dot)"
-
-
-# q, r = qr(a), reduced, a with at least as many rows as columns and full rank
-define("np.linalg.qr", "a, mode='reduced'", a=_qr, mode=ZERO, jvp={"a": _qr_dot})
-# distinct, nonzero singular values: d s_i = u_i . dA v_i
-define("np.linalg.svdvals", "x", shared={"usv": "np.linalg.svd(x, full_matrices=False)"},
-       x="(usv[0] * np.expand_dims(g, -2)) @ usv[2]",
-       jvp={"x": "np.sum((np.linalg.svd(x, full_matrices=False)[0].mT @ x_dot) * "
-                 "np.linalg.svd(x, full_matrices=False)[2], axis=-1)"})
-# (sign, log|det a|) is a pair: its adjoint g[1] is that of log|det a|; the sign is constant
-define("np.linalg.slogdet", "a", a="np.expand_dims(g[1], (-2, -1)) * np.linalg.inv(a).mT",
-       jvp={"a": "(np.zeros_like(ans[0]), np.sum(np.linalg.inv(a).mT * a_dot, axis=(-2, -1)))"})
-
-
-def _pinv(b):
-    if b.const("hermitian") is not False:
-        raise RuleNotApplicable("np.linalg.pinv has a derivative rule for hermitian=False only")
-
-
-def _pinv_bar(b):  # Golub & Pereyra; the rank of a must not change nearby (full rank, say)
-    _pinv(b)
-    return ("-ans.mT @ g @ ans.mT + (g.mT - a @ ans @ g.mT) @ ans @ ans.mT"
-            " + ans.mT @ ans @ (g.mT - g.mT @ ans @ a)")
-
-
-def _pinv_dot(b):
-    _pinv(b)
-    return ("-ans @ a_dot @ ans + ans @ ans.mT @ (a_dot.mT - a_dot.mT @ a @ ans)"
-            " + (a_dot.mT - ans @ a @ a_dot.mT) @ ans.mT @ ans")
-
-
-define("np.linalg.pinv", "a, rcond=None, hermitian=False", a=_pinv_bar, jvp={"a": _pinv_dot})
-
-
-def _power_sum(b, m, middle):
-    """The sum over k of m^k @ middle @ m^(n-1-k), written out: n is a small constant."""
-    n = b.const("n")
-    if not isinstance(n, int) or not 0 <= n <= 8:
-        raise RuleNotApplicable("np.linalg.matrix_power has a derivative rule for a constant "
-                                "0 <= n <= 8 only; use np.linalg.inv, or a loop of @")
-
-    def power(k):
-        return [] if k == 0 else [m] if k == 1 else [f"np.linalg.matrix_power({m}, {k})"]
-    return " + ".join(" @ ".join(power(k) + [middle] + power(n - 1 - k)) for k in range(n)) or None
-
-
-define("np.linalg.matrix_power", "a, n", a=lambda b: _power_sum(b, "a.mT", "g"), n=ZERO,
-       jvp={"a": lambda b: _power_sum(b, "a", "a_dot")})
-
-
-# --- np.linalg: norms ---------------------------------------------------------------------------
-def _vector_norm(b):
-    if b.const("ord") != 2:
-        raise RuleNotApplicable("np.linalg.vector_norm has a derivative rule for ord=2 only")
-    return f"unreduce(g / ans, x{axis_args(b)}) * x"
-
-
-def _vector_norm_dot(b):
-    _vector_norm(b)
-    return f"np.sum(x * x_dot{axis_keywords(b)}) / ans"
-
-
-define("np.linalg.vector_norm", "x, axis=None, keepdims=False, ord=2", reduction=True,
-       x=_vector_norm, jvp={"x": _vector_norm_dot})
-
-
-def _matrix_norm(b):
-    if b.const("ord") != "fro" or b.const("keepdims") not in (True, False):
-        raise RuleNotApplicable("np.linalg.matrix_norm has a derivative rule for ord='fro' and "
-                                "a constant keepdims only")
-    return "g / ans * x" if b.const("keepdims") is True else "np.expand_dims(g / ans, (-2, -1)) * x"
-
-
-def _matrix_norm_dot(b):
-    _matrix_norm(b)
-    keep = "" if b.const("keepdims") is False else ", keepdims=keepdims"
-    return f"np.sum(x * x_dot, axis=(-2, -1){keep}) / ans"
-
-
-define("np.linalg.matrix_norm", "x, keepdims=False, ord='fro'", x=_matrix_norm,
-       jvp={"x": _matrix_norm_dot})
-
-
 # --- np.einsum: the adjoint of an operand is an einsum of g with the other operands ------------
 def _einsum_subscripts(b):
     """The input subscripts (one per operand) and the output subscripts of a constant spec."""
@@ -537,21 +352,32 @@ def _einsum_subscripts(b):
         letters = "".join(inputs).replace("...", "")
         output = ("..." if "..." in spec else "") + \
             "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if any("..." in s and not s.startswith("...") for s in inputs + [output]) or \
-            any("..." in s for s in inputs) and not output.startswith("..."):
-        raise RuleNotApplicable("np.einsum has derivative rules for '...' at the start of the "
-                                "subscripts, kept in the output, only")
     return inputs, output
+
+
+def _canonical(mine, arg):
+    """Operand ``arg`` with subscripts ``mine`` ('A...B') as '...AB': its axes moved so the
+    '...' axes lead (unbroadcast then sums them), and the moves that undo it."""
+    if "..." not in mine or mine.startswith("..."):
+        return arg, lambda text: text
+    p, q = len(mine.split("...")[0]), len(mine.split("...")[1])
+    front, back = tuple(range(p)), tuple(range(-p - q, -q) if q else range(-p, 0))
+    return (f"np.moveaxis({arg}, {front}, {back})",
+            lambda text: f"np.moveaxis({text}, {back}, {front})")
 
 
 def _einsum_bar(k):
     """Operand k gets einsum('out,others->k', g, others): a letter only operand k has (summed
     within it) comes from ones shaped like it; a repeated letter (a diagonal) is renamed, tied to
-    the first by an identity matrix. Broadcast '...' axes are summed back by unbroadcast."""
+    the first by an identity matrix. Broadcast '...' axes are summed back by unbroadcast, with
+    operand k's '...' axes moved to the front first."""
     def rule(b):
         inputs, output = _einsum_subscripts(b)
         mine = inputs[k - 1]
         letters = mine.replace("...", "")
+        if "..." in mine:
+            letters = mine.split("...")[0] + mine.split("...")[1]
+        arg, undo = _canonical(mine, f"arg{k}")
         specs = [output] + [s for i, s in enumerate(inputs) if i != k - 1]
         operands = ["g"] + [f"arg{i + 1}" for i in range(len(inputs)) if i != k - 1]
         unused = (c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -561,16 +387,16 @@ def _einsum_bar(k):
             if c in letters[:pos]:
                 fresh = next(unused)
                 specs.append(c + fresh)
-                operands.append(f"np.eye(np.shape(arg{k})[{pos - len(letters)}], like=arg{k})")
+                operands.append(f"np.eye(np.shape({arg})[{pos - len(letters)}], like=arg{k})")
                 target += fresh
             else:
                 target += c
         if not set(target) <= set("".join(specs)):  # a letter summed within operand k alone
-            specs.append(mine[:-len(letters)] + target if letters else mine)
-            operands.append(f"np.ones_like(arg{k})")
-        ellipsis = "..." if output.startswith("...") else ""  # then sum the batch axes back
+            specs.append(("..." if "..." in mine else "") + target)
+            operands.append(f"np.ones_like({arg})")
+        ellipsis = "..." if "..." in output else ""  # then sum the batch axes back
         expr = f"np.einsum('{','.join(specs)}->{ellipsis + target}', {', '.join(operands)})"
-        return f"unbroadcast({expr}, arg{k})" if ellipsis else expr
+        return undo(f"unbroadcast({expr}, {arg})" if ellipsis else expr)
     return rule
 
 

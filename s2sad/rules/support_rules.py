@@ -72,6 +72,15 @@ helper(support.unconcatenate, "t, arrays, axis=0, ndmin=1", linear="t",
        t=lambda b: "np.vstack(g)" if b.const("ndmin") == 2 else "np.concatenate(g, axis)",
        arrays=ZERO, axis=ZERO, ndmin=ZERO,
        jvp={"t": "unconcatenate(t_dot, arrays, axis, ndmin)"})
+helper(support.unjoin, "t, arrays, axis", linear="t", arrays=ZERO, axis=ZERO,
+       t=lambda b: "np.dstack(g)" if b.const("axis") == 2 else "np.column_stack(g)")
+helper(support.select_bar, "t, condlist, choicelist", linear="t", condlist=ZERO,
+       choicelist=ZERO, t="np.select(condlist, g)")
+# np.gradient is linear in f: the transpose of its adjoint is np.gradient again
+helper(support.gradient_bar, "t, f, h=1.0, axis=None, edge_order=1", linear="t", f=ZERO, h=ZERO,
+       axis=ZERO, edge_order=ZERO, t="np.gradient(g, h, axis=axis, edge_order=edge_order)")
+# no rule: second order through np.linalg.multi_dot is a located error, not an inlined loop
+helper(support.multi_dot_bar, "t, arrays")
 helper(support.unpad, "t, pad_width", linear="t", t="np.pad(g, pad_width)", pad_width=ZERO)
 # bilinear, like matmul_bar_a/b: linear in t and in the other factor
 helper(support.tensordot_bar_a, "t, a, b, axes=2", linear="t b", t="np.tensordot(g, b, axes)",
@@ -113,7 +122,9 @@ helper(support.unattr, "t, x, name", t="g[x._fields.index(name)]", x=ZERO, name=
        jvp={"t": "unattr(t_dot, x, name)", "x": ZERO, "name": ZERO})
 helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
 # run-time checks, and zeros to accumulate into: no derivative
-for _name in ("check_scalar", "check_tall", "zeros_bar", "element_count"):
+for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
+              "element_count",
+              "select_none", "convolve_pads", "interp_slope", "trapezoid_weights"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),
                                                           differentiable=False, varargs=True)

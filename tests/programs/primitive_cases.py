@@ -586,7 +586,7 @@ def spd(*shape):
 def symmetric(*shape):
     """Symmetric matrices with well separated eigenvalues."""
     n = shape[-1]
-    return lambda rng: (lambda q: q @ np.diag(np.arange(1.0, n + 1)) @ q.T)(
+    return lambda rng: (lambda q: q @ np.diag(np.arange(1.0, n + 1)) @ q.mT)(
         np.linalg.qr(rng.standard_normal(shape))[0])
 
 
@@ -1018,6 +1018,227 @@ LINALG2_CASES = [
 ]
 
 
+
+# NumPy's full semantics: every argument kind a rule's function takes (issue 11).
+def d_dot_2d_3d(a, b): return np.dot(a, b)
+def d_dot_3d_3d(a, b): return np.dot(a, b)
+def d_dot_1d_3d(a, b): return np.dot(a, b)
+def d_matmul_stacks(a, b): return np.matmul(a, b)
+def d_inner_number(a, b): return np.inner(a, b)
+def d_inner_3d(a, b): return np.inner(a, b)
+def d_outer_2d(a, b): return np.outer(a, b)
+def d_vdot_2d(a, b): return np.vdot(a, b)
+def d_tensordot_int_pair(a, b): return np.tensordot(a, b, axes=(1, 0))
+def d_tensordot_negative(a, b): return np.tensordot(a, b, axes=([-1, 0], [0, -1]))
+def d_einsum_inner_ellipsis(a, b): return np.einsum("i...,i->...", a, b)
+def d_einsum_middle_ellipsis(a): return np.einsum("i...j->j...i", a)
+def d_einsum_end_ellipsis(a, b): return np.einsum("ij...,jk->ik...", a, b)
+def d_einsum_batch_trace(a): return np.einsum("...ii->...", a)
+def d_einsum_diagonal_3(a): return np.einsum("iii->i", a)
+def d_einsum_implicit_ellipsis(a, b): return np.einsum("...ij,jk", a, b)
+def d_einsum_implicit_middle(a): return np.einsum("i...", a)
+def d_einsum_product(a, b): return np.einsum("ij,ij->ij", a, b)
+def d_eigvalsh_stack(a): return np.linalg.eigvalsh(a)
+
+
+def d_eigh_stack(a):
+    w, v = np.linalg.eigh(a)
+    return w + np.sum(v ** 2 * np.arange(3.0)[:, None], axis=-2)
+
+
+def d_column_stack(a, b): return np.column_stack([a, b])
+def d_dstack(a, b): return np.dstack((a, b))
+def d_split_indices(a): return np.split(a, [1, 3])[0] * 2.0 + np.split(a, [1, 3])[2][:1]
+def d_array_split(a): return np.array_split(a, 3)[0] * np.array_split(a, 3)[2][0]
+def d_array_split_indices(a): return np.array_split(a, [1, 3], axis=1)[1]
+def d_hsplit_indices(a): return np.hsplit(a, [1, 3])[1]
+def d_hsplit_halves(a): return np.hsplit(a, [3])[1] * np.hsplit(a, [3])[0]
+def d_vsplit_indices(a): return np.vsplit(a, [1])[1]
+def d_dsplit(a): return np.dsplit(a, 2)[1] - np.dsplit(a, 2)[0]
+def d_dsplit_indices(a): return np.dsplit(a, [1])[1]
+def d_rollaxis(a): return np.rollaxis(a, 2)
+def d_rollaxis_start(a): return np.rollaxis(a, 2, 1)
+def d_rollaxis_back(a): return np.rollaxis(a, 0, 3)
+def d_select(a, b): return np.select([a > 0, b > 0], [a, b * 2.0], default=a * b)
+def d_select_broadcast(a, b): return np.select([COND, COND[0] < 1], [a, b], 0.5)
+
+
+NUMPY_CASES = [
+    case(d_dot_2d_3d, real(3, 4), real(2, 4, 2)), case(d_dot_3d_3d, real(2, 3, 4), real(2, 4, 3)),
+    case(d_dot_1d_3d, real(4), real(2, 4, 3)), case(d_matmul_stacks, real(2, 1, 3, 4), real(3, 4, 2)),
+    case(d_inner_number, real(), real(3, 4)), case(d_inner_number, real(3, 4), real(), tag="r"),
+    case(d_inner_3d, real(2, 3, 4), real(2, 4)), case(d_outer_2d, real(2, 3), real(2, 2)),
+    case(d_vdot_2d, real(2, 3), real(3, 2)), case(d_tensordot_int_pair, real(2, 3), real(3, 4)),
+    case(d_tensordot_negative, real(2, 3, 4), real(4, 3, 2)),
+    case(d_einsum_inner_ellipsis, real(3, 2, 4), real(3)),
+    case(d_einsum_middle_ellipsis, real(2, 3, 4)),
+    case(d_einsum_end_ellipsis, real(2, 3, 2), real(3, 4)),
+    case(d_einsum_end_ellipsis, real(2, 3, 2, 1), real(3, 4), tag="two"),
+    case(d_einsum_batch_trace, real(2, 3, 3)), case(d_einsum_diagonal_3, real(3, 3, 3)),
+    case(d_einsum_implicit_ellipsis, real(2, 3, 4), real(4, 2)),
+    case(d_einsum_implicit_middle, real(2, 3, 4)), case(d_einsum_product, real(2, 3), real(2, 3)),
+    case(d_eigvalsh_stack, symmetric(2, 3, 3)), case(d_eigh_stack, symmetric(2, 3, 3)),
+    case(la_inv, matrix(2, 2, 3, 3), tag="4-d"), case(la_det, matrix(2, 2, 3, 3), tag="4-d"),
+    case(l_slogdet, matrix(2, 2, 3, 3), tag="4-d"), case(l_cholesky, spd(2, 2, 3, 3), tag="4-d"),
+    case(d_column_stack, real(3, 2), real(3, 2)), case(d_column_stack, real(3), real(3), tag="1-d"),
+    case(d_dstack, real(2, 3), real(2, 3)), case(d_dstack, real(3), real(3), tag="1-d"),
+    case(d_array_split, real(6)), case(d_hsplit_halves, real(2, 6)),
+    case(d_dsplit, real(2, 2, 4)), case(d_rollaxis, real(2, 3, 4)),
+    case(d_rollaxis_start, real(2, 3, 4)), case(d_rollaxis_back, real(2, 3, 4)),
+    case(d_select, away(3, 4), away(3, 4)), case(d_select_broadcast, real(3, 4), real(3, 4)),
+]
+# pieces of different shapes, in a join's operand or a cut's result (no vector mode)
+RAGGED_CASES += [
+    case(d_column_stack, real(3), real(3, 2), tag="ragged"), case(d_array_split, real(7), tag="ragged"),
+    *(case(fn, real(*shape), tag="ragged") for fn, shape in (
+        (d_array_split_indices, (2, 5)), (d_hsplit_indices, (2, 5)), (d_vsplit_indices, (3, 2)),
+        (d_split_indices, (5,)), (d_dsplit_indices, (2, 2, 4)))),
+    case(d_select_broadcast, real(3, 4), real(4), tag="ragged"),
+]
+
+
+def real_eigenvalues(*shape):
+    """Matrices with real eigenvalues 1, 2, 4, well apart (not symmetric)."""
+    return lambda rng: np.diag([1.0, 2.0, 4.0]) + 0.2 * rng.standard_normal(shape)
+
+
+def d_eig(a):  # v ** 2: independent of each eigenvector's sign
+    w, v = np.linalg.eig(a)
+    return w * 2.0 + np.sum(v ** 2 * np.arange(3.0)[:, None], axis=0)
+
+
+def d_eigvals(a): return np.linalg.eigvals(a)
+def d_svd_values(a): return np.linalg.svd(a, compute_uv=False)
+
+
+def d_svd_full(a):  # the determined columns of a full u and vt only
+    u, s, vt = np.linalg.svd(a)
+    k = s.shape[0]
+    return s + np.sum(u[:, :k] ** 2 * W55[:u.shape[0], :k], axis=0) + \
+        np.sum(vt[:k] ** 2 * W55[:k, :vt.shape[1]], axis=1)
+
+
+def d_eigh_upper(a):
+    w, v = np.linalg.eigh(a, UPLO="U")
+    return w + np.sum(v ** 2 * np.arange(3.0)[:, None], axis=0)
+
+
+def d_eigvalsh_upper(a): return np.linalg.eigvalsh(a, UPLO="U")
+def d_matrix_power_negative(a): return np.linalg.matrix_power(a, -2)
+def d_matrix_power_inverse(a): return np.linalg.matrix_power(a, -1)
+def d_cond(a): return np.linalg.cond(a)
+def d_cond_2(a): return np.linalg.cond(a, 2) * np.linalg.matrix_rank(a)
+def d_cond_minus_2(a): return np.linalg.cond(a, p=-2)
+def d_multi_dot(a, b): return np.linalg.multi_dot([a, b, W43, W3])
+def d_multi_dot_rows(a, b): return np.linalg.multi_dot([a, b, b.T])
+def d_lstsq(a, b): return np.linalg.lstsq(a, b)[0]
+def d_lstsq_columns(a, b): return np.linalg.lstsq(a, b, rcond=None)[0]
+def d_lstsq_square(a, b): return np.linalg.lstsq(a, b)[0]
+
+
+def d_lstsq_all(a):  # the residuals' and singular values' adjoints too
+    x, res, rank, sv = np.linalg.lstsq(a, W6[:5])
+    return np.sum(x * 2.0) + res[0] + np.sum(sv ** 2)
+
+
+def _ord_cases():
+    """A norm call for each ord, each in its own function of a generated module (the ord is
+    a constant of the source, which the rules read)."""
+    calls = {  # name: (call, domain, ords)
+        "norm_vector": ("np.linalg.norm(a, {})", away(5), VECTOR_ORDS),
+        "norm_axis": ("np.linalg.norm(a, {}, axis=1)", away(3, 4), VECTOR_ORDS),
+        "vector_norm": ("np.linalg.vector_norm(a, ord={}, axis=-1)", away(2, 4), VECTOR_ORDS),
+        "norm_matrix": ("np.linalg.norm(a, {})", distinct(3, 4), MATRIX_ORDS),
+        "norm_axes": ("np.linalg.norm(a, {}, axis=(2, 0))", distinct(3, 2, 4), MATRIX_ORDS),
+        "norm_axes_keepdims": ("np.linalg.norm(a, {}, axis=(0, 2), keepdims=True)",
+                               distinct(3, 2, 4), MATRIX_ORDS),
+        "matrix_norm": ("np.linalg.matrix_norm(a, ord={})", distinct(2, 3, 4), MATRIX_ORDS),
+        "matrix_norm_keepdims": ("np.linalg.matrix_norm(a, ord={}, keepdims=True)",
+                                 distinct(2, 4, 3), MATRIX_ORDS)}
+    spelled = {np.inf: "np.inf", -np.inf: "-np.inf"}
+    functions = {f"d_{name}_{i}": (call.format(spelled.get(o, repr(o))), domain, o)
+                 for name, (call, domain, ords) in calls.items() for i, o in enumerate(ords)}
+    source = "import numpy as np\n" + "".join(f"\n\ndef {fn}(a):\n    return {call}\n"
+                                              for fn, (call, _, _) in functions.items())
+    path = pathlib.Path(tempfile.mkdtemp(prefix="s2sad_norms_")) / "norm_cases.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("norm_cases", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [case(getattr(module, fn), domain, tag=f"ord={o}")
+            for fn, (_, domain, o) in functions.items()]
+
+
+VECTOR_ORDS = (1, 2, 3, 0.5, -1, -2, np.inf, -np.inf)
+MATRIX_ORDS = (1, -1, 2, -2, np.inf, -np.inf, "fro", "nuc")
+NORM_CASES = _ord_cases()
+NUMPY_CASES += NORM_CASES + [
+    case(d_svd_values, real(3, 4)), case(d_svd_values, real(2, 4, 3), tag="stack"),
+    case(d_svd_full, real(3, 3), tag="square"), case(d_eigh_upper, symmetric(3, 3)),
+    case(d_eigh_upper, real(3, 3), tag="upper triangle"), case(d_eigvalsh_upper, real(3, 3)),
+    case(d_matrix_power_negative, matrix(3, 3)), case(d_matrix_power_inverse, matrix(2, 3, 3)),
+    case(d_cond, matrix(3, 3)), case(d_cond, real(2, 3, 4), tag="stack"), case(d_cond_2, real(4, 3)),
+    case(d_cond_minus_2, matrix(3, 3)),
+]
+# the helpers of eig, lstsq and a full svd (eig_bar, ...) have no rules: derivative code
+# differentiates them as the functions they are; np.linalg.multi_dot, to first order only
+NUMPY_CASES += [
+    case(d_eig, real_eigenvalues(3, 3)), case(d_eigvals, real_eigenvalues(3, 3)),
+    case(d_svd_full, real(3, 4), tag="wide"), case(d_svd_full, real(4, 3), tag="tall"),
+    case(d_lstsq_all, real(5, 3)),
+]
+FIRST_ORDER_CASES = [case(d_multi_dot_rows, real(3, 3), real(3, 3))]
+# np.linalg.lstsq(a, b)[0]: vector mode cannot stack a tuple of tangents of different shapes
+RAGGED_CASES += [
+    case(d_lstsq, real(5, 3), real(5), tag="ragged"),
+    case(d_lstsq_columns, real(5, 3), real(5, 2), tag="ragged"),
+    case(d_lstsq_square, real(3, 3), real(3), tag="ragged"),
+]
+def d_convolve(a, v): return np.convolve(a, v)
+def d_convolve_same(a, v): return np.convolve(a, v, "same")
+def d_convolve_valid(a, v): return np.convolve(a, v, mode="valid")
+def d_correlate(a, v): return np.correlate(a, v)
+def d_correlate_full(a, v): return np.correlate(a, v, "full")
+def d_correlate_same(a, v): return np.correlate(a, v, mode="same")
+
+
+XP, FP = np.linspace(-3.0, 3.0, 7), np.sin(np.linspace(-3.0, 3.0, 7))
+OFF_KNOTS = np.array([-3.6, -2.3, 0.4, 1.1, 2.7, 3.4])  # outside the range at both ends
+
+
+def d_interp(x): return np.interp(x, XP, FP)
+def d_interp_bounds(x): return np.interp(x, XP, FP, left=-3.0, right=2.0)
+def d_interp_scalar(x): return np.interp(x, XP, FP) * 2.0
+def d_gradient(f): return np.gradient(f)
+def d_gradient_spacing(f): return np.gradient(f, 0.5, axis=0, edge_order=2)
+
+
+def d_trapezoid(y): return np.trapezoid(y)
+def d_trapezoid_x(y): return np.trapezoid(y, XP[:4] ** 2, axis=0)
+def d_trapezoid_dx(y): return np.trapezoid(y, dx=0.5, axis=1) * 2.0
+
+
+def d_gradient_2d(f):
+    gy, gx = np.gradient(f)
+    return gy * 2.0 + gx
+
+
+NUMPY_CASES += [case(d_convolve, real(5), real(3)), case(d_convolve, real(2), real(4), tag="v longer")]
+NUMPY_CASES += [case(fn, real(n), real(m), tag=f"{n},{m}")
+                for fn in (d_convolve_same, d_convolve_valid, d_correlate, d_correlate_full,
+                           d_correlate_same) for n, m in ((5, 3), (2, 6), (4, 4))]
+NUMPY_CASES += [
+    case(d_interp, lambda rng: OFF_KNOTS), case(d_interp_bounds, lambda rng: OFF_KNOTS),
+    case(d_interp_scalar, uniform(-2.9, 2.9)), case(d_gradient, real(5)),
+    case(d_gradient_spacing, real(4, 3)),
+    case(d_gradient_2d, real(3, 4)), case(d_trapezoid, real(5)), case(d_trapezoid_x, real(4, 3)),
+    case(d_trapezoid_dx, real(2, 4, 3)),
+]
+if hasattr(np, "row_stack"):
+    def d_row_stack(a, b): return np.row_stack([a, b])
+    NUMPY_CASES += [case(d_row_stack, real(3), real(3))]
+    RAGGED_CASES += [case(d_row_stack, real(3), real(2, 3), tag="ragged")]
+
 # The run-time helpers of generated code have rules too (for derivatives of derivatives);
 # called here on their differentiated operands, the others fixed.
 D34 = np.random.default_rng(5).permutation(12).reshape(3, 4) * 1.0  # no ties
@@ -1093,6 +1314,21 @@ def h_writable(t): return writable(unreduce(t, W34)) * W34
 
 HELPER_CASES += [case(h_writable, real())]
 
+from s2sad.support import gradient_bar, select_bar, unjoin  # noqa: E402
+
+
+def h_unjoin(t): return unjoin(t, [W3, W3], 1) * 2.0
+def h_unjoin_depth(t): return unjoin(t, (W34, W34), 2)
+def h_select_bar(t): return select_bar(t, [COND, ~COND], [W34, W34])[0] * W34
+def h_gradient_bar(t): return gradient_bar(t, W6, 0.5, None, 2)
+def h_gradient_bar_axes(t, u): return gradient_bar((t, u), W34)
+
+
+BREADTH_HELPER_CASES += [case(h_unjoin, real(3, 2)), case(h_unjoin_depth, real(3, 4, 2)),
+                         case(h_select_bar, real(3, 4)), case(h_gradient_bar, real(6)),
+                         case(h_gradient_bar_axes, real(3, 4), real(3, 4))]
+HELPER_CASES += BREADTH_HELPER_CASES[-5:]
+
 import collections  # noqa: E402
 
 from s2sad.support import as_gradient, bars, kept, unattr  # noqa: E402
@@ -1113,7 +1349,8 @@ HELPER_CASES += [case(h_as_gradient, real()), case(h_bars, real(3, 4)), case(h_k
 
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
          + REDUCTION_CASES + LINALG_CASES + MATH_CASES + CONTAINER_CASES + ELEMENTWISE_CASES
-         + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + HELPER_CASES)
+         + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + NUMPY_CASES
+         + FIRST_ORDER_CASES + HELPER_CASES)
 
 
 def second_order_cases():
@@ -1121,7 +1358,7 @@ def second_order_cases():
     ``test_second_order``); a case whose first-order rule needs a rule s2sad lacks is xfail."""
     needs_tuple_rule = {}
     for param in (ELEMENTWISE_CASES + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES
-                  + RAGGED_CASES + BREADTH_HELPER_CASES):
+                  + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES):
         name = param.values[0].__name__
         if name in needs_tuple_rule:
             yield xfail(param, f"the first-order rule calls {needs_tuple_rule[name]}, whose "

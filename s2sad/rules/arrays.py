@@ -1,0 +1,56 @@
+"""Rules for the joins, cuts and axis moves of NumPy that are spelled by other ones.
+
+``np.column_stack`` and ``np.dstack`` join pieces along axis 1 and 2, making 1-d (and
+2-d) pieces columns (depth slices) first; the adjoint cuts ``g`` back into pieces
+(:func:`s2sad.support.unjoin`). ``np.row_stack`` is ``np.vstack`` (an alias NumPy 2
+deprecates). Every cut (``np.array_split``, ``np.dsplit``, and ``np.split``'s family in
+:mod:`.linear_algebra`) has the join of ``g``'s pieces as its adjoint, for sections or
+constant indices alike. ``np.rollaxis`` is ``np.moveaxis`` to a place worked out from
+``start``. ``np.select`` gives each choice the adjoint where its condition is the first
+that holds (:func:`s2sad.support.select_bar`).
+"""
+
+import numpy as np
+
+from .core import ZERO, RuleNotApplicable, define
+from .linear_algebra import _opt, _split
+
+define("np.column_stack", "tup", linear="tup", tup="unjoin(g, tup, 1)",
+       jvp={"tup": "np.column_stack(tup_dot)"})
+define("np.dstack", "tup", linear="tup", tup="unjoin(g, tup, 2)", jvp={"tup": "np.dstack(tup_dot)"})
+if hasattr(np, "row_stack"):  # NumPy < 2.3 (deprecated since 2.0): np.vstack
+    define("np.row_stack", "tup, dtype=None, casting='same_kind'", linear="tup",
+           tup="unconcatenate(g, tup, 0, 2)", jvp={"tup": "np.vstack(tup_dot)"})
+define("np.array_split", "ary, indices_or_sections, axis=0", view=True, linear="ary",
+       ary=lambda b: f"np.concatenate(g{_opt(b, 'axis', 0)})", indices_or_sections=ZERO)
+
+
+def _dsplit(b):
+    _split(b)
+    return "np.concatenate(g, 2)"
+
+
+define("np.dsplit", "ary, indices_or_sections", view=True, linear="ary", ary=_dsplit,
+       indices_or_sections=ZERO,
+       jvp={"ary": lambda b: _dsplit(b) and "np.dsplit(ary_dot, indices_or_sections)"})
+
+
+def _rollaxis(b):
+    """np.rollaxis(a, axis, start) is np.moveaxis(a, axis, to): ``to`` from constants."""
+    axis, start = b.const("axis"), b.const("start")
+    if not (isinstance(axis, int) and isinstance(start, int)) or \
+            start != 0 and (axis < 0 or start < 0):
+        raise RuleNotApplicable("np.rollaxis has a derivative rule for constant axes, both "
+                                "nonnegative or start=0, only; use np.moveaxis")
+    to = start - 1 if axis < start else start
+    return f"np.moveaxis(g, {to}, axis)"
+
+
+define("np.rollaxis", "a, axis, start=0", view=True, linear="a", a=_rollaxis,
+       jvp={"a": lambda b: _rollaxis(b) and f"np.rollaxis(a_dot, axis{_opt(b, 'start', 0)})"})
+# the first choice whose condition holds; default where none does
+define("np.select", "condlist, choicelist, default=0", condlist=ZERO,
+       choicelist="select_bar(g, condlist, choicelist)",
+       default="unbroadcast(np.where(select_none(condlist), g, 0.0), default)",
+       jvp={"choicelist": "np.select(condlist, choicelist_dot)",
+            "default": "np.where(select_none(condlist), default_dot, 0.0)"})
