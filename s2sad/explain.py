@@ -10,7 +10,7 @@ comes from (``data-line``); hovering any of them highlights the others of that
 line, on the whole page (a few lines of script, inline).
 
 The page is well-formed XML (XHTML served as HTML), which the tests parse.
-Python is highlighted with the standard library's tokenizer.
+Python is highlighted by :func:`s2sad.display.highlight`.
 
 Layer 9, above the tools it puts together (:mod:`s2sad.trace`, :mod:`s2sad.graph`,
 :mod:`s2sad.cost`).
@@ -19,14 +19,12 @@ Layer 9, above the tools it puts together (:mod:`s2sad.trace`, :mod:`s2sad.graph
 import ast
 import html
 import inspect
-import io
-import keyword
 import re
 import shutil
-import tokenize
 
 from . import cache
 from .cost import cost
+from .display import HELPERS_HEADING, highlight
 from .graph import graph
 from .ir import format_function
 from .lower import lower
@@ -61,41 +59,6 @@ document.querySelectorAll('[data-line]').forEach(function (el) {
   el.addEventListener('mouseleave', function () { s2sadMark(line, false); });
 });
 """
-
-
-def highlight(text):
-    """``text`` (Python) as a list of HTML lines, with keywords, numbers, strings and
-    comments in spans (lines that do not tokenize stay plain)."""
-    lines = text.splitlines()
-    classes = [[None] * len(line) for line in lines]
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            kind = ("kw" if tok.type == tokenize.NAME and keyword.iskeyword(tok.string) else
-                    "num" if tok.type == tokenize.NUMBER else
-                    "str" if tok.type == tokenize.STRING else
-                    "com" if tok.type == tokenize.COMMENT else None)
-            if kind is None:
-                continue
-            (r0, c0), (r1, c1) = tok.start, tok.end
-            for r in range(r0, r1 + 1):
-                start = c0 if r == r0 else 0
-                end = c1 if r == r1 else len(lines[r - 1])
-                for c in range(start, min(end, len(lines[r - 1]))):
-                    classes[r - 1][c] = kind
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        pass
-    out = []
-    for line, marks in zip(lines, classes):
-        parts, c = [], 0
-        while c < len(line):
-            d = c
-            while d < len(line) and marks[d] == marks[c]:
-                d += 1
-            chunk = html.escape(line[c:d])
-            parts.append(f'<span class="{marks[c]}">{chunk}</span>' if marks[c] else chunk)
-            c = d
-        out.append("".join(parts))
-    return out
 
 
 def _code(lines, line_of, first_number=1):
@@ -133,7 +96,7 @@ def _svg(drawn):
 def _gradient_code(module, entry_points):
     """The generated module's gradient function and what it calls (helpers' ``fwd_``/``bwd_``),
     without its docstring, its other entry points or the run-time helpers."""
-    body = module.split("\n# --- run-time helpers", 1)[0]
+    body = module.split("\n" + HELPERS_HEADING, 1)[0]
     lines = body.splitlines()
     skip = {entry_points.get("value_and_grad"), entry_points.get("vjp")}
     keep = []
@@ -156,6 +119,9 @@ class Page:
 
     def _repr_html_(self):
         return self.html
+
+    def __repr__(self):
+        return f"<s2sad.explain page of {self.name}: {len(self.html)} characters of HTML>"
 
     def __str__(self):
         return self.html
