@@ -93,17 +93,26 @@ def _svg(drawn):
     return svg[svg.index("<svg"):]
 
 
-def _gradient_code(module, entry_points):
-    """The generated module's gradient function and what it calls (helpers' ``fwd_``/``bwd_``),
-    without its docstring, its other entry points or the run-time helpers."""
+def _gradient_code(module, entry_points, entry):
+    """The generated function ``entry`` (the gradient, or the VJP for an array output) and the
+    helpers' functions (``fwd_``/``bwd_``), without the module's docstring, its other entry
+    points or the run-time helpers; and the source line of each line: the entry's from its
+    ``# line N`` comments, none for the helpers' lines (theirs are lines of the helpers' own
+    source, which the page does not show, perhaps in another file)."""
     body = module.split("\n" + HELPERS_HEADING, 1)[0]
     lines = body.splitlines()
-    skip = {entry_points.get("value_and_grad"), entry_points.get("vjp")}
-    keep = []
+    skip = set(entry_points.values()) - {entry}
+    text, line_of = [], []
     for node in ast.parse(body).body:
-        if isinstance(node, ast.FunctionDef) and node.name not in skip:
-            keep.append("\n".join(lines[node.lineno - 1:node.end_lineno]))
-    return "\n\n\n".join(keep) + "\n"
+        if not isinstance(node, ast.FunctionDef) or node.name in skip:
+            continue
+        if text:
+            text, line_of = text + ["", ""], line_of + [None, None]
+        piece = lines[node.lineno - 1:node.end_lineno]
+        text += piece
+        line_of += _lines_by_comment("\n".join(piece)) if node.name == entry else \
+            [None] * len(piece)
+    return "\n".join(text) + "\n", line_of
 
 
 class Page:
@@ -134,11 +143,13 @@ def explain(f, *args, wrt=None):
     source_text = "".join(source)
     ssa_text = format_function(lower(fn))
     values = cache.bind(fn, args, {})
-    backward = trace(fn, *values, wrt=wrt, out_bar=ones_seed(fn, values))
+    seed = ones_seed(fn, values)
+    backward = trace(fn, *values, wrt=wrt, out_bar=seed)
     forward = trace(fn, *args, wrt=wrt, mode="forward")
     positions = tuple(cache.parameters(fn).index(name) for name in backward.wrt)
     namespace, built = cache.compiled(fn, "reverse", positions)
-    generated = _gradient_code(built.source, built.entry_points)
+    generated, generated_lines = _gradient_code(
+        built.source, built.entry_points, built.entry_points["grad" if seed is None else "vjp"])
     report = cost(fn, *args, wrt=wrt)
     drawn = graph(fn, *args, wrt=wrt, adjoints=True)
     title = f"{fn.__name__}: how s2sad differentiates it"
@@ -151,8 +162,9 @@ def explain(f, *args, wrt=None):
         ("graph", "Computational graph (red: the adjoint flow)", _svg(drawn)),
         ("forward", "Forward mode: values and tangents", forward.render("html")),
         ("reverse", "Reverse mode: values and adjoints", backward.render("html")),
-        ("code", "Generated gradient code", _code(highlight(generated),
-                                                  _lines_by_comment(generated))),
+        ("code", "Generated gradient code" if seed is None else
+         "Generated code of the vector-Jacobian product (the output is an array)",
+         _code(highlight(generated), generated_lines)),
         ("cost", "Cost", report.render("html")),
     ]
     body = [f"<h1>{html.escape(title)}</h1>",

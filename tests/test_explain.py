@@ -10,6 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 try:  # the test extra's: without it, the browser test is skipped
@@ -21,7 +22,7 @@ except ImportError:
 
 import seeing_programs as sp
 from s2sad.explain import explain, highlight
-from tests.programs.examples import ROOT, example_function
+from tests.programs.examples import IDS, ROOT, TARGETS, example_function, sample
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 SECTIONS = ["source", "ssa", "graph", "forward", "reverse", "code", "cost"]
@@ -56,11 +57,39 @@ def test_the_page_has_every_section_and_links_lines():
     assert not re.search(r'(src|href)="(https?:)?//', page.html)
 
 
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_the_page_of_every_example(target):
+    path, function, wrt = target
+    page = explain(example_function(path, function), *sample(path, function), wrt=wrt)
+    root = parse(page.html)
+    sections = {s.get("id"): s for s in root.iter(f"{XHTML}section")}
+    assert list(sections) == SECTIONS
+    source = lines_in(sections["source"])
+    for key in ("ssa", "reverse", "code", "cost"):
+        assert lines_in(sections[key]) and lines_in(sections[key]) <= source, key
+
+
 def test_loops_branches_and_helpers():
     page = explain(sp.loop_branch_helper, 0.9, 4, wrt="x")
     root = parse(page.html)
     text = "".join(root.itertext())
     assert "for i in v1: trip 1 (i = 0)" in text and "def bwd_helper" in text
+    # the helper's generated lines are lines of the helper's source, not shown on the page:
+    # they link to nothing (the function's own lines do)
+    code = next(s for s in root.iter(f"{XHTML}section") if s.get("id") == "code")
+    rows = [el for el in code.iter() if el.get("class") == "row"]
+    helper_rows = [el for el in rows if re.sub(r"^\d+", "", "".join(el.itertext()))
+                   .startswith("def fwd_helper")]
+    assert helper_rows and helper_rows[0].get("data-line") is None
+    assert {el.get("data-line") for el in rows} >= {"13", "14", "16", "19"}
+
+
+def test_an_array_output_shows_its_vector_jacobian_product():
+    x, A, B, C = np.ones(3), np.ones((2, 3)), np.ones((2, 2)), np.ones((4, 2))
+    root = parse(explain(sp.matrix_chain, x, A, B, C, wrt="x").html)
+    code = next(s for s in root.iter(f"{XHTML}section") if s.get("id") == "code")
+    text = "".join(code.itertext())
+    assert "def vjp_matrix_chain(x, A, B, C, out_bar):" in text and "def grad_" not in text
 
 
 def test_highlight_marks_tokens_per_line():

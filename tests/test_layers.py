@@ -52,7 +52,8 @@ LAYERS = [
     ["s2sad.cache"],
     # 9. the API, and the tools that show a derivative (they read the SSA form and the
     # compiled derivative)
-    ["s2sad.higher", "s2sad.trace"],
+    ["s2sad.higher", "s2sad.instrument"],
+    ["s2sad.trace"],
     ["s2sad.graph", "s2sad.cost"],
     ["s2sad.explain", "s2sad.points"],
     ["s2sad.api"],
