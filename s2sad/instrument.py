@@ -2,7 +2,8 @@
 
 :func:`instrumented` parses one function of a generated module and inserts, after every
 assignment of its body (at any depth of loops and branches), a call recording the values
-assigned; around every loop, calls marking its trips; on an adjoint update written as a
+assigned; around every loop, calls marking its trips; in each branch of an ``if``, a call
+marking it taken; on an adjoint update written as a
 sum, a call keeping its terms; and after each push on the tape, a call keeping the item
 pushed and the loop pushing it. It returns the instrumented function, the description of
 each place it instruments (a *site*: the names assigned, the generated statement, the
@@ -49,6 +50,9 @@ class Recorder:
     def trip(self, site, *target):
         self.loops[-1][1] += 1
         self.events.append(("trip", site, self._trips(), snapshot(target), None))
+
+    def branch(self, site, taken):
+        self.events.append(("branch", site, self._trips(), taken, None))
 
     def record(self, site, *values):
         self.events.append(("set", site, self._trips(), snapshot(values),
@@ -123,7 +127,9 @@ class _Instrument:
                 stmt.orelse = self.block(stmt.orelse)
                 out += [_call("enter", k), stmt, _call("leave", k)]
             elif isinstance(stmt, ast.If):
-                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+                k = self.site(stmt, kind="branch", names=[], code=f"if {ast.unparse(stmt.test)}")
+                stmt.body = [_call("branch", k, True)] + self.block(stmt.body)
+                stmt.orelse = [_call("branch", k, False)] + self.block(stmt.orelse)
                 out.append(stmt)
             elif isinstance(stmt, ast.Assign):
                 names = [n for t in stmt.targets for n in _names(t)]
@@ -198,7 +204,7 @@ def instrumented(namespace, source, entry):
     module = ast.fix_missing_locations(ast.Module([func], []))
     scope = dict(namespace)
     recorder = Recorder()
-    for name in ("enter", "leave", "trip", "record", "sum", "term", "push"):
+    for name in ("enter", "leave", "trip", "branch", "record", "sum", "term", "push"):
         scope[PREFIX + name] = getattr(recorder, name)
     exec(compile(module, f"<s2sad trace of {entry}>", "exec"), scope)
     return scope[entry], instrument.sites, recorder

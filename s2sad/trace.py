@@ -17,8 +17,8 @@ statement), so a row of the trace is one SSA statement executed, with
   and the last column the generated statement that made it;
 * in forward mode, the tangent ``v_k_dot``.
 
-A loop gives a row per trip (the trip row shows the loop variable), a branch
-the rows of the branch taken. A call of the user's own helper is one row (its
+A loop gives a row per trip (the trip row shows the loop variable), a branch a
+row naming the branch taken (``if v2: the else branch``), then its rows. A call of the user's own helper is one row (its
 value, and the adjoint the helper's ``bwd_`` function returns). Tracing the
 generated code, not a second interpreter of the rules, means a trace shows
 exactly what ``grad`` computes: its last adjoints are ``grad``'s result. An
@@ -155,6 +155,9 @@ class Trace(Rendered):
                 hidden += 1
                 continue
             flush()
+            if row.kind == "branch":
+                add((SECTION, f"{row.statement}: the {'then' if row.value else 'else'} branch"))
+                continue
             if row.kind == "trip":
                 value = ", ".join(f"{n} = {summary(v)}" for n, v in zip(row.name, row.value))
                 add((SECTION, f"{row.statement}: trip {row.trips[-1]}"
@@ -283,9 +286,9 @@ def _rows(events, sites, known, derived, values, params, mode):
     rows = []
     for kind, k, trips, recorded, terms in events:
         site = sites[k]
-        if kind == "trip":
+        if kind in ("trip", "branch"):  # a branch's value: True for then, False for else
             rows.append(Row(site["sweep"], site["names"], site["code"], site["line"], recorded,
-                            trips, kind="trip"))
+                            trips, kind=kind))
             continue
         for name, value in zip(site["names"], recorded):
             # a name of f's own first (f may be generated code, with names such as x_bar)
