@@ -127,7 +127,11 @@ class Page:
         return path
 
     def _repr_html_(self):
-        return self.html
+        """In Jupyter: the page in an iframe of its own, so that its style sheet and script
+        stay out of the notebook's."""
+        page = html.escape(self.html, quote=True).replace("\n", "&#10;")  # kept in <pre>
+        return (f'<iframe srcdoc="{page}" title="{self.name}" '
+                f'style="width: 100%; height: 40em; border: 1px solid #ddd"></iframe>')
 
     def __repr__(self):
         return f"<s2sad.explain page of {self.name}: {len(self.html)} characters of HTML>"
