@@ -3,7 +3,7 @@ function (examples/sqrt_exp.py:steps at x = 0.8), by headless Chromium.
 
 The page is the one ``s2sad explain examples/sqrt_exp.py:steps --at x=0.8`` writes, with the
 mouse put on line 28 (``b = np.exp(a)``) as a reader would: its source line, SSA
-statement and trace rows are highlighted (its generated code too, further down). File
+statement, graph node and trace rows are highlighted (its generated code too, further down). File
 names are shown relative to the repository. Needs Graphviz (``dot``) and
 Chromium (Debian packages ``graphviz`` and ``chromium``, as .ci/run installs them).
 

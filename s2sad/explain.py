@@ -4,10 +4,13 @@
 HTML file (no network needed to view it) with, in order: the function's source,
 its SSA listing, the computational graph (inline SVG drawn by Graphviz, or its
 DOT text when the ``dot`` program is missing), the forward-mode and reverse-mode
-traces at ``args``, the generated gradient code, and the cost report. Every
-line of source, SSA, trace and generated code carries the user's source line it
-comes from (``data-line``); hovering any of them highlights the others of that
-line, on the whole page (a few lines of script, inline).
+traces at ``args``, the generated gradient code (the vector-Jacobian product's,
+seeded with ones, for an array output), and the cost report. Every line of
+source, SSA, trace, cost and the function's generated code, and every node of a
+statement in the graph, carries the user's source line it comes from
+(``data-line``); hovering any of them highlights the others of that line, on the
+whole page (a few lines of script, inline). In Jupyter the page shows itself in
+an iframe.
 
 The page is well-formed XML (XHTML served as HTML), which the tests parse.
 Python is highlighted by :func:`s2sad.display.highlight`.
@@ -43,6 +46,7 @@ span.ln { color: #999; display: inline-block; width: 3em; user-select: none; }
 table.s2sad { border-collapse: collapse; font-size: 0.9em; }
 table.s2sad td, table.s2sad th { border: 1px solid #ddd; padding: 0.2em 0.5em; text-align: left; }
 .hl, .hl td { background: #ffec99 !important; }
+g.hl polygon, g.hl ellipse, g.hl path { fill: #ffec99; }
 svg { max-width: 100%; height: auto; }
 """
 
@@ -84,12 +88,21 @@ def _lines_by_comment(text):
 
 
 def _svg(drawn):
-    """The graph as inline SVG (no XML declaration or doctype), or its DOT text."""
+    """The graph as inline SVG (no XML declaration or doctype), each statement's node with
+    the ``data-line`` of its source line (from the node's tooltip), or its DOT text."""
     if shutil.which("dot") is None:
         return ("<p>The Graphviz program <code>dot</code> is not installed (Debian: "
                 "<code>apt-get install graphviz</code>), so here is the graph's DOT text:</p>"
                 f'<pre class="code">{html.escape(drawn.dot)}</pre>')
+    line_of = dict(re.findall(r'^\s*(n\d+) \[.*tooltip="line (\d+):', drawn.dot, re.M))
+
+    def link(match):
+        line = line_of.get(match.group(2))
+        attr = f' data-line="{line}"' if line else ""
+        return f'<g id="{match.group(1)}" class="node"{attr}>\n<title>{match.group(2)}</title>'
+
     svg = drawn.svg()
+    svg = re.sub(r'<g id="(node\d+)" class="node">\n<title>(n\d+)</title>', link, svg)
     return svg[svg.index("<svg"):]
 
 

@@ -46,7 +46,8 @@ def test_the_page_has_every_section_and_links_lines():
     assert list(sections) == SECTIONS
     source = lines_in(sections["source"])
     assert source == {23, 24, 25}  # def f, and the two lines of its body
-    for key in ("ssa", "forward", "reverse", "code", "cost"):
+    graph_linked = ("graph",) if shutil.which("dot") else ()  # (DOT text without Graphviz)
+    for key in ("ssa", "forward", "reverse", "code", "cost") + graph_linked:
         assert lines_in(sections[key]) and lines_in(sections[key]) <= source, key
     assert any(el.tag.endswith("svg") for el in sections["graph"].iter()) or \
         shutil.which("dot") is None
@@ -153,9 +154,12 @@ def test_the_page_in_a_browser(browser, tmp_path):
     # the mouse on source line 24 lights line 24 in the source, the SSA form, both traces
     # and the generated code, and nothing else
     hover(browser, '#source [data-line="24"]')
-    assert lit(browser) == {(key, "24") for key in ("source", "ssa", "forward", "reverse",
-                                                    "code", "cost")}
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".hl")) >= 1 + 2 + 2 + 2 + 3
+    assert lit(browser) == {(key, "24") for key in ("source", "ssa", "graph", "forward",
+                                                    "reverse", "code", "cost")}
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".hl")) >= 1 + 2 + 2 + 2 + 2 + 3
+    # a graph node lit is drawn lit (the page's style fills its shape)
+    node = browser.find_element(By.CSS_SELECTOR, '#graph g.hl[data-line="24"] polygon')
+    assert node.value_of_css_property("fill") == "rgb(255, 236, 153)"
     hover(browser, "h1")  # away: nothing stays lit
     assert lit(browser) == set()
     # from the other side: a row of the reverse trace lights its source line
