@@ -7,7 +7,7 @@ statement, graph node and trace rows are highlighted (its generated code too, fu
 names are shown relative to the repository. Needs Graphviz (``dot``) and
 Chromium (Debian packages ``graphviz`` and ``chromium``, as .ci/run installs them).
 
-    PYTHONPATH=$PWD python docs/screenshot.py [--width 1100] [--height 1960] [-o docs/explain_steps.png]
+    PYTHONPATH=$PWD python docs/screenshot.py [--width 1100] [--height 1960] [-o FILE.png]
 """
 
 import argparse

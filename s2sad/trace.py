@@ -18,8 +18,9 @@ statement), so a row of the trace is one SSA statement executed, with
 * in forward mode, the tangent ``v_k_dot``.
 
 A loop gives a row per trip (the trip row shows the loop variable), a branch a
-row naming the branch taken (``if v2: the else branch``), then its rows. A call of the user's own helper is one row (its
-value, and the adjoint the helper's ``bwd_`` function returns). Tracing the
+row naming the branch taken (``if v2: the else branch``), then its rows. A call
+of the user's own helper is one row (its value, and the adjoint the helper's
+``bwd_`` function returns). Tracing the
 generated code, not a second interpreter of the rules, means a trace shows
 exactly what ``grad`` computes: its last adjoints are ``grad``'s result. An
 adjoint the compiler keeps symbolic (the seed ``1.0``, or a copy of another

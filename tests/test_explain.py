@@ -3,7 +3,6 @@ traces, generated code, cost), parsed as XML, and opened in headless Chromium dr
 Selenium when the machine has them (.ci/run installs Chromium and its driver): no console
 error, and moving the mouse onto a line highlights that line's elements across the page."""
 
-import os
 import re
 import shutil
 import subprocess
