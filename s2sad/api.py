@@ -15,6 +15,7 @@ them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
 """
 
 import functools
+import html
 import inspect
 
 import numpy as np
@@ -24,6 +25,7 @@ from .cache import (DEFAULT_WRT, bind, check_differentiable, is_not_scalar, load
                     non_scalar_error, normalize_wrt, parameters, raise_failure, through_bound,
                     wrt_or_argnums)
 from .checkpoint import check_how
+from .display import Code, code_html
 from .errors import S2sadError, UnsupportedSyntaxError, UsageError, api_boundary, hide_own_frames
 from .higher import jvp as _jvp
 from .ir import format_function
@@ -245,15 +247,15 @@ def source(f, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None, plain=False, *, 
     generated = cache.compiled(fn, mode + ("_plain" if plain else ""), positions,
                                checkpoint)[1]
     if specialise_for is None:
-        return generated.source
-    return specialised_source(generated, tuple(specialise_for))
+        return Code(generated.source)
+    return Code(specialised_source(generated, tuple(specialise_for)))
 
 
 @api_boundary
 def ssa(f):
     """The SSA listing of ``f``: one primitive per line, with source lines."""
     try:
-        return format_function(lower(unwrap(f)))
+        return Code(format_function(lower(unwrap(f))))
     except S2sadError as exc:  # the user's error, without s2sad's frames (as cache.compiled)
         raise hide_own_frames(exc) from None
 
@@ -263,7 +265,8 @@ class Differentiable:
 
     Attributes ``grad``, ``value_and_grad``, ``vjp``, ``value_and_vjp`` and ``jvp`` are the
     transforms of ``f`` for the decorator's ``wrt``; ``source`` (of the
-    decorator's ``mode``) and ``ssa`` are their texts.
+    decorator's ``mode``) and ``ssa`` are their texts. Displayed in Jupyter, it
+    shows its derivative code (``source``), highlighted.
     """
 
     def __init__(self, fn, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None):
@@ -284,6 +287,23 @@ class Differentiable:
 
     def __repr__(self):
         return f"<s2sad.differentiate {self.__wrapped__.__qualname__} wrt={self._wrt!r}>"
+
+    def _repr_html_(self):
+        """In Jupyter, the function shows its derivative code (the error, if it has none)."""
+        try:
+            code = self.source
+        except S2sadError as exc:
+            return (f"<p><code>{html.escape(repr(self))}</code> has no derivative:</p>"
+                    f"<pre>{type(exc).__name__}: {html.escape(str(exc))}</pre>")
+        return f"<p><code>{html.escape(repr(self))}</code>: its derivative code</p>" + \
+            code_html(code)
+
+    def _repr_markdown_(self):
+        try:
+            code = self.source
+        except S2sadError as exc:
+            return f"`{repr(self)}` has no derivative:\n\n```\n{type(exc).__name__}: {exc}\n```\n"
+        return f"`{repr(self)}`: its derivative code\n\n" + code._repr_markdown_()
 
     @functools.cached_property
     def grad(self):

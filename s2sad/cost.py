@@ -128,8 +128,9 @@ class CostReport(Rendered):
     ``auto_mode``, ``ratio``...); ``lines`` holds one :class:`Line` per SSA statement.
     """
 
-    def __init__(self, name, lines, n, m, wrt):
+    def __init__(self, name, lines, n, m, wrt, loops=()):
         self.name, self.lines, self.n, self.m, self.wrt = name, lines, n, m, wrt
+        self.loops = list(loops)  # (source line, trips, bytes on the tape) of each loop
         total = lambda attr: sum(getattr(line, attr) for line in lines)  # noqa: E731
         self.f_flops, self.f_bytes = total("f_flops"), total("f_bytes")
         self.forward_flops, self.forward_bytes = self.f_flops, self.f_bytes
@@ -169,6 +170,9 @@ class CostReport(Rendered):
             f"operations; the cheaper is {better}.",
             f"jacobian(mode=\"auto\") picks {self.auto_mode}: {self.auto_reason}.",
         ]
+        notes[2:2] = [f"measured: the loop at line {line} pushes {kept} bytes on the gradient's "
+                      f"tape in {trips} trips, {kept / trips:.4g} bytes a trip."
+                      for line, trips, kept in self.loops if trips]
         lines = [line.stmt.loc.statement_line for line in self.lines] + [None]
         if self.f_seconds is not None:
             notes.append(f"measured on this machine: f {_time(self.f_seconds)}, gradient "
@@ -216,7 +220,7 @@ def cost(f, *args, wrt=None, measure=False, **kwargs):
     params = cache.parameters(fn)
     lines = _costs(fn, t, dict(zip(params, values)))
     n = int(sum(_size(v) for v, name in zip(values, params) if name in t.wrt))
-    report = CostReport(fn.__name__, lines, n, _size(t.value), t.wrt)
+    report = CostReport(fn.__name__, lines, n, _size(t.value), t.wrt, _loop_tapes(t))
     if measure:
         positions = tuple(params.index(name) for name in t.wrt)
         namespace, generated = cache.compiled(fn, "reverse", positions)
@@ -228,6 +232,16 @@ def cost(f, *args, wrt=None, measure=False, **kwargs):
             report.gradient_seconds = _seconds(lambda: product(*values, seed))
         report.f_seconds = _seconds(lambda: fn(*values))
     return report
+
+
+def _loop_tapes(t):
+    """``[(source line, trips, bytes)]``: what each loop of the generated gradient pushed on
+    its tape in the trace ``t`` (the items themselves, measured)."""
+    kept = {}
+    for line, item in t.tape:
+        if line is not None:
+            kept[line] = kept.get(line, 0) + _bytes(item)
+    return [(line, t.loop_trips.get(line, 0), total) for line, total in sorted(kept.items())]
 
 
 def _costs(fn, t, arguments):
@@ -272,6 +286,7 @@ def _costs(fn, t, arguments):
                 kept.add(key)
                 line.tape_bytes += _bytes(env.get(name))
     return [line for line in lines.values() if line.trips]
+
 
 
 def _primal(stmt, values, result):

@@ -32,6 +32,7 @@ import numpy as np
 from . import support, support_plain
 from .astutil import clone, parse_expr
 from .custom import import_name
+from .display import HELPERS_HEADING
 from .ir import Assign, For, If, Index, Raise, Return, Slice, Var, While
 from .parse import LiveScope
 
@@ -404,8 +405,8 @@ def render_module(docstring, functions, comments, constants, imports=None, plain
     return re.sub(r"\n{4,}", "\n\n\n", text)
 
 
-_HELPERS_HEADING = "# --- run-time helpers the functions above call (NumPy only) ---"
-_PLAIN_HEADING = "# --- run-time helpers the functions above call (NumPy only; reference versions) ---"
+_HELPERS_HEADING = HELPERS_HEADING + " the functions above call (NumPy only) ---"
+_PLAIN_HEADING = HELPERS_HEADING + " the functions above call (NumPy only; reference versions) ---"
 
 
 def _import_lines(imports, body_text):

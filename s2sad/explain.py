@@ -4,13 +4,16 @@
 HTML file (no network needed to view it) with, in order: the function's source,
 its SSA listing, the computational graph (inline SVG drawn by Graphviz, or its
 DOT text when the ``dot`` program is missing), the forward-mode and reverse-mode
-traces at ``args``, the generated gradient code, and the cost report. Every
-line of source, SSA, trace and generated code carries the user's source line it
-comes from (``data-line``); hovering any of them highlights the others of that
-line, on the whole page (a few lines of script, inline).
+traces at ``args``, the generated gradient code (the vector-Jacobian product's,
+seeded with ones, for an array output), and the cost report. Every line of
+source, SSA, trace, cost and the function's generated code, and every node of a
+statement in the graph, carries the user's source line it comes from
+(``data-line``); hovering any of them highlights the others of that line, on the
+whole page (a few lines of script, inline). In Jupyter the page shows itself in
+an iframe.
 
 The page is well-formed XML (XHTML served as HTML), which the tests parse.
-Python is highlighted with the standard library's tokenizer.
+Python is highlighted by :func:`s2sad.display.highlight`.
 
 Layer 9, above the tools it puts together (:mod:`s2sad.trace`, :mod:`s2sad.graph`,
 :mod:`s2sad.cost`).
@@ -19,14 +22,12 @@ Layer 9, above the tools it puts together (:mod:`s2sad.trace`, :mod:`s2sad.graph
 import ast
 import html
 import inspect
-import io
-import keyword
 import re
 import shutil
-import tokenize
 
 from . import cache
 from .cost import cost
+from .display import HELPERS_HEADING, highlight
 from .graph import graph
 from .ir import format_function
 from .lower import lower
@@ -45,6 +46,7 @@ span.ln { color: #999; display: inline-block; width: 3em; user-select: none; }
 table.s2sad { border-collapse: collapse; font-size: 0.9em; }
 table.s2sad td, table.s2sad th { border: 1px solid #ddd; padding: 0.2em 0.5em; text-align: left; }
 .hl, .hl td { background: #ffec99 !important; }
+g.hl polygon, g.hl ellipse, g.hl path { fill: #ffec99; }
 svg { max-width: 100%; height: auto; }
 """
 
@@ -61,41 +63,6 @@ document.querySelectorAll('[data-line]').forEach(function (el) {
   el.addEventListener('mouseleave', function () { s2sadMark(line, false); });
 });
 """
-
-
-def highlight(text):
-    """``text`` (Python) as a list of HTML lines, with keywords, numbers, strings and
-    comments in spans (lines that do not tokenize stay plain)."""
-    lines = text.splitlines()
-    classes = [[None] * len(line) for line in lines]
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            kind = ("kw" if tok.type == tokenize.NAME and keyword.iskeyword(tok.string) else
-                    "num" if tok.type == tokenize.NUMBER else
-                    "str" if tok.type == tokenize.STRING else
-                    "com" if tok.type == tokenize.COMMENT else None)
-            if kind is None:
-                continue
-            (r0, c0), (r1, c1) = tok.start, tok.end
-            for r in range(r0, r1 + 1):
-                start = c0 if r == r0 else 0
-                end = c1 if r == r1 else len(lines[r - 1])
-                for c in range(start, min(end, len(lines[r - 1]))):
-                    classes[r - 1][c] = kind
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        pass
-    out = []
-    for line, marks in zip(lines, classes):
-        parts, c = [], 0
-        while c < len(line):
-            d = c
-            while d < len(line) and marks[d] == marks[c]:
-                d += 1
-            chunk = html.escape(line[c:d])
-            parts.append(f'<span class="{marks[c]}">{chunk}</span>' if marks[c] else chunk)
-            c = d
-        out.append("".join(parts))
-    return out
 
 
 def _code(lines, line_of, first_number=1):
@@ -121,26 +88,44 @@ def _lines_by_comment(text):
 
 
 def _svg(drawn):
-    """The graph as inline SVG (no XML declaration or doctype), or its DOT text."""
+    """The graph as inline SVG (no XML declaration or doctype), each statement's node with
+    the ``data-line`` of its source line (from the node's tooltip), or its DOT text."""
     if shutil.which("dot") is None:
         return ("<p>The Graphviz program <code>dot</code> is not installed (Debian: "
                 "<code>apt-get install graphviz</code>), so here is the graph's DOT text:</p>"
                 f'<pre class="code">{html.escape(drawn.dot)}</pre>')
+    line_of = dict(re.findall(r'^\s*(n\d+) \[.*tooltip="line (\d+):', drawn.dot, re.M))
+
+    def link(match):
+        line = line_of.get(match.group(2))
+        attr = f' data-line="{line}"' if line else ""
+        return f'<g id="{match.group(1)}" class="node"{attr}>\n<title>{match.group(2)}</title>'
+
     svg = drawn.svg()
+    svg = re.sub(r'<g id="(node\d+)" class="node">\n<title>(n\d+)</title>', link, svg)
     return svg[svg.index("<svg"):]
 
 
-def _gradient_code(module, entry_points):
-    """The generated module's gradient function and what it calls (helpers' ``fwd_``/``bwd_``),
-    without its docstring, its other entry points or the run-time helpers."""
-    body = module.split("\n# --- run-time helpers", 1)[0]
+def _gradient_code(module, entry_points, entry):
+    """The generated function ``entry`` (the gradient, or the VJP for an array output) and the
+    helpers' functions (``fwd_``/``bwd_``), without the module's docstring, its other entry
+    points or the run-time helpers; and the source line of each line: the entry's from its
+    ``# line N`` comments, none for the helpers' lines (theirs are lines of the helpers' own
+    source, which the page does not show, perhaps in another file)."""
+    body = module.split("\n" + HELPERS_HEADING, 1)[0]
     lines = body.splitlines()
-    skip = {entry_points.get("value_and_grad"), entry_points.get("vjp")}
-    keep = []
+    skip = set(entry_points.values()) - {entry}
+    text, line_of = [], []
     for node in ast.parse(body).body:
-        if isinstance(node, ast.FunctionDef) and node.name not in skip:
-            keep.append("\n".join(lines[node.lineno - 1:node.end_lineno]))
-    return "\n\n\n".join(keep) + "\n"
+        if not isinstance(node, ast.FunctionDef) or node.name in skip:
+            continue
+        if text:
+            text, line_of = text + ["", ""], line_of + [None, None]
+        piece = lines[node.lineno - 1:node.end_lineno]
+        text += piece
+        line_of += _lines_by_comment("\n".join(piece)) if node.name == entry else \
+            [None] * len(piece)
+    return "\n".join(text) + "\n", line_of
 
 
 class Page:
@@ -155,7 +140,14 @@ class Page:
         return path
 
     def _repr_html_(self):
-        return self.html
+        """In Jupyter: the page in an iframe of its own, so that its style sheet and script
+        stay out of the notebook's."""
+        page = html.escape(self.html, quote=True).replace("\n", "&#10;")  # kept in <pre>
+        return (f'<iframe srcdoc="{page}" title="{self.name}" '
+                f'style="width: 100%; height: 40em; border: 1px solid #ddd"></iframe>')
+
+    def __repr__(self):
+        return f"<s2sad.explain page of {self.name}: {len(self.html)} characters of HTML>"
 
     def __str__(self):
         return self.html
@@ -169,11 +161,13 @@ def explain(f, *args, wrt=None):
     source_text = "".join(source)
     ssa_text = format_function(lower(fn))
     values = cache.bind(fn, args, {})
-    backward = trace(fn, *values, wrt=wrt, out_bar=ones_seed(fn, values))
+    seed = ones_seed(fn, values)
+    backward = trace(fn, *values, wrt=wrt, out_bar=seed)
     forward = trace(fn, *args, wrt=wrt, mode="forward")
     positions = tuple(cache.parameters(fn).index(name) for name in backward.wrt)
     namespace, built = cache.compiled(fn, "reverse", positions)
-    generated = _gradient_code(built.source, built.entry_points)
+    generated, generated_lines = _gradient_code(
+        built.source, built.entry_points, built.entry_points["grad" if seed is None else "vjp"])
     report = cost(fn, *args, wrt=wrt)
     drawn = graph(fn, *args, wrt=wrt, adjoints=True)
     title = f"{fn.__name__}: how s2sad differentiates it"
@@ -186,8 +180,9 @@ def explain(f, *args, wrt=None):
         ("graph", "Computational graph (red: the adjoint flow)", _svg(drawn)),
         ("forward", "Forward mode: values and tangents", forward.render("html")),
         ("reverse", "Reverse mode: values and adjoints", backward.render("html")),
-        ("code", "Generated gradient code", _code(highlight(generated),
-                                                  _lines_by_comment(generated))),
+        ("code", "Generated gradient code" if seed is None else
+         "Generated code of the vector-Jacobian product (the output is an array)",
+         _code(highlight(generated), generated_lines)),
         ("cost", "Cost", report.render("html")),
     ]
     body = [f"<h1>{html.escape(title)}</h1>",

@@ -22,6 +22,7 @@ subprocess; the Debian and conda package is ``graphviz``).
 Layer 9, beside the API: reads the SSA form (:mod:`s2sad.lower`) and traces.
 """
 
+import re
 import shutil
 import subprocess
 
@@ -208,6 +209,11 @@ class Graph:
 
     def __str__(self):
         return self.dot
+
+    def __repr__(self):
+        nodes = sum(1 for line in self.dot.splitlines() if re.match(r"\s*n\d+ \[", line))
+        edges = sum(1 for line in self.dot.splitlines() if " -> " in line)
+        return f"<s2sad.Graph of {self.name}: {nodes} nodes, {edges} edges; str() is its DOT text>"
 
     def _repr_svg_(self):
         return self.svg() if shutil.which("dot") else None

@@ -59,6 +59,9 @@ class Rendered:
     def _repr_markdown_(self):
         return self.render("md")
 
+    def _repr_pretty_(self, printer, cycle):  # IPython's text: the table, not <object at 0x..>
+        printer.text(self.render())
+
 
 class Table:
     """Rows of text cells under headers; rows may be ``(SECTION, text)`` lines.
@@ -132,3 +135,6 @@ class Table:
 
     def _repr_markdown_(self):
         return self.markdown()
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(self.text())

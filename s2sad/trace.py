@@ -17,9 +17,10 @@ statement), so a row of the trace is one SSA statement executed, with
   and the last column the generated statement that made it;
 * in forward mode, the tangent ``v_k_dot``.
 
-A loop gives a row per trip (the trip row shows the loop variable), a branch
-the rows of the branch taken. A call of the user's own helper is one row (its
-value, and the adjoint the helper's ``bwd_`` function returns). Tracing the
+A loop gives a row per trip (the trip row shows the loop variable), a branch a
+row naming the branch taken (``if v2: the else branch``), then its rows. A call
+of the user's own helper is one row (its value, and the adjoint the helper's
+``bwd_`` function returns). Tracing the
 generated code, not a second interpreter of the rules, means a trace shows
 exactly what ``grad`` computes: its last adjoints are ``grad``'s result. An
 adjoint the compiler keeps symbolic (the seed ``1.0``, or a copy of another
@@ -27,25 +28,20 @@ adjoint) has no assignment, so it has no row of its own; a parameter whose
 gradient no row shows (``return x`` returns the seed) gets a last row with it.
 
 Layer 9, beside the API: reads the SSA form (:mod:`s2sad.lower`) and the
-compiled derivative (:mod:`s2sad.cache`).
+compiled derivative (:mod:`s2sad.cache`), instrumented by :mod:`s2sad.instrument`.
 """
-
-import ast
-import functools
-import operator
-import re
 
 import numpy as np
 
 from . import cache
 from .errors import NonScalarOutputError, UsageError
+from .instrument import instrumented, snapshot
 from .analysis import derived_namer
 from .ir import Assign, For, If, While, format_assign, walk_blocks
 from .lower import lower
 from .parse import def_loc, unwrap
 from .table import SECTION, Rendered, Table, summary
 
-PREFIX = "_s2sad_trace_"  # the instrumentation's names in the traced function
 
 
 def statements(ir):
@@ -92,163 +88,6 @@ def _inexact(value):
     return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.inexact)
 
 
-def _snapshot(value):
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-        return type(value)(_snapshot(v) for v in value)
-    return value
-
-
-class _Recorder:
-    """What the instrumented function calls: records assignments, terms and loop trips."""
-
-    def __init__(self):
-        self.events = []  # (kind, site, trips, values, terms)
-        self.loops = []  # [site, trip] of the loops running now, outermost first
-        self.terms = {}
-
-    def enter(self, site):
-        self.loops.append([site, 0])
-
-    def leave(self, site):
-        while self.loops and self.loops.pop()[0] != site:
-            pass
-
-    def trip(self, site, *target):
-        self.loops[-1][1] += 1
-        self.events.append(("trip", site, self._trips(), _snapshot(target), None))
-
-    def record(self, site, *values):
-        self.events.append(("set", site, self._trips(), _snapshot(values),
-                            self.terms.pop(site, None)))
-
-    def sum(self, site, *terms):
-        self.terms[site] = _snapshot(terms)
-        return functools.reduce(operator.add, terms)
-
-    def term(self, site, value):
-        self.terms[site] = (_snapshot(value),)
-        return value
-
-    def _trips(self):
-        return tuple(trip for _, trip in self.loops)
-
-
-def _names(target):
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for t in target.elts for n in _names(t)]
-    if isinstance(target, ast.Subscript):  # y[i] = v: y's array changed
-        return _names(target.value)
-    return []
-
-
-def _call(function, *args):
-    return ast.Expr(ast.Call(ast.Name(PREFIX + function, ast.Load()),
-                             [ast.Constant(a) if isinstance(a, int) else a for a in args], []))
-
-
-def _load(name):
-    return ast.Name(name, ast.Load())
-
-
-def _addends(expr):
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
-        return _addends(expr.left) + [expr.right]
-    return [expr]
-
-
-class _Instrument:
-    """Inserts the recorder's calls into a function's body; ``sites`` describes each call."""
-
-    def __init__(self, backward_line, source_lines):
-        self.sites = []
-        self.backward_line = backward_line
-        self.source_lines = source_lines  # generated line number -> user's source line
-
-    def site(self, node, **info):
-        sweep = "backward" if self.backward_line and node.lineno > self.backward_line \
-            else "forward"
-        self.sites.append(dict(info, sweep=sweep, line=self.source_lines.get(node.lineno)))
-        return len(self.sites) - 1
-
-    def block(self, stmts):
-        out = []
-        for stmt in stmts:
-            if isinstance(stmt, (ast.For, ast.While)):
-                target = [_load(n) for n in _names(stmt.target)] if isinstance(stmt, ast.For) \
-                    else []
-                head = ast.unparse(stmt).splitlines()[0].rstrip(":")
-                k = self.site(stmt, kind="loop", names=_names(getattr(stmt, "target", None)),
-                              code=head)
-                stmt.body = [_call("trip", k, *target)] + self.block(stmt.body)
-                stmt.orelse = self.block(stmt.orelse)
-                out += [_call("enter", k), stmt, _call("leave", k)]
-            elif isinstance(stmt, ast.If):
-                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
-                out.append(stmt)
-            elif isinstance(stmt, ast.Assign):
-                names = [n for t in stmt.targets for n in _names(t)]
-                k = self.site(stmt, kind="set", names=names, code=ast.unparse(stmt), op="=")
-                terms = _addends(stmt.value)
-                if len(names) == 1 and names[0].endswith("_bar") and len(terms) > 1:
-                    stmt.value = ast.Call(_load(PREFIX + "sum"), [ast.Constant(k)] + terms, [])
-                    if any(isinstance(n, ast.Name) and n.id == names[0]
-                           for n in ast.walk(terms[0])):
-                        self.sites[k]["op"] = "+="
-                out += [stmt, _call("record", k, *map(_load, names))]
-            elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-                name = stmt.target.id
-                op = "+=" if isinstance(stmt.op, ast.Add) else "-=" if \
-                    isinstance(stmt.op, ast.Sub) else "update"
-                k = self.site(stmt, kind="set", names=[name], code=ast.unparse(stmt), op=op)
-                stmt.value = ast.Call(_load(PREFIX + "term"), [ast.Constant(k), stmt.value], [])
-                out += [stmt, _call("record", k, _load(name))]
-            elif _updates_adjoint(stmt):  # scatter_add(U_bar, i, g): U_bar changes in place
-                name = stmt.value.args[0].id
-                k = self.site(stmt, kind="set", names=[name], code=ast.unparse(stmt), op="update")
-                out += [stmt, _call("record", k, _load(name))]
-            else:
-                out.append(stmt)
-        return out
-
-
-IN_PLACE = {"scatter_add", "add_contents_bar", "pop_bar"}  # helpers updating their 1st argument
-
-
-def _updates_adjoint(stmt):
-    call = stmt.value if isinstance(stmt, ast.Expr) else None
-    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
-        call.func.id in IN_PLACE and call.args and isinstance(call.args[0], ast.Name)
-
-
-def _instrumented(namespace, source, entry):
-    """The generated function ``entry`` of ``source``, instrumented, and its sites."""
-    tree = ast.parse(source)
-    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == entry)
-    lines = source.splitlines()
-    backward_line, source_lines, current = None, {}, None
-    for number in range(func.lineno, func.end_lineno + 1):
-        text = lines[number - 1].strip()
-        if text == "# backward sweep":
-            backward_line = number
-        match = re.match(r"# line (\d+)", text)
-        if match:
-            current = int(match.group(1))
-        source_lines[number] = current
-    instrument = _Instrument(backward_line, source_lines)
-    func.body = instrument.block(func.body)
-    module = ast.fix_missing_locations(ast.Module([func], []))
-    scope = dict(namespace)
-    recorder = _Recorder()
-    for name in ("enter", "leave", "trip", "record", "sum", "term"):
-        scope[PREFIX + name] = getattr(recorder, name)
-    exec(compile(module, f"<s2sad trace of {entry}>", "exec"), scope)
-    return scope[entry], instrument.sites, recorder
-
-
 class Row:
     """One row of a trace: an SSA statement executed (or a loop trip)."""
 
@@ -268,12 +107,15 @@ class Trace(Rendered):
 
     ``rows`` are :class:`Row` objects in execution order; ``value`` is ``f``'s
     value and ``derivative`` the gradient (reverse mode, shaped as ``grad``'s
-    result for ``wrt``) or the output tangent (forward mode).
+    result for ``wrt``) or the output tangent (forward mode). ``tape`` holds what the
+    generated code pushed on its tape, ``(source line of the loop pushing it, item)``,
+    and ``loop_trips`` the trips of each loop in the forward sweep, by source line.
     """
 
     def __init__(self, name, mode, rows, value, derivative, wrt):
         self.name, self.mode, self.rows = name, mode, rows
         self.value, self.derivative, self.wrt = value, derivative, wrt
+        self.tape, self.loop_trips = [], {}
 
     def adjoint(self, name):
         """The last adjoint the trace recorded for variable ``name`` (reverse mode)."""
@@ -314,6 +156,9 @@ class Trace(Rendered):
                 hidden += 1
                 continue
             flush()
+            if row.kind == "branch":
+                add((SECTION, f"{row.statement}: the {'then' if row.value else 'else'} branch"))
+                continue
             if row.kind == "trip":
                 value = ", ".join(f"{n} = {summary(v)}" for n, v in zip(row.name, row.value))
                 add((SECTION, f"{row.statement}: trip {row.trips[-1]}"
@@ -383,9 +228,9 @@ def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwa
     if entry is None:
         raise UsageError(f"{fn.__name__} returns several values; trace it with out_bar= "
                          f"(one adjoint per value)", def_loc(fn))
-    function, sites, recorder = _instrumented(namespace, generated.source, entry)
+    function, sites, recorder = instrumented(namespace, generated.source, entry)
     try:
-        result = function(*[_snapshot(a) for a in call_args])
+        result = function(*[snapshot(a) for a in call_args])
     except Exception as exc:  # reported as the API reports it (s2sad.cache.raise_failure)
         if cache.is_not_scalar(exc, fn.__name__):
             error = cache.non_scalar_error(fn, exc)
@@ -409,7 +254,15 @@ def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwa
     if mode == "reverse":
         results = (derivative,) if single else derivative
         _returned(rows, [params[i] for i in positions], values, positions, results, known)
-    return Trace(fn.__name__, mode, rows, value, derivative, [params[i] for i in positions])
+    done = Trace(fn.__name__, mode, rows, value, derivative, [params[i] for i in positions])
+    done.tape = [(sites[k]["line"] if k is not None else None, item)
+                 for k, item in recorder.pushes]
+    done.loop_trips = {}
+    for kind, k, _, _, _ in recorder.events:
+        if kind == "trip" and sites[k]["sweep"] == "forward":
+            line = sites[k]["line"]
+            done.loop_trips[line] = done.loop_trips.get(line, 0) + 1
+    return done
 
 
 def _returned(rows, names, values, positions, results, known):
@@ -435,9 +288,9 @@ def _rows(events, sites, known, derived, values, params, mode):
     rows = []
     for kind, k, trips, recorded, terms in events:
         site = sites[k]
-        if kind == "trip":
+        if kind in ("trip", "branch"):  # a branch's value: True for then, False for else
             rows.append(Row(site["sweep"], site["names"], site["code"], site["line"], recorded,
-                            trips, kind="trip"))
+                            trips, kind=kind))
             continue
         for name, value in zip(site["names"], recorded):
             # a name of f's own first (f may be generated code, with names such as x_bar)

@@ -72,6 +72,33 @@ def test_the_lecture_function_by_hand():
     assert cost(example_function("examples/sqrt_exp.py", "f"), 0.8).f_flops == 5
 
 
+def test_the_lecture_counts_of_the_derivative_by_hand():
+    """The lecture's other counts: f'(x) = x (exp(x^2) + 1) / sqrt(exp(x^2) + x^2) written
+    out costs 10 operations (x^2 twice, exp twice, + 1, x *, + x^2, sqrt, /: x^2 is counted
+    each time it is written); reusing b = exp(x^2) and d = f(x), x (b + 1) / d costs 3.
+    s2sad's backward sweep costs 5 (test above): it does not cancel the 2 of 2x against
+    the 1/2 of the square root as the hand formula does."""
+    x = 0.8
+    assert cost(sp.derivative_formula, x).f_flops == 10
+    assert cost(sp.derivative_reusing, x, np.exp(x ** 2), sp.used_twice(x)).f_flops == 3
+    np.testing.assert_allclose(sp.derivative_formula(x), s2sad.grad(sp.used_twice)(x))
+
+
+def test_the_tape_each_loop_trip_keeps():
+    """Measured on the generated gradient's tape. loop_branch_helper at x = 0.9, n = 4
+    takes the else branch once (z = 0.9) and the then branch 3 times; every trip pushes the
+    carried z (8 bytes), each then trip the helper's residuals (sin x, x), 16 bytes:
+    4 * 8 + 3 * 16 = 80 bytes in 4 trips, 20 a trip. halve_until_small(3.0) halves y six
+    times to below 0.1, pushing y each trip: 48 bytes, 8 a trip. Straight-line code has
+    no tape (its values stay in local variables)."""
+    report = cost(sp.loop_branch_helper, 0.9, 4)
+    assert report.loops == [(14, 4, 80)]
+    assert "measured: the loop at line 14 pushes 80 bytes on the gradient's tape in 4 trips, " \
+           "20 bytes a trip." in report.render()
+    assert cost(sp.halve_until_small, 3.0).loops == [(33, 6, 48)]
+    assert cost(sp.used_twice, 0.8).loops == []
+
+
 def test_the_lecture_example_f_x_y():
     # f(x, y) = a + sqrt(a), a = y log x: 4 operations; backward: a_bar = 1 + 0.5 / v2 (2),
     # y_bar = a_bar * v1 (1), v1_bar = a_bar * y (1), x_bar = v1_bar / x (1) = 5
@@ -101,6 +128,9 @@ def test_a_matrix_chain_costs_the_sum_of_products(widths):
     assert (report.n, report.m) == (n0, n3)
     assert report.jacobian_forward == n0 * 2 * S and report.jacobian_reverse == n3 * 2 * S
     assert report.auto_mode == auto_mode(n0, n3) == ("forward" if n0 < n3 else "reverse")
+    assert report.auto_reason == (f"n = {n0} input entries < m = {n3} output entries"
+                                  if n0 < n3 else
+                                  f"n = {n0} input entries >= m = {n3} output entries")
     assert report.tape_bytes == 0  # A, B, C are parameters: nothing to keep
     np.testing.assert_allclose(s2sad.jacobian(sp.matrix_chain)(x, A, B, C), C @ B @ A)
 

@@ -24,7 +24,7 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 LAYERS = [
     # 1. errors, the IR, gast utilities, the run-time helpers of generated code
     ["s2sad.errors", "s2sad.ir", "s2sad.astutil", "s2sad.support", "s2sad.table", "s2sad.trees",
-     "s2sad.kinds"],
+     "s2sad.kinds", "s2sad.display"],
     ["s2sad.rewrites"],
     ["s2sad.support_plain", "s2sad.structural"],
     # 2. rule tables, and the user's own rules (the decorator and its data)
@@ -76,7 +76,8 @@ LAYERS = [
     ["s2sad.specialise"],
     # 9. the API, and the tools that show a derivative (they read the SSA form and the
     # compiled derivative)
-    ["s2sad.higher", "s2sad.trace"],
+    ["s2sad.higher", "s2sad.instrument"],
+    ["s2sad.trace"],
     ["s2sad.graph", "s2sad.cost"],
     ["s2sad.explain", "s2sad.points"],
     ["s2sad.api"],

@@ -81,6 +81,14 @@ def test_a_row_per_trip_and_the_branch_taken():
     # the backward sweep replays the trips in reverse: the loop variable counts down
     backward = [r for r in t.rows if r.sweep == "backward" and r.kind == "trip"]
     assert [r.value for r in backward] == [(3,), (2,), (1,), (0,)]
+    # each trip names the branch it took, in both sweeps
+    taken = [(r.sweep, r.value) for r in t.rows if r.kind == "branch"]
+    assert taken == [("forward", False)] + [("forward", True)] * 3 + \
+        [("backward", True)] * 3 + [("backward", False)]
+    text = t.render(max_trips=None)
+    assert text.count("-- if v2: the then branch --") == 6
+    assert text.count("-- if v2: the else branch --") == 2
+    assert text.index("-- if v2: the else branch --") < text.index("v5 = mul(z_1, z_1)")
 
 
 def test_accumulation_into_a_value_used_twice():
