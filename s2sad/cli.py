@@ -3,7 +3,7 @@
 ::
 
     s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_grad.py
-               [--checkpoint sqrt|N]                     (the function's loops checkpointed)
+               [--checkpoint sqrt|N|binomial[:S]]        (the function's loops checkpointed)
     s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                                  print the SSA listing
     s2sad rules [--coverage]                                 list the primitives with rules
@@ -173,8 +173,10 @@ def _write(args, build, kind, api_name):
 
 
 def command_grad(args):
-    how = args.checkpoint
-    how = int(how) if how and how.isdigit() else how
+    how = args.checkpoint or ""
+    count = how.split(":", 1)[1] if how.startswith("binomial:") else None
+    how = int(how) if how.isdigit() else ("binomial", int(count)) if count and count.isdigit() \
+        else how or None
     build = functools.partial(reverse_module, checkpoint=check_how(how))
     _write(args, build, "grad", "s2sad.grad")
 
@@ -261,10 +263,12 @@ def parser():
     grad.add_argument("--plain", action="store_true",
                       help="write short reference versions of the run-time helpers, without "
                            "their fast paths (for reading and teaching)")
-    grad.add_argument("--checkpoint", metavar="sqrt|N",
+    grad.add_argument("--checkpoint", metavar="sqrt|N|binomial[:S]",
                       help="checkpoint the function's for loops: store sqrt(T) snapshots of "
                            "the carried values (or N) instead of a tape of T trips, and "
-                           "recompute each segment in the backward sweep")
+                           "recompute each segment in the backward sweep; binomial: Revolve's "
+                           "schedule with S snapshots (default: about sqrt(2T)), which tapes "
+                           "one trip at a time")
     grad.set_defaults(run=command_grad)
     tangent = sub.add_parser("jvp", help="write the forward-mode module of a function",
                              description="Write DIR/<module>_<func>_jvp.py defining jvp_<func> "

@@ -17,6 +17,9 @@ duck array the tests run them on.
 
 import numpy as np
 
+from .revolve import Revolve, revolve, revolve_actions, revolve_segments, revolve_snaps, \
+    revolve_split  # noqa: F401 (binomial checkpointing's schedule: copied into modules too)
+
 
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
@@ -712,4 +715,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
-           "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]
+           "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable",
+           "revolve_segments", "revolve_actions", "Revolve", "revolve", "revolve_split",
+           "revolve_snaps"]

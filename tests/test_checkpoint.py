@@ -1,4 +1,5 @@
-"""Loop checkpointing (``checkpoint="sqrt"`` or N snapshots): the same derivatives, less memory.
+"""Loop checkpointing (``checkpoint="sqrt"``, N snapshots or binomial): the same derivatives,
+less memory. (Revolve's schedule itself, its counts and memory: tests/test_revolve.py.)
 
 Each loop function below is differentiated with and without checkpointing, for trip
 counts around the segment boundaries (0, 1, a perfect square, one more, a prime): the
@@ -26,7 +27,7 @@ import s2sad
 from tests.programs.generator import generate
 from tests.programs.random_programs import check
 
-HOW = ["sqrt", 1, 3, 1000]
+HOW = ["sqrt", 1, 3, 1000, ("binomial", 2), "binomial"]
 TRIPS = [0, 1, 9, 10, 13]
 
 
@@ -163,7 +164,7 @@ def test_a_loop_writing_in_place_is_refused_at_the_write():
     s2sad.grad(writes_in_place)(*args)  # without checkpointing it differentiates
 
 
-@pytest.mark.parametrize("how, words", [("binomial", "not implemented"), (0, "int >= 1"),
+@pytest.mark.parametrize("how, words", [(("binomial", -1), "'binomial'"), (0, "int >= 1"),
                                         ("half", "unknown checkpoint option")])
 def test_bad_checkpoint_options_are_usage_errors(how, words):
     with pytest.raises(s2sad.UsageError, match=words):
@@ -187,8 +188,8 @@ def test_the_cli_writes_a_checkpointed_module(tmp_path):
     for a, b in zip(module.grad_rnn(*args), s2sad.grad(rnn, wrt=(0, 1))(*args)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     bad = subprocess.run([sys.executable, "-m", "s2sad", "grad", f"{here}:rnn", "--checkpoint",
-                          "binomial", "-o", str(tmp_path / "bad")], capture_output=True, text=True)
-    assert bad.returncode == 1 and "not implemented" in bad.stderr
+                          "half", "-o", str(tmp_path / "bad")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "unknown checkpoint option" in bad.stderr
     assert not (tmp_path / "bad").exists()
 
 
@@ -202,7 +203,7 @@ def two_loops_over_the_same_rows(W, xs, T):
     return np.sum(g * h)
 
 
-@pytest.mark.parametrize("how", ["sqrt", 2])
+@pytest.mark.parametrize("how", ["sqrt", 2, ("binomial", 2)])
 def test_two_loops_with_the_same_header_are_each_checkpointed(how):
     rng = np.random.default_rng(4)
     args = (rng.standard_normal((5, 5)) / 2.5, rng.standard_normal((11, 5)), 0)
@@ -216,9 +217,10 @@ def test_two_loops_with_the_same_header_are_each_checkpointed(how):
                                    rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("seed", range(140))
+@pytest.mark.parametrize("seed", range(180))
 def test_random_programs_checkpointed(seed):
-    how = "sqrt" if seed < 100 else 2
+    how = "sqrt" if seed < 100 else 2 if seed < 140 else ("binomial", 2) if seed < 160 else \
+        "binomial"
     modes = ("grad", "hvp") if seed % 4 == 0 else ("grad",)
     source = generate(seed)
     result = check(source, seed, modes, checkpoint=how)
