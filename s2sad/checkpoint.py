@@ -47,13 +47,16 @@ last trip with its pushes; the backward sweep follows the rest of the schedule::
         ...                                     # the last trip, with its pushes
     ...
     for action, start, stop in revolve_actions(len(v1), snaps):
-        if action == 'takeshot':
-            snapshots.append(h_1)
-        elif action == 'restore':
-            h_1 = snapshots.pop()
-        elif action == 'advance':
+        if action == 'advance':
             for t in v1[start:stop]:
                 ...                             # the trips, without pushes
+        elif action == 'restore':               # back to the last snapshot, which stays
+            h_1 = snapshots.pop()
+            snapshots.append(h_1)
+        elif action == 'takeshot':
+            snapshots.append(h_1)
+        elif action == 'takeback':              # back to the last snapshot, its last use
+            h_1 = snapshots.pop()
         else:
             if action == 'youturn':             # (the first turn's trip is on the tape)
                 for t in v1[start:stop]:
@@ -239,8 +242,9 @@ def _binomial(loop, how):
         loop.run(copy.deepcopy(between), True)]),
         loop.comment("the trip's backward sweep"), loop.backward(copy.deepcopy(between))]
     branches = [("advance", [loop.run(copy.deepcopy(between), False)])]
-    if loop.carried:
-        branches = [("takeshot", loop.push(snapshots)), ("restore", loop.restore(pop))] + branches
+    if loop.carried:  # (restore: the snapshot stays; takeback: its last use)
+        branches += [("restore", loop.restore(copy.deepcopy(pop)) + loop.push(snapshots)),
+                     ("takeshot", loop.push(snapshots)), ("takeback", loop.restore(pop))]
     chain = turn
     for word, body in reversed(branches):
         chain = [gast.If(test=is_(word), body=body, orelse=chain)]

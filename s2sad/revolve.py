@@ -14,8 +14,8 @@ The schedule is a sequence of Revolve's actions, each ``(action, start, stop)``:
     advance   i j    run trips i .. j-1 without taping them
     firsturn  i i+1  the backward sweep of the last trip, which the forward sweep taped
     youturn   i i+1  run trip i taping it, then its backward sweep
-    restore   i i    go back to the last snapshot (the state before trip i), taking it off
-                     the stack (a takeshot follows if it is needed again)
+    restore   i i    go back to the last snapshot (the state before trip i), which stays
+    takeback  i i    go back to the last snapshot and take it off the stack (its last use)
 
 The forward sweep runs the takeshots and advances before the first turn
 (:func:`revolve_segments`), then the last trip with its tape; the backward sweep runs
@@ -51,29 +51,29 @@ def revolve_split(steps, snaps):
     return max(split, 1)
 
 
-def revolve(steps, snaps):
-    """All of Revolve's actions for a loop of ``steps`` trips and ``snaps`` snapshots, made one
-    at a time (in memory: the ranges of trips still to reverse, at most ``snaps``)."""
-    if steps > 1:
+def revolve(steps, snaps, first_sweep=True):
+    """Revolve's actions for a loop of ``steps`` trips and ``snaps`` snapshots, made one at a
+    time (in memory: the ranges of trips still to reverse, at most ``snaps``); without
+    ``first_sweep``, from the first turn on."""
+    if steps > 1 and first_sweep:
         yield "takeshot", 0, 0
     pending = []  # (start, stop, snaps): to reverse once the trips from stop on are reversed
     start, stop, free, turn = 0, steps, snaps, "firsturn"
     while steps:
         while stop - start > 1:
             middle = start + revolve_split(stop - start, free)
-            yield "advance", start, middle
-            if stop - middle > 1:  # a single trip is reversed from where it starts
-                yield "takeshot", middle, middle
+            if first_sweep:
+                yield "advance", start, middle
+                if stop - middle > 1:  # a single trip is reversed from where it starts
+                    yield "takeshot", middle, middle
             pending.append((start, middle, free))
             start, free = middle, free - 1
         yield turn, start, stop
-        turn = "youturn"
+        turn, first_sweep = "youturn", True
         if not pending:
             break
         start, stop, free = pending.pop()
-        yield "restore", start, start
-        if stop - start > 1:  # the snapshot is needed again
-            yield "takeshot", start, start
+        yield ("restore" if stop - start > 1 else "takeback"), start, start  # needed again?
 
 
 def revolve_segments(steps, snaps):
@@ -106,11 +106,7 @@ class Revolve:
         self.size, self.walk, self.read, self.listed = None, None, 0, None
 
     def __iter__(self):
-        turned = False
-        for action in revolve(self.steps, self.snaps):
-            turned = turned or action[0] == "firsturn"
-            if turned:
-                yield action
+        return revolve(self.steps, self.snaps, first_sweep=False)
 
     def __len__(self):
         if self.size is None:

@@ -49,8 +49,8 @@ def replay(steps, snaps):
             assert start == stop == position
             stack.append(position)
             peak = max(peak, len(stack))
-        elif action == "restore":
-            position = stack.pop()
+        elif action in ("restore", "takeback"):  # the snapshot stays, or goes
+            position = stack[-1] if action == "restore" else stack.pop()
             assert position == start
         elif action == "advance":
             assert start == position < stop
@@ -167,8 +167,9 @@ def test_the_generated_code_shows_the_schedule():
     assert "# the last trip, with its tape (Revolve's first turn)" in forward
     assert forward.count("tape.append") == 1  # the last trip only
     for line in ["for action, start, stop in revolve_actions(len(v2), snaps):",
-                 "if action == 'takeshot':", "elif action == 'restore':",
-                 "c_1, h_1, acc_1 = snapshots.pop()", "elif action == 'advance':",
+                 "if action == 'advance':", "elif action == 'restore':",
+                 "c_1, h_1, acc_1 = snapshots.pop()\n            snapshots.append((c_1, h_1, acc_1))",
+                 "elif action == 'takeshot':", "elif action == 'takeback':",
                  "if action == 'youturn':", "# the trip's backward sweep",
                  "for t in reversed(v2[start:stop]):"]:
         assert line in backward, line
