@@ -212,6 +212,15 @@ def stack_each(items):
     return tuple(np.stack(parts) for parts in zip(*items))
 
 
+def stack_directions(items):
+    """``np.stack(items)``: vector mode's tangents, one per direction, as one batch. A
+    direction's tuple or list of tangents (``np.split``'s value) is stacked first, with
+    ``np.stack`` (which dispatches), where ``np.stack`` itself would convert it to an ndarray."""
+    if items and isinstance(items[0], (tuple, list)):
+        items = [stack_directions(list(item)) for item in items]
+    return stack(items)
+
+
 def scatter_add(x_bar, index, g):
     """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``).
 
@@ -714,7 +723,7 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_tall", "qr_bar", "qr_dot",
-           "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
+           "setitem_bar", "setitem_dot", "setitem_dots", "stack_each", "stack_directions",
            "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable",
            "revolve_segments", "revolve_actions", "Revolve", "revolve", "revolve_split",
            "revolve_snaps"]
