@@ -228,12 +228,3 @@ def test_random_programs_checkpointed(seed):
         f"program {seed} (python -m tests.programs.random_programs --checkpoint {how} --seeds "
         f"{seed}): {result['cls']} in {result['mode']}: {result['reason']}\n{source}\n"
         f"{result['error']}")
-
-
-def test_the_benchmark_runs_and_checks_its_gradients():
-    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                          "benchmarks", "checkpoint.py")
-    done = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    rows = [line for line in done.stdout.splitlines() if line.startswith("| 1")]
-    assert [row.split(" | ")[1] for row in rows] == ["none", "sqrt", "10 snapshots"] * 2
