@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import s2sad
+import test_checkpoint as checkpointed
 import test_primitives as table
 from tests.duck import Converted, Duck, duck, unwrap
 from s2sad import support
@@ -110,6 +111,21 @@ def test_forward_over_reverse_on_duck_arrays(f, args):
     expected = jvp_vjp(*args, v, d)
     got = jvp_vjp(*dargs, Duck(v), duck(d))
     assert_same(got[1], expected[1], dargs[0], f"{f.__name__}, jvp of vjp")
+
+
+@pytest.mark.parametrize("how", ["sqrt", 3, ("binomial", 2), "binomial"])
+@pytest.mark.parametrize("fn", [checkpointed.two_carried, checkpointed.over_rows])
+def test_checkpointed_loops_on_duck_arrays(fn, how):
+    # snapshots of Duck states, a loop over the rows of a Duck array (over_rows), sliced into
+    # segments or Revolve's ranges; the gradient and an hvp are Duck arrays equal to NumPy's
+    args = checkpointed.inputs(fn, 11, seed=4)
+    dargs = [duck(a) if isinstance(a, np.ndarray) else a for a in args]
+    expected = s2sad.grad(fn, wrt=(0, 1))(*args)
+    got = s2sad.grad(fn, wrt=(0, 1), checkpoint=how)(*dargs)
+    assert_same(got, expected, dargs[:2], f"{fn.__name__}, checkpoint={how!r}")
+    v = np.random.default_rng(5).standard_normal(args[0].shape)
+    assert_same(s2sad.hvp(fn, checkpoint=how)(*dargs, Duck(v)), s2sad.hvp(fn)(*args, v),
+                dargs[0], f"{fn.__name__}, hvp with checkpoint={how!r}")
 
 
 @pytest.mark.parametrize("seed", range(300))
