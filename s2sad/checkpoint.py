@@ -96,7 +96,8 @@ def check_how(how):
         return how
     if how == "binomial":
         return "binomial", None
-    if isinstance(how, tuple) and len(how) == 2 and how[0] == "binomial" and _count(how[1]):
+    if isinstance(how, tuple) and len(how) == 2 and how[0] == "binomial" and (
+            how[1] is None or _count(how[1])):  # (None: the default, normalised)
         return how
     raise UsageError(f"unknown checkpoint option {how!r}; use checkpoint='sqrt', a number of "
                      f"snapshots (an int >= 1), 'binomial' or ('binomial', s) with s snapshots "

@@ -156,6 +156,10 @@ def test_gradients_equal_the_plain_ones_and_finite_differences(fn, how):
         for a, b, i in zip(plain, checkpointed, (0, 1)):
             np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
             np.testing.assert_allclose(b, oracle.gradient(fn, args, i), rtol=1e-6, atol=1e-8)
+        decorated = s2sad.differentiate(fn, wrt=(0, 1), checkpoint=how)
+        for a, b in zip(plain, decorated.grad(*args)):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+        assert "revolve_actions(" in decorated.source
 
 
 def test_the_generated_code_shows_the_schedule():
