@@ -27,7 +27,7 @@ import s2sad
 from tests.programs.generator import generate
 from tests.programs.random_programs import check
 
-HOW = ["sqrt", 1, 3, 1000, ("binomial", 2), "binomial"]
+HOW = ["sqrt", 1, 3, 1000, ("binomial", 1), ("binomial", 3), "binomial"]
 TRIPS = [0, 1, 9, 10, 13]
 
 
@@ -99,6 +99,9 @@ def test_checkpointed_gradients_equal_the_plain_ones_and_finite_differences(fn, 
     vjp = s2sad.vjp(fn, wrt=(0, 1), checkpoint=how)(*args, 2.0)
     for a, b in zip(plain, vjp):
         np.testing.assert_allclose(b, 2.0 * a, rtol=1e-12, atol=1e-14)
+    decorated = s2sad.differentiate(fn, wrt=(0, 1), checkpoint=how)
+    for a, b in zip(plain, decorated.grad(*args)):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
 
 
 def test_the_generated_code_shows_snapshots_a_recompute_and_the_segments_sweep():

@@ -7,8 +7,8 @@ and Walther, Algorithm 799), it holds at most s snapshots, uses them as a stack,
 reverses every trip once, last first. Then the generated code: the trips it runs forward
 are counted (``np.tanh`` calls, one per trip) and must be those optimal numbers plus one
 taped run per trip, and its peak memory (tracemalloc) must grow by at most s states over
-T = 2 while the plain gradient's grows by T. Gradients equal the unchecked ones, second
-order works (hvp, jvp of the gradient, grad of a function of the gradient), forward mode
+T = 2 while the plain gradient's grows by T. Gradients equal the unchecked ones
+(tests/test_checkpoint.py, for every option), second order works (hvp, jvp of the gradient, grad of a function of the gradient), forward mode
 ignores the option, and the CLI takes ``--checkpoint binomial[:S]``.
 """
 
@@ -143,23 +143,6 @@ def test_memory_grows_by_at_most_s_states(snaps):
         assert peak_bytes(grad, w, h0, T) <= base + snaps * state + state / 10
     plain = peak_bytes(s2sad.grad(elementwise, wrt=(0, 1)), w, h0, 300)
     assert plain > base + 250 * state  # the tape: a state per trip
-
-
-@pytest.mark.parametrize("how", ["binomial", ("binomial", 1), ("binomial", 3)])
-@pytest.mark.parametrize("fn", [rnn, two_carried])
-def test_gradients_equal_the_plain_ones_and_finite_differences(fn, how):
-    for T in (0, 1, 2, 9, 13):
-        args = inputs(T, seed=T)
-        plain = s2sad.grad(fn, wrt=(0, 1))(*args)
-        value, checkpointed = s2sad.value_and_grad(fn, wrt=(0, 1), checkpoint=how)(*args)
-        assert value == pytest.approx(fn(*args), rel=1e-12)
-        for a, b, i in zip(plain, checkpointed, (0, 1)):
-            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
-            np.testing.assert_allclose(b, oracle.gradient(fn, args, i), rtol=1e-6, atol=1e-8)
-        decorated = s2sad.differentiate(fn, wrt=(0, 1), checkpoint=how)
-        for a, b in zip(plain, decorated.grad(*args)):
-            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
-        assert "revolve_actions(" in decorated.source
 
 
 def test_the_generated_code_shows_the_schedule():
