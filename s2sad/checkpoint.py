@@ -50,12 +50,14 @@ last trip with its pushes; the backward sweep follows the rest of the schedule::
         if action == 'advance':
             for t in v1[start:stop]:
                 ...                             # the trips, without pushes
-        elif action == 'restore':               # back to the last snapshot, which stays
+        elif action == 'restore':
+            # back to the last snapshot, which stays
             h_1 = snapshots.pop()
             snapshots.append(h_1)
         elif action == 'takeshot':
             snapshots.append(h_1)
-        elif action == 'takeback':              # back to the last snapshot, its last use
+        elif action == 'takeback':
+            # back to the last snapshot, its last use
             h_1 = snapshots.pop()
         else:
             if action == 'youturn':             # (the first turn's trip is on the tape)
@@ -242,12 +244,14 @@ def _binomial(loop, how):
         loop.comment("recompute the trip's tape from the state before it"),
         loop.run(copy.deepcopy(between), True)]),
         loop.comment("the trip's backward sweep"), loop.backward(copy.deepcopy(between))]
-    branches = [("advance", [loop.run(copy.deepcopy(between), False)])]
-    if loop.carried:  # (restore: the snapshot stays; takeback: its last use)
-        branches += [("restore", loop.restore(copy.deepcopy(pop)) + loop.push(snapshots)),
-                     ("takeshot", loop.push(snapshots)), ("takeback", loop.restore(pop))]
+    branches = [("advance", None, [loop.run(copy.deepcopy(between), False)]),
+                ("restore", "back to the last snapshot, which stays",
+                 loop.restore(copy.deepcopy(pop)) + loop.push(snapshots)),
+                ("takeshot", None, loop.push(snapshots)),
+                ("takeback", "back to the last snapshot, its last use", loop.restore(pop))]
     chain = turn
-    for word, body in reversed(branches):
+    for word, note, body in reversed(branches):  # (nothing carried: no snapshots, a pass)
+        body = ([loop.comment(note)] if note else []) + body if body else [gast.Pass()]
         chain = [gast.If(test=is_(word), body=body, orelse=chain)]
     triple = gast.Tuple(elts=[name(action, store=True), name(start, store=True),
                               name(stop, store=True)], ctx=gast.Store())
