@@ -14,8 +14,19 @@ Times are medians over repeats; f and the gradient are timed in the same run,
 interleaved, on the same inputs. Before timing, the gradient is checked once
 against central finite differences along a random direction.
 
-    python benchmarks/rnn.py            # width 64, T = 10, 100, 1,000, 10,000
-    python benchmarks/rnn.py --quick    # small sizes, a smoke test (tests/test_benchmarks.py)
+A second table compares loop checkpointing (``checkpoint=``) against T = 10 to
+100,000: for each T a row per variant (none, "sqrt", "binomial" with its default
+snapshots, and ("binomial", 10)), each checked against the plain gradient first.
+Columns: the gradient's time, over f and over the gradient without checkpointing
+(target: at most 2x), the most states the tape and the snapshot lists held at once
+(counted exactly, by a profile hook on their ``append`` and ``pop`` calls; each entry
+of either is one state vector here) against 2 sqrt(T) (the target for "sqrt"), and
+the peak memory of the call (tracemalloc, above what was live before it: the stored
+states, their array headers, and what does not grow with T).
+
+    python benchmarks/rnn.py                    # width 64, T = 10 .. 10,000; checkpointing to 100,000
+    python benchmarks/rnn.py --max-steps 10000  # the checkpointing table to T = 10,000 only
+    python benchmarks/rnn.py --quick            # small sizes, a smoke test (tests/test_benchmarks.py)
 
 Set OMP_NUM_THREADS=1 (or OPENBLAS_NUM_THREADS=1) for steadier timings of
 these small matrix-vector products.
@@ -112,6 +123,8 @@ def size(value):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    parser.add_argument("--max-steps", type=int, default=100_000,
+                        help="the checkpointing table's largest T (default 100,000)")
     args = parser.parse_args(argv)
     width = 8 if args.quick else 64
     steps = (10, 100) if args.quick else (10, 100, 1000, 10000)
@@ -151,7 +164,68 @@ def main(argv=None):
     print(f"Memory per step is the growth of the peak between consecutive rows, divided by the "
           f"growth of T; a state vector on the tape also costs its NumPy array header and list "
           f"slot ({header} B).")
+    print()
+    checkpoint_table(W, h0, (10, 100) if args.quick else tuple(
+        T for T in (10, 100, 1000, 10_000, 100_000) if T <= args.max_steps), args.quick)
     return 0
+
+
+VARIANTS = {"none": None, "sqrt": "sqrt", "binomial": "binomial",
+            "binomial, 10 snapshots": ("binomial", 10)}
+
+
+def checkpoint_table(W, h0, steps, quick=False):
+    """Print the checkpointing table (see the module docstring)."""
+    grads = {label: s2sad.grad(rnn_loss, wrt=("W", "h0"), checkpoint=how)
+             for label, how in VARIANTS.items()}
+    print(f"# Loop checkpointing: the same RNN, width {len(h0)}, T = {steps[0]:,} to "
+          f"{steps[-1]:,}")
+    print()
+    print("| T | checkpoint | gradient | gradient / f | / no checkpoint | states stored | "
+          "2√T | peak memory |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for T in steps:
+        reference = grads["none"](W, h0, T)
+        for label, grad in grads.items():
+            for a, b in zip(grad(W, h0, T), reference):
+                if not np.allclose(a, b, rtol=1e-12, atol=1e-14):
+                    raise SystemExit(f"checkpoint={label} gives another gradient at T={T}")
+        repeats = 3 if quick or T >= 10_000 else 5
+        times = timings({"f": lambda: rnn_loss(W, h0, T),
+                         **{label: (lambda g=g: g(W, h0, T)) for label, g in grads.items()}},
+                        repeats, budget=0.002 if quick else 0.02)
+        for label, grad in grads.items():
+            stored = stored_states(lambda: grad(W, h0, T))
+            peak = peak_memory(lambda: grad(W, h0, T))
+            print(f"| {T:,} | {label} | {seconds(times[label])} | "
+                  f"{times[label] / times['f']:.1f}x | {times[label] / times['none']:.2f}x | "
+                  f"{stored:,} | {2 * T ** 0.5:,.0f} | {size(peak)} |")
+    print()
+    print("States stored: the most entries the tape and the snapshot lists held at once; "
+          "without checkpointing the tape holds all T states, with \"sqrt\" about 2√T, with "
+          "\"binomial\" the snapshots (the default: the fewest with which each trip is advanced "
+          "at most twice, about √(2T)) and one trip's tape.")
+
+
+def stored_states(call):
+    """The most entries the tape and the snapshot lists of a generated gradient held at once
+    during ``call()``, seen by a profile hook at each ``append`` and ``pop`` of a list."""
+    peak = 0
+
+    def hook(frame, event, arg):
+        nonlocal peak
+        if event == "c_call" and getattr(arg, "__name__", "") in ("append", "pop") and \
+                isinstance(getattr(arg, "__self__", None), list):
+            held = sum(len(v) for k, v in frame.f_locals.items()
+                       if (k == "tape" or k.startswith("snapshots")) and isinstance(v, list))
+            peak = max(peak, held)
+
+    sys.setprofile(hook)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return peak
 
 
 if __name__ == "__main__":

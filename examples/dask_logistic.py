@@ -89,7 +89,8 @@ def main(argv=None):
             Client(cluster) as client:
         X, y = data(rows, chunk, args.seed)
         print(f"{rows:,} rows x {FEATURES} features ({X.nbytes / 2 ** 30:.1f} GiB of features, "
-              f"generated chunk by chunk, {X.numblocks[0]} chunks); 2 workers, "
+              f"generated chunk by chunk, {X.numblocks[0]} chunk"
+              f"{'s' if X.numblocks[0] != 1 else ''}); 2 workers, "
               f"{args.memory_limit} each")
         w = np.zeros(FEATURES)
         value_and_grad = s2sad.value_and_grad(loss)

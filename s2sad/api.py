@@ -10,7 +10,8 @@ cached per function, transform and ``wrt`` by :mod:`s2sad.cache`, so
 
 ``wrt`` selects parameters by position (int) or name (str), or a tuple of
 them; an int or a str gives one result, a tuple gives a tuple (as in JAX).
-``checkpoint`` (``"sqrt"`` or a number of snapshots) checkpoints ``f``'s loops
+``checkpoint`` (``"sqrt"``, a number of snapshots, ``"binomial"`` or ``("binomial", s)``:
+Revolve's schedule with ``s`` snapshots) checkpoints ``f``'s loops
 (:mod:`s2sad.checkpoint`); forward mode ignores it.
 """
 

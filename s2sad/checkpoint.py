@@ -1,4 +1,4 @@
-"""Loop checkpointing: a ``for`` loop's backward sweep in O(sqrt T) memory instead of O(T).
+"""Loop checkpointing: a ``for`` loop's backward sweep in O(sqrt T) (or s) states, not O(T).
 
 Reverse mode stores, per trip of a loop, what the backward sweep reads (the tape).
 With ``checkpoint=`` the top-level ``for`` loops of the differentiated function are
@@ -11,8 +11,9 @@ pushed. The tape holds one segment's trips at a time, and every trip runs forwar
 twice (one extra forward sweep).
 
 ``how`` is ``"sqrt"`` (segments of about sqrt(T) trips: about sqrt(T) snapshots and
-sqrt(T) trips on the tape) or an int N (N snapshots, segments of ceil(T / N) trips).
-The generated code says what it does::
+sqrt(T) trips on the tape), an int N (N snapshots, segments of ceil(T / N) trips), or
+``("binomial", s)`` (``"binomial"``: s = :func:`~s2sad.revolve.revolve_snaps`, about
+sqrt(2T)), described below. The generated code says what it does::
 
     # checkpointing (sqrt): one snapshot of the loop's carried values per segment
     segment = max(1, int(len(v1) ** 0.5))
@@ -30,14 +31,51 @@ The generated code says what it does::
         for t in reversed(v1[start:start + segment]):
             ...                                 # the trip's backward sweep
 
+Binomial checkpointing (Revolve, :mod:`s2sad.revolve`) holds at most ``s`` snapshots and
+one trip's tape, and recomputes more: each trip is advanced up to ``r`` times, ``r`` the
+least with C(s + r, s) >= T (2 with the default s), the least any schedule with ``s``
+snapshots needs. The forward sweep takes the schedule's first snapshots, then runs the
+last trip with its pushes; the backward sweep follows the rest of the schedule::
+
+    snaps = 3                                   # ("binomial", 3); or revolve_snaps(len(v1))
+    snapshots = []
+    for start, stop in revolve_segments(len(v1), snaps):
+        snapshots.append(h_1)
+        for t in v1[start:stop]:
+            ...                                 # the trips, without pushes
+    for t in v1[len(v1) - 1:]:
+        ...                                     # the last trip, with its pushes
+    ...
+    for action, start, stop in revolve_actions(len(v1), snaps):
+        if action == 'advance':
+            for t in v1[start:stop]:
+                ...                             # the trips, without pushes
+        elif action == 'restore':
+            # back to the last snapshot, which stays
+            h_1 = snapshots.pop()
+            snapshots.append(h_1)
+        elif action == 'takeshot':
+            snapshots.append(h_1)
+        elif action == 'takeback':
+            # back to the last snapshot, its last use
+            h_1 = snapshots.pop()
+        else:
+            if action == 'youturn':             # (the first turn's trip is on the tape)
+                for t in v1[start:stop]:
+                    ...                         # the trip, with its pushes
+            for t in reversed(v1[start:stop]):
+                ...                             # the trip's backward sweep
+
 Why it is exact: a trip reads only the loop-carried values, its index and values
 from before the loop, which nothing in the loop changes (a loop that writes into
 arrays in place or changes a list is refused: a snapshot of the carried names
 would not capture those). At the start of a segment's backward sweep every name
 the sweep reads without popping (the carried values, the last trip's values) holds
 what the original forward sweep left there for that segment's last trip, because the
-recompute loop has just run it. Only top-level ``for`` loops without ``break`` or
-early ``return`` are checkpointed; the rest keep their tape. Forward mode has no
+recompute loop (binomial: the turn's taping) has just run it; at Revolve's first turn
+the forward sweep's last trip left them, as without checkpointing. Only top-level
+``for`` loops without ``break`` or early ``return`` are checkpointed; the rest keep
+their tape. Forward mode has no
 tape, so it ignores the option.
 """
 
@@ -53,16 +91,83 @@ from .structural import LIST_EFFECTS, LIST_NEW, is_list_statement, is_write
 
 
 def check_how(how):
-    """``how`` itself if it is a valid checkpoint option (None, "sqrt" or an int >= 1)."""
-    if how is None or how == "sqrt" or (isinstance(how, int) and not isinstance(how, bool)
-                                          and how >= 1):
+    """The checkpoint option ``how`` normalised: None, "sqrt", an int N >= 1, or
+    ``("binomial", s)`` (``s`` an int >= 1, or None for :func:`revolve_snaps`'s default);
+    "binomial" alone is ``("binomial", None)``. Anything else is a UsageError."""
+    if how is None or how == "sqrt" or _count(how):
         return how
     if how == "binomial":
-        raise UsageError("checkpoint='binomial' (Revolve's schedule, which recomputes more "
-                         "than one extra forward sweep) is not implemented; use "
-                         "checkpoint='sqrt' or a number of snapshots")
-    raise UsageError(f"unknown checkpoint option {how!r}; use checkpoint='sqrt' or a number "
-                     f"of snapshots (an int >= 1)")
+        return "binomial", None
+    if isinstance(how, tuple) and len(how) == 2 and how[0] == "binomial" and (
+            how[1] is None or _count(how[1])):  # (None: the default, normalised)
+        return how
+    raise UsageError(f"unknown checkpoint option {how!r}; use checkpoint='sqrt', a number of "
+                     f"snapshots (an int >= 1), 'binomial' or ('binomial', s) with s snapshots "
+                     f"(an int >= 1); on the command line --checkpoint sqrt, N, binomial or "
+                     f"binomial:S")
+
+
+def _count(n):
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+
+def describe(how):
+    """``how`` as the generated code's comment says it."""
+    if how == "sqrt":
+        return "sqrt"
+    if isinstance(how, tuple):
+        return "binomial" if how[1] is None else f"binomial, {how[1]} snapshots"
+    return f"{how} snapshots"
+
+
+class _Loop:
+    """What checkpointing one loop needs: its iterable, its forward sweep's loop (with pushes),
+    its backward sweep's loop, its carried names, and fresh names for the new variables."""
+
+    def __init__(self, iterable, original, sweep, carried, emitter, taken, tape):
+        self.iterable, self.original, self.sweep = iterable, original, sweep
+        self.carried, self.emitter, self.tape, self.taken = carried, emitter, tape, taken
+
+    def fresh(self, *bases):
+        """Names for new variables, unused in the function: ``bases`` or ``base1``, ..."""
+        return [analysis.unique_name(base, self.taken) for base in bases]
+
+    def trips(self, lower, upper):
+        """``v1[lower:upper]`` (gast expressions for the bounds)."""
+        return gast.Subscript(value=copy.deepcopy(self.iterable), slice=gast.Slice(
+            lower=lower, upper=upper, step=None), ctx=gast.Load())
+
+    def length(self):
+        return call("len", [copy.deepcopy(self.iterable)])
+
+    def run(self, trips, taped):
+        """A loop running ``trips`` (a gast expression) forward, with its pushes or without."""
+        body = copy.deepcopy(self.original.body) if taped else \
+            _without_pushes(self.original.body, self.tape)
+        return gast.For(target=copy.deepcopy(self.original.target), iter=trips, body=body,
+                        orelse=[], type_comment=None)
+
+    def backward(self, trips):
+        """The backward sweep of ``trips`` (a gast expression): the loop itself, whose pops are
+        filled in later (so it is used once, never copied)."""
+        self.sweep.iter = call("reversed", [trips])
+        return self.sweep
+
+    def push(self, snapshots):
+        """``snapshots.append(state)`` (nothing if nothing is carried)."""
+        state = name(self.carried[0]) if len(self.carried) == 1 else \
+            gast.Tuple(elts=[name(n) for n in self.carried], ctx=gast.Load())
+        append = gast.Attribute(value=name(snapshots), attr="append", ctx=gast.Load())
+        return [gast.Expr(value=call(append, [state]))] if self.carried else []
+
+    def restore(self, value):
+        """``state = value`` (nothing if nothing is carried)."""
+        target = gast.Tuple(elts=[name(n, store=True) for n in self.carried], ctx=gast.Store()) \
+            if len(self.carried) > 1 else name(self.carried[0], store=True) if self.carried else None
+        return [gast.Assign(targets=[target], value=value, type_comment=None)] if target else []
+
+    def comment(self, text):
+        return comment(text, self.emitter.comments)
 
 
 def checkpoint_loops(fn, forward, backward, how, emitter, tape, taken):
@@ -73,7 +178,6 @@ def checkpoint_loops(fn, forward, backward, how, emitter, tape, taken):
     sweeps = dict(zip(map(id, loops), _match(loops, forward, emitter, False)))
     sweeps_back = dict(zip(map(id, loops[::-1]), _match(loops[::-1], backward, emitter, True)))
     for loop in loops:
-        iterable = emitter.operand(loop.iterable)
         found, found_back = sweeps[id(loop)], sweeps_back[id(loop)]
         if found is None or found_back is None or not _pushes(found.body, tape):
             continue  # nothing stored per trip: nothing to save
@@ -82,46 +186,78 @@ def checkpoint_loops(fn, forward, backward, how, emitter, tape, taken):
         _check(loop)
         carried = [phi.name for phi, _, _ in loop.carried
                    if phi.name in _names(forward[fwd].body)]
-        segment, snapshots, start = (analysis.unique_name(n, taken)
-                                     for n in ("segment", "snapshots", "start"))
-        taken |= {segment, snapshots, start}
-        trips = gast.Subscript(value=copy.deepcopy(iterable), slice=gast.Slice(
-            lower=name(start), upper=gast.BinOp(left=name(start), op=gast.Add(),
-                                                right=name(segment)), step=None),
-            ctx=gast.Load())
-        starts = call("range", [gast.Constant(value=0, kind=None),
-                                call("len", [copy.deepcopy(iterable)]), name(segment)])
-        state = name(carried[0]) if len(carried) == 1 else \
-            gast.Tuple(elts=[name(n) for n in carried], ctx=gast.Load())
-        original = forward[fwd]
-        push = gast.Expr(value=call(gast.Attribute(value=name(snapshots), attr="append",
-                                                   ctx=gast.Load()), [state]))
-        forward[fwd:fwd + 1] = [
-            comment(f"checkpointing ({how if how == 'sqrt' else f'{how} snapshots'}): one "
-                    f"snapshot of the loop's carried values per segment of trips",
-                    emitter.comments),
-            assign(segment, _segment_length(how, iterable)),
-            assign(snapshots, gast.List(elts=[], ctx=gast.Load())),
-            gast.For(target=name(start, store=True), iter=starts, orelse=[], type_comment=None,
-                     body=([push] if carried else []) + [gast.For(
-                         target=copy.deepcopy(original.target), iter=copy.deepcopy(trips),
-                         body=_without_pushes(original.body, tape), orelse=[],
-                         type_comment=None)])]
-        pop = gast.Assign(targets=[gast.Tuple(elts=[name(n, store=True) for n in carried],
-                                              ctx=gast.Store()) if len(carried) > 1
-                                   else name(carried[0], store=True)],
-                          value=call(gast.Attribute(value=name(snapshots), attr="pop",
-                                                    ctx=gast.Load()), []))
-        sweep = backward[bwd]
-        sweep.iter = call("reversed", [copy.deepcopy(trips)])
-        recompute = gast.For(target=copy.deepcopy(original.target), iter=copy.deepcopy(trips),
-                             body=copy.deepcopy(original.body), orelse=[], type_comment=None)
-        backward[bwd:bwd + 1] = [gast.For(
-            target=name(start, store=True), iter=call("reversed", [copy.deepcopy(starts)]),
-            orelse=[], type_comment=None,
-            body=([pop] if carried else []) + [
-                comment("recompute the segment's tape from its snapshot", emitter.comments),
-                recompute, comment("the segment's backward sweep", emitter.comments), sweep])]
+        parts = _Loop(emitter.operand(loop.iterable), found, found_back, carried, emitter, taken,
+                      tape)
+        build = _binomial if isinstance(how, tuple) else _segments
+        forward[fwd:fwd + 1], backward[bwd:bwd + 1] = build(parts, how)
+
+
+def _segments(loop, how):
+    """``how`` "sqrt" or N: the forward sweep stores a snapshot per segment of trips; the
+    backward sweep recomputes each segment's tape from its snapshot, then sweeps it."""
+    segment, snapshots, start = loop.fresh("segment", "snapshots", "start")
+    trips = loop.trips(name(start), gast.BinOp(left=name(start), op=gast.Add(),
+                                               right=name(segment)))
+    starts = call("range", [gast.Constant(value=0, kind=None), loop.length(), name(segment)])
+    forward = [
+        loop.comment(f"checkpointing ({describe(how)}): one snapshot of the loop's carried "
+                     f"values per segment of trips"),
+        assign(segment, _segment_length(how, loop.length())),
+        assign(snapshots, gast.List(elts=[], ctx=gast.Load())),
+        gast.For(target=name(start, store=True), iter=copy.deepcopy(starts), orelse=[],
+                 type_comment=None, body=loop.push(snapshots) + [loop.run(copy.deepcopy(trips), False)])]
+    pop = call(gast.Attribute(value=name(snapshots), attr="pop", ctx=gast.Load()), [])
+    backward = [gast.For(
+        target=name(start, store=True), iter=call("reversed", [starts]), orelse=[],
+        type_comment=None, body=loop.restore(pop) + [
+            loop.comment("recompute the segment's tape from its snapshot"),
+            loop.run(copy.deepcopy(trips), True),
+            loop.comment("the segment's backward sweep"), loop.backward(trips)])]
+    return forward, backward
+
+
+def _binomial(loop, how):
+    """``("binomial", s)``: Revolve's schedule (:mod:`s2sad.revolve`). The forward sweep takes
+    its snapshots and advances, then runs the last trip with its pushes (the first turn);
+    the backward sweep follows the rest of the schedule, action by action."""
+    snaps, snapshots, start, stop, action = loop.fresh("snaps", "snapshots", "start", "stop",
+                                                       "action")
+    between = loop.trips(name(start), name(stop))
+    last = loop.trips(gast.BinOp(left=loop.length(), op=gast.Sub(),
+                                 right=gast.Constant(value=1, kind=None)), None)
+    count = call("revolve_snaps", [loop.length()]) if how[1] is None else \
+        gast.Constant(value=how[1], kind=None)
+    schedule = [loop.length(), name(snaps)]
+    pair = gast.Tuple(elts=[name(start, store=True), name(stop, store=True)], ctx=gast.Store())
+    forward = [
+        loop.comment(f"checkpointing ({describe(how)}): Revolve's schedule of snapshots of the "
+                     f"loop's carried values"),
+        assign(snaps, count), assign(snapshots, gast.List(elts=[], ctx=gast.Load())),
+        gast.For(target=pair, iter=call("revolve_segments", copy.deepcopy(schedule)), orelse=[],
+                 type_comment=None, body=loop.push(snapshots) + [loop.run(copy.deepcopy(between), False)]),
+        loop.comment("the last trip, with its tape (Revolve's first turn)"),
+        loop.run(last, True)]
+    is_ = lambda word: gast.Compare(left=name(action), ops=[gast.Eq()],  # noqa: E731
+                                    comparators=[gast.Constant(value=word, kind=None)])
+    pop = call(gast.Attribute(value=name(snapshots), attr="pop", ctx=gast.Load()), [])
+    turn = [gast.If(test=is_("youturn"), orelse=[], body=[
+        loop.comment("recompute the trip's tape from the state before it"),
+        loop.run(copy.deepcopy(between), True)]),
+        loop.comment("the trip's backward sweep"), loop.backward(copy.deepcopy(between))]
+    branches = [("advance", None, [loop.run(copy.deepcopy(between), False)]),
+                ("restore", "back to the last snapshot, which stays",
+                 loop.restore(copy.deepcopy(pop)) + loop.push(snapshots)),
+                ("takeshot", None, loop.push(snapshots)),
+                ("takeback", "back to the last snapshot, its last use", loop.restore(pop))]
+    chain = turn
+    for word, note, body in reversed(branches):  # (nothing carried: no snapshots, a pass)
+        body = ([loop.comment(note)] if note else []) + body if body else [gast.Pass()]
+        chain = [gast.If(test=is_(word), body=body, orelse=chain)]
+    triple = gast.Tuple(elts=[name(action, store=True), name(start, store=True),
+                              name(stop, store=True)], ctx=gast.Store())
+    backward = [gast.For(target=triple, iter=call("revolve_actions", schedule), orelse=[],
+                         type_comment=None, body=chain)]
+    return forward, backward
 
 
 def _check(loop):
@@ -139,8 +275,7 @@ def _check(loop):
                 "instead of writing into one.")
 
 
-def _segment_length(how, iterable):
-    n = call("len", [copy.deepcopy(iterable)])
+def _segment_length(how, n):
     if how == "sqrt":  # max(1, int(len(v1) ** 0.5))
         length = call("int", [gast.BinOp(left=n, op=gast.Pow(),
                                          right=gast.Constant(value=0.5, kind=None))])

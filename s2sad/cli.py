@@ -3,7 +3,7 @@
 ::
 
     s2sad grad FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_grad.py
-               [--checkpoint sqrt|N]                     (the function's loops checkpointed)
+               [--checkpoint sqrt|N|binomial[:S]]        (the function's loops checkpointed)
     s2sad vjp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_vjp.py
     s2sad jvp  FILE.py:FUNC [--wrt a,b] [-o DIR] [--plain]   write DIR/<module>_<func>_jvp.py
     s2sad ssa  FILE.py:FUNC                                  print the SSA listing
@@ -193,8 +193,12 @@ def command_vjp(args):
 
 
 def _checkpoint(args):
-    how = args.checkpoint
-    return check_how(int(how) if how and how.isdigit() else how)
+    """``--checkpoint sqrt``, ``N`` or ``binomial[:S]`` as :func:`check_how` takes it."""
+    how = args.checkpoint or ""
+    count = how.split(":", 1)[1] if how.startswith("binomial:") else None
+    how = int(how) if how.isdigit() else ("binomial", int(count)) if count and count.isdigit() \
+        else how or None
+    return check_how(how)
 
 
 def _scalar_output(fn, target):
@@ -387,10 +391,12 @@ def _reverse_arguments(sub):
     sub.add_argument("--plain", action="store_true",
                      help="write short reference versions of the run-time helpers, without "
                           "their fast paths (for reading and teaching)")
-    sub.add_argument("--checkpoint", metavar="sqrt|N",
+    sub.add_argument("--checkpoint", metavar="sqrt|N|binomial[:S]",
                      help="checkpoint the function's for loops: store sqrt(T) snapshots of "
                           "the carried values (or N) instead of a tape of T trips, and "
-                          "recompute each segment in the backward sweep")
+                          "recompute each segment in the backward sweep; binomial: Revolve's "
+                          "schedule with S snapshots (default: about sqrt(2T)), which tapes "
+                          "one trip at a time")
 
 
 def _point_arguments(sub, required=True):

@@ -78,7 +78,7 @@ def forward(fwd, stmt):
     zeros = [_zero_tangent(op, fwd.emitter.operand(op), call, literal) for op in stmt.args]
     if not fwd.vector:
         value = _call(rule, args + [d if d is not None else z for d, z in zip(dots, zeros)])
-    else:  # one direction at a time: np.stack([f_jvp(x, t) for t in x_dot])
+    else:  # one direction at a time: stack_directions([f_jvp(x, t) for t in x_dot])
         live = [i for i, d in enumerate(dots) if d is not None]
         names = {i: unique_name("t", fwd._taken) for i in live}
         value_one = _call(rule, args + [name(names[i]) if i in names else z
@@ -89,7 +89,7 @@ def forward(fwd, stmt):
             target = gast.Tuple(elts=[name(names[i], store=True) for i in live], ctx=gast.Store())
             source = call("zip", [dots[i] for i in live])
         loop = gast.comprehension(target=target, iter=source, ifs=[], is_async=0)
-        value = call("np.stack", [gast.ListComp(elt=value_one, generators=[loop])])
+        value = call("stack_directions", [gast.ListComp(elt=value_one, generators=[loop])])
     return [comment(prim.note("jvp"), fwd.comments), assign(fwd.result_tangent(stmt), value)]
 
 

@@ -22,8 +22,9 @@ reshaped by ``lift`` so NumPy's trailing-axis broadcasting lines its axes up
 with the result's; an index gets a leading ``:``; ``np.sum``/``np.mean`` reduce
 one axis further on; and a rule not written for a batch (products, reshapes,
 the run-time helpers) is applied direction by direction,
-``np.stack([rule(t) for t in x_dot])``, as Tapenade's vector mode loops over
-the directions inside each statement.
+``stack_directions([rule(t) for t in x_dot])`` (``np.stack``, also of a tuple-valued
+rule's tuples on any array type), as Tapenade's vector mode loops over the directions
+inside each statement.
 
 Calls of the user's own functions become calls of their generated
 ``jvp_<name>``, requested from :class:`s2sad.module.ForwardModuleBuilder`, generated once.
@@ -433,11 +434,12 @@ class _Forward:
         single = simplify(template.instantiate({**env, dot_key: name("__t__")}))
         if _is_just(single, "__t__"):
             return simplify(template.instantiate({**env, dot_key: dot}))
-        # one direction at a time: np.stack([rule(t) for t in x_dot])
+        # one direction at a time: stack_directions([rule(t) for t in x_dot]), np.stack's
+        # meaning for any array type when a direction's tangent is a tuple (np.split's)
         k = analysis.unique_name("t", self._taken)
         elt = simplify(template.instantiate({**env, dot_key: name(k)}))
         loop = gast.comprehension(target=name(k, store=True), iter=dot, ifs=[], is_async=0)
-        stack = "np.stack" if len(stmt.targets) == 1 else "stack_each"  # a tuple per direction
+        stack = "stack_directions" if len(stmt.targets) == 1 else "stack_each"  # (unpacked)
         return call(stack, [gast.ListComp(elt=elt, generators=[loop])])
 
     def same_rank(self, stmt, op):

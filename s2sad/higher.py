@@ -16,6 +16,7 @@ from . import cache
 from .cache import (DEFAULT_WRT, bind, compiled, generated_function, gradient_code,  # noqa: F401
                     check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt, numbers_in,
                     parameters, raise_failure, through_bound, wrt_or_argnums)
+from .checkpoint import check_how
 from .errors import UnsupportedSyntaxError, UsageError, api_boundary
 from .module import keyed_containers
 from .parse import unwrap
@@ -255,6 +256,7 @@ def hvp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
     """
     fn = unwrap(f)
     positions, single = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
+    checkpoint = check_how(checkpoint)
 
     @api_boundary
     def hvp_of_f(*args, **kwargs):

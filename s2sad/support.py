@@ -17,6 +17,9 @@ duck array the tests run them on.
 
 import numpy as np
 
+from .revolve import Revolve, revolve, revolve_actions, revolve_segments, revolve_snaps, \
+    revolve_split  # noqa: F401 (binomial checkpointing's schedule: copied into modules too)
+
 
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
@@ -207,6 +210,15 @@ def setitem_dots(y_dot, index, v_dot):
 def stack_each(items):
     """One tuple from a list of tuples: element k is ``np.stack`` of every tuple's element k."""
     return tuple(np.stack(parts) for parts in zip(*items))
+
+
+def stack_directions(items):
+    """``np.stack(items)``: vector mode's tangents, one per direction, as one batch. A
+    direction's tuple or list of tangents (``np.split``'s value) is stacked first, with
+    ``np.stack`` (which dispatches), where ``np.stack`` itself would convert it to an ndarray."""
+    if items and isinstance(items[0], (tuple, list)):
+        items = [stack_directions(list(item)) for item in items]
+    return stack(items)
 
 
 def scatter_add(x_bar, index, g):
@@ -948,5 +960,7 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product", "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
-           "setitem_bar", "setitem_dot", "setitem_dots", "stack_each",
-           "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable"]
+           "setitem_bar", "setitem_dot", "setitem_dots", "stack_each", "stack_directions",
+           "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable",
+           "revolve_segments", "revolve_actions", "Revolve", "revolve", "revolve_split",
+           "revolve_snaps"]

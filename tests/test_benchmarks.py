@@ -13,9 +13,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_rnn_benchmark_quick_prints_a_table():
     result = subprocess.run([sys.executable, os.path.join("benchmarks", "rnn.py"), "--quick"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"python benchmarks/rnn.py --quick failed:\n{result.stderr}"
-    lines = result.stdout.splitlines()
+    plain, checkpointing = result.stdout.split("# Loop checkpointing")
+    lines = plain.splitlines()
     header = [line for line in lines if line.startswith("| T |")]
     assert len(header) == 1, result.stdout
     assert "gradient / f" in header[0] and "peak memory" in header[0]
@@ -25,6 +26,25 @@ def test_rnn_benchmark_quick_prints_a_table():
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert len(cells) == 7, row
         assert re.fullmatch(r"[0-9.]+x", cells[3]), row
+
+
+def test_rnn_benchmark_quick_compares_checkpointing():
+    """The checkpointing table: a row per T and variant, the states stored counted exactly:
+    T without checkpointing, at most 2 sqrt(T) with "sqrt", the snapshots and one trip with
+    "binomial" (at most 10 + 1 with 10 snapshots)."""
+    result = subprocess.run([sys.executable, os.path.join("benchmarks", "rnn.py"), "--quick"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [[cell.strip() for cell in line.strip("|").split("|")]
+            for line in result.stdout.split("# Loop checkpointing")[1].splitlines()
+            if re.match(r"\| [0-9,]+ \|", line)]
+    variants = ["none", "sqrt", "binomial", "binomial, 10 snapshots"]
+    assert [(row[0], row[1]) for row in rows] == [(T, v) for T in ("10", "100") for v in variants]
+    for T, label, _, _, ratio, stored, _, _ in rows:
+        T, stored = int(T), int(stored)
+        assert re.fullmatch(r"[0-9.]+x", ratio)
+        assert stored == T if label == "none" else stored <= 2 * T ** 0.5 if label == "sqrt" \
+            else stored <= 11 if label.endswith("10 snapshots") else stored < T
 
 
 def test_compare_quick():

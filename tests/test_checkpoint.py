@@ -1,4 +1,5 @@
-"""Loop checkpointing (``checkpoint="sqrt"`` or N snapshots): the same derivatives, less memory.
+"""Loop checkpointing (``checkpoint="sqrt"``, N snapshots or binomial): the same derivatives,
+less memory. (Revolve's schedule itself, its counts and memory: tests/test_revolve.py.)
 
 Each loop function below is differentiated with and without checkpointing, for trip
 counts around the segment boundaries (0, 1, a perfect square, one more, a prime): the
@@ -24,9 +25,10 @@ import pytest
 import oracle
 import s2sad
 from tests.programs.generator import generate
+from tests.programs.loops import inputs, over_rows, two_carried
 from tests.programs.random_programs import check
 
-HOW = ["sqrt", 1, 3, 1000]
+HOW = ["sqrt", 1, 3, 1000, ("binomial", 1), ("binomial", 3), "binomial"]
 TRIPS = [0, 1, 9, 10, 13]
 
 
@@ -35,16 +37,6 @@ def rnn(W, h0, T):
     for t in range(T):
         h = np.tanh(W @ h)
     return np.sum(h)
-
-
-def two_carried(W, h0, T):
-    h, c = h0, h0 * 0.5
-    acc = 0.0
-    for t in range(T):
-        c = 0.9 * c + np.sin(W @ h)
-        h = np.tanh(c) * (1.0 + 0.1 * t)
-        acc = acc + np.sum(h * h)
-    return acc + np.sum(c)
 
 
 def step(W, h):
@@ -63,25 +55,11 @@ def with_helper_and_branch(W, h0, T):
     return np.sum(h ** 2)
 
 
-def over_rows(W, xs, T):
-    h = xs[0] * 0.0
-    for x in xs[:T]:
-        h = np.tanh(W @ h + x)
-    return np.sum(h)
-
-
 def writes_in_place(W, h0, T):
     y = h0 * 1.0
     for t in range(T):
         y[0] = np.sum(W @ y)
     return np.sum(y)
-
-
-def inputs(fn, T, seed=0):
-    rng = np.random.default_rng(seed)
-    W = rng.standard_normal((5, 5)) / 2.5
-    second = rng.standard_normal((max(T, 1), 5)) if fn is over_rows else rng.standard_normal(5)
-    return W, second, T
 
 
 @pytest.mark.parametrize("how", HOW)
@@ -98,6 +76,9 @@ def test_checkpointed_gradients_equal_the_plain_ones_and_finite_differences(fn, 
     vjp = s2sad.vjp(fn, wrt=(0, 1), checkpoint=how)(*args, 2.0)
     for a, b in zip(plain, vjp):
         np.testing.assert_allclose(b, 2.0 * a, rtol=1e-12, atol=1e-14)
+    decorated = s2sad.differentiate(fn, wrt=(0, 1), checkpoint=how)
+    for a, b in zip(plain, decorated.grad(*args)):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
 
 
 def test_the_generated_code_shows_snapshots_a_recompute_and_the_segments_sweep():
@@ -163,7 +144,7 @@ def test_a_loop_writing_in_place_is_refused_at_the_write():
     s2sad.grad(writes_in_place)(*args)  # without checkpointing it differentiates
 
 
-@pytest.mark.parametrize("how, words", [("binomial", "not implemented"), (0, "int >= 1"),
+@pytest.mark.parametrize("how, words", [(("binomial", -1), "'binomial'"), (0, "int >= 1"),
                                         ("half", "unknown checkpoint option")])
 def test_bad_checkpoint_options_are_usage_errors(how, words):
     with pytest.raises(s2sad.UsageError, match=words):
@@ -187,8 +168,8 @@ def test_the_cli_writes_a_checkpointed_module(tmp_path):
     for a, b in zip(module.grad_rnn(*args), s2sad.grad(rnn, wrt=(0, 1))(*args)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     bad = subprocess.run([sys.executable, "-m", "s2sad", "grad", f"{here}:rnn", "--checkpoint",
-                          "binomial", "-o", str(tmp_path / "bad")], capture_output=True, text=True)
-    assert bad.returncode == 1 and "not implemented" in bad.stderr
+                          "half", "-o", str(tmp_path / "bad")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "unknown checkpoint option" in bad.stderr
     assert not (tmp_path / "bad").exists()
 
 
@@ -202,7 +183,7 @@ def two_loops_over_the_same_rows(W, xs, T):
     return np.sum(g * h)
 
 
-@pytest.mark.parametrize("how", ["sqrt", 2])
+@pytest.mark.parametrize("how", ["sqrt", 2, ("binomial", 2)])
 def test_two_loops_with_the_same_header_are_each_checkpointed(how):
     rng = np.random.default_rng(4)
     args = (rng.standard_normal((5, 5)) / 2.5, rng.standard_normal((11, 5)), 0)
@@ -216,9 +197,10 @@ def test_two_loops_with_the_same_header_are_each_checkpointed(how):
                                    rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("seed", range(140))
+@pytest.mark.parametrize("seed", range(180))
 def test_random_programs_checkpointed(seed):
-    how = "sqrt" if seed < 100 else 2
+    how = "sqrt" if seed < 100 else 2 if seed < 140 else ("binomial", 2) if seed < 160 else \
+        "binomial"
     modes = ("grad", "hvp") if seed % 4 == 0 else ("grad",)
     source = generate(seed)
     result = check(source, seed, modes, checkpoint=how)
@@ -226,12 +208,3 @@ def test_random_programs_checkpointed(seed):
         f"program {seed} (python -m tests.programs.random_programs --checkpoint {how} --seeds "
         f"{seed}): {result['cls']} in {result['mode']}: {result['reason']}\n{source}\n"
         f"{result['error']}")
-
-
-def test_the_benchmark_runs_and_checks_its_gradients():
-    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                          "benchmarks", "checkpoint.py")
-    done = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    rows = [line for line in done.stdout.splitlines() if line.startswith("| 1")]
-    assert [row.split(" | ")[1] for row in rows] == ["none", "sqrt", "10 snapshots"] * 2

@@ -21,6 +21,7 @@ import pytest
 
 import oracle
 import s2sad
+from tests.programs import loops as checkpointed
 from tests.programs import primitive_cases as table
 from tests.duck import Converted, Duck, duck, unwrap
 from s2sad import support
@@ -45,14 +46,6 @@ def runs_on_duck(f, dargs):
 
 MIXES = {"ix_write_read_between": "f updates an ndarray it made (np.ones) in place with Duck "
                                   "values, which an array library would refuse"}
-
-# the vector mode of a primitive whose value is a tuple or list stacks, one per direction,
-# tuples of arrays with np.stack, which makes an ndarray of each tuple first
-TUPLE_VALUED = {"s_split", "s_split_rows", "s_hsplit", "s_hsplit_1d", "s_vsplit", "s_unstack",
-                "l_slogdet", "l_slogdet[negative]", "l_slogdet[batch]", "l_slogdet_sign",
-                "h_bars", "h_unattr",  # (bars, unattr: tuples of adjoints, see test_pytrees)
-                "l_slogdet[4-d]", "d_array_split", "d_hsplit_halves", "d_dsplit", "d_lstsq_all"}
-
 
 def assert_same(got, expected, like, what, rtol=1e-10):
     """``got`` (from Duck inputs) equals ``expected`` (from ndarrays), and is a Duck where
@@ -87,8 +80,6 @@ def test_forward_mode_on_duck_arrays(f, args, request):
     jvp = s2sad.jvp(f, wrt)
     ragged = request.node.callspec.id.endswith("[ragged]")  # no vector mode (test_primitives)
     for batch in ((),) if ragged else ((), (3,)):
-        if batch and request.node.callspec.id in TUPLE_VALUED:
-            continue  # see test_vector_mode_of_tuple_valued_primitives_on_duck_arrays
         us = oracle.random_directions(args, wrt, seed=5, batch=batch)
         value, out_dot = jvp(*args, *us)
         dus = [duck(u) if isinstance(a, np.ndarray) else u for a, u in zip(args, us)]
@@ -97,12 +88,16 @@ def test_forward_mode_on_duck_arrays(f, args, request):
         assert_same(dout_dot, out_dot, like, f"{f.__name__}, jvp{list(batch)}")
 
 
-@pytest.mark.xfail(strict=True, raises=Converted, reason="known limitation: the vector mode of "
-                   "a tuple-valued primitive stacks tuples of arrays with np.stack")
-def test_vector_mode_of_tuple_valued_primitives_on_duck_arrays():
-    f, args = next(c.values for c in table.CASES if c.id == "s_split")
+@pytest.mark.parametrize("case", ["s_split", "s_hsplit_1d", "l_slogdet_sign", "h_bars"])
+def test_vector_mode_of_tuple_valued_primitives_on_duck_arrays(case):
+    # the tangents of a value that is a tuple (np.split's list, slogdet's pair) are stacked
+    # per direction with np.stack, which once converted each tuple to an ndarray
+    f, args = next(c.values for c in table.CASES if c.id == case)
     us = oracle.random_directions(args, (0,), seed=5, batch=(3,))
-    s2sad.jvp(f)(*map(duck, args), *map(duck, us))
+    value, expected = s2sad.jvp(f)(*args, *us)
+    dvalue, got = s2sad.jvp(f)(*map(duck, args), *map(duck, us))
+    assert isinstance(got, Duck) and np.shape(got) == np.shape(expected) == (3,) + np.shape(value)
+    np.testing.assert_allclose(unwrap(got), expected, rtol=1e-10)
 
 
 @pytest.mark.parametrize("f, args", [pytest.param(*c.values, id=c.id)
@@ -118,6 +113,21 @@ def test_forward_over_reverse_on_duck_arrays(f, args):
     expected = jvp_vjp(*args, v, d)
     got = jvp_vjp(*dargs, Duck(v), duck(d))
     assert_same(got[1], expected[1], dargs[0], f"{f.__name__}, jvp of vjp")
+
+
+@pytest.mark.parametrize("how", ["sqrt", 3, ("binomial", 2), "binomial"])
+@pytest.mark.parametrize("fn", [checkpointed.two_carried, checkpointed.over_rows])
+def test_checkpointed_loops_on_duck_arrays(fn, how):
+    # snapshots of Duck states, a loop over the rows of a Duck array (over_rows), sliced into
+    # segments or Revolve's ranges; the gradient and an hvp are Duck arrays equal to NumPy's
+    args = checkpointed.inputs(fn, 11, seed=4)
+    dargs = [duck(a) if isinstance(a, np.ndarray) else a for a in args]
+    expected = s2sad.grad(fn, wrt=(0, 1))(*args)
+    got = s2sad.grad(fn, wrt=(0, 1), checkpoint=how)(*dargs)
+    assert_same(got, expected, dargs[:2], f"{fn.__name__}, checkpoint={how!r}")
+    v = np.random.default_rng(5).standard_normal(args[0].shape)
+    assert_same(s2sad.hvp(fn, checkpoint=how)(*dargs, Duck(v)), s2sad.hvp(fn)(*args, v),
+                dargs[0], f"{fn.__name__}, hvp with checkpoint={how!r}")
 
 
 @pytest.mark.parametrize("seed", range(300))
@@ -159,6 +169,8 @@ def helper_calls():
         "unconcatenate": (support.unconcatenate, (g34[:2], [x[:1], x[1:2]])),
         "matmul_bar_a_sum": (support.matmul_bar_a_sum, ([(g4, g4[::-1]), (g4 * 2, g4)], square)),
         "unbroadcast to a number": (support.unbroadcast, (g34, 2.0)),
+        "stack_directions of tuples": (support.stack_directions, ([(g4, g4 * 2), (g4, -g4)],)),
+        "stack_directions of arrays": (support.stack_directions, ([g4, g4 * 2, -g4],)),
     }
 
 

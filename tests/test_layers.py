@@ -23,6 +23,7 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 # modules of one row never import each other). The comments are the design's layers.
 LAYERS = [
     # 1. errors, the IR, gast utilities, the run-time helpers of generated code
+    ["s2sad.revolve"],
     ["s2sad.errors", "s2sad.ir", "s2sad.astutil", "s2sad.support", "s2sad.table", "s2sad.trees",
      "s2sad.kinds", "s2sad.display"],
     ["s2sad.rewrites"],

@@ -121,10 +121,10 @@ helper(support.bars, "t", t="g", jvp={"t": "bars(t_dot)"})
 helper(support.unattr, "t, x, name", t="g[x._fields.index(name)]", x=ZERO, name=ZERO,
        jvp={"t": "unattr(t_dot, x, name)", "x": ZERO, "name": ZERO})
 helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
-# run-time checks, and zeros to accumulate into: no derivative
+# run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
-              "element_count",
-              "select_none", "convolve_pads", "interp_slope", "trapezoid_weights"):
+              "element_count", "select_none", "convolve_pads", "interp_slope",
+              "trapezoid_weights", "revolve_segments", "revolve_actions", "revolve_snaps"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),
                                                           differentiable=False, varargs=True)

@@ -40,7 +40,7 @@ With ``duck=True`` (``--duck``) the derivative functions get their array argumen
 and tangents wrapped in the strict duck array of :mod:`tests.duck` (the oracle still
 runs on ndarrays): their array results must be Duck arrays, equal to the oracle's as
 above. A program whose ``f`` itself converts a Duck array to NumPy is ``skipped``.
-With ``checkpoint="sqrt"`` (or a number; ``--checkpoint``) the reverse-mode and hvp
+With ``checkpoint="sqrt"`` (a number, "binomial" or "binomial:S"; ``--checkpoint``) the reverse-mode and hvp
 derivatives checkpoint the program's loops (``s2sad.grad(f, checkpoint=...)``).
 
 Command line::
@@ -657,7 +657,7 @@ def main(argv=None):
     p.add_argument("--json", type=str, default="", help="write every result here")
     p.add_argument("--markdown", type=str, default="", help="write the failures (shrunk) here as markdown")
     p.add_argument("--duck", action="store_true", help="derivatives on Duck arrays (tests/duck.py)")
-    p.add_argument("--checkpoint", default=None, help="checkpoint the loops: sqrt or a number")
+    p.add_argument("--checkpoint", default=None, help="checkpoint the loops: sqrt, a number, binomial or binomial:S")
     p.add_argument("--show", action="store_true", help="print the program of each seed (with --seeds)")
     args = p.parse_args(argv)
     modes = tuple(m for m in args.modes.split(",") if m)
@@ -674,9 +674,11 @@ def main(argv=None):
         if done[0] % 100 == 0:
             print(f"[{done[0]}/{len(seeds)} in {time.time() - t0:.0f}s]", file=sys.stderr, flush=True)
 
-    results = sorted(run_many(seeds, modes, args.timeout, args.jobs, progress, args.duck,
-                                     int(args.checkpoint) if (args.checkpoint or "").isdigit()
-                                     else args.checkpoint), key=lambda r: r["seed"])
+    how = args.checkpoint or ""
+    how = int(how) if how.isdigit() else ("binomial", int(how[9:])) \
+        if how.startswith("binomial:") else how or None
+    results = sorted(run_many(seeds, modes, args.timeout, args.jobs, progress, args.duck, how),
+                     key=lambda r: r["seed"])
     shrunk = {}
     if args.shrink:
         chosen, per = [], collections.Counter()
