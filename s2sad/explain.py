@@ -188,13 +188,22 @@ def explain(f, *args, wrt=None):
     body = [f"<h1>{html.escape(title)}</h1>",
             f"<p>At {html.escape(point)}; derivatives with respect to "
             f"{html.escape(', '.join(backward.wrt))}. Hover a line to see where it goes.</p>"]
-    body += [f'<section id="{key}"><h2>{html.escape(heading)}</h2>\n{content}</section>'
+    shown = range(first, first + len(source))
+    body += [f'<section id="{key}"><h2>{html.escape(heading)}</h2>\n'
+             f'{content if key == "source" else _shown_links(content, shown)}</section>'
              for key, heading, content in sections]
     page = ("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">"
             f"<head><meta charset=\"utf-8\" /><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(body) +
             f"\n<script>{SCRIPT}</script>\n</body></html>\n")
     return Page(fn.__name__, page)
+
+
+def _shown_links(content, shown):
+    """``content`` with links to source lines the page does not show dropped: those of a
+    small helper inlined into the function (inline/small.py), written elsewhere."""
+    return re.sub(r' data-line="(\d+)"',
+                  lambda m: m.group(0) if int(m.group(1)) in shown else "", content)
 
 
 __all__ = ["explain", "Page", "highlight"]

@@ -36,7 +36,8 @@ def weighted(x, w, scale=2.0):
 
 
 def square(t):
-    return t * t
+    s = t * t  # two statements: a helper of its own, not inlined (inline/small.py)
+    return s
 
 
 def calls_helper(x):

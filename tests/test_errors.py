@@ -209,10 +209,10 @@ CASES = [
             s = np.median(x)
             return np.sum(s * s)
         """, "s = ", "np.median", NoDerivativeError, "np.median", True),
-    ("norm_ord_1", """\
+    ("interp_period", """\
         def f(x):
-            return np.linalg.norm(x, ord=1)
-        """, "return", "np.linalg.norm", NoDerivativeError, "ord", True),
+            return np.sum(np.interp(x, [0.0, 1.0, 2.0], [1.0, 2.0, 0.0], period=3.0))
+        """, "return", "np.interp", NoDerivativeError, "period", True),
     ("no_rule_inside_a_helper", """\
         def helper(t):
             return np.median(t)

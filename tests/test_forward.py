@@ -34,11 +34,13 @@ def assert_close(analytic, expected, what, rtol=1e-6):
 
 
 def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
+    e = np.exp(-z)  # two statements: a helper of its own, not inlined (inline/small.py)
+    return 1 / (1 + e)
 
 
 def layer(x, w, b):
-    return np.tanh(x @ w + b)
+    a = x @ w + b  # two statements: a helper of its own, not inlined (inline/small.py)
+    return np.tanh(a)
 
 
 def lecture(x, y):

@@ -90,10 +90,10 @@ def square(t):    # {PATH}:50
 """,
     "calls_helper": f"""\
 def calls_helper(x):    # {PATH}:54
-    v1 = np.tanh(x)   # line 55: return np.sum(square(np.tanh(x)))
-    v2 = square(v1)   # line 55
-    out = np.sum(v2)  # line 55
-    return out        # line 55
+    square_t = np.tanh(x)                 # line 55: return np.sum(square(np.tanh(x)))
+    square_out = mul(square_t, square_t)  # line 51: return t * t
+    out = np.sum(square_out)              # line 55: return np.sum(square(np.tanh(x)))
+    return out                            # line 55
 """,
     "multi_line": f"""\
 def multi_line(x, y):    # {PATH}:58
@@ -141,7 +141,8 @@ def test_every_listing_is_ssa_with_line_annotations(name):
         code, _, comment = line.partition("  # ")
         match = re.fullmatch(r"line (\d+)(: .*)?", comment)
         assert match, line
-        assert int(match.group(1)) > first_line
+        inlined = code.strip().startswith(("square_",))  # a small helper's lines (calls_helper)
+        assert int(match.group(1)) > first_line or inlined
         if " = " in code:
             targets = code.split(" = ")[0].strip()
             assigned += [t.strip() for t in targets.split(",")]

@@ -1314,6 +1314,14 @@ def h_writable(t): return writable(unreduce(t, W34)) * W34
 
 HELPER_CASES += [case(h_writable, real())]
 
+from s2sad.support import masked  # noqa: E402
+
+
+def h_masked(t): return np.sum(masked(t * W34, COND) + masked(t, COND, False) * W34)
+
+
+HELPER_CASES += [case(h_masked, real(3, 4))]
+
 from s2sad.support import gradient_bar, select_bar, unjoin  # noqa: E402
 
 
