@@ -563,8 +563,12 @@ class tuple_bar(list):
     plain tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
 
     def __add__(self, other):
-        if not isinstance(other, (tuple, list)):  # a zero
-            return self
+        if not isinstance(other, (tuple, list)):
+            if other is None or np.ndim(other) == 0 and other == 0:  # a zero
+                return self
+            if np.ndim(other) == 0:
+                raise TypeError("s2sad internal: a number added to the adjoint of a tuple")
+            other = list(other)  # an array of the elements' adjoints (np.stack's adjoint)
         return add_bars(self, other)
 
     __radd__ = __iadd__ = __add__
@@ -574,8 +578,11 @@ class dict_bar(dict):
     """The adjoint of a dict: one adjoint per entry, added entry by entry."""
 
     def __add__(self, other):
-        if not isinstance(other, dict):  # a zero
-            return self
+        if not isinstance(other, dict):
+            if other is None or np.ndim(other) == 0 and other == 0:  # a zero
+                return self
+            raise TypeError(f"s2sad internal: a {type(other).__name__} added to the adjoint "
+                            f"of a dict")
         return add_bars(self, other)
 
     __radd__ = __iadd__ = __add__
@@ -583,11 +590,16 @@ class dict_bar(dict):
 
 def add_bars(a, b):
     """``a + b`` for two adjoints, element by element when both are containers of adjoints
-    (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate)."""
+    (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate); ``None`` is a zero.
+    Containers of different lengths are a bug: an error, never a truncated sum."""
+    if a is None or b is None:
+        return b if a is None else a
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        if len(a) != len(b):
+            raise ValueError(f"s2sad internal: adjoints of {len(a)} and {len(b)} elements added")
         return tuple_bar(add_bars(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
-        return dict_bar((k, add_bars(v, b[k])) for k, v in a.items())
+        return dict_bar((k, add_bars(a.get(k), b.get(k))) for k in {**a, **b})
     return a + b
 
 

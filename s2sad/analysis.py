@@ -36,8 +36,8 @@ import numpy as np
 from .ir import Assign, Const, For, If, Raise, Return, Var, While, walk_blocks
 from .lower import UserFunction, lower
 from .rules.core import rule_name
-from .structural import (LIST_APPEND, LIST_EFFECTS, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
-                         defined_names, is_list_statement, is_write, list_kind)
+from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_EFFECTS, LIST_NEW, LIST_POP,
+                         LIST_SNAPSHOT, defined_names, is_list_statement, is_write, list_kind)
 
 
 def _vars(operands):
@@ -70,6 +70,9 @@ def dataflow_edges(body):
             elif kind == LIST_POP:
                 n = len(stmt.targets)
                 edges += [(list_slot(t.name, n, k), v.name) for k, v in enumerate(stmt.targets)]
+            elif kind == LIST_ADD_CONTENTS and isinstance(stmt.args[1], Var):
+                edges += [(stmt.args[1].name, list_slot(t.name, n, k))
+                          for n, k in slots.get(t.name, ())]
             elif kind == LIST_SNAPSHOT:
                 edges += [(list_slot(t.name, n, k), stmt.target.name)
                           for n, k in slots.get(t.name, ())]

@@ -179,6 +179,8 @@ class Emitter:
             return gast.List(elts=[], ctx=gast.Load())
         if kind == "list_snapshot":
             return call("tuple", args)
+        if kind == "list_add_contents":
+            return call("add_contents_bar", args)
         if kind == "list_method":  # t.append(v), t.append((a, b)), t.pop(), t.clear()
             if spec[0] == "pop" and len(args) == 2:  # a pop with a default when t is empty
                 return call("pop_bar", args)

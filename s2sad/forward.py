@@ -58,8 +58,8 @@ from .lower import ExternalFunction, GlobalRead, UserFunction
 from .rules import RuleNotApplicable
 from .rules.core import Template, rule_name
 from .rules.support_rules import HELPER_RULES
-from .structural import (LIST_APPEND, LIST_CLEAR, LIST_NEW, LIST_SNAPSHOT, is_list_statement, is_save,
-                         is_write, list_kind)
+from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_CLEAR, LIST_NEW, LIST_SNAPSHOT,
+                         is_list_statement, is_save, is_write, list_kind)
 from .simplify import simplify
 
 # the run-time helpers of generated code (zeros_bar, unindex, as_gradient, ...): what they
@@ -321,6 +321,10 @@ class _Forward:
                 return []
             self.tangents[stmt.target.name] = self.tangent_name(stmt.target.name)
             return [assign(self.tangent_name(stmt.target.name), call("tuple", [name(t_dot)]))]
+        if kind == LIST_ADD_CONTENTS:  # linear in (t, g): the same on the tangents
+            g_dot = self.tangent(stmt.args[1])
+            return [] if g_dot is None else \
+                [gast.Expr(value=call("add_contents_bar", [name(t_dot), g_dot]))]
         if kind == LIST_APPEND:
             values, dots = stmt.args[1:], []
             for k, value in enumerate(values):

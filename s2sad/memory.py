@@ -46,8 +46,8 @@ import numpy as np
 from .errors import UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
 from .rules.core import rule_name
-from .structural import (LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT, SAVE, WRITE, defined_in,
-                         is_write, structure_of)
+from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
+                         SAVE, WRITE, defined_in, is_write, structure_of)
 
 # primitives whose result, used as an index, makes indexing fancy (a copy, not a view)
 _FANCY_INDEX = {"lt", "le", "gt", "ge", "eq", "ne", "list", "np.array", "np.arange",
@@ -129,7 +129,7 @@ class Memory:
         name, kind = rule_name(prim), structure_of(prim)
         first = self.of(args[0]) if args else set()
         own = {stmt.targets[0].name} if stmt.targets else set()
-        if kind == LIST_APPEND:  # the list holds the values themselves
+        if kind in (LIST_APPEND, LIST_ADD_CONTENTS):  # the list holds the values themselves
             return [(args[0].name, set().union(*(self.of(a) for a in args[1:])))]
         if kind in (LIST_POP, LIST_SNAPSHOT):
             sites = first | own

@@ -5,8 +5,11 @@ each transform and analysis treats them itself.
 
 - **List statements** (a name bound by ``t = []`` is a stack, see :mod:`s2sad.lower`):
   ``t = list_new()``, ``list_append(t, v)``, ``v = list_pop(t)``, ``list_clear(t)`` and
-  ``s = list_snapshot(t)`` (the elements now, a value). Append, pop and clear change the
-  list (:data:`LIST_EFFECTS`): they are kept in program order and never pruned.
+  ``s = list_snapshot(t)`` (the elements now, a value), and ``list_add_contents(t, g)``
+  (reverse mode's adjoint of a snapshot, ``support.add_contents_bar``: ``g[k]`` added to
+  the k-th element, met when a derivative is differentiated again). Append, pop, clear and
+  add_contents change the list (:data:`LIST_EFFECTS`): they are kept in program order and
+  never pruned.
 - **Array writes**: ``y[index] = v`` is the pair ``y_old = overwritten(y, index)`` (a
   copy of what the write destroys, :data:`SAVE`) then ``y_1 = setitem(y, index, v)``
   (:data:`WRITE`, in place in generated code). :func:`saved_values` pairs each write
@@ -24,10 +27,10 @@ Layer 1, beside :mod:`s2sad.ir`: imports the IR only.
 
 from .ir import Assign, For, If, While, walk_blocks
 
-LIST_NEW, LIST_APPEND, LIST_POP, LIST_CLEAR, LIST_SNAPSHOT = (
-    "list_new", "list_append", "list_pop", "list_clear", "list_snapshot")
-LIST_STATEMENTS = (LIST_NEW, LIST_APPEND, LIST_POP, LIST_CLEAR, LIST_SNAPSHOT)
-LIST_EFFECTS = (LIST_APPEND, LIST_POP, LIST_CLEAR)  # they change the list
+LIST_NEW, LIST_APPEND, LIST_POP, LIST_CLEAR, LIST_SNAPSHOT, LIST_ADD_CONTENTS = (
+    "list_new", "list_append", "list_pop", "list_clear", "list_snapshot", "list_add_contents")
+LIST_STATEMENTS = (LIST_NEW, LIST_APPEND, LIST_POP, LIST_CLEAR, LIST_SNAPSHOT, LIST_ADD_CONTENTS)
+LIST_EFFECTS = (LIST_APPEND, LIST_POP, LIST_CLEAR, LIST_ADD_CONTENTS)  # they change the list
 WRITE = "setitem"  # y_1 = setitem(y, index, v): y[index] = v, in place
 SAVE = "overwritten"  # y_old = overwritten(y, index): what that write destroys
 

@@ -140,6 +140,27 @@ def pairs(x, n):
     return out
 
 
+def stacked(x, n):
+    ys = []  # a list read as a whole: its adjoint is added to every element (add_contents_bar)
+    for i in range(n):
+        ys.append(np.sin(x) * (i + 1.0))
+    return np.sum(np.stack(ys) ** 2) + np.sum(x)
+
+
+def stacked_twice(x, n):
+    ys = []
+    s = 0.0
+    for i in range(n):
+        ys.append(np.cos(x * (i + 1.0)))
+        s = s + np.sum(np.stack(ys) * x)  # read whole on every trip, then pushed onto again
+    return s
+
+
+def comprehension(x, n):
+    rows = [np.tanh(x * k) for k in range(n)]
+    return np.sum(np.stack(rows) ** 3) + np.sum(rows[0] * x)
+
+
 X3 = RNG.uniform(0.2, 0.8, 3)
 W3 = RNG.standard_normal((3, 3)) * 0.5
 H3 = RNG.standard_normal(3)
@@ -154,7 +175,9 @@ CASES = [
     (deep_rnn, (W3, H3, 3, 2)),
     (rnn_inputs, (W3, RNG.standard_normal((3, 2)), RNG.standard_normal((6, 2)))),
     (stack, (X3, 4)), (stack, (X3, 0)), (unbalanced, (X3, 3)), (pairs, (X3, 5)),
+    (stacked, (X3, 3)), (stacked_twice, (X3, 4)), (comprehension, (X3, 3)),
 ]
+RUN_TIME_LISTS = (stack, unbalanced, pairs, stacked, stacked_twice)  # forward over reverse only
 IDS = [f"{f.__name__}-{i}" for i, (f, _) in enumerate(CASES)]
 
 
@@ -210,15 +233,14 @@ def test_rnn_hessian_in_the_weights_of_the_inputs():
     assert_close(s2sad.hvp(rnn_inputs, wrt=1)(W3, U, xs, v).ravel(), hess @ v.ravel(), rtol=1e-9)
 
 
-@pytest.mark.parametrize("f, args", [c for c in CASES if c[0] not in (stack, unbalanced, pairs)],
-                         ids=[i for i, c in zip(IDS, CASES) if c[0] not in (stack, unbalanced,
-                                                                               pairs)])
+@pytest.mark.parametrize("f, args", [c for c in CASES if c[0] not in RUN_TIME_LISTS],
+                         ids=[i for i, c in zip(IDS, CASES) if c[0] not in RUN_TIME_LISTS])
 def test_check_grads_to_second_order_in_both_modes(f, args):
     s2sad.check_grads(f, args, order=2)
 
 
-@pytest.mark.parametrize("f, args", [c for c in CASES if c[0] in (stack, unbalanced, pairs)],
-                         ids=[i for i, c in zip(IDS, CASES) if c[0] in (stack, unbalanced, pairs)])
+@pytest.mark.parametrize("f, args", [c for c in CASES if c[0] in RUN_TIME_LISTS],
+                         ids=[i for i, c in zip(IDS, CASES) if c[0] in RUN_TIME_LISTS])
 def test_hand_written_stacks_to_second_order_in_forward_mode(f, args):
     s2sad.check_grads(f, args, order=2, modes=("forward",))
 
@@ -248,6 +270,13 @@ def test_a_hand_written_stack_differentiated_twice_in_reverse_mode_is_a_located_
     with pytest.raises(NoDerivativeError, match="pop_bar") as info:
         s2sad.check_grads(stack, (X3, 3), order=2, modes=("reverse",))
     assert info.value.loc is not None and "s2sad reverse of stack" in info.value.loc.filename
+
+
+def test_a_list_read_whole_differentiated_twice_in_reverse_mode_is_a_located_error():
+    with pytest.raises(NoDerivativeError, match="add_contents_bar") as info:
+        s2sad.check_grads(stacked, (X3, 3), order=2, modes=("reverse",))
+    assert "forward mode" in info.value.hint
+    assert info.value.loc is not None and "s2sad reverse of stacked" in info.value.loc.filename
 
 
 # --- first order through hand-written stacks ----------------------------------------------------

@@ -508,3 +508,38 @@ def test_second_order_through_helpers_of_containers(f):
     up, down = grad(X + h * v[0], 0.4 + h * v[1]), grad(X - h * v[0], 0.4 - h * v[1])
     for got, a, b in zip(hv, up, down):
         np.testing.assert_allclose(got, (np.asarray(a) - b) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+# A tuple (or a comprehension's list) read whole by np.stack and by an element read: the
+# element read's adjoint is a tuple of adjoints, np.stack's an array; adding the array to
+# the tuple dropped it (tuple_bar took every non-tuple for a zero): a silently wrong gradient
+def rows_read_twice(x, n):
+    rows = [np.tanh(x * (k + 1.0)) for k in range(n)]
+    return np.sum(np.stack(rows) ** 3) + np.sum(rows[0] * x)
+
+
+def pair_read_twice(x):
+    t = (np.sin(x), np.cos(x))
+    return np.sum(np.stack(t) * np.array([[1.0], [2.0]])) + np.sum(t[1] * x)
+
+
+@pytest.mark.parametrize("f, args", [(rows_read_twice, (X, 3)), (pair_read_twice, (X,))])
+def test_a_tuple_read_whole_and_by_element_gets_both_adjoints(f, args):
+    expected = oracle.gradient(f, args, 0, h=1e-6)
+    np.testing.assert_allclose(s2sad.grad(f)(*args), expected, rtol=1e-6, atol=1e-8)
+    s2sad.check_grads(f, args, order=2, modes=("forward",))  # forward over reverse
+
+
+def test_adjoints_of_containers_add_element_by_element_or_fail():
+    from s2sad.support import add_bars, bars, dict_bar
+    total = bars((np.ones(2), None)) + np.array([[1.0, 2.0], [3.0, 4.0]])  # np.stack's adjoint
+    np.testing.assert_array_equal(total[0], [2.0, 3.0])
+    np.testing.assert_array_equal(total[1], [3.0, 4.0])
+    assert bars((1.0, 2.0)) + 0.0 == [1.0, 2.0]  # a zero
+    with pytest.raises(ValueError, match="adjoints of 2 and 3 elements"):
+        add_bars(bars((1.0, 2.0)), (1.0, 2.0, 3.0))
+    with pytest.raises(TypeError, match="adjoint of a tuple"):
+        bars((1.0, 2.0)) + 5.0
+    assert add_bars(dict_bar(a=1.0), dict_bar(b=2.0)) == {"a": 1.0, "b": 2.0}
+    with pytest.raises(TypeError, match="adjoint of a dict"):
+        dict_bar(a=1.0) + np.ones(2)

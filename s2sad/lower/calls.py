@@ -161,6 +161,9 @@ class _Calls:
                              "(args = (a, b); f(*args)), or pass them one by one.")
         if prim is None and not stars:
             prim = rules.lookup(target)
+        if is_helper_copy(target, "add_contents_bar") and len(args) == 2 and not kwargs and \
+                args[0] in self.list_vars:  # reverse mode's adjoint of a snapshot, on t_bar
+            return self.apply(LIST_OPS["list_add_contents"], args, {}, node, name, names)
         if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
                 and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
             return self.apply(LIST_OPS["list_pop"], args, {}, node, name, names)

@@ -25,7 +25,7 @@ from ..lower import ExternalFunction, UserFunction
 from ..rules import RuleNotApplicable
 from ..rules.core import Primitive
 from ..simplify import number, simplify
-from ..structural import LIST_POP, is_list_statement, structure_of
+from ..structural import LIST_ADD_CONTENTS, LIST_POP, is_list_statement, structure_of
 from .calls import SplitCall
 from .shared import _copy
 
@@ -154,6 +154,13 @@ class _Assignments:
                     "adjoints) in reverse mode: whether it popped is known at run time only",
                     stmt.loc, "Differentiate this derivative in forward mode (s2sad.jvp, hvp, "
                               "hessian) instead.")
+            if is_list_statement(stmt, LIST_ADD_CONTENTS) and stmt.args[0].name in self.slots:
+                raise NoDerivativeError(
+                    "s2sad cannot differentiate add_contents_bar (reverse mode's adjoint of a "
+                    "list read as a whole, np.stack(t)) in reverse mode: which elements it "
+                    "adds to is known at run time only", stmt.loc,
+                    "Differentiate this derivative in forward mode (s2sad.jvp, hvp, hessian) "
+                    "instead.")
             if not isinstance(stmt, Assign) or isinstance(stmt.prim, UserFunction) or \
                     is_list_statement(stmt) or \
                     not any(t.name in self.active for t in stmt.targets):

@@ -140,6 +140,8 @@ OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), d
 #     a1, ..., am = list_pop(t, z) pop_bar(t, z): the same, or zeros like z if t is empty
 #                                  (reverse mode's pop of a list of adjoints, support.pop_bar)
 #     list_clear(t)                t.clear(): no result
+#     list_add_contents(t, g)      add_contents_bar(t, g): reverse mode's adjoint of a snapshot,
+#                                  g[k] added to t's k-th element (support.add_contents_bar)
 #     s = list_snapshot(t)         tuple(t): the elements now, as a value (what a helper that
 #                                  reads a list, ``reads_lists``, is given: matmul_bar_a_sum)
 #
@@ -157,7 +159,8 @@ LIST_OPS = {name: Primitive(name, ("t",), {}, emit, differentiable=False, vararg
                                ("list_append", ("list_method", "append")),
                                ("list_pop", ("list_method", "pop")),
                                ("list_clear", ("list_method", "clear")),
-                               ("list_snapshot", ("list_snapshot",))]}
+                               ("list_snapshot", ("list_snapshot",)),
+                               ("list_add_contents", ("list_add_contents",))]}
 for _name, _prim in LIST_OPS.items():
     _prim.structure = _name  # s2sad.structural.LIST_STATEMENTS
 del _name, _prim
