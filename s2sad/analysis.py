@@ -35,7 +35,7 @@ import numpy as np
 
 from .ir import Assign, Const, For, If, Raise, Return, Var, While, walk_blocks
 from .lower import UserFunction, lower
-from .rules.core import rule_name
+from .rules.core import integral_result, rule_name
 from .structural import (LIST_APPEND, LIST_EFFECTS, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
                          defined_names, is_list_statement, is_write, list_kind)
 
@@ -58,7 +58,8 @@ def dataflow_edges(body):
     integral = set()  # arrays known to hold booleans or integers
     for stmt in walk_blocks(body):
         if isinstance(stmt, Assign) and len(stmt.targets) == 1 and (
-                _integral_result(stmt) or rule_name(stmt.prim) in _KEEPS_DTYPE and stmt.args and
+                integral_result(stmt.prim, stmt.args, stmt.kwargs) or
+                rule_name(stmt.prim) and stmt.prim.result_dtype == "keeps" and stmt.args and
                 _integral_base(stmt.args[0], integral)):
             integral.add(stmt.target.name)
         if is_list_statement(stmt):
@@ -82,39 +83,6 @@ def dataflow_edges(body):
         elif isinstance(stmt, (For, While)):
             edges += [(s, c[0].name) for c in stmt.carried for s in _vars(c[1:])]
     return edges
-
-
-# primitives whose results are boolean (or integer) arrays: a value written into one is cast
-_BOOLEAN_RESULTS = {"lt", "le", "gt", "ge", "eq", "ne", "not", "np.isnan", "np.isinf",
-                    "np.isfinite", "np.isclose", "np.logical_and", "np.logical_or",
-                    "np.logical_not", "np.logical_xor", "np.greater", "np.greater_equal",
-                    "np.less", "np.less_equal", "np.equal", "np.not_equal", "np.signbit",
-                    "np.isposinf", "np.isneginf", "np.argsort", "np.argmax", "np.argmin",
-                    "np.nonzero", "np.flatnonzero", "np.argwhere", "np.searchsorted",
-                    "np.digitize", "np.argpartition", "np.lexsort", "np.indices"}
-_KEEPS_DTYPE = {"copy", "getitem", "T", "np.reshape", "np.ravel", "np.transpose", "reshape",
-                "ravel", "flatten", "np.copy"}
-_CONSTRUCTORS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
-                 "np.empty_like", "np.full_like", "np.array", "np.asarray", "np.eye", "np.arange"}
-
-
-def _integral_result(stmt):
-    """True if ``stmt`` surely makes an array of booleans or integers (a write into it casts
-    the value written, so no derivative flows through the write)."""
-    name = rule_name(stmt.prim)
-    if name in _BOOLEAN_RESULTS:
-        return True
-    if name in _CONSTRUCTORS:
-        dtype = stmt.kwargs.get("dtype")
-        if isinstance(dtype, Const):
-            try:
-                return not np.issubdtype(np.dtype(dtype.value), np.inexact)
-            except TypeError:
-                return False
-        if name == "np.arange" and not stmt.kwargs:
-            return all(isinstance(a, Const) and isinstance(a.value, (int, np.integer))
-                       and not isinstance(a.value, bool) for a in stmt.args)
-    return False
 
 
 def _integral_base(base, integral):
@@ -210,7 +178,7 @@ def _is_elementwise(ir):
     if not isinstance(ir.output, Var) or not all(isinstance(s, Assign) for s in assigns):
         return False
     for stmt in assigns:
-        if not (is_elementwise(stmt.prim) or rule_name(stmt.prim) == "copy") or stmt.kwargs:
+        if not is_elementwise(stmt.prim) or stmt.kwargs:
             return False
         if any(isinstance(o, Const) and not is_scalar_const(o) for o in stmt.operands()):
             return False
@@ -298,7 +266,7 @@ class ShapeClasses:
 
     def _forward(self, stmt):
         prim, target = stmt.prim, stmt.target.name
-        if is_elementwise(prim) or rule_name(prim) == "copy":
+        if is_elementwise(prim):
             keys = {self.key(o) for o in self._operands(stmt)}
             non_scalar = keys - {_SCALAR}
             if not non_scalar:
