@@ -5,9 +5,9 @@ parameter, the VJP and JVP templates are rendered for a set of bound operands: t
 defaults, and each parameter in turn bound to a variable or to the constants of
 :data:`VALUES`. A callable rule is called for each; a rule that refuses a binding is
 recorded with its exception. The stanza's other fields (``view``, ``result_dtype``, ...)
-that differ from the defaults are recorded under ``"fields"``. ``tests/test_rule_stanzas.py`` compares the current rules
-with ``tests/fixtures/rule_templates.json``; after a deliberate change to a rule, write
-the file again with ``python tests/rule_snapshot.py --write``.
+that differ from the defaults are recorded under ``"fields"``. ``tests/test_rule_stanzas.py``
+compares the current rules with ``tests/fixtures/rule_templates.json``; after a deliberate
+change to a rule, write the file again with ``python tests/rule_snapshot.py --write``.
 """
 
 import json

@@ -119,7 +119,8 @@ def prune(block, needed, origin=None, counters=None):
             merges = [m for m in stmt.merges if m[0].name in needed]
             if then_block or else_block or merges:
                 new = replace(stmt, then_block=then_block, else_block=else_block, merges=merges)
-                origin[id(then_block)], origin[id(else_block)] = id(stmt.then_block), id(stmt.else_block)
+                origin[id(then_block)] = id(stmt.then_block)
+                origin[id(else_block)] = id(stmt.else_block)
                 origin[id(new)] = id(stmt)
                 out.append(new)
         elif isinstance(stmt, (For, While)):

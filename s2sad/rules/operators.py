@@ -149,9 +149,9 @@ OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), d
 #
 # and ``len(t)`` (no derivative). append, pop and clear are effects on the list: they are kept
 # in program order and never pruned (``analysis.regions._impure``); a list is never copied,
-# merged by an ``if`` or carried by a loop. A derivative goes through a list as through memory: a value
-# pushed and later popped is a copy of it (see ``analysis.list_slot`` for how activity follows
-# it). These are structural statements (s2sad.structural: each carries its kind as
+# merged by an ``if`` or carried by a loop. A derivative goes through a list as through memory:
+# a value pushed and later popped is a copy of it (see ``analysis.list_slot`` for how activity
+# follows it). These are structural statements (s2sad.structural: each carries its kind as
 # ``structure``), not rules: they are not in OPERATORS, and each transform treats them
 # itself: forward mode repeats each on a list of tangents ``t_dot`` beside ``t``; reverse
 # mode mirrors each on a list of adjoints ``t_bar`` (the adjoint of a
