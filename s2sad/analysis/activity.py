@@ -25,7 +25,7 @@ slots are active, and a transform stores derivatives for those only.
 import numpy as np
 
 from ..ir import Assign, Const, For, If, Var, While, walk_blocks
-from ..rules.core import integral_result, rule_name
+from ..rules.core import rule_name
 from ..structural import (LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT, is_list_statement,
                           is_write, list_kind)
 
@@ -73,6 +73,26 @@ def dataflow_edges(body):
         elif isinstance(stmt, (For, While)):
             edges += [(s, c[0].name) for c in stmt.carried for s in _vars(c[1:])]
     return edges
+
+
+def integral_result(prim, args, kwargs):
+    """True if a call of ``prim`` on ``args``/``kwargs`` surely makes booleans or integers,
+    from its stanza's ``result_dtype`` (:mod:`s2sad.rules.core`); "keeps" is followed by
+    :func:`dataflow_edges`."""
+    kind = prim.result_dtype if rule_name(prim) else None
+    if kind in ("bool", "int"):
+        return True
+    if kind in ("given", "args"):
+        dtype = kwargs.get("dtype")
+        if isinstance(dtype, Const):
+            try:
+                return not np.issubdtype(np.dtype(dtype.value), np.inexact)
+            except TypeError:
+                return False
+        if kind == "args" and not kwargs:
+            return all(isinstance(a, Const) and isinstance(a.value, (int, np.integer))
+                       and not isinstance(a.value, bool) for a in args)
+    return False
 
 
 def _integral_base(base, integral):

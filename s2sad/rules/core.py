@@ -62,7 +62,7 @@ The stanza's fields, and who asks for them:
     argument's, when there is one), ``"args"`` (``np.arange``: the ``dtype=`` argument's,
     or integer when every operand is an integer constant); None when unknown. A value
     written into an integral array is cast, so no derivative flows through the write:
-    :func:`s2sad.analysis.dataflow_edges` asks, through :func:`integral_result`.
+    :func:`s2sad.analysis.dataflow_edges` asks.
 ``fancy_index=True``
     its result, used as an index, selects a copy, not a view (an integer list or
     array, a mask): :mod:`s2sad.memory` asks.
@@ -281,25 +281,6 @@ def rule_name(prim):
 
 _RESULT_DTYPES = (None, "bool", "int", "keeps", "given", "args")
 _CONTRACTIONS = (None, "matmul", "dot", "sum")
-
-
-def integral_result(prim, args, kwargs):
-    """True if a call of ``prim`` on ``args``/``kwargs`` surely makes booleans or integers,
-    from its ``result_dtype`` (see the module docstring); "keeps" is the caller's to follow."""
-    kind = prim.result_dtype if type(prim) is Primitive else None
-    if kind in ("bool", "int"):
-        return True
-    if kind in ("given", "args"):
-        dtype = kwargs.get("dtype")
-        if isinstance(dtype, Const):
-            try:
-                return not np.issubdtype(np.dtype(dtype.value), np.inexact)
-            except TypeError:
-                return False
-        if kind == "args" and not kwargs:
-            return all(isinstance(a, Const) and isinstance(a.value, (int, np.integer))
-                       and not isinstance(a.value, bool) for a in args)
-    return False
 
 
 def _rule(rule):
