@@ -135,7 +135,7 @@ class Memory:
             sites = first
         elif stmt.in_place:  # x op= e: x's own array when x is an array, else a new value
             sites = first | own
-        elif name == "getitem":
+        elif name and prim.view == "basic":  # indexing: a copy when the index is fancy
             sites = own if self.fancy(args[1]) else first
         elif prim.view:
             sites = first

@@ -64,7 +64,9 @@ def test_the_properties_once_in_side_tables_are_stanza_fields():
                                     "np.linalg.det", "np.linalg.inv"]
     assert {"T", "mT", "copy", "stop_gradient", "np.reshape", "np.swapaxes",
             "np.split"} <= set(_names("view"))
-    assert not {"np.sum", "np.concatenate", "add", "getitem"} & set(_names("view"))
+    assert not {"np.sum", "np.concatenate", "add"} & set(_names("view"))
+    assert rules.OPERATORS["getitem"].view == "basic"  # a view unless the index is fancy
+    assert [p.name for p in rules.all_primitives() if p.view == "basic"] == ["getitem"]
     assert {"float", "len", "ndim", "size", "math.sin", "math.floor"} <= set(
         _names("scalar_result"))
     assert {m: p.name for m, p in rules.METHODS.items() if m in ("sum", "flatten", "conj",

@@ -72,6 +72,7 @@ _INDEX_HINTS = {"np.r_": "Write np.concatenate([...]) instead.",
 _INDEXABLE = (np.ndarray, np.generic, list, tuple, str, bytes, range, int, float, complex)
 
 define_operator("getitem", "a, index", ("getitem",), elementwise=False, result_dtype="keeps",
+                view="basic",
                 a="unindex(g, a, index)", index=_index, jvp={"a": "a_dot[index]", "index": _index})
 # y_1 = setitem(y, index, v) is ``y[index] = v`` (in place in generated code): the adjoint
 # of y is g with zeros where v went, v's is what g has there; reverse mode zeroes g in place
