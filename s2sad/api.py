@@ -22,9 +22,8 @@ import inspect
 import numpy as np
 
 from . import cache
-from .cache import (DEFAULT_WRT, bind, check_differentiable, is_not_scalar, load_module,  # noqa: F401
-                    non_scalar_error, normalize_wrt, parameters, raise_failure, through_bound,
-                    wrt_or_argnums)
+from .cache import (DEFAULT_WRT, bind, check_differentiable, is_not_scalar, non_scalar_error,
+                    normalize_wrt, parameters, raise_failure, through_bound, wrt_or_argnums)
 from .checkpoint import check_how
 from .display import Code, code_html
 from .errors import S2sadError, UnsupportedSyntaxError, UsageError, api_boundary, hide_own_frames

@@ -37,3 +37,14 @@ def parse_expr(text):
 @functools.lru_cache(maxsize=4096)
 def _parsed(text):
     return gast.parse(text).body[0].value
+
+
+def unique_name(base, taken, first=1):
+    """``base``, or ``base<first>``, ``base<first + 1>``, ...: the first not in ``taken``
+    (which it joins). One fresh-name loop for the front end and the transforms."""
+    candidate, k = base, first
+    while candidate in taken:
+        candidate = f"{base}{k}"
+        k += 1
+    taken.add(candidate)
+    return candidate

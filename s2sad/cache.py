@@ -34,12 +34,12 @@ import numpy as np
 
 from .errors import (InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError,
                      hide_own_frames)
-from .ir import load_generated
+from .ir import def_loc, load_generated
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
 from .custom import registration_hint
 from .methods import overridden
-from .parse import def_loc, guard_holds, is_library_code
+from .parse import guard_holds, is_library_code
 from .trees import flatten
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}

@@ -54,7 +54,6 @@ from .table import Rendered, Table
 from .trace import ones_seed, trace
 
 CHEAP_GRADIENT_BOUND = 4.0
-PRODUCTS = {"matmul", "np.dot", "np.matmul", "np.inner", "np.vdot"}  # sum of products
 FREE_CALLS = {"reshape", "shape", "size", "ndim", "transpose", "ravel", "expand_dims", "squeeze",
               "zeros_like", "ones_like", "broadcast_to", "moveaxis", "swapaxes", "argsort"}
 
@@ -295,7 +294,7 @@ def _primal(stmt, values, result):
         _bytes(result)  # constants are part of the code, not memory read
     if isinstance(prim, UserFunction):
         return _helper(prim, values, "f_flops"), moved
-    if rule_name(prim) in PRODUCTS:
+    if rule_name(prim) and prim.contraction:  # a sum of products
         return _product_flops(values, result), moved
     if prim.reduction:
         return _size(values[0] if values else result), moved
@@ -357,7 +356,7 @@ def _tangent(stmt, values, result, active):
     if isinstance(stmt.prim, UserFunction):
         return _helper(stmt.prim, values, "tangent_flops")
     rules = [r for r in _rules(stmt, "jvp", active) if r[2] is not None]
-    if rule_name(stmt.prim) in PRODUCTS:
+    if rule_name(stmt.prim) and stmt.prim.contraction:
         return len(rules) * _product_flops(values, result) + \
             max(len(rules) - 1, 0) * _size(result)
     ops = sum(_template_ops(_instantiate(tpl, bound, stmt, False)) for _, _, tpl, bound in rules)
@@ -382,7 +381,7 @@ def _backward(stmt, values, result, active, touched, ones):
         if template is None:
             continue
         one = False
-        if rule_name(stmt.prim) in PRODUCTS:
+        if rule_name(stmt.prim) and stmt.prim.contraction:
             flops += _product_flops(values, result)
             names = {a.name for a in stmt.args if isinstance(a, Var) and a.name != op.name}
         else:

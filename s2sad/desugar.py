@@ -26,6 +26,8 @@ Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.lower`.
 
 import gast
 
+from .astutil import unique_name
+
 
 def _name(identifier, store=False):
     return gast.Name(id=identifier, ctx=gast.Store() if store else gast.Load(), annotation=None,
@@ -91,12 +93,7 @@ class Desugar:
         return name
 
     def unique(self, name):
-        candidate, k = name, 0
-        while candidate in self.used:
-            k += 1
-            candidate = f"{name}{k}"
-        self.used.add(candidate)
-        return candidate
+        return unique_name(name, self.used)
 
     def run(self):
         body = self.fn.body

@@ -59,6 +59,7 @@ Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.inline`.
 import gast
 import numpy as np
 
+from .astutil import unique_name
 from .desugar import _located, _name
 from .errors import UnsupportedSyntaxError
 from .parse import Scope, dotted_chain
@@ -116,10 +117,7 @@ class _Expander:
         return names
 
     def fresh(self, base):
-        candidate, k = base, 1
-        while candidate in self.used or candidate in self.outside:
-            k += 1
-            candidate = f"{base}{k}"
+        candidate = unique_name(base, self.used | self.outside, first=2)
         self.used.add(candidate)
         return candidate
 

@@ -13,9 +13,9 @@ import functools
 import numpy as np
 
 from . import cache
-from .cache import (DEFAULT_WRT, bind, compiled, generated_function, gradient_code,  # noqa: F401
-                    check_differentiable, is_not_scalar, non_scalar_error, normalize_wrt, numbers_in,
-                    parameters, raise_failure, through_bound, wrt_or_argnums)
+from .cache import (DEFAULT_WRT, bind, check_differentiable, compiled, gradient_code,
+                    is_not_scalar, non_scalar_error, normalize_wrt, numbers_in, parameters,
+                    raise_failure, through_bound, wrt_or_argnums)
 from .checkpoint import check_how
 from .errors import UnsupportedSyntaxError, UsageError, api_boundary
 from .module import keyed_containers

@@ -49,10 +49,6 @@ from .rules.core import rule_name
 from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
                          SAVE, WRITE, defined_in, is_write, structure_of)
 
-# primitives whose result, used as an index, makes indexing fancy (a copy, not a view)
-_FANCY_INDEX = {"lt", "le", "gt", "ge", "eq", "ne", "list", "np.array", "np.arange",
-                "np.argsort", "np.nonzero", "np.flatnonzero", "np.logical_and", "np.logical_or",
-                "np.logical_not", "np.logical_xor", "np.isnan", "np.isinf", "np.isfinite"}
 _OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
              "matmul": "@=", "mod": "%=", "floordiv": "//=", "and_": "&=", "or_": "|=",
              "xor": "^=", "lshift": "<<=", "rshift": ">>="}
@@ -139,11 +135,11 @@ class Memory:
             sites = first
         elif stmt.in_place:  # x op= e: x's own array when x is an array, else a new value
             sites = first | own
-        elif name == "getitem":
+        elif name and prim.view == "basic":  # indexing: a copy when the index is fancy
             sites = own if self.fancy(args[1]) else first
         elif prim.view:
             sites = first
-        elif name in ("tuple", "list", "dict"):  # a container holds its elements
+        elif name and prim.container:  # a tuple, list or dict holds its elements
             sites = own.union(*(self.of(a) for a in args))
         elif getattr(prim, "opaque", False) or prim.emit and prim.emit[0] == "custom":
             site = f"result of {prim.name} (line {stmt.loc.line})"
@@ -171,7 +167,7 @@ class Memory:
                 return True
             if isinstance(part, Var):
                 stmt = self.defs.get(part.name)
-                if stmt is not None and rule_name(stmt.prim) in _FANCY_INDEX:
+                if stmt is not None and rule_name(stmt.prim) and stmt.prim.fancy_index:
                     return True
         return False
 

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .errors import SourceError, UnsupportedSyntaxError
-from .ir import Loc, def_loc, source_of  # noqa: F401  (def_loc: re-exported, as it was
-#                                                 defined here)
+from .ir import Loc, source_of
 
 
 @dataclass

@@ -37,9 +37,9 @@ from . import cache
 from .errors import NonScalarOutputError, UsageError
 from .instrument import instrumented, snapshot
 from .analysis import derived_namer
-from .ir import Assign, For, If, While, format_assign, walk_blocks
+from .ir import Assign, For, If, While, def_loc, format_assign, walk_blocks
 from .lower import lower
-from .parse import def_loc, unwrap
+from .parse import unwrap
 from .table import SECTION, Rendered, Table, summary
 
 

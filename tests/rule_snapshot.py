@@ -4,9 +4,10 @@ For each primitive (the registry, the operators, the run-time helpers' rules) an
 parameter, the VJP and JVP templates are rendered for a set of bound operands: the
 defaults, and each parameter in turn bound to a variable or to the constants of
 :data:`VALUES`. A callable rule is called for each; a rule that refuses a binding is
-recorded with its exception. ``tests/test_rule_stanzas.py`` compares the current rules
-with ``tests/fixtures/rule_templates.json``; after a deliberate change to a rule, write
-the file again with ``python tests/rule_snapshot.py --write``.
+recorded with its exception. The stanza's other fields (``view``, ``result_dtype``, ...)
+that differ from the defaults are recorded under ``"fields"``. ``tests/test_rule_stanzas.py``
+compares the current rules with ``tests/fixtures/rule_templates.json``; after a deliberate
+change to a rule, write the file again with ``python tests/rule_snapshot.py --write``.
 """
 
 import json
@@ -18,12 +19,13 @@ import gast
 
 from s2sad import rules
 from s2sad.ir import Const, Var
-from s2sad.rules.core import ZERO, Bound, _template
+from s2sad.rules.core import STANZA_FIELDS, ZERO, Bound, Primitive, _template
 from s2sad.rules.operators import LIST_OPS
 from s2sad.rules.support_rules import HELPER_RULES
 
 SNAPSHOT = pathlib.Path(__file__).parent / "fixtures" / "rule_templates.json"
 VALUES = (None, 0, 1, 2, -1, True, False, "fro", (0, 1))
+_DEFAULTS = {"differentiable": True, "linear": ()}  # (no class attribute)
 
 
 def _primitives():
@@ -66,8 +68,16 @@ def snapshot():
                 # one rendering for most bindings: keep it and the exceptions
                 entry[f"{kind} {param}"] = {text: labels if len(rendered) > 1 else ["*"]
                                             for text, labels in sorted(rendered.items())}
+        fields = {field: _plain(getattr(prim, field)) for field in sorted(STANZA_FIELDS)
+                  if getattr(prim, field) != getattr(Primitive, field, _DEFAULTS.get(field))}
+        if fields:
+            entry["fields"] = fields
         out[name] = entry
     return out
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
 
 
 if __name__ == "__main__":

@@ -54,6 +54,9 @@ LAYERS = [
     ["s2sad.lower.lowerer"],
     ["s2sad.lower"],
     # 4. analyses of the IR
+    # the analyses' package: activity first (the others ask it), one module per concern
+    ["s2sad.analysis.activity"],
+    ["s2sad.analysis.shapes", "s2sad.analysis.regions", "s2sad.analysis.names"],
     ["s2sad.analysis"],
     ["s2sad.ranks"],
     # 5. simplify, emit, verify; adjoints; what both transforms share; custom rules' code
@@ -112,7 +115,8 @@ def _imports(module, path):
     """``[(imported s2sad module, line, inside a function or class)]`` of one module."""
     is_package = os.path.basename(path) == "__init__.py"
     package = module if is_package else module.rpartition(".")[0]
-    tree = ast.parse(open(path, encoding="utf-8").read(), path)
+    with open(path, encoding="utf-8") as file:
+        tree = ast.parse(file.read(), path)
     out = []
 
     def visit(node, nested):

@@ -64,12 +64,53 @@ def test_the_properties_once_in_side_tables_are_stanza_fields():
                                     "np.linalg.det", "np.linalg.inv"]
     assert {"T", "mT", "copy", "stop_gradient", "np.reshape", "np.swapaxes",
             "np.split"} <= set(_names("view"))
-    assert not {"np.sum", "np.concatenate", "add", "getitem"} & set(_names("view"))
+    assert not {"np.sum", "np.concatenate", "add"} & set(_names("view"))
+    assert rules.OPERATORS["getitem"].view == "basic"  # a view unless the index is fancy
+    assert [p.name for p in rules.all_primitives() if p.view == "basic"] == ["getitem"]
     assert {"float", "len", "ndim", "size", "math.sin", "math.floor"} <= set(
         _names("scalar_result"))
     assert {m: p.name for m, p in rules.METHODS.items() if m in ("sum", "flatten", "conj",
                                                                  "argmax")} == {
         "sum": "np.sum", "flatten": "np.ravel", "conj": "np.conjugate", "argmax": "np.argmax"}
+
+
+def test_the_dtype_memory_and_product_fields():
+    """What analysis, memory, cost and the matmul deferral once kept in tables of names."""
+    def of(field, value):
+        return {p.name for p in rules.all_primitives() if getattr(p, field) == value}
+    assert of("result_dtype", "keeps") == {"copy", "getitem", "T", "np.reshape", "np.ravel",
+                                           "np.transpose", "np.copy"}
+    assert {"lt", "ne", "not", "np.isnan", "np.logical_xor", "np.signbit"} <= of(
+        "result_dtype", "bool")
+    assert {"np.argsort", "np.argmax", "np.nonzero", "np.searchsorted", "np.indices"} <= of(
+        "result_dtype", "int")
+    assert of("result_dtype", "args") == {"np.arange"}
+    assert {"np.zeros", "np.full_like", "np.array", "np.asarray", "np.eye"} <= of(
+        "result_dtype", "given")
+    assert not {"np.sign", "np.floor", "add", "np.sum"} & {
+        p.name for p in rules.all_primitives() if p.result_dtype}
+    assert {"lt", "list", "np.array", "np.arange", "np.argsort", "np.isnan"} <= of(
+        "fancy_index", True)
+    assert not {"np.argmax", "getitem", "np.signbit"} & of("fancy_index", True)
+    assert of("container", True) == {"tuple", "list"}
+    assert {p.name: p.contraction for p in rules.all_primitives() if p.contraction} == {
+        "matmul": "matmul", "np.matmul": "matmul", "np.linalg.matmul": "matmul",
+        "np.dot": "dot", "np.inner": "sum", "np.vdot": "sum"}
+
+
+def test_a_contraction_field_matches_its_adjoints():
+    """``contraction="matmul"`` (or "dot") promises the deferral VJPs of that product."""
+    for prim in rules.all_primitives():
+        if prim.contraction in ("matmul", "dot"):
+            a, b = prim.params[:2]
+            kind = prim.contraction
+            assert prim.vjp[a].text.replace(" ", "") == f"{kind}_bar_a(g,{a},{b})", prim
+            assert prim.vjp[b].text.replace(" ", "") == f"{kind}_bar_b(g,{a},{b})", prim
+
+
+def test_a_stanza_field_must_have_a_known_value():
+    with pytest.raises(ValueError, match="result_dtype='float'"):
+        rules.core.Primitive("f", ("x",), {}, ("call", "f"), result_dtype="float")
 
 
 def test_a_method_means_its_function(tmp_path):

@@ -1,6 +1,6 @@
 """Which generated functions run, seen from outside: a profile hook instead of s2sad's cache.
 
-Generated code is compiled under file names ``<s2sad ...>`` (see :func:`s2sad.api.load_module`).
+Generated code is compiled under file names ``<s2sad ...>`` (see :func:`s2sad.cache.load_module`).
 :func:`generated_calls` records each call into such code while a block runs, with the
 frame's code object (``inspect.getsource`` reads it back, as a traceback would) and the
 namespace of the generated module it runs in.

@@ -13,6 +13,7 @@ import copy
 
 import gast
 
+from ..astutil import unique_name
 from ..desugar import _contains
 from ..errors import UnsupportedSyntaxError
 from .calls import _Calls
@@ -62,11 +63,7 @@ class _Inliner(_Definitions, _Calls, _Small):
         return name
 
     def fresh(self, base):
-        candidate, k = base, 1
-        while candidate in self.used:
-            k += 1
-            candidate = f"{base}{k}"
-        return self.take(candidate)
+        return self.take(unique_name(base, self.used, first=2))
 
     # -- the function ----------------------------------------------------------------------------
     def run(self):

@@ -12,10 +12,9 @@ Layer 6 (the transforms), inside :mod:`s2sad.reverse`; never imports :mod:`s2sad
 
 import gast
 
-from ..adjoints import is_call
 from ..emit import call, name
 from ..ir import Assign, Var, walk_blocks
-from ..rules.core import Primitive, Template
+from ..rules.core import rule_name
 from ..structural import is_list_statement
 from .shared import _vars_of
 
@@ -23,19 +22,13 @@ from .shared import _vars_of
 def product_kind(stmt):
     """``"matmul"`` or ``"dot"`` if ``stmt`` is a product of its two operands whose rule
     gives them the adjoints ``matmul_bar_a/b(g, a, b)`` (or ``dot_bar_a/b``), whatever its
-    spelling (``@``, ``np.matmul``, ``np.dot``, ``.dot()``); else None. (np.dot is matmul
-    where the operands have rank 1 or 2: ``matmul_bar_a_sum`` checks that when it runs.)"""
-    prim, rules = stmt.prim, getattr(stmt.prim, "vjp", None)
-    if type(prim) is not Primitive or stmt.kwargs or len(stmt.args) != 2 or not rules or \
-            len(prim.params) < 2:
+    spelling (``@``, ``np.matmul``, ``np.dot``, ``.dot()``): its stanza's ``contraction``;
+    else None. (np.dot is matmul where the operands have rank 1 or 2: ``matmul_bar_a_sum``
+    checks that when it runs.)"""
+    prim = stmt.prim
+    if rule_name(prim) is None or stmt.kwargs or len(stmt.args) != 2:
         return None
-    a, b = prim.params[:2]
-    for product in ("matmul", "dot"):
-        if all(isinstance(rules.get(p), Template) and is_call(rules[p].tree, f"{product}_bar_{s}")
-               and [getattr(n, "id", None) for n in rules[p].tree.args] == ["g", a, b]
-               for p, s in ((a, "a"), (b, "b"))):
-            return product
-    return None
+    return prim.contraction if prim.contraction in ("matmul", "dot") else None
 
 
 def _terms_sum(terms, var, side, product):

@@ -25,11 +25,14 @@ Layer 2 of the package (see README, "The pipeline"): the rules import only
 rules (:mod:`s2sad.custom`) sit beside them; lowering asks for those itself.
 """
 
-from . import (arrays, elementwise, linalg, linear_algebra, norms, operators,  # noqa: F401
-               reductions, signal, support_rules)  # (each registers its table)
+from . import (arrays, elementwise, linalg, linear_algebra, norms, operators, reductions, signal,
+               support_rules)
 from .core import (METHODS, OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable,
                    all_primitives)
 from .support_rules import helper_copy
+
+TABLES = (arrays, elementwise, linalg, linear_algebra, norms, operators, reductions, signal,
+          support_rules)  # the rule tables: importing each registers its stanzas
 
 
 def lookup(obj):

@@ -43,7 +43,8 @@ The stanza's fields, and who asks for them:
     the result is 0-d when ``axis`` is None and ``keepdims`` is false.
 ``view=True``
     the result may share memory with the first operand (a NumPy view, or an alias):
-    :mod:`s2sad.memory` follows writes through it.
+    :mod:`s2sad.memory` follows writes through it. ``view="basic"`` (indexing): a view
+    unless the index (the second operand) is fancy (see ``fancy_index``), then a copy.
 ``cheap=True``
     cheap index arithmetic that reverse mode recomputes in the backward sweep
     rather than storing on the tape (``s2sad.reverse.tape``, ``fill_pops``).
@@ -56,6 +57,24 @@ The stanza's fields, and who asks for them:
 ``scalar_result=True``
     the result is a Python scalar whatever the operands (``len``, ``float``, and
     every ``math.`` function): the shape analysis asks.
+``result_dtype="bool"``
+    what the result's dtype is known to be: ``"bool"`` or ``"int"`` (whatever the
+    operands), ``"keeps"`` (the first operand's), ``"given"`` (the constant ``dtype=``
+    argument's, when there is one), ``"args"`` (``np.arange``: the ``dtype=`` argument's,
+    or integer when every operand is an integer constant); None when unknown. A value
+    written into an integral array is cast, so no derivative flows through the write:
+    :func:`s2sad.analysis.dataflow_edges` asks.
+``fancy_index=True``
+    its result, used as an index, selects a copy, not a view (an integer list or
+    array, a mask): :mod:`s2sad.memory` asks.
+``container=True``
+    its result holds its operands themselves (a tuple, list or dict literal):
+    :mod:`s2sad.memory` asks.
+``contraction="matmul"``
+    a sum of products of its two operands: ``"matmul"`` or ``"dot"`` when the VJPs are
+    ``matmul_bar_a/b(g, a, b)`` or ``dot_bar_a/b(g, a, b)`` (the reverse sweep's matmul
+    deferral sums a loop's outer products at once, :mod:`s2sad.reverse.deferral`), ``"sum"``
+    for another (``np.inner``); :mod:`s2sad.cost` counts its operations from the shapes.
 ``domain="positive"``
     where the function is smooth, for its test case (``real`` when not given;
     ``positive``, ``unit`` (-1, 1), ``nonzero``, or an interval ``(lo, hi)``):
@@ -155,12 +174,17 @@ class Primitive:
     batch_safe = False
     scalar_result = False
     domain = "real"
+    result_dtype = None
+    fancy_index = False
+    container = False
+    contraction = None
     structure = None  # a structural statement's kind (s2sad.structural); never a rule's
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
                  elementwise=False, reduction=False, differentiable=True, varargs=False,
                  linear=(), view=False, cheap=False, batch_safe=False, scalar_result=None,
-                 domain="real"):
+                 domain="real", result_dtype=None, fancy_index=False, container=False,
+                 contraction=None):
         self.name = name
         self.params = params
         self.defaults = defaults
@@ -178,6 +202,13 @@ class Primitive:
         self.cheap = cheap
         self.batch_safe = batch_safe
         self.domain = domain
+        if result_dtype not in _RESULT_DTYPES or contraction not in _CONTRACTIONS:
+            raise ValueError(f"{name}: result_dtype={result_dtype!r}, "
+                             f"contraction={contraction!r}")
+        self.result_dtype = result_dtype
+        self.fancy_index = fancy_index
+        self.container = container
+        self.contraction = contraction
         self.scalar_result = name.startswith("math.") if scalar_result is None else scalar_result
         self.jvp = {k: _rule(v) for k, v in (jvp or {}).items()}
         for param, rule in self.vjp.items():
@@ -247,6 +278,10 @@ def rule_name(prim):
     are never taken for a rule, whatever their names (a user's ``def copy(x)`` is not
     the ``copy`` operator)."""
     return prim.name if type(prim) is Primitive else None
+
+
+_RESULT_DTYPES = (None, "bool", "int", "keeps", "given", "args")
+_CONTRACTIONS = (None, "matmul", "dot", "sum")
 
 
 def _rule(rule):
@@ -337,14 +372,16 @@ def resolve_spelling(spelling):
     return obj
 
 
-_FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view", "cheap", "batch_safe",
-           "scalar_result", "domain"}  # a stanza's keywords that are not parameters' VJPs
+# a stanza's keywords that are not parameters' VJPs
+STANZA_FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view", "cheap",
+                 "batch_safe", "scalar_result", "domain", "result_dtype", "fancy_index",
+                 "container", "contraction"}
 
 
 def split_fields(keywords):
     """A stanza's keywords as (the parameters' VJP templates, the Primitive fields)."""
-    return ({k: v for k, v in keywords.items() if k not in _FIELDS},
-            {k: v for k, v in keywords.items() if k in _FIELDS})
+    return ({k: v for k, v in keywords.items() if k not in STANZA_FIELDS},
+            {k: v for k, v in keywords.items() if k in STANZA_FIELDS})
 
 
 def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None, **fields):

@@ -145,19 +145,27 @@ define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
 
 # --- zero derivative wherever it exists (integer- or boolean-valued, piecewise constant) --
 nondiff("np.sign", "np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
-        "np.heaviside", "np.floor_divide", "np.isnan", "np.isinf", "np.isfinite", "np.isclose",
-        "np.allclose", "np.logical_and", "np.logical_or", "np.logical_not", "np.logical_xor",
-        "np.greater", "np.greater_equal", "np.less", "np.less_equal", "np.equal", "np.not_equal",
-        "np.count_nonzero", "np.shape", "np.size", "np.ndim", "np.zeros", "np.ones", "np.empty",
-        "np.eye", "np.identity", "np.arange", "np.zeros_like", "np.ones_like", "np.empty_like",
-        "np.array_equal", "np.searchsorted", "np.digitize", "np.signbit", "np.isposinf",
-        "np.isneginf", "np.isreal", "np.flatnonzero", "np.argwhere", "np.tri", "np.tril_indices",
-        "np.triu_indices", "np.diag_indices", "np.indices", "np.lexsort", "np.spacing",
-        "np.argpartition", "np.angle", "np.result_type", "math.floor", "math.ceil", "math.trunc",
-        "math.isnan", "math.isinf", "math.isfinite", "int", "round", "bool", "range", "isinstance",
-        "print")
+        "np.heaviside", "np.floor_divide", "np.allclose", "np.count_nonzero", "np.shape",
+        "np.size", "np.ndim", "np.identity", "np.array_equal", "np.isreal", "np.tri",
+        "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.spacing", "np.angle",
+        "np.result_type", "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf",
+        "math.isfinite", "int", "round", "bool", "range", "isinstance", "print")
+# boolean results (as an index, the element-wise tests and logic select a copy: a mask)
+nondiff("np.isnan", "np.isinf", "np.isfinite", "np.logical_and", "np.logical_or",
+        "np.logical_not", "np.logical_xor", result_dtype="bool", fancy_index=True)
+nondiff("np.isclose", "np.greater", "np.greater_equal", "np.less", "np.less_equal", "np.equal",
+        "np.not_equal", "np.signbit", "np.isposinf", "np.isneginf", result_dtype="bool")
+# integer results
+nondiff("np.flatnonzero", result_dtype="int", fancy_index=True)
+nondiff("np.searchsorted", "np.digitize", "np.argwhere", "np.indices", "np.lexsort",
+        "np.argpartition", result_dtype="int")
+# new arrays of the dtype given (float when none is)
+nondiff("np.zeros", "np.ones", "np.empty", "np.eye", "np.zeros_like", "np.ones_like",
+        "np.empty_like", result_dtype="given")
+nondiff("np.arange", result_dtype="args", fancy_index=True)
 # ... also array methods (x.argmax(), x.round())
-nondiff("np.argmax", "np.argmin", "np.argsort", "np.nonzero", "np.any", "np.all", "np.round",
-        methods=True)
+nondiff("np.argsort", "np.nonzero", methods=True, result_dtype="int", fancy_index=True)
+nondiff("np.argmax", "np.argmin", methods=True, result_dtype="int")
+nondiff("np.any", "np.all", "np.round", methods=True)
 nondiff("np.imag", view=True)  # x.imag: a view of a complex array
 nondiff("len", scalar_result=True)

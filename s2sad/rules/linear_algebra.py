@@ -22,27 +22,33 @@ import numpy as np
 from .core import ZERO, RuleNotApplicable, define
 from .reductions import guarded
 
-define("np.dot", "a, b", methods=("dot",), linear="a b", a="dot_bar_a(g, a, b)", b="dot_bar_b(g, a, b)")
-define("np.matmul", "x1, x2", linear="x1 x2", x1="matmul_bar_a(g, x1, x2)",
+define("np.dot", "a, b", contraction="dot", methods=("dot",), linear="a b",
+       a="dot_bar_a(g, a, b)", b="dot_bar_b(g, a, b)")
+define("np.matmul", "x1, x2", contraction="matmul", linear="x1 x2", x1="matmul_bar_a(g, x1, x2)",
        x2="matmul_bar_b(g, x1, x2)")
 define("np.outer", "a, b", linear="a b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
        b="np.reshape(np.ravel(a) @ g, np.shape(b))")
-define("np.transpose", "a, axes=None", methods=("transpose",), view=True, linear="a",
+define("np.transpose", "a, axes=None", result_dtype="keeps", methods=("transpose",), view=True,
+       linear="a",
        a=lambda b: "np.transpose(g)" if b.is_none("axes") else "np.transpose(g, np.argsort(axes))")
-define("np.reshape", "a, shape=None, order='C', newshape=None", methods=("reshape",), view=True, linear="a",
+define("np.reshape", "a, shape=None, order='C', newshape=None", result_dtype="keeps",
+       methods=("reshape",), view=True, linear="a",
        a="np.reshape(g, np.shape(a))", jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
-define("np.ravel", "a, order='C'", methods=("ravel", "flatten"), view=True, linear="a", a="np.reshape(g, np.shape(a))",
-       jvp={"a": "np.ravel(a_dot)"})
+define("np.ravel", "a, order='C'", result_dtype="keeps", methods=("ravel", "flatten"), view=True,
+       linear="a", a="np.reshape(g, np.shape(a))", jvp={"a": "np.ravel(a_dot)"})
 define("np.squeeze", "a, axis=None", methods=("squeeze",), view=True, linear="a", a="np.reshape(g, np.shape(a))",
        jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
 define("np.expand_dims", "a, axis", view=True, linear="a", a="np.reshape(g, np.shape(a))")
-define("np.copy", "a, order='K'", methods=("copy",), linear="a", a="g", jvp={"a": "a_dot"})
+define("np.copy", "a, order='K'", result_dtype="keeps", methods=("copy",), linear="a", a="g",
+       jvp={"a": "a_dot"})
 for _name in ("np.asanyarray", "np.ascontiguousarray"):
     define(_name, "a, dtype=None", linear="a", view=True, a="g", jvp={"a": f"{_name}(a_dot)"})
 define("np.real_if_close", "a, tol=100", view=True, linear="a", a="g",  # reals
        jvp={"a": "np.real_if_close(a_dot)"})
-define("np.asarray", "a, dtype=None", view=True, linear="a", a="g", jvp={"a": "np.asarray(a_dot)"})
-define("np.array", "object, dtype=None", linear="object", object="g",
+define("np.asarray", "a, dtype=None", result_dtype="given", view=True, linear="a", a="g",
+       jvp={"a": "np.asarray(a_dot)"})
+define("np.array", "object, dtype=None", result_dtype="given", fancy_index=True,
+       linear="object", object="g",
        jvp={"object": "np.array(object_dot)"})
 
 
@@ -62,7 +68,7 @@ def _trace_dot(b):
 
 define("np.trace", "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", methods=("trace",), linear="a", a=_trace,
        jvp={"a": _trace_dot})
-define("np.full", "shape, fill_value, dtype=None", linear="fill_value",
+define("np.full", "shape, fill_value, dtype=None", result_dtype="given", linear="fill_value",
        fill_value="unbroadcast(g, fill_value)",
        jvp={"fill_value": "fill_value_dot + np.zeros_like(ans)"})
 
@@ -240,7 +246,8 @@ def _pad_dot(b):
 
 define("np.pad", "array, pad_width, mode='constant', constant_values=0", array=_pad,
        pad_width=ZERO, jvp={"array": _pad_dot})
-define("np.full_like", "a, fill_value, dtype=None, order='K', subok=True, shape=None", a=ZERO,
+define("np.full_like", "a, fill_value, dtype=None, order='K', subok=True, shape=None",
+       result_dtype="given", a=ZERO,
        fill_value="unbroadcast(g, fill_value)",
        jvp={"fill_value": "fill_value_dot + np.zeros_like(ans)"})
 
@@ -281,9 +288,9 @@ define("np.linalg.tensordot", "x1, x2, axes=2", linear="x1 x2",
        jvp={"x1": lambda b: f"np.linalg.tensordot(x1_dot, x2{_opt(b, 'axes', 2, 'axes=axes')})",
             "x2": lambda b: f"np.linalg.tensordot(x1, x2_dot{_opt(b, 'axes', 2, 'axes=axes')})"})
 # np.inner sums over the last axis of both operands
-define("np.inner", "a, b", linear="a b", a="tensordot_bar_a(g, a, b, (-1, -1))",
+define("np.inner", "a, b", contraction="sum", linear="a b", a="tensordot_bar_a(g, a, b, (-1, -1))",
        b="tensordot_bar_b(g, a, b, (-1, -1))")
-define("np.vdot", "a, b", linear="a b", a="g * np.reshape(b, np.shape(a))",
+define("np.vdot", "a, b", contraction="sum", linear="a b", a="g * np.reshape(b, np.shape(a))",
        b="g * np.reshape(a, np.shape(b))")
 define("np.kron", "a, b", linear="a b", a="kron_bar_a(g, a, b)", b="kron_bar_b(g, a, b)")
 
@@ -318,8 +325,8 @@ define("np.linalg.cross", "x1, x2, axis=-1", linear="x1 x2",
        x2=lambda b: f"unbroadcast(np.linalg.cross(g, x1{_opt(b, 'axis', -1, 'axis=axis')}), x2)",
        jvp={"x1": lambda b: f"np.linalg.cross(x1_dot, x2{_opt(b, 'axis', -1, 'axis=axis')})",
             "x2": lambda b: f"np.linalg.cross(x1, x2_dot{_opt(b, 'axis', -1, 'axis=axis')})"})
-define("np.linalg.matmul", "x1, x2", linear="x1 x2", x1="matmul_bar_a(g, x1, x2)",
-       x2="matmul_bar_b(g, x1, x2)")
+define("np.linalg.matmul", "x1, x2", contraction="matmul", linear="x1 x2",
+       x1="matmul_bar_a(g, x1, x2)", x2="matmul_bar_b(g, x1, x2)")
 define("np.linalg.outer", "x1, x2", linear="x1 x2", x1="g @ x2", x2="x1 @ g")
 if hasattr(np, "matvec"):  # NumPy 2.2: a matrix times a vector, and a vector times a matrix
     define("np.matvec", "x1, x2", linear="x1 x2",

@@ -45,12 +45,12 @@ define_operator("pow", "x, y", ("binop", "Pow"), x=_pow_base,
                 jvp={"x": _pow_base_dot})
 define_operator("mod", "x, y", ("binop", "Mod"), cheap=True, x="unbroadcast(g, x)",
                 y="unbroadcast(-g * np.floor_divide(x, y), y)")
-define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False,
+define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False, contraction="matmul",
                 x="matmul_bar_a(g, x, y)", y="matmul_bar_b(g, x, y)",
                 jvp={"x": "x_dot @ y", "y": "x @ y_dot"})
 define_operator("neg", "x", ("unary", "USub"), cheap=True, x="-g")
 define_operator("pos", "x", ("unary", "UAdd"), x="g")
-define_operator("copy", "x", ("copy",), view=True, x="g")
+define_operator("copy", "x", ("copy",), view=True, result_dtype="keeps", x="g")
 
 
 def _index(b):
@@ -71,7 +71,8 @@ _INDEX_HINTS = {"np.r_": "Write np.concatenate([...]) instead.",
                 "np.c_": "Write np.stack([...], axis=1) instead (for 1-d parts)."}
 _INDEXABLE = (np.ndarray, np.generic, list, tuple, str, bytes, range, int, float, complex)
 
-define_operator("getitem", "a, index", ("getitem",), elementwise=False,
+define_operator("getitem", "a, index", ("getitem",), elementwise=False, result_dtype="keeps",
+                view="basic",
                 a="unindex(g, a, index)", index=_index, jvp={"a": "a_dot[index]", "index": _index})
 # y_1 = setitem(y, index, v) is ``y[index] = v`` (in place in generated code): the adjoint
 # of y is g with zeros where v went, v's is what g has there; reverse mode zeroes g in place
@@ -85,19 +86,22 @@ OPERATORS["overwritten"] = Primitive("overwritten", ("a", "index"), {}, ("overwr
                                      differentiable=False)
 OPERATORS["setitem"].structure = WRITE  # the two statements of a write (s2sad.structural)
 OPERATORS["overwritten"].structure = SAVE
-define_operator("T", "x", ("attr", "T"), elementwise=False, view=True, x="np.transpose(g)",
+define_operator("T", "x", ("attr", "T"), elementwise=False, view=True, result_dtype="keeps",
+                x="np.transpose(g)",
                 jvp={"x": "np.transpose(x_dot)"})
 define_operator("mT", "x", ("attr", "mT"), elementwise=False, view=True,
                 batch_safe=True, x="np.swapaxes(g, -1, -2)",
                 jvp={"x": "np.swapaxes(x_dot, -1, -2)"})
 
 nondiff_operator("floordiv", ("binop", "FloorDiv"), cheap=True)
-nondiff_operator("not", ("unary", "Not"), cheap=True)
+nondiff_operator("not", ("unary", "Not"), cheap=True, result_dtype="bool")
 nondiff_operator("invert", ("unary", "Invert"))
 for _name, _op in [("lt", "Lt"), ("le", "LtE"), ("gt", "Gt"), ("ge", "GtE"), ("eq", "Eq"),
                    ("ne", "NotEq"), ("is", "Is"), ("is_not", "IsNot"), ("in", "In"),
                    ("not_in", "NotIn")]:  # (the arithmetic comparisons are cheap index work)
-    nondiff_operator(_name, ("compare", _op), cheap=_op in ("Lt", "LtE", "Gt", "GtE", "Eq", "NotEq"))
+    _arith = _op in ("Lt", "LtE", "Gt", "GtE", "Eq", "NotEq")  # (as an index: a mask)
+    nondiff_operator(_name, ("compare", _op), cheap=_arith, fancy_index=_arith,
+                     result_dtype="bool" if _arith else None)
 for _name, _op in [("and_", "BitAnd"), ("or_", "BitOr"), ("xor", "BitXor"), ("lshift", "LShift"),
                    ("rshift", "RShift")]:
     nondiff_operator(_name, ("binop", _op))
@@ -109,8 +113,9 @@ define_operator("astype", "x, dtype", ("method", "astype"), elementwise=False, x
 # a tuple or list literal ([x, y] in np.array([x, y])): element i gets element i of the adjoint
 # (an array by then); forward mode builds the list of the elements' tangents itself
 _ELEMENTS = {f"arg{i}": f"g[{i}]" for i in range(256)}
-define_operator("tuple", "", ("tuple",), elementwise=False, **_ELEMENTS)
-define_operator("list", "", ("list",), elementwise=False, **_ELEMENTS)
+define_operator("tuple", "", ("tuple",), elementwise=False, container=True, **_ELEMENTS)
+define_operator("list", "", ("list",), elementwise=False, container=True, fancy_index=True,
+                **_ELEMENTS)
 for _name in ("tuple", "list"):
     OPERATORS[_name].varargs = True
 
@@ -118,7 +123,7 @@ for _name in ("tuple", "list"):
 def dict_literal(keys):
     """``{"W": w, "b": b}`` (constant string keys): value k gets entry ``keys[k]`` of the
     adjoint (a dict of adjoints); forward mode builds the dict of the values' tangents."""
-    prim = Primitive("dict", (), {}, ("dict", keys), elementwise=False,
+    prim = Primitive("dict", (), {}, ("dict", keys), elementwise=False, container=True,
                      vjp={f"arg{i}": f"g[{key!r}]" for i, key in enumerate(keys)})
     prim.varargs = True
     return prim
@@ -146,10 +151,10 @@ OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), d
 #                                  reads a list, ``reads_lists``, is given: matmul_bar_a_sum)
 #
 # and ``len(t)`` (no derivative). append, pop and clear are effects on the list: they are kept
-# in program order and never pruned (``analysis._impure``); a list is never copied, merged by an
-# ``if`` or carried by a loop. A derivative goes through a list as through memory: a value
-# pushed and later popped is a copy of it (see ``analysis.list_slot`` for how activity follows
-# it). These are structural statements (s2sad.structural: each carries its kind as
+# in program order and never pruned (``analysis.regions._impure``); a list is never copied,
+# merged by an ``if`` or carried by a loop. A derivative goes through a list as through memory:
+# a value pushed and later popped is a copy of it (see ``analysis.list_slot`` for how activity
+# follows it). These are structural statements (s2sad.structural: each carries its kind as
 # ``structure``), not rules: they are not in OPERATORS, and each transform treats them
 # itself: forward mode repeats each on a list of tangents ``t_dot`` beside ``t``; reverse
 # mode mirrors each on a list of adjoints ``t_bar`` (the adjoint of a

@@ -1,0 +1,154 @@
+"""Activity: which values carry derivatives (layer 4, inside :mod:`s2sad.analysis`).
+
+A value is *active* if it depends on a ``wrt`` input (varied) and the output
+depends on it (useful). Only active values get adjoint or tangent code; data,
+labels, shapes and indices get none. :func:`dataflow_edges` is the graph along
+which derivatives can flow, :func:`activity` the two reachabilities over it.
+A value written into an array of booleans or integers is cast, so no
+derivative flows through the write: the primitives' ``result_dtype`` fields
+(:mod:`s2sad.rules.core`) say which arrays those are.
+
+**Lists.** A list used as a stack (``t = []``, see
+:data:`s2sad.rules.operators.LIST_OPS`) carries derivatives as memory does: a
+value pushed and later popped is a copy of it. Which push a pop undoes is
+known at run time only, so the analysis follows *slots*: position ``k`` of
+an ``n``-tuple pushed (``t.append((a, b))`` fills slots ``(2, 0)`` and ``(2, 1)``
+of ``t``) reaches the targets at position ``k`` of every pop unpacking ``n``
+values (``a, b = t.pop()``). Generated code pops what it pushed, unpacked
+the same way, so this is exact for it; a pop into one name reads slot
+``(1, 0)``. A snapshot of the whole list (``tuple(t)``, what
+``matmul_bar_a_sum(t, W)`` is given) reads every slot. :func:`list_slot`
+names a slot as a node of the dataflow graph, so :func:`activity` tells which
+slots are active, and a transform stores derivatives for those only.
+"""
+
+import numpy as np
+
+from ..ir import Assign, Const, For, If, Var, While, walk_blocks
+from ..rules.core import rule_name
+from ..structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
+                          is_list_statement, is_write, list_kind)
+
+
+def _vars(operands):
+    return [o.name for o in operands if isinstance(o, Var)]
+
+
+def dataflow_edges(body):
+    """``(source, target)`` pairs along which derivatives can flow.
+
+    Operands flow into the results of differentiable primitives, branch values
+    into the value an ``if`` merges, and a loop's initial and updated values
+    into its carried variable. Conditions, indices and counts carry no
+    derivative. Pushed values flow into their list's slots, and slots into
+    the values popped from them and into snapshots (see the module docstring).
+    """
+    edges = []
+    slots = list_slots(body)
+    integral = set()  # arrays known to hold booleans or integers
+    for stmt in walk_blocks(body):
+        if isinstance(stmt, Assign) and len(stmt.targets) == 1 and (
+                integral_result(stmt.prim, stmt.args, stmt.kwargs) or
+                rule_name(stmt.prim) and stmt.prim.result_dtype == "keeps" and stmt.args and
+                _integral_base(stmt.args[0], integral)):
+            integral.add(stmt.target.name)
+        if is_list_statement(stmt):
+            kind, t = list_kind(stmt.prim), stmt.args[0] if stmt.args else None
+            if kind == LIST_APPEND:
+                n = len(stmt.args) - 1
+                edges += [(v.name, list_slot(t.name, n, k)) for k, v in enumerate(stmt.args[1:])
+                          if isinstance(v, Var)]
+            elif kind == LIST_POP:
+                n = len(stmt.targets)
+                edges += [(list_slot(t.name, n, k), v.name) for k, v in enumerate(stmt.targets)]
+            elif kind == LIST_ADD_CONTENTS and isinstance(stmt.args[1], Var):
+                edges += [(stmt.args[1].name, list_slot(t.name, n, k))
+                          for n, k in slots.get(t.name, ())]
+            elif kind == LIST_SNAPSHOT:
+                edges += [(list_slot(t.name, n, k), stmt.target.name)
+                          for n, k in slots.get(t.name, ())]
+        elif is_write(stmt) and _integral_base(stmt.args[0], integral):
+            integral.add(stmt.target.name)  # the value written is cast: no derivative
+        elif isinstance(stmt, Assign) and stmt.prim.differentiable:
+            edges += [(s, t.name) for s in _vars(stmt.operands()) for t in stmt.targets]
+        elif isinstance(stmt, If):
+            edges += [(s, m[0].name) for m in stmt.merges for s in _vars(m[1:])]
+        elif isinstance(stmt, (For, While)):
+            edges += [(s, c[0].name) for c in stmt.carried for s in _vars(c[1:])]
+    return edges
+
+
+def integral_result(prim, args, kwargs):
+    """True if a call of ``prim`` on ``args``/``kwargs`` surely makes booleans or integers,
+    from its stanza's ``result_dtype`` (:mod:`s2sad.rules.core`); "keeps" is followed by
+    :func:`dataflow_edges`."""
+    kind = prim.result_dtype if rule_name(prim) else None
+    if kind in ("bool", "int"):
+        return True
+    if kind in ("given", "args"):
+        dtype = kwargs.get("dtype")
+        if isinstance(dtype, Const):
+            try:
+                return not np.issubdtype(np.dtype(dtype.value), np.inexact)
+            except TypeError:
+                return False
+        if kind == "args" and not kwargs:
+            return all(isinstance(a, Const) and isinstance(a.value, (int, np.integer))
+                       and not isinstance(a.value, bool) for a in args)
+    return False
+
+
+def _integral_base(base, integral):
+    """True if ``base`` (what a write writes into) is known to hold booleans or integers."""
+    if isinstance(base, Const):
+        dtype = getattr(base.value, "dtype", None)
+        return dtype is not None and not np.issubdtype(dtype, np.inexact)
+    return isinstance(base, Var) and base.name in integral
+
+
+def _reach(start, edges):
+    out, frontier = set(start), list(start)
+    successors = {}
+    for a, b in edges:
+        successors.setdefault(a, []).append(b)
+    while frontier:
+        for nxt in successors.get(frontier.pop(), ()):
+            if nxt not in out:
+                out.add(nxt)
+                frontier.append(nxt)
+    return out
+
+
+def activity(fn, wrt_names):
+    """The names of the active variables of ``fn`` for inputs ``wrt_names``."""
+    edges = dataflow_edges(fn.body)
+    varied = _reach(wrt_names, edges)
+    useful = _reach(_vars([fn.output]), [(b, a) for a, b in edges])
+    return varied & useful
+
+
+def list_slot(t, n, k):
+    """The dataflow node of position ``k`` of the ``n``-tuples on the list ``t`` (see above)."""
+    return f"{t}#{n}.{k}"
+
+
+def list_slots(body):
+    """``{list name: {(n, k), ...}}``: the slots each list's pushes and pops use."""
+    out = {}
+    for stmt in walk_blocks(body):
+        if is_list_statement(stmt, LIST_NEW):
+            out.setdefault(stmt.target.name, set())
+        elif is_list_statement(stmt, LIST_APPEND, LIST_POP):
+            n = len(stmt.args) - 1 if is_list_statement(stmt, LIST_APPEND) else len(stmt.targets)
+            out.setdefault(stmt.args[0].name, set()).update((n, k) for k in range(n))
+    return out
+
+
+def active_slots(body, active):
+    """``{list name: {(n, k), ...}}``: the active slots of each list that has one."""
+    out = {}
+    for t, slots in list_slots(body).items():
+        live = {(n, k) for n, k in slots if list_slot(t, n, k) in active}
+        if live:
+            out[t] = live
+    return out

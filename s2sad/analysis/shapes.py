@@ -1,0 +1,165 @@
+"""Shapes known without knowing any shape (layer 4, inside :mod:`s2sad.analysis`).
+
+:class:`ShapeClasses` tells which values are known to share a shape, and which
+are known to be 0-d: ``tanh(x)`` has ``x``'s shape, ``x * 2.0`` too,
+``np.sum(x)`` is 0-d. Where an operand is known to have its result's shape, its
+adjoint needs no ``unbroadcast``. With ``output_is_scalar`` (``grad`` checks it
+at run time) a 0-d result of an element-wise operation makes its operands 0-d
+as well. :func:`is_elementwise` also reads a called user function (through
+:mod:`s2sad.lower`) to see whether it is a composition of element-wise operations.
+"""
+
+import numbers
+
+from ..ir import Assign, Const, For, If, Return, Var, While, walk_blocks
+from ..lower import UserFunction, lower
+from .activity import _vars, activity
+
+
+def is_scalar_const(op):
+    if not isinstance(op, Const):
+        return False
+    return isinstance(op.value, numbers.Number) or getattr(op.value, "ndim", None) == 0
+
+
+def is_elementwise(prim):
+    """True if ``prim`` is a broadcasting element-wise operation (``prim.elementwise``), or a
+    call of a user function that is a composition of them.
+
+    Then, like a ufunc, the function's result has the broadcast shape of all its
+    parameters (each of which reaches the result), which the shape analysis
+    may use. Straight-line code on scalar constants only; anything else is False.
+    """
+    if type(prim) is not UserFunction:
+        return prim.elementwise
+    if prim._elementwise is None:
+        if prim.fn in _COMPUTING:
+            return False
+        _COMPUTING.add(prim.fn)
+        try:
+            prim._elementwise = _is_elementwise(lower(prim.fn))
+        except Exception:
+            prim._elementwise = False
+        finally:
+            _COMPUTING.discard(prim.fn)
+    return prim._elementwise
+
+
+_COMPUTING = set()  # user functions whose is_elementwise is being computed (recursion)
+
+
+def _is_elementwise(ir):
+    assigns = [s for s in ir.body if not isinstance(s, Return)]
+    if not isinstance(ir.output, Var) or not all(isinstance(s, Assign) for s in assigns):
+        return False
+    for stmt in assigns:
+        if not is_elementwise(stmt.prim) or stmt.kwargs:
+            return False
+        if any(isinstance(o, Const) and not is_scalar_const(o) for o in stmt.operands()):
+            return False
+    reaching = activity(ir, [p.name for p in ir.params])
+    return all(p.name in reaching for p in ir.params)
+
+
+_SCALAR = "<0-d>"
+
+
+class ShapeClasses:
+    """Union-find over variable names: one class per shape known to be shared."""
+
+    def __init__(self, fn, output_is_scalar=False):
+        self.parent = {}
+        assigns = [s for s in walk_blocks(fn.body) if isinstance(s, Assign) and len(s.targets) == 1]
+        carried = {c[0].name for stmt in walk_blocks(fn.body) if isinstance(stmt, (For, While))
+                   for c in stmt.carried}
+        # the output is 0-d when the function returns; a loop-carried variable holds other
+        # values (of other shapes, maybe) on earlier trips, so the fact is not about it
+        if output_is_scalar and isinstance(fn.output, Var) and fn.output.name not in carried:
+            self.union(fn.output.name, _SCALAR)
+        self._assigns = assigns
+        self._propagate()
+        # merged values share the shape their sources share; a loop-carried value keeps
+        # its initial value's shape if, assuming so, each trip's update is shown to have it
+        for stmt in walk_blocks(fn.body):
+            if isinstance(stmt, If):
+                for phi, a, b in stmt.merges:
+                    if self.key(a) is not None and self.key(a) == self.key(b):
+                        self.union(phi.name, self.key(a))
+            elif isinstance(stmt, (For, While)):
+                saved = dict(self.parent)
+                assumed = [(phi, out) for phi, init, out in stmt.carried
+                           if self.key(init) is not None]
+                for phi, init, _ in stmt.carried:
+                    if self.key(init) is not None:
+                        self.union(phi.name, self.key(init))
+                self._propagate()
+                if not all(self.key(out) == self.key(phi) for phi, out in assumed):
+                    self.parent = saved
+
+    def _propagate(self):
+        for _ in range(3):  # forward and backward facts feed each other
+            changed = False
+            for stmt in self._assigns:
+                changed |= self._forward(stmt)
+            for stmt in reversed(self._assigns):
+                if is_elementwise(stmt.prim) and self.is_scalar(stmt.target):
+                    for name in _vars(self._operands(stmt)):
+                        changed |= self.union(name, _SCALAR)
+            if not changed:
+                break
+
+    def find(self, key):
+        root = key
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while key != root:  # path compression
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if rb == _SCALAR:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        return True
+
+    def key(self, op):
+        if is_scalar_const(op):
+            return _SCALAR
+        if isinstance(op, Var):
+            return self.find(op.name)
+        return None
+
+    def is_scalar(self, op):
+        return self.key(op) == _SCALAR
+
+    @staticmethod
+    def _operands(stmt):
+        return list(stmt.args) + list(stmt.kwargs.values())
+
+    def _forward(self, stmt):
+        prim, target = stmt.prim, stmt.target.name
+        if is_elementwise(prim):
+            keys = {self.key(o) for o in self._operands(stmt)}
+            non_scalar = keys - {_SCALAR}
+            if not non_scalar:
+                return self.union(target, _SCALAR)
+            if len(non_scalar) == 1 and None not in non_scalar:
+                return self.union(target, non_scalar.pop())
+            return False
+        if prim.reduction:
+            bound = prim.bind(stmt.args, stmt.kwargs)
+            if bound.is_none("axis") and not bound.const("keepdims", True):
+                return self.union(target, _SCALAR)
+        if prim.scalar_result:  # (det and trace of stacks are arrays)
+            return self.union(target, _SCALAR)
+        return False
+
+    def same_shape_as_result(self, stmt, operand):
+        """True if ``operand`` of ``stmt`` is known to have the shape of its result."""
+        if len(stmt.targets) != 1:
+            return False
+        key = self.key(operand)
+        return key is not None and key == self.key(stmt.target)
