@@ -177,7 +177,8 @@ CASES = [
     (stack, (X3, 4)), (stack, (X3, 0)), (unbalanced, (X3, 3)), (pairs, (X3, 5)),
     (stacked, (X3, 3)), (stacked_twice, (X3, 4)), (comprehension, (X3, 3)),
 ]
-RUN_TIME_LISTS = (stack, unbalanced, pairs, stacked, stacked_twice, comprehension)  # forward over reverse only
+RUN_TIME_LISTS = (stack, unbalanced, pairs, stacked, stacked_twice,
+                  comprehension)  # forward over reverse only
 IDS = [f"{f.__name__}-{i}" for i, (f, _) in enumerate(CASES)]
 
 
