@@ -55,6 +55,7 @@ from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While,
 from . import custom_code
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, GlobalRead, UserFunction
+from .ranks import MAKERS
 from .rules import RuleNotApplicable
 from .rules.core import Template, rule_name
 from .rules.support_rules import HELPER_RULES
@@ -75,7 +76,7 @@ def tangent_namer(fn):
 class _Forward:
     """Builds the tangent function of one SSA function, block by block."""
 
-    def __init__(self, fn, wrt, emitter, requests, func_name, vector=False):
+    def __init__(self, fn, wrt, emitter, requests, func_name, vector=False, leaves=False):
         self.fn, self.emitter, self.requests = fn, emitter, requests
         self.func_name, self.vector = func_name, vector
         self.wrt_names = [fn.params[i].name for i in wrt]
@@ -96,6 +97,8 @@ class _Forward:
         # copy-on-write tangents follow exactly.)
         self.owned = set()
         self.in_place = not vector and not fn.generated
+        # parameters known to be arrays or numbers (vector mode's entry takes only those)
+        self.leaf_params = {p.name for p in fn.params} if leaves else set()
 
     # -- the whole function ----------------------------------------------------------
     def build(self):
@@ -124,14 +127,16 @@ class _Forward:
         parameter), else
         ``np.zeros_like``."""
         value = self.emitter.operand(op)
-        if self.vector or not isinstance(op, Var):
+        if not isinstance(op, Var):
             return self.zeros(value)
         stmt = self.definitions.get(op.name)
         if isinstance(stmt, Assign) and stmt.targets == (op,) and \
                 stmt.prim.emit[0] in ("tuple", "list"):
             cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
             return cls(elts=[self.zeros_of(a) for a in stmt.args], ctx=gast.Load())
-        if self.may_be_structured(op):
+        if self.may_be_structured(op) or self.vector and self.is_sequence(op):
+            if self.vector:  # a batch of zeros of each leaf
+                return call("zeros_dots", [value, name(self.dot_params[0])])
             return call("zeros_bar", [value])
         return self.zeros(value)
 
@@ -151,6 +156,32 @@ class _Forward:
             return True
         return rule_name(stmt.prim) in ("add", "sub", "copy") and depth > 0 and \
             any(self.may_be_structured(a, depth - 1) for a in stmt.args)
+
+    def is_sequence(self, op):
+        """True if the IR operand ``op`` is a tuple or list made here (a literal, a snapshot
+        ``tuple(t)`` of a list): its tangent is a tuple or list of tangents (in vector mode,
+        of batches), never one array."""
+        stmt = isinstance(op, Var) and self.definitions.get(op.name)
+        if not isinstance(stmt, Assign) or len(stmt.targets) != 1:
+            return False
+        return stmt.prim.emit[0] in ("tuple", "list") or \
+            is_list_statement(stmt) and list_kind(stmt.prim) == LIST_SNAPSHOT
+
+    def may_be_sequence(self, op):
+        """True if ``op``'s tangent may be a tuple, list or dict of tangents (not one array):
+        a sequence made here, or a value that may be one (:meth:`may_be_structured`; not the
+        arguments of the entry function, which vector mode takes as arrays)."""
+        if self.is_sequence(op):
+            return True
+        if not isinstance(op, Var) or op.name in self.leaf_params:
+            return False
+        if self.may_be_structured(op):  # (a sum of tuples of adjoints too)
+            return True
+        stmt = self.definitions.get(op.name)
+        if isinstance(stmt, Assign) and len(stmt.targets) == 1 and \
+                (stmt.prim.elementwise or stmt.prim.reduction or stmt.prim.name in MAKERS):
+            return False  # an array (or a number)
+        return True  # np.split's pieces, eigh's pair, an element of a tuple, ...
 
     def zeros(self, value):
         """A zero tangent for the value ``value`` (a gast expression) known not to be a
@@ -357,15 +388,14 @@ class _Forward:
     def elements_tangent(self, stmt):
         """The tangent of a tuple or list literal: its elements' tangents, zeros filled in.
 
-        In vector mode it is one array with the directions first, like every other tangent.
+        In vector mode too, a tuple (list) of batches, each with its own directions axis
+        first: the elements may have different shapes. A primitive that reads the tuple as
+        an array reads its tangent as one, ``batch_of(v_dot)`` (:meth:`contribution`).
         """
         elts = [self.tangent(a) or self.zeros_of(a) for a in stmt.args]
         if stmt.prim.emit[0] == "dict":  # a dict of tangents (in vector mode, of batches)
             return gast.Dict(keys=[gast.Constant(value=k, kind=None)
                                    for k in stmt.prim.emit[1]], values=elts)
-        if self.vector and stmt.targets != (self.fn.output,):  # a returned tuple stays one
-            return call("np.stack", [gast.List(elts=elts, ctx=gast.Load())],
-                        {"axis": gast.Constant(value=1, kind=None)})
         cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
         return cls(elts=elts, ctx=gast.Load())
 
@@ -420,15 +450,23 @@ class _Forward:
         dot_key = f"{param}_dot"
         if not self.vector or prim.batch_safe:
             return simplify(template.instantiate({**env, dot_key: dot}))
+        if prim.elementwise and len(stmt.targets) > 1:  # a, b = t: t_dot is a tuple of batches
+            return simplify(template.instantiate({**env, dot_key: dot}))
+        sequence = self.is_sequence(op)  # a tuple of batches, where NumPy reads an array
         if prim.elementwise:
-            if not self.same_rank(stmt, op):
+            if sequence or not self.same_rank(stmt, op):
                 dot = call("lift", [dot, self.emitter.operand(op), name(stmt.target.name)])
             return simplify(template.instantiate({**env, dot_key: dot}))
         if rule_name(prim) in ("np.sum", "np.mean") and _batched_reduction(prim, bound, dot):
+            dot = call("batch_of", [dot]) if sequence else dot
             return _batched_reduction(prim, bound, dot)
         if rule_name(prim) == "getitem" and _is_key(bound["index"]):  # d["W"]: d_dot is a dict
             return simplify(template.instantiate({**env, dot_key: dot}))
         if rule_name(prim) == "getitem" and _batchable_index(bound["index"]):
+            if sequence:  # an element (or a slice) of the tuple of batches
+                return simplify(template.instantiate({**env, dot_key: dot}))
+            if self.may_be_sequence(op):  # known only when it runs
+                return call("item_dots", [dot, self.emitter.operand(bound["index"])])
             return gast.Subscript(value=dot, slice=_batched_subscript(env["index"]),
                                   ctx=gast.Load())
         single = simplify(template.instantiate({**env, dot_key: name("__t__")}))
@@ -436,11 +474,12 @@ class _Forward:
             return simplify(template.instantiate({**env, dot_key: dot}))
         # one direction at a time: stack_directions([rule(t) for t in x_dot]), np.stack's
         # meaning for any array type when a direction's tangent is a tuple (np.split's)
+        # (a tuple of batches, one per element, gives one tuple per direction: directions)
         k = analysis.unique_name("t", self._taken)
         elt = simplify(template.instantiate({**env, dot_key: name(k)}))
-        loop = gast.comprehension(target=name(k, store=True), iter=dot, ifs=[], is_async=0)
-        stack = "stack_directions" if len(stmt.targets) == 1 else "stack_each"  # (unpacked)
-        return call(stack, [gast.ListComp(elt=elt, generators=[loop])])
+        rows = call("directions", [dot]) if self.may_be_sequence(op) else dot
+        loop = gast.comprehension(target=name(k, store=True), iter=rows, ifs=[], is_async=0)
+        return call("stack_directions", [gast.ListComp(elt=elt, generators=[loop])])
 
     def same_rank(self, stmt, op):
         if self.shapes.same_shape_as_result(stmt, op):
@@ -541,9 +580,10 @@ def _add(left, right):
     return gast.BinOp(left=left, op=gast.Add(), right=right)
 
 
-def forward_function(fn, wrt, emitter, requests, func_name, vector=False):
-    """The gast FunctionDef of ``jvp`` of ``fn`` w.r.t. parameter positions ``wrt``."""
-    return _Forward(fn, wrt, emitter, requests, func_name, vector).build()
+def forward_function(fn, wrt, emitter, requests, func_name, vector=False, leaves=False):
+    """The gast FunctionDef of ``jvp`` of ``fn`` w.r.t. parameter positions ``wrt``
+    (``leaves``: its arguments are arrays and numbers, never tuples, lists or dicts)."""
+    return _Forward(fn, wrt, emitter, requests, func_name, vector, leaves).build()
 
 
 def entry_params(node):
