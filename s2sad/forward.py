@@ -448,6 +448,8 @@ class _Forward:
     def contribution(self, stmt, prim, param, op, template, env, dot, bound):
         """One operand's contribution, adapted to a batch of tangents in vector mode."""
         dot_key = f"{param}_dot"
+        if not self.vector and (prim.elementwise or prim.reduction) and self.is_sequence(op):
+            dot = call("stack", [dot])  # NumPy reads the tuple (a, b) as an array
         if not self.vector or prim.batch_safe:
             return simplify(template.instantiate({**env, dot_key: dot}))
         if prim.elementwise and len(stmt.targets) > 1:  # a, b = t: t_dot is a tuple of batches

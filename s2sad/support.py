@@ -531,11 +531,18 @@ def element_count(x):
 
 
 def lift(t, x, ans):
-    """A batch of tangents of ``x`` (leading axes) given ``ans``'s rank, to broadcast against it
-    (a tuple of batches, the tangent of a tuple ``x`` NumPy reads as an array, read as one
-    array first; of a sum of tuples of adjoints, ``ans`` a tuple too, lifted element-wise)."""
-    if isinstance(ans, (tuple, list)) and isinstance(t, (tuple, list)):
-        return type(t)(lift(e, x_e, a) for e, x_e, a in zip(t, x, ans))
+    """A batch of tangents of ``x`` (leading axes) given ``ans``'s rank, to broadcast against it.
+
+    Where ``x`` is a tuple: of a tuple joined to another with ``+`` (``ans`` a tuple too), the
+    tangent as it is; of a sum of tuples of adjoints (``ans`` a :class:`tuple_bar`, or ragged
+    pieces, :func:`pieces_array`), each element lifted; of a tuple NumPy reads as an array,
+    the tuple of batches read as one array first (:func:`batch_of`)."""
+    if type(ans) in (tuple, list):
+        return t
+    if isinstance(ans, (tuple, list)) or type(ans) is np.ndarray and ans.dtype == object:
+        if isinstance(t, (tuple, list)) or type(t) is np.ndarray and t.dtype == object:
+            parts = [lift(e, x_e, a) for e, x_e, a in zip(t, x, ans)]
+            return pieces_array(parts) if type(t) is np.ndarray else type(t)(parts)
     t = batch_of(t)
     batch = np.ndim(t) - np.ndim(x)
     return np.reshape(t, np.shape(t)[:batch] + (1,) * (np.ndim(ans) - np.ndim(x)) + np.shape(x))
