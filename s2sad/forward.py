@@ -22,9 +22,18 @@ reshaped by ``lift`` so NumPy's trailing-axis broadcasting lines its axes up
 with the result's; an index gets a leading ``:``; ``np.sum``/``np.mean`` reduce
 one axis further on; and a rule not written for a batch (products, reshapes,
 the run-time helpers) is applied direction by direction,
-``stack_directions([rule(t) for t in x_dot])`` (``np.stack``, also of a tuple-valued
-rule's tuples on any array type), as Tapenade's vector mode loops over the directions
-inside each statement.
+``stack_directions([rule(t) for t in x_dot])`` (``np.stack``, which dispatches), as
+Tapenade's vector mode loops over the directions inside each statement.
+
+One invariant holds in both modes: a value that is a tuple or list (a literal, the
+pieces of ``np.split``, ``eigh``'s pair, a helper's residuals) has a tuple or list of
+tangents, one per element; in vector mode, each a batch with the directions first.
+The elements may differ in shape, so they are never stacked together:
+``stack_directions`` batches a tuple-valued rule's tuples element by element, a
+per-direction rule iterates ``directions(x_dot)`` (one tuple per direction), an
+element is ``x_dot[k]`` (``item_dots`` where only the run time knows whether ``x`` is
+a tuple), unpacking ``a, b = t`` takes the tuple as it is, and where NumPy reads a
+tuple as an array (``np.sin((a, b))``) so does ``lift``/``batch_of`` its tangent.
 
 Calls of the user's own functions become calls of their generated
 ``jvp_<name>``, requested from :class:`s2sad.module.ForwardModuleBuilder`, generated once.
