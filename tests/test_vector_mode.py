@@ -247,3 +247,48 @@ def test_a_tuple_read_as_an_array_in_single_direction_forward_mode():
     value, tangent = s2sad.jvp(tuple_read_as_array)(x, d)
     assert value == pytest.approx(tuple_read_as_array(x))
     assert tangent == pytest.approx(oracle.derivative(tuple_read_as_array, (x,), 0, d), rel=RTOL)
+
+
+# --- custom rules --------------------------------------------------------------------------
+
+@s2sad.custom_jvp
+def weighted_pair(p, c):
+    return np.sum(p[0] * c) * np.sum(p[1] ** 2)
+
+
+@weighted_pair.defjvp
+def weighted_pair_jvp(p, c, p_dot, c_dot):
+    a, b = p
+    a_dot, b_dot = p_dot
+    return np.sum(a_dot * c) * np.sum(b ** 2) + np.sum(a * c) * np.sum(2 * b * b_dot)
+
+
+@s2sad.custom_jvp
+def polar(x, y):
+    return np.hypot(x, y), np.arctan2(y, x)
+
+
+@polar.defjvp
+def polar_jvp(x, y, x_dot, y_dot):
+    r = np.hypot(x, y)
+    return (x * x_dot + y * y_dot) / r, (x * y_dot - y * x_dot) / r ** 2
+
+
+def calls_weighted_pair(x):
+    return weighted_pair((np.sin(x), x[:2] * 3.0), 2.0)
+
+
+def unpacks_polar(x):
+    r, t = polar(x[:2], x[2:])
+    return np.concatenate([r * 2.0, np.sin(t)])
+
+
+@pytest.mark.parametrize("f, n", [(calls_weighted_pair, 4), (unpacks_polar, 4)])
+def test_a_custom_rule_in_vector_mode_gets_each_direction_in_its_structure(f, n):
+    x = _x(n) + 1.0
+    directions = np.random.default_rng(2).standard_normal((3, n))
+    batch = s2sad.jvp(f)(x, directions)[1]
+    for k, d in enumerate(directions):
+        np.testing.assert_allclose(batch[k], s2sad.jvp(f)(x, d)[1], rtol=1e-12)
+    np.testing.assert_allclose(s2sad.jacobian(f, mode="forward")(x), oracle.gradient(f, (x,), 0),
+                               rtol=RTOL, atol=1e-7)
