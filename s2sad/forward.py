@@ -56,11 +56,12 @@ import gast
 import numpy as np
 
 from . import analysis
+from .batching import batchable_index, batched_reduction, batched_subscript, is_key
 from .common import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
-from .emit import (_copy, assign, call, carried_entry, carried_updates, comment, literal,
+from .emit import (_copy, assign, call, carried_entry, carried_updates, comment,
                    loop_statement, name)
 from .errors import NoDerivativeError
-from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While, walk_blocks
+from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
 from . import custom_code
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, GlobalRead, UserFunction
@@ -468,17 +469,17 @@ class _Forward:
             if sequence or not self.same_rank(stmt, op):
                 dot = call("lift", [dot, self.emitter.operand(op), name(stmt.target.name)])
             return simplify(template.instantiate({**env, dot_key: dot}))
-        if rule_name(prim) in ("np.sum", "np.mean") and _batched_reduction(prim, bound, dot):
+        if rule_name(prim) in ("np.sum", "np.mean") and batched_reduction(prim, bound, dot):
             dot = call("batch_of", [dot]) if sequence else dot
-            return _batched_reduction(prim, bound, dot)
-        if rule_name(prim) == "getitem" and _is_key(bound["index"]):  # d["W"]: d_dot is a dict
+            return batched_reduction(prim, bound, dot)
+        if rule_name(prim) == "getitem" and is_key(bound["index"]):  # d["W"]: d_dot is a dict
             return simplify(template.instantiate({**env, dot_key: dot}))
-        if rule_name(prim) == "getitem" and _batchable_index(bound["index"]):
+        if rule_name(prim) == "getitem" and batchable_index(bound["index"]):
             if sequence:  # an element (or a slice) of the tuple of batches
                 return simplify(template.instantiate({**env, dot_key: dot}))
             if self.may_be_sequence(op):  # known only when it runs
                 return call("item_dots", [dot, self.emitter.operand(bound["index"])])
-            return gast.Subscript(value=dot, slice=_batched_subscript(env["index"]),
+            return gast.Subscript(value=dot, slice=batched_subscript(env["index"]),
                                   ctx=gast.Load())
         single = simplify(template.instantiate({**env, dot_key: name("__t__")}))
         if _is_just(single, "__t__"):
@@ -527,54 +528,6 @@ class _Forward:
 
 def _none():
     return gast.Constant(value=None, kind=None)
-
-
-def _batched_reduction(prim, bound, dot):
-    """``np.sum``/``np.mean`` of a batch of tangents over the same axes, one axis further on."""
-    keepdims = bound.const("keepdims", None)
-    if keepdims not in (False, True) or not all(bound.is_none(k) for k in ("dtype", "out")):
-        return None
-    if bound.is_none("axis"):
-        if keepdims:
-            return None
-        return Template(f"{prim.name}(np.reshape(t, np.shape(t)[:1] + (-1,)), axis=-1)"
-                        ).instantiate({"t": dot})
-    axis = bound.const("axis")
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        return None
-    shifted = tuple(a + 1 if a >= 0 else a for a in axes)
-    keywords = {"axis": literal(shifted if isinstance(axis, tuple) else shifted[0])}
-    if keepdims:
-        keywords["keepdims"] = literal(True)
-    return call(prim.name, [dot], keywords)
-
-
-def _batchable_index(index):
-    """True if ``t[:, index]`` picks, from a batch ``t``, the batch of ``t[k][index]``.
-
-    NumPy moves the axes of advanced (array) indices to the front when they
-    are separated by a slice; with at most one part that may be an array,
-    the leading ``:`` stays in front.
-    """
-    if not isinstance(index, Index):
-        return False
-    loose = [p for p in index.parts if not isinstance(p, Slice) and
-             not (isinstance(p, Const) and (p.value is None or p.value is Ellipsis))]
-    return len(loose) <= 1
-
-
-def _is_key(index):
-    """True for a constant string index: a dict's entry (no array takes one)."""
-    return isinstance(index, Index) and len(index.parts) == 1 and \
-        isinstance(index.parts[0], Const) and isinstance(index.parts[0].value, str)
-
-
-def _batched_subscript(subscript):
-    everything = gast.Slice(lower=None, upper=None, step=None)
-    if isinstance(subscript, gast.Tuple):
-        return gast.Tuple(elts=[everything] + list(subscript.elts), ctx=gast.Load())
-    return gast.Tuple(elts=[everything, subscript], ctx=gast.Load())
 
 
 def _is_just(expr, identifier):
