@@ -198,7 +198,10 @@ class _Forward:
         tuple (see :meth:`zeros_of`)."""
         if not self.vector:
             return call("np.zeros_like", [value])
-        # a batch of zeros: as many directions as the first tangent argument has
+        # a batch of zeros: as many directions as the first tangent argument has (which, in
+        # a helper's jvp, may be a tuple of batches: zeros_dots finds its first array)
+        if self.wrt_names[0] not in self.leaf_params:
+            return call("zeros_dots", [value, name(self.dot_params[0])])
         return _ZEROS.instantiate({"v": value, "d": name(self.dot_params[0])})
 
     # -- blocks ----------------------------------------------------------------------

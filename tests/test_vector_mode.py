@@ -89,6 +89,17 @@ def passes_pair(x):
     return takes_pair((np.sin(x), x[:2] * 3.0), 2.0)
 
 
+def fills(p):
+    a = np.zeros(3)
+    a[0] = p[0][0] * 2.0
+    a[1:] = p[1]
+    return np.sum(a ** 2)
+
+
+def passes_pair_to_fill(x):  # the helper's jvp makes a batch of zeros: how many directions?
+    return fills((np.sin(x), x[:2] * 3.0)) * x[1]
+
+
 def list_of_pieces(x):
     ps = np.split(x, [2])
     qs = [ps[0] * 2.0, np.sin(ps[1])]
@@ -128,6 +139,7 @@ SCALAR_CASES = [
     (array_split_7, (_x(7),)), (concatenate_ragged, (_x(4),)), (lstsq_solution, (_x(9),)),
     (eigh_values, (np.array([1.0, 0.2, 0.3, 0.4, 2.0, 0.5, 0.6, 0.7, 3.0]),)),
     (unpacks_pair, (_x(4),)), (holds_pair, (_x(4),)), (passes_pair, (_x(4),)),
+    (passes_pair_to_fill, (_x(4),)),
     (list_of_pieces, (_x(5),)), (tuple_read_as_array, (_x(3),)), (tuple_summed, (_x(3),)),
 ]
 IDS = [f.__name__ for f, _ in SCALAR_CASES]
