@@ -167,13 +167,15 @@ class _Forward:
         return rule_name(stmt.prim) in ("add", "sub", "copy") and depth > 0 and \
             any(self.may_be_structured(a, depth - 1) for a in stmt.args)
 
-    def is_sequence(self, op):
+    def is_sequence(self, op, depth=8):
         """True if the IR operand ``op`` is a tuple or list made here (a literal, a snapshot
-        ``tuple(t)`` of a list): its tangent is a tuple or list of tangents (in vector mode,
-        of batches), never one array."""
+        ``tuple(t)`` of a list, two joined with ``+``, one repeated with ``*``): its tangent
+        is a tuple or list of tangents (in vector mode, of batches), never one array."""
         stmt = isinstance(op, Var) and self.definitions.get(op.name)
         if not isinstance(stmt, Assign) or len(stmt.targets) != 1:
             return False
+        if rule_name(stmt.prim) in ("add", "mul", "copy") and depth > 0:
+            return any(self.is_sequence(a, depth - 1) for a in stmt.args)
         return stmt.prim.emit[0] in ("tuple", "list") or \
             is_list_statement(stmt) and list_kind(stmt.prim) == LIST_SNAPSHOT
 
@@ -461,8 +463,9 @@ class _Forward:
     def contribution(self, stmt, prim, param, op, template, env, dot, bound):
         """One operand's contribution, adapted to a batch of tangents in vector mode."""
         dot_key = f"{param}_dot"
-        if not self.vector and (prim.elementwise or prim.reduction) and self.is_sequence(op):
-            dot = call("stack", [dot])  # NumPy reads the tuple (a, b) as an array
+        if not self.vector and (prim.elementwise or prim.reduction) and self.is_sequence(op) \
+                and len(stmt.targets) == 1:  # NumPy reads the tuple (a, b) as an array
+            dot = call("read_as_array", [dot, name(stmt.target.name)])
         if not self.vector or prim.batch_safe:
             return simplify(template.instantiate({**env, dot_key: dot}))
         if prim.elementwise and len(stmt.targets) > 1:  # a, b = t: t_dot is a tuple of batches
@@ -478,7 +481,7 @@ class _Forward:
         if rule_name(prim) == "getitem" and is_key(bound["index"]):  # d["W"]: d_dot is a dict
             return simplify(template.instantiate({**env, dot_key: dot}))
         if rule_name(prim) == "getitem" and batchable_index(bound["index"]):
-            if sequence:  # an element (or a slice) of the tuple of batches
+            if self.is_sequence(op, depth=0):  # an element (a slice) of a tuple of batches
                 return simplify(template.instantiate({**env, dot_key: dot}))
             if self.may_be_sequence(op):  # known only when it runs
                 return call("item_dots", [dot, self.emitter.operand(bound["index"])])

@@ -250,6 +250,15 @@ def batch_of(t):
     return t
 
 
+def read_as_array(t, ans):
+    """The tangent ``t`` of a tuple or list that an operation with result ``ans`` read as an
+    array (``np.sin((a, b))``, ``np.sum([a, b])``): its elements' tangents stacked; where
+    the result is a tuple or list too (``p + q`` joins, ``p * 2`` repeats, a copy), as it is."""
+    if isinstance(ans, (tuple, list)) or not isinstance(t, (tuple, list)):
+        return t
+    return stack([read_as_array(e, None) for e in t])
+
+
 def item_dots(t, index):
     """The batch of tangents of ``x[index]`` from the batch ``t`` of ``x``'s: an element of
     a tuple or list of batches, or ``t[:, index]`` of one array."""
@@ -1024,8 +1033,8 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product", "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
-           "setitem_bar", "setitem_dot", "setitem_dots", "stack_each", "stack_directions", "directions", "batch_of",
-           "item_dots", "zeros_dots",
+           "setitem_bar", "setitem_dot", "setitem_dots", "stack_each", "stack_directions",
+           "directions", "batch_of", "read_as_array", "item_dots", "zeros_dots",
            "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable",
            "revolve_segments", "revolve_actions", "Revolve", "revolve", "revolve_split",
            "revolve_snaps"]
