@@ -13,7 +13,6 @@ import gast
 import numpy as np
 
 from .analysis import unique_name
-from .common import unpacking_error
 from .emit import _copy, assign, call, comment, declare, literal, name
 from .ir import Const, Var
 
@@ -69,8 +68,6 @@ def forward(fwd, stmt):
     """
     prim = stmt.prim
     prim.check("jvp", stmt)
-    if len(stmt.targets) != 1 and fwd.vector:
-        raise unpacking_error(stmt)
     rule = declare(fwd.emitter, prim.rule("jvp"), prim.rule("jvp").__name__
                    if _named(prim.rule("jvp")) else f"{prim.name}_jvp")
     args = [fwd.emitter.operand(a) for a in stmt.args]
@@ -80,6 +77,8 @@ def forward(fwd, stmt):
         value = _call(rule, args + [d if d is not None else z for d, z in zip(dots, zeros)])
     else:  # one direction at a time: stack_directions([f_jvp(x, t) for t in x_dot])
         live = [i for i, d in enumerate(dots) if d is not None]
+        dots = [call("directions", [d]) if d is not None and fwd.may_be_sequence(op) else d
+                for d, op in zip(dots, stmt.args)]  # a tuple's batches, one tuple a direction
         names = {i: unique_name("t", fwd._taken) for i in live}
         value_one = _call(rule, args + [name(names[i]) if i in names else z
                                         for i, z in enumerate(zeros)])

@@ -22,9 +22,18 @@ reshaped by ``lift`` so NumPy's trailing-axis broadcasting lines its axes up
 with the result's; an index gets a leading ``:``; ``np.sum``/``np.mean`` reduce
 one axis further on; and a rule not written for a batch (products, reshapes,
 the run-time helpers) is applied direction by direction,
-``stack_directions([rule(t) for t in x_dot])`` (``np.stack``, also of a tuple-valued
-rule's tuples on any array type), as Tapenade's vector mode loops over the directions
-inside each statement.
+``stack_directions([rule(t) for t in x_dot])`` (``np.stack``, which dispatches), as
+Tapenade's vector mode loops over the directions inside each statement.
+
+One invariant holds in both modes: a value that is a tuple or list (a literal, the
+pieces of ``np.split``, ``eigh``'s pair, a helper's residuals) has a tuple or list of
+tangents, one per element; in vector mode, each a batch with the directions first.
+The elements may differ in shape, so they are never stacked together:
+``stack_directions`` batches a tuple-valued rule's tuples element by element, a
+per-direction rule iterates ``directions(x_dot)`` (one tuple per direction), an
+element is ``x_dot[k]`` (``item_dots`` where only the run time knows whether ``x`` is
+a tuple), unpacking ``a, b = t`` takes the tuple as it is, and where NumPy reads a
+tuple as an array (``np.sin((a, b))``) so does ``lift``/``batch_of`` its tangent.
 
 Calls of the user's own functions become calls of their generated
 ``jvp_<name>``, requested from :class:`s2sad.module.ForwardModuleBuilder`, generated once.
@@ -47,14 +56,16 @@ import gast
 import numpy as np
 
 from . import analysis
+from .batching import batchable_index, batched_reduction, batched_subscript, is_key
 from .common import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
-from .emit import (_copy, assign, call, carried_entry, carried_updates, comment, literal,
+from .emit import (_copy, assign, call, carried_entry, carried_updates, comment,
                    loop_statement, name)
 from .errors import NoDerivativeError
-from .ir import Assign, Const, For, If, Index, Raise, Return, Slice, Var, While, walk_blocks
+from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
 from . import custom_code
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, GlobalRead, UserFunction
+from .ranks import MAKERS
 from .rules import RuleNotApplicable
 from .rules.core import Template, rule_name
 from .rules.support_rules import HELPER_RULES
@@ -75,7 +86,7 @@ def tangent_namer(fn):
 class _Forward:
     """Builds the tangent function of one SSA function, block by block."""
 
-    def __init__(self, fn, wrt, emitter, requests, func_name, vector=False):
+    def __init__(self, fn, wrt, emitter, requests, func_name, vector=False, leaves=False):
         self.fn, self.emitter, self.requests = fn, emitter, requests
         self.func_name, self.vector = func_name, vector
         self.wrt_names = [fn.params[i].name for i in wrt]
@@ -96,6 +107,8 @@ class _Forward:
         # copy-on-write tangents follow exactly.)
         self.owned = set()
         self.in_place = not vector and not fn.generated
+        # parameters known to be arrays or numbers (vector mode's entry takes only those)
+        self.leaf_params = {p.name for p in fn.params} if leaves else set()
 
     # -- the whole function ----------------------------------------------------------
     def build(self):
@@ -124,14 +137,16 @@ class _Forward:
         parameter), else
         ``np.zeros_like``."""
         value = self.emitter.operand(op)
-        if self.vector or not isinstance(op, Var):
+        if not isinstance(op, Var):
             return self.zeros(value)
         stmt = self.definitions.get(op.name)
         if isinstance(stmt, Assign) and stmt.targets == (op,) and \
                 stmt.prim.emit[0] in ("tuple", "list"):
             cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
             return cls(elts=[self.zeros_of(a) for a in stmt.args], ctx=gast.Load())
-        if self.may_be_structured(op):
+        if self.may_be_structured(op) or self.vector and self.is_sequence(op):
+            if self.vector:  # a batch of zeros of each leaf
+                return call("zeros_dots", [value, name(self.dot_params[0])])
             return call("zeros_bar", [value])
         return self.zeros(value)
 
@@ -152,12 +167,43 @@ class _Forward:
         return rule_name(stmt.prim) in ("add", "sub", "copy") and depth > 0 and \
             any(self.may_be_structured(a, depth - 1) for a in stmt.args)
 
+    def is_sequence(self, op, depth=8):
+        """True if the IR operand ``op`` is a tuple or list made here (a literal, a snapshot
+        ``tuple(t)`` of a list, two joined with ``+``, one repeated with ``*``): its tangent
+        is a tuple or list of tangents (in vector mode, of batches), never one array."""
+        stmt = isinstance(op, Var) and self.definitions.get(op.name)
+        if not isinstance(stmt, Assign) or len(stmt.targets) != 1:
+            return False
+        if rule_name(stmt.prim) in ("add", "mul", "copy") and depth > 0:
+            return any(self.is_sequence(a, depth - 1) for a in stmt.args)
+        return stmt.prim.emit[0] in ("tuple", "list") or \
+            is_list_statement(stmt) and list_kind(stmt.prim) == LIST_SNAPSHOT
+
+    def may_be_sequence(self, op):
+        """True if ``op``'s tangent may be a tuple, list or dict of tangents (not one array):
+        a sequence made here, or a value that may be one (:meth:`may_be_structured`; not the
+        arguments of the entry function, which vector mode takes as arrays)."""
+        if self.is_sequence(op):
+            return True
+        if not isinstance(op, Var) or op.name in self.leaf_params:
+            return False
+        if self.may_be_structured(op):  # (a sum of tuples of adjoints too)
+            return True
+        stmt = self.definitions.get(op.name)
+        if isinstance(stmt, Assign) and len(stmt.targets) == 1 and \
+                (stmt.prim.elementwise or stmt.prim.reduction or stmt.prim.name in MAKERS):
+            return False  # an array (or a number)
+        return True  # np.split's pieces, eigh's pair, an element of a tuple, ...
+
     def zeros(self, value):
         """A zero tangent for the value ``value`` (a gast expression) known not to be a
         tuple (see :meth:`zeros_of`)."""
         if not self.vector:
             return call("np.zeros_like", [value])
-        # a batch of zeros: as many directions as the first tangent argument has
+        # a batch of zeros: as many directions as the first tangent argument has (which, in
+        # a helper's jvp, may be a tuple of batches: zeros_dots finds its first array)
+        if self.wrt_names[0] not in self.leaf_params:
+            return call("zeros_dots", [value, name(self.dot_params[0])])
         return _ZEROS.instantiate({"v": value, "d": name(self.dot_params[0])})
 
     # -- blocks ----------------------------------------------------------------------
@@ -361,15 +407,14 @@ class _Forward:
     def elements_tangent(self, stmt):
         """The tangent of a tuple or list literal: its elements' tangents, zeros filled in.
 
-        In vector mode it is one array with the directions first, like every other tangent.
+        In vector mode too, a tuple (list) of batches, each with its own directions axis
+        first: the elements may have different shapes. A primitive that reads the tuple as
+        an array reads its tangent as one, ``batch_of(v_dot)`` (:meth:`contribution`).
         """
         elts = [self.tangent(a) or self.zeros_of(a) for a in stmt.args]
         if stmt.prim.emit[0] == "dict":  # a dict of tangents (in vector mode, of batches)
             return gast.Dict(keys=[gast.Constant(value=k, kind=None)
                                    for k in stmt.prim.emit[1]], values=elts)
-        if self.vector and stmt.targets != (self.fn.output,):  # a returned tuple stays one
-            return call("np.stack", [gast.List(elts=elts, ctx=gast.Load())],
-                        {"axis": gast.Constant(value=1, kind=None)})
         cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
         return cls(elts=elts, ctx=gast.Load())
 
@@ -422,29 +467,41 @@ class _Forward:
     def contribution(self, stmt, prim, param, op, template, env, dot, bound):
         """One operand's contribution, adapted to a batch of tangents in vector mode."""
         dot_key = f"{param}_dot"
+        if not self.vector and (prim.elementwise or prim.reduction) and self.is_sequence(op) \
+                and len(stmt.targets) == 1:  # NumPy reads the tuple (a, b) as an array
+            dot = call("read_as_array", [dot, name(stmt.target.name)])
         if not self.vector or prim.batch_safe:
             return simplify(template.instantiate({**env, dot_key: dot}))
+        if prim.elementwise and len(stmt.targets) > 1:  # a, b = t: t_dot is a tuple of batches
+            return simplify(template.instantiate({**env, dot_key: dot}))
+        sequence = self.is_sequence(op)  # a tuple of batches, where NumPy reads an array
         if prim.elementwise:
-            if not self.same_rank(stmt, op):
+            if sequence or not self.same_rank(stmt, op):
                 dot = call("lift", [dot, self.emitter.operand(op), name(stmt.target.name)])
             return simplify(template.instantiate({**env, dot_key: dot}))
-        if rule_name(prim) in ("np.sum", "np.mean") and _batched_reduction(prim, bound, dot):
-            return _batched_reduction(prim, bound, dot)
-        if rule_name(prim) == "getitem" and _is_key(bound["index"]):  # d["W"]: d_dot is a dict
+        if rule_name(prim) in ("np.sum", "np.mean") and batched_reduction(prim, bound, dot):
+            dot = call("batch_of", [dot]) if sequence else dot
+            return batched_reduction(prim, bound, dot)
+        if rule_name(prim) == "getitem" and is_key(bound["index"]):  # d["W"]: d_dot is a dict
             return simplify(template.instantiate({**env, dot_key: dot}))
-        if rule_name(prim) == "getitem" and _batchable_index(bound["index"]):
-            return gast.Subscript(value=dot, slice=_batched_subscript(env["index"]),
+        if rule_name(prim) == "getitem" and batchable_index(bound["index"]):
+            if self.is_sequence(op, depth=0):  # an element (a slice) of a tuple of batches
+                return simplify(template.instantiate({**env, dot_key: dot}))
+            if self.may_be_sequence(op):  # known only when it runs
+                return call("item_dots", [dot, self.emitter.operand(bound["index"])])
+            return gast.Subscript(value=dot, slice=batched_subscript(env["index"]),
                                   ctx=gast.Load())
         single = simplify(template.instantiate({**env, dot_key: name("__t__")}))
         if _is_just(single, "__t__"):
             return simplify(template.instantiate({**env, dot_key: dot}))
         # one direction at a time: stack_directions([rule(t) for t in x_dot]), np.stack's
         # meaning for any array type when a direction's tangent is a tuple (np.split's)
+        # (a tuple of batches, one per element, gives one tuple per direction: directions)
         k = analysis.unique_name("t", self._taken)
         elt = simplify(template.instantiate({**env, dot_key: name(k)}))
-        loop = gast.comprehension(target=name(k, store=True), iter=dot, ifs=[], is_async=0)
-        stack = "stack_directions" if len(stmt.targets) == 1 else "stack_each"  # (unpacked)
-        return call(stack, [gast.ListComp(elt=elt, generators=[loop])])
+        rows = call("directions", [dot]) if self.may_be_sequence(op) else dot
+        loop = gast.comprehension(target=name(k, store=True), iter=rows, ifs=[], is_async=0)
+        return call("stack_directions", [gast.ListComp(elt=elt, generators=[loop])])
 
     def same_rank(self, stmt, op):
         if self.shapes.same_shape_as_result(stmt, op):
@@ -483,54 +540,6 @@ def _none():
     return gast.Constant(value=None, kind=None)
 
 
-def _batched_reduction(prim, bound, dot):
-    """``np.sum``/``np.mean`` of a batch of tangents over the same axes, one axis further on."""
-    keepdims = bound.const("keepdims", None)
-    if keepdims not in (False, True) or not all(bound.is_none(k) for k in ("dtype", "out")):
-        return None
-    if bound.is_none("axis"):
-        if keepdims:
-            return None
-        return Template(f"{prim.name}(np.reshape(t, np.shape(t)[:1] + (-1,)), axis=-1)"
-                        ).instantiate({"t": dot})
-    axis = bound.const("axis")
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    if not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        return None
-    shifted = tuple(a + 1 if a >= 0 else a for a in axes)
-    keywords = {"axis": literal(shifted if isinstance(axis, tuple) else shifted[0])}
-    if keepdims:
-        keywords["keepdims"] = literal(True)
-    return call(prim.name, [dot], keywords)
-
-
-def _batchable_index(index):
-    """True if ``t[:, index]`` picks, from a batch ``t``, the batch of ``t[k][index]``.
-
-    NumPy moves the axes of advanced (array) indices to the front when they
-    are separated by a slice; with at most one part that may be an array,
-    the leading ``:`` stays in front.
-    """
-    if not isinstance(index, Index):
-        return False
-    loose = [p for p in index.parts if not isinstance(p, Slice) and
-             not (isinstance(p, Const) and (p.value is None or p.value is Ellipsis))]
-    return len(loose) <= 1
-
-
-def _is_key(index):
-    """True for a constant string index: a dict's entry (no array takes one)."""
-    return isinstance(index, Index) and len(index.parts) == 1 and \
-        isinstance(index.parts[0], Const) and isinstance(index.parts[0].value, str)
-
-
-def _batched_subscript(subscript):
-    everything = gast.Slice(lower=None, upper=None, step=None)
-    if isinstance(subscript, gast.Tuple):
-        return gast.Tuple(elts=[everything] + list(subscript.elts), ctx=gast.Load())
-    return gast.Tuple(elts=[everything, subscript], ctx=gast.Load())
-
-
 def _is_just(expr, identifier):
     """True if ``expr`` is the name ``identifier`` or its negation."""
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
@@ -545,9 +554,10 @@ def _add(left, right):
     return gast.BinOp(left=left, op=gast.Add(), right=right)
 
 
-def forward_function(fn, wrt, emitter, requests, func_name, vector=False):
-    """The gast FunctionDef of ``jvp`` of ``fn`` w.r.t. parameter positions ``wrt``."""
-    return _Forward(fn, wrt, emitter, requests, func_name, vector).build()
+def forward_function(fn, wrt, emitter, requests, func_name, vector=False, leaves=False):
+    """The gast FunctionDef of ``jvp`` of ``fn`` w.r.t. parameter positions ``wrt``
+    (``leaves``: its arguments are arrays and numbers, never tuples, lists or dicts)."""
+    return _Forward(fn, wrt, emitter, requests, func_name, vector, leaves).build()
 
 
 def entry_params(node):

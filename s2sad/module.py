@@ -289,7 +289,7 @@ def forward_module(fn, wrt, vector=False, plain=False, numbers=frozenset()) -> G
     entry_name = f"jvp_{ir.name}"
     builder.jvps[(fn, wrt)] = entry_name
     builder.functions.append(forward_function(ir, wrt, builder.emitter, builder, entry_name,
-                                              vector))
+                                              vector, leaves=vector))  # (see jvp_call)
     builder.drain()
     wrt_text = ", ".join(ir.params[i].name for i in wrt)
     dots = [name_ for name_ in entry_params(builder.functions[0])[len(ir.params):]]

@@ -62,7 +62,7 @@ LAYERS = [
     # 5. simplify, emit, verify; adjoints; what both transforms share; custom rules' code
     ["s2sad.simplify", "s2sad.emit", "s2sad.verify"],
     ["s2sad.adjoints", "s2sad.common"],
-    ["s2sad.custom_code", "s2sad.checkpoint"],
+    ["s2sad.custom_code", "s2sad.checkpoint", "s2sad.batching"],
     # 6. the transforms: siblings that never import each other
     # reverse mode's package: the forward sweep's placeholders, helpers, one mixin per
     # concern, the transform itself

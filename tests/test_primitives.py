@@ -135,7 +135,8 @@ def test_jvp_matches_finite_differences(f, args, wrt):
     assert_matches(out_dot, numeric, f"{f.__name__}, jvp")
 
 
-@pytest.mark.parametrize("f, args", [pytest.param(*c.values, id=c.id) for c in CASES])
+@pytest.mark.parametrize("f, args", [pytest.param(*c.values, id=c.id)
+                                     for c in CASES + RAGGED_CASES])
 def test_vector_mode_matches_single_directions(f, args):
     wrt = tuple(range(len(args)))
     batch = oracle.random_directions(args, wrt, seed=3, batch=(3,))
@@ -204,7 +205,7 @@ def test_second_order(f, args):
 @pytest.mark.parametrize("f, args", [
     case(d_multi_dot, real(4), real(4, 4)), case(d_multi_dot_rows, real(2, 3), real(3, 4))])
 def test_multi_dot_of_operands_of_different_shapes(f, args):
-    """First order (multi_dot_bar has no rule of its own); no vector mode (ragged operands)."""
+    """First order (multi_dot_bar has no rule of its own)."""
     check_case(f, args)
 
 

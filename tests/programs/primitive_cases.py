@@ -855,8 +855,8 @@ SHAPE_CASES = [
     case(s_linspace, real(), real()), case(s_linspace_open, real(), real()),
     case(s_linspace_arrays, real(2), real(2)), case(s_polyval, real(3), real(3, 4)),
 ]
-# Joins of pieces of different shapes: not in CASES, whose vector-mode test (test_forward.py)
-# needs the tangents of a list's elements to stack
+# Joins and cuts of pieces of different shapes (tag "ragged"): in vector mode each piece's
+# tangents are a batch of their own (test_primitives, test_duck_arrays, test_vector_mode)
 RAGGED_CASES = [
     case(s_concatenate, real(2, 4), real(3, 4), tag="ragged"),
     case(s_concatenate_axis, real(3, 2), real(3, 4), tag="ragged"),
