@@ -108,12 +108,19 @@ def unbroadcast(g, x):
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
+    if isinstance(x, (tuple, list)):  # p + q of tuples joins them: not NumPy's broadcasting
+        raise ValueError(f"s2sad internal: an adjoint of shape {np.shape(g)} for a tuple or "
+                         f"list read as an array of shape {shape} (is it joined with + or "
+                         f"repeated with *? s2sad differentiates that in forward mode only)")
     extra = np.ndim(g) - len(shape)
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
+    if np.shape(g) != shape:
+        raise ValueError(f"s2sad internal: an adjoint of shape {np.shape(g)} for a value of "
+                         f"shape {shape}")
     return g
 
 
@@ -121,11 +128,18 @@ def as_gradient(g, x):
     """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
     (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may
     write into (never a read-only view made by unreduce), of ``x``'s floating dtype."""
-    if type(g) is np.ndarray:
+    if type(g) is np.ndarray and not isinstance(x, (tuple, list)):
         if type(x) is np.ndarray and g.dtype is not x.dtype and x.dtype.kind in "fc":
             return g.astype(x.dtype)
         return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
+    if isinstance(x, (tuple, list)) and not isinstance(g, (tuple, list)) and np.ndim(g) > 0:
+        if np.shape(g) != np.shape(x):  # NumPy read x as an array: g must be of its shape
+            raise ValueError(f"s2sad internal: an adjoint of shape {np.shape(g)} for a tuple "
+                             f"or list of shape {np.shape(x)}")
+        g = list(g)  # one adjoint per element
     if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
+        if len(g) != len(x):
+            raise ValueError(f"s2sad internal: {len(g)} adjoints for {len(x)} elements")
         items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
         if hasattr(x, "_fields"):  # a named tuple
             return type(x)(*items)

@@ -342,9 +342,16 @@ def test_the_tangents_of_joined_tuples_are_joined():
         assert single == pytest.approx(oracle.derivative(tuples_joined, (x,), 0, d), rel=RTOL)
 
 
-@pytest.mark.xfail(strict=True, reason="reverse mode gives both operands of a tuple join "
-                                       "(p + q) the whole adjoint: a wrong gradient, not yet fixed")
-def test_the_gradient_through_joined_tuples():
-    x = _x(3)
-    np.testing.assert_allclose(s2sad.grad(tuples_joined)(x),
-                               oracle.gradient(tuples_joined, (x,), 0), rtol=RTOL)
+def doubled_argument(t):
+    p = t + t  # t a tuple: joined, not NumPy's elementwise sum
+    return np.sum(np.array(p) ** 2)
+
+
+def test_the_gradient_through_joined_tuples_is_an_error_never_a_wrong_value():
+    # reverse mode takes p + q for NumPy's sum, whose adjoint (unbroadcast) would give each
+    # operand the whole adjoint; the shapes disagree, and the helpers say so at run time
+    with pytest.raises(InternalError, match="joined with \\+"):
+        s2sad.grad(tuples_joined)(_x(3))
+    t = (np.array([0.3, 0.8]), np.array([1.0, -0.5]))
+    with pytest.raises(InternalError, match="adjoint of shape"):
+        s2sad.grad(doubled_argument)(t)
