@@ -330,6 +330,20 @@ def stack(arrays):
     return np.stack(arrays)  # any array type (np.array would convert)
 
 
+def stack_pairs(terms):
+    """The first and the second vectors of the pairs ``terms`` as the rows of two matrices
+    (``stack`` of each); for ndarrays, one ``np.concatenate`` of them all, cut in two."""
+    items = [x for pair in terms for x in pair]
+    if set(map(type, items)) == {np.ndarray}:
+        m, k = terms[0][0].shape[0], terms[0][1].shape[0]
+        rows = np.concatenate(items)
+        if rows.size == len(terms) * (m + k) and items[0].ndim == items[1].ndim == 1:
+            rows = rows.reshape(len(terms), m + k)
+            return rows[:, :m], rows[:, m:]
+    gs, bs = zip(*terms)
+    return stack(gs), stack(bs)
+
+
 def matmul_bar_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
     if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
@@ -373,8 +387,8 @@ def matmul_bar_a_sum(terms, a, product="matmul"):
     or 2 (np.dot is then a @ b), as in the one-product paths here.
     """
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
-        gs, bs = zip(*terms)
-        return stack(gs).T @ stack(bs)
+        gs, bs = stack_pairs(terms)
+        return gs.T @ bs
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 2:
         gs, bs = zip(*terms)
         return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T

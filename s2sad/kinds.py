@@ -46,6 +46,31 @@ _KEEPS_INT = {"abs", "absolute", "negative", "square", "sign"}  # int in, int ou
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
 
+REDUCTIONS = {"sum", "mean", "max", "min", "amax", "amin"}
+
+
+def _reduction_kind(node, args):
+    """The kind of ``np.sum(x)`` (``mean``, ``max``, ``min``) of a float64 array or number
+    ``x``, over all axes or one constant axis, with a constant ``keepdims``; else None."""
+    options = {k.arg: k.value for k in node.keywords}
+    if len(args) > 2 or None in options or not set(options) <= {"axis", "keepdims"} or \
+            not isinstance(args[0] if args else None, Kind) or args[0].char != "d":
+        return None
+    axis = node.args[1] if len(args) == 2 else options.get("axis")
+    keepdims = options.get("keepdims")
+    if keepdims is not None and not (isinstance(keepdims, ast.Constant) and
+                                     type(keepdims.value) is bool):
+        return None
+    if axis is not None and not (isinstance(axis, ast.Constant) and type(axis.value) is int):
+        return None
+    x = args[0]
+    if keepdims is not None and keepdims.value:
+        return Kind(x.ndim, "d", fresh=x.array)
+    if axis is None or x.ndim <= 1:
+        return FLOAT
+    return Kind(x.ndim - 1, "d", fresh=True)
+
+
 def join(a, b):
     """The kind of a value that is either ``a`` or ``b``."""
     if a == b:
@@ -189,15 +214,14 @@ class Kinds:
     def call_kind(self, node):
         args = [self.kind(a) for a in node.args]
         numpy = np_name(node.func)
+        if numpy in REDUCTIONS:
+            return _reduction_kind(node, args)
         if node.keywords:
             return None
         if numpy in ELEMENTWISE and len(args) == 1 and isinstance(args[0], Kind) and \
                 args[0].char in "dl":
             char = args[0].char if numpy in _KEEPS_INT else "d"
             return Kind(args[0].ndim, char, fresh=args[0].array)
-        if numpy == "sum" and len(args) == 1 and isinstance(args[0], Kind) and \
-                args[0].char == "d":
-            return FLOAT
         if numpy == "dot" and len(args) == 2:
             return product(*args)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "pop" and \
@@ -215,6 +239,10 @@ class Kinds:
         if helper == "unbroadcast" and len(args) == 2 and isinstance(args[0], Kind) and \
                 isinstance(args[1], Kind) and not args[0].array and not args[1].array:
             return args[0]
+        if helper == "unbroadcast" and len(args) == 2 and all(
+                isinstance(k, Kind) and k.array and k.char == "d" for k in args) and \
+                args[0].ndim >= args[1].ndim:  # g itself, or g summed to x's shape
+            return Kind(args[1].ndim, "d")
         if helper in PRODUCT_HELPERS and len(args) == 3:
             return self.product_bar(helper, args)
         return None

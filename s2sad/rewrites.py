@@ -30,14 +30,16 @@ class Specialiser(Kinds):
     the names its straight-line code binds to arrays."""
 
     arrays = frozenset()
+    ranks = {}  # the rank of each of ``arrays``
 
     def statement(self, stmt, rewrite):
         super().statement(stmt, rewrite)
         if rewrite and not self.depth and isinstance(stmt, ast.Assign) and \
                 len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             kind = self.env.get(stmt.targets[0].id)
-            if isinstance(kind, Kind) and kind.array:
+            if isinstance(kind, Kind) and kind.array and kind.char in "dl":
                 self.arrays = self.arrays | {stmt.targets[0].id}
+                self.ranks = {**self.ranks, stmt.targets[0].id: kind.ndim}
 
     # ---- rewrites --------------------------------------------------------------------
 
@@ -177,6 +179,56 @@ def _frees(function, arrays, offsets):
     return edits
 
 
+# the helpers' arguments they read only the shape and dtype of (for an array)
+SHAPE_READS = {"unbroadcast": 1, "unreduce": 1, "zeros_bar": 0, "unindex": 1,
+               "element_count": 0}
+STAND_IN = "{name} = np.ndarray({name}.shape, {name}.dtype, _zero_bytes, 0, {strides})" \
+           "  # only its shape is read from here\n"
+
+
+def _shape_read(node, parents):
+    """Is the name ``node`` an argument a helper reads only the shape and dtype of?"""
+    call = parents.get(node)
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        return False
+    position = SHAPE_READS.get(call.func.id)
+    return position is not None and position < len(call.args) and call.args[position] is node
+
+
+def _stand_ins(function, arrays, ranks, offsets):
+    """Edits that, after the last statement reading an array's values, bind its name to a
+    stand-in of its shape and dtype (a read-only array of zeros with no data of its own:
+    strides 0) where later statements read only its shape (``unbroadcast(g, t0)``), so the
+    array itself is freed there, not after the backward sweep's last shape read."""
+    parents = {child: node for node in ast.walk(function)
+               for child in ast.iter_child_nodes(node)}
+    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and
+                     not isinstance(n.ctx, ast.Load))
+    values, shapes, bound = {}, {}, {}
+    for i, stmt in enumerate(function.body):
+        for n in ast.walk(stmt):
+            if not isinstance(n, ast.Name) or n.id not in arrays or stores[n.id] != 1:
+                continue
+            if not isinstance(n.ctx, ast.Load):
+                bound[n.id] = values[n.id] = i
+            elif _shape_read(n, parents):
+                shapes[n.id] = i
+            else:
+                values[n.id] = i
+    edits = []
+    for name, last in shapes.items():
+        value = values.get(name)
+        if value is None or value >= last or name not in bound or \
+                isinstance(function.body[value], ast.Return):
+            continue
+        stmt = function.body[value]
+        at = offsets[stmt.end_lineno + 1]
+        strides = "(0,)" if ranks[name] == 1 else f"({', '.join(['0'] * ranks[name])})"
+        edits.append((at, at, (" " * stmt.col_offset + STAND_IN.format(
+            name=name, strides=strides)).encode()))
+    return edits
+
+
 def specialise_function(text, kinds):
     """The text of one generated function (``def ...``) specialised for its parameters'
     ``kinds`` (a list, None where unknown), or None if nothing changes."""
@@ -199,9 +251,11 @@ def specialise_function(text, kinds):
         return None
     specialiser.env = dict(zip(params, kinds))
     specialiser.block(function.body, rewrite=True)
+    arrays = specialiser.arrays - set(params)
+    specialiser.edits += _frees(function, arrays, offsets)
+    specialiser.edits += _stand_ins(function, arrays, specialiser.ranks, offsets)
     if not specialiser.edits:
         return None
-    specialiser.edits += _frees(function, specialiser.arrays - set(params), offsets)
     for start, end, new in sorted(specialiser.edits, reverse=True):
         data = data[:start] + new + data[end:]
     return data.decode()

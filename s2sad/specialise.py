@@ -31,9 +31,10 @@ OTHER = "_other_kinds"
 
 # the names the guards read (bound once, read as globals: cheaper than np.ndarray)
 GUARD_NAMES = {"_ndarray": np.ndarray, "_float64": np.dtype(np.float64),
-               "_int64": np.dtype(np.int64)}
+               "_int64": np.dtype(np.int64), "_zero_bytes": bytes(8)}
 GUARD_LINE = ("_ndarray, _float64, _int64 = np.ndarray, np.dtype(np.float64), "
-              "np.dtype(np.int64)  # what the guards compare with\n")
+              "np.dtype(np.int64)  # what the guards compare with\n"
+              "_zero_bytes = bytes(8)  # the data of an array that stands in for another's shape\n")
 _DTYPES = {GUARD_NAMES["_float64"]: "d", GUARD_NAMES["_int64"]: "l"}
 
 

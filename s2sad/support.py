@@ -390,6 +390,20 @@ def stack(arrays):
     return np.stack(arrays)  # any array type (np.array would convert)
 
 
+def stack_pairs(terms):
+    """The first and the second vectors of the pairs ``terms`` as the rows of two matrices
+    (``stack`` of each); for ndarrays, one ``np.concatenate`` of them all, cut in two."""
+    items = [x for pair in terms for x in pair]
+    if set(map(type, items)) == {np.ndarray}:
+        m, k = terms[0][0].shape[0], terms[0][1].shape[0]
+        rows = np.concatenate(items)
+        if rows.size == len(terms) * (m + k) and items[0].ndim == items[1].ndim == 1:
+            rows = rows.reshape(len(terms), m + k)
+            return rows[:, :m], rows[:, m:]
+    gs, bs = zip(*terms)
+    return stack(gs), stack(bs)
+
+
 def matmul_bar_a_sum(terms, a, product="matmul"):
     """The sum of ``matmul_bar_a(g, a, b)`` over a loop's ``(g, b)`` pairs, as one product.
 
@@ -397,8 +411,8 @@ def matmul_bar_a_sum(terms, a, product="matmul"):
     or 2 (np.dot is then a @ b), as in the one-product paths here.
     """
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
-        gs, bs = zip(*terms)
-        return stack(gs).T @ stack(bs)
+        gs, bs = stack_pairs(terms)
+        return gs.T @ bs
     if terms and np.ndim(a) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 2:
         gs, bs = zip(*terms)
         return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
@@ -412,8 +426,8 @@ def matmul_bar_b_sum(terms, b, product="matmul"):
     """The sum of ``matmul_bar_b(g, a, b)`` (``dot_bar_b`` for ``product="dot"``, see
     :func:`matmul_bar_a_sum`) over a loop's ``(g, a)`` pairs, as one product."""
     if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 1:
-        gs, as_ = zip(*terms)
-        return stack(as_).T @ stack(gs)
+        gs, as_ = stack_pairs(terms)
+        return as_.T @ gs
     if terms and np.ndim(b) == 2 and np.ndim(terms[0][0]) == np.ndim(terms[0][1]) == 2:
         gs, as_ = zip(*terms)
         return np.concatenate(as_, axis=0).T @ np.concatenate(gs, axis=0)
@@ -1052,7 +1066,7 @@ def check_scalar(value, name):
 
 
 HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "unreduce",
-           "is_number", "adjoint_dtype", "stack", "element_count", "unindex", "scatter_add", "masked", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+           "is_number", "adjoint_dtype", "stack", "stack_pairs", "element_count", "unindex", "scatter_add", "masked", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
            "pop_bar", "add_contents_bar", "add_bar",

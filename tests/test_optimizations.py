@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad import support
 
 
 def affine_sum(x):
@@ -138,6 +139,23 @@ def test_batched_np_dot_keeps_np_dot_meaning_for_other_ranks():
     # b of rank 3: np.dot(A, x) is (3, 2, 5) where A @ x would be (2, 3, 5)
     s2sad.check_grads(dot_of_any_rank, (rng.standard_normal((3, 4)),
                                         rng.standard_normal((2, 2, 4, 5))), order=2)
+
+
+def test_batched_outer_products_of_a_rectangular_matrix_are_exact():
+    """stack_pairs cuts one concatenation of all the pairs' vectors into two matrices:
+    right for vectors of different lengths (W of 5×3), in both products' sides."""
+    rng = np.random.default_rng(5)
+    terms = [(rng.standard_normal(5), rng.standard_normal(3)) for _ in range(7)]
+    gs, bs = support.stack_pairs(terms)
+    assert np.array_equal(gs, np.array([g for g, _ in terms]))
+    assert np.array_equal(bs, np.array([b for _, b in terms]))
+    W = rng.standard_normal((5, 3))
+    expected = sum(np.outer(g, b) for g, b in terms)
+    assert np.allclose(support.matmul_bar_a_sum(terms, W), expected, rtol=1e-13)
+    # the same pairs as (g, a) of products a @ W.T (a of length 3, g of length 5)
+    assert np.allclose(support.matmul_bar_b_sum(terms, W.T), expected.T, rtol=1e-13)
+    s2sad.check_grads(rnn_dot_method, (rng.standard_normal((3, 3)) / 2,
+                                       rng.standard_normal(3), 4), wrt=(0, 1))
 
 
 def hinge_and_square(p, y):
