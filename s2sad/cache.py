@@ -178,20 +178,21 @@ def through_bound(transform):
 
 
 def at_bound_values(tool):
-    """``tool(f, *args, wrt=None, ...)`` (a trace, graph, cost report at a point) accepting a
-    bound method or a partial as ``f``: the tool of the plain function at the bound values
-    followed by ``args``, ``wrt`` counted after the bound values (as :func:`through_bound`);
-    without ``args`` (a graph with no point), of the plain function alone."""
+    """``tool(f, *args, wrt=DEFAULT_WRT, ...)`` (a trace, graph, cost report at a point)
+    accepting a bound method or a partial as ``f``: the tool of the plain function at the bound
+    values followed by ``args``, ``wrt`` counted after the bound values (as
+    :func:`through_bound`); without ``args`` (a graph with no point), of the plain function
+    alone."""
     @functools.wraps(tool)
-    def accepting(f, *args, wrt=None, **options):
+    def accepting(f, *args, wrt=DEFAULT_WRT, **options):
         parts = bound_parts(f)
         if parts is None:
             return tool(f, *args, wrt=wrt, **options)
         fn, bound, keywords = parts
+        wrt = shifted_wrt(wrt, len(bound))
         if not args:
             return tool(fn, wrt=wrt, **options)
-        return tool(fn, *bound, *args, wrt=None if wrt is None else shifted_wrt(wrt, len(bound)),
-                    **keywords, **options)
+        return tool(fn, *bound, *args, wrt=wrt, **keywords, **options)
     return accepting
 
 
