@@ -266,9 +266,13 @@ def by_kind(fn, mode, positions, checkpoint, kind):
 
 
 def numbers_in(fn, values):
-    """The parameters of ``fn`` that hold Python (or NumPy) numbers in ``values``."""
+    """The parameters of ``fn`` that hold Python (or NumPy) numbers in ``values``, and for
+    each array, its rank (``"x.ndim=1"``: an element ``x[2]`` is a number, see
+    :meth:`s2sad.lower.calls._Calls.number_proof`)."""
     return frozenset(name for name, value in zip(parameters(fn), values)
-                     if isinstance(value, (int, float, complex, np.generic)))
+                     if isinstance(value, (int, float, complex, np.generic))) | \
+        frozenset(f"{name}.ndim={value.ndim}" for name, value in zip(parameters(fn), values)
+                  if isinstance(value, np.ndarray) and value.dtype != object)
 
 
 def _specialised(fn, mode, positions, checkpoint, values, refusal):
