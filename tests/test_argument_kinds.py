@@ -115,6 +115,14 @@ def number_helpers(x, c):
     return np.sum(x ** 2) * shifted(x[2]) + shifted(2.0 * c) + shifted(3.0) + shifted(-c)
 
 
+def passes_on(v, t):  # a helper passing its own parameters on: checked at both calls
+    return shifted(v[1]) * t + shifted(t)
+
+
+def nested_helpers(x, c):
+    return passes_on(x, c) + passes_on(x, 2.0)
+
+
 def row_helper(x, c):  # x[1] is a row of a matrix: shifted would change it in place
     return np.sum(shifted(x[1]) * c)
 
@@ -135,6 +143,10 @@ def test_a_helper_given_numbers_rebinds_its_parameter(wrt):
         assert np.isclose(value, number_helpers(x, c))
         assert np.isclose(tangent, np.sum(expected), rtol=1e-6)
     s2sad.check_grads(number_helpers, (x, c), wrt=wrt, order=2)
+    s2sad.check_grads(nested_helpers, (x, c), wrt=wrt, order=2)
+    for k in (wrt if isinstance(wrt, tuple) else (wrt,)):
+        np.testing.assert_allclose(s2sad.grad(nested_helpers, wrt=k)(x, c),
+                                   oracle.gradient(nested_helpers, (x, c), k), rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(x, [0.3, -0.4, 0.8])
 
 
@@ -142,7 +154,8 @@ def test_a_helper_given_what_may_be_an_array_is_refused_at_its_line():
     x = np.array([[0.3, -0.4], [0.8, 0.1]])
     for call in (lambda: s2sad.grad(row_helper)(x, 0.5), lambda: s2sad.grad(local_helper)(x, 0.5),
                  lambda: s2sad.jvp(row_helper)(x, 0.5, x),
-                 lambda: s2sad.grad(number_helpers)(x, 0.5)):  # x[2] of a matrix is a row
+                 lambda: s2sad.grad(number_helpers)(x, 0.5),  # x[2] of a matrix is a row
+                 lambda: s2sad.grad(nested_helpers)(x, 0.5)):
         with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
             call()
         assert info.value.loc.line == line_of("s += 1.0")

@@ -233,7 +233,7 @@ class _Calls:
                         "a list.")
             prim = self.user_function(target)
             args = self.bind_user_call(prim, args, kwargs, node)
-            self.check_numbers_passed(target, args)
+            self.check_numbers_passed(target, args, node)
             kwargs = {}
         elif isinstance(prim, CustomPrimitive):  # rules get the arguments by position
             args = self.bind_user_call(prim, args, kwargs, node)
@@ -251,7 +251,7 @@ class _Calls:
             prim = ExternalFunction(target, spelling, head, _spelling(func), stars)
         return prim, args, kwargs
 
-    def check_numbers_passed(self, target, args):
+    def check_numbers_passed(self, target, args, node):
         """A helper that updates a parameter in place (``s += e``) is given a number there,
         for which that is rebinding: proven from the operand (:meth:`number_proof`), or
         required of the caller's arguments when it is called (the refusal's ``arguments``,
@@ -260,15 +260,32 @@ class _Calls:
         if not updated:
             return
         params, needs = list(inspect.signature(target).parameters), set()
-        for name in updated:
-            need = self.number_proof(args[params.index(name)])
+        for fact in updated:  # "s" (s is a number) or "x.ndim=1" (x is an array of 1 axis)
+            name, _, rank = fact.partition(".ndim=")
+            operand = args[params.index(name)]
+            need = self.number_proof(operand) if not rank else \
+                frozenset({f"{operand.name}.ndim={rank}"}) if self.is_argument(operand) else None
             if need is None:
-                raise type(refusal)(refusal.message, refusal.loc, refusal.hint)
+                raise self.refusal(refusal, target, name, node)
             needs |= need
         if not needs <= self.numbers:
-            error = type(refusal)(refusal.message, refusal.loc, refusal.hint)
+            error = self.refusal(refusal, target, sorted(needs - self.numbers)[0], node)
             error.arguments = frozenset(needs - self.numbers)
             raise error
+
+    def refusal(self, refusal, target, name, node):
+        """The helper's own refusal of its update in place (a fresh copy), or for a recursive
+        call (``refusal`` None) an error at the call."""
+        if refusal is not None:
+            return type(refusal)(refusal.message, refusal.loc, refusal.hint)
+        return self.error(node, f"s2sad cannot tell that this call of {_spelling(node.func)} "
+                                f"gives it a number for {name}, which it updates in place",
+                          f"Write {name} = {name} + ... in {_spelling(node.func)}.")
+
+    def is_argument(self, operand):
+        """True if ``operand`` is one of this function's arguments, as it was passed."""
+        return isinstance(operand, Var) and operand.name not in self.defining and \
+            operand.name in {a.id for a in self.p.node.args.args}
 
     def number_proof(self, operand):
         """What makes ``operand`` a number (immutable): ``frozenset()`` if it surely is (a
@@ -282,16 +299,14 @@ class _Calls:
                 else None
         if not isinstance(operand, Var):
             return None
-        arguments = {a.id for a in self.p.node.args.args}
-        if operand.name in arguments and operand.name not in self.defining:
+        if self.is_argument(operand):
             return frozenset({operand.name})  # the argument itself (a new value is renamed)
         stmt = self.defining.get(operand.name)
         if stmt is None or len(stmt.targets) != 1:
             return None
         name = rule_name(stmt.prim)
-        if name == "getitem" and isinstance(stmt.args[0], Var) and \
-                stmt.args[0].name in arguments and stmt.args[0].name not in self.defining \
-                and isinstance(stmt.args[1], Index):
+        if name == "getitem" and self.is_argument(stmt.args[0]) and \
+                isinstance(stmt.args[1], Index):
             parts = stmt.args[1].parts
             if all(isinstance(p, Const) and type(p.value) is int for p in parts):
                 return frozenset({f"{stmt.args[0].name}.ndim={len(parts)}"})

@@ -92,8 +92,11 @@ def in_place_parameters(fn):
     except (KeyError, TypeError):
         pass
     summarising = _SUMMARISING.__dict__.setdefault("in_place", set())  # this thread's
-    if fn in summarising:  # recursion: its own calls are checked when it is lowered
-        return frozenset(), None
+    if fn in summarising:  # a recursive call: every parameter it updates, by its text
+        node = parse_function(fn).node
+        params = {a.id for a in node.args.args}
+        return frozenset(n.target.id for n in gast.walk(node) if isinstance(n, gast.AugAssign)
+                         and isinstance(n.target, gast.Name) and n.target.id in params), None
     summarising.add(fn)
     try:
         found, refusal = _updated_in_place(fn)
