@@ -178,20 +178,21 @@ def through_bound(transform):
 
 
 def at_bound_values(tool):
-    """``tool(f, *args, wrt=None, ...)`` (a trace, graph, cost report at a point) accepting a
-    bound method or a partial as ``f``: the tool of the plain function at the bound values
-    followed by ``args``, ``wrt`` counted after the bound values (as :func:`through_bound`);
-    without ``args`` (a graph with no point), of the plain function alone."""
+    """``tool(f, *args, wrt=DEFAULT_WRT, ...)`` (a trace, graph, cost report at a point)
+    accepting a bound method or a partial as ``f``: the tool of the plain function at the bound
+    values followed by ``args``, ``wrt`` counted after the bound values (as
+    :func:`through_bound`); without ``args`` (a graph with no point), of the plain function
+    alone."""
     @functools.wraps(tool)
-    def accepting(f, *args, wrt=None, **options):
+    def accepting(f, *args, wrt=DEFAULT_WRT, **options):
         parts = bound_parts(f)
         if parts is None:
             return tool(f, *args, wrt=wrt, **options)
         fn, bound, keywords = parts
+        wrt = shifted_wrt(wrt, len(bound))
         if not args:
             return tool(fn, wrt=wrt, **options)
-        return tool(fn, *bound, *args, wrt=None if wrt is None else shifted_wrt(wrt, len(bound)),
-                    **keywords, **options)
+        return tool(fn, *bound, *args, wrt=wrt, **keywords, **options)
     return accepting
 
 
@@ -265,9 +266,13 @@ def by_kind(fn, mode, positions, checkpoint, kind):
 
 
 def numbers_in(fn, values):
-    """The parameters of ``fn`` that hold Python (or NumPy) numbers in ``values``."""
+    """The parameters of ``fn`` that hold Python (or NumPy) numbers in ``values``, and for
+    each array, its rank (``"x.ndim=1"``: an element ``x[2]`` is a number, see
+    :meth:`s2sad.lower.calls._Calls.number_proof`)."""
     return frozenset(name for name, value in zip(parameters(fn), values)
-                     if isinstance(value, (int, float, complex, np.generic)))
+                     if isinstance(value, (int, float, complex, np.generic))) | \
+        frozenset(f"{name}.ndim={value.ndim}" for name, value in zip(parameters(fn), values)
+                  if isinstance(value, np.ndarray) and value.dtype != object)
 
 
 def _specialised(fn, mode, positions, checkpoint, values, refusal):

@@ -45,7 +45,7 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .cache import bound_parts, default_wrt
+from .cache import DEFAULT_WRT, bound_parts, default_wrt
 from .custom import IMPORT_NAME
 from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
 from .ir import Loc
@@ -224,8 +224,9 @@ def command_ssa(args):
 
 
 def _wrt_names(text):
+    """What ``--wrt`` names, for the tools at a point; without it, the API's default."""
     if text is None:
-        return None
+        return DEFAULT_WRT
     names = tuple(int(n) if n.lstrip("-").isdigit() else n
                   for n in (n.strip() for n in text.split(",")) if n)
     return names[0] if len(names) == 1 else names  # one name: one result, as in the API
@@ -403,8 +404,7 @@ def _point_arguments(sub, required=True):
     sub.add_argument("--at", required=required, metavar="x=2,y=3",
                      help="the point: numbers, lists such as v=[1,2,3], or W=@weights.npy"
                           + ("" if required else " (edges then show values and adjoints)"))
-    sub.add_argument("--wrt", help="parameters to differentiate with respect to, by name or "
-                                   "position, comma-separated (default: every float argument)")
+    sub.add_argument("--wrt", help=_WRT_HELP)
 
 
 def main(argv=None):

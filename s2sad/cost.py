@@ -1,6 +1,6 @@
 """Cost reports: what ``f``, its gradient and its Jacobian cost, per SSA statement.
 
-``s2sad.cost(f, *args, wrt=None)`` runs ``f``'s trace (:mod:`s2sad.trace`) for the
+``s2sad.cost(f, *args, wrt=0)`` runs ``f``'s trace (:mod:`s2sad.trace`) for the
 shapes of every value each statement reads and writes (a loop's statements once
 per trip), and counts, per SSA statement and in total:
 
@@ -208,10 +208,10 @@ def _text(stmt):
 
 
 @cache.at_bound_values
-def cost(f, *args, wrt=None, measure=False, **kwargs):
+def cost(f, *args, wrt=cache.DEFAULT_WRT, measure=False, **kwargs):
     """The :class:`CostReport` of ``f`` at ``args`` (only their shapes, and the branches and
-    trip counts they lead to, matter), differentiated with respect to ``wrt`` (default: every
-    floating-point argument); ``measure=True`` adds the times of f and its gradient."""
+    trip counts they lead to, matter), differentiated with respect to ``wrt`` (default: the
+    first parameter, as :func:`s2sad.grad`); ``measure=True`` adds the times of f and its gradient."""
     fn = unwrap(f)
     values = cache.bind(fn, args, kwargs)
     seed = ones_seed(fn, values)  # an array output: the sweep of a VJP
@@ -266,7 +266,7 @@ def _costs(fn, t, arguments):
     for stmt, values, result, _ in runs:
         line = lines[id(stmt)]
         line.trips += 1
-        flops, moved = _primal(stmt, values, result)
+        flops, moved = _primal(stmt, values, result, active)
         line.f_flops += flops
         line.f_bytes += moved
         if any(t.name in active for t in stmt.targets):
@@ -288,12 +288,12 @@ def _costs(fn, t, arguments):
 
 
 
-def _primal(stmt, values, result):
+def _primal(stmt, values, result, active):
     prim = stmt.prim
     moved = sum(_bytes(v) for a, v in zip(stmt.args, values) if isinstance(a, Var)) + \
         _bytes(result)  # constants are part of the code, not memory read
     if isinstance(prim, UserFunction):
-        return _helper(prim, values, "f_flops"), moved
+        return _helper(stmt, values, "f_flops", active), moved
     if rule_name(prim) and prim.contraction:  # a sum of products
         return _product_flops(values, result), moved
     if prim.reduction:
@@ -306,9 +306,12 @@ def _primal(stmt, values, result):
     return 0, moved if prim.emit[0] not in ("tuple", "list") else 0
 
 
-def _helper(prim, values, attr):
+def _helper(stmt, values, attr, active):
+    """``attr`` of the cost report of the user's helper ``stmt`` calls, differentiated with
+    respect to its active operands (the first parameter when none is)."""
+    wrt = tuple(i for i, a in enumerate(stmt.args) if isinstance(a, Var) and a.name in active)
     try:
-        report = cost(prim.fn, *values, wrt=None)
+        report = cost(stmt.prim.fn, *values, wrt=wrt or cache.DEFAULT_WRT)
     except Exception:  # a helper on integers only (nothing to differentiate) costs as f
         return 0
     return getattr(report, attr)
@@ -354,7 +357,7 @@ def _instantiate(template, bound, stmt, seed):
 
 def _tangent(stmt, values, result, active):
     if isinstance(stmt.prim, UserFunction):
-        return _helper(stmt.prim, values, "tangent_flops")
+        return _helper(stmt, values, "tangent_flops", active)
     rules = [r for r in _rules(stmt, "jvp", active) if r[2] is not None]
     if rule_name(stmt.prim) and stmt.prim.contraction:
         return len(rules) * _product_flops(values, result) + \
@@ -367,7 +370,7 @@ def _backward(stmt, values, result, active, touched, ones):
     """Operations, bytes and names read by ``stmt``'s adjoint rules; updates ``touched``
     (adjoints with a contribution) and ``ones`` (adjoints that are exactly the seed 1)."""
     if isinstance(stmt.prim, UserFunction):
-        flops = _helper(stmt.prim, values, "backward_flops")
+        flops = _helper(stmt, values, "backward_flops", active)
         reads = {a.name for a in stmt.args if isinstance(a, Var)}
         for a in stmt.args:
             if isinstance(a, Var) and a.name in active:

@@ -1,6 +1,6 @@
 """One page that explains a function's derivative: ``s2sad explain``.
 
-``s2sad.explain(f, *args, wrt=None)`` returns a :class:`Page`, one self-contained
+``s2sad.explain(f, *args, wrt=0)`` returns a :class:`Page`, one self-contained
 HTML file (no network needed to view it) with, in order: the function's source,
 its SSA listing, the computational graph (inline SVG drawn by Graphviz, or its
 DOT text when the ``dot`` program is missing), the forward-mode and reverse-mode
@@ -154,7 +154,7 @@ class Page:
 
 
 @cache.at_bound_values
-def explain(f, *args, wrt=None):
+def explain(f, *args, wrt=cache.DEFAULT_WRT):
     """The :class:`Page` explaining ``f``'s derivative at ``args`` (see the module)."""
     fn = unwrap(f)
     source, first = inspect.getsourcelines(fn)

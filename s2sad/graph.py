@@ -220,16 +220,15 @@ class Graph:
 
 
 @cache.at_bound_values
-def graph(f, *args, wrt=None, adjoints=False, **kwargs):
+def graph(f, *args, wrt=cache.DEFAULT_WRT, adjoints=False, **kwargs):
     """The :class:`Graph` of ``f``'s SSA form. Given arguments, edges carry each value and its
     adjoint there (with respect to ``wrt``, seeded with 1, or ones for an array output; see
     :func:`s2sad.trace`); ``adjoints=True`` draws the adjoint flow as a second, reversed set
     of edges."""
     fn = unwrap(f)
     ir = lower(fn)
-    values, bars, names = {}, {}, cache.parameters(fn)
-    if wrt is not None:
-        names = [names[i] for i in cache.normalize_wrt(fn, wrt)[0]]
+    values, bars = {}, {}
+    names = [cache.parameters(fn)[i] for i in cache.normalize_wrt(fn, wrt)[0]]
     if args or kwargs:
         point = cache.bind(fn, args, kwargs)
         t = trace(fn, *point, wrt=wrt, out_bar=ones_seed(fn, point))

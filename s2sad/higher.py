@@ -20,6 +20,7 @@ from .checkpoint import check_how
 from .errors import UnsupportedSyntaxError, UsageError, api_boundary
 from .module import keyed_containers
 from .parse import unwrap
+from .support import as_gradient
 from .trees import describe, flatten, is_leaf, unflatten
 
 
@@ -266,9 +267,9 @@ def hvp(f, wrt=DEFAULT_WRT, checkpoint=None, *, argnums=None):
         vs = (args[-1],) if single else tuple(args[-1])
         if len(vs) != len(positions):
             raise TypeError(f"hvp of {fn.__name__} needs one direction per parameter in wrt")
-        result = tuple(jvp_call(gradient_code(fn, i, checkpoint, values), positions, values,
-                                vs)[1]
-                       for i in positions)
+        result = tuple(as_gradient(jvp_call(gradient_code(fn, i, checkpoint, values),
+                                            positions, values, vs)[1], values[i])
+                       for i in positions)  # (in the argument's own containers, as grad's)
         return result[0] if single else result
 
     hvp_of_f.__name__ = hvp_of_f.__qualname__ = f"hvp_{fn.__name__}"

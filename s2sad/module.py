@@ -30,7 +30,7 @@ from .common import function_def, returned_tuple
 from .emit import Emitter, emit_block, render_module
 from .ir import Assign, Const, Index, walk_blocks
 from .forward import entry_params, forward_function
-from .lower import lower
+from .lower import in_place_parameters, lower
 from .parse import LiveScope, guard_holds
 from .reverse import gradient_functions, reverse_function, split_functions, with_aux
 from .rules.core import rule_name
@@ -53,7 +53,7 @@ def keyed_containers(fn, numbers=frozenset()):
     or the adjoint code of a function that has one): vector mode, which puts a batch of
     directions on arrays, does not batch those, so :func:`s2sad.higher.jvp_call` sweeps
     one direction at a time. ``numbers``: as for :func:`reverse_module`."""
-    for stmt in walk_blocks(ModuleBuilder().lowered(fn, numbers).body):
+    for stmt in walk_blocks(ModuleBuilder().lowered(fn, numbers, top=True).body):
         if isinstance(stmt, Assign) and (stmt.prim.emit[0] == "dict" or any(
                 isinstance(part, Const) and isinstance(part.value, str)
                 for arg in stmt.args for part in (arg.parts if isinstance(arg, Index) else (arg,)))
@@ -86,9 +86,14 @@ class ModuleBuilder:
         self.pending = []
         self._lowered = {}
 
-    def lowered(self, fn, numbers=frozenset()):
+    def lowered(self, fn, numbers=frozenset(), top=False):
         """``fn``'s SSA form (cached), or with ``numbers``, the form for calls in which those
-        parameters hold Python numbers (:func:`s2sad.lower.lower`; not cached)."""
+        parameters hold Python numbers (:func:`s2sad.lower.lower`; not cached). A helper
+        (not ``top``) that updates parameters in place (``s += e``) has the form in which
+        they hold numbers: each of its calls was proven to pass numbers there when its
+        caller was lowered, or refused (:meth:`s2sad.lower.calls._Calls.check_numbers_passed`)."""
+        if not top and not numbers and fn not in self._lowered:
+            numbers = in_place_parameters(fn)[0]
         if numbers:
             self._lowered[fn] = lower(fn, numbers=numbers)
         if fn not in self._lowered:
@@ -207,7 +212,7 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     that hold Python numbers in the calls the module is for (see :func:`s2sad.lower.lower`).
     """
     builder = ModuleBuilder()
-    ir = builder.lowered(fn, numbers)
+    ir = builder.lowered(fn, numbers, top=True)
     wrt = tuple(wrt)
     aux = None
     if has_aux:
@@ -284,7 +289,7 @@ def forward_module(fn, wrt, vector=False, plain=False, numbers=frozenset()) -> G
     the short reference helpers, for reading; ``numbers`` as for :func:`reverse_module`.
     """
     builder = ForwardModuleBuilder(vector)
-    ir = builder.lowered(fn, numbers)
+    ir = builder.lowered(fn, numbers, top=True)
     wrt = tuple(wrt)
     entry_name = f"jvp_{ir.name}"
     builder.jvps[(fn, wrt)] = entry_name

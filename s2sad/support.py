@@ -107,6 +107,9 @@ def unindex(g, x, index):
         return tuple_bar(g if k == index % len(x) else zeros_bar(e) for k, e in enumerate(x))
     if isinstance(x, dict):
         return dict_bar((k, g if k == index else zeros_bar(e)) for k, e in x.items())
+    if type(x) is np.ndarray and x.dtype == object and x.ndim == 1 and \
+            isinstance(index, (int, np.integer)):  # a piece of ragged pieces (pieces_array)
+        return pieces_array([g if k == index % len(x) else zeros_bar(e) for k, e in enumerate(x)])
     x_bar = np.zeros_like(x, dtype=adjoint_dtype(x, g))
     scatter_add(x_bar, index, g)
     return x_bar

@@ -1,6 +1,6 @@
 """Evaluation traces: what each SSA statement computes at a point, and its derivative.
 
-``s2sad.trace(f, *args, wrt=None, mode="reverse")`` runs the derivative code
+``s2sad.trace(f, *args, wrt=0, mode="reverse")`` runs the derivative code
 s2sad generates for ``f`` (``value_and_grad_f``, ``vjp_f`` or ``jvp_f``, from
 the cache of :mod:`s2sad.cache`), instrumented: after every assignment of its
 entry function, at any depth of loops and branches, a call records the value
@@ -68,24 +68,6 @@ def ones_seed(fn, values):
     returns a number at ``values``, else ones shaped like the output (the VJP summing it)."""
     out = fn(*values)
     return None if np.ndim(out) == 0 else np.ones_like(out, dtype=float)
-
-
-def default_wrt(fn, values):
-    """The positions of the arguments that hold floating-point numbers or arrays."""
-    positions = tuple(i for i, v in enumerate(values) if _inexact(v))
-    if not positions:
-        raise UsageError(f"no argument of {fn.__name__} is a floating-point number or array, "
-                         f"so there is nothing to differentiate", def_loc(fn),
-                         "Pass floats (2.0, not 2), or name the parameters with wrt=.")
-    return positions
-
-
-def _inexact(value):
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, (float, complex, np.inexact)):
-        return True
-    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.inexact)
 
 
 class Row:
@@ -192,10 +174,11 @@ def _derivative_text(row):
 
 
 @cache.at_bound_values
-def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwargs):
+def trace(f, *args, wrt=cache.DEFAULT_WRT, mode="reverse", out_bar=None, tangents=None,
+          **kwargs):
     """The :class:`Trace` of ``f`` at ``args``: values, and adjoints (``mode="reverse"``) or
-    tangents (``mode="forward"``) with respect to ``wrt`` (default: every argument that is a
-    floating-point number or array). Reverse mode seeds the output's adjoint with ``out_bar``
+    tangents (``mode="forward"``) with respect to ``wrt`` (default: the first parameter, as
+    :func:`s2sad.grad`). Reverse mode seeds the output's adjoint with ``out_bar``
     (default 1: ``f`` must return a scalar); forward mode seeds each ``wrt`` argument's
     tangent with ``tangents`` (default: ones shaped like the argument)."""
     fn = unwrap(f)
@@ -203,11 +186,8 @@ def trace(f, *args, wrt=None, mode="reverse", out_bar=None, tangents=None, **kwa
         raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
     cache.check_function(fn)
     values = cache.bind(fn, args, kwargs)
-    if wrt is None:
-        positions = default_wrt(fn, values)
-        single = len(positions) == 1
-    else:
-        positions, single = cache.normalize_wrt(fn, wrt)
+    positions, single = cache.normalize_wrt(fn, wrt)
+    cache.check_differentiable(fn, positions, values)
     params = cache.parameters(fn)
     ir = lower(fn)
     known = statements(ir)

@@ -101,3 +101,63 @@ def test_writing_into_an_array_argument_is_refused_as_updating_it_is():
         np.testing.assert_array_equal(a, [1.0, 2.0])  # nothing was written into the caller's
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="writing into it"):
         s2sad.grad(writes, wrt=1)(1.0, 2.0)  # a number cannot be written into either
+
+
+# -- p += e on a parameter of a helper that is given a number ---------------------------------
+
+def shifted(s):  # updates its parameter in place: rebinding for a number
+    s += 1.0
+    s *= s
+    return s * np.sin(s)
+
+
+def number_helpers(x, c):
+    return np.sum(x ** 2) * shifted(x[2]) + shifted(2.0 * c) + shifted(3.0) + shifted(-c)
+
+
+def passes_on(v, t):  # a helper passing its own parameters on: checked at both calls
+    return shifted(v[1]) * t + shifted(t)
+
+
+def nested_helpers(x, c):
+    return passes_on(x, c) + passes_on(x, 2.0)
+
+
+def row_helper(x, c):  # x[1] is a row of a matrix: shifted would change it in place
+    return np.sum(shifted(x[1]) * c)
+
+
+def local_helper(x, c):  # x * c is an array s2sad cannot tell from a number
+    t = np.sum(x * c)
+    return shifted(t)
+
+
+@pytest.mark.parametrize("wrt", [0, 1, (0, 1)])
+def test_a_helper_given_numbers_rebinds_its_parameter(wrt):
+    x, c = np.array([0.3, -0.4, 0.8]), 0.6
+    for k in (wrt if isinstance(wrt, tuple) else (wrt,)):
+        expected = oracle.gradient(number_helpers, (x, c), k)
+        g = s2sad.grad(number_helpers, wrt=k)(x, c)
+        np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-9)
+        value, tangent = s2sad.jvp(number_helpers, wrt=k)(x, c, np.ones_like(x) if k == 0 else 1.0)
+        assert np.isclose(value, number_helpers(x, c))
+        assert np.isclose(tangent, np.sum(expected), rtol=1e-6)
+    s2sad.check_grads(number_helpers, (x, c), wrt=wrt, order=2)
+    s2sad.check_grads(nested_helpers, (x, c), wrt=wrt, order=2)
+    for k in (wrt if isinstance(wrt, tuple) else (wrt,)):
+        np.testing.assert_allclose(s2sad.grad(nested_helpers, wrt=k)(x, c),
+                                   oracle.gradient(nested_helpers, (x, c), k), rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(x, [0.3, -0.4, 0.8])
+
+
+def test_a_helper_given_what_may_be_an_array_is_refused_at_its_line():
+    x = np.array([[0.3, -0.4], [0.8, 0.1]])
+    for call in (lambda: s2sad.grad(row_helper)(x, 0.5), lambda: s2sad.grad(local_helper)(x, 0.5),
+                 lambda: s2sad.jvp(row_helper)(x, 0.5, x),
+                 lambda: s2sad.grad(number_helpers)(x, 0.5),  # x[2] of a matrix is a row
+                 lambda: s2sad.grad(nested_helpers)(x, 0.5)):
+        with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+            call()
+        assert info.value.loc.line == line_of("s += 1.0")
+        assert "s is an argument of shifted, and s += ..." in info.value.message
+    np.testing.assert_array_equal(x, [[0.3, -0.4], [0.8, 0.1]])

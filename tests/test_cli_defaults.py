@@ -205,3 +205,34 @@ def test_s2sad_vjp_writes_the_vector_jacobian_product(arrays, func):
         second = oracle.gradient(lambda t: vjp(t, out_bar), (x,), 0)
         for mode in ("forward", "reverse"):
             assert np.isclose(s2sad.jacobian(vjp, mode=mode)(x, out_bar), second, rtol=1e-5)
+
+
+# -- the tools that show a derivative take the same default ----------------------------------
+
+def test_the_tools_at_a_point_take_the_first_parameter(project):
+    """trace, graph, cost and explain, in the API and the CLI, differentiate with respect to
+    the first parameter (after a bound method's self) when wrt is not given, as grad does;
+    each is compared with grad and with finite differences of the loss in w alone."""
+    import model
+    expected = s2sad.grad(model.loss)(W, X, Y)
+    np.testing.assert_allclose(expected, oracle.gradient(model.loss, (W, X, Y), 0), rtol=1e-6)
+    t = s2sad.trace(model.loss, W, X, Y)
+    assert t.wrt == ["w"]
+    np.testing.assert_allclose(t.derivative, expected, rtol=1e-12)
+    assert s2sad.trace(model.model.penalty, W, X).wrt == ["w"]
+    assert s2sad.cost(model.loss, W, X, Y).n == W.size  # w alone, not X and y too
+    drawn, named = s2sad.graph(model.loss, adjoints=True), s2sad.graph(model.loss, wrt=0,
+                                                                         adjoints=True)
+    assert drawn.dot == named.dot != s2sad.graph(model.loss, wrt=(0, 1), adjoints=True).dot
+    assert s2sad.explain(model.loss, W, X, Y).html == s2sad.explain(model.loss, W, X, Y,
+                                                                    wrt="w").html
+    at = ["--at", "w=[0.1,0.2,0.3],X=[[1,2,3]],y=[0.5]"]
+    for command in (["trace"], ["cost"], ["graph", "--adjoints"]):
+        default = run(command + ["model.py:loss"] + at, project)
+        named = run(command + ["model.py:loss", "--wrt", "w"] + at, project)
+        assert default.returncode == 0 and default.stdout == named.stdout, default.stderr
+    done = run(["trace", "model.py:loss"] + at, project)
+    assert "with respect to w)" in done.stdout
+    for command in ("trace", "graph", "cost", "explain"):
+        text = " ".join(run([command, "--help"], TESTS).stdout.split())
+        assert "default: the first parameter" in text and "every float" not in text

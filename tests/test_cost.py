@@ -103,7 +103,7 @@ def test_the_lecture_example_f_x_y():
     # f(x, y) = a + sqrt(a), a = y log x: 4 operations; backward: a_bar = 1 + 0.5 / v2 (2),
     # y_bar = a_bar * v1 (1), v1_bar = a_bar * y (1), x_bar = v1_bar / x (1) = 5
     lecture = example_function("examples/lecture.py", "f")
-    report = cost(lecture, 2.0, 3.0)
+    report = cost(lecture, 2.0, 3.0, wrt=("x", "y"))
     assert report.f_flops == 4
     assert report.backward_flops == 5 == generated_ops(lecture, "grad_f", ("x", "y"))
     assert (report.n, report.m, report.auto_mode) == (2, 1, "reverse")
@@ -147,7 +147,7 @@ def test_loops_count_each_trip():
 
 def test_arrays_and_a_reduction():
     w, v = np.ones(100), np.ones(100)
-    report = cost(sp.vector_norm, w, v)
+    report = cost(sp.vector_norm, w, v, wrt=(0, 1))
     f_ops = [line.f_flops for line in report.lines]
     # w * v, tanh, h ** 2, sum (one per entry read), dot (100 multiply-adds), the final +
     assert f_ops == [100, 100, 100, 100, 100, 1]

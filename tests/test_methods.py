@@ -123,8 +123,9 @@ def test_the_cli_writes_a_module_calling_the_method(tmp_path):
 def test_the_tools_at_a_point_take_a_bound_method():
     model = Model(W)
     expected = s2sad.grad(model.loss, wrt=(0, 1))(X, Y)
-    t = s2sad.trace(model.loss, X, Y)
-    assert t.wrt == ["x", "y"]  # self is bound, and holds no floats
+    assert s2sad.trace(model.loss, X, Y).wrt == ["x"]  # the default: first after self
+    t = s2sad.trace(model.loss, X, Y, wrt=(0, 1))
+    assert t.wrt == ["x", "y"]
     for got, want in zip(t.derivative, expected):
         np.testing.assert_allclose(got, want, rtol=1e-12)
     np.testing.assert_allclose(s2sad.trace(model.loss, X, Y, wrt=0).derivative, expected[0],

@@ -487,3 +487,34 @@ def test_a_field_of_an_object_that_is_not_a_named_tuple_is_refused_when_it_runs(
     with pytest.raises(s2sad.UsageError, match="cannot differentiate named_fields with respect "
                                                "to p: it is a Box object"):
         s2sad.grad(named_fields)(Box(np.ones((3, 2))), X)
+
+
+def written_through_a_loop(params, z, s):  # (random program 0, with a dict of parameters)
+    x = params["w"]
+    y = params["b"]  # not read: its adjoint is a zero
+    w = np.sin(np.exp(z))
+    w[::2] = np.sum(z)
+    y = np.mean(-s)
+    t2 = 0
+    while t2 < 3 and np.max(np.sort(np.where(s * x < -0.1, s, y), axis=0)) > -0.54:
+        t2 += 1
+        y -= np.mean(w[[2, 0, 1]], axis=0)
+    return y * y + np.sum(np.sin(w))
+
+
+def test_hvp_gives_the_argument_s_own_containers():
+    """hvp's result is the tangent of the gradient code's adjoint of params: a plain dict,
+    as grad's (it was the adjoint's own dict type)."""
+    params = {"w": np.array([[0.2, -0.3, 0.5, 0.1]] * 3), "b": np.array([0.4, 0.1, -0.2, 0.3])}
+    z, s = np.array([0.3, -0.2, 0.5]), 0.25
+    v = ({"w": RNG.normal(size=(3, 4)), "b": RNG.normal(size=4)}, RNG.normal(size=3), 0.5)
+    hv = s2sad.hvp(written_through_a_loop, wrt=(0, 1, 2))(params, z, s, v)
+    same_structure(hv, (params, z, s))
+    grad = s2sad.grad(written_through_a_loop, wrt=(0, 1, 2))
+    h = 1e-5
+
+    def moved(t):
+        return ({k: params[k] + t * v[0][k] for k in params}, z + t * v[1], s + t * v[2])
+    ahead, behind = grad(*moved(h)), grad(*moved(-h))
+    for got, a, b in zip(oracle.leaves_of(hv), oracle.leaves_of(ahead), oracle.leaves_of(behind)):
+        np.testing.assert_allclose(got, (a - b) / (2 * h), rtol=1e-5, atol=1e-7)

@@ -69,6 +69,17 @@ def test_generated_program(seed):
         f"program {seed} (python -m tests.programs.random_programs --seeds {seed} --shrink): "
         f"{result['cls']} in {result['mode']}: {result['reason']}\n{source}\n{result['error']}")
 
+def test_some_programs_take_a_dict_of_parameters():
+    """A fifth of the programs take x and y as one dict, ``f(params, z, s, n)``; the checks
+    then ask for the gradient in that structure (a dict with the same keys, exactly)."""
+    sources = {seed: generate(seed) for seed in range(30)}
+    dicted = [seed for seed, source in sources.items() if "params['w']" in source]
+    assert 3 <= len(dicted) <= 12
+    result = check(sources[dicted[0]], dicted[0])
+    assert result["cls"] == "ok", result
+    assert set(result["modes"]) == {"grad", "jvp", "hvp"}
+
+
 LIMIT = 100.0  # largest magnitude an expression may reach before it is squashed
 RTOL = 1e-8  # the oracle is exact to rounding, so this only allows for rounding
 STEP = 1e-30

@@ -143,8 +143,8 @@ def test_renderings():
 def test_bad_calls():
     with pytest.raises(s2sad.UsageError, match="mode"):
         trace(sp.used_twice, 1.0, mode="sideways")
-    with pytest.raises(s2sad.UsageError, match="floating-point"):
-        trace(sp.loop_branch_helper, 1, 3)
+    with pytest.raises(s2sad.UsageError, match="respect to x: it is int 1, not a float"):
+        trace(sp.loop_branch_helper, 1, 3)  # the default, x, is an int (as for s2sad.grad)
     with pytest.raises(s2sad.NonScalarOutputError, match="out_bar"):
         trace(sp.matrix_chain, np.ones(2), np.eye(2), np.eye(2), np.eye(2))
     out_bar = np.array([1.0, 2.0])
@@ -161,7 +161,10 @@ def run_cli(*argv):
 def test_cli_trace():
     done = run_cli("trace", "examples/lecture.py:f", "--at", "x=2,y=3")
     assert done.returncode == 0, done.stderr
-    assert "gradient = (2.0201, 0.933485)" in done.stdout
+    assert "with respect to x)" in done.stdout  # the default: the first parameter
+    assert "gradient = 2.0201\n" in done.stdout
+    done = run_cli("trace", "examples/lecture.py:f", "--at", "x=2,y=3", "--wrt", "x,y")
+    assert done.returncode == 0 and "gradient = (2.0201, 0.933485)" in done.stdout
     done = run_cli("trace", "examples/lecture.py:f", "--at", "x=2,y=3", "--mode", "forward",
                    "--format", "md")
     assert done.returncode == 0 and "| `25` | `out = add(a, v2)` | `3.52147` |" in done.stdout
@@ -187,7 +190,7 @@ def test_cli_trace_arrays_and_trip_counts(tmp_path, restore_sys_path):
 
 def test_adjoints_kept_symbolic_get_a_last_row():
     # grad_passthrough returns the seed 1.0 for x and zeros for y, assigning neither
-    t = trace(sp.passthrough, 2.0, 3.0)
+    t = trace(sp.passthrough, 2.0, 3.0, wrt=(0, 1))
     last = [r for r in t.rows if r.sweep == "backward"]
     assert [(r.name, r.derivative) for r in last] == [("x", 1.0), ("y", 0.0)]
     assert t.adjoint("x") == 1.0 and t.derivative == s2sad.grad(sp.passthrough, (0, 1))(2.0, 3.0)

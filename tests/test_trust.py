@@ -8,7 +8,7 @@ import pytest
 
 import oracle
 import s2sad
-from s2sad.errors import InternalError, NoDerivativeError
+from s2sad.errors import InternalError, UnsupportedSyntaxError
 from s2sad.api import raise_failure
 from s2sad.verify import check_module
 
@@ -139,13 +139,14 @@ def test_adjoints_of_masks_are_float():
         check(f, X)
 
 
-# 11. objects that are not arrays, subscripted with a differentiated value
+# 11. np.r_ and np.c_ of a differentiated value: lowered to the joins they are (the derivatives
+# are tests/test_concatenators.py's); their string directives are located errors
 def concatenate_by_r(x):
-    return np.sum(np.r_[x, 2 * x] ** 2)
+    return np.sum(np.r_['0,1', x, 2 * x] ** 2)
 
 
 def columns_by_c(x):
-    return np.sum(np.c_[x, x] ** 2)
+    return np.sum(np.c_['c', x, x] ** 2)
 
 
 def r_of_constants(x):
@@ -154,9 +155,10 @@ def r_of_constants(x):
 
 @pytest.mark.parametrize("f, what", [(concatenate_by_r, "np.r_"), (columns_by_c, "np.c_")])
 @pytest.mark.parametrize("transform", [s2sad.grad, s2sad.jvp])
-def test_np_r_and_c_of_a_differentiated_value_are_located_errors(f, what, transform):
+def test_np_r_and_c_directives_are_located_errors(f, what, transform):
     args = (X, X) if transform is s2sad.jvp else (X,)
-    with pytest.raises(NoDerivativeError, match=rf"no derivative rule for {what}\[\.\.\.\]") as info:
+    with pytest.raises(UnsupportedSyntaxError, match=rf"{what}\[a, b, \.\.\.\] .* string directive") \
+            as info:
         transform(f)(*args)
     assert info.value.loc.line == f.__code__.co_firstlineno + 1
 

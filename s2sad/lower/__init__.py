@@ -67,8 +67,8 @@ Layer 3, the top of the front end: it imports the rules (layer 2) and the
 front end below it, never an analysis (layer 4) or a transform.
 """
 
-from .lowerer import UserFunction, clear_summaries, lower
+from .lowerer import UserFunction, clear_summaries, in_place_parameters, lower
 from .primitives import AttributeRead, ExternalFunction, GlobalRead
 
-__all__ = ["AttributeRead", "ExternalFunction", "GlobalRead", "UserFunction", "clear_summaries",
+__all__ = ["AttributeRead", "ExternalFunction", "GlobalRead", "UserFunction", "clear_summaries", "in_place_parameters",
            "lower"]

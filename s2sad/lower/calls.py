@@ -13,6 +13,8 @@ Layer 3 (front end), inside :mod:`s2sad.lower`.
 """
 
 import builtins
+import inspect
+import numbers
 import types
 
 import gast
@@ -21,13 +23,18 @@ import numpy as np
 from .. import rules
 from ..custom import CustomPrimitive, import_name, primitive_of
 from ..errors import NoDerivativeError
-from ..ir import Assign, Const
+from ..ir import Assign, Const, Index, Var
 from ..parse import LiveScope, Scope, dotted_chain, is_value, module_name_of, unwrap
+from ..rules.core import rule_name
 from ..rules.operators import LIST_OPS
 from ..rules.support_rules import is_helper_copy
 from .primitives import ExternalFunction, GlobalRead
 from .shared import (_LIST_METHODS, _SPELLED_MODULES, _UNRESOLVED, _Unreadable, _assigned_names,
                      _is_pop_bar, _is_user_function, _spelling)
+
+
+_NUMBER_OPS = frozenset({"add", "sub", "mul", "truediv", "pow", "mod", "floordiv", "neg", "pos",
+                         "copy"})  # of numbers, a number
 
 
 class _Calls:
@@ -229,6 +236,7 @@ class _Calls:
                         "a list.")
             prim = self.user_function(target)
             args = self.bind_user_call(prim, args, kwargs, node)
+            self.check_numbers_passed(target, args, node)
             kwargs = {}
         elif isinstance(prim, CustomPrimitive):  # rules get the arguments by position
             args = self.bind_user_call(prim, args, kwargs, node)
@@ -245,6 +253,72 @@ class _Calls:
                 spelling, head = self.live_spelling(chain)
             prim = ExternalFunction(target, spelling, head, _spelling(func), stars)
         return prim, args, kwargs
+
+    def check_numbers_passed(self, target, args, node):
+        """A helper that updates a parameter in place (``s += e``) is given a number there,
+        for which that is rebinding: proven from the operand (:meth:`number_proof`), or
+        required of the caller's arguments when it is called (the refusal's ``arguments``,
+        s2sad.cache.compiled); else the helper's located refusal."""
+        updated, refusal = self.updated_in_place(target)
+        if not updated:
+            return
+        params, needs = list(inspect.signature(target).parameters), set()
+        for fact in updated:  # "s" (s is a number) or "x.ndim=1" (x is an array of 1 axis)
+            name, _, rank = fact.partition(".ndim=")
+            operand = args[params.index(name)]
+            need = self.number_proof(operand) if not rank else \
+                frozenset({f"{operand.name}.ndim={rank}"}) if self.is_argument(operand) else None
+            if need is None:
+                raise self.refusal(refusal, target, name, node)
+            needs |= need
+        if not needs <= self.numbers:
+            error = self.refusal(refusal, target, sorted(needs - self.numbers)[0], node)
+            error.arguments = frozenset(needs - self.numbers)
+            raise error
+
+    def refusal(self, refusal, target, name, node):
+        """The helper's own refusal of its update in place (a fresh copy), or for a recursive
+        call (``refusal`` None) an error at the call."""
+        if refusal is not None:
+            return type(refusal)(refusal.message, refusal.loc, refusal.hint)
+        return self.error(node, f"s2sad cannot tell that this call of {_spelling(node.func)} "
+                                f"gives it a number for {name}, which it updates in place",
+                          f"Write {name} = {name} + ... in {_spelling(node.func)}.")
+
+    def is_argument(self, operand):
+        """True if ``operand`` is one of this function's arguments, as it was passed."""
+        return isinstance(operand, Var) and operand.name not in self.defining and \
+            operand.name in {a.id for a in self.p.node.args.args}
+
+    def number_proof(self, operand):
+        """What makes ``operand`` a number (immutable): ``frozenset()`` if it surely is (a
+        literal), else the facts about this function's arguments it needs (``"c"``: the
+        argument c is a number; ``"x.ndim=1"``: x is an array of one axis, so x[2] is a NumPy
+        scalar), or None if s2sad cannot tell. Arithmetic and math functions of numbers are
+        numbers."""
+        if isinstance(operand, Const):
+            immutable = isinstance(operand.value, (numbers.Number, np.generic))
+            return frozenset() if immutable and not isinstance(operand.value, np.ndarray) \
+                else None
+        if not isinstance(operand, Var):
+            return None
+        if self.is_argument(operand):
+            return frozenset({operand.name})  # the argument itself (a new value is renamed)
+        stmt = self.defining.get(operand.name)
+        if stmt is None or len(stmt.targets) != 1:
+            return None
+        name = rule_name(stmt.prim)
+        if name == "getitem" and self.is_argument(stmt.args[0]) and \
+                isinstance(stmt.args[1], Index):
+            parts = stmt.args[1].parts
+            if all(isinstance(p, Const) and type(p.value) is int for p in parts):
+                return frozenset({f"{stmt.args[0].name}.ndim={len(parts)}"})
+            return None
+        if name in _NUMBER_OPS or name.startswith("math."):
+            proofs = [self.number_proof(a) for a in stmt.args]
+            return None if any(p is None for p in proofs) or stmt.kwargs else \
+                frozenset().union(*proofs)
+        return None
 
     def lower_method(self, node, name, names):
         method = node.func.attr

@@ -21,6 +21,9 @@ from .shared import (_ATTRIBUTES, _BINOPS, _COMPARE, _HINTS, _RETURNED, _UNARY, 
                      _describe, _fold)
 
 
+_CONCATENATORS = (np.r_, np.c_)  # the index expressions lowered to the joins they are
+
+
 class _Expressions:
     """Expressions as three-address statements (see the module's docstring)."""
 
@@ -60,6 +63,8 @@ class _Expressions:
             return self.lower_boolean(node, name, names)
         if isinstance(node, gast.Subscript):
             base = self.lower_expr(node.value)
+            if isinstance(base, Const) and any(base.value is c for c in _CONCATENATORS):
+                return self.lower_concatenator(node, base.value is np.c_, name, names)
             index = self.lower_index(node.slice)
             return self.apply(rules.OPERATORS["getitem"], [base, index], {}, node, name, names)
         if isinstance(node, (gast.Tuple, gast.List)):
@@ -166,6 +171,48 @@ class _Expressions:
         if all(isinstance(o, Const) for o in operands):
             return Const(tuple(o.value for o in operands))
         return self.apply(rules.OPERATORS["tuple"], operands, {}, node, None, None)
+
+    def lower_concatenator(self, node, columns, name, names):
+        """``np.r_[a, 0:3, b]`` is ``np.concatenate([np.atleast_1d(a), np.arange(0, 3),
+        np.atleast_1d(b)])``; ``np.c_[a, b]`` puts each piece of fewer than two axes in a
+        column (``np.column_stack([a])``) and joins them on the last axis. A slice is the
+        ``np.arange`` (``np.linspace`` for a complex step, ``0:1:5j``) it stands for. String
+        directives (``np.r_['0,2', a]``) are refused."""
+        spelled = "np.c_" if columns else "np.r_"
+        pieces = []
+        for part in node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]:
+            if isinstance(part, gast.Constant) and isinstance(part.value, str):
+                raise self.error(part, f"s2sad lowers {spelled}[a, b, ...] of arrays, numbers "
+                                       f"and slices, not its string directive {part.value!r}",
+                                 "Write the np.concatenate (or np.stack) call it stands for.")
+            piece = self.lower_slice_piece(part) if isinstance(part, gast.Slice) else \
+                self.apply(self.numpy_rule(np.atleast_1d), [self.lower_expr(part)], {}, part,
+                           None, None)
+            if columns:
+                listed = self.apply(rules.OPERATORS["list"], [piece], {}, part, None, None)
+                piece = self.apply(self.numpy_rule(np.column_stack), [listed], {}, part, None,
+                                   None)
+            pieces.append(piece)
+        listed = self.apply(rules.OPERATORS["list"], pieces, {}, node, None, None)
+        return self.apply(self.numpy_rule(np.concatenate), [listed],
+                          {"axis": Const(-1 if columns else 0)}, node, name, names)
+
+    def lower_slice_piece(self, part):
+        """The ``np.arange`` (or ``np.linspace``) a slice inside ``np.r_``/``np.c_`` stands for."""
+        start, stop, step = (None if b is None else self.lower_expr(b)
+                             for b in (part.lower, part.upper, part.step))
+        if stop is None:
+            raise self.error(part, "a slice inside np.r_ or np.c_ needs its end (0:n)")
+        start = Const(0) if start is None else start
+        if isinstance(step, Const) and isinstance(step.value, complex):
+            return self.apply(self.numpy_rule(np.linspace), [start, stop],
+                              {"num": Const(int(abs(step.value)))}, part, None, None)
+        return self.apply(self.numpy_rule(np.arange), [start, stop, step or Const(1)], {},
+                          part, None, None)
+
+    @staticmethod
+    def numpy_rule(function):
+        return rules.lookup(function)
 
     def lower_index(self, node):
         parts = node.elts if isinstance(node, gast.Tuple) else [node]

@@ -82,9 +82,55 @@ _RESULT_MEMORY = weakref.WeakKeyDictionary()  # python function -> its result_me
 _SUMMARISING = threading.local()  # the functions this thread is summarising (recursion)
 
 
+def in_place_parameters(fn):
+    """``(parameters, refusal)``: the parameters ``fn`` updates in place (``s += e``), which
+    :func:`s2sad.memory.check_memory` refuses unless they hold numbers, and the first such
+    refusal; ``(frozenset(), None)`` if there are none (or ``fn`` is refused for another
+    reason, which lowering it reports)."""
+    try:
+        return _IN_PLACE[fn]
+    except (KeyError, TypeError):
+        pass
+    summarising = _SUMMARISING.__dict__.setdefault("in_place", set())  # this thread's
+    if fn in summarising:  # a recursive call: every parameter it updates, by its text
+        node = parse_function(fn).node
+        params = {a.id for a in node.args.args}
+        return frozenset(n.target.id for n in gast.walk(node) if isinstance(n, gast.AugAssign)
+                         and isinstance(n.target, gast.Name) and n.target.id in params), None
+    summarising.add(fn)
+    try:
+        found, refusal = _updated_in_place(fn)
+    finally:
+        summarising.discard(fn)
+    try:
+        _IN_PLACE[fn] = (found, refusal)
+    except TypeError:  # not weakly referenceable
+        pass
+    return found, refusal
+
+
+def _updated_in_place(fn):
+    found, refusal = frozenset(), None
+    while True:
+        try:
+            lower(fn, numbers=found)
+            break
+        except UnsupportedSyntaxError as exc:
+            arguments = getattr(exc, "arguments", None)
+            if not arguments or arguments <= found:
+                found, refusal = frozenset(), None
+                break
+            found, refusal = found | arguments, refusal or exc
+    return found, refusal
+
+
+_IN_PLACE = weakref.WeakKeyDictionary()  # python function -> in_place_parameters(fn)
+
+
 def clear_summaries():
     """Forget what each user function's results may share memory with (s2sad.clear_cache)."""
     _RESULT_MEMORY.clear()
+    _IN_PLACE.clear()
 
 
 def lower(fn, trusted=None, numbers=frozenset()) -> Function:
@@ -137,6 +183,7 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         self.live_reads = {}  # spelling -> the Var a GlobalRead at the top of the body assigns
         self.hoisted = []  # those GlobalRead statements
         self.dict_vars = {}  # the Vars holding a dict made here (check_dict_operands)
+        self.defining = {}  # variable name -> the Assign defining it (number_proof)
 
     # -- names ------------------------------------------------------------------
     def fresh_temp(self):
@@ -222,6 +269,10 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
                                  f"{what} is a dict: s2sad reads it by key, or passes it whole "
                                  f"to a function of yours, not to {prim.name}",
                                  "Read the values you need by key and use those.")
+
+    @staticmethod
+    def updated_in_place(fn):
+        return in_place_parameters(fn)
 
     def user_function(self, fn):
         own = def_name(fn)

@@ -179,6 +179,7 @@ class _Statements:
         self.check_dict_operands(targets, prim, list(args) + list(kwargs.values()), node)
         loc = self.p.loc(node, getattr(self, "statement", None))
         self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
+        self.defining.update((t.name, self.block[-1]) for t in targets)
 
     def write_item(self, target, value=None, op=None, source=None):
         """``y[index] = value`` (``y[index] op= value``) as ``y_1 = setitem(y, index, v)``.

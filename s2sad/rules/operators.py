@@ -55,20 +55,19 @@ define_operator("copy", "x", ("copy",), view=True, result_dtype="keeps", x="g")
 
 def _index(b):
     """An index is integer or boolean, so it has a zero derivative, when what it indexes is
-    an array, list or tuple; any other object (``np.r_[x, y]``, ``np.c_``, a user's class)
-    computes something else from it, which s2sad has no rule for."""
+    an array, list or tuple; any other object (a user's class; ``np.r_[x, y]`` and ``np.c_``
+    are lowered to joins before this, s2sad/lower/expressions.py) computes something else
+    from it, which s2sad has no rule for."""
     base = b["a"]
     if isinstance(base, Const) and not isinstance(base.value, _INDEXABLE):
         raise RuleNotApplicable(
             f"s2sad has no derivative rule for {base}[...] (subscripting "
             f"{type(base.value).__name__}), and it is applied to a differentiated value",
-            _INDEX_HINTS.get(str(base), "Compute the value with functions s2sad supports "
-                                        "(`s2sad rules`), or index constants only."))
+            "Compute the value with functions s2sad supports (`s2sad rules`), or index "
+            "constants only.")
     return None
 
 
-_INDEX_HINTS = {"np.r_": "Write np.concatenate([...]) instead.",
-                "np.c_": "Write np.stack([...], axis=1) instead (for 1-d parts)."}
 _INDEXABLE = (np.ndarray, np.generic, list, tuple, str, bytes, range, int, float, complex)
 
 define_operator("getitem", "a, index", ("getitem",), elementwise=False, result_dtype="keeps",

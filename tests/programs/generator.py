@@ -19,7 +19,10 @@ locals and on views, aliases (``b = a``), tuple unpacking (also ``a, = t``),
 (``sum(e * (q + 1.0) for q in range(3))``, a filtered list summed, ``np.stack``/``np.array``
 of a list comprehension). A quarter of the programs (:data:`METHODS`) are written as
 methods of a class (:func:`as_methods`): ``f = Model().f``, helpers called as
-``self.h(...)``.
+``self.h(...)``. A fifth (:data:`DICT_PARAMS`) take their first two arguments as one dict
+of parameters (:func:`with_dict_params`): ``f(params, z, s, n)`` reading
+``x = params["w"]`` and ``y = params["b"]``; :func:`call_args` packs the flat arguments
+for such an ``f``.
 
 A program is valid when it runs under plain NumPy without error or warning and
 its value is finite and moderate at random points (:func:`is_valid`);
@@ -816,7 +819,8 @@ def run_plain(source, args):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(all="raise"):
-            return namespace["f"](*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args])
+            f = namespace["f"]
+            return f(*call_args(f, [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]))
 
 
 class _Slow(Exception):
@@ -857,6 +861,11 @@ def generate(seed, size=None):
         except (IndexError, ValueError, KeyError):  # the generator painted itself into a corner
             continue
         if is_valid(source, seed):
+            # a fifth with a dict of parameters (drawn apart: the programs themselves stay)
+            if random.Random(f"{seed}/params").random() < DICT_PARAMS:
+                dicted = with_dict_params(source)
+                if is_valid(dicted, seed):
+                    source = dicted
             # a quarter of the programs as methods (drawn apart: the other programs stay)
             if random.Random(f"{seed}/methods").random() < METHODS:
                 methods = as_methods(source)
@@ -867,6 +876,33 @@ def generate(seed, size=None):
 
 
 METHODS = 0.25  # the share of programs written as methods of a class (as_methods)
+DICT_PARAMS = 0.2  # the share whose f takes x and y as one dict of parameters
+DICT_KEYS = {"w": "x", "b": "y"}  # the dict's keys, and the arguments they stand for
+
+
+def with_dict_params(source):
+    """``source`` with ``f(x, y, z, s, n)`` made ``f(params, z, s, n)`` whose body first reads
+    ``x = params["w"]`` and ``y = params["b"]`` (the training-loop idiom)."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "f":
+            node.args.args = [ast.arg("params")] + node.args.args[len(DICT_KEYS):]
+            node.body[:0] = ast.parse("\n".join(f'{name} = params["{key}"]'
+                                                for key, name in DICT_KEYS.items())).body
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def takes_dict(f):
+    """True if ``f`` takes its parameters as one dict (:func:`with_dict_params`)."""
+    return "params" in f.__code__.co_varnames[:f.__code__.co_argcount]
+
+
+def call_args(f, args):
+    """``f``'s arguments for the flat ``args`` (x, y, z, s[, n], or their tangents): x and y
+    packed into the dict of parameters when ``f`` takes one."""
+    if not takes_dict(f):
+        return list(args)
+    return [dict(zip(DICT_KEYS, args[:len(DICT_KEYS)]))] + list(args[len(DICT_KEYS):])
 
 
 def as_methods(source):

@@ -73,7 +73,8 @@ from s2sad.errors import InternalError, S2sadError
 
 from tests import duck as ducks
 from tests import oracle
-from tests.programs.generator import INPUTS, N_VALUE, WRT, draw_args, generate
+from tests.programs.generator import (DICT_KEYS, INPUTS, N_VALUE, WRT, call_args, draw_args,
+                                      generate, takes_dict)
 
 MODES = ("grad", "jvp", "hvp")
 REDRAWS = 6
@@ -221,39 +222,89 @@ def native(results, what, duck):
     return ducks.unwrap(results)
 
 
-def run_mode(mode, f, args, u, v, value, estimates, duck=False, checkpoint=None):
-    """Check one mode; raises Wrong, S2sadError or anything the generated code raised.
+class Flat:
+    """How the checks call ``f`` and read its derivatives: ``f(x, y, z, s, n)``, derivatives
+    with respect to x, y, z, s as a tuple of four (:class:`Params`: through a dict)."""
+
+    wrt = WRT
+
+    def __init__(self, f):
+        self.f = self.oracle = f  # oracle: f of the flat arguments, for finite differences
+
+    def pack(self, flat):
+        return list(flat)
+
+    def unpack(self, result, what):
+        return result
+
+
+class Params(Flat):
+    """``f(params, z, s, n)`` with ``params = {"w": x, "b": y}`` (generator.with_dict_params):
+    derivatives with respect to (params, z, s), the first a dict with the same keys, in the
+    same order, of arrays shaped like x and y (JAX's convention), read as the flat four."""
+
+    wrt = tuple(range(len(WRT) - len(DICT_KEYS) + 1))
+
+    def __init__(self, f):
+        self.f = f
+        self.oracle = lambda *flat: f(*call_args(f, flat))
+
+    def pack(self, flat):
+        return call_args(self.f, flat)
+
+    def unpack(self, result, what):
+        if not isinstance(result, tuple) or len(result) != len(self.wrt) or \
+                type(result[0]) is not dict or list(result[0]) != list(DICT_KEYS):
+            raise Wrong(f"{what} returned the wrong structure",
+                        f"{what} returned {type(result).__name__} "
+                        f"{type(result[0]).__name__ if isinstance(result, tuple) else ''}, "
+                        f"expected a tuple of a dict with keys {list(DICT_KEYS)} and "
+                        f"{len(self.wrt) - 1} more")
+        return tuple(result[0].values()) + result[1:]
+
+
+def form_of(f):
+    return Params(f) if takes_dict(f) else Flat(f)
+
+
+def run_mode(mode, form, args, u, v, value, estimates, duck=False, checkpoint=None):
+    """Check one mode of ``form.f`` (a :class:`Flat` or :class:`Params`); raises Wrong,
+    S2sadError or anything the generated code raised.
 
     With ``duck``, the arguments and tangents are Duck arrays (see :func:`native`)."""
+    f, wrt = form.f, form.wrt
     call_args = copies(args)
     wrap = ducks.duck if duck else (lambda a: a)
     if duck:
         call_args, v = [wrap(a) for a in call_args], tuple(ducks.unwrap(t) for t in v)
     if mode == "grad":
-        val, g = s2sad.value_and_grad(f, wrt=WRT, checkpoint=checkpoint)(*call_args)
-        val, g = ducks.unwrap(val), native(g, "value_and_grad", duck)
+        val, g = s2sad.value_and_grad(f, wrt=wrt, checkpoint=checkpoint)(*form.pack(call_args))
+        val, g = ducks.unwrap(val), native(form.unpack(g, "value_and_grad"), "value_and_grad",
+                                           duck)
         unchanged(ducks.unwrap(call_args), args, "value_and_grad")
         same_value(val, value, "value_and_grad's value")
         check_shapes(g, "value_and_grad")
         agree(dot(g, v), estimates["v"], "grad . v", value)
         agree(dot(g, u), estimates["u"], "grad . u", value)
-        g2 = native(s2sad.grad(f, wrt=WRT, checkpoint=checkpoint)(*[wrap(a) for a in copies(args)]),
-                    "grad", duck)
+        g2 = s2sad.grad(f, wrt=wrt, checkpoint=checkpoint)(
+            *form.pack([wrap(a) for a in copies(args)]))
+        g2 = native(form.unpack(g2, "grad"), "grad", duck)
         check_shapes(g2, "grad")
         if not all(np.allclose(p, q, rtol=1e-9, atol=1e-12) for p, q in zip(g, g2)):
             raise Wrong("grad differs from value_and_grad", "grad differs from value_and_grad's gradient")
     elif mode == "jvp":
         tangents = [wrap(np.copy(t)) if isinstance(t, np.ndarray) else t for t in v]
-        val, out_dot = ducks.unwrap(s2sad.jvp(f, wrt=WRT)(*call_args, *tangents))
+        val, out_dot = ducks.unwrap(s2sad.jvp(f, wrt=wrt)(*form.pack(call_args),
+                                                          *form.pack(tangents)))
         unchanged(ducks.unwrap(call_args), args, "jvp")
         same_value(val, value, "jvp's value")
         if np.shape(out_dot) != ():
             raise Wrong("jvp's out_dot of the wrong shape", f"jvp's out_dot has shape {np.shape(out_dot)}, expected ()")
         agree(float(out_dot), estimates["v"], "jvp along v", value)
     elif mode == "hvp":
-        hv = s2sad.hvp(f, wrt=WRT, checkpoint=checkpoint)(*call_args, tuple(wrap(np.copy(t)) if isinstance(t, np.ndarray)
-                                                      else t for t in v))
-        hv = native(hv, "hvp", duck)
+        hv = s2sad.hvp(f, wrt=wrt, checkpoint=checkpoint)(*form.pack(call_args), tuple(
+            form.pack([wrap(np.copy(t)) if isinstance(t, np.ndarray) else t for t in v])))
+        hv = native(form.unpack(hv, "hvp"), "hvp", duck)
         unchanged(ducks.unwrap(call_args), args, "hvp")
         check_shapes(hv, "hvp")
         agree(dot(u, hv), estimates["uv"], "u . (H v)", value)
@@ -329,7 +380,9 @@ def _check(source, seed, modes, timeout, duck=False, checkpoint=None):
         names = program_names(source)
         try:
             module = load(source)
-            point = find_point(module.f, np.random.default_rng(seed), second_order="hvp" in modes)
+            form = form_of(module.f)
+            point = find_point(form.oracle, np.random.default_rng(seed),
+                               second_order="hvp" in modes)
         except ProgramTimeout:
             raise
         except Exception as err:  # noqa: BLE001 - the program itself is broken
@@ -339,7 +392,7 @@ def _check(source, seed, modes, timeout, duck=False, checkpoint=None):
         if duck:
             try:
                 with np.errstate(all="ignore"):
-                    module.f(*[ducks.duck(a) for a in copies(point[0])])
+                    form.oracle(*[ducks.duck(a) for a in copies(point[0])])
             except ducks.Converted:
                 return {"cls": "skipped", "mode": None, "reason": "f converts a Duck array",
                         "error": ""}
@@ -347,7 +400,7 @@ def _check(source, seed, modes, timeout, duck=False, checkpoint=None):
         for mode in modes:
             try:
                 with np.errstate(all="ignore"):
-                    run_mode(mode, module.f, *point, duck=duck, checkpoint=checkpoint)
+                    run_mode(mode, form, *point, duck=duck, checkpoint=checkpoint)
                 outcomes.append(("ok", mode, "", ""))
             except ProgramTimeout as err:
                 cls, reason = classify_error(err, names)
