@@ -108,20 +108,31 @@ def unbroadcast(g, x):
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
-    if isinstance(x, (tuple, list)):  # p + q of tuples joins them: not NumPy's broadcasting
-        raise ValueError(f"s2sad internal: an adjoint of shape {np.shape(g)} for a tuple or "
+    if isinstance(x, (tuple, list)) and not fits_shape(np.shape(g), shape):  # p + q joins tuples
+        raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a tuple or "
                          f"list read as an array of shape {shape} (is it joined with + or "
-                         f"repeated with *? s2sad differentiates that in forward mode only)")
+                         f"repeated with *? that is differentiated in forward mode only)")
     extra = np.ndim(g) - len(shape)
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
-    if np.shape(g) != shape:
-        raise ValueError(f"s2sad internal: an adjoint of shape {np.shape(g)} for a value of "
+    if not fits_shape(np.shape(g), shape):
+        raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a value of "
                          f"shape {shape}")
     return g
+
+
+def fits_shape(g_shape, shape):
+    """True if an adjoint of ``g_shape`` is one for a value of ``shape`` (equal, or a
+    broadcast of it: a number for an array)."""
+    if g_shape == shape:
+        return True
+    try:
+        return np.broadcast_shapes(g_shape, shape) == shape
+    except ValueError:
+        return False
 
 
 def as_gradient(g, x):
@@ -133,13 +144,13 @@ def as_gradient(g, x):
             return g.astype(x.dtype)
         return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
     if isinstance(x, (tuple, list)) and not isinstance(g, (tuple, list)) and np.ndim(g) > 0:
-        if np.shape(g) != np.shape(x):  # NumPy read x as an array: g must be of its shape
-            raise ValueError(f"s2sad internal: an adjoint of shape {np.shape(g)} for a tuple "
+        if not fits_shape(np.shape(g), np.shape(x)):  # NumPy read x as an array
+            raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a tuple "
                              f"or list of shape {np.shape(x)}")
-        g = list(g)  # one adjoint per element
+        g = list(np.broadcast_to(g, np.shape(x)))  # one adjoint per element
     if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
         if len(g) != len(x):
-            raise ValueError(f"s2sad internal: {len(g)} adjoints for {len(x)} elements")
+            raise ValueError(f"internal: {len(g)} adjoints for {len(x)} elements")
         items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
         if hasattr(x, "_fields"):  # a named tuple
             return type(x)(*items)

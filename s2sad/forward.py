@@ -370,7 +370,8 @@ class _Forward:
         if kind == LIST_ADD_CONTENTS:  # linear in (t, g): the same on the tangents
             g_dot = self.tangent(stmt.args[1])
             return [] if g_dot is None else \
-                [gast.Expr(value=call("add_contents_bar", [name(t_dot), g_dot]))]
+                [gast.Expr(value=call("add_contents_dots" if self.vector else "add_contents_bar",
+                                      [name(t_dot), g_dot]))]
         if kind == LIST_APPEND:
             values, dots = stmt.args[1:], []
             for k, value in enumerate(values):
@@ -457,8 +458,9 @@ class _Forward:
         if len(terms) > 1 and len(stmt.targets) > 1:  # tuples of tangents do not add with +
             raise unpacking_error(stmt)
         total = terms[0]
-        for term in terms[1:]:
-            total = _add(total, term)
+        structured = self.vector and any(self.may_be_structured(op) for op in stmt.args)
+        for term in terms[1:]:  # (a tuple of batches and an array batch: add_dots)
+            total = call("add_dots", [total, term]) if structured else _add(total, term)
         if prim.elementwise and not self.has_result_shape(stmt, bound, used):
             total = gast.BinOp(left=total, op=gast.Add(),  # (zeros_bar: tuples too)
                                right=call("zeros_bar", [env["ans"]]))

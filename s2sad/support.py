@@ -44,7 +44,7 @@ def unbroadcast(g, x):
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
-    if isinstance(x, (tuple, list)):  # p + q of tuples joins them: not NumPy's broadcasting
+    if isinstance(x, (tuple, list)) and not fits_shape(np.shape(g), shape):  # p + q joins tuples
         raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a tuple or "
                          f"list read as an array of shape {shape} (is it joined with + or "
                          f"repeated with *? that is differentiated in forward mode only)")
@@ -54,10 +54,21 @@ def unbroadcast(g, x):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
-    if np.shape(g) != shape:
+    if not fits_shape(np.shape(g), shape):
         raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a value of "
                          f"shape {shape}")
     return g
+
+
+def fits_shape(g_shape, shape):
+    """True if an adjoint of ``g_shape`` is one for a value of ``shape`` (equal, or a
+    broadcast of it: a number for an array)."""
+    if g_shape == shape:
+        return True
+    try:
+        return np.broadcast_shapes(g_shape, shape) == shape
+    except ValueError:
+        return False
 
 
 def unreduce(g, x, axis=None, keepdims=False):
@@ -191,10 +202,10 @@ def as_gradient(g, x):
             return g.astype(x.dtype)
         return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
     if isinstance(x, (tuple, list)) and not isinstance(g, (tuple, list)) and np.ndim(g) > 0:
-        if np.shape(g) != np.shape(x):  # NumPy read x as an array: g must be of its shape
+        if not fits_shape(np.shape(g), np.shape(x)):  # NumPy read x as an array
             raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a tuple "
                              f"or list of shape {np.shape(x)}")
-        g = list(g)  # one adjoint per element
+        g = list(np.broadcast_to(g, np.shape(x)))  # one adjoint per element
     if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
         if len(g) != len(x):
             raise ValueError(f"internal: {len(g)} adjoints for {len(x)} elements")
@@ -285,6 +296,8 @@ def read_as_array(t, ans):
     the result is a tuple or list too (``p + q`` joins, ``p * 2`` repeats, a copy), as it is."""
     if isinstance(ans, (tuple, list)) or not isinstance(t, (tuple, list)):
         return t
+    if not t:  # an empty list read as an array: no element, no tangent
+        return np.zeros((0,))
     return stack([read_as_array(e, None) for e in t])
 
 
@@ -530,6 +543,26 @@ def add_contents_bar(t_bar, contents_bar):
     t_bar[:0] = [None] * (len(contents_bar) - len(t_bar))
     for k, element_bar in enumerate(contents_bar):
         t_bar[k] = add_bar(t_bar[k], element_bar)
+
+
+def add_contents_dots(t_dot, contents_dot):
+    """Vector mode's :func:`add_contents_bar`: ``contents_dot`` is a batch (the directions
+    first) of the tangents of the contents, a tuple of batches or one array of them."""
+    if not isinstance(contents_dot, (tuple, list)):
+        contents_dot = [contents_dot[:, k] for k in range(np.shape(contents_dot)[1])]
+    add_contents_bar(t_dot, contents_dot)
+
+
+def add_dots(a, b):
+    """Vector mode's ``a_dot + b_dot`` where a tuple of batches (the tangent of a tuple of
+    adjoints) meets one array batch (np.stack's adjoint's, directions first): added element
+    by element along the array's second axis, never along its directions."""
+    if isinstance(b, (tuple, list)) and not isinstance(a, (tuple, list)):
+        a, b = b, a
+    if isinstance(a, (tuple, list)) and not isinstance(b, (tuple, list)) and \
+            getattr(b, "dtype", None) != object and np.ndim(b) >= 2 and np.shape(b)[1] == len(a):
+        return add_bars(a, [b[:, k] for k in range(len(a))])
+    return a + b
 
 
 def add_bar(a, b):
@@ -1068,11 +1101,12 @@ def check_scalar(value, name):
         raise NotScalar(name, np.shape(value))
 
 
-HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "unreduce",
+HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "fits_shape",
+           "unreduce",
            "is_number", "adjoint_dtype", "stack", "stack_pairs", "element_count", "unindex", "scatter_add", "masked", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar",
-           "pop_bar", "add_contents_bar", "add_bar",
+           "pop_bar", "add_contents_bar", "add_contents_dots", "add_dots", "add_bar",
            "dot_bar_a", "dot_bar_b", "lift", "unindex_axis", "unindex_along", "undiagonal",
            "diag_bar", "unconcatenate", "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "tensordot_axes", "tensordot_bar_a",
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product", "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights", "gradient_bar", "check_tall", "qr_bar", "qr_dot",

@@ -181,5 +181,11 @@ def test_helpers_generic_paths_agree_with_their_ndarray_fast_paths(name):
                    [duck(e) for e in a] if isinstance(a, list) and isinstance(a[0], np.ndarray)
                    else [tuple(map(duck, e)) for e in a] if isinstance(a, list) else a
                    for a in args])
+    if isinstance(expected, tuple):  # stack_directions of tuples: a tuple of batches
+        assert isinstance(got, tuple) and len(got) == len(expected), name
+        for g, e in zip(got, expected):
+            assert isinstance(g, Duck), f"{name} gave a {type(g).__name__} element"
+            np.testing.assert_allclose(unwrap(g), e, rtol=1e-12)
+        return
     assert isinstance(got, Duck), f"{name} gave a {type(got).__name__}"
     np.testing.assert_allclose(unwrap(got), expected, rtol=1e-12)

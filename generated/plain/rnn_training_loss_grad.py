@@ -280,6 +280,17 @@ def unbroadcast(g, x):
     return g
 
 
+def fits_shape(g_shape, shape):
+    """True if an adjoint of ``g_shape`` is one for a value of ``shape`` (equal, or a
+    broadcast of it: a number for an array)."""
+    if g_shape == shape:
+        return True
+    try:
+        return np.broadcast_shapes(g_shape, shape) == shape
+    except ValueError:
+        return False
+
+
 def matmul_bar_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
     if np.ndim(a) == 1 and np.ndim(b) == 1:
@@ -319,7 +330,7 @@ class tuple_bar(list):
             if other is None or np.ndim(other) == 0 and other == 0:  # a zero
                 return self
             if np.ndim(other) == 0:
-                raise TypeError("s2sad internal: a number added to the adjoint of a tuple")
+                raise TypeError("internal: a number added to the adjoint of a tuple")
             other = list(other)  # an array of the elements' adjoints (np.stack's adjoint)
         return add_bars(self, other)
 
@@ -333,7 +344,7 @@ class dict_bar(dict):
         if not isinstance(other, dict):
             if other is None or np.ndim(other) == 0 and other == 0:  # a zero
                 return self
-            raise TypeError(f"s2sad internal: a {type(other).__name__} added to the adjoint "
+            raise TypeError(f"internal: a {type(other).__name__} added to the adjoint "
                             f"of a dict")
         return add_bars(self, other)
 
@@ -348,7 +359,7 @@ def add_bars(a, b):
         return b if a is None else a
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         if len(a) != len(b):
-            raise ValueError(f"s2sad internal: adjoints of {len(a)} and {len(b)} elements added")
+            raise ValueError(f"internal: adjoints of {len(a)} and {len(b)} elements added")
         return tuple_bar(add_bars(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
         return dict_bar((k, add_bars(a.get(k), b.get(k))) for k in {**a, **b})
@@ -364,13 +375,13 @@ def as_gradient(g, x):
             return g.astype(x.dtype)
         return g if g.base is None or g.flags.writeable else g.copy()  # (base: the fast test)
     if isinstance(x, (tuple, list)) and not isinstance(g, (tuple, list)) and np.ndim(g) > 0:
-        if np.shape(g) != np.shape(x):  # NumPy read x as an array: g must be of its shape
-            raise ValueError(f"s2sad internal: an adjoint of shape {np.shape(g)} for a tuple "
+        if not fits_shape(np.shape(g), np.shape(x)):  # NumPy read x as an array
+            raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a tuple "
                              f"or list of shape {np.shape(x)}")
-        g = list(g)  # one adjoint per element
+        g = list(np.broadcast_to(g, np.shape(x)))  # one adjoint per element
     if isinstance(x, (tuple, list)) and isinstance(g, (tuple, list)):
         if len(g) != len(x):
-            raise ValueError(f"s2sad internal: {len(g)} adjoints for {len(x)} elements")
+            raise ValueError(f"internal: {len(g)} adjoints for {len(x)} elements")
         items = [as_gradient(e_bar, e) for e_bar, e in zip(g, x)]
         if hasattr(x, "_fields"):  # a named tuple
             return type(x)(*items)
