@@ -328,7 +328,7 @@ def _head_object(prim, head):
 # module text
 
 
-# read once, when s2sad is imported: support.py changing on disk later (an upgrade, a
+# read once, when s2sad is imported: s2sad/support/ changing on disk later (an upgrade, a
 # checkout) must not change what the running compiler copies into modules
 _HELPER_SOURCE = {helper: inspect.getsource(getattr(support, helper)) for helper in support.HELPERS}
 # plain=True: the short reference versions where there are (s2sad.support_plain)

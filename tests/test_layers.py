@@ -24,6 +24,12 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 LAYERS = [
     # 1. errors, the IR, gast utilities, the run-time helpers of generated code
     ["s2sad.revolve"],
+    # the run-time helpers' package (generated modules copy them): one module per concern
+    ["s2sad.support.checks", "s2sad.support.arrays"],
+    ["s2sad.support.containers", "s2sad.support.broadcasting"],
+    ["s2sad.support.lists", "s2sad.support.batches", "s2sad.support.indexing",
+     "s2sad.support.products"],
+    ["s2sad.support.linalg", "s2sad.support.signal"],
     ["s2sad.errors", "s2sad.ir", "s2sad.astutil", "s2sad.support", "s2sad.table", "s2sad.trees",
      "s2sad.kinds", "s2sad.display"],
     ["s2sad.rewrites"],

@@ -1,0 +1,88 @@
+"""Undoing broadcasting and reductions: :func:`unbroadcast` sums an adjoint over the axes
+broadcasting added, :func:`unreduce` spreads a reduction's adjoint back (a stride-0 view for
+NumPy arrays), and the adjoints of a branch of ``np.where`` (:func:`masked`) and of
+``max``/``min`` (:func:`extremum_bar`).
+
+Part of :mod:`s2sad.support`: these are copied into generated modules as they are.
+"""
+
+import numpy as np
+
+from .arrays import adjoint_dtype, fits_shape, is_number
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` over the axes that broadcasting added to ``x``'s shape."""
+    if type(g) is float and type(x) is float:  # the common scalar case, without np.shape
+        return g
+    # fast paths by type: np.shape and np.sum cost ~0.5 us each, more than small arrays' work
+    if type(g) is np.ndarray:
+        if type(x) is np.ndarray:
+            if g.shape == x.shape:
+                return g
+            extra = g.ndim - x.ndim
+            if extra > 0 and g.shape[extra:] == x.shape:  # leading axes only (a bias): sum them
+                return np.add.reduce(g, axis=tuple(range(extra)))
+        elif g.shape and isinstance(x, (float, int, np.generic)):  # a number: the total
+            if g.size and not any(g.strides) and g.dtype == np.float64:
+                return g.item(0) * g.size  # one value repeated (unreduce's view): no pass
+            return np.add.reduce(g, axis=None)  # g.sum() without its Python wrapper
+    elif isinstance(g, (float, int, np.generic)) and isinstance(x, (float, int, np.generic)):
+        return g
+    elif isinstance(x, (tuple, list)):  # a tuple's adjoint (tuple_bar) adds element by element
+        return g
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    if isinstance(x, (tuple, list)) and not fits_shape(np.shape(g), shape):  # p + q joins tuples
+        raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a tuple or "
+                         f"list read as an array of shape {shape} (is it joined with + or "
+                         f"repeated with *? that is differentiated in forward mode only)")
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if not fits_shape(np.shape(g), shape):
+        raise ValueError(f"internal: an adjoint of shape {np.shape(g)} for a value of "
+                         f"shape {shape}")
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape.
+
+    For a NumPy array ``x`` the result is a read-only view that repeats ``g`` (stride 0
+    along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
+    reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
+    """
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
+        if isinstance(g, float) and x.dtype == np.float64:  # the seed 1.0, or any number
+            # a numpy scalar is a read-only buffer: the view is read-only too
+            return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
+        return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
+    return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
+
+
+def masked(g, condition, keep=True):
+    """``np.where(condition, g, 0.0)`` (``keep=False``: ``np.where(condition, 0.0, g)``): the
+    adjoint of one branch of a ``where``. Where ``condition`` is a boolean array of ``g``'s
+    shape and ``g`` a finite float array, a multiplication by the mask: no branch per element,
+    several times faster than ``where`` on a data-dependent mask (a zero may be -0.0)."""
+    if type(g) is np.ndarray and type(condition) is np.ndarray and \
+            condition.dtype == np.bool_ and g.shape == condition.shape and \
+            g.dtype.kind == "f" and np.isfinite(g).all():  # (inf * 0 would be nan)
+        return g * condition if keep else g * ~condition
+    return np.where(condition, g, 0.0) if keep else np.where(condition, 0.0, g)
+
+
+def extremum_bar(g, x, ans, axis=None, keepdims=False):
+    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+        ans = np.expand_dims(ans, axis)
+    mask = x == ans
+    return g * mask / np.sum(mask, axis=axis, keepdims=True)

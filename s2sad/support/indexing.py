@@ -1,0 +1,174 @@
+"""Adjoints of reads and writes of parts of arrays and containers: :func:`unindex` (``x[i]``,
+of an array, tuple, list or dict) scatters the adjoint into zeros with
+:func:`scatter_add` (repeated indices accumulate), with its relatives for ``np.take``,
+``np.take_along_axis``, ``np.diagonal``/``np.diag``, named tuples' attributes and
+``np.pad``; :func:`setitem_bar` and :func:`setitem_dot` (``y[i] = v``); and the pieces of
+joined arrays (``np.concatenate`` and its kin, ``np.select``), cut back as
+:func:`~s2sad.support.arrays.pieces_array`.
+
+Part of :mod:`s2sad.support`: these are copied into generated modules as they are.
+"""
+
+import numpy as np
+
+from .checks import CheckFailed
+from .arrays import adjoint_dtype, pieces_array
+from .containers import dict_bar, tuple_bar, zeros_bar
+from .broadcasting import unbroadcast
+
+
+def unindex(g, x, index):
+    """The adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
+
+    Repeated integer indices accumulate, as they must. For an element of a
+    tuple or list (``eigh(a)[1]``, ``params[0]``) it is the tuple of adjoints with
+    zeros elsewhere; for an entry of a dict (``params["W"]``), the dict of adjoints.
+    """
+    if isinstance(x, (tuple, list)):
+        return tuple_bar(g if k == index % len(x) else zeros_bar(e) for k, e in enumerate(x))
+    if isinstance(x, dict):
+        return dict_bar((k, g if k == index else zeros_bar(e)) for k, e in x.items())
+    if type(x) is np.ndarray and x.dtype == object and x.ndim == 1 and \
+            isinstance(index, (int, np.integer)):  # a piece of ragged pieces (pieces_array)
+        return pieces_array([g if k == index % len(x) else zeros_bar(e) for k, e in enumerate(x)])
+    x_bar = np.zeros_like(x, dtype=adjoint_dtype(x, g))
+    scatter_add(x_bar, index, g)
+    return x_bar
+
+
+def unattr(g, x, name):
+    """The adjoint of ``x.name`` for a named tuple ``x``: ``g`` at that field, zeros elsewhere."""
+    if not hasattr(x, "_fields"):
+        raise CheckFailed(f"s2sad differentiates the attribute .{name} of named tuples only, "
+                          f"not of a {type(x).__name__}")
+    return unindex(g, x, x._fields.index(name))
+
+
+def scatter_add(x_bar, index, g):
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``).
+
+    A basic index or a boolean mask names each element once: ``+=`` does, on any array
+    type. Integer arrays may repeat an index: ``np.add.at``, which reaches a foreign
+    array through its ``__array_ufunc__`` (an array type without ``ufunc.at`` raises).
+    """
+    if type(index) is int or isinstance(x_bar, (dict, list)):  # a loop's counter, a key
+        x_bar[index] += g
+        return
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis or
+           getattr(p, "dtype", None) == np.bool_ for p in parts):
+        x_bar[index] += g  # each element named once
+    else:
+        np.add.at(x_bar, index, g)
+
+
+def unindex_axis(g, x, index, axis=None):
+    """The adjoint of ``np.take(x, index, axis)``: ``g`` scattered into zeros shaped like ``x``."""
+    if axis is None:
+        return np.reshape(unindex(g, np.ravel(x), index), np.shape(x))
+    return unindex(g, x, (slice(None),) * (axis % np.ndim(x)) + (index,))
+
+
+def unindex_along(g, x, indices, axis):
+    """The adjoint of ``np.take_along_axis(x, indices, axis)``: ``g`` scattered back like ``x``."""
+    if axis is None:
+        return np.reshape(unindex(g, np.ravel(x), indices), np.shape(x))
+    grid = np.indices(np.shape(g), sparse=True)
+    k = axis % np.ndim(g)
+    return unindex(g, x, grid[:k] + (indices,) + grid[k + 1:])
+
+
+def undiagonal(g, x, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``np.diagonal(x, offset, axis1, axis2)``: ``g`` on a diagonal of zeros."""
+    n = np.shape(g)[-1]
+    rows, cols = np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)
+    if type(x) is not np.ndarray or type(g) is not np.ndarray:  # no writes through a view
+        m, p = np.shape(x)[axis1], np.shape(x)[axis2]
+        place = (np.arange(m)[:, None] == rows) * 1.0, (np.arange(p)[:, None] == cols) * 1.0
+        inner = (np.expand_dims(g, -2) * place[0]) @ place[1].T  # (..., m, p)
+        return np.moveaxis(inner, (-2, -1), (axis1, axis2))
+    x_bar = np.zeros_like(x, dtype=np.result_type(x, g, 1.0))
+    np.moveaxis(x_bar, (axis1, axis2), (-2, -1))[..., rows, cols] = g
+    return x_bar
+
+
+def diag_bar(g, v, k=0):
+    """The adjoint of ``np.diag(v, k)``: the diagonal of ``g`` if ``v`` is 1-d, else ``g`` on one."""
+    return np.diagonal(g, k) if np.ndim(v) == 1 else undiagonal(g, v, k)
+
+
+def setitem_bar(g, index):
+    """The adjoint of ``y`` in ``y[index] = v``: ``g`` with zeros at ``index`` (a copy)."""
+    y_bar = g.astype(np.result_type(g, 1.0))  # a copy, of g's array type
+    y_bar[index] = 0.0
+    return y_bar
+
+
+def setitem_dot(y_dot, index, v_dot):
+    """The tangent of ``y[index] = v``: ``y_dot`` with ``v_dot`` written at ``index`` (a copy)."""
+    out = y_dot.astype(np.result_type(y_dot, v_dot, 1.0))  # a copy
+    out[index] = v_dot
+    return out
+
+
+def setitem_dots(y_dot, index, v_dot):
+    """:func:`setitem_dot` for a batch of tangents (the directions first)."""
+    out = y_dot.astype(np.result_type(y_dot, v_dot, 1.0))  # a copy
+    batch = (slice(None),) + (index if isinstance(index, tuple) else (index,))
+    if np.ndim(v_dot):  # line the directions up with out's first axis
+        shape = np.shape(v_dot)
+        v_dot = np.reshape(v_dot, shape[:1] + (1,) * (np.ndim(out[batch]) - len(shape)) +
+                           shape[1:])
+    out[batch] = v_dot
+    return out
+
+
+def unpad(g, pad_width):
+    """The adjoint of ``np.pad(x, pad_width)`` (constant mode): the middle of ``g``."""
+    widths = np.broadcast_to(pad_width, (np.ndim(g), 2))
+    return g[tuple(slice(lo, n - hi) for (lo, hi), n in zip(widths, np.shape(g)))]
+
+
+def unconcatenate(g, arrays, axis=0, ndmin=1):
+    """The adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces like ``arrays``.
+
+    ``ndmin=2`` serves ``np.vstack``, which makes 1-d pieces rows first.
+    """
+    if axis is None:
+        sizes, axis = [np.size(a) for a in arrays], 0
+    else:
+        sizes = [((1,) * (ndmin - np.ndim(a)) + np.shape(a))[axis] for a in arrays]
+    return cut_like(g, sizes, axis, arrays)
+
+
+def unjoin(g, arrays, axis):
+    """The adjoint of ``np.column_stack(arrays)`` (``axis=1``) or ``np.dstack(arrays)``
+    (``axis=2``): ``g`` cut into pieces like ``arrays``, one wide where a piece had no such axis."""
+    sizes = [np.shape(a)[axis] if np.ndim(a) > axis else 1 for a in arrays]
+    return cut_like(g, sizes, axis, arrays)
+
+
+def cut_like(g, sizes, axis, arrays):
+    """``g`` cut along ``axis`` into pieces of ``sizes``, each shaped like its array."""
+    return pieces_array([np.reshape(p, np.shape(a))
+                         for p, a in zip(np.split(g, np.cumsum(sizes)[:-1], axis), arrays)])
+
+
+def select_none(condlist):
+    """Where none of ``np.select``'s conditions holds (where it takes its default)."""
+    held = condlist[0]
+    for cond in condlist[1:]:
+        held = np.logical_or(held, cond)
+    return np.logical_not(held)
+
+
+def select_bar(g, condlist, choicelist):
+    """The adjoints of ``np.select(condlist, choicelist, default)``'s choices, as
+    :func:`pieces_array`: ``g`` where each is the one selected (its condition the first)."""
+    taken = np.zeros_like(g, dtype=bool)
+    bars = []
+    for cond, choice in zip(condlist, choicelist):
+        first = np.logical_and(cond, ~taken)
+        bars.append(unbroadcast(np.where(first, g, 0.0), choice))
+        taken = np.logical_or(taken, first)
+    return pieces_array(bars)
