@@ -578,15 +578,14 @@ def matmul_bar_b(g, a, b):
 
 class tuple_bar(list):
     """The adjoint of a tuple or list: one adjoint per element, added element by element (a
-    plain tuple or list would concatenate), and updated in place by ``x_bar[k] += g``."""
+    plain tuple or list would concatenate; an array is one adjoint per row, see
+    :func:`add_bars`), and updated in place by ``x_bar[k] += g``."""
 
     def __add__(self, other):
-        if not isinstance(other, (tuple, list)):
-            if other is None or np.ndim(other) == 0 and other == 0:  # a zero
+        if not isinstance(other, (tuple, list)) and np.ndim(other) == 0:
+            if other is None or other == 0:  # a zero
                 return self
-            if np.ndim(other) == 0:
-                raise TypeError("internal: a number added to the adjoint of a tuple")
-            other = list(other)  # an array of the elements' adjoints (np.stack's adjoint)
+            raise TypeError("internal: a number added to the adjoint of a tuple")
         return add_bars(self, other)
 
     __radd__ = __iadd__ = __add__
@@ -606,18 +605,28 @@ class dict_bar(dict):
     __radd__ = __iadd__ = __add__
 
 
-def add_bars(a, b):
-    """``a + b`` for two adjoints, element by element when both are containers of adjoints
-    (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate); ``None`` is a zero.
-    Containers of different lengths are a bug: an error, never a truncated sum."""
+def add_bars(a, b, batch=False):
+    """``a + b`` for two adjoints, element by element where a container of adjoints meets
+    another or an array (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate):
+    the array's rows are the elements' adjoints (``np.stack``'s adjoint), or with ``batch``
+    (vector mode's batches of tangents, the directions first) its second axis's. ``None`` is
+    a zero. Containers of different lengths are a bug: an error, never a truncated sum."""
     if a is None or b is None:
         return b if a is None else a
+    if isinstance(b, (tuple, list)) and not isinstance(a, (tuple, list)):
+        a, b = b, a
+    if isinstance(a, (tuple, list)) and not isinstance(b, (tuple, list, dict)) and \
+            np.ndim(b) > batch:  # an array of the elements' adjoints
+        if batch and getattr(b, "dtype", None) != object:  # (ragged pieces: one batch each)
+            b = [b[:, k] for k in range(np.shape(b)[1])]
+        else:
+            b = list(b)
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         if len(a) != len(b):
             raise ValueError(f"internal: adjoints of {len(a)} and {len(b)} elements added")
-        return tuple_bar(add_bars(x, y) for x, y in zip(a, b))
+        return tuple_bar(add_bars(x, y, batch) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
-        return dict_bar((k, add_bars(a.get(k), b.get(k))) for k in {**a, **b})
+        return dict_bar((k, add_bars(a.get(k), b.get(k), batch)) for k in {**a, **b})
     return a + b
 
 

@@ -545,3 +545,29 @@ def test_adjoints_of_containers_add_element_by_element_or_fail():
     assert add_bars(dict_bar(a=1.0), dict_bar(b=2.0)) == {"a": 1.0, "b": 2.0}
     with pytest.raises(TypeError, match="adjoint of a dict"):
         dict_bar(a=1.0) + np.ones(2)
+
+
+def test_one_addition_of_adjoints_serves_tuples_lists_and_batches():
+    """add_bars is the one addition of adjoints: a list's adjoints (add_contents_bar) and vector
+    mode's batches (add_dots, add_contents_dots) add with it, element by element, and
+    containers of different lengths fail instead of a sum cut short."""
+    from s2sad.support import add_bars, add_contents_bar, add_contents_dots, add_dots
+    rows = np.array([[1.0, 2.0], [3.0, 4.0]])  # np.stack's adjoint of a pair
+    total = add_bars((np.ones(2), None), rows)  # a pair pushed, one element never read
+    np.testing.assert_array_equal(total[0], [2.0, 3.0])
+    np.testing.assert_array_equal(total[1], [3.0, 4.0])
+    batches = np.arange(12.0).reshape(3, 2, 2)  # 3 directions of the pair's adjoint
+    total = add_dots((np.ones((3, 2)), np.zeros((3, 2))), batches)
+    np.testing.assert_array_equal(total[0], batches[:, 0] + 1.0)
+    np.testing.assert_array_equal(total[1], batches[:, 1])
+    pair = add_dots((np.ones((3, 2)), np.zeros((3, 2))), (np.ones((3, 2)), np.ones((3, 2))))
+    assert len(pair) == 2 and np.all(pair[0] == 2.0) and np.all(pair[1] == 1.0)  # not joined
+    t_bar = [(np.ones(2), None)]
+    add_contents_bar(t_bar, [rows])
+    np.testing.assert_array_equal(t_bar[0][1], [3.0, 4.0])
+    with pytest.raises(ValueError, match="adjoints of 2 and 3 elements"):
+        add_contents_bar([(1.0, 2.0)], [(1.0, 2.0, 3.0)])
+    t_dot = [(np.ones((3, 2)), None)]
+    add_contents_dots(t_dot, batches[:, None])  # one element, a pair, in each direction
+    np.testing.assert_array_equal(t_dot[0][0], batches[:, 0] + 1.0)
+    np.testing.assert_array_equal(t_dot[0][1], batches[:, 1])

@@ -42,7 +42,7 @@ from .arrays import (
     writable)
 from .containers import add_bars, as_gradient, bars, dict_bar, kept, tuple_bar, zeros_bar
 from .broadcasting import extremum_bar, masked, unbroadcast, unreduce
-from .lists import add_bar, add_contents_bar, add_contents_dots, add_dots, pop_bar
+from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar
 from .batches import (
     batch_of, directions, item_dots, lift, read_as_array, stack_directions, stack_each,
     zeros_dots)
@@ -66,7 +66,7 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "unindex", "scatter_add", "masked", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "pop_bar",
-           "add_contents_bar", "add_contents_dots", "add_dots", "add_bar", "dot_bar_a", "dot_bar_b",
+           "add_contents_bar", "add_contents_dots", "add_dots", "dot_bar_a", "dot_bar_b",
            "lift", "unindex_axis", "unindex_along", "undiagonal", "diag_bar", "unconcatenate",
            "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad",
            "tensordot_axes", "tensordot_bar_a", "tensordot_bar_b", "kron_bar_a", "kron_bar_b",

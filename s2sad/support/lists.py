@@ -2,7 +2,8 @@
 adjoints ``t_bar`` holding those of its top elements. :func:`pop_bar` takes the adjoint of a
 pushed element off it, :func:`add_contents_bar` adds the adjoints of a snapshot
 ``tuple(t)`` to it, and :func:`add_contents_dots`, :func:`add_dots` are vector mode's
-versions (a batch of directions first, never added along the directions).
+versions (a batch of directions first, never added along the directions). Each adds with
+:func:`~s2sad.support.containers.add_bars`.
 
 Part of :mod:`s2sad.support`: these are copied into generated modules as they are.
 """
@@ -27,11 +28,12 @@ def pop_bar(t_bar, like):
     return None if like is None else zeros_bar(like)
 
 
-def add_contents_bar(t_bar, contents_bar):
-    """Add the adjoints of ``tuple(t)``, all of ``t``'s elements, to ``t_bar`` (see pop_bar)."""
+def add_contents_bar(t_bar, contents_bar, batch=False):
+    """Add the adjoints of ``tuple(t)``, all of ``t``'s elements, to ``t_bar`` (see pop_bar);
+    ``batch``: vector mode's, see :func:`add_contents_dots`."""
     t_bar[:0] = [None] * (len(contents_bar) - len(t_bar))
     for k, element_bar in enumerate(contents_bar):
-        t_bar[k] = add_bar(t_bar[k], element_bar)
+        t_bar[k] = add_bars(t_bar[k], element_bar, batch)
 
 
 def add_contents_dots(t_dot, contents_dot):
@@ -39,25 +41,11 @@ def add_contents_dots(t_dot, contents_dot):
     first) of the tangents of the contents, a tuple of batches or one array of them."""
     if not isinstance(contents_dot, (tuple, list)):
         contents_dot = [contents_dot[:, k] for k in range(np.shape(contents_dot)[1])]
-    add_contents_bar(t_dot, contents_dot)
+    add_contents_bar(t_dot, contents_dot, True)
 
 
 def add_dots(a, b):
     """Vector mode's ``a_dot + b_dot`` where a tuple of batches (the tangent of a tuple of
     adjoints) meets one array batch (np.stack's adjoint's, directions first): added element
-    by element along the array's second axis, never along its directions."""
-    if isinstance(b, (tuple, list)) and not isinstance(a, (tuple, list)):
-        a, b = b, a
-    if isinstance(a, (tuple, list)) and not isinstance(b, (tuple, list)) and \
-            getattr(b, "dtype", None) != object and np.ndim(b) >= 2 and np.shape(b)[1] == len(a):
-        return add_bars(a, [b[:, k] for k in range(len(a))])
-    return a + b
-
-
-def add_bar(a, b):
-    """``a + b`` for adjoints that may be ``None`` (zero) or tuples of adjoints."""
-    if a is None or b is None:
-        return b if a is None else a
-    if isinstance(a, tuple):
-        return tuple(add_bar(x, y) for x, y in zip(a, b))
-    return a + b
+    by element along the array's second axis, never along its directions (:func:`add_bars`)."""
+    return add_bars(a, b, True)
