@@ -22,11 +22,12 @@ import inspect
 import numpy as np
 
 from . import cache
-from .cache import (DEFAULT_WRT, bind, check_differentiable, is_not_scalar, non_scalar_error,
-                    normalize_wrt, parameters, raise_failure, through_bound, wrt_or_argnums)
+from .arguments import (DEFAULT_WRT, bind, check_differentiable, normalize_wrt, parameters,
+                        through_bound, wrt_or_argnums)
 from .checkpoint import check_how
 from .display import Code, code_html
 from .errors import S2sadError, UnsupportedSyntaxError, UsageError, api_boundary, hide_own_frames
+from .failures import is_not_scalar, non_scalar_error, raise_failure
 from .higher import jvp as _jvp
 from .ir import format_function
 from .lower import lower

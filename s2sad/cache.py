@@ -1,4 +1,4 @@
-"""The compiled-function cache (layer 8), and what every entry point of the API shares.
+"""The compiled-function cache (layer 8).
 
 :func:`compiled` generates a module (:mod:`s2sad.module`), compiles it once and
 caches it per function, transform and ``wrt``, so ``s2sad.grad(f)`` called in a
@@ -17,30 +17,22 @@ is checked against each function's names before a cached module is used
 the derivative holds), and a name rebound to another function re-transforms.
 The cache holds functions weakly and nothing in it refers back to them.
 
-The API modules (:mod:`s2sad.api`, :mod:`s2sad.higher`, :mod:`s2sad.checking`)
-share the rest: reading ``wrt`` (:func:`normalize_wrt`), binding arguments
-(:func:`bind`), and what a user sees when generated code fails (:func:`raise_failure`).
+What the API's entry points share besides: reading ``wrt`` and binding arguments is
+:mod:`s2sad.arguments`; what a user sees when generated code fails, :mod:`s2sad.failures`.
 """
 
-import functools
-import inspect
-import os
-import sys
 import threading
-import types
 import weakref
 
 import numpy as np
 
-from .errors import (InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError,
-                     hide_own_frames)
+from .arguments import DEFAULT_WRT, at_bound_values, bind, parameters  # noqa: F401 (cost.py's)
+from .errors import InternalError, S2sadError, hide_own_frames
 from .ir import def_loc, load_generated
-from .lower import clear_summaries, lower
+from .lower import clear_summaries
 from .module import clear_lowered, forward_module, reverse_module
-from .custom import registration_hint
-from .methods import overridden
-from .parse import guard_holds, is_library_code
-from .trees import flatten
+from .parse import guard_holds
+
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
 _SLOTS = weakref.WeakSet()  # every derivative object's Slot
@@ -48,179 +40,6 @@ _SLOTS = weakref.WeakSet()  # every derivative object's Slot
 # because f updates those parameters in place, which is rebinding for numbers
 _REFUSED = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()  # held while the cache is read or filled
-
-
-def parameters(fn):
-    return list(inspect.signature(fn, follow_wrapped=False).parameters)
-
-
-def check_function(fn):
-    """Reject what s2sad cannot read (a ufunc, a builtin, a class, another library's code)
-    when the transform is made."""
-    if isinstance(fn, types.FunctionType) and is_library_code(fn):
-        spelling = public_spelling(fn)
-        raise SourceError(f"s2sad differentiates your own Python functions; {spelling} is "
-                          f"another library's code ({fn.__code__.co_filename}), which s2sad "
-                          f"does not read", hint=registration_hint(spelling, 1))
-    if not isinstance(fn, types.FunctionType):
-        raise SourceError(f"s2sad differentiates Python functions; got {type(fn).__name__} {fn!r}",
-                          hint="Pass a function defined with def in a .py file (wrap a NumPy "
-                               "function in one: def f(x): return np.sin(x)).")
-
-
-def public_spelling(fn):
-    """``scipy.special.logsumexp`` for the function defined in ``scipy.special._logsumexp``:
-    the shortest module path, past private modules, that holds ``fn`` under its name."""
-    parts = (fn.__module__ or "").split(".")
-    for end in range(1, len(parts) + 1):
-        module = sys.modules.get(".".join(parts[:end]))
-        if module is not None and getattr(module, fn.__name__, None) is fn:
-            return f"{module.__name__}.{fn.__name__}"
-    return f"{fn.__module__}.{fn.__qualname__}"
-
-
-def normalize_wrt(fn, wrt):
-    """``(positions, single)`` for a ``wrt`` given as int, str or a tuple of them.
-
-    A bad ``wrt`` is a :class:`~s2sad.errors.UsageError` pointing at ``def fn``.
-    """
-    check_function(fn)
-    params = parameters(fn)
-    single = not isinstance(wrt, (tuple, list))
-    items = [wrt] if single else list(wrt)
-    hint = (f"Pass wrt as a parameter of {fn.__name__} by position (0 to {len(params) - 1}, or "
-            f"negative from the end) or by name ({', '.join(map(repr, params))}), or a tuple of "
-            f"distinct ones." if params else f"{fn.__name__} has no parameters to differentiate.")
-
-    def bad(message):
-        return UsageError(message, def_loc(fn), hint)
-
-    if not items:
-        raise bad("wrt is empty; name at least one parameter to differentiate with respect to")
-    positions = []
-    for item in items:
-        if isinstance(item, str):
-            if item not in params:
-                raise bad(f"{fn.__name__} has no parameter {item!r} "
-                          f"(its parameters: {', '.join(params)})")
-            positions.append(params.index(item))
-        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
-            if not -len(params) <= item < len(params):
-                raise bad(f"wrt={item} is out of range: {fn.__name__} has {len(params)} "
-                          f"parameter{'' if len(params) == 1 else 's'} ({', '.join(params)})")
-            positions.append(int(item) % len(params))
-        else:
-            raise bad(f"wrt must be an int, a str or a tuple of them, not {item!r}")
-    if len(set(positions)) != len(positions):
-        raise bad(f"wrt names a parameter twice: {wrt!r}")
-    return tuple(positions), single
-
-
-DEFAULT_WRT = 0
-"""What is differentiated when ``wrt`` is not given, in the API and the CLI alike: the
-first parameter (JAX's ``argnums=0``), counted after the values bound to the function
-(a bound method's object, a partial's arguments; see :func:`default_wrt`)."""
-
-
-def default_wrt(fn, bound=0):
-    """The positions :data:`DEFAULT_WRT` selects in ``fn`` when its first ``bound``
-    parameters are bound to values (``model.loss``: ``self``; the CLI's ``Class.method``
-    names a method of an object, so ``self`` counts as bound there too)."""
-    return normalize_wrt(fn, shifted_wrt(DEFAULT_WRT, bound))[0]
-
-
-def wrt_or_argnums(wrt, argnums):
-    """``wrt``, or ``argnums`` (JAX's name for it) when given; both is a UsageError."""
-    if argnums is None:
-        return wrt
-    if wrt != DEFAULT_WRT:
-        raise UsageError(f"give wrt= or argnums= (the same thing), not both: wrt={wrt!r}, "
-                         f"argnums={argnums!r}")
-    return argnums
-
-
-def bound_parts(f):
-    """``(function, bound arguments, bound keywords)`` for a bound method (``model.loss``:
-    ``self`` bound) or a ``functools.partial`` (nested too), else None."""
-    args, kwargs, found = (), {}, False
-    while True:
-        if isinstance(f, types.MethodType):
-            f, args, found = f.__func__, (f.__self__,) + args, True
-        elif isinstance(f, functools.partial):
-            f, args, kwargs, found = f.func, tuple(f.args) + args, {**f.keywords, **kwargs}, True
-        else:
-            return (f, args, kwargs) if found else None
-
-
-def shifted_wrt(wrt, count):
-    """``wrt`` counted after ``count`` bound arguments: positions from the start move, names and
-    positions from the end stay; a single stays single."""
-    items = tuple(i + count if isinstance(i, int) and i >= 0 else i
-                  for i in (wrt if isinstance(wrt, (tuple, list)) else (wrt,)))
-    return items if isinstance(wrt, (tuple, list)) else items[0]
-
-
-def through_bound(transform):
-    """``transform(f, wrt, ...)`` accepting a bound method or a partial as ``f``: the transform
-    of the plain function, ``wrt`` counted after the bound arguments, given them first (a
-    partial of the derivative, which s2sad can differentiate again)."""
-    @functools.wraps(transform)
-    def accepting(f, wrt=DEFAULT_WRT, *rest, argnums=None, **options):
-        parts = bound_parts(f)
-        if parts is None:
-            return transform(f, wrt, *rest, argnums=argnums, **options)
-        fn, args, kwargs = parts
-        derivative = transform(fn, shifted_wrt(wrt_or_argnums(wrt, argnums), len(args)),
-                               *rest, **options)
-        return functools.partial(derivative, *args, **kwargs) if callable(derivative) \
-            else derivative
-    return accepting
-
-
-def at_bound_values(tool):
-    """``tool(f, *args, wrt=DEFAULT_WRT, ...)`` (a trace, graph, cost report at a point)
-    accepting a bound method or a partial as ``f``: the tool of the plain function at the bound
-    values followed by ``args``, ``wrt`` counted after the bound values (as
-    :func:`through_bound`); without ``args`` (a graph with no point), of the plain function
-    alone."""
-    @functools.wraps(tool)
-    def accepting(f, *args, wrt=DEFAULT_WRT, **options):
-        parts = bound_parts(f)
-        if parts is None:
-            return tool(f, *args, wrt=wrt, **options)
-        fn, bound, keywords = parts
-        wrt = shifted_wrt(wrt, len(bound))
-        if not args:
-            return tool(fn, wrt=wrt, **options)
-        return tool(fn, *bound, *args, wrt=wrt, **keywords, **options)
-    return accepting
-
-
-def check_differentiable(fn, positions, values):
-    """Raise a :class:`UsageError` unless each ``values[i]`` (i in positions) is something
-    to differentiate: floats, complex numbers, arrays of them, containers of them."""
-    for i in positions:
-        value = values[i]
-        if type(value) is float or type(value) is np.ndarray and value.dtype.kind in "fc":
-            continue  # the common cases, first and fast
-        for leaf in flatten(value)[0]:
-            kind = np.asarray(leaf).dtype.kind if isinstance(
-                leaf, (int, float, complex, np.ndarray, np.generic)) else \
-                getattr(getattr(leaf, "dtype", None), "kind", None)  # any array type's dtype
-            if kind not in ("f", "c"):
-                name = parameters(fn)[i]
-                what = f"a {type(leaf).__name__} object" if kind is None else \
-                    f"an array of dtype {leaf.dtype}" if isinstance(leaf, np.ndarray) else \
-                    f"{type(leaf).__name__} {leaf!r}"
-                inside = "" if leaf is value else f" (an element of {name})"
-                choose = f"choose what to differentiate with wrt= (parameters: " \
-                         f"{', '.join(parameters(fn))})"
-                raise UsageError(
-                    f"cannot differentiate {fn.__name__} with respect to {name}: it is "
-                    f"{what}{inside}, not a float or an array of floats", def_loc(fn),
-                    f"{choose[0].upper()}{choose[1:]}." if kind is None else
-                    f"Pass floats (np.asarray({name}, dtype=float) or {name} = 2.0), or "
-                    f"{choose}.")
 
 
 def compiled(fn, mode, positions, checkpoint=None, values=None):
@@ -375,80 +194,6 @@ def load_module(source, label, bindings=None, live=None):
     namespace = load_generated(source, label, bindings=bindings)
     namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
     return namespace
-
-
-def bind(fn, args, kwargs):
-    try:
-        bound = inspect.signature(fn, follow_wrapped=False).bind(*args, **kwargs)
-    except TypeError as exc:
-        raise TypeError(f"{fn.__name__}: {exc}") from None
-    bound.apply_defaults()
-    return list(bound.arguments.values())
-
-
-def raise_failure(fn, exc, args, kwargs=None):
-    """Raise what a user should see when code generated for ``fn`` raised ``exc`` on
-    ``fn``'s arguments ``args``: ``exc`` itself when it is s2sad's, was raised in the user's
-    own code (a custom rule), or ``fn`` raises on these arguments too (the user's error, as
-    ``fn`` reports it) or a check of the generated code's own (``CheckFailed``: arguments
-    outside what the derivative is made for); otherwise an :class:`InternalError` (a bug in
-    s2sad), chained to it.
-    Called only when generated code failed: running ``fn`` again costs nothing otherwise.
-    """
-    if isinstance(exc, S2sadError) or getattr(exc, "arguments_at_fault", False) or \
-            _raised_in_user_code(exc):
-        raise exc
-    if overridden(exc):
-        raise UsageError(str(exc), def_loc(fn), f"s2sad reads self.method(...) as a method of "
-                         f"the class {fn.__name__} is defined in: define {fn.__name__} in the "
-                         f"subclass too, or call the subclass's method by its class "
-                         f"(Sub.method(self, x)).") from None
-    of = getattr(fn, "_s2sad_of", None)  # generated code differentiated again: its f
-    original = (of() if of is not None else None) or fn
-    try:
-        original(*args, **(kwargs or {}))
-    except Exception:
-        raise exc from None
-    raise InternalError(f"the code s2sad generated for {original.__qualname__} raised "
-                        f"{type(exc).__name__}: {exc}; {original.__name__} itself runs on these "
-                        f"arguments", def_loc(original)) from exc
-
-
-_LIBRARY_DIRS = (os.path.dirname(np.__file__), os.path.dirname(__file__))
-
-
-def _raised_in_user_code(exc):
-    """True if the innermost frame of ``exc``'s traceback is the user's code (a custom rule),
-    not generated code, NumPy or s2sad."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return False
-    filename = tb.tb_frame.f_code.co_filename
-    return not (filename.startswith("<") or filename.startswith(_LIBRARY_DIRS))
-
-
-def is_not_scalar(exc, name=None):
-    """True if ``exc`` is what a generated module's ``check_scalar`` raises, ``NotScalar``
-    (:class:`s2sad.support.NotScalar`; each module defines its own copy of the class, so it is
-    known by its name), for the function named ``name`` if given."""
-    return type(exc).__name__ == "NotScalar" and isinstance(exc, ValueError) and \
-        getattr(exc, "arguments_at_fault", False) and (name is None or
-                                                       getattr(exc, "name", None) == name)
-
-
-def non_scalar_error(fn, exc):
-    """The :class:`~s2sad.errors.NonScalarOutputError` for ``exc`` (:func:`is_not_scalar`):
-    ``fn``'s gradient was asked for where ``fn`` returned an array."""
-    try:
-        loc = getattr(lower(fn).body[-1], "loc", None)
-    except S2sadError:  # f's form for arrays is refused (x += e): it ran for numbers
-        loc = def_loc(fn)
-    return NonScalarOutputError(f"grad needs {fn.__name__} to return a scalar, but it returned "
-                                f"an array of shape {exc.shape}", loc,
-                                "Use s2sad.vjp for non-scalar outputs (or s2sad.jacobian), or "
-                                "reduce the output to a scalar (e.g. np.sum).")
 
 
 def generated_function(derivative):

@@ -6,7 +6,8 @@ Layer 9, above :mod:`s2sad.api` and :mod:`s2sad.higher`.
 import numpy as np
 
 from .api import vjp
-from .cache import DEFAULT_WRT, bind, bound_parts, compiled, normalize_wrt, parameters, shifted_wrt
+from .arguments import DEFAULT_WRT, bind, bound_parts, normalize_wrt, parameters, shifted_wrt
+from .cache import compiled
 from .errors import S2sadError, UsageError, api_boundary
 from .higher import jvp_call
 from .parse import unwrap

@@ -45,7 +45,7 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .cache import DEFAULT_WRT, bound_parts, default_wrt
+from .arguments import DEFAULT_WRT, bound_parts, default_wrt
 from .custom import IMPORT_NAME
 from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
 from .ir import Loc
@@ -156,7 +156,7 @@ def write_atomically(path, text):
 
 
 def _wrt(fn, bound, text):
-    """The positions ``--wrt`` names, or the API's default (:func:`s2sad.cache.default_wrt`)."""
+    """The positions ``--wrt`` names, or the API's default (:func:`s2sad.arguments.default_wrt`)."""
     if text is None:
         return default_wrt(fn, bound)
     names = [n.strip() for n in text.split(",") if n.strip()]

@@ -25,7 +25,7 @@ import inspect
 import re
 import shutil
 
-from . import cache
+from . import arguments, cache
 from .cost import cost
 from .display import HELPERS_HEADING, highlight
 from .graph import graph
@@ -153,18 +153,18 @@ class Page:
         return self.html
 
 
-@cache.at_bound_values
-def explain(f, *args, wrt=cache.DEFAULT_WRT):
+@arguments.at_bound_values
+def explain(f, *args, wrt=arguments.DEFAULT_WRT):
     """The :class:`Page` explaining ``f``'s derivative at ``args`` (see the module)."""
     fn = unwrap(f)
     source, first = inspect.getsourcelines(fn)
     source_text = "".join(source)
     ssa_text = format_function(lower(fn))
-    values = cache.bind(fn, args, {})
+    values = arguments.bind(fn, args, {})
     seed = ones_seed(fn, values)
     backward = trace(fn, *values, wrt=wrt, out_bar=seed)
     forward = trace(fn, *args, wrt=wrt, mode="forward")
-    positions = tuple(cache.parameters(fn).index(name) for name in backward.wrt)
+    positions = tuple(arguments.parameters(fn).index(name) for name in backward.wrt)
     namespace, built = cache.compiled(fn, "reverse", positions)
     generated, generated_lines = _gradient_code(
         built.source, built.entry_points, built.entry_points["grad" if seed is None else "vjp"])
@@ -172,7 +172,7 @@ def explain(f, *args, wrt=cache.DEFAULT_WRT):
     drawn = graph(fn, *args, wrt=wrt, adjoints=True)
     title = f"{fn.__name__}: how s2sad differentiates it"
     point = ", ".join(f"{name} = {summary(value)}" for name, value in
-                      zip(cache.parameters(fn), values))
+                      zip(arguments.parameters(fn), values))
     sections = [
         ("source", "Source", _code(highlight(source_text),
                                    range(first, first + len(source)), first)),

@@ -32,7 +32,7 @@ from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While
 from .lower import lower
 from .parse import unwrap
 from .table import summary
-from . import cache
+from . import arguments
 from .trace import ones_seed, trace
 
 FORMATS = ("dot", "svg", "png")
@@ -219,8 +219,8 @@ class Graph:
         return self.svg() if shutil.which("dot") else None
 
 
-@cache.at_bound_values
-def graph(f, *args, wrt=cache.DEFAULT_WRT, adjoints=False, **kwargs):
+@arguments.at_bound_values
+def graph(f, *args, wrt=arguments.DEFAULT_WRT, adjoints=False, **kwargs):
     """The :class:`Graph` of ``f``'s SSA form. Given arguments, edges carry each value and its
     adjoint there (with respect to ``wrt``, seeded with 1, or ones for an array output; see
     :func:`s2sad.trace`); ``adjoints=True`` draws the adjoint flow as a second, reversed set
@@ -228,11 +228,11 @@ def graph(f, *args, wrt=cache.DEFAULT_WRT, adjoints=False, **kwargs):
     fn = unwrap(f)
     ir = lower(fn)
     values, bars = {}, {}
-    names = [cache.parameters(fn)[i] for i in cache.normalize_wrt(fn, wrt)[0]]
+    names = [arguments.parameters(fn)[i] for i in arguments.normalize_wrt(fn, wrt)[0]]
     if args or kwargs:
-        point = cache.bind(fn, args, kwargs)
+        point = arguments.bind(fn, args, kwargs)
         t = trace(fn, *point, wrt=wrt, out_bar=ones_seed(fn, point))
-        values.update(zip(cache.parameters(fn), point))
+        values.update(zip(arguments.parameters(fn), point))
         names = t.wrt
         for row in t.rows:
             if row.kind == "value" and row.sweep == "forward":

@@ -13,11 +13,12 @@ import functools
 import numpy as np
 
 from . import cache
-from .cache import (DEFAULT_WRT, bind, check_differentiable, compiled, gradient_code,
-                    is_not_scalar, non_scalar_error, normalize_wrt, numbers_in, parameters,
-                    raise_failure, through_bound, wrt_or_argnums)
+from .arguments import (DEFAULT_WRT, bind, check_differentiable, normalize_wrt, parameters,
+                        through_bound, wrt_or_argnums)
+from .cache import compiled, gradient_code, numbers_in
 from .checkpoint import check_how
 from .errors import UnsupportedSyntaxError, UsageError, api_boundary
+from .failures import is_not_scalar, non_scalar_error, raise_failure
 from .module import keyed_containers
 from .parse import unwrap
 from .support import as_gradient

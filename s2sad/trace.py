@@ -33,7 +33,7 @@ compiled derivative (:mod:`s2sad.cache`), instrumented by :mod:`s2sad.instrument
 
 import numpy as np
 
-from . import cache
+from . import arguments, cache, failures
 from .errors import NonScalarOutputError, UsageError
 from .instrument import instrumented, snapshot
 from .analysis import derived_namer
@@ -173,8 +173,8 @@ def _derivative_text(row):
     return total
 
 
-@cache.at_bound_values
-def trace(f, *args, wrt=cache.DEFAULT_WRT, mode="reverse", out_bar=None, tangents=None,
+@arguments.at_bound_values
+def trace(f, *args, wrt=arguments.DEFAULT_WRT, mode="reverse", out_bar=None, tangents=None,
           **kwargs):
     """The :class:`Trace` of ``f`` at ``args``: values, and adjoints (``mode="reverse"``) or
     tangents (``mode="forward"``) with respect to ``wrt`` (default: the first parameter, as
@@ -184,11 +184,11 @@ def trace(f, *args, wrt=cache.DEFAULT_WRT, mode="reverse", out_bar=None, tangent
     fn = unwrap(f)
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
-    cache.check_function(fn)
-    values = cache.bind(fn, args, kwargs)
-    positions, single = cache.normalize_wrt(fn, wrt)
-    cache.check_differentiable(fn, positions, values)
-    params = cache.parameters(fn)
+    arguments.check_function(fn)
+    values = arguments.bind(fn, args, kwargs)
+    positions, single = arguments.normalize_wrt(fn, wrt)
+    arguments.check_differentiable(fn, positions, values)
+    params = arguments.parameters(fn)
     ir = lower(fn)
     known = statements(ir)
     if mode == "reverse":
@@ -211,13 +211,13 @@ def trace(f, *args, wrt=cache.DEFAULT_WRT, mode="reverse", out_bar=None, tangent
     function, sites, recorder = instrumented(namespace, generated.source, entry)
     try:
         result = function(*[snapshot(a) for a in call_args])
-    except Exception as exc:  # reported as the API reports it (s2sad.cache.raise_failure)
-        if cache.is_not_scalar(exc, fn.__name__):
-            error = cache.non_scalar_error(fn, exc)
+    except Exception as exc:  # reported as the API reports it (s2sad.failures.raise_failure)
+        if failures.is_not_scalar(exc, fn.__name__):
+            error = failures.non_scalar_error(fn, exc)
             raise NonScalarOutputError(error.message, error.loc,
                                        "Trace a vector-Jacobian product instead: pass out_bar=, "
                                        "an array shaped like the output.") from None
-        cache.raise_failure(fn, exc, values)
+        failures.raise_failure(fn, exc, values)
     suffix = "_bar" if mode == "reverse" else "_dot"
     name_of = derived_namer(ir, suffix)[0]  # the names the transforms give (x_bar, or x_bar_)
     derived = {name_of(var): var for var in known}

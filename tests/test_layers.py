@@ -66,6 +66,9 @@ LAYERS = [
     ["s2sad.analysis"],
     ["s2sad.ranks"],
     # 5. simplify, emit, verify; adjoints; what both transforms share; custom rules' code
+    # the emitter's package: gast builders, the emitter, blocks and loops, module text
+    ["s2sad.emit.nodes"],
+    ["s2sad.emit.emitter", "s2sad.emit.blocks", "s2sad.emit.render"],
     ["s2sad.simplify", "s2sad.emit", "s2sad.verify"],
     ["s2sad.adjoints", "s2sad.common"],
     ["s2sad.custom_code", "s2sad.checkpoint", "s2sad.batching"],
@@ -81,7 +84,8 @@ LAYERS = [
     ["s2sad.reverse", "s2sad.forward"],
     # 7. module builders
     ["s2sad.module"],
-    # 8. the compiled-function cache
+    # 8. the compiled-function cache; reading the API's arguments and its failures
+    ["s2sad.arguments", "s2sad.failures"],
     ["s2sad.cache"],
     ["s2sad.specialise"],
     # 9. the API, and the tools that show a derivative (they read the SSA form and the

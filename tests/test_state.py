@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import cache, support
+from s2sad import cache, failures, support
 from s2sad.errors import NonScalarOutputError, UnsupportedSyntaxError
 from s2sad.ir import is_generated, load_generated
 from s2sad.lower import lower
@@ -191,14 +191,14 @@ def test_the_api_decides_non_scalar_by_the_class_not_the_message(monkeypatch):
         s2sad.grad(vector_valued)(np.ones(3))
     assert info.value.__cause__ is None
     # a ValueError with the same words is not mistaken for the check (a user's own error) ...
-    assert not cache.is_not_scalar(ValueError("vector_valued must return a scalar, not shape "
-                                              "(3,); use vjp_vector_valued"))
+    assert not failures.is_not_scalar(ValueError("vector_valued must return a scalar, not shape "
+                                                 "(3,); use vjp_vector_valued"))
     # ... and the check is recognised whatever its message says
     namespace, generated = cache.compiled(vector_valued, "reverse", (0,))
     reworded = type("NotScalar", (namespace["NotScalar"],), {
         "__str__": lambda self: "something else entirely"})
-    assert cache.is_not_scalar(reworded("vector_valued", (3,)), "vector_valued")
-    assert not cache.is_not_scalar(reworded("other", (3,)), "vector_valued")
+    assert failures.is_not_scalar(reworded("vector_valued", (3,)), "vector_valued")
+    assert not failures.is_not_scalar(reworded("other", (3,)), "vector_valued")
 
 
 def says_scalar_in_its_own_error(x):

@@ -1,0 +1,204 @@
+"""Module text: :func:`render_module` turns gast function definitions into the text of a
+self-contained module: a docstring, ``import numpy as np`` (and ``math`` if used), the
+imports and constants the functions read, the functions, then under one comment line the
+run-time helpers they call, copied from :mod:`s2sad.support` (or with ``plain`` its short
+reference versions, :mod:`s2sad.support_plain`), formatted by astor. :func:`to_source`
+writes one function, turning comment placeholders into comments, after
+:func:`tidy_block` has dropped the blocks left with comments only.
+
+Part of :mod:`s2sad.emit` (layer 5).
+"""
+
+import ast
+import inspect
+import re
+
+import astor
+import gast
+
+from .. import support, support_plain
+from ..display import HELPERS_HEADING
+from .nodes import COMMENT_PREFIX, is_comment, literal
+
+
+# read once, when s2sad is imported: s2sad/support/ changing on disk later (an upgrade, a
+# checkout) must not change what the running compiler copies into modules
+_HELPER_SOURCE = {helper: inspect.getsource(getattr(support, helper)) for helper in support.HELPERS}
+# plain=True: the short reference versions where there are (s2sad.support_plain)
+_PLAIN_SOURCE = {**_HELPER_SOURCE, **{helper: inspect.getsource(getattr(support_plain, helper))
+                                      for helper in support_plain.PLAIN}}
+
+
+def _helpers_used(source_text, plain=False):
+    """The support helpers the text calls, with the helpers they call, in definition order."""
+    calls = _HELPER_CALLS[plain]
+    wanted = set()
+    frontier = [h for h in _called(source_text) if h in calls]
+    while frontier:
+        helper = frontier.pop()
+        if helper in wanted:
+            continue
+        wanted.add(helper)
+        frontier += [h for h in calls[helper] if h != helper]
+    return [h for h in support.HELPERS if h in wanted]
+
+
+def _called(text):
+    """The names ``name(`` is written after in ``text`` (one pass over the text); astor may
+    break a long line between a name and its parenthesis."""
+    return set(re.findall(r"\b(\w+)\s*\(", text))
+
+
+def _bases(text):
+    """The base classes a class helper's text names (``class NotScalar(CheckFailed):``)."""
+    found = re.match(r"class \w+\(([\w, ]*)\)", text)
+    return {name.strip() for name in found.group(1).split(",")} if found else set()
+
+
+_HELPER_CALLS = {plain: {helper: {h for h in _called(source) | _bases(source) if h in sources}
+                         for helper, source in sources.items()}
+                 for plain, sources in ((False, _HELPER_SOURCE), (True, _PLAIN_SOURCE))}
+
+
+def render_module(docstring, functions, comments, constants, imports=None, plain=False):
+    """The formatted text of a module holding ``functions`` (gast FunctionDefs).
+
+    The run-time helpers they call follow them, under one comment line: copies of
+    :mod:`s2sad.support`'s, or with ``plain`` its short reference versions
+    (:mod:`s2sad.support_plain`), for reading.
+
+    ``imports`` (name -> (module, attribute or None, object), see
+    :class:`Emitter`) are written for the names the functions read and do not
+    define themselves: the user's derivative rules (:mod:`s2sad.custom`), the
+    modules of functions called on constants (``scipy``).
+    """
+    body_text = "\n\n".join(to_source(f, comments) for f in functions)
+    helpers = _helpers_used(body_text, plain)
+    imported = _import_lines(imports or {}, body_text)
+    if imported:
+        modules = ", ".join(sorted({m for m, _ in imported}))
+        docstring = docstring.replace("Needs NumPy only.", f"Needs NumPy and {modules}.")
+    parts = [f'"""{docstring}"""\n', "import numpy as np"]
+    if re.search(r"\bmath\.", body_text):
+        parts[-1] = "import math\n\nimport numpy as np"
+    if imported:
+        parts += [""] + [line for _, line in imported]
+    parts.append("")
+    if constants:
+        for key in sorted(constants):
+            parts.append(f"{key} = {astor.to_source(gast.gast_to_ast(literal(constants[key]))).strip()}")
+        parts.append("")
+    parts.append("")
+    parts.append(body_text.rstrip())
+    if helpers:  # after the derivative: a reader meets it first
+        parts += ["", "", _PLAIN_HEADING if plain else _HELPERS_HEADING]
+    for helper in helpers:
+        parts.append("")
+        parts.append((_PLAIN_SOURCE if plain else _HELPER_SOURCE)[helper].rstrip())
+        parts.append("")
+    text = "\n".join(parts).rstrip() + "\n"
+    return re.sub(r"\n{4,}", "\n\n\n", text)
+
+
+_HELPERS_HEADING = HELPERS_HEADING + " the functions above call (NumPy only) ---"
+_PLAIN_HEADING = HELPERS_HEADING + " the functions above call (NumPy only; reference versions) ---"
+
+
+def _import_lines(imports, body_text):
+    """``[(module, "from module import a, b"), ...]`` for the imported names the text reads."""
+    code = re.sub(r"#.*", "", body_text)  # comments quote source lines: not reads
+    used = {key: entry for key, entry in imports.items()
+            if re.search(rf"(?<![\w.]){key}\b", code)
+            and not re.search(rf"^def {key}\(", code, flags=re.MULTILINE)}
+    plain, grouped = [], {}
+    for key, (module, attr, _) in sorted(used.items()):
+        if attr is None:
+            plain.append((module, f"import {module}" if module.split(".")[0] == key
+                          else f"import {module} as {key}"))
+        else:
+            grouped.setdefault(module, []).append(attr if attr == key else f"{attr} as {key}")
+    return sorted(set(plain)) + [(m, f"from {m} import {', '.join(names)}")
+                                 for m, names in sorted(grouped.items())]
+
+
+def _to_ast(node):
+    """The Python ``ast`` twin of a gast tree (what gast.gast_to_ast does for the node
+    kinds generated code uses, several times faster)."""
+    if isinstance(node, list):
+        return [_to_ast(n) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    if isinstance(node, gast.arguments):
+        return ast.arguments(
+            posonlyargs=[], args=[ast.arg(arg=a.id, annotation=None) for a in node.args],
+            vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+            defaults=_to_ast(node.defaults))
+    cls = getattr(ast, type(node).__name__)
+    new = cls.__new__(cls)
+    for field in cls._fields:
+        setattr(new, field, _to_ast(getattr(node, field, None)))
+    return new
+
+
+def to_source(node, comments):
+    if isinstance(node, gast.FunctionDef):
+        node.body = tidy_block(node.body, comments)
+    text = astor.to_source(_to_ast(node))
+
+    def replace(match):
+        return f"{match.group(1)}# {comments[int(match.group(2))]}"
+
+    text = re.sub(rf"^(\s*){COMMENT_PREFIX}(\d+)$", replace, text, flags=re.MULTILINE)
+    return text
+
+
+def _has_code(stmts):
+    return any(not is_comment(s) for s in stmts)
+
+
+def tidy_block(stmts, comments):
+    """``stmts`` with no block left holding comments only (Python refuses an empty block).
+
+    A branch with nothing to do is dropped (generated tests have no side effects), and so
+    is a backward sweep's loop (``for i in reversed(...)``, ``for _ in range(trips)``)
+    with nothing to do; any other loop gets ``pass``. A ``# line N`` comment left with no
+    code after it (before the next such comment or the return) goes too.
+    """
+    out = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, gast.FunctionDef):
+                setattr(stmt, field, tidy_block(getattr(stmt, field), comments))
+        if isinstance(stmt, gast.If):
+            if not _has_code(stmt.orelse):
+                stmt.orelse = []
+            if not _has_code(stmt.body):
+                if not stmt.orelse:
+                    continue
+                stmt.test = gast.UnaryOp(op=gast.Not(), operand=stmt.test)
+                stmt.body, stmt.orelse = stmt.orelse, []
+        elif isinstance(stmt, (gast.For, gast.While)) and not _has_code(stmt.body):
+            if isinstance(stmt, gast.For) and _is_backward_loop(stmt):
+                continue
+            stmt.body = stmt.body + [gast.Pass()]
+        out.append(stmt)
+    kept = []
+    for k, stmt in enumerate(out):
+        if _is_line_comment(stmt, comments) and (
+                k + 1 == len(out) or isinstance(out[k + 1], gast.Return) or
+                _is_line_comment(out[k + 1], comments)):
+            continue
+        kept.append(stmt)
+    return kept
+
+
+def _is_backward_loop(loop):
+    header = loop.iter
+    return isinstance(header, gast.Call) and isinstance(header.func, gast.Name) and (
+        header.func.id == "reversed" or isinstance(loop.target, gast.Name) and
+        loop.target.id == "_" and header.func.id == "range")
+
+
+def _is_line_comment(stmt, comments):
+    return is_comment(stmt) and comments[int(stmt.value.id[len(COMMENT_PREFIX):])].startswith(
+        "line ")
