@@ -233,3 +233,99 @@ def test_the_checker_sees_a_local_import(tmp_path):
     source.write_text("from .ir import Var\n\ndef f():\n    from .api import grad\n")
     found = _imports("s2sad.probe", str(source))
     assert ("s2sad.ir", 1, False) in found and ("s2sad.api", 4, True) in found
+
+
+# --- sizes: no module over about 450 lines, no function over about 60 (issue 15) -------------
+
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 60
+
+# Modules still over the limit, each being split by someone else now: remove an entry when its
+# module is split (test_the_size_allow_lists_are_current fails on an entry no longer needed).
+LONG_MODULES = {
+    "s2sad.forward",  # 566 lines: forward mode's split into tangents and batching is under way
+    "s2sad.rules.core",  # 455 lines: the rule-table work (one stanza per primitive) owns it
+}
+
+# Functions over the limit today (qualified name in its module). Do not add to this list:
+# split a function that grows past the limit instead.
+LONG_FUNCTIONS = {
+    "s2sad.api._reverse_entry",  # 112 lines: the grad/vjp entry point's closures (fast path)
+    "s2sad.cli.parser",  # 99 lines: the argparse table of every subcommand
+    "s2sad.simplify._Simplify.visit_BinOp",  # 79 lines: simplify.py belongs to the rule work
+    "s2sad.trace.trace",  # 69 lines
+    "s2sad.graph._Builder.block",  # 67 lines
+}
+
+
+def _module_lines():
+    """``{module: number of lines}`` of every module of the package."""
+    with_counts = {}
+    for module, path in MODULES.items():
+        with open(path, encoding="utf-8") as file:
+            with_counts[module] = sum(1 for _ in file)
+    return with_counts
+
+
+def _function_sizes(module, path):
+    """``{module.qualified.name: number of lines}`` of every function of one module (methods
+    and nested functions included, each counted whole)."""
+    with open(path, encoding="utf-8") as file:
+        tree = ast.parse(file.read(), path)
+    out = {}
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}.{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    out[name] = child.end_lineno - child.lineno + 1
+                visit(child, name)
+
+    visit(tree, module)
+    return out
+
+
+def _function_lines():
+    """:func:`_function_sizes` of every module of the package."""
+    return {name: n for module, path in MODULES.items()
+            for name, n in _function_sizes(module, path).items()}
+
+
+def _too_long(sizes, limit, allowed):
+    return sorted(f"{name}: {n} lines" for name, n in sizes.items()
+                  if n > limit and name not in allowed)
+
+
+def test_no_module_is_over_450_lines():
+    long = _too_long(_module_lines(), MAX_MODULE_LINES, LONG_MODULES)
+    assert not long, (f"modules over {MAX_MODULE_LINES} lines: split each along its "
+                      f"responsibilities (as s2sad/support/, s2sad/emit/):\n" + "\n".join(long))
+
+
+def test_no_function_is_over_60_lines():
+    long = _too_long(_function_lines(), MAX_FUNCTION_LINES, LONG_FUNCTIONS)
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(long)
+
+
+def test_the_size_allow_lists_are_current():
+    """An entry of LONG_MODULES or LONG_FUNCTIONS names a module or function that exists and is
+    still too long: one split is taken off the list, never left there to grow back."""
+    modules, functions = _module_lines(), _function_lines()
+    stale = [m for m in LONG_MODULES if modules.get(m, 0) <= MAX_MODULE_LINES] + \
+        [f for f in LONG_FUNCTIONS if functions.get(f, 0) <= MAX_FUNCTION_LINES]
+    assert not stale, "no longer too long (or gone): take off the allow-list: " + ", ".join(stale)
+
+
+def test_the_size_checks_see_a_long_function(tmp_path):
+    """The checks above are not vacuous: a method one line too long is found, by its
+    qualified name, and an allowed one is not."""
+    body = "\n".join(f"        x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    source = tmp_path / "probe.py"
+    source.write_text(f"class C:\n    def long(self):\n{body}\n\n    def short(self):\n"
+                      f"        pass\n")
+    sizes = _function_sizes("s2sad.probe", str(source))
+    assert sizes == {"s2sad.probe.C.long": MAX_FUNCTION_LINES + 1, "s2sad.probe.C.short": 2}
+    assert _too_long(sizes, MAX_FUNCTION_LINES, set()) == \
+        [f"s2sad.probe.C.long: {MAX_FUNCTION_LINES + 1} lines"]
+    assert _too_long(sizes, MAX_FUNCTION_LINES, {"s2sad.probe.C.long"}) == []

@@ -109,19 +109,8 @@ class Emitter:
             return call(name(spec[0]), args, kwargs)
         if kind == "custom":  # a function with the user's own derivative rules (s2sad.custom)
             return call(name(declare(self, stmt.prim.custom, stmt.prim.name)), args, kwargs)
-        if kind == "list_new":
-            return gast.List(elts=[], ctx=gast.Load())
-        if kind == "list_snapshot":
-            return call("tuple", args)
-        if kind == "list_add_contents":
-            return call("add_contents_bar", args)
-        if kind == "list_method":  # t.append(v), t.append((a, b)), t.pop(), t.clear()
-            if spec[0] == "pop" and len(args) == 2:  # a pop with a default when t is empty
-                return call("pop_bar", args)
-            values = args[1:]
-            if len(values) > 1:
-                values = [gast.Tuple(elts=values, ctx=gast.Load())]
-            return call(gast.Attribute(value=args[0], attr=spec[0], ctx=gast.Load()), values)
+        if kind.startswith("list_"):
+            return _list_expression(kind, spec, args)
         if kind == "global":  # lam = model.lam: read when the code runs
             self.declare_scope(spec[0].split(".")[0], stmt.prim.head)
             self.reads.setdefault(spec[0], "value")
@@ -201,6 +190,23 @@ class Emitter:
             target = gast.Tuple(elts=[name(t.name, store=True) for t in stmt.targets],
                                 ctx=gast.Store())
         return assign(target, self.expression(stmt))
+
+
+def _list_expression(kind, spec, args):
+    """The expression of a statement on a list used as a stack (:mod:`s2sad.structural`)."""
+    if kind == "list_new":
+        return gast.List(elts=[], ctx=gast.Load())
+    if kind == "list_snapshot":
+        return call("tuple", args)
+    if kind == "list_add_contents":
+        return call("add_contents_bar", args)
+    # list_method: t.append(v), t.append((a, b)), t.pop(), t.clear()
+    if spec[0] == "pop" and len(args) == 2:  # a pop with a default when t is empty
+        return call("pop_bar", args)
+    values = args[1:]
+    if len(values) > 1:
+        values = [gast.Tuple(elts=values, ctx=gast.Load())]
+    return call(gast.Attribute(value=args[0], attr=spec[0], ctx=gast.Load()), values)
 
 
 def _is_builtin(spelling):
