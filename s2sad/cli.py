@@ -287,6 +287,14 @@ def parser():
                                    "differentiation for Python/NumPy.")
     main.add_argument("--version", action="version", version=f"s2sad {__version__}")
     sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _writing_commands(sub)
+    _seeing_commands(sub)
+    return main
+
+
+def _writing_commands(sub):
+    """The commands that write a derivative module or list what s2sad knows: grad, vjp, jvp,
+    ssa, rules."""
     grad = sub.add_parser("grad", help="write the reverse-mode module of a function",
                           description="Write DIR/<module>_<func>_grad.py defining grad_<func>, "
                                       "value_and_grad_<func> and vjp_<func>, and print its path. "
@@ -326,6 +334,11 @@ def parser():
                             "callables have rules, which have a zero derivative, and which are "
                             "missing (named)")
     rules.set_defaults(run=command_rules)
+
+
+def _seeing_commands(sub):
+    """The commands that show a derivative (README, "Seeing a derivative"): trace, graph, cost,
+    explain."""
     tracing = sub.add_parser("trace", help="print the evaluation trace of a function at a point",
                              description="Run the function's derivative code at the point --at "
                                          "and print one row per SSA statement executed: its "
@@ -380,7 +393,6 @@ def parser():
     page.add_argument("-o", "--output", default="explain.html", metavar="PAGE.html",
                       help="the page to write (default: explain.html)")
     page.set_defaults(run=command_explain)
-    return main
 
 
 def _reverse_arguments(sub):

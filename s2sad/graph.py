@@ -103,69 +103,81 @@ class _Builder:
         indent = "  " * depth
         for stmt in stmts:
             if isinstance(stmt, Assign):
-                args = [("·" if not isinstance(a, Const) else str(a)) for a in stmt.args]
-                args += [f"{k}={'·' if not isinstance(v, Const) else v}"
-                         for k, v in stmt.kwargs.items()]
-                targets = ", ".join(str(t) for t in stmt.targets)
-                call = f"{stmt.prim.name}({', '.join(args)})"
-                node = self.node(f"{targets} = {call}" if targets else call, indent, shape="box",
-                                 tooltip=f"line {stmt.loc.statement_line}: {stmt.loc.summary}")
-                differentiable = getattr(stmt.prim, "differentiable", True)
-                for operand in list(stmt.args) + list(stmt.kwargs.values()):
-                    self.use(operand, node, adjoint=differentiable)  # none into z > 1
-                for target in stmt.targets:
-                    self.producer[target.name] = node
+                self.assignment(stmt, indent)
             elif isinstance(stmt, If):
-                self.count += 1
-                self.lines.append(f"{indent}subgraph cluster_{self.count} {{")
-                title = _quote(f"if {stmt.cond}  (line {stmt.loc.line})")
-                self.lines.append(f"{indent}  label={title}; style=rounded;")
-                for name, branch in (("then", stmt.then_block), ("else", stmt.else_block)):
-                    self.count += 1
-                    self.lines.append(f"{indent}  subgraph cluster_{self.count} {{ "
-                                      f"label={_quote(name)}; style=dashed;")
-                    self.block(branch, depth + 2)
-                    self.lines.append(f"{indent}  }}")
-                self.lines.append(f"{indent}}}")
-                for var, a, b in stmt.merges:
-                    node = self.node(f"{var} = phi({a}, {b})", indent, shape="diamond")
-                    self.use(a, node)
-                    self.use(b, node)
-                    self.use(stmt.cond, node, style="dotted", adjoint=False)
-                    self.producer[var.name] = node
+                self.branch(stmt, indent, depth)
             elif isinstance(stmt, (For, While)):
-                self.count += 1
-                head = f"for {stmt.target} in {stmt.iterable}" if isinstance(stmt, For) \
-                    else f"while {stmt.cond}"
-                self.lines.append(f"{indent}subgraph cluster_{self.count} {{")
-                self.lines.append(f"{indent}  label={_quote(f'{head}  (line {stmt.loc.line})')}; "
-                                  f"style=rounded; color=blue;")
-                carries = []
-                for var, init, _ in stmt.carried:
-                    node = self.node(f"{var} = carry({init} -> ...)", indent + "  ",
-                                     shape="box", style="rounded")
-                    self.use(init, node)
-                    carries.append(node)
-                for (var, _, _), node in zip(stmt.carried, carries):
-                    self.producer[var.name] = node
-                if isinstance(stmt, For):
-                    node = self.node(f"{stmt.target} = next({stmt.iterable})", indent + "  ",
-                                     shape="box", style="rounded")
-                    self.use(stmt.iterable, node)
-                    self.producer[stmt.target.name] = node
-                else:
-                    self.block(stmt.cond_block, depth + 1)
-                self.block(stmt.body, depth + 1)
-                self.lines.append(f"{indent}}}")
-                for (var, _, out), node in zip(stmt.carried, carries):
-                    self.use(out, node, style="dashed")  # the next trip's value
-                    self.producer[var.name] = node
+                self.loop(stmt, indent, depth)
             elif isinstance(stmt, Return):
                 node = self.node("return", indent, shape="doubleoctagon")
                 self.use(stmt.value, node)
             elif isinstance(stmt, Raise):
                 node = self.node(f"raise {stmt.exc}", indent, shape="box", color="gray")
                 self.use(stmt.exc, node)
+
+    def assignment(self, stmt, indent):
+        """A primitive's node, its operands' edges into it."""
+        args = [("·" if not isinstance(a, Const) else str(a)) for a in stmt.args]
+        args += [f"{k}={'·' if not isinstance(v, Const) else v}"
+                 for k, v in stmt.kwargs.items()]
+        targets = ", ".join(str(t) for t in stmt.targets)
+        call = f"{stmt.prim.name}({', '.join(args)})"
+        node = self.node(f"{targets} = {call}" if targets else call, indent, shape="box",
+                         tooltip=f"line {stmt.loc.statement_line}: {stmt.loc.summary}")
+        differentiable = getattr(stmt.prim, "differentiable", True)
+        for operand in list(stmt.args) + list(stmt.kwargs.values()):
+            self.use(operand, node, adjoint=differentiable)  # none into z > 1
+        for target in stmt.targets:
+            self.producer[target.name] = node
+
+    def branch(self, stmt, indent, depth):
+        """An ``if``: a cluster per branch, and a ``phi`` node per merged value."""
+        self.count += 1
+        self.lines.append(f"{indent}subgraph cluster_{self.count} {{")
+        title = _quote(f"if {stmt.cond}  (line {stmt.loc.line})")
+        self.lines.append(f"{indent}  label={title}; style=rounded;")
+        for name, branch in (("then", stmt.then_block), ("else", stmt.else_block)):
+            self.count += 1
+            self.lines.append(f"{indent}  subgraph cluster_{self.count} {{ "
+                              f"label={_quote(name)}; style=dashed;")
+            self.block(branch, depth + 2)
+            self.lines.append(f"{indent}  }}")
+        self.lines.append(f"{indent}}}")
+        for var, a, b in stmt.merges:
+            node = self.node(f"{var} = phi({a}, {b})", indent, shape="diamond")
+            self.use(a, node)
+            self.use(b, node)
+            self.use(stmt.cond, node, style="dotted", adjoint=False)
+            self.producer[var.name] = node
+
+    def loop(self, stmt, indent, depth):
+        """A loop's cluster: its carried values' ``carry`` nodes, fed back by the next trip."""
+        self.count += 1
+        head = f"for {stmt.target} in {stmt.iterable}" if isinstance(stmt, For) \
+            else f"while {stmt.cond}"
+        self.lines.append(f"{indent}subgraph cluster_{self.count} {{")
+        self.lines.append(f"{indent}  label={_quote(f'{head}  (line {stmt.loc.line})')}; "
+                          f"style=rounded; color=blue;")
+        carries = []
+        for var, init, _ in stmt.carried:
+            node = self.node(f"{var} = carry({init} -> ...)", indent + "  ",
+                             shape="box", style="rounded")
+            self.use(init, node)
+            carries.append(node)
+        for (var, _, _), node in zip(stmt.carried, carries):
+            self.producer[var.name] = node
+        if isinstance(stmt, For):
+            node = self.node(f"{stmt.target} = next({stmt.iterable})", indent + "  ",
+                             shape="box", style="rounded")
+            self.use(stmt.iterable, node)
+            self.producer[stmt.target.name] = node
+        else:
+            self.block(stmt.cond_block, depth + 1)
+        self.block(stmt.body, depth + 1)
+        self.lines.append(f"{indent}}}")
+        for (var, _, out), node in zip(stmt.carried, carries):
+            self.use(out, node, style="dashed")  # the next trip's value
+            self.producer[var.name] = node
 
 
 def _vars(operand):

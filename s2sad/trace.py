@@ -173,6 +173,22 @@ def _derivative_text(row):
     return total
 
 
+def _derivative_call(fn, mode, positions, single, values, out_bar, tangents):
+    """``(namespace, generated module, entry point kind, arguments)``: the derivative code a
+    trace runs, and its arguments (the seed: ``out_bar``, or the ``tangents``, default ones)."""
+    if mode == "reverse":
+        namespace, generated = cache.compiled(fn, "reverse", positions)
+        kind = "value_and_grad" if out_bar is None else "vjp"
+        return namespace, generated, kind, list(values) + ([] if out_bar is None else [out_bar])
+    namespace, generated = cache.compiled(fn, "forward", positions)
+    if tangents is None:
+        tangents = [np.ones_like(values[i]) if isinstance(values[i], np.ndarray) else
+                    type(values[i])(1) for i in positions]
+    elif single:
+        tangents = [tangents]
+    return namespace, generated, "jvp", list(values) + list(tangents)
+
+
 @arguments.at_bound_values
 def trace(f, *args, wrt=arguments.DEFAULT_WRT, mode="reverse", out_bar=None, tangents=None,
           **kwargs):
@@ -191,19 +207,8 @@ def trace(f, *args, wrt=arguments.DEFAULT_WRT, mode="reverse", out_bar=None, tan
     params = arguments.parameters(fn)
     ir = lower(fn)
     known = statements(ir)
-    if mode == "reverse":
-        namespace, generated = cache.compiled(fn, "reverse", positions)
-        kind = "value_and_grad" if out_bar is None else "vjp"
-        call_args = list(values) + ([] if out_bar is None else [out_bar])
-    else:
-        namespace, generated = cache.compiled(fn, "forward", positions)
-        kind = "jvp"
-        if tangents is None:
-            tangents = [np.ones_like(values[i]) if isinstance(values[i], np.ndarray) else
-                        type(values[i])(1) for i in positions]
-        elif single:
-            tangents = [tangents]
-        call_args = list(values) + list(tangents)
+    namespace, generated, kind, call_args = _derivative_call(fn, mode, positions, single, values,
+                                                             out_bar, tangents)
     entry = generated.entry_points.get(kind)
     if entry is None:
         raise UsageError(f"{fn.__name__} returns several values; trace it with out_bar= "
