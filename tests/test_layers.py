@@ -29,6 +29,7 @@ LAYERS = [
     ["s2sad.rewrites"],
     ["s2sad.support_plain", "s2sad.structural"],
     # 2. rule tables, and the user's own rules (the decorator and its data)
+    ["s2sad.rules.templates"],
     ["s2sad.rules.core"],
     ["s2sad.rules.elementwise", "s2sad.rules.reductions", "s2sad.rules.operators",
      "s2sad.rules.linalg", "s2sad.rules.signal"],

@@ -101,60 +101,19 @@ Templates never form a Jacobian, and call only functions that have rules
 themselves, so derivative code differentiates again.
 """
 
-import ast
 import builtins
 import math
 
-import gast
 import numpy as np
 
-from ..astutil import clone, parse_expr
 from ..ir import Const
-
-ZERO = "0"  # marks a parameter whose derivative is identically zero
+from .templates import (ZERO, Bound, Template, as_rule as _rule, as_template as _template,
+                        linear_tangent, tangent_of_slope)
 
 REGISTRY = {}  # python object (np.exp, math.sin, abs, ...) -> Primitive
 OPERATORS = {}  # 'add', 'neg', 'lt', 'getitem', ... -> Primitive
 METHODS = {}  # array method name ('sum', 'flatten', ...) -> the Primitive it means
 _NAMESPACES = {"np": np, "math": math}
-
-
-class Template:
-    """A derivative formula, parsed once and instantiated by name substitution."""
-
-    def __init__(self, text, tree=None):
-        self.text = text
-        self.tree = parse_expr(text) if tree is None else tree
-
-    @classmethod
-    def of_tree(cls, tree):
-        return cls(ast.unparse(gast.gast_to_ast(tree)), tree)
-
-    def names(self):
-        return {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
-
-    def instantiate(self, env):
-        """A fresh gast expression with each name in ``env`` replaced by env[name]."""
-        return clone(self.tree, env)
-
-
-class Bound(dict):
-    """A call's operands bound to the primitive's parameter names."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def const(self, name, default=None):
-        """The constant value bound to ``name``, or ``default`` if it is not constant."""
-        op = self.get(name)
-        return op.value if isinstance(op, Const) else default
-
-    def is_none(self, name):
-        op = self.get(name)
-        return op is None or (isinstance(op, Const) and op.value is None)
 
 
 class Primitive:
@@ -167,49 +126,50 @@ class Primitive:
     function, a global read) keep.
     """
 
+    differentiable = True
+    varargs = False
     elementwise = False
     reduction = False
+    linear = ()
     view = False
     cheap = False
     batch_safe = False
+    batch = None
     scalar_result = False
     domain = "real"
     result_dtype = None
     fancy_index = False
     container = False
     contraction = None
+    free = False
+    shape_only = False
+    array_result = None
+    sequence_result = False
+    structure_result = False
+    dict_operand = None
     structure = None  # a structural statement's kind (s2sad.structural); never a rule's
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
-                 elementwise=False, reduction=False, differentiable=True, varargs=False,
-                 linear=(), view=False, cheap=False, batch_safe=False, scalar_result=None,
-                 domain="real", result_dtype=None, fancy_index=False, container=False,
-                 contraction=None):
+                 varargs=False, **fields):
         self.name = name
         self.params = params
         self.defaults = defaults
         self.emit = emit
+        self.varargs = varargs
         self.vjp = {k: _rule(v) for k, v in (vjp or {}).items()}
         self.shared = {k: Template(v) for k, v in (shared or {}).items()}
-        self.elementwise = elementwise
-        self.reduction = reduction
-        self.differentiable = differentiable
-        self.varargs = varargs
+        for field, value in fields.items():
+            if field not in STANZA_FIELDS:
+                raise TypeError(f"{name}: {field!r} is not a field of a stanza")
+            if field in _CHOICES and value not in _CHOICES[field]:
+                raise ValueError(f"{name}: {field}={value!r}, not one of {_CHOICES[field]}")
+            setattr(self, field, value)
+        linear = self.linear
         self.linear = tuple(linear.split()) if isinstance(linear, str) else tuple(linear)
         if self.linear and emit[0] not in ("call", "user"):  # linear_tangent spells a call
             raise ValueError(f"{name}: linear= needs a primitive spelled as a call")
-        self.view = view
-        self.cheap = cheap
-        self.batch_safe = batch_safe
-        self.domain = domain
-        if result_dtype not in _RESULT_DTYPES or contraction not in _CONTRACTIONS:
-            raise ValueError(f"{name}: result_dtype={result_dtype!r}, "
-                             f"contraction={contraction!r}")
-        self.result_dtype = result_dtype
-        self.fancy_index = fancy_index
-        self.container = container
-        self.contraction = contraction
-        self.scalar_result = name.startswith("math.") if scalar_result is None else scalar_result
+        if fields.get("scalar_result") is None:
+            self.scalar_result = name.startswith("math.")
         self.jvp = {k: _rule(v) for k, v in (jvp or {}).items()}
         for param, rule in self.vjp.items():
             if param not in self.jvp:
@@ -280,74 +240,12 @@ def rule_name(prim):
     return prim.name if type(prim) is Primitive else None
 
 
-_RESULT_DTYPES = (None, "bool", "int", "keeps", "given", "args")
-_CONTRACTIONS = (None, "matmul", "dot", "sum")
-
-
-def _rule(rule):
-    return rule if callable(rule) or rule is ZERO or isinstance(rule, Template) else Template(rule)
-
-
-def _template(rule, bound):
-    """A rule (template, ZERO, or function of the bound operands) as a Template or None."""
-    if rule is ZERO:
-        return None
-    if callable(rule):
-        text = rule(bound)
-        return text if text is None or isinstance(text, Template) else Template(text)
-    return rule
-
-
-def tangent_of_slope(template, param):
-    """An element-wise VJP, ``g`` times the slope, as the JVP: ``g`` becomes the tangent
-    ``<param>_dot`` and ``unbroadcast(e, <param>)`` becomes ``e``. None stays None."""
-    if template is None:
-        return None
-    tangent = gast.Name(id=f"{param}_dot", ctx=gast.Load(), annotation=None, type_comment=None)
-    tree = clone(template.tree, {"g": tangent})
-    return Template.of_tree(_drop_unbroadcast(tree, param))
-
-
-def _drop_unbroadcast(node, param):
-    if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
-            and node.func.id == "unbroadcast" and len(node.args) == 2
-            and isinstance(node.args[1], gast.Name) and node.args[1].id == param):
-        return _drop_unbroadcast(node.args[0], param)
-    for field in node._fields:
-        value = getattr(node, field, None)
-        if isinstance(value, list):
-            setattr(node, field, [_drop_unbroadcast(v, param) if isinstance(v, gast.AST) else v
-                                  for v in value])
-        elif isinstance(value, gast.AST):
-            setattr(node, field, _drop_unbroadcast(value, param))
-    return node
-
-
-def linear_tangent(prim, param, bound):
-    """The JVP of a primitive linear in ``param``: the call with ``<param>_dot`` in its place.
-
-    Parameters without a default are passed by position; one with a default is left out
-    when the call has the default, and passed by position while nothing before it was
-    left out, by keyword after that. ``out=`` is never passed on (the tangent is a new
-    array). A stanza whose JVP is spelled otherwise writes it out (``jvp=``).
-    """
-    args, skipped = [], False
-    for name in prim.params:
-        text = f"{name}_dot" if name == param else name
-        if name == "out" or name in prim.defaults and _is_default(bound, name, prim.defaults[name]):
-            skipped = True
-            continue
-        args.append(f"{name}={text}" if skipped else text)
-    return Template(f"{prim.emit[1]}({', '.join(args)})")
-
-
-def _is_default(bound, name, default):
-    op = bound.get(name)
-    if op is None:
-        return True
-    if not isinstance(op, Const):
-        return False
-    return op.value is default or (type(op.value) is type(default) and op.value == default)
+# the fields whose value is one of a few (see the module docstring)
+_CHOICES = {"result_dtype": (None, "bool", "int", "keeps", "given", "args"),
+            "contraction": (None, "matmul", "dot", "sum"),
+            "array_result": (None, True, "items", "shape", "like"),
+            "batch": (None, "reduce", "index"),
+            "dict_operand": (None, "alias", "key")}
 
 
 def _signature(sig):
@@ -374,8 +272,9 @@ def resolve_spelling(spelling):
 
 # a stanza's keywords that are not parameters' VJPs
 STANZA_FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view", "cheap",
-                 "batch_safe", "scalar_result", "domain", "result_dtype", "fancy_index",
-                 "container", "contraction"}
+                 "batch_safe", "batch", "scalar_result", "domain", "result_dtype", "fancy_index",
+                 "container", "contraction", "free", "shape_only", "array_result",
+                 "sequence_result", "structure_result", "dict_operand"}
 
 
 def split_fields(keywords):
