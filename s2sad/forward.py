@@ -57,25 +57,19 @@ import numpy as np
 
 from . import analysis
 from .batching import batchable_index, batched_reduction, batched_subscript, is_key
-from .common import function_def, no_rule_error, returned_tuple, unpacking_error, writes_into
+from .common import (function_def, no_rule_error, returned_tuple, rule_template,
+                     unpacking_error, writes_into)
 from .emit import (_copy, assign, call, carried_entry, carried_updates, comment,
                    loop_statement, name)
-from .errors import NoDerivativeError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
 from . import custom_code
 from .custom import CustomPrimitive
 from .lower import ExternalFunction, GlobalRead, UserFunction
-from .ranks import MAKERS
-from .rules import RuleNotApplicable
 from .rules.core import Template, rule_name
-from .rules.support_rules import HELPER_RULES
 from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_CLEAR, LIST_NEW, LIST_SNAPSHOT,
                          is_list_statement, is_save, is_write, list_kind)
 from .simplify import simplify
 
-# the run-time helpers of generated code (zeros_bar, unindex, as_gradient, ...): what they
-# return may be a tuple or a dict of adjoints, whose zero tangent keeps that structure
-_HELPER_PRIMITIVES = {id(p) for p in HELPER_RULES.values()}
 _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
 
 
@@ -159,12 +153,14 @@ class _Forward:
         stmt = self.definitions.get(op.name)
         if stmt is None or not isinstance(stmt, Assign):
             return True
-        if stmt.prim.emit[0] == "dict" or len(stmt.targets) > 1 or \
-                rule_name(stmt.prim) == "getitem" or id(stmt.prim) in _HELPER_PRIMITIVES or \
+        # (an element of a tuple; what a run-time helper of generated code returns: zeros_bar,
+        # unindex, as_gradient, ... may return a tuple or a dict of adjoints)
+        if stmt.prim.emit[0] in ("dict", "getitem") or len(stmt.targets) > 1 or \
+                rule_name(stmt.prim) and stmt.prim.emit[0] == "user" or \
                 isinstance(stmt.prim, (UserFunction, CustomPrimitive, ExternalFunction,
                                        GlobalRead)):
             return True
-        return rule_name(stmt.prim) in ("add", "sub", "copy") and depth > 0 and \
+        return rule_name(stmt.prim) and stmt.prim.structure_result and depth > 0 and \
             any(self.may_be_structured(a, depth - 1) for a in stmt.args)
 
     def is_sequence(self, op, depth=8):
@@ -174,7 +170,7 @@ class _Forward:
         stmt = isinstance(op, Var) and self.definitions.get(op.name)
         if not isinstance(stmt, Assign) or len(stmt.targets) != 1:
             return False
-        if rule_name(stmt.prim) in ("add", "mul", "copy") and depth > 0:
+        if rule_name(stmt.prim) and stmt.prim.sequence_result and depth > 0:
             return any(self.is_sequence(a, depth - 1) for a in stmt.args)
         return stmt.prim.emit[0] in ("tuple", "list") or \
             is_list_statement(stmt) and list_kind(stmt.prim) == LIST_SNAPSHOT
@@ -191,7 +187,8 @@ class _Forward:
             return True
         stmt = self.definitions.get(op.name)
         if isinstance(stmt, Assign) and len(stmt.targets) == 1 and \
-                (stmt.prim.elementwise or stmt.prim.reduction or stmt.prim.name in MAKERS):
+                (stmt.prim.elementwise or stmt.prim.reduction or
+                 rule_name(stmt.prim) and stmt.prim.array_result is True):
             return False  # an array (or a number)
         return True  # np.split's pieces, eigh's pair, an element of a tuple, ...
 
@@ -419,18 +416,6 @@ class _Forward:
         cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
         return cls(elts=elts, ctx=gast.Load())
 
-    @staticmethod
-    def rule(prim, param, bound, stmt):
-        """The JVP template of ``param`` (None: zero), or a located error."""
-        try:
-            return prim.jvp_template(param, bound)
-        except KeyError:
-            raise NoDerivativeError(f"s2sad has no tangent rule for argument {param!r} of "
-                                    f"{prim.name}", stmt.loc,
-                                    "Pass a constant for that argument.") from None
-        except RuleNotApplicable as exc:
-            raise NoDerivativeError(str(exc), stmt.loc, exc.hint or "Rewrite the call.") from None
-
     def tangent_expr(self, stmt):
         """The sum of the operands' contributions to the result's tangent, or None."""
         prim = stmt.prim
@@ -444,11 +429,11 @@ class _Forward:
         for param, op in bound.items():
             if isinstance(op, Index) and any(self.tangent(part) is not None
                                              for part in op.operands()):
-                self.rule(prim, param, bound, stmt)  # zero, or a located error
+                rule_template(stmt, param, bound, "jvp")  # zero, or a located error
             dot = self.tangent(op)
             if dot is None:
                 continue
-            template = self.rule(prim, param, bound, stmt)
+            template = rule_template(stmt, param, bound, "jvp")
             if template is None:
                 continue
             used |= template.names()
@@ -481,12 +466,12 @@ class _Forward:
             if sequence or not self.same_rank(stmt, op):
                 dot = call("lift", [dot, self.emitter.operand(op), name(stmt.target.name)])
             return simplify(template.instantiate({**env, dot_key: dot}))
-        if rule_name(prim) in ("np.sum", "np.mean") and batched_reduction(prim, bound, dot):
+        if prim.batch == "reduce" and batched_reduction(prim, bound, dot):
             dot = call("batch_of", [dot]) if sequence else dot
             return batched_reduction(prim, bound, dot)
-        if rule_name(prim) == "getitem" and is_key(bound["index"]):  # d["W"]: d_dot is a dict
+        if prim.batch == "index" and is_key(bound["index"]):  # d["W"]: d_dot is a dict
             return simplify(template.instantiate({**env, dot_key: dot}))
-        if rule_name(prim) == "getitem" and batchable_index(bound["index"]):
+        if prim.batch == "index" and batchable_index(bound["index"]):
             if self.is_sequence(op, depth=0):  # an element (a slice) of a tuple of batches
                 return simplify(template.instantiate({**env, dot_key: dot}))
             if self.may_be_sequence(op):  # known only when it runs

@@ -25,8 +25,7 @@ LAYERS = [
     # 1. errors, the IR, gast utilities, the run-time helpers of generated code
     ["s2sad.revolve"],
     ["s2sad.errors", "s2sad.ir", "s2sad.astutil", "s2sad.support", "s2sad.table", "s2sad.trees",
-     "s2sad.kinds", "s2sad.display"],
-    ["s2sad.rewrites"],
+     "s2sad.display"],
     ["s2sad.support_plain", "s2sad.structural"],
     # 2. rule tables, and the user's own rules (the decorator and its data)
     ["s2sad.rules.templates"],
@@ -37,6 +36,10 @@ LAYERS = [
     ["s2sad.rules.linear_algebra", "s2sad.rules.support_rules"],
     ["s2sad.rules.arrays"],
     ["s2sad.rules"],
+    # what generated code's values are (the rule tables say what NumPy's functions give)
+    # and the call-time rewrites it allows
+    ["s2sad.kinds"],
+    ["s2sad.rewrites"],
     ["s2sad.coverage"],
     ["s2sad.custom"],
     # 3. front end: parse -> inline -> desugar -> lower (with memory.py, the alias analysis)

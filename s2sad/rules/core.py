@@ -75,6 +75,34 @@ The stanza's fields, and who asks for them:
     ``matmul_bar_a/b(g, a, b)`` or ``dot_bar_a/b(g, a, b)`` (the reverse sweep's matmul
     deferral sums a loop's outer products at once, :mod:`s2sad.reverse.deferral`), ``"sum"``
     for another (``np.inner``); :mod:`s2sad.cost` counts its operations from the shapes.
+``free=True``
+    :mod:`s2sad.cost` counts no operation for it in a template: it moves no data (a
+    reshape, a transpose) or works on small index data (``np.argsort(axes)``).
+``shape_only=True``
+    its result depends on its operand's shape (and dtype) only, never on the values
+    (``np.shape``, ``np.zeros_like``): free too, and :mod:`s2sad.cost` counts no read of
+    the values.
+``array_result=True``
+    its result has at least one axis whatever the operands (``np.stack``, ``np.arange``);
+    ``"items"``: when its first operand is a non-empty tuple or list (``np.array``);
+    ``"shape"``: when its first operand is a non-empty shape (``np.zeros``); ``"like"``:
+    when its first operand has an axis and no ``shape=`` is given (``np.zeros_like``).
+    :mod:`s2sad.ranks` and forward mode's vector mode ask.
+``sequence_result=True``
+    given a tuple or list, it gives one (``+`` joins, ``*`` repeats, a copy): forward
+    mode gives its result a tuple of tangents.
+``structure_result=True``
+    given a tuple or dict of adjoints (what a run-time helper returns), it may give one
+    (adjoints add and subtract element by element): forward mode's zero tangent of its
+    result keeps that structure.
+``batch="reduce"``
+    vector mode's batched form (:mod:`s2sad.batching`), where a tangent has a leading
+    axis of directions: ``"reduce"``, the same reduction one axis further on (``np.sum``,
+    ``np.mean``); ``"index"``, the index with a leading ``:`` (``getitem``).
+``dict_operand="key"``
+    what it may do with a dict value (anything else is an error at lowering): ``"key"``,
+    read it by key (``getitem``); ``"alias"``, give it another name (``copy``). A
+    ``container`` holds one.
 ``domain="positive"``
     where the function is smooth, for its test case (``real`` when not given;
     ``positive``, ``unit`` (-1, 1), ``nonzero``, or an interval ``(lo, hi)``):
