@@ -295,3 +295,15 @@ def test_the_sequence_batch_and_dict_fields():
             assert prim.linear == ("a",) and prim.reduction
             np.testing.assert_allclose(f(t, axis=2), np.stack([f(d, axis=1) for d in t]))
             np.testing.assert_allclose(f(t.reshape(4, -1), axis=-1), [f(d) for d in t])
+
+
+def test_the_fields_lower_points_and_regions_ask():
+    """``len`` may take a list used as a stack, ``range`` takes integers (``--at`` keeps its
+    arguments ints), ``print`` is kept unread; ``floordiv`` broadcasts element-wise too."""
+    import numpy as np
+    assert _names("sized") == ["len"]
+    assert _names("integer_operands") == ["range"]
+    assert _names("effects") == ["print"]
+    assert rules.OPERATORS["floordiv"].elementwise
+    x, y = np.array([[7.0, -3.0]]), np.array([[2.0], [4.0]])
+    assert (x // y).shape == (2, 2) and (x // y)[1, 0] == 7.0 // 4.0

@@ -103,6 +103,15 @@ The stanza's fields, and who asks for them:
     what it may do with a dict value (anything else is an error at lowering): ``"key"``,
     read it by key (``getitem``); ``"alias"``, give it another name (``copy``). A
     ``container`` holds one.
+``sized=True``
+    it reads its operand's length only (``len``): a list used as a stack may be its
+    operand (:mod:`s2sad.lower.lists`).
+``integer_operands=True``
+    its operands are integers (``range``: trip counts): ``--at x=3`` keeps a parameter
+    passed to it an int (:mod:`s2sad.points`).
+``effects=True``
+    it changes the world (``print``): kept even where nothing reads its result
+    (:mod:`s2sad.analysis.regions`).
 ``domain="positive"``
     where the function is smooth, for its test case (``real`` when not given;
     ``positive``, ``unit`` (-1, 1), ``nonzero``, or an interval ``(lo, hi)``):
@@ -175,6 +184,9 @@ class Primitive:
     sequence_result = False
     structure_result = False
     dict_operand = None
+    sized = False
+    integer_operands = False
+    effects = False
     structure = None  # a structural statement's kind (s2sad.structural); never a rule's
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
@@ -302,7 +314,8 @@ def resolve_spelling(spelling):
 STANZA_FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view", "cheap",
                  "batch_safe", "batch", "scalar_result", "domain", "result_dtype", "fancy_index",
                  "container", "contraction", "free", "shape_only", "array_result",
-                 "sequence_result", "structure_result", "dict_operand"}
+                 "sequence_result", "structure_result", "dict_operand", "sized",
+                 "integer_operands", "effects"}
 
 
 def split_fields(keywords):

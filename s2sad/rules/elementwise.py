@@ -149,7 +149,9 @@ nondiff("np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
         "np.heaviside", "np.floor_divide", "np.allclose", "np.count_nonzero", "np.array_equal",
         "np.isreal", "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.spacing", "np.angle",
         "np.result_type", "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf",
-        "math.isfinite", "int", "round", "bool", "range", "isinstance", "print")
+        "math.isfinite", "int", "round", "bool", "isinstance")
+nondiff("range", integer_operands=True)  # trip counts
+nondiff("print", effects=True)
 nondiff("np.shape", "np.size", "np.ndim", shape_only=True)
 nondiff("np.identity", "np.tri", array_result=True)
 # boolean results (as an index, the element-wise tests and logic select a copy: a mask)
@@ -174,4 +176,4 @@ nondiff("np.nonzero", methods=True, result_dtype="int", fancy_index=True)
 nondiff("np.argmax", "np.argmin", methods=True, result_dtype="int")
 nondiff("np.any", "np.all", "np.round", methods=True)
 nondiff("np.imag", view=True)  # x.imag: a view of a complex array
-nondiff("len", scalar_result=True)
+nondiff("len", scalar_result=True, sized=True)

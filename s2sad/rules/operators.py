@@ -96,7 +96,7 @@ define_operator("mT", "x", ("attr", "mT"), elementwise=False, view=True,
                 batch_safe=True, x="np.swapaxes(g, -1, -2)",
                 jvp={"x": "np.swapaxes(x_dot, -1, -2)"})
 
-nondiff_operator("floordiv", ("binop", "FloorDiv"), cheap=True)
+nondiff_operator("floordiv", ("binop", "FloorDiv"), cheap=True, elementwise=True)
 nondiff_operator("not", ("unary", "Not"), cheap=True, result_dtype="bool")
 nondiff_operator("invert", ("unary", "Invert"))
 for _name, _op in [("lt", "Lt"), ("le", "LtE"), ("gt", "Gt"), ("ge", "GtE"), ("eq", "Eq"),
