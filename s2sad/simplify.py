@@ -157,8 +157,9 @@ class _Simplify(gast.NodeTransformer):
 
 def boolean(node):
     """True if ``node`` is a boolean mask (a comparison, ``&``/``|``/``^``/``~`` of masks,
-    ``np.isnan(...)``, a NumPy function whose stanza says ``result_dtype="bool"``): a number factor that multiplies it gives it its float type, so the
-    factor stays even when it is 1 (``True * 1.0`` is 1.0, ``-True`` is an error)."""
+    ``np.isnan(...)``: a NumPy function whose stanza says ``result_dtype="bool"``): a number
+    factor that multiplies it gives it its float type, so the factor stays even when it is 1
+    (``True * 1.0`` is 1.0, ``-True`` is an error)."""
     if isinstance(node, gast.Compare):
         return True
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.Invert, gast.Not)):

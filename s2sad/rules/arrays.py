@@ -17,7 +17,8 @@ from .linear_algebra import _opt, _split
 
 define("np.column_stack", "tup", array_result=True, linear="tup", tup="unjoin(g, tup, 1)",
        jvp={"tup": "np.column_stack(tup_dot)"})
-define("np.dstack", "tup", array_result=True, linear="tup", tup="unjoin(g, tup, 2)", jvp={"tup": "np.dstack(tup_dot)"})
+define("np.dstack", "tup",
+       array_result=True, linear="tup", tup="unjoin(g, tup, 2)", jvp={"tup": "np.dstack(tup_dot)"})
 if hasattr(np, "row_stack"):  # NumPy < 2.3 (deprecated since 2.0): np.vstack
     define("np.row_stack", "tup, dtype=None, casting='same_kind'", array_result=True, linear="tup",
            tup="unconcatenate(g, tup, 0, 2)", jvp={"tup": "np.vstack(tup_dot)"})

@@ -101,8 +101,9 @@ The stanza's fields, and who asks for them:
     ``np.mean``); ``"index"``, the index with a leading ``:`` (``getitem``).
 ``dict_operand="key"``
     what it may do with a dict value (anything else is an error at lowering): ``"key"``,
-    read it by key (``getitem``); ``"alias"``, give it another name (``copy``). A
-    ``container`` holds one.
+    read it by key (``getitem``; ``unindex``, its adjoint, writes into it by key);
+    ``"alias"``, give it another name (``copy``). A ``container`` holds one. Vector mode
+    does not batch a function that reads a dict by a string key (:mod:`s2sad.module`).
 ``sized=True``
     it reads its operand's length only (``len``): a list used as a stack may be its
     operand (:mod:`s2sad.lower.lists`).

@@ -55,7 +55,8 @@ define("np.sinc", "x", **E, domain="nonzero", x=f"g * {_SINC_SLOPE}")
 define("np.real", "val", result_dtype="keeps", view=True, **E, val="g")
 define("np.conjugate", "x", result_dtype="keeps", methods=("conj", "conjugate"), **E, x="g")
 # the replaced entries (NaN, +-inf) are constants
-define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None", result_dtype="keeps", **E,
+define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None",
+       result_dtype="keeps", **E,
        x="g * np.isfinite(x)")
 
 # --- NumPy, two arguments -------------------------------------------------------
@@ -147,7 +148,8 @@ define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
 nondiff("np.sign", elementwise=True, result_dtype="keeps")  # int in, int out
 nondiff("np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
         "np.heaviside", "np.floor_divide", "np.allclose", "np.count_nonzero", "np.array_equal",
-        "np.isreal", "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.spacing", "np.angle",
+        "np.isreal", "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.spacing",
+        "np.angle",
         "np.result_type", "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf",
         "math.isfinite", "int", "round", "bool", "isinstance")
 nondiff("range", integer_operands=True)  # trip counts
