@@ -57,16 +57,11 @@ from .trace import ones_seed, trace
 CHEAP_GRADIENT_BOUND = 4.0
 
 
-def _free(attr):
-    """True if ``np.<attr>`` costs no operation (its stanza: ``free``, or ``shape_only``)."""
+def _stanza_says(attr, *fields):
+    """True if the stanza of ``np.<attr>`` sets one of ``fields`` (``free``: it costs no
+    operation; ``shape_only``: nor does it read its operand's values)."""
     prim = numpy_rule(attr)
-    return prim is not None and (prim.free or prim.shape_only)
-
-
-def _shape_only(attr):
-    """True if ``np.<attr>`` (``x.<attr>()``) reads its operand's shape only (``shape_only``)."""
-    prim = numpy_rule(attr)
-    return prim is not None and prim.shape_only
+    return prim is not None and any(getattr(prim, field) for field in fields)
 
 
 def _size(value):
@@ -104,7 +99,7 @@ def _template_ops(tree):
             ops += 1
         elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
                 isinstance(node.func.value, gast.Name) and node.func.value.id == "np" and \
-                not _free(node.func.attr):
+                not _stanza_says(node.func.attr, "free", "shape_only"):
             ops += 1
     return ops
 
@@ -298,7 +293,6 @@ def _costs(fn, t, arguments):
     return [line for line in lines.values() if line.trips]
 
 
-
 def _primal(stmt, values, result, active):
     prim = stmt.prim
     moved = sum(_bytes(v) for a, v in zip(stmt.args, values) if isinstance(a, Var)) + \
@@ -430,7 +424,7 @@ def _values_read(tree):
             return
         if isinstance(node, gast.Call):
             func = node.func
-            if isinstance(func, gast.Attribute) and _shape_only(func.attr):
+            if isinstance(func, gast.Attribute) and _stanza_says(func.attr, "shape_only"):
                 return
             if isinstance(func, gast.Name) and func.id in SHAPE_ONLY:
                 for arg in node.args[:SHAPE_ONLY[func.id]]:

@@ -38,9 +38,11 @@ The stanza's fields, and who asks for them:
     - a parameter whose VJP is :data:`ZERO` has a zero JVP.
 ``elementwise=True``
     a broadcasting element-wise operation (a 0-d result means 0-d operands); also
-    what the shape analysis and forward mode's batching ask.
+    what the shape analysis and forward mode's batching ask, and :mod:`s2sad.kinds` (one
+    of one operand, not a view, gives float64 of its operand's shape).
 ``reduction=True``
-    the result is 0-d when ``axis`` is None and ``keepdims`` is false.
+    the result is 0-d when ``axis`` is None and ``keepdims`` is false (:mod:`s2sad.kinds`
+    follows one over a constant ``axis``).
 ``view=True``
     the result may share memory with the first operand (a NumPy view, or an alias):
     :mod:`s2sad.memory` follows writes through it. ``view="basic"`` (indexing): a view
@@ -63,7 +65,8 @@ The stanza's fields, and who asks for them:
     argument's, when there is one), ``"args"`` (``np.arange``: the ``dtype=`` argument's,
     or integer when every operand is an integer constant); None when unknown. A value
     written into an integral array is cast, so no derivative flows through the write:
-    :func:`s2sad.analysis.dataflow_edges` asks.
+    :func:`s2sad.analysis.dataflow_edges` asks; so do :mod:`s2sad.kinds` (``"keeps"``:
+    int64 in, int64 out) and :mod:`s2sad.simplify` (``"bool"``: a mask).
 ``fancy_index=True``
     its result, used as an index, selects a copy, not a view (an integer list or
     array, a mask): :mod:`s2sad.memory` asks.
@@ -74,7 +77,8 @@ The stanza's fields, and who asks for them:
     a sum of products of its two operands: ``"matmul"`` or ``"dot"`` when the VJPs are
     ``matmul_bar_a/b(g, a, b)`` or ``dot_bar_a/b(g, a, b)`` (the reverse sweep's matmul
     deferral sums a loop's outer products at once, :mod:`s2sad.reverse.deferral`), ``"sum"``
-    for another (``np.inner``); :mod:`s2sad.cost` counts its operations from the shapes.
+    for another (``np.inner``); :mod:`s2sad.cost` counts its operations from the shapes,
+    and :mod:`s2sad.kinds` knows the kinds of the product and its ``*_bar_a/b`` helpers.
 ``free=True``
     :mod:`s2sad.cost` counts no operation for it in a template: it moves no data (a
     reshape, a transpose) or works on small index data (``np.argsort(axes)``).

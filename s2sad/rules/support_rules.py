@@ -97,7 +97,7 @@ helper(support.kron_bar_b, "t, a, b", linear="t a", t="np.kron(a, g)", a="kron_b
        b=ZERO)
 # the deferred outer products of a loop (s2sad/reverse/deferral.py): sum_k of
 # matmul_bar_a(g_k, a, b_k) over a sequence of pairs, bilinear in each pair. Forward mode gives
-# a list of pairs a list of tangent pairs (forward.py), so the tangent is the product rule pair
+# a list of pairs a list of tangent pairs (s2sad.forward), so the tangent is the product rule pair
 # by pair; the adjoint of the pairs is one pair of adjoints per pair. ``a`` gives a shape only.
 def _product(b):
     """``, product`` for the pairs of np.dot (``product="dot"``), nothing for matmul's."""
