@@ -14,7 +14,7 @@ from .errors import NoDerivativeError
 from .ir import Assign, walk_blocks
 from .lower import ExternalFunction
 from .parse import is_library_code
-from .rules.core import rule_name
+from .rules.core import RuleNotApplicable, rule_name
 from .structural import is_write
 
 
@@ -57,6 +57,29 @@ def no_rule_error(stmt):
     return NoDerivativeError(
         f"s2sad has no derivative rule for {what}, and it is applied to a differentiated value",
         stmt.loc, hint)
+
+
+def rule_template(stmt, param, bound, mode):
+    """The ``mode`` template (``"vjp"`` or ``"jvp"``) of ``param`` of ``stmt``'s primitive,
+    None for a zero; or the located error saying why there is none: the function has no
+    rules at all (:func:`no_rule_error`), none for that argument, or none for these constant
+    arguments (the rule's :class:`~s2sad.rules.RuleNotApplicable`)."""
+    prim = stmt.prim
+    if isinstance(prim, ExternalFunction) or (prim.varargs and not getattr(prim, mode)):
+        raise no_rule_error(stmt)
+    try:
+        return prim.vjp_template(param, bound) if mode == "vjp" else \
+            prim.jvp_template(param, bound)
+    except KeyError:
+        what = "derivative" if mode == "vjp" else "tangent (forward-mode)"
+        hint = registration_hint(prim.name, len(stmt.args) + len(stmt.kwargs))
+        raise NoDerivativeError(
+            f"s2sad has no {what} rule for argument {param!r} of {prim.name}", stmt.loc,
+            f"Pass a constant for that argument. Or {hint[0].lower()}{hint[1:]}") from None
+    except RuleNotApplicable as exc:
+        raise NoDerivativeError(str(exc), stmt.loc, exc.hint or
+                                "Rewrite the call with the supported arguments, or compute "
+                                "the value with other supported functions.") from None
 
 
 def unpacking_error(stmt):

@@ -46,6 +46,7 @@ from . import cache
 from .analysis import activity
 from .higher import auto_mode
 from .ir import Assign, Const, Var, walk_blocks
+from .kinds import numpy_rule
 from .lower import UserFunction, lower
 from .parse import unwrap
 from .rules.core import Primitive, rule_name
@@ -54,8 +55,13 @@ from .table import Rendered, Table
 from .trace import ones_seed, trace
 
 CHEAP_GRADIENT_BOUND = 4.0
-FREE_CALLS = {"reshape", "shape", "size", "ndim", "transpose", "ravel", "expand_dims", "squeeze",
-              "zeros_like", "ones_like", "broadcast_to", "moveaxis", "swapaxes", "argsort"}
+
+
+def _stanza_says(attr, *fields):
+    """True if the stanza of ``np.<attr>`` sets one of ``fields`` (``free``: it costs no
+    operation; ``shape_only``: nor does it read its operand's values)."""
+    prim = numpy_rule(attr)
+    return prim is not None and any(getattr(prim, field) for field in fields)
 
 
 def _size(value):
@@ -93,7 +99,7 @@ def _template_ops(tree):
             ops += 1
         elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
                 isinstance(node.func.value, gast.Name) and node.func.value.id == "np" and \
-                node.func.attr not in FREE_CALLS:
+                not _stanza_says(node.func.attr, "free", "shape_only"):
             ops += 1
     return ops
 
@@ -287,7 +293,6 @@ def _costs(fn, t, arguments):
     return [line for line in lines.values() if line.trips]
 
 
-
 def _primal(stmt, values, result, active):
     prim = stmt.prim
     moved = sum(_bytes(v) for a, v in zip(stmt.args, values) if isinstance(a, Var)) + \
@@ -407,7 +412,6 @@ def _backward(stmt, values, result, active, touched, ones):
 
 
 SHAPE_ONLY = {"unbroadcast": 1, "unreduce": 1}  # helper -> index of its first shape-only argument
-SHAPE_CALLS = {"shape", "size", "ndim", "zeros_like", "ones_like"}
 
 
 def _values_read(tree):
@@ -420,7 +424,7 @@ def _values_read(tree):
             return
         if isinstance(node, gast.Call):
             func = node.func
-            if isinstance(func, gast.Attribute) and func.attr in SHAPE_CALLS:
+            if isinstance(func, gast.Attribute) and _stanza_says(func.attr, "shape_only"):
                 return
             if isinstance(func, gast.Name) and func.id in SHAPE_ONLY:
                 for arg in node.args[:SHAPE_ONLY[func.id]]:

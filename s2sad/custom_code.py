@@ -64,7 +64,7 @@ def backward(rev, stmt, z, g, ans):
 def forward(fwd, stmt):
     """Forward mode: ``z_dot = f_jvp(x, y, x_dot, y_dot)``, zeros for a constant's tangent.
 
-    ``fwd`` is the :class:`s2sad.forward._Forward` building the tangent code.
+    ``fwd`` is the :class:`s2sad.forward.transform._Forward` building the tangent code.
     """
     prim = stmt.prim
     prim.check("jvp", stmt)

@@ -19,11 +19,18 @@ function, a comparison, anything of a dtype other than float64 and int64) has no
 
 Loops are followed to a fixed point (the kinds at the top of a body join those before the
 loop and after a trip); a list made by ``name = []`` and only pushed to and popped from
-gives its pops the join of the kinds pushed. Layer 1: the standard library only.
+gives its pops the join of the kinds pushed. What a NumPy function gives is read from its
+stanza in the rule tables (:func:`numpy_rule`: ``elementwise``, ``result_dtype``,
+``reduction``, ``contraction``), so a new primitive touches one file. Layer 2, above the
+rule tables.
 """
 
 import ast
 from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .rules import REGISTRY, all_primitives
 
 
 @dataclass(frozen=True)
@@ -39,14 +46,32 @@ class Kind:
 
 
 FLOAT = Kind(0, "d")  # a NumPy float64 scalar (or a Python float)
-ELEMENTWISE = {"exp", "log", "tanh", "sin", "cos", "tan", "sqrt", "abs", "absolute", "negative",
-               "square", "log1p", "expm1", "sinh", "cosh", "arctan", "arcsin", "arccos",
-               "arcsinh", "arctanh", "exp2", "log2", "log10", "reciprocal", "sign", "cbrt"}
-_KEEPS_INT = {"abs", "absolute", "negative", "square", "sign"}  # int in, int out
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
 
-REDUCTIONS = {"sum", "mean", "max", "min", "amax", "amin"}
+def numpy_rule(attr):
+    """The primitive ``np.<attr>`` is (aliases too: ``np.absolute`` is ``np.abs``), or None."""
+    try:
+        return REGISTRY.get(getattr(np, attr))
+    except (AttributeError, TypeError):  # (not NumPy's; or unhashable)
+        return None
+
+
+def unary_elementwise(prim):
+    """True if ``prim`` maps a float64 (int64) array or number element by element to a new
+    one of its shape, of float64 (of int64 when ``result_dtype="keeps"``, else float64): an
+    element-wise primitive of one operand, not a view, whose result dtype is not bool or
+    int."""
+    return prim is not None and prim.elementwise and len(prim.params) <= 1 and \
+        not prim.view and prim.result_dtype in (None, "keeps") and prim.emit[0] == "call"
+
+
+def float_reduction(prim):
+    """True if ``prim(a, axis, keepdims=...)`` of a float64 array reduces it to float64 over
+    ``axis`` (``np.sum``, ``np.mean``, ``np.max``): a reduction whose second parameter is the
+    axis, of no fixed integral dtype."""
+    return prim is not None and prim.reduction and prim.params[1:2] == ("axis",) and \
+        prim.result_dtype is None
 
 
 def _reduction_kind(node, args):
@@ -98,8 +123,10 @@ def arith(op, a, b):
     return Kind(0, char, python=a.python and b.python)
 
 
-# the adjoints of a product, by the operand they are for
-PRODUCT_HELPERS = {"matmul_bar_a": "a", "dot_bar_a": "a", "matmul_bar_b": "b", "dot_bar_b": "b"}
+# the adjoints of a product, by the operand they are for: a product's stanza says its VJPs
+# are matmul_bar_a/b(g, a, b) or dot_bar_a/b (``contraction``)
+PRODUCT_HELPERS = {f"{prim.contraction}_bar_{side}": side for prim in all_primitives()
+                   if prim.contraction in ("matmul", "dot") for side in "ab"}
 
 
 def product(a, b):
@@ -213,16 +240,16 @@ class Kinds:
 
     def call_kind(self, node):
         args = [self.kind(a) for a in node.args]
-        numpy = np_name(node.func)
-        if numpy in REDUCTIONS:
+        prim = numpy_rule(np_name(node.func)) if np_name(node.func) else None
+        if float_reduction(prim):
             return _reduction_kind(node, args)
         if node.keywords:
             return None
-        if numpy in ELEMENTWISE and len(args) == 1 and isinstance(args[0], Kind) and \
+        if unary_elementwise(prim) and len(args) == 1 and isinstance(args[0], Kind) and \
                 args[0].char in "dl":
-            char = args[0].char if numpy in _KEEPS_INT else "d"
+            char = args[0].char if prim.result_dtype == "keeps" else "d"
             return Kind(args[0].ndim, char, fresh=args[0].array)
-        if numpy == "dot" and len(args) == 2:
+        if prim is not None and prim.contraction in ("matmul", "dot") and len(args) == 2:
             return product(*args)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "pop" and \
                 isinstance(node.func.value, ast.Name) and node.func.value.id in self.lists \

@@ -228,7 +228,7 @@ def check_memory(fn, names=None, numbers=frozenset()):
             continue
         if memory.from_outside(base.name):
             error = _outside_error(fn, stmt, base, names)
-            error.arguments = None if stmt.prim.name == "setitem" else \
+            error.arguments = None if structure_of(stmt.prim) == WRITE else \
                 memory.arguments_of(base.name)
             raise error
         stale = memory.group(base.name) - {t.name for t in stmt.targets}

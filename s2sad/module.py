@@ -57,7 +57,7 @@ def keyed_containers(fn, numbers=frozenset()):
         if isinstance(stmt, Assign) and (stmt.prim.emit[0] == "dict" or any(
                 isinstance(part, Const) and isinstance(part.value, str)
                 for arg in stmt.args for part in (arg.parts if isinstance(arg, Index) else (arg,)))
-                and rule_name(stmt.prim) in ("getitem", "unindex")):
+                and rule_name(stmt.prim) and stmt.prim.dict_operand == "key"):
             return True
     return False
 

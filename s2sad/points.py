@@ -26,7 +26,8 @@ _ITEMS = re.compile(r",\s*(?=[A-Za-z_]\w*\s*=)")  # split at commas before "name
 def range_parameters(fn):
     """The parameters ``fn`` passes to ``range``: trip counts, kept ints."""
     return {a.name for s in walk_blocks(lower(fn).body) if isinstance(s, Assign)
-            and rule_name(s.prim) == "range" for a in s.args if isinstance(a, Var)}
+            and rule_name(s.prim) and s.prim.integer_operands for a in s.args
+            if isinstance(a, Var)}
 
 
 def parse_at(fn, text, given=None, option="--at"):

@@ -7,27 +7,18 @@ has one axis more than ``x`` has, so it is an array even for a number ``x``, and
 is written); where the rank depends on the arguments (``np.sum(x, axis=0)``, ``x * 2``)
 it says nothing, and the written ``grad_<f>`` checks the output when it runs.
 
-The facts are few and sure: a maker of arrays (:data:`MAKERS`, ``np.array`` of a
-non-empty list, ``np.zeros`` of a non-empty shape), an element-wise operation with an
-operand known to be an array (broadcasting never removes an axis), and an ``if``
-merging two arrays. Anything else is unknown, never an array.
+The facts are few and sure, and each primitive's stanza states its own (``array_result``,
+:mod:`s2sad.rules.core`): a maker of arrays (``np.stack``), ``np.array`` of a non-empty
+list, ``np.zeros`` of a non-empty shape, ``np.zeros_like`` of an array, an element-wise
+operation with an operand known to be an array (broadcasting never removes an axis), and
+an ``if`` merging two arrays. Anything else is unknown, never an array.
 
 Layer 4, with the analyses: reads the IR and :func:`s2sad.analysis.is_elementwise`.
 """
 
 from .analysis import is_elementwise
 from .ir import Assign, Const, If, Var, walk_blocks
-
-# calls whose result has at least one axis, whatever their operands
-MAKERS = frozenset({
-    "np.stack", "np.vstack", "np.hstack", "np.dstack", "np.column_stack", "np.row_stack",
-    "np.concatenate", "np.arange", "np.linspace", "np.logspace", "np.outer", "np.eye",
-    "np.identity", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.diag", "np.ravel",
-    "np.cumsum", "np.cumprod", "np.kron", "np.tri", "np.tril", "np.triu",
-})
-_FROM_ITEMS = frozenset({"np.array", "np.asarray", "np.asanyarray"})  # of a non-empty list
-_FROM_SHAPE = frozenset({"np.zeros", "np.ones", "np.empty", "np.full"})  # of a non-empty shape
-_SEQUENCES = frozenset({"list", "tuple"})
+from .rules.core import rule_name
 
 
 def array_values(fn_ir):
@@ -37,7 +28,7 @@ def array_values(fn_ir):
         for stmt in walk_blocks(fn_ir.body):
             if isinstance(stmt, Assign) and len(stmt.targets) == 1:
                 name = stmt.targets[0].name
-                if stmt.prim.name in _SEQUENCES:
+                if rule_name(stmt.prim) and stmt.prim.emit[0] in ("tuple", "list"):
                     sized[name] = len(stmt.args)
                 if _makes_array(stmt, arrays, sized):
                     arrays.add(name)
@@ -60,17 +51,17 @@ def _non_empty(op, sized):
 
 
 def _makes_array(stmt, arrays, sized):
-    name = stmt.prim.name
-    if name in MAKERS:
+    kind = stmt.prim.array_result if rule_name(stmt.prim) else None
+    if kind is True:
         return True
     first = stmt.args[0] if stmt.args else None
-    if name in _FROM_ITEMS:
+    if kind == "items":
         return isinstance(first, Var) and sized.get(first.name, 0) > 0
-    if name in _FROM_SHAPE:
+    if kind == "shape":
         return first is not None and _non_empty(first, sized)
-    if name.endswith("_like") and name.startswith("np."):
+    if kind == "like":
         return _is_array(first, arrays) and "shape" not in stmt.kwargs
-    if is_elementwise(stmt.prim) or name == "copy":
+    if is_elementwise(stmt.prim):  # (a copy too)
         return any(_is_array(op, arrays) for op in list(stmt.args) + list(stmt.kwargs.values()))
     return False
 

@@ -23,6 +23,8 @@ import operator
 
 import gast
 
+from .kinds import numpy_rule
+
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
@@ -153,14 +155,11 @@ class _Simplify(gast.NodeTransformer):
         return node
 
 
-_BOOLEAN_CALLS = {"isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit",
-                  "logical_and", "logical_or", "logical_not", "logical_xor"}
-
-
 def boolean(node):
     """True if ``node`` is a boolean mask (a comparison, ``&``/``|``/``^``/``~`` of masks,
-    ``np.isnan(...)``): a number factor that multiplies it gives it its float type, so the
-    factor stays even when it is 1 (``True * 1.0`` is 1.0, ``-True`` is an error)."""
+    ``np.isnan(...)``: a NumPy function whose stanza says ``result_dtype="bool"``): a number
+    factor that multiplies it gives it its float type, so the factor stays even when it is 1
+    (``True * 1.0`` is 1.0, ``-True`` is an error)."""
     if isinstance(node, gast.Compare):
         return True
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.Invert, gast.Not)):
@@ -169,7 +168,8 @@ def boolean(node):
                                                              gast.BitXor)):
         return boolean(node.left) and boolean(node.right)
     if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
-        return node.func.attr in _BOOLEAN_CALLS
+        prim = numpy_rule(node.func.attr)
+        return prim is not None and prim.result_dtype == "bool"
     return False
 
 

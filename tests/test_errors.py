@@ -477,3 +477,25 @@ def test_the_first_offending_call_is_reported(tmp_path):
     with pytest.raises(NoDerivativeError) as info:
         s2sad.source(import_path(path).f)
     assert_located(str(info.value), path, "a = ", "np.median", "np.median")
+
+
+def test_an_argument_without_a_rule_in_both_modes(tmp_path):
+    """One function (:func:`s2sad.common.rule_template`) refuses, in reverse and in forward
+    mode, a differentiated value reaching an argument whose stanza has no rule: located,
+    naming the function and the argument, with the constant and the custom_vjp way out."""
+    path = write_module(tmp_path, "interp_xp", """\
+        def f(x):
+            return np.sum(np.interp(0.5, x, [1.0, 2.0, 0.0]))
+        """)
+    f = import_path(path).f
+    x = np.array([0.0, 1.0, 2.0])
+    with pytest.raises(NoDerivativeError) as reverse:
+        s2sad.grad(f)(x)
+    with pytest.raises(NoDerivativeError) as forward:
+        s2sad.jvp(f)(x, np.ones(3))
+    for error, what in ((reverse.value, "derivative"), (forward.value, "tangent (forward-mode)")):
+        assert_located(str(error), path, "return", "np.interp",
+                       f"s2sad has no {what} rule for argument 'xp' of np.interp")
+        assert error.hint.startswith("Pass a constant for that argument. Or give it a rule: "
+                                     "@s2sad.custom_vjp on def interp(x, y, z): return "
+                                     "np.interp(x, y, z)"), error.hint

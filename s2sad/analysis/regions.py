@@ -9,7 +9,6 @@ Statements with effects (:func:`_impure`) are kept whatever reads them.
 from dataclasses import replace
 
 from ..ir import Assign, For, If, Raise, Return, While, walk_blocks
-from ..rules.core import rule_name
 from ..structural import LIST_EFFECTS, is_list_statement, is_write
 from .activity import _vars
 
@@ -42,8 +41,7 @@ def _impure(stmt):
     lists, writes into arrays (a view of the array sees them), and calls of functions
     without rules (``CACHE.append(x)``: the derivative does what the function does)."""
     return isinstance(stmt, Raise) or is_write(stmt) or is_list_statement(stmt, *LIST_EFFECTS) or (
-        isinstance(stmt, Assign) and (rule_name(stmt.prim) == "print" or
-                                      getattr(stmt.prim, "effects", False)))
+        isinstance(stmt, Assign) and stmt.prim.effects)
 
 
 def needed_names(body, reads, counters=None):

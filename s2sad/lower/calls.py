@@ -33,10 +33,6 @@ from .shared import (_LIST_METHODS, _SPELLED_MODULES, _UNRESOLVED, _Unreadable, 
                      _is_pop_bar, _is_user_function, _spelling)
 
 
-_NUMBER_OPS = frozenset({"add", "sub", "mul", "truediv", "pow", "mod", "floordiv", "neg", "pos",
-                         "copy"})  # of numbers, a number
-
-
 class _Calls:
     """Names, calls and methods (see the module's docstring)."""
 
@@ -314,7 +310,8 @@ class _Calls:
             if all(isinstance(p, Const) and type(p.value) is int for p in parts):
                 return frozenset({f"{stmt.args[0].name}.ndim={len(parts)}"})
             return None
-        if name in _NUMBER_OPS or name.startswith("math."):
+        if name and (stmt.prim.scalar_result or stmt.prim.elementwise and
+                     stmt.prim.emit[0] in ("binop", "unary", "copy")):  # of numbers, a number
             proofs = [self.number_proof(a) for a in stmt.args]
             return None if any(p is None for p in proofs) or stmt.kwargs else \
                 frozenset().union(*proofs)

@@ -18,6 +18,9 @@ from ..rules.operators import LIST_OPS
 from ..structural import list_kind
 from .shared import _Unreadable, _spelling
 
+# what a list cannot do, by what the operation does with a container (its dict_operand)
+_WHAT = {"key": "be indexed", "alias": "be copied or given another name"}
+
 
 class _Lists:
     """Lists used as stacks (see the module's docstring)."""
@@ -58,11 +61,11 @@ class _Lists:
         for position, op in enumerate(operands):
             if not (isinstance(op, Var) and op in self.list_vars):
                 continue
-            if list_kind(prim) and position == 0 or rule_name(prim) == "len":
+            known = rule_name(prim) is not None
+            if list_kind(prim) and position == 0 or known and prim.sized:
                 continue
             what = "be pushed onto a list" if list_kind(prim) else \
-                f"be an operand of {prim.name}" if rule_name(prim) not in ("copy", "getitem") else \
-                "be indexed" if rule_name(prim) == "getitem" else "be copied or given another name"
+                _WHAT.get(prim.dict_operand if known else None, f"be an operand of {prim.name}")
             raise self.list_error(node, op, what)
 
     def lower_list_method(self, node, method, name, names):

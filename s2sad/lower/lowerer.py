@@ -250,13 +250,16 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
 
     def check_dict_operands(self, targets, prim, operands, node):
         """A dict value (``{"W": w}``, a name bound to one) is read by key, copied, held by a
-        container or passed to a function of the user's; any other operation on it is a
-        located error (NumPy would read it as an object)."""
+        container or passed to a function of the user's (the stanzas' ``dict_operand`` and
+        ``container``); any other operation on it is a located error (NumPy would read it as
+        an object)."""
         dicts = self.dict_vars  # Var -> where the dict was made
-        if prim.emit[0] == "dict" or rule_name(prim) == "copy" and operands[0] in dicts:
+        known = rule_name(prim) is not None
+        if prim.emit[0] == "dict" or known and prim.dict_operand == "alias" and \
+                operands[0] in dicts:
             dicts.update((t, dicts.get(operands[0], node) if operands else node) for t in targets)
             return
-        if isinstance(prim, UserFunction) or rule_name(prim) in ("getitem", "tuple", "list") or \
+        if isinstance(prim, UserFunction) or known and (prim.dict_operand or prim.container) or \
                 self.trusted:  # (s2sad's own code gives dicts to its helpers: unindex, ...)
             return
         for op in operands:

@@ -15,13 +15,13 @@ import gast
 
 from .. import analysis
 from ..adjoints import is_call, spread, strip_unbroadcast, uses_of_g
-from ..common import no_rule_error
+from ..common import rule_template
 from ..emit import assign, call, name
 from ..errors import NoDerivativeError
 from ..ir import Assign, Index, Var
 from .. import custom_code
 from ..custom import CustomPrimitive
-from ..lower import ExternalFunction, UserFunction
+from ..lower import UserFunction
 from ..rules import RuleNotApplicable
 from ..rules.core import Primitive
 from ..simplify import number, simplify
@@ -177,19 +177,7 @@ class _Assignments:
 
     def template(self, stmt, param, bound):
         """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error."""
-        prim = stmt.prim
-        if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.vjp):
-            raise no_rule_error(stmt)
-        try:
-            return prim.vjp_template(param, bound)
-        except KeyError:
-            raise NoDerivativeError(f"s2sad has no derivative rule for argument {param!r} of "
-                                    f"{prim.name}", stmt.loc,
-                                    "Pass a constant for that argument.") from None
-        except RuleNotApplicable as exc:
-            raise NoDerivativeError(str(exc), stmt.loc, exc.hint or
-                                    "Rewrite the call with the supported arguments, or compute "
-                                    "the value with other supported functions.") from None
+        return rule_template(stmt, param, bound, "vjp")
 
     def is_active(self, op):
         return isinstance(op, Var) and op.name in self.active

@@ -15,11 +15,12 @@ import numpy as np
 from .core import ZERO, RuleNotApplicable, define
 from .linear_algebra import _opt, _split
 
-define("np.column_stack", "tup", linear="tup", tup="unjoin(g, tup, 1)",
+define("np.column_stack", "tup", array_result=True, linear="tup", tup="unjoin(g, tup, 1)",
        jvp={"tup": "np.column_stack(tup_dot)"})
-define("np.dstack", "tup", linear="tup", tup="unjoin(g, tup, 2)", jvp={"tup": "np.dstack(tup_dot)"})
+define("np.dstack", "tup",
+       array_result=True, linear="tup", tup="unjoin(g, tup, 2)", jvp={"tup": "np.dstack(tup_dot)"})
 if hasattr(np, "row_stack"):  # NumPy < 2.3 (deprecated since 2.0): np.vstack
-    define("np.row_stack", "tup, dtype=None, casting='same_kind'", linear="tup",
+    define("np.row_stack", "tup, dtype=None, casting='same_kind'", array_result=True, linear="tup",
            tup="unconcatenate(g, tup, 0, 2)", jvp={"tup": "np.vstack(tup_dot)"})
 define("np.array_split", "ary, indices_or_sections, axis=0", view=True, linear="ary",
        ary=lambda b: f"np.concatenate(g{_opt(b, 'axis', 0)})", indices_or_sections=ZERO)

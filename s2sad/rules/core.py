@@ -38,9 +38,11 @@ The stanza's fields, and who asks for them:
     - a parameter whose VJP is :data:`ZERO` has a zero JVP.
 ``elementwise=True``
     a broadcasting element-wise operation (a 0-d result means 0-d operands); also
-    what the shape analysis and forward mode's batching ask.
+    what the shape analysis and forward mode's batching ask, and :mod:`s2sad.kinds` (one
+    of one operand, not a view, gives float64 of its operand's shape).
 ``reduction=True``
-    the result is 0-d when ``axis`` is None and ``keepdims`` is false.
+    the result is 0-d when ``axis`` is None and ``keepdims`` is false (:mod:`s2sad.kinds`
+    follows one over a constant ``axis``).
 ``view=True``
     the result may share memory with the first operand (a NumPy view, or an alias):
     :mod:`s2sad.memory` follows writes through it. ``view="basic"`` (indexing): a view
@@ -63,7 +65,8 @@ The stanza's fields, and who asks for them:
     argument's, when there is one), ``"args"`` (``np.arange``: the ``dtype=`` argument's,
     or integer when every operand is an integer constant); None when unknown. A value
     written into an integral array is cast, so no derivative flows through the write:
-    :func:`s2sad.analysis.dataflow_edges` asks.
+    :func:`s2sad.analysis.dataflow_edges` asks; so do :mod:`s2sad.kinds` (``"keeps"``:
+    int64 in, int64 out) and :mod:`s2sad.simplify` (``"bool"``: a mask).
 ``fancy_index=True``
     its result, used as an index, selects a copy, not a view (an integer list or
     array, a mask): :mod:`s2sad.memory` asks.
@@ -74,7 +77,46 @@ The stanza's fields, and who asks for them:
     a sum of products of its two operands: ``"matmul"`` or ``"dot"`` when the VJPs are
     ``matmul_bar_a/b(g, a, b)`` or ``dot_bar_a/b(g, a, b)`` (the reverse sweep's matmul
     deferral sums a loop's outer products at once, :mod:`s2sad.reverse.deferral`), ``"sum"``
-    for another (``np.inner``); :mod:`s2sad.cost` counts its operations from the shapes.
+    for another (``np.inner``); :mod:`s2sad.cost` counts its operations from the shapes,
+    and :mod:`s2sad.kinds` knows the kinds of the product and its ``*_bar_a/b`` helpers.
+``free=True``
+    :mod:`s2sad.cost` counts no operation for it in a template: it moves no data (a
+    reshape, a transpose) or works on small index data (``np.argsort(axes)``).
+``shape_only=True``
+    its result depends on its operand's shape (and dtype) only, never on the values
+    (``np.shape``, ``np.zeros_like``): free too, and :mod:`s2sad.cost` counts no read of
+    the values.
+``array_result=True``
+    its result has at least one axis whatever the operands (``np.stack``, ``np.arange``);
+    ``"items"``: when its first operand is a non-empty tuple or list (``np.array``);
+    ``"shape"``: when its first operand is a non-empty shape (``np.zeros``); ``"like"``:
+    when its first operand has an axis and no ``shape=`` is given (``np.zeros_like``).
+    :mod:`s2sad.ranks` and forward mode's vector mode ask.
+``sequence_result=True``
+    given a tuple or list, it gives one (``+`` joins, ``*`` repeats, a copy): forward
+    mode gives its result a tuple of tangents.
+``structure_result=True``
+    given a tuple or dict of adjoints (what a run-time helper returns), it may give one
+    (adjoints add and subtract element by element): forward mode's zero tangent of its
+    result keeps that structure.
+``batch="reduce"``
+    vector mode's batched form (:mod:`s2sad.batching`), where a tangent has a leading
+    axis of directions: ``"reduce"``, the same reduction one axis further on (``np.sum``,
+    ``np.mean``); ``"index"``, the index with a leading ``:`` (``getitem``).
+``dict_operand="key"``
+    what it may do with a dict value (anything else is an error at lowering): ``"key"``,
+    read it by key (``getitem``; ``unindex``, its adjoint, writes into it by key);
+    ``"alias"``, give it another name (``copy``). A ``container`` holds one. Vector mode
+    does not batch a function that reads a dict by a string key (:mod:`s2sad.module`).
+``sized=True``
+    it reads its operand's length only (``len``): a list used as a stack may be its
+    operand (:mod:`s2sad.lower.lists`).
+``integer_operands=True``
+    its operands are integers (``range``: trip counts): ``--at x=3`` keeps a parameter
+    passed to it an int (:mod:`s2sad.points`).
+``effects=True``
+    it changes the world (``print``): kept even where nothing reads its result
+    (:mod:`s2sad.analysis.regions`).
 ``domain="positive"``
     where the function is smooth, for its test case (``real`` when not given;
     ``positive``, ``unit`` (-1, 1), ``nonzero``, or an interval ``(lo, hi)``):
@@ -101,60 +143,19 @@ Templates never form a Jacobian, and call only functions that have rules
 themselves, so derivative code differentiates again.
 """
 
-import ast
 import builtins
 import math
 
-import gast
 import numpy as np
 
-from ..astutil import clone, parse_expr
 from ..ir import Const
-
-ZERO = "0"  # marks a parameter whose derivative is identically zero
+from .templates import (ZERO, Bound, Template, as_rule as _rule, as_template as _template,
+                        linear_tangent, tangent_of_slope)
 
 REGISTRY = {}  # python object (np.exp, math.sin, abs, ...) -> Primitive
 OPERATORS = {}  # 'add', 'neg', 'lt', 'getitem', ... -> Primitive
 METHODS = {}  # array method name ('sum', 'flatten', ...) -> the Primitive it means
 _NAMESPACES = {"np": np, "math": math}
-
-
-class Template:
-    """A derivative formula, parsed once and instantiated by name substitution."""
-
-    def __init__(self, text, tree=None):
-        self.text = text
-        self.tree = parse_expr(text) if tree is None else tree
-
-    @classmethod
-    def of_tree(cls, tree):
-        return cls(ast.unparse(gast.gast_to_ast(tree)), tree)
-
-    def names(self):
-        return {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
-
-    def instantiate(self, env):
-        """A fresh gast expression with each name in ``env`` replaced by env[name]."""
-        return clone(self.tree, env)
-
-
-class Bound(dict):
-    """A call's operands bound to the primitive's parameter names."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def const(self, name, default=None):
-        """The constant value bound to ``name``, or ``default`` if it is not constant."""
-        op = self.get(name)
-        return op.value if isinstance(op, Const) else default
-
-    def is_none(self, name):
-        op = self.get(name)
-        return op is None or (isinstance(op, Const) and op.value is None)
 
 
 class Primitive:
@@ -167,49 +168,53 @@ class Primitive:
     function, a global read) keep.
     """
 
+    differentiable = True
+    varargs = False
     elementwise = False
     reduction = False
+    linear = ()
     view = False
     cheap = False
     batch_safe = False
+    batch = None
     scalar_result = False
     domain = "real"
     result_dtype = None
     fancy_index = False
     container = False
     contraction = None
+    free = False
+    shape_only = False
+    array_result = None
+    sequence_result = False
+    structure_result = False
+    dict_operand = None
+    sized = False
+    integer_operands = False
+    effects = False
     structure = None  # a structural statement's kind (s2sad.structural); never a rule's
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
-                 elementwise=False, reduction=False, differentiable=True, varargs=False,
-                 linear=(), view=False, cheap=False, batch_safe=False, scalar_result=None,
-                 domain="real", result_dtype=None, fancy_index=False, container=False,
-                 contraction=None):
+                 varargs=False, **fields):
         self.name = name
         self.params = params
         self.defaults = defaults
         self.emit = emit
+        self.varargs = varargs
         self.vjp = {k: _rule(v) for k, v in (vjp or {}).items()}
         self.shared = {k: Template(v) for k, v in (shared or {}).items()}
-        self.elementwise = elementwise
-        self.reduction = reduction
-        self.differentiable = differentiable
-        self.varargs = varargs
+        for field, value in fields.items():
+            if field not in STANZA_FIELDS:
+                raise TypeError(f"{name}: {field!r} is not a field of a stanza")
+            if field in _CHOICES and value not in _CHOICES[field]:
+                raise ValueError(f"{name}: {field}={value!r}, not one of {_CHOICES[field]}")
+            setattr(self, field, value)
+        linear = self.linear
         self.linear = tuple(linear.split()) if isinstance(linear, str) else tuple(linear)
         if self.linear and emit[0] not in ("call", "user"):  # linear_tangent spells a call
             raise ValueError(f"{name}: linear= needs a primitive spelled as a call")
-        self.view = view
-        self.cheap = cheap
-        self.batch_safe = batch_safe
-        self.domain = domain
-        if result_dtype not in _RESULT_DTYPES or contraction not in _CONTRACTIONS:
-            raise ValueError(f"{name}: result_dtype={result_dtype!r}, "
-                             f"contraction={contraction!r}")
-        self.result_dtype = result_dtype
-        self.fancy_index = fancy_index
-        self.container = container
-        self.contraction = contraction
-        self.scalar_result = name.startswith("math.") if scalar_result is None else scalar_result
+        if fields.get("scalar_result") is None:
+            self.scalar_result = name.startswith("math.")
         self.jvp = {k: _rule(v) for k, v in (jvp or {}).items()}
         for param, rule in self.vjp.items():
             if param not in self.jvp:
@@ -280,74 +285,12 @@ def rule_name(prim):
     return prim.name if type(prim) is Primitive else None
 
 
-_RESULT_DTYPES = (None, "bool", "int", "keeps", "given", "args")
-_CONTRACTIONS = (None, "matmul", "dot", "sum")
-
-
-def _rule(rule):
-    return rule if callable(rule) or rule is ZERO or isinstance(rule, Template) else Template(rule)
-
-
-def _template(rule, bound):
-    """A rule (template, ZERO, or function of the bound operands) as a Template or None."""
-    if rule is ZERO:
-        return None
-    if callable(rule):
-        text = rule(bound)
-        return text if text is None or isinstance(text, Template) else Template(text)
-    return rule
-
-
-def tangent_of_slope(template, param):
-    """An element-wise VJP, ``g`` times the slope, as the JVP: ``g`` becomes the tangent
-    ``<param>_dot`` and ``unbroadcast(e, <param>)`` becomes ``e``. None stays None."""
-    if template is None:
-        return None
-    tangent = gast.Name(id=f"{param}_dot", ctx=gast.Load(), annotation=None, type_comment=None)
-    tree = clone(template.tree, {"g": tangent})
-    return Template.of_tree(_drop_unbroadcast(tree, param))
-
-
-def _drop_unbroadcast(node, param):
-    if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
-            and node.func.id == "unbroadcast" and len(node.args) == 2
-            and isinstance(node.args[1], gast.Name) and node.args[1].id == param):
-        return _drop_unbroadcast(node.args[0], param)
-    for field in node._fields:
-        value = getattr(node, field, None)
-        if isinstance(value, list):
-            setattr(node, field, [_drop_unbroadcast(v, param) if isinstance(v, gast.AST) else v
-                                  for v in value])
-        elif isinstance(value, gast.AST):
-            setattr(node, field, _drop_unbroadcast(value, param))
-    return node
-
-
-def linear_tangent(prim, param, bound):
-    """The JVP of a primitive linear in ``param``: the call with ``<param>_dot`` in its place.
-
-    Parameters without a default are passed by position; one with a default is left out
-    when the call has the default, and passed by position while nothing before it was
-    left out, by keyword after that. ``out=`` is never passed on (the tangent is a new
-    array). A stanza whose JVP is spelled otherwise writes it out (``jvp=``).
-    """
-    args, skipped = [], False
-    for name in prim.params:
-        text = f"{name}_dot" if name == param else name
-        if name == "out" or name in prim.defaults and _is_default(bound, name, prim.defaults[name]):
-            skipped = True
-            continue
-        args.append(f"{name}={text}" if skipped else text)
-    return Template(f"{prim.emit[1]}({', '.join(args)})")
-
-
-def _is_default(bound, name, default):
-    op = bound.get(name)
-    if op is None:
-        return True
-    if not isinstance(op, Const):
-        return False
-    return op.value is default or (type(op.value) is type(default) and op.value == default)
+# the fields whose value is one of a few (see the module docstring)
+_CHOICES = {"result_dtype": (None, "bool", "int", "keeps", "given", "args"),
+            "contraction": (None, "matmul", "dot", "sum"),
+            "array_result": (None, True, "items", "shape", "like"),
+            "batch": (None, "reduce", "index"),
+            "dict_operand": (None, "alias", "key")}
 
 
 def _signature(sig):
@@ -374,8 +317,10 @@ def resolve_spelling(spelling):
 
 # a stanza's keywords that are not parameters' VJPs
 STANZA_FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view", "cheap",
-                 "batch_safe", "scalar_result", "domain", "result_dtype", "fancy_index",
-                 "container", "contraction"}
+                 "batch_safe", "batch", "scalar_result", "domain", "result_dtype", "fancy_index",
+                 "container", "contraction", "free", "shape_only", "array_result",
+                 "sequence_result", "structure_result", "dict_operand", "sized",
+                 "integer_operands", "effects"}
 
 
 def split_fields(keywords):

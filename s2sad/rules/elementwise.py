@@ -24,8 +24,8 @@ define("np.log1p", "x", **E, domain=(-0.5, 2), x="g / (1.0 + x)")
 define("np.expm1", "x", **E, x="g * (ans + 1.0)")
 define("np.sqrt", "x", **E, domain="positive", x="g * 0.5 / ans")
 define("np.cbrt", "x", **E, domain="nonzero", x="g / (3.0 * ans ** 2)")
-define("np.square", "x", **E, x="g * 2.0 * x")
-define("np.reciprocal", "x", **E, domain="nonzero", x="-g * ans ** 2")
+define("np.square", "x", result_dtype="keeps", **E, x="g * 2.0 * x")
+define("np.reciprocal", "x", result_dtype="keeps", **E, domain="nonzero", x="-g * ans ** 2")
 define("np.sin", "x", **E, x="g * np.cos(x)")
 define("np.cos", "x", **E, x="-g * np.sin(x)")
 define("np.tan", "x", **E, domain=(-1.2, 1.2), x="g * (1.0 + ans ** 2)")
@@ -38,10 +38,10 @@ define("np.tanh", "x", **E, x="g * (1.0 - ans ** 2)")
 define("np.arcsinh", "x", **E, x="g / np.sqrt(x ** 2 + 1.0)")
 define("np.arccosh", "x", **E, domain=(1.2, 3), x="g / np.sqrt(x ** 2 - 1.0)")
 define("np.arctanh", "x", **E, domain="unit", x="g / (1.0 - x ** 2)")
-define("np.abs", "x", **E, domain="nonzero", x="g * np.sign(x)")
+define("np.abs", "x", result_dtype="keeps", **E, domain="nonzero", x="g * np.sign(x)")
 define("np.fabs", "x", **E, domain="nonzero", x="g * np.sign(x)")
-define("np.negative", "x", **E, x="-g")
-define("np.positive", "x", **E, x="g")
+define("np.negative", "x", result_dtype="keeps", **E, x="-g")
+define("np.positive", "x", result_dtype="keeps", **E, x="g")
 define("np.deg2rad", "x", **E, x="g * (np.pi / 180)")
 define("np.radians", "x", **E, x="g * (np.pi / 180)")
 define("np.rad2deg", "x", **E, x="g * (180 / np.pi)")
@@ -52,10 +52,11 @@ _SINC_SLOPE = ("np.where(x == 0, -np.pi ** 2 / 3 * x, "
                "(np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
 define("np.sinc", "x", **E, domain="nonzero", x=f"g * {_SINC_SLOPE}")
 # real numbers only: the real part and the conjugate are the identity on them
-define("np.real", "val", view=True, **E, val="g")
-define("np.conjugate", "x", methods=("conj", "conjugate"), **E, x="g")
+define("np.real", "val", result_dtype="keeps", view=True, **E, val="g")
+define("np.conjugate", "x", result_dtype="keeps", methods=("conj", "conjugate"), **E, x="g")
 # the replaced entries (NaN, +-inf) are constants
-define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None", **E,
+define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None",
+       result_dtype="keeps", **E,
        x="g * np.isfinite(x)")
 
 # --- NumPy, two arguments -------------------------------------------------------
@@ -144,12 +145,17 @@ define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)")
 define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
 
 # --- zero derivative wherever it exists (integer- or boolean-valued, piecewise constant) --
-nondiff("np.sign", "np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
-        "np.heaviside", "np.floor_divide", "np.allclose", "np.count_nonzero", "np.shape",
-        "np.size", "np.ndim", "np.identity", "np.array_equal", "np.isreal", "np.tri",
-        "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.spacing", "np.angle",
+nondiff("np.sign", elementwise=True, result_dtype="keeps")  # int in, int out
+nondiff("np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
+        "np.heaviside", "np.floor_divide", "np.allclose", "np.count_nonzero", "np.array_equal",
+        "np.isreal", "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.spacing",
+        "np.angle",
         "np.result_type", "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf",
-        "math.isfinite", "int", "round", "bool", "range", "isinstance", "print")
+        "math.isfinite", "int", "round", "bool", "isinstance")
+nondiff("range", integer_operands=True)  # trip counts
+nondiff("print", effects=True)
+nondiff("np.shape", "np.size", "np.ndim", shape_only=True)
+nondiff("np.identity", "np.tri", array_result=True)
 # boolean results (as an index, the element-wise tests and logic select a copy: a mask)
 nondiff("np.isnan", "np.isinf", "np.isfinite", "np.logical_and", "np.logical_or",
         "np.logical_not", "np.logical_xor", result_dtype="bool", fancy_index=True)
@@ -160,12 +166,16 @@ nondiff("np.flatnonzero", result_dtype="int", fancy_index=True)
 nondiff("np.searchsorted", "np.digitize", "np.argwhere", "np.indices", "np.lexsort",
         "np.argpartition", result_dtype="int")
 # new arrays of the dtype given (float when none is)
-nondiff("np.zeros", "np.ones", "np.empty", "np.eye", "np.zeros_like", "np.ones_like",
-        "np.empty_like", result_dtype="given")
-nondiff("np.arange", result_dtype="args", fancy_index=True)
+nondiff("np.zeros", "np.ones", "np.empty", result_dtype="given", array_result="shape")
+nondiff("np.eye", result_dtype="given", array_result=True)
+nondiff("np.zeros_like", "np.ones_like", result_dtype="given", array_result="like",
+        shape_only=True)
+nondiff("np.empty_like", result_dtype="given", array_result="like")
+nondiff("np.arange", result_dtype="args", fancy_index=True, array_result=True)
 # ... also array methods (x.argmax(), x.round())
-nondiff("np.argsort", "np.nonzero", methods=True, result_dtype="int", fancy_index=True)
+nondiff("np.argsort", methods=True, result_dtype="int", fancy_index=True, free=True)
+nondiff("np.nonzero", methods=True, result_dtype="int", fancy_index=True)
 nondiff("np.argmax", "np.argmin", methods=True, result_dtype="int")
 nondiff("np.any", "np.all", "np.round", methods=True)
 nondiff("np.imag", view=True)  # x.imag: a view of a complex array
-nondiff("len", scalar_result=True)
+nondiff("len", scalar_result=True, sized=True)

@@ -26,28 +26,36 @@ define("np.dot", "a, b", contraction="dot", methods=("dot",), linear="a b",
        a="dot_bar_a(g, a, b)", b="dot_bar_b(g, a, b)")
 define("np.matmul", "x1, x2", contraction="matmul", linear="x1 x2", x1="matmul_bar_a(g, x1, x2)",
        x2="matmul_bar_b(g, x1, x2)")
-define("np.outer", "a, b", linear="a b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
+define("np.outer", "a, b",
+       array_result=True, linear="a b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
        b="np.reshape(np.ravel(a) @ g, np.shape(b))")
-define("np.transpose", "a, axes=None", result_dtype="keeps", methods=("transpose",), view=True,
+define("np.transpose", "a, axes=None",
+       free=True, result_dtype="keeps", methods=("transpose",), view=True,
        linear="a",
        a=lambda b: "np.transpose(g)" if b.is_none("axes") else "np.transpose(g, np.argsort(axes))")
-define("np.reshape", "a, shape=None, order='C', newshape=None", result_dtype="keeps",
+define("np.reshape", "a, shape=None, order='C', newshape=None", free=True, result_dtype="keeps",
        methods=("reshape",), view=True, linear="a",
        a="np.reshape(g, np.shape(a))", jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
-define("np.ravel", "a, order='C'", result_dtype="keeps", methods=("ravel", "flatten"), view=True,
+define("np.ravel", "a, order='C'",
+       array_result=True, free=True, result_dtype="keeps", methods=("ravel", "flatten"), view=True,
        linear="a", a="np.reshape(g, np.shape(a))", jvp={"a": "np.ravel(a_dot)"})
-define("np.squeeze", "a, axis=None", methods=("squeeze",), view=True, linear="a", a="np.reshape(g, np.shape(a))",
+define("np.squeeze", "a, axis=None",
+       free=True, methods=("squeeze",), view=True, linear="a", a="np.reshape(g, np.shape(a))",
        jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
-define("np.expand_dims", "a, axis", view=True, linear="a", a="np.reshape(g, np.shape(a))")
+define("np.expand_dims", "a, axis",
+       free=True, view=True, linear="a", a="np.reshape(g, np.shape(a))")
 define("np.copy", "a, order='K'", result_dtype="keeps", methods=("copy",), linear="a", a="g",
        jvp={"a": "a_dot"})
 for _name in ("np.asanyarray", "np.ascontiguousarray"):
-    define(_name, "a, dtype=None", linear="a", view=True, a="g", jvp={"a": f"{_name}(a_dot)"})
+    define(_name, "a, dtype=None", array_result="items", linear="a", view=True, a="g",
+           jvp={"a": f"{_name}(a_dot)"})
 define("np.real_if_close", "a, tol=100", view=True, linear="a", a="g",  # reals
        jvp={"a": "np.real_if_close(a_dot)"})
-define("np.asarray", "a, dtype=None", result_dtype="given", view=True, linear="a", a="g",
+define("np.asarray", "a, dtype=None",
+       array_result="items", result_dtype="given", view=True, linear="a", a="g",
        jvp={"a": "np.asarray(a_dot)"})
-define("np.array", "object, dtype=None", result_dtype="given", fancy_index=True,
+define("np.array", "object, dtype=None",
+       array_result="items", result_dtype="given", fancy_index=True,
        linear="object", object="g",
        jvp={"object": "np.array(object_dot)"})
 
@@ -68,7 +76,8 @@ def _trace_dot(b):
 
 define("np.trace", "a, offset=0, axis1=0, axis2=1, dtype=None, out=None", methods=("trace",), linear="a", a=_trace,
        jvp={"a": _trace_dot})
-define("np.full", "shape, fill_value, dtype=None", result_dtype="given", linear="fill_value",
+define("np.full", "shape, fill_value, dtype=None",
+       array_result="shape", result_dtype="given", linear="fill_value",
        fill_value="unbroadcast(g, fill_value)",
        jvp={"fill_value": "fill_value_dot + np.zeros_like(ans)"})
 
@@ -81,9 +90,11 @@ def _opt(b, name, default, text=None):
     return f", {text or name}"
 
 
-define("np.swapaxes", "a, axis1, axis2", methods=("swapaxes",), view=True, linear="a", a="np.swapaxes(g, axis1, axis2)")
-define("np.moveaxis", "a, source, destination", view=True, linear="a", a="np.moveaxis(g, destination, source)")
-define("np.broadcast_to", "array, shape, subok=False", view=True, linear="array",
+define("np.swapaxes", "a, axis1, axis2",
+       free=True, methods=("swapaxes",), view=True, linear="a", a="np.swapaxes(g, axis1, axis2)")
+define("np.moveaxis", "a, source, destination",
+       free=True, view=True, linear="a", a="np.moveaxis(g, destination, source)")
+define("np.broadcast_to", "array, shape, subok=False", free=True, view=True, linear="array",
        array="unbroadcast(g, array)", jvp={"array": "np.broadcast_to(array_dot, shape)"})
 define("np.flip", "m, axis=None", view=True, linear="m", m=lambda b: f"np.flip(g{_opt(b, 'axis', None)})")
 define("np.fliplr", "m", view=True, linear="m", m="np.fliplr(g)")
@@ -100,12 +111,15 @@ define("np.rot90", "m, k=1, axes=None", view=True, linear="m",  # axes=(0, 1) wh
        m=lambda b: f"np.rot90(g, -k{_opt(b, 'axes', None)})",
        jvp={"m": lambda b: f"np.rot90(m_dot{_opt(b, 'k', 1)}{_opt(b, 'axes', None)})"})
 for _n in (1, 2, 3):
-    define(f"np.atleast_{_n}d", "a", linear="a", view=True, a="np.reshape(g, np.shape(a))")
+    define(f"np.atleast_{_n}d", "a",
+           array_result=True, linear="a", view=True, a="np.reshape(g, np.shape(a))")
 # np.tile(A, reps) is np.kron(np.ones(reps), A): each tile's adjoint adds up
 define("np.tile", "A, reps", linear="A", A="kron_bar_b(g, np.ones(reps), A)")
-define("np.triu", "m, k=0", linear="m", m=lambda b: f"unbroadcast(np.triu(g{_opt(b, 'k', 0)}), m)",
+define("np.triu", "m, k=0",
+       array_result=True, linear="m", m=lambda b: f"unbroadcast(np.triu(g{_opt(b, 'k', 0)}), m)",
        jvp={"m": lambda b: f"np.triu(m_dot{_opt(b, 'k', 0)})"})
-define("np.tril", "m, k=0", linear="m", m=lambda b: f"unbroadcast(np.tril(g{_opt(b, 'k', 0)}), m)",
+define("np.tril", "m, k=0",
+       array_result=True, linear="m", m=lambda b: f"unbroadcast(np.tril(g{_opt(b, 'k', 0)}), m)",
        jvp={"m": lambda b: f"np.tril(m_dot{_opt(b, 'k', 0)})"})
 
 
@@ -118,7 +132,8 @@ def _diagonal_args(b):
 define("np.diagonal", "a, offset=0, axis1=0, axis2=1", methods=("diagonal",), view=True, linear="a",
        a=lambda b: f"undiagonal(g, a{_diagonal_args(b)})",
        jvp={"a": lambda b: f"np.diagonal(a_dot{_diagonal_args(b)})"})
-define("np.diag", "v, k=0", linear="v", v=lambda b: f"diag_bar(g, v{_opt(b, 'k', 0)})",
+define("np.diag", "v, k=0",
+       array_result=True, linear="v", v=lambda b: f"diag_bar(g, v{_opt(b, 'k', 0)})",
        jvp={"v": lambda b: f"np.diag(v_dot{_opt(b, 'k', 0)})"})
 define("np.diagflat", "v, k=0", linear="v",  # np.diag(np.ravel(v), k)
        v=lambda b: f"np.reshape(np.diagonal(g{_opt(b, 'k', 0)}), np.shape(v))",
@@ -176,14 +191,17 @@ define("np.partition", "a, kth, axis=-1, kind='introselect', order=None", kth=ZE
 
 # --- joins and cuts: the adjoint of a join cuts g into its pieces, and the other way round ---
 define("np.concatenate", "arrays, axis=0, out=None, dtype=None, casting='same_kind'",
+       array_result=True,
        linear="arrays", arrays=lambda b: f"unconcatenate(g, arrays{_opt(b, 'axis', 0)})",
        jvp={"arrays": lambda b: f"np.concatenate(arrays_dot{_opt(b, 'axis', 0)})"})
-define("np.stack", "arrays, axis=0, out=None, dtype=None, casting='same_kind'", linear="arrays",
+define("np.stack", "arrays, axis=0, out=None, dtype=None, casting='same_kind'",
+       array_result=True, linear="arrays",
        arrays=lambda b: "g" if b.const("axis") == 0 else "np.moveaxis(g, axis, 0)",
        jvp={"arrays": lambda b: f"np.stack(arrays_dot{_opt(b, 'axis', 0)})"})
-define("np.vstack", "tup, dtype=None, casting='same_kind'", linear="tup",
+define("np.vstack", "tup, dtype=None, casting='same_kind'", array_result=True, linear="tup",
        tup="unconcatenate(g, tup, 0, 2)", jvp={"tup": "np.vstack(tup_dot)"})
-define("np.hstack", "tup, dtype=None, casting='same_kind'",  # 1-d pieces join on axis 0
+define("np.hstack", "tup, dtype=None, casting='same_kind'",
+       array_result=True,  # 1-d pieces join on axis 0
        linear="tup", tup="unconcatenate(g, tup, min(1, np.ndim(g) - 1))",
        jvp={"tup": "np.hstack(tup_dot)"})
 
@@ -247,6 +265,7 @@ def _pad_dot(b):
 define("np.pad", "array, pad_width, mode='constant', constant_values=0", array=_pad,
        pad_width=ZERO, jvp={"array": _pad_dot})
 define("np.full_like", "a, fill_value, dtype=None, order='K', subok=True, shape=None",
+       array_result="like",
        result_dtype="given", a=ZERO,
        fill_value="unbroadcast(g, fill_value)",
        jvp={"fill_value": "fill_value_dot + np.zeros_like(ans)"})
@@ -271,6 +290,7 @@ def _linspace_dot(end):
 
 
 define("np.linspace", "start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0",
+       array_result=True,
        start=_linspace("start"), stop=_linspace("stop"), num=ZERO,
        jvp={"start": _linspace_dot("start"), "stop": _linspace_dot("stop")})
 define("np.polyval", "p, x", p="np.vander(np.ravel(x), len(p)).T @ np.ravel(g)",

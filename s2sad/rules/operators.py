@@ -34,9 +34,12 @@ def _div_denominator(b):
     return "-unbroadcast(g * ans, y) / y"  # summed before it is scaled: fewer passes
 
 
-define_operator("add", "x, y", ("binop", "Add"), cheap=True, x="unbroadcast(g, x)", y="unbroadcast(g, y)")
-define_operator("sub", "x, y", ("binop", "Sub"), cheap=True, x="unbroadcast(g, x)", y="-unbroadcast(g, y)")
-define_operator("mul", "x, y", ("binop", "Mult"), cheap=True, x="unbroadcast(g * y, x)",
+define_operator("add", "x, y", ("binop", "Add"), cheap=True, sequence_result=True,
+                structure_result=True, x="unbroadcast(g, x)", y="unbroadcast(g, y)")
+define_operator("sub", "x, y", ("binop", "Sub"), cheap=True, structure_result=True,
+                x="unbroadcast(g, x)", y="-unbroadcast(g, y)")
+define_operator("mul", "x, y", ("binop", "Mult"), cheap=True, sequence_result=True,
+                x="unbroadcast(g * y, x)",
                 y="unbroadcast(g * x, y)", jvp={"y": "x * y_dot"})
 define_operator("truediv", "x, y", ("binop", "Div"), x="unbroadcast(g / y, x)",
                 y=_div_denominator, jvp={"y": "-y_dot * ans / y"})
@@ -50,7 +53,8 @@ define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False, contr
                 jvp={"x": "x_dot @ y", "y": "x @ y_dot"})
 define_operator("neg", "x", ("unary", "USub"), cheap=True, x="-g")
 define_operator("pos", "x", ("unary", "UAdd"), x="g")
-define_operator("copy", "x", ("copy",), view=True, result_dtype="keeps", x="g")
+define_operator("copy", "x", ("copy",), view=True, result_dtype="keeps", sequence_result=True,
+                structure_result=True, dict_operand="alias", x="g")
 
 
 def _index(b):
@@ -71,7 +75,7 @@ def _index(b):
 _INDEXABLE = (np.ndarray, np.generic, list, tuple, str, bytes, range, int, float, complex)
 
 define_operator("getitem", "a, index", ("getitem",), elementwise=False, result_dtype="keeps",
-                view="basic",
+                batch="index", dict_operand="key", view="basic",
                 a="unindex(g, a, index)", index=_index, jvp={"a": "a_dot[index]", "index": _index})
 # y_1 = setitem(y, index, v) is ``y[index] = v`` (in place in generated code): the adjoint
 # of y is g with zeros where v went, v's is what g has there; reverse mode zeroes g in place
@@ -92,7 +96,7 @@ define_operator("mT", "x", ("attr", "mT"), elementwise=False, view=True,
                 batch_safe=True, x="np.swapaxes(g, -1, -2)",
                 jvp={"x": "np.swapaxes(x_dot, -1, -2)"})
 
-nondiff_operator("floordiv", ("binop", "FloorDiv"), cheap=True)
+nondiff_operator("floordiv", ("binop", "FloorDiv"), cheap=True, elementwise=True)
 nondiff_operator("not", ("unary", "Not"), cheap=True, result_dtype="bool")
 nondiff_operator("invert", ("unary", "Invert"))
 for _name, _op in [("lt", "Lt"), ("le", "LtE"), ("gt", "Gt"), ("ge", "GtE"), ("eq", "Eq"),

@@ -57,10 +57,13 @@ def _mean(b):  # g is divided before it is spread: one division per result, not 
 
 
 R = dict(reduction=True)
-define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("sum",), linear="a", **R,
+define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False",
+       methods=("sum",), linear="a", **R, batch="reduce",
        a=lambda b: f"unreduce(g, a{axis_args(b)})",
        jvp={"a": lambda b: f"np.sum(a_dot{axis_keywords(b)})"})
-define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("mean",), linear="a", **R, a=_mean,
+define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False",
+       methods=("mean",), linear="a", **R, batch="reduce",
+       a=_mean,
        jvp={"a": lambda b: f"np.mean(a_dot{axis_keywords(b)})"})
 define("np.prod", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("prod",), **R,
        a=lambda b: f"unreduce(g * ans, a{axis_args(b)}) / a", jvp={"a": _prod_dot})
@@ -198,10 +201,12 @@ def _axis(b):
 
 
 C = "a, axis=None, dtype=None, out=None"
-define("np.cumsum", C, methods=("cumsum",), linear="a", a=lambda b: _reverse_cumsum(b, "g"),
+define("np.cumsum", C,
+       array_result=True, methods=("cumsum",), linear="a", a=lambda b: _reverse_cumsum(b, "g"),
        jvp={"a": lambda b: f"np.cumsum(a_dot{_axis(b)})"})
 # divides by a, as the rule of np.prod does: the operand must have no zeros
-define("np.cumprod", C, methods=("cumprod",), a=lambda b: _reverse_cumsum(b, "g * ans") + " / a",
+define("np.cumprod", C,
+       array_result=True, methods=("cumprod",), a=lambda b: _reverse_cumsum(b, "g * ans") + " / a",
        jvp={"a": lambda b: f"ans * np.cumsum(a_dot / a{_axis(b)})"})
 
 

@@ -45,7 +45,8 @@ helper(support.unbroadcast, "t, x", linear="t", t="g + np.zeros_like(t)", x=ZERO
 helper(support.unreduce, "t, x, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})"},
        t=lambda b: f"np.sum(g{axis_keywords(b)})", x=ZERO, axis=ZERO, keepdims=ZERO)
-helper(support.unindex, "t, x, index", linear="t", t="g[index]", x=ZERO, index=ZERO)
+helper(support.unindex, "t, x, index",
+       dict_operand="key", linear="t", t="g[index]", x=ZERO, index=ZERO)
 helper(support.masked, "t, condition, keep=True", linear="t",
        jvp={"t": "masked(t_dot, condition, keep)"}, t="masked(g, condition, keep)",
        condition=ZERO, keep=ZERO)
@@ -96,7 +97,7 @@ helper(support.kron_bar_b, "t, a, b", linear="t a", t="np.kron(a, g)", a="kron_b
        b=ZERO)
 # the deferred outer products of a loop (s2sad/reverse/deferral.py): sum_k of
 # matmul_bar_a(g_k, a, b_k) over a sequence of pairs, bilinear in each pair. Forward mode gives
-# a list of pairs a list of tangent pairs (forward.py), so the tangent is the product rule pair
+# a list of pairs a list of tangent pairs (s2sad.forward), so the tangent is the product rule pair
 # by pair; the adjoint of the pairs is one pair of adjoints per pair. ``a`` gives a shape only.
 def _product(b):
     """``, product`` for the pairs of np.dot (``product="dot"``), nothing for matmul's."""

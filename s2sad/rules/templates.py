@@ -1,0 +1,125 @@
+"""Derivative templates: one Python expression each, parsed once and instantiated by name.
+
+The template language is described in :mod:`s2sad.rules.core` (its module docstring), with
+the stanza fields. Here: :class:`Template`, :class:`Bound` (a call's operands bound to a
+primitive's parameter names), a rule as a template (:func:`as_template`), and the two ways
+a JVP follows from a stanza without being written (:func:`tangent_of_slope`,
+:func:`linear_tangent`). Layer 2, below the registry (:mod:`s2sad.rules.core`).
+"""
+
+import ast
+
+import gast
+
+from ..astutil import clone, parse_expr
+from ..ir import Const
+
+ZERO = "0"  # marks a parameter whose derivative is identically zero
+
+
+class Template:
+    """A derivative formula, parsed once and instantiated by name substitution."""
+
+    def __init__(self, text, tree=None):
+        self.text = text
+        self.tree = parse_expr(text) if tree is None else tree
+
+    @classmethod
+    def of_tree(cls, tree):
+        return cls(ast.unparse(gast.gast_to_ast(tree)), tree)
+
+    def names(self):
+        return {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+
+    def instantiate(self, env):
+        """A fresh gast expression with each name in ``env`` replaced by env[name]."""
+        return clone(self.tree, env)
+
+
+class Bound(dict):
+    """A call's operands bound to the primitive's parameter names."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def const(self, name, default=None):
+        """The constant value bound to ``name``, or ``default`` if it is not constant."""
+        op = self.get(name)
+        return op.value if isinstance(op, Const) else default
+
+    def is_none(self, name):
+        op = self.get(name)
+        return op is None or (isinstance(op, Const) and op.value is None)
+
+
+
+
+def as_rule(rule):
+    return rule if callable(rule) or rule is ZERO or isinstance(rule, Template) else Template(rule)
+
+
+def as_template(rule, bound):
+    """A rule (template, ZERO, or function of the bound operands) as a Template or None."""
+    if rule is ZERO:
+        return None
+    if callable(rule):
+        text = rule(bound)
+        return text if text is None or isinstance(text, Template) else Template(text)
+    return rule
+
+
+def tangent_of_slope(template, param):
+    """An element-wise VJP, ``g`` times the slope, as the JVP: ``g`` becomes the tangent
+    ``<param>_dot`` and ``unbroadcast(e, <param>)`` becomes ``e``. None stays None."""
+    if template is None:
+        return None
+    tangent = gast.Name(id=f"{param}_dot", ctx=gast.Load(), annotation=None, type_comment=None)
+    tree = clone(template.tree, {"g": tangent})
+    return Template.of_tree(_drop_unbroadcast(tree, param))
+
+
+def _drop_unbroadcast(node, param):
+    if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+            and node.func.id == "unbroadcast" and len(node.args) == 2
+            and isinstance(node.args[1], gast.Name) and node.args[1].id == param):
+        return _drop_unbroadcast(node.args[0], param)
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            setattr(node, field, [_drop_unbroadcast(v, param) if isinstance(v, gast.AST) else v
+                                  for v in value])
+        elif isinstance(value, gast.AST):
+            setattr(node, field, _drop_unbroadcast(value, param))
+    return node
+
+
+def linear_tangent(prim, param, bound):
+    """The JVP of a primitive linear in ``param``: the call with ``<param>_dot`` in its place.
+
+    Parameters without a default are passed by position; one with a default is left out
+    when the call has the default, and passed by position while nothing before it was
+    left out, by keyword after that. ``out=`` is never passed on (the tangent is a new
+    array). A stanza whose JVP is spelled otherwise writes it out (``jvp=``).
+    """
+    args, skipped = [], False
+    for name in prim.params:
+        text = f"{name}_dot" if name == param else name
+        if name == "out" or name in prim.defaults and _is_default(bound, name, prim.defaults[name]):
+            skipped = True
+            continue
+        args.append(f"{name}={text}" if skipped else text)
+    return Template(f"{prim.emit[1]}({', '.join(args)})")
+
+
+def _is_default(bound, name, default):
+    op = bound.get(name)
+    if op is None:
+        return True
+    if not isinstance(op, Const):
+        return False
+    return op.value is default or (type(op.value) is type(default) and op.value == default)
+
+
