@@ -46,6 +46,8 @@ import warnings
 
 import numpy as np
 
+from tests.programs import library
+
 INPUTS = {"x": (3, 4), "y": (4,), "z": (3,), "s": ()}
 N_VALUE = 3  # the int argument n (loop bounds), not differentiated
 PARAMS = "x, y, z, s, n"
@@ -119,6 +121,7 @@ class Generator:
         self.counter = 0
         self.helper_count = 0
         self.in_condition = False  # (a comprehension in a while condition is refused: none there)
+        self.library = False  # expressions from library.TEMPLATES too (set by generate)
 
     # --- small utilities ------------------------------------------------------------
 
@@ -220,9 +223,12 @@ class Generator:
             return self.leaf(env, ctx)
         kind = self.rng.choices(
             ["binop", "unary", "reduce", "where", "clip", "maxmin", "sort", "matmul", "transpose", "maskread",
-             "comprehension"],
-            [10, 6, 4, 1.5, 1.2, 1.2, 0.8, 0.8, 0.4, 0.5, 0 if self.in_condition else 0.6])[0]
+             "comprehension", "library"],
+            [10, 6, 4, 1.5, 1.2, 1.2, 0.8, 0.8, 0.4, 0.5, 0 if self.in_condition else 0.6,
+             3 if self.library else 0])[0]
         e = self.expr(env, ctx, depth - 1)
+        if kind == "library":
+            return self.library_call(env, ctx, e, depth)
         if kind == "comprehension":  # the loop variable q scales e; sum() of a generator or a stack
             form = self.pick(["sum", "sum", "filtered", "stack", "array"])
             if form == "sum":
@@ -310,6 +316,22 @@ class Generator:
             return Expr(f"({e.text} / {den})", shape, e.bound)
         bound = e.bound * e2.bound if op == "*" else e.bound + e2.bound
         return self.squash(Expr(f"({e.text} {op} {e2.text})", shape, bound))
+
+    def library_call(self, env, ctx, e, depth):
+        """``e`` as the first operand of one of :data:`library.TEMPLATES` that takes its shape."""
+        templates = library.applicable(e.shape)
+        if not templates:
+            return e
+        text, _, other, bound = self.pick(templates)
+        b = self.expr_of_shape(env, ctx, other(e.shape)) if other else None
+        shape = library.result_shape(text, e.shape, b.shape if b else None)
+        if shape is None:
+            return e
+        wrap = lambda t: t if t.isidentifier() else f"({t})"  # noqa: E731
+        value = text.format(a=wrap(e.text), b=wrap(b.text) if b else "")
+        size = max(1, math.prod(e.shape))
+        ids = e.ids if library.may_share(text) else None
+        return self.squash(Expr(value, shape, bound(e.bound, b.bound if b else 0.0, size), ids))
 
     def fit(self, e, shape):
         """``e`` made to broadcast into ``shape`` (its total if it does not)."""
@@ -801,6 +823,8 @@ class Generator:
             values = np.round(np.random.default_rng(len(shape) * 7 + sum(shape)).uniform(-1, 1, shape), 2)
             consts.append(f"{cname} = np.array({values.tolist()!r})")
         text = ["import numpy as np", ""] + consts + ["", ""]
+        if "math." in "\n".join(lines + [line for h in self.helpers for line in h[3]]):
+            text[:1] = ["import math", "", "import numpy as np"]
         for _, _, _, src in self.helpers:
             text += src + ["", ""]
         text += [f"def f({PARAMS}):"] + ["    " + line for line in lines]
@@ -856,6 +880,7 @@ def generate(seed, size=None):
     for attempt in range(50):
         rng = random.Random(f"{seed}/{attempt}")
         gen = Generator(rng, size if size is not None else rng.randint(3, 9))
+        gen.library = random.Random(f"{seed}/library").random() < library.LIBRARY_SHARE
         try:
             source = gen.program()
         except (IndexError, ValueError, KeyError):  # the generator painted itself into a corner
