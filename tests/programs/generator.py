@@ -369,6 +369,9 @@ class Generator:
             i = self.pick(ints)
             return self.pick([f"{i} % 2 == 0", f"{i} == 1", f"{i} > 0"])
         e = self.scalar(env, ctx)
+        if self.library and self.chance(0.2):  # a chained comparison (lo < e <= hi)
+            lo = self.threshold()
+            return f"{lo} {self.pick(['<', '<='])} {e.text} {self.pick(['<', '<='])} {lo + 0.5}"
         c = f"{e.text} {self.pick(['>', '<', '>=', '<='])} {self.threshold()}"
         if self.chance(0.15):
             e2 = self.scalar(env, ctx)
