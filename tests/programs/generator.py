@@ -40,6 +40,7 @@ alias or a view changes.
 import ast
 import math
 import random
+import re
 import signal
 import threading
 import warnings
@@ -667,7 +668,7 @@ class Generator:
             rng_text, maxval = self.pick([("range(3)", 2), ("range(n)", N_VALUE - 1), ("range(1, 4)", 3),
                                           ("range(2, -1, -1)", 2), ("range(2)", 1), ("range(n - 1)", N_VALUE - 2)])
             if ctx.fn != "f":  # (a helper has no n: its loops run a fixed number of trips)
-                rng_text = rng_text.replace("n", str(N_VALUE))
+                rng_text = re.sub(r"\bn\b", str(N_VALUE), rng_text)
             return self.loop_body(env, ctx, {i: Var((), maxval, kind="int")}, f"for {i} in {rng_text}:")
         src = self.pick(arrays)
         v = env[src]
