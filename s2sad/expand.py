@@ -48,13 +48,21 @@ into the loops, list appends and guards the lowering knows::
   to refuse.
 * ``assert test[, message]`` is the ``if`` and ``raise`` it means: the derivative
   functions check it in their forward sweep, as ``f`` does.
+* Python's builtins of several operands are the two-operand forms s2sad has rules
+  for: ``max(a, b, c)`` (or ``max([a, b, c])``) is ``max(max(a, b), c)``, which returns
+  the first maximal operand as Python does (``min`` alike); ``sum([a, b, c], start)``
+  (a list or tuple written out) is ``((start + a) + b) + c``, and ``(a + b) + c``
+  without a start (Python's ``0 + a`` is ``a``'s value); ``pow(a, b)`` is ``a ** b``. Only the builtins themselves are rewritten:
+  a function of the module named ``max`` is called as it is.
 
 Every statement written here is located at the comprehension (or assert) it
 comes from, so generated code quotes the user's line and errors point at it.
-The pass changes nothing in a function without comprehensions or asserts.
+The pass changes nothing in a function without comprehensions, asserts or those builtins.
 
 Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.inline`.
 """
+
+import builtins
 
 import gast
 import numpy as np
@@ -78,9 +86,13 @@ def expand(parsed, used):
     node = parsed.node
     own_methods(parsed.fn, node)  # self.predict(x) is Model.predict(self, x) (s2sad/methods.py)
     splice_starred(node)  # f(*args) of a known length is f(args[0], args[1]) (s2sad/starred.py)
-    if not any(isinstance(n, _COMPREHENSIONS + (gast.Assert,)) for n in gast.walk(node)):
+    if not any(isinstance(n, _COMPREHENSIONS + (gast.Assert,)) or
+               any(_call_of(n, name) for name in _FOLDED) for n in gast.walk(node)):
         return
     _Expander(parsed, used).function(node)
+
+
+_FOLDED = ("max", "min", "sum", "pow")  # builtins of several operands (_Expander.builtin_fold)
 
 
 def _call_of(node, name):
@@ -149,7 +161,7 @@ class _Expander:
         elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.targets[0], gast.Name) and self.is_expandable(stmt.value):
             name = stmt.targets[0].id
-            a_list = isinstance(stmt.value, gast.ListComp) or _call_of(stmt.value, "list")
+            a_list = isinstance(stmt.value, gast.ListComp) or self.is_builtin(stmt.value, "list")
             into = name if name not in self.targets and not _reads([stmt.value], name) and (
                 not a_list or self.used_as_stack(name)) else None
             stmt.value = self.expression(stmt.value, pre, into=into)
@@ -179,10 +191,10 @@ class _Expander:
         return pre + [_located(guard, stmt)]
 
     # -- expressions -----------------------------------------------------------------------------
-    @staticmethod
-    def is_expandable(node):
+    def is_expandable(self, node):
         return isinstance(node, gast.ListComp) or (
-            (_call_of(node, "sum") or _call_of(node, "list") or _call_of(node, "tuple"))
+            (self.is_builtin(node, "sum") or self.is_builtin(node, "list") or
+             self.is_builtin(node, "tuple"))
             and node.args and isinstance(node.args[0], _COMPREHENSIONS))
 
     def children(self, node, pre):
@@ -208,15 +220,19 @@ class _Expander:
         if isinstance(node, gast.Lambda):
             self.refuse_inside(node.body, "a lambda")
             return node
-        if _call_of(node, "sum") and 1 <= len(node.args) <= 2 and \
+        folded = self.builtin_fold(node)
+        if folded is not None:
+            return self.expression(folded, pre, into)
+        if self.is_builtin(node, "sum") and 1 <= len(node.args) <= 2 and \
                 isinstance(node.args[0], _COMPREHENSIONS):
             start = self.expression(node.args[1], pre) if len(node.args) == 2 else \
                 gast.copy_location(gast.Constant(value=0, kind=None), node)
             return self.accumulate(node.args[0], start, pre, into)
-        if (_call_of(node, "list") or _call_of(node, "tuple")) and len(node.args) == 1 and \
+        if (self.is_builtin(node, "list") or self.is_builtin(node, "tuple")) and len(node.args) == 1 and \
                 isinstance(node.args[0], gast.GeneratorExp):
-            items = self.collect(node.args[0], pre, into if _call_of(node, "list") else None)
-            return items if _call_of(node, "list") else \
+            a_list = self.is_builtin(node, "list")
+            items = self.collect(node.args[0], pre, into if a_list else None)
+            return items if a_list else \
                 gast.copy_location(gast.Call(func=node.func, args=[items], keywords=[]), node)
         if self.makes_an_array(node) and node.args and isinstance(node.args[0], gast.ListComp):
             inner = node.args[0]
@@ -232,6 +248,45 @@ class _Expander:
                              "list, not a generator).")
         self.children(node, pre)
         return node
+
+    def is_builtin(self, node, name):
+        """True if ``node`` calls Python's builtin ``name`` (not a function of the module so
+        named), with positional arguments only."""
+        return _call_of(node, name) and self.p.scope.lookup(name) is getattr(builtins, name)
+
+    def builtin_fold(self, node):
+        """``max``/``min`` of several operands, ``sum`` of a list written out and ``pow`` as
+        the two-operand calls and operators they are (see the module's docstring), or None."""
+        args = node.args if isinstance(node, gast.Call) else []
+        if any(isinstance(a, gast.Starred) for a in args):
+            return None
+        if self.is_builtin(node, "pow") and len(args) == 2:
+            return gast.copy_location(gast.BinOp(left=args[0], op=gast.Pow(), right=args[1]), node)
+        for name in ("max", "min"):
+            if not self.is_builtin(node, name):
+                continue
+            if len(args) == 1 and isinstance(args[0], (gast.List, gast.Tuple)) and \
+                    len(args[0].elts) >= 2:
+                args = args[0].elts
+            if len(args) <= 2 or any(isinstance(a, gast.Starred) for a in args):
+                return None if args is node.args else \
+                    gast.copy_location(gast.Call(func=node.func, args=list(args), keywords=[]), node)
+            result = args[0]
+            for arg in args[1:]:
+                result = gast.copy_location(gast.Call(func=node.func, args=[result, arg], keywords=[]),
+                                            node)
+            return result
+        if self.is_builtin(node, "sum") and 1 <= len(args) <= 2 and \
+                isinstance(args[0], (gast.List, gast.Tuple)) and \
+                not any(isinstance(e, gast.Starred) for e in args[0].elts):
+            elts = list(args[0].elts)
+            # (without a start, 0 + a + b is a + b; a one-element sum is still a new value)
+            result = args[1] if len(args) == 2 else \
+                elts.pop(0) if len(elts) >= 2 else gast.Constant(value=0, kind=None)
+            for elt in elts:
+                result = gast.copy_location(gast.BinOp(left=result, op=gast.Add(), right=elt), node)
+            return gast.copy_location(result, node)
+        return None
 
     def makes_an_array(self, node):
         """True for a call of ``np.array``/``np.asarray`` (as the function's module names it)."""

@@ -190,11 +190,6 @@ CASES = [
         def f(x):
             return np.sum(x * nothere)
         """, "return", "nothere", UnsupportedSyntaxError, "'nothere' is not defined", True),
-    ("chained_comparison", """\
-        def f(x):
-            y = np.where(0 < x < 1, x, 0.0)
-            return np.sum(y)
-        """, "y = ", "0 <", UnsupportedSyntaxError, "chained comparisons", False),
     ("function_as_value", """\
         def f(x):
             h = np.sin

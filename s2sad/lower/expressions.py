@@ -49,12 +49,7 @@ class _Expressions:
         if isinstance(node, gast.UnaryOp):
             return self.lower_unary(node, name, names)
         if isinstance(node, gast.Compare):
-            if len(node.ops) != 1:
-                raise self.error(node, "s2sad does not support chained comparisons (a < b < c)",
-                                 "Write them as separate comparisons.")
-            left, right = self.lower_expr(node.left), self.lower_expr(node.comparators[0])
-            return self.apply(rules.OPERATORS[_COMPARE[type(node.ops[0])]], [left, right], {},
-                              node, name, names)
+            return self.lower_comparison(node, name, names)
         if isinstance(node, gast.Call):
             return self.lower_call(node, name, names)
         if isinstance(node, gast.IfExp):
@@ -130,6 +125,26 @@ class _Expressions:
                 stmt = If(result, [], block, [(var, result, other)], self.p.loc(node))
             self.block.append(stmt)
             result = var
+        return result
+
+    def lower_comparison(self, node, name, names):
+        """``a < b``; a chain ``a < b <= c`` is ``(a < b) and (b <= c)`` with ``b`` evaluated
+        once and ``c`` only if ``a < b`` holds, as Python evaluates it."""
+        if names is not None and len(node.ops) > 1:
+            raise self.error(node, "s2sad cannot unpack the value of a chained comparison")
+        left, right = self.lower_expr(node.left), self.lower_expr(node.comparators[0])
+        last = len(node.ops) == 1
+        result = self.apply(rules.OPERATORS[_COMPARE[type(node.ops[0])]], [left, right], {}, node,
+                            name if last else None, names if last else None)
+        for i, (op, comparator) in enumerate(zip(node.ops[1:], node.comparators[1:])):
+            saved_block, self.block = self.block, []
+            operand = self.lower_expr(comparator)
+            other = self.apply(rules.OPERATORS[_COMPARE[type(op)]], [right, operand], {}, node,
+                               None, None)
+            block, self.block = self.block, saved_block
+            (var,) = self.targets_for(name if i == len(node.ops) - 2 else None, None)
+            self.block.append(If(result, block, [], [(var, other, result)], self.p.loc(node)))
+            result, right = var, operand
         return result
 
     def lower_conditional(self, node, test, body, orelse, name, names):

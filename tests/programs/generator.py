@@ -40,11 +40,14 @@ alias or a view changes.
 import ast
 import math
 import random
+import re
 import signal
 import threading
 import warnings
 
 import numpy as np
+
+from tests.programs import library
 
 INPUTS = {"x": (3, 4), "y": (4,), "z": (3,), "s": ()}
 N_VALUE = 3  # the int argument n (loop bounds), not differentiated
@@ -119,6 +122,7 @@ class Generator:
         self.counter = 0
         self.helper_count = 0
         self.in_condition = False  # (a comprehension in a while condition is refused: none there)
+        self.library = False  # expressions from library.TEMPLATES too (set by generate)
 
     # --- small utilities ------------------------------------------------------------
 
@@ -220,9 +224,12 @@ class Generator:
             return self.leaf(env, ctx)
         kind = self.rng.choices(
             ["binop", "unary", "reduce", "where", "clip", "maxmin", "sort", "matmul", "transpose", "maskread",
-             "comprehension"],
-            [10, 6, 4, 1.5, 1.2, 1.2, 0.8, 0.8, 0.4, 0.5, 0 if self.in_condition else 0.6])[0]
+             "comprehension", "library"],
+            [10, 6, 4, 1.5, 1.2, 1.2, 0.8, 0.8, 0.4, 0.5, 0 if self.in_condition else 0.6,
+             3 if self.library else 0])[0]
         e = self.expr(env, ctx, depth - 1)
+        if kind == "library":
+            return self.library_call(env, ctx, e, depth)
         if kind == "comprehension":  # the loop variable q scales e; sum() of a generator or a stack
             form = self.pick(["sum", "sum", "filtered", "stack", "array"])
             if form == "sum":
@@ -311,6 +318,22 @@ class Generator:
         bound = e.bound * e2.bound if op == "*" else e.bound + e2.bound
         return self.squash(Expr(f"({e.text} {op} {e2.text})", shape, bound))
 
+    def library_call(self, env, ctx, e, depth):
+        """``e`` as the first operand of one of :data:`library.TEMPLATES` that takes its shape."""
+        templates = library.applicable(e.shape)
+        if not templates:
+            return e
+        text, _, other, bound = self.pick(templates)
+        b = self.expr_of_shape(env, ctx, other(e.shape)) if other else None
+        shape = library.result_shape(text, e.shape, b.shape if b else None)
+        if shape is None:
+            return e
+        wrap = lambda t: t if t.isidentifier() else f"({t})"  # noqa: E731
+        value = text.format(a=wrap(e.text), b=wrap(b.text) if b else "")
+        size = max(1, math.prod(e.shape))
+        ids = e.ids if library.may_share(text) else None
+        return self.squash(Expr(value, shape, bound(e.bound, b.bound if b else 0.0, size), ids))
+
     def fit(self, e, shape):
         """``e`` made to broadcast into ``shape`` (its total if it does not)."""
         if fits(e.shape, shape):
@@ -347,6 +370,9 @@ class Generator:
             i = self.pick(ints)
             return self.pick([f"{i} % 2 == 0", f"{i} == 1", f"{i} > 0"])
         e = self.scalar(env, ctx)
+        if self.library and self.chance(0.2):  # a chained comparison (lo < e <= hi)
+            lo = self.threshold()
+            return f"{lo} {self.pick(['<', '<='])} {e.text} {self.pick(['<', '<='])} {lo + 0.5}"
         c = f"{e.text} {self.pick(['>', '<', '>=', '<='])} {self.threshold()}"
         if self.chance(0.15):
             e2 = self.scalar(env, ctx)
@@ -641,6 +667,8 @@ class Generator:
         if r < 0.55 or not arrays:
             rng_text, maxval = self.pick([("range(3)", 2), ("range(n)", N_VALUE - 1), ("range(1, 4)", 3),
                                           ("range(2, -1, -1)", 2), ("range(2)", 1), ("range(n - 1)", N_VALUE - 2)])
+            if ctx.fn != "f":  # (a helper has no n: its loops run a fixed number of trips)
+                rng_text = re.sub(r"\bn\b", str(N_VALUE), rng_text)
             return self.loop_body(env, ctx, {i: Var((), maxval, kind="int")}, f"for {i} in {rng_text}:")
         src = self.pick(arrays)
         v = env[src]
@@ -801,6 +829,8 @@ class Generator:
             values = np.round(np.random.default_rng(len(shape) * 7 + sum(shape)).uniform(-1, 1, shape), 2)
             consts.append(f"{cname} = np.array({values.tolist()!r})")
         text = ["import numpy as np", ""] + consts + ["", ""]
+        if "math." in "\n".join(lines + [line for h in self.helpers for line in h[3]]):
+            text[:1] = ["import math", "", "import numpy as np"]
         for _, _, _, src in self.helpers:
             text += src + ["", ""]
         text += [f"def f({PARAMS}):"] + ["    " + line for line in lines]
@@ -856,6 +886,7 @@ def generate(seed, size=None):
     for attempt in range(50):
         rng = random.Random(f"{seed}/{attempt}")
         gen = Generator(rng, size if size is not None else rng.randint(3, 9))
+        gen.library = random.Random(f"{seed}/library").random() < library.LIBRARY_SHARE
         try:
             source = gen.program()
         except (IndexError, ValueError, KeyError):  # the generator painted itself into a corner

@@ -1,0 +1,97 @@
+"""Python's builtins of several operands and chained comparisons (s2sad/expand.py,
+s2sad/lower/expressions.py), checked against finite differences in both modes and at
+order 2, and against Python's own values (ties, short-circuiting)."""
+
+import numpy as np
+import pytest
+
+import oracle
+import s2sad
+
+
+def several(x):
+    a = np.sum(x)
+    b = np.sum(x * x)
+    return max(a, np.sin(a), 0.5 * b) + min([np.cos(a), b, 2.0]) + pow(a, 3) + \
+        sum([a, np.exp(b), 1.0], 2.0) + sum((a, a * b))
+
+
+def chained(x, lo):
+    a = np.sum(x)
+    if -1.0 < a <= 2.0:
+        b = a * a
+    else:
+        b = np.sin(a)
+    inside = lo < a < 1.5 < 3.0
+    return b + inside * a
+
+
+def first_maximum(x):
+    a, b, c = x[0], x[1], x[2]
+    return max(a, b, c) * 1.0 + min(a, b, c) * 2.0
+
+
+@pytest.mark.parametrize("x", [np.array([0.3, 0.2, -0.1]), np.array([0.9, 1.1, 0.4])])
+def test_builtins_of_several_operands(x):
+    assert s2sad.grad(several)(x) == pytest.approx(oracle.gradient(several, (x,)), rel=1e-6)
+    s2sad.check_grads(several, (x,), order=2)
+
+
+@pytest.mark.parametrize("x", [np.array([0.3, 0.2]), np.array([2.3, 0.2]), np.array([0.9, 0.7])])
+def test_chained_comparisons_take_python_s_branches(x):
+    assert s2sad.grad(chained)(x, 0.1) == pytest.approx(oracle.gradient(chained, (x, 0.1)), rel=1e-6)
+    assert s2sad.value_and_grad(chained)(x, 0.1)[0] == pytest.approx(chained(x, 0.1))
+    s2sad.check_grads(chained, (x, 0.1), order=2)
+
+
+def test_ties_go_to_the_first_operand_as_in_python():
+    x = np.array([0.5, 0.5, 0.5])
+    # Python's max/min return their first extreme operand, so all of the slope goes to x[0]
+    assert s2sad.grad(first_maximum)(x) == pytest.approx([3.0, 0.0, 0.0])
+
+
+OWN_MAX = """
+import numpy as np
+
+
+def max(a, b, c):  # the module's own max: called as it is, not folded
+    return a * b * c
+
+
+def sum(values):
+    return values[0] - values[1]
+
+
+def own(x):
+    return max(x[0], x[1], 2.0) + sum([x[0], x[1]])
+"""
+
+
+def test_a_module_s_own_max_and_sum_are_called_not_folded(tmp_path, monkeypatch):
+    (tmp_path / "own_builtins.py").write_text(OWN_MAX)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import own_builtins
+    x = np.array([0.3, -0.7])
+    assert s2sad.grad(own_builtins.own)(x) == pytest.approx([2 * -0.7 + 1.0, 2 * 0.3 - 1.0])
+
+
+def key_max(x):
+    return max(x[0], x[1], key=abs)
+
+
+def test_max_with_a_key_is_a_located_error():
+    with pytest.raises(s2sad.errors.S2sadError, match=r"test_python_builtins.py:\d+:\d+: abs is a function"):
+        s2sad.grad(key_max)(np.array([0.3, -0.7]))
+
+
+def chained_on_arrays(x):
+    return np.sum(np.where(0 < x < 1, x, 0.0))
+
+
+def test_a_chained_comparison_of_arrays_fails_as_in_numpy():
+    x = np.array([0.3, 0.2])
+    with pytest.raises(ValueError, match="truth value of an array") as plain:
+        chained_on_arrays(x)
+    with pytest.raises(ValueError, match="truth value of an array") as derivative:
+        s2sad.grad(chained_on_arrays)(x)
+    assert type(derivative.value) is type(plain.value)
