@@ -97,6 +97,40 @@ def _ptp_dot(b):
 define("np.ptp", "a, axis=None, out=None, keepdims=False", **R, a=_ptp, jvp={"a": _ptp_dot})
 
 
+def _quantile(q):
+    """The rule of a quantile of ``a`` at ``q`` (an expression of the call's operands): each
+    entry's share is its weight in the interpolation (support.quantile_bar)."""
+    def check(b):
+        if not b.is_none("axis") and not isinstance(b.const("axis", 0), int):
+            raise RuleNotApplicable("a quantile has a derivative rule for one axis or all only "
+                                    "(not a tuple of axes)")
+        if "method" in b and b.const("method", "linear") != "linear":
+            raise RuleNotApplicable("a quantile has a derivative rule for method='linear' only")
+        if "q" in b and np.ndim(b.const("q", 0.5)) != 0:
+            raise RuleNotApplicable("a quantile has a derivative rule for one q at a time")
+
+    def vjp(b):
+        check(b)
+        return f"quantile_bar(g, a, {q}{axis_args(b)})"
+
+    def jvp(b):
+        check(b)
+        weights = f"quantile_bar(np.ones_like(ans), a, {q}{axis_args(b)})"
+        return f"np.sum(a_dot * {weights}{axis_keywords(b)})"
+    return vjp, jvp
+
+
+_median, _median_dot = _quantile("0.5")
+_quantile_a, _quantile_dot = _quantile("q")
+_percentile_a, _percentile_dot = _quantile("q / 100")
+define("np.median", "a, axis=None, out=None, overwrite_input=False, keepdims=False", **R,
+       a=_median, jvp={"a": _median_dot})
+define("np.quantile", "a, q, axis=None, out=None, overwrite_input=False, method='linear', "
+       "keepdims=False", a=_quantile_a, jvp={"a": _quantile_dot})
+define("np.percentile", "a, q, axis=None, out=None, overwrite_input=False, method='linear', "
+       "keepdims=False", a=_percentile_a, jvp={"a": _percentile_dot})
+
+
 def _nanmean(b):
     count = f"np.sum(~np.isnan(a){axis_keywords(b)})"
     return f"np.where(np.isnan(a), 0.0, unreduce(g / {count}, a{axis_args(b)}))"

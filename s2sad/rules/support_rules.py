@@ -53,6 +53,10 @@ helper(support.masked, "t, condition, keep=True", linear="t",
 helper(support.extremum_bar, "t, a, m, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})"},
        t=_extremum_t, a=ZERO, m=ZERO, axis=ZERO, keepdims=ZERO)  # (axes: ints, a residual)
+helper(support.quantile_bar, "t, x, q, axis=None, keepdims=False", linear="t",
+       jvp={"t": lambda b: f"quantile_bar(t_dot, x, q{axis_args(b)})"},
+       t=lambda b: f"np.sum(g * quantile_bar(np.ones_like(t), x, q{axis_args(b)}){axis_keywords(b)})",
+       x=ZERO, q=ZERO, axis=ZERO, keepdims=ZERO)  # (the weights are constant where defined)
 helper(support.matmul_bar_a, "t, a, b", linear="t b", t="g @ b", a=ZERO, b="matmul_bar_b(t, g, b)")
 helper(support.matmul_bar_b, "t, a, b", linear="t a", t="a @ g", a="matmul_bar_a(t, a, g)", b=ZERO)
 helper(support.dot_bar_a, "t, a, b", linear="t b", t="np.dot(g, b)", a=ZERO, b="dot_bar_b(t, g, b)")

@@ -41,7 +41,7 @@ from .arrays import (
     adjoint_dtype, element_count, fits_shape, is_number, pieces_array, stack, stack_pairs,
     writable)
 from .containers import add_bars, as_gradient, bars, dict_bar, kept, tuple_bar, zeros_bar
-from .broadcasting import extremum_bar, masked, unbroadcast, unreduce
+from .broadcasting import extremum_bar, masked, quantile_bar, unbroadcast, unreduce
 from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar
 from .batches import (
     batch_of, directions, item_dots, lift, read_as_array, stack_directions, stack_each,
@@ -63,7 +63,7 @@ from .signal import convolve_pads, gradient_bar, interp_slope, trapezoid_weights
 # every helper, in the order its copy takes in a generated module (render_module)
 HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "fits_shape",
            "unreduce", "is_number", "adjoint_dtype", "stack", "stack_pairs", "element_count",
-           "unindex", "scatter_add", "masked", "extremum_bar", "matmul_bar_a", "matmul_bar_b",
+           "unindex", "scatter_add", "masked", "extremum_bar", "quantile_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "pop_bar",
            "add_contents_bar", "add_contents_dots", "add_dots", "dot_bar_a", "dot_bar_b",

@@ -86,3 +86,23 @@ def extremum_bar(g, x, ans, axis=None, keepdims=False):
         ans = np.expand_dims(ans, axis)
     mask = x == ans
     return g * mask / np.sum(mask, axis=axis, keepdims=True)
+
+
+def quantile_bar(g, x, q, axis=None, keepdims=False):
+    """The adjoint of ``np.quantile(x, q, axis)`` (linear interpolation; ``np.median`` is
+    q = 0.5): with ``q (n - 1) = k + t``, ``g`` times ``1 - t`` goes to the k-th smallest entry
+    and times ``t`` to the next (ties ordered as ``np.argsort`` orders them)."""
+    if is_number(g):  # (the seed: a float, of x's precision)
+        g = np.asarray(g, dtype=adjoint_dtype(x, g))
+    if axis is None:
+        flat = np.reshape(x, (-1,))
+        return np.reshape(quantile_bar(np.reshape(g, (1,)), flat, q, 0, True), np.shape(x))
+    if not keepdims:
+        g = np.expand_dims(g, axis)
+    n = np.shape(x)[axis]
+    position = q * (n - 1)
+    k = min(int(np.floor(position)), n - 1)
+    t = position - k
+    rank = np.argsort(np.argsort(x, axis=axis), axis=axis)  # each entry's place in order
+    share = (g * (rank == k)) * (1.0 - t)  # (a Python float keeps g's precision)
+    return share + (g * (rank == k + 1)) * t if t else share

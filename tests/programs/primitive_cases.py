@@ -674,6 +674,12 @@ def r_nanmin(x): return np.nanmin(x)
 def r_ptp(x): return np.ptp(x)
 def r_ptp_axis(x): return np.ptp(x, axis=1)
 def r_ptp_keepdims(x): return np.ptp(x, axis=(0, 2), keepdims=True)
+def r_median(x): return np.median(x)
+def r_median_axis(x): return np.median(x, axis=1)
+def r_median_keepdims(x): return np.median(x, axis=-1, keepdims=True)
+def r_quantile(x): return np.quantile(x, 0.3, axis=0)
+def r_percentile(x): return np.percentile(x, 80)
+def r_percentile_keepdims(x): return np.percentile(x, 25, axis=2, keepdims=True)
 def r_cumsum(x): return np.cumsum(x)
 def r_cumsum_axis(x): return np.cumsum(x, axis=1)
 def r_cumsum_negative_axis(x): return np.cumsum(x, -1)
@@ -706,7 +712,8 @@ SCAN_CASES += [case(fn, uniform(0.5, 1.5, 2, 3, 4)) for fn in (
     r_cumprod, r_cumprod_axis, r_cumprod_method)]
 SCAN_CASES += [case(fn, distinct(2, 3, 4)) for fn in (
     r_nansum, r_nansum_axis, r_nanmean, r_nanmean_axis, r_nanmax, r_nanmin, r_ptp, r_ptp_axis,
-    r_ptp_keepdims)]
+    r_ptp_keepdims, r_median, r_median_axis, r_median_keepdims, r_quantile, r_percentile,
+    r_percentile_keepdims)]
 SCAN_CASES += [case(fn, with_nan(2, 3, 4), tag="nan") for fn in (
     r_nansum, r_nansum_axis, r_nanmean, r_nanmean_axis, r_nanmax, r_nanmin, r_nanvar,
     r_nanvar_axis, r_nanstd, r_nancumsum, r_nancumsum_axis)]
