@@ -155,6 +155,25 @@ def stacked_twice(x, n):
     return s
 
 
+def pairs_stacked(x, n):
+    ys = []
+    s = 0.0
+    for i in range(n):
+        ys.append((np.sin(x * (i + 1.0)), np.cos(x) * x))
+        s = s + np.sum(np.stack(ys) * x)
+    return s
+
+
+def pairs_stacked_popped(x, n):
+    ys = []
+    s = 0.0
+    for i in range(n):
+        ys.append((np.sin(x * (i + 1.0)), np.cos(x) * x))
+        s = s + np.sum(np.stack(ys) ** 2)
+    a, b = ys.pop()
+    return s + np.sum(a * b * x)
+
+
 def _x(n):
     return np.linspace(0.1, 0.7, n) + np.sin(np.arange(n))
 
@@ -191,10 +210,12 @@ def test_hvp_of_a_batch_is_the_hvps_one_at_a_time(f, args):
         np.testing.assert_allclose(batch[k], hvp(*args, v), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("f", [stacked_once, stacked_twice])
+@pytest.mark.parametrize("f", [stacked_once, stacked_twice, pairs_stacked, pairs_stacked_popped])
 def test_a_list_read_whole_to_second_order_in_vector_mode(f):
     """The gradient code's adjoint of a list read whole (add_contents_bar) is a list
-    statement, linear: its tangents in a batch (add_contents_dots) give the Hessian."""
+    statement, linear: its tangents in a batch (add_contents_dots) give the Hessian. A list
+    of pairs read whole gets one array per pair, its batch (directions first) split back
+    into the pair where the pair is popped (pop_bar: it was unpacked along the directions)."""
     x = _x(3)
     hess = s2sad.hessian(f)(x, 3)
     np.testing.assert_allclose(hess, oracle.gradient(s2sad.grad(f), (x, 3), 0, h=1e-5),

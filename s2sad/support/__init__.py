@@ -42,7 +42,7 @@ from .arrays import (
     writable)
 from .containers import add_bars, as_gradient, bars, dict_bar, kept, tuple_bar, zeros_bar
 from .broadcasting import extremum_bar, masked, quantile_bar, unbroadcast, unreduce
-from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar
+from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar, structured_like
 from .batches import (
     batch_of, directions, item_dots, lift, read_as_array, stack_directions, stack_each,
     zeros_dots)
@@ -65,7 +65,7 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "unreduce", "is_number", "adjoint_dtype", "stack", "stack_pairs", "element_count",
            "unindex", "scatter_add", "masked", "extremum_bar", "quantile_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
-           "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "pop_bar",
+           "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "structured_like", "pop_bar",
            "add_contents_bar", "add_contents_dots", "add_dots", "dot_bar_a", "dot_bar_b",
            "lift", "unindex_axis", "unindex_along", "undiagonal", "diag_bar", "unconcatenate",
            "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad",

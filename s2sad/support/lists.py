@@ -22,10 +22,24 @@ def pop_bar(t_bar, like):
     ``like`` is ``None`` (a position nothing reads; so is a ``None`` in an adjoint).
     """
     if t_bar:
-        return t_bar.pop()
+        return structured_like(t_bar.pop(), like)
     if isinstance(like, tuple):
         return tuple(None if x is None else zeros_bar(x) for x in like)
     return None if like is None else zeros_bar(like)
+
+
+def structured_like(element_bar, like):
+    """An element's adjoint with ``like``'s structure: np.stack's adjoint gives a pushed tuple
+    one array, its parts along the first axis (or the second, after vector mode's directions:
+    one more axis than the part and the parts' axis)."""
+    if not isinstance(like, tuple) or element_bar is None or isinstance(element_bar, (tuple, list)):
+        return element_bar
+    part = next((x for x in like if x is not None), None)
+    axis = np.ndim(element_bar) - 1 - np.ndim(part)
+    if axis not in (0, 1) or np.shape(element_bar)[axis] != len(like):
+        raise ValueError(f"internal: an adjoint of shape {np.shape(element_bar)} for a pushed "
+                         f"tuple of {len(like)} values")
+    return tuple(element_bar[k] if axis == 0 else element_bar[:, k] for k in range(len(like)))
 
 
 def add_contents_bar(t_bar, contents_bar, batch=False):
