@@ -144,11 +144,20 @@ class _Forward:
                 stmt.prim.emit[0] in ("tuple", "list"):
             cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
             return cls(elts=[self.zeros_of(a) for a in stmt.args], ctx=gast.Load())
+        if isinstance(stmt, Assign) and rule_name(stmt.prim) == "join":
+            return self.elements_tangent(stmt, zeros=True)
         if self.may_be_structured(op) or self.vector and self.is_sequence(op):
             if self.vector:  # a batch of zeros of each leaf
                 return call("zeros_dots", [value, name(self.dot_params[0])])
             return call("zeros_bar", [value])
         return self.zeros(value)
+
+    def zeros_of_items(self, op):
+        """:meth:`zeros_of` a tuple or list, a constant one too: a zero tangent per item."""
+        if isinstance(op, Const) and type(op.value) in (tuple, list):
+            cls = gast.Tuple if type(op.value) is tuple else gast.List
+            return cls(elts=[self.zeros_of(Const(e)) for e in op.value], ctx=gast.Load())
+        return self.zeros_of(op)
 
     def may_be_structured(self, op, depth=8):
         """True if the IR operand ``op`` may hold a tuple or a dict (see :meth:`zeros_of`):
@@ -174,7 +183,7 @@ class _Forward:
         stmt = isinstance(op, Var) and self.definitions.get(op.name)
         if not isinstance(stmt, Assign) or len(stmt.targets) != 1:
             return False
-        if rule_name(stmt.prim) in ("add", "mul", "copy") and depth > 0:
+        if rule_name(stmt.prim) in ("add", "mul", "copy", "join") and depth > 0:
             return any(self.is_sequence(a, depth - 1) for a in stmt.args)
         return stmt.prim.emit[0] in ("tuple", "list") or \
             is_list_statement(stmt) and list_kind(stmt.prim) == LIST_SNAPSHOT
@@ -304,7 +313,7 @@ class _Forward:
             return self.forward_call(stmt)
         if is_write(stmt):
             return primal + self.forward_setitem(stmt)
-        if prim.emit[0] in ("tuple", "list", "dict"):
+        if prim.emit[0] in ("tuple", "list", "dict") or rule_name(prim) == "join":
             target = self.tangent_name(stmt.target.name)
             self.tangents[stmt.target.name] = target
             return primal + [assign(target, self.elements_tangent(stmt))]
@@ -405,13 +414,17 @@ class _Forward:
         return [assign(gast.Tuple(elts=[name(n, store=True) for n in names_], ctx=gast.Store()),
                        popped)]
 
-    def elements_tangent(self, stmt):
+    def elements_tangent(self, stmt, zeros=False):
         """The tangent of a tuple or list literal: its elements' tangents, zeros filled in.
 
         In vector mode too, a tuple (list) of batches, each with its own directions axis
         first: the elements may have different shapes. A primitive that reads the tuple as
         an array reads its tangent as one, ``batch_of(v_dot)`` (:meth:`contribution`).
         """
+        if rule_name(stmt.prim) == "join":  # p + q of tuples: the tangents joined too
+            x, y = ((None if zeros else self.tangent(a)) or self.zeros_of_items(a)
+                    for a in stmt.args)
+            return gast.BinOp(left=x, op=gast.Add(), right=y)
         elts = [self.tangent(a) or self.zeros_of(a) for a in stmt.args]
         if stmt.prim.emit[0] == "dict":  # a dict of tangents (in vector mode, of batches)
             return gast.Dict(keys=[gast.Constant(value=k, kind=None)

@@ -134,6 +134,31 @@ def unattr(g, x, name):
     return unindex(g, x, x._fields.index(name))
 
 
+def piece_bar(g, start, stop):
+    """The adjoint of the piece ``start:stop`` of a tuple or list joined with ``+`` (``p + q``,
+    ``t * 2``): those elements of the joined value's adjoint ``g``, a tuple's adjoint (one
+    adjoint per element) or an array of them (the adjoint of ``np.array(p)``)."""
+    if isinstance(g, (tuple, list)):
+        return tuple_bar(g[start:stop])  # (a slice of a tuple_bar is a plain list)
+    if np.ndim(g) == 0:  # a number added to every element (np.sum(p)'s adjoint)
+        return tuple_bar([g] * (stop - start))
+    return g[start:stop]
+
+
+def unpiece(g, whole, start):
+    """The transpose of :func:`piece_bar`: ``g``, the adjoint of a piece starting at ``start``,
+    in the structure of ``whole`` (a joined value's adjoint), with zeros elsewhere."""
+    stop = start + len(g)
+    if not isinstance(whole, (tuple, list)) and np.ndim(whole) == 0:  # piece_bar repeated it
+        return sum(np.sum(e) for e in g)
+    if isinstance(whole, (tuple, list)):
+        return tuple_bar(g[k - start] if start <= k < stop else zeros_bar(e)
+                         for k, e in enumerate(whole))
+    out = np.zeros_like(whole, dtype=adjoint_dtype(whole, g))
+    out[start:stop] = g
+    return out
+
+
 def add_bars(a, b):
     """``a + b`` for two adjoints, element by element when both are containers of adjoints
     (a plain tuple of adjoints, ``(a_bar, b_bar)``, would concatenate); ``None`` is a zero.
@@ -1112,6 +1137,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "tensordot_bar_b", "kron_bar_a", "kron_bar_b", "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar", "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product", "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights", "gradient_bar", "check_tall", "qr_bar", "qr_dot",
            "setitem_bar", "setitem_dot", "setitem_dots", "stack_each", "stack_directions",
            "directions", "batch_of", "read_as_array", "item_dots", "zeros_dots",
-           "unattr", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable",
+           "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "add_bars", "bars", "kept", "as_gradient", "writable",
            "revolve_segments", "revolve_actions", "Revolve", "revolve", "revolve_split",
            "revolve_snaps"]
