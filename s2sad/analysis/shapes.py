@@ -67,14 +67,16 @@ _SEQUENCE_OPERATORS = ("add", "mul")  # what Python's tuples and lists overload 
 
 
 def _maybe_sequences(assigns):
-    """The names that may hold a tuple or list: literals and joins made here, and what a
-    call of a function (the user's, a custom rule's, another library's) or a read of an
-    element or attribute returned."""
+    """The names that may hold a tuple or list: literals and joins made here, what a call
+    of a function (the user's, a custom rule's, another library's) returned, and an element
+    of those. (An argument may be a tuple too: its gradient's ``as_gradient`` checks.)"""
     names = set()
     for stmt in assigns:
         prim = stmt.prim
-        made = type(prim) is Primitive and prim.name in ("tuple", "list", "join", "getitem")
-        if made or type(prim) is not Primitive and not is_elementwise(prim):
+        made = type(prim) is Primitive and prim.name in ("tuple", "list", "join")
+        element = type(prim) is Primitive and prim.name in ("getitem", "copy") and \
+            isinstance(stmt.args[0], Var) and stmt.args[0].name in names
+        if made or element or type(prim) is not Primitive and not is_elementwise(prim):
             names.add(stmt.target.name)
     return names
 
