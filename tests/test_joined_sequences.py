@@ -77,8 +77,42 @@ def joined_in_a_loop(x, n=3):
     return total
 
 
+def take(t):
+    a, b, c = t
+    return a * b + np.sin(c)
+
+
+def nested(x):
+    p = ((x[0], x[1] * 2.0),) + ((np.sin(x[2]), x[0] * x[1]),)
+    return p[0][1] * p[1][0] + p[1][1] ** 2
+
+
+def to_helper(x):
+    p = (x[0],) + (x[1] * 3.0, x[2])
+    return take(p)
+
+
+def concatenated(x):  # pieces of two shapes: their adjoint is ragged (one array each)
+    p = (x[:2] * 2.0,) + (np.cos(x),)
+    return np.sum(np.concatenate(p) ** 2)
+
+
+def stacked(x):
+    p = [x[0] * 2.0, x[1]] + [np.exp(x[2])]
+    return np.sum(np.stack(p) ** 2)
+
+
+def branch_joined(x):
+    if x[0] > 0:
+        p = (x[0],) + (x[1],)
+    else:
+        p = (x[1],) + (x[0],)
+    return np.sum(np.array(p) * np.array([1.0, 3.0]))
+
+
 CASES = [constant_first, constant_last, repeated_weighted, repeated_on_the_left, joined_itself,
-         element_reads, arrays_joined, grown_in_place, lists_joined, joined_in_a_loop]
+         element_reads, arrays_joined, grown_in_place, lists_joined, joined_in_a_loop, nested,
+         to_helper, concatenated, stacked, branch_joined]
 
 
 @pytest.mark.parametrize("f", CASES)
@@ -120,3 +154,15 @@ def test_the_generated_code_joins_with_plus_and_takes_pieces_of_the_adjoint():
     text = s2sad.source(constant_last)
     assert "p = c + v" in text or "p = c + (1.0, 2.0)" in text
     assert "piece_bar(" in text and "len(c" in text
+
+
+def grown_by_a_loop(x):  # acc is a loop's carried value: s2sad cannot see it is a tuple
+    acc = ()
+    for i in range(3):
+        acc = acc + (x[i] * (i + 1.0),)
+    return np.sum(np.array(acc) * np.array([1.0, 2.0, 3.0]))
+
+
+def test_a_tuple_a_loop_grows_is_a_labelled_error_never_a_wrong_value():
+    with pytest.raises(InternalError, match="joined with \\+"):
+        s2sad.grad(grown_by_a_loop)(X)
