@@ -127,6 +127,9 @@ class _Expressions:
     def lower_join(self, op, left, right, node, name, names):
         """``p + q`` as ``join(p, q)``; ``t * n`` as ``n - 1`` joins of ``t`` (``()`` for n < 1)."""
         join = rules.OPERATORS["join"]
+        if all(isinstance(o, Const) and o.name is None and o.text is None for o in (left, right)):
+            value = left.value + right.value if op == "add" else left.value * right.value
+            return self.constant_result(Const(value), name, names, node)  # ([0.0] * 3)
         if op == "add":
             return self.apply(join, [left, right], {}, node, name, names)
         seq, count = (left, right.value) if self.sequence_kind(left) else (right, left.value)
