@@ -26,7 +26,8 @@ from .arguments import (DEFAULT_WRT, bind, check_differentiable, normalize_wrt, 
                         through_bound, wrt_or_argnums)
 from .checkpoint import check_how
 from .display import Code, code_html
-from .errors import S2sadError, UnsupportedSyntaxError, UsageError, api_boundary, hide_own_frames
+from .errors import (S2sadError, UnsupportedSyntaxError, UsageError, api_boundary, hide_own_frames,
+                     kinds_refusal)
 from .failures import is_not_scalar, non_scalar_error, raise_failure
 from .higher import jvp as _jvp
 from .ir import format_function
@@ -40,7 +41,13 @@ def _valid():
 
 
 def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
-    fn = unwrap(f)
+    try:
+        fn = unwrap(f)
+    except UnsupportedSyntaxError as exc:  # f: a derivative of a function updating x += e
+        if not getattr(exc, "arguments", None):
+            raise
+        return _per_call_kind(f, exc, lambda g: _reverse_entry(g, wrt, kind, has_aux, checkpoint),
+                              kind)
     checkpoint = check_how(checkpoint)
     positions, single = normalize_wrt(fn, wrt)
     n_params = len(parameters(fn))
@@ -153,6 +160,42 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
     return public
 
 
+def _per_call_kind(f, refusal, transform, kind):
+    """``transform(f)`` for a derivative ``f`` (``grad(f)``) of a function that updates an
+    argument in place (``x += e``): rebinding for a number, refused for an array, so ``f``'s
+    generated code is made per kind of its arguments when it is called (``refusal`` without
+    them). Each call transforms the code generated for its arguments' kinds, once per kind;
+    ``grad(grad(f))`` is then reverse mode of the gradient made for those kinds."""
+    original = f._s2sad[0]
+    made = {}  # f's generated function for one kind of arguments -> its transform
+
+    def of(values):
+        generated = unwrap(f, values)
+        if generated not in made:
+            made[generated] = transform(generated)
+        return made[generated]
+
+    def own_values(args, kwargs):  # f's own arguments (a vjp's out_bar comes after them)
+        n = len(parameters(original))
+        return bind(original, args[:n], {k: v for k, v in kwargs.items()
+                                         if k in parameters(original)})
+
+    @api_boundary
+    def derivative(*args, **kwargs):
+        return of(own_values(args, kwargs))(*args, **kwargs)
+
+    def generated_function(values=None):
+        if values is None:  # read before any call tells the kinds: f's own refusal
+            raise kinds_refusal(refusal)
+        return unwrap(of(values), values)
+
+    functools.update_wrapper(derivative, f)
+    del derivative.__wrapped__
+    derivative.__name__ = derivative.__qualname__ = f"{kind}_{f.__name__}"
+    derivative._s2sad_generated = generated_function
+    return derivative
+
+
 _NAMED_FAST = """
 def make(_s2sad_slot, _s2sad_entry, _s2sad_failed):  # (closure cells: read faster than globals)
     def gradient({params}):
@@ -238,15 +281,24 @@ def source(f, wrt=DEFAULT_WRT, mode="reverse", checkpoint=None, plain=False, *, 
     ``plain=True``: with short reference versions of the run-time helpers, without
     their fast paths (:mod:`s2sad.support_plain`), for teaching. ``specialise_for``: a
     tuple of ``f``'s arguments; the module as specialised for their kinds at a call
-    (:mod:`s2sad.specialise`), its entry points guarded.
+    (:mod:`s2sad.specialise`), its entry points guarded; for an ``f`` that updates a
+    parameter in place (``x += e``), the module for those arguments (rebinding where they
+    hold numbers), which only a call can tell.
     """
-    fn = unwrap(f)
-    positions, _ = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
-    if mode not in ("reverse", "forward"):
-        raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
-    checkpoint = check_how(checkpoint) if mode == "reverse" else None  # forward: no tape
-    generated = cache.compiled(fn, mode + ("_plain" if plain else ""), positions,
-                               checkpoint)[1]
+    values = None if specialise_for is None else tuple(specialise_for)
+    try:
+        fn = unwrap(f, values)
+        positions, _ = normalize_wrt(fn, wrt_or_argnums(wrt, argnums))
+        if mode not in ("reverse", "forward"):
+            raise UsageError(f"unknown mode {mode!r}; use mode='reverse' or mode='forward'")
+        checkpoint = check_how(checkpoint) if mode == "reverse" else None  # forward: no tape
+        generated = cache.compiled(fn, mode + ("_plain" if plain else ""), positions,
+                                   checkpoint, values)[1]
+    except UnsupportedSyntaxError as exc:  # x += e on a parameter: its code depends on kinds
+        if not getattr(exc, "arguments", None) or values is not None:
+            raise
+        raise kinds_refusal(exc, "s2sad.source(f, specialise_for=args) shows the module for "
+                                 "the kinds of the arguments args") from None
     if specialise_for is None:
         return Code(generated.source)
     return Code(specialised_source(generated, tuple(specialise_for)))

@@ -205,11 +205,12 @@ def generated_function(derivative):
     return generated_function_of(*derivative._s2sad)
 
 
-def generated_function_of(fn, kind, positions, checkpoint=None):
+def generated_function_of(fn, kind, positions, checkpoint=None, values=None):
     """The generated function of transform ``kind`` (``grad``, ``jvp``, ...) of ``fn``: what
-    a derivative object stands for when s2sad reads it (its ``_s2sad_generated``)."""
+    a derivative object stands for when s2sad reads it (its ``_s2sad_generated``); with
+    ``values``, the one for their kinds (see :func:`compiled`)."""
     mode = {"jvp": "forward", "value_and_vjp": "reverse_value"}.get(kind, "reverse")
-    namespace, generated = compiled(fn, mode, positions, checkpoint)
+    namespace, generated = compiled(fn, mode, positions, checkpoint, values)
     function = namespace[generated.entry_points[kind]]
     function._s2sad_of = weakref.ref(fn)  # weakly: the cache holds function, keyed by fn
     return function

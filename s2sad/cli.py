@@ -45,9 +45,10 @@ import tempfile
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .arguments import DEFAULT_WRT, bound_parts, default_wrt
+from .arguments import DEFAULT_WRT, bound_parts, default_wrt, parameters
 from .custom import IMPORT_NAME
-from .errors import InternalError, NonScalarOutputError, S2sadError, SourceError, UsageError
+from .errors import (InternalError, NonScalarOutputError, S2sadError, SourceError,
+                     UnsupportedSyntaxError, UsageError, kinds_refusal)
 from .ir import Loc
 from .lower import lower
 from .ranks import output_is_array
@@ -168,9 +169,19 @@ def _write(args, build, kind, api_name, check=None):
     """Generate ``kind`` code for the target and write DIR/<module>_<func>_<kind>.py
     (``check(fn, target)`` first, if given: it raises to refuse)."""
     fn, module_name, bound = load_target(args.target, with_bound=True)
-    if check is not None:
-        check(fn, args.target)
-    generated = build(fn, _wrt(fn, bound, args.wrt), plain=args.plain)
+    numbers = frozenset(n.strip() for n in (args.numbers or "").split(",") if n.strip())
+    if numbers - set(parameters(fn)):
+        raise UsageError(f"--numbers: {fn.__name__} has no parameter "
+                         f"{', '.join(sorted(numbers - set(parameters(fn))))}")
+    try:
+        if check is not None:
+            check(fn, args.target, numbers)
+        generated = build(fn, _wrt(fn, bound, args.wrt), plain=args.plain, numbers=numbers)
+    except UnsupportedSyntaxError as exc:  # x += e on a parameter: fine where it holds numbers
+        if not getattr(exc, "arguments", None):
+            raise
+        raise kinds_refusal(exc, f"s2sad {args.command} {args.target} --numbers {{names}} "
+                                 f"writes the module for calls passing numbers there") from None
     if generated.bindings:
         names = ", ".join(sorted(generated.bindings))
         raise UsageError(f"{fn.__name__} reads {names}, which a module importing only NumPy "
@@ -201,9 +212,9 @@ def _checkpoint(args):
     return check_how(how)
 
 
-def _scalar_output(fn, target):
+def _scalar_output(fn, target, numbers=frozenset()):
     """Refuse ``grad`` of a function that returns an array whatever its arguments."""
-    ir = lower(fn)
+    ir = lower(fn, numbers=numbers)
     if output_is_array(ir):
         file, func = target.rsplit(":", 1)
         raise NonScalarOutputError(
@@ -280,6 +291,8 @@ def command_rules(args):
 _WRT_HELP = ("parameters to differentiate with respect to, by name or position, "
              "comma-separated (default: the first parameter, after a method's self, as "
              "s2sad.grad's wrt=0; --wrt x,W for several)")
+_NUMBERS_HELP = ("parameters the module's callers pass Python numbers (x += e on them is "
+                 "rebinding; NumPy would update an array in place), comma-separated")
 
 
 def parser():
@@ -317,6 +330,7 @@ def _writing_commands(sub):
                                          "and print its path.")
     tangent.add_argument("target", metavar="FILE.py:FUNC")
     tangent.add_argument("--wrt", help=_WRT_HELP)
+    tangent.add_argument("--numbers", metavar="x,n", help=_NUMBERS_HELP)
     tangent.add_argument("-o", "--output", default="generated", metavar="DIR",
                          help="directory to write into (default: generated)")
     tangent.add_argument("--plain", action="store_true",
@@ -399,6 +413,7 @@ def _reverse_arguments(sub):
     sub.add_argument("target", metavar="FILE.py:FUNC", help="FUNC may be Class.method or a "
                      "lambda's name; a method's module takes self first")
     sub.add_argument("--wrt", help=_WRT_HELP)
+    sub.add_argument("--numbers", metavar="x,n", help=_NUMBERS_HELP)
     sub.add_argument("-o", "--output", default="generated", metavar="DIR",
                      help="directory to write into (default: generated)")
     sub.add_argument("--plain", action="store_true",

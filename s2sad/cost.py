@@ -43,15 +43,16 @@ import gast
 import numpy as np
 
 from . import cache
-from .analysis import activity
+from .analysis import ShapeClasses, activity
 from .higher import auto_mode
-from .ir import Assign, Const, Var, walk_blocks
+from .ir import Assign, Const, If, Var, walk_blocks
 from .kinds import numpy_rule
 from .lower import UserFunction, lower
 from .parse import unwrap
 from .rules.core import Primitive, rule_name
 from .simplify import constant, simplify
 from .table import Rendered, Table
+from .tape_model import Kept, loop_models, loop_tapes, model_note, value_bytes as _bytes
 from .trace import ones_seed, trace
 
 CHEAP_GRADIENT_BOUND = 4.0
@@ -71,16 +72,6 @@ def _size(value):
     if isinstance(value, (tuple, list)):
         return sum(_size(v) for v in value)
     return 1
-
-
-def _bytes(value):
-    if isinstance(value, np.ndarray):
-        return int(value.nbytes)
-    if isinstance(value, (int, float, complex, np.generic, bool)):
-        return 8
-    if isinstance(value, (tuple, list)):
-        return sum(_bytes(v) for v in value)
-    return 0
 
 
 def _product_flops(values, result):
@@ -116,13 +107,16 @@ def _operand_expr(op):
 class Line:
     """The costs of one SSA statement, summed over the trips that ran it."""
 
-    def __init__(self, stmt):
-        self.stmt = stmt
+    def __init__(self, stmt, ir=None):
+        self.stmt, self.ir = stmt, ir  # (ir: the function's SSA form the statement is in)
         self.trips = 0
         self.f_flops = self.f_bytes = 0
         self.backward_flops = self.backward_bytes = 0
         self.tangent_flops = 0
         self.tape_bytes = 0
+        self.argument_bytes = 0  # the parameters the adjoint rules read (a helper keeps them)
+        self.shape_bytes = 0  # values the adjoint rules read for their shapes only
+        self.kept = []  # (name, bytes, for its shape only) of each value counted above
 
 
 class CostReport(Rendered):
@@ -142,6 +136,8 @@ class CostReport(Rendered):
         self.backward_flops, self.backward_bytes = total("backward_flops"), \
             total("backward_bytes")
         self.tangent_flops, self.tape_bytes = total("tangent_flops"), total("tape_bytes")
+        self.argument_bytes = total("argument_bytes")
+        self.loop_tapes = {}  # source line of a loop -> the model's tape bytes of its body
         self.gradient_flops = self.forward_flops + self.backward_flops
         self.ratio = self.gradient_flops / self.f_flops if self.f_flops else float("nan")
         self.jacobian_forward = n * (self.f_flops + self.tangent_flops)
@@ -176,7 +172,8 @@ class CostReport(Rendered):
             f"jacobian(mode=\"auto\") picks {self.auto_mode}: {self.auto_reason}.",
         ]
         notes[2:2] = [f"measured: the loop at line {line} pushes {kept} bytes on the gradient's "
-                      f"tape in {trips} trips, {kept / trips:.4g} bytes a trip."
+                      f"tape in {trips} trips, {kept / trips:.4g} bytes a trip"
+                      f"{model_note(self.loop_tapes.get(line), kept)}."
                       for line, trips, kept in self.loops if trips]
         lines = [line.stmt.loc.statement_line for line in self.lines] + [None]
         if self.f_seconds is not None:
@@ -189,7 +186,6 @@ class CostReport(Rendered):
 
     def render(self, fmt="text"):
         return self.table().render(fmt)
-
 
 
 def _time(seconds):
@@ -225,7 +221,8 @@ def cost(f, *args, wrt=cache.DEFAULT_WRT, measure=False, **kwargs):
     params = cache.parameters(fn)
     lines = _costs(fn, t, dict(zip(params, values)))
     n = int(sum(_size(v) for v, name in zip(values, params) if name in t.wrt))
-    report = CostReport(fn.__name__, lines, n, _size(t.value), t.wrt, _loop_tapes(t))
+    report = CostReport(fn.__name__, lines, n, _size(t.value), t.wrt, loop_tapes(t))
+    report.loop_tapes = loop_models(lines)
     if measure:
         positions = tuple(params.index(name) for name in t.wrt)
         namespace, generated = cache.compiled(fn, "reverse", positions)
@@ -239,23 +236,13 @@ def cost(f, *args, wrt=cache.DEFAULT_WRT, measure=False, **kwargs):
     return report
 
 
-def _loop_tapes(t):
-    """``[(source line, trips, bytes)]``: what each loop of the generated gradient pushed on
-    its tape in the trace ``t`` (the items themselves, measured)."""
-    kept = {}
-    for line, item in t.tape:
-        if line is not None:
-            kept[line] = kept.get(line, 0) + _bytes(item)
-    return [(line, t.loop_trips.get(line, 0), total) for line, total in sorted(kept.items())]
-
-
 def _costs(fn, t, arguments):
     """The :class:`Line` of each statement of ``fn`` that ran in the trace ``t``."""
     ir = lower(fn)
     active = activity(ir, set(t.wrt))
     assigns = [s for s in walk_blocks(ir.body) if isinstance(s, Assign)]
     defining = {target.name: s for s in assigns for target in s.targets}
-    lines = {id(s): Line(s) for s in assigns}
+    lines = {id(s): Line(s, ir) for s in assigns}
     current = dict(arguments)
     runs = []  # (stmt, operand values, result) in execution order
     for row in t.rows:
@@ -277,19 +264,29 @@ def _costs(fn, t, arguments):
         line.f_bytes += moved
         if any(t.name in active for t in stmt.targets):
             line.tangent_flops += _tangent(stmt, values, result, active)
-    touched, kept, ones = {output}, set(), {output}  # ones: adjoints that are the seed 1
+    # which branch ran: the backward sweep reads each condition's operands again
+    conditions = {s.cond.name for s in walk_blocks(ir.body)
+                  if isinstance(s, If) and isinstance(s.cond, Var)}
+    touched, ones = {output}, {output}  # ones: adjoints that are the seed 1
+    kept = Kept(ir)
+    known = ShapeClasses(ir, output_is_scalar=np.ndim(t.value) == 0)
     for stmt, values, result, env in reversed(runs):
-        if not any(t.name in active for t in stmt.targets):
-            continue
         line = lines[id(stmt)]
-        flops, moved, reads = _backward(stmt, values, result, active, touched, ones)
-        line.backward_flops += flops
-        line.backward_bytes += moved
-        for name in reads - set(ir.param_names):
-            key = (name, id(env.get(name)))
-            if key not in kept:
-                kept.add(key)
-                line.tape_bytes += _bytes(env.get(name))
+        if stmt.targets[0].name in conditions:
+            kept.read(line, {a.name for a in stmt.args if isinstance(a, Var)}, (), env)
+        elif any(t.name in active for t in stmt.targets):
+            flops, moved, reads, shapes = _backward(stmt, values, result, active, touched,
+                                                    ones, known.same_shape_as_result)
+            line.backward_flops += flops
+            line.backward_bytes += moved
+            if isinstance(stmt.prim, UserFunction):  # the helper's residuals
+                residuals = _helper(stmt, values, "tape_bytes", active) + \
+                    _helper(stmt, values, "argument_bytes", active)
+                line.tape_bytes += residuals
+                line.kept.append((stmt.targets[0].name, residuals, False))
+                reads = set()
+            kept.read(line, reads, shapes, env)
+    kept.finish(lines.values())
     return [line for line in lines.values() if line.trips]
 
 
@@ -371,9 +368,11 @@ def _tangent(stmt, values, result, active):
     return (ops + max(len(rules) - 1, 0)) * _scale(values, result)
 
 
-def _backward(stmt, values, result, active, touched, ones):
-    """Operations, bytes and names read by ``stmt``'s adjoint rules; updates ``touched``
-    (adjoints with a contribution) and ``ones`` (adjoints that are exactly the seed 1)."""
+def _backward(stmt, values, result, active, touched, ones, same_shape=lambda stmt, op: False):
+    """Operations, bytes, names read and names read for their shapes only by ``stmt``'s
+    adjoint rules; updates ``touched`` (adjoints with a contribution) and ``ones`` (adjoints
+    that are exactly the seed 1). ``same_shape(stmt, op)``: ``op`` is known to have the
+    result's shape (:class:`s2sad.analysis.ShapeClasses`)."""
     if isinstance(stmt.prim, UserFunction):
         flops = _helper(stmt, values, "backward_flops", active)
         reads = {a.name for a in stmt.args if isinstance(a, Var)}
@@ -381,8 +380,8 @@ def _backward(stmt, values, result, active, touched, ones):
             if isinstance(a, Var) and a.name in active:
                 touched.add(a.name)
                 ones.discard(a.name)
-        return flops, sum(_bytes(v) for v in values) + _bytes(result), reads
-    flops, moved, reads = 0, 0, set()
+        return flops, sum(_bytes(v) for v in values) + _bytes(result), reads, set()
+    flops, moved, reads, shapes = 0, 0, set(), set()
     value_of = {a.name: v for a, v in zip(stmt.args, values) if isinstance(a, Var)}
     seeded = stmt.targets[0].name in ones
     for param, op, template, bound in _rules(stmt, "vjp", active):
@@ -399,6 +398,9 @@ def _backward(stmt, values, result, active, touched, ones):
             one = _is_one(tree)
         names = {n for n in names if n in value_of or n == stmt.targets[0].name}
         reads |= names
+        if not (rule_name(stmt.prim) and stmt.prim.contraction):  # (the generated code drops
+            shapes.update(n for n in _shapes_read(tree) if n in value_of and  # unbroadcast to
+                          not (n == op.name and same_shape(stmt, op)))  # the result's shape)
         size = _size(value_of.get(op.name))
         moved += sum(_bytes(value_of.get(n, result)) for n in names) + 8 * size
         if op.name in touched:  # a second contribution: one addition per entry
@@ -408,7 +410,7 @@ def _backward(stmt, values, result, active, touched, ones):
         elif one:
             ones.add(op.name)
         touched.add(op.name)
-    return flops, moved, reads
+    return flops, moved, reads, shapes - reads
 
 
 SHAPE_ONLY = {"unbroadcast": 1, "unreduce": 1}  # helper -> index of its first shape-only argument
@@ -435,6 +437,14 @@ def _values_read(tree):
 
     visit(tree)
     return out
+
+
+def _shapes_read(tree):
+    """Names an instantiated template reads for their shapes only (``unbroadcast(g, x)``)."""
+    return {arg.id for node in gast.walk(tree)
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
+            node.func.id in SHAPE_ONLY
+            for arg in node.args[SHAPE_ONLY[node.func.id]:] if isinstance(arg, gast.Name)}
 
 
 def _is_one(tree):

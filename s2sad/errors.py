@@ -86,6 +86,21 @@ class UnsupportedSyntaxError(S2sadError):
     """The function uses a construct the compiler cannot lower yet."""
 
 
+def kinds_refusal(exc, how=None):
+    """A copy of ``exc``, a refusal of ``x += e`` on the parameters in its ``arguments``
+    (rebinding where they hold numbers, an update in place of an array otherwise), with
+    ``how`` added to its hint: how to get the code for numbers (``{names}``: those
+    parameters, ``p.ndim=1`` facts left out)."""
+    hint = exc.hint
+    if how:
+        names = ", ".join(sorted(a for a in exc.arguments if "." not in a))
+        hint = f"{hint} Where the caller passes numbers for {names}, it is rebinding: " \
+               f"{how.format(names=names)}."
+    error = type(exc)(exc.message, exc.loc, hint)
+    error.arguments = exc.arguments
+    return error
+
+
 class NoDerivativeError(S2sadError):
     """A primitive (or one of its arguments) has no derivative rule."""
 

@@ -238,9 +238,18 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     builder.functions = entry + builder.functions
     wrt_text = ", ".join(ir.params[i].name for i in wrt)
     doc = (f"Reverse-mode derivatives of {ir.name} ({os.path.basename(ir.loc.filename)}:"
-           f"{ir.loc.line}) with respect to {wrt_text}.\n\nWritten by s2sad; do not edit. "
-           f"Needs NumPy only.\n")
+           f"{ir.loc.line}) with respect to {wrt_text}.\n{numbers_note(numbers)}\nWritten by "
+           f"s2sad; do not edit. Needs NumPy only.\n")
     return builder.generated(doc, names, ir.name, plain)
+
+
+def numbers_note(numbers):
+    """The docstring's line for a module made for calls passing numbers for ``numbers``."""
+    names = sorted(n for n in numbers if "." not in n)
+    if not names:
+        return ""
+    return (f"\nFor calls passing Python numbers for {', '.join(names)}: x += e on them is "
+            f"rebinding\n(NumPy would update an array in place).\n")
 
 
 class ForwardModuleBuilder(ModuleBuilder):
@@ -305,5 +314,5 @@ def forward_module(fn, wrt, vector=False, plain=False, numbers=frozenset()) -> G
     if vector:
         doc += ("Vector mode: each tangent carries a leading axis of directions, and so does "
                 "the result's tangent.\n")
-    doc += "\nWritten by s2sad; do not edit. Needs NumPy only.\n"
+    doc += numbers_note(numbers) + "\nWritten by s2sad; do not edit. Needs NumPy only.\n"
     return builder.generated(doc, {"jvp": entry_name}, ir.name, plain)

@@ -267,7 +267,7 @@ class ParsedFunction:
                    text.rstrip("\n"), first + self.line_offset, end + self.line_offset)
 
 
-def unwrap(fn):
+def unwrap(fn, values=None):
     """The plain Python function behind a decorator of ours.
 
     A derivative made by the API (``s2sad.grad(f)``) stands for the function
@@ -286,14 +286,16 @@ def unwrap(fn):
     the layers that make them: a class of ours (``CustomDerivative``,
     ``Differentiable``) defines ``_s2sad_function(self)``, and a derivative made
     by the API carries ``_s2sad_generated()``, which compiles (once) and returns
-    its generated function.
+    its generated function: with ``values``, the arguments of a call, the one generated for
+    their kinds (a function that updates a number argument in place, ``x += e``, has one per
+    kind; see :func:`s2sad.cache.compiled`).
     """
     while True:
         stands_for = getattr(type(fn), "_s2sad_function", None)
         if stands_for is not None:
             fn = stands_for(fn)
         elif isinstance(fn, types.FunctionType) and hasattr(fn, "_s2sad_generated"):
-            fn = fn._s2sad_generated()
+            fn = fn._s2sad_generated() if values is None else fn._s2sad_generated(values=values)
         else:
             return fn
 

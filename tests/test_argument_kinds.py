@@ -5,6 +5,8 @@ every transform; writing into an argument (``x[0] = v``) is refused alike. Deriv
 against finite differences in both modes and at order 2."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -59,6 +61,11 @@ def test_numbers_rebind_in_every_transform(f, args, wrt):
     assert np.isclose(s2sad.hessian(f, wrt)(*args), second, rtol=1e-5)
     assert np.isclose(s2sad.hvp(f, wrt)(*args, 1.0), second, rtol=1e-5)
     s2sad.check_grads(f, args, wrt=wrt, order=2)
+    # reverse over reverse: the inner gradient's code is made for the call's kinds too
+    twice = s2sad.grad(s2sad.grad(f, wrt), wrt)
+    assert np.isclose(twice(*args), second, rtol=1e-5)
+    third = float(oracle.gradient(twice, args, wrt, h=1e-4))
+    assert np.isclose(s2sad.grad(twice, wrt)(*args), third, rtol=1e-4, atol=1e-6)
 
 
 def test_a_number_and_an_array_mixed():
@@ -161,3 +168,55 @@ def test_a_helper_given_what_may_be_an_array_is_refused_at_its_line():
         assert info.value.loc.line == line_of("s += 1.0")
         assert "s is an argument of shifted, and s += ..." in info.value.message
     np.testing.assert_array_equal(x, [[0.3, -0.4], [0.8, 0.1]])
+
+
+# -- code read before a call tells the kinds: grad(grad(f)) per call, source and CLI by request --
+
+def test_grad_of_grad_is_refused_for_an_array_as_grad_is():
+    a = np.array([1.5, 2.0])
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(s2sad.grad(both))(a, a)
+    assert info.value.loc.line == line_of("x += y")
+    assert info.value.message.startswith("x is an argument of both, and x += ...")
+    np.testing.assert_array_equal(a, [1.5, 2.0])
+    assert np.isclose(s2sad.grad(s2sad.grad(both))(1.5, 0.4),  # and numbers after it
+                      float(oracle.gradient(s2sad.grad(both), (1.5, 0.4), 0)), rtol=1e-5)
+
+
+def test_the_source_of_such_a_function_is_shown_for_the_kinds_asked_for():
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.source(both)
+    assert "s2sad.source(f, specialise_for=args)" in info.value.hint
+    assert info.value.loc.line == line_of("x += y")
+    text = s2sad.source(both, specialise_for=(1.5, 0.4))
+    assert "x_1 = x + y" in text and "For calls passing Python numbers for x, y" in text
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="x is an argument of both"):
+        s2sad.source(both, specialise_for=(np.ones(2), 0.4))
+    assert "def grad_grad_both" in s2sad.source(s2sad.grad(both), specialise_for=(1.5, 0.4))
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="x is an argument of both"):
+        s2sad.source(s2sad.grad(both))
+
+
+def test_the_cli_writes_the_module_for_numbers_when_asked(tmp_path):
+    (tmp_path / "kinds.py").write_text("import numpy as np\n\n\ndef both(x, y):\n"
+                                       "    x += y\n    x *= 3.0\n    return np.sin(x) * y\n")
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "s2sad", *args, "-o", "out"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+    refused = run("grad", "kinds.py:both")
+    assert refused.returncode == 1 and "kinds.py:5:5: x is an argument of both" in refused.stderr
+    assert "s2sad grad kinds.py:both --numbers x writes the module" in refused.stderr
+    assert not (tmp_path / "out").exists()
+    assert "has no parameter z" in run("grad", "kinds.py:both", "--numbers", "z").stderr
+    for command in ("grad", "jvp"):
+        written = run(command, "kinds.py:both", "--numbers", "x")
+        assert written.returncode == 0, written.stderr
+    check = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['s2sad'] = None; sys.path.insert(0, 'out')\n"
+         "import kinds_both_grad as g, kinds_both_jvp as j\n"
+         "print(g.grad_both(1.5, 0.4), j.jvp_both(1.5, 0.4, 1.0)[1])"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    expected = float(oracle.gradient(both, (1.5, 0.4), 0))
+    assert np.allclose([float(v) for v in check.stdout.split()], expected, rtol=1e-6), check.stderr

@@ -94,9 +94,30 @@ def test_the_tape_each_loop_trip_keeps():
     report = cost(sp.loop_branch_helper, 0.9, 4)
     assert report.loops == [(14, 4, 80)]
     assert "measured: the loop at line 14 pushes 80 bytes on the gradient's tape in 4 trips, " \
-           "20 bytes a trip." in report.render()
-    assert cost(sp.halve_until_small, 3.0).loops == [(33, 6, 48)]
+           "20 bytes a trip (the model: the same)." in report.render()
+    # the model: z_1 each trip for the branch (which one ran) and the helper's residuals
+    assert report.tape_bytes == 80 and report.loop_tapes == {14: (80, 0)}
+    rows = {line.stmt.loc.line: line.tape_bytes for line in report.lines if line.tape_bytes}
+    assert rows == {15: 24, 16: 48, 18: 8}  # (line 18 reads z_1 in the else trip: once)
+    halving = cost(sp.halve_until_small, 3.0)
+    assert halving.loops == [(33, 6, 48)] and halving.loop_tapes[33] == (48, 0)
     assert cost(sp.used_twice, 0.8).loops == []
+
+
+@pytest.mark.parametrize("stem, function", [("rnn_training", "loss"), ("euler_ode", "euler"),
+                                            ("residual_net", "loss"), ("newton_sqrt", "newton_sqrt")])
+def test_the_model_of_each_loop_tape_adds_up_to_what_the_gradient_pushes(stem, function):
+    """The values the adjoint rules read and those they read for their shapes only (which
+    the generic gradient's tape keeps whole: unbroadcast(g, v)), a loop's carried value
+    once (h_2 is the next trip's h_1), add up to the bytes measured on the tape."""
+    path, _, wrt = next(t for t in TARGETS if t[0].endswith(f"{stem}.py") and t[1] == function)
+    report = cost(example_function(path, function), *sample(path, function), wrt=wrt)
+    for line, trips, measured in report.loops:
+        values, shapes = report.loop_tapes[line]
+        assert values + shapes == measured, (line, values, shapes, measured)
+        note = "(the model: the same)" if shapes == 0 else \
+            f"(the model: {values} bytes of values the adjoint rules read, and {shapes} of"
+        assert note in report.render()
 
 
 def test_the_lecture_example_f_x_y():

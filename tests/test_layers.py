@@ -101,6 +101,7 @@ LAYERS = [
     # compiled derivative)
     ["s2sad.higher", "s2sad.instrument"],
     ["s2sad.trace"],
+    ["s2sad.tape_model"],
     ["s2sad.graph", "s2sad.cost"],
     ["s2sad.explain", "s2sad.points"],
     ["s2sad.api"],

@@ -95,7 +95,7 @@ def test_the_dtype_memory_and_product_fields():
     assert {"lt", "list", "np.array", "np.arange", "np.argsort", "np.isnan"} <= of(
         "fancy_index", True)
     assert not {"np.argmax", "getitem", "np.signbit"} & of("fancy_index", True)
-    assert of("container", True) == {"tuple", "list"}
+    assert of("container", True) == {"tuple", "list", "join"}
     assert {p.name: p.contraction for p in rules.all_primitives() if p.contraction} == {
         "matmul": "matmul", "np.matmul": "matmul", "np.linalg.matmul": "matmul",
         "np.dot": "dot", "np.inner": "sum", "np.vdot": "sum"}

@@ -369,11 +369,28 @@ def doubled_argument(t):
     return np.sum(np.array(p) ** 2)
 
 
-def test_the_gradient_through_joined_tuples_is_an_error_never_a_wrong_value():
-    # reverse mode takes p + q for NumPy's sum, whose adjoint (unbroadcast) would give each
-    # operand the whole adjoint; the shapes disagree, and the helpers say so at run time
-    with pytest.raises(InternalError, match="joined with \\+"):
-        s2sad.grad(tuples_joined)(_x(3))
+def test_the_gradient_through_joined_tuples_is_a_join_or_an_error_never_a_wrong_value():
+    # tuples the lowering knows are tuples are joined (a join primitive, tests/test_joined_
+    # sequences.py); where it cannot know (a tuple argument t + t, what a helper returned)
+    # reverse mode takes + for NumPy's sum, whose adjoint would give each operand the whole
+    # adjoint: the shapes disagree, and the helpers say so at run time
+    x = _x(3)
+    np.testing.assert_allclose(s2sad.grad(tuples_joined)(x), oracle.gradient(tuples_joined, (x,), 0),
+                               rtol=RTOL)
     t = (np.array([0.3, 0.8]), np.array([1.0, -0.5]))
     with pytest.raises(InternalError, match="adjoint of shape"):
         s2sad.grad(doubled_argument)(t)
+    with pytest.raises(InternalError, match="joined with \\+"):
+        s2sad.grad(helper_pair_doubled)(x)
+    assert s2sad.jvp(helper_pair_doubled)(x, x)[1] == pytest.approx(
+        oracle.derivative(helper_pair_doubled, (x,), 0, x), rel=RTOL)
+
+
+def helper_pair(x):
+    return x[0], x[1] * 2.0
+
+
+def helper_pair_doubled(x):
+    t = helper_pair(x)
+    p = t + t  # joined; reverse mode once gave the gradient of 2 * t here, silently
+    return np.sum(np.array(p) * np.array([1.0, 2.0, 3.0, 4.0]))

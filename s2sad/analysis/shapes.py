@@ -13,6 +13,7 @@ import numbers
 
 from ..ir import Assign, Const, For, If, Return, Var, While, walk_blocks
 from ..lower import UserFunction, lower
+from ..rules.core import Primitive
 from .activity import _vars, activity
 
 
@@ -62,6 +63,22 @@ def _is_elementwise(ir):
 
 
 _SCALAR = "<0-d>"
+_SEQUENCE_OPERATORS = ("add", "mul")  # what Python's tuples and lists overload (join, repeat)
+
+
+def _maybe_sequences(assigns):
+    """The names that may hold a tuple or list: literals and joins made here, what a call
+    of a function (the user's, a custom rule's, another library's) returned, and an element
+    of those. (An argument may be a tuple too: its gradient's ``as_gradient`` checks.)"""
+    names = set()
+    for stmt in assigns:
+        prim = stmt.prim
+        made = type(prim) is Primitive and prim.name in ("tuple", "list", "join")
+        element = type(prim) is Primitive and prim.name in ("getitem", "copy") and \
+            isinstance(stmt.args[0], Var) and stmt.args[0].name in names
+        if made or element or type(prim) is not Primitive and not is_elementwise(prim):
+            names.add(stmt.target.name)
+    return names
 
 
 class ShapeClasses:
@@ -77,6 +94,7 @@ class ShapeClasses:
         if output_is_scalar and isinstance(fn.output, Var) and fn.output.name not in carried:
             self.union(fn.output.name, _SCALAR)
         self._assigns = assigns
+        self._sequences = _maybe_sequences(assigns)
         self._propagate()
         # merged values share the shape their sources share; a loop-carried value keeps
         # its initial value's shape if, assuming so, each trip's update is shown to have it
@@ -141,6 +159,9 @@ class ShapeClasses:
 
     def _forward(self, stmt):
         prim, target = stmt.prim, stmt.target.name
+        if prim.name in _SEQUENCE_OPERATORS and type(prim) is Primitive and \
+                any(isinstance(o, Var) and o.name in self._sequences for o in stmt.args):
+            return False  # t + t, t * 2 of a tuple join it: no shape in common
         if is_elementwise(prim):
             keys = {self.key(o) for o in self._operands(stmt)}
             non_scalar = keys - {_SCALAR}

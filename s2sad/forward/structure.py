@@ -14,12 +14,18 @@ import gast
 
 from ..custom import CustomPrimitive
 from ..emit import call, name
-from ..ir import Assign, Var
+from ..ir import Assign, Const, Var
 from ..lower import ExternalFunction, GlobalRead, UserFunction
 from ..rules.core import Template, rule_name
 from ..structural import LIST_SNAPSHOT, is_list_statement, list_kind
 
 _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
+
+
+def joins(prim):
+    """True for the join of two tuples or lists (``p + q``, ``t * 2``; its stanza's
+    ``sequence_result="joins"``): its tangent is the operands' tangents joined."""
+    return getattr(prim, "sequence_result", False) == "joins"
 
 
 class _Structure:
@@ -45,11 +51,20 @@ class _Structure:
                 stmt.prim.emit[0] in ("tuple", "list"):
             cls = gast.Tuple if stmt.prim.emit[0] == "tuple" else gast.List
             return cls(elts=[self.zeros_of(a) for a in stmt.args], ctx=gast.Load())
+        if isinstance(stmt, Assign) and joins(stmt.prim):
+            return self.elements_tangent(stmt, zeros=True)
         if self.may_be_structured(op) or self.vector and self.is_sequence(op):
             if self.vector:  # a batch of zeros of each leaf
                 return call("zeros_dots", [value, name(self.dot_params[0])])
             return call("zeros_bar", [value])
         return self.zeros(value)
+
+    def zeros_of_items(self, op):
+        """:meth:`zeros_of` a tuple or list, a constant one too: a zero tangent per item."""
+        if isinstance(op, Const) and type(op.value) in (tuple, list):
+            cls = gast.Tuple if type(op.value) is tuple else gast.List
+            return cls(elts=[self.zeros_of(Const(e)) for e in op.value], ctx=gast.Load())
+        return self.zeros_of(op)
 
     def may_be_structured(self, op, depth=8):
         """True if the IR operand ``op`` may hold a tuple or a dict (see :meth:`zeros_of`):

@@ -18,6 +18,7 @@ from ..emit import assign, call, name
 from ..ir import Const, Index, Var
 from ..lower import ExternalFunction, UserFunction
 from ..structural import is_list_statement, is_save, is_write
+from .structure import joins
 
 
 class _Tangents:
@@ -40,7 +41,7 @@ class _Tangents:
             return self.forward_call(stmt)
         if is_write(stmt):
             return primal + self.forward_setitem(stmt)
-        if prim.emit[0] in ("tuple", "list", "dict"):
+        if prim.emit[0] in ("tuple", "list", "dict") or joins(prim):
             target = self.tangent_name(stmt.target.name)
             self.tangents[stmt.target.name] = target
             return primal + [assign(target, self.elements_tangent(stmt))]
@@ -62,13 +63,17 @@ class _Tangents:
         return gast.Tuple(elts=[name(self.tangents[t.name], store=True) for t in stmt.targets],
                           ctx=gast.Store())
 
-    def elements_tangent(self, stmt):
+    def elements_tangent(self, stmt, zeros=False):
         """The tangent of a tuple or list literal: its elements' tangents, zeros filled in.
 
         In vector mode too, a tuple (list) of batches, each with its own directions axis
         first: the elements may have different shapes. A primitive that reads the tuple as
         an array reads its tangent as one, ``batch_of(v_dot)`` (:meth:`contribution`).
         """
+        if joins(stmt.prim):  # p + q of tuples: the tangents joined too
+            x, y = ((None if zeros else self.tangent(a)) or self.zeros_of_items(a)
+                    for a in stmt.args)
+            return gast.BinOp(left=x, op=gast.Add(), right=y)
         elts = [self.tangent(a) or self.zeros_of(a) for a in stmt.args]
         if stmt.prim.emit[0] == "dict":  # a dict of tangents (in vector mode, of batches)
             return gast.Dict(keys=[gast.Constant(value=k, kind=None)

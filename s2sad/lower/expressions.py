@@ -14,7 +14,8 @@ import gast
 import numpy as np
 
 from .. import rules
-from ..ir import Const, If, Index, Slice
+from ..ir import Const, If, Index, Slice, Var
+from ..rules.core import rule_name
 from ..rules.operators import dict_literal
 from .primitives import AttributeRead
 from .shared import (_ATTRIBUTES, _BINOPS, _COMPARE, _HINTS, _RETURNED, _UNARY, _UNRESOLVED,
@@ -22,6 +23,7 @@ from .shared import (_ATTRIBUTES, _BINOPS, _COMPARE, _HINTS, _RETURNED, _UNARY, 
 
 
 _CONCATENATORS = (np.r_, np.c_)  # the index expressions lowered to the joins they are
+_MAX_REPEAT = 32  # t * n of a tuple is n - 1 joins for a constant n up to this
 
 
 class _Expressions:
@@ -84,8 +86,57 @@ class _Expressions:
         folded = _fold(type(node.op), left, right)
         if folded is not None:
             return self.constant_result(folded, name, names, node)
-        return self.apply(rules.OPERATORS[_BINOPS[type(node.op)]], [left, right], {}, node,
-                          name, names)
+        op = _BINOPS[type(node.op)]
+        if self.joins(op, left, right):
+            return self.lower_join(op, left, right, node, name, names)
+        return self.apply(rules.OPERATORS[op], [left, right], {}, node, name, names)
+
+    def sequence_kind(self, operand, depth=16):
+        """``"tuple"`` or ``"list"`` if ``operand`` is surely one (a literal, a constant, two
+        joined), else None: an argument, what a call returned or a loop carried may be an
+        array, for which ``+`` is NumPy's sum."""
+        if isinstance(operand, Const):
+            return type(operand.value).__name__ if type(operand.value) in (tuple, list) else None
+        stmt = self.defining.get(operand.name) if isinstance(operand, Var) else None
+        if stmt is None or len(stmt.targets) != 1 or depth == 0:
+            return None
+        kind = rule_name(stmt.prim)
+        if kind in ("tuple", "list"):
+            return kind
+        return self.sequence_kind(stmt.args[0], depth - 1) if kind in ("join", "copy") else None
+
+    def joins(self, op, left, right):
+        """True if ``left op right`` joins tuples (lists) rather than adds or multiplies arrays:
+        ``p + q`` of two known to be tuples (two lists), ``t * n`` of one and a constant int.
+        Where s2sad cannot know, it is NumPy's operator, whose adjoint checks at run time that
+        the shapes agree (a labelled error where they do not, never a wrong value)."""
+        if op == "add":
+            kind = self.sequence_kind(left)
+            return kind is not None and kind == self.sequence_kind(right)
+        if op == "mul":
+            return any(self.sequence_kind(a) is not None and isinstance(n, Const) and
+                       type(n.value) is int and n.value <= _MAX_REPEAT
+                       for a, n in ((left, right), (right, left)))
+        return False
+
+    def lower_join(self, op, left, right, node, name, names):
+        """``p + q`` as ``join(p, q)``; ``t * n`` as ``n - 1`` joins of ``t`` (``()`` for n < 1)."""
+        join = rules.OPERATORS["join"]
+        if all(isinstance(o, Const) and o.name is None and o.text is None for o in (left, right)):
+            value = left.value + right.value if op == "add" else left.value * right.value
+            return self.constant_result(Const(value), name, names, node)  # ([0.0] * 3)
+        if op == "add":
+            return self.apply(join, [left, right], {}, node, name, names)
+        seq, count = (left, right.value) if self.sequence_kind(left) else (right, left.value)
+        if count < 1:
+            empty = () if self.sequence_kind(seq) == "tuple" else []
+            return self.constant_result(Const(empty), name, names, node)
+        joined = seq
+        for k in range(1, count):
+            last = k == count - 1
+            joined = self.apply(join, [joined, seq], {}, node, name if last else None,
+                                names if last else None)
+        return self.constant_result(joined, name, names, node) if count == 1 else joined
 
     def lower_unary(self, node, name, names):
         """``-a``, ``+a``, ``not a``, ``~a`` (a negated literal is a literal)."""

@@ -96,9 +96,15 @@ class _Statements:
         left = self.name_operand(stmt.target)
         right = self.lower_expr(stmt.value)
         target = self.new_version(stmt.target.id)
-        # NumPy updates an array in place; check_memory decides whether a new value is the same
-        self.emit((target,), rules.OPERATORS[op], (left, right), {}, stmt,
-                  in_place=in_place_text(op))
+        joined = self.joins(op, left, right) and self.sequence_kind(left) == "tuple"
+        if joined:  # t += (v,): a new tuple (a list's += extends it, in place: not joined here)
+            value = (left, right) if op == "add" else \
+                (self.lower_join(op, left, right, stmt, None, None),)
+            self.emit((target,), rules.OPERATORS["join" if op == "add" else "copy"], value, {},
+                      stmt)
+        else:  # NumPy updates an array in place; check_memory decides whether a new value is the same
+            self.emit((target,), rules.OPERATORS[op], (left, right), {}, stmt,
+                      in_place=in_place_text(op))
         self.env[stmt.target.id] = target
 
     def stmt_Return(self, stmt):

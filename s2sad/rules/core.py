@@ -94,7 +94,9 @@ The stanza's fields, and who asks for them:
     :mod:`s2sad.ranks` and forward mode's vector mode ask.
 ``sequence_result=True``
     given a tuple or list, it gives one (``+`` joins, ``*`` repeats, a copy): forward
-    mode gives its result a tuple of tangents.
+    mode gives its result a tuple of tangents. ``"joins"``: it always gives one, its
+    operands' elements in order (the join the lowering makes of ``p + q`` of two tuples it
+    knows): forward mode joins the operands' tangents (zeros for a constant one).
 ``structure_result=True``
     given a tuple or dict of adjoints (what a run-time helper returns), it may give one
     (adjoints add and subtract element by element): forward mode's zero tangent of its
@@ -287,6 +289,7 @@ def rule_name(prim):
 
 # the fields whose value is one of a few (see the module docstring)
 _CHOICES = {"result_dtype": (None, "bool", "int", "keeps", "given", "args"),
+            "sequence_result": (False, True, "joins"),
             "contraction": (None, "matmul", "dot", "sum"),
             "array_result": (None, True, "items", "shape", "like"),
             "batch": (None, "reduce", "index"),

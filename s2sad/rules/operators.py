@@ -122,6 +122,14 @@ define_operator("list", "", ("list",), elementwise=False, container=True, fancy_
 for _name in ("tuple", "list"):
     OPERATORS[_name].varargs = True
 
+# p + q of two tuples (or two lists) the lowering knows are ones, and t * 2 (joins of t):
+# the elements of both in order, so each operand's adjoint is its piece of the adjoint;
+# forward mode joins the operands' tangents (zeros for a constant one) the same way
+define_operator("join", "x, y", ("binop", "Add"), elementwise=False, container=True,
+                sequence_result="joins",
+                x="piece_bar(g, 0, len(x))", y="piece_bar(g, len(g) - len(y), len(g))",
+                jvp={"x": "x_dot", "y": "y_dot"})
+
 
 def dict_literal(keys):
     """``{"W": w, "b": b}`` (constant string keys): value k gets entry ``keys[k]`` of the

@@ -126,6 +126,11 @@ helper(support.bars, "t", t="g", jvp={"t": "bars(t_dot)"})
 helper(support.unattr, "t, x, name", t="g[x._fields.index(name)]", x=ZERO, name=ZERO,
        jvp={"t": "unattr(t_dot, x, name)", "x": ZERO, "name": ZERO})
 helper(support.kept, "t", t="g", jvp={"t": "kept(t_dot)"})
+# a piece of a joined tuple's adjoint (the adjoint of p + q of tuples), and its transpose
+helper(support.piece_bar, "t, start, stop", linear="t", t="unpiece(g, t, start)", start=ZERO,
+       stop=ZERO, jvp={"t": "piece_bar(t_dot, start, stop)"})
+helper(support.unpiece, "t, whole, start", linear="t", t="piece_bar(g, start, start + len(t))",
+       whole=ZERO, start=ZERO, jvp={"t": "unpiece(t_dot, whole, start)"})
 # run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
               "element_count", "select_none", "convolve_pads", "interp_slope",

@@ -47,9 +47,9 @@ from .batches import (
     batch_of, directions, item_dots, lift, read_as_array, stack_directions, stack_each,
     zeros_dots)
 from .indexing import (
-    cut_like, diag_bar, scatter_add, select_bar, select_none, setitem_bar, setitem_dot,
-    setitem_dots, unattr, unconcatenate, undiagonal, unindex, unindex_along, unindex_axis,
-    unjoin, unpad)
+    cut_like, diag_bar, piece_bar, scatter_add, select_bar, select_none, setitem_bar,
+    setitem_dot, setitem_dots, unattr, unconcatenate, undiagonal, unindex, unindex_along,
+    unindex_axis, unjoin, unpad, unpiece)
 from .products import (
     chain_matrices, chain_product, dot_bar_a, dot_bar_b, kron_bar_a, kron_bar_b, matmul_bar_a,
     matmul_bar_a_sum, matmul_bar_a_sum_bar, matmul_bar_a_sum_dot, matmul_bar_b,
@@ -75,6 +75,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights",
            "gradient_bar", "check_tall", "qr_bar", "qr_dot", "setitem_bar", "setitem_dot",
            "setitem_dots", "stack_each", "stack_directions", "directions", "batch_of",
-           "read_as_array", "item_dots", "zeros_dots", "unattr", "tuple_bar", "dict_bar", "add_bars",
+           "read_as_array", "item_dots", "zeros_dots", "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "add_bars",
            "bars", "kept", "as_gradient", "writable", "revolve_segments", "revolve_actions",
            "Revolve", "revolve", "revolve_split", "revolve_snaps"]

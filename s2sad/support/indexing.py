@@ -44,6 +44,32 @@ def unattr(g, x, name):
     return unindex(g, x, x._fields.index(name))
 
 
+def piece_bar(g, start, stop):
+    """The adjoint of the piece ``start:stop`` of a tuple or list joined with ``+`` (``p + q``,
+    ``t * 2``): those elements of the joined value's adjoint ``g``, a tuple's adjoint (one
+    adjoint per element) or an array of them (the adjoint of ``np.array(p)``)."""
+    if isinstance(g, (tuple, list)) or type(g) is np.ndarray and g.dtype == object:
+        return tuple_bar(g[start:stop])  # (a slice of a tuple_bar is a plain list; ragged
+        # pieces, pieces_array's, stay one adjoint each: never stacked into one array)
+    if np.ndim(g) == 0:  # a number added to every element (np.sum(p)'s adjoint)
+        return tuple_bar([g] * (stop - start))
+    return g[start:stop]
+
+
+def unpiece(g, whole, start):
+    """The transpose of :func:`piece_bar`: ``g``, the adjoint of a piece starting at ``start``,
+    in the structure of ``whole`` (a joined value's adjoint), with zeros elsewhere."""
+    stop = start + len(g)
+    if not isinstance(whole, (tuple, list)) and np.ndim(whole) == 0:  # piece_bar repeated it
+        return sum(np.sum(e) for e in g)
+    if isinstance(whole, (tuple, list)) or type(whole) is np.ndarray and whole.dtype == object:
+        pieces = [g[k - start] if start <= k < stop else zeros_bar(e) for k, e in enumerate(whole)]
+        return tuple_bar(pieces) if isinstance(whole, (tuple, list)) else pieces_array(pieces)
+    out = np.zeros_like(whole, dtype=adjoint_dtype(whole, g))
+    out[start:stop] = g
+    return out
+
+
 def scatter_add(x_bar, index, g):
     """``x_bar[index] += g`` in place; repeated integer indices accumulate (``np.add.at``).
 

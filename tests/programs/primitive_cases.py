@@ -1362,6 +1362,22 @@ def h_unattr(t): return unattr(t, NAMED, "b")[1] * unattr(t, NAMED, "w")[0] ** 2
 HELPER_CASES += [case(h_as_gradient, real()), case(h_bars, real(3, 4)), case(h_kept, real(3)),
                  case(h_unattr, real(3))]
 
+from s2sad.support import piece_bar, unpiece  # noqa: E402
+
+
+# p + q of tuples is a join (its adjoint: a piece of the adjoint, piece_bar; their transpose)
+def s_tuples_joined(x, y): return np.array((x, y * 2.0) + (np.sin(x),) * 2) * W3[0]
+def h_piece_bar(t): return piece_bar(t, 1, 3) * W34[:2]
+def h_piece_bar_tuple(t, u): return piece_bar((t, u, t * u), 1, 3)[1] * 2.0
+def h_unpiece(t): return unpiece(t, W34, 1)
+def h_unpiece_tuple(t): return unpiece((t * 2.0,), (W3, W3), 1)[1]
+
+
+JOIN_CASES = [case(s_tuples_joined, real(3), real(3)), case(h_piece_bar, real(4, 4)),
+              case(h_piece_bar_tuple, real(3), real(3)), case(h_unpiece, real(2, 4)),
+              case(h_unpiece_tuple, real(3))]
+HELPER_CASES += JOIN_CASES
+
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
          + REDUCTION_CASES + LINALG_CASES + MATH_CASES + CONTAINER_CASES + ELEMENTWISE_CASES
          + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + NUMPY_CASES
@@ -1373,7 +1389,7 @@ def second_order_cases():
     ``test_second_order``); a case whose first-order rule needs a rule s2sad lacks is xfail."""
     needs_tuple_rule = {}
     for param in (ELEMENTWISE_CASES + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES
-                  + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES):
+                  + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES + JOIN_CASES):
         name = param.values[0].__name__
         if name in needs_tuple_rule:
             yield xfail(param, f"the first-order rule calls {needs_tuple_rule[name]}, whose "
