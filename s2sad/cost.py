@@ -46,23 +46,17 @@ from . import cache
 from .analysis import ShapeClasses, activity
 from .higher import auto_mode
 from .ir import Assign, Const, If, Var, walk_blocks
-from .kinds import numpy_rule
 from .lower import UserFunction, lower
 from .parse import unwrap
 from .rules.core import Primitive, rule_name
 from .simplify import constant, simplify
 from .table import Rendered, Table
 from .tape_model import Kept, loop_models, loop_tapes, model_note, value_bytes as _bytes
+from .template_reads import (is_one as _is_one, shapes_read as _shapes_read,
+                             stanza_says as _stanza_says, values_read as _values_read)
 from .trace import ones_seed, trace
 
 CHEAP_GRADIENT_BOUND = 4.0
-
-
-def _stanza_says(attr, *fields):
-    """True if the stanza of ``np.<attr>`` sets one of ``fields`` (``free``: it costs no
-    operation; ``shape_only``: nor does it read its operand's values)."""
-    prim = numpy_rule(attr)
-    return prim is not None and any(getattr(prim, field) for field in fields)
 
 
 def _size(value):
@@ -411,48 +405,6 @@ def _backward(stmt, values, result, active, touched, ones, same_shape=lambda stm
             ones.add(op.name)
         touched.add(op.name)
     return flops, moved, reads, shapes - reads
-
-
-SHAPE_ONLY = {"unbroadcast": 1, "unreduce": 1}  # helper -> index of its first shape-only argument
-
-
-def _values_read(tree):
-    """Names whose values (not only shapes) an instantiated template reads."""
-    out = set()
-
-    def visit(node):
-        if isinstance(node, gast.Name):
-            out.add(node.id)
-            return
-        if isinstance(node, gast.Call):
-            func = node.func
-            if isinstance(func, gast.Attribute) and _stanza_says(func.attr, "shape_only"):
-                return
-            if isinstance(func, gast.Name) and func.id in SHAPE_ONLY:
-                for arg in node.args[:SHAPE_ONLY[func.id]]:
-                    visit(arg)
-                return
-        for child in gast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return out
-
-
-def _shapes_read(tree):
-    """Names an instantiated template reads for their shapes only (``unbroadcast(g, x)``)."""
-    return {arg.id for node in gast.walk(tree)
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
-            node.func.id in SHAPE_ONLY
-            for arg in node.args[SHAPE_ONLY[node.func.id]:] if isinstance(arg, gast.Name)}
-
-
-def _is_one(tree):
-    """True if a contribution is the number 1 (``1.0`` or ``unbroadcast(1.0, x)``)."""
-    if isinstance(tree, gast.Call) and isinstance(tree.func, gast.Name) and \
-            tree.func.id in SHAPE_ONLY and tree.args:
-        tree = tree.args[0]
-    return isinstance(tree, gast.Constant) and tree.value == 1
 
 
 __all__ = ["cost", "CostReport", "Line", "CHEAP_GRADIENT_BOUND"]

@@ -101,13 +101,14 @@ LAYERS = [
     # compiled derivative)
     ["s2sad.higher", "s2sad.instrument"],
     ["s2sad.trace"],
-    ["s2sad.tape_model"],
+    ["s2sad.tape_model", "s2sad.template_reads"],
     ["s2sad.graph", "s2sad.cost"],
     ["s2sad.explain", "s2sad.points"],
     ["s2sad.api"],
     ["s2sad.checking"],
     ["s2sad"],
     # 10. the command line
+    ["s2sad.targets"],
     ["s2sad.cli"],
     ["s2sad.__main__"],
 ]
