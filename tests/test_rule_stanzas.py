@@ -280,7 +280,8 @@ def test_an_array_result_has_an_axis_whatever_the_operands():
 def test_the_sequence_batch_and_dict_fields():
     import operator
     import numpy as np
-    assert _names("sequence_result") == ["add", "copy", "mul"]
+    assert _names("sequence_result") == ["add", "copy", "join", "mul"]
+    assert rules.OPERATORS["join"].sequence_result == "joins"
     assert operator.add((1,), (2,)) == (1, 2) and operator.mul([1], 2) == [1, 1]
     assert _names("structure_result") == ["add", "copy", "sub"]
     assert {p.name: p.dict_operand for p in rules.all_primitives() + list(HELPER_RULES.values())
