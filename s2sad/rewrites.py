@@ -229,6 +229,103 @@ def _stand_ins(function, arrays, ranks, offsets):
     return edits
 
 
+_EXACT_OPS = (ast.Add, ast.Sub, ast.Mult)  # a Python float's result is NumPy's, bit for bit
+
+
+class _PythonFloats:
+    """Which NumPy float64 scalar adjoints (``v_bar = out * out * v5``) may be Python floats
+    (``float(...)``): a Python float times a Python float costs a fifth of a NumPy scalar
+    times a Python float. Only where every use is exact: an operand of ``+``, ``-``, ``*`` or
+    unary ``-`` beside float64 or int64 values (never ``/`` nor ``**``, which raise for
+    Python floats where NumPy gives inf or nan), whose result is bound once in the
+    straight-line code to a name used so in turn, or returned (when no parameter is a NumPy
+    scalar, whose gradient stays one). The values are NumPy's; only the warnings NumPy gives
+    on overflow are not given."""
+
+    def __init__(self, function, env, params):
+        self.function, self.env = function, env
+        self.parents = {child: node for node in ast.walk(function)
+                        for child in ast.iter_child_nodes(node)}
+        self.stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and
+                              not isinstance(n.ctx, ast.Load))
+        self.loads = {}
+        for n in ast.walk(function):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                self.loads.setdefault(n.id, []).append(n)
+        self.top = {id(s) for s in function.body}
+        self.returned = all(isinstance(env.get(p), Kind) and (env[p].array or env[p].python)
+                            for p in params)
+        self.safe = {}
+
+    def edits(self, span):
+        edits = []
+        for stmt in self.function.body:
+            name = self.candidate(stmt)
+            if name is not None and self.profits(name) and self.exact(name):
+                start, end = span(stmt.value)
+                edits += [(start, start, b"float("), (end, end, b")")]
+        return edits
+
+    def candidate(self, stmt):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and
+                isinstance(stmt.targets[0], ast.Name)):
+            return None
+        name = stmt.targets[0].id
+        return name if name.endswith("_bar") and self.stores[name] == 1 and \
+            self.env.get(name) == Kind(0, "d") else None
+
+    def profits(self, name):
+        """A use beside a Python number (the slow mixed case)."""
+        for use in self.loads.get(name, ()):
+            op = self.parents.get(use)
+            if isinstance(op, ast.BinOp) and isinstance(op.op, _EXACT_OPS):
+                other = self.kind(op.right if op.left is use else op.left)
+                if isinstance(other, Kind) and other.python:
+                    return True
+        return False
+
+    def kind(self, node):
+        """The kind of an operand made of names bound at most once and constants."""
+        if isinstance(node, ast.Constant):
+            if type(node.value) is float or type(node.value) is int and \
+                    abs(node.value) < 2 ** 53:
+                return Kind(0, "d" if type(node.value) is float else "l", python=True)
+            return None
+        if isinstance(node, ast.Name) and self.stores[node.id] <= 1:
+            kind = self.env.get(node.id)
+            if isinstance(kind, Kind) and (kind.char == "d" or kind.array or not kind.python):
+                return kind  # (a Python int may be too large for a float)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return self.kind(node.operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _EXACT_OPS):
+            a, b = self.kind(node.left), self.kind(node.right)
+            return a and b and Kind(max(a.ndim, b.ndim), "d" if "d" in a.char + b.char else "l",
+                                    python=a.python and b.python)
+        return None
+
+    def exact(self, name):
+        if name not in self.safe:
+            self.safe[name] = False  # (a cycle is not exact)
+            self.safe[name] = all(self.exact_use(use) for use in self.loads.get(name, ()))
+        return self.safe[name]
+
+    def exact_use(self, node):
+        parent = self.parents.get(node)
+        while isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub) or \
+                isinstance(parent, ast.BinOp) and isinstance(parent.op, _EXACT_OPS) and \
+                self.kind(parent.right if parent.left is node else parent.left) is not None:
+            node, parent = parent, self.parents.get(parent)
+        if isinstance(parent, ast.Tuple) and isinstance(self.parents.get(parent), ast.Return):
+            parent = self.parents[parent]
+        if isinstance(parent, ast.Return):
+            return self.returned and id(parent) in self.top
+        if isinstance(parent, ast.Assign) and id(parent) in self.top and \
+                len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            target = parent.targets[0].id
+            return self.stores[target] == 1 and self.exact(target)
+        return False
+
+
 def specialise_function(text, kinds):
     """The text of one generated function (``def ...``) specialised for its parameters'
     ``kinds`` (a list, None where unknown), or None if nothing changes."""
@@ -254,6 +351,7 @@ def specialise_function(text, kinds):
     arrays = specialiser.arrays - set(params)
     specialiser.edits += _frees(function, arrays, offsets)
     specialiser.edits += _stand_ins(function, arrays, specialiser.ranks, offsets)
+    specialiser.edits += _PythonFloats(function, specialiser.env, params).edits(specialiser.span)
     if not specialiser.edits:
         return None
     for start, end, new in sorted(specialiser.edits, reverse=True):
