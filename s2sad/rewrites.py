@@ -24,6 +24,27 @@ PRODUCT_BARS = {
 }
 
 
+# a Python float beside a float64 array becomes a 0-d float64 array: NumPy converts a Python
+# float operand on every call (about 0.3 us), not a 0-d array, and the result is the same
+_CONSTANT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+_CONSTANT = "_f64_"
+
+
+def constant_name(value):
+    """The name of the 0-d float64 array holding ``value`` in a specialised module
+    (``_f64_1p0`` for 1.0, ``_f64_1em05`` for 1e-05)."""
+    return _CONSTANT + repr(value).replace(".", "p").replace("-", "m").replace("+", "P")
+
+
+def constant_lines(text):
+    """The lines defining the constants that ``text`` names (:func:`constant_name`)."""
+    names = sorted(set(re.findall(rf"\b{_CONSTANT}[0-9a-zA-Z]+\b", text)))
+    values = [float(n[len(_CONSTANT):].replace("p", ".").replace("m", "-").replace("P", "+"))
+              for n in names]
+    return "".join(f"{name} = np.array({value!r})  # beside arrays, cheaper than a Python "
+                   f"float\n" for name, value in zip(names, values))
+
+
 class Specialiser(Kinds):
     """The kinds of one function's names (:class:`~s2sad.kinds.Kinds`) and the edits they
     allow; ``edits`` are ``(start, end, bytes)`` spans of the function's text; ``arrays``
@@ -83,6 +104,12 @@ class Specialiser(Kinds):
         if text is not None:
             self.replace_node(node, text)
             return
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _CONSTANT_OPS):
+            for constant, other in ((node.left, node.right), (node.right, node.left)):
+                kind = self.kind(other)
+                if isinstance(constant, ast.Constant) and type(constant.value) is float and \
+                        isinstance(kind, Kind) and kind.array and kind.char == "d":
+                    self.replace_node(constant, constant_name(constant.value))
         for child in ast.iter_child_nodes(node):
             self.rewrite_expr(child)
 

@@ -24,7 +24,7 @@ import numpy as np
 from .cache import load_module
 from .kinds import Kind
 from .parse import guard_terms
-from .rewrites import function_span, specialise_function
+from .rewrites import constant_lines, function_span, specialise_function
 
 LIMIT = 8  # signatures specialised per derivative; others use the generic function
 OTHER = "_other_kinds"
@@ -109,7 +109,7 @@ def specialised_source(generated, args):
     if source is generated.source:
         return source
     start = function_span(source, next(iter(generated.entry_points.values())))[0]
-    return f"{source[:start]}{GUARD_LINE}\n\n{source[start:]}"
+    return f"{source[:start]}{GUARD_LINE}{constant_lines(source)}\n\n{source[start:]}"
 
 
 def on_first_call(namespace, generated, kind, slot, label, check=None, positions=(),
@@ -189,7 +189,10 @@ def _specialised(generated, namespace, name, kinds, other_kinds, label, guard_on
     if text is None:
         return None
     text = _with_guard(text, kinds, tests)
-    special = load_module(f"import numpy as np\n\n{GUARD_LINE}\n\n{text}",
+    constants = constant_lines(text)
+    if set(line.split(" = ")[0] for line in constants.splitlines()) & set(namespace):
+        return None
+    special = load_module(f"import numpy as np\n\n{GUARD_LINE}{constants}\n\n{text}",
                           f"{label}, specialised")
     special.update(own)  # (the guard's names)
     for key, value in namespace.items():

@@ -126,3 +126,24 @@ def test_kinds_met_in_turn_go_through_the_guard_without_end():
     x = np.array([1.0, -2.0, 0.5])
     for value in (x, 1.5, x, np.ones((2, 2)), 1.5, x):
         np.testing.assert_allclose(g(value), 2 * np.asarray(value))
+
+
+def rnn_dot(W, h, T):
+    for t in range(T):
+        h = np.tanh(np.dot(W, h))
+    return np.sum(h)
+
+
+def test_a_float_beside_a_float64_array_becomes_a_0d_array():
+    r = np.random.default_rng(5)
+    args = (r.standard_normal((4, 4)) / 2, r.standard_normal(4), 3)
+    text = s2sad.source(rnn_dot, wrt=(0, 1), specialise_for=args)
+    assert "_f64_1p0 = np.array(1.0)" in text
+    assert "v2_bar = h_2_bar * (_f64_1p0 - h_2 * h_2)" in text.split("def value_and_grad")[0]
+    got = s2sad.grad(rnn_dot, wrt=(0, 1))(*args)
+    for a, b in zip(got, generic(rnn_dot, (0, 1), args)):
+        assert np.array_equal(a, b)  # bit for bit
+    # float32 arrays are not specialised on: a Python float keeps their dtype
+    single = tuple(a.astype(np.float32) for a in args[:2]) + (3,)
+    assert "_f64_" not in s2sad.source(rnn_dot, wrt=(0, 1), specialise_for=single)
+    assert all(g.dtype == np.float32 for g in s2sad.grad(rnn_dot, wrt=(0, 1))(*single))
