@@ -14,6 +14,7 @@ import ast
 import re
 from collections import Counter
 
+from .inplace import in_place_edits
 from .kinds import PRODUCT_HELPERS, Kind, Kinds, int_index, product
 
 PRODUCT_BARS = {
@@ -52,6 +53,7 @@ class Specialiser(Kinds):
 
     arrays = frozenset()
     ranks = {}  # the rank of each of ``arrays``
+    operations = ()  # (node, its operands' kinds) of the straight-line code: see inplace
 
     def statement(self, stmt, rewrite):
         super().statement(stmt, rewrite)
@@ -104,6 +106,9 @@ class Specialiser(Kinds):
         if text is not None:
             self.replace_node(node, text)
             return
+        if not self.depth and isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call)):
+            self.operations.append((node, (self.kind(node.left), self.kind(node.right))
+                                    if isinstance(node, ast.BinOp) else None))
         if isinstance(node, ast.BinOp) and isinstance(node.op, _CONSTANT_OPS):
             for constant, other in ((node.left, node.right), (node.right, node.left)):
                 kind = self.kind(other)
@@ -374,7 +379,10 @@ def specialise_function(text, kinds):
     else:
         return None
     specialiser.env = dict(zip(params, kinds))
+    specialiser.operations = []
     specialiser.block(function.body, rewrite=True)
+    specialiser.edits = in_place_edits(function, specialiser.operations, specialiser.env,
+                                       _shape_read, specialiser.span, data, specialiser.edits)
     arrays = specialiser.arrays - set(params)
     specialiser.edits += _frees(function, arrays, offsets)
     specialiser.edits += _stand_ins(function, arrays, specialiser.ranks, offsets)

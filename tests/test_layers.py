@@ -26,6 +26,7 @@ LAYERS = [
     ["s2sad.revolve"],
     ["s2sad.errors", "s2sad.ir", "s2sad.astutil", "s2sad.support", "s2sad.table", "s2sad.trees",
      "s2sad.kinds", "s2sad.display"],
+    ["s2sad.inplace"],
     ["s2sad.rewrites"],
     ["s2sad.support_plain", "s2sad.structural"],
     # 2. rule tables, and the user's own rules (the decorator and its data)

@@ -4,6 +4,7 @@ Python floats where that is exact.
 """
 
 import inspect
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -147,3 +148,61 @@ def test_a_float_beside_a_float64_array_becomes_a_0d_array():
     single = tuple(a.astype(np.float32) for a in args[:2]) + (3,)
     assert "_f64_" not in s2sad.source(rnn_dot, wrt=(0, 1), specialise_for=single)
     assert all(g.dtype == np.float32 for g in s2sad.grad(rnn_dot, wrt=(0, 1))(*single))
+
+
+def chain(x, s):
+    t0 = x - s
+    t1 = t0 / s
+    t2 = t1 * t1
+    t3 = 0.5 * t2
+    return np.sum(t3 + np.log(s))
+
+
+def shifted(x, y):
+    t = x * 2.0
+    return np.sum(np.sin(t + y) * t)
+
+
+def copied(x):
+    t = x * 2.0
+    u = t
+    v = np.exp(t)
+    return np.sum(v * u)
+
+
+def test_a_dead_temporary_takes_the_result_of_an_element_wise_operation():
+    x = np.random.default_rng(1).standard_normal(200_000)
+    head = s2sad.source(chain, wrt=(0, 1), specialise_for=(x, 1.5)).split(
+        "def value_and_grad")[0]
+    assert "t3 = np.multiply(_f64_0p5, t2, out=t2)" in head  # t2 is read no more
+    assert "t2 = t1 * t1" in head  # t1 is: the backward sweep reads it
+    g = s2sad.grad(chain, wrt=(0, 1))
+    got = g(x, 1.5)
+    for a, b in zip(got, generic(chain, (0, 1), (x, 1.5))):
+        assert np.array_equal(a, b)  # bit for bit
+    tracemalloc.start()
+    try:
+        g(x, 1.5)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3.5 * x.nbytes  # 4 arrays of x's size before (t1, t2, t3 and x_bar's)
+
+
+@pytest.mark.parametrize("shapes", [((5,), (5,)), ((1,), (5,)), ((5,), (1,))])
+def test_beside_an_array_in_place_only_where_the_shapes_are_equal(shapes):
+    r = np.random.default_rng(2)
+    args = (r.standard_normal(shapes[0]), r.standard_normal(shapes[1]))
+    text = s2sad.source(shifted, wrt=(0, 1), specialise_for=args)
+    assert "if t.shape == y.shape else None" in text or "out=t" in text
+    got = s2sad.grad(shifted, wrt=(0, 1))(*args)
+    for k, (a, b) in enumerate(zip(got, generic(shifted, (0, 1), args))):
+        assert np.array_equal(a, b) and a.shape == args[k].shape
+        np.testing.assert_allclose(a, oracle.gradient(shifted, args, k), rtol=1e-6, atol=1e-8)
+
+
+def test_an_aliased_temporary_is_not_written_into():
+    x = np.random.default_rng(3).standard_normal(6)
+    got = s2sad.grad(copied)(x)
+    assert np.array_equal(got, generic(copied, (0,), (x,)))
+    np.testing.assert_allclose(got, oracle.gradient(copied, (x,), 0), rtol=1e-6, atol=1e-8)
