@@ -4,7 +4,6 @@ Python floats where that is exact.
 """
 
 import inspect
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 
 import oracle
 import s2sad
+from test_specialise import chain, peak_of, rnn_dot
 
 
 def sigmoid(z):
@@ -129,12 +129,6 @@ def test_kinds_met_in_turn_go_through_the_guard_without_end():
         np.testing.assert_allclose(g(value), 2 * np.asarray(value))
 
 
-def rnn_dot(W, h, T):
-    for t in range(T):
-        h = np.tanh(np.dot(W, h))
-    return np.sum(h)
-
-
 def test_a_float_beside_a_float64_array_becomes_a_0d_array():
     r = np.random.default_rng(5)
     args = (r.standard_normal((4, 4)) / 2, r.standard_normal(4), 3)
@@ -148,14 +142,6 @@ def test_a_float_beside_a_float64_array_becomes_a_0d_array():
     single = tuple(a.astype(np.float32) for a in args[:2]) + (3,)
     assert "_f64_" not in s2sad.source(rnn_dot, wrt=(0, 1), specialise_for=single)
     assert all(g.dtype == np.float32 for g in s2sad.grad(rnn_dot, wrt=(0, 1))(*single))
-
-
-def chain(x, s):
-    t0 = x - s
-    t1 = t0 / s
-    t2 = t1 * t1
-    t3 = 0.5 * t2
-    return np.sum(t3 + np.log(s))
 
 
 def shifted(x, y):
@@ -180,13 +166,7 @@ def test_a_dead_temporary_takes_the_result_of_an_element_wise_operation():
     got = g(x, 1.5)
     for a, b in zip(got, generic(chain, (0, 1), (x, 1.5))):
         assert np.array_equal(a, b)  # bit for bit
-    tracemalloc.start()
-    try:
-        g(x, 1.5)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 3.5 * x.nbytes  # 4 arrays of x's size before (t1, t2, t3 and x_bar's)
+    assert peak_of(g, x, 1.5) < 3.5 * x.nbytes  # 4 arrays of x's size before (t1, t2, t3 and x_bar's)
 
 
 @pytest.mark.parametrize("shapes", [((5,), (5,)), ((1,), (5,)), ((5,), (1,))])
