@@ -186,3 +186,26 @@ def test_an_aliased_temporary_is_not_written_into():
     got = s2sad.grad(copied)(x)
     assert np.array_equal(got, generic(copied, (0,), (x,)))
     np.testing.assert_allclose(got, oracle.gradient(copied, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+def piecewise(p, y):
+    r = p - y
+    huber = np.where(np.abs(r) < 1.0, 0.5 * r * r, np.abs(r) - 0.5)
+    hinge = np.maximum(0.0, 1.0 - y * p)
+    return np.mean(huber + hinge)
+
+
+def test_kinds_follow_where_maximum_and_comparisons():
+    """huber, hinge and their sum have kinds, so they are freed after their last value read
+    (stand-ins for their shapes): the gradient holds about 6 arrays of n at once, not 9."""
+    r = np.random.default_rng(4)
+    p, y = r.standard_normal(100_000) * 2.0, np.sign(r.standard_normal(100_000))
+    head = s2sad.source(piecewise, specialise_for=(p, y)).split("def value_and_grad")[0]
+    for name in ("huber", "hinge"):
+        assert f"    {name} = np.ndarray({name}.shape, {name}.dtype, _zero_bytes" in head
+    g = s2sad.grad(piecewise)
+    assert np.array_equal(g(p, y), generic(piecewise, (0,), (p, y)))
+    assert peak_of(g, p, y) < 7 * p.nbytes
+    small = (p[:7], y[:7])
+    np.testing.assert_allclose(g(*small), oracle.gradient(piecewise, small, 0), rtol=1e-6,
+                               atol=1e-8)
