@@ -54,6 +54,7 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
     tuple_result = not single and len(positions) == 1
     first, several = positions[0], len(positions) > 1
     compiled = cache.slot()  # the generated entry point and its guard's checker, looked up once
+    fast_path = []  # the named fast path's [function it calls, its checked path]
 
     def entry():
         if not (compiled and compiled[1]()):  # first call, or a name f reads means another
@@ -77,7 +78,8 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
             if kind in ("grad", "value_and_grad"):  # specialised at the first call's kinds
                 function = on_first_call(namespace, generated, kind, compiled,
                                          f"{mode} of {fn.__qualname__}",
-                                         check if kind == "grad" else None, positions)
+                                         check if kind == "grad" else None, positions,
+                                         fast_path or None, holds)
             compiled[:] = [function, holds]
         return compiled[0]
 
@@ -148,7 +150,7 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
 
     public = fast if kind == "grad" and not tuple_result else derivative
     if public is fast:
-        public = _with_parameters(fn, compiled, entry, failed) or fast
+        public = _with_parameters(fn, compiled, entry, failed, fast_path) or fast
     functools.update_wrapper(public, fn)
     public.__name__ = f"{kind}_{fn.__name__}"
     public.__qualname__ = public.__name__
@@ -197,25 +199,31 @@ def _per_call_kind(f, refusal, transform, kind):
 
 
 _NAMED_FAST = """
-def make(_s2sad_slot, _s2sad_entry, _s2sad_failed):  # (closure cells: read faster than globals)
+def make(_s2sad_slot, _s2sad_entry, _s2sad_failed, _s2sad_fast):  # (closure cells: fast reads)
+    def checked({params}):  # (what the slot holds checks what is differentiated)
+        return (_s2sad_slot[0] if _s2sad_slot[1]() else _s2sad_entry())({params})
+
     def gradient({params}):
-        try:  # (what the slot holds checks what is differentiated: specialise.on_first_call)
-            return (_s2sad_slot[0] if _s2sad_slot[1]() else _s2sad_entry())({params})
+        try:
+            return _s2sad_fast[0]({params})
         except Exception as exc:
             _s2sad_failed(exc, ({params},))
+    _s2sad_fast[:] = [checked, checked]
     return gradient
 """
 
 
-def _with_parameters(fn, compiled, entry, failed):
+def _with_parameters(fn, compiled, entry, failed, fast):
     """The fast path of a gradient with ``fn``'s own parameters (and defaults), or None.
 
     Python binds the arguments (keywords, defaults, a wrong call's TypeError naming the
-    gradient), so no ``*args`` tuple nor ``**kwargs`` dict is made per call; the guard
-    is checked, and failures are reported as by the generic path. What is differentiated
-    is checked by what the slot holds (:func:`s2sad.specialise.on_first_call`, given
-    ``check``: a specialised function's own guard where it implies the check). Only for
-    parameters that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
+    gradient), so no ``*args`` tuple nor ``**kwargs`` dict is made per call, and failures
+    are reported as by the generic path. It calls ``fast[0]``: first ``fast[1]``, which
+    checks the guard (the names ``fn`` reads) and calls what the slot holds, which checks
+    what is differentiated (:func:`s2sad.specialise.on_first_call`, given ``check``: a
+    specialised function's own guard where it implies the check); then the specialised
+    function whose guard checks both (``on_first_call``'s ``fast``): one check a call. Only
+    for parameters that are all positional-or-keyword (no ``*args``, keyword-only, ``/``).
     """
     params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
     if not params or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.name.startswith("_s2sad")
@@ -224,7 +232,7 @@ def _with_parameters(fn, compiled, entry, failed):
     namespace = {}
     exec(_NAMED_FAST.format(params=", ".join(p.name for p in params)), namespace)
     # (named by the caller: a lambda's name is no identifier)
-    function = namespace["make"](compiled, entry, failed)
+    function = namespace["make"](compiled, entry, failed, fast)
     function.__defaults__ = fn.__defaults__
     return function
 

@@ -123,6 +123,25 @@ def arith(op, a, b):
     return Kind(0, char, python=a.python and b.python)
 
 
+def compared(a, b):
+    """The kind of ``a < b`` (any comparison) of float64/int64 operands: booleans (``'?'``)."""
+    if not (isinstance(a, Kind) and isinstance(b, Kind)) or {a.char, b.char} - {"d", "l"}:
+        return None
+    ndim = max(a.ndim, b.ndim)
+    return Kind(ndim, "?", python=a.python and b.python, fresh=ndim > 0)
+
+
+def selected(condition, a, b):
+    """The kind of ``np.where(condition, a, b)``: a boolean condition, values as for ``a + b``
+    (the rank the largest of the three; NumPy gives a float64 array, a 0-d one for numbers,
+    which has no kind)."""
+    value = arith(ast.Add(), a, b)
+    if not (isinstance(condition, Kind) and condition.char == "?" and value is not None):
+        return None
+    ndim = max(condition.ndim, value.ndim)
+    return Kind(ndim, value.char, fresh=True) if ndim else None
+
+
 # the adjoints of a product, by the operand they are for: a product's stanza says its VJPs
 # are matmul_bar_a/b(g, a, b) or dot_bar_a/b (``contraction``)
 PRODUCT_HELPERS = {f"{prim.contraction}_bar_{side}": side for prim in all_primitives()
@@ -236,6 +255,8 @@ class Kinds:
             return None
         if isinstance(node, ast.Call):
             return self.call_kind(node)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return compared(self.kind(node.left), self.kind(node.comparators[0]))
         return None
 
     def call_kind(self, node):
@@ -251,6 +272,10 @@ class Kinds:
             return Kind(args[0].ndim, char, fresh=args[0].array)
         if prim is not None and prim.contraction in ("matmul", "dot") and len(args) == 2:
             return product(*args)
+        if prim is not None and prim.result_dtype == "promotes" and len(args) == 2:
+            return arith(ast.Add(), *args)  # (np.maximum: the same promotion and rank)
+        if prim is not None and prim.result_dtype == "promotes" and len(args) == 3:
+            return selected(*args)  # np.where(condition, a, b)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "pop" and \
                 isinstance(node.func.value, ast.Name) and node.func.value.id in self.lists \
                 and not node.args:

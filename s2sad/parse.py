@@ -207,35 +207,48 @@ def guard_holds(guard):
     return True
 
 
-def guard_checker(guard):
-    """A fast function of no arguments checking ``guard`` (for the call path of a
-    derivative): it holds the dicts, cells and objects strongly, so the caller (a
-    derivative object, which holds ``f`` anyway) owns it, never a cache."""
-    terms, env = [], {"is_value": is_value, "MISSING": Scope._MISSING}
+def guard_terms(guard, prefix=""):
+    """``(terms, env, cells)``: the tests of ``guard`` as Python expressions, over the names
+    of ``env`` (each starting with ``prefix``: the dicts, cells and objects they compare,
+    held strongly), and whether a test reads a closure cell (which raises ValueError when
+    empty); or None where a function or an object of ``guard`` is gone."""
+    terms, cells = [], False
+    env = {f"{prefix}is_value": is_value, f"{prefix}MISSING": Scope._MISSING}
     for k, (owner, where, name, expected) in enumerate(guard):
         fn = owner()
         if fn is None:
             return None
         if where == "closure":
             try:
-                env[f"c{k}"] = fn.__closure__[fn.__code__.co_freevars.index(name)]
+                env[f"{prefix}c{k}"] = fn.__closure__[fn.__code__.co_freevars.index(name)]
             except (ValueError, TypeError):
                 return None
-            read = f"c{k}.cell_contents"
+            read, cells = f"{prefix}c{k}.cell_contents", True
         else:
-            env[f"g{k}"] = fn.__globals__
-            default = f"b{k}" if where == "builtins" else "MISSING"
+            env[f"{prefix}g{k}"] = fn.__globals__
+            default = f"{prefix}b{k}" if where == "builtins" else f"{prefix}MISSING"
             if where == "builtins":
-                env[f"b{k}"] = getattr(builtins, name, Scope._MISSING)
-            read = f"g{k}.get({name!r}, {default})"
+                env[f"{prefix}b{k}"] = getattr(builtins, name, Scope._MISSING)
+            read = f"{prefix}g{k}.get({name!r}, {default})"
         if expected is _VALUE:
-            terms.append(f"is_value({read})")
+            terms.append(f"{prefix}is_value({read})")
         else:
             obj = expected()
             if obj is None:
                 return None
-            env[f"o{k}"] = obj
-            terms.append(f"{read} is o{k}")
+            env[f"{prefix}o{k}"] = obj
+            terms.append(f"{read} is {prefix}o{k}")
+    return terms, env, cells
+
+
+def guard_checker(guard):
+    """A fast function of no arguments checking ``guard`` (for the call path of a
+    derivative): it holds the dicts, cells and objects strongly, so the caller (a
+    derivative object, which holds ``f`` anyway) owns it, never a cache."""
+    made = guard_terms(guard)
+    if made is None:
+        return None
+    terms, env, _ = made
     text = f"def check():\n    try:\n        return {' and '.join(terms) or 'True'}\n" \
            f"    except ValueError:\n        return False\n"
     exec(text, env)

@@ -7,13 +7,14 @@ answer the kinds decide becomes its direct expression (``W.T.dot(g)`` for
 ``w_bar[2] = g``, ``g``), a ``check_scalar`` of a number is deleted.
 :func:`specialise_function` applies them to the function's text; the edits are textual
 (the function's other lines, comments included, stay as they are), so the specialised
-function reads as the generic one does. Layer 1, beside :mod:`s2sad.kinds`.
+function reads as the generic one does. Layer 2, above :mod:`s2sad.kinds` (which reads the rule tables).
 """
 
 import ast
 import re
 from collections import Counter
 
+from .inplace import in_place_edits
 from .kinds import PRODUCT_HELPERS, Kind, Kinds, int_index, product
 
 PRODUCT_BARS = {
@@ -24,6 +25,27 @@ PRODUCT_BARS = {
 }
 
 
+# a Python float beside a float64 array becomes a 0-d float64 array: NumPy converts a Python
+# float operand on every call (about 0.3 us), not a 0-d array, and the result is the same
+_CONSTANT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+_CONSTANT = "_f64_"
+
+
+def constant_name(value):
+    """The name of the 0-d float64 array holding ``value`` in a specialised module
+    (``_f64_1p0`` for 1.0, ``_f64_1em05`` for 1e-05)."""
+    return _CONSTANT + repr(value).replace(".", "p").replace("-", "m").replace("+", "P")
+
+
+def constant_lines(text):
+    """The lines defining the constants that ``text`` names (:func:`constant_name`)."""
+    names = sorted(set(re.findall(rf"\b{_CONSTANT}[0-9a-zA-Z]+\b", text)))
+    values = [float(n[len(_CONSTANT):].replace("p", ".").replace("m", "-").replace("P", "+"))
+              for n in names]
+    return "".join(f"{name} = np.array({value!r})  # beside arrays, cheaper than a Python "
+                   f"float\n" for name, value in zip(names, values))
+
+
 class Specialiser(Kinds):
     """The kinds of one function's names (:class:`~s2sad.kinds.Kinds`) and the edits they
     allow; ``edits`` are ``(start, end, bytes)`` spans of the function's text; ``arrays``
@@ -31,6 +53,7 @@ class Specialiser(Kinds):
 
     arrays = frozenset()
     ranks = {}  # the rank of each of ``arrays``
+    operations = ()  # (node, its operands' kinds) of the straight-line code: see inplace
 
     def statement(self, stmt, rewrite):
         super().statement(stmt, rewrite)
@@ -83,6 +106,15 @@ class Specialiser(Kinds):
         if text is not None:
             self.replace_node(node, text)
             return
+        if not self.depth and isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call)):
+            self.operations.append((node, (self.kind(node.left), self.kind(node.right))
+                                    if isinstance(node, ast.BinOp) else None))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _CONSTANT_OPS):
+            for constant, other in ((node.left, node.right), (node.right, node.left)):
+                kind = self.kind(other)
+                if isinstance(constant, ast.Constant) and type(constant.value) is float and \
+                        isinstance(kind, Kind) and kind.array and kind.char == "d":
+                    self.replace_node(constant, constant_name(constant.value))
         for child in ast.iter_child_nodes(node):
             self.rewrite_expr(child)
 
@@ -229,6 +261,103 @@ def _stand_ins(function, arrays, ranks, offsets):
     return edits
 
 
+_EXACT_OPS = (ast.Add, ast.Sub, ast.Mult)  # a Python float's result is NumPy's, bit for bit
+
+
+class _PythonFloats:
+    """Which NumPy float64 scalar adjoints (``v_bar = out * out * v5``) may be Python floats
+    (``float(...)``): a Python float times a Python float costs a fifth of a NumPy scalar
+    times a Python float. Only where every use is exact: an operand of ``+``, ``-``, ``*`` or
+    unary ``-`` beside float64 or int64 values (never ``/`` nor ``**``, which raise for
+    Python floats where NumPy gives inf or nan), whose result is bound once in the
+    straight-line code to a name used so in turn, or returned (when no parameter is a NumPy
+    scalar, whose gradient stays one). The values are NumPy's; only the warnings NumPy gives
+    on overflow are not given."""
+
+    def __init__(self, function, env, params):
+        self.function, self.env = function, env
+        self.parents = {child: node for node in ast.walk(function)
+                        for child in ast.iter_child_nodes(node)}
+        self.stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and
+                              not isinstance(n.ctx, ast.Load))
+        self.loads = {}
+        for n in ast.walk(function):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                self.loads.setdefault(n.id, []).append(n)
+        self.top = {id(s) for s in function.body}
+        self.returned = all(isinstance(env.get(p), Kind) and (env[p].array or env[p].python)
+                            for p in params)
+        self.safe = {}
+
+    def edits(self, span):
+        edits = []
+        for stmt in self.function.body:
+            name = self.candidate(stmt)
+            if name is not None and self.profits(name) and self.exact(name):
+                start, end = span(stmt.value)
+                edits += [(start, start, b"float("), (end, end, b")")]
+        return edits
+
+    def candidate(self, stmt):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and
+                isinstance(stmt.targets[0], ast.Name)):
+            return None
+        name = stmt.targets[0].id
+        return name if name.endswith("_bar") and self.stores[name] == 1 and \
+            self.env.get(name) == Kind(0, "d") else None
+
+    def profits(self, name):
+        """A use beside a Python number (the slow mixed case)."""
+        for use in self.loads.get(name, ()):
+            op = self.parents.get(use)
+            if isinstance(op, ast.BinOp) and isinstance(op.op, _EXACT_OPS):
+                other = self.kind(op.right if op.left is use else op.left)
+                if isinstance(other, Kind) and other.python:
+                    return True
+        return False
+
+    def kind(self, node):
+        """The kind of an operand made of names bound at most once and constants."""
+        if isinstance(node, ast.Constant):
+            if type(node.value) is float or type(node.value) is int and \
+                    abs(node.value) < 2 ** 53:
+                return Kind(0, "d" if type(node.value) is float else "l", python=True)
+            return None
+        if isinstance(node, ast.Name) and self.stores[node.id] <= 1:
+            kind = self.env.get(node.id)
+            if isinstance(kind, Kind) and (kind.char == "d" or kind.array or not kind.python):
+                return kind  # (a Python int may be too large for a float)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return self.kind(node.operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _EXACT_OPS):
+            a, b = self.kind(node.left), self.kind(node.right)
+            return a and b and Kind(max(a.ndim, b.ndim), "d" if "d" in a.char + b.char else "l",
+                                    python=a.python and b.python)
+        return None
+
+    def exact(self, name):
+        if name not in self.safe:
+            self.safe[name] = False  # (a cycle is not exact)
+            self.safe[name] = all(self.exact_use(use) for use in self.loads.get(name, ()))
+        return self.safe[name]
+
+    def exact_use(self, node):
+        parent = self.parents.get(node)
+        while isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub) or \
+                isinstance(parent, ast.BinOp) and isinstance(parent.op, _EXACT_OPS) and \
+                self.kind(parent.right if parent.left is node else parent.left) is not None:
+            node, parent = parent, self.parents.get(parent)
+        if isinstance(parent, ast.Tuple) and isinstance(self.parents.get(parent), ast.Return):
+            parent = self.parents[parent]
+        if isinstance(parent, ast.Return):
+            return self.returned and id(parent) in self.top
+        if isinstance(parent, ast.Assign) and id(parent) in self.top and \
+                len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            target = parent.targets[0].id
+            return self.stores[target] == 1 and self.exact(target)
+        return False
+
+
 def specialise_function(text, kinds):
     """The text of one generated function (``def ...``) specialised for its parameters'
     ``kinds`` (a list, None where unknown), or None if nothing changes."""
@@ -250,10 +379,14 @@ def specialise_function(text, kinds):
     else:
         return None
     specialiser.env = dict(zip(params, kinds))
+    specialiser.operations = []
     specialiser.block(function.body, rewrite=True)
+    specialiser.edits = in_place_edits(function, specialiser.operations, specialiser.env,
+                                       _shape_read, specialiser.span, data, specialiser.edits)
     arrays = specialiser.arrays - set(params)
     specialiser.edits += _frees(function, arrays, offsets)
     specialiser.edits += _stand_ins(function, arrays, specialiser.ranks, offsets)
+    specialiser.edits += _PythonFloats(function, specialiser.env, params).edits(specialiser.span)
     if not specialiser.edits:
         return None
     for start, end, new in sorted(specialiser.edits, reverse=True):

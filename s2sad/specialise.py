@@ -23,7 +23,8 @@ import numpy as np
 
 from .cache import load_module
 from .kinds import Kind
-from .rewrites import function_span, specialise_function
+from .parse import guard_terms
+from .rewrites import constant_lines, function_span, specialise_function
 
 LIMIT = 8  # signatures specialised per derivative; others use the generic function
 OTHER = "_other_kinds"
@@ -67,18 +68,20 @@ def _test(name, kind):
     return f"type({name}) is np.float64"
 
 
-def _with_guard(text, kinds):
-    """The text of a function with a guard opening it: other kinds go to ``_other_kinds``."""
+def _with_guard(text, kinds, names=()):
+    """The text of a function with a guard opening it: other kinds go to ``_other_kinds``;
+    ``names``: more tests the guard makes (that the names f reads mean what they meant)."""
     function = ast.parse(text).body[0]
     params = [a.arg for a in function.args.args]
     known = [(p, k) for p, k in zip(params, kinds) if k is not None]
-    if not known:
+    if not known and not names:
         return text
     last = function.args.args[-1].end_lineno if params else function.lineno
     indent = " " * function.body[0].col_offset
-    tests = f" and\n{indent}        ".join(_test(p, k) for p, k in known)
-    guard = (f"{indent}# specialised for these kinds of {', '.join(p for p, _ in known)}; "
-             f"others: the generic function\n"
+    tests = f" and\n{indent}        ".join([_test(p, k) for p, k in known] + list(names))
+    what = f"these kinds of {', '.join(p for p, _ in known)}" if known else "no kinds"
+    guard = (f"{indent}# specialised for {what}"
+             f"{' and the names f reads' if names else ''}; others: the generic function\n"
              f"{indent}if not ({tests}):\n"
              f"{indent}    return {OTHER}({', '.join(params)})\n")
     lines = text.splitlines(keepends=True)
@@ -106,10 +109,11 @@ def specialised_source(generated, args):
     if source is generated.source:
         return source
     start = function_span(source, next(iter(generated.entry_points.values())))[0]
-    return f"{source[:start]}{GUARD_LINE}\n\n{source[start:]}"
+    return f"{source[:start]}{GUARD_LINE}{constant_lines(source)}\n\n{source[start:]}"
 
 
-def on_first_call(namespace, generated, kind, slot, label, check=None, positions=()):
+def on_first_call(namespace, generated, kind, slot, label, check=None, positions=(),
+                  fast=None, holds=None):
     """The function a derivative's ``slot`` holds before its first call: it specialises the
     entry point ``kind`` (``grad``, ``value_and_grad``) for the arguments it meets, puts
     the result in ``slot[0]``, and serves every later call of another signature.
@@ -119,6 +123,14 @@ def on_first_call(namespace, generated, kind, slot, label, check=None, positions
     guarded function only where the guard implies the check (each argument at
     ``positions`` a float or a float64 array; the guard alone where the kinds change
     nothing else), so the caller need not check again.
+
+    With ``fast`` (``[the function the derivative calls, its checked path]``) and ``holds``
+    (the slot's checker of the names f reads, ``slot[1]`` once this returns), the guard of
+    the function put in the slot also tests those names (inline:
+    :func:`s2sad.parse.guard_terms`) and that the slot's checker is still ``holds`` (no
+    :func:`s2sad.clear_cache` since); ``fast[0]`` gets that function, so a call makes one
+    check. Where its guard fails for the names, ``fast[0]`` goes back to ``fast[1]``, which
+    checks the names and transforms again.
     """
     name = generated.entry_points[kind]
     generic = namespace[name]
@@ -133,29 +145,56 @@ def on_first_call(namespace, generated, kind, slot, label, check=None, positions
             checked = check is None or all(
                 key[i] is not None and key[i].char == "d" for i in positions)
             special = None if len(table) >= LIMIT else _specialised(
-                generated, namespace, name, key, other_kinds, label,
-                guard_only=check is not None and checked)
+                generated, namespace, name, key, guard_failed if folded else other_kinds,
+                label, guard_only=check is not None and checked,
+                names=folded and (slot, holds, terms))
             function = table[key] = special or generic
             if checked and slot and slot[0] is other_kinds:
                 slot[0] = function
+                if folded and special is not None:
+                    fast[0] = special
         return function(*args)
+
+    def guard_failed(*args):  # another kind, or a name f reads means another thing
+        if slot[1] is holds and holds():
+            return other_kinds(*args)
+        fast[0] = fast[1]  # the checked path: it transforms again
+        return fast[1](*args)
+
+    terms = guard_terms(generated.guard, _NAMES) if fast is not None and holds else None
+    folded = terms is not None and not terms[2]  # (a closure cell's test may raise)
     return other_kinds
 
 
-def _specialised(generated, namespace, name, kinds, other_kinds, label, guard_only=False):
+_SLOT, _HOLDS, _NAMES = "_s2sad_slot", "_s2sad_holds", "_s2sad_names_"
+
+
+def _specialised(generated, namespace, name, kinds, other_kinds, label, guard_only=False,
+                 names=None):
     """The specialised function, compiled alone into a module that reads what the generic
     module defines (its helpers, the user's names), or None; ``guard_only``: the generic
-    function behind the guard where the kinds change nothing else."""
-    if OTHER in namespace or set(GUARD_NAMES) & set(namespace):  # (a user's names: no
+    function behind the guard where the kinds change nothing else; ``names``: ``(slot,
+    holds, (terms, env, cells))``, the names' tests its guard makes too."""
+    tests, own = [], dict(GUARD_NAMES)
+    if names:
+        slot, holds, (terms, env, _) = names
+        tests = [f"{_SLOT}[1] is {_HOLDS}"] + terms
+        own.update(env, **{_SLOT: slot, _HOLDS: holds})
+    if OTHER in namespace or set(own) & set(namespace):  # (a user's names: not specialised)
         return None
-    text = specialise_text(generated.source, name, kinds)
+    span = function_span(generated.source, name)
+    text = specialise_function(generated.source[span[0]:span[1]], kinds)
     if text is None and guard_only:
-        span = function_span(generated.source, name)
-        text = _with_guard(generated.source[span[0]:span[1]], kinds)
+        text = generated.source[span[0]:span[1]]
     if text is None:
         return None
-    special = load_module(f"import numpy as np\n\n{GUARD_LINE}\n\n{text}",
+    text = _with_guard(text, kinds, tests)
+    constants = constant_lines(text)
+    if set(line.split(" = ")[0] for line in constants.splitlines()) & set(namespace):
+        return None
+    special = load_module(f"import numpy as np\n\n{GUARD_LINE}{constants}\n\n{text}",
                           f"{label}, specialised")
+    special.update(own)  # (the guard's names)
     for key, value in namespace.items():
         special.setdefault(key, value)
     special[OTHER] = other_kinds

@@ -29,28 +29,27 @@ def check_module(source, label, bindings=()):
         raise InternalError(f"s2sad wrote a module for {label} that does not compile: "
                             f"{exc.msg} at line {exc.lineno}: "
                             f"{(exc.text or '').strip()!r}") from None
-    module_names = _bound_names(tree.body) | _BUILTINS | set(bindings)
-    for node in tree.body:
+    names = [_names(node) for node in tree.body]  # one walk of each statement
+    module_names = set().union(*(bound for bound, _ in names)) | _BUILTINS | set(bindings)
+    for node, (bound, loads) in zip(tree.body, names):
         if isinstance(node, ast.FunctionDef):
-            local = _bound_names(node.body) | {a.arg for a in node.args.args}
-            unknown = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name) and
-                              isinstance(n.ctx, ast.Load)} - local - module_names)
+            unknown = sorted(loads - bound - module_names)
             if unknown:
                 raise InternalError(f"s2sad wrote a function {node.name} (for {label}) that "
                                     f"reads names it never defines: {', '.join(unknown)}")
 
 
-def _bound_names(stmts):
-    """Names bound anywhere in ``stmts``: assignments, loop targets, defs, imports."""
-    out = set()
-    for stmt in stmts:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                out.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                out.add(node.name)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                out.update((a.asname or a.name).split(".")[0] for a in node.names)
-            elif isinstance(node, ast.arg):
-                out.add(node.arg)
-    return out
+def _names(stmt):
+    """``(bound, read)``: the names bound anywhere in ``stmt`` (assignments, loop targets,
+    defs, imports, parameters) and the names it reads."""
+    bound, read = set(), set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    return bound, read

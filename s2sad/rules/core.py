@@ -63,7 +63,9 @@ The stanza's fields, and who asks for them:
     what the result's dtype is known to be: ``"bool"`` or ``"int"`` (whatever the
     operands), ``"keeps"`` (the first operand's), ``"given"`` (the constant ``dtype=``
     argument's, when there is one), ``"args"`` (``np.arange``: the ``dtype=`` argument's,
-    or integer when every operand is an integer constant); None when unknown. A value
+    or integer when every operand is an integer constant), ``"promotes"`` (the value
+    operands' dtypes promoted as ``a + b`` promotes them: ``np.maximum``, ``np.where``'s
+    two values); None when unknown. A value
     written into an integral array is cast, so no derivative flows through the write:
     :func:`s2sad.analysis.dataflow_edges` asks; so do :mod:`s2sad.kinds` (``"keeps"``:
     int64 in, int64 out) and :mod:`s2sad.simplify` (``"bool"``: a mask).
@@ -288,7 +290,7 @@ def rule_name(prim):
 
 
 # the fields whose value is one of a few (see the module docstring)
-_CHOICES = {"result_dtype": (None, "bool", "int", "keeps", "given", "args"),
+_CHOICES = {"result_dtype": (None, "bool", "int", "keeps", "given", "args", "promotes"),
             "sequence_result": (False, True, "joins"),
             "contraction": (None, "matmul", "dot", "sum"),
             "array_result": (None, True, "items", "shape", "like"),

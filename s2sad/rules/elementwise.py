@@ -69,8 +69,10 @@ define("np.power", "x, y", **E, x="unbroadcast(g * y * x ** (y - 1), x)",
        y="unbroadcast(g * ans * np.log(x), y)")
 define("np.float_power", "x, y", **E, x="unbroadcast(g * y * np.float_power(x, y - 1), x)",
        y="unbroadcast(g * ans * np.log(x), y)")
-define("np.maximum", "x, y", **E, x="unbroadcast(g * (x >= y), x)", y="unbroadcast(g * (x < y), y)")
-define("np.minimum", "x, y", **E, x="unbroadcast(g * (x <= y), x)", y="unbroadcast(g * (x > y), y)")
+define("np.maximum", "x, y", **E, result_dtype="promotes", x="unbroadcast(g * (x >= y), x)",
+       y="unbroadcast(g * (x < y), y)")
+define("np.minimum", "x, y", **E, result_dtype="promotes", x="unbroadcast(g * (x <= y), x)",
+       y="unbroadcast(g * (x > y), y)")
 # fmax/fmin ignore a NaN operand: the other one gets the whole adjoint
 define("np.fmax", "x, y", **E, x="unbroadcast(g * ((x >= y) | np.isnan(y)), x)",
        y="unbroadcast(g * ~((x >= y) | np.isnan(y)), y)")
@@ -89,7 +91,7 @@ define("np.logaddexp", "x, y", **E, x="unbroadcast(g * np.exp(x - ans), x)",
        y="unbroadcast(g * np.exp(y - ans), y)")
 define("np.logaddexp2", "x, y", **E, x="unbroadcast(g * np.exp2(x - ans), x)",
        y="unbroadcast(g * np.exp2(y - ans), y)")
-define("np.where", "condition, x, y", **E, condition=ZERO,
+define("np.where", "condition, x, y", **E, result_dtype="promotes", condition=ZERO,
        x="unbroadcast(masked(g, condition), x)", y="unbroadcast(masked(g, condition, False), y)")
 
 
