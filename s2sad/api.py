@@ -32,7 +32,8 @@ from .failures import is_not_scalar, non_scalar_error, raise_failure
 from .higher import jvp as _jvp
 from .ir import format_function
 from .lower import lower
-from .parse import guard_checker, unwrap
+from .guards import guard_checker
+from .parse import unwrap
 from .reverse import check_one_value
 from .specialise import on_first_call, specialised_source
 

@@ -13,7 +13,7 @@ Generated code reads the user's globals and closure variables when it runs
 (see :mod:`s2sad.lower`), so the cache holds no value of the user's. What the
 transform specialised on (which function a name calls, which module it reads)
 is checked against each function's names before a cached module is used
-(:func:`s2sad.parse.guard_holds`; on every call of a derivative, by a checker
+(:func:`s2sad.guards.guard_holds`; on every call of a derivative, by a checker
 the derivative holds), and a name rebound to another function re-transforms.
 The cache holds functions weakly and nothing in it refers back to them.
 
@@ -31,7 +31,7 @@ from .errors import InternalError, S2sadError, hide_own_frames
 from .ir import def_loc, load_generated
 from .lower import clear_summaries
 from .module import clear_lowered, forward_module, reverse_module
-from .parse import guard_holds
+from .guards import guard_holds
 
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}

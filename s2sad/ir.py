@@ -354,7 +354,7 @@ class Function:
     output: Any = None  # the operand the function returns
     callees: dict = field(default_factory=dict)  # helper name -> python function
     generated: bool = False  # s2sad's own generated code (see s2sad.lower's ``trusted``)
-    guard: tuple = ()  # what its free names meant when lowered (see parse.resolution_guard)
+    guard: tuple = ()  # what its free names meant when lowered (see guards.resolution_guard)
 
     @property
     def param_names(self):

@@ -31,7 +31,8 @@ from .emit import Emitter, emit_block, render_module
 from .ir import Assign, Const, Index, walk_blocks
 from .forward import entry_params, forward_function
 from .lower import in_place_parameters, lower
-from .parse import LiveScope, guard_holds
+from .guards import guard_holds
+from .parse import LiveScope
 from .reverse import gradient_functions, reverse_function, split_functions, with_aux
 from .rules.core import rule_name
 from .support import HELPERS

@@ -23,7 +23,7 @@ import numpy as np
 
 from .cache import load_module
 from .kinds import Kind
-from .parse import guard_terms
+from .guards import guard_terms
 from .rewrites import constant_lines, function_span, specialise_function
 
 LIMIT = 8  # signatures specialised per derivative; others use the generic function
@@ -127,7 +127,7 @@ def on_first_call(namespace, generated, kind, slot, label, check=None, positions
     With ``fast`` (``[the function the derivative calls, its checked path]``) and ``holds``
     (the slot's checker of the names f reads, ``slot[1]`` once this returns), the guard of
     the function put in the slot also tests those names (inline:
-    :func:`s2sad.parse.guard_terms`) and that the slot's checker is still ``holds`` (no
+    :func:`s2sad.guards.guard_terms`) and that the slot's checker is still ``holds`` (no
     :func:`s2sad.clear_cache` since); ``fast[0]`` gets that function, so a call makes one
     check. Where its guard fails for the names, ``fast[0]`` goes back to ``fast[1]``, which
     checks the names and transforms again.

@@ -25,7 +25,8 @@ from ..expand import expand
 from ..inline import inline
 from ..ir import Const, Function, Param, Var, is_generated
 from ..memory import check_memory, result_memory
-from ..parse import Scope, def_name, parse_function, resolution_guard
+from ..guards import resolution_guard
+from ..parse import Scope, def_name, parse_function
 from ..rules.core import Primitive, rule_name
 from ..support import HELPERS
 from .calls import _Calls
