@@ -1,8 +1,9 @@
 """Call-time specialisation: a generated function specialised on the kinds of its arguments.
 
 The generated module is shape-generic, and stays what :func:`s2sad.source` and the CLI
-show. On the first call of a gradient, :func:`on_first_call` reads the kinds of the
-arguments it meets (a Python number, or a float64/int64 array of some rank:
+show. The first call of a signature runs it as it is (a derivative called once pays for
+one transform, not two); from the second call of that signature on, :func:`on_first_call`
+reads the kinds of the arguments it meets (a Python number, or a float64/int64 array of some rank:
 :func:`kind_of`), has :func:`s2sad.kinds.specialise_function` rewrite the entry point
 for them (``dot_bar_b(g, W, h)`` becomes ``W.T.dot(g)`` where ``W`` is a matrix and
 ``h`` a vector), and compiles the result into a module of its own. The specialised
@@ -114,9 +115,10 @@ def specialised_source(generated, args):
 
 def on_first_call(namespace, generated, kind, slot, label, check=None, positions=(),
                   fast=None, holds=None):
-    """The function a derivative's ``slot`` holds before its first call: it specialises the
-    entry point ``kind`` (``grad``, ``value_and_grad``) for the arguments it meets, puts
-    the result in ``slot[0]``, and serves every later call of another signature.
+    """The function a derivative's ``slot`` holds before its first call: it runs the generic
+    entry point ``kind`` (``grad``, ``value_and_grad``) at a signature's first call, and
+    at its second specialises the entry point for those arguments, puts the result in
+    ``slot[0]``, and serves every later call of another signature.
 
     With ``check`` (``check(args)`` raises unless the arguments at ``positions`` are
     something to differentiate), every call it serves is checked, and the slot gets a
@@ -134,13 +136,16 @@ def on_first_call(namespace, generated, kind, slot, label, check=None, positions
     """
     name = generated.entry_points[kind]
     generic = namespace[name]
-    table = {}
+    table, met = {}, set()
 
     def other_kinds(*args):
         if check is not None:
             check(args)
         key = tuple(kind_of(a) for a in args)
         function = table.get(key)
+        if function is None and key not in met:  # a signature's first call: the generic code
+            met.add(key)
+            return generic(*args)
         if function is None:
             checked = check is None or all(
                 key[i] is not None and key[i].char == "d" for i in positions)

@@ -16,8 +16,10 @@ import ast
 import builtins
 
 from .errors import InternalError
+from .support import HELPERS
 
 _BUILTINS = set(dir(builtins))
+_HELPERS = set(HELPERS)
 
 
 def check_module(source, label, bindings=()):
@@ -29,7 +31,8 @@ def check_module(source, label, bindings=()):
         raise InternalError(f"s2sad wrote a module for {label} that does not compile: "
                             f"{exc.msg} at line {exc.lineno}: "
                             f"{(exc.text or '').strip()!r}") from None
-    names = [_names(node) for node in tree.body]  # one walk of each statement
+    lines = source.splitlines(True)
+    names = [_names_of(node, lines) for node in tree.body]
     module_names = set().union(*(bound for bound, _ in names)) | _BUILTINS | set(bindings)
     for node, (bound, loads) in zip(tree.body, names):
         if isinstance(node, ast.FunctionDef):
@@ -37,6 +40,21 @@ def check_module(source, label, bindings=()):
             if unknown:
                 raise InternalError(f"s2sad wrote a function {node.name} (for {label}) that "
                                     f"reads names it never defines: {', '.join(unknown)}")
+
+
+_HELPER_NAMES = {}  # the text of a run-time helper's copy -> its _names (the same each time)
+
+
+def _names_of(stmt, lines):
+    """:func:`_names` of a top-level statement; of a run-time helper's copy (the same text in
+    every module that uses it), walked once per process."""
+    if not (isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) and stmt.name in _HELPERS):
+        return _names(stmt)
+    text = "".join(lines[stmt.lineno - 1:stmt.end_lineno])
+    found = _HELPER_NAMES.get(text)
+    if found is None:
+        found = _HELPER_NAMES[text] = _names(stmt)
+    return found
 
 
 def _names(stmt):
