@@ -95,3 +95,28 @@ def test_a_chained_comparison_of_arrays_fails_as_in_numpy():
     with pytest.raises(ValueError, match="truth value of an array") as derivative:
         s2sad.grad(chained_on_arrays)(x)
     assert type(derivative.value) is type(plain.value)
+
+
+def sums_of_sequences(x, s):
+    t = (x, np.sin(x)) + (x * s,)
+    u = [x[0], s]
+    return np.sum(sum(t) ** 2) + sum(u, 1.0) * sum((s,))
+
+
+def test_sum_of_a_tuple_or_list_of_a_known_length():
+    """sum(t) of a tuple (list) the function made is the additions Python performs."""
+    x = np.array([0.3, -0.2, 0.5])
+    for wrt in (0, 1):
+        assert s2sad.grad(sums_of_sequences, wrt=wrt)(x, 0.7) == pytest.approx(
+            oracle.gradient(sums_of_sequences, (x, 0.7), wrt), rel=1e-6)
+    s2sad.check_grads(sums_of_sequences, (x, 0.7), wrt=(0, 1), order=2)
+
+
+def sum_of_an_array(x):
+    return sum(x * x)
+
+
+def test_sum_of_an_array_is_a_located_error():
+    with pytest.raises(s2sad.errors.NoDerivativeError,
+                       match=r"test_python_builtins.py:\d+:\d+: s2sad has no derivative rule for sum"):
+        s2sad.grad(sum_of_an_array)(np.array([0.3, -0.2]))

@@ -162,6 +162,12 @@ class _Calls:
                                    f"passes to {_spelling(func)}, which it reads",
                              "Bind the arguments to a tuple written out in the function "
                              "(args = (a, b); f(*args)), or pass them one by one.")
+        if target is builtins.sum and not kwargs and not stars and 1 <= len(args) <= 2 and \
+                args[0] not in self.list_vars:  # sum(t) of a tuple (list) of a known length
+            total = self.lower_sum_of_sequence(args[0], args[1] if len(args) == 2 else None,
+                                               node, name, names)
+            if total is not None:
+                return total
         if prim is None and not stars:
             prim = rules.lookup(target)
         if is_helper_copy(target, "add_contents_bar") and len(args) == 2 and not kwargs and \

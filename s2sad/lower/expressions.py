@@ -105,6 +105,36 @@ class _Expressions:
             return kind
         return self.sequence_kind(stmt.args[0], depth - 1) if kind in ("join", "copy") else None
 
+    def sequence_length(self, operand, depth=16):
+        """How many elements ``operand``, a tuple or list :meth:`sequence_kind` knows, holds
+        (a literal's, a constant's, the sum of two joined), or None."""
+        if isinstance(operand, Const):
+            return len(operand.value) if type(operand.value) in (tuple, list) else None
+        stmt = self.defining.get(operand.name) if isinstance(operand, Var) else None
+        if stmt is None or len(stmt.targets) != 1 or depth == 0 or \
+                self.sequence_kind(operand) is None:
+            return None
+        kind = rule_name(stmt.prim)
+        if kind in ("tuple", "list"):
+            return len(stmt.args)
+        lengths = [self.sequence_length(a, depth - 1) for a in stmt.args]
+        return None if None in lengths else sum(lengths)
+
+    def lower_sum_of_sequence(self, sequence, start, node, name, names):
+        """Python's ``sum(t[, start])`` of a tuple or list of a known length: ``(t[0] + t[1])
+        + ...`` (``start + t[0] + ...`` with a start), one addition per element; or None."""
+        count = self.sequence_length(sequence)
+        if not count:
+            return None
+        items = [self.apply(rules.OPERATORS["getitem"], [sequence, Index((Const(k),), False)],
+                            {}, node, None, None) for k in range(count)]
+        total = start if start is not None else items.pop(0) if count >= 2 else Const(0)
+        for k, item in enumerate(items):
+            last = k == len(items) - 1
+            total = self.apply(rules.OPERATORS["add"], [total, item], {}, node,
+                               name if last else None, names if last else None)
+        return total
+
     def joins(self, op, left, right):
         """True if ``left op right`` joins tuples (lists) rather than adds or multiplies arrays:
         ``p + q`` of two known to be tuples (two lists), ``t * n`` of one and a constant int.
