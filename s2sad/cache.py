@@ -29,7 +29,8 @@ import numpy as np
 from .arguments import DEFAULT_WRT, at_bound_values, bind, parameters  # noqa: F401 (cost.py's)
 from .errors import InternalError, S2sadError, hide_own_frames
 from .ir import def_loc, load_generated
-from .lower import clear_summaries
+from .errors import UnsupportedSyntaxError
+from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
 from .guards import guard_holds
 
@@ -82,6 +83,18 @@ def by_kind(fn, mode, positions, checkpoint, kind):
         namespace, generated = compiled(fn, mode, positions, checkpoint, values=args)
         return namespace[generated.entry_points[kind]](*args)
     return specialised
+
+
+def lowered_for(fn, values):
+    """The SSA form of ``fn`` for a call with ``values``: where ``fn`` updates an argument in
+    place (``x += e``, refused for arrays), its form for the parameters that hold numbers in
+    this call, as :func:`compiled` compiles it (the tools that show a derivative ask)."""
+    try:
+        return lower(fn)
+    except UnsupportedSyntaxError as exc:
+        if not getattr(exc, "arguments", None):
+            raise
+        return lower(fn, numbers=numbers_in(fn, values))
 
 
 def numbers_in(fn, values):

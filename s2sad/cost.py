@@ -46,7 +46,7 @@ from . import cache
 from .analysis import ShapeClasses, activity
 from .higher import auto_mode
 from .ir import Assign, Const, If, Var, walk_blocks
-from .lower import UserFunction, lower
+from .lower import UserFunction
 from .parse import unwrap
 from .rules.core import Primitive, rule_name
 from .simplify import constant, simplify
@@ -219,7 +219,7 @@ def cost(f, *args, wrt=cache.DEFAULT_WRT, measure=False, **kwargs):
     report.loop_tapes = loop_models(lines)
     if measure:
         positions = tuple(params.index(name) for name in t.wrt)
-        namespace, generated = cache.compiled(fn, "reverse", positions)
+        namespace, generated = cache.compiled(fn, "reverse", positions, values=values)
         if seed is None:
             gradient = namespace[generated.entry_points["grad"]]
             report.gradient_seconds = _seconds(lambda: gradient(*values))
@@ -232,7 +232,7 @@ def cost(f, *args, wrt=cache.DEFAULT_WRT, measure=False, **kwargs):
 
 def _costs(fn, t, arguments):
     """The :class:`Line` of each statement of ``fn`` that ran in the trace ``t``."""
-    ir = lower(fn)
+    ir = cache.lowered_for(fn, list(arguments.values()))
     active = activity(ir, set(t.wrt))
     assigns = [s for s in walk_blocks(ir.body) if isinstance(s, Assign)]
     defining = {target.name: s for s in assigns for target in s.targets}

@@ -30,7 +30,6 @@ from .cost import cost
 from .display import HELPERS_HEADING, highlight
 from .graph import graph
 from .ir import format_function
-from .lower import lower
 from .table import summary
 from .parse import unwrap
 from .trace import ones_seed, trace
@@ -159,13 +158,13 @@ def explain(f, *args, wrt=arguments.DEFAULT_WRT):
     fn = unwrap(f)
     source, first = inspect.getsourcelines(fn)
     source_text = "".join(source)
-    ssa_text = format_function(lower(fn))
     values = arguments.bind(fn, args, {})
+    ssa_text = format_function(cache.lowered_for(fn, values))
     seed = ones_seed(fn, values)
     backward = trace(fn, *values, wrt=wrt, out_bar=seed)
     forward = trace(fn, *args, wrt=wrt, mode="forward")
     positions = tuple(arguments.parameters(fn).index(name) for name in backward.wrt)
-    namespace, built = cache.compiled(fn, "reverse", positions)
+    namespace, built = cache.compiled(fn, "reverse", positions, values=values)
     generated, generated_lines = _gradient_code(
         built.source, built.entry_points, built.entry_points["grad" if seed is None else "vjp"])
     report = cost(fn, *args, wrt=wrt)

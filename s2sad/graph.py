@@ -32,7 +32,7 @@ from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While
 from .lower import lower
 from .parse import unwrap
 from .table import summary
-from . import arguments
+from . import arguments, cache
 from .trace import ones_seed, trace
 
 FORMATS = ("dot", "svg", "png")
@@ -238,11 +238,11 @@ def graph(f, *args, wrt=arguments.DEFAULT_WRT, adjoints=False, **kwargs):
     :func:`s2sad.trace`); ``adjoints=True`` draws the adjoint flow as a second, reversed set
     of edges."""
     fn = unwrap(f)
-    ir = lower(fn)
+    point = arguments.bind(fn, args, kwargs) if args or kwargs else None
+    ir = lower(fn) if point is None else cache.lowered_for(fn, point)
     values, bars = {}, {}
     names = [arguments.parameters(fn)[i] for i in arguments.normalize_wrt(fn, wrt)[0]]
-    if args or kwargs:
-        point = arguments.bind(fn, args, kwargs)
+    if point is not None:
         t = trace(fn, *point, wrt=wrt, out_bar=ones_seed(fn, point))
         values.update(zip(arguments.parameters(fn), point))
         names = t.wrt

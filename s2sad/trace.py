@@ -38,7 +38,6 @@ from .errors import NonScalarOutputError, UsageError
 from .instrument import instrumented, snapshot
 from .analysis import derived_namer
 from .ir import Assign, For, If, While, def_loc, format_assign, walk_blocks
-from .lower import lower
 from .parse import unwrap
 from .table import SECTION, Rendered, Table, summary
 
@@ -177,10 +176,10 @@ def _derivative_call(fn, mode, positions, single, values, out_bar, tangents):
     """``(namespace, generated module, entry point kind, arguments)``: the derivative code a
     trace runs, and its arguments (the seed: ``out_bar``, or the ``tangents``, default ones)."""
     if mode == "reverse":
-        namespace, generated = cache.compiled(fn, "reverse", positions)
+        namespace, generated = cache.compiled(fn, "reverse", positions, values=values)
         kind = "value_and_grad" if out_bar is None else "vjp"
         return namespace, generated, kind, list(values) + ([] if out_bar is None else [out_bar])
-    namespace, generated = cache.compiled(fn, "forward", positions)
+    namespace, generated = cache.compiled(fn, "forward", positions, values=values)
     if tangents is None:
         tangents = [np.ones_like(values[i]) if isinstance(values[i], np.ndarray) else
                     type(values[i])(1) for i in positions]
@@ -205,7 +204,7 @@ def trace(f, *args, wrt=arguments.DEFAULT_WRT, mode="reverse", out_bar=None, tan
     positions, single = arguments.normalize_wrt(fn, wrt)
     arguments.check_differentiable(fn, positions, values)
     params = arguments.parameters(fn)
-    ir = lower(fn)
+    ir = cache.lowered_for(fn, values)
     known = statements(ir)
     namespace, generated, kind, call_args = _derivative_call(fn, mode, positions, single, values,
                                                              out_bar, tangents)

@@ -220,3 +220,19 @@ def test_the_cli_writes_the_module_for_numbers_when_asked(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=60)
     expected = float(oracle.gradient(both, (1.5, 0.4), 0))
     assert np.allclose([float(v) for v in check.stdout.split()], expected, rtol=1e-6), check.stderr
+
+
+def test_the_tools_that_show_a_derivative_follow_the_call_s_kinds():
+    """trace, cost, graph and explain of a function whose x += e is rebinding for numbers:
+    shown for the kinds of the arguments given, as grad computes it."""
+    args = (1.5, 0.4)
+    expected = s2sad.grad(both, wrt=(0, 1))(*args)
+    t = s2sad.trace(both, *args, wrt=(0, 1))
+    assert t.derivative == pytest.approx(expected)
+    assert s2sad.trace(both, *args, wrt=0, mode="forward").derivative == \
+        pytest.approx(expected[0])
+    assert s2sad.cost(both, *args, wrt=(0, 1)).f_flops > 0
+    assert s2sad.graph(both, *args, wrt=(0, 1)).dot.startswith("digraph")
+    assert "backward" in s2sad.explain(both, *args, wrt=(0, 1)).html
+    with pytest.raises(s2sad.errors.UnsupportedSyntaxError, match="x is an argument of both"):
+        s2sad.trace(both, np.array([1.5]), 0.4)

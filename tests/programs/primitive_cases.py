@@ -21,9 +21,9 @@ import pytest
 
 from s2sad import rules
 from s2sad.support import (diag_bar, dot_bar_a, dot_bar_b, extremum_bar, kron_bar_a, kron_bar_b,
-                           lift, matmul_bar_a, matmul_bar_b, tensordot_bar_a, tensordot_bar_b,
-                           unbroadcast, unconcatenate, undiagonal, unindex, unindex_along,
-                           unindex_axis, unpad, unreduce)
+                           lift, matmul_bar_a, matmul_bar_b, quantile_bar, tensordot_bar_a,
+                           tensordot_bar_b, unbroadcast, unconcatenate, undiagonal, unindex,
+                           unindex_along, unindex_axis, unpad, unreduce)
 
 RTOL = 1e-6  # relative accuracy asked of every derivative
 H = 1e-3  # finite-difference step; inputs are O(1)
@@ -1258,6 +1258,9 @@ def h_unreduce_keepdims(t): return unreduce(t, W234, (0, 2), True)
 def h_unindex(t): return unindex(t, W34, IDX)
 def h_extremum_bar(t): return extremum_bar(t, D34, np.max(D34, axis=1), 1)
 def h_extremum_bar_all(t): return extremum_bar(t, D34, np.min(D34))
+def h_quantile_bar(t): return quantile_bar(t, D34, 0.3, 1)
+def h_quantile_bar_keepdims(t): return quantile_bar(t, D34, 0.5, 0, True)
+def h_quantile_bar_all(t): return quantile_bar(t, D34, 0.75)
 def h_matmul_bar_a(t, b): return matmul_bar_a(t, W34, b)
 def h_matmul_bar_b(t, a): return matmul_bar_b(t, a, W43)
 def h_dot_bar_a(t, b): return dot_bar_a(t, W34, b)
@@ -1283,6 +1286,8 @@ HELPER_CASES = [
     case(h_unbroadcast_same, real(3, 4)), case(h_unreduce, real()),
     case(h_unreduce_axis, real(2, 4)), case(h_unreduce_keepdims, real(1, 3, 1)),
     case(h_unindex, real(4, 4)), case(h_extremum_bar, real(3)), case(h_extremum_bar_all, real()),
+    case(h_quantile_bar, real(3)), case(h_quantile_bar_keepdims, real(1, 4)),
+    case(h_quantile_bar_all, real()),
     case(h_matmul_bar_a, real(3, 2), real(4, 2)), case(h_matmul_bar_a, real(3), real(4),
                                                        tag="matrix@vector"),
     case(h_matmul_bar_b, real(3, 3), real(3, 4)), case(h_matmul_bar_b, real(3), real(4),
