@@ -82,7 +82,15 @@ class _Simplify(gast.NodeTransformer):
                 return constant(_FOLD[op](left, right))
             except (ZeroDivisionError, OverflowError):
                 return node
-        if op is gast.Mult and right is not None and isinstance(node.left, gast.BinOp) and \
+        done = self.product(node, left, right) if op is gast.Mult else None
+        if done is None:
+            done = self.identity(node, op, left, right)
+        return self.signs(node, op) if done is None else done
+
+    def product(self, node, left, right):
+        """A product's numbers folded (``(2 * x) * 0.5`` is ``x``, ``2 * t * (u * 0.5)`` is
+        ``t * u``), ``1 * x`` is ``x``, ``-1 * x`` is ``-x``; None where nothing applies."""
+        if right is not None and isinstance(node.left, gast.BinOp) and \
                 isinstance(node.left.op, gast.Mult):  # (2 * x) * 0.5 -> (2 * 0.5) * x -> x
             inner = number(node.left.left), number(node.left.right)
             if any(c is not None for c in inner):
@@ -92,68 +100,70 @@ class _Simplify(gast.NodeTransformer):
                 if math.isfinite(product):
                     return self.visit(gast.BinOp(left=constant(product), op=gast.Mult(),
                                                  right=other))
-        if op is gast.Mult:  # 2 * t * (u * 0.5) -> t * u: the numbers of a product, folded
-            factors = _factors(node)
-            numbers = [number(f) for f in factors if number(f) is not None]
-            if len(numbers) >= 2 and math.isfinite(math.prod(numbers)):
-                rest = [f for f in factors if number(f) is None]
-                product = math.prod(numbers)
-                if rest and all(boolean(f) for f in rest) and product in (1, -1):
-                    product = float(product)
-                    out = rest[0]
-                    for f in rest[1:]:
-                        out = gast.BinOp(left=out, op=gast.Mult(), right=f)
-                    return gast.BinOp(left=constant(product), op=gast.Mult(), right=out)
-                out = rest[0] if rest else constant(product)
-                for f in rest[1:]:
-                    out = gast.BinOp(left=out, op=gast.Mult(), right=f)
-                if rest and product != 1:
-                    out = gast.BinOp(left=constant(product), op=gast.Mult(), right=out)
-                return self.visit(out) if rest else out
-            other = node.right if left is not None else node.left
-            if (left is not None or right is not None) and boolean(other):
-                return node  # 1.0 * mask is a float array; the mask alone is boolean
-            if left == 1:
-                return node.right
-            if right == 1:
-                return node.left
-            if left == -1:
-                return self.visit(gast.UnaryOp(op=gast.USub(), operand=node.right))
-            if right == -1:
-                return self.visit(gast.UnaryOp(op=gast.USub(), operand=node.left))
-        if op is gast.Div and right == 1:
+        factors = _factors(node)  # 2 * t * (u * 0.5) -> t * u
+        numbers = [number(f) for f in factors if number(f) is not None]
+        if len(numbers) >= 2 and math.isfinite(math.prod(numbers)):
+            return self.folded_product(factors, math.prod(numbers))
+        other = node.right if left is not None else node.left
+        if (left is not None or right is not None) and boolean(other):
+            return node  # 1.0 * mask is a float array; the mask alone is boolean
+        if left == 1 or right == 1:
+            return node.right if left == 1 else node.left
+        if left == -1 or right == -1:
+            return self.visit(gast.UnaryOp(op=gast.USub(),
+                                           operand=node.right if left == -1 else node.left))
+        return None
+
+    def folded_product(self, factors, product):
+        """The product of ``factors`` with its numbers folded into ``product``."""
+        rest = [f for f in factors if number(f) is None]
+        if rest and all(boolean(f) for f in rest) and product in (1, -1):
+            out = rest[0]
+            for f in rest[1:]:
+                out = gast.BinOp(left=out, op=gast.Mult(), right=f)
+            return gast.BinOp(left=constant(float(product)), op=gast.Mult(), right=out)
+        out = rest[0] if rest else constant(product)
+        for f in rest[1:]:
+            out = gast.BinOp(left=out, op=gast.Mult(), right=f)
+        if rest and product != 1:
+            out = gast.BinOp(left=constant(product), op=gast.Mult(), right=out)
+        return self.visit(out) if rest else out
+
+    def identity(self, node, op, left, right):
+        """``x / 1``, ``x ** 1``, ``x + 0``, ``0 + x``, ``x - 0`` are ``x``, ``0 - x`` is ``-x``,
+        ``x ** 2`` is ``x * x``; None where nothing applies."""
+        if op in (gast.Div, gast.Pow) and right == 1:
             return node.left
-        if op is gast.Pow and right == 1:
+        if op is gast.Add and (left == 0 or right == 0):
+            return node.right if left == 0 else node.left
+        if op is gast.Sub and right == 0:
             return node.left
-        if op is gast.Add:
-            if left == 0:
-                return node.right
-            if right == 0:
-                return node.left
-        if op is gast.Sub:
-            if right == 0:
-                return node.left
-            if left == 0:
-                return self.visit(gast.UnaryOp(op=gast.USub(), operand=node.right))
+        if op is gast.Sub and left == 0:
+            return self.visit(gast.UnaryOp(op=gast.USub(), operand=node.right))
         if op is gast.Pow and right == 2 and isinstance(node.left, gast.Name):
             return gast.BinOp(left=node.left, op=gast.Mult(), right=_copy(node.left))  # x * x
-        if op is gast.Add:  # a + -b -> a - b, -b + a -> a - b
+        return None
+
+    @staticmethod
+    def signs(node, op):
+        """``a + -b`` and ``-b + a`` are ``a - b``, ``a - -b`` is ``a + b``, ``-a * -b`` is
+        ``a * b`` (and ``/``); else ``node``."""
+        if op is gast.Add:
             inner = negated(node.right)
             if inner is not None:
                 return gast.BinOp(left=node.left, op=gast.Sub(), right=inner)
             inner = negated(node.left)
             if inner is not None:
                 return gast.BinOp(left=node.right, op=gast.Sub(), right=inner)
-        if op is gast.Sub:  # a - -b -> a + b
+        if op is gast.Sub:
             inner = negated(node.right)
             if inner is not None:
                 return gast.BinOp(left=node.left, op=gast.Add(), right=inner)
-        if op in (gast.Mult, gast.Div):  # -a * -b -> a * b
+        if op in (gast.Mult, gast.Div):
             a, b = negated(node.left), negated(node.right)
             if a is not None and b is not None:
                 return gast.BinOp(left=a, op=node.op, right=b)
         return node
-
 
 def boolean(node):
     """True if ``node`` is a boolean mask (a comparison, ``&``/``|``/``^``/``~`` of masks,
