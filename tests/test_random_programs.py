@@ -69,6 +69,18 @@ def test_generated_program(seed):
         f"program {seed} (python -m tests.programs.random_programs --seeds {seed} --shrink): "
         f"{result['cls']} in {result['mode']}: {result['reason']}\n{source}\n{result['error']}")
 
+# programs once refused or failed for a fault of s2sad's, now differentiated in every mode:
+# 90070, the gradient code's scatter_add(g, np.s_[:, i], v) with i popped beside active values,
+# differentiated again (hvp) was refused as "np.s_[...] applied to a differentiated value"
+FIXED = [90070]
+
+
+@pytest.mark.parametrize("seed", FIXED)
+def test_programs_once_refused_are_differentiated(seed):
+    result = check(generate(seed), seed)
+    assert result["cls"] == "ok", result
+
+
 def test_some_programs_take_a_dict_of_parameters():
     """A fifth of the programs take x and y as one dict, ``f(params, z, s, n)``; the checks
     then ask for the gradient in that structure (a dict with the same keys, exactly)."""

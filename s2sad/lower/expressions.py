@@ -62,6 +62,10 @@ class _Expressions:
             base = self.lower_expr(node.value)
             if isinstance(base, Const) and any(base.value is c for c in _CONCATENATORS):
                 return self.lower_concatenator(node, base.value is np.c_, name, names)
+            if isinstance(base, Const) and base.value is np.s_:
+                value = self.lower_index_value(node, name, names)
+                if value is not None:
+                    return value
             index = self.lower_index(node.slice)
             return self.apply(rules.OPERATORS["getitem"], [base, index], {}, node, name, names)
         if isinstance(node, (gast.Tuple, gast.List)):
@@ -309,6 +313,28 @@ class _Expressions:
     @staticmethod
     def numpy_rule(function):
         return rules.lookup(function)
+
+    def lower_index_value(self, node, name, names):
+        """``np.s_[:, i]`` with a part known only when the code runs (the gradient code's index
+        of a write, ``scatter_add(g, np.s_[:, i], v)``, differentiated again): the index as
+        the value it is, a tuple of its parts (``slice(...)`` for a slice); None where every
+        part is a constant (NumPy's own value, folded)."""
+        parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        lowered = []
+        for part in parts:
+            if isinstance(part, gast.Slice):
+                bounds = [Const(None) if b is None else self.lower_expr(b)
+                          for b in (part.lower, part.upper, part.step)]
+                lowered.append(("slice", bounds))
+            else:
+                lowered.append(("item", [self.lower_expr(part)]))
+        if not any(isinstance(op, Var) for _, ops in lowered for op in ops):
+            return None
+        items = [self.apply(rules.lookup(slice), ops, {}, node, None, None) if kind == "slice"
+                 else ops[0] for kind, ops in lowered]
+        if isinstance(node.slice, gast.Tuple):
+            return self.apply(rules.OPERATORS["tuple"], items, {}, node, name, names)
+        return self.constant_result(items[0], name, names, node)
 
     def lower_index(self, node):
         parts = node.elts if isinstance(node, gast.Tuple) else [node]

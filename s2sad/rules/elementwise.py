@@ -155,6 +155,7 @@ nondiff("np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
         "np.result_type", "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf",
         "math.isfinite", "int", "round", "bool", "isinstance")
 nondiff("range", integer_operands=True)  # trip counts
+nondiff("slice")  # an index's bounds, np.s_[:, i] with i known when the code runs (s2sad/lower)
 nondiff("print", effects=True)
 nondiff("np.shape", "np.size", "np.ndim", shape_only=True)
 nondiff("np.identity", "np.tri", array_result=True)
