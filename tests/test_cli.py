@@ -339,3 +339,19 @@ def test_written_entry_points_keep_parameter_defaults(project, monkeypatch):
     assert np.allclose(gx, 2.0 * np.cos(x) * w + x) and np.allclose(gw, 2.0 * np.sin(x))
     _, (gx2, _) = namespace["value_and_grad_weighted"](x, w)
     assert np.allclose(gx2, gx)
+
+
+def test_the_readme_main_job_writes_the_committed_module(tmp_path):
+    """The README's main command (its ``s2sad grad ...`` part) writes exactly the module
+    committed in generated/, so a user running it sees what the repository shows."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as handle:
+        line = next(text for text in handle
+                    if text.strip().startswith("python -m pip install -e ."))
+    command = line.split("&&")[1].split()
+    assert command[:2] == ["s2sad", "grad"] and command[-2] == "-o", command
+    done = run(command[1:-2] + ["-o", str(tmp_path)], root)
+    assert done.returncode == 0, done.stderr
+    name = os.path.basename(line.split("&&")[2].split()[-1])
+    with open(os.path.join(root, "generated", name), encoding="utf-8") as handle:
+        assert (tmp_path / name).read_text() == handle.read()
