@@ -319,20 +319,14 @@ class _Expressions:
         of a write, ``scatter_add(g, np.s_[:, i], v)``, differentiated again): the index as
         the value it is, a tuple of its parts (``slice(...)`` for a slice); None where every
         part is a constant (NumPy's own value, folded)."""
-        parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
-        lowered = []
-        for part in parts:
-            if isinstance(part, gast.Slice):
-                bounds = [Const(None) if b is None else self.lower_expr(b)
-                          for b in (part.lower, part.upper, part.step)]
-                lowered.append(("slice", bounds))
-            else:
-                lowered.append(("item", [self.lower_expr(part)]))
-        if not any(isinstance(op, Var) for _, ops in lowered for op in ops):
+        index = self.lower_index(node.slice)
+        if not any(isinstance(op, Var) for op in index.operands()):
             return None
-        items = [self.apply(rules.lookup(slice), ops, {}, node, None, None) if kind == "slice"
-                 else ops[0] for kind, ops in lowered]
-        if isinstance(node.slice, gast.Tuple):
+        items = [self.apply(rules.lookup(slice), [Const(None) if b is None else b
+                                                  for b in (p.lower, p.upper, p.step)],
+                            {}, node, None, None) if isinstance(p, Slice) else p
+                 for p in index.parts]
+        if index.is_tuple:
             return self.apply(rules.OPERATORS["tuple"], items, {}, node, name, names)
         return self.constant_result(items[0], name, names, node)
 
