@@ -112,11 +112,43 @@ def test_sum_of_a_tuple_or_list_of_a_known_length():
     s2sad.check_grads(sums_of_sequences, (x, 0.7), wrt=(0, 1), order=2)
 
 
-def sum_of_an_array(x):
-    return sum(x * x)
+def sum_of_an_array(x, s):
+    rows = sum(x * x)  # a 2-d x: its rows added in order, as Python iterates
+    return np.sum(sum(rows, s) ** 2) + sum(x[0]) * s
 
 
-def test_sum_of_an_array_is_a_located_error():
-    with pytest.raises(s2sad.errors.NoDerivativeError,
-                       match=r"test_python_builtins.py:\d+:\d+: s2sad has no derivative rule for sum"):
-        s2sad.grad(sum_of_an_array)(np.array([0.3, -0.2]))
+def sum_of_a_list_grown(x):
+    t = []
+    for k in range(3):
+        t.append(x * (k + 1.0))
+    return np.sum(sum(t, x) ** 2)
+
+
+def test_sum_of_an_array_adds_its_rows_as_python_does():
+    """Python's sum(a[, start]) of an array is start + a[0] + a[1] + ...: the gradient
+    spreads g over the rows, and the value is Python's own sum's, to the last bit."""
+    x, s = np.array([[0.3, -0.2, 0.5], [1.1, 0.4, -0.7]]), 0.7
+    value, _ = s2sad.value_and_grad(sum_of_an_array)(x, s)
+    assert value == sum_of_an_array(x, s)
+    for wrt in (0, 1):
+        assert s2sad.grad(sum_of_an_array, wrt=wrt)(x, s) == pytest.approx(
+            oracle.gradient(sum_of_an_array, (x, s), wrt), rel=1e-6)
+    s2sad.check_grads(sum_of_an_array, (x, s), wrt=(0, 1), order=2)
+    h = s2sad.hessian(sum_of_an_array)(x, s)  # vector mode: the rows of a batch of tangents
+    assert h.reshape(6, 6) == pytest.approx(
+        oracle.gradient(lambda y: s2sad.grad(sum_of_an_array)(y, s), (x,), 0).reshape(6, 6),
+        rel=1e-5, abs=1e-6)
+
+
+def test_sum_of_a_list_grown_by_append():
+    x = np.array([0.3, -0.2, 0.5])
+    assert s2sad.grad(sum_of_a_list_grown)(x) == pytest.approx(
+        oracle.gradient(sum_of_a_list_grown, (x,), 0), rel=1e-6)
+    s2sad.check_grads(sum_of_a_list_grown, (x,), modes=("forward", "reverse"))
+    assert s2sad.hessian(sum_of_a_list_grown)(x) == pytest.approx(
+        oracle.gradient(s2sad.grad(sum_of_a_list_grown), (x,), 0), rel=1e-5, abs=1e-6)
+
+
+def test_sum_of_a_number_fails_as_in_python():
+    with pytest.raises(TypeError, match="not iterable"):
+        s2sad.grad(lambda a: sum(a * 2.0))(0.5)

@@ -61,6 +61,12 @@ define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False",
        methods=("sum",), linear="a", **R, batch="reduce",
        a=lambda b: f"unreduce(g, a{axis_args(b)})",
        jvp={"a": lambda b: f"np.sum(a_dot{axis_keywords(b)})"})
+# Python's sum(a[, start]) of an array adds its rows in order: start + a[0] + a[1] + ...
+# (a list of arrays alike, read when called); the primal stays Python's own sum, so the
+# value is f's to the last bit.
+define("sum", "iterable, start=0",
+       iterable="unreduce(g, iterable, 0)", start="unbroadcast(g, start)",
+       jvp={"iterable": "sum(iterable_dot)", "start": "start_dot"})
 define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False",
        methods=("mean",), linear="a", **R, batch="reduce",
        a=_mean,

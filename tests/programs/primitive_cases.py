@@ -405,6 +405,7 @@ def r_mean_keepdims_tuple(x): return np.mean(x, axis=(0, 1), keepdims=True)
 def r_prod_keepdims_all(x): return np.prod(x, keepdims=True)
 def r_of_scalar_math(x): return math.exp(np.sum(x) / 10.0) + abs(np.mean(x) - 5.0)
 def r_builtin_min_of_sums(x): return min(np.sum(x), 1.0) + max(np.mean(x), -5.0)
+def r_builtin_sum_of_rows(x): return sum(x, x[0] * 0.5) * x[1]  # Python's sum: the rows
 
 
 REDUCTION_CASES = [case(fn, real(2, 3, 4)) for fn in (
@@ -419,7 +420,7 @@ REDUCTION_CASES += [case(fn, distinct(2, 3, 4)) for fn in (
     r_min_keepdims, r_min_method, r_amin)]
 REDUCTION_CASES += [case(fn, uniform(0.5, 1.5, 2, 3, 4)) for fn in (
     r_positional_axes, r_keepdims_false, r_mean_keepdims_tuple, r_prod_keepdims_all,
-    r_of_scalar_math, r_builtin_min_of_sums)]
+    r_of_scalar_math, r_builtin_min_of_sums, r_builtin_sum_of_rows)]
 REDUCTION_CASES += [case(r_sum_axis0, real(5), tag="1-d"), case(r_max_axis, distinct(3, 4),
                                                                 tag="2-d")]
 
