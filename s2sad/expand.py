@@ -1,7 +1,8 @@
 """Expansion: comprehensions, ``sum`` of a generator and ``assert`` become plain statements
 (and first, the object's own methods become calls of its class's functions,
-:mod:`s2sad.methods`, and star arguments of a known length are spliced,
-:mod:`s2sad.starred`).
+:mod:`s2sad.methods`, star arguments of a known length are spliced,
+:mod:`s2sad.starred`, and a dict's ``.values()`` and ``.items()`` become reads by key,
+:mod:`s2sad.dict_views`).
 
 Runs on the gast ``FunctionDef`` of the function being differentiated (and on
 every nested ``def`` in it), before :mod:`s2sad.inline`, and rewrites it in place
@@ -73,6 +74,7 @@ from .errors import UnsupportedSyntaxError
 from .parse import Scope, dotted_chain
 from .methods import own_methods
 from .starred import splice_starred
+from .dict_views import read_dict_views
 
 _COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp)
 _LATER = "s2sad writes a comprehension as a loop that runs before its statement"
@@ -86,6 +88,7 @@ def expand(parsed, used):
     node = parsed.node
     own_methods(parsed.fn, node)  # self.predict(x) is Model.predict(self, x) (s2sad/methods.py)
     splice_starred(node)  # f(*args) of a known length is f(args[0], args[1]) (s2sad/starred.py)
+    read_dict_views(node, parsed.scope, used)  # d.values() is [d[k] for k in d.keys()]
     if not any(isinstance(n, _COMPREHENSIONS + (gast.Assert,)) or
                any(_call_of(n, name) for name in _FOLDED) for n in gast.walk(node)):
         return
@@ -229,7 +232,7 @@ class _Expander:
                 gast.copy_location(gast.Constant(value=0, kind=None), node)
             return self.accumulate(node.args[0], start, pre, into)
         if (self.is_builtin(node, "list") or self.is_builtin(node, "tuple")) and len(node.args) == 1 and \
-                isinstance(node.args[0], gast.GeneratorExp):
+                isinstance(node.args[0], _COMPREHENSIONS):  # (list([...]) is the list's copy)
             a_list = self.is_builtin(node, "list")
             items = self.collect(node.args[0], pre, into if a_list else None)
             return items if a_list else \

@@ -9,14 +9,18 @@ module's ``NotScalar`` (each module holds its own copy of the class), and
 raises for it.
 """
 
+import inspect
 import os
 
+import gast
 import numpy as np
 
-from .errors import InternalError, NonScalarOutputError, S2sadError, UsageError
+from .errors import InternalError, NonScalarOutputError, S2sadError, UnsupportedSyntaxError, \
+    UsageError
 from .ir import def_loc
 from .lower import lower
 from .methods import overridden
+from .parse import parse_function
 
 
 def raise_failure(fn, exc, args, kwargs=None):
@@ -24,7 +28,8 @@ def raise_failure(fn, exc, args, kwargs=None):
     ``fn``'s arguments ``args``: ``exc`` itself when it is s2sad's, was raised in the user's
     own code (a custom rule), or ``fn`` raises on these arguments too (the user's error, as
     ``fn`` reports it) or a check of the generated code's own (``CheckFailed``: arguments
-    outside what the derivative is made for); otherwise an :class:`InternalError` (a bug in
+    outside what the derivative is made for); a located error for a loop over a dict
+    argument (:func:`_dict_looped_over`); otherwise an :class:`InternalError` (a bug in
     s2sad), chained to it.
     Called only when generated code failed: running ``fn`` again costs nothing otherwise.
     """
@@ -42,9 +47,40 @@ def raise_failure(fn, exc, args, kwargs=None):
         original(*args, **(kwargs or {}))
     except Exception:
         raise exc from None
+    looped = _dict_looped_over(original, args, kwargs or {})
+    if looped is not None:
+        raise looped from None
     raise InternalError(f"the code s2sad generated for {original.__qualname__} raised "
                         f"{type(exc).__name__}: {exc}; {original.__name__} itself runs on these "
                         f"arguments", def_loc(original)) from exc
+
+
+def _dict_looped_over(fn, args, kwargs):
+    """The located error for ``for k in p`` (a comprehension's too) over a parameter ``p``
+    given a dict, or None. s2sad loops over a sequence by index (``p[i]``), as it must to
+    run the loop backwards, and cannot tell a dict argument from a sequence when it
+    transforms; generated code then fails with a KeyError, which this explains."""
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs).arguments
+        parsed = parse_function(fn)
+    except (TypeError, ValueError, S2sadError):
+        return None
+    dicts = {name for name, value in bound.items() if isinstance(value, dict)}
+    for node in gast.walk(parsed.node):
+        it = node.iter if isinstance(node, (gast.For, gast.comprehension)) else None
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and \
+                it.func.id in ("enumerate", "zip", "reversed"):
+            seqs = it.args
+        else:
+            seqs = [it]
+        for seq in seqs:
+            if isinstance(seq, gast.Name) and seq.id in dicts:
+                return UnsupportedSyntaxError(
+                    f"{seq.id} is a dict here, and s2sad loops over a sequence by index "
+                    f"({seq.id}[i]), so it cannot loop over a dict itself", parsed.loc(seq),
+                    f"Loop over {seq.id}.keys(), {seq.id}.values() or {seq.id}.items() "
+                    f"(for k, v in {seq.id}.items()).")
+    return None
 
 
 _LIBRARY_DIRS = (os.path.dirname(np.__file__), os.path.dirname(__file__))

@@ -285,7 +285,8 @@ def test_the_sequence_batch_and_dict_fields():
     assert operator.add((1,), (2,)) == (1, 2) and operator.mul([1], 2) == [1, 1]
     assert _names("structure_result") == ["add", "copy", "sub"]
     assert {p.name: p.dict_operand for p in rules.all_primitives() + list(HELPER_RULES.values())
-            if p.dict_operand} == {"copy": "alias", "getitem": "key", "unindex": "key"}
+            if p.dict_operand} == {"copy": "alias", "getitem": "key", "unindex": "key",
+                                            "keys_of": "keys"}
     batched = {p.name: p.batch for p in rules.all_primitives() if p.batch}
     assert batched == {"np.sum": "reduce", "np.mean": "reduce", "getitem": "index"}
     t = np.random.default_rng(1).normal(size=(4, 2, 3))  # 4 directions of a (2, 3) tangent

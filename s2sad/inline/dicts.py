@@ -105,7 +105,7 @@ class _DictReplacer:
             for child in gast.iter_child_nodes(node):
                 parents[id(child)] = node
         stored, escaping = set(), {}  # d[k] = v somewhere; d used as a whole (first such use)
-        reads = []
+        reads, variable = [], {}  # (and d[k] read with a key known at run time only)
         for node in gast.walk(fn):
             if not (isinstance(node, gast.Name) and node.id in bindings):
                 continue
@@ -116,12 +116,11 @@ class _DictReplacer:
                 continue
             if isinstance(parent, gast.Subscript) and parent.value is node:
                 key = self.key_of(parent.slice)
+                if key is None and isinstance(parent.ctx, gast.Load):
+                    variable.setdefault(name, parent.slice)  # (a dict kept whole may be)
+                    continue
                 if key is None:
-                    raise self.error(parent.slice, f"{name} is a dict, which s2sad replaces by "
-                                                   f"one variable per key, so it must be "
-                                                   f"indexed with a constant key (a string or "
-                                                   f"an int)", "Use a constant key, or use an "
-                                                               "array or separate variables.")
+                    raise self.variable_key(name, parent.slice)
                 if isinstance(parent.ctx, gast.Store):
                     written[name].add(key)
                     stored.add(name)
@@ -132,14 +131,25 @@ class _DictReplacer:
                     reads.append((name, key, parent))
                 continue
             if isinstance(parent, (gast.Call, gast.keyword, gast.Return, gast.Tuple, gast.List,
-                                   gast.Dict)) and getattr(parent, "func", None) is not node:
+                                   gast.Dict)) and getattr(parent, "func", None) is not node or \
+                    _keys_call(parent, parents):  # d.keys(): the dict's keys at run time
                 escaping.setdefault(name, (node, parent))  # passed, returned or held whole
                 continue
             raise self.error(node, f"{name} is a dict, which s2sad replaces by one variable "
                                    f"per key; it can only be read and written as {name}[key], "
                                    f"not {self.describe(node, parent)}",
                              f"Read the values you need with {name}[key] and use those.")
+        for name, key_node in variable.items():
+            if name not in escaping:  # replaced by one variable per key (written by key
+                # and used whole: keep_whole says so)
+                raise self.variable_key(name, key_node)
         return stored, escaping, reads
+
+    def variable_key(self, name, node):
+        return self.error(node, f"{name} is a dict, which s2sad replaces by one variable per "
+                                f"key, so it must be indexed with a constant key (a string or "
+                                f"an int)", "Use a constant key, or use an array or separate "
+                                            "variables.")
 
     def keep_whole(self, bindings, stored, escaping):
         """Take out of ``bindings`` each dict used as a whole, which stays one value; refuse
@@ -169,7 +179,7 @@ class _DictReplacer:
         if isinstance(parent, (gast.For, gast.comprehension)):
             return "iterated over"
         if isinstance(parent, gast.Attribute):
-            return f"used with .{parent.attr}"
+            return f"used with .{getattr(parent, 'spelled', parent.attr)}()"
         if isinstance(parent, gast.Compare):
             return "compared or tested with in"
         if isinstance(parent, gast.Assign):
@@ -183,6 +193,13 @@ class _DictReplacer:
             text = re.sub(r"\W", "_", text) or "key"
             var = self.vars[(name, key)] = self.inliner.fresh(f"{name}_{text}")
         return var
+
+
+def _keys_call(parent, parents):
+    """True if ``parent`` is the ``d.keys`` of a call ``d.keys()``."""
+    call = parents.get(id(parent))
+    return isinstance(parent, gast.Attribute) and parent.attr == "keys" and \
+        isinstance(call, gast.Call) and call.func is parent and not call.args
 
 
 class _DictRewriter(gast.NodeTransformer):

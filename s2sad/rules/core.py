@@ -110,7 +110,8 @@ The stanza's fields, and who asks for them:
 ``dict_operand="key"``
     what it may do with a dict value (anything else is an error at lowering): ``"key"``,
     read it by key (``getitem``; ``unindex``, its adjoint, writes into it by key);
-    ``"alias"``, give it another name (``copy``). A ``container`` holds one. Vector mode
+    ``"alias"``, give it another name (``copy``); ``"keys"``, read its keys (``d.keys()``,
+    the helper ``keys_of``). A ``container`` holds one. Vector mode
     does not batch a function that reads a dict by a string key (:mod:`s2sad.module`).
 ``sized=True``
     it reads its operand's length only (``len``): a list used as a stack may be its

@@ -18,7 +18,7 @@ and source text and maps it to the primitive.
 import inspect
 
 from .. import support, support_plain
-from .core import ZERO, Primitive, _signature, split_fields
+from .core import ZERO, Primitive, _methods, _signature, split_fields
 from .reductions import axis_args, axis_keywords
 
 
@@ -134,10 +134,15 @@ helper(support.unpiece, "t, whole, start", linear="t", t="piece_bar(g, start, st
 # run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
               "element_count", "select_none", "convolve_pads", "interp_slope",
-              "trapezoid_weights", "revolve_segments", "revolve_actions", "revolve_snaps"):
+              "trapezoid_weights", "revolve_segments", "revolve_actions", "revolve_snaps",
+              "keys_of"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),
                                                           differentiable=False, varargs=True)
+
+# d.keys() of a dict value (an argument, a dict of parameters): the tuple of its keys
+HELPER_RULES[support.keys_of].dict_operand = "keys"
+_methods(HELPER_RULES[support.keys_of], ("keys",))
 
 _BY_NAME = {name: getattr(support, name) for name in support.HELPERS}
 

@@ -40,7 +40,7 @@ from .checks import CheckFailed, NotScalar, check_scalar
 from .arrays import (
     adjoint_dtype, element_count, fits_shape, is_number, pieces_array, stack, stack_pairs,
     writable)
-from .containers import add_bars, as_gradient, bars, dict_bar, kept, tuple_bar, zeros_bar
+from .containers import add_bars, as_gradient, bars, dict_bar, keys_of, kept, tuple_bar, zeros_bar
 from .broadcasting import extremum_bar, masked, quantile_bar, unbroadcast, unreduce
 from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar, structured_like
 from .batches import (
@@ -75,6 +75,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights",
            "gradient_bar", "check_tall", "qr_bar", "qr_dot", "setitem_bar", "setitem_dot",
            "setitem_dots", "stack_each", "stack_directions", "directions", "batch_of",
-           "read_as_array", "item_dots", "zeros_dots", "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "add_bars",
+           "read_as_array", "item_dots", "zeros_dots", "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "keys_of", "add_bars",
            "bars", "kept", "as_gradient", "writable", "revolve_segments", "revolve_actions",
            "Revolve", "revolve", "revolve_split", "revolve_snaps"]

@@ -67,6 +67,13 @@ class dict_bar(dict):
     __radd__ = __iadd__ = __add__
 
 
+def keys_of(d):
+    """``d.keys()`` as a tuple, which a loop can index (``for k in d.keys()``, and the
+    ``d.values()``/``d.items()`` s2sad reads as ``d[k]`` for each ``k``): a dict's keys in
+    its order, which have no derivative."""
+    return tuple(d.keys())
+
+
 def zeros_bar(x):
     """A zero adjoint for ``x`` to accumulate into: float zeros of its shape (0.0 for a number,
     one zero adjoint per element for a tuple, per entry for a dict)."""
