@@ -12,7 +12,8 @@ import numpy as np
 
 from ..ir import Const
 from ..structural import SAVE, WRITE
-from .core import OPERATORS, ZERO, Primitive, RuleNotApplicable, define_operator, nondiff_operator
+from .core import OPERATORS, ZERO, Primitive, RuleNotApplicable, _methods, define_operator, \
+    nondiff_operator
 
 
 def _pow_base(b):
@@ -113,6 +114,23 @@ for _attr in ("shape", "ndim", "size", "dtype"):
 
 define_operator("astype", "x, dtype", ("method", "astype"), elementwise=False, x="g", dtype=ZERO,
                 jvp={"x": "x_dot"})
+
+
+def _item(b):
+    """``x.item()`` (a one-element array) or ``x.item(i)``, the i-th element of the flat array."""
+    if b.is_none("index"):
+        return "unreduce(g, a)"
+    if isinstance(b.const("index", None), tuple):
+        raise RuleNotApplicable("s2sad differentiates x.item() and x.item(i) (a flat index)",
+                                "Index the array instead: x[i, j].")
+    return "unindex_axis(g, a, index)"
+
+
+# x.item(): the element as a Python number
+_methods(define_operator("item", "a, index=None", ("method", "item"), elementwise=False,
+                         scalar_result=True, a=_item, index=ZERO,
+                         jvp={"a": lambda b: "a_dot.item()" if b.is_none("index") else
+                              "a_dot.item(index)"}), ("item",))
 # a tuple or list literal ([x, y] in np.array([x, y])): element i gets element i of the adjoint
 # (an array by then); forward mode builds the list of the elements' tangents itself
 _ELEMENTS = {f"arg{i}": f"g[{i}]" for i in range(256)}

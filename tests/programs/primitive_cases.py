@@ -189,6 +189,7 @@ def op_batch_mm(x, y): return np.sum(x @ y * W24[:, None, :2])
 def op_transpose_attr(x): return np.sum(x.T * W43)
 def op_mT(x): return np.sum(x.mT * W243)
 def op_astype(x): return np.sum(x.astype(np.float64) * W34)
+def op_item(x): return x.item(5) * np.sum(x) + x[1:2, 2].item() ** 2
 
 
 def op_mul_self(x): return np.sum(x * x * W34)
@@ -223,7 +224,7 @@ OPERATOR_CASES = [
     case(op_mm, real(3, 4), real(4, 2)), case(op_mv, real(3, 4), real(4)),
     case(op_vm, real(3), real(3, 4)), case(op_vv, real(4), real(4)),
     case(op_batch_mm, real(2, 3, 4), real(4, 2)), case(op_transpose_attr, real(3, 4)),
-    case(op_mT, real(2, 3, 4)), case(op_astype, real(3, 4)), case(op_copy, real(3, 4)),
+    case(op_mT, real(2, 3, 4)), case(op_astype, real(3, 4)), case(op_item, real(3, 4)), case(op_copy, real(3, 4)),
     case(op_augmented, real(3, 4), away(4)),
     # one value used twice by the same statement: both contributions must arrive
     case(op_mul_self, real(3, 4)), case(op_div_self, away(3, 4)), case(op_mm_self, real(3, 3)),
