@@ -54,6 +54,7 @@ from hypothesis import strategies as st
 import oracle
 import s2sad
 from tests.programs.generator import generate
+from tests.programs.once_refused import ONCE_REFUSED
 from tests.programs.random_programs import check
 
 COUNT = int(os.environ.get("S2SAD_RANDOM_PROGRAMS", "300"))
@@ -69,15 +70,11 @@ def test_generated_program(seed):
         f"program {seed} (python -m tests.programs.random_programs --seeds {seed} --shrink): "
         f"{result['cls']} in {result['mode']}: {result['reason']}\n{source}\n{result['error']}")
 
-# programs once refused or failed for a fault of s2sad's, now differentiated in every mode:
-# 90070, the gradient code's scatter_add(g, np.s_[:, i], v) with i popped beside active values,
-# differentiated again (hvp) was refused as "np.s_[...] applied to a differentiated value"
-FIXED = [90070]
-
-
-@pytest.mark.parametrize("seed", FIXED)
+@pytest.mark.parametrize("seed", sorted(ONCE_REFUSED))
 def test_programs_once_refused_are_differentiated(seed):
-    result = check(generate(seed), seed)
+    """Programs once refused or failed for a fault of s2sad's, now differentiated in every
+    mode (their texts: tests/programs/once_refused.py)."""
+    result = check(ONCE_REFUSED[seed], seed)
     assert result["cls"] == "ok", result
 
 
@@ -85,7 +82,8 @@ def test_some_programs_take_a_dict_of_parameters():
     """A fifth of the programs take x and y as one dict, ``f(params, z, s, n)``; the checks
     then ask for the gradient in that structure (a dict with the same keys, exactly)."""
     sources = {seed: generate(seed) for seed in range(30)}
-    dicted = [seed for seed, source in sources.items() if "params['w']" in source]
+    dicted = [seed for seed, source in sources.items() if "(self, params" in source or
+              "def f(params" in source]
     assert 3 <= len(dicted) <= 12
     result = check(sources[dicted[0]], dicted[0])
     assert result["cls"] == "ok", result

@@ -44,6 +44,7 @@ import re
 import signal
 import threading
 import warnings
+import zlib
 
 import numpy as np
 
@@ -915,11 +916,18 @@ def with_dict_params(source):
     """``source`` with ``f(x, y, z, s, n)`` made ``f(params, z, s, n)`` whose body first reads
     ``x = params["w"]`` and ``y = params["b"]`` (the training-loop idiom)."""
     tree = ast.parse(source)
+    names = ", ".join(DICT_KEYS.values())
+    reads = [  # by key, or through the dict's views (in the dict's order), by the text's hash
+        "\n".join(f'{name} = params["{key}"]' for key, name in DICT_KEYS.items()),
+        f"{names} = params.values()",
+        f"{names} = [params[key] for key in params.keys()]",
+        f"{names} = [value for key, value in params.items()]",
+    ]
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "f":
             node.args.args = [ast.arg("params")] + node.args.args[len(DICT_KEYS):]
-            node.body[:0] = ast.parse("\n".join(f'{name} = params["{key}"]'
-                                                for key, name in DICT_KEYS.items())).body
+            read = reads[zlib.crc32(source.encode()) % len(reads)]
+            node.body[:0] = ast.parse(read).body
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 

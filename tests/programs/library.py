@@ -66,6 +66,9 @@ TEMPLATES = [
     ("np.swapaxes({a}, 0, 1)", TWO, None, lambda a, b, n: a),
     ("np.take({a}, [2, 0], axis=-1)", lambda s: len(s) >= 1 and s[-1] >= 3, None, lambda a, b, n: a),
     ("np.atleast_2d({a})", ONE, None, lambda a, b, n: a),
+    ("sum({a})", ND1, None, lambda a, b, n: a * n),  # Python's sum: the rows
+    ("sum({a}, 0.5)", ND1, None, lambda a, b, n: a * n + 0.5),
+    ("({a}).item(0)", ND1, None, lambda a, b, n: a),
     # products and contractions
     ("np.outer({a}, {b})", ONE, lambda s: (4,), lambda a, b, n: a * b),
     ("np.inner({a}, {b})", ONE, SAME, lambda a, b, n: a * b * n),
