@@ -131,7 +131,15 @@ def update_after_helper_made_new_arrays(x):  # pair's results are new arrays, no
 W = np.array([[0.5, -1.0, 2.0, 0.25]])
 
 
-ACCEPTED = [update_after_helper_made_new_arrays, fancy_copy, mask_copy, index_array_copy, alias_not_read_again,
+def dead_update_in_a_loop(x):  # b += ... carried though nothing reads b after the loop
+    b = x * 2.0
+    for _ in range(3):
+        if np.sum(x) < 5.0:
+            b += np.sin(x)
+    return np.sum(x * x)
+
+
+ACCEPTED = [dead_update_in_a_loop, update_after_helper_made_new_arrays, fancy_copy, mask_copy, index_array_copy, alias_not_read_again,
             alias_broken_on_every_path, alias_broken_by_rebinding, update_in_a_loop,
             update_in_nested_branches, view_read_before_update, write_then_square,
             float_accumulator]

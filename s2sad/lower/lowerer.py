@@ -169,6 +169,11 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         self.used |= {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
         self.read = {n.id for n in gast.walk(parsed.node)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        # b += e reads b: a loop carries b even where nothing reads it after the loop (else
+        # each trip would update the value from before the loop, and NumPy's in-place
+        # update, which the next trip sees, would not be the program s2sad follows)
+        self.read |= {n.target.id for n in gast.walk(parsed.node)
+                      if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
         self.list_names = self.find_lists(parsed.node)
         self.list_vars = {}  # Var made by t = [] -> the user name t
         self.statement_call = None  # the call a stmt_Expr lowers (t.append(v) is one)
