@@ -86,7 +86,9 @@ import gast
 from . import analysis
 from .emit import assign, call, comment, name
 from .errors import UnsupportedSyntaxError, UsageError
-from .ir import For, walk_blocks
+from .ir import Assign, For, If, Var, While, walk_blocks
+from .memory import Memory
+from .rules.core import Primitive
 from .structural import LIST_EFFECTS, LIST_NEW, is_list_statement, is_write
 
 
@@ -124,9 +126,13 @@ class _Loop:
     """What checkpointing one loop needs: its iterable, its forward sweep's loop (with pushes),
     its backward sweep's loop, its carried names, and fresh names for the new variables."""
 
-    def __init__(self, iterable, original, sweep, carried, emitter, taken, tape):
+    def __init__(self, iterable, original, sweep, carried, emitter, taken, tape, in_place=None):
         self.iterable, self.original, self.sweep = iterable, original, sweep
         self.carried, self.emitter, self.tape, self.taken = carried, emitter, tape, taken
+        # names whose objects a trip changes in place: {name: "array" or "list"}; the snapshot
+        # copies them, a restore copies back into the same object (see _changed_in_place)
+        self.in_place = in_place or {}
+        self.state = list(carried) + [n for n in self.in_place if n not in carried]
 
     def fresh(self, *bases):
         """Names for new variables, unused in the function: ``bases`` or ``base1``, ..."""
@@ -154,17 +160,36 @@ class _Loop:
         return self.sweep
 
     def push(self, snapshots):
-        """``snapshots.append(state)`` (nothing if nothing is carried)."""
-        state = name(self.carried[0]) if len(self.carried) == 1 else \
-            gast.Tuple(elts=[name(n) for n in self.carried], ctx=gast.Load())
+        """``snapshots.append(state)`` (nothing if nothing is carried): the carried values, and
+        copies of what a trip changes in place (``np.copy(y)``, ``list(t)``)."""
+        def kept(n):
+            kind = self.in_place.get(n)
+            return call("np.copy", [name(n)]) if kind == "array" else \
+                call("list", [name(n)]) if kind == "list" else name(n)
+        state = kept(self.state[0]) if len(self.state) == 1 else \
+            gast.Tuple(elts=[kept(n) for n in self.state], ctx=gast.Load())
         append = gast.Attribute(value=name(snapshots), attr="append", ctx=gast.Load())
-        return [gast.Expr(value=call(append, [state]))] if self.carried else []
+        return [gast.Expr(value=call(append, [state]))] if self.state else []
 
     def restore(self, value):
-        """``state = value`` (nothing if nothing is carried)."""
-        target = gast.Tuple(elts=[name(n, store=True) for n in self.carried], ctx=gast.Store()) \
-            if len(self.carried) > 1 else name(self.carried[0], store=True) if self.carried else None
-        return [gast.Assign(targets=[target], value=value, type_comment=None)] if target else []
+        """``state = value`` (nothing if nothing is carried); what a trip changes in place is
+        copied back into its own object (``np.copyto(y, y_kept)``, ``t[:] = t_kept``), which
+        other names and the code before the loop share."""
+        if not self.state:
+            return []
+        kept = {n: self.fresh(f"{n}_kept")[0] for n in self.in_place}
+        names = [kept.get(n, n) for n in self.state]
+        target = gast.Tuple(elts=[name(n, store=True) for n in names], ctx=gast.Store()) \
+            if len(names) > 1 else name(names[0], store=True)
+        out = [gast.Assign(targets=[target], value=value, type_comment=None)]
+        for n, copy_of_n in kept.items():
+            if self.in_place[n] == "array":
+                out.append(gast.Expr(value=call("np.copyto", [name(n), name(copy_of_n)])))
+            else:
+                whole = gast.Subscript(value=name(n), slice=gast.Slice(
+                    lower=None, upper=None, step=None), ctx=gast.Store())
+                out.append(gast.Assign(targets=[whole], value=name(copy_of_n), type_comment=None))
+        return out
 
     def comment(self, text):
         return comment(text, self.emitter.comments)
@@ -174,6 +199,7 @@ def checkpoint_loops(fn, forward, backward, how, emitter, tape, taken):
     """Rewrite the top-level loops of ``forward`` and ``backward`` (gast statement lists of
     ``fn``'s sweeps, changed in place) to checkpoint them; ``taken``: names in use."""
     loops = [loop for loop in fn.body if isinstance(loop, For) and not loop.exits]
+    memory = Memory(fn)
     # the forward sweep has the loops in program order, the backward sweep in reverse
     sweeps = dict(zip(map(id, loops), _match(loops, forward, emitter, False)))
     sweeps_back = dict(zip(map(id, loops[::-1]), _match(loops[::-1], backward, emitter, True)))
@@ -183,11 +209,11 @@ def checkpoint_loops(fn, forward, backward, how, emitter, tape, taken):
             continue  # nothing stored per trip: nothing to save
         fwd = next(k for k, stmt in enumerate(forward) if stmt is found)
         bwd = next(k for k, stmt in enumerate(backward) if stmt is found_back)
-        _check(loop)
+        in_place = _changed_in_place(loop, memory)
         carried = [phi.name for phi, _, _ in loop.carried
                    if phi.name in _names(forward[fwd].body)]
         parts = _Loop(emitter.operand(loop.iterable), found, found_back, carried, emitter, taken,
-                      tape)
+                      tape, in_place)
         build = _binomial if isinstance(how, tuple) else _segments
         forward[fwd:fwd + 1], backward[bwd:bwd + 1] = build(parts, how)
 
@@ -260,19 +286,86 @@ def _binomial(loop, how):
     return forward, backward
 
 
-def _check(loop):
+def _changed_in_place(loop, memory):
+    """``{name: "array" or "list"}``: what a trip of ``loop`` changes in place, which a
+    snapshot must copy and a restore copy back into the same object. An array is written
+    into (``y[i] = v``, in place in generated code) through a carried name the loop never
+    binds to another array (its value after a trip is the chain of writes into it, through
+    branches and inner loops), or through a view of one the trip makes (``y[0][1] = v``);
+    a list made before the loop changes when the loop appends, pops or clears. An array
+    the trip makes itself needs nothing. Any other write (into an array a helper returned,
+    or one the loop rebinds) is a located error. ``memory``: the function's may-alias
+    analysis (:class:`s2sad.memory.Memory`), which knows what a helper returns."""
+    links = _links(loop.body)
+    outs = {phi.name: out for phi, _, out in loop.carried}
     made = {stmt.target.name for stmt in walk_blocks(loop.body)
             if is_list_statement(stmt, LIST_NEW)}  # a trip's own lists
+    changed = {}
     for stmt in walk_blocks(loop.body):
-        changes_a_list = is_list_statement(stmt, *LIST_EFFECTS) and \
-            stmt.args[0].name not in made
-        if is_write(stmt) or changes_a_list:
-            what = "writes into an array" if is_write(stmt) else "changes a list"
-            raise UnsupportedSyntaxError(
-                f"s2sad cannot checkpoint this loop: it {what} in place, which a snapshot of "
-                f"the loop's carried values does not capture", stmt.loc,
-                "Differentiate without checkpoint=, or compute new arrays in the loop "
-                "instead of writing into one.")
+        if is_list_statement(stmt, *LIST_EFFECTS) and stmt.args[0].name not in made:
+            changed[stmt.args[0].name] = "list"
+        elif is_write(stmt):
+            base = _base(stmt.args[0], links, views=True)
+            if base in outs and _base(outs[base], links) == base:
+                changed[base] = "array"
+            elif base in links and not (_called(base, links) and memory.of(Var(base)) - {base}):
+                continue  # an array the trip makes (a helper's new array too)
+            else:
+                raise UnsupportedSyntaxError(
+                    "s2sad cannot checkpoint this loop: it writes in place into an array that "
+                    "a snapshot of the loop's carried values cannot restore (one the loop "
+                    "binds to another array, or made outside the loop's carried values)",
+                    stmt.loc, "Differentiate without checkpoint=, or write into an array "
+                              "the loop carries and never rebinds.")
+    return changed
+
+
+def _called(var, links):
+    """True if ``var`` is the result of a call of a helper or a custom rule (which may return
+    a view of anything it is given)."""
+    kind, stmt = links.get(var, (None, None))
+    return kind == "assign" and type(stmt.prim) is not Primitive
+
+
+def _links(block):
+    """``{name: (kind, operands)}`` for what a block defines: an assignment's statement
+    (``"assign"``), a branch's merge (``"merge"``: its two values) and an inner loop's
+    carried value (``"phi"``: its value on entry and after a trip)."""
+    links = {}
+    for stmt in walk_blocks(block):
+        if isinstance(stmt, Assign):
+            links.update((t.name, ("assign", stmt)) for t in stmt.targets)
+        elif isinstance(stmt, If):
+            links.update((var.name, ("merge", (a, b))) for var, a, b in stmt.merges)
+        elif isinstance(stmt, (For, While)):
+            links.update((var.name, ("phi", (init, out))) for var, init, out in stmt.carried)
+    return links
+
+
+def _base(op, links, views=False, seen=None):
+    """The variable whose array ``op`` is: followed back through writes (``y_2 = setitem(y_1,
+    ...)``), branches and inner loops (every way must lead to the same one), and with
+    ``views`` through views made in the loop (``v = y[0]``). None where that is not one
+    variable: a constant, or ways that differ. A helper's result is where the chain stops
+    (:func:`_called`: the caller asks the alias analysis what it may be)."""
+    seen = set() if seen is None else seen
+    if not isinstance(op, Var):
+        return None
+    if op.name in seen:
+        return op.name  # an inner loop's value after a trip: its own entry value again
+    kind, what = links.get(op.name, (None, None))
+    if kind == "assign":
+        stmt = what
+        if is_write(stmt) or views and getattr(stmt.prim, "view", False) and \
+                len(stmt.targets) == 1:
+            return _base(stmt.args[0], links, views, seen)
+        return op.name
+    if kind in ("merge", "phi"):
+        seen = seen | {op.name}
+        bases = {_base(o, links, views, seen) for o in what}
+        bases.discard(op.name)
+        return bases.pop() if len(bases) == 1 else None
+    return op.name
 
 
 def _segment_length(how, n):

@@ -7,8 +7,9 @@ gradients must equal the unchecked ones and central finite differences. Second o
 ``s2sad.hvp(f, checkpoint=...)`` and ``jvp`` of a checkpointed gradient against the plain
 hvp and finite differences of the gradient. Forward mode ignores the option. The peak
 memory of a checkpointed gradient (tracemalloc) is a fraction of the unchecked one's for
-a long loop. Loops checkpointing cannot snapshot (in-place writes) are refused at the
-write, and bad options are usage errors. The CLI writes a checkpointed module. Random
+a long loop. A loop that writes into an array or grows a list made before it has them
+copied by each snapshot and copied back in place by a restore; a write checkpointing
+cannot undo is refused at the write, and bad options are usage errors. The CLI writes a checkpointed module. Random
 programs (:mod:`tests.programs.generator`) checkpointed: ``grad`` and ``hvp`` against finite
 differences (``python -m tests.programs.random_programs --checkpoint sqrt`` runs more).
 """
@@ -62,9 +63,38 @@ def writes_in_place(W, h0, T):
     return np.sum(y)
 
 
+def writes_rows_and_a_list(W, h0, T):
+    """An array written row by row, through a view and in a branch, and a list of states the
+    loop grows (both made before the loop): snapshots copy them, restores copy back."""
+    ys = np.zeros((max(T, 1), 5))
+    states = []
+    h = h0
+    for t in range(T):
+        h = np.tanh(W @ h)
+        row = ys[t]
+        row[:] = h * h
+        if t % 2:
+            ys[t, 0] += np.sum(ys[t - 1])
+        states.append(h)
+    kept = np.sum(np.stack(states) ** 2) if T else 0.0
+    return np.sum(ys * np.arange(5.0)) + kept + np.sum(h)
+
+
+def writes_then_rebinds(W, h0, T):
+    y = h0 * 1.0
+    for t in range(T):
+        y[0] = np.sum(W @ h0) * t
+        y = y * 0.5
+    return np.sum(y)
+
+
+LOOPS = [rnn, two_carried, with_helper_and_branch, over_rows, writes_in_place,
+         writes_rows_and_a_list]
+
+
 @pytest.mark.parametrize("how", HOW)
 @pytest.mark.parametrize("T", TRIPS)
-@pytest.mark.parametrize("fn", [rnn, two_carried, with_helper_and_branch, over_rows])
+@pytest.mark.parametrize("fn", LOOPS)
 def test_checkpointed_gradients_equal_the_plain_ones_and_finite_differences(fn, T, how):
     args = inputs(fn, T)
     plain = s2sad.grad(fn, wrt=(0, 1))(*args)
@@ -92,7 +122,7 @@ def test_the_generated_code_shows_snapshots_a_recompute_and_the_segments_sweep()
     assert "-(-len(v1) // 7)" in s2sad.source(rnn, wrt=(0, 1), checkpoint=7)
 
 
-@pytest.mark.parametrize("fn", [rnn, two_carried, with_helper_and_branch])
+@pytest.mark.parametrize("fn", [rnn, two_carried, with_helper_and_branch, writes_in_place])
 def test_second_order_through_a_checkpointed_loop(fn):
     args = inputs(fn, 10, seed=1)
     v = np.random.default_rng(2).standard_normal(args[0].shape)
@@ -136,12 +166,20 @@ def test_a_long_loop_keeps_about_two_sqrt_t_states_instead_of_t():
     assert checkpointed < 2 * np.sqrt(T) * state + 4 * 64 * state + 4 * W.nbytes
 
 
-def test_a_loop_writing_in_place_is_refused_at_the_write():
-    args = inputs(writes_in_place, 4)
+def test_snapshots_copy_what_a_trip_changes_and_restores_copy_back():
+    text = s2sad.source(writes_rows_and_a_list, checkpoint="sqrt")
+    grad = text[text.index("def grad_writes_rows_and_a_list"):
+                text.index("def value_and_grad_writes_rows_and_a_list")]
+    assert "snapshots.append((h_1, np.copy(ys_1), list(states)))" in grad
+    assert "np.copyto(ys_1, ys_1_kept)" in grad and "states[:] = states_kept" in grad
+
+
+def test_a_loop_writing_into_an_array_it_rebinds_is_refused_at_the_write():
+    args = inputs(writes_then_rebinds, 4)
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="cannot checkpoint this loop") as info:
-        s2sad.grad(writes_in_place, checkpoint="sqrt")(*args)
-    assert info.value.loc.line == writes_in_place.__code__.co_firstlineno + 3
-    s2sad.grad(writes_in_place)(*args)  # without checkpointing it differentiates
+        s2sad.grad(writes_then_rebinds, checkpoint="sqrt")(*args)
+    assert info.value.loc.line == writes_then_rebinds.__code__.co_firstlineno + 3
+    s2sad.grad(writes_then_rebinds)(*args)  # without checkpointing it differentiates
 
 
 @pytest.mark.parametrize("how, words", [(("binomial", -1), "'binomial'"), (0, "int >= 1"),
