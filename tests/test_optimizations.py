@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import oracle
 import s2sad
 from s2sad import support
 
@@ -128,6 +129,45 @@ def test_a_loops_products_are_batched_however_spelled(f):
     rng = np.random.default_rng(3)
     W, h = rng.standard_normal((4, 4)) / 2, rng.standard_normal(4)
     s2sad.check_grads(f, (W, h, 3), wrt=(0, 1), order=2)
+
+
+def product_of_a_written_array(W, h, T):
+    y = h * 1.0
+    for t in range(T):
+        y[t % 3] = np.sum(W @ y)  # y's old values are restored into it trip by trip
+    return np.sum(y)
+
+
+def states_in_a_matrix(W, h, T):  # the RNN whose states are rows of one array
+    y = np.zeros((T + 1, 4))
+    y[0] = h
+    for t in range(T):
+        y[t + 1] = np.tanh(np.dot(W, y[t]))
+    return np.sum(y ** 2)
+
+
+def dot_of_a_view_of_a_written_array(W, h, T):
+    y = np.zeros((T + 1, 4))
+    y[0] = h
+    for t in range(T):
+        y[t + 1] = np.tanh(y[t] @ W)
+        y[t, 1:] *= 0.5
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("f", [product_of_a_written_array, states_in_a_matrix,
+                               dot_of_a_view_of_a_written_array])
+def test_a_factor_whose_array_the_loop_writes_into_is_not_held(f):
+    """The backward sweep writes old values back into an array written in place, trip by
+    trip: a factor sharing its memory cannot wait to be summed after the loop (it did, and
+    W's gradient summed later trips' values: wrong from two trips on)."""
+    rng = np.random.default_rng(6)
+    W, h = rng.standard_normal((4, 4)) / 2, rng.standard_normal(4)
+    assert "W_bar_terms" not in s2sad.source(f)
+    for T in (1, 2, 5):
+        np.testing.assert_allclose(s2sad.grad(f)(W, h, T), oracle.gradient(f, (W, h, T), 0),
+                                   rtol=1e-6, atol=1e-8)
+    s2sad.check_grads(f, (W, h, 4), wrt=(0, 1), order=2)
 
 
 def test_batched_np_dot_keeps_np_dot_meaning_for_other_ranks():

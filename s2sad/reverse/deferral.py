@@ -51,7 +51,9 @@ class _Deferral:
         adjoint of a factor of a product (``W @ h`` or ``np.dot(W, h)`` each trip), the
         per-trip outer products ``g h^T`` are collected and summed as one matrix product
         (every ``FLUSH_TERMS`` trips and after the loop) instead of one small
-        product and one full-size addition per trip.
+        product and one full-size addition per trip. Not where ``h`` may share memory with
+        an array written in place: the backward sweep restores such an array's old values
+        into it trip by trip, so a held ``h`` would be summed with later values.
         """
         sides, blocked = {}, set()
         for stmt in walk_blocks(loop.body, into_loops=False):
@@ -66,8 +68,11 @@ class _Deferral:
                         continue
                     other = stmt.args[1 - position] if product else None
                     side = ("ab"[position] if position < 2 else None, product)  # (3rd: blocked)
+                    # (the other factor is held until the pairs are summed: not one whose
+                    # array the backward sweep's restores change in place meanwhile)
                     if not product or (isinstance(other, Var) and other.name == op.name) or \
-                            sides.get(op.name, side) != side:
+                            sides.get(op.name, side) != side or \
+                            isinstance(other, Var) and self.in_written_memory(other.name):
                         blocked.add(op.name)
                     sides[op.name] = side
                 blocked.update(v.name for v in stmt.kwargs.values() if isinstance(v, Var))
