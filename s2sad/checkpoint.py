@@ -161,11 +161,11 @@ class _Loop:
 
     def push(self, snapshots):
         """``snapshots.append(state)`` (nothing if nothing is carried): the carried values, and
-        copies of what a trip changes in place (``np.copy(y)``, ``list(t)``)."""
+        copies of what a trip changes in place (``np.copy(y)``, ``tuple(t)``)."""
         def kept(n):
             kind = self.in_place.get(n)
             return call("np.copy", [name(n)]) if kind == "array" else \
-                call("list", [name(n)]) if kind == "list" else name(n)
+                call("tuple", [name(n)]) if kind == "list" else name(n)
         state = kept(self.state[0]) if len(self.state) == 1 else \
             gast.Tuple(elts=[kept(n) for n in self.state], ctx=gast.Load())
         append = gast.Attribute(value=name(snapshots), attr="append", ctx=gast.Load())
@@ -173,8 +173,8 @@ class _Loop:
 
     def restore(self, value):
         """``state = value`` (nothing if nothing is carried); what a trip changes in place is
-        copied back into its own object (``np.copyto(y, y_kept)``, ``t[:] = t_kept``), which
-        other names and the code before the loop share."""
+        copied back into its own object (``y[...] = y_kept``; ``t.clear()`` and ``t_kept``'s
+        items appended), which other names and the code before the loop share."""
         if not self.state:
             return []
         kept = {n: self.fresh(f"{n}_kept")[0] for n in self.in_place}
@@ -182,13 +182,20 @@ class _Loop:
         target = gast.Tuple(elts=[name(n, store=True) for n in names], ctx=gast.Store()) \
             if len(names) > 1 else name(names[0], store=True)
         out = [gast.Assign(targets=[target], value=value, type_comment=None)]
-        for n, copy_of_n in kept.items():
-            if self.in_place[n] == "array":
-                out.append(gast.Expr(value=call("np.copyto", [name(n), name(copy_of_n)])))
-            else:
-                whole = gast.Subscript(value=name(n), slice=gast.Slice(
-                    lower=None, upper=None, step=None), ctx=gast.Store())
+        for n, copy_of_n in kept.items():  # (a write and appends: code s2sad differentiates)
+            if self.in_place[n] == "array":  # y[...] = y_kept
+                whole = gast.Subscript(value=name(n), slice=gast.Constant(value=Ellipsis,
+                                                                          kind=None),
+                                       ctx=gast.Store())
                 out.append(gast.Assign(targets=[whole], value=name(copy_of_n), type_comment=None))
+            else:  # t.clear(); for item in t_kept: t.append(item)
+                item = self.fresh("item")[0]
+                out += [gast.Expr(value=call(gast.Attribute(value=name(n), attr="clear",
+                                                            ctx=gast.Load()), [])),
+                        gast.For(target=name(item, store=True), iter=name(copy_of_n), orelse=[],
+                                 type_comment=None, body=[gast.Expr(value=call(gast.Attribute(
+                                     value=name(n), attr="append", ctx=gast.Load()),
+                                     [name(item)]))])]
         return out
 
     def comment(self, text):
