@@ -12,6 +12,8 @@ gave a wrong gradient; one named ``lt`` as a comparison, whose boolean result ca
 what is written into it, so both modes gave a zero derivative).
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,10 @@ import s2sad
 from s2sad.lower import lower
 from s2sad.structural import (LIST_APPEND, LIST_NEW, LIST_POP, has_writes, is_list_statement,
                               is_save, is_write, list_kind, saved_values)
-from s2sad.ir import Assign, walk_blocks
+from s2sad.custom import CustomPrimitive
+from s2sad.ir import Assign, Loc, Var, walk_blocks
+from s2sad.rules.operators import LIST_OPS, OPERATORS
+from s2sad.structural import Call, CustomCall, ListStatement, SaveItem, UserCall, WriteItem
 
 
 def setitem(a, b):
@@ -128,3 +133,31 @@ def test_the_vocabulary_finds_the_writes_and_list_statements():
     assert [is_list_statement(s, LIST_POP) for s in statements].count(True) == 1
     np.testing.assert_allclose(s2sad.grad(writes_and_lists)(X),
                                oracle.gradient(writes_and_lists, [X]), rtol=1e-6, atol=1e-8)
+
+
+def test_a_statement_of_a_structural_primitive_is_of_its_node_class():
+    """A write, a save, a list statement and a call are each built as their node class, and
+    copying one keeps its class; an ``Assign`` of another class for such a primitive (a copy
+    that lost its class, which every transform would take for a rule) is refused when made."""
+    fn = lower(writes_and_lists)
+    for stmt in walk_blocks(fn.body):
+        if isinstance(stmt, Assign):
+            assert type(stmt) is stmt.prim.node
+            assert type(replace(stmt, targets=stmt.targets)) is type(stmt)
+    statements = list(walk_blocks(fn.body))
+    write = next(s for s in statements if isinstance(s, WriteItem))
+    save = next(s for s in statements if isinstance(s, SaveItem))
+    assert (write.array, write.index, write.value) == write.args
+    assert (save.array, save.index) == save.args
+    assert [s.list.name for s in statements if isinstance(s, ListStatement)] == ["t"] * 3
+    assert OPERATORS["setitem"].node is WriteItem and OPERATORS["overwritten"].node is SaveItem
+    assert {p.node for p in LIST_OPS.values()} == {ListStatement}
+    assert type(lower(named_like_rules).body[0]) is UserCall
+    loc = Loc("f.py", 1, 0)
+    for prim, args in [(OPERATORS["setitem"], 3), (OPERATORS["overwritten"], 2),
+                       (LIST_OPS["list_pop"], 1)]:
+        with pytest.raises(TypeError, match="s2sad.structural"):
+            Assign((Var("y"),), prim, tuple(Var("a") for _ in range(args)), {}, loc)
+    with pytest.raises(TypeError, match="s2sad.structural"):
+        WriteItem((Var("y"),), OPERATORS["add"], (Var("a"), Var("b")), {}, loc)
+    assert CustomPrimitive.node is CustomCall and issubclass(CustomCall, Call)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import rules
 from ..errors import UnsupportedSyntaxError
-from ..ir import Assign, Const, Index, Return, Var
+from ..ir import Const, Index, Return, Var
 from ..memory import in_place_text
 from ..rules.support_rules import is_helper_copy
 from ..support import unindex
@@ -184,7 +184,7 @@ class _Statements:
             self.check_list_operands(prim, operands, node)
         self.check_dict_operands(targets, prim, list(args) + list(kwargs.values()), node)
         loc = self.p.loc(node, getattr(self, "statement", None))
-        self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
+        self.block.append(prim.node(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
         self.defining.update((t.name, self.block[-1]) for t in targets)
 
     def write_item(self, target, value=None, op=None, source=None):

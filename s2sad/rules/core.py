@@ -152,7 +152,7 @@ import math
 
 import numpy as np
 
-from ..ir import Const
+from ..ir import Assign, Const
 from .templates import (ZERO, Bound, Template, as_rule as _rule, as_template as _template,
                         linear_tangent, tangent_of_slope)
 
@@ -196,7 +196,7 @@ class Primitive:
     sized = False
     integer_operands = False
     effects = False
-    structure = None  # a structural statement's kind (s2sad.structural); never a rule's
+    node = Assign  # the IR node of its statements (structural ones: s2sad.structural)
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
                  varargs=False, **fields):

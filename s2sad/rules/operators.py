@@ -11,7 +11,7 @@ is spelled otherwise. Forward mode broadcasts a lone contribution to ``ans``'s s
 import numpy as np
 
 from ..ir import Const
-from ..structural import SAVE, WRITE
+from ..structural import ListStatement, SaveItem, WriteItem
 from .core import OPERATORS, ZERO, Primitive, RuleNotApplicable, define_operator, nondiff_operator
 
 
@@ -87,8 +87,8 @@ define_operator("setitem", "a, index, v", ("setitem",), elementwise=False,
 # y_old = overwritten(y, index): a copy of what ``y[index] = v`` is about to destroy
 OPERATORS["overwritten"] = Primitive("overwritten", ("a", "index"), {}, ("overwritten",),
                                      differentiable=False)
-OPERATORS["setitem"].structure = WRITE  # the two statements of a write (s2sad.structural)
-OPERATORS["overwritten"].structure = SAVE
+OPERATORS["setitem"].node = WriteItem  # the two statements of a write (s2sad.structural)
+OPERATORS["overwritten"].node = SaveItem
 define_operator("T", "x", ("attr", "T"), elementwise=False, view=True, result_dtype="keeps",
                 x="np.transpose(g)",
                 jvp={"x": "np.transpose(x_dot)"})
@@ -165,8 +165,8 @@ OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), d
 # in program order and never pruned (``analysis.regions._impure``); a list is never copied,
 # merged by an ``if`` or carried by a loop. A derivative goes through a list as through memory:
 # a value pushed and later popped is a copy of it (see ``analysis.list_slot`` for how activity
-# follows it). These are structural statements (s2sad.structural: each carries its kind as
-# ``structure``), not rules: they are not in OPERATORS, and each transform treats them
+# follows it). These are structural statements (s2sad.structural.ListStatement, whose kind is
+# the primitive's name), not rules: they are not in OPERATORS, and each transform treats them
 # itself: forward mode repeats each on a list of tangents ``t_dot`` beside ``t``; reverse
 # mode mirrors each on a list of adjoints ``t_bar`` (the adjoint of a
 # pop pushes the popped value's adjoint, the adjoint of a push pops it).
@@ -177,6 +177,6 @@ LIST_OPS = {name: Primitive(name, ("t",), {}, emit, differentiable=False, vararg
                                ("list_clear", ("list_method", "clear")),
                                ("list_snapshot", ("list_snapshot",)),
                                ("list_add_contents", ("list_add_contents",))]}
-for _name, _prim in LIST_OPS.items():
-    _prim.structure = _name  # s2sad.structural.LIST_STATEMENTS
-del _name, _prim
+for _prim in LIST_OPS.values():
+    _prim.node = ListStatement  # its name is its kind, one of s2sad.structural.LIST_STATEMENTS
+del _prim
