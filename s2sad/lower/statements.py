@@ -5,7 +5,9 @@
 overwritten(y, index)`` then ``y_1 = setitem(y, index, v)``, :meth:`write_item
 <_Statements.write_item>`), ``np.add.at``/``scatter_add`` as a new version of the
 array, and ``return``; :meth:`emit <_Statements.emit>` appends one
-:class:`~s2sad.ir.Assign` after checking its list and dict operands. Whether the
+:class:`~s2sad.ir.Assign` (of the primitive's node class, ``prim.node``: a
+:class:`~s2sad.structural.WriteItem`, a :class:`~s2sad.structural.Call`, ...; see
+:mod:`s2sad.structural`) after checking its list and dict operands. Whether the
 in-place effects keep NumPy's meaning is decided later, on the whole function, by
 :func:`s2sad.memory.check_memory`. A mixin of :class:`s2sad.lower.lowerer._Lowerer`.
 
