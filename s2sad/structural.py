@@ -110,25 +110,6 @@ def is_list_statement(stmt, *kinds):
     return isinstance(stmt, ListStatement) and (not kinds or stmt.kind in kinds)
 
 
-def list_kind(prim):  # (use sites move to the node classes in the next step)
-    return prim.name if prim.node is ListStatement else None
-
-
-def structure_of(prim):
-    return list_kind(prim) or {WriteItem: WRITE, SaveItem: SAVE}.get(prim.node)
-
-
-WRITE, SAVE = "setitem", "overwritten"
-
-
-def is_write(stmt):
-    return isinstance(stmt, WriteItem)
-
-
-def is_save(stmt):
-    return isinstance(stmt, SaveItem)
-
-
 def has_writes(block):
     """True if ``block`` (nested regions included) writes into an array."""
     return any(isinstance(s, WriteItem) for s in walk_blocks(block))

@@ -20,12 +20,12 @@ import pytest
 import oracle
 import s2sad
 from s2sad.lower import lower
-from s2sad.structural import (LIST_APPEND, LIST_NEW, LIST_POP, has_writes, is_list_statement,
-                              is_save, is_write, list_kind, saved_values)
+from s2sad.structural import (LIST_APPEND, LIST_NEW, LIST_POP, Call, CustomCall, ListStatement,
+                              SaveItem, UserCall, WriteItem, has_writes, is_list_statement,
+                              saved_values)
 from s2sad.custom import CustomPrimitive
 from s2sad.ir import Assign, Loc, Var, walk_blocks
 from s2sad.rules.operators import LIST_OPS, OPERATORS
-from s2sad.structural import Call, CustomCall, ListStatement, SaveItem, UserCall, WriteItem
 
 
 def setitem(a, b):
@@ -116,19 +116,21 @@ def test_no_statement_of_a_user_function_named_like_one_is_structural():
     statements = [s for s in walk_blocks(fn.body) if isinstance(s, Assign)]
     names = {s.prim.name for s in statements}
     assert {"setitem", "overwritten", "list_pop", "list_new"} <= names
-    assert not any(is_write(s) or is_save(s) or is_list_statement(s) for s in statements)
+    assert not any(isinstance(s, (WriteItem, SaveItem, ListStatement)) for s in statements)
+    calls = {s.prim.name for s in statements if type(s) is UserCall}
+    assert calls == {"setitem", "overwritten", "list_pop", "list_new"}
     assert not has_writes(fn.body) and saved_values(fn.body) == {}
 
 
 def test_the_vocabulary_finds_the_writes_and_list_statements():
     fn = lower(writes_and_lists)
     statements = [s for s in walk_blocks(fn.body) if isinstance(s, Assign)]
-    writes = [s for s in statements if is_write(s)]
-    saves = [s for s in statements if is_save(s)]
+    writes = [s for s in statements if isinstance(s, WriteItem)]
+    saves = [s for s in statements if isinstance(s, SaveItem)]
     assert len(writes) == 2 and len(saves) == 2 and has_writes(fn.body)
     # each write is paired with the save just before it
     assert saved_values(fn.body) == {w.target.name: s.target.name for s, w in zip(saves, writes)}
-    kinds = [list_kind(s.prim) for s in statements if is_list_statement(s)]
+    kinds = [s.kind for s in statements if isinstance(s, ListStatement)]
     assert kinds == [LIST_NEW, LIST_APPEND, LIST_POP]
     assert [is_list_statement(s, LIST_POP) for s in statements].count(True) == 1
     np.testing.assert_allclose(s2sad.grad(writes_and_lists)(X),
