@@ -47,7 +47,7 @@ from .errors import UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
 from .rules.core import rule_name
 from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
-                         ListStatement, SaveItem, WriteItem, defined_in)
+                         CustomCall, ListStatement, SaveItem, WriteItem, defined_in)
 
 _OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
              "matmul": "@=", "mod": "%=", "floordiv": "//=", "and_": "&=", "or_": "|=",
@@ -141,7 +141,7 @@ class Memory:
             sites = first
         elif name and prim.container:  # a tuple, list or dict holds its elements
             sites = own.union(*(self.of(a) for a in args))
-        elif getattr(prim, "opaque", False) or prim.emit and prim.emit[0] == "custom":
+        elif getattr(prim, "opaque", False) or isinstance(stmt, CustomCall):
             site = f"result of {prim.name} (line {stmt.loc.line})"
             self.outside.add(site)
             results = getattr(prim, "result_memory", None)
