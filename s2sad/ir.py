@@ -7,7 +7,7 @@ Grammar (one statement is one primitive on named operands, the textbook's
     block    := stmt*
     stmt     := Assign | If | For | While | Return
     Assign   := targets '=' prim '(' operand* ',' name '=' operand* ')'
-                (an array write, a list statement, a call: a subclass, s2sad.structural;
+                (array writes, list statements, user calls: subclasses, s2sad.structural;
                  no targets for an effect on a list: list_append(t, v), list_clear(t))
     If       := 'if' operand ':' block 'else' ':' block  merges
                 merges: var '=' phi(value from then, value from else)
