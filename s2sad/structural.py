@@ -47,28 +47,24 @@ LIST_STATEMENTS = (LIST_NEW, LIST_APPEND, LIST_POP, LIST_CLEAR, LIST_SNAPSHOT, L
 LIST_EFFECTS = (LIST_APPEND, LIST_POP, LIST_CLEAR, LIST_ADD_CONTENTS)  # they change the list
 
 
-class SaveItem(Assign):
+class _Item(Assign):
+    """A statement on ``array[index]``: the two statements of a write share these."""
+
+    @property
+    def array(self):
+        return self.args[0]
+
+    @property
+    def index(self):
+        return self.args[1]
+
+
+class SaveItem(_Item):
     """``y_old = overwritten(y, index)``: a copy of what the write after it destroys."""
 
-    @property
-    def array(self):
-        return self.args[0]
 
-    @property
-    def index(self):
-        return self.args[1]
-
-
-class WriteItem(Assign):
+class WriteItem(_Item):
     """``y_1 = setitem(y, index, v)``: ``y[index] = v``, in place in generated code."""
-
-    @property
-    def array(self):
-        return self.args[0]
-
-    @property
-    def index(self):
-        return self.args[1]
 
     @property
     def value(self):
