@@ -1,5 +1,6 @@
-"""The IR's structural statements are known by their kind, never by a primitive's name;
-the rule tables' primitives by :func:`s2sad.rules.core.rule_name`, which no user function has.
+"""The IR's structural statements are known by their node class, never by a primitive's
+name; the rule tables' primitives by :func:`s2sad.rules.core.rule_name`, which no user
+function has. No module outside s2sad.ir and s2sad.rules compares a primitive's name.
 
 :mod:`s2sad.structural` says which statements are list statements and array writes;
 the analyses and both transforms ask it. A user's function that happens to be named
@@ -12,6 +13,8 @@ gave a wrong gradient; one named ``lt`` as a comparison, whose boolean result ca
 what is written into it, so both modes gave a zero derivative).
 """
 
+import ast
+import pathlib
 from dataclasses import replace
 
 import numpy as np
@@ -163,3 +166,48 @@ def test_a_statement_of_a_structural_primitive_is_of_its_node_class():
     with pytest.raises(TypeError, match="s2sad.structural"):
         WriteItem((Var("y"),), OPERATORS["add"], (Var("a"), Var("b")), {}, loc)
     assert CustomPrimitive.node is CustomCall and issubclass(CustomCall, Call)
+
+
+ROOT = pathlib.Path(s2sad.__file__).parent
+
+
+def _asks_a_primitive_name(source):
+    """``(line, text)`` of each place ``source`` tells statements apart by a primitive's name
+    (``prim.name == "copy"``, ``stmt.prim.name in (...)``) or by ``type(prim) is Primitive``."""
+    def is_prim(node):
+        return isinstance(node, ast.Name) and node.id == "prim" or \
+            isinstance(node, ast.Attribute) and node.attr == "prim"
+
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left] + node.comparators
+        by_name = any(isinstance(s, ast.Attribute) and s.attr == "name" and is_prim(s.value)
+                      for s in sides)
+        by_type = any(isinstance(s, ast.Call) and isinstance(s.func, ast.Name) and
+                      s.func.id == "type" and s.args and is_prim(s.args[0]) for s in sides) and \
+            any(isinstance(s, ast.Name) and s.id == "Primitive" for s in sides)
+        if by_name or by_type:
+            out.append((node.lineno, ast.unparse(node)))
+    return out
+
+
+def test_no_statement_is_told_apart_by_its_primitives_name_outside_the_ir_and_the_rules():
+    """Analyses and transforms dispatch on node classes and stanza fields (issue 15): the
+    names of primitives are compared in s2sad.ir and s2sad.rules only (a message may show one)."""
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative == "ir.py" or relative.startswith("rules/"):
+            continue
+        found += [f"s2sad/{relative}:{line}: {text}"
+                  for line, text in _asks_a_primitive_name(path.read_text(encoding="utf-8"))]
+    assert not found, "\n".join(found)
+
+
+def test_the_name_check_sees_a_comparison_of_names_and_of_types():
+    probe = ("if stmt.prim.name in ('tuple', 'list'):\n    pass\n"
+             "ok = prim.name == 'copy' or type(prim) is not Primitive\n"
+             "msg = f'{prim.name}()'\n")
+    assert [line for line, _ in _asks_a_primitive_name(probe)] == [1, 3, 3]
