@@ -87,7 +87,7 @@ from . import analysis
 from .emit import assign, call, comment, name
 from .errors import UnsupportedSyntaxError, UsageError
 from .ir import For, walk_blocks
-from .structural import LIST_EFFECTS, LIST_NEW, is_list_statement, is_write
+from .structural import LIST_EFFECTS, LIST_NEW, WriteItem, is_list_statement
 
 
 def check_how(how):
@@ -261,13 +261,12 @@ def _binomial(loop, how):
 
 
 def _check(loop):
-    made = {stmt.target.name for stmt in walk_blocks(loop.body)
+    made = {stmt.list.name for stmt in walk_blocks(loop.body)
             if is_list_statement(stmt, LIST_NEW)}  # a trip's own lists
     for stmt in walk_blocks(loop.body):
-        changes_a_list = is_list_statement(stmt, *LIST_EFFECTS) and \
-            stmt.args[0].name not in made
-        if is_write(stmt) or changes_a_list:
-            what = "writes into an array" if is_write(stmt) else "changes a list"
+        changes_a_list = is_list_statement(stmt, *LIST_EFFECTS) and stmt.list.name not in made
+        if isinstance(stmt, WriteItem) or changes_a_list:
+            what = "writes into an array" if isinstance(stmt, WriteItem) else "changes a list"
             raise UnsupportedSyntaxError(
                 f"s2sad cannot checkpoint this loop: it {what} in place, which a snapshot of "
                 f"the loop's carried values does not capture", stmt.loc,
