@@ -56,6 +56,56 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
     first, several = positions[0], len(positions) > 1
     compiled = cache.slot()  # the generated entry point and its guard's checker, looked up once
     fast_path = []  # the named fast path's [function it calls, its checked path]
+    entry = _entry(fn, kind, positions, has_aux, checkpoint, compiled, fast_path)
+    failed = functools.partial(_failed, fn)
+
+    def values(args, kwargs):
+        # the fast path (all arguments by position) skips inspect's binding
+        return args if not kwargs and len(args) == n_params else bind(fn, args, kwargs)
+
+    def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
+        if kwargs or len(args) != n_params:
+            return derivative(*args, **kwargs)
+        try:
+            a = args[first]  # one float or float array: the common case, checked inline
+            if several or type(a) is not float and not (type(a) is np.ndarray and
+                                                        a.dtype.kind in "fc"):
+                check_differentiable(fn, positions, args)
+            return (compiled[0] if compiled and compiled[1]() else entry())(*args)
+        except Exception as exc:
+            failed(exc, args)
+
+    def derivative(*args, **kwargs):
+        try:
+            return values_of_derivative(args, kwargs)
+        except Exception as exc:  # the API's boundary, as in fast
+            raise hide_own_frames(exc)
+
+    def values_of_derivative(args, kwargs):
+        if kind in ("vjp", "value_and_vjp"):
+            return _vjp_values(fn, kind, positions, tuple_result, entry, values, args, kwargs)
+        function = compiled[0] if compiled and compiled[1]() else entry()
+        bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
+        check_differentiable(fn, positions, bound)
+        try:
+            result = function(*bound)
+        except Exception as exc:
+            failed(exc, bound)
+        return _as_returned(result, kind, has_aux, tuple_result)
+
+    public = fast if kind == "grad" and not tuple_result else derivative
+    if public is fast:
+        public = _with_parameters(fn, compiled, entry, failed, fast_path) or fast
+    return _published(public, fn, kind, wrt, positions, checkpoint)
+
+
+def _entry(fn, kind, positions, has_aux, checkpoint, compiled, fast_path):
+    """The function giving a derivative's generated entry point: made and kept in
+    ``compiled`` (with its guard's checker) at the first call, again when a name ``fn``
+    reads means something else (the guard fails)."""
+
+    def check(args):
+        check_differentiable(fn, positions, args)
 
     def entry():
         if not (compiled and compiled[1]()):  # first call, or a name f reads means another
@@ -84,74 +134,50 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
             compiled[:] = [function, holds]
         return compiled[0]
 
-    def values(args, kwargs):
-        # the fast path (all arguments by position) skips inspect's binding
-        return args if not kwargs and len(args) == n_params else bind(fn, args, kwargs)
+    return entry
 
-    def failed(exc, args):
-        """Raise what the user sees when the generated function (or making it) raised ``exc``,
-        without s2sad's frames: this is the API's boundary."""
-        try:
-            if isinstance(exc, ValueError) and is_not_scalar(exc, fn.__name__):  # check_scalar's
-                raise non_scalar_error(fn, exc) from None
-            raise_failure(fn, exc, args)
-        except Exception as error:
-            raise hide_own_frames(error)  # (the same exception: no context is chained)
 
-    def fast(*args, **kwargs):  # grad: the generated grad_f, called at once
-        if kwargs or len(args) != n_params:
-            return derivative(*args, **kwargs)
-        try:
-            a = args[first]  # one float or float array: the common case, checked inline
-            if several or type(a) is not float and not (type(a) is np.ndarray and
-                                                        a.dtype.kind in "fc"):
-                check_differentiable(fn, positions, args)
-            return (compiled[0] if compiled and compiled[1]() else entry())(*args)
-        except Exception as exc:
-            failed(exc, args)
+def _failed(fn, exc, args):
+    """Raise what the user sees when the generated function (or making it) raised ``exc``,
+    without s2sad's frames: this is the API's boundary."""
+    try:
+        if isinstance(exc, ValueError) and is_not_scalar(exc, fn.__name__):  # check_scalar's
+            raise non_scalar_error(fn, exc) from None
+        raise_failure(fn, exc, args)
+    except Exception as error:
+        raise hide_own_frames(error)  # (the same exception: no context is chained)
 
-    def check(args):
-        check_differentiable(fn, positions, args)
 
-    def derivative(*args, **kwargs):
-        try:
-            return values_of_derivative(args, kwargs)
-        except Exception as exc:  # the API's boundary, as in fast
-            raise hide_own_frames(exc)
+def _vjp_values(fn, kind, positions, tuple_result, entry, values, args, kwargs):
+    """What ``vjp(f)(*args, out_bar)`` returns: ``out_bar`` is the last argument, or
+    ``out_bar=`` when ``f`` has no parameter of that name."""
+    if "out_bar" in kwargs and "out_bar" not in parameters(fn):
+        out_bar = kwargs.pop("out_bar")  # else out_bar= is f's own parameter
+    elif args:
+        args, out_bar = args[:-1], args[-1]
+    else:
+        raise TypeError(f"{kind} of {fn.__name__} takes out_bar after the arguments")
+    function, bound = entry(), values(args, kwargs)
+    check_differentiable(fn, positions, bound)
+    try:
+        result = function(*bound, out_bar)
+    except Exception as exc:
+        raise_failure(fn, exc, bound)
+    return _as_returned(result, kind, False, tuple_result)
 
-    def values_of_derivative(args, kwargs):
-        if kind in ("vjp", "value_and_vjp"):
-            if "out_bar" in kwargs and "out_bar" not in parameters(fn):
-                out_bar = kwargs.pop("out_bar")  # else out_bar= is f's own parameter
-            elif args:
-                args, out_bar = args[:-1], args[-1]
-            else:
-                raise TypeError(f"{kind} of {fn.__name__} takes out_bar after the arguments")
-            function, bound = entry(), values(args, kwargs)
-            check_differentiable(fn, positions, bound)
-            try:
-                result = function(*bound, out_bar)
-            except Exception as exc:
-                raise_failure(fn, exc, bound)
-            if kind == "value_and_vjp":
-                return result[0], ((result[1],) if tuple_result else result[1])
-            return (result,) if tuple_result else result
-        function = compiled[0] if compiled and compiled[1]() else entry()
-        bound = values(args, kwargs)  # the fast path (all by position) skips inspect's binding
-        check_differentiable(fn, positions, bound)
-        try:
-            result = function(*bound)
-        except Exception as exc:
-            failed(exc, bound)
-        if kind == "value_and_grad":
-            return result[0], ((result[1],) if tuple_result else result[1])
-        if has_aux:
-            return ((result[0],) if tuple_result else result[0]), result[1]
-        return (result,) if tuple_result else result
 
-    public = fast if kind == "grad" and not tuple_result else derivative
-    if public is fast:
-        public = _with_parameters(fn, compiled, entry, failed, fast_path) or fast
+def _as_returned(result, kind, has_aux, tuple_result):
+    """The generated function's ``result`` as the API returns it: the derivative in a
+    one-element tuple for ``wrt=(i,)`` (``tuple_result``), beside the value or the aux."""
+    if kind in ("value_and_grad", "value_and_vjp"):
+        return result[0], ((result[1],) if tuple_result else result[1])
+    if has_aux:
+        return ((result[0],) if tuple_result else result[0]), result[1]
+    return (result,) if tuple_result else result
+
+
+def _published(public, fn, kind, wrt, positions, checkpoint):
+    """``public``, the derivative of ``fn``, named and documented for the user."""
     functools.update_wrapper(public, fn)
     public.__name__ = f"{kind}_{fn.__name__}"
     public.__qualname__ = public.__name__

@@ -88,8 +88,7 @@ from .emit import assign, call, comment, name
 from .errors import UnsupportedSyntaxError, UsageError
 from .ir import Assign, For, If, Var, While, walk_blocks
 from .memory import Memory
-from .rules.core import Primitive
-from .structural import LIST_EFFECTS, LIST_NEW, is_list_statement, is_write
+from .structural import LIST_EFFECTS, LIST_NEW, WriteItem, is_list_statement
 
 
 def check_how(how):
@@ -309,13 +308,13 @@ def _changed_in_place(loop, memory):
             if is_list_statement(stmt, LIST_NEW)}  # a trip's own lists
     changed = {}
     for stmt in walk_blocks(loop.body):
-        if is_list_statement(stmt, *LIST_EFFECTS) and stmt.args[0].name not in made:
-            changed[stmt.args[0].name] = "list"
-        elif is_write(stmt):
+        if is_list_statement(stmt, *LIST_EFFECTS) and stmt.list.name not in made:
+            changed[stmt.list.name] = "list"
+        elif isinstance(stmt, WriteItem):
             base = _base(stmt.args[0], links, views=True)
             if base in outs and _base(outs[base], links) == base:
                 changed[base] = "array"
-            elif base in links and not (_called(base, links) and memory.of(Var(base)) - {base}):
+            elif base in links and memory.of(Var(base)) <= {base}:
                 continue  # an array the trip makes (a helper's new array too)
             else:
                 raise UnsupportedSyntaxError(
@@ -325,13 +324,6 @@ def _changed_in_place(loop, memory):
                     stmt.loc, "Differentiate without checkpoint=, or write into an array "
                               "the loop carries and never rebinds.")
     return changed
-
-
-def _called(var, links):
-    """True if ``var`` is the result of a call of a helper or a custom rule (which may return
-    a view of anything it is given)."""
-    kind, stmt = links.get(var, (None, None))
-    return kind == "assign" and type(stmt.prim) is not Primitive
 
 
 def _links(block):
@@ -353,8 +345,8 @@ def _base(op, links, views=False, seen=None):
     """The variable whose array ``op`` is: followed back through writes (``y_2 = setitem(y_1,
     ...)``), branches and inner loops (every way must lead to the same one), and with
     ``views`` through views made in the loop (``v = y[0]``). None where that is not one
-    variable: a constant, or ways that differ. A helper's result is where the chain stops
-    (:func:`_called`: the caller asks the alias analysis what it may be)."""
+    variable: a constant, or ways that differ. Any other result is where the chain stops
+    (the caller asks the alias analysis whether it is a new array)."""
     seen = set() if seen is None else seen
     if not isinstance(op, Var):
         return None
@@ -363,7 +355,7 @@ def _base(op, links, views=False, seen=None):
     kind, what = links.get(op.name, (None, None))
     if kind == "assign":
         stmt = what
-        if is_write(stmt) or views and getattr(stmt.prim, "view", False) and \
+        if isinstance(stmt, WriteItem) or views and getattr(stmt.prim, "view", False) and \
                 len(stmt.targets) == 1:
             return _base(stmt.args[0], links, views, seen)
         return op.name

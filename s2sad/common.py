@@ -15,7 +15,7 @@ from .ir import Assign, walk_blocks
 from .lower import ExternalFunction
 from .parse import is_library_code
 from .rules.core import RuleNotApplicable, rule_name
-from .structural import is_write
+from .structural import WriteItem
 
 
 def returned_tuple(fn):
@@ -26,7 +26,7 @@ def returned_tuple(fn):
 
 def writes_into(block, var):
     """True if ``block`` writes into the array ``var`` (a carried value) or a later version."""
-    return any(is_write(s) and s.args[0].name == var for s in walk_blocks(block))
+    return any(isinstance(s, WriteItem) and s.array.name == var for s in walk_blocks(block))
 
 
 def no_rule_error(stmt):

@@ -46,10 +46,10 @@ from . import cache
 from .analysis import ShapeClasses, activity
 from .higher import auto_mode
 from .ir import Assign, Const, If, Var, walk_blocks
-from .lower import UserFunction
 from .parse import unwrap
 from .rules.core import Primitive, rule_name
 from .simplify import constant, simplify
+from .structural import UserCall
 from .table import Rendered, Table
 from .tape_model import Kept, loop_models, loop_tapes, model_note, value_bytes as _bytes
 from .template_reads import (is_one as _is_one, shapes_read as _shapes_read,
@@ -273,7 +273,7 @@ def _costs(fn, t, arguments):
                                                     ones, known.same_shape_as_result)
             line.backward_flops += flops
             line.backward_bytes += moved
-            if isinstance(stmt.prim, UserFunction):  # the helper's residuals
+            if isinstance(stmt, UserCall):  # the helper's residuals
                 residuals = _helper(stmt, values, "tape_bytes", active) + \
                     _helper(stmt, values, "argument_bytes", active)
                 line.tape_bytes += residuals
@@ -288,7 +288,7 @@ def _primal(stmt, values, result, active):
     prim = stmt.prim
     moved = sum(_bytes(v) for a, v in zip(stmt.args, values) if isinstance(a, Var)) + \
         _bytes(result)  # constants are part of the code, not memory read
-    if isinstance(prim, UserFunction):
+    if isinstance(stmt, UserCall):
         return _helper(stmt, values, "f_flops", active), moved
     if rule_name(prim) and prim.contraction:  # a sum of products
         return _product_flops(values, result), moved
@@ -320,7 +320,7 @@ def _scale(values, result):
 def _rules(stmt, kind, active):
     """``[(param, operand, instantiated simplified template or None)]`` for active operands."""
     prim = stmt.prim
-    if not isinstance(prim, Primitive) or isinstance(prim, UserFunction) or \
+    if not isinstance(prim, Primitive) or isinstance(stmt, UserCall) or \
             not prim.differentiable:
         return []
     try:
@@ -352,7 +352,7 @@ def _instantiate(template, bound, stmt, seed):
 
 
 def _tangent(stmt, values, result, active):
-    if isinstance(stmt.prim, UserFunction):
+    if isinstance(stmt, UserCall):
         return _helper(stmt, values, "tangent_flops", active)
     rules = [r for r in _rules(stmt, "jvp", active) if r[2] is not None]
     if rule_name(stmt.prim) and stmt.prim.contraction:
@@ -367,7 +367,7 @@ def _backward(stmt, values, result, active, touched, ones, same_shape=lambda stm
     adjoint rules; updates ``touched`` (adjoints with a contribution) and ``ones`` (adjoints
     that are exactly the seed 1). ``same_shape(stmt, op)``: ``op`` is known to have the
     result's shape (:class:`s2sad.analysis.ShapeClasses`)."""
-    if isinstance(stmt.prim, UserFunction):
+    if isinstance(stmt, UserCall):
         flops = _helper(stmt, values, "backward_flops", active)
         reads = {a.name for a in stmt.args if isinstance(a, Var)}
         for a in stmt.args:

@@ -67,6 +67,7 @@ import types
 from .errors import NoDerivativeError, UsageError
 from .ir import def_loc, load_generated
 from .rules.core import Primitive
+from .structural import CustomCall
 
 IMPORT_NAME = "__s2sad_import_name__"  # set by the CLI on a file it imports under a private name
 
@@ -228,6 +229,8 @@ def primitive_of(obj):
 
 class CustomPrimitive(Primitive):
     """A call of a :class:`CustomDerivative`: the user's rules, called by name."""
+
+    node = CustomCall  # its statements (s2sad.structural)
 
     def __init__(self, custom):
         fn = custom.__wrapped__

@@ -7,8 +7,8 @@ Grammar (one statement is one primitive on named operands, the textbook's
     block    := stmt*
     stmt     := Assign | If | For | While | Return
     Assign   := targets '=' prim '(' operand* ',' name '=' operand* ')'
-                (no targets for an effect on a list: list_append(t, v), list_clear(t);
-                 see s2sad.rules.operators.LIST_OPS)
+                (array writes, list statements, user calls: subclasses, s2sad.structural;
+                 no targets for an effect on a list: list_append(t, v), list_clear(t))
     If       := 'if' operand ':' block 'else' ':' block  merges
                 merges: var '=' phi(value from then, value from else)
     For      := 'for' var 'in' operand carried ':' block
@@ -273,6 +273,10 @@ class Assign:
     kwargs: dict
     loc: Loc
     in_place: str = ""
+
+    def __post_init__(self):  # a primitive's statements are all of its node class
+        if type(self) is not getattr(self.prim, "node", Assign):
+            raise TypeError(f"{type(self).__name__} of {self.prim.name}: see s2sad.structural")
 
     @property
     def target(self):

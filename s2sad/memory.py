@@ -47,7 +47,7 @@ from .errors import UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
 from .rules.core import rule_name
 from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
-                         SAVE, WRITE, defined_in, is_write, structure_of)
+                         CustomCall, ListStatement, SaveItem, WriteItem, defined_in)
 
 _OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
              "matmul": "@=", "mod": "%=", "floordiv": "//=", "and_": "&=", "or_": "|=",
@@ -122,16 +122,16 @@ class Memory:
         if not isinstance(stmt, Assign):
             return []
         prim, args = stmt.prim, stmt.args
-        name, kind = rule_name(prim), structure_of(prim)
+        name, kind = rule_name(prim), stmt.kind if isinstance(stmt, ListStatement) else None
         first = self.of(args[0]) if args else set()
         own = {stmt.targets[0].name} if stmt.targets else set()
         if kind in (LIST_APPEND, LIST_ADD_CONTENTS):  # the list holds the values themselves
             return [(args[0].name, set().union(*(self.of(a) for a in args[1:])))]
         if kind in (LIST_POP, LIST_SNAPSHOT):
             sites = first | own
-        elif kind in (LIST_NEW, SAVE):
+        elif kind == LIST_NEW or isinstance(stmt, SaveItem):
             sites = own
-        elif kind == WRITE:
+        elif isinstance(stmt, WriteItem):
             sites = first
         elif stmt.in_place:  # x op= e: x's own array when x is an array, else a new value
             sites = first | own
@@ -141,7 +141,7 @@ class Memory:
             sites = first
         elif name and prim.container:  # a tuple, list or dict holds its elements
             sites = own.union(*(self.of(a) for a in args))
-        elif getattr(prim, "opaque", False) or prim.emit and prim.emit[0] == "custom":
+        elif getattr(prim, "opaque", False) or isinstance(stmt, CustomCall):
             site = f"result of {prim.name} (line {stmt.loc.line})"
             self.outside.add(site)
             results = getattr(prim, "result_memory", None)
@@ -228,7 +228,7 @@ def check_memory(fn, names=None, numbers=frozenset()):
             continue
         if memory.from_outside(base.name):
             error = _outside_error(fn, stmt, base, names)
-            error.arguments = None if structure_of(stmt.prim) == WRITE else \
+            error.arguments = None if isinstance(stmt, WriteItem) else \
                 memory.arguments_of(base.name)
             raise error
         stale = memory.group(base.name) - {t.name for t in stmt.targets}
@@ -243,7 +243,8 @@ def _in_place_statements(block, path):
     role)`` (the region of ``owner`` it is in: ``"then"``, ``"else"``, ``"cond"``, ``"body"``)."""
     for i, stmt in enumerate(block):
         at = path + [("at", block, i)]
-        if (is_write(stmt) or isinstance(stmt, Assign) and stmt.in_place) and stmt.args:
+        writes = isinstance(stmt, WriteItem) or isinstance(stmt, Assign) and stmt.in_place
+        if writes and stmt.args:
             yield at, stmt
         regions = []
         if isinstance(stmt, If):
@@ -379,7 +380,7 @@ def _user(names, var):
 
 
 def _what(stmt, name):
-    if is_write(stmt):
+    if isinstance(stmt, WriteItem):
         return f"wrote into {name}"
     return f"updated {name} in place ({name} {stmt.in_place} ...)"
 
@@ -387,7 +388,7 @@ def _what(stmt, name):
 def _outside_error(fn, stmt, base, names):
     name = _user(names, base)
     argument = base.name in fn.param_names
-    if is_write(stmt):
+    if isinstance(stmt, WriteItem):
         what = f"{name} is an argument of {fn.name}; writing into it would change the " \
                f"caller's array" if argument else \
             f"{name} may share memory with an array made outside this function (an " \
@@ -423,5 +424,5 @@ def _stale_error(stmt, base, names, loc, var, loop):
         hint = f"Read {other} before line {line}, or make it a copy " \
                f"({other} = {other}.copy())" + \
             (f", or write {name} = {name} {stmt.in_place.rstrip('=')} ... (a new array)"
-             if not is_write(stmt) and stmt.in_place.endswith("=") else "") + "."
+             if not isinstance(stmt, WriteItem) and stmt.in_place.endswith("=") else "") + "."
     return UnsupportedSyntaxError(message, loc, hint)

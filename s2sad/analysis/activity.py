@@ -27,7 +27,7 @@ import numpy as np
 from ..ir import Assign, Const, For, If, Var, While, walk_blocks
 from ..rules.core import rule_name
 from ..structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
-                          is_list_statement, is_write, list_kind)
+                          ListStatement, WriteItem, is_list_statement)
 
 
 def _vars(operands):
@@ -52,8 +52,8 @@ def dataflow_edges(body):
                 rule_name(stmt.prim) and stmt.prim.result_dtype == "keeps" and stmt.args and
                 _integral_base(stmt.args[0], integral)):
             integral.add(stmt.target.name)
-        if is_list_statement(stmt):
-            kind, t = list_kind(stmt.prim), stmt.args[0] if stmt.args else None
+        if isinstance(stmt, ListStatement):
+            kind, t = stmt.kind, stmt.list
             if kind == LIST_APPEND:
                 n = len(stmt.args) - 1
                 edges += [(v.name, list_slot(t.name, n, k)) for k, v in enumerate(stmt.args[1:])
@@ -67,7 +67,7 @@ def dataflow_edges(body):
             elif kind == LIST_SNAPSHOT:
                 edges += [(list_slot(t.name, n, k), stmt.target.name)
                           for n, k in slots.get(t.name, ())]
-        elif is_write(stmt) and _integral_base(stmt.args[0], integral):
+        elif isinstance(stmt, WriteItem) and _integral_base(stmt.array, integral):
             integral.add(stmt.target.name)  # the value written is cast: no derivative
         elif isinstance(stmt, Assign) and stmt.prim.differentiable:
             edges += [(s, t.name) for s in _vars(stmt.operands()) for t in stmt.targets]
@@ -140,7 +140,7 @@ def list_slots(body):
             out.setdefault(stmt.target.name, set())
         elif is_list_statement(stmt, LIST_APPEND, LIST_POP):
             n = len(stmt.args) - 1 if is_list_statement(stmt, LIST_APPEND) else len(stmt.targets)
-            out.setdefault(stmt.args[0].name, set()).update((n, k) for k in range(n))
+            out.setdefault(stmt.list.name, set()).update((n, k) for k in range(n))
     return out
 
 

@@ -9,7 +9,7 @@ Statements with effects (:func:`_impure`) are kept whatever reads them.
 from dataclasses import replace
 
 from ..ir import Assign, For, If, Raise, Return, While, walk_blocks
-from ..structural import LIST_EFFECTS, is_list_statement, is_write
+from ..structural import LIST_EFFECTS, WriteItem, is_list_statement
 from .activity import _vars
 
 walk = walk_blocks
@@ -40,7 +40,7 @@ def _impure(stmt):
     """Statements kept whatever reads their results: run-time checks, output, effects on
     lists, writes into arrays (a view of the array sees them), and calls of functions
     without rules (``CACHE.append(x)``: the derivative does what the function does)."""
-    return isinstance(stmt, Raise) or is_write(stmt) or is_list_statement(stmt, *LIST_EFFECTS) or (
+    return isinstance(stmt, (Raise, WriteItem)) or is_list_statement(stmt, *LIST_EFFECTS) or (
         isinstance(stmt, Assign) and stmt.prim.effects)
 
 

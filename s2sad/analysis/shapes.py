@@ -13,7 +13,7 @@ import numbers
 
 from ..ir import Assign, Const, For, If, Return, Var, While, walk_blocks
 from ..lower import UserFunction, lower
-from ..rules.core import Primitive
+from ..rules.core import rule_name
 from .activity import _vars, activity
 
 
@@ -63,7 +63,6 @@ def _is_elementwise(ir):
 
 
 _SCALAR = "<0-d>"
-_SEQUENCE_OPERATORS = ("add", "mul")  # what Python's tuples and lists overload (join, repeat)
 
 
 def _maybe_sequences(assigns):
@@ -73,10 +72,10 @@ def _maybe_sequences(assigns):
     names = set()
     for stmt in assigns:
         prim = stmt.prim
-        made = type(prim) is Primitive and prim.name in ("tuple", "list", "join")
-        element = type(prim) is Primitive and prim.name in ("getitem", "copy") and \
+        made = prim.sequences == "made"  # (a stanza's field: see s2sad.rules.core)
+        element = prim.sequences == "element" and \
             isinstance(stmt.args[0], Var) and stmt.args[0].name in names
-        if made or element or type(prim) is not Primitive and not is_elementwise(prim):
+        if made or element or rule_name(prim) is None and not is_elementwise(prim):
             names.add(stmt.target.name)
     return names
 
@@ -159,7 +158,7 @@ class ShapeClasses:
 
     def _forward(self, stmt):
         prim, target = stmt.prim, stmt.target.name
-        if prim.name in _SEQUENCE_OPERATORS and type(prim) is Primitive and \
+        if prim.sequences == "overloaded" and \
                 any(isinstance(o, Var) and o.name in self._sequences for o in stmt.args):
             return False  # t + t, t * 2 of a tuple join it: no shape in common
         if is_elementwise(prim):

@@ -12,12 +12,11 @@ Layer 6 (the transforms), inside :mod:`s2sad.forward`; never imports :mod:`s2sad
 
 import gast
 
-from ..custom import CustomPrimitive
 from ..emit import call, name
 from ..ir import Assign, Const, Var
-from ..lower import ExternalFunction, GlobalRead, UserFunction
+from ..lower import ExternalFunction, GlobalRead
 from ..rules.core import Template, rule_name
-from ..structural import LIST_SNAPSHOT, is_list_statement, list_kind
+from ..structural import LIST_SNAPSHOT, Call, is_list_statement
 
 _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
 
@@ -79,8 +78,7 @@ class _Structure:
         # unindex, as_gradient, ... may return a tuple or a dict of adjoints)
         if stmt.prim.emit[0] in ("dict", "getitem") or len(stmt.targets) > 1 or \
                 rule_name(stmt.prim) and stmt.prim.emit[0] == "user" or \
-                isinstance(stmt.prim, (UserFunction, CustomPrimitive, ExternalFunction,
-                                       GlobalRead)):
+                isinstance(stmt, Call) or isinstance(stmt.prim, (ExternalFunction, GlobalRead)):
             return True
         return rule_name(stmt.prim) and stmt.prim.structure_result and depth > 0 and \
             any(self.may_be_structured(a, depth - 1) for a in stmt.args)
@@ -95,7 +93,7 @@ class _Structure:
         if rule_name(stmt.prim) and stmt.prim.sequence_result and depth > 0:
             return any(self.is_sequence(a, depth - 1) for a in stmt.args)
         return stmt.prim.emit[0] in ("tuple", "list") or \
-            is_list_statement(stmt) and list_kind(stmt.prim) == LIST_SNAPSHOT
+            is_list_statement(stmt, LIST_SNAPSHOT)
 
     def may_be_sequence(self, op):
         """True if ``op``'s tangent may be a tuple, list or dict of tangents (not one array):

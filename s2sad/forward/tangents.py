@@ -13,11 +13,10 @@ import numpy as np
 
 from .. import custom_code
 from ..common import no_rule_error, rule_template, unpacking_error
-from ..custom import CustomPrimitive
 from ..emit import assign, call, name
 from ..ir import Const, Index, Var
-from ..lower import ExternalFunction, UserFunction
-from ..structural import is_list_statement, is_save, is_write
+from ..lower import ExternalFunction
+from ..structural import CustomCall, ListStatement, SaveItem, UserCall, WriteItem
 from .structure import joins
 
 
@@ -26,10 +25,10 @@ class _Tangents:
 
     def forward_assign(self, stmt):
         """The primal statement, then its tangent statement (or one ``jvp_h`` call for both)."""
-        if is_save(stmt):
+        if isinstance(stmt, SaveItem):
             return []  # only reverse mode puts overwritten values back
         primal = self.emitter.statements(stmt)
-        if is_list_statement(stmt):
+        if isinstance(stmt, ListStatement):
             return primal + self.forward_list_op(stmt)
         if not any(t.name in self.active for t in stmt.targets):
             return primal
@@ -37,15 +36,15 @@ class _Tangents:
         flowing = [op for op in stmt.operands() if self.tangent(op) is not None]
         if not flowing:
             return primal  # the result's tangent is a symbolic zero
-        if isinstance(prim, UserFunction):
+        if isinstance(stmt, UserCall):
             return self.forward_call(stmt)
-        if is_write(stmt):
+        if isinstance(stmt, WriteItem):
             return primal + self.forward_setitem(stmt)
         if prim.emit[0] in ("tuple", "list", "dict") or joins(prim):
             target = self.tangent_name(stmt.target.name)
             self.tangents[stmt.target.name] = target
             return primal + [assign(target, self.elements_tangent(stmt))]
-        if isinstance(prim, CustomPrimitive):  # the user's own rule (s2sad.custom)
+        if isinstance(stmt, CustomCall):  # the user's own rule (s2sad.custom)
             return primal + custom_code.forward(self, stmt)
         if isinstance(prim, ExternalFunction) or (prim.varargs and not prim.jvp):
             raise no_rule_error(stmt)

@@ -9,8 +9,7 @@ Layer 6 (the transforms), inside :mod:`s2sad.forward`; never imports :mod:`s2sad
 import gast
 
 from ..emit import _copy, assign, call, name
-from ..structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_CLEAR, LIST_NEW, LIST_SNAPSHOT,
-                          list_kind)
+from ..structural import LIST_ADD_CONTENTS, LIST_APPEND, LIST_CLEAR, LIST_NEW, LIST_SNAPSHOT
 
 
 class _Writes:
@@ -18,7 +17,7 @@ class _Writes:
 
     def forward_setitem(self, stmt):
         """``y_1_dot = setitem_dot(y_dot, index, v_dot)``: the tangent of ``y[index] = v``."""
-        array, index, value = stmt.args
+        array, index, value = stmt.array, stmt.index, stmt.value
         a_dot = self.tangent(array)
         v_dot = self.tangent(value) or gast.Constant(value=0.0, kind=None)
         target = self.tangent_name(stmt.target.name)
@@ -37,8 +36,7 @@ class _Writes:
 
     def forward_list_op(self, stmt):
         """The same statement on the tangent list ``t_dot`` of a list with active slots."""
-        kind = list_kind(stmt.prim)
-        t = (stmt.target if kind == LIST_NEW else stmt.args[0]).name
+        kind, t = stmt.kind, stmt.list.name
         slots = self.slots.get(t)
         if not slots:
             return []

@@ -15,7 +15,7 @@ import gast
 from ..ir import Var
 from ..rules.core import rule_name
 from ..rules.operators import LIST_OPS
-from ..structural import list_kind
+from ..structural import ListStatement
 from .shared import _Unreadable, _spelling
 
 # what a list cannot do, by what the operation does with a container (its dict_operand)
@@ -62,9 +62,9 @@ class _Lists:
             if not (isinstance(op, Var) and op in self.list_vars):
                 continue
             known = rule_name(prim) is not None
-            if list_kind(prim) and position == 0 or known and prim.sized:
+            if prim.node is ListStatement and position == 0 or known and prim.sized:
                 continue
-            what = "be pushed onto a list" if list_kind(prim) else \
+            what = "be pushed onto a list" if prim.node is ListStatement else \
                 _WHAT.get(prim.dict_operand if known else None, f"be an operand of {prim.name}")
             raise self.list_error(node, op, what)
 

@@ -28,6 +28,7 @@ from ..memory import check_memory, result_memory
 from ..guards import resolution_guard
 from ..parse import Scope, def_name, parse_function
 from ..rules.core import Primitive, rule_name
+from ..structural import UserCall
 from ..support import HELPERS
 from .calls import _Calls
 from .control import _Control
@@ -40,6 +41,7 @@ class UserFunction(Primitive):
     """A call of one of the user's own Python functions; its derivative is generated too."""
 
     opaque = True  # its result may be any array it was given, or a global (s2sad.memory)
+    node = UserCall  # its statements (s2sad.structural)
 
     def __init__(self, fn):
         self.fn = fn

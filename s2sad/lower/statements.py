@@ -5,7 +5,9 @@
 overwritten(y, index)`` then ``y_1 = setitem(y, index, v)``, :meth:`write_item
 <_Statements.write_item>`), ``np.add.at``/``scatter_add`` as a new version of the
 array, and ``return``; :meth:`emit <_Statements.emit>` appends one
-:class:`~s2sad.ir.Assign` after checking its list and dict operands. Whether the
+:class:`~s2sad.ir.Assign` (of the primitive's node class, ``prim.node``: a
+:class:`~s2sad.structural.WriteItem`, a :class:`~s2sad.structural.Call`, ...; see
+:mod:`s2sad.structural`) after checking its list and dict operands. Whether the
 in-place effects keep NumPy's meaning is decided later, on the whole function, by
 :func:`s2sad.memory.check_memory`. A mixin of :class:`s2sad.lower.lowerer._Lowerer`.
 
@@ -17,7 +19,7 @@ import numpy as np
 
 from .. import rules
 from ..errors import UnsupportedSyntaxError
-from ..ir import Assign, Const, Index, Return, Var
+from ..ir import Const, Index, Return, Var
 from ..memory import in_place_text
 from ..rules.support_rules import is_helper_copy
 from ..support import unindex
@@ -184,7 +186,7 @@ class _Statements:
             self.check_list_operands(prim, operands, node)
         self.check_dict_operands(targets, prim, list(args) + list(kwargs.values()), node)
         loc = self.p.loc(node, getattr(self, "statement", None))
-        self.block.append(Assign(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
+        self.block.append(prim.node(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
         self.defining.update((t.name, self.block[-1]) for t in targets)
 
     def write_item(self, target, value=None, op=None, source=None):

@@ -20,12 +20,11 @@ from ..emit import assign, call, name
 from ..errors import NoDerivativeError
 from ..ir import Assign, Index, Var
 from .. import custom_code
-from ..custom import CustomPrimitive
-from ..lower import UserFunction
 from ..rules import RuleNotApplicable
-from ..rules.core import Primitive
+from ..rules.core import rule_name
 from ..simplify import number, simplify
-from ..structural import LIST_ADD_CONTENTS, LIST_POP, is_list_statement, structure_of
+from ..structural import (LIST_ADD_CONTENTS, LIST_POP, CustomCall, ListStatement, UserCall,
+                          is_list_statement)
 from .calls import SplitCall
 from .shared import _copy
 
@@ -42,9 +41,9 @@ class _Assignments:
         if g is None:
             return []
         prim = stmt.prim
-        if isinstance(prim, UserFunction):  # a callee with loops: its vjp_h, in one piece
+        if isinstance(stmt, UserCall):  # a callee with loops: its vjp_h, in one piece
             return self.backward_joint_call(stmt, z, g)
-        if isinstance(prim, CustomPrimitive):  # the user's own rule (s2sad.custom)
+        if isinstance(stmt, CustomCall):  # the user's own rule (s2sad.custom)
             return custom_code.backward(self, stmt, z, g, ans)
         bound = prim.bind(stmt.args, stmt.kwargs)
         targets = [(param, op) for param, op in bound.items() if self.is_active(op)]
@@ -90,9 +89,8 @@ class _Assignments:
         once (no ``op_bar = ...`` line): ``op`` is what that statement defines, and its
         rules (a plain primitive's) mention ``g`` once in all."""
         stmt = self.consumer
-        if not (isinstance(stmt, Assign) and len(stmt.targets) == 1 and
-                stmt.target.name == op.name and type(stmt.prim) is Primitive and
-                structure_of(stmt.prim) is None):
+        if not (type(stmt) is Assign and len(stmt.targets) == 1 and
+                stmt.target.name == op.name and rule_name(stmt.prim) is not None):
             return False
         bound = stmt.prim.bind(stmt.args, stmt.kwargs)
         uses = sum(uses_of_g(t.tree) for t in stmt.prim.shared.values())
@@ -148,24 +146,23 @@ class _Assignments:
         """Raise for the first active statement (in program order) that has no rule."""
         for stmt in analysis.walk(self.fn.body):
             if is_list_statement(stmt, LIST_POP) and len(stmt.args) == 2 and \
-                    stmt.args[0].name in self.slots:
+                    stmt.list.name in self.slots:
                 raise NoDerivativeError(
                     "s2sad cannot differentiate pop_bar (reverse mode's pop of a list of "
                     "adjoints) in reverse mode: whether it popped is known at run time only",
                     stmt.loc, "Differentiate this derivative in forward mode (s2sad.jvp, hvp, "
                               "hessian) instead.")
-            if is_list_statement(stmt, LIST_ADD_CONTENTS) and stmt.args[0].name in self.slots:
+            if is_list_statement(stmt, LIST_ADD_CONTENTS) and stmt.list.name in self.slots:
                 raise NoDerivativeError(
                     "s2sad cannot differentiate add_contents_bar (reverse mode's adjoint of a "
                     "list read as a whole, np.stack(t)) in reverse mode: which elements it "
                     "adds to is known at run time only", stmt.loc,
                     "Differentiate this derivative in forward mode (s2sad.jvp, hvp, hessian) "
                     "instead.")
-            if not isinstance(stmt, Assign) or isinstance(stmt.prim, UserFunction) or \
-                    is_list_statement(stmt) or \
+            if not isinstance(stmt, Assign) or isinstance(stmt, (UserCall, ListStatement)) or \
                     not any(t.name in self.active for t in stmt.targets):
                 continue
-            if isinstance(stmt.prim, CustomPrimitive):
+            if isinstance(stmt, CustomCall):
                 stmt.prim.check("vjp", stmt)
                 continue
             prim = stmt.prim

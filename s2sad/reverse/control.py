@@ -17,7 +17,8 @@ from ..common import writes_into
 from ..emit import assign, call, comment, name
 from ..errors import NoDerivativeError
 from ..ir import Assign, For, If, Var, While
-from ..structural import LIST_APPEND, LIST_NEW, defined_in, is_list_statement, is_write
+from ..structural import (LIST_APPEND, LIST_NEW, ListStatement, WriteItem, defined_in,
+                          is_list_statement)
 from .deferral import _terms_sum
 from .shared import _has_code, _same, _writes
 from .slots import _PopSite, _Slot
@@ -44,9 +45,9 @@ class _Control:
         for index in reversed(range(len(block))):
             stmt = block[index]
             self.consumer = block[index - 1] if index else None  # the next one processed
-            if is_list_statement(stmt):
+            if isinstance(stmt, ListStatement):
                 statements = self.backward_list_op(stmt)
-            elif is_write(stmt):
+            elif isinstance(stmt, WriteItem):
                 statements = self.backward_setitem(stmt)
             elif isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):

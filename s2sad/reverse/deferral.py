@@ -15,7 +15,7 @@ import gast
 from ..emit import call, name
 from ..ir import Assign, Var, walk_blocks
 from ..rules.core import rule_name
-from ..structural import is_list_statement
+from ..structural import ListStatement
 from .shared import _vars_of
 
 
@@ -57,7 +57,7 @@ class _Deferral:
         """
         sides, blocked = {}, set()
         for stmt in walk_blocks(loop.body, into_loops=False):
-            if is_list_statement(stmt):  # adjoints come off a list
+            if isinstance(stmt, ListStatement):  # adjoints come off a list
                 blocked.update(v.name for v in stmt.args if isinstance(v, Var))
             elif isinstance(stmt, Assign):
                 if not any(t.name in self.active for t in stmt.targets):

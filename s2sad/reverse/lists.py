@@ -13,7 +13,7 @@ import gast
 from .. import analysis
 from ..emit import assign, call, name
 from ..ir import Var
-from ..structural import LIST_CLEAR, LIST_NEW, LIST_POP, LIST_SNAPSHOT, is_list_statement, list_kind
+from ..structural import LIST_CLEAR, LIST_NEW, LIST_POP, LIST_SNAPSHOT, ListStatement
 from .shared import _copy
 
 
@@ -23,8 +23,8 @@ class _Lists:
     # -- lists -----------------------------------------------------------------------
     def list_effects(self, block):
         """True if ``block`` (nested regions included) changes or reads a list with a t_bar."""
-        return any(is_list_statement(stmt) and stmt.args and
-                   stmt.args[0].name in self.slots for stmt in analysis.walk(block))
+        return any(isinstance(stmt, ListStatement) and stmt.args and
+                   stmt.list.name in self.slots for stmt in analysis.walk(block))
 
     def popped_back(self, stmt):
         """The active values of ``t.append(...)`` whose adjoints come back off ``t_bar``."""
@@ -34,10 +34,10 @@ class _Lists:
 
     def backward_list_op(self, stmt):
         """The mirror of a statement on a list, on its list of adjoints ``t_bar``."""
-        kind = list_kind(stmt.prim)
-        if kind == LIST_NEW or stmt.args[0].name not in self.slots:
+        kind = stmt.kind
+        if kind == LIST_NEW or stmt.list.name not in self.slots:
             return []
-        t = stmt.args[0].name
+        t = stmt.list.name
         slots, t_bar = self.slots[t], self.adjoints.adjoint_name(t)
 
         def method(attr, args=()):

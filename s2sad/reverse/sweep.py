@@ -19,10 +19,9 @@ from .. import analysis
 from ..adjoints import Adjoints
 from ..common import function_def
 from ..emit import assign, call, comment, emit_block, name
-from ..ir import Assign, For, If, Var, While
+from ..ir import For, If, Var, While
 from ..checkpoint import checkpoint_loops
-from ..lower import UserFunction
-from ..structural import saved_values
+from ..structural import UserCall, saved_values
 from .assignments import _Assignments
 from .calls import SplitCall, _Calls
 from .control import _Control
@@ -82,8 +81,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         """
         out = []
         for stmt in block:
-            if isinstance(stmt, Assign) and isinstance(stmt.prim, UserFunction) and \
-                    not isinstance(stmt.prim, SplitCall) and \
+            if isinstance(stmt, UserCall) and not isinstance(stmt.prim, SplitCall) and \
                     any(t.name in self.active for t in stmt.targets):
                 positions = tuple(i for i, op in enumerate(stmt.args) if self.is_active(op))
                 if positions and not _has_loops(self.requests.lowered(stmt.prim.fn)):

@@ -13,7 +13,7 @@ import gast
 from ..emit import assign, call, name
 from ..ir import Var, walk_blocks
 from ..memory import Memory
-from ..structural import is_write
+from ..structural import WriteItem
 from .shared import _copy
 from .slots import _Restore
 
@@ -32,7 +32,7 @@ class _Writes:
         ``y_1_bar`` holds at ``index``; ``y_bar`` is ``y_1_bar`` with zeros there,
         made in place when the sweep owns ``y_1_bar``.
         """
-        array, index, value = stmt.args
+        array, index, value = stmt.array, stmt.index, stmt.value
         out = [_Restore(self.restore(stmt))]
         z = stmt.target.name
         g = self.adjoints.read(z)
@@ -74,7 +74,7 @@ class _Writes:
         memory with ``y`` (:meth:`s2sad.memory.Memory.group`) means the
         values before the write are needed.
         """
-        array, index, _ = stmt.args
+        array, index = stmt.array, stmt.index
         old = self.overwritten.get(stmt.target.name)
         if old is None:
             return lambda reads: []
@@ -89,8 +89,8 @@ class _Writes:
         if self.written is None:
             self.written = set()
             for s in walk_blocks(self.fn.body):
-                if is_write(s):
-                    self.written |= self.memory_group(s.args[0].name)
+                if isinstance(s, WriteItem):
+                    self.written |= self.memory_group(s.array.name)
         return var in self.written
 
     def memory_group(self, var):

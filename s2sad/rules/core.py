@@ -99,6 +99,12 @@ The stanza's fields, and who asks for them:
     mode gives its result a tuple of tangents. ``"joins"``: it always gives one, its
     operands' elements in order (the join the lowering makes of ``p + q`` of two tuples it
     knows): forward mode joins the operands' tangents (zeros for a constant one).
+``sequences="made"``
+    what it does with Python's tuples and lists, which have no array shape (the shape
+    analysis asks, :mod:`s2sad.analysis.shapes`): ``"made"``, its result is one (a literal,
+    a join); ``"element"``, its result may be one when its first operand is (an element of
+    it, a copy); ``"overloaded"``, given one, it joins or repeats it (``+``, ``*``), so its
+    result has no shape in common with its operands.
 ``structure_result=True``
     given a tuple or dict of adjoints (what a run-time helper returns), it may give one
     (adjoints add and subtract element by element): forward mode's zero tangent of its
@@ -153,7 +159,7 @@ import math
 
 import numpy as np
 
-from ..ir import Const
+from ..ir import Assign, Const
 from .templates import (ZERO, Bound, Template, as_rule as _rule, as_template as _template,
                         linear_tangent, tangent_of_slope)
 
@@ -192,12 +198,13 @@ class Primitive:
     shape_only = False
     array_result = None
     sequence_result = False
+    sequences = None
     structure_result = False
     dict_operand = None
     sized = False
     integer_operands = False
     effects = False
-    structure = None  # a structural statement's kind (s2sad.structural); never a rule's
+    node = Assign  # the IR node of its statements (structural ones: s2sad.structural)
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
                  varargs=False, **fields):
@@ -293,6 +300,7 @@ def rule_name(prim):
 # the fields whose value is one of a few (see the module docstring)
 _CHOICES = {"result_dtype": (None, "bool", "int", "keeps", "given", "args", "promotes"),
             "sequence_result": (False, True, "joins"),
+            "sequences": (None, "made", "element", "overloaded"),
             "contraction": (None, "matmul", "dot", "sum"),
             "array_result": (None, True, "items", "shape", "like"),
             "batch": (None, "reduce", "index"),
@@ -325,7 +333,7 @@ def resolve_spelling(spelling):
 STANZA_FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view", "cheap",
                  "batch_safe", "batch", "scalar_result", "domain", "result_dtype", "fancy_index",
                  "container", "contraction", "free", "shape_only", "array_result",
-                 "sequence_result", "structure_result", "dict_operand", "sized",
+                 "sequence_result", "sequences", "structure_result", "dict_operand", "sized",
                  "integer_operands", "effects"}
 
 

@@ -11,7 +11,7 @@ is spelled otherwise. Forward mode broadcasts a lone contribution to ``ans``'s s
 import numpy as np
 
 from ..ir import Const
-from ..structural import SAVE, WRITE
+from ..structural import ListStatement, SaveItem, WriteItem
 from .core import OPERATORS, ZERO, Primitive, RuleNotApplicable, _methods, define_operator, \
     nondiff_operator
 
@@ -36,10 +36,12 @@ def _div_denominator(b):
 
 
 define_operator("add", "x, y", ("binop", "Add"), cheap=True, sequence_result=True,
-                structure_result=True, x="unbroadcast(g, x)", y="unbroadcast(g, y)")
+                sequences="overloaded", structure_result=True, x="unbroadcast(g, x)",
+                y="unbroadcast(g, y)")
 define_operator("sub", "x, y", ("binop", "Sub"), cheap=True, structure_result=True,
                 x="unbroadcast(g, x)", y="-unbroadcast(g, y)")
 define_operator("mul", "x, y", ("binop", "Mult"), cheap=True, sequence_result=True,
+                sequences="overloaded",
                 x="unbroadcast(g * y, x)",
                 y="unbroadcast(g * x, y)", jvp={"y": "x * y_dot"})
 define_operator("truediv", "x, y", ("binop", "Div"), x="unbroadcast(g / y, x)",
@@ -55,7 +57,7 @@ define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False, contr
 define_operator("neg", "x", ("unary", "USub"), cheap=True, x="-g")
 define_operator("pos", "x", ("unary", "UAdd"), x="g")
 define_operator("copy", "x", ("copy",), view=True, result_dtype="keeps", sequence_result=True,
-                structure_result=True, dict_operand="alias", x="g")
+                sequences="element", structure_result=True, dict_operand="alias", x="g")
 
 
 def _index(b):
@@ -76,7 +78,7 @@ def _index(b):
 _INDEXABLE = (np.ndarray, np.generic, list, tuple, str, bytes, range, int, float, complex)
 
 define_operator("getitem", "a, index", ("getitem",), elementwise=False, result_dtype="keeps",
-                batch="index", dict_operand="key", view="basic",
+                batch="index", dict_operand="key", view="basic", sequences="element",
                 a="unindex(g, a, index)", index=_index, jvp={"a": "a_dot[index]", "index": _index})
 # y_1 = setitem(y, index, v) is ``y[index] = v`` (in place in generated code): the adjoint
 # of y is g with zeros where v went, v's is what g has there; reverse mode zeroes g in place
@@ -88,8 +90,8 @@ define_operator("setitem", "a, index, v", ("setitem",), elementwise=False,
 # y_old = overwritten(y, index): a copy of what ``y[index] = v`` is about to destroy
 OPERATORS["overwritten"] = Primitive("overwritten", ("a", "index"), {}, ("overwritten",),
                                      differentiable=False)
-OPERATORS["setitem"].structure = WRITE  # the two statements of a write (s2sad.structural)
-OPERATORS["overwritten"].structure = SAVE
+OPERATORS["setitem"].node = WriteItem  # the two statements of a write (s2sad.structural)
+OPERATORS["overwritten"].node = SaveItem
 define_operator("T", "x", ("attr", "T"), elementwise=False, view=True, result_dtype="keeps",
                 x="np.transpose(g)",
                 jvp={"x": "np.transpose(x_dot)"})
@@ -134,9 +136,10 @@ _methods(define_operator("item", "a, index=None", ("method", "item"), elementwis
 # a tuple or list literal ([x, y] in np.array([x, y])): element i gets element i of the adjoint
 # (an array by then); forward mode builds the list of the elements' tangents itself
 _ELEMENTS = {f"arg{i}": f"g[{i}]" for i in range(256)}
-define_operator("tuple", "", ("tuple",), elementwise=False, container=True, **_ELEMENTS)
-define_operator("list", "", ("list",), elementwise=False, container=True, fancy_index=True,
+define_operator("tuple", "", ("tuple",), elementwise=False, container=True, sequences="made",
                 **_ELEMENTS)
+define_operator("list", "", ("list",), elementwise=False, container=True, fancy_index=True,
+                sequences="made", **_ELEMENTS)
 for _name in ("tuple", "list"):
     OPERATORS[_name].varargs = True
 
@@ -144,7 +147,7 @@ for _name in ("tuple", "list"):
 # the elements of both in order, so each operand's adjoint is its piece of the adjoint;
 # forward mode joins the operands' tangents (zeros for a constant one) the same way
 define_operator("join", "x, y", ("binop", "Add"), elementwise=False, container=True,
-                sequence_result="joins",
+                sequence_result="joins", sequences="made",
                 x="piece_bar(g, 0, len(x))", y="piece_bar(g, len(g) - len(y), len(g))",
                 jvp={"x": "x_dot", "y": "y_dot"})
 
@@ -183,8 +186,8 @@ OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), d
 # in program order and never pruned (``analysis.regions._impure``); a list is never copied,
 # merged by an ``if`` or carried by a loop. A derivative goes through a list as through memory:
 # a value pushed and later popped is a copy of it (see ``analysis.list_slot`` for how activity
-# follows it). These are structural statements (s2sad.structural: each carries its kind as
-# ``structure``), not rules: they are not in OPERATORS, and each transform treats them
+# follows it). These are structural statements (s2sad.structural.ListStatement, whose kind is
+# the primitive's name), not rules: they are not in OPERATORS, and each transform treats them
 # itself: forward mode repeats each on a list of tangents ``t_dot`` beside ``t``; reverse
 # mode mirrors each on a list of adjoints ``t_bar`` (the adjoint of a
 # pop pushes the popped value's adjoint, the adjoint of a push pops it).
@@ -195,6 +198,6 @@ LIST_OPS = {name: Primitive(name, ("t",), {}, emit, differentiable=False, vararg
                                ("list_clear", ("list_method", "clear")),
                                ("list_snapshot", ("list_snapshot",)),
                                ("list_add_contents", ("list_add_contents",))]}
-for _name, _prim in LIST_OPS.items():
-    _prim.structure = _name  # s2sad.structural.LIST_STATEMENTS
-del _name, _prim
+for _prim in LIST_OPS.values():
+    _prim.node = ListStatement  # its name is its kind, one of s2sad.structural.LIST_STATEMENTS
+del _prim
