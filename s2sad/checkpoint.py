@@ -67,9 +67,12 @@ last trip with its pushes; the backward sweep follows the rest of the schedule::
                 ...                             # the trip's backward sweep
 
 Why it is exact: a trip reads only the loop-carried values, its index and values
-from before the loop, which nothing in the loop changes (a loop that writes into
-arrays in place or changes a list is refused: a snapshot of the carried names
-would not capture those). At the start of a segment's backward sweep every name
+from before the loop. What a trip changes in place (an array it writes into, a list made
+before the loop that it grows: :func:`_changed_in_place`) is copied by each snapshot
+(``np.copy(y_1)``, ``tuple(t)``) and copied back into the same object by each restore
+(``y_1[...] = y_1_kept``; ``t.clear()`` and appends), so names sharing it, and the code
+before the loop, see the state they would without checkpointing; a write checkpointing
+cannot undo so (into an array the loop binds to another) is a located error. At the start of a segment's backward sweep every name
 the sweep reads without popping (the carried values, the last trip's values) holds
 what the original forward sweep left there for that segment's last trip, because the
 recompute loop (binomial: the turn's taping) has just run it; at Revolve's first turn
