@@ -30,8 +30,8 @@ into the loops, list appends and guards the lowering knows::
   loops; ``if`` clauses guard the append. ``np.array([[... for j] for i])``
   makes each row an array (``np.array`` of the inner list), which gives the
   same array as NumPy makes of the nested lists. The list is built in a fresh
-  ``items``, and ``name = [...]`` binds ``name`` to ``tuple(items)``: read as
-  the list is read (``np.stack(name)``, ``name[0]``, ``len(name)``) and free to
+  ``items``, and ``name = [...]`` binds ``name`` to ``tuple(items)`` (``a, b = [...]``
+  unpacks it): read as the list is read (``np.stack(name)``, ``name[0]``, ``len(name)``) and free to
   be bound again (``name = np.stack(name)``); only where the function grows
   ``name`` (``name.append``) is the list built in ``name`` itself.
 * ``sum(generator or list comprehension[, start])`` is the accumulation Python
@@ -171,6 +171,14 @@ class _Expander:
             if isinstance(stmt.value, gast.Name) and stmt.value.id == name:
                 return pre  # built in name itself: `name = name` would say nothing
             if a_list:  # name = tuple(items): read like a list, and free to be bound again
+                stmt.value = gast.copy_location(
+                    gast.Call(func=_name("tuple"), args=[stmt.value], keywords=[]), stmt.value)
+        elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], (gast.Tuple, gast.List)) and \
+                self.is_expandable(stmt.value):  # a, b = [...]: unpacked from tuple(items)
+            a_list = isinstance(stmt.value, gast.ListComp) or self.is_builtin(stmt.value, "list")
+            stmt.value = self.expression(stmt.value, pre)
+            if a_list:
                 stmt.value = gast.copy_location(
                     gast.Call(func=_name("tuple"), args=[stmt.value], keywords=[]), stmt.value)
         else:

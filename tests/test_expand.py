@@ -114,6 +114,12 @@ def checked(x):
     return np.sum(x * np.cos(x))
 
 
+def unpacked(x):
+    a, b, c = [x[i] ** 2 for i in range(3)]
+    (d, e) = list(np.sin(v) for v in (a, b))
+    return a * b + c * d * e
+
+
 PROGRAMS = [
     (squares_by_index, (np.array([0.3, -0.7, 1.1]),), 0, 1),
     (sum_of_generator, (np.array([0.3, -0.7, 1.1]),), 0, 2),
@@ -134,6 +140,7 @@ PROGRAMS = [
     (read_by_index, (np.array([0.3, -0.7, 1.1]),), 0, 1),
     (grown_after, (np.array([0.3, -0.7, 1.1]),), 0, 1),
     (checked, (np.array([0.3, -0.7, 1.1]),), 0, 2),
+    (unpacked, (np.array([0.3, -0.7, 1.1]),), 0, 1),
 ]
 
 
