@@ -79,6 +79,16 @@ def writes_rows_and_a_list(W, h0, T):
     return np.sum(ys * np.arange(5.0)) + kept + np.sum(h)
 
 
+def states_in_rows(W, h0, T):
+    """The RNN whose states are rows of one array: a product with a row of the array the
+    loop writes into (the deferral must not hold it past the backward sweep's restores)."""
+    ys = np.zeros((T + 1, 5))
+    ys[0] = h0
+    for t in range(T):
+        ys[t + 1] = np.tanh(W @ ys[t])
+    return np.sum(ys ** 2)
+
+
 def writes_then_rebinds(W, h0, T):
     y = h0 * 1.0
     for t in range(T):
@@ -88,7 +98,7 @@ def writes_then_rebinds(W, h0, T):
 
 
 LOOPS = [rnn, two_carried, with_helper_and_branch, over_rows, writes_in_place,
-         writes_rows_and_a_list]
+         writes_rows_and_a_list, states_in_rows]
 
 
 @pytest.mark.parametrize("how", HOW)
@@ -122,7 +132,7 @@ def test_the_generated_code_shows_snapshots_a_recompute_and_the_segments_sweep()
 
 
 @pytest.mark.parametrize("fn", [rnn, two_carried, with_helper_and_branch, writes_in_place,
-                                writes_rows_and_a_list])
+                                writes_rows_and_a_list, states_in_rows])
 def test_second_order_through_a_checkpointed_loop(fn):
     args = inputs(fn, 10, seed=1)
     v = np.random.default_rng(2).standard_normal(args[0].shape)
