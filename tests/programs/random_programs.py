@@ -286,12 +286,25 @@ def run_mode(mode, form, args, u, v, value, estimates, duck=False, checkpoint=No
         check_shapes(g, "value_and_grad")
         agree(dot(g, v), estimates["v"], "grad . v", value)
         agree(dot(g, u), estimates["u"], "grad . u", value)
-        g2 = s2sad.grad(f, wrt=wrt, checkpoint=checkpoint)(
+        grad = s2sad.grad(f, wrt=wrt, checkpoint=checkpoint)
+        # a signature's first call runs the generic code, the second the code specialised
+        # for its arguments' kinds (in-place temporaries, freed names), the third its fast path
+        for call in ("grad", "grad's second call (specialised)", "grad's third call"):
+            given = [wrap(a) for a in copies(args)]
+            g2 = grad(*form.pack(given))
+            unchanged(ducks.unwrap(given), args, call)
+            g2 = native(form.unpack(g2, "grad"), "grad", duck)
+            check_shapes(g2, "grad")
+            if not all(np.allclose(p, q, rtol=1e-9, atol=1e-12) for p, q in zip(g, g2)):
+                raise Wrong(f"{call} differs from value_and_grad",
+                            f"{call} differs from value_and_grad's gradient")
+        val2, g3 = s2sad.value_and_grad(f, wrt=wrt, checkpoint=checkpoint)(
             *form.pack([wrap(a) for a in copies(args)]))
-        g2 = native(form.unpack(g2, "grad"), "grad", duck)
-        check_shapes(g2, "grad")
-        if not all(np.allclose(p, q, rtol=1e-9, atol=1e-12) for p, q in zip(g, g2)):
-            raise Wrong("grad differs from value_and_grad", "grad differs from value_and_grad's gradient")
+        g3 = native(form.unpack(g3, "value_and_grad"), "value_and_grad", duck)
+        same_value(ducks.unwrap(val2), value, "value_and_grad's second call's value")
+        if not all(np.allclose(p, q, rtol=1e-9, atol=1e-12) for p, q in zip(g, g3)):
+            raise Wrong("value_and_grad's second call (specialised) differs from its first",
+                        "value_and_grad's second call differs from its first")
     elif mode == "jvp":
         tangents = [wrap(np.copy(t)) if isinstance(t, np.ndarray) else t for t in v]
         val, out_dot = ducks.unwrap(s2sad.jvp(f, wrt=wrt)(*form.pack(call_args),
