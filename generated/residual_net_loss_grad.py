@@ -21,16 +21,16 @@ def grad_loss(U, V, X, Y):
         U_k = U[v5]
         V_k = V[v5]
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        sigmoid_z_1 = V_k @ x_1
+        sigmoid_z = V_k @ x_1
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        v6 = -sigmoid_z_1
+        v6 = -sigmoid_z
         v7 = np.exp(v6)
         v8 = 1.0 + v7
-        sigmoid_out_1 = 1.0 / v8
+        sigmoid_out = 1.0 / v8
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        v9 = U_k @ sigmoid_out_1
+        v9 = U_k @ sigmoid_out
         x_2 = x_1 + v9
-        tape.append((x_1, U_k, V_k, v7, sigmoid_out_1, v9))
+        tape.append((x_1, U_k, V_k, v7, sigmoid_out, v9))
         x_1 = x_2
     # line 33: return np.mean((x - Y) ** 2)
     v10 = x_1 - Y
@@ -45,19 +45,19 @@ def grad_loss(U, V, X, Y):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v7, sigmoid_out_1, v9 = tape.pop()
+        x_1, U_k, V_k, v7, sigmoid_out, v9 = tape.pop()
         x_2_bar = x_1_bar
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
         v9_bar = unbroadcast(x_2_bar, v9)
-        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out_1)
+        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out)
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        sigmoid_z_1_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out_1
-            ) * sigmoid_out_1 * sigmoid_out_1 * v7
+        sigmoid_z_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out
+            ) * sigmoid_out * sigmoid_out * v7
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_1_bar, V_k, x_1)
+        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_1_bar, V_k, x_1))
+        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return as_gradient(U_bar, U), as_gradient(V_bar, V)
 
@@ -77,16 +77,16 @@ def value_and_grad_loss(U, V, X, Y):
         U_k = U[v5]
         V_k = V[v5]
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        sigmoid_z_1 = V_k @ x_1
+        sigmoid_z = V_k @ x_1
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        v6 = -sigmoid_z_1
+        v6 = -sigmoid_z
         v7 = np.exp(v6)
         v8 = 1.0 + v7
-        sigmoid_out_1 = 1.0 / v8
+        sigmoid_out = 1.0 / v8
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        v9 = U_k @ sigmoid_out_1
+        v9 = U_k @ sigmoid_out
         x_2 = x_1 + v9
-        tape.append((x_1, U_k, V_k, v7, sigmoid_out_1, v9))
+        tape.append((x_1, U_k, V_k, v7, sigmoid_out, v9))
         x_1 = x_2
     # line 33: return np.mean((x - Y) ** 2)
     v10 = x_1 - Y
@@ -101,19 +101,19 @@ def value_and_grad_loss(U, V, X, Y):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v7, sigmoid_out_1, v9 = tape.pop()
+        x_1, U_k, V_k, v7, sigmoid_out, v9 = tape.pop()
         x_2_bar = x_1_bar
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
         v9_bar = unbroadcast(x_2_bar, v9)
-        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out_1)
+        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out)
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        sigmoid_z_1_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out_1
-            ) * sigmoid_out_1 * sigmoid_out_1 * v7
+        sigmoid_z_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out
+            ) * sigmoid_out * sigmoid_out * v7
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_1_bar, V_k, x_1)
+        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_1_bar, V_k, x_1))
+        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return out, (as_gradient(U_bar, U), as_gradient(V_bar, V))
 
@@ -133,16 +133,16 @@ def vjp_loss(U, V, X, Y, out_bar):
         U_k = U[v5]
         V_k = V[v5]
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        sigmoid_z_1 = V_k @ x_1
+        sigmoid_z = V_k @ x_1
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        v6 = -sigmoid_z_1
+        v6 = -sigmoid_z
         v7 = np.exp(v6)
         v8 = 1.0 + v7
-        sigmoid_out_1 = 1.0 / v8
+        sigmoid_out = 1.0 / v8
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        v9 = U_k @ sigmoid_out_1
+        v9 = U_k @ sigmoid_out
         x_2 = x_1 + v9
-        tape.append((x_1, U_k, V_k, v7, sigmoid_out_1, v9))
+        tape.append((x_1, U_k, V_k, v7, sigmoid_out, v9))
         x_1 = x_2
     # line 33: return np.mean((x - Y) ** 2)
     v10 = x_1 - Y
@@ -156,19 +156,19 @@ def vjp_loss(U, V, X, Y, out_bar):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
     for v5 in reversed(v4):
-        x_1, U_k, V_k, v7, sigmoid_out_1, v9 = tape.pop()
+        x_1, U_k, V_k, v7, sigmoid_out, v9 = tape.pop()
         x_2_bar = x_1_bar
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = unbroadcast(x_2_bar, x_1)
         v9_bar = unbroadcast(x_2_bar, v9)
-        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out_1)
+        U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out)
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        sigmoid_z_1_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out_1
-            ) * sigmoid_out_1 * sigmoid_out_1 * v7
+        sigmoid_z_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out
+            ) * sigmoid_out * sigmoid_out * v7
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
-        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_1_bar, V_k, x_1)
+        x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
-        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_1_bar, V_k, x_1))
+        scatter_add(V_bar, v5, matmul_bar_a(sigmoid_z_bar, V_k, x_1))
         scatter_add(U_bar, v5, U_k_bar)
     return as_gradient(U_bar, U), as_gradient(V_bar, V)
 

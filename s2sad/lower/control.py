@@ -125,9 +125,17 @@ class _Control:
                         or _stores(loop.body, n)]
         private = self.private_loop_variables(loop)
         assigned = [n for n in assigned if n not in private]
+        # carried where a trip reads the value before it assigns it (the previous trip's, or
+        # the one from before the loop) or where something outside the loop reads it; a
+        # name each trip assigns before reading it, and nothing else reads, is the trip's own
+        inside = {id(n) for n in gast.walk(loop)}
+        needed = _exposed(_trip(loop), set())[0] | {
+            n.id for n in gast.walk(self.p.node) if isinstance(n, gast.Name) and
+            isinstance(n.ctx, gast.Load) and id(n) not in inside}
         seen, out = set(), []
         for name in assigned:
-            if name not in seen and name in self.read and name not in self.list_names:
+            if name not in seen and name in self.read and name not in self.list_names and \
+                    name in needed:
                 seen.add(name)
                 out.append(name)
         return out
@@ -303,3 +311,48 @@ class _Control:
         self.block.append(While(cond_block, cond,
                                 self.finish_loop(carried, body_env, cond_block + block, stmt),
                                 block, self.p.loc(stmt), exits))
+
+
+def _trip(loop):
+    """The statements one trip of ``loop`` runs, in order (a while loop's test first)."""
+    if isinstance(loop, gast.While):
+        return [gast.Expr(value=loop.test)] + list(loop.body)
+    return list(loop.body)
+
+
+def _loads(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+            isinstance(n.ctx, gast.Load)}
+
+
+def _stored(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+            isinstance(n.ctx, gast.Store)}
+
+
+def _exposed(stmts, defined):
+    """``(exposed, defined)``: the names ``stmts`` may read before assigning them (on some
+    path), and the names surely assigned after them, given those in ``defined``. A write
+    into ``y[i]`` and ``y += e`` read ``y``; a nested loop may run no trip (what it assigns
+    is not surely assigned); an ``if`` surely assigns what both branches do."""
+    exposed = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            exposed |= _loads(stmt.test) - defined
+            then, then_defined = _exposed(stmt.body, set(defined))
+            other, else_defined = _exposed(stmt.orelse, set(defined))
+            exposed |= then | other
+            defined = then_defined & else_defined
+        elif isinstance(stmt, (gast.For, gast.While)):
+            head = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            exposed |= _loads(head) - defined
+            inner = set(defined) | (_stored(stmt.target) if isinstance(stmt, gast.For) else set())
+            exposed |= _exposed(_trip(stmt) if isinstance(stmt, gast.While) else stmt.body,
+                                inner)[0]
+        elif isinstance(stmt, gast.AugAssign):
+            exposed |= (_loads(stmt) | _stored(stmt)) - defined
+            defined |= _stored(stmt)
+        else:  # an assignment reads its value (and a written array) before binding names
+            exposed |= _loads(stmt) - defined
+            defined |= _stored(stmt)
+    return exposed, defined
