@@ -16,6 +16,8 @@ Each program is checked against exact derivatives where they are easy to derive,
 and against finite differences in both modes, at order 1 and 2.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -388,14 +390,14 @@ def test_index_arithmetic_of_the_loop_index_is_recomputed_with_its_chain():
     assert pushes == ["tape.append((s_1, v4, v5))"]
     assert "v2 = i + 1\n        v3 = v2 % 3" in backward  # both links, in order
     pushes, backward = sweeps(chain)
-    assert not any("j_1" in p or "k_1" in p for p in pushes)
-    assert "j_1 = i + 1\n        k_1 = j_1 % 3" in backward
+    assert not any(re.search(r"\b[jk]\b", p) for p in pushes)
+    assert "j = i + 1\n        k = j % 3" in backward
 
 
 def test_inner_loop_recomputes_from_the_outer_loop_index():
     pushes, backward = sweeps(nested_loops)
-    assert not any("a_1" in p or "b_2" in p for p in pushes)
-    assert "a_1 = i + 1" in backward and "b_2 = v3 % 3" in backward
+    assert not any(re.search(r"\b[ab]\b", p) for p in pushes)
+    assert "a = i + 1" in backward and "b = v3 % 3" in backward
 
 
 def test_condition_on_a_popped_carried_value_is_recomputed_from_it():
