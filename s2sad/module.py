@@ -22,7 +22,7 @@ A forward-mode module holds ``jvp_<f>`` and a ``jvp_<h>`` for each user function
 import os
 import textwrap
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -73,9 +73,17 @@ class GeneratedModule:
     function_name: str
     live: dict = None  # names bound in memory after the module's imports (LiveScope objects)
     guard: tuple = ()  # what the free names of every function transformed meant (api's cache)
+    # the code object the check compiled, until the module is loaded from it (compiled once)
+    code: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
-        check_module(self.source, self.function_name, self.bindings)
+        self.code = check_module(self.source, self.function_name, self.bindings)
+
+    def take_code(self):
+        """The checked module's code object, once (the loader runs it; None afterwards: the
+        cache keeps the loaded functions, not a second copy of their code)."""
+        code, self.code = self.code, None
+        return code
 
 
 class ModuleBuilder:
