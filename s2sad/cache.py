@@ -21,7 +21,6 @@ What the API's entry points share besides: reading ``wrt`` and binding arguments
 :mod:`s2sad.arguments`; what a user sees when generated code fails, :mod:`s2sad.failures`.
 """
 
-import functools
 import threading
 import weakref
 
@@ -207,9 +206,10 @@ def clear_cache():
 def load_module(source, label, bindings=None, live=None, code=None):
     """Compile generated source into a fresh module (:func:`s2sad.ir.load_generated`: its
     source on its ``__loader__``, its functions recorded as s2sad's own); its namespace.
-    ``code``: the source's code object where it is compiled already (when checked)."""
+    ``code``: the source compiled already (when checked; see :func:`s2sad.verify.check_module`)."""
     namespace = load_generated(source, label, bindings=bindings,
-                               code=code and functools.partial(renamed, code))
+                               code=code and (lambda filename: [renamed(part, filename)
+                                                                for part in code]))
     namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
     return namespace
 

@@ -145,7 +145,7 @@ def load_generated(source, label, name="s2sad_generated", bindings=None, code=No
     file name ``<s2sad label>.py`` (numbered when another text has that label). Every
     function the source defines is recorded as s2sad's own (:func:`mark_generated`): the
     caller says the code is s2sad's by calling this, nothing reads it from the text.
-    ``code(filename)``: ``source``'s code object, compiled once already (when checked).
+    ``code(filename)``: ``source`` compiled already (when checked), code objects to run in turn.
     """
     lines, k = source.splitlines(True), 1
     filename = f"<s2sad {label}>.py"
@@ -159,7 +159,8 @@ def load_generated(source, label, name="s2sad_generated", bindings=None, code=No
     linecache.lazycache(filename, {"__name__": name,
                                    "__loader__": _WeakSource(module.__loader__)})
     namespace.update(bindings or {})
-    exec(compile(source, filename, "exec") if code is None else code(filename), namespace)
+    for part in [compile(source, filename, "exec")] if code is None else code(filename):
+        exec(part, namespace)
     for value in list(namespace.values()):
         if isinstance(value, types.FunctionType) and value.__code__.co_filename == filename:
             mark_generated(value)

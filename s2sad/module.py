@@ -75,15 +75,15 @@ class GeneratedModule:
     function_name: str
     live: dict = None  # names bound in memory after the module's imports (LiveScope objects)
     guard: tuple = ()  # what the free names of every function transformed meant (api's cache)
-    # the code object the check compiled, until the module is loaded from it (compiled once)
+    # the code the check compiled, until the module is loaded from it (compiled once)
     code: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         self.code = check_module(self.source, self.function_name, self.bindings)
 
     def take_code(self):
-        """The checked module's code object, once (the loader runs it; None afterwards: the
-        cache keeps the loaded functions, not a second copy of their code)."""
+        """The checked module's code (:func:`s2sad.verify.check_module`), once (the loader runs
+        it; None afterwards: the cache keeps the loaded functions, not a second copy)."""
         code, self.code = self.code, None
         return code
 

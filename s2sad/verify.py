@@ -22,10 +22,12 @@ Layer 5, beside :mod:`s2sad.emit`: :mod:`s2sad.module` checks every module it ma
 
 import builtins
 import dis
+import functools
 import inspect
 import sys
 import types
 
+from .display import HELPERS_HEADING
 from .errors import InternalError
 
 _BUILTINS = set(dir(builtins))
@@ -42,29 +44,62 @@ _SHIFTED = {dis.opmap["LOAD_GLOBAL"]} if sys.version_info >= (3, 11) else set()
 
 def check_module(source, label, bindings=()):
     """Raise :class:`InternalError` unless ``source`` compiles and defines every name it
-    reads; else its code object (the file name ``<s2sad label>``), which the loader runs
-    (:func:`s2sad.ir.load_generated`)."""
+    reads; else its code: a list of code objects (file name ``<s2sad label>``) that run
+    in turn are the module, which the loader runs (:func:`s2sad.ir.load_generated`).
+
+    The run-time helpers' copies at the end of the text (from the line
+    :data:`s2sad.display.HELPERS_HEADING` starts; the same text in every module that
+    uses those helpers) are compiled and scanned once per process, then put at their
+    lines: a module is its statements in turn, so its text compiles if the two parts do,
+    and running the two codes one after the other is running the module.
+    """
+    cut = source.find("\n" + HELPERS_HEADING) + 1
+    main, helpers = (source[:cut], source[cut:]) if cut else (source, "")
     try:
-        code = compile(source, f"<s2sad {label}>", "exec")
+        code = [compile(main, f"<s2sad {label}>", "exec")]
+        names = [(None, _names(code[0], nested=False))] + _parts(code[0])
+        if helpers:
+            helpers_code, helpers_names = _helpers(helpers)
+            code.append(_shifted(helpers_code, main.count("\n")))
+            names += helpers_names
     except SyntaxError as exc:  # IndentationError included
+        if helpers and exc.lineno is not None and exc.filename == "<s2sad helpers>":
+            exc.lineno += main.count("\n")
         raise InternalError(f"s2sad wrote a module for {label} that does not compile: "
                             f"{exc.msg} at line {exc.lineno}: "
                             f"{(exc.text or '').strip()!r}") from None
-    top_bound, top_read = _names(code, nested=False)
-    parts = [(inner, _names(inner)) for inner in code.co_consts
-             if isinstance(inner, types.CodeType)]
-    module_names = set(top_bound).union(*(bound for _, (bound, _) in parts)) | _BUILTINS | \
-        set(bindings)
-    unknown = sorted(top_read - module_names)
-    if unknown:  # a default value, a base class, a constant's expression
-        raise InternalError(f"s2sad wrote a module (for {label}) whose top level reads names "
-                            f"it never defines: {', '.join(unknown)}")
-    for inner, (_, read) in parts:
+    module_names = set().union(*(bound for _, (bound, _) in names)) | _BUILTINS | set(bindings)
+    for what, (_, read) in names:
         unknown = sorted(read - module_names)
+        if unknown and what is None:  # a default value, a base class, a constant's expression
+            raise InternalError(f"s2sad wrote a module (for {label}) whose top level reads "
+                                f"names it never defines: {', '.join(unknown)}")
         if unknown:
-            raise InternalError(f"s2sad wrote a function {inner.co_name} (for {label}) that "
+            raise InternalError(f"s2sad wrote a function {what} (for {label}) that "
                                 f"reads names it never defines: {', '.join(unknown)}")
     return code
+
+
+def _parts(code):
+    """``[(name, (bound, read)), ...]`` of each function or class ``code`` (a module's) defines
+    (:func:`_names`)."""
+    return [(inner.co_name, _names(inner)) for inner in code.co_consts
+            if isinstance(inner, types.CodeType)]
+
+
+@functools.lru_cache(maxsize=64)
+def _helpers(text):
+    """The code of the run-time helpers' part of a module's text, and the names its top level
+    and its functions bind and read (:func:`_names`), compiled from line 1."""
+    code = compile(text, "<s2sad helpers>", "exec")
+    return code, [(None, _names(code, nested=False))] + _parts(code)
+
+
+def _shifted(code, lines):
+    """``code`` (and the code nested in it) ``lines`` lines further down its file."""
+    consts = tuple(_shifted(inner, lines) if isinstance(inner, types.CodeType) else inner
+                   for inner in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
 
 
 def _names(code, nested=True):

@@ -268,9 +268,41 @@ def test_a_module_is_compiled_once_when_made_and_loaded(monkeypatch):
 
     gradient = s2sad.grad(once)
     assert gradient(0.5) == pytest.approx(np.cos(0.5) * 0.5 + np.sin(0.5))
-    assert calls == ["<s2sad once>"]
+    # (the run-time helpers' part is compiled once per process: maybe by an earlier test)
+    assert [c for c in calls if c != "<s2sad helpers>"] == ["<s2sad once>"]
     function = s2sad.ir.source_of(s2sad.cache.generated_function(gradient))
     assert "np.cos" in "".join(function[0])
+
+
+def _broadcasting(x, y):
+    return np.sum(np.exp(x * y) + x)
+
+
+def test_a_module_run_from_its_two_codes_has_its_text_s_line_numbers():
+    """The run-time helpers' code, compiled once per process, runs at their lines of the
+    module: every function's first line is its def (or decorator) in the text."""
+    import types
+    import s2sad.cache
+
+    s2sad.grad(_broadcasting, wrt=(0, 1))(np.ones((2, 3)), np.ones(3))
+    namespace, generated = s2sad.cache.cached(_broadcasting, "reverse_grad", (0, 1))
+    lines = generated.source.splitlines()
+    assert "# --- run-time helpers" in generated.source
+    functions = [v for v in namespace.values() if isinstance(v, types.FunctionType)
+                 and v.__code__.co_filename == namespace["__loader__"].filename]
+    assert {"grad__broadcasting", "unbroadcast"} <= {f.__name__ for f in functions}
+    for f in functions:
+        first = lines[f.__code__.co_firstlineno - 1].lstrip()
+        assert first.startswith((f"def {f.__name__}(", "@")), (f.__name__, first)
+
+
+def test_a_helper_reading_an_undefined_name_is_an_internal_error():
+    helpers = "# --- run-time helpers\n\ndef helper(x):\n    return x + v10\n"
+    with pytest.raises(InternalError, match="helper .*never defines: v10\n"):
+        check_module("def grad_f(x):\n    return helper(x)\n\n" + helpers, "f")
+    with pytest.raises(InternalError, match="does not compile.* at line 6: 'return x \\+'"):
+        check_module("def grad_f(x):\n    return x\n\n# --- run-time helpers\n"
+                     "def helper(x):\n    return x +\n", "f")
 
 
 # run-time failures: the user's error stays the user's; s2sad's is labelled
