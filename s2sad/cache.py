@@ -33,7 +33,7 @@ from .errors import UnsupportedSyntaxError
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
 from .guards import guard_holds
-from .verify import renamed
+from .verify import relocated
 
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
@@ -208,7 +208,7 @@ def load_module(source, label, bindings=None, live=None, code=None):
     source on its ``__loader__``, its functions recorded as s2sad's own); its namespace.
     ``code``: the source compiled already (when checked; see :func:`s2sad.verify.check_module`)."""
     namespace = load_generated(source, label, bindings=bindings,
-                               code=code and (lambda filename: [renamed(part, filename)
+                               code=code and (lambda filename: [relocated(part, filename)
                                                                 for part in code]))
     namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
     return namespace

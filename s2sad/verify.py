@@ -60,7 +60,7 @@ def check_module(source, label, bindings=()):
         names = [(None, _names(code[0], nested=False))] + _parts(code[0])
         if helpers:
             helpers_code, helpers_names = _helpers(helpers)
-            code.append(_shifted(helpers_code, main.count("\n")))
+            code.append(relocated(helpers_code, lines=main.count("\n")))
             names += helpers_names
     except SyntaxError as exc:  # IndentationError included
         if helpers and exc.lineno is not None and exc.filename == "<s2sad helpers>":
@@ -93,13 +93,6 @@ def _helpers(text):
     and its functions bind and read (:func:`_names`), compiled from line 1."""
     code = compile(text, "<s2sad helpers>", "exec")
     return code, [(None, _names(code, nested=False))] + _parts(code)
-
-
-def _shifted(code, lines):
-    """``code`` (and the code nested in it) ``lines`` lines further down its file."""
-    consts = tuple(_shifted(inner, lines) if isinstance(inner, types.CodeType) else inner
-                   for inner in code.co_consts)
-    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
 
 
 def _names(code, nested=True):
@@ -139,9 +132,11 @@ def _name_operands(code):
             at = ops.find(op, at + 1)
 
 
-def renamed(code, filename):
-    """``code`` (and the code nested in it) under the file name ``filename``: the checked
-    module's code object as the loader names it (:func:`s2sad.ir.load_generated`)."""
-    consts = tuple(renamed(inner, filename) if isinstance(inner, types.CodeType) else inner
-                   for inner in code.co_consts)
-    return code.replace(co_filename=filename, co_consts=consts)
+def relocated(code, filename=None, lines=0):
+    """``code`` and the code nested in it under the file name ``filename`` (its own if None)
+    and ``lines`` lines further down: the run-time helpers' code at their lines of a
+    module, the checked code as the loader names it (:func:`s2sad.ir.load_generated`)."""
+    consts = tuple(relocated(inner, filename, lines) if isinstance(inner, types.CodeType)
+                   else inner for inner in code.co_consts)
+    return code.replace(co_filename=filename or code.co_filename,
+                        co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
