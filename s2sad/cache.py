@@ -33,6 +33,7 @@ from .errors import UnsupportedSyntaxError
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
 from .guards import guard_holds
+from .verify import relocated
 
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
@@ -145,7 +146,8 @@ def _fill(fn, mode, positions, checkpoint=None, numbers=frozenset()):
             raise InternalError(f"s2sad failed to transform {fn.__qualname__} ({mode} mode): "
                                 f"{type(exc).__name__}: {exc}", def_loc(fn)) from exc
         per_fn[key] = (load_module(generated.source, f"{mode} of {fn.__qualname__}",
-                                   generated.bindings, generated.live), generated)
+                                   generated.bindings, generated.live, generated.take_code()),
+                       generated)
     return per_fn[key]
 
 
@@ -201,10 +203,13 @@ def clear_cache():
                 kept[1] = _stale  # (its length stays: a fast path reading it never fails)
 
 
-def load_module(source, label, bindings=None, live=None):
+def load_module(source, label, bindings=None, live=None, code=None):
     """Compile generated source into a fresh module (:func:`s2sad.ir.load_generated`: its
-    source on its ``__loader__``, its functions recorded as s2sad's own); its namespace."""
-    namespace = load_generated(source, label, bindings=bindings)
+    source on its ``__loader__``, its functions recorded as s2sad's own); its namespace.
+    ``code``: the source compiled already (when checked; see :func:`s2sad.verify.check_module`)."""
+    namespace = load_generated(source, label, bindings=bindings,
+                               code=code and (lambda filename: [relocated(part, filename)
+                                                                for part in code]))
     namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
     return namespace
 

@@ -138,13 +138,14 @@ class _WeakSource:
         return None if loader is None else loader.source
 
 
-def load_generated(source, label, name="s2sad_generated", bindings=None):
+def load_generated(source, label, name="s2sad_generated", bindings=None, code=None):
     """Compile generated ``source`` into a fresh module; its namespace.
 
     The module's ``__loader__`` is a :class:`GeneratedSource` holding the text, under the
     file name ``<s2sad label>.py`` (numbered when another text has that label). Every
     function the source defines is recorded as s2sad's own (:func:`mark_generated`): the
     caller says the code is s2sad's by calling this, nothing reads it from the text.
+    ``code(filename)``: ``source`` compiled already (when checked), code objects to run in turn.
     """
     lines, k = source.splitlines(True), 1
     filename = f"<s2sad {label}>.py"
@@ -158,7 +159,8 @@ def load_generated(source, label, name="s2sad_generated", bindings=None):
     linecache.lazycache(filename, {"__name__": name,
                                    "__loader__": _WeakSource(module.__loader__)})
     namespace.update(bindings or {})
-    exec(compile(source, filename, "exec"), namespace)
+    for part in [compile(source, filename, "exec")] if code is None else code(filename):
+        exec(part, namespace)
     for value in list(namespace.values()):
         if isinstance(value, types.FunctionType) and value.__code__.co_filename == filename:
             mark_generated(value)
