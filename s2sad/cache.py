@@ -4,10 +4,10 @@
 caches it per function, transform and ``wrt``, so ``s2sad.grad(f)`` called in a
 loop parses nothing after the first call; :func:`clear_cache` (``s2sad.clear_cache``)
 forgets everything. Generated code is compiled into a module of its own whose
-``__loader__`` holds its source (:func:`s2sad.ir.load_generated`), under a
+``__loader__`` holds its source (:func:`s2sad.generated_code.load_generated`), under a
 ``<s2sad ...>.py`` file name, so tracebacks and ``inspect.getsource`` show the
 generated lines, and each function compiled from it is recorded as s2sad's own
-(:func:`s2sad.ir.mark_generated`), which lowering trusts when it reads it again.
+(:func:`s2sad.generated_code.mark_generated`), which lowering trusts when it reads it again.
 
 Generated code reads the user's globals and closure variables when it runs
 (see :mod:`s2sad.lower`), so the cache holds no value of the user's. What the
@@ -28,7 +28,8 @@ import numpy as np
 
 from .arguments import DEFAULT_WRT, at_bound_values, bind, parameters  # noqa: F401 (cost.py's)
 from .errors import InternalError, S2sadError, hide_own_frames
-from .ir import def_loc, load_generated
+from .generated_code import load_generated
+from .ir import def_loc
 from .errors import UnsupportedSyntaxError
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
@@ -204,7 +205,7 @@ def clear_cache():
 
 
 def load_module(source, label, bindings=None, live=None, code=None):
-    """Compile generated source into a fresh module (:func:`s2sad.ir.load_generated`: its
+    """Compile generated source into a fresh module (:func:`s2sad.generated_code.load_generated`: its
     source on its ``__loader__``, its functions recorded as s2sad's own); its namespace.
     ``code``: the source compiled already (when checked; see :func:`s2sad.verify.check_module`)."""
     namespace = load_generated(source, label, bindings=bindings,

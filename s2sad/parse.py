@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import gast
 
 from .errors import SourceError, UnsupportedSyntaxError
-from .ir import Loc, source_of
+from .generated_code import source_of
+from .ir import Loc
 
 
 @dataclass

@@ -45,7 +45,7 @@ _SHIFTED = {dis.opmap["LOAD_GLOBAL"]} if sys.version_info >= (3, 11) else set()
 def check_module(source, label, bindings=()):
     """Raise :class:`InternalError` unless ``source`` compiles and defines every name it
     reads; else its code: a list of code objects (file name ``<s2sad label>``) that run
-    in turn are the module, which the loader runs (:func:`s2sad.ir.load_generated`).
+    in turn are the module, which the loader runs (:func:`s2sad.generated_code.load_generated`).
 
     The run-time helpers' copies at the end of the text (from the line
     :data:`s2sad.display.HELPERS_HEADING` starts; the same text in every module that
@@ -135,7 +135,7 @@ def _name_operands(code):
 def relocated(code, filename=None, lines=0):
     """``code`` and the code nested in it under the file name ``filename`` (its own if None)
     and ``lines`` lines further down: the run-time helpers' code at their lines of a
-    module, the checked code as the loader names it (:func:`s2sad.ir.load_generated`)."""
+    module, the checked code as the loader names it (:func:`s2sad.generated_code.load_generated`)."""
     consts = tuple(relocated(inner, filename, lines) if isinstance(inner, types.CodeType)
                    else inner for inner in code.co_consts)
     return code.replace(co_filename=filename or code.co_filename,

@@ -31,7 +31,7 @@ import pytest
 import s2sad
 from s2sad import cache, failures, support
 from s2sad.errors import NonScalarOutputError, UnsupportedSyntaxError
-from s2sad.ir import is_generated, load_generated
+from s2sad.generated_code import is_generated, load_generated
 from s2sad.lower import lower
 
 

@@ -270,7 +270,7 @@ def test_a_module_is_compiled_once_when_made_and_loaded(monkeypatch):
     assert gradient(0.5) == pytest.approx(np.cos(0.5) * 0.5 + np.sin(0.5))
     # (the run-time helpers' part is compiled once per process: maybe by an earlier test)
     assert [c for c in calls if c != "<s2sad helpers>"] == ["<s2sad once>"]
-    function = s2sad.ir.source_of(s2sad.cache.generated_function(gradient))
+    function = s2sad.generated_code.source_of(s2sad.cache.generated_function(gradient))
     assert "np.cos" in "".join(function[0])
 
 
