@@ -118,8 +118,9 @@ def strip_unbroadcast(expr, var):
     return expr
 
 
-def uses_of_g(tree):
-    return sum(1 for n in gast.walk(tree) if isinstance(n, gast.Name) and n.id == "g")
+def uses_of_g(template):
+    """How many times a rule's :class:`~s2sad.rules.templates.Template` reads ``g``."""
+    return template.uses("g")
 
 
 def spread(expr):

@@ -14,19 +14,29 @@ import gast
 def clone(node, env=None):
     """A fresh copy of a gast tree; with ``env``, each ``Name`` it maps is replaced by a
     copy of its value. (One pass, no memo: several times faster than copy.deepcopy.)"""
-    if isinstance(node, list):
+    if type(node) is list:
         return [clone(n, env) for n in node]
     if not isinstance(node, gast.AST):
         return node
-    if env and type(node) is gast.Name and node.id in env:
+    kind = type(node)
+    if env and kind is gast.Name and node.id in env:
         return clone(env[node.id])
-    new = type(node).__new__(type(node))
-    for field in node._fields:
-        setattr(new, field, clone(getattr(node, field, None), env))
+    new = kind.__new__(kind)
+    for field in node._fields:  # (a leaf, a string or None, copied without a call)
+        value = getattr(node, field, None)
+        if type(value) is list:
+            value = [clone(n, env) for n in value]
+        elif isinstance(value, gast.AST):
+            value = clone(value, env)
+        setattr(new, field, value)
     for attr in node._attributes:
-        if hasattr(node, attr):
-            setattr(new, attr, getattr(node, attr))
+        value = getattr(node, attr, _MISSING)
+        if value is not _MISSING:
+            setattr(new, attr, value)
     return new
+
+
+_MISSING = object()
 
 
 def parse_expr(text):

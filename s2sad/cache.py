@@ -4,10 +4,10 @@
 caches it per function, transform and ``wrt``, so ``s2sad.grad(f)`` called in a
 loop parses nothing after the first call; :func:`clear_cache` (``s2sad.clear_cache``)
 forgets everything. Generated code is compiled into a module of its own whose
-``__loader__`` holds its source (:func:`s2sad.ir.load_generated`), under a
+``__loader__`` holds its source (:func:`s2sad.generated_code.load_generated`), under a
 ``<s2sad ...>.py`` file name, so tracebacks and ``inspect.getsource`` show the
 generated lines, and each function compiled from it is recorded as s2sad's own
-(:func:`s2sad.ir.mark_generated`), which lowering trusts when it reads it again.
+(:func:`s2sad.generated_code.mark_generated`), which lowering trusts when it reads it again.
 
 Generated code reads the user's globals and closure variables when it runs
 (see :mod:`s2sad.lower`), so the cache holds no value of the user's. What the
@@ -28,11 +28,13 @@ import numpy as np
 
 from .arguments import DEFAULT_WRT, at_bound_values, bind, parameters  # noqa: F401 (cost.py's)
 from .errors import InternalError, S2sadError, hide_own_frames
-from .ir import def_loc, load_generated
+from .generated_code import load_generated
+from .ir import def_loc
 from .errors import UnsupportedSyntaxError
 from .lower import clear_summaries, lower
 from .module import clear_lowered, forward_module, reverse_module
 from .guards import guard_holds
+from .verify import relocated
 
 
 _CACHE = weakref.WeakKeyDictionary()  # python function -> {(mode, wrt): namespace}
@@ -145,7 +147,8 @@ def _fill(fn, mode, positions, checkpoint=None, numbers=frozenset()):
             raise InternalError(f"s2sad failed to transform {fn.__qualname__} ({mode} mode): "
                                 f"{type(exc).__name__}: {exc}", def_loc(fn)) from exc
         per_fn[key] = (load_module(generated.source, f"{mode} of {fn.__qualname__}",
-                                   generated.bindings, generated.live), generated)
+                                   generated.bindings, generated.live, generated.take_code()),
+                       generated)
     return per_fn[key]
 
 
@@ -201,10 +204,13 @@ def clear_cache():
                 kept[1] = _stale  # (its length stays: a fast path reading it never fails)
 
 
-def load_module(source, label, bindings=None, live=None):
-    """Compile generated source into a fresh module (:func:`s2sad.ir.load_generated`: its
-    source on its ``__loader__``, its functions recorded as s2sad's own); its namespace."""
-    namespace = load_generated(source, label, bindings=bindings)
+def load_module(source, label, bindings=None, live=None, code=None):
+    """Compile generated source into a fresh module (:func:`s2sad.generated_code.load_generated`: its
+    source on its ``__loader__``, its functions recorded as s2sad's own); its namespace.
+    ``code``: the source compiled already (when checked; see :func:`s2sad.verify.check_module`)."""
+    namespace = load_generated(source, label, bindings=bindings,
+                               code=code and (lambda filename: [relocated(part, filename)
+                                                                for part in code]))
     namespace.update(live or {})  # the user's module read through f, not held (see LiveScope)
     return namespace
 

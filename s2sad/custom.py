@@ -65,7 +65,8 @@ import sys
 import types
 
 from .errors import NoDerivativeError, UsageError
-from .ir import def_loc, load_generated
+from .generated_code import load_generated
+from .ir import def_loc
 from .rules.core import Primitive
 from .structural import CustomCall
 
@@ -169,7 +170,7 @@ class CustomDerivative:
                     for i, p in enumerate(params)]
             text = f"def {fn.__name__}({', '.join(head)}):\n" \
                    f"    return {callee}({', '.join(params)})\n"
-            # s2sad's own code: lowering trusts it (s2sad.ir.load_generated)
+            # s2sad's own code: lowering trusts it (s2sad.generated_code.load_generated)
             namespace = load_generated(text, f"custom {fn.__qualname__}", fn.__module__)
             entry = namespace[fn.__name__]
             namespace[callee] = self

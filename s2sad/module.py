@@ -19,10 +19,12 @@ A forward-mode module holds ``jvp_<f>`` and a ``jvp_<h>`` for each user function
 ``h`` a tangent flows into.
 """
 
+import functools
+import gc
 import os
 import textwrap
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -73,9 +75,17 @@ class GeneratedModule:
     function_name: str
     live: dict = None  # names bound in memory after the module's imports (LiveScope objects)
     guard: tuple = ()  # what the free names of every function transformed meant (api's cache)
+    # the code the check compiled, until the module is loaded from it (compiled once)
+    code: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
-        check_module(self.source, self.function_name, self.bindings)
+        self.code = check_module(self.source, self.function_name, self.bindings)
+
+    def take_code(self):
+        """The checked module's code (:func:`s2sad.verify.check_module`), once (the loader runs
+        it; None afterwards: the cache keeps the loaded functions, not a second copy)."""
+        code, self.code = self.code, None
+        return code
 
 
 class ModuleBuilder:
@@ -197,6 +207,25 @@ def primal_function(ir, emitter):
     return function_def(spelled, [p.name for p in ir.params], body, defaults)
 
 
+def collection_paused(build):
+    """``build`` run with Python's cyclic garbage collector paused (its state before restored
+    after): a transform makes and drops some hundred thousand small objects (gast nodes,
+    sets), and each automatic collection meanwhile walked every object alive, nearly half
+    the transform's time for a 100-line function. What the transform leaves in cycles is
+    collected at the next collection after it."""
+    @functools.wraps(build)
+    def paused(*args, **kwargs):
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+    return paused
+
+
+@collection_paused
 def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
                    checkpoint=None, with_grad=True, with_value=False,
                    numbers=frozenset()) -> GeneratedModule:
@@ -292,6 +321,7 @@ class ForwardModuleBuilder(ModuleBuilder):
                 self.request_primal(fn)
 
 
+@collection_paused
 def forward_module(fn, wrt, vector=False, plain=False, numbers=frozenset()) -> GeneratedModule:
     """The forward-mode module of ``fn`` with respect to parameter positions ``wrt``.
 

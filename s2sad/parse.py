@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import gast
 
 from .errors import SourceError, UnsupportedSyntaxError
-from .ir import Loc, source_of
+from .generated_code import source_of
+from .ir import Loc
 
 
 @dataclass
@@ -250,8 +251,10 @@ def parse_function(fn) -> ParsedFunction:
     if fn.__code__.co_name == "<lambda>":
         return _parse_lambda(fn)
     try:  # generated code's from its module's loader; a file's code's own lines (inspect
-        # would follow a wrapper's __wrapped__)
-        lines, first = source_of(fn) or inspect.getsourcelines(fn.__code__)
+        # would follow a wrapper's __wrapped__; of a code object, it finds the module by
+        # scanning sys.modules, for a function by its __module__: the same lines)
+        lines, first = source_of(fn) or inspect.getsourcelines(
+            fn.__code__ if hasattr(fn, "__wrapped__") else fn)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
         raise SourceError(f"cannot read the source of {fn.__qualname__}: {exc}",

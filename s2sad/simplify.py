@@ -48,7 +48,34 @@ def constant(value):
     return gast.Constant(value=value, kind=None)
 
 
+# nodes with nothing inside that a rewrite applies to: not visited
+_LEAVES = (gast.Name, gast.Constant, gast.expr_context, gast.operator, gast.unaryop,
+           gast.cmpop, gast.boolop)
+
+
 class _Simplify(gast.NodeTransformer):
+    def visit(self, node):
+        """``NodeTransformer.visit`` without the walk into leaves (names, literals,
+        operators) and with one look-up of the rewrite per node kind."""
+        if isinstance(node, _LEAVES):
+            return node
+        method = _METHODS.get(type(node))
+        if method is None:
+            method = _METHODS[type(node)] = getattr(
+                _Simplify, "visit_" + type(node).__name__, _Simplify.generic_visit)
+        return method(self, node)
+
+    def generic_visit(self, node):
+        """Each child visited and replaced by what its rewrite returns (never None nor a
+        list here, unlike what ``NodeTransformer.generic_visit`` allows)."""
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                value[:] = [self.visit(v) if isinstance(v, gast.AST) else v for v in value]
+            elif isinstance(value, gast.AST) and not isinstance(value, _LEAVES):
+                setattr(node, field, self.visit(value))
+        return node
+
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
         if isinstance(node.op, gast.USub):
@@ -164,6 +191,9 @@ class _Simplify(gast.NodeTransformer):
             if a is not None and b is not None:
                 return gast.BinOp(left=a, op=node.op, right=b)
         return node
+
+_METHODS = {}  # node kind -> the _Simplify method visiting it
+
 
 def boolean(node):
     """True if ``node`` is a boolean mask (a comparison, ``&``/``|``/``^``/``~`` of masks,

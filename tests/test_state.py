@@ -31,7 +31,7 @@ import pytest
 import s2sad
 from s2sad import cache, failures, support
 from s2sad.errors import NonScalarOutputError, UnsupportedSyntaxError
-from s2sad.ir import is_generated, load_generated
+from s2sad.generated_code import is_generated, load_generated
 from s2sad.lower import lower
 
 
@@ -376,3 +376,35 @@ def test_the_source_of_a_generated_module_lives_as_long_as_the_module():
     del namespace, function
     gc.collect()
     assert loader() is None  # linecache's entry did not keep it
+
+
+def _long(x):
+    a = np.sin(x) * x
+    b = np.exp(-a) / (1.0 + a * a)
+    c = np.tanh(b) * a + b
+    return np.sum(c * c)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_transform_pauses_the_garbage_collector_and_restores_its_state(enabled, monkeypatch):
+    """The collector is paused while a module is built (its automatic collections cost
+    nearly half of it), and left as the caller had it."""
+    from s2sad import module
+
+    seen, lower = [], module.lower
+
+    def spy(*args, **kwargs):  # (lowering runs inside the build)
+        seen.append(gc.isenabled())
+        return lower(*args, **kwargs)
+
+    monkeypatch.setattr(module, "lower", spy)
+    (gc.enable if enabled else gc.disable)()
+    try:
+        module.clear_lowered()
+        module.reverse_module(_long, (0,))
+        module.clear_lowered()
+        module.forward_module(_long, (0,))
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+    assert seen == [False, False] and after is enabled

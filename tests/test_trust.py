@@ -193,6 +193,118 @@ def test_a_module_reading_an_undefined_name_is_an_internal_error():
                  bindings={"v9": 1.0})
 
 
+@pytest.mark.parametrize("body", [
+    "    return sum(v9 * t for t in x)\n",  # in a generator's own code
+    "    h = lambda t: t * v9\n    return h(x)\n",  # in a lambda's
+    "    for i in range(3):\n        x = x + np.float64(i) * v9\n    return x\n",
+    "    return np.array([t * v9 for t in x])\n",  # in a comprehension's
+])
+def test_a_name_read_anywhere_in_a_function_is_checked(body):
+    with pytest.raises(InternalError, match="grad_f .*never defines: v9"):
+        check_module(f"import numpy as np\n\ndef grad_f(x):\n{body}", "f")
+
+
+def test_an_attribute_or_a_local_is_no_read_of_a_global_name():
+    check_module("import numpy as np\n\ndef grad_f(x):\n    v9 = np.v9(x)\n    return v9\n\n"
+                 "def other(x):\n    return x.v9 + np.linalg.v10\n", "f")
+
+
+def test_a_default_value_or_a_base_class_reading_an_undefined_name_is_an_internal_error():
+    with pytest.raises(InternalError, match="top level reads names it never defines: c0"):
+        check_module("def grad_f(x, y=c0):\n    return x\n", "f")
+    with pytest.raises(InternalError, match="top level reads names it never defines: Base"):
+        check_module("class Failed(Base):\n    pass\n", "f")
+
+
+def test_a_read_among_many_global_names_is_checked():
+    """More than 128 names in a function: operands widened by EXTENDED_ARG."""
+    names = [f"g{k}" for k in range(300)]
+    defined = "".join(f"{n} = {k}\n" for k, n in enumerate(names))
+    body = "def grad_f(x):\n    return x + " + " + ".join(names) + " + v9\n"
+    with pytest.raises(InternalError, match="grad_f .*never defines: v9\n"):
+        check_module(defined + body, "f")
+    check_module(defined + body, "f", bindings={"v9": 1.0})
+
+
+def test_the_names_the_check_reads_are_those_dis_reads():
+    """The check's scan of the bytecode finds the instructions ``dis`` finds, on a generated
+    module (its functions, lambdas, comprehensions and helper classes)."""
+    import dis
+    import types
+    from s2sad import verify
+    from s2sad.module import reverse_module
+
+    source = reverse_module(inactive_write_in_loop, (0,)).source
+    frontier, seen = [compile(source, "generated", "exec")], 0
+    while frontier:
+        code = frontier.pop()
+        frontier += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        fast = sorted((op, code.co_names[k]) for op, k in verify._name_operands(code))
+        wanted = verify._READS | verify._BINDS
+        assert fast == sorted((i.opcode, i.argval) for i in dis.get_instructions(code)
+                              if i.opcode in wanted), code.co_name
+        seen += bool(fast)
+    assert seen > 5
+
+
+def test_a_module_is_compiled_once_when_made_and_loaded(monkeypatch):
+    """The code the check compiled is what the cache loads (under the loader's file name)."""
+    import builtins
+    import s2sad.cache
+    import s2sad.ir
+    import s2sad.verify
+
+    calls = []
+
+    def counting(source, filename, *rest, **kw):
+        calls.append(filename)
+        return builtins.compile(source, filename, *rest, **kw)
+
+    monkeypatch.setattr(s2sad.ir, "compile", counting, raising=False)
+    monkeypatch.setattr(s2sad.verify, "compile", counting, raising=False)
+
+    def once(x):
+        return np.sin(x) * x
+
+    gradient = s2sad.grad(once)
+    assert gradient(0.5) == pytest.approx(np.cos(0.5) * 0.5 + np.sin(0.5))
+    # (the run-time helpers' part is compiled once per process: maybe by an earlier test)
+    assert [c for c in calls if c != "<s2sad helpers>"] == ["<s2sad once>"]
+    function = s2sad.generated_code.source_of(s2sad.cache.generated_function(gradient))
+    assert "np.cos" in "".join(function[0])
+
+
+def _broadcasting(x, y):
+    return np.sum(np.exp(x * y) + x)
+
+
+def test_a_module_run_from_its_two_codes_has_its_text_s_line_numbers():
+    """The run-time helpers' code, compiled once per process, runs at their lines of the
+    module: every function's first line is its def (or decorator) in the text."""
+    import types
+    import s2sad.cache
+
+    s2sad.grad(_broadcasting, wrt=(0, 1))(np.ones((2, 3)), np.ones(3))
+    namespace, generated = s2sad.cache.cached(_broadcasting, "reverse_grad", (0, 1))
+    lines = generated.source.splitlines()
+    assert "# --- run-time helpers" in generated.source
+    functions = [v for v in namespace.values() if isinstance(v, types.FunctionType)
+                 and v.__code__.co_filename == namespace["__loader__"].filename]
+    assert {"grad__broadcasting", "unbroadcast"} <= {f.__name__ for f in functions}
+    for f in functions:
+        first = lines[f.__code__.co_firstlineno - 1].lstrip()
+        assert first.startswith((f"def {f.__name__}(", "@")), (f.__name__, first)
+
+
+def test_a_helper_reading_an_undefined_name_is_an_internal_error():
+    helpers = "# --- run-time helpers\n\ndef helper(x):\n    return x + v10\n"
+    with pytest.raises(InternalError, match="helper .*never defines: v10\n"):
+        check_module("def grad_f(x):\n    return helper(x)\n\n" + helpers, "f")
+    with pytest.raises(InternalError, match="does not compile.* at line 6: 'return x \\+'"):
+        check_module("def grad_f(x):\n    return x\n\n# --- run-time helpers\n"
+                     "def helper(x):\n    return x +\n", "f")
+
+
 # run-time failures: the user's error stays the user's; s2sad's is labelled
 def shapes_mismatch(x, y):
     return np.sum(x * y)

@@ -79,7 +79,8 @@ def render_module(docstring, functions, comments, constants, imports=None, plain
         modules = ", ".join(sorted({m for m, _ in imported}))
         docstring = docstring.replace("Needs NumPy only.", f"Needs NumPy and {modules}.")
     parts = [f'"""{docstring}"""\n', "import numpy as np"]
-    if re.search(r"\bmath\.", body_text):
+    # (the substring test first: a pattern starting with \b is tried at every position)
+    if "math." in body_text and re.search(r"\bmath\.", body_text):
         parts[-1] = "import math\n\nimport numpy as np"
     if imported:
         parts += [""] + [line for _, line in imported]

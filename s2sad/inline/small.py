@@ -23,7 +23,7 @@ helper keeps its ``fwd_h``/``bwd_h`` pair (and one with loops its ``vjp_h``).
 
 import gast
 
-from ..ir import is_generated
+from ..generated_code import is_generated
 from ..parse import parse_function
 from ..errors import S2sadError
 from .scopes import _is_user_function, _params

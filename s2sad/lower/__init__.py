@@ -47,7 +47,7 @@ by one analysis of the IR (:func:`s2sad.memory.check_memory`): only arrays the
 function allocated may be written or updated, and names sharing the written
 memory (views, aliases, a list holding the array) cannot be read after the
 write. s2sad's own generated code (``trusted``: functions the cache compiled from
-code s2sad generated, :func:`s2sad.ir.is_generated`) is not checked: its restores
+code s2sad generated, :func:`s2sad.generated_code.is_generated`) is not checked: its restores
 keep every value it reads equal to the IR's value.
 
 The package, from the bottom up (each module imports only those above it in this

@@ -23,7 +23,8 @@ from ..desugar import desugar
 from ..errors import UnsupportedSyntaxError
 from ..expand import expand
 from ..inline import inline
-from ..ir import Const, Function, Param, Var, is_generated
+from ..generated_code import is_generated
+from ..ir import Const, Function, Param, Var
 from ..memory import check_memory, result_memory
 from ..guards import resolution_guard
 from ..parse import Scope, def_name, parse_function
@@ -141,7 +142,7 @@ def lower(fn, trusted=None, numbers=frozenset()) -> Function:
 
     ``trusted``: the function is s2sad's own generated code, whose writes and restores
     are not checked (:func:`s2sad.memory.check_memory`). By default, what s2sad recorded
-    when it compiled the function (:func:`s2sad.ir.is_generated`), never what the
+    when it compiled the function (:func:`s2sad.generated_code.is_generated`), never what the
     function's text says. ``numbers``: the parameters that hold Python numbers in the
     calls this form is for (their ``x += e`` rebinds ``x``; see :func:`check_memory`).
     """

@@ -93,14 +93,14 @@ class _Assignments:
                 stmt.target.name == op.name and rule_name(stmt.prim) is not None):
             return False
         bound = stmt.prim.bind(stmt.args, stmt.kwargs)
-        uses = sum(uses_of_g(t.tree) for t in stmt.prim.shared.values())
+        uses = sum(uses_of_g(t) for t in stmt.prim.shared.values())
         for param, arg in bound.items():
             if self.is_active(arg):
                 try:
                     template = stmt.prim.vjp_template(param, bound)
                 except (KeyError, RuleNotApplicable):
                     return False
-                uses += uses_of_g(template.tree) if template is not None else 0
+                uses += uses_of_g(template) if template is not None else 0
         return uses == 1
 
     def spread_contribution(self, stmt, template, env, op, c, like):

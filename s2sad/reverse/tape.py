@@ -40,6 +40,8 @@ class _Tape:
         value read) and keeps every slot that pops (checked here).
         """
         pushes, recompute_reads = {}, set()
+        if not self.pops:  # no block inside a loop: nothing to push (no walk of the sweep)
+            return pushes, recompute_reads
         inside_loops = self.names_inside_loops()
         kept = {id(node.statements) for stmt in backward for node in gast.walk(stmt)
                 if isinstance(node, _Slot)}

@@ -8,6 +8,8 @@ a JVP follows from a stanza without being written (:func:`tangent_of_slope`,
 """
 
 import ast
+import functools
+from collections import Counter
 
 import gast
 
@@ -22,7 +24,18 @@ class Template:
 
     def __init__(self, text, tree=None):
         self.text = text
-        self.tree = parse_expr(text) if tree is None else tree
+        self._tree = tree  # parsed when first read: a rule's text made per call is often
+        # only counted (uses), never instantiated
+
+    @property
+    def tree(self):
+        if self._tree is None:
+            self._tree = parse_expr(self.text)
+        return self._tree
+
+    def uses(self, name):
+        """How many times the formula reads ``name`` (counted once per text and process)."""
+        return _name_counts(self.text).get(name, 0)
 
     @classmethod
     def of_tree(cls, tree):
@@ -34,6 +47,11 @@ class Template:
     def instantiate(self, env):
         """A fresh gast expression with each name in ``env`` replaced by env[name]."""
         return clone(self.tree, env)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_counts(text):
+    return Counter(n.id for n in gast.walk(parse_expr(text)) if isinstance(n, gast.Name))
 
 
 class Bound(dict):
