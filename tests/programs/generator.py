@@ -426,7 +426,7 @@ class Generator:
 
     def statement(self, env, ctx):
         kinds = {"assign": 8, "aug": 3, "write": 4, "maskwrite": 0.8, "alias": 0.6, "view": 0.6, "if": 3,
-                 "for": 3, "while": 1, "call": 2.5, "unpack": 1.2, "return": 0.8}
+                 "for": 3, "while": 1, "call": 2.5, "unpack": 1.2, "return": 0.8, "recur": 0.5}
         if ctx.in_loop:
             kinds["break"] = 1.2
         if ctx.depth >= 2:
@@ -511,6 +511,31 @@ class Generator:
             return None
         self.update_bounds(env, name, new_bound)
         return [f"{name}{text} {op} {e.text}"]
+
+    def st_recur(self, env, ctx):
+        """A recurrence through the rows of an array a loop writes into, by a product with the
+        input x (the RNN whose states are an array's rows, whose backward sweep restores the
+        array trip by trip while x's adjoint sums products)::
+
+            e = np.tanh(x) * 0.5
+            for q3 in range(3):
+                e[(q3 + 1) % 3] = np.tanh(np.dot(e[:, q3 % 4], x))
+        """
+        if "x" not in env or env["x"].kind != "arr" or env["x"].shape != (3, 4):
+            return None
+        name = self.assign_target(env, ctx, (3, 4))
+        if name is None or name == "x":
+            return None
+        q = self.fresh_name("q")
+        product = self.pick(["{a} @ {b}", "np.dot({a}, {b})", "({a}).dot({b})"])
+        if self.chance(0.5):
+            write = f"{name}[:, ({q} + 1) % 4] = np.tanh({product.format(a='x', b=f'{name}[{q} % 3]')})"
+        else:
+            write = f"{name}[({q} + 1) % 3] = np.tanh({product.format(a=f'{name}[:, {q} % 4]', b='x')})"
+        env[name] = Var((3, 4), 1.0, frozenset([self.fresh_id()]))
+        ctx.rebound.add(name)
+        return [f"{name} = np.tanh(x) * 0.5", f"for {q} in range({self.pick([2, 3, 4])}):",
+                "    " + write]
 
     def st_maskwrite(self, env, ctx):
         names = self.writable(env)
