@@ -14,14 +14,14 @@ from .errors import NoDerivativeError
 from .ir import Assign, walk_blocks
 from .lower import ExternalFunction
 from .parse import is_library_code
-from .rules.core import RuleNotApplicable, rule_name
+from .rules.core import OPERATORS, RuleNotApplicable
 from .structural import WriteItem
 
 
 def returned_tuple(fn):
     """The statement making the tuple ``fn`` returns (``return a, b``), or None."""
     return next((stmt for stmt in walk_blocks(fn.body) if isinstance(stmt, Assign) and
-                 stmt.targets == (fn.output,) and rule_name(stmt.prim) == "tuple"), None)
+                 stmt.targets == (fn.output,) and stmt.prim is OPERATORS["tuple"]), None)
 
 
 def writes_into(block, var):

@@ -45,7 +45,7 @@ import numpy as np
 
 from .errors import UnsupportedSyntaxError
 from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
-from .rules.core import rule_name
+from .rules.core import OPERATORS, rule_name
 from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
                          CustomCall, ListStatement, SaveItem, WriteItem, defined_in)
 
@@ -201,7 +201,7 @@ def result_memory(fn):
     own = set().union(*params)
     output = fn.output
     stmt = memory.defs.get(output.name) if isinstance(output, Var) else None
-    results = list(stmt.args) if stmt is not None and rule_name(stmt.prim) == "tuple" else [output]
+    results = list(stmt.args) if stmt is not None and stmt.prim is OPERATORS["tuple"] else [output]
     out = []
     for result in results:
         sites = memory.of(result)

@@ -173,7 +173,8 @@ ROOT = pathlib.Path(s2sad.__file__).parent
 
 def _asks_a_primitive_name(source):
     """``(line, text)`` of each place ``source`` tells statements apart by a primitive's name
-    (``prim.name == "copy"``, ``stmt.prim.name in (...)``) or by ``type(prim) is Primitive``."""
+    (``prim.name == "copy"``, ``stmt.prim.name in (...)``, ``rule_name(prim) == "tuple"``) or
+    by ``type(prim) is Primitive``."""
     def is_prim(node):
         return isinstance(node, ast.Name) and node.id == "prim" or \
             isinstance(node, ast.Attribute) and node.attr == "prim"
@@ -184,7 +185,11 @@ def _asks_a_primitive_name(source):
             continue
         sides = [node.left] + node.comparators
         by_name = any(isinstance(s, ast.Attribute) and s.attr == "name" and is_prim(s.value)
-                      for s in sides)
+                      for s in sides) or \
+            any(isinstance(s, ast.Call) and isinstance(s.func, ast.Name) and
+                s.func.id == "rule_name" for s in sides) and \
+            any(isinstance(s, (ast.Constant, ast.Tuple, ast.List, ast.Set)) and
+                not (isinstance(s, ast.Constant) and s.value is None) for s in sides)
         by_type = any(isinstance(s, ast.Call) and isinstance(s.func, ast.Name) and
                       s.func.id == "type" and s.args and is_prim(s.args[0]) for s in sides) and \
             any(isinstance(s, ast.Name) and s.id == "Primitive" for s in sides)
@@ -209,5 +214,6 @@ def test_no_statement_is_told_apart_by_its_primitives_name_outside_the_ir_and_th
 def test_the_name_check_sees_a_comparison_of_names_and_of_types():
     probe = ("if stmt.prim.name in ('tuple', 'list'):\n    pass\n"
              "ok = prim.name == 'copy' or type(prim) is not Primitive\n"
-             "msg = f'{prim.name}()'\n")
-    assert [line for line, _ in _asks_a_primitive_name(probe)] == [1, 3, 3]
+             "msg = f'{prim.name}()'\n"
+             "kind = rule_name(stmt.prim) in ('tuple', 'list') or rule_name(p) is None\n")
+    assert [line for line, _ in _asks_a_primitive_name(probe)] == [1, 3, 3, 5]

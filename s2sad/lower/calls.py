@@ -309,14 +309,13 @@ class _Calls:
         stmt = self.defining.get(operand.name)
         if stmt is None or len(stmt.targets) != 1:
             return None
-        name = rule_name(stmt.prim)
-        if name == "getitem" and self.is_argument(stmt.args[0]) and \
+        if stmt.prim is rules.OPERATORS["getitem"] and self.is_argument(stmt.args[0]) and \
                 isinstance(stmt.args[1], Index):
             parts = stmt.args[1].parts
             if all(isinstance(p, Const) and type(p.value) is int for p in parts):
                 return frozenset({f"{stmt.args[0].name}.ndim={len(parts)}"})
             return None
-        if name and (stmt.prim.scalar_result or stmt.prim.elementwise and
+        if rule_name(stmt.prim) and (stmt.prim.scalar_result or stmt.prim.elementwise and
                      stmt.prim.emit[0] in ("binop", "unary", "copy")):  # of numbers, a number
             proofs = [self.number_proof(a) for a in stmt.args]
             return None if any(p is None for p in proofs) or stmt.kwargs else \

@@ -15,7 +15,6 @@ import numpy as np
 
 from .. import rules
 from ..ir import Const, If, Index, Slice, Var
-from ..rules.core import rule_name
 from ..rules.operators import dict_literal
 from .primitives import AttributeRead
 from .shared import (_ATTRIBUTES, _BINOPS, _COMPARE, _HINTS, _RETURNED, _UNARY, _UNRESOLVED,
@@ -104,10 +103,11 @@ class _Expressions:
         stmt = self.defining.get(operand.name) if isinstance(operand, Var) else None
         if stmt is None or len(stmt.targets) != 1 or depth == 0:
             return None
-        kind = rule_name(stmt.prim)
-        if kind in ("tuple", "list"):
-            return kind
-        return self.sequence_kind(stmt.args[0], depth - 1) if kind in ("join", "copy") else None
+        made = {rules.OPERATORS["tuple"]: "tuple", rules.OPERATORS["list"]: "list"}
+        if stmt.prim in made:
+            return made[stmt.prim]
+        passed = stmt.prim in (rules.OPERATORS["join"], rules.OPERATORS["copy"])
+        return self.sequence_kind(stmt.args[0], depth - 1) if passed else None
 
     def sequence_length(self, operand, depth=16):
         """How many elements ``operand``, a tuple or list :meth:`sequence_kind` knows, holds
@@ -118,8 +118,7 @@ class _Expressions:
         if stmt is None or len(stmt.targets) != 1 or depth == 0 or \
                 self.sequence_kind(operand) is None:
             return None
-        kind = rule_name(stmt.prim)
-        if kind in ("tuple", "list"):
+        if stmt.prim in (rules.OPERATORS["tuple"], rules.OPERATORS["list"]):
             return len(stmt.args)
         lengths = [self.sequence_length(a, depth - 1) for a in stmt.args]
         return None if None in lengths else sum(lengths)
