@@ -564,6 +564,8 @@ def matmul_bar_b(g, a, b):
             a.ndim == 2 and b.ndim <= 2:  # as in matmul_bar_a
         if a.shape[0] == 1 and b.ndim == 2:
             return a.T * g  # an outer product
+        if g.ndim == 1:
+            return g.dot(a)  # a.T @ g without making the view a.T (an RNN's step: ~3%)
         return a.T.dot(g)
     if np.ndim(a) == 2 and np.ndim(b) <= 2:
         return a.T @ g
