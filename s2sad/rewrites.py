@@ -20,7 +20,7 @@ from .kinds import PRODUCT_HELPERS, Kind, Kinds, int_index, product
 PRODUCT_BARS = {
     "a": {(2, 2): "{g}.dot({b}.T)", (2, 1): "np.multiply.outer({g}, {b})",
           (1, 2): "{b}.dot({g})", (1, 1): "{g} * {b}"},
-    "b": {(2, 2): "{a}.T.dot({g})", (2, 1): "{a}.T.dot({g})",
+    "b": {(2, 2): "{a}.T.dot({g})", (2, 1): "{g}.dot({a})",
           (1, 2): "np.multiply.outer({a}, {g})", (1, 1): "{g} * {a}"},
 }
 
