@@ -284,10 +284,12 @@ class Kinds:
         if helper == "zeros_bar" and len(args) == 1 and isinstance(args[0], Kind) and \
                 args[0].char == "d" and (args[0].array or args[0].python):
             return replace(args[0], fresh=args[0].array)
-        if helper == "unreduce" and len(args) == 2 and isinstance(args[1], Kind) and \
+        if helper == "element_count" and len(args) == 1:
+            return Kind(0, "l", python=True)  # (x.size, or a product of Python ints)
+        if helper == "unreduce" and 2 <= len(args) <= 4 and isinstance(args[1], Kind) and \
                 args[1].array and args[1].char == "d" and isinstance(args[0], Kind) and \
                 args[0].char == "d":
-            return Kind(args[1].ndim, "d")
+            return Kind(args[1].ndim, "d")  # x's shape (over all axes or some: a view)
         if helper == "unbroadcast" and len(args) == 2 and isinstance(args[0], Kind) and \
                 isinstance(args[1], Kind) and not args[0].array and not args[1].array:
             return args[0]

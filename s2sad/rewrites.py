@@ -192,15 +192,19 @@ def function_span(source, name):
 
 
 def _frees(function, arrays, offsets):
-    """Edits that free each array bound once, in the function's straight-line code, after
-    the statement of its last use (``del v1, v2``): the generated function, like f, would
-    otherwise hold every value of its forward sweep until it returns."""
-    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and
-                     not isinstance(n.ctx, ast.Load))
+    """Edits that free each array bound only by the function's straight-line code (once, or
+    again: ``Z_bar = Z_bar + ...``) after the statement of its last use (``del v1, v2``):
+    the generated function, like f, would otherwise hold every value of its forward sweep
+    until it returns."""
+    straight, other = set(), set()
+    for stmt in function.body:
+        (straight if isinstance(stmt, (ast.Assign, ast.AugAssign)) else other).update(
+            n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and
+            not isinstance(n.ctx, ast.Load))
     last = {}
     for i, stmt in enumerate(function.body):
         for n in ast.walk(stmt):
-            if isinstance(n, ast.Name) and n.id in arrays and stores[n.id] == 1:
+            if isinstance(n, ast.Name) and n.id in arrays and n.id not in other:
                 last[n.id] = i
     edits = []
     for i, stmt in enumerate(function.body):
@@ -211,9 +215,11 @@ def _frees(function, arrays, offsets):
     return edits
 
 
-# the helpers' arguments they read only the shape and dtype of (for an array)
+# the helpers' arguments they read only the shape and dtype of (for an array); the adjoint
+# of a product's operand (matmul_bar_a(g, a, b)) reads only that operand's rank and shape
 SHAPE_READS = {"unbroadcast": 1, "unreduce": 1, "zeros_bar": 0, "unindex": 1,
-               "element_count": 0}
+               "element_count": 0,
+               **{helper: 1 if side == "a" else 2 for helper, side in PRODUCT_HELPERS.items()}}
 STAND_IN = "{name} = np.ndarray({name}.shape, {name}.dtype, _zero_bytes, 0, {strides})" \
            "  # only its shape is read from here\n"
 
