@@ -16,6 +16,7 @@ from collections import Counter
 
 from .inplace import in_place_edits
 from .kinds import PRODUCT_HELPERS, Kind, Kinds, int_index, product
+from .tape_stand_ins import tape_stand_ins
 
 PRODUCT_BARS = {
     "a": {(2, 2): "{g}.dot({b}.T)", (2, 1): "np.multiply.outer({g}, {b})",
@@ -392,6 +393,8 @@ def specialise_function(text, kinds):
     arrays = specialiser.arrays - set(params)
     specialiser.edits += _frees(function, arrays, offsets)
     specialiser.edits += _stand_ins(function, arrays, specialiser.ranks, offsets)
+    specialiser.edits += [(*specialiser.span(node), text.encode()) for node, text in
+                          tape_stand_ins(function, specialiser.lists, _shape_read)]
     specialiser.edits += _PythonFloats(function, specialiser.env, params).edits(specialiser.span)
     if not specialiser.edits:
         return None

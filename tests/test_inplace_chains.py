@@ -88,3 +88,29 @@ def test_names_bound_twice_are_freed_and_broadcast_operands_that_fit_are_written
     # the log of a keepdims sum of exp(Z_1) fits Z_1's shape: no run-time test
     assert "logp = np.subtract(Z_1, v4, out=Z_1)\n" in text
     check(softmax_loss, args, (0,), softmax_args(4))
+
+
+def gated(Wz, Wh, xs, h):
+    for x in xs:
+        z = 1.0 / (1.0 + np.exp(-(Wz @ x + h)))
+        h = (1.0 - z) * h + z * np.tanh(Wh @ x + h)
+    return np.sum(h * h)
+
+
+def gated_args(steps):
+    r = np.random.default_rng(7)
+    return (r.standard_normal((32, 32)) / 6, r.standard_normal((32, 32)) / 6,
+            r.standard_normal((steps, 32)), r.standard_normal(32))
+
+
+def test_a_loop_s_tape_holds_stand_ins_for_what_the_backward_sweep_reads_the_shape_of():
+    """``unbroadcast(g, v)`` reads only v's shape: the tape holds a stand-in of it (the loop
+    variable over range(len(xs)) is a Python int, so x = xs[i] and what follows have kinds)."""
+    args = gated_args(300)
+    text = grad_text(gated, args, (0, 1, 3))
+    push = next(line for line in text.splitlines() if "tape.append(" in line)
+    assert push.count("_zero_bytes, 0, (0,))") >= 4, push
+    g = check(gated, args, (0, 1, 3), gated_args(3))
+    namespace, generated = s2sad.cache.compiled(gated, "reverse", (0, 1, 3))
+    generic_peak = peak_of(namespace[generated.entry_points["grad"]], *args)
+    assert peak_of(g, *args) < 0.8 * generic_peak
