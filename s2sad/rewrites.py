@@ -16,7 +16,7 @@ from collections import Counter
 
 from .inplace import in_place_edits
 from .kinds import PRODUCT_HELPERS, Kind, Kinds, int_index, product
-from .tape_stand_ins import tape_stand_ins
+from .tape_stand_ins import STAND_IN_HELPER, tape_stand_ins
 
 PRODUCT_BARS = {
     "a": {(2, 2): "{g}.dot({b}.T)", (2, 1): "np.multiply.outer({g}, {b})",
@@ -39,12 +39,14 @@ def constant_name(value):
 
 
 def constant_lines(text):
-    """The lines defining the constants that ``text`` names (:func:`constant_name`)."""
+    """The lines defining the constants that ``text`` names (:func:`constant_name`), and
+    the stand-ins' helper if it calls it (:data:`s2sad.tape_stand_ins.STAND_IN_HELPER`)."""
     names = sorted(set(re.findall(rf"\b{_CONSTANT}[0-9a-zA-Z]+\b", text)))
     values = [float(n[len(_CONSTANT):].replace("p", ".").replace("m", "-").replace("P", "+"))
               for n in names]
     return "".join(f"{name} = np.array({value!r})  # beside arrays, cheaper than a Python "
-                   f"float\n" for name, value in zip(names, values))
+                   f"float\n" for name, value in zip(names, values)) + \
+        (STAND_IN_HELPER if "_stand_in(" in text else "")
 
 
 class Specialiser(Kinds):

@@ -4,10 +4,11 @@ A loop's forward sweep pushes a tuple of values a trip (``tape.append((h_1, x, v
 the backward sweep pops it (``h_1, x, v13 = tape.pop()``); some of those values are read
 there only for their shape and dtype (``unbroadcast(h_2_bar, v13)``). In a specialised
 gradient, where the kinds say such a value is an array of known rank, the tape holds a
-stand-in of its shape instead (a read-only array of zeros with strides 0 and 8 bytes of
-data, as :func:`s2sad.rewrites` binds after an array's last value read in straight-line
-code), so the array itself is freed when its name is bound again on the next trip: the
-tape keeps what the backward sweep reads, as :func:`s2sad.cost` counts it.
+stand-in of its shape instead (``_stand_in(v13)``: a read-only array of zeros with strides
+0 and 8 bytes of data, as :func:`s2sad.rewrites` binds after an array's last value read
+in straight-line code, one per shape and dtype), so the array itself is freed when its
+name is bound again on the next trip: the tape keeps what the backward sweep reads, as
+:func:`s2sad.cost` counts it.
 
 Only for a list pushed to once and popped once, each in a loop of the function's body
 (not nested in another loop), the pop unpacking into names; a popped name qualifies when
@@ -18,7 +19,21 @@ import ast
 
 from .kinds import Kind
 
-STAND_IN = "np.ndarray({name}.shape, {name}.dtype, _zero_bytes, 0, {strides})"
+STAND_IN = "_stand_in({name})"
+# what a specialised module that calls it defines (after its constants): one stand-in per
+# shape and dtype, so a tape of n trips holds n references, not n arrays
+STAND_IN_HELPER = '''
+def _stand_in(a, _made={}):
+    """A read-only array of a's shape and dtype with no data of its own (strides 0), one
+    per shape and dtype: what a loop's tape holds of a value read only for its shape."""
+    key = (a.shape, a.dtype)
+    made = _made.get(key)
+    if made is None:
+        if len(_made) >= 64:
+            _made.clear()
+        made = _made[key] = np.ndarray(a.shape, a.dtype, _zero_bytes, 0, (0,) * a.ndim)
+    return made
+'''
 
 
 def _sites(function, lists):
@@ -70,8 +85,7 @@ def tape_stand_ins(function, lists, shape_read):
             if isinstance(element, ast.Name) and isinstance(target, ast.Name) and \
                     isinstance(kind, Kind) and kind.array and \
                     _shape_only(function, target.id, loop.lineno, parents, shape_read):
-                strides = f"({', '.join(['0'] * kind.ndim)}{',' if kind.ndim == 1 else ''})"
-                edits.append((element, STAND_IN.format(name=element.id, strides=strides)))
+                edits.append((element, STAND_IN.format(name=element.id)))
     return edits
 
 
