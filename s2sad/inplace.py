@@ -6,12 +6,20 @@ temporary's memory instead of a fresh array (a page fault per 4 KiB for large ar
 one more array alive at once). Only in the function's straight-line code, and only for a
 temporary it owns: a name bound once, by an element-wise operation of float64 arrays (a
 fresh array nobody else holds), every read of which is an operand of an operation that
-keeps no reference to it (``+``, ``*``, a comparison, a NumPy element-wise function) or a
-shape read (``unbroadcast(g, t0)``), the operation being its last value read. The result
-has the temporary's shape where the other operand is a number; beside an array of the
-same rank it is written in place only when the shapes are equal (``out=t if t.shape ==
-u.shape else None``: rank does not tell a broadcast axis). Values are the same: the
-ufunc is the same, only where it writes changes. Layer 2, above :mod:`s2sad.kinds` (which reads the rule tables).
+keeps no reference to it (``+``, ``*``, a comparison, a NumPy element-wise function, a
+reduction, a product or a product's adjoint) or a shape read (``unbroadcast(g, t0)``,
+``matmul_bar_a(g, t0, b)``), the operation reading its values last (``t * t`` too: both
+operands). A chain follows its first temporary: an operation of an operand computed in
+``t`` is computed in ``t`` too (``g * (1 - H * H)`` in ``H``, no array made).
+
+The result must have the temporary's shape: it has beside a number, or beside a value
+known to broadcast to it (:meth:`InPlace.fits`: ``unreduce(g, t)``, ``np.exp(t)``, a
+reduction of ``t`` with ``keepdims=True``, the adjoint of ``t`` in a product, element-wise
+operations of such values); beside another array it is written in place only where the
+shapes say so when the code runs (``out=t if t.shape == u.shape else None``, or
+``t.shape[1:] == b.shape`` beside a bias of a lower rank: rank does not tell a broadcast
+axis). Values are the same: the ufunc is the same, only where it writes changes. Layer 2,
+above :mod:`s2sad.kinds` (which reads the rule tables).
 """
 
 import ast
@@ -19,7 +27,8 @@ from collections import Counter
 
 import numpy as np
 
-from .kinds import Kind, np_name, numpy_rule, unary_elementwise
+from .kinds import (PRODUCT_HELPERS, Kind, float_reduction, np_name, numpy_rule,
+                    unary_elementwise)
 
 UFUNCS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide"}
 _KEEPS_NOTHING = (ast.BinOp, ast.UnaryOp, ast.Compare)
@@ -45,6 +54,8 @@ class InPlace:
         self.top = {}  # node -> index of its top-level statement
         self.reads = {}  # name -> [(statement index, node)] of its value reads
         self.defined = {}
+        self.into = {}  # operation -> the temporary it writes into, whatever the shapes
+        self.fitting = {}
         for i, stmt in enumerate(function.body):
             for n in ast.walk(stmt):
                 self.top[n] = i
@@ -63,58 +74,120 @@ class InPlace:
         if not (isinstance(value, (ast.BinOp, ast.UnaryOp)) or isinstance(value, ast.Call) and
                 _unary_ufunc(value.func)):
             return False
-        for _, node in self.reads.get(name, ()):
-            parent = self.parents.get(node)
-            if not (isinstance(parent, _KEEPS_NOTHING) or self.shape_read(node, self.parents) or
-                    isinstance(parent, ast.Call) and _unary_ufunc(parent.func) and
-                    node in parent.args):
-                return False
-        return True
+        return all(self.transient(node) for _, node in self.reads.get(name, ()))
 
-    def last_value_read(self, name, node):
-        """Is ``node`` the last read of ``name``'s values (later reads: shape reads only)?"""
-        reads = self.reads.get(name, ())
+    def transient(self, node):
+        """Is the read ``node`` an operand of an operation that keeps no reference to it: an
+        operator, a NumPy element-wise function, a reduction, a product or a product's
+        adjoint (``matmul_bar_b(g, a, b)``: fresh arrays), or a shape read?"""
+        parent = self.parents.get(node)
+        if isinstance(parent, _KEEPS_NOTHING) or self.shape_read(node, self.parents):
+            return True
+        if not (isinstance(parent, ast.Call) and node in parent.args):
+            return False
+        prim = numpy_rule(np_name(parent.func)) if np_name(parent.func) else None
+        return _unary_ufunc(parent.func) or float_reduction(prim) or \
+            prim is not None and prim.contraction in ("matmul", "dot") or \
+            getattr(parent.func, "id", None) in PRODUCT_HELPERS
+
+    def last_value_read(self, name, node, operands):
+        """Are ``operands`` (of the operation ``node``) the last reads of ``name``'s values:
+        its other reads in ``node``'s statement and later ones read its shape only?"""
         at = self.top.get(node)
-        same = [n for i, n in reads if i == at]
-        return same == [node] and all(self.shape_read(n, self.parents)
-                                      for i, n in reads if i > at)
+        return all(n in operands or self.shape_read(n, self.parents)
+                   for i, n in self.reads.get(name, ()) if i >= at)
+
+    def targets(self, node, operands):
+        """The temporaries an operation of ``operands`` may write into, with the operand
+        each stands for: one whose values are read last there (``t * t`` too), or the one an
+        operand was written into."""
+        for k, operand in enumerate(operands):
+            if operand in self.into:
+                yield k, self.into[operand]
+            elif isinstance(operand, ast.Name) and self.owned(operand.id) and \
+                    self.last_value_read(operand.id, node, operands):
+                yield k, operand.id
+
+    def fits(self, node, name):
+        """Is ``node``'s value known to broadcast to the shape of ``name`` (an array bound
+        once), so that an element-wise operation of the two has ``name``'s shape? A number;
+        ``name``; an element-wise operation of such values; a name bound once to one; what a
+        helper gives in the shape of its argument ``x`` (``unreduce(g, x)``, ``unbroadcast(g,
+        x)``, the adjoint of ``x`` in a product: adjoints fit their values) or a reduction
+        with ``keepdims=True`` of such a value."""
+        key = (node, name)
+        if key not in self.fitting:
+            self.fitting[key] = False  # (while it is decided)
+            self.fitting[key] = self._fits(node, name)
+        return self.fitting[key]
+
+    def _fits(self, node, name):
+        if isinstance(node, ast.Constant):
+            return type(node.value) in (int, float)
+        if isinstance(node, ast.Name):
+            kind = self.env.get(node.id)
+            if node.id == name or self.stores[node.id] <= 1 and isinstance(kind, Kind) and \
+                    not kind.array:
+                return True
+            return self.stores[node.id] == 1 and node.id in self.defined and \
+                self.fits(self.defined[node.id], name)
+        if isinstance(node, ast.BinOp) and type(node.op) in UFUNCS or \
+                isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            return self.fits(node.left, name) and self.fits(node.right, name)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            return self.fits(node.operand, name)
+        if not isinstance(node, ast.Call) or not node.args:
+            return False
+        helper = node.func.id if isinstance(node.func, ast.Name) else None
+        if helper in ("unreduce", "unbroadcast") and len(node.args) >= 2:
+            return self.fits(node.args[1], name)
+        if helper in PRODUCT_HELPERS and len(node.args) == 3:
+            return self.fits(node.args[1 if PRODUCT_HELPERS[helper] == "a" else 2], name)
+        if _unary_ufunc(node.func) and len(node.args) == 1:
+            return self.fits(node.args[0], name)
+        keepdims = [k.value for k in node.keywords if k.arg == "keepdims"]
+        return float_reduction(numpy_rule(np_name(node.func))) and \
+            isinstance(keepdims[0] if keepdims else None, ast.Constant) and \
+            keepdims[0].value is True and self.fits(node.args[0], name)
 
     def edit(self, node, kinds, text):
         """The text of ``node`` computed in place, or None; ``kinds``: its operands' kinds;
         ``text(node)``: an operand's text."""
         if isinstance(node, ast.BinOp):
-            if type(node.op) not in UFUNCS:
-                return None
-            for k, (own, other) in enumerate(((node.left, node.right),
-                                              (node.right, node.left))):
-                if isinstance(own, ast.Name) and self.owned(own.id) and \
-                        self.last_value_read(own.id, own):
-                    out = self.out(own.id, kinds[1 - k], other)
-                    if out is not None:
-                        return f"np.{UFUNCS[type(node.op)]}({text(node.left)}, " \
-                               f"{text(node.right)}, out={out})"
+            operands = (node.left, node.right)
+            for k, name in self.targets(node, operands) if type(node.op) in UFUNCS else ():
+                out = self.out(name, kinds[1 - k], operands[1 - k])
+                if out is not None:
+                    if out == name:
+                        self.into[node] = name
+                    return f"np.{UFUNCS[type(node.op)]}({text(node.left)}, " \
+                           f"{text(node.right)}, out={out})"
             return None
         operand = node.operand if isinstance(node, ast.UnaryOp) else \
             node.args[0] if _unary_ufunc(node.func) and len(node.args) == 1 and \
             not node.keywords else None
-        if not (isinstance(operand, ast.Name) and self.owned(operand.id) and
-                self.last_value_read(operand.id, operand)):
+        if operand is None or isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.USub):
             return None
-        if isinstance(node, ast.UnaryOp):
-            return f"np.negative({operand.id}, out={operand.id})" \
-                if isinstance(node.op, ast.USub) else None
-        return f"np.{np_name(node.func)}({operand.id}, out={operand.id})"
+        for _, name in self.targets(node, (operand,)):
+            self.into[node] = name
+            function = "negative" if isinstance(node, ast.UnaryOp) else np_name(node.func)
+            return f"np.{function}({text(operand)}, out={name})"
+        return None
 
     def out(self, name, other, node):
-        """What to write ``name OP other`` into: ``name`` beside a number, ``name`` if the
-        shapes are equal beside an array of its rank, else None (no in-place)."""
+        """What to write ``name OP other`` into: ``name`` beside a number or a value that
+        fits its shape (:meth:`fits`); beside another array, ``name`` if its shape (its
+        trailing axes, for an array of a lower rank) is the other's; else None."""
         kind = self.env.get(name)
         if not isinstance(other, Kind) or other.char not in "dl":
             return None
-        if not other.array:
+        if not other.array or self.fits(node, name):
             return name
         if other.ndim == kind.ndim and isinstance(node, ast.Name):
             return f"{name} if {name}.shape == {node.id}.shape else None"
+        if other.ndim < kind.ndim and isinstance(node, ast.Name):  # (a bias: its trailing axes)
+            return f"{name} if {name}.shape[{kind.ndim - other.ndim}:] == {node.id}.shape " \
+                   f"else None"
         return None
 
 
@@ -124,7 +197,7 @@ def in_place_edits(function, operations, env, shape_read, span, data, edits):
     ``data`` (bytes); an operation overlapping another edit that it does not contain is
     left as it is."""
     finder = InPlace(function, env, shape_read)
-    for node, kinds in operations:
+    for node, kinds in operations[::-1]:  # (an operation's operands first: chains)
         start, end = span(node)
         inner = [e for e in edits if start <= e[0] and e[1] <= end and e != (start, end, e[2])]
         if any(e[0] < end and e[1] > start and e not in inner or

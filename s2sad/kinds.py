@@ -220,6 +220,13 @@ class Kinds:
         self.offsets = offsets  # line number -> offset of its first character in the text
         self.lists = {name: None for name in simple_lists(function)}  # name -> pushed kinds
         self.stored = _loops_stored(function)
+        stores = {}
+        for n in ast.walk(function):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                stores[n.id] = stores.get(n.id, 0) + 1
+        self.ranges = {s.targets[0].id: s.value for s in function.body  # (see counts)
+                       if isinstance(s, ast.Assign) and len(s.targets) == 1 and
+                       isinstance(s.targets[0], ast.Name) and stores[s.targets[0].id] == 1}
         self.pushed = {}
         self.edits = []
         self.env = dict(kinds)
@@ -248,7 +255,8 @@ class Kinds:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             a = self.kind(node.operand)
             return replace(a, fresh=a.array) if isinstance(a, Kind) else None
-        if isinstance(node, ast.Subscript) and int_index(node.slice):
+        if isinstance(node, ast.Subscript) and (int_index(node.slice) or self.kind(
+                node.slice) == Kind(0, "l", python=True)):  # (x[i], i a Python int)
             a = self.kind(node.value)
             if isinstance(a, Kind) and a.array and a.char == "d":
                 return Kind(a.ndim - 1, "d")  # a view of a row, or a NumPy scalar
@@ -284,10 +292,12 @@ class Kinds:
         if helper == "zeros_bar" and len(args) == 1 and isinstance(args[0], Kind) and \
                 args[0].char == "d" and (args[0].array or args[0].python):
             return replace(args[0], fresh=args[0].array)
-        if helper == "unreduce" and len(args) == 2 and isinstance(args[1], Kind) and \
+        if helper == "element_count" and len(args) == 1:
+            return Kind(0, "l", python=True)  # (x.size, or a product of Python ints)
+        if helper == "unreduce" and 2 <= len(args) <= 4 and isinstance(args[1], Kind) and \
                 args[1].array and args[1].char == "d" and isinstance(args[0], Kind) and \
                 args[0].char == "d":
-            return Kind(args[1].ndim, "d")
+            return Kind(args[1].ndim, "d")  # x's shape (over all axes or some: a view)
         if helper == "unbroadcast" and len(args) == 2 and isinstance(args[0], Kind) and \
                 isinstance(args[1], Kind) and not args[0].array and not args[1].array:
             return args[0]
@@ -371,6 +381,17 @@ class Kinds:
         if rewrite:
             self.rewrite_statement(stmt)
 
+    def counts(self, node):
+        """Does the iterable ``node`` give Python ints: ``range(...)``, a name bound once in
+        the straight-line code to one, ``reversed`` of such?"""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "reversed" and len(node.args) == 1:
+            node = node.args[0]
+        if isinstance(node, ast.Name):
+            node = self.ranges.get(node.id)
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == "range"
+
     def joined(self, a, b):
         return {k: join(a.get(k), b.get(k)) for k in set(a) | set(b)}
 
@@ -396,6 +417,8 @@ class Kinds:
         if isinstance(stmt, ast.For):
             for name in _stored(stmt.target):
                 self.env[name] = None
+            if isinstance(stmt.target, ast.Name) and self.counts(stmt.iter):
+                self.env[stmt.target.id] = Kind(0, "l", python=True)
         elif rewrite:
             self.rewrite_expr(stmt.test)
         self.block(stmt.body, rewrite)

@@ -16,6 +16,7 @@ from collections import Counter
 
 from .inplace import in_place_edits
 from .kinds import PRODUCT_HELPERS, Kind, Kinds, int_index, product
+from .tape_stand_ins import STAND_IN_HELPER, tape_stand_ins
 
 PRODUCT_BARS = {
     "a": {(2, 2): "{g}.dot({b}.T)", (2, 1): "np.multiply.outer({g}, {b})",
@@ -38,12 +39,14 @@ def constant_name(value):
 
 
 def constant_lines(text):
-    """The lines defining the constants that ``text`` names (:func:`constant_name`)."""
+    """The lines defining the constants that ``text`` names (:func:`constant_name`), and
+    the stand-ins' helper if it calls it (:data:`s2sad.tape_stand_ins.STAND_IN_HELPER`)."""
     names = sorted(set(re.findall(rf"\b{_CONSTANT}[0-9a-zA-Z]+\b", text)))
     values = [float(n[len(_CONSTANT):].replace("p", ".").replace("m", "-").replace("P", "+"))
               for n in names]
     return "".join(f"{name} = np.array({value!r})  # beside arrays, cheaper than a Python "
-                   f"float\n" for name, value in zip(names, values))
+                   f"float\n" for name, value in zip(names, values)) + \
+        (STAND_IN_HELPER if "_stand_in(" in text else "")
 
 
 class Specialiser(Kinds):
@@ -192,15 +195,19 @@ def function_span(source, name):
 
 
 def _frees(function, arrays, offsets):
-    """Edits that free each array bound once, in the function's straight-line code, after
-    the statement of its last use (``del v1, v2``): the generated function, like f, would
-    otherwise hold every value of its forward sweep until it returns."""
-    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and
-                     not isinstance(n.ctx, ast.Load))
+    """Edits that free each array bound only by the function's straight-line code (once, or
+    again: ``Z_bar = Z_bar + ...``) after the statement of its last use (``del v1, v2``):
+    the generated function, like f, would otherwise hold every value of its forward sweep
+    until it returns."""
+    straight, other = set(), set()
+    for stmt in function.body:
+        (straight if isinstance(stmt, (ast.Assign, ast.AugAssign)) else other).update(
+            n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and
+            not isinstance(n.ctx, ast.Load))
     last = {}
     for i, stmt in enumerate(function.body):
         for n in ast.walk(stmt):
-            if isinstance(n, ast.Name) and n.id in arrays and stores[n.id] == 1:
+            if isinstance(n, ast.Name) and n.id in arrays and n.id not in other:
                 last[n.id] = i
     edits = []
     for i, stmt in enumerate(function.body):
@@ -211,9 +218,11 @@ def _frees(function, arrays, offsets):
     return edits
 
 
-# the helpers' arguments they read only the shape and dtype of (for an array)
+# the helpers' arguments they read only the shape and dtype of (for an array); the adjoint
+# of a product's operand (matmul_bar_a(g, a, b)) reads only that operand's rank and shape
 SHAPE_READS = {"unbroadcast": 1, "unreduce": 1, "zeros_bar": 0, "unindex": 1,
-               "element_count": 0}
+               "element_count": 0,
+               **{helper: 1 if side == "a" else 2 for helper, side in PRODUCT_HELPERS.items()}}
 STAND_IN = "{name} = np.ndarray({name}.shape, {name}.dtype, _zero_bytes, 0, {strides})" \
            "  # only its shape is read from here\n"
 
@@ -386,6 +395,8 @@ def specialise_function(text, kinds):
     arrays = specialiser.arrays - set(params)
     specialiser.edits += _frees(function, arrays, offsets)
     specialiser.edits += _stand_ins(function, arrays, specialiser.ranks, offsets)
+    specialiser.edits += [(*specialiser.span(node), text.encode()) for node, text in
+                          tape_stand_ins(function, specialiser.lists, _shape_read)]
     specialiser.edits += _PythonFloats(function, specialiser.env, params).edits(specialiser.span)
     if not specialiser.edits:
         return None

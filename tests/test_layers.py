@@ -45,7 +45,7 @@ LAYERS = [
     # what generated code's values are (the rule tables say what NumPy's functions give)
     # and the call-time rewrites it allows
     ["s2sad.kinds"],
-    ["s2sad.inplace"],
+    ["s2sad.inplace", "s2sad.tape_stand_ins"],
     ["s2sad.rewrites"],
     ["s2sad.coverage"],
     ["s2sad.custom"],
