@@ -97,6 +97,8 @@ class Duck(NDArrayOperatorsMixin):
     imag = property(lambda self: Duck(self.data.imag))
 
     def __getattr__(self, name):
+        if name in ("item", "tolist"):  # a value read back to the host: a conversion
+            raise Converted(f"a Duck array was read back as Python values (.{name}())")
         if name in _REFUSED or name not in _METHODS:
             raise AttributeError(f"Duck arrays have no attribute {name!r}")
         method = getattr(self.data, name)
