@@ -42,7 +42,7 @@ _DTYPES = {GUARD_NAMES["_float64"]: "d", GUARD_NAMES["_int64"]: "l"}
 
 def kind_of(value):
     """The :class:`~s2sad.kinds.Kind` of an argument, or None (not specialised on); exactly
-    what the guard's test (:func:`_test`) accepts."""
+    what the guard's test (:func:`kind_test`) accepts."""
     t = type(value)
     if t is float:
         return Kind(0, "d", python=True)
@@ -58,7 +58,7 @@ def kind_of(value):
     return None
 
 
-def _test(name, kind):
+def kind_test(name, kind):
     """The guard's test that ``name`` has ``kind`` (what :func:`kind_of` gave)."""
     if kind.array:
         dtype = "_float64" if kind.char == "d" else "_int64"
@@ -79,7 +79,7 @@ def _with_guard(text, kinds, names=()):
         return text
     last = function.args.args[-1].end_lineno if params else function.lineno
     indent = " " * function.body[0].col_offset
-    tests = f" and\n{indent}        ".join([_test(p, k) for p, k in known] + list(names))
+    tests = f" and\n{indent}        ".join([kind_test(p, k) for p, k in known] + list(names))
     what = f"these kinds of {', '.join(p for p, _ in known)}" if known else "no kinds"
     guard = (f"{indent}# specialised for {what}"
              f"{' and the names f reads' if names else ''}; others: the generic function\n"

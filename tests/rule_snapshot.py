@@ -19,7 +19,8 @@ import gast
 
 from s2sad import rules
 from s2sad.ir import Const, Var
-from s2sad.rules.core import STANZA_FIELDS, ZERO, Bound, Primitive, _template
+from s2sad.rules.core import STANZA_FIELDS, ZERO, Bound, Primitive
+from s2sad.rules.templates import as_template
 from s2sad.rules.operators import LIST_OPS
 from s2sad.rules.support_rules import HELPER_RULES
 
@@ -47,7 +48,7 @@ def _bounds(prim):
 
 def _render(rule, bound):
     try:
-        template = _template(rule, bound)
+        template = as_template(rule, bound)
         if template is None:
             return "ZERO" if rule is ZERO else "None"
         return astor.to_source(gast.gast_to_ast(template.tree)).strip()

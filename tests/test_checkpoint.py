@@ -18,7 +18,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -26,18 +25,12 @@ import pytest
 import oracle
 import s2sad
 from tests.programs.generator import generate
-from tests.programs.loops import inputs, over_rows, two_carried
+from measure import peak_bytes
+from tests.programs.loops import inputs, over_rows, rnn, two_carried
 from tests.programs.random_programs import check
 
 HOW = ["sqrt", 1, 3, 1000, ("binomial", 1), ("binomial", 3), "binomial"]
 TRIPS = [0, 1, 9, 10, 13]
-
-
-def rnn(W, h0, T):
-    h = h0
-    for t in range(T):
-        h = np.tanh(W @ h)
-    return np.sum(h)
 
 
 def step(W, h):
@@ -152,16 +145,6 @@ def test_forward_mode_ignores_checkpointing():
     dW, dh = np.ones((5, 5)), np.zeros(5)
     assert decorated.jvp(*args, dW, dh)[1] == pytest.approx(
         np.sum(decorated.grad(*args)[0] * dW), rel=1e-10)
-
-
-def peak_bytes(function, *args):
-    function(*args)  # compiled before measuring
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def test_a_long_loop_keeps_about_two_sqrt_t_states_instead_of_t():

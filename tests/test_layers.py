@@ -335,3 +335,41 @@ def test_the_size_checks_see_a_long_function(tmp_path):
     assert _too_long(sizes, MAX_FUNCTION_LINES, set()) == \
         [f"s2sad.probe.C.long: {MAX_FUNCTION_LINES + 1} lines"]
     assert _too_long(sizes, MAX_FUNCTION_LINES, {"s2sad.probe.C.long"}) == []
+
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def _test_imports(source):
+    """``(line, text)`` of each import of a test module (``test_*``) or of a private name
+    of s2sad (``from s2sad.x import _name``) in ``source``."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            bad = [a.name for a in node.names if a.name.split(".")[-1].startswith("test_")]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            bad = [module] if module.split(".")[-1].startswith("test_") else \
+                [a.name for a in node.names if module.startswith("s2sad") and
+                 a.name.startswith("_") and not a.name.startswith("__")]
+        else:
+            continue
+        out += [(node.lineno, name) for name in bad]
+    return out
+
+
+def test_no_test_imports_another_test_or_a_private_name():
+    """What tests share lives in helper modules (oracle, measure, tests/programs/), and they
+    use s2sad's public names: a test is read on its own."""
+    found = []
+    for name in sorted(os.listdir(TESTS)):
+        if name.endswith(".py"):
+            with open(os.path.join(TESTS, name), encoding="utf-8") as handle:
+                found += [f"tests/{name}:{line}: {what}"
+                          for line, what in _test_imports(handle.read())]
+    assert not found, "\n".join(found)
+
+
+def test_the_test_import_check_sees_both():
+    probe = "from test_specialise import peak_of\nimport test_cli\nfrom s2sad.api import _entry\n"
+    assert [line for line, _ in _test_imports(probe)] == [1, 2, 3]

@@ -24,7 +24,8 @@ import pytest
 
 import oracle
 import s2sad
-from test_checkpoint import peak_bytes, rnn, two_carried
+from measure import peak_bytes
+from tests.programs.loops import rnn, two_carried
 from s2sad.revolve import Revolve, revolve, revolve_advances, revolve_snaps
 
 

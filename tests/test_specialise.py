@@ -6,22 +6,16 @@ signature a derivative meets and for those it meets later (which go through the 
 to ``_other_kinds``); the texts check what was rewritten and what was kept.
 """
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
 import oracle
 import s2sad
+from measure import peak_of
+from tests.programs.loops import chain, rnn_dot
 from s2sad.kinds import Kind
 from s2sad.rewrites import specialise_function
-from s2sad.specialise import GUARD_NAMES, _test, kind_of
-
-
-def rnn_dot(W, h, T):
-    for t in range(T):
-        h = np.tanh(np.dot(W, h))
-    return np.sum(h)
+from s2sad.specialise import GUARD_NAMES, kind_of, kind_test
 
 
 def reads(w, x):
@@ -163,10 +157,10 @@ def test_the_guard_accepts_exactly_the_kind_it_was_made_for(value):
     kind = kind_of(value)
     if kind is None:
         return  # not specialised on: no test in the guard
-    assert eval(_test("v", kind), {"np": np, **GUARD_NAMES}, {"v": value})
+    assert eval(kind_test("v", kind), {"np": np, **GUARD_NAMES}, {"v": value})
     for other in (1.5, 3, np.float64(2.0), np.ones(3), np.ones((2, 3)), np.arange(4)):
         if kind_of(other) != kind:
-            assert not eval(_test("v", kind), {"np": np, **GUARD_NAMES}, {"v": other})
+            assert not eval(kind_test("v", kind), {"np": np, **GUARD_NAMES}, {"v": other})
 
 
 def reads_twice(w):
@@ -209,14 +203,6 @@ def test_what_is_differentiated_is_still_checked_after_a_specialised_call():
     close(g(np.ones((2, 2))), 2 * np.ones((2, 2)))  # another rank: specialised again
 
 
-def chain(x, s):
-    t0 = x - s
-    t1 = t0 / s
-    t2 = t1 * t1
-    t3 = 0.5 * t2
-    return np.sum(t3 + np.log(s))
-
-
 def test_arrays_are_freed_after_their_last_use():
     x = rng().standard_normal(50)
     head = s2sad.source(chain, wrt=(0, 1), specialise_for=(x, 1.5)).split(
@@ -248,16 +234,6 @@ def test_an_array_read_only_for_its_shape_is_replaced_by_a_stand_in():
     assert [i for i, line in enumerate(lines) if line.startswith(stand_in)] == [
         lines.index("    t1 = np.divide(t0, s, out=t0)") + 1]  # (t0's memory: see inplace)
     assert "unbroadcast(" in head.split(stand_in)[1]  # the shape read it serves
-
-
-def peak_of(g, *args):
-    """The peak of memory traced during the call ``g(*args)``."""
-    tracemalloc.start()
-    try:
-        g(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def test_stand_ins_free_memory_and_keep_the_gradient_exact():

@@ -11,7 +11,8 @@ import pytest
 
 import oracle
 import s2sad
-from test_specialise import chain, peak_of, rnn_dot
+from measure import generic, peak_of
+from tests.programs.loops import chain, rnn_dot
 
 
 def sigmoid(z):
@@ -41,12 +42,6 @@ def total(x):
 
 POINT = (2.0, -1.0, -3.0, -2.0, -3.0)
 ALL = (0, 1, 2, 3, 4)
-
-
-def generic(fn, wrt, args):
-    """The generic generated grad_f on ``args`` (what the specialised one must equal)."""
-    namespace, generated = s2sad.cache.compiled(fn, "reverse", wrt)
-    return namespace[generated.entry_points["grad"]](*args)
 
 
 def fast_path(g):

@@ -1,7 +1,29 @@
 """Loops the checkpointing tests differentiate (tests/test_checkpoint.py), also run on the
-strict duck array (tests/test_duck_arrays.py)."""
+strict duck array (tests/test_duck_arrays.py), and the small programs the specialisation
+tests share (tests/test_specialise*.py, tests/test_inplace_chains.py)."""
 
 import numpy as np
+
+
+def rnn(W, h0, T):
+    h = h0
+    for t in range(T):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def rnn_dot(W, h, T):
+    for t in range(T):
+        h = np.tanh(np.dot(W, h))
+    return np.sum(h)
+
+
+def chain(x, s):
+    t0 = x - s
+    t1 = t0 / s
+    t2 = t1 * t1
+    t3 = 0.5 * t2
+    return np.sum(t3 + np.log(s))
 
 
 def two_carried(W, h0, T):
