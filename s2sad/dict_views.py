@@ -1,10 +1,12 @@
-"""A dict's views read by key: ``d.values()`` is ``[d[k] for k in d.keys()]`` and
-``d.items()`` is ``[(k, d[k]) for k in d.keys()]``.
+"""A dict's views read by key: ``for v in d.values()`` is ``for k in d.keys(): v = d[k]``,
+``for k, v in d.items()`` is ``for k in d.keys(): v = d[k]`` (a comprehension's clause
+alike), and a view used as a value is the tuple of the reads, ``tuple(d[k] for k in
+d.keys())`` (``list(d.values())`` their list).
 
 What JAX and autograd users write for a dict of parameters (``sum(np.sum(w ** 2) for w in
 params.values())``, ``for name, w in params.items()``) becomes reads by key, which s2sad
-differentiates like any ``d[k]`` (the adjoint of a dict is the dict of adjoints), in a
-list comprehension :mod:`s2sad.expand` then writes as a loop. ``d.keys()`` itself is the
+differentiates like any ``d[k]`` (the adjoint of a dict is the dict of adjoints), in loops
+and comprehensions :mod:`s2sad.expand` then writes as loops. ``d.keys()`` itself is the
 run-time helper ``keys_of(d)``, the keys as a tuple a loop can index (the method's
 primitive, :mod:`s2sad.rules.support_rules`). The keys come in the dict's own order, as
 Python's views give them.
@@ -58,8 +60,9 @@ def _read(name, key):
 
 
 class _ViewReader(gast.NodeTransformer):
-    """A loop over a view loops over the keys and reads each value by key; a view used
-    otherwise is the list comprehension of the reads."""
+    """A loop (or a comprehension's clause) over a view loops over the keys and reads each
+    value by key; a view used otherwise is the tuple of the reads (``list(d.values())``
+    their list)."""
 
     def __init__(self, own, scope, used):
         self.own, self.scope, self.used = own, scope, used
