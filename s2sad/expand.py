@@ -138,7 +138,22 @@ class _Expander:
 
     # -- statements ------------------------------------------------------------------------------
     def function(self, fn):
+        self.fold_everywhere(fn)
         fn.body = self.block(fn.body)
+
+    def fold_everywhere(self, fn):
+        """Fold the builtins of several operands (:meth:`builtin_fold`) wherever they stand:
+        a fold needs no statement before its own, so a later operand of ``and``/``or``, a
+        branch of ``a if c else b``, a ``while`` condition or a lambda get it too."""
+        expander = self
+
+        class Fold(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                folded = expander.builtin_fold(node)
+                return node if folded is None else folded
+
+        Fold().visit(fn)
 
     def block(self, stmts):
         out = []

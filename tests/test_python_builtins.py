@@ -152,3 +152,23 @@ def test_sum_of_a_list_grown_by_append():
 def test_sum_of_a_number_fails_as_in_python():
     with pytest.raises(TypeError, match="not iterable"):
         s2sad.grad(lambda a: sum(a * 2.0))(0.5)
+
+
+def folded_where_no_statement_goes(x):
+    p = np.sum(x)
+    if np.mean(x) <= 0.03 or p * min(p, p * 2.0, 0.5) > -0.5:  # a later operand of or
+        q = max(p, 0.1, p * p) if p > 0 else min([p, -p, 0.2])  # branches of a if c else b
+    else:
+        q = p
+    while pow(q, 2) > 10.0 and max(q, 1.0, 2.0) > 0.0:  # a while condition
+        q = q * 0.5
+    return q * 2.0
+
+
+def test_builtins_of_several_operands_fold_where_no_statement_can_go():
+    """The fold needs no statement before its own: it is done inside conditions and
+    conditional expressions too (they were refused as calls of two-operand rules)."""
+    for x in (np.array([0.3, 0.2, 0.1]), np.array([-0.3, -0.2, -0.4])):
+        assert s2sad.grad(folded_where_no_statement_goes)(x) == pytest.approx(
+            oracle.gradient(folded_where_no_statement_goes, (x,), 0), rel=1e-6)
+        s2sad.check_grads(folded_where_no_statement_goes, (x,), order=2)
