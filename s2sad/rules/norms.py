@@ -14,7 +14,7 @@ for p = 1, a tie, a repeated singular value) the rule picks one subgradient, as 
 import math
 
 from .core import RuleNotApplicable, define
-from .reductions import axis_args, axis_keywords
+from .reductions import NONZERO, axis_args, axis_keywords
 
 
 def _vector(b, order):
@@ -26,8 +26,8 @@ def _vector(b, order):
         share = f"extremum_bar({{}}, np.abs(x), ans{spread})"
         return (share.format("g") + " * np.sign(x)",
                 f"np.sum(x_dot * np.sign(x) * {share.format('np.ones_like(ans)')}{kw})")
-    if order == 2:
-        return f"unreduce(g / ans, x{spread}) * x", f"np.sum(x * x_dot{kw}) / ans"
+    if order == 2:  # (at x = 0 the slope is 0, a subgradient, not 0 / 0)
+        return f"unreduce(g / {NONZERO}, x{spread}) * x", f"np.sum(x * x_dot{kw}) / {NONZERO}"
     if order == 1:
         return f"unreduce(g, x{spread}) * np.sign(x)", f"np.sum(x_dot * np.sign(x){kw})"
     slope = f"np.sign(x) * np.abs(x) ** ({order!r} - 1)"
@@ -46,7 +46,8 @@ def _matrix(order, axes, keepdims):
         return t if keepdims else f"np.expand_dims({t}, {(r, c)})"
     if order in (None, "fro"):
         keep = ", keepdims=True" if keepdims else ""
-        return f"{full('g / ans')} * x", f"np.sum(x * x_dot, axis={(r, c)}{keep}) / ans"
+        return f"{full('g / ' + NONZERO)} * x", \
+            f"np.sum(x * x_dot, axis={(r, c)}{keep}) / {NONZERO}"
     if order in (1, -1, math.inf, -math.inf):  # summed over one axis, extremum over the other
         summed, extremum = (r, c) if order in (1, -1) else (c, r)
         share = f"extremum_bar({{}}, np.sum(np.abs(x), axis={summed}, keepdims=True), " \

@@ -172,9 +172,16 @@ V = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
 define("np.var", V, methods=("var",), **R,
        a=lambda b: f"unreduce(g * 2 / {_dof(b)}, a{axis_args(b)}) * {_centred(b)}",
        jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) * 2 / {_dof(b)}"})
-define("np.std", V, methods=("std",), **R,  # d std = d var / (2 std): NaN where std is 0, as in JAX
-       a=lambda b: f"unreduce(g / ans / {_dof(b)}, a{axis_args(b)}) * {_centred(b)}",
-       jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) / {_dof(b)} / ans"})
+# a std or a 2-norm, with 1 where it is 0: there every value it is divided into is 0 too,
+# so the slope is 0 (a subgradient), not 0 / 0
+NONZERO = "np.where(ans == 0, 1.0, ans)"
+# d std = d var / (2 std); where std is 0 (equal values) the slope is 0, a subgradient (JAX
+# gives NaN, which a later mask cannot undo: NaN * 0 is NaN), and exact where std is 0 on a
+# neighbourhood (one value, or values a clamp made equal)
+define("np.std", V, methods=("std",), **R,
+       a=lambda b: f"unreduce(g / {NONZERO} / {_dof(b)}, a{axis_args(b)}) * {_centred(b)}",
+       jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) / {_dof(b)} / "
+                           f"{NONZERO}"})
 
 
 def _nan_centred(b):  # NaN entries count as the mean: they add nothing
@@ -193,9 +200,10 @@ define("np.nanvar", V, **R,
        jvp={"a": lambda b: f"np.sum(a_dot * {_nan_centred(b)}{axis_keywords(b)}) * 2 / "
                            f"{_nan_dof(b)}"})
 define("np.nanstd", V, **R,
-       a=lambda b: f"unreduce(g / ans / {_nan_dof(b)}, a{axis_args(b)}) * {_nan_centred(b)}",
+       a=lambda b: f"unreduce(g / {NONZERO} / {_nan_dof(b)}, a{axis_args(b)}) * "
+                   f"{_nan_centred(b)}",
        jvp={"a": lambda b: f"np.sum(a_dot * {_nan_centred(b)}{axis_keywords(b)}) / "
-                           f"{_nan_dof(b)} / ans"})
+                           f"{_nan_dof(b)} / {NONZERO}"})
 
 
 def _average(param):
