@@ -20,12 +20,7 @@ def peak_bytes(function, *args):
     """The peak of memory traced during a second call ``function(*args)`` (the first
     compiles)."""
     function(*args)  # compiled before measuring
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    return peak_of(function, *args)
 
 
 def generic(fn, wrt, args):

@@ -6,6 +6,7 @@ import pytest
 import oracle
 import s2sad
 from s2sad import support
+from tests.programs.loops import rnn, rnn_dot
 
 
 def affine_sum(x):
@@ -87,18 +88,6 @@ def test_element_reads_scatter_into_one_adjoint_array():
     s2sad.check_grads(repeated_reads, (w, idx), order=2)
 
 
-def rnn_matmul(W, h, T):
-    for t in range(T):
-        h = np.tanh(W @ h)
-    return np.sum(h)
-
-
-def rnn_dot(W, h, T):
-    for t in range(T):
-        h = np.tanh(np.dot(W, h))
-    return np.sum(h)
-
-
 def rnn_np_matmul(W, h, T):
     for t in range(T):
         h = np.tanh(np.matmul(W, h))
@@ -118,7 +107,7 @@ def dot_of_any_rank(A, xs):
     return s
 
 
-@pytest.mark.parametrize("f", [rnn_matmul, rnn_dot, rnn_np_matmul, rnn_dot_method])
+@pytest.mark.parametrize("f", [rnn, rnn_dot, rnn_np_matmul, rnn_dot_method])
 def test_a_loops_products_are_batched_however_spelled(f):
     """The per-trip outer products of W's adjoint are one product after the loop, for @,
     np.dot, np.matmul and .dot() alike: what the code computes, not how it is spelled."""
