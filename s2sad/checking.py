@@ -18,6 +18,10 @@ class GradientCheckError(S2sadError, AssertionError):
     """``check_grads`` found derivatives that disagree with finite differences."""
 
 
+# JAX's spellings of the modes are accepted too (jax.test_util.check_grads(modes=("fwd", "rev")))
+_MODES = {"forward": "forward", "reverse": "reverse", "fwd": "forward", "rev": "reverse"}
+
+
 @api_boundary
 def check_grads(f, args, wrt=DEFAULT_WRT, modes=("forward", "reverse"), order=1, eps=1e-6, rtol=1e-5,
                 atol=1e-7, seed=0):
@@ -29,7 +33,8 @@ def check_grads(f, args, wrt=DEFAULT_WRT, modes=("forward", "reverse"), order=1,
     ``order=2`` the same checks are run on ``vjp`` of ``f`` itself, the
     generated code differentiated again (forward over reverse, and reverse
     over reverse), so second derivatives are checked in both modes; ``order=3``
-    goes once more. Raises :class:`GradientCheckError` with a report.
+    goes once more. ``modes``: ``"forward"`` and/or ``"reverse"`` (JAX's ``"fwd"`` and
+    ``"rev"`` too). Raises :class:`GradientCheckError` with a report.
     """
     parts = bound_parts(f)
     if parts is not None:  # a bound method or a partial: f's function, given what is bound
@@ -42,8 +47,10 @@ def check_grads(f, args, wrt=DEFAULT_WRT, modes=("forward", "reverse"), order=1,
     positions, _ = normalize_wrt(fn, wrt if isinstance(wrt, (tuple, list)) else (wrt,))
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     for mode in modes:
-        if mode not in ("forward", "reverse"):
-            raise UsageError(f"check_grads: unknown mode {mode!r}; use 'forward' and/or 'reverse'")
+        if mode not in _MODES:
+            raise UsageError(f"check_grads: unknown mode {mode!r}; use 'forward' and/or 'reverse' "
+                             f"(or JAX's 'fwd' and 'rev')")
+    modes = tuple(dict.fromkeys(_MODES[mode] for mode in modes))
     if not isinstance(order, int) or order < 1:
         raise UsageError(f"check_grads: order must be a positive int, not {order!r}")
     rng = np.random.default_rng(seed)

@@ -335,6 +335,15 @@ def test_check_grads_checks_forward_mode_too():
         s2sad.check_grads(right_in_reverse_wrong_in_forward, (0.3,))
 
 
+def test_check_grads_takes_jax_spellings_of_the_modes():
+    # ("fwd", "rev") as jax.test_util.check_grads spells them: "fwd" is forward mode
+    with pytest.raises(s2sad.GradientCheckError, match="forward mode disagrees"):
+        s2sad.check_grads(right_in_reverse_wrong_in_forward, (0.3,), modes=("fwd", "rev"))
+    s2sad.check_grads(right_in_reverse_wrong_in_forward, (0.3,), modes="rev")
+    with pytest.raises(s2sad.UsageError, match="unknown mode 'sideways'.*'fwd' and 'rev'"):
+        s2sad.check_grads(right_in_reverse_wrong_in_forward, (0.3,), modes="sideways")
+
+
 # --- the command line -------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import rule_snapshot
 import s2sad
 from s2sad import rules
 from s2sad.ir import Const, Var
+from s2sad.rules.core import resolve_spelling
 from s2sad.rules.support_rules import HELPER_RULES
 
 
@@ -288,15 +289,16 @@ def test_the_sequence_batch_and_dict_fields():
             if p.dict_operand} == {"copy": "alias", "getitem": "key", "unindex": "key",
                                             "keys_of": "keys"}
     batched = {p.name: p.batch for p in rules.all_primitives() if p.batch}
-    assert batched == {"np.sum": "reduce", "np.mean": "reduce", "getitem": "index"}
+    assert batched == {"np.sum": "reduce", "np.mean": "reduce", "np.add.reduce": "reduce",
+                       "getitem": "index"}
     t = np.random.default_rng(1).normal(size=(4, 2, 3))  # 4 directions of a (2, 3) tangent
     for name, kind in batched.items():
         if kind == "reduce":  # linear, and the same reduction one axis further on
-            prim, f = rules.OPERATORS.get(name) or rules.lookup(getattr(np, name[3:])), \
-                getattr(np, name[3:])
+            f = resolve_spelling(name)
+            prim = rules.lookup(f)
             assert prim.linear == ("a",) and prim.reduction
             np.testing.assert_allclose(f(t, axis=2), np.stack([f(d, axis=1) for d in t]))
-            np.testing.assert_allclose(f(t.reshape(4, -1), axis=-1), [f(d) for d in t])
+            np.testing.assert_allclose(f(t.reshape(4, -1), axis=-1), [f(d, axis=None) for d in t])
 
 
 def test_the_fields_lower_points_and_regions_ask():

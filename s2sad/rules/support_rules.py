@@ -84,6 +84,19 @@ helper(support.select_bar, "t, condlist, choicelist", linear="t", condlist=ZERO,
 # np.gradient is linear in f: the transpose of its adjoint is np.gradient again
 helper(support.gradient_bar, "t, f, h=1.0, axis=None, edge_order=1", linear="t", f=ZERO, h=ZERO,
        axis=ZERO, edge_order=ZERO, t="np.gradient(g, h, axis=axis, edge_order=edge_order)")
+# np.interp's slope is constant in x between knots and linear in fp; the adjoint in fp of
+# np.interp (of the slope) is linear in t, its transpose np.interp of g (0 outside xp's range
+# where left/right was given) (the slope of g); the adjoint's weights move with x at the slope
+# of g (of the segment). Neither has a rule in xp (an error if differentiated).
+helper(support.interp_slope, "x, xp, fp", linear="fp", x=ZERO,
+       fp="interp_slope_bar_fp(g, x, xp, fp)")
+helper(support.interp_slope_bar_fp, "t, x, xp, fp", linear="t", x=ZERO, fp=ZERO,
+       t="unbroadcast(interp_slope(x, xp, g), t)")
+helper(support.interp_bar_fp, "t, x, xp, fp, left=None, right=None", linear="t", fp=ZERO,
+       left=ZERO, right=ZERO, x="unbroadcast(t * interp_slope(x, xp, g), x)",
+       t=lambda b: "unbroadcast(np.interp(x, xp, g{}), t)".format("".join(
+           f", {end}=0.0" for end in ("left", "right") if not b.is_none(end))),
+       jvp={"x": "interp_slope_bar_fp(t * x_dot, x, xp, fp)"})
 # no rule: second order through np.linalg.multi_dot is a located error, not an inlined loop
 helper(support.multi_dot_bar, "t, arrays")
 helper(support.unpad, "t, pad_width", linear="t", t="np.pad(g, pad_width)", pad_width=ZERO)
@@ -133,8 +146,7 @@ helper(support.unpiece, "t, whole, start", linear="t", t="piece_bar(g, start, st
        whole=ZERO, start=ZERO, jvp={"t": "unpiece(t_dot, whole, start)"})
 # run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
-              "element_count", "select_none", "convolve_pads", "interp_slope",
-              "trapezoid_weights", "revolve_segments", "revolve_actions", "revolve_snaps",
+              "element_count", "select_none", "convolve_pads", "trapezoid_weights", "revolve_segments", "revolve_actions", "revolve_snaps",
               "keys_of"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),

@@ -58,7 +58,8 @@ from .products import (
 from .linalg import (
     check_full_rank, check_real, check_tall, eig_bar, eig_dot, eigh_bar, eigh_dot, eigh_gaps,
     lstsq_bar, lstsq_dot, qr_bar, qr_dot, svd_bar, svd_dot)
-from .signal import convolve_pads, gradient_bar, interp_slope, trapezoid_weights
+from .signal import (convolve_pads, gradient_bar, interp_bar_fp, interp_slope, interp_slope_bar_fp,
+                     trapezoid_weights)
 
 # every helper, in the order its copy takes in a generated module (render_module)
 HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "fits_shape",
@@ -72,7 +73,8 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "tensordot_axes", "tensordot_bar_a", "tensordot_bar_b", "kron_bar_a", "kron_bar_b",
            "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar",
            "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product",
-           "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "trapezoid_weights",
+           "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "interp_bar_fp",
+           "interp_slope_bar_fp",            "trapezoid_weights",
            "gradient_bar", "check_tall", "qr_bar", "qr_dot", "setitem_bar", "setitem_dot",
            "setitem_dots", "stack_each", "stack_directions", "directions", "batch_of",
            "read_as_array", "item_dots", "zeros_dots", "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "keys_of", "add_bars",

@@ -1,5 +1,6 @@
 """Helpers of the signal and calculus rules (:mod:`s2sad.rules.signal`): the zeros
-``np.convolve`` cuts off (:func:`convolve_pads`), the slope of ``np.interp``, the weights of
+``np.convolve`` cuts off (:func:`convolve_pads`), the slope of ``np.interp`` and its adjoint
+in ``fp``, the weights of
 ``np.trapezoid`` and the adjoint of ``np.gradient``.
 
 Part of :mod:`s2sad.support`: these are copied into generated modules as they are.
@@ -32,6 +33,47 @@ def interp_slope(x, xp, fp):
     slopes = np.diff(fp) / np.diff(xp)
     slopes = np.zeros_like(x, shape=np.shape(slopes)) + slopes  # an array of x's type
     return np.where(np.logical_or(x < xp[0], x > xp[-1]), 0.0, slopes[j])
+
+
+def interp_bar_fp(t, x, xp, fp, left=None, right=None):
+    """The adjoint in ``fp`` of ``np.interp(x, xp, fp, left, right)``, given the adjoint ``t``
+    of its result: each value of ``fp`` gets ``t`` times its weight in the interpolation,
+    ``1 - s`` at the knot left of ``x`` and ``s`` at the one right of it (``s`` the fraction
+    of the segment); ``fp[0]`` all of it left of ``xp[0]`` unless ``left`` is given, and
+    ``fp[-1]`` right of ``xp[-1]`` unless ``right`` is."""
+    x = np.asarray(x)
+    t = np.broadcast_to(t, x.shape).ravel()
+    x = x.ravel()
+    n = np.shape(fp)[0]
+    below, above = x < xp[0], x > xp[-1]
+    if n == 1:
+        j, s = np.zeros(x.shape, dtype=np.intp), np.zeros(x.shape)
+    else:
+        j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, n - 2)
+        s = np.where(below, 0.0, np.where(above, 1.0, (x - xp[j]) / (xp[j + 1] - xp[j])))
+    if left is not None:
+        t = np.where(below, 0.0, t)
+    if right is not None:
+        t = np.where(above, 0.0, t)
+    fp_bar = np.bincount(j, weights=t * (1.0 - s), minlength=n)
+    if n > 1:
+        fp_bar += np.bincount(j + 1, weights=t * s, minlength=n)
+    return fp_bar
+
+
+def interp_slope_bar_fp(t, x, xp, fp):
+    """The adjoint in ``fp`` of :func:`interp_slope` (linear in ``fp``), given the adjoint
+    ``t`` of the slopes: ``t / (xp[j + 1] - xp[j])`` to the knot right of ``x``, its negative
+    to the one left of it, nothing outside ``[xp[0], xp[-1]]``."""
+    x = np.asarray(x)
+    t = np.broadcast_to(t, x.shape).ravel()
+    x = x.ravel()
+    n = np.shape(fp)[0]
+    if n == 1:
+        return np.zeros(1)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, n - 2)
+    w = np.where(np.logical_or(x < xp[0], x > xp[-1]), 0.0, t / (xp[j + 1] - xp[j]))
+    return np.bincount(j + 1, weights=w, minlength=n) - np.bincount(j, weights=w, minlength=n)
 
 
 def trapezoid_weights(y, x=None, dx=1.0, axis=-1):

@@ -1218,6 +1218,9 @@ OFF_KNOTS = np.array([-3.6, -2.3, 0.4, 1.1, 2.7, 3.4])  # outside the range at b
 def d_interp(x): return np.interp(x, XP, FP)
 def d_interp_bounds(x): return np.interp(x, XP, FP, left=-3.0, right=2.0)
 def d_interp_scalar(x): return np.interp(x, XP, FP) * 2.0
+def d_interp_fp(fp): return np.interp(OFF_KNOTS, XP, fp)
+def d_interp_ends(fp, a): return np.interp(OFF_KNOTS, XP, fp, left=a, right=a * 2.0)
+def d_interp_x_fp(x, fp): return np.interp(x, XP, fp, right=0.5)
 def d_gradient(f): return np.gradient(f)
 def d_gradient_spacing(f): return np.gradient(f, 0.5, axis=0, edge_order=2)
 
@@ -1238,7 +1241,9 @@ NUMPY_CASES += [case(fn, real(n), real(m), tag=f"{n},{m}")
                            d_correlate_same) for n, m in ((5, 3), (2, 6), (4, 4))]
 NUMPY_CASES += [
     case(d_interp, lambda rng: OFF_KNOTS), case(d_interp_bounds, lambda rng: OFF_KNOTS),
-    case(d_interp_scalar, uniform(-2.9, 2.9)), case(d_gradient, real(5)),
+    case(d_interp_scalar, uniform(-2.9, 2.9)), case(d_interp_fp, real(7)),
+    case(d_interp_ends, real(7), real()), case(d_interp_x_fp, lambda rng: OFF_KNOTS, real(7)),
+    case(d_gradient, real(5)),
     case(d_gradient_spacing, real(4, 3)),
     case(d_gradient_2d, real(3, 4)), case(d_trapezoid, real(5)), case(d_trapezoid_x, real(4, 3)),
     case(d_trapezoid_dx, real(2, 4, 3)),
@@ -1380,10 +1385,49 @@ def h_unpiece(t): return unpiece(t, W34, 1)
 def h_unpiece_tuple(t): return unpiece((t * 2.0,), (W3, W3), 1)[1]
 
 
+# np.interp's slope and its adjoints in fp (s2sad/support/signal.py), each linear in one operand
+from s2sad.support import interp_bar_fp, interp_slope, interp_slope_bar_fp  # noqa: E402
+
+
+def h_interp_slope(fp): return interp_slope(OFF_KNOTS, XP, fp)
+def h_interp_bar_fp(t, x): return interp_bar_fp(t, x, XP, FP, right=1.0)
+def h_interp_slope_bar_fp(t): return interp_slope_bar_fp(t, OFF_KNOTS, XP, FP)
+
+
+HELPER_CASES += [case(h_interp_slope, real(7)), case(h_interp_bar_fp, real(6), lambda rng: OFF_KNOTS),
+                 case(h_interp_slope_bar_fp, real(6))]
+
 JOIN_CASES = [case(s_tuples_joined, real(3), real(3)), case(h_piece_bar, real(4, 4)),
               case(h_piece_bar_tuple, real(3), real(3)), case(h_unpiece, real(2, 4)),
               case(h_unpiece_tuple, real(3))]
 HELPER_CASES += JOIN_CASES
+
+# The methods of ufuncs (s2sad/rules/ufunc_methods.py): reduce and accumulate over axis 0 by
+# default, and outer products keeping both operands' axes.
+def m_add_reduce(x): return np.add.reduce(x)
+def m_add_reduce_axes(x): return np.add.reduce(x, axis=(0, 2))
+def m_add_reduce_all(x): return np.add.reduce(x, axis=None, keepdims=True)
+def m_multiply_reduce(x): return np.multiply.reduce(x, 1, keepdims=True)
+def m_maximum_reduce(x): return np.maximum.reduce(x, axis=-1)
+def m_minimum_reduce(x): return np.minimum.reduce(x)
+def m_add_accumulate(x): return np.add.accumulate(x)
+def m_add_accumulate_axis(x): return np.add.accumulate(x, 2)
+def m_multiply_accumulate(x): return np.multiply.accumulate(x, axis=1)
+def m_multiply_outer(a, b): return np.multiply.outer(a, b)
+def m_add_outer(a, b): return np.add.outer(a, b)
+def m_subtract_outer(a, b): return np.subtract.outer(a, b) * W34[0]
+
+
+UFUNC_METHOD_CASES = [case(fn, real(2, 3, 4)) for fn in (
+    m_add_reduce, m_add_reduce_axes, m_add_reduce_all, m_add_accumulate, m_add_accumulate_axis)]
+UFUNC_METHOD_CASES += [case(fn, uniform(0.5, 1.5, 2, 3, 4)) for fn in (
+    m_multiply_reduce, m_multiply_accumulate)]
+UFUNC_METHOD_CASES += [case(fn, distinct(2, 3, 4)) for fn in (m_maximum_reduce, m_minimum_reduce)]
+UFUNC_METHOD_CASES += [
+    case(m_multiply_outer, real(3), real(4)), case(m_multiply_outer, real(2, 2), real(3), tag="2-d"),
+    case(m_multiply_outer, real(), real(3), tag="number"), case(m_add_outer, real(2, 3), real(2)),
+    case(m_subtract_outer, real(3), real(4))]
+NUMPY_CASES += UFUNC_METHOD_CASES
 
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
          + REDUCTION_CASES + LINALG_CASES + MATH_CASES + CONTAINER_CASES + ELEMENTWISE_CASES
