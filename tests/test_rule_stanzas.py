@@ -311,3 +311,36 @@ def test_the_fields_lower_points_and_regions_ask():
     assert rules.OPERATORS["floordiv"].elementwise
     x, y = np.array([[7.0, -3.0]]), np.array([[2.0], [4.0]])
     assert (x // y).shape == (2, 2) and (x // y)[1, 0] == 7.0 // 4.0
+
+
+# Every parameter a rule table declares to have a zero derivative (ZERO), and why a float passed
+# there cannot move the value a.e. np.interp's left= and right= were once declared so, wrongly
+# (the value is left/right outside xp's range: a slope of 1), and gave silently zero gradients;
+# a new ZERO must come with its reason here.
+ZERO_BY_DESIGN = {
+    ("astype", "dtype"): "a dtype", ("item", "index"): "an integer index",
+    ("np.take", "indices"): "integers", ("np.compress", "condition"): "booleans",
+    ("np.repeat", "repeats"): "integers", ("np.take_along_axis", "indices"): "integers",
+    ("np.partition", "kth"): "integers", ("np.split", "indices_or_sections"): "integers",
+    ("np.hsplit", "indices_or_sections"): "integers",
+    ("np.vsplit", "indices_or_sections"): "integers",
+    ("np.array_split", "indices_or_sections"): "integers",
+    ("np.dsplit", "indices_or_sections"): "integers", ("np.pad", "pad_width"): "integers",
+    ("np.full_like", "a"): "its shape and dtype only", ("np.linspace", "num"): "an integer",
+    ("np.select", "condlist"): "booleans", ("np.where", "condition"): "booleans",
+    ("np.copysign", "y"): "its sign only", ("math.copysign", "y"): "its sign only",
+    ("np.ldexp", "y"): "integers", ("np.linalg.eigvalsh", "UPLO"): "a letter",
+    ("np.linalg.eigh", "UPLO"): "a letter", ("np.linalg.svd", "full_matrices"): "a flag",
+    ("np.linalg.svd", "compute_uv"): "a flag", ("np.linalg.svd", "hermitian"): "a flag",
+    ("np.linalg.qr", "mode"): "a string", ("np.linalg.matrix_power", "n"): "an integer",
+    ("np.linalg.lstsq", "rcond"): "a cut-off: moves the value only where a singular value "
+                                  "crosses it", ("np.linalg.cond", "p"): "a norm's order",
+    ("np.convolve", "mode"): "a string", ("np.correlate", "mode"): "a string",
+}
+
+
+def test_every_zero_derivative_of_a_rule_is_reviewed():
+    declared = {(p.name, param) for p in rules.all_primitives()
+                for param, rule in p.vjp.items() if rule is rules.ZERO}
+    assert declared == set(ZERO_BY_DESIGN), (
+        f"new: {sorted(declared - set(ZERO_BY_DESIGN))}, gone: {sorted(set(ZERO_BY_DESIGN) - declared)}")
