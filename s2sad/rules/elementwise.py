@@ -174,7 +174,34 @@ nondiff("np.eye", result_dtype="given", array_result=True)
 nondiff("np.zeros_like", "np.ones_like", result_dtype="given", array_result="like",
         shape_only=True)
 nondiff("np.empty_like", result_dtype="given", array_result="like")
-nondiff("np.arange", result_dtype="args", fancy_index=True, array_result=True)
+
+
+def _arange_role(b, name):
+    """What the operand ``name`` of ``np.arange([start,] stop[, step])`` is (by position, or
+    its keyword): its values are ``start + k * step``, so only start and step move them."""
+    if not name.startswith("arg"):
+        return name
+    given = sum(1 for key in b if key.startswith("arg"))
+    return (("stop",), ("start", "stop"), ("start", "stop", "step"))[given - 1][int(name[3:])]
+
+
+def _arange(name, tangent=False):
+    def rule(b):
+        role = _arange_role(b, name)
+        if role == "start":
+            return f"np.zeros_like(ans) + {name}_dot" if tangent else "np.sum(g)"
+        if role == "step":
+            return (f"np.arange(np.size(ans)) * {name}_dot" if tangent else
+                    "np.sum(g * np.arange(np.size(g)))")
+        return None  # stop (or dtype=): it only counts the values
+    return rule
+
+
+_ARANGE_OPERANDS = ("arg0", "arg1", "arg2", "start", "stop", "step")
+# np.arange([start,] stop[, step]): start + k * step for k < its count (which moves in steps)
+define("np.arange", "", result_dtype="args", fancy_index=True, array_result=True,
+       jvp={name: _arange(name, True) for name in _ARANGE_OPERANDS},
+       **{name: _arange(name) for name in _ARANGE_OPERANDS}).varargs = True
 # ... also array methods (x.argmax(), x.round())
 nondiff("np.argsort", methods=True, result_dtype="int", fancy_index=True, free=True)
 nondiff("np.nonzero", methods=True, result_dtype="int", fancy_index=True)

@@ -1218,6 +1218,9 @@ OFF_KNOTS = np.array([-3.6, -2.3, 0.4, 1.1, 2.7, 3.4])  # outside the range at b
 def d_interp(x): return np.interp(x, XP, FP)
 def d_interp_bounds(x): return np.interp(x, XP, FP, left=-3.0, right=2.0)
 def d_interp_scalar(x): return np.interp(x, XP, FP) * 2.0
+def d_arange_start(x): return np.arange(x, x + 2.5) * W3
+def d_arange_step(x): return np.arange(0.0, 1.0, step=x) * W34[0]  # 4 values for x in (1/4, 1/3)
+def d_arange_start_step(x): return np.arange(x, 4.0, x) * W34[1]  # 4 values for x in (0.8, 1)
 def d_interp_fp(fp): return np.interp(OFF_KNOTS, XP, fp)
 def d_interp_ends(fp, a): return np.interp(OFF_KNOTS, XP, fp, left=a, right=a * 2.0)
 def d_interp_x_fp(x, fp): return np.interp(x, XP, fp, right=0.5)
@@ -1242,6 +1245,8 @@ NUMPY_CASES += [case(fn, real(n), real(m), tag=f"{n},{m}")
 NUMPY_CASES += [
     case(d_interp, lambda rng: OFF_KNOTS), case(d_interp_bounds, lambda rng: OFF_KNOTS),
     case(d_interp_scalar, uniform(-2.9, 2.9)), case(d_interp_fp, real(7)),
+    case(d_arange_start, real()), case(d_arange_step, uniform(0.26, 0.32)),
+    case(d_arange_start_step, uniform(0.85, 0.95)),
     case(d_interp_ends, real(7), real()), case(d_interp_x_fp, lambda rng: OFF_KNOTS, real(7)),
     case(d_gradient, real(5)),
     case(d_gradient_spacing, real(4, 3)),
