@@ -115,3 +115,36 @@ def test_an_integer_element_of_a_container_is_named():
 def test_an_integer_argument_not_differentiated_is_fine():
     x = RNG.normal(size=3)
     np.testing.assert_allclose(s2sad.grad(counted)(x, 3), 6 * x)
+
+
+# A value cast to integers or booleans is piecewise constant: no derivative flows through the
+# cast. These gave silently wrong gradients (the cast passed the adjoint on, as a float copy).
+def cast_astype(x):
+    return np.sum(x.astype(int) * 1.0 + x)
+
+
+def cast_asarray(x):
+    return np.sum(np.asarray(x, dtype=np.int64) * x)
+
+
+def cast_array_positional(x):
+    return np.sum(np.array(x * 3.0, int) * x)
+
+
+def cast_full(x):
+    return np.sum(np.full(3, x[0], dtype=int) * x)
+
+
+def cast_bool(x):
+    return np.sum(x.astype(bool) * x) + np.sum(x.astype("int32") * 2.0)
+
+
+@pytest.mark.parametrize("f, expected", [
+    (cast_astype, [1.0, 1.0, 1.0]), (cast_asarray, [0.0, 1.0, 2.0]),
+    (cast_array_positional, [1.0, 4.0, 6.0]), (cast_full, [0.0, 0.0, 0.0]),
+    (cast_bool, [1.0, 1.0, 1.0])])
+def test_a_cast_to_integers_or_booleans_carries_no_derivative(f, expected):
+    x = np.array([0.37, 1.61, 2.23])
+    np.testing.assert_allclose(s2sad.grad(f)(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(oracle.gradient(f, (x,), 0, h=1e-6), expected, atol=1e-6)
+    s2sad.check_grads(f, (x,), order=2)

@@ -5,8 +5,9 @@ depends on it (useful). Only active values get adjoint or tangent code; data,
 labels, shapes and indices get none. :func:`dataflow_edges` is the graph along
 which derivatives can flow, :func:`activity` the two reachabilities over it.
 A value written into an array of booleans or integers is cast, so no
-derivative flows through the write: the primitives' ``result_dtype`` fields
-(:mod:`s2sad.rules.core`) say which arrays those are.
+derivative flows through the write, nor into a value cast to integers or booleans
+(``x.astype(int)``, ``np.asarray(x, dtype=bool)``, ``np.full(n, x, dtype=int)``): the
+primitives' ``result_dtype`` fields (:mod:`s2sad.rules.core`) say which arrays those are.
 
 **Lists.** A list used as a stack (``t = []``, see
 :data:`s2sad.rules.operators.LIST_OPS`) carries derivatives as memory does: a
@@ -47,10 +48,10 @@ def dataflow_edges(body):
     slots = list_slots(body)
     integral = set()  # arrays known to hold booleans or integers
     for stmt in walk_blocks(body):
+        cast = isinstance(stmt, Assign) and integral_result(stmt.prim, stmt.args, stmt.kwargs)
         if isinstance(stmt, Assign) and len(stmt.targets) == 1 and (
-                integral_result(stmt.prim, stmt.args, stmt.kwargs) or
-                rule_name(stmt.prim) and stmt.prim.result_dtype == "keeps" and stmt.args and
-                _integral_base(stmt.args[0], integral)):
+                cast or rule_name(stmt.prim) and stmt.prim.result_dtype == "keeps" and
+                stmt.args and _integral_base(stmt.args[0], integral)):
             integral.add(stmt.target.name)
         if isinstance(stmt, ListStatement):
             kind, t = stmt.kind, stmt.list
@@ -69,7 +70,8 @@ def dataflow_edges(body):
                           for n, k in slots.get(t.name, ())]
         elif isinstance(stmt, WriteItem) and _integral_base(stmt.array, integral):
             integral.add(stmt.target.name)  # the value written is cast: no derivative
-        elif isinstance(stmt, Assign) and stmt.prim.differentiable:
+        elif isinstance(stmt, Assign) and stmt.prim.differentiable and not cast:
+            # (a result cast to integers or booleans, x.astype(int), carries no derivative)
             edges += [(s, t.name) for s in _vars(stmt.operands()) for t in stmt.targets]
         elif isinstance(stmt, If):
             edges += [(s, m[0].name) for m in stmt.merges for s in _vars(m[1:])]
@@ -86,7 +88,10 @@ def integral_result(prim, args, kwargs):
     if kind in ("bool", "int"):
         return True
     if kind in ("given", "args"):
-        dtype = kwargs.get("dtype")
+        try:  # dtype= by keyword, or by position (x.astype(int), np.asarray(x, int))
+            dtype = prim.bind(args, kwargs).get("dtype")
+        except TypeError:  # (a call that does not fit: the lowering reports it)
+            dtype = kwargs.get("dtype")
         if isinstance(dtype, Const):
             try:
                 return not np.issubdtype(np.dtype(dtype.value), np.inexact)

@@ -114,7 +114,8 @@ for _name, _op in [("and_", "BitAnd"), ("or_", "BitOr"), ("xor", "BitXor"), ("ls
 for _attr in ("shape", "ndim", "size", "dtype"):
     nondiff_operator(_attr, ("attr", _attr), scalar_result=_attr in ("ndim", "size"))
 
-define_operator("astype", "x, dtype", ("method", "astype"), elementwise=False, x="g", dtype=ZERO,
+define_operator("astype", "x, dtype", ("method", "astype"), elementwise=False, result_dtype="given",
+                x="g", dtype=ZERO,
                 jvp={"x": "x_dot"})
 
 
