@@ -139,10 +139,14 @@ def cast_bool(x):
     return np.sum(x.astype(bool) * x) + np.sum(x.astype("int32") * 2.0)
 
 
+def accumulated_in_integers(x):
+    return np.sum(np.cumsum(x, dtype=int) * x) + np.sum(x, dtype=np.int32)
+
+
 @pytest.mark.parametrize("f, expected", [
     (cast_astype, [1.0, 1.0, 1.0]), (cast_asarray, [0.0, 1.0, 2.0]),
     (cast_array_positional, [1.0, 4.0, 6.0]), (cast_full, [0.0, 0.0, 0.0]),
-    (cast_bool, [1.0, 1.0, 1.0])])
+    (cast_bool, [1.0, 1.0, 1.0]), (accumulated_in_integers, [0.0, 1.0, 3.0])])
 def test_a_cast_to_integers_or_booleans_carries_no_derivative(f, expected):
     x = np.array([0.37, 1.61, 2.23])
     np.testing.assert_allclose(s2sad.grad(f)(x), expected, rtol=1e-15)

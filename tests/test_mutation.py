@@ -156,6 +156,14 @@ def concatenate_list(x):
     return np.sum(np.concatenate(rows)) + np.sum(np.array(rows) ** 2) + np.sum(np.vstack(rows)[1])
 
 
+def add_at_of_a_number(x):  # np.add.at is followed: x[1] added twice at y[0]
+    y = x * 1.0
+    np.add.at(y, [0, 0], x[1])
+    z = np.zeros((3, 2))
+    np.add.at(z, ([0, 0, 2], [1, 1, 0]), x[:3] * 2.0)
+    return np.sum(y * y) + np.sum(z ** 3)
+
+
 X = np.array([0.3, 0.5, 0.7, 0.9])
 SECOND_ORDER = [
     (write_items, (X,)), (write_augmented, (X,)), (write_recurrence, (0.4, 6)),
@@ -163,7 +171,7 @@ SECOND_ORDER = [
     (write_read_old_values, (X[:3],)), (write_view_of_fresh, (X[:3],)), (write_while, (0.3,)),
     (write_scatter_mask, (X,)), (uses_pairs, (X,)), (uses_recursive_pair, (X,)),
     (unpack_split, (X,)), (unpack_eigh, (X,)), (unpack_slogdet, (X,)),
-    (tuple_value_indexed, (X,)),
+    (tuple_value_indexed, (X,)), (add_at_of_a_number, (X,)),
 ]
 FIRST_ORDER = [(stack_list, (X,)), (concatenate_list, (X,))]
 
@@ -359,3 +367,62 @@ def test_qr_of_a_wide_matrix_says_what_its_derivative_needs():
     s2sad.check_grads(qr_loss, (np.random.default_rng(3).standard_normal((4, 3)),), order=2)
     with pytest.raises(ValueError, match="at least as many rows as columns"):
         s2sad.grad(qr_loss)(np.ones((2, 3)) + np.eye(2, 3))
+
+
+# --- writes s2sad does not follow: an error where a differentiated value reaches them ----------
+def out_argument(x):
+    z = np.zeros(())
+    np.sum(x * x, out=z)
+    return z * 2.0
+
+
+def out_of_a_scan(x):
+    z = np.zeros(4)
+    np.cumsum(x, out=z)
+    return np.sum(z * x)
+
+
+def copied_into(x):
+    y = np.zeros(4)
+    np.copyto(y, x)
+    return np.sum(y ** 2)
+
+
+def put_into(x):
+    y = x * 1.0
+    np.put(y, [0], x[2] * 3.0)
+    return np.sum(y * y)
+
+
+def multiplied_at(x):
+    y = x * 1.0
+    np.multiply.at(y, [0, 0], x[1])
+    return np.sum(y)
+
+
+def constants_written(x):  # nothing differentiated reaches the write: it is fine
+    y = np.zeros(4)
+    np.copyto(y, np.arange(4.0))
+    return np.sum(x * y)
+
+
+@pytest.mark.parametrize("f, what", [
+    (out_argument, "np.sum(..., out=...), which writes its result into an existing array"),
+    (out_of_a_scan, "np.cumsum(..., out=...)"), (copied_into, "np.copyto(), which writes into"),
+    (put_into, "np.put()"), (multiplied_at, "np.multiply.at()")])
+def test_a_write_s2sad_does_not_follow_is_a_located_error(f, what):
+    # (each gave a silently wrong gradient: the SSA form took the array after the write for
+    # the array before it)
+    for derivative in (s2sad.grad(f), s2sad.jacfwd(f)):
+        with pytest.raises(UnsupportedSyntaxError) as error:
+            derivative(X)
+        message = str(error.value)
+        assert f"s2sad does not follow {what}" in message, message
+        # (out= is refused wherever it is: the call would be dropped as unread, constants
+        # included; the others where a differentiated value reaches them)
+        assert ("out=" in what) != ("a differentiated value reaches it here" in message)
+        assert message.startswith(f"{__file__}:"), message
+
+
+def test_writes_of_constants_are_fine():
+    np.testing.assert_allclose(s2sad.grad(constants_written)(X), np.arange(4.0), rtol=1e-15)

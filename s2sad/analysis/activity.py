@@ -25,6 +25,7 @@ slots are active, and a transform stores derivatives for those only.
 
 import numpy as np
 
+from ..errors import UnsupportedSyntaxError
 from ..ir import Assign, Const, For, If, Var, While, walk_blocks
 from ..rules.core import rule_name
 from ..structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
@@ -87,8 +88,10 @@ def integral_result(prim, args, kwargs):
     kind = prim.result_dtype if rule_name(prim) else None
     if kind in ("bool", "int"):
         return True
-    if kind in ("given", "args"):
-        try:  # dtype= by keyword, or by position (x.astype(int), np.asarray(x, int))
+    if kind in ("given", "args") or rule_name(prim) and "dtype" in prim.params:
+        # dtype= by keyword or by position (x.astype(int), np.asarray(x, int)), also of a
+        # reduction or scan accumulating in integers (np.cumsum(x, dtype=int))
+        try:
             dtype = prim.bind(args, kwargs).get("dtype")
         except TypeError:  # (a call that does not fit: the lowering reports it)
             dtype = kwargs.get("dtype")
@@ -124,12 +127,49 @@ def _reach(start, edges):
     return out
 
 
-def activity(fn, wrt_names):
-    """The names of the active variables of ``fn`` for inputs ``wrt_names``."""
+def activity(fn, wrt_names, writes_followed=False):
+    """The names of the active variables of ``fn`` for inputs ``wrt_names``.
+
+    ``writes_followed`` (the sweeps ask): a differentiated value reaching a call that
+    writes into an array s2sad does not follow is a located error
+    (:func:`unfollowed_write`)."""
     edges = dataflow_edges(fn.body)
     varied = _reach(wrt_names, edges)
+    if writes_followed:
+        for stmt in walk_blocks(fn.body):
+            if isinstance(stmt, Assign) and set(_vars(stmt.operands())) & varied:
+                what = unfollowed_write(stmt)
+                if what:
+                    raise UnsupportedSyntaxError(
+                        f"s2sad does not follow {what}, and a differentiated value reaches "
+                        f"it here", stmt.loc,
+                        "Compute the result as a value (z = np.sum(x); y = np.copy(x)) or "
+                        "write it with an assignment s2sad follows (y[...] = x, y[i] = v, "
+                        "np.where), or keep differentiated values out of this call.")
     useful = _reach(_vars([fn.output]), [(b, a) for a, b in edges])
     return varied & useful
+
+
+# NumPy functions that write into an array they are given; their statements look pure in the
+# SSA form, so the values after them would be taken for those before
+_WRITING = (np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis)
+
+
+def unfollowed_write(stmt):
+    """What ``stmt`` writes into an array it is given, in words, or None: an ``out=``
+    argument (``np.sum(x, out=z)``), NumPy's writing functions (``np.copyto``, ``np.put``, ...,
+    a ufunc's ``.at``) and a random generator's ``shuffle``."""
+    out = stmt.kwargs.get("out")
+    if out is not None and not (isinstance(out, Const) and out.value is None):
+        return f"{stmt.prim.name}(..., out=...), which writes its result into an existing array"
+    obj = getattr(stmt.prim, "obj", None)  # a call s2sad has no rule for (ExternalFunction)
+    owner = getattr(obj, "__self__", None)
+    if any(obj is f for f in _WRITING) or (
+            getattr(obj, "__name__", None) == "at" and isinstance(owner, np.ufunc)) or (
+            getattr(obj, "__name__", None) == "shuffle" and
+            isinstance(owner, (np.random.Generator, np.random.RandomState))):
+        return f"{stmt.prim.name}(), which writes into an array it is given"
+    return None
 
 
 def list_slot(t, n, k):

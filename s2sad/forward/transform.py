@@ -29,7 +29,7 @@ class _Forward(_Structure, _Control, _Writes, _Tangents, _Vector):
         self.fn, self.emitter, self.requests = fn, emitter, requests
         self.func_name, self.vector = func_name, vector
         self.wrt_names = [fn.params[i].name for i in wrt]
-        self.active = analysis.activity(fn, self.wrt_names)
+        self.active = analysis.activity(fn, self.wrt_names, writes_followed=True)
         self.shapes = analysis.ShapeClasses(fn)
         self.tangent_name, self._taken = tangent_namer(fn)
         self.dot_params = [self.tangent_name(p) for p in self.wrt_names]

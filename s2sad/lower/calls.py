@@ -185,9 +185,16 @@ class _Calls:
             args, kwargs = self.snapshot_lists(args, kwargs, node)
         prim, args, kwargs = self.call_primitive(prim, target, func, args, kwargs, node, stars)
         try:
-            prim.bind(args, kwargs)
+            bound = prim.bind(args, kwargs)
         except TypeError as exc:
             raise self.error(node, f"cannot read this call: {exc}") from None
+        out = bound.get("out") if rule_name(prim) else None  # (a rule's own out= parameter)
+        if out is not None and not (isinstance(out, Const) and out.value is None):
+            raise self.error(  # (its value would be the array's before the call)
+                node, f"s2sad does not follow {prim.name}(..., out=...), which writes its "
+                      f"result into an existing array",
+                "Assign the result instead (z = np.sum(x)), or write it in with an "
+                "assignment s2sad follows (z[...] = np.sum(x)).")
         if isinstance(prim, ExternalFunction) and node is self.statement_call and \
                 name is None and names is None:  # CACHE.append(x) on a line of its own
             self.emit((), prim, args, kwargs, node)

@@ -44,7 +44,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self.checkpoint = checkpoint  # None, "sqrt" or a number of snapshots (s2sad.checkpoint)
         self.func_name = func_name
         self.wrt_names = [fn.params[i].name for i in wrt]
-        self.active = analysis.activity(fn, self.wrt_names)
+        self.active = analysis.activity(fn, self.wrt_names, writes_followed=True)
         self.shapes = analysis.ShapeClasses(fn, output_is_scalar=kind not in ("vjp", "split"))
         self._residual_names = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         fn = self.fn = replace(fn, body=self.split_calls(fn.body))

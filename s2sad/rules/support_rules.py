@@ -45,8 +45,9 @@ helper(support.unbroadcast, "t, x", linear="t", t="g + np.zeros_like(t)", x=ZERO
 helper(support.unreduce, "t, x, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})"},
        t=lambda b: f"np.sum(g{axis_keywords(b)})", x=ZERO, axis=ZERO, keepdims=ZERO)
+# (t may be broadcast over the index: np.add.at(y, [0, 0], v) of a number v)
 helper(support.unindex, "t, x, index",
-       dict_operand="key", linear="t", t="g[index]", x=ZERO, index=ZERO)
+       dict_operand="key", linear="t", t="unbroadcast(g[index], t)", x=ZERO, index=ZERO)
 helper(support.masked, "t, condition, keep=True", linear="t",
        jvp={"t": "masked(t_dot, condition, keep)"}, t="masked(g, condition, keep)",
        condition=ZERO, keep=ZERO)
