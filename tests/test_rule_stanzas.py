@@ -81,7 +81,7 @@ def test_the_dtype_memory_and_product_fields():
         return {p.name for p in rules.all_primitives() if getattr(p, field) == value}
     assert of("result_dtype", "keeps") == {"copy", "getitem", "T", "np.reshape", "np.ravel",
                                            "np.transpose", "np.copy", "np.abs", "np.negative",
-                                           "np.square", "np.positive", "np.real",
+                                           "np.square", "np.positive", "np.real", "real",
                                            "np.conjugate", "np.nan_to_num", "np.sign",
                                            "np.reciprocal"}
     assert {"lt", "ne", "not", "np.isnan", "np.logical_xor", "np.signbit"} <= of(
@@ -360,7 +360,7 @@ np.isfinite np.isinf np.isnan np.isneginf np.isposinf np.isreal np.less np.less_
 np.lexsort np.linalg.matrix_rank np.logical_and np.logical_not np.logical_or np.logical_xor
 np.ndim np.nonzero np.not_equal np.ones np.ones_like np.result_type np.rint np.round
 np.searchsorted np.shape np.sign np.signbit np.size np.spacing np.tri np.tril_indices
-np.triu_indices np.trunc np.zeros np.zeros_like or_ overwritten print range round rshift
+np.triu_indices np.trunc np.zeros np.zeros_like or_ overwritten print range round rshift imag
 shape size slice stop_gradient xor""".split())
 
 

@@ -168,6 +168,8 @@ class _Calls:
                                                node, name, names)
             if total is not None:
                 return total
+        if target is np.where and len(args) == 1 and not kwargs and not stars:
+            target = np.nonzero  # np.where(condition) alone: the indices where it holds
         if prim is None and not stars:
             prim = rules.lookup(target)
         if is_helper_copy(target, "add_contents_bar") and len(args) == 2 and not kwargs and \

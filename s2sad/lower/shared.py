@@ -27,7 +27,7 @@ _UNARY = {gast.USub: "neg", gast.UAdd: "pos", gast.Not: "not", gast.Invert: "inv
 _COMPARE = {gast.Lt: "lt", gast.LtE: "le", gast.Gt: "gt", gast.GtE: "ge", gast.Eq: "eq",
             gast.NotEq: "ne", gast.Is: "is", gast.IsNot: "is_not", gast.In: "in",
             gast.NotIn: "not_in"}
-_ATTRIBUTES = ("T", "mT", "shape", "ndim", "size", "dtype")
+_ATTRIBUTES = ("T", "mT", "real", "imag", "shape", "ndim", "size", "dtype")
 # modules whose members generated code may spell directly
 _SPELLED_MODULES = {"numpy": "np", "math": "math"}
 _UNRESOLVED = object()

@@ -95,6 +95,10 @@ OPERATORS["overwritten"].node = SaveItem
 define_operator("T", "x", ("attr", "T"), elementwise=False, view=True, result_dtype="keeps",
                 x="np.transpose(g)",
                 jvp={"x": "np.transpose(x_dot)"})
+# x.real of a differentiated value (a real array or number) is x itself, x.imag zeros
+define_operator("real", "x", ("attr", "real"), elementwise=False, view=True, result_dtype="keeps",
+                x="g", jvp={"x": "x_dot"})
+nondiff_operator("imag", ("attr", "imag"))
 define_operator("mT", "x", ("attr", "mT"), elementwise=False, view=True,
                 batch_safe=True, x="np.swapaxes(g, -1, -2)",
                 jvp={"x": "np.swapaxes(x_dot, -1, -2)"})
