@@ -172,3 +172,26 @@ def test_builtins_of_several_operands_fold_where_no_statement_can_go():
         assert s2sad.grad(folded_where_no_statement_goes)(x) == pytest.approx(
             oracle.gradient(folded_where_no_statement_goes, (x,), 0), rel=1e-6)
         s2sad.check_grads(folded_where_no_statement_goes, (x,), order=2)
+
+
+def extremes_of_a_list(x):
+    ys = [x[i] * x[i] for i in range(len(x)) if x[i] > 0.0]  # a length known when it runs
+    return sum(ys) + max(ys) * 2.0 + min(ys)
+
+
+def extremes_of_an_array(x):
+    return max(x) * 3.0 + min(np.sin(x))
+
+
+def test_max_and_min_of_one_iterable():
+    # (was "max is missing its argument 'y'"): the first extreme element gets the slope
+    x = np.array([0.37, 1.61, 2.23, -0.5])
+    assert s2sad.grad(extremes_of_a_list)(x) == pytest.approx([4 * 0.37, 3.22, 6 * 2.23, 0.0])
+    assert s2sad.grad(extremes_of_an_array)(x) == pytest.approx(
+        oracle.gradient(extremes_of_an_array, (x,), 0), rel=1e-6)
+    s2sad.check_grads(extremes_of_an_array, (x,), order=2)
+    s2sad.check_grads(extremes_of_a_list, (x,), modes=("forward", "reverse"))
+    assert s2sad.hessian(extremes_of_a_list)(x) == pytest.approx(np.diag([4.0, 2.0, 6.0, 0.0]))
+    # ties: the first extreme element, as Python's max returns it
+    assert s2sad.grad(extremes_of_an_array)(np.array([0.5, 0.5, 0.2])) == pytest.approx(
+        [3.0, 0.0, np.cos(0.2)])

@@ -170,6 +170,9 @@ class _Calls:
                 return total
         if target is np.where and len(args) == 1 and not kwargs and not stars:
             target = np.nonzero  # np.where(condition) alone: the indices where it holds
+        if (target is builtins.max or target is builtins.min) and len(args) == 1 and \
+                not kwargs and not stars and prim is None:  # max(t) of one iterable
+            prim = rules.OPERATORS[f"{target.__name__}_of"]
         if prim is None and not stars:
             prim = rules.lookup(target)
         if is_helper_copy(target, "add_contents_bar") and len(args) == 2 and not kwargs and \

@@ -10,7 +10,7 @@ tangent is better spelled otherwise (``np.ldexp(x_dot, y)``).
 
 import math
 
-from .core import ZERO, define, nondiff
+from .core import ZERO, define, define_operator, nondiff
 
 E = dict(elementwise=True)
 
@@ -145,6 +145,12 @@ define("abs", "x", **E, x="g * np.sign(x)")
 define("float", "x", scalar_result=True, **E, x="g")
 define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)")
 define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
+# max(t)/min(t) of one iterable (a tuple, a list, a 1-d array): its first extreme element, as
+# Python picks it (np.argmax picks the first too), gets g; the call stays Python's own
+for _name, _pick in (("max", "argmax"), ("min", "argmin")):
+    define_operator(f"{_name}_of", "iterable", ("call", _name), elementwise=False,
+                    iterable=f"unindex(g, iterable, int(np.{_pick}(np.asarray(iterable))))",
+                    jvp={"iterable": f"np.asarray(iterable_dot)[np.{_pick}(np.asarray(iterable))]"})
 
 # --- zero derivative wherever it exists (integer- or boolean-valued, piecewise constant) --
 nondiff("np.sign", elementwise=True, result_dtype="keeps")  # int in, int out

@@ -1409,6 +1409,10 @@ HELPER_CASES += JOIN_CASES
 
 # The methods of ufuncs (s2sad/rules/ufunc_methods.py): reduce and accumulate over axis 0 by
 # default, and outer products keeping both operands' axes.
+def m_max_of(x): return max(x) * 2.0 + min(x)  # Python's, over the elements of a 1-d array
+def m_max_of_tuple(x):
+    t = (x[0], x[1] * 2.0, x[2])
+    return max(t) - min(t) * 3.0
 def m_real(x): return x.real * 2.0 + x.imag  # a real array's: itself, and zeros
 def m_add_reduce(x): return np.add.reduce(x)
 def m_add_reduce_axes(x): return np.add.reduce(x, axis=(0, 2))
@@ -1432,7 +1436,8 @@ UFUNC_METHOD_CASES += [case(fn, distinct(2, 3, 4)) for fn in (m_maximum_reduce, 
 UFUNC_METHOD_CASES += [
     case(m_multiply_outer, real(3), real(4)), case(m_multiply_outer, real(2, 2), real(3), tag="2-d"),
     case(m_multiply_outer, real(), real(3), tag="number"), case(m_add_outer, real(2, 3), real(2)),
-    case(m_subtract_outer, real(3), real(4)), case(m_real, real(3, 4))]
+    case(m_subtract_outer, real(3), real(4)), case(m_real, real(3, 4)),
+    case(m_max_of, distinct(5)), case(m_max_of_tuple, distinct(3))]
 NUMPY_CASES += UFUNC_METHOD_CASES
 
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
