@@ -195,3 +195,32 @@ def test_max_and_min_of_one_iterable():
     # ties: the first extreme element, as Python's max returns it
     assert s2sad.grad(extremes_of_an_array)(np.array([0.5, 0.5, 0.2])) == pytest.approx(
         [3.0, 0.0, np.cos(0.2)])
+
+
+def reversed_pairs(x):
+    out = 0.0
+    for a, b in zip(x, reversed(x)):
+        out += a * b
+    return out
+
+
+def reversed_list(x):
+    t = [np.sin(v) for v in x]
+    return sum(k * v for k, v in enumerate(reversed(t)))
+
+
+def slice_of_a_list(x):
+    t = [np.sin(v) for v in x]
+    u = t[::-1]
+    return u[0] * 2.0 + u[1] * u[2]
+
+
+@pytest.mark.parametrize("f", [reversed_pairs, reversed_list, slice_of_a_list])
+def test_reversed_and_slices_of_a_list(f):
+    # reversed(t) is t[::-1] (was "no derivative rule for reversed()"); the Hessian through a
+    # slice of a list was an internal error (unindex of a tuple at a slice)
+    x = np.array([0.37, 1.61, 2.23])
+    assert s2sad.grad(f)(x) == pytest.approx(oracle.gradient(f, (x,), 0), rel=1e-6)
+    s2sad.check_grads(f, (x,), order=2, modes="forward")
+    assert s2sad.hessian(f)(x) == pytest.approx(
+        oracle.gradient(s2sad.grad(f), (x,), 0), rel=1e-5, abs=1e-7)

@@ -23,7 +23,7 @@ import numpy as np
 from .. import rules
 from ..custom import CustomPrimitive, import_name, primitive_of
 from ..errors import NoDerivativeError
-from ..ir import Assign, Const, Index, Var
+from ..ir import Assign, Const, Index, Slice, Var
 from ..parse import LiveScope, Scope, dotted_chain, is_value, module_name_of, unwrap
 from ..rules.core import rule_name
 from ..rules.operators import LIST_OPS
@@ -170,6 +170,10 @@ class _Calls:
                 return total
         if target is np.where and len(args) == 1 and not kwargs and not stars:
             target = np.nonzero  # np.where(condition) alone: the indices where it holds
+        if target is builtins.reversed and len(args) == 1 and not kwargs and not stars and \
+                not _is_range(node.args[0]):  # the same values, in a sequence: t[::-1]
+            index = Index((Slice(None, None, Const(-1)),))
+            return self.apply(rules.OPERATORS["getitem"], [args[0], index], {}, node, name, names)
         if (target is builtins.max or target is builtins.min) and len(args) == 1 and \
                 not kwargs and not stars and prim is None:  # max(t) of one iterable
             prim = rules.OPERATORS[f"{target.__name__}_of"]
@@ -365,3 +369,9 @@ class _Calls:
         except TypeError as exc:
             raise self.error(node, f"cannot read this call: {exc}") from None
         return self.apply(prim, [base] + args, kwargs, node, name, names)
+
+
+def _is_range(node):
+    """True for a call ``range(...)`` (``reversed(range(n))`` is a loop's own header)."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+        node.func.id == "range"

@@ -24,6 +24,9 @@ def unindex(g, x, index):
     tuple or list (``eigh(a)[1]``, ``params[0]``) it is the tuple of adjoints with
     zeros elsewhere; for an entry of a dict (``params["W"]``), the dict of adjoints.
     """
+    if isinstance(x, (tuple, list)) and isinstance(index, slice):  # g: the piece's adjoints
+        picked = dict(zip(range(len(x))[index], g))
+        return tuple_bar(picked[k] if k in picked else zeros_bar(e) for k, e in enumerate(x))
     if isinstance(x, (tuple, list)):
         return tuple_bar(g if k == index % len(x) else zeros_bar(e) for k, e in enumerate(x))
     if isinstance(x, dict):
