@@ -56,7 +56,7 @@ class Adjoints:
         current = self.value.get(var)
         target = self.adjoint_name(var)
         if isinstance(contribution, gast.Tuple):  # adjoints of unpacked names: added elementwise
-            contribution = call("bars", [contribution])
+            contribution = call("bars", [contribution, name(var)])  # (an array's: its rows')
         if current is None and (number(contribution) is not None or spread(contribution) or
                                 self.is_alias(contribution) and var not in self.keep):
             # pending: a number, a number spread over x, or another adjoint's name

@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
+import oracle
 import s2sad
 from s2sad.errors import UnsupportedSyntaxError
 
@@ -426,3 +427,31 @@ def test_a_write_s2sad_does_not_follow_is_a_located_error(f, what):
 
 def test_writes_of_constants_are_fine():
     np.testing.assert_allclose(s2sad.grad(constants_written)(X), np.arange(4.0), rtol=1e-15)
+
+
+# --- an array unpacked into names: its gradient is an array (was a tuple; and unpacking an
+# element-wise result, a, b = np.exp(p), was an internal error) -----------------------------
+def unpack_array_argument(p, x):
+    a, b = p
+    return np.sum(a * x) * b
+
+
+def unpack_elementwise_result(p, x):
+    a, b, c = np.exp(p)
+    return np.sum(a * x + b ** 2) * c
+
+
+def unpack_rows_and_use_whole(P):
+    r0, r1 = P
+    return np.sum(r0 * r1) + np.sum(np.tanh(P)) + np.sum(np.sin(r1))
+
+
+@pytest.mark.parametrize("f, args", [
+    (unpack_array_argument, (np.array([0.1, 0.2]), X[:2])),
+    (unpack_elementwise_result, (np.array([0.1, 0.2, -1.0]), X[:2])),
+    (unpack_rows_and_use_whole, (np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]]),))])
+def test_an_array_unpacked_has_an_array_gradient(f, args):
+    g = s2sad.grad(f)(*args)
+    assert type(g) is np.ndarray and g.shape == args[0].shape
+    np.testing.assert_allclose(g, oracle.gradient(f, args, 0), rtol=1e-6, atol=1e-9)
+    s2sad.check_grads(f, args, order=2)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import rules
 from ..ir import Const, If, Index, Slice, Var
+from ..rules.core import rule_name
 from ..rules.operators import dict_literal
 from .primitives import AttributeRead
 from .shared import (_ATTRIBUTES, _BINOPS, _COMPARE, _HINTS, _RETURNED, _UNARY, _UNRESOLVED,
@@ -262,6 +263,11 @@ class _Expressions:
         return self.apply(rules.OPERATORS["copy"], [operand], {}, node, name, names)
 
     def apply(self, prim, args, kwargs, node, name, names):
+        if names is not None and rule_name(prim) is not None and prim is not rules.OPERATORS["copy"] and (
+                prim.elementwise or prim.reduction or prim.contraction or
+                prim.array_result is True):  # a, b = np.exp(p): one array, then its rows
+            whole = self.apply(prim, args, kwargs, node, None, None)
+            return self.apply(rules.OPERATORS["copy"], [whole], {}, node, None, names)
         targets = self.targets_for(name, names)
         self.emit(targets, prim, args, kwargs, node)
         return targets[0] if len(targets) == 1 else None

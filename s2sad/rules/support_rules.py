@@ -135,7 +135,7 @@ for _side in ("a", "b"):  # (product="dot": the pairs of np.dot, see matmul_bar_
 helper(support.writable, "t", linear="t", t="g", jvp={"t": "t_dot"})
 # a returned gradient in its argument's structure and dtype; a tuple of adjoints: identities
 helper(support.as_gradient, "t, x", t="g", x=ZERO, jvp={"t": "as_gradient(t_dot, x)", "x": ZERO})
-helper(support.bars, "t", t="g", jvp={"t": "bars(t_dot)"})
+helper(support.bars, "t, like=None", t="g", like=ZERO, jvp={"t": "bars(t_dot, like)"})
 # x.w of a named tuple x (lower.AttributeRead): g at that field, and back
 helper(support.unattr, "t, x, name", t="g[x._fields.index(name)]", x=ZERO, name=ZERO,
        jvp={"t": "unattr(t_dot, x, name)", "x": ZERO, "name": ZERO})

@@ -106,10 +106,15 @@ def kept(t):
     return t.copy() if type(t) is np.ndarray else t
 
 
-def bars(t):
-    """A tuple of adjoints (the adjoint of ``a, b = p`` is ``bars((a_bar, b_bar))``), which
-    adds to another element by element."""
-    return tuple_bar(t)
+def bars(t, like=None):
+    """The adjoint of ``a, b = p`` given its names' adjoints, ``bars((a_bar, b_bar), p)``: a
+    tuple of adjoints, which adds to another element by element; where ``p`` is an array (its
+    rows unpacked), the array of the rows' adjoints, as NumPy's arithmetic needs it."""
+    if like is None or isinstance(like, (tuple, list, dict)) or np.ndim(like) == 0:
+        return tuple_bar(t)
+    rows = [np.zeros_like(row) if e is None else np.broadcast_to(e, np.shape(row))
+            for e, row in zip(t, like)]
+    return np.stack(rows)
 
 
 def as_gradient(g, x):
