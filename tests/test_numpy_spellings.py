@@ -35,3 +35,26 @@ def test_spellings_in_both_modes_and_at_order_two(f):
 
 def test_where_alone_is_np_nonzero_in_the_generated_code():
     assert "np.nonzero(" in s2sad.source(where_alone)
+
+
+def drawdown(w, R):
+    wealth = np.cumprod(1 + R @ w)
+    peak = np.maximum.accumulate(wealth)
+    return np.max((peak - wealth) / peak)
+
+
+def running_max_total(x):
+    return np.sum(np.maximum.accumulate(x))
+
+
+def test_running_extremes():
+    # the largest drawdown of a portfolio (was "no derivative rule for np.maximum.accumulate")
+    R = np.random.default_rng(4).normal(size=(8, 3)) * 0.05
+    w = np.array([0.3, 0.5, 0.2])
+    np.testing.assert_allclose(s2sad.grad(drawdown)(w, R), oracle.gradient(drawdown, (w, R), 0),
+                               rtol=1e-6)
+    s2sad.check_grads(drawdown, (w, R), order=2)
+    # each running maximum is the element that set it; of equal ones the first, as np.maximum
+    # gives a tie to its first operand
+    np.testing.assert_array_equal(s2sad.grad(running_max_total)(np.array([1.0, 1.0, 0.5, 2.0])),
+                                  [3.0, 0.0, 0.0, 1.0])

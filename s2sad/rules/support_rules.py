@@ -147,7 +147,8 @@ helper(support.unpiece, "t, whole, start", linear="t", t="piece_bar(g, start, st
        whole=ZERO, start=ZERO, jvp={"t": "unpiece(t_dot, whole, start)"})
 # run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
-              "element_count", "select_none", "convolve_pads", "trapezoid_weights", "revolve_segments", "revolve_actions", "revolve_snaps",
+              "element_count", "select_none", "convolve_pads", "trapezoid_weights",
+              "running_extreme_index", "revolve_segments", "revolve_actions", "revolve_snaps",
               "keys_of"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),

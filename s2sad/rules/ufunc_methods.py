@@ -10,11 +10,14 @@ called, and the value is f's to the last bit. The outer products
 ``np.multiply.outer``/``np.add.outer``/``np.subtract.outer`` have rules of their own: the
 result has ``a``'s axes then ``b``'s, and each adjoint is ``g`` seen as a matrix of
 ``size(a)`` rows, contracted with the other operand (or summed, for a sum or difference).
+The running extremes ``np.maximum.accumulate``/``np.minimum.accumulate`` take, each, the
+element that set it: the first of equal ones, as ``np.maximum`` gives a tie to its first
+operand.
 """
 
 import copy
 
-from .core import REGISTRY, _signature, define, resolve_spelling
+from .core import REGISTRY, RuleNotApplicable, _signature, define, resolve_spelling
 
 _REDUCE = "a, axis=0, dtype=None, out=None, keepdims=False"
 _ACCUMULATE = "a, axis=0, dtype=None, out=None"
@@ -56,3 +59,21 @@ define("np.subtract.outer", "a, b",
        b=f"np.reshape(-np.sum({_as_matrix()}, axis=0), np.shape(b))",
        jvp={"a": "np.multiply.outer(a_dot, np.ones_like(b))",
             "b": "np.multiply.outer(np.ones_like(a), -b_dot)"})
+
+
+def _running_extreme(tangent):
+    """np.maximum.accumulate(a, axis) (np.minimum's): each running extreme is the element that
+    set it (:func:`s2sad.support.running_extreme_index`), the first of equal ones."""
+    def rule(b):
+        if b.is_none("axis") or not isinstance(b.const("axis", 0), int):
+            raise RuleNotApplicable("np.maximum.accumulate/np.minimum.accumulate have a "
+                                    "derivative rule for a constant integer axis only")
+        index = "running_extreme_index(ans, axis)"
+        return f"np.take_along_axis(a_dot, {index}, axis)" if tangent else \
+            f"unindex_along(g, a, {index}, axis)"
+    return rule
+
+
+for _ufunc in ("maximum", "minimum"):
+    define(f"np.{_ufunc}.accumulate", _ACCUMULATE, a=_running_extreme(False),
+           jvp={"a": _running_extreme(True)})

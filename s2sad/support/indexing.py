@@ -98,6 +98,19 @@ def unindex_axis(g, x, index, axis=None):
     return unindex(g, x, (slice(None),) * (axis % np.ndim(x)) + (index,))
 
 
+def running_extreme_index(ans, axis=0):
+    """Where each running extreme ``ans`` of ``np.maximum.accumulate(a, axis)`` (or
+    ``np.minimum``'s) was set: the index along ``axis`` of the element that set it, the first
+    of equal ones (np.maximum gives a tie to its first operand, the running extreme), so the
+    extreme is ``np.take_along_axis(a, index, axis)``."""
+    r = np.moveaxis(np.asarray(ans), axis, 0)
+    n = r.shape[0]
+    changed = np.ones(r.shape, dtype=bool)
+    changed[1:] = r[1:] != r[:-1]
+    steps = np.arange(n).reshape((n,) + (1,) * (r.ndim - 1))
+    return np.moveaxis(np.maximum.accumulate(np.where(changed, steps, 0), axis=0), 0, axis)
+
+
 def unindex_along(g, x, indices, axis):
     """The adjoint of ``np.take_along_axis(x, indices, axis)``: ``g`` scattered back like ``x``."""
     if axis is None:

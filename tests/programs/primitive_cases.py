@@ -1413,6 +1413,9 @@ def m_max_of(x): return max(x) * 2.0 + min(x)  # Python's, over the elements of 
 def m_max_of_tuple(x):
     t = (x[0], x[1] * 2.0, x[2])
     return max(t) - min(t) * 3.0
+def m_maximum_accumulate(x): return np.maximum.accumulate(x)
+def m_maximum_accumulate_axis(x): return np.maximum.accumulate(x, axis=2)
+def m_minimum_accumulate(x): return np.minimum.accumulate(x, -2) * 2.0
 def m_real(x): return x.real * 2.0 + x.imag  # a real array's: itself, and zeros
 def m_add_reduce(x): return np.add.reduce(x)
 def m_add_reduce_axes(x): return np.add.reduce(x, axis=(0, 2))
@@ -1432,7 +1435,9 @@ UFUNC_METHOD_CASES = [case(fn, real(2, 3, 4)) for fn in (
     m_add_reduce, m_add_reduce_axes, m_add_reduce_all, m_add_accumulate, m_add_accumulate_axis)]
 UFUNC_METHOD_CASES += [case(fn, uniform(0.5, 1.5, 2, 3, 4)) for fn in (
     m_multiply_reduce, m_multiply_accumulate)]
-UFUNC_METHOD_CASES += [case(fn, distinct(2, 3, 4)) for fn in (m_maximum_reduce, m_minimum_reduce)]
+UFUNC_METHOD_CASES += [case(fn, distinct(2, 3, 4)) for fn in (
+    m_maximum_reduce, m_minimum_reduce, m_maximum_accumulate, m_maximum_accumulate_axis,
+    m_minimum_accumulate)]
 UFUNC_METHOD_CASES += [
     case(m_multiply_outer, real(3), real(4)), case(m_multiply_outer, real(2, 2), real(3), tag="2-d"),
     case(m_multiply_outer, real(), real(3), tag="number"), case(m_add_outer, real(2, 3), real(2)),
