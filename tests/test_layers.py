@@ -40,7 +40,7 @@ LAYERS = [
      "s2sad.rules.linalg", "s2sad.rules.signal"],
     ["s2sad.rules.norms"],
     ["s2sad.rules.linear_algebra", "s2sad.rules.support_rules"],
-    ["s2sad.rules.arrays", "s2sad.rules.ufunc_methods"],
+    ["s2sad.rules.arrays", "s2sad.rules.ufunc_methods", "s2sad.rules.statistics"],
     ["s2sad.rules"],
     # what generated code's values are (the rule tables say what NumPy's functions give)
     # and the call-time rewrites it allows

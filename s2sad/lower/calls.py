@@ -168,15 +168,11 @@ class _Calls:
                                                node, name, names)
             if total is not None:
                 return total
-        if target is np.where and len(args) == 1 and not kwargs and not stars:
-            target = np.nonzero  # np.where(condition) alone: the indices where it holds
-        if target is builtins.reversed and len(args) == 1 and not kwargs and not stars and \
-                not _is_range(node.args[0]):  # the same values, in a sequence: t[::-1]
-            index = Index((Slice(None, None, Const(-1)),))
-            return self.apply(rules.OPERATORS["getitem"], [args[0], index], {}, node, name, names)
-        if (target is builtins.max or target is builtins.min) and len(args) == 1 and \
-                not kwargs and not stars and prim is None:  # max(t) of one iterable
-            prim = rules.OPERATORS[f"{target.__name__}_of"]
+        if len(args) == 1 and not kwargs and not stars:  # np.where(c), reversed(t), max(t)
+            target, prim, reversed_ = self.one_operand_spelling(target, prim, node.args[0])
+            if reversed_ is not None:
+                return self.apply(rules.OPERATORS["getitem"], [args[0], reversed_], {}, node,
+                                  name, names)
         if prim is None and not stars:
             prim = rules.lookup(target)
         if is_helper_copy(target, "add_contents_bar") and len(args) == 2 and not kwargs and \
@@ -193,22 +189,39 @@ class _Calls:
         if target is not len:  # a function given a list reads the elements it holds now
             args, kwargs = self.snapshot_lists(args, kwargs, node)
         prim, args, kwargs = self.call_primitive(prim, target, func, args, kwargs, node, stars)
+        self.check_bound(prim, args, kwargs, node)
+        if isinstance(prim, ExternalFunction) and node is self.statement_call and \
+                name is None and names is None:  # CACHE.append(x) on a line of its own
+            self.emit((), prim, args, kwargs, node)
+            return None
+        return self.apply(prim, args, kwargs, node, name, names)
+
+    def one_operand_spelling(self, target, prim, operand):
+        """``(target, prim, index)`` for a call of one operand: ``np.where(c)`` alone is
+        ``np.nonzero(c)``, ``max(t)``/``min(t)`` of one iterable their own primitives, and
+        ``reversed(t)`` (but a loop's ``reversed(range(n))``) the index ``t[::-1]``."""
+        if target is np.where:
+            return np.nonzero, prim, None  # the indices where it holds
+        if target is builtins.reversed and not _is_range(operand):  # the same values in order
+            return target, prim, Index((Slice(None, None, Const(-1)),))
+        if (target is builtins.max or target is builtins.min) and prim is None:
+            return target, rules.OPERATORS[f"{target.__name__}_of"], None
+        return target, prim, None
+
+    def check_bound(self, prim, args, kwargs, node):
+        """Raise unless the call's operands fit ``prim``'s parameters, or if it has ``out=``
+        (its value would be the array's before the call: s2sad does not follow the write)."""
         try:
             bound = prim.bind(args, kwargs)
         except TypeError as exc:
             raise self.error(node, f"cannot read this call: {exc}") from None
         out = bound.get("out") if rule_name(prim) else None  # (a rule's own out= parameter)
         if out is not None and not (isinstance(out, Const) and out.value is None):
-            raise self.error(  # (its value would be the array's before the call)
+            raise self.error(
                 node, f"s2sad does not follow {prim.name}(..., out=...), which writes its "
                       f"result into an existing array",
                 "Assign the result instead (z = np.sum(x)), or write it in with an "
                 "assignment s2sad follows (z[...] = np.sum(x)).")
-        if isinstance(prim, ExternalFunction) and node is self.statement_call and \
-                name is None and names is None:  # CACHE.append(x) on a line of its own
-            self.emit((), prim, args, kwargs, node)
-            return None
-        return self.apply(prim, args, kwargs, node, name, names)
 
     def call_target(self, func):
         """The object a call's function (a name or a dotted chain) refers to."""

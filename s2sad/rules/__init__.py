@@ -14,6 +14,7 @@ module                    primitives
 :mod:`.norms`             ``np.linalg.norm vector_norm matrix_norm``, every ``ord``
 :mod:`.signal`            ``np.convolve correlate interp gradient trapezoid``
 :mod:`.arrays`             ``column_stack dstack row_stack array_split dsplit rollaxis select``
+:mod:`.statistics`        ``np.cov``
 :mod:`.ufunc_methods`     ``np.add.reduce``, ``np.multiply.accumulate``, ``np.multiply.outer``, ...
 :mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)
 ========================  =====================================================
@@ -27,13 +28,13 @@ rules (:mod:`s2sad.custom`) sit beside them; lowering asks for those itself.
 """
 
 from . import (arrays, elementwise, linalg, linear_algebra, norms, operators, reductions, signal,
-               support_rules, ufunc_methods)
+               statistics, support_rules, ufunc_methods)
 from .core import (METHODS, OPERATORS, REGISTRY, ZERO, Primitive, RuleNotApplicable,
                    all_primitives)
 from .support_rules import helper_copy
 
 TABLES = (arrays, elementwise, linalg, linear_algebra, norms, operators, reductions, signal,
-          support_rules, ufunc_methods)  # the rule tables: importing each registers its stanzas
+          statistics, support_rules, ufunc_methods)  # the rule tables: importing each registers its stanzas
 
 
 def lookup(obj):

@@ -2,7 +2,8 @@
 :func:`adjoint_dtype`), shapes (:func:`fits_shape`, :func:`element_count`), stacking
 (:func:`stack`, :func:`stack_pairs`) and the adjoint of a list as an array,
 :func:`pieces_array` (``np.stack`` of its pieces, or a 1-d object array of ragged ones), and
-:func:`writable`, a returned gradient the caller may change.
+:func:`writable`, a returned gradient the caller may change; :func:`cov_axis`, where
+``np.cov`` finds the observations.
 
 Part of :mod:`s2sad.support`: these are copied into generated modules as they are. They
 import nothing of the package.
@@ -82,3 +83,10 @@ def pieces_array(pieces):
     for i, p in enumerate(pieces):
         ragged[i] = p
     return ragged
+
+
+def cov_axis(m, rowvar=True):
+    """The axis of ``np.atleast_2d(m)`` that holds the observations in
+    ``np.cov(m, rowvar=rowvar)``, by NumPy's rule: 1 (a variable per row) unless ``rowvar`` is
+    false and ``m`` is not 1-d."""
+    return 0 if not rowvar and np.ndim(m) != 1 else 1

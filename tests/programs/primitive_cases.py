@@ -1416,6 +1416,10 @@ def m_max_of_tuple(x):
 def m_maximum_accumulate(x): return np.maximum.accumulate(x)
 def m_maximum_accumulate_axis(x): return np.maximum.accumulate(x, axis=2)
 def m_minimum_accumulate(x): return np.minimum.accumulate(x, -2) * 2.0
+def s_cov(x): return np.cov(x)  # the rows are the variables
+def s_cov_columns(x): return np.cov(x, rowvar=False, bias=True) * W34[:, :3]
+def s_cov_one_column(x): return np.cov(x[:, :1], rowvar=False) * 2.0  # one variable: 0-d
+def s_cov_vector(x): return np.cov(x, ddof=2)
 def m_real(x): return x.real * 2.0 + x.imag  # a real array's: itself, and zeros
 def m_add_reduce(x): return np.add.reduce(x)
 def m_add_reduce_axes(x): return np.add.reduce(x, axis=(0, 2))
@@ -1442,7 +1446,9 @@ UFUNC_METHOD_CASES += [
     case(m_multiply_outer, real(3), real(4)), case(m_multiply_outer, real(2, 2), real(3), tag="2-d"),
     case(m_multiply_outer, real(), real(3), tag="number"), case(m_add_outer, real(2, 3), real(2)),
     case(m_subtract_outer, real(3), real(4)), case(m_real, real(3, 4)),
-    case(m_max_of, distinct(5)), case(m_max_of_tuple, distinct(3))]
+    case(m_max_of, distinct(5)), case(m_max_of_tuple, distinct(3)),
+    case(s_cov, real(3, 5)), case(s_cov_columns, real(6, 3)), case(s_cov_one_column, real(6, 3)),
+    case(s_cov_vector, real(5))]
 NUMPY_CASES += UFUNC_METHOD_CASES
 
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
