@@ -456,3 +456,35 @@ def test_an_array_unpacked_has_an_array_gradient(f, args):
     assert type(g) is np.ndarray and g.shape == args[0].shape
     np.testing.assert_allclose(g, oracle.gradient(f, args, 0), rtol=1e-6, atol=1e-9)
     s2sad.check_grads(f, args, order=2)
+
+
+# --- a starred name nothing reads: x, *_ = np.linalg.lstsq(...) --------------------------------
+def unpack_lstsq(A, b):
+    x, *_ = np.linalg.lstsq(A, b, rcond=None)
+    return np.sum(x ** 2)
+
+
+def unpack_both_ends(x):
+    first, *_, last = x
+    t = (x[0] * 2.0, x[1], x[2] ** 2, x[0])
+    *_, c, d = t
+    return first * 2.0 + last ** 2 + c * d
+
+
+def unpack_starred_read(x):
+    a, *rest = x
+    return a * len(rest)
+
+
+def test_a_starred_name_nothing_reads():
+    A, b = np.random.default_rng(5).normal(size=(5, 3)), np.random.default_rng(6).normal(size=5)
+    np.testing.assert_allclose(s2sad.grad(unpack_lstsq)(A, b),
+                               oracle.gradient(unpack_lstsq, (A, b), 0), rtol=1e-6, atol=1e-9)
+    s2sad.check_grads(unpack_lstsq, (A, b), order=2)
+    x = X[:3]
+    np.testing.assert_allclose(s2sad.grad(unpack_both_ends)(x),
+                               [2.0 + x[2] ** 2, 0.0, 2 * x[2] + 2 * x[0] * x[2]], rtol=1e-14)
+    s2sad.check_grads(unpack_both_ends, (x,), order=2)
+    with pytest.raises(UnsupportedSyntaxError, match=r"unpacks into \*rest only where nothing "
+                                                     r"reads rest"):
+        s2sad.grad(unpack_starred_read)(x)

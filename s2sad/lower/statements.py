@@ -153,6 +153,9 @@ class _Statements:
                 self.assign_to(t, gast.copy_location(gast.Name(
                     id=temp, ctx=gast.Load(), annotation=None, type_comment=None), t))
             return None
+        if isinstance(target, (gast.Tuple, gast.List)) and source is None and \
+                any(isinstance(t, gast.Starred) for t in target.elts):
+            return self.unpack_starred(target, value)
         if isinstance(target, (gast.Tuple, gast.List)):
             if not all(isinstance(t, gast.Name) for t in target.elts):
                 raise self.error(target, "s2sad supports unpacking into plain names only")
@@ -188,6 +191,29 @@ class _Statements:
         loc = self.p.loc(node, getattr(self, "statement", None))
         self.block.append(prim.node(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
         self.defining.update((t.name, self.block[-1]) for t in targets)
+
+    def unpack_starred(self, target, value):
+        """``x, *_ = v`` (``a, *rest, b = v``) where nothing reads the starred name: the other
+        names are ``v``'s elements from either end (``v[0]``, ``v[-1]``). A starred name that
+        is read would be a list made when the code runs, which s2sad does not follow."""
+        elts = target.elts
+        starred = [k for k, t in enumerate(elts) if isinstance(t, gast.Starred)]
+        rest = elts[starred[0]].value
+        if len(starred) > 1 or not all(isinstance(t, gast.Name) for k, t in enumerate(elts)
+                                       if k != starred[0]) or not isinstance(rest, gast.Name):
+            raise self.error(target, "s2sad supports unpacking into plain names only")
+        if any(isinstance(n, gast.Name) and n.id == rest.id and isinstance(n.ctx, gast.Load)
+               for n in gast.walk(self.p.node)):
+            raise self.error(elts[starred[0]], f"s2sad unpacks into *{rest.id} only where nothing "
+                                               f"reads {rest.id} (x, *_ = v)",
+                             f"Index the values you need instead ({rest.id} = v[1:]).")
+        whole = self.lower_expr(value)
+        for k, t in enumerate(elts):
+            if k != starred[0]:
+                index = k if k < starred[0] else k - len(elts)  # from the end after the star
+                self.apply(rules.OPERATORS["getitem"], [whole, Index((Const(index),))], {},
+                           t, t.id, None)
+        return None
 
     def write_item(self, target, value=None, op=None, source=None):
         """``y[index] = value`` (``y[index] op= value``) as ``y_1 = setitem(y, index, v)``.
