@@ -327,6 +327,7 @@ ZERO_BY_DESIGN = {
     ("np.array_split", "indices_or_sections"): "integers",
     ("np.dsplit", "indices_or_sections"): "integers", ("np.pad", "pad_width"): "integers",
     ("np.full_like", "a"): "its shape and dtype only", ("np.linspace", "num"): "an integer",
+    ("np.logspace", "num"): "an integer", ("np.geomspace", "num"): "an integer",
     ("np.select", "condlist"): "booleans", ("np.where", "condition"): "booleans",
     ("np.copysign", "y"): "its sign only", ("math.copysign", "y"): "its sign only",
     ("np.ldexp", "y"): "integers", ("np.linalg.eigvalsh", "UPLO"): "a letter",

@@ -137,22 +137,7 @@ class _Statements:
             return var
         if isinstance(target, (gast.Tuple, gast.List)) and source is None and \
                 any(isinstance(t, (gast.Tuple, gast.List)) for t in target.elts):
-            # (a, b), c = v: unpack into a temporary, then unpack that
-            inner = {}
-            elts = []
-            for t in target.elts:
-                if isinstance(t, (gast.Tuple, gast.List)):
-                    temp = self.fresh_temp().name
-                    inner[temp] = t
-                    t = gast.copy_location(gast.Name(id=temp, ctx=gast.Store(), annotation=None,
-                                                     type_comment=None), t)
-                elts.append(t)
-            self.assign_to(gast.copy_location(gast.Tuple(elts=elts, ctx=gast.Store()), target),
-                           value)
-            for temp, t in inner.items():
-                self.assign_to(t, gast.copy_location(gast.Name(
-                    id=temp, ctx=gast.Load(), annotation=None, type_comment=None), t))
-            return None
+            return self.unpack_nested(target, value)
         if isinstance(target, (gast.Tuple, gast.List)) and source is None and \
                 any(isinstance(t, gast.Starred) for t in target.elts):
             return self.unpack_starred(target, value)
@@ -191,6 +176,24 @@ class _Statements:
         loc = self.p.loc(node, getattr(self, "statement", None))
         self.block.append(prim.node(tuple(targets), prim, tuple(args), dict(kwargs), loc, in_place))
         self.defining.update((t.name, self.block[-1]) for t in targets)
+
+    def unpack_nested(self, target, value):
+        """``(a, b), c = v``: unpack into a temporary, then unpack that."""
+        inner = {}
+        elts = []
+        for t in target.elts:
+            if isinstance(t, (gast.Tuple, gast.List)):
+                temp = self.fresh_temp().name
+                inner[temp] = t
+                t = gast.copy_location(gast.Name(id=temp, ctx=gast.Store(), annotation=None,
+                                                 type_comment=None), t)
+            elts.append(t)
+        self.assign_to(gast.copy_location(gast.Tuple(elts=elts, ctx=gast.Store()), target),
+                       value)
+        for temp, t in inner.items():
+            self.assign_to(t, gast.copy_location(gast.Name(
+                id=temp, ctx=gast.Load(), annotation=None, type_comment=None), t))
+        return None
 
     def unpack_starred(self, target, value):
         """``x, *_ = v`` (``a, *rest, b = v``) where nothing reads the starred name: the other

@@ -7,7 +7,9 @@ deprecates). Every cut (``np.array_split``, ``np.dsplit``, and ``np.split``'s fa
 :mod:`.linear_algebra`) has the join of ``g``'s pieces as its adjoint, for sections or
 constant indices alike. ``np.rollaxis`` is ``np.moveaxis`` to a place worked out from
 ``start``. ``np.select`` gives each choice the adjoint where its condition is the first
-that holds (:func:`s2sad.support.select_bar`).
+that holds (:func:`s2sad.support.select_bar`). ``np.logspace`` and ``np.geomspace`` are
+``np.linspace``'s spacing raised to a power: each value's slope in ``start`` and ``stop`` is
+the value times its weight (``1 - t``, ``t``) over ``start`` (``stop``), or times ``ln(base)``.
 """
 
 import numpy as np
@@ -55,3 +57,30 @@ define("np.select", "condlist, choicelist, default=0", condlist=ZERO,
        default="unbroadcast(np.where(select_none(condlist), g, 0.0), default)",
        jvp={"choicelist": "np.select(condlist, choicelist_dot)",
             "default": "np.where(select_none(condlist), default_dot, 0.0)"})
+
+
+def _spaced(kind, end, tangent=False):
+    """np.logspace (base ** linspace(start, stop)) and np.geomspace (start ** (1 - t) *
+    stop ** t, t the weights of linspace(0, 1)): each value's slope in start (stop)."""
+    def rule(b):
+        if b.const("axis") != 0:
+            raise RuleNotApplicable(f"np.{kind} has derivative rules for axis=0 only")
+        t = f"np.linspace(0.0, 1.0, num{_opt(b, 'endpoint', True)})"  # the weights of stop
+        weight = f"(1 - {t})" if end == "start" else t
+        slope = f"ans * np.log(base) * {weight}" if kind == "logspace" else \
+            f"ans * {weight} / {end}"
+        if end == "base":  # the exponents: linspace(start, stop)
+            exponents = f"np.linspace(start, stop, num{_opt(b, 'endpoint', True)})"
+            slope = f"ans * {exponents} / base"
+        return f"np.tensordot({slope}, {end}_dot, 0)" if tangent else \
+            f"np.sum(g * {slope})"
+    return rule
+
+
+for _kind, _ends, _sig in (
+        ("logspace", ("start", "stop", "base"),
+         "start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0"),
+        ("geomspace", ("start", "stop"), "start, stop, num=50, endpoint=True, dtype=None, axis=0")):
+    define(f"np.{_kind}", _sig, array_result=True, num=ZERO,
+           **{end: _spaced(_kind, end) for end in _ends},
+           jvp={end: _spaced(_kind, end, True) for end in _ends})

@@ -293,6 +293,7 @@ define("np.linspace", "start, stop, num=50, endpoint=True, retstep=False, dtype=
        array_result=True,
        start=_linspace("start"), stop=_linspace("stop"), num=ZERO,
        jvp={"start": _linspace_dot("start"), "stop": _linspace_dot("stop")})
+
 define("np.polyval", "p, x", p="np.vander(np.ravel(x), len(p)).T @ np.ravel(g)",
        x="g * np.polyval(np.polyder(p), x)",
        jvp={"p": "np.polyval(p_dot, x)", "x": "x_dot * np.polyval(np.polyder(p), x)"})

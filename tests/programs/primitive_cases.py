@@ -1420,6 +1420,9 @@ def s_cov(x): return np.cov(x)  # the rows are the variables
 def s_cov_columns(x): return np.cov(x, rowvar=False, bias=True) * W34[:, :3]
 def s_cov_one_column(x): return np.cov(x[:, :1], rowvar=False) * 2.0  # one variable: 0-d
 def s_cov_vector(x): return np.cov(x, ddof=2)
+def s_logspace(a, b): return np.logspace(a, b, 5) * W6[:5]
+def s_logspace_base(a, base): return np.logspace(0.0, a, 4, base=base, endpoint=False)
+def s_geomspace(a, b): return np.geomspace(a, b, 4) * W4
 def m_real(x): return x.real * 2.0 + x.imag  # a real array's: itself, and zeros
 def m_add_reduce(x): return np.add.reduce(x)
 def m_add_reduce_axes(x): return np.add.reduce(x, axis=(0, 2))
@@ -1448,7 +1451,9 @@ UFUNC_METHOD_CASES += [
     case(m_subtract_outer, real(3), real(4)), case(m_real, real(3, 4)),
     case(m_max_of, distinct(5)), case(m_max_of_tuple, distinct(3)),
     case(s_cov, real(3, 5)), case(s_cov_columns, real(6, 3)), case(s_cov_one_column, real(6, 3)),
-    case(s_cov_vector, real(5))]
+    case(s_cov_vector, real(5)), case(s_logspace, real(), real()),
+    case(s_logspace_base, real(), uniform(1.5, 3.0)),
+    case(s_geomspace, uniform(0.5, 1.0), uniform(2.0, 3.0))]
 NUMPY_CASES += UFUNC_METHOD_CASES
 
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
