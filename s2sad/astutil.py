@@ -1,12 +1,15 @@
 """gast utilities every layer may use (layer 1: imports no s2sad module).
 
-:func:`clone` copies a gast tree (substituting names on the way) and
+:func:`clone` copies a gast tree (substituting names on the way),
+:func:`walk` visits a tree's nodes in :func:`ast.walk`'s order (about twice as fast), and
 :func:`parse_expr` parses an expression's text once and hands out fresh copies;
 the rule templates (:mod:`s2sad.rules.core`), the emitter and the transforms
 build their code from them.
 """
 
+import ast
 import functools
+from collections import deque
 
 import gast
 
@@ -37,6 +40,24 @@ def clone(node, env=None):
 
 
 _MISSING = object()
+
+
+def walk(node):
+    """Every node of the tree at ``node`` (itself first), breadth first, in the order of
+    :func:`ast.walk`, which spends most of its time in two nested generators."""
+    todo = deque((node,))
+    pop, push, AST = todo.popleft, todo.append, ast.AST
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+        yield node
 
 
 def parse_expr(text):

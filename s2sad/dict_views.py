@@ -21,7 +21,7 @@ Layer 3 (front end), below :mod:`s2sad.expand`, which calls it first.
 
 import gast
 
-from .astutil import unique_name
+from .astutil import unique_name, walk
 from .desugar import _located, _name
 
 _VIEWS = ("values", "items")
@@ -31,8 +31,8 @@ def read_dict_views(fn, scope, used):
     """Rewrite ``d.values()`` and ``d.items()`` in ``fn`` (a gast FunctionDef), in place.
     ``used``: the names taken, to which each loop's fresh name is added."""
     own = {a.id for a in fn.args.args} | {
-        n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    if any(_view_of(n, own, scope) for n in gast.walk(fn)):
+        n.id for n in walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    if any(_view_of(n, own, scope) for n in walk(fn)):
         _ViewReader(own, scope, used).visit(fn)
 
 

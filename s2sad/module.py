@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import gast
 
+from .astutil import walk
 from .common import function_def, returned_tuple
 from .emit import Emitter, emit_block, render_module
 from .ir import Assign, Const, Index, walk_blocks
@@ -310,7 +311,7 @@ class ForwardModuleBuilder(ModuleBuilder):
             self.functions.append(forward_function(ir, positions, self.emitter, self, name_,
                                                    self.vector))
         while True:  # a call no tangent flows into stays a call of the primal helper
-            called = {node.func.id for f in self.functions for node in gast.walk(f)
+            called = {node.func.id for f in self.functions for node in walk(f)
                       if isinstance(node, gast.Call) and isinstance(node.func, gast.Name)}
             missing = [callee.fn for ir in list(self._lowered.values())
                        for callee in ir.callees.values()

@@ -13,7 +13,7 @@ import copy
 
 import gast
 
-from ..astutil import unique_name
+from ..astutil import unique_name, walk
 from ..desugar import _contains
 from ..errors import UnsupportedSyntaxError
 from .calls import _Calls
@@ -49,9 +49,9 @@ class _Inliner(_Definitions, _Calls, _Small):
         self.small_helpers = {}  # Python function -> whether it is small (inline.small)
         node = parsed.node
         self.f_locals = set(_params(node.args)) | {
-            n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+            n.id for n in walk(node) if isinstance(n, gast.Name) and
             not isinstance(n.ctx, gast.Load)} | {
-            n.name for n in gast.walk(node) if isinstance(n, gast.FunctionDef)}
+            n.name for n in walk(node) if isinstance(n, gast.FunctionDef)}
 
     def error(self, node, message, hint=None):
         return UnsupportedSyntaxError(message, self.p.loc(node), hint)

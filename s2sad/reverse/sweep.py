@@ -17,6 +17,7 @@ import gast
 
 from .. import analysis
 from ..adjoints import Adjoints
+from ..astutil import walk
 from ..common import function_def
 from ..emit import assign, call, comment, emit_block, name
 from ..ir import For, If, Var, While
@@ -156,7 +157,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         # a residual made inside an if or a loop may be unbound where it was not made (its
         # backward code does not run then): it starts as None
         top = {t.id for stmt in head if isinstance(stmt, gast.Assign) for t in
-               gast.walk(stmt.targets[0]) if isinstance(t, gast.Name)}
+               walk(stmt.targets[0]) if isinstance(t, gast.Name)}
         top |= {p.name for p in self.fn.params}
         head = [assign(n, gast.Constant(value=None, kind=None)) for n in residuals
                 if n not in top] + head

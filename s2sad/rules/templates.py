@@ -13,7 +13,7 @@ from collections import Counter
 
 import gast
 
-from ..astutil import clone, parse_expr
+from ..astutil import clone, parse_expr, walk
 from ..ir import Const
 
 ZERO = "0"  # marks a parameter whose derivative is identically zero
@@ -42,7 +42,7 @@ class Template:
         return cls(ast.unparse(gast.gast_to_ast(tree)), tree)
 
     def names(self):
-        return {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+        return {n.id for n in walk(self.tree) if isinstance(n, gast.Name)}
 
     def instantiate(self, env):
         """A fresh gast expression with each name in ``env`` replaced by env[name]."""
@@ -51,7 +51,7 @@ class Template:
 
 @functools.lru_cache(maxsize=4096)
 def _name_counts(text):
-    return Counter(n.id for n in gast.walk(parse_expr(text)) if isinstance(n, gast.Name))
+    return Counter(n.id for n in walk(parse_expr(text)) if isinstance(n, gast.Name))
 
 
 class Bound(dict):
