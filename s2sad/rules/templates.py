@@ -13,7 +13,7 @@ from collections import Counter
 
 import gast
 
-from ..astutil import clone, parse_expr, walk
+from ..astutil import clone, copier, parse_expr, walk
 from ..ir import Const
 
 ZERO = "0"  # marks a parameter whose derivative is identically zero
@@ -26,6 +26,8 @@ class Template:
         self.text = text
         self._tree = tree  # parsed when first read: a rule's text made per call is often
         # only counted (uses), never instantiated
+        # (a tree given, not parsed from the text: its own copier, not the text's)
+        self._copies = None if tree is None else [0, None]
 
     @property
     def tree(self):
@@ -45,8 +47,26 @@ class Template:
         return {n.id for n in walk(self.tree) if isinstance(n, gast.Name)}
 
     def instantiate(self, env):
-        """A fresh gast expression with each name in ``env`` replaced by env[name]."""
-        return clone(self.tree, env)
+        """A fresh gast expression with each name in ``env`` replaced by env[name]
+        (``clone(self.tree, env)``; by a :func:`~s2sad.astutil.copier` of the tree once its
+        text has been instantiated a few times: most rules are, again and again)."""
+        copies = self._copies
+        if copies is None:
+            if len(_COPIES) > 4096 and self.text not in _COPIES:  # (texts made per call)
+                _COPIES.clear()
+            copies = _COPIES.setdefault(self.text, [0, None])
+        if copies[1] is None:
+            copies[0] += 1
+            if copies[0] < _COPIER_AFTER:
+                return clone(self.tree, env)
+            copies[1] = copier(self.tree)
+        return copies[1](env)
+
+
+# text -> [instantiations so far, its copier once made]: shared by the Templates of one text,
+# which a rule written as a function makes afresh at each call
+_COPIES = {}
+_COPIER_AFTER = 4  # instantiations before a copier is made (it costs some 30 clones)
 
 
 @functools.lru_cache(maxsize=4096)
