@@ -21,10 +21,14 @@ from .astutil import walk
 
 def splice_starred(fn):
     """Splice the star arguments of known length in ``fn`` (a gast FunctionDef), in place."""
-    nodes = [(n, "args") for n in walk(fn) if isinstance(n, gast.Call) and
-             any(isinstance(a, gast.Starred) for a in n.args)]
-    nodes += [(n, "elts") for n in walk(fn) if isinstance(n, (gast.Tuple, gast.List)) and
-              isinstance(n.ctx, gast.Load) and any(isinstance(e, gast.Starred) for e in n.elts)]
+    calls, sequences = [], []  # (one walk)
+    for n in walk(fn):
+        if isinstance(n, gast.Call) and any(isinstance(a, gast.Starred) for a in n.args):
+            calls.append((n, "args"))
+        elif isinstance(n, (gast.Tuple, gast.List)) and isinstance(n.ctx, gast.Load) and \
+                any(isinstance(e, gast.Starred) for e in n.elts):
+            sequences.append((n, "elts"))
+    nodes = calls + sequences
     if not nodes:
         return
     lengths = _tuples_bound_once(fn)

@@ -39,7 +39,7 @@ class _Lists:
                     isinstance(node.value, gast.List) and not node.value.elts:
                 made.setdefault(node.targets[0].id, node)
                 creators.add(id(node.targets[0]))
-        for node in walk(fn_node):
+        for node in walk(fn_node) if made else ():
             if isinstance(node, gast.Name) and node.id in made and id(node) not in creators and \
                     isinstance(node.ctx, (gast.Store, gast.Param)):
                 line = self.p.loc(made[node.id]).line

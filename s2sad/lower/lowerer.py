@@ -170,14 +170,17 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         expand(parsed, self.used)  # comprehensions, sum of a generator, assert (s2sad/expand.py)
         inline(parsed, self.used)  # nested functions, lambdas, dicts (s2sad/inline.py)
         desugar(parsed.node, self.used)
-        self.used |= {n.id for n in walk(parsed.node) if isinstance(n, gast.Name)}
-        self.read = {n.id for n in walk(parsed.node)
-                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         # b += e reads b: a loop carries b even where nothing reads it after the loop (else
         # each trip would update the value from before the loop, and NumPy's in-place
         # update, which the next trip sees, would not be the program s2sad follows)
-        self.read |= {n.target.id for n in walk(parsed.node)
-                      if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
+        self.read = set()
+        for n in walk(parsed.node):  # (one walk for both)
+            if isinstance(n, gast.Name):
+                self.used.add(n.id)
+                if isinstance(n.ctx, gast.Load):
+                    self.read.add(n.id)
+            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+                self.read.add(n.target.id)
         self.list_names = self.find_lists(parsed.node)
         self.list_vars = {}  # Var made by t = [] -> the user name t
         self.statement_call = None  # the call a stmt_Expr lowers (t.append(v) is one)
