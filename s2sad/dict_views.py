@@ -30,7 +30,7 @@ _VIEWS = ("values", "items")
 def read_dict_views(fn, scope, used):
     """Rewrite ``d.values()`` and ``d.items()`` in ``fn`` (a gast FunctionDef), in place.
     ``used``: the names taken, to which each loop's fresh name is added."""
-    calls = [n for n in walk(fn) if _view_of(n, None, scope)]  # (the common case: none)
+    calls = [n for n in walk(fn) if isinstance(n, gast.Call) and _view_of(n, None, scope)]
     if not calls:
         return
     own = {a.id for a in fn.args.args} | {

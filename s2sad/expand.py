@@ -89,13 +89,15 @@ def expand(parsed, used):
     own_methods(parsed.fn, node)  # self.predict(x) is Model.predict(self, x) (s2sad/methods.py)
     splice_starred(node)  # f(*args) of a known length is f(args[0], args[1]) (s2sad/starred.py)
     read_dict_views(node, parsed.scope, used)  # d.values() is [d[k] for k in d.keys()]
-    if not any(isinstance(n, _COMPREHENSIONS + (gast.Assert,)) or
-               any(_call_of(n, name) for name in _FOLDED) for n in walk(node)):
+    if not any(isinstance(n, _EXPANDED) or isinstance(n, gast.Call) and
+               isinstance(n.func, gast.Name) and n.func.id in _FOLDED and not n.keywords
+               for n in walk(node)):  # (_call_of, of any name in _FOLDED)
         return
     _Expander(parsed, used).function(node)
 
 
 _FOLDED = ("max", "min", "sum", "pow")  # builtins of several operands (_Expander.builtin_fold)
+_EXPANDED = _COMPREHENSIONS + (gast.Assert,)  # with calls of _FOLDED, what expand rewrites
 
 
 def _call_of(node, name):
