@@ -235,8 +235,8 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     ``with_vjp=False`` leaves out ``vjp_<f>``; ``only="grad"`` (``"value_and_grad"``)
     holds that entry point alone (what the first call of ``s2sad.grad(f)``, of
     ``s2sad.value_and_grad(f)``, needs: half the text to write and compile; a function
-    returning several values still gets its ``vjp_<f>``). ``has_aux``: ``fn`` returns ``loss, aux``; the module has
-    ``grad_<f>`` returning ``(grads, aux)`` and ``value_and_grad_<f>`` returning
+    returning several values still gets its ``vjp_<f>``). ``has_aux``: ``fn`` returns
+    ``loss, aux``; the module has ``grad_<f>`` returning ``(grads, aux)`` and ``value_and_grad_<f>`` returning
     ``((loss, aux), grads)`` (JAX's convention), and no vjp. ``plain`` writes the short
     reference helpers, for reading. ``checkpoint``: ``fn``'s loops are checkpointed
     (:mod:`s2sad.checkpoint`; None, ``"sqrt"`` or a number of snapshots).

@@ -1,4 +1,5 @@
-"""Derivative templates: one Python expression each, parsed once and instantiated by name.
+"""Derivative templates: one Python expression each, parsed once and instantiated by name
+(through a :func:`~s2sad.astutil.copier` of its tree once its text is used often).
 
 The template language is described in :mod:`s2sad.rules.core` (its module docstring), with
 the stanza fields. Here: :class:`Template`, :class:`Bound` (a call's operands bound to a
