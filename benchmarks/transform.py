@@ -4,7 +4,7 @@ Generates functions of 10 and 100 lines, of two densities (about 3 primitives
 per line, and about 8), and prints the median over fresh transforms of the
 reverse-mode module (grad, value_and_grad and vjp, as the CLI writes it), of the
 forward-mode module, and of a first ``s2sad.grad(f)(x)`` call (parse, transform
-of grad and value_and_grad only, compile, run), with the size of the code
+of grad_f alone, compile, run), with the size of the code
 written. Beside the reverse module's and the first call's wall time, their CPU time
 (``time.process_time``), less disturbed by other processes on a shared machine. Issue 13's targets: a first call of a 10-line function in <= 10 ms, the module of a
 100-line function of about 8 primitives per line in <= 200 ms (issue 6's: <= 20 ms for 10

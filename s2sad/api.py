@@ -110,7 +110,8 @@ def _entry(fn, kind, positions, has_aux, checkpoint, compiled, fast_path):
     def entry():
         if not (compiled and compiled[1]()):  # first call, or a name f reads means another
             whole = checkpoint is None and cache.cached(fn, "reverse", positions)  # vjp, source
-            mode = "reverse" if kind == "vjp" or whole else "reverse_grad"
+            # (the first call of grad, of value_and_grad, makes that entry point alone)
+            mode = "reverse" if kind == "vjp" or whole else f"reverse_{kind}"
             if has_aux:
                 mode = "reverse_aux"
             elif kind == "value_and_vjp":

@@ -129,15 +129,16 @@ def _fill(fn, mode, positions, checkpoint=None, numbers=frozenset()):
     if key not in per_fn:
         try:
             # "reverse_plain", "forward_plain": with the short reference helpers (for reading);
-            # "reverse_grad": grad and value_and_grad only; "reverse_aux": f returns loss, aux;
-            # "reverse_value": value_and_vjp too
+            # "reverse_grad", "reverse_value_and_grad": that entry point only (a first call);
+            # "reverse_aux": f returns loss, aux; "reverse_value": value_and_vjp too
             plain = mode.endswith("_plain")
             base = mode[:-len("_plain")] if plain else mode
-            if base in ("reverse", "reverse_grad", "reverse_aux", "reverse_value"):
+            if base in ("reverse", "reverse_aux", "reverse_value") + _ONLY:
                 generated = reverse_module(fn, positions, with_vjp=base == "reverse",
                                            has_aux=base == "reverse_aux", plain=plain,
                                            checkpoint=checkpoint,
-                                           with_value=base == "reverse_value", numbers=numbers)
+                                           with_value=base == "reverse_value", numbers=numbers,
+                                           only=base[len("reverse_"):] if base in _ONLY else None)
             else:  # "forward", or "forward_vector": tangents with a leading axis of directions
                 generated = forward_module(fn, positions, vector=base == "forward_vector",
                                            plain=plain, numbers=numbers)
@@ -150,6 +151,9 @@ def _fill(fn, mode, positions, checkpoint=None, numbers=frozenset()):
                                    generated.bindings, generated.live, generated.take_code()),
                        generated)
     return per_fn[key]
+
+
+_ONLY = ("reverse_grad", "reverse_value_and_grad")  # modes of one entry point (a first call)
 
 
 def cached(fn, mode, positions):

@@ -87,6 +87,7 @@ import copy
 import gast
 
 from . import analysis
+from .astutil import walk
 from .emit import assign, call, comment, name
 from .errors import UnsupportedSyntaxError, UsageError
 from .ir import Assign, For, If, Var, While, walk_blocks
@@ -406,11 +407,11 @@ def _is_push(stmt, tape):
 
 
 def _pushes(stmts, tape):
-    return any(_is_push(node, tape) for stmt in stmts for node in gast.walk(stmt))
+    return any(_is_push(node, tape) for stmt in stmts for node in walk(stmt))
 
 
 def _names(stmts):
-    return {node.id for stmt in stmts for node in gast.walk(stmt) if isinstance(node, gast.Name)}
+    return {node.id for stmt in stmts for node in walk(stmt) if isinstance(node, gast.Name)}
 
 
 def _without_pushes(stmts, tape):

@@ -44,6 +44,7 @@ import numpy as np
 
 from . import cache
 from .analysis import ShapeClasses, activity
+from .astutil import walk
 from .higher import auto_mode
 from .ir import Assign, Const, If, Var, walk_blocks
 from .parse import unwrap
@@ -78,7 +79,7 @@ def _product_flops(values, result):
 def _template_ops(tree):
     """Operations in an instantiated, simplified template: arithmetic and NumPy functions."""
     ops = 0
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (gast.BinOp, gast.Compare)) or \
                 isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.UAdd):
             ops += 1

@@ -26,7 +26,7 @@ Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.lower`.
 
 import gast
 
-from .astutil import unique_name
+from .astutil import unique_name, walk
 
 
 def _name(identifier, store=False):
@@ -37,7 +37,7 @@ def _name(identifier, store=False):
 def _located(stmt, node):
     """``stmt`` placed at ``node``'s source position, children included."""
     gast.copy_location(stmt, node)
-    for child in gast.walk(stmt):
+    for child in walk(stmt):
         if getattr(child, "lineno", None) is None and "lineno" in child._attributes:
             gast.copy_location(child, node)
     stmt.end_lineno = stmt.lineno  # a generated statement is quoted by one line of its origin

@@ -21,7 +21,7 @@ Layer 3 (front end), below :mod:`s2sad.expand`, which calls it first.
 
 import gast
 
-from .astutil import unique_name
+from .astutil import unique_name, walk
 from .desugar import _located, _name
 
 _VIEWS = ("values", "items")
@@ -30,21 +30,24 @@ _VIEWS = ("values", "items")
 def read_dict_views(fn, scope, used):
     """Rewrite ``d.values()`` and ``d.items()`` in ``fn`` (a gast FunctionDef), in place.
     ``used``: the names taken, to which each loop's fresh name is added."""
+    calls = [n for n in walk(fn) if isinstance(n, gast.Call) and _view_of(n, None, scope)]
+    if not calls:
+        return
     own = {a.id for a in fn.args.args} | {
-        n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    if any(_view_of(n, own, scope) for n in gast.walk(fn)):
+        n.id for n in walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    if any(_view_of(n, own, scope) for n in calls):
         _ViewReader(own, scope, used).visit(fn)
 
 
 def _view_of(node, own, scope):
     """``(dict name, "values" or "items")`` if ``node`` is ``d.values()``/``d.items()`` of a
-    dict name, else None."""
+    dict name, else None (``own`` None: of any name)."""
     if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and
             node.func.attr in _VIEWS and isinstance(node.func.value, gast.Name) and
             not node.args and not node.keywords):
         return None
     name = node.func.value.id
-    if name not in own and not isinstance(scope.lookup(name), dict):
+    if own is not None and name not in own and not isinstance(scope.lookup(name), dict):
         return None
     return name, node.func.attr
 

@@ -68,7 +68,7 @@ import builtins
 import gast
 import numpy as np
 
-from .astutil import unique_name
+from .astutil import unique_name, walk
 from .desugar import _located, _name
 from .errors import UnsupportedSyntaxError
 from .parse import Scope, dotted_chain
@@ -89,13 +89,15 @@ def expand(parsed, used):
     own_methods(parsed.fn, node)  # self.predict(x) is Model.predict(self, x) (s2sad/methods.py)
     splice_starred(node)  # f(*args) of a known length is f(args[0], args[1]) (s2sad/starred.py)
     read_dict_views(node, parsed.scope, used)  # d.values() is [d[k] for k in d.keys()]
-    if not any(isinstance(n, _COMPREHENSIONS + (gast.Assert,)) or
-               any(_call_of(n, name) for name in _FOLDED) for n in gast.walk(node)):
+    if not any(isinstance(n, _EXPANDED) or isinstance(n, gast.Call) and
+               isinstance(n.func, gast.Name) and n.func.id in _FOLDED and not n.keywords
+               for n in walk(node)):  # (_call_of, of any name in _FOLDED)
         return
     _Expander(parsed, used).function(node)
 
 
 _FOLDED = ("max", "min", "sum", "pow")  # builtins of several operands (_Expander.builtin_fold)
+_EXPANDED = _COMPREHENSIONS + (gast.Assert,)  # with calls of _FOLDED, what expand rewrites
 
 
 def _call_of(node, name):
@@ -105,7 +107,7 @@ def _call_of(node, name):
 
 def _reads(nodes, name):
     return any(isinstance(n, gast.Name) and n.id == name
-               for node in nodes for n in gast.walk(node))
+               for node in nodes for n in walk(node))
 
 
 class _Expander:
@@ -204,7 +206,7 @@ class _Expander:
         """True if the function calls ``name.append``/``.pop``/``.clear``: a list it grows."""
         return any(isinstance(n, gast.Attribute) and isinstance(n.value, gast.Name) and
                    n.value.id == name and n.attr in ("append", "pop", "clear")
-                   for n in gast.walk(self.p.node))
+                   for n in walk(self.p.node))
 
     def assertion(self, stmt):
         """``assert test, msg`` -> ``if not test: raise AssertionError(msg)``."""
@@ -325,7 +327,7 @@ class _Expander:
         return value is np.array or value is np.asarray
 
     def refuse_inside(self, node, where):
-        for inner in gast.walk(node):
+        for inner in walk(node):
             if isinstance(inner, _COMPREHENSIONS):
                 raise self.error(inner, f"{_LATER}, so it cannot be inside {where}",
                                  "Compute it into a variable in a statement of its own.")
@@ -366,7 +368,7 @@ class _Expander:
         for generator in comp.generators:
             if generator.is_async:
                 raise self.error(comp, "s2sad does not support async comprehensions")
-            for name in (n for n in gast.walk(generator.target) if isinstance(n, gast.Name)):
+            for name in (n for n in walk(generator.target) if isinstance(n, gast.Name)):
                 keep = name.id not in self.outside and name.id not in self.targets and \
                     name.id not in renames.values()
                 renames[name.id] = name.id if keep else self.fresh(f"{name.id}_")
@@ -374,7 +376,7 @@ class _Expander:
         body = [comp.elt] + [g.target for g in comp.generators] + \
             [g.iter for g in comp.generators[1:]] + [c for g in comp.generators for c in g.ifs]
         for node in body:
-            for name in gast.walk(node):
+            for name in walk(node):
                 if isinstance(name, gast.Name) and name.id in renames:
                     name.id = renames[name.id]
         statements = [innermost(comp.elt)]

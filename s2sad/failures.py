@@ -15,6 +15,7 @@ import os
 import gast
 import numpy as np
 
+from .astutil import walk
 from .errors import InternalError, NonScalarOutputError, S2sadError, UnsupportedSyntaxError, \
     UsageError
 from .ir import def_loc
@@ -66,7 +67,7 @@ def _dict_looped_over(fn, args, kwargs):
     except (TypeError, ValueError, S2sadError):
         return None
     dicts = {name for name, value in bound.items() if isinstance(value, dict)}
-    for node in gast.walk(parsed.node):
+    for node in walk(parsed.node):
         it = node.iter if isinstance(node, (gast.For, gast.comprehension)) else None
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and \
                 it.func.id in ("enumerate", "zip", "reversed"):

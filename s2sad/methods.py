@@ -22,6 +22,7 @@ import types
 
 import gast
 
+from .astutil import walk
 from .desugar import _located, _name
 
 
@@ -34,10 +35,10 @@ def own_methods(fn, node):
     owner, self_name = fn.__globals__.get(parts[0]), params[0].id
     if not isinstance(owner, type) or any(
             isinstance(n, gast.Name) and n.id == self_name and not isinstance(n.ctx, gast.Load)
-            and n is not params[0] for n in gast.walk(node)):
+            and n is not params[0] for n in walk(node)):
         return
     checked = {}  # method name -> the first call of it, where its check is located
-    for call in gast.walk(node):
+    for call in walk(node):
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                 isinstance(call.func.value, gast.Name) and call.func.value.id == self_name and \
                 isinstance(inspect.getattr_static(owner, call.func.attr, None),

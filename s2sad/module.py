@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import gast
 
+from .astutil import walk
 from .common import function_def, returned_tuple
 from .emit import Emitter, emit_block, render_module
 from .ir import Assign, Const, Index, walk_blocks
@@ -228,12 +229,14 @@ def collection_paused(build):
 @collection_paused
 def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
                    checkpoint=None, with_grad=True, with_value=False,
-                   numbers=frozenset()) -> GeneratedModule:
+                   numbers=frozenset(), only=None) -> GeneratedModule:
     """The reverse-mode module of ``fn`` with respect to parameter positions ``wrt``.
 
-    ``with_vjp=False`` leaves out ``vjp_<f>`` (what ``s2sad.grad`` does not need: a
-    faster first call). ``has_aux``: ``fn`` returns ``loss, aux``; the module has
-    ``grad_<f>`` returning ``(grads, aux)`` and ``value_and_grad_<f>`` returning
+    ``with_vjp=False`` leaves out ``vjp_<f>``; ``only="grad"`` (``"value_and_grad"``)
+    holds that entry point alone (what the first call of ``s2sad.grad(f)``, of
+    ``s2sad.value_and_grad(f)``, needs: half the text to write and compile; a function
+    returning several values still gets its ``vjp_<f>``). ``has_aux``: ``fn`` returns
+    ``loss, aux``; the module has ``grad_<f>`` returning ``(grads, aux)`` and ``value_and_grad_<f>`` returning
     ``((loss, aux), grads)`` (JAX's convention), and no vjp. ``plain`` writes the short
     reference helpers, for reading. ``checkpoint``: ``fn``'s loops are checkpointed
     (:mod:`s2sad.checkpoint`; None, ``"sqrt"`` or a number of snapshots).
@@ -252,11 +255,14 @@ def reverse_module(fn, wrt, with_vjp=True, has_aux=False, plain=False,
     kinds = ("vjp",) if returned_tuple(ir) or not with_grad else \
         ("grad", "value_and_grad") + (("vjp",) if with_vjp else ())
     kinds += ("value_and_vjp",) if with_value and not has_aux else ()
+    if only is not None and "grad" in kinds:
+        kinds = (only,)
     names = {kind: f"{kind}_{ir.name}" for kind in kinds}
     entry = []
-    if "grad" in names:
-        entry += gradient_functions(ir, wrt, builder.emitter, builder, names["grad"],
-                                    names["value_and_grad"], aux, checkpoint)
+    if "grad" in names or "value_and_grad" in names:
+        pair = gradient_functions(ir, wrt, builder.emitter, builder, f"grad_{ir.name}",
+                                  f"value_and_grad_{ir.name}", aux, checkpoint)
+        entry += [function for function in pair if function.name in names.values()]
     if "vjp" in names:
         entry.append(reverse_function(ir, wrt, "vjp", builder.emitter, builder, names["vjp"],
                                       entry=True, checkpoint=checkpoint))
@@ -310,7 +316,7 @@ class ForwardModuleBuilder(ModuleBuilder):
             self.functions.append(forward_function(ir, positions, self.emitter, self, name_,
                                                    self.vector))
         while True:  # a call no tangent flows into stays a call of the primal helper
-            called = {node.func.id for f in self.functions for node in gast.walk(f)
+            called = {node.func.id for f in self.functions for node in walk(f)
                       if isinstance(node, gast.Call) and isinstance(node.func, gast.Name)}
             missing = [callee.fn for ir in list(self._lowered.values())
                        for callee in ir.callees.values()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import gast
 
+from .astutil import walk
 from .errors import SourceError, UnsupportedSyntaxError
 from .generated_code import source_of
 from .ir import Loc
@@ -312,7 +313,7 @@ def _parse_lambda(fn):
         raise SourceError(f"cannot parse {filename}", line_loc) from None
     params = list(code.co_varnames[:code.co_argcount])
     candidates = []
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
             node.value._s2sad_name = next((t.id for t in node.targets
                                            if isinstance(t, gast.Name)), None)

@@ -16,13 +16,19 @@ Layer 3 (front end), below :mod:`s2sad.expand`, which calls it.
 
 import gast
 
+from .astutil import walk
+
 
 def splice_starred(fn):
     """Splice the star arguments of known length in ``fn`` (a gast FunctionDef), in place."""
-    nodes = [(n, "args") for n in gast.walk(fn) if isinstance(n, gast.Call) and
-             any(isinstance(a, gast.Starred) for a in n.args)]
-    nodes += [(n, "elts") for n in gast.walk(fn) if isinstance(n, (gast.Tuple, gast.List)) and
-              isinstance(n.ctx, gast.Load) and any(isinstance(e, gast.Starred) for e in n.elts)]
+    calls, sequences = [], []  # (one walk)
+    for n in walk(fn):
+        if isinstance(n, gast.Call) and any(isinstance(a, gast.Starred) for a in n.args):
+            calls.append((n, "args"))
+        elif isinstance(n, (gast.Tuple, gast.List)) and isinstance(n.ctx, gast.Load) and \
+                any(isinstance(e, gast.Starred) for e in n.elts):
+            sequences.append((n, "elts"))
+    nodes = calls + sequences
     if not nodes:
         return
     lengths = _tuples_bound_once(fn)
@@ -49,7 +55,7 @@ def _spliced(star, lengths):
 def _tuples_bound_once(fn):
     """``{name: length}`` for each name ``fn`` binds once, to a tuple written out."""
     stores, tuples = {}, {}
-    for node in gast.walk(fn):  # (parameters are Names in Param context)
+    for node in walk(fn):  # (parameters are Names in Param context)
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del, gast.Param)):
             stores[node.id] = stores.get(node.id, 0) + 1
         elif isinstance(node, (gast.Global, gast.Nonlocal)):

@@ -9,6 +9,7 @@ Layer 9, with the tools that show a derivative: reads gast trees and the rule st
 
 import gast
 
+from .astutil import walk
 from .kinds import numpy_rule
 
 
@@ -47,7 +48,7 @@ def values_read(tree):
 
 def shapes_read(tree):
     """Names an instantiated template reads for their shapes only (``unbroadcast(g, x)``)."""
-    return {arg.id for node in gast.walk(tree)
+    return {arg.id for node in walk(tree)
             if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
             node.func.id in SHAPE_ONLY
             for arg in node.args[SHAPE_ONLY[node.func.id]:] if isinstance(arg, gast.Name)}

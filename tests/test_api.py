@@ -394,6 +394,28 @@ def test_transforms_are_compiled_once(monkeypatch):
     assert calls == after_first
 
 
+def test_a_first_call_makes_its_entry_point_alone_and_source_shows_them_all():
+    def fresh(x, y):  # defined here so that no earlier test has compiled it
+        return np.sum(np.sin(x) * y + x * x)
+
+    x, y = np.array([0.3, -0.2, 0.5]), np.array([1.5, 0.7, -0.4])
+    expected = (np.cos(x) * y + 2 * x, np.sin(x))
+    grad, value_and_grad = s2sad.grad(fresh, wrt=(0, 1)), s2sad.value_and_grad(fresh, wrt=(0, 1))
+    for _ in range(3):  # the first call, then the specialised code
+        assert all(np.allclose(a, b, rtol=1e-14) for a, b in zip(grad(x, y), expected))
+    first = s2sad.cache.cached(fresh, "reverse_grad", (0, 1))[1]
+    assert first.entry_points == {"grad": "grad_fresh"}
+    assert "def value_and_grad_fresh(" not in first.source
+    for _ in range(3):
+        value, grads = value_and_grad(x, y)
+        assert value == fresh(x, y)
+        assert all(np.allclose(a, b, rtol=1e-14) for a, b in zip(grads, expected))
+    first = s2sad.cache.cached(fresh, "reverse_value_and_grad", (0, 1))[1]
+    assert first.entry_points == {"value_and_grad": "value_and_grad_fresh"}
+    whole = s2sad.source(fresh, wrt=(0, 1))
+    assert all(f"def {kind}_fresh(" in whole for kind in ("grad", "value_and_grad", "vjp"))
+
+
 # ----------------------------------------------------------------------------
 # the generated code
 

@@ -7,11 +7,13 @@ the simplified expression on the same numbers, including signed zeros and infini
 
 import ast
 import itertools
+import re
 
 import gast
 import numpy as np
 import pytest
 
+from s2sad.rules.templates import Template
 from s2sad.simplify import negated, simplify
 
 
@@ -75,6 +77,28 @@ CASES = [
 @pytest.mark.parametrize("expr, expected", CASES, ids=[c[0] for c in CASES])
 def test_rewrite(expr, expected):
     assert text(expr) == expected
+
+
+def _renamed(text, suffix):
+    return re.sub(r"\b([a-z_]\w*)\b(?!\()", rf"\1{suffix}", text)
+
+
+@pytest.mark.parametrize("expr, expected", CASES, ids=[c[0] for c in CASES])
+def test_a_template_simplified_once_then_instantiated_gives_what_simplifying_gives(expr, expected):
+    """With a plain name for each name of the template (most adjoints and operands), the
+    template's own simplified tree is instantiated; with any other expression, the
+    instantiated tree is simplified. Both give the rewrite of the expression."""
+    template = Template(expr)
+    names = sorted(template.names())
+    to_names = {n: gast.Name(id=f"{n}_1", ctx=gast.Load(), annotation=None, type_comment=None)
+                for n in names}
+    for _ in range(6):  # (through clone, then through the template's copier)
+        made = template.instantiate_simplified(to_names, simplify)
+        assert ast.unparse(gast.gast_to_ast(made)) == _renamed(expected, "_1")
+    if names:  # an expression in the place of a name: no longer the simplified template
+        to_sum = {**to_names, names[0]: gast.parse("p + q").body[0].value}
+        assert ast.unparse(gast.gast_to_ast(template.instantiate_simplified(to_sum, simplify))) \
+            == ast.unparse(gast.gast_to_ast(simplify(template.instantiate(to_sum))))
 
 
 VALUES = [0.0, -0.0, 1.0, -2.5, 3.0e-300, 7.0e300, 1.0 / 3.0, -np.pi, np.inf, -np.inf, 0.1]

@@ -3,6 +3,7 @@ inside :mod:`s2sad.analysis`)."""
 
 import gast
 
+from ..astutil import walk
 from ..structural import defined_names
 
 
@@ -29,13 +30,13 @@ def free_names(stmts):
     free, bound = [], set()
 
     def reads(node):
-        for n in gast.walk(node):
+        for n in walk(node):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and \
                     n.id not in bound and n.id not in free:
                 free.append(n.id)
 
     def stores(node):
-        bound.update(n.id for n in gast.walk(node)
+        bound.update(n.id for n in walk(node)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
 
     def block(body):

@@ -15,6 +15,7 @@ import copy
 
 import gast
 
+from ..astutil import walk
 from ..desugar import desugar
 from ..parse import dotted_chain, parse_function
 from .scopes import (_ARGUMENTS_HINT, _BadDefault, _Fn, _Renamer, _assign, _inner_scope_names,
@@ -85,7 +86,7 @@ class _Calls:
 
     def runs_inlined_code(self, node):
         """True if ``node`` has a call that is inlined into statements."""
-        return any(isinstance(n, gast.Call) and self.inlinable(n) for n in gast.walk(node))
+        return any(isinstance(n, gast.Call) and self.inlinable(n) for n in walk(node))
 
     def conditional(self, node, pre):
         """``a if c else b``: calls inlined in a branch run in that branch only."""
@@ -170,7 +171,7 @@ class _Calls:
                              f"pass {name} the values.")
         node = parsed.node
         dl, dc = parsed.line_offset - self.p.line_offset, parsed.col_offset - self.p.col_offset
-        for child in gast.walk(node):  # the helper's lines, in this function's coordinates
+        for child in walk(node):  # the helper's lines, in this function's coordinates
             for attr, delta in (("lineno", dl), ("end_lineno", dl), ("col_offset", dc),
                                 ("end_col_offset", dc)):
                 if getattr(child, attr, None) is not None:
@@ -183,7 +184,7 @@ class _Calls:
                                    f"keyword-only parameters", "Give it plain parameters.")
         params = _params(args)
         stored = set(_locals(params, node.body)) | _inner_scope_names(node.body)
-        for n in gast.walk(node):
+        for n in walk(node):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in stored:
                 theirs, ours = parsed.scope.lookup(n.id), self.scope.lookup(n.id)
                 if n.id in self.f_locals or theirs is not ours:

@@ -11,6 +11,7 @@ Layer 3 (front end), inside :mod:`s2sad.inline`.
 
 import gast
 
+from ..astutil import walk
 from ..parse import Scope, dotted_chain
 from .scopes import (_Fn, _assign, _constant, _has_function_defaults, _is_function_object,
                      _is_user_function, _located, _name, _params, _walk_scope)
@@ -33,7 +34,7 @@ class _Definitions:
 
     # -- is there anything to do ------------------------------------------------------------------
     def needed(self):
-        for node in gast.walk(self.p.node):
+        for node in walk(self.p.node):
             if node is self.p.node:
                 continue
             if isinstance(node, (gast.FunctionDef, gast.Lambda, gast.Dict)):

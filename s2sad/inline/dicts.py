@@ -14,6 +14,7 @@ import re
 
 import gast
 
+from ..astutil import walk
 from .scopes import _assign, _located, _name
 
 
@@ -56,7 +57,7 @@ class _DictReplacer:
         """``{name: its d = {...} statement}``, each dict made once; any other dict literal
         must have constant string keys (a value: a dict of parameters)."""
         bindings = {}
-        for node in gast.walk(fn):
+        for node in walk(fn):
             if isinstance(node, gast.Assign) and isinstance(node.value, gast.Dict) and \
                     len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
                 name = node.targets[0].id
@@ -69,7 +70,7 @@ class _DictReplacer:
                                      f"value.")
                 bindings[name] = node
         literals = {id(b.value) for b in bindings.values()}
-        for node in gast.walk(fn):  # any other dict literal is a value (a dict of parameters)
+        for node in walk(fn):  # any other dict literal is a value (a dict of parameters)
             if isinstance(node, gast.Dict) and id(node) not in literals and not all(
                     k is not None and isinstance(self.key_of(k), str) for k in node.keys):
                 raise self.error(node, "s2sad supports a dict literal with constant string keys "
@@ -101,12 +102,12 @@ class _DictReplacer:
         the dicts written by key, ``{name: (node, parent)}`` of each first whole use, and
         ``[(name, key, node)]`` of the reads."""
         parents = {}
-        for node in gast.walk(fn):
+        for node in walk(fn):
             for child in gast.iter_child_nodes(node):
                 parents[id(child)] = node
         stored, escaping = set(), {}  # d[k] = v somewhere; d used as a whole (first such use)
         reads, variable = [], {}  # (and d[k] read with a key known at run time only)
-        for node in gast.walk(fn):
+        for node in walk(fn):
             if not (isinstance(node, gast.Name) and node.id in bindings):
                 continue
             parent = parents.get(id(node))

@@ -13,7 +13,7 @@ import copy
 
 import gast
 
-from ..astutil import unique_name
+from ..astutil import unique_name, walk
 from ..desugar import _contains
 from ..errors import UnsupportedSyntaxError
 from .calls import _Calls
@@ -48,10 +48,12 @@ class _Inliner(_Definitions, _Calls, _Small):
         self.helpers = {}  # Python function -> _Fn
         self.small_helpers = {}  # Python function -> whether it is small (inline.small)
         node = parsed.node
-        self.f_locals = set(_params(node.args)) | {
-            n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
-            not isinstance(n.ctx, gast.Load)} | {
-            n.name for n in gast.walk(node) if isinstance(n, gast.FunctionDef)}
+        self.f_locals = set(_params(node.args))
+        for n in walk(node):  # the names bound here, and the functions defined here
+            if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
+                self.f_locals.add(n.id)
+            elif isinstance(n, gast.FunctionDef):
+                self.f_locals.add(n.name)
 
     def error(self, node, message, hint=None):
         return UnsupportedSyntaxError(message, self.p.loc(node), hint)

@@ -16,6 +16,7 @@ import types
 import gast
 import numpy as np
 
+from ..astutil import walk
 from ..parse import Scope, is_user_function
 
 
@@ -33,7 +34,7 @@ def _assign(target, value):
 def _located(stmt, node, end=None):
     """``stmt`` placed at ``node``'s position (children without one too), quoted to line ``end``."""
     gast.copy_location(stmt, node)
-    for child in gast.walk(stmt):
+    for child in walk(stmt):
         if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
             gast.copy_location(child, node)
     stmt.end_lineno = end if end is not None else stmt.lineno
@@ -81,17 +82,17 @@ def _stored(body):
 def _inner_scope_names(body):
     """Every name a nested def or lambda inside ``body`` binds (its parameters and locals)."""
     out = set()
-    for node in gast.walk(gast.Module(body=list(body), type_ignores=[])):
+    for node in walk(gast.Module(body=list(body), type_ignores=[])):
         if isinstance(node, gast.FunctionDef):
             out.add(node.name)
         if isinstance(node, _NESTED_SCOPES):
-            out |= {n.id for n in gast.walk(node)
+            out |= {n.id for n in walk(node)
                     if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load)}
     return out
 
 
 def _names_in(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
 def _constant(node):

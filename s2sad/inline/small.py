@@ -23,6 +23,7 @@ helper keeps its ``fwd_h``/``bwd_h`` pair (and one with loops its ``vjp_h``).
 
 import gast
 
+from ..astutil import walk
 from ..generated_code import is_generated
 from ..parse import parse_function
 from ..errors import S2sadError
@@ -64,7 +65,7 @@ class _Small:
         value, params = body[0].value, set(_params(args))
         if isinstance(value, (gast.Tuple, gast.List)):  # several results: the pair keeps
             return False  # the memory analysis exact on each (a tuple's may alias every element)
-        nodes = list(gast.walk(value))
+        nodes = list(walk(value))
         if any(isinstance(n, _REFUSED) for n in nodes) or \
                 sum(isinstance(n, _OPERATIONS) for n in nodes) > SMALL:
             return False

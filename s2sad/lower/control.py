@@ -17,6 +17,7 @@ import gast
 import numpy as np
 
 from .. import rules
+from ..astutil import walk
 from ..ir import Const, For, If, Index, Raise, While
 from .shared import (_MADE_IN_REGION, _MADE_LATER_IN_LOOP, _Unreadable, _describe, _sort_key,
                      _stores, _user_name)
@@ -110,16 +111,16 @@ class _Control:
 
     def loop_carried(self, loop):
         """Names the loop body assigns and something reads: they need loop-carried values."""
-        assigned = [n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
+        assigned = [n.id for n in walk(loop) if isinstance(n, gast.Name)
                     and isinstance(n.ctx, gast.Store)]
-        assigned += [self.scatter_target(n.value) for n in gast.walk(loop)
+        assigned += [self.scatter_target(n.value) for n in walk(loop)
                      if isinstance(n, gast.Expr) and self.scatter_target(n.value)]
-        assigned += [n.value.id for n in gast.walk(loop) if isinstance(n, gast.Subscript) and
+        assigned += [n.value.id for n in walk(loop) if isinstance(n, gast.Subscript) and
                      isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name)]
         if isinstance(loop, gast.For):
             # the loop's own variable is carried only where something outside the loop reads
             # it: after a loop of no trips it keeps the value it had before the loop
-            targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+            targets = {n.id for n in walk(loop.target) if isinstance(n, gast.Name)}
             private = self.private_loop_variables(loop, own=True)
             assigned = [n for n in assigned if n not in targets or n not in private
                         or _stores(loop.body, n)]
@@ -128,9 +129,9 @@ class _Control:
         # carried where a trip reads the value before it assigns it (the previous trip's, or
         # the one from before the loop) or where something outside the loop reads it; a
         # name each trip assigns before reading it, and nothing else reads, is the trip's own
-        inside = {id(n) for n in gast.walk(loop)}
+        inside = {id(n) for n in walk(loop)}
         needed = _exposed(_trip(loop), set())[0] | {
-            n.id for n in gast.walk(self.p.node) if isinstance(n, gast.Name) and
+            n.id for n in walk(self.p.node) if isinstance(n, gast.Name) and
             isinstance(n.ctx, gast.Load) and id(n) not in inside}
         seen, out = set(), []
         for name in assigned:
@@ -146,12 +147,12 @@ class _Control:
         so nothing carries them (carrying one would read it after a loop of no trips, where
         it was never set)."""
         private = set()
-        for inner in ([loop] if own else gast.walk(loop)):
+        for inner in ([loop] if own else walk(loop)):
             if (inner is loop) != own or not isinstance(inner, gast.For):
                 continue
-            inside = {id(n) for n in gast.walk(inner)}
-            for name in {n.id for n in gast.walk(inner.target) if isinstance(n, gast.Name)}:
-                uses = [n for n in gast.walk(self.p.node) if isinstance(n, gast.Name) and
+            inside = {id(n) for n in walk(inner)}
+            for name in {n.id for n in walk(inner.target) if isinstance(n, gast.Name)}:
+                uses = [n for n in walk(self.p.node) if isinstance(n, gast.Name) and
                         n.id == name]
                 if all(id(n) in inside for n in uses) and not _stores(inner.body, name):
                     private.add(name)
@@ -321,12 +322,12 @@ def _trip(loop):
 
 
 def _loads(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+    return {n.id for n in walk(node) if isinstance(n, gast.Name) and
             isinstance(n.ctx, gast.Load)}
 
 
 def _stored(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+    return {n.id for n in walk(node) if isinstance(n, gast.Name) and
             isinstance(n.ctx, gast.Store)}
 
 

@@ -12,6 +12,7 @@ Layer 3 (front end), inside :mod:`s2sad.lower`.
 
 import gast
 
+from ..astutil import walk
 from ..ir import Var
 from ..rules.core import rule_name
 from ..rules.operators import LIST_OPS
@@ -32,13 +33,13 @@ class _Lists:
         Such a name must be bound by ``t = []`` only, so every read of it is a list.
         """
         made, creators = {}, set()
-        for node in gast.walk(fn_node):
+        for node in walk(fn_node):
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name) and \
                     isinstance(node.value, gast.List) and not node.value.elts:
                 made.setdefault(node.targets[0].id, node)
                 creators.add(id(node.targets[0]))
-        for node in gast.walk(fn_node):
+        for node in walk(fn_node) if made else ():
             if isinstance(node, gast.Name) and node.id in made and id(node) not in creators and \
                     isinstance(node.ctx, (gast.Store, gast.Param)):
                 line = self.p.loc(made[node.id]).line
@@ -111,5 +112,5 @@ class _Lists:
             env[key] = _Unreadable(message.format(name=key))
 
     def lists_made_in(self, node):
-        return sorted({n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+        return sorted({n.id for n in walk(node) if isinstance(n, gast.Name) and
                        isinstance(n.ctx, gast.Store) and n.id in self.list_names})

@@ -19,6 +19,7 @@ import weakref
 
 import gast
 
+from ..astutil import walk
 from ..desugar import desugar
 from ..errors import UnsupportedSyntaxError
 from ..expand import expand
@@ -99,7 +100,7 @@ def in_place_parameters(fn):
     if fn in summarising:  # a recursive call: every parameter it updates, by its text
         node = parse_function(fn).node
         params = {a.id for a in node.args.args}
-        return frozenset(n.target.id for n in gast.walk(node) if isinstance(n, gast.AugAssign)
+        return frozenset(n.target.id for n in walk(node) if isinstance(n, gast.AugAssign)
                          and isinstance(n.target, gast.Name) and n.target.id in params), None
     summarising.add(fn)
     try:
@@ -164,19 +165,22 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         self.p = parsed
         self.scope: Scope = parsed.scope
         self.env = {}  # user name -> current operand
-        self.used = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+        self.used = {n.id for n in walk(parsed.node) if isinstance(n, gast.Name)}
         self.used |= {a.id for a in parsed.node.args.args}
         expand(parsed, self.used)  # comprehensions, sum of a generator, assert (s2sad/expand.py)
         inline(parsed, self.used)  # nested functions, lambdas, dicts (s2sad/inline.py)
         desugar(parsed.node, self.used)
-        self.used |= {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
-        self.read = {n.id for n in gast.walk(parsed.node)
-                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         # b += e reads b: a loop carries b even where nothing reads it after the loop (else
         # each trip would update the value from before the loop, and NumPy's in-place
         # update, which the next trip sees, would not be the program s2sad follows)
-        self.read |= {n.target.id for n in gast.walk(parsed.node)
-                      if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
+        self.read = set()
+        for n in walk(parsed.node):  # (one walk for both)
+            if isinstance(n, gast.Name):
+                self.used.add(n.id)
+                if isinstance(n.ctx, gast.Load):
+                    self.read.add(n.id)
+            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+                self.read.add(n.target.id)
         self.list_names = self.find_lists(parsed.node)
         self.list_vars = {}  # Var made by t = [] -> the user name t
         self.statement_call = None  # the call a stmt_Expr lowers (t.append(v) is one)
@@ -275,7 +279,7 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
             if op in dicts:
                 named = op.name in self.user_names
                 what = self.user_names[op.name] if named else "this dict literal"
-                at = next((n for n in gast.walk(node) if isinstance(n, gast.Name) and
+                at = next((n for n in walk(node) if isinstance(n, gast.Name) and
                            n.id == what), node) if named else dicts[op]
                 raise self.error(at,
                                  f"{what} is a dict: s2sad reads it by key, or passes it whole "

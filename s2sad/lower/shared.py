@@ -15,6 +15,7 @@ import inspect
 import gast
 
 from .. import support
+from ..astutil import walk
 from ..ir import Const, Var
 from ..parse import dotted_chain, is_user_function
 
@@ -85,7 +86,7 @@ def _sort_key(name):
 
 def _stores(stmts, name):
     return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
-               for s in stmts for n in gast.walk(s))
+               for s in stmts for n in walk(s))
 
 
 def _user_name(var_name, body_env, outer_env):
@@ -98,7 +99,7 @@ def _user_name(var_name, body_env, outer_env):
 
 def _assigned_names(fn_node):
     out = set()
-    for n in gast.walk(fn_node):
+    for n in walk(fn_node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             out.add(n.id)
     return out

@@ -55,7 +55,7 @@ class _Assignments:
         out = []
         for key, template in prim.shared.items():
             temp = f"{z}_{key}"
-            out.append(assign(temp, simplify(template.instantiate(env))))
+            out.append(assign(temp, template.instantiate_simplified(env, simplify)))
             env[key] = name(temp)
         spreads = {}
         pending = spread(g) if prim.elementwise and not prim.shared else None
@@ -74,7 +74,7 @@ class _Assignments:
                 continue
             contribution = spreads.get(param)
             if contribution is None:
-                contribution = simplify(template.instantiate(env))
+                contribution = template.instantiate_simplified(env, simplify)
                 contribution = self.drop_unbroadcast(contribution, stmt, op)
             if self.deferred and op.name in self.deferred[-1]:
                 out += self.defer(op.name, contribution)

@@ -17,6 +17,7 @@ import gast
 
 from .. import analysis
 from ..adjoints import Adjoints
+from ..astutil import walk
 from ..common import function_def
 from ..emit import assign, call, comment, emit_block, name
 from ..ir import For, If, Var, While
@@ -27,7 +28,7 @@ from .calls import SplitCall, _Calls
 from .control import _Control
 from .deferral import _Deferral
 from .lists import _Lists
-from .shared import _copy, _has_loops, _scalar_guard, _writes, adjoint_namer, check_one_value
+from .shared import _has_loops, _scalar_guard, _writes, adjoint_namer, check_one_value
 from .slots import _Restore, _expand_slots, _remap
 from .tape import _Tape
 from .writes import _Writes
@@ -134,11 +135,12 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
             returned = gast.Tuple(elts=[value, grads.elts[0]], ctx=gast.Load())
         else:
             returned = gast.Tuple(elts=[value, grads], ctx=gast.Load())
-        grad = function_def(grad_name, params, head + _copy(saved_aux) + tail +
+        grad = function_def(grad_name, params, head + saved_aux + tail +
                             [gast.Return(value=grads)], defaults)
-        both = function_def(value_and_grad_name, params, _copy(
-            head + saved_value + saved_aux + tail + [gast.Return(value=returned)]),
-            _copy(defaults))
+        # the same statement objects as grad's, not copies: what later passes do to them
+        # (slots expanded, blocks tidied when rendered) they may do twice, to the same effect
+        both = function_def(value_and_grad_name, params, head + saved_value + saved_aux +
+                            tail + [gast.Return(value=returned)], defaults)
         return grad, both
 
     def build_split(self, fwd_name, bwd_name):
@@ -156,7 +158,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         # a residual made inside an if or a loop may be unbound where it was not made (its
         # backward code does not run then): it starts as None
         top = {t.id for stmt in head if isinstance(stmt, gast.Assign) for t in
-               gast.walk(stmt.targets[0]) if isinstance(t, gast.Name)}
+               walk(stmt.targets[0]) if isinstance(t, gast.Name)}
         top |= {p.name for p in self.fn.params}
         head = [assign(n, gast.Constant(value=None, kind=None)) for n in residuals
                 if n not in top] + head
@@ -182,8 +184,9 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
             self.adjoints.seed(out.name, seed)
         self.check_rules()
         backward = _expand_slots(self.backward_block(fn.body), _Restore)
-        grads = self.returned_adjoints(backward)
-        pushes, recompute_reads = self.fill_pops(analysis.names_read(backward), backward)
+        read = analysis.names_read(backward)
+        grads = self.returned_adjoints(read)
+        pushes, recompute_reads = self.fill_pops(read, backward)
         out_expr = self.emitter.operand(out)
         saved_value = []
         if (self.kind == "grad" or self.with_value) and isinstance(out, Var) and \
@@ -198,7 +201,9 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
             guard = [_scalar_guard(out, fn.name)]
         if self.aux is not None:
             returned = gast.Tuple(elts=[returned, self.emitter.operand(self.aux)], ctx=gast.Load())
-        reads = analysis.names_read(backward + guard + saved_value + [gast.Return(value=returned)])
+        # (fill_pops wrote the pops into the backward sweep's slots, if there are any)
+        reads = analysis.names_read(backward) if self.pops else set(read)
+        reads |= analysis.names_read(guard + saved_value + [gast.Return(value=returned)])
         reads |= recompute_reads
         needed = analysis.needed_names(fn.body, reads, self.counters)
         forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
@@ -217,10 +222,11 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         return head, tail, grads, out_expr, saved_value
 
 
-    def returned_adjoints(self, backward):
+    def returned_adjoints(self, read):
         """The adjoints of the parameters ``wrt`` (a tuple of them if more than one), as the
-        function returns them (zeros for an inactive one)."""
-        spreads = "unreduce" in analysis.names_read(backward)  # may make read-only views
+        function returns them (zeros for an inactive one); ``read``: the names the backward
+        sweep reads."""
+        spreads = "unreduce" in read  # may make read-only views
         results = []
         for param in self.wrt_names:
             value = self.adjoints.read(param) if param in self.active else None

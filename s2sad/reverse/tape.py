@@ -9,9 +9,8 @@ A mixin of :class:`s2sad.reverse.sweep._Reverse`: it reads and writes the transf
 Layer 6 (the transforms), inside :mod:`s2sad.reverse`; never imports :mod:`s2sad.forward`.
 """
 
-import gast
-
 from .. import analysis
+from ..astutil import walk
 from ..emit import assign, name
 from ..errors import InternalError
 from ..ir import Assign, Const, For, Var, While, walk_blocks
@@ -43,7 +42,7 @@ class _Tape:
         if not self.pops:  # no block inside a loop: nothing to push (no walk of the sweep)
             return pushes, recompute_reads
         inside_loops = self.names_inside_loops()
-        kept = {id(node.statements) for stmt in backward for node in gast.walk(stmt)
+        kept = {id(node.statements) for stmt in backward for node in walk(stmt)
                 if isinstance(node, _Slot)}
         for site in self.pops:
             recompute_reads |= self.fill_site(site, reads, inside_loops, kept, pushes)

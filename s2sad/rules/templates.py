@@ -1,4 +1,5 @@
-"""Derivative templates: one Python expression each, parsed once and instantiated by name.
+"""Derivative templates: one Python expression each, parsed once and instantiated by name
+(through a :func:`~s2sad.astutil.copier` of its tree once its text is used often).
 
 The template language is described in :mod:`s2sad.rules.core` (its module docstring), with
 the stanza fields. Here: :class:`Template`, :class:`Bound` (a call's operands bound to a
@@ -13,7 +14,7 @@ from collections import Counter
 
 import gast
 
-from ..astutil import clone, parse_expr
+from ..astutil import clone, copier, parse_expr, walk
 from ..ir import Const
 
 ZERO = "0"  # marks a parameter whose derivative is identically zero
@@ -26,6 +27,8 @@ class Template:
         self.text = text
         self._tree = tree  # parsed when first read: a rule's text made per call is often
         # only counted (uses), never instantiated
+        # (a tree given, not parsed from the text: its own copier, not the text's)
+        self._own_record = None if tree is None else _new_record()
 
     @property
     def tree(self):
@@ -42,16 +45,58 @@ class Template:
         return cls(ast.unparse(gast.gast_to_ast(tree)), tree)
 
     def names(self):
-        return {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+        return {n.id for n in walk(self.tree) if isinstance(n, gast.Name)}
 
     def instantiate(self, env):
-        """A fresh gast expression with each name in ``env`` replaced by env[name]."""
-        return clone(self.tree, env)
+        """A fresh gast expression with each name in ``env`` replaced by env[name]
+        (``clone(self.tree, env)``; by a :func:`~s2sad.astutil.copier` of the tree once its
+        text has been instantiated a few times: most rules are, again and again)."""
+        record = self._record()
+        if record[1] is None:
+            record[0] += 1
+            if record[0] < _COPIER_AFTER:
+                return clone(self.tree, env)
+            record[1] = copier(self.tree)
+        return record[1](env)
+
+    def instantiate_simplified(self, env, simplify):
+        """``simplify(self.instantiate(env))``. Where every name substituted gets a plain name
+        (most adjoints and operands: ``z_bar``, ``x``), the template's own tree simplified
+        once, then instantiated: ``simplify`` (:func:`s2sad.simplify.simplify`, the one
+        simplifier) rewrites by the kinds of nodes, never by a name, so putting one name in
+        the place of another commutes with it."""
+        record = self._record()
+        if record[2] is None:
+            record[2] = frozenset(self.names())
+        if any(type(value) is not gast.Name for key, value in env.items() if key in record[2]):
+            return simplify(self.instantiate(env))
+        if record[3] is None:
+            record[3] = Template.of_tree(simplify(clone(self.tree)))
+        return record[3].instantiate(env)
+
+    def _record(self):
+        """``[instantiations, copier, names, simplified template]`` of this template's tree:
+        shared by the templates of one text, which a rule written as a function makes afresh
+        at each call (a template made from a tree has its own)."""
+        record = self._own_record
+        if record is None:
+            if len(_RECORDS) > 4096 and self.text not in _RECORDS:  # (texts made per call)
+                _RECORDS.clear()
+            record = _RECORDS.setdefault(self.text, _new_record())
+        return record
+
+
+def _new_record():
+    return [0, None, None, None]
+
+
+_RECORDS = {}  # text -> its record (Template._record)
+_COPIER_AFTER = 4  # instantiations before a copier is made (it costs some 30 clones)
 
 
 @functools.lru_cache(maxsize=4096)
 def _name_counts(text):
-    return Counter(n.id for n in gast.walk(parse_expr(text)) if isinstance(n, gast.Name))
+    return Counter(n.id for n in walk(parse_expr(text)) if isinstance(n, gast.Name))
 
 
 class Bound(dict):

@@ -1,0 +1,63 @@
+"""The gast utilities (s2sad/astutil.py) the transforms build their code with.
+
+``walk`` must visit exactly the nodes ``ast.walk`` visits, in its order (passes pick
+the first node found, so the order shows in error messages); a ``copier`` must make
+what ``clone`` makes, field for field and location for location, and share no node
+with the tree copied or with the values substituted (later passes rewrite nodes in
+place); a rule template instantiated many times (through its copier) must give the
+same tree as the first few times (through ``clone``).
+"""
+
+import ast
+import pathlib
+
+import gast
+import pytest
+
+from s2sad.astutil import clone, copier, parse_expr, walk
+from s2sad.rules.templates import Template
+
+TEXTS = ["unbroadcast(g * np.cos(x) / (1.0 + y * y), x)", "g[..., None] * (a, b)[1]",
+         "np.sum(g, axis=(0, -1), keepdims=True) ** 2.5", "f(*args, k=v, **kw) if c else -d",
+         "lambda q: q + [1, 'a', None, True, 1e300 * 10]", "x[1:2, ::3] @ g.T"]
+
+
+def _name(name):
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+ENVS = [None, {}, {"g": _name("z_bar"), "x": gast.Constant(value=2.5, kind=None)},
+        {"a": parse_expr("u * v"), "q": _name("w"), "k": _name("unused")}]
+
+
+def _ids(node):
+    return {id(n) for n in ast.walk(node)}
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_copier_makes_what_clone_makes_and_shares_no_node(text):
+    tree = parse_expr(text)
+    copy = copier(tree)
+    for env in ENVS:
+        made, cloned = copy(env), clone(tree, env)
+        assert gast.dump(made, include_attributes=True) == \
+            gast.dump(cloned, include_attributes=True)
+        assert not _ids(made) & _ids(tree)
+        assert not any(_ids(made) & _ids(value) for value in (env or {}).values())
+        assert copy(env) is not made
+
+
+@pytest.mark.parametrize("text", TEXTS + [pathlib.Path(ast.__file__).read_text()])
+def test_walk_visits_what_ast_walk_visits_in_its_order(text):
+    tree = gast.parse(text)
+    assert [id(n) for n in walk(tree)] == [id(n) for n in ast.walk(tree)]
+
+
+def test_a_template_instantiated_many_times_gives_the_same_tree_each_time():
+    template = Template("unbroadcast(g * np.cos(x) / (1.0 + y * y), x) + g")
+    env = {"g": parse_expr("z_bar * 2.0"), "x": _name("x1"), "y": _name("y1")}
+    made = [template.instantiate(env) for _ in range(10)]  # clone first, then the copier
+    assert len({gast.dump(m, include_attributes=True) for m in made}) == 1
+    assert ast.unparse(gast.gast_to_ast(made[-1])) == \
+        "unbroadcast(z_bar * 2.0 * np.cos(x1) / (1.0 + y1 * y1), x1) + z_bar * 2.0"
+    assert len(set().union(*map(_ids, made))) == sum(len(_ids(m)) for m in made)
