@@ -18,6 +18,7 @@ import gast
 import numpy as np
 
 from .. import rules
+from ..astutil import walk
 from ..errors import UnsupportedSyntaxError
 from ..ir import Const, Index, Return, Var
 from ..memory import in_place_text
@@ -206,7 +207,7 @@ class _Statements:
                                        if k != starred[0]) or not isinstance(rest, gast.Name):
             raise self.error(target, "s2sad supports unpacking into plain names only")
         if any(isinstance(n, gast.Name) and n.id == rest.id and isinstance(n.ctx, gast.Load)
-               for n in gast.walk(self.p.node)):
+               for n in walk(self.p.node)):
             raise self.error(elts[starred[0]], f"s2sad unpacks into *{rest.id} only where nothing "
                                                f"reads {rest.id} (x, *_ = v)",
                              f"Index the values you need instead ({rest.id} = v[1:]).")
