@@ -146,11 +146,11 @@ define("float", "x", scalar_result=True, **E, x="g")
 define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)")
 define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
 # max(t)/min(t) of one iterable (a tuple, a list, a 1-d array): its first extreme element, as
-# Python picks it (np.argmax picks the first too), gets g; the call stays Python's own
-for _name, _pick in (("max", "argmax"), ("min", "argmin")):
+# Python picks it (support.first_extreme), gets g; the call stays Python's own
+for _name, _largest in (("max", True), ("min", False)):
     define_operator(f"{_name}_of", "iterable", ("call", _name), elementwise=False,
-                    iterable=f"unindex(g, iterable, int(np.{_pick}(np.asarray(iterable))))",
-                    jvp={"iterable": f"np.asarray(iterable_dot)[np.{_pick}(np.asarray(iterable))]"})
+                    iterable=f"unindex(g, iterable, first_extreme(iterable, {_largest}))",
+                    jvp={"iterable": f"iterable_dot[first_extreme(iterable, {_largest})]"})
 
 # --- zero derivative wherever it exists (integer- or boolean-valued, piecewise constant) --
 nondiff("np.sign", elementwise=True, result_dtype="keeps")  # int in, int out

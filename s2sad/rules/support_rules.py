@@ -148,7 +148,7 @@ helper(support.unpiece, "t, whole, start", linear="t", t="piece_bar(g, start, st
 # run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
               "element_count", "select_none", "convolve_pads", "trapezoid_weights",
-              "running_extreme_index", "cov_axis", "revolve_segments", "revolve_actions", "revolve_snaps",
+              "running_extreme_index", "cov_axis", "first_extreme", "revolve_segments", "revolve_actions", "revolve_snaps",
               "keys_of"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),

@@ -3,7 +3,7 @@
 (:func:`stack`, :func:`stack_pairs`) and the adjoint of a list as an array,
 :func:`pieces_array` (``np.stack`` of its pieces, or a 1-d object array of ragged ones), and
 :func:`writable`, a returned gradient the caller may change; :func:`cov_axis`, where
-``np.cov`` finds the observations.
+``np.cov`` finds the observations; :func:`first_extreme`, which element ``max(t)`` returns.
 
 Part of :mod:`s2sad.support`: these are copied into generated modules as they are. They
 import nothing of the package.
@@ -90,3 +90,15 @@ def cov_axis(m, rowvar=True):
     ``np.cov(m, rowvar=rowvar)``, by NumPy's rule: 1 (a variable per row) unless ``rowvar`` is
     false and ``m`` is not 1-d."""
     return 0 if not rowvar and np.ndim(m) != 1 else 1
+
+
+def first_extreme(t, largest=True):
+    """The index of ``max(t)`` (``min(t)``) as Python picks it, the first extreme element, for
+    a tuple or list (of numbers or 0-d arrays of any type) or an array's rows."""
+    if not isinstance(t, (tuple, list)):
+        return int(np.argmax(t) if largest else np.argmin(t))
+    best = 0
+    for k in range(1, len(t)):
+        if (t[k] > t[best]) if largest else (t[k] < t[best]):
+            best = k
+    return best

@@ -103,11 +103,10 @@ def running_extreme_index(ans, axis=0):
     ``np.minimum``'s) was set: the index along ``axis`` of the element that set it, the first
     of equal ones (np.maximum gives a tie to its first operand, the running extreme), so the
     extreme is ``np.take_along_axis(a, index, axis)``."""
-    r = np.moveaxis(np.asarray(ans), axis, 0)
-    n = r.shape[0]
-    changed = np.ones(r.shape, dtype=bool)
-    changed[1:] = r[1:] != r[:-1]
-    steps = np.arange(n).reshape((n,) + (1,) * (r.ndim - 1))
+    r = np.moveaxis(ans, axis, 0)
+    n = np.shape(r)[0]
+    changed = np.concatenate([np.ones_like(r[:1], dtype=bool), r[1:] != r[:-1]])
+    steps = np.reshape(np.arange(n), (n,) + (1,) * (np.ndim(r) - 1))
     return np.moveaxis(np.maximum.accumulate(np.where(changed, steps, 0), axis=0), 0, axis)
 
 

@@ -41,16 +41,17 @@ def interp_bar_fp(t, x, xp, fp, left=None, right=None):
     ``1 - s`` at the knot left of ``x`` and ``s`` at the one right of it (``s`` the fraction
     of the segment); ``fp[0]`` all of it left of ``xp[0]`` unless ``left`` is given, and
     ``fp[-1]`` right of ``xp[-1]`` unless ``right`` is."""
-    x = np.asarray(x)
-    t = np.broadcast_to(t, x.shape).ravel()
-    x = x.ravel()
+    t = np.ravel(np.broadcast_to(t, np.shape(x)))  # (never np.asarray: x may be a duck array)
+    x = np.ravel(x)
     n = np.shape(fp)[0]
     below, above = x < xp[0], x > xp[-1]
     if n == 1:
-        j, s = np.zeros(x.shape, dtype=np.intp), np.zeros(x.shape)
+        j, s = np.zeros(np.shape(x), dtype=np.intp), np.zeros_like(x)
     else:
         j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, n - 2)
-        s = np.where(below, 0.0, np.where(above, 1.0, (x - xp[j]) / (xp[j + 1] - xp[j])))
+        knots = np.zeros_like(x, shape=np.shape(xp)) + xp  # an array of x's type
+        s = np.where(below, 0.0,
+                     np.where(above, 1.0, (x - knots[j]) / (knots[j + 1] - knots[j])))
     if left is not None:
         t = np.where(below, 0.0, t)
     if right is not None:
@@ -65,14 +66,14 @@ def interp_slope_bar_fp(t, x, xp, fp):
     """The adjoint in ``fp`` of :func:`interp_slope` (linear in ``fp``), given the adjoint
     ``t`` of the slopes: ``t / (xp[j + 1] - xp[j])`` to the knot right of ``x``, its negative
     to the one left of it, nothing outside ``[xp[0], xp[-1]]``."""
-    x = np.asarray(x)
-    t = np.broadcast_to(t, x.shape).ravel()
-    x = x.ravel()
+    t = np.ravel(np.broadcast_to(t, np.shape(x)))
+    x = np.ravel(x)
     n = np.shape(fp)[0]
     if n == 1:
-        return np.zeros(1)
+        return np.zeros_like(t, shape=(1,))
     j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, n - 2)
-    w = np.where(np.logical_or(x < xp[0], x > xp[-1]), 0.0, t / (xp[j + 1] - xp[j]))
+    knots = np.zeros_like(x, shape=np.shape(xp)) + xp  # an array of x's type
+    w = np.where(np.logical_or(x < xp[0], x > xp[-1]), 0.0, t / (knots[j + 1] - knots[j]))
     return np.bincount(j + 1, weights=w, minlength=n) - np.bincount(j, weights=w, minlength=n)
 
 
