@@ -204,6 +204,10 @@ CASES = [
             s = np.nanmedian(x)
             return np.sum(s * s)
         """, "s = ", "np.nanmedian", NoDerivativeError, "np.nanmedian", True),
+    ("reshape_in_memory_order", """\
+        def f(x):
+            return np.sum(np.cos(x.reshape(3, 1, order='A')))
+        """, "return", "x.reshape", NoDerivativeError, "order='C' and order='F' only", True),
     ("interp_period", """\
         def f(x):
             return np.sum(np.interp(x, [0.0, 1.0, 2.0], [1.0, 2.0, 0.0], period=3.0))

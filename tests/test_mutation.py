@@ -402,6 +402,15 @@ def multiplied_at(x):
     return np.sum(y)
 
 
+def median_in_place(x):  # np.median may reorder x: x * x would then read the reordered x
+    m = np.median(x, overwrite_input=True)
+    return m * np.sum(x * np.arange(4.0))
+
+
+def quantile_in_place(x):
+    return np.quantile(x * 2.0, 0.3, None, None, True)
+
+
 def constants_written(x):  # nothing differentiated reaches the write: it is fine
     y = np.zeros(4)
     np.copyto(y, np.arange(4.0))
@@ -411,7 +420,9 @@ def constants_written(x):  # nothing differentiated reaches the write: it is fin
 @pytest.mark.parametrize("f, what", [
     (out_argument, "np.sum(..., out=...), which writes its result into an existing array"),
     (out_of_a_scan, "np.cumsum(..., out=...)"), (copied_into, "np.copyto(), which writes into"),
-    (put_into, "np.put()"), (multiplied_at, "np.multiply.at()")])
+    (put_into, "np.put()"), (multiplied_at, "np.multiply.at()"),
+    (median_in_place, "np.median(..., overwrite_input=...), which may reorder its operand"),
+    (quantile_in_place, "np.quantile(..., overwrite_input=...)")])
 def test_a_write_s2sad_does_not_follow_is_a_located_error(f, what):
     # (each gave a silently wrong gradient: the SSA form took the array after the write for
     # the array before it)
@@ -420,9 +431,9 @@ def test_a_write_s2sad_does_not_follow_is_a_located_error(f, what):
             derivative(X)
         message = str(error.value)
         assert f"s2sad does not follow {what}" in message, message
-        # (out= is refused wherever it is: the call would be dropped as unread, constants
-        # included; the others where a differentiated value reaches them)
-        assert ("out=" in what) != ("a differentiated value reaches it here" in message)
+        # (out= and overwrite_input= are refused wherever they are: the call would be dropped
+        # as unread, constants included; the others where a differentiated value reaches them)
+        assert ("=" in what) != ("a differentiated value reaches it here" in message)
         assert message.startswith(f"{__file__}:"), message
 
 

@@ -210,7 +210,8 @@ class _Calls:
 
     def check_bound(self, prim, args, kwargs, node):
         """Raise unless the call's operands fit ``prim``'s parameters, or if it has ``out=``
-        (its value would be the array's before the call: s2sad does not follow the write)."""
+        (its value would be the array's before the call: s2sad does not follow the write) or
+        ``overwrite_input=`` other than False (``np.median`` may reorder its operand)."""
         try:
             bound = prim.bind(args, kwargs)
         except TypeError as exc:
@@ -222,6 +223,13 @@ class _Calls:
                       f"result into an existing array",
                 "Assign the result instead (z = np.sum(x)), or write it in with an "
                 "assignment s2sad follows (z[...] = np.sum(x)).")
+        overwrite = bound.get("overwrite_input") if rule_name(prim) else None
+        if overwrite is not None and not (isinstance(overwrite, Const) and overwrite.value is False):
+            raise self.error(
+                node, f"s2sad does not follow {prim.name}(..., overwrite_input=...), which may "
+                      f"reorder its operand in place",
+                "Leave overwrite_input out: the result is the same, and the operand keeps "
+                "its values for the derivative.")
 
     def call_target(self, func):
         """The object a call's function (a name or a dotted chain) refers to."""

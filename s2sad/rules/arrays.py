@@ -10,6 +10,8 @@ constant indices alike. ``np.rollaxis`` is ``np.moveaxis`` to a place worked out
 that holds (:func:`s2sad.support.select_bar`). ``np.logspace`` and ``np.geomspace`` are
 ``np.linspace``'s spacing raised to a power: each value's slope in ``start`` and ``stop`` is
 the value times its weight (``1 - t``, ``t``) over ``start`` (``stop``), or times ``ln(base)``.
+``np.reshape`` and ``np.ravel`` (``.flatten``) undo themselves in the order they were given:
+in Fortran order, ``g`` is reshaped back in Fortran order.
 """
 
 import numpy as np
@@ -17,6 +19,29 @@ import numpy as np
 from .core import ZERO, RuleNotApplicable, define
 from .linear_algebra import _opt, _split
 
+
+
+def _in_order(b):
+    """``, order='F'`` for a reshape in Fortran order, ``""`` for C order: the adjoint and the
+    tangent reshape in the same order. 'A' and 'K' follow the operand's memory layout, which
+    the rule cannot see."""
+    order = b.const("order", object())
+    if order in ("C", None):
+        return ""
+    if order == "F":
+        return ", order='F'"
+    raise RuleNotApplicable("np.reshape and np.ravel have derivative rules for order='C' and "
+                            "order='F' only (order='A' and 'K' depend on the memory layout)")
+
+
+define("np.reshape", "a, shape=None, order='C', newshape=None", free=True, result_dtype="keeps",
+       methods=("reshape",), view=True, linear="a",
+       a=lambda b: f"np.reshape(g, np.shape(a){_in_order(b)})",
+       jvp={"a": lambda b: f"np.reshape(a_dot, np.shape(ans){_in_order(b)})"})
+define("np.ravel", "a, order='C'",
+       array_result=True, free=True, result_dtype="keeps", methods=("ravel", "flatten"), view=True,
+       linear="a", a=lambda b: f"np.reshape(g, np.shape(a){_in_order(b)})",
+       jvp={"a": lambda b: f"np.ravel(a_dot{_in_order(b)})"})
 define("np.column_stack", "tup", array_result=True, linear="tup", tup="unjoin(g, tup, 1)",
        jvp={"tup": "np.column_stack(tup_dot)"})
 define("np.dstack", "tup",

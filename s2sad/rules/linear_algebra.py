@@ -33,12 +33,6 @@ define("np.transpose", "a, axes=None",
        free=True, result_dtype="keeps", methods=("transpose",), view=True,
        linear="a",
        a=lambda b: "np.transpose(g)" if b.is_none("axes") else "np.transpose(g, np.argsort(axes))")
-define("np.reshape", "a, shape=None, order='C', newshape=None", free=True, result_dtype="keeps",
-       methods=("reshape",), view=True, linear="a",
-       a="np.reshape(g, np.shape(a))", jvp={"a": "np.reshape(a_dot, np.shape(ans))"})
-define("np.ravel", "a, order='C'",
-       array_result=True, free=True, result_dtype="keeps", methods=("ravel", "flatten"), view=True,
-       linear="a", a="np.reshape(g, np.shape(a))", jvp={"a": "np.ravel(a_dot)"})
 define("np.squeeze", "a, axis=None",
        free=True, methods=("squeeze",), view=True, linear="a", a="np.reshape(g, np.shape(a))",
        jvp={"a": "np.reshape(a_dot, np.shape(ans))"})

@@ -463,6 +463,10 @@ def la_T_3d(a): return a.T
 def la_T_1d(a): return a.T
 def la_transpose_keyword(a): return np.transpose(a, axes=(2, 0, 1))
 def la_reshape_int(a): return np.reshape(a, -1)
+def la_reshape_fortran(a): return np.reshape(a, (2, 6), order='F')
+def la_reshape_method_fortran(a): return a.reshape(6, 2, order="F")
+def la_ravel_fortran(a): return np.ravel(a, 'F')
+def la_flatten_fortran(a): return a.flatten(order='F')
 def la_squeeze_tuple(a): return np.squeeze(a, axis=(1, 3))
 def la_dot_vm(a, b): return np.dot(a, b)
 def la_matmul_vv(a, b): return np.matmul(a, b)
@@ -506,6 +510,8 @@ LINALG_CASES = [
     case(la_norm_axis, real(3, 4)), case(la_norm_keepdims, real(2, 3, 4)),
     case(la_norm_two_axes, real(2, 3, 4)), case(la_T_3d, real(2, 3, 4)), case(la_T_1d, real(4)),
     case(la_transpose_keyword, real(2, 3, 4)), case(la_reshape_int, real(3, 4)),
+    case(la_reshape_fortran, real(3, 4)), case(la_reshape_method_fortran, real(3, 4)),
+    case(la_ravel_fortran, real(3, 4)), case(la_flatten_fortran, real(3, 4)),
     case(la_squeeze_tuple, real(3, 1, 4, 1)), case(la_dot_vm, real(3), real(3, 4)),
     case(la_matmul_vv, real(4), real(4)), case(la_matmul_mv, real(3, 4), real(4)),
     case(la_solve_matrix, matrix(2, 3, 3), real(2, 3, 2), tag="batch"),
