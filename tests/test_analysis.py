@@ -5,9 +5,11 @@ import numpy as np
 
 import s2sad
 from s2sad import analysis
-from s2sad.ir import Var
+from s2sad.analysis.indices import names_each_once, once_parts
+from s2sad.ir import Index, Var, walk_blocks
 from s2sad.lower import lower
 from s2sad.memory import Memory
+from s2sad.structural import WriteItem
 
 
 def newton(a):
@@ -81,3 +83,29 @@ def test_memory_groups_join_views_writes_and_keep_fresh_values_apart():
 def test_free_names_are_read_before_they_are_assigned():
     code = gast.parse("a = b + 1\nfor i in range(n):\n    c = a * d\n    d = c\ne = c + f\n").body
     assert analysis.free_names(code) == ["b", "range", "n", "d", "f"]
+
+
+def writes(x, idx, n):
+    y = x * 1.0
+    k = len(x) - 1
+    for i in range(n):
+        j = (i + 1) % k
+        y[j] = x[i]                          # a counter: once
+        y[[0, 2], 1:] = x[i]                 # distinct constants and a slice: once
+        y[x[:, 0] > 0] = 2.0                 # a mask: once
+        y[[0, 0]] = x[i]                     # twice
+        y[[0, -3]] = x[i]                    # 0 and -3 may be one element
+        y[idx] = x[i]                        # computed at run time: may repeat
+        y[(x[:, 0] > 0) * 1] = x[i]          # integers made of a mask: may repeat
+        y[[0, 0, 1], [1, 2, 1]] = 1.0        # distinct pairs: once
+    return np.sum(y)
+
+
+def test_an_index_names_each_element_once_only_when_that_is_sure():
+    fn = lower(writes)
+    parts = once_parts(fn)
+    assert {"i", "j", "k"} <= parts
+    indices = [s.index for s in walk_blocks(fn.body) if isinstance(s, WriteItem)]
+    assert all(isinstance(index, Index) for index in indices)
+    assert [names_each_once(index, parts) for index in indices] == [
+        True, True, True, False, False, False, False, True]

@@ -67,7 +67,8 @@ LAYERS = [
     # 4. analyses of the IR
     # the analyses' package: activity first (the others ask it), one module per concern
     ["s2sad.analysis.activity"],
-    ["s2sad.analysis.shapes", "s2sad.analysis.regions", "s2sad.analysis.names"],
+    ["s2sad.analysis.shapes", "s2sad.analysis.regions", "s2sad.analysis.names",
+     "s2sad.analysis.indices"],
     ["s2sad.analysis"],
     ["s2sad.ranks"],
     # 5. simplify, emit, verify; adjoints; what both transforms share; custom rules' code

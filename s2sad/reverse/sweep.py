@@ -69,6 +69,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self.slots = analysis.active_slots(fn.body, self.active)  # lists with a t_bar
         self.memory = None  # which values may share memory (s2sad.memory), on the first write
         self.written = None  # names that may share memory with an array written in place
+        self.once_parts = None  # names that index each element once (s2sad.analysis.indices)
         # y_1 (written) -> y_old (what the write destroyed), for the restores
         self.overwritten = {}
         self.overwritten.update(saved_values(fn.body))

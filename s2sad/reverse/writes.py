@@ -10,6 +10,7 @@ Layer 6 (the transforms), inside :mod:`s2sad.reverse`; never imports :mod:`s2sad
 
 import gast
 
+from ..analysis.indices import names_each_once, once_parts
 from ..emit import assign, call, name
 from ..ir import Var, walk_blocks
 from ..memory import Memory
@@ -30,7 +31,9 @@ class _Writes:
         leaving ``y`` and every view of it as they were before the write for the
         statements the sweep meets next; see :meth:`restore`. ``v_bar`` gets what
         ``y_1_bar`` holds at ``index``; ``y_bar`` is ``y_1_bar`` with zeros there,
-        made in place when the sweep owns ``y_1_bar``.
+        made in place when the sweep owns ``y_1_bar``. Where ``index`` may name an element
+        twice (``y[[0, 0]] = v``), only the last position of each reaches ``y``, and
+        ``v_bar`` gets ``written_bar(y_1_bar, index)`` instead.
         """
         array, index, value = stmt.array, stmt.index, stmt.value
         out = [_Restore(self.restore(stmt))]
@@ -49,7 +52,10 @@ class _Writes:
         # therefore is no longer untouched when the array's part comes
         same = isinstance(value, Var) and value.name == array.name
         zeroed = self.is_active(array) and self.adjoints.read(array.name) is None and not same
-        if self.is_active(value):
+        if self.is_active(value) and not self.names_each_once(index):  # y[[0, 0]] = v
+            taken = call("written_bar", [_copy(g), self.emitter.operand(index)])  # (a new array)
+            out += self.adjoints.add(value.name, call("unbroadcast", [taken, name(value.name)]))
+        elif self.is_active(value):
             taken = gast.Subscript(value=_copy(g), slice=_copy(subscript), ctx=gast.Load())
             if zeroed or same:  # g is zeroed at index next: keep a copy
                 taken = call(gast.Attribute(value=taken, attr="copy", ctx=gast.Load()), [])
@@ -82,6 +88,13 @@ class _Writes:
         restore = assign(gast.Subscript(value=name(array.name), slice=self.emitter.index_subscript(
             index), ctx=gast.Store()), name(old))
         return lambda reads: [restore] if group & reads else []
+
+    def names_each_once(self, index):
+        """True if ``index`` surely names each element once (:mod:`s2sad.analysis.indices`):
+        then ``v``'s adjoint in ``y[index] = v`` is ``g[index]``, else ``written_bar``."""
+        if self.once_parts is None:
+            self.once_parts = once_parts(self.fn)
+        return names_each_once(index, self.once_parts)
 
     def in_written_memory(self, var):
         """True if ``var`` may share memory with an array written in place (its values at

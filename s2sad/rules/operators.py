@@ -81,10 +81,11 @@ define_operator("getitem", "a, index", ("getitem",), elementwise=False, result_d
                 batch="index", dict_operand="key", view="basic", sequences="element",
                 a="unindex(g, a, index)", index=_index, jvp={"a": "a_dot[index]", "index": _index})
 # y_1 = setitem(y, index, v) is ``y[index] = v`` (in place in generated code): the adjoint
-# of y is g with zeros where v went, v's is what g has there; reverse mode zeroes g in place
-# when it owns it (see s2sad.reverse.writes._Writes.backward_setitem)
+# of y is g with zeros where v went, v's is what g has there, at the last position of an
+# element index names twice (written_bar); reverse mode takes g[index] where the index names
+# each element once and zeroes g in place when it owns it (s2sad.reverse.writes)
 define_operator("setitem", "a, index, v", ("setitem",), elementwise=False,
-                a="setitem_bar(g, index)", index=_index, v="unbroadcast(g[index], v)",
+                a="setitem_bar(g, index)", index=_index, v="unbroadcast(written_bar(g, index), v)",
                 jvp={"a": "setitem_dot(a_dot, index, 0.0)", "index": _index,
                      "v": "setitem_dot(np.zeros_like(a), index, v_dot)"})
 # y_old = overwritten(y, index): a copy of what ``y[index] = v`` is about to destroy

@@ -100,6 +100,10 @@ helper(support.interp_bar_fp, "t, x, xp, fp, left=None, right=None", linear="t",
        jvp={"x": "interp_slope_bar_fp(t * x_dot, x, xp, fp)"})
 # no rule: second order through np.linalg.multi_dot is a located error, not an inlined loop
 helper(support.multi_dot_bar, "t, arrays")
+# g[index] at each element's last position (y[index] = v with a repeated index): its transpose
+# writes g at index, where the last position wins as well
+helper(support.written_bar, "t, index", linear="t", t="setitem_dot(np.zeros_like(t), index, g)",
+       index=ZERO)
 helper(support.unpad, "t, pad_width", linear="t", t="np.pad(g, pad_width)", pad_width=ZERO)
 # bilinear, like matmul_bar_a/b: linear in t and in the other factor
 helper(support.tensordot_bar_a, "t, a, b, axes=2", linear="t b", t="np.tensordot(g, b, axes)",
@@ -148,7 +152,7 @@ helper(support.unpiece, "t, whole, start", linear="t", t="piece_bar(g, start, st
 # run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
               "element_count", "select_none", "convolve_pads", "trapezoid_weights",
-              "running_extreme_index", "cov_axis", "first_extreme", "revolve_segments", "revolve_actions", "revolve_snaps",
+              "running_extreme_index", "written_dtype", "cov_axis", "first_extreme", "revolve_segments", "revolve_actions", "revolve_snaps",
               "keys_of"):
     if hasattr(support, _name):
         HELPER_RULES[getattr(support, _name)] = Primitive(_name, (), {}, ("user", _name),

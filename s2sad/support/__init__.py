@@ -49,7 +49,7 @@ from .batches import (
 from .indexing import (
     cut_like, diag_bar, piece_bar, scatter_add, select_bar, select_none, setitem_bar,
     running_extreme_index, setitem_dot, setitem_dots, unattr, unconcatenate, undiagonal, unindex,
-    unindex_along, unindex_axis, unjoin, unpad, unpiece)
+    unindex_along, unindex_axis, unjoin, unpad, unpiece, written_bar, written_dtype)
 from .products import (
     chain_matrices, chain_product, dot_bar_a, dot_bar_b, kron_bar_a, kron_bar_b, matmul_bar_a,
     matmul_bar_a_sum, matmul_bar_a_sum_bar, matmul_bar_a_sum_dot, matmul_bar_b,
@@ -75,7 +75,8 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product",
            "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "interp_bar_fp",
            "interp_slope_bar_fp",            "trapezoid_weights",
-           "gradient_bar", "check_tall", "qr_bar", "qr_dot", "setitem_bar", "setitem_dot",
+           "gradient_bar", "check_tall", "qr_bar", "qr_dot", "setitem_bar", "written_bar",
+           "written_dtype", "setitem_dot",
            "setitem_dots", "stack_each", "stack_directions", "directions", "batch_of",
            "read_as_array", "item_dots", "zeros_dots", "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "keys_of", "add_bars",
            "bars", "kept", "as_gradient", "writable", "revolve_segments", "revolve_actions",

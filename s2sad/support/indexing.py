@@ -2,7 +2,7 @@
 of an array, tuple, list or dict) scatters the adjoint into zeros with
 :func:`scatter_add` (repeated indices accumulate), with its relatives for ``np.take``,
 ``np.take_along_axis``, ``np.diagonal``/``np.diag``, named tuples' attributes and
-``np.pad``; :func:`setitem_bar` and :func:`setitem_dot` (``y[i] = v``); and the pieces of
+``np.pad``; :func:`setitem_bar`, :func:`written_bar` and :func:`setitem_dot` (``y[i] = v``); and the pieces of
 joined arrays (``np.concatenate`` and its kin, ``np.select``), cut back as
 :func:`~s2sad.support.arrays.pieces_array`.
 
@@ -13,6 +13,7 @@ import numpy as np
 
 from .checks import CheckFailed
 from .arrays import adjoint_dtype, pieces_array
+from .batches import batch_of
 from .containers import dict_bar, tuple_bar, zeros_bar
 from .broadcasting import unbroadcast
 
@@ -145,16 +146,39 @@ def setitem_bar(g, index):
     return y_bar
 
 
+def written_bar(g, index):
+    """The adjoint of ``v`` in ``y[index] = v`` (before ``unbroadcast``) for an index that may
+    name an element twice (``y[[0, 0, 1]] = v``): ``g[index]`` at each element's last position,
+    whose value NumPy keeps, and zero at the earlier ones, whose values it overwrote."""
+    taken = g[index]
+    order = np.reshape(np.cumsum(np.ones_like(taken, dtype=int)) - 1, np.shape(taken))
+    last = np.full_like(g, -1, dtype=int)  # (of g's array type, as the index may be)
+    last[index] = order  # each element: the last position written there
+    return np.where(last[index] == order, taken, 0.0)
+
+
 def setitem_dot(y_dot, index, v_dot):
-    """The tangent of ``y[index] = v``: ``y_dot`` with ``v_dot`` written at ``index`` (a copy)."""
-    out = y_dot.astype(np.result_type(y_dot, v_dot, 1.0))  # a copy
+    """The tangent of ``y[index] = v``: ``y_dot`` with ``v_dot`` written at ``index`` (a copy).
+    ``v_dot`` may be a list of tangents (``y[1:] = [a, b, 3.0]``), as ``v`` was a list."""
+    out = y_dot.astype(written_dtype(y_dot, v_dot))  # a copy
     out[index] = v_dot
     return out
 
 
+def written_dtype(y_dot, v_dot):
+    """The dtype of ``y_dot`` after ``v_dot`` (an array, a number or a list of them) is written
+    into it: a float dtype at least."""
+    items = v_dot if isinstance(v_dot, (list, tuple)) else (v_dot,)
+    return np.result_type(y_dot, *items, 1.0)
+
+
 def setitem_dots(y_dot, index, v_dot):
-    """:func:`setitem_dot` for a batch of tangents (the directions first)."""
-    out = y_dot.astype(np.result_type(y_dot, v_dot, 1.0))  # a copy
+    """:func:`setitem_dot` for a batch of tangents (the directions first); a list of batches
+    (``y[1:] = [a, b, 3.0]``) is stacked first, each element's directions first."""
+    out = y_dot.astype(written_dtype(y_dot, v_dot))  # a copy
+    if isinstance(v_dot, (list, tuple)):  # (a constant element's tangent: a zero number)
+        v_dot = batch_of([np.broadcast_to(e, np.shape(out)[:1]) if np.ndim(e) == 0 else e
+                          for e in v_dot])
     batch = (slice(None),) + (index if isinstance(index, tuple) else (index,))
     if np.ndim(v_dot):  # line the directions up with out's first axis
         shape = np.shape(v_dot)

@@ -23,7 +23,7 @@ from s2sad import rules
 from s2sad.support import (diag_bar, dot_bar_a, dot_bar_b, extremum_bar, kron_bar_a, kron_bar_b,
                            lift, matmul_bar_a, matmul_bar_b, quantile_bar, tensordot_bar_a,
                            tensordot_bar_b, unbroadcast, unconcatenate, undiagonal, unindex,
-                           unindex_along, unindex_axis, unpad, unreduce)
+                           unindex_along, unindex_axis, unpad, unreduce, written_bar)
 
 RTOL = 1e-6  # relative accuracy asked of every derivative
 H = 1e-3  # finite-difference step; inputs are O(1)
@@ -280,7 +280,54 @@ def ix_write_read_between(x):  # the array's old values are read after the write
     return np.sin(y) * a
 
 
+def ix_write_repeated(x):  # y[[0, 0, 1]] = v keeps v's last value at 0: its first gets none
+    y = np.zeros(3)
+    y[[0, 0, 1]] = x[:3] * 2.0
+    return y * x[1:]
+
+
+def ix_add_repeated(x):  # y[idx] += v is y[idx] = y[idx] + v: one addition at a repeated index
+    y = x * 1.0
+    y[IDX[:3]] += x[1:] ** 2
+    return y * W44[:3]
+
+
+def ix_write_repeated_computed(x):  # an index computed at run time may repeat
+    y = x[1:] * 1.0
+    y[np.argsort(x[:3]) % 2] = x[:3] * 3.0
+    return np.sin(y)
+
+
+def ix_write_negative_alias(x):  # 0 and -4 are the same element of 4
+    y = x * 1.0
+    y[[0, -4]] = x[1:3] ** 2
+    return y * W4
+
+
+def ix_write_repeated_pairs(x):  # (0, 1) twice, as broadcast pairs of row and column indices
+    y = x * 1.0
+    y[[0, 2, 0], [1, 1, 1]] = np.exp(x[1, :3])
+    return y * W34
+
+
+def ix_write_distinct_pairs(x):  # the same rows, different columns: each element once
+    y = x * 1.0
+    y[[0, 0, 2], [1, 3, 1]] = x[2, :3] * 2.0
+    return y * W34
+
+
+def ix_write_a_list(x):  # a list written into a slice and at indices: a constant element too
+    y = x * 1.0
+    y[1:] = [x[0] * 2.0, np.sin(x[1]), 3.0]
+    y[[0, 2]] = [y[1] * x[3], 0.5]
+    return y ** 2
+
+
 INDEX_CASES = [
+    case(ix_write_a_list, real(4)),
+    case(ix_write_repeated, real(4)), case(ix_add_repeated, real(4)),
+    case(ix_write_repeated_computed, real(4)), case(ix_write_negative_alias, real(4)),
+    case(ix_write_repeated_pairs, real(3, 4)), case(ix_write_distinct_pairs, real(3, 4)),
     case(ix_write, real(3, 4)), case(ix_write_broadcast, real(4)),
     case(ix_write_read_between, real(4)),
     case(ix_int, real(3, 4)), case(ix_negative_int, real(3, 4)), case(ix_two_ints, real(3, 4)),
@@ -1293,6 +1340,8 @@ def h_diag_bar_matrix(t): return diag_bar(t, W34)
 def h_unconcatenate(t): return np.stack(unconcatenate(t, [W24[:, :2], W24[:, 2:]], 1)) * 2.0
 def h_unconcatenate_rows(t): return np.stack(unconcatenate(t, (W4, W4), 0, 2)) * 2.0
 def h_unpad(t): return unpad(t, ((1, 0), (0, 2)))
+def h_written_bar(t): return written_bar(t, (IDX[:3], [1, 1, 2]))
+def h_written_bar_rows(t): return written_bar(t, [2, 0, 2])
 def h_tensordot_bar_a(t, b): return tensordot_bar_a(t, W234, b, ([1, 0], [0, 2]))
 def h_tensordot_bar_b(t, a): return tensordot_bar_b(t, a, W34, 1)
 def h_kron_bar_a(t, b): return kron_bar_a(t, W22, b)
@@ -1319,7 +1368,8 @@ BREADTH_HELPER_CASES = [  # the helpers of the rules above
     case(h_unindex_axis_flat, real(2, 2)), case(h_unindex_along, real(3, 2)),
     case(h_undiagonal, real(2, 2)), case(h_diag_bar, real(5, 5)), case(h_diag_bar_matrix, real(3)),
     case(h_unconcatenate, real(2, 4)), case(h_unconcatenate_rows, real(2, 4)),
-    case(h_unpad, real(4, 5)), case(h_tensordot_bar_a, real(4, 2), real(3, 2, 2)),
+    case(h_unpad, real(4, 5)), case(h_written_bar, real(3, 4)),
+    case(h_written_bar_rows, real(3, 4)), case(h_tensordot_bar_a, real(4, 2), real(3, 2, 2)),
     case(h_tensordot_bar_b, real(2, 4), real(2, 3)), case(h_kron_bar_a, real(4, 6), real(2, 3)),
     case(h_kron_bar_b, real(6, 4), real(2, 2)),
 ]
