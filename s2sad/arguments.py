@@ -173,16 +173,20 @@ def at_bound_values(tool):
 
 def check_differentiable(fn, positions, values):
     """Raise a :class:`UsageError` unless each ``values[i]`` (i in positions) is something
-    to differentiate: floats, complex numbers, arrays of them, containers of them."""
+    to differentiate: floats, arrays of them, containers of them; and if any argument is
+    complex (the rules assume real values: :func:`check_real_arguments`)."""
+    check_real_arguments(fn, values)
     for i in positions:
         value = values[i]
-        if type(value) is float or type(value) is np.ndarray and value.dtype.kind in "fc":
+        if type(value) is float or type(value) is np.ndarray and value.dtype.kind == "f":
             continue  # the common cases, first and fast
         for leaf in flatten(value)[0]:
             kind = np.asarray(leaf).dtype.kind if isinstance(
                 leaf, (int, float, complex, np.ndarray, np.generic)) else \
                 getattr(getattr(leaf, "dtype", None), "kind", None)  # any array type's dtype
-            if kind not in ("f", "c"):
+            if kind == "c":
+                check_real_arguments(fn, [leaf], parameters(fn)[i])
+            if kind != "f":
                 name = parameters(fn)[i]
                 what = f"a {type(leaf).__name__} object" if kind is None else \
                     f"an array of dtype {leaf.dtype}" if isinstance(leaf, np.ndarray) else \
@@ -196,6 +200,22 @@ def check_differentiable(fn, positions, values):
                     f"{choose[0].upper()}{choose[1:]}." if kind is None else
                     f"Pass floats (np.asarray({name}, dtype=float) or {name} = 2.0), or "
                     f"{choose}.")
+
+
+def check_real_arguments(fn, values, name=None):
+    """Raise a :class:`UsageError` if a value of ``values`` (the arguments, or the element
+    of argument ``name``) is a complex number or array: the derivative rules assume real
+    values (``np.abs``'s slope is ``np.sign(x)``), so they would be silently wrong."""
+    for k, value in enumerate(values):
+        if type(value) is float or type(value) is np.ndarray and value.dtype.kind != "c":
+            continue  # the common cases, first and fast
+        if isinstance(value, (complex, np.complexfloating)) or \
+                getattr(getattr(value, "dtype", None), "kind", None) == "c":
+            what = name or parameters(fn)[k] if name or k < len(parameters(fn)) else "*args"
+            raise UsageError(
+                f"{fn.__name__} is given a complex value for {what}: s2sad differentiates "
+                f"real values only, and its rules would be wrong on complex ones",
+                def_loc(fn), "Pass the real and imaginary parts as two real arrays.")
 
 
 def bind(fn, args, kwargs):

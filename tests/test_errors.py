@@ -208,6 +208,21 @@ CASES = [
         def f(x):
             return np.sum(np.cos(x.reshape(3, 1, order='A')))
         """, "return", "x.reshape", NoDerivativeError, "order='C' and order='F' only", True),
+    ("complex_constant", """\
+        def f(x):
+            z = np.exp(1j * x)
+            return np.sum(np.abs(z + 1.0))
+        """, "z = ", "1j * x", UnsupportedSyntaxError, "real values only, and the complex "
+         "constant 1j makes", False),
+    ("complex_value_computed_before", """\
+        def f(x):
+            c = 1.0 + 2j
+            return np.sum(np.abs(x * c))
+        """, "return", "x * c", UnsupportedSyntaxError, "a complex value makes", False),
+    ("complex_dtype", """\
+        def f(x):
+            return np.sum(x.astype(np.complex128).imag * x)
+        """, "return", "x.astype", UnsupportedSyntaxError, "the complex dtype", False),
     ("interp_period", """\
         def f(x):
             return np.sum(np.interp(x, [0.0, 1.0, 2.0], [1.0, 2.0, 0.0], period=3.0))
@@ -498,3 +513,20 @@ def test_an_argument_without_a_rule_in_both_modes(tmp_path):
         assert error.hint.startswith("Pass a constant for that argument. Or give it a rule: "
                                      "@s2sad.custom_vjp on def interp(x, y, z): return "
                                      "np.interp(x, y, z)"), error.hint
+
+
+def complex_data(x, c):
+    return np.sum(np.abs(x * c))
+
+
+def test_complex_values_are_refused_not_differentiated_wrongly():
+    # (the rules assume real values: np.abs's slope np.sign(x), x.imag's none; a complex
+    # value reaching them gave a silently wrong gradient)
+    x = np.array([0.5, -1.5])
+    for args, name in (((x, x * 1j), "c"), ((x + 1j, x), "x"), ((x, 2.0 + 1j), "c")):
+        for derivative in (s2sad.grad(complex_data), s2sad.jacfwd(complex_data)):
+            with pytest.raises(UsageError, match=f"complex value for {name}: s2sad "
+                                                 "differentiates real values only"):
+                derivative(*args)
+    # complex constants that no differentiated value reaches are fine
+    np.testing.assert_allclose(s2sad.grad(complex_data)(x, np.abs(x * 1j)), np.abs(x) * np.sign(x))

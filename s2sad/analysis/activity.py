@@ -146,8 +146,77 @@ def activity(fn, wrt_names, writes_followed=False):
                         "Compute the result as a value (z = np.sum(x); y = np.copy(x)) or "
                         "write it with an assignment s2sad follows (y[...] = x, y[i] = v, "
                         "np.where), or keep differentiated values out of this call.")
+        complex_values = _complex_values(fn.body)
+        for stmt in walk_blocks(fn.body):
+            if isinstance(stmt, Assign) and set(_vars(stmt.operands())) & varied:
+                what = complex_source(stmt, complex_values)
+                if what:
+                    raise UnsupportedSyntaxError(
+                        f"s2sad differentiates real values only, and {what} makes a "
+                        f"differentiated value complex here", stmt.loc,
+                        "Write the real and imaginary parts as two real arrays (z = a + 1j * b "
+                        "is the pair a, b; |z|**2 is a**2 + b**2), or keep complex values "
+                        "out of what is differentiated.")
     useful = _reach(_vars([fn.output]), [(b, a) for a, b in edges])
     return varied & useful
+
+
+# what makes a real value of a complex one
+_REAL_RESULTS = {"np.abs", "np.absolute", "abs", "np.real", "np.imag", "real", "imag",
+                 "np.angle", "np.linalg.norm", "np.isreal", "np.iscomplex"}
+
+
+def _complex_values(body):
+    """Names that may hold complex values: made by :func:`complex_source`'s constants and
+    dtypes, and what is computed from them (but their ``np.abs``, ``.real``, comparisons)."""
+    found = set()
+    for _ in range(2):  # (a loop's carried values: once more)
+        for stmt in walk_blocks(body):
+            if isinstance(stmt, Assign) and complex_source(stmt, found) and not (
+                    rule_name(stmt.prim) and (stmt.prim.name in _REAL_RESULTS or
+                                              stmt.prim.result_dtype in ("bool", "int"))):
+                found.update(t.name for t in stmt.targets)
+            elif isinstance(stmt, (For, While)):
+                found.update(v.name for v, *ops in stmt.carried if set(_vars(ops)) & found)
+            elif isinstance(stmt, If):
+                found.update(v.name for v, *ops in stmt.merges if set(_vars(ops)) & found)
+    return found
+
+
+def complex_source(stmt, complex_values=frozenset()):
+    """What in ``stmt`` makes its result complex, in words, or None: a complex constant
+    operand (``1j * x``, ``x + c`` for a global complex array ``c``), a value computed from
+    one (in ``complex_values``) or a complex ``dtype=`` (``x.astype(complex)``,
+    ``np.asarray(x, dtype=np.complex128)``). The rules assume real values (``np.abs``'s
+    slope is ``np.sign(x)``, ``x.imag`` has none), so a complex value reached by a
+    derivative would be silently wrong."""
+    for op in stmt.operands():
+        if isinstance(op, Const) and _is_complex(op.value):
+            return f"the complex constant {op}"
+        if isinstance(op, Var) and op.name in complex_values:
+            return "a complex value"
+    if rule_name(stmt.prim) and "dtype" in stmt.prim.params:
+        try:
+            dtype = stmt.prim.bind(stmt.args, stmt.kwargs).get("dtype")
+        except TypeError:
+            dtype = stmt.kwargs.get("dtype")
+        if isinstance(dtype, Const) and _is_complex_dtype(dtype.value):
+            return f"the complex dtype {dtype}"
+    return None
+
+
+def _is_complex(value):
+    if isinstance(value, (complex, np.complexfloating)):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return isinstance(value, np.ndarray) and np.issubdtype(dtype, np.complexfloating)
+
+
+def _is_complex_dtype(value):
+    try:
+        return value is not None and np.issubdtype(np.dtype(value), np.complexfloating)
+    except TypeError:
+        return False
 
 
 # NumPy functions that write into an array they are given; their statements look pure in the
