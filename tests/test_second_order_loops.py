@@ -290,6 +290,55 @@ def test_hand_written_stacks_to_first_order(f, args):
     assert_close(s2sad.grad(f)(*args), oracle.gradient(f, args, 0, h=1e-6), rtol=1e-6)
 
 
+# --- lists read by index and looped over: a snapshot of the elements pushed so far -------------
+
+
+W22 = np.array([[0.5, -0.3], [0.2, 0.4]])
+
+
+def rnn_reading_its_last_state(x, n):
+    hs = []
+    hs.append(np.zeros(2))
+    for t in range(n):
+        hs.append(np.tanh(W22 @ hs[-1] + x[t]))
+    return np.sum(hs[-1] ** 2) + np.sum(hs[1])
+
+
+def states_looped_over(x, n):
+    hs = []
+    for t in range(n):
+        hs.append(np.exp(x[t] * 0.3))
+    acc = 0.0
+    for i, h in enumerate(hs):
+        acc = acc + h * (i + 1.0)
+    for h, v in zip(hs, x):
+        acc = acc + h * v
+    return acc + sum(hs[-2:]) * len(hs)
+
+
+def every_state_reread(x, n):
+    hs = []
+    hs.append(x[0])
+    for t in range(1, n):
+        total = 0.0
+        for h in hs:
+            total = total + h
+        hs.append(np.tanh(total * x[t]))
+    return hs[-1]
+
+
+LISTS_READ = [(rnn_reading_its_last_state, (X3, 3)), (states_looped_over, (X3, 3)),
+              (every_state_reread, (X3, 3))]
+
+
+@pytest.mark.parametrize("f, args", LISTS_READ, ids=[c[0].__name__ for c in LISTS_READ])
+def test_a_list_read_by_index_or_looped_over(f, args):
+    # (each was "hs is a list (made by hs = []), which s2sad follows as a stack only")
+    assert_close(s2sad.grad(f)(*args), oracle.gradient(f, args, 0, h=1e-6), rtol=1e-6)
+    s2sad.check_grads(f, args, order=2, modes=("forward",))
+    assert "tuple(hs)" in s2sad.source(f)  # the elements pushed so far, read as a tuple
+
+
 # --- the generated code ---------------------------------------------------------------------------
 
 
@@ -346,10 +395,11 @@ def e_return(x):
     return t
 
 
-def e_index(x):
+def e_write(x):
     t = []
     t.append(x)
-    return np.sum(t[0])
+    t[0] = x * 2.0
+    return np.sum(t.pop())
 
 
 def e_alias(x):
@@ -420,7 +470,7 @@ def e_not_a_list(x):
 
 ERRORS = [  # function, text at the caret, words of the message
     (e_return, "t\n", "cannot be returned"),
-    (e_index, "t[0]", "cannot be indexed"),
+    (e_write, "t[0] = ", "not item writes"),
     (e_alias, "t\n", "cannot be copied"),
     (e_condition, "t:", "tested as a condition"),
     (e_made_in_loop, "t.pop()", "made inside a loop"),

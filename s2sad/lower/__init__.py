@@ -32,8 +32,8 @@ it is not merged by an ``if`` or carried by a loop, so a list made inside a
 region cannot be read after it, nor before ``t = []`` in the loop that makes
 it. A function given a list (``np.stack(t)``, a helper, ``matmul_bar_a_sum(t, W)``)
 is given a snapshot of it, ``list_snapshot(t)``: its elements then, an ordinary
-value. Any other use of a list (``return t``, ``s = t``, ``t[0]``) is a located
-error.
+value; so is an index (``t[-1]``) or a loop (``for v in t``) reading it. Any other use
+of a list (``return t``, ``s = t``, ``t[0] = v``) is a located error.
 
 ``a, b = f(x)`` is one statement with two targets (a tuple result unpacked);
 ``return a, b`` returns a ``tuple`` value. A write into an array,

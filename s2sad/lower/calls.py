@@ -247,11 +247,15 @@ class _Calls:
 
     def snapshot_lists(self, args, kwargs, node):
         """A call's operands, each list among them replaced by a snapshot of it."""
-        args = [self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
-                if a in self.list_vars else a for a in args]
-        kwargs = {k: self.apply(LIST_OPS["list_snapshot"], [a], {}, node, None, None)
-                  if a in self.list_vars else a for k, a in kwargs.items()}
-        return args, kwargs
+        return [self.snapshot_list(a, node) for a in args], \
+            {k: self.snapshot_list(a, node) for k, a in kwargs.items()}
+
+    def snapshot_list(self, operand, node):
+        """A snapshot of ``operand`` if it is a list (its elements now, a tuple), else itself:
+        what a call, an index (``hs[-1]``) or a loop (``for h in hs``) reads of a list."""
+        if isinstance(operand, Var) and operand in self.list_vars:
+            return self.apply(LIST_OPS["list_snapshot"], [operand], {}, node, None, None)
+        return operand
 
     def call_primitive(self, prim, target, func, args, kwargs, node, stars=()):
         """``(primitive, args, kwargs)`` of a call of ``target``: its rule's or custom rule's

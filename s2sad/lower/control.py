@@ -231,7 +231,7 @@ class _Control:
                 self.scope.lookup(it.func.id) is range and it.func.id not in self.env:
             return self.lower_expr(it), []
         kind, seqs = self.iteration_kind(it)
-        operands = [self.lower_expr(s) for s in seqs]
+        operands = [self.snapshot_list(self.lower_expr(s), it) for s in seqs]
         lengths = [self.apply(rules.lookup(len), [o], {}, it, None, None) for o in operands]
         length = lengths[0]
         for other in lengths[1:]:

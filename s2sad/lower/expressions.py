@@ -67,6 +67,7 @@ class _Expressions:
                 if value is not None:
                     return value
             index = self.lower_index(node.slice)
+            base = self.snapshot_list(base, node)  # hs[-1] of a stack: of its elements now
             return self.apply(rules.OPERATORS["getitem"], [base, index], {}, node, name, names)
         if isinstance(node, (gast.Tuple, gast.List)):
             return self.lower_sequence(node, name, names)

@@ -3,7 +3,7 @@
 :class:`_Lists` finds the names bound to a new empty list, lowers their methods to
 the list statements of :data:`s2sad.rules.operators.LIST_OPS` and refuses, with a
 located error, every other use of a list (an operand of anything but a list
-statement or ``len``); a list made inside a region is made unreadable after it
+statement or ``len``; a call, an index or a loop reads a snapshot of it, ``snapshot_list``); a list made inside a region is made unreadable after it
 (``hide_lists``). A mixin of :class:`s2sad.lower.lowerer._Lowerer`: it reads and
 writes the lowerer's state (``list_names``, ``list_vars``, ``env``, ``block``).
 
@@ -53,9 +53,9 @@ class _Lists:
         name = self.list_vars[var]
         return self.error(node, f"{name} is a list (made by {name} = []), which s2sad follows as "
                                 f"a stack only; it cannot {what}",
-                          f"Use {name}.append(v), {name}.pop(), {name}.clear() and len({name}) "
-                          f"only; s2sad cannot pass a list to a function or make an array of "
-                          f"it yet.")
+                          f"Use {name}.append(v), {name}.pop(), {name}.clear(), len({name}), "
+                          f"{name}[i], for v in {name} and functions given {name} (they read "
+                          f"its elements then).")
 
     def check_list_operands(self, prim, operands, node):
         """Raise if a list is an operand of anything but a list statement or len."""
