@@ -103,7 +103,7 @@ def _roll(b):
 define("np.roll", "a, shift, axis=None", linear="a", a=_roll)
 define("np.rot90", "m, k=1, axes=None", view=True, linear="m",  # axes=(0, 1) when not given
        m=lambda b: f"np.rot90(g, -k{_opt(b, 'axes', None)})",
-       jvp={"m": lambda b: f"np.rot90(m_dot{_opt(b, 'k', 1)}{_opt(b, 'axes', None)})"})
+       jvp={"m": lambda b: f"np.rot90(m_dot, k{_opt(b, 'axes', None)})"})  # (k: axes' place)
 for _n in (1, 2, 3):
     define(f"np.atleast_{_n}d", "a",
            array_result=True, linear="a", view=True, a="np.reshape(g, np.shape(a))")

@@ -804,6 +804,8 @@ def s_roll_axis(a): return np.roll(a, -1, axis=1)
 def s_roll_tuple(a): return np.roll(a, (1, 2), axis=(0, 2))
 def s_rot90(a): return np.rot90(a)
 def s_rot90_axes(a): return np.rot90(a, 3, axes=(1, 2))
+def s_rot90_axes_only(a): return np.rot90(a, axes=(1, 0))  # (the tangent passed axes as k)
+def s_rot90_default_k(a): return np.rot90(a, 1, (0, 2))
 def s_atleast_1d(a): return np.atleast_1d(a)
 def s_atleast_2d(a): return np.atleast_2d(a)
 def s_atleast_3d(a): return np.atleast_3d(a)
@@ -883,7 +885,8 @@ SHAPE_CASES = [
     case(s_flip, real(2, 3, 4)), case(s_flip_axis, real(2, 3, 4)),
     case(s_flip_tuple, real(2, 3, 4)), case(s_fliplr, real(3, 4)), case(s_flipud, real(3, 4)),
     case(s_roll, real(3, 4)), case(s_roll_axis, real(3, 4)), case(s_roll_tuple, real(2, 3, 4)),
-    case(s_rot90, real(3, 4)), case(s_rot90_axes, real(2, 3, 4)), case(s_atleast_1d, real()),
+    case(s_rot90, real(3, 4)), case(s_rot90_axes, real(2, 3, 4)),
+    case(s_rot90_axes_only, real(3, 4)), case(s_rot90_default_k, real(2, 3, 4)), case(s_atleast_1d, real()),
     case(s_atleast_1d, real(3, 4), tag="2-d"), case(s_atleast_2d, real(4)),
     case(s_atleast_3d, real(3, 4)), case(s_tile, real(3, 4)), case(s_tile_int, real(4)),
     case(s_tile_more_reps, real(3, 4)), case(s_triu, real(4, 4)), case(s_triu_k, real(3, 4)),
