@@ -161,11 +161,6 @@ def activity(fn, wrt_names, writes_followed=False):
     return varied & useful
 
 
-# what makes a real value of a complex one
-_REAL_RESULTS = {"np.abs", "np.absolute", "abs", "np.real", "np.imag", "real", "imag",
-                 "np.angle", "np.linalg.norm", "np.isreal", "np.iscomplex"}
-
-
 def _complex_values(body):
     """Names that may hold complex values: made by :func:`complex_source`'s constants and
     dtypes, and what is computed from them (but their ``np.abs``, ``.real``, comparisons)."""
@@ -173,7 +168,7 @@ def _complex_values(body):
     for _ in range(2):  # (a loop's carried values: once more)
         for stmt in walk_blocks(body):
             if isinstance(stmt, Assign) and complex_source(stmt, found) and not (
-                    rule_name(stmt.prim) and (stmt.prim.name in _REAL_RESULTS or
+                    rule_name(stmt.prim) and (stmt.prim.real_result or
                                               stmt.prim.result_dtype in ("bool", "int"))):
                 found.update(t.name for t in stmt.targets)
             elif isinstance(stmt, (For, While)):

@@ -21,27 +21,24 @@ import numpy as np
 from ..ir import Assign, Const, For, If, Slice, Var, While, walk_blocks
 from ..rules.core import rule_name
 
-_ARITHMETIC = {"add", "sub", "mul", "floordiv", "mod", "neg", "pos"}
-_COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}  # of arrays: boolean masks
-_COUNTS = {"len", "not"}  # always a Python int or bool
-
-
 def once_parts(fn_ir):
     """Names of ``fn_ir`` that, as a part of an index, name each element at most once: those
-    that always hold an integer or boolean scalar, and comparisons' results (masks).
+    that always hold an integer or boolean scalar, and booleans (masks).
 
     Scalars are a greatest fixed point: every counter of a ``for`` over ``range``, ``len``,
-    integer arithmetic, comparisons, loop-carried values and ``if`` merges is a candidate,
-    and one is dropped as soon as an operand is not a constant integer nor a candidate.
+    integer arithmetic (``index_arithmetic`` stanzas), booleans, loop-carried values and
+    ``if`` merges is a candidate, and one is dropped as soon as an operand is not a
+    constant integer nor a candidate.
     """
-    ranges = {s.target.name for s in walk_blocks(fn_ir.body) if _is(s, {"range"})}
+    ranges = {s.target.name for s in walk_blocks(fn_ir.body)
+              if _call(s) and s.prim.integer_operands}
     rules, masks = {}, set()  # rules: name -> the operands it is computed from
     for stmt in walk_blocks(fn_ir.body):
-        if _is(stmt, _ARITHMETIC | _COMPARISONS):
+        if _call(stmt) and (stmt.prim.index_arithmetic or stmt.prim.result_dtype == "bool"):
             rules[stmt.target.name] = list(stmt.args)
-            if stmt.prim.name in _COMPARISONS:
+            if stmt.prim.result_dtype == "bool":
                 masks.add(stmt.target.name)
-        elif _is(stmt, _COUNTS):
+        elif _call(stmt) and stmt.prim.sized and stmt.prim.scalar_result:  # len(x)
             rules[stmt.target.name] = []
         elif isinstance(stmt, For) and isinstance(stmt.iterable, Var) and \
                 stmt.iterable.name in ranges:
@@ -62,9 +59,8 @@ def once_parts(fn_ir):
     return scalars | masks
 
 
-def _is(stmt, names):
-    return isinstance(stmt, Assign) and len(stmt.targets) == 1 and \
-        rule_name(stmt.prim) and stmt.prim.name in names
+def _call(stmt):
+    return isinstance(stmt, Assign) and len(stmt.targets) == 1 and rule_name(stmt.prim)
 
 
 def _scalar(op, scalars):

@@ -125,6 +125,14 @@ The stanza's fields, and who asks for them:
 ``integer_operands=True``
     its operands are integers (``range``: trip counts): ``--at x=3`` keeps a parameter
     passed to it an int (:mod:`s2sad.points`).
+``index_arithmetic=True``
+    given integer scalars, it gives one (``+ - * // %``, unary ``-`` and ``+``):
+    :mod:`s2sad.analysis.indices` follows loop counters through it (``y[i + 1] = v``
+    names one element).
+``real_result=True``
+    its result is real even for a complex operand (``np.abs``, ``.real``, ``.imag``,
+    ``np.angle``, ``np.linalg.norm``): :func:`s2sad.analysis.activity.complex_source`
+    follows complex values up to it.
 ``effects=True``
     it changes the world (``print``): kept even where nothing reads its result
     (:mod:`s2sad.analysis.regions`).
@@ -203,6 +211,8 @@ class Primitive:
     dict_operand = None
     sized = False
     integer_operands = False
+    index_arithmetic = False
+    real_result = False
     effects = False
     node = Assign  # the IR node of its statements (structural ones: s2sad.structural)
 
@@ -334,7 +344,7 @@ STANZA_FIELDS = {"elementwise", "reduction", "differentiable", "linear", "view",
                  "batch_safe", "batch", "scalar_result", "domain", "result_dtype", "fancy_index",
                  "container", "contraction", "free", "shape_only", "array_result",
                  "sequence_result", "sequences", "structure_result", "dict_operand", "sized",
-                 "integer_operands", "effects"}
+                 "integer_operands", "index_arithmetic", "real_result", "effects"}
 
 
 def split_fields(keywords):

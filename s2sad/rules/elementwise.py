@@ -38,7 +38,8 @@ define("np.tanh", "x", **E, x="g * (1.0 - ans ** 2)")
 define("np.arcsinh", "x", **E, x="g / np.sqrt(x ** 2 + 1.0)")
 define("np.arccosh", "x", **E, domain=(1.2, 3), x="g / np.sqrt(x ** 2 - 1.0)")
 define("np.arctanh", "x", **E, domain="unit", x="g / (1.0 - x ** 2)")
-define("np.abs", "x", result_dtype="keeps", **E, domain="nonzero", x="g * np.sign(x)")
+define("np.abs", "x", result_dtype="keeps", real_result=True, **E, domain="nonzero",
+       x="g * np.sign(x)")
 define("np.fabs", "x", **E, domain="nonzero", x="g * np.sign(x)")
 define("np.negative", "x", result_dtype="keeps", **E, x="-g")
 define("np.positive", "x", result_dtype="keeps", **E, x="g")
@@ -52,7 +53,7 @@ _SINC_SLOPE = ("np.where(x == 0, -np.pi ** 2 / 3 * x, "
                "(np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
 define("np.sinc", "x", **E, domain="nonzero", x=f"g * {_SINC_SLOPE}")
 # real numbers only: the real part and the conjugate are the identity on them
-define("np.real", "val", result_dtype="keeps", view=True, **E, val="g")
+define("np.real", "val", result_dtype="keeps", view=True, real_result=True, **E, val="g")
 define("np.conjugate", "x", result_dtype="keeps", methods=("conj", "conjugate"), **E, x="g")
 # the replaced entries (NaN, +-inf) are constants
 define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None",
@@ -141,7 +142,7 @@ define("math.erf", "x", **E, x="g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)")
 define("math.erfc", "x", **E, x="-g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)")
 
 # --- builtins -----------------------------------------------------------------------
-define("abs", "x", **E, x="g * np.sign(x)")
+define("abs", "x", real_result=True, **E, x="g * np.sign(x)")
 define("float", "x", scalar_result=True, **E, x="g")
 define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)")
 define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
@@ -157,7 +158,6 @@ nondiff("np.sign", elementwise=True, result_dtype="keeps")  # int in, int out
 nondiff("np.floor", "np.ceil", "np.around", "np.rint", "np.trunc", "np.fix",
         "np.heaviside", "np.floor_divide", "np.allclose", "np.count_nonzero", "np.array_equal",
         "np.isreal", "np.tril_indices", "np.triu_indices", "np.diag_indices", "np.spacing",
-        "np.angle",
         "np.result_type", "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf",
         "math.isfinite", "int", "round", "bool", "isinstance")
 nondiff("range", integer_operands=True)  # trip counts
@@ -213,5 +213,6 @@ nondiff("np.argsort", methods=True, result_dtype="int", fancy_index=True, free=T
 nondiff("np.nonzero", methods=True, result_dtype="int", fancy_index=True)
 nondiff("np.argmax", "np.argmin", methods=True, result_dtype="int")
 nondiff("np.any", "np.all", "np.round", methods=True)
-nondiff("np.imag", view=True)  # x.imag: a view of a complex array
+nondiff("np.imag", view=True, real_result=True)  # x.imag: a view of a complex array
+nondiff("np.angle", real_result=True)
 nondiff("len", scalar_result=True, sized=True)

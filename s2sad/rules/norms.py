@@ -108,7 +108,8 @@ def _norm(which):
     return rule
 
 
-define("np.linalg.norm", "x, ord=None, axis=None, keepdims=False", reduction=True, x=_norm(0),
+define("np.linalg.norm", "x, ord=None, axis=None, keepdims=False", reduction=True, real_result=True,
+       x=_norm(0),
        jvp={"x": _norm(1)})
 
 

@@ -35,13 +35,14 @@ def _div_denominator(b):
     return "-unbroadcast(g * ans, y) / y"  # summed before it is scaled: fewer passes
 
 
-define_operator("add", "x, y", ("binop", "Add"), cheap=True, sequence_result=True,
+define_operator("add", "x, y", ("binop", "Add"), cheap=True, sequence_result=True, index_arithmetic=True,
                 sequences="overloaded", structure_result=True, x="unbroadcast(g, x)",
                 y="unbroadcast(g, y)")
 define_operator("sub", "x, y", ("binop", "Sub"), cheap=True, structure_result=True,
+                index_arithmetic=True,
                 x="unbroadcast(g, x)", y="-unbroadcast(g, y)")
 define_operator("mul", "x, y", ("binop", "Mult"), cheap=True, sequence_result=True,
-                sequences="overloaded",
+                sequences="overloaded", index_arithmetic=True,
                 x="unbroadcast(g * y, x)",
                 y="unbroadcast(g * x, y)", jvp={"y": "x * y_dot"})
 define_operator("truediv", "x, y", ("binop", "Div"), x="unbroadcast(g / y, x)",
@@ -49,13 +50,14 @@ define_operator("truediv", "x, y", ("binop", "Div"), x="unbroadcast(g / y, x)",
 define_operator("pow", "x, y", ("binop", "Pow"), x=_pow_base,
                 y="unbroadcast(g * ans * np.log(x), y)",
                 jvp={"x": _pow_base_dot})
-define_operator("mod", "x, y", ("binop", "Mod"), cheap=True, x="unbroadcast(g, x)",
+define_operator("mod", "x, y", ("binop", "Mod"), cheap=True, index_arithmetic=True,
+                x="unbroadcast(g, x)",
                 y="unbroadcast(-g * np.floor_divide(x, y), y)")
 define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False, contraction="matmul",
                 x="matmul_bar_a(g, x, y)", y="matmul_bar_b(g, x, y)",
                 jvp={"x": "x_dot @ y", "y": "x @ y_dot"})
-define_operator("neg", "x", ("unary", "USub"), cheap=True, x="-g")
-define_operator("pos", "x", ("unary", "UAdd"), x="g")
+define_operator("neg", "x", ("unary", "USub"), cheap=True, index_arithmetic=True, x="-g")
+define_operator("pos", "x", ("unary", "UAdd"), index_arithmetic=True, x="g")
 define_operator("copy", "x", ("copy",), view=True, result_dtype="keeps", sequence_result=True,
                 sequences="element", structure_result=True, dict_operand="alias", x="g")
 
@@ -98,13 +100,14 @@ define_operator("T", "x", ("attr", "T"), elementwise=False, view=True, result_dt
                 jvp={"x": "np.transpose(x_dot)"})
 # x.real of a differentiated value (a real array or number) is x itself, x.imag zeros
 define_operator("real", "x", ("attr", "real"), elementwise=False, view=True, result_dtype="keeps",
-                x="g", jvp={"x": "x_dot"})
-nondiff_operator("imag", ("attr", "imag"))
+                real_result=True, x="g", jvp={"x": "x_dot"})
+nondiff_operator("imag", ("attr", "imag"), real_result=True)
 define_operator("mT", "x", ("attr", "mT"), elementwise=False, view=True,
                 batch_safe=True, x="np.swapaxes(g, -1, -2)",
                 jvp={"x": "np.swapaxes(x_dot, -1, -2)"})
 
-nondiff_operator("floordiv", ("binop", "FloorDiv"), cheap=True, elementwise=True)
+nondiff_operator("floordiv", ("binop", "FloorDiv"), cheap=True, elementwise=True,
+                 index_arithmetic=True)
 nondiff_operator("not", ("unary", "Not"), cheap=True, result_dtype="bool")
 nondiff_operator("invert", ("unary", "Invert"))
 for _name, _op in [("lt", "Lt"), ("le", "LtE"), ("gt", "Gt"), ("ge", "GtE"), ("eq", "Eq"),
