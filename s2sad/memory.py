@@ -417,6 +417,12 @@ def _stale_error(stmt, base, names, loc, var, loop):
                   f"{_what(stmt, name)}), and is read in the loop: later trips would see the " \
                   f"earlier trips' writes through it"
         hint = f"Read it through {name} itself, or make {other} a copy before the loop."
+    elif var not in names:  # a value the code reads without a name (y[1] in a, b = y[1], y[0])
+        message = f"this uses a view of {name} read earlier in an expression, and line " \
+                  f"{line} {_what(stmt, name)} in between; s2sad follows values, so it cannot " \
+                  f"read that view after the write"
+        hint = f"Copy it where it is read (.copy()), or index with a list, which reads a copy " \
+               f"({name}[[0, 1]] = {name}[[1, 0]] swaps two elements)."
     else:
         message = f"{other} shares memory with {name} (a view or an alias), and line {line} " \
                   f"{_what(stmt, name)}; s2sad follows values, so it cannot read {other} " \

@@ -287,6 +287,12 @@ def write_through_branch_alias(x):
     return np.sum(y)
 
 
+def swap_through_views(x):  # NumPy reads views: y[1] gets y[0]'s new value, not a swap
+    y = x * 1.0
+    y[0], y[1] = y[1], y[0]
+    return np.sum(y * np.arange(4.0))
+
+
 def _line(f, text):
     lines, first = inspect.getsourcelines(f)
     return first + next(i for i, line in enumerate(lines) if text in line)
@@ -318,6 +324,8 @@ REFUSED = [
     (scatter_into_argument, "np.add.at", "x is an argument of scatter_into_argument", None),
     (write_through_branch_alias, "y[0] = 2.0",
      "y may share memory with an array made outside this function", None),
+    (swap_through_views, "y[0], y[1] =", "this uses a view of y read earlier in an expression, "
+                                         "and line {0} wrote into y in between", "y[0], y[1] ="),
 ]
 
 

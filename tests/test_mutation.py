@@ -499,3 +499,23 @@ def test_a_starred_name_nothing_reads():
     with pytest.raises(UnsupportedSyntaxError, match=r"unpacks into \*rest only where nothing "
                                                      r"reads rest"):
         s2sad.grad(unpack_starred_read)(x)
+
+
+def rows_swapped_as_copies(x):
+    A = np.outer(x, x[:2])
+    A[0], A[1] = A[1] * 1.0, A[0] * 1.0  # (new values: a swap)
+    return np.sum(A * np.arange(8.0).reshape(4, 2))
+
+
+def names_and_elements_at_once(x):
+    y = np.zeros(3)
+    a, y[2] = x[0] * 2.0, x[1] ** 2
+    y[0], b = a * x[2], np.sin(x[3])
+    return np.sum(y * np.arange(3.0)) + b
+
+
+@pytest.mark.parametrize("f", [rows_swapped_as_copies, names_and_elements_at_once])
+def test_a_tuple_written_out_assigned_to_elements(f):
+    # (was "s2sad supports unpacking into plain names only")
+    np.testing.assert_allclose(s2sad.grad(f)(X), oracle.gradient(f, (X,), 0), rtol=1e-7)
+    s2sad.check_grads(f, (X,), order=2)

@@ -327,8 +327,16 @@ def every_state_reread(x, n):
     return hs[-1]
 
 
+def rnn_from_a_list_written_out(x, n):  # hs = [h0], then pushed onto: a stack too
+    hs = [np.zeros(2), np.ones(2) * x[0]]
+    for t in range(n):
+        hs.append(np.tanh(W22 @ hs[-1] + x[t] * hs[-2]))
+    a = hs.pop()
+    return np.sum(a * hs[-1]) + np.sum(np.stack(hs[1:]))
+
+
 LISTS_READ = [(rnn_reading_its_last_state, (X3, 3)), (states_looped_over, (X3, 3)),
-              (every_state_reread, (X3, 3))]
+              (every_state_reread, (X3, 3)), (rnn_from_a_list_written_out, (X3, 3))]
 
 
 @pytest.mark.parametrize("f, args", LISTS_READ, ids=[c[0].__name__ for c in LISTS_READ])

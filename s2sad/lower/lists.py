@@ -28,15 +28,21 @@ class _Lists:
 
     # -- lists used as stacks ------------------------------------------------------
     def find_lists(self, fn_node):
-        """The names bound to a new empty list (``t = []``) somewhere: s2sad's stacks.
+        """The names bound to a new empty list (``t = []``) somewhere, or to a list written
+        out that is pushed onto (``hs = [h0]``, then ``hs.append(h)``): s2sad's stacks.
 
-        Such a name must be bound by ``t = []`` only, so every read of it is a list.
+        Such a name must be bound by ``t = [...]`` only, so every read of it is a list.
         """
+        pushed = {n.func.value.id for n in walk(fn_node) if isinstance(n, gast.Call) and
+                  isinstance(n.func, gast.Attribute) and n.func.attr in ("append", "pop") and
+                  isinstance(n.func.value, gast.Name)}
         made, creators = {}, set()
         for node in walk(fn_node):
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name) and \
-                    isinstance(node.value, gast.List) and not node.value.elts:
+                    isinstance(node.value, gast.List) and (
+                        not node.value.elts or node.targets[0].id in pushed and
+                        not any(isinstance(e, gast.Starred) for e in node.value.elts)):
                 made.setdefault(node.targets[0].id, node)
                 creators.add(id(node.targets[0]))
         for node in walk(fn_node) if made else ():
@@ -101,9 +107,13 @@ class _Lists:
         return self.apply(LIST_OPS["list_pop"], [base], {}, node, name, names)
 
     def new_list(self, target, value):
+        """``t = []``, or ``hs = [a, b]``: a new list, then each element pushed onto it."""
+        elements = [self.lower_expr(e) for e in value.elts]
         var = self.bind_name(target.id)
         self.list_vars[var] = target.id
         self.emit((var,), LIST_OPS["list_new"], (), {}, value)
+        for element in elements:
+            self.emit((), LIST_OPS["list_append"], [var, element], {}, value)
         return var
 
     def hide_lists(self, names, env, message):

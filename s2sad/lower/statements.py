@@ -142,9 +142,19 @@ class _Statements:
         if isinstance(target, (gast.Tuple, gast.List)) and source is None and \
                 any(isinstance(t, gast.Starred) for t in target.elts):
             return self.unpack_starred(target, value)
+        if isinstance(target, (gast.Tuple, gast.List)) and source is None and \
+                isinstance(value, (gast.Tuple, gast.List)) and \
+                len(value.elts) == len(target.elts) and \
+                all(isinstance(t, (gast.Name, gast.Subscript)) for t in target.elts):
+            # a, y[0] = y[0], a: every value read before any write, then each target in turn
+            operands = [self.lower_expr(v) for v in value.elts]
+            for t, operand in zip(target.elts, operands):
+                self.assign_to(t, None, source=operand)
+            return None
         if isinstance(target, (gast.Tuple, gast.List)):
             if not all(isinstance(t, gast.Name) for t in target.elts):
-                raise self.error(target, "s2sad supports unpacking into plain names only")
+                raise self.error(target, "s2sad supports unpacking into plain names and, from "
+                                         "a tuple written out, into elements (y[0], y[1] = ...)")
             if source is None and isinstance(value, (gast.Tuple, gast.List)):
                 if len(value.elts) != len(target.elts):
                     raise self.error(value, "cannot unpack: the two sides have different lengths")
