@@ -20,7 +20,8 @@ Hypothesis draws a program of a few statements over the inputs ``x`` (3, 4),
 ``np.sum`` with and without ``axis``/``keepdims``, constants that broadcast,
 reassignments of names (inputs included), augmented assignments
 (``+= -= *=``), and writes into parts of arrays the program made
-(``a[1:, ::2] = ...``, ``a[0] += ...``, ``a[[0, 2]] *= ...``), and two values
+(``a[1:, ::2] = ...``, ``a[0] += ...``, ``a[[0, 2]] *= ...``, ``a[[0, 2, 0]] = ...``, which
+names an element twice), and two values
 unpacked from a call of a helper of the module (``a, b = pair(e, e2)``). The program is written as source text to a file, imported
 (s2sad reads source), and its derivatives with respect to all four inputs
 are checked twice: with ``s2sad.check_grads`` (finite differences along a
@@ -158,11 +159,14 @@ def expressions(draw, env, depth, compound=False):
     return _squash(f"({e} {kind} {e2})", new_shape, new_bound)
 
 
-# index forms for writes, by the shape of the array written: (text, shape of the item)
+# index forms for writes, by the shape of the array written: (text, shape of the item); an
+# element named twice keeps the last value written (its first position gets no derivative)
 INDICES = {
     (3, 4): [("[0]", (4,)), ("[1:, ::2]", (2, 2)), ("[:, 1]", (3,)), ("[2, 3]", ()),
-             ("[-1, 1:3]", (2,)), ("[[0, 2]]", (2, 4))],
-    (4,): [("[1]", ()), ("[::2]", (2,)), ("[1:3]", (2,)), ("[[3, 0]]", (2,))],
+             ("[-1, 1:3]", (2,)), ("[[0, 2]]", (2, 4)), ("[[0, 2, 0]]", (3, 4)),
+             ("[[1, 1], [0, 3]]", (2,))],
+    (4,): [("[1]", ()), ("[::2]", (2,)), ("[1:3]", (2,)), ("[[3, 0]]", (2,)),
+           ("[[3, 0, 3]]", (3,)), ("[[0, -4]]", (2,))],
     (3, 1): [("[0]", (1,)), ("[1:, 0]", (2,)), ("[2, 0]", ())],
 }
 
