@@ -519,3 +519,33 @@ def test_a_tuple_written_out_assigned_to_elements(f):
     # (was "s2sad supports unpacking into plain names only")
     np.testing.assert_allclose(s2sad.grad(f)(X), oracle.gradient(f, (X,), 0), rtol=1e-7)
     s2sad.check_grads(f, (X,), order=2)
+
+
+def sorted_in_place(x):
+    y = x * 1.0
+    y.sort()
+    A = np.outer(x, y[:3])
+    A.sort(axis=0)
+    return np.sum(y * np.arange(4.0)) + np.sum(A * np.arange(12.0).reshape(4, 3))
+
+
+def filled_in_place(x):
+    y = x * 2.0
+    z = np.sum(y * y)
+    y.fill(x[0])
+    return z + np.sum(y * x)
+
+
+def sorted_argument(x):
+    x.sort()
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("f", [sorted_in_place, filled_in_place])
+def test_sort_and_fill_in_place_are_writes(f):
+    # (y.sort() and y.fill(v) were "s2sad does not support the method .sort()")
+    np.testing.assert_allclose(s2sad.grad(f)(X), oracle.gradient(f, (X,), 0), rtol=1e-7)
+    s2sad.check_grads(f, (X,), order=2)
+    with pytest.raises(UnsupportedSyntaxError, match="x is an argument of sorted_argument; "
+                                                      "writing into it would change the caller"):
+        s2sad.grad(sorted_argument)(X.copy())

@@ -250,6 +250,23 @@ class _Calls:
         return [self.snapshot_list(a, node) for a in args], \
             {k: self.snapshot_list(a, node) for k, a in kwargs.items()}
 
+    def lower_in_place_method(self, node, method, base, args, kwargs):
+        """``y.sort(axis)`` and ``y.fill(v)`` on a line of their own: the writes
+        ``y[...] = np.sort(y, axis)`` and ``y[...] = v`` (checked like any write: ``y`` must
+        be an array the function made, and no view of it read afterwards)."""
+        if method == "fill":
+            if len(args) != 1 or kwargs:
+                raise self.error(node, ".fill() takes one value")
+            value = args[0]
+        else:
+            value = self.apply(rules.lookup(_IN_PLACE[method]), [base] + args, kwargs, node,
+                               None, None)
+        whole = gast.Subscript(value=node.func.value, slice=gast.Constant(value=Ellipsis,
+                                                                          kind=None),
+                               ctx=gast.Store())
+        self.write_item(gast.copy_location(whole, node), source=value)
+        return None
+
     def snapshot_list(self, operand, node):
         """A snapshot of ``operand`` if it is a list (its elements now, a tuple), else itself:
         what a call, an index (``hs[-1]``) or a loop (``for h in hs``) reads of a list."""
@@ -380,6 +397,9 @@ class _Calls:
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         if method == "astype":
             return self.apply(rules.OPERATORS["astype"], [base] + args, kwargs, node, name, names)
+        if method in _IN_PLACE and isinstance(node.func.value, gast.Name) and \
+                node is self.statement_call and name is None and names is None:
+            return self.lower_in_place_method(node, method, base, args, kwargs)
         if method not in rules.METHODS:  # (each primitive's stanza names its methods)
             raise self.error(node.func, f"s2sad does not support the method .{method}()",
                              f"Supported methods: {', '.join(sorted(rules.METHODS))}, astype; "
@@ -394,6 +414,10 @@ class _Calls:
         except TypeError as exc:
             raise self.error(node, f"cannot read this call: {exc}") from None
         return self.apply(prim, [base] + args, kwargs, node, name, names)
+
+
+# y.sort(...) is y[...] = np.sort(y, ...), y.fill(v) is y[...] = v: writes s2sad follows
+_IN_PLACE = {"sort": np.sort, "fill": None}
 
 
 def _is_range(node):
