@@ -216,20 +216,11 @@ class _Calls:
             bound = prim.bind(args, kwargs)
         except TypeError as exc:
             raise self.error(node, f"cannot read this call: {exc}") from None
-        out = bound.get("out") if rule_name(prim) else None  # (a rule's own out= parameter)
-        if out is not None and not (isinstance(out, Const) and out.value is None):
-            raise self.error(
-                node, f"s2sad does not follow {prim.name}(..., out=...), which writes its "
-                      f"result into an existing array",
-                "Assign the result instead (z = np.sum(x)), or write it in with an "
-                "assignment s2sad follows (z[...] = np.sum(x)).")
-        overwrite = bound.get("overwrite_input") if rule_name(prim) else None
-        if overwrite is not None and not (isinstance(overwrite, Const) and overwrite.value is False):
-            raise self.error(
-                node, f"s2sad does not follow {prim.name}(..., overwrite_input=...), which may "
-                      f"reorder its operand in place",
-                "Leave overwrite_input out: the result is the same, and the operand keeps "
-                "its values for the derivative.")
+        for param, harmless, what, hint in _WRITING_ARGUMENTS:
+            given = bound.get(param) if rule_name(prim) else None  # (a rule's own parameter)
+            if given is not None and not (isinstance(given, Const) and given.value is harmless):
+                raise self.error(node, f"s2sad does not follow {prim.name}(..., {param}=...), "
+                                       f"which {what}", hint)
 
     def call_target(self, func):
         """The object a call's function (a name or a dotted chain) refers to."""
@@ -416,6 +407,15 @@ class _Calls:
         return self.apply(prim, [base] + args, kwargs, node, name, names)
 
 
+# arguments by which a NumPy function writes into an array it is given: (parameter, the value
+# that writes nothing, what it does, what to write instead)
+_WRITING_ARGUMENTS = (
+    ("out", None, "writes its result into an existing array",
+     "Assign the result instead (z = np.sum(x)), or write it in with an assignment s2sad "
+     "follows (z[...] = np.sum(x))."),
+    ("overwrite_input", False, "may reorder its operand in place",
+     "Leave overwrite_input out: the result is the same, and the operand keeps its values "
+     "for the derivative."))
 # y.sort(...) is y[...] = np.sort(y, ...), y.fill(v) is y[...] = v: writes s2sad follows
 _IN_PLACE = {"sort": np.sort, "fill": None}
 
