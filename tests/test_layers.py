@@ -27,7 +27,8 @@ LAYERS = [
     # the run-time helpers' package (generated modules copy them): one module per concern
     ["s2sad.support.checks", "s2sad.support.arrays"],
     ["s2sad.support.containers", "s2sad.support.broadcasting"],
-    ["s2sad.support.lists", "s2sad.support.batches"],
+    ["s2sad.support.lists"],
+    ["s2sad.support.batches"],
     ["s2sad.support.indexing", "s2sad.support.products"],
     ["s2sad.support.linalg", "s2sad.support.signal"],
     ["s2sad.errors", "s2sad.ir", "s2sad.generated_code", "s2sad.astutil", "s2sad.support",

@@ -77,6 +77,8 @@ class _Writes:
         # a pop: the popped tangents, for the targets that need them; pop_bar(t, like), a pop
         # that gives zeros like ``like`` from an empty list, gives zero tangents too
         popped = method("pop") if len(stmt.args) == 1 else \
+            call("pop_dots", [name(t_dot), self.emitter.operand(stmt.args[1]),
+                              name(self.dot_params[0])]) if self.vector else \
             call("pop_bar", [name(t_dot), self.emitter.operand(stmt.args[1])])
         targets = stmt.targets
         live = [k for k, v in enumerate(targets) if (len(targets), k) in slots and

@@ -11,6 +11,7 @@ Part of :mod:`s2sad.support`: these are copied into generated modules as they ar
 import numpy as np
 
 from .arrays import pieces_array, stack
+from .lists import structured_like
 
 
 def stack_each(items):
@@ -88,6 +89,17 @@ def zeros_dots(x, d):
     while isinstance(d, (tuple, list, dict)):  # the directions of its first leaf
         d = next(iter(d.values())) if isinstance(d, dict) else d[0]
     return np.zeros_like(x, dtype=np.result_type(x, 1.0), shape=np.shape(d)[:1] + np.shape(x))
+
+
+def pop_dots(t_dot, like, d):
+    """Vector mode's :func:`~s2sad.support.lists.pop_bar` on a list of tangent batches: the
+    batch pushed last, or a zero batch (as many directions as ``d`` has) from an empty list,
+    as pop_bar gives zeros like ``like`` from an empty list of adjoints."""
+    if t_dot:
+        return structured_like(t_dot.pop(), like)
+    if isinstance(like, tuple):
+        return tuple(None if x is None else zeros_dots(x, d) for x in like)
+    return None if like is None else zeros_dots(like, d)
 
 
 def lift(t, x, ans):
