@@ -201,3 +201,14 @@ def test_the_generated_module_runs_as_written():
     value, dot = forward["jvp_calls_helpers"](X, U, 0.7, U)
     assert np.isclose(value, calls_helpers(X, U, scale=0.7))
     assert np.isclose(dot, s2sad.jvp(calls_helpers)(X, U, U, scale=0.7)[1])
+
+
+def test_the_tools_at_a_point_take_keyword_only_values():
+    backward = s2sad.trace(scaled_sum, X, scale=3.0, wrt="scale")
+    assert np.isclose(backward.value, scaled_sum(X, scale=3.0))
+    assert np.isclose(backward.derivative, np.sum(np.sin(X)))
+    forward = s2sad.trace(power_sum, X, power=2.0, mode="forward")
+    assert np.isclose(forward.value, power_sum(X, power=2.0))
+    assert s2sad.cost(power_sum, X, power=2.0).n == X.size
+    assert "scale" in s2sad.graph(scaled_sum, X, scale=3.0).dot
+    assert "scale_bar" in s2sad.explain(scaled_sum, X, scale=3.0, wrt=(0, "scale")).html
