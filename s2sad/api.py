@@ -23,7 +23,7 @@ import numpy as np
 
 from . import cache
 from .arguments import (DEFAULT_WRT, bind, check_differentiable, normalize_wrt, parameters,
-                        through_bound, wrt_or_argnums)
+                        positional_count, through_bound, wrt_or_argnums)
 from .checkpoint import check_how
 from .display import Code, code_html
 from .errors import (S2sadError, UnsupportedSyntaxError, UsageError, api_boundary, hide_own_frames,
@@ -52,6 +52,8 @@ def _reverse_entry(f, wrt, kind, has_aux=False, checkpoint=None):
     checkpoint = check_how(checkpoint)
     positions, single = normalize_wrt(fn, wrt)
     n_params = len(parameters(fn))
+    if positional_count(fn) != n_params:  # keyword-only parameters: bound as f binds them
+        n_params = -1  # (the fast path, all arguments by position, is never taken)
     tuple_result = not single and len(positions) == 1
     first, several = positions[0], len(positions) > 1
     compiled = cache.slot()  # the generated entry point and its guard's checker, looked up once
@@ -206,7 +208,7 @@ def _per_call_kind(f, refusal, transform, kind):
         return made[generated]
 
     def own_values(args, kwargs):  # f's own arguments (a vjp's out_bar comes after them)
-        n = len(parameters(original))
+        n = positional_count(original)
         return bind(original, args[:n], {k: v for k, v in kwargs.items()
                                          if k in parameters(original)})
 

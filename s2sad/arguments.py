@@ -7,8 +7,10 @@ into positions, :data:`DEFAULT_WRT` being the first parameter; :func:`bound_part
 :func:`through_bound` and :func:`at_bound_values` let a bound method or a
 ``functools.partial`` stand for its function, ``wrt`` counted after the bound values;
 :func:`check_differentiable` refuses a ``wrt`` argument that is not floats; :func:`bind`
-binds a call's arguments to the parameters. Each error is a located
-:class:`~s2sad.errors.UsageError` or :class:`~s2sad.errors.SourceError`.
+binds a call's arguments to the parameters, and :func:`call_with` calls the function with
+the values bound (keyword-only parameters by name: generated code takes them as plain
+ones). Each error is a located :class:`~s2sad.errors.UsageError` or
+:class:`~s2sad.errors.SourceError`.
 """
 
 import functools
@@ -225,3 +227,27 @@ def bind(fn, args, kwargs):
         raise TypeError(f"{fn.__name__}: {exc}") from None
     bound.apply_defaults()
     return list(bound.arguments.values())
+
+
+def split_values(fn, values):
+    """``(args, kwargs)`` that call ``fn`` with ``values``, the values of its parameters in
+    order (what :func:`bind` gives, and what generated code takes, keyword-only parameters
+    as plain ones): the keyword-only ones by name, the others (and any extra) by position."""
+    params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
+    keyword = {p.name: v for p, v in zip(params, values) if p.kind is p.KEYWORD_ONLY}
+    args = [v for p, v in zip(params, values) if p.kind is not p.KEYWORD_ONLY]
+    return tuple(args) + tuple(values[len(params):]), keyword
+
+
+def call_with(f, fn, values):
+    """``f`` called with ``values`` (see :func:`split_values`), ``fn``'s parameters' values:
+    ``f`` is ``fn`` or what stands for it (a derivative, a decorated function)."""
+    args, kwargs = split_values(fn, values)
+    return f(*args, **kwargs)
+
+
+def positional_count(fn):
+    """How many of ``fn``'s arguments may be passed by position (its parameters before any
+    keyword-only one)."""
+    return sum(p.kind is not p.KEYWORD_ONLY
+               for p in inspect.signature(fn, follow_wrapped=False).parameters.values())

@@ -104,6 +104,12 @@ def walk(node):
         yield node
 
 
+def parameter_names(args):
+    """The names of a gast ``arguments``' parameters that are bound by name: the plain ones,
+    then the keyword-only ones (s2sad reads no ``*args``, ``**kwargs`` or ``/``)."""
+    return [a.id for a in args.args + args.kwonlyargs]
+
+
 def parse_expr(text):
     """The gast expression ``text`` (a fresh tree each call; parsed once per text)."""
     return clone(_parsed(text))

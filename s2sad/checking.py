@@ -6,7 +6,8 @@ Layer 9, above :mod:`s2sad.api` and :mod:`s2sad.higher`.
 import numpy as np
 
 from .api import vjp
-from .arguments import DEFAULT_WRT, bind, bound_parts, normalize_wrt, parameters, shifted_wrt
+from .arguments import (DEFAULT_WRT, bind, bound_parts, call_with, normalize_wrt, parameters,
+                        shifted_wrt, split_values)
 from .cache import compiled
 from .errors import S2sadError, UsageError, api_boundary
 from .higher import jvp_call
@@ -24,7 +25,7 @@ _MODES = {"forward": "forward", "reverse": "reverse", "fwd": "forward", "rev": "
 
 @api_boundary
 def check_grads(f, args, wrt=DEFAULT_WRT, modes=("forward", "reverse"), order=1, eps=1e-6, rtol=1e-5,
-                atol=1e-7, seed=0):
+                atol=1e-7, seed=0, kwargs=None):
     """Check derivatives of ``f`` at ``args`` against central finite differences.
 
     For a random output direction ``v`` and random input directions ``u``,
@@ -34,16 +35,19 @@ def check_grads(f, args, wrt=DEFAULT_WRT, modes=("forward", "reverse"), order=1,
     generated code differentiated again (forward over reverse, and reverse
     over reverse), so second derivatives are checked in both modes; ``order=3``
     goes once more. ``modes``: ``"forward"`` and/or ``"reverse"`` (JAX's ``"fwd"`` and
-    ``"rev"`` too). Raises :class:`GradientCheckError` with a report.
+    ``"rev"`` too). ``kwargs``: ``f``'s keyword arguments (the values of keyword-only
+    parameters, which ``wrt`` may name too); ``args`` and ``kwargs`` are bound as a call of
+    ``f`` binds them. Raises :class:`GradientCheckError` with a report.
     """
+    kwargs = dict(kwargs or {})
     parts = bound_parts(f)
     if parts is not None:  # a bound method or a partial: f's function, given what is bound
-        plain, bound_args, bound_kwargs = parts
-        args = bind(unwrap(plain), bound_args + tuple(args), bound_kwargs)
-        return check_grads(plain, args, shifted_wrt(wrt, len(bound_args)), modes, order, eps,
-                           rtol, atol, seed)
+        f, bound_args, bound_kwargs = parts
+        args, kwargs = bound_args + tuple(args), {**bound_kwargs, **kwargs}
+        wrt = shifted_wrt(wrt, len(bound_args))
     fn = unwrap(f)  # its derivatives; values always come from f, the object passed
-    args = tuple(bind(fn, tuple(args), {}))  # defaults filled in: derivatives take every argument
+    args = tuple(bind(fn, tuple(args), kwargs))  # every parameter's value, in order, defaults
+    # filled in: derivatives take every argument (keyword-only ones as plain ones)
     positions, _ = normalize_wrt(fn, wrt if isinstance(wrt, (tuple, list)) else (wrt,))
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     for mode in modes:
@@ -56,7 +60,7 @@ def check_grads(f, args, wrt=DEFAULT_WRT, modes=("forward", "reverse"), order=1,
     rng = np.random.default_rng(seed)
     _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, fn.__name__)
     if order > 1:
-        v = _random_like(f(*args), rng)
+        v = _random_like(call_with(f, fn, args), rng)
         for i in positions:  # the derivative code for one parameter, differentiated again
             namespace, generated = compiled(fn, "reverse", (i,), values=args)
             vjp_i = namespace[generated.entry_points["vjp"]]
@@ -86,7 +90,7 @@ def _moved(x, t, u):
 def _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, label):
     """Derivatives of ``fn`` (what s2sad transforms for ``f``) against finite differences of
     ``f`` itself: a transform of anything but what ``f`` computes fails."""
-    out = f(*args)
+    out = call_with(f, fn, args)
     v = _random_like(out, rng)
     us = [_random_like(args[i], rng) for i in positions]
 
@@ -94,7 +98,7 @@ def _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, label):
         moved = list(args)
         for i, u in zip(positions, us):
             moved[i] = _moved(args[i], t, u)
-        return _inner(v, f(*moved))
+        return _inner(v, call_with(f, fn, moved))
 
     numeric = (along(eps) - along(-eps)) / (2 * eps)
     names = [parameters(fn)[i] for i in positions]
@@ -103,7 +107,8 @@ def _check_once(f, fn, args, positions, modes, eps, rtol, atol, rng, label):
             _, out_dot = jvp_call(fn, positions, list(args), us)
             analytic, formula = float(_inner(v, out_dot)), "<v, jvp(u)>"
         else:
-            bars = vjp(fn, tuple(positions))(*args, v)
+            positional, keywords = split_values(fn, args)
+            bars = vjp(fn, tuple(positions))(*positional, v, **keywords)
             analytic, formula = sum(_inner(b, u) for b, u in zip(bars, us)), "<vjp(v), u>"
         if not np.isclose(analytic, numeric, rtol=rtol, atol=atol):
             raise GradientCheckError(

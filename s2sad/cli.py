@@ -41,7 +41,7 @@ import sys
 
 from . import __version__
 from .api import normalize_wrt, ssa
-from .arguments import DEFAULT_WRT, default_wrt, parameters
+from .arguments import DEFAULT_WRT, default_wrt, parameters, split_values
 from .errors import (InternalError, NonScalarOutputError, S2sadError, UnsupportedSyntaxError,
                      UsageError, kinds_refusal)
 from .lower import lower
@@ -147,16 +147,17 @@ def _wrt_names(text):
 
 def command_trace(args):
     fn, _ = load_target(args.target)
-    values = parse_at(fn, args.at)
+    values, keywords = split_values(fn, parse_at(fn, args.at))  # (keyword-only ones by name)
     out_bar = None if args.out_bar is None else parse_value("--out-bar", args.out_bar)
-    result = trace(fn, *values, wrt=_wrt_names(args.wrt), mode=args.mode, out_bar=out_bar)
+    result = trace(fn, *values, wrt=_wrt_names(args.wrt), mode=args.mode, out_bar=out_bar,
+                   **keywords)
     sys.stdout.write(result.render(args.format, None if args.trips <= 0 else args.trips))
 
 
 def command_graph(args):
     fn, _ = load_target(args.target)
-    values = parse_at(fn, args.at) if args.at else []
-    drawn = graph(fn, *values, wrt=_wrt_names(args.wrt), adjoints=args.adjoints)
+    values, keywords = split_values(fn, parse_at(fn, args.at) if args.at else [])
+    drawn = graph(fn, *values, wrt=_wrt_names(args.wrt), adjoints=args.adjoints, **keywords)
     if args.output is None:
         sys.stdout.write(drawn.dot)
     else:
@@ -168,14 +169,16 @@ def command_cost(args):
     if (args.at is None) == (args.shapes is None):
         raise UsageError("cost needs the point (--at x=2,y=3) or the shapes "
                          "(--shapes x=100,W=100x10), one of them")
-    values = parse_at(fn, args.at) if args.at is not None else parse_shapes(fn, args.shapes)
-    report = cost(fn, *values, wrt=_wrt_names(args.wrt), measure=args.measure)
+    values, keywords = split_values(fn, parse_at(fn, args.at) if args.at is not None else
+                                    parse_shapes(fn, args.shapes))
+    report = cost(fn, *values, wrt=_wrt_names(args.wrt), measure=args.measure, **keywords)
     sys.stdout.write(report.render(args.format))
 
 
 def command_explain(args):
     fn, _ = load_target(args.target)
-    page = explain(fn, *parse_at(fn, args.at), wrt=_wrt_names(args.wrt))
+    values, keywords = split_values(fn, parse_at(fn, args.at))
+    page = explain(fn, *values, wrt=_wrt_names(args.wrt), **keywords)
     print(page.save(args.output))
 
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from . import cache
 from .analysis import ShapeClasses, activity
+from .arguments import call_with, split_values
 from .astutil import walk
 from .higher import auto_mode
 from .ir import Assign, Const, If, Var, walk_blocks
@@ -212,7 +213,8 @@ def cost(f, *args, wrt=cache.DEFAULT_WRT, measure=False, **kwargs):
     fn = unwrap(f)
     values = cache.bind(fn, args, kwargs)
     seed = ones_seed(fn, values)  # an array output: the sweep of a VJP
-    t = trace(fn, *values, wrt=wrt, out_bar=seed)
+    positional, keywords = split_values(fn, values)  # (keyword-only values by name)
+    t = trace(fn, *positional, wrt=wrt, out_bar=seed, **keywords)
     params = cache.parameters(fn)
     lines = _costs(fn, t, dict(zip(params, values)))
     n = int(sum(_size(v) for v, name in zip(values, params) if name in t.wrt))
@@ -227,7 +229,7 @@ def cost(f, *args, wrt=cache.DEFAULT_WRT, measure=False, **kwargs):
         else:
             product = namespace[generated.entry_points["vjp"]]
             report.gradient_seconds = _seconds(lambda: product(*values, seed))
-        report.f_seconds = _seconds(lambda: fn(*values))
+        report.f_seconds = _seconds(lambda: call_with(fn, fn, values))
     return report
 
 

@@ -21,7 +21,7 @@ Layer 3 (front end), below :mod:`s2sad.expand`, which calls it first.
 
 import gast
 
-from .astutil import unique_name, walk
+from .astutil import parameter_names, unique_name, walk
 from .desugar import _located, _name
 
 _VIEWS = ("values", "items")
@@ -33,7 +33,7 @@ def read_dict_views(fn, scope, used):
     calls = [n for n in walk(fn) if isinstance(n, gast.Call) and _view_of(n, None, scope)]
     if not calls:
         return
-    own = {a.id for a in fn.args.args} | {
+    own = set(parameter_names(fn.args)) | {
         n.id for n in walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     if any(_view_of(n, own, scope) for n in calls):
         _ViewReader(own, scope, used).visit(fn)

@@ -68,7 +68,7 @@ import builtins
 import gast
 import numpy as np
 
-from .astutil import unique_name, walk
+from .astutil import parameter_names, unique_name, walk
 from .desugar import _located, _name
 from .errors import UnsupportedSyntaxError
 from .parse import Scope, dotted_chain
@@ -122,7 +122,7 @@ class _Expander:
 
     @staticmethod
     def names_outside_comprehensions(fn):
-        names, stack = {a.id for a in fn.args.args}, list(fn.body)
+        names, stack = set(parameter_names(fn.args)), list(fn.body)
         while stack:
             node = stack.pop()
             if isinstance(node, _COMPREHENSIONS + (gast.SetComp, gast.DictComp)):

@@ -153,22 +153,24 @@ class Page:
 
 
 @arguments.at_bound_values
-def explain(f, *args, wrt=arguments.DEFAULT_WRT):
-    """The :class:`Page` explaining ``f``'s derivative at ``args`` (see the module)."""
+def explain(f, *args, wrt=arguments.DEFAULT_WRT, **kwargs):
+    """The :class:`Page` explaining ``f``'s derivative at ``args`` and ``kwargs`` (see the
+    module)."""
     fn = unwrap(f)
     source, first = inspect.getsourcelines(fn)
     source_text = "".join(source)
-    values = arguments.bind(fn, args, {})
+    values = arguments.bind(fn, args, kwargs)
+    args, kwargs = arguments.split_values(fn, values)  # (keyword-only values by name)
     ssa_text = format_function(cache.lowered_for(fn, values))
     seed = ones_seed(fn, values)
-    backward = trace(fn, *values, wrt=wrt, out_bar=seed)
-    forward = trace(fn, *args, wrt=wrt, mode="forward")
+    backward = trace(fn, *args, wrt=wrt, out_bar=seed, **kwargs)
+    forward = trace(fn, *args, wrt=wrt, mode="forward", **kwargs)
     positions = tuple(arguments.parameters(fn).index(name) for name in backward.wrt)
     namespace, built = cache.compiled(fn, "reverse", positions, values=values)
     generated, generated_lines = _gradient_code(
         built.source, built.entry_points, built.entry_points["grad" if seed is None else "vjp"])
-    report = cost(fn, *args, wrt=wrt)
-    drawn = graph(fn, *args, wrt=wrt, adjoints=True)
+    report = cost(fn, *args, wrt=wrt, **kwargs)
+    drawn = graph(fn, *args, wrt=wrt, adjoints=True, **kwargs)
     title = f"{fn.__name__}: how s2sad differentiates it"
     point = ", ".join(f"{name} = {summary(value)}" for name, value in
                       zip(arguments.parameters(fn), values))

@@ -15,6 +15,7 @@ import os
 import gast
 import numpy as np
 
+from .arguments import call_with, split_values
 from .astutil import walk
 from .errors import InternalError, NonScalarOutputError, S2sadError, UnsupportedSyntaxError, \
     UsageError
@@ -45,7 +46,10 @@ def raise_failure(fn, exc, args, kwargs=None):
     of = getattr(fn, "_s2sad_of", None)  # generated code differentiated again: its f
     original = (of() if of is not None else None) or fn
     try:
-        original(*args, **(kwargs or {}))
+        if kwargs:
+            original(*args, **kwargs)
+        else:
+            call_with(original, original, args)  # (keyword-only values by name)
     except Exception:
         raise exc from None
     looped = _dict_looped_over(original, args, kwargs or {})
@@ -62,6 +66,8 @@ def _dict_looped_over(fn, args, kwargs):
     run the loop backwards, and cannot tell a dict argument from a sequence when it
     transforms; generated code then fails with a KeyError, which this explains."""
     try:
+        if not kwargs:
+            args, kwargs = split_values(fn, args)
         bound = inspect.signature(fn).bind(*args, **kwargs).arguments
         parsed = parse_function(fn)
     except (TypeError, ValueError, S2sadError):

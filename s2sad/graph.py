@@ -243,7 +243,8 @@ def graph(f, *args, wrt=arguments.DEFAULT_WRT, adjoints=False, **kwargs):
     values, bars = {}, {}
     names = [arguments.parameters(fn)[i] for i in arguments.normalize_wrt(fn, wrt)[0]]
     if point is not None:
-        t = trace(fn, *point, wrt=wrt, out_bar=ones_seed(fn, point))
+        positional, keywords = arguments.split_values(fn, point)  # (keyword-only: by name)
+        t = trace(fn, *positional, wrt=wrt, out_bar=ones_seed(fn, point), **keywords)
         values.update(zip(arguments.parameters(fn), point))
         names = t.wrt
         for row in t.rows:

@@ -13,8 +13,8 @@ import functools
 import numpy as np
 
 from . import cache
-from .arguments import (DEFAULT_WRT, bind, check_differentiable, normalize_wrt, parameters,
-                        through_bound, wrt_or_argnums)
+from .arguments import (DEFAULT_WRT, bind, call_with, check_differentiable, normalize_wrt,
+                        parameters, through_bound, wrt_or_argnums)
 from .cache import compiled, gradient_code, numbers_in
 from .checkpoint import check_how
 from .errors import UnsupportedSyntaxError, UsageError, api_boundary
@@ -142,7 +142,7 @@ def _jacobian_of(fn, values, i, mode):
     sizes = [int(np.size(leaf)) for leaf in leaves]
     n, out = sum(sizes), None
     if mode == "auto":
-        out = fn(*values)
+        out = call_with(fn, fn, values)
         mode = auto_mode(n, sum(np.size(o) for o in flatten(out)[0]))
     if mode == "forward":
         columns = _split(np.eye(n), sizes, leaves)  # leaf k's directions, (n,) + its shape
@@ -155,7 +155,7 @@ def _jacobian_of(fn, values, i, mode):
         return unflatten(out_tree, blocks)
     namespace, generated = compiled(fn, "reverse", (i,), values=values)
     vjp_i = namespace[generated.entry_points["vjp"]]
-    out = fn(*values) if out is None else out
+    out = call_with(fn, fn, values) if out is None else out
     outs, out_tree = flatten(out)
     blocks = []
     for k, o in enumerate(outs):

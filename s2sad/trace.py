@@ -65,7 +65,7 @@ def statements(ir):
 def ones_seed(fn, values):
     """The seed a picture of the backward sweep uses: None (the gradient's 1) when ``fn``
     returns a number at ``values``, else ones shaped like the output (the VJP summing it)."""
-    out = fn(*values)
+    out = arguments.call_with(fn, fn, values)
     return None if np.ndim(out) == 0 else np.ones_like(out, dtype=float)
 
 
@@ -229,7 +229,7 @@ def trace(f, *args, wrt=arguments.DEFAULT_WRT, mode="reverse", out_bar=None, tan
     if mode == "reverse" and kind == "value_and_grad":
         value, derivative = result
     elif mode == "reverse":
-        value, derivative = fn(*values), result
+        value, derivative = arguments.call_with(fn, fn, values), result
     else:
         value, derivative = result
     if mode == "reverse" and not single and len(positions) == 1 and \

@@ -174,10 +174,10 @@ CASES = [
         def f(*xs):
             return np.sum(xs[0])
         """, "def f", "def", UnsupportedSyntaxError, "*args", False),
-    ("keyword_only_params", """\
-        def f(x, *, k=1.0):
+    ("positional_only_params", """\
+        def f(x, /, k=1.0):
             return np.sum(x) * k
-        """, "def f", "def", UnsupportedSyntaxError, "keyword-only", False),
+        """, "def f", "def", UnsupportedSyntaxError, "positional-only", False),
     ("no_return", """\
         def f(x):
             y = np.sum(x)

@@ -97,7 +97,8 @@ LAYERS = [
     # 7. module builders
     ["s2sad.module"],
     # 8. the compiled-function cache; reading the API's arguments and its failures
-    ["s2sad.arguments", "s2sad.failures"],
+    ["s2sad.arguments"],
+    ["s2sad.failures"],
     ["s2sad.cache"],
     ["s2sad.specialise"],
     # 9. the API, and the tools that show a derivative (they read the SSA form and the

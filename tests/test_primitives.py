@@ -228,18 +228,23 @@ def n_rollaxis_negative(a): return np.rollaxis(a, -1, 2)
 def n_matrix_power_large(a): return np.linalg.matrix_power(a, 20)
 def n_cholesky_upper(a): return np.linalg.cholesky(a, upper=True)
 def n_average_weights_axis(a): return np.average(a, axis=0, weights=W3)
-def n_pad_edge(a): return np.pad(a, 1, mode="edge")
+def n_pad_ramp(a): return np.pad(a, 1, mode="linear_ramp")
+def n_pad_mean(a): return np.pad(a, 1, mode="mean")
+def n_pad_variable(a, mode="edge"): return np.pad(a, 1, mode=mode)
+def n_pad_odd(a): return np.pad(a, 1, mode="reflect", reflect_type="odd")
 def n_diff_array_prepend(a): return np.diff(a, prepend=W3)
 def n_cumulative_initial(a): return np.cumulative_sum(a, include_initial=True)
-def n_take_wrap(a): return np.take(a, IDX1, mode="wrap")
+def n_take_variable(a, mode="wrap"): return np.take(a, IDX1, mode=mode)
 
 
 NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
                   (n_split_indices, "constant indices"), (n_rollaxis_negative, "np.moveaxis"),
                   (n_matrix_power_large, "-8 <= n <= 8"),
                   (n_cholesky_upper, "upper=False"), (n_average_weights_axis, "axis=None"),
-                  (n_pad_edge, "mode='constant'"), (n_diff_array_prepend, "constant number"),
-                  (n_take_wrap, "mode='raise'")]
+                  (n_pad_ramp, "mode='constant'"), (n_pad_mean, "'symmetric' or 'wrap'"),
+                  (n_pad_variable, "a constant mode"), (n_pad_odd, "reflect_type='even'"),
+                  (n_diff_array_prepend, "constant number"),
+                  (n_take_variable, "a constant mode='raise', 'wrap' or 'clip'")]
 if hasattr(np, "cumulative_sum"):
     NOT_APPLICABLE.append((n_cumulative_initial, "include_initial=False"))
 

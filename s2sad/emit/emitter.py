@@ -106,6 +106,10 @@ class Emitter:
             return gast.Dict(keys=[gast.Constant(value=k, kind=None) for k in spec[0]],
                              values=args)
         if kind in ("user", "split"):
+            keyword = getattr(stmt.prim, "keyword_only", ()) if kind == "user" else ()
+            if keyword:  # the user's function takes these by name (its operands: by position)
+                n = len(args) - len(keyword)
+                args, kwargs = args[:n], {**kwargs, **dict(zip(keyword, args[n:]))}
             return call(name(spec[0]), args, kwargs)
         if kind == "custom":  # a function with the user's own derivative rules (s2sad.custom)
             return call(name(declare(self, stmt.prim.custom, stmt.prim.name)), args, kwargs)

@@ -68,5 +68,6 @@ Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.lower`.
 """
 
 from .inliner import inline
+from .scopes import default_values
 
-__all__ = ["inline"]
+__all__ = ["default_values", "inline"]

@@ -19,8 +19,8 @@ from ..astutil import walk
 from ..desugar import desugar
 from ..parse import dotted_chain, parse_function
 from .scopes import (_ARGUMENTS_HINT, _BadDefault, _Fn, _Renamer, _assign, _inner_scope_names,
-                     _is_function_object, _locals, _located, _name, _names_in, _params, _stored,
-                     _trivial)
+                     _is_function_object, _locals, _located, _name, _names_in, _params,
+                     _spelled_defaults, _stored, _trivial, default_values)
 
 
 class _Calls:
@@ -153,7 +153,8 @@ class _Calls:
         defaults = self.check_signature(node, node.args, label)
         for param, default in list(defaults.items()):
             defaults[param] = self.expr(default, pre)
-        return _Fn(label, _params(node.args), defaults, [self.lambda_body(node)], node)
+        return _Fn(label, _params(node.args), defaults, [self.lambda_body(node)], node,
+                   positional=len(node.args.args))
 
     def helper_fn(self, helper, call):
         """The :class:`_Fn` of a module-level function inlined because it is given a function."""
@@ -178,10 +179,11 @@ class _Calls:
                     setattr(child, attr, getattr(child, attr) + delta)
         self.used.update(_names_in(node))
         args = node.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+        if args.vararg or args.kwarg or args.posonlyargs:
             raise self.error(call, f"s2sad inlines {name} because it is given a function, and "
                                    f"cannot inline a function with *args, **kwargs or "
-                                   f"keyword-only parameters", "Give it plain parameters.")
+                                   f"positional-only parameters",
+                             "Give it plain or keyword-only parameters.")
         params = _params(args)
         stored = set(_locals(params, node.body)) | _inner_scope_names(node.body)
         for n in walk(node):
@@ -192,28 +194,35 @@ class _Calls:
                                            f"function, and {name} reads the name {n.id!r}, which "
                                            f"means something else in {self.p.node.name}",
                                      f"Rename {n.id} in {self.p.node.name} or in {name}.")
-        defaults = {}
-        values = helper.__defaults__ or ()
-        for param, value, spelled in zip(params[len(params) - len(values):], values,
-                                         args.defaults):
+        body = list(node.body)
+        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
+            body = body[1:]
+        fn = self.helpers[helper] = _Fn(name, params, self.helper_defaults(helper, args), body,
+                                        node, helper=helper, positional=len(args.args))
+        return fn
+
+    def helper_defaults(self, helper, args):
+        """``{parameter: its default}`` of a module-level helper (keyword-only ones too): the
+        value it holds (``__defaults__``, ``__kwdefaults__``) as a constant, the function its
+        expression names (``act=np.tanh``), or a :class:`_BadDefault`."""
+        values, defaults = default_values(helper, args), {}
+        for param, spelled in _spelled_defaults(args).items():
+            value = values[param]
             if value is None or isinstance(value, (bool, int, float, complex, str)):
                 defaults[param] = gast.Constant(value=value, kind=None)
             elif _is_function_object(value) and self.global_function(spelled) is value:
                 defaults[param] = spelled  # act=np.tanh
             else:
-                defaults[param] = _BadDefault(name, param)
-        body = list(node.body)
-        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
-            body = body[1:]
-        fn = self.helpers[helper] = _Fn(name, params, defaults, body, node, helper=helper)
-        return fn
+                defaults[param] = _BadDefault(helper.__name__, param)
+        return defaults
 
     def bind(self, fn, call, args, keywords):
         """``{parameter: argument expression}`` for a call of ``fn``."""
         label = fn.helper.__name__ if fn.helper is not None else fn.label
-        if len(args) > len(fn.params):
-            raise self.error(call, f"{label}() takes {len(fn.params)} argument"
-                                   f"{'s' if len(fn.params) != 1 else ''} but {len(args)} "
+        if len(args) > fn.positional:
+            what = "argument" if fn.positional == len(fn.params) else "positional argument"
+            raise self.error(call, f"{label}() takes {fn.positional} {what}"
+                                   f"{'s' if fn.positional != 1 else ''} but {len(args)} "
                                    f"were given", _ARGUMENTS_HINT)
         bound = dict(zip(fn.params, args))
         for key, value in keywords:

@@ -14,7 +14,8 @@ import gast
 from ..astutil import walk
 from ..parse import Scope, dotted_chain
 from .scopes import (_Fn, _assign, _constant, _has_function_defaults, _is_function_object,
-                     _is_user_function, _located, _name, _params, _walk_scope)
+                     _is_user_function, _located, _name, _params, _spelled_defaults,
+                     _walk_scope)
 
 
 class _Definitions:
@@ -129,17 +130,17 @@ class _Definitions:
         body = list(body)
         if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
             body = body[1:]  # a docstring
-        self.env[name] = _Fn(label, _params(args), defaults, body, node)
+        self.env[name] = _Fn(label, _params(args), defaults, body, node,
+                             positional=len(args.args))
         self.pending.pop(name, None)
         return out
 
     def check_signature(self, node, args, label):
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-            raise self.error(node, f"s2sad does not support *args, **kwargs or keyword-only "
+        if args.vararg or args.kwarg or args.posonlyargs:
+            raise self.error(node, f"s2sad does not support *args, **kwargs or positional-only "
                                    f"parameters in a nested function ({label})",
-                             "Give it plain positional parameters.")
-        params = _params(args)
-        return dict(zip(params[len(params) - len(args.defaults):], args.defaults))
+                             "Give it plain or keyword-only parameters.")
+        return _spelled_defaults(args)
 
     def inlinable(self, node):
         """True if ``node`` is a call s2sad inlines (see :meth:`call`)."""

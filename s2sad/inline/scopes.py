@@ -16,7 +16,7 @@ import types
 import gast
 import numpy as np
 
-from ..astutil import walk
+from ..astutil import parameter_names, walk
 from ..parse import Scope, is_user_function
 
 
@@ -48,15 +48,37 @@ def _walk_scope(nodes):
         node = stack.pop()
         yield node
         if isinstance(node, gast.FunctionDef):
-            stack.extend(node.args.defaults + node.decorator_list)
+            stack.extend(_defaults(node.args) + node.decorator_list)
         elif isinstance(node, gast.Lambda):
-            stack.extend(node.args.defaults)
+            stack.extend(_defaults(node.args))
         else:
             stack.extend(gast.iter_child_nodes(node))
 
 
 def _params(args):
-    return [a.id for a in args.args]
+    return parameter_names(args)
+
+
+def _defaults(args):
+    """The default values' expressions of a def or lambda, keyword-only ones included."""
+    return args.defaults + [d for d in args.kw_defaults if d is not None]
+
+
+def default_values(fn, args):
+    """``{parameter: its default value}`` of the function ``fn`` whose gast ``arguments`` are
+    ``args``: ``__defaults__`` for the last plain parameters, ``__kwdefaults__``."""
+    plain, values = [a.id for a in args.args], fn.__defaults__ or ()
+    out = dict(zip(plain[len(plain) - len(values):], values))
+    out.update(fn.__kwdefaults__ or {})
+    return out
+
+
+def _spelled_defaults(args):
+    """``{parameter: the expression of its default}`` (keyword-only ones too)."""
+    plain = [a.id for a in args.args]
+    out = dict(zip(plain[len(plain) - len(args.defaults):], args.defaults))
+    out.update((a.id, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+    return out
 
 
 def _locals(params, body):
@@ -113,7 +135,8 @@ _is_user_function = is_user_function  # (s2sad.parse: one definition)
 
 
 def _has_function_defaults(fn):
-    return any(_is_function_object(v) for v in fn.__defaults__ or ())
+    return any(_is_function_object(v) for v in
+               (fn.__defaults__ or ()) + tuple((fn.__kwdefaults__ or {}).values()))
 
 
 class _Renamer(gast.NodeTransformer):
@@ -138,17 +161,21 @@ class _Renamer(gast.NodeTransformer):
         hidden = set(_locals(params, body))
         return _Renamer({k: v for k, v in self.mapping.items() if k not in hidden})
 
+    def visit_defaults(self, args):
+        args.defaults = [self.visit(d) for d in args.defaults]
+        args.kw_defaults = [d if d is None else self.visit(d) for d in args.kw_defaults]
+
     def visit_FunctionDef(self, node):
         if isinstance(self.mapping.get(node.name), str):
             node.name = self.mapping[node.name]
-        node.args.defaults = [self.visit(d) for d in node.args.defaults]
+        self.visit_defaults(node.args)
         node.decorator_list = [self.visit(d) for d in node.decorator_list]
         inner = self._inner(node, _params(node.args), node.body)
         node.body = [inner.visit(s) for s in node.body]
         return node
 
     def visit_Lambda(self, node):
-        node.args.defaults = [self.visit(d) for d in node.args.defaults]
+        self.visit_defaults(node.args)
         inner = self._inner(node, _params(node.args), [node.body])
         node.body = inner.visit(node.body)
         return node
@@ -157,9 +184,11 @@ class _Renamer(gast.NodeTransformer):
 class _Fn:
     """A function known where it is called: a nested def, a lambda, or a same-file helper."""
 
-    def __init__(self, label, params, defaults, body, node, helper=None):
+    def __init__(self, label, params, defaults, body, node, helper=None, positional=None):
         self.label = label  # the prefix of its inlined locals' names
-        self.params = params
+        self.params = params  # the plain ones, then the keyword-only ones
+        self.positional = len(params) if positional is None else positional  # how many may
+        # be passed by position (the plain ones)
         self.defaults = defaults  # parameter -> expression (a literal or a name) or an error
         self.body = body
         self.node = node

@@ -21,6 +21,7 @@ import gast
 import numpy as np
 
 from .. import rules
+from ..astutil import parameter_names
 from ..custom import CustomPrimitive, import_name, primitive_of
 from ..errors import NoDerivativeError
 from ..ir import Assign, Const, Index, Slice, Var
@@ -339,7 +340,7 @@ class _Calls:
     def is_argument(self, operand):
         """True if ``operand`` is one of this function's arguments, as it was passed."""
         return isinstance(operand, Var) and operand.name not in self.defining and \
-            operand.name in {a.id for a in self.p.node.args.args}
+            operand.name in parameter_names(self.p.node.args)
 
     def number_proof(self, operand):
         """What makes ``operand`` a number (immutable): ``frozenset()`` if it surely is (a

@@ -19,11 +19,11 @@ import weakref
 
 import gast
 
-from ..astutil import walk
+from ..astutil import parameter_names, walk
 from ..desugar import desugar
 from ..errors import UnsupportedSyntaxError
 from ..expand import expand
-from ..inline import inline
+from ..inline import default_values, inline
 from ..generated_code import is_generated
 from ..ir import Const, Function, Param, Var
 from ..memory import check_memory, result_memory
@@ -51,6 +51,8 @@ class UserFunction(Primitive):
         params = tuple(sig.parameters)
         defaults = {k: p.default for k, p in sig.parameters.items()
                     if p.default is not inspect.Parameter.empty}
+        # its last operands (bound in the signature's order), passed by name where it is called
+        self.keyword_only = tuple(k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY)
         # the generated module defines its run-time helpers; a user function must not shadow one
         own = def_name(fn)  # (a lambda's: the name it is assigned to)
         spelled = own + "_" if own in HELPERS else own
@@ -99,7 +101,7 @@ def in_place_parameters(fn):
     summarising = _SUMMARISING.__dict__.setdefault("in_place", set())  # this thread's
     if fn in summarising:  # a recursive call: every parameter it updates, by its text
         node = parse_function(fn).node
-        params = {a.id for a in node.args.args}
+        params = set(parameter_names(node.args))
         return frozenset(n.target.id for n in walk(node) if isinstance(n, gast.AugAssign)
                          and isinstance(n.target, gast.Name) and n.target.id in params), None
     summarising.add(fn)
@@ -166,7 +168,7 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         self.scope: Scope = parsed.scope
         self.env = {}  # user name -> current operand
         self.used = {n.id for n in walk(parsed.node) if isinstance(n, gast.Name)}
-        self.used |= {a.id for a in parsed.node.args.args}
+        self.used |= set(parameter_names(parsed.node.args))
         expand(parsed, self.used)  # comprehensions, sum of a generator, assert (s2sad/expand.py)
         inline(parsed, self.used)  # nested functions, lambdas, dicts (s2sad/inline.py)
         desugar(parsed.node, self.used)
@@ -229,20 +231,14 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
     def lower(self):
         node = self.p.node
         args = node.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-            raise self.error(node, f"s2sad does not support *args, **kwargs or keyword-only "
+        if args.vararg or args.kwarg or args.posonlyargs:
+            raise self.error(node, f"s2sad does not support *args, **kwargs or positional-only "
                                    f"parameters (in {node.name})",
-                             "Give the function plain positional parameters.")
-        params = []
-        n_defaults = len(args.defaults)
-        for i, arg in enumerate(args.args):
-            param = Param(arg.id)
-            if i >= len(args.args) - n_defaults:
-                default = self.p.fn.__defaults__[i - (len(args.args) - n_defaults)]
-                param = Param(arg.id, Const(default), True)
-            params.append(param)
-            self.defined.add(arg.id)
-            self.env[arg.id] = Var(arg.id)
+                             "Give the function plain or keyword-only parameters.")
+        params = self.parameters()
+        for param in params:
+            self.defined.add(param.name)
+            self.env[param.name] = Var(param.name)
         body = list(node.body)
         if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
                 and isinstance(body[0].value.value, str):
@@ -260,6 +256,19 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         if not self.trusted:
             check_memory(fn, self.user_names, self.numbers)
         return fn
+
+    def parameters(self):
+        """The function's parameters (:class:`Param`): the plain ones, then the keyword-only
+        ones, which generated code takes as plain parameters (their values in the same order).
+        A default (``__defaults__``, ``__kwdefaults__``) is kept where a plain parameter can
+        hold it: in the trailing run of parameters that all have one."""
+        defaults = default_values(self.p.fn, self.p.node.args)
+        names = parameter_names(self.p.node.args)
+        params, trailing = [], True
+        for name in reversed(names):
+            trailing = trailing and name in defaults
+            params.append(Param(name, Const(defaults[name]), True) if trailing else Param(name))
+        return params[::-1]
 
     def check_dict_operands(self, targets, prim, operands, node):
         """A dict value (``{"W": w}``, a name bound to one) is read by key, copied, held by a
@@ -302,9 +311,14 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         return prim
 
     def bind_user_call(self, prim, args, kwargs, node):
+        signature = inspect.signature(prim.fn, follow_wrapped=False)
         try:
-            bound = inspect.signature(prim.fn, follow_wrapped=False).bind(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise self.error(node, f"cannot call {prim.name} like this: {exc}") from None
-        bound.apply_defaults()
-        return [v if isinstance(v, (Var, Const)) else Const(v) for v in bound.args]
+            n = sum(p.kind is not p.KEYWORD_ONLY for p in signature.parameters.values())
+            why = f"{prim.name}() takes {n} positional argument{'s' if n != 1 else ''} but " \
+                  f"{len(args)} were given" if len(args) > n else str(exc)
+            raise self.error(node, f"cannot call {prim.name} like this: {why}",
+                             "Call it with the arguments its definition takes.") from None
+        bound.apply_defaults()  # (keyword-only values too: generated code takes them by position)
+        return [v if isinstance(v, (Var, Const)) else Const(v) for v in bound.arguments.values()]

@@ -12,6 +12,9 @@ that holds (:func:`s2sad.support.select_bar`). ``np.logspace`` and ``np.geomspac
 the value times its weight (``1 - t``, ``t``) over ``start`` (``stop``), or times ``ln(base)``.
 ``np.reshape`` and ``np.ravel`` (``.flatten``) undo themselves in the order they were given:
 in Fortran order, ``g`` is reshaped back in Fortran order.
+``np.pad`` in a mode that copies elements into the border (``'edge'``, ``'reflect'``,
+``'symmetric'``, ``'wrap'``) adds each border element's adjoint back to the element it copies
+(:func:`s2sad.support.unpad_copies`); its tangent pads the tangent in the same mode.
 """
 
 import numpy as np
@@ -109,3 +112,28 @@ for _kind, _ends, _sig in (
     define(f"np.{_kind}", _sig, array_result=True, num=ZERO,
            **{end: _spaced(_kind, end) for end in _ends},
            jvp={end: _spaced(_kind, end, True) for end in _ends})
+
+
+# np.pad's modes that copy elements of the array into the border; 'constant' pads with
+# constants (the array's adjoint is g's middle), and the others compute the border
+_COPIES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def _pad(b):
+    mode = b.const("mode")
+    if mode == "constant":
+        return "unpad(g, pad_width)"
+    if not isinstance(mode, str) or mode not in _COPIES or b.const("reflect_type") != "even":
+        raise RuleNotApplicable("np.pad has derivative rules for a constant mode='constant', "
+                                "'edge', 'reflect', 'symmetric' or 'wrap' (reflect_type='even') "
+                                "only")
+    return "unpad_copies(g, pad_width, mode)"
+
+
+def _pad_dot(b):
+    _pad(b)
+    return f"np.pad(array_dot, pad_width{_opt(b, 'mode', 'constant')})"
+
+
+define("np.pad", "array, pad_width, mode='constant', constant_values=0, reflect_type='even'",
+       array=_pad, pad_width=ZERO, jvp={"array": _pad_dot})

@@ -135,15 +135,23 @@ define("np.diagflat", "v, k=0", linear="v",  # np.diag(np.ravel(v), k)
 
 
 # --- gathers: the adjoint scatters g back, adding where an element was read twice ------------
+# the indices np.take reads in each mode: wrapped around, or clipped to the axis (n long)
+_TAKEN = {"raise": "indices", "wrap": "np.mod(indices, {n})", "clip": "np.clip(indices, 0, {n} - 1)"}
+
+
 def _take(b):
-    if b.const("mode") != "raise":
-        raise RuleNotApplicable("np.take has a derivative rule for mode='raise' only")
-    return f"unindex_axis(g, a, indices{_opt(b, 'axis', None)})"
+    mode = b.const("mode")
+    if not isinstance(mode, str) or mode not in _TAKEN:
+        raise RuleNotApplicable("np.take has derivative rules for a constant mode='raise', "
+                                "'wrap' or 'clip' only")
+    n = "np.size(a)" if b.is_none("axis") else "np.shape(a)[axis]"
+    return f"unindex_axis(g, a, {_TAKEN[mode].format(n=n)}{_opt(b, 'axis', None)})"
 
 
 def _take_dot(b):
     _take(b)
-    return f"np.take(a_dot, indices{_opt(b, 'axis', None)})"
+    return f"np.take(a_dot, indices{_opt(b, 'axis', None)}" \
+        f"{_opt(b, 'mode', 'raise', 'mode=mode')})"
 
 
 define("np.take", "a, indices, axis=None, out=None, mode='raise'", methods=("take",), linear="a", a=_take,
@@ -245,19 +253,6 @@ define("np.append", "arr, values, axis=None", arr=_append("arr"), values=_append
                                 f"{_opt(b, 'axis', None)})"})
 
 
-def _pad(b):
-    if b.const("mode") != "constant":
-        raise RuleNotApplicable("np.pad has a derivative rule for mode='constant' only")
-    return "unpad(g, pad_width)"
-
-
-def _pad_dot(b):
-    _pad(b)
-    return "np.pad(array_dot, pad_width)"
-
-
-define("np.pad", "array, pad_width, mode='constant', constant_values=0", array=_pad,
-       pad_width=ZERO, jvp={"array": _pad_dot})
 define("np.full_like", "a, fill_value, dtype=None, order='K', subok=True, shape=None",
        array_result="like",
        result_dtype="given", a=ZERO,

@@ -105,6 +105,8 @@ helper(support.multi_dot_bar, "t, arrays")
 helper(support.written_bar, "t, index", linear="t", t="setitem_dot(np.zeros_like(t), index, g)",
        index=ZERO)
 helper(support.unpad, "t, pad_width", linear="t", t="np.pad(g, pad_width)", pad_width=ZERO)
+helper(support.unpad_copies, "t, pad_width, mode", linear="t", t="np.pad(g, pad_width, mode)",
+       pad_width=ZERO, mode=ZERO)
 # bilinear, like matmul_bar_a/b: linear in t and in the other factor
 helper(support.tensordot_bar_a, "t, a, b, axes=2", linear="t b", t="np.tensordot(g, b, axes)",
        a=ZERO, b="tensordot_bar_b(t, g, b, axes)", axes=ZERO,

@@ -49,7 +49,8 @@ from .batches import (
 from .indexing import (
     cut_like, diag_bar, piece_bar, scatter_add, select_bar, select_none, setitem_bar,
     running_extreme_index, setitem_dot, setitem_dots, unattr, unconcatenate, undiagonal, unindex,
-    unindex_along, unindex_axis, unjoin, unpad, unpiece, written_bar, written_dtype)
+    unindex_along, unindex_axis, unjoin, unpad, unpad_copies, unpiece, written_bar,
+    written_dtype)
 from .products import (
     chain_matrices, chain_product, dot_bar_a, dot_bar_b, kron_bar_a, kron_bar_b, matmul_bar_a,
     matmul_bar_a_sum, matmul_bar_a_sum_bar, matmul_bar_a_sum_dot, matmul_bar_b,
@@ -69,7 +70,7 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "structured_like", "pop_bar",
            "add_contents_bar", "add_contents_dots", "add_dots", "dot_bar_a", "dot_bar_b",
            "lift", "unindex_axis", "running_extreme_index", "unindex_along", "undiagonal", "diag_bar", "unconcatenate",
-           "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad",
+           "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "unpad_copies",
            "tensordot_axes", "tensordot_bar_a", "tensordot_bar_b", "kron_bar_a", "kron_bar_b",
            "eigh_gaps", "eigh_bar", "eigh_dot", "svd_bar", "svd_dot", "check_real", "eig_bar",
            "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product",

@@ -237,3 +237,23 @@ def select_bar(g, condlist, choicelist):
         bars.append(unbroadcast(np.where(first, g, 0.0), choice))
         taken = np.logical_or(taken, first)
     return pieces_array(bars)
+
+
+def unpad_copies(g, pad_width, mode):
+    """The adjoint of ``np.pad(x, pad_width, mode)`` for the modes that copy ``x``'s elements
+    into the border (``'edge'``, ``'reflect'``, ``'symmetric'``, ``'wrap'``): ``g`` with each
+    border element's adjoint added back to the element it copies.
+
+    ``np.pad`` pads one axis after the other, each a gather along that axis, whose indices are
+    the padding of ``np.arange(n)`` in the same mode; the adjoint scatters ``g`` back axis by
+    axis, adding where an element was copied more than once.
+    """
+    widths = np.broadcast_to(pad_width, (np.ndim(g), 2))
+    for axis, (lo, hi) in enumerate(widths):
+        n = np.shape(g)[axis] - lo - hi
+        index = np.pad(np.arange(n), (lo, hi), mode)
+        moved = np.moveaxis(g, axis, 0)
+        out = np.zeros_like(moved[:n], dtype=adjoint_dtype(moved))
+        scatter_add(out, index, moved)
+        g = np.moveaxis(out, 0, axis)
+    return g

@@ -23,7 +23,8 @@ from s2sad import rules
 from s2sad.support import (diag_bar, dot_bar_a, dot_bar_b, extremum_bar, kron_bar_a, kron_bar_b,
                            lift, matmul_bar_a, matmul_bar_b, quantile_bar, tensordot_bar_a,
                            tensordot_bar_b, unbroadcast, unconcatenate, undiagonal, unindex,
-                           unindex_along, unindex_axis, unpad, unreduce, written_bar)
+                           unindex_along, unindex_axis, unpad, unpad_copies, unreduce,
+                           written_bar)
 
 RTOL = 1e-6  # relative accuracy asked of every derivative
 H = 1e-3  # finite-difference step; inputs are O(1)
@@ -870,6 +871,13 @@ def s_append(a, b): return np.append(a, b)
 def s_append_axis(a, b): return np.append(a, b, axis=0)
 def s_pad(a): return np.pad(a, 1)
 def s_pad_widths(a): return np.pad(a, ((1, 0), (2, 1)))
+def s_pad_edge(a): return np.pad(a, ((2, 0), (1, 3)), mode="edge")
+def s_pad_reflect(a): return np.pad(a, ((3, 1), (0, 5)), "reflect")  # wider than the array
+def s_pad_symmetric(a): return np.pad(a, ((1, 4), (2, 2)), mode="symmetric")
+def s_pad_wrap(a): return np.pad(a, 2, mode="wrap")
+def s_pad_wrap_wide(a): return np.pad(a, ((0, 7), (5, 1)), mode="wrap")
+def s_take_wrap(a): return np.take(a, np.array([5, -7, 13, 2, 0, 1]), mode="wrap")
+def s_take_clip_axis(a): return np.take(a, np.array([[5, -1], [2, 0]]), axis=1, mode="clip")
 def s_full_like(s): return np.full_like(W34, s)
 def s_full_like_row(v): return np.full_like(W34, v)
 def s_linspace(a, b): return np.linspace(a, b, 5)
@@ -916,7 +924,10 @@ SHAPE_CASES = [
     case(s_asanyarray, real(3, 4)), case(s_ascontiguousarray, real(3, 4)),
     case(s_append, real(2, 3), real(4)),
     case(s_append_axis, real(2, 3), real(1, 3)), case(s_pad, real(3, 4)),
-    case(s_pad_widths, real(3, 4)), case(s_full_like, real()), case(s_full_like_row, real(4)),
+    case(s_pad_widths, real(3, 4)), case(s_pad_edge, real(3, 4)), case(s_pad_reflect, real(3, 4)),
+    case(s_pad_symmetric, real(3, 4)), case(s_pad_wrap, real(3, 4)),
+    case(s_pad_wrap_wide, real(3, 4)), case(s_take_wrap, real(3, 4)),
+    case(s_take_clip_axis, real(3, 4)), case(s_full_like, real()), case(s_full_like_row, real(4)),
     case(s_linspace, real(), real()), case(s_linspace_open, real(), real()),
     case(s_linspace_arrays, real(2), real(2)), case(s_polyval, real(3), real(3, 4)),
 ]
@@ -1345,6 +1356,8 @@ def h_unconcatenate_rows(t): return np.stack(unconcatenate(t, (W4, W4), 0, 2)) *
 def h_unpad(t): return unpad(t, ((1, 0), (0, 2)))
 def h_written_bar(t): return written_bar(t, (IDX[:3], [1, 1, 2]))
 def h_written_bar_rows(t): return written_bar(t, [2, 0, 2])
+def h_unpad_copies(t): return unpad_copies(t, ((1, 0), (3, 2)), "reflect")
+def h_unpad_copies_edge(t): return unpad_copies(t, 1, "edge")
 def h_tensordot_bar_a(t, b): return tensordot_bar_a(t, W234, b, ([1, 0], [0, 2]))
 def h_tensordot_bar_b(t, a): return tensordot_bar_b(t, a, W34, 1)
 def h_kron_bar_a(t, b): return kron_bar_a(t, W22, b)
@@ -1372,7 +1385,8 @@ BREADTH_HELPER_CASES = [  # the helpers of the rules above
     case(h_undiagonal, real(2, 2)), case(h_diag_bar, real(5, 5)), case(h_diag_bar_matrix, real(3)),
     case(h_unconcatenate, real(2, 4)), case(h_unconcatenate_rows, real(2, 4)),
     case(h_unpad, real(4, 5)), case(h_written_bar, real(3, 4)),
-    case(h_written_bar_rows, real(3, 4)), case(h_tensordot_bar_a, real(4, 2), real(3, 2, 2)),
+    case(h_written_bar_rows, real(3, 4)), case(h_unpad_copies, real(4, 8)),
+    case(h_unpad_copies_edge, real(4, 5)), case(h_tensordot_bar_a, real(4, 2), real(3, 2, 2)),
     case(h_tensordot_bar_b, real(2, 4), real(2, 3)), case(h_kron_bar_a, real(4, 6), real(2, 3)),
     case(h_kron_bar_b, real(6, 4), real(2, 2)),
 ]
