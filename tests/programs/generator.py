@@ -22,7 +22,10 @@ methods of a class (:func:`as_methods`): ``f = Model().f``, helpers called as
 ``self.h(...)``. A fifth (:data:`DICT_PARAMS`) take their first two arguments as one dict
 of parameters (:func:`with_dict_params`): ``f(params, z, s, n)`` reading
 ``x = params["w"]`` and ``y = params["b"]``; :func:`call_args` packs the flat arguments
-for such an ``f``.
+for such an ``f``. Three in ten (:data:`REPEATS_SHARE`) may write at an index naming an
+element twice (``a[[0, 2, 0]] = ...``, ``a[[2, -1]] += ...``: the last value is kept), and
+three in ten (:data:`READS_SHARE`) start a loop's list with an element (``L = [e]``) and read
+it by index or whole afterwards (``L[-1]``, ``L[0]``, ``sum(L)``).
 
 A program is valid when it runs under plain NumPy without error or warning and
 its value is finite and moderate at random points (:func:`is_valid`);
@@ -124,6 +127,8 @@ class Generator:
         self.helper_count = 0
         self.in_condition = False  # (a comprehension in a while condition is refused: none there)
         self.library = False  # expressions from library.TEMPLATES too (set by generate)
+        self.repeats = False  # writes at an index naming an element twice (set by generate)
+        self.reads = False  # lists read by index and started with an element (set by generate)
 
     # --- small utilities ------------------------------------------------------------
 
@@ -194,6 +199,9 @@ class Generator:
         if d0 >= 3:
             forms += [("[[2, 0, 1]]" if not writes else "[[2, 0]]", ((3,) if not writes else (2,)) + rest,
                       "fancy")]
+        if writes and self.repeats and d0 >= 2:  # the last value written at 0 is kept
+            forms += [(f"[[0, {d0 - 1}, 0]]", (3,) + rest, "fancy"), (f"[[{d0 - 1}, -1]]", (2,) + rest,
+                                                                       "fancy")]
         for name, maxval in ints:
             forms += [(f"[{name} % {d0}]", rest, "int"), (f"[({name} + 1) % {d0}]", rest, "int"),
                       (f"[(2 * {name} + 1) % {d0}]", rest, "int"), (f"[{d0 - 1} - {name} % {d0}]", rest, "int")]
@@ -660,14 +668,18 @@ class Generator:
         if lists and self.chance(0.3):
             lst = self.fresh_name("L")
             e = self.expr(body_env, inner, 2)
-            pre.append(f"{lst} = []")
+            start = self.expr_of_shape(env, ctx, e.shape) if self.reads and self.chance(0.5) else None
+            pre.append(f"{lst} = [{start.text}]" if start else f"{lst} = []")
             first.append(f"    {lst}.append({e.text})")
             res = self.pick([n for n in LOCALS if n not in env] or [None])
             if res is not None:
                 how = self.pick([f"np.sum(np.stack({lst}), axis=0)", f"np.stack({lst})[-1]",
-                                 f"np.mean(np.array({lst}), axis=0)"])
+                                 f"np.mean(np.array({lst}), axis=0)"] +
+                                ([f"{lst}[-1]", f"{lst}[0]", f"sum({lst})"] if self.reads else []))
+                if start is not None:
+                    e = Expr(e.text, e.shape, max(e.bound, start.bound))
                 post.append(f"{res} = {how}")
-                post_var = (res, Var(e.shape, e.bound * (4 if "sum" in how else 1), [self.fresh_id()] if e.shape else []))
+                post_var = (res, Var(e.shape, e.bound * ((5 if start else 4) if "sum" in how else 1), [self.fresh_id()] if e.shape else []))
             else:
                 post_var = None
         body = self.body(body_env, inner, 1, 3)
@@ -913,6 +925,8 @@ def generate(seed, size=None):
         rng = random.Random(f"{seed}/{attempt}")
         gen = Generator(rng, size if size is not None else rng.randint(3, 9))
         gen.library = random.Random(f"{seed}/library").random() < library.LIBRARY_SHARE
+        gen.repeats = random.Random(f"{seed}/repeats").random() < REPEATS_SHARE
+        gen.reads = random.Random(f"{seed}/reads").random() < READS_SHARE
         try:
             source = gen.program()
         except (IndexError, ValueError, KeyError):  # the generator painted itself into a corner
@@ -933,6 +947,8 @@ def generate(seed, size=None):
 
 
 METHODS = 0.25  # the share of programs written as methods of a class (as_methods)
+REPEATS_SHARE = 0.3  # the share that may write at an index naming an element twice
+READS_SHARE = 0.3  # the share whose loop lists may start with an element and be read by index
 DICT_PARAMS = 0.2  # the share whose f takes x and y as one dict of parameters
 DICT_KEYS = {"w": "x", "b": "y"}  # the dict's keys, and the arguments they stand for
 
