@@ -144,6 +144,8 @@ define("math.erfc", "x", **E, x="-g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)
 # --- builtins -----------------------------------------------------------------------
 define("abs", "x", real_result=True, **E, x="g * np.sign(x)")
 define("float", "x", scalar_result=True, **E, x="g")
+# np.float64 called as a cast (np.float64(x[0]), also spelled np.double): the identity
+define("np.float64", "x", **E, x="g", jvp={"x": "np.float64(x_dot)"})
 define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)")
 define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
 # max(t)/min(t) of one iterable (a tuple, a list, a 1-d array): its first extreme element, as
