@@ -41,6 +41,17 @@ def _unary_ufunc(func):
     return name is not None and isinstance(getattr(np, name, None), np.ufunc) and \
         unary_elementwise(numpy_rule(name))
 
+def _binary_ufunc(func):
+    """True if ``func`` is ``np.<name>`` of a ufunc of two operands that maps element by
+    element to a float64 result of float64 operands (``np.maximum``, ``np.arctan2``): it
+    takes ``out=``."""
+    name = np_name(func)
+    prim = numpy_rule(name) if name is not None else None
+    return prim is not None and getattr(getattr(np, name, None), "nin", 0) == 2 and \
+        prim.elementwise and len(prim.params) == 2 and not prim.view and \
+        prim.result_dtype in (None, "promotes") and prim.emit[0] == "call"
+
+
 class InPlace:
     """The in-place edits of one function, from the operations :class:`Specialiser` met
     (``operations``: ``(node, kinds of its operands)`` in its straight-line code)."""
@@ -86,7 +97,8 @@ class InPlace:
         if not (isinstance(parent, ast.Call) and node in parent.args):
             return False
         prim = numpy_rule(np_name(parent.func)) if np_name(parent.func) else None
-        return _unary_ufunc(parent.func) or float_reduction(prim) or \
+        return _unary_ufunc(parent.func) or _binary_ufunc(parent.func) or \
+            float_reduction(prim) or \
             prim is not None and prim.contraction in ("matmul", "dot") or \
             getattr(parent.func, "id", None) in PRODUCT_HELPERS
 
@@ -163,6 +175,9 @@ class InPlace:
                     return f"np.{UFUNCS[type(node.op)]}({text(node.left)}, " \
                            f"{text(node.right)}, out={out})"
             return None
+        if isinstance(node, ast.Call) and _binary_ufunc(node.func) and len(node.args) == 2 \
+                and not node.keywords and kinds is not None:
+            return self.edit_binary_call(node, kinds, text)
         operand = node.operand if isinstance(node, ast.UnaryOp) else \
             node.args[0] if _unary_ufunc(node.func) and len(node.args) == 1 and \
             not node.keywords else None
@@ -172,6 +187,18 @@ class InPlace:
             self.into[node] = name
             function = "negative" if isinstance(node, ast.UnaryOp) else np_name(node.func)
             return f"np.{function}({text(operand)}, out={name})"
+        return None
+
+    def edit_binary_call(self, node, kinds, text):
+        """``np.maximum(t, u)`` as ``np.maximum(t, u, out=t)`` (see :meth:`edit`)."""
+        operands = tuple(node.args)
+        for k, name in self.targets(node, operands):
+            out = self.out(name, kinds[1 - k], operands[1 - k])
+            if out is not None:
+                if out == name:
+                    self.into[node] = name
+                return f"np.{np_name(node.func)}({text(operands[0])}, {text(operands[1])}, " \
+                       f"out={out})"
         return None
 
     def out(self, name, other, node):

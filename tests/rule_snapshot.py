@@ -69,6 +69,13 @@ def snapshot():
                 # one rendering for most bindings: keep it and the exceptions
                 entry[f"{kind} {param}"] = {text: labels if len(rendered) > 1 else ["*"]
                                             for text, labels in sorted(rendered.items())}
+        for param, (comparison, rule) in sorted(getattr(prim, "masks", {}).items()):
+            rendered = {}
+            for label, bound in _bounds(prim):  # (the VJP reading the forward sweep's mask)
+                rendered.setdefault(_render(rule, bound), []).append(label)
+            entry[f"mask {param}: {comparison}"] = {
+                text: labels if len(rendered) > 1 else ["*"]
+                for text, labels in sorted(rendered.items())}
         fields = {field: _plain(getattr(prim, field)) for field in sorted(STANZA_FIELDS)
                   if getattr(prim, field) != getattr(Primitive, field, _DEFAULTS.get(field))}
         if fields:

@@ -22,6 +22,7 @@ from ..ir import Assign, Index, Var
 from .. import custom_code
 from ..rules import RuleNotApplicable
 from ..rules.core import rule_name
+from ..rules.templates import as_template
 from ..simplify import number, simplify
 from ..structural import (LIST_ADD_CONTENTS, LIST_POP, CustomCall, ListStatement, UserCall,
                           is_list_statement)
@@ -63,7 +64,8 @@ class _Assignments:
             for param, op in targets:
                 template = self.template(stmt, param, bound)
                 if template is not None:
-                    spreads[param] = self.spread_contribution(stmt, template, env, op, *pending)
+                    spreads[param] = self.spread_contribution(
+                        stmt, template, self.mask_env(stmt, param, env), op, *pending)
             if None in spreads.values() and len(stmt.targets) == 1:  # the array, made once
                 out += self.adjoints.materialize(z)
                 env["g"] = g = self.adjoints.read(z)
@@ -74,7 +76,8 @@ class _Assignments:
                 continue
             contribution = spreads.get(param)
             if contribution is None:
-                contribution = template.instantiate_simplified(env, simplify)
+                contribution = template.instantiate_simplified(self.mask_env(stmt, param, env),
+                                                               simplify)
                 contribution = self.drop_unbroadcast(contribution, stmt, op)
             if self.deferred and op.name in self.deferred[-1]:
                 out += self.defer(op.name, contribution)
@@ -173,8 +176,16 @@ class _Assignments:
                     self.template(stmt, param, bound)
 
     def template(self, stmt, param, bound):
-        """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error."""
+        """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error; the
+        one reading the forward sweep's ``mask`` where there is one (:mod:`.forward_masks`)."""
+        if param in self.masks.get(stmt.targets[0].name, ()):
+            return as_template(stmt.prim.masks[param][1], bound)
         return rule_template(stmt, param, bound, "vjp")
+
+    def mask_env(self, stmt, param, env):
+        """``env`` with ``mask``, the forward sweep's mask for ``param``, if it has one."""
+        mask = self.masks.get(stmt.targets[0].name, {}).get(param)
+        return env if mask is None else {**env, "mask": name(mask)}
 
     def is_active(self, op):
         return isinstance(op, Var) and op.name in self.active

@@ -143,6 +143,10 @@ The template language. A template is one Python expression, parsed once
 - ``<param>_dot``: in a JVP, the tangent of that operand;
 - a name given in ``shared={"w": "template"}``: a value computed once and shared
   by the parameters' VJPs (``np.linalg.solve``'s ``w``);
+- ``mask``, in a template of ``masks={param: ("x >= y", "unbroadcast(g * mask, x)")}``:
+  the comparison the forward sweep computes once and keeps, a mask of the operands (or
+  of ``ans``), read by the backward sweep in place of the operands' values (see
+  :mod:`s2sad.reverse.forward_masks`); the VJP of ``param`` without it stays the plain one;
 - ``np``, ``math`` and the run-time helpers of :mod:`s2sad.support` (``unbroadcast``,
   ``unreduce``, ``matmul_bar_a``, ...), which generated modules carry with them.
 
@@ -207,7 +211,7 @@ class Primitive:
     node = Assign  # the IR node of its statements (structural ones: s2sad.structural)
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
-                 varargs=False, **fields):
+                 varargs=False, masks=None, **fields):
         self.name = name
         self.params = params
         self.defaults = defaults
@@ -215,6 +219,7 @@ class Primitive:
         self.varargs = varargs
         self.vjp = {k: _rule(v) for k, v in (vjp or {}).items()}
         self.shared = {k: Template(v) for k, v in (shared or {}).items()}
+        self.masks = {k: (mask, _rule(rule)) for k, (mask, rule) in (masks or {}).items()}
         for field, value in fields.items():
             if field not in STANZA_FIELDS:
                 raise TypeError(f"{name}: {field!r} is not a field of a stanza")
@@ -343,7 +348,8 @@ def split_fields(keywords):
             {k: v for k, v in keywords.items() if k in STANZA_FIELDS})
 
 
-def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None, **fields):
+def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None, masks=None,
+           **fields):
     """Register a NumPy/math/builtin function: its stanza (see the module docstring).
 
     Keyword arguments named after a parameter are its VJP templates; the others are
@@ -352,7 +358,7 @@ def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None
     params, defaults = _signature(signature)
     vjp, fields = split_fields(fields)
     prim = Primitive(spelling, params, defaults, ("call", spelling), vjp=vjp, jvp=jvp,
-                     shared=shared, **fields)
+                     shared=shared, masks=masks, **fields)
     for name in (spelling,) + tuple(aliases):
         REGISTRY[resolve_spelling(name)] = prim
     _methods(prim, methods)

@@ -70,9 +70,13 @@ define("np.power", "x, y", **E, x="unbroadcast(g * y * x ** (y - 1), x)",
 define("np.float_power", "x, y", **E, x="unbroadcast(g * y * np.float_power(x, y - 1), x)",
        y="unbroadcast(g * ans * np.log(x), y)")
 define("np.maximum", "x, y", **E, result_dtype="promotes", x="unbroadcast(g * (x >= y), x)",
-       y="unbroadcast(g * (x < y), y)")
+       y="unbroadcast(g * (x < y), y)",
+       masks={"x": ("x >= y", "unbroadcast(g * mask, x)"),
+              "y": ("x < y", "unbroadcast(g * mask, y)")})
 define("np.minimum", "x, y", **E, result_dtype="promotes", x="unbroadcast(g * (x <= y), x)",
-       y="unbroadcast(g * (x > y), y)")
+       y="unbroadcast(g * (x > y), y)",
+       masks={"x": ("x <= y", "unbroadcast(g * mask, x)"),
+              "y": ("x > y", "unbroadcast(g * mask, y)")})
 # fmax/fmin ignore a NaN operand: the other one gets the whole adjoint
 define("np.fmax", "x, y", **E, x="unbroadcast(g * ((x >= y) | np.isnan(y)), x)",
        y="unbroadcast(g * ~((x >= y) | np.isnan(y)), y)")

@@ -54,6 +54,10 @@ helper(support.masked, "t, condition, keep=True", linear="t",
 helper(support.extremum_bar, "t, a, m, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})"},
        t=_extremum_t, a=ZERO, m=ZERO, axis=ZERO, keepdims=ZERO)  # (axes: ints, a residual)
+helper(support.tie_share, "t, mask, axis=None, keepdims=False", linear="t",
+       jvp={"t": lambda b: f"tie_share(t_dot, mask{axis_args(b)})"},
+       t=lambda b: f"np.sum(g * tie_share(np.ones_like(t), mask{axis_args(b)}){axis_keywords(b)})",
+       mask=ZERO, axis=ZERO, keepdims=ZERO)
 helper(support.quantile_bar, "t, x, q, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"quantile_bar(t_dot, x, q{axis_args(b)})"},
        t=lambda b: f"np.sum(g * quantile_bar(np.ones_like(t), x, q{axis_args(b)}){axis_keywords(b)})",

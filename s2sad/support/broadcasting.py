@@ -80,12 +80,22 @@ def masked(g, condition, keep=True):
 
 
 def extremum_bar(g, x, ans, axis=None, keepdims=False):
-    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
+    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties (the
+    entries equal to ``ans``): :func:`tie_share` of their mask."""
+    if axis is not None and not keepdims:
+        ans = np.expand_dims(ans, axis)
+    return tie_share(g, x == ans, axis, keepdims)
+
+
+def tie_share(g, mask, axis=None, keepdims=False):
+    """``g``, the adjoint of a ``max``/``min`` over ``axis``, shared equally among the ties
+    ``mask`` marks (the forward sweep's ``x == ans``, kept: s2sad.reverse.forward_masks).
+    ``g`` is divided by the count of ties first (an array of the reduced shape), then spread
+    by the mask: one array of ``x``'s size is made, not two (``g * mask / count`` is the same,
+    bit for bit: the mask is 0 or 1 and the count positive)."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-        ans = np.expand_dims(ans, axis)
-    mask = x == ans
-    return g * mask / np.sum(mask, axis=axis, keepdims=True)
+    return g / np.sum(mask, axis=axis, keepdims=True) * mask
 
 
 def quantile_bar(g, x, q, axis=None, keepdims=False):
