@@ -76,6 +76,11 @@ def snapshot():
             entry[f"mask {param}: {comparison}"] = {
                 text: labels if len(rendered) > 1 else ["*"]
                 for text, labels in sorted(rendered.items())}
+        joint = getattr(prim, "joint", None)
+        for key, template in sorted((joint or ({}, {}))[0].items()):
+            entry[f"joint {key}"] = {astor.to_source(gast.gast_to_ast(template.tree)).strip(): ["*"]}
+        for param, rule in sorted((joint or ({}, {}))[1].items()):
+            entry[f"joint vjp {param}"] = {_render(rule, Bound()): ["*"]}
         fields = {field: _plain(getattr(prim, field)) for field in sorted(STANZA_FIELDS)
                   if getattr(prim, field) != getattr(Primitive, field, _DEFAULTS.get(field))}
         if fields:

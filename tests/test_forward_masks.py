@@ -129,3 +129,19 @@ def test_python_numbers():
                                    rtol=1e-6, atol=1e-8) if x != y else None
         if x == y:  # a tie: maximum's x and minimum's x take it, max shares it
             assert (gx, gy) == (min(x, 3.0) + x * (x <= 3.0) + 0.5, 0.5)
+
+
+def relu(x, w):
+    z = x * w
+    return np.sum(z * (z > 0)) + np.sum(np.where(z > 0.5, z, 0.5 * z))
+
+
+def test_a_comparison_the_function_makes_is_made_once():
+    text = s2sad.source(relu, wrt=(0, 1)).split("\ndef value_and")[0]
+    code = "\n".join(line for line in text.splitlines() if not line.strip().startswith("#"))
+    assert code.count("z > 0\n") == 1 and code.count("z > 0.5\n") == 1
+    args = (np.random.default_rng(6).standard_normal(25), np.random.default_rng(7).standard_normal(25))
+    for i in (0, 1):
+        np.testing.assert_allclose(s2sad.grad(relu, wrt=i)(*args), oracle.gradient(relu, args, i),
+                                   rtol=1e-6, atol=1e-8)
+    s2sad.check_grads(relu, args, wrt=(0, 1), order=2)

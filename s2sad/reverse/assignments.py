@@ -53,13 +53,14 @@ class _Assignments:
         env = {"g": g, "ans": ans}
         for param, op in bound.items():
             env[param] = self.emitter.operand(op)
+        shared = self.shared_templates(stmt, bound)
         out = []
-        for key, template in prim.shared.items():
+        for key, template in shared.items():
             temp = f"{z}_{key}"
             out.append(assign(temp, template.instantiate_simplified(env, simplify)))
             env[key] = name(temp)
         spreads = {}
-        pending = spread(g) if prim.elementwise and not prim.shared else None
+        pending = spread(g) if prim.elementwise and not shared else None
         if pending:
             for param, op in targets:
                 template = self.template(stmt, param, bound)
@@ -180,7 +181,18 @@ class _Assignments:
         one reading the forward sweep's ``mask`` where there is one (:mod:`.forward_masks`)."""
         if param in self.masks.get(stmt.targets[0].name, ()):
             return as_template(stmt.prim.masks[param][1], bound)
+        if self.shared_templates(stmt, bound) is not stmt.prim.shared and \
+                param in stmt.prim.joint[1]:
+            return as_template(stmt.prim.joint[1][param], bound)
         return rule_template(stmt, param, bound, "vjp")
+
+    def shared_templates(self, stmt, bound):
+        """The values ``stmt``'s VJPs share: its ``joint`` ones when every operand they are
+        for is active (one pass for both adjoints of a ``where``), else its ``shared``."""
+        joint = getattr(stmt.prim, "joint", None)
+        if joint and all(self.is_active(bound.get(param)) for param in joint[1]):
+            return joint[0]
+        return stmt.prim.shared
 
     def mask_env(self, stmt, param, env):
         """``env`` with ``mask``, the forward sweep's mask for ``param``, if it has one."""

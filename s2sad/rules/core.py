@@ -147,6 +147,10 @@ The template language. A template is one Python expression, parsed once
   the comparison the forward sweep computes once and keeps, a mask of the operands (or
   of ``ans``), read by the backward sweep in place of the operands' values (see
   :mod:`s2sad.reverse.forward_masks`); the VJP of ``param`` without it stays the plain one;
+- a name of ``joint=({"k": "template"}, {param: "template", ...})``: a value computed once
+  when every one of those parameters is active, which their VJPs then read in place of
+  their own (``np.where``'s two adjoints: the second is ``g`` less the first); with some of
+  them inactive, the plain VJPs;
 - ``np``, ``math`` and the run-time helpers of :mod:`s2sad.support` (``unbroadcast``,
   ``unreduce``, ``matmul_bar_a``, ...), which generated modules carry with them.
 
@@ -211,7 +215,7 @@ class Primitive:
     node = Assign  # the IR node of its statements (structural ones: s2sad.structural)
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
-                 varargs=False, masks=None, **fields):
+                 varargs=False, masks=None, joint=None, **fields):
         self.name = name
         self.params = params
         self.defaults = defaults
@@ -220,6 +224,9 @@ class Primitive:
         self.vjp = {k: _rule(v) for k, v in (vjp or {}).items()}
         self.shared = {k: Template(v) for k, v in (shared or {}).items()}
         self.masks = {k: (mask, _rule(rule)) for k, (mask, rule) in (masks or {}).items()}
+        self.joint = None if joint is None else (
+            {k: Template(v) for k, v in joint[0].items()},
+            {k: _rule(v) for k, v in joint[1].items()})
         for field, value in fields.items():
             if field not in STANZA_FIELDS:
                 raise TypeError(f"{name}: {field!r} is not a field of a stanza")
@@ -349,7 +356,7 @@ def split_fields(keywords):
 
 
 def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None, masks=None,
-           **fields):
+           joint=None, **fields):
     """Register a NumPy/math/builtin function: its stanza (see the module docstring).
 
     Keyword arguments named after a parameter are its VJP templates; the others are
@@ -358,7 +365,7 @@ def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None
     params, defaults = _signature(signature)
     vjp, fields = split_fields(fields)
     prim = Primitive(spelling, params, defaults, ("call", spelling), vjp=vjp, jvp=jvp,
-                     shared=shared, masks=masks, **fields)
+                     shared=shared, masks=masks, joint=joint, **fields)
     for name in (spelling,) + tuple(aliases):
         REGISTRY[resolve_spelling(name)] = prim
     _methods(prim, methods)

@@ -96,7 +96,9 @@ define("np.logaddexp", "x, y", **E, x="unbroadcast(g * np.exp(x - ans), x)",
 define("np.logaddexp2", "x, y", **E, x="unbroadcast(g * np.exp2(x - ans), x)",
        y="unbroadcast(g * np.exp2(y - ans), y)")
 define("np.where", "condition, x, y", **E, result_dtype="promotes", condition=ZERO,
-       x="unbroadcast(masked(g, condition), x)", y="unbroadcast(masked(g, condition, False), y)")
+       x="unbroadcast(masked(g, condition), x)", y="unbroadcast(masked(g, condition, False), y)",
+       joint=({"kept": "masked(g, condition)"},  # both branches active: one mask, one pass
+              {"x": "unbroadcast(kept, x)", "y": "unbroadcast(masked_rest(g, kept, condition), y)"}))
 
 
 def _clip_a(b):

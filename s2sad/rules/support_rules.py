@@ -51,6 +51,11 @@ helper(support.unindex, "t, x, index",
 helper(support.masked, "t, condition, keep=True", linear="t",
        jvp={"t": "masked(t_dot, condition, keep)"}, t="masked(g, condition, keep)",
        condition=ZERO, keep=ZERO)
+# masked_rest(t, kept, condition) is masked(t, condition, False) whenever kept is masked(t,
+# condition), as generated code makes it: kept's derivative is in t's
+helper(support.masked_rest, "t, kept, condition",
+       jvp={"t": "masked(t_dot, condition, False)"}, t="masked(g, condition, False)",
+       kept=ZERO, condition=ZERO)
 helper(support.extremum_bar, "t, a, m, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})"},
        t=_extremum_t, a=ZERO, m=ZERO, axis=ZERO, keepdims=ZERO)  # (axes: ints, a residual)
