@@ -179,7 +179,7 @@ class _Assignments:
     def template(self, stmt, param, bound):
         """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error; the
         one reading the forward sweep's ``mask`` where there is one (:mod:`.forward_masks`)."""
-        if param in self.masks.get(stmt.targets[0].name, ()):
+        if param in self.masks.get(_result(stmt), ()):
             return as_template(stmt.prim.masks[param][1], bound)
         if self.shared_templates(stmt, bound) is not stmt.prim.shared and \
                 param in stmt.prim.joint[1]:
@@ -196,7 +196,7 @@ class _Assignments:
 
     def mask_env(self, stmt, param, env):
         """``env`` with ``mask``, the forward sweep's mask for ``param``, if it has one."""
-        mask = self.masks.get(stmt.targets[0].name, {}).get(param)
+        mask = self.masks.get(_result(stmt), {}).get(param)
         return env if mask is None else {**env, "mask": name(mask)}
 
     def is_active(self, op):
@@ -218,3 +218,8 @@ class _Assignments:
             if number(expr.args[0]) is not None or self.shapes.same_shape_as_result(stmt, operand):
                 return expr.args[0]
         return expr
+
+
+def _result(stmt):
+    """The name of ``stmt``'s one result, or None (several, or none: a call's statement)."""
+    return stmt.targets[0].name if len(stmt.targets) == 1 else None
