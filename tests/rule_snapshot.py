@@ -72,8 +72,9 @@ def snapshot():
         for param, (comparison, rule) in sorted(getattr(prim, "masks", {}).items()):
             rendered = {}
             for label, bound in _bounds(prim):  # (the VJP reading the forward sweep's mask)
-                rendered.setdefault(_render(rule, bound), []).append(label)
-            entry[f"mask {param}: {comparison}"] = {
+                mask = comparison(bound) if callable(comparison) else comparison
+                rendered.setdefault(f"{mask} -> {_render(rule, bound)}", []).append(label)
+            entry[f"mask {param}"] = {
                 text: labels if len(rendered) > 1 else ["*"]
                 for text, labels in sorted(rendered.items())}
         joint = getattr(prim, "joint", None)

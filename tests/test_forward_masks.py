@@ -38,6 +38,10 @@ def numbers(x, y):
     return np.maximum(x, y) * np.minimum(x, 3.0) + np.max(np.array([x, y]))
 
 
+def clipped(x, lo, hi):
+    return np.sum(np.clip(x, lo, hi) ** 2 + np.clip(x, None, 0.5))
+
+
 def forward_sweep(text):
     return text.split("# backward sweep")[0]
 
@@ -67,6 +71,20 @@ def test_both_operands_get_their_own_masks():
     assert ">" not in backward and "<" not in backward
 
 
+def test_a_clip_keeps_the_mask_of_each_active_operand():
+    text = s2sad.source(clipped, wrt=(0, 1, 2))
+    forward, backward = forward_sweep(text), backward_sweep(text)
+    for made in ("v1_mask = x >= lo", "v1_mask1 = x <= hi", "v1_mask2 = v1_mask & v1_mask1",
+                 "v1_mask3 = x < lo", "v1_mask4 = x > hi", "v3_mask = x <= 0.5"):
+        assert made + "\n" in forward
+    assert ">" not in backward and "<" not in backward
+    x = np.array([-0.3, 0.4, 0.0, 1.0, -1.0])  # ties with each bound: x takes the adjoint
+    gx, glo, ghi = s2sad.grad(clipped, wrt=(0, 1, 2))(x, -0.3, 0.4)
+    c = np.clip(x, -0.3, 0.4)
+    np.testing.assert_array_equal(gx, 2 * c * ((x >= -0.3) & (x <= 0.4)) + (x <= 0.5))
+    assert (glo, ghi) == (np.sum(2 * c * (x < -0.3)), np.sum(2 * c * (x > 0.4)))
+
+
 def test_an_inactive_operand_gets_no_mask():
     text = s2sad.source(hinge, wrt=1)  # the constant 0.0 never has one
     assert forward_sweep(text).count("_mask =") == 1
@@ -93,13 +111,15 @@ def _random_args(f, rng):
         return (rng.standard_normal(20), rng.standard_normal(20))
     if f is broadcast:
         return (rng.standard_normal((4, 5)), rng.standard_normal(5))
+    if f is clipped:  # (ties with the bounds: test_a_clip_keeps_...)
+        return (rng.standard_normal(14), np.full(14, -0.3), 0.4)
     if f is softmax:
         return (rng.standard_normal((6, 3)), rng.standard_normal((7, 6)))
     return (rng.standard_normal((3, 4, 2)),)
 
 
 @pytest.mark.parametrize("f, wrt", [(hinge, 0), (both, (0, 1)), (broadcast, (0, 1)),
-                                    (softmax, 0), (plain_axis, 0)])
+                                    (softmax, 0), (plain_axis, 0), (clipped, (0, 1, 2))])
 def test_gradients_against_finite_differences_and_at_second_order(f, wrt):
     args = _random_args(f, np.random.default_rng(3))
     gradient = s2sad.grad(f, wrt)(*args)

@@ -15,7 +15,8 @@ straight-line code (not inside a loop or an ``if``: there the tape would have to
 whose primitive has a mask for an active operand (before it, so that the statement reads
 its operands last and may write into one; after it when the mask compares with ``ans``),
 and ``{result name: {param: mask name}}``.
-The mask is the stanza's comparison of the bound operands (``ans``: the result; for a
+The mask is the stanza's comparison of the bound operands, or comparisons joined by ``&``
+(``np.clip``'s ``(a >= a_min) & (a <= a_max)``; ``ans``: the result; for a
 reduction over a constant ``axis`` without ``keepdims``, the result with that axis put back:
 ``np.expand_dims(ans, axis)``), so it is the very comparison the plain VJP makes: the
 gradients are the same, bit for bit, ties and NaNs included. A statement whose mask cannot
@@ -50,7 +51,9 @@ def with_masks(body, active, taken):
             operand = bound.get(param)
             if not (isinstance(operand, Var) and operand.name in active):
                 continue
-            made = _mask_statements(stmt, bound, comparison, taken)
+            if callable(comparison):  # (one that depends on the constant operands)
+                comparison = comparison(bound)
+            made = comparison and _mask_statements(stmt, bound, comparison, taken)
             if not made:
                 continue
             if "ans" in comparison:
@@ -63,10 +66,9 @@ def with_masks(body, active, taken):
 
 
 def _mask_statements(stmt, bound, comparison, taken):
-    """The statements computing ``comparison`` (``"x >= y"``, ``"a == ans"``) of ``stmt``'s
-    operands, the last one binding the mask; [] when it cannot be formed here."""
-    test = ast.parse(comparison, mode="eval").body
-    (op,) = test.ops
+    """The statements computing ``comparison`` (``"x >= y"``, ``"a == ans"``, comparisons
+    joined by ``&``) of ``stmt``'s operands, the last one binding the mask; [] when it cannot
+    be formed here."""
     made = []
 
     def operand(node):
@@ -83,9 +85,17 @@ def _mask_statements(stmt, bound, comparison, taken):
                            {}, stmt.loc))
         return spread
 
-    left, right = operand(test.left), operand(test.comparators[0])
-    if left is None or right is None:
-        return []
-    mask = Var(unique_name(f"{stmt.target.name}_mask", taken))
-    return made + [Assign((mask,), OPERATORS[_COMPARISONS[type(op)]], (left, right), {},
-                          stmt.loc)]
+    def mask(test):
+        if isinstance(test, ast.BinOp) and isinstance(test.op, ast.BitAnd):
+            left, right, prim = mask(test.left), mask(test.right), OPERATORS["and_"]
+        else:
+            (op,) = test.ops
+            left, right = operand(test.left), operand(test.comparators[0])
+            prim = OPERATORS[_COMPARISONS[type(op)]]
+        if left is None or right is None:
+            return None
+        made.append(Assign((Var(unique_name(f"{stmt.target.name}_mask", taken)),), prim,
+                           (left, right), {}, stmt.loc))
+        return made[-1].target
+
+    return made if mask(ast.parse(comparison, mode="eval").body) is not None else []

@@ -101,14 +101,22 @@ define("np.where", "condition, x, y", **E, result_dtype="promotes", condition=ZE
               {"x": "unbroadcast(kept, x)", "y": "unbroadcast(masked_rest(g, kept, condition), y)"}))
 
 
-def _clip_a(b):
+def _clip_inside(b):  # the mask of a's entries inside the bounds, or None: no bounds
     inside = [test for bound, test in (("a_min", "(a >= a_min)"), ("a_max", "(a <= a_max)"))
               if not b.is_none(bound)]
-    return "unbroadcast(g * (" + " & ".join(inside) + "), a)" if inside else "g"
+    return " & ".join(inside) if inside else None
+
+
+def _clip_a(b):
+    inside = _clip_inside(b)
+    return f"unbroadcast(g * ({inside}), a)" if inside else "g"
 
 
 define("np.clip", "a, a_min=None, a_max=None", methods=("clip",), **E, a=_clip_a,
-       a_min="unbroadcast(g * (a < a_min), a_min)", a_max="unbroadcast(g * (a > a_max), a_max)")
+       a_min="unbroadcast(g * (a < a_min), a_min)", a_max="unbroadcast(g * (a > a_max), a_max)",
+       masks={"a": (_clip_inside, "unbroadcast(g * mask, a)"),
+              "a_min": ("a < a_min", "unbroadcast(g * mask, a_min)"),
+              "a_max": ("a > a_max", "unbroadcast(g * mask, a_max)")})
 
 # --- math, on Python floats ---------------------------------------------------------
 define("math.exp", "x", **E, x="g * ans")
