@@ -165,3 +165,13 @@ def test_a_comparison_the_function_makes_is_made_once():
         np.testing.assert_allclose(s2sad.grad(relu, wrt=i)(*args), oracle.gradient(relu, args, i),
                                    rtol=1e-6, atol=1e-8)
     s2sad.check_grads(relu, args, wrt=(0, 1), order=2)
+
+
+def test_a_kept_mask_times_a_number_is_a_float():
+    # the seed's -1.0 times the mask stays a product (-mask of booleans is an error or an int)
+    g = s2sad.grad(lambda x: -np.minimum(2.0, x))(0.5)
+    assert g == -1.0 and isinstance(g, float)
+    x = np.array([1.0, 3.0, 2.0])
+    g = s2sad.grad(lambda x: -np.sum(np.minimum(2.0, x)) + np.sum(np.maximum(x, 1.5)))(x)
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g, [-1.0, 1.0, 1.0])  # (at 2.0 the constant 2.0 takes it)

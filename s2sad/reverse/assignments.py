@@ -23,7 +23,7 @@ from .. import custom_code
 from ..rules import RuleNotApplicable
 from ..rules.core import rule_name
 from ..rules.templates import as_template
-from ..simplify import number, simplify
+from ..simplify import mask_name, number, simplify
 from ..structural import (LIST_ADD_CONTENTS, LIST_POP, CustomCall, ListStatement, UserCall,
                           is_list_statement)
 from .calls import SplitCall
@@ -197,7 +197,7 @@ class _Assignments:
     def mask_env(self, stmt, param, env):
         """``env`` with ``mask``, the forward sweep's mask for ``param``, if it has one."""
         mask = self.masks.get(_result(stmt), {}).get(param)
-        return env if mask is None else {**env, "mask": name(mask)}
+        return env if mask is None else {**env, "mask": mask_name(mask)}
 
     def is_active(self, op):
         return isinstance(op, Var) and op.name in self.active
