@@ -63,7 +63,7 @@ class Specialiser(Kinds):
         if rewrite and not self.depth and isinstance(stmt, ast.Assign) and \
                 len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             kind = self.env.get(stmt.targets[0].id)
-            if isinstance(kind, Kind) and kind.array and kind.char in "dl":
+            if isinstance(kind, Kind) and kind.array and kind.char in "dl?":  # (masks too)
                 self.arrays = self.arrays | {stmt.targets[0].id}
                 self.ranks = {**self.ranks, stmt.targets[0].id: kind.ndim}
 

@@ -136,6 +136,7 @@ def test_specialised_and_generic_functions_agree():
     np.testing.assert_array_equal(first, second)
     text = s2sad.source(softmax, specialise_for=args)
     assert "Z_1 = np.subtract(Z, v1, out=Z)" in text  # Z dies in the forward sweep
+    assert "del v1, v1_mask\n" in text  # and the mask after its last use
     args = _random_args(hinge, np.random.default_rng(5))
     text = s2sad.source(hinge, specialise_for=args)
     assert "v3_mask = 0.0 < v2\n    v3 = np.maximum(0.0, v2, out=v2)\n" in text
