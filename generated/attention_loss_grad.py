@@ -349,16 +349,17 @@ def fwd_softmax_wrt_z(z, axis):
     # forward sweep
     # line 48: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v1 = np.max(z, axis=axis, keepdims=True)
+    v1_mask = z == v1
     v2 = z - v1
     e = np.exp(v2)
     # line 49: return e / np.sum(e, axis=axis, keepdims=True)
     v3 = np.sum(e, axis=axis, keepdims=True)
     out = e / v3
-    return out, (e, v3, axis, out, z, v1)
+    return out, (e, v3, axis, out, z, v1_mask, v1)
 
 
 def bwd_softmax_wrt_z(residuals, out_bar):
-    e, v3, axis, out, z, v1 = residuals
+    e, v3, axis, out, z, v1_mask, v1 = residuals
     # backward sweep
     # line 49: return e / np.sum(e, axis=axis, keepdims=True)
     e_bar = unbroadcast(out_bar / v3, e)
@@ -366,7 +367,7 @@ def bwd_softmax_wrt_z(residuals, out_bar):
     # line 48: e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     v2_bar = e_bar * e
     z_bar = unbroadcast(v2_bar, z)
-    z_bar = z_bar + extremum_bar(-unbroadcast(v2_bar, v1), z, v1, axis, True)
+    z_bar = z_bar + tie_share(-unbroadcast(v2_bar, v1), v1_mask, axis, True)
     return z_bar
 
 
@@ -540,13 +541,15 @@ def scatter_add(x_bar, index, g):
         np.add.at(x_bar, index, g)
 
 
-def extremum_bar(g, x, ans, axis=None, keepdims=False):
-    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
+def tie_share(g, mask, axis=None, keepdims=False):
+    """``g``, the adjoint of a ``max``/``min`` over ``axis``, shared equally among the ties
+    ``mask`` marks (the forward sweep's ``x == ans``, kept: s2sad.reverse.forward_masks).
+    ``g`` is divided by the count of ties first (an array of the reduced shape), then spread
+    by the mask: one array of ``x``'s size is made, not two (``g * mask / count`` is the same,
+    bit for bit: the mask is 0 or 1 and the count positive)."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-        ans = np.expand_dims(ans, axis)
-    mask = x == ans
-    return g * mask / np.sum(mask, axis=axis, keepdims=True)
+    return g / np.sum(mask, axis=axis, keepdims=True) * mask
 
 
 def matmul_bar_a(g, a, b):

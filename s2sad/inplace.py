@@ -1,7 +1,8 @@
 """Element-wise operations computed in place in a temporary the specialised function owns.
 
 In a specialised gradient (:mod:`s2sad.rewrites`), ``t3 = 0.5 * t2`` where ``t2`` is read
-no more becomes ``t3 = np.multiply(_f64_0p5, t2, out=t2)``: the result takes the dead
+no more becomes ``t3 = np.multiply(_f64_0p5, t2, out=t2)`` (``np.maximum(0.0, t2)``, a
+ufunc of two operands, ``np.maximum(0.0, t2, out=t2)``): the result takes the dead
 temporary's memory instead of a fresh array (a page fault per 4 KiB for large arrays, and
 one more array alive at once). Only in the function's straight-line code, and only for a
 temporary it owns: a name bound once, by an element-wise operation of float64 arrays (a
@@ -40,6 +41,17 @@ def _unary_ufunc(func):
     name = np_name(func)
     return name is not None and isinstance(getattr(np, name, None), np.ufunc) and \
         unary_elementwise(numpy_rule(name))
+
+def _binary_ufunc(func):
+    """True if ``func`` is ``np.<name>`` of a ufunc of two operands that maps element by
+    element to a float64 result of float64 operands (``np.maximum``, ``np.arctan2``): it
+    takes ``out=``."""
+    name = np_name(func)
+    prim = numpy_rule(name) if name is not None else None
+    return prim is not None and getattr(getattr(np, name, None), "nin", 0) == 2 and \
+        prim.elementwise and len(prim.params) == 2 and not prim.view and \
+        prim.result_dtype in (None, "promotes") and prim.emit[0] == "call"
+
 
 class InPlace:
     """The in-place edits of one function, from the operations :class:`Specialiser` met
@@ -86,7 +98,8 @@ class InPlace:
         if not (isinstance(parent, ast.Call) and node in parent.args):
             return False
         prim = numpy_rule(np_name(parent.func)) if np_name(parent.func) else None
-        return _unary_ufunc(parent.func) or float_reduction(prim) or \
+        return _unary_ufunc(parent.func) or _binary_ufunc(parent.func) or \
+            float_reduction(prim) or \
             prim is not None and prim.contraction in ("matmul", "dot") or \
             getattr(parent.func, "id", None) in PRODUCT_HELPERS
 
@@ -154,15 +167,11 @@ class InPlace:
         """The text of ``node`` computed in place, or None; ``kinds``: its operands' kinds;
         ``text(node)``: an operand's text."""
         if isinstance(node, ast.BinOp):
-            operands = (node.left, node.right)
-            for k, name in self.targets(node, operands) if type(node.op) in UFUNCS else ():
-                out = self.out(name, kinds[1 - k], operands[1 - k])
-                if out is not None:
-                    if out == name:
-                        self.into[node] = name
-                    return f"np.{UFUNCS[type(node.op)]}({text(node.left)}, " \
-                           f"{text(node.right)}, out={out})"
-            return None
+            return self.edit_binary(node, (node.left, node.right), UFUNCS.get(type(node.op)),
+                                    kinds, text)
+        if isinstance(node, ast.Call) and _binary_ufunc(node.func) and len(node.args) == 2 \
+                and not node.keywords and kinds is not None:
+            return self.edit_binary(node, tuple(node.args), np_name(node.func), kinds, text)
         operand = node.operand if isinstance(node, ast.UnaryOp) else \
             node.args[0] if _unary_ufunc(node.func) and len(node.args) == 1 and \
             not node.keywords else None
@@ -172,6 +181,17 @@ class InPlace:
             self.into[node] = name
             function = "negative" if isinstance(node, ast.UnaryOp) else np_name(node.func)
             return f"np.{function}({text(operand)}, out={name})"
+        return None
+
+    def edit_binary(self, node, operands, ufunc, kinds, text):
+        """``t * u`` or ``np.maximum(t, u)`` (the ufunc ``ufunc``, None: none) as
+        ``np.multiply(t, u, out=t)`` (see :meth:`edit`), or None."""
+        for k, name in self.targets(node, operands) if ufunc is not None else ():
+            out = self.out(name, kinds[1 - k], operands[1 - k])
+            if out is not None:
+                if out == name:
+                    self.into[node] = name
+                return f"np.{ufunc}({text(operands[0])}, {text(operands[1])}, out={out})"
         return None
 
     def out(self, name, other, node):

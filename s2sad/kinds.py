@@ -292,6 +292,14 @@ class Kinds:
         if helper == "zeros_bar" and len(args) == 1 and isinstance(args[0], Kind) and \
                 args[0].char == "d" and (args[0].array or args[0].python):
             return replace(args[0], fresh=args[0].array)
+        if helper == "masked" and len(args) in (2, 3):  # np.where(condition, g, 0.0), fresh
+            return selected(args[1], args[0], Kind(0, "d", python=True))
+        if helper == "masked_rest" and len(args) == 3:  # np.where(condition, 0.0, g), fresh
+            return selected(args[2], Kind(0, "d", python=True), args[0])
+        if helper == "tie_share" and 2 <= len(args) <= 4 and all(isinstance(k, Kind)
+                                                                  for k in args[:2]) and \
+                args[0].char == "d" and args[1].char == "?" and args[1].ndim >= args[0].ndim:
+            return Kind(args[1].ndim, "d", fresh=args[1].ndim > 0)  # (g spread over the mask)
         if helper == "element_count" and len(args) == 1:
             return Kind(0, "l", python=True)  # (x.size, or a product of Python ints)
         if helper == "unreduce" and 2 <= len(args) <= 4 and isinstance(args[1], Kind) and \

@@ -63,7 +63,7 @@ class Specialiser(Kinds):
         if rewrite and not self.depth and isinstance(stmt, ast.Assign) and \
                 len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             kind = self.env.get(stmt.targets[0].id)
-            if isinstance(kind, Kind) and kind.array and kind.char in "dl":
+            if isinstance(kind, Kind) and kind.array and kind.char in "dl?":  # (masks too)
                 self.arrays = self.arrays | {stmt.targets[0].id}
                 self.ranks = {**self.ranks, stmt.targets[0].id: kind.ndim}
 
@@ -111,7 +111,9 @@ class Specialiser(Kinds):
             return
         if not self.depth and isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call)):
             self.operations.append((node, (self.kind(node.left), self.kind(node.right))
-                                    if isinstance(node, ast.BinOp) else None))
+                                    if isinstance(node, ast.BinOp) else
+                                    tuple(self.kind(a) for a in node.args)
+                                    if isinstance(node, ast.Call) else None))
         if isinstance(node, ast.BinOp) and isinstance(node.op, _CONSTANT_OPS):
             for constant, other in ((node.left, node.right), (node.right, node.left)):
                 kind = self.kind(other)

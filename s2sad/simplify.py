@@ -195,13 +195,24 @@ class _Simplify(gast.NodeTransformer):
 _METHODS = {}  # node kind -> the _Simplify method visiting it
 
 
+def mask_name(identifier):
+    """The name of a boolean mask (one the forward sweep keeps, s2sad.reverse.forward_masks),
+    marked so by its annotation ``bool`` (which the emitted code does not show): see
+    :func:`boolean`."""
+    return gast.Name(id=identifier, ctx=gast.Load(), type_comment=None,
+                     annotation=gast.Name(id="bool", ctx=gast.Load(), annotation=None,
+                                          type_comment=None))
+
+
 def boolean(node):
     """True if ``node`` is a boolean mask (a comparison, ``&``/``|``/``^``/``~`` of masks,
-    ``np.isnan(...)``: a NumPy function whose stanza says ``result_dtype="bool"``): a number
-    factor that multiplies it gives it its float type, so the factor stays even when it is 1
-    (``True * 1.0`` is 1.0, ``-True`` is an error)."""
+    ``np.isnan(...)``: a NumPy function whose stanza says ``result_dtype="bool"``, a
+    :func:`mask_name`): a number factor that multiplies it gives it its float type, so the
+    factor stays even when it is 1 (``True * 1.0`` is 1.0, ``-True`` is an error)."""
     if isinstance(node, gast.Compare):
         return True
+    if isinstance(node, gast.Name) and isinstance(node.annotation, gast.Name):
+        return node.annotation.id == "bool"
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.Invert, gast.Not)):
         return boolean(node.operand)
     if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.BitAnd, gast.BitOr,

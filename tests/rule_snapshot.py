@@ -69,6 +69,19 @@ def snapshot():
                 # one rendering for most bindings: keep it and the exceptions
                 entry[f"{kind} {param}"] = {text: labels if len(rendered) > 1 else ["*"]
                                             for text, labels in sorted(rendered.items())}
+        for param, (comparison, rule) in sorted(getattr(prim, "masks", {}).items()):
+            rendered = {}
+            for label, bound in _bounds(prim):  # (the VJP reading the forward sweep's mask)
+                mask = comparison(bound) if callable(comparison) else comparison
+                rendered.setdefault(f"{mask} -> {_render(rule, bound)}", []).append(label)
+            entry[f"mask {param}"] = {
+                text: labels if len(rendered) > 1 else ["*"]
+                for text, labels in sorted(rendered.items())}
+        joint = getattr(prim, "joint", None)
+        for key, template in sorted((joint or ({}, {}))[0].items()):
+            entry[f"joint {key}"] = {astor.to_source(gast.gast_to_ast(template.tree)).strip(): ["*"]}
+        for param, rule in sorted((joint or ({}, {}))[1].items()):
+            entry[f"joint vjp {param}"] = {_render(rule, Bound()): ["*"]}
         fields = {field: _plain(getattr(prim, field)) for field in sorted(STANZA_FIELDS)
                   if getattr(prim, field) != getattr(Primitive, field, _DEFAULTS.get(field))}
         if fields:

@@ -84,7 +84,7 @@ LAYERS = [
     # concern, the transform itself
     ["s2sad.reverse.slots"],
     ["s2sad.reverse.shared"],
-    ["s2sad.reverse.deferral", "s2sad.reverse.calls"],
+    ["s2sad.reverse.deferral", "s2sad.reverse.calls", "s2sad.reverse.forward_masks"],
     ["s2sad.reverse.tape", "s2sad.reverse.control", "s2sad.reverse.lists",
      "s2sad.reverse.writes", "s2sad.reverse.assignments"],
     ["s2sad.reverse.sweep"],

@@ -7,7 +7,7 @@ import pytest
 
 import oracle
 import s2sad
-from s2sad.support import masked
+from s2sad.support import masked, masked_rest
 
 
 def huber(p, y):
@@ -30,6 +30,29 @@ def test_masked_is_where_on_every_kind_of_operand():
         for keep in (True, False):
             expected = np.where(cond, grad, 0.0) if keep else np.where(cond, 0.0, grad)
             np.testing.assert_array_equal(masked(grad, cond, keep), expected)
+
+
+def test_masked_rest_is_the_second_branch_on_every_kind_of_operand():
+    rng = np.random.default_rng(2)
+    g, c = rng.standard_normal(1000), rng.standard_normal(1000) > 0
+    cases = [(g, c), (g, c[:1]), (2.5, True), (2.5, c), (g.astype(np.float32), c),
+             (np.where(c, np.inf, g), c), (np.where(c, g, -np.inf), c),
+             (np.where(c, np.nan, g), c), (np.where(c, g, np.nan), c),
+             (np.full(1000, 1e308), c)]
+    for grad, cond in cases:
+        rest = masked_rest(grad, masked(grad, cond), cond)
+        expected = np.where(cond, 0.0, grad)
+        np.testing.assert_array_equal(rest, expected)  # (-0.0 == 0.0)
+        assert np.asarray(rest).dtype == expected.dtype
+
+
+def test_both_where_adjoints_in_one_pass():
+    text = s2sad.source(both_branches, wrt=(0, 1)).split("# --- run-time")[0]
+    assert "v6_kept = masked(" in text and "masked_rest(unreduce(1.0, v6), v6_kept, v2)" in text
+    assert ", False)" not in text
+    # one branch active: its own mask, as before
+    text = s2sad.source(lambda x: np.sum(np.where(x > 0, x, 1.0))).split("# --- run-time")[0]
+    assert "masked_rest" not in text and "_kept" not in text
 
 
 def test_where_adjoints_multiply_by_the_mask():

@@ -22,7 +22,8 @@ from ..ir import Assign, Index, Var
 from .. import custom_code
 from ..rules import RuleNotApplicable
 from ..rules.core import rule_name
-from ..simplify import number, simplify
+from ..rules.templates import as_template
+from ..simplify import mask_name, number, simplify
 from ..structural import (LIST_ADD_CONTENTS, LIST_POP, CustomCall, ListStatement, UserCall,
                           is_list_statement)
 from .calls import SplitCall
@@ -52,18 +53,20 @@ class _Assignments:
         env = {"g": g, "ans": ans}
         for param, op in bound.items():
             env[param] = self.emitter.operand(op)
+        shared = self.shared_templates(stmt, bound)
         out = []
-        for key, template in prim.shared.items():
+        for key, template in shared.items():
             temp = f"{z}_{key}"
             out.append(assign(temp, template.instantiate_simplified(env, simplify)))
             env[key] = name(temp)
         spreads = {}
-        pending = spread(g) if prim.elementwise and not prim.shared else None
+        pending = spread(g) if prim.elementwise and not shared else None
         if pending:
             for param, op in targets:
                 template = self.template(stmt, param, bound)
                 if template is not None:
-                    spreads[param] = self.spread_contribution(stmt, template, env, op, *pending)
+                    spreads[param] = self.spread_contribution(
+                        stmt, template, self.mask_env(stmt, param, env), op, *pending)
             if None in spreads.values() and len(stmt.targets) == 1:  # the array, made once
                 out += self.adjoints.materialize(z)
                 env["g"] = g = self.adjoints.read(z)
@@ -74,7 +77,8 @@ class _Assignments:
                 continue
             contribution = spreads.get(param)
             if contribution is None:
-                contribution = template.instantiate_simplified(env, simplify)
+                contribution = template.instantiate_simplified(self.mask_env(stmt, param, env),
+                                                               simplify)
                 contribution = self.drop_unbroadcast(contribution, stmt, op)
             if self.deferred and op.name in self.deferred[-1]:
                 out += self.defer(op.name, contribution)
@@ -173,8 +177,27 @@ class _Assignments:
                     self.template(stmt, param, bound)
 
     def template(self, stmt, param, bound):
-        """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error."""
+        """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error; the
+        one reading the forward sweep's ``mask`` where there is one (:mod:`.forward_masks`)."""
+        if param in self.masks.get(_result(stmt), ()):
+            return as_template(stmt.prim.masks[param][1], bound)
+        if self.shared_templates(stmt, bound) is not stmt.prim.shared and \
+                param in stmt.prim.joint[1]:
+            return as_template(stmt.prim.joint[1][param], bound)
         return rule_template(stmt, param, bound, "vjp")
+
+    def shared_templates(self, stmt, bound):
+        """The values ``stmt``'s VJPs share: its ``joint`` ones when every operand they are
+        for is active (one pass for both adjoints of a ``where``), else its ``shared``."""
+        joint = getattr(stmt.prim, "joint", None)
+        if joint and all(self.is_active(bound.get(param)) for param in joint[1]):
+            return joint[0]
+        return stmt.prim.shared
+
+    def mask_env(self, stmt, param, env):
+        """``env`` with ``mask``, the forward sweep's mask for ``param``, if it has one."""
+        mask = self.masks.get(_result(stmt), {}).get(param)
+        return env if mask is None else {**env, "mask": mask_name(mask)}
 
     def is_active(self, op):
         return isinstance(op, Var) and op.name in self.active
@@ -195,3 +218,8 @@ class _Assignments:
             if number(expr.args[0]) is not None or self.shapes.same_shape_as_result(stmt, operand):
                 return expr.args[0]
         return expr
+
+
+def _result(stmt):
+    """The name of ``stmt``'s one result, or None (several, or none: a call's statement)."""
+    return stmt.targets[0].name if len(stmt.targets) == 1 else None

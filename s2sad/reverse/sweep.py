@@ -27,6 +27,7 @@ from .assignments import _Assignments
 from .calls import SplitCall, _Calls
 from .control import _Control
 from .deferral import _Deferral
+from .forward_masks import with_masks
 from .lists import _Lists
 from .shared import _has_loops, _scalar_guard, _writes, adjoint_namer, check_one_value
 from .slots import _Restore, _expand_slots, _remap
@@ -49,6 +50,9 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self.shapes = analysis.ShapeClasses(fn, output_is_scalar=kind not in ("vjp", "split"))
         self._residual_names = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         fn = self.fn = replace(fn, body=self.split_calls(fn.body))
+        body, self.masks, self.mask_names = with_masks(fn.body, self.active,
+                                                       self._residual_names)
+        fn = self.fn = replace(fn, body=body)
         self.adjoints = Adjoints(adjoint_namer(fn), keep=[fn.params[i].name for i in wrt])
         self.comments = emitter.comments
         self.loop_depth = 0

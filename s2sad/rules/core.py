@@ -151,6 +151,14 @@ The template language. A template is one Python expression, parsed once
 - ``<param>_dot``: in a JVP, the tangent of that operand;
 - a name given in ``shared={"w": "template"}``: a value computed once and shared
   by the parameters' VJPs (``np.linalg.solve``'s ``w``);
+- ``mask``, in a template of ``masks={param: ("x >= y", "unbroadcast(g * mask, x)")}``:
+  the comparison the forward sweep computes once and keeps, a mask of the operands (or
+  of ``ans``), read by the backward sweep in place of the operands' values (see
+  :mod:`s2sad.reverse.forward_masks`); the VJP of ``param`` without it stays the plain one;
+- a name of ``joint=({"k": "template"}, {param: "template", ...})``: a value computed once
+  when every one of those parameters is active, which their VJPs then read in place of
+  their own (``np.where``'s two adjoints: the second is ``g`` less the first); with some of
+  them inactive, the plain VJPs;
 - ``np``, ``math`` and the run-time helpers of :mod:`s2sad.support` (``unbroadcast``,
   ``unreduce``, ``matmul_bar_a``, ...), which generated modules carry with them.
 
@@ -217,7 +225,7 @@ class Primitive:
     node = Assign  # the IR node of its statements (structural ones: s2sad.structural)
 
     def __init__(self, name, params, defaults, emit, vjp=None, jvp=None, shared=None,
-                 varargs=False, **fields):
+                 varargs=False, masks=None, joint=None, **fields):
         self.name = name
         self.params = params
         self.defaults = defaults
@@ -225,6 +233,10 @@ class Primitive:
         self.varargs = varargs
         self.vjp = {k: _rule(v) for k, v in (vjp or {}).items()}
         self.shared = {k: Template(v) for k, v in (shared or {}).items()}
+        self.masks = {k: (mask, _rule(rule)) for k, (mask, rule) in (masks or {}).items()}
+        self.joint = None if joint is None else (
+            {k: Template(v) for k, v in joint[0].items()},
+            {k: _rule(v) for k, v in joint[1].items()})
         for field, value in fields.items():
             if field not in STANZA_FIELDS:
                 raise TypeError(f"{name}: {field!r} is not a field of a stanza")
@@ -353,7 +365,8 @@ def split_fields(keywords):
             {k: v for k, v in keywords.items() if k in STANZA_FIELDS})
 
 
-def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None, **fields):
+def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None, masks=None,
+           joint=None, **fields):
     """Register a NumPy/math/builtin function: its stanza (see the module docstring).
 
     Keyword arguments named after a parameter are its VJP templates; the others are
@@ -362,7 +375,7 @@ def define(spelling, signature, *, aliases=(), methods=(), shared=None, jvp=None
     params, defaults = _signature(signature)
     vjp, fields = split_fields(fields)
     prim = Primitive(spelling, params, defaults, ("call", spelling), vjp=vjp, jvp=jvp,
-                     shared=shared, **fields)
+                     shared=shared, masks=masks, joint=joint, **fields)
     for name in (spelling,) + tuple(aliases):
         REGISTRY[resolve_spelling(name)] = prim
     _methods(prim, methods)

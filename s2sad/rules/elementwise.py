@@ -71,9 +71,13 @@ define("np.power", "x, y", **E, x="unbroadcast(g * y * x ** (y - 1), x)",
 define("np.float_power", "x, y", **E, x="unbroadcast(g * y * np.float_power(x, y - 1), x)",
        y="unbroadcast(g * ans * np.log(x), y)")
 define("np.maximum", "x, y", **E, result_dtype="promotes", x="unbroadcast(g * (x >= y), x)",
-       y="unbroadcast(g * (x < y), y)")
+       y="unbroadcast(g * (x < y), y)",
+       masks={"x": ("x >= y", "unbroadcast(g * mask, x)"),
+              "y": ("x < y", "unbroadcast(g * mask, y)")})
 define("np.minimum", "x, y", **E, result_dtype="promotes", x="unbroadcast(g * (x <= y), x)",
-       y="unbroadcast(g * (x > y), y)")
+       y="unbroadcast(g * (x > y), y)",
+       masks={"x": ("x <= y", "unbroadcast(g * mask, x)"),
+              "y": ("x > y", "unbroadcast(g * mask, y)")})
 # fmax/fmin ignore a NaN operand: the other one gets the whole adjoint
 define("np.fmax", "x, y", **E, x="unbroadcast(g * ((x >= y) | np.isnan(y)), x)",
        y="unbroadcast(g * ~((x >= y) | np.isnan(y)), y)")
@@ -93,17 +97,27 @@ define("np.logaddexp", "x, y", **E, x="unbroadcast(g * np.exp(x - ans), x)",
 define("np.logaddexp2", "x, y", **E, x="unbroadcast(g * np.exp2(x - ans), x)",
        y="unbroadcast(g * np.exp2(y - ans), y)")
 define("np.where", "condition, x, y", **E, result_dtype="promotes", condition=ZERO,
-       x="unbroadcast(masked(g, condition), x)", y="unbroadcast(masked(g, condition, False), y)")
+       x="unbroadcast(masked(g, condition), x)", y="unbroadcast(masked(g, condition, False), y)",
+       joint=({"kept": "masked(g, condition)"},  # both branches active: one mask, one pass
+              {"x": "unbroadcast(kept, x)", "y": "unbroadcast(masked_rest(g, kept, condition), y)"}))
+
+
+def _clip_inside(b):  # the mask of a's entries inside the bounds, or None: no bounds
+    inside = [test for bound, test in (("a_min", "(a >= a_min)"), ("a_max", "(a <= a_max)"))
+              if not b.is_none(bound)]
+    return " & ".join(inside) if inside else None
 
 
 def _clip_a(b):
-    inside = [test for bound, test in (("a_min", "(a >= a_min)"), ("a_max", "(a <= a_max)"))
-              if not b.is_none(bound)]
-    return "unbroadcast(g * (" + " & ".join(inside) + "), a)" if inside else "g"
+    inside = _clip_inside(b)
+    return f"unbroadcast(g * ({inside}), a)" if inside else "g"
 
 
 define("np.clip", "a, a_min=None, a_max=None", methods=("clip",), **E, a=_clip_a,
-       a_min="unbroadcast(g * (a < a_min), a_min)", a_max="unbroadcast(g * (a > a_max), a_max)")
+       a_min="unbroadcast(g * (a < a_min), a_min)", a_max="unbroadcast(g * (a > a_max), a_max)",
+       masks={"a": (_clip_inside, "unbroadcast(g * mask, a)"),
+              "a_min": ("a < a_min", "unbroadcast(g * mask, a_min)"),
+              "a_max": ("a > a_max", "unbroadcast(g * mask, a_max)")})
 
 # --- math, on Python floats ---------------------------------------------------------
 define("math.exp", "x", **E, x="g * ans")

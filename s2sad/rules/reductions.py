@@ -57,6 +57,8 @@ def _mean(b):  # g is divided before it is spread: one division per result, not 
 
 
 R = dict(reduction=True)
+# the forward sweep keeps the mask of the ties (s2sad.reverse.forward_masks): the same shares
+TIES = {"a": ("a == ans", lambda b: f"tie_share(g, mask{axis_args(b)})")}
 define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False",
        methods=("sum",), linear="a", **R, batch="reduce",
        a=lambda b: f"unreduce(g, a{axis_args(b)})",
@@ -74,18 +76,24 @@ define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False",
 define("np.prod", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("prod",), **R,
        a=lambda b: f"unreduce(g * ans, a{axis_args(b)}) / a", jvp={"a": _prod_dot})
 define("np.max", "a, axis=None, out=None, keepdims=False", methods=("max",), aliases=("np.amax",), **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
+       masks=TIES)
 define("np.min", "a, axis=None, out=None, keepdims=False", methods=("min",), aliases=("np.amin",), **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
+       masks=TIES)
 define("np.amax", "a, axis=None, out=None, keepdims=False", **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
+       masks=TIES)
 define("np.amin", "a, axis=None, out=None, keepdims=False", **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
+       masks=TIES)
 # NaN entries are left out: the mask a == ans never holds at a NaN
 define("np.nanmax", "a, axis=None, out=None, keepdims=False", **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
+       masks=TIES)
 define("np.nanmin", "a, axis=None, out=None, keepdims=False", **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot})
+       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
+       masks=TIES)
 
 
 def _ptp(b):  # max - min: each extremum's share, with the tie rule of np.max

@@ -51,9 +51,18 @@ helper(support.unindex, "t, x, index",
 helper(support.masked, "t, condition, keep=True", linear="t",
        jvp={"t": "masked(t_dot, condition, keep)"}, t="masked(g, condition, keep)",
        condition=ZERO, keep=ZERO)
+# masked_rest(t, kept, condition) is masked(t, condition, False) whenever kept is masked(t,
+# condition), as generated code makes it: kept's derivative is in t's
+helper(support.masked_rest, "t, kept, condition",
+       jvp={"t": "masked(t_dot, condition, False)"}, t="masked(g, condition, False)",
+       kept=ZERO, condition=ZERO)
 helper(support.extremum_bar, "t, a, m, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"extremum_bar(t_dot, a, m{axis_args(b)})"},
        t=_extremum_t, a=ZERO, m=ZERO, axis=ZERO, keepdims=ZERO)  # (axes: ints, a residual)
+helper(support.tie_share, "t, mask, axis=None, keepdims=False", linear="t",
+       jvp={"t": lambda b: f"tie_share(t_dot, mask{axis_args(b)})"},
+       t=lambda b: f"np.sum(g * tie_share(np.ones_like(t), mask{axis_args(b)}){axis_keywords(b)})",
+       mask=ZERO, axis=ZERO, keepdims=ZERO)
 helper(support.quantile_bar, "t, x, q, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"quantile_bar(t_dot, x, q{axis_args(b)})"},
        t=lambda b: f"np.sum(g * quantile_bar(np.ones_like(t), x, q{axis_args(b)}){axis_keywords(b)})",

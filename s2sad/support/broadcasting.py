@@ -74,20 +74,50 @@ def masked(g, condition, keep=True):
     adjoint of one branch of a ``where``. Where ``condition`` is a boolean array of ``g``'s
     shape and ``g`` a finite float array, a multiplication by the mask: no branch per element,
     several times faster than ``where`` on a data-dependent mask (a zero may be -0.0)."""
-    if type(g) is np.ndarray and type(condition) is np.ndarray and \
-            condition.dtype == np.bool_ and g.shape == condition.shape and \
-            g.dtype.kind == "f" and np.isfinite(g).all():  # (inf * 0 would be nan)
+    if maskable(g, condition) and all_finite(g):  # (inf * 0 would be nan)
         return g * condition if keep else g * ~condition
     return np.where(condition, g, 0.0) if keep else np.where(condition, 0.0, g)
 
 
+def masked_rest(g, kept, condition):
+    """``masked(g, condition, False)`` given ``kept``, ``masked(g, condition)``: the adjoint of
+    a ``where``'s second branch from its first's, ``g - kept``, one pass and no negated mask
+    (exact where ``kept`` is finite, so that ``g`` is where it was kept: elsewhere ``kept``
+    is 0 and ``g - 0`` is ``g``, infinite or NaN too; a zero may be -0.0)."""
+    if maskable(g, condition) and type(kept) is np.ndarray and kept.shape == g.shape and \
+            all_finite(kept):
+        return g - kept
+    return np.where(condition, 0.0, g)
+
+
+def maskable(g, condition):
+    """Is ``g`` a float array and ``condition`` a boolean array of its shape?"""
+    return type(g) is np.ndarray and type(condition) is np.ndarray and \
+        condition.dtype == np.bool_ and g.shape == condition.shape and g.dtype.kind == "f"
+
+
+def all_finite(a):
+    """True if every entry of the float array ``a`` is finite."""
+    return bool(np.isfinite(a).all())
+
+
 def extremum_bar(g, x, ans, axis=None, keepdims=False):
-    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties."""
+    """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties (the
+    entries equal to ``ans``): :func:`tie_share` of their mask."""
+    if axis is not None and not keepdims:
+        ans = np.expand_dims(ans, axis)
+    return tie_share(g, x == ans, axis, keepdims)
+
+
+def tie_share(g, mask, axis=None, keepdims=False):
+    """``g``, the adjoint of a ``max``/``min`` over ``axis``, shared equally among the ties
+    ``mask`` marks (the forward sweep's ``x == ans``, kept: s2sad.reverse.forward_masks).
+    ``g`` is divided by the count of ties first (an array of the reduced shape), then spread
+    by the mask: one array of ``x``'s size is made, not two (``g * mask / count`` is the same,
+    bit for bit: the mask is 0 or 1 and the count positive)."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-        ans = np.expand_dims(ans, axis)
-    mask = x == ans
-    return g * mask / np.sum(mask, axis=axis, keepdims=True)
+    return g / np.sum(mask, axis=axis, keepdims=True) * mask
 
 
 def quantile_bar(g, x, q, axis=None, keepdims=False):

@@ -1419,6 +1419,17 @@ def h_masked(t): return np.sum(masked(t * W34, COND) + masked(t, COND, False) * 
 
 HELPER_CASES += [case(h_masked, real(3, 4))]
 
+from s2sad.support import masked_rest, tie_share  # noqa: E402
+
+
+def h_masked_rest(t): return np.sum(masked_rest(t * W34, masked(t * W34, COND), COND) * W34)
+def h_tie_share(t): return tie_share(t, D34 == np.max(D34, axis=1, keepdims=True), 1)
+def h_tie_share_all(t): return tie_share(t, D34 == np.min(D34))
+
+
+HELPER_CASES += [case(h_masked_rest, real(3, 4)), case(h_tie_share, real(3)),
+                 case(h_tie_share_all, real())]
+
 from s2sad.support import gradient_bar, select_bar, unjoin  # noqa: E402
 
 
