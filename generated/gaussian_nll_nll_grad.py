@@ -207,7 +207,7 @@ def unreduce(g, x, axis=None, keepdims=False):
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
     if isinstance(x, (tuple, list)) and x and not all(is_number(e) for e in x):
-        x = stack(x)  # sum(t) of a tuple of arrays, of any array type (np.asarray converts)
+        x = np.stack(x)  # sum(t) of a tuple of arrays, of any array type (np.asarray converts)
     return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
 
 
