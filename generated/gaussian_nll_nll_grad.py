@@ -223,13 +223,6 @@ def adjoint_dtype(x, *more):
     return np.result_type(x, *more, 1.0)
 
 
-def stack(arrays):
-    """``np.stack(arrays)``; for ndarrays ``np.array(arrays)``, the same and faster."""
-    if set(map(type, arrays)) == {np.ndarray}:
-        return np.array(arrays)
-    return np.stack(arrays)  # any array type (np.array would convert)
-
-
 def as_gradient(g, x):
     """The adjoint ``g`` of the argument ``x`` as the caller gets it: in ``x``'s own structure
     (tuples, lists, dicts and named tuples, nested, as in JAX), with arrays the caller may

@@ -202,13 +202,6 @@ def adjoint_dtype(x, *more):
     return np.result_type(x, *more, 1.0)
 
 
-def stack(arrays):
-    """``np.stack(arrays)``; for ndarrays ``np.array(arrays)``, the same and faster."""
-    if set(map(type, arrays)) == {np.ndarray}:
-        return np.array(arrays)
-    return np.stack(arrays)  # any array type (np.array would convert)
-
-
 def element_count(x):
     """``np.size(x)``, read from the shape: Dask does not implement ``np.size``, and its
     fallback would compute the whole array to count it."""

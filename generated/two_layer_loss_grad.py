@@ -208,13 +208,6 @@ def adjoint_dtype(x, *more):
     return np.result_type(x, *more, 1.0)
 
 
-def stack(arrays):
-    """``np.stack(arrays)``; for ndarrays ``np.array(arrays)``, the same and faster."""
-    if set(map(type, arrays)) == {np.ndarray}:
-        return np.array(arrays)
-    return np.stack(arrays)  # any array type (np.array would convert)
-
-
 def matmul_bar_a(g, a, b):
     """The adjoint of ``a`` in ``a @ b`` (1-d operands and batches included)."""
     if type(g) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray and \
