@@ -158,8 +158,9 @@ define("math.erfc", "x", **E, x="-g * 2 / math.sqrt(math.pi) * math.exp(-x ** 2)
 # --- builtins -----------------------------------------------------------------------
 define("abs", "x", real_result=True, **E, x="g * np.sign(x)")
 define("float", "x", scalar_result=True, **E, x="g")
-# np.float64 called as a cast (np.float64(x[0]), also spelled np.double): the identity
-define("np.float64", "x", **E, x="g", jvp={"x": "np.float64(x_dot)"})
+# np.float64 called as a cast (np.float64(x[0]), also spelled np.double): the identity; of a
+# float64 array it gives the array itself (a view, for the alias analysis)
+define("np.float64", "x", view=True, **E, x="g", jvp={"x": "np.float64(x_dot)"})
 define("max", "x, y", **E, x="g * (x >= y)", y="g * (x < y)")
 define("min", "x, y", **E, x="g * (x <= y)", y="g * (x > y)")
 # max(t)/min(t) of one iterable (a tuple, a list, a 1-d array): its first extreme element, as
