@@ -16,7 +16,7 @@ from ..emit import call, name
 from ..ir import Assign, Const, Var
 from ..lower import ExternalFunction, GlobalRead
 from ..rules.core import Template, rule_name
-from ..structural import LIST_SNAPSHOT, Call, is_list_statement
+from ..structural import LIST_SNAPSHOT, Call, WriteItem, is_list_statement
 
 _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
 
@@ -90,6 +90,8 @@ class _Structure:
         stmt = isinstance(op, Var) and self.definitions.get(op.name)
         if not isinstance(stmt, Assign) or len(stmt.targets) != 1:
             return False
+        if isinstance(stmt, WriteItem):  # t[k] = v: a list written by slots is still one
+            return depth > 0 and self.is_sequence(stmt.array, depth - 1)
         if rule_name(stmt.prim) and stmt.prim.sequence_result and depth > 0:
             return any(self.is_sequence(a, depth - 1) for a in stmt.args)
         return stmt.prim.emit[0] in ("tuple", "list") or \

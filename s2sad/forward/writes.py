@@ -78,6 +78,8 @@ class _Writes:
         # that gives zeros like ``like`` from an empty list, gives zero tangents too
         popped = method("pop") if len(stmt.args) == 1 else \
             call("pop_bar", [name(t_dot), self.emitter.operand(stmt.args[1])])
+        if self.vector and len(stmt.args) > 1:  # (zeros from an empty list: a batch of them)
+            popped = gast.IfExp(test=name(t_dot), body=popped, orelse=self.zeros_of(stmt.args[1]))
         targets = stmt.targets
         live = [k for k, v in enumerate(targets) if (len(targets), k) in slots and
                 v.name in self.active]

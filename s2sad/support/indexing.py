@@ -140,13 +140,25 @@ def diag_bar(g, v, k=0):
 
 def setitem_bar(g, index):
     """The adjoint of ``y`` in ``y[index] = v``: ``g`` with zeros at ``index`` (a copy)."""
+    if isinstance(g, list):  # a list's slot (the adjoints of a list: a list)
+        return slot_written(g, index, 0.0)
     y_bar = g.astype(np.result_type(g, 1.0))  # a copy, of g's array type
     y_bar[index] = 0.0
     return y_bar
 
 
+def slot_written(t, index, v):
+    """A copy of the list ``t`` (of its own type: a ``tuple_bar`` stays one) with ``v`` at
+    ``index``: the tangent of a write into a list's slot."""
+    out = type(t)(t)
+    out[index] = v
+    return out
+
+
 def setitem_dot(y_dot, index, v_dot):
     """The tangent of ``y[index] = v``: ``y_dot`` with ``v_dot`` written at ``index`` (a copy)."""
+    if isinstance(y_dot, list):  # a list's slot (the tangents of a list: a list)
+        return slot_written(y_dot, index, v_dot)
     out = y_dot.astype(np.result_type(y_dot, v_dot, 1.0))  # a copy
     out[index] = v_dot
     return out
@@ -154,6 +166,8 @@ def setitem_dot(y_dot, index, v_dot):
 
 def setitem_dots(y_dot, index, v_dot):
     """:func:`setitem_dot` for a batch of tangents (the directions first)."""
+    if isinstance(y_dot, list):  # a list's slot: its elements' batches are each their own
+        return slot_written(y_dot, index, v_dot)
     out = y_dot.astype(np.result_type(y_dot, v_dot, 1.0))  # a copy
     batch = (slice(None),) + (index if isinstance(index, tuple) else (index,))
     if np.ndim(v_dot):  # line the directions up with out's first axis

@@ -1407,6 +1407,22 @@ JOIN_CASES = [case(s_tuples_joined, real(3), real(3)), case(h_piece_bar, real(4,
               case(h_unpiece_tuple, real(3))]
 HELPER_CASES += JOIN_CASES
 
+from s2sad.support import saved, setitem_bar  # noqa: E402
+
+
+# y[index] = v's adjoint of y: zeros at index, of an array or of a list of adjoints
+def h_setitem_bar(t): return setitem_bar(t, (slice(1, None), 0)) * W34
+def h_setitem_bar_list(t, u):
+    out = setitem_bar([t, u * 2.0, t * u], 1)  # (its slot 1: the number 0.0)
+    return out[0] * 2.0 + out[1] + out[2] * W3[0]
+
+
+def h_saved(t): return saved(t[1:]) * W3[:2]  # what a write overwrites, kept
+
+
+SLOT_CASES = [case(h_saved, real(3)), case(h_setitem_bar, real(3, 4)), case(h_setitem_bar_list, real(3), real(3))]
+HELPER_CASES += SLOT_CASES
+
 # The methods of ufuncs (s2sad/rules/ufunc_methods.py): reduce and accumulate over axis 0 by
 # default, and outer products keeping both operands' axes.
 def m_max_of(x): return max(x) * 2.0 + min(x)  # Python's, over the elements of a 1-d array
@@ -1467,7 +1483,8 @@ def second_order_cases():
     ``test_second_order``); a case whose first-order rule needs a rule s2sad lacks is xfail."""
     needs_tuple_rule = {}
     for param in (ELEMENTWISE_CASES + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES
-                  + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES + JOIN_CASES):
+                  + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES + JOIN_CASES
+                  + SLOT_CASES):
         name = param.values[0].__name__
         if name in needs_tuple_rule:
             yield xfail(param, f"the first-order rule calls {needs_tuple_rule[name]}, whose "
