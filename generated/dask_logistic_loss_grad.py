@@ -154,6 +154,10 @@ def unreduce(g, x, axis=None, keepdims=False):
     along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
     reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
     """
+    if axis == 0 and not keepdims and isinstance(x, (tuple, list)) and \
+            not all(isinstance(e, (np.ndarray, np.generic, float, int)) for e in x):
+        # (a list of arrays of another type, which zeros_like of the list would convert)
+        return stack([g + np.zeros_like(e, dtype=adjoint_dtype(e, g)) for e in x])
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
@@ -171,9 +175,16 @@ def is_number(x):
 
 def adjoint_dtype(x, *more):
     """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
-    if isinstance(x, (tuple, list)):  # a literal list of numbers
-        x = np.asarray(x)
+    if isinstance(x, (tuple, list)):  # a list of numbers, or of arrays (of any array type)
+        return np.result_type(*(adjoint_dtype(e) for e in x), *more, 1.0)
     return np.result_type(x, *more, 1.0)
+
+
+def stack(arrays):
+    """``np.stack(arrays)``; for ndarrays ``np.array(arrays)``, the same and faster."""
+    if set(map(type, arrays)) == {np.ndarray}:
+        return np.array(arrays)
+    return np.stack(arrays)  # any array type (np.array would convert)
 
 
 def element_count(x):

@@ -804,3 +804,53 @@ def test_the_hessian_reads_a_list_written_by_slots_as_a_list(f):
     numeric = np.transpose([(grad(x + h * e, z) - grad(x - h * e, z)) / (2 * h)
                             for e in np.eye(3)])
     np.testing.assert_allclose(blocks[0][0], numeric, rtol=1e-6, atol=1e-7)
+
+
+def slots_summed(x, s):
+    hs = [x * 0.5, np.sin(x), x * s]
+    for i in range(1, 3):
+        hs[i] = np.tanh(hs[i - 1] * 0.5) + hs[i] * 0.5
+    return np.sum(np.sin(sum(hs)))
+
+
+def test_a_list_written_by_slots_on_arrays_of_another_type():
+    """On Duck arrays (tests/duck.py: CuPy-like, never converted to NumPy), forward mode
+    copied the list of tangents a loop writes into with np.copy (converting it; it is
+    saved(t) now, the list's own copy), and the adjoint of sum() of the list was
+    zeros_like of the list (converting it; a stack of the elements' adjoints now)."""
+    from tests.duck import Duck, duck, unwrap
+    s = 0.7
+    expected = s2sad.grad(slots_summed, wrt=(0, 1))(X, s)
+    got = s2sad.grad(slots_summed, wrt=(0, 1))(duck(X), s)
+    assert isinstance(got[0], Duck)
+    np.testing.assert_allclose(unwrap(got[0]), expected[0], rtol=1e-12)
+    np.testing.assert_allclose(unwrap(got[1]), expected[1], rtol=1e-12)
+    v = np.array([0.3, -1.0, 0.5])
+    _, out_dot = s2sad.jvp(slots_summed, wrt=(0, 1))(duck(X), s, duck(v), 0.2)
+    assert np.isclose(unwrap(out_dot), np.dot(expected[0], v) + 0.2 * expected[1])
+    check(slots_summed, X, s)
+
+
+def slots_in_a_long_loop(x, s):
+    hs = [x * 0.5, np.sin(x), x * s]
+    for i in range(6):
+        hs[i % 3] = np.tanh(hs[(i + 2) % 3] * 0.5) + hs[i % 3] * s
+    return np.sum(np.sin(hs[0] * hs[1]))
+
+
+@pytest.mark.parametrize("how", ["sqrt", 2, "binomial"])
+def test_a_checkpointed_loop_writing_list_slots(how):
+    """Checkpointing a loop that writes a list's slots kept the list as an array
+    (np.copy(hs)) and restored it with hs[...] = ... (TypeError on a list): a list written
+    by slots is kept with saved(hs), its own copy, and restored with hs[:] = hs_kept."""
+    s = 0.7
+    expected = tuple(oracle.gradient(slots_in_a_long_loop, (X, s), i) for i in range(2))
+    got = s2sad.grad(slots_in_a_long_loop, wrt=(0, 1), checkpoint=how)(X, s)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    v = (np.array([0.3, -1.0, 0.5]), 0.2)
+    np.testing.assert_allclose(
+        s2sad.hvp(slots_in_a_long_loop, wrt=(0, 1), checkpoint=how)(X, s, v)[0],
+        s2sad.hvp(slots_in_a_long_loop, wrt=(0, 1))(X, s, v)[0], rtol=1e-10)
+    source = s2sad.source(slots_in_a_long_loop, wrt=(0, 1), checkpoint=how)
+    assert "hs_1[:] = hs_1_kept" in source
