@@ -854,3 +854,25 @@ def test_a_checkpointed_loop_writing_list_slots(how):
         s2sad.hvp(slots_in_a_long_loop, wrt=(0, 1))(X, s, v)[0], rtol=1e-10)
     source = s2sad.source(slots_in_a_long_loop, wrt=(0, 1), checkpoint=how)
     assert "hs_1[:] = hs_1_kept" in source
+
+
+def slots_after_a_loop(x, s):
+    hs = [np.tanh(np.sum(x)) * 0.5, 0.25, 0.5]
+    for j in range(2):
+        hs[j % 3] = np.tanh(hs[(j + 2) % 3] * 0.5) + hs[j % 3] * 0.5
+    hs[0] = np.tanh(hs[0] * -0.7)
+    e = hs[1] * hs[2]
+    return e * e * s + np.sum(x * x)
+
+
+def test_the_hessian_reads_a_list_written_after_a_loop_as_a_list():
+    """A list a loop wrote by slots, written again after it: vector mode took the write's
+    result for an array (its list is the loop's, known only when the code runs) and read
+    hs_dot[:, 1] (TypeError). A write or a copy is what it writes into: item_dots."""
+    s = 0.7
+    blocks = s2sad.hessian(slots_after_a_loop, wrt=(0, 1))(X, s)
+    for j, e in enumerate(np.eye(3)):
+        hv = s2sad.hvp(slots_after_a_loop, wrt=(0, 1))(X, s, (e, 0.0))
+        np.testing.assert_allclose(blocks[0][0][:, j], hv[0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(blocks[1][0][j], hv[1], rtol=1e-10, atol=1e-12)
+    s2sad.check_grads(slots_after_a_loop, (X, s), wrt=(0, 1), order=2)

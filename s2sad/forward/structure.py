@@ -97,7 +97,7 @@ class _Structure:
         return stmt.prim.emit[0] in ("tuple", "list") or \
             is_list_statement(stmt, LIST_SNAPSHOT)
 
-    def may_be_sequence(self, op):
+    def may_be_sequence(self, op, depth=8):
         """True if ``op``'s tangent may be a tuple, list or dict of tangents (not one array):
         a sequence made here, or a value that may be one (:meth:`may_be_structured`; not the
         arguments of the entry function, which vector mode takes as arrays)."""
@@ -108,6 +108,9 @@ class _Structure:
         if self.may_be_structured(op):  # (a sum of tuples of adjoints too)
             return True
         stmt = self.definitions.get(op.name)
+        if depth and (isinstance(stmt, WriteItem) or isinstance(stmt, Assign) and
+                      rule_name(stmt.prim) and stmt.prim.emit[0] == "copy"):
+            return self.may_be_sequence(stmt.args[0], depth - 1)  # (a list written by slots)
         if isinstance(stmt, Assign) and len(stmt.targets) == 1 and \
                 (stmt.prim.elementwise or stmt.prim.reduction or
                  rule_name(stmt.prim) and stmt.prim.array_result is True):

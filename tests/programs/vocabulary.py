@@ -27,7 +27,7 @@ class Statements:
         lines = [f"{lst} = [{', '.join(elements)}]"]
         i = self.pick([n for n in ("i", "j", "k") if n not in env] or [None])
         if i is not None and self.chance(0.8):
-            lines += self._slot_loop(lst, i, shape)
+            lines += self._slot_loop(lst, i, shape, ctx.fn == "f")
         if self.chance(0.5) or i is None:
             k = self.rng.randrange(SLOTS)
             other = self.rng.randrange(SLOTS)
@@ -63,11 +63,14 @@ class Statements:
                     e.text.isidentifier() else e.text for e in [first] + rest]
         return shape, elements, max(1.0, min(2.0, max(e.bound for e in [first] + rest)))
 
-    def _slot_loop(self, lst, i, shape):
-        """A loop writing slot ``i`` from the one before (a recurrence) or the one after."""
-        header = self.pick([f"for {i} in range(1, {SLOTS}):", f"for {i} in range(n):",
+    def _slot_loop(self, lst, i, shape, in_f):
+        """A loop writing slot ``i`` from the one before (a recurrence) or the one after;
+        ``in_f``: in ``f``, whose parameter ``n`` a loop may run to (a helper has none)."""
+        header = self.pick([f"for {i} in range(1, {SLOTS}):",
+                            f"for {i} in range({'n' if in_f else SLOTS + 1}):",
                             f"for {i} in range({SLOTS - 1}, 0, -1):"])
-        index = f"{i} % {SLOTS}" if "range(n)" in header else i
+        index = f"{i} % {SLOTS}" if header.endswith(f"range({'n' if in_f else SLOTS + 1}):") \
+            else i
         before = f"{lst}[({i} + {SLOTS - 1}) % {SLOTS}]"
         op = self.pick(["=", "=", "+="] if not shape else ["=", "="])
         if op == "+=":
