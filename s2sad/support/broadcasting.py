@@ -8,7 +8,7 @@ Part of :mod:`s2sad.support`: these are copied into generated modules as they ar
 
 import numpy as np
 
-from .arrays import adjoint_dtype, fits_shape, is_number, stack
+from .arrays import adjoint_dtype, fits_shape, is_number
 
 
 def unbroadcast(g, x):
@@ -60,7 +60,8 @@ def unreduce(g, x, axis=None, keepdims=False):
     if axis == 0 and not keepdims and isinstance(x, (tuple, list)) and \
             not all(isinstance(e, (np.ndarray, np.generic, float, int)) for e in x):
         # (a list of arrays of another type, which zeros_like of the list would convert)
-        return stack([g + np.zeros_like(e, dtype=adjoint_dtype(e, g)) for e in x])
+        return np.concatenate([np.expand_dims(g + np.zeros_like(e, dtype=adjoint_dtype(e, g)), 0)
+                               for e in x])
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
