@@ -184,6 +184,11 @@ def unreduce(g, x, axis=None, keepdims=False):
     along the reduced axes): no array of ``x``'s size is filled; the adjoint statements
     reading it make their own arrays, and ``unbroadcast`` sums it without a pass.
     """
+    if axis == 0 and not keepdims and isinstance(x, (tuple, list)) and \
+            not all(isinstance(e, (np.ndarray, np.generic, float, int)) for e in x):
+        # (a list of arrays of another type, which zeros_like of the list would convert)
+        return np.concatenate([np.expand_dims(g + np.zeros_like(e, dtype=adjoint_dtype(e, g)), 0)
+                               for e in x])
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     if type(x) is np.ndarray and x.ndim and (type(g) is np.ndarray or is_number(g)):
@@ -191,8 +196,6 @@ def unreduce(g, x, axis=None, keepdims=False):
             # a numpy scalar is a read-only buffer: the view is read-only too
             return np.ndarray(x.shape, np.float64, np.float64(g), 0, (0,) * x.ndim)
         return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g, 1.0)), x.shape)
-    if isinstance(x, (tuple, list)) and x and not all(is_number(e) for e in x):
-        x = np.stack(x)  # sum(t) of a tuple of arrays, of any array type (np.asarray converts)
     return g + np.zeros_like(x, dtype=adjoint_dtype(x, g))  # any array type
 
 
@@ -203,8 +206,8 @@ def is_number(x):
 
 def adjoint_dtype(x, *more):
     """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
-    if isinstance(x, (tuple, list)):  # a literal list of numbers
-        x = np.asarray(x)
+    if isinstance(x, (tuple, list)):  # a list of numbers, or of arrays (of any array type)
+        return np.result_type(*(adjoint_dtype(e) for e in x), *more, 1.0)
     return np.result_type(x, *more, 1.0)
 
 

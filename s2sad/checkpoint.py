@@ -168,7 +168,8 @@ class _Loop:
         def kept(n):
             kind = self.in_place.get(n)
             return call("np.copy", [name(n)]) if kind == "array" else \
-                call("tuple", [name(n)]) if kind == "list" else name(n)
+                call("tuple", [name(n)]) if kind == "list" else \
+                call("saved", [name(n)]) if kind == "slots" else name(n)
         state = kept(self.state[0]) if len(self.state) == 1 else \
             gast.Tuple(elts=[kept(n) for n in self.state], ctx=gast.Load())
         append = gast.Attribute(value=name(snapshots), attr="append", ctx=gast.Load())
@@ -186,10 +187,10 @@ class _Loop:
             if len(names) > 1 else name(names[0], store=True)
         out = [gast.Assign(targets=[target], value=value, type_comment=None)]
         for n, copy_of_n in kept.items():  # (a write and appends: code s2sad differentiates)
-            if self.in_place[n] == "array":  # y[...] = y_kept
-                whole = gast.Subscript(value=name(n), slice=gast.Constant(value=Ellipsis,
-                                                                          kind=None),
-                                       ctx=gast.Store())
+            if self.in_place[n] in ("array", "slots"):  # y[...] = y_kept; t[:] = t_kept
+                whole = gast.Subscript(value=name(n), slice=gast.Constant(
+                    value=Ellipsis, kind=None) if self.in_place[n] == "array" else
+                    gast.Slice(lower=None, upper=None, step=None), ctx=gast.Store())
                 out.append(gast.Assign(targets=[whole], value=name(copy_of_n), type_comment=None))
             else:  # t.clear(); for item in t_kept: t.append(item)
                 item = self.fresh("item")[0]
@@ -308,6 +309,7 @@ def _changed_in_place(loop, memory):
     analysis (:class:`s2sad.memory.Memory`), which knows what a helper returns."""
     links = _links(loop.body)
     outs = {phi.name: out for phi, _, out in loop.carried}
+    inits = {phi.name: init for phi, init, _ in loop.carried}
     made = {stmt.target.name for stmt in walk_blocks(loop.body)
             if is_list_statement(stmt, LIST_NEW)}  # a trip's own lists
     changed = {}
@@ -317,7 +319,7 @@ def _changed_in_place(loop, memory):
         elif isinstance(stmt, WriteItem):
             base = _base(stmt.args[0], links, views=True)
             if base in outs and _base(outs[base], links) == base:
-                changed[base] = "array"
+                changed[base] = "slots" if _is_list(inits[base], memory.defs) else "array"
             elif base in links and memory.of(Var(base)) <= {base}:
                 continue  # an array the trip makes (a helper's new array too)
             else:
@@ -328,6 +330,16 @@ def _changed_in_place(loop, memory):
                     stmt.loc, "Differentiate without checkpoint=, or write into an array "
                               "the loop carries and never rebinds.")
     return changed
+
+
+def _is_list(op, defs, depth=8):
+    """True if ``op`` is a list made here (``[a, b]``), written into by slots or not."""
+    stmt = defs.get(op.name) if isinstance(op, Var) else None
+    if stmt is None or depth == 0:
+        return False
+    if isinstance(stmt, WriteItem) or stmt.prim.emit[0] == "copy":
+        return _is_list(stmt.args[0], defs, depth - 1)
+    return stmt.prim.emit[0] == "list"
 
 
 def _links(block):

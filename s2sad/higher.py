@@ -91,6 +91,18 @@ def _one_direction_at_a_time(fn, positions, values, tangents):
     return out, unflatten(out_tree, [np.stack(parts) for parts in zip(*dots)])
 
 
+def _in_structure(t, value):
+    """The tangent ``t`` in ``value``'s containers: a derivative of derivative code (``jvp`` of
+    a gradient) has tangents in the generated code's own adjoint containers (``dict_bar``,
+    ``tuple_bar``), which the caller gets as the value's dict and tuple."""
+    if isinstance(value, dict) and isinstance(t, dict):
+        return type(value)((k, _in_structure(t[k], e)) for k, e in value.items())
+    if isinstance(value, (tuple, list)) and isinstance(t, (tuple, list)) and len(t) == len(value):
+        items = [_in_structure(d, e) for d, e in zip(t, value)]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    return t
+
+
 @api_boundary
 @through_bound
 def jvp(f, wrt=DEFAULT_WRT, *, argnums=None):
@@ -113,7 +125,8 @@ def jvp(f, wrt=DEFAULT_WRT, *, argnums=None):
             raise TypeError(f"jvp of {fn.__name__} takes {n} tangent{'s' if n > 1 else ''} "
                             f"after the arguments")
         values = bind(fn, args[:-n], kwargs)
-        return jvp_call(fn, positions, values, args[-n:])
+        value, out_dot = jvp_call(fn, positions, values, args[-n:])
+        return value, out_dot if is_leaf(value) else _in_structure(out_dot, value)
 
     derivative.__name__ = f"jvp_{fn.__name__}"
     derivative.__qualname__ = derivative.__name__

@@ -4,12 +4,14 @@ Two generators:
 
 - ``test_generated_program``: program ``k`` of :mod:`tests.programs.generator` (loops,
   branches, writes, helpers, lists, aliases, ``break``/``continue``/``return``, ...),
-  differentiated with ``s2sad.grad``/``value_and_grad``, ``s2sad.jvp`` and (every
-  fourth program) ``s2sad.hvp``, and checked against finite differences by
+  differentiated with ``s2sad.grad``/``value_and_grad``, ``s2sad.jvp`` and, by the seed
+  (:func:`tests.programs.random_programs.rotation`), ``s2sad.hvp``, reverse over reverse, ``jvp`` of the gradient, the full
+  Hessian, inputs in other memory layouts, float32 inputs and ``s`` as a 0-d array
+  (:mod:`tests.programs.mechanisms`), and checked against finite differences by
   :func:`tests.programs.random_programs.check`. A program passes when it is ``ok``,
   ``refused`` (a located ``S2sadError``) or ``skipped`` (no smooth point); ``wrong``,
   ``crash`` and ``unlocated`` fail with the program's source. 300 programs by default;
-  ``S2SAD_RANDOM_PROGRAMS=10000`` runs that many, all with ``hvp`` (slow, opt-in). The
+  ``S2SAD_RANDOM_PROGRAMS=10000`` runs that many, each with every check (slow, opt-in). The
   same checks at scale, with shrinking: ``python -m tests.programs.random_programs``.
 - ``test_random_program_derivatives`` (Hypothesis, below): straight-line programs,
   checked exactly against the complex step.
@@ -56,16 +58,16 @@ import oracle
 import s2sad
 from tests.programs.generator import generate
 from tests.programs.once_refused import ONCE_REFUSED
-from tests.programs.random_programs import check
+from tests.programs.random_programs import ALL_MODES, check, rotation
 
 COUNT = int(os.environ.get("S2SAD_RANDOM_PROGRAMS", "300"))
-ALL_HVP = "S2SAD_RANDOM_PROGRAMS" in os.environ
+EVERY_CHECK = "S2SAD_RANDOM_PROGRAMS" in os.environ
 
 
 @pytest.mark.parametrize("seed", range(COUNT))
 def test_generated_program(seed):
     source = generate(seed)
-    modes = ("grad", "jvp", "hvp") if ALL_HVP or seed % 4 == 0 else ("grad", "jvp")
+    modes = ALL_MODES if EVERY_CHECK else rotation(seed)
     result = check(source, seed, modes)
     assert result["cls"] in ("ok", "refused", "skipped"), (
         f"program {seed} (python -m tests.programs.random_programs --seeds {seed} --shrink): "

@@ -683,3 +683,196 @@ def test_one_addition_of_adjoints_serves_tuples_lists_and_batches():
     add_contents_dots(t_dot, batches[:, None])  # one element, a pair, in each direction
     np.testing.assert_array_equal(t_dot[0][0], batches[:, 0] + 1.0)
     np.testing.assert_array_equal(t_dot[0][1], batches[:, 1])
+
+
+# --- found by the random programs' other mechanisms (tests/programs/mechanisms.py) --------
+
+
+def list_slot_written(x, s):
+    hs = [x * 0.5, x * s]
+    hs[1] = hs[0] * s
+    return np.sum(np.stack(hs))
+
+
+def list_slots_in_a_loop(x, s):
+    hs = [x * 0.5, x * s, np.sin(x)]
+    for i in range(1, 3):
+        hs[i] = np.tanh(hs[i - 1] * s) + hs[i]
+    return np.sum(hs[2]) + np.sum(np.stack(hs))
+
+
+@pytest.mark.parametrize("f", [list_slot_written, list_slots_in_a_loop])
+def test_writes_into_a_list_slot_at_second_order(f):
+    """The gradient code of ``hs[i] = v`` writes into the list and its adjoint list: the
+    tangent of such a write (setitem_dot, setitem_dots: hvp, hessian) and its adjoint
+    (setitem_bar: reverse over reverse) took the list for an array (``.astype``)."""
+    x, s = X, 0.7
+    s2sad.check_grads(f, (x, s), wrt=(0, 1), modes=("forward", "reverse"), order=2)
+    hessian = s2sad.hessian(f, wrt=(0, 1))(x, s)
+    v = (np.array([0.2, -1.0, 0.4]), 0.3)
+    hv = s2sad.hvp(f, wrt=(0, 1))(x, s, v)
+    rr = s2sad.vjp(s2sad.grad(f, wrt=(0, 1)), wrt=(0, 1))(x, s, v)
+    for i in range(2):
+        by_blocks = sum(np.tensordot(hessian[i][j], v[j], axes=np.ndim(v[j])) for j in range(2))
+        expected = oracle.derivative(s2sad.grad(f, wrt=i), (x, s), (0, 1), v, h=1e-4, order=4)
+        np.testing.assert_allclose(hv[i], expected, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(by_blocks, expected, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(rr[i], expected, rtol=1e-6, atol=1e-8)  # H is symmetric
+
+
+def mean_of_a_list(y):
+    items = [np.min(y) / (q + 1.0) for q in range(2)]
+    return np.sum(items, axis=0)
+
+
+def test_the_hessian_through_a_list_no_adjoint_was_added_to():
+    """np.sum of a list: the list's adjoints come from a constant, so their tangents in the
+    gradient code are an empty list, whose pops gave zeros without vector mode's axis of
+    directions (hessian: TypeError 'numpy.float64' object is not iterable)."""
+    y = np.array([0.3, -0.5, 0.8])
+    np.testing.assert_array_equal(s2sad.hessian(mean_of_a_list)(y), np.zeros((3, 3)))
+    np.testing.assert_allclose(s2sad.grad(mean_of_a_list)(y), [0.0, 1.5, 0.0])
+
+
+def dict_loss(params, z):
+    return np.sum(np.sin(params["w"]) * z) + np.sum(params["b"] ** 2) * np.sum(z)
+
+
+def test_jvp_of_a_gradient_returns_the_callers_containers():
+    """jvp of a gradient with respect to a dict: its tangent came back in the generated code's
+    adjoint containers (dict_bar) instead of the dict grad returns."""
+    params = {"w": np.array([0.3, 0.5]), "b": np.array([1.0, 2.0])}
+    z = np.array([0.2, 0.4])
+    tangent = ({"w": np.ones(2), "b": np.zeros(2)}, np.array([1.0, -1.0]))
+    value, out_dot = s2sad.jvp(s2sad.grad(dict_loss, wrt=(0, 1)), wrt=(0, 1))(
+        params, z, *tangent)
+    assert type(value[0]) is dict and type(out_dot[0]) is dict and type(out_dot) is tuple
+    assert list(out_dot[0]) == ["w", "b"]
+    hv = s2sad.hvp(dict_loss, wrt=(0, 1))(params, z, tangent)
+    for a, b in zip((out_dot[0]["w"], out_dot[0]["b"], out_dot[1]),
+                    (hv[0]["w"], hv[0]["b"], hv[1])):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def number_slots(x, s):
+    cs = [0.5, np.sum(x) * 0.5, 2.0]
+    for i in range(1, 3):
+        cs[i] = np.sin(cs[i - 1]) * cs[i] + s
+    return cs[2] * s + cs[0]
+
+
+def test_a_python_number_in_a_list_slot_is_saved_before_a_write():
+    """A write into a list's slot saves what it overwrites for the backward sweep: that was
+    ``cs[i].copy()``, which a Python number lacks (AttributeError); it is ``saved(cs[i])``."""
+    s2sad.check_grads(number_slots, (X, 0.7), wrt=(0, 1), modes=("forward", "reverse"),
+                      order=2)
+    assert "cs_old = saved(cs_1[i])" in s2sad.source(number_slots, wrt=(0, 1))
+
+
+def stack_after_a_slot_write(x, z):
+    hs = [x * 2.0, np.sin(z), z * x]
+    hs[0] = hs[2] * 1.5
+    return np.sum(np.sin(np.stack(hs)))
+
+
+def sum_after_a_slot_write(x, z):
+    hs = [x * 2.0, np.sin(z), z * x]
+    hs[0] = hs[2]
+    return np.sum(np.sin(sum(hs))) + np.sum(hs[0] * x)
+
+
+@pytest.mark.parametrize("f", [stack_after_a_slot_write, pytest.param(
+    sum_after_a_slot_write, marks=pytest.mark.xfail(strict=True, reason=(
+        "known failure (README): vector mode's tangent of the adjoint of a list summed with "
+        "sum() is one batch array, which lift() cannot line up with the list of adjoints "
+        "(ValueError, a crash, not a wrong number); hvp and reverse over reverse work")))])
+def test_the_hessian_reads_a_list_written_by_slots_as_a_list(f):
+    """Vector mode (hessian) read an element of a list written by slots as a row of one batch
+    array (``hs_dot[:, 0]``): a wrong Hessian, silently, where the list's length is the
+    number of directions (here 3), else a TypeError. Its elements' batches are read as
+    the list's (``hs_dot[0]``)."""
+    x, z = X, np.array([0.1, 0.2, 0.7])
+    blocks = s2sad.hessian(f, wrt=(0, 1))(x, z)
+    for i in range(2):
+        for j in range(2):
+            columns = [s2sad.hvp(f, wrt=(0, 1))(x, z, (e, 0 * e) if j == 0 else (0 * e, e))[i]
+                       for e in np.eye(3)]
+            np.testing.assert_allclose(blocks[i][j], np.transpose(columns), rtol=1e-10,
+                                       atol=1e-12)
+    h = 1e-4  # and d/dx_k of the gradient, by central differences
+    grad = s2sad.grad(f, wrt=0)
+    numeric = np.transpose([(grad(x + h * e, z) - grad(x - h * e, z)) / (2 * h)
+                            for e in np.eye(3)])
+    np.testing.assert_allclose(blocks[0][0], numeric, rtol=1e-6, atol=1e-7)
+
+
+def slots_summed(x, s):
+    hs = [x * 0.5, np.sin(x), x * s]
+    for i in range(1, 3):
+        hs[i] = np.tanh(hs[i - 1] * 0.5) + hs[i] * 0.5
+    return np.sum(np.sin(sum(hs)))
+
+
+def test_a_list_written_by_slots_on_arrays_of_another_type():
+    """On Duck arrays (tests/duck.py: CuPy-like, never converted to NumPy), forward mode
+    copied the list of tangents a loop writes into with np.copy (converting it; it is
+    saved(t) now, the list's own copy), and the adjoint of sum() of the list was
+    zeros_like of the list (converting it; a stack of the elements' adjoints now)."""
+    from tests.duck import Duck, duck, unwrap
+    s = 0.7
+    expected = s2sad.grad(slots_summed, wrt=(0, 1))(X, s)
+    got = s2sad.grad(slots_summed, wrt=(0, 1))(duck(X), s)
+    assert isinstance(got[0], Duck)
+    np.testing.assert_allclose(unwrap(got[0]), expected[0], rtol=1e-12)
+    np.testing.assert_allclose(unwrap(got[1]), expected[1], rtol=1e-12)
+    v = np.array([0.3, -1.0, 0.5])
+    _, out_dot = s2sad.jvp(slots_summed, wrt=(0, 1))(duck(X), s, duck(v), 0.2)
+    assert np.isclose(unwrap(out_dot), np.dot(expected[0], v) + 0.2 * expected[1])
+    check(slots_summed, X, s)
+
+
+def slots_in_a_long_loop(x, s):
+    hs = [x * 0.5, np.sin(x), x * s]
+    for i in range(6):
+        hs[i % 3] = np.tanh(hs[(i + 2) % 3] * 0.5) + hs[i % 3] * s
+    return np.sum(np.sin(hs[0] * hs[1]))
+
+
+@pytest.mark.parametrize("how", ["sqrt", 2, "binomial"])
+def test_a_checkpointed_loop_writing_list_slots(how):
+    """Checkpointing a loop that writes a list's slots kept the list as an array
+    (np.copy(hs)) and restored it with hs[...] = ... (TypeError on a list): a list written
+    by slots is kept with saved(hs), its own copy, and restored with hs[:] = hs_kept."""
+    s = 0.7
+    expected = tuple(oracle.gradient(slots_in_a_long_loop, (X, s), i) for i in range(2))
+    got = s2sad.grad(slots_in_a_long_loop, wrt=(0, 1), checkpoint=how)(X, s)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    v = (np.array([0.3, -1.0, 0.5]), 0.2)
+    np.testing.assert_allclose(
+        s2sad.hvp(slots_in_a_long_loop, wrt=(0, 1), checkpoint=how)(X, s, v)[0],
+        s2sad.hvp(slots_in_a_long_loop, wrt=(0, 1))(X, s, v)[0], rtol=1e-10)
+    source = s2sad.source(slots_in_a_long_loop, wrt=(0, 1), checkpoint=how)
+    assert "hs_1[:] = hs_1_kept" in source
+
+
+def slots_after_a_loop(x, s):
+    hs = [np.tanh(np.sum(x)) * 0.5, 0.25, 0.5]
+    for j in range(2):
+        hs[j % 3] = np.tanh(hs[(j + 2) % 3] * 0.5) + hs[j % 3] * 0.5
+    hs[0] = np.tanh(hs[0] * -0.7)
+    e = hs[1] * hs[2]
+    return e * e * s + np.sum(x * x)
+
+
+def test_the_hessian_reads_a_list_written_after_a_loop_as_a_list():
+    """A list a loop wrote by slots, written again after it: vector mode took the write's
+    result for an array (its list is the loop's, known only when the code runs) and read
+    hs_dot[:, 1] (TypeError). A write or a copy is what it writes into: item_dots."""
+    s = 0.7
+    blocks = s2sad.hessian(slots_after_a_loop, wrt=(0, 1))(X, s)
+    for j, e in enumerate(np.eye(3)):
+        hv = s2sad.hvp(slots_after_a_loop, wrt=(0, 1))(X, s, (e, 0.0))
+        np.testing.assert_allclose(blocks[0][0][:, j], hv[0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(blocks[1][0][j], hv[1], rtol=1e-10, atol=1e-12)
+    s2sad.check_grads(slots_after_a_loop, (X, s), wrt=(0, 1), order=2)

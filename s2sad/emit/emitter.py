@@ -95,10 +95,10 @@ class Emitter:
                                   ctx=gast.Load())
         if kind == "copy":
             return args[0]
-        if kind == "overwritten":  # y_old = y[index].copy()
+        if kind == "overwritten":  # y_old = saved(y[index]): a copy (a list's number: itself)
             item = gast.Subscript(value=args[0], slice=self.index_subscript(stmt.args[1]),
                                   ctx=gast.Load())
-            return call(gast.Attribute(value=item, attr="copy", ctx=gast.Load()), [])
+            return call("saved", [item])
         if kind in ("tuple", "list"):
             cls = gast.Tuple if kind == "tuple" else gast.List
             return cls(elts=args, ctx=gast.Load())

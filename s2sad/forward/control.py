@@ -77,7 +77,7 @@ class _Control:
             value = self.tangent(init)
             if self.in_place and value is not None and var.name in written and \
                     value.id not in self.owned:
-                value = call("np.copy", [value])  # a copy the loop's writes update in place
+                value = call("saved", [value])  # a copy the loop's writes update in place
             out.append(assign(target, value if value is not None else self.zeros_of(var)))
             self.tangents[var.name] = target
             self.owned.discard(value.id if isinstance(value, gast.Name) else None)
@@ -92,6 +92,6 @@ class _Control:
                 if value is None:
                     value = self.zeros_of(var)
                 elif self.in_place and var.name in written and value.id not in self.owned:
-                    value = call("np.copy", [value])  # the next trip writes into it again
+                    value = call("saved", [value])  # the next trip writes into it again
                 updates.append((self.tangents[var.name], value))
         return out + loop_statement(stmt, self.emitter, body, updates, cond_code)

@@ -16,7 +16,7 @@ from ..emit import call, name
 from ..ir import Assign, Const, Var
 from ..lower import ExternalFunction, GlobalRead
 from ..rules.core import Template, rule_name
-from ..structural import LIST_SNAPSHOT, Call, is_list_statement
+from ..structural import LIST_SNAPSHOT, Call, WriteItem, is_list_statement
 
 _ZEROS = Template("np.zeros_like(v, shape=np.shape(d)[:1] + np.shape(v))")
 
@@ -90,12 +90,14 @@ class _Structure:
         stmt = isinstance(op, Var) and self.definitions.get(op.name)
         if not isinstance(stmt, Assign) or len(stmt.targets) != 1:
             return False
+        if isinstance(stmt, WriteItem):  # t[k] = v: a list written by slots is still one
+            return depth > 0 and self.is_sequence(stmt.array, depth - 1)
         if rule_name(stmt.prim) and stmt.prim.sequence_result and depth > 0:
             return any(self.is_sequence(a, depth - 1) for a in stmt.args)
         return stmt.prim.emit[0] in ("tuple", "list") or \
             is_list_statement(stmt, LIST_SNAPSHOT)
 
-    def may_be_sequence(self, op):
+    def may_be_sequence(self, op, depth=8):
         """True if ``op``'s tangent may be a tuple, list or dict of tangents (not one array):
         a sequence made here, or a value that may be one (:meth:`may_be_structured`; not the
         arguments of the entry function, which vector mode takes as arrays)."""
@@ -106,6 +108,9 @@ class _Structure:
         if self.may_be_structured(op):  # (a sum of tuples of adjoints too)
             return True
         stmt = self.definitions.get(op.name)
+        if depth and (isinstance(stmt, WriteItem) or isinstance(stmt, Assign) and
+                      rule_name(stmt.prim) and stmt.prim.emit[0] == "copy"):
+            return self.may_be_sequence(stmt.args[0], depth - 1)  # (a list written by slots)
         if isinstance(stmt, Assign) and len(stmt.targets) == 1 and \
                 (stmt.prim.elementwise or stmt.prim.reduction or
                  rule_name(stmt.prim) and stmt.prim.array_result is True):

@@ -58,7 +58,7 @@ class _Writes:
         elif self.is_active(value):
             taken = gast.Subscript(value=_copy(g), slice=_copy(subscript), ctx=gast.Load())
             if zeroed or same:  # g is zeroed at index next: keep a copy
-                taken = call(gast.Attribute(value=taken, attr="copy", ctx=gast.Load()), [])
+                taken = call("saved", [taken])  # (a list of adjoints may hold a number)
             out += self.adjoints.add(value.name, call("unbroadcast", [taken, name(value.name)]))
         if not self.is_active(array):
             return out

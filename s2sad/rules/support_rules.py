@@ -160,6 +160,18 @@ helper(support.piece_bar, "t, start, stop", linear="t", t="unpiece(g, t, start)"
        stop=ZERO, jvp={"t": "piece_bar(t_dot, start, stop)"})
 helper(support.unpiece, "t, whole, start", linear="t", t="piece_bar(g, start, start + len(t))",
        whole=ZERO, start=ZERO, jvp={"t": "unpiece(t_dot, whole, start)"})
+# what a write overwrites, kept (a copy): the identity
+helper(support.saved, "t", linear="t", t="g", jvp={"t": "saved(t_dot)"})
+# the adjoint of y in y[index] = v (zeros at index, of an array or a list of adjoints): a
+# projection, its own transpose
+helper(support.setitem_bar, "t, index", linear="t", t="setitem_bar(g, index)", index=ZERO,
+       jvp={"t": "setitem_bar(t_dot, index)"})
+# y[index] = v on tangents (written_bar's transpose writes with it): linear in both, its
+# adjoint the write's own (written_bar: the last position of an element named twice)
+helper(support.setitem_dot, "t, index, v", linear="t v", t="setitem_bar(g, index)", index=ZERO,
+       v="unbroadcast(written_bar(g, index), v)",
+       jvp={"t": "setitem_dot(t_dot, index, np.zeros_like(v))",
+            "v": "setitem_dot(np.zeros_like(t), index, v_dot)"})
 # run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
               "element_count", "select_none", "convolve_pads", "trapezoid_weights",

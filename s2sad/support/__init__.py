@@ -39,7 +39,7 @@ from ..revolve import Revolve, revolve, revolve_actions, revolve_segments, revol
 from .checks import CheckFailed, NotScalar, check_scalar
 from .arrays import (
     adjoint_dtype, cov_axis, element_count, first_extreme, fits_shape, is_number, pieces_array,
-    stack, stack_pairs, writable)
+    saved, stack, stack_pairs, writable)
 from .containers import add_bars, as_gradient, bars, dict_bar, keys_of, kept, tuple_bar, zeros_bar
 from .broadcasting import (all_finite, extremum_bar, maskable, masked, masked_rest,
                            quantile_bar, tie_share, unbroadcast, unreduce)
@@ -49,9 +49,9 @@ from .batches import (
     zeros_dots)
 from .indexing import (
     cut_like, diag_bar, piece_bar, scatter_add, select_bar, select_none, setitem_bar,
-    running_extreme_index, setitem_dot, setitem_dots, unattr, unconcatenate, undiagonal, unindex,
-    unindex_along, unindex_axis, unjoin, unpad, unpad_copies, unpiece, written_bar,
-    written_dtype)
+    running_extreme_index, setitem_dot, setitem_dots, slot_written, unattr, unconcatenate,
+    undiagonal, unindex, unindex_along, unindex_axis, unjoin, unpad, unpad_copies, unpiece,
+    written_bar, written_dtype)
 from .products import (
     chain_matrices, chain_product, dot_bar_a, dot_bar_b, kron_bar_a, kron_bar_b, matmul_bar_a,
     matmul_bar_a_sum, matmul_bar_a_sum_bar, matmul_bar_a_sum_dot, matmul_bar_b,
@@ -65,7 +65,7 @@ from .signal import (convolve_pads, gradient_bar, interp_bar_fp, interp_slope, i
 
 # every helper, in the order its copy takes in a generated module (render_module)
 HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "fits_shape",
-           "unreduce", "is_number", "adjoint_dtype", "stack", "stack_pairs", "element_count",
+           "unreduce", "is_number", "adjoint_dtype", "saved", "stack", "stack_pairs", "element_count",
            "cov_axis", "first_extreme", "unindex", "scatter_add", "maskable", "all_finite", "masked", "masked_rest", "extremum_bar", "tie_share", "quantile_bar", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "structured_like", "pop_bar",
@@ -77,8 +77,8 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "eig_dot", "check_full_rank", "lstsq_bar", "lstsq_dot", "chain_matrices", "chain_product",
            "multi_dot_bar", "multi_dot_dot", "convolve_pads", "interp_slope", "interp_bar_fp",
            "interp_slope_bar_fp",            "trapezoid_weights",
-           "gradient_bar", "check_tall", "qr_bar", "qr_dot", "setitem_bar", "written_bar",
-           "written_dtype", "setitem_dot",
+           "gradient_bar", "check_tall", "qr_bar", "qr_dot", "setitem_bar", "slot_written",
+           "written_bar", "written_dtype", "setitem_dot",
            "setitem_dots", "stack_each", "stack_directions", "directions", "batch_of",
            "read_as_array", "item_dots", "zeros_dots", "pop_dots", "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "keys_of", "add_bars",
            "bars", "kept", "as_gradient", "writable", "revolve_segments", "revolve_actions",

@@ -19,8 +19,8 @@ def is_number(x):
 
 def adjoint_dtype(x, *more):
     """The dtype of an adjoint of ``x`` (receiving ``more``): at least floating point."""
-    if isinstance(x, (tuple, list)):  # a literal list of numbers
-        x = np.asarray(x)
+    if isinstance(x, (tuple, list)):  # a list of numbers, or of arrays (of any array type)
+        return np.result_type(*(adjoint_dtype(e) for e in x), *more, 1.0)
     return np.result_type(x, *more, 1.0)
 
 
@@ -51,6 +51,12 @@ def writable(g):
     if type(g) is np.ndarray and not g.flags.writeable:
         return g.copy()
     return g
+
+
+def saved(v):
+    """What a write ``y[index] = ...`` is about to overwrite, kept for the backward sweep:
+    ``v.copy()``; a Python number (in a list's slot) is immutable, and kept as it is."""
+    return v.copy() if hasattr(v, "copy") else v
 
 
 def stack(arrays):

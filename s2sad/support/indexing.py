@@ -141,6 +141,8 @@ def diag_bar(g, v, k=0):
 
 def setitem_bar(g, index):
     """The adjoint of ``y`` in ``y[index] = v``: ``g`` with zeros at ``index`` (a copy)."""
+    if isinstance(g, list):  # a list's slot (the adjoints of a list: a list)
+        return slot_written(g, index, 0.0)
     y_bar = g.astype(np.result_type(g, 1.0))  # a copy, of g's array type
     y_bar[index] = 0.0
     return y_bar
@@ -157,9 +159,19 @@ def written_bar(g, index):
     return np.where(last[index] == order, taken, 0.0)
 
 
+def slot_written(t, index, v):
+    """A copy of the list ``t`` (of its own type: a ``tuple_bar`` stays one) with ``v`` at
+    ``index``: the tangent of a write into a list's slot."""
+    out = type(t)(t)
+    out[index] = v
+    return out
+
+
 def setitem_dot(y_dot, index, v_dot):
     """The tangent of ``y[index] = v``: ``y_dot`` with ``v_dot`` written at ``index`` (a copy).
     ``v_dot`` may be a list of tangents (``y[1:] = [a, b, 3.0]``), as ``v`` was a list."""
+    if isinstance(y_dot, list):  # a list's slot (the tangents of a list: a list)
+        return slot_written(y_dot, index, v_dot)
     out = y_dot.astype(written_dtype(y_dot, v_dot))  # a copy
     out[index] = v_dot
     return out
@@ -175,6 +187,8 @@ def written_dtype(y_dot, v_dot):
 def setitem_dots(y_dot, index, v_dot):
     """:func:`setitem_dot` for a batch of tangents (the directions first); a list of batches
     (``y[1:] = [a, b, 3.0]``) is stacked first, each element's directions first."""
+    if isinstance(y_dot, list):  # a list's slot: its elements' batches are each their own
+        return slot_written(y_dot, index, v_dot)
     out = y_dot.astype(written_dtype(y_dot, v_dot))  # a copy
     if isinstance(v_dot, (list, tuple)):  # (a constant element's tangent: a zero number)
         v_dot = batch_of([np.broadcast_to(e, np.shape(out)[:1]) if np.ndim(e) == 0 else e

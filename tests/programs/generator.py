@@ -19,7 +19,9 @@ locals and on views, aliases (``b = a``), tuple unpacking (also ``a, = t``),
 (``sum(e * (q + 1.0) for q in range(3))``, a filtered list summed, ``np.stack``/``np.array``
 of a list comprehension). A quarter of the programs (:data:`METHODS`) are written as
 methods of a class (:func:`as_methods`): ``f = Model().f``, helpers called as
-``self.h(...)``. A fifth (:data:`DICT_PARAMS`) take their first two arguments as one dict
+``self.h(...)``. Two in five (:data:`SLOTS_SHARE`) may write Python lists slot by slot
+(``S[i] = np.tanh(S[i - 1]) + S[i]``, lists of arrays or of numbers; :mod:`tests.programs.vocabulary`).
+A fifth (:data:`DICT_PARAMS`) take their first two arguments as one dict
 of parameters (:func:`with_dict_params`): ``f(params, z, s, n)`` reading
 ``x = params["w"]`` and ``y = params["b"]``; :func:`call_args` packs the flat arguments
 for such an ``f``. Three in ten (:data:`REPEATS_SHARE`) may write at an index naming an
@@ -51,7 +53,7 @@ import zlib
 
 import numpy as np
 
-from tests.programs import library
+from tests.programs import library, vocabulary
 
 INPUTS = {"x": (3, 4), "y": (4,), "z": (3,), "s": ()}
 N_VALUE = 3  # the int argument n (loop bounds), not differentiated
@@ -117,7 +119,9 @@ class Context:
         return bool(self.loops)
 
 
-class Generator:
+class Generator(vocabulary.Statements):
+    var_class, local_names = Var, LOCALS  # (for the mixin's statements)
+
     def __init__(self, rng, size=10):
         self.rng = rng
         self.size = size  # statements left to generate, all functions together
@@ -129,6 +133,7 @@ class Generator:
         self.library = False  # expressions from library.TEMPLATES too (set by generate)
         self.repeats = False  # writes at an index naming an element twice (set by generate)
         self.reads = False  # lists read by index and started with an element (set by generate)
+        self.slots = False  # lists written slot by slot (vocabulary.Statements; set by generate)
 
     # --- small utilities ------------------------------------------------------------
 
@@ -442,6 +447,7 @@ class Generator:
             kinds["if"] = 1
         if ctx.level >= 2:
             kinds["call"] = 0
+        kinds["slots"] = 3 if self.slots else 0  # (last, so programs without stay as they were)
         kind = self.rng.choices(list(kinds), list(kinds.values()))[0]
         method = getattr(self, "st_" + kind)
         lines = method(env, ctx)
@@ -927,6 +933,7 @@ def generate(seed, size=None):
         gen.library = random.Random(f"{seed}/library").random() < library.LIBRARY_SHARE
         gen.repeats = random.Random(f"{seed}/repeats").random() < REPEATS_SHARE
         gen.reads = random.Random(f"{seed}/reads").random() < READS_SHARE
+        gen.slots = random.Random(f"{seed}/slots").random() < SLOTS_SHARE
         try:
             source = gen.program()
         except (IndexError, ValueError, KeyError):  # the generator painted itself into a corner
@@ -946,6 +953,7 @@ def generate(seed, size=None):
     raise RuntimeError(f"no valid program for seed {seed}")
 
 
+SLOTS_SHARE = 0.4  # the share of programs that may write lists slot by slot (vocabulary.py)
 METHODS = 0.25  # the share of programs written as methods of a class (as_methods)
 REPEATS_SHARE = 0.3  # the share that may write at an index naming an element twice
 READS_SHARE = 0.3  # the share whose loop lists may start with an element and be read by index

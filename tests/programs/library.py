@@ -6,7 +6,13 @@ calls JAX/autograd users type beyond ``+ - * /`` and ``np.tanh``. These include
 cumulative sums and products, flips, rolls, differences, reshapes, tiles and repeats,
 outer products, ``einsum``, traces and triangles, norms, variances, ``logaddexp``,
 ``hypot``, ``arctan2``, softmax and log-sum-exp, concatenation and stacking, and
-``linalg`` (``det``, ``inv``, ``solve``, ``slogdet``) of well-conditioned matrices. They
+``linalg`` (``det``, ``inv``, ``solve``, ``slogdet``) of well-conditioned matrices;
+reductions with ``axis``/``keepdims`` (``sum``, ``mean``, ``max``, ``min``, ``prod``),
+``var``/``std`` with ``ddof``, weighted averages, sorts along an axis and flattened,
+``np.diff`` with ``n=2``, norms along axes (``'fro'``, ``ord=1``), ``clip`` with array
+bounds or one side, ``where`` and leaky ReLUs, ``transpose``/``moveaxis``, einsum's
+transposes, row-wise products, outer products and traces, ``vdot``, softmax and
+log-sum-exp along an axis. They
 also include array methods (``a.sum(axis=0)``, ``a.dot(b)``, ``a.clip(...)``), Python's
 ``abs``/``max``/``min``/``float`` of numbers, ``math`` functions of numbers, and
 conditional expressions.
@@ -170,12 +176,74 @@ TEMPLATES = [
     ("pow({a}, 2)", NUM, None, lambda a, b, n: a * a),
     ("({a} if np.sum({b}) > 0.1 else 0.5 * {a})", ANY, SAME, lambda a, b, n: a),
     ("sum([{a}, {b}, 1.0])", ANY, SAME, lambda a, b, n: a + b + 1),
+] + [
+    # reductions with axis and keepdims, statistics with ddof
+    ("np.sum({a}, axis=-1, keepdims=True)", ND1, None, lambda a, b, n: a * n),
+    ("np.mean({a}, axis=0, keepdims=True)", ND1, None, lambda a, b, n: a),
+    ("np.max({a}, axis=0, keepdims=True)", ND1, None, lambda a, b, n: a),
+    ("np.min({a}, axis=-1)", ND1, None, lambda a, b, n: a),
+    ("np.amin({a}, axis=-1, keepdims=True)", ND1, None, lambda a, b, n: a),
+    ("np.mean({a}, axis=(0, 1))", TWO, None, lambda a, b, n: a),
+    ("np.mean({a}, axis=-1) - np.mean({a})", ND1, None, lambda a, b, n: 2 * a),
+    ("np.prod(np.tanh({a}) + 1.5, axis=-1, keepdims=True)", ND1, None, lambda a, b, n: 2.5 ** min(n, 12)),
+    ("np.var({a}, ddof=1)", LONG, None, lambda a, b, n: 2 * a * a),
+    ("np.var({a}, axis=-1, keepdims=True)", LONG, None, lambda a, b, n: a * a),
+    ("np.std({a}, axis=0, ddof=1)", lambda s: len(s) >= 1 and s[0] >= 3, None, lambda a, b, n: 2 * a),
+    ("np.average({a}, weights=np.arange(1.0, np.shape({a})[0] + 1.0), axis=0)", ND1, None,
+     lambda a, b, n: a),
+    # cumulative, sorted, shifted, differenced
+    ("np.cumprod(np.tanh({a}) * 0.5 + 1.0, axis=0)", ND1, None, lambda a, b, n: 1.5 ** min(n, 12)),
+    ("np.cumsum({a}, axis=-1)[..., -1]", ND1, None, lambda a, b, n: a * n),
+    ("np.cumsum(({a})[::-1], axis=0)[::-1]", ND1, None, lambda a, b, n: a * n),
+    ("np.sort({a}, axis=-1)", ND1, None, lambda a, b, n: a),
+    ("np.sort({a}, axis=None)", ND1, None, lambda a, b, n: a),
+    ("np.roll({a}, -1)", ND1, None, lambda a, b, n: a),
+    ("np.roll({a}, 1, axis=0)", ND1, None, lambda a, b, n: a),
+    ("np.diff({a})", LONG, None, lambda a, b, n: 2 * a),
+    ("np.diff({a}, n=2, axis=-1)", lambda s: len(s) >= 1 and s[-1] >= 3, None, lambda a, b, n: 4 * a),
+    ("np.diff({a}, axis=0)", lambda s: len(s) >= 1 and s[0] >= 2, None, lambda a, b, n: 2 * a),
+    # norms
+    ("np.linalg.norm({a}, axis=0)", TWO, None, lambda a, b, n: a * math.sqrt(n)),
+    ("np.linalg.norm({a}, axis=-1, keepdims=True)", TWO, None, lambda a, b, n: a * math.sqrt(n)),
+    ("np.linalg.norm({a}, 'fro')", TWO, None, lambda a, b, n: a * math.sqrt(n)),
+    ("np.linalg.norm({a}, ord=1)", ONE, None, lambda a, b, n: a * n),
+    ("np.linalg.norm({a} - {b})", ANY, SAME, lambda a, b, n: (a + b) * math.sqrt(n)),
+    # clipping and selection
+    ("np.clip({a}, -0.3, None)", ANY, None, lambda a, b, n: max(a, 0.3)),
+    ("np.clip({a}, {b} - 0.5, {b} + 0.5)", ANY, SAME, lambda a, b, n: b + 0.5),
+    ("np.where({a} > {b}, {a}, {b})", ANY, SAME, lambda a, b, n: max(a, b)),
+    ("np.where({a} < 0.0, 0.1 * {a}, {a})", ANY, None, lambda a, b, n: a),
+    ("np.minimum({a}, 0.5 * {b})", ANY, SAME, lambda a, b, n: max(a, b)),
+    ("np.fmin({a}, {b})", ANY, SAME, lambda a, b, n: max(a, b)),
+    # transposes, joins
+    ("np.transpose({a})", TWO, None, lambda a, b, n: a),
+    ("np.transpose({a}, (1, 0))", TWO, None, lambda a, b, n: a),
+    ("np.moveaxis({a}, 0, -1)", TWO, None, lambda a, b, n: a),
+    ("np.concatenate([{a}, {b}], axis=0)", TWO, SAME, lambda a, b, n: max(a, b)),
+    ("np.concatenate([({a})[None], ({b})[None]]).mean(axis=0)", ANY, SAME, lambda a, b, n: max(a, b)),
+    ("np.stack([{a}, {b}], axis=0).sum(axis=0)", ANY, SAME, lambda a, b, n: a + b),
+    ("np.ravel({a})[::2]", ND1, None, lambda a, b, n: a),
+    # products, traces, einsum
+    ("np.einsum('ij->ji', {a})", TWO, None, lambda a, b, n: a),
+    ("np.einsum('ij,ij->i', {a}, {b})", TWO, SAME, lambda a, b, n: a * b * n),
+    ("np.einsum('i,j->ij', {a}, {b})", ONE, SAME, lambda a, b, n: a * b),
+    ("np.einsum('ii', ({a}) @ ({a}).T)", TWO, None, lambda a, b, n: a * a * n),
+    ("np.trace(np.outer({a}, {b}))", ONE, SAME, lambda a, b, n: a * b * n),
+    ("np.trace({a}, offset=1)", TWO, None, lambda a, b, n: a * n),
+    ("np.dot({a}, {a})", ONE, None, lambda a, b, n: a * a * n),
+    ("np.vdot({a}, {b})", ANY, SAME, lambda a, b, n: a * b * n),
+    # softmax and log-sum-exp along an axis
+    ("np.log(np.sum(np.exp(np.tanh({a})), axis=-1, keepdims=True))", ND1, None,
+     lambda a, b, n: 1 + math.log(n)),
+    ("np.exp(np.tanh({a})) / np.sum(np.exp(np.tanh({a})), axis=-1, keepdims=True)", ND1, None,
+     lambda a, b, n: 1.0),
 ]
 
 
 # templates whose value may be (a view of) ``{a}``'s memory: the generator's alias tracking
 MAY_SHARE = ("np.flip(", ")[::-1]", "reshape(", ".ravel()", "np.swapaxes(", "np.broadcast_to(",
-             "np.squeeze(", "np.atleast_2d(", "np.diag(", " if np.sum(")
+             "np.squeeze(", "np.atleast_2d(", "np.diag(", " if np.sum(", "np.transpose(",
+             "np.moveaxis(", "'ij->ji'", "np.ravel(")
 
 
 def may_share(text):

@@ -24,7 +24,7 @@ from s2sad.support import (diag_bar, dot_bar_a, dot_bar_b, extremum_bar, kron_ba
                            lift, matmul_bar_a, matmul_bar_b, quantile_bar, tensordot_bar_a,
                            tensordot_bar_b, unbroadcast, unconcatenate, undiagonal, unindex,
                            unindex_along, unindex_axis, unpad, unpad_copies, unreduce,
-                           written_bar)
+                           setitem_dot, written_bar)
 
 RTOL = 1e-6  # relative accuracy asked of every derivative
 H = 1e-3  # finite-difference step; inputs are O(1)
@@ -1356,6 +1356,7 @@ def h_unconcatenate_rows(t): return np.stack(unconcatenate(t, (W4, W4), 0, 2)) *
 def h_unpad(t): return unpad(t, ((1, 0), (0, 2)))
 def h_written_bar(t): return written_bar(t, (IDX[:3], [1, 1, 2]))
 def h_written_bar_rows(t): return written_bar(t, [2, 0, 2])
+def h_setitem_dot(t, v): return setitem_dot(t, [2, 0, 2], v)  # (0 named twice: the last v)
 def h_unpad_copies(t): return unpad_copies(t, ((1, 0), (3, 2)), "reflect")
 def h_unpad_copies_edge(t): return unpad_copies(t, 1, "edge")
 def h_tensordot_bar_a(t, b): return tensordot_bar_a(t, W234, b, ([1, 0], [0, 2]))
@@ -1385,7 +1386,7 @@ BREADTH_HELPER_CASES = [  # the helpers of the rules above
     case(h_undiagonal, real(2, 2)), case(h_diag_bar, real(5, 5)), case(h_diag_bar_matrix, real(3)),
     case(h_unconcatenate, real(2, 4)), case(h_unconcatenate_rows, real(2, 4)),
     case(h_unpad, real(4, 5)), case(h_written_bar, real(3, 4)),
-    case(h_written_bar_rows, real(3, 4)), case(h_unpad_copies, real(4, 8)),
+    case(h_written_bar_rows, real(3, 4)), case(h_setitem_dot, real(3, 4), real(3, 4)), case(h_unpad_copies, real(4, 8)),
     case(h_unpad_copies_edge, real(4, 5)), case(h_tensordot_bar_a, real(4, 2), real(3, 2, 2)),
     case(h_tensordot_bar_b, real(2, 4), real(2, 3)), case(h_kron_bar_a, real(4, 6), real(2, 3)),
     case(h_kron_bar_b, real(6, 4), real(2, 2)),
@@ -1491,6 +1492,22 @@ JOIN_CASES = [case(s_tuples_joined, real(3), real(3)), case(h_piece_bar, real(4,
               case(h_unpiece_tuple, real(3))]
 HELPER_CASES += JOIN_CASES
 
+from s2sad.support import saved, setitem_bar  # noqa: E402
+
+
+# y[index] = v's adjoint of y: zeros at index, of an array or of a list of adjoints
+def h_setitem_bar(t): return setitem_bar(t, (slice(1, None), 0)) * W34
+def h_setitem_bar_list(t, u):
+    out = setitem_bar([t, u * 2.0, t * u], 1)  # (its slot 1: the number 0.0)
+    return out[0] * 2.0 + out[1] + out[2] * W3[0]
+
+
+def h_saved(t): return saved(t[1:]) * W3[:2]  # what a write overwrites, kept
+
+
+SLOT_CASES = [case(h_saved, real(3)), case(h_setitem_bar, real(3, 4)), case(h_setitem_bar_list, real(3), real(3))]
+HELPER_CASES += SLOT_CASES
+
 # The methods of ufuncs (s2sad/rules/ufunc_methods.py): reduce and accumulate over axis 0 by
 # default, and outer products keeping both operands' axes.
 def m_max_of(x): return max(x) * 2.0 + min(x)  # Python's, over the elements of a 1-d array
@@ -1551,7 +1568,8 @@ def second_order_cases():
     ``test_second_order``); a case whose first-order rule needs a rule s2sad lacks is xfail."""
     needs_tuple_rule = {}
     for param in (ELEMENTWISE_CASES + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES
-                  + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES + JOIN_CASES):
+                  + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES + JOIN_CASES
+                  + SLOT_CASES):
         name = param.values[0].__name__
         if name in needs_tuple_rule:
             yield xfail(param, f"the first-order rule calls {needs_tuple_rule[name]}, whose "

@@ -73,28 +73,33 @@ from s2sad.errors import InternalError, S2sadError
 
 from tests import duck as ducks
 from tests import oracle
-from tests.programs.generator import (DICT_KEYS, INPUTS, N_VALUE, WRT, call_args, draw_args,
-                                      generate, takes_dict)
+from tests.programs import mechanisms
+from tests.programs.generator import INPUTS, N_VALUE, WRT, draw_args, generate
+from tests.programs.verdicts import (Wrong, agree, check_shapes, copies, dot, form_of, same_value,
+                                     unchanged)
 
 MODES = ("grad", "jvp", "hvp")
+ALL_MODES = MODES + tuple(mechanisms.CHECKS)  # --modes all
+
+
+def rotation(seed):
+    """The checks program ``seed`` gets by default (``--modes rotate``, and the pytest run):
+    grad and jvp always; one of hvp, reverse over reverse and jvp of the gradient on three
+    seeds in four; the full Hessian every 20th; one of other memory layouts, float32 and 0-d
+    arrays for s on each (:mod:`tests.programs.mechanisms`)."""
+    modes = ["grad", "jvp", ("hvp", "rr", "vjvp", None)[seed % 4],
+             ("layouts", "float32", "numbers")[seed % 3]]
+    if seed % 20 == 7:
+        modes.append("hessian")
+    return tuple(m for m in modes if m)
 REDRAWS = 6
 H1 = 1e-3  # first-order step (and h/2)
 H2 = 2e-3  # second-order step (and h/2)
-RTOL = 1e-5
-ATOL = 1e-6
 SEVERITY = {"crash": 5, "unlocated": 4, "wrong": 3, "refused": 2, "skipped": 1, "ok": 0, "invalid": 6}
 
 
 class ProgramTimeout(Exception):
     pass
-
-
-class Wrong(Exception):
-    """A result disagreed with the oracle: ``kind`` says which check (the message, how)."""
-
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
 
 
 def _alarm(signum, frame):
@@ -133,17 +138,9 @@ def unload(module):
 # --- the oracle ---------------------------------------------------------------------------
 
 
-def copies(args):
-    return [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
-
-
 def smooth(est, spread, scale):
     """Do the two step sizes agree? (a discontinuity or kink within a step makes them differ)"""
     return spread <= 1e-3 * max(1.0, abs(est), scale)
-
-
-def dot(a, b):
-    return float(sum(np.sum(np.asarray(p) * np.asarray(q)) for p, q in zip(a, b)))
 
 
 def directions(rng):
@@ -181,36 +178,6 @@ def find_point(f, rng, second_order=True):
     return None
 
 
-def agree(analytic, estimate, what, value):
-    est, spread = estimate
-    if not np.isfinite(analytic):
-        raise Wrong(f"{what} not finite", f"{what}: s2sad gives {analytic}, finite differences {est:.10g}")
-    tol = ATOL * (1 + abs(value)) + RTOL * abs(est) + 10 * spread
-    if abs(analytic - est) > tol:
-        raise Wrong(what, f"{what}: s2sad gives {analytic:.10g}, finite differences {est:.10g} "
-                    f"(difference {abs(analytic - est):.3g}, allowed {tol:.3g})")
-
-
-def same_value(a, b, what):
-    if not (np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12)):
-        raise Wrong(f"{what} differs from f", f"{what} is {a!r}, f gives {b!r}")
-
-
-def check_shapes(result, what):
-    if not isinstance(result, tuple) or len(result) != len(WRT):
-        raise Wrong(f"{what} returned the wrong structure", f"{what} returned {type(result).__name__} of length {len(result) if isinstance(result, tuple) else '-'}, "
-                    f"expected a tuple of {len(WRT)}")
-    for name, r in zip(INPUTS, result):
-        if np.shape(r) != INPUTS[name]:
-            raise Wrong(f"{what}: a result of the wrong shape", f"{what}: d/d{name} has shape {np.shape(r)}, expected {INPUTS[name]}")
-
-
-def unchanged(args, original, what):
-    for name, a, b in zip(list(INPUTS) + ["n"], args, original):
-        if not np.array_equal(a, b):
-            raise Wrong(f"{what} modified an argument", f"{what} modified its argument {name}")
-
-
 def native(results, what, duck):
     """``results`` as NumPy values: with ``duck``, each array result must be a Duck array."""
     if not duck:
@@ -220,51 +187,6 @@ def native(results, what, duck):
             raise Wrong(f"{what}: not a Duck array", f"{what}: d/d{name} is a {type(r).__name__} "
                         f"for Duck array arguments")
     return ducks.unwrap(results)
-
-
-class Flat:
-    """How the checks call ``f`` and read its derivatives: ``f(x, y, z, s, n)``, derivatives
-    with respect to x, y, z, s as a tuple of four (:class:`Params`: through a dict)."""
-
-    wrt = WRT
-
-    def __init__(self, f):
-        self.f = self.oracle = f  # oracle: f of the flat arguments, for finite differences
-
-    def pack(self, flat):
-        return list(flat)
-
-    def unpack(self, result, what):
-        return result
-
-
-class Params(Flat):
-    """``f(params, z, s, n)`` with ``params = {"w": x, "b": y}`` (generator.with_dict_params):
-    derivatives with respect to (params, z, s), the first a dict with the same keys, in the
-    same order, of arrays shaped like x and y (JAX's convention), read as the flat four."""
-
-    wrt = tuple(range(len(WRT) - len(DICT_KEYS) + 1))
-
-    def __init__(self, f):
-        self.f = f
-        self.oracle = lambda *flat: f(*call_args(f, flat))
-
-    def pack(self, flat):
-        return call_args(self.f, flat)
-
-    def unpack(self, result, what):
-        if not isinstance(result, tuple) or len(result) != len(self.wrt) or \
-                type(result[0]) is not dict or list(result[0]) != list(DICT_KEYS):
-            raise Wrong(f"{what} returned the wrong structure",
-                        f"{what} returned {type(result).__name__} "
-                        f"{type(result[0]).__name__ if isinstance(result, tuple) else ''}, "
-                        f"expected a tuple of a dict with keys {list(DICT_KEYS)} and "
-                        f"{len(self.wrt) - 1} more")
-        return tuple(result[0].values()) + result[1:]
-
-
-def form_of(f):
-    return Params(f) if takes_dict(f) else Flat(f)
 
 
 def run_mode(mode, form, args, u, v, value, estimates, duck=False, checkpoint=None):
@@ -321,6 +243,8 @@ def run_mode(mode, form, args, u, v, value, estimates, duck=False, checkpoint=No
         unchanged(ducks.unwrap(call_args), args, "hvp")
         check_shapes(hv, "hvp")
         agree(dot(u, hv), estimates["uv"], "u . (H v)", value)
+    elif mode in mechanisms.CHECKS:  # rr, vjvp, hessian, layouts, float32, numbers
+        mechanisms.CHECKS[mode](form, args, u, v, value, estimates)
     else:
         raise ValueError(mode)
 
@@ -395,7 +319,7 @@ def _check(source, seed, modes, timeout, duck=False, checkpoint=None):
             module = load(source)
             form = form_of(module.f)
             point = find_point(form.oracle, np.random.default_rng(seed),
-                               second_order="hvp" in modes)
+                               second_order=any(m in mechanisms.SECOND_ORDER for m in modes))
         except ProgramTimeout:
             raise
         except Exception as err:  # noqa: BLE001 - the program itself is broken
@@ -617,6 +541,7 @@ def shrink(source, seed, target=None, modes=MODES, budget_seconds=120.0, max_che
 
 def run_one(job):
     seed, modes, timeout, duck, checkpoint = job
+    modes = rotation(seed) if modes == "rotate" else modes
     t = time.time()
     try:
         source = generate(seed)
@@ -715,7 +640,9 @@ def main(argv=None):
     p.add_argument("--start", type=int, default=0)
     p.add_argument("--seeds", type=str, default="", help="comma-separated seeds (instead of --start/--count)")
     p.add_argument("--jobs", type=int, default=1)
-    p.add_argument("--modes", type=str, default=",".join(MODES))
+    p.add_argument("--modes", type=str, default=",".join(MODES),
+                   help=f"comma-separated, of {','.join(ALL_MODES)}; all; or rotate (by the seed, "
+                   f"as the pytest run: rotation())")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per program")
     p.add_argument("--shrink", action="store_true", help="shrink failures (a few per kind)")
     p.add_argument("--shrink-per-kind", type=int, default=2)
@@ -726,7 +653,8 @@ def main(argv=None):
     p.add_argument("--checkpoint", default=None, help="checkpoint the loops: sqrt, a number, binomial or binomial:S")
     p.add_argument("--show", action="store_true", help="print the program of each seed (with --seeds)")
     args = p.parse_args(argv)
-    modes = tuple(m for m in args.modes.split(",") if m)
+    modes = ALL_MODES if args.modes == "all" else "rotate" if args.modes == "rotate" else \
+        tuple(m for m in args.modes.split(",") if m)
     seeds = [int(s) for s in args.seeds.split(",") if s] or list(range(args.start, args.start + args.count))
     if args.show:
         for s in seeds:
@@ -751,7 +679,9 @@ def main(argv=None):
         for r in results:
             if r["cls"] in ("wrong", "crash", "unlocated") and per[signature(r)] < args.shrink_per_kind:
                 per[signature(r)] += 1
-                chosen.append((r["seed"], r["source"], signature(r), modes, args.shrink_seconds))
+                chosen.append((r["seed"], r["source"], signature(r),
+                               rotation(r["seed"]) if modes == "rotate" else modes,
+                               args.shrink_seconds))
         print(f"shrinking {len(chosen)} failures", file=sys.stderr, flush=True)
         if args.jobs > 1:
             with multiprocessing.get_context("fork").Pool(args.jobs, maxtasksperchild=1) as pool:
@@ -764,7 +694,7 @@ def main(argv=None):
                 shrunk[seed] = (small, sres)
     report(results, shrunk)
     print(f"\n{len(results)} programs in {time.time() - t0:.0f}s "
-          f"(modes {','.join(modes)}, {args.jobs} job{'s' if args.jobs > 1 else ''})")
+          f"(modes {modes if modes == 'rotate' else ','.join(modes)}, {args.jobs} job{'s' if args.jobs > 1 else ''})")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"results": results, "shrunk": {str(k): {"source": v[0], "result": v[1]}
