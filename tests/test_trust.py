@@ -876,3 +876,24 @@ def test_the_hessian_reads_a_list_written_after_a_loop_as_a_list():
         np.testing.assert_allclose(blocks[0][0][:, j], hv[0], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(blocks[1][0][j], hv[1], rtol=1e-10, atol=1e-12)
     s2sad.check_grads(slots_after_a_loop, (X, s), wrt=(0, 1), order=2)
+
+
+W22 = np.array([[-0.2, 0.43], [-0.44, -0.83]])
+
+
+def slot_rewritten_by_a_name(x):  # random program 740097, shrunk
+    S6 = [0.5, 0.5, np.sum(x) + W22]
+    j = 1
+    S6[j] = S6[j] * x[1]
+    return S6[1] + np.sum(S6[2])
+
+
+def test_a_list_slot_written_at_a_name_bound_to_an_int():
+    # j = 1 was not known to be one index (it may have been an array), so the write's
+    # adjoint went through written_bar, which made an array of the list of adjoints (a
+    # ValueError on its ragged elements): a list's slot is one element, and j is an int
+    x = np.array([0.3, -0.5, 0.8, 1.2])
+    np.testing.assert_allclose(s2sad.grad(slot_rewritten_by_a_name)(x),
+                               oracle.gradient(slot_rewritten_by_a_name, (x,), 0), rtol=1e-7)
+    s2sad.check_grads(slot_rewritten_by_a_name, (x,), order=2)
+    assert "written_bar" not in s2sad.source(slot_rewritten_by_a_name)

@@ -74,9 +74,8 @@ class _Writes:
             else:
                 pushed = gast.Tuple(elts=[d or _none() for d in dots], ctx=gast.Load())
             return [gast.Expr(value=method("append", [pushed]))]
-        # a pop: the popped tangents, for the targets that need them; pop_bar(t, like), a pop
-        # that gives zeros like ``like`` from an empty list, gives zero tangents too (in vector
-        # mode pop_dots: a zero batch)
+        # a pop: the popped tangents, for the targets that need them; pop_bar(t, like) gives
+        # zeros like ``like`` from an empty list (pop_dots in vector mode: a zero batch)
         popped = method("pop") if len(stmt.args) == 1 else \
             call("pop_dots", [name(t_dot), self.emitter.operand(stmt.args[1]),
                               name(self.dot_params[0])]) if self.vector else \

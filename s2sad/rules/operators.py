@@ -59,6 +59,7 @@ define_operator("matmul", "x, y", ("binop", "MatMult"), elementwise=False, contr
 define_operator("neg", "x", ("unary", "USub"), cheap=True, index_arithmetic=True, x="-g")
 define_operator("pos", "x", ("unary", "UAdd"), index_arithmetic=True, x="g")
 define_operator("copy", "x", ("copy",), view=True, result_dtype="keeps", sequence_result=True,
+                index_arithmetic=True,
                 sequences="element", structure_result=True, dict_operand="alias", x="g")
 
 

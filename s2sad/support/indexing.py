@@ -151,7 +151,10 @@ def setitem_bar(g, index):
 def written_bar(g, index):
     """The adjoint of ``v`` in ``y[index] = v`` (before ``unbroadcast``) for an index that may
     name an element twice (``y[[0, 0, 1]] = v``): ``g[index]`` at each element's last position,
-    whose value NumPy keeps, and zero at the earlier ones, whose values it overwrote."""
+    whose value NumPy keeps, and zero at the earlier ones, whose values it overwrote. A slot of
+    a list (of its adjoints) is one element: ``g[index]``."""
+    if isinstance(g, (list, tuple)):
+        return g[index]
     taken = g[index]
     order = np.reshape(np.cumsum(np.ones_like(taken, dtype=int)) - 1, np.shape(taken))
     last = np.full_like(g, -1, dtype=int)  # (of g's array type, as the index may be)
