@@ -227,7 +227,7 @@ def n_split_indices(a): return np.split(a, W3)[0]
 def n_rollaxis_negative(a): return np.rollaxis(a, -1, 2)
 def n_matrix_power_large(a): return np.linalg.matrix_power(a, 20)
 def n_cholesky_upper(a): return np.linalg.cholesky(a, upper=True)
-def n_average_weights_axis(a): return np.average(a, axis=0, weights=W3)
+def n_average_weights_axes(a): return np.average(a, axis=(0, 1), weights=W3)
 def n_pad_ramp(a): return np.pad(a, 1, mode="linear_ramp")
 def n_pad_mean(a): return np.pad(a, 1, mode="mean")
 def n_pad_variable(a, mode="edge"): return np.pad(a, 1, mode=mode)
@@ -240,7 +240,7 @@ def n_take_variable(a, mode="wrap"): return np.take(a, IDX1, mode=mode)
 NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
                   (n_split_indices, "constant indices"), (n_rollaxis_negative, "np.moveaxis"),
                   (n_matrix_power_large, "-8 <= n <= 8"),
-                  (n_cholesky_upper, "upper=False"), (n_average_weights_axis, "axis=None"),
+                  (n_cholesky_upper, "upper=False"), (n_average_weights_axes, "an int axis"),
                   (n_pad_ramp, "mode='constant'"), (n_pad_mean, "'symmetric' or 'wrap'"),
                   (n_pad_variable, "a constant mode"), (n_pad_odd, "reflect_type='even'"),
                   (n_diff_array_prepend, "constant number"),

@@ -221,11 +221,32 @@ def _average(param):
         if b.is_none("weights"):
             return _mean(b) if param == "a" else None
         if not b.is_none("axis"):
-            raise RuleNotApplicable("np.average with weights has a derivative rule for axis=None "
-                                    "only; write np.sum(w * a, axis) / np.sum(w, axis)")
+            return _average_along(b, param)
         return {"a": "g * weights / np.sum(weights)",
                 "weights": "g * (a - ans) / np.sum(weights)"}[param]
     return rule
+
+
+_W = "weights_along(weights, a, axis)"
+_SUM_W = f"np.sum({_W} * np.ones_like(a), axis=axis, keepdims=True)"  # each average's sum
+
+
+def _average_along(b, param, tangent=False):
+    """np.average(a, axis, weights) = np.sum(a * w, axis) / np.sum(w, axis), ``w`` the weights
+    spread along ``axis`` (weights_along): a's adjoint ``g`` spread times w over the sum, the
+    weights' ``g`` spread times (a - ans) over the sum, summed back to the weights' shape."""
+    if isinstance(b.const("axis"), tuple):
+        raise RuleNotApplicable("np.average with weights has a derivative rule for axis=None or "
+                                "an int axis")
+    spread = f"unreduce({{}}, a{axis_args(b)})"
+    if tangent:
+        factor = f"a_dot * {_W}" if param == "a" else \
+            f"weights_along(weights_dot, a, axis) * (a - {spread.format('ans')})"
+        return f"np.sum({factor} / {_SUM_W}{axis_keywords(b)})"
+    if param == "a":
+        return f"{spread.format('g')} * {_W} / {_SUM_W}"
+    return (f"np.reshape(unbroadcast({spread.format('g')} * (a - {spread.format('ans')}) / "
+            f"{_SUM_W}, {_W}), np.shape(weights))")
 
 
 def _average_dot(param):
@@ -233,6 +254,8 @@ def _average_dot(param):
         _average(param)(b)  # the same conditions
         if b.is_none("weights"):
             return f"np.mean(a_dot{axis_keywords(b)})"
+        if not b.is_none("axis"):
+            return _average_along(b, param, tangent=True)
         return {"a": f"np.sum(a_dot * weights{axis_keywords(b)}) / np.sum(weights)",
                 "weights": f"np.sum(weights_dot * (a - ans){axis_keywords(b)}) / np.sum(weights)"
                 }[param]

@@ -113,6 +113,9 @@ helper(support.multi_dot_bar, "t, arrays")
 # writes g at index, where the last position wins as well
 helper(support.written_bar, "t, index", linear="t", t="setitem_dot(np.zeros_like(t), index, g)",
        index=ZERO)
+# np.average's weights along an axis, reshaped to broadcast: a reshape, undone by one
+helper(support.weights_along, "t, a, axis", linear="t", t="np.reshape(g, np.shape(t))", a=ZERO,
+       axis=ZERO)
 helper(support.unpad, "t, pad_width", linear="t", t="np.pad(g, pad_width)", pad_width=ZERO)
 helper(support.unpad_copies, "t, pad_width, mode", linear="t", t="np.pad(g, pad_width, mode)",
        pad_width=ZERO, mode=ZERO)

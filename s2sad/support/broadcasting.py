@@ -141,3 +141,13 @@ def quantile_bar(g, x, q, axis=None, keepdims=False):
     rank = np.argsort(np.argsort(x, axis=axis), axis=axis)  # each entry's place in order
     share = (g * (rank == k)) * (1.0 - t)  # (a Python float keeps g's precision)
     return share + (g * (rank == k + 1)) * t if t else share
+
+
+def weights_along(w, a, axis):
+    """``np.average``'s ``weights`` as an array that broadcasts against ``a``: itself when it has
+    ``a``'s rank, else (1-d, the weights along the int ``axis``) with ones for the other axes."""
+    if np.ndim(w) == np.ndim(a):
+        return w
+    shape = [1] * np.ndim(a)
+    shape[axis] = -1
+    return np.reshape(w, shape)

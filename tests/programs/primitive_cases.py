@@ -24,7 +24,7 @@ from s2sad.support import (diag_bar, dot_bar_a, dot_bar_b, extremum_bar, kron_ba
                            lift, matmul_bar_a, matmul_bar_b, quantile_bar, tensordot_bar_a,
                            tensordot_bar_b, unbroadcast, unconcatenate, undiagonal, unindex,
                            unindex_along, unindex_axis, unpad, unpad_copies, unreduce,
-                           setitem_dot, written_bar)
+                           setitem_dot, weights_along, written_bar)
 
 RTOL = 1e-6  # relative accuracy asked of every derivative
 H = 1e-3  # finite-difference step; inputs are O(1)
@@ -721,6 +721,8 @@ def r_std_method(x): return x.std(axis=-1)
 def r_average(x): return np.average(x, axis=1)
 def r_average_keepdims(x): return np.average(x, axis=(0, 2), keepdims=True)
 def r_average_weights(x, w): return np.average(x, weights=w)
+def r_average_weights_axis(x, w): return np.average(x, axis=1, weights=w)  # w along axis 1
+def r_average_weights_full(x, w): return np.average(x, axis=-1, weights=w, keepdims=True)
 def r_nansum(x): return np.nansum(x)
 def r_nansum_axis(x): return np.nansum(x, axis=1)
 def r_nanmean(x): return np.nanmean(x)
@@ -776,6 +778,8 @@ SCAN_CASES += [case(fn, with_nan(2, 3, 4), tag="nan") for fn in (
 SCAN_CASES += [case(fn, real(2, 3, 4)) for fn in (
     r_nanvar, r_nanvar_axis, r_nanstd, r_nancumsum, r_nancumsum_axis)]
 SCAN_CASES += [case(r_average_weights, real(2, 3, 4), pos(2, 3, 4)),
+               case(r_average_weights_axis, real(2, 3, 4), pos(3)),
+               case(r_average_weights_full, real(2, 3, 4), pos(2, 3, 4)),
                case(r_std, real(5), tag="1-d"), case(r_cumsum, real(), tag="0-d"),
                case(r_cumsum_axis, real(3, 4), tag="2-d"), case(r_diff, real(6), tag="1-d")]
 if hasattr(np, "cumulative_sum"):
@@ -1357,6 +1361,7 @@ def h_unpad(t): return unpad(t, ((1, 0), (0, 2)))
 def h_written_bar(t): return written_bar(t, (IDX[:3], [1, 1, 2]))
 def h_written_bar_rows(t): return written_bar(t, [2, 0, 2])
 def h_setitem_dot(t, v): return setitem_dot(t, [2, 0, 2], v)  # (0 named twice: the last v)
+def h_weights_along(t): return weights_along(t, W234, 1) * W234
 def h_unpad_copies(t): return unpad_copies(t, ((1, 0), (3, 2)), "reflect")
 def h_unpad_copies_edge(t): return unpad_copies(t, 1, "edge")
 def h_tensordot_bar_a(t, b): return tensordot_bar_a(t, W234, b, ([1, 0], [0, 2]))
@@ -1386,7 +1391,8 @@ BREADTH_HELPER_CASES = [  # the helpers of the rules above
     case(h_undiagonal, real(2, 2)), case(h_diag_bar, real(5, 5)), case(h_diag_bar_matrix, real(3)),
     case(h_unconcatenate, real(2, 4)), case(h_unconcatenate_rows, real(2, 4)),
     case(h_unpad, real(4, 5)), case(h_written_bar, real(3, 4)),
-    case(h_written_bar_rows, real(3, 4)), case(h_setitem_dot, real(3, 4), real(3, 4)), case(h_unpad_copies, real(4, 8)),
+    case(h_written_bar_rows, real(3, 4)), case(h_setitem_dot, real(3, 4), real(3, 4)),
+    case(h_weights_along, real(3)), case(h_unpad_copies, real(4, 8)),
     case(h_unpad_copies_edge, real(4, 5)), case(h_tensordot_bar_a, real(4, 2), real(3, 2, 2)),
     case(h_tensordot_bar_b, real(2, 4), real(2, 3)), case(h_kron_bar_a, real(4, 6), real(2, 3)),
     case(h_kron_bar_b, real(6, 4), real(2, 2)),
