@@ -213,9 +213,11 @@ def check_real_arguments(fn, values, name=None):
             continue  # the common cases, first and fast
         if isinstance(value, (complex, np.complexfloating)) or \
                 getattr(getattr(value, "dtype", None), "kind", None) == "c":
-            what = name or parameters(fn)[k] if name or k < len(parameters(fn)) else "*args"
+            if name is None:
+                params = parameters(fn)
+                name = params[k] if k < len(params) else "*args"
             raise UsageError(
-                f"{fn.__name__} is given a complex value for {what}: s2sad differentiates "
+                f"{fn.__name__} is given a complex value for {name}: s2sad differentiates "
                 f"real values only, and its rules would be wrong on complex ones",
                 def_loc(fn), "Pass the real and imaginary parts as two real arrays.")
 

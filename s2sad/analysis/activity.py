@@ -91,10 +91,7 @@ def integral_result(prim, args, kwargs):
     if kind in ("given", "args") or rule_name(prim) and "dtype" in prim.params:
         # dtype= by keyword or by position (x.astype(int), np.asarray(x, int)), also of a
         # reduction or scan accumulating in integers (np.cumsum(x, dtype=int))
-        try:
-            dtype = prim.bind(args, kwargs).get("dtype")
-        except TypeError:  # (a call that does not fit: the lowering reports it)
-            dtype = kwargs.get("dtype")
+        dtype = _dtype_operand(prim, args, kwargs)
         if isinstance(dtype, Const):
             try:
                 return not np.issubdtype(np.dtype(dtype.value), np.inexact)
@@ -104,6 +101,14 @@ def integral_result(prim, args, kwargs):
             return all(isinstance(a, Const) and isinstance(a.value, (int, np.integer))
                        and not isinstance(a.value, bool) for a in args)
     return False
+
+
+def _dtype_operand(prim, args, kwargs):
+    """The ``dtype=`` operand of a call of ``prim``, by keyword or by position, or None."""
+    try:
+        return prim.bind(args, kwargs).get("dtype")
+    except TypeError:  # (a call that does not fit: the lowering reports it)
+        return kwargs.get("dtype")
 
 
 def _integral_base(base, integral):
@@ -136,27 +141,26 @@ def activity(fn, wrt_names, writes_followed=False):
     edges = dataflow_edges(fn.body)
     varied = _reach(wrt_names, edges)
     if writes_followed:
-        for stmt in walk_blocks(fn.body):
-            if isinstance(stmt, Assign) and set(_vars(stmt.operands())) & varied:
-                what = unfollowed_write(stmt)
-                if what:
-                    raise UnsupportedSyntaxError(
-                        f"s2sad does not follow {what}, and a differentiated value reaches "
-                        f"it here", stmt.loc,
-                        "Compute the result as a value (z = np.sum(x); y = np.copy(x)) or "
-                        "write it with an assignment s2sad follows (y[...] = x, y[i] = v, "
-                        "np.where), or keep differentiated values out of this call.")
         complex_values = _complex_values(fn.body)
         for stmt in walk_blocks(fn.body):
-            if isinstance(stmt, Assign) and set(_vars(stmt.operands())) & varied:
-                what = complex_source(stmt, complex_values)
-                if what:
-                    raise UnsupportedSyntaxError(
-                        f"s2sad differentiates real values only, and {what} makes a "
-                        f"differentiated value complex here", stmt.loc,
-                        "Write the real and imaginary parts as two real arrays (z = a + 1j * b "
-                        "is the pair a, b; |z|**2 is a**2 + b**2), or keep complex values "
-                        "out of what is differentiated.")
+            if not (isinstance(stmt, Assign) and set(_vars(stmt.operands())) & varied):
+                continue
+            what = unfollowed_write(stmt)
+            if what:
+                raise UnsupportedSyntaxError(
+                    f"s2sad does not follow {what}, and a differentiated value reaches "
+                    f"it here", stmt.loc,
+                    "Compute the result as a value (z = np.sum(x); y = np.copy(x)) or "
+                    "write it with an assignment s2sad follows (y[...] = x, y[i] = v, "
+                    "np.where), or keep differentiated values out of this call.")
+            what = complex_source(stmt, complex_values)
+            if what:
+                raise UnsupportedSyntaxError(
+                    f"s2sad differentiates real values only, and {what} makes a "
+                    f"differentiated value complex here", stmt.loc,
+                    "Write the real and imaginary parts as two real arrays (z = a + 1j * b "
+                    "is the pair a, b; |z|**2 is a**2 + b**2), or keep complex values "
+                    "out of what is differentiated.")
     useful = _reach(_vars([fn.output]), [(b, a) for a, b in edges])
     return varied & useful
 
@@ -165,7 +169,9 @@ def _complex_values(body):
     """Names that may hold complex values: made by :func:`complex_source`'s constants and
     dtypes, and what is computed from them (but their ``np.abs``, ``.real``, comparisons)."""
     found = set()
-    for _ in range(2):  # (a loop's carried values: once more)
+    for trip in range(2):  # (a loop's carried values: once more, if there is any)
+        if trip and not found:
+            break
         for stmt in walk_blocks(body):
             if isinstance(stmt, Assign) and complex_source(stmt, found) and not (
                     rule_name(stmt.prim) and (stmt.prim.real_result or
@@ -191,10 +197,7 @@ def complex_source(stmt, complex_values=frozenset()):
         if isinstance(op, Var) and op.name in complex_values:
             return "a complex value"
     if rule_name(stmt.prim) and "dtype" in stmt.prim.params:
-        try:
-            dtype = stmt.prim.bind(stmt.args, stmt.kwargs).get("dtype")
-        except TypeError:
-            dtype = stmt.kwargs.get("dtype")
+        dtype = _dtype_operand(stmt.prim, stmt.args, stmt.kwargs)
         if isinstance(dtype, Const) and _is_complex_dtype(dtype.value):
             return f"the complex dtype {dtype}"
     return None
