@@ -25,12 +25,13 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / element_count(v6),
-        v6), prediction)
+    prediction_bar = unbroadcast(2 * v5
+                                 * unreduce(1.0 / element_count(v6), v6),
+                                 prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (
-        element_count(v4) / element_count(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out)
+                     * (element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -39,7 +40,7 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     Wv_bar = A_Wv_bar
     # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
-        H_bar)
+            H_bar)
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
@@ -47,10 +48,10 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
-    return as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc), as_gradient(
-        gain_bar, gain), as_gradient(bias_bar, bias), as_gradient(Wq_bar, Wq
-        ), as_gradient(Wk_bar, Wk), as_gradient(Wv_bar, Wv), as_gradient(
-        w_out_bar, w_out)
+    return (as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc),
+            as_gradient(gain_bar, gain), as_gradient(bias_bar, bias),
+            as_gradient(Wq_bar, Wq), as_gradient(Wk_bar, Wk),
+            as_gradient(Wv_bar, Wv), as_gradient(w_out_bar, w_out))
 
 
 def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
@@ -72,12 +73,13 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / element_count(v6),
-        v6), prediction)
+    prediction_bar = unbroadcast(2 * v5
+                                 * unreduce(1.0 / element_count(v6), v6),
+                                 prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (
-        element_count(v4) / element_count(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out)
+                     * (element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -86,7 +88,7 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     Wv_bar = A_Wv_bar
     # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
-        H_bar)
+            H_bar)
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
@@ -94,10 +96,11 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
-    return out, (as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc),
-        as_gradient(gain_bar, gain), as_gradient(bias_bar, bias),
-        as_gradient(Wq_bar, Wq), as_gradient(Wk_bar, Wk), as_gradient(
-        Wv_bar, Wv), as_gradient(w_out_bar, w_out))
+    return (out,
+            (as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc),
+             as_gradient(gain_bar, gain), as_gradient(bias_bar, bias),
+             as_gradient(Wq_bar, Wq), as_gradient(Wk_bar, Wk),
+             as_gradient(Wv_bar, Wv), as_gradient(w_out_bar, w_out)))
 
 
 def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
@@ -118,12 +121,13 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     out = np.mean(v6)
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5 * unreduce(out_bar / element_count(
-        v6), v6), prediction)
+    prediction_bar = unbroadcast(2 * v5
+                                 * unreduce(out_bar / element_count(v6), v6),
+                                 prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out) * (
-        element_count(v4) / element_count(A)), A, 1)
+    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out)
+                     * (element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -132,7 +136,7 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     Wv_bar = A_Wv_bar
     # line 80: H = layer_norm(np.tanh(conv1d(X, Wc) + bc), gain, bias)
     H_h_bar, H_gain_bar, H_bias_bar = bwd_layer_norm_wrt_h_gain_bias(H_res,
-        H_bar)
+            H_bar)
     v3_bar = H_h_bar
     gain_bar = H_gain_bar
     bias_bar = H_bias_bar
@@ -140,10 +144,10 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     v1_bar = unbroadcast(v2_bar, v1)
     bc_bar = unbroadcast(v2_bar, bc)
     Wc_bar = vjp_conv1d_wrt_w(X, Wc, v1_bar)
-    return as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc), as_gradient(
-        gain_bar, gain), as_gradient(bias_bar, bias), as_gradient(Wq_bar, Wq
-        ), as_gradient(Wk_bar, Wk), as_gradient(Wv_bar, Wv), as_gradient(
-        w_out_bar, w_out)
+    return (as_gradient(Wc_bar, Wc), as_gradient(bc_bar, bc),
+            as_gradient(gain_bar, gain), as_gradient(bias_bar, bias),
+            as_gradient(Wq_bar, Wq), as_gradient(Wk_bar, Wk),
+            as_gradient(Wv_bar, Wv), as_gradient(w_out_bar, w_out))
 
 
 def layer_norm(h, gain, bias, eps=1e-05):
@@ -236,13 +240,16 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     gain_bar = unbroadcast(v6_bar * v5, gain)
     centred_bar = unbroadcast(v5_bar / v4, centred)
     # line 55: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
-    centred_bar += 2 * centred * unreduce(unbroadcast(-unbroadcast(v5_bar *
-        v5, v4) / v4 * 0.5 / v4, variance) * (element_count(variance) /
-        element_count(v2)), v2, -1, True)
+    centred_bar += (2 * centred
+                    * unreduce(unbroadcast(-unbroadcast(v5_bar * v5, v4) / v4
+                                           * 0.5 / v4, variance)
+                               * (element_count(variance) / element_count(v2)),
+                               v2, -1, True))
     # line 54: centred = h - np.mean(h, axis=-1, keepdims=True)
     h_bar = unbroadcast(centred_bar, h)
-    h_bar = h_bar + unreduce(-unbroadcast(centred_bar, v1) * (element_count
-        (v1) / element_count(h)), h, -1, True)
+    h_bar = (h_bar
+             + unreduce(-unbroadcast(centred_bar, v1)
+                        * (element_count(v1) / element_count(h)), h, -1, True))
     return h_bar, gain_bar, writable(bias_bar)
 
 
@@ -338,8 +345,8 @@ def vjp_conv1d_wrt_w(x, w, out_bar1):
         out_2_bar = out_1_bar
         # line 65: out = out + x[:, k:k + steps, :] @ w[k]
         out_1_bar = unbroadcast(out_2_bar, out_1)
-        scatter_add(w_bar, k, matmul_bar_b(unbroadcast(out_2_bar, v11), v9,
-            v10))
+        scatter_add(w_bar, k,
+                    matmul_bar_b(unbroadcast(out_2_bar, v11), v9, v10))
     # line 63: out = x[:, 0:steps, :] @ w[0]
     scatter_add(w_bar, 0, matmul_bar_b(out_1_bar, v5, v6))
     return w_bar

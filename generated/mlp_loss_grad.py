@@ -31,8 +31,8 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     v2_bar = matmul_bar_a(v3_bar, H, W2) * (1.0 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return as_gradient(W1_bar, W1), as_gradient(b1_bar, b1), as_gradient(W2_bar
-        , W2), as_gradient(b2_bar, b2)
+    return (as_gradient(W1_bar, W1), as_gradient(b1_bar, b1),
+            as_gradient(W2_bar, W2), as_gradient(b2_bar, b2))
 
 
 def value_and_grad_loss(W1, b1, W2, b2, X, Y):
@@ -60,8 +60,9 @@ def value_and_grad_loss(W1, b1, W2, b2, X, Y):
     v2_bar = matmul_bar_a(v3_bar, H, W2) * (1.0 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return out, (as_gradient(W1_bar, W1), as_gradient(b1_bar, b1),
-        as_gradient(W2_bar, W2), as_gradient(b2_bar, b2))
+    return (out,
+            (as_gradient(W1_bar, W1), as_gradient(b1_bar, b1),
+             as_gradient(W2_bar, W2), as_gradient(b2_bar, b2)))
 
 
 def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
@@ -88,8 +89,8 @@ def vjp_loss(W1, b1, W2, b2, X, Y, out_bar):
     v2_bar = matmul_bar_a(v3_bar, H, W2) * (1.0 - H * H)
     b1_bar = unbroadcast(v2_bar, b1)
     W1_bar = matmul_bar_b(unbroadcast(v2_bar, v1), X, W1)
-    return as_gradient(W1_bar, W1), as_gradient(b1_bar, b1), as_gradient(W2_bar
-        , W2), as_gradient(b2_bar, b2)
+    return (as_gradient(W1_bar, W1), as_gradient(b1_bar, b1),
+            as_gradient(W2_bar, W2), as_gradient(b2_bar, b2))
 
 
 # --- run-time helpers the functions above call (NumPy only) ---

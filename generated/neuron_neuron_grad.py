@@ -80,8 +80,9 @@ def vjp_neuron(w0, x0, w1, x1, w2, out_bar):
     x1_bar = unbroadcast(v2_bar * w1, x1)
     w0_bar = unbroadcast(v1_bar * x0, w0)
     x0_bar = unbroadcast(v1_bar * w0, x0)
-    return as_gradient(w0_bar, w0), as_gradient(x0_bar, x0), as_gradient(w1_bar
-        , w1), as_gradient(x1_bar, x1), as_gradient(w2_bar, w2)
+    return (as_gradient(w0_bar, w0), as_gradient(x0_bar, x0),
+            as_gradient(w1_bar, w1), as_gradient(x1_bar, x1),
+            as_gradient(w2_bar, w2))
 
 
 # --- run-time helpers the functions above call (NumPy only) ---

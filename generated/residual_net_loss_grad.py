@@ -40,7 +40,7 @@ def grad_loss(U, V, X, Y):
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
     x_1_bar = unbroadcast(2 * v10 * unreduce(1.0 / element_count(v11), v11),
-        x_1)
+                          x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -52,8 +52,8 @@ def grad_loss(U, V, X, Y):
         v9_bar = unbroadcast(x_2_bar, v9)
         U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out)
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        sigmoid_z_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out
-            ) * sigmoid_out * sigmoid_out * v7
+        sigmoid_z_bar = (matmul_bar_b(v9_bar, U_k, sigmoid_out) * sigmoid_out
+                         * sigmoid_out * v7)
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
@@ -96,7 +96,7 @@ def value_and_grad_loss(U, V, X, Y):
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
     x_1_bar = unbroadcast(2 * v10 * unreduce(1.0 / element_count(v11), v11),
-        x_1)
+                          x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -108,8 +108,8 @@ def value_and_grad_loss(U, V, X, Y):
         v9_bar = unbroadcast(x_2_bar, v9)
         U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out)
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        sigmoid_z_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out
-            ) * sigmoid_out * sigmoid_out * v7
+        sigmoid_z_bar = (matmul_bar_b(v9_bar, U_k, sigmoid_out) * sigmoid_out
+                         * sigmoid_out * v7)
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):
@@ -150,8 +150,8 @@ def vjp_loss(U, V, X, Y, out_bar):
     out = np.mean(v11)
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v10 * unreduce(out_bar / element_count(v11),
-        v11), x_1)
+    x_1_bar = unbroadcast(2 * v10
+                          * unreduce(out_bar / element_count(v11), v11), x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)
@@ -163,8 +163,8 @@ def vjp_loss(U, V, X, Y, out_bar):
         v9_bar = unbroadcast(x_2_bar, v9)
         U_k_bar = matmul_bar_a(v9_bar, U_k, sigmoid_out)
         # line 26: return 1.0 / (1.0 + np.exp(-z))
-        sigmoid_z_bar = matmul_bar_b(v9_bar, U_k, sigmoid_out
-            ) * sigmoid_out * sigmoid_out * v7
+        sigmoid_z_bar = (matmul_bar_b(v9_bar, U_k, sigmoid_out) * sigmoid_out
+                         * sigmoid_out * v7)
         # line 32: x = x + U_k @ sigmoid(V_k @ x)
         x_1_bar = x_1_bar + matmul_bar_b(sigmoid_z_bar, V_k, x_1)
         # line 31: for U_k, V_k in zip(U, V):

@@ -153,8 +153,9 @@ def value_and_grad_loss(W, U, v, xs, ys):
     U_bar += matmul_bar_a_sum(U_bar_terms, U)
     W_bar += matmul_bar_a_sum(W_bar_terms, W)
     v_bar += matmul_bar_a_sum(v_bar_terms, v)
-    return out, (as_gradient(W_bar, W), as_gradient(U_bar, U), as_gradient(
-        v_bar, v))
+    return (out,
+            (as_gradient(W_bar, W), as_gradient(U_bar, U),
+             as_gradient(v_bar, v)))
 
 
 def vjp_loss(W, U, v, xs, ys, out_bar):

@@ -1,6 +1,6 @@
 """The gast builders generated code is made of: names, assignments, calls, literals, and
-comments carried through astor as placeholder statements (:func:`comment`, turned into
-``# text`` by :func:`s2sad.emit.render.to_source`).
+comments carried as placeholder statements (:func:`comment`, turned into ``# text`` by
+:func:`s2sad.emit.writer.write_function`).
 
 Part of :mod:`s2sad.emit` (layer 5); every transform builds its statements with these.
 """

@@ -2,23 +2,22 @@
 self-contained module: a docstring, ``import numpy as np`` (and ``math`` if used), the
 imports and constants the functions read, the functions, then under one comment line the
 run-time helpers they call, copied from :mod:`s2sad.support` (or with ``plain`` its short
-reference versions, :mod:`s2sad.support_plain`), formatted by astor. :func:`to_source`
-writes one function, turning comment placeholders into comments, after
+reference versions, :mod:`s2sad.support_plain`). :func:`to_source` writes one function
+(:func:`s2sad.emit.writer.write_function`: comment placeholders become comments) after
 :func:`tidy_block` has dropped the blocks left with comments only.
 
 Part of :mod:`s2sad.emit` (layer 5).
 """
 
-import ast
 import inspect
 import re
 
-import astor
 import gast
 
 from .. import support, support_plain
 from ..display import HELPERS_HEADING
 from .nodes import COMMENT_PREFIX, is_comment, literal
+from .writer import expression, write_function
 
 
 # read once, when s2sad is imported: s2sad/support/ changing on disk later (an upgrade, a
@@ -73,7 +72,8 @@ def render_module(docstring, functions, comments, constants, imports=None, plain
     define themselves: the user's derivative rules (:mod:`s2sad.custom`), the
     modules of functions called on constants (``scipy``).
     """
-    body_text = "\n\n".join(to_source(f, comments) for f in functions)
+    written = {}  # value_and_grad_f holds grad_f's statements: their text is written once
+    body_text = "\n\n".join(to_source(f, comments, written) for f in functions)
     helpers = _helpers_used(body_text, plain)
     imported = _import_lines(imports or {}, body_text)
     if imported:
@@ -88,7 +88,7 @@ def render_module(docstring, functions, comments, constants, imports=None, plain
     parts.append("")
     if constants:
         for key in sorted(constants):
-            parts.append(f"{key} = {astor.to_source(gast.gast_to_ast(literal(constants[key]))).strip()}")
+            parts.append(f"{key} = {expression(literal(constants[key]))}")
         parts.append("")
     parts.append("")
     parts.append(body_text.rstrip())
@@ -123,35 +123,12 @@ def _import_lines(imports, body_text):
                                  for m, names in sorted(grouped.items())]
 
 
-def _to_ast(node):
-    """The Python ``ast`` twin of a gast tree (what gast.gast_to_ast does for the node
-    kinds generated code uses, several times faster)."""
-    if isinstance(node, list):
-        return [_to_ast(n) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
-    if isinstance(node, gast.arguments):
-        return ast.arguments(
-            posonlyargs=[], args=[ast.arg(arg=a.id, annotation=None) for a in node.args],
-            vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-            defaults=_to_ast(node.defaults))
-    cls = getattr(ast, type(node).__name__)
-    new = cls.__new__(cls)
-    for field in cls._fields:
-        setattr(new, field, _to_ast(getattr(node, field, None)))
-    return new
-
-
-def to_source(node, comments):
+def to_source(node, comments, written=None):
+    """The text of ``node`` (see :func:`s2sad.emit.writer.write_function`), its blocks
+    tidied first (:func:`tidy_block`)."""
     if isinstance(node, gast.FunctionDef):
         node.body = tidy_block(node.body, comments)
-    text = astor.to_source(_to_ast(node))
-
-    def replace(match):
-        return f"{match.group(1)}# {comments[int(match.group(2))]}"
-
-    text = re.sub(rf"^(\s*){COMMENT_PREFIX}(\d+)$", replace, text, flags=re.MULTILINE)
-    return text
+    return write_function(node, comments, written)
 
 
 def _has_code(stmts):
