@@ -74,7 +74,7 @@ LAYERS = [
     ["s2sad.ranks"],
     # 5. simplify, emit, verify; adjoints; what both transforms share; custom rules' code
     # the emitter's package: gast builders, the emitter, blocks and loops, module text
-    ["s2sad.emit.nodes"],
+    ["s2sad.emit.nodes", "s2sad.emit.lines"],
     ["s2sad.emit.writer"],
     ["s2sad.emit.emitter", "s2sad.emit.blocks", "s2sad.emit.render"],
     ["s2sad.simplify", "s2sad.emit", "s2sad.verify"],

@@ -44,7 +44,7 @@ def _helpers_used(source_text, plain=False):
 
 def _called(text):
     """The names ``name(`` is written after in ``text`` (one pass over the text), not after a
-    dot (``np.stack(`` calls NumPy's, not the helper ``stack``); astor may break a long line
+    dot (``np.stack(`` calls NumPy's, not the helper ``stack``); a long line may break
     between a name and its parenthesis."""
     return set(re.findall(r"(?<![\w.])(\w+)\s*\(", text))
 

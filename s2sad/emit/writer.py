@@ -1,8 +1,7 @@
 """Python source for generated gast trees: :func:`write_function` writes a function
 definition in one pass over the tree, with the fewest parentheses Python's precedence
 allows, comment placeholders (:func:`s2sad.emit.nodes.comment`) as ``# text`` lines, and
-lines longer than 79 columns broken at the commas (else the operators) of their outermost
-brackets, continuation lines aligned with the bracket they are in.
+lines longer than 79 columns broken by :func:`s2sad.emit.lines.wrapped`.
 
 Generated code is made of a small set of node kinds (names, constants, calls, operators,
 subscripts, assignments, loops and branches); a node of any other kind (a lambda, a
@@ -15,9 +14,8 @@ import ast
 
 import gast
 
+from .lines import WIDTH, breaks, wrapped
 from .nodes import COMMENT_PREFIX
-
-WIDTH = 79
 
 # binding strength: a child binding less tightly than its context is parenthesised
 _TUPLE, _TEST, _OR, _AND, _NOT, _CMP = 0, 2, 3, 4, 5, 6
@@ -241,9 +239,9 @@ class _Writer:
         text = _expr(value, _TUPLE)
         start = len(indent) + len(head) if start is None else start
         line = indent + head + text + tail
-        if len(line) > WIDTH and any(depth < 1 for _, depth in _breaks(text, 0)):
+        if len(line) > WIDTH and any(depth < 1 for _, depth in breaks(text, 0)):
             line = f"{indent}{head}({text}){tail}"  # its outermost commas or operators
-        self.lines += _wrapped(line, start)      # are where it is best broken
+        self.lines += wrapped(line, start)      # are where it is best broken
 
     def _FunctionDef(self, node, indent):
         for decorator in node.decorator_list:
@@ -352,101 +350,3 @@ def _arguments(args):
     if args.kwarg is not None:
         parts.append(f"**{args.kwarg.id}")
     return ", ".join(parts)
-
-
-_OPEN, _CLOSE = "([{", ")]}"
-# a break before an operator that binds less tightly is taken first (after a comma's)
-_OPERATORS = {" for ": 0.05, " if ": 0.1, " else ": 0.1, " or ": 0.2, " and ": 0.3, " | ": 0.4, " & ": 0.4,
-              " + ": 0.5, " - ": 0.5, " * ": 0.6, " @ ": 0.6, " / ": 0.6, " // ": 0.6,
-              " % ": 0.6, " ** ": 0.7}
-_OPERATOR_HEADS = tuple(_OPERATORS)
-
-
-def _breaks(text, start):
-    """Where ``text`` may be broken: ``[(position, depth), ...]`` of the character a new
-    line would start with, after each comma (depth of its bracket) or before each binary
-    operator (its depth plus a fraction, :data:`_OPERATORS`), strings skipped; positions below
-    ``start`` are not looked at."""
-    found, depth, quote, k = [], 0, None, 0
-    while k < len(text):
-        char = text[k]
-        if quote:
-            if char == "\\":
-                k += 1
-            elif char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char in _OPEN:
-            depth += 1
-        elif char in _CLOSE:
-            depth -= 1
-        elif k >= start:
-            if char == "," and text.startswith(" ", k + 1):
-                found.append((k + 2, depth))
-            elif char == " " and text.startswith(_OPERATOR_HEADS, k):
-                operator = text[k:text.index(" ", k + 1) + 1]
-                found.append((k + 1, depth + _OPERATORS[operator]))
-        k += 1
-    return found
-
-
-def _brackets(text):
-    """The position of the innermost open bracket at each position of ``text`` (-1 at depth
-    0), strings skipped."""
-    inner, stack, quote, k = [-1] * (len(text) + 1), [], None, 0
-    while k < len(text):
-        char = text[k]
-        inner[k] = stack[-1] if stack else -1
-        if quote:
-            if char == "\\":
-                k += 1
-                inner[k] = inner[k - 1]
-            elif char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char in _OPEN:
-            stack.append(k)
-        elif char in _CLOSE and stack:
-            stack.pop()
-        k += 1
-    inner[len(text)] = stack[-1] if stack else -1
-    return inner
-
-
-_ALIGN_UNTIL = WIDTH - 32
-
-
-def _wrapped(line, start):
-    """``line`` broken into lines of at most :data:`WIDTH` columns where it can be: at each
-    break, the shallowest break that keeps the line within the width (the last of them),
-    the next line aligned one column after the bracket the break is in, or if that is
-    past :data:`_ALIGN_UNTIL`, 8 columns right of the line's indentation."""
-    if len(line) <= WIDTH:
-        return [line]
-    breaks = [(p, d) for p, d in _breaks(line, start) if d >= 1]
-    if not breaks:
-        return [line]
-    inner = _brackets(line)
-    column = {}  # a bracket's position in line -> its column as written
-    out, begin, indent = [], 0, 0
-    while indent + len(line) - begin > WIDTH:
-        ahead = [(p, d) for p, d in breaks if p > begin and inner[p] >= 0]
-        fitting = [(p, d) for p, d in ahead if indent + p - begin <= WIDTH + 1]
-        if not fitting:
-            fitting = ahead[:1]
-        if not fitting:
-            break
-        shallowest = min(d for _, d in fitting)
-        cut = max(p for p, d in fitting if d == shallowest)
-        for k in range(begin, cut):
-            if line[k] in _OPEN:
-                column[k] = indent + k - begin
-        out.append(" " * indent + line[begin:cut].rstrip())
-        bracket = inner[cut]
-        begin, indent = cut, column[bracket] + 1
-        if indent > _ALIGN_UNTIL:
-            indent = len(line) - len(line.lstrip()) + 8
-    out.append(" " * indent + line[begin:])
-    return out
