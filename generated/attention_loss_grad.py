@@ -25,13 +25,13 @@ def grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5
-                                 * unreduce(1.0 / element_count(v6), v6),
-                                 prediction)
+    prediction_bar = unbroadcast(
+        2 * v5 * unreduce(1.0 / element_count(v6), v6), prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out)
-                     * (element_count(v4) / element_count(A)), A, 1)
+    A_bar = unreduce(
+        matmul_bar_a(prediction_bar, v4, w_out)
+        * (element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -73,13 +73,13 @@ def value_and_grad_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y):
     check_scalar(out, 'loss')
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5
-                                 * unreduce(1.0 / element_count(v6), v6),
-                                 prediction)
+    prediction_bar = unbroadcast(
+        2 * v5 * unreduce(1.0 / element_count(v6), v6), prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out)
-                     * (element_count(v4) / element_count(A)), A, 1)
+    A_bar = unreduce(
+        matmul_bar_a(prediction_bar, v4, w_out)
+        * (element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -121,13 +121,13 @@ def vjp_loss(Wc, bc, gain, bias, Wq, Wk, Wv, w_out, X, y, out_bar):
     out = np.mean(v6)
     # backward sweep
     # line 83: return np.mean((prediction - y) ** 2)
-    prediction_bar = unbroadcast(2 * v5
-                                 * unreduce(out_bar / element_count(v6), v6),
-                                 prediction)
+    prediction_bar = unbroadcast(
+        2 * v5 * unreduce(out_bar / element_count(v6), v6), prediction)
     # line 82: prediction = np.mean(A, axis=1) @ w_out
     w_out_bar = matmul_bar_b(prediction_bar, v4, w_out)
-    A_bar = unreduce(matmul_bar_a(prediction_bar, v4, w_out)
-                     * (element_count(v4) / element_count(A)), A, 1)
+    A_bar = unreduce(
+        matmul_bar_a(prediction_bar, v4, w_out)
+        * (element_count(v4) / element_count(A)), A, 1)
     # line 81: A = attention(H, Wq=Wq, Wk=Wk, Wv=Wv)
     A_H_bar, A_Wq_bar, A_Wk_bar, A_Wv_bar = bwd_attention(A_res, A_bar)
     H_bar = A_H_bar
@@ -241,15 +241,18 @@ def bwd_layer_norm_wrt_h_gain_bias(residuals, out_bar):
     centred_bar = unbroadcast(v5_bar / v4, centred)
     # line 55: variance = np.mean(centred ** 2, axis=-1, keepdims=True)
     centred_bar += (2 * centred
-                    * unreduce(unbroadcast(-unbroadcast(v5_bar * v5, v4) / v4
-                                           * 0.5 / v4, variance)
-                               * (element_count(variance) / element_count(v2)),
-                               v2, -1, True))
+                    * unreduce(
+                        unbroadcast(
+                            -unbroadcast(v5_bar * v5, v4) / v4 * 0.5 / v4,
+                            variance)
+                        * (element_count(variance) / element_count(v2)), v2,
+                        -1, True))
     # line 54: centred = h - np.mean(h, axis=-1, keepdims=True)
     h_bar = unbroadcast(centred_bar, h)
     h_bar = (h_bar
-             + unreduce(-unbroadcast(centred_bar, v1)
-                        * (element_count(v1) / element_count(h)), h, -1, True))
+             + unreduce(
+                 -unbroadcast(centred_bar, v1)
+                 * (element_count(v1) / element_count(h)), h, -1, True))
     return h_bar, gain_bar, writable(bias_bar)
 
 

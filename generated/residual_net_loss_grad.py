@@ -150,8 +150,8 @@ def vjp_loss(U, V, X, Y, out_bar):
     out = np.mean(v11)
     # backward sweep
     # line 33: return np.mean((x - Y) ** 2)
-    x_1_bar = unbroadcast(2 * v10
-                          * unreduce(out_bar / element_count(v11), v11), x_1)
+    x_1_bar = unbroadcast(
+        2 * v10 * unreduce(out_bar / element_count(v11), v11), x_1)
     # line 31: for U_k, V_k in zip(U, V):
     U_bar = zeros_bar(U)
     V_bar = zeros_bar(V)

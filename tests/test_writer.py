@@ -149,3 +149,11 @@ def test_a_string_is_never_broken():
     written = write_function(gast.parse(source).body[0], [])
     assert _dump(written) == _dump(source)
     assert text in written
+
+
+def test_a_call_too_long_for_its_alignment_is_broken_after_its_bracket():
+    source = ("def f():\n    prediction_bar = unbroadcast(2 * v5 * unreduce(1.0 / "
+              "element_count(v6), v6), prediction)\n")
+    written = write_function(gast.parse(source).body[0], [])
+    assert written == ("def f():\n    prediction_bar = unbroadcast(\n        2 * v5 * "
+                       "unreduce(1.0 / element_count(v6), v6), prediction)\n")

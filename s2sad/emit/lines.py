@@ -14,13 +14,14 @@ _OPERATORS = {" for ": 0.05, " if ": 0.1, " else ": 0.1, " or ": 0.2, " and ": 0
               " + ": 0.5, " - ": 0.5, " * ": 0.6, " @ ": 0.6, " / ": 0.6, " // ": 0.6,
               " % ": 0.6, " ** ": 0.7}
 _OPERATOR_HEADS = tuple(_OPERATORS)
+_CLOSE_HEADS = tuple(_CLOSE)
 
 
 def breaks(text, start):
     """Where ``text`` may be broken: ``[(position, depth), ...]`` of the character a new
-    line would start with, after each comma (depth of its bracket) or before each binary
-    operator (its depth plus a fraction, :data:`_OPERATORS`), strings skipped; positions below
-    ``start`` are not looked at."""
+    line would start with, after each comma or a call's (or subscript's) opening bracket
+    (the depth inside the bracket) or before each binary operator (its depth plus a fraction, :data:`_OPERATORS`),
+    strings skipped; positions below ``start`` are not looked at."""
     found, depth, quote, k = [], 0, None, 0
     while k < len(text):
         char = text[k]
@@ -33,6 +34,8 @@ def breaks(text, start):
             quote = char
         elif char in _OPEN:
             depth += 1
+            if k > start and _is_call(text, k) and not text.startswith(_CLOSE_HEADS, k + 1):
+                found.append((k + 1, depth))
         elif char in _CLOSE:
             depth -= 1
         elif k >= start:
@@ -43,6 +46,13 @@ def breaks(text, start):
                 found.append((k + 1, depth + _OPERATORS[operator]))
         k += 1
     return found
+
+
+def _is_call(text, k):
+    """Whether the bracket at ``k`` opens a call's arguments or a subscript (not a tuple,
+    a list or parentheses of their own)."""
+    before = text[k - 1]
+    return before.isalnum() or before in "_)]"
 
 
 def _brackets(text):
@@ -74,16 +84,22 @@ _ALIGN_UNTIL = WIDTH - 32
 
 def wrapped(line, start):
     """``line`` broken into lines of at most :data:`WIDTH` columns where it can be: at each
-    break, the shallowest break that keeps the line within the width (the last of them),
-    the next line aligned one column after the bracket the break is in, or if that is
-    past :data:`_ALIGN_UNTIL`, 8 columns right of the line's indentation."""
+    break, the shallowest break that keeps the line within the width (the last of them).
+    After a comma or before an operator, the next line is aligned one column after the
+    bracket the break is in, or if that is past :data:`_ALIGN_UNTIL`, 8 columns right of
+    the line's indentation; right after an opening bracket (a hanging indent), 4 columns
+    right of it (8 for a header ending with ``:``), and so are the next lines inside that
+    bracket."""
     if len(line) <= WIDTH:
         return [line]
     found = [(p, d) for p, d in breaks(line, start) if d >= 1]
     if not found:
         return [line]
     inner = _brackets(line)
-    column = {}  # a bracket's position in line -> its column as written
+    column = {}  # a bracket's position in line -> the column its next lines align after
+    opened_at = {}  # a bracket's position in line -> the indentation of the line it is on
+    margin = len(line) - len(line.lstrip())
+    hanging = 8 if line.endswith(":") else 4
     out, begin, indent = [], 0, 0
     while indent + len(line) - begin > WIDTH:
         ahead = [(p, d) for p, d in found if p > begin and inner[p] >= 0]
@@ -97,10 +113,13 @@ def wrapped(line, start):
         for k in range(begin, cut):
             if line[k] in _OPEN:
                 column[k] = indent + k - begin
+                opened_at[k] = indent if begin else margin
         out.append(" " * indent + line[begin:cut].rstrip())
         bracket = inner[cut]
+        if cut == bracket + 1:  # its next lines are indented from the line it opens on
+            column[bracket] = opened_at[bracket] + hanging - 1
         begin, indent = cut, column[bracket] + 1
         if indent > _ALIGN_UNTIL:
-            indent = len(line) - len(line.lstrip()) + 8
+            indent = margin + 8
     out.append(" " * indent + line[begin:])
     return out
