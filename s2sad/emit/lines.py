@@ -1,7 +1,8 @@
 """Long lines of generated code broken within :data:`WIDTH` columns: :func:`wrapped` breaks
-a line after the commas (else before the operators, the loosest first) of its outermost
-brackets, continuation lines aligned with the bracket they are in; :func:`breaks` tells
-where a text may be broken. Strings are never broken.
+a line after the commas (else before the operators, the loosest first, or right after a
+call's bracket) of its outermost brackets, continuation lines aligned with the bracket they
+are in (or 4 columns in, after a call's bracket); :func:`breaks` tells where a text may be
+broken. Strings are never broken.
 
 Part of :mod:`s2sad.emit` (layer 5), for :mod:`s2sad.emit.writer`.
 """
