@@ -551,11 +551,19 @@ def tie_share(g, mask, axis=None, keepdims=False):
     """``g``, the adjoint of a ``max``/``min`` over ``axis``, shared equally among the ties
     ``mask`` marks (the forward sweep's ``x == ans``, kept: s2sad.reverse.forward_masks).
     ``g`` is divided by the count of ties first (an array of the reduced shape), then spread
-    by the mask: one array of ``x``'s size is made, not two (``g * mask / count`` is the same,
-    bit for bit: the mask is 0 or 1 and the count positive)."""
+    over the mask. One array of ``x``'s size is made, and no other: the count is summed in
+    the smallest unsigned type that holds it (into int64, NumPy casts the mask through a
+    buffer of int64s of its size), and a NumPy mask selects by ``np.copyto(where=)`` (a
+    product with it would cast it to floats through another such buffer)."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    return g / np.sum(mask, axis=axis, keepdims=True) * mask
+    count = np.sum(mask, axis=axis, keepdims=True, dtype=np.min_scalar_type(np.size(mask)))
+    share = g / count
+    if type(mask) is not np.ndarray:  # (an array library's own: its product)
+        return share * mask
+    spread = np.zeros(mask.shape, np.result_type(share))
+    np.copyto(spread, share, where=mask)
+    return spread
 
 
 def matmul_bar_a(g, a, b):
