@@ -782,6 +782,50 @@ SCAN_CASES += [case(r_average_weights, real(2, 3, 4), pos(2, 3, 4)),
                case(r_average_weights_full, real(2, 3, 4), pos(2, 3, 4)),
                case(r_std, real(5), tag="1-d"), case(r_cumsum, real(), tag="0-d"),
                case(r_cumsum_axis, real(3, 4), tag="2-d"), case(r_diff, real(6), tag="1-d")]
+# The reductions' keywords: where= (entries left out), initial= (one more term, or contestant
+# of a max/min), correction= (NumPy 2's ddof). (COND leaves a row and a column out whole: a
+# mean over none of them is NaN; WHERE takes one entry or more of each row and column.)
+WHERE = np.array([[True, False, True, True], [False, True, True, False], [True, True, False, True]])
+
+
+def k_sum_where(x): return np.sum(x, where=COND)
+def k_sum_where_axis(x): return np.sum(x, axis=1, where=COND)
+def k_sum_where_keepdims(x): return x.sum(axis=(0, 2), keepdims=True, where=COND[0])
+def k_sum_where_of_x(x): return np.sum(x * x, axis=-1, where=x > 0)
+def k_sum_initial(x, t): return np.sum(x, axis=0, initial=t)
+def k_mean_where(x): return np.mean(x, where=WHERE)
+def k_mean_where_axis(x): return np.mean(x, axis=1, where=WHERE)
+def k_mean_where_keepdims(x): return x.mean(axis=-1, keepdims=True, where=WHERE[2])
+def k_max_initial(x): return np.max(x, axis=1, initial=0.5)
+def k_max_where(x): return np.max(x, axis=0, initial=-5.0, where=COND)
+def k_min_initial_where(x): return np.min(x, axis=(0, 2), initial=1.0, where=COND[0])
+def k_min_method_initial(x): return x.min(initial=0.0) * 2.0
+def k_amax_initial_keepdims(x): return np.amax(x, axis=-1, keepdims=True, initial=0.2)
+def k_max_initial_of_t(x, t): return np.max(x, axis=-1, initial=t)
+def k_min_initial_of_t(x, t): return np.min(x, initial=t, where=COND)
+def k_var_correction(x): return np.var(x, axis=1, correction=1)
+def k_var_correction_all(x): return np.var(x, correction=2)
+def k_std_correction(x): return np.std(x, axis=(0, 2), correction=1)
+def k_nanvar_correction(x): return np.nanvar(x, axis=-1, correction=1)
+def k_nanstd_correction(x): return np.nanstd(x, correction=1)
+
+
+def _apart_from(x, t):
+    """No entry of x within 0.05 of t (a max/min with initial=t has no tie within the step)."""
+    return np.min(np.abs(x - t)) > 0.05
+
+
+SCAN_CASES += [case(fn, real(2, 3, 4)) for fn in (
+    k_sum_where, k_sum_where_axis, k_sum_where_keepdims, k_mean_where, k_mean_where_axis,
+    k_mean_where_keepdims, k_var_correction, k_var_correction_all, k_std_correction,
+    k_nanvar_correction, k_nanstd_correction)]
+SCAN_CASES += [case(fn, distinct(2, 3, 4)) for fn in (
+    k_max_initial, k_max_where, k_min_initial_where, k_min_method_initial,
+    k_amax_initial_keepdims)]
+SCAN_CASES += [case(k_sum_where_of_x, away(2, 3, 4)), case(k_sum_initial, real(3, 4), real()),
+               case(k_max_initial_of_t, distinct(3, 4), real(), where=_apart_from),
+               case(k_min_initial_of_t, distinct(3, 4), real(), where=_apart_from),
+               case(k_nanvar_correction, with_nan(2, 3, 4), tag="nan")]
 if hasattr(np, "cumulative_sum"):
     def r_cumulative_sum(x): return np.cumulative_sum(x, axis=1)
     def r_cumulative_sum_1d(x): return np.cumulative_sum(x)
