@@ -5,7 +5,8 @@ module                    primitives
 ========================  =====================================================
 :mod:`.operators`         ``+ - * / ** @ %``, unary ``-``, comparisons, indexing, ``.T``,
                           tuple/list literals, tape (list) operations
-:mod:`.elementwise`       NumPy ufuncs, ``math`` functions, ``abs``/``float``/``max``/``min``
+:mod:`.elementwise`       NumPy ufuncs, ``math`` functions, ``abs``/``float``/``max``/``min``,
+                          ``modf``/``divmod`` (two results)
 :mod:`.reductions`        ``np.sum mean prod max min var std average ptp``, the ``nan*``
                           reductions, scans (``cumsum cumprod``), ``diff``
 :mod:`.linear_algebra`    products (``dot matmul outer einsum tensordot kron ...``), shape,

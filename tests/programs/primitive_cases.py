@@ -706,6 +706,33 @@ if hasattr(math, "cbrt"):
     ELEMENTWISE_CASES += [case(m_exp2, real()), case(m_cbrt, away())]
 
 
+
+# Two results each: modf's parts (slopes 1 and 0), divmod's quotient (slope 0) and remainder.
+def e_modf(x):
+    fraction, whole = np.modf(x)
+    return fraction * W34 + whole * x
+def e_modf_indexed(x): return np.modf(x)[0] ** 2 + np.modf(x)[1]
+def e_divmod(x, y):
+    q, r = np.divmod(x, y)
+    return q * x + r * r
+def e_divmod_builtin(x, y):
+    q, r = divmod(x, y)
+    return r * 2.0 + q * y
+def e_divmod_numbers(x, y):
+    q, r = divmod(x, y)
+    return r * r + q * x
+def e_divmod_remainder(x, y): return np.divmod(x, y)[1] * W34
+
+
+ELEMENTWISE_CASES += [
+    case(e_modf, uniform(-3, 3, 3, 4), where=lambda x: mod_smooth(x, 1.0)),
+    case(e_modf_indexed, uniform(-3, 3, 4), where=lambda x: mod_smooth(x, 1.0)),
+    case(e_divmod, uniform(-3, 3, 3, 4), away(4), where=mod_smooth),
+    case(e_divmod_builtin, uniform(-3, 3, 3, 4), away(3, 1), where=mod_smooth),
+    case(e_divmod_numbers, uniform(-3, 3), away(), where=mod_smooth),
+    case(e_divmod_remainder, uniform(-3, 3, 3, 4), away(), where=mod_smooth),
+]
+
 # Reductions and scans.
 def r_var(x): return np.var(x)
 def r_var_axis(x): return np.var(x, axis=1)
@@ -1260,6 +1287,11 @@ def d_lstsq_columns(a, b): return np.linalg.lstsq(a, b, rcond=None)[0]
 def d_lstsq_square(a, b): return np.linalg.lstsq(a, b)[0]
 
 
+def d_lstsq_unpacked(a, b):  # both differentiated: the tangents' tuples add result by result
+    x, res, rank, sv = np.linalg.lstsq(a, b)
+    return x * 2.0 + res[0]
+
+
 def d_lstsq_all(a):  # the residuals' and singular values' adjoints too
     x, res, rank, sv = np.linalg.lstsq(a, W6[:5])
     return np.sum(x * 2.0) + res[0] + np.sum(sv ** 2)
@@ -1317,6 +1349,7 @@ RAGGED_CASES += [
     case(d_lstsq, real(5, 3), real(5), tag="ragged"),
     case(d_lstsq_columns, real(5, 3), real(5, 2), tag="ragged"),
     case(d_lstsq_square, real(3, 3), real(3), tag="ragged"),
+    case(d_lstsq_unpacked, real(5, 3), real(5), tag="ragged"),
 ]
 def d_convolve(a, v): return np.convolve(a, v)
 def d_convolve_same(a, v): return np.convolve(a, v, "same")
