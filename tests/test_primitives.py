@@ -235,6 +235,11 @@ def n_pad_odd(a): return np.pad(a, 1, mode="reflect", reflect_type="odd")
 def n_diff_array_prepend(a): return np.diff(a, prepend=W3)
 def n_cumulative_initial(a): return np.cumulative_sum(a, include_initial=True)
 def n_take_variable(a, mode="wrap"): return np.take(a, IDX1, mode=mode)
+def n_meshgrid_sparse(a): return np.meshgrid(a, W3, sparse=True)[0]
+def n_meshgrid_copy(a): return np.meshgrid(W3, a, copy=False)[1]
+def n_meshgrid_indexing(a, indexing="ij"): return np.meshgrid(a, W3, indexing=indexing)[0]
+def n_broadcast_arrays_many(a):  # (a rule for 16 operands)
+    return np.broadcast_arrays(a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a)[16]
 
 
 NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
@@ -244,7 +249,10 @@ NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
                   (n_pad_ramp, "mode='constant'"), (n_pad_mean, "'symmetric' or 'wrap'"),
                   (n_pad_variable, "a constant mode"), (n_pad_odd, "reflect_type='even'"),
                   (n_diff_array_prepend, "constant number"),
-                  (n_take_variable, "a constant mode='raise', 'wrap' or 'clip'")]
+                  (n_take_variable, "a constant mode='raise', 'wrap' or 'clip'"),
+                  (n_meshgrid_sparse, "sparse=False"), (n_meshgrid_copy, "copy=True"),
+                  (n_meshgrid_indexing, "a constant indexing='xy' or 'ij'"),
+                  (n_broadcast_arrays_many, "argument 'arg16' of np.broadcast_arrays")]
 if hasattr(np, "cumulative_sum"):
     NOT_APPLICABLE.append((n_cumulative_initial, "include_initial=False"))
 

@@ -14,7 +14,8 @@ module                    primitives
 :mod:`.linalg`            ``np.linalg``: ``inv solve det``, decompositions, ``lstsq``
 :mod:`.norms`             ``np.linalg.norm vector_norm matrix_norm``, every ``ord``
 :mod:`.signal`            ``np.convolve correlate interp gradient trapezoid``
-:mod:`.arrays`             ``column_stack dstack row_stack array_split dsplit rollaxis select``
+:mod:`.arrays`             ``column_stack dstack row_stack array_split dsplit rollaxis select``,
+                          ``broadcast_arrays meshgrid``
 :mod:`.statistics`        ``np.cov``
 :mod:`.ufunc_methods`     ``np.add.reduce``, ``np.multiply.accumulate``, ``np.multiply.outer``, ...
 :mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)

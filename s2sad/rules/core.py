@@ -47,6 +47,7 @@ The stanza's fields, and who asks for them:
     the result may share memory with the first operand (a NumPy view, or an alias):
     :mod:`s2sad.memory` follows writes through it. ``view="basic"`` (indexing): a view
     unless the index (the second operand) is fancy (see ``fancy_index``), then a copy.
+    ``view="each"``: its result k may share memory with its operand k (``np.broadcast_arrays``).
 ``cheap=True``
     cheap index arithmetic that reverse mode recomputes in the backward sweep
     rather than storing on the tape (``s2sad.reverse.tape``, ``fill_pops``).

@@ -1406,6 +1406,46 @@ if hasattr(np, "row_stack"):
     NUMPY_CASES += [case(d_row_stack, real(3), real(3))]
     RAGGED_CASES += [case(d_row_stack, real(3), real(2, 3), tag="ragged")]
 
+# Arrays broadcast against each other, one result per operand: each result's adjoint is summed
+# back to its operand's shape.
+def b_broadcast_arrays(x, y):
+    a, b = np.broadcast_arrays(x, y)
+    return a * b + a * W34
+def b_broadcast_arrays_three(x, y, z):
+    a, b, c = np.broadcast_arrays(x, y, z)
+    return np.sin(a) * b - c
+def b_broadcast_arrays_indexed(x, y): return np.broadcast_arrays(x, y)[1] * W34 + x
+def b_broadcast_arrays_one(x): return np.broadcast_arrays(x)[0] * 2.0
+def b_meshgrid(x, y):
+    X, Y = np.meshgrid(x, y)
+    return np.sin(X) * Y
+def b_meshgrid_ij(x, y):
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    return X * Y + X
+def b_meshgrid_three(x, y, z):
+    X, Y, Z = np.meshgrid(x, y, z)
+    return X * Y * Z
+def b_meshgrid_three_ij(x, y, z):
+    X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
+    return X * Z - Y
+def b_meshgrid_one(x): return np.meshgrid(x)[0] ** 2
+def b_meshgrid_of_matrix(x, y):  # (meshgrid reads each operand flattened)
+    X, Y = np.meshgrid(x, y)
+    return X * Y
+
+
+NUMPY_CASES += [
+    case(b_broadcast_arrays, real(3, 1), real(4)), case(b_broadcast_arrays, real(3, 4), real(3, 4),
+                                                        tag="same"),
+    case(b_broadcast_arrays, real(), real(3, 4), tag="number"),
+    case(b_broadcast_arrays_three, real(2, 1, 4), real(3, 1), real()),
+    case(b_broadcast_arrays_indexed, real(4), real(3, 1)), case(b_broadcast_arrays_one, real(3)),
+    case(b_meshgrid, real(4), real(3)), case(b_meshgrid_ij, real(3), real(4)),
+    case(b_meshgrid_three, real(3), real(2), real(4)),
+    case(b_meshgrid_three_ij, real(2), real(3), real(4)), case(b_meshgrid_one, real(4)),
+    case(b_meshgrid_of_matrix, real(2, 2), real(3)),
+]
+
 # The run-time helpers of generated code have rules too (for derivatives of derivatives);
 # called here on their differentiated operands, the others fixed.
 D34 = np.random.default_rng(5).permutation(12).reshape(3, 4) * 1.0  # no ties
