@@ -17,6 +17,9 @@ def batched_reduction(prim, bound, dot):
     keepdims = bound.const("keepdims", None)
     if keepdims not in (False, True) or not all(bound.is_none(k) for k in ("dtype", "out")):
         return None
+    masked = "where" in bound and bound.const("where", "mask") is not True
+    if masked or not bound.is_none("initial"):
+        return None  # (where= and initial= have rules of their own: direction by direction)
     if bound.is_none("axis"):
         if keepdims:
             return None

@@ -12,9 +12,9 @@ once, for every check:
   value gets the set of *allocation sites* its memory may belong to: a
   primitive making a new array is a site of its own; a view or an alias
   (a primitive whose stanza says ``view=True``, ``getitem`` with basic indices, ``b = a``, a write's new
-  version, ``x op= e``) has its operand's sites; a tuple or a list holds its
-  elements' sites; an ``If`` merge has both branches' sites and a loop-carried
-  value the union of its initial and updated values' sites, iterated to a
+  version, ``x op= e``) has its operand's sites (``view="each"``: result k operand k's); a
+  tuple or a list holds its elements' sites; an ``If`` merge has both branches' sites and a
+  loop-carried value the union of its initial and updated values' sites, iterated to a
   fixpoint. Arguments, mutable globals and the results of calls s2sad does not
   read (user functions, other libraries, custom rules: their result may be any
   array they were given, too) are *outside* sites; a user function s2sad can
@@ -137,6 +137,10 @@ class Memory:
             sites = first | own
         elif name and prim.view == "basic":  # indexing: a copy when the index is fancy
             sites = own if self.fancy(args[1]) else first
+        elif name and prim.view == "each":  # np.broadcast_arrays: result k a view of operand k
+            if len(stmt.targets) == len(args):
+                return [(t.name, self.of(a)) for t, a in zip(stmt.targets, args)]
+            sites = set().union(*(self.of(a) for a in args))  # (the tuple holds them all)
         elif prim.view:
             sites = first
         elif name and prim.container:  # a tuple, list or dict holds its elements

@@ -139,7 +139,13 @@ def dead_update_in_a_loop(x):  # b += ... carried though nothing reads b after t
     return np.sum(x * x)
 
 
-ACCEPTED = [dead_update_in_a_loop, update_after_helper_made_new_arrays, fancy_copy, mask_copy, index_array_copy, alias_not_read_again,
+def write_into_one_grid(x):  # meshgrid's result k may be a view of its operand k only
+    g, h = np.meshgrid(np.arange(4.0), np.linspace(0.0, 1.0, 4))
+    g[0, 0] = x[0]
+    return np.sum(g * h * x)
+
+
+ACCEPTED = [write_into_one_grid, dead_update_in_a_loop, update_after_helper_made_new_arrays, fancy_copy, mask_copy, index_array_copy, alias_not_read_again,
             alias_broken_on_every_path, alias_broken_by_rebinding, update_in_a_loop,
             update_in_nested_branches, view_read_before_update, write_then_square,
             float_accumulator]
@@ -293,6 +299,13 @@ def swap_through_views(x):  # NumPy reads views: y[1] gets y[0]'s new value, not
     return np.sum(y * np.arange(4.0))
 
 
+def broadcast_view_read_after_update(x):  # a is a view of y: y += ... changes a
+    y = x * 2.0
+    a, b = np.broadcast_arrays(y, W)
+    y += 1.0
+    return np.sum(a * b)
+
+
 def _line(f, text):
     lines, first = inspect.getsourcelines(f)
     return first + next(i for i, line in enumerate(lines) if text in line)
@@ -324,6 +337,8 @@ REFUSED = [
     (scatter_into_argument, "np.add.at", "x is an argument of scatter_into_argument", None),
     (write_through_branch_alias, "y[0] = 2.0",
      "y may share memory with an array made outside this function", None),
+    (broadcast_view_read_after_update, "return np.sum(a * b)", "a shares memory with y",
+     "y += 1.0"),
     (swap_through_views, "y[0], y[1] =", "this uses a view of y read earlier in an expression, "
                                          "and line {0} wrote into y in between", "y[0], y[1] ="),
 ]

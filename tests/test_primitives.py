@@ -235,6 +235,11 @@ def n_pad_odd(a): return np.pad(a, 1, mode="reflect", reflect_type="odd")
 def n_diff_array_prepend(a): return np.diff(a, prepend=W3)
 def n_cumulative_initial(a): return np.cumulative_sum(a, include_initial=True)
 def n_take_variable(a, mode="wrap"): return np.take(a, IDX1, mode=mode)
+def n_meshgrid_sparse(a): return np.meshgrid(a, W3, sparse=True)[0]
+def n_meshgrid_copy(a): return np.meshgrid(W3, a, copy=False)[1]
+def n_meshgrid_indexing(a, indexing="ij"): return np.meshgrid(a, W3, indexing=indexing)[0]
+def n_broadcast_arrays_many(a):  # (a rule for 16 operands)
+    return np.broadcast_arrays(a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a)[16]
 
 
 NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
@@ -244,7 +249,10 @@ NOT_APPLICABLE = [(n_einsum_interleaved, "constant subscripts string"),
                   (n_pad_ramp, "mode='constant'"), (n_pad_mean, "'symmetric' or 'wrap'"),
                   (n_pad_variable, "a constant mode"), (n_pad_odd, "reflect_type='even'"),
                   (n_diff_array_prepend, "constant number"),
-                  (n_take_variable, "a constant mode='raise', 'wrap' or 'clip'")]
+                  (n_take_variable, "a constant mode='raise', 'wrap' or 'clip'"),
+                  (n_meshgrid_sparse, "sparse=False"), (n_meshgrid_copy, "copy=True"),
+                  (n_meshgrid_indexing, "a constant indexing='xy' or 'ij'"),
+                  (n_broadcast_arrays_many, "argument 'arg16' of np.broadcast_arrays")]
 if hasattr(np, "cumulative_sum"):
     NOT_APPLICABLE.append((n_cumulative_initial, "include_initial=False"))
 
@@ -254,6 +262,30 @@ def test_rules_name_the_arguments_they_do_not_cover(f, words):
     for mode in ("reverse", "forward"):
         with pytest.raises(s2sad.NoDerivativeError, match=re.escape(words)):
             s2sad.source(f, mode=mode)
+
+
+# keywords s2sad has no rule for are refused where the call is read, whatever is differentiated
+def u_var_where(a): return np.var(a, where=a > 0)
+def u_std_mean(a): return np.std(a, mean=np.mean(a, keepdims=True))
+def u_prod_where(a): return np.prod(a, where=a > 0)
+def u_nanmax_initial(a): return np.nanmax(a, initial=0.0)
+def u_maximum_reduce_where(a): return np.maximum.reduce(a, initial=0.0, where=a > 0)
+
+
+UNREAD_KEYWORDS = [(u_var_where, "np.var has no parameter 'where'"),
+                   (u_std_mean, "np.std has no parameter 'mean'"),
+                   (u_prod_where, "np.prod has no parameter 'where'"),
+                   (u_nanmax_initial, "np.nanmax has no parameter 'initial'"),
+                   (u_maximum_reduce_where, "np.maximum.reduce has no parameter 'initial'")]
+
+
+@pytest.mark.parametrize("f, words", UNREAD_KEYWORDS, ids=[f.__name__ for f, _ in UNREAD_KEYWORDS])
+def test_keywords_without_a_rule_are_located_errors(f, words):
+    for mode in ("reverse", "forward"):
+        with pytest.raises(s2sad.UnsupportedSyntaxError, match=re.escape(words)) as info:
+            s2sad.source(f, mode=mode)
+        where = f"{f.__code__.co_filename}:{f.__code__.co_firstlineno}:"  # file:line:column
+        assert str(info.value).startswith(where), str(info.value)
 
 
 def r_eig_rotation(a): return np.linalg.eigvals(a)
@@ -375,3 +407,20 @@ def test_binary_max_and_min_give_the_whole_adjoint_to_one_side_at_a_tie():
         np.testing.assert_allclose(x_bar + y_bar, W3)
         assert np.all((x_bar == 0) | (y_bar == 0))
     assert sum(s2sad.grad(t_builtin_max, wrt=(0, 1))(1.5, 1.5)) == 3.0
+
+
+def t_max_initial(x, t): return np.max(x, initial=t)
+def t_max_where(x): return np.sum(np.max(x, axis=1, initial=-9.0, where=[True, True, False]) * W2)
+
+
+def test_max_and_min_count_initial_among_the_ties_and_skip_what_where_leaves_out():
+    x = np.array([1.0, 3.0, 3.0])
+    x_bar, t_bar = s2sad.grad(t_max_initial, wrt=(0, 1))(x, 3.0)  # three ties: a third each
+    np.testing.assert_allclose(x_bar, [0, 1 / 3, 1 / 3])
+    assert t_bar == pytest.approx(1 / 3)
+    x_dot, t_dot = np.array([0.0, 3.0, 6.0]), 3.0
+    assert s2sad.jvp(t_max_initial, wrt=(0, 1))(x, 3.0, x_dot, t_dot)[1] == pytest.approx(4.0)
+    assert s2sad.grad(t_max_initial, wrt=1)(x, 5.0) == 1.0  # initial alone is the max
+    m = np.array([[2.0, 2.0, 7.0], [1.0, -1.0, 1.0]])  # the 7 and the last 1 are left out
+    np.testing.assert_allclose(s2sad.grad(t_max_where)(m),
+                               [[W2[0] / 2, W2[0] / 2, 0], [W2[1], 0, 0]])

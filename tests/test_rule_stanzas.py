@@ -337,6 +337,8 @@ ZERO_BY_DESIGN = {
     ("np.linalg.lstsq", "rcond"): "a cut-off: moves the value only where a singular value "
                                   "crosses it", ("np.linalg.cond", "p"): "a norm's order",
     ("np.convolve", "mode"): "a string", ("np.correlate", "mode"): "a string",
+    **{(f, "where"): "booleans (a mask)" for f in ("np.sum", "np.mean", "np.max", "np.min",
+                                                   "np.amax", "np.amin")},
 }
 
 

@@ -2,11 +2,14 @@
 contributions from the rule table's JVP templates (:func:`s2sad.common.rule_template`), or
 one ``jvp_h`` call for a user function's value and tangent, or a literal's tuple of its
 elements' tangents. An element-wise sum that may be smaller than the result (only a
-scalar operand is active) is broadcast with ``+ zeros_bar(z)``. A mixin of
+scalar operand is active) is broadcast with ``+ zeros_bar(z)``; tuples of tangents (a
+statement of several results, ``q, r = np.divmod(x, y)``) add result by result. A mixin of
 :class:`s2sad.forward.transform._Forward`.
 
 Layer 6 (the transforms), inside :mod:`s2sad.forward`; never imports :mod:`s2sad.reverse`.
 """
+
+import functools
 
 import gast
 import numpy as np
@@ -89,7 +92,7 @@ class _Tangents:
         for param, op in bound.items():
             env[param] = self.emitter.index_subscript(op) if isinstance(op, Index) \
                 else self.emitter.operand(op)
-        terms, used = [], set()
+        terms, used, tuples = [], set(), len(stmt.targets) > 1
         for param, op in bound.items():
             if isinstance(op, Index) and any(self.tangent(part) is not None
                                              for part in op.operands()):
@@ -101,11 +104,15 @@ class _Tangents:
             if template is None:
                 continue
             used |= template.names()
+            tuples |= isinstance(template.tree, gast.Tuple)  # one tangent per result
             terms.append(self.contribution(stmt, prim, param, op, template, env, dot, bound))
         if not terms:
             return None
-        if len(terms) > 1 and len(stmt.targets) > 1:  # tuples of tangents do not add with +
-            raise unpacking_error(stmt)
+        if len(terms) > 1 and tuples:  # tuples of tangents add result by result, not with +
+            if all(isinstance(t, gast.Tuple) for t in terms):
+                return _add_tuples(stmt, terms)
+            return functools.reduce(  # (made direction by direction, or a helper's tuple)
+                lambda x, y: call("add_dots" if self.vector else "add_bars", [x, y]), terms)
         total = terms[0]
         structured = self.vector and any(self.may_be_structured(op) for op in stmt.args)
         for term in terms[1:]:  # (a tuple of batches and an array batch: add_dots)
@@ -142,6 +149,29 @@ class _Tangents:
         pair = gast.Tuple(elts=[primal, self.result_tangent(stmt)], ctx=gast.Store())
         return [assign(pair, call(name(jvp_name), args))]
 
+
+
+def _add_tuples(stmt, terms):
+    """The operands' contributions to a tuple of results' tangents (tuple literals, one
+    tangent per result: :mod:`s2sad.rules.core`) added result by result; a result's
+    ``np.zeros_like(...)`` (a zero of its shape) is left out where another operand gives it a
+    tangent."""
+    if len({len(t.elts) for t in terms}) != 1:
+        raise unpacking_error(stmt)
+    sums = []
+    for parts in zip(*(t.elts for t in terms)):
+        given = [p for p in parts if not _is_zeros(p)] or [parts[0]]
+        total = given[0]
+        for part in given[1:]:
+            total = _add(total, part)
+        sums.append(total)
+    return gast.Tuple(elts=sums, ctx=gast.Load())
+
+
+def _is_zeros(node):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr == "zeros_like" and isinstance(node.func.value, gast.Name) and \
+        node.func.value.id == "np"
 
 
 def _add(left, right):

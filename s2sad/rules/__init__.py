@@ -5,7 +5,8 @@ module                    primitives
 ========================  =====================================================
 :mod:`.operators`         ``+ - * / ** @ %``, unary ``-``, comparisons, indexing, ``.T``,
                           tuple/list literals, tape (list) operations
-:mod:`.elementwise`       NumPy ufuncs, ``math`` functions, ``abs``/``float``/``max``/``min``
+:mod:`.elementwise`       NumPy ufuncs, ``math`` functions, ``abs``/``float``/``max``/``min``,
+                          ``modf``/``divmod`` (two results)
 :mod:`.reductions`        ``np.sum mean prod max min var std average ptp``, the ``nan*``
                           reductions, scans (``cumsum cumprod``), ``diff``
 :mod:`.linear_algebra`    products (``dot matmul outer einsum tensordot kron ...``), shape,
@@ -13,7 +14,8 @@ module                    primitives
 :mod:`.linalg`            ``np.linalg``: ``inv solve det``, decompositions, ``lstsq``
 :mod:`.norms`             ``np.linalg.norm vector_norm matrix_norm``, every ``ord``
 :mod:`.signal`            ``np.convolve correlate interp gradient trapezoid``
-:mod:`.arrays`             ``column_stack dstack row_stack array_split dsplit rollaxis select``
+:mod:`.arrays`             ``column_stack dstack row_stack array_split dsplit rollaxis select``,
+                          ``broadcast_arrays meshgrid``
 :mod:`.statistics`        ``np.cov``
 :mod:`.ufunc_methods`     ``np.add.reduce``, ``np.multiply.accumulate``, ``np.multiply.outer``, ...
 :mod:`.support_rules`     the run-time helpers of generated code (``unbroadcast``, ...)

@@ -15,6 +15,8 @@ in Fortran order, ``g`` is reshaped back in Fortran order.
 ``np.pad`` in a mode that copies elements into the border (``'edge'``, ``'reflect'``,
 ``'symmetric'``, ``'wrap'``) adds each border element's adjoint back to the element it copies
 (:func:`s2sad.support.unpad_copies`); its tangent pads the tangent in the same mode.
+``np.broadcast_arrays`` and ``np.meshgrid`` give one result per operand, that operand spread:
+each adjoint is its result's summed back to the operand's shape.
 """
 
 import numpy as np
@@ -137,3 +139,60 @@ def _pad_dot(b):
 
 define("np.pad", "array, pad_width, mode='constant', constant_values=0, reflect_type='even'",
        array=_pad, pad_width=ZERO, jvp={"array": _pad_dot})
+
+
+# --- arrays broadcast against each other: one result per operand --------------------------
+# Result k is operand k broadcast (np.broadcast_arrays, a view of it) or spread along
+# the grid's axis k (np.meshgrid: 'xy' swaps the first two axes): its adjoint is g[k] summed
+# back to the operand's shape; its tangent the operand's tangent spread alike, the others' zero
+# (np.zeros_like(ans[j]): forward mode adds the operands' tuples result by result).
+_OPERANDS = 16  # (arg0, arg1, ...: more operands than these have no rule, an error)
+
+
+def _count(b):
+    return sum(1 for key in b if key.startswith("arg"))
+
+
+def _keyword(b, key, default):
+    """The constant a keyword of a call bound by position (varargs) has: ``default`` when
+    the call does not give it, ``"a variable"`` when it is not a constant."""
+    return default if key not in b else b.const(key, "a variable")
+
+
+def _tangents(b, k, spread):
+    """The tuple of the results' tangents that operand k gives: ``spread`` at k, zeros else."""
+    return "(" + "".join((spread if j == k else f"np.zeros_like(ans[{j}])") + ", "
+                         for j in range(_count(b))) + ")"
+
+
+def _grid_axis(b, k):
+    """The axis of np.meshgrid's results along which operand k is laid out."""
+    if _keyword(b, "indexing", "xy") not in ("xy", "ij") or \
+            _keyword(b, "sparse", False) is not False or _keyword(b, "copy", True) is not True:
+        raise RuleNotApplicable("np.meshgrid has derivative rules for a constant indexing='xy' "
+                                "or 'ij', sparse=False and copy=True only")
+    swap = _keyword(b, "indexing", "xy") == "xy" and _count(b) > 1
+    return {0: 1, 1: 0}.get(k, k) if swap else k
+
+
+def _meshgrid(k, tangent=False):
+    def rule(b):
+        axis, n = _grid_axis(b, k), _count(b)
+        if tangent:
+            shape = tuple(-1 if i == axis else 1 for i in range(n))
+            return _tangents(b, k, f"np.reshape(arg{k}_dot, {shape}) + np.zeros_like(ans[{k}])")
+        others = tuple(i for i in range(n) if i != axis)
+        axes = others[0] if len(others) == 1 else others
+        total = f"np.sum(g[{k}], axis={axes})" if others else f"g[{k}]"
+        return f"np.reshape({total}, np.shape(arg{k}))"
+    return rule
+
+
+define("np.broadcast_arrays", "", view="each",
+       jvp={f"arg{k}": lambda b, k=k: _tangents(b, k, f"arg{k}_dot + np.zeros_like(ans[{k}])")
+            for k in range(_OPERANDS)},
+       **{f"arg{k}": f"unbroadcast(g[{k}], arg{k})" for k in range(_OPERANDS)}
+       ).varargs = True
+define("np.meshgrid", "", view="each",
+       jvp={f"arg{k}": _meshgrid(k, True) for k in range(_OPERANDS)},
+       **{f"arg{k}": _meshgrid(k) for k in range(_OPERANDS)}).varargs = True

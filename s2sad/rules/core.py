@@ -47,6 +47,7 @@ The stanza's fields, and who asks for them:
     the result may share memory with the first operand (a NumPy view, or an alias):
     :mod:`s2sad.memory` follows writes through it. ``view="basic"`` (indexing): a view
     unless the index (the second operand) is fancy (see ``fancy_index``), then a copy.
+    ``view="each"``: its result k may share memory with its operand k (``np.broadcast_arrays``).
 ``cheap=True``
     cheap index arithmetic that reverse mode recomputes in the backward sweep
     rather than storing on the tape (``s2sad.reverse.tape``, ``fill_pops``).
@@ -149,6 +150,11 @@ The template language. A template is one Python expression, parsed once
 - ``ans``: the output;
 - each parameter name: the operand bound to it (a variable or a constant);
 - ``<param>_dot``: in a JVP, the tangent of that operand;
+- in a VJP of a primitive of several results (``q, r = np.divmod(x, y)``), ``g`` and ``ans``
+  are tuples, ``g[k]`` and ``ans[k]`` result k's (an unused result's adjoint is zeros); its JVP
+  is a tuple literal, one tangent of its result's shape per result, ``np.zeros_like(ans[k])``
+  where the operand gives none: forward mode adds the operands' tuples result by result,
+  leaving such zeros out (:mod:`s2sad.forward.tangents`);
 - a name given in ``shared={"w": "template"}``: a value computed once and shared
   by the parameters' VJPs (``np.linalg.solve``'s ``w``);
 - ``mask``, in a template of ``masks={param: ("x >= y", "unbroadcast(g * mask, x)")}``:

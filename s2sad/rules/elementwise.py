@@ -102,6 +102,17 @@ define("np.where", "condition, x, y", **E, result_dtype="promotes", condition=ZE
               {"x": "unbroadcast(kept, x)", "y": "unbroadcast(masked_rest(g, kept, condition), y)"}))
 
 
+# two results, the tangents a tuple (one per result, np.zeros_like(ans[k]) a zero): modf's
+# fractional part x - trunc(x) has slope 1, its integral part 0; divmod's quotient floor(x / y)
+# slope 0, its remainder x - y * floor(x / y) slopes 1 and -floor(x / y) (np.remainder's)
+define("np.modf", "x", x="g[0]", jvp={"x": "(x_dot, np.zeros_like(ans[1]))"})
+DIVMOD = dict(x="unbroadcast(g[1], x)", y="unbroadcast(-g[1] * ans[0], y)",
+              jvp={"x": "(np.zeros_like(ans[0]), x_dot + np.zeros_like(ans[1]))",
+                   "y": "(np.zeros_like(ans[0]), -(y_dot * ans[0]))"})
+define("np.divmod", "x, y", **DIVMOD)
+define("divmod", "x, y", **DIVMOD)  # Python's, of numbers or arrays (np.divmod's then)
+
+
 def _clip_inside(b):  # the mask of a's entries inside the bounds, or None: no bounds
     inside = [test for bound, test in (("a_min", "(a >= a_min)"), ("a_max", "(a <= a_max)"))
               if not b.is_none(bound)]

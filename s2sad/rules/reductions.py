@@ -6,6 +6,13 @@ over the reduced axes; the optional arguments are written only when the call
 had them, so ``np.sum(x)`` gets the plain ``unreduce(g, x)``. Tangents are
 reduced like the values (``np.sum(a_dot, axis=axis)``).
 
+NumPy's keywords: ``where=`` (``sum``, ``mean``, ``max``, ``min``) is a boolean mask, so the
+entries it leaves out get no adjoint (``masked``); ``initial=`` is one more term of a sum, and
+one more contestant of a ``max``/``min`` (it gets its share at a tie,
+:func:`s2sad.support.extremum_share`); ``correction=`` is NumPy 2's spelling of ``ddof``.
+Other keywords (``where=`` of ``var``, ``mean=``, those of ``prod`` and the ``nan``-functions)
+are refused where the call is read.
+
 Conventions where the derivative is not classical: ties of ``max``/``min``
 (and ``ptp``, ``nanmax``) share the adjoint equally; ``prod`` and ``cumprod``
 divide by the operand, so it must have no zeros; ``std`` is NaN where it is 0;
@@ -14,7 +21,7 @@ the ``nan``-functions give NaN entries no adjoint.
 
 import numpy as np
 
-from .core import RuleNotApplicable, define
+from .core import ZERO, RuleNotApplicable, define
 
 
 def axis_args(b):
@@ -39,18 +46,51 @@ def guarded(check, rule):
     return checked
 
 
+def where_keyword(b):
+    """``, where=where`` when the call gives ``where=`` a mask (or a variable), else nothing."""
+    return ", where=where" if "where" in b and b.const("where", b) is not True else ""
+
+
+def _sum(b):  # the entries where= leaves out get no adjoint
+    spread = f"unreduce(g, a{axis_args(b)})"
+    return f"masked({spread}, where)" if where_keyword(b) else spread
+
+
 def _prod_dot(b):
     if axis_args(b):
         return f"np.sum(a_dot * unreduce(ans, a{axis_args(b)}) / a{axis_keywords(b)})"
     return "np.sum(a_dot * ans / a)"
 
 
+def _chosen(b):
+    """True if a max/min call gives ``initial=`` or ``where=``: the ties are then those of
+    :func:`s2sad.support.extremum_share`, which counts ``initial`` among them."""
+    return not b.is_none("initial") or bool(where_keyword(b))
+
+
+def _share(b):
+    return f"extremum_share(a, ans, initial, where{axis_args(b)})"
+
+
+def _extremum(b):
+    if _chosen(b):
+        return f"unreduce(g, a{axis_args(b)}) * {_share(b)}"
+    return f"extremum_bar(g, a, ans{axis_args(b)})"
+
+
 def _extremum_dot(b):  # the mean of the tangent over the ties
-    share = f"extremum_bar(np.ones_like(ans), a, ans{axis_args(b)})"
+    share = _share(b) if _chosen(b) else f"extremum_bar(np.ones_like(ans), a, ans{axis_args(b)})"
     return f"np.sum(a_dot * {share}{axis_keywords(b)})"
 
 
+def _initial_share(b):  # initial's share of each result: what the entries leave of 1
+    return f"(1 - np.sum({_share(b)}{axis_keywords(b)}))"
+
+
 def _mean(b):  # g is divided before it is spread: one division per result, not per element
+    if where_keyword(b):  # each result's count: the entries where= takes
+        count = f"np.sum(np.ones_like(a){axis_keywords(b)}, where=where)"
+        return f"masked(unreduce(g / {count}, a{axis_args(b)}), where)"
     if axis_args(b):
         return f"unreduce(g * (element_count(ans) / element_count(a)), a{axis_args(b)})"
     return "unreduce(g / element_count(a), a)"
@@ -58,35 +98,36 @@ def _mean(b):  # g is divided before it is spread: one division per result, not 
 
 R = dict(reduction=True)
 # the forward sweep keeps the mask of the ties (s2sad.reverse.forward_masks): the same shares
-TIES = {"a": ("a == ans", lambda b: f"tie_share(g, mask{axis_args(b)})")}
-define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False",
-       methods=("sum",), linear="a", **R, batch="reduce",
-       a=lambda b: f"unreduce(g, a{axis_args(b)})",
-       jvp={"a": lambda b: f"np.sum(a_dot{axis_keywords(b)})"})
+# (with initial= or where= given, the plain VJP: extremum_share)
+TIES = {"a": (lambda b: None if _chosen(b) else "a == ans",
+              lambda b: f"tie_share(g, mask{axis_args(b)})")}
+# initial= adds a number to each sum; where= leaves entries out
+define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True",
+       methods=("sum",), linear="a", **R, batch="reduce", a=_sum,
+       initial="unbroadcast(g, initial)", where=ZERO,
+       jvp={"a": lambda b: f"np.sum(a_dot{axis_keywords(b)}{where_keyword(b)})",
+            "initial": "initial_dot + np.zeros_like(ans)"})
 # Python's sum(a[, start]) of an array adds its rows in order: start + a[0] + a[1] + ...
 # (a list of arrays alike, read when called); the primal stays Python's own sum, so the
 # value is f's to the last bit.
 define("sum", "iterable, start=0",
        iterable="unreduce(g, iterable, 0)", start="unbroadcast(g, start)",
        jvp={"iterable": "sum(iterable_dot)", "start": "start_dot"})
-define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False",
-       methods=("mean",), linear="a", **R, batch="reduce",
-       a=_mean,
-       jvp={"a": lambda b: f"np.mean(a_dot{axis_keywords(b)})"})
+define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False, where=True",
+       methods=("mean",), linear="a", **R, batch="reduce", a=_mean, where=ZERO,
+       jvp={"a": lambda b: f"np.mean(a_dot{axis_keywords(b)}{where_keyword(b)})"})
 define("np.prod", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("prod",), **R,
        a=lambda b: f"unreduce(g * ans, a{axis_args(b)}) / a", jvp={"a": _prod_dot})
-define("np.max", "a, axis=None, out=None, keepdims=False", methods=("max",), aliases=("np.amax",), **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
-       masks=TIES)
-define("np.min", "a, axis=None, out=None, keepdims=False", methods=("min",), aliases=("np.amin",), **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
-       masks=TIES)
-define("np.amax", "a, axis=None, out=None, keepdims=False", **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
-       masks=TIES)
-define("np.amin", "a, axis=None, out=None, keepdims=False", **R,
-       a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
-       masks=TIES)
+# initial= is one more contestant (its share: _initial_share); where= leaves entries out
+M = "a, axis=None, out=None, keepdims=False, initial=None, where=True"
+EXTREMUM = dict(a=_extremum, initial=lambda b: f"unbroadcast(g * {_initial_share(b)}, initial)",
+                where=ZERO, jvp={"a": _extremum_dot,
+                                 "initial": lambda b: f"initial_dot * {_initial_share(b)}"},
+                masks=TIES)
+define("np.max", M, methods=("max",), aliases=("np.amax",), **R, **EXTREMUM)
+define("np.min", M, methods=("min",), aliases=("np.amin",), **R, **EXTREMUM)
+define("np.amax", M, **R, **EXTREMUM)
+define("np.amin", M, **R, **EXTREMUM)
 # NaN entries are left out: the mask a == ans never holds at a NaN
 define("np.nanmax", "a, axis=None, out=None, keepdims=False", **R,
        a=lambda b: f"extremum_bar(g, a, ans{axis_args(b)})", jvp={"a": _extremum_dot},
@@ -168,15 +209,20 @@ def _centred(b):
     return "(a - np.mean(a))" if b.is_none("axis") else "(a - np.mean(a, axis=axis, keepdims=True))"
 
 
+def _ddof(b):
+    """The name of the call's ddof: ``correction``, NumPy 2's spelling, when given."""
+    return "ddof" if b.is_none("correction") else "correction"
+
+
 def _dof(b):
     """N - ddof, N the number of values reduced into each result."""
     n = "element_count(a)" if b.is_none("axis") else "element_count(a) / element_count(ans)"
-    if b.const("ddof") == 0:
+    if b.const(_ddof(b)) == 0:
         return n if b.is_none("axis") else f"({n})"
-    return f"({n} - ddof)"
+    return f"({n} - {_ddof(b)})"
 
 
-V = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
+V = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None"
 define("np.var", V, methods=("var",), **R,
        a=lambda b: f"unreduce(g * 2 / {_dof(b)}, a{axis_args(b)}) * {_centred(b)}",
        jvp={"a": lambda b: f"np.sum(a_dot * {_centred(b)}{axis_keywords(b)}) * 2 / {_dof(b)}"})
@@ -200,7 +246,7 @@ def _nan_centred(b):  # NaN entries count as the mean: they add nothing
 
 def _nan_dof(b):
     count = f"np.sum(~np.isnan(a){axis_keywords(b)})"
-    return f"({count} - ddof)" if b.const("ddof") != 0 else count
+    return f"({count} - {_ddof(b)})" if b.const(_ddof(b)) != 0 else count
 
 
 define("np.nanvar", V, **R,

@@ -175,9 +175,11 @@ helper(support.setitem_dot, "t, index, v", linear="t v", t="setitem_bar(g, index
        v="unbroadcast(written_bar(g, index), v)",
        jvp={"t": "setitem_dot(t_dot, index, np.zeros_like(v))",
             "v": "setitem_dot(np.zeros_like(t), index, v_dot)"})
-# run-time checks, zeros to accumulate into, checkpointing's schedules: no derivative
+# run-time checks, zeros to accumulate into, checkpointing's schedules, the ties' shares of a
+# max/min (constant where it is smooth): no derivative
 for _name in ("check_scalar", "check_tall", "check_real", "check_full_rank", "zeros_bar",
-              "element_count", "select_none", "convolve_pads", "trapezoid_weights",
+              "element_count", "extremum_share", "select_none", "convolve_pads",
+              "trapezoid_weights",
               "running_extreme_index", "written_dtype", "cov_axis", "first_extreme", "revolve_segments", "revolve_actions", "revolve_snaps",
               "keys_of"):
     if hasattr(support, _name):

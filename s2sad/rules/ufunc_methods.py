@@ -29,6 +29,9 @@ def same_rules_as(model, spelling, signature):
     prim = copy.copy(REGISTRY[resolve_spelling(model)])
     prim.name, prim.emit = spelling, ("call", spelling)
     prim.params, prim.defaults = _signature(signature)
+    # (the model's rules of parameters the method has not, np.sum's where=, are left out)
+    prim.vjp = {k: v for k, v in prim.vjp.items() if k in prim.params}
+    prim.jvp = {k: v for k, v in prim.jvp.items() if k in prim.params}
     REGISTRY[resolve_spelling(spelling)] = prim
     return prim
 

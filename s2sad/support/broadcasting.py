@@ -1,7 +1,8 @@
 """Undoing broadcasting and reductions: :func:`unbroadcast` sums an adjoint over the axes
 broadcasting added, :func:`unreduce` spreads a reduction's adjoint back (a stride-0 view for
 NumPy arrays), and the adjoints of a branch of ``np.where`` (:func:`masked`) and of
-``max``/``min`` (:func:`extremum_bar`).
+``max``/``min`` (:func:`extremum_bar`, and :func:`extremum_share` with ``initial=`` or
+``where=``).
 
 Part of :mod:`s2sad.support`: these are copied into generated modules as they are.
 """
@@ -129,6 +130,21 @@ def tie_share(g, mask, axis=None, keepdims=False):
     spread = np.zeros(mask.shape, np.result_type(share))
     np.copyto(spread, share, where=mask)
     return spread
+
+
+def extremum_share(x, ans, initial=None, where=True, axis=None, keepdims=False):
+    """Each entry's share of the adjoint of ``max``/``min(x, axis, initial=, where=)``: the
+    ties (the entries ``where`` takes that equal ``ans``, and ``initial`` when it equals
+    ``ans``) share it equally, so an entry's share is 1 over their count, or 0; ``initial``'s
+    is 1 less the entries' shares summed. Constant where the extremum is smooth: no derivative
+    of its own."""
+    if axis is not None and not keepdims:
+        ans = np.expand_dims(ans, axis)
+    mask = (x == ans) & where
+    count = np.sum(mask, axis=axis, keepdims=True)
+    if initial is not None:
+        count = count + (ans == initial)
+    return mask / count
 
 
 def quantile_bar(g, x, q, axis=None, keepdims=False):

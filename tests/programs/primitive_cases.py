@@ -706,6 +706,33 @@ if hasattr(math, "cbrt"):
     ELEMENTWISE_CASES += [case(m_exp2, real()), case(m_cbrt, away())]
 
 
+
+# Two results each: modf's parts (slopes 1 and 0), divmod's quotient (slope 0) and remainder.
+def e_modf(x):
+    fraction, whole = np.modf(x)
+    return fraction * W34 + whole * x
+def e_modf_indexed(x): return np.modf(x)[0] ** 2 + np.modf(x)[1]
+def e_divmod(x, y):
+    q, r = np.divmod(x, y)
+    return q * x + r * r
+def e_divmod_builtin(x, y):
+    q, r = divmod(x, y)
+    return r * 2.0 + q * y
+def e_divmod_numbers(x, y):
+    q, r = divmod(x, y)
+    return r * r + q * x
+def e_divmod_remainder(x, y): return np.divmod(x, y)[1] * W34
+
+
+ELEMENTWISE_CASES += [
+    case(e_modf, uniform(-3, 3, 3, 4), where=lambda x: mod_smooth(x, 1.0)),
+    case(e_modf_indexed, uniform(-3, 3, 4), where=lambda x: mod_smooth(x, 1.0)),
+    case(e_divmod, uniform(-3, 3, 3, 4), away(4), where=mod_smooth),
+    case(e_divmod_builtin, uniform(-3, 3, 3, 4), away(3, 1), where=mod_smooth),
+    case(e_divmod_numbers, uniform(-3, 3), away(), where=mod_smooth),
+    case(e_divmod_remainder, uniform(-3, 3, 3, 4), away(), where=mod_smooth),
+]
+
 # Reductions and scans.
 def r_var(x): return np.var(x)
 def r_var_axis(x): return np.var(x, axis=1)
@@ -782,6 +809,50 @@ SCAN_CASES += [case(r_average_weights, real(2, 3, 4), pos(2, 3, 4)),
                case(r_average_weights_full, real(2, 3, 4), pos(2, 3, 4)),
                case(r_std, real(5), tag="1-d"), case(r_cumsum, real(), tag="0-d"),
                case(r_cumsum_axis, real(3, 4), tag="2-d"), case(r_diff, real(6), tag="1-d")]
+# The reductions' keywords: where= (entries left out), initial= (one more term, or contestant
+# of a max/min), correction= (NumPy 2's ddof). (COND leaves a row and a column out whole: a
+# mean over none of them is NaN; WHERE takes one entry or more of each row and column.)
+WHERE = np.array([[True, False, True, True], [False, True, True, False], [True, True, False, True]])
+
+
+def k_sum_where(x): return np.sum(x, where=COND)
+def k_sum_where_axis(x): return np.sum(x, axis=1, where=COND)
+def k_sum_where_keepdims(x): return x.sum(axis=(0, 2), keepdims=True, where=COND[0])
+def k_sum_where_of_x(x): return np.sum(x * x, axis=-1, where=x > 0)
+def k_sum_initial(x, t): return np.sum(x, axis=0, initial=t)
+def k_mean_where(x): return np.mean(x, where=WHERE)
+def k_mean_where_axis(x): return np.mean(x, axis=1, where=WHERE)
+def k_mean_where_keepdims(x): return x.mean(axis=-1, keepdims=True, where=WHERE[2])
+def k_max_initial(x): return np.max(x, axis=1, initial=0.5)
+def k_max_where(x): return np.max(x, axis=0, initial=-5.0, where=COND)
+def k_min_initial_where(x): return np.min(x, axis=(0, 2), initial=1.0, where=COND[0])
+def k_min_method_initial(x): return x.min(initial=0.0) * 2.0
+def k_amax_initial_keepdims(x): return np.amax(x, axis=-1, keepdims=True, initial=0.2)
+def k_max_initial_of_t(x, t): return np.max(x, axis=-1, initial=t)
+def k_min_initial_of_t(x, t): return np.min(x, initial=t, where=COND)
+def k_var_correction(x): return np.var(x, axis=1, correction=1)
+def k_var_correction_all(x): return np.var(x, correction=2)
+def k_std_correction(x): return np.std(x, axis=(0, 2), correction=1)
+def k_nanvar_correction(x): return np.nanvar(x, axis=-1, correction=1)
+def k_nanstd_correction(x): return np.nanstd(x, correction=1)
+
+
+def _apart_from(x, t):
+    """No entry of x within 0.05 of t (a max/min with initial=t has no tie within the step)."""
+    return np.min(np.abs(x - t)) > 0.05
+
+
+SCAN_CASES += [case(fn, real(2, 3, 4)) for fn in (
+    k_sum_where, k_sum_where_axis, k_sum_where_keepdims, k_mean_where, k_mean_where_axis,
+    k_mean_where_keepdims, k_var_correction, k_var_correction_all, k_std_correction,
+    k_nanvar_correction, k_nanstd_correction)]
+SCAN_CASES += [case(fn, distinct(2, 3, 4)) for fn in (
+    k_max_initial, k_max_where, k_min_initial_where, k_min_method_initial,
+    k_amax_initial_keepdims)]
+SCAN_CASES += [case(k_sum_where_of_x, away(2, 3, 4)), case(k_sum_initial, real(3, 4), real()),
+               case(k_max_initial_of_t, distinct(3, 4), real(), where=_apart_from),
+               case(k_min_initial_of_t, distinct(3, 4), real(), where=_apart_from),
+               case(k_nanvar_correction, with_nan(2, 3, 4), tag="nan")]
 if hasattr(np, "cumulative_sum"):
     def r_cumulative_sum(x): return np.cumulative_sum(x, axis=1)
     def r_cumulative_sum_1d(x): return np.cumulative_sum(x)
@@ -1216,6 +1287,11 @@ def d_lstsq_columns(a, b): return np.linalg.lstsq(a, b, rcond=None)[0]
 def d_lstsq_square(a, b): return np.linalg.lstsq(a, b)[0]
 
 
+def d_lstsq_unpacked(a, b):  # both differentiated: the tangents' tuples add result by result
+    x, res, rank, sv = np.linalg.lstsq(a, b)
+    return x * 2.0 + res[0]
+
+
 def d_lstsq_all(a):  # the residuals' and singular values' adjoints too
     x, res, rank, sv = np.linalg.lstsq(a, W6[:5])
     return np.sum(x * 2.0) + res[0] + np.sum(sv ** 2)
@@ -1273,6 +1349,7 @@ RAGGED_CASES += [
     case(d_lstsq, real(5, 3), real(5), tag="ragged"),
     case(d_lstsq_columns, real(5, 3), real(5, 2), tag="ragged"),
     case(d_lstsq_square, real(3, 3), real(3), tag="ragged"),
+    case(d_lstsq_unpacked, real(5, 3), real(5), tag="ragged"),
 ]
 def d_convolve(a, v): return np.convolve(a, v)
 def d_convolve_same(a, v): return np.convolve(a, v, "same")
@@ -1328,6 +1405,46 @@ if hasattr(np, "row_stack"):
     def d_row_stack(a, b): return np.row_stack([a, b])
     NUMPY_CASES += [case(d_row_stack, real(3), real(3))]
     RAGGED_CASES += [case(d_row_stack, real(3), real(2, 3), tag="ragged")]
+
+# Arrays broadcast against each other, one result per operand: each result's adjoint is summed
+# back to its operand's shape.
+def b_broadcast_arrays(x, y):
+    a, b = np.broadcast_arrays(x, y)
+    return a * b + a * W34
+def b_broadcast_arrays_three(x, y, z):
+    a, b, c = np.broadcast_arrays(x, y, z)
+    return np.sin(a) * b - c
+def b_broadcast_arrays_indexed(x, y): return np.broadcast_arrays(x, y)[1] * W34 + x
+def b_broadcast_arrays_one(x): return np.broadcast_arrays(x)[0] * 2.0
+def b_meshgrid(x, y):
+    X, Y = np.meshgrid(x, y)
+    return np.sin(X) * Y
+def b_meshgrid_ij(x, y):
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    return X * Y + X
+def b_meshgrid_three(x, y, z):
+    X, Y, Z = np.meshgrid(x, y, z)
+    return X * Y * Z
+def b_meshgrid_three_ij(x, y, z):
+    X, Y, Z = np.meshgrid(x, y, z, indexing="ij")
+    return X * Z - Y
+def b_meshgrid_one(x): return np.meshgrid(x)[0] ** 2
+def b_meshgrid_of_matrix(x, y):  # (meshgrid reads each operand flattened)
+    X, Y = np.meshgrid(x, y)
+    return X * Y
+
+
+NUMPY_CASES += [
+    case(b_broadcast_arrays, real(3, 1), real(4)), case(b_broadcast_arrays, real(3, 4), real(3, 4),
+                                                        tag="same"),
+    case(b_broadcast_arrays, real(), real(3, 4), tag="number"),
+    case(b_broadcast_arrays_three, real(2, 1, 4), real(3, 1), real()),
+    case(b_broadcast_arrays_indexed, real(4), real(3, 1)), case(b_broadcast_arrays_one, real(3)),
+    case(b_meshgrid, real(4), real(3)), case(b_meshgrid_ij, real(3), real(4)),
+    case(b_meshgrid_three, real(3), real(2), real(4)),
+    case(b_meshgrid_three_ij, real(2), real(3), real(4)), case(b_meshgrid_one, real(4)),
+    case(b_meshgrid_of_matrix, real(2, 2), real(3)),
+]
 
 # The run-time helpers of generated code have rules too (for derivatives of derivatives);
 # called here on their differentiated operands, the others fixed.
