@@ -172,7 +172,10 @@ def unbroadcast(g, x):
     extra = np.ndim(g) - len(shape)
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    # (g may have fewer axes than x: the 0.0 a list slot's adjoint is reset to after a write)
+    lead = len(shape) - np.ndim(g)
+    axes = tuple(i - lead for i, n in enumerate(shape[lead:], lead)
+                 if n == 1 and np.shape(g)[i - lead] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
     if not fits_shape(np.shape(g), shape):

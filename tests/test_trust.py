@@ -897,3 +897,26 @@ def test_a_list_slot_written_at_a_name_bound_to_an_int():
                                oracle.gradient(slot_rewritten_by_a_name, (x,), 0), rtol=1e-7)
     s2sad.check_grads(slot_rewritten_by_a_name, (x,), order=2)
     assert "written_bar" not in s2sad.source(slot_rewritten_by_a_name)
+
+
+W_1 = np.array([-0.35])
+
+
+def slot_reset_then_read(x, s):  # random program 960085, shrunk, then made to differentiate
+    S = [x[x > 0.1], 0.5, 0.1 * W_1]
+    for j in range(1, 3):
+        S[j] = S[j] * s
+    S[2] = S[1]
+    return np.sum(S[0]) * S[1] + np.sum(S[2] * x[0])
+
+
+def test_a_list_slot_whose_adjoint_was_reset_is_read_at_its_value_s_shape():
+    # the backward sweep resets a written slot's adjoint to 0.0; the loop's write read
+    # it back for S[2], an array of shape (1,), and unbroadcast(0.0, that) indexed the
+    # shape of 0.0 (an IndexError, an InternalError in grad)
+    x, s = np.array([0.5, 0.05, 0.3]), 0.7
+    for wrt in (0, 1):
+        np.testing.assert_allclose(s2sad.grad(slot_reset_then_read, wrt=wrt)(x, s),
+                                   oracle.gradient(slot_reset_then_read, (x, s), wrt),
+                                   rtol=1e-7)
+    s2sad.check_grads(slot_reset_then_read, (x, s), order=2)

@@ -127,7 +127,9 @@ def unbroadcast(g, x):
     extra = np.ndim(g) - len(shape)
     if extra > 0:  # axes broadcasting put in front
         g = np.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    lead = len(shape) - np.ndim(g)  # (g may have fewer axes: a list slot's adjoint reset to 0.0)
+    axes = tuple(i - lead for i, n in enumerate(shape[lead:], lead)
+                 if n == 1 and np.shape(g)[i - lead] != 1)
     if axes:  # axes of length 1 broadcasting stretched
         g = np.sum(g, axis=axes, keepdims=True)
     return g
