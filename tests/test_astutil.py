@@ -61,3 +61,15 @@ def test_a_template_instantiated_many_times_gives_the_same_tree_each_time():
     assert ast.unparse(gast.gast_to_ast(made[-1])) == \
         "unbroadcast(z_bar * 2.0 * np.cos(x1) / (1.0 + y1 * y1), x1) + z_bar * 2.0"
     assert len(set().union(*map(_ids, made))) == sum(len(_ids(m)) for m in made)
+
+
+@pytest.mark.parametrize("text", TEXTS + [pathlib.Path(ast.__file__).read_text()])
+def test_clone_copies_every_field_and_location_and_shares_no_node(text):
+    tree = gast.parse(text)
+    copy = clone(tree)
+    assert gast.dump(copy, include_attributes=True) == gast.dump(tree, include_attributes=True)
+    assert not _ids(copy) & _ids(tree)
+    node = gast.Name(id="x", ctx=gast.Load())  # fields missing: None in the copy
+    copied = clone(node)
+    assert (copied.annotation, copied.type_comment, copied.id) == (None, None, "x")
+    assert not hasattr(copied, "lineno")  # an attribute missing stays missing
