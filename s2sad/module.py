@@ -97,6 +97,7 @@ class ModuleBuilder:
         self.primals = set()
         self.pending = []
         self._lowered = {}
+        self.activities = {}  # the reverse transforms' activity of each function (once)
 
     def lowered(self, fn, numbers=frozenset(), top=False):
         """``fn``'s SSA form (cached), or with ``numbers``, the form for calls in which those

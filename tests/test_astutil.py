@@ -14,7 +14,7 @@ import pathlib
 import gast
 import pytest
 
-from s2sad.astutil import clone, copier, parse_expr, walk
+from s2sad.astutil import clone, copier, parse, parse_expr, walk
 from s2sad.rules.templates import Template
 
 TEXTS = ["unbroadcast(g * np.cos(x) / (1.0 + y * y), x)", "g[..., None] * (a, b)[1]",
@@ -73,3 +73,25 @@ def test_clone_copies_every_field_and_location_and_shares_no_node(text):
     copied = clone(node)
     assert (copied.annotation, copied.type_comment, copied.id) == (None, None, "x")
     assert not hasattr(copied, "lineno")  # an attribute missing stays missing
+
+
+def _same_tree(a, b):
+    """The same kinds, fields and locations, each node's ``__dict__`` in the same order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same_tree, a, b))
+    if isinstance(a, ast.AST):
+        return list(vars(a)) == list(vars(b)) and all(_same_tree(vars(a)[k], vars(b)[k])
+                                                      for k in vars(a))
+    return a == b or a != a and b != b
+
+
+@pytest.mark.parametrize("path", [ast.__file__, gast.__file__, __file__,
+                                  pathlib.Path(__file__).parent / "programs" /
+                                  "primitive_cases.py"])
+def test_parse_makes_what_gast_parse_makes(path):
+    text = pathlib.Path(path).read_text()
+    assert _same_tree(parse(text), gast.parse(text))
+    assert _same_tree(parse("def f(x, *a, k: int = 1, **kw) -> int:\n  return x\n"),
+                      gast.parse("def f(x, *a, k: int = 1, **kw) -> int:\n  return x\n"))

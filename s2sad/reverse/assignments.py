@@ -96,6 +96,14 @@ class _Assignments:
         if not (type(stmt) is Assign and len(stmt.targets) == 1 and
                 stmt.target.name == op.name and rule_name(stmt.prim) is not None):
             return False
+        known = self._uses_of_g.get(id(stmt))
+        if known is None or known[0] is not stmt:  # (the statement kept: its id not reused)
+            known = self._uses_of_g[id(stmt)] = (stmt, self.g_reads(stmt))
+        return known[1] == 1
+
+    def g_reads(self, stmt):
+        """How many times the rules of ``stmt`` (a plain primitive's) read ``g`` in all, for
+        its active operands; None if one has no template."""
         bound = stmt.prim.bind(stmt.args, stmt.kwargs)
         uses = sum(uses_of_g(t) for t in stmt.prim.shared.values())
         for param, arg in bound.items():
@@ -103,9 +111,9 @@ class _Assignments:
                 try:
                     template = stmt.prim.vjp_template(param, bound)
                 except (KeyError, RuleNotApplicable):
-                    return False
+                    return None
                 uses += uses_of_g(template) if template is not None else 0
-        return uses == 1
+        return uses
 
     def spread_contribution(self, stmt, template, env, op, c, like):
         """An element-wise rule applied to ``g = unreduce(c, like)`` with ``g`` the number
@@ -178,7 +186,16 @@ class _Assignments:
 
     def template(self, stmt, param, bound):
         """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error; the
-        one reading the forward sweep's ``mask`` where there is one (:mod:`.forward_masks`)."""
+        one reading the forward sweep's ``mask`` where there is one (:mod:`.forward_masks`).
+        Made once per statement and operand (``bound``: the statement's operands bound)."""
+        known = self._templates.get((id(stmt), param))
+        if known is None or known[0] is not stmt:  # (the statement kept: its id not reused)
+            known = self._templates[id(stmt), param] = (stmt, self.own_template(stmt, param,
+                                                                                bound))
+        return known[1]
+
+    def own_template(self, stmt, param, bound):
+        """:meth:`template`, not remembered."""
         if param in self.masks.get(_result(stmt), ()):
             return as_template(stmt.prim.masks[param][1], bound)
         if self.shared_templates(stmt, bound) is not stmt.prim.shared and \

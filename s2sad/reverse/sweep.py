@@ -46,7 +46,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self.checkpoint = checkpoint  # None, "sqrt" or a number of snapshots (s2sad.checkpoint)
         self.func_name = func_name
         self.wrt_names = [fn.params[i].name for i in wrt]
-        self.active = analysis.activity(fn, self.wrt_names, writes_followed=True)
+        self.active = _activity(fn, self.wrt_names, requests)
         self.shapes = analysis.ShapeClasses(fn, output_is_scalar=kind not in ("vjp", "split"))
         self._residual_names = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         fn = self.fn = replace(fn, body=self.split_calls(fn.body))
@@ -63,6 +63,8 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self._headers = []  # For targets the backward sweep's loop headers bind again
         self.counters = {}  # id(loop) -> trip counter name
         self.consumer = None  # the statement backward_block processes next (substitutable)
+        self._templates = {}  # (id(stmt), param) -> (stmt, its VJP template): template
+        self._uses_of_g = {}  # id(stmt) -> (stmt, how many times its rules read g)
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         self.tape = analysis.unique_name("tape", taken)
         # the seed is the output's adjoint: it may share its name, no other variable's
@@ -246,6 +248,20 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
                 value = call("writable", [value])  # not a read-only view made by unreduce
             results.append(value)
         return results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
+
+def _activity(fn, wrt_names, requests):
+    """``fn``'s active names for ``wrt_names`` (:func:`s2sad.analysis.activity`), computed
+    once per module: the module builder (``requests``) keeps them in its ``activities``
+    (grad and vjp of one function ask for the same; the set is never changed)."""
+    memo = getattr(requests, "activities", None)
+    if memo is None:
+        return analysis.activity(fn, wrt_names, writes_followed=True)
+    key = (id(fn), tuple(wrt_names))
+    known = memo.get(key)
+    if known is None or known[0] is not fn:  # (the function kept: its id is not reused)
+        known = memo[key] = (fn, analysis.activity(fn, wrt_names, writes_followed=True))
+    return known[1]
+
 
 def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False,
                      checkpoint=None, with_value=False):
