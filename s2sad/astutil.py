@@ -144,7 +144,7 @@ def walk(node):
         node = pop()
         fields = fields_of.get(type(node))
         if fields is None:
-            fields = fields_of[type(node)] = _child_fields(type(node))
+            fields = child_fields(type(node))
         if fields:
             d = node.__dict__
             for field in fields:
@@ -160,15 +160,19 @@ def walk(node):
         yield node
 
 
-_CHILD_FIELDS = {}  # node kind -> the fields walk reads (_child_fields)
+_CHILD_FIELDS = {}  # node kind -> the fields walk reads (child_fields)
 
 
-def _child_fields(kind):
-    """The fields of ``kind`` that may hold nodes: all but those gast types as strings
+def child_fields(kind):
+    """The fields of node ``kind`` that may hold nodes: all but those gast types as strings
     (``Name.id``, ``Attribute.attr``, ``type_comment``)."""
-    types = getattr(kind, "_field_types", None) or {}
-    return tuple(field for field in kind._fields
-                 if types.get(field) is not str and str(types.get(field)) != "str | None")
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        types = getattr(kind, "_field_types", None) or {}
+        fields = _CHILD_FIELDS[kind] = tuple(
+            field for field in kind._fields
+            if types.get(field) is not str and str(types.get(field)) != "str | None")
+    return fields
 
 
 def parse(text):
