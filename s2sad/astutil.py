@@ -46,6 +46,9 @@ def _cloner(kind):
         lines += ["    if env and node.id in env:", "        return clone(env[node.id])"]
     lines += ["    d = node.__dict__", "    new = kind.__new__(kind)", "    n = new.__dict__"]
     for field in kind._fields:
+        if field not in child_fields(kind):  # (a string, or None: copied as it is)
+            lines.append(f"    n[{field!r}] = d.get({field!r})")
+            continue
         lines += [f"    v = d.get({field!r})",
                   "    if v is not None:",
                   "        if type(v) is list:",
