@@ -214,8 +214,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         reads |= recompute_reads
         needed = analysis.needed_names(fn.body, reads, self.counters)
         forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
-        forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
-                             tape=self.tape, counters=_remap(self.counters, origin))
+        forward = self.forward_sweep(forward_ir, pushes, origin)
         if self.checkpoint:
             checkpoint_loops(self.fn, forward, backward, self.checkpoint, self.emitter,
                              self.tape, self._taken)
@@ -228,6 +227,29 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         tail = [comment("backward sweep", self.comments)] + backward if backward else []
         return head, tail, grads, out_expr, saved_value
 
+
+    def forward_sweep(self, forward_ir, pushes, origin):
+        """The forward sweep's statements (:func:`s2sad.emit.emit_block` of ``forward_ir``).
+
+        A straight-line sweep (no region, no push, no trip counter, no checkpoint) of the
+        same statements as one written before for this module (grad's, then vjp's) is those
+        statements again, not a second spelling of them: the same text, and the writer
+        writes statements several functions share once. Only where writing them bound no
+        new object (each such binding gets a name of its own, ``const<k>``).
+        """
+        flat = not (pushes or self.counters or self.checkpoint) and \
+            not any(isinstance(stmt, (If, For, While)) for stmt in forward_ir)
+        made = getattr(self.requests, "forward_sweeps", None) if flat else None
+        for statements, written in made or ():
+            if len(statements) == len(forward_ir) and all(
+                    a is b for a, b in zip(statements, forward_ir)):
+                return list(written)
+        bound = len(self.emitter.bindings)
+        forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
+                             tape=self.tape, counters=_remap(self.counters, origin))
+        if made is not None and len(self.emitter.bindings) == bound:
+            made.append((list(forward_ir), list(forward)))
+        return forward
 
     def returned_adjoints(self, read):
         """The adjoints of the parameters ``wrt`` (a tuple of them if more than one), as the
