@@ -112,7 +112,8 @@ def copier(tree):
         fields = [(f, code(getattr(node, f, None), indent)) for f in node._fields]
         fields += [(a, leaf(getattr(node, a))) for a in node._attributes if hasattr(node, a)]
         lines.append(f"{indent}{var} = {kind}.__new__({kind})")
-        lines.extend(f"{indent}{var}.{f} = {value}" for f, value in fields)
+        lines.append(f"{indent}d = {var}.__dict__")  # (a store into it: faster than setattr)
+        lines.extend(f"{indent}d[{f!r}] = {value}" for f, value in fields)
 
     def code(node, indent):  # an expression for a copy of ``node``; lines making it first
         if type(node) is list:
@@ -245,13 +246,20 @@ def parameter_names(args):
 
 
 def parse_expr(text):
-    """The gast expression ``text`` (a fresh tree each call; parsed once per text)."""
+    """The gast expression ``text`` (a fresh tree each call; parsed once per text), without
+    locations (``lineno``...): generated code, which alone is made of these expressions, is
+    read as the text written from it, never by its nodes' locations, and each copy of a
+    rule's template costs less without them."""
     return clone(_parsed(text))
 
 
 @functools.lru_cache(maxsize=4096)
 def _parsed(text):
-    return parse(text).body[0].value
+    tree = parse(text).body[0].value
+    for node in walk(tree):
+        for attr in node._attributes:
+            node.__dict__.pop(attr, None)
+    return tree
 
 
 def unique_name(base, taken, first=1):
