@@ -97,6 +97,8 @@ class ModuleBuilder:
         self.primals = set()
         self.pending = []
         self._lowered = {}
+        self.activities = {}  # the reverse transforms' activity of each function (once)
+        self.forward_sweeps = []  # (IR statements, their straight-line forward sweep)
 
     def lowered(self, fn, numbers=frozenset(), top=False):
         """``fn``'s SSA form (cached), or with ``numbers``, the form for calls in which those

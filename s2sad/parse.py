@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .astutil import walk
+from .astutil import parse, walk
 from .errors import SourceError, UnsupportedSyntaxError
 from .generated_code import source_of
 from .ir import Loc
@@ -265,7 +265,7 @@ def parse_function(fn) -> ParsedFunction:
     dedented = textwrap.dedent(source)
     indent = len(lines[0]) - len(lines[0].lstrip()) if source != dedented else 0
     try:
-        module = gast.parse(dedented)
+        module = parse(dedented)
     except SyntaxError as exc:  # pragma: no cover - python already parsed it
         raise SourceError(f"cannot parse the source of {fn.__qualname__}: {exc}") from None
     node = module.body[0]
@@ -308,7 +308,7 @@ def _parse_lambda(fn):
                           "s2sad reads source code: define the lambda in a .py file (not in "
                           "an interactive prompt or with exec).")
     try:
-        tree = gast.parse("".join(lines))
+        tree = parse("".join(lines))
     except SyntaxError:  # pragma: no cover - python already parsed it
         raise SourceError(f"cannot parse {filename}", line_loc) from None
     params = list(code.co_varnames[:code.co_argcount])

@@ -23,6 +23,7 @@ import operator
 
 import gast
 
+from .astutil import child_fields
 from .kinds import numpy_rule
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -57,19 +58,17 @@ class _Simplify(gast.NodeTransformer):
     def visit(self, node):
         """``NodeTransformer.visit`` without the walk into leaves (names, literals,
         operators) and with one look-up of the rewrite per node kind."""
-        if isinstance(node, _LEAVES):
-            return node
         method = _METHODS.get(type(node))
         if method is None:
-            method = _METHODS[type(node)] = getattr(
-                _Simplify, "visit_" + type(node).__name__, _Simplify.generic_visit)
-        return method(self, node)
+            method = _METHODS[type(node)] = _method(type(node))
+        return node if method is _LEAF else method(self, node)
 
     def generic_visit(self, node):
         """Each child visited and replaced by what its rewrite returns (never None nor a
         list here, unlike what ``NodeTransformer.generic_visit`` allows)."""
-        for field in node._fields:
-            value = getattr(node, field, None)
+        d = node.__dict__
+        for field in child_fields(type(node)):
+            value = d.get(field)
             if type(value) is list:
                 value[:] = [self.visit(v) if isinstance(v, gast.AST) else v for v in value]
             elif isinstance(value, gast.AST) and not isinstance(value, _LEAVES):
@@ -192,7 +191,14 @@ class _Simplify(gast.NodeTransformer):
                 return gast.BinOp(left=a, op=node.op, right=b)
         return node
 
-_METHODS = {}  # node kind -> the _Simplify method visiting it
+_METHODS = {}  # node kind -> the _Simplify method visiting it, or _LEAF
+_LEAF = object()  # (the kinds of _LEAVES: not visited)
+
+
+def _method(kind):
+    if issubclass(kind, _LEAVES):
+        return _LEAF
+    return getattr(_Simplify, "visit_" + kind.__name__, _Simplify.generic_visit)
 
 
 def mask_name(identifier):

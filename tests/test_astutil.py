@@ -14,7 +14,7 @@ import pathlib
 import gast
 import pytest
 
-from s2sad.astutil import clone, copier, parse_expr, walk
+from s2sad.astutil import clone, copier, parse, parse_expr, walk
 from s2sad.rules.templates import Template
 
 TEXTS = ["unbroadcast(g * np.cos(x) / (1.0 + y * y), x)", "g[..., None] * (a, b)[1]",
@@ -61,3 +61,37 @@ def test_a_template_instantiated_many_times_gives_the_same_tree_each_time():
     assert ast.unparse(gast.gast_to_ast(made[-1])) == \
         "unbroadcast(z_bar * 2.0 * np.cos(x1) / (1.0 + y1 * y1), x1) + z_bar * 2.0"
     assert len(set().union(*map(_ids, made))) == sum(len(_ids(m)) for m in made)
+
+
+@pytest.mark.parametrize("text", TEXTS + [pathlib.Path(ast.__file__).read_text()])
+def test_clone_copies_every_field_and_location_and_shares_no_node(text):
+    tree = gast.parse(text)
+    copy = clone(tree)
+    assert gast.dump(copy, include_attributes=True) == gast.dump(tree, include_attributes=True)
+    assert not _ids(copy) & _ids(tree)
+    node = gast.Name(id="x", ctx=gast.Load())  # fields missing: None in the copy
+    copied = clone(node)
+    assert (copied.annotation, copied.type_comment, copied.id) == (None, None, "x")
+    assert not hasattr(copied, "lineno")  # an attribute missing stays missing
+
+
+def _same_tree(a, b):
+    """The same kinds, fields and locations, each node's ``__dict__`` in the same order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same_tree, a, b))
+    if isinstance(a, ast.AST):
+        return list(vars(a)) == list(vars(b)) and all(_same_tree(vars(a)[k], vars(b)[k])
+                                                      for k in vars(a))
+    return a == b or a != a and b != b
+
+
+@pytest.mark.parametrize("path", [ast.__file__, gast.__file__, __file__,
+                                  pathlib.Path(__file__).parent / "programs" /
+                                  "primitive_cases.py"])
+def test_parse_makes_what_gast_parse_makes(path):
+    text = pathlib.Path(path).read_text()
+    assert _same_tree(parse(text), gast.parse(text))
+    assert _same_tree(parse("def f(x, *a, k: int = 1, **kw) -> int:\n  return x\n"),
+                      gast.parse("def f(x, *a, k: int = 1, **kw) -> int:\n  return x\n"))

@@ -3,7 +3,7 @@ inside :mod:`s2sad.analysis`)."""
 
 import gast
 
-from ..astutil import walk
+from ..astutil import child_fields, walk
 from ..structural import defined_names
 
 
@@ -81,8 +81,9 @@ def names_read(stmts):
             if type(node.ctx) is load:
                 out.add(node.id)
             return
-        for field in node._fields:
-            value = getattr(node, field, None)
+        d = node.__dict__
+        for field in child_fields(type(node)):
+            value = d.get(field)
             if isinstance(value, list):
                 for item in value:
                     if isinstance(item, gast.AST):

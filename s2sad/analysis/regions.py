@@ -51,10 +51,13 @@ def needed_names(body, reads, counters=None):
     as it did, so everything deciding its trips is needed too.
     """
     needed = set(reads)
+    loops = any(isinstance(stmt, (For, While)) for stmt in walk(body))
     while True:
         before = len(needed)
         _need_block(body, needed, counters or {})
-        if len(needed) == before:
+        # (without a loop, one pass from the end is the fixed point: what a statement needs
+        # is defined before it, and is visited after it)
+        if not loops or len(needed) == before:
             return needed
 
 

@@ -143,6 +143,8 @@ class ShapeClasses:
         return True
 
     def key(self, op):
+        if type(op) is Var:  # (the common case first: a Var is no constant)
+            return self.find(op.name)
         if is_scalar_const(op):
             return _SCALAR
         if isinstance(op, Var):

@@ -45,15 +45,13 @@ class _Assignments:
         if isinstance(stmt, UserCall):  # a callee with loops: its vjp_h, in one piece
             return self.backward_joint_call(stmt, z, g)
         if isinstance(stmt, CustomCall):  # the user's own rule (s2sad.custom)
-            return custom_code.backward(self, stmt, z, g, ans)
+            return custom_code.backward(self, stmt, z, g, ans if ans is not None else name(z))
         bound = prim.bind(stmt.args, stmt.kwargs)
         targets = [(param, op) for param, op in bound.items() if self.is_active(op)]
         if not targets:
             return []
-        env = {"g": g, "ans": ans}
-        for param, op in bound.items():
-            env[param] = self.emitter.operand(op)
         shared = self.shared_templates(stmt, bound)
+        env = self.rule_env(stmt, bound, targets, shared, z, g, ans)
         out = []
         for key, template in shared.items():
             temp = f"{z}_{key}"
@@ -96,6 +94,14 @@ class _Assignments:
         if not (type(stmt) is Assign and len(stmt.targets) == 1 and
                 stmt.target.name == op.name and rule_name(stmt.prim) is not None):
             return False
+        known = self._uses_of_g.get(id(stmt))
+        if known is None or known[0] is not stmt:  # (the statement kept: its id not reused)
+            known = self._uses_of_g[id(stmt)] = (stmt, self.g_reads(stmt))
+        return known[1] == 1
+
+    def g_reads(self, stmt):
+        """How many times the rules of ``stmt`` (a plain primitive's) read ``g`` in all, for
+        its active operands; None if one has no template."""
         bound = stmt.prim.bind(stmt.args, stmt.kwargs)
         uses = sum(uses_of_g(t) for t in stmt.prim.shared.values())
         for param, arg in bound.items():
@@ -103,9 +109,9 @@ class _Assignments:
                 try:
                     template = stmt.prim.vjp_template(param, bound)
                 except (KeyError, RuleNotApplicable):
-                    return False
+                    return None
                 uses += uses_of_g(template) if template is not None else 0
-        return uses == 1
+        return uses
 
     def spread_contribution(self, stmt, template, env, op, c, like):
         """An element-wise rule applied to ``g = unreduce(c, like)`` with ``g`` the number
@@ -128,16 +134,36 @@ class _Assignments:
             return value  # (a bare name would make a primal array an adjoint: not that)
         return None
 
+    def rule_env(self, stmt, bound, targets, shared, z, g, ans):
+        """The names ``stmt``'s rules read (``shared``'s, and the ``targets``' templates'):
+        ``g``, ``ans`` (``z``'s name unless ``ans``), its operands. (An operand no rule reads
+        is left out when it is a variable: spelling one has no effect on the module.)"""
+        reads = set()
+        for template in shared.values():
+            reads |= template.read_names()
+        for param, _ in targets:
+            template = self.template(stmt, param, bound)
+            if template is not None:
+                reads |= template.read_names()
+        env = {"g": g}
+        if "ans" in reads:
+            env["ans"] = ans if ans is not None else name(z)
+        for param, op in bound.items():
+            if param in reads or type(op) is not Var:
+                env[param] = self.emitter.operand(op)
+        return env
+
     def result_adjoint(self, stmt):
         """``(stem, g, ans)`` of an assignment: its result's adjoint (None: zero) and value.
 
         A result unpacked into several names (``w, v = np.linalg.eigh(a)``,
         ``a, b = helper(x)``) is one tuple: ``g`` is the tuple of the names'
-        adjoints, zeros where a name has none, ``ans`` the tuple of the names.
+        adjoints, zeros where a name has none, ``ans`` the tuple of the names (None for
+        one name: ``name(stem)`` where a rule reads it).
         """
         if len(stmt.targets) == 1:
             z = stmt.target.name
-            return z, self.adjoints.read(z), name(z)
+            return z, self.adjoints.read(z), None
         bars = [self.adjoints.read(t.name) for t in stmt.targets]
         if all(b is None for b in bars):
             return None, None, None
@@ -178,7 +204,16 @@ class _Assignments:
 
     def template(self, stmt, param, bound):
         """The VJP template for ``param`` of ``stmt`` (None: zero), or a located error; the
-        one reading the forward sweep's ``mask`` where there is one (:mod:`.forward_masks`)."""
+        one reading the forward sweep's ``mask`` where there is one (:mod:`.forward_masks`).
+        Made once per statement and operand (``bound``: the statement's operands bound)."""
+        known = self._templates.get((id(stmt), param))
+        if known is None or known[0] is not stmt:  # (the statement kept: its id not reused)
+            known = self._templates[id(stmt), param] = (stmt, self.own_template(stmt, param,
+                                                                                bound))
+        return known[1]
+
+    def own_template(self, stmt, param, bound):
+        """:meth:`template`, not remembered."""
         if param in self.masks.get(_result(stmt), ()):
             return as_template(stmt.prim.masks[param][1], bound)
         if self.shared_templates(stmt, bound) is not stmt.prim.shared and \

@@ -45,9 +45,9 @@ class _Control:
         for index in reversed(range(len(block))):
             stmt = block[index]
             # the next one processed (a mask the forward sweep keeps has no backward code)
-            self.consumer = next((s for s in block[index - 1::-1] if index and not (
-                type(s) is Assign and len(s.targets) == 1 and
-                s.targets[0].name in self.mask_names)), None)
+            self.consumer = next((s for s in map(block.__getitem__, range(index - 1, -1, -1))
+                                  if not (type(s) is Assign and len(s.targets) == 1 and
+                                          s.targets[0].name in self.mask_names)), None)
             if isinstance(stmt, ListStatement):
                 statements = self.backward_list_op(stmt)
             elif isinstance(stmt, WriteItem):

@@ -46,7 +46,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self.checkpoint = checkpoint  # None, "sqrt" or a number of snapshots (s2sad.checkpoint)
         self.func_name = func_name
         self.wrt_names = [fn.params[i].name for i in wrt]
-        self.active = analysis.activity(fn, self.wrt_names, writes_followed=True)
+        self.active = _activity(fn, self.wrt_names, requests)
         self.shapes = analysis.ShapeClasses(fn, output_is_scalar=kind not in ("vjp", "split"))
         self._residual_names = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         fn = self.fn = replace(fn, body=self.split_calls(fn.body))
@@ -63,6 +63,8 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self._headers = []  # For targets the backward sweep's loop headers bind again
         self.counters = {}  # id(loop) -> trip counter name
         self.consumer = None  # the statement backward_block processes next (substitutable)
+        self._templates = {}  # (id(stmt), param) -> (stmt, its VJP template): template
+        self._uses_of_g = {}  # id(stmt) -> (stmt, how many times its rules read g)
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         self.tape = analysis.unique_name("tape", taken)
         # the seed is the output's adjoint: it may share its name, no other variable's
@@ -212,8 +214,7 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         reads |= recompute_reads
         needed = analysis.needed_names(fn.body, reads, self.counters)
         forward_ir, origin = analysis.prune(fn.body, needed, counters=self.counters)
-        forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
-                             tape=self.tape, counters=_remap(self.counters, origin))
+        forward = self.forward_sweep(forward_ir, pushes, origin)
         if self.checkpoint:
             checkpoint_loops(self.fn, forward, backward, self.checkpoint, self.emitter,
                              self.tape, self._taken)
@@ -226,6 +227,29 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         tail = [comment("backward sweep", self.comments)] + backward if backward else []
         return head, tail, grads, out_expr, saved_value
 
+
+    def forward_sweep(self, forward_ir, pushes, origin):
+        """The forward sweep's statements (:func:`s2sad.emit.emit_block` of ``forward_ir``).
+
+        A straight-line sweep (no region, no push, no trip counter, no checkpoint) of the
+        same statements as one written before for this module (grad's, then vjp's) is those
+        statements again, not a second spelling of them: the same text, and the writer
+        writes statements several functions share once. Only where writing them bound no
+        new object (each such binding gets a name of its own, ``const<k>``).
+        """
+        flat = not (pushes or self.counters or self.checkpoint) and \
+            not any(isinstance(stmt, (If, For, While)) for stmt in forward_ir)
+        made = getattr(self.requests, "forward_sweeps", None) if flat else None
+        for statements, written in made or ():
+            if len(statements) == len(forward_ir) and all(
+                    a is b for a, b in zip(statements, forward_ir)):
+                return list(written)
+        bound = len(self.emitter.bindings)
+        forward = emit_block(forward_ir, self.emitter, pushes=_remap(pushes, origin),
+                             tape=self.tape, counters=_remap(self.counters, origin))
+        if made is not None and len(self.emitter.bindings) == bound:
+            made.append((list(forward_ir), list(forward)))
+        return forward
 
     def returned_adjoints(self, read):
         """The adjoints of the parameters ``wrt`` (a tuple of them if more than one), as the
@@ -246,6 +270,20 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
                 value = call("writable", [value])  # not a read-only view made by unreduce
             results.append(value)
         return results[0] if len(results) == 1 else gast.Tuple(elts=results, ctx=gast.Load())
+
+def _activity(fn, wrt_names, requests):
+    """``fn``'s active names for ``wrt_names`` (:func:`s2sad.analysis.activity`), computed
+    once per module: the module builder (``requests``) keeps them in its ``activities``
+    (grad and vjp of one function ask for the same; the set is never changed)."""
+    memo = getattr(requests, "activities", None)
+    if memo is None:
+        return analysis.activity(fn, wrt_names, writes_followed=True)
+    key = (id(fn), tuple(wrt_names))
+    known = memo.get(key)
+    if known is None or known[0] is not fn:  # (the function kept: its id is not reused)
+        known = memo[key] = (fn, analysis.activity(fn, wrt_names, writes_followed=True))
+    return known[1]
+
 
 def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False,
                      checkpoint=None, with_value=False):

@@ -47,6 +47,13 @@ class Template:
     def names(self):
         return {n.id for n in walk(self.tree) if isinstance(n, gast.Name)}
 
+    def read_names(self):
+        """:meth:`names`, as a frozenset made once per text."""
+        record = self._record()
+        if record[2] is None:
+            record[2] = frozenset(self.names())
+        return record[2]
+
     def instantiate(self, env):
         """A fresh gast expression with each name in ``env`` replaced by env[name]
         (``clone(self.tree, env)``; by a :func:`~s2sad.astutil.copier` of the tree once its
@@ -66,9 +73,8 @@ class Template:
         simplifier) rewrites by the kinds of nodes, never by a name, so putting one name in
         the place of another commutes with it."""
         record = self._record()
-        if record[2] is None:
-            record[2] = frozenset(self.names())
-        if any(type(value) is not gast.Name for key, value in env.items() if key in record[2]):
+        names = record[2] if record[2] is not None else self.read_names()
+        if any(type(value) is not gast.Name for key, value in env.items() if key in names):
             return simplify(self.instantiate(env))
         if record[3] is None:
             record[3] = Template.of_tree(simplify(clone(self.tree)))
