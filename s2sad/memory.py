@@ -27,7 +27,9 @@ once, for every check:
   variable is assigned once, one set per variable is flow-sensitive: two values may
   share memory iff their sets meet. Beside the sites of a value's memory, the sites
   of the object it is (:attr:`Memory.objects`): the same, but that a tuple, list or
-  dict made here is an object of its own, whatever its elements are.
+  dict made here is an object of its own, whatever its elements are; and which of the
+  tuples, lists, dicts and list snapshots made here it may be that very object
+  (:attr:`Memory.made`: an alias, a write, a merge, a carried value; not an element).
 * :func:`check_memory` -- the verifier the lowering runs on the user's code.
   An in-place statement (a write ``setitem``, or an ``Assign`` whose
   ``in_place`` names a NumPy in-place operation) is refused, as a located
@@ -55,7 +57,7 @@ from .ir import Assign, Const, For, If, Index, Var, While, walk_blocks
 from .rules.core import OPERATORS, rule_name
 from .stale_reads import in_place_statements, stale_read_after
 from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
-                         CustomCall, ListStatement, SaveItem, WriteItem)
+                         CustomCall, ListStatement, SaveItem, WriteItem, is_list_statement)
 
 _OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
              "matmul": "@=", "mod": "%=", "floordiv": "//=", "and_": "&=", "or_": "|=",
@@ -104,8 +106,8 @@ class Memory:
         self._grow(self.sites, self._flows)
         self.objects = {p.name: set(self.sites[p.name]) for p in fn.params}
         self._grow(self.objects, self._object_flows)
-        self.snapshots = {s.targets[0].name for s in walk_blocks(fn.body)
-                          if isinstance(s, ListStatement) and s.kind == LIST_SNAPSHOT}
+        self.made = {}  # var name -> the tuples, lists, dicts and snapshots it may be
+        self._grow(self.made, self._made_flows)
         self._members = {}
         for var, sites in self.sites.items():
             for site in sites:
@@ -197,25 +199,48 @@ class Memory:
         """``(var name, sites)`` pairs: the object ``var`` is may belong to each of ``sites``.
         That is its memory (:meth:`_flows`), but for a tuple, list or dict made here, which
         is an object of its own whatever its elements are, and for what is that object
-        again: an alias of it (``b = a``), its new version after a write into a slot, a
-        merge or a loop-carried value, an update in place (``t += [v]``)."""
-        if isinstance(stmt, If):
-            return [(v.name, self.object_of(a) | self.object_of(b)) for v, a, b in stmt.merges]
-        if isinstance(stmt, (For, While)):
-            return [(v.name, self.object_of(init) | self.object_of(out))
-                    for v, init, out in stmt.carried]
-        if not isinstance(stmt, Assign) or not stmt.targets or not stmt.args:
-            return self._flows(stmt)
-        prim, target = stmt.prim, stmt.targets[0].name
-        if isinstance(stmt, ListStatement):
-            return [] if stmt.kind in (LIST_APPEND, LIST_ADD_CONTENTS) else self._flows(stmt)
-        if isinstance(stmt, WriteItem) or rule_name(prim) and prim.emit[0] == "copy":
-            return [(target, self.object_of(stmt.args[0]))]
-        if stmt.in_place:
-            return [(target, self.object_of(stmt.args[0]) | {target})]
-        if rule_name(prim) and prim.container:
-            return [(target, {target})]
+        again (:meth:`_same_object`)."""
+        same = self._same_object(stmt, self.object_of)
+        if same is not None:
+            return same
+        if isinstance(stmt, Assign) and stmt.targets and rule_name(stmt.prim) and \
+                stmt.prim.container:
+            return [(stmt.targets[0].name, {stmt.targets[0].name})]
+        if isinstance(stmt, ListStatement) and stmt.kind in (LIST_APPEND, LIST_ADD_CONTENTS):
+            return []
         return self._flows(stmt)
+
+    def _made_flows(self, stmt):
+        """``(var name, names)``: ``var`` may be the very tuple, list or dict (or snapshot of
+        a list) made by the statements defining ``names`` (:attr:`made`)."""
+        same = self._same_object(stmt, lambda op: self.made.get(op.name, set())
+                                 if isinstance(op, Var) else self.of(op))
+        if same is not None:
+            return same
+        if isinstance(stmt, Assign) and stmt.targets and (
+                is_list_statement(stmt, LIST_SNAPSHOT) or not isinstance(stmt, ListStatement)
+                and rule_name(stmt.prim) and stmt.prim.container):
+            return [(stmt.targets[0].name, {stmt.targets[0].name})]
+        return []
+
+    @staticmethod
+    def _same_object(stmt, object_of):
+        """``(var name, sites)`` pairs where ``var`` is the object an operand is (its sites by
+        ``object_of``): an alias (``b = a``), a new version after a write into it, a merge, a
+        loop-carried value, an update in place (``t += [v]``); else None."""
+        if isinstance(stmt, If):
+            return [(v.name, object_of(a) | object_of(b)) for v, a, b in stmt.merges]
+        if isinstance(stmt, (For, While)):
+            return [(v.name, object_of(init) | object_of(out)) for v, init, out in stmt.carried]
+        if not isinstance(stmt, Assign) or not stmt.targets or not stmt.args or \
+                isinstance(stmt, ListStatement):
+            return None
+        target = stmt.targets[0].name
+        if isinstance(stmt, WriteItem) or rule_name(stmt.prim) and stmt.prim.emit[0] == "copy":
+            return [(target, object_of(stmt.args[0]))]
+        if stmt.in_place:
+            return [(target, object_of(stmt.args[0]) | {target})]
+        return None
 
     def fancy(self, index):
         """True if indexing with ``index`` surely copies (an integer list or array, a mask)."""
@@ -260,11 +285,20 @@ class Memory:
             return None
         return frozenset(site[len("argument "):] for site in sites)
 
+    def may_be_list(self, var):
+        """True if the object ``var`` is may be a list made here (a literal, ``[x] * 3``),
+        whose slots a write replaces."""
+        defs = self.defs
+        return any(site.startswith("literal ") or site in defs and (
+            defs[site].prim.emit[0] == "list" or
+            getattr(defs[site].prim, "sequence_result", None) == "joins")  # [x] * 3
+            for site in self.made.get(var, ()))
 
     def may_be_snapshot(self, var):
         """True if the object ``var`` is may be a snapshot of a list (``tuple(t)``, what a
         list comprehension's name is bound to): a tuple, which no write can change."""
-        return bool(self.objects.get(var, set()) & self.snapshots)
+        return any(is_list_statement(self.defs.get(site), LIST_SNAPSHOT)
+                   for site in self.made.get(var, ()))
 
 
 def result_memory(fn):

@@ -147,5 +147,7 @@ def lift(t, x, ans):
             parts = [lift(e, x_e, a) for e, x_e, a in zip(t, x, ans)]
             return pieces_array(parts) if type(t) is np.ndarray else type(t)(parts)
     t = batch_of(t)
+    if isinstance(t, (float, int)):  # a zero for any shape (a constant's, a zeroed slot's)
+        return t
     batch = np.ndim(t) - np.ndim(x)
     return np.reshape(t, np.shape(t)[:batch] + (1,) * (np.ndim(ans) - np.ndim(x)) + np.shape(x))
