@@ -90,7 +90,7 @@ from . import analysis
 from .astutil import walk
 from .emit import assign, call, comment, name
 from .errors import UnsupportedSyntaxError, UsageError
-from .ir import Assign, For, If, Var, While, walk_blocks
+from .ir import Assign, Const, For, If, Var, While, walk_blocks
 from .memory import Memory
 from .structural import LIST_EFFECTS, LIST_NEW, WriteItem, is_list_statement
 
@@ -333,12 +333,17 @@ def _changed_in_place(loop, memory):
 
 
 def _is_list(op, defs, depth=8):
-    """True if ``op`` is a list made here (``[a, b]``), written into by slots or not."""
+    """True if ``op`` is a list made here (``[a, b]``, a literal ``[0.0, 1.0]``, ``[x] * 3``),
+    written into by slots or not."""
+    if isinstance(op, Const):
+        return type(op.value) is list
     stmt = defs.get(op.name) if isinstance(op, Var) else None
     if stmt is None or depth == 0:
         return False
     if isinstance(stmt, WriteItem) or stmt.prim.emit[0] == "copy":
         return _is_list(stmt.args[0], defs, depth - 1)
+    if getattr(stmt.prim, "sequence_result", None) == "joins":  # [x] * 3, p + q of lists
+        return any(_is_list(a, defs, depth - 1) for a in stmt.args)
     return stmt.prim.emit[0] == "list"
 
 

@@ -22,16 +22,25 @@ once, for every check:
   be the arrays of the parameters the summary names, and is outside memory
   only if it may be a global or another call's result. Fancy indexing (an integer
   list or array, a boolean mask) and arithmetic make new arrays. Immutable
-  constants (numbers, strings) have no memory. Since every variable is
-  assigned once, one set per variable is flow-sensitive: two values may share
-  memory iff their sets meet.
+  constants (numbers, strings) have no memory; a list constant generated code
+  spells as a literal (``[0.0, 1.0]``) is a new list where it is read. Since every
+  variable is assigned once, one set per variable is flow-sensitive: two values may
+  share memory iff their sets meet. Beside the sites of a value's memory, the sites
+  of the object it is (:attr:`Memory.objects`): the same, but that a tuple, list or
+  dict made here is an object of its own, whatever its elements are; and which of the
+  tuples, lists, dicts and list snapshots made here it may be that very object
+  (:attr:`Memory.made`: an alias, a write, a merge, a carried value; not an element).
 * :func:`check_memory` -- the verifier the lowering runs on the user's code.
   An in-place statement (a write ``setitem``, or an ``Assign`` whose
   ``in_place`` names a NumPy in-place operation) is refused, as a located
   :class:`~s2sad.errors.UnsupportedSyntaxError`, if its memory may be outside
   the function, or if a value sharing its memory that was made before it is
   read after it (later in the block, after the enclosing regions, or in a
-  later trip of an enclosing loop): that value changed under the IR.
+  later trip of an enclosing loop: :mod:`s2sad.stale_reads`): that value changed
+  under the IR. A write changes the object written into, and only that: a write into
+  a slot of a list made here (``hs = [x, 2 * x]; hs[0] = v``) replaces an element
+  and changes no array, whatever the list holds; a write into a list comprehension's
+  name (a tuple in generated code, :mod:`s2sad.expand`) is refused.
 
 Reverse mode asks :meth:`Memory.group` which names share a written array's
 memory, to decide where the backward sweep must undo a write.
@@ -44,10 +53,11 @@ import numbers
 import numpy as np
 
 from .errors import UnsupportedSyntaxError
-from .ir import Assign, Const, For, If, Index, Raise, Return, Var, While, walk_blocks
+from .ir import Assign, Const, For, If, Index, Var, While, walk_blocks
 from .rules.core import OPERATORS, rule_name
+from .stale_reads import in_place_statements, stale_read_after
 from .structural import (LIST_ADD_CONTENTS, LIST_APPEND, LIST_NEW, LIST_POP, LIST_SNAPSHOT,
-                         CustomCall, ListStatement, SaveItem, WriteItem, defined_in)
+                         CustomCall, ListStatement, SaveItem, WriteItem, is_list_statement)
 
 _OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=",
              "matmul": "@=", "mod": "%=", "floordiv": "//=", "and_": "&=", "or_": "|=",
@@ -57,6 +67,15 @@ _OPS_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "truediv": "/=", "pow": "**=
 def in_place_text(op):
     """How ``x op= e`` is spelled for the primitive name ``op`` (``"add"`` -> ``"+="``)."""
     return _OPS_TEXT.get(op, "op=")
+
+
+def _fresh_literal(const):
+    """True for a list constant generated code spells as a literal (``[0.0, 1.0]``), which
+    makes a new list each time it runs: numbers, strings and such (see
+    :func:`s2sad.emit.literal`), not a module-level constant (``name``) nor an expression
+    (``text``)."""
+    return const.name is None and const.text is None and type(const.value) is list and \
+        all(type(v) in (bool, int, float, str) or v is None for v in const.value)
 
 
 def _immutable(value):
@@ -84,19 +103,28 @@ class Memory:
             site = f"argument {p.name}"
             self.outside.add(site)
             self.sites[p.name] = {site}
-        changed = True
-        while changed:  # loop-carried values and lists grow until nothing changes
-            changed = False
-            for stmt in walk_blocks(fn.body):
-                for var, sites in self._flows(stmt):
-                    have = self.sites.setdefault(var, set())
-                    if not sites <= have:
-                        have |= sites
-                        changed = True
+        self._grow(self.sites, self._flows)
+        self.objects = {p.name: set(self.sites[p.name]) for p in fn.params}
+        self._grow(self.objects, self._object_flows)
+        self.made = {}  # var name -> the tuples, lists, dicts and snapshots it may be
+        self._grow(self.made, self._made_flows)
         self._members = {}
         for var, sites in self.sites.items():
             for site in sites:
                 self._members.setdefault(site, set()).add(var)
+
+    def _grow(self, table, flows):
+        """Fill ``table`` (var name -> sites) from ``flows``: loop-carried values and lists
+        grow until nothing changes."""
+        changed = True
+        while changed:
+            changed = False
+            for stmt in walk_blocks(self.fn.body):
+                for var, sites in flows(stmt):
+                    have = table.setdefault(var, set())
+                    if not sites <= have:
+                        have |= sites
+                        changed = True
 
     # -- the transfer functions -------------------------------------------------------
     def of(self, operand):
@@ -106,6 +134,8 @@ class Memory:
         if isinstance(operand, Const):
             if _immutable(operand.value):
                 return set()
+            if _fresh_literal(operand):  # made anew each time it is read: one site per read
+                return {f"literal {id(operand)}"}
             site = f"global {operand.name or operand.text or type(operand.value).__name__}"
             self.outside.add(site)
             return {site}
@@ -163,6 +193,59 @@ class Memory:
             sites = own
         return [(t.name, sites) for t in stmt.targets]
 
+    def object_of(self, operand):
+        """The sites the object an operand is (not its elements) may belong to."""
+        if isinstance(operand, Var):
+            return self.objects.get(operand.name, set())
+        return self.of(operand)
+
+    def _object_flows(self, stmt):
+        """``(var name, sites)`` pairs: the object ``var`` is may belong to each of ``sites``.
+        That is its memory (:meth:`_flows`), but for a tuple, list or dict made here, which
+        is an object of its own whatever its elements are, and for what is that object
+        again (:meth:`_same_object`)."""
+        same = self._same_object(stmt, self.object_of)
+        if same is not None:
+            return same
+        if isinstance(stmt, Assign) and stmt.targets and rule_name(stmt.prim) and \
+                stmt.prim.container:
+            return [(stmt.targets[0].name, {stmt.targets[0].name})]
+        if isinstance(stmt, ListStatement) and stmt.kind in (LIST_APPEND, LIST_ADD_CONTENTS):
+            return []
+        return self._flows(stmt)
+
+    def _made_flows(self, stmt):
+        """``(var name, names)``: ``var`` may be the very tuple, list or dict (or snapshot of
+        a list) made by the statements defining ``names`` (:attr:`made`)."""
+        same = self._same_object(stmt, lambda op: self.made.get(op.name, set())
+                                 if isinstance(op, Var) else self.of(op))
+        if same is not None:
+            return same
+        if isinstance(stmt, Assign) and stmt.targets and (
+                is_list_statement(stmt, LIST_SNAPSHOT) or not isinstance(stmt, ListStatement)
+                and rule_name(stmt.prim) and stmt.prim.container):
+            return [(stmt.targets[0].name, {stmt.targets[0].name})]
+        return []
+
+    @staticmethod
+    def _same_object(stmt, object_of):
+        """``(var name, sites)`` pairs where ``var`` is the object an operand is (its sites by
+        ``object_of``): an alias (``b = a``), a new version after a write into it, a merge, a
+        loop-carried value, an update in place (``t += [v]``); else None."""
+        if isinstance(stmt, If):
+            return [(v.name, object_of(a) | object_of(b)) for v, a, b in stmt.merges]
+        if isinstance(stmt, (For, While)):
+            return [(v.name, object_of(init) | object_of(out)) for v, init, out in stmt.carried]
+        if not isinstance(stmt, Assign) or not stmt.targets or not stmt.args or \
+                isinstance(stmt, ListStatement):
+            return None
+        target = stmt.targets[0].name
+        if isinstance(stmt, WriteItem) or rule_name(stmt.prim) and stmt.prim.emit[0] == "copy":
+            return [(target, object_of(stmt.args[0]))]
+        if stmt.in_place:
+            return [(target, object_of(stmt.args[0]) | {target})]
+        return None
+
     def fancy(self, index):
         """True if indexing with ``index`` surely copies (an integer list or array, a mask)."""
         parts = index.parts if isinstance(index, Index) else (index,)
@@ -187,6 +270,17 @@ class Memory:
         """True if ``var``'s memory may have been made outside the function."""
         return bool(self.sites.get(var, set()) & self.outside)
 
+    def written(self, var):
+        """What a write ``var[index] = v`` changes: whether that may be memory made outside
+        the function, and the names that may share it (``var`` included). It is the object
+        ``var`` is: an array's memory, or a list's own, not its elements' (a write into a
+        slot replaces an element and changes no array)."""
+        sites = self.objects.get(var, set())
+        out = {var}
+        for site in sites:
+            out |= self._members.get(site, set())
+        return bool(sites & self.outside), out
+
     def arguments_of(self, var):
         """The parameters whose memory ``var`` may be, if that is all the memory from outside
         it may be (else None: a global, what a call returned)."""
@@ -194,6 +288,21 @@ class Memory:
         if not all(site.startswith("argument ") for site in sites):
             return None
         return frozenset(site[len("argument "):] for site in sites)
+
+    def may_be_list(self, var):
+        """True if the object ``var`` is may be a list made here (a literal, ``[x] * 3``),
+        whose slots a write replaces."""
+        defs = self.defs
+        return any(site.startswith("literal ") or site in defs and (
+            defs[site].prim.emit[0] == "list" or
+            getattr(defs[site].prim, "sequence_result", None) == "joins")  # [x] * 3
+            for site in self.made.get(var, ()))
+
+    def may_be_snapshot(self, var):
+        """True if the object ``var`` is may be a snapshot of a list (``tuple(t)``, what a
+        list comprehension's name is bound to): a tuple, which no write can change."""
+        return any(is_list_statement(self.defs.get(site), LIST_SNAPSHOT)
+                   for site in self.made.get(var, ()))
 
 
 def result_memory(fn):
@@ -226,157 +335,25 @@ def check_memory(fn, names=None, numbers=frozenset()):
     """
     names = names or {}
     memory = Memory(fn, numbers)
-    for path, stmt in _in_place_statements(fn.body, []):
+    for path, stmt in in_place_statements(fn.body, []):
         base = stmt.args[0]
         if not isinstance(base, Var):
             continue
-        if memory.from_outside(base.name):
+        if isinstance(stmt, WriteItem):
+            if memory.may_be_snapshot(base.name):
+                raise _snapshot_error(stmt, base, names)
+            outside, group = memory.written(base.name)
+        else:
+            outside, group = memory.from_outside(base.name), memory.group(base.name)
+        if outside:
             error = _outside_error(fn, stmt, base, names)
             error.arguments = None if isinstance(stmt, WriteItem) else \
                 memory.arguments_of(base.name)
             raise error
-        stale = memory.group(base.name) - {t.name for t in stmt.targets}
-        hit = _stale_read_after(path, stale)
+        stale = group - {t.name for t in stmt.targets}
+        hit = stale_read_after(path, stale)
         if hit is not None:
             raise _stale_error(stmt, base, names, *hit)
-
-
-def _in_place_statements(block, path):
-    """``(path, stmt)`` for each in-place statement. A path lists, from the function's
-    body down, ``("at", block, index)`` (a statement's position) and ``("in", owner,
-    role)`` (the region of ``owner`` it is in: ``"then"``, ``"else"``, ``"cond"``, ``"body"``)."""
-    for i, stmt in enumerate(block):
-        at = path + [("at", block, i)]
-        writes = isinstance(stmt, WriteItem) or isinstance(stmt, Assign) and stmt.in_place
-        if writes and stmt.args:
-            yield at, stmt
-        regions = []
-        if isinstance(stmt, If):
-            regions = [(stmt.then_block, "then"), (stmt.else_block, "else")]
-        elif isinstance(stmt, For):
-            regions = [(stmt.body, "body")]
-        elif isinstance(stmt, While):
-            regions = [(stmt.cond_block, "cond"), (stmt.body, "body")]
-        for inner, role in regions:
-            yield from _in_place_statements(inner, at + [("in", stmt, role)])
-
-
-def _stale_read_after(path, stale):
-    """The first read, after the statement at the end of ``path``, of a name in ``stale``.
-
-    Returns ``(loc, var name, in_loop)`` or None; ``in_loop`` is the loop whose later
-    trip (or whose rest of the trip) reads a name made before the loop, if that is the
-    case. Definitions met on the way take their names out of ``stale``.
-    """
-    stale = set(stale)
-    levels = list(path)
-    innermost_loop = None
-    for kind, *rest in reversed(levels):
-        if kind == "in" and isinstance(rest[0], (For, While)):
-            innermost_loop = rest[0]
-            break
-    before_loop = set(stale)
-    if innermost_loop is not None:
-        before_loop -= defined_in(innermost_loop)
-    while levels:
-        kind, a, b = levels.pop()
-        if kind == "at":  # the rest of the block after position b
-            hit = _scan(a[b + 1:], stale)
-            if hit:
-                return _tag(hit, innermost_loop, before_loop)
-            continue
-        owner, role = a, b
-        if isinstance(owner, If):
-            side = 1 if role == "then" else 2
-            for merge in owner.merges:
-                if isinstance(merge[side], Var) and merge[side].name in stale:
-                    return _tag((owner.loc, merge[side].name), innermost_loop, before_loop)
-            stale -= {m[0].name for m in owner.merges}
-            continue
-        if isinstance(owner, While) and role == "cond":  # the rest of this trip
-            hit = _reads((owner.cond,), stale, owner.loc) or _scan(owner.body, stale)
-            if hit:
-                return _tag(hit, innermost_loop, before_loop)
-        for var, _, out in owner.carried:  # read at the end of the trip
-            if isinstance(out, Var) and out.name in stale:
-                return _tag((owner.loc, out.name), innermost_loop, before_loop)
-        hit = _reads(owner.exits, stale, owner.loc)
-        if hit:
-            return _tag(hit, innermost_loop, before_loop)
-        # later trips: the carried values and the loop's index are new on each trip
-        stale -= {c[0].name for c in owner.carried}
-        if isinstance(owner, For):
-            stale.discard(owner.target.name)
-        later = set(stale)
-        hit = _scan(owner.cond_block, later) or _reads((owner.cond,), later, owner.loc) \
-            if isinstance(owner, While) else None
-        hit = hit or _scan(owner.body, later)
-        if hit:
-            return _tag(hit, innermost_loop, before_loop)
-        stale -= defined_in(owner)
-        if owner is innermost_loop:
-            innermost_loop = None
-    return None
-
-
-def _tag(hit, loop, before_loop):
-    loc, var = hit
-    return loc, var, loop if loop is not None and var in before_loop else None
-
-
-def _reads(operands, stale, loc):
-    for op in operands:
-        if isinstance(op, Index):
-            hit = _reads(op.operands(), stale, loc)
-            if hit:
-                return hit
-        elif isinstance(op, Var) and op.name in stale:
-            return loc, op.name
-    return None
-
-
-def _scan(block, stale):
-    """The first read of a name in ``stale`` when ``block`` runs (its nested regions
-    included, each path through them); definitions take names out of ``stale``."""
-    for stmt in block:
-        if isinstance(stmt, Assign):
-            hit = _reads(stmt.operands(), stale, stmt.loc)
-            if hit:
-                return hit
-            stale -= {t.name for t in stmt.targets}
-        elif isinstance(stmt, (Return, Raise)):
-            hit = _reads((stmt.value if isinstance(stmt, Return) else stmt.exc,), stale,
-                         stmt.loc)
-            if hit:
-                return hit
-        elif isinstance(stmt, If):
-            hit = _reads((stmt.cond,), stale, stmt.loc)
-            if hit:
-                return hit
-            for block_, side in ((stmt.then_block, 1), (stmt.else_block, 2)):
-                branch = set(stale)
-                hit = _scan(block_, branch) or _reads([m[side] for m in stmt.merges], branch,
-                                                      stmt.loc)
-                if hit:
-                    return hit
-            stale -= {m[0].name for m in stmt.merges}
-        elif isinstance(stmt, (For, While)):
-            entry = ([stmt.iterable] if isinstance(stmt, For) else []) + \
-                [c[1] for c in stmt.carried]
-            hit = _reads(entry, stale, stmt.loc)
-            if hit:
-                return hit
-            stale -= {c[0].name for c in stmt.carried}
-            if isinstance(stmt, For):
-                stale.discard(stmt.target.name)
-            inner = set(stale)
-            hit = (_scan(stmt.cond_block, inner) or _reads((stmt.cond,), inner, stmt.loc)
-                   if isinstance(stmt, While) else None) or _scan(stmt.body, inner) or \
-                _reads([c[2] for c in stmt.carried] + list(stmt.exits), inner, stmt.loc)
-            if hit:
-                return hit
-            stale -= defined_in(stmt)
-    return None
 
 
 def _user(names, var):
@@ -411,6 +388,16 @@ def _outside_error(fn, stmt, base, names):
     return UnsupportedSyntaxError(
         f"{what}; s2sad computes a new value instead, so it refuses this", stmt.loc,
         f"Write {spelled}, which makes a new value, or copy first: {name} = {name}.copy().")
+
+
+def _snapshot_error(stmt, base, names):
+    name = _user(names, base)
+    return UnsupportedSyntaxError(
+        f"{name} holds the elements of a list comprehension (or of list(...) of a generator), "
+        f"which s2sad reads as a tuple, a snapshot of the list it builds; so it does not "
+        f"write into it", stmt.loc,
+        f"Make the list with a literal or by repetition ({name} = [0.0] * n), or write into "
+        f"an array ({name} = np.zeros(n)).")
 
 
 def _stale_error(stmt, base, names, loc, var, loop):

@@ -51,6 +51,7 @@ LAYERS = [
     ["s2sad.coverage"],
     ["s2sad.custom"],
     # 3. front end: parse -> inline -> desugar -> lower (with memory.py, the alias analysis)
+    ["s2sad.stale_reads"],
     ["s2sad.parse", "s2sad.desugar", "s2sad.memory"],
     ["s2sad.starred", "s2sad.dict_views", "s2sad.methods", "s2sad.guards"],
     ["s2sad.expand"],

@@ -118,8 +118,9 @@ class _Tangents:
         for term in terms[1:]:  # (a tuple of batches and an array batch: add_dots)
             total = call("add_dots", [total, term]) if structured else _add(total, term)
         if prim.elementwise and not self.has_result_shape(stmt, bound, used):
-            total = gast.BinOp(left=total, op=gast.Add(),  # (zeros_bar: tuples too)
-                               right=call("zeros_bar", [env["ans"]]))
+            zeros = call("zeros_bar", [env["ans"]])  # (tuples too; a batch meets a tuple's
+            total = call("add_dots", [total, zeros]) if structured else \
+                gast.BinOp(left=total, op=gast.Add(), right=zeros)  # zeros by add_dots)
         return total
 
     def has_result_shape(self, stmt, bound, used):

@@ -63,8 +63,12 @@ class _Writes:
         if not self.is_active(array):
             return out
         if zeroed and z in self.adjoints.owned:
+            zero = gast.Constant(value=0.0, kind=None)
+            if self.may_be_list(array.name):  # a slot's zero of its shape (a rule given
+                zero = call("zeros_bar", [gast.Subscript(  # the element's adjoint needs one)
+                    value=_copy(g), slice=_copy(subscript), ctx=gast.Load())])
             out.append(assign(gast.Subscript(value=_copy(g), slice=_copy(subscript),
-                                             ctx=gast.Store()), gast.Constant(value=0.0, kind=None)))
+                                             ctx=gast.Store()), zero))
             out.append(assign(self.adjoints.adjoint_name(array.name), _copy(g)))
             self.adjoints.value[array.name] = name(self.adjoints.adjoint_name(array.name))
             self.adjoints.owned.add(array.name)
@@ -107,6 +111,12 @@ class _Writes:
         return var in self.written
 
     def memory_group(self, var):
+        return self.memory_of_fn().group(var)
+
+    def may_be_list(self, var):
+        return self.memory_of_fn().may_be_list(var)
+
+    def memory_of_fn(self):
         if self.memory is None:
             self.memory = Memory(self.fn)
-        return self.memory.group(var)
+        return self.memory

@@ -46,8 +46,8 @@ from .broadcasting import (all_finite, extremum_bar, extremum_share, maskable, m
                            weights_along)
 from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar, structured_like
 from .batches import (
-    batch_of, directions, item_dots, lift, pop_dots, read_as_array, stack_directions, stack_each,
-    zeros_dots)
+    batch_of, directions, directions_count, item_dots, lift, no_dots, pop_dots, read_as_array,
+    stack_directions, stack_each, zeros_dots)
 from .indexing import (
     cut_like, diag_bar, piece_bar, scatter_add, select_bar, select_none, setitem_bar,
     running_extreme_index, setitem_dot, setitem_dots, slot_written, unattr, unconcatenate,
@@ -81,6 +81,6 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "gradient_bar", "check_tall", "qr_bar", "qr_dot", "setitem_bar", "slot_written",
            "written_bar", "written_dtype", "setitem_dot",
            "setitem_dots", "stack_each", "stack_directions", "directions", "batch_of",
-           "read_as_array", "item_dots", "zeros_dots", "pop_dots", "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "keys_of", "add_bars",
+           "read_as_array", "item_dots", "zeros_dots", "no_dots", "directions_count", "pop_dots", "unattr", "piece_bar", "unpiece", "tuple_bar", "dict_bar", "keys_of", "add_bars",
            "bars", "kept", "as_gradient", "writable", "revolve_segments", "revolve_actions",
            "Revolve", "revolve", "revolve_split", "revolve_snaps"]

@@ -78,17 +78,48 @@ def item_dots(t, index):
 
 def zeros_dots(x, d):
     """A batch of zero tangents for ``x``, as many directions as the batch ``d`` has: of
-    ``x``'s structure (tuples, lists, dicts), each leaf with the directions first."""
+    ``x``'s structure (tuples, lists, dicts), each leaf with the directions first. An empty
+    tuple's (a helper's residuals when it keeps none) is a :class:`no_dots`, which holds
+    the number of directions no leaf of it can tell."""
     if isinstance(x, (tuple, list)):
+        if type(x) is tuple and not x:
+            return no_dots((), directions_count(d))
         parts = [zeros_dots(e, d) for e in x]
         return tuple(parts) if type(x) is tuple else type(x)(parts)
     if isinstance(x, dict):
         return type(x)((k, zeros_dots(e, d)) for k, e in x.items())
     if type(x) is np.ndarray and x.dtype == object:  # ragged pieces (pieces_array's)
         return pieces_array([zeros_dots(e, d) for e in x])
-    while isinstance(d, (tuple, list, dict)):  # the directions of its first leaf
-        d = next(iter(d.values())) if isinstance(d, dict) else d[0]
-    return np.zeros_like(x, dtype=np.result_type(x, 1.0), shape=np.shape(d)[:1] + np.shape(x))
+    count = directions_count(d)
+    if count is None:
+        raise ValueError("internal: a zero batch of tangents for a batch that tells no number "
+                         "of directions (no array in it)")
+    return np.zeros_like(x, dtype=np.result_type(x, 1.0), shape=(count,) + np.shape(x))
+
+
+class no_dots(tuple):
+    """Vector mode's tangent of an empty tuple: empty, with ``count``, the number of
+    directions, which :func:`zeros_dots` reads from it (elsewhere a leaf's leading axis
+    tells it)."""
+
+    def __new__(cls, items=(), count=None):
+        t = super().__new__(cls, items)
+        t.count = count
+        return t
+
+
+def directions_count(d):
+    """The number of directions of the batch ``d``: the leading axis of its first leaf that
+    is an array (a number in it is a zero that broadcasts), or a :class:`no_dots`'s count;
+    None if it has neither."""
+    if isinstance(d, no_dots):
+        return d.count
+    if isinstance(d, dict):
+        d = tuple(d.values())
+    if isinstance(d, (tuple, list)) or type(d) is np.ndarray and d.dtype == object:
+        counts = (directions_count(e) for e in d)
+        return next((c for c in counts if c is not None), None)
+    return np.shape(d)[0] if np.ndim(d) else None
 
 
 def pop_dots(t_dot, like, d):
@@ -116,5 +147,7 @@ def lift(t, x, ans):
             parts = [lift(e, x_e, a) for e, x_e, a in zip(t, x, ans)]
             return pieces_array(parts) if type(t) is np.ndarray else type(t)(parts)
     t = batch_of(t)
+    if isinstance(t, (float, int)):  # a zero for any shape (a constant's, a zeroed slot's)
+        return t
     batch = np.ndim(t) - np.ndim(x)
     return np.reshape(t, np.shape(t)[:batch] + (1,) * (np.ndim(ans) - np.ndim(x)) + np.shape(x))

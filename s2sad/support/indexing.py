@@ -141,8 +141,8 @@ def diag_bar(g, v, k=0):
 
 def setitem_bar(g, index):
     """The adjoint of ``y`` in ``y[index] = v``: ``g`` with zeros at ``index`` (a copy)."""
-    if isinstance(g, list):  # a list's slot (the adjoints of a list: a list)
-        return slot_written(g, index, 0.0)
+    if isinstance(g, list):  # a list's slot (the adjoints of a list: a list), zeros of its
+        return slot_written(g, index, zeros_bar(g[index]))  # shape (a rule may need them)
     y_bar = g.astype(np.result_type(g, 1.0))  # a copy, of g's array type
     y_bar[index] = 0.0
     return y_bar
