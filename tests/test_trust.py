@@ -921,6 +921,7 @@ def test_a_list_slot_whose_adjoint_was_reset_is_read_at_its_value_s_shape():
                                    rtol=1e-7)
     s2sad.check_grads(slot_reset_then_read, (x, s), order=2)
 
+
 passed_on = lambda p: p  # noqa: E731 (a small def would be inlined; a lambda keeps its
 # fwd/bwd pair, and its reverse mode keeps no residuals)
 
