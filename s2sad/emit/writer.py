@@ -37,8 +37,8 @@ def write_function(node, comments, written=None):
 
     ``written`` (a dict, empty at first) keeps the lines of each statement written, by
     ``id``, for the next functions of one module: a statement several functions hold
-    (``value_and_grad_f`` holds ``grad_f``'s) is written once. The trees must stay
-    unchanged, and alive, while it is used.
+    (``value_and_grad_f`` holds ``grad_f``'s) is written once. It holds the statements
+    too (an id is not reused while they live); they must not change while it is used.
     """
     lines = []
     _Writer(comments, lines, {} if written is None else written).statement(node, "")
@@ -212,8 +212,8 @@ class _Writer:
 
     def statement(self, node, indent):
         known = self.written.get(id(node))
-        if known is not None and known[0] == indent:
-            self.lines += known[1]
+        if known is not None and known[1] == indent:
+            self.lines += known[2]
             return
         first = len(self.lines)
         write = getattr(self, f"_{type(node).__name__}", None)
@@ -222,7 +222,7 @@ class _Writer:
                 self.lines.append(indent + line)
         else:
             write(node, indent)
-        self.written[id(node)] = indent, self.lines[first:]
+        self.written[id(node)] = node, indent, self.lines[first:]  # (kept: no id reused)
 
     def block(self, stmts, indent):
         for k, stmt in enumerate(stmts):
