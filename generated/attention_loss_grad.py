@@ -562,8 +562,8 @@ def tie_share(g, mask, axis=None, keepdims=False):
         g = np.expand_dims(g, axis)
     count = np.sum(mask, axis=axis, keepdims=True, dtype=np.min_scalar_type(np.size(mask)))
     share = g / count
-    if type(mask) is not np.ndarray:  # (an array library's own: its product)
-        return share * mask
+    if type(mask) is not np.ndarray or not count.all():  # (an array library's own; or a
+        return share * mask  # NaN max, equal to nothing: its adjoint NaN, as ever, not 0)
     spread = np.zeros(mask.shape, np.result_type(share))
     np.copyto(spread, share, where=mask)
     return spread

@@ -176,3 +176,19 @@ def test_a_kept_mask_times_a_number_is_a_float():
     g = s2sad.grad(lambda x: -np.sum(np.minimum(2.0, x)) + np.sum(np.maximum(x, 1.5)))(x)
     assert g.dtype == np.float64
     np.testing.assert_array_equal(g, [-1.0, 1.0, 1.0])  # (at 2.0 the constant 2.0 takes it)
+
+
+def max_over_rows(x):
+    return np.sum(np.max(x, axis=1))
+
+
+def test_a_nan_maximum_gives_its_row_a_nan_adjoint_not_zeros():
+    # x == max is false everywhere in a row whose max is NaN: tie_share's count of ties is 0
+    # there, and the row's adjoint must stay NaN (g * mask / 0), not the zeros of a spread
+    # over an empty mask
+    x = np.array([[1.0, np.nan, 2.0], [3.0, 1.0, 3.0], [0.5, 2.0, 1.0]])
+    for _ in range(2):  # the generic gradient, then the specialised one
+        with np.errstate(all="ignore"):
+            g = s2sad.grad(max_over_rows)(x)
+        assert np.isnan(g[0]).all()
+        np.testing.assert_array_equal(g[1:], [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]])
