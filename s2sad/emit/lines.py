@@ -104,7 +104,8 @@ def wrapped(line, start):
     out, begin, indent = [], 0, 0
     while indent + len(line) - begin > WIDTH:
         ahead = [(p, d) for p, d in found if p > begin and inner[p] >= 0]
-        fitting = [(p, d) for p, d in ahead if indent + p - begin <= WIDTH + 1]
+        fitting = [(p, d) for p, d in ahead  # (the piece's space before p is dropped)
+                   if indent + p - begin - (line[p - 1] == " ") <= WIDTH]
         if not fitting:
             fitting = ahead[:1]
         if not fitting:
