@@ -1123,3 +1123,19 @@ def test_an_element_of_a_comprehension_is_written_as_an_array():
     may be a snapshot (or a list made here) follows what is that very object only."""
     second_order_agrees(element_of_a_comprehension_written, np.array([0.3, -0.5, 0.8]), 0.7,
                         twice_reverse=False)  # (add_contents_bar: a located error, README)
+
+
+def diagonal_then_update(x):  # random program 1006686, shrunk
+    b = x * x
+    x = np.diag(b)
+    b -= b
+    return np.sum(x)
+
+
+def test_np_diag_may_be_a_view_of_its_operand():
+    # np.diag of a 2-d array is a view of its diagonal: b -= b changed x too, and s2sad
+    # (which took np.diag for a copy) gave f's value before the update and its gradient
+    x = np.arange(9.0).reshape(3, 3) / 10
+    assert diagonal_then_update(x) == 0.0
+    with pytest.raises(UnsupportedSyntaxError, match="x shares memory with b"):
+        s2sad.value_and_grad(diagonal_then_update)(x)

@@ -126,7 +126,7 @@ def _diagonal_args(b):
 define("np.diagonal", "a, offset=0, axis1=0, axis2=1", methods=("diagonal",), view=True, linear="a",
        a=lambda b: f"undiagonal(g, a{_diagonal_args(b)})",
        jvp={"a": lambda b: f"np.diagonal(a_dot{_diagonal_args(b)})"})
-define("np.diag", "v, k=0",
+define("np.diag", "v, k=0", view=True,  # (of a 2-d v: its diagonal, a view)
        array_result=True, linear="v", v=lambda b: f"diag_bar(g, v{_opt(b, 'k', 0)})",
        jvp={"v": lambda b: f"np.diag(v_dot{_opt(b, 'k', 0)})"})
 define("np.diagflat", "v, k=0", linear="v",  # np.diag(np.ravel(v), k)
