@@ -333,9 +333,12 @@ def check_memory(fn, names=None, numbers=frozenset()):
     but not ``x[0] = v``, which is an error on a number too) is refused with the error's
     ``arguments`` naming those parameters, for which numbers would do.
     """
+    statements = list(in_place_statements(fn.body, []))
+    if not statements:  # nothing is updated in place: no question for the analysis
+        return
     names = names or {}
     memory = Memory(fn, numbers)
-    for path, stmt in in_place_statements(fn.body, []):
+    for path, stmt in statements:
         base = stmt.args[0]
         if not isinstance(base, Var):
             continue
