@@ -5,13 +5,14 @@
 defines as s2sad's own (:func:`mark_generated`, :func:`is_generated`): lowering trusts
 those, and :func:`source_of` reads their text back to differentiate them again.
 
-Layer 1 of the package, beside :mod:`s2sad.ir`: imports no s2sad module.
+Layer 1 of the package, beside :mod:`s2sad.ir`: imports only :mod:`s2sad.astutil`.
 """
 
-import inspect
 import linecache
 import types
 import weakref
+
+from .astutil import definition_lines
 
 
 # Python functions s2sad compiled from code it generated itself (held weakly): lowering
@@ -103,4 +104,4 @@ def source_of(fn):
     if not isinstance(loader, GeneratedSource) or fn.__code__.co_filename != loader.filename:
         return None
     first = fn.__code__.co_firstlineno
-    return inspect.getblock(loader.source.splitlines(True)[first - 1:]), first
+    return definition_lines(loader.source.splitlines(True)[first - 1:]), first

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .astutil import parse, walk
+from .astutil import definition_lines, parse, walk
 from .errors import SourceError, UnsupportedSyntaxError
 from .generated_code import source_of
 from .ir import Loc
@@ -243,6 +243,13 @@ def check_wrapper(fn):
              "function's own parameters (def wrapper(x): ...) so s2sad can read it.")
 
 
+def source_lines(obj):
+    """:func:`inspect.getsourcelines` of a function or code object, its block found by
+    :func:`~s2sad.astutil.definition_lines` (no tokenizer)."""
+    lines, start = inspect.findsource(obj)
+    return definition_lines(lines[start:]), start + 1
+
+
 def parse_function(fn) -> ParsedFunction:
     fn = unwrap(fn)
     if not isinstance(fn, types.FunctionType):
@@ -254,7 +261,7 @@ def parse_function(fn) -> ParsedFunction:
     try:  # generated code's from its module's loader; a file's code's own lines (inspect
         # would follow a wrapper's __wrapped__; of a code object, it finds the module by
         # scanning sys.modules, for a function by its __module__: the same lines)
-        lines, first = source_of(fn) or inspect.getsourcelines(
+        lines, first = source_of(fn) or source_lines(
             fn.__code__ if hasattr(fn, "__wrapped__") else fn)
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:

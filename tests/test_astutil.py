@@ -5,16 +5,19 @@ the first node found, so the order shows in error messages); a ``copier`` must m
 what ``clone`` makes, field for field and location for location, and share no node
 with the tree copied or with the values substituted (later passes rewrite nodes in
 place); a rule template instantiated many times (through its copier) must give the
-same tree as the first few times (through ``clone``).
+same tree as the first few times (through ``clone``). ``definition_lines`` must find
+the lines ``inspect.getblock`` finds for every ``def``.
 """
 
 import ast
+import inspect
 import pathlib
+import types
 
 import gast
 import pytest
 
-from s2sad.astutil import clone, copier, parse, parse_expr, walk
+from s2sad.astutil import clone, copier, definition_lines, parse, parse_expr, walk
 from s2sad.rules.templates import Template
 
 TEXTS = ["unbroadcast(g * np.cos(x) / (1.0 + y * y), x)", "g[..., None] * (a, b)[1]",
@@ -95,3 +98,38 @@ def test_parse_makes_what_gast_parse_makes(path):
     assert _same_tree(parse(text), gast.parse(text))
     assert _same_tree(parse("def f(x, *a, k: int = 1, **kw) -> int:\n  return x\n"),
                       gast.parse("def f(x, *a, k: int = 1, **kw) -> int:\n  return x\n"))
+
+
+# definitions whose end the indentation alone does not tell, or tells wrongly
+AWKWARD = ['def f(x):\n    s = """\nnot the end\n"""\n    return s\ny = 1\n',
+           'def f(x):\n    return (x +\n1)\nz = 2\n',
+           'def f(x,\ny):\n    return x\n',
+           'def f(x): return x\ndef g(x): return x\n',
+           '@deco\n@other(1,\n  2)\ndef f(x):\n    return x\n\n# after\nq = 1\n',
+           '    def inner(x):\n        y = x\n# col 0 comment\n        return y\n        # kept\n'
+           '    # not kept\n    return inner\n',
+           'async def f(x):\n    await x\n\n\n',
+           'def f(x):\n    if x:\n        return 1 \\\n+ 2\n    return 3\nw = 0\n',
+           'class C:\n    x = 1\n']
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_definition_lines_are_inspects_on_awkward_definitions(text):
+    lines = text.splitlines(True)
+    assert definition_lines(lines) == inspect.getblock(lines)
+
+
+def test_definition_lines_are_inspects_on_every_function_of_the_standard_library_read():
+    import argparse, email.message, json.decoder, textwrap, unittest.case  # noqa: E401, F401
+    import s2sad.api
+    count = 0
+    for module in (argparse, email.message, json.decoder, textwrap, unittest.case, s2sad.api):
+        for value in list(vars(module).values()):
+            functions = vars(value).values() if isinstance(value, type) else [value]
+            for fn in functions:
+                if isinstance(fn, types.FunctionType) and fn.__module__ == module.__name__:
+                    lines, start = inspect.findsource(fn)
+                    assert definition_lines(lines[start:]) == inspect.getblock(lines[start:]), \
+                        fn.__qualname__
+                    count += 1
+    assert count > 300
