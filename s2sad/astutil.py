@@ -3,6 +3,7 @@
 :func:`clone` copies a gast tree (substituting names on the way),
 :func:`copier` writes such a copy of one tree out as code,
 :func:`walk` visits a tree's nodes in :func:`ast.walk`'s order (about twice as fast),
+:class:`Kinds` holds them by kind (one walk for the passes that read a tree),
 :func:`parse` is ``gast.parse`` (faster), :func:`definition_lines` is
 :func:`inspect.getblock` for a ``def`` (without its tokenizer), and
 :func:`parse_expr` parses an expression's text once and hands out fresh copies;
@@ -168,6 +169,36 @@ def walk(node):
 
 
 _CHILD_FIELDS = {}  # node kind -> the fields walk reads (child_fields)
+
+
+class Kinds:
+    """The nodes of one tree by kind, from one :func:`walk` shared by the passes that only
+    read the tree (the front end's: :func:`s2sad.lower.lower`). A pass that rewrites the
+    tree says so (:meth:`stale`); the next question walks it again."""
+
+    def __init__(self, tree):
+        self.tree = tree
+        self._table = None
+
+    def __call__(self, *kinds):
+        """The nodes of these kinds (exact types): each kind's in :func:`walk`'s order, kind
+        after kind."""
+        table = self._table
+        if table is None:
+            table = self._table = {}
+            for node in walk(self.tree):
+                nodes = table.get(type(node))
+                if nodes is None:
+                    table[type(node)] = [node]
+                else:
+                    nodes.append(node)
+        if len(kinds) == 1:
+            return table.get(kinds[0], ())
+        return [node for kind in kinds for node in table.get(kind, ())]
+
+    def stale(self):
+        """The tree was rewritten: walk it again when next asked."""
+        self._table = None
 
 
 def child_fields(kind):

@@ -26,7 +26,7 @@ Layer 3 (front end), between :mod:`s2sad.parse` and :mod:`s2sad.lower`.
 
 import gast
 
-from .astutil import unique_name, walk
+from .astutil import Kinds, unique_name, walk
 
 
 def _name(identifier, store=False):
@@ -179,11 +179,21 @@ class Desugar:
         return [stmt], []
 
 
-def desugar(fn_node, used_names):
-    """Rewrite ``fn_node`` (a gast FunctionDef) in place; see the module docstring."""
-    if not _contains(fn_node.body, (gast.Break, gast.Continue), stop=()) and not (
-            _contains(fn_node.body[:-1], (gast.Return,), stop=())
-            or _contains(fn_node.body[-1:], (gast.Return,), stop=()) and not isinstance(
-                fn_node.body[-1], gast.Return)):
+def desugar(fn_node, used_names, kinds=None):
+    """Rewrite ``fn_node`` (a gast FunctionDef) in place; see the module docstring.
+    ``kinds``: its :class:`~s2sad.astutil.Kinds`, told when the tree changes."""
+    kinds = kinds or Kinds(fn_node)
+    if len(kinds(gast.FunctionDef)) == 1 and not kinds(gast.Lambda, gast.ClassDef):
+        # (no nested function, whose returns are its own: each node of these kinds counts)
+        rewritten = kinds(gast.Break, gast.Continue) or any(
+            node is not fn_node.body[-1] for node in kinds(gast.Return))
+    else:
+        rewritten = _contains(fn_node.body, (gast.Break, gast.Continue), stop=()) or \
+            _contains(fn_node.body[:-1], (gast.Return,), stop=()) or \
+            _contains(fn_node.body[-1:], (gast.Return,), stop=()) and \
+            not isinstance(fn_node.body[-1], gast.Return)
+    if not rewritten:  # (a return anywhere but last, a break or a continue: rewritten)
         return fn_node
-    return Desugar(fn_node, used_names).run()
+    node = Desugar(fn_node, used_names).run()
+    kinds.stale()
+    return node

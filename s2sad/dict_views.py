@@ -21,22 +21,25 @@ Layer 3 (front end), below :mod:`s2sad.expand`, which calls it first.
 
 import gast
 
-from .astutil import parameter_names, unique_name, walk
+from .astutil import Kinds, parameter_names, unique_name, walk
 from .desugar import _located, _name
 
 _VIEWS = ("values", "items")
 
 
-def read_dict_views(fn, scope, used):
+def read_dict_views(fn, scope, used, kinds=None):
     """Rewrite ``d.values()`` and ``d.items()`` in ``fn`` (a gast FunctionDef), in place.
-    ``used``: the names taken, to which each loop's fresh name is added."""
-    calls = [n for n in walk(fn) if isinstance(n, gast.Call) and _view_of(n, None, scope)]
+    ``used``: the names taken, to which each loop's fresh name is added; ``kinds``: ``fn``'s
+    :class:`~s2sad.astutil.Kinds` (told when the tree changes)."""
+    calls = [n for n in (kinds or Kinds(fn))(gast.Call) if _view_of(n, None, scope)]
     if not calls:
         return
     own = set(parameter_names(fn.args)) | {
         n.id for n in walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     if any(_view_of(n, own, scope) for n in calls):
         _ViewReader(own, scope, used).visit(fn)
+        if kinds is not None:
+            kinds.stale()
 
 
 def _view_of(node, own, scope):

@@ -85,15 +85,17 @@ def expand(parsed, used):
 
     ``used`` is the set of names already taken, to which every new name is added.
     """
-    node = parsed.node
-    own_methods(parsed.fn, node)  # self.predict(x) is Model.predict(self, x) (s2sad/methods.py)
-    splice_starred(node)  # f(*args) of a known length is f(args[0], args[1]) (s2sad/starred.py)
-    read_dict_views(node, parsed.scope, used)  # d.values() is [d[k] for k in d.keys()]
-    if not any(isinstance(n, _EXPANDED) or isinstance(n, gast.Call) and
-               isinstance(n.func, gast.Name) and n.func.id in _FOLDED and not n.keywords
-               for n in walk(node)):  # (_call_of, of any name in _FOLDED)
+    node, kinds = parsed.node, parsed.kinds
+    if own_methods(parsed.fn, node):  # self.predict(x) is Model.predict(self, x) (s2sad/methods.py)
+        kinds.stale()
+    splice_starred(node, kinds)  # f(*args) of a known length is f(args[0], args[1]) (s2sad/starred.py)
+    read_dict_views(node, parsed.scope, used, kinds)  # d.values() is [d[k] for k in d.keys()]
+    if not kinds(*_EXPANDED) and not any(
+            isinstance(n.func, gast.Name) and n.func.id in _FOLDED and not n.keywords
+            for n in kinds(gast.Call)):  # (_call_of, of any name in _FOLDED)
         return
     _Expander(parsed, used).function(node)
+    kinds.stale()
 
 
 _FOLDED = ("max", "min", "sum", "pow")  # builtins of several operands (_Expander.builtin_fold)

@@ -27,16 +27,17 @@ from .desugar import _located, _name
 
 
 def own_methods(fn, node):
-    """Rewrite ``self.name(...)`` in ``node`` (``fn``'s gast FunctionDef) in place."""
+    """Rewrite ``self.name(...)`` in ``node`` (``fn``'s gast FunctionDef) in place; True if
+    that changed it."""
     params = node.args.args
     parts = fn.__qualname__.split(".")
     if not params or len(parts) != 2 or not isinstance(params[0], gast.Name):
-        return
+        return False
     owner, self_name = fn.__globals__.get(parts[0]), params[0].id
     if not isinstance(owner, type) or any(
             isinstance(n, gast.Name) and n.id == self_name and not isinstance(n.ctx, gast.Load)
             and n is not params[0] for n in walk(node)):
-        return
+        return False
     checked = {}  # method name -> the first call of it, where its check is located
     for call in walk(node):
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
@@ -52,6 +53,7 @@ def own_methods(fn, node):
         isinstance(node.body[0].value, gast.Constant) else 0
     node.body[docstring:docstring] = [_check(parts[0], self_name, method, call)
                                       for method, call in checked.items()]
+    return bool(checked)
 
 
 def _check(owner, self_name, method, call):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .astutil import definition_lines, parse, walk
+from .astutil import Kinds, definition_lines, parse, walk
 from .errors import SourceError, UnsupportedSyntaxError
 from .generated_code import source_of
 from .ir import Loc
@@ -166,6 +166,11 @@ class ParsedFunction:
     line_offset: int
     col_offset: int
     scope: Scope
+    # node's nodes by kind, for the front end's passes (a pass rewriting node says so)
+    kinds: Kinds = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.kinds = Kinds(self.node)
 
     def loc(self, node, statement=None):
         """The :class:`~s2sad.ir.Loc` of a gast node, in the file's coordinates.

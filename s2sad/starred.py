@@ -16,21 +16,22 @@ Layer 3 (front end), below :mod:`s2sad.expand`, which calls it.
 
 import gast
 
-from .astutil import walk
+from .astutil import Kinds, walk
 
 
-def splice_starred(fn):
-    """Splice the star arguments of known length in ``fn`` (a gast FunctionDef), in place."""
-    calls, sequences = [], []  # (one walk)
-    for n in walk(fn):
-        if isinstance(n, gast.Call) and any(isinstance(a, gast.Starred) for a in n.args):
-            calls.append((n, "args"))
-        elif isinstance(n, (gast.Tuple, gast.List)) and isinstance(n.ctx, gast.Load) and \
-                any(isinstance(e, gast.Starred) for e in n.elts):
-            sequences.append((n, "elts"))
+def splice_starred(fn, kinds=None):
+    """Splice the star arguments of known length in ``fn`` (a gast FunctionDef), in place.
+    ``kinds``: ``fn``'s :class:`~s2sad.astutil.Kinds` (told when the tree changes)."""
+    kinds = kinds or Kinds(fn)
+    calls = [(n, "args") for n in kinds(gast.Call)
+             if any(isinstance(a, gast.Starred) for a in n.args)]
+    sequences = [(n, "elts") for n in kinds(gast.Tuple, gast.List)
+                 if isinstance(n.ctx, gast.Load) and any(isinstance(e, gast.Starred)
+                                                         for e in n.elts)]
     nodes = calls + sequences
     if not nodes:
         return
+    kinds.stale()
     lengths = _tuples_bound_once(fn)
     for node, field in nodes:  # f(*t), and (*t, c) or [*t] written out
         items = []

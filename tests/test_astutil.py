@@ -17,7 +17,7 @@ import types
 import gast
 import pytest
 
-from s2sad.astutil import clone, copier, definition_lines, parse, parse_expr, walk
+from s2sad.astutil import Kinds, clone, copier, definition_lines, parse, parse_expr, walk
 from s2sad.rules.templates import Template
 
 TEXTS = ["unbroadcast(g * np.cos(x) / (1.0 + y * y), x)", "g[..., None] * (a, b)[1]",
@@ -133,3 +133,16 @@ def test_definition_lines_are_inspects_on_every_function_of_the_standard_library
                         fn.__qualname__
                     count += 1
     assert count > 300
+
+
+def test_kinds_are_walks_nodes_by_kind_until_told_the_tree_changed():
+    tree = parse("def f(x):\n    y = np.sin(x) * g(x, *t)\n    return [y, (x, y)]\n")
+    kinds = Kinds(tree)
+    for kind in (gast.Name, gast.Call, gast.Tuple, gast.Starred, gast.While):
+        assert list(kinds(kind)) == [n for n in walk(tree) if type(n) is kind]
+    assert kinds(gast.Tuple, gast.List) == [n for n in walk(tree) if type(n) is gast.Tuple] + \
+        [n for n in walk(tree) if type(n) is gast.List]
+    tree.body[0].body.append(gast.Expr(value=_name("late")))
+    assert "late" not in [n.id for n in kinds(gast.Name)]  # (as told: nothing changed)
+    kinds.stale()
+    assert "late" in [n.id for n in kinds(gast.Name)]

@@ -11,7 +11,6 @@ Layer 3 (front end), inside :mod:`s2sad.inline`.
 
 import gast
 
-from ..astutil import walk
 from ..parse import Scope, dotted_chain
 from .scopes import (_Fn, _assign, _constant, _has_function_defaults, _is_function_object,
                      _is_user_function, _located, _name, _params, _spelled_defaults,
@@ -35,18 +34,16 @@ class _Definitions:
 
     # -- is there anything to do ------------------------------------------------------------------
     def needed(self):
-        for node in walk(self.p.node):
-            if node is self.p.node:
-                continue
-            if isinstance(node, (gast.FunctionDef, gast.Lambda, gast.Dict)):
+        kinds = self.p.kinds
+        if kinds(gast.Lambda, gast.Dict) or len(kinds(gast.FunctionDef)) > 1:  # (the first: f)
+            return True
+        for node in kinds(gast.Call):
+            target = self.global_function(node.func)
+            if target is not None and _is_user_function(target) and (
+                    _has_function_defaults(target) or self.small(target) or
+                    any(self.global_function(a) is not None
+                        for a in node.args + [k.value for k in node.keywords])):
                 return True
-            if isinstance(node, gast.Call):
-                target = self.global_function(node.func)
-                if target is not None and _is_user_function(target) and (
-                        _has_function_defaults(target) or self.small(target) or
-                        any(self.global_function(a) is not None
-                            for a in node.args + [k.value for k in node.keywords])):
-                    return True
         return False
 
     def global_function(self, node):

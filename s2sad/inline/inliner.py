@@ -13,7 +13,7 @@ import copy
 
 import gast
 
-from ..astutil import unique_name, walk
+from ..astutil import unique_name
 from ..desugar import _contains
 from ..errors import UnsupportedSyntaxError
 from .calls import _Calls
@@ -32,6 +32,7 @@ def inline(parsed, used):
     inliner = _Inliner(parsed, used)
     if inliner.needed():
         inliner.run()
+        parsed.kinds.stale()
 
 
 class _Inliner(_Definitions, _Calls, _Small):
@@ -47,13 +48,11 @@ class _Inliner(_Definitions, _Calls, _Small):
         self.stack = []  # the functions being inlined (their keys), to refuse recursion
         self.helpers = {}  # Python function -> _Fn
         self.small_helpers = {}  # Python function -> whether it is small (inline.small)
-        node = parsed.node
-        self.f_locals = set(_params(node.args))
-        for n in walk(node):  # the names bound here, and the functions defined here
-            if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
-                self.f_locals.add(n.id)
-            elif isinstance(n, gast.FunctionDef):
-                self.f_locals.add(n.name)
+        kinds = parsed.kinds
+        self.f_locals = set(_params(parsed.node.args))  # the names bound here, and the
+        # functions defined here
+        self.f_locals.update(n.id for n in kinds(gast.Name) if not isinstance(n.ctx, gast.Load))
+        self.f_locals.update(n.name for n in kinds(gast.FunctionDef))
 
     def error(self, node, message, hint=None):
         return UnsupportedSyntaxError(message, self.p.loc(node), hint)

@@ -27,26 +27,26 @@ class _Lists:
     """Lists used as stacks (see the module's docstring)."""
 
     # -- lists used as stacks ------------------------------------------------------
-    def find_lists(self, fn_node):
+    def find_lists(self):
         """The names bound to a new empty list (``t = []``) somewhere, or to a list written
         out that is pushed onto (``hs = [h0]``, then ``hs.append(h)``): s2sad's stacks.
 
         Such a name must be bound by ``t = [...]`` only, so every read of it is a list.
         """
-        pushed = {n.func.value.id for n in walk(fn_node) if isinstance(n, gast.Call) and
+        kinds = self.p.kinds
+        pushed = {n.func.value.id for n in kinds(gast.Call) if
                   isinstance(n.func, gast.Attribute) and n.func.attr in ("append", "pop") and
                   isinstance(n.func.value, gast.Name)}
         made, creators = {}, set()
-        for node in walk(fn_node):
-            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
-                    isinstance(node.targets[0], gast.Name) and \
+        for node in kinds(gast.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name) and \
                     isinstance(node.value, gast.List) and (
                         not node.value.elts or node.targets[0].id in pushed and
                         not any(isinstance(e, gast.Starred) for e in node.value.elts)):
                 made.setdefault(node.targets[0].id, node)
                 creators.add(id(node.targets[0]))
-        for node in walk(fn_node) if made else ():
-            if isinstance(node, gast.Name) and node.id in made and id(node) not in creators and \
+        for node in kinds(gast.Name) if made else ():
+            if node.id in made and id(node) not in creators and \
                     isinstance(node.ctx, (gast.Store, gast.Param)):
                 line = self.p.loc(made[node.id]).line
                 raise self.error(node, f"{node.id} is a list (made by {node.id} = [] on line "

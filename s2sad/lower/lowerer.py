@@ -167,23 +167,23 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
         self.p = parsed
         self.scope: Scope = parsed.scope
         self.env = {}  # user name -> current operand
-        self.used = {n.id for n in walk(parsed.node) if isinstance(n, gast.Name)}
+        kinds = parsed.kinds  # (one walk for the passes that read the tree)
+        self.used = {n.id for n in kinds(gast.Name)}
         self.used |= set(parameter_names(parsed.node.args))
         expand(parsed, self.used)  # comprehensions, sum of a generator, assert (s2sad/expand.py)
         inline(parsed, self.used)  # nested functions, lambdas, dicts (s2sad/inline.py)
-        desugar(parsed.node, self.used)
+        desugar(parsed.node, self.used, kinds)
         # b += e reads b: a loop carries b even where nothing reads it after the loop (else
         # each trip would update the value from before the loop, and NumPy's in-place
         # update, which the next trip sees, would not be the program s2sad follows)
         self.read = set()
-        for n in walk(parsed.node):  # (one walk for both)
-            if isinstance(n, gast.Name):
-                self.used.add(n.id)
-                if isinstance(n.ctx, gast.Load):
-                    self.read.add(n.id)
-            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-                self.read.add(n.target.id)
-        self.list_names = self.find_lists(parsed.node)
+        for n in kinds(gast.Name):
+            self.used.add(n.id)
+            if isinstance(n.ctx, gast.Load):
+                self.read.add(n.id)
+        self.read.update(n.target.id for n in kinds(gast.AugAssign)
+                         if isinstance(n.target, gast.Name))
+        self.list_names = self.find_lists()
         self.list_vars = {}  # Var made by t = [] -> the user name t
         self.statement_call = None  # the call a stmt_Expr lowers (t.append(v) is one)
         self.defined = set()
