@@ -63,6 +63,7 @@ def _is_elementwise(ir):
 
 
 _SCALAR = "<0-d>"
+_ELEMENTWISE = "<element-wise>"  # (ShapeClasses._fact)
 
 
 def _maybe_sequences(assigns):
@@ -94,6 +95,18 @@ class ShapeClasses:
             self.union(fn.output.name, _SCALAR)
         self._assigns = assigns
         self._sequences = _maybe_sequences(assigns)
+        # what each statement says, read once: (target, operands) of the element-wise ones,
+        # the targets known 0-d, and the element-wise ones' (target, operand names)
+        self._elementwise, self._scalars, self._backward = [], [], []
+        for stmt in assigns:
+            fact = self._fact(stmt)
+            if fact is _ELEMENTWISE:
+                self._elementwise.append((stmt.target.name, self._operands(stmt)))
+            elif fact is _SCALAR:
+                self._scalars.append(stmt.target.name)
+            if is_elementwise(stmt.prim):
+                self._backward.append((stmt.target, _vars(self._operands(stmt))))
+        self._backward.reverse()
         self._propagate()
         # merged values share the shape their sources share; a loop-carried value keeps
         # its initial value's shape if, assuming so, each trip's update is shown to have it
@@ -114,14 +127,22 @@ class ShapeClasses:
                     self.parent = saved
 
     def _propagate(self):
+        for name in self._scalars:  # (facts of their own: once)
+            self.union(name, _SCALAR)
+        key, union = self.key, self.union
         for _ in range(3):  # forward and backward facts feed each other
             changed = False
-            for stmt in self._assigns:
-                changed |= self._forward(stmt)
-            for stmt in reversed(self._assigns):
-                if is_elementwise(stmt.prim) and self.is_scalar(stmt.target):
-                    for name in _vars(self._operands(stmt)):
-                        changed |= self.union(name, _SCALAR)
+            for target, operands in self._elementwise:  # a result of its operands' shape
+                keys = {key(o) for o in operands}
+                keys.discard(_SCALAR)
+                if not keys:
+                    changed |= union(target, _SCALAR)
+                elif len(keys) == 1 and None not in keys:
+                    changed |= union(target, keys.pop())
+            for target, names in self._backward:  # a 0-d result: its operands are 0-d
+                if key(target) == _SCALAR:
+                    for name in names:
+                        changed |= union(name, _SCALAR)
             if not changed:
                 break
 
@@ -158,26 +179,22 @@ class ShapeClasses:
     def _operands(stmt):
         return list(stmt.args) + list(stmt.kwargs.values())
 
-    def _forward(self, stmt):
-        prim, target = stmt.prim, stmt.target.name
+    def _fact(self, stmt):
+        """What ``stmt`` says of its result's shape: ``_ELEMENTWISE`` (its operands' broadcast
+        shape), ``_SCALAR`` (0-d), or None."""
+        prim = stmt.prim
         if prim.sequences == "overloaded" and \
                 any(isinstance(o, Var) and o.name in self._sequences for o in stmt.args):
-            return False  # t + t, t * 2 of a tuple join it: no shape in common
+            return None  # t + t, t * 2 of a tuple join it: no shape in common
         if is_elementwise(prim):
-            keys = {self.key(o) for o in self._operands(stmt)}
-            non_scalar = keys - {_SCALAR}
-            if not non_scalar:
-                return self.union(target, _SCALAR)
-            if len(non_scalar) == 1 and None not in non_scalar:
-                return self.union(target, non_scalar.pop())
-            return False
+            return _ELEMENTWISE
         if prim.reduction:
             bound = prim.bind(stmt.args, stmt.kwargs)
             if bound.is_none("axis") and not bound.const("keepdims", True):
-                return self.union(target, _SCALAR)
+                return _SCALAR
         if prim.scalar_result:  # (det and trace of stacks are arrays)
-            return self.union(target, _SCALAR)
-        return False
+            return _SCALAR
+        return None
 
     def same_shape_as_result(self, stmt, operand):
         """True if ``operand`` of ``stmt`` is known to have the shape of its result."""
