@@ -102,7 +102,8 @@ def copier(tree):
     walk of the tree and no test of each field's kind when it runs (about twice as fast as
     :func:`clone`; writing and compiling it costs some 30 clones: for trees copied again
     and again, the rule templates)."""
-    lines, leaves, made = [], {"clone": clone, "_MISSING": _MISSING}, [0]
+    lines, leaves, made = [], {"clone": clone, "_MISSING": _MISSING, "Name": gast.Name,
+                               "copy_name": _copy_name}, [0]
 
     def leaf(obj):
         if obj is None or type(obj) in (str, int, bool):
@@ -130,7 +131,8 @@ def copier(tree):
             lines.append(f"{indent}{var} = env.get({node.id!r}, _MISSING) if env else _MISSING")
             lines.append(f"{indent}if {var} is _MISSING:")
             build(node, var, indent + "    ")
-            lines.append(f"{indent}else:\n{indent}    {var} = clone({var})")
+            lines.append(f"{indent}else:\n{indent}    {var} = copy_name({var}) if type({var}) "
+                         f"is Name else clone({var})")
         else:
             build(node, var, indent)
         return var
@@ -139,6 +141,24 @@ def copier(tree):
     text = "def copy(env=None):\n" + "\n".join(lines) + f"\n    return {result}\n"
     exec(compile(text, "<s2sad copier>", "exec"), leaves)
     return leaves["copy"]
+
+
+def _copy_name(node):
+    """:func:`clone` of a ``Name`` (the most common value a template's name is given): its
+    fields and attributes in one update (a name holds nothing else), a new context."""
+    d = node.__dict__
+    if d.get("annotation") is not None:
+        return clone(node)
+    new = _Name.__new__(_Name)
+    n = new.__dict__
+    n.update(d)
+    ctx = d.get("ctx")
+    if ctx is not None:
+        n["ctx"] = type(ctx).__new__(type(ctx))
+    return new
+
+
+_Name = gast.Name
 
 
 def walk(node):
