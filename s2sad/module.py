@@ -98,6 +98,7 @@ class ModuleBuilder:
         self.pending = []
         self._lowered = {}
         self.activities = {}  # the reverse transforms' activity of each function (once)
+        self.vjp_templates = {}  # and the VJP templates of its statements (_rule_memos)
         self.forward_sweeps = []  # (IR statements, their straight-line forward sweep)
 
     def lowered(self, fn, numbers=frozenset(), top=False):

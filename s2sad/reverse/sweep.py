@@ -63,8 +63,9 @@ class _Reverse(_Tape, _Control, _Deferral, _Lists, _Writes, _Assignments, _Calls
         self._headers = []  # For targets the backward sweep's loop headers bind again
         self.counters = {}  # id(loop) -> trip counter name
         self.consumer = None  # the statement backward_block processes next (substitutable)
-        self._templates = {}  # (id(stmt), param) -> (stmt, its VJP template): template
-        self._uses_of_g = {}  # id(stmt) -> (stmt, how many times its rules read g)
+        # (id(stmt), param) -> (stmt, its VJP template): template; id(stmt) -> (stmt, how
+        # many times its rules read g): substitutable. Shared by grad and vjp of one function
+        self._templates, self._uses_of_g = _rule_memos(self.active, requests)
         taken = analysis.defined_names(fn.body) | {p.name for p in fn.params}
         self.tape = analysis.unique_name("tape", taken)
         # the seed is the output's adjoint: it may share its name, no other variable's
@@ -283,6 +284,21 @@ def _activity(fn, wrt_names, requests):
     if known is None or known[0] is not fn:  # (the function kept: its id is not reused)
         known = memo[key] = (fn, analysis.activity(fn, wrt_names, writes_followed=True))
     return known[1]
+
+
+def _rule_memos(active, requests):
+    """The tables of a function's VJP templates and of how often its statements' rules read
+    ``g`` (:meth:`_Reverse.template`, :meth:`_Reverse.substitutable`): per active set, one
+    per module (``requests.vjp_templates``): a statement's templates depend on the statement
+    (the tables check it is the one kept), on what is active, and on the forward sweep's
+    masks, which follow from those two."""
+    memo = getattr(requests, "vjp_templates", None)
+    if memo is None:
+        return {}, {}
+    known = memo.get(id(active))
+    if known is None or known[0] is not active:  # (the set kept: its id is not reused)
+        known = memo[id(active)] = (active, {}, {})
+    return known[1], known[2]
 
 
 def reverse_function(fn, wrt, kind, emitter, requests, func_name, entry=False,
