@@ -145,6 +145,9 @@ def tidy_block(stmts, comments):
     """
     out = []
     for stmt in stmts:
+        if type(stmt) in _SIMPLE:  # (most statements: nothing inside, nothing to drop)
+            out.append(stmt)
+            continue
         for field in ("body", "orelse"):
             if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, gast.FunctionDef):
                 setattr(stmt, field, tidy_block(getattr(stmt, field), comments))
@@ -161,14 +164,12 @@ def tidy_block(stmts, comments):
                 continue
             stmt.body = stmt.body + [gast.Pass()]
         out.append(stmt)
-    kept = []
-    for k, stmt in enumerate(out):
-        if _is_line_comment(stmt, comments) and (
-                k + 1 == len(out) or isinstance(out[k + 1], gast.Return) or
-                _is_line_comment(out[k + 1], comments)):
-            continue
-        kept.append(stmt)
-    return kept
+    line_comment = [_is_line_comment(stmt, comments) for stmt in out] + [True]
+    return [stmt for k, stmt in enumerate(out)
+            if not line_comment[k] or not (line_comment[k + 1] or type(out[k + 1]) is gast.Return)]
+
+
+_SIMPLE = (gast.Assign, gast.AugAssign, gast.Return)  # statements tidy_block keeps as they are
 
 
 def _is_backward_loop(loop):
@@ -179,5 +180,5 @@ def _is_backward_loop(loop):
 
 
 def _is_line_comment(stmt, comments):
-    return is_comment(stmt) and comments[int(stmt.value.id[len(COMMENT_PREFIX):])].startswith(
-        "line ")
+    return type(stmt) is gast.Expr and is_comment(stmt) and \
+        comments[int(stmt.value.id[len(COMMENT_PREFIX):])].startswith("line ")
