@@ -259,12 +259,18 @@ def _with_parameters(fn, compiled, entry, failed, fast):
     if not params or any(p.kind is not p.POSITIONAL_OR_KEYWORD or p.name.startswith("_s2sad")
                          for p in params):
         return None
-    namespace = {}
-    exec(_NAMED_FAST.format(params=", ".join(p.name for p in params)), namespace)
     # (named by the caller: a lambda's name is no identifier)
-    function = namespace["make"](compiled, entry, failed, fast)
+    function = _fast_maker(", ".join(p.name for p in params))(compiled, entry, failed, fast)
     function.__defaults__ = fn.__defaults__
     return function
+
+
+@functools.lru_cache(maxsize=256)
+def _fast_maker(params):
+    """:data:`_NAMED_FAST`'s ``make`` for parameters spelled ``params``, compiled once."""
+    namespace = {}
+    exec(_NAMED_FAST.format(params=params), namespace)
+    return namespace["make"]
 
 
 def stop_gradient(x):

@@ -11,6 +11,7 @@ Layer 3 (front end), beside :mod:`s2sad.parse`.
 """
 
 import builtins
+import functools
 import weakref
 
 from .parse import Scope, is_value
@@ -111,5 +112,11 @@ def guard_checker(guard):
     terms, env, _ = made
     text = f"def check():\n    try:\n        return {' and '.join(terms) or 'True'}\n" \
            f"    except ValueError:\n        return False\n"
-    exec(text, env)
+    exec(_compiled(text), env)
     return env["check"]
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text):
+    """``text`` compiled (a checker's text is the same for functions reading the same names)."""
+    return compile(text, "<string>", "exec")
