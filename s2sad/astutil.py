@@ -337,10 +337,39 @@ def definition_lines(lines):
     comments indented less than the body before it. A cut inside a string or brackets
     open across a shallower line (or a header of several lines) leaves text that does not
     compile; then, as for anything but a ``def``, :func:`inspect.getblock` decides."""
+    block = _indented_block(lines)
+    if block is not None:
+        try:
+            compile(textwrap.dedent("".join(block)), "<definition>", "exec", ast.PyCF_ONLY_AST)
+            return block
+        except SyntaxError:
+            pass
+    return inspect.getblock(lines)
+
+
+def parsed_definition(lines):
+    """``(lines of the def, their dedented text, its gast Module)``: :func:`definition_lines`
+    whose check of the cut is the parse itself (one parse, not two). Raises SyntaxError if
+    even :func:`inspect.getblock`'s lines do not parse."""
+    block = _indented_block(lines)
+    if block is not None:
+        text = textwrap.dedent("".join(block))
+        try:
+            return block, text, parse(text)
+        except SyntaxError:
+            pass
+    block = inspect.getblock(lines)
+    text = textwrap.dedent("".join(block))
+    return block, text, parse(text)
+
+
+def _indented_block(lines):
+    """:func:`definition_lines`'s cut by indentation alone (unchecked), or None if no ``def``
+    heads ``lines``."""
     head = next((i for i, line in enumerate(lines[:32])
                  if line.lstrip().startswith(("def ", "async def "))), None)
     if head is None:
-        return inspect.getblock(lines)
+        return None
     depth = len(lines[head]) - len(lines[head].lstrip())
     last, body = head + 1, None  # (body: the body's column, the least after the def line)
     for end in range(head + 1, len(lines)):
@@ -356,9 +385,4 @@ def definition_lines(lines):
             break
         body = column if body is None else min(body, column)
         last = end + 1
-    block = lines[:last]
-    try:
-        compile(textwrap.dedent("".join(block)), "<definition>", "exec", ast.PyCF_ONLY_AST)
-    except SyntaxError:
-        return inspect.getblock(lines)
-    return block
+    return lines[:last]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .astutil import Kinds, definition_lines, parse, walk
+from .astutil import Kinds, parse, parsed_definition, walk
 from .errors import SourceError, UnsupportedSyntaxError
 from .generated_code import source_of
 from .ir import Loc
@@ -248,13 +248,6 @@ def check_wrapper(fn):
              "function's own parameters (def wrapper(x): ...) so s2sad can read it.")
 
 
-def source_lines(obj):
-    """:func:`inspect.getsourcelines` of a function or code object, its block found by
-    :func:`~s2sad.astutil.definition_lines` (no tokenizer)."""
-    lines, start = inspect.findsource(obj)
-    return definition_lines(lines[start:]), start + 1
-
-
 def parse_function(fn) -> ParsedFunction:
     fn = unwrap(fn)
     if not isinstance(fn, types.FunctionType):
@@ -266,20 +259,25 @@ def parse_function(fn) -> ParsedFunction:
     try:  # generated code's from its module's loader; a file's code's own lines (inspect
         # would follow a wrapper's __wrapped__; of a code object, it finds the module by
         # scanning sys.modules, for a function by its __module__: the same lines)
-        lines, first = source_of(fn) or source_lines(
-            fn.__code__ if hasattr(fn, "__wrapped__") else fn)
+        generated = source_of(fn)
+        if generated is None:  # (the def's lines found and parsed at once)
+            whole, start = inspect.findsource(fn.__code__ if hasattr(fn, "__wrapped__") else fn)
+            first = start + 1
         filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
         raise SourceError(f"cannot read the source of {fn.__qualname__}: {exc}",
                           hint="s2sad reads source code: define the function in a .py file "
                                "(not in an interactive prompt or with exec).") from None
-    source = "".join(lines)
-    dedented = textwrap.dedent(source)
-    indent = len(lines[0]) - len(lines[0].lstrip()) if source != dedented else 0
     try:
-        module = parse(dedented)
+        if generated is None:
+            lines, dedented, module = parsed_definition(whole[start:])
+        else:
+            lines, first = generated
+            dedented = textwrap.dedent("".join(lines))
+            module = parse(dedented)
     except SyntaxError as exc:  # pragma: no cover - python already parsed it
         raise SourceError(f"cannot parse the source of {fn.__qualname__}: {exc}") from None
+    indent = len(lines[0]) - len(lines[0].lstrip()) if "".join(lines) != dedented else 0
     node = module.body[0]
     pf_loc = Loc(filename, first, indent, lines[0].rstrip("\n"))
     if not isinstance(node, gast.FunctionDef):

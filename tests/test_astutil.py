@@ -12,12 +12,14 @@ the lines ``inspect.getblock`` finds for every ``def``.
 import ast
 import inspect
 import pathlib
+import textwrap
 import types
 
 import gast
 import pytest
 
-from s2sad.astutil import Kinds, clone, copier, definition_lines, parse, parse_expr, walk
+from s2sad.astutil import (Kinds, clone, copier, definition_lines, parse, parse_expr,
+                           parsed_definition, walk)
 from s2sad.rules.templates import Template
 
 TEXTS = ["unbroadcast(g * np.cos(x) / (1.0 + y * y), x)", "g[..., None] * (a, b)[1]",
@@ -117,6 +119,15 @@ AWKWARD = ['def f(x):\n    s = """\nnot the end\n"""\n    return s\ny = 1\n',
 def test_definition_lines_are_inspects_on_awkward_definitions(text):
     lines = text.splitlines(True)
     assert definition_lines(lines) == inspect.getblock(lines)
+    try:  # (a comment at column 0 in a nested def keeps dedent from dedenting it)
+        ast.parse(textwrap.dedent("".join(inspect.getblock(lines))))
+    except SyntaxError:
+        with pytest.raises(SyntaxError):
+            parsed_definition(lines)
+        return
+    block, dedented, module = parsed_definition(lines)  # (the parse checks the cut)
+    assert block == inspect.getblock(lines)
+    assert ast.dump(gast.gast_to_ast(module)) == ast.dump(ast.parse(dedented))
 
 
 def test_definition_lines_are_inspects_on_every_function_of_the_standard_library_read():
