@@ -171,6 +171,10 @@ class Memory:
             if len(stmt.targets) == len(args):
                 return [(t.name, self.of(a)) for t, a in zip(stmt.targets, args)]
             sites = set().union(*(self.of(a) for a in args))  # (the tuple holds them all)
+        elif name and prim.view == "any":  # np.einsum("ij->ji", a): a view of some operand
+            sites = own.union(*(self.of(a) for a in args))
+        elif name and callable(prim.view):  # a view for some arguments (np.diff(a, 0) is a)
+            sites = first if prim.view(prim.bind(args, stmt.kwargs)) else own
         elif prim.view:
             sites = first
         elif name and prim.container:  # a tuple, list or dict holds its elements

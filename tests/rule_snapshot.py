@@ -82,7 +82,7 @@ def snapshot():
             entry[f"joint {key}"] = {astor.to_source(gast.gast_to_ast(template.tree)).strip(): ["*"]}
         for param, rule in sorted((joint or ({}, {}))[1].items()):
             entry[f"joint vjp {param}"] = {_render(rule, Bound()): ["*"]}
-        fields = {field: _plain(getattr(prim, field)) for field in sorted(STANZA_FIELDS)
+        fields = {field: _plain(getattr(prim, field), prim) for field in sorted(STANZA_FIELDS)
                   if getattr(prim, field) != getattr(Primitive, field, _DEFAULTS.get(field))}
         if fields:
             entry["fields"] = fields
@@ -90,7 +90,18 @@ def snapshot():
     return out
 
 
-def _plain(value):
+def _plain(value, prim):
+    """A field's value as JSON: a function of the bound operands (``view``) as what it
+    returns for each binding of the snapshot."""
+    if callable(value):
+        out = {}
+        for label, bound in _bounds(prim):
+            try:
+                result = repr(value(bound))
+            except Exception as exc:  # noqa: BLE001 - recorded
+                result = f"raises {type(exc).__name__}"
+            out.setdefault(result, []).append(label)
+        return out
     return list(value) if isinstance(value, tuple) else value
 
 

@@ -1139,3 +1139,98 @@ def test_np_diag_may_be_a_view_of_its_operand():
     assert diagonal_then_update(x) == 0.0
     with pytest.raises(UnsupportedSyntaxError, match="x shares memory with b"):
         s2sad.value_and_grad(diagonal_then_update)(x)
+
+
+# NumPy calls returning their operand itself, or a view of it, for some arguments: each was
+# taken for a new array, and the value and gradient after an update of the operand in
+# place were those from before the update, silently (an audit of every rule against
+# np.shares_memory, after random program 1006686)
+def conj_then_update(x):
+    b = x * 1.0
+    c = b.conj()  # a real array's conjugate is the array itself
+    b *= 3.0
+    return np.sum(c * x)
+
+
+def conjugate_then_write(x):
+    b = x * 1.0
+    c = b.conjugate()
+    b[0] = 0.0
+    return np.sum(c * x)
+
+
+def einsum_transposed_then_write(x):
+    a = np.outer(x, x)
+    t = np.einsum("ij->ji", a)  # a view of a
+    a[0, 1] = 0.0
+    return np.sum(t * np.arange(9.0).reshape(3, 3))
+
+
+def einsum_diagonal_then_update(x):
+    a = np.outer(x, x)
+    d = np.einsum("ii->i", a)  # a view of a's diagonal
+    a *= 2.0
+    return np.sum(d)
+
+
+def diff0_then_update(x):
+    b = x * 1.0
+    d = np.diff(b, 0)  # b itself
+    b *= 2.0
+    return np.sum(d)
+
+
+def matrix_power1_then_update(x):
+    a = np.outer(x, x)
+    p = np.linalg.matrix_power(a, 1)  # a itself
+    a *= 2.0
+    return np.sum(p)
+
+
+@pytest.mark.parametrize("f, name, base", [
+    (conj_then_update, "c", "b"), (conjugate_then_write, "c", "b"),
+    (einsum_transposed_then_write, "t", "a"), (einsum_diagonal_then_update, "d", "a"),
+    (diff0_then_update, "d", "b"), (matrix_power1_then_update, "p", "a")])
+def test_calls_returning_their_operand_or_a_view_are_followed_through_writes(f, name, base):
+    x = np.array([0.3, -0.7, 1.2])
+    updated = f(x)  # what NumPy computes: the update seen through the result
+    with pytest.raises(UnsupportedSyntaxError, match=f"{name} shares memory with {base}"):
+        s2sad.value_and_grad(f)(x)
+    with pytest.raises(UnsupportedSyntaxError, match=f"{name} shares memory with {base}"):
+        s2sad.jvp(f)(x, np.ones(3))
+    assert np.isfinite(updated)
+
+
+def diff1_then_update(x):
+    b = x * 1.0
+    d = np.diff(b)  # n = 1: a new array
+    b *= 2.0
+    return np.sum(d * d) + np.sum(b)
+
+
+def matrix_power2_then_update(x):
+    a = np.outer(x, x)
+    p = np.linalg.matrix_power(a, 2)  # a new array
+    a *= 2.0
+    return np.sum(p) + np.sum(a)
+
+
+@pytest.mark.parametrize("f", [diff1_then_update, matrix_power2_then_update])
+def test_the_same_calls_making_new_arrays_stay_differentiable(f):
+    x = np.array([0.3, -0.7, 1.2])
+    value, grad = s2sad.value_and_grad(f)(x)
+    assert value == pytest.approx(f(x))
+    s2sad.check_grads(f, (x,), order=2)
+
+
+def astype_without_a_copy(x):
+    b = x * 1.0
+    c = b.astype(np.float64, copy=False)  # b itself
+    b *= 2.0
+    return np.sum(c * x)
+
+
+def test_astype_with_copy_false_is_a_located_refusal_not_an_internal_error():
+    with pytest.raises(UnsupportedSyntaxError, match="astype has no parameter 'copy'") as info:
+        s2sad.grad(astype_without_a_copy)(np.array([0.3, -0.7, 1.2]))
+    assert "test_trust.py:" in str(info.value) and "x.astype(dtype)" in str(info.value)

@@ -388,7 +388,13 @@ class _Calls:
         args = [self.lower_expr(a) for a in node.args]
         kwargs = {k.arg: self.lower_expr(k.value) for k in node.keywords}
         if method == "astype":
-            return self.apply(rules.OPERATORS["astype"], [base] + args, kwargs, node, name, names)
+            prim = rules.OPERATORS["astype"]
+            try:
+                prim.bind([base] + args, kwargs)
+            except TypeError as exc:  # (copy=False would make an alias)
+                raise self.error(node, f"cannot read this call: {exc}",
+                                 "Write x.astype(dtype), which makes a new array.") from None
+            return self.apply(prim, [base] + args, kwargs, node, name, names)
         if method in _IN_PLACE and isinstance(node.func.value, gast.Name) and \
                 node is self.statement_call and name is None and names is None:
             return self.lower_in_place_method(node, method, base, args, kwargs)

@@ -48,6 +48,10 @@ The stanza's fields, and who asks for them:
     :mod:`s2sad.memory` follows writes through it. ``view="basic"`` (indexing): a view
     unless the index (the second operand) is fancy (see ``fancy_index``), then a copy.
     ``view="each"``: its result k may share memory with its operand k (``np.broadcast_arrays``).
+    ``view="any"``: it may share memory with any operand (``np.einsum``: a transposition or a
+    diagonal of its one operand is a view). A function of the bound operands (a
+    :class:`~s2sad.rules.templates.Bound`): a view where it returns true, for arguments only
+    some of which return the operand itself (``np.diff(a, 0)`` is ``a``).
 ``cheap=True``
     cheap index arithmetic that reverse mode recomputes in the backward sweep
     rather than storing on the tape (``s2sad.reverse.tape``, ``fill_pops``).

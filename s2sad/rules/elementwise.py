@@ -52,9 +52,11 @@ define("np.degrees", "x", **E, x="g * (180 / np.pi)")
 _SINC_SLOPE = ("np.where(x == 0, -np.pi ** 2 / 3 * x, "
                "(np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
 define("np.sinc", "x", **E, domain="nonzero", x=f"g * {_SINC_SLOPE}")
-# real numbers only: the real part and the conjugate are the identity on them
+# real numbers only: the real part and the conjugate are the identity on them (np.real(x)
+# and x.conj() of a real array are x itself: views; np.conjugate's function makes a copy)
 define("np.real", "val", result_dtype="keeps", view=True, real_result=True, **E, val="g")
-define("np.conjugate", "x", result_dtype="keeps", methods=("conj", "conjugate"), **E, x="g")
+define("np.conjugate", "x", result_dtype="keeps", methods=("conj", "conjugate"), view=True, **E,
+       x="g")
 # the replaced entries (NaN, +-inf) are constants
 define("np.nan_to_num", "x, copy=True, nan=0.0, posinf=None, neginf=None",
        result_dtype="keeps", **E,

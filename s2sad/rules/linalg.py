@@ -187,7 +187,9 @@ def _matrix_power_dot(b):
     return _power_sum(-n, inv, f"(-{inv} @ a_dot @ {inv})")
 
 
-define("np.linalg.matrix_power", "a, n", a=_matrix_power_bar, n=ZERO, jvp={"a": _matrix_power_dot})
+# matrix_power(a, 1) is a itself
+define("np.linalg.matrix_power", "a, n", a=_matrix_power_bar, n=ZERO, jvp={"a": _matrix_power_dot},
+       view=lambda b: b.const("n", 1) == 1)
 # w, v = eig(a), real distinct eigenvalues (complex ones raise at run time): JAX's rule
 define("np.linalg.eig", "a", a="eig_bar(ans[0], ans[1], g[0], g[1])",
        jvp={"a": "eig_dot(ans[0], ans[1], a_dot)"})

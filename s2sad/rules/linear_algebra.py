@@ -430,7 +430,8 @@ def _einsum_spec(b):  # a differentiated first operand: the interleaved form ein
     _einsum_subscripts(b)
 
 
-_EINSUM = define("np.einsum", "", arg0=_einsum_spec,
+# a transposition or a diagonal of one operand ("ij->ji", "ii->i") is a view of it
+_EINSUM = define("np.einsum", "", arg0=_einsum_spec, view="any",
                  jvp={"arg0": _einsum_spec, **{f"arg{k}": _einsum_dot(k) for k in range(1, 32)}},
                  **{f"arg{k}": _einsum_bar(k) for k in range(1, 32)})
 _EINSUM.varargs = True  # np.einsum(subscripts, *operands)

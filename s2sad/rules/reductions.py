@@ -388,7 +388,9 @@ def _diff_dot(b):
     return f"np.diff(a_dot{n}{axis}{pads})"
 
 
-define("np.diff", "a, n=1, axis=-1, prepend=None, append=None", a=_diff, jvp={"a": _diff_dot})
+# np.diff(a, 0) is a itself (an n not known may be 0)
+define("np.diff", "a, n=1, axis=-1, prepend=None, append=None", a=_diff, jvp={"a": _diff_dot},
+       view=lambda b: b.const("n", 0) == 0)
 
 
 def _ediff1d(b):
