@@ -1234,3 +1234,16 @@ def test_astype_with_copy_false_is_a_located_refusal_not_an_internal_error():
     with pytest.raises(UnsupportedSyntaxError, match="astype has no parameter 'copy'") as info:
         s2sad.grad(astype_without_a_copy)(np.array([0.3, -0.7, 1.2]))
     assert "test_trust.py:" in str(info.value) and "x.astype(dtype)" in str(info.value)
+
+
+def nan_to_num_in_place(x):
+    b = x * 1.0
+    c = np.nan_to_num(b, copy=False)  # writes into b, and is b
+    b *= 2.0
+    return np.sum(c * x)
+
+
+def test_nan_to_num_without_a_copy_is_a_located_refusal():
+    # it gave the value and gradient from before b *= 2.0, silently (the same audit)
+    with pytest.raises(UnsupportedSyntaxError, match=r"np.nan_to_num\(..., copy=...\)"):
+        s2sad.grad(nan_to_num_in_place)(np.array([0.3, -0.7, 1.2]))

@@ -422,7 +422,9 @@ _WRITING_ARGUMENTS = (
      "follows (z[...] = np.sum(x))."),
     ("overwrite_input", False, "may reorder its operand in place",
      "Leave overwrite_input out: the result is the same, and the operand keeps its values "
-     "for the derivative."))
+     "for the derivative."),
+    ("copy", True, "replaces the operand's entries in place and returns the operand itself "
+     "(np.nan_to_num)", "Leave copy out (a new array): y = np.nan_to_num(x)."))
 # y.sort(...) is y[...] = np.sort(y, ...), y.fill(v) is y[...] = v: writes s2sad follows
 _IN_PLACE = {"sort": np.sort, "fill": None}
 
