@@ -44,8 +44,8 @@ def _helpers_used(source_text, plain=False):
 
 def _called(text):
     """The names ``name(`` is written after in ``text`` (one pass over the text), not after a
-    dot (``np.stack(`` calls NumPy's, not the helper ``stack``); a long line may break
-    between a name and its parenthesis."""
+    dot (``np.stack(`` calls NumPy's, not the helper ``stack``). (The writer never breaks a
+    line between a name and its parenthesis; a helper's own text may have a space there.)"""
     return set(re.findall(r"(?<![\w.])(\w+)\s*\(", text))
 
 
