@@ -1247,3 +1247,15 @@ def test_nan_to_num_without_a_copy_is_a_located_refusal():
     # it gave the value and gradient from before b *= 2.0, silently (the same audit)
     with pytest.raises(UnsupportedSyntaxError, match=r"np.nan_to_num\(..., copy=...\)"):
         s2sad.grad(nan_to_num_in_place)(np.array([0.3, -0.7, 1.2]))
+
+
+def max_of_rows(x):
+    a = np.reshape(x * x, (1, 3))
+    return np.sum(max(a) * x) + np.sum(min(np.reshape(x, (3, 1))) * x)
+
+
+def test_builtin_max_and_min_of_a_2d_array_pick_its_rows_as_python_does():
+    # max(a) of a one-row array is its row, min of a column its least row: the adjoint was
+    # scattered at np.argmax's flat index (an InternalError: index out of bounds)
+    x = np.array([0.3, -0.7, 1.2])
+    s2sad.check_grads(max_of_rows, (x,), order=2)

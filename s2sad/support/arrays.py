@@ -100,8 +100,9 @@ def cov_axis(m, rowvar=True):
 
 def first_extreme(t, largest=True):
     """The index of ``max(t)`` (``min(t)``) as Python picks it, the first extreme element, for
-    a tuple or list (of numbers or 0-d arrays of any type) or an array's rows."""
-    if not isinstance(t, (tuple, list)):
+    a tuple or list (of numbers or 0-d arrays of any type) or an array's rows (compared as
+    Python compares them: one by one, for an array of two or more dimensions)."""
+    if not isinstance(t, (tuple, list)) and np.ndim(t) < 2:
         return int(np.argmax(t) if largest else np.argmin(t))
     best = 0
     for k in range(1, len(t)):
