@@ -31,7 +31,8 @@ LAYERS = [
     ["s2sad.support.batches"],
     ["s2sad.support.indexing", "s2sad.support.products"],
     ["s2sad.support.linalg", "s2sad.support.signal"],
-    ["s2sad.errors", "s2sad.ir", "s2sad.generated_code", "s2sad.astutil", "s2sad.support",
+    ["s2sad.astutil"],
+    ["s2sad.errors", "s2sad.ir", "s2sad.generated_code", "s2sad.support",
      "s2sad.table", "s2sad.trees", "s2sad.display"],
     ["s2sad.support_plain", "s2sad.structural"],
     # 2. rule tables, and the user's own rules (the decorator and its data)

@@ -217,8 +217,9 @@ class _Calls:
             bound = prim.bind(args, kwargs)
         except TypeError as exc:
             raise self.error(node, f"cannot read this call: {exc}") from None
-        for param, harmless, what, hint in _WRITING_ARGUMENTS:
-            given = bound.get(param) if rule_name(prim) else None  # (a rule's own parameter)
+        for param, harmless, what, hint, only in _WRITING_ARGUMENTS:
+            given = bound.get(param) if rule_name(prim) and only in (None, prim.name) else None
+            # (a rule's own parameter)
             if given is not None and not (isinstance(given, Const) and given.value is harmless):
                 raise self.error(node, f"s2sad does not follow {prim.name}(..., {param}=...), "
                                        f"which {what}", hint)
@@ -415,16 +416,17 @@ class _Calls:
 
 
 # arguments by which a NumPy function writes into an array it is given: (parameter, the value
-# that writes nothing, what it does, what to write instead)
+# that writes nothing, what it does, what to write instead, the one function it is about or
+# None for any)
 _WRITING_ARGUMENTS = (
     ("out", None, "writes its result into an existing array",
      "Assign the result instead (z = np.sum(x)), or write it in with an assignment s2sad "
-     "follows (z[...] = np.sum(x))."),
+     "follows (z[...] = np.sum(x)).", None),
     ("overwrite_input", False, "may reorder its operand in place",
      "Leave overwrite_input out: the result is the same, and the operand keeps its values "
-     "for the derivative."),
-    ("copy", True, "replaces the operand's entries in place and returns the operand itself "
-     "(np.nan_to_num)", "Leave copy out (a new array): y = np.nan_to_num(x)."))
+     "for the derivative.", None),
+    ("copy", True, "replaces the operand's entries in place and returns the operand itself",
+     "Leave copy out (a new array): y = np.nan_to_num(x).", "np.nan_to_num"))
 # y.sort(...) is y[...] = np.sort(y, ...), y.fill(v) is y[...] = v: writes s2sad follows
 _IN_PLACE = {"sort": np.sort, "fill": None}
 
