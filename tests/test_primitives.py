@@ -45,8 +45,8 @@ from s2sad import rules
 from s2sad.lower import lower
 from s2sad.rules.support_rules import HELPER_RULES
 from tests.programs.primitive_cases import (CASES, H, IDX1, NUMPY_CASES, RAGGED_CASES, RTOL,
-                                            W2, W3, W34, case, d_multi_dot, d_multi_dot_rows,
-                                            real, second_order_cases)
+                                            W2, W3, W34, ZERO_CASES, case, d_multi_dot,
+                                            d_multi_dot_rows, real, second_order_cases)
 
 
 # --- the oracle -----------------------------------------------------------------------------
@@ -200,6 +200,29 @@ def test_second_order(f, args):
     assert_matches(s2sad.jvp(vjp_f)(x, *rest, v, d)[1], numeric, f"{f.__name__}, jvp of vjp")
     reverse = s2sad.vjp(vjp_f)(x, *rest, v, u)
     assert_matches(np.sum(reverse * d), np.sum(numeric * u), f"{f.__name__}, vjp of vjp")
+
+
+@pytest.mark.parametrize("f, args", ZERO_CASES)
+def test_second_order_at_zeros_is_nan_or_exact(f, args):
+    """np.prod/np.cumprod at an operand with exact zeros: first order is exact (ZERO_CASES are
+    in CASES); second order, through the helpers' rules (the division formula's derivatives),
+    is NaN where it divides by a zero and exact elsewhere, never a wrong finite number. Both
+    jvp(vjp_f) and vjp(vjp_f), entry by entry, against finite differences of vjp_f."""
+    (x,) = args
+    rng = np.random.default_rng(11)
+    v = rng.standard_normal(np.shape(f(x)))
+    d, u = rng.standard_normal(np.shape(x)), rng.standard_normal(np.shape(x))
+    vjp_f = s2sad.vjp(f)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        forward = s2sad.jvp(vjp_f)(x, v, d)[1]
+        reverse = s2sad.vjp(vjp_f)(x, v, u)
+    numeric_forward = oracle.derivative(vjp_f, (x, v), 0, d, h=H, order=4)
+    numeric_reverse = oracle.gradient(lambda y: np.sum(u * vjp_f(y, v)), (x,), 0, h=H, order=4)
+    for what, got, numeric in (("jvp of vjp", forward, numeric_forward),
+                               ("vjp of vjp", reverse, numeric_reverse)):
+        finite = np.isfinite(got)
+        assert not finite.all(), f"{f.__name__}, {what}: no NaN at the zeros (now exact?)"
+        assert_matches(got[finite], numeric[finite], f"{f.__name__}, {what}, the finite entries")
 
 
 @pytest.mark.parametrize("f, args", [

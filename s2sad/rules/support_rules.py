@@ -19,7 +19,7 @@ import inspect
 
 from .. import support, support_plain
 from .core import ZERO, Primitive, _methods, _signature, split_fields
-from .reductions import axis_args, axis_keywords
+from .reductions import _reverse_cumsum, axis_args, axis_keywords
 
 
 HELPER_RULES = {}  # support function -> Primitive; not user-facing, so not in the REGISTRY
@@ -67,6 +67,43 @@ helper(support.quantile_bar, "t, x, q, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"quantile_bar(t_dot, x, q{axis_args(b)})"},
        t=lambda b: f"np.sum(g * quantile_bar(np.ones_like(t), x, q{axis_args(b)}){axis_keywords(b)})",
        x=ZERO, q=ZERO, axis=ZERO, keepdims=ZERO)  # (the weights are constant where defined)
+# np.prod's and np.cumprod's derivatives (t times the products of each entry's other entries,
+# exact at zeros): in t each is the other's transpose; in x, the derivatives of the division
+# formulas (p, the product itself, is given along, and its derivative is in x's), so NaN, not
+# a wrong number, where x has a zero (exact at the other entries)
+P = "t, x, p, axis=None, keepdims=False"
+helper(support.prod_bar, P, linear="t", t=lambda b: f"prod_dot(g, x, p{axis_args(b)})",
+       x=lambda b: f"(unreduce(np.sum(g * ans{axis_keywords(b)}), x{axis_args(b)}) - g * ans) / x",
+       p=ZERO, axis=ZERO, keepdims=ZERO,
+       jvp={"t": lambda b: f"prod_bar(t_dot, x, p{axis_args(b)})",
+            "x": lambda b: f"ans * (unreduce(np.sum(x_dot / x{axis_keywords(b)}), x{axis_args(b)}) "
+                           f"- x_dot / x)"})
+helper(support.prod_dot, P, linear="t", t=lambda b: f"prod_bar(g, x, p{axis_args(b)})",
+       x=lambda b: f"(unreduce(g * ans, x{axis_args(b)}) - prod_bar(g, x, p{axis_args(b)}) * t) / x",
+       p=ZERO, axis=ZERO, keepdims=ZERO,
+       jvp={"t": lambda b: f"prod_dot(t_dot, x, p{axis_args(b)})",
+            "x": lambda b: f"ans * np.sum(x_dot / x{axis_keywords(b)}) - "
+                           f"prod_dot(t * x_dot / x, x, p{axis_args(b)})"})
+
+
+def _along(b):
+    return "" if b.is_none("axis") else ", axis"
+
+
+C = "t, x, c, axis=None"
+helper(support.cumprod_bar, C, linear="t", t=lambda b: f"cumprod_dot(g, x, c{_along(b)})",
+       x=lambda b: f"cumprod_bar(t * np.cumsum(g / x{_along(b)}), x, c{_along(b)}) - g * ans / x",
+       c=ZERO, axis=ZERO,
+       jvp={"t": lambda b: f"cumprod_bar(t_dot, x, c{_along(b)})",
+            "x": lambda b: f"({_reverse_cumsum(b, f't * cumprod_dot(x_dot, x, c{_along(b)})', 'x')}"
+                           f" - ans * x_dot) / x"})
+helper(support.cumprod_dot, C, linear="t", t=lambda b: f"cumprod_bar(g, x, c{_along(b)})",
+       x=lambda b: f"cumprod_bar(g * np.cumsum(t / x{_along(b)}), x, c{_along(b)}) - "
+                   f"t / x * cumprod_bar(g, x, c{_along(b)})",
+       c=ZERO, axis=ZERO,
+       jvp={"t": lambda b: f"cumprod_dot(t_dot, x, c{_along(b)})",
+            "x": lambda b: f"cumprod_dot(x_dot, x, c{_along(b)}) * np.cumsum(t / x{_along(b)}) - "
+                           f"cumprod_dot(t * x_dot / x, x, c{_along(b)})"})
 helper(support.matmul_bar_a, "t, a, b", linear="t b", t="g @ b", a=ZERO, b="matmul_bar_b(t, g, b)")
 helper(support.matmul_bar_b, "t, a, b", linear="t a", t="a @ g", a="matmul_bar_a(t, a, g)", b=ZERO)
 helper(support.dot_bar_a, "t, a, b", linear="t b", t="np.dot(g, b)", a=ZERO, b="dot_bar_b(t, g, b)")

@@ -2,7 +2,8 @@
 broadcasting added, :func:`unreduce` spreads a reduction's adjoint back (a stride-0 view for
 NumPy arrays), and the adjoints of a branch of ``np.where`` (:func:`masked`) and of
 ``max``/``min`` (:func:`extremum_bar`, and :func:`extremum_share` with ``initial=`` or
-``where=``).
+``where=``); the derivatives of ``np.prod`` and ``np.cumprod``, exact where the operand has
+zeros (:func:`prod_bar`, :func:`prod_dot`, :func:`cumprod_bar`, :func:`cumprod_dot`).
 
 Part of :mod:`s2sad.support`: these are copied into generated modules as they are.
 """
@@ -178,3 +179,79 @@ def weights_along(w, a, axis):
     shape = [1] * np.ndim(a)
     shape[axis] = -1
     return np.reshape(w, shape)
+
+
+# --- np.prod and np.cumprod, exact at zeros ---------------------------------------------------
+# The derivative of a product is the product of the other factors: ans / x where no factor is 0
+# (one division per entry, the fast path), else made without a division.
+
+def prod_bar(g, x, ans, axis=None, keepdims=False):
+    """The adjoint of ``ans = np.prod(x, axis)``: ``g`` times each entry's :func:`prod_others`,
+    ``g * ans / x`` when no product is 0."""
+    if np.all(ans != 0):
+        return unreduce(g * ans, x, axis, keepdims) / x
+    return unreduce(g, x, axis, keepdims) * prod_others(x, axis)
+
+
+def prod_dot(t, x, ans, axis=None, keepdims=False):
+    """The tangent of ``ans = np.prod(x, axis)`` along ``t``: the sum of ``t`` times each
+    entry's :func:`prod_others`, ``t * ans / x`` when no product is 0."""
+    if np.all(ans != 0):
+        if axis is not None and not keepdims:
+            ans = np.expand_dims(ans, axis)
+        return np.sum(t * ans / x, axis=axis, keepdims=keepdims)
+    return np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)
+
+
+def prod_others(x, axis=None):
+    """The product of the other entries of each entry's lane of ``np.prod(x, axis)``, without a
+    division by a zero: the product of the lane's non-zero entries over the entry where the lane
+    has no zero; at the zero of a lane of one zero, that product; 0 elsewhere."""
+    zero = x == 0
+    zeros = np.sum(zero, axis=axis, keepdims=True)
+    nonzero = np.where(zero, 1.0, x)
+    others = np.prod(nonzero, axis=axis, keepdims=True)  # each lane's non-zero entries
+    return np.where(zeros == 0, others / nonzero, np.where(zero & (zeros == 1), others, 0.0))
+
+
+def cumprod_bar(g, x, ans, axis=None):
+    """The adjoint of ``ans = np.cumprod(x, axis)``: the sum over ``k >= i`` of ``g[k]`` times
+    ``ans[k]``'s product of the entries other than ``x[i]``: ``ans[k] / x[i]`` where the lane has
+    no zero (one reversed cumulative sum and one division); else that before the lane's first
+    zero, at the first zero the products that skip it, and 0 after it (every product holds it:
+    a product by the mask, so that a NaN or infinite ``g`` gives NaN there as ``0 * g`` does)."""
+    if axis is None:  # (np.cumprod flattens x)
+        return np.reshape(cumprod_bar(g, np.reshape(x, (-1,)), ans, 0), np.shape(x))
+    if np.all(x != 0):
+        return cumsum_from_end(g * ans, axis) / x
+    before, first, skipped = cumprod_skipping(x, axis)
+    return np.where(before, cumsum_from_end(g * ans, axis) / np.where(before, x, 1.0),
+                    cumsum_from_end(g * skipped, axis) * first)
+
+
+def cumprod_dot(t, x, ans, axis=None):
+    """The tangent of ``ans = np.cumprod(x, axis)`` along ``t``: ``ans * np.cumsum(t / x)`` where
+    the lane has no zero; else that before the lane's first zero, and from it on, the only term
+    left, the tangent of the first zero times the products that skip it (the other tangents
+    times 0: a NaN or infinite one gives NaN, as ``0 * t`` does)."""
+    if axis is None:  # (np.cumprod flattens x)
+        return cumprod_dot(np.reshape(t, (-1,)), np.reshape(x, (-1,)), ans, 0)
+    if np.all(x != 0):
+        return ans * np.cumsum(t / x, axis)
+    before, first, skipped = cumprod_skipping(x, axis)
+    return np.where(before, ans * np.cumsum(t / np.where(before, x, 1.0), axis),
+                    np.cumsum(t * first, axis) * skipped)
+
+
+def cumprod_skipping(x, axis):
+    """For ``np.cumprod(x, axis)``: the masks of the entries before each lane's first zero and of
+    that zero, and the cumulative products that skip it (take it as 1)."""
+    zeros = np.cumsum(x == 0, axis)  # the zeros up to each entry
+    first = (zeros == 1) & (x == 0)
+    return zeros == 0, first, np.cumprod(np.where(first, 1.0, x), axis)
+
+
+def cumsum_from_end(t, axis):
+    """The sums of ``t`` from each entry to the end of its lane along ``axis``: the adjoint of
+    ``np.cumsum(t, axis)``."""
+    return np.flip(np.cumsum(np.flip(t, axis), axis), axis)
