@@ -109,6 +109,16 @@ def all_finite(a):
     return bool(np.isfinite(a).all())
 
 
+def all_nonzero(a):
+    """True if no entry of ``a`` is 0 (a NaN is not): of a NumPy array without a comparison's
+    array of booleans, of a number by one comparison."""
+    if type(a) is np.float64 or type(a) is float:
+        return bool(a != 0)
+    if type(a) is np.ndarray:
+        return bool(a.all())
+    return bool(np.all(a != 0))
+
+
 def extremum_bar(g, x, ans, axis=None, keepdims=False):
     """The adjoint of ``max``/``min`` of ``x``: ``g`` shared equally among the ties (the
     entries equal to ``ans``): :func:`tie_share` of their mask."""
@@ -188,7 +198,7 @@ def weights_along(w, a, axis):
 def prod_bar(g, x, ans, axis=None, keepdims=False):
     """The adjoint of ``ans = np.prod(x, axis)``: ``g`` times each entry's :func:`prod_others`,
     ``g * ans / x`` when no product is 0."""
-    if np.all(ans != 0):
+    if all_nonzero(ans):
         return unreduce(g * ans, x, axis, keepdims) / x
     return unreduce(g, x, axis, keepdims) * prod_others(x, axis)
 
@@ -196,7 +206,7 @@ def prod_bar(g, x, ans, axis=None, keepdims=False):
 def prod_dot(t, x, ans, axis=None, keepdims=False):
     """The tangent of ``ans = np.prod(x, axis)`` along ``t``: the sum of ``t`` times each
     entry's :func:`prod_others`, ``t * ans / x`` when no product is 0."""
-    if np.all(ans != 0):
+    if all_nonzero(ans):
         if axis is not None and not keepdims:
             ans = np.expand_dims(ans, axis)
         return np.sum(t * ans / x, axis=axis, keepdims=keepdims)
@@ -220,10 +230,11 @@ def cumprod_bar(g, x, ans, axis=None):
     no zero (one reversed cumulative sum and one division); else that before the lane's first
     zero, at the first zero the products that skip it, and 0 after it (every product holds it:
     a product by the mask, so that a NaN or infinite ``g`` gives NaN there as ``0 * g`` does)."""
+    if all_nonzero(x):
+        spread = cumsum_from_end(g * ans, axis)
+        return (spread if axis is not None else np.reshape(spread, np.shape(x))) / x
     if axis is None:  # (np.cumprod flattens x)
         return np.reshape(cumprod_bar(g, np.reshape(x, (-1,)), ans, 0), np.shape(x))
-    if np.all(x != 0):
-        return cumsum_from_end(g * ans, axis) / x
     before, first, skipped = cumprod_skipping(x, axis)
     return np.where(before, cumsum_from_end(g * ans, axis) / np.where(before, x, 1.0),
                     cumsum_from_end(g * skipped, axis) * first)
@@ -234,10 +245,10 @@ def cumprod_dot(t, x, ans, axis=None):
     the lane has no zero; else that before the lane's first zero, and from it on, the only term
     left, the tangent of the first zero times the products that skip it (the other tangents
     times 0: a NaN or infinite one gives NaN, as ``0 * t`` does)."""
+    if all_nonzero(x):
+        return ans * np.cumsum(t / x, axis)
     if axis is None:  # (np.cumprod flattens x)
         return cumprod_dot(np.reshape(t, (-1,)), np.reshape(x, (-1,)), ans, 0)
-    if np.all(x != 0):
-        return ans * np.cumsum(t / x, axis)
     before, first, skipped = cumprod_skipping(x, axis)
     return np.where(before, ans * np.cumsum(t / np.where(before, x, 1.0), axis),
                     np.cumsum(t * first, axis) * skipped)
@@ -252,6 +263,6 @@ def cumprod_skipping(x, axis):
 
 
 def cumsum_from_end(t, axis):
-    """The sums of ``t`` from each entry to the end of its lane along ``axis``: the adjoint of
-    ``np.cumsum(t, axis)``."""
+    """The sums of ``t`` from each entry to the end of its lane along ``axis`` (of a 1-d ``t``
+    for ``axis=None``): the adjoint of ``np.cumsum(t, axis)``."""
     return np.flip(np.cumsum(np.flip(t, axis), axis), axis)
