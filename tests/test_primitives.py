@@ -45,8 +45,9 @@ from s2sad import rules
 from s2sad.lower import lower
 from s2sad.rules.support_rules import HELPER_RULES
 from tests.programs.primitive_cases import (CASES, H, IDX1, NUMPY_CASES, RAGGED_CASES, RTOL,
-                                            W2, W3, W34, ZERO_CASES, case, d_multi_dot,
-                                            d_multi_dot_rows, real, second_order_cases)
+                                            W2, W3, W34, CUMPROD_ZERO_CASES, case,
+                                            d_multi_dot, d_multi_dot_rows, real,
+                                            second_order_cases)
 
 
 # --- the oracle -----------------------------------------------------------------------------
@@ -202,12 +203,13 @@ def test_second_order(f, args):
     assert_matches(np.sum(reverse * d), np.sum(numeric * u), f"{f.__name__}, vjp of vjp")
 
 
-@pytest.mark.parametrize("f, args", ZERO_CASES)
-def test_second_order_at_zeros_is_nan_or_exact(f, args):
-    """np.prod/np.cumprod at an operand with exact zeros: first order is exact (ZERO_CASES are
-    in CASES); second order, through the helpers' rules (the division formula's derivatives),
-    is NaN where it divides by a zero and exact elsewhere, never a wrong finite number. Both
-    jvp(vjp_f) and vjp(vjp_f), entry by entry, against finite differences of vjp_f."""
+@pytest.mark.parametrize("f, args", CUMPROD_ZERO_CASES)
+def test_second_order_of_cumprod_at_zeros_is_nan_or_exact(f, args):
+    """np.cumprod at an operand with exact zeros: first order is exact (the cases are in CASES);
+    second order, through cumprod_bar's and cumprod_dot's rules (the division formulas'
+    derivatives), is NaN where it divides by a zero and exact elsewhere, never a wrong finite
+    number (np.prod's is exact: PROD_ZERO_CASES are in second_order_cases). Both jvp(vjp_f)
+    and vjp(vjp_f), entry by entry, against finite differences of vjp_f."""
     (x,) = args
     rng = np.random.default_rng(11)
     v = rng.standard_normal(np.shape(f(x)))
@@ -223,6 +225,51 @@ def test_second_order_at_zeros_is_nan_or_exact(f, args):
         finite = np.isfinite(got)
         assert not finite.all(), f"{f.__name__}, {what}: no NaN at the zeros (now exact?)"
         assert_matches(got[finite], numeric[finite], f"{f.__name__}, {what}, the finite entries")
+
+
+def test_the_products_of_the_other_entries_are_exact_at_zeros():
+    """The helpers of np.prod and np.cumprod against the products written out, on lanes of 0 to
+    3 zeros (first, last, adjacent): d prod / d x_i = prod_{j != i} x_j, its tangent along w
+    sum_{k != i} w_k prod_{j != i, k} x_j, d cumprod_k / d x_i = prod_{j <= k, j != i} x_j."""
+    from s2sad.support import cumprod_bar, cumprod_dot, prod_bar, prod_dot, prod_others_dot
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 1.5, (6, 5)) * rng.choice([-1.0, 1.0], (6, 5))
+    for row, zeros in enumerate([(), (0,), (4,), (1, 2), (0, 4), (1, 2, 3)]):
+        x[row, list(zeros)] = 0.0
+    t, w = rng.standard_normal(6), rng.standard_normal((6, 5))
+    n = x.shape[1]
+
+    def others(lane, *skip):
+        return np.prod([lane[j] for j in range(n) if j not in skip])
+
+    exact_bar = np.array([[t[r] * others(x[r], i) for i in range(n)] for r in range(6)])
+    exact_dot = np.array([[sum(w[r, k] * others(x[r], i, k) for k in range(n) if k != i)
+                           for i in range(n)] for r in range(6)])
+    np.testing.assert_allclose(prod_bar(t, x, np.prod(x, axis=1), 1), exact_bar, atol=1e-15)
+    np.testing.assert_allclose(prod_dot(w, x, np.prod(x, axis=1), 1),
+                               np.sum(w * exact_bar / t[:, None], axis=1), atol=1e-15)
+    np.testing.assert_allclose(prod_others_dot(w, x, 1), exact_dot, atol=1e-15)
+    # d cumprod_k / d x_i, then the adjoint of g and the tangent along w, lane by lane
+    jac = np.array([[[np.prod([x[r, j] for j in range(k + 1) if j != i]) if i <= k else 0.0
+                      for i in range(n)] for k in range(n)] for r in range(6)])
+    g = rng.standard_normal((6, 5))
+    c = np.cumprod(x, axis=1)
+    np.testing.assert_allclose(cumprod_bar(g, x, c, 1), np.einsum("rk,rki->ri", g, jac),
+                               atol=1e-15)
+    np.testing.assert_allclose(cumprod_dot(w, x, c, 1), np.einsum("rki,ri->rk", jac, w),
+                               atol=1e-15)
+    # axis=None flattens: the whole array is one lane
+    flat = x[1:4].ravel()
+    np.testing.assert_allclose(cumprod_bar(g[1:4].ravel(), x[1:4], np.cumprod(x[1:4])),
+                               np.reshape(vjp_of_cumprod(flat, g[1:4].ravel()), (3, 5)),
+                               atol=1e-15)
+
+
+def vjp_of_cumprod(x, g):
+    """sum_k g_k d cumprod_k / d x_i of a 1-d x, by the products written out."""
+    n = len(x)
+    return np.array([sum(g[k] * np.prod([x[j] for j in range(k + 1) if j != i])
+                         for k in range(i, n)) for i in range(n)])
 
 
 @pytest.mark.parametrize("f, args", [

@@ -67,29 +67,39 @@ helper(support.quantile_bar, "t, x, q, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"quantile_bar(t_dot, x, q{axis_args(b)})"},
        t=lambda b: f"np.sum(g * quantile_bar(np.ones_like(t), x, q{axis_args(b)}){axis_keywords(b)})",
        x=ZERO, q=ZERO, axis=ZERO, keepdims=ZERO)  # (the weights are constant where defined)
-# np.prod's and np.cumprod's derivatives (t times the products of each entry's other entries,
-# exact at zeros): in t each is the other's transpose; in x, the derivatives of the division
-# formulas (p, the product itself, is given along, and its derivative is in x's), so NaN, not
-# a wrong number, where x has a zero (exact at the other entries)
-P = "t, x, p, axis=None, keepdims=False"
-helper(support.prod_bar, P, linear="t", t=lambda b: f"prod_dot(g, x, p{axis_args(b)})",
-       x=lambda b: f"(unreduce(np.sum(g * ans{axis_keywords(b)}), x{axis_args(b)}) - g * ans) / x",
-       p=ZERO, axis=ZERO, keepdims=ZERO,
-       jvp={"t": lambda b: f"prod_bar(t_dot, x, p{axis_args(b)})",
-            "x": lambda b: f"ans * (unreduce(np.sum(x_dot / x{axis_keywords(b)}), x{axis_args(b)}) "
-                           f"- x_dot / x)"})
-helper(support.prod_dot, P, linear="t", t=lambda b: f"prod_bar(g, x, p{axis_args(b)})",
-       x=lambda b: f"(unreduce(g * ans, x{axis_args(b)}) - prod_bar(g, x, p{axis_args(b)}) * t) / x",
-       p=ZERO, axis=ZERO, keepdims=ZERO,
-       jvp={"t": lambda b: f"prod_dot(t_dot, x, p{axis_args(b)})",
-            "x": lambda b: f"ans * np.sum(x_dot / x{axis_keywords(b)}) - "
-                           f"prod_dot(t * x_dot / x, x, p{axis_args(b)})"})
-
-
+# np.prod's derivatives (t times the products of each entry's other entries, exact at zeros):
+# in t each is the other's transpose; in x, prod_others_dot (the tangent of those products, a
+# symmetric map, exact at zeros too). p, the product itself, is given along: its derivative is
+# in x's. prod_others_dot's own rule in x (third order) is the division formula's: NaN, not a
+# wrong number, where x has a zero (exact at the other entries)
 def _along(b):
     return "" if b.is_none("axis") else ", axis"
 
 
+def _kept(b):
+    return "keepdims=True" if b.is_none("axis") else "axis=axis, keepdims=True"
+
+
+P = "t, x, p, axis=None, keepdims=False"
+helper(support.prod_bar, P, linear="t", t=lambda b: f"prod_dot(g, x, p{axis_args(b)})",
+       x=lambda b: f"prod_others_dot(g * unreduce(t, x{axis_args(b)}), x{_along(b)})",
+       p=ZERO, axis=ZERO, keepdims=ZERO,
+       jvp={"t": lambda b: f"prod_bar(t_dot, x, p{axis_args(b)})",
+            "x": lambda b: f"unreduce(t, x{axis_args(b)}) * prod_others_dot(x_dot, x{_along(b)})"})
+helper(support.prod_dot, P, linear="t", t=lambda b: f"prod_bar(g, x, p{axis_args(b)})",
+       x=lambda b: f"unreduce(g, x{axis_args(b)}) * prod_others_dot(t, x{_along(b)})",
+       p=ZERO, axis=ZERO, keepdims=ZERO,
+       jvp={"t": lambda b: f"prod_dot(t_dot, x, p{axis_args(b)})",
+            "x": lambda b: f"np.sum(t * prod_others_dot(x_dot, x{_along(b)}){axis_keywords(b)})"})
+helper(support.prod_others_dot, "w, x, axis=None", linear="w",
+       w=lambda b: f"prod_others_dot(g, x{_along(b)})", axis=ZERO,
+       x=lambda b: f"(np.sum(g * ans, {_kept(b)}) - g * ans - w * prod_others_dot(g, x{_along(b)}))"
+                   f" / x",
+       jvp={"w": lambda b: f"prod_others_dot(w_dot, x{_along(b)})",
+            "x": lambda b: f"(np.sum(w * prod_others_dot(x_dot, x{_along(b)}), {_kept(b)}) - "
+                           f"w * prod_others_dot(x_dot, x{_along(b)}) - x_dot * ans) / x"})
+# np.cumprod's: the same in t; in x, the derivatives of the division formulas, so NaN, not a
+# wrong number, where x has a zero (exact at the other entries)
 C = "t, x, c, axis=None"
 helper(support.cumprod_bar, C, linear="t", t=lambda b: f"cumprod_dot(g, x, c{_along(b)})",
        x=lambda b: f"cumprod_bar(t * np.cumsum(g / x{_along(b)}), x, c{_along(b)}) - g * ans / x",

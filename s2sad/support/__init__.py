@@ -43,8 +43,8 @@ from .arrays import (
 from .containers import add_bars, as_gradient, bars, dict_bar, keys_of, kept, tuple_bar, zeros_bar
 from .broadcasting import (all_finite, all_nonzero, cumprod_bar, cumprod_dot, cumprod_skipping,
                            cumsum_from_end, extremum_bar, extremum_share, maskable, masked,
-                           masked_rest, prod_bar, prod_dot, prod_others, quantile_bar, tie_share,
-                           unbroadcast, unreduce, weights_along)
+                           masked_rest, prod_bar, prod_dot, prod_others, prod_others_dot,
+                           quantile_bar, tie_share, unbroadcast, unreduce, weights_along)
 from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar, structured_like
 from .batches import (
     batch_of, directions, directions_count, item_dots, lift, no_dots, pop_dots, read_as_array,
@@ -69,7 +69,7 @@ from .signal import (convolve_pads, gradient_bar, interp_bar_fp, interp_slope, i
 HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "fits_shape",
            "unreduce", "is_number", "adjoint_dtype", "saved", "stack", "stack_pairs", "element_count",
            "cov_axis", "first_extreme", "unindex", "scatter_add", "maskable", "all_finite", "all_nonzero", "masked", "masked_rest", "extremum_bar", "extremum_share", "tie_share", "quantile_bar", "weights_along",
-           "prod_bar", "prod_dot", "prod_others", "cumprod_bar", "cumprod_dot", "cumprod_skipping",
+           "prod_bar", "prod_dot", "prod_others", "prod_others_dot", "cumprod_bar", "cumprod_dot", "cumprod_skipping",
            "cumsum_from_end", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "structured_like", "pop_bar",

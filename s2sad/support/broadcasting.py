@@ -224,6 +224,26 @@ def prod_others(x, axis=None):
     return np.where(zeros == 0, others / nonzero, np.where(zero & (zeros == 1), others, 0.0))
 
 
+def prod_others_dot(w, x, axis=None):
+    """The tangent of :func:`prod_others` along ``w`` (a symmetric map): for each entry, the
+    sum over the other entries of its lane of ``w`` there times the product of the entries but
+    those two; without a division by a zero: by the count of the lane's zeros (0, 1, 2, more).
+    A NaN or infinite ``w`` makes its lane NaN, as ``0 * w`` would in the products."""
+    zero = x == 0
+    zeros = np.sum(zero, axis=axis, keepdims=True)
+    nonzero = np.where(zero, 1.0, x)
+    others = np.prod(nonzero, axis=axis, keepdims=True)  # each lane's non-zero entries
+    ratio = np.where(zero, 0.0, w / nonzero)
+    ratios = np.sum(ratio, axis=axis, keepdims=True)  # w / x over the lane's non-zero entries
+    at_zeros = np.sum(np.where(zero, w, 0.0), axis=axis, keepdims=True)  # w over its zeros
+    no_zero = others / nonzero * (ratios - ratio)
+    one_zero = others * np.where(zero, ratios, at_zeros / nonzero)
+    two_zeros = others * np.where(zero, at_zeros - w, 0.0)
+    lanes = np.where(zeros == 0, no_zero,
+                     np.where(zeros == 1, one_zero, np.where(zeros == 2, two_zeros, 0.0)))
+    return lanes + 0.0 * np.sum(w, axis=axis, keepdims=True)
+
+
 def cumprod_bar(g, x, ans, axis=None):
     """The adjoint of ``ans = np.cumprod(x, axis)``: the sum over ``k >= i`` of ``g[k]`` times
     ``ans[k]``'s product of the entries other than ``x[i]``: ``ans[k] / x[i]`` where the lane has
