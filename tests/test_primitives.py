@@ -45,7 +45,8 @@ from s2sad import rules
 from s2sad.lower import lower
 from s2sad.rules.support_rules import HELPER_RULES
 from tests.programs.primitive_cases import (CASES, H, IDX1, NUMPY_CASES, RAGGED_CASES, RTOL,
-                                            W2, W3, W34, CUMPROD_ZERO_CASES, case,
+                                            W2, W3, W34, CUMPROD_ZERO_CASES, PROD_ZERO_CASES,
+                                            case,
                                             d_multi_dot, d_multi_dot_rows, real,
                                             second_order_cases)
 
@@ -203,35 +204,37 @@ def test_second_order(f, args):
     assert_matches(np.sum(reverse * d), np.sum(numeric * u), f"{f.__name__}, vjp of vjp")
 
 
-@pytest.mark.parametrize("f, args", CUMPROD_ZERO_CASES)
-def test_second_order_of_cumprod_at_zeros_is_nan_or_exact(f, args):
-    """np.cumprod at an operand with exact zeros: first order is exact (the cases are in CASES);
-    second order, through cumprod_bar's and cumprod_dot's rules (the division formulas'
+@pytest.mark.parametrize("f, args", [c for c in PROD_ZERO_CASES + CUMPROD_ZERO_CASES
+                                     if "clipped" not in c.id])
+def test_third_order_at_zeros_is_nan_or_exact(f, args):
+    """np.prod/np.cumprod at an operand with exact zeros: first and second order are exact (the
+    cases are in CASES and second_order_cases); the third, through the rules of the helpers of
+    the second (prod_others_dot, cumprod_bar_dot, cumprod_dot_dot: the division formulas'
     derivatives), is NaN where it divides by a zero and exact elsewhere, never a wrong finite
-    number (np.prod's is exact: PROD_ZERO_CASES are in second_order_cases). Both jvp(vjp_f)
-    and vjp(vjp_f), entry by entry, against finite differences of vjp_f."""
+    number. vjp of jvp of vjp_f, entry by entry, against finite differences of jvp(vjp_f)."""
     (x,) = args
     rng = np.random.default_rng(11)
     v = rng.standard_normal(np.shape(f(x)))
     d, u = rng.standard_normal(np.shape(x)), rng.standard_normal(np.shape(x))
-    vjp_f = s2sad.vjp(f)
+    hvp = s2sad.jvp(s2sad.vjp(f))
+
+    def second(y):
+        return hvp(y, v, d)[1]
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        forward = s2sad.jvp(vjp_f)(x, v, d)[1]
-        reverse = s2sad.vjp(vjp_f)(x, v, u)
-    numeric_forward = oracle.derivative(vjp_f, (x, v), 0, d, h=H, order=4)
-    numeric_reverse = oracle.gradient(lambda y: np.sum(u * vjp_f(y, v)), (x,), 0, h=H, order=4)
-    for what, got, numeric in (("jvp of vjp", forward, numeric_forward),
-                               ("vjp of vjp", reverse, numeric_reverse)):
-        finite = np.isfinite(got)
-        assert not finite.all(), f"{f.__name__}, {what}: no NaN at the zeros (now exact?)"
-        assert_matches(got[finite], numeric[finite], f"{f.__name__}, {what}, the finite entries")
+        third = s2sad.vjp(second)(x, u)
+        numeric = oracle.gradient(lambda y: np.sum(u * second(y)), (x,), 0, h=H, order=4)
+    assert not np.isfinite(third).all(), f"{f.__name__}: no NaN at the zeros (now exact?)"
+    finite = np.isfinite(third) & np.isfinite(numeric)  # (a step off a zero leaves the others)
+    assert_matches(third[finite], numeric[finite], f"{f.__name__}, the finite entries", rtol=1e-5)
 
 
 def test_the_products_of_the_other_entries_are_exact_at_zeros():
     """The helpers of np.prod and np.cumprod against the products written out, on lanes of 0 to
     3 zeros (first, last, adjacent): d prod / d x_i = prod_{j != i} x_j, its tangent along w
     sum_{k != i} w_k prod_{j != i, k} x_j, d cumprod_k / d x_i = prod_{j <= k, j != i} x_j."""
-    from s2sad.support import cumprod_bar, cumprod_dot, prod_bar, prod_dot, prod_others_dot
+    from s2sad.support import (cumprod_bar, cumprod_bar_dot, cumprod_dot, cumprod_dot_dot,
+                               prod_bar, prod_dot, prod_others_dot)
     rng = np.random.default_rng(3)
     x = rng.uniform(0.5, 1.5, (6, 5)) * rng.choice([-1.0, 1.0], (6, 5))
     for row, zeros in enumerate([(), (0,), (4,), (1, 2), (0, 4), (1, 2, 3)]):
@@ -258,6 +261,19 @@ def test_the_products_of_the_other_entries_are_exact_at_zeros():
                                atol=1e-15)
     np.testing.assert_allclose(cumprod_dot(w, x, c, 1), np.einsum("rki,ri->rk", jac, w),
                                atol=1e-15)
+    # the second derivatives: sum_{i != m} w_i v_m d2 cumprod_k / dx_i dx_m, and the tangent of
+    # cumprod_bar(g) along w
+    def skipping(r, k, *skip):
+        return np.prod([x[r, j] for j in range(k + 1) if j not in skip])
+
+    v = rng.standard_normal((6, 5))
+    pairs = [[(i, m) for i in range(k + 1) for m in range(k + 1) if i != m] for k in range(n)]
+    exact_dot_dot = [[sum(w[r, i] * v[r, m] * skipping(r, k, i, m) for i, m in pairs[k])
+                      for k in range(n)] for r in range(6)]
+    exact_bar_dot = [[sum(g[r, k] * w[r, i] * skipping(r, k, i, m) for k in range(m, n)
+                          for i in range(k + 1) if i != m) for m in range(n)] for r in range(6)]
+    np.testing.assert_allclose(cumprod_dot_dot(w, v, x, 1), exact_dot_dot, atol=1e-15)
+    np.testing.assert_allclose(cumprod_bar_dot(g, w, x, 1), exact_bar_dot, atol=1e-15)
     # axis=None flattens: the whole array is one lane
     flat = x[1:4].ravel()
     np.testing.assert_allclose(cumprod_bar(g[1:4].ravel(), x[1:4], np.cumprod(x[1:4])),

@@ -20,8 +20,8 @@ the ``nan``-functions give NaN entries no adjoint.
 ``prod`` and ``cumprod`` (and the ufunc methods that reuse their rules) have run-time helpers
 (:func:`s2sad.support.prod_bar`, ``prod_dot``, ``cumprod_bar``, ``cumprod_dot``): the division
 by the operand where it has no zero, and exact products of the other entries where it has, so
-first derivatives are exact at zeros; second derivatives are exact there for ``prod`` and NaN for
-``cumprod`` (its helpers' own rules divide by the operand).
+first and second derivatives are exact at zeros (the third are NaN there: the rules of the
+helpers of the second divide by the operand).
 """
 
 import numpy as np

@@ -98,22 +98,68 @@ helper(support.prod_others_dot, "w, x, axis=None", linear="w",
        jvp={"w": lambda b: f"prod_others_dot(w_dot, x{_along(b)})",
             "x": lambda b: f"(np.sum(w * prod_others_dot(x_dot, x{_along(b)}), {_kept(b)}) - "
                            f"w * prod_others_dot(x_dot, x{_along(b)}) - x_dot * ans) / x"})
-# np.cumprod's: the same in t; in x, the derivatives of the division formulas, so NaN, not a
-# wrong number, where x has a zero (exact at the other entries)
+# np.cumprod's: the same in t; in x, cumprod_bar_dot (symmetric in its t and its x: a Hessian's)
+# and cumprod_dot_dot, exact at zeros too. Their own rules in x (third order) are the division
+# formulas' derivatives: NaN, not a wrong number, where x has a zero
+
+
+def _cumsum(b, text):
+    return f"np.cumsum({text}{_along(b)})"
+
+
+def _cumprod_x_dot(b, u):
+    """The derivative of cumprod_bar_dot(t, w, x) along u in x, the same as the adjoint of x
+    for a cotangent u: the division formula's, with y = np.cumprod(x, axis)."""
+    y, ratios = f"np.cumprod(x{_along(b)})", _cumsum(b, f"{u} / x")
+    w_ratios, w_squares = _cumsum(b, "w / x"), _cumsum(b, f"w * {u} / x ** 2")
+    first = _reverse_cumsum(b, f"t * {y} * ({ratios} * {w_ratios} - {w_squares})", "x")
+    second = _reverse_cumsum(b, f"t * {y} * {ratios}", "x")
+    third = _reverse_cumsum(b, f"t * {y}", "x")
+    return f"({first} - w / x * {second} - {u} * ans + w * {u} / x ** 2 * {third}) / x"
+
+
 C = "t, x, c, axis=None"
 helper(support.cumprod_bar, C, linear="t", t=lambda b: f"cumprod_dot(g, x, c{_along(b)})",
-       x=lambda b: f"cumprod_bar(t * np.cumsum(g / x{_along(b)}), x, c{_along(b)}) - g * ans / x",
-       c=ZERO, axis=ZERO,
+       x=lambda b: f"cumprod_bar_dot(t, g, x{_along(b)})", c=ZERO, axis=ZERO,
        jvp={"t": lambda b: f"cumprod_bar(t_dot, x, c{_along(b)})",
-            "x": lambda b: f"({_reverse_cumsum(b, f't * cumprod_dot(x_dot, x, c{_along(b)})', 'x')}"
-                           f" - ans * x_dot) / x"})
+            "x": lambda b: f"cumprod_bar_dot(t, x_dot, x{_along(b)})"})
 helper(support.cumprod_dot, C, linear="t", t=lambda b: f"cumprod_bar(g, x, c{_along(b)})",
-       x=lambda b: f"cumprod_bar(g * np.cumsum(t / x{_along(b)}), x, c{_along(b)}) - "
-                   f"t / x * cumprod_bar(g, x, c{_along(b)})",
-       c=ZERO, axis=ZERO,
+       x=lambda b: f"cumprod_bar_dot(g, t, x{_along(b)})", c=ZERO, axis=ZERO,
        jvp={"t": lambda b: f"cumprod_dot(t_dot, x, c{_along(b)})",
-            "x": lambda b: f"cumprod_dot(x_dot, x, c{_along(b)}) * np.cumsum(t / x{_along(b)}) - "
-                           f"cumprod_dot(t * x_dot / x, x, c{_along(b)})"})
+            "x": lambda b: f"cumprod_dot_dot(t, x_dot, x{_along(b)})"})
+helper(support.cumprod_bar_dot, "t, w, x, axis=None", linear="t w", axis=ZERO,
+       t=lambda b: f"cumprod_dot_dot(w, g, x{_along(b)})",
+       w=lambda b: f"cumprod_bar_dot(t, g, x{_along(b)})",
+       x=lambda b: _cumprod_x_dot(b, "g"),
+       jvp={"t": lambda b: f"cumprod_bar_dot(t_dot, w, x{_along(b)})",
+            "w": lambda b: f"cumprod_bar_dot(t, w_dot, x{_along(b)})",
+            "x": lambda b: _cumprod_x_dot(b, "x_dot")})
+
+
+def _dot_dot_x(b):
+    """The adjoint of x in cumprod_dot_dot(w, v, x) for a cotangent g: the division formula's."""
+    y = f"np.cumprod(x{_along(b)})"
+    first = _reverse_cumsum(b, "g * ans", "x")
+    by_v = _reverse_cumsum(b, f"g * {y} * {_cumsum(b, 'v / x')}", "x")
+    by_w = _reverse_cumsum(b, f"g * {y} * {_cumsum(b, 'w / x')}", "x")
+    last = _reverse_cumsum(b, f"g * {y}", "x")
+    return f"({first} - w / x * {by_v} - v / x * {by_w} + 2 * w * v / x ** 2 * {last}) / x"
+
+
+def _dot_dot_x_dot(b):
+    """The derivative of cumprod_dot_dot(w, v, x) along x_dot in x: the division formula's."""
+    w_squares, v_squares = _cumsum(b, "w * x_dot / x ** 2"), _cumsum(b, "v * x_dot / x ** 2")
+    products = (f"{w_squares} * {_cumsum(b, 'v / x')} + {_cumsum(b, 'w / x')} * {v_squares} - "
+                f"2 * {_cumsum(b, 'w * v * x_dot / x ** 3')}")
+    return f"ans * {_cumsum(b, 'x_dot / x')} - np.cumprod(x{_along(b)}) * ({products})"
+
+
+helper(support.cumprod_dot_dot, "w, v, x, axis=None", linear="w v", axis=ZERO,
+       w=lambda b: f"cumprod_bar_dot(g, v, x{_along(b)})",
+       v=lambda b: f"cumprod_bar_dot(g, w, x{_along(b)})", x=_dot_dot_x,
+       jvp={"w": lambda b: f"cumprod_dot_dot(w_dot, v, x{_along(b)})",
+            "v": lambda b: f"cumprod_dot_dot(w, v_dot, x{_along(b)})",
+            "x": _dot_dot_x_dot})
 helper(support.matmul_bar_a, "t, a, b", linear="t b", t="g @ b", a=ZERO, b="matmul_bar_b(t, g, b)")
 helper(support.matmul_bar_b, "t, a, b", linear="t a", t="a @ g", a="matmul_bar_a(t, a, g)", b=ZERO)
 helper(support.dot_bar_a, "t, a, b", linear="t b", t="np.dot(g, b)", a=ZERO, b="dot_bar_b(t, g, b)")

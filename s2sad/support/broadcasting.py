@@ -255,9 +255,9 @@ def cumprod_bar(g, x, ans, axis=None):
         return (spread if axis is not None else np.reshape(spread, np.shape(x))) / x
     if axis is None:  # (np.cumprod flattens x)
         return np.reshape(cumprod_bar(g, np.reshape(x, (-1,)), ans, 0), np.shape(x))
-    before, first, skipped = cumprod_skipping(x, axis)
-    return np.where(before, cumsum_from_end(g * ans, axis) / np.where(before, x, 1.0),
-                    cumsum_from_end(g * skipped, axis) * first)
+    zero, count, first, _, skip_one, _, nonzero = cumprod_zeros(x, axis)
+    return np.where(count == 0, cumsum_from_end(g * ans, axis) / nonzero,
+                    cumsum_from_end(g * skip_one, axis) * first)
 
 
 def cumprod_dot(t, x, ans, axis=None):
@@ -269,17 +269,67 @@ def cumprod_dot(t, x, ans, axis=None):
         return ans * np.cumsum(t / x, axis)
     if axis is None:  # (np.cumprod flattens x)
         return cumprod_dot(np.reshape(t, (-1,)), np.reshape(x, (-1,)), ans, 0)
-    before, first, skipped = cumprod_skipping(x, axis)
-    return np.where(before, ans * np.cumsum(t / np.where(before, x, 1.0), axis),
-                    np.cumsum(t * first, axis) * skipped)
+    zero, count, first, _, skip_one, _, nonzero = cumprod_zeros(x, axis)
+    return np.where(count == 0, ans * np.cumsum(t / nonzero, axis),
+                    np.cumsum(t * first, axis) * skip_one)
 
 
-def cumprod_skipping(x, axis):
-    """For ``np.cumprod(x, axis)``: the masks of the entries before each lane's first zero and of
-    that zero, and the cumulative products that skip it (take it as 1)."""
-    zeros = np.cumsum(x == 0, axis)  # the zeros up to each entry
-    first = (zeros == 1) & (x == 0)
-    return zeros == 0, first, np.cumprod(np.where(first, 1.0, x), axis)
+def cumprod_bar_dot(t, w, x, axis=None):
+    """The tangent of ``cumprod_bar(t, x, np.cumprod(x, axis), axis)`` along ``w``: at entry m,
+    the sum over ``k >= m`` of ``t[k]`` times the sum over ``i <= k``, ``i != m``, of ``w[i]``
+    times the product of the entries up to k but i and m (symmetric in w and the cotangent of
+    x: it is a Hessian's). Without a division by a zero: by where m is among its lane's zeros.
+    A NaN or infinite t from m on, or w in the lane, makes it NaN."""
+    if axis is None:  # (np.cumprod flattens x)
+        flat = cumprod_bar_dot(t, np.reshape(w, (-1,)), np.reshape(x, (-1,)), 0)
+        return np.reshape(flat, np.shape(x))
+    zero, count, first, second, skip_one, skip_two, nonzero = cumprod_zeros(x, axis)
+    ans = np.cumprod(x, axis)
+    ratios = np.cumsum(np.where(zero, 0.0, w / nonzero), axis)  # w / x up to k, zeros left out
+    w_first = np.sum(w * first, axis=axis, keepdims=True)  # w at the lane's first zero
+    w_second = np.sum(w * second, axis=axis, keepdims=True)
+    at_nonzero = (cumsum_from_end(t * ans * ratios, axis) - w / nonzero *
+                  cumsum_from_end(t * ans, axis)) / nonzero + \
+        w_first / nonzero * cumsum_from_end(t * skip_one * (count >= 1), axis)
+    at_first = cumsum_from_end(t * skip_one * ratios, axis) + \
+        w_second * cumsum_from_end(t * skip_two * (count >= 2), axis)
+    at_second = w_first * cumsum_from_end(t * skip_two, axis)
+    entries = np.where(~zero, at_nonzero, np.where(first, at_first, np.where(second, at_second,
+                                                                           0.0)))
+    return entries + 0.0 * (cumsum_from_end(t, axis) + np.sum(w, axis=axis, keepdims=True))
+
+
+def cumprod_dot_dot(w, v, x, axis=None):
+    """The tangent of ``cumprod_dot(w, x, np.cumprod(x, axis), axis)`` along ``v`` (symmetric
+    in w and v): at k, the sum over ``i != m``, both ``<= k``, of ``w[i] v[m]`` times the
+    product of the entries up to k but i and m. Without a division by a zero: by the count of
+    zeros up to k (0, 1, 2, more). A NaN or infinite w or v up to k makes it NaN."""
+    if axis is None:  # (np.cumprod flattens x)
+        return cumprod_dot_dot(np.reshape(w, (-1,)), np.reshape(v, (-1,)), np.reshape(x, (-1,)),
+                               0)
+    zero, count, first, second, skip_one, skip_two, nonzero = cumprod_zeros(x, axis)
+    w_ratios, v_ratios = (np.cumsum(np.where(zero, 0.0, u / nonzero), axis) for u in (w, v))
+    both = np.cumsum(np.where(zero, 0.0, w * v / nonzero ** 2), axis)
+    w_first, v_first, w_second, v_second = (np.cumsum(u * mask, axis) for u, mask in
+                                            ((w, first), (v, first), (w, second), (v, second)))
+    no_zero = np.cumprod(x, axis) * (w_ratios * v_ratios - both)
+    one_zero = skip_one * (w_first * v_ratios + v_first * w_ratios)
+    two_zeros = skip_two * (w_first * v_second + w_second * v_first)
+    lanes = np.where(count == 0, no_zero,
+                     np.where(count == 1, one_zero, np.where(count == 2, two_zeros, 0.0)))
+    return lanes + 0.0 * np.cumsum(w + v, axis)
+
+
+def cumprod_zeros(x, axis):
+    """For the derivatives of ``np.cumprod(x, axis)`` where x has zeros: the mask of the zeros,
+    their count up to each entry, the masks of each lane's first and second zero, the
+    cumulative products that skip the first zero and the first two, and x with its zeros 1."""
+    zero = x == 0
+    count = np.cumsum(zero, axis)
+    first, second = zero & (count == 1), zero & (count == 2)
+    nonzero = np.where(zero, 1.0, x)
+    return (zero, count, first, second, np.cumprod(np.where(first, 1.0, x), axis),
+            np.cumprod(np.where(first | second, 1.0, x), axis), nonzero)
 
 
 def cumsum_from_end(t, axis):

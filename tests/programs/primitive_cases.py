@@ -1680,7 +1680,8 @@ UFUNC_METHOD_CASES += [
     case(s_geomspace, uniform(0.5, 1.0), uniform(2.0, 3.0))]
 NUMPY_CASES += UFUNC_METHOD_CASES
 
-from s2sad.support import cumprod_bar, cumprod_dot, prod_bar, prod_dot, prod_others_dot  # noqa: E402,E501
+from s2sad.support import (cumprod_bar, cumprod_bar_dot, cumprod_dot, cumprod_dot_dot,  # noqa: E402
+                           prod_bar, prod_dot, prod_others_dot)
 
 
 # np.prod's and np.cumprod's helpers in t and in x, p their product given along (its derivative
@@ -1696,6 +1697,10 @@ def h_cumprod_bar(x, t): return cumprod_bar(t, x, np.cumprod(x, axis=1), 1)
 def h_cumprod_bar_flat(x, t): return cumprod_bar(t, x, np.cumprod(x))
 def h_cumprod_dot(x, t): return cumprod_dot(t, x, np.cumprod(x, 0), 0)
 def h_cumprod_dot_flat(x, t): return cumprod_dot(t, x, np.cumprod(x))
+def h_cumprod_bar_dot(x, t, w): return cumprod_bar_dot(t, w, x, 1)
+def h_cumprod_bar_dot_flat(x, t, w): return cumprod_bar_dot(t, w, x)
+def h_cumprod_dot_dot(x, w, v): return cumprod_dot_dot(w, v, x, 0)
+def h_cumprod_dot_dot_flat(x, w, v): return cumprod_dot_dot(w, v, x)
 
 
 PROD_HELPER_CASES = [
@@ -1710,6 +1715,10 @@ PROD_HELPER_CASES = [
     case(h_cumprod_bar_flat, uniform(0.5, 1.5, 3, 4), real(12)),
     case(h_cumprod_dot, uniform(0.5, 1.5, 3, 4), real(3, 4)),
     case(h_cumprod_dot_flat, uniform(0.5, 1.5, 3, 4), real(3, 4)),
+    case(h_cumprod_bar_dot, uniform(0.5, 1.5, 3, 4), real(3, 4), real(3, 4)),
+    case(h_cumprod_bar_dot_flat, uniform(0.5, 1.5, 3, 4), real(12), real(3, 4)),
+    case(h_cumprod_dot_dot, uniform(0.5, 1.5, 3, 4), real(3, 4), real(3, 4)),
+    case(h_cumprod_dot_dot_flat, uniform(0.5, 1.5, 3, 4), real(3, 4), real(3, 4)),
 ]
 HELPER_CASES += PROD_HELPER_CASES
 # np.prod's cases (the others of REDUCTION_CASES are older) checked to second order too
@@ -1718,9 +1727,9 @@ PROD_CASES = [c for c in REDUCTION_CASES if "prod" in c.id]
 
 # np.prod and np.cumprod (and the ufunc methods with their rules) where the operand has exact
 # zeros: the derivative is the product of the other entries (support.prod_bar, cumprod_bar), not
-# ans / x. The values are polynomials in x, so central differences are exact to rounding. np.prod's
-# are checked to second order too (PROD_ZERO_CASES); np.cumprod's second order is NaN at a zero
-# (CUMPROD_ZERO_CASES: test_primitives' test_second_order_of_cumprod_at_zeros_is_nan_or_exact).
+# ans / x. The values are polynomials in x, so central differences are exact to rounding. Checked
+# to second order too (the third is NaN at a zero: test_primitives'
+# test_third_order_at_zeros_is_nan_or_exact).
 def with_zeros(*shape, at):
     """Values in [0.5, 1.5] of either sign, with exact zeros at the flat positions ``at``."""
     def draw(rng):
@@ -1792,7 +1801,8 @@ def second_order_cases():
     needs_tuple_rule = {}
     for param in (ELEMENTWISE_CASES + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES
                   + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES + JOIN_CASES
-                  + SLOT_CASES + PROD_HELPER_CASES + PROD_CASES + PROD_ZERO_CASES):
+                  + SLOT_CASES + PROD_HELPER_CASES + PROD_CASES + PROD_ZERO_CASES
+                  + CUMPROD_ZERO_CASES):
         name = param.values[0].__name__
         if name in needs_tuple_rule:
             yield xfail(param, f"the first-order rule calls {needs_tuple_rule[name]}, whose "
