@@ -45,8 +45,10 @@ from s2sad import rules
 from s2sad.lower import lower
 from s2sad.rules.support_rules import HELPER_RULES
 from tests.programs.primitive_cases import (CASES, H, IDX1, NUMPY_CASES, RAGGED_CASES, RTOL,
-                                            W2, W3, W34, case, d_multi_dot, d_multi_dot_rows,
-                                            real, second_order_cases)
+                                            W2, W3, W34, CUMPROD_ZERO_CASES, PROD_ZERO_CASES,
+                                            case,
+                                            d_multi_dot, d_multi_dot_rows, real,
+                                            second_order_cases)
 
 
 # --- the oracle -----------------------------------------------------------------------------
@@ -200,6 +202,90 @@ def test_second_order(f, args):
     assert_matches(s2sad.jvp(vjp_f)(x, *rest, v, d)[1], numeric, f"{f.__name__}, jvp of vjp")
     reverse = s2sad.vjp(vjp_f)(x, *rest, v, u)
     assert_matches(np.sum(reverse * d), np.sum(numeric * u), f"{f.__name__}, vjp of vjp")
+
+
+@pytest.mark.parametrize("f, args", [c for c in PROD_ZERO_CASES + CUMPROD_ZERO_CASES
+                                     if "clipped" not in c.id])
+def test_third_order_at_zeros_is_nan_or_exact(f, args):
+    """np.prod/np.cumprod at an operand with exact zeros: first and second order are exact (the
+    cases are in CASES and second_order_cases); the third, through the rules of the helpers of
+    the second (prod_others_dot, cumprod_bar_dot, cumprod_dot_dot: the division formulas'
+    derivatives), is NaN where it divides by a zero and exact elsewhere, never a wrong finite
+    number. vjp of jvp of vjp_f, entry by entry, against finite differences of jvp(vjp_f)."""
+    (x,) = args
+    rng = np.random.default_rng(11)
+    v = rng.standard_normal(np.shape(f(x)))
+    d, u = rng.standard_normal(np.shape(x)), rng.standard_normal(np.shape(x))
+    hvp = s2sad.jvp(s2sad.vjp(f))
+
+    def second(y):
+        return hvp(y, v, d)[1]
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        third = s2sad.vjp(second)(x, u)
+        numeric = oracle.gradient(lambda y: np.sum(u * second(y)), (x,), 0, h=H, order=4)
+    assert not np.isfinite(third).all(), f"{f.__name__}: no NaN at the zeros (now exact?)"
+    finite = np.isfinite(third) & np.isfinite(numeric)  # (a step off a zero leaves the others)
+    assert_matches(third[finite], numeric[finite], f"{f.__name__}, the finite entries", rtol=1e-5)
+
+
+def test_the_products_of_the_other_entries_are_exact_at_zeros():
+    """The helpers of np.prod and np.cumprod against the products written out, on lanes of 0 to
+    3 zeros (first, last, adjacent): d prod / d x_i = prod_{j != i} x_j, its tangent along w
+    sum_{k != i} w_k prod_{j != i, k} x_j, d cumprod_k / d x_i = prod_{j <= k, j != i} x_j."""
+    from s2sad.support import (cumprod_bar, cumprod_bar_dot, cumprod_dot, cumprod_dot_dot,
+                               prod_bar, prod_dot, prod_others_dot)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 1.5, (6, 5)) * rng.choice([-1.0, 1.0], (6, 5))
+    for row, zeros in enumerate([(), (0,), (4,), (1, 2), (0, 4), (1, 2, 3)]):
+        x[row, list(zeros)] = 0.0
+    t, w = rng.standard_normal(6), rng.standard_normal((6, 5))
+    n = x.shape[1]
+
+    def others(lane, *skip):
+        return np.prod([lane[j] for j in range(n) if j not in skip])
+
+    exact_bar = np.array([[t[r] * others(x[r], i) for i in range(n)] for r in range(6)])
+    exact_dot = np.array([[sum(w[r, k] * others(x[r], i, k) for k in range(n) if k != i)
+                           for i in range(n)] for r in range(6)])
+    np.testing.assert_allclose(prod_bar(t, x, np.prod(x, axis=1), 1), exact_bar, atol=1e-15)
+    np.testing.assert_allclose(prod_dot(w, x, np.prod(x, axis=1), 1),
+                               np.sum(w * exact_bar / t[:, None], axis=1), atol=1e-15)
+    np.testing.assert_allclose(prod_others_dot(w, x, 1), exact_dot, atol=1e-15)
+    # d cumprod_k / d x_i, then the adjoint of g and the tangent along w, lane by lane
+    jac = np.array([[[np.prod([x[r, j] for j in range(k + 1) if j != i]) if i <= k else 0.0
+                      for i in range(n)] for k in range(n)] for r in range(6)])
+    g = rng.standard_normal((6, 5))
+    c = np.cumprod(x, axis=1)
+    np.testing.assert_allclose(cumprod_bar(g, x, c, 1), np.einsum("rk,rki->ri", g, jac),
+                               atol=1e-15)
+    np.testing.assert_allclose(cumprod_dot(w, x, c, 1), np.einsum("rki,ri->rk", jac, w),
+                               atol=1e-15)
+    # the second derivatives: sum_{i != m} w_i v_m d2 cumprod_k / dx_i dx_m, and the tangent of
+    # cumprod_bar(g) along w
+    def skipping(r, k, *skip):
+        return np.prod([x[r, j] for j in range(k + 1) if j not in skip])
+
+    v = rng.standard_normal((6, 5))
+    pairs = [[(i, m) for i in range(k + 1) for m in range(k + 1) if i != m] for k in range(n)]
+    exact_dot_dot = [[sum(w[r, i] * v[r, m] * skipping(r, k, i, m) for i, m in pairs[k])
+                      for k in range(n)] for r in range(6)]
+    exact_bar_dot = [[sum(g[r, k] * w[r, i] * skipping(r, k, i, m) for k in range(m, n)
+                          for i in range(k + 1) if i != m) for m in range(n)] for r in range(6)]
+    np.testing.assert_allclose(cumprod_dot_dot(w, v, x, 1), exact_dot_dot, atol=1e-15)
+    np.testing.assert_allclose(cumprod_bar_dot(g, w, x, 1), exact_bar_dot, atol=1e-15)
+    # axis=None flattens: the whole array is one lane
+    flat = x[1:4].ravel()
+    np.testing.assert_allclose(cumprod_bar(g[1:4].ravel(), x[1:4], np.cumprod(x[1:4])),
+                               np.reshape(vjp_of_cumprod(flat, g[1:4].ravel()), (3, 5)),
+                               atol=1e-15)
+
+
+def vjp_of_cumprod(x, g):
+    """sum_k g_k d cumprod_k / d x_i of a 1-d x, by the products written out."""
+    n = len(x)
+    return np.array([sum(g[k] * np.prod([x[j] for j in range(k + 1) if j != i])
+                         for k in range(i, n)) for i in range(n)])
 
 
 @pytest.mark.parametrize("f, args", [

@@ -1259,3 +1259,56 @@ def test_builtin_max_and_min_of_a_2d_array_pick_its_rows_as_python_does():
     # scattered at np.argmax's flat index (an InternalError: index out of bounds)
     x = np.array([0.3, -0.7, 1.2])
     s2sad.check_grads(max_of_rows, (x,), order=2)
+
+
+# random program seed 1200629: np.cumprod of an operand a clamp made 0 (np.clip(e, 0.0, 2.0),
+# then np.tanh): the rules of np.prod/np.cumprod divided by the operand, so the gradient was NaN
+# although the derivative exists; now the products of the other entries (support.cumprod_bar),
+# and at second order their tangents (cumprod_bar_dot)
+W_3_4 = np.array([[0.56, 0.21, 0.42, -0.82], [0.26, 0.96, -0.15, -0.78],
+                  [0.92, 0.35, -0.61, 0.34]])
+
+
+def cumprod_where_clamped(p):
+    g = np.clip(np.log2(1.0 + p[1:] * p[1:]), -1.0, 0.3)
+    b = np.where(np.mean(np.minimum(p, 2.0)) < 0.53, g ** 3, np.max(p))
+    return np.where(p * b[::2] < 0.05, np.cumprod(np.tanh(p), axis=-1), np.log(1.0 + g[1] * g[1]))
+
+
+def cumprod_of_a_clamp(x, s):
+    e = np.tanh(x) * 0.5
+    g = cumprod_where_clamped(np.clip(e, 0.0, 2.0))
+    return np.sum(np.sin(e)) + np.sum(g * W_3_4) + np.sin(s)
+
+
+def test_cumprod_of_an_operand_with_zeros_has_its_exact_gradient():
+    x = np.array([[0.5, -0.3, 0.7, 0.2], [0.1, 0.4, -0.6, 0.9], [0.3, 0.8, -0.2, 0.6]])
+    assert np.sum(np.clip(np.tanh(x) * 0.5, 0.0, 2.0) == 0.0) == 3
+    gradient = s2sad.grad(cumprod_of_a_clamp)(x, 0.4)
+    np.testing.assert_allclose(gradient, oracle.gradient(cumprod_of_a_clamp, (x, 0.4), 0),
+                               rtol=1e-7)
+    check(cumprod_of_a_clamp, x, 0.4)
+    with np.errstate(divide="raise", invalid="raise"):  # (no division by the zeros left)
+        h = s2sad.hvp(cumprod_of_a_clamp)(x, 0.4, np.ones_like(x))
+    numeric = oracle.derivative(lambda y: s2sad.grad(cumprod_of_a_clamp)(y, 0.4), (x,), 0,
+                                np.ones_like(x), h=1e-4, order=4)
+    np.testing.assert_allclose(h, numeric, rtol=1e-7, atol=1e-10)
+
+
+def test_prod_and_cumprod_of_a_clamp_at_zero():
+    """The brief's examples: the derivative at a clamped zero is 0 and elsewhere the product of
+    the others (JAX and PyTorch give the same)."""
+    def cumprod_sum(x):
+        return np.sum(np.cumprod(np.maximum(x, 0.0)))
+
+    def prod(x):
+        return np.prod(np.maximum(x, 0.0) + np.array([0.0, 0.0, 1.0, 1.0]))
+
+    x = np.array([0.5, -1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(s2sad.grad(cumprod_sum)(x), [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(s2sad.jvp(cumprod_sum)(x, np.ones(4))[1], 1.0)
+    np.testing.assert_array_equal(s2sad.grad(prod)(x), [0.0, 0.0, 0.0, 0.0])
+    # x[1] = 0 exactly (np.maximum gives a tie to its first operand): the product of the others
+    x = np.array([0.5, 0.0, 2.0, 3.0])
+    np.testing.assert_allclose(s2sad.grad(prod)(x), [0.0, 0.5 * 3.0 * 4.0, 0.0, 0.0])
+    np.testing.assert_allclose(s2sad.jvp(prod)(x, np.ones(4))[1], 0.5 * 3.0 * 4.0)

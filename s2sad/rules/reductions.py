@@ -14,9 +14,14 @@ Other keywords (``where=`` of ``var``, ``mean=``, those of ``prod`` and the ``na
 are refused where the call is read.
 
 Conventions where the derivative is not classical: ties of ``max``/``min``
-(and ``ptp``, ``nanmax``) share the adjoint equally; ``prod`` and ``cumprod``
-divide by the operand, so it must have no zeros; ``std`` is NaN where it is 0;
+(and ``ptp``, ``nanmax``) share the adjoint equally; ``std`` is NaN where it is 0;
 the ``nan``-functions give NaN entries no adjoint.
+
+``prod`` and ``cumprod`` (and the ufunc methods that reuse their rules) have run-time helpers
+(:func:`s2sad.support.prod_bar`, ``prod_dot``, ``cumprod_bar``, ``cumprod_dot``): the division
+by the operand where it has no zero, and exact products of the other entries where it has, so
+first and second derivatives are exact at zeros (the third are NaN there: the rules of the
+helpers of the second divide by the operand).
 """
 
 import numpy as np
@@ -54,12 +59,6 @@ def where_keyword(b):
 def _sum(b):  # the entries where= leaves out get no adjoint
     spread = f"unreduce(g, a{axis_args(b)})"
     return f"masked({spread}, where)" if where_keyword(b) else spread
-
-
-def _prod_dot(b):
-    if axis_args(b):
-        return f"np.sum(a_dot * unreduce(ans, a{axis_args(b)}) / a{axis_keywords(b)})"
-    return "np.sum(a_dot * ans / a)"
 
 
 def _chosen(b):
@@ -116,8 +115,10 @@ define("sum", "iterable, start=0",
 define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False, where=True",
        methods=("mean",), linear="a", **R, batch="reduce", a=_mean, where=ZERO,
        jvp={"a": lambda b: f"np.mean(a_dot{axis_keywords(b)}{where_keyword(b)})"})
+# the products of each entry's other entries: ans / a, or, where a has zeros, without a division
 define("np.prod", "a, axis=None, dtype=None, out=None, keepdims=False", methods=("prod",), **R,
-       a=lambda b: f"unreduce(g * ans, a{axis_args(b)}) / a", jvp={"a": _prod_dot})
+       a=lambda b: f"prod_bar(g, a, ans{axis_args(b)})",
+       jvp={"a": lambda b: f"prod_dot(a_dot, a, ans{axis_args(b)})"})
 # initial= is one more contestant (its share: _initial_share); where= leaves entries out
 M = "a, axis=None, out=None, keepdims=False, initial=None, where=True"
 EXTREMUM = dict(a=_extremum, initial=lambda b: f"unbroadcast(g * {_initial_share(b)}, initial)",
@@ -329,10 +330,10 @@ C = "a, axis=None, dtype=None, out=None"
 define("np.cumsum", C,
        array_result=True, methods=("cumsum",), linear="a", a=lambda b: _reverse_cumsum(b, "g"),
        jvp={"a": lambda b: f"np.cumsum(a_dot{_axis(b)})"})
-# divides by a, as the rule of np.prod does: the operand must have no zeros
-define("np.cumprod", C,
-       array_result=True, methods=("cumprod",), a=lambda b: _reverse_cumsum(b, "g * ans") + " / a",
-       jvp={"a": lambda b: f"ans * np.cumsum(a_dot / a{_axis(b)})"})
+# as np.prod's: a division by a where it has no zero, else exact products (support.cumprod_bar)
+define("np.cumprod", C, array_result=True, methods=("cumprod",),
+       a=lambda b: f"cumprod_bar(g, a, ans{_axis(b)})",
+       jvp={"a": lambda b: f"cumprod_dot(a_dot, a, ans{_axis(b)})"})
 
 
 define("np.nancumsum", C,
@@ -353,8 +354,8 @@ if hasattr(np, "cumulative_sum"):  # NumPy 2.1
     define("np.cumulative_sum", C, x=guarded(_no_initial, lambda b: _reverse_cumsum(b, "g", "x")),
            jvp={"x": lambda b: f"np.cumulative_sum(x_dot{_no_initial(b)})"})
     define("np.cumulative_prod", C,
-           x=guarded(_no_initial, lambda b: _reverse_cumsum(b, "g * ans", "x") + " / x"),
-           jvp={"x": lambda b: f"ans * np.cumulative_sum(x_dot / x{_no_initial(b)})"})
+           x=guarded(_no_initial, lambda b: f"cumprod_bar(g, x, ans{_axis(b)})"),
+           jvp={"x": guarded(_no_initial, lambda b: f"cumprod_dot(x_dot, x, ans{_axis(b)})")})
 
 
 def _diff(b):

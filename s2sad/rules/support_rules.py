@@ -19,7 +19,7 @@ import inspect
 
 from .. import support, support_plain
 from .core import ZERO, Primitive, _methods, _signature, split_fields
-from .reductions import axis_args, axis_keywords
+from .reductions import _reverse_cumsum, axis_args, axis_keywords
 
 
 HELPER_RULES = {}  # support function -> Primitive; not user-facing, so not in the REGISTRY
@@ -67,6 +67,99 @@ helper(support.quantile_bar, "t, x, q, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"quantile_bar(t_dot, x, q{axis_args(b)})"},
        t=lambda b: f"np.sum(g * quantile_bar(np.ones_like(t), x, q{axis_args(b)}){axis_keywords(b)})",
        x=ZERO, q=ZERO, axis=ZERO, keepdims=ZERO)  # (the weights are constant where defined)
+# np.prod's derivatives (t times the products of each entry's other entries, exact at zeros):
+# in t each is the other's transpose; in x, prod_others_dot (the tangent of those products, a
+# symmetric map, exact at zeros too). p, the product itself, is given along: its derivative is
+# in x's. prod_others_dot's own rule in x (third order) is the division formula's: NaN, not a
+# wrong number, where x has a zero (exact at the other entries)
+def _along(b):
+    return "" if b.is_none("axis") else ", axis"
+
+
+def _kept(b):
+    return "keepdims=True" if b.is_none("axis") else "axis=axis, keepdims=True"
+
+
+P = "t, x, p, axis=None, keepdims=False"
+helper(support.prod_bar, P, linear="t", t=lambda b: f"prod_dot(g, x, p{axis_args(b)})",
+       x=lambda b: f"prod_others_dot(g * unreduce(t, x{axis_args(b)}), x{_along(b)})",
+       p=ZERO, axis=ZERO, keepdims=ZERO,
+       jvp={"t": lambda b: f"prod_bar(t_dot, x, p{axis_args(b)})",
+            "x": lambda b: f"unreduce(t, x{axis_args(b)}) * prod_others_dot(x_dot, x{_along(b)})"})
+helper(support.prod_dot, P, linear="t", t=lambda b: f"prod_bar(g, x, p{axis_args(b)})",
+       x=lambda b: f"unreduce(g, x{axis_args(b)}) * prod_others_dot(t, x{_along(b)})",
+       p=ZERO, axis=ZERO, keepdims=ZERO,
+       jvp={"t": lambda b: f"prod_dot(t_dot, x, p{axis_args(b)})",
+            "x": lambda b: f"np.sum(t * prod_others_dot(x_dot, x{_along(b)}){axis_keywords(b)})"})
+helper(support.prod_others_dot, "w, x, axis=None", linear="w",
+       w=lambda b: f"prod_others_dot(g, x{_along(b)})", axis=ZERO,
+       x=lambda b: f"(np.sum(g * ans, {_kept(b)}) - g * ans - w * prod_others_dot(g, x{_along(b)}))"
+                   f" / x",
+       jvp={"w": lambda b: f"prod_others_dot(w_dot, x{_along(b)})",
+            "x": lambda b: f"(np.sum(w * prod_others_dot(x_dot, x{_along(b)}), {_kept(b)}) - "
+                           f"w * prod_others_dot(x_dot, x{_along(b)}) - x_dot * ans) / x"})
+# np.cumprod's: the same in t; in x, cumprod_bar_dot (symmetric in its t and its x: a Hessian's)
+# and cumprod_dot_dot, exact at zeros too. Their own rules in x (third order) are the division
+# formulas' derivatives: NaN, not a wrong number, where x has a zero
+
+
+def _cumsum(b, text):
+    return f"np.cumsum({text}{_along(b)})"
+
+
+def _cumprod_x_dot(b, u):
+    """The derivative of cumprod_bar_dot(t, w, x) along u in x, the same as the adjoint of x
+    for a cotangent u: the division formula's, with y = np.cumprod(x, axis)."""
+    y, ratios = f"np.cumprod(x{_along(b)})", _cumsum(b, f"{u} / x")
+    w_ratios, w_squares = _cumsum(b, "w / x"), _cumsum(b, f"w * {u} / x ** 2")
+    first = _reverse_cumsum(b, f"t * {y} * ({ratios} * {w_ratios} - {w_squares})", "x")
+    second = _reverse_cumsum(b, f"t * {y} * {ratios}", "x")
+    third = _reverse_cumsum(b, f"t * {y}", "x")
+    return f"({first} - w / x * {second} - {u} * ans + w * {u} / x ** 2 * {third}) / x"
+
+
+C = "t, x, c, axis=None"
+helper(support.cumprod_bar, C, linear="t", t=lambda b: f"cumprod_dot(g, x, c{_along(b)})",
+       x=lambda b: f"cumprod_bar_dot(t, g, x{_along(b)})", c=ZERO, axis=ZERO,
+       jvp={"t": lambda b: f"cumprod_bar(t_dot, x, c{_along(b)})",
+            "x": lambda b: f"cumprod_bar_dot(t, x_dot, x{_along(b)})"})
+helper(support.cumprod_dot, C, linear="t", t=lambda b: f"cumprod_bar(g, x, c{_along(b)})",
+       x=lambda b: f"cumprod_bar_dot(g, t, x{_along(b)})", c=ZERO, axis=ZERO,
+       jvp={"t": lambda b: f"cumprod_dot(t_dot, x, c{_along(b)})",
+            "x": lambda b: f"cumprod_dot_dot(t, x_dot, x{_along(b)})"})
+helper(support.cumprod_bar_dot, "t, w, x, axis=None", linear="t w", axis=ZERO,
+       t=lambda b: f"cumprod_dot_dot(w, g, x{_along(b)})",
+       w=lambda b: f"cumprod_bar_dot(t, g, x{_along(b)})",
+       x=lambda b: _cumprod_x_dot(b, "g"),
+       jvp={"t": lambda b: f"cumprod_bar_dot(t_dot, w, x{_along(b)})",
+            "w": lambda b: f"cumprod_bar_dot(t, w_dot, x{_along(b)})",
+            "x": lambda b: _cumprod_x_dot(b, "x_dot")})
+
+
+def _dot_dot_x(b):
+    """The adjoint of x in cumprod_dot_dot(w, v, x) for a cotangent g: the division formula's."""
+    y = f"np.cumprod(x{_along(b)})"
+    first = _reverse_cumsum(b, "g * ans", "x")
+    by_v = _reverse_cumsum(b, f"g * {y} * {_cumsum(b, 'v / x')}", "x")
+    by_w = _reverse_cumsum(b, f"g * {y} * {_cumsum(b, 'w / x')}", "x")
+    last = _reverse_cumsum(b, f"g * {y}", "x")
+    return f"({first} - w / x * {by_v} - v / x * {by_w} + 2 * w * v / x ** 2 * {last}) / x"
+
+
+def _dot_dot_x_dot(b):
+    """The derivative of cumprod_dot_dot(w, v, x) along x_dot in x: the division formula's."""
+    w_squares, v_squares = _cumsum(b, "w * x_dot / x ** 2"), _cumsum(b, "v * x_dot / x ** 2")
+    products = (f"{w_squares} * {_cumsum(b, 'v / x')} + {_cumsum(b, 'w / x')} * {v_squares} - "
+                f"2 * {_cumsum(b, 'w * v * x_dot / x ** 3')}")
+    return f"ans * {_cumsum(b, 'x_dot / x')} - np.cumprod(x{_along(b)}) * ({products})"
+
+
+helper(support.cumprod_dot_dot, "w, v, x, axis=None", linear="w v", axis=ZERO,
+       w=lambda b: f"cumprod_bar_dot(g, v, x{_along(b)})",
+       v=lambda b: f"cumprod_bar_dot(g, w, x{_along(b)})", x=_dot_dot_x,
+       jvp={"w": lambda b: f"cumprod_dot_dot(w_dot, v, x{_along(b)})",
+            "v": lambda b: f"cumprod_dot_dot(w, v_dot, x{_along(b)})",
+            "x": _dot_dot_x_dot})
 helper(support.matmul_bar_a, "t, a, b", linear="t b", t="g @ b", a=ZERO, b="matmul_bar_b(t, g, b)")
 helper(support.matmul_bar_b, "t, a, b", linear="t a", t="a @ g", a="matmul_bar_a(t, a, g)", b=ZERO)
 helper(support.dot_bar_a, "t, a, b", linear="t b", t="np.dot(g, b)", a=ZERO, b="dot_bar_b(t, g, b)")

@@ -41,9 +41,11 @@ from .arrays import (
     adjoint_dtype, cov_axis, element_count, first_extreme, fits_shape, is_number, pieces_array,
     saved, stack, stack_pairs, writable)
 from .containers import add_bars, as_gradient, bars, dict_bar, keys_of, kept, tuple_bar, zeros_bar
-from .broadcasting import (all_finite, extremum_bar, extremum_share, maskable, masked,
-                           masked_rest, quantile_bar, tie_share, unbroadcast, unreduce,
-                           weights_along)
+from .broadcasting import (all_finite, all_nonzero, cumprod_bar, cumprod_bar_dot, cumprod_dot,
+                           cumprod_dot_dot, cumprod_zeros,
+                           cumsum_from_end, extremum_bar, extremum_share, maskable, masked,
+                           masked_rest, prod_bar, prod_dot, prod_others, prod_others_dot,
+                           quantile_bar, tie_share, unbroadcast, unreduce, weights_along)
 from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar, structured_like
 from .batches import (
     batch_of, directions, directions_count, item_dots, lift, no_dots, pop_dots, read_as_array,
@@ -67,7 +69,9 @@ from .signal import (convolve_pads, gradient_bar, interp_bar_fp, interp_slope, i
 # every helper, in the order its copy takes in a generated module (render_module)
 HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast", "fits_shape",
            "unreduce", "is_number", "adjoint_dtype", "saved", "stack", "stack_pairs", "element_count",
-           "cov_axis", "first_extreme", "unindex", "scatter_add", "maskable", "all_finite", "masked", "masked_rest", "extremum_bar", "extremum_share", "tie_share", "quantile_bar", "weights_along", "matmul_bar_a", "matmul_bar_b",
+           "cov_axis", "first_extreme", "unindex", "scatter_add", "maskable", "all_finite", "all_nonzero", "masked", "masked_rest", "extremum_bar", "extremum_share", "tie_share", "quantile_bar", "weights_along",
+           "prod_bar", "prod_dot", "prod_others", "prod_others_dot", "cumprod_bar", "cumprod_dot", "cumprod_bar_dot", "cumprod_dot_dot", "cumprod_zeros",
+           "cumsum_from_end", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "structured_like", "pop_bar",
            "add_contents_bar", "add_contents_dots", "add_dots", "dot_bar_a", "dot_bar_b",

@@ -1680,6 +1680,115 @@ UFUNC_METHOD_CASES += [
     case(s_geomspace, uniform(0.5, 1.0), uniform(2.0, 3.0))]
 NUMPY_CASES += UFUNC_METHOD_CASES
 
+from s2sad.support import (cumprod_bar, cumprod_bar_dot, cumprod_dot, cumprod_dot_dot,  # noqa: E402
+                           prod_bar, prod_dot, prod_others_dot)
+
+
+# np.prod's and np.cumprod's helpers in t and in x, p their product given along (its derivative
+# is in x's rule); x first, so that test_second_order differentiates in x
+def h_prod_bar(x, t): return prod_bar(t, x, np.prod(x, axis=1), 1)
+def h_prod_bar_all(x, t): return prod_bar(t, x, np.prod(x, keepdims=True), None, True)
+def h_prod_dot(x, t): return prod_dot(t, x, np.prod(x, axis=0, keepdims=True), 0, True)
+def h_prod_dot_all(x, t): return prod_dot(t, x, np.prod(x))
+def h_prod_others_dot(x, w): return prod_others_dot(w, x, 1)
+def h_prod_others_dot_all(x, w): return prod_others_dot(w, x)
+def h_prod_others_dot_axes(x, w): return prod_others_dot(w, x, (0, 2))
+def h_cumprod_bar(x, t): return cumprod_bar(t, x, np.cumprod(x, axis=1), 1)
+def h_cumprod_bar_flat(x, t): return cumprod_bar(t, x, np.cumprod(x))
+def h_cumprod_dot(x, t): return cumprod_dot(t, x, np.cumprod(x, 0), 0)
+def h_cumprod_dot_flat(x, t): return cumprod_dot(t, x, np.cumprod(x))
+def h_cumprod_bar_dot(x, t, w): return cumprod_bar_dot(t, w, x, 1)
+def h_cumprod_bar_dot_flat(x, t, w): return cumprod_bar_dot(t, w, x)
+def h_cumprod_dot_dot(x, w, v): return cumprod_dot_dot(w, v, x, 0)
+def h_cumprod_dot_dot_flat(x, w, v): return cumprod_dot_dot(w, v, x)
+
+
+PROD_HELPER_CASES = [
+    case(h_prod_bar, uniform(0.5, 1.5, 3, 4), real(3)),
+    case(h_prod_bar_all, uniform(0.5, 1.5, 3, 4), real(1, 1)),
+    case(h_prod_dot, uniform(0.5, 1.5, 3, 4), real(3, 4)),
+    case(h_prod_dot_all, uniform(0.5, 1.5, 3, 4), real(3, 4)),
+    case(h_prod_others_dot, uniform(0.5, 1.5, 3, 4), real(3, 4)),
+    case(h_prod_others_dot_all, uniform(0.5, 1.5, 3, 4), real(3, 4)),
+    case(h_prod_others_dot_axes, uniform(0.5, 1.5, 2, 3, 4), real(2, 3, 4)),
+    case(h_cumprod_bar, uniform(0.5, 1.5, 3, 4), real(3, 4)),
+    case(h_cumprod_bar_flat, uniform(0.5, 1.5, 3, 4), real(12)),
+    case(h_cumprod_dot, uniform(0.5, 1.5, 3, 4), real(3, 4)),
+    case(h_cumprod_dot_flat, uniform(0.5, 1.5, 3, 4), real(3, 4)),
+    case(h_cumprod_bar_dot, uniform(0.5, 1.5, 3, 4), real(3, 4), real(3, 4)),
+    case(h_cumprod_bar_dot_flat, uniform(0.5, 1.5, 3, 4), real(12), real(3, 4)),
+    case(h_cumprod_dot_dot, uniform(0.5, 1.5, 3, 4), real(3, 4), real(3, 4)),
+    case(h_cumprod_dot_dot_flat, uniform(0.5, 1.5, 3, 4), real(3, 4), real(3, 4)),
+]
+HELPER_CASES += PROD_HELPER_CASES
+# np.prod's cases (the others of REDUCTION_CASES are older) checked to second order too
+PROD_CASES = [c for c in REDUCTION_CASES if "prod" in c.id]
+
+
+# np.prod and np.cumprod (and the ufunc methods with their rules) where the operand has exact
+# zeros: the derivative is the product of the other entries (support.prod_bar, cumprod_bar), not
+# ans / x. The values are polynomials in x, so central differences are exact to rounding. Checked
+# to second order too (the third is NaN at a zero: test_primitives'
+# test_third_order_at_zeros_is_nan_or_exact).
+def with_zeros(*shape, at):
+    """Values in [0.5, 1.5] of either sign, with exact zeros at the flat positions ``at``."""
+    def draw(rng):
+        x = away(*shape)(rng) * 0.5 + np.sign(away(*shape)(rng)) * 0.5
+        x.flat[list(at)] = 0.0
+        return x
+    return draw
+
+
+# (3, 4): row 0 has a zero first, row 1 two zeros, row 2 a zero last; column 2 has none
+ZEROS_34 = (0, 5, 7, 11)
+def z_prod(x): return np.prod(x)
+def z_prod_axis(x): return np.prod(x, axis=1)
+def z_prod_axis0_keepdims(x): return np.prod(x, axis=0, keepdims=True)
+def z_prod_keepdims_all(x): return np.prod(x, keepdims=True)
+def z_prod_tuple_axis(x): return np.prod(x, axis=(0, 2))
+def z_prod_method(x): return x.prod(-1)
+def z_cumprod(x): return np.cumprod(x)
+def z_cumprod_axis(x): return np.cumprod(x, axis=1)
+def z_cumprod_axis0(x): return np.cumprod(x, 0)
+def z_cumprod_method(x): return x.cumprod(axis=-1)
+def z_multiply_reduce(x): return np.multiply.reduce(x)
+def z_multiply_accumulate(x): return np.multiply.accumulate(x, axis=1)
+def z_prod_of_clipped(x): return np.prod(np.maximum(x, 0.0), axis=0)  # zeros of a clamp
+def z_cumprod_of_clipped(x): return np.sum(np.cumprod(np.tanh(np.clip(x, 0.0, 2.0)), axis=-1))
+
+
+PROD_ZERO_CASES = [
+    case(z_prod, with_zeros(5, at=(2,)), tag="one zero"),
+    case(z_prod, with_zeros(5, at=(0, 4)), tag="two zeros"),
+    case(z_prod, with_zeros(3, 4, at=(6,)), tag="2-d"),
+    case(z_prod_axis, with_zeros(3, 4, at=ZEROS_34)),
+    case(z_prod_axis0_keepdims, with_zeros(3, 4, at=ZEROS_34)),
+    case(z_prod_keepdims_all, with_zeros(3, 4, at=(11,))),
+    case(z_prod_tuple_axis, with_zeros(2, 3, 4, at=(0, 5, 13, 14, 23))),
+    case(z_prod_method, with_zeros(3, 4, at=ZEROS_34)),
+    case(z_prod, with_zeros(6, at=(0, 2, 5)), tag="three zeros"),
+    case(z_multiply_reduce, with_zeros(3, 4, at=ZEROS_34)),
+    case(z_prod_of_clipped, away(3, 4), where=lambda x: np.sum(x < 0) >= 3),
+]
+CUMPROD_ZERO_CASES = [
+    case(z_cumprod, with_zeros(5, at=(2,)), tag="one zero"),
+    case(z_cumprod, with_zeros(5, at=(0,)), tag="first"),
+    case(z_cumprod, with_zeros(5, at=(4,)), tag="last"),
+    case(z_cumprod, with_zeros(6, at=(1, 4)), tag="two zeros"),
+    case(z_cumprod, with_zeros(3, 4, at=ZEROS_34), tag="2-d"),
+    case(z_cumprod_axis, with_zeros(3, 4, at=ZEROS_34)),
+    case(z_cumprod_axis0, with_zeros(3, 4, at=ZEROS_34)),
+    case(z_cumprod_method, with_zeros(2, 3, 4, at=(0, 5, 6, 13, 23))),
+    case(z_multiply_accumulate, with_zeros(3, 4, at=ZEROS_34)),
+    case(z_cumprod_of_clipped, away(3, 4), where=lambda x: np.sum(x < 0) >= 3),
+]
+if hasattr(np, "cumulative_prod"):
+    def z_cumulative_prod(x): return np.cumulative_prod(x, axis=0)
+    def z_cumulative_prod_1d(x): return np.cumulative_prod(x)
+    CUMPROD_ZERO_CASES += [case(z_cumulative_prod, with_zeros(3, 4, at=ZEROS_34)),
+                           case(z_cumulative_prod_1d, with_zeros(5, at=(1, 3)))]
+FIRST_ORDER_CASES += PROD_ZERO_CASES + CUMPROD_ZERO_CASES
+
 CASES = (BINARY_CASES + OPERATOR_CASES + INDEX_CASES + UNARY_CASES + SELECT_CASES
          + REDUCTION_CASES + LINALG_CASES + MATH_CASES + CONTAINER_CASES + ELEMENTWISE_CASES
          + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES + NUMPY_CASES
@@ -1692,7 +1801,8 @@ def second_order_cases():
     needs_tuple_rule = {}
     for param in (ELEMENTWISE_CASES + SCAN_CASES + SHAPE_CASES + PRODUCT_CASES + LINALG2_CASES
                   + NUMPY_CASES + RAGGED_CASES + BREADTH_HELPER_CASES + JOIN_CASES
-                  + SLOT_CASES):
+                  + SLOT_CASES + PROD_HELPER_CASES + PROD_CASES + PROD_ZERO_CASES
+                  + CUMPROD_ZERO_CASES):
         name = param.values[0].__name__
         if name in needs_tuple_rule:
             yield xfail(param, f"the first-order rule calls {needs_tuple_rule[name]}, whose "
