@@ -1139,3 +1139,121 @@ def test_np_diag_may_be_a_view_of_its_operand():
     assert diagonal_then_update(x) == 0.0
     with pytest.raises(UnsupportedSyntaxError, match="x shares memory with b"):
         s2sad.value_and_grad(diagonal_then_update)(x)
+
+
+def number_then_array_summed(pq):  # random program 1007821, shrunk
+    q = pq["q"]
+    L4 = [0.5]
+    L4.append(q)
+    w = sum(L4)
+    return w, 0.5
+
+
+def sum_of_a_list_from_a_helper_given_a_dict(x, s):
+    for i, r1 in enumerate(x):
+        c, d = number_then_array_summed({"p": r1, "q": x * s})
+        return np.sum(np.sin(c) * x)
+    return s
+
+
+def sum_of_mixed_shapes(x, s):
+    L = [0.5]
+    L.append(np.sin(x) * s)
+    L.append(x[0] * s)
+    return np.sum(sum(L, s * x[1]) ** 2)
+
+
+def sum_of_a_list_and_a_number_start(x, s):
+    L = [np.sin(x)]
+    L.append(x * s)
+    return np.sum(sum(L, x[1] * s) ** 2)
+
+
+def sum_of_a_list_written_in_a_loop(x, s):  # random program 21 on Duck arrays, shrunk
+    S = [0.25, np.sin(x) * s, x[0] * s]
+    for k in range(2, 0, -1):
+        S[k] += 0.5 * np.tanh(S[(k + 2) % 3])
+    return np.sum(x * sum(S))
+
+
+def sum_of_rows_and_a_larger_start(x, s):
+    rows = np.outer(x, x) * s
+    return np.sum(sum(rows, np.ones((2, 1)) * s) ** 3)
+
+
+@pytest.mark.parametrize("f", [sum_of_a_list_from_a_helper_given_a_dict, sum_of_mixed_shapes,
+                               sum_of_a_list_and_a_number_start, sum_of_a_list_written_in_a_loop,
+                               sum_of_rows_and_a_larger_start])
+def test_python_sum_of_elements_of_different_shapes(f):
+    """Python's sum(L) adds its elements one by one, broadcasting them against each other
+    (and start): sum([0.5, q]) of a number and an array. The iterable's adjoint was
+    unreduce(g, L, 0), one array of the elements' adjoints, which NumPy cannot make of
+    differently shaped ones (a crash in grad). Now sum_bar: each element gets g summed to
+    its own shape, rows of an array alike (start may be larger than a row). The tangents
+    of sum(L, start) were each in its part's shape: vector mode's batch of a number start's
+    (K,) added to the (K, n) of the elements' lined up with the wrong axis (the Hessian of
+    sum_of_a_list_and_a_number_start was wrong, silently, when K = n); now in the result's.
+    A loop writing slots copies the list's adjoints first: copy_bar, a list (np.copy made
+    one array of them, which elements of different shapes, or of another array type,
+    cannot make)."""
+    x = np.array([0.3, -0.5, 0.8])
+    np.testing.assert_allclose(s2sad.grad(f)(x, 0.7), oracle.gradient(f, (x, 0.7), 0),
+                               rtol=1e-6, atol=1e-8)
+    second_order_agrees(f, x, 0.7, twice_reverse=f is sum_of_rows_and_a_larger_start)
+
+
+def mixed_list_summed_then_slots(p):  # random program 1001945, shrunk
+    S1 = [p < 0.4, p, p]
+    b = np.sum(S1, axis=0)
+    S3 = [p, b, b]
+    for k in range(1):
+        S3[k] = S3[2]
+    S3[1] = S3[0]
+    return np.sum(S3[-1])
+
+
+def slots_through_a_helper(x, s):
+    return np.sin(mixed_list_summed_then_slots(np.arcsinh(x) * s))
+
+
+def slots_inline(x, s):
+    p = np.arcsinh(x) * s
+    S1 = [p < 0.4, p, p]
+    b = np.sum(S1, axis=0)
+    S3 = [p, b, b]
+    for k in range(1):
+        S3[k] = S3[2]
+    S3[1] = S3[0]
+    return np.sin(np.sum(S3[-1]))
+
+
+@pytest.mark.parametrize("f", [slots_through_a_helper, slots_inline])
+def test_a_slot_of_a_list_s_adjoints_is_replaced_not_added_to(f):
+    """scatter_add added into a slot of a list's adjoints in place (x_bar[k] += g): the
+    array there may be another's too (unindex puts g itself in a slot, setitem_bar's copy
+    shares them) or a read-only view of unreduce's: "output array is read-only" in reverse
+    over reverse, where vjp_f's seed is an array. A slot is now replaced by the sum; and
+    a loop's own copy of a list's adjoints (copy_bar) is a list, never np.copy's array."""
+    second_order_agrees(f, np.array([0.3, -0.5, 0.8]), 0.7)
+
+
+def slot_of_a_number_grows(x, s):
+    S = [0.25, np.sin(x) * s, x[0] * s]
+    S[2] += 0.5 * np.tanh(S[1])
+    return np.sum(x * S[1]) + np.sum(S[2] * x) + S[0]
+
+
+def slots_grow_in_a_loop(x, s):
+    S = [0.25, np.sin(x) * s, x[0] * s]
+    for k in range(2, 0, -1):
+        S[k] += 0.5 * np.tanh(S[(k + 2) % 3])
+    return np.sum(x * S[1]) + np.sum(S[2] * x) + S[0]
+
+
+@pytest.mark.parametrize("f", [slot_of_a_number_grows, slots_grow_in_a_loop])
+def test_an_overwritten_slot_gets_the_zero_of_what_it_held(f):
+    """S[2] += a (an array) where S[2] held a number: the slot's adjoint, zeroed by the
+    write, was zeros of the new value's shape, so the old number's adjoint, added to it, came
+    out as an array of copies of it, summed by the next unbroadcast: its derivative counted
+    3 times, silently. The zero is now of what the write overwrote (y_old)."""
+    second_order_agrees(f, np.array([0.3, -0.5, 0.8]), 0.7)
