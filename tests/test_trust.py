@@ -1257,3 +1257,25 @@ def test_an_overwritten_slot_gets_the_zero_of_what_it_held(f):
     out as an array of copies of it, summed by the next unbroadcast: its derivative counted
     3 times, silently. The zero is now of what the write overwrote (y_old)."""
     second_order_agrees(f, np.array([0.3, -0.5, 0.8]), 0.7)
+
+
+class MethodHelpers:  # random program 1000707, shrunk
+    def inner(self, p):
+        for j in range(2):
+            p = np.sin(p) * p
+        return p
+
+    def outer(self, p):
+        return self.inner(p * 0.3) * p
+
+    def f(self, x, s):
+        return np.sum(np.sin(self.outer(x * s)))
+
+
+def test_the_hessian_of_a_bound_method_whose_helpers_are_methods():
+    """A method's helper keeps self among its residuals (its backward sweep calls the
+    other methods): vector mode's zero tangent of the residuals, zeros_dots, asked NumPy for
+    the dtype of the instance ("Cannot interpret '<Model object>' as a data type", a crash
+    in s2sad.hessian). An object that is no array nor number gets a number's zeros, one per
+    direction (zeros_bar gives it 0.0 in reverse mode and scalar forward mode)."""
+    second_order_agrees(MethodHelpers().f, np.array([0.3, -0.5, 0.8]), 0.7)
