@@ -1267,3 +1267,21 @@ def test_the_hessian_of_a_bound_method_whose_helpers_are_methods():
     in s2sad.hessian). An object that is no array nor number gets a number's zeros, one per
     direction (zeros_bar gives it 0.0 in reverse mode and scalar forward mode)."""
     second_order_agrees(MethodHelpers().f, np.array([0.3, -0.5, 0.8]), 0.7)
+
+
+def written_then_divided(x, s):  # random program 1104037, shrunk
+    g = x * 1.0
+    e = x[2] * s
+    g[0] = np.sum(x[:2] * x[:2])
+    g = g / e
+    return np.sum(g * np.array([-0.74, 0.2, -0.94]))
+
+
+def test_reverse_over_reverse_restores_an_adjoint_zeroed_in_place():
+    """grad_f zeroes g_1_bar[0] in place where g[0] was written: g_1_bar = unbroadcast(
+    g_2_bar / e, g_1) owns the quotient, which unbroadcast gives back as it is. Lowered
+    again, the quotient is a value (v9 = g_2_bar / e) that e's adjoint reads in the
+    backward sweep: unbroadcast did not say its result may be its operand, so the write was
+    not undone and reverse over reverse read v9 with its element 0 zeroed (H u wrong by 2 %,
+    silently). unbroadcast is now a possible view: the sweep puts the element back."""
+    second_order_agrees(written_then_divided, np.array([0.3, -0.5, 0.8]), 0.7)

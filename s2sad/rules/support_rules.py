@@ -41,7 +41,7 @@ def _extremum_t(b):
     return f"np.sum(g * {mask}{axis_keywords(b)})"
 
 
-helper(support.unbroadcast, "t, x", linear="t", t="g + np.zeros_like(t)", x=ZERO)
+helper(support.unbroadcast, "t, x", linear="t", view=True, t="g + np.zeros_like(t)", x=ZERO)
 helper(support.unreduce, "t, x, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})"},
        t=lambda b: f"np.sum(g{axis_keywords(b)})", x=ZERO, axis=ZERO, keepdims=ZERO)
