@@ -538,8 +538,15 @@ def scatter_add(x_bar, index, g):
     A basic index or a boolean mask names each element once: ``+=`` does, on any array
     type. Integer arrays may repeat an index: ``np.add.at``, which reaches a foreign
     array through its ``__array_ufunc__`` (an array type without ``ufunc.at`` raises).
+    The adjoints of a container (a list, a dict, ragged pieces) hold arrays that may be
+    other adjoints too (``unindex`` puts ``g`` in a slot, a copy of the list shares them,
+    ``unreduce`` gives read-only views): a slot is replaced by the sum, never added to in
+    place.
     """
-    if type(index) is int or isinstance(x_bar, (dict, list)):  # a loop's counter, a key
+    if isinstance(x_bar, (dict, list)) or type(x_bar) is np.ndarray and x_bar.dtype == object:
+        x_bar[index] = add_bars(x_bar[index], g)  # (a slice of a list: element by element)
+        return
+    if type(index) is int:  # a loop's counter
         x_bar[index] += g
         return
     parts = index if isinstance(index, tuple) else (index,)

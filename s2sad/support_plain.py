@@ -13,7 +13,7 @@ Layer 1 of the package (README, "The pipeline"), just above :mod:`s2sad.support`
 
 import numpy as np
 
-from .support import NotScalar, tuple_bar
+from .support import NotScalar, add_bars, tuple_bar
 
 
 def check_scalar(value, name):
@@ -56,8 +56,12 @@ def zeros_bar(x):
 
 
 def scatter_add(x_bar, index, g):
-    """``x_bar[index] += g`` in place; repeated integer indices accumulate."""
-    np.add.at(x_bar, index, g)
+    """``x_bar[index] += g`` in place; repeated integer indices accumulate. A container's slot
+    (its element may be another adjoint too) is replaced by the sum."""
+    if isinstance(x_bar, (dict, list)) or x_bar.dtype == object:
+        x_bar[index] = add_bars(x_bar[index], g)
+    else:
+        np.add.at(x_bar, index, g)
 
 
 def matmul_bar_a(g, a, b):

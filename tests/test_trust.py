@@ -1312,3 +1312,149 @@ def test_prod_and_cumprod_of_a_clamp_at_zero():
     x = np.array([0.5, 0.0, 2.0, 3.0])
     np.testing.assert_allclose(s2sad.grad(prod)(x), [0.0, 0.5 * 3.0 * 4.0, 0.0, 0.0])
     np.testing.assert_allclose(s2sad.jvp(prod)(x, np.ones(4))[1], 0.5 * 3.0 * 4.0)
+
+
+def number_then_array_summed(pq):  # random program 1007821, shrunk
+    q = pq["q"]
+    L4 = [0.5]
+    L4.append(q)
+    w = sum(L4)
+    return w, 0.5
+
+
+def sum_of_a_list_from_a_helper_given_a_dict(x, s):
+    for i, r1 in enumerate(x):
+        c, d = number_then_array_summed({"p": r1, "q": x * s})
+        return np.sum(np.sin(c) * x)
+    return s
+
+
+def sum_of_mixed_shapes(x, s):
+    L = [0.5]
+    L.append(np.sin(x) * s)
+    L.append(x[0] * s)
+    return np.sum(sum(L, s * x[1]) ** 2)
+
+
+def sum_of_a_list_and_a_number_start(x, s):
+    L = [np.sin(x)]
+    L.append(x * s)
+    return np.sum(sum(L, x[1] * s) ** 2)
+
+
+def sum_of_a_list_written_in_a_loop(x, s):  # random program 21 on Duck arrays, shrunk
+    S = [0.25, np.sin(x) * s, x[0] * s]
+    for k in range(2, 0, -1):
+        S[k] += 0.5 * np.tanh(S[(k + 2) % 3])
+    return np.sum(x * sum(S))
+
+
+def sum_of_rows_and_a_larger_start(x, s):
+    rows = np.outer(x, x) * s
+    return np.sum(sum(rows, np.ones((2, 1)) * s) ** 3)
+
+
+@pytest.mark.parametrize("f", [sum_of_a_list_from_a_helper_given_a_dict, sum_of_mixed_shapes,
+                               sum_of_a_list_and_a_number_start, sum_of_a_list_written_in_a_loop,
+                               sum_of_rows_and_a_larger_start])
+def test_python_sum_of_elements_of_different_shapes(f):
+    """Python's sum(L) adds its elements one by one, broadcasting them against each other
+    (and start): sum([0.5, q]) of a number and an array. The iterable's adjoint was
+    unreduce(g, L, 0), one array of the elements' adjoints, which NumPy cannot make of
+    differently shaped ones (a crash in grad). Now sum_bar: each element gets g summed to
+    its own shape, rows of an array alike (start may be larger than a row). The tangents
+    of sum(L, start) were each in its part's shape: vector mode's batch of a number start's
+    (K,) added to the (K, n) of the elements' lined up with the wrong axis (the Hessian of
+    sum_of_a_list_and_a_number_start was wrong, silently, when K = n); now in the result's.
+    A loop writing slots copies the list's adjoints first: copy_bar, a list (np.copy made
+    one array of them, which elements of different shapes, or of another array type,
+    cannot make)."""
+    x = np.array([0.3, -0.5, 0.8])
+    np.testing.assert_allclose(s2sad.grad(f)(x, 0.7), oracle.gradient(f, (x, 0.7), 0),
+                               rtol=1e-6, atol=1e-8)
+    second_order_agrees(f, x, 0.7, twice_reverse=f is sum_of_rows_and_a_larger_start)
+
+
+def mixed_list_summed_then_slots(p):  # random program 1001945, shrunk
+    S1 = [p < 0.4, p, p]
+    b = np.sum(S1, axis=0)
+    S3 = [p, b, b]
+    for k in range(1):
+        S3[k] = S3[2]
+    S3[1] = S3[0]
+    return np.sum(S3[-1])
+
+
+def slots_through_a_helper(x, s):
+    return np.sin(mixed_list_summed_then_slots(np.arcsinh(x) * s))
+
+
+def test_a_slot_of_a_list_s_adjoints_is_replaced_not_added_to():
+    """scatter_add added into a slot of a list's adjoints in place (x_bar[k] += g): the
+    array there may be another's too (unindex puts g itself in a slot, setitem_bar's copy
+    shares them) or a read-only view of unreduce's: "output array is read-only" in reverse
+    over reverse, where vjp_f's seed is an array. A slot is now replaced by the sum; and
+    a loop's own copy of a list's adjoints (copy_bar) is a list, never np.copy's array."""
+    second_order_agrees(slots_through_a_helper, np.array([0.3, -0.5, 0.8]), 0.7)
+
+
+def slot_of_a_number_grows(x, s):
+    S = [0.25, np.sin(x) * s, x[0] * s]
+    S[2] += 0.5 * np.tanh(S[1])
+    return np.sum(x * S[1]) + np.sum(S[2] * x) + S[0]
+
+
+def slots_grow_in_a_loop(x, s):
+    S = [0.25, np.sin(x) * s, x[0] * s]
+    for k in range(2, 0, -1):
+        S[k] += 0.5 * np.tanh(S[(k + 2) % 3])
+    return np.sum(x * S[1]) + np.sum(S[2] * x) + S[0]
+
+
+@pytest.mark.parametrize("f", [slot_of_a_number_grows, slots_grow_in_a_loop])
+def test_an_overwritten_slot_gets_the_zero_of_what_it_held(f):
+    """S[2] += a (an array) where S[2] held a number: the slot's adjoint, zeroed by the
+    write, was zeros of the new value's shape, so the old number's adjoint, added to it, came
+    out as an array of copies of it, summed by the next unbroadcast: its derivative counted
+    3 times, silently. The zero is now of what the write overwrote (y_old)."""
+    second_order_agrees(f, np.array([0.3, -0.5, 0.8]), 0.7)
+
+
+class MethodHelpers:  # random program 1000707, shrunk
+    def inner(self, p):
+        for j in range(2):
+            p = np.sin(p) * p
+        return p
+
+    def outer(self, p):
+        return self.inner(p * 0.3) * p
+
+    def f(self, x, s):
+        return np.sum(np.sin(self.outer(x * s)))
+
+
+def test_the_hessian_of_a_bound_method_whose_helpers_are_methods():
+    """A method's helper keeps self among its residuals (its backward sweep calls the
+    other methods): vector mode's zero tangent of the residuals, zeros_dots, asked NumPy for
+    the dtype of the instance ("Cannot interpret '<Model object>' as a data type", a crash
+    in s2sad.hessian). An object that is no array nor number gets a number's zeros, one per
+    direction (zeros_bar gives it 0.0 in reverse mode and scalar forward mode)."""
+    second_order_agrees(MethodHelpers().f, np.array([0.3, -0.5, 0.8]), 0.7)
+
+
+def written_then_divided(x, s):  # random program 1104037, shrunk
+    g = x * 1.0
+    e = x[2] * s
+    g[0] = np.sum(x[:2] * x[:2])
+    g = g / e
+    return np.sum(g * np.array([-0.74, 0.2, -0.94]))
+
+
+def test_reverse_over_reverse_restores_an_adjoint_zeroed_in_place():
+    """grad_f zeroes g_1_bar[0] in place where g[0] was written: g_1_bar = unbroadcast(
+    g_2_bar / e, g_1) owns the quotient, which unbroadcast gives back as it is. Lowered
+    again, the quotient is a value (v9 = g_2_bar / e) that e's adjoint reads in the
+    backward sweep: unbroadcast did not say its result may be its operand, so the write was
+    not undone and reverse over reverse read v9 with its element 0 zeroed (H u wrong by 2 %,
+    silently). unbroadcast is now a possible view: the sweep puts the element back."""
+    second_order_agrees(written_then_divided, np.array([0.3, -0.5, 0.8]), 0.7)

@@ -248,12 +248,13 @@ class _Control:
         return after
 
     def own(self, var):
-        """Make the adjoint of ``var`` (a name by now) an array the sweep owns: copy if needed."""
+        """Make the adjoint of ``var`` (a name by now) one the sweep owns: copy if needed (an
+        array's, or a list's adjoints: copy_bar)."""
         if var in self.adjoints.owned:
             return []
         self.adjoints.owned.add(var)
         target = self.adjoints.adjoint_name(var)
-        return [assign(target, call("np.copy", [name(target)]))]
+        return [assign(target, call("copy_bar", [name(target)]))]
 
     def touched_inside(self, block):
         """Active variables that receive adjoint contributions from statements in ``block``."""

@@ -62,10 +62,13 @@ class _Writes:
             out += self.adjoints.add(value.name, call("unbroadcast", [taken, name(value.name)]))
         if not self.is_active(array):
             return out
+        # a list's slot gets the zero of what the write overwrote, of its shape (a rule
+        # given the element's adjoint may need an array; a slot may have held a number)
+        old = self.overwritten.get(z) if self.may_be_list(array.name) else None
         if zeroed and z in self.adjoints.owned:
             zero = gast.Constant(value=0.0, kind=None)
-            if self.may_be_list(array.name):  # a slot's zero of its shape (a rule given
-                zero = call("zeros_bar", [gast.Subscript(  # the element's adjoint needs one)
+            if self.may_be_list(array.name):
+                zero = call("zeros_bar", [name(old) if old is not None else gast.Subscript(
                     value=_copy(g), slice=_copy(subscript), ctx=gast.Load())])
             out.append(assign(gast.Subscript(value=_copy(g), slice=_copy(subscript),
                                              ctx=gast.Store()), zero))
@@ -74,7 +77,7 @@ class _Writes:
             self.adjoints.owned.add(array.name)
             return out
         return out + self.adjoints.add(array.name, call("setitem_bar", [
-            _copy(g), self.emitter.operand(index)]))
+            _copy(g), self.emitter.operand(index)] + ([name(old)] if old is not None else [])))
 
     def restore(self, stmt):
         """``y[index] = y_old`` if the backward sweep reads ``y``'s memory, else nothing.

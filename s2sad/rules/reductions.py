@@ -107,11 +107,14 @@ define("np.sum", "a, axis=None, dtype=None, out=None, keepdims=False, initial=No
        jvp={"a": lambda b: f"np.sum(a_dot{axis_keywords(b)}{where_keyword(b)})",
             "initial": "initial_dot + np.zeros_like(ans)"})
 # Python's sum(a[, start]) of an array adds its rows in order: start + a[0] + a[1] + ...
-# (a list of arrays alike, read when called); the primal stays Python's own sum, so the
-# value is f's to the last bit.
+# (a list's elements alike, read when called, broadcasting against each other and start);
+# the primal stays Python's own sum, so the value is f's to the last bit. Each tangent is
+# made in the result's shape (a part may have fewer axes: vector mode's batch of them would
+# not line up with the other part's)
 define("sum", "iterable, start=0",
-       iterable="unreduce(g, iterable, 0)", start="unbroadcast(g, start)",
-       jvp={"iterable": "sum(iterable_dot)", "start": "start_dot"})
+       iterable="sum_bar(g, iterable)", start="unbroadcast(g, start)",
+       jvp={"iterable": "sum(iterable_dot, np.zeros_like(ans))",
+            "start": "start_dot + np.zeros_like(ans)"})
 define("np.mean", "a, axis=None, dtype=None, out=None, keepdims=False, where=True",
        methods=("mean",), linear="a", **R, batch="reduce", a=_mean, where=ZERO,
        jvp={"a": lambda b: f"np.mean(a_dot{axis_keywords(b)}{where_keyword(b)})"})

@@ -41,10 +41,15 @@ def _extremum_t(b):
     return f"np.sum(g * {mask}{axis_keywords(b)})"
 
 
-helper(support.unbroadcast, "t, x", linear="t", t="g + np.zeros_like(t)", x=ZERO)
+helper(support.unbroadcast, "t, x", linear="t", view=True, t="g + np.zeros_like(t)", x=ZERO)
 helper(support.unreduce, "t, x, axis=None, keepdims=False", linear="t",
        jvp={"t": lambda b: f"unreduce(t_dot, x{axis_args(b)})"},
        t=lambda b: f"np.sum(g{axis_keywords(b)})", x=ZERO, axis=ZERO, keepdims=ZERO)
+# the backward sweep's copy of an adjoint it updates in place (a batch of tangents alike)
+helper(support.copy_bar, "t", linear="t", batch_safe=True, jvp={"t": "copy_bar(t_dot)"}, t="g")
+# Python's sum: each element of the iterable gets t (unbroadcast); the transpose adds them up
+helper(support.sum_bar, "t, iterable", linear="t", jvp={"t": "sum_bar(t_dot, iterable)"},
+       t="sum(g) + np.zeros_like(t)", iterable=ZERO)
 # (t may be broadcast over the index: np.add.at(y, [0, 0], v) of a number v)
 helper(support.unindex, "t, x, index",
        dict_operand="key", linear="t", t="unbroadcast(g[index], t)", x=ZERO, index=ZERO)
@@ -260,8 +265,8 @@ helper(support.unpiece, "t, whole, start", linear="t", t="piece_bar(g, start, st
 helper(support.saved, "t", linear="t", t="g", jvp={"t": "saved(t_dot)"})
 # the adjoint of y in y[index] = v (zeros at index, of an array or a list of adjoints): a
 # projection, its own transpose
-helper(support.setitem_bar, "t, index", linear="t", t="setitem_bar(g, index)", index=ZERO,
-       jvp={"t": "setitem_bar(t_dot, index)"})
+helper(support.setitem_bar, "t, index, old=None", linear="t", t="setitem_bar(g, index, old)",
+       index=ZERO, old=ZERO, jvp={"t": "setitem_bar(t_dot, index, old)"})
 # y[index] = v on tangents (written_bar's transpose writes with it): linear in both, its
 # adjoint the write's own (written_bar: the last position of an element named twice)
 helper(support.setitem_dot, "t, index, v", linear="t v", t="setitem_bar(g, index)", index=ZERO,

@@ -94,6 +94,8 @@ def zeros_dots(x, d):
     if count is None:
         raise ValueError("internal: a zero batch of tangents for a batch that tells no number "
                          "of directions (no array in it)")
+    if not hasattr(x, "__array_function__") and not isinstance(x, (float, int, complex, np.generic)):
+        return np.zeros((count,))  # no array nor number (the instance self): a number's zeros
     return np.zeros_like(x, dtype=np.result_type(x, 1.0), shape=(count,) + np.shape(x))
 
 

@@ -3,7 +3,8 @@
 (:func:`add_bars`), where a plain tuple or list would concatenate. :func:`zeros_bar` is a
 zero adjoint of any value's structure to accumulate into, :func:`as_gradient` gives an
 adjoint back in its argument's own structure and dtype, :func:`bars` makes a tuple of
-adjoints, and :func:`kept` copies what the backward sweep's restores would change.
+adjoints, :func:`kept` copies what the backward sweep's restores would change, and
+:func:`copy_bar` an adjoint a loop's backward sweep updates in place.
 
 Part of :mod:`s2sad.support`: these are copied into generated modules as they are.
 """
@@ -96,6 +97,16 @@ def zeros_bar(x):
             ragged[i] = zeros_bar(e)
         return ragged
     return np.zeros_like(x, dtype=np.result_type(x, 1.0))  # any array type
+
+
+def copy_bar(g):
+    """A copy of the adjoint ``g`` the backward sweep may update in place (a loop writing
+    into a value zeroes parts of its adjoint trip by trip): of an array, ``np.copy``; of the
+    adjoints of a list (or dict), the container, its elements shared: a slot of it is
+    replaced, never updated in place (:func:`~s2sad.support.indexing.scatter_add`)."""
+    if isinstance(g, (list, dict)):  # (np.copy would make one array of them, or fail)
+        return type(g)(g)
+    return np.copy(g)
 
 
 def kept(t):

@@ -14,7 +14,7 @@ import numpy as np
 from .checks import CheckFailed
 from .arrays import adjoint_dtype, pieces_array
 from .batches import batch_of
-from .containers import dict_bar, tuple_bar, zeros_bar
+from .containers import add_bars, dict_bar, tuple_bar, zeros_bar
 from .broadcasting import unbroadcast
 
 
@@ -80,8 +80,15 @@ def scatter_add(x_bar, index, g):
     A basic index or a boolean mask names each element once: ``+=`` does, on any array
     type. Integer arrays may repeat an index: ``np.add.at``, which reaches a foreign
     array through its ``__array_ufunc__`` (an array type without ``ufunc.at`` raises).
+    The adjoints of a container (a list, a dict, ragged pieces) hold arrays that may be
+    other adjoints too (``unindex`` puts ``g`` in a slot, a copy of the list shares them,
+    ``unreduce`` gives read-only views): a slot is replaced by the sum, never added to in
+    place.
     """
-    if type(index) is int or isinstance(x_bar, (dict, list)):  # a loop's counter, a key
+    if isinstance(x_bar, (dict, list)) or type(x_bar) is np.ndarray and x_bar.dtype == object:
+        x_bar[index] = add_bars(x_bar[index], g)  # (a slice of a list: element by element)
+        return
+    if type(index) is int:  # a loop's counter
         x_bar[index] += g
         return
     parts = index if isinstance(index, tuple) else (index,)
@@ -139,10 +146,13 @@ def diag_bar(g, v, k=0):
     return np.diagonal(g, k) if np.ndim(v) == 1 else undiagonal(g, v, k)
 
 
-def setitem_bar(g, index):
-    """The adjoint of ``y`` in ``y[index] = v``: ``g`` with zeros at ``index`` (a copy)."""
-    if isinstance(g, list):  # a list's slot (the adjoints of a list: a list), zeros of its
-        return slot_written(g, index, zeros_bar(g[index]))  # shape (a rule may need them)
+def setitem_bar(g, index, old=None):
+    """The adjoint of ``y`` in ``y[index] = v``: ``g`` with zeros at ``index`` (a copy). A
+    list's slot (the adjoints of a list: a list) gets zeros of the shape of ``old``, what the
+    write overwrote (given, as a slot may have held a number and now an array), else of
+    ``g``'s there: a rule given the element's adjoint may need an array."""
+    if isinstance(g, list):
+        return slot_written(g, index, zeros_bar(g[index] if old is None else old))
     y_bar = g.astype(np.result_type(g, 1.0))  # a copy, of g's array type
     y_bar[index] = 0.0
     return y_bar

@@ -3,14 +3,16 @@ adjoints ``t_bar`` holding those of its top elements. :func:`pop_bar` takes the 
 pushed element off it, :func:`add_contents_bar` adds the adjoints of a snapshot
 ``tuple(t)`` to it, and :func:`add_contents_dots`, :func:`add_dots` are vector mode's
 versions (a batch of directions first, never added along the directions). Each adds with
-:func:`~s2sad.support.containers.add_bars`.
+:func:`~s2sad.support.containers.add_bars`. :func:`sum_bar` gives the elements of the list
+(tuple, array) Python's ``sum`` added their adjoints, one per element.
 
 Part of :mod:`s2sad.support`: these are copied into generated modules as they are.
 """
 
 import numpy as np
 
-from .containers import add_bars, zeros_bar
+from .containers import add_bars, tuple_bar, zeros_bar
+from .broadcasting import unbroadcast, unreduce
 
 
 def pop_bar(t_bar, like):
@@ -63,3 +65,15 @@ def add_dots(a, b):
     adjoints) meets one array batch (np.stack's adjoint's, directions first): added element
     by element along the array's second axis, never along its directions (:func:`add_bars`)."""
     return add_bars(a, b, True)
+
+
+def sum_bar(g, iterable):
+    """The adjoint of ``iterable`` in Python's ``sum(iterable, start)``, ``start + e0 + e1 +
+    ...``: each element gets ``g`` summed over the axes broadcasting gave it. A tuple or
+    list's elements may differ in shape (``sum([0.5, x])``): one adjoint each (a tuple_bar,
+    never one array of them); an array's rows share one shape (``start`` may be larger)."""
+    if isinstance(iterable, (tuple, list)):
+        return tuple_bar(unbroadcast(g, e) for e in iterable)
+    if len(iterable):  # (start may have broadcast each row to its own larger shape)
+        g = unbroadcast(g, iterable[0])
+    return unreduce(g, iterable, 0)

@@ -1535,6 +1535,28 @@ def h_writable(t): return writable(unreduce(t, W34)) * W34
 
 HELPER_CASES += [case(h_writable, real())]
 
+from s2sad.support import copy_bar, sum_bar  # noqa: E402
+
+
+def h_sum_bar(t): return sum_bar(t, W34) * W34  # an array's rows
+
+
+def h_sum_bar_list(t):  # elements of three shapes: each gets t summed to its own
+    a, b, c = sum_bar(t, [W4, W4[:1], 0.5])
+    return a * W4 + b + c * 3.0
+
+
+def h_copy_bar(t): return copy_bar(t) * W34
+
+
+def h_copy_bar_list(t):
+    a, b = copy_bar([t, t * t])
+    return a * W4 + b
+
+
+HELPER_CASES += [case(h_sum_bar, real(4)), case(h_sum_bar_list, real(4)),
+                 case(h_copy_bar, real(3, 4)), case(h_copy_bar_list, real(4))]
+
 from s2sad.support import masked  # noqa: E402
 
 
@@ -1625,10 +1647,17 @@ def h_setitem_bar_list(t, u):
     return out[0] * 2.0 + out[1] + out[2] * W3[0]
 
 
+def h_setitem_bar_list_old(t, u):  # the slot held a number, now an array: its zero is 0.0
+    out = setitem_bar([t, u * 2.0, t * u], 1, 0.5)
+    return out[0] * 2.0 + out[1] + out[2] * W3[0]
+
+
 def h_saved(t): return saved(t[1:]) * W3[:2]  # what a write overwrites, kept
 
 
-SLOT_CASES = [case(h_saved, real(3)), case(h_setitem_bar, real(3, 4)), case(h_setitem_bar_list, real(3), real(3))]
+SLOT_CASES = [case(h_saved, real(3)), case(h_setitem_bar, real(3, 4)),
+              case(h_setitem_bar_list, real(3), real(3)),
+              case(h_setitem_bar_list_old, real(3), real(3))]
 HELPER_CASES += SLOT_CASES
 
 # The methods of ufuncs (s2sad/rules/ufunc_methods.py): reduce and accumulate over axis 0 by
