@@ -10,9 +10,11 @@ where the function is smooth. Functions returning a scalar weigh their array res
 with a fixed random array, so the output is sensitive to every element.
 """
 
+import atexit
 import importlib.util
 import math
 import pathlib
+import shutil
 import tempfile
 import zlib
 
@@ -1316,7 +1318,9 @@ def _ord_cases():
                  for name, (call, domain, ords) in calls.items() for i, o in enumerate(ords)}
     source = "import numpy as np\n" + "".join(f"\n\ndef {fn}(a):\n    return {call}\n"
                                               for fn, (call, _, _) in functions.items())
-    path = pathlib.Path(tempfile.mkdtemp(prefix="s2sad_norms_")) / "norm_cases.py"
+    directory = tempfile.mkdtemp(prefix="s2sad_norms_")  # (s2sad reads the source later)
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    path = pathlib.Path(directory) / "norm_cases.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("norm_cases", path)
     module = importlib.util.module_from_spec(spec)
