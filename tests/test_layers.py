@@ -35,6 +35,7 @@ LAYERS = [
     ["s2sad.errors", "s2sad.ir", "s2sad.generated_code", "s2sad.support",
      "s2sad.table", "s2sad.trees", "s2sad.display"],
     ["s2sad.support_plain", "s2sad.structural"],
+    ["s2sad.helper_sources"],
     # 2. rule tables, and the user's own rules (the decorator and its data)
     ["s2sad.rules.templates"],
     ["s2sad.rules.core"],

@@ -7,6 +7,7 @@ of every example computes what the ordinary one does, each plain helper agrees w
 its fast twin, plain code is differentiated again, and the CLI writes it.
 """
 
+import inspect
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 
 import s2sad
 from s2sad import cache, support, support_plain
+from s2sad.helper_sources import HELPER_SOURCE, PLAIN_SOURCE
 from tests.programs.examples import IDS, ROOT, TARGETS, as_tuple, example_function, sample
 
 HEADING = "# --- run-time helpers the functions above call"
@@ -121,3 +123,15 @@ def test_the_cli_writes_a_plain_module(tmp_path):
                            capture_output=True, text=True)
     assert check.returncode == 0 and check.stdout.strip() == "2", check.stderr
     assert re.search(r"^def unbroadcast\(g, x\):", text, flags=re.MULTILINE)
+
+
+def test_the_helpers_texts_are_what_inspect_reads():
+    """helper_sources cuts each helper from its file's one parse: the text inspect.getsource
+    gives, for every helper and plain version, a generated module copying a helper verbatim
+    and the lowerer telling a copy by it."""
+    assert set(HELPER_SOURCE) == set(support.HELPERS) == set(PLAIN_SOURCE)
+    for name in support.HELPERS:
+        assert HELPER_SOURCE[name] == inspect.getsource(getattr(support, name)), name
+        home = support_plain if name in support_plain.PLAIN else support
+        assert PLAIN_SOURCE[name] == inspect.getsource(getattr(home, name)), name
+    assert PLAIN_SOURCE["unbroadcast"] != HELPER_SOURCE["unbroadcast"]  # a plain version

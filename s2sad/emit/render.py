@@ -9,23 +9,15 @@ reference versions, :mod:`s2sad.support_plain`). :func:`to_source` writes one fu
 Part of :mod:`s2sad.emit` (layer 5).
 """
 
-import inspect
 import re
 
 import gast
 
-from .. import support, support_plain
+from .. import support
 from ..display import HELPERS_HEADING
+from ..helper_sources import HELPER_SOURCE, PLAIN_SOURCE
 from .nodes import COMMENT_PREFIX, is_comment, literal
 from .writer import expression, write_function
-
-
-# read once, when s2sad is imported: s2sad/support/ changing on disk later (an upgrade, a
-# checkout) must not change what the running compiler copies into modules
-_HELPER_SOURCE = {helper: inspect.getsource(getattr(support, helper)) for helper in support.HELPERS}
-# plain=True: the short reference versions where there are (s2sad.support_plain)
-_PLAIN_SOURCE = {**_HELPER_SOURCE, **{helper: inspect.getsource(getattr(support_plain, helper))
-                                      for helper in support_plain.PLAIN}}
 
 
 def _helpers_used(source_text, plain=False):
@@ -57,7 +49,7 @@ def _bases(text):
 
 _HELPER_CALLS = {plain: {helper: {h for h in _called(source) | _bases(source) if h in sources}
                          for helper, source in sources.items()}
-                 for plain, sources in ((False, _HELPER_SOURCE), (True, _PLAIN_SOURCE))}
+                 for plain, sources in ((False, HELPER_SOURCE), (True, PLAIN_SOURCE))}
 
 
 def render_module(docstring, functions, comments, constants, imports=None, plain=False):
@@ -96,7 +88,7 @@ def render_module(docstring, functions, comments, constants, imports=None, plain
         parts += ["", "", _PLAIN_HEADING if plain else _HELPERS_HEADING]
     for helper in helpers:
         parts.append("")
-        parts.append((_PLAIN_SOURCE if plain else _HELPER_SOURCE)[helper].rstrip())
+        parts.append((PLAIN_SOURCE if plain else HELPER_SOURCE)[helper].rstrip())
         parts.append("")
     text = "\n".join(parts).rstrip() + "\n"
     return re.sub(r"\n{4,}", "\n\n\n", text)

@@ -10,14 +10,13 @@ cannot be read) and pure functions of gast nodes (``_describe``, ``_spelling``,
 Layer 3 (front end), the bottom of the :mod:`s2sad.lower` package.
 """
 
-import inspect
 
 import gast
 
-from .. import support
 from ..astutil import walk
 from ..ir import Const, Var
 from ..parse import dotted_chain, is_user_function
+from ..rules.support_rules import is_helper_copy
 
 
 _BINOPS = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truediv",
@@ -107,13 +106,7 @@ def _assigned_names(fn_node):
 
 def _is_pop_bar(obj):
     """True for :func:`s2sad.support.pop_bar` or a generated module's verbatim copy of it."""
-    if getattr(obj, "__name__", None) != "pop_bar" or not inspect.isfunction(obj):
-        return False
-    try:
-        return obj is support.pop_bar or \
-            inspect.getsource(obj).strip() == inspect.getsource(support.pop_bar).strip()
-    except (OSError, TypeError):
-        return False
+    return is_helper_copy(obj, "pop_bar")
 
 
 _is_user_function = is_user_function  # (s2sad.parse: one definition)

@@ -17,7 +17,8 @@ and source text and maps it to the primitive.
 
 import inspect
 
-from .. import support, support_plain
+from .. import support
+from ..helper_sources import HELPER_SOURCE, PLAIN_SOURCE
 from .core import ZERO, Primitive, _methods, _signature, split_fields
 from .reductions import _reverse_cumsum, axis_args, axis_keywords
 
@@ -291,15 +292,9 @@ _methods(HELPER_RULES[support.keys_of], ("keys",))
 _BY_NAME = {name: getattr(support, name) for name in support.HELPERS}
 
 
-def _sources(name):
-    """The texts a copy of helper ``name`` may have: s2sad.support's, and its plain version's."""
-    texts = {inspect.getsource(getattr(support, name)).strip()}
-    if name in support_plain.PLAIN:
-        texts.add(inspect.getsource(getattr(support_plain, name)).strip())
-    return texts
-
-
-_SOURCES = {name: _sources(name) for name in support.HELPERS}  # read once, as emit's copies
+# the texts a copy of each helper may have: s2sad.support's, and its plain version's
+_SOURCES = {name: {HELPER_SOURCE[name].strip(), PLAIN_SOURCE[name].strip()}
+            for name in support.HELPERS}
 
 
 def _is_copy(obj, name):
