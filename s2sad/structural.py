@@ -7,9 +7,10 @@ statement's class (``isinstance``), never its primitive's name.
 - **List statements**, :class:`ListStatement` (a name bound by ``t = []`` is a stack, see
   :mod:`s2sad.lower`): ``t = list_new()``, ``list_append(t, v)``, ``v = list_pop(t)``,
   ``list_clear(t)`` and ``s = list_snapshot(t)`` (the elements now, a value), and
-  ``list_add_contents(t, g)`` (reverse mode's adjoint of a snapshot,
+  ``list_add_contents(t, g, n)`` (reverse mode's adjoint of a snapshot,
   ``support.add_contents_bar``: ``g[k]`` added to the k-th element, met when a derivative
-  is differentiated again). ``stmt.kind`` is which (one of :data:`LIST_STATEMENTS`),
+  is differentiated again; ``n``, ``len(t)`` before it, is for its own adjoint, as is the
+  third operand of ``v = list_pop(t, like, n)``, ``support.pop_bar``). ``stmt.kind`` is which (one of :data:`LIST_STATEMENTS`),
   ``stmt.list`` the list. Append, pop, clear and add_contents change the list
   (:data:`LIST_EFFECTS`): they are kept in program order and never pruned.
 - **Array writes**: ``y[index] = v`` is the pair ``y_old = overwritten(y, index)``

@@ -162,14 +162,13 @@ def test_comprehension_reads_like_the_loop_it_is():
     assert "total = 0" in grad_function and "items" not in grad_function  # sum(...): no list
 
 
-def test_second_order_through_a_built_list_forward_over_reverse():
+def test_second_order_through_a_built_list():
     x = np.array([0.3, -0.7, 1.1])
     v = np.array([1.0, 0.5, -2.0])
     expected = oracle.derivative(s2sad.grad(squares_by_index), (x,), 0, v, h=1e-5)
     np.testing.assert_allclose(s2sad.hvp(squares_by_index)(x, v), expected, rtol=1e-5,
                                atol=1e-7)
-    with pytest.raises(s2sad.errors.NoDerivativeError, match="add_contents_bar"):
-        s2sad.check_grads(squares_by_index, (x,), order=2, modes=("reverse",))
+    s2sad.check_grads(squares_by_index, (x,), order=2, modes=("reverse",))  # reverse twice
 
 
 def test_a_failing_assert_fails_in_the_derivative_too():

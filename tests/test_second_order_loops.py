@@ -21,6 +21,7 @@ import pytest
 import oracle
 import s2sad
 from s2sad.errors import NoDerivativeError, UnsupportedSyntaxError
+from s2sad.support import add_contents_bar, add_contents_bar_bar
 
 RNG = np.random.default_rng(7)
 
@@ -147,6 +148,13 @@ def stacked(x, n):
     return np.sum(np.stack(ys) ** 2) + np.sum(x)
 
 
+def stacked_scalar(x):
+    ys = []
+    for i in range(3):
+        ys.append(np.sin(x) * (i + 1.0))
+    return np.sum(np.stack(ys) ** 2)
+
+
 def stacked_twice(x, n):
     ys = []
     s = 0.0
@@ -177,8 +185,6 @@ CASES = [
     (stack, (X3, 4)), (stack, (X3, 0)), (unbalanced, (X3, 3)), (pairs, (X3, 5)),
     (stacked, (X3, 3)), (stacked_twice, (X3, 4)), (comprehension, (X3, 3)),
 ]
-RUN_TIME_LISTS = (stack, unbalanced, pairs, stacked, stacked_twice,
-                  comprehension)  # forward over reverse only
 IDS = [f"{f.__name__}-{i}" for i, (f, _) in enumerate(CASES)]
 
 
@@ -234,16 +240,11 @@ def test_rnn_hessian_in_the_weights_of_the_inputs():
     assert_close(s2sad.hvp(rnn_inputs, wrt=1)(W3, U, xs, v).ravel(), hess @ v.ravel(), rtol=1e-9)
 
 
-@pytest.mark.parametrize("f, args", [c for c in CASES if c[0] not in RUN_TIME_LISTS],
-                         ids=[i for i, c in zip(IDS, CASES) if c[0] not in RUN_TIME_LISTS])
+@pytest.mark.parametrize("f, args", CASES, ids=IDS)
 def test_check_grads_to_second_order_in_both_modes(f, args):
+    """Reverse over reverse too, through the lists of adjoints the first sweep keeps
+    (pop_bar, add_contents_bar, given the list's length before them)."""
     s2sad.check_grads(f, args, order=2)
-
-
-@pytest.mark.parametrize("f, args", [c for c in CASES if c[0] in RUN_TIME_LISTS],
-                         ids=[i for i, c in zip(IDS, CASES) if c[0] in RUN_TIME_LISTS])
-def test_hand_written_stacks_to_second_order_in_forward_mode(f, args):
-    s2sad.check_grads(f, args, order=2, modes=("forward",))
 
 
 # --- reverse over reverse -----------------------------------------------------------------------
@@ -267,17 +268,29 @@ def test_grad_of_grad_through_a_loop_and_a_third_derivative():
     assert second(0.7, 0) == 0.0
 
 
-def test_a_hand_written_stack_differentiated_twice_in_reverse_mode_is_a_located_error():
-    with pytest.raises(NoDerivativeError, match="pop_bar") as info:
-        s2sad.check_grads(stack, (X3, 3), order=2, modes=("reverse",))
-    assert info.value.loc is not None and "s2sad reverse of stack" in info.value.loc.filename
+@pytest.mark.parametrize("f, args", [(stack, (X3, 3)), (stacked, (X3, 3)),
+                                     (stacked_twice, (X3, 4)), (pairs, (X3, 5))])
+def test_lists_of_adjoints_differentiated_in_reverse_mode(f, args):
+    """grad of grad's adjoints: the first sweep's pop_bar pushes back only where it popped
+    (an empty t_bar gave zeros), and add_contents_bar's adjoint (add_contents_bar_bar) gives
+    each element's adjoint to its row and takes off t_bar_bar the elements it made."""
+    v = RNG.standard_normal(3)
+    gradient = s2sad.grad(f)
+    twice = s2sad.grad(lambda x, n: np.sum(gradient(x, n) * v))(*args)
+    assert_close(twice, s2sad.hvp(f)(*args, v), rtol=1e-10)
+    assert_close(twice, oracle.derivative(gradient, args, 0, v, h=1e-5))
+    text = s2sad.source(lambda x, n: np.sum(gradient(x, n) * v))
+    if f in (stacked, stacked_twice):
+        assert "add_contents_bar_bar(" in text
 
 
-def test_a_list_read_whole_differentiated_twice_in_reverse_mode_is_a_located_error():
-    with pytest.raises(NoDerivativeError, match="add_contents_bar") as info:
-        s2sad.check_grads(stacked, (X3, 3), order=2, modes=("reverse",))
-    assert "forward mode" in info.value.hint
-    assert info.value.loc is not None and "s2sad reverse of stacked" in info.value.loc.filename
+def test_a_list_read_whole_differentiated_three_times_in_reverse_mode_is_a_located_error():
+    second = s2sad.grad(s2sad.grad(stacked_scalar))
+    assert np.isclose(second(0.4), oracle.derivative(s2sad.grad(stacked_scalar), (0.4,), 0, 1.0,
+                                                     h=1e-5), rtol=1e-6)
+    with pytest.raises(NoDerivativeError, match="add_contents_bar_bar") as info:
+        s2sad.grad(second)(0.4)
+    assert info.value.loc is not None and "again" in str(info.value)
 
 
 # --- first order through hand-written stacks ----------------------------------------------------
@@ -513,3 +526,25 @@ def test_lists_used_otherwise_are_located_errors(f, at, words):
     loc = info.value.loc
     assert loc.filename == __file__
     assert loc.text[loc.col:].startswith(at.rstrip("\n")), (loc.text, at)
+
+
+@pytest.mark.parametrize("kept, seen", [(1, 2), (0, 3), (3, 1), (2, 0)])
+def test_add_contents_bar_bar_is_the_adjoint_of_add_contents_bar(kept, seen):
+    """The dot test: <add_contents_bar(t_bar, c), y> = <t_bar, y'> + <c, c_bar>, where
+    c_bar = add_contents_bar_bar(y, c, kept) and y' is what it leaves of y; t_bar holds
+    ``kept`` of the 3 elements' adjoints (the top ones), y ``seen`` of the result's."""
+    rng = np.random.default_rng(kept * 10 + seen)
+    contents = rng.standard_normal((3, 2))
+    old = [rng.standard_normal(2) for _ in range(kept)]
+    new = list(old)
+    add_contents_bar(new, contents)
+    y = [rng.standard_normal(2) for _ in range(seen)]
+    left = sum(np.dot(a, b) for a, b in zip(new[3 - seen:], y))
+    y_after = list(y)
+    contents_bar = add_contents_bar_bar(y_after, contents, kept)
+    assert len(y_after) == min(seen, kept)
+    right = np.sum(contents * contents_bar) + sum(
+        np.dot(a, b) for a, b in zip(old[kept - len(y_after):], y_after))
+    assert np.isclose(left, right, rtol=1e-12)
+    rows = add_contents_bar_bar(list(y), [contents[0], contents[1], contents[2]], kept)
+    np.testing.assert_array_equal(np.stack(rows), contents_bar)  # a tuple's: the same rows

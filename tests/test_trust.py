@@ -1121,8 +1121,7 @@ def test_an_element_of_a_comprehension_is_written_as_an_array():
     list's sites: the snapshot a comprehension's name is bound to was taken for the
     element, and the write into it refused as a write into the snapshot. Whether a value
     may be a snapshot (or a list made here) follows what is that very object only."""
-    second_order_agrees(element_of_a_comprehension_written, np.array([0.3, -0.5, 0.8]), 0.7,
-                        twice_reverse=False)  # (add_contents_bar: a located error, README)
+    second_order_agrees(element_of_a_comprehension_written, np.array([0.3, -0.5, 0.8]), 0.7)
 
 
 def diagonal_then_update(x):  # random program 1006686, shrunk
@@ -1372,7 +1371,7 @@ def test_python_sum_of_elements_of_different_shapes(f):
     x = np.array([0.3, -0.5, 0.8])
     np.testing.assert_allclose(s2sad.grad(f)(x, 0.7), oracle.gradient(f, (x, 0.7), 0),
                                rtol=1e-6, atol=1e-8)
-    second_order_agrees(f, x, 0.7, twice_reverse=f is sum_of_rows_and_a_larger_start)
+    second_order_agrees(f, x, 0.7)
 
 
 def mixed_list_summed_then_slots(p):  # random program 1001945, shrunk

@@ -17,7 +17,7 @@ import pytest
 
 import oracle
 import s2sad
-from s2sad.errors import InternalError, NoDerivativeError
+from s2sad.errors import InternalError
 
 RTOL = 1e-6
 
@@ -223,9 +223,7 @@ def test_a_list_read_whole_to_second_order_in_vector_mode(f):
     directions = np.random.default_rng(2).standard_normal((2, 3))
     np.testing.assert_allclose(s2sad.hvp(f)(x, 3, directions), directions @ hess.T,
                                rtol=1e-9, atol=1e-10)
-    with pytest.raises(NoDerivativeError, match="add_contents_bar") as info:  # reverse twice
-        s2sad.check_grads(f, (x, 3), order=2, modes=("reverse",))
-    assert not isinstance(info.value, InternalError)
+    s2sad.check_grads(f, (x, 3), order=2, modes=("reverse",))  # reverse twice: the same
 
 
 # --- Jacobians of functions with tuple-valued values -----------------------------------------

@@ -202,11 +202,12 @@ def _list_expression(kind, spec, args):
         return gast.List(elts=[], ctx=gast.Load())
     if kind == "list_snapshot":
         return call("tuple", args)
+    # (their third operand, the list's length before, is for reverse mode's adjoint)
     if kind == "list_add_contents":
-        return call("add_contents_bar", args)
+        return call("add_contents_bar", args[:2])
     # list_method: t.append(v), t.append((a, b)), t.pop(), t.clear()
-    if spec[0] == "pop" and len(args) == 2:  # a pop with a default when t is empty
-        return call("pop_bar", args)
+    if spec[0] == "pop" and len(args) == 3:  # a pop with a default when t is empty
+        return call("pop_bar", args[:2])
     values = args[1:]
     if len(values) > 1:
         values = [gast.Tuple(elts=values, ctx=gast.Load())]

@@ -31,7 +31,8 @@ from ..rules.operators import LIST_OPS
 from ..rules.support_rules import is_helper_copy
 from .primitives import ExternalFunction, GlobalRead
 from .shared import (_LIST_METHODS, _SPELLED_MODULES, _UNRESOLVED, _Unreadable, _assigned_names,
-                     _is_pop_bar, _is_user_function, _spelling)
+                     _NOT_AGAIN, _is_pop_bar, _is_user_function, _spelling)
+
 
 
 class _Calls:
@@ -178,10 +179,12 @@ class _Calls:
             prim = rules.lookup(target)
         if is_helper_copy(target, "add_contents_bar") and len(args) == 2 and not kwargs and \
                 args[0] in self.list_vars:  # reverse mode's adjoint of a snapshot, on t_bar
-            return self.apply(LIST_OPS["list_add_contents"], args, {}, node, name, names)
+            return self.apply(LIST_OPS["list_add_contents"], args + [self.length(args[0], node)],
+                              {}, node, name, names)
         if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
                 and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
-            return self.apply(LIST_OPS["list_pop"], args, {}, node, name, names)
+            return self.apply(LIST_OPS["list_pop"], args + [self.length(args[0], node)], {},
+                              node, name, names)
         if target is tuple and len(args) == 1 and args[0] in self.list_vars and not kwargs:
             if names is not None:  # a, b = tuple(t): the snapshot, then unpacked like any tuple
                 whole = self.apply(LIST_OPS["list_snapshot"], args, {}, node, None, None)
@@ -196,6 +199,12 @@ class _Calls:
             self.emit((), prim, args, kwargs, node)
             return None
         return self.apply(prim, args, kwargs, node, name, names)
+
+    def length(self, t, node):
+        """``len(t)`` of the list ``t`` before a statement on it that reverse mode's adjoint
+        reads it for (its last operand): how many elements add_contents_bar found, whether
+        pop_bar popped (known when the code runs only)."""
+        return self.apply(rules.lookup(len), [t], {}, node, None, None)
 
     def one_operand_spelling(self, target, prim, operand):
         """``(target, prim, index)`` for a call of one operand: ``np.where(c)`` alone is
@@ -279,14 +288,14 @@ class _Calls:
             # functools.wraps wrapper is differentiated as itself, see parse.unwrap)
             target = unwrap(target)
         if prim is None and _is_user_function(target):
-            if getattr(target, "__name__", None) == "add_contents_bar":
-                if is_helper_copy(target, "add_contents_bar"):
-                    raise NoDerivativeError(
-                        "s2sad cannot differentiate add_contents_bar (reverse mode's adjoint of "
-                        "a list read as a whole, np.stack(t)) again", self.p.loc(node),
-                        "Take this derivative to first order only, or write the values into "
-                        "an array made before the loop (y = np.zeros(n); y[i] = v) instead of "
-                        "a list.")
+            helper = getattr(target, "__name__", None)
+            if helper in _NOT_AGAIN and is_helper_copy(target, helper):
+                raise NoDerivativeError(
+                    f"s2sad cannot differentiate {helper} ({_NOT_AGAIN[helper]}) again",
+                    self.p.loc(node),
+                    "Take fewer derivatives through this list, or write the values into "
+                    "an array made before the loop (y = np.zeros(n); y[i] = v) instead of "
+                    "a list.")
             prim = self.user_function(target)
             args = self.bind_user_call(prim, args, kwargs, node)
             self.check_numbers_passed(target, args, node)

@@ -104,6 +104,13 @@ def _assigned_names(fn_node):
     return out
 
 
+# run-time helpers on a list of adjoints that s2sad differentiates only as list statements
+# (a call on a list made by t = [], see s2sad.structural), by what they are
+_NOT_AGAIN = {"add_contents_bar": "reverse mode's adjoint of a list read as a whole, "
+                                  "np.stack(t), given no list of adjoints",
+              "add_contents_bar_bar": "reverse over reverse's adjoint of np.stack(t) of a list"}
+
+
 def _is_pop_bar(obj):
     """True for :func:`s2sad.support.pop_bar` or a generated module's verbatim copy of it."""
     return is_helper_copy(obj, "pop_bar")

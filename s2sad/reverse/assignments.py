@@ -17,15 +17,13 @@ from .. import analysis
 from ..adjoints import is_call, spread, strip_unbroadcast, uses_of_g
 from ..common import rule_template
 from ..emit import assign, call, name
-from ..errors import NoDerivativeError
 from ..ir import Assign, Index, Var
 from .. import custom_code
 from ..rules import RuleNotApplicable
 from ..rules.core import rule_name
 from ..rules.templates import as_template
 from ..simplify import mask_name, number, simplify
-from ..structural import (LIST_ADD_CONTENTS, LIST_POP, CustomCall, ListStatement, UserCall,
-                          is_list_statement)
+from ..structural import CustomCall, ListStatement, UserCall
 from .calls import SplitCall
 from .shared import _copy
 
@@ -175,20 +173,6 @@ class _Assignments:
     def check_rules(self):
         """Raise for the first active statement (in program order) that has no rule."""
         for stmt in analysis.walk(self.fn.body):
-            if is_list_statement(stmt, LIST_POP) and len(stmt.args) == 2 and \
-                    stmt.list.name in self.slots:
-                raise NoDerivativeError(
-                    "s2sad cannot differentiate pop_bar (reverse mode's pop of a list of "
-                    "adjoints) in reverse mode: whether it popped is known at run time only",
-                    stmt.loc, "Differentiate this derivative in forward mode (s2sad.jvp, hvp, "
-                              "hessian) instead.")
-            if is_list_statement(stmt, LIST_ADD_CONTENTS) and stmt.list.name in self.slots:
-                raise NoDerivativeError(
-                    "s2sad cannot differentiate add_contents_bar (reverse mode's adjoint of a "
-                    "list read as a whole, np.stack(t)) in reverse mode: which elements it "
-                    "adds to is known at run time only", stmt.loc,
-                    "Differentiate this derivative in forward mode (s2sad.jvp, hvp, hessian) "
-                    "instead.")
             if not isinstance(stmt, Assign) or isinstance(stmt, (UserCall, ListStatement)) or \
                     not any(t.name in self.active for t in stmt.targets):
                 continue

@@ -184,11 +184,13 @@ OPERATORS["stop_gradient"] = Primitive("stop_gradient", ("x",), {}, ("copy",), d
 #     t = list_new()              a new empty list
 #     list_append(t, v1, ..., vn)  t.append(v1) (n = 1) or t.append((v1, ..., vn)): no result
 #     a1, ..., am = list_pop(t)    the last element, removed (m > 1 unpacks a pushed tuple)
-#     a1, ..., am = list_pop(t, z) pop_bar(t, z): the same, or zeros like z if t is empty
-#                                  (reverse mode's pop of a list of adjoints, support.pop_bar)
+#     a1, ..., am = list_pop(t, z, n) pop_bar(t, z): the same, or zeros like z if t is empty
+#                                  (reverse mode's pop of a list of adjoints, support.pop_bar;
+#                                  n = len(t) before it, for its adjoint: whether it popped)
 #     list_clear(t)                t.clear(): no result
-#     list_add_contents(t, g)      add_contents_bar(t, g): reverse mode's adjoint of a snapshot,
-#                                  g[k] added to t's k-th element (support.add_contents_bar)
+#     list_add_contents(t, g, n)   add_contents_bar(t, g): reverse mode's adjoint of a snapshot,
+#                                  g[k] added to t's k-th element (support.add_contents_bar;
+#                                  n = len(t) before it, for its adjoint, add_contents_bar_bar)
 #     s = list_snapshot(t)         tuple(t): the elements now, as a value (what a helper that
 #                                  reads a list, ``reads_lists``, is given: matmul_bar_a_sum)
 #

@@ -47,7 +47,8 @@ from .broadcasting import (all_finite, all_nonzero, cumprod_bar, cumprod_bar_dot
                            cumsum_from_end, extremum_bar, extremum_share, maskable, masked,
                            masked_rest, prod_bar, prod_dot, prod_others, prod_others_dot,
                            quantile_bar, tie_share, unbroadcast, unreduce, weights_along)
-from .lists import add_contents_bar, add_contents_dots, add_dots, pop_bar, structured_like, sum_bar
+from .lists import (add_contents_bar, add_contents_bar_bar, add_contents_dots, add_dots, pop_bar,
+                    structured_like, sum_bar)
 from .batches import (
     batch_of, directions, directions_count, item_dots, lift, no_dots, pop_dots, read_as_array,
     stack_directions, stack_each, zeros_dots)
@@ -75,7 +76,7 @@ HELPERS = ["CheckFailed", "NotScalar", "check_scalar", "zeros_bar", "unbroadcast
            "cumsum_from_end", "matmul_bar_a", "matmul_bar_b",
            "matmul_bar_a_sum", "matmul_bar_b_sum", "product_terms", "matmul_bar_a_sum_dot",
            "matmul_bar_b_sum_dot", "matmul_bar_a_sum_bar", "matmul_bar_b_sum_bar", "structured_like", "pop_bar",
-           "add_contents_bar", "add_contents_dots", "add_dots", "sum_bar", "dot_bar_a", "dot_bar_b",
+           "add_contents_bar", "add_contents_bar_bar", "add_contents_dots", "add_dots", "sum_bar", "dot_bar_a", "dot_bar_b",
            "lift", "unindex_axis", "running_extreme_index", "unindex_along", "undiagonal", "diag_bar", "unconcatenate",
            "unjoin", "cut_like", "pieces_array", "select_none", "select_bar", "unpad", "unpad_copies",
            "tensordot_axes", "tensordot_bar_a", "tensordot_bar_b", "kron_bar_a", "kron_bar_b",

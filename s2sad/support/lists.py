@@ -1,8 +1,9 @@
 """Reverse mode's lists used as stacks (:mod:`s2sad.structural`): a list ``t`` has a list of
 adjoints ``t_bar`` holding those of its top elements. :func:`pop_bar` takes the adjoint of a
 pushed element off it, :func:`add_contents_bar` adds the adjoints of a snapshot
-``tuple(t)`` to it, and :func:`add_contents_dots`, :func:`add_dots` are vector mode's
-versions (a batch of directions first, never added along the directions). Each adds with
+``tuple(t)`` to it (:func:`add_contents_bar_bar`: its own adjoint, reverse over reverse),
+and :func:`add_contents_dots`, :func:`add_dots` are vector mode's versions (a batch of
+directions first, never added along the directions). Each adds with
 :func:`~s2sad.support.containers.add_bars`. :func:`sum_bar` gives the elements of the list
 (tuple, array) Python's ``sum`` added their adjoints, one per element.
 
@@ -11,6 +12,7 @@ Part of :mod:`s2sad.support`: these are copied into generated modules as they ar
 
 import numpy as np
 
+from .arrays import adjoint_dtype
 from .containers import add_bars, tuple_bar, zeros_bar
 from .broadcasting import unbroadcast, unreduce
 
@@ -50,6 +52,34 @@ def add_contents_bar(t_bar, contents_bar, batch=False):
     t_bar[:0] = [None] * (len(contents_bar) - len(t_bar))
     for k, element_bar in enumerate(contents_bar):
         t_bar[k] = add_bars(t_bar[k], element_bar, batch)
+
+
+def add_contents_bar_bar(t_bar_bar, contents_bar, kept):
+    """Reverse over reverse: the adjoint of ``contents_bar`` in ``add_contents_bar(t_bar,
+    contents_bar)``, which ``t_bar`` held ``kept`` elements before.
+
+    ``t_bar_bar`` holds the adjoints of ``t_bar``'s top elements after the call (zero below
+    them, see :func:`pop_bar`); element ``k`` of ``contents_bar`` was added into ``t_bar[k]``,
+    so it gets that element's. The elements ``t_bar`` held before keep theirs (an addition
+    passes its adjoint to both terms); those the call put below them are taken off
+    ``t_bar_bar``. ``contents_bar`` may be one array of the elements' adjoints (np.stack's
+    adjoint): its adjoint is an array then, its rows the elements'."""
+    n, m = len(contents_bar), len(t_bar_bar)
+    if m > n:
+        raise ValueError(f"internal: adjoints of {m} elements of a list of adjoints of {n}")
+    parts = [None] * (n - m) + list(t_bar_bar)
+    del t_bar_bar[:max(0, m - kept)]
+    if isinstance(contents_bar, (tuple, list)):
+        return tuple_bar(zeros_bar(c) if p is None else p for p, c in zip(parts, contents_bar))
+    out = np.zeros(np.shape(contents_bar), adjoint_dtype(contents_bar))
+    for k, p in enumerate(parts):
+        if isinstance(p, (tuple, list)):  # a pushed tuple's parts (structured_like's split)
+            for j, q in enumerate(p):
+                if q is not None:
+                    out[k, j] = q
+        elif p is not None:
+            out[k] = p
+    return out
 
 
 def add_contents_dots(t_dot, contents_dot):
