@@ -168,6 +168,8 @@ class ParsedFunction:
     scope: Scope
     # node's nodes by kind, for the front end's passes (a pass rewriting node says so)
     kinds: Kinds = field(init=False, repr=False, compare=False)
+    # the inliner's names for a callee's locals -> the user's names, for messages
+    user_names: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         self.kinds = Kinds(self.node)

@@ -822,3 +822,24 @@ def test_error_inside_an_inlined_helper_points_at_the_helper(tmp_path):
     with pytest.raises(UnsupportedSyntaxError) as info:
         s2sad.grad(f)(X)
     assert_located(str(info.value), path, "return g(", "[u", "list comprehension")
+
+
+def test_an_error_inside_a_nested_function_names_its_own_variables(tmp_path):
+    """The inliner renames a nested function's locals (h_c for c); a message about them
+    names them as the user wrote them (random program 1701375)."""
+    path = write_module(tmp_path, "nested_in_place", """\
+        def f(x):
+            def h(p):
+                c = np.clip(p[[0, 1]], 0.0, 2.0) * 1.0
+                for k in range(3):
+                    v4 = c[::2]
+                    v4 += np.where(v4 > 0.6, k, 0.3)
+                return np.sum(c) * p
+            return np.sum(h(x))
+        """)
+    f = import_path(path).f
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(f)(X.copy())
+    assert_located(str(info.value), path, "v4 = c", "c[", "c shares memory with an array this "
+                   "loop writes into (line 9 updated v4 in place (v4 += ...))")
+    assert "h_" not in str(info.value)

@@ -266,6 +266,8 @@ class _Calls:
                       if s not in local_names)
         chosen, prefix = self.instance_names(fn.label, local_names + [suffix])
         result = chosen.pop(suffix)  # the name of the call's value, taken if it is needed
+        self.p.user_names.update((renamed, self.p.user_names.get(name, name))
+                                 for name, renamed in chosen.items())
         self.used.discard(result)
         self.f_locals.discard(result)
         mapping = self.parameter_mapping(fn, bound, chosen, (stored, inner), label, call, pre)

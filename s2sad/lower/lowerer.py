@@ -216,7 +216,7 @@ class _Lowerer(_Lists, _Control, _Statements, _Expressions, _Calls):
             candidate = f"{name}_{k}"
         self.defined.add(candidate)
         self.used.add(candidate)
-        self.user_names[candidate] = name
+        self.user_names[candidate] = self.p.user_names.get(name, name)  # (not an inlined name)
         return Var(candidate)
 
     def bind_name(self, name):

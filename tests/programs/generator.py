@@ -21,7 +21,9 @@ of a list comprehension). A quarter of the programs (:data:`METHODS`) are writte
 methods of a class (:func:`as_methods`): ``f = Model().f``, helpers called as
 ``self.h(...)``. Two in five (:data:`SLOTS_SHARE`) may write Python lists slot by slot
 (``S[i] = np.tanh(S[i - 1]) + S[i]``, lists of arrays or of numbers; :mod:`tests.programs.vocabulary`).
-A fifth (:data:`DICT_PARAMS`) take their first two arguments as one dict
+A fifth (:data:`CLOSURES`) have the helpers only ``f`` calls nested in ``f``, each reading
+one of ``f``'s names, late bound (:func:`with_closures`). A fifth (:data:`DICT_PARAMS`) take
+their first two arguments as one dict
 of parameters (:func:`with_dict_params`): ``f(params, z, s, n)`` reading
 ``x = params["w"]`` and ``y = params["b"]``; :func:`call_args` packs the flat arguments
 for such an ``f``. Three in ten (:data:`REPEATS_SHARE`) may write at an index naming an
@@ -939,6 +941,11 @@ def generate(seed, size=None):
         except (IndexError, ValueError, KeyError):  # the generator painted itself into a corner
             continue
         if is_valid(source, seed):
+            # a fifth with their helpers nested in f, reading f's names (drawn apart)
+            if random.Random(f"{seed}/closures").random() < CLOSURES:
+                nested = with_closures(source, seed)
+                if nested is not None and is_valid(nested, seed):
+                    source = nested
             # a fifth with a dict of parameters (drawn apart: the programs themselves stay)
             if random.Random(f"{seed}/params").random() < DICT_PARAMS:
                 dicted = with_dict_params(source)
@@ -958,6 +965,7 @@ METHODS = 0.25  # the share of programs written as methods of a class (as_method
 REPEATS_SHARE = 0.3  # the share that may write at an index naming an element twice
 READS_SHARE = 0.3  # the share whose loop lists may start with an element and be read by index
 DICT_PARAMS = 0.2  # the share whose f takes x and y as one dict of parameters
+CLOSURES = 0.2  # the share whose helpers that f alone calls are nested in f (with_closures)
 DICT_KEYS = {"w": "x", "b": "y"}  # the dict's keys, and the arguments they stand for
 
 
@@ -977,6 +985,38 @@ def with_dict_params(source):
             node.args.args = [ast.arg("params")] + node.args.args[len(DICT_KEYS):]
             read = reads[zlib.crc32(source.encode()) % len(reads)]
             node.body[:0] = ast.parse(read).body
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+CLOSURE_READS = ("s", "np.sum(z)", "np.mean(y)")  # what a nested helper reads of f's names
+
+
+def with_closures(source, seed):
+    """``source`` with each ``def`` helper that only ``f`` calls, of plain parameters,
+    moved into ``f``'s body (a nested function) and reading one of ``f``'s names, late
+    bound (the value it has at the call, after any update of it in ``f``): its first
+    parameter ``p`` is scaled first, ``p = p * (1.0 + 0.1 * np.tanh(<read>))``. None if no
+    helper qualifies."""
+    tree = ast.parse(source)
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    f = functions.get("f")
+    callers = {}
+    for caller in functions.values():
+        for node in ast.walk(caller):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                callers.setdefault(node.func.id, set()).add(caller.name)
+    moved = [node for name, node in functions.items()
+             if name != "f" and callers.get(name) == {"f"} and node.args.args and
+             all(a.arg in ("p", "q", "r") for a in node.args.args)]
+    if f is None or not moved:
+        return None
+    pick = random.Random(f"{seed}/closure reads")
+    for node in moved:
+        read = pick.choice(CLOSURE_READS)
+        first = node.args.args[0].arg
+        node.body[:0] = ast.parse(f"{first} = {first} * (1.0 + 0.1 * np.tanh({read}))").body
+    tree.body = [node for node in tree.body if node not in moved]
+    f.body[:0] = moved
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 
