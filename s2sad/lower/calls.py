@@ -179,8 +179,11 @@ class _Calls:
             prim = rules.lookup(target)
         if is_helper_copy(target, "add_contents_bar") and len(args) == 2 and not kwargs and \
                 args[0] in self.list_vars:  # reverse mode's adjoint of a snapshot, on t_bar
-            return self.apply(LIST_OPS["list_add_contents"], args + [self.length(args[0], node)],
-                              {}, node, name, names)
+            args = args + [self.length(args[0], node)]
+            if name is None and names is None:  # a statement of its own: no result
+                self.emit((), LIST_OPS["list_add_contents"], args, {}, node)
+                return None
+            return self.apply(LIST_OPS["list_add_contents"], args, {}, node, name, names)
         if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
                 and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
             return self.apply(LIST_OPS["list_pop"], args + [self.length(args[0], node)], {},
