@@ -43,6 +43,7 @@ A last test pins down augmented assignment through an alias, which the
 generator avoids (it only updates names it bound to fresh values).
 """
 
+import ast
 import importlib.util
 import itertools
 import math
@@ -91,6 +92,23 @@ def test_some_programs_take_a_dict_of_parameters():
     result = check(sources[dicted[0]], dicted[0])
     assert result["cls"] == "ok", result
     assert set(result["modes"]) == {"grad", "jvp", "hvp"}
+
+
+def test_some_programs_nest_their_helpers_in_f():
+    """A fifth of the programs nest the helpers only f calls in f (generator.with_closures),
+    each reading one of f's names as it is at the call; one is differentiated in every mode."""
+    def nested(source):
+        f = next(n for n in ast.walk(ast.parse(source))
+                 if isinstance(n, ast.FunctionDef) and n.name == "f")
+        return [n for n in f.body if isinstance(n, ast.FunctionDef)]
+
+    sources = {seed: generate(seed) for seed in range(60)}
+    seeds = [seed for seed, source in sources.items() if nested(source)]
+    assert 2 <= len(seeds) <= 12
+    helper = nested(sources[seeds[0]])[0]
+    assert "np.tanh(" in ast.unparse(helper.body[0])  # p = p * (1.0 + 0.1 * np.tanh(<f's>))
+    result = check(sources[seeds[0]], seeds[0], ALL_MODES)
+    assert result["cls"] == "ok", result
 
 
 LIMIT = 100.0  # largest magnitude an expression may reach before it is squashed

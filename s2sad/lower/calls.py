@@ -31,8 +31,7 @@ from ..rules.operators import LIST_OPS
 from ..rules.support_rules import is_helper_copy
 from .primitives import ExternalFunction, GlobalRead
 from .shared import (_LIST_METHODS, _SPELLED_MODULES, _UNRESOLVED, _Unreadable, _assigned_names,
-                     _NOT_AGAIN, _is_pop_bar, _is_user_function, _spelling)
-
+                     _NOT_AGAIN, _is_user_function, _spelling)
 
 
 class _Calls:
@@ -184,8 +183,8 @@ class _Calls:
                 self.emit((), LIST_OPS["list_add_contents"], args, {}, node)
                 return None
             return self.apply(LIST_OPS["list_add_contents"], args, {}, node, name, names)
-        if _is_pop_bar(target) and args and args[0] in self.list_vars and len(args) == 2 \
-                and not kwargs:  # reverse mode's pop of a list of adjoints (support.pop_bar)
+        if is_helper_copy(target, "pop_bar") and len(args) == 2 and not kwargs and \
+                args[0] in self.list_vars:  # reverse mode's pop of a list of adjoints, on t_bar
             return self.apply(LIST_OPS["list_pop"], args + [self.length(args[0], node)], {},
                               node, name, names)
         if target is tuple and len(args) == 1 and args[0] in self.list_vars and not kwargs:

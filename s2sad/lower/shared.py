@@ -10,13 +10,11 @@ cannot be read) and pure functions of gast nodes (``_describe``, ``_spelling``,
 Layer 3 (front end), the bottom of the :mod:`s2sad.lower` package.
 """
 
-
 import gast
 
 from ..astutil import walk
 from ..ir import Const, Var
 from ..parse import dotted_chain, is_user_function
-from ..rules.support_rules import is_helper_copy
 
 
 _BINOPS = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truediv",
@@ -109,11 +107,6 @@ def _assigned_names(fn_node):
 _NOT_AGAIN = {"add_contents_bar": "reverse mode's adjoint of a list read as a whole, "
                                   "np.stack(t), given no list of adjoints",
               "add_contents_bar_bar": "reverse over reverse's adjoint of np.stack(t) of a list"}
-
-
-def _is_pop_bar(obj):
-    """True for :func:`s2sad.support.pop_bar` or a generated module's verbatim copy of it."""
-    return is_helper_copy(obj, "pop_bar")
 
 
 _is_user_function = is_user_function  # (s2sad.parse: one definition)

@@ -6,7 +6,8 @@ it in reverse order (the adjoint of ``v = t.pop()`` pushes ``v_bar``, of
 ``t.append(v)`` pops into ``v_bar``). Reverse over reverse meets the first sweep's own
 statements on a ``t_bar``: ``pop_bar`` (its adjoint pushes only if it popped) and
 ``add_contents_bar`` (:func:`s2sad.support.add_contents_bar_bar`), each given the list's
-length before it by the lowering. A mixin of :class:`s2sad.reverse.sweep._Reverse`: it reads and writes the transform's state.
+length before it by the lowering. A mixin of :class:`s2sad.reverse.sweep._Reverse`: it
+reads and writes the transform's state.
 
 Layer 6 (the transforms), inside :mod:`s2sad.reverse`; never imports :mod:`s2sad.forward`.
 """
